@@ -1,0 +1,100 @@
+import { CONTRACT_VERSION, type AgentStatus, type AgentWarning } from './api/contract.ts';
+import { createRouter, type Handlers, type Router } from './api/router.ts';
+import { EventBus } from './events.ts';
+import { createLogger, type LogSink, type Logger } from './log.ts';
+import { ensureDataDir } from './store/data-dir.ts';
+import { SettingsStore } from './store/settings-store.ts';
+import { ROOST_VERSION } from './version.ts';
+
+export interface AgentOptions {
+  dataDir: string;
+  host: AgentStatus['host'];
+  /** Where log lines go besides the `agent.log` event. */
+  logSink?: LogSink;
+  now?: () => Date;
+  /** Electron's version when hosted by the desktop app. */
+  electronVersion?: string;
+}
+
+/**
+ * The provider agent: plain Node, no Electron. Electron main, `roost serve`, the CLI and tests all
+ * host the same object and reach it only through `router` and `events`.
+ */
+export interface Agent {
+  readonly router: Router;
+  readonly events: EventBus;
+  readonly log: Logger;
+  readonly settings: SettingsStore;
+  readonly dataDir: string;
+  /** Adds a warning the user sees in agent.status until it is cleared. */
+  warn(code: string, message: string): void;
+  close(): Promise<void>;
+}
+
+export async function createAgent(options: AgentOptions): Promise<Agent> {
+  const now = options.now ?? (() => new Date());
+  const events = new EventBus();
+  const log = createLogger({ events, now, ...(options.logSink ? { sink: options.logSink } : {}) });
+  const startedAt = now();
+  let state: AgentStatus['state'] = 'starting';
+  const warnings: AgentWarning[] = [];
+  const warn = (code: string, message: string) => {
+    warnings.push({ code, message, at: now().toISOString() });
+  };
+
+  await ensureDataDir(options.dataDir);
+  const settings = new SettingsStore({ dataDir: options.dataDir, log: log.child('settings'), now });
+  for (const w of await settings.load()) warn(w.code, w.message);
+
+  const handlers: Handlers = {
+    'agent.status': () => ({
+      state,
+      host: options.host,
+      startedAt: startedAt.toISOString(),
+      uptimeSeconds: Math.max(0, (now().getTime() - startedAt.getTime()) / 1000),
+      dataDir: options.dataDir,
+      warnings: [...warnings],
+    }),
+    'agent.version': () => ({
+      roost: ROOST_VERSION,
+      contract: CONTRACT_VERSION,
+      node: process.versions.node,
+      ...(options.electronVersion ? { electron: options.electronVersion } : {}),
+      platform: process.platform,
+      arch: process.arch,
+    }),
+    'settings.get': () => settings.get(),
+    'settings.update': async (patch) => {
+      const saved = await settings.update(patch);
+      log.child('settings').info(`settings changed: ${describePatch(patch)}`);
+      events.emit('settings.changed', saved);
+      return saved;
+    },
+  };
+
+  const router = createRouter(handlers, log.child('api'));
+  state = 'running';
+  log.info(`Roost ${ROOST_VERSION} started (${options.host}); data in ${options.dataDir}`);
+
+  return {
+    router,
+    events,
+    log,
+    settings,
+    dataDir: options.dataDir,
+    warn,
+    async close() {
+      state = 'stopping';
+      log.info('stopping');
+    },
+  };
+}
+
+function describePatch(patch: Record<string, unknown>): string {
+  const keys: string[] = [];
+  for (const [section, fields] of Object.entries(patch)) {
+    if (fields && typeof fields === 'object')
+      for (const key of Object.keys(fields)) keys.push(`${section}.${key}`);
+  }
+  return keys.join(', ') || 'nothing';
+}

@@ -1,0 +1,229 @@
+/**
+ * THE API contract of Roost: every method the agent serves, with zod params and result, and every
+ * event it publishes. The Electron IPC bridge, the HTTP router of `roost serve`, the renderer's
+ * client and the CLI are all built from this one file. It imports only zod so both node and
+ * browser code can import it.
+ */
+import { z } from 'zod';
+
+/** Bumped when a method or event changes shape incompatibly. */
+export const CONTRACT_VERSION = 1;
+
+/** Every error code the agent can answer with; the renderer maps each to words in one place. */
+export const errorCodes = [
+  'INVALID_PARAMS',
+  'UNKNOWN_METHOD',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'SETTINGS_INVALID',
+  'SETTINGS_UNWRITABLE',
+  'UNAVAILABLE',
+  'INTERNAL',
+] as const;
+export const errorCodeSchema = z.enum(errorCodes);
+export type ErrorCode = z.infer<typeof errorCodeSchema>;
+
+export const apiErrorSchema = z.object({ code: errorCodeSchema, message: z.string() });
+export type ApiError = z.infer<typeof apiErrorSchema>;
+
+/** Errors are data across every boundary: nothing throws across IPC, HTTP or the worker pipe. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+export function resultSchema<T extends z.ZodType>(value: T) {
+  return z.union([
+    z.object({ ok: z.literal(true), value }),
+    z.object({ ok: z.literal(false), error: apiErrorSchema }),
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings: one schema, explicit defaults. The store adds numbered migrations and atomic writes.
+// Fields carry no zod defaults on purpose: a patch must never reset a field the user didn't name.
+
+const currencyCode = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'must be a three-letter currency code such as EUR or USD');
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte address');
+
+export const settingsSections = {
+  general: z.object({
+    theme: z.enum(['system', 'light', 'dark']).describe('Colour scheme of the window'),
+    startAtLogin: z.boolean().describe('Start Roost when you log in (desktop app)'),
+  }),
+  work: z.object({
+    mode: z
+      .enum(['idle', 'always', 'manual'])
+      .describe('When to take work: when the computer is idle, always, or only when you start it'),
+    idleMinutes: z.number().int().min(1).max(240).describe('Idle minutes before work starts'),
+    pauseWhileGaming: z.boolean().describe('Pause a GPU while a game or another program uses it'),
+    avoidDisplayGpu: z.boolean().describe('Never run jobs on the GPU that drives your display'),
+    maxTemperatureC: z
+      .number()
+      .int()
+      .min(50)
+      .max(100)
+      .describe('Pause a GPU at this temperature (°C)'),
+  }),
+  pricing: z.object({
+    pricePerUnitHour: z
+      .number()
+      .min(0)
+      .max(1_000_000)
+      .describe('Your price per composite-unit-hour, in the market token'),
+    electricityPricePerKwh: z
+      .number()
+      .min(0)
+      .max(100)
+      .describe('What you pay per kWh, for net yield'),
+    currency: currencyCode.describe('Your currency (ISO 4217 code)'),
+  }),
+  network: z.object({
+    name: z
+      .enum(['local', 'custom'])
+      .describe('local: the built-in devnet; custom: your RPC URL and market'),
+    rpcUrl: z
+      .url({ protocol: /^(https?|wss?)$/ })
+      .nullable()
+      .describe('JSON-RPC URL of a custom network'),
+    marketAddress: address.nullable().describe('JobMarket contract address on a custom network'),
+  }),
+  updates: z.object({
+    channel: z.enum(['stable', 'beta']).describe('Which releases to update to'),
+    autoInstall: z.boolean().describe('Install updates by itself (never during a job)'),
+  }),
+  server: z.object({
+    port: z.number().int().min(1024).max(65535).describe('Port of `roost serve` on 127.0.0.1'),
+  }),
+};
+
+export const settingsSchema = z.object(settingsSections).strict();
+export type Settings = z.infer<typeof settingsSchema>;
+export type SettingsSection = keyof typeof settingsSections;
+
+export const defaultSettings: Settings = {
+  general: { theme: 'system', startAtLogin: false },
+  work: {
+    mode: 'idle',
+    idleMinutes: 10,
+    pauseWhileGaming: true,
+    avoidDisplayGpu: false,
+    maxTemperatureC: 83,
+  },
+  pricing: { pricePerUnitHour: 0.05, electricityPricePerKwh: 0.25, currency: 'EUR' },
+  network: { name: 'local', rpcUrl: null, marketAddress: null },
+  updates: { channel: 'stable', autoInstall: false },
+  server: { port: 7787 },
+};
+
+/** A patch of settings: any subset of the sections and of their fields. Unknown keys are refused. */
+export const settingsPatchSchema = z
+  .object({
+    general: settingsSections.general.partial().strict().optional(),
+    work: settingsSections.work.partial().strict().optional(),
+    pricing: settingsSections.pricing.partial().strict().optional(),
+    network: settingsSections.network.partial().strict().optional(),
+    updates: settingsSections.updates.partial().strict().optional(),
+    server: settingsSections.server.partial().strict().optional(),
+  })
+  .strict();
+export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Methods
+
+export const warningSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  /** When the warning was raised (ISO 8601). */
+  at: z.string(),
+});
+export type AgentWarning = z.infer<typeof warningSchema>;
+
+export const hostKindSchema = z.enum(['electron', 'serve', 'cli', 'test']);
+
+export const agentStatusSchema = z.object({
+  state: z.enum(['starting', 'running', 'stopping']),
+  host: hostKindSchema,
+  startedAt: z.string(),
+  uptimeSeconds: z.number().nonnegative(),
+  dataDir: z.string(),
+  /** Things the user should know, each with what to do. */
+  warnings: z.array(warningSchema),
+});
+export type AgentStatus = z.infer<typeof agentStatusSchema>;
+
+export const agentVersionSchema = z.object({
+  roost: z.string(),
+  contract: z.number().int(),
+  node: z.string(),
+  electron: z.string().optional(),
+  platform: z.string(),
+  arch: z.string(),
+});
+export type AgentVersion = z.infer<typeof agentVersionSchema>;
+
+const noParams = z.object({}).strict().default({});
+
+/** Every method: `domain.verb`, its params and its result value. */
+export const methods = {
+  'agent.status': {
+    summary: 'State of the agent: host, uptime, data folder and warnings.',
+    params: noParams,
+    result: agentStatusSchema,
+  },
+  'agent.version': {
+    summary: 'Versions of Roost, the API contract, Node and Electron.',
+    params: noParams,
+    result: agentVersionSchema,
+  },
+  'settings.get': {
+    summary: 'The current settings, defaults filled in.',
+    params: noParams,
+    result: settingsSchema,
+  },
+  'settings.update': {
+    summary: 'Change some settings; returns the settings as saved.',
+    params: settingsPatchSchema,
+    result: settingsSchema,
+  },
+} as const satisfies Record<string, { summary: string; params: z.ZodType; result: z.ZodType }>;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type ParamsOf<M extends MethodName> = z.input<Methods[M]['params']>;
+export type ResultOf<M extends MethodName> = z.output<Methods[M]['result']>;
+export const methodNames = Object.keys(methods) as MethodName[];
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.hasOwn(methods, name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events: `domain.noun` or past tense, each with its payload.
+
+export const logLevelSchema = z.enum(['debug', 'info', 'warn', 'error']);
+
+export const events = {
+  'agent.log': z.object({
+    level: logLevelSchema,
+    /** The part of the agent that logged, e.g. `settings`, `server`. */
+    subsystem: z.string(),
+    message: z.string(),
+    at: z.string(),
+  }),
+  'settings.changed': settingsSchema,
+} as const satisfies Record<string, z.ZodType>;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<E extends EventName> = z.infer<Events[E]>;
+export const eventNames = Object.keys(events) as EventName[];
+
+export type AgentEvent = {
+  [E in EventName]: { event: E; payload: EventPayload<E> };
+}[EventName];
+
+export function isEventName(name: string): name is EventName {
+  return Object.hasOwn(events, name);
+}

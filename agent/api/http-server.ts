@@ -1,0 +1,356 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { ApiError, ErrorCode, Result } from './contract.ts';
+import { isMethodName } from './contract.ts';
+import type { Router } from './router.ts';
+import type { EventBus } from '../events.ts';
+import type { Logger } from '../log.ts';
+import { tokenMatches } from './token.ts';
+
+export interface HttpServerOptions {
+  router: Router;
+  events: EventBus;
+  log: Logger;
+  token: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** The built renderer (index.html and assets); missing → a page that says how to build it. */
+  staticDir?: string;
+  /** Seconds between SSE keep-alive comments. */
+  heartbeatSeconds?: number;
+}
+
+export interface RunningServer {
+  readonly port: number;
+  /** The dashboard URL with the token in its fragment (never sent to the server in a request line). */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** The only address `roost serve` ever binds. */
+export const LOOPBACK = '127.0.0.1';
+const MAX_BODY_BYTES = 1024 * 1024;
+
+const statusFor: Record<ErrorCode, number> = {
+  INVALID_PARAMS: 400,
+  SETTINGS_INVALID: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  UNKNOWN_METHOD: 404,
+  NOT_FOUND: 404,
+  SETTINGS_UNWRITABLE: 500,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json; charset=utf-8',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/** The same policy as the Electron window: our own scripts only, API calls to ourselves only. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const securityHeaders = {
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  extra: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...securityHeaders,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'Content-Length': Buffer.byteLength(text),
+    ...extra,
+  });
+  res.end(text);
+}
+
+function sendError(
+  res: ServerResponse,
+  code: ErrorCode,
+  message: string,
+  extra: Record<string, string> = {},
+): void {
+  const error: ApiError = { code, message };
+  sendJson(res, statusFor[code], { ok: false, error } satisfies Result<never>, extra);
+}
+
+/** Host names a browser uses for this machine; anything else is DNS rebinding or a proxy. */
+function hostAllowed(hostHeader: string | undefined, port: number): boolean {
+  if (!hostHeader) return false;
+  const match = /^(?:(127\.0\.0\.1|localhost)|\[(::1)\])(?::(\d+))?$/i.exec(hostHeader);
+  if (!match) return false;
+  return match[3] === undefined || Number(match[3]) === port;
+}
+
+function originAllowed(origin: string | undefined, port: number): boolean {
+  if (origin === undefined) return true; // not a cross-site browser request (curl, the CLI, same-origin GET)
+  return origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
+}
+
+function bearer(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  return match?.[1];
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new Error('too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The HTTP face of the agent for `roost serve`: the built renderer, `POST /api/<method>` and
+ * `GET /api/events` (server-sent events). Loopback only; every API request needs the bearer
+ * token; foreign Host headers (DNS rebinding) and foreign Origins are refused.
+ */
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
+  const { router, events, log, token } = options;
+  const streams = new Set<ServerResponse>();
+  let port = options.port;
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      log.error(`request ${req.method} ${req.url} failed: ${String(error)}`);
+      if (!res.headersSent)
+        sendError(res, 'INTERNAL', 'The request failed inside the agent; the log has the details.');
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!hostAllowed(req.headers.host, port)) {
+      sendError(
+        res,
+        'FORBIDDEN',
+        `Refused: the Host header "${req.headers.host ?? ''}" is not this machine. Open Roost at http://127.0.0.1:${port}/ (protection against DNS rebinding).`,
+      );
+      return;
+    }
+    const origin = req.headers.origin;
+    if (!originAllowed(origin, port)) {
+      sendError(
+        res,
+        'FORBIDDEN',
+        `Refused: requests from ${origin} are not allowed; only Roost's own page may call the API.`,
+      );
+      return;
+    }
+    const url = new URL(req.url ?? '/', `http://${LOOPBACK}:${port}`);
+    if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
+      await handleApi(req, res, url);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendError(res, 'NOT_FOUND', `${req.method} ${url.pathname} is not something Roost serves.`, {
+        Allow: 'GET, HEAD',
+      });
+      return;
+    }
+    await serveStatic(req, res, url.pathname);
+  }
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (!tokenMatches(bearer(req), token)) {
+      sendError(
+        res,
+        'UNAUTHORIZED',
+        bearer(req)
+          ? 'The API token is wrong. Open the URL that `roost serve` printed, or read the token from the api-token file in the data folder.'
+          : 'The API needs a token: send "Authorization: Bearer <token>". `roost serve` prints a URL that includes it.',
+        { 'WWW-Authenticate': 'Bearer realm="roost"' },
+      );
+      return;
+    }
+    if (url.pathname === '/api/events') {
+      if (req.method !== 'GET') {
+        sendError(res, 'NOT_FOUND', 'Use GET for /api/events.', { Allow: 'GET' });
+        return;
+      }
+      openEventStream(req, res);
+      return;
+    }
+    const method = url.pathname.slice('/api/'.length);
+    if (!isMethodName(method)) {
+      const result = await router.call(method, {});
+      sendJson(res, 404, result);
+      return;
+    }
+    if (req.method !== 'POST') {
+      sendError(res, 'NOT_FOUND', `Call ${method} with POST and JSON params.`, { Allow: 'POST' });
+      return;
+    }
+    const type = req.headers['content-type'] ?? '';
+    if (!/^application\/json\b/i.test(type)) {
+      sendError(
+        res,
+        'INVALID_PARAMS',
+        `Send the params of ${method} as JSON with "Content-Type: application/json".`,
+      );
+      return;
+    }
+    let body: string;
+    try {
+      body = await readBody(req);
+    } catch {
+      sendError(res, 'INVALID_PARAMS', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+      return;
+    }
+    let params: unknown = {};
+    if (body.trim() !== '') {
+      try {
+        params = JSON.parse(body);
+      } catch (error) {
+        sendError(
+          res,
+          'INVALID_PARAMS',
+          `The request body is not valid JSON (${(error as Error).message}).`,
+        );
+        return;
+      }
+    }
+    const result = await router.call(method, params);
+    sendJson(res, result.ok ? 200 : statusFor[result.error.code], result);
+  }
+
+  function openEventStream(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, {
+      ...securityHeaders,
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    res.write('retry: 2000\n\n');
+    streams.add(res);
+    const unsubscribe = events.subscribe(({ event, payload }) => {
+      res.write(`event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`);
+    });
+    const heartbeat = setInterval(
+      () => res.write(': keep-alive\n\n'),
+      (options.heartbeatSeconds ?? 15) * 1000,
+    );
+    heartbeat.unref();
+    const done = () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      streams.delete(res);
+    };
+    req.on('close', done);
+    res.on('close', done);
+  }
+
+  async function serveStatic(
+    req: IncomingMessage,
+    res: ServerResponse,
+    pathname: string,
+  ): Promise<void> {
+    const root = options.staticDir;
+    const index = root ? join(root, 'index.html') : undefined;
+    if (!root || !(await isFile(index!))) {
+      const text = `<!doctype html><meta charset="utf-8"><title>Roost</title><p>The Roost agent is running, but the dashboard has not been built. Run <code>npm run build:renderer</code> and reload.</p>`;
+      res.writeHead(503, {
+        ...securityHeaders,
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+      });
+      res.end(req.method === 'HEAD' ? undefined : text);
+      return;
+    }
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(pathname);
+    } catch {
+      sendError(res, 'NOT_FOUND', 'That address is not valid.');
+      return;
+    }
+    const candidate = normalize(join(root, decoded));
+    const inside =
+      candidate === root || candidate.startsWith(root.endsWith(sep) ? root : root + sep);
+    let file = inside && (await isFile(candidate)) ? candidate : undefined;
+    // Client-side routes (no file extension) get the app; missing assets get a 404.
+    if (!file && inside && extname(decoded) === '') file = index;
+    if (!file) {
+      sendError(res, 'NOT_FOUND', `${pathname} was not found.`);
+      return;
+    }
+    const body = await readFile(file);
+    const isHtml = extname(file) === '.html';
+    res.writeHead(200, {
+      ...securityHeaders,
+      'Content-Type': contentTypes[extname(file)] ?? 'application/octet-stream',
+      'Content-Length': body.length,
+      'Cache-Control': isHtml ? 'no-store' : 'public, max-age=31536000, immutable',
+      ...(isHtml ? { 'Content-Security-Policy': CONTENT_SECURITY_POLICY } : {}),
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: LOOPBACK, port: options.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+  const url = `http://${LOOPBACK}:${port}/#token=${token}`;
+  log.info(`listening on http://${LOOPBACK}:${port}/`);
+
+  return {
+    port,
+    url,
+    async close() {
+      for (const res of streams) res.end();
+      streams.clear();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}

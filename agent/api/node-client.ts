@@ -1,0 +1,96 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import {
+  methods,
+  resultSchema,
+  type MethodName,
+  type ParamsOf,
+  type Result,
+  type ResultOf,
+} from './contract.ts';
+import { TOKEN_FILE } from './token.ts';
+
+/** A typed caller of the contract, whatever carries the call (in-process, HTTP). */
+export interface ApiClient {
+  call<M extends MethodName>(method: M, params?: ParamsOf<M>): Promise<Result<ResultOf<M>>>;
+  /** For `roost api <method>`: any name, untyped params. */
+  callRaw(method: string, params: unknown): Promise<Result<unknown>>;
+  readonly via: string;
+}
+
+export const SERVE_FILE = 'serve.json';
+export const serveInfoSchema = z.object({
+  pid: z.number().int().positive(),
+  port: z.number().int().positive(),
+  startedAt: z.string(),
+});
+export type ServeInfo = z.infer<typeof serveInfoSchema>;
+
+/** The running `roost serve` of a data folder, if one is alive. */
+export async function findRunningServer(
+  dataDir: string,
+): Promise<(ServeInfo & { token: string }) | undefined> {
+  let info: ServeInfo;
+  let token: string;
+  try {
+    const parsed = serveInfoSchema.safeParse(
+      JSON.parse(await readFile(join(dataDir, SERVE_FILE), 'utf8')),
+    );
+    if (!parsed.success) return undefined;
+    info = parsed.data;
+    token = (await readFile(join(dataDir, TOKEN_FILE), 'utf8')).trim();
+  } catch {
+    return undefined;
+  }
+  try {
+    process.kill(info.pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined; // stale file: process gone
+  }
+  return { ...info, token };
+}
+
+/** Calls a running `roost serve` over HTTP with its token. */
+export function httpClient(
+  baseUrl: string,
+  token: string,
+  fetchImpl: typeof fetch = fetch,
+): ApiClient {
+  const callRaw = async (method: string, params: unknown): Promise<Result<unknown>> => {
+    let response: Response;
+    try {
+      response = await fetchImpl(`${baseUrl}/api/${encodeURIComponent(method)}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(params ?? {}),
+      });
+    } catch (error) {
+      return {
+        ok: false,
+        error: {
+          code: 'UNAVAILABLE',
+          message: `Roost at ${baseUrl} did not answer (${(error as Error).message}).`,
+        },
+      };
+    }
+    const body: unknown = await response.json().catch(() => undefined);
+    const known = methods[method as MethodName];
+    const parsed = resultSchema(known ? known.result : z.unknown()).safeParse(body);
+    if (!parsed.success) {
+      return {
+        ok: false,
+        error: {
+          code: 'INTERNAL',
+          message: `Roost at ${baseUrl} answered ${response.status} with something that is not an API result.`,
+        },
+      };
+    }
+    return parsed.data as Result<unknown>;
+  };
+  return {
+    via: baseUrl,
+    callRaw,
+    call: (method, params) => callRaw(method, params) as never,
+  };
+}

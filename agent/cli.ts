@@ -1,0 +1,404 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import {
+  isMethodName,
+  methods,
+  settingsSections,
+  type Result,
+  type Settings,
+  type SettingsSection,
+} from './api/contract.ts';
+import { findRunningServer, httpClient, type ApiClient } from './api/node-client.ts';
+import { createAgent } from './agent.ts';
+import { formatLogLine } from './log.ts';
+import { resolveDataDir } from './store/data-dir.ts';
+import { serve, ServeError } from './serve.ts';
+import { ROOST_VERSION } from './version.ts';
+
+/** Exit codes: 0 done, 1 the command failed, 2 the command line was wrong. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  /** Resolves when the user asks a long-running command (serve) to stop. */
+  untilStopped?: () => Promise<string>;
+}
+
+class UsageError extends Error {}
+
+interface Command {
+  usage: string;
+  summary: string;
+  options?: Record<string, { type: 'string' | 'boolean'; short?: string }>;
+  run(ctx: Context): Promise<number>;
+}
+
+interface Context {
+  io: CliIo;
+  positionals: string[];
+  values: Record<string, string | boolean | undefined>;
+  json: boolean;
+  dataDir: string;
+}
+
+const globalOptions = {
+  'data-dir': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const commands: Record<string, Command> = {
+  version: {
+    usage: 'roost version [--json]',
+    summary: 'Print the versions of Roost, its API, Node and the platform',
+    async run(ctx) {
+      return withClient(ctx, async (client) => {
+        const result = await client.call('agent.version');
+        return print(ctx, result, (v) =>
+          [
+            `Roost ${v.roost}`,
+            `API contract ${v.contract}`,
+            `Node ${v.node}`,
+            `${v.platform} ${v.arch}`,
+          ].join('\n'),
+        );
+      });
+    },
+  },
+  status: {
+    usage: 'roost status [--json]',
+    summary: "Show the agent's state, data folder and warnings",
+    async run(ctx) {
+      return withClient(ctx, async (client) => {
+        const result = await client.call('agent.status');
+        return print(ctx, result, (s) => {
+          const lines = [
+            `Roost is ${s.state} (${s.host}, via ${client.via})`,
+            `Data folder: ${s.dataDir}`,
+          ];
+          for (const w of s.warnings) lines.push(`Warning: ${w.message}`);
+          return lines.join('\n');
+        });
+      });
+    },
+  },
+  serve: {
+    usage: 'roost serve [--port <n>] [--data-dir <dir>] [--json]',
+    summary: 'Run the agent headless with the dashboard on http://127.0.0.1 (for rigs and servers)',
+    options: { port: { type: 'string' } },
+    async run(ctx) {
+      let port: number | undefined;
+      if (ctx.values.port !== undefined) {
+        port = Number(ctx.values.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) {
+          throw new UsageError(
+            `--port must be a whole number from 0 to 65535 (got "${String(ctx.values.port)}").`,
+          );
+        }
+      }
+      let serving;
+      try {
+        serving = await serve({
+          dataDir: ctx.dataDir,
+          port,
+          logSink: (entry) => ctx.io.stderr(formatLogLine(entry) + '\n'),
+        });
+      } catch (error) {
+        if (error instanceof ServeError) {
+          ctx.io.stderr(`roost serve: ${error.message}\n`);
+          return EXIT_FAILURE;
+        }
+        throw error;
+      }
+      const { server } = serving;
+      if (ctx.json) {
+        ctx.io.stdout(
+          JSON.stringify({
+            url: server.url,
+            port: server.port,
+            dataDir: ctx.dataDir,
+            pid: process.pid,
+          }) + '\n',
+        );
+      } else {
+        ctx.io.stdout(
+          [
+            `Roost ${ROOST_VERSION} is running headless.`,
+            '',
+            `  Dashboard:   ${server.url}`,
+            `  Data folder: ${ctx.dataDir}`,
+            '',
+            'Open the dashboard link in a browser on this machine (it carries your access token).',
+            'Press Ctrl+C to stop.',
+            '',
+          ].join('\n'),
+        );
+      }
+      const reason = ctx.io.untilStopped ? await ctx.io.untilStopped() : 'done';
+      serving.agent.log.info(`${reason} received`);
+      await serving.stop();
+      if (!ctx.json) ctx.io.stdout('Roost stopped.\n');
+      return EXIT_OK;
+    },
+  },
+  settings: {
+    usage: 'roost settings get [<key>] [--json]\n       roost settings set <key> <value> [--json]',
+    summary: 'Read or change settings (keys like work.idleMinutes)',
+    async run(ctx) {
+      const [action, key, value, ...rest] = ctx.positionals;
+      if (action === 'get') {
+        if (value !== undefined) throw new UsageError('roost settings get takes at most one key.');
+        const field = key === undefined ? undefined : settingKey(key);
+        return withClient(ctx, async (client) => {
+          const result = await client.call('settings.get');
+          if (!result.ok) return print(ctx, result, () => '');
+          if (field) {
+            const v = (result.value[field.section] as Record<string, unknown>)[field.name];
+            if (ctx.json) ctx.io.stdout(JSON.stringify(v) + '\n');
+            else ctx.io.stdout(`${v === null ? 'none' : String(v)}\n`);
+            return EXIT_OK;
+          }
+          return print(ctx, result, formatSettings);
+        });
+      }
+      if (action === 'set') {
+        if (key === undefined || value === undefined || rest.length > 0) {
+          throw new UsageError(
+            'Usage: roost settings set <key> <value>   e.g. roost settings set work.idleMinutes 15',
+          );
+        }
+        const field = settingKey(key);
+        const parsedValue = parseSettingValue(field.section, field.name, value);
+        return withClient(ctx, async (client) => {
+          const result = await client.call('settings.update', {
+            [field.section]: { [field.name]: parsedValue },
+          });
+          return print(ctx, result, (s) => {
+            const v = (s[field.section] as Record<string, unknown>)[field.name];
+            return `${key} = ${v === null ? 'none' : String(v)}`;
+          });
+        });
+      }
+      throw new UsageError(
+        action === undefined
+          ? 'Say what to do: roost settings get, or roost settings set <key> <value>.'
+          : `Unknown settings action "${action}": use get or set.`,
+      );
+    },
+  },
+  api: {
+    usage: "roost api <method> ['<json params>'] [--json]\n       roost api --list",
+    summary: 'Call any API method directly (for scripts); --list shows them',
+    options: { list: { type: 'boolean' } },
+    async run(ctx) {
+      if (ctx.values.list) {
+        if (ctx.json) ctx.io.stdout(JSON.stringify(Object.keys(methods)) + '\n');
+        else
+          for (const [name, spec] of Object.entries(methods))
+            ctx.io.stdout(`${name.padEnd(18)} ${spec.summary}\n`);
+        return EXIT_OK;
+      }
+      const [method, paramsText, ...rest] = ctx.positionals;
+      if (!method || rest.length > 0)
+        throw new UsageError(
+          "Usage: roost api <method> ['<json params>']   (roost api --list shows the methods)",
+        );
+      if (!isMethodName(method))
+        throw new UsageError(`There is no method "${method}". roost api --list shows the methods.`);
+      let params: unknown = {};
+      if (paramsText !== undefined) {
+        try {
+          params = JSON.parse(paramsText);
+        } catch (error) {
+          throw new UsageError(
+            `The params must be JSON, e.g. '{"work":{"idleMinutes":15}}' (${(error as Error).message}).`,
+          );
+        }
+      }
+      return withClient(ctx, async (client) => {
+        const result = await client.callRaw(method, params);
+        return print(ctx, result, (v) => JSON.stringify(v, null, 2));
+      });
+    },
+  },
+};
+
+function formatSettings(s: Settings): string {
+  const rows: string[] = [];
+  for (const [section, schema] of Object.entries(settingsSections)) {
+    for (const [name, field] of Object.entries(schema.shape)) {
+      const value = (s[section as SettingsSection] as Record<string, unknown>)[name];
+      const shown = value === null ? 'none' : String(value);
+      rows.push(
+        `${`${section}.${name}`.padEnd(30)} ${shown.padEnd(12)} ${(field as z.ZodType).description ?? ''}`.trimEnd(),
+      );
+    }
+  }
+  return rows.join('\n');
+}
+
+function allKeys(): string[] {
+  return Object.entries(settingsSections).flatMap(([section, schema]) =>
+    Object.keys(schema.shape).map((name) => `${section}.${name}`),
+  );
+}
+
+function settingKey(key: string): { section: SettingsSection; name: string } {
+  const [section, name, extra] = key.split('.');
+  if (
+    extra === undefined &&
+    section !== undefined &&
+    name !== undefined &&
+    Object.hasOwn(settingsSections, section) &&
+    Object.hasOwn(settingsSections[section as SettingsSection].shape, name)
+  ) {
+    return { section: section as SettingsSection, name };
+  }
+  throw new UsageError(`There is no setting "${key}". Settings are:\n  ${allKeys().join('\n  ')}`);
+}
+
+/** Turns the text of `roost settings set` into the type the setting holds; the agent validates the rest. */
+export function parseSettingValue(section: SettingsSection, name: string, text: string): unknown {
+  let field = (settingsSections[section].shape as Record<string, z.ZodType>)[name]!;
+  if (field instanceof z.ZodNullable) {
+    if (/^(none|null|)$/i.test(text)) return null;
+    field = field.unwrap() as z.ZodType;
+  }
+  if (field instanceof z.ZodNumber) {
+    const n = Number(text);
+    if (text.trim() === '' || !Number.isFinite(n))
+      throw new UsageError(`${section}.${name} takes a number (got "${text}").`);
+    return n;
+  }
+  if (field instanceof z.ZodBoolean) {
+    if (/^(true|yes|on|1)$/i.test(text)) return true;
+    if (/^(false|no|off|0)$/i.test(text)) return false;
+    throw new UsageError(`${section}.${name} takes true or false (got "${text}").`);
+  }
+  return text;
+}
+
+/** Uses the running `roost serve` of this data folder if there is one, else an agent in this process. */
+async function withClient(
+  ctx: Context,
+  use: (client: ApiClient) => Promise<number>,
+): Promise<number> {
+  const running = await findRunningServer(ctx.dataDir);
+  if (running) return use(httpClient(`http://127.0.0.1:${running.port}`, running.token));
+  const agent = await createAgent({
+    dataDir: ctx.dataDir,
+    host: 'cli',
+    logSink: (entry) => {
+      if (entry.level === 'warn' || entry.level === 'error')
+        ctx.io.stderr(`${entry.level}: ${entry.message}\n`);
+    },
+  });
+  try {
+    return await use({
+      via: 'this process',
+      callRaw: (method, params) => agent.router.call(method, params),
+      call: (method, params) => agent.router.call(method, params ?? {}) as never,
+    });
+  } finally {
+    await agent.close();
+  }
+}
+
+function print<T>(ctx: Context, result: Result<T>, human: (value: T) => string): number {
+  if (result.ok) {
+    ctx.io.stdout((ctx.json ? JSON.stringify(result.value) : human(result.value)) + '\n');
+    return EXIT_OK;
+  }
+  if (ctx.json) ctx.io.stdout(JSON.stringify(result) + '\n');
+  ctx.io.stderr(`Error: ${result.error.message}\n`);
+  return EXIT_FAILURE;
+}
+
+function helpText(): string {
+  const lines = [
+    `Roost ${ROOST_VERSION}: turn an idle GPU into income, or a lab's GPUs into a private job runner.`,
+    '',
+    'Usage: roost <command> [options]',
+    '',
+    'Commands:',
+  ];
+  for (const [name, command] of Object.entries(commands))
+    lines.push(`  ${name.padEnd(10)} ${command.summary}`);
+  lines.push(
+    '',
+    'Options for every command:',
+    '  --data-dir <dir>  where settings and data live (else $ROOST_DATA_DIR, else the OS app-data folder)',
+    '  --json            machine-readable output',
+    '  -h, --help        help for a command: roost <command> --help',
+    '',
+    'Exit codes: 0 done, 1 failed, 2 wrong command line.',
+  );
+  return lines.join('\n') + '\n';
+}
+
+/** Runs the `roost` command line; returns the exit code. Never throws. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const name = argv[0];
+  const json = argv.includes('--json');
+  try {
+    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+      io.stdout(helpText());
+      return EXIT_OK;
+    }
+    if (name === '--version' || name === '-v') {
+      io.stdout(`${ROOST_VERSION}\n`);
+      return EXIT_OK;
+    }
+    const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
+    if (!command)
+      throw new UsageError(`Unknown command "${name}". Run roost --help to see the commands.`);
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: argv.slice(1),
+        options: { ...globalOptions, ...command.options },
+        allowPositionals: true,
+        strict: true,
+      });
+    } catch (error) {
+      throw new UsageError(
+        `${(error as Error).message.replace(/\. To specify a positional.*$/s, '.')}\nUsage: ${command.usage}`,
+      );
+    }
+    if (parsed.values.help) {
+      io.stdout(`${command.summary}.\n\nUsage: ${command.usage}\n`);
+      return EXIT_OK;
+    }
+    const dataDirFlag = parsed.values['data-dir'];
+    if (dataDirFlag !== undefined && typeof dataDirFlag === 'string' && dataDirFlag.trim() === '') {
+      throw new UsageError('--data-dir needs a folder.');
+    }
+    const dataDir = resolveDataDir({
+      flag: typeof dataDirFlag === 'string' ? dataDirFlag : undefined,
+      env: io.env,
+    });
+    return await command.run({
+      io,
+      positionals: parsed.positionals,
+      values: parsed.values as Context['values'],
+      json: Boolean(parsed.values.json),
+      dataDir,
+    });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      if (json)
+        io.stdout(
+          JSON.stringify({ ok: false, error: { code: 'USAGE', message: error.message } }) + '\n',
+        );
+      io.stderr(`roost: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(`roost: ${message}\n`);
+    return EXIT_FAILURE;
+  }
+}

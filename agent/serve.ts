@@ -1,0 +1,90 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createAgent, type Agent } from './agent.ts';
+import { startHttpServer, type RunningServer } from './api/http-server.ts';
+import { SERVE_FILE, findRunningServer, type ServeInfo } from './api/node-client.ts';
+import { loadOrCreateToken } from './api/token.ts';
+import type { LogSink } from './log.ts';
+import { writeFileAtomic } from './store/atomic-file.ts';
+
+/** Where `npm run build:renderer` puts the dashboard. */
+export const RENDERER_DIST = fileURLToPath(new URL('../dist/renderer', import.meta.url));
+
+export interface ServeOptions {
+  dataDir: string;
+  /** Port on 127.0.0.1; undefined uses the `server.port` setting; 0 picks a free one. */
+  port?: number | undefined;
+  staticDir?: string;
+  logSink?: LogSink;
+}
+
+export interface Serving {
+  agent: Agent;
+  server: RunningServer;
+  stop(): Promise<void>;
+}
+
+export class ServeError extends Error {}
+
+/** `roost serve`: the agent plus its HTTP face, one per data folder. */
+export async function serve(options: ServeOptions): Promise<Serving> {
+  const running = await findRunningServer(options.dataDir);
+  if (running && running.pid !== process.pid) {
+    throw new ServeError(
+      `Roost is already serving this data folder at http://127.0.0.1:${running.port}/ (process ${running.pid}). Stop it first, or use another --data-dir.`,
+    );
+  }
+  const agent = await createAgent({
+    dataDir: options.dataDir,
+    host: 'serve',
+    ...(options.logSink ? { logSink: options.logSink } : {}),
+  });
+  const port = options.port ?? agent.settings.get().server.port;
+  let server: RunningServer;
+  try {
+    const token = await loadOrCreateToken(options.dataDir);
+    server = await startHttpServer({
+      router: agent.router,
+      events: agent.events,
+      log: agent.log.child('server'),
+      token,
+      port,
+      staticDir: options.staticDir ?? RENDERER_DIST,
+    });
+  } catch (error) {
+    await agent.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new ServeError(
+        `Port ${port} on 127.0.0.1 is already in use by another program. Choose another with --port <n>, or set it with: roost settings set server.port <n>`,
+      );
+    }
+    if ((error as NodeJS.ErrnoException).code === 'EACCES') {
+      throw new ServeError(
+        `Roost is not allowed to listen on port ${port}. Choose a port above 1024 with --port <n>.`,
+      );
+    }
+    throw error;
+  }
+  const serveFile = join(options.dataDir, SERVE_FILE);
+  const info: ServeInfo = {
+    pid: process.pid,
+    port: server.port,
+    startedAt: new Date().toISOString(),
+  };
+  await writeFileAtomic(serveFile, JSON.stringify(info) + '\n', 0o600);
+
+  let stopped: Promise<void> | undefined;
+  return {
+    agent,
+    server,
+    stop() {
+      stopped ??= (async () => {
+        await server.close();
+        await agent.close();
+        await rm(serveFile, { force: true });
+      })();
+      return stopped;
+    },
+  };
+}

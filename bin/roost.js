@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// The `roost` command. Roost runs on Node 24 (the Node inside Electron 45), which runs the
+// TypeScript sources directly. Under an older Node (npm's own, say) re-run with the pinned one.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  const pinned = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
+  if (!existsSync(pinned)) {
+    process.stderr.write(
+      `roost: Roost needs Node 24 or newer (this is Node ${process.versions.node}). Run \`npm ci\` in the Roost folder to get it, or install Node 24.\n`,
+    );
+    process.exit(1);
+  }
+  const child = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
+  process.exit(child.status ?? 1);
+}
+
+const { runCli } = await import('../agent/cli.ts');
+const stopped = new Promise((resolve) => {
+  process.once('SIGINT', () => resolve('SIGINT'));
+  process.once('SIGTERM', () => resolve('SIGTERM'));
+});
+const code = await runCli(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+  untilStopped: () => stopped,
+});
+process.exitCode = code;
