@@ -1,0 +1,79 @@
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useState,
+  type ReactNode,
+} from 'react';
+import type { AgentEvent, AgentStatus, AgentVersion, Settings } from '../../agent/api/contract.ts';
+import type { ApiClient, ConnectionState } from './api/transport.ts';
+
+export interface AgentView {
+  client: ApiClient;
+  connection: ConnectionState;
+  status?: AgentStatus;
+  version?: AgentVersion;
+  settings?: Settings;
+  /** The last log lines from the agent, newest last. */
+  log: Extract<AgentEvent, { event: 'agent.log' }>['payload'][];
+  refresh(): Promise<void>;
+  setSettings(settings: Settings): void;
+}
+
+const AgentContext = createContext<AgentView | undefined>(undefined);
+
+export function useAgent(): AgentView {
+  const view = useContext(AgentContext);
+  if (!view) throw new Error('useAgent outside AgentProvider');
+  return view;
+}
+
+const LOG_LINES = 200;
+
+export function AgentProvider({ client, children }: { client: ApiClient; children: ReactNode }) {
+  const [connection, setConnection] = useState<ConnectionState>('connecting');
+  const [status, setStatus] = useState<AgentStatus>();
+  const [version, setVersion] = useState<AgentVersion>();
+  const [settings, setSettings] = useState<Settings>();
+  const [log, setLog] = useState<AgentView['log']>([]);
+
+  const refresh = useCallback(async () => {
+    const [s, v, st] = await Promise.all([
+      client.call('agent.status'),
+      client.call('agent.version'),
+      client.call('settings.get'),
+    ]);
+    if (s.ok) setStatus(s.value);
+    if (v.ok) setVersion(v.value);
+    if (st.ok) setSettings(st.value);
+    if (!s.ok && s.error.code === 'UNAUTHORIZED') setConnection('unauthorized');
+  }, [client]);
+
+  useEffect(() => {
+    const stop = client.listen(
+      (event) => {
+        if (event.event === 'agent.log')
+          setLog((lines) => [...lines.slice(-(LOG_LINES - 1)), event.payload]);
+        else if (event.event === 'settings.changed') setSettings(event.payload);
+      },
+      (state) => {
+        setConnection(state);
+        if (state === 'open') void refresh();
+      },
+    );
+    void refresh();
+    const timer = setInterval(() => void refresh(), 10_000);
+    return () => {
+      stop();
+      clearInterval(timer);
+    };
+  }, [client, refresh]);
+
+  const value = useMemo<AgentView>(
+    () => ({ client, connection, status, version, settings, log, refresh, setSettings }),
+    [client, connection, status, version, settings, log, refresh],
+  );
+  return <AgentContext.Provider value={value}>{children}</AgentContext.Provider>;
+}

@@ -1,0 +1,140 @@
+import { useEffect, useMemo, useState } from 'react';
+import { AgentProvider, useAgent } from './AgentContext.tsx';
+import {
+  createClient,
+  forgetToken,
+  httpTransport,
+  preloadTransport,
+  saveToken,
+  takeToken,
+  type ApiClient,
+} from './api/transport.ts';
+import { TokenPrompt } from './components/TokenPrompt.tsx';
+import { ConnectionBanner } from './components/ConnectionBanner.tsx';
+import { DashboardPage } from './pages/DashboardPage.tsx';
+import { SettingsPage } from './pages/SettingsPage.tsx';
+import { EmptyPage } from './pages/EmptyPage.tsx';
+
+export const pages = [
+  { id: 'dashboard', label: 'Dashboard' },
+  { id: 'benchmark', label: 'Benchmark' },
+  { id: 'jobs', label: 'Jobs' },
+  { id: 'wallet', label: 'Wallet' },
+  { id: 'settings', label: 'Settings' },
+] as const;
+export type PageId = (typeof pages)[number]['id'];
+
+function pageFromHash(hash: string): PageId {
+  const id = /^#\/([a-z]+)/.exec(hash)?.[1];
+  return pages.find((p) => p.id === id)?.id ?? 'dashboard';
+}
+
+function useHashPage(): PageId {
+  const [page, setPage] = useState<PageId>(() => pageFromHash(window.location.hash));
+  useEffect(() => {
+    const onChange = () => setPage(pageFromHash(window.location.hash));
+    window.addEventListener('hashchange', onChange);
+    return () => window.removeEventListener('hashchange', onChange);
+  }, []);
+  return page;
+}
+
+export function App() {
+  const [token, setToken] = useState<string | undefined>(() =>
+    window.roost ? undefined : takeToken(window.location, window.sessionStorage, window.history),
+  );
+  const client = useMemo<ApiClient | undefined>(() => {
+    if (window.roost) return createClient(preloadTransport(window.roost));
+    if (!token) return undefined;
+    return createClient(httpTransport(window.location.origin, token));
+  }, [token]);
+
+  if (!client) {
+    return (
+      <TokenPrompt
+        onToken={(t) => {
+          saveToken(window.sessionStorage, t);
+          setToken(t);
+        }}
+      />
+    );
+  }
+  return (
+    <AgentProvider client={client}>
+      <Shell
+        onForgetToken={() => {
+          forgetToken(window.sessionStorage);
+          setToken(undefined);
+        }}
+      />
+    </AgentProvider>
+  );
+}
+
+function Shell({ onForgetToken }: { onForgetToken: () => void }) {
+  const page = useHashPage();
+  const { connection, settings } = useAgent();
+  const theme = settings?.general.theme ?? 'system';
+
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
+
+  useEffect(() => {
+    const label = pages.find((p) => p.id === page)?.label ?? '';
+    document.title = `${label} · Roost`;
+  }, [page]);
+
+  if (connection === 'unauthorized') {
+    return <TokenPrompt rejected onToken={() => undefined} onReset={onForgetToken} />;
+  }
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <nav className="sidebar" aria-label="Main">
+        <div className="brand">
+          <img src="./icon.svg" alt="" width="28" height="28" />
+          <span>Roost</span>
+        </div>
+        <ul>
+          {pages.map((p) => (
+            <li key={p.id}>
+              <a href={`#/${p.id}`} aria-current={p.id === page ? 'page' : undefined}>
+                {p.label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main id="main" tabIndex={-1}>
+        <ConnectionBanner />
+        {page === 'dashboard' && <DashboardPage />}
+        {page === 'benchmark' && (
+          <EmptyPage
+            title="Benchmark"
+            headline="No benchmark yet"
+            text="The standard Roost benchmark measures your GPU in units every market buyer compares the same way, and signs the report. It arrives in an upcoming update of Roost."
+          />
+        )}
+        {page === 'jobs' && (
+          <EmptyPage
+            title="Jobs"
+            headline="No jobs yet"
+            text="Leased market jobs and your private job queue will be listed here, with their state, runtime and result. Job running arrives in an upcoming update of Roost."
+          />
+        )}
+        {page === 'wallet' && (
+          <EmptyPage
+            title="Wallet"
+            headline="No wallet yet"
+            text="Your earnings and payouts will show here, with a wallet whose keys never leave this computer. The wallet arrives in an upcoming update of Roost."
+          />
+        )}
+        {page === 'settings' && <SettingsPage />}
+      </main>
+    </div>
+  );
+}

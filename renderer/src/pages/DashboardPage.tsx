@@ -1,0 +1,95 @@
+import { useAgent } from '../AgentContext.tsx';
+
+function formatUptime(seconds: number): string {
+  const s = Math.floor(seconds);
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return `${d} d ${h} h`;
+  if (h > 0) return `${h} h ${m} min`;
+  if (m > 0) return `${m} min`;
+  return `${s} s`;
+}
+
+const hostNames = {
+  electron: 'desktop app',
+  serve: 'headless (roost serve)',
+  cli: 'command line',
+  test: 'test',
+} as const;
+
+export function DashboardPage() {
+  const { status, version, log } = useAgent();
+  return (
+    <section aria-labelledby="page-title">
+      <h1 id="page-title">Dashboard</h1>
+      {status?.warnings.map((w) => (
+        <div key={`${w.code}-${w.at}`} className="banner banner-warn" role="alert">
+          {w.message}
+        </div>
+      ))}
+      <div className="cards">
+        <article className="card" aria-labelledby="agent-card">
+          <h2 id="agent-card">Agent</h2>
+          {status ? (
+            <dl className="facts">
+              <dt>State</dt>
+              <dd data-testid="agent-state">
+                <span className={`dot dot-${status.state}`} aria-hidden="true" />
+                {status.state === 'running'
+                  ? 'Running'
+                  : status.state === 'starting'
+                    ? 'Starting'
+                    : 'Stopping'}
+              </dd>
+              <dt>Mode</dt>
+              <dd>{hostNames[status.host]}</dd>
+              <dt>Up for</dt>
+              <dd>{formatUptime(status.uptimeSeconds)}</dd>
+              <dt>Data folder</dt>
+              <dd className="path">{status.dataDir}</dd>
+              {version && (
+                <>
+                  <dt>Version</dt>
+                  <dd>
+                    Roost {version.roost} · Node {version.node}
+                    {version.electron ? ` · Electron ${version.electron}` : ''} · {version.platform}{' '}
+                    {version.arch}
+                  </dd>
+                </>
+              )}
+            </dl>
+          ) : (
+            <p className="muted">Waiting for the agent…</p>
+          )}
+        </article>
+        <article className="card" aria-labelledby="gpus-card">
+          <h2 id="gpus-card">GPUs</h2>
+          <p className="muted">
+            GPU detection, live temperatures and earnings per GPU arrive in an upcoming update of
+            Roost.
+          </p>
+        </article>
+      </div>
+      <article className="card" aria-labelledby="activity-card">
+        <h2 id="activity-card">Activity</h2>
+        {log.length === 0 ? (
+          <p className="muted">Nothing has happened since this page opened.</p>
+        ) : (
+          <ol className="log" aria-live="polite">
+            {log
+              .slice(-12)
+              .reverse()
+              .map((entry, i) => (
+                <li key={`${entry.at}-${i}`} className={`log-${entry.level}`}>
+                  <time dateTime={entry.at}>{new Date(entry.at).toLocaleTimeString()}</time>
+                  <span className="log-subsystem">{entry.subsystem}</span>
+                  <span>{entry.message}</span>
+                </li>
+              ))}
+          </ol>
+        )}
+      </article>
+    </section>
+  );
+}

@@ -1,0 +1,259 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { z } from 'zod';
+import {
+  settingsSections,
+  type Settings,
+  type SettingsPatch,
+  type SettingsSection,
+} from '../../../agent/api/contract.ts';
+import { useAgent } from '../AgentContext.tsx';
+import { describeError } from '../api/error-messages.ts';
+
+const sectionTitles: Record<SettingsSection, { title: string; about: string }> = {
+  general: { title: 'General', about: 'How Roost looks and starts.' },
+  work: { title: 'Work policy', about: 'When your GPUs take jobs, and when they stop.' },
+  pricing: { title: 'Pricing', about: 'What you ask, and what your electricity costs.' },
+  network: { title: 'Network', about: 'Which market Roost works for.' },
+  updates: { title: 'Updates', about: 'How the desktop app updates itself.' },
+  server: { title: 'Headless server', about: 'The dashboard of roost serve.' },
+};
+
+const fieldLabels: Record<string, string> = {
+  'general.theme': 'Theme',
+  'general.startAtLogin': 'Start at login',
+  'work.mode': 'Take work',
+  'work.idleMinutes': 'Idle minutes',
+  'work.pauseWhileGaming': 'Pause while gaming',
+  'work.avoidDisplayGpu': 'Keep the display GPU free',
+  'work.maxTemperatureC': 'Temperature ceiling (°C)',
+  'pricing.pricePerUnitHour': 'Price per unit-hour',
+  'pricing.electricityPricePerKwh': 'Electricity price per kWh',
+  'pricing.currency': 'Currency',
+  'network.name': 'Network',
+  'network.rpcUrl': 'RPC URL',
+  'network.marketAddress': 'Market address',
+  'updates.channel': 'Channel',
+  'updates.autoInstall': 'Install updates automatically',
+  'server.port': 'Port',
+};
+
+type Draft = Record<string, string | boolean>;
+
+function kindOf(
+  schema: z.ZodType,
+):
+  { kind: 'enum'; options: string[] } | { kind: 'boolean' | 'number' | 'text'; nullable: boolean } {
+  let inner = schema;
+  let nullable = false;
+  if (inner instanceof z.ZodNullable) {
+    nullable = true;
+    inner = inner.unwrap() as z.ZodType;
+  }
+  if (inner instanceof z.ZodEnum) return { kind: 'enum', options: inner.options as string[] };
+  if (inner instanceof z.ZodBoolean) return { kind: 'boolean', nullable };
+  if (inner instanceof z.ZodNumber) return { kind: 'number', nullable };
+  return { kind: 'text', nullable };
+}
+
+function fieldsOf(section: SettingsSection): [string, z.ZodType][] {
+  return Object.entries(settingsSections[section].shape) as [string, z.ZodType][];
+}
+
+function toDraft(settings: Settings): Draft {
+  const draft: Draft = {};
+  for (const section of Object.keys(settingsSections) as SettingsSection[]) {
+    for (const [name] of fieldsOf(section)) {
+      const value = (settings[section] as Record<string, unknown>)[name];
+      draft[`${section}.${name}`] =
+        typeof value === 'boolean'
+          ? value
+          : value === null || value === undefined
+            ? ''
+            : String(value);
+    }
+  }
+  return draft;
+}
+
+/** The draft's changed fields as a patch, or the first field that does not parse. */
+function toPatch(
+  draft: Draft,
+  saved: Settings,
+): { patch: SettingsPatch; errors: Record<string, string> } {
+  const patch: Record<string, Record<string, unknown>> = {};
+  const errors: Record<string, string> = {};
+  for (const section of Object.keys(settingsSections) as SettingsSection[]) {
+    for (const [name, schema] of fieldsOf(section)) {
+      const key = `${section}.${name}`;
+      const raw = draft[key];
+      const kind = kindOf(schema);
+      let value: unknown = raw;
+      if (kind.kind === 'number') value = raw === '' ? Number.NaN : Number(raw);
+      if (kind.kind !== 'enum' && kind.kind !== 'boolean' && kind.nullable && raw === '')
+        value = null;
+      const checked = schema.safeParse(value);
+      if (!checked.success) {
+        const issue = checked.error.issues[0];
+        errors[key] =
+          kind.kind === 'number' && Number.isNaN(value)
+            ? 'Enter a number.'
+            : issue?.code === 'too_big'
+              ? `At most ${String(issue.maximum)}.`
+              : issue?.code === 'too_small'
+                ? `At least ${String(issue.minimum)}.`
+                : (issue?.message ?? 'Not valid.');
+        continue;
+      }
+      if (checked.data !== (saved[section] as Record<string, unknown>)[name]) {
+        (patch[section] ??= {})[name] = checked.data;
+      }
+    }
+  }
+  return { patch: patch as SettingsPatch, errors };
+}
+
+export function SettingsPage() {
+  const { client, settings, setSettings } = useAgent();
+  const [draft, setDraft] = useState<Draft>();
+  const [base, setBase] = useState<Settings>();
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string }>();
+  const [saving, setSaving] = useState(false);
+
+  // Follow changes made elsewhere (the CLI, another window) unless the user is editing.
+  useEffect(() => {
+    if (!settings || settings === base) return;
+    const untouched = !draft || !base || JSON.stringify(draft) === JSON.stringify(toDraft(base));
+    if (untouched) {
+      setDraft(toDraft(settings));
+      setBase(settings);
+    }
+  }, [settings, base, draft]);
+
+  if (!settings || !draft) return <p className="muted">Loading settings…</p>;
+
+  const { patch } = toPatch(draft, settings);
+  const dirty = Object.keys(patch).length > 0;
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const checked = toPatch(draft, settings);
+    setErrors(checked.errors);
+    if (Object.keys(checked.errors).length > 0) {
+      setNotice({
+        kind: 'error',
+        text: 'Some values are not valid; nothing was saved. Fix the fields marked below.',
+      });
+      return;
+    }
+    setSaving(true);
+    const result = await client.call('settings.update', checked.patch);
+    setSaving(false);
+    if (result.ok) {
+      setSettings(result.value);
+      setBase(result.value);
+      setDraft(toDraft(result.value));
+      setNotice({ kind: 'ok', text: 'Settings saved.' });
+    } else {
+      setNotice({ kind: 'error', text: `${describeError(result.error)} Nothing was saved.` });
+    }
+  };
+
+  return (
+    <section aria-labelledby="page-title">
+      <h1 id="page-title">Settings</h1>
+      <form onSubmit={(e) => void submit(e)} noValidate>
+        {notice && (
+          <div
+            className={`banner ${notice.kind === 'ok' ? 'banner-ok' : 'banner-error'}`}
+            role={notice.kind === 'ok' ? 'status' : 'alert'}
+          >
+            {notice.text}
+          </div>
+        )}
+        {(Object.keys(settingsSections) as SettingsSection[]).map((section) => (
+          <fieldset key={section} className="card settings-section">
+            <legend>{sectionTitles[section].title}</legend>
+            <p className="muted">{sectionTitles[section].about}</p>
+            {fieldsOf(section).map(([name, schema]) => {
+              const key = `${section}.${name}`;
+              const id = `setting-${section}-${name}`;
+              const kind = kindOf(schema);
+              const value = draft[key];
+              const error = errors[key];
+              const describedBy = `${id}-help${error ? ` ${id}-error` : ''}`;
+              const update = (v: string | boolean) => {
+                setDraft({ ...draft, [key]: v });
+                setNotice(undefined);
+                if (errors[key]) setErrors({ ...errors, [key]: '' });
+              };
+              return (
+                <div key={key} className={`field field-${kind.kind}`}>
+                  <label htmlFor={id}>{fieldLabels[key] ?? key}</label>
+                  {kind.kind === 'enum' ? (
+                    <select
+                      id={id}
+                      value={String(value)}
+                      onChange={(e) => update(e.target.value)}
+                      aria-describedby={describedBy}
+                    >
+                      {kind.options.map((o) => (
+                        <option key={o} value={o}>
+                          {o}
+                        </option>
+                      ))}
+                    </select>
+                  ) : kind.kind === 'boolean' ? (
+                    <input
+                      id={id}
+                      type="checkbox"
+                      checked={value === true}
+                      onChange={(e) => update(e.target.checked)}
+                      aria-describedby={describedBy}
+                    />
+                  ) : (
+                    <input
+                      id={id}
+                      type="text"
+                      inputMode={kind.kind === 'number' ? 'decimal' : undefined}
+                      value={String(value)}
+                      placeholder={kind.nullable ? 'none' : undefined}
+                      onChange={(e) => update(e.target.value)}
+                      aria-invalid={error ? true : undefined}
+                      aria-describedby={describedBy}
+                    />
+                  )}
+                  <small id={`${id}-help`} className="help">
+                    {schema.description}
+                  </small>
+                  {error && (
+                    <small id={`${id}-error`} className="field-error">
+                      {error}
+                    </small>
+                  )}
+                </div>
+              );
+            })}
+          </fieldset>
+        ))}
+        <div className="actions">
+          <button type="submit" disabled={!dirty || saving}>
+            {saving ? 'Saving…' : 'Save settings'}
+          </button>
+          <button
+            type="button"
+            className="secondary"
+            disabled={!dirty || saving}
+            onClick={() => {
+              setDraft(toDraft(settings));
+              setErrors({});
+              setNotice(undefined);
+            }}
+          >
+            Discard changes
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
