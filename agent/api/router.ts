@@ -21,6 +21,8 @@ export type Handlers = { [M in MethodName]: Handler<M> };
 export interface Router {
   /** Runs a method by name with untrusted params. Never throws. */
   call(method: string, params: unknown): Promise<Result<unknown>>;
+  /** The methods this router serves: every method of the contract. */
+  readonly methods: readonly MethodName[];
 }
 
 /**
@@ -29,7 +31,13 @@ export interface Router {
  * into `{ ok: false, error }`.
  */
 export function createRouter(handlers: Handlers, log: Logger): Router {
+  // The type already demands a handler per method; this catches a cast or a spread that lost one.
+  const missing = (Object.keys(methods) as MethodName[]).filter(
+    (m) => typeof handlers[m] !== 'function',
+  );
+  if (missing.length > 0) throw new Error(`No handler for ${missing.join(', ')}`);
   return {
+    methods: Object.keys(methods) as MethodName[],
     async call(method, params) {
       if (!isMethodName(method)) {
         return {

@@ -1,0 +1,109 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runCli, parseSettingValue, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './cli.ts';
+import { tempDir } from '../test/support/temp-dir.ts';
+
+let dir: { path: string; remove: () => Promise<void> };
+beforeEach(async () => {
+  dir = await tempDir();
+});
+afterEach(async () => {
+  await dir.remove();
+});
+
+async function roost(...args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    env: { ROOST_DATA_DIR: dir.path },
+  });
+  return { code, stdout, stderr };
+}
+
+describe('roost CLI', () => {
+  it('prints help with every command, exit 0', async () => {
+    const r = await roost('--help');
+    expect(r.code).toBe(EXIT_OK);
+    for (const c of ['serve', 'settings', 'version', 'status', 'api'])
+      expect(r.stdout).toContain(`  ${c}`);
+    expect((await roost('settings', '--help')).stdout).toContain(
+      'roost settings set <key> <value>',
+    );
+  });
+
+  it('answers a wrong command line with exit 2 and a hint on stderr', async () => {
+    const unknown = await roost('frobnicate');
+    expect(unknown).toMatchObject({ code: EXIT_USAGE, stdout: '' });
+    expect(unknown.stderr).toContain('Unknown command "frobnicate". Run roost --help');
+    const badFlag = await roost('version', '--colour');
+    expect(badFlag.code).toBe(EXIT_USAGE);
+    expect(badFlag.stderr).toMatch(/Unknown option '--colour'/);
+    const badKey = await roost('settings', 'set', 'work.idle', '5');
+    expect(badKey.code).toBe(EXIT_USAGE);
+    expect(badKey.stderr).toContain('There is no setting "work.idle"');
+    expect(badKey.stderr).toContain('work.idleMinutes');
+    expect((await roost('settings', 'set', 'work.idleMinutes', 'soon')).stderr).toContain(
+      'takes a number (got "soon")',
+    );
+  });
+
+  it('prints versions, as JSON with --json', async () => {
+    const r = await roost('version', '--json');
+    expect(r.code).toBe(EXIT_OK);
+    const v = JSON.parse(r.stdout);
+    expect(v).toMatchObject({ contract: 1, node: process.versions.node });
+    expect(
+      JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')).version,
+    ).toBe(v.roost);
+  });
+
+  it('sets and gets a setting, kept in the data folder', async () => {
+    const set = await roost('settings', 'set', 'work.idleMinutes', '25');
+    expect(set).toMatchObject({ code: EXIT_OK, stdout: 'work.idleMinutes = 25\n' });
+    expect((await roost('settings', 'get', 'work.idleMinutes')).stdout).toBe('25\n');
+    const all = JSON.parse((await roost('settings', 'get', '--json')).stdout);
+    expect(all.work.idleMinutes).toBe(25);
+    const onDisk = JSON.parse(await readFile(join(dir.path, 'settings.json'), 'utf8'));
+    expect(onDisk.settings.work.idleMinutes).toBe(25);
+    expect((await roost('settings', 'set', 'network.rpcUrl', 'none')).stdout).toBe(
+      'network.rpcUrl = none\n',
+    );
+  });
+
+  it('refuses an out-of-range value with exit 1, changing nothing', async () => {
+    const r = await roost('settings', 'set', 'work.idleMinutes', '500', '--json');
+    expect(r.code).toBe(EXIT_FAILURE);
+    expect(r.stderr).toContain('work.idleMinutes must be at most 240 (got 500)');
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS' } });
+    expect((await roost('settings', 'get', 'work.idleMinutes')).stdout).toBe('10\n');
+  });
+
+  it('calls any method through roost api', async () => {
+    expect((await roost('api', '--list')).stdout).toContain('settings.update');
+    const r = await roost('api', 'settings.update', '{"pricing":{"currency":"USD"}}', '--json');
+    expect(r.code).toBe(EXIT_OK);
+    expect(JSON.parse(r.stdout).pricing.currency).toBe('USD');
+    expect((await roost('api', 'settings.update', '{oops')).code).toBe(EXIT_USAGE);
+    expect((await roost('api', 'nope.nothing')).code).toBe(EXIT_USAGE);
+  });
+
+  it('says what is wrong with serve --port', async () => {
+    const r = await roost('serve', '--port', 'eighty');
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr).toContain('--port must be a whole number');
+  });
+});
+
+describe('parseSettingValue', () => {
+  it('converts text to the type of the setting', () => {
+    expect(parseSettingValue('work', 'idleMinutes', '15')).toBe(15);
+    expect(parseSettingValue('work', 'pauseWhileGaming', 'off')).toBe(false);
+    expect(parseSettingValue('general', 'startAtLogin', 'yes')).toBe(true);
+    expect(parseSettingValue('network', 'marketAddress', 'none')).toBeNull();
+    expect(parseSettingValue('pricing', 'currency', 'USD')).toBe('USD');
+    expect(() => parseSettingValue('general', 'startAtLogin', 'maybe')).toThrow(/true or false/);
+  });
+});
