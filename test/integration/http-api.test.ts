@@ -1,0 +1,245 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'node:http';
+import { access, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { serve, type Serving } from '../../agent/serve.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+/** A raw HTTP request, so tests can send any Host and Origin header (fetch would not). */
+function raw(
+  port: number,
+  options: { method?: string; path: string; headers?: Record<string, string>; body?: string },
+): Promise<{
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: options.method ?? 'GET',
+        path: options.path,
+        headers: options.headers,
+        setHost: !options.headers?.Host,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    if (options.body !== undefined) req.write(options.body);
+    req.end();
+  });
+}
+
+describe('roost serve HTTP API', () => {
+  let dir: { path: string; remove: () => Promise<void> };
+  let serving: Serving;
+  let port: number;
+  let token: string;
+  const auth = () => ({ Authorization: `Bearer ${token}` });
+  const post = (method: string, body: unknown, headers: Record<string, string> = {}) =>
+    raw(port, {
+      method: 'POST',
+      path: `/api/${method}`,
+      headers: { ...auth(), 'Content-Type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    const staticDir = join(dir.path, 'static');
+    await mkdir(staticDir);
+    await writeFile(
+      join(staticDir, 'index.html'),
+      '<!doctype html><title>Roost</title><div id="root"></div>',
+    );
+    await writeFile(join(dir.path, 'secret.txt'), 'outside the static folder');
+    serving = await serve({ dataDir: join(dir.path, 'data'), port: 0, staticDir });
+    port = serving.server.port;
+    token = (await readFile(join(dir.path, 'data', 'api-token'), 'utf8')).trim();
+  });
+
+  afterAll(async () => {
+    await serving.stop();
+    await dir.remove();
+  });
+
+  it('answers a call with the token', async () => {
+    const r = await post('agent.status', {});
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body)).toMatchObject({
+      ok: true,
+      value: { state: 'running', host: 'serve' },
+    });
+    expect(serving.server.url).toBe(`http://127.0.0.1:${port}/#token=${token}`);
+  });
+
+  it('refuses a request without a token: 401', async () => {
+    const r = await raw(port, {
+      method: 'POST',
+      path: '/api/agent.status',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    expect(r.status).toBe(401);
+    expect(r.headers['www-authenticate']).toMatch(/^Bearer/);
+    expect(JSON.parse(r.body)).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } });
+  });
+
+  it('refuses a wrong token: 401, for calls and for the event stream', async () => {
+    const r = await post('settings.get', {}, { Authorization: 'Bearer not-the-token' });
+    expect(r.status).toBe(401);
+    expect(JSON.parse(r.body).error.message).toContain('wrong');
+    const events = await raw(port, {
+      path: '/api/events',
+      headers: { Authorization: 'Bearer nope' },
+    });
+    expect(events.status).toBe(401);
+  });
+
+  it('refuses a Host header that is not this machine: 403 (DNS rebinding)', async () => {
+    for (const host of [
+      'evil.example',
+      `evil.example:${port}`,
+      '127.0.0.1.evil.example',
+      `localhost:${port + 1}`,
+    ]) {
+      const r = await raw(port, {
+        method: 'POST',
+        path: '/api/agent.status',
+        headers: { Host: host, ...auth(), 'Content-Type': 'application/json' },
+        body: '{}',
+      });
+      expect(r.status, host).toBe(403);
+      expect(JSON.parse(r.body).error.code).toBe('FORBIDDEN');
+    }
+    const page = await raw(port, { path: '/', headers: { Host: 'attacker.test' } });
+    expect(page.status).toBe(403);
+    const ok = await raw(port, { path: '/', headers: { Host: `localhost:${port}` } });
+    expect(ok.status).toBe(200);
+  });
+
+  it('refuses a foreign Origin: 403, even with the token', async () => {
+    const r = await post(
+      'settings.update',
+      { work: { idleMinutes: 99 } },
+      { Origin: 'https://evil.example' },
+    );
+    expect(r.status).toBe(403);
+    expect(JSON.parse(r.body).error.code).toBe('FORBIDDEN');
+    const same = await post('agent.version', {}, { Origin: `http://127.0.0.1:${port}` });
+    expect(same.status).toBe(200);
+    expect(JSON.parse((await post('settings.get', {})).body).value.work.idleMinutes).toBe(10);
+  });
+
+  it('answers an unknown method with 404 and a code', async () => {
+    const r = await post('wallet.drain', {});
+    expect(r.status).toBe(404);
+    expect(JSON.parse(r.body)).toMatchObject({ ok: false, error: { code: 'UNKNOWN_METHOD' } });
+  });
+
+  it('answers invalid params with 400 and the problem in plain words', async () => {
+    const r = await post('settings.update', { work: { idleMinutes: 0 } });
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.body).error).toEqual({
+      code: 'INVALID_PARAMS',
+      message: 'Invalid params for settings.update: work.idleMinutes must be at least 1 (got 0).',
+    });
+    const notJson = await post('settings.update', '{"work":');
+    expect(notJson.status).toBe(400);
+    expect(JSON.parse(notJson.body).error.message).toContain('not valid JSON');
+    const wrongType = await raw(port, {
+      method: 'POST',
+      path: '/api/agent.status',
+      headers: { ...auth(), 'Content-Type': 'text/plain' },
+      body: '{}',
+    });
+    expect(wrongType.status).toBe(400);
+    const tooBig = await post('settings.update', JSON.stringify({ pad: 'x'.repeat(1_100_000) }));
+    expect(tooBig.status).toBe(400);
+  });
+
+  it('needs POST for methods', async () => {
+    const r = await raw(port, { path: '/api/agent.status', headers: auth() });
+    expect(r.status).toBe(404);
+    expect(r.headers.allow).toBe('POST');
+  });
+
+  it('streams events as server-sent events', async () => {
+    const controller = new AbortController();
+    const response = await fetch(`http://127.0.0.1:${port}/api/events`, {
+      headers: auth(),
+      signal: controller.signal,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const update = post('settings.update', { general: { theme: 'dark' } });
+    while (!text.includes('event: settings.changed')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    await update;
+    controller.abort();
+    expect(text).toContain('event: agent.log');
+    const changed = text.split('\n\n').find((b) => b.startsWith('event: settings.changed'))!;
+    expect(JSON.parse(changed.split('\ndata: ')[1]!).general.theme).toBe('dark');
+  });
+
+  it('serves the dashboard with a strict CSP, and nothing outside its folder', async () => {
+    const page = await raw(port, { path: '/' });
+    expect(page.status).toBe(200);
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    expect((await raw(port, { path: '/settings' })).body).toContain('<div id="root">');
+    for (const path of [
+      '/../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/..%2fsecret.txt',
+      '/assets/missing.js',
+    ]) {
+      const r = await raw(port, { path });
+      expect(r.status, path).toBe(404);
+      expect(r.body).not.toContain('outside the static folder');
+    }
+  });
+
+  it('listens on 127.0.0.1 only', async () => {
+    const { networkInterfaces } = await import('node:os');
+    const other = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal);
+    if (!other) {
+      console.log(
+        '[test] skipped the external-interface check: this machine has no non-loopback IPv4 address',
+      );
+      return;
+    }
+    await expect(fetch(`http://${other.address}:${port}/`)).rejects.toThrow();
+  });
+
+  it('writes serve.json so the CLI finds the running agent, and removes it on stop', async () => {
+    const info = JSON.parse(await readFile(join(dir.path, 'data', 'serve.json'), 'utf8'));
+    expect(info).toMatchObject({ pid: process.pid, port });
+  });
+});
+
+describe('roost serve lifecycle', () => {
+  it('says clearly when the port is taken', async () => {
+    const dir = await tempDir();
+    const first = await serve({ dataDir: join(dir.path, 'a'), port: 0 });
+    await expect(serve({ dataDir: join(dir.path, 'b'), port: first.server.port })).rejects.toThrow(
+      new RegExp(`Port ${first.server.port} on 127.0.0.1 is already in use`),
+    );
+    await first.stop();
+    await expect(access(join(dir.path, 'a', 'serve.json'))).rejects.toThrow();
+    await dir.remove();
+  });
+});

@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { access, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ROOST_BIN, startServeProcess, type ServeProcess } from '../support/serve-process.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+const exec = promisify(execFile);
+
+async function roost(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [ROOST_BIN, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('roost serve as a process', () => {
+  const running: ServeProcess[] = [];
+  const dirs: { remove: () => Promise<void> }[] = [];
+  afterEach(async () => {
+    for (const p of running.splice(0)) await p.stop('SIGKILL');
+    for (const d of dirs.splice(0)) await d.remove();
+  });
+
+  async function start(dataDir: string) {
+    const p = await startServeProcess(dataDir);
+    running.push(p);
+    return p;
+  }
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('shuts down cleanly on %s', async (signal) => {
+    const dir = await tempDir();
+    dirs.push(dir);
+    const p = await start(dir.path);
+    expect(JSON.parse(await readFile(join(dir.path, 'serve.json'), 'utf8')).pid).toBe(p.child.pid);
+    expect(await p.stop(signal)).toBe(0);
+    expect(p.stderr()).toContain(`${signal} received`);
+    await expect(access(join(dir.path, 'serve.json'))).rejects.toThrow();
+    await expect(fetch(`${p.base}/`)).rejects.toThrow();
+  });
+
+  it('the CLI talks to the running server of its data folder', async () => {
+    const dir = await tempDir();
+    dirs.push(dir);
+    const p = await start(dir.path);
+    const events = await fetch(`${p.base}/api/events`, {
+      headers: { Authorization: `Bearer ${p.token}` },
+    });
+    const reader = events.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const set = await roost([
+      'settings',
+      'set',
+      'work.maxTemperatureC',
+      '78',
+      '--data-dir',
+      dir.path,
+    ]);
+    expect(set).toMatchObject({ code: 0, stdout: 'work.maxTemperatureC = 78\n' });
+    // The server saw the change itself (it would have been lost had the CLI written the file behind its back).
+    let text = '';
+    while (!text.includes('settings.changed')) text += (await reader.read()).value ?? '';
+    await reader.cancel();
+    const status = await roost(['status', '--data-dir', dir.path]);
+    expect(status.stdout).toContain(`via ${p.base}`);
+  });
+
+  it('refuses to serve a data folder that is already served', async () => {
+    const dir = await tempDir();
+    dirs.push(dir);
+    const p = await start(dir.path);
+    const second = await roost(['serve', '--port', '0', '--data-dir', dir.path]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(
+      `Roost is already serving this data folder at http://127.0.0.1:${p.port}/`,
+    );
+  });
+
+  it('recovers from a serve that was killed with -9: the stale serve.json is ignored', async () => {
+    const dir = await tempDir();
+    dirs.push(dir);
+    const p = await start(dir.path);
+    await p.stop('SIGKILL');
+    const again = await start(dir.path);
+    expect(again.token).toBe(p.token);
+    const local = await roost(['settings', 'get', 'server.port', '--data-dir', dir.path]);
+    expect(local.code).toBe(0);
+  });
+});
