@@ -59,3 +59,35 @@ export function extractTtar(archive: string, target: string): void {
     }
   }
 }
+
+const telemetryAliases: Record<string, string[]> = {
+  'clocks.sm': ['clocks.sm', 'clocks.current.sm'],
+  'clocks.mem': ['clocks.mem', 'clocks.current.memory'],
+};
+
+/**
+ * Turn a captured `--format=csv` table (with header and units) into the `noheader,nounits` lines
+ * nvidia-smi would print for `fields`: the values are the capture's, units stripped. A field the
+ * capture lacks is printed as `[N/A]`; a missing bus id is made up from the row index.
+ */
+export function replayLines(capturedCsv: string, fields: readonly string[]): string[] {
+  const [head, ...rows] = capturedCsv.split(/\r?\n/).filter((l) => l.trim() !== '');
+  const header = (head ?? '').split(',').map((c) => c.trim().replace(/\s*\[[^\]]*\]$/, ''));
+  return rows.map((row, rowIndex) => {
+    const cells = row.split(',').map((c) => c.trim());
+    return fields
+      .map((field) => {
+        const names = telemetryAliases[field] ?? [field];
+        const col = header.findIndex((h) => names.includes(h));
+        if (col < 0) {
+          if (field === 'pci.bus_id')
+            return `00000000:${(rowIndex + 1).toString(16).padStart(2, '0')}:00.0`;
+          if (field === 'index') return String(rowIndex);
+          return '[N/A]';
+        }
+        const value = cells[col] ?? '[N/A]';
+        return value.startsWith('[') ? value : value.replace(/\s*(MiB|MHz|W|%|C)$/, '');
+      })
+      .join(', ');
+  });
+}
