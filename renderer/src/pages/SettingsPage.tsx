@@ -37,6 +37,19 @@ const fieldLabels: Record<string, string> = {
   'server.port': 'Port',
 };
 
+const optionLabels: Record<string, string> = {
+  'general.theme.system': 'Same as the system',
+  'general.theme.light': 'Light',
+  'general.theme.dark': 'Dark',
+  'work.mode.idle': 'When the computer is idle',
+  'work.mode.always': 'Always',
+  'work.mode.manual': 'Only when I start it',
+  'network.name.local': 'Built-in practice network (local)',
+  'network.name.custom': 'Custom network',
+  'updates.channel.stable': 'Stable',
+  'updates.channel.beta': 'Beta',
+};
+
 type Draft = Record<string, string | boolean>;
 
 function kindOf(
@@ -132,8 +145,8 @@ export function SettingsPage() {
 
   if (!settings || !draft) return <p className="muted">Loading settings…</p>;
 
-  const { patch } = toPatch(draft, settings);
-  const dirty = Object.keys(patch).length > 0;
+  // Dirty means anything typed differs from what is saved, valid or not (so Save can explain).
+  const dirty = JSON.stringify(draft) !== JSON.stringify(toDraft(base ?? settings));
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -199,7 +212,7 @@ export function SettingsPage() {
                     >
                       {kind.options.map((o) => (
                         <option key={o} value={o}>
-                          {o}
+                          {optionLabels[`${key}.${o}`] ?? o}
                         </option>
                       ))}
                     </select>

@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { access, mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumMissing, launchChromium } from '../support/browser.ts';
+import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
+const RENDERER = fileURLToPath(new URL('../../dist/renderer/index.html', import.meta.url));
+
+const missing = chromiumMissing();
+if (missing) console.log(`[e2e] SKIPPED the browser tests: ${missing}`);
+
+describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve', () => {
+  let browser: Browser;
+  let dir: { path: string; remove: () => Promise<void> };
+  let server: ServeProcess;
+  const dataDir = () => join(dir.path, 'data');
+
+  beforeAll(async () => {
+    await access(RENDERER).catch(() => {
+      throw new Error(
+        'The renderer is not built: run `npm run build:renderer` before the e2e suite (npm run test:all does).',
+      );
+    });
+    await mkdir(SHOTS, { recursive: true });
+    dir = await tempDir('roost-e2e-');
+    browser = await launchChromium();
+    server = await startServeProcess(dataDir());
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await dir?.remove();
+  });
+
+  async function open(url: string, colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1024, height: 640 }, colorScheme });
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('console', (m) => {
+      if (
+        m.type() === 'error' &&
+        !/Failed to load resource: the server responded with a status of 40[13]/.test(m.text())
+      )
+        problems.push(m.text());
+    });
+    await page.goto(url);
+    (page as Page & { problems: string[] }).problems = problems;
+    return page;
+  }
+
+  it('opens on the dashboard with the agent running, and hides the token from the address bar', async () => {
+    const page = await open(server.url);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await expect.poll(() => page.getByTestId('agent-state').textContent()).toContain('Running');
+    expect(page.url()).not.toContain('token=');
+    expect(page.url()).toMatch(/#\/dashboard$/);
+    await expect.poll(() => page.getByText('headless (roost serve)').count()).toBe(1);
+    await page.screenshot({ path: join(SHOTS, 'dashboard.png'), fullPage: true });
+    for (const name of ['Benchmark', 'Jobs', 'Wallet']) {
+      await page.getByRole('link', { name }).click();
+      await page.getByRole('heading', { name, level: 1 }).waitFor();
+      await page.screenshot({ path: join(SHOTS, `${name.toLowerCase()}.png`), fullPage: true });
+    }
+    expect((page as Page & { problems: string[] }).problems).toEqual([]);
+    await page.close();
+  });
+
+  it('changes a setting, refuses a bad one, and keeps it across a restart', async () => {
+    const page = await open(server.url);
+    await page.getByRole('link', { name: 'Settings' }).click();
+    const idle = page.getByLabel('Idle minutes');
+    await idle.waitFor();
+    expect(await idle.inputValue()).toBe('10');
+
+    // A bad value is caught in the form: nothing is sent, nothing saved.
+    await idle.fill('999');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('At most 240.').waitFor();
+    await page.getByText('Some values are not valid; nothing was saved.').waitFor();
+    await page.screenshot({ path: join(SHOTS, 'settings-invalid.png'), fullPage: true });
+
+    await idle.fill('25');
+    await page.getByLabel('Theme').selectOption('dark');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Settings saved.').waitFor();
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await page.screenshot({ path: join(SHOTS, 'settings-dark.png'), fullPage: true });
+    const onDisk = JSON.parse(await readFile(join(dataDir(), 'settings.json'), 'utf8'));
+    expect(onDisk.settings.work.idleMinutes).toBe(25);
+
+    // Restart the server on the same data folder: the same link (same token) shows the saved value.
+    expect(await server.stop()).toBe(0);
+    server = await startServeProcess(dataDir());
+    const again = await open(server.url);
+    await again.getByRole('link', { name: 'Settings' }).click();
+    await again.getByLabel('Idle minutes').waitFor();
+    expect(await again.getByLabel('Idle minutes').inputValue()).toBe('25');
+    expect(await again.getByLabel('Theme').inputValue()).toBe('dark');
+    await again.close();
+    await page.close();
+  });
+
+  it('shows a settings change made from the CLI while the page is open', async () => {
+    const page = await open(server.url);
+    await page.getByRole('link', { name: 'Settings' }).click();
+    const ceiling = page.getByLabel('Temperature ceiling (°C)');
+    await ceiling.waitFor();
+    const res = await fetch(`${server.base}/api/settings.update`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ work: { maxTemperatureC: 71 } }),
+    });
+    expect(res.status).toBe(200);
+    await expect.poll(() => ceiling.inputValue()).toBe('71');
+    await page.close();
+  });
+
+  it('asks for the token when opened without it, and accepts a pasted one', async () => {
+    const page = await open(`${server.base}/`);
+    await page.getByRole('heading', { name: 'Connect to Roost' }).waitFor();
+    await page.getByLabel('Access token').fill('short');
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.getByText('does not look like a Roost token').waitFor();
+    await page.screenshot({ path: join(SHOTS, 'connect.png') });
+    await page.getByLabel('Access token').fill(server.token);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await page.close();
+  });
+
+  it('is usable by keyboard: a skip link, and the navigation in tab order', async () => {
+    const page = await open(server.url);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Dashboard');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Benchmark', level: 1 }).waitFor();
+    await page.close();
+  });
+});
