@@ -7,7 +7,8 @@ import globals from 'globals';
 
 const electronOnly = {
   group: ['electron', 'electron/*', 'electron-store', 'electron-updater'],
-  message: 'Only electron/ may import Electron: the agent must run in plain Node (roost serve, tests).',
+  message:
+    'Only electron/ may import Electron: the agent must run in plain Node (roost serve, tests).',
 };
 
 export default tseslint.config(
@@ -29,7 +30,10 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node } },
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-console': 'off',
       eqeqeq: ['error', 'always'],
     },
@@ -44,12 +48,20 @@ export default tseslint.config(
           patterns: [
             electronOnly,
             { group: ['**/renderer/**'], message: 'agent/ must not import the renderer.' },
-            { group: ['**/electron/**'], message: 'agent/ must not import electron/: the shell depends on the agent, not the reverse.' },
             {
-              group: ['**/worker/**', '!**/worker/protocol', '!**/worker/protocol.ts'],
-              message: 'agent/ may import only worker/protocol: inference runs in the worker process.',
+              group: ['**/electron/**'],
+              message:
+                'agent/ must not import electron/: the shell depends on the agent, not the reverse.',
             },
-            { group: ['onnxruntime-node'], message: 'No inference in the agent process: it runs in worker/.' },
+            {
+              regex: '(^|/)worker/(?!protocol(\\.ts)?$)',
+              message:
+                'agent/ may import only worker/protocol: inference runs in the worker process.',
+            },
+            {
+              group: ['onnxruntime-node'],
+              message: 'No inference in the agent process: it runs in worker/.',
+            },
           ],
         },
       ],
@@ -59,7 +71,14 @@ export default tseslint.config(
   {
     files: ['agent/api/contract.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!zod$).*', message: 'agent/api/contract.ts may import only zod.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^(?!zod$).*', message: 'agent/api/contract.ts may import only zod.' },
+          ],
+        },
+      ],
     },
   },
   // worker/: onnxruntime-node and node; nothing of the agent, the shell or the UI.
@@ -71,7 +90,10 @@ export default tseslint.config(
         {
           patterns: [
             electronOnly,
-            { group: ['**/agent/**', '**/renderer/**', '**/electron/**'], message: 'worker/ runs untrusted jobs and imports nothing of the agent, shell or UI.' },
+            {
+              group: ['**/agent/**', '**/renderer/**', '**/electron/**'],
+              message: 'worker/ runs untrusted jobs and imports nothing of the agent, shell or UI.',
+            },
           ],
         },
       ],
@@ -85,8 +107,19 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'electron', importNames: ['ipcMain', 'ipcRenderer'], message: 'Use the typed bridge in electron/ipc.ts and electron/preload.ts.' }],
-          patterns: [{ group: ['**/renderer/**'], message: 'electron/ loads the renderer build, it does not import it.' }],
+          paths: [
+            {
+              name: 'electron',
+              importNames: ['ipcMain', 'ipcRenderer'],
+              message: 'Use the typed bridge in electron/ipc.ts and electron/preload.ts.',
+            },
+          ],
+          patterns: [
+            {
+              group: ['**/renderer/**'],
+              message: 'electron/ loads the renderer build, it does not import it.',
+            },
+          ],
         },
       ],
     },
@@ -103,12 +136,19 @@ export default tseslint.config(
         {
           patterns: [
             electronOnly,
-            { group: ['node:*'], message: 'The renderer runs sandboxed in a browser: no Node APIs.' },
             {
-              group: ['**/agent/**', '!**/agent/api/contract', '!**/agent/api/contract.ts'],
-              message: 'The renderer may import only agent/api/contract.ts; everything else goes through the API.',
+              group: ['node:*'],
+              message: 'The renderer runs sandboxed in a browser: no Node APIs.',
             },
-            { group: ['**/worker/**', '**/electron/**'], message: 'The renderer talks to the agent through the API only.' },
+            {
+              regex: '(^|/)agent/(?!api/contract(\\.ts)?$)',
+              message:
+                'The renderer may import only agent/api/contract.ts; everything else goes through the API.',
+            },
+            {
+              group: ['**/worker/**', '**/electron/**'],
+              message: 'The renderer talks to the agent through the API only.',
+            },
           ],
         },
       ],

@@ -60,10 +60,10 @@ export function AgentProvider({ client, children }: { client: ApiClient; childre
       },
       (state) => {
         setConnection(state);
+        // Every (re)connection reloads the whole picture; events keep it current after that.
         if (state === 'open') void refresh();
       },
     );
-    void refresh();
     const timer = setInterval(() => void refresh(), 10_000);
     return () => {
       stop();

@@ -88,7 +88,7 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
     await page.getByLabel('Theme').selectOption('dark');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByText('Settings saved.').waitFor();
-    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');
     await page.screenshot({ path: join(SHOTS, 'settings-dark.png'), fullPage: true });
     const onDisk = JSON.parse(await readFile(join(dataDir(), 'settings.json'), 'utf8'));
     expect(onDisk.settings.work.idleMinutes).toBe(25);
@@ -137,9 +137,9 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
     const page = await open(server.url);
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Dashboard');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Dashboard');
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Benchmark', level: 1 }).waitFor();

@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { z } from 'zod';
 import {
   settingsSections,
@@ -133,15 +133,15 @@ export function SettingsPage() {
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string }>();
   const [saving, setSaving] = useState(false);
 
-  // Follow changes made elsewhere (the CLI, another window) unless the user is editing.
-  useEffect(() => {
-    if (!settings || settings === base) return;
+  // Follow changes made elsewhere (the CLI, another window) unless the user is editing. This is
+  // React's "adjust state while rendering" pattern: no effect, no extra commit.
+  if (settings && settings !== base) {
     const untouched = !draft || !base || JSON.stringify(draft) === JSON.stringify(toDraft(base));
     if (untouched) {
       setDraft(toDraft(settings));
       setBase(settings);
     }
-  }, [settings, base, draft]);
+  }
 
   if (!settings || !draft) return <p className="muted">Loading settings…</p>;
 

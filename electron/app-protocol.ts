@@ -1,0 +1,40 @@
+import { extname, join, normalize, sep } from 'node:path';
+import { APP_HOST, APP_SCHEME } from './security.ts';
+
+const types: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+/**
+ * Maps a `roost://app/...` URL to a file of the renderer build, or undefined for anything else:
+ * another scheme or host, a path that escapes the build folder, a malformed escape.
+ */
+export function resolveAppFile(
+  rendererDir: string,
+  url: string,
+): { file: string; type: string } | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol !== `${APP_SCHEME}:` || parsed.host !== APP_HOST) return undefined;
+  let path: string;
+  try {
+    path = decodeURIComponent(parsed.pathname);
+  } catch {
+    return undefined;
+  }
+  if (path === '/' || path === '') path = '/index.html';
+  const root = normalize(rendererDir);
+  const file = normalize(join(root, path));
+  if (!file.startsWith(root.endsWith(sep) ? root : root + sep)) return undefined;
+  return { file, type: types[extname(file)] ?? 'application/octet-stream' };
+}

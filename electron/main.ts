@@ -1,0 +1,114 @@
+// Electron main: a thin shell around the agent. Windows, the app protocol and the IPC bridge
+// live here; everything else is the same agent `roost serve` hosts.
+import { app, BrowserWindow, ipcMain, net, protocol, session } from 'electron';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createAgent, type Agent } from '../agent/agent.ts';
+import { resolveDataDir } from '../agent/store/data-dir.ts';
+import { stderrSink } from '../agent/log.ts';
+import { resolveAppFile } from './app-protocol.ts';
+import { registerIpc } from './ipc.ts';
+import { APP_SCHEME, RENDERER_CSP, lockDownSession } from './security.ts';
+import { createMainWindow } from './window.ts';
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const RENDERER_DIR = here('../renderer');
+const PRELOAD = here('./preload.cjs');
+
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
+
+function dataDirFromArgs(): string {
+  const { values } = parseArgs({
+    args: process.argv.slice(1),
+    options: { 'data-dir': { type: 'string' } },
+    strict: false,
+  });
+  const flag = typeof values['data-dir'] === 'string' ? values['data-dir'] : undefined;
+  return resolveDataDir({ flag });
+}
+
+async function main(): Promise<void> {
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+  const dataDir = dataDirFromArgs();
+  app.setPath('userData', dataDir);
+  await app.whenReady();
+
+  const agent: Agent = await createAgent({
+    dataDir,
+    host: 'electron',
+    electronVersion: process.versions.electron,
+    logSink: stderrSink(),
+  });
+  const log = (message: string) => agent.log.child('electron').info(message);
+
+  lockDownSession(session.defaultSession);
+  protocol.handle(APP_SCHEME, async (request) => {
+    const target = resolveAppFile(RENDERER_DIR, request.url);
+    if (!target) return new Response('Not found', { status: 404 });
+    try {
+      const body = await readFile(target.file);
+      return new Response(body, {
+        headers: {
+          'Content-Type': target.type,
+          'Content-Security-Policy': RENDERER_CSP,
+          'X-Content-Type-Options': 'nosniff',
+        },
+      });
+    } catch {
+      return net
+        .fetch(pathToFileURL(target.file).toString())
+        .catch(() => new Response('Not found', { status: 404 }));
+    }
+  });
+
+  const windows = new Set<BrowserWindow>();
+  const openWindow = () => {
+    const window = createMainWindow({ BrowserWindow, preloadPath: PRELOAD, log });
+    windows.add(window);
+    window.on('closed', () => windows.delete(window));
+    return window;
+  };
+  const unregister = registerIpc({
+    ipcMain,
+    router: agent.router,
+    events: agent.events,
+    trustedContents: () => [...windows].filter((w) => !w.isDestroyed()).map((w) => w.webContents),
+    log,
+  });
+
+  app.on('second-instance', () => {
+    const [first] = windows;
+    if (first) {
+      if (first.isMinimized()) first.restore();
+      first.focus();
+    } else openWindow();
+  });
+  app.on('activate', () => {
+    if (windows.size === 0) openWindow();
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  let closing = false;
+  app.on('before-quit', (event) => {
+    if (closing) return;
+    closing = true;
+    event.preventDefault();
+    unregister();
+    void agent.close().finally(() => app.exit(0));
+  });
+  openWindow();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `[electron] Roost could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  app.exit(1);
+});
