@@ -75,6 +75,8 @@ export function runTool(
         cwd: options.cwd,
         stdio: ['ignore', 'pipe', 'pipe'],
         windowsHide: true,
+        // Its own process group, so a timeout also kills what a wrapper script started.
+        detached: process.platform !== 'win32',
       });
     } catch (error) {
       resolve({ kind: 'spawn-error', message: errorText(error), durationMs: now() - started });
@@ -114,7 +116,7 @@ export function runTool(
       options.onOutput?.(stream, kept.toString('utf8'));
       if (kept.length < chunk.length) {
         truncated = true;
-        child.kill('SIGKILL');
+        killTree(child);
       }
     };
     child.stdout?.on('data', collect('stdout'));
@@ -125,7 +127,7 @@ export function runTool(
 
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      killTree(child);
       // If even SIGKILL does not produce an exit event (a zombie in D state), give up waiting.
       exitGrace = setTimeout(
         () =>
@@ -174,9 +176,28 @@ export function runTool(
     child.once('close', done);
     // 'close' waits for the pipes; a grandchild that keeps them open must not hold us forever.
     child.once('exit', (code, signal) => {
-      if (!settled && !exitGrace) exitGrace = setTimeout(() => done(code, signal), 500);
+      if (settled) return;
+      if (timedOut) done(code, signal);
+      else if (!exitGrace) exitGrace = setTimeout(() => done(code, signal), 500);
     });
   });
+}
+
+/** SIGKILL the process and, where it leads a process group, everything in that group. */
+export function killTree(child: SpawnedProcess): void {
+  if (child.pid !== undefined && process.platform !== 'win32') {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+      return;
+    } catch {
+      // Not a group leader (a fake, or spawned without `detached`): kill the process alone.
+    }
+  }
+  try {
+    child.kill('SIGKILL');
+  } catch {
+    // Already gone.
+  }
 }
 
 export function errorText(error: unknown): string {
