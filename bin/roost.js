@@ -21,9 +21,22 @@ if (major < 24) {
 }
 
 const { runCli } = await import('../agent/cli.ts');
+// The first Ctrl+C (or SIGTERM) stops Roost cleanly; more signals while it stops (a terminal
+// sends one to the whole process group, npm forwards another) don't cut that short.
 const stopped = new Promise((resolve) => {
-  process.once('SIGINT', () => resolve('SIGINT'));
-  process.once('SIGTERM', () => resolve('SIGTERM'));
+  let stopping = false;
+  const onSignal = (signal) => {
+    if (!stopping) {
+      stopping = true;
+      resolve(signal);
+      setTimeout(() => {
+        process.stderr.write('roost: did not stop within 15 s; exiting now.\n');
+        process.exit(1);
+      }, 15_000).unref();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 });
 const code = await runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
