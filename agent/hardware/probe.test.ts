@@ -1,0 +1,447 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentHardwareLog } from './log.ts';
+import {
+  CUDA_NOT_INSTALLED_REASON,
+  dawnAdapter,
+  diagnose,
+  judgeProbe,
+  parseMesaDeviceList,
+  probeAccelerators,
+  probeEnv,
+  SOFTWARE_ADAPTER_REASON,
+} from './probe.ts';
+import type { ToolRun } from './run-tool.ts';
+import { probeReportSchema } from './schema.ts';
+import type { GpuInventory } from './schema.ts';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'roost-probe-test-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const LLVMPIPE = '  GPU 0: 10005:0 "llvmpipe (LLVM 15.0.6, 256 bits)" CPU\n';
+
+function exited(
+  stdout: string,
+  stderr = '',
+  extra: Partial<Extract<ToolRun, { kind: 'exited' }>> = {},
+): ToolRun {
+  return {
+    kind: 'exited',
+    code: 0,
+    signal: null,
+    stdout,
+    stderr,
+    truncated: false,
+    durationMs: 500,
+    ...extra,
+  };
+}
+function line(message: object): string {
+  return `@@roost-probe ${JSON.stringify(message)}\n`;
+}
+const okMessage = (ep: string, providers: string[], output = [1, 2], expected = [1, 2]) =>
+  line({
+    type: 'probe',
+    ep,
+    ok: true,
+    sessionMs: 20,
+    runMs: 5,
+    providers,
+    output,
+    expected,
+    maxError: Math.max(...output.map((v, i) => Math.abs(v - (expected[i] ?? 0)))),
+  });
+const failMessage = (ep: string, error: string) =>
+  line({ type: 'probe', ep, ok: false, stage: 'session', error });
+
+const inventory: GpuInventory = {
+  scannedAt: '2026-01-01T00:00:00.000Z',
+  problems: [],
+  gpus: [
+    {
+      id: 'pci-0000:01:00.0',
+      vendor: 'nvidia',
+      name: 'NVIDIA GeForce RTX 3090',
+      pciVendorId: '10de',
+      pciDeviceId: '2204',
+      busId: '0000:01:00.0',
+      vramBytes: 24 * 1024 ** 3,
+      display: false,
+      source: 'nvidia-smi',
+      fieldSources: {},
+      status: 'ok',
+    },
+    {
+      id: 'pci-0000:02:00.0',
+      vendor: 'amd',
+      name: 'AMD Radeon RX 7900 XT/XTX/GRE (Navi 31)',
+      pciVendorId: '1002',
+      pciDeviceId: '744c',
+      busId: '0000:02:00.0',
+      vramBytes: 20 * 1024 ** 3,
+      display: true,
+      source: 'amdgpu-sysfs',
+      fieldSources: {},
+      status: 'ok',
+    },
+  ],
+};
+
+describe('the probe on this machine, for real', () => {
+  const hasLavapipe =
+    existsSync('/usr/share/vulkan/icd.d/lvp_icd.json') ||
+    existsSync('/usr/share/vulkan/icd.d/lvp_icd.x86_64.json');
+
+  it('cpu works, webgpu lands on lavapipe and is called a software adapter, cuda is not installed', async () => {
+    const cacheDir = tempDir();
+    const report = await probeAccelerators({ cacheDir, log: silentHardwareLog });
+    expect(probeReportSchema.parse(report)).toEqual(report);
+    expect(report.onnxruntimeVersion).toBe('1.30.0');
+    const byEp = Object.fromEntries(report.results.map((r) => [r.ep, r]));
+    expect(byEp.cpu).toMatchObject({ ok: true, status: 'ok', adapter: { kind: 'cpu' } });
+    expect(byEp.cpu?.durationMs).toBeGreaterThan(0);
+    if (process.platform === 'linux' && process.arch === 'x64') {
+      expect(report.offered.map((o) => o.ep)).toEqual(['cpu', 'webgpu', 'cuda', 'tensorrt']);
+      expect(byEp.cuda).toMatchObject({
+        ok: false,
+        status: 'failed',
+        reason: CUDA_NOT_INSTALLED_REASON,
+        fix: 'roost gpu install-cuda',
+      });
+      expect(byEp.tensorrt).toMatchObject({
+        ok: false,
+        status: 'failed',
+        fix: 'roost gpu install-cuda',
+      });
+    }
+    if (hasLavapipe) {
+      expect(byEp.webgpu).toMatchObject({
+        ok: false,
+        status: 'software-adapter',
+        reason: SOFTWARE_ADAPTER_REASON,
+        adapter: { kind: 'cpu', software: true },
+      });
+      expect(byEp.webgpu?.adapter?.name).toMatch(/llvmpipe/);
+    }
+    // Cached per driver + onnxruntime version: the second call does not spawn probes.
+    expect(readdirSync(cacheDir)).toHaveLength(1);
+    const again = await probeAccelerators({ cacheDir, log: silentHardwareLog });
+    expect(again.cached).toBe(true);
+    expect(again.results).toEqual(report.results);
+    expect(again.cacheKey).toBe(report.cacheKey);
+  }, 60_000);
+
+  it('re-probes when the cache entry is garbage or the drivers changed', async () => {
+    const cacheDir = tempDir();
+    const first = await probeAccelerators({ cacheDir, log: silentHardwareLog, only: ['cpu'] });
+    const [file] = readdirSync(cacheDir);
+    writeFileSync(join(cacheDir, file ?? 'x'), '{"not": "a report"');
+    const second = await probeAccelerators({ cacheDir, log: silentHardwareLog, only: ['cpu'] });
+    expect(second.cached).toBe(false);
+    const third = await probeAccelerators({
+      cacheDir,
+      log: silentHardwareLog,
+      only: ['cpu'],
+      inventory,
+    });
+    expect(third.cached).toBe(false);
+    expect(third.cacheKey).not.toBe(first.cacheKey);
+  }, 60_000);
+});
+
+describe('a probe child that crashes or hangs', () => {
+  function fakeEntry(probeBody: string): string {
+    const dir = tempDir();
+    const entry = join(dir, 'entry.mjs');
+    writeFileSync(
+      entry,
+      `const [cmd] = process.argv.slice(2);
+if (cmd === 'list') {
+  console.log('@@roost-probe ' + JSON.stringify({ type: 'backends', onnxruntimeVersion: '9.9.9', backends: [{ name: 'cpu', bundled: true }, { name: 'webgpu', bundled: true }], binDir: '/x', providerFiles: [] }));
+} else { ${probeBody} }`,
+    );
+    return entry;
+  }
+
+  it('reports a native crash as data and the agent carries on', async () => {
+    const probeEntry = fakeEntry(
+      "console.error('Segmentation fault in libvulkan'); process.kill(process.pid, 'SIGSEGV');",
+    );
+    const report = await probeAccelerators({
+      probeEntry,
+      log: silentHardwareLog,
+      only: ['webgpu'],
+    });
+    expect(report.results).toEqual([
+      expect.objectContaining({
+        ep: 'webgpu',
+        ok: false,
+        status: 'crashed',
+        reason: expect.stringMatching(/crashed while starting WebGPU \(SIGSEGV\)/),
+      }),
+    ]);
+    expect(report.results[0]?.detail).toMatch(/libvulkan/);
+  });
+
+  it('times out a hung provider', async () => {
+    const probeEntry = fakeEntry('setInterval(() => {}, 1000);');
+    const started = Date.now();
+    const report = await probeAccelerators({
+      probeEntry,
+      log: silentHardwareLog,
+      only: ['cpu'],
+      epTimeoutMs: 500,
+    });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(report.results[0]).toMatchObject({
+      ep: 'cpu',
+      ok: false,
+      status: 'timeout',
+      reason: 'CPU did not start within 1 s',
+    });
+  });
+
+  it('says so when onnxruntime itself cannot load', async () => {
+    const dir = tempDir();
+    const entry = join(dir, 'entry.mjs');
+    writeFileSync(
+      entry,
+      "console.log('@@roost-probe ' + JSON.stringify({ type: 'error', stage: 'load', error: 'GLIBC_2.38 not found' }));",
+    );
+    const report = await probeAccelerators({ probeEntry: entry, log: silentHardwareLog });
+    expect(report.results).toEqual([
+      expect.objectContaining({
+        ep: 'cpu',
+        ok: false,
+        reason: 'onnxruntime could not be loaded: GLIBC_2.38 not found',
+      }),
+    ]);
+  });
+});
+
+describe('judgeProbe', () => {
+  const opts = { timeoutMs: 120_000 };
+
+  it('picks the discrete GPU over llvmpipe and matches it to the inventory', () => {
+    const stderr = `selectable devices:\n  GPU 0: 1002:744c "AMD Radeon RX 7900 XTX (RADV NAVI31)" discrete GPU\n${LLVMPIPE}`;
+    const result = judgeProbe(
+      'webgpu',
+      exited(okMessage('webgpu', ['WebGpuExecutionProvider']), stderr),
+      { ...opts, inventory },
+    );
+    expect(result).toMatchObject({
+      ok: true,
+      status: 'ok',
+      durationMs: 25,
+      adapter: {
+        name: 'AMD Radeon RX 7900 XTX (RADV NAVI31)',
+        vendorId: '1002',
+        deviceId: '744c',
+        kind: 'discrete',
+        software: false,
+        gpuId: 'pci-0000:02:00.0',
+      },
+    });
+  });
+
+  it('flags lavapipe as a software adapter, not a GPU', () => {
+    const result = judgeProbe(
+      'webgpu',
+      exited(okMessage('webgpu', ['WebGpuExecutionProvider']), LLVMPIPE),
+      opts,
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      status: 'software-adapter',
+      reason: SOFTWARE_ADAPTER_REASON,
+    });
+  });
+
+  it('rejects a silent fall back to the CPU', () => {
+    const result = judgeProbe(
+      'webgpu',
+      exited(okMessage('webgpu', ['CPUExecutionProvider'])),
+      opts,
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      status: 'failed',
+      reason: 'onnxruntime ran the probe on CPUExecutionProvider instead of WebGPU',
+    });
+  });
+
+  it('rejects a wrong answer', () => {
+    const result = judgeProbe(
+      'cuda',
+      exited(okMessage('cuda', ['CUDAExecutionProvider'], [1, 7], [1, 2])),
+      opts,
+    );
+    expect(result).toMatchObject({ ok: false, status: 'wrong-result' });
+    expect(result.detail).toMatch(/expected \[1,2\], got \[1,7\]/);
+  });
+
+  it('names the CUDA GPU it ran on', () => {
+    const result = judgeProbe('cuda', exited(okMessage('cuda', ['CUDAExecutionProvider'])), {
+      ...opts,
+      deviceIndex: 0,
+      inventory,
+    });
+    expect(result).toMatchObject({
+      ok: true,
+      deviceIndex: 0,
+      adapter: {
+        name: 'NVIDIA GeForce RTX 3090',
+        gpuId: 'pci-0000:01:00.0',
+        vendorId: '10de',
+        deviceId: '2204',
+      },
+    });
+  });
+
+  it('turns a provider failure into the reason and the fix', () => {
+    const stderr =
+      '\u001b[1;31m2026-11-25 [E:onnxruntime:onnxruntime-node, provider_bridge_ort.cc:2146 Create] Failed to load library /x/libonnxruntime_providers_shared.so with error: /x/libonnxruntime_providers_shared.so: cannot open shared object file: No such file or directory\u001b[m';
+    const result = judgeProbe(
+      'cuda',
+      exited(
+        failMessage(
+          'cuda',
+          'OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library',
+        ),
+        stderr,
+      ),
+      { ...opts, deviceIndex: 0 },
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      status: 'failed',
+      reason: CUDA_NOT_INSTALLED_REASON,
+      fix: 'roost gpu install-cuda',
+      deviceIndex: 0,
+      durationMs: 500,
+    });
+    expect(result.detail?.includes(String.fromCharCode(27))).toBe(false);
+  });
+
+  it('explains garbage output from the child', () => {
+    const result = judgeProbe('cpu', exited('@@roost-probe {not json\nhello'), opts);
+    expect(result).toMatchObject({
+      ok: false,
+      status: 'failed',
+      reason: 'the CPU probe gave no answer',
+    });
+  });
+});
+
+describe('diagnose', () => {
+  it.each([
+    [
+      'cuda',
+      'OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library',
+      'Failed to load library /x/libonnxruntime_providers_shared.so with error: cannot open shared object file',
+      CUDA_NOT_INSTALLED_REASON,
+    ],
+    [
+      'cuda',
+      'Failed to load shared library',
+      'libcudart.so.12: cannot open shared object file',
+      'the CUDA 12 runtime libraries are missing (libcudart/libcublas)',
+    ],
+    [
+      'cuda',
+      'Failed to load shared library',
+      'libcudnn.so.9: cannot open shared object file',
+      'cuDNN 9 is not installed (libcudnn is missing)',
+    ],
+    [
+      'tensorrt',
+      'Failed to load shared library',
+      'libnvinfer.so.10: cannot open shared object file',
+      'TensorRT itself is not installed (libnvinfer is missing)',
+    ],
+    [
+      'cuda',
+      'CUDA failure 35: CUDA driver version is insufficient for CUDA runtime version',
+      '',
+      'the NVIDIA driver is too old for CUDA 12',
+    ],
+    ['cuda', 'CUDA failure 100: no CUDA-capable device is detected', '', 'CUDA sees no NVIDIA GPU'],
+    [
+      'dml',
+      'no available backend found. ERR: [dml] backend not found.',
+      '',
+      `DirectML is not available in this onnxruntime-node build on ${process.platform}`,
+    ],
+    [
+      'webgpu',
+      'Failed to get a WebGPU adapter',
+      '',
+      'no usable WebGPU adapter: the GPU\u2019s Vulkan/D3D12/Metal driver did not start',
+    ],
+    ['cpu', 'something odd', '', 'CPU failed to start: something odd'],
+  ] as const)('%s: %s', (ep, error, output, reason) => {
+    expect(diagnose(ep, error, output).reason).toBe(reason);
+  });
+});
+
+describe('parseMesaDeviceList and dawnAdapter', () => {
+  it('reads and de-duplicates the device-select list', () => {
+    const devices = parseMesaDeviceList(
+      `selectable devices:\n${LLVMPIPE}selectable devices:\n${LLVMPIPE}`,
+    );
+    expect(devices).toEqual([
+      { vendorId: '10005', deviceId: '0', name: 'llvmpipe (LLVM 15.0.6, 256 bits)', type: 'CPU' },
+    ]);
+    expect(dawnAdapter(devices)).toEqual({
+      name: 'llvmpipe (LLVM 15.0.6, 256 bits)',
+      kind: 'cpu',
+      software: true,
+    });
+    expect(dawnAdapter([])).toBeUndefined();
+  });
+
+  it('prefers discrete, then integrated GPUs', () => {
+    const devices = parseMesaDeviceList(
+      '  GPU 0: 8086:a780 "Intel(R) Graphics (RPL-S)" integrated GPU\n  GPU 1: 10de:2204 "NVIDIA GeForce RTX 3090" discrete GPU\n',
+    );
+    expect(dawnAdapter(devices, inventory)).toMatchObject({
+      name: 'NVIDIA GeForce RTX 3090',
+      kind: 'discrete',
+      gpuId: 'pci-0000:01:00.0',
+    });
+  });
+});
+
+describe('probeEnv', () => {
+  it('passes what GPU runtimes need and nothing else', () => {
+    const env = probeEnv(
+      {
+        PATH: '/usr/bin',
+        HOME: '/home/m',
+        LD_LIBRARY_PATH: '/opt/cuda/lib64',
+        ROOST_WALLET_PASSWORD: 'hunter2',
+        AWS_SECRET_ACCESS_KEY: 'x',
+        VK_ICD_FILENAMES: '/x.json',
+      },
+      'webgpu',
+    );
+    expect(env).toEqual({
+      PATH: '/usr/bin',
+      HOME: '/home/m',
+      LD_LIBRARY_PATH: '/opt/cuda/lib64',
+      VK_ICD_FILENAMES: '/x.json',
+      ELECTRON_RUN_AS_NODE: '1',
+      CUDA_DEVICE_ORDER: 'PCI_BUS_ID',
+      MESA_VK_DEVICE_SELECT_DEBUG: '1',
+    });
+  });
+});
