@@ -49,3 +49,42 @@ export function fakeTools(): FakeTools {
     },
   };
 }
+
+/**
+ * A fake `nvidia-smi --query-gpu=... -lms N` that replays `lines` (`perTick` of them each
+ * interval, as nvidia-smi prints one line per GPU), records its argv and pid, and optionally
+ * exits after `maxTicks` ticks or prints nothing at all.
+ */
+export function fakeNvidiaSmiStream(
+  tools: FakeTools,
+  lines: string[],
+  options: {
+    perTick?: number;
+    maxTicks?: number;
+    exitCode?: number;
+    silent?: boolean;
+    name?: string;
+  } = {},
+): { path: string; argvFile: string; pidFile: string } {
+  const argvFile = join(tools.dir, `${options.name ?? 'nvidia-smi'}.argv`);
+  const pidFile = join(tools.dir, `${options.name ?? 'nvidia-smi'}.pids`);
+  const source = `
+const fs = require('node:fs');
+fs.writeFileSync(${JSON.stringify(argvFile)}, JSON.stringify(process.argv.slice(2)));
+fs.appendFileSync(${JSON.stringify(pidFile)}, process.pid + '\\n');
+const args = process.argv.slice(2);
+const lms = Number(args[args.indexOf('-lms') + 1] || 1000);
+const lines = ${JSON.stringify(lines)};
+const perTick = ${options.perTick ?? 1};
+const maxTicks = ${options.maxTicks ?? 0};
+let i = 0, ticks = 0;
+function tick() {
+  ${options.silent ? '' : "for (let k = 0; k < perTick; k++) process.stdout.write(lines[i++ % lines.length] + '\\n');"}
+  ticks++;
+  if (maxTicks && ticks >= maxTicks) process.exit(${options.exitCode ?? 0});
+}
+tick();
+setInterval(tick, lms);
+`;
+  return { path: tools.nodeTool(options.name ?? 'nvidia-smi', source), argvFile, pidFile };
+}
