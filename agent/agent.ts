@@ -38,8 +38,10 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const startedAt = now();
   let state: AgentStatus['state'] = 'starting';
   const warnings: AgentWarning[] = [];
+  let warningCount = 0;
   const warn = (code: string, message: string) => {
-    warnings.push({ code, message, at: now().toISOString() });
+    warningCount += 1;
+    warnings.push({ id: `w${warningCount}`, code, message, at: now().toISOString() });
   };
 
   await ensureDataDir(options.dataDir);
@@ -63,6 +65,11 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       platform: process.platform,
       arch: process.arch,
     }),
+    'agent.dismissWarning': ({ id }) => {
+      const index = warnings.findIndex((w) => w.id === id);
+      if (index >= 0) warnings.splice(index, 1);
+      return { dismissed: index >= 0 };
+    },
     'settings.get': () => settings.get(),
     'settings.update': async (patch) => {
       const saved = await settings.update(patch);

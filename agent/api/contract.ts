@@ -133,6 +133,8 @@ export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
 // Methods
 
 export const warningSchema = z.object({
+  /** Identifies the warning for `agent.dismissWarning`. */
+  id: z.string(),
   code: z.string(),
   message: z.string(),
   /** When the warning was raised (ISO 8601). */
@@ -176,6 +178,11 @@ export const methods = {
     summary: 'Versions of Roost, the API contract, Node and Electron.',
     params: noParams,
     result: agentVersionSchema,
+  },
+  'agent.dismissWarning': {
+    summary: 'Remove a warning the user has read from agent.status.',
+    params: z.object({ id: z.string().min(1).max(100) }).strict(),
+    result: z.object({ dismissed: z.boolean() }),
   },
   'settings.get': {
     summary: 'The current settings, defaults filled in.',

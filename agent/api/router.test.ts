@@ -22,6 +22,7 @@ function handlers(overrides: Partial<Handlers> = {}): Handlers {
       platform: 'linux',
       arch: 'x64',
     }),
+    'agent.dismissWarning': () => ({ dismissed: false }),
     'settings.get': () => defaultSettings,
     'settings.update': () => defaultSettings,
     ...overrides,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { access, mkdir, readFile } from 'node:fs/promises';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -131,6 +131,31 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
     await page.getByRole('button', { name: 'Connect' }).click();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await page.close();
+  });
+
+  it('tells the user when a corrupt settings file was replaced by the defaults', async () => {
+    const other = await tempDir('roost-e2e-corrupt-');
+    await writeFile(
+      join(other.path, 'settings.json'),
+      '{"format":1,"settings":{"work":{"idleMinutes":',
+    );
+    const corrupt = await startServeProcess(other.path);
+    try {
+      const page = await open(corrupt.url);
+      const warning = page
+        .getByRole('alert')
+        .filter({ hasText: 'Your settings file was not valid JSON' });
+      await warning.waitFor();
+      expect(await warning.textContent()).toContain('settings.json.corrupt-');
+      expect(await warning.textContent()).toContain('the default settings were restored');
+      await page.screenshot({ path: join(SHOTS, 'dashboard-settings-restored.png') });
+      await warning.getByRole('button', { name: 'Dismiss' }).click();
+      await expect.poll(() => warning.count()).toBe(0);
+      await page.close();
+    } finally {
+      await corrupt.stop();
+      await other.remove();
+    }
   });
 
   it('is usable by keyboard: a skip link, and the navigation in tab order', async () => {

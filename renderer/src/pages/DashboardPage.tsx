@@ -19,13 +19,20 @@ const hostNames = {
 } as const;
 
 export function DashboardPage() {
-  const { status, version, log } = useAgent();
+  const { status, version, log, client, refresh } = useAgent();
   return (
     <section aria-labelledby="page-title">
       <h1 id="page-title">Dashboard</h1>
       {status?.warnings.map((w) => (
-        <div key={`${w.code}-${w.at}`} className="banner banner-warn" role="alert">
-          {w.message}
+        <div key={w.id} className="banner banner-warn banner-dismissable" role="alert">
+          <span>{w.message}</span>
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => void client.call('agent.dismissWarning', { id: w.id }).then(refresh)}
+          >
+            Dismiss
+          </button>
         </div>
       ))}
       <div className="cards">
