@@ -1,0 +1,146 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentHardwareLog } from './log.ts';
+import { TELEMETRY_FIELDS } from './nvidia-smi-csv.ts';
+import { defaultSpawner } from './run-tool.ts';
+import type { Spawner } from './run-tool.ts';
+import { detectReportSchema } from './schema.ts';
+import type { TelemetrySample } from './schema.ts';
+import { createHardwareService } from './service.ts';
+import type { HardwareService } from './service.ts';
+import type { FakeSysfs } from './testing/fake-sysfs.ts';
+import { addPciDevice, emptySysfs } from './testing/fake-sysfs.ts';
+import type { FakeTools } from './testing/fake-tools.ts';
+import { fakeNvidiaSmiStream, fakeTools } from './testing/fake-tools.ts';
+import { fixture, fixturesDir, replayLines } from './testing/fixtures.ts';
+
+let sysfs: FakeSysfs | undefined;
+let tools: FakeTools | undefined;
+let service: HardwareService | undefined;
+const dirs: string[] = [];
+afterEach(async () => {
+  await service?.stop();
+  sysfs?.remove();
+  tools?.remove();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  service = undefined;
+  sysfs = undefined;
+  tools = undefined;
+});
+
+describe('createHardwareService', () => {
+  it('detects this machine: no GPU, the CPU works, WebGPU is software, CUDA is not installed', async () => {
+    sysfs = emptySysfs();
+    const cacheDir = mkdtempSync(join(tmpdir(), 'roost-hw-cache-'));
+    dirs.push(cacheDir);
+    service = createHardwareService({
+      env: {
+        ...process.env,
+        ROOST_SYSFS_ROOT: sysfs.root,
+        ROOST_NVIDIA_SMI: '/nonexistent/nvidia-smi',
+      },
+      cacheDir,
+      log: silentHardwareLog,
+    });
+    const detect = await service.detect();
+    expect(detectReportSchema.parse(detect)).toEqual(detect);
+    expect(detect.gpus).toEqual([]);
+    expect(detect.cpu.accelerators).toEqual([expect.objectContaining({ ep: 'cpu', ok: true })]);
+    if (process.platform === 'linux' && process.arch === 'x64') {
+      expect(detect.accelerators.find((a) => a.ep === 'cuda')?.reason).toBe(
+        'CUDA provider libraries are not installed: run `roost gpu install-cuda`',
+      );
+    }
+    expect((await service.probe()).cached).toBe(true);
+  }, 60_000);
+
+  it('lists once for many callers, and again on refresh', async () => {
+    sysfs = emptySysfs();
+    tools = fakeTools();
+    addPciDevice(sysfs, '0000:01:00.0', {
+      vendor: '10de',
+      device: '1f02',
+      class: '0x030000',
+      driver: 'nvidia',
+    });
+    addPciDevice(sysfs, '0000:02:00.0', {
+      vendor: '10de',
+      device: '1f02',
+      class: '0x030000',
+      driver: 'nvidia',
+    });
+    const smi = tools.tool('nvidia-smi', {
+      stdoutFile: join(fixturesDir, 'nvidia-smi-xml/dual-geforce-rtx-2070_590.44.01_multi-gpu.xml'),
+    });
+    let spawns = 0;
+    const spawner: Spawner = (c, a, o) => {
+      spawns++;
+      return defaultSpawner(c, a, o);
+    };
+    service = createHardwareService({
+      env: { PATH: process.env.PATH ?? '', ROOST_SYSFS_ROOT: sysfs.root, ROOST_NVIDIA_SMI: smi },
+      spawner,
+      log: silentHardwareLog,
+    });
+    const [a, b] = await Promise.all([service.list(), service.list()]);
+    expect(a).toBe(b);
+    expect(a.gpus).toHaveLength(2);
+    await service.list();
+    expect(spawns).toBe(1);
+    await service.list({ refresh: true });
+    expect(spawns).toBe(2);
+  });
+
+  it('streams telemetry for the GPUs it found and stops cleanly', async () => {
+    sysfs = emptySysfs();
+    tools = fakeTools();
+    addPciDevice(sysfs, '0000:00:09.0', {
+      vendor: '10de',
+      device: '2330',
+      class: '0x030200',
+      driver: 'nvidia',
+    });
+    const xml = fixture('nvidia-smi-xml/tesla-t4_515.105.01_linux.xml').replaceAll(
+      '00000000:00:1E.0',
+      '00000000:00:09.0',
+    );
+    const xmlPath = join(tools.dir, 'q.xml');
+    writeFileSync(xmlPath, xml);
+    const lines = replayLines(
+      fixture('nvidia-smi-csv/h100-80gb-hbm3_590.48.01_linux_query-gpu-allfields_idle.csv'),
+      TELEMETRY_FIELDS,
+    );
+    const stream = fakeNvidiaSmiStream(tools, lines, { name: 'nvidia-smi-stream' });
+    // One fake that answers -q -x with the XML and --query-gpu with the stream.
+    const smi = tools.tool('nvidia-smi', {});
+    writeFileSync(
+      smi,
+      `#!/bin/sh\nif [ "$1" = "-q" ]; then cat '${xmlPath}'; exit 0; fi\nexec '${stream.path}' "$@"\n`,
+    );
+    const events: TelemetrySample[] = [];
+    service = createHardwareService({
+      env: { PATH: process.env.PATH ?? '', ROOST_SYSFS_ROOT: sysfs.root, ROOST_NVIDIA_SMI: smi },
+      log: silentHardwareLog,
+      telemetryIntervalMs: 40,
+      onTelemetry: (s) => events.push(s),
+    });
+    await service.startTelemetry();
+    await service.startTelemetry();
+    const started = Date.now();
+    while (events.length < 3 && Date.now() - started < 5000)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(events[0]).toMatchObject({
+      gpuId: 'pci-0000:00:09.0',
+      temperatureC: 41,
+      source: 'nvidia-smi',
+    });
+    expect(service.telemetry({ gpuId: 'pci-0000:00:09.0' }).length).toBeGreaterThanOrEqual(3);
+    expect(service.telemetry().length).toBeGreaterThanOrEqual(3);
+    await service.stop();
+    const count = events.length;
+    await new Promise((r) => setTimeout(r, 120));
+    expect(events.length).toBe(count);
+  });
+});
