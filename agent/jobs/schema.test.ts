@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { inputSetsOf, jobSpecJsonSchema, jobSpecSchema } from './schema.ts';
+import { canonicalJson } from './util.ts';
+
+const H = 'a'.repeat(64);
+const spec = {
+  format: 'roost.job/1',
+  model: { uri: 'https://example.com/m.onnx', sha256: H, bytes: 10 },
+  inputs: { x: { uri: 'https://example.com/x.npy', sha256: H, bytes: 128 } },
+};
+
+describe('roost.job/1', () => {
+  it('accepts a minimal spec and a batch', () => {
+    expect(jobSpecSchema.safeParse(spec).success).toBe(true);
+    const batch = jobSpecSchema.parse({ ...spec, inputs: [spec.inputs, spec.inputs] });
+    expect(inputSetsOf(batch)).toHaveLength(2);
+    expect(inputSetsOf(jobSpecSchema.parse(spec))).toHaveLength(1);
+  });
+
+  it.each([
+    ['an unknown format', { ...spec, format: 'roost.job/2' }],
+    ['an unknown key', { ...spec, extra: 1 }],
+    ['an ftp URI', { ...spec, model: { ...spec.model, uri: 'ftp://x/m' } }],
+    ['an upper-case hash', { ...spec, model: { ...spec.model, sha256: H.toUpperCase() } }],
+    ['a negative size', { ...spec, model: { ...spec.model, bytes: -1 } }],
+    ['a fractional size', { ...spec, model: { ...spec.model, bytes: 1.5 } }],
+    ['no inputs', { ...spec, inputs: {} }],
+    ['an empty batch', { ...spec, inputs: [] }],
+    ['a repeated provider', { ...spec, executionProviders: ['cpu', 'cpu'] }],
+    ['an unknown provider', { ...spec, executionProviders: ['rocm'] }],
+    ['a control character in a name', { ...spec, outputs: ['a\nb'] }],
+    [
+      'external data outside the model folder',
+      {
+        ...spec,
+        model: {
+          ...spec.model,
+          externalData: [{ path: '../w.bin', uri: 'https://x', sha256: H, bytes: 1 }],
+        },
+      },
+    ],
+    [
+      'an absolute external data path',
+      {
+        ...spec,
+        model: {
+          ...spec.model,
+          externalData: [{ path: '/etc/passwd', uri: 'https://x', sha256: H, bytes: 1 }],
+        },
+      },
+    ],
+    ['a zero time limit', { ...spec, limits: { maxSeconds: 0 } }],
+  ])('refuses %s', (_what, bad) => {
+    expect(jobSpecSchema.safeParse(bad).success).toBe(false);
+  });
+
+  it('exports a JSON Schema that names the format and the artifact fields', () => {
+    const schema = jobSpecJsonSchema() as {
+      $schema: string;
+      properties: Record<string, unknown>;
+      required: string[];
+    };
+    expect(schema.$schema).toContain('2020-12');
+    expect(schema.required).toEqual(expect.arrayContaining(['format', 'model', 'inputs']));
+    expect(JSON.stringify(schema.properties.format)).toContain('roost.job/1');
+    expect(JSON.stringify(schema.properties.model)).toContain('"pattern":"^[0-9a-f]{64}$"');
+  });
+});
+
+describe('canonicalJson', () => {
+  it('sorts keys at every level and drops undefined', () => {
+    expect(canonicalJson({ b: 1, a: { d: [{ z: 1, y: 2 }], c: undefined } })).toBe(
+      '{"a":{"d":[{"y":2,"z":1}]},"b":1}',
+    );
+  });
+});

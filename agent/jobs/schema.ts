@@ -1,0 +1,405 @@
+/**
+ * The shapes of Roost jobs: the job spec `roost.job/1` that a lab (or, later, the market) hands the
+ * agent, the job records the API returns, the progress events, and the signed result receipt
+ * `roost.result/1`. This file imports only zod, so `agent/api/contract.ts` can reuse the schemas for
+ * `job.*` and the renderer can import them through the contract.
+ */
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/** Every reason a job call or a job can fail; `message` carries the plain words. */
+export const jobErrorCodes = [
+  /** The spec (or a run request) does not match roost.job/1; the message names the field. */
+  'invalid-spec',
+  /** No job with this id. */
+  'not-found',
+  /** The job is in a state that does not allow this (cancel a finished job). */
+  'bad-state',
+  /** A `file:` URI in a job that is not private, or a scheme other than file/http/https. */
+  'uri-not-allowed',
+  /** An artifact could not be fetched (network, HTTP status, missing file). */
+  'fetch-failed',
+  /** An artifact's bytes do not hash to the sha256 the spec declares. */
+  'hash-mismatch',
+  /** An artifact, the model or the outputs pass a size limit. */
+  'too-large',
+  /** The model is not a valid ONNX model (truncated, cycles, bad shapes, bad external data). */
+  'model-invalid',
+  /** A valid model Roost refuses or onnxruntime cannot run (custom ops, unknown ops, opset). */
+  'model-unsupported',
+  /** An input tensor is not valid .npy or does not fit the model (name, dtype, shape). */
+  'input-invalid',
+  /** The outputs pass limits.maxOutputBytes. */
+  'output-too-large',
+  /** None of the preferred execution providers could run the model. */
+  'no-execution-provider',
+  /** onnxruntime failed while running the model. */
+  'inference-failed',
+  /** The job ran past limits.maxSeconds and its worker was killed. */
+  'timeout',
+  /** The job was cancelled. */
+  'cancelled',
+  /** The worker process died (a native crash, killed by the OS, out of memory). */
+  'worker-crashed',
+  /** The worker stopped answering heartbeats. */
+  'worker-unresponsive',
+  /** The worker sent a message that breaks the protocol; it was killed. */
+  'worker-protocol',
+  /** The worker process could not be started. */
+  'worker-spawn-failed',
+  /** The agent stopped while the job ran, too many times to try again. */
+  'interrupted',
+  /** Reading or writing the job's files failed (disk full, permissions). */
+  'io-error',
+  /** The job service is closed. */
+  'unavailable',
+  /** A bug: the message says where. */
+  'internal',
+] as const;
+export const jobErrorCodeSchema = z.enum(jobErrorCodes);
+export type JobErrorCode = z.infer<typeof jobErrorCodeSchema>;
+
+export const jobErrorSchema = z.object({
+  code: jobErrorCodeSchema,
+  message: z.string().max(4000),
+});
+export type JobError = z.infer<typeof jobErrorSchema>;
+
+/** Errors are data: every job call answers with one of these. */
+export type JobResult<T> = { ok: true; value: T } | { ok: false; error: JobError };
+
+// ---------------------------------------------------------------------------------------------
+// The job spec, roost.job/1
+
+export const JOB_SPEC_FORMAT = 'roost.job/1';
+
+export const sha256Schema = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, 'must be a sha256 in 64 lower-case hex digits')
+  .describe('SHA-256 of the bytes, 64 lower-case hex digits');
+
+/** Execution providers, in onnxruntime-node's names. */
+export const executionProviderSchema = z.enum([
+  'cpu',
+  'webgpu',
+  'cuda',
+  'tensorrt',
+  'dml',
+  'coreml',
+]);
+export type ExecutionProvider = z.infer<typeof executionProviderSchema>;
+
+export const artifactUriSchema = z
+  .string()
+  .max(4096)
+  .regex(/^(file|https?):/i, 'must be a file:, http: or https: URI')
+  .describe('Where the bytes are: file: (private jobs only), http: or https:');
+
+/** A file the job needs, by where it is and what it must hash to. */
+export const artifactSchema = z.strictObject({
+  uri: artifactUriSchema,
+  sha256: sha256Schema,
+  bytes: z
+    .int()
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .describe('Exact size in bytes; a download that passes it is stopped'),
+});
+export type Artifact = z.infer<typeof artifactSchema>;
+
+/** A path inside the model's folder: plain segments, no `..`, no absolute paths. */
+export const relativePathSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(
+    /^(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/,
+    'must be a relative path of letters, digits, ".", "_" and "-" segments, without ".."',
+  );
+
+export const externalDataSchema = artifactSchema.extend({
+  path: relativePathSchema.describe(
+    'The file name the model refers to (its external-data "location"), relative to the model',
+  ),
+});
+
+export const modelArtifactSchema = artifactSchema.extend({
+  externalData: z
+    .array(externalDataSchema)
+    .max(64)
+    .optional()
+    .describe('Weight files the model keeps outside itself (ONNX external data)'),
+});
+
+export const tensorNameSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  // eslint-disable-next-line no-control-regex
+  .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
+
+/** One set of named input tensors, each a .npy file. */
+export const inputSetSchema = z
+  .record(tensorNameSchema, artifactSchema)
+  .refine((set) => Object.keys(set).length >= 1 && Object.keys(set).length <= 256, {
+    message: 'must name between 1 and 256 input tensors',
+  })
+  .describe('Input name → .npy artifact');
+export type InputSet = z.infer<typeof inputSetSchema>;
+
+export const jobLimitsSchema = z.strictObject({
+  maxSeconds: z
+    .number()
+    .positive()
+    .max(7 * 24 * 3600)
+    .optional()
+    .describe('Wall-clock seconds the worker may run (session start and all input sets)'),
+  maxOutputBytes: z.int().positive().optional().describe('Total bytes of all output .npy files'),
+  maxModelBytes: z.int().positive().optional().describe('Bytes of the model and its external data'),
+  maxInputBytes: z.int().positive().optional().describe('Total bytes of all input .npy files'),
+});
+export type JobLimits = z.infer<typeof jobLimitsSchema>;
+
+export const jobSpecSchema = z
+  .strictObject({
+    format: z.literal(JOB_SPEC_FORMAT),
+    name: z.string().max(200).optional().describe('A label for people; not used by Roost'),
+    model: modelArtifactSchema.describe('The ONNX model'),
+    inputs: z
+      .union([inputSetSchema, z.array(inputSetSchema).min(1).max(100_000)])
+      .describe('One set of named input tensors, or a batch of sets run one after another'),
+    outputs: z
+      .array(tensorNameSchema)
+      .min(1)
+      .max(256)
+      .optional()
+      .describe('Output names to keep (default: all of the model’s outputs)'),
+    executionProviders: z
+      .array(executionProviderSchema)
+      .min(1)
+      .max(6)
+      .refine((eps) => new Set(eps).size === eps.length, { message: 'must not repeat a provider' })
+      .optional()
+      .describe('Preference order; the first that starts is used (default ["cpu"])'),
+    limits: jobLimitsSchema.optional(),
+  })
+  .describe('A Roost job, format roost.job/1');
+export type JobSpec = z.infer<typeof jobSpecSchema>;
+
+/** The JSON Schema of roost.job/1 (what a lab's tooling validates against). */
+export function jobSpecJsonSchema(): Record<string, unknown> {
+  return {
+    $id: 'https://roost.dev/schemas/roost.job-1.json',
+    ...z.toJSONSchema(jobSpecSchema, { io: 'input', target: 'draft-2020-12' }),
+  };
+}
+
+/** The input sets of a spec, always as a list. */
+export function inputSetsOf(spec: JobSpec): InputSet[] {
+  return Array.isArray(spec.inputs) ? spec.inputs : [spec.inputs];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs as the API shows them
+
+export const jobStateSchema = z.enum([
+  'queued',
+  'fetching',
+  'running',
+  'done',
+  'failed',
+  'cancelled',
+]);
+export type JobState = z.infer<typeof jobStateSchema>;
+
+export const TERMINAL_STATES: readonly JobState[] = ['done', 'failed', 'cancelled'];
+
+/** Who asked for the job: a lab on its own machines (file: URIs allowed), or the market. */
+export const jobOriginSchema = z.enum(['private', 'market']);
+export type JobOrigin = z.infer<typeof jobOriginSchema>;
+
+export const jobStageSchema = z.enum([
+  'queued',
+  'fetching',
+  'checking',
+  'starting',
+  'loading',
+  'running',
+  'finishing',
+  'done',
+]);
+export type JobStage = z.infer<typeof jobStageSchema>;
+
+export const jobProgressSchema = z.object({
+  stage: jobStageSchema,
+  /** Input sets finished. */
+  setsDone: z.int().nonnegative(),
+  setsTotal: z.int().nonnegative(),
+  /** Artifact bytes fetched so far and in all (fetching stage). */
+  bytesDone: z.number().nonnegative().optional(),
+  bytesTotal: z.number().nonnegative().optional(),
+  message: z.string().max(500).optional(),
+});
+export type JobProgress = z.infer<typeof jobProgressSchema>;
+
+/** An execution provider that was passed over, and why. */
+export const epFallbackSchema = z.object({
+  ep: executionProviderSchema,
+  reason: z.string().max(2000),
+});
+export type EpFallback = z.infer<typeof epFallbackSchema>;
+
+export const sandboxLayersSchema = z.object({
+  /** The worker got an allow-listed environment: no secrets, no HOME of the user. */
+  scrubbedEnv: z.boolean(),
+  /** Node's permission model: reads of the job folder and runtime only, writes of out/ only. */
+  permissionModel: z.boolean(),
+  /** bubblewrap: no network, read-only binds, its own pid namespace. */
+  bwrap: z.boolean(),
+  /** Plain words on what did not apply and why (`bwrap not installed`). */
+  notes: z.array(z.string()).optional(),
+});
+export type SandboxLayers = z.infer<typeof sandboxLayersSchema>;
+
+export const jobSummarySchema = z.object({
+  id: z.string(),
+  name: z.string().optional(),
+  origin: jobOriginSchema,
+  state: jobStateSchema,
+  progress: jobProgressSchema,
+  /** The provider that ran (or is running) the job. */
+  executionProvider: executionProviderSchema.optional(),
+  /** Worker starts so far (a crash or an agent restart adds one). */
+  attempts: z.int().nonnegative(),
+  error: jobErrorSchema.optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+});
+export type JobSummary = z.infer<typeof jobSummarySchema>;
+
+export const jobHistoryEntrySchema = z.object({
+  at: z.string(),
+  state: jobStateSchema,
+  message: z.string(),
+});
+export type JobHistoryEntry = z.infer<typeof jobHistoryEntrySchema>;
+
+export const npyDtypeSchema = z.enum([
+  'float32',
+  'float16',
+  'float64',
+  'int8',
+  'int16',
+  'int32',
+  'int64',
+  'uint8',
+  'uint16',
+  'uint32',
+  'uint64',
+  'bool',
+]);
+export type NpyDtype = z.infer<typeof npyDtypeSchema>;
+
+export const outputFileSchema = z.object({
+  /** Index of the input set this output belongs to. */
+  set: z.int().nonnegative(),
+  name: tensorNameSchema,
+  /** Path relative to the job's output folder, `/`-separated. */
+  file: z.string(),
+  dtype: npyDtypeSchema,
+  shape: z.array(z.int().nonnegative()),
+  bytes: z.int().nonnegative(),
+  sha256: sha256Schema,
+});
+export type OutputFile = z.infer<typeof outputFileSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// The result receipt, roost.result/1
+
+export const RESULT_FORMAT = 'roost.result/1';
+
+export const receiptSchema = z.object({
+  format: z.literal(RESULT_FORMAT),
+  jobId: z.string(),
+  /** SHA-256 of the spec as submitted (canonical JSON). */
+  specSha256: sha256Schema,
+  modelSha256: sha256Schema,
+  inputs: z.array(z.object({ set: z.int().nonnegative(), name: z.string(), sha256: sha256Schema })),
+  outputs: z.array(outputFileSchema),
+  executionProvider: executionProviderSchema,
+  fallbacks: z.array(epFallbackSchema),
+  adapter: z.object({ name: z.string(), software: z.boolean() }).optional(),
+  timings: z.object({
+    fetchMs: z.number().nonnegative(),
+    sessionMs: z.number().nonnegative(),
+    runMs: z.number().nonnegative(),
+    totalMs: z.number().nonnegative(),
+  }),
+  sandbox: sandboxLayersSchema,
+  roostVersion: z.string(),
+  onnxruntimeVersion: z.string(),
+  /** Address of the key that signed this receipt. */
+  provider: z.string(),
+  finishedAt: z.string(),
+});
+export type Receipt = z.infer<typeof receiptSchema>;
+
+/** result.json: the receipt and an EIP-191 signature over its canonical JSON. */
+export const signedReceiptSchema = z.object({
+  receipt: receiptSchema,
+  signature: z.object({
+    scheme: z.literal('eip191-canonical-json'),
+    signer: z.string(),
+    value: z.string().regex(/^0x[0-9a-fA-F]+$/),
+  }),
+});
+export type SignedReceipt = z.infer<typeof signedReceiptSchema>;
+
+export const jobDetailSchema = jobSummarySchema.extend({
+  spec: jobSpecSchema,
+  /** The folder holding out/ and result.json. */
+  jobDir: z.string(),
+  /** Where `run` copied the outputs, when it was given an output folder. */
+  exportedTo: z.string().optional(),
+  fallbacks: z.array(epFallbackSchema),
+  sandbox: sandboxLayersSchema.optional(),
+  result: signedReceiptSchema.optional(),
+  history: z.array(jobHistoryEntrySchema),
+});
+export type JobDetail = z.infer<typeof jobDetailSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+/** Payload of the `job.stateChanged` event. */
+export const jobStateChangedSchema = z.object({ job: jobSummarySchema });
+/** Payload of the `job.progress` event. */
+export const jobProgressEventSchema = z.object({ jobId: z.string(), progress: jobProgressSchema });
+
+export type JobEvent =
+  | { type: 'job.stateChanged'; payload: z.infer<typeof jobStateChangedSchema> }
+  | { type: 'job.progress'; payload: z.infer<typeof jobProgressEventSchema> };
+
+// ---------------------------------------------------------------------------------------------
+// Run-now requests (`roost job run`)
+
+/** `roost job run --model m.onnx --input x=x.npy ... --out dir --ep webgpu,cpu`: local paths. */
+export const runRequestSchema = z.strictObject({
+  model: z.string().min(1).max(4096),
+  /** Input name → .npy path; a list for a batch. */
+  inputs: z.union([
+    z.record(tensorNameSchema, z.string().min(1).max(4096)),
+    z.array(z.record(tensorNameSchema, z.string().min(1).max(4096))).min(1),
+  ]),
+  outputs: z.array(tensorNameSchema).min(1).optional(),
+  executionProviders: z.array(executionProviderSchema).min(1).optional(),
+  limits: jobLimitsSchema.optional(),
+  /** A folder to copy the outputs and result.json into when the job is done. */
+  outDir: z.string().min(1).max(4096).optional(),
+  name: z.string().max(200).optional(),
+});
+export type RunRequest = z.infer<typeof runRequestSchema>;
