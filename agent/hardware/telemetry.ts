@@ -6,6 +6,8 @@
  * kept in a ring buffer per GPU; each sample is also handed to `onSample` (the agent publishes it
  * as the `hardware.telemetry` event). `stop()` ends everything and waits for the child to exit.
  */
+import { open, readdir } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { hardwarePaths } from './inventory.ts';
@@ -15,7 +17,7 @@ import { parseTelemetryLine, TELEMETRY_FIELDS } from './nvidia-smi-csv.ts';
 import { defaultSpawner, killTree } from './run-tool.ts';
 import type { SpawnedProcess, Spawner } from './run-tool.ts';
 import type { GpuInventory, TelemetrySample, ToolProblem } from './schema.ts';
-import { readHwmonDir, readText, scanSysfs } from './sysfs.ts';
+import { readText, scanSysfs } from './sysfs.ts';
 import { classifyNvidiaSmiText } from './tool-errors.ts';
 import { toNumber } from './tool-values.ts';
 
@@ -157,8 +159,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
       return rings.get(gpuId)?.latest();
     },
     async stop() {
-      poller?.stop();
-      await stream?.stop();
+      await Promise.all([poller?.stop(), stream?.stop()]);
     },
   };
 }
@@ -358,18 +359,66 @@ class NvidiaSmiStream {
 // ---------------------------------------------------------------------------------------------
 // AMD and Intel: sysfs files on a timer
 
+/**
+ * One sysfs attribute kept open and re-read at offset 0 each tick: one read per value instead
+ * of open/stat/read/close, which is most of the poller's cost.
+ */
+class SysfsValue {
+  readonly path: string;
+  #handle: FileHandle | undefined;
+  #gone = false;
+  readonly #buffer = Buffer.alloc(128);
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  async read(): Promise<number | undefined> {
+    if (this.#gone) return undefined;
+    try {
+      this.#handle ??= await open(this.path, 'r');
+      const { bytesRead } = await this.#handle.read(this.#buffer, 0, this.#buffer.length, 0);
+      return toNumber(this.#buffer.toString('utf8', 0, bytesRead).trim());
+    } catch (error) {
+      // Gone for good (unplugged, driver unloaded): stop trying. Anything else (a GPU waking
+      // up, EBUSY): reopen next time.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') this.#gone = true;
+      await this.close();
+      return undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = undefined;
+    await handle?.close().catch(() => undefined);
+  }
+}
+
 interface PolledGpu {
   gpuId: string;
-  deviceDir: string;
-  cardDir?: string;
-  hwmonDir?: string;
   source: TelemetrySample['source'];
+  busy?: SysfsValue;
+  vramUsed?: SysfsValue;
+  vramTotal?: number;
+  /** millidegrees */
+  temperature?: SysfsValue;
+  /** microwatts */
+  power?: SysfsValue;
+  /** microjoules, cumulative (Intel Arc) */
+  energy?: SysfsValue;
   lastEnergy?: { joules: number; at: number };
+  /** Hz (hwmon freqN_input labelled sclk/mclk) or MHz (i915/xe files), see clockScale. */
+  graphicsClock?: SysfsValue;
+  graphicsClockScale: number;
+  memoryClock?: SysfsValue;
+  pwm?: SysfsValue;
+  pwmMax: number;
 }
 
 class SysfsPoller {
   #timer: NodeJS.Timeout | undefined;
-  #busy = false;
+  #busy: Promise<void> | undefined;
   readonly #gpus: PolledGpu[];
   readonly #intervalMs: number;
   readonly #publish: (s: TelemetrySample) => void;
@@ -400,14 +449,15 @@ class SysfsPoller {
     for (const gpu of gpus) {
       const found = scan.gpus.find((s) => s.busId === gpu.busId);
       if (!found) continue;
-      const entry: PolledGpu = {
-        gpuId: gpu.id,
-        deviceDir: found.deviceDir,
-        source: gpu.vendor === 'amd' ? 'amdgpu-sysfs' : 'intel-sysfs',
-      };
-      if (found.drmCard) entry.cardDir = join(root, 'class', 'drm', found.drmCard);
-      if (found.hwmon?.dir) entry.hwmonDir = found.hwmon.dir;
-      polled.push(entry);
+      polled.push(
+        await discover(
+          gpu.id,
+          gpu.vendor === 'amd' ? 'amdgpu-sysfs' : 'intel-sysfs',
+          found.deviceDir,
+          found.drmCard ? join(root, 'class', 'drm', found.drmCard) : undefined,
+          found.hwmon?.dir,
+        ),
+      );
     }
     return new SysfsPoller(polled, intervalMs, publish, now);
   }
@@ -418,55 +468,135 @@ class SysfsPoller {
     this.#timer = setInterval(() => void this.tick(), this.#intervalMs);
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    await this.#busy;
+    for (const gpu of this.#gpus) {
+      for (const value of [
+        gpu.busy,
+        gpu.vramUsed,
+        gpu.temperature,
+        gpu.power,
+        gpu.energy,
+        gpu.graphicsClock,
+        gpu.memoryClock,
+        gpu.pwm,
+      ]) {
+        await value?.close();
+      }
+    }
   }
 
   /** Read every GPU once. Skipped while the previous read is still running (a slow sysfs). */
   async tick(): Promise<void> {
     if (this.#busy) return;
-    this.#busy = true;
-    try {
+    this.#busy = (async () => {
       for (const gpu of this.#gpus) this.#publish(await this.#read(gpu));
-    } finally {
-      this.#busy = false;
-    }
+    })().finally(() => {
+      this.#busy = undefined;
+    });
+    return this.#busy;
   }
 
   async #read(gpu: PolledGpu): Promise<TelemetrySample> {
-    const num = async (dir: string | undefined, file: string) =>
-      dir ? toNumber(await readText(join(dir, file))) : undefined;
-    const hwmon = gpu.hwmonDir ? await readHwmonDir(gpu.hwmonDir) : undefined;
+    const [busy, used, milliC, microW, microJ, clock, memClock, pwm] = await Promise.all([
+      gpu.busy?.read(),
+      gpu.vramUsed?.read(),
+      gpu.temperature?.read(),
+      gpu.power?.read(),
+      gpu.energy?.read(),
+      gpu.graphicsClock?.read(),
+      gpu.memoryClock?.read(),
+      gpu.pwm?.read(),
+    ]);
     const at = this.#now();
-    let powerW = hwmon?.powerW;
-    if (powerW === undefined && hwmon?.energyJ !== undefined) {
+    let powerW = microW !== undefined && microW >= 0 ? microW / 1e6 : undefined;
+    if (powerW === undefined && microJ !== undefined && microJ >= 0) {
       // Intel Arc reports an energy counter: power is its rate of change.
+      const joules = microJ / 1e6;
       const last = gpu.lastEnergy;
-      if (last && at > last.at && hwmon.energyJ >= last.joules) {
-        powerW = (hwmon.energyJ - last.joules) / ((at - last.at) / 1000);
-      }
-      gpu.lastEnergy = { joules: hwmon.energyJ, at };
+      if (last && at > last.at && joules >= last.joules)
+        powerW = (joules - last.joules) / ((at - last.at) / 1000);
+      gpu.lastEnergy = { joules, at };
     }
-    const busy = await num(gpu.deviceDir, 'gpu_busy_percent');
-    const used = await num(gpu.deviceDir, 'mem_info_vram_used');
-    const total = await num(gpu.deviceDir, 'mem_info_vram_total');
-    const clock =
-      hwmon?.graphicsClockMHz ??
-      (await num(gpu.cardDir, 'gt_act_freq_mhz')) ??
-      (await num(join(gpu.deviceDir, 'tile0', 'gt0', 'freq0'), 'act_freq'));
+    const validTemp = milliC !== undefined && milliC > -273000 && milliC < 200000;
     return {
       gpuId: gpu.gpuId,
       at,
       utilizationPct: busy !== undefined && busy >= 0 && busy <= 100 ? busy : null,
       vramUsedBytes: used !== undefined && used >= 0 ? used : null,
-      vramTotalBytes: total !== undefined && total >= 0 ? total : null,
-      temperatureC: hwmon?.temperatureC ?? hwmon?.junctionC ?? null,
-      powerW: powerW !== undefined && powerW >= 0 ? powerW : null,
-      graphicsClockMHz: clock !== undefined && clock >= 0 ? clock : null,
-      memoryClockMHz: hwmon?.memoryClockMHz ?? null,
-      fanPct: hwmon?.fanPct ?? null,
+      vramTotalBytes: gpu.vramTotal ?? null,
+      temperatureC: validTemp ? milliC / 1000 : null,
+      powerW: powerW !== undefined && powerW < 5000 ? powerW : null,
+      graphicsClockMHz: clock !== undefined && clock >= 0 ? clock / gpu.graphicsClockScale : null,
+      memoryClockMHz: memClock !== undefined && memClock >= 0 ? memClock / 1e6 : null,
+      fanPct:
+        pwm !== undefined && pwm >= 0 && pwm <= gpu.pwmMax
+          ? Math.round((pwm / gpu.pwmMax) * 1000) / 10
+          : null,
       source: gpu.source,
     };
   }
+}
+
+/** Which files this GPU has, found once; the poller then re-reads only those. */
+async function discover(
+  gpuId: string,
+  source: TelemetrySample['source'],
+  deviceDir: string,
+  cardDir: string | undefined,
+  hwmonDir: string | undefined,
+): Promise<PolledGpu> {
+  const exists = async (path: string) => (await readText(path)) !== undefined;
+  const value = async (path: string) => ((await exists(path)) ? new SysfsValue(path) : undefined);
+  const gpu: PolledGpu = { gpuId, source, graphicsClockScale: 1e6, pwmMax: 255 };
+  const set = <K extends keyof PolledGpu>(key: K, v: PolledGpu[K] | undefined) => {
+    if (v !== undefined) gpu[key] = v;
+  };
+  set('busy', await value(join(deviceDir, 'gpu_busy_percent')));
+  set('vramUsed', await value(join(deviceDir, 'mem_info_vram_used')));
+  const total = toNumber(await readText(join(deviceDir, 'mem_info_vram_total')));
+  if (total !== undefined && total >= 0) gpu.vramTotal = total;
+  if (hwmonDir) {
+    const files = new Set(await readdir(hwmonDir).catch(() => [] as string[]));
+    const label = async (f: string) =>
+      files.has(f) ? (await readText(join(hwmonDir, f)))?.toLowerCase() : undefined;
+    const temps = [...files].filter((f) => /^temp\d+_input$/.test(f)).sort();
+    let edge: string | undefined;
+    for (const f of temps) {
+      const what =
+        (await label(f.replace('_input', '_label'))) ?? (f === 'temp1_input' ? 'edge' : '');
+      if (what === 'edge') edge ??= f;
+    }
+    const tempFile = edge ?? temps[0];
+    if (tempFile) gpu.temperature = new SysfsValue(join(hwmonDir, tempFile));
+    const powerFile = ['power1_average', 'power1_input'].find((f) => files.has(f));
+    if (powerFile) gpu.power = new SysfsValue(join(hwmonDir, powerFile));
+    if (files.has('energy1_input')) gpu.energy = new SysfsValue(join(hwmonDir, 'energy1_input'));
+    for (const n of ['1', '2']) {
+      if (!files.has(`freq${n}_input`)) continue;
+      const what = await label(`freq${n}_label`);
+      if (what === 'sclk') gpu.graphicsClock = new SysfsValue(join(hwmonDir, `freq${n}_input`));
+      if (what === 'mclk') gpu.memoryClock = new SysfsValue(join(hwmonDir, `freq${n}_input`));
+    }
+    if (files.has('pwm1')) {
+      gpu.pwm = new SysfsValue(join(hwmonDir, 'pwm1'));
+      const max = files.has('pwm1_max')
+        ? toNumber(await readText(join(hwmonDir, 'pwm1_max')))
+        : undefined;
+      if (max !== undefined && max > 0) gpu.pwmMax = max;
+    }
+  }
+  if (!gpu.graphicsClock) {
+    // Intel: i915 has its GT frequency on the card, xe under the device's tile/gt folder (MHz).
+    const mhz =
+      (cardDir ? await value(join(cardDir, 'gt_act_freq_mhz')) : undefined) ??
+      (await value(join(deviceDir, 'tile0', 'gt0', 'freq0', 'act_freq')));
+    if (mhz) {
+      gpu.graphicsClock = mhz;
+      gpu.graphicsClockScale = 1;
+    }
+  }
+  return gpu;
 }
