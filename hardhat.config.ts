@@ -16,9 +16,9 @@ const require = createRequire(import.meta.url);
 export const SOLC_VERSION = '0.8.30';
 
 /** Fuzz and invariant effort; `ROOST_FUZZ_RUNS` raises it for a deeper run. */
-const fuzzRuns = Number(process.env.ROOST_FUZZ_RUNS ?? 256);
-const invariantRuns = Number(process.env.ROOST_INVARIANT_RUNS ?? 64);
-const invariantDepth = Number(process.env.ROOST_INVARIANT_DEPTH ?? 150);
+const fuzzRuns = Number(process.env.ROOST_FUZZ_RUNS ?? 1000);
+const invariantRuns = Number(process.env.ROOST_INVARIANT_RUNS ?? 128);
+const invariantDepth = Number(process.env.ROOST_INVARIANT_DEPTH ?? 200);
 const fuzzSeed = process.env.ROOST_FUZZ_SEED;
 
 export default defineConfig({
@@ -36,6 +36,10 @@ export default defineConfig({
       optimizer: { enabled: true, runs: 200 },
       evmVersion: 'cancun',
     },
+  },
+  networks: {
+    // `hardhat node --hostname 127.0.0.1` (or contracts/devnet.ts); 'localhost' can resolve to ::1.
+    localhost: { type: 'http', url: process.env.ROOST_DEVNET_URL ?? 'http://127.0.0.1:8545' },
   },
   paths: {
     sources: 'contracts',
