@@ -1,0 +1,379 @@
+/**
+ * The shapes that leave `agent/schedule/`: the proposed extension of the `work` and `pricing`
+ * settings, per-GPU work decisions, manual holds, payout records, yield estimates, earnings charts
+ * and price suggestions. This file imports only zod, so `agent/api/contract.ts` (zod only) can
+ * copy or re-export these schemas for `schedule.*` and `yield.*` without pulling in node code.
+ */
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------------------------
+// Settings: the fields the work policy needs beyond today's `work` and `pricing` sections.
+
+/** `HH:MM`, 24-hour clock, 00:00 to 23:59. */
+export const clockTimeSchema = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time such as 07:30 (24-hour clock)');
+
+/** Like `clockTimeSchema`, and also `24:00` for "until midnight". */
+export const clockEndSchema = z
+  .string()
+  .regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be a time such as 07:30, or 24:00');
+
+export const weekdays = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+export const weekdaySchema = z.enum(weekdays);
+export type Weekday = z.infer<typeof weekdaySchema>;
+
+/**
+ * A weekly time window in the machine's local wall-clock time. It opens on each listed day at
+ * `start` and closes at `end`; an `end` at or before `start` crosses midnight into the next day
+ * (`fri 22:00–06:00` runs Friday night into Saturday morning), and `end` equal to `start` means 24
+ * hours. Windows follow the wall clock across daylight-saving changes: a window inside the skipped
+ * hour doesn't happen that night, one inside the repeated hour happens twice.
+ */
+export const timeWindowSchema = z
+  .object({
+    days: z.array(weekdaySchema).min(1).max(7).describe('Days the window opens on'),
+    start: clockTimeSchema.describe('When it opens (local time)'),
+    end: clockEndSchema.describe('When it closes (local time); before start: the next day'),
+  })
+  .strict();
+export type TimeWindow = z.infer<typeof timeWindowSchema>;
+
+/** A process name as the user types it: `eldenring.exe`, `cs2`, `Cyberpunk2077.exe`. */
+export const processNameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[^/\\\0]+$/, 'must be a program name, not a path');
+
+/** Names that hold the display GPU on every desktop; they never count as "another program". */
+export const defaultIgnoredGpuProcesses = [
+  'xorg',
+  'xwayland',
+  'gnome-shell',
+  'kwin_wayland',
+  'kwin_x11',
+  'plasmashell',
+  'mutter',
+  'sway',
+  'hyprland',
+  'weston',
+  'dwm',
+  'explorer',
+  'csrss',
+  'windowserver',
+  'chrome',
+  'chromium',
+  'firefox',
+  'msedge',
+  'electron',
+  'roost',
+];
+
+/**
+ * A starting watch list: processes that run only while a game runs (Steam's in-game overlay, the
+ * Easy Anti-Cheat and BattlEye services). Launchers such as Steam itself are left out on purpose:
+ * they run all day and would keep every GPU paused. The user adds their games.
+ */
+export const defaultGameProcesses = [
+  'gameoverlayui',
+  'easyanticheat',
+  'easyanticheat_eos',
+  'beservice',
+];
+
+/**
+ * Proposed additions to the `work` section of the settings (the foundation owner adds them to
+ * `agent/api/contract.ts`). Today's fields stay as they are: `mode` (idle | always | manual),
+ * `idleMinutes`, `pauseWhileGaming` (the master switch of game mode), `avoidDisplayGpu`,
+ * `maxTemperatureC`. Time windows limit every mode: `always` + windows is "work on a schedule".
+ */
+export const workExtensionSchema = z.object({
+  windows: z
+    .array(timeWindowSchema)
+    .max(28)
+    .describe('When work is allowed (local time); empty: at any time'),
+  resumeBelowC: z
+    .number()
+    .int()
+    .min(1)
+    .max(30)
+    .describe('After a temperature pause, resume this many °C below the ceiling'),
+  pauseOnBattery: z.boolean().describe('Pause all GPUs while the computer runs on battery'),
+  gameProcesses: z
+    .array(processNameSchema)
+    .max(200)
+    .describe('Programs that pause every GPU while they run (game mode)'),
+  pauseOnAnyGpuProcess: z
+    .boolean()
+    .describe('Also pause a GPU while any other program computes or renders on it (game mode)'),
+  ignoredGpuProcesses: z
+    .array(processNameSchema)
+    .max(200)
+    .describe('Programs on a GPU that never pause it (the desktop, browsers)'),
+  finishLeaseWithinMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(120)
+    .describe(
+      'When work must stop (you are back, a game starts, heat, battery), finish a job that ends within this many minutes instead of releasing it',
+    ),
+});
+export type WorkExtension = z.infer<typeof workExtensionSchema>;
+
+export const defaultWorkExtension: WorkExtension = {
+  windows: [],
+  resumeBelowC: 5,
+  pauseOnBattery: true,
+  gameProcesses: [...defaultGameProcesses],
+  pauseOnAnyGpuProcess: true,
+  ignoredGpuProcesses: [...defaultIgnoredGpuProcesses],
+  finishLeaseWithinMinutes: 5,
+};
+
+/** Today's `work` section (copied from the contract so this file imports only zod). */
+export const workBaseSchema = z.object({
+  mode: z.enum(['idle', 'always', 'manual']),
+  idleMinutes: z.number().int().min(1).max(240),
+  pauseWhileGaming: z.boolean(),
+  avoidDisplayGpu: z.boolean(),
+  maxTemperatureC: z.number().int().min(50).max(100),
+});
+
+/** Everything the work policy reads: today's `work` section plus the proposed extension. */
+export const workPolicySettingsSchema = workBaseSchema.extend(workExtensionSchema.shape);
+export type WorkPolicySettings = z.infer<typeof workPolicySettingsSchema>;
+
+/** Proposed additions to the `pricing` section. */
+export const pricingExtensionSchema = z.object({
+  tokenValueInCurrency: z
+    .number()
+    .min(0)
+    .max(1_000_000)
+    .describe('What one market token is worth in your currency (for net yield)'),
+});
+export type PricingExtension = z.infer<typeof pricingExtensionSchema>;
+export const defaultPricingExtension: PricingExtension = { tokenValueInCurrency: 1 };
+
+/** Today's `pricing` section plus the extension. */
+export const pricingSettingsSchema = z
+  .object({
+    pricePerUnitHour: z.number().min(0).max(1_000_000),
+    electricityPricePerKwh: z.number().min(0).max(100),
+    currency: z.string().regex(/^[A-Z]{3}$/),
+  })
+  .extend(pricingExtensionSchema.shape);
+export type PricingSettings = z.infer<typeof pricingSettingsSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Work decisions
+
+const isoTime = z.iso.datetime({ offset: true });
+
+/** `working`: may take leases now. `idle`: not its time (waiting for idle, a window, a Start). `paused`: held back by you, a game, heat, battery or the display rule. */
+export const gpuWorkStateSchema = z.enum(['working', 'idle', 'paused']);
+export type GpuWorkState = z.infer<typeof gpuWorkStateSchema>;
+
+/** The rule that decided a GPU's state; `reason` says it in words. */
+export const decisionCauseSchema = z.enum([
+  'manual-start',
+  'manual-pause',
+  'display-gpu',
+  'too-hot',
+  'on-battery',
+  'game',
+  'gpu-process',
+  'manual-mode',
+  'outside-window',
+  'user-active',
+  'idle',
+  'headless',
+  'always',
+]);
+export type DecisionCause = z.infer<typeof decisionCauseSchema>;
+
+/** What the job runner must do with a lease in progress: the policy never abandons one. */
+export const leaseActionSchema = z.enum(['continue', 'finish-lease', 'release']);
+export type LeaseAction = z.infer<typeof leaseActionSchema>;
+
+export const leaseDecisionSchema = z.object({
+  leaseId: z.string(),
+  action: leaseActionSchema,
+  reason: z.string(),
+});
+export type LeaseDecision = z.infer<typeof leaseDecisionSchema>;
+
+export const gpuDecisionSchema = z.object({
+  gpuId: z.string(),
+  state: gpuWorkStateSchema,
+  cause: decisionCauseSchema,
+  /** Plain words for the UI and the log: what holds this GPU and until when. */
+  reason: z.string(),
+  /** `you`: a manual start or pause; `policy`: the settings and the machine's state. */
+  heldBy: z.enum(['you', 'policy']),
+  /** When this state is due to change by itself (ISO); null when it waits on an event. */
+  until: isoTime.nullable(),
+  /** When the GPU entered this state for this cause (ISO). */
+  since: isoTime,
+  /** Other rules that apply too (a manual start overriding a game, a window that is closed). */
+  alsoApplies: z.array(decisionCauseSchema),
+  /** The lease on this GPU, if any, and what the job runner must do with it. */
+  lease: leaseDecisionSchema.nullable(),
+});
+export type GpuDecision = z.infer<typeof gpuDecisionSchema>;
+
+/**
+ * A manual start or pause by the user. `gpuId` null holds every GPU. It lasts until `until` (ISO)
+ * or, when that is null, until the user clears it. Nothing in the policy clears it silently.
+ */
+export const manualHoldSchema = z.object({
+  gpuId: z.string().min(1).nullable(),
+  action: z.enum(['start', 'pause']),
+  until: isoTime.nullable(),
+  setAt: isoTime,
+  /** For a pause: finish the lease in progress (default) or release it now. */
+  leaseAction: z.enum(['finish-lease', 'release']),
+});
+export type ManualHold = z.infer<typeof manualHoldSchema>;
+
+/** Params of a manual start/pause as the API would take them. */
+export const manualHoldInputSchema = z
+  .object({
+    gpuId: z.string().min(1).max(200).nullable().default(null),
+    action: z.enum(['start', 'pause']),
+    until: isoTime.nullable().default(null),
+    leaseAction: z.enum(['finish-lease', 'release']).default('finish-lease'),
+  })
+  .strict();
+export type ManualHoldInput = z.input<typeof manualHoldInputSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Money: amounts are decimal strings, never floats.
+
+/** A non-negative decimal amount as a string: `12`, `0.05`, `1234.567890`. */
+export const amountSchema = z
+  .string()
+  .regex(/^\d{1,30}(\.\d{1,36})?$/, 'must be a decimal amount such as 12.5');
+
+/** A signed decimal amount as a string (net yield can be negative). */
+export const signedAmountSchema = z
+  .string()
+  .regex(/^-?\d{1,30}(\.\d{1,36})?$/, 'must be a decimal amount such as -0.25');
+
+/**
+ * One money movement of the provider, rebuilt from chain events: `earned` (a job's payment
+ * credited), `slashed` (collateral lost), `withdrawn` (moved from the market to the wallet).
+ */
+export const payoutRecordSchema = z.object({
+  /** Unique and stable: `<txHash>:<logIndex>`. */
+  id: z.string().min(1).max(200),
+  at: isoTime,
+  kind: z.enum(['earned', 'slashed', 'withdrawn']),
+  /** In whole tokens (not base units), exact: `fromBaseUnits()` converts chain integers. */
+  amount: amountSchema,
+  /** Token symbol, e.g. `USDC`. */
+  token: z.string().min(1).max(16),
+  jobId: z.string().max(200).nullable(),
+  gpuId: z.string().max(200).nullable(),
+  txHash: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{64}$/)
+    .nullable(),
+  blockNumber: z.number().int().nonnegative().nullable(),
+});
+export type PayoutRecord = z.infer<typeof payoutRecordSchema>;
+
+/** A stretch of time one GPU worked, with the rate the prediction uses. */
+export const workPeriodSchema = z.object({
+  gpuId: z.string(),
+  start: isoTime,
+  end: isoTime,
+  /** Predicted gross earnings per hour in tokens (price × composite score, after the fee). */
+  grossPerHour: amountSchema,
+  /** Average measured draw while working; null when not measured. */
+  powerW: z.number().nonnegative().nullable(),
+});
+export type WorkPeriod = z.infer<typeof workPeriodSchema>;
+
+/** One recent job on the market, as the price suggestion reads it. */
+export const marketJobQuoteSchema = z.object({
+  jobId: z.string(),
+  at: isoTime,
+  /** What the job paid per composite-unit-hour, in tokens. */
+  pricePerUnitHour: amountSchema,
+  /** True when a provider claimed it (the price was accepted). */
+  accepted: z.boolean(),
+  minScore: z.number().nonnegative().nullable(),
+});
+export type MarketJobQuote = z.infer<typeof marketJobQuoteSchema>;
+
+export const yieldEstimateSchema = z.object({
+  gpuId: z.string(),
+  token: z.string(),
+  currency: z.string(),
+  compositeScore: z.number(),
+  pricePerUnitHour: amountSchema,
+  /** Tokens per hour before the protocol fee. */
+  grossPerHour: amountSchema,
+  feePerHour: amountSchema,
+  /** Tokens per hour after the fee. */
+  earnedPerHour: amountSchema,
+  /** `earnedPerHour` in the user's currency. */
+  earnedPerHourInCurrency: amountSchema,
+  /** Draw counted against the yield (measured, less the baseline when given); null: unknown. */
+  chargedPowerW: z.number().nullable(),
+  electricityPerHour: amountSchema,
+  netPerHour: signedAmountSchema,
+  hoursPerDay: z.number(),
+  occupancy: z.number(),
+  netPerDay: signedAmountSchema,
+  profitable: z.boolean(),
+  /** The arithmetic in words, for a tooltip and support staff. */
+  explanation: z.string(),
+});
+export type YieldEstimate = z.infer<typeof yieldEstimateSchema>;
+
+export const chartRangeSchema = z.enum(['24h', '7d', '30d']);
+export type ChartRange = z.infer<typeof chartRangeSchema>;
+
+export const earningsBucketSchema = z.object({
+  start: isoTime,
+  end: isoTime,
+  /** Local hour (`14:00`) for 24 h, local date (`2025-03-30`) for 7 d and 30 d. */
+  label: z.string(),
+  /** Tokens the benchmark × market rate predicted for the time worked. */
+  predicted: amountSchema,
+  /** Tokens earned less slashed, from payout records. */
+  actual: signedAmountSchema,
+  /** Electricity cost of the time worked, in the user's currency. */
+  electricity: amountSchema,
+  /** `actual` in the user's currency less `electricity`. */
+  net: signedAmountSchema,
+});
+export type EarningsBucket = z.infer<typeof earningsBucketSchema>;
+
+export const earningsChartSchema = z.object({
+  range: chartRangeSchema,
+  token: z.string(),
+  currency: z.string(),
+  gpuId: z.string().nullable(),
+  buckets: z.array(earningsBucketSchema),
+  totals: earningsBucketSchema.omit({ start: true, end: true, label: true }),
+});
+export type EarningsChart = z.infer<typeof earningsChartSchema>;
+
+export const priceSuggestionSchema = z.object({
+  /** The suggested price per composite-unit-hour; null when the market says too little. */
+  price: amountSchema.nullable(),
+  /** Accepted jobs the suggestion is based on. */
+  count: z.number().int().nonnegative(),
+  since: isoTime,
+  low: amountSchema.nullable(),
+  median: amountSchema.nullable(),
+  high: amountSchema.nullable(),
+  /** Why this price, in words, including how the current price compares. */
+  reason: z.string(),
+});
+export type PriceSuggestion = z.infer<typeof priceSuggestionSchema>;

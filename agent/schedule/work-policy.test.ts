@@ -1,0 +1,135 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createLogger, formatLogLine, type LogEntry } from '../log.ts';
+import type { ManualHold } from './schema.ts';
+import { gpuA, gpuB, sample, workSettings } from './testing/fixtures.ts';
+import { createWorkPolicy, type WorkPolicyOptions } from './work-policy.ts';
+
+const NOW = Date.parse('2025-06-04T10:00:00Z'); // Wednesday 12:00 in Berlin
+
+function setup(over: Partial<WorkPolicyOptions> = {}) {
+  const lines: LogEntry[] = [];
+  const logger = createLogger({ sink: (e) => lines.push(e), now: () => new Date(clock.now) });
+  const clock = { now: NOW, idle: 3600 as number | null };
+  const saved: ManualHold[][] = [];
+  const policy = createWorkPolicy({
+    settings: () => workSettings(),
+    gpus: () => [gpuA, gpuB],
+    now: () => clock.now,
+    timeZone: () => 'Europe/Berlin',
+    idleSeconds: () => clock.idle,
+    onBattery: () => false,
+    runningProcesses: () => [],
+    gpuProcesses: async () => [],
+    ownPids: () => [1],
+    onHoldsChanged: (h) => saved.push(h),
+    log: logger.child('schedule'),
+    ...over,
+  });
+  const text = () => lines.map(formatLogLine);
+  return { policy, clock, lines, text, saved };
+}
+
+describe('work policy service', () => {
+  it('logs each decision with its reason under [schedule], once per change', async () => {
+    const { policy, clock, text } = setup();
+    await policy.evaluate();
+    await policy.evaluate();
+    expect(text().filter((l) => l.includes('working'))).toHaveLength(2);
+    clock.idle = 4;
+    const decisions = await policy.evaluate();
+    expect(decisions.map((d) => d.cause)).toEqual(['user-active', 'user-active']);
+    const last = text().at(-1) ?? '';
+    expect(last).toMatch(
+      /info {2}\[schedule\] RTX 3090 \(pci-0000:02:00\.0\): idle: You are using the computer/,
+    );
+    expect(text()).toHaveLength(4);
+  });
+
+  it('reads telemetry and leases per GPU and logs the lease decision', async () => {
+    const { policy, text } = setup({
+      telemetry: (id) => (id === gpuB.id ? sample(id, NOW, 90) : undefined),
+      leases: () => [{ gpuId: gpuB.id, leaseId: 'lease-7', endsAt: NOW + 3_600_000 }],
+    });
+    const [a, b] = await policy.evaluate();
+    expect(a?.state).toBe('working');
+    expect(b).toMatchObject({ cause: 'too-hot', lease: { action: 'release' } });
+    expect(text().some((l) => /lease lease-7: release: the GPU is needed now/.test(l))).toBe(true);
+  });
+
+  it('keeps manual holds, lets them expire with a log line, and reports them to be saved', async () => {
+    const { policy, clock, text, saved } = setup();
+    await policy.hold({ action: 'pause', until: new Date(NOW + 60_000).toISOString() });
+    expect(policy.decisions().map((d) => d.cause)).toEqual(['manual-pause', 'manual-pause']);
+    expect(saved.at(-1)).toHaveLength(1);
+    expect(text().some((l) => l.includes('manual pause of every GPU until 12:01'))).toBe(true);
+    clock.now += 60_000;
+    await policy.evaluate();
+    expect(policy.decisions().map((d) => d.cause)).toEqual(['idle', 'idle']);
+    expect(policy.holds()).toEqual([]);
+    expect(saved.at(-1)).toEqual([]);
+    expect(text().some((l) => l.includes('ended at 12:01; back to the schedule'))).toBe(true);
+  });
+
+  it('restores saved holds and lifts one GPU out of an all-GPU hold', async () => {
+    const hold: ManualHold = {
+      gpuId: null,
+      action: 'pause',
+      until: null,
+      setAt: new Date(NOW).toISOString(),
+      leaseAction: 'finish-lease',
+    };
+    const { policy } = setup({ holds: [hold] });
+    await policy.evaluate();
+    const after = await policy.clearHold(gpuB.id);
+    expect(after.map((d) => d.cause)).toEqual(['manual-pause', 'idle']);
+    expect(policy.holds()).toEqual([{ ...hold, gpuId: gpuA.id }]);
+    expect((await policy.clearHold(null)).map((d) => d.cause)).toEqual(['idle', 'idle']);
+  });
+
+  it('refuses a hold that ends in the past or is malformed', async () => {
+    const { policy } = setup();
+    await expect(
+      policy.hold({ action: 'start', until: new Date(NOW - 1).toISOString() }),
+    ).rejects.toThrow(/in the future/);
+    await expect(policy.hold({ action: 'stop' as 'start' })).rejects.toThrow();
+  });
+
+  it('treats a failing source as unknown and warns once', async () => {
+    const { policy, text } = setup({
+      runningProcesses: () => {
+        throw new Error('ps: not found');
+      },
+      onBattery: async () => {
+        throw new Error('upower gone');
+      },
+    });
+    await policy.evaluate();
+    await policy.evaluate();
+    const warnings = text().filter((l) => l.includes('warn'));
+    expect(warnings).toHaveLength(2);
+    expect(warnings.join('\n')).toMatch(
+      /\[schedule\] the battery state could not be read \(upower gone\); treating it as unknown/,
+    );
+    expect(policy.decisions().map((d) => d.state)).toEqual(['working', 'working']);
+  });
+
+  it('evaluates on a timer and tells onChange what changed', async () => {
+    vi.useFakeTimers();
+    try {
+      const onChange = vi.fn();
+      const { policy, clock } = setup({ onChange, intervalMs: 1000 });
+      policy.start();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(onChange).toHaveBeenCalledTimes(1);
+      clock.idle = 0;
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(onChange).toHaveBeenCalledTimes(2);
+      expect(onChange.mock.calls[1]?.[1]).toHaveLength(2);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(onChange).toHaveBeenCalledTimes(2);
+      policy.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
