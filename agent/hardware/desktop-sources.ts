@@ -8,7 +8,7 @@
  *   Windows it calls nvidia-smi synchronously, with no timeout, which could hang the agent.
  */
 import { z } from 'zod';
-import { fallbackGpuName, vendorFromPciId } from './pci-ids.ts';
+import { fallbackGpuName, vendorFromName, vendorFromPciId } from './pci-ids.ts';
 import type { GpuVendor } from './schema.ts';
 import { toNumber, toPciId } from './tool-values.ts';
 
@@ -281,13 +281,4 @@ export function gpusFromSystemInformation(text: string): SiResult {
       return gpu;
     }),
   };
-}
-
-function vendorFromName(name: string | undefined): GpuVendor {
-  const n = (name ?? '').toLowerCase();
-  if (n.includes('nvidia')) return 'nvidia';
-  if (n.includes('advanced micro devices') || /\bamd\b|\bati\b|radeon/.test(n)) return 'amd';
-  if (n.includes('intel')) return 'intel';
-  if (n.includes('apple')) return 'apple';
-  return 'other';
 }

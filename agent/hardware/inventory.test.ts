@@ -292,4 +292,34 @@ describe('listGpus on Linux', () => {
       ['ASPEED GPU 1a03:2000', 'other', 'ok'],
     ]);
   });
+
+  it('falls back to lspci when /sys cannot be read', async () => {
+    tools = fakeTools();
+    tools.tool('lspci', {
+      stdoutFile: join(
+        fixturesDir,
+        'lspci/lspci-vmmk_intel-broadwell-igpu_nvidia-gtx970m-3d-controller_optimus-laptop.txt',
+      ),
+    });
+    const inventory = await listGpus(
+      options({
+        PATH: `${tools.dir}:${process.env.PATH ?? ''}`,
+        ROOST_SYSFS_ROOT: join(tools.dir, 'no-sys'),
+        ROOST_NVIDIA_SMI: join(tools.dir, 'absent'),
+      }),
+    );
+    expect(
+      inventory.gpus.map((g) => [g.busId, g.vendor, g.name, g.driver, g.status, g.source]),
+    ).toEqual([
+      ['0000:00:02.0', 'intel', 'Intel Broadwell-U Integrated Graphics', 'i915', 'ok', 'lspci'],
+      [
+        '0000:01:00.0',
+        'nvidia',
+        'NVIDIA GM204M [GeForce GTX 970M]',
+        'nouveau',
+        'no-driver',
+        'lspci',
+      ],
+    ]);
+  });
 });

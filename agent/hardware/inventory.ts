@@ -26,7 +26,16 @@ import type { HardwareLog } from './log.ts';
 import { stderrHardwareLog } from './log.ts';
 import { parseNvidiaSmiXml } from './nvidia-smi-xml.ts';
 import type { NvidiaSmiGpu } from './nvidia-smi-xml.ts';
-import { fallbackGpuName, PCI_VENDOR, pciDeviceName, vendorFromPciId } from './pci-ids.ts';
+import {
+  fallbackGpuName,
+  PCI_VENDOR,
+  pciDeviceName,
+  pciVendorName,
+  vendorFromName,
+  vendorFromPciId,
+} from './pci-ids.ts';
+import { parseLspci } from './lspci.ts';
+import type { LspciDevice } from './lspci.ts';
 import { defaultSpawner, runTool } from './run-tool.ts';
 import type { Spawner } from './run-tool.ts';
 import type { Gpu, GpuInventory, GpuSource, ToolProblem } from './schema.ts';
@@ -150,6 +159,10 @@ async function linuxInventory(
 
   const drafts = new Map<string, Draft>();
   for (const s of scan.gpus) drafts.set(s.busId, await draftFromSysfs(s, paths.sysfsRoot));
+  if (!scan.available) {
+    // No readable /sys (a container or sandbox): lspci still names what is on the bus.
+    for (const d of await runLspci(options)) drafts.set(d.busId, draftFromLspci(d));
+  }
 
   nvidia.gpus.forEach((rec, index) => {
     const existing = rec.busId ? drafts.get(rec.busId) : undefined;
@@ -210,6 +223,40 @@ async function runNvidiaSmi(
     ...(parsed.driverVersion ? { driverVersion: parsed.driverVersion } : {}),
     ...(parsed.cudaVersion ? { cudaVersion: parsed.cudaVersion } : {}),
   };
+}
+
+async function runLspci(options: InventoryOptions): Promise<LspciDevice[]> {
+  const run = await runTool(options.spawner ?? defaultSpawner, 'lspci', ['-vmmnnk'], {
+    timeoutMs: options.toolTimeoutMs ?? 15_000,
+    ...(options.env ? { env: options.env } : {}),
+  });
+  return run.kind === 'exited' && run.code === 0 ? parseLspci(run.stdout) : [];
+}
+
+function draftFromLspci(d: LspciDevice): Draft {
+  const vendor = d.vendorId ? vendorFromPciId(d.vendorId) : vendorFromName(d.vendorName);
+  const draft = newDraft(vendor, 'lspci', d.busId, `pci-${d.busId}`);
+  draft.set('pciVendorId', d.vendorId, 'lspci');
+  draft.set('pciDeviceId', d.deviceId, 'lspci');
+  draft.set('subsystemId', d.subsystemId, 'lspci');
+  draft.set('driver', d.driver, 'lspci');
+  if (!pciDeviceName(d.vendorId, d.deviceId) && d.deviceName) {
+    const shortVendor: Partial<Record<Gpu['vendor'], string>> = {
+      nvidia: 'NVIDIA',
+      amd: 'AMD',
+      intel: 'Intel',
+      apple: 'Apple',
+    };
+    const prefix = pciVendorName(d.vendorId) ?? shortVendor[vendor] ?? d.vendorName;
+    draft.set('name', `${prefix} ${d.deviceName}`, 'lspci');
+  }
+  if (d.poweredOff) {
+    draft.fields.notes.push(
+      'The GPU was powered off when listed (lspci rev ff); it wakes when used.',
+    );
+  }
+  draft.set('display', false, 'lspci');
+  return draft;
 }
 
 async function runRocmSmi(paths: HardwarePaths, options: InventoryOptions) {
@@ -503,7 +550,10 @@ function applyDriverStatus(draft: Draft): void {
   if (draft.status !== 'ok' || (vendor !== 'nvidia' && vendor !== 'amd' && vendor !== 'intel'))
     return;
   if (driver === undefined && draft.sources.driver === undefined && draft.source !== 'nvidia-smi') {
-    if (draft.sources.pciVendorId === 'pci-sysfs') {
+    if (
+      draft.sources.pciVendorId === 'pci-sysfs' ||
+      (draft.sources.driver === undefined && draft.sources.pciVendorId === 'lspci')
+    ) {
       draft.status = 'no-driver';
       draft.problem = {
         message: 'No kernel driver is loaded for this GPU.',

@@ -153,4 +153,15 @@ describe('parseNvidiaSmiXml on broken output', () => {
     const result = parseNvidiaSmiXml(dual.slice(0, 200));
     expect(result).toMatchObject({ ok: false, problem: { code: 'garbage' } });
   });
+
+  for (const file of fixtureFiles('nvidia-smi-text')) {
+    it(`says clearly that ${file} is not the XML report`, () => {
+      const result = parseNvidiaSmiXml(fixture(file));
+      expect(result).toMatchObject({ ok: false, problem: { code: 'garbage' } });
+      if (!result.ok)
+        expect(result.problem.message).toMatch(
+          /^nvidia-smi printed something that is not its XML report: /,
+        );
+    });
+  }
 });

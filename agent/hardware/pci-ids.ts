@@ -158,3 +158,13 @@ export function fallbackGpuName(vendorId: string | null, deviceId: string | null
   if (known) return known.startsWith(vendor) ? known : `${vendor} ${known}`;
   return `${vendor} GPU ${vendorId ?? '????'}:${deviceId ?? '????'}`;
 }
+
+/** A vendor from a name (`Advanced Micro Devices, Inc.`, `NVIDIA Corporation`) when no id is known. */
+export function vendorFromName(name: string | undefined): GpuVendor {
+  const n = (name ?? '').toLowerCase();
+  if (n.includes('nvidia')) return 'nvidia';
+  if (n.includes('advanced micro devices') || /\bamd\b|\bati\b|radeon/.test(n)) return 'amd';
+  if (n.includes('intel')) return 'intel';
+  if (n.includes('apple')) return 'apple';
+  return 'other';
+}

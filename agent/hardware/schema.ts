@@ -26,6 +26,7 @@ export const gpuSourceSchema = z.enum([
   'amdgpu-sysfs',
   'intel-sysfs',
   'pci-sysfs',
+  'lspci',
   'rocm-smi',
   'amd-smi',
   'wmi',

@@ -9,7 +9,7 @@ import { telemetrySampleSchema } from './schema.ts';
 import { startTelemetry, TelemetryRing } from './telemetry.ts';
 import type { TelemetrySampler } from './telemetry.ts';
 import type { FakeSysfs } from './testing/fake-sysfs.ts';
-import { amdCardsSysfs } from './testing/fake-sysfs.ts';
+import { amdCardsSysfs, vegaIntelSysfs } from './testing/fake-sysfs.ts';
 import type { FakeTools } from './testing/fake-tools.ts';
 import { fakeNvidiaSmiStream, fakeTools } from './testing/fake-tools.ts';
 import { fixture, replayLines } from './testing/fixtures.ts';
@@ -280,6 +280,36 @@ describe('AMD telemetry from sysfs', () => {
     await until(() => samples.at(-1)?.utilizationPct === 97);
     expect(samples.at(-1)).toMatchObject({ temperatureC: 71, at: 1_001_000 });
     expect(sampler.nvidiaSmiStarts).toBe(0);
+  });
+});
+
+describe('Intel telemetry from sysfs', () => {
+  it('reads the i915 GT frequency and says nothing it does not know', async () => {
+    sysfs = vegaIntelSysfs();
+    sysfs.write('class/drm/card1/gt_act_freq_mhz', '350\n');
+    const intel: Gpu = {
+      ...nvidiaGpu('0000:00:02.0'),
+      vendor: 'intel',
+      pciVendorId: '8086',
+      source: 'intel-sysfs',
+    };
+    const samples: TelemetrySample[] = [];
+    sampler = await startTelemetry({
+      inventory: inventoryOf(intel),
+      env: { ROOST_SYSFS_ROOT: sysfs.root },
+      intervalMs: 30,
+      log: silentHardwareLog,
+      onSample: (s) => samples.push(s),
+    });
+    await until(() => samples.length >= 1);
+    expect(samples[0]).toMatchObject({
+      gpuId: 'pci-0000:00:02.0',
+      graphicsClockMHz: 350,
+      utilizationPct: null,
+      temperatureC: null,
+      powerW: null,
+      source: 'intel-sysfs',
+    });
   });
 });
 
