@@ -439,6 +439,19 @@ contract JobMarketPostTest is MarketBase {
         market.postJob(SPEC_HASH, SPEC_URI, REWARD, SCORE, LEASE, uint40(block.timestamp + 1 days), 1);
     }
 
+    function test_postJob_revertsWhenCollateralWouldOverflow() public {
+        PlainToken big = new PlainToken();
+        JobMarket m = new JobMarket(
+            IERC20(address(big)), admin, arbiter, treasury, FEE_BPS, 50_000, CHALLENGE, UNSTAKE_DELAY, ARBITRATION
+        );
+        big.mint(requester, type(uint128).max);
+        vm.startPrank(requester);
+        big.approve(address(m), type(uint256).max);
+        vm.expectRevert(abi.encodeWithSelector(JobMarket.AmountTooLarge.selector, uint256(type(uint128).max) * 5));
+        m.postJob(SPEC_HASH, SPEC_URI, type(uint128).max, SCORE, LEASE, uint40(block.timestamp + 1 days), 1);
+        vm.stopPrank();
+    }
+
     function test_cancelJob_refundsOpenLeases() public {
         uint256 jobId = _post(REWARD, SCORE, 2);
         vm.expectEmit(true, true, true, true, address(market));
@@ -1067,6 +1080,24 @@ contract JobMarketAdminTest is MarketBase {
         market.setTreasury(stranger);
     }
 
+    function test_grantRole_onlyByAdmin() public {
+        bytes32 arbiterRole = market.ARBITER_ROLE();
+        bytes32 adminRole = market.DEFAULT_ADMIN_ROLE();
+        vm.prank(stranger);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, stranger, adminRole)
+        );
+        market.grantRole(arbiterRole, stranger);
+        vm.prank(arbiter);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, arbiter, adminRole)
+        );
+        market.grantRole(arbiterRole, stranger);
+        vm.prank(admin);
+        market.grantRole(arbiterRole, stranger);
+        vm.assertTrue(market.hasRole(arbiterRole, stranger), "granted by the admin");
+    }
+
     function test_pause_andUnpause() public {
         vm.prank(admin);
         market.pause();
@@ -1176,6 +1207,12 @@ contract RoostTestTokenTest is MarketBase {
         uint256 limit = token.FAUCET_LIMIT();
         vm.expectRevert(abi.encodeWithSelector(RoostTestToken.FaucetLimitExceeded.selector, limit + 1, limit));
         token.faucet(limit + 1);
+    }
+
+    function test_faucetTo_mintsToRecipient() public {
+        vm.prank(stranger);
+        token.faucetTo(admin, 7e6);
+        vm.assertEq(token.balanceOf(admin), 7e6, "minted to the recipient");
     }
 
     function test_faucetTo_revertsOnZeroAddress() public {
