@@ -9,7 +9,6 @@
  * system_profiler. Anything else: systeminformation. Every tool runs with a timeout; a tool that
  * fails or prints garbage marks the GPUs it was about `unreadable` and the rest are still listed.
  */
-import { release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseRocmSmiJson } from './amd-tools.ts';
@@ -644,9 +643,4 @@ function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T
       },
     );
   });
-}
-
-/** Kernel release, part of what the probe cache is keyed on. */
-export function kernelRelease(): string {
-  return release();
 }
