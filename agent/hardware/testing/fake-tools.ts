@@ -1,7 +1,10 @@
 /** Fake command-line tools (shell scripts) for tests that run the real spawner. */
+import { EventEmitter } from 'node:events';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { SpawnedProcess, Spawner } from '../run-tool.ts';
 
 export interface FakeTools {
   dir: string;
@@ -87,4 +90,34 @@ tick();
 setInterval(tick, lms);
 `;
   return { path: tools.nodeTool(options.name ?? 'nvidia-smi', source), argvFile, pidFile };
+}
+
+/** A spawner that answers from a table instead of starting processes (for other-OS paths). */
+export function tableSpawner(
+  answer: (
+    command: string,
+    args: readonly string[],
+  ) => { stdout?: string; stderr?: string; code?: number } | 'missing',
+): Spawner {
+  return (command, args) => {
+    const child = new EventEmitter() as EventEmitter & SpawnedProcess;
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    Object.assign(child, { stdout, stderr, pid: undefined, kill: () => true });
+    const result = answer(command, args);
+    setImmediate(() => {
+      if (result === 'missing') {
+        child.emit(
+          'error',
+          Object.assign(new Error(`spawn ${command} ENOENT`), { code: 'ENOENT' }),
+        );
+        return;
+      }
+      stdout.end(result.stdout ?? '');
+      stderr.end(result.stderr ?? '');
+      child.emit('exit', result.code ?? 0, null);
+      child.emit('close', result.code ?? 0, null);
+    });
+    return child;
+  };
 }
