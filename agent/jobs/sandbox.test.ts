@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { buildLaunch, runtimeReadPaths, scrubWorkerEnv } from './sandbox.ts';
+
+const paths = {
+  entry: '/app/worker/entry.ts',
+  inputsDir: '/data/jobs/j1/in',
+  outDir: '/data/jobs/j1/out',
+  scratchDir: '/data/jobs/j1/scratch',
+};
+const agentEnv = {
+  PATH: '/usr/bin',
+  HOME: '/home/alice',
+  ROOST_TOKEN: 'secret-token',
+  AWS_SECRET_ACCESS_KEY: 'aws',
+  NODE_OPTIONS: '--require /tmp/evil.js',
+  SSH_AUTH_SOCK: '/run/ssh',
+  VK_ICD_FILENAMES: '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json',
+  CUDA_VISIBLE_DEVICES: '1',
+  LANG: 'C.UTF-8',
+};
+
+describe('the worker environment', () => {
+  it('keeps what GPU runtimes need and drops everything else', () => {
+    const env = scrubWorkerEnv(agentEnv, paths.scratchDir, 'linux');
+    expect(env).toMatchObject({
+      VK_ICD_FILENAMES: agentEnv.VK_ICD_FILENAMES,
+      CUDA_VISIBLE_DEVICES: '1',
+      LANG: 'C.UTF-8',
+      HOME: paths.scratchDir,
+      TMPDIR: paths.scratchDir,
+    });
+    for (const key of [
+      'ROOST_TOKEN',
+      'AWS_SECRET_ACCESS_KEY',
+      'NODE_OPTIONS',
+      'SSH_AUTH_SOCK',
+      'PATH',
+    ]) {
+      expect(env).not.toHaveProperty(key);
+    }
+    expect(JSON.stringify(env)).not.toContain('/home/alice');
+  });
+
+  it('keeps PATH on Windows, where DLLs are found through it', () => {
+    expect(
+      scrubWorkerEnv({ PATH: 'C:\\ort', SystemRoot: 'C:\\Windows' }, 'C:\\s', 'win32'),
+    ).toMatchObject({
+      PATH: 'C:\\ort',
+      SystemRoot: 'C:\\Windows',
+      TEMP: 'C:\\s',
+    });
+  });
+});
+
+describe('the launch command', () => {
+  it('uses the permission model: read the job and runtime, write only out/ and scratch', () => {
+    const launch = buildLaunch(paths, {
+      nodePath: process.execPath,
+      bwrapPath: null,
+      permissionModel: true,
+      env: agentEnv,
+      platform: 'linux',
+      runtimePaths: ['/app/worker', '/app/node_modules/onnxruntime-node'],
+    });
+    expect(launch.command).toBe(process.execPath);
+    expect(launch.args).toContain('--permission');
+    expect(launch.args).toContain('--allow-fs-read=/data/jobs/j1/in');
+    expect(launch.args).toContain('--allow-fs-read=/app/node_modules/onnxruntime-node');
+    const writes = launch.args.filter((a) => a.startsWith('--allow-fs-write='));
+    expect(writes).toEqual([
+      '--allow-fs-write=/data/jobs/j1/out',
+      '--allow-fs-write=/data/jobs/j1/scratch',
+    ]);
+    for (const flag of [
+      '--allow-child-process',
+      '--allow-worker',
+      '--allow-inspector',
+      '--allow-wasi',
+    ]) {
+      expect(launch.args).not.toContain(flag);
+    }
+    expect(launch.args).toContain('--disallow-code-generation-from-strings');
+    expect(launch.args.at(-1)).toBe(paths.entry);
+    expect(launch.layers).toMatchObject({ scrubbedEnv: true, permissionModel: true, bwrap: false });
+    expect(launch.layers.notes?.join(' ')).toMatch(/no network or pid isolation/);
+  });
+
+  it('wraps the worker in bwrap on Linux: no network, own pid namespace, only its folders', () => {
+    const launch = buildLaunch(paths, {
+      nodePath: process.execPath,
+      bwrapPath: '/usr/bin/bwrap',
+      permissionModel: true,
+      env: agentEnv,
+      platform: 'linux',
+      runtimePaths: ['/app/worker'],
+    });
+    expect(launch.command).toBe('/usr/bin/bwrap');
+    const args = launch.args;
+    expect(args).toEqual(
+      expect.arrayContaining(['--unshare-all', '--die-with-parent', '--new-session']),
+    );
+    expect(args.join(' ')).toContain('--ro-bind /data/jobs/j1/in /data/jobs/j1/in');
+    expect(args.join(' ')).toContain('--bind /data/jobs/j1/out /data/jobs/j1/out');
+    expect(args.join(' ')).not.toContain('--share-net');
+    expect(args.join(' ')).not.toMatch(/--(ro-)?bind \/home /);
+    expect(args.join(' ')).not.toMatch(/--(ro-)?bind \/ \//);
+    // bwrap comes first, then node with its own flags.
+    const sep = args.indexOf('--');
+    expect(args.slice(sep + 2)).toContain('--permission');
+    expect(launch.layers).toMatchObject({ bwrap: true, permissionModel: true });
+  });
+
+  it('knows where the worker runtime is in this checkout', () => {
+    const runtime = runtimeReadPaths();
+    expect(runtime.some((p) => p.endsWith('worker'))).toBe(true);
+    expect(runtime.some((p) => p.endsWith('onnxruntime-node'))).toBe(true);
+    expect(runtime.some((p) => p.endsWith('zod'))).toBe(true);
+  });
+});
