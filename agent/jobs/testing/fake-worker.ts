@@ -21,7 +21,7 @@ export interface FakeWorkerController {
 export type FakeWorkerScript = (
   worker: FakeWorkerController,
   message: ToWorker | 'start',
-) => void | Promise<void>;
+) => unknown;
 
 /** A worker that does a job's input sets instantly and well. */
 export const wellBehaved: FakeWorkerScript = (w, m) => {
