@@ -67,15 +67,20 @@ export default tseslint.config(
       ],
     },
   },
-  // The contract is pure: zod only, so every side (renderer included) can import it.
+  // The contract is pure: zod and the zod-only schema.ts files of the agent's parts, so every
+  // side (renderer included) can import it.
   {
-    files: ['agent/api/contract.ts'],
+    files: ['agent/api/contract.ts', 'agent/**/schema.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            { regex: '^(?!zod$).*', message: 'agent/api/contract.ts may import only zod.' },
+            {
+              regex: '^(?!zod$|(\\.\\.?/)+([a-z-]+/)*schema\\.ts$).*',
+              message:
+                'The contract and schema.ts files may import only zod and other schema.ts files.',
+            },
           ],
         },
       ],

@@ -4,6 +4,12 @@ import { EventBus } from './events.ts';
 import { createLogger, type LogSink, type Logger } from './log.ts';
 import { ensureDataDir } from './store/data-dir.ts';
 import { SettingsStore } from './store/settings-store.ts';
+import {
+  createHardwareService,
+  probeCacheDir,
+  type HardwareService,
+  type HardwareServiceOptions,
+} from './hardware/index.ts';
 import { ROOST_VERSION } from './version.ts';
 
 export interface AgentOptions {
@@ -14,6 +20,10 @@ export interface AgentOptions {
   now?: () => Date;
   /** Electron's version when hosted by the desktop app. */
   electronVersion?: string;
+  /** Overrides for the hardware service (tests: fake tools, a fake sysfs). */
+  hardware?: Partial<HardwareServiceOptions>;
+  /** Start the 1 Hz telemetry sampler (long-lived hosts: serve, electron). */
+  telemetry?: boolean;
 }
 
 /**
@@ -25,6 +35,7 @@ export interface Agent {
   readonly events: EventBus;
   readonly log: Logger;
   readonly settings: SettingsStore;
+  readonly hardware: HardwareService;
   readonly dataDir: string;
   /** Adds a warning the user sees in agent.status until it is cleared. */
   warn(code: string, message: string): void;
@@ -48,6 +59,14 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const settings = new SettingsStore({ dataDir: options.dataDir, log: log.child('settings'), now });
   for (const w of await settings.load()) warn(w.code, w.message);
 
+  const hardware = createHardwareService({
+    cacheDir: probeCacheDir(options.dataDir),
+    log: log.child('hardware'),
+    onTelemetry: (sample) => events.emit('hardware.telemetry', sample),
+    onTelemetryProblem: (problem) => log.child('hardware').warn(`telemetry: ${problem.message}`),
+    ...options.hardware,
+  });
+
   const handlers: Handlers = {
     'agent.status': () => ({
       state,
@@ -70,6 +89,10 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       if (index >= 0) warnings.splice(index, 1);
       return { dismissed: index >= 0 };
     },
+    'hardware.list': (p) => hardware.list(p),
+    'hardware.probe': (p) => hardware.probe(p),
+    'hardware.detect': (p) => hardware.detect(p),
+    'hardware.telemetry': (p) => ({ samples: hardware.telemetry(p) }),
     'settings.get': () => settings.get(),
     'settings.update': async (patch) => {
       const saved = await settings.update(patch);
@@ -80,6 +103,14 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   };
 
   const router = createRouter(handlers, log.child('api'));
+  if (options.telemetry) {
+    // Listing GPUs runs vendor tools; the agent answers calls while that happens.
+    void hardware
+      .startTelemetry()
+      .catch((error: unknown) =>
+        log.child('hardware').error(`telemetry did not start: ${String(error)}`),
+      );
+  }
   state = 'running';
   log.info(`Roost ${ROOST_VERSION} started (${options.host}); data in ${options.dataDir}`);
 
@@ -88,11 +119,13 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     events,
     log,
     settings,
+    hardware,
     dataDir: options.dataDir,
     warn,
     async close() {
       state = 'stopping';
       log.info('stopping');
+      await hardware.stop();
     },
   };
 }

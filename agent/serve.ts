@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createAgent, type Agent } from './agent.ts';
+import { createAgent, type Agent, type AgentOptions } from './agent.ts';
 import { startHttpServer, type RunningServer } from './api/http-server.ts';
 import { SERVE_FILE, findRunningServer, type ServeInfo } from './api/node-client.ts';
 import { loadOrCreateToken } from './api/token.ts';
@@ -17,6 +17,9 @@ export interface ServeOptions {
   port?: number | undefined;
   staticDir?: string;
   logSink?: LogSink;
+  /** Run the telemetry sampler (default true). */
+  telemetry?: boolean;
+  hardware?: AgentOptions['hardware'];
 }
 
 export interface Serving {
@@ -38,6 +41,8 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   const agent = await createAgent({
     dataDir: options.dataDir,
     host: 'serve',
+    telemetry: options.telemetry ?? true,
+    ...(options.hardware ? { hardware: options.hardware } : {}),
     ...(options.logSink ? { logSink: options.logSink } : {}),
   });
   const port = options.port ?? agent.settings.get().server.port;

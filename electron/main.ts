@@ -42,6 +42,7 @@ async function main(): Promise<void> {
   const agent: Agent = await createAgent({
     dataDir,
     host: 'electron',
+    telemetry: true,
     electronVersion: process.versions.electron,
     logSink: stderrSink(),
   });

@@ -59,6 +59,21 @@ describe('layer zones', () => {
     ).toHaveLength(1);
   });
 
+  it('lets the contract import zod-only schema files, and keeps those pure', async () => {
+    expect(
+      await restricted(
+        'agent/api/contract.ts',
+        "import { z } from 'zod';\nimport { s } from '../hardware/schema.ts';\nexport const a = [z, s];\n",
+      ),
+    ).toEqual([]);
+    expect(
+      await restricted(
+        'agent/hardware/schema.ts',
+        "import { readFile } from 'node:fs';\nexport const a = readFile;\n",
+      ),
+    ).toHaveLength(1);
+  });
+
   it('keeps the contract pure and the worker isolated', async () => {
     expect(
       await restricted(

@@ -1,10 +1,16 @@
 /**
  * THE API contract of Roost: every method the agent serves, with zod params and result, and every
  * event it publishes. The Electron IPC bridge, the HTTP router of `roost serve`, the renderer's
- * client and the CLI are all built from this one file. It imports only zod so both node and
- * browser code can import it.
+ * client and the CLI are all built from this one file. It imports only zod and the zod-only
+ * `schema.ts` files of the agent's parts, so both node and browser code can import it.
  */
 import { z } from 'zod';
+import {
+  detectReportSchema,
+  gpuInventorySchema,
+  probeReportSchema,
+  telemetrySampleSchema,
+} from '../hardware/schema.ts';
 
 /** Bumped when a method or event changes shape incompatibly. */
 export const CONTRACT_VERSION = 1;
@@ -184,6 +190,36 @@ export const methods = {
     params: z.object({ id: z.string().min(1).max(100) }).strict(),
     result: z.object({ dismissed: z.boolean() }),
   },
+  'hardware.list': {
+    summary:
+      'Every GPU found, with VRAM, driver, which drives the display, and what could not be read.',
+    params: z.object({ refresh: z.boolean().optional() }).strict().default({}),
+    result: gpuInventorySchema,
+  },
+  'hardware.probe': {
+    summary: 'Which onnxruntime accelerators really work here, and why not (cached per driver).',
+    params: z.object({ force: z.boolean().optional() }).strict().default({}),
+    result: probeReportSchema,
+  },
+  'hardware.detect': {
+    summary: 'Every GPU with the accelerators it can use, the CPU and the OS (roost detect).',
+    params: z
+      .object({ refresh: z.boolean().optional(), force: z.boolean().optional() })
+      .strict()
+      .default({}),
+    result: detectReportSchema,
+  },
+  'hardware.telemetry': {
+    summary: 'Recent telemetry samples (1 Hz, the last hour), for one GPU or all.',
+    params: z
+      .object({
+        gpuId: z.string().min(1).max(200).optional(),
+        sinceMs: z.number().nonnegative().optional(),
+      })
+      .strict()
+      .default({}),
+    result: z.object({ samples: z.array(telemetrySampleSchema) }),
+  },
   'settings.get': {
     summary: 'The current settings, defaults filled in.',
     params: noParams,
@@ -220,6 +256,8 @@ export const events = {
     at: z.string(),
   }),
   'settings.changed': settingsSchema,
+  /** One reading of one GPU, about once a second per GPU. */
+  'hardware.telemetry': telemetrySampleSchema,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Events = typeof events;

@@ -2,19 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { createRouter, type Handlers } from './router.ts';
 import { ApiFailure } from './errors.ts';
 import { createLogger } from '../log.ts';
-import { defaultSettings, type AgentEvent } from './contract.ts';
+import { defaultSettings, methodNames, type AgentEvent } from './contract.ts';
 import { EventBus } from '../events.ts';
 
+/** Every method answers UNAVAILABLE unless a test gives it a handler. */
 function handlers(overrides: Partial<Handlers> = {}): Handlers {
+  const base = Object.fromEntries(
+    methodNames.map((m) => [
+      m,
+      () => {
+        throw new ApiFailure('UNAVAILABLE', `${m} is not part of this test`);
+      },
+    ]),
+  ) as unknown as Handlers;
   return {
-    'agent.status': () => ({
-      state: 'running',
-      host: 'test',
-      startedAt: 'x',
-      uptimeSeconds: 1,
-      dataDir: '/d',
-      warnings: [],
-    }),
+    ...base,
     'agent.version': () => ({
       roost: '1',
       contract: 1,
@@ -22,7 +24,6 @@ function handlers(overrides: Partial<Handlers> = {}): Handlers {
       platform: 'linux',
       arch: 'x64',
     }),
-    'agent.dismissWarning': () => ({ dismissed: false }),
     'settings.get': () => defaultSettings,
     'settings.update': () => defaultSettings,
     ...overrides,
