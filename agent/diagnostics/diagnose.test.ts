@@ -1,0 +1,378 @@
+import { describe, expect, it } from 'vitest';
+import type { AcceleratorProbe, Gpu, GpuInventory, ProbeReport } from '../hardware/schema.ts';
+import type { GpuDecision } from '../schedule/schema.ts';
+import type { DiagnosticFacts } from './diagnose.ts';
+import { diagnose, whyNoJobs } from './diagnose.ts';
+import { diagnosticSchema, whyNoJobsSchema } from './schema.ts';
+
+const NOW = Date.parse('2025-06-04T10:00:00Z');
+
+function gpu(over: Partial<Gpu> = {}): Gpu {
+  return {
+    id: 'pci-0000:01:00.0',
+    vendor: 'nvidia',
+    name: 'NVIDIA GeForce RTX 4090',
+    pciVendorId: '10de',
+    pciDeviceId: '2684',
+    vramBytes: 24e9,
+    display: false,
+    source: 'nvidia-smi',
+    fieldSources: {},
+    status: 'ok',
+    clocks: { maxGraphicsMHz: 2520 },
+    ...over,
+  };
+}
+function inventory(gpus: Gpu[], problems: GpuInventory['problems'] = []): GpuInventory {
+  return { gpus, problems, scannedAt: new Date(NOW).toISOString() };
+}
+function probe(results: Partial<AcceleratorProbe>[]): ProbeReport {
+  return {
+    onnxruntimeVersion: '1.30.0',
+    platform: 'linux',
+    arch: 'x64',
+    offered: [],
+    results: results.map((r) => ({ ep: 'cpu', ok: true, status: 'ok', durationMs: 1, ...r })),
+    probedAt: new Date(NOW).toISOString(),
+    cached: false,
+    cacheKey: 'k',
+  };
+}
+function decision(over: Partial<GpuDecision>): GpuDecision {
+  return {
+    gpuId: 'pci-0000:01:00.0',
+    state: 'working',
+    cause: 'always',
+    reason: 'Working: set to work always',
+    heldBy: 'policy',
+    until: null,
+    since: new Date(NOW).toISOString(),
+    alsoApplies: [],
+    lease: null,
+    ...over,
+  };
+}
+
+/** A healthy machine: a GPU with CUDA, a reachable chain, an unlocked funded wallet, fitting jobs. */
+function healthy(over: Partial<DiagnosticFacts> = {}): DiagnosticFacts {
+  return {
+    now: NOW,
+    inventory: inventory([gpu()]),
+    probe: probe([
+      { ep: 'cpu' },
+      {
+        ep: 'cuda',
+        adapter: { name: 'RTX 4090', kind: 'discrete', software: false, gpuId: 'pci-0000:01:00.0' },
+      },
+    ]),
+    schedule: [decision({})],
+    provider: { pricePerUnitHour: 0.05, compositeScore: 120, token: 'USDC' },
+    market: { openJobs: [{ jobId: '1', pricePerUnitHour: '0.06', minScore: 100 }] },
+    chain: {
+      reachable: true,
+      network: 'custom',
+      rpcUrl: 'https://rpc.example.org/v3/abc',
+      latestBlockAgeSeconds: 12,
+    },
+    wallet: { exists: true, locked: false, nativeBalanceWei: 10n ** 18n, minGasWei: 10n ** 15n },
+    maxTemperatureC: 83,
+    ...over,
+  };
+}
+
+const codes = (f: DiagnosticFacts) => diagnose(f).map((d) => d.code);
+
+describe('diagnose', () => {
+  it('finds nothing wrong on a healthy machine', () => {
+    expect(diagnose(healthy())).toEqual([]);
+    const why = whyNoJobs(healthy());
+    expect(whyNoJobsSchema.parse(why)).toEqual(why);
+    expect(why).toMatchObject({
+      answer: 'waiting',
+      headline: 'Nothing is wrong: waiting for a job that fits (1 open on the market).',
+    });
+    expect(whyNoJobs(healthy({ activeLeases: 2 })).headline).toBe('Working on 2 jobs.');
+  });
+
+  it('raises nothing for facts it was not given', () => {
+    expect(diagnose({ now: NOW })).toEqual([]);
+  });
+
+  it('no GPU, and a GPU without its driver, with the fix', () => {
+    expect(codes(healthy({ inventory: inventory([]) }))).toContain('no-gpu');
+    const [d] = diagnose(
+      healthy({
+        inventory: inventory([gpu({ status: 'no-driver', driver: 'nouveau', problem: undefined })]),
+        probe: null,
+      }),
+    );
+    expect(diagnosticSchema.parse(d)).toEqual(d);
+    expect(d).toMatchObject({
+      id: 'driver-missing:pci-0000:01:00.0',
+      code: 'driver-missing',
+      severity: 'error',
+      blocksJobs: true,
+      message: 'NVIDIA GeForce RTX 4090 has no usable driver (bound to nouveau).',
+    });
+    expect(d?.fix).toMatch(/Install the NVIDIA driver/);
+  });
+
+  it('a driver the tool reports as not loaded or mismatched', () => {
+    const [d] = diagnose(
+      healthy({
+        inventory: inventory(
+          [gpu()],
+          [
+            {
+              tool: 'nvidia-smi',
+              code: 'driver-mismatch',
+              message: 'Driver/library version mismatch',
+            },
+          ],
+        ),
+      }),
+    );
+    expect(d).toMatchObject({
+      code: 'driver-missing',
+      blocksJobs: false,
+      title: 'GPU driver needs a restart',
+    });
+    expect(d?.fix).toMatch(/Restart the computer/);
+  });
+
+  it('CUDA libraries missing: blocking only when no GPU provider works', () => {
+    const cudaMissing = {
+      ep: 'cuda' as const,
+      ok: false,
+      status: 'failed' as const,
+      reason: 'CUDA provider libraries are not installed: run `roost gpu install-cuda`',
+      fix: 'roost gpu install-cuda',
+    };
+    const alone = diagnose(healthy({ probe: probe([{ ep: 'cpu' }, cudaMissing]) }));
+    expect(alone[0]).toMatchObject({
+      code: 'cuda-libraries-missing',
+      severity: 'error',
+      blocksJobs: true,
+      action: { kind: 'command', command: 'roost gpu install-cuda' },
+    });
+    const withWebgpu = diagnose(
+      healthy({
+        probe: probe([
+          cudaMissing,
+          { ep: 'webgpu', adapter: { name: 'RTX 4090', kind: 'discrete', software: false } },
+        ]),
+      }),
+    );
+    expect(withWebgpu[0]).toMatchObject({ severity: 'warning', blocksJobs: false });
+    expect(withWebgpu[0]?.message).toMatch(/Jobs run on another provider, more slowly/);
+  });
+
+  it('only a software adapter (lavapipe)', () => {
+    const d = diagnose(
+      healthy({
+        probe: probe([
+          { ep: 'cpu' },
+          {
+            ep: 'webgpu',
+            ok: false,
+            status: 'software-adapter',
+            adapter: { name: 'llvmpipe (LLVM 15.0.7, 256 bits)', kind: 'cpu', software: true },
+          },
+        ]),
+      }),
+    );
+    expect(d[0]).toMatchObject({ code: 'software-adapter-only', blocksJobs: true });
+    expect(d[0]?.message).toMatch(/llvmpipe .* runs on the CPU, not a GPU/);
+  });
+
+  it('thermal throttling, reported by the driver or seen in telemetry', () => {
+    const reported = diagnose(
+      healthy({
+        throttle: [{ gpuId: 'pci-0000:01:00.0', thermal: true, detail: 'HW thermal slowdown' }],
+      }),
+    );
+    expect(reported[0]).toMatchObject({
+      code: 'thermal-throttling',
+      severity: 'warning',
+      blocksJobs: false,
+    });
+    expect(reported[0]?.message).toMatch(/HW thermal slowdown/);
+    expect(reported[0]?.fix).toMatch(/your 83 °C ceiling/);
+    const sample = {
+      gpuId: 'pci-0000:01:00.0',
+      at: NOW,
+      utilizationPct: 99,
+      vramUsedBytes: null,
+      vramTotalBytes: null,
+      temperatureC: 88,
+      powerW: 350,
+      graphicsClockMHz: 1500,
+      memoryClockMHz: null,
+      fanPct: 100,
+      source: 'nvidia-smi' as const,
+    };
+    const seen = diagnose(healthy({ telemetry: [sample] }));
+    expect(seen[0]?.message).toMatch(/88 °C under load with the clock at 1500 of 2520 MHz/);
+    expect(diagnose(healthy({ telemetry: [{ ...sample, graphicsClockMHz: 2400 }] }))).toEqual([]);
+  });
+
+  it('RPC unreachable, naming the host but not the URL path that may hold an API key', () => {
+    const [d] = diagnose(
+      healthy({
+        chain: {
+          reachable: false,
+          network: 'custom',
+          rpcUrl: 'https://rpc.example.org/v3/SECRETKEY',
+          error: 'ECONNREFUSED',
+        },
+      }),
+    );
+    expect(d).toMatchObject({ code: 'rpc-unreachable', blocksJobs: true });
+    expect(d?.message).toBe(
+      "Roost can't reach the chain's RPC node at rpc.example.org (ECONNREFUSED).",
+    );
+    expect(JSON.stringify(d)).not.toContain('SECRETKEY');
+    const local = diagnose(healthy({ chain: { reachable: false, network: 'local' } }));
+    expect(local[0]?.fix).toMatch(/Start the local devnet/);
+  });
+
+  it('no jobs because of the network: syncing, a stale head, failing downloads', () => {
+    const [d] = diagnose(
+      healthy({
+        chain: {
+          reachable: true,
+          syncing: true,
+          latestBlockAgeSeconds: 1800,
+          artifactFailures: 3,
+          lastArtifactError: 'ETIMEDOUT',
+        },
+      }),
+    );
+    expect(d?.code).toBe('network-blocks');
+    expect(d?.message).toBe(
+      'No jobs can be taken: the RPC node is still syncing; its latest block is 30 minutes old, so it is stuck or cut off; 3 job files in a row could not be downloaded (last: ETIMEDOUT).',
+    );
+  });
+
+  it('wallet missing, locked, or without gas', () => {
+    expect(
+      codes(
+        healthy({ wallet: { exists: false, locked: true, nativeBalanceWei: null, minGasWei: 1n } }),
+      ),
+    ).toEqual(['wallet-missing']);
+    const locked = diagnose(
+      healthy({
+        wallet: {
+          exists: true,
+          locked: true,
+          nativeBalanceWei: '100000000000000',
+          minGasWei: '500000000000000',
+        },
+      }),
+    );
+    expect(locked.map((d) => d.code)).toEqual(['wallet-locked', 'gas-too-low']);
+    expect(locked[0]?.action).toEqual({ kind: 'method', method: 'wallet.unlock' });
+    expect(locked[1]?.message).toBe(
+      'The wallet holds 0.0001 ETH; claiming a job and submitting its result need about 0.0005 ETH in fees.',
+    );
+  });
+
+  it('no jobs because of score or price, with a suggested price', () => {
+    expect(codes(healthy({ provider: { pricePerUnitHour: 0.05, compositeScore: null } }))).toEqual([
+      'no-benchmark',
+    ]);
+    const low = diagnose(healthy({ provider: { pricePerUnitHour: 0.05, compositeScore: 80 } }));
+    expect(low[0]).toMatchObject({ code: 'score-too-low' });
+    expect(low[0]?.message).toBe(
+      'The only open job asks for a score of at least 100; this machine scores 80.',
+    );
+
+    const recentJobs = ['0.04', '0.05', '0.05', '0.06', '0.07'].map((p, i) => ({
+      jobId: `r${i}`,
+      at: new Date(NOW - 3_600_000).toISOString(),
+      pricePerUnitHour: p,
+      accepted: true,
+      minScore: 50,
+    }));
+    const pricey = diagnose(
+      healthy({
+        provider: { pricePerUnitHour: 0.1, compositeScore: 120, token: 'USDC' },
+        market: {
+          openJobs: [
+            { jobId: '1', pricePerUnitHour: '0.06', minScore: 100 },
+            { jobId: '2', pricePerUnitHour: '0.5', minScore: 500 },
+          ],
+          recentJobs,
+        },
+      }),
+    );
+    expect(pricey[0]).toMatchObject({
+      code: 'price-too-high',
+      action: { kind: 'settings', section: 'pricing', field: 'pricePerUnitHour', suggested: 0.05 },
+    });
+    expect(pricey[0]?.message).toBe(
+      'Your price of 0.1 USDC per unit-hour is above what the only open job you qualify for pays (the best pays 0.06).',
+    );
+    expect(pricey[0]?.fix).toMatch(
+      /Lower your price to 0.05 USDC per unit-hour or less \(the median/,
+    );
+  });
+
+  it('no jobs because of the schedule, with the reason of each GPU', () => {
+    const d = diagnose(
+      healthy({
+        schedule: [
+          decision({
+            state: 'idle',
+            cause: 'user-active',
+            reason: 'You are using the computer; work starts after 10 idle minutes',
+          }),
+        ],
+      }),
+    );
+    expect(d[0]).toMatchObject({
+      code: 'schedule-blocks',
+      severity: 'info',
+      title: 'Not time to work',
+      action: { kind: 'settings', section: 'work', field: 'mode' },
+    });
+    expect(d[0]?.message).toBe(
+      'No GPU may work now. NVIDIA GeForce RTX 4090: You are using the computer; work starts after 10 idle minutes.',
+    );
+  });
+
+  it('an empty market is the last reason, not an error', () => {
+    const d = diagnose(healthy({ market: { openJobs: [] } }));
+    expect(d).toHaveLength(1);
+    expect(d[0]).toMatchObject({ code: 'market-empty', severity: 'info', blocksJobs: true });
+  });
+});
+
+describe('why no jobs', () => {
+  it('answers with the most fundamental blocker first and keeps warnings apart', () => {
+    const why = whyNoJobs(
+      healthy({
+        wallet: { exists: true, locked: true, nativeBalanceWei: 10n ** 18n, minGasWei: 1n },
+        schedule: [
+          decision({ state: 'paused', cause: 'game', reason: 'A game is running (eldenring)' }),
+        ],
+        market: { openJobs: [] },
+        throttle: [{ gpuId: 'pci-0000:01:00.0', thermal: true }],
+      }),
+    );
+    expect(why.answer).toBe('blocked');
+    expect(why.blockers.map((d) => d.code)).toEqual([
+      'wallet-locked',
+      'schedule-blocks',
+      'market-empty',
+    ]);
+    expect(why.warnings.map((d) => d.code)).toEqual(['thermal-throttling']);
+    expect(why.headline).toBe('No jobs: wallet locked. Unlock the wallet with its password.');
+    expect(why.blockers[1]?.title).toBe('Paused');
+  });
+
+  it('says the chain is unreachable rather than guessing about the market', () => {
+    const why = whyNoJobs(healthy({ chain: { reachable: false }, market: { openJobs: [] } }));
+    expect(why.blockers.map((d) => d.code)).toEqual(['rpc-unreachable']);
+  });
+});

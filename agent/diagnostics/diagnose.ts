@@ -1,0 +1,531 @@
+/**
+ * Typed warnings, each with its fix, from facts the agent already has (the GPU inventory, the
+ * accelerator probe, telemetry, the work policy's decisions, the market, the chain and the
+ * wallet), and the Dashboard's answer to "why am I getting no jobs?". Pure: no fact is read
+ * here, so every warning is tested from injected facts. A fact left out means "unknown" and
+ * raises nothing.
+ */
+import type { GpuInventory, ProbeReport, TelemetrySample } from '../hardware/schema.ts';
+import { cmp, dec, fromBaseUnits, toPlain } from '../schedule/decimal.ts';
+import type { DecisionCause, GpuDecision, MarketJobQuote } from '../schedule/schema.ts';
+import { suggestPrice } from '../schedule/yield.ts';
+import type { Diagnostic, DiagnosticCode, FixAction, WhyNoJobs } from './schema.ts';
+
+/** A job on the market that a provider could claim now. */
+export interface OpenJob {
+  jobId: string;
+  /** What it pays per composite-unit-hour, in tokens. */
+  pricePerUnitHour: string | number;
+  /** The lowest composite score it accepts. */
+  minScore: number;
+}
+
+export interface DiagnosticFacts {
+  /** Epoch ms. */
+  now: number;
+  inventory?: GpuInventory | null;
+  probe?: ProbeReport | null;
+  /** The latest sample of each GPU. */
+  telemetry?: readonly TelemetrySample[];
+  /** Throttle reasons where a tool reports them (nvidia-smi `clocks_event_reasons`). */
+  throttle?: readonly { gpuId: string; thermal: boolean; detail?: string }[];
+  /** The user's temperature ceiling (`work.maxTemperatureC`). */
+  maxTemperatureC?: number;
+  schedule?: readonly GpuDecision[] | null;
+  provider?: {
+    pricePerUnitHour: number | string;
+    /** The composite score of the latest benchmark; null: never benchmarked. */
+    compositeScore: number | null;
+    token?: string;
+  } | null;
+  market?: {
+    openJobs: readonly OpenJob[];
+    /** Recent jobs for a suggested price. */
+    recentJobs?: readonly MarketJobQuote[];
+  } | null;
+  chain?: {
+    reachable: boolean;
+    /** `local` (the built-in devnet) or `custom`. */
+    network?: 'local' | 'custom';
+    rpcUrl?: string | null;
+    error?: string;
+    syncing?: boolean;
+    /** Age of the latest block the node returned. */
+    latestBlockAgeSeconds?: number | null;
+    /** Job files that failed to download in a row, and the last error. */
+    artifactFailures?: number;
+    lastArtifactError?: string;
+  } | null;
+  wallet?: {
+    exists: boolean;
+    locked: boolean;
+    /** Native balance for gas, in wei; null: not read. */
+    nativeBalanceWei: bigint | string | null;
+    /** About what one claim and one result submission cost in gas, in wei. */
+    minGasWei: bigint | string;
+    /** `ETH` by default. */
+    nativeSymbol?: string;
+  } | null;
+  /** Leases running now. */
+  activeLeases?: number;
+}
+
+/** A block older than this means the node is stuck or cut off. */
+export const STALE_BLOCK_SECONDS = 600;
+/** Failed job-file downloads in a row before the network is blamed. */
+export const ARTIFACT_FAILURES = 3;
+
+const order: DiagnosticCode[] = [
+  'no-gpu',
+  'driver-missing',
+  'software-adapter-only',
+  'cuda-libraries-missing',
+  'rpc-unreachable',
+  'network-blocks',
+  'wallet-missing',
+  'wallet-locked',
+  'gas-too-low',
+  'no-benchmark',
+  'schedule-blocks',
+  'score-too-low',
+  'price-too-high',
+  'market-empty',
+  'thermal-throttling',
+];
+
+function make(
+  code: DiagnosticCode,
+  fields: Omit<Diagnostic, 'id' | 'code' | 'gpuId' | 'action'> & {
+    gpuId?: string | null;
+    action?: FixAction | null;
+  },
+): Diagnostic {
+  const gpuId = fields.gpuId ?? null;
+  return {
+    ...fields,
+    id: gpuId ? `${code}:${gpuId}` : code,
+    code,
+    gpuId,
+    action: fields.action ?? null,
+  };
+}
+
+const driverFix: Record<string, string> = {
+  nvidia:
+    'Install the NVIDIA driver (the proprietary one, 535 or newer; not nouveau) and restart the computer',
+  amd: 'Install the AMD driver (amdgpu on Linux with ROCm, or Adrenalin on Windows) and restart the computer',
+  intel: 'Install the Intel graphics driver (i915/xe with Mesa on Linux, Arc driver on Windows)',
+};
+
+/** Every warning that applies, most fundamental first. */
+export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const gpus = facts.inventory?.gpus ?? [];
+  const gpuName = (id: string | null) => gpus.find((g) => g.id === id)?.name ?? id ?? 'GPU';
+
+  // --- the machine
+  if (facts.inventory && gpus.length === 0) {
+    out.push(
+      make('no-gpu', {
+        severity: 'error',
+        blocksJobs: true,
+        title: 'No GPU found',
+        message: 'Roost found no graphics card on this computer.',
+        fix: 'Check that the card is seated and powered and that its driver is installed, then scan again.',
+        action: { kind: 'command', command: 'roost detect' },
+      }),
+    );
+  }
+  const anyUsable = gpus.some((g) => g.status === 'ok');
+  for (const gpu of gpus.filter((g) => g.status === 'no-driver')) {
+    out.push(
+      make('driver-missing', {
+        gpuId: gpu.id,
+        severity: 'error',
+        blocksJobs: !anyUsable,
+        title: 'GPU driver missing',
+        message: `${gpu.name} has no usable driver${gpu.driver ? ` (bound to ${gpu.driver})` : ''}${gpu.problem ? `: ${gpu.problem.message}` : '.'}`,
+        fix: gpu.problem?.fix ?? driverFix[gpu.vendor] ?? 'Install the GPU maker’s driver.',
+      }),
+    );
+  }
+  for (const problem of facts.inventory?.problems ?? []) {
+    if (problem.code !== 'driver-not-loaded' && problem.code !== 'driver-mismatch') continue;
+    if (out.some((d) => d.code === 'driver-missing' && d.gpuId === null)) continue;
+    out.push(
+      make('driver-missing', {
+        severity: 'error',
+        blocksJobs: !anyUsable,
+        title:
+          problem.code === 'driver-mismatch'
+            ? 'GPU driver needs a restart'
+            : 'GPU driver not loaded',
+        message: `${problem.tool}: ${problem.message}`,
+        fix:
+          problem.fix ??
+          (problem.code === 'driver-mismatch'
+            ? 'Restart the computer: the driver was updated but the old one is still loaded.'
+            : (driverFix.nvidia as string)),
+      }),
+    );
+  }
+
+  const probe = facts.probe;
+  if (probe) {
+    const gpuProviderOk = probe.results.some((r) => r.ok && r.ep !== 'cpu');
+    const software = probe.results.find((r) => r.status === 'software-adapter');
+    if (!gpuProviderOk && software) {
+      out.push(
+        make('software-adapter-only', {
+          severity: 'error',
+          blocksJobs: true,
+          title: 'Only a software GPU',
+          message: `The only graphics adapter onnxruntime can use is ${software.adapter?.name ?? 'a software renderer'}, which runs on the CPU, not a GPU.`,
+          fix: 'Install the driver of your GPU with Vulkan (Linux) or DirectX 12 (Windows) support; on a server without a GPU, Roost cannot take GPU jobs.',
+          action: { kind: 'command', command: 'roost detect' },
+        }),
+      );
+    }
+    for (const r of probe.results) {
+      if (r.ep !== 'cuda' || r.ok || r.status !== 'failed') continue;
+      const text = `${r.reason ?? ''} ${r.fix ?? ''}`;
+      if (!/install-cuda|librar|cudnn|runtime/i.test(text)) continue;
+      const gpuId = r.adapter?.gpuId ?? null;
+      out.push(
+        make('cuda-libraries-missing', {
+          gpuId,
+          severity: gpuProviderOk ? 'warning' : 'error',
+          blocksJobs: !gpuProviderOk,
+          title: 'CUDA libraries missing',
+          message: `CUDA can't run on ${gpuId ? gpuName(gpuId) : 'this NVIDIA GPU'}: ${r.reason ?? 'its libraries are missing'}.${gpuProviderOk ? ' Jobs run on another provider, more slowly.' : ''}`,
+          fix: r.fix ?? 'roost gpu install-cuda',
+          action: {
+            kind: 'command',
+            command: r.fix?.startsWith('roost ') ? r.fix : 'roost gpu install-cuda',
+          },
+        }),
+      );
+    }
+  }
+
+  const ceiling = facts.maxTemperatureC;
+  const throttled = new Map<string, string>();
+  for (const t of facts.throttle ?? []) {
+    if (t.thermal) throttled.set(t.gpuId, t.detail ?? 'the driver reports thermal slowdown');
+  }
+  for (const s of facts.telemetry ?? []) {
+    const max = gpus.find((g) => g.id === s.gpuId)?.clocks?.maxGraphicsMHz;
+    if (
+      !throttled.has(s.gpuId) &&
+      s.temperatureC !== null &&
+      s.temperatureC >= 85 &&
+      (s.utilizationPct ?? 0) >= 80 &&
+      max &&
+      s.graphicsClockMHz !== null &&
+      s.graphicsClockMHz < 0.8 * max
+    ) {
+      throttled.set(
+        s.gpuId,
+        `${Math.round(s.temperatureC)} °C under load with the clock at ${Math.round(s.graphicsClockMHz)} of ${Math.round(max)} MHz`,
+      );
+    }
+  }
+  for (const [gpuId, detail] of throttled) {
+    out.push(
+      make('thermal-throttling', {
+        gpuId,
+        severity: 'warning',
+        blocksJobs: false,
+        title: 'GPU slowed by heat',
+        message: `${gpuName(gpuId)} is slowing itself down to cool off (${detail}): jobs take longer and earn less per hour.`,
+        fix: `Clean the dust filters and improve the case airflow, raise the fan curve or lower the power limit${ceiling ? `; Roost pauses this GPU at your ${ceiling} °C ceiling` : ''}.`,
+        action: { kind: 'settings', section: 'work', field: 'maxTemperatureC' },
+      }),
+    );
+  }
+
+  // --- the chain and the network
+  const chain = facts.chain;
+  if (chain && !chain.reachable) {
+    const where = hostOf(chain.rpcUrl);
+    out.push(
+      make('rpc-unreachable', {
+        severity: 'error',
+        blocksJobs: true,
+        title: 'Chain unreachable',
+        message: `Roost can't reach the chain's RPC node${where ? ` at ${where}` : ''}${chain.error ? ` (${chain.error})` : ''}.`,
+        fix:
+          chain.network === 'local'
+            ? 'Start the local devnet (npm start starts it), or choose another network in Settings → Network.'
+            : 'Check your internet connection and the RPC URL in Settings → Network.',
+        action: { kind: 'settings', section: 'network', field: 'rpcUrl' },
+      }),
+    );
+  } else if (chain) {
+    const reasons: string[] = [];
+    if (chain.syncing) reasons.push('the RPC node is still syncing');
+    if (
+      chain.latestBlockAgeSeconds !== undefined &&
+      chain.latestBlockAgeSeconds !== null &&
+      chain.latestBlockAgeSeconds > STALE_BLOCK_SECONDS
+    ) {
+      reasons.push(
+        `its latest block is ${Math.round(chain.latestBlockAgeSeconds / 60)} minutes old, so it is stuck or cut off`,
+      );
+    }
+    if ((chain.artifactFailures ?? 0) >= ARTIFACT_FAILURES) {
+      reasons.push(
+        `${chain.artifactFailures} job files in a row could not be downloaded${chain.lastArtifactError ? ` (last: ${chain.lastArtifactError})` : ''}`,
+      );
+    }
+    if (reasons.length > 0) {
+      out.push(
+        make('network-blocks', {
+          severity: 'error',
+          blocksJobs: true,
+          title: 'Network problem',
+          message: `No jobs can be taken: ${reasons.join('; ')}.`,
+          fix: 'Check your internet connection, firewall and proxy; if it persists, choose another RPC URL in Settings → Network.',
+          action: { kind: 'settings', section: 'network', field: 'rpcUrl' },
+        }),
+      );
+    }
+  }
+
+  // --- the wallet
+  const wallet = facts.wallet;
+  if (wallet && !wallet.exists) {
+    out.push(
+      make('wallet-missing', {
+        severity: 'error',
+        blocksJobs: true,
+        title: 'No wallet',
+        message: 'Jobs are claimed and paid through a wallet, and this computer has none yet.',
+        fix: 'Create a wallet, or import one with its recovery phrase, on the Wallet page.',
+        action: { kind: 'method', method: 'wallet.create' },
+      }),
+    );
+  } else if (wallet) {
+    if (wallet.locked) {
+      out.push(
+        make('wallet-locked', {
+          severity: 'error',
+          blocksJobs: true,
+          title: 'Wallet locked',
+          message: 'The wallet is locked, so Roost cannot sign the transaction that claims a job.',
+          fix: 'Unlock the wallet with its password.',
+          action: { kind: 'method', method: 'wallet.unlock' },
+        }),
+      );
+    }
+    if (
+      wallet.nativeBalanceWei !== null &&
+      BigInt(wallet.nativeBalanceWei) < BigInt(wallet.minGasWei)
+    ) {
+      const symbol = wallet.nativeSymbol ?? 'ETH';
+      out.push(
+        make('gas-too-low', {
+          severity: 'error',
+          blocksJobs: true,
+          title: 'Not enough for gas',
+          message: `The wallet holds ${fromBaseUnits(BigInt(wallet.nativeBalanceWei), 18)} ${symbol}; claiming a job and submitting its result need about ${fromBaseUnits(BigInt(wallet.minGasWei), 18)} ${symbol} in fees.`,
+          fix: `Send some ${symbol} to the wallet's address (shown on the Wallet page).`,
+          action: { kind: 'method', method: 'wallet.receive' },
+        }),
+      );
+    }
+  }
+
+  // --- the benchmark, the schedule and the market
+  const provider = facts.provider;
+  if (provider && provider.compositeScore === null) {
+    out.push(
+      make('no-benchmark', {
+        severity: 'error',
+        blocksJobs: true,
+        title: 'Not benchmarked yet',
+        message: 'The market matches jobs by benchmark score, and this machine has none yet.',
+        fix: 'Run the benchmark (a few minutes, with the GPU otherwise idle).',
+        action: { kind: 'method', method: 'bench.run' },
+      }),
+    );
+  }
+
+  const decisions = facts.schedule ?? [];
+  if (decisions.length > 0 && !decisions.some((d) => d.state === 'working')) {
+    const first = decisions[0] as GpuDecision;
+    const lines = [...new Set(decisions.map((d) => `${gpuName(d.gpuId)}: ${d.reason}`))];
+    const { fix, action } = scheduleFix(first.cause);
+    out.push(
+      make('schedule-blocks', {
+        severity: 'info',
+        blocksJobs: true,
+        title: decisions.every((d) => d.state === 'idle') ? 'Not time to work' : 'Paused',
+        message: `No GPU may work now. ${lines.join('. ')}.`,
+        fix,
+        action,
+      }),
+    );
+  }
+
+  const market = facts.market;
+  if (market && chain?.reachable !== false) {
+    const open = market.openJobs;
+    const token = provider?.token ?? 'tokens';
+    if (open.length === 0) {
+      out.push(
+        make('market-empty', {
+          severity: 'info',
+          blocksJobs: true,
+          title: 'No open jobs',
+          message: 'No job is waiting on the market right now.',
+          fix: 'Nothing to do: Roost takes the next job that fits as soon as one is posted.',
+        }),
+      );
+    } else if (provider && provider.compositeScore !== null) {
+      const score = provider.compositeScore;
+      const fitting = open.filter((j) => j.minScore <= score);
+      if (fitting.length === 0) {
+        const lowest = Math.min(...open.map((j) => j.minScore));
+        out.push(
+          make('score-too-low', {
+            severity: 'warning',
+            blocksJobs: true,
+            title: 'Score below what jobs ask',
+            message: `${open.length === 1 ? 'The only open job asks' : `All ${open.length} open jobs ask`} for a score of at least ${lowest}; this machine scores ${score}.`,
+            fix: 'Run the benchmark again with the GPU idle and cool (a throttled or busy GPU scores low); otherwise wait for jobs that ask less.',
+            action: { kind: 'method', method: 'bench.run' },
+          }),
+        );
+      } else {
+        const mine = dec(provider.pricePerUnitHour);
+        const paying = fitting.filter((j) => cmp(dec(j.pricePerUnitHour), mine) >= 0);
+        if (paying.length === 0) {
+          const best = fitting
+            .map((j) => dec(j.pricePerUnitHour))
+            .reduce((a, b) => (cmp(a, b) >= 0 ? a : b));
+          const suggestion = market.recentJobs
+            ? suggestPrice({
+                jobs: market.recentJobs,
+                now: facts.now,
+                compositeScore: score,
+                token,
+              }).price
+            : null;
+          const offer = suggestion ?? toPlain(best);
+          out.push(
+            make('price-too-high', {
+              severity: 'warning',
+              blocksJobs: true,
+              title: 'Price above the market',
+              message: `Your price of ${toPlain(mine)} ${token} per unit-hour is above what ${fitting.length === 1 ? 'the only open job you qualify for pays' : `all ${fitting.length} open jobs you qualify for pay`} (the best pays ${toPlain(best)}).`,
+              fix: `Lower your price to ${offer} ${token} per unit-hour or less${suggestion ? ' (the median of recently accepted jobs)' : ''}, or wait for better-paying jobs.`,
+              action: {
+                kind: 'settings',
+                section: 'pricing',
+                field: 'pricePerUnitHour',
+                suggested: Number(offer),
+              },
+            }),
+          );
+        }
+      }
+    }
+  }
+
+  return out.sort((a, b) => order.indexOf(a.code) - order.indexOf(b.code));
+}
+
+/** The Dashboard's "why no jobs" answer. */
+export function whyNoJobs(facts: DiagnosticFacts): WhyNoJobs {
+  const all = diagnose(facts);
+  const blockers = all.filter((d) => d.blocksJobs);
+  const warnings = all.filter((d) => !d.blocksJobs);
+  const checkedAt = new Date(facts.now).toISOString();
+  const leases = facts.activeLeases ?? 0;
+  if (leases > 0) {
+    return {
+      answer: 'working',
+      headline: `Working on ${leases} job${leases === 1 ? '' : 's'}.`,
+      blockers,
+      warnings,
+      checkedAt,
+    };
+  }
+  const first = blockers[0];
+  if (!first) {
+    const open = facts.market?.openJobs.length;
+    return {
+      answer: 'waiting',
+      headline:
+        open === undefined
+          ? 'Nothing is wrong: waiting for a job.'
+          : `Nothing is wrong: waiting for a job that fits (${open} open on the market).`,
+      blockers,
+      warnings,
+      checkedAt,
+    };
+  }
+  return {
+    answer: 'blocked',
+    headline: `No jobs: ${lowerFirst(first.title)}. ${first.fix}`,
+    blockers,
+    warnings,
+    checkedAt,
+  };
+}
+
+function scheduleFix(cause: DecisionCause): { fix: string; action: FixAction | null } {
+  const work = (field: string): FixAction => ({ kind: 'settings', section: 'work', field });
+  switch (cause) {
+    case 'user-active':
+      return {
+        fix: 'Roost works when you step away; to work while you use the computer, set Work to Always.',
+        action: work('mode'),
+      };
+    case 'manual-mode':
+    case 'manual-pause':
+      return {
+        fix: 'Press Start to let Roost work.',
+        action: { kind: 'method', method: 'schedule.start' },
+      };
+    case 'outside-window':
+      return {
+        fix: 'Work resumes when your work hours begin; change them in Settings → Work.',
+        action: work('windows'),
+      };
+    case 'too-hot':
+      return {
+        fix: 'Work resumes when the GPU has cooled; improve airflow or raise the ceiling in Settings → Work.',
+        action: work('maxTemperatureC'),
+      };
+    case 'game':
+    case 'gpu-process':
+      return {
+        fix: 'Work resumes when the other program closes; turn off game mode in Settings → Work to work alongside it.',
+        action: work('pauseWhileGaming'),
+      };
+    case 'on-battery':
+      return { fix: 'Plug the computer in.', action: work('pauseOnBattery') };
+    case 'display-gpu':
+      return {
+        fix: 'Turn off "never use the display GPU" in Settings → Work.',
+        action: work('avoidDisplayGpu'),
+      };
+    default:
+      return { fix: 'Check Settings → Work.', action: work('mode') };
+  }
+}
+
+function hostOf(url: string | null | undefined): string | null {
+  if (!url) return null;
+  try {
+    return new URL(url).host;
+  } catch {
+    return null;
+  }
+}
+
+function lowerFirst(s: string): string {
+  return s.charAt(0).toLowerCase() + s.slice(1);
+}
