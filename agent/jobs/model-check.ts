@@ -136,7 +136,7 @@ const invalid = (message: string) => new ModelProblem('model-invalid', message);
 const unsupported = (message: string) => new ModelProblem('model-unsupported', message);
 
 type Graph = InstanceType<typeof onnx.GraphProto>;
-type Tensor = InstanceType<typeof onnx.TensorProto>;
+type Tensor = onnxProto.onnx.ITensorProto;
 type ValueInfo = InstanceType<typeof onnx.ValueInfoProto>;
 
 function label(name: string | null | undefined): string {
@@ -185,7 +185,7 @@ interface Walk {
 }
 
 function checkTensor(t: Tensor, walk: Walk, where: string): void {
-  const dataType = t.dataType;
+  const dataType = t.dataType ?? 0;
   if (!(dataType in ELEM_BYTES)) throw invalid(`${where} has the unknown data type ${dataType}`);
   const dims = (t.dims ?? []).map(num);
   if (dims.length > MAX_RANK) throw invalid(`${where} has ${dims.length} dimensions`);
@@ -267,7 +267,11 @@ function facts(
   const shape: (number | string)[] = [];
   let fixed = 1;
   for (const d of dims) {
-    if (d.dimValue !== undefined && d.dimValue !== null && d.value === 'dimValue') {
+    if (
+      d.dimValue !== undefined &&
+      d.dimValue !== null &&
+      (d as { value?: string }).value === 'dimValue'
+    ) {
       const n = num(d.dimValue);
       if (!Number.isSafeInteger(n) || n < 0) {
         throw invalid(`${where} ${label(name)} declares the dimension ${n}`);
