@@ -20,6 +20,8 @@ export interface AgentView {
   log: Extract<AgentEvent, { event: 'agent.log' }>['payload'][];
   refresh(): Promise<void>;
   setSettings(settings: Settings): void;
+  /** Every agent event, for views that follow a stream (telemetry); returns an unsubscribe. */
+  subscribe(listener: (event: AgentEvent) => void): () => void;
 }
 
 const AgentContext = createContext<AgentView | undefined>(undefined);
@@ -38,6 +40,17 @@ export function AgentProvider({ client, children }: { client: ApiClient; childre
   const [version, setVersion] = useState<AgentVersion>();
   const [settings, setSettings] = useState<Settings>();
   const [log, setLog] = useState<AgentView['log']>([]);
+  // One connection to the agent fans out to every view that listens.
+  const [listeners] = useState(() => new Set<(event: AgentEvent) => void>());
+  const subscribe = useCallback(
+    (listener: (event: AgentEvent) => void) => {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    [listeners],
+  );
 
   const refresh = useCallback(async () => {
     const [s, v, st] = await Promise.all([
@@ -54,6 +67,7 @@ export function AgentProvider({ client, children }: { client: ApiClient; childre
   useEffect(() => {
     const stop = client.listen(
       (event) => {
+        for (const listener of listeners) listener(event);
         if (event.event === 'agent.log')
           setLog((lines) => [...lines.slice(-(LOG_LINES - 1)), event.payload]);
         else if (event.event === 'settings.changed') setSettings(event.payload);
@@ -69,11 +83,11 @@ export function AgentProvider({ client, children }: { client: ApiClient; childre
       stop();
       clearInterval(timer);
     };
-  }, [client, refresh]);
+  }, [client, refresh, listeners]);
 
   const value = useMemo<AgentView>(
-    () => ({ client, connection, status, version, settings, log, refresh, setSettings }),
-    [client, connection, status, version, settings, log, refresh],
+    () => ({ client, connection, status, version, settings, log, refresh, setSettings, subscribe }),
+    [client, connection, status, version, settings, log, refresh, subscribe],
   );
   return <AgentContext.Provider value={value}>{children}</AgentContext.Provider>;
 }

@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { chromiumMissing, launchChromium } from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { fakeNvidiaSmi } from '../support/fake-nvidia-smi.ts';
 
 const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
 const RENDERER = fileURLToPath(new URL('../../dist/renderer/index.html', import.meta.url));
@@ -131,6 +132,47 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
     await page.getByRole('button', { name: 'Connect' }).click();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await page.close();
+  });
+
+  it('shows no GPU found, and why WebGPU is no use here, on a machine without a GPU', async () => {
+    const page = await open(server.url);
+    await page.getByTestId('no-gpu').waitFor();
+    expect(await page.getByTestId('no-gpu').textContent()).toContain('software renderer');
+    const cpu = page.getByTestId('cpu-card');
+    await cpu.getByText('✓').first().waitFor();
+    expect(await cpu.textContent()).toContain('CPU');
+    await page.close();
+  });
+
+  it('shows each GPU with live telemetry charts and its accelerators', async () => {
+    const fake = fakeNvidiaSmi();
+    const other = await tempDir('roost-e2e-gpu-');
+    const gpuServer = await startServeProcess(other.path, [], 30_000, fake.env);
+    try {
+      const page = await open(gpuServer.url);
+      const card = page.getByTestId('gpu-card');
+      await card.waitFor();
+      expect(await card.getByRole('heading', { level: 3 }).textContent()).toBe(
+        'NVIDIA GeForce RTX 3060',
+      );
+      expect(await card.textContent()).toContain('12 GiB');
+      expect(await card.textContent()).toContain('driver 570.124.04');
+      // Live: the utilization reading changes as samples arrive over the event stream.
+      const util = card.getByTestId('spark-utilization');
+      await expect.poll(() => util.textContent(), { timeout: 10_000 }).toMatch(/^\d+ %$/);
+      const first = await util.textContent();
+      await expect.poll(() => util.textContent(), { timeout: 10_000 }).not.toBe(first);
+      expect(await card.getByTestId('spark-temperature').textContent()).toMatch(/^\d+ °C$/);
+      expect(await card.getByTestId('spark-power').textContent()).toMatch(/^\d+ W$/);
+      // CUDA can't run here: the card says why and what to do.
+      expect(await card.textContent()).toContain('roost gpu install-cuda');
+      await page.screenshot({ path: join(SHOTS, 'dashboard-gpu.png'), fullPage: true });
+      await page.close();
+    } finally {
+      await gpuServer.stop();
+      await other.remove();
+      fake.remove();
+    }
   });
 
   it('tells the user when a corrupt settings file was replaced by the defaults', async () => {

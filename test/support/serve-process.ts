@@ -20,12 +20,14 @@ export async function startServeProcess(
   dataDir: string,
   extraArgs: string[] = [],
   timeoutMs = 30_000,
+  env: Record<string, string> = {},
 ): Promise<ServeProcess> {
   const child = spawn(
     process.execPath,
     [ROOST_BIN, 'serve', '--json', '--port', '0', '--data-dir', dataDir, ...extraArgs],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
     },
   );
   let stderr = '';

@@ -1,4 +1,5 @@
 import { useAgent } from '../AgentContext.tsx';
+import { GpuCards } from '../components/GpuCards.tsx';
 
 function formatUptime(seconds: number): string {
   const s = Math.floor(seconds);
@@ -70,14 +71,8 @@ export function DashboardPage() {
             <p className="muted">Waiting for the agent…</p>
           )}
         </article>
-        <article className="card" aria-labelledby="gpus-card">
-          <h2 id="gpus-card">GPUs</h2>
-          <p className="muted">
-            GPU detection, live temperatures and earnings per GPU arrive in an upcoming update of
-            Roost.
-          </p>
-        </article>
       </div>
+      <GpuCards />
       <article className="card" aria-labelledby="activity-card">
         <h2 id="activity-card">Activity</h2>
         {log.length === 0 ? (

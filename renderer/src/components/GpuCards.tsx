@@ -1,0 +1,224 @@
+import { useEffect, useState } from 'react';
+import type { ResultOf } from '../../../agent/api/contract.ts';
+import { useAgent } from '../AgentContext.tsx';
+import { describeError } from '../api/error-messages.ts';
+import { Sparkline } from './Sparkline.tsx';
+
+type Detect = ResultOf<'hardware.detect'>;
+type Sample = ResultOf<'hardware.telemetry'>['samples'][number];
+type Accelerator = Detect['gpus'][number]['accelerators'][number];
+
+/** Seconds of telemetry the charts show. */
+const WINDOW = 300;
+
+function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return 'unknown';
+  const gib = bytes / 1024 ** 3;
+  return gib >= 1
+    ? `${gib.toFixed(gib >= 10 ? 0 : 1)} GiB`
+    : `${Math.round(bytes / 1024 ** 2)} MiB`;
+}
+
+const epNames: Record<string, string> = {
+  cpu: 'CPU',
+  webgpu: 'WebGPU',
+  cuda: 'CUDA',
+  tensorrt: 'TensorRT',
+  dml: 'DirectML',
+  coreml: 'CoreML',
+};
+
+function AcceleratorList({ accelerators }: { accelerators: Accelerator[] }) {
+  if (accelerators.length === 0)
+    return <p className="muted">No accelerator was probed for this device.</p>;
+  return (
+    <ul className="accelerators">
+      {accelerators.map((a) => (
+        <li key={a.ep} className={a.ok ? 'acc-ok' : 'acc-no'}>
+          <span className="acc-badge">{a.ok ? '✓' : '✕'}</span>
+          <span className="acc-name">{epNames[a.ep] ?? a.ep}</span>
+          {a.ok ? (
+            <span className="muted">{a.adapter ? `on ${a.adapter}` : 'works'}</span>
+          ) : (
+            <span className="acc-reason">{a.reason ?? 'does not work here'}</span>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** The live samples of every GPU, from `hardware.telemetry` then the event stream. */
+function useTelemetry(): Map<string, Sample[]> {
+  const { client, subscribe } = useAgent();
+  const [byGpu, setByGpu] = useState(() => new Map<string, Sample[]>());
+  useEffect(() => {
+    let live = true;
+    const add = (samples: Sample[]) =>
+      setByGpu((old) => {
+        const next = new Map(old);
+        for (const s of samples)
+          next.set(s.gpuId, [...(next.get(s.gpuId) ?? []), s].slice(-WINDOW));
+        return next;
+      });
+    void client.call('hardware.telemetry', { sinceMs: Date.now() - WINDOW * 1000 }).then((r) => {
+      if (live && r.ok) add(r.value.samples);
+    });
+    const stop = subscribe((e) => {
+      if (e.event === 'hardware.telemetry') add([e.payload]);
+    });
+    return () => {
+      live = false;
+      stop();
+    };
+  }, [client, subscribe]);
+  return byGpu;
+}
+
+export function GpuCards() {
+  const { client } = useAgent();
+  const [report, setReport] = useState<Detect>();
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(true);
+  const telemetry = useTelemetry();
+
+  const load = (refresh: boolean) => {
+    setBusy(true);
+    void client.call('hardware.detect', refresh ? { refresh: true, force: true } : {}).then((r) => {
+      setBusy(false);
+      if (r.ok) {
+        setReport(r.value);
+        setError(undefined);
+      } else setError(describeError(r.error));
+    });
+  };
+  useEffect(() => {
+    let live = true;
+    void client.call('hardware.detect', {}).then((r) => {
+      if (!live) return;
+      setBusy(false);
+      if (r.ok) setReport(r.value);
+      else setError(describeError(r.error));
+    });
+    return () => {
+      live = false;
+    };
+  }, [client]);
+
+  return (
+    <section aria-labelledby="gpus-title" className="gpus">
+      <div className="section-head">
+        <h2 id="gpus-title">GPUs</h2>
+        <button type="button" className="secondary" onClick={() => load(true)} disabled={busy}>
+          {busy ? 'Checking…' : 'Check again'}
+        </button>
+      </div>
+      {error && (
+        <div className="banner banner-error" role="alert">
+          {error}
+        </div>
+      )}
+      {!report && !error && (
+        <p className="muted">Finding your GPUs and testing which accelerators work…</p>
+      )}
+      {report && (
+        <div className="cards">
+          {report.gpus.map((gpu) => {
+            const samples = telemetry.get(gpu.id) ?? [];
+            const last = samples[samples.length - 1];
+            return (
+              <article
+                key={gpu.id}
+                className="card gpu-card"
+                aria-label={gpu.name}
+                data-testid="gpu-card"
+              >
+                <header>
+                  <h3>{gpu.name}</h3>
+                  <p className="muted">
+                    {gpu.vendor.toUpperCase()} ·{' '}
+                    {gpu.vramShared && gpu.vramBytes === null
+                      ? 'shared memory'
+                      : formatBytes(gpu.vramBytes)}
+                    {gpu.driverVersion ? ` · driver ${gpu.driverVersion}` : ''}
+                    {gpu.display ? ' · drives the display' : ''}
+                  </p>
+                </header>
+                {gpu.status !== 'ok' && gpu.problem && (
+                  <div className="banner banner-warn" role="alert">
+                    {gpu.problem.message} {gpu.problem.fix}
+                  </div>
+                )}
+                <div className="sparks">
+                  <Sparkline
+                    label="Utilization"
+                    unit="%"
+                    max={100}
+                    values={samples.map((s) => s.utilizationPct)}
+                  />
+                  <Sparkline
+                    label="Temperature"
+                    unit="°C"
+                    max={100}
+                    values={samples.map((s) => s.temperatureC)}
+                  />
+                  <Sparkline
+                    label="Power"
+                    unit="W"
+                    max={gpu.powerLimitW}
+                    values={samples.map((s) => s.powerW)}
+                  />
+                  <Sparkline
+                    label="VRAM"
+                    unit="GiB"
+                    max={(last?.vramTotalBytes ?? gpu.vramBytes ?? 0) / 1024 ** 3}
+                    format={(v) => v.toFixed(1)}
+                    values={samples.map((s) =>
+                      s.vramUsedBytes === null ? null : s.vramUsedBytes / 1024 ** 3,
+                    )}
+                  />
+                </div>
+                <h4>Accelerators</h4>
+                <AcceleratorList accelerators={gpu.accelerators} />
+              </article>
+            );
+          })}
+          <article className="card" aria-label="CPU" data-testid="cpu-card">
+            <header>
+              <h3>{report.cpu.model}</h3>
+              <p className="muted">CPU · {report.cpu.cores} threads</p>
+            </header>
+            <h4>Accelerators</h4>
+            <AcceleratorList accelerators={report.cpu.accelerators} />
+          </article>
+        </div>
+      )}
+      {report && report.gpus.length === 0 && (
+        <div className="empty-state" data-testid="no-gpu">
+          <h3>No GPU found</h3>
+          <p>
+            Roost can still run jobs on the CPU. If this computer has a GPU, install its driver,
+            then press Check again.
+          </p>
+          {report.accelerators
+            .filter((a) => a.status === 'software-adapter')
+            .map((a) => (
+              <p key={a.ep}>
+                {epNames[a.ep] ?? a.ep}: {a.reason}
+                {a.fix ? ` ${a.fix}` : ''}
+              </p>
+            ))}
+        </div>
+      )}
+      {report && report.problems.length > 0 && (
+        <ul className="problems">
+          {report.problems.map((p) => (
+            <li key={`${p.tool}-${p.code}`}>
+              <strong>{p.tool}</strong>: {p.message} {p.fix}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
