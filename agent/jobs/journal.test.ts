@@ -1,0 +1,143 @@
+import { DatabaseSync } from 'node:sqlite';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/support/temp-dir.ts';
+import { openJournal } from './journal.ts';
+import type { Journal, NewJob } from './journal.ts';
+import type { JobSpec } from './schema.ts';
+
+const H = 'a'.repeat(64);
+const spec: JobSpec = {
+  format: 'roost.job/1',
+  name: 'test job',
+  model: { uri: 'https://example.com/m.onnx', sha256: H, bytes: 10 },
+  inputs: { x: { uri: 'https://example.com/x.npy', sha256: H, bytes: 128 } },
+};
+const job = (id: string): NewJob => ({ id, origin: 'private', spec, specSha256: H, setsTotal: 3 });
+
+const cleanup: (() => Promise<void>)[] = [];
+const open: Journal[] = [];
+afterEach(async () => {
+  for (const j of open.splice(0)) j.close();
+  for (const c of cleanup.splice(0)) await c();
+});
+
+async function journalAt() {
+  const dir = await tempDir('roost-journal-');
+  cleanup.push(dir.remove);
+  let tick = 0;
+  const make = () => {
+    const j = openJournal(join(dir.path, 'jobs.sqlite'), {
+      now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, tick++)),
+    });
+    open.push(j);
+    return j;
+  };
+  return { path: join(dir.path, 'jobs.sqlite'), make };
+}
+
+describe('the job journal', () => {
+  it('records a job, its state changes and its history', async () => {
+    const j = (await journalAt()).make();
+    const queued = j.insert(job('j1'), 'submitted');
+    expect(queued).toMatchObject({
+      id: 'j1',
+      state: 'queued',
+      stage: 'queued',
+      name: 'test job',
+      setsTotal: 3,
+      setsDone: 0,
+    });
+    const fetching = j.transition(
+      'j1',
+      ['queued'],
+      'fetching',
+      { stage: 'fetching', attempts: 1 },
+      'fetching',
+    );
+    expect(fetching).toMatchObject({ state: 'fetching', attempts: 1 });
+    const failed = j.transition(
+      'j1',
+      ['fetching'],
+      'failed',
+      {
+        error: { code: 'hash-mismatch', message: 'bad bytes' },
+        finishedAt: '2026-01-01T00:00:09.000Z',
+      },
+      'bad bytes',
+    );
+    expect(failed).toMatchObject({
+      state: 'failed',
+      error: { code: 'hash-mismatch', message: 'bad bytes' },
+    });
+    expect(j.history('j1').map((h) => h.state)).toEqual(['queued', 'fetching', 'failed']);
+  });
+
+  it('moves a job only from the state it is in (compare and set)', async () => {
+    const j = (await journalAt()).make();
+    j.insert(job('j1'), 'submitted');
+    expect(j.transition('j1', ['queued'], 'cancelled', {}, 'cancel')).toBeDefined();
+    expect(j.transition('j1', ['queued'], 'fetching', {}, 'late')).toBeUndefined();
+    expect(() => j.transition('j1', ['done'], 'running', {}, 'x')).toThrow(/cannot go from done/);
+    expect(j.get('j1')?.state).toBe('cancelled');
+  });
+
+  it('lists newest first or oldest first, by state', async () => {
+    const j = (await journalAt()).make();
+    for (const id of ['a', 'b', 'c']) j.insert(job(id), 'submitted');
+    j.transition('b', ['queued'], 'fetching', {}, 'go');
+    expect(j.list().map((r) => r.id)).toEqual(['c', 'b', 'a']);
+    expect(j.list({ oldestFirst: true, states: ['queued'] }).map((r) => r.id)).toEqual(['a', 'c']);
+    expect(j.list({ limit: 1 }).map((r) => r.id)).toEqual(['c']);
+  });
+
+  it('records finished sets and forgets them for a redo', async () => {
+    const j = (await journalAt()).make();
+    j.insert(job('j1'), 'submitted');
+    const out = {
+      name: 'y',
+      file: '0/y.npy',
+      dtype: 'float32' as const,
+      shape: [2, 3],
+      bytes: 152,
+    };
+    j.recordSet('j1', 0, [out], { setsDone: 1, outputBytes: 152 });
+    j.recordSet('j1', 1, [{ ...out, file: '1/y.npy' }], { setsDone: 2, outputBytes: 304 });
+    expect(j.get('j1')).toMatchObject({ setsDone: 2, outputBytes: 304 });
+    expect(j.setOutputs('j1').map((o) => o.file)).toEqual(['0/y.npy', '1/y.npy']);
+    j.resetSets('j1', 1);
+    expect(j.setOutputs('j1').map((o) => o.file)).toEqual(['0/y.npy']);
+  });
+
+  it('keeps everything across a reopen', async () => {
+    const at = await journalAt();
+    const first = at.make();
+    first.insert(job('j1'), 'submitted');
+    first.transition('j1', ['queued'], 'fetching', { stage: 'fetching' }, 'go');
+    first.close();
+    const second = at.make();
+    expect(second.get('j1')).toMatchObject({ state: 'fetching', spec });
+  });
+
+  it('skips a damaged row and says which', async () => {
+    const at = await journalAt();
+    const bad: string[] = [];
+    const j = openJournal(at.path, { onBadRow: (id) => bad.push(id) });
+    open.push(j);
+    j.insert(job('good'), 'submitted');
+    j.insert(job('bad'), 'submitted');
+    const raw = new DatabaseSync(at.path);
+    raw.prepare('UPDATE jobs SET spec = \'{"format":"evil"}\' WHERE id = \'bad\'').run();
+    raw.close();
+    expect(j.list().map((r) => r.id)).toEqual(['good']);
+    expect(bad).toEqual(['bad']);
+  });
+
+  it('refuses a journal from a newer Roost', async () => {
+    const at = await journalAt();
+    const raw = new DatabaseSync(at.path);
+    raw.exec('PRAGMA user_version = 99');
+    raw.close();
+    expect(() => openJournal(at.path)).toThrow(/newer Roost/);
+  });
+});
