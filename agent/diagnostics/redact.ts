@@ -1,0 +1,270 @@
+/**
+ * Scrubs secrets out of text before it reaches a log file, the event stream or a support bundle:
+ * private keys (0x + 64 hex, bare 64 hex, PEM), BIP-39 recovery phrases (12 or more wordlist
+ * words in a row), bearer/basic credentials, JWTs, passwords and tokens in `key=value`,
+ * `key: value`, `--key value` and JSON fields, `#token=` and `?token=` in URLs, `user:pass@` in
+ * URLs, long opaque path segments of RPC URLs (provider API keys), and any literal secret the
+ * agent names (its API token). It errs towards scrubbing: a 32-byte transaction hash is kept
+ * only when labelled as one (`tx 0x…`, `sha256 …`), since a key looks the same.
+ */
+import { LangEn } from 'ethers';
+
+export const redactionKinds = [
+  'known-secret',
+  'private-key',
+  'mnemonic',
+  'credential-header',
+  'secret-field',
+  'url-credentials',
+  'url-key',
+  'jwt',
+] as const;
+export type RedactionKind = (typeof redactionKinds)[number];
+export type RedactionCounts = Partial<Record<RedactionKind, number>>;
+
+export interface Redactor {
+  /** The text with every secret replaced by `[redacted:<kind>]` (or `[redacted]` in fields). */
+  redact(text: string): string;
+  /** Like `redact`, also counting what was replaced. */
+  redactCounted(text: string): { text: string; counts: RedactionCounts };
+  /** A JSON value with secret-named fields replaced and every string redacted. */
+  redactJson(value: unknown): unknown;
+}
+
+export interface RedactorOptions {
+  /** Literal secrets to scrub wherever they appear (the API token); 8 characters or more. */
+  knownSecrets?: () => readonly string[];
+}
+
+const SECRET_WORDS =
+  'password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|private[_-]?key|privkey|priv[_-]?key|mnemonic|seed[_-]?phrase|seed|recovery[_-]?phrase|credentials?|auth[_-]?key|access[_-]?key|authorization|cookie|session[_-]?(?:id|key|token)|ciphertext';
+/** A key that names a secret: `password`, `accessToken`, `X-Api-Key`, `ROOST_TOKEN`, `privateKey`. */
+const secretKey = new RegExp(`^[A-Za-z0-9_.-]*?(?:${SECRET_WORDS})[A-Za-z0-9_.-]*$`, 'i');
+/** Keys that contain a secret word but name something that isn't one. */
+const notSecretKey =
+  /(?:address|addr|symbol|decimals|ids?|count|limit|type|name|file|path|len|length|expires|expiry|expiresat|set|present|required|url|uri|usage|kind|s)$/i;
+const keepValue =
+  /^(?:true|false|null|undefined|none|bearer|basic|digest|\[redacted(?::[a-z-]+)?\])?$/i;
+
+/** A field's value: double-quoted (escapes allowed), single-quoted, or bare up to a delimiter. */
+const fieldValue = /(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([^\s"'&,;#)}\]]+))/.source;
+const keyValuePattern = new RegExp(
+  `((?:^|[^A-Za-z0-9_.-])([A-Za-z0-9_.-]+)\\s*[=:]\\s*)${fieldValue}`,
+  'g',
+);
+const flagPattern = new RegExp(`((?:^|\\s)--([A-Za-z0-9_.-]+)(?:=|\\s+))${fieldValue}`, 'g');
+
+/** True when a field of this name holds a secret. */
+export function isSecretKey(key: string): boolean {
+  if (!secretKey.test(key)) return false;
+  if (/session[_-]?id$/i.test(key)) return true;
+  return !notSecretKey.test(key);
+}
+
+const hashLabel =
+  /(?:^|[^A-Za-z])(?:tx|txid|txhash|transaction|transactionhash|hash|blockhash|block|sha256|sha-256|digest|receipt|reporthash|resulthash|spechash|root|topic|topics)["']?\s*[:=]?\s*["']?$/i;
+
+let wordlist: Set<string> | undefined;
+function bip39Words(): Set<string> {
+  if (!wordlist) {
+    const list = LangEn.wordlist();
+    wordlist = new Set(Array.from({ length: 2048 }, (_, i) => list.getWord(i)));
+  }
+  return wordlist;
+}
+
+/** Runs of at least this many wordlist words are taken as a recovery phrase. */
+export const MNEMONIC_MIN_WORDS = 12;
+const mnemonicGap = /^(?:[\s,;:.'"|()\-\d]|\\[nrt])+$/;
+
+function scrubMnemonics(text: string, count: (k: RedactionKind) => void): string {
+  const words = bip39Words();
+  const tokens: { start: number; end: number; listed: boolean }[] = [];
+  for (const m of text.matchAll(/\\[nrt]|[A-Za-z]+/g)) {
+    if (m[0].startsWith('\\')) continue;
+    tokens.push({
+      start: m.index,
+      end: m.index + m[0].length,
+      listed: words.has(m[0].toLowerCase()),
+    });
+  }
+  const spans: [number, number][] = [];
+  let runStart = -1;
+  let runLength = 0;
+  let prevEnd = -1;
+  const close = () => {
+    if (runLength >= MNEMONIC_MIN_WORDS) spans.push([runStart, prevEnd]);
+    runLength = 0;
+  };
+  for (const t of tokens) {
+    const joined = runLength > 0 && mnemonicGap.test(text.slice(prevEnd, t.start));
+    if (!t.listed) {
+      close();
+    } else if (joined) {
+      runLength += 1;
+    } else {
+      close();
+      runStart = t.start;
+      runLength = 1;
+    }
+    prevEnd = t.end;
+  }
+  close();
+  let out = text;
+  for (const [start, end] of spans.reverse()) {
+    out = out.slice(0, start) + '[redacted:mnemonic]' + out.slice(end);
+    count('mnemonic');
+  }
+  return out;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export function createRedactor(options: RedactorOptions = {}): Redactor {
+  function redactCounted(input: string): { text: string; counts: RedactionCounts } {
+    const counts: RedactionCounts = {};
+    const count = (k: RedactionKind) => {
+      counts[k] = (counts[k] ?? 0) + 1;
+    };
+    let text = input;
+
+    for (const secret of options.knownSecrets?.() ?? []) {
+      if (secret.length < 8) continue;
+      text = text.replace(new RegExp(escapeRegExp(secret), 'g'), () => {
+        count('known-secret');
+        return '[redacted:secret]';
+      });
+    }
+
+    // Before the field rules, which would take only a phrase's first word as the value.
+    text = scrubMnemonics(text, count);
+
+    text = text.replace(
+      /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g,
+      () => {
+        count('private-key');
+        return '[redacted:private-key]';
+      },
+    );
+
+    // JSON fields: "password": "…", "privateKey":"0x…" (escaped quotes inside handled).
+    text = text.replace(
+      /("([A-Za-z0-9_.-]+)"\s*:\s*)"((?:[^"\\]|\\.)*)"/g,
+      (all, head: string, key: string, value: string) => {
+        if (!isSecretKey(key) || keepValue.test(value)) return all;
+        count('secret-field');
+        return `${head}"[redacted]"`;
+      },
+    );
+
+    // Escaped JSON inside a string (a logged JSON body): \"password\":\"…\"
+    text = text.replace(
+      /(\\"([A-Za-z0-9_.-]+)\\"\s*:\s*)\\"((?:[^"\\]|\\[^"])*)\\"/g,
+      (all, head: string, key: string, value: string) => {
+        if (!isSecretKey(key) || keepValue.test(value)) return all;
+        count('secret-field');
+        return `${head}\\"[redacted]\\"`;
+      },
+    );
+
+    text = text.replace(
+      /\b(Bearer|Basic|Token|Digest)(\s+)([A-Za-z0-9._~+/=-]{8,})/gi,
+      (_all, scheme: string, space: string) => {
+        count('credential-header');
+        return `${scheme}${space}[redacted]`;
+      },
+    );
+
+    text = text.replace(/\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g, () => {
+      count('jwt');
+      return '[redacted:jwt]';
+    });
+
+    text = text.replace(
+      /\b([a-z][a-z0-9+.-]*:\/\/)([^/\s:@'"]+):([^/\s@'"]+)@/gi,
+      (_all, scheme: string, user: string) => {
+        count('url-credentials');
+        return `${scheme}${user}:[redacted]@`;
+      },
+    );
+
+    // key=value, key: value, ?key=value, #token=value, with optional quotes.
+    const field = (
+      all: string,
+      head: string,
+      key: string,
+      dq: string | undefined,
+      sq: string | undefined,
+      bare: string | undefined,
+    ) => {
+      const value = dq ?? sq ?? bare ?? '';
+      if (!isSecretKey(key) || keepValue.test(value) || value.startsWith('[redacted')) return all;
+      count('secret-field');
+      const quote = dq !== undefined ? '"' : sq !== undefined ? "'" : '';
+      return `${head}${quote}[redacted]${quote}`;
+    };
+    text = text.replace(keyValuePattern, field);
+    // --password value, --token=value on command lines.
+    text = text.replace(flagPattern, field);
+
+    // Long opaque path segments of URLs: `https://eth-mainnet.g.alchemy.com/v2/<key>`.
+    text = text.replace(/\b(?:https?|wss?):\/\/[^\s"'<>]+/gi, (url) =>
+      url.replace(/\/([A-Za-z0-9_-]{20,})(?=[/?#]|$)/g, (all, segment: string) => {
+        if (!/\d/.test(segment) || !/[A-Za-z]/.test(segment)) return all;
+        if (/^[0-9a-f]{64}$/i.test(segment)) return all; // left to the key rule below
+        count('url-key');
+        return '/[redacted]';
+      }),
+    );
+
+    const keepIfHash = (offset: number, whole: string) =>
+      hashLabel.test(whole.slice(Math.max(0, offset - 24), offset));
+    text = text.replace(
+      /(?<![0-9A-Za-z])0x[0-9a-fA-F]{64}(?![0-9A-Za-z])/g,
+      (match, offset: number, whole: string) => {
+        if (keepIfHash(offset, whole)) return match;
+        count('private-key');
+        return '[redacted:private-key]';
+      },
+    );
+    text = text.replace(
+      /(?<![0-9A-Za-z])[0-9a-fA-F]{64}(?![0-9A-Za-z])/g,
+      (match, offset: number, whole: string) => {
+        if (keepIfHash(offset, whole)) return match;
+        count('private-key');
+        return '[redacted:private-key]';
+      },
+    );
+
+    return { text, counts };
+  }
+
+  function redactJson(value: unknown): unknown {
+    if (typeof value === 'string') return redactCounted(value).text;
+    if (Array.isArray(value)) return value.map(redactJson);
+    if (value !== null && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [key, v] of Object.entries(value)) {
+        out[key] =
+          isSecretKey(key) && v !== null && v !== undefined && typeof v !== 'boolean'
+            ? '[redacted]'
+            : redactJson(v);
+      }
+      return out;
+    }
+    return value;
+  }
+
+  return { redact: (text) => redactCounted(text).text, redactCounted, redactJson };
+}
+
+/** A redactor with no literal secrets, for places that have none to name. */
+export const defaultRedactor: Redactor = createRedactor();
+
+/** Adds `b`'s counts into `a`. */
+export function addCounts(a: RedactionCounts, b: RedactionCounts): RedactionCounts {
+  for (const [k, n] of Object.entries(b) as [RedactionKind, number][]) a[k] = (a[k] ?? 0) + n;
+  return a;
+}
