@@ -12,6 +12,7 @@ import { findRunningServer, httpClient, type ApiClient } from './api/node-client
 import { createAgent } from './agent.ts';
 import { createHardwareService, formatDetectTable } from './hardware/index.ts';
 import { silentHardwareLog } from './hardware/log.ts';
+import { removeLocalNetwork, writeLocalNetwork } from './market/local-network.ts';
 import { formatLogLine } from './log.ts';
 import { resolveDataDir } from './store/data-dir.ts';
 import { serve, ServeError } from './serve.ts';
@@ -135,20 +136,63 @@ const commands: Record<string, Command> = {
       return EXIT_FAILURE;
     },
   },
+  devnet: {
+    usage: 'roost devnet [--port <n>] [--json]',
+    summary: 'Run a local practice chain with the Roost market and test dollars, on 127.0.0.1',
+    options: { port: { type: 'string' } },
+    async run(ctx) {
+      const port = parsePort(ctx.values.port);
+      const { startDevnet, devnetDeployment } = await import('../contracts/devnet.ts');
+      if (!ctx.json) ctx.io.stderr('Starting a local chain and deploying the market…\n');
+      let devnet;
+      try {
+        devnet = await startDevnet({ ...(port === undefined ? {} : { port }) });
+      } catch (error) {
+        ctx.io.stderr(`roost devnet: the local chain did not start: ${(error as Error).message}\n`);
+        return EXIT_FAILURE;
+      }
+      const file = await writeLocalNetwork(ctx.dataDir, devnetDeployment(devnet));
+      if (ctx.json) {
+        ctx.io.stdout(
+          JSON.stringify({
+            rpcUrl: devnet.rpcUrl,
+            chainId: devnet.chainId,
+            marketAddress: devnet.marketAddress,
+            tokenAddress: devnet.tokenAddress,
+            accounts: devnet.accounts,
+            deployment: file,
+          }) + '\n',
+        );
+      } else {
+        ctx.io.stdout(
+          [
+            'The local Roost market is running.',
+            '',
+            `  RPC URL:      ${devnet.rpcUrl}   (chain id ${devnet.chainId})`,
+            `  JobMarket:    ${devnet.marketAddress}`,
+            `  Test dollar:  ${devnet.tokenAddress}   (Roost Test Dollar, rUSD: a test token with a faucet)`,
+            `  Accounts:     ${devnet.accounts.length} unlocked test accounts holding test dollars; ${devnet.admin} is the admin`,
+            `  Deployment:   ${file}`,
+            '',
+            'This chain lives in memory: stopping it (Ctrl+C) forgets every job and payment on it.',
+            '',
+          ].join('\n'),
+        );
+      }
+      const reason = ctx.io.untilStopped ? await ctx.io.untilStopped() : 'done';
+      if (!ctx.json) ctx.io.stderr(`${reason} received: stopping the local chain…\n`);
+      await devnet.stop();
+      await removeLocalNetwork(ctx.dataDir);
+      if (!ctx.json) ctx.io.stdout('Local chain stopped.\n');
+      return EXIT_OK;
+    },
+  },
   serve: {
     usage: 'roost serve [--port <n>] [--data-dir <dir>] [--json]',
     summary: 'Run the agent headless with the dashboard on http://127.0.0.1 (for rigs and servers)',
     options: { port: { type: 'string' } },
     async run(ctx) {
-      let port: number | undefined;
-      if (ctx.values.port !== undefined) {
-        port = Number(ctx.values.port);
-        if (!Number.isInteger(port) || port < 0 || port > 65535) {
-          throw new UsageError(
-            `--port must be a whole number from 0 to 65535 (got "${String(ctx.values.port)}").`,
-          );
-        }
-      }
+      const port = parsePort(ctx.values.port);
       let serving;
       try {
         serving = await serve({
@@ -275,6 +319,15 @@ const commands: Record<string, Command> = {
     },
   },
 };
+
+function parsePort(value: string | boolean | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || port > 65535) {
+    throw new UsageError(`--port must be a whole number from 0 to 65535 (got "${String(value)}").`);
+  }
+  return port;
+}
 
 function formatSettings(s: Settings): string {
   const rows: string[] = [];
