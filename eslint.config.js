@@ -54,9 +54,9 @@ export default tseslint.config(
                 'agent/ must not import electron/: the shell depends on the agent, not the reverse.',
             },
             {
-              regex: '(^|/)worker/(?!protocol(\\.ts)?$)',
+              regex: '(^|/)worker/(?!([a-z]+-)?protocol(\\.ts)?$)',
               message:
-                'agent/ may import only worker/protocol: inference runs in the worker process.',
+                'agent/ may import only the worker protocols (worker/protocol.ts, worker/<name>-protocol.ts): inference runs in worker processes.',
             },
             {
               group: ['onnxruntime-node'],

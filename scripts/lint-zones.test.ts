@@ -36,6 +36,18 @@ describe('layer zones', () => {
         "import { p } from '../worker/protocol.ts';\nexport const a = p;\n",
       ),
     ).toEqual([]);
+    expect(
+      await restricted(
+        'agent/x.ts',
+        "import { p } from '../worker/bench-protocol.ts';\nexport const a = p;\n",
+      ),
+    ).toEqual([]);
+    expect(
+      await restricted(
+        'agent/x.ts',
+        "import { p } from '../worker/bench-entry.ts';\nexport const a = p;\n",
+      ),
+    ).toHaveLength(1);
   });
 
   it('lets the renderer import only the contract', async () => {
