@@ -29,6 +29,8 @@ export interface Redactor {
   redactCounted(text: string): { text: string; counts: RedactionCounts };
   /** A JSON value with secret-named fields replaced and every string redacted. */
   redactJson(value: unknown): unknown;
+  /** Like `redactJson`, also counting what was replaced. */
+  redactJsonCounted(value: unknown): { value: unknown; counts: RedactionCounts };
 }
 
 export interface RedactorOptions {
@@ -241,23 +243,38 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     return { text, counts };
   }
 
-  function redactJson(value: unknown): unknown {
-    if (typeof value === 'string') return redactCounted(value).text;
-    if (Array.isArray(value)) return value.map(redactJson);
-    if (value !== null && typeof value === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [key, v] of Object.entries(value)) {
-        out[key] =
-          isSecretKey(key) && v !== null && v !== undefined && typeof v !== 'boolean'
-            ? '[redacted]'
-            : redactJson(v);
+  function redactJsonCounted(input: unknown): { value: unknown; counts: RedactionCounts } {
+    const counts: RedactionCounts = {};
+    const walk = (value: unknown): unknown => {
+      if (typeof value === 'string') {
+        const r = redactCounted(value);
+        addCounts(counts, r.counts);
+        return r.text;
       }
-      return out;
-    }
-    return value;
+      if (Array.isArray(value)) return value.map(walk);
+      if (value !== null && typeof value === 'object') {
+        const out: Record<string, unknown> = {};
+        for (const [key, v] of Object.entries(value)) {
+          if (isSecretKey(key) && v !== null && v !== undefined && typeof v !== 'boolean') {
+            out[key] = '[redacted]';
+            addCounts(counts, { 'secret-field': 1 });
+          } else {
+            out[key] = walk(v);
+          }
+        }
+        return out;
+      }
+      return value;
+    };
+    return { value: walk(input), counts };
   }
 
-  return { redact: (text) => redactCounted(text).text, redactCounted, redactJson };
+  return {
+    redact: (text) => redactCounted(text).text,
+    redactCounted,
+    redactJson: (value) => redactJsonCounted(value).value,
+    redactJsonCounted,
+  };
 }
 
 /** A redactor with no literal secrets, for places that have none to name. */
