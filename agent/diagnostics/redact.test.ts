@@ -80,6 +80,9 @@ describe('redaction', () => {
       'roost wallet unlock --password [redacted] --verbose',
     );
     expect(r.redact('ROOST_API_TOKEN="tok en"')).toBe('ROOST_API_TOKEN="[redacted]"');
+    expect(r.redact('credentials=abc secrets: xyz')).toBe(
+      'credentials=[redacted] secrets: [redacted]',
+    );
     expect(r.redact('{"user":"bob","password":"a\\"b","keystorePassword": "x"}')).toBe(
       '{"user":"bob","password":"[redacted]","keystorePassword": "[redacted]"}',
     );

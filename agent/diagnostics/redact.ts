@@ -44,7 +44,7 @@ const SECRET_WORDS =
 const secretKey = new RegExp(`^[A-Za-z0-9_.-]*?(?:${SECRET_WORDS})[A-Za-z0-9_.-]*$`, 'i');
 /** Keys that contain a secret word but name something that isn't one. */
 const notSecretKey =
-  /(?:address|addr|symbol|decimals|ids?|count|limit|type|name|file|path|len|length|expires|expiry|expiresat|set|present|required|url|uri|usage|kind|s)$/i;
+  /(?:address|addr|symbol|decimals|ids?|count|limit|type|name|file|path|len|length|expires|expiry|expiresat|set|present|required|url|uri|usage|kind|tokens)$/i;
 const keepValue =
   /^(?:true|false|null|undefined|none|bearer|basic|digest|\[redacted(?::[a-z-]+)?\])?$/i;
 

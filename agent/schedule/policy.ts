@@ -124,8 +124,13 @@ export function decideWork(
   memory: PolicyMemory,
 ): { decisions: GpuDecision[]; memory: PolicyMemory } {
   const next: PolicyMemory = { hot: {}, since: {} };
+  // The windows are the same for every GPU: evaluate them once.
+  const window = {
+    open: windowsAllow(facts.settings.windows, facts.now, facts.timeZone),
+    change: nextWindowChange(facts.settings.windows, facts.now, facts.timeZone),
+  };
   const decisions = facts.gpus.map((gpu) => {
-    const { decision, hot } = decideGpu(gpu, facts, memory.hot[gpu.id] ?? false);
+    const { decision, hot } = decideGpu(gpu, facts, window, memory.hot[gpu.id] ?? false);
     next.hot[gpu.id] = hot;
     const key = `${decision.state}:${decision.cause}`;
     const prev = memory.since[gpu.id];
@@ -139,6 +144,7 @@ export function decideWork(
 function decideGpu(
   gpu: GpuRef,
   facts: WorkFacts,
+  window: { open: boolean; change: number | null },
   wasHot: boolean,
 ): { decision: Omit<GpuDecision, 'since'>; hot: boolean } {
   const { settings: s, now, timeZone } = facts;
@@ -198,9 +204,8 @@ function decideGpu(
       until: null,
     });
   }
-  const inWindow = windowsAllow(s.windows, now, timeZone);
-  const windowChange = nextWindowChange(s.windows, now, timeZone);
-  if (!inWindow) {
+  const windowChange = window.change;
+  if (!window.open) {
     notNow.push({
       cause: 'outside-window',
       reason:

@@ -113,6 +113,23 @@ describe('work policy service', () => {
     expect(policy.decisions().map((d) => d.state)).toEqual(['working', 'working']);
   });
 
+  it('a failing idle source keeps work from starting; no idle source at all is headless', async () => {
+    const { policy, text } = setup({
+      idleSeconds: () => {
+        throw new Error('powerMonitor unavailable');
+      },
+    });
+    expect((await policy.evaluate()).map((d) => d.cause)).toEqual(['user-active', 'user-active']);
+    expect(text().join('\n')).toMatch(
+      /the idle time could not be read .*treating the user as present/,
+    );
+    const headless = setup({ idleSeconds: undefined });
+    expect((await headless.policy.evaluate()).map((d) => d.cause)).toEqual([
+      'headless',
+      'headless',
+    ]);
+  });
+
   it('evaluates on a timer and tells onChange what changed', async () => {
     vi.useFakeTimers();
     try {

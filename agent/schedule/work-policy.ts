@@ -92,7 +92,12 @@ export function createWorkPolicy(options: WorkPolicyOptions): WorkPolicy {
   const failing = new Set<string>();
 
   /** A source that throws counts as unknown; its failure is logged once until it recovers. */
-  async function read<T>(name: string, source: Source<T> | undefined, fallback: T): Promise<T> {
+  async function read<T>(
+    name: string,
+    source: Source<T> | undefined,
+    fallback: T,
+    meaning = 'treating it as unknown',
+  ): Promise<T> {
     if (!source) return fallback;
     try {
       const value = await source();
@@ -102,7 +107,7 @@ export function createWorkPolicy(options: WorkPolicyOptions): WorkPolicy {
       if (!failing.has(name)) {
         failing.add(name);
         log.warn(
-          `${name} could not be read (${error instanceof Error ? error.message : String(error)}); treating it as unknown`,
+          `${name} could not be read (${error instanceof Error ? error.message : String(error)}); ${meaning}`,
         );
       }
       return fallback;
@@ -124,7 +129,11 @@ export function createWorkPolicy(options: WorkPolicyOptions): WorkPolicy {
   async function evaluateOnce(): Promise<GpuDecision[]> {
     const [gpus, idleSeconds, onBattery, runningProcesses, gpuProcesses] = await Promise.all([
       read('the GPU list', options.gpus, [] as readonly GpuRef[]),
-      read('the idle time', options.idleSeconds, null),
+      // No idle source at all means headless; a desktop source that fails must not start work
+      // under a user who may be at the keyboard, so it counts as "just active".
+      options.idleSeconds
+        ? read('the idle time', options.idleSeconds, 0, 'treating the user as present')
+        : null,
       read('the battery state', options.onBattery, null),
       read('the process list', options.runningProcesses, null),
       read('the GPU process list', options.gpuProcesses, null),
