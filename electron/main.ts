@@ -2,6 +2,7 @@
 // live here; everything else is the same agent `roost serve` hosts.
 import { app, BrowserWindow, ipcMain, net, protocol, session } from 'electron';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createAgent, type Agent } from '../agent/agent.ts';
@@ -14,6 +15,7 @@ import { createMainWindow } from './window.ts';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const RENDERER_DIR = here('../renderer');
+const PROJECT_ROOT = here('../../');
 const PRELOAD = here('./preload.cjs');
 
 protocol.registerSchemesAsPrivileged([
@@ -43,6 +45,16 @@ async function main(): Promise<void> {
     dataDir,
     host: 'electron',
     telemetry: true,
+    // Helper children (the accelerator probe) are TypeScript run by the project's Node 24 in
+    // development; the packaged app ships them built (electron-builder, with the fuses).
+    ...(app.isPackaged
+      ? {}
+      : {
+          hardware: {
+            nodePath: join(PROJECT_ROOT, 'node_modules', 'node', 'bin', 'node'),
+            probeEntry: join(PROJECT_ROOT, 'worker', 'probe-entry.ts'),
+          },
+        }),
     electronVersion: process.versions.electron,
     logSink: stderrSink(),
   });
