@@ -506,3 +506,23 @@ export function checkModelBytes(
     return fail('model-invalid', `the model could not be checked: ${messageOf(error)}`);
   }
 }
+
+/**
+ * The external-data file names a model's initializers refer to, unchecked (for `roost job run`,
+ * which adds the files beside the model to the spec; the full check comes later). Empty when the
+ * bytes do not parse.
+ */
+export function externalLocations(bytes: Uint8Array): string[] {
+  try {
+    const model = onnx.ModelProto.decode(bytes);
+    const found = new Set<string>();
+    for (const t of model.graph?.initializer ?? []) {
+      if (t.dataLocation !== 1) continue;
+      const location = (t.externalData ?? []).find((e) => e.key === 'location')?.value;
+      if (location) found.add(location);
+    }
+    return [...found].sort();
+  } catch {
+    return [];
+  }
+}

@@ -24,6 +24,11 @@ export interface AttemptOptions {
   /** After `done`, the worker must exit within this or is killed; default 5 s. */
   exitGraceMs?: number;
   signal?: AbortSignal;
+  /**
+   * Checks a valid message against what the caller expects (a set-done naming files the plan
+   * did not ask for); a returned reason is a protocol error and the worker is killed.
+   */
+  check?: (message: FromWorker) => string | undefined;
   /** Every valid message, in order (progress, the session, set-done, logs). */
   onMessage?: (message: FromWorker) => void;
   onSpawned?: (worker: WorkerProcess) => void;
@@ -188,6 +193,8 @@ export function runAttempt(options: AttemptOptions): Promise<AttemptOutcome> {
       } else if (message.type === 'hello') {
         return protocolError('a second hello');
       }
+      const objection = options.check?.(message);
+      if (objection) return protocolError(objection);
       if (message.type === 'session') {
         fallbacks = message.fallbacks;
         onnxruntimeVersion = message.onnxruntimeVersion;

@@ -1,0 +1,467 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Wallet } from 'ethers';
+import { afterEach, describe, expect, it } from 'vitest';
+import { identityModel, mlpModel } from '../../test/fixtures/jobs/models.ts';
+import { tempDir } from '../../test/support/temp-dir.ts';
+import type { ProviderSigner } from '../wallet/signer.ts';
+import { openJournal } from './journal.ts';
+import { verifyReceipt } from './receipt.ts';
+import type { JobEvent, JobSpec } from './schema.ts';
+import { createJobService, outputFileNames } from './service.ts';
+import type { JobService, JobServiceOptions } from './service.ts';
+import { fakeSpawner, float32Npy, writingWorker } from './testing/fake-worker.ts';
+import type { FakeWorkerScript } from './testing/fake-worker.ts';
+
+const wallet = new Wallet('0x' + '42'.repeat(32));
+const signer: ProviderSigner = {
+  address: wallet.address,
+  signMessage: (m) => wallet.signMessage(m),
+};
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+const cleanups: (() => Promise<void>)[] = [];
+const services: JobService[] = [];
+afterEach(async () => {
+  for (const s of services.splice(0)) await s.close();
+  for (const c of cleanups.splice(0)) await c();
+});
+
+interface Env {
+  root: string;
+  dataDir: string;
+  file(name: string, bytes: Uint8Array): Promise<{ uri: string; sha256: string; bytes: number }>;
+  start(
+    script: FakeWorkerScript | FakeWorkerScript[],
+    extra?: Partial<JobServiceOptions>,
+  ): Promise<{
+    service: JobService;
+    spawner: ReturnType<typeof fakeSpawner>;
+    events: JobEvent[];
+  }>;
+}
+
+let fileCounter = 0;
+
+async function env(): Promise<Env> {
+  const dir = await tempDir('roost-jobs-');
+  cleanups.push(dir.remove);
+  const dataDir = join(dir.path, 'data');
+  return {
+    root: dir.path,
+    dataDir,
+    async file(name, bytes) {
+      // A fresh name each time: a job may still be reading the last file of this name.
+      const path = join(dir.path, 'files', `${fileCounter++}-${name}`);
+      await mkdir(join(dir.path, 'files'), { recursive: true });
+      await writeFile(path, bytes);
+      return { uri: pathToFileURL(path).href, sha256: sha(bytes), bytes: bytes.length };
+    },
+    async start(script, extra = {}) {
+      const spawner = fakeSpawner(script);
+      const events: JobEvent[] = [];
+      const service = await createJobService({
+        dataDir,
+        signer,
+        spawnWorker: spawner.spawn,
+        retryDelayMs: () => 1,
+        onEvent: (e) => events.push(e),
+        ...extra,
+      });
+      services.push(service);
+      return { service, spawner, events };
+    },
+  };
+}
+
+/** A spec for the identity model: x float32 [N] → y; `sets` input sets. */
+async function identitySpec(e: Env, sets = 1, extra: Partial<JobSpec> = {}): Promise<JobSpec> {
+  const model = await e.file('identity.onnx', identityModel('float32', ['N']));
+  const inputs = [];
+  for (let s = 0; s < sets; s++)
+    inputs.push({ x: await e.file(`x${s}.npy`, float32Npy([s, s + 1])) });
+  return {
+    format: 'roost.job/1',
+    model,
+    inputs: sets === 1 ? (inputs[0] as JobSpec['inputs']) : inputs,
+    executionProviders: ['webgpu', 'cpu'],
+    ...extra,
+  };
+}
+
+describe('the job service', () => {
+  it('runs a job: queued → fetching → running → done, with a signed receipt', async () => {
+    const e = await env();
+    const { service, spawner, events } = await e.start(writingWorker());
+    const spec = await identitySpec(e, 3);
+    const submitted = await service.submit(spec);
+    expect(submitted).toMatchObject({
+      ok: true,
+      value: { state: 'queued', progress: { setsTotal: 3 } },
+    });
+    if (!submitted.ok) return;
+    const done = await service.wait(submitted.value.id);
+    expect(done).toMatchObject({
+      ok: true,
+      value: { state: 'done', executionProvider: 'webgpu', attempts: 1 },
+    });
+    if (!done.ok) return;
+    const states = events
+      .filter((ev) => ev.type === 'job.stateChanged')
+      .map((ev) => ev.type === 'job.stateChanged' && ev.payload.job.state);
+    expect(states).toEqual(['queued', 'fetching', 'running', 'done']);
+    expect(
+      events.some((ev) => ev.type === 'job.progress' && ev.payload.progress.setsDone === 3),
+    ).toBe(true);
+    const receipt = JSON.parse(readFileSync(join(done.value.jobDir, 'result.json'), 'utf8'));
+    expect(verifyReceipt(receipt)).toMatchObject({ ok: true, signer: wallet.address });
+    expect(receipt.receipt.outputs.map((o: { file: string }) => o.file)).toEqual([
+      '0/y.npy',
+      '1/y.npy',
+      '2/y.npy',
+    ]);
+    const first = readFileSync(join(done.value.jobDir, 'out', '0', 'y.npy'));
+    expect(receipt.receipt.outputs[0].sha256).toBe(sha(first));
+    expect(receipt.receipt.inputs).toHaveLength(3);
+    expect(done.value.result?.receipt.executionProvider).toBe('webgpu');
+    expect(done.value.history.map((h) => h.state)).toEqual([
+      'queued',
+      'fetching',
+      'running',
+      'done',
+    ]);
+    // The worker got the job's folders, never the data folder or the key.
+    const launch = spawner.workers[0]?.launch;
+    expect(launch?.inputsDir).toBe(join(done.value.jobDir, 'in'));
+    expect(launch?.outDir).toBe(join(done.value.jobDir, 'out'));
+    expect(JSON.stringify(spawner.workers[0]?.received)).not.toContain('signing-key');
+  });
+
+  it('refuses bad specs before they are queued', async () => {
+    const e = await env();
+    const { service } = await e.start(writingWorker());
+    const spec = await identitySpec(e);
+    expect(await service.submit({ ...spec, format: 'roost.job/9' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-spec' },
+    });
+    expect(await service.submit(spec, { origin: 'market' })).toMatchObject({
+      ok: false,
+      error: { code: 'uri-not-allowed' },
+    });
+    expect(await service.submit({ ...spec, limits: { maxSeconds: 100_000 } })).toMatchObject({
+      ok: false,
+      error: { code: 'too-large' },
+    });
+    expect(await service.submit({ ...spec, limits: { maxModelBytes: 10 } })).toMatchObject({
+      ok: false,
+      error: { code: 'too-large' },
+    });
+    const mixed = {
+      ...spec,
+      inputs: [
+        { x: (spec.inputs as Record<string, never>).x },
+        { z: (spec.inputs as Record<string, never>).x },
+      ],
+    };
+    expect(await service.submit(mixed)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-spec' },
+    });
+    expect(service.list()).toEqual([]);
+  });
+
+  it('fails a bad model or a mismatched input without starting a worker', async () => {
+    const e = await env();
+    const { service, spawner } = await e.start(writingWorker());
+    const broken = await service.submit({
+      ...(await identitySpec(e)),
+      model: await e.file('bad.onnx', new Uint8Array([1, 2, 3])),
+    });
+    const wrongDtype = await service.submit({
+      ...(await identitySpec(e)),
+      model: await e.file('int.onnx', identityModel('int32', ['N'])),
+    });
+    const wrongName = await service.submit({
+      ...(await identitySpec(e)),
+      inputs: { nope: await e.file('n.npy', float32Npy([1])) },
+    });
+    const wrongSize = await service.submit({
+      ...(await identitySpec(e)),
+      inputs: { x: await e.file('t.npy', float32Npy([1, 2]).subarray(0, 134)) },
+    });
+    const results = [];
+    for (const s of [broken, wrongDtype, wrongName, wrongSize]) {
+      if (!s.ok) throw new Error(s.error.message);
+      results.push(await service.wait(s.value.id));
+    }
+    expect(results.map((r) => r.ok && r.value.error?.code)).toEqual([
+      'model-invalid',
+      'input-invalid',
+      'input-invalid',
+      'input-invalid',
+    ]);
+    expect(results[1]?.ok && results[1].value.error?.message).toMatch(
+      /is float32, but the model wants int32/,
+    );
+    expect(spawner.workers).toHaveLength(0);
+  });
+
+  it('refuses an artifact whose bytes do not match its hash', async () => {
+    const e = await env();
+    const { service } = await e.start(writingWorker());
+    const spec = await identitySpec(e);
+    const submitted = await service.submit({
+      ...spec,
+      model: { ...spec.model, sha256: 'f'.repeat(64) },
+    });
+    if (!submitted.ok) throw new Error('not submitted');
+    expect(await service.wait(submitted.value.id)).toMatchObject({
+      ok: true,
+      value: { state: 'failed', error: { code: 'hash-mismatch' } },
+    });
+  });
+
+  it('starts a new worker after a crash, and resumes from the last finished set', async () => {
+    const e = await env();
+    const { service, spawner } = await e.start([writingWorker({ failAtSet: 2 }), writingWorker()]);
+    const submitted = await service.submit(await identitySpec(e, 4));
+    if (!submitted.ok) throw new Error('not submitted');
+    const done = await service.wait(submitted.value.id);
+    expect(done).toMatchObject({ ok: true, value: { state: 'done', attempts: 2 } });
+    const second = spawner.workers[1]?.received[0];
+    expect(second?.type === 'run' && second.plan.startSet).toBe(2);
+  });
+
+  it('fails a job whose worker keeps crashing, with the reason', async () => {
+    const e = await env();
+    const { service, spawner } = await e.start(writingWorker({ failAtSet: 0 }), { maxAttempts: 2 });
+    const submitted = await service.submit(await identitySpec(e));
+    if (!submitted.ok) throw new Error('not submitted');
+    const failed = await service.wait(submitted.value.id);
+    expect(failed).toMatchObject({
+      ok: true,
+      value: { state: 'failed', attempts: 2, error: { code: 'worker-crashed' } },
+    });
+    if (failed.ok) expect(failed.value.error?.message).toMatch(/SIGSEGV.*after 2 attempts/);
+    expect(spawner.workers).toHaveLength(2);
+  });
+
+  it('cancels a queued job and a running one (killing its worker)', async () => {
+    const e = await env();
+    const { service, spawner } = await e.start(writingWorker({ hangAtSet: 0 }), {
+      autoStart: false,
+    });
+    const a = await service.submit(await identitySpec(e));
+    if (!a.ok) throw new Error('not submitted');
+    expect(await service.cancel(a.value.id)).toMatchObject({
+      ok: true,
+      value: { state: 'cancelled' },
+    });
+    expect(await service.cancel(a.value.id)).toMatchObject({
+      ok: false,
+      error: { code: 'bad-state' },
+    });
+    const b = await service.submit(await identitySpec(e));
+    if (!b.ok) throw new Error('not submitted');
+    service.start();
+    await new Promise<void>((resolve) => {
+      const off = service.subscribe((ev) => {
+        if (ev.type === 'job.progress' && ev.payload.progress.stage === 'running') {
+          off();
+          resolve();
+        }
+      });
+    });
+    expect(await service.cancel(b.value.id)).toMatchObject({
+      ok: true,
+      value: { state: 'cancelled' },
+    });
+    expect(spawner.workers[0]?.killed).toBe(true);
+    expect(service.activeWorkers()).toBe(0);
+  });
+
+  it('skips providers the probe found broken and records why', async () => {
+    const e = await env();
+    const probeResults = [
+      { ep: 'webgpu', ok: false, status: 'failed', reason: 'no Vulkan driver' },
+      { ep: 'cpu', ok: true, status: 'ok', adapter: { name: 'Test CPU', software: false } },
+    ];
+    const { service, spawner } = await e.start(writingWorker(), { probeResults });
+    const submitted = await service.submit(await identitySpec(e));
+    if (!submitted.ok) throw new Error('not submitted');
+    const done = await service.wait(submitted.value.id);
+    expect(done).toMatchObject({
+      ok: true,
+      value: {
+        state: 'done',
+        executionProvider: 'cpu',
+        fallbacks: [{ ep: 'webgpu', reason: expect.stringMatching(/no Vulkan driver/) }],
+      },
+    });
+    const run = spawner.workers[0]?.received[0];
+    expect(run?.type === 'run' && run.plan.executionProviders).toEqual(['cpu']);
+    if (done.ok)
+      expect(done.value.result?.receipt.adapter).toEqual({ name: 'Test CPU', software: false });
+
+    const none = await service.submit({
+      ...(await identitySpec(e)),
+      executionProviders: ['webgpu'],
+    });
+    if (!none.ok) throw new Error('not submitted');
+    expect(await service.wait(none.value.id)).toMatchObject({
+      ok: true,
+      value: { state: 'failed', error: { code: 'no-execution-provider' } },
+    });
+  });
+
+  it('removes files the worker was not asked to write, and refuses outputs it lied about', async () => {
+    const e = await env();
+    const { service } = await e.start(writingWorker({ extraFile: 'evil.sh' }));
+    const submitted = await service.submit(await identitySpec(e));
+    if (!submitted.ok) throw new Error('not submitted');
+    const done = await service.wait(submitted.value.id);
+    expect(done).toMatchObject({ ok: true, value: { state: 'done' } });
+    if (done.ok) expect(existsSync(join(done.value.jobDir, 'out', 'evil.sh'))).toBe(false);
+
+    const liar: FakeWorkerScript = (w, m) => {
+      if (m === 'start') return w.send({ type: 'hello', protocol: 1, node: 'v' });
+      w.send({
+        type: 'set-done',
+        set: 0,
+        runMs: 1,
+        outputs: [
+          { name: 'y', file: '../../../../etc/passwd', dtype: 'float32', shape: [1], bytes: 1 },
+        ],
+      });
+    };
+    const second = await e.start(liar);
+    await services[0]?.close();
+    const lied = await second.service.submit(await identitySpec(e));
+    if (!lied.ok) throw new Error('not submitted');
+    expect(await second.service.wait(lied.value.id)).toMatchObject({
+      ok: true,
+      value: { state: 'failed', error: { code: 'worker-protocol' } },
+    });
+  });
+
+  it('recovers after a crash of the agent: resumes running jobs, fails the ones interrupted too often', async () => {
+    const e = await env();
+    const spec = await identitySpec(e, 2);
+    // What a killed agent leaves behind: two jobs marked running in the journal.
+    await mkdir(join(e.dataDir, 'jobs'), { recursive: true });
+    const journal = openJournal(join(e.dataDir, 'jobs', 'jobs.sqlite'));
+    for (const [id, attempts] of [
+      ['job-resume', 1],
+      ['job-tired', 3],
+    ] as const) {
+      journal.insert(
+        { id, origin: 'private', spec, specSha256: 'a'.repeat(64), setsTotal: 2 },
+        'submitted',
+      );
+      journal.transition(id, ['queued'], 'fetching', {}, 'fetching');
+      journal.transition(id, ['fetching'], 'running', { attempts }, 'running');
+    }
+    journal.close();
+    const { service } = await e.start(writingWorker());
+    expect(service.recovered).toEqual({ resumed: ['job-resume'], failed: ['job-tired'] });
+    expect(await service.wait('job-resume')).toMatchObject({
+      ok: true,
+      value: { state: 'done', attempts: 2 },
+    });
+    expect(service.show('job-tired')).toMatchObject({
+      ok: true,
+      value: { state: 'failed', error: { code: 'interrupted' } },
+    });
+  });
+
+  it('puts a running job back in the queue when it closes, to resume at the next start', async () => {
+    const e = await env();
+    const first = await e.start(writingWorker({ hangAtSet: 1 }));
+    const submitted = await first.service.submit(await identitySpec(e, 3));
+    if (!submitted.ok) throw new Error('not submitted');
+    await new Promise<void>((resolve) => {
+      const off = first.service.subscribe((ev) => {
+        if (ev.type === 'job.progress' && ev.payload.progress.setsDone === 1) {
+          off();
+          resolve();
+        }
+      });
+    });
+    await first.service.close();
+    const second = await e.start(writingWorker());
+    const done = await second.service.wait(submitted.value.id);
+    expect(done).toMatchObject({ ok: true, value: { state: 'done', attempts: 1 } });
+    const plan = second.spawner.workers[0]?.received[0];
+    expect(plan?.type === 'run' && plan.plan.startSet).toBe(1);
+  });
+
+  it('runs local files now and copies the outputs where asked (roost job run)', async () => {
+    const e = await env();
+    const { service } = await e.start(writingWorker());
+    const model = await e.file('m.onnx', mlpModel());
+    const x = await e.file(
+      'x.npy',
+      float32Npy(
+        Array.from({ length: 64 }, (_, i) => i / 64),
+        [1, 64],
+      ),
+    );
+    const seen: string[] = [];
+    const ran = await service.run(
+      {
+        model: fileURLToPath(model.uri),
+        inputs: { x: fileURLToPath(x.uri) },
+        outDir: join(e.root, 'results'),
+        executionProviders: ['cpu'],
+      },
+      { onProgress: (p) => seen.push(p.stage) },
+    );
+    expect(ran).toMatchObject({
+      ok: true,
+      value: { state: 'done', exportedTo: join(e.root, 'results') },
+    });
+    expect(existsSync(join(e.root, 'results', 'probs.npy'))).toBe(true);
+    expect(existsSync(join(e.root, 'results', 'logits.npy'))).toBe(true);
+    expect(
+      verifyReceipt(JSON.parse(readFileSync(join(e.root, 'results', 'result.json'), 'utf8'))).ok,
+    ).toBe(true);
+    expect(seen).toContain('running');
+    expect(seen.at(-1)).toBe('done');
+    expect(
+      await service.run({ model: join(e.root, 'nope.onnx'), inputs: { x: 'x.npy' } }),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-spec' },
+    });
+  });
+
+  it('answers list, show and cancel of unknown jobs as data', async () => {
+    const e = await env();
+    const { service } = await e.start(writingWorker());
+    expect(service.show('job-nope')).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    expect(await service.cancel('job-nope')).toMatchObject({
+      ok: false,
+      error: { code: 'not-found' },
+    });
+    expect(service.list()).toEqual([]);
+    await service.close();
+    expect(await service.submit({})).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+  });
+});
+
+describe('output file names', () => {
+  it('are safe and unique', () => {
+    expect(outputFileNames(['y', '/model/out:0', '../x', 'Y', 'y', ''])).toEqual([
+      'y.npy',
+      '_model_out_0.npy',
+      '__x.npy',
+      'Y_1.npy',
+      'y_2.npy',
+      'output_5.npy',
+    ]);
+  });
+});

@@ -1,0 +1,1494 @@
+/**
+ * The job service: what `job.*`, `roost job ...` and the Jobs page call. It takes roost.job/1
+ * specs (a lab's private jobs now, the market's later), keeps them in the journal, fetches their
+ * artifacts into the content cache, checks model and inputs, runs them one worker process per
+ * job (retrying a crashed or hung worker with backoff), verifies what the worker wrote, signs a
+ * receipt and, for `run`, copies the outputs where the user asked. After a crash or kill -9 it
+ * picks up where the journal says: fetching resumes, a running job resumes from its last
+ * finished input set or fails with the reason when it was interrupted too often.
+ *
+ * Every input is parsed; every failure is data (`{ ok: false, error: { code, message } }`);
+ * nothing here throws to the caller. Log lines carry [jobs] (and [worker] for the worker's own).
+ *
+ *   const jobs = await createJobService({ dataDir, signer, log: logger.child('jobs') });
+ *   const submitted = await jobs.submit(spec);              // queued; runs in the background
+ *   const ran = await jobs.run({ model, inputs, outDir });  // runs now, resolves when finished
+ *   jobs.subscribe((event) => bus.emit(event.type, event.payload));
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import {
+  copyFile,
+  link,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+} from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { inputFile, outputFile } from '../../worker/protocol.ts';
+import type { FromWorker, RunPlan } from '../../worker/protocol.ts';
+import { writeFileAtomic } from '../store/atomic-file.ts';
+import { ROOST_VERSION } from '../version.ts';
+import type { ProviderSigner } from '../wallet/signer.ts';
+import { createArtifactCache, sha256File } from './artifacts.ts';
+import type { ArtifactCache, FetchLike } from './artifacts.ts';
+import { openJournal } from './journal.ts';
+import type { JobPatch, JobRecord, Journal, SetOutput } from './journal.ts';
+import { checkModel, externalLocations } from './model-check.ts';
+import type { ModelFacts } from './model-check.ts';
+import { NPY_HEADER_PEEK_BYTES, readNpyHeader } from './npy-header.ts';
+import { signReceipt } from './receipt.ts';
+import {
+  inputSetsOf,
+  JOB_SPEC_FORMAT,
+  jobSpecSchema,
+  RESULT_FORMAT,
+  runRequestSchema,
+  TERMINAL_STATES,
+} from './schema.ts';
+import type {
+  Artifact,
+  EpFallback,
+  ExecutionProvider,
+  JobDetail,
+  JobError,
+  JobEvent,
+  JobOrigin,
+  JobProgress,
+  JobResult,
+  JobSpec,
+  JobState,
+  JobSummary,
+  OutputFile,
+} from './schema.ts';
+import { createNodeWorkerSpawner } from './spawner.ts';
+import type { SpawnWorker, WorkerProcess } from './spawner.ts';
+import { runAttempt } from './supervisor.ts';
+import type { AttemptOutcome } from './supervisor.ts';
+import { canonicalJson, fail, messageOf, silentJobLog } from './util.ts';
+import type { JobLog } from './util.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+/** What the accelerator probe said about a provider (agent/hardware's AcceleratorProbe fits). */
+export interface ProbeResultLike {
+  ep: string;
+  ok: boolean;
+  status: string;
+  reason?: string;
+  adapter?: { name: string; software: boolean };
+}
+
+/** The agent's ceilings: no spec may ask for more. */
+export interface JobCaps {
+  maxSeconds: number;
+  maxOutputBytes: number;
+  maxModelBytes: number;
+  maxInputBytes: number;
+}
+
+export const DEFAULT_CAPS: JobCaps = {
+  maxSeconds: 24 * 3600,
+  maxOutputBytes: 16 * 2 ** 30,
+  maxModelBytes: 8 * 2 ** 30,
+  maxInputBytes: 16 * 2 ** 30,
+};
+
+/** Limits a spec gets when it names none. */
+export const DEFAULT_LIMITS: JobCaps = {
+  maxSeconds: 3600,
+  maxOutputBytes: 2 ** 30,
+  maxModelBytes: 2 * 2 ** 30,
+  maxInputBytes: 4 * 2 ** 30,
+};
+
+export interface JobServiceOptions {
+  /** The agent's data folder; jobs live in `<dataDir>/jobs/`. */
+  dataDir: string;
+  /** Signs result receipts; the key never leaves it (and never reaches a worker). */
+  signer: ProviderSigner;
+  /** `logger.child('jobs')`; the worker's own lines go to `log.child?.('worker')`. */
+  log?: JobLog;
+  /** How workers start; default: child_process in the sandbox (bwrap + permission model). */
+  spawnWorker?: SpawnWorker;
+  fetch?: FetchLike;
+  now?: () => Date;
+  /** The accelerator probe's results, or how to get them; providers that failed it are skipped. */
+  probeResults?: ProbeResultLike[] | (() => Promise<ProbeResultLike[] | undefined>);
+  /** Run on a provider whose adapter is a software renderer (lavapipe); default true. */
+  allowSoftwareAdapters?: boolean;
+  /** Jobs that run at the same time; default 1 (one GPU, one job). */
+  concurrency?: number;
+  caps?: Partial<JobCaps>;
+  defaults?: Partial<JobCaps>;
+  /** Worker starts per job across crashes, hangs and agent restarts; default 3. */
+  maxAttempts?: number;
+  /** Wait before attempt n (2-based) after a crash; default 1 s · 2^(n-2), at most 30 s. */
+  retryDelayMs?: (attempt: number) => number;
+  heartbeatTimeoutMs?: number;
+  helloTimeoutMs?: number;
+  /** Artifact download attempts and idle timeout (see artifacts.ts). */
+  fetchAttempts?: number;
+  fetchIdleTimeoutMs?: number;
+  /** Called for every event, besides subscribers. */
+  onEvent?: (event: JobEvent) => void;
+  /** Start running queued jobs at once (default true); false leaves that to `start()`. */
+  autoStart?: boolean;
+}
+
+export interface SubmitOptions {
+  /** `private` (default) allows file: URIs; `market` does not. */
+  origin?: JobOrigin;
+  /** Copy outputs and result.json here when the job is done. */
+  exportTo?: string;
+}
+
+export interface RunOptions {
+  onProgress?: (progress: JobProgress, job: JobSummary) => void;
+  /** Aborting cancels the job. */
+  signal?: AbortSignal;
+}
+
+export interface JobService {
+  /** Queues a roost.job/1 spec; it runs in the background. */
+  submit(spec: unknown, options?: SubmitOptions): Promise<JobResult<JobSummary>>;
+  /**
+   * Runs local files now (`roost job run`) and resolves when the job is finished. `ok: false`
+   * only when the request itself is refused; a job that ran and failed is `ok: true` with
+   * `state: 'failed'` and its error.
+   */
+  run(request: unknown, options?: RunOptions): Promise<JobResult<JobDetail>>;
+  /** Newest first. */
+  list(filter?: { states?: JobState[]; limit?: number }): JobSummary[];
+  show(id: string): JobResult<JobDetail>;
+  cancel(id: string): Promise<JobResult<JobSummary>>;
+  /** Resolves when the job is done, failed or cancelled. */
+  wait(id: string, signal?: AbortSignal): Promise<JobResult<JobDetail>>;
+  subscribe(listener: (event: JobEvent) => void): () => void;
+  /** Builds a roost.job/1 spec from local files (hashes them); `file:` URIs. */
+  specFromFiles(request: unknown): Promise<JobResult<JobSpec>>;
+  /** Starts running queued jobs (when created with autoStart: false). */
+  start(): void;
+  /** What recovery found at start-up. */
+  readonly recovered: { resumed: string[]; failed: string[] };
+  /** Worker processes alive now. */
+  activeWorkers(): number;
+  /** Stops: running jobs go back to the queue (they resume at the next start), workers die. */
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/** A file name for a tensor: its name with unsafe characters replaced, unique in the job. */
+export function outputFileNames(names: readonly string[]): string[] {
+  const used = new Set<string>();
+  return names.map((name, index) => {
+    let base = name
+      .replace(/[^A-Za-z0-9._-]/g, '_')
+      .replace(/^\.+/, '_')
+      .slice(0, 100);
+    if (!base) base = `output_${index}`;
+    let file = `${base}.npy`;
+    for (let n = 1; used.has(file.toLowerCase()); n++) file = `${base}_${n}.npy`;
+    used.add(file.toLowerCase());
+    return file;
+  });
+}
+
+function specSha256(spec: JobSpec): string {
+  return createHash('sha256').update(canonicalJson(spec)).digest('hex');
+}
+
+function describeIssues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.map(String).join('.') : 'spec'}: ${i.message}`)
+    .join('; ');
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolvePromise) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolvePromise();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Places a cached artifact in a job folder: a hard link when possible, else a copy. */
+async function place(from: string, to: string): Promise<void> {
+  await mkdir(dirname(to), { recursive: true, mode: 0o700 });
+  if (await fileExists(to)) return;
+  try {
+    await link(from, to);
+  } catch {
+    const temp = `${to}.${process.pid}.copy`;
+    await copyFile(from, temp);
+    await rename(temp, to);
+  }
+}
+
+async function readHead(path: string, bytes: number): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = new Uint8Array(bytes);
+    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** sha256 of a file, and fsync it: the outputs are durable before they are signed. */
+async function hashAndSync(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return hash.digest('hex');
+}
+
+async function listFiles(dir: string, prefix = ''): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const e of entries) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...(await listFiles(join(dir, e.name), rel)));
+    else out.push(rel);
+  }
+  return out;
+}
+
+class JobFailure extends Error {
+  readonly error: JobError;
+  constructor(error: JobError) {
+    super(error.message);
+    this.error = error;
+  }
+}
+
+const failWith = (code: JobError['code'], message: string) =>
+  new JobFailure({ code, message: message.slice(0, 4000) });
+
+// ---------------------------------------------------------------------------------------------
+// The service
+
+interface ActiveJob {
+  controller: AbortController;
+  reason?: 'cancel' | 'shutdown';
+  worker?: WorkerProcess;
+  bytes?: { done: number; total: number };
+  lastProgressAt: number;
+  trailing?: NodeJS.Timeout;
+  done: Promise<void>;
+}
+
+interface Prepared {
+  facts: ModelFacts;
+  inputNames: string[];
+  outputs: { name: string; file: string }[];
+  layout: RunPlan['layout'];
+  limits: JobCaps;
+  executionProviders: ExecutionProvider[];
+  agentFallbacks: EpFallback[];
+}
+
+export async function createJobService(options: JobServiceOptions): Promise<JobService> {
+  const log = options.log ?? silentJobLog;
+  const workerLog = log.child?.('worker') ?? log;
+  const now = options.now ?? (() => new Date());
+  const caps: JobCaps = { ...DEFAULT_CAPS, ...options.caps };
+  const defaults: JobCaps = { ...DEFAULT_LIMITS, ...options.defaults };
+  const maxAttempts = options.maxAttempts ?? 3;
+  const retryDelayMs =
+    options.retryDelayMs ?? ((n: number) => Math.min(30_000, 1000 * 2 ** Math.max(0, n - 2)));
+  const concurrency = Math.max(1, options.concurrency ?? 1);
+  const spawnWorker = options.spawnWorker ?? createNodeWorkerSpawner();
+  const jobsDir = join(options.dataDir, 'jobs');
+  await mkdir(jobsDir, { recursive: true, mode: 0o700 });
+  const journal: Journal = openJournal(join(jobsDir, 'jobs.sqlite'), {
+    now,
+    onBadRow: (id, error) => log.error(`job ${id} in the journal is damaged: ${messageOf(error)}`),
+  });
+  const cache: ArtifactCache = createArtifactCache({
+    dir: join(jobsDir, 'cache'),
+    log,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.fetchAttempts ? { attempts: options.fetchAttempts } : {}),
+    ...(options.fetchIdleTimeoutMs ? { idleTimeoutMs: options.fetchIdleTimeoutMs } : {}),
+  });
+  const listeners = new Set<(event: JobEvent) => void>();
+  /** The onnxruntime version each running job's worker reported, for its receipt. */
+  const onnxruntimeVersionSeen = new Map<string, string>();
+  const active = new Map<string, ActiveJob>();
+  let closed = false;
+  let started = false;
+
+  const jobDir = (id: string) => join(jobsDir, id);
+
+  function emit(event: JobEvent): void {
+    for (const l of [options.onEvent, ...listeners]) {
+      try {
+        l?.(event);
+      } catch {
+        // A broken subscriber must not stop a job.
+      }
+    }
+  }
+
+  function progressOf(record: JobRecord): JobProgress {
+    const live = active.get(record.id);
+    const progress: JobProgress = {
+      stage: record.stage,
+      setsDone: record.setsDone,
+      setsTotal: record.setsTotal,
+    };
+    if (live?.bytes && record.stage === 'fetching') {
+      progress.bytesDone = live.bytes.done;
+      progress.bytesTotal = live.bytes.total;
+    }
+    return progress;
+  }
+
+  function toSummary(record: JobRecord): JobSummary {
+    const summary: JobSummary = {
+      id: record.id,
+      origin: record.origin,
+      state: record.state,
+      progress: progressOf(record),
+      attempts: record.attempts,
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
+    };
+    if (record.name !== undefined) summary.name = record.name;
+    if (record.executionProvider) summary.executionProvider = record.executionProvider;
+    if (record.error) summary.error = record.error;
+    if (record.startedAt) summary.startedAt = record.startedAt;
+    if (record.finishedAt) summary.finishedAt = record.finishedAt;
+    return summary;
+  }
+
+  function toDetail(record: JobRecord): JobDetail {
+    const detail: JobDetail = {
+      ...toSummary(record),
+      spec: record.spec,
+      jobDir: jobDir(record.id),
+      fallbacks: record.fallbacks,
+      history: journal.history(record.id),
+    };
+    if (record.exportedTo) detail.exportedTo = record.exportedTo;
+    if (record.sandbox) detail.sandbox = record.sandbox;
+    if (record.result) detail.result = record.result;
+    return detail;
+  }
+
+  function announce(record: JobRecord | undefined): void {
+    if (!record) return;
+    emit({ type: 'job.stateChanged', payload: { job: toSummary(record) } });
+  }
+
+  /**
+   * Emits `job.progress`. Frequent updates (bytes, input sets) are throttled to one per 200 ms
+   * per job, with a trailing one so the last state always goes out.
+   */
+  function progress(id: string, patch?: JobPatch, force = true): void {
+    if (patch) journal.update(id, patch);
+    const live = active.get(id);
+    const send = () => {
+      if (live) {
+        live.lastProgressAt = Date.now();
+        clearTimeout(live.trailing);
+        live.trailing = undefined;
+      }
+      const record = journal.get(id);
+      if (record)
+        emit({ type: 'job.progress', payload: { jobId: id, progress: progressOf(record) } });
+    };
+    if (force || !live) return send();
+    const wait = live.lastProgressAt + 200 - Date.now();
+    if (wait <= 0) return send();
+    live.trailing ??= setTimeout(() => {
+      if (!closed) send();
+    }, wait);
+  }
+
+  function transition(
+    id: string,
+    from: readonly JobState[],
+    to: JobState,
+    patch: JobPatch,
+    message: string,
+  ): JobRecord | undefined {
+    const record = journal.transition(id, from, to, patch, message);
+    if (record) {
+      const line = `job ${id}: ${from.join('/')} → ${to}: ${message}`;
+      if (to === 'failed') log.warn(line);
+      else log.info(line);
+      announce(record);
+    }
+    return record;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Spec checks that zod cannot express
+
+  function effectiveLimits(spec: JobSpec): JobResult<JobCaps> {
+    const limits = { ...defaults };
+    for (const key of Object.keys(caps) as (keyof JobCaps)[]) {
+      const asked = spec.limits?.[key];
+      if (asked !== undefined) {
+        if (asked > caps[key]) {
+          return fail(
+            'too-large',
+            `limits.${key} is ${asked}, over this agent's ceiling of ${caps[key]}`,
+          );
+        }
+        limits[key] = asked;
+      }
+      limits[key] = Math.min(limits[key], caps[key]);
+    }
+    return { ok: true, value: limits };
+  }
+
+  function checkSpec(spec: JobSpec, origin: JobOrigin): JobResult<JobCaps> {
+    const sets = inputSetsOf(spec);
+    const names = Object.keys(sets[0] ?? {}).sort();
+    for (let i = 1; i < sets.length; i++) {
+      const these = Object.keys(sets[i] ?? {}).sort();
+      if (these.join('\u0000') !== names.join('\u0000')) {
+        return fail(
+          'invalid-spec',
+          `input set ${i} names ${these.join(', ')}, but set 0 names ${names.join(', ')}`,
+        );
+      }
+    }
+    if (spec.outputs && new Set(spec.outputs).size !== spec.outputs.length) {
+      return fail('invalid-spec', 'outputs names an output twice');
+    }
+    const external = spec.model.externalData ?? [];
+    if (new Set(external.map((e) => e.path.toLowerCase())).size !== external.length) {
+      return fail('invalid-spec', 'model.externalData names a file twice');
+    }
+    if (external.some((e) => e.path.toLowerCase() === 'model.onnx')) {
+      return fail('invalid-spec', 'model.externalData may not be called model.onnx');
+    }
+    const artifacts: Artifact[] = [
+      spec.model,
+      ...external,
+      ...sets.flatMap((s) => Object.values(s)),
+    ];
+    if (origin !== 'private' && artifacts.some((a) => /^file:/i.test(a.uri))) {
+      return fail('uri-not-allowed', 'file: URIs are allowed only in private jobs');
+    }
+    const limits = effectiveLimits(spec);
+    if (!limits.ok) return limits;
+    const modelBytes = spec.model.bytes + external.reduce((n, e) => n + e.bytes, 0);
+    if (modelBytes > limits.value.maxModelBytes) {
+      return fail(
+        'too-large',
+        `the model and its data are ${modelBytes} bytes, over the limit of ${limits.value.maxModelBytes}`,
+      );
+    }
+    const inputBytes = sets.reduce(
+      (n, s) => n + Object.values(s).reduce((m, a) => m + a.bytes, 0),
+      0,
+    );
+    if (inputBytes > limits.value.maxInputBytes) {
+      return fail(
+        'too-large',
+        `the inputs are ${inputBytes} bytes, over the limit of ${limits.value.maxInputBytes}`,
+      );
+    }
+    return limits;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Running one job
+
+  async function probeResults(): Promise<ProbeResultLike[] | undefined> {
+    const source = options.probeResults;
+    if (!source) return undefined;
+    try {
+      return Array.isArray(source) ? source : await source();
+    } catch (error) {
+      log.warn(`the accelerator probe could not be read: ${messageOf(error)}`);
+      return undefined;
+    }
+  }
+
+  async function chooseProviders(spec: JobSpec, previous?: ExecutionProvider) {
+    const wanted = spec.executionProviders ?? ['cpu'];
+    const probe = await probeResults();
+    const allowSoftware = options.allowSoftwareAdapters ?? true;
+    const keep: ExecutionProvider[] = [];
+    const fallbacks: EpFallback[] = [];
+    for (const ep of wanted) {
+      const results = probe?.filter((r) => r.ep === ep) ?? [];
+      const usable = results.some(
+        (r) => r.ok || r.status === 'ok' || (allowSoftware && r.status === 'software-adapter'),
+      );
+      if (results.length > 0 && !usable) {
+        fallbacks.push({
+          ep,
+          reason: `the accelerator probe failed: ${results[0]?.reason ?? results[0]?.status}`,
+        });
+      } else {
+        keep.push(ep);
+      }
+    }
+    // A resumed job keeps the provider its first sets ran on, when it can.
+    if (previous && keep.includes(previous))
+      keep.splice(0, keep.length, previous, ...keep.filter((e) => e !== previous));
+    return { keep, fallbacks, probe };
+  }
+
+  async function fetchAll(record: JobRecord, live: ActiveJob): Promise<void> {
+    const spec = record.spec;
+    const sets = inputSetsOf(spec);
+    const names = Object.keys(sets[0] ?? {}).sort();
+    const dir = jobDir(record.id);
+    const limits = checkSpec(spec, record.origin);
+    if (!limits.ok) throw new JobFailure(limits.error);
+    const jobs: { artifact: Artifact; to: string; maxBytes: number }[] = [
+      {
+        artifact: spec.model,
+        to: join(dir, 'in', 'model', 'model.onnx'),
+        maxBytes: limits.value.maxModelBytes,
+      },
+      ...(spec.model.externalData ?? []).map((e) => ({
+        artifact: e,
+        to: join(dir, 'in', 'model', ...e.path.split('/')),
+        maxBytes: limits.value.maxModelBytes,
+      })),
+      ...sets.flatMap((set, s) =>
+        names.map((name, i) => ({
+          artifact: set[name] as Artifact,
+          to: join(dir, 'in', 'sets', ...inputFile(s, i).split('/')),
+          maxBytes: limits.value.maxInputBytes,
+        })),
+      ),
+    ];
+    const total = jobs.reduce((n, j) => n + j.artifact.bytes, 0);
+    const doneBytes = new Map<number, number>();
+    live.bytes = { done: 0, total };
+    const started = performance.now();
+    let next = 0;
+    const worker = async () => {
+      while (next < jobs.length) {
+        if (live.controller.signal.aborted) return;
+        const index = next++;
+        const job = jobs[index] as (typeof jobs)[number];
+        if (await fileExists(job.to)) {
+          doneBytes.set(index, job.artifact.bytes);
+          continue;
+        }
+        const got = await cache.fetch(job.artifact, {
+          allowFile: record.origin === 'private',
+          maxBytes: job.maxBytes,
+          signal: live.controller.signal,
+          onBytes: (n) => {
+            doneBytes.set(index, n);
+            if (live.bytes) live.bytes.done = [...doneBytes.values()].reduce((a, b) => a + b, 0);
+            progress(record.id, undefined, false);
+          },
+        });
+        if (!got.ok) throw new JobFailure(got.error);
+        await place(got.value.path, job.to);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(4, jobs.length) }, worker));
+    if (live.controller.signal.aborted) return;
+    live.bytes = { done: total, total };
+    const record2 = journal.get(record.id);
+    journal.update(record.id, {
+      timings: { ...(record2?.timings ?? record.timings), fetchMs: performance.now() - started },
+    });
+  }
+
+  async function prepare(record: JobRecord): Promise<Prepared> {
+    const spec = record.spec;
+    const dir = jobDir(record.id);
+    const limits = checkSpec(spec, record.origin);
+    if (!limits.ok) throw new JobFailure(limits.error);
+    const externalData = new Map((spec.model.externalData ?? []).map((e) => [e.path, e.bytes]));
+    const checked = await checkModel(
+      join(dir, 'in', 'model', 'model.onnx'),
+      {
+        maxModelBytes: limits.value.maxModelBytes,
+        modelDir: join(dir, 'in', 'model'),
+        externalData,
+      },
+      limits.value,
+    );
+    if (!checked.ok) throw new JobFailure(checked.error);
+    const facts = checked.value;
+    const sets = inputSetsOf(spec);
+    const inputNames = Object.keys(sets[0] ?? {}).sort();
+    const modelInputs = new Map(facts.inputs.map((t) => [t.name, t]));
+    for (const name of inputNames) {
+      if (!modelInputs.has(name)) {
+        throw failWith(
+          'input-invalid',
+          `the model has no input "${name}" (its inputs: ${facts.inputs.map((t) => t.name).join(', ')})`,
+        );
+      }
+    }
+    const missing = facts.inputs.filter((t) => !inputNames.includes(t.name));
+    if (missing.length > 0) {
+      throw failWith(
+        'input-invalid',
+        `the job gives no tensor for the model's input ${missing.map((t) => `"${t.name}"`).join(', ')}`,
+      );
+    }
+    const outputNames = spec.outputs ?? facts.outputs.map((t) => t.name);
+    const modelOutputs = new Map(facts.outputs.map((t) => [t.name, t]));
+    for (const name of outputNames) {
+      const out = modelOutputs.get(name);
+      if (!out) {
+        throw failWith(
+          'invalid-spec',
+          `the model has no output "${name}" (its outputs: ${facts.outputs.map((t) => t.name).join(', ')})`,
+        );
+      }
+      if (!out.isTensor || !/^(float|int|uint|bool)/.test(out.dtype)) {
+        throw failWith(
+          'model-unsupported',
+          `output "${name}" is ${out.isTensor ? out.dtype : out.dtype}, which a .npy file cannot hold`,
+        );
+      }
+    }
+    // Input headers against the model, before any worker starts.
+    for (let s = record.setsDone; s < sets.length; s++) {
+      for (let i = 0; i < inputNames.length; i++) {
+        const name = inputNames[i] as string;
+        const path = join(dir, 'in', 'sets', ...inputFile(s, i).split('/'));
+        const size = (await stat(path)).size;
+        const head = readNpyHeader(await readHead(path, Math.min(size, NPY_HEADER_PEEK_BYTES)));
+        const where = `input "${name}" of set ${s}`;
+        if (head.kind === 'invalid') throw failWith('input-invalid', `${where}: ${head.reason}`);
+        if (head.kind !== 'ok') continue;
+        const want = modelInputs.get(name);
+        if (!want) continue;
+        if (!want.isTensor)
+          throw failWith(
+            'input-invalid',
+            `${where}: the model wants a ${want.dtype}, not a tensor`,
+          );
+        if (want.dtype !== head.value.dtype) {
+          throw failWith(
+            'input-invalid',
+            `${where} is ${head.value.dtype}, but the model wants ${want.dtype}`,
+          );
+        }
+        if (want.shape.length !== head.value.shape.length) {
+          throw failWith(
+            'input-invalid',
+            `${where} has ${head.value.shape.length} dimensions (${head.value.shape.join('×') || 'a scalar'}), but the model wants ${want.shape.length} (${want.shape.join('×') || 'a scalar'})`,
+          );
+        }
+        want.shape.forEach((d, k) => {
+          if (typeof d === 'number' && d !== head.value.shape[k]) {
+            throw failWith(
+              'input-invalid',
+              `${where} has shape ${head.value.shape.join('×')}, but the model wants ${want.shape.join('×')}`,
+            );
+          }
+        });
+        if (head.value.dataOffset + head.value.dataBytes !== size) {
+          throw failWith(
+            'input-invalid',
+            `${where}: the shape ${head.value.shape.join('×')} needs ${head.value.dataBytes} bytes of data, the file has ${size - head.value.dataOffset}`,
+          );
+        }
+      }
+    }
+    const chosen = await chooseProviders(spec, record.executionProvider);
+    if (chosen.keep.length === 0) {
+      throw new JobFailure({
+        code: 'no-execution-provider',
+        message: `none of the preferred execution providers can run here: ${chosen.fallbacks.map((f) => `${f.ep}: ${f.reason}`).join('; ')}`,
+      });
+    }
+    const files = outputFileNames(outputNames);
+    return {
+      facts,
+      inputNames,
+      outputs: outputNames.map((name, i) => ({ name, file: files[i] as string })),
+      layout: Array.isArray(spec.inputs) ? 'per-set' : 'flat',
+      limits: limits.value,
+      executionProviders: chosen.keep,
+      agentFallbacks: chosen.fallbacks,
+    };
+  }
+
+  /** The sets whose outputs are really there; the first missing one is where a resume starts. */
+  async function verifiedSetsDone(record: JobRecord, prepared: Prepared): Promise<number> {
+    const outDir = join(jobDir(record.id), 'out');
+    const recorded = journal.setOutputs(record.id);
+    let done = 0;
+    for (; done < record.setsDone; done++) {
+      const mine = recorded.filter((o) => o.set === done);
+      if (mine.length !== prepared.outputs.length) break;
+      let ok = true;
+      for (const o of mine) {
+        try {
+          const info = await lstat(join(outDir, o.file));
+          if (!info.isFile() || info.size !== o.bytes) ok = false;
+        } catch {
+          ok = false;
+        }
+      }
+      if (!ok) break;
+    }
+    if (done < record.setsDone) journal.resetSets(record.id, done);
+    return done;
+  }
+
+  async function cleanTempFiles(outDir: string): Promise<void> {
+    for (const file of await listFiles(outDir)) {
+      if (file.endsWith('.tmp')) await rm(join(outDir, file), { force: true });
+    }
+  }
+
+  /** Checks every output the worker wrote, hashes and fsyncs it. */
+  async function verifyOutputs(record: JobRecord, prepared: Prepared): Promise<OutputFile[]> {
+    const outDir = join(jobDir(record.id), 'out');
+    const recorded = journal.setOutputs(record.id);
+    const expected = new Set<string>();
+    const outputs: OutputFile[] = [];
+    let total = 0;
+    for (let s = 0; s < record.setsTotal; s++) {
+      for (const o of prepared.outputs) {
+        const file = outputFile(prepared.layout, s, o.file);
+        expected.add(file);
+        const entry = recorded.find((r) => r.set === s && r.name === o.name);
+        if (!entry || entry.file !== file) {
+          throw failWith(
+            'worker-protocol',
+            `the worker did not report output "${o.name}" of set ${s}`,
+          );
+        }
+        const path = join(outDir, ...file.split('/'));
+        let info;
+        try {
+          info = await lstat(path);
+        } catch {
+          throw failWith('io-error', `output ${file} is missing`);
+        }
+        if (!info.isFile()) throw failWith('worker-protocol', `output ${file} is not a plain file`);
+        total += info.size;
+        if (total > prepared.limits.maxOutputBytes) {
+          throw failWith(
+            'output-too-large',
+            `the outputs pass the limit of ${prepared.limits.maxOutputBytes} bytes`,
+          );
+        }
+        const head = readNpyHeader(await readHead(path, Math.min(info.size, 4096)));
+        if (
+          head.kind !== 'ok' ||
+          head.value.dtype !== entry.dtype ||
+          head.value.shape.join(',') !== entry.shape.join(',') ||
+          head.value.dataOffset + head.value.dataBytes !== info.size ||
+          info.size !== entry.bytes
+        ) {
+          throw failWith(
+            'worker-protocol',
+            `output ${file} is not the .npy file the worker reported`,
+          );
+        }
+        outputs.push({
+          set: s,
+          name: o.name,
+          file,
+          dtype: entry.dtype,
+          shape: entry.shape,
+          bytes: info.size,
+          sha256: await hashAndSync(path),
+        });
+      }
+    }
+    // Anything else in out/ is not ours to keep: a worker may write only what it was asked.
+    for (const file of await listFiles(outDir)) {
+      if (!expected.has(file)) {
+        log.warn(`job ${record.id}: removing ${file}, which the job did not ask for`);
+        await rm(join(outDir, ...file.split('/')), { force: true, recursive: true });
+      }
+    }
+    for (const dir of new Set([outDir, ...outputs.map((o) => dirname(join(outDir, o.file)))])) {
+      try {
+        const handle = await open(dir, 'r');
+        await handle.sync();
+        await handle.close();
+      } catch {
+        // Folders cannot be fsynced everywhere (Windows); the files are.
+      }
+    }
+    return outputs;
+  }
+
+  async function exportOutputs(record: JobRecord, outputs: OutputFile[]): Promise<string> {
+    const to = record.exportTo as string;
+    const from = join(jobDir(record.id), 'out');
+    for (const o of outputs) {
+      const target = join(to, ...o.file.split('/'));
+      await mkdir(dirname(target), { recursive: true });
+      const temp = `${target}.${process.pid}.tmp`;
+      await copyFile(join(from, ...o.file.split('/')), temp);
+      await rename(temp, target);
+    }
+    const receipt = await readFile(join(jobDir(record.id), 'result.json'));
+    await writeFileAtomic(join(to, 'result.json'), receipt, 0o644);
+    return to;
+  }
+
+  function adapterFor(ep: ExecutionProvider, probe: ProbeResultLike[] | undefined) {
+    const found = probe?.find((r) => r.ep === ep && r.adapter)?.adapter;
+    if (found) return { name: found.name, software: found.software };
+    if (ep === 'cpu') return { name: cpus()[0]?.model.trim() || 'CPU', software: false };
+    return undefined;
+  }
+
+  function checkMessage(plan: RunPlan) {
+    const files = new Map(plan.outputs.map((o) => [o.name, o.file]));
+    return (message: FromWorker): string | undefined => {
+      if (message.type === 'probe-report') return 'a test-only message';
+      if (message.type !== 'set-done') return undefined;
+      if (message.set < plan.startSet || message.set >= plan.setCount)
+        return `a result for set ${message.set}`;
+      if (message.outputs.length !== plan.outputs.length)
+        return `${message.outputs.length} outputs for set ${message.set}`;
+      for (const o of message.outputs) {
+        const file = files.get(o.name);
+        if (file === undefined || o.file !== outputFile(plan.layout, message.set, file)) {
+          return `an output "${o.name.slice(0, 80)}" at ${o.file.slice(0, 80)} the plan did not ask for`;
+        }
+      }
+      return undefined;
+    };
+  }
+
+  async function runWorker(record: JobRecord, prepared: Prepared, live: ActiveJob): Promise<void> {
+    const id = record.id;
+    const dir = jobDir(id);
+    const outDir = join(dir, 'out');
+    const scratchDir = join(dir, 'scratch');
+    await mkdir(outDir, { recursive: true, mode: 0o700 });
+    await rm(scratchDir, { recursive: true, force: true });
+    await mkdir(scratchDir, { recursive: true, mode: 0o700 });
+    await cleanTempFiles(outDir);
+    let current = record;
+    for (;;) {
+      if (live.controller.signal.aborted) return;
+      const startSet = await verifiedSetsDone(current, prepared);
+      const soFar = journal.setOutputs(id).reduce((n, o) => n + o.bytes, 0);
+      const attempts = current.attempts + 1;
+      journal.update(id, { attempts, setsDone: startSet, outputBytes: soFar, stage: 'starting' });
+      progress(id);
+      const plan: RunPlan = {
+        jobId: id,
+        modelPath: join(dir, 'in', 'model', 'model.onnx'),
+        inputsDir: join(dir, 'in', 'sets'),
+        outDir,
+        inputNames: prepared.inputNames,
+        outputs: prepared.outputs,
+        layout: prepared.layout,
+        setCount: current.setsTotal,
+        startSet,
+        executionProviders: prepared.executionProviders,
+        maxOutputBytes: prepared.limits.maxOutputBytes,
+        outputBytesSoFar: soFar,
+      };
+      // limits.maxSeconds bounds each worker: a crash and a retry start the clock again.
+      const timeoutMs = prepared.limits.maxSeconds * 1000;
+      let sessionMs = current.timings.sessionMs;
+      let runMs = current.timings.runMs;
+      let outputBytes = soFar;
+      const outcome: AttemptOutcome = await runAttempt({
+        spawn: spawnWorker,
+        launch: { jobId: id, inputsDir: join(dir, 'in'), outDir, scratchDir },
+        plan,
+        timeoutMs,
+        signal: live.controller.signal,
+        ...(options.heartbeatTimeoutMs ? { heartbeatTimeoutMs: options.heartbeatTimeoutMs } : {}),
+        ...(options.helloTimeoutMs ? { helloTimeoutMs: options.helloTimeoutMs } : {}),
+        onSpawned: (worker) => {
+          live.worker = worker;
+          journal.update(id, { sandbox: worker.sandbox });
+        },
+        check: checkMessage(plan),
+        onMessage: (message) => {
+          switch (message.type) {
+            case 'status':
+              if (message.stage === 'session' || message.stage === 'loading') {
+                if (current.stage !== 'loading') progress(id, { stage: 'loading' });
+              }
+              break;
+            case 'session':
+              sessionMs = message.sessionMs;
+              onnxruntimeVersionSeen.set(id, message.onnxruntimeVersion);
+              journal.update(id, {
+                executionProvider: message.ep,
+                fallbacks: [...prepared.agentFallbacks, ...message.fallbacks],
+                stage: 'running',
+              });
+              progress(id);
+              break;
+            case 'set-done':
+              runMs += message.runMs;
+              outputBytes += message.outputs.reduce((n, o) => n + o.bytes, 0);
+              journal.recordSet(id, message.set, message.outputs, {
+                setsDone: message.set + 1,
+                outputBytes,
+                timings: { ...(journal.get(id)?.timings ?? current.timings), sessionMs, runMs },
+              });
+              progress(id, undefined, message.set + 1 === plan.setCount);
+              break;
+            case 'log':
+              workerLog[message.level](`job ${id}: ${message.message}`);
+              break;
+            default:
+              break;
+          }
+        },
+      });
+      live.worker = undefined;
+      current = journal.get(id) as JobRecord;
+      if (outcome.ok) {
+        journal.update(id, {
+          timings: { ...current.timings, sessionMs: outcome.value.sessionMs, runMs },
+        });
+        return;
+      }
+      if (outcome.fallbacks.length > 0 || prepared.agentFallbacks.length > 0) {
+        journal.update(id, { fallbacks: [...prepared.agentFallbacks, ...outcome.fallbacks] });
+      }
+      if (live.controller.signal.aborted) return;
+      if (!outcome.retryable || attempts >= maxAttempts) {
+        const tries = outcome.retryable ? ` (after ${attempts} attempts)` : '';
+        throw new JobFailure({ ...outcome.error, message: `${outcome.error.message}${tries}` });
+      }
+      const wait = retryDelayMs(attempts + 1);
+      log.warn(
+        `job ${id}: ${outcome.error.message}; starting a new worker in ${wait} ms (attempt ${attempts + 1} of ${maxAttempts})`,
+      );
+      journal.update(id, { stage: 'starting' });
+      await sleep(wait, live.controller.signal);
+      current = journal.get(id) as JobRecord;
+    }
+  }
+
+  async function finish(record: JobRecord, prepared: Prepared): Promise<void> {
+    const id = record.id;
+    progress(id, { stage: 'finishing' });
+    const outputs = await verifyOutputs(record, prepared);
+    const current = journal.get(id) as JobRecord;
+    const spec = record.spec;
+    const sets = inputSetsOf(spec);
+    const finishedAt = now().toISOString();
+    const probe = await probeResults();
+    const ep = current.executionProvider ?? prepared.executionProviders[0] ?? 'cpu';
+    const adapter = adapterFor(ep, probe);
+    const body = {
+      format: RESULT_FORMAT,
+      jobId: id,
+      specSha256: record.specSha256,
+      modelSha256: spec.model.sha256,
+      inputs: sets.flatMap((set, s) =>
+        prepared.inputNames.map((name) => ({
+          set: s,
+          name,
+          sha256: (set[name] as Artifact).sha256,
+        })),
+      ),
+      outputs,
+      executionProvider: ep,
+      fallbacks: current.fallbacks,
+      ...(adapter ? { adapter } : {}),
+      timings: {
+        ...current.timings,
+        totalMs: Math.max(
+          0,
+          Date.parse(finishedAt) - Date.parse(current.startedAt ?? current.createdAt),
+        ),
+      },
+      sandbox: current.sandbox ?? { scrubbedEnv: false, permissionModel: false, bwrap: false },
+      roostVersion: ROOST_VERSION,
+      onnxruntimeVersion: onnxruntimeVersionSeen.get(id) ?? 'unknown',
+      finishedAt,
+    } as const;
+    onnxruntimeVersionSeen.delete(id);
+    const signed = await signReceipt(body, options.signer);
+    await writeFileAtomic(
+      join(jobDir(id), 'result.json'),
+      JSON.stringify(signed, null, 2) + '\n',
+      0o644,
+    );
+    let exportedTo: string | undefined;
+    if (record.exportTo) {
+      try {
+        exportedTo = await exportOutputs(record, outputs);
+      } catch (error) {
+        throw failWith(
+          'io-error',
+          `the outputs could not be copied to ${record.exportTo}: ${messageOf(error)}`,
+        );
+      }
+    }
+    transition(
+      id,
+      ['running'],
+      'done',
+      { stage: 'done', result: signed, finishedAt, ...(exportedTo ? { exportedTo } : {}) },
+      `done: ${outputs.length} outputs on ${ep}`,
+    );
+  }
+
+  async function processJob(id: string, live: ActiveJob): Promise<void> {
+    let record = journal.get(id);
+    if (!record) return;
+    const signal = live.controller.signal;
+    try {
+      const fetching = transition(
+        id,
+        ['queued'],
+        'fetching',
+        { stage: 'fetching', ...(record.startedAt ? {} : { startedAt: now().toISOString() }) },
+        'fetching the model and inputs',
+      );
+      if (!fetching) return;
+      record = fetching;
+      await mkdir(jobDir(id), { recursive: true, mode: 0o700 });
+      await writeFileAtomic(
+        join(jobDir(id), 'spec.json'),
+        JSON.stringify(record.spec, null, 2) + '\n',
+        0o644,
+      );
+      await fetchAll(record, live);
+      if (signal.aborted)
+        throw new JobFailure({ code: 'cancelled', message: 'cancelled while fetching' });
+      progress(id, { stage: 'checking' });
+      const prepared = await prepare(journal.get(id) as JobRecord);
+      if (signal.aborted) throw new JobFailure({ code: 'cancelled', message: 'cancelled' });
+      const running = transition(
+        id,
+        ['fetching'],
+        'running',
+        { stage: 'starting' },
+        `running on ${prepared.executionProviders.join(' or ')}`,
+      );
+      if (!running) return;
+      await runWorker(running, prepared, live);
+      if (signal.aborted)
+        throw new JobFailure({ code: 'cancelled', message: 'cancelled while the worker ran' });
+      await finish(journal.get(id) as JobRecord, prepared);
+    } catch (error) {
+      const failure =
+        error instanceof JobFailure
+          ? error.error
+          : { code: 'internal' as const, message: `a bug stopped the job: ${messageOf(error)}` };
+      if (!(error instanceof JobFailure))
+        log.error(`job ${id}: ${(error as Error)?.stack ?? messageOf(error)}`);
+      const state = journal.get(id)?.state;
+      if (!state || TERMINAL_STATES.includes(state)) return;
+      if (live.reason === 'shutdown') {
+        const attempts = Math.max(
+          0,
+          (journal.get(id)?.attempts ?? 1) - (state === 'running' ? 1 : 0),
+        );
+        transition(
+          id,
+          [state],
+          'queued',
+          { stage: 'queued', attempts },
+          'the agent stopped; the job resumes when it starts again',
+        );
+      } else if (live.reason === 'cancel' || failure.code === 'cancelled') {
+        transition(
+          id,
+          [state],
+          'cancelled',
+          {
+            stage: 'done',
+            finishedAt: now().toISOString(),
+            error: { code: 'cancelled', message: 'cancelled' },
+          },
+          'cancelled',
+        );
+      } else {
+        transition(
+          id,
+          [state],
+          'failed',
+          { stage: 'done', error: failure, finishedAt: now().toISOString() },
+          failure.message,
+        );
+      }
+    }
+  }
+
+  function pump(): void {
+    if (closed || !started) return;
+    while (active.size < concurrency) {
+      const next = journal
+        .list({ states: ['queued'], oldestFirst: true, limit: concurrency * 2 })
+        .find((r) => !active.has(r.id));
+      if (!next) return;
+      const controller = new AbortController();
+      const live: ActiveJob = { controller, lastProgressAt: 0, done: Promise.resolve() };
+      active.set(next.id, live);
+      live.done = processJob(next.id, live)
+        .catch((error) => log.error(`job ${next.id}: ${messageOf(error)}`))
+        .finally(() => {
+          clearTimeout(live.trailing);
+          active.delete(next.id);
+          queueMicrotask(pump);
+        });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Recovery
+
+  const recovered = { resumed: [] as string[], failed: [] as string[] };
+  for (const record of journal.list({ states: ['fetching', 'running'], oldestFirst: true })) {
+    if (record.cancelRequested) {
+      transition(
+        record.id,
+        [record.state],
+        'cancelled',
+        {
+          stage: 'done',
+          finishedAt: now().toISOString(),
+          error: { code: 'cancelled', message: 'cancelled' },
+        },
+        'cancelled (the agent stopped before it could)',
+      );
+      continue;
+    }
+    if (record.state === 'fetching') {
+      transition(
+        record.id,
+        ['fetching'],
+        'queued',
+        { stage: 'queued' },
+        'the agent stopped while fetching; fetching resumes',
+      );
+      recovered.resumed.push(record.id);
+    } else if (record.attempts >= maxAttempts) {
+      transition(
+        record.id,
+        ['running'],
+        'failed',
+        {
+          stage: 'done',
+          finishedAt: now().toISOString(),
+          error: {
+            code: 'interrupted',
+            message: `the agent stopped while this job ran, ${record.attempts} times; it is not tried again (the model may be what brings the machine down)`,
+          },
+        },
+        'interrupted too often',
+      );
+      recovered.failed.push(record.id);
+    } else {
+      transition(
+        record.id,
+        ['running'],
+        'queued',
+        { stage: 'queued' },
+        `the agent stopped while the job ran (attempt ${record.attempts} of ${maxAttempts}); it resumes from input set ${record.setsDone}`,
+      );
+      recovered.resumed.push(record.id);
+    }
+  }
+  for (const record of journal.list({ states: ['queued'] })) {
+    if (record.cancelRequested)
+      transition(
+        record.id,
+        ['queued'],
+        'cancelled',
+        { stage: 'done', finishedAt: now().toISOString() },
+        'cancelled',
+      );
+  }
+  if (recovered.resumed.length + recovered.failed.length > 0) {
+    log.info(
+      `recovered after a restart: ${recovered.resumed.length} resumed, ${recovered.failed.length} failed`,
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The interface
+
+  async function submit(raw: unknown, opts: SubmitOptions = {}): Promise<JobResult<JobSummary>> {
+    if (closed) return fail('unavailable', 'the job service is closed');
+    const parsed = jobSpecSchema.safeParse(raw);
+    if (!parsed.success) return fail('invalid-spec', describeIssues(parsed.error));
+    const spec = parsed.data;
+    const origin = opts.origin ?? 'private';
+    const checked = checkSpec(spec, origin);
+    if (!checked.ok) return checked;
+    if (opts.exportTo !== undefined && !isAbsolute(opts.exportTo)) {
+      return fail('invalid-spec', 'the output folder must be an absolute path');
+    }
+    const id = `job-${now().getTime().toString(36)}-${randomBytes(4).toString('hex')}`;
+    try {
+      const record = journal.insert(
+        {
+          id,
+          origin,
+          spec,
+          specSha256: specSha256(spec),
+          setsTotal: inputSetsOf(spec).length,
+          ...(opts.exportTo ? { exportTo: opts.exportTo } : {}),
+        },
+        `submitted (${origin})`,
+      );
+      log.info(
+        `job ${id} queued: ${record.setsTotal} input set(s)${spec.name ? ` (${spec.name.slice(0, 80)})` : ''}`,
+      );
+      announce(record);
+      queueMicrotask(pump);
+      return { ok: true, value: toSummary(record) };
+    } catch (error) {
+      return fail('io-error', `the job could not be recorded: ${messageOf(error)}`);
+    }
+  }
+
+  async function artifactOf(path: string): Promise<JobResult<Artifact>> {
+    try {
+      const info = await stat(path);
+      if (!info.isFile()) return fail('invalid-spec', `${path} is not a file`);
+      return {
+        ok: true,
+        value: { uri: pathToFileURL(path).href, sha256: await sha256File(path), bytes: info.size },
+      };
+    } catch (error) {
+      return fail('invalid-spec', `${path} cannot be read: ${messageOf(error)}`);
+    }
+  }
+
+  async function specFromFiles(raw: unknown): Promise<JobResult<JobSpec>> {
+    const parsed = runRequestSchema.safeParse(raw);
+    if (!parsed.success) return fail('invalid-spec', describeIssues(parsed.error));
+    const request = parsed.data;
+    const modelPath = resolve(request.model);
+    const model = await artifactOf(modelPath);
+    if (!model.ok) return model;
+    let modelHead: Uint8Array;
+    try {
+      modelHead =
+        model.value.bytes <= 512 * 2 ** 20 ? await readFile(modelPath) : new Uint8Array(0);
+    } catch {
+      modelHead = new Uint8Array(0);
+    }
+    const externalData = [];
+    for (const location of externalLocations(modelHead)) {
+      if (
+        !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(location) ||
+        location.split('/').includes('..')
+      )
+        continue;
+      const file = await artifactOf(join(dirname(modelPath), ...location.split('/')));
+      if (file.ok) externalData.push({ ...file.value, path: location });
+    }
+    const toSets = Array.isArray(request.inputs) ? request.inputs : [request.inputs];
+    const sets = [];
+    for (const set of toSets) {
+      const out: Record<string, Artifact> = {};
+      for (const [name, path] of Object.entries(set)) {
+        const a = await artifactOf(resolve(path));
+        if (!a.ok) return a;
+        out[name] = a.value;
+      }
+      sets.push(out);
+    }
+    const spec = {
+      format: JOB_SPEC_FORMAT,
+      ...(request.name ? { name: request.name } : {}),
+      model: { ...model.value, ...(externalData.length ? { externalData } : {}) },
+      inputs: Array.isArray(request.inputs) ? sets : sets[0],
+      ...(request.outputs ? { outputs: request.outputs } : {}),
+      ...(request.executionProviders ? { executionProviders: request.executionProviders } : {}),
+      ...(request.limits ? { limits: request.limits } : {}),
+    };
+    const checked = jobSpecSchema.safeParse(spec);
+    if (!checked.success) return fail('invalid-spec', describeIssues(checked.error));
+    return { ok: true, value: checked.data };
+  }
+
+  function show(id: string): JobResult<JobDetail> {
+    if (typeof id !== 'string' || id.length > 100) return fail('not-found', 'no such job');
+    try {
+      const record = journal.get(id);
+      if (!record) return fail('not-found', `no job ${id}`);
+      return { ok: true, value: toDetail(record) };
+    } catch (error) {
+      return fail('internal', `job ${id} could not be read: ${messageOf(error)}`);
+    }
+  }
+
+  function wait(id: string, signal?: AbortSignal): Promise<JobResult<JobDetail>> {
+    return new Promise((resolvePromise) => {
+      const check = () => {
+        const shown = show(id);
+        if (!shown.ok) return finish(shown);
+        if (TERMINAL_STATES.includes(shown.value.state)) return finish(shown);
+        if (closed)
+          return finish(fail('unavailable', 'the job service closed before the job finished'));
+        return undefined;
+      };
+      const unsubscribe = subscribe((event) => {
+        if (event.type === 'job.stateChanged' && event.payload.job.id === id) check();
+      });
+      const onClose = setInterval(check, 1000);
+      const onAbort = () => finish(fail('cancelled', 'stopped waiting'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      function finish(result: JobResult<JobDetail>) {
+        unsubscribe();
+        clearInterval(onClose);
+        signal?.removeEventListener('abort', onAbort);
+        resolvePromise(result);
+      }
+      check();
+    });
+  }
+
+  function subscribe(listener: (event: JobEvent) => void): () => void {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
+
+  async function cancel(id: string): Promise<JobResult<JobSummary>> {
+    const shown = show(id);
+    if (!shown.ok) return shown;
+    const state = shown.value.state;
+    if (TERMINAL_STATES.includes(state)) {
+      return fail('bad-state', `job ${id} is already ${state}`);
+    }
+    journal.update(id, { cancelRequested: true });
+    const live = active.get(id);
+    if (live) {
+      live.reason = 'cancel';
+      live.controller.abort();
+      await live.done;
+    } else {
+      transition(
+        id,
+        [state],
+        'cancelled',
+        {
+          stage: 'done',
+          finishedAt: now().toISOString(),
+          error: { code: 'cancelled', message: 'cancelled' },
+        },
+        'cancelled',
+      );
+    }
+    const record = journal.get(id);
+    return record ? { ok: true, value: toSummary(record) } : fail('not-found', `no job ${id}`);
+  }
+
+  async function run(raw: unknown, opts: RunOptions = {}): Promise<JobResult<JobDetail>> {
+    const parsed = runRequestSchema.safeParse(raw);
+    if (!parsed.success) return fail('invalid-spec', describeIssues(parsed.error));
+    const spec = await specFromFiles(parsed.data);
+    if (!spec.ok) return spec;
+    const exportTo = parsed.data.outDir ? resolve(parsed.data.outDir) : undefined;
+    let jobId: string | undefined;
+    const unsubscribe = subscribe((event) => {
+      if (!opts.onProgress || !jobId) return;
+      if (event.type === 'job.progress' && event.payload.jobId === jobId) {
+        const record = journal.get(jobId);
+        if (record) opts.onProgress(event.payload.progress, toSummary(record));
+      } else if (event.type === 'job.stateChanged' && event.payload.job.id === jobId) {
+        opts.onProgress(event.payload.job.progress, event.payload.job);
+      }
+    });
+    try {
+      const submitted = await submit(spec.value, {
+        origin: 'private',
+        ...(exportTo ? { exportTo } : {}),
+      });
+      if (!submitted.ok) return submitted;
+      jobId = submitted.value.id;
+      const onAbort = () => void cancel(jobId as string);
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        return await wait(jobId);
+      } finally {
+        opts.signal?.removeEventListener('abort', onAbort);
+      }
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  const service: JobService = {
+    submit,
+    run,
+    list(filter = {}) {
+      return journal
+        .list({
+          ...(filter.states ? { states: filter.states } : {}),
+          limit: Math.min(Math.max(1, filter.limit ?? 200), 10_000),
+        })
+        .map(toSummary);
+    },
+    show,
+    cancel,
+    wait,
+    subscribe,
+    specFromFiles,
+    start() {
+      if (started || closed) return;
+      started = true;
+      pump();
+    },
+    recovered,
+    activeWorkers: () => [...active.values()].filter((a) => a.worker).length,
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const live of active.values()) {
+        live.reason ??= 'shutdown';
+        live.controller.abort();
+      }
+      await Promise.all([...active.values()].map((a) => a.done));
+      journal.close();
+    },
+  };
+  if (options.autoStart ?? true) service.start();
+  return service;
+}
+
+export type { SetOutput };
