@@ -29,6 +29,10 @@ function protocolError(message: string): never {
 }
 
 async function loadOrt(): Promise<Ort> {
+  // Node 24 has Float16Array, so onnxruntime-common 1.30 wraps float16 data in one, which the
+  // native binding then reads as zero bytes ("not enough space: expected 4, got 0"). Without
+  // it, float16 tensors travel as Uint16Array bits, as .npy files hold them. Only this process.
+  delete (globalThis as { Float16Array?: unknown }).Float16Array;
   const mod = (await import('onnxruntime-node')) as Ort & { default?: Ort };
   return mod.default ?? mod;
 }

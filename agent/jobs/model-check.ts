@@ -237,7 +237,11 @@ function checkTensor(t: Tensor, walk: Walk, where: string): void {
     (t.int32Data?.length ?? 0) +
     (t.int64Data?.length ?? 0) +
     (t.doubleData?.length ?? 0) +
-    (t.uint64Data?.length ?? 0);
+    (t.uint64Data?.length ?? 0) +
+    (t.stringData?.length ?? 0);
+  if (count > 0 && (t.rawData?.length ?? 0) === 0 && typed === 0) {
+    throw invalid(`${where} is ${dims.join('×') || 'a scalar'} but holds no data`);
+  }
   if (typed > 0 && [1, 6, 7, 11, 13, 12].includes(dataType) && typed !== count) {
     throw invalid(`${where} is ${dims.join('×') || 'a scalar'} but holds ${typed} values`);
   }
