@@ -196,6 +196,17 @@ describe('model checks', () => {
       /absurd/,
     ],
     [
+      'an initializer with no data at all',
+      encodeModel({
+        nodes: [{ opType: 'Add', input: ['x', 'w'], output: ['y'] }],
+        inputs: [x],
+        outputs: [y],
+        initializers: [{ name: 'w', dataType: 1, dims: [2] }],
+      }),
+      'model-invalid',
+      /holds no data/,
+    ],
+    [
       'external data with ".."',
       withExternal('../../../etc/passwd'),
       'model-invalid',
