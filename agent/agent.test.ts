@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createAgent } from './agent.ts';
 import type { AgentEvent } from './api/contract.ts';
 import { tempDir } from '../test/support/temp-dir.ts';
+import { fakeNvidiaSmi } from '../test/support/fake-nvidia-smi.ts';
 
 describe('the agent', () => {
   it('reports a restored settings file as a warning the user can dismiss', async () => {
@@ -43,6 +44,102 @@ describe('the agent', () => {
       ),
     ).toBe(true);
     await agent.close();
+    await dir.remove();
+  });
+});
+
+describe('the agent’s work policy, diagnostics and logs', () => {
+  it('schedules each GPU, keeps a manual pause across a restart, and hands it back', async () => {
+    const fake = fakeNvidiaSmi();
+    const dir = await tempDir();
+    const hardware = { env: { ...process.env, ...fake.env } };
+    const agent = await createAgent({ dataDir: dir.path, host: 'test', hardware });
+    const status = await agent.router.call('schedule.status', {});
+    if (!status.ok) throw new Error(status.error.message);
+    const value = status.value as { decisions: { gpuId: string; state: string; reason: string }[] };
+    expect(value.decisions).toHaveLength(1);
+    const gpuId = value.decisions[0]!.gpuId;
+    // Headless (no idle source), default mode idle: nothing holds the GPU back.
+    expect(value.decisions[0]!.state).toBe('working');
+
+    const paused = await agent.router.call('schedule.hold', { gpuId, action: 'pause' });
+    if (!paused.ok) throw new Error(paused.error.message);
+    expect(
+      (paused.value as { decisions: { state: string; heldBy: string }[] }).decisions[0],
+    ).toMatchObject({ state: 'paused', heldBy: 'you' });
+    const past = await agent.router.call('schedule.hold', {
+      gpuId,
+      action: 'pause',
+      until: '2001-01-01T00:00:00Z',
+    });
+    expect(past).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS' } });
+    await agent.close();
+
+    const again = await createAgent({ dataDir: dir.path, host: 'test', hardware });
+    const kept = await again.router.call('schedule.status', {});
+    expect(kept.ok && (kept.value as { decisions: { state: string }[] }).decisions[0]!.state).toBe(
+      'paused',
+    );
+    const cleared = await again.router.call('schedule.clearHold', { gpuId: null });
+    expect(
+      cleared.ok && (cleared.value as { decisions: { state: string }[]; holds: unknown[] }).holds,
+    ).toEqual([]);
+    await again.close();
+    await dir.remove();
+    fake.remove();
+  });
+
+  it('answers why no jobs, each blocker with its fix', async () => {
+    const dir = await tempDir();
+    const agent = await createAgent({
+      dataDir: dir.path,
+      host: 'test',
+      hardware: {
+        env: {
+          ...process.env,
+          ROOST_NVIDIA_SMI: '/nonexistent/nvidia-smi',
+          ROOST_SYSFS_ROOT: join(dir.path, 'no-sys'),
+        },
+      },
+    });
+    const r = await agent.router.call('diagnostics.whyNoJobs', {});
+    if (!r.ok) throw new Error(r.error.message);
+    const answer = r.value as {
+      answer: string;
+      headline: string;
+      blockers: { code: string; fix: string }[];
+    };
+    expect(answer.answer).toBe('blocked');
+    expect(answer.blockers.length).toBeGreaterThan(0);
+    for (const b of answer.blockers) expect(b.fix.length).toBeGreaterThan(10);
+    await agent.close();
+    await dir.remove();
+  });
+
+  it('scrubs secrets from the event stream and the log file', async () => {
+    const dir = await tempDir();
+    const agent = await createAgent({
+      dataDir: dir.path,
+      host: 'test',
+      background: true,
+      hardware: { env: { ...process.env, ROOST_NVIDIA_SMI: '/nonexistent/nvidia-smi' } },
+    });
+    const token = 'tok_' + 'x'.repeat(40);
+    agent.addSecret(token);
+    const seen: string[] = [];
+    agent.events.subscribe((e) => {
+      if (e.event === 'agent.log') seen.push(e.payload.message);
+    });
+    const key = '0x' + 'ab'.repeat(32);
+    agent.log.info(`imported key ${key} with token ${token}`);
+    await agent.close();
+    const line = seen.find((m) => m.startsWith('imported key'))!;
+    expect(line).not.toContain(key);
+    expect(line).not.toContain(token);
+    const file = await readFile(join(dir.path, 'logs', 'roost.log'), 'utf8');
+    expect(file).toContain('imported key');
+    expect(file).not.toContain(key);
+    expect(file).not.toContain(token);
     await dir.remove();
   });
 });

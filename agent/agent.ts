@@ -1,29 +1,52 @@
-import { CONTRACT_VERSION, type AgentStatus, type AgentWarning } from './api/contract.ts';
-import { createRouter, type Handlers, type Router } from './api/router.ts';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { AgentStatus } from './api/contract.ts';
+import { createRouter, type Router } from './api/router.ts';
+import { agentHandlers, Warnings } from './api/handlers/agent.ts';
+import { diagnosticsHandlers } from './api/handlers/diagnostics.ts';
+import { hardwareHandlers } from './api/handlers/hardware.ts';
+import { scheduleHandlers } from './api/handlers/schedule.ts';
+import { settingsHandlers } from './api/handlers/settings.ts';
+import { createRotatingLog, redactLogEntry, teeSinks } from './diagnostics/log-file.ts';
+import { createRedactor, type Redactor } from './diagnostics/redact.ts';
 import { EventBus } from './events.ts';
-import { createLogger, type LogSink, type Logger } from './log.ts';
-import { ensureDataDir } from './store/data-dir.ts';
-import { SettingsStore } from './store/settings-store.ts';
 import {
   createHardwareService,
   probeCacheDir,
   type HardwareService,
   type HardwareServiceOptions,
 } from './hardware/index.ts';
+import { createLogger, type LogSink, type Logger } from './log.ts';
+import { createProcessLister } from './schedule/processes.ts';
+import { manualHoldSchema, type ManualHold } from './schedule/schema.ts';
+import {
+  createWorkPolicy,
+  type WorkPolicy,
+  type WorkPolicyOptions,
+} from './schedule/work-policy.ts';
+import { writeFileAtomic } from './store/atomic-file.ts';
+import { ensureDataDir } from './store/data-dir.ts';
+import { SettingsStore } from './store/settings-store.ts';
 import { ROOST_VERSION } from './version.ts';
 
 export interface AgentOptions {
   dataDir: string;
   host: AgentStatus['host'];
-  /** Where log lines go besides the `agent.log` event. */
+  /** Where log lines go besides the `agent.log` event (and the log file, for background hosts). */
   logSink?: LogSink;
   now?: () => Date;
   /** Electron's version when hosted by the desktop app. */
   electronVersion?: string;
   /** Overrides for the hardware service (tests: fake tools, a fake sysfs). */
   hardware?: Partial<HardwareServiceOptions>;
-  /** Start the 1 Hz telemetry sampler (long-lived hosts: serve, electron). */
-  telemetry?: boolean;
+  /**
+   * A long-lived host (serve, Electron): runs the telemetry sampler and the work policy's
+   * timer, and writes `logs/roost.log`. One-shot CLI commands and tests leave it off.
+   */
+  background?: boolean;
+  /** Machine facts only a desktop host knows (Electron's powerMonitor). Headless: none. */
+  desktop?: Pick<WorkPolicyOptions, 'idleSeconds' | 'onBattery'>;
 }
 
 /**
@@ -36,28 +59,54 @@ export interface Agent {
   readonly log: Logger;
   readonly settings: SettingsStore;
   readonly hardware: HardwareService;
+  readonly policy: WorkPolicy;
+  readonly redactor: Redactor;
   readonly dataDir: string;
-  /** Adds a warning the user sees in agent.status until it is cleared. */
+  /** Adds a warning the user sees in agent.status until dismissed. */
   warn(code: string, message: string): void;
+  /** A secret (the API token) the logs and support bundles must never show. */
+  addSecret(secret: string): void;
   close(): Promise<void>;
+}
+
+const HOLDS_FILE = 'schedule-holds.json';
+
+async function loadHolds(dataDir: string, log: Logger): Promise<ManualHold[]> {
+  try {
+    const parsed = z
+      .array(manualHoldSchema)
+      .safeParse(JSON.parse(await readFile(join(dataDir, HOLDS_FILE), 'utf8')));
+    if (parsed.success) return parsed.data;
+    log.warn(`${HOLDS_FILE} is not valid; your manual starts and pauses were cleared`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      log.warn(`${HOLDS_FILE} could not be read; your manual starts and pauses were cleared`);
+  }
+  return [];
 }
 
 export async function createAgent(options: AgentOptions): Promise<Agent> {
   const now = options.now ?? (() => new Date());
   const events = new EventBus();
-  const log = createLogger({ events, now, ...(options.logSink ? { sink: options.logSink } : {}) });
+  const secrets: string[] = [];
+  const redactor = createRedactor({ knownSecrets: () => secrets });
+  await ensureDataDir(options.dataDir);
+  const logFile = options.background
+    ? createRotatingLog({ dir: join(options.dataDir, 'logs'), redactor })
+    : undefined;
+  const sinks = [options.logSink, logFile?.sink].filter((s): s is LogSink => s !== undefined);
+  const log = createLogger({
+    events,
+    now,
+    redact: (entry) => redactLogEntry(entry, redactor),
+    ...(sinks.length > 0 ? { sink: teeSinks(...sinks) } : {}),
+  });
   const startedAt = now();
   let state: AgentStatus['state'] = 'starting';
-  const warnings: AgentWarning[] = [];
-  let warningCount = 0;
-  const warn = (code: string, message: string) => {
-    warningCount += 1;
-    warnings.push({ id: `w${warningCount}`, code, message, at: now().toISOString() });
-  };
+  const warnings = new Warnings(now);
 
-  await ensureDataDir(options.dataDir);
   const settings = new SettingsStore({ dataDir: options.dataDir, log: log.child('settings'), now });
-  for (const w of await settings.load()) warn(w.code, w.message);
+  for (const w of await settings.load()) warnings.add(w.code, w.message);
 
   const hardware = createHardwareService({
     cacheDir: probeCacheDir(options.dataDir),
@@ -67,49 +116,71 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     ...options.hardware,
   });
 
-  const handlers: Handlers = {
-    'agent.status': () => ({
-      state,
-      host: options.host,
-      startedAt: startedAt.toISOString(),
-      uptimeSeconds: Math.max(0, (now().getTime() - startedAt.getTime()) / 1000),
-      dataDir: options.dataDir,
-      warnings: [...warnings],
-    }),
-    'agent.version': () => ({
-      roost: ROOST_VERSION,
-      contract: CONTRACT_VERSION,
-      node: process.versions.node,
-      ...(options.electronVersion ? { electron: options.electronVersion } : {}),
-      platform: process.platform,
-      arch: process.arch,
-    }),
-    'agent.dismissWarning': ({ id }) => {
-      const index = warnings.findIndex((w) => w.id === id);
-      if (index >= 0) warnings.splice(index, 1);
-      return { dismissed: index >= 0 };
+  const scheduleLog = log.child('schedule');
+  const policy = createWorkPolicy({
+    settings: () => settings.get().work,
+    gpus: async () =>
+      (await hardware.list()).gpus.map((g) => ({ id: g.id, name: g.name, display: g.display })),
+    now: () => now().getTime(),
+    runningProcesses: createProcessLister(),
+    telemetry: (gpuId) => hardware.telemetry({ gpuId }).at(-1),
+    holds: await loadHolds(options.dataDir, scheduleLog),
+    onHoldsChanged: (holds) => {
+      void writeFileAtomic(
+        join(options.dataDir, HOLDS_FILE),
+        JSON.stringify(holds, null, 2) + '\n',
+      ).catch((error: unknown) =>
+        scheduleLog.error(`could not save your manual starts and pauses: ${String(error)}`),
+      );
     },
-    'hardware.list': (p) => hardware.list(p),
-    'hardware.probe': (p) => hardware.probe(p),
-    'hardware.detect': (p) => hardware.detect(p),
-    'hardware.telemetry': (p) => ({ samples: hardware.telemetry(p) }),
-    'settings.get': () => settings.get(),
-    'settings.update': async (patch) => {
-      const saved = await settings.update(patch);
-      log.child('settings').info(`settings changed: ${describePatch(patch)}`);
-      events.emit('settings.changed', saved);
-      return saved;
-    },
-  };
+    onChange: (decisions) => events.emit('schedule.changed', { decisions }),
+    log: scheduleLog,
+    ...options.desktop,
+  });
 
-  const router = createRouter(handlers, log.child('api'));
-  if (options.telemetry) {
+  const router = createRouter(
+    {
+      ...agentHandlers({
+        state: () => state,
+        host: options.host,
+        startedAt,
+        now,
+        dataDir: options.dataDir,
+        warnings,
+        electronVersion: options.electronVersion,
+      }),
+      ...settingsHandlers({
+        settings,
+        events,
+        log: log.child('settings'),
+        afterChange: () => void policy.evaluate().catch(() => undefined),
+      }),
+      ...hardwareHandlers(hardware),
+      ...scheduleHandlers(policy),
+      ...diagnosticsHandlers({
+        dataDir: options.dataDir,
+        hardware,
+        policy,
+        settings,
+        redactor,
+        now,
+        documents: async () => [
+          { name: 'status.json', value: await router.call('agent.status', {}) },
+          { name: 'version.json', value: await router.call('agent.version', {}) },
+        ],
+      }),
+    },
+    log.child('api'),
+  );
+
+  if (options.background) {
     // Listing GPUs runs vendor tools; the agent answers calls while that happens.
     void hardware
       .startTelemetry()
       .catch((error: unknown) =>
         log.child('hardware').error(`telemetry did not start: ${String(error)}`),
       );
+    policy.start();
   }
   state = 'running';
   log.info(`Roost ${ROOST_VERSION} started (${options.host}); data in ${options.dataDir}`);
@@ -120,21 +191,19 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     log,
     settings,
     hardware,
+    policy,
+    redactor,
     dataDir: options.dataDir,
-    warn,
+    warn: (code, message) => warnings.add(code, message),
+    addSecret: (secret) => {
+      if (secret.length >= 8 && !secrets.includes(secret)) secrets.push(secret);
+    },
     async close() {
       state = 'stopping';
       log.info('stopping');
+      policy.stop();
       await hardware.stop();
+      logFile?.close();
     },
   };
-}
-
-function describePatch(patch: Record<string, unknown>): string {
-  const keys: string[] = [];
-  for (const [section, fields] of Object.entries(patch)) {
-    if (fields && typeof fields === 'object')
-      for (const key of Object.keys(fields)) keys.push(`${section}.${key}`);
-  }
-  return keys.join(', ') || 'nothing';
 }

@@ -107,3 +107,40 @@ describe('parseSettingValue', () => {
     expect(() => parseSettingValue('general', 'startAtLogin', 'maybe')).toThrow(/true or false/);
   });
 });
+
+describe('roost work and roost support', () => {
+  it('reads --until as a clock time, a duration or a date', async () => {
+    const { parseUntil } = await import('./cli.ts');
+    const now = new Date('2026-11-25T10:00:00');
+    expect(parseUntil('2h', now)?.getTime()).toBe(now.getTime() + 7_200_000);
+    expect(parseUntil('45m', now)?.getTime()).toBe(now.getTime() + 2_700_000);
+    expect(parseUntil('18:30', now)?.getHours()).toBe(18);
+    expect(parseUntil('09:00', now)?.getDate()).toBe(26);
+    expect(parseUntil('2026-12-01T08:00', now)).toBeInstanceOf(Date);
+    expect(parseUntil('2001-01-01T08:00', now)).toBeUndefined();
+    expect(parseUntil('soon', now)).toBeUndefined();
+    expect((await roost('work', 'pause', '--until', 'soon')).code).toBe(EXIT_USAGE);
+  });
+
+  it('writes a support bundle where asked, and refuses a name that is not a zip', async () => {
+    const out = join(dir.path, 'bundle.zip');
+    const r = await roost('support', 'bundle', '--out', out, '--json');
+    expect(r.code).toBe(EXIT_OK);
+    expect(JSON.parse(r.stdout).path).toBe(out);
+    const bad = await roost('support', 'bundle', '--out', join(dir.path, 'bundle.txt'));
+    expect(bad.code).toBe(EXIT_FAILURE);
+    expect(bad.stderr).toContain('ending in .zip');
+  });
+
+  it('sets list settings and time windows in words', async () => {
+    expect((await roost('settings', 'set', 'work.windows', 'mon-fri 22:00-07:00')).stdout).toBe(
+      'work.windows = mon-fri 22:00-07:00\n',
+    );
+    expect(
+      (await roost('settings', 'set', 'work.gameProcesses', 'cs2, eldenring.exe')).stdout,
+    ).toBe('work.gameProcesses = cs2, eldenring.exe\n');
+    const bad = await roost('settings', 'set', 'work.windows', 'weekdays 9-5');
+    expect(bad.code).toBe(EXIT_USAGE);
+    expect(bad.stderr).toContain('write it like mon-fri 22:00-07:00');
+  });
+});

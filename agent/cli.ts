@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import {
   isMethodName,
@@ -7,6 +8,8 @@ import {
   type Result,
   type Settings,
   type SettingsSection,
+  formatTimeWindows,
+  parseTimeWindows,
 } from './api/contract.ts';
 import { findRunningServer, httpClient, type ApiClient } from './api/node-client.ts';
 import { createAgent } from './agent.ts';
@@ -187,6 +190,79 @@ const commands: Record<string, Command> = {
       return EXIT_OK;
     },
   },
+  work: {
+    usage:
+      'roost work status [--json]\n       roost work pause|start [--gpu <id>] [--until <time>] [--release]\n       roost work auto [--gpu <id>]',
+    summary:
+      'See what each GPU is doing and why; pause or start work by hand, or hand it back to the policy',
+    options: { gpu: { type: 'string' }, until: { type: 'string' }, release: { type: 'boolean' } },
+    async run(ctx) {
+      const [action, ...rest] = ctx.positionals;
+      if (rest.length > 0)
+        throw new UsageError(`Unexpected "${rest.join(' ')}". Usage: ${commands.work!.usage}`);
+      const gpuId = typeof ctx.values.gpu === 'string' ? ctx.values.gpu : null;
+      let until: string | null = null;
+      if (typeof ctx.values.until === 'string') {
+        const at = parseUntil(ctx.values.until);
+        if (!at)
+          throw new UsageError(
+            `--until takes a time such as 18:30, 2h, 45m or 2026-12-01T08:00 (got "${ctx.values.until}").`,
+          );
+        until = at.toISOString();
+      }
+      return withClient(ctx, async (client) => {
+        let result;
+        if (action === undefined || action === 'status')
+          result = await client.call('schedule.status');
+        else if (action === 'pause' || action === 'start') {
+          result = await client.call('schedule.hold', {
+            gpuId,
+            action,
+            until,
+            leaseAction: ctx.values.release ? 'release' : 'finish-lease',
+          });
+        } else if (action === 'auto') result = await client.call('schedule.clearHold', { gpuId });
+        else
+          throw new UsageError(
+            `Unknown work action "${action}": use status, pause, start or auto.`,
+          );
+        return print(ctx, result, (v) =>
+          v.decisions.length === 0
+            ? 'No GPU to schedule (roost detect shows why).'
+            : v.decisions
+                .map(
+                  (d) =>
+                    `${d.gpuId}  ${d.state.padEnd(8)} ${d.reason}${d.until ? ` (until ${new Date(d.until).toLocaleString()})` : ''}`,
+                )
+                .join('\n'),
+        );
+      });
+    },
+  },
+  support: {
+    usage: 'roost support bundle [--out <file.zip>] [--json]',
+    summary: 'Write a zip of logs, redacted settings, reports and probe results for support staff',
+    options: { out: { type: 'string' } },
+    async run(ctx) {
+      const [action, ...rest] = ctx.positionals;
+      if (action !== 'bundle' || rest.length > 0)
+        throw new UsageError('Usage: roost support bundle [--out <file.zip>]');
+      const out = typeof ctx.values.out === 'string' ? resolvePath(ctx.values.out) : undefined;
+      return withClient(ctx, async (client) => {
+        const result = await client.call(
+          'diagnostics.supportBundle',
+          out === undefined ? {} : { out },
+        );
+        return print(ctx, result, (b) =>
+          [
+            `Support bundle written: ${b.path} (${Math.ceil(b.bytes / 1024)} KiB, ${b.entries.length} files).`,
+            'Secrets (keys, mnemonics, passwords, tokens) were scrubbed; the API token, signing key and keystore are never included.',
+            ...b.skipped.map((s) => `Left out ${s.source}: ${s.why}`),
+          ].join('\n'),
+        );
+      });
+    },
+  },
   serve: {
     usage: 'roost serve [--port <n>] [--data-dir <dir>] [--json]',
     summary: 'Run the agent headless with the dashboard on http://127.0.0.1 (for rigs and servers)',
@@ -252,7 +328,7 @@ const commands: Record<string, Command> = {
           if (field) {
             const v = (result.value[field.section] as Record<string, unknown>)[field.name];
             if (ctx.json) ctx.io.stdout(JSON.stringify(v) + '\n');
-            else ctx.io.stdout(`${v === null ? 'none' : String(v)}\n`);
+            else ctx.io.stdout(`${showSetting(field.section, field.name, v)}\n`);
             return EXIT_OK;
           }
           return print(ctx, result, formatSettings);
@@ -272,7 +348,7 @@ const commands: Record<string, Command> = {
           });
           return print(ctx, result, (s) => {
             const v = (s[field.section] as Record<string, unknown>)[field.name];
-            return `${key} = ${v === null ? 'none' : String(v)}`;
+            return `${key} = ${showSetting(field.section, field.name, v)}`;
           });
         });
       }
@@ -320,6 +396,24 @@ const commands: Record<string, Command> = {
   },
 };
 
+/** `18:30` (today, or tomorrow if past), `2h`, `45m`, or an ISO date-time. */
+export function parseUntil(text: string, now = new Date()): Date | undefined {
+  const rel = /^(\d+)\s*(m|min|h)$/i.exec(text.trim());
+  if (rel)
+    return new Date(now.getTime() + Number(rel[1]) * (/^h$/i.test(rel[2]!) ? 3_600_000 : 60_000));
+  const clock = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(text.trim());
+  if (clock) {
+    const at = new Date(now);
+    at.setHours(Number(clock[1]), Number(clock[2]), 0, 0);
+    if (at <= now) at.setDate(at.getDate() + 1);
+    return at;
+  }
+  const iso = new Date(text);
+  return /^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(iso.getTime()) && iso > now
+    ? iso
+    : undefined;
+}
+
 function parsePort(value: string | boolean | undefined): number | undefined {
   if (value === undefined) return undefined;
   const port = Number(value);
@@ -329,12 +423,22 @@ function parsePort(value: string | boolean | undefined): number | undefined {
   return port;
 }
 
+function showSetting(section: string, name: string, value: unknown): string {
+  if (value === null) return 'none';
+  if (section === 'work' && name === 'windows') {
+    const text = formatTimeWindows(value as Parameters<typeof formatTimeWindows>[0]);
+    return text === '' ? 'any time' : text;
+  }
+  if (Array.isArray(value)) return value.length === 0 ? 'none' : value.join(', ');
+  return String(value);
+}
+
 function formatSettings(s: Settings): string {
   const rows: string[] = [];
   for (const [section, schema] of Object.entries(settingsSections)) {
     for (const [name, field] of Object.entries(schema.shape)) {
       const value = (s[section as SettingsSection] as Record<string, unknown>)[name];
-      const shown = value === null ? 'none' : String(value);
+      const shown = showSetting(section, name, value);
       rows.push(
         `${`${section}.${name}`.padEnd(30)} ${shown.padEnd(12)} ${(field as z.ZodType).description ?? ''}`.trimEnd(),
       );
@@ -369,6 +473,20 @@ export function parseSettingValue(section: SettingsSection, name: string, text: 
   if (field instanceof z.ZodNullable) {
     if (/^(none|null|)$/i.test(text)) return null;
     field = field.unwrap() as z.ZodType;
+  }
+  if (field instanceof z.ZodArray) {
+    if (section === 'work' && name === 'windows') {
+      const parsed = parseTimeWindows(text);
+      if (!parsed.ok) throw new UsageError(`work.windows: ${parsed.error}.`);
+      return parsed.value;
+    }
+    // Lists of names: comma-separated, `none` for an empty list.
+    return /^none$/i.test(text.trim())
+      ? []
+      : text
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item !== '');
   }
   if (field instanceof z.ZodNumber) {
     const n = Number(text);

@@ -33,11 +33,14 @@ export function createLogger(options: {
   sink?: LogSink;
   now?: () => Date;
   subsystem?: string;
+  /** Scrubs secrets from every entry before it reaches the sink or the event stream. */
+  redact?: (entry: LogEntry) => LogEntry;
 }): Logger {
   const now = options.now ?? (() => new Date());
   const make = (subsystem: string): Logger => {
     const write = (level: LogLevel, message: string) => {
-      const entry: LogEntry = { level, subsystem, message, at: now().toISOString() };
+      const raw: LogEntry = { level, subsystem, message, at: now().toISOString() };
+      const entry = options.redact ? options.redact(raw) : raw;
       options.sink?.(entry);
       options.events?.emit('agent.log', entry);
     };

@@ -17,8 +17,8 @@ export interface ServeOptions {
   port?: number | undefined;
   staticDir?: string;
   logSink?: LogSink;
-  /** Run the telemetry sampler (default true). */
-  telemetry?: boolean;
+  /** Run the background services: telemetry, the work policy's timer, the log file (default true). */
+  background?: boolean;
   hardware?: AgentOptions['hardware'];
 }
 
@@ -41,7 +41,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   const agent = await createAgent({
     dataDir: options.dataDir,
     host: 'serve',
-    telemetry: options.telemetry ?? true,
+    background: options.background ?? true,
     ...(options.hardware ? { hardware: options.hardware } : {}),
     ...(options.logSink ? { logSink: options.logSink } : {}),
   });
@@ -49,6 +49,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   let server: RunningServer;
   try {
     const token = await loadOrCreateToken(options.dataDir);
+    agent.addSecret(token);
     server = await startHttpServer({
       router: agent.router,
       events: agent.events,

@@ -1,6 +1,6 @@
 // Electron main: a thin shell around the agent. Windows, the app protocol and the IPC bridge
 // live here; everything else is the same agent `roost serve` hosts.
-import { app, BrowserWindow, ipcMain, net, protocol, session } from 'electron';
+import { app, BrowserWindow, ipcMain, net, powerMonitor, protocol, session } from 'electron';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -44,7 +44,12 @@ async function main(): Promise<void> {
   const agent: Agent = await createAgent({
     dataDir,
     host: 'electron',
-    telemetry: true,
+    background: true,
+    // Idle time and battery come from the OS through Electron; the work policy decides with them.
+    desktop: {
+      idleSeconds: () => powerMonitor.getSystemIdleTime(),
+      onBattery: () => powerMonitor.isOnBatteryPower(),
+    },
     // Helper children (the accelerator probe) are TypeScript run by the project's Node 24 in
     // development; the packaged app ships them built (electron-builder, with the fuses).
     ...(app.isPackaged

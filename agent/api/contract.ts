@@ -11,6 +11,20 @@ import {
   probeReportSchema,
   telemetrySampleSchema,
 } from '../hardware/schema.ts';
+import {
+  defaultPricingExtension,
+  defaultWorkExtension,
+  gpuDecisionSchema,
+  manualHoldInputSchema,
+  manualHoldSchema,
+  pricingSettingsSchema,
+  workPolicySettingsSchema,
+} from '../schedule/schema.ts';
+import {
+  supportBundleParamsSchema,
+  supportBundleResultSchema,
+  whyNoJobsSchema,
+} from '../diagnostics/schema.ts';
 
 /** Bumped when a method or event changes shape incompatibly. */
 export const CONTRACT_VERSION = 1;
@@ -47,9 +61,6 @@ export function resultSchema<T extends z.ZodType>(value: T) {
 // Settings: one schema, explicit defaults. The store adds numbered migrations and atomic writes.
 // Fields carry no zod defaults on purpose: a patch must never reset a field the user didn't name.
 
-const currencyCode = z
-  .string()
-  .regex(/^[A-Z]{3}$/, 'must be a three-letter currency code such as EUR or USD');
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte address');
 
 export const settingsSections = {
@@ -57,33 +68,8 @@ export const settingsSections = {
     theme: z.enum(['system', 'light', 'dark']).describe('Colour scheme of the window'),
     startAtLogin: z.boolean().describe('Start Roost when you log in (desktop app)'),
   }),
-  work: z.object({
-    mode: z
-      .enum(['idle', 'always', 'manual'])
-      .describe('When to take work: when the computer is idle, always, or only when you start it'),
-    idleMinutes: z.number().int().min(1).max(240).describe('Idle minutes before work starts'),
-    pauseWhileGaming: z.boolean().describe('Pause a GPU while a game or another program uses it'),
-    avoidDisplayGpu: z.boolean().describe('Never run jobs on the GPU that drives your display'),
-    maxTemperatureC: z
-      .number()
-      .int()
-      .min(50)
-      .max(100)
-      .describe('Pause a GPU at this temperature (°C)'),
-  }),
-  pricing: z.object({
-    pricePerUnitHour: z
-      .number()
-      .min(0)
-      .max(1_000_000)
-      .describe('Your price per composite-unit-hour, in the market token'),
-    electricityPricePerKwh: z
-      .number()
-      .min(0)
-      .max(100)
-      .describe('What you pay per kWh, for net yield'),
-    currency: currencyCode.describe('Your currency (ISO 4217 code)'),
-  }),
+  work: workPolicySettingsSchema,
+  pricing: pricingSettingsSchema,
   network: z.object({
     name: z
       .enum(['local', 'custom'])
@@ -115,8 +101,14 @@ export const defaultSettings: Settings = {
     pauseWhileGaming: true,
     avoidDisplayGpu: false,
     maxTemperatureC: 83,
+    ...defaultWorkExtension,
   },
-  pricing: { pricePerUnitHour: 0.05, electricityPricePerKwh: 0.25, currency: 'EUR' },
+  pricing: {
+    pricePerUnitHour: 0.05,
+    electricityPricePerKwh: 0.25,
+    currency: 'EUR',
+    ...defaultPricingExtension,
+  },
   network: { name: 'local', rpcUrl: null, marketAddress: null },
   updates: { channel: 'stable', autoInstall: false },
   server: { port: 7787 },
@@ -220,6 +212,31 @@ export const methods = {
       .default({}),
     result: z.object({ samples: z.array(telemetrySampleSchema) }),
   },
+  'schedule.status': {
+    summary: 'What each GPU is doing (working, idle, paused), why, until when, and your holds.',
+    params: noParams,
+    result: z.object({ decisions: z.array(gpuDecisionSchema), holds: z.array(manualHoldSchema) }),
+  },
+  'schedule.hold': {
+    summary: 'Start or pause one GPU (or all) by hand, until a time or until you clear it.',
+    params: manualHoldInputSchema,
+    result: z.object({ decisions: z.array(gpuDecisionSchema), holds: z.array(manualHoldSchema) }),
+  },
+  'schedule.clearHold': {
+    summary: 'Hand one GPU (or all, with gpuId null) back to the work policy.',
+    params: z.object({ gpuId: z.string().min(1).max(200).nullable() }).strict(),
+    result: z.object({ decisions: z.array(gpuDecisionSchema), holds: z.array(manualHoldSchema) }),
+  },
+  'diagnostics.whyNoJobs': {
+    summary: 'Why this machine gets no jobs (or that it is working), each problem with its fix.',
+    params: noParams,
+    result: whyNoJobsSchema,
+  },
+  'diagnostics.supportBundle': {
+    summary: 'Write a zip of logs, redacted settings, reports and probe results for support staff.',
+    params: supportBundleParamsSchema.default({}),
+    result: supportBundleResultSchema,
+  },
   'settings.get': {
     summary: 'The current settings, defaults filled in.',
     params: noParams,
@@ -258,6 +275,8 @@ export const events = {
   'settings.changed': settingsSchema,
   /** One reading of one GPU, about once a second per GPU. */
   'hardware.telemetry': telemetrySampleSchema,
+  /** The work policy changed a GPU's state (or the reason for it). */
+  'schedule.changed': z.object({ decisions: z.array(gpuDecisionSchema) }),
 } as const satisfies Record<string, z.ZodType>;
 
 export type Events = typeof events;
@@ -272,3 +291,6 @@ export type AgentEvent = {
 export function isEventName(name: string): name is EventName {
   return Object.hasOwn(events, name);
 }
+
+/** The text form of `work.windows` for the Settings form and the CLI. */
+export { formatTimeWindows, parseTimeWindows } from '../schedule/schema.ts';

@@ -133,13 +133,20 @@ export const defaultWorkExtension: WorkExtension = {
   finishLeaseWithinMinutes: 5,
 };
 
-/** Today's `work` section (copied from the contract so this file imports only zod). */
+/** The base of the `work` settings section; the API contract builds its settings from these. */
 export const workBaseSchema = z.object({
-  mode: z.enum(['idle', 'always', 'manual']),
-  idleMinutes: z.number().int().min(1).max(240),
-  pauseWhileGaming: z.boolean(),
-  avoidDisplayGpu: z.boolean(),
-  maxTemperatureC: z.number().int().min(50).max(100),
+  mode: z
+    .enum(['idle', 'always', 'manual'])
+    .describe('When to take work: when the computer is idle, always, or only when you start it'),
+  idleMinutes: z.number().int().min(1).max(240).describe('Idle minutes before work starts'),
+  pauseWhileGaming: z.boolean().describe('Pause a GPU while a game or another program uses it'),
+  avoidDisplayGpu: z.boolean().describe('Never run jobs on the GPU that drives your display'),
+  maxTemperatureC: z
+    .number()
+    .int()
+    .min(50)
+    .max(100)
+    .describe('Pause a GPU at this temperature (°C)'),
 });
 
 /** Everything the work policy reads: today's `work` section plus the proposed extension. */
@@ -157,12 +164,23 @@ export const pricingExtensionSchema = z.object({
 export type PricingExtension = z.infer<typeof pricingExtensionSchema>;
 export const defaultPricingExtension: PricingExtension = { tokenValueInCurrency: 1 };
 
-/** Today's `pricing` section plus the extension. */
+/** The `pricing` settings section. */
 export const pricingSettingsSchema = z
   .object({
-    pricePerUnitHour: z.number().min(0).max(1_000_000),
-    electricityPricePerKwh: z.number().min(0).max(100),
-    currency: z.string().regex(/^[A-Z]{3}$/),
+    pricePerUnitHour: z
+      .number()
+      .min(0)
+      .max(1_000_000)
+      .describe('Your price per composite-unit-hour, in the market token'),
+    electricityPricePerKwh: z
+      .number()
+      .min(0)
+      .max(100)
+      .describe('What you pay per kWh, for net yield'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be a three-letter currency code such as EUR or USD')
+      .describe('Your currency (ISO 4217 code)'),
   })
   .extend(pricingExtensionSchema.shape);
 export type PricingSettings = z.infer<typeof pricingSettingsSchema>;
@@ -377,3 +395,83 @@ export const priceSuggestionSchema = z.object({
   reason: z.string(),
 });
 export type PriceSuggestion = z.infer<typeof priceSuggestionSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Time windows as people write them: `mon-fri 22:00-07:00; sat,sun 00:00-24:00`.
+
+const dayOrder: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+function formatDays(days: readonly Weekday[]): string {
+  const set = new Set(days);
+  if (set.size === 7) return 'daily';
+  const sorted = dayOrder.filter((d) => set.has(d));
+  // Runs of three or more consecutive days read as a range (mon-fri).
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (
+      j + 1 < sorted.length &&
+      dayOrder.indexOf(sorted[j + 1]!) === dayOrder.indexOf(sorted[j]!) + 1
+    )
+      j++;
+    if (j - i >= 2) parts.push(`${sorted[i]}-${sorted[j]}`);
+    else for (let k = i; k <= j; k++) parts.push(sorted[k]!);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+/** `mon-fri 22:00-07:00; sat,sun 00:00-24:00`; empty text for no windows (any time). */
+export function formatTimeWindows(windows: readonly TimeWindow[]): string {
+  return windows.map((w) => `${formatDays(w.days)} ${w.start}-${w.end}`).join('; ');
+}
+
+/**
+ * Reads the text form back. Each window is `<days> <start>-<end>`, separated by `;` or new lines;
+ * days are names (`mon`), ranges (`mon-fri`), lists (`sat,sun`) or `daily`.
+ */
+export function parseTimeWindows(
+  text: string,
+): { ok: true; value: TimeWindow[] } | { ok: false; error: string } {
+  const value: TimeWindow[] = [];
+  for (const raw of text.split(/[;\n]/)) {
+    const part = raw.trim().toLowerCase();
+    if (part === '') continue;
+    const m = /^([a-z,\s-]+?)\s+(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})$/.exec(part);
+    if (!m)
+      return {
+        ok: false,
+        error: `"${raw.trim()}" is not a window: write it like mon-fri 22:00-07:00`,
+      };
+    const days = new Set<Weekday>();
+    for (const token of m[1]!.split(',').map((t) => t.trim())) {
+      if (token === 'daily' || token === 'every day') {
+        for (const d of dayOrder) days.add(d);
+        continue;
+      }
+      const range = /^([a-z]{3})(?:\s*-\s*([a-z]{3}))?$/.exec(token);
+      const from = range ? dayOrder.indexOf(range[1] as Weekday) : -1;
+      const to = range?.[2] ? dayOrder.indexOf(range[2] as Weekday) : from;
+      if (from < 0 || to < 0 || to < from) {
+        return {
+          ok: false,
+          error: `"${token}" is not a day or a range of days (mon, tue, … sun; mon-fri; daily)`,
+        };
+      }
+      for (let i = from; i <= to; i++) days.add(dayOrder[i]!);
+    }
+    const pad = (t: string) => (t.length === 4 ? `0${t}` : t);
+    const parsed = timeWindowSchema.safeParse({
+      days: [...days],
+      start: pad(m[2]!),
+      end: pad(m[3]!),
+    });
+    if (!parsed.success)
+      return {
+        ok: false,
+        error: `"${raw.trim()}": ${parsed.error.issues[0]?.message ?? 'not a window'}`,
+      };
+    value.push(parsed.data);
+  }
+  return { ok: true, value };
+}
