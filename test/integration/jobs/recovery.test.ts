@@ -1,0 +1,218 @@
+/**
+ * kill -9 in the middle of a job, of the worker and of the agent: nothing is lost, nothing is
+ * half-written, no process is left behind, and the job finishes (resuming from its last
+ * finished input set) with outputs equal to an uninterrupted run.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyReceipt } from '../../../agent/jobs/receipt.ts';
+import type { JobSpec } from '../../../agent/jobs/schema.ts';
+import type { WorkerProcess } from '../../../agent/jobs/spawner.ts';
+import { createNodeWorkerSpawner } from '../../../agent/jobs/spawner.ts';
+import { encodeNpy } from '../../../worker/npy.ts';
+import { randomFloats, slowModel } from '../../fixtures/jobs/models.ts';
+import {
+  jobsLab,
+  maxRelativeError,
+  processesMentioning,
+  readNpyFile,
+  runInProcess,
+  until,
+} from './support.ts';
+import type { JobsLab } from './support.ts';
+
+const AGENT = fileURLToPath(new URL('../../fixtures/jobs/agent-process.ts', import.meta.url));
+const N = 768;
+const SETS = 6;
+
+let lab: JobsLab;
+let modelBytes: Uint8Array;
+let inputs: Uint8Array[];
+let spec: JobSpec;
+beforeAll(async () => {
+  lab = await jobsLab();
+  modelBytes = slowModel(N);
+  inputs = Array.from({ length: SETS }, (_, s) =>
+    encodeNpy('float32', [N, N], randomFloats(N * N, 500 + s)),
+  );
+  const sets = [];
+  for (const [s, bytes] of inputs.entries()) sets.push({ x: await lab.file(`x${s}.npy`, bytes) });
+  spec = { format: 'roost.job/1', model: await lab.file('slow.onnx', modelBytes), inputs: sets };
+});
+afterAll(async () => {
+  await lab.cleanup();
+});
+
+/** The process tree under `pid`, deepest last. */
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const task of safeList(`/proc/${p}/task`)) {
+      for (const child of safeRead(`/proc/${p}/task/${task}/children`).split(' ').filter(Boolean)) {
+        out.push(Number(child));
+        walk(Number(child));
+      }
+    }
+  };
+  walk(pid);
+  return out;
+}
+const safeList = (dir: string) => {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+};
+const safeRead = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+};
+
+async function checkOutputs(jobDir: string, sets: number[]) {
+  for (const s of sets) {
+    const got = readNpyFile(join(jobDir, 'out', String(s), 'y.npy'));
+    const x = readNpyFile(
+      fileURLToPath((spec.inputs as Record<string, { uri: string }>[])[s]?.x?.uri ?? ''),
+    );
+    const want = await runInProcess(modelBytes, { x });
+    expect(maxRelativeError(got.data as Float32Array, want.y?.data ?? []), `set ${s}`).toBeLessThan(
+      1e-4,
+    );
+  }
+  const receipt = JSON.parse(readFileSync(join(jobDir, 'result.json'), 'utf8'));
+  expect(verifyReceipt(receipt).ok).toBe(true);
+  expect(receipt.receipt.outputs).toHaveLength(SETS);
+}
+
+describe('kill -9 mid-job', () => {
+  it(
+    'of the worker: the job gets a new worker, resumes and finishes',
+    { timeout: 120_000 },
+    async () => {
+      const workers: WorkerProcess[] = [];
+      const startSets: number[] = [];
+      const real = createNodeWorkerSpawner();
+      const service = await lab.service({
+        spawnWorker: (launch) => {
+          const w = real(launch);
+          workers.push(w);
+          return {
+            ...w,
+            pid: w.pid,
+            sandbox: w.sandbox,
+            send: (m) => {
+              if (m.type === 'run') startSets.push(m.plan.startSet);
+              w.send(m);
+            },
+          };
+        },
+      });
+      const submitted = await service.submit(spec);
+      if (!submitted.ok) throw new Error(submitted.error.message);
+      const id = submitted.value.id;
+      await until(
+        () =>
+          service.show(id).ok &&
+          (service.show(id) as { value: { progress: { setsDone: number } } }).value.progress
+            .setsDone >= 2,
+        60_000,
+        'two finished sets',
+      );
+      const pid = workers[0]?.pid as number;
+      const tree = descendants(pid);
+      const node = tree.at(-1) ?? pid;
+      process.kill(node, 'SIGKILL');
+      const done = await service.wait(id);
+      expect(done).toMatchObject({ ok: true, value: { state: 'done', attempts: 2 } });
+      if (!done.ok) return;
+      expect(workers).toHaveLength(2);
+      expect(startSets[0]).toBe(0);
+      expect(startSets[1]).toBeGreaterThanOrEqual(2);
+      expect(done.value.error).toBeUndefined();
+      await checkOutputs(done.value.jobDir, [0, 2, SETS - 1]);
+      expect(processesMentioning(done.value.jobDir)).toEqual([]);
+      for (const p of [pid, ...tree]) expect(() => process.kill(p, 0)).toThrow();
+    },
+  );
+
+  it(
+    'of the agent: its worker dies with it; the next agent resumes the job',
+    { timeout: 120_000 },
+    async () => {
+      const specFile = join(lab.root, 'spec.json');
+      await writeFile(specFile, JSON.stringify(spec));
+      const dataDir = join(lab.root, 'agent-data');
+      const lines: { type: string; payload: Record<string, unknown> }[] = [];
+      const start = (args: string[]) => {
+        const child = spawn(process.execPath, [AGENT, dataDir, ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let buffer = '';
+        child.stdout?.setEncoding('utf8');
+        child.stdout?.on('data', (chunk: string) => {
+          buffer += chunk;
+          const parts = buffer.split('\n');
+          buffer = parts.pop() ?? '';
+          for (const p of parts) if (p) lines.push(JSON.parse(p));
+        });
+        return child;
+      };
+      const exited = (child: ChildProcess) =>
+        new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+
+      const first = start([specFile]);
+      const firstExit = exited(first);
+      await until(
+        () =>
+          lines.some(
+            (l) =>
+              l.type === 'job.progress' &&
+              (l.payload.progress as { setsDone: number }).setsDone >= 2,
+          ),
+        90_000,
+        'two finished sets in the first agent',
+      );
+      const submitted = lines.find((l) => l.type === 'submitted')?.payload as {
+        value: { id: string };
+      };
+      const id = submitted.value.id;
+      const jobDir = join(dataDir, 'jobs', id);
+      expect(processesMentioning(jobDir).length).toBeGreaterThan(0);
+      first.kill('SIGKILL');
+      await firstExit;
+      // The worker goes with the agent (bwrap --die-with-parent; without bwrap, its stdin closes).
+      await until(
+        () => processesMentioning(jobDir).length === 0,
+        10_000,
+        'the orphaned worker to exit',
+      );
+
+      lines.length = 0;
+      const second = start([]);
+      expect(await exited(second)).toBe(0);
+      const recovered = lines.find((l) => l.type === 'recovered')?.payload;
+      expect(recovered).toEqual({ resumed: [id], failed: [] });
+      const finalState = lines.filter((l) => l.type === 'job.stateChanged').at(-1)?.payload.job as {
+        state: string;
+        attempts: number;
+      };
+      expect(finalState).toMatchObject({ state: 'done', attempts: 2 });
+      const resumedFrom = lines
+        .filter((l) => l.type === 'job.progress')
+        .map((l) => (l.payload.progress as { setsDone: number }).setsDone)
+        .find((n) => n > 0);
+      expect(resumedFrom).toBeGreaterThanOrEqual(2);
+      await checkOutputs(jobDir, [0, 1, SETS - 1]);
+      expect(processesMentioning(jobDir)).toEqual([]);
+    },
+  );
+});
