@@ -1,0 +1,477 @@
+/**
+ * The shapes that cross the wallet's edge: every `wallet.*` method's params and result, its events
+ * and its error codes. Zod only, so `agent/api/contract.ts` can spread `walletMethods`,
+ * `walletEvents` and `walletErrorCodes` into its own tables.
+ *
+ * Secrets (passwords, the recovery phrase, a private key, a keystore, confirmation words) are
+ * typed as bare strings on purpose: a zod failure message quotes the value it refused, and a
+ * secret must never be quoted. The service checks their length and form itself, in words that
+ * don't repeat them. `walletSecretFields` names them for anything that logs params.
+ */
+import { z } from 'zod';
+
+/** Every error code the wallet throws (as `WalletError`); the API adds them to its union. */
+export const walletErrorCodes = [
+  /** No wallet yet: create or import one. */
+  'WALLET_NONE',
+  /** A wallet exists already; creating or importing another needs `replace: true`. */
+  'WALLET_EXISTS',
+  /** The action needs the password: the wallet is locked. */
+  'WALLET_LOCKED',
+  'WALLET_WRONG_PASSWORD',
+  /** A new password too short or too long. */
+  'WALLET_WEAK_PASSWORD',
+  /** The keystore file in the data folder can't be read as a keystore; it is left as it is. */
+  'WALLET_KEYSTORE_DAMAGED',
+  'WALLET_INVALID_MNEMONIC',
+  'WALLET_INVALID_PRIVATE_KEY',
+  /** A backup given to import is not a keystore JSON. */
+  'WALLET_INVALID_BACKUP',
+  /** The words given back at wallet creation don't match the recovery phrase. */
+  'WALLET_CONFIRMATION_MISMATCH',
+  /** No wallet creation waits under that id (never made, expired, or finished). */
+  'WALLET_CREATION_NOT_FOUND',
+  'WALLET_BAD_ADDRESS',
+  'WALLET_BAD_AMOUNT',
+  'WALLET_INSUFFICIENT_BALANCE',
+  /** `confirm` with an id that was never prepared. */
+  'WALLET_PREPARED_UNKNOWN',
+  /** `confirm` after the prepared transaction's time ran out: prepare it again. */
+  'WALLET_PREPARED_EXPIRED',
+  /** `confirm` with an id that was already confirmed: nothing is sent twice. */
+  'WALLET_PREPARED_USED',
+  /** The network (chain, market) or the wallet changed between prepare and confirm. */
+  'WALLET_NETWORK_CHANGED',
+  /** The chain refused or reverted the transaction. */
+  'WALLET_TX_FAILED',
+  /** The keystore could not be written (disk full, permissions). */
+  'WALLET_UNWRITABLE',
+  /** No network configured, or its node does not answer. Not wallet-specific. */
+  'NETWORK_UNAVAILABLE',
+] as const;
+export const walletErrorCodeSchema = z.enum(walletErrorCodes);
+export type WalletErrorCode = z.infer<typeof walletErrorCodeSchema>;
+
+/** Param fields whose values must never be logged or quoted in an error. */
+export const walletSecretFields = [
+  'password',
+  'oldPassword',
+  'newPassword',
+  'mnemonic',
+  'privateKey',
+  'keystore',
+  'words',
+] as const;
+
+const secret = z.string();
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte address');
+const isoTime = z.string();
+const baseUnits = z.string().regex(/^\d+$/, 'must be a whole number of base units');
+const txHash = z.string().regex(/^0x[0-9a-f]{64}$/);
+
+/** An amount of one asset: `amount` in display units ("12.5"), `baseUnits` exact ("12500000"). */
+export const assetAmountSchema = z.object({
+  amount: z.string(),
+  baseUnits,
+  symbol: z.string(),
+  decimals: z.number().int().min(0).max(77),
+});
+export type AssetAmount = z.infer<typeof assetAmountSchema>;
+
+export const walletNetworkInfoSchema = z.object({
+  /** `local` (the built-in devnet) or `custom`. */
+  name: z.string(),
+  chainId: z.number().int().positive(),
+  rpcUrl: z.string().nullable(),
+  marketAddress: address,
+  tokenAddress: address,
+});
+export type WalletNetworkInfo = z.infer<typeof walletNetworkInfoSchema>;
+
+/**
+ * `none`: no wallet. `pending`: created, waiting for the recovery-phrase check (not usable yet).
+ * `locked`: the password is needed to send, withdraw, export or change the password.
+ * `unlocked`: those work until the wallet locks itself after `autoLock.afterMs` without use.
+ * `damaged`: the keystore file can't be read (see `problem`); import a backup to replace it.
+ */
+export const walletStateSchema = z.enum(['none', 'pending', 'locked', 'unlocked', 'damaged']);
+export type WalletState = z.infer<typeof walletStateSchema>;
+
+export const walletStatusSchema = z.object({
+  state: walletStateSchema,
+  /** The wallet's address (checksummed); null when there is none. */
+  address: address.nullable(),
+  /**
+   * True while the agent can sign its own work (receipts, reports, market transactions) with the
+   * wallet key. It stays true after an automatic lock when unlock asked for it, so earning goes
+   * on; an explicit lock ends it.
+   */
+  workSigning: z.boolean(),
+  autoLock: z.object({
+    /** Idle time before the wallet locks itself; null: never. */
+    afterMs: z.number().int().positive().nullable(),
+    /** When it will lock if nothing happens (ISO 8601); null when locked or never. */
+    at: isoTime.nullable(),
+  }),
+  /** How the key was made: from a recovery phrase (with its derivation path) or a bare key. */
+  origin: z
+    .object({
+      hasMnemonic: z.boolean(),
+      /** BIP-44 derivation path, e.g. m/44'/60'/0'/0/0; null for a bare private key. */
+      path: z.string().nullable(),
+    })
+    .nullable(),
+  /** The keystore file (encrypted JSON keystore v3). */
+  keystoreFile: z.string(),
+  /** A creation waiting for its recovery-phrase check; never the phrase itself. */
+  pendingCreation: z
+    .object({
+      creationId: z.string(),
+      address,
+      /** 1-based positions of the words to give back to `wallet.confirmCreate`. */
+      positions: z.array(z.number().int().positive()),
+      expiresAt: isoTime,
+    })
+    .nullable(),
+  /** Why the wallet can't be used (`damaged`), in plain words. */
+  problem: z.object({ code: walletErrorCodeSchema, message: z.string() }).nullable(),
+});
+export type WalletStatus = z.infer<typeof walletStatusSchema>;
+
+const replace = z
+  .boolean()
+  .optional()
+  .describe('Replace the current wallet; its keystore is kept aside, never deleted');
+
+export const walletCreateParams = z
+  .object({
+    password: secret,
+    wordCount: z.union([z.literal(12), z.literal(24)]).optional(),
+    replace,
+  })
+  .strict();
+
+/** The one answer that carries the recovery phrase: shown once, never stored in clear. */
+export const walletCreateResult = z.object({
+  creationId: z.string(),
+  address,
+  /** The recovery phrase: words separated by single spaces. */
+  mnemonic: z.string(),
+  /** 1-based positions of three words the user must give back to `wallet.confirmCreate`. */
+  positions: z.array(z.number().int().positive()),
+  expiresAt: isoTime,
+});
+export type WalletCreateResult = z.infer<typeof walletCreateResult>;
+
+export const walletConfirmCreateParams = z
+  .object({
+    creationId: z.string().min(1).max(100),
+    /** The words at `positions`, in any order. */
+    words: z
+      .array(z.object({ position: z.number().int().min(1).max(24), word: secret }).strict())
+      .max(24),
+  })
+  .strict();
+
+const accountIndex = z
+  .number()
+  .int()
+  .min(0)
+  .max(1_000_000)
+  .optional()
+  .describe("Account number on the recovery phrase (m/44'/60'/0'/0/<n>), default 0");
+
+export const walletImportParams = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('mnemonic'),
+      mnemonic: secret,
+      password: secret,
+      accountIndex,
+      replace,
+    })
+    .strict(),
+  z
+    .object({ kind: z.literal('privateKey'), privateKey: secret, password: secret, replace })
+    .strict(),
+  /** A keystore backup (this wallet's export, or any ethers/geth JSON keystore) and its password. */
+  z.object({ kind: z.literal('keystore'), keystore: secret, password: secret, replace }).strict(),
+]);
+export type WalletImportParams = z.infer<typeof walletImportParams>;
+
+export const walletUnlockParams = z
+  .object({
+    password: secret,
+    /** Keep signing the agent's work after an automatic lock (default true). */
+    workSigning: z.boolean().optional(),
+  })
+  .strict();
+
+export const walletLockParams = z
+  .object({
+    /** Lock sending and withdrawing but let the agent keep signing its work (default false). */
+    keepWorkSigning: z.boolean().optional(),
+  })
+  .strict()
+  .default({});
+
+export const walletChangePasswordParams = z
+  .object({ oldPassword: secret, newPassword: secret })
+  .strict();
+
+export const walletExportParams = z
+  .object({ password: secret.optional().describe('Needed when the wallet is locked') })
+  .strict()
+  .default({});
+
+export const walletBackupSchema = z.object({
+  address,
+  /** A file name to save it under. */
+  fileName: z.string(),
+  /** The encrypted JSON keystore (v3, scrypt); opening it needs the wallet password. */
+  keystore: z.string(),
+});
+export type WalletBackup = z.infer<typeof walletBackupSchema>;
+
+export const walletBalanceSchema = z.object({
+  address,
+  network: walletNetworkInfoSchema,
+  /** Every figure below was read at this block. */
+  blockNumber: z.number().int().nonnegative(),
+  /** The chain's coin, which pays transaction fees. */
+  native: assetAmountSchema,
+  /** The payment token, in the wallet. */
+  token: assetAmountSchema.extend({ address }),
+  /** Earnings and refunds held by the market for this wallet, to withdraw. */
+  withdrawable: assetAmountSchema,
+});
+export type WalletBalance = z.infer<typeof walletBalanceSchema>;
+
+/** A decimal amount in display units ("12.5"), or "all" (the whole balance; not for the coin). */
+const amount = z.string().min(1).max(100);
+
+export const walletPrepareSendParams = z
+  .object({
+    to: z.string().min(1).max(200),
+    amount,
+    /** `token` (the payment token, default) or `native` (the chain's coin). */
+    asset: z.enum(['token', 'native']).optional(),
+  })
+  .strict();
+
+export const walletPrepareWithdrawParams = z
+  .object({ amount: amount.optional().describe('Default: all that is withdrawable') })
+  .strict()
+  .default({});
+
+export const walletWarningSchema = z.object({
+  code: z.enum(['GAS_BALANCE_LOW', 'RECIPIENT_IS_CONTRACT', 'SEND_TO_SELF', 'FEE_EXCEEDS_AMOUNT']),
+  message: z.string(),
+});
+export type WalletWarning = z.infer<typeof walletWarningSchema>;
+
+/** What `confirm(id)` will send, decoded for the user to read before saying yes. */
+export const preparedTransferSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['send', 'withdraw']),
+  network: walletNetworkInfoSchema,
+  from: address,
+  /** Who receives the money: the recipient, or this wallet for a withdrawal. */
+  to: address,
+  /** What is moved. */
+  amount: assetAmountSchema,
+  asset: z.enum(['token', 'native']),
+  /** The contract call that does it (token `transfer`, market `withdraw`); null for the coin. */
+  call: z.object({ contract: address, method: z.enum(['transfer', 'withdraw']) }).nullable(),
+  fee: z.object({
+    /** Likely fee at today's prices. */
+    estimated: assetAmountSchema,
+    /** The most it can cost (gas limit × max fee per gas); the balance must cover this. */
+    max: assetAmountSchema,
+    gasLimit: z.string(),
+  }),
+  warnings: z.array(walletWarningSchema),
+  createdAt: isoTime,
+  expiresAt: isoTime,
+});
+export type PreparedTransfer = z.infer<typeof preparedTransferSchema>;
+
+export const walletConfirmParams = z
+  .object({
+    id: z.string().min(1).max(100),
+    /** Confirm with the password when the wallet is locked; it stays locked afterwards. */
+    password: secret.optional(),
+    /** Wait until the transaction is mined (default false: return once it is sent). */
+    wait: z.boolean().optional(),
+  })
+  .strict();
+
+export const transactionStatusSchema = z.enum(['submitted', 'mined', 'failed', 'unknown']);
+
+export const sentTransactionSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['send', 'withdraw']),
+  hash: txHash,
+  from: address,
+  to: address,
+  amount: assetAmountSchema,
+  nonce: z.number().int().nonnegative(),
+  /** `unknown`: not mined within the wait; `wallet.transaction` tells when it is. */
+  status: transactionStatusSchema,
+  blockNumber: z.number().int().nonnegative().nullable(),
+  /** Fee actually paid, once mined. */
+  feePaid: assetAmountSchema.nullable(),
+});
+export type SentTransaction = z.infer<typeof sentTransactionSchema>;
+
+export const walletHistoryParams = z
+  .object({
+    /** Newest entries first; at most this many (default 100). */
+    limit: z.number().int().min(1).max(1000).optional(),
+  })
+  .strict()
+  .default({});
+
+/**
+ * One money movement of this wallet, from a chain event:
+ * `received`/`sent`: a token Transfer to/from the wallet (counterparty: the other side);
+ * `credited`: the market credited the wallet (a payout, refund, slash, finished unstake);
+ * `withdrawn`: the wallet withdrew from the market (its token arrives as a `received` entry in the
+ * same transaction).
+ */
+export const historyEntrySchema = z.object({
+  kind: z.enum(['received', 'sent', 'credited', 'withdrawn']),
+  amount: assetAmountSchema,
+  counterparty: address.nullable(),
+  /** What the counterparty is, when known: the market, or the zero address (new tokens). */
+  counterpartyRole: z.enum(['market', 'mint']).nullable(),
+  /** `credited` only: why (Payout, Fee, Refund, Slash, Unstake), and the job and lease slot. */
+  reason: z.enum(['Payout', 'Fee', 'Refund', 'Slash', 'Unstake']).nullable(),
+  jobId: z.string().nullable(),
+  slot: z.number().int().nonnegative().nullable(),
+  blockNumber: z.number().int().nonnegative(),
+  txHash,
+  logIndex: z.number().int().nonnegative(),
+  /** The block's time (ISO 8601). */
+  at: isoTime.nullable(),
+});
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+
+export const walletHistorySchema = z.object({
+  address,
+  network: walletNetworkInfoSchema,
+  /** Blocks scanned (from the market's deployment to the latest). */
+  fromBlock: z.number().int().nonnegative(),
+  toBlock: z.number().int().nonnegative(),
+  /** Newest first. */
+  entries: z.array(historyEntrySchema),
+  /** All entries found, before `limit`. */
+  total: z.number().int().nonnegative(),
+  /**
+   * The market ledger from events: Σ Credited − Σ Withdrawn, and the withdrawable balance the
+   * contract holds at `toBlock`; `matches` is false only if the events and the chain disagree.
+   */
+  ledger: z.object({
+    credited: assetAmountSchema,
+    withdrawn: assetAmountSchema,
+    withdrawable: assetAmountSchema,
+    matches: z.boolean(),
+  }),
+});
+export type WalletHistory = z.infer<typeof walletHistorySchema>;
+
+const noParams = z.object({}).strict().default({});
+
+/** Every `wallet.*` method: spread into the contract's `methods`. */
+export const walletMethods = {
+  'wallet.status': {
+    summary: 'The wallet: none, waiting for its phrase check, locked or unlocked; its address.',
+    params: noParams,
+    result: walletStatusSchema,
+  },
+  'wallet.create': {
+    summary: 'Make a new wallet; the answer shows its recovery phrase, once. Confirm it next.',
+    params: walletCreateParams,
+    result: walletCreateResult,
+  },
+  'wallet.confirmCreate': {
+    summary: 'Give back the asked words of the recovery phrase; the wallet then becomes active.',
+    params: walletConfirmCreateParams,
+    result: walletStatusSchema,
+  },
+  'wallet.import': {
+    summary: 'Import a wallet from a recovery phrase, a private key or a keystore backup.',
+    params: walletImportParams,
+    result: walletStatusSchema,
+  },
+  'wallet.unlock': {
+    summary: 'Unlock with the password, to send, withdraw, export and sign work.',
+    params: walletUnlockParams,
+    result: walletStatusSchema,
+  },
+  'wallet.lock': {
+    summary: 'Lock the wallet now.',
+    params: walletLockParams,
+    result: walletStatusSchema,
+  },
+  'wallet.changePassword': {
+    summary: 'Re-encrypt the keystore under a new password.',
+    params: walletChangePasswordParams,
+    result: walletStatusSchema,
+  },
+  'wallet.exportBackup': {
+    summary: 'The encrypted keystore, to save as a backup (never the raw key).',
+    params: walletExportParams,
+    result: walletBackupSchema,
+  },
+  'wallet.balance': {
+    summary: 'Coin, token and market-withdrawable balances, read at one block.',
+    params: noParams,
+    result: walletBalanceSchema,
+  },
+  'wallet.prepareSend': {
+    summary: 'Check a send and show what it will do and cost; nothing is sent yet.',
+    params: walletPrepareSendParams,
+    result: preparedTransferSchema,
+  },
+  'wallet.prepareWithdraw': {
+    summary: 'Check a withdrawal from the market and show what it will cost; nothing is sent yet.',
+    params: walletPrepareWithdrawParams,
+    result: preparedTransferSchema,
+  },
+  'wallet.confirm': {
+    summary: 'Send exactly what a prepare step showed; each id works once, for a few minutes.',
+    params: walletConfirmParams,
+    result: sentTransactionSchema,
+  },
+  'wallet.history': {
+    summary: 'Payments in and out, rebuilt from chain events, newest first.',
+    params: walletHistoryParams,
+    result: walletHistorySchema,
+  },
+} as const satisfies Record<string, { summary: string; params: z.ZodType; result: z.ZodType }>;
+
+export const walletLockedEventSchema = z.object({
+  /** `user`: wallet.lock; `idle`: auto-lock; `replaced`: another wallet was imported; `closed`. */
+  reason: z.enum(['user', 'idle', 'replaced', 'closed']),
+  address: address.nullable(),
+  workSigning: z.boolean(),
+  at: isoTime,
+});
+
+export const walletTransactionEventSchema = sentTransactionSchema.extend({ at: isoTime });
+
+/** Every `wallet.*` event: spread into the contract's `events`. */
+export const walletEvents = {
+  /** The status after anything that changed it (create, confirm, import, unlock, lock). */
+  'wallet.changed': walletStatusSchema,
+  /** The wallet locked itself or was locked. */
+  'wallet.locked': walletLockedEventSchema,
+  /** A sent transaction changed state (submitted, mined, failed). */
+  'wallet.transaction': walletTransactionEventSchema,
+} as const satisfies Record<string, z.ZodType>;
+
+export type WalletEventName = keyof typeof walletEvents;
+export type WalletEvent = {
+  [E in WalletEventName]: { event: E; payload: z.infer<(typeof walletEvents)[E]> };
+}[WalletEventName];
