@@ -106,6 +106,30 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
     await page.close();
   });
 
+  it('sets work hours in words, and writes a support bundle from Settings', async () => {
+    const page = await open(server.url);
+    await page.getByRole('link', { name: 'Settings' }).click();
+    const hours = page.getByLabel('Work hours');
+    await hours.fill('mon-fri 9-17');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('write it like mon-fri 22:00-07:00').waitFor();
+    await hours.fill('mon-fri 22:00-07:00; sat,sun 00:00-24:00');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Settings saved.').waitFor();
+    const saved = JSON.parse(await readFile(join(dataDir(), 'settings.json'), 'utf8'));
+    expect(saved.settings.work.windows).toEqual([
+      { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '22:00', end: '07:00' },
+      { days: ['sat', 'sun'], start: '00:00', end: '24:00' },
+    ]);
+    await page.getByRole('button', { name: 'Create a support bundle' }).click();
+    const result = page.getByTestId('bundle-result');
+    await result.waitFor();
+    const path = (await result.locator('code').textContent())!;
+    await access(path);
+    expect(path.startsWith(dataDir())).toBe(true);
+    await page.close();
+  });
+
   it('shows a settings change made from the CLI while the page is open', async () => {
     const page = await open(server.url);
     await page.getByRole('link', { name: 'Settings' }).click();
@@ -136,6 +160,9 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
 
   it('shows no GPU found, and why WebGPU is no use here, on a machine without a GPU', async () => {
     const page = await open(server.url);
+    const why = page.getByTestId('why-no-jobs');
+    await why.locator('.why-headline').waitFor();
+    expect(await why.textContent()).toMatch(/GPU|benchmark|wallet/i);
     await page.getByTestId('no-gpu').waitFor();
     expect(await page.getByTestId('no-gpu').textContent()).toContain('software renderer');
     const cpu = page.getByTestId('cpu-card');
@@ -166,6 +193,14 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
       expect(await card.getByTestId('spark-power').textContent()).toMatch(/^\d+ W$/);
       // CUDA can't run here: the card says why and what to do.
       expect(await card.textContent()).toContain('roost gpu install-cuda');
+      // What holds the GPU, and the manual controls: pause, then hand back to the policy.
+      const state = card.getByTestId('work-state');
+      await expect.poll(() => state.textContent()).toContain('Working');
+      await state.getByRole('button', { name: 'Pause' }).click();
+      await expect.poll(() => state.textContent()).toContain('Paused');
+      expect(await state.getByTestId('work-reason').textContent()).toMatch(/you/i);
+      await state.getByRole('button', { name: 'Back to automatic' }).click();
+      await expect.poll(() => state.textContent()).toContain('Working');
       await page.screenshot({ path: join(SHOTS, 'dashboard-gpu.png'), fullPage: true });
       await page.close();
     } finally {

@@ -3,6 +3,7 @@ import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { Sparkline } from './Sparkline.tsx';
+import { WorkState, useDecisions } from './WorkState.tsx';
 
 type Detect = ResultOf<'hardware.detect'>;
 type Sample = ResultOf<'hardware.telemetry'>['samples'][number];
@@ -81,6 +82,7 @@ export function GpuCards() {
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(true);
   const telemetry = useTelemetry();
+  const { decisions, reload } = useDecisions();
 
   const load = (refresh: boolean) => {
     setBusy(true);
@@ -144,6 +146,7 @@ export function GpuCards() {
                     {gpu.display ? ' · drives the display' : ''}
                   </p>
                 </header>
+                <WorkState gpuId={gpu.id} decision={decisions.get(gpu.id)} onChanged={reload} />
                 {gpu.status !== 'ok' && gpu.problem && (
                   <div className="banner banner-warn" role="alert">
                     {gpu.problem.message} {gpu.problem.fix}

@@ -1,5 +1,6 @@
 import { useAgent } from '../AgentContext.tsx';
 import { GpuCards } from '../components/GpuCards.tsx';
+import { WhyNoJobs } from '../components/WhyNoJobs.tsx';
 
 function formatUptime(seconds: number): string {
   const s = Math.floor(seconds);
@@ -72,6 +73,7 @@ export function DashboardPage() {
           )}
         </article>
       </div>
+      <WhyNoJobs />
       <GpuCards />
       <article className="card" aria-labelledby="activity-card">
         <h2 id="activity-card">Activity</h2>

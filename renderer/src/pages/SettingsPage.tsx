@@ -1,6 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { z } from 'zod';
 import {
+  formatTimeWindows,
+  parseTimeWindows,
   settingsSections,
   type Settings,
   type SettingsPatch,
@@ -8,6 +10,7 @@ import {
 } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
+import { SupportBundle } from '../components/SupportBundle.tsx';
 
 const sectionTitles: Record<SettingsSection, { title: string; about: string }> = {
   general: { title: 'General', about: 'How Roost looks and starts.' },
@@ -26,6 +29,14 @@ const fieldLabels: Record<string, string> = {
   'work.pauseWhileGaming': 'Pause while gaming',
   'work.avoidDisplayGpu': 'Keep the display GPU free',
   'work.maxTemperatureC': 'Temperature ceiling (°C)',
+  'work.windows': 'Work hours',
+  'work.resumeBelowC': 'Resume after cooling by (°C)',
+  'work.pauseOnBattery': 'Pause on battery',
+  'work.gameProcesses': 'Games to watch for',
+  'work.pauseOnAnyGpuProcess': 'Pause for any other GPU program',
+  'work.ignoredGpuProcesses': 'GPU programs to ignore',
+  'work.finishLeaseWithinMinutes': 'Finish a job if it ends within (min)',
+  'pricing.tokenValueInCurrency': 'Value of one market token',
   'pricing.pricePerUnitHour': 'Price per unit-hour',
   'pricing.electricityPricePerKwh': 'Electricity price per kWh',
   'pricing.currency': 'Currency',
@@ -52,11 +63,16 @@ const optionLabels: Record<string, string> = {
 
 type Draft = Record<string, string | boolean>;
 
-function kindOf(
-  schema: z.ZodType,
-):
-  { kind: 'enum'; options: string[] } | { kind: 'boolean' | 'number' | 'text'; nullable: boolean } {
+type FieldKind =
+  | { kind: 'enum'; options: string[] }
+  | { kind: 'boolean' | 'number' | 'text'; nullable: boolean }
+  | { kind: 'windows' | 'list'; nullable: false };
+
+function kindOf(schema: z.ZodType): FieldKind {
   let inner = schema;
+  if (inner instanceof z.ZodArray) {
+    return { kind: inner.element instanceof z.ZodObject ? 'windows' : 'list', nullable: false };
+  }
   let nullable = false;
   if (inner instanceof z.ZodNullable) {
     nullable = true;
@@ -82,7 +98,11 @@ function toDraft(settings: Settings): Draft {
           ? value
           : value === null || value === undefined
             ? ''
-            : String(value);
+            : Array.isArray(value)
+              ? name === 'windows'
+                ? formatTimeWindows(value as Parameters<typeof formatTimeWindows>[0])
+                : value.join(', ')
+              : String(value);
     }
   }
   return draft;
@@ -102,6 +122,20 @@ function toPatch(
       const kind = kindOf(schema);
       let value: unknown = raw;
       if (kind.kind === 'number') value = raw === '' ? Number.NaN : Number(raw);
+      if (kind.kind === 'list') {
+        value = String(raw)
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item !== '');
+      }
+      if (kind.kind === 'windows') {
+        const parsed = parseTimeWindows(String(raw));
+        if (!parsed.ok) {
+          errors[key] = `${parsed.error}.`;
+          continue;
+        }
+        value = parsed.value;
+      }
       if (kind.kind !== 'enum' && kind.kind !== 'boolean' && kind.nullable && raw === '')
         value = null;
       const checked = schema.safeParse(value);
@@ -117,7 +151,10 @@ function toPatch(
                 : (issue?.message ?? 'Not valid.');
         continue;
       }
-      if (checked.data !== (saved[section] as Record<string, unknown>)[name]) {
+      if (
+        JSON.stringify(checked.data) !==
+        JSON.stringify((saved[section] as Record<string, unknown>)[name])
+      ) {
         (patch[section] ??= {})[name] = checked.data;
       }
     }
@@ -230,7 +267,15 @@ export function SettingsPage() {
                       type="text"
                       inputMode={kind.kind === 'number' ? 'decimal' : undefined}
                       value={String(value)}
-                      placeholder={kind.nullable ? 'none' : undefined}
+                      placeholder={
+                        kind.kind === 'windows'
+                          ? 'any time, or e.g. mon-fri 22:00-07:00; sat,sun 00:00-24:00'
+                          : kind.kind === 'list'
+                            ? 'none (names separated by commas)'
+                            : kind.nullable
+                              ? 'none'
+                              : undefined
+                      }
                       onChange={(e) => update(e.target.value)}
                       aria-invalid={error ? true : undefined}
                       aria-describedby={describedBy}
@@ -267,6 +312,7 @@ export function SettingsPage() {
           </button>
         </div>
       </form>
+      <SupportBundle />
     </section>
   );
 }
