@@ -1,6 +1,17 @@
 // Electron main: a thin shell around the agent. Windows, the app protocol and the IPC bridge
 // live here; everything else is the same agent `roost serve` hosts.
-import { app, BrowserWindow, ipcMain, net, powerMonitor, protocol, session } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  ipcMain,
+  Menu,
+  nativeImage,
+  net,
+  powerMonitor,
+  protocol,
+  session,
+  Tray,
+} from 'electron';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,6 +23,7 @@ import { resolveAppFile } from './app-protocol.ts';
 import { registerIpc } from './ipc.ts';
 import { APP_SCHEME, RENDERER_CSP, lockDownSession } from './security.ts';
 import { createMainWindow } from './window.ts';
+import { createRoostTray, trayStateFrom } from './tray.ts';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const RENDERER_DIR = here('../renderer');
@@ -110,8 +122,34 @@ async function main(): Promise<void> {
   app.on('activate', () => {
     if (windows.size === 0) openWindow();
   });
+  // The tray says what the GPUs are doing; closing the window keeps Roost working in it.
+  const allPaused = () =>
+    agent.policy.holds().some((h) => h.gpuId === null && h.action === 'pause');
+  const tray = createRoostTray(
+    {
+      createTray: (icon) => new Tray(icon),
+      buildMenu: (template) => Menu.buildFromTemplate(template),
+      icon: nativeImage.createFromPath(here('../renderer/icon.svg')),
+      onOpen: () => {
+        const [first] = windows;
+        if (first) first.show();
+        else openWindow();
+      },
+      onPauseToggle: (pause) => {
+        void (pause
+          ? agent.router.call('schedule.hold', { gpuId: null, action: 'pause' })
+          : agent.router.call('schedule.clearHold', { gpuId: null }));
+      },
+      onQuit: () => app.quit(),
+    },
+    { activity: 'starting', reason: 'looking for your GPUs' },
+  );
+  agent.events.subscribe((event) => {
+    if (event.event === 'schedule.changed')
+      tray.update(trayStateFrom(event.payload.decisions, allPaused()));
+  });
   app.on('window-all-closed', () => {
-    if (process.platform !== 'darwin') app.quit();
+    // Keep running in the tray; Quit in the tray menu ends Roost.
   });
   let closing = false;
   app.on('before-quit', (event) => {
@@ -119,6 +157,7 @@ async function main(): Promise<void> {
     closing = true;
     event.preventDefault();
     unregister();
+    tray.destroy();
     void agent.close().finally(() => app.exit(0));
   });
   openWindow();
