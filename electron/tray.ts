@@ -75,9 +75,9 @@ export function trayStateFrom(decisions: readonly Decision[], held: boolean): Tr
     return {
       activity: 'working',
       reason:
-        working.length === 1
+        decisions.length === 1
           ? strip(working[0]!.reason)
-          : `${working.length} of ${decisions.length} GPUs may take jobs`,
+          : `${working.length === decisions.length ? 'all' : working.length} of ${decisions.length} GPUs may take jobs`,
     };
   }
   if (paused.length > 0) return { activity: 'paused', reason: strip(paused[0]!.reason) };
