@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Provider } from 'ethers';
+import { tempDir } from '../../test/support/temp-dir.ts';
+import { isWalletError } from './errors.ts';
+import { createNetworkSource, findDeployBlock, isUnreachable } from './network.ts';
+import type { NetworkSettings } from './network.ts';
+
+const MARKET = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
+const TOKEN = '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512';
+
+async function failure(run: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await run;
+  } catch (error) {
+    if (isWalletError(error)) return { code: error.code, message: error.message };
+    throw error;
+  }
+  throw new Error('expected a WalletError');
+}
+
+function localJson(rpcUrl: string) {
+  return {
+    name: 'local',
+    chainId: 31337,
+    rpcUrl,
+    deployBlock: 3,
+    contracts: {
+      JobMarket: { address: MARKET.toLowerCase(), abi: [] },
+      RoostTestToken: { address: TOKEN.toLowerCase(), abi: [] },
+    },
+    market: {},
+    accounts: { admin: MARKET, arbiter: MARKET, treasury: MARKET },
+  };
+}
+
+describe('the wallet network', () => {
+  it('reads the local devnet from networks/local.json on every call', async () => {
+    const dir = await tempDir();
+    const made: string[] = [];
+    const settings: NetworkSettings = { name: 'local', rpcUrl: null, marketAddress: null };
+    const source = createNetworkSource({
+      dataDir: dir.path,
+      settings: () => settings,
+      providerFor: (url) => {
+        made.push(url);
+        return { destroy: () => undefined } as unknown as Provider;
+      },
+    });
+    const missing = await failure(source());
+    expect(missing.code).toBe('NETWORK_UNAVAILABLE');
+    expect(missing.message).toContain(join(dir.path, 'networks', 'local.json'));
+    expect(missing.message).toMatch(/roost devnet/);
+
+    await mkdir(join(dir.path, 'networks'), { recursive: true });
+    await writeFile(
+      join(dir.path, 'networks', 'local.json'),
+      JSON.stringify(localJson('http://127.0.0.1:8545')),
+    );
+    const net = await source();
+    expect(net).toMatchObject({
+      name: 'local',
+      chainId: 31337,
+      rpcUrl: 'http://127.0.0.1:8545',
+      marketAddress: MARKET,
+      tokenAddress: TOKEN,
+      deployBlock: 3,
+      nativeSymbol: 'ETH',
+    });
+    await source();
+    expect(made).toEqual(['http://127.0.0.1:8545']); // one provider per URL
+
+    // The devnet restarted on another port: the next call follows it.
+    await writeFile(
+      join(dir.path, 'networks', 'local.json'),
+      JSON.stringify(localJson('http://127.0.0.1:9999')),
+    );
+    expect((await source()).rpcUrl).toBe('http://127.0.0.1:9999');
+
+    await writeFile(join(dir.path, 'networks', 'local.json'), '{ not json');
+    expect((await failure(source())).code).toBe('NETWORK_UNAVAILABLE');
+    source.close();
+    await dir.remove();
+  });
+
+  it('asks for both an RPC URL and a market on a custom network', async () => {
+    const source = createNetworkSource({
+      dataDir: '/nonexistent',
+      settings: () => ({ name: 'custom', rpcUrl: 'http://127.0.0.1:1', marketAddress: null }),
+    });
+    const e = await failure(source());
+    expect(e.code).toBe('NETWORK_UNAVAILABLE');
+    expect(e.message).toMatch(/needs both an RPC URL and a market address/);
+  });
+
+  it('says quickly and plainly when a custom node does not answer', async () => {
+    const source = createNetworkSource({
+      dataDir: '/nonexistent',
+      settings: () => ({ name: 'custom', rpcUrl: 'http://127.0.0.1:1', marketAddress: MARKET }),
+      rpcTimeoutMs: 2000,
+    });
+    const started = Date.now();
+    const e = await failure(source());
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(e).toEqual({
+      code: 'NETWORK_UNAVAILABLE',
+      message: expect.stringMatching(
+        /^The chain at http:\/\/127\.0\.0\.1:1 did not answer \(ECONNREFUSED\)/,
+      ),
+    });
+    source.close();
+  });
+
+  it('tells unreachable nodes from other errors', () => {
+    expect(isUnreachable(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(isUnreachable(new Error('wrapped', { cause: { code: 'TIMEOUT' } }))).toBe(true);
+    expect(isUnreachable(new TypeError('fetch failed'))).toBe(true);
+    expect(isUnreachable(Object.assign(new Error('revert'), { code: 'CALL_EXCEPTION' }))).toBe(
+      false,
+    );
+  });
+
+  it('finds a deployment block by bisection, or starts at 0 when the node keeps no old state', async () => {
+    const deployedAt = 777;
+    let calls = 0;
+    const chain = {
+      getBlockNumber: async () => 100_000,
+      getCode: async (_a: string, block: number) => {
+        calls++;
+        return block >= deployedAt ? '0x60' : '0x';
+      },
+    } as unknown as Provider;
+    expect(await findDeployBlock(chain, MARKET)).toBe(deployedAt);
+    expect(calls).toBeLessThan(25);
+    const pruned = {
+      getBlockNumber: async () => 100,
+      getCode: async (_a: string, block: number) => {
+        if (block < 100)
+          throw Object.assign(new Error('missing trie node'), { code: 'SERVER_ERROR' });
+        return '0x60';
+      },
+    } as unknown as Provider;
+    const warnings: string[] = [];
+    expect(await findDeployBlock(pruned, MARKET, { warn: (m) => warnings.push(m) })).toBe(0);
+    expect(warnings[0]).toMatch(/history scans from block 0/);
+  });
+});
