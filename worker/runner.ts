@@ -72,8 +72,12 @@ class JobFailure extends Error {
 function messageOf(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   // onnxruntime's messages carry ANSI colours and source paths of its build; keep the words.
-  // eslint-disable-next-line no-control-regex
-  const plain = text.replace(/\u001b\[[0-9;]*m/g, '');
+  const plain = text
+    // eslint-disable-next-line no-control-regex
+    .replace(/\u001b\[[0-9;]*m/g, '')
+    // Build paths and C++ frames of onnxruntime say nothing to a user.
+    .replace(/\/onnxruntime_src\/\S+:\d+\s*/g, '')
+    .replace(/\bonnxruntime::[\w:<>~]+(\([^)]*\))?\s*/g, '');
   return plain.trim().slice(0, 1500);
 }
 
@@ -122,7 +126,7 @@ async function createSession(
       });
       return { session, ep, fallbacks };
     } catch (error) {
-      const message = messageOf(error);
+      const message = messageOf(error).split(plan.modelPath).join('the model');
       const modelCode = classifyModelError(message);
       if (modelCode) {
         throw Object.assign(
@@ -329,7 +333,7 @@ export async function runPlan(plan: RunPlan, io: RunnerIo): Promise<RunnerOutcom
       } catch (error) {
         const message = messageOf(error);
         throw new JobFailure(
-          /invalid dimensions|data type|Unexpected input|shape/i.test(message)
+          /invalid dimensions for input|Unexpected input data type|input.*rank/i.test(message)
             ? 'input-invalid'
             : 'inference-failed',
           `set ${set}: ${message}`,

@@ -181,6 +181,8 @@ interface Walk {
   externalFiles: Set<string>;
   localFunctions: Set<string>;
   domains: Set<string>;
+  /** Operator domains the model imports an opset of ('' for ai.onnx). */
+  imported?: Set<string>;
   nodes: number;
 }
 
@@ -324,6 +326,16 @@ function walkGraph(graph: Graph, walk: Walk, depth: number, main: boolean): void
         `the model uses the custom operator ${label(opType)} from the domain ${label(domain)}; Roost runs only the operators built into onnxruntime`,
       );
     }
+    const normalized = domain === 'ai.onnx' ? '' : domain;
+    if (
+      walk.imported &&
+      !walk.imported.has(normalized) &&
+      !walk.localFunctions.has(`${domain}::${opType}`)
+    ) {
+      throw invalid(
+        `node ${label(node.name || opType)} uses the domain ${label(domain || 'ai.onnx')}, but the model imports no opset of it`,
+      );
+    }
     for (const out of node.output ?? []) {
       if (!out) continue;
       if (produced.has(out)) throw invalid(`${where} computes ${label(out)} twice`);
@@ -462,6 +474,7 @@ export function checkModelBytes(
       domains: new Set(),
       nodes: 0,
     };
+    walk.imported = new Set(opsets.map((o) => (o.domain === 'ai.onnx' ? '' : o.domain)));
     for (const f of model.functions ?? []) {
       for (const node of f.node ?? []) {
         const domain = node.domain ?? '';
