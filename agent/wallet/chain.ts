@@ -107,7 +107,12 @@ export function chainFailure(
   if (error instanceof WalletError) return error;
   if (isUnreachable(error)) return unreachable(network.rpcUrl, error);
   const code = (error as { code?: unknown }).code;
-  if (code === 'INSUFFICIENT_FUNDS') {
+  const text = `${String((error as { message?: unknown }).message ?? '')} ${JSON.stringify((error as { info?: unknown }).info ?? null)}`;
+  // ethers knows geth's wording; Hardhat says "Sender doesn't have enough funds to send tx".
+  if (
+    code === 'INSUFFICIENT_FUNDS' ||
+    (!/revert/i.test(text) && /insufficient funds|enough funds/i.test(text))
+  ) {
     return new WalletError(
       'WALLET_INSUFFICIENT_BALANCE',
       `The wallet's ${network.nativeSymbol} balance can't pay for this transaction and its fee. Add ${network.nativeSymbol} to the wallet and try again.`,
@@ -137,6 +142,16 @@ export function chainFailure(
   );
 }
 
+/**
+ * The newest block's number, asked afresh: a provider's getBlockNumber() may answer from a cache
+ * (ethers polls it), and reading "at one block" must not mean "at a stale one".
+ */
+export async function latestBlockNumber(provider: Provider): Promise<number> {
+  const block = await provider.getBlock('latest');
+  if (block === null) throw new Error('the node returned no latest block');
+  return block.number;
+}
+
 /** Coin, token and market-withdrawable balances of `address`, all read at the same block. */
 export async function readBalances(
   network: WalletNetwork,
@@ -145,7 +160,7 @@ export async function readBalances(
 ): Promise<WalletBalance> {
   const meta = await tokens.get(network);
   return chainCall(network, async () => {
-    const blockTag = await network.provider.getBlockNumber();
+    const blockTag = await latestBlockNumber(network.provider);
     const token = connectRoostTestToken(network.tokenAddress, network.provider);
     const market = connectJobMarket(network.marketAddress, network.provider);
     const [native, held, withdrawable] = await Promise.all([
@@ -212,7 +227,7 @@ export async function readHistory(
   const amount = (v: bigint) => assetAmount(v, meta.decimals, meta.symbol);
   return chainCall(network, async () => {
     const { provider } = network;
-    const toBlock = await provider.getBlockNumber();
+    const toBlock = await latestBlockNumber(provider);
     const fromBlock = Math.min(network.deployBlock, toBlock);
     const me = zeroPadValue(address, 32);
     const chunk = options.chunkBlocks ?? 10_000;

@@ -128,6 +128,8 @@ export function createNetworkSource(options: NetworkSourceOptions): NetworkSourc
     const loopback = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(rpcUrl);
     return new JsonRpcProvider(request(), chainId, {
       staticNetwork: true,
+      // No 250 ms answer cache: a balance read right after a send must see the send.
+      cacheTimeout: -1,
       pollingInterval: options.pollingMs ?? (loopback ? 250 : 1000),
     });
   };

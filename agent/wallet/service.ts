@@ -266,7 +266,7 @@ export function createWalletService(options: WalletServiceOptions): WalletServic
   let lockTimer: unknown;
   let pending: PendingCreation | undefined;
   const prepared = new Map<string, PreparedEntry>();
-  const retired = new Map<string, 'used' | 'expired'>();
+  const retired = new Map<string, 'used' | 'expired' | 'refused'>();
   const watches = new Set<{ timer: unknown; stop: () => void }>();
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
@@ -510,7 +510,7 @@ export function createWalletService(options: WalletServiceOptions): WalletServic
     return options.network();
   };
 
-  const retire = (id: string, why: 'used' | 'expired'): void => {
+  const retire = (id: string, why: 'used' | 'expired' | 'refused'): void => {
     prepared.delete(id);
     retired.set(id, why);
     if (retired.size > RETIRED_IDS_KEPT) {
@@ -1028,6 +1028,12 @@ export function createWalletService(options: WalletServiceOptions): WalletServic
               'That transaction was already confirmed and sent; it is never sent twice. See the history for it.',
             );
           }
+          if (why === 'refused') {
+            throw new WalletError(
+              'WALLET_PREPARED_USED',
+              'That confirmation was used already, and the chain refused the transaction. Prepare it again.',
+            );
+          }
           if (why === 'expired') {
             throw new WalletError(
               'WALLET_PREPARED_EXPIRED',
@@ -1049,6 +1055,7 @@ export function createWalletService(options: WalletServiceOptions): WalletServic
         return entry;
       };
       const entry = findReady();
+      const { tx } = entry;
       const saved = await requireStored();
       const net = await network();
       if (
@@ -1065,13 +1072,23 @@ export function createWalletService(options: WalletServiceOptions): WalletServic
             : 'The network changed since this was prepared; nothing was sent. Prepare it again on the current network.',
         );
       }
+      // Checked before the id is spent: with more coin added, the same confirmation still works.
+      const upfront =
+        tx.gasLimit * ('gasPrice' in tx.fees ? tx.fees.gasPrice : tx.fees.maxFeePerGas) + tx.value;
+      const coin = await chainCall(net, () => net.provider.getBalance(entry.summary.from));
+      if (coin < upfront) {
+        throw new WalletError(
+          'WALLET_INSUFFICIENT_BALANCE',
+          `The wallet's ${net.nativeSymbol} balance can't pay for this transaction and its fee: it has ${formatUnitsExact(coin, 18)} ${net.nativeSymbol} and needs up to ${formatUnitsExact(upfront, 18)}. Add ${net.nativeSymbol} to ${entry.summary.from}, then confirm again; nothing was sent.`,
+        );
+      }
       const key = await keyForUserAction(params.password, 'send it');
       // Taken now, synchronously: a second confirm of the same id (a double click) finds it gone.
       if (findReady() !== entry)
         throw new WalletError('WALLET_PREPARED_USED', 'That transaction was already confirmed.');
       retire(params.id, 'used');
 
-      const { tx, summary } = entry;
+      const { summary } = entry;
       let nonce: number;
       try {
         nonce = await (
@@ -1098,6 +1115,7 @@ export function createWalletService(options: WalletServiceOptions): WalletServic
       } catch (error) {
         const failure = chainFailure(error, net, entry.meta);
         log.warn(`${summary.kind} ${hash} not accepted: ${failure.message}`);
+        if (failure.code !== 'NETWORK_UNAVAILABLE') retired.set(params.id, 'refused');
         if (failure.code === 'NETWORK_UNAVAILABLE') {
           throw new WalletError(
             'NETWORK_UNAVAILABLE',
