@@ -239,9 +239,12 @@ export async function readKeystoreFile(
   return { kind: 'ok', text, info: { ...info, address: info.address } };
 }
 
-export async function writeKeystoreFile(file: string, text: string): Promise<void> {
+/** Writes the keystore (0600, atomically) and returns the exact text written. */
+export async function writeKeystoreFile(file: string, text: string): Promise<string> {
+  const contents = text.endsWith('\n') ? text : `${text}\n`;
   try {
-    await writeFileAtomic(file, text.endsWith('\n') ? text : `${text}\n`, 0o600);
+    await writeFileAtomic(file, contents, 0o600);
+    return contents;
   } catch (error) {
     throw new WalletError(
       'WALLET_UNWRITABLE',
