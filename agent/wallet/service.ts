@@ -192,6 +192,7 @@ const MAX_BACKUP_CHARS = 64 * 1024;
 /** Gas when the node can't estimate because the wallet can't pay for gas: typical costs. */
 const FALLBACK_GAS = { native: 21_000n, transfer: 65_000n, withdraw: 80_000n };
 const RETIRED_IDS_KEPT = 1000;
+type Retired = 'used' | 'expired' | 'refused' | 'uncertain';
 
 function checkNewPassword(password: string): void {
   if (password.length < MIN_PASSWORD) {
@@ -266,7 +267,8 @@ export function createWalletService(options: WalletServiceOptions): WalletServic
   let lockTimer: unknown;
   let pending: PendingCreation | undefined;
   const prepared = new Map<string, PreparedEntry>();
-  const retired = new Map<string, 'used' | 'expired' | 'refused'>();
+  /** Ids that can't be confirmed any more, and why (sent, expired, refused, fate unknown). */
+  const retired = new Map<string, { why: Retired; hash?: string }>();
   const watches = new Set<{ timer: unknown; stop: () => void }>();
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
@@ -510,9 +512,9 @@ export function createWalletService(options: WalletServiceOptions): WalletServic
     return options.network();
   };
 
-  const retire = (id: string, why: 'used' | 'expired' | 'refused'): void => {
+  const retire = (id: string, why: Retired, hash?: string): void => {
     prepared.delete(id);
-    retired.set(id, why);
+    retired.set(id, hash === undefined ? { why } : { why, hash });
     if (retired.size > RETIRED_IDS_KEPT) {
       const oldest = retired.keys().next();
       if (oldest.done !== true) retired.delete(oldest.value);
@@ -1021,24 +1023,31 @@ export function createWalletService(options: WalletServiceOptions): WalletServic
       const findReady = (): PreparedEntry => {
         const entry = prepared.get(params.id);
         if (entry === undefined) {
-          const why = retired.get(params.id);
-          if (why === 'used') {
-            throw new WalletError(
-              'WALLET_PREPARED_USED',
-              'That transaction was already confirmed and sent; it is never sent twice. See the history for it.',
-            );
-          }
-          if (why === 'refused') {
-            throw new WalletError(
-              'WALLET_PREPARED_USED',
-              'That confirmation was used already, and the chain refused the transaction. Prepare it again.',
-            );
-          }
-          if (why === 'expired') {
-            throw new WalletError(
-              'WALLET_PREPARED_EXPIRED',
-              'That confirmation expired (fees and balances may have changed). Prepare it again.',
-            );
+          const gone = retired.get(params.id);
+          const hash = gone?.hash === undefined ? '' : ` (${gone.hash})`;
+          switch (gone?.why) {
+            case 'used':
+              throw new WalletError(
+                'WALLET_PREPARED_USED',
+                `That transaction was already confirmed and sent${hash}; it is never sent twice. See the history for it.`,
+              );
+            case 'refused':
+              throw new WalletError(
+                'WALLET_PREPARED_USED',
+                'That confirmation was used already, and the chain refused the transaction. Prepare it again.',
+              );
+            case 'uncertain':
+              throw new WalletError(
+                'WALLET_PREPARED_USED',
+                `That confirmation was used already, but the node did not answer when it was sent: the transaction${hash} may or may not be on the chain. Look for it in the history; prepare it again only if it is not there.`,
+              );
+            case 'expired':
+              throw new WalletError(
+                'WALLET_PREPARED_EXPIRED',
+                'That confirmation expired (fees and balances may have changed). Prepare it again.',
+              );
+            case undefined:
+              break;
           }
           throw new WalletError(
             'WALLET_PREPARED_UNKNOWN',
@@ -1095,6 +1104,9 @@ export function createWalletService(options: WalletServiceOptions): WalletServic
           options.nextNonce ?? ((who, n) => n.provider.getTransactionCount(who, 'pending'))
         )(summary.from, net);
       } catch (error) {
+        // Nothing was signed: the confirmation stays usable.
+        retired.delete(params.id);
+        prepared.set(params.id, entry);
         throw chainFailure(error, net, entry.meta);
       }
       const request: TransactionRequest = {
@@ -1115,7 +1127,7 @@ export function createWalletService(options: WalletServiceOptions): WalletServic
       } catch (error) {
         const failure = chainFailure(error, net, entry.meta);
         log.warn(`${summary.kind} ${hash} not accepted: ${failure.message}`);
-        if (failure.code !== 'NETWORK_UNAVAILABLE') retired.set(params.id, 'refused');
+        retire(params.id, failure.code === 'NETWORK_UNAVAILABLE' ? 'uncertain' : 'refused', hash);
         if (failure.code === 'NETWORK_UNAVAILABLE') {
           throw new WalletError(
             'NETWORK_UNAVAILABLE',
@@ -1125,6 +1137,7 @@ export function createWalletService(options: WalletServiceOptions): WalletServic
         }
         throw failure;
       }
+      retire(params.id, 'used', hash);
       const sent: SentTransaction = {
         id: summary.id,
         kind: summary.kind,
