@@ -1,0 +1,33 @@
+/**
+ * The measurement protocol, after MLPerf's: warm-up runs are not measured; each workload then
+ * runs until BOTH a minimum duration and a minimum number of runs are reached. `maxMs` ends a
+ * workload on a device too slow to reach the minimum count (the result is flagged
+ * `protocol-not-met`), `maxIterations` bounds memory on a very fast one.
+ */
+import type { PresetName, Protocol } from './schema.ts';
+
+export const PRESETS: Readonly<Record<PresetName, Protocol>> = {
+  /** The whole suite in under a minute on a 2-core CPU machine. */
+  quick: {
+    name: 'quick',
+    warmup: { minMs: 300, minIterations: 2 },
+    measure: { minMs: 2_000, minIterations: 10, maxMs: 20_000, maxIterations: 100_000 },
+  },
+  standard: {
+    name: 'standard',
+    warmup: { minMs: 1_000, minIterations: 5 },
+    measure: { minMs: 10_000, minIterations: 30, maxMs: 120_000, maxIterations: 500_000 },
+  },
+  precise: {
+    name: 'precise',
+    warmup: { minMs: 3_000, minIterations: 10 },
+    measure: { minMs: 30_000, minIterations: 100, maxMs: 300_000, maxIterations: 1_000_000 },
+  },
+};
+
+/** For Roost's own tests only: a few runs, no minimum duration. */
+export const TEST_PROTOCOL: Protocol = {
+  name: 'test',
+  warmup: { minMs: 0, minIterations: 1 },
+  measure: { minMs: 0, minIterations: 3, maxMs: 10_000, maxIterations: 1_000 },
+};
