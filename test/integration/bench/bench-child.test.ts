@@ -6,7 +6,9 @@ import {
   defaultBenchEntry,
   runBenchChild,
 } from '../../../agent/bench/child.ts';
+import { accuracyGate } from '../../../agent/bench/gate.ts';
 import { TEST_PROTOCOL } from '../../../agent/bench/protocol.ts';
+import { referenceOutputs } from '../../../agent/bench/reference.ts';
 import { suiteHash, TINY_SUITE } from '../../../agent/bench/suite.ts';
 import { probeEnv } from '../../../agent/hardware/probe.ts';
 import type { FromBench } from '../../../worker/bench-protocol.ts';
@@ -53,6 +55,28 @@ describe('the benchmark child', () => {
       expect(r.lastOutputs[0]?.values.length).toBe(r.firstOutputs[0]?.values.length);
     }
     expect(progress.at(-1)).toMatchObject({ type: 'done', stopped: false });
+  });
+
+  it("agrees with the float64 CPU reference on every workload (the gate passes onnxruntime's answers)", async () => {
+    const outcome = await runBenchChild({
+      spawn: createNodeBenchSpawner(),
+      launch: launch(),
+      plan: { ep: 'cpu', workloads: prepared.map((p) => p.plan) },
+    });
+    for (const p of prepared) {
+      const r = outcome.results.get(p.definition.id);
+      if (r?.type !== 'workload-done') throw new Error(`${p.definition.id}: no result`);
+      const reference = await referenceOutputs(p.generated, p.definition.params);
+      const verdict = accuracyGate(
+        r.firstOutputs,
+        r.lastOutputs,
+        reference,
+        p.definition.tolerance,
+      );
+      expect(verdict, p.definition.id).toMatchObject({ passed: true });
+      // Far inside the tolerance on the CPU: the reference computes the same math.
+      expect(verdict.error ?? 1, p.definition.id).toBeLessThan(p.definition.tolerance / 10);
+    }
   });
 
   it('runs until both the minimum duration and the minimum count are met', async () => {

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { generateWorkload } from './models.ts';
+import { referenceOutputs } from './reference.ts';
+import type { GemmParams } from './schema.ts';
+import { TINY_SUITE } from './suite.ts';
+
+// The closed forms against the long way round. (That the networks' references compute what the
+// ONNX graphs compute is checked against onnxruntime in test/integration/bench.)
+describe('the CPU reference', () => {
+  it('GEMM: X·(W^L·1) equals the row sums of X·W·…·W computed in full', async () => {
+    const params: GemmParams = { kind: 'gemm', dtype: 'float16', n: 16, chain: 3 };
+    const g = generateWorkload(1, 'g', params);
+    const x = g.inputs[0]!.values;
+    const w = g.inputs[1]!.values;
+    let m = Float64Array.from(x);
+    for (let step = 0; step < params.chain; step++) {
+      const next = new Float64Array(16 * 16);
+      for (let i = 0; i < 16; i++)
+        for (let j = 0; j < 16; j++) {
+          let s = 0;
+          for (let k = 0; k < 16; k++) s += m[i * 16 + k]! * w[k * 16 + j]!;
+          next[i * 16 + j] = s;
+        }
+      m = next;
+    }
+    const rowSums = Array.from({ length: 16 }, (_, i) =>
+      m.slice(i * 16, i * 16 + 16).reduce((a, b) => a + b, 0),
+    );
+    const ref = (await referenceOutputs(g, params)).get('y')!;
+    rowSums.forEach((v, i) => expect(ref[i]).toBeCloseTo(v, 10));
+  });
+
+  it('bandwidth: the affine closed form equals applying every op to every element', async () => {
+    const w = TINY_SUITE.workloads.find((d) => d.params.kind === 'bandwidth')!;
+    if (w.params.kind !== 'bandwidth') throw new Error('kind');
+    const p = w.params;
+    const g = generateWorkload(TINY_SUITE.seed, w.id, p);
+    const seed = g.inputs.find((i) => i.name === 'seed')!.values;
+    const ref = (await referenceOutputs(g, p)).get('y')!;
+    for (let r = 0; r < p.rows; r += 37) {
+      let sum = 0;
+      for (let c = 0; c < p.cols; c++) {
+        let v = seed[(r % p.seedRows) * p.cols + c]!;
+        for (let i = 0; i < p.pairs; i++) {
+          v = v * g.inputs.find((t) => t.name === `a${i}`)!.values[0]!;
+          v = v + g.inputs.find((t) => t.name === `b${i}`)!.values[0]!;
+        }
+        sum += v;
+      }
+      expect(ref[r]).toBeCloseTo(sum, 9);
+    }
+  });
+
+  it('gives finite outputs of the right size for every workload', async () => {
+    for (const w of TINY_SUITE.workloads) {
+      const g = generateWorkload(TINY_SUITE.seed, w.id, w.params);
+      const refs = await referenceOutputs(g, w.params);
+      const values = refs.get(g.outputs[0]!)!;
+      expect(values.every(Number.isFinite), w.id).toBe(true);
+      expect(Math.max(...values.map(Math.abs)), w.id).toBeGreaterThan(0);
+    }
+  });
+});
