@@ -179,6 +179,13 @@ function toRecord(raw: unknown): JobRecord {
   return record;
 }
 
+const briefSchema = z.object({
+  state: jobStateSchema,
+  stage: jobStageSchema,
+  sets_done: z.number().int().nonnegative(),
+  sets_total: z.number().int().nonnegative(),
+});
+
 const setOutputRowSchema = z.object({
   set_index: z.number().int().nonnegative(),
   name: z.string(),
@@ -221,6 +228,8 @@ export interface Journal {
   /** Forgets the sets at and after `fromSet` (a resume that must redo them). */
   resetSets(id: string, fromSet: number): void;
   setOutputs(id: string): SetOutput[];
+  /** State and progress only, without parsing the spec (the per-set path). */
+  brief(id: string): Pick<JobRecord, 'state' | 'stage' | 'setsDone' | 'setsTotal'> | undefined;
   history(id: string): JobHistoryEntry[];
   close(): void;
 }
@@ -340,6 +349,17 @@ export function openJournal(
     return { sql, values };
   }
 
+  /** Prepared statements by SQL text: the per-set path prepares nothing. */
+  const statements = new Map<string, ReturnType<DatabaseSync['prepare']>>();
+  const statement = (sql: string) => {
+    let prepared = statements.get(sql);
+    if (!prepared) {
+      prepared = db.prepare(sql);
+      statements.set(sql, prepared);
+    }
+    return prepared;
+  };
+
   const insertHistory = db.prepare(
     'INSERT INTO job_history (job_id, at, state, message) VALUES ($job_id, $at, $state, $message)',
   );
@@ -379,7 +399,7 @@ export function openJournal(
       return journal.get(job.id) as JobRecord;
     },
     get(id) {
-      const raw = db.prepare('SELECT * FROM jobs WHERE id = $id').get({ id });
+      const raw = statement('SELECT * FROM jobs WHERE id = $id').get({ id });
       return raw === undefined ? undefined : toRecord(raw);
     },
     list(opts = {}) {
@@ -428,7 +448,7 @@ export function openJournal(
     update(id, patch) {
       const { sql, values } = assignments(patch);
       if (sql.length === 0) return;
-      db.prepare(`UPDATE jobs SET updated_at = $at, ${sql.join(', ')} WHERE id = $id`).run({
+      statement(`UPDATE jobs SET updated_at = $at, ${sql.join(', ')} WHERE id = $id`).run({
         ...values,
         at: now().toISOString(),
         id,
@@ -436,7 +456,7 @@ export function openJournal(
     },
     recordSet(id, set, outputs, patch) {
       transaction(() => {
-        const insert = db.prepare(
+        const insert = statement(
           `INSERT OR REPLACE INTO job_outputs (job_id, set_index, name, file, dtype, shape, bytes)
            VALUES ($job_id, $set_index, $name, $file, $dtype, $shape, $bytes)`,
         );
@@ -477,6 +497,19 @@ export function openJournal(
             bytes: row.bytes,
           };
         });
+    },
+    brief(id) {
+      const raw = statement(
+        'SELECT state, stage, sets_done, sets_total FROM jobs WHERE id = $id',
+      ).get({ id });
+      if (raw === undefined) return undefined;
+      const row = briefSchema.parse(raw);
+      return {
+        state: row.state,
+        stage: row.stage,
+        setsDone: row.sets_done,
+        setsTotal: row.sets_total,
+      };
     },
     history(id) {
       return db

@@ -365,7 +365,9 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     }
   }
 
-  function progressOf(record: JobRecord): JobProgress {
+  function progressOf(
+    record: Pick<JobRecord, 'id' | 'stage' | 'setsDone' | 'setsTotal'>,
+  ): JobProgress {
     const live = active.get(record.id);
     const progress: JobProgress = {
       stage: record.stage,
@@ -429,9 +431,14 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
         clearTimeout(live.trailing);
         live.trailing = undefined;
       }
-      const record = journal.get(id);
-      if (record)
-        emit({ type: 'job.progress', payload: { jobId: id, progress: progressOf(record) } });
+      // The per-set path: read the progress columns only, not the whole spec.
+      const brief = journal.brief(id);
+      if (brief) {
+        emit({
+          type: 'job.progress',
+          payload: { jobId: id, progress: progressOf({ ...brief, id }) },
+        });
+      }
     };
     if (force || !live) return send();
     const wait = live.lastProgressAt + 200 - Date.now();
@@ -968,7 +975,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
               journal.recordSet(id, message.set, message.outputs, {
                 setsDone: message.set + 1,
                 outputBytes,
-                timings: { ...(journal.get(id)?.timings ?? current.timings), sessionMs, runMs },
+                timings: { ...current.timings, sessionMs, runMs },
               });
               progress(id, undefined, message.set + 1 === plan.setCount);
               break;

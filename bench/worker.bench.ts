@@ -1,0 +1,264 @@
+/**
+ * The worker path's cost, measured in one run: throughput of a batch job through the whole
+ * job path (service → sandboxed worker: read .npy, run, write .npy, report; the agent records
+ * each set) divided by raw onnxruntime-node in this process on the same model, inputs and
+ * provider. Not a test: it prints figures.
+ *
+ *   node bench/worker.bench.ts [--ep cpu|webgpu] [--sets 40] [--batch 64] [--hidden 4096] [--rounds 3]
+ *
+ * Each round runs onnxruntime in process, then the job, then in process again, and compares
+ * the job with the mean of the two; the figure is the median over rounds (this machine is
+ * shared, so single numbers wander).
+ *
+ * "warm" is the steady state of a batch job (sessions loaded, sets streaming), measured from
+ * the arrival of each set's result at the agent; "end to end" adds everything a job pays
+ * once: fetching into the cache, model and input checks, starting the sandbox, creating the
+ * session, hashing and fsyncing the outputs, signing the receipt.
+ */
+import type * as OrtModule from 'onnxruntime-node';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createHash } from 'node:crypto';
+import { Wallet } from 'ethers';
+import { createJobService } from '../agent/jobs/service.ts';
+import { createNodeWorkerSpawner } from '../agent/jobs/spawner.ts';
+import type { ExecutionProvider } from '../agent/jobs/schema.ts';
+import { encodeNpy } from '../worker/npy.ts';
+import {
+  encodeModel,
+  floatInitializer,
+  randomFloats,
+  valueInfo,
+} from '../test/fixtures/jobs/models.ts';
+
+type Ort = typeof OrtModule;
+
+const { values } = parseArgs({
+  options: {
+    ep: { type: 'string', default: 'cpu' },
+    sets: { type: 'string', default: '40' },
+    batch: { type: 'string', default: '64' },
+    width: { type: 'string', default: '512' },
+    hidden: { type: 'string', default: '4096' },
+    classes: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '3' },
+  },
+});
+const ep = values.ep as ExecutionProvider;
+const SETS = Number(values.sets);
+const BATCH = Number(values.batch);
+const WIDTH = Number(values.width);
+const HIDDEN = Number(values.hidden);
+const CLASSES = Number(values.classes);
+const ROUNDS = Math.max(1, Number(values.rounds));
+const WARMUP = Math.min(3, Math.max(1, Math.floor(SETS / 10)));
+
+/** A classifier: x[B, width] → Gemm → Relu → Gemm → Relu → Gemm → Softmax; weights as initializers. */
+function classifier(): Uint8Array {
+  return encodeModel({
+    nodes: [
+      { opType: 'Gemm', input: ['x', 'w1', 'b1'], output: ['h1'] },
+      { opType: 'Relu', input: ['h1'], output: ['r1'] },
+      { opType: 'Gemm', input: ['r1', 'w2', 'b2'], output: ['h2'] },
+      { opType: 'Relu', input: ['h2'], output: ['r2'] },
+      { opType: 'Gemm', input: ['r2', 'w3', 'b3'], output: ['logits'] },
+      {
+        opType: 'Softmax',
+        input: ['logits'],
+        output: ['probs'],
+        attribute: [{ name: 'axis', type: 2, i: 1 }],
+      },
+    ],
+    inputs: [valueInfo('x', 'float32', ['N', WIDTH])],
+    outputs: [valueInfo('probs', 'float32', ['N', CLASSES])],
+    initializers: [
+      floatInitializer('w1', [WIDTH, HIDDEN], randomFloats(WIDTH * HIDDEN, 1, 0.05)),
+      floatInitializer('b1', [HIDDEN], randomFloats(HIDDEN, 2, 0.01)),
+      floatInitializer('w2', [HIDDEN, HIDDEN], randomFloats(HIDDEN * HIDDEN, 3, 0.02)),
+      floatInitializer('b2', [HIDDEN], randomFloats(HIDDEN, 4, 0.01)),
+      floatInitializer('w3', [HIDDEN, CLASSES], randomFloats(HIDDEN * CLASSES, 5, 0.02)),
+      floatInitializer('b3', [CLASSES], randomFloats(CLASSES, 6, 0.01)),
+    ],
+  });
+}
+
+async function loadOrt(): Promise<Ort> {
+  // The same workaround as the worker (onnxruntime-node 1.30 and Node 24's Float16Array).
+  delete (globalThis as { Float16Array?: unknown }).Float16Array;
+  const mod = (await import('onnxruntime-node')) as Ort & { default?: Ort };
+  return mod.default ?? mod;
+}
+
+/** Raw onnxruntime in this process: inferences per second (wall) and per CPU second. */
+async function inProcess(
+  ort: Ort,
+  model: Uint8Array,
+  inputs: Float32Array[],
+): Promise<{ wall: number; cpu: number }> {
+  const session = await ort.InferenceSession.create(model, {
+    executionProviders: [ep],
+    graphOptimizationLevel: 'all',
+  });
+  const tensors = inputs.map((x) => new ort.Tensor('float32', x, [BATCH, WIDTH]));
+  for (let i = 0; i < WARMUP; i++)
+    await session.run({ x: tensors[i % tensors.length] as OrtModule.Tensor });
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = WARMUP; i < SETS; i++) {
+    const out = await session.run({ x: tensors[i] as OrtModule.Tensor });
+    for (const t of Object.values(out)) t.dispose();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  await session.release();
+  const n = (SETS - WARMUP) * BATCH;
+  return { wall: n / seconds, cpu: n / ((cpu.user + cpu.system) / 1e6) };
+}
+
+/** CPU seconds (user + system) of a process and all its descendants, from /proc (Linux). */
+function treeCpuSeconds(pid: number): number {
+  let ticks = 0;
+  const walk = (p: number) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+      for (const task of readdirSync(`/proc/${p}/task`)) {
+        for (const child of readFileSync(`/proc/${p}/task/${task}/children`, 'utf8')
+          .split(' ')
+          .filter(Boolean)) {
+          walk(Number(child));
+        }
+      }
+    } catch {
+      // Gone, or not Linux.
+    }
+  };
+  walk(pid);
+  return ticks / 100;
+}
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+async function main(): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'roost-bench-'));
+  try {
+    const model = classifier();
+    const inputs = Array.from({ length: SETS }, (_, s) => randomFloats(BATCH * WIDTH, 100 + s));
+    const flops = 2 * BATCH * (WIDTH * HIDDEN + HIDDEN * HIDDEN + HIDDEN * CLASSES);
+    console.log(
+      `model: classifier ${WIDTH}→${HIDDEN}→${HIDDEN}→${CLASSES}, batch ${BATCH} (${(flops / 1e9).toFixed(2)} GFLOP per set), provider ${ep}, ${SETS} sets (${WARMUP} warm-up)`,
+    );
+    const modelFile = join(root, 'model.onnx');
+    await writeFile(modelFile, model);
+    const sets = [];
+    for (const [s, x] of inputs.entries()) {
+      const bytes = encodeNpy('float32', [BATCH, WIDTH], x);
+      const file = join(root, `x${s}.npy`);
+      await writeFile(file, bytes);
+      sets.push({ x: { uri: pathToFileURL(file).href, sha256: sha(bytes), bytes: bytes.length } });
+    }
+    const ort = await loadOrt();
+    const wallet = Wallet.createRandom();
+    const real = createNodeWorkerSpawner();
+
+    /** One batch job through the worker path; per-set arrival times at the agent. */
+    async function throughWorker(round: number) {
+      const arrivals: number[] = [];
+      let workerPid: number | undefined;
+      let cpuAtWarm = 0;
+      let cpuAtEnd = 0;
+      const service = await createJobService({
+        dataDir: join(root, `data-${round}`),
+        signer: { address: wallet.address, signMessage: (m) => wallet.signMessage(m) },
+        spawnWorker: (launch) => {
+          const worker = real(launch);
+          workerPid = worker.pid;
+          return {
+            ...worker,
+            pid: worker.pid,
+            sandbox: worker.sandbox,
+            onMessage: (listener) =>
+              worker.onMessage((raw) => {
+                if ((raw as { type?: string } | undefined)?.type === 'set-done') {
+                  arrivals.push(performance.now());
+                  if (workerPid !== undefined && arrivals.length === WARMUP)
+                    cpuAtWarm = treeCpuSeconds(workerPid);
+                  if (workerPid !== undefined && arrivals.length === SETS)
+                    cpuAtEnd = treeCpuSeconds(workerPid);
+                }
+                listener(raw);
+              }),
+          };
+        },
+      });
+      const t0 = performance.now();
+      const submitted = await service.submit({
+        format: 'roost.job/1',
+        model: { uri: pathToFileURL(modelFile).href, sha256: sha(model), bytes: model.length },
+        inputs: sets,
+        executionProviders: [ep],
+        limits: { maxSeconds: 3600 },
+      });
+      if (!submitted.ok) throw new Error(submitted.error.message);
+      const done = await service.wait(submitted.value.id);
+      const endToEnd = performance.now() - t0;
+      await service.close();
+      if (!done.ok || done.value.state !== 'done') {
+        throw new Error(
+          `the job did not finish: ${JSON.stringify(done.ok ? done.value.error : done.error)}`,
+        );
+      }
+      const warmMs = (arrivals.at(-1) ?? 0) - (arrivals[WARMUP - 1] ?? 0);
+      return {
+        warm: ((arrivals.length - WARMUP) * BATCH) / (warmMs / 1000),
+        warmCpu: ((arrivals.length - WARMUP) * BATCH) / Math.max(0.01, cpuAtEnd - cpuAtWarm),
+        whole: (SETS * BATCH) / (endToEnd / 1000),
+        endToEnd,
+        receipt: done.value.result?.receipt,
+        sandbox: done.value.sandbox,
+      };
+    }
+
+    const median = (xs: number[]) =>
+      [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+    const fmt = (n: number) => `${n.toFixed(1)} inferences/s`;
+    const rounds: { raw: number; rawCpu: number; warm: number; warmCpu: number; whole: number }[] =
+      [];
+    let last: Awaited<ReturnType<typeof throughWorker>> | undefined;
+    for (let round = 0; round < ROUNDS; round++) {
+      const rawBefore = await inProcess(ort, model, inputs);
+      last = await throughWorker(round);
+      const rawAfter = await inProcess(ort, model, inputs);
+      const raw = (rawBefore.wall + rawAfter.wall) / 2;
+      const rawCpu = (rawBefore.cpu + rawAfter.cpu) / 2;
+      rounds.push({ raw, rawCpu, warm: last.warm, warmCpu: last.warmCpu, whole: last.whole });
+      console.log(
+        `round ${round + 1}: in-process ${fmt(raw)}, worker warm ${fmt(last.warm)} (${(last.warm / raw).toFixed(3)}), end to end ${fmt(last.whole)} (${(last.whole / raw).toFixed(3)}); per CPU second ${(last.warmCpu / rawCpu).toFixed(3)}`,
+      );
+    }
+    const warmRatio = median(rounds.map((r) => r.warm / r.raw));
+    const wholeRatio = median(rounds.map((r) => r.whole / r.raw));
+    console.log(`in-process onnxruntime (${ep}), median: ${fmt(median(rounds.map((r) => r.raw)))}`);
+    console.log(`worker path, warm, median:        ${fmt(median(rounds.map((r) => r.warm)))}`);
+    console.log(
+      `worker path, end to end, median:  ${fmt(median(rounds.map((r) => r.whole)))} (${SETS} sets in ${((last?.endToEnd ?? 0) / 1000).toFixed(2)} s, session ${last?.receipt?.timings.sessionMs.toFixed(0)} ms)`,
+    );
+    console.log(`sandbox: ${JSON.stringify(last?.sandbox)}`);
+    console.log(`end-to-end ÷ in-process: ${wholeRatio.toFixed(3)} (pays start-up once per job)`);
+    const cpuRatio = median(rounds.map((r) => r.warmCpu / r.rawCpu));
+    console.log(
+      `inferences per CPU second, worker ÷ in-process: ${cpuRatio.toFixed(3)} (steadier than wall time on a busy machine; the worker's CPU counts its sandbox and file work)`,
+    );
+    console.log(`worker-path ÷ in-process (warm batch): ${warmRatio.toFixed(3)}`);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+await main();
+process.exit(0);
