@@ -29,7 +29,7 @@ import {
   rm,
   stat,
 } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inputFile, outputFile } from '../../worker/protocol.ts';
@@ -135,6 +135,8 @@ export interface JobServiceOptions {
   retryDelayMs?: (attempt: number) => number;
   heartbeatTimeoutMs?: number;
   helloTimeoutMs?: number;
+  /** The memory watchdog: a worker whose processes hold more is stopped; default 80% of RAM. */
+  maxWorkerMemoryBytes?: number;
   /** Artifact download attempts and idle timeout (see artifacts.ts). */
   fetchAttempts?: number;
   fetchIdleTimeoutMs?: number;
@@ -947,6 +949,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
         signal: live.controller.signal,
         ...(options.heartbeatTimeoutMs ? { heartbeatTimeoutMs: options.heartbeatTimeoutMs } : {}),
         ...(options.helloTimeoutMs ? { helloTimeoutMs: options.helloTimeoutMs } : {}),
+        maxMemoryBytes: options.maxWorkerMemoryBytes ?? Math.floor(totalmem() * 0.8),
         onSpawned: (worker) => {
           live.worker = worker;
           journal.update(id, { sandbox: worker.sandbox });

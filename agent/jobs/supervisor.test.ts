@@ -199,6 +199,21 @@ describe('one attempt in a worker', () => {
     expect(spawner.workers[0]?.killed).toBe(true);
   });
 
+  it('stops a worker that holds more memory than allowed', async () => {
+    const { outcome, spawner } = attempt(
+      (w, m) => {
+        if (m === 'start') return w.send({ type: 'hello', protocol: 1, node: 'v' });
+        w.send({ type: 'status', stage: 'running', busy: true, set: 0 });
+      },
+      { maxMemoryBytes: 2 ** 30, memoryOf: () => 3 * 2 ** 30 },
+    );
+    const result = await outcome;
+    expect(result).toMatchObject({ ok: false, retryable: false, error: { code: 'too-large' } });
+    if (!result.ok)
+      expect(result.error.message).toMatch(/3\.00 GiB of memory, over the limit of 1\.00 GiB/);
+    expect(spawner.workers[0]?.killed).toBe(true);
+  });
+
   it('kills a worker that lingers after done', async () => {
     const { outcome, spawner } = attempt((w, m) => {
       if (m === 'start') return w.send({ type: 'hello', protocol: 1, node: 'v' });

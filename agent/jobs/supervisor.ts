@@ -9,6 +9,7 @@ import { fromWorkerSchema, parseMessage } from '../../worker/protocol.ts';
 import type { FromWorker, RunPlan, WorkerDone } from '../../worker/protocol.ts';
 import type { SpawnWorker, WorkerExit, WorkerLaunch, WorkerProcess } from './spawner.ts';
 import type { EpFallback, JobError, SandboxLayers } from './schema.ts';
+import { processTreeRssBytes } from './process-tree.ts';
 import { messageOf } from './util.ts';
 
 export interface AttemptOptions {
@@ -24,6 +25,10 @@ export interface AttemptOptions {
   /** After `done`, the worker must exit within this or is killed; default 5 s. */
   exitGraceMs?: number;
   signal?: AbortSignal;
+  /** Kill the worker when its process tree holds more memory than this (bytes). */
+  maxMemoryBytes?: number;
+  /** Resident bytes of a worker's process tree; default from /proc (Linux). */
+  memoryOf?: (pid: number) => number | undefined;
   /**
    * Checks a valid message against what the caller expects (a set-done naming files the plan
    * did not ask for); a returned reason is a protocol error and the worker is killed.
@@ -149,8 +154,25 @@ export function runAttempt(options: AttemptOptions): Promise<AttemptOutcome> {
         }
       }, helloTimeoutMs),
     );
+    const memoryOf = options.memoryOf ?? processTreeRssBytes;
+    const gib = (n: number) => `${(n / 2 ** 30).toFixed(2)} GiB`;
     const watch = setInterval(
       () => {
+        if (options.maxMemoryBytes && worker.pid !== undefined && !verdict) {
+          const used = memoryOf(worker.pid);
+          if (used !== undefined && used > options.maxMemoryBytes) {
+            stop(
+              failure(
+                {
+                  code: 'too-large',
+                  message: `the worker used ${gib(used)} of memory, over the limit of ${gib(options.maxMemoryBytes)}; it was stopped`,
+                },
+                false,
+              ),
+            );
+            return;
+          }
+        }
         if (greeted && !busy && !verdict && Date.now() - lastHeard > heartbeatTimeoutMs) {
           stop(
             failure(
@@ -163,7 +185,7 @@ export function runAttempt(options: AttemptOptions): Promise<AttemptOutcome> {
           );
         }
       },
-      Math.min(1000, heartbeatTimeoutMs),
+      Math.min(250, heartbeatTimeoutMs),
     );
 
     const protocolError = (reason: string) =>

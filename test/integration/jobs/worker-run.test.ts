@@ -17,6 +17,7 @@ import {
   gatherModel,
   mlpModel,
   randomFloats,
+  slowModel,
   valueInfo,
 } from '../../fixtures/jobs/models.ts';
 import type { ElemName } from '../../fixtures/jobs/models.ts';
@@ -246,6 +247,32 @@ describe('jobs through the sandboxed worker', () => {
       ]);
     } finally {
       await server.close();
+    }
+  });
+
+  it('stops a worker whose memory passes the watchdog limit', async () => {
+    const own = await jobsLab();
+    try {
+      const small = await own.service({ maxWorkerMemoryBytes: 24 * 2 ** 20, maxAttempts: 1 });
+      const x = await own.file(
+        'x.npy',
+        encodeNpy('float32', [768, 768], randomFloats(768 * 768, 1)),
+      );
+      const submitted = await small.submit({
+        format: 'roost.job/1',
+        model: await own.file('slow.onnx', slowModel(768, 24)),
+        inputs: [1, 2, 3, 4].map(() => ({ x })),
+      });
+      if (!submitted.ok) throw new Error(submitted.error.message);
+      const done = await small.wait(submitted.value.id);
+      expect(done).toMatchObject({
+        ok: true,
+        value: { state: 'failed', error: { code: 'too-large' } },
+      });
+      if (done.ok)
+        expect(done.value.error?.message).toMatch(/of memory, over the limit of 0\.02 GiB/);
+    } finally {
+      await own.cleanup();
     }
   });
 
