@@ -10,6 +10,12 @@ import { tempDir } from '../../test/support/temp-dir.ts';
 import type { ProviderSigner } from '../wallet/signer.ts';
 import { openJournal } from './journal.ts';
 import { verifyReceipt } from './receipt.ts';
+import {
+  jobDetailSchema,
+  jobProgressEventSchema,
+  jobStateChangedSchema,
+  jobSummarySchema,
+} from './schema.ts';
 import type { JobEvent, JobSpec } from './schema.ts';
 import { createJobService, outputFileNames } from './service.ts';
 import type { JobService, JobServiceOptions } from './service.ts';
@@ -138,6 +144,22 @@ describe('the job service', () => {
     expect(launch?.inputsDir).toBe(join(done.value.jobDir, 'in'));
     expect(launch?.outDir).toBe(join(done.value.jobDir, 'out'));
     expect(JSON.stringify(spawner.workers[0]?.received)).not.toContain('signing-key');
+  });
+
+  it('answers in the shapes schema.ts declares (what the API contract reuses)', async () => {
+    const e = await env();
+    const { service, events } = await e.start(writingWorker());
+    const submitted = await service.submit(await identitySpec(e, 2));
+    if (!submitted.ok) throw new Error('not submitted');
+    expect(jobSummarySchema.parse(submitted.value)).toEqual(submitted.value);
+    const done = await service.wait(submitted.value.id);
+    if (!done.ok) throw new Error('no job');
+    expect(jobDetailSchema.parse(done.value)).toEqual(done.value);
+    for (const s of service.list()) expect(jobSummarySchema.parse(s)).toEqual(s);
+    for (const ev of events) {
+      if (ev.type === 'job.stateChanged') jobStateChangedSchema.parse(ev.payload);
+      else jobProgressEventSchema.parse(ev.payload);
+    }
   });
 
   it('refuses bad specs before they are queued', async () => {
