@@ -8,6 +8,7 @@ import { diagnosticsHandlers } from './api/handlers/diagnostics.ts';
 import { hardwareHandlers } from './api/handlers/hardware.ts';
 import { scheduleHandlers } from './api/handlers/schedule.ts';
 import { settingsHandlers } from './api/handlers/settings.ts';
+import { walletHandlers } from './api/handlers/wallet.ts';
 import { createRotatingLog, redactLogEntry, teeSinks } from './diagnostics/log-file.ts';
 import { createRedactor, type Redactor } from './diagnostics/redact.ts';
 import { EventBus } from './events.ts';
@@ -29,6 +30,14 @@ import { writeFileAtomic } from './store/atomic-file.ts';
 import { ensureDataDir } from './store/data-dir.ts';
 import { SettingsStore } from './store/settings-store.ts';
 import { ROOST_VERSION } from './version.ts';
+import {
+  createNetworkSource,
+  createWalletService,
+  loadOrCreateLocalSigner,
+  type ProviderSigner,
+  type WalletService,
+  type WalletServiceOptions,
+} from './wallet/index.ts';
 
 export interface AgentOptions {
   dataDir: string;
@@ -47,6 +56,8 @@ export interface AgentOptions {
   background?: boolean;
   /** Machine facts only a desktop host knows (Electron's powerMonitor). Headless: none. */
   desktop?: Pick<WorkPolicyOptions, 'idleSeconds' | 'onBattery'>;
+  /** Overrides for the wallet (tests: light scrypt, a devnet provider). */
+  wallet?: Partial<Omit<WalletServiceOptions, 'dataDir' | 'onEvent'>>;
 }
 
 /**
@@ -60,12 +71,18 @@ export interface Agent {
   readonly settings: SettingsStore;
   readonly hardware: HardwareService;
   readonly policy: WorkPolicy;
+  readonly wallet: WalletService;
   readonly redactor: Redactor;
   readonly dataDir: string;
   /** Adds a warning the user sees in agent.status until dismissed. */
   warn(code: string, message: string): void;
   /** A secret (the API token) the logs and support bundles must never show. */
   addSecret(secret: string): void;
+  /**
+   * Who signs receipts and benchmark reports: the wallet once it exists and may sign work,
+   * until then the local signing key of the data folder.
+   */
+  signer(): Promise<ProviderSigner>;
   close(): Promise<void>;
 }
 
@@ -138,6 +155,20 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     ...options.desktop,
   });
 
+  const walletLog = log.child('wallet');
+  const network = createNetworkSource({
+    dataDir: options.dataDir,
+    settings: () => settings.get().network,
+    log: walletLog,
+  });
+  const wallet = createWalletService({
+    dataDir: options.dataDir,
+    network,
+    log: walletLog,
+    onEvent: (event) => events.emit(event.event, event.payload as never),
+    ...options.wallet,
+  });
+
   const router = createRouter(
     {
       ...agentHandlers({
@@ -157,6 +188,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       }),
       ...hardwareHandlers(hardware),
       ...scheduleHandlers(policy),
+      ...walletHandlers(wallet),
       ...diagnosticsHandlers({
         dataDir: options.dataDir,
         hardware,
@@ -164,6 +196,18 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         settings,
         redactor,
         now,
+        extraFacts: async () => {
+          const status = await wallet.status();
+          const exists = status.state === 'locked' || status.state === 'unlocked';
+          return {
+            wallet: {
+              exists,
+              locked: exists && !status.workSigning,
+              nativeBalanceWei: null,
+              minGasWei: '0',
+            },
+          };
+        },
         documents: async () => [
           { name: 'status.json', value: await router.call('agent.status', {}) },
           { name: 'version.json', value: await router.call('agent.version', {}) },
@@ -192,8 +236,15 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     settings,
     hardware,
     policy,
+    wallet,
     redactor,
     dataDir: options.dataDir,
+    async signer() {
+      const status = await wallet.status();
+      if ((status.state === 'unlocked' || status.state === 'locked') && status.workSigning)
+        return wallet.workSigner();
+      return loadOrCreateLocalSigner(options.dataDir);
+    },
     warn: (code, message) => warnings.add(code, message),
     addSecret: (secret) => {
       if (secret.length >= 8 && !secrets.includes(secret)) secrets.push(secret);
@@ -202,6 +253,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       state = 'stopping';
       log.info('stopping');
       policy.stop();
+      await wallet.close();
+      network.close();
       await hardware.stop();
       logFile?.close();
     },

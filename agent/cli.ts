@@ -16,6 +16,7 @@ import { createAgent } from './agent.ts';
 import { createHardwareService, formatDetectTable } from './hardware/index.ts';
 import { silentHardwareLog } from './hardware/log.ts';
 import { removeLocalNetwork, writeLocalNetwork } from './market/local-network.ts';
+import { runWalletCommand, WalletUsageError } from './cli-wallet.ts';
 import { formatLogLine } from './log.ts';
 import { resolveDataDir } from './store/data-dir.ts';
 import { serve, ServeError } from './serve.ts';
@@ -32,6 +33,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** Resolves when the user asks a long-running command (serve) to stop. */
   untilStopped?: () => Promise<string>;
+  /** Asks a question (hidden input for secrets); absent: questions fail with a usage error. */
+  prompt?: (question: string, options: { secret: boolean }) => Promise<string>;
 }
 
 class UsageError extends Error {}
@@ -188,6 +191,47 @@ const commands: Record<string, Command> = {
       await removeLocalNetwork(ctx.dataDir);
       if (!ctx.json) ctx.io.stdout('Local chain stopped.\n');
       return EXIT_OK;
+    },
+  },
+  wallet: {
+    usage:
+      'roost wallet [status|address|balance|history [--limit <n>]]\n       roost wallet create [--words 12|24] | import [--private-key | --keystore <file>] [--replace]\n       roost wallet unlock | lock | backup --out <file.json>\n       roost wallet withdraw [--amount <n>] [--yes] | send <address> <amount|all> [--native] [--yes]',
+    summary: 'Your wallet: create or import it, balances, withdraw earnings, history',
+    options: {
+      words: { type: 'string' },
+      'private-key': { type: 'boolean' },
+      keystore: { type: 'string' },
+      replace: { type: 'boolean' },
+      amount: { type: 'string' },
+      native: { type: 'boolean' },
+      yes: { type: 'boolean' },
+      limit: { type: 'string' },
+      out: { type: 'string' },
+    },
+    async run(ctx) {
+      return withClient(ctx, async (client) => {
+        try {
+          return await runWalletCommand({
+            client,
+            positionals: ctx.positionals,
+            values: ctx.values,
+            json: ctx.json,
+            out: ctx.io.stdout,
+            err: ctx.io.stderr,
+            ask: async (question, secret) => {
+              if (!ctx.io.prompt)
+                throw new UsageError(
+                  `This needs an answer ("${question.trim()}") and there is no terminal to ask on.`,
+                );
+              return ctx.io.prompt(question, { secret });
+            },
+          });
+        } catch (error) {
+          if (error instanceof WalletUsageError)
+            throw new UsageError(`${error.message}\nUsage: ${commands.wallet!.usage}`);
+          throw error;
+        }
+      });
     },
   },
   work: {

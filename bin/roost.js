@@ -38,7 +38,36 @@ const stopped = new Promise((resolve) => {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 });
+// Questions (passwords, recovery words, y/N) are asked on the terminal with the answer hidden
+// for secrets, or, when stdin is not a terminal, read one line each from stdin (for scripts).
+let stdinLines;
+async function prompt(question, { secret }) {
+  const { createInterface } = await import('node:readline');
+  if (!process.stdin.isTTY) {
+    stdinLines ??= createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+    process.stderr.write(question);
+    const next = await stdinLines.next();
+    process.stderr.write('\n');
+    if (next.done) throw new Error(`no answer on stdin to "${question.trim()}"`);
+    return next.value;
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  if (secret) {
+    // Echo nothing of what is typed.
+    rl._writeToOutput = (text) => {
+      if (text.includes(question)) process.stderr.write(question);
+    };
+  }
+  try {
+    return await new Promise((resolve) => rl.question(question, resolve));
+  } finally {
+    if (secret) process.stderr.write('\n');
+    rl.close();
+  }
+}
+
 const code = await runCli(process.argv.slice(2), {
+  prompt,
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,

@@ -20,6 +20,7 @@ import {
   pricingSettingsSchema,
   workPolicySettingsSchema,
 } from '../schedule/schema.ts';
+import { walletErrorCodes, walletEvents, walletMethods } from '../wallet/schema.ts';
 import {
   supportBundleParamsSchema,
   supportBundleResultSchema,
@@ -31,6 +32,7 @@ export const CONTRACT_VERSION = 1;
 
 /** Every error code the agent can answer with; the renderer maps each to words in one place. */
 export const errorCodes = [
+  ...walletErrorCodes,
   'INVALID_PARAMS',
   'UNKNOWN_METHOD',
   'UNAUTHORIZED',
@@ -237,6 +239,7 @@ export const methods = {
     params: supportBundleParamsSchema.default({}),
     result: supportBundleResultSchema,
   },
+  ...walletMethods,
   'settings.get': {
     summary: 'The current settings, defaults filled in.',
     params: noParams,
@@ -277,6 +280,7 @@ export const events = {
   'hardware.telemetry': telemetrySampleSchema,
   /** The work policy changed a GPU's state (or the reason for it). */
   'schedule.changed': z.object({ decisions: z.array(gpuDecisionSchema) }),
+  ...walletEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Events = typeof events;

@@ -32,3 +32,21 @@ describe('describeZodError', () => {
     );
   });
 });
+
+describe('describeZodError and secrets', () => {
+  it('never quotes a password, a recovery phrase or a key back', () => {
+    const schema = z.object({
+      password: z.string().min(8),
+      mnemonic: z.string().max(5),
+      privateKey: z.string().regex(/^0x/),
+    });
+    const input = { password: 'hunter2', mnemonic: 'abandon ability able', privateKey: 'deadbeef' };
+    const r = schema.safeParse(input);
+    if (r.success) throw new Error('expected failure');
+    const text = describeZodError(r.error, input);
+    expect(text).toContain('password must be at least 8');
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('abandon');
+    expect(text).not.toContain('deadbeef');
+  });
+});

@@ -14,6 +14,10 @@ export class ApiFailure extends Error {
   }
 }
 
+/** Field names whose values are secrets (wallet passwords, phrases, keys, tokens). */
+const SECRET_FIELD =
+  /password|passphrase|mnemonic|privatekey|private_key|keystore|^words?$|secret|token/i;
+
 function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === undefined) return 'nothing';
@@ -40,7 +44,9 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 export function describeZodError(error: z.ZodError, input?: unknown, what = 'params'): string {
   const lines = error.issues.map((issue) => {
     const path = issue.path.length > 0 ? issue.path.map(String).join('.') : what;
-    const got = input === undefined ? '' : ` (got ${show(valueAt(input, issue.path))})`;
+    // A password, recovery phrase or key is never quoted back, even when it is wrong.
+    const secret = issue.path.some((p) => typeof p === 'string' && SECRET_FIELD.test(p));
+    const got = input === undefined || secret ? '' : ` (got ${show(valueAt(input, issue.path))})`;
     switch (issue.code) {
       case 'too_big':
         return `${path} must be at most ${String(issue.maximum)}${got}`;

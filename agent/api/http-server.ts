@@ -33,7 +33,7 @@ export interface RunningServer {
 export const LOOPBACK = '127.0.0.1';
 const MAX_BODY_BYTES = 1024 * 1024;
 
-const statusFor: Record<ErrorCode, number> = {
+const coreStatus: Partial<Record<ErrorCode, number>> = {
   INVALID_PARAMS: 400,
   SETTINGS_INVALID: 400,
   UNAUTHORIZED: 401,
@@ -43,7 +43,22 @@ const statusFor: Record<ErrorCode, number> = {
   SETTINGS_UNWRITABLE: 500,
   UNAVAILABLE: 503,
   INTERNAL: 500,
+  NETWORK_UNAVAILABLE: 503,
+  WALLET_UNWRITABLE: 500,
+  WALLET_TX_FAILED: 502,
+  WALLET_NONE: 409,
+  WALLET_EXISTS: 409,
+  WALLET_LOCKED: 409,
+  WALLET_KEYSTORE_DAMAGED: 409,
+  WALLET_NETWORK_CHANGED: 409,
+  WALLET_PREPARED_USED: 409,
+  WALLET_PREPARED_EXPIRED: 410,
 };
+
+/** The HTTP status of an error: the core codes by table, every other refusal of input 400. */
+function statusFor(code: ErrorCode): number {
+  return coreStatus[code] ?? 400;
+}
 
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -102,7 +117,7 @@ function sendError(
   extra: Record<string, string> = {},
 ): void {
   const error: ApiError = { code, message };
-  sendJson(res, statusFor[code], { ok: false, error } satisfies Result<never>, extra);
+  sendJson(res, statusFor(code), { ok: false, error } satisfies Result<never>, extra);
 }
 
 /** Host names a browser uses for this machine; anything else is DNS rebinding or a proxy. */
@@ -246,7 +261,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       }
     }
     const result = await router.call(method, params);
-    sendJson(res, result.ok ? 200 : statusFor[result.error.code], result);
+    sendJson(res, result.ok ? 200 : statusFor(result.error.code), result);
   }
 
   function openEventStream(req: IncomingMessage, res: ServerResponse): void {

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import {
+  errorCodeSchema,
   isMethodName,
+  type ErrorCode,
   methods,
   type MethodName,
   type Methods,
@@ -9,6 +11,10 @@ import {
 } from './contract.ts';
 import { ApiFailure, describeZodError } from './errors.ts';
 import type { Logger } from '../log.ts';
+
+function isErrorCode(code: unknown): code is ErrorCode {
+  return errorCodeSchema.safeParse(code).success;
+}
 
 /** The agent's implementation of one method: parsed params in, a result value out (or ApiFailure). */
 export type Handler<M extends MethodName> = (
@@ -78,6 +84,13 @@ export function createRouter(handlers: Handlers, log: Logger): Router {
         return { ok: true, value: checked.data };
       } catch (error) {
         if (error instanceof ApiFailure) return { ok: false, error: error.toJSON() };
+        // A part's own typed error (WalletError, ...) whose code is in the contract is data too.
+        if (error instanceof Error && isErrorCode((error as { code?: unknown }).code)) {
+          return {
+            ok: false,
+            error: { code: (error as unknown as { code: ErrorCode }).code, message: error.message },
+          };
+        }
         log.error(
           `${method} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
         );

@@ -1,0 +1,275 @@
+import { readFile } from 'node:fs/promises';
+import type { ResultOf } from './api/contract.ts';
+import type { ApiClient } from './api/node-client.ts';
+
+/** What the wallet commands need from the command line around them. */
+export interface WalletCliContext {
+  client: ApiClient;
+  positionals: string[];
+  values: Record<string, string | boolean | undefined>;
+  json: boolean;
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** Asks on the terminal (hidden for secrets) or reads the next line of stdin. */
+  ask: (question: string, secret: boolean) => Promise<string>;
+}
+
+export class WalletUsageError extends Error {}
+
+type Amount = { amount: string; symbol: string };
+const show = (a: Amount) => `${a.amount} ${a.symbol}`;
+
+function summary(p: ResultOf<'wallet.prepareSend'>): string {
+  const lines = [
+    p.kind === 'withdraw' ? 'Withdraw from the market to your wallet:' : 'Send:',
+    `  amount:        ${show(p.amount)}`,
+    `  to:            ${p.to}${p.kind === 'withdraw' ? ' (your wallet)' : ''}`,
+    `  from:          ${p.from}`,
+    `  network:       ${p.network.name} (chain ${p.network.chainId})`,
+    `  fee:           about ${show(p.fee.estimated)} (at most ${show(p.fee.max)})`,
+  ];
+  for (const w of p.warnings) lines.push(`  warning:       ${w.message}`);
+  return lines.join('\n');
+}
+
+/** Every call's failure ends the command: message on stderr, exit 1. */
+class Failed extends Error {}
+
+async function call<T>(
+  promise: Promise<{ ok: true; value: T } | { ok: false; error: { message: string } }>,
+): Promise<T> {
+  const r = await promise;
+  if (!r.ok) throw new Failed(r.error.message);
+  return r.value;
+}
+
+async function newPassword(ctx: WalletCliContext): Promise<string> {
+  const first = await ctx.ask('Choose a password for the wallet (8 characters or more): ', true);
+  const again = await ctx.ask('Type it again: ', true);
+  if (first !== again) throw new Failed('The two passwords differ; nothing was changed.');
+  return first;
+}
+
+function printStatus(ctx: WalletCliContext, s: ResultOf<'wallet.status'>): void {
+  if (ctx.json) {
+    ctx.out(JSON.stringify(s) + '\n');
+    return;
+  }
+  const words: Record<string, string> = {
+    none: 'No wallet yet: roost wallet create, or roost wallet import.',
+    pending: 'A new wallet waits for its recovery-phrase check.',
+    locked: 'Locked.',
+    unlocked: 'Unlocked.',
+    damaged: `The wallet file is damaged: ${s.problem?.message ?? ''}`,
+  };
+  ctx.out(`${s.address ? `Address: ${s.address}\n` : ''}State:   ${words[s.state] ?? s.state}\n`);
+  if (s.address)
+    ctx.out(
+      `Signing work: ${s.workSigning ? 'yes' : 'no (unlock the wallet so Roost can sign receipts and claim jobs)'}\n`,
+    );
+}
+
+/** `roost wallet …`: returns the exit code. Secrets come from prompts or stdin, never argv. */
+export async function runWalletCommand(ctx: WalletCliContext): Promise<number> {
+  const [action, ...rest] = ctx.positionals;
+  try {
+    switch (action) {
+      case undefined:
+      case 'status':
+        printStatus(ctx, await call(ctx.client.call('wallet.status')));
+        return 0;
+      case 'address': {
+        const s = await call(ctx.client.call('wallet.status'));
+        if (!s.address)
+          throw new Failed('There is no wallet yet: roost wallet create, or roost wallet import.');
+        ctx.out(ctx.json ? JSON.stringify({ address: s.address }) + '\n' : `${s.address}\n`);
+        return 0;
+      }
+      case 'create': {
+        const words = ctx.values.words === undefined ? 12 : Number(ctx.values.words);
+        if (words !== 12 && words !== 24) throw new WalletUsageError('--words takes 12 or 24.');
+        const password = await newPassword(ctx);
+        const created = await call(
+          ctx.client.call('wallet.create', {
+            password,
+            wordCount: words,
+            replace: Boolean(ctx.values.replace),
+          }),
+        );
+        ctx.err(
+          [
+            '',
+            `Your new wallet: ${created.address}`,
+            '',
+            'Write down these recovery words, in order, on paper. They are shown only now.',
+            'Anyone with them can take your money; without them a lost password cannot be recovered.',
+            '',
+            created.mnemonic
+              .split(' ')
+              .map((w, i) => `${String(i + 1).padStart(2)}. ${w}`)
+              .join('\n'),
+            '',
+          ].join('\n'),
+        );
+        const given = [];
+        for (const position of created.positions) {
+          given.push({ position, word: (await ctx.ask(`Word number ${position}: `, true)).trim() });
+        }
+        const status = await call(
+          ctx.client.call('wallet.confirmCreate', { creationId: created.creationId, words: given }),
+        );
+        if (!ctx.json) ctx.out('The wallet is ready and unlocked.\n');
+        printStatus(ctx, status);
+        return 0;
+      }
+      case 'import': {
+        let params;
+        if (typeof ctx.values.keystore === 'string') {
+          const keystore = await readFile(ctx.values.keystore, 'utf8').catch(() => {
+            throw new Failed(`Could not read ${String(ctx.values.keystore)}.`);
+          });
+          params = {
+            kind: 'keystore' as const,
+            keystore,
+            password: await ctx.ask('Password of this backup: ', true),
+          };
+        } else if (ctx.values['private-key']) {
+          const privateKey = (await ctx.ask('Private key (0x…): ', true)).trim();
+          params = { kind: 'privateKey' as const, privateKey, password: await newPassword(ctx) };
+        } else {
+          const mnemonic = (await ctx.ask('Recovery words, separated by spaces: ', true)).trim();
+          params = { kind: 'mnemonic' as const, mnemonic, password: await newPassword(ctx) };
+        }
+        const status = await call(
+          ctx.client.call('wallet.import', { ...params, replace: Boolean(ctx.values.replace) }),
+        );
+        if (!ctx.json) ctx.out('Imported; the wallet is unlocked.\n');
+        printStatus(ctx, status);
+        return 0;
+      }
+      case 'unlock':
+        printStatus(
+          ctx,
+          await call(
+            ctx.client.call('wallet.unlock', {
+              password: await ctx.ask('Wallet password: ', true),
+            }),
+          ),
+        );
+        return 0;
+      case 'lock':
+        printStatus(ctx, await call(ctx.client.call('wallet.lock', {})));
+        return 0;
+      case 'balance': {
+        const b = await call(ctx.client.call('wallet.balance'));
+        if (ctx.json) ctx.out(JSON.stringify(b) + '\n');
+        else {
+          ctx.out(
+            [
+              `Wallet ${b.address} on ${b.network.name} (block ${b.blockNumber})`,
+              `  ${show(b.token).padEnd(24)} in the wallet`,
+              `  ${show(b.withdrawable).padEnd(24)} earned, waiting in the market (roost wallet withdraw)`,
+              `  ${show(b.native).padEnd(24)} for transaction fees`,
+            ].join('\n') + '\n',
+          );
+        }
+        return 0;
+      }
+      case 'withdraw':
+      case 'send': {
+        let prepared;
+        if (action === 'withdraw') {
+          if (rest.length > 0)
+            throw new WalletUsageError('Usage: roost wallet withdraw [--amount <n>] [--yes]');
+          prepared = await call(
+            ctx.client.call(
+              'wallet.prepareWithdraw',
+              typeof ctx.values.amount === 'string' ? { amount: ctx.values.amount } : {},
+            ),
+          );
+        } else {
+          const [to, amount, ...extra] = rest;
+          if (!to || !amount || extra.length > 0)
+            throw new WalletUsageError(
+              'Usage: roost wallet send <address> <amount|all> [--native] [--yes]',
+            );
+          prepared = await call(
+            ctx.client.call('wallet.prepareSend', {
+              to,
+              amount,
+              asset: ctx.values.native ? 'native' : 'token',
+            }),
+          );
+        }
+        if (!ctx.json) ctx.err(summary(prepared) + '\n');
+        if (!ctx.values.yes) {
+          const answer = (await ctx.ask('Send this? [y/N] ', false)).trim().toLowerCase();
+          if (answer !== 'y' && answer !== 'yes') {
+            ctx.err('Nothing was sent.\n');
+            return 1;
+          }
+        }
+        const status = await call(ctx.client.call('wallet.status'));
+        const password =
+          status.state === 'unlocked' ? undefined : await ctx.ask('Wallet password: ', true);
+        const sent = await call(
+          ctx.client.call('wallet.confirm', {
+            id: prepared.id,
+            wait: true,
+            ...(password ? { password } : {}),
+          }),
+        );
+        ctx.out(
+          ctx.json
+            ? JSON.stringify(sent) + '\n'
+            : `Sent: ${sent.hash} (${sent.status}${sent.blockNumber ? `, block ${sent.blockNumber}` : ''}).\n`,
+        );
+        return sent.status === 'failed' ? 1 : 0;
+      }
+      case 'history': {
+        const limit = ctx.values.limit === undefined ? undefined : Number(ctx.values.limit);
+        if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+          throw new WalletUsageError('--limit takes a whole number above 0.');
+        const h = await call(
+          ctx.client.call('wallet.history', limit === undefined ? {} : { limit }),
+        );
+        if (ctx.json) ctx.out(JSON.stringify(h) + '\n');
+        else if (h.entries.length === 0) ctx.out('No payments yet.\n');
+        else {
+          for (const e of h.entries) {
+            const sign = e.kind === 'sent' || e.kind === 'withdrawn' ? '-' : '+';
+            ctx.out(
+              `${e.at ?? '?'}  ${e.kind.padEnd(9)} ${sign}${show(e.amount).padEnd(22)} ${e.reason ?? ''} ${e.txHash}\n`,
+            );
+          }
+        }
+        return 0;
+      }
+      case 'backup': {
+        const out = ctx.values.out;
+        if (typeof out !== 'string')
+          throw new WalletUsageError('Usage: roost wallet backup --out <file.json>');
+        const status = await call(ctx.client.call('wallet.status'));
+        const password =
+          status.state === 'unlocked' ? undefined : await ctx.ask('Wallet password: ', true);
+        const backup = await call(
+          ctx.client.call('wallet.exportBackup', password ? { password } : {}),
+        );
+        const { writeFileAtomic } = await import('./store/atomic-file.ts');
+        await writeFileAtomic(out, backup.keystore, 0o600);
+        ctx.out(
+          `Encrypted backup of ${backup.address} written to ${out}. Keep it with your password.\n`,
+        );
+        return 0;
+      }
+      default:
+        throw new WalletUsageError(`Unknown wallet action "${action}".`);
+    }
+  } catch (error) {
+    if (error instanceof Failed) {
+      ctx.err(`Error: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
