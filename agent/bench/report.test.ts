@@ -1,0 +1,235 @@
+import { describe, expect, it } from 'vitest';
+import type { TelemetrySample } from '../hardware/schema.ts';
+import { summarizeTelemetry, thinSamples, workloadResult } from './report.ts';
+import { reportSchema } from './schema.ts';
+import { STD_SUITE } from './suite.ts';
+import { passingOutcome, REFERENCE, sampleReport, TEST_MACHINE } from './testing/fixtures.ts';
+
+const gemm = STD_SUITE.workloads[0]!;
+const codes = (r: { warnings: { code: string }[] }) => r.warnings.map((w) => w.code);
+
+function sample(at: number, clock: number, temp = 60, util = 99): TelemetrySample {
+  return {
+    gpuId: 'pci-0000:01:00.0',
+    at,
+    utilizationPct: util,
+    vramUsedBytes: 1e9,
+    vramTotalBytes: 1e10,
+    temperatureC: temp,
+    powerW: 300,
+    graphicsClockMHz: clock,
+    memoryClockMHz: 9500,
+    fanPct: 60,
+    source: 'nvidia-smi',
+  };
+}
+
+describe('a workload result', () => {
+  it('scores a measured run that passes the gate, from the median', () => {
+    const r = workloadResult(gemm, passingOutcome(gemm.id, 100, 11), {
+      ep: 'cpu',
+      stopped: false,
+      started: true,
+      reference: REFERENCE,
+    });
+    expect(r.status).toBe('ok');
+    expect(r.timing?.medianMs).toBe(100);
+    expect(r.value).toBeCloseTo(gemm.workPerRun / 0.1 / 1e12, 12);
+    expect(r.normalized).toBeCloseTo((r.value ?? 0) / gemm.reference, 12);
+    expect(r.valueP90).toBeLessThan(r.value ?? 0);
+    expect(r.protocolMet).toBe(true);
+    expect(r.accuracy?.passed).toBe(true);
+  });
+
+  it('scores nothing and says why when the gate fails', () => {
+    const wrong = passingOutcome(gemm.id, 100);
+    if (wrong.type !== 'workload-done') throw new Error('x');
+    wrong.firstOutputs = [{ name: 'y', dims: [2], values: [1, 3] }];
+    const r = workloadResult(gemm, wrong, {
+      ep: 'webgpu',
+      stopped: false,
+      started: true,
+      reference: REFERENCE,
+    });
+    expect(r).toMatchObject({ status: 'failed-accuracy', value: null, normalized: null });
+    expect(r.reason).toMatch(/differ from the CPU reference by 4\.47e-1/);
+    expect(r.timing?.iterations).toBe(12); // the measurement is kept for support staff
+  });
+
+  it.each([
+    ['unsupported', 'unsupported', /WebGPU cannot run every operator/],
+    ['session', 'failed', /could not prepare this workload on WebGPU/],
+    ['run', 'failed', /A run of this workload failed on WebGPU/],
+    ['load', 'failed', /could not load onnxruntime/],
+  ] as const)('reports a %s failure as %s', (stage, status, why) => {
+    const r = workloadResult(
+      gemm,
+      { type: 'workload-failed', seq: 1, id: gemm.id, stage, error: 'onnxruntime: it broke' },
+      { ep: 'webgpu', stopped: false, started: true, reference: REFERENCE },
+    );
+    expect(r.status).toBe(status);
+    expect(r.reason).toMatch(why);
+    expect(r.detail).toBe('onnxruntime: it broke');
+  });
+
+  it('tells interrupted, not run and crashed apart', () => {
+    const ctx = { ep: 'cpu', reference: REFERENCE };
+    expect(workloadResult(gemm, undefined, { ...ctx, stopped: true, started: true }).status).toBe(
+      'interrupted',
+    );
+    expect(
+      workloadResult(gemm, undefined, { ...ctx, stopped: true, started: false }),
+    ).toMatchObject({
+      status: 'not-run',
+      reason: 'Not run: the run was stopped before this workload.',
+    });
+    expect(
+      workloadResult(gemm, undefined, {
+        ...ctx,
+        stopped: false,
+        started: true,
+        childFailure: 'the benchmark process ended early (SIGSEGV)',
+      }).reason,
+    ).toMatch(/failed during this workload: the benchmark process ended early \(SIGSEGV\)/);
+    const stoppedMidway = { ...passingOutcome(gemm.id, 100, 4), endedBy: 'stop' as const };
+    expect(
+      workloadResult(gemm, stoppedMidway, { ...ctx, stopped: true, started: true }),
+    ).toMatchObject({
+      status: 'interrupted',
+      value: null,
+    });
+  });
+
+  it('flags a workload cut short by the time cap', () => {
+    const slow = { ...passingOutcome(gemm.id, 5000, 4), endedBy: 'max-duration' as const };
+    const r = workloadResult(gemm, slow, {
+      ep: 'webgpu',
+      stopped: false,
+      started: true,
+      reference: REFERENCE,
+    });
+    expect(r.status).toBe('ok');
+    expect(r.protocolMet).toBe(false);
+  });
+});
+
+describe('the report', () => {
+  it('is a valid roost.report/1 with a composite when everything passed', () => {
+    const report = sampleReport();
+    expect(reportSchema.parse(report)).toEqual(report);
+    expect(report.complete).toBe(true);
+    expect(report.composite.value).toBeGreaterThan(0);
+    expect(report.warnings).toEqual([]);
+    expect(report.suite.definition).toEqual(STD_SUITE);
+    expect(report.durationMs).toBe(21_500);
+  });
+
+  it('marks a stopped run incomplete: partial, no composite, the reason first', () => {
+    const report = sampleReport({
+      stopped: true,
+      outcomes: {
+        'gemm-fp32': passingOutcome('gemm-fp32', 90),
+        'gemm-fp16': { ...passingOutcome('gemm-fp16', 90, 3), endedBy: 'stop' },
+        'memory-bandwidth': undefined,
+        cnn: undefined,
+        'transformer-encoder': undefined,
+        decode: undefined,
+      },
+      startedIds: ['gemm-fp32', 'gemm-fp16'],
+    });
+    expect(report.complete).toBe(false);
+    expect(report.composite.value).toBeNull();
+    expect(report.composite.partial).not.toBeNull();
+    expect(report.workloads.map((w) => w.status)).toEqual([
+      'ok',
+      'interrupted',
+      'not-run',
+      'not-run',
+      'not-run',
+      'not-run',
+    ]);
+    expect(report.warnings[0]).toMatchObject({ code: 'interrupted', severity: 'error' });
+  });
+
+  it('warns: software adapter, failed gate, high variation, busy machine, no telemetry', () => {
+    const noisy = passingOutcome('cnn', 2);
+    if (noisy.type !== 'workload-done') throw new Error('x');
+    noisy.timingsMs = [2, 2, 2, 4, 2, 6, 2, 2, 3, 2];
+    const wrong = passingOutcome('decode', 10);
+    if (wrong.type !== 'workload-done') throw new Error('x');
+    wrong.lastOutputs = [{ name: 'y', dims: [2], values: [null, 2] }];
+    const software = sampleReport({
+      target: {
+        ep: 'webgpu',
+        adapter: { name: 'llvmpipe (LLVM 15.0.6, 256 bits)', kind: 'cpu', software: true },
+        software: true,
+      },
+      outcomes: { cnn: noisy, decode: wrong },
+      machine: { ...TEST_MACHINE, loadAverage: 3.5 },
+    });
+    expect(codes(software)).toEqual([
+      'software-adapter',
+      'high-variation',
+      'accuracy-failed',
+      'busy-machine',
+    ]);
+    expect(software.warnings[0]?.message).toMatch(/llvmpipe .* software renderer .* not a GPU/);
+    expect(software.composite.value).toBeNull();
+    expect(software.composite.missing).toEqual(['decode']);
+    const cuda = sampleReport({
+      target: {
+        ep: 'cuda',
+        deviceIndex: 0,
+        gpuId: 'pci-0000:01:00.0',
+        adapter: null,
+        software: false,
+      },
+    });
+    expect(codes(cuda)).toEqual(['no-telemetry']);
+  });
+
+  it('attaches telemetry and flags throttling: clocks falling under load, or the thermal limit', () => {
+    const falling = Array.from({ length: 30 }, (_, i) => sample(1000 * i, i < 10 ? 1900 : 1500));
+    const throttled = sampleReport({
+      target: {
+        ep: 'cuda',
+        deviceIndex: 0,
+        gpuId: 'pci-0000:01:00.0',
+        adapter: null,
+        software: false,
+      },
+      telemetry: falling,
+    });
+    expect(throttled.telemetry.samples).toHaveLength(30);
+    expect(throttled.telemetry.summary[0]).toMatchObject({
+      samples: 30,
+      maxGraphicsClockMHz: 1900,
+      minGraphicsClockMHz: 1500,
+      throttled: true,
+      throttleReason: 'the graphics clock fell from 1900 MHz to 1500 MHz under load',
+    });
+    expect(codes(throttled)).toEqual(['throttling']);
+
+    const steady = summarizeTelemetry(
+      Array.from({ length: 30 }, (_, i) => sample(1000 * i, 1900 - (i % 3))),
+    );
+    expect(steady[0]?.throttled).toBe(false);
+    const hot = summarizeTelemetry([sample(0, 1900, 91)]);
+    expect(hot[0]).toMatchObject({
+      throttled: true,
+      throttleReason: 'the GPU reached 91 °C, at its thermal limit',
+    });
+    // Idle samples (clocks parked low) are not throttling.
+    const idleThenLoad = Array.from({ length: 30 }, (_, i) =>
+      sample(1000 * i, i > 20 ? 300 : 1900, 60, i > 20 ? 0 : 99),
+    );
+    expect(summarizeTelemetry(idleThenLoad)[0]?.throttled).toBe(false);
+  });
+
+  it('keeps at most 600 samples per GPU, evenly spaced', () => {
+    const many = Array.from({ length: 3000 }, (_, i) => sample(i, 1900));
+    const thin = thinSamples(many);
+    expect(thin).toHaveLength(600);
+    expect(thin[1]!.at - thin[0]!.at).toBe(5);
+  });
+});

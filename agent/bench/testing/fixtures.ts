@@ -1,0 +1,195 @@
+/**
+ * Realistic reports for tests, built through the real report code from synthetic measurements:
+ * a quick CPU run of roost-std/1 where every workload passes, unless told otherwise.
+ */
+import { Wallet } from 'ethers';
+import type { WorkloadOutcome } from '../child.ts';
+import type { GpuInventory, ProbeReport, TelemetrySample } from '../../hardware/schema.ts';
+import type { ProviderSigner } from '../../wallet/signer.ts';
+import { PRESETS } from '../protocol.ts';
+import { buildReport, workloadResult } from '../report.ts';
+import type { ReportInput } from '../report.ts';
+import type { Machine, Report, ReportTarget, SuiteDefinition } from '../schema.ts';
+import { STD_SUITE, suiteHash } from '../suite.ts';
+
+/** A fixed key: reports signed in tests always show the same signer. */
+export const TEST_PRIVATE_KEY = `0x${'4c'.repeat(32)}`;
+
+export function testSigner(privateKey = TEST_PRIVATE_KEY): ProviderSigner {
+  const wallet = new Wallet(privateKey);
+  return { address: wallet.address, signMessage: (m) => wallet.signMessage(m) };
+}
+
+export const TEST_MACHINE: Machine = {
+  os: {
+    platform: 'linux',
+    release: '6.1.0-test',
+    version: '#1 SMP Debian',
+    arch: 'x64',
+    distribution: 'Debian GNU/Linux 12 (bookworm)',
+  },
+  cpu: { model: 'AMD EPYC (test)', logicalCores: 2, speedMHz: 2450 },
+  memory: { totalBytes: 24 * 1024 ** 3 },
+  loadAverage: 0.2,
+  node: '24.21.0',
+};
+
+export const TEST_GPUS: GpuInventory = {
+  gpus: [
+    {
+      id: 'pci-0000:01:00.0',
+      vendor: 'nvidia',
+      name: 'NVIDIA GeForce RTX 3080 <test>',
+      pciVendorId: '10de',
+      pciDeviceId: '2206',
+      busId: '0000:01:00.0',
+      vramBytes: 10 * 1024 ** 3,
+      driver: 'nvidia',
+      driverVersion: '550.54.14',
+      display: false,
+      source: 'nvidia-smi',
+      fieldSources: { name: 'nvidia-smi' },
+      status: 'ok',
+    },
+  ],
+  problems: [],
+  scannedAt: '2026-01-01T00:00:00.000Z',
+};
+
+export const TEST_PROBE: ProbeReport = {
+  onnxruntimeVersion: '1.30.0',
+  platform: 'linux',
+  arch: 'x64',
+  offered: [
+    { ep: 'cpu', bundled: true },
+    { ep: 'webgpu', bundled: true },
+    { ep: 'cuda', bundled: false },
+  ],
+  results: [
+    {
+      ep: 'cpu',
+      ok: true,
+      status: 'ok',
+      durationMs: 20,
+      adapter: { name: 'AMD EPYC (test)', kind: 'cpu', software: false },
+    },
+    {
+      ep: 'webgpu',
+      ok: false,
+      status: 'software-adapter',
+      reason:
+        'the WebGPU adapter is a software renderer (lavapipe/llvmpipe/SwiftShader): not a GPU',
+      durationMs: 900,
+      adapter: { name: 'llvmpipe (LLVM 15.0.6, 256 bits)', kind: 'cpu', software: true },
+    },
+    {
+      ep: 'cuda',
+      ok: true,
+      status: 'ok',
+      deviceIndex: 0,
+      durationMs: 300,
+      adapter: {
+        name: 'NVIDIA GeForce RTX 3080 <test>',
+        kind: 'discrete',
+        software: false,
+        gpuId: 'pci-0000:01:00.0',
+        vendorId: '10de',
+        deviceId: '2206',
+      },
+    },
+    {
+      ep: 'tensorrt',
+      ok: false,
+      status: 'failed',
+      reason: 'TensorRT itself is not installed',
+      durationMs: 5,
+    },
+  ],
+  probedAt: '2026-01-01T00:00:00.000Z',
+  cached: false,
+  cacheKey: 'test',
+};
+
+export const CPU_TARGET: ReportTarget = {
+  ep: 'cpu',
+  adapter: { name: 'AMD EPYC (test)', kind: 'cpu', software: false },
+  software: false,
+};
+
+/** Outputs equal to the reference (so the gate passes) and plausible timings. */
+export function passingOutcome(
+  id: string,
+  medianMs: number,
+  n = 12,
+): Extract<WorkloadOutcome, { type: 'workload-done' }> {
+  return {
+    type: 'workload-done',
+    seq: 1,
+    id,
+    sessionMs: 12,
+    warmup: { iterations: 2, ms: 300 },
+    timingsMs: Array.from({ length: n }, (_, i) => medianMs * (1 + ((i % 5) - 2) / 200)),
+    firstOutputs: [{ name: 'y', dims: [2], values: [1, 2] }],
+    lastOutputs: [{ name: 'y', dims: [2], values: [1, 2] }],
+    endedBy: 'protocol',
+  };
+}
+
+export const REFERENCE = new Map([['y', Float64Array.from([1, 2])]]);
+
+const MEDIANS: Record<string, number> = {
+  'gemm-fp32': 90,
+  'gemm-fp16': 89,
+  'memory-bandwidth': 71,
+  cnn: 2.1,
+  'transformer-encoder': 2.5,
+  decode: 10.8,
+};
+
+export interface SampleOptions {
+  suite?: SuiteDefinition;
+  outcomes?: Record<string, WorkloadOutcome | undefined>;
+  target?: ReportTarget;
+  stopped?: boolean;
+  childFailure?: string;
+  telemetry?: TelemetrySample[];
+  machine?: Machine;
+  startedIds?: string[];
+}
+
+export function sampleReport(options: SampleOptions = {}): Report {
+  const suite = options.suite ?? STD_SUITE;
+  const target = options.target ?? CPU_TARGET;
+  const workloads = suite.workloads.map((w) => {
+    const outcome =
+      options.outcomes && w.id in options.outcomes
+        ? options.outcomes[w.id]
+        : passingOutcome(w.id, MEDIANS[w.id] ?? 1);
+    return workloadResult(w, outcome, {
+      ep: target.ep,
+      stopped: options.stopped ?? false,
+      started: options.startedIds ? options.startedIds.includes(w.id) : outcome !== undefined,
+      ...(options.childFailure ? { childFailure: options.childFailure } : {}),
+      reference: REFERENCE,
+    });
+  });
+  const input: ReportInput = {
+    id: '3b1f6f0e-8d8a-4c1e-9a57-0d6f2b4c9a11',
+    suite,
+    suiteHash: suiteHash(suite),
+    protocol: PRESETS.quick,
+    target,
+    machine: options.machine ?? TEST_MACHINE,
+    gpus: TEST_GPUS,
+    probe: TEST_PROBE,
+    roostVersion: '0.1.0',
+    onnxruntimeVersion: '1.30.0',
+    startedAt: new Date('2026-01-01T12:00:00.000Z'),
+    finishedAt: new Date('2026-01-01T12:00:21.500Z'),
+    workloads,
+    telemetry: options.telemetry ?? [],
+    stopped: options.stopped ?? false,
+    ...(options.childFailure ? { childFailure: options.childFailure } : {}),
+  };
+  return buildReport(input);
+}
