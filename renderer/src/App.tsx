@@ -13,6 +13,7 @@ import { TokenPrompt } from './components/TokenPrompt.tsx';
 import { ConnectionBanner } from './components/ConnectionBanner.tsx';
 import { DashboardPage } from './pages/DashboardPage.tsx';
 import { SettingsPage } from './pages/SettingsPage.tsx';
+import { WalletPage } from './pages/WalletPage.tsx';
 import { EmptyPage } from './pages/EmptyPage.tsx';
 
 export const pages = [
@@ -126,13 +127,7 @@ function Shell({ onForgetToken }: { onForgetToken: () => void }) {
             text="Leased market jobs and your private job queue will be listed here, with their state, runtime and result. Job running arrives in an upcoming update of Roost."
           />
         )}
-        {page === 'wallet' && (
-          <EmptyPage
-            title="Wallet"
-            headline="No wallet yet"
-            text="Your earnings and payouts will show here, with a wallet whose keys never leave this computer. The wallet arrives in an upcoming update of Roost."
-          />
-        )}
+        {page === 'wallet' && <WalletPage />}
         {page === 'settings' && <SettingsPage />}
       </main>
     </div>
