@@ -274,6 +274,19 @@ async function hashAndSync(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function inPool<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const run = async () => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+}
+
 async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   let entries;
   try {
@@ -634,7 +647,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
         await place(got.value.path, job.to);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(4, jobs.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(8, jobs.length) }, worker));
     if (live.controller.signal.aborted) return;
     live.bytes = { done: total, total };
     const record2 = journal.get(record.id);
@@ -762,10 +775,12 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
   /** The sets whose outputs are really there; the first missing one is where a resume starts. */
   async function verifiedSetsDone(record: JobRecord, prepared: Prepared): Promise<number> {
     const outDir = join(jobDir(record.id), 'out');
-    const recorded = journal.setOutputs(record.id);
+    const bySet = new Map<number, SetOutput[]>();
+    for (const o of journal.setOutputs(record.id))
+      bySet.set(o.set, [...(bySet.get(o.set) ?? []), o]);
     let done = 0;
     for (; done < record.setsDone; done++) {
-      const mine = recorded.filter((o) => o.set === done);
+      const mine = bySet.get(done) ?? [];
       if (mine.length !== prepared.outputs.length) break;
       let ok = true;
       for (const o of mine) {
@@ -791,7 +806,9 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
   /** Checks every output the worker wrote, hashes and fsyncs it. */
   async function verifyOutputs(record: JobRecord, prepared: Prepared): Promise<OutputFile[]> {
     const outDir = join(jobDir(record.id), 'out');
-    const recorded = journal.setOutputs(record.id);
+    const recorded = new Map(
+      journal.setOutputs(record.id).map((r) => [`${r.set}\u0000${r.name}`, r]),
+    );
     const expected = new Set<string>();
     const outputs: OutputFile[] = [];
     let total = 0;
@@ -799,7 +816,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       for (const o of prepared.outputs) {
         const file = outputFile(prepared.layout, s, o.file);
         expected.add(file);
-        const entry = recorded.find((r) => r.set === s && r.name === o.name);
+        const entry = recorded.get(`${s}\u0000${o.name}`);
         if (!entry || entry.file !== file) {
           throw failWith(
             'worker-protocol',
@@ -841,10 +858,14 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
           dtype: entry.dtype,
           shape: entry.shape,
           bytes: info.size,
-          sha256: await hashAndSync(path),
+          sha256: '',
         });
       }
     }
+    // Hash and fsync in parallel: for a batch of many small outputs the fsyncs dominate.
+    await inPool(outputs, 8, async (o) => {
+      o.sha256 = await hashAndSync(join(outDir, ...o.file.split('/')));
+    });
     // Anything else in out/ is not ours to keep: a worker may write only what it was asked.
     for (const file of await listFiles(outDir)) {
       if (!expected.has(file)) {
