@@ -197,13 +197,20 @@ export function checkInput(
   return undefined;
 }
 
+/** Folders already made in this process: a batch writes thousands of outputs into few. */
+const madeDirs = new Set<string>();
+
 function writeNpyAtomic(
   path: string,
   dtype: NpyDtype,
   shape: number[],
   data: ArrayBufferView,
 ): number {
-  mkdirSync(dirname(path), { recursive: true });
+  const dir = dirname(path);
+  if (!madeDirs.has(dir)) {
+    mkdirSync(dir, { recursive: true });
+    madeDirs.add(dir);
+  }
   const temp = `${path}.${process.pid}.tmp`;
   const header = encodeNpyHeader(dtype, shape);
   const body = dataBytesOf(data);
