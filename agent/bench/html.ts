@@ -1,0 +1,425 @@
+/**
+ * The report as one standalone HTML file for people: support staff open it in any browser,
+ * offline, and read the machine, what ran, what failed and why. No scripts, no network (a CSP
+ * forbids both), charts drawn as inline SVG, print styles for the PDF. The signed JSON rides
+ * along in a non-executed `<script type="application/json" id="roost-report">`, so
+ * `roost report verify report.html` works on the HTML too.
+ */
+import type { TelemetrySample } from '../hardware/schema.ts';
+import type {
+  ReportWarning,
+  SignedReport,
+  TelemetrySummary,
+  VerifyResult,
+  WorkloadResult,
+} from './schema.ts';
+
+const EMBED_ID = 'roost-report';
+
+export function escapeHtml(value: unknown): string {
+  return String(value)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+const e = escapeHtml;
+
+/** 3 significant digits, thousands grouped: 1 234, 12.3, 0.0456. */
+export function formatNumber(value: number | null | undefined, digits = 3): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '\u2014';
+  if (value === 0) return '0';
+  const abs = Math.abs(value);
+  if (abs >= 10 ** digits) return Math.round(value).toLocaleString('en-US');
+  return Number(value.toPrecision(digits)).toLocaleString('en-US', {
+    maximumSignificantDigits: digits,
+  });
+}
+
+function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '\u2014';
+  return ms >= 1000 ? `${formatNumber(ms / 1000)} s` : `${formatNumber(ms)} ms`;
+}
+
+function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return '\u2014';
+  const gib = bytes / 1024 ** 3;
+  return gib >= 1 ? `${formatNumber(gib)} GiB` : `${formatNumber(bytes / 1024 ** 2)} MiB`;
+}
+
+function formatDate(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().replace('T', ' ').slice(0, 19)} UTC`;
+}
+
+const STATUS_WORDS: Record<WorkloadResult['status'], string> = {
+  ok: 'passed',
+  'failed-accuracy': 'wrong result',
+  unsupported: 'unsupported',
+  failed: 'failed',
+  interrupted: 'interrupted',
+  'not-run': 'not run',
+};
+
+// ---------------------------------------------------------------------------------------------
+// Charts (inline SVG)
+
+/**
+ * Sub-scores against the reference machine on a log axis: the composite is a geometric mean, so
+ * equal distances on this axis are equal weights in it.
+ */
+function barChart(workloads: WorkloadResult[]): string {
+  const rowH = 30;
+  const labelW = 210;
+  const barW = 420;
+  const width = labelW + barW + 230;
+  const height = workloads.length * rowH + 40;
+  const scored = workloads.map((w) => w.normalized).filter((v): v is number => v !== null && v > 0);
+  const lo = 10 ** Math.floor(Math.log10(Math.min(0.1, ...scored.map((v) => v / 2))));
+  const hi = 10 ** Math.ceil(Math.log10(Math.max(1.5, ...scored)));
+  const x = (v: number) =>
+    labelW + (barW * (Math.log10(v) - Math.log10(lo))) / (Math.log10(hi) - Math.log10(lo));
+  const ticks: string[] = [];
+  for (let t = lo; t <= hi * 1.0001; t *= 10) {
+    const tx = x(t).toFixed(1);
+    ticks.push(
+      `<line x1="${tx}" y1="18" x2="${tx}" y2="${height - 18}" class="${Math.abs(t - 1) < 1e-9 ? 'ref' : 'grid'}"/><text x="${tx}" y="${height - 4}" text-anchor="middle" class="small">${e(formatNumber(t))}\u00d7</text>`,
+    );
+  }
+  const rows = workloads.map((w, i) => {
+    const y = 20 + i * rowH;
+    const label = `<text x="${labelW - 8}" y="${y + 15}" text-anchor="end" class="lbl">${e(w.title)}</text>`;
+    if (w.normalized === null || w.normalized <= 0) {
+      return `${label}<text x="${labelW + 4}" y="${y + 15}" class="bad">no score: ${e(STATUS_WORDS[w.status])}</text>`;
+    }
+    const end = Math.max(labelW + 1, x(Math.max(lo, w.normalized)));
+    return `${label}<rect x="${labelW}" y="${y + 2}" width="${(end - labelW).toFixed(1)}" height="${rowH - 10}" class="bar"/><text x="${(end + 6).toFixed(1)}" y="${y + 15}" class="val">${e(formatNumber(w.value))} ${e(w.unit)} \u00b7 ${e(formatNumber(w.normalized))}\u00d7 ref.</text>`;
+  });
+  return `<svg class="chart" role="img" aria-label="Sub-scores relative to the reference machine, log scale" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">
+<text x="${x(1).toFixed(1)}" y="12" text-anchor="middle" class="small">reference machine = 1\u00d7</text>
+${ticks.join('\n')}
+${rows.join('\n')}
+</svg>`;
+}
+
+function lineChart(
+  series: { values: number[]; cls: string; label: string }[],
+  options: { width: number; height: number; unit: string; aria: string; xLabel: string },
+): string {
+  const all = series.flatMap((s) => s.values).filter((v) => Number.isFinite(v));
+  if (all.length === 0) return '';
+  const { width, height } = options;
+  const padL = 56;
+  const padB = 18;
+  const padT = 8;
+  let lo = Math.min(...all);
+  let hi = Math.max(...all);
+  if (hi === lo) {
+    hi += Math.abs(hi) * 0.05 || 1;
+    lo -= Math.abs(lo) * 0.05 || 1;
+  }
+  const x = (i: number, n: number) => padL + (n <= 1 ? 0 : (i / (n - 1)) * (width - padL - 6));
+  const y = (v: number) => padT + (1 - (v - lo) / (hi - lo)) * (height - padT - padB);
+  const lines = series
+    .filter((s) => s.values.length > 0)
+    .map((s) => {
+      const pts = s.values.map((v, i) => `${x(i, s.values.length).toFixed(1)},${y(v).toFixed(1)}`);
+      return `<polyline points="${pts.join(' ')}" class="${s.cls}"><title>${e(s.label)}</title></polyline>`;
+    });
+  return `<svg class="chart" role="img" aria-label="${e(options.aria)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">
+<line x1="${padL}" y1="${padT}" x2="${padL}" y2="${height - padB}" class="axis"/>
+<line x1="${padL}" y1="${height - padB}" x2="${width - 4}" y2="${height - padB}" class="axis"/>
+<text x="${padL - 4}" y="${padT + 8}" text-anchor="end" class="small">${e(formatNumber(hi))} ${e(options.unit)}</text>
+<text x="${padL - 4}" y="${height - padB}" text-anchor="end" class="small">${e(formatNumber(lo))}</text>
+<text x="${width - 4}" y="${height - 4}" text-anchor="end" class="small">${e(options.xLabel)}</text>
+${lines.join('\n')}
+</svg>`;
+}
+
+function telemetryCharts(samples: TelemetrySample[]): string {
+  const byGpu = new Map<string, TelemetrySample[]>();
+  for (const s of samples) byGpu.set(s.gpuId, [...(byGpu.get(s.gpuId) ?? []), s]);
+  const parts: string[] = [];
+  for (const [gpuId, list] of byGpu) {
+    const pick = (f: (s: TelemetrySample) => number | null) =>
+      list.map(f).filter((v): v is number => v !== null);
+    const seconds = list.length > 1 ? ((list.at(-1)?.at ?? 0) - (list[0]?.at ?? 0)) / 1000 : 0;
+    const xLabel = `${Math.round(seconds)} s`;
+    const charts = [
+      { values: pick((s) => s.temperatureC), unit: '\u00b0C', name: 'Temperature', cls: 'l1' },
+      { values: pick((s) => s.graphicsClockMHz), unit: 'MHz', name: 'Graphics clock', cls: 'l2' },
+      { values: pick((s) => s.powerW), unit: 'W', name: 'Power', cls: 'l3' },
+      { values: pick((s) => s.utilizationPct), unit: '%', name: 'Utilization', cls: 'l4' },
+    ]
+      .filter((c) => c.values.length > 0)
+      .map(
+        (c) =>
+          `<figure><figcaption>${e(c.name)}</figcaption>${lineChart([{ values: c.values, cls: c.cls, label: c.name }], { width: 340, height: 110, unit: c.unit, aria: `${c.name} of ${gpuId} during the run`, xLabel })}</figure>`,
+      );
+    if (charts.length) parts.push(`<h3>${e(gpuId)}</h3><div class="grid">${charts.join('')}</div>`);
+  }
+  return parts.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections
+
+function table(head: string[], rows: string[][], cls = ''): string {
+  return `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+}
+
+function warningList(warnings: ReportWarning[]): string {
+  if (warnings.length === 0) return '<p class="ok-text">No warnings: the run was clean.</p>';
+  const order = { error: 0, warning: 1, info: 2 } as const;
+  const sorted = [...warnings].sort((a, b) => order[a.severity] - order[b.severity]);
+  return `<ul class="warnings">${sorted
+    .map(
+      (w) =>
+        `<li class="sev-${w.severity}" data-code="${e(w.code)}"><strong>${e(w.severity === 'error' ? 'Problem' : w.severity === 'warning' ? 'Warning' : 'Note')} (${e(w.code)}):</strong> ${e(w.message)}${w.fix ? `<br><span class="fix">What to do: ${e(w.fix)}</span>` : ''}</li>`,
+    )
+    .join('')}</ul>`;
+}
+
+function verificationLine(signed: SignedReport, verdict: VerifyResult | undefined): string {
+  const sig = signed.signature;
+  const base = `Signed by <code>${e(sig.signer)}</code> (EIP-191 personal_sign over the RFC 8785 canonical JSON digest <code>${e(sig.digest)}</code>).`;
+  if (!verdict) return `<p>${base}</p>`;
+  return verdict.ok
+    ? `<p class="verified">\u2714 Verified when exported: the signature is valid and the report is unchanged. ${base}</p>`
+    : `<p class="unverified">\u2716 VERIFICATION FAILED (${e(verdict.failed)}): ${e(verdict.message)} Do not trust the numbers below. ${base}</p>`;
+}
+
+function workloadRows(workloads: WorkloadResult[]): string[][] {
+  return workloads.map((w) => {
+    const t = w.timing;
+    const acc = w.accuracy;
+    const accText = acc
+      ? `${acc.passed ? '\u2714' : '\u2716'} ${acc.error === null ? 'invalid' : acc.error === 0 ? '0' : acc.error.toExponential(1)} \u2264 ${acc.tolerance.toExponential(0)}`
+      : '\u2014';
+    const status = `<span class="st st-${w.status}">${e(STATUS_WORDS[w.status])}</span>${w.reason && w.status !== 'ok' ? `<div class="why">${e(w.reason)}</div>` : ''}${w.detail ? `<details><summary>onnxruntime said</summary><pre>${e(w.detail)}</pre></details>` : ''}`;
+    return [
+      `<strong>${e(w.title)}</strong><div class="small">${e(w.id)}</div>`,
+      w.value === null ? '\u2014' : `<strong>${e(formatNumber(w.value))}</strong> ${e(w.unit)}`,
+      e(formatMs(t?.medianMs)),
+      e(formatMs(t?.p90Ms)),
+      `${e(formatMs(t?.minMs))} \u2013 ${e(formatMs(t?.maxMs))}`,
+      t ? `${(t.cv * 100).toFixed(1)} %` : '\u2014',
+      t
+        ? `${t.iterations}${w.protocolMet ? '' : ' <span class="small">(below minimum)</span>'}`
+        : '\u2014',
+      accText,
+      status,
+    ];
+  });
+}
+
+function timingCharts(workloads: WorkloadResult[]): string {
+  const figures = workloads
+    .filter((w) => w.series.length > 1)
+    .map(
+      (w) =>
+        `<figure><figcaption>${e(w.title)}: run time of each run, in order</figcaption>${lineChart([{ values: w.series, cls: 'l2', label: 'run time' }], { width: 340, height: 110, unit: 'ms', aria: `Run times of ${w.title}`, xLabel: `${w.timing?.iterations ?? w.series.length} runs` })}</figure>`,
+    );
+  return figures.length
+    ? `<p class="small">A flat line is a steady device; a line that climbs means it slowed down as the run went on (heat, another program).</p><div class="grid">${figures.join('')}</div>`
+    : '';
+}
+
+function telemetryTable(summary: TelemetrySummary[]): string {
+  return table(
+    [
+      'GPU',
+      'Samples',
+      'Max temperature',
+      'Power (mean / max)',
+      'Graphics clock (min \u2013 max)',
+      'Max utilization',
+      'Throttled',
+    ],
+    summary.map((t) => [
+      e(t.gpuId),
+      String(t.samples),
+      t.maxTemperatureC === null ? '\u2014' : `${formatNumber(t.maxTemperatureC)} \u00b0C`,
+      t.meanPowerW === null
+        ? '\u2014'
+        : `${formatNumber(t.meanPowerW)} / ${formatNumber(t.maxPowerW)} W`,
+      t.minGraphicsClockMHz === null
+        ? '\u2014'
+        : `${formatNumber(t.minGraphicsClockMHz)} \u2013 ${formatNumber(t.maxGraphicsClockMHz)} MHz`,
+      t.maxUtilizationPct === null ? '\u2014' : `${formatNumber(t.maxUtilizationPct)} %`,
+      t.throttled ? `<span class="bad">yes</span>: ${e(t.throttleReason ?? '')}` : 'no',
+    ]),
+  );
+}
+
+const STYLE = `
+:root { color-scheme: light; --ink:#1d2430; --muted:#5b6577; --line:#d9dee7; --ok:#1a7f37; --bad:#b42318; --warn:#9a6700; --accent:#2f5fd0; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink); margin: 0 auto; max-width: 1060px; padding: 24px; }
+h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; break-after: avoid; }
+h3 { font-size: 15px; margin: 16px 0 6px; }
+.small, .lbl.small { font-size: 12px; color: var(--muted); }
+code { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; word-break: break-all; }
+pre { white-space: pre-wrap; font-size: 11px; max-height: 16em; overflow: auto; background: #f6f8fa; padding: 6px; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; font-size: 13px; }
+td.num, .results td:nth-child(n+2):nth-child(-n+5) { white-space: nowrap; }
+th, td { text-align: left; vertical-align: top; padding: 5px 8px; border-bottom: 1px solid var(--line); }
+th { background: #f3f5f9; font-weight: 600; } tr { break-inside: avoid; }
+.kv td:first-child { width: 220px; color: var(--muted); }
+.headline { display: flex; gap: 24px; align-items: baseline; flex-wrap: wrap; margin: 16px 0; }
+.score { font-size: 40px; font-weight: 700; } .score-unit { font-size: 16px; color: var(--muted); }
+.badge { display: inline-block; padding: 2px 10px; border-radius: 12px; font-weight: 600; font-size: 13px; }
+.badge.complete { background: #dafbe1; color: var(--ok); } .badge.incomplete { background: #ffebe9; color: var(--bad); }
+.badge.software { background: #fff8c5; color: var(--warn); }
+.verified { color: var(--ok); } .unverified { color: var(--bad); font-weight: 600; }
+.warnings { list-style: none; padding: 0; } .warnings li { padding: 8px 10px; margin: 6px 0; border-left: 4px solid; background: #fafbfc; break-inside: avoid; }
+.sev-error { border-color: var(--bad) !important; } .sev-warning { border-color: var(--warn) !important; } .sev-info { border-color: var(--accent) !important; }
+.fix { color: var(--muted); } .ok-text { color: var(--ok); }
+.st { font-weight: 600; } .st-ok { color: var(--ok); } .st-failed, .st-failed-accuracy, .st-unsupported, .st-interrupted { color: var(--bad); } .st-not-run { color: var(--muted); }
+.why { font-size: 12px; color: var(--muted); max-width: 340px; }
+.grid { display: flex; flex-wrap: wrap; gap: 12px; } figure { margin: 0; break-inside: avoid; } figcaption { font-size: 12px; color: var(--muted); }
+.chart text { font: 12px system-ui, sans-serif; fill: var(--ink); } .chart .small { font-size: 10px; fill: var(--muted); }
+.chart .bar { fill: var(--accent); } .chart .ref { stroke: var(--muted); stroke-dasharray: 4 3; } .chart .bad { fill: var(--bad); } .chart .val { fill: var(--ink); }
+.chart .axis, .chart .grid { stroke: var(--line); } .chart polyline { fill: none; stroke-width: 1.5; }
+.chart .l1 { stroke: #cf222e; } .chart .l2 { stroke: var(--accent); } .chart .l3 { stroke: #9a6700; } .chart .l4 { stroke: #1a7f37; }
+footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
+@page { size: A4; margin: 12mm; }
+@media print { body { padding: 0; max-width: none; font-size: 11px; } table { font-size: 10.5px; } details { display: none; } .score { font-size: 30px; } }
+`;
+
+/** The whole report as a standalone HTML document. */
+export function renderReportHtml(signed: SignedReport, verdict?: VerifyResult): string {
+  const r = signed.report;
+  const t = r.target;
+  const def = r.suite.definition;
+  const adapter = t.adapter
+    ? `${t.adapter.name}${t.software ? ' (software renderer, not a GPU)' : ''}`
+    : t.ep === 'cpu'
+      ? r.machine.cpu.model
+      : 'unknown';
+  const targetText = `${t.ep}${t.deviceIndex !== undefined ? `:${t.deviceIndex}` : ''} on ${adapter}`;
+  const composite =
+    r.composite.value !== null
+      ? `<span class="score" id="composite">${e(formatNumber(r.composite.value, 4))}</span> <span class="score-unit">${e(r.composite.unit)} (${e(def.composite.name)})</span>`
+      : `<span class="score" id="composite">\u2014</span> <span class="score-unit">no composite: ${e(
+          r.complete ? `${r.composite.missing.join(', ')} did not score` : 'the run did not finish',
+        )}${r.composite.partial !== null ? `; over the workloads that scored it would be ${e(formatNumber(r.composite.partial, 4))} (information only)` : ''}</span>`;
+  const gpuRows = r.gpus.gpus.map((g) => [
+    `<strong>${e(g.name)}</strong><div class="small">${e(g.id)}</div>`,
+    e(g.vendor),
+    e(`${g.pciVendorId ?? '????'}:${g.pciDeviceId ?? '????'}`),
+    e(g.busId ?? '\u2014'),
+    e([g.driver, g.driverVersion].filter(Boolean).join(' ') || '\u2014'),
+    e(g.vramBytes === null ? (g.vramShared ? 'shared' : '\u2014') : formatBytes(g.vramBytes)),
+    e(g.status) + (g.problem ? `<div class="why">${e(g.problem.message)}</div>` : ''),
+  ]);
+  const probeRows = (r.probe?.results ?? []).map((p) => [
+    e(p.ep) + (p.deviceIndex !== undefined ? `:${p.deviceIndex}` : ''),
+    `<span class="${p.ok ? 'st st-ok' : p.status === 'software-adapter' ? 'small' : 'st st-failed'}">${e(p.status)}</span>`,
+    e(p.adapter ? `${p.adapter.name}${p.adapter.software ? ' (software)' : ''}` : '\u2014'),
+    e(p.reason ?? '') + (p.fix ? `<div class="why">Fix: ${e(p.fix)}</div>` : ''),
+  ]);
+  const methodRows = def.workloads.map((w) => [
+    `<strong>${e(w.title)}</strong><div class="why">${e(w.description)}</div>`,
+    e(w.unit) + (w.unitNote ? `<div class="small">1 inference = ${e(w.unitNote)}</div>` : ''),
+    e(formatNumber(w.reference)),
+    e(w.weight.toFixed(2)),
+    e(w.tolerance.toExponential(0)),
+    `<code>${e(w.modelSha256.slice(0, 16))}\u2026</code>`,
+  ]);
+  const embedded = JSON.stringify(signed).replace(/</g, '\\u003c');
+  const title = `Roost benchmark report \u2014 ${r.composite.value !== null ? `${formatNumber(r.composite.value, 4)} ${r.composite.unit}` : r.complete ? 'no composite' : 'INCOMPLETE'} \u2014 ${formatDate(r.startedAt)}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="Roost ${e(r.roost.version)}">
+<title>${e(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header>
+<h1>Roost benchmark report</h1>
+<div class="small">${e(def.title)} (<code>${e(r.suite.id)}</code>), preset <strong>${e(r.protocol.name)}</strong>, ${e(formatDate(r.startedAt))}, took ${e(formatMs(r.durationMs))}</div>
+</header>
+<section id="summary">
+<div class="headline">
+<div>${composite}</div>
+<div><span class="badge ${r.complete ? 'complete' : 'incomplete'}" id="status">${r.complete ? 'Complete' : 'INCOMPLETE \u2014 partial report'}</span>${t.software ? ' <span class="badge software">software adapter</span>' : ''}</div>
+</div>
+<table class="kv"><tbody>
+<tr><td>Measured on</td><td id="target">${e(targetText)}</td></tr>
+<tr><td>Machine</td><td>${e(r.machine.cpu.model)}, ${r.machine.cpu.logicalCores} logical cores, ${e(formatBytes(r.machine.memory.totalBytes))} RAM; ${e(r.machine.os.distribution ?? `${r.machine.os.platform} ${r.machine.os.release}`)} (${e(r.machine.os.arch)})</td></tr>
+<tr><td>GPUs found</td><td>${r.gpus.gpus.length ? r.gpus.gpus.map((g) => e(g.name)).join(', ') : 'none'}</td></tr>
+<tr><td>Software</td><td>Roost ${e(r.roost.version)}, onnxruntime ${e(r.onnxruntime.version)}, Node ${e(r.machine.node)}</td></tr>
+</tbody></table>
+${verificationLine(signed, verdict)}
+</section>
+
+<section id="warnings-section">
+<h2>Warnings</h2>
+${warningList(r.warnings)}
+</section>
+
+<section id="results">
+<h2>Results</h2>
+<p class="small">Each number is the throughput at the median run time, counted only when the outputs matched the CPU reference. The bars compare each result with the suite\u2019s reference machine (dashed line, 1\u00d7) on a logarithmic axis, the axis of the composite\u2019s geometric mean.</p>
+${barChart(r.workloads)}
+${table(['Workload', 'Result', 'Median', 'p90', 'Min \u2013 max', 'Variation (CV)', 'Runs', 'Accuracy (error \u2264 tolerance)', 'Status'], workloadRows(r.workloads), 'results')}
+${timingCharts(r.workloads)}
+</section>
+
+<section id="machine">
+<h2>Machine</h2>
+<table class="kv"><tbody>
+<tr><td>Operating system</td><td>${e(r.machine.os.distribution ?? '')} ${e(r.machine.os.platform)} ${e(r.machine.os.release)} (${e(r.machine.os.arch)})<div class="small">${e(r.machine.os.version)}</div></td></tr>
+<tr><td>CPU</td><td>${e(r.machine.cpu.model)}, ${r.machine.cpu.logicalCores} logical cores${r.machine.cpu.speedMHz ? `, ${r.machine.cpu.speedMHz} MHz` : ''}</td></tr>
+<tr><td>Memory</td><td>${e(formatBytes(r.machine.memory.totalBytes))}</td></tr>
+<tr><td>Load when the run started</td><td>${r.machine.loadAverage === null ? '\u2014' : e(r.machine.loadAverage)}</td></tr>
+<tr><td>onnxruntime</td><td>${e(r.onnxruntime.version)}</td></tr>
+</tbody></table>
+<h3>GPUs</h3>
+${gpuRows.length ? table(['GPU', 'Vendor', 'PCI id', 'Bus', 'Driver', 'VRAM', 'Status'], gpuRows) : '<p>No GPU was found.</p>'}
+${r.gpus.problems.length ? `<p class="small">Tools that could not answer: ${r.gpus.problems.map((p) => e(`${p.tool}: ${p.message}`)).join('; ')}</p>` : ''}
+<h3>Accelerators (onnxruntime execution providers)</h3>
+${probeRows.length ? table(['Provider', 'Status', 'Adapter', 'Reason'], probeRows) : '<p>Not probed.</p>'}
+</section>
+
+<section id="telemetry">
+<h2>GPU telemetry during the run</h2>
+${r.telemetry.summary.length ? telemetryTable(r.telemetry.summary) + telemetryCharts(r.telemetry.samples) : '<p>No GPU telemetry was recorded during this run.</p>'}
+</section>
+
+<section id="method">
+<h2>Method</h2>
+<p>Suite <code>${e(r.suite.id)}</code>, hash <code>${e(r.suite.hash)}</code>. Models are generated in code, byte for byte the same on every machine (their sha256 are part of the suite); inputs come from a fixed seed (${e(def.seed)}; ${e(def.generator)}).</p>
+<p>Protocol <strong>${e(r.protocol.name)}</strong>: warm-up of at least ${e(formatMs(r.protocol.warmup.minMs))} and ${r.protocol.warmup.minIterations} runs (not measured); then each workload runs until both ${e(formatMs(r.protocol.measure.minMs))} and ${r.protocol.measure.minIterations} runs are reached (at most ${e(formatMs(r.protocol.measure.maxMs))}). Reported: median, p90 (linear interpolation), min, max and the coefficient of variation of the run times.</p>
+<p>Accuracy gate: ${e(def.accuracyMetric)}.</p>
+<p>Composite: <code>${e(def.composite.formula)}</code>; scale ${e(def.composite.scale)}.</p>
+${table(['Workload', 'Unit', 'Reference', 'Weight', 'Tolerance', 'Model sha256'], methodRows)}
+</section>
+
+<section id="verify">
+<h2>Checking this report</h2>
+<p>The signed JSON is inside this file. Run <code>roost report verify &lt;this file or the .json&gt;</code>: it checks the schema, the suite hash and the signature, and prints the signer\u2019s address.</p>
+</section>
+<footer>Report <code>${e(r.id)}</code> \u00b7 ${e(r.format)} \u00b7 Roost ${e(r.roost.version)} \u00b7 ${e(formatDate(r.startedAt))} \u2013 ${e(formatDate(r.finishedAt))}</footer>
+<script type="application/json" id="${EMBED_ID}">${embedded}</script>
+</body>
+</html>
+`;
+}
+
+/** The signed report JSON embedded in an exported HTML file, as text. */
+export function extractReportFromHtml(html: string): string | undefined {
+  const m = new RegExp(
+    `<script type="application/json" id="${EMBED_ID}">([\\s\\S]*?)</script>`,
+  ).exec(html);
+  return m?.[1];
+}

@@ -1,0 +1,197 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pdfPageCount } from '../../../agent/bench/pdf.ts';
+import { createBenchService } from '../../../agent/bench/service.ts';
+import type { BenchService } from '../../../agent/bench/service.ts';
+import type { SignedReport } from '../../../agent/bench/schema.ts';
+import { signReport } from '../../../agent/bench/sign.ts';
+import { passingOutcome, sampleReport, testSigner } from '../../../agent/bench/testing/fixtures.ts';
+import type { TelemetrySample } from '../../../agent/hardware/schema.ts';
+import { chromiumMissing, launchChromium } from '../../support/browser.ts';
+import { tempDir } from '../../support/temp-dir.ts';
+
+// The exported report as support staff get it: the HTML opened in a real Chromium (content,
+// no network, no script), the PDF printed by Chromium headless, and both checkable.
+const missing = chromiumMissing();
+let dir: { path: string; remove: () => Promise<void> };
+let browser: Browser | undefined;
+let bench: BenchService;
+let signed: SignedReport;
+let reportFile: string;
+
+function telemetry(): TelemetrySample[] {
+  return Array.from({ length: 40 }, (_, i) => ({
+    gpuId: 'pci-0000:01:00.0',
+    at: 1_767_268_800_000 + 1000 * i,
+    utilizationPct: 98,
+    vramUsedBytes: 2e9,
+    vramTotalBytes: 1e10,
+    temperatureC: 70 + i / 2,
+    powerW: 310,
+    graphicsClockMHz: i < 15 ? 1905 : 1620,
+    memoryClockMHz: 9501,
+    fanPct: 70,
+    source: 'nvidia-smi' as const,
+  }));
+}
+
+beforeAll(async () => {
+  dir = await tempDir('roost-bench-export-');
+  const wrong = passingOutcome('gemm-fp16', 50);
+  wrong.firstOutputs = [{ name: 'y', dims: [2], values: [1, 2.5] }];
+  signed = await signReport(
+    sampleReport({
+      target: {
+        ep: 'cuda',
+        deviceIndex: 0,
+        gpuId: 'pci-0000:01:00.0',
+        adapter: null,
+        software: false,
+      },
+      telemetry: telemetry(),
+      outcomes: {
+        'gemm-fp16': wrong,
+        decode: {
+          type: 'workload-failed',
+          seq: 1,
+          id: 'decode',
+          stage: 'unsupported',
+          error:
+            'This session contains graph nodes that are assigned to the default CPU EP <script>alert(1)</script>',
+        },
+      },
+    }),
+    testSigner(),
+  );
+  reportFile = join(dir.path, 'report.json');
+  await writeFile(reportFile, JSON.stringify(signed, null, 2));
+  bench = createBenchService({
+    dataDir: dir.path,
+    signer: testSigner(),
+    hardware: {
+      list: () => Promise.reject(new Error('not used')),
+      probe: () => Promise.reject(new Error('not used')),
+      telemetry: () => [],
+      startTelemetry: () => Promise.resolve(),
+    },
+  });
+  if (!missing) browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await dir.remove();
+});
+
+describe.skipIf(missing)(`exported reports${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  it('HTML: a standalone page support staff can read, with nothing fetched and no script run', async () => {
+    const out = join(dir.path, 'report.html');
+    const result = await bench.export({ file: reportFile, format: 'html', out });
+    expect(result).toMatchObject({ format: 'html', file: out, verify: { ok: true } });
+    const page = await browser!.newPage();
+    const requests: string[] = [];
+    const errors: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(pathToFileURL(out).href);
+
+    expect(requests).toEqual([pathToFileURL(out).href]);
+    expect(errors).toEqual([]);
+    expect(await page.locator('script:not([type="application/json"])').count()).toBe(0);
+    expect(await page.title()).toMatch(
+      /^Roost benchmark report — no composite — 2026-01-01 12:00:00 UTC$/,
+    );
+
+    // The verdict first: no composite, and why.
+    await expect(page.locator('#composite').textContent()).resolves.toBe('—');
+    expect(await page.locator('#summary').textContent()).toMatch(/gemm-fp16, decode did not score/);
+    expect(await page.locator('#status').textContent()).toBe('Complete');
+    expect(await page.locator('#target').textContent()).toBe('cuda:0 on unknown');
+    expect(await page.locator('.verified').textContent()).toMatch(
+      /Verified when exported.*0x[0-9a-fA-F]{40}/,
+    );
+
+    // Warnings, most serious first, each with what to do.
+    const codes = await page
+      .locator('.warnings li')
+      .evaluateAll((lis) => lis.map((li) => li.getAttribute('data-code')));
+    expect(codes).toEqual(['accuracy-failed', 'workload-failed', 'throttling']);
+    expect(await page.locator('[data-code="throttling"]').textContent()).toMatch(
+      /throttled during the run: the graphics clock fell from 1905 MHz to 1620 MHz under load.*What to do: Clean the fans/,
+    );
+
+    // One row per workload, with its number, spread, accuracy and status.
+    const rows = await page.locator('table.results tbody tr').allTextContents();
+    expect(rows).toHaveLength(6);
+    expect(rows[0]).toMatch(
+      /Matrix multiply, FP32.*0.191 TFLOP\/s.*89.8 ms.*12.*✔ 0 ≤ 5e-3.*passed/,
+    );
+    expect(rows[1]).toMatch(/Matrix multiply, FP16.*wrong result.*differ from the CPU reference/);
+    expect(rows[5]).toMatch(/Small-batch decode.*unsupported.*CUDA cannot run every operator/);
+    // onnxruntime's own words, escaped: shown as text, never run.
+    expect(await page.locator('details pre').last().textContent()).toContain(
+      '<script>alert(1)</script>',
+    );
+
+    // The machine, GPUs (names escaped), the probe, telemetry charts and the method.
+    expect(await page.locator('#machine').textContent()).toMatch(
+      /AMD EPYC \(test\).*NVIDIA GeForce RTX 3080 <test>.*10de:2206.*0000:01:00.0.*nvidia 550\.54\.14.*10 GiB/s,
+    );
+    expect(await page.locator('#machine').textContent()).toMatch(
+      /webgpu.*software-adapter.*llvmpipe/s,
+    );
+    expect(await page.locator('#telemetry svg').count()).toBe(4);
+    expect(await page.locator('#telemetry').textContent()).toMatch(/1,620 – 1,905 MHz/);
+    expect(await page.locator('#results svg').count()).toBeGreaterThanOrEqual(5);
+    expect(await page.locator('#method').textContent()).toMatch(
+      /roost-std\/1.*sha256:[0-9a-f]{64}.*composite = scale × exp\( Σ_i w_i × ln\( value_i \/ reference_i \) \)/s,
+    );
+    await page.close();
+
+    // The HTML carries the signed JSON: verify accepts it as it is.
+    expect(await bench.verify({ file: out })).toMatchObject({
+      ok: true,
+      signer: testSigner().address,
+    });
+  });
+
+  it('HTML of an edited report says verification failed, and why', async () => {
+    const edited = structuredClone(signed);
+    edited.report.workloads[0]!.value = 99;
+    const file = join(dir.path, 'edited.json');
+    await writeFile(file, JSON.stringify(edited));
+    const { content, verify } = await bench.export({ file, format: 'html' });
+    expect(verify).toMatchObject({ ok: false, failed: 'signature' });
+    const page = await browser!.newPage();
+    await page.setContent(content ?? '');
+    expect(await page.locator('.unverified').textContent()).toMatch(
+      /VERIFICATION FAILED \(signature\): The report was changed after it was signed/,
+    );
+    await page.close();
+  });
+
+  it('PDF: printed by Chromium headless, with pages', async () => {
+    const out = join(dir.path, 'report.pdf');
+    const result = await bench.export({ file: reportFile, format: 'pdf', out });
+    const pdf = new Uint8Array(await readFile(out));
+    expect(result.bytes).toBe(pdf.byteLength);
+    expect(Buffer.from(pdf.subarray(0, 5)).toString('latin1')).toBe('%PDF-');
+    expect(pdfPageCount(pdf)).toBeGreaterThanOrEqual(2);
+    const inline = await bench.export({ file: reportFile, format: 'pdf' });
+    expect(
+      Buffer.from(inline.content ?? '', 'base64')
+        .subarray(0, 5)
+        .toString('latin1'),
+    ).toBe('%PDF-');
+  });
+
+  it('JSON: the signed report as it was saved', async () => {
+    const { content } = await bench.export({ file: reportFile, format: 'json' });
+    expect(JSON.parse(content ?? '')).toEqual(signed);
+  });
+});
