@@ -99,7 +99,7 @@ describe('model checks', () => {
         ],
       }),
       'model-unsupported',
-      /custom-op domain "com.evil"/,
+      /custom operator "Evil" from the domain "com.evil"/,
     ],
     [
       'a custom op without its domain imported',

@@ -1,8 +1,8 @@
 /**
  * A real third-party model through the job path: the Silero VAD models that ship inside the npm
  * package @ricky0123/vad-web (a graph no one here wrote: recurrent state, If subgraphs, an
- * int64 scalar input). Outputs must match onnxruntime in process. The package is not a
- * dependency yet; the test says so and skips where it is not installed.
+ * int64 scalar input). Outputs must match onnxruntime in process on the same provider. The
+ * package is a devDependency; where it is missing the test says so and skips.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -103,19 +103,24 @@ describe.skipIf(models.length === 0)(
               format: 'roost.job/1',
               model: await lab.file('silero.onnx', bytes),
               inputs,
-              executionProviders: [ep, 'cpu'],
+              executionProviders: ep === 'cpu' ? ['cpu'] : [ep, 'cpu'],
             });
             if (!submitted.ok) throw new Error(submitted.error.message);
             const done = await service.wait(submitted.value.id);
+            if (done.ok && done.value.state !== 'done')
+              console.log('[real-model]', JSON.stringify(done.value.error));
             expect(done).toMatchObject({ ok: true, value: { state: 'done' } });
             if (!done.ok) return;
-            const reference = await runInProcess(bytes, feeds, 'cpu');
+            // The job path must give what onnxruntime gives in process on the same provider.
+            // (Across providers results differ: lavapipe's WebGPU and the CPU disagree on this
+            // recurrent graph by more than a tolerance means anything, so that is not asserted.)
+            const reference = await runInProcess(bytes, feeds, ep);
             for (const out of done.value.result?.receipt.outputs ?? []) {
               const got = readNpyFile(join(done.value.jobDir, 'out', out.file));
               expect(
                 maxRelativeError(got.data as Float32Array, reference[out.name]?.data ?? []),
                 out.name,
-              ).toBeLessThan(ep === 'cpu' ? 1e-5 : 1e-3);
+              ).toBeLessThan(1e-4);
             }
           },
         );
