@@ -9,6 +9,8 @@ import { hardwareHandlers } from './api/handlers/hardware.ts';
 import { scheduleHandlers } from './api/handlers/schedule.ts';
 import { settingsHandlers } from './api/handlers/settings.ts';
 import { walletHandlers } from './api/handlers/wallet.ts';
+import { jobHandlers } from './api/handlers/jobs.ts';
+import { createJobService, type JobService, type JobServiceOptions } from './jobs/service.ts';
 import { createRotatingLog, redactLogEntry, teeSinks } from './diagnostics/log-file.ts';
 import { createRedactor, type Redactor } from './diagnostics/redact.ts';
 import { EventBus } from './events.ts';
@@ -56,6 +58,8 @@ export interface AgentOptions {
   background?: boolean;
   /** Machine facts only a desktop host knows (Electron's powerMonitor). Headless: none. */
   desktop?: Pick<WorkPolicyOptions, 'idleSeconds' | 'onBattery'>;
+  /** Overrides for the job service (tests: caps, the worker spawner). */
+  jobs?: Partial<Omit<JobServiceOptions, 'dataDir' | 'signer' | 'onEvent'>>;
   /** Overrides for the wallet (tests: light scrypt, a devnet provider). */
   wallet?: Partial<Omit<WalletServiceOptions, 'dataDir' | 'onEvent'>>;
 }
@@ -72,6 +76,8 @@ export interface Agent {
   readonly hardware: HardwareService;
   readonly policy: WorkPolicy;
   readonly wallet: WalletService;
+  /** The job runner, started on first use (it opens the journal and recovers jobs). */
+  jobs(): Promise<JobService>;
   readonly redactor: Redactor;
   readonly dataDir: string;
   /** Adds a warning the user sees in agent.status until dismissed. */
@@ -169,6 +175,41 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     ...options.wallet,
   });
 
+  // Receipts are signed by whoever signs work now: the wallet once it may, else the local key.
+  const currentSigner = async (): Promise<ProviderSigner> => {
+    const status = await wallet.status();
+    if ((status.state === 'unlocked' || status.state === 'locked') && status.workSigning)
+      return wallet.workSigner();
+    return loadOrCreateLocalSigner(options.dataDir);
+  };
+  let jobService: Promise<JobService> | undefined;
+  const jobs = (): Promise<JobService> => {
+    jobService ??= (async () => {
+      const first = await currentSigner();
+      const signer: ProviderSigner = {
+        get address() {
+          return first.address;
+        },
+        signMessage: async (message) => (await currentSigner()).signMessage(message),
+      };
+      return createJobService({
+        dataDir: options.dataDir,
+        signer,
+        log: log.child('jobs'),
+        probeResults: async () => (await hardware.probe()).results,
+        onEvent: (event) => events.emit(event.type, event.payload as never),
+        // Only a long-lived host works through the queue; a one-shot CLI runs what it is asked.
+        autoStart: options.background ?? false,
+        ...options.jobs,
+      });
+    })();
+    return jobService;
+  };
+  if (options.background)
+    void jobs().catch((error: unknown) =>
+      log.child('jobs').error(`the job runner did not start: ${String(error)}`),
+    );
+
   const router = createRouter(
     {
       ...agentHandlers({
@@ -189,6 +230,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       ...hardwareHandlers(hardware),
       ...scheduleHandlers(policy),
       ...walletHandlers(wallet),
+      ...jobHandlers(jobs),
       ...diagnosticsHandlers({
         dataDir: options.dataDir,
         hardware,
@@ -239,12 +281,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     wallet,
     redactor,
     dataDir: options.dataDir,
-    async signer() {
-      const status = await wallet.status();
-      if ((status.state === 'unlocked' || status.state === 'locked') && status.workSigning)
-        return wallet.workSigner();
-      return loadOrCreateLocalSigner(options.dataDir);
-    },
+    signer: currentSigner,
+    jobs,
     warn: (code, message) => warnings.add(code, message),
     addSecret: (secret) => {
       if (secret.length >= 8 && !secrets.includes(secret)) secrets.push(secret);
@@ -253,6 +291,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       state = 'stopping';
       log.info('stopping');
       policy.stop();
+      if (jobService) await (await jobService.catch(() => undefined))?.close();
       await wallet.close();
       network.close();
       await hardware.stop();

@@ -155,7 +155,7 @@ async function main(): Promise<void> {
     );
     const modelFile = join(root, 'model.onnx');
     await writeFile(modelFile, model);
-    const sets = [];
+    const sets: { x: { uri: string; sha256: string; bytes: number } }[] = [];
     for (const [s, x] of inputs.entries()) {
       const bytes = encodeNpy('float32', [BATCH, WIDTH], x);
       const file = join(root, `x${s}.npy`);

@@ -22,6 +22,15 @@ import {
 } from '../schedule/schema.ts';
 import { walletErrorCodes, walletEvents, walletMethods } from '../wallet/schema.ts';
 import {
+  jobDetailSchema,
+  jobProgressEventSchema,
+  jobSpecSchema,
+  jobStateChangedSchema,
+  jobStateSchema,
+  jobSummarySchema,
+  runRequestSchema,
+} from '../jobs/schema.ts';
+import {
   supportBundleParamsSchema,
   supportBundleResultSchema,
   whyNoJobsSchema,
@@ -42,6 +51,10 @@ export const errorCodes = [
   'SETTINGS_UNWRITABLE',
   'UNAVAILABLE',
   'INTERNAL',
+  /** A job request the agent refused (a file, a hash, a model or an input that is wrong). */
+  'JOB_REFUSED',
+  /** The job is not in a state that allows this (cancel a finished job). */
+  'JOB_STATE',
 ] as const;
 export const errorCodeSchema = z.enum(errorCodes);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
@@ -240,6 +253,43 @@ export const methods = {
     result: supportBundleResultSchema,
   },
   ...walletMethods,
+  'job.submit': {
+    summary: 'Queue a job from a roost.job/1 spec (artifacts by file: or http(s): URI and sha256).',
+    params: jobSpecSchema,
+    result: jobSummarySchema,
+  },
+  'job.add': {
+    summary: 'Queue a private job from files on this machine: a model and .npy inputs.',
+    params: runRequestSchema,
+    result: jobSummarySchema,
+  },
+  'job.run': {
+    summary:
+      'Run a private job from files now and wait for it; outputs as .npy and a signed result.',
+    params: runRequestSchema,
+    result: jobDetailSchema,
+  },
+  'job.list': {
+    summary: 'Jobs, newest first: queued, running and finished.',
+    params: z
+      .object({
+        states: z.array(jobStateSchema).optional(),
+        limit: z.number().int().min(1).max(1000).optional(),
+      })
+      .strict()
+      .default({}),
+    result: z.object({ jobs: z.array(jobSummarySchema) }),
+  },
+  'job.show': {
+    summary: 'One job: its spec, progress, provider, outputs, receipt and errors.',
+    params: z.object({ id: z.string().min(1).max(200) }).strict(),
+    result: jobDetailSchema,
+  },
+  'job.cancel': {
+    summary: 'Cancel a queued or running job; its worker is stopped.',
+    params: z.object({ id: z.string().min(1).max(200) }).strict(),
+    result: jobSummarySchema,
+  },
   'settings.get': {
     summary: 'The current settings, defaults filled in.',
     params: noParams,
@@ -281,6 +331,10 @@ export const events = {
   /** The work policy changed a GPU's state (or the reason for it). */
   'schedule.changed': z.object({ decisions: z.array(gpuDecisionSchema) }),
   ...walletEvents,
+  /** A job moved to another state (queued, fetching, running, done, failed, cancelled). */
+  'job.stateChanged': jobStateChangedSchema,
+  /** A job's progress: its stage and input sets done. */
+  'job.progress': jobProgressEventSchema,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Events = typeof events;

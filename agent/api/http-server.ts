@@ -53,6 +53,7 @@ const coreStatus: Partial<Record<ErrorCode, number>> = {
   WALLET_NETWORK_CHANGED: 409,
   WALLET_PREPARED_USED: 409,
   WALLET_PREPARED_EXPIRED: 410,
+  JOB_STATE: 409,
 };
 
 /** The HTTP status of an error: the core codes by table, every other refusal of input 400. */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import {
   methods,
   resultSchema,
+  type AgentEvent,
   type MethodName,
   type ParamsOf,
   type Result,
@@ -17,6 +18,8 @@ export interface ApiClient {
   /** For `roost api <method>`: any name, untyped params. */
   callRaw(method: string, params: unknown): Promise<Result<unknown>>;
   readonly via: string;
+  /** The agent's events, when it runs in this process (progress of a job run here). */
+  readonly events?: { subscribe(listener: (event: AgentEvent) => void): () => void };
 }
 
 export const SERVE_FILE = 'serve.json';

@@ -12,6 +12,8 @@ const headlines: Record<ErrorCode, string> = {
   UNAVAILABLE: 'The agent is not answering.',
   INTERNAL: 'Something went wrong inside the agent.',
   NETWORK_UNAVAILABLE: 'The network is not answering.',
+  JOB_REFUSED: 'Roost refused this job.',
+  JOB_STATE: 'The job cannot do that now.',
   WALLET_NONE: 'There is no wallet yet.',
   WALLET_EXISTS: 'A wallet exists already.',
   WALLET_LOCKED: 'The wallet is locked.',

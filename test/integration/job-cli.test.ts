@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { encodeModel, valueInfo } from '../fixtures/jobs/models.ts';
+import { decodeNpy, encodeNpy } from '../../worker/npy.ts';
+import { verifyReceipt } from '../../agent/jobs/receipt.ts';
+import { ROOST_BIN } from '../support/serve-process.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+const exec = promisify(execFile);
+
+async function roost(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [ROOST_BIN, ...args], {
+      timeout: 120_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('roost job (private jobs from the command line)', () => {
+  let dir: { path: string; remove: () => Promise<void> };
+  const data = () => join(dir.path, 'data');
+  beforeAll(async () => {
+    dir = await tempDir('roost-job-cli-');
+    // y = relu(x) + x: small enough to check by hand.
+    const model = encodeModel({
+      nodes: [
+        { opType: 'Relu', input: ['x'], output: ['r'] },
+        { opType: 'Add', input: ['r', 'x'], output: ['y'] },
+      ],
+      inputs: [valueInfo('x', 'float32', [2, 3])],
+      outputs: [valueInfo('y', 'float32', [2, 3])],
+    });
+    await writeFile(join(dir.path, 'model.onnx'), model);
+    await writeFile(
+      join(dir.path, 'x.npy'),
+      encodeNpy('float32', [2, 3], Float32Array.from([-1, 2, -3, 4, -5, 6])),
+    );
+    await writeFile(
+      join(dir.path, 'x2.npy'),
+      encodeNpy('float32', [2, 3], Float32Array.from([1, 1, 1, -1, -1, -1])),
+    );
+  });
+  afterAll(async () => {
+    await dir.remove();
+  });
+
+  it('runs a model on .npy inputs, writes .npy outputs and a signed result', async () => {
+    const out = join(dir.path, 'out');
+    const r = await roost([
+      'job',
+      'run',
+      '--model',
+      join(dir.path, 'model.onnx'),
+      '--input',
+      `x=${join(dir.path, 'x.npy')}`,
+      '--out',
+      out,
+      '--ep',
+      'cpu',
+      '--data-dir',
+      data(),
+    ]);
+    expect(r.stderr).toContain('[running]');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('done on cpu');
+    const files = await readdir(out);
+    expect(files).toContain('result.json');
+    const y = decodeNpy(
+      new Uint8Array(
+        await readFile(
+          join(
+            out,
+            files.find((f) => f.endsWith('.npy'))!,
+          ),
+        ),
+      ),
+    );
+    if (!y.ok) throw new Error(y.error);
+    expect(Array.from(y.value.data as Float32Array)).toEqual([-1, 4, -3, 8, -5, 12]);
+    const check = verifyReceipt(JSON.parse(await readFile(join(out, 'result.json'), 'utf8')));
+    expect(check).toMatchObject({ ok: true });
+    const key = JSON.parse(await readFile(join(data(), 'signing-key.json'), 'utf8')).address;
+    expect(JSON.stringify(check)).toContain(key);
+  });
+
+  it('runs a batch when a name is given twice, and lists and shows jobs', async () => {
+    const r = await roost([
+      'job',
+      'run',
+      '--model',
+      join(dir.path, 'model.onnx'),
+      '--input',
+      `x=${join(dir.path, 'x.npy')}`,
+      '--input',
+      `x=${join(dir.path, 'x2.npy')}`,
+      '--json',
+      '--data-dir',
+      data(),
+    ]);
+    expect(r.code).toBe(0);
+    const job = JSON.parse(r.stdout);
+    expect(job.progress).toMatchObject({ setsDone: 2, setsTotal: 2 });
+    const list = JSON.parse((await roost(['job', 'list', '--json', '--data-dir', data()])).stdout);
+    expect(list.jobs.length).toBe(2);
+    expect((await roost(['job', 'show', job.id, '--data-dir', data()])).stdout).toContain(
+      `Job ${job.id} (private): done`,
+    );
+  });
+
+  it('says what is wrong with bad input, and changes nothing', async () => {
+    const missing = await roost([
+      'job',
+      'run',
+      '--model',
+      join(dir.path, 'nope.onnx'),
+      '--input',
+      `x=${join(dir.path, 'x.npy')}`,
+      '--data-dir',
+      data(),
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/nope\.onnx/);
+    const malformed = await roost([
+      'job',
+      'run',
+      '--model',
+      join(dir.path, 'model.onnx'),
+      '--input',
+      'x',
+      '--data-dir',
+      data(),
+    ]);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('--input takes <name>=<file.npy>');
+    const wrongName = await roost([
+      'job',
+      'run',
+      '--model',
+      join(dir.path, 'model.onnx'),
+      '--input',
+      `z=${join(dir.path, 'x.npy')}`,
+      '--data-dir',
+      data(),
+    ]);
+    expect(wrongName.code).toBe(1);
+    expect(wrongName.stderr.length).toBeGreaterThan(10);
+    expect((await roost(['job', 'show', 'nope', '--data-dir', data()])).code).toBe(1);
+    const list = JSON.parse((await roost(['job', 'list', '--json', '--data-dir', data()])).stdout);
+    expect(list.jobs.filter((j: { state: string }) => j.state === 'done')).toHaveLength(2);
+  });
+});
