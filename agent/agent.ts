@@ -140,6 +140,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   });
 
   const scheduleLog = log.child('schedule');
+  let holdWrites: Promise<void> = Promise.resolve();
   const policy = createWorkPolicy({
     settings: () => settings.get().work,
     gpus: async () =>
@@ -149,12 +150,14 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     telemetry: (gpuId) => hardware.telemetry({ gpuId }).at(-1),
     holds: await loadHolds(options.dataDir, scheduleLog),
     onHoldsChanged: (holds) => {
-      void writeFileAtomic(
-        join(options.dataDir, HOLDS_FILE),
-        JSON.stringify(holds, null, 2) + '\n',
-      ).catch((error: unknown) =>
-        scheduleLog.error(`could not save your manual starts and pauses: ${String(error)}`),
-      );
+      // Saved in order; close() waits for the last save so a restart sees it.
+      holdWrites = holdWrites
+        .then(() =>
+          writeFileAtomic(join(options.dataDir, HOLDS_FILE), JSON.stringify(holds, null, 2) + '\n'),
+        )
+        .catch((error: unknown) =>
+          scheduleLog.error(`could not save your manual starts and pauses: ${String(error)}`),
+        );
     },
     onChange: (decisions) => events.emit('schedule.changed', { decisions }),
     log: scheduleLog,
@@ -291,6 +294,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       state = 'stopping';
       log.info('stopping');
       policy.stop();
+      await holdWrites;
       if (jobService) await (await jobService.catch(() => undefined))?.close();
       await wallet.close();
       network.close();
