@@ -14,6 +14,7 @@ import { ConnectionBanner } from './components/ConnectionBanner.tsx';
 import { DashboardPage } from './pages/DashboardPage.tsx';
 import { SettingsPage } from './pages/SettingsPage.tsx';
 import { WalletPage } from './pages/WalletPage.tsx';
+import { JobsPage } from './pages/JobsPage.tsx';
 import { EmptyPage } from './pages/EmptyPage.tsx';
 
 export const pages = [
@@ -120,13 +121,7 @@ function Shell({ onForgetToken }: { onForgetToken: () => void }) {
             text="The standard Roost benchmark measures your GPU in units every market buyer compares the same way, and signs the report. It arrives in an upcoming update of Roost."
           />
         )}
-        {page === 'jobs' && (
-          <EmptyPage
-            title="Jobs"
-            headline="No jobs yet"
-            text="Leased market jobs and your private job queue will be listed here, with their state, runtime and result. Job running arrives in an upcoming update of Roost."
-          />
-        )}
+        {page === 'jobs' && <JobsPage />}
         {page === 'wallet' && <WalletPage />}
         {page === 'settings' && <SettingsPage />}
       </main>

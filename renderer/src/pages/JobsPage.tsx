@@ -1,0 +1,327 @@
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import type { ResultOf } from '../../../agent/api/contract.ts';
+import { useAgent } from '../AgentContext.tsx';
+import { describeError } from '../api/error-messages.ts';
+
+type Summary = ResultOf<'job.list'>['jobs'][number];
+type Detail = ResultOf<'job.show'>;
+
+const stateWords: Record<Summary['state'], string> = {
+  queued: 'Queued',
+  fetching: 'Fetching files',
+  running: 'Running',
+  done: 'Done',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
+const finished = new Set(['done', 'failed', 'cancelled']);
+
+function Progress({ job }: { job: Summary }) {
+  const { setsDone, setsTotal, stage } = job.progress;
+  const pct = setsTotal > 0 ? Math.round((100 * setsDone) / setsTotal) : 0;
+  return (
+    <div className="job-progress">
+      <progress
+        max={Math.max(1, setsTotal)}
+        value={setsDone}
+        aria-label={`${job.name ?? job.id}: ${setsDone} of ${setsTotal} input sets`}
+      />
+      <span className="muted">
+        {finished.has(job.state)
+          ? `${setsDone}/${setsTotal} input sets`
+          : `${stage}, ${setsDone}/${setsTotal} (${pct} %)`}
+      </span>
+    </div>
+  );
+}
+
+/** "Add a private job": a model and .npy inputs by their paths on the machine Roost runs on. */
+function AddJob({ onAdded }: { onAdded: () => void }) {
+  const { client } = useAgent();
+  const [model, setModel] = useState('');
+  const [inputs, setInputs] = useState('');
+  const [outDir, setOutDir] = useState('');
+  const [problem, setProblem] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const sets: Record<string, string>[] = [];
+    for (const line of inputs
+      .split(/\n/)
+      .map((l) => l.trim())
+      .filter(Boolean)) {
+      const eq = line.indexOf('=');
+      if (eq <= 0) return setProblem(`Write each input as name=/path/to/file.npy (got "${line}").`);
+      const name = line.slice(0, eq).trim();
+      const set = sets.find((s) => !(name in s)) ?? (sets.push({}), sets[sets.length - 1]!);
+      set[name] = line.slice(eq + 1).trim();
+    }
+    if (!model.trim() || sets.length === 0)
+      return setProblem('Give the model file and at least one input.');
+    setBusy(true);
+    const r = await client.call('job.add', {
+      model: model.trim(),
+      inputs: sets.length === 1 ? sets[0]! : sets,
+      ...(outDir.trim() ? { outDir: outDir.trim() } : {}),
+    });
+    setBusy(false);
+    if (r.ok) {
+      setProblem(undefined);
+      setModel('');
+      setInputs('');
+      onAdded();
+    } else setProblem(describeError(r.error));
+  };
+  return (
+    <form
+      className="card wallet-form"
+      onSubmit={(e) => void submit(e)}
+      aria-labelledby="add-job-title"
+    >
+      <h2 id="add-job-title">Add a private job</h2>
+      <p className="muted">
+        Run your own ONNX model on this machine's GPUs. Give paths on the computer Roost runs on.
+      </p>
+      <label htmlFor="job-model">Model (.onnx)</label>
+      <input
+        id="job-model"
+        value={model}
+        onChange={(e) => setModel(e.target.value)}
+        placeholder="/data/models/classifier.onnx"
+        autoComplete="off"
+      />
+      <label htmlFor="job-inputs">
+        Inputs, one per line: name=/path/to/file.npy (a name again starts the next input set)
+      </label>
+      <textarea
+        id="job-inputs"
+        rows={3}
+        value={inputs}
+        onChange={(e) => setInputs(e.target.value)}
+        placeholder="x=/data/batches/x0.npy"
+        spellCheck={false}
+      />
+      <label htmlFor="job-out">Copy the outputs to (optional)</label>
+      <input
+        id="job-out"
+        value={outDir}
+        onChange={(e) => setOutDir(e.target.value)}
+        placeholder="/data/results/run-1"
+        autoComplete="off"
+      />
+      {problem && (
+        <div className="banner banner-error" role="alert">
+          {problem}
+        </div>
+      )}
+      <button type="submit" disabled={busy}>
+        {busy ? 'Checking…' : 'Add job'}
+      </button>
+    </form>
+  );
+}
+
+function JobDetailView({ id }: { id: string }) {
+  const { client, subscribe } = useAgent();
+  const [detail, setDetail] = useState<Detail>();
+  useEffect(() => {
+    let live = true;
+    const load = () =>
+      void client.call('job.show', { id }).then((r) => {
+        if (live && r.ok) setDetail(r.value);
+      });
+    load();
+    const stop = subscribe((e) => {
+      if (e.event === 'job.stateChanged' && e.payload.job.id === id) load();
+    });
+    return () => {
+      live = false;
+      stop();
+    };
+  }, [client, subscribe, id]);
+  if (!detail) return <p className="muted">Loading…</p>;
+  const receipt = detail.result?.receipt;
+  return (
+    <div className="job-detail" data-testid="job-detail">
+      {detail.error && (
+        <div className="banner banner-error" role="alert">
+          {detail.error.message}
+        </div>
+      )}
+      <dl className="facts">
+        <dt>Folder</dt>
+        <dd className="path">{detail.exportedTo ?? detail.jobDir}</dd>
+        {detail.executionProvider && (
+          <>
+            <dt>Ran on</dt>
+            <dd>
+              {detail.executionProvider}
+              {receipt?.adapter
+                ? ` (${receipt.adapter.name}${receipt.adapter.software ? ', a software adapter' : ''})`
+                : ''}
+            </dd>
+          </>
+        )}
+        {detail.fallbacks.length > 0 && (
+          <>
+            <dt>Passed over</dt>
+            <dd>{detail.fallbacks.map((f) => `${f.ep}: ${f.reason}`).join('; ')}</dd>
+          </>
+        )}
+        {detail.sandbox && (
+          <>
+            <dt>Sandbox</dt>
+            <dd>
+              {[
+                detail.sandbox.scrubbedEnv && 'clean environment',
+                detail.sandbox.permissionModel && 'file permissions',
+                detail.sandbox.bwrap && 'no network, own process space',
+              ]
+                .filter(Boolean)
+                .join(', ') || 'none'}
+            </dd>
+          </>
+        )}
+        {receipt && (
+          <>
+            <dt>Time</dt>
+            <dd>
+              {(receipt.timings.totalMs / 1000).toFixed(2)} s (run{' '}
+              {(receipt.timings.runMs / 1000).toFixed(2)} s)
+            </dd>
+            <dt>Signed by</dt>
+            <dd className="path">{detail.result?.signature.signer}</dd>
+          </>
+        )}
+      </dl>
+      {receipt && receipt.outputs.length > 0 && (
+        <table className="history">
+          <thead>
+            <tr>
+              <th scope="col">Output</th>
+              <th scope="col">File</th>
+              <th scope="col">Type</th>
+              <th scope="col">Shape</th>
+            </tr>
+          </thead>
+          <tbody>
+            {receipt.outputs.map((o) => (
+              <tr key={`${o.set}-${o.name}`}>
+                <td>{o.name}</td>
+                <td className="path">{o.file}</td>
+                <td>{o.dtype}</td>
+                <td>[{o.shape.join(', ')}]</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+export function JobsPage() {
+  const { client, subscribe } = useAgent();
+  const [jobs, setJobs] = useState<Summary[]>();
+  const [open, setOpen] = useState<string>();
+  const [problem, setProblem] = useState<string>();
+
+  const load = useCallback(async () => {
+    const r = await client.call('job.list', { limit: 200 });
+    if (r.ok) {
+      setJobs(r.value.jobs);
+      setProblem(undefined);
+    } else setProblem(describeError(r.error));
+  }, [client]);
+
+  useEffect(() => {
+    let live = true;
+    void client.call('job.list', { limit: 200 }).then((r) => {
+      if (!live) return;
+      if (r.ok) setJobs(r.value.jobs);
+      else setProblem(describeError(r.error));
+    });
+    const stop = subscribe((e) => {
+      if (e.event === 'job.stateChanged') {
+        setJobs((list) => {
+          const rest = (list ?? []).filter((j) => j.id !== e.payload.job.id);
+          return [e.payload.job, ...rest].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+        });
+      } else if (e.event === 'job.progress') {
+        setJobs((list) =>
+          list?.map((j) => (j.id === e.payload.jobId ? { ...j, progress: e.payload.progress } : j)),
+        );
+      }
+    });
+    return () => {
+      live = false;
+      stop();
+    };
+  }, [client, subscribe]);
+
+  return (
+    <section aria-labelledby="page-title">
+      <h1 id="page-title">Jobs</h1>
+      {problem && (
+        <div className="banner banner-error" role="alert">
+          {problem}
+        </div>
+      )}
+      <AddJob onAdded={() => void load()} />
+      <section className="card" aria-labelledby="queue-title">
+        <h2 id="queue-title">Queue and history</h2>
+        {!jobs ? (
+          <p className="muted">Loading…</p>
+        ) : jobs.length === 0 ? (
+          <p className="muted">
+            No jobs yet. Add a private job above; market jobs appear here once Roost takes them.
+          </p>
+        ) : (
+          <ul className="jobs" data-testid="jobs">
+            {jobs.map((job) => (
+              <li key={job.id} className={`job job-${job.state}`}>
+                <div className="job-head">
+                  <span className={`state-pill state-job-${job.state}`}>
+                    {stateWords[job.state]}
+                  </span>
+                  <strong>{job.name ?? job.id}</strong>
+                  <span className="muted">
+                    {job.origin === 'market' ? 'market job' : 'private'} ·{' '}
+                    {new Date(job.createdAt).toLocaleString()}
+                    {job.executionProvider ? ` · ${job.executionProvider}` : ''}
+                  </span>
+                  <span className="job-actions">
+                    {!finished.has(job.state) && (
+                      <button
+                        type="button"
+                        className="secondary"
+                        onClick={() =>
+                          void client.call('job.cancel', { id: job.id }).then(() => load())
+                        }
+                      >
+                        Cancel
+                      </button>
+                    )}
+                    <button
+                      type="button"
+                      className="secondary"
+                      aria-expanded={open === job.id}
+                      onClick={() => setOpen(open === job.id ? undefined : job.id)}
+                    >
+                      {open === job.id ? 'Hide details' : 'Details'}
+                    </button>
+                  </span>
+                </div>
+                <Progress job={job} />
+                {job.error && job.state !== 'done' && (
+                  <p className="field-error">{job.error.message}</p>
+                )}
+                {open === job.id && <JobDetailView id={job.id} />}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </section>
+  );
+}

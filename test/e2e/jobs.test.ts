@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { access, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser } from 'playwright-core';
+import { encodeModel, valueInfo } from '../fixtures/jobs/models.ts';
+import { encodeNpy } from '../../worker/npy.ts';
+import { chromiumMissing, launchChromium } from '../support/browser.ts';
+import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
+const missing = chromiumMissing();
+
+describe.skipIf(Boolean(missing))('the Jobs page against roost serve', () => {
+  let browser: Browser;
+  let server: ServeProcess;
+  let dir: { path: string; remove: () => Promise<void> };
+
+  beforeAll(async () => {
+    dir = await tempDir('roost-e2e-jobs-');
+    await writeFile(
+      join(dir.path, 'model.onnx'),
+      encodeModel({
+        nodes: [{ opType: 'Relu', input: ['x'], output: ['y'] }],
+        inputs: [valueInfo('x', 'float32', [2, 2])],
+        outputs: [valueInfo('y', 'float32', [2, 2])],
+      }),
+    );
+    await writeFile(
+      join(dir.path, 'a.npy'),
+      encodeNpy('float32', [2, 2], Float32Array.from([-1, 2, -3, 4])),
+    );
+    await writeFile(
+      join(dir.path, 'b.npy'),
+      encodeNpy('float32', [2, 2], Float32Array.from([5, -6, 7, -8])),
+    );
+    server = await startServeProcess(join(dir.path, 'data'));
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await dir?.remove();
+  });
+
+  it('adds a private job from files, follows it to done, and shows its outputs', async () => {
+    const page = await browser.newPage({ viewport: { width: 1024, height: 640 } });
+    await page.goto(server.url);
+    await page.getByRole('link', { name: 'Jobs' }).click();
+    await page.getByText('No jobs yet.').waitFor();
+
+    // A path that does not exist is refused in words; nothing is queued.
+    await page.getByLabel('Model (.onnx)').fill(join(dir.path, 'missing.onnx'));
+    await page.getByLabel(/Inputs, one per line/).fill(`x=${join(dir.path, 'a.npy')}`);
+    await page.getByRole('button', { name: 'Add job' }).click();
+    await page.getByRole('alert').filter({ hasText: 'missing.onnx' }).waitFor();
+    await page.getByText('No jobs yet.').waitFor();
+
+    const out = join(dir.path, 'results');
+    await page.getByLabel('Model (.onnx)').fill(join(dir.path, 'model.onnx'));
+    await page
+      .getByLabel(/Inputs, one per line/)
+      .fill(`x=${join(dir.path, 'a.npy')}\nx=${join(dir.path, 'b.npy')}`);
+    await page.getByLabel('Copy the outputs to (optional)').fill(out);
+    await page.getByRole('button', { name: 'Add job' }).click();
+    const job = page.getByTestId('jobs').locator('li').first();
+    await expect
+      .poll(() => job.locator('.state-pill').textContent(), { timeout: 60_000 })
+      .toBe('Done');
+    expect(await job.textContent()).toContain('2/2 input sets');
+    await job.getByRole('button', { name: 'Details' }).click();
+    const detail = page.getByTestId('job-detail');
+    await detail.waitFor();
+    expect(await detail.textContent()).toContain('cpu');
+    expect(await detail.textContent()).toContain('float32');
+    await page.screenshot({ path: join(SHOTS, 'jobs.png'), fullPage: true });
+    await access(join(out, 'result.json'));
+    await page.close();
+  });
+});
