@@ -117,6 +117,11 @@ export interface BenchService {
   /** The folder holding the saved reports. */
   readonly reportsDir: string;
   isRunning(): boolean;
+  /**
+   * With the agent: stops a run in progress (it ends with a partial report, saved) and waits for
+   * it. Later runs are refused.
+   */
+  close(): Promise<void>;
 }
 
 const silentLog: Logger = {
@@ -225,6 +230,9 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
     });
   const entry = options.benchEntry ?? defaultBenchEntry();
   let running = false;
+  let current: Promise<unknown> | undefined;
+  let closed = false;
+  const shutdown = new AbortController();
   let references: Map<string, Map<string, Float64Array>> | undefined;
 
   const getSigner = async (): Promise<ProviderSigner> =>
@@ -275,10 +283,16 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
   }
 
   async function run(runOptions: BenchRunOptions = {}): Promise<BenchRunResult> {
+    if (closed) throw new BenchError('BENCH_BUSY', 'The agent is stopping.');
     if (running) throw new BenchError('BENCH_BUSY', 'A benchmark is already running.');
     running = true;
+    const signal = runOptions.signal
+      ? AbortSignal.any([runOptions.signal, shutdown.signal])
+      : shutdown.signal;
+    const run = runLocked({ ...runOptions, signal });
+    current = run.catch(() => undefined);
     try {
-      return await runLocked(runOptions);
+      return await run;
     } finally {
       running = false;
     }
@@ -583,6 +597,11 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
     verify,
     reportsDir,
     isRunning: () => running,
+    async close() {
+      closed = true;
+      shutdown.abort();
+      await current;
+    },
   };
 }
 

@@ -136,6 +136,26 @@ describe('bench.run', () => {
     });
   });
 
+  it('the agent stopping ends a run with a partial report, and refuses new runs', async () => {
+    const closing = service();
+    const long = {
+      ...TEST_PROTOCOL,
+      measure: { ...TEST_PROTOCOL.measure, minMs: 20_000, maxMs: 30_000, maxIterations: 1_000_000 },
+    };
+    let closed: Promise<void> | undefined;
+    const { report } = await closing.run({
+      ep: 'cpu',
+      protocol: long,
+      onProgress: (p) => {
+        if (p.phase === 'measure' && !closed) closed = closing.close();
+      },
+    });
+    await closed;
+    expect(report.report.complete).toBe(false);
+    expect(report.report.workloads[0]?.status).toBe('interrupted');
+    await expect(closing.run({ ep: 'cpu' })).rejects.toMatchObject({ code: 'BENCH_BUSY' });
+  });
+
   it('a wrong result scores nothing and the report says why', async () => {
     const fake = createBenchService({
       dataDir: dir.path,
