@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { BenchError, benchTargets, resolveTarget } from './service.ts';
+import { TEST_PROBE } from './testing/fixtures.ts';
+
+describe('benchmark targets', () => {
+  it('lists what the probe found working, software adapters flagged', () => {
+    expect(benchTargets(TEST_PROBE)).toEqual([
+      { ep: 'cpu', adapter: 'AMD EPYC (test)', software: false, label: 'cpu (AMD EPYC (test))' },
+      {
+        ep: 'webgpu',
+        adapter: 'llvmpipe (LLVM 15.0.6, 256 bits)',
+        software: true,
+        label: 'webgpu (llvmpipe (LLVM 15.0.6, 256 bits), software)',
+      },
+      {
+        ep: 'cuda',
+        device: '0',
+        adapter: 'NVIDIA GeForce RTX 3080 <test>',
+        software: false,
+        label: 'cuda:0 (NVIDIA GeForce RTX 3080 <test>)',
+      },
+    ]);
+  });
+
+  it('resolves a provider and a device, by index or by GPU id', () => {
+    expect(resolveTarget(TEST_PROBE, 'cuda', undefined).target).toMatchObject({
+      ep: 'cuda',
+      deviceIndex: 0,
+      gpuId: 'pci-0000:01:00.0',
+      software: false,
+    });
+    expect(resolveTarget(TEST_PROBE, 'cuda', 'pci-0000:01:00.0').target.deviceIndex).toBe(0);
+    expect(resolveTarget(TEST_PROBE, 'webgpu', undefined).target).toMatchObject({
+      ep: 'webgpu',
+      software: true,
+    });
+    expect(resolveTarget(TEST_PROBE, 'cpu', 'cpu').target.ep).toBe('cpu');
+  });
+
+  it('refuses anything else with the valid choices in the message', () => {
+    const fail = (ep: string, device?: string) => {
+      try {
+        resolveTarget(TEST_PROBE, ep, device);
+      } catch (error) {
+        expect(error).toBeInstanceOf(BenchError);
+        expect((error as BenchError).code).toBe('BENCH_INVALID_TARGET');
+        return (error as Error).message;
+      }
+      throw new Error('no error');
+    };
+    expect(fail('tensorrt')).toBe(
+      'The execution provider "tensorrt" does not work here (TensorRT itself is not installed). Valid: cpu (AMD EPYC (test)), webgpu (llvmpipe (LLVM 15.0.6, 256 bits), software), cuda:0 (NVIDIA GeForce RTX 3080 <test>).',
+    );
+    expect(fail('rocm')).toMatch(/^Unknown execution provider "rocm"\. Valid: cpu/);
+    expect(fail('cuda', '1')).toBe(
+      'Unknown device "1" for cuda. Valid: cuda:0 (NVIDIA GeForce RTX 3080 <test>).',
+    );
+    expect(fail('cpu', 'pci-0000:01:00.0')).toMatch(/^Unknown device "pci-0000:01:00.0" for cpu/);
+  });
+});
