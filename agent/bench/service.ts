@@ -30,6 +30,7 @@ import type { SpawnBenchChild } from './child.ts';
 import { extractReportFromHtml, renderReportHtml } from './html.ts';
 import { PdfError, renderPdfWithChromium } from './pdf.ts';
 import { PRESETS } from './protocol.ts';
+import { generateWorkload } from './models.ts';
 import { referenceOutputs } from './reference.ts';
 import { buildReport, machineFacts, workloadResult } from './report.ts';
 import type {
@@ -260,7 +261,9 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
     const started = performance.now();
     const computed = new Map<string, Map<string, Float64Array>>();
     for (const p of prepared) {
-      computed.set(p.definition.id, await referenceOutputs(p.generated, p.definition.params));
+      const generated =
+        p.generated ?? generateWorkload(suite.seed, p.definition.id, p.definition.params);
+      computed.set(p.definition.id, await referenceOutputs(generated, p.definition.params));
     }
     log.info(
       `CPU reference for ${suite.id} computed in ${Math.round(performance.now() - started)} ms`,
@@ -344,6 +347,9 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
       log.error(`the CPU reference failed: ${String(error)}`);
       return new Map<string, Map<string, Float64Array>>();
     });
+    // The generated weights are not needed past this point; the decode model alone is 128 MiB.
+    const plans = prepared.map((p) => p.plan);
+    prepared.length = 0;
 
     await options.hardware
       .startTelemetry()
@@ -386,7 +392,7 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
       plan: {
         ep: target.ep,
         ...(target.deviceIndex !== undefined ? { deviceIndex: target.deviceIndex } : {}),
-        workloads: prepared.map((p) => p.plan),
+        workloads: plans,
       },
       ...(runOptions.signal ? { signal: runOptions.signal } : {}),
       onMessage,

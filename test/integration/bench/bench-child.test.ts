@@ -7,6 +7,7 @@ import {
   runBenchChild,
 } from '../../../agent/bench/child.ts';
 import { accuracyGate } from '../../../agent/bench/gate.ts';
+import { generateWorkload } from '../../../agent/bench/models.ts';
 import { TEST_PROTOCOL } from '../../../agent/bench/protocol.ts';
 import { referenceOutputs } from '../../../agent/bench/reference.ts';
 import { suiteHash, TINY_SUITE } from '../../../agent/bench/suite.ts';
@@ -50,7 +51,7 @@ describe('the benchmark child', () => {
       expect(r.warmup.iterations).toBeGreaterThanOrEqual(1);
       expect(r.timingsMs.length).toBeGreaterThanOrEqual(3);
       expect(r.timingsMs.every((t) => t > 0)).toBe(true);
-      expect(r.firstOutputs[0]?.name).toBe(p.generated.outputs[0]);
+      expect(r.firstOutputs[0]?.name).toBe(p.plan.outputs[0]);
       expect(r.firstOutputs[0]?.values.every((v) => v !== null)).toBe(true);
       expect(r.lastOutputs[0]?.values.length).toBe(r.firstOutputs[0]?.values.length);
     }
@@ -66,7 +67,8 @@ describe('the benchmark child', () => {
     for (const p of prepared) {
       const r = outcome.results.get(p.definition.id);
       if (r?.type !== 'workload-done') throw new Error(`${p.definition.id}: no result`);
-      const reference = await referenceOutputs(p.generated, p.definition.params);
+      const generated = generateWorkload(TINY_SUITE.seed, p.definition.id, p.definition.params);
+      const reference = await referenceOutputs(generated, p.definition.params);
       const verdict = accuracyGate(
         r.firstOutputs,
         r.lastOutputs,
