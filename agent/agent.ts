@@ -10,6 +10,8 @@ import { scheduleHandlers } from './api/handlers/schedule.ts';
 import { settingsHandlers } from './api/handlers/settings.ts';
 import { walletHandlers } from './api/handlers/wallet.ts';
 import { jobHandlers } from './api/handlers/jobs.ts';
+import { benchHandlers } from './api/handlers/bench.ts';
+import { createBenchService, type BenchService, type BenchServiceOptions } from './bench/index.ts';
 import { createJobService, type JobService, type JobServiceOptions } from './jobs/service.ts';
 import { createRotatingLog, redactLogEntry, teeSinks } from './diagnostics/log-file.ts';
 import { createRedactor, type Redactor } from './diagnostics/redact.ts';
@@ -58,6 +60,8 @@ export interface AgentOptions {
   background?: boolean;
   /** Machine facts only a desktop host knows (Electron's powerMonitor). Headless: none. */
   desktop?: Pick<WorkPolicyOptions, 'idleSeconds' | 'onBattery'>;
+  /** Overrides for the benchmark (tests: a tiny suite, a test protocol). */
+  bench?: Partial<Omit<BenchServiceOptions, 'dataDir' | 'signer' | 'hardware'>>;
   /** Overrides for the job service (tests: caps, the worker spawner). */
   jobs?: Partial<Omit<JobServiceOptions, 'dataDir' | 'signer' | 'onEvent'>>;
   /** Overrides for the wallet (tests: light scrypt, a devnet provider). */
@@ -78,6 +82,8 @@ export interface Agent {
   readonly wallet: WalletService;
   /** The job runner, started on first use (it opens the journal and recovers jobs). */
   jobs(): Promise<JobService>;
+  /** The standard benchmark. */
+  bench(): Promise<BenchService>;
   readonly redactor: Redactor;
   readonly dataDir: string;
   /** Adds a warning the user sees in agent.status until dismissed. */
@@ -208,6 +214,19 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     })();
     return jobService;
   };
+  let benchService: Promise<BenchService> | undefined;
+  const bench = (): Promise<BenchService> => {
+    benchService ??= Promise.resolve(
+      createBenchService({
+        dataDir: options.dataDir,
+        signer: currentSigner,
+        hardware,
+        log: log.child('bench'),
+        ...options.bench,
+      }),
+    );
+    return benchService;
+  };
   if (options.background)
     void jobs().catch((error: unknown) =>
       log.child('jobs').error(`the job runner did not start: ${String(error)}`),
@@ -234,6 +253,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       ...scheduleHandlers(policy),
       ...walletHandlers(wallet),
       ...jobHandlers(jobs),
+      ...benchHandlers(bench, events),
       ...diagnosticsHandlers({
         dataDir: options.dataDir,
         hardware,
@@ -286,6 +306,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     dataDir: options.dataDir,
     signer: currentSigner,
     jobs,
+    bench,
     warn: (code, message) => warnings.add(code, message),
     addSecret: (secret) => {
       if (secret.length >= 8 && !secrets.includes(secret)) secrets.push(secret);
@@ -295,6 +316,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       log.info('stopping');
       policy.stop();
       await holdWrites;
+      if (benchService) await (await benchService).close();
       if (jobService) await (await jobService.catch(() => undefined))?.close();
       await wallet.close();
       network.close();

@@ -235,6 +235,80 @@ const commands: Record<string, Command> = {
       });
     },
   },
+  bench: {
+    usage:
+      'roost bench [--preset quick|standard|precise] [--ep <ep>] [--device <id>] [--out <report.json>] [--html <file>] [--pdf <file>] [--json]\n       roost bench --list',
+    summary: 'Measure this machine with the standard benchmark roost-std/1; saves a signed report',
+    options: {
+      preset: { type: 'string' },
+      ep: { type: 'string' },
+      device: { type: 'string' },
+      out: { type: 'string' },
+      html: { type: 'string' },
+      pdf: { type: 'string' },
+      list: { type: 'boolean' },
+    },
+    async run(ctx) {
+      return runBenchCommand(ctx);
+    },
+  },
+  report: {
+    usage:
+      'roost report verify <report.json>\n       roost report export <report.json> (--html <file> | --pdf <file> | --json-out <file>)',
+    summary: 'Check a benchmark report (schema, suite, signature), or export it as HTML or PDF',
+    options: { html: { type: 'string' }, pdf: { type: 'string' }, 'json-out': { type: 'string' } },
+    async run(ctx) {
+      const [action, file, ...rest] = ctx.positionals;
+      if (!file || rest.length > 0 || (action !== 'verify' && action !== 'export')) {
+        throw new UsageError(`Usage: ${commands.report!.usage}`);
+      }
+      const path = resolvePath(file);
+      return withClient(ctx, async (client) => {
+        if (action === 'verify') {
+          const r = await client.call('bench.verify', { file: path });
+          if (!r.ok) return print(ctx, r, () => '');
+          const v = r.value;
+          if (ctx.json) ctx.io.stdout(JSON.stringify(v) + '\n');
+          if (v.ok) {
+            if (!ctx.json) {
+              ctx.io.stdout(
+                `Valid: signed by ${v.signer}; suite ${v.suiteId}; composite ${v.composite === null ? 'none' : v.composite.toPrecision(4)}${v.complete ? '' : ' (incomplete run)'}.\n`,
+              );
+            }
+            return EXIT_OK;
+          }
+          ctx.io.stderr(
+            `Not valid (${v.failed} check failed): ${v.message}${v.issues ? `\n  ${v.issues.join('\n  ')}` : ''}\n`,
+          );
+          return EXIT_FAILURE;
+        }
+        const targets = (
+          [
+            ['html', ctx.values.html],
+            ['pdf', ctx.values.pdf],
+            ['json', ctx.values['json-out']],
+          ] as const
+        ).filter(([, out]) => typeof out === 'string');
+        if (targets.length === 0)
+          throw new UsageError(
+            'Say what to export: --html <file>, --pdf <file> or --json-out <file>.',
+          );
+        for (const [format, out] of targets) {
+          const r = await client.call('bench.export', {
+            file: path,
+            format,
+            out: resolvePath(out as string),
+          });
+          if (!r.ok) return print(ctx, r, () => '');
+          if (!ctx.json)
+            ctx.io.stdout(
+              `Wrote ${r.value.file} (${format.toUpperCase()}, ${Math.ceil(r.value.bytes / 1024)} KiB).\n`,
+            );
+        }
+        return EXIT_OK;
+      });
+    },
+  },
   job: {
     usage:
       'roost job run --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--max-seconds <n>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id>',
@@ -561,6 +635,82 @@ export function parseSettingValue(section: SettingsSection, name: string, text: 
     throw new UsageError(`${section}.${name} takes true or false (got "${text}").`);
   }
   return text;
+}
+
+async function runBenchCommand(ctx: Context): Promise<number> {
+  const v = ctx.values;
+  if (ctx.positionals.length > 0) throw new UsageError(`Usage: ${commands.bench!.usage}`);
+  return withClient(ctx, async (client) => {
+    if (v.list) {
+      const r = await client.call('bench.targets');
+      return print(ctx, r, ({ targets }) =>
+        targets
+          .map((t) => `--ep ${t.ep}${t.device ? ` --device ${t.device}` : ''}   ${t.label}`)
+          .join('\n'),
+      );
+    }
+    const params: Record<string, string> = {};
+    for (const key of ['preset', 'ep', 'device'] as const)
+      if (typeof v[key] === 'string') params[key] = v[key];
+    const tty = process.stderr.isTTY && !ctx.json;
+    let lastLine = '';
+    const stop = client.events?.subscribe((e) => {
+      if (e.event !== 'bench.progress' || ctx.json) return;
+      const p = e.payload;
+      if (tty) {
+        const width = 24;
+        const filled = Math.round(p.fraction * width);
+        ctx.io.stderr(
+          `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.round(p.fraction * 100)).padStart(3)}% ${p.message.slice(0, 60).padEnd(60)}`,
+        );
+      } else {
+        const line = `[${p.phase}] ${p.message}`;
+        if (line !== lastLine) ctx.io.stderr(line + '\n');
+        lastLine = line;
+      }
+    });
+    if (!client.events && !ctx.json)
+      ctx.io.stderr(`Benchmarking on the running agent (${client.via})…\n`);
+    let r;
+    try {
+      r = await client.call('bench.run', params as never);
+    } finally {
+      stop?.();
+      if (tty) ctx.io.stderr('\n');
+    }
+    if (!r.ok) return print(ctx, r, () => '');
+    const { report, file } = r.value;
+    const rep = report.report;
+    for (const [format, out] of [
+      ['json', v.out],
+      ['html', v.html],
+      ['pdf', v.pdf],
+    ] as const) {
+      if (typeof out !== 'string') continue;
+      const written = await client.call('bench.export', { file, format, out: resolvePath(out) });
+      if (!written.ok) return print(ctx, written, () => '');
+    }
+    if (ctx.json) {
+      ctx.io.stdout(JSON.stringify({ file, report }) + '\n');
+    } else {
+      const rows = rep.workloads.map(
+        (w) =>
+          `  ${w.title.padEnd(34)} ${w.value === null ? `does not score: ${w.reason ?? w.status}` : `${w.value.toPrecision(4)} ${w.unit}`}${w.timing ? `  (CV ${(w.timing.cv * 100).toFixed(1)} %)` : ''}`,
+      );
+      ctx.io.stdout(
+        [
+          `${rep.suite.id} on ${rep.target.ep}${rep.target.adapter ? ` (${rep.target.adapter.name}${rep.target.adapter.software ? ', a software adapter' : ''})` : ''}${rep.complete ? '' : ' (incomplete)'}`,
+          ...rows,
+          `  Composite: ${rep.composite.value === null ? `none (${rep.composite.missing.join(', ')} did not score)` : `${rep.composite.value.toPrecision(4)} ${rep.composite.unit}`}`,
+          ...rep.warnings.map((w) => `  Warning: ${w.message}`),
+          `Signed report: ${file}`,
+          ...(typeof v.html === 'string' ? [`HTML: ${resolvePath(v.html)}`] : []),
+          ...(typeof v.pdf === 'string' ? [`PDF: ${resolvePath(v.pdf)}`] : []),
+        ].join('\n') + '\n',
+      );
+    }
+    return rep.complete ? EXIT_OK : EXIT_FAILURE;
+  });
 }
 
 const terminal = new Set(['done', 'failed', 'cancelled']);

@@ -22,6 +22,18 @@ import {
 } from '../schedule/schema.ts';
 import { walletErrorCodes, walletEvents, walletMethods } from '../wallet/schema.ts';
 import {
+  benchErrorCodes,
+  benchExportParamsSchema,
+  benchExportResultSchema,
+  benchHistoryEntrySchema,
+  benchProgressSchema,
+  benchRunParamsSchema,
+  benchRunResultSchema,
+  benchTargetSchema,
+  signedReportSchema,
+  verifyResultSchema,
+} from '../bench/schema.ts';
+import {
   jobDetailSchema,
   jobProgressEventSchema,
   jobSpecSchema,
@@ -42,6 +54,7 @@ export const CONTRACT_VERSION = 1;
 /** Every error code the agent can answer with; the renderer maps each to words in one place. */
 export const errorCodes = [
   ...walletErrorCodes,
+  ...benchErrorCodes,
   'INVALID_PARAMS',
   'UNKNOWN_METHOD',
   'UNAUTHORIZED',
@@ -253,6 +266,48 @@ export const methods = {
     result: supportBundleResultSchema,
   },
   ...walletMethods,
+  'bench.targets': {
+    summary: 'What can be benchmarked here: each execution provider and device that works.',
+    params: noParams,
+    result: z.object({ targets: z.array(benchTargetSchema) }),
+  },
+  'bench.run': {
+    summary:
+      'Run the standard benchmark roost-std/1 and save its signed report (progress: bench.progress).',
+    params: benchRunParamsSchema,
+    result: benchRunResultSchema,
+  },
+  'bench.history': {
+    summary: 'Saved benchmark reports, newest first, with their composite scores.',
+    params: z
+      .object({ limit: z.number().int().min(1).max(1000).optional() })
+      .strict()
+      .default({}),
+    result: z.object({ reports: z.array(benchHistoryEntrySchema) }),
+  },
+  'bench.get': {
+    summary: 'One saved signed report, whole.',
+    params: z.object({ id: z.string().min(1).max(100) }).strict(),
+    result: signedReportSchema,
+  },
+  'bench.export': {
+    summary: 'A report as JSON, standalone HTML or PDF, written to a file or returned.',
+    params: benchExportParamsSchema,
+    result: benchExportResultSchema,
+  },
+  'bench.verify': {
+    summary: "Check a report's schema, suite hash and signature, and say who signed it.",
+    params: z
+      .object({
+        file: z.string().min(1).max(4096).optional(),
+        text: z.string().min(1).max(50_000_000).optional(),
+      })
+      .strict()
+      .refine((p) => (p.file === undefined) !== (p.text === undefined), {
+        message: 'give either file or text',
+      }),
+    result: verifyResultSchema,
+  },
   'job.submit': {
     summary: 'Queue a job from a roost.job/1 spec (artifacts by file: or http(s): URI and sha256).',
     params: jobSpecSchema,
@@ -331,6 +386,8 @@ export const events = {
   /** The work policy changed a GPU's state (or the reason for it). */
   'schedule.changed': z.object({ decisions: z.array(gpuDecisionSchema) }),
   ...walletEvents,
+  /** A benchmark's progress: its phase, workload and fraction done. */
+  'bench.progress': benchProgressSchema,
   /** A job moved to another state (queued, fetching, running, done, failed, cancelled). */
   'job.stateChanged': jobStateChangedSchema,
   /** A job's progress: its stage and input sets done. */

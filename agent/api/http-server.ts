@@ -54,6 +54,10 @@ const coreStatus: Partial<Record<ErrorCode, number>> = {
   WALLET_PREPARED_USED: 409,
   WALLET_PREPARED_EXPIRED: 410,
   JOB_STATE: 409,
+  BENCH_BUSY: 409,
+  REPORT_NOT_FOUND: 404,
+  PDF_UNAVAILABLE: 503,
+  PDF_FAILED: 500,
 };
 
 /** The HTTP status of an error: the core codes by table, every other refusal of input 400. */
