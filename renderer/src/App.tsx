@@ -15,7 +15,7 @@ import { DashboardPage } from './pages/DashboardPage.tsx';
 import { SettingsPage } from './pages/SettingsPage.tsx';
 import { WalletPage } from './pages/WalletPage.tsx';
 import { JobsPage } from './pages/JobsPage.tsx';
-import { EmptyPage } from './pages/EmptyPage.tsx';
+import { BenchmarkPage } from './pages/BenchmarkPage.tsx';
 
 export const pages = [
   { id: 'dashboard', label: 'Dashboard' },
@@ -114,13 +114,7 @@ function Shell({ onForgetToken }: { onForgetToken: () => void }) {
       <main id="main" tabIndex={-1}>
         <ConnectionBanner />
         {page === 'dashboard' && <DashboardPage />}
-        {page === 'benchmark' && (
-          <EmptyPage
-            title="Benchmark"
-            headline="No benchmark yet"
-            text="The standard Roost benchmark measures your GPU in units every market buyer compares the same way, and signs the report. It arrives in an upcoming update of Roost."
-          />
-        )}
+        {page === 'benchmark' && <BenchmarkPage />}
         {page === 'jobs' && <JobsPage />}
         {page === 'wallet' && <WalletPage />}
         {page === 'settings' && <SettingsPage />}

@@ -1,0 +1,371 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { ResultOf } from '../../../agent/api/contract.ts';
+import { useAgent } from '../AgentContext.tsx';
+import { describeError } from '../api/error-messages.ts';
+
+type Target = ResultOf<'bench.targets'>['targets'][number];
+type Entry = ResultOf<'bench.history'>['reports'][number];
+type Signed = ResultOf<'bench.get'>;
+type Progress = { fraction: number; message: string };
+
+const fmt = (v: number | null | undefined) =>
+  v === null || v === undefined ? '—' : v >= 100 ? v.toFixed(0) : v.toPrecision(3);
+
+function download(name: string, content: string, type: string, base64 = false) {
+  const bytes = base64
+    ? Uint8Array.from(atob(content), (c) => c.charCodeAt(0))
+    : new TextEncoder().encode(content);
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  URL.revokeObjectURL(url);
+}
+
+/** One report's workloads as a table with a bar per workload (normalized to the suite's reference). */
+function Results({ signed }: { signed: Signed }) {
+  const r = signed.report;
+  const top = Math.max(1, ...r.workloads.map((w) => w.normalized ?? 0));
+  return (
+    <div data-testid="bench-results">
+      <p>
+        <strong>
+          Composite:{' '}
+          {r.composite.value === null ? 'none' : `${fmt(r.composite.value)} ${r.composite.unit}`}
+        </strong>{' '}
+        <span className="muted">
+          on {r.target.ep}
+          {r.target.adapter
+            ? ` (${r.target.adapter.name}${r.target.adapter.software ? ', a software adapter' : ''})`
+            : ''}{' '}
+          · {r.suite.id} · {new Date(r.startedAt).toLocaleString()}
+          {r.complete ? '' : ' · incomplete'}
+        </span>
+      </p>
+      {r.composite.value === null && r.composite.missing.length > 0 && (
+        <p className="field-error">No composite: {r.composite.missing.join(', ')} did not score.</p>
+      )}
+      <table className="history">
+        <thead>
+          <tr>
+            <th scope="col">Workload</th>
+            <th scope="col">Result</th>
+            <th scope="col">Spread (CV)</th>
+            <th scope="col" aria-label="Relative to the suite's reference machine">
+              Relative
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {r.workloads.map((w) => (
+            <tr key={w.id}>
+              <td>{w.title}</td>
+              <td>
+                {w.value === null ? (
+                  <span className="field-error">{w.reason ?? w.status}</span>
+                ) : (
+                  `${fmt(w.value)} ${w.unit}`
+                )}
+              </td>
+              <td>{w.timing ? `${(w.timing.cv * 100).toFixed(1)} %` : '—'}</td>
+              <td>
+                <svg
+                  width="160"
+                  height="12"
+                  role="img"
+                  aria-label={`${fmt(w.normalized)} times the reference`}
+                >
+                  <rect width="160" height="12" className="spark-bg" />
+                  <rect
+                    width={Math.round((160 * (w.normalized ?? 0)) / top)}
+                    height="12"
+                    className="bar"
+                  />
+                </svg>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {r.warnings.length > 0 && (
+        <ul className="diagnostics">
+          {r.warnings.map((w, i) => (
+            <li key={i} className="diag-warning">
+              {w.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+export function BenchmarkPage() {
+  const { client, subscribe } = useAgent();
+  const [targets, setTargets] = useState<Target[]>();
+  const [target, setTarget] = useState(0);
+  const [preset, setPreset] = useState<'quick' | 'standard' | 'precise'>('quick');
+  const [progress, setProgress] = useState<Progress>();
+  const [running, setRunning] = useState(false);
+  const [history, setHistory] = useState<Entry[]>();
+  const [shown, setShown] = useState<Signed>();
+  const [compare, setCompare] = useState<string[]>([]);
+  const [compared, setCompared] = useState<Signed[]>([]);
+  const [problem, setProblem] = useState<string>();
+
+  const loadHistory = useCallback(async () => {
+    const h = await client.call('bench.history', { limit: 50 });
+    if (h.ok) setHistory(h.value.reports);
+    return h.ok ? h.value.reports : [];
+  }, [client]);
+
+  useEffect(() => {
+    let live = true;
+    void client.call('bench.targets').then((r) => {
+      if (!live) return;
+      if (r.ok) setTargets(r.value.targets);
+      else setProblem(describeError(r.error));
+    });
+    void client.call('bench.history', { limit: 50 }).then(async (h) => {
+      if (!live || !h.ok) return;
+      setHistory(h.value.reports);
+      const latest = h.value.reports[0];
+      if (latest) {
+        const g = await client.call('bench.get', { id: latest.id });
+        if (live && g.ok) setShown(g.value);
+      }
+    });
+    const stop = subscribe((e) => {
+      if (e.event === 'bench.progress')
+        setProgress({ fraction: e.payload.fraction, message: e.payload.message });
+    });
+    return () => {
+      live = false;
+      stop();
+    };
+  }, [client, subscribe]);
+
+  const run = async () => {
+    const t = targets?.[target];
+    if (!t) return;
+    setRunning(true);
+    setProblem(undefined);
+    setProgress({ fraction: 0, message: 'Starting…' });
+    const r = await client.call('bench.run', {
+      preset,
+      ep: t.ep,
+      ...(t.device ? { device: t.device } : {}),
+    });
+    setRunning(false);
+    setProgress(undefined);
+    if (r.ok) {
+      setShown(r.value.report);
+      await loadHistory();
+    } else setProblem(describeError(r.error));
+  };
+
+  const exportAs = async (id: string, format: 'json' | 'html' | 'pdf') => {
+    const r = await client.call('bench.export', { id, format });
+    if (!r.ok || r.value.content === undefined)
+      return setProblem(r.ok ? 'The export came back empty.' : describeError(r.error));
+    const types = { json: 'application/json', html: 'text/html', pdf: 'application/pdf' };
+    download(
+      `roost-report-${id.slice(0, 8)}.${format}`,
+      r.value.content,
+      types[format],
+      format === 'pdf',
+    );
+  };
+
+  const toggleCompare = async (id: string) => {
+    const next = compare.includes(id)
+      ? compare.filter((c) => c !== id)
+      : [...compare, id].slice(-2);
+    setCompare(next);
+    const got = await Promise.all(next.map((c) => client.call('bench.get', { id: c })));
+    setCompared(got.flatMap((g) => (g.ok ? [g.value] : [])));
+  };
+
+  return (
+    <section aria-labelledby="page-title">
+      <h1 id="page-title">Benchmark</h1>
+      <section className="card" aria-labelledby="run-title">
+        <h2 id="run-title">Measure this machine</h2>
+        <p className="muted">
+          The Roost standard benchmark (roost-std/1) runs matrix multiplies, memory bandwidth, a
+          convolutional network, a transformer block and a decode workload, checks every result
+          against a CPU reference, and signs the report. The market prices your GPU by its composite
+          score.
+        </p>
+        <div className="inline-form">
+          <label htmlFor="bench-target">Accelerator</label>
+          <select
+            id="bench-target"
+            value={target}
+            onChange={(e) => setTarget(Number(e.target.value))}
+            disabled={running || !targets}
+          >
+            {(targets ?? []).map((t, i) => (
+              <option key={`${t.ep}-${t.device ?? ''}`} value={i}>
+                {t.label}
+              </option>
+            ))}
+          </select>
+          <label htmlFor="bench-preset">Preset</label>
+          <select
+            id="bench-preset"
+            value={preset}
+            onChange={(e) => setPreset(e.target.value as typeof preset)}
+            disabled={running}
+          >
+            <option value="quick">Quick (about a minute)</option>
+            <option value="standard">Standard</option>
+            <option value="precise">Precise (longest)</option>
+          </select>
+          <button type="button" onClick={() => void run()} disabled={running || !targets?.length}>
+            {running ? 'Running…' : 'Run benchmark'}
+          </button>
+        </div>
+        {progress && (
+          <div className="job-progress" role="status">
+            <progress max={1} value={progress.fraction} aria-label="Benchmark progress" />
+            <span className="muted">
+              {Math.round(progress.fraction * 100)} % · {progress.message}
+            </span>
+          </div>
+        )}
+        {problem && (
+          <div className="banner banner-error" role="alert">
+            {problem}
+          </div>
+        )}
+      </section>
+      <section className="card" aria-labelledby="latest-title">
+        <h2 id="latest-title">Results</h2>
+        {shown ? (
+          <Results signed={shown} />
+        ) : (
+          <p className="muted">
+            No benchmark yet. Run one above: the quick preset takes about a minute.
+          </p>
+        )}
+      </section>
+      <section className="card" aria-labelledby="history-title">
+        <h2 id="history-title">History</h2>
+        {!history || history.length === 0 ? (
+          <p className="muted">Reports you run are kept here, signed, to compare and export.</p>
+        ) : (
+          <table className="history" data-testid="bench-history">
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">On</th>
+                <th scope="col">Composite</th>
+                <th scope="col">Compare</th>
+                <th scope="col">Export</th>
+              </tr>
+            </thead>
+            <tbody>
+              {history.map((h) => (
+                <tr key={h.id}>
+                  <td>
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() =>
+                        void client
+                          .call('bench.get', { id: h.id })
+                          .then((g) => g.ok && setShown(g.value))
+                      }
+                    >
+                      {new Date(h.startedAt).toLocaleString()}
+                    </button>
+                  </td>
+                  <td>
+                    {h.ep}
+                    {h.adapter ? ` (${h.adapter})` : ''}
+                    {h.complete ? '' : ', incomplete'}
+                  </td>
+                  <td>{h.composite === null ? '—' : `${fmt(h.composite)} ${h.compositeUnit}`}</td>
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={`Compare the report of ${new Date(h.startedAt).toLocaleString()}`}
+                      checked={compare.includes(h.id)}
+                      onChange={() => void toggleCompare(h.id)}
+                    />
+                  </td>
+                  <td className="export-buttons">
+                    {(['json', 'html', 'pdf'] as const).map((f) => (
+                      <button
+                        key={f}
+                        type="button"
+                        className="secondary"
+                        onClick={() => void exportAs(h.id, f)}
+                      >
+                        {f.toUpperCase()}
+                      </button>
+                    ))}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+      {compared.length === 2 && (
+        <section className="card" aria-labelledby="compare-title" data-testid="bench-compare">
+          <h2 id="compare-title">Side by side</h2>
+          <table className="history">
+            <thead>
+              <tr>
+                <th scope="col">Workload</th>
+                {compared.map((c) => (
+                  <th scope="col" key={c.report.id}>
+                    {c.report.target.ep} · {new Date(c.report.startedAt).toLocaleString()}
+                  </th>
+                ))}
+                <th scope="col">Change</th>
+              </tr>
+            </thead>
+            <tbody>
+              {compared[0]!.report.workloads.map((w) => {
+                const other = compared[1]!.report.workloads.find((o) => o.id === w.id);
+                const change =
+                  w.value && other?.value ? ((other.value - w.value) / w.value) * 100 : null;
+                return (
+                  <tr key={w.id}>
+                    <td>{w.title}</td>
+                    <td>{w.value === null ? '—' : `${fmt(w.value)} ${w.unit}`}</td>
+                    <td>
+                      {other?.value === null || other?.value === undefined
+                        ? '—'
+                        : `${fmt(other.value)} ${other.unit}`}
+                    </td>
+                    <td>
+                      {change === null ? '—' : `${change >= 0 ? '+' : ''}${change.toFixed(1)} %`}
+                    </td>
+                  </tr>
+                );
+              })}
+              <tr>
+                <td>
+                  <strong>Composite</strong>
+                </td>
+                {compared.map((c) => (
+                  <td key={c.report.id}>
+                    <strong>
+                      {c.report.composite.value === null ? '—' : fmt(c.report.composite.value)}
+                    </strong>
+                  </td>
+                ))}
+                <td />
+              </tr>
+            </tbody>
+          </table>
+        </section>
+      )}
+    </section>
+  );
+}

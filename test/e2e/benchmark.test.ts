@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser } from 'playwright-core';
+import { chromiumMissing, launchChromium } from '../support/browser.ts';
+import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
+const missing = chromiumMissing();
+
+describe.skipIf(Boolean(missing))('the Benchmark page against roost serve', () => {
+  let browser: Browser;
+  let server: ServeProcess;
+  let dir: { path: string; remove: () => Promise<void> };
+
+  beforeAll(async () => {
+    dir = await tempDir('roost-e2e-bench-');
+    server = await startServeProcess(dir.path);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await dir?.remove();
+  });
+
+  it('runs the quick benchmark with progress, shows the results and history, and exports the report', async () => {
+    const page = await browser.newPage({
+      viewport: { width: 1024, height: 640 },
+      acceptDownloads: true,
+    });
+    await page.goto(server.url);
+    await page.getByRole('link', { name: 'Benchmark' }).click();
+    await page.getByText('No benchmark yet.').waitFor();
+    const target = page.getByLabel('Accelerator');
+    await expect
+      .poll(async () => (await target.locator('option').allTextContents()).join('|'))
+      .toMatch(/cpu/);
+    expect((await target.locator('option').allTextContents()).join('|')).toMatch(
+      /webgpu.*software/i,
+    );
+    await page.getByRole('button', { name: 'Run benchmark' }).click();
+    await page.getByRole('status').filter({ hasText: '%' }).waitFor();
+    await page.screenshot({ path: join(SHOTS, 'benchmark-running.png') });
+    const results = page.getByTestId('bench-results');
+    await results.waitFor({ timeout: 120_000 });
+    expect(await results.textContent()).toMatch(/Composite: \d/);
+    for (const w of ['Matrix multiply, FP32', 'Memory bandwidth', 'Small-batch decode'])
+      expect(await results.textContent()).toContain(w);
+    await page.getByTestId('bench-history').waitFor();
+    await page.screenshot({ path: join(SHOTS, 'benchmark.png'), fullPage: true });
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'HTML' }).click(),
+    ]);
+    const html = await readFile((await download.path())!, 'utf8');
+    expect(html).toContain('roost-std/1');
+    expect(html).not.toMatch(/<script[^>]+src=/);
+    await page.close();
+  });
+});
