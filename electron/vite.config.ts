@@ -25,10 +25,11 @@ export default defineConfig(({ mode }) =>
           minify: false,
           ssr: here('main.ts'),
           rollupOptions: {
-            external: ['electron', 'onnxruntime-node', /^node:/],
+            // prettier: only agent/bench's dev-time schema writer imports it, lazily and optionally.
+            external: ['electron', 'onnxruntime-node', 'prettier', /^node:/],
             output: { format: 'es', entryFileNames: 'main.js' },
           },
         },
-        ssr: { noExternal: true, external: ['electron', 'onnxruntime-node'] },
+        ssr: { noExternal: true, external: ['electron', 'onnxruntime-node', 'prettier'] },
       },
 );
