@@ -4,11 +4,12 @@
  * numpy's sgemm doing the same work (X ← X·W eight times, 1024×1024 float32) on this machine, in
  * the same run. The two alternate in rounds so that a change of load hits both.
  *
- *   node bench/gemm.ts [--rounds 5] [--seconds 2] [--python /usr/bin/python3]
+ *   node bench/gemm.ts [--rounds 5] [--seconds 2] [--python /usr/bin/python3] [--idle]
  *
  * Each round gives each side's median run time. The figure is the ratio of the best rounds (the
  * least disturbed by other programs: on a shared machine the load changes within seconds); the
- * ratio of the median rounds is printed beside it.
+ * ratio of the median rounds is printed beside it, and so are the cores other programs kept busy
+ * during each side's round. --idle waits for 3 quiet seconds before each side.
  *
  * numpy is Debian's python3-numpy (ROOST_PYTHON or --python picks another interpreter); which BLAS
  * it uses is printed, since that decides the figure (reference BLAS is ~20x slower than OpenBLAS).
@@ -23,12 +24,14 @@ import { createNodeBenchSpawner, defaultBenchEntry, runBenchChild } from '../age
 import { STD_SUITE, suiteHash } from '../agent/bench/suite.ts';
 import { quantileSorted } from '../agent/bench/stats.ts';
 import { probeEnv } from '../agent/hardware/probe.ts';
+import { cpuTicks, othersCores, waitIdle } from './cpu-load.ts';
 
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '5' },
     seconds: { type: 'string', default: '2' },
     python: { type: 'string', default: process.env.ROOST_PYTHON ?? '/usr/bin/python3' },
+    idle: { type: 'boolean', default: false },
   },
 });
 const rounds = Number(values.rounds);
@@ -135,13 +138,20 @@ try {
   const theirs: number[] = [];
   let info = { numpy: '?' };
   for (let round = 1; round <= rounds; round++) {
+    if (values.idle) await waitIdle();
+    const t0 = cpuTicks();
     const a = await roostRound(prepared);
+    const t1 = cpuTicks();
+    if (values.idle) await waitIdle();
+    const t2 = cpuTicks();
     const b = numpyRound();
+    const t3 = cpuTicks();
+    const busy = [othersCores(t0, t1), othersCores(t2, t3)].map((c) => c?.toFixed(2) ?? '?');
     info = b;
     ours.push(a);
     theirs.push(b.median);
     console.log(
-      `round ${round}: roost ${(flops / a / 1e6).toFixed(1)} GFLOP/s (median ${a.toFixed(1)} ms), numpy ${(flops / b.median / 1e6).toFixed(1)} GFLOP/s (median ${b.median.toFixed(1)} ms)`,
+      `round ${round}: roost ${(flops / a / 1e6).toFixed(1)} GFLOP/s (median ${a.toFixed(1)} ms), numpy ${(flops / b.median / 1e6).toFixed(1)} GFLOP/s (median ${b.median.toFixed(1)} ms); other programs kept ${busy[0]} / ${busy[1]} cores busy`,
     );
   }
   const gflops = (ms: number) => flops / ms / 1e6;
