@@ -11,6 +11,7 @@ import { settingsHandlers } from './api/handlers/settings.ts';
 import { walletHandlers } from './api/handlers/wallet.ts';
 import { jobHandlers } from './api/handlers/jobs.ts';
 import { benchHandlers } from './api/handlers/bench.ts';
+import { yieldHandlers } from './api/handlers/yield.ts';
 import { createBenchService, type BenchService, type BenchServiceOptions } from './bench/index.ts';
 import { createJobService, type JobService, type JobServiceOptions } from './jobs/service.ts';
 import { createRotatingLog, redactLogEntry, teeSinks } from './diagnostics/log-file.ts';
@@ -254,6 +255,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       ...walletHandlers(wallet),
       ...jobHandlers(jobs),
       ...benchHandlers(bench, events),
+      ...yieldHandlers({ bench, hardware, settings, wallet, now }),
       ...diagnosticsHandlers({
         dataDir: options.dataDir,
         hardware,

@@ -144,3 +144,15 @@ describe('roost work and roost support', () => {
     expect(bad.stderr).toContain('write it like mon-fri 22:00-07:00');
   });
 });
+
+describe('roost earnings', () => {
+  it('says a benchmark is needed first, and writes the payouts CSV with its header', async () => {
+    expect((await roost('earnings')).stdout).toContain('No benchmark yet');
+    const out = join(dir.path, 'payouts.csv');
+    const r = await roost('earnings', '--csv', out);
+    expect(r.code).toBe(EXIT_OK);
+    expect((await readFile(out, 'utf8')).split('\r\n')[0]).toBe(
+      'date,kind,amount,token,value,currency,job_id,gpu_id,tx_hash,block_number,record_id',
+    );
+  });
+});

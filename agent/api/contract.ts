@@ -19,6 +19,7 @@ import {
   manualHoldSchema,
   pricingSettingsSchema,
   workPolicySettingsSchema,
+  yieldEstimateSchema,
 } from '../schedule/schema.ts';
 import { walletErrorCodes, walletEvents, walletMethods } from '../wallet/schema.ts';
 import {
@@ -307,6 +308,16 @@ export const methods = {
         message: 'give either file or text',
       }),
     result: verifyResultSchema,
+  },
+  'yield.estimate': {
+    summary: 'What your GPU earns per hour and per day at your price, net of electricity.',
+    params: noParams,
+    result: z.object({ estimates: z.array(yieldEstimateSchema), missing: z.string().nullable() }),
+  },
+  'yield.payoutsCsv': {
+    summary: 'Your earnings and withdrawals from the chain, as CSV (for taxes).',
+    params: noParams,
+    result: z.object({ csv: z.string(), rows: z.number().int().nonnegative() }),
   },
   'job.submit': {
     summary: 'Queue a job from a roost.job/1 spec (artifacts by file: or http(s): URI and sha256).',

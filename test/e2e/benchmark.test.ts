@@ -36,7 +36,9 @@ describe.skipIf(Boolean(missing))('the Benchmark page against roost serve', () =
     await page.getByText('No benchmark yet.').waitFor();
     const target = page.getByLabel('Accelerator');
     await expect
-      .poll(async () => (await target.locator('option').allTextContents()).join('|'))
+      .poll(async () => (await target.locator('option').allTextContents()).join('|'), {
+        timeout: 60_000,
+      })
       .toMatch(/cpu/);
     expect((await target.locator('option').allTextContents()).join('|')).toMatch(
       /webgpu.*software/i,
@@ -58,6 +60,11 @@ describe.skipIf(Boolean(missing))('the Benchmark page against roost serve', () =
     const html = await readFile((await download.path())!, 'utf8');
     expect(html).toContain('roost-std/1');
     expect(html).not.toMatch(/<script[^>]+src=/);
+    // With a composite score, the Dashboard predicts what the machine earns at the user's price.
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    const earnings = page.getByTestId('earnings');
+    await earnings.getByText('At your price').waitFor();
+    expect(await earnings.textContent()).toMatch(/per hour/);
     await page.close();
   });
 });

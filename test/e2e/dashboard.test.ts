@@ -163,6 +163,7 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
     const why = page.getByTestId('why-no-jobs');
     await why.locator('.why-headline').waitFor();
     expect(await why.textContent()).toMatch(/GPU|benchmark|wallet/i);
+    await page.getByTestId('earnings').getByText('No benchmark yet').waitFor();
     await page.getByTestId('no-gpu').waitFor();
     expect(await page.getByTestId('no-gpu').textContent()).toContain('software renderer');
     const cpu = page.getByTestId('cpu-card');

@@ -1,6 +1,7 @@
 import { useAgent } from '../AgentContext.tsx';
 import { GpuCards } from '../components/GpuCards.tsx';
 import { WhyNoJobs } from '../components/WhyNoJobs.tsx';
+import { Earnings } from '../components/Earnings.tsx';
 
 function formatUptime(seconds: number): string {
   const s = Math.floor(seconds);
@@ -73,7 +74,10 @@ export function DashboardPage() {
           )}
         </article>
       </div>
-      <WhyNoJobs />
+      <div className="cards">
+        <WhyNoJobs />
+        <Earnings />
+      </div>
       <GpuCards />
       <article className="card" aria-labelledby="activity-card">
         <h2 id="activity-card">Activity</h2>

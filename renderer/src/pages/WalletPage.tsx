@@ -406,6 +406,17 @@ export function WalletPage() {
     };
   }, [client, load, subscribe]);
 
+  const exportCsv = async () => {
+    const r = await client.call('yield.payoutsCsv');
+    if (!r.ok) return setChainProblem(describeError(r.error));
+    const url = URL.createObjectURL(new Blob([r.value.csv], { type: 'text/csv' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = `roost-earnings-${new Date().toISOString().slice(0, 10)}.csv`;
+    a.click();
+    URL.revokeObjectURL(url);
+  };
+
   const exportBackup = async () => {
     const r = await client.call('wallet.exportBackup', {});
     if (!r.ok) return setChainProblem(describeError(r.error));
@@ -509,7 +520,12 @@ export function WalletPage() {
           </article>
           <Transfer status={status} onDone={() => void load()} />
           <section className="card" aria-labelledby="history-title">
-            <h2 id="history-title">History</h2>
+            <div className="section-head">
+              <h2 id="history-title">History</h2>
+              <button type="button" className="secondary" onClick={() => void exportCsv()}>
+                Export earnings as CSV
+              </button>
+            </div>
             {!history || history.entries.length === 0 ? (
               <p className="muted">No payments yet. Earnings appear here as jobs are paid.</p>
             ) : (
