@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { REPORT_SCHEMA_FILE, reportJsonSchema, reportJsonSchemaText } from './json-schema.ts';
 
 describe('the JSON Schema of a report file', () => {
-  it('is up to date with the zod schema (regenerate: node agent/bench/json-schema.ts --write)', () => {
+  it('is up to date with the zod schema (regenerate: node agent/bench/write-report-schema.ts)', () => {
     expect(JSON.parse(readFileSync(REPORT_SCHEMA_FILE, 'utf8'))).toEqual(
       JSON.parse(reportJsonSchemaText()),
     );

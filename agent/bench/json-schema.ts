@@ -1,9 +1,8 @@
 /**
  * The JSON Schema of a signed `roost.report/1` file, generated from the zod schema so the two can
  * never disagree. `report.schema.json` beside this file is the published copy; a test fails when
- * it is stale (regenerate: `node agent/bench/json-schema.ts --write`).
+ * it is stale (regenerate: `node agent/bench/write-report-schema.ts`).
  */
-import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { REPORT_FORMAT, signedReportSchema } from './schema.ts';
@@ -24,20 +23,4 @@ export function reportJsonSchema(): Record<string, unknown> {
 
 export function reportJsonSchemaText(): string {
   return `${JSON.stringify(reportJsonSchema(), null, 2)}\n`;
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes('--write')) {
-  // Laid out as the repository's Prettier would (a dev tool: absent from installed builds).
-  const prettier = await import('prettier').catch(() => undefined);
-  let text = reportJsonSchemaText();
-  if (prettier) {
-    const options = {
-      ...(await prettier.resolveConfig(REPORT_SCHEMA_FILE)),
-      filepath: REPORT_SCHEMA_FILE,
-    };
-    // Prettier's JSON layout settles on the second pass (it keeps line breaks it finds).
-    for (let pass = 0; pass < 3; pass++) text = await prettier.format(text, options);
-  }
-  writeFileSync(REPORT_SCHEMA_FILE, text);
-  console.log(`wrote ${REPORT_SCHEMA_FILE}`);
 }
