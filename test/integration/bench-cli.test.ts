@@ -1,26 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { ROOST_BIN } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { runRoost } from '../support/roost-cli.ts';
 import { chromiumMissing } from '../support/browser.ts';
 
-const exec = promisify(execFile);
-
-async function roost(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [ROOST_BIN, ...args], {
-      timeout: 180_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const roost = (args: string[]) => runRoost(args);
 
 // One real quick run of roost-std/1 on the CPU, then what a user and support staff do with it.
 describe('roost bench and roost report', () => {

@@ -1,27 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { encodeModel, valueInfo } from '../fixtures/jobs/models.ts';
 import { decodeNpy, encodeNpy } from '../../worker/npy.ts';
 import { verifyReceipt } from '../../agent/jobs/receipt.ts';
-import { ROOST_BIN } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { runRoost } from '../support/roost-cli.ts';
 
-const exec = promisify(execFile);
-
-async function roost(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [ROOST_BIN, ...args], {
-      timeout: 120_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const roost = (args: string[]) => runRoost(args);
 
 describe('roost job (private jobs from the command line)', () => {
   let dir: { path: string; remove: () => Promise<void> };

@@ -1,22 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { ROOST_BIN, startServeProcess, type ServeProcess } from '../support/serve-process.ts';
+import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { runRoost } from '../support/roost-cli.ts';
 
-const exec = promisify(execFile);
-
-async function roost(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [ROOST_BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const roost = (args: string[]) => runRoost(args);
 
 describe('roost serve as a process', () => {
   const running: ServeProcess[] = [];
