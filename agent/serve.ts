@@ -17,6 +17,8 @@ export interface ServeOptions {
   port?: number | undefined;
   staticDir?: string;
   logSink?: LogSink;
+  /** `--rpc` and `--market`: work on this chain and market (saved in Settings as a custom network). */
+  network?: { rpcUrl: string; marketAddress: string };
   /** Run the background services: telemetry, the work policy's timer, the log file (default true). */
   background?: boolean;
   hardware?: AgentOptions['hardware'];
@@ -45,6 +47,19 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     ...(options.hardware ? { hardware: options.hardware } : {}),
     ...(options.logSink ? { logSink: options.logSink } : {}),
   });
+  if (options.network) {
+    const changed = await agent.router.call('settings.update', {
+      network: {
+        name: 'custom',
+        rpcUrl: options.network.rpcUrl,
+        marketAddress: options.network.marketAddress,
+      },
+    });
+    if (!changed.ok) {
+      await agent.close();
+      throw new ServeError(`--rpc/--market: ${changed.error.message}`);
+    }
+  }
   const port = options.port ?? agent.settings.get().server.port;
   let server: RunningServer;
   try {

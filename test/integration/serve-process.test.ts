@@ -57,6 +57,34 @@ describe('roost serve as a process', () => {
     expect(status.stdout).toContain(`via ${p.base}`);
   });
 
+  it('works on the chain and market given by --rpc and --market, saved in Settings', async () => {
+    const dir = await tempDir();
+    dirs.push(dir);
+    const market = '0x' + '1f'.repeat(20);
+    running.push(
+      await startServeProcess(dir.path, ['--rpc', 'http://127.0.0.1:8545', '--market', market]),
+    );
+    const got = await roost(['settings', 'get', '--json', '--data-dir', dir.path]);
+    expect(JSON.parse(got.stdout).network).toEqual({
+      name: 'custom',
+      rpcUrl: 'http://127.0.0.1:8545/',
+      marketAddress: market,
+    });
+    const bad = await roost([
+      'serve',
+      '--port',
+      '0',
+      '--rpc',
+      'http://127.0.0.1:8545',
+      '--market',
+      '0xnope',
+      '--data-dir',
+      join(dir.path, 'other'),
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('network.marketAddress must be a 0x-prefixed 20-byte address');
+  });
+
   it('refuses to serve a data folder that is already served', async () => {
     const dir = await tempDir();
     dirs.push(dir);
