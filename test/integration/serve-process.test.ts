@@ -67,7 +67,7 @@ describe('roost serve as a process', () => {
     const got = await roost(['settings', 'get', '--json', '--data-dir', dir.path]);
     expect(JSON.parse(got.stdout).network).toEqual({
       name: 'custom',
-      rpcUrl: 'http://127.0.0.1:8545/',
+      rpcUrl: 'http://127.0.0.1:8545',
       marketAddress: market,
     });
     const bad = await roost([
