@@ -129,7 +129,8 @@ async function main(): Promise<void> {
     {
       createTray: (icon) => new Tray(icon),
       buildMenu: (template) => Menu.buildFromTemplate(template),
-      icon: nativeImage.createFromPath(here('../renderer/icon.svg')),
+      // Electron's nativeImage reads PNG, not SVG; the tray icon ships with the renderer build.
+      icon: nativeImage.createFromPath(here('../renderer/tray.png')),
       onOpen: () => {
         const [first] = windows;
         if (first) first.show();
