@@ -156,3 +156,17 @@ describe('roost earnings', () => {
     );
   });
 });
+
+describe('roost devnet options', () => {
+  it('takes no --rpc or --market (those belong to roost serve)', async () => {
+    const r = await roost(
+      'devnet',
+      '--rpc',
+      'http://127.0.0.1:1',
+      '--market',
+      '0x' + '11'.repeat(20),
+    );
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr).toMatch(/Unknown option '--rpc'/);
+  });
+});

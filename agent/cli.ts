@@ -146,16 +146,9 @@ const commands: Record<string, Command> = {
   devnet: {
     usage: 'roost devnet [--port <n>] [--json]',
     summary: 'Run a local practice chain with the Roost market and test dollars, on 127.0.0.1',
-    options: { port: { type: 'string' }, rpc: { type: 'string' }, market: { type: 'string' } },
+    options: { port: { type: 'string' } },
     async run(ctx) {
       const port = parsePort(ctx.values.port);
-      const rpc = ctx.values.rpc;
-      const market = ctx.values.market;
-      if ((typeof rpc === 'string') !== (typeof market === 'string')) {
-        throw new UsageError(
-          "--rpc and --market go together: the chain's JSON-RPC URL and the JobMarket contract address on it.",
-        );
-      }
       const { startDevnet, devnetDeployment } = await import('../contracts/devnet.ts');
       if (!ctx.json) ctx.io.stderr('Starting a local chain and deploying the market…\n');
       let devnet;
