@@ -26,6 +26,21 @@ export const pages = [
 ] as const;
 export type PageId = (typeof pages)[number]['id'];
 
+/**
+ * Sets `data-theme` to light or dark, resolving `system` from the OS and following it when it
+ * changes; returns the cleanup.
+ */
+export function applyTheme(theme: 'system' | 'light' | 'dark'): () => void {
+  const media = window.matchMedia('(prefers-color-scheme: dark)');
+  const apply = () => {
+    document.documentElement.dataset.theme =
+      theme === 'system' ? (media.matches ? 'dark' : 'light') : theme;
+  };
+  apply();
+  media.addEventListener('change', apply);
+  return () => media.removeEventListener('change', apply);
+}
+
 function pageFromHash(hash: string): PageId {
   const id = /^#\/([a-z]+)/.exec(hash)?.[1];
   return pages.find((p) => p.id === id)?.id ?? 'dashboard';
@@ -78,9 +93,7 @@ function Shell({ onForgetToken }: { onForgetToken: () => void }) {
   const { connection, settings } = useAgent();
   const theme = settings?.general.theme ?? 'system';
 
-  useEffect(() => {
-    document.documentElement.dataset.theme = theme;
-  }, [theme]);
+  useEffect(() => applyTheme(theme), [theme]);
 
   useEffect(() => {
     const label = pages.find((p) => p.id === page)?.label ?? '';

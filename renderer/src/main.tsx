@@ -1,8 +1,11 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App.tsx';
+import { App, applyTheme } from './App.tsx';
 import { ErrorBoundary } from './components/ErrorBoundary.tsx';
 import './styles.css';
+
+// Before the settings arrive (the token prompt, too), follow the OS's colour scheme.
+applyTheme('system');
 
 const root = document.getElementById('root');
 if (root) {

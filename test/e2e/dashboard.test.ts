@@ -236,6 +236,25 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
     }
   });
 
+  it('follows the system colour scheme while the theme setting is "system"', async () => {
+    const other = await tempDir('roost-e2e-theme-');
+    const themed = await startServeProcess(other.path);
+    try {
+      const dark = await open(themed.url, 'dark');
+      await dark.getByRole('heading', { name: 'Dashboard' }).waitFor();
+      expect(await dark.locator('html').getAttribute('data-theme')).toBe('dark');
+      await dark.screenshot({ path: join(SHOTS, 'dashboard-dark.png') });
+      await dark.close();
+      const light = await open(themed.url, 'light');
+      await light.getByRole('heading', { name: 'Dashboard' }).waitFor();
+      expect(await light.locator('html').getAttribute('data-theme')).toBe('light');
+      await light.close();
+    } finally {
+      await themed.stop();
+      await other.remove();
+    }
+  });
+
   it('is usable by keyboard: a skip link, and the navigation in tab order', async () => {
     const page = await open(server.url);
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
