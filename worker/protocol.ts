@@ -258,3 +258,41 @@ export class LineSplitter {
     return lines.filter((l) => l.length > 0);
   }
 }
+
+/** The little of a readable stream that `followJsonLines` needs (Node's Readable fits). */
+export interface TextSource {
+  setEncoding(encoding: 'utf8'): unknown;
+  on(event: 'data', listener: (chunk: string) => void): unknown;
+}
+
+/**
+ * Follows a child's message pipe: each complete line is JSON-parsed (undefined when it is not
+ * JSON, so the caller's zod check refuses it) and handed on; a line over the cap is a protocol
+ * error. Shared by the job worker's supervisor and the benchmark child's.
+ */
+export function followJsonLines(
+  source: TextSource,
+  splitter: LineSplitter,
+  onMessage: (raw: unknown) => void,
+  onProtocolError: (reason: string) => void,
+): void {
+  source.setEncoding('utf8');
+  source.on('data', (chunk: string) => {
+    let lines: string[];
+    try {
+      lines = splitter.push(chunk);
+    } catch (error) {
+      onProtocolError((error as Error).message);
+      return;
+    }
+    for (const line of lines) {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch {
+        raw = undefined;
+      }
+      onMessage(raw);
+    }
+  });
+}

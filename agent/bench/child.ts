@@ -17,7 +17,7 @@ import {
   fromBenchSchema,
 } from '../../worker/bench-protocol.ts';
 import type { BenchPlan, FromBench, ToBench } from '../../worker/bench-protocol.ts';
-import { LineSplitter } from '../../worker/protocol.ts';
+import { LineSplitter, followJsonLines } from '../../worker/protocol.ts';
 
 export interface BenchChildExit {
   code: number | null;
@@ -81,25 +81,18 @@ export function createNodeBenchSpawner(
     child.stdin?.on('error', () => undefined); // a dead child's stdin: its exit tells the story
     const splitter = new LineSplitter(BENCH_MAX_LINE_BYTES);
     const fromChild = child.stdio[3] as Readable | null;
-    fromChild?.setEncoding('utf8');
-    fromChild?.on('data', (chunk: string) => {
-      let lines: string[];
-      try {
-        lines = splitter.push(chunk);
-      } catch (error) {
-        for (const l of protocolListeners) l((error as Error).message);
-        return;
-      }
-      for (const line of lines) {
-        let raw: unknown;
-        try {
-          raw = JSON.parse(line);
-        } catch {
-          raw = undefined;
-        }
-        for (const l of messageListeners) l(raw);
-      }
-    });
+    if (fromChild) {
+      followJsonLines(
+        fromChild,
+        splitter,
+        (raw) => {
+          for (const l of messageListeners) l(raw);
+        },
+        (reason) => {
+          for (const l of protocolListeners) l(reason);
+        },
+      );
+    }
     child.once('error', (error) => finish({ code: null, signal: null, spawnError: error.message }));
     // 'close': every pipe is drained, so no message is lost behind the exit.
     child.once('close', (code, signal) => finish({ code, signal }));

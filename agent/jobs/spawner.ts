@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { ToWorker } from '../../worker/protocol.ts';
-import { LineSplitter } from '../../worker/protocol.ts';
+import { LineSplitter, followJsonLines } from '../../worker/protocol.ts';
 import { buildLaunch, defaultWorkerEntry, detectBwrap } from './sandbox.ts';
 import type { SandboxLayers } from './schema.ts';
 
@@ -129,25 +129,18 @@ function wrapChild(child: ChildProcess, layers: SandboxLayers, maxOutput: number
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const fromWorker = child.stdio[3] as Readable | null;
-  fromWorker?.setEncoding('utf8');
-  fromWorker?.on('data', (chunk: string) => {
-    let lines: string[];
-    try {
-      lines = splitter.push(chunk);
-    } catch (error) {
-      for (const l of protocolListeners) l((error as Error).message);
-      return;
-    }
-    for (const line of lines) {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(line);
-      } catch {
-        raw = undefined;
-      }
-      for (const l of messageListeners) l(raw);
-    }
-  });
+  if (fromWorker) {
+    followJsonLines(
+      fromWorker,
+      splitter,
+      (raw) => {
+        for (const l of messageListeners) l(raw);
+      },
+      (reason) => {
+        for (const l of protocolListeners) l(reason);
+      },
+    );
+  }
   fromWorker?.on('error', () => undefined);
   child.stdin?.on('error', () => undefined);
 
