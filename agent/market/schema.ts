@@ -49,3 +49,171 @@ export function resultFileUrl(base: string, slot: number, provider: string, file
     throw new Error(`not an upload file name: ${file}`);
   return `${base.replace(/\/+$/, '')}/${slot}/${provider.toLowerCase()}/${file}`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The provider's leases, as the journal keeps them and the API shows them
+
+export const leaseStateSchema = z.enum([
+  'seen',
+  'skipped',
+  'claiming',
+  'claimed',
+  'running',
+  'uploading',
+  'submitting',
+  'submitted',
+  'disputed',
+  'paid',
+  'rejected',
+  'voided',
+  'failed',
+  'expired',
+  'lost',
+]);
+export type LeaseState = z.infer<typeof leaseStateSchema>;
+
+const uint = z.string().regex(/^\d+$/, 'must be a whole number in base units');
+
+export const leaseRecordSchema = z.object({
+  chainKey: z.string(),
+  /** The market's job id (decimal). */
+  jobId: z.string().regex(/^\d+$/),
+  /** Which of the job's leases this provider holds; null until claimed. */
+  slot: z.number().int().nullable(),
+  state: leaseStateSchema,
+  /** Why it is in this state, in words (why skipped, why failed, what was paid). */
+  reason: z.string().nullable(),
+  requester: z.string(),
+  specUri: z.string(),
+  specHash: z.string(),
+  /** Token base units per lease. */
+  reward: uint,
+  collateral: uint,
+  minScore: uint,
+  leaseSeconds: z.number().int(),
+  /** Unix seconds. */
+  deadline: z.number().int(),
+  postedBlock: z.number().int(),
+  /** The job in the local journal that ran it. */
+  localJobId: z.string().nullable(),
+  leaseEndsAt: z.number().int().nullable(),
+  challengeEndsAt: z.number().int().nullable(),
+  resultHash: z.string().nullable(),
+  resultUri: z.string().nullable(),
+  /** What the provider was credited (base units) once paid. */
+  payout: uint.nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type LeaseRecord = z.infer<typeof leaseRecordSchema>;
+
+/** The `market` settings section. */
+export const marketSettingsSchema = z.object({
+  enabled: z.boolean().describe('Take jobs from the market when the work policy allows'),
+  stake: z
+    .number()
+    .min(0)
+    .max(1_000_000_000)
+    .describe('Tokens to keep staked: claims lock part of it as collateral'),
+  autoWithdrawAbove: z
+    .number()
+    .min(0)
+    .max(1_000_000_000)
+    .nullable()
+    .describe(
+      'Withdraw earnings to the wallet once the market holds more than this; null: by hand',
+    ),
+  practice: z
+    .boolean()
+    .describe('On the local devnet, post sample jobs now and then so you can watch Roost earn'),
+});
+export type MarketSettings = z.infer<typeof marketSettingsSchema>;
+export const defaultMarketSettings: MarketSettings = {
+  enabled: true,
+  stake: 100,
+  autoWithdrawAbove: null,
+  practice: false,
+};
+
+const tokenAmount = z.object({ amount: z.string(), symbol: z.string() });
+
+export const marketStatusSchema = z.object({
+  /** `off`: market jobs disabled; `waiting`: cannot work yet (see problem); `ready`: following. */
+  state: z.enum(['off', 'waiting', 'ready']),
+  /** Why it is not taking jobs, with what to do; null when ready. */
+  problem: z.string().nullable(),
+  network: z
+    .object({
+      name: z.string(),
+      chainId: z.number().int(),
+      marketAddress: z.string(),
+      /** The devnet was started by this agent. */
+      embedded: z.boolean(),
+    })
+    .nullable(),
+  provider: z
+    .object({
+      address: z.string(),
+      registered: z.boolean(),
+      score: z.number().int().nonnegative(),
+      reportHash: z.string().nullable(),
+      pricePerUnitHour: tokenAmount,
+      stake: tokenAmount,
+      locked: tokenAmount,
+      withdrawable: tokenAmount,
+    })
+    .nullable(),
+  follower: z.object({
+    checkpoint: z.number().int().nullable(),
+    head: z.number().int().nullable(),
+    lagBlocks: z.number().int().nullable(),
+    lastError: z.string().nullable(),
+  }),
+  practice: z.object({ on: z.boolean(), posted: z.number().int().nonnegative() }),
+  /** Leases by state. */
+  counts: z.record(z.string(), z.number().int().nonnegative()),
+});
+export type MarketStatus = z.infer<typeof marketStatusSchema>;
+
+export const leaseDetailSchema = leaseRecordSchema.extend({
+  history: z.array(z.object({ at: z.string(), state: leaseStateSchema, message: z.string() })),
+});
+
+const noParams = z.object({}).strict().default({});
+
+export const marketMethods = {
+  'market.status': {
+    summary: 'The market: network, this provider (score, price, stake), following, and problems.',
+    params: noParams,
+    result: marketStatusSchema,
+  },
+  'market.jobs': {
+    summary: 'Market jobs this provider has seen, newest first: claimed, run, paid or why skipped.',
+    params: z
+      .object({
+        states: z.array(leaseStateSchema).optional(),
+        limit: z.number().int().min(1).max(1000).optional(),
+      })
+      .strict()
+      .default({}),
+    result: z.object({ leases: z.array(leaseRecordSchema) }),
+  },
+  'market.job': {
+    summary: 'One market job as this provider saw it, with every step and why.',
+    params: z.object({ jobId: z.string().regex(/^\d+$/).max(78) }).strict(),
+    result: leaseDetailSchema,
+  },
+  'market.register': {
+    summary:
+      'Register (or update) as a provider with your latest benchmark report, price and stake.',
+    params: noParams,
+    result: marketStatusSchema,
+  },
+} as const;
+
+export const marketEvents = {
+  /** The market status changed (network, registration, a problem, practice). */
+  'market.changed': marketStatusSchema,
+  /** A market job changed state. */
+  'market.lease': leaseRecordSchema,
+} as const;
