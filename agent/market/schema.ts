@@ -217,3 +217,8 @@ export const marketEvents = {
   /** A market job changed state. */
   'market.lease': leaseRecordSchema,
 } as const;
+
+/** The upload file name of a receipt's output (`out/`-relative path, `/` becomes `_`). */
+export function uploadNameFor(outputFile: string): string {
+  return outputFile.replaceAll('/', '_');
+}
