@@ -122,6 +122,7 @@ describe('the agent’s work policy, diagnostics and logs', () => {
       dataDir: dir.path,
       host: 'test',
       background: true,
+      embeddedDevnet: false,
       hardware: { env: { ...process.env, ROOST_NVIDIA_SMI: '/nonexistent/nvidia-smi' } },
     });
     const token = 'tok_' + 'x'.repeat(40);

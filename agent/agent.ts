@@ -11,6 +11,13 @@ import { settingsHandlers } from './api/handlers/settings.ts';
 import { walletHandlers } from './api/handlers/wallet.ts';
 import { jobHandlers } from './api/handlers/jobs.ts';
 import { benchHandlers } from './api/handlers/bench.ts';
+import { marketHandlers } from './api/handlers/market.ts';
+import { ensureLocalDevnet, type EmbeddedDevnet } from './market/embedded-devnet.ts';
+import {
+  createMarketService,
+  type MarketService,
+  type MarketServiceOptions,
+} from './market/service.ts';
 import { yieldHandlers } from './api/handlers/yield.ts';
 import { createBenchService, type BenchService, type BenchServiceOptions } from './bench/index.ts';
 import { createJobService, type JobService, type JobServiceOptions } from './jobs/service.ts';
@@ -67,6 +74,15 @@ export interface AgentOptions {
   jobs?: Partial<Omit<JobServiceOptions, 'dataDir' | 'signer' | 'onEvent'>>;
   /** Overrides for the wallet (tests: light scrypt, a devnet provider). */
   wallet?: Partial<Omit<WalletServiceOptions, 'dataDir' | 'onEvent'>>;
+  /** Overrides for the market client (tests: fast polling, short fee bumps). */
+  market?: Partial<Omit<MarketServiceOptions, 'dataDir' | 'network' | 'wallet' | 'jobs' | 'log'>>;
+  /**
+   * On the `local` network, start the built-in devnet when none answers (default: for a
+   * long-lived host). `roost serve --no-devnet` and most tests turn it off.
+   */
+  embeddedDevnet?: boolean;
+  /** `--rpc` and `--market`: work on this chain and market (saved in Settings as a custom network). */
+  network?: { rpcUrl: string; marketAddress: string };
 }
 
 /**
@@ -81,6 +97,8 @@ export interface Agent {
   readonly hardware: HardwareService;
   readonly policy: WorkPolicy;
   readonly wallet: WalletService;
+  /** The market client: follows jobs, claims, runs, submits, gets paid. */
+  readonly market: MarketService;
   /** The job runner, started on first use (it opens the journal and recovers jobs). */
   jobs(): Promise<JobService>;
   /** The standard benchmark. */
@@ -137,6 +155,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
 
   const settings = new SettingsStore({ dataDir: options.dataDir, log: log.child('settings'), now });
   for (const w of await settings.load()) warnings.add(w.code, w.message);
+  // Before anything reads the network: `serve --rpc --market` must never start the local devnet.
+  if (options.network) await settings.update({ network: { name: 'custom', ...options.network } });
 
   const hardware = createHardwareService({
     cacheDir: probeCacheDir(options.dataDir),
@@ -172,6 +192,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   });
 
   const walletLog = log.child('wallet');
+  // The market is made after the wallet; a wallet change (unlocked, locked) wakes it.
+  let marketPoke = (): void => undefined;
   const network = createNetworkSource({
     dataDir: options.dataDir,
     settings: () => settings.get().network,
@@ -181,7 +203,10 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     dataDir: options.dataDir,
     network,
     log: walletLog,
-    onEvent: (event) => events.emit(event.event, event.payload as never),
+    onEvent: (event) => {
+      events.emit(event.event, event.payload as never);
+      if (event.event === 'wallet.changed') marketPoke();
+    },
     ...options.wallet,
   });
 
@@ -228,6 +253,58 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     );
     return benchService;
   };
+  const policyProblem = async (): Promise<string | null> => {
+    const decisions = policy.decisions().length > 0 ? policy.decisions() : await policy.evaluate();
+    if (decisions.some((d) => d.state === 'working')) return null;
+    if (decisions[0]) return decisions[0].reason;
+    // No GPU: the CPU works under the machine-wide holds and mode.
+    const hold = policy.holds().find((h) => h.gpuId === null);
+    if (hold?.action === 'pause') return 'paused by you: press Start (or `roost work start`)';
+    if (hold?.action === 'start') return null;
+    if (settings.get().work.mode === 'manual')
+      return 'the work policy takes work only when you start it: press Start (or `roost work start`)';
+    return null;
+  };
+  let devnet: EmbeddedDevnet | undefined;
+  let marketStarting: Promise<void> = Promise.resolve();
+  const marketLog = log.child('market');
+  const market = createMarketService({
+    dataDir: options.dataDir,
+    network,
+    wallet,
+    jobs,
+    settings: () => {
+      const all = settings.get();
+      return {
+        market: all.market,
+        pricePerUnitHour: all.pricing.pricePerUnitHour,
+        networkName: all.network.name,
+      };
+    },
+    policy: policyProblem,
+    latestReport: async () => {
+      const history = await (await bench()).history({ limit: 50 });
+      const latest = history.find((h) => h.complete && h.composite !== null);
+      if (!latest || latest.composite === null) return null;
+      return { hash: latest.digest, score: Math.max(1, Math.round(latest.composite)) };
+    },
+    maxVramMiB: async () => {
+      const sizes = (await hardware.list()).gpus
+        .map((g) => g.vramBytes)
+        .filter((b): b is number => b !== null);
+      return sizes.length === 0 ? null : Math.floor(Math.max(...sizes) / 2 ** 20);
+    },
+    log: marketLog,
+    onLease: (lease) => events.emit('market.lease', lease),
+    onStatus: (status) => events.emit('market.changed', status),
+    embeddedDevnet: () => devnet?.started ?? false,
+    ...options.market,
+  });
+
+  marketPoke = () => {
+    if (options.background) market.poke();
+  };
+
   if (options.background)
     void jobs().catch((error: unknown) =>
       log.child('jobs').error(`the job runner did not start: ${String(error)}`),
@@ -248,11 +325,15 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         settings,
         events,
         log: log.child('settings'),
-        afterChange: () => void policy.evaluate().catch(() => undefined),
+        afterChange: () => {
+          void policy.evaluate().catch(() => undefined);
+          market.poke();
+        },
       }),
       ...hardwareHandlers(hardware),
       ...scheduleHandlers(policy),
       ...walletHandlers(wallet),
+      ...marketHandlers(market),
       ...jobHandlers(jobs),
       ...benchHandlers(bench, events),
       ...yieldHandlers({ bench, hardware, settings, wallet, now }),
@@ -292,6 +373,19 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         log.child('hardware').error(`telemetry did not start: ${String(error)}`),
       );
     policy.start();
+    const startMarket = async (): Promise<void> => {
+      if (settings.get().network.name === 'local' && (options.embeddedDevnet ?? true)) {
+        try {
+          devnet = await ensureLocalDevnet({ dataDir: options.dataDir, log: marketLog });
+        } catch (error) {
+          marketLog.error(
+            `the built-in devnet did not start: ${String(error)}. Start one with \`roost devnet\`, or choose a custom network in Settings.`,
+          );
+        }
+      }
+      if (state === 'running') market.start();
+    };
+    marketStarting = startMarket();
   }
   state = 'running';
   log.info(`Roost ${ROOST_VERSION} started (${options.host}); data in ${options.dataDir}`);
@@ -304,6 +398,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     hardware,
     policy,
     wallet,
+    market,
     redactor,
     dataDir: options.dataDir,
     signer: currentSigner,
@@ -319,9 +414,12 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       policy.stop();
       await holdWrites;
       if (benchService) await (await benchService).close();
+      await marketStarting;
+      await market.close();
       if (jobService) await (await jobService.catch(() => undefined))?.close();
       await wallet.close();
       network.close();
+      await devnet?.stop();
       await hardware.stop();
       logFile?.close();
     },

@@ -432,9 +432,15 @@ const commands: Record<string, Command> = {
     },
   },
   serve: {
-    usage: 'roost serve [--port <n>] [--rpc <url> --market <address>] [--data-dir <dir>] [--json]',
+    usage:
+      'roost serve [--port <n>] [--rpc <url> --market <address>] [--no-devnet] [--data-dir <dir>] [--json]',
     summary: 'Run the agent headless with the dashboard on http://127.0.0.1 (for rigs and servers)',
-    options: { port: { type: 'string' }, rpc: { type: 'string' }, market: { type: 'string' } },
+    options: {
+      port: { type: 'string' },
+      rpc: { type: 'string' },
+      market: { type: 'string' },
+      'no-devnet': { type: 'boolean' },
+    },
     async run(ctx) {
       const port = parsePort(ctx.values.port);
       const rpc = ctx.values.rpc;
@@ -453,6 +459,7 @@ const commands: Record<string, Command> = {
             ? { network: { rpcUrl: rpc, marketAddress: market } }
             : {}),
           logSink: (entry) => ctx.io.stderr(formatLogLine(entry) + '\n'),
+          ...(ctx.values['no-devnet'] === true ? { embeddedDevnet: false } : {}),
         });
       } catch (error) {
         if (error instanceof ServeError) {

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAgent, type Agent, type AgentOptions } from './agent.ts';
+import { ApiFailure } from './api/errors.ts';
 import { startHttpServer, type RunningServer } from './api/http-server.ts';
 import { SERVE_FILE, findRunningServer, type ServeInfo } from './api/node-client.ts';
 import { loadOrCreateToken } from './api/token.ts';
@@ -22,6 +23,8 @@ export interface ServeOptions {
   /** Run the background services: telemetry, the work policy's timer, the log file (default true). */
   background?: boolean;
   hardware?: AgentOptions['hardware'];
+  /** Start the built-in devnet on the `local` network when none runs (default true). */
+  embeddedDevnet?: boolean;
 }
 
 export interface Serving {
@@ -40,25 +43,20 @@ export async function serve(options: ServeOptions): Promise<Serving> {
       `Roost is already serving this data folder at http://127.0.0.1:${running.port}/ (process ${running.pid}). Stop it first, or use another --data-dir.`,
     );
   }
-  const agent = await createAgent({
-    dataDir: options.dataDir,
-    host: 'serve',
-    background: options.background ?? true,
-    ...(options.hardware ? { hardware: options.hardware } : {}),
-    ...(options.logSink ? { logSink: options.logSink } : {}),
-  });
-  if (options.network) {
-    const changed = await agent.router.call('settings.update', {
-      network: {
-        name: 'custom',
-        rpcUrl: options.network.rpcUrl,
-        marketAddress: options.network.marketAddress,
-      },
+  let agent: Agent;
+  try {
+    agent = await createAgent({
+      dataDir: options.dataDir,
+      host: 'serve',
+      background: options.background ?? true,
+      ...(options.network ? { network: options.network } : {}),
+      ...(options.embeddedDevnet === false ? { embeddedDevnet: false } : {}),
+      ...(options.hardware ? { hardware: options.hardware } : {}),
+      ...(options.logSink ? { logSink: options.logSink } : {}),
     });
-    if (!changed.ok) {
-      await agent.close();
-      throw new ServeError(`--rpc/--market: ${changed.error.message}`);
-    }
+  } catch (error) {
+    if (error instanceof ApiFailure) throw new ServeError(`--rpc/--market: ${error.message}`);
+    throw error;
   }
   const port = options.port ?? agent.settings.get().server.port;
   let server: RunningServer;

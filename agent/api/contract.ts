@@ -23,6 +23,12 @@ import {
 } from '../schedule/schema.ts';
 import { walletErrorCodes, walletEvents, walletMethods } from '../wallet/schema.ts';
 import {
+  defaultMarketSettings,
+  marketEvents,
+  marketMethods,
+  marketSettingsSchema,
+} from '../market/schema.ts';
+import {
   benchErrorCodes,
   benchExportParamsSchema,
   benchExportResultSchema,
@@ -109,6 +115,7 @@ export const settingsSections = {
       .describe('JSON-RPC URL of a custom network'),
     marketAddress: address.nullable().describe('JobMarket contract address on a custom network'),
   }),
+  market: marketSettingsSchema,
   updates: z.object({
     channel: z.enum(['stable', 'beta']).describe('Which releases to update to'),
     autoInstall: z.boolean().describe('Install updates by itself (never during a job)'),
@@ -139,6 +146,7 @@ export const defaultSettings: Settings = {
     ...defaultPricingExtension,
   },
   network: { name: 'local', rpcUrl: null, marketAddress: null },
+  market: defaultMarketSettings,
   updates: { channel: 'stable', autoInstall: false },
   server: { port: 7787 },
 };
@@ -150,6 +158,7 @@ export const settingsPatchSchema = z
     work: settingsSections.work.partial().strict().optional(),
     pricing: settingsSections.pricing.partial().strict().optional(),
     network: settingsSections.network.partial().strict().optional(),
+    market: settingsSections.market.partial().strict().optional(),
     updates: settingsSections.updates.partial().strict().optional(),
     server: settingsSections.server.partial().strict().optional(),
   })
@@ -267,6 +276,7 @@ export const methods = {
     result: supportBundleResultSchema,
   },
   ...walletMethods,
+  ...marketMethods,
   'bench.targets': {
     summary: 'What can be benchmarked here: each execution provider and device that works.',
     params: noParams,
@@ -397,6 +407,7 @@ export const events = {
   /** The work policy changed a GPU's state (or the reason for it). */
   'schedule.changed': z.object({ decisions: z.array(gpuDecisionSchema) }),
   ...walletEvents,
+  ...marketEvents,
   /** A benchmark's progress: its phase, workload and fraction done. */
   'bench.progress': benchProgressSchema,
   /** A job moved to another state (queued, fetching, running, done, failed, cancelled). */

@@ -59,7 +59,12 @@ describe('roost serve HTTP API', () => {
       '<!doctype html><title>Roost</title><div id="root"></div>',
     );
     await writeFile(join(dir.path, 'secret.txt'), 'outside the static folder');
-    serving = await serve({ dataDir: join(dir.path, 'data'), port: 0, staticDir });
+    serving = await serve({
+      dataDir: join(dir.path, 'data'),
+      port: 0,
+      staticDir,
+      embeddedDevnet: false,
+    });
     port = serving.server.port;
     token = (await readFile(join(dir.path, 'data', 'api-token'), 'utf8')).trim();
   });
@@ -234,10 +239,10 @@ describe('roost serve HTTP API', () => {
 describe('roost serve lifecycle', () => {
   it('says clearly when the port is taken', async () => {
     const dir = await tempDir();
-    const first = await serve({ dataDir: join(dir.path, 'a'), port: 0 });
-    await expect(serve({ dataDir: join(dir.path, 'b'), port: first.server.port })).rejects.toThrow(
-      new RegExp(`Port ${first.server.port} on 127.0.0.1 is already in use`),
-    );
+    const first = await serve({ dataDir: join(dir.path, 'a'), port: 0, embeddedDevnet: false });
+    await expect(
+      serve({ dataDir: join(dir.path, 'b'), port: first.server.port, embeddedDevnet: false }),
+    ).rejects.toThrow(new RegExp(`Port ${first.server.port} on 127.0.0.1 is already in use`));
     await first.stop();
     await expect(access(join(dir.path, 'a', 'serve.json'))).rejects.toThrow();
     await dir.remove();

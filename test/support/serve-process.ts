@@ -15,16 +15,24 @@ export interface ServeProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs the real `roost serve --json` as a child process and waits until it prints its URL. */
+/**
+ * Runs the real `roost serve --json` as a child process and waits until it prints its URL.
+ * It runs with `--no-devnet` (no built-in chain) unless `extraArgs` holds `--devnet`, which is
+ * taken out: a test that wants the agent to start its own local devnet says so.
+ */
 export async function startServeProcess(
   dataDir: string,
   extraArgs: string[] = [],
   timeoutMs = 30_000,
   env: Record<string, string> = {},
 ): Promise<ServeProcess> {
+  const wantsDevnet = extraArgs.includes('--devnet');
+  const args = wantsDevnet
+    ? extraArgs.filter((a) => a !== '--devnet')
+    : [...extraArgs, '--no-devnet'];
   const child = spawn(
     process.execPath,
-    [ROOST_BIN, 'serve', '--json', '--port', '0', '--data-dir', dataDir, ...extraArgs],
+    [ROOST_BIN, 'serve', '--json', '--port', '0', '--data-dir', dataDir, ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },

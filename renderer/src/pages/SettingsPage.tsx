@@ -17,6 +17,7 @@ const sectionTitles: Record<SettingsSection, { title: string; about: string }> =
   work: { title: 'Work policy', about: 'When your GPUs take jobs, and when they stop.' },
   pricing: { title: 'Pricing', about: 'What you ask, and what your electricity costs.' },
   network: { title: 'Network', about: 'Which market Roost works for.' },
+  market: { title: 'Market', about: 'Taking jobs, your stake, payouts and practice jobs.' },
   updates: { title: 'Updates', about: 'How the desktop app updates itself.' },
   server: { title: 'Headless server', about: 'The dashboard of roost serve.' },
 };
@@ -43,6 +44,10 @@ const fieldLabels: Record<string, string> = {
   'network.name': 'Network',
   'network.rpcUrl': 'RPC URL',
   'network.marketAddress': 'Market address',
+  'market.enabled': 'Take market jobs',
+  'market.stake': 'Stake (tokens)',
+  'market.autoWithdrawAbove': 'Withdraw to the wallet above (tokens)',
+  'market.practice': 'Practice jobs on the local network',
   'updates.channel': 'Channel',
   'updates.autoInstall': 'Install updates automatically',
   'server.port': 'Port',

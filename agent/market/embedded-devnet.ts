@@ -1,0 +1,73 @@
+/**
+ * The default network `local`: when the agent starts on it and no devnet answers, it starts one
+ * (a Hardhat node on 127.0.0.1 with the market deployed and test dollars funded) and records it
+ * in `<data dir>/networks/local.json`, so a new user sees the whole earn loop with no setup. A
+ * devnet that already answers (`roost devnet` in another terminal, a previous agent) is reused.
+ * The chain lives in the node's memory: it lives as long as the agent that started it.
+ */
+import { readLocalNetwork, removeLocalNetwork, writeLocalNetwork } from './local-network.ts';
+
+export interface EmbeddedDevnet {
+  /** This agent started the node (and stops it on close). */
+  started: boolean;
+  rpcUrl: string;
+  stop(): Promise<void>;
+}
+
+async function rpc(url: string, method: string, params: unknown[]): Promise<unknown> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    signal: AbortSignal.timeout(2_000),
+  });
+  const body = (await response.json()) as { result?: unknown };
+  return body.result;
+}
+
+/** Whether the recorded devnet still answers with its chain and its market. */
+async function answers(dataDir: string): Promise<string | undefined> {
+  const known = await readLocalNetwork(dataDir);
+  if (!known) return undefined;
+  try {
+    const chainId = await rpc(known.rpcUrl, 'eth_chainId', []);
+    if (typeof chainId !== 'string' || Number(chainId) !== known.chainId) return undefined;
+    const code = await rpc(known.rpcUrl, 'eth_getCode', [
+      known.contracts.JobMarket.address,
+      'latest',
+    ]);
+    return typeof code === 'string' && code.length > 2 ? known.rpcUrl : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function ensureLocalDevnet(options: {
+  dataDir: string;
+  log: { info(message: string): void; debug?(message: string): void };
+}): Promise<EmbeddedDevnet> {
+  const running = await answers(options.dataDir);
+  if (running !== undefined) {
+    options.log.info(`local network: using the devnet already running at ${running}`);
+    return { started: false, rpcUrl: running, stop: () => Promise.resolve() };
+  }
+  options.log.info('local network: starting the built-in devnet (a test chain on 127.0.0.1)');
+  const { startDevnet, devnetDeployment } = await import('../../contracts/devnet.ts');
+  const devnet = await startDevnet({
+    log: (line) => options.log.debug?.(line),
+    // Inside Electron, process.execPath is Electron: it runs the node as plain Node.
+    ...(process.versions.electron ? { env: { ELECTRON_RUN_AS_NODE: '1' } } : {}),
+  });
+  await writeLocalNetwork(options.dataDir, devnetDeployment(devnet));
+  options.log.info(
+    `local network: devnet at ${devnet.rpcUrl}, market ${devnet.marketAddress} (test money only)`,
+  );
+  return {
+    started: true,
+    rpcUrl: devnet.rpcUrl,
+    async stop() {
+      await removeLocalNetwork(options.dataDir);
+      await devnet.stop();
+    },
+  };
+}
