@@ -18,6 +18,7 @@ import { createHardwareService, formatDetectTable } from './hardware/index.ts';
 import { silentHardwareLog } from './hardware/log.ts';
 import { removeLocalNetwork, writeLocalNetwork } from './market/local-network.ts';
 import { runWalletCommand, WalletUsageError } from './cli-wallet.ts';
+import { MarketUsageError, runMarketCommand } from './cli-market.ts';
 import { formatLogLine } from './log.ts';
 import { resolveDataDir } from './store/data-dir.ts';
 import { serve, ServeError } from './serve.ts';
@@ -323,6 +324,33 @@ const commands: Record<string, Command> = {
     },
     async run(ctx) {
       return runJobCommand(ctx);
+    },
+  },
+  market: {
+    usage:
+      'roost market status | jobs [--limit <n>] | job <id> | register | provider status\n       roost market post-job --model <m.onnx> --input <name>=<x.npy> ... --price <amount> [--redundancy 2] [--canary] [--account <i>] [--json]',
+    summary:
+      'The job market: your provider status, the jobs you took or skipped and why; post jobs',
+    options: {
+      limit: { type: 'string' },
+    },
+    async run(ctx) {
+      return withClient(ctx, async (client) => {
+        try {
+          return await runMarketCommand({
+            client,
+            positionals: ctx.positionals,
+            values: ctx.values,
+            json: ctx.json,
+            out: ctx.io.stdout,
+            err: ctx.io.stderr,
+          });
+        } catch (error) {
+          if (error instanceof MarketUsageError)
+            throw new UsageError(`${error.message}\nUsage: ${commands.market!.usage}`);
+          throw error;
+        }
+      });
     },
   },
   earnings: {

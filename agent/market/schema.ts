@@ -175,8 +175,14 @@ export const marketStatusSchema = z.object({
 });
 export type MarketStatus = z.infer<typeof marketStatusSchema>;
 
+export const tokenInfoSchema = z
+  .object({ symbol: z.string(), decimals: z.int().min(0).max(36) })
+  .nullable()
+  .describe('The payment token, to read base-unit amounts; null when not connected');
+
 export const leaseDetailSchema = leaseRecordSchema.extend({
   history: z.array(z.object({ at: z.string(), state: leaseStateSchema, message: z.string() })),
+  token: tokenInfoSchema,
 });
 
 const noParams = z.object({}).strict().default({});
@@ -196,7 +202,10 @@ export const marketMethods = {
       })
       .strict()
       .default({}),
-    result: z.object({ leases: z.array(leaseRecordSchema) }),
+    result: z.object({
+      leases: z.array(leaseRecordSchema),
+      token: tokenInfoSchema,
+    }),
   },
   'market.job': {
     summary: 'One market job as this provider saw it, with every step and why.',

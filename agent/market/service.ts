@@ -94,6 +94,8 @@ export interface MarketService {
   status(): Promise<MarketStatus>;
   leases(filter?: { states?: LeaseState[]; limit?: number }): LeaseRecord[];
   lease(jobId: string): (LeaseRecord & { history: ReturnType<LeaseStore['history']> }) | undefined;
+  /** The payment token of the current session. */
+  token(): TokenMeta | null;
   /** Register or update now; resolves with the status (its `problem` says what is missing). */
   register(): Promise<MarketStatus>;
   /** Check the session and drive every lease now (after a settings or wallet change). */
@@ -147,6 +149,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
   let problem: string | null = null;
   let registered = false;
   let closed = false;
+  let started = false;
   let timer: NodeJS.Timeout | undefined;
   const driving = new Map<string, { again: boolean; done: Promise<void> }>();
   let lastStatusJson = '';
@@ -292,14 +295,19 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
       `market: following ${net.marketAddress} on ${net.name} (chain ${net.chainId}) as ${s.address}`,
     );
     // Transactions a previous run left pending, and leases it left half-way, carry on.
-    for (const pending of tx.pending())
-      void tx.wait(pending.key).catch((error: unknown) => log.warn(messageOf(error)));
+    if (started) run(s);
+    return s;
+  }
+
+  /** Only a started service (a long-lived host) follows the market and works on leases. */
+  function run(s: Session): void {
+    for (const pending of s.tx.pending())
+      void s.tx.wait(pending.key).catch((error: unknown) => log.warn(messageOf(error)));
     s.follower.start();
     void ensureRegistered(s).catch((error: unknown) => setProblem(messageOf(error)));
     for (const lease of s.leases.list()) {
       if (!FINISHED_LEASE_STATES.includes(lease.state)) schedule(s, lease.jobId);
     }
-    return s;
   }
 
   async function endSession(): Promise<void> {
@@ -591,7 +599,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
       try {
         do {
           entry.again = false;
-          if (session !== s || closed) return;
+          if (session !== s || closed || !started) return;
           await drive(s, jobId);
         } while (entry.again);
       } catch (error) {
@@ -1005,7 +1013,9 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
 
   const service: MarketService = {
     start() {
-      if (timer || closed) return;
+      if (started || closed) return;
+      started = true;
+      if (session) run(session);
       const loop = (): void => {
         timer = setTimeout(() => {
           void tick()
@@ -1019,6 +1029,8 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
       loop();
     },
     async status() {
+      // A one-shot host (the CLI) reads the chain through a session it does not run.
+      if (!started && !session) await ensureSession().catch(() => undefined);
       const s = session;
       const settings = options.settings();
       const counts: Record<string, number> = {};
@@ -1052,8 +1064,16 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
         }
       }
       return {
-        state: !settings.market.enabled ? 'off' : s && problem === null ? 'ready' : 'waiting',
-        problem,
+        state: !settings.market.enabled
+          ? 'off'
+          : started && s && problem === null
+            ? 'ready'
+            : 'waiting',
+        problem:
+          problem ??
+          (started
+            ? null
+            : 'Roost is not running: start the app or `roost serve` (market jobs are taken only while it runs)'),
         network: s
           ? {
               name: s.net.name,
@@ -1075,6 +1095,9 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
     },
     leases(filter) {
       return session?.leases.list(filter) ?? [];
+    },
+    token() {
+      return session ? { symbol: session.meta.symbol, decimals: session.meta.decimals } : null;
     },
     lease(jobId) {
       const s = session;

@@ -7,7 +7,8 @@ type MarketMethod = 'market.status' | 'market.jobs' | 'market.job' | 'market.reg
 export function marketHandlers(market: MarketService): Pick<Handlers, MarketMethod> {
   return {
     'market.status': () => market.status(),
-    'market.jobs': (filter) => Promise.resolve({ leases: market.leases(filter) }),
+    'market.jobs': (filter) =>
+      Promise.resolve({ leases: market.leases(filter), token: market.token() }),
     'market.job': ({ jobId }) => {
       const lease = market.lease(jobId);
       if (!lease)
@@ -15,7 +16,7 @@ export function marketHandlers(market: MarketService): Pick<Handlers, MarketMeth
           'NOT_FOUND',
           `This provider has not seen market job ${jobId} on the current network. \`roost market jobs\` lists the ones it has.`,
         );
-      return Promise.resolve(lease);
+      return Promise.resolve({ ...lease, token: market.token() });
     },
     'market.register': () => market.register(),
   };

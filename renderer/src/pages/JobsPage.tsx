@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
+import { MarketLeases } from '../components/MarketLeases.tsx';
 
 type Summary = ResultOf<'job.list'>['jobs'][number];
 type Detail = ResultOf<'job.show'>;
@@ -267,6 +268,7 @@ export function JobsPage() {
           {problem}
         </div>
       )}
+      <MarketLeases />
       <AddJob onAdded={() => void load()} />
       <section className="card" aria-labelledby="queue-title">
         <h2 id="queue-title">Queue and history</h2>

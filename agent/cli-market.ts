@@ -1,0 +1,151 @@
+/**
+ * `roost market status|jobs|job <id>|register`: the provider's view of the market, through the
+ * running agent (or an in-process one). `roost market post-job` is the requester's side
+ * (cli-market-post.ts).
+ */
+import { formatUnits } from 'ethers';
+import type { ResultOf } from './api/contract.ts';
+import type { ApiClient } from './api/node-client.ts';
+
+export interface MarketCliContext {
+  client: ApiClient;
+  positionals: string[];
+  values: Record<string, string | boolean | string[] | undefined>;
+  json: boolean;
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export class MarketUsageError extends Error {}
+
+type Lease = ResultOf<'market.jobs'>['leases'][number];
+
+const STATE_WORDS: Record<Lease['state'], string> = {
+  seen: 'seen',
+  skipped: 'skipped',
+  claiming: 'claiming',
+  claimed: 'claimed',
+  running: 'running',
+  uploading: 'uploading',
+  submitting: 'submitting',
+  submitted: 'submitted',
+  disputed: 'disputed',
+  paid: 'paid',
+  rejected: 'rejected',
+  voided: 'voided',
+  failed: 'failed',
+  expired: 'expired',
+  lost: 'taken by another',
+};
+
+function statusText(s: ResultOf<'market.status'>): string {
+  const lines: string[] = [];
+  const state = {
+    off: 'off (Settings → Market)',
+    waiting: 'not taking jobs',
+    ready: 'taking jobs',
+  }[s.state];
+  lines.push(`Market: ${state}`);
+  if (s.problem) lines.push(`  why:        ${s.problem}`);
+  if (s.network)
+    lines.push(
+      `  network:    ${s.network.name} (chain ${s.network.chainId})${s.network.embedded ? ', the built-in devnet' : ''}`,
+      `  market:     ${s.network.marketAddress}`,
+    );
+  if (s.provider) {
+    const p = s.provider;
+    lines.push(`  provider:   ${p.address}${p.registered ? '' : ' (not registered)'}`);
+    if (p.registered)
+      lines.push(
+        `  score:      ${p.score}`,
+        `  price:      ${p.pricePerUnitHour.amount} ${p.pricePerUnitHour.symbol} per unit-hour`,
+        `  stake:      ${p.stake.amount} ${p.stake.symbol} (${p.locked.amount} locked by leases)`,
+      );
+    lines.push(`  to withdraw: ${p.withdrawable.amount} ${p.withdrawable.symbol}`);
+  }
+  if (s.follower.head !== null)
+    lines.push(
+      `  following:  block ${s.follower.checkpoint ?? '-'} of ${s.follower.head}${s.follower.lastError ? ` (${s.follower.lastError})` : ''}`,
+    );
+  const counts = Object.entries(s.counts)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
+  if (counts) lines.push(`  jobs seen:  ${counts}`);
+  return lines.join('\n');
+}
+
+type Token = ResultOf<'market.jobs'>['token'];
+
+function money(base: string, token: Token): string {
+  if (!token) return `${base} base units`;
+  return `${formatUnits(BigInt(base), token.decimals).replace(/\.0$/, '')} ${token.symbol}`;
+}
+
+function leaseLine(l: Lease, token: Token): string {
+  const reward = `pays ${money(l.reward, token)}`;
+  const why = l.reason ? ` — ${l.reason}` : '';
+  return `job ${l.jobId.padEnd(5)} ${STATE_WORDS[l.state].padEnd(16)} ${reward}${l.payout && l.payout !== '0' ? `, earned ${money(l.payout, token)}` : ''}${why}`;
+}
+
+export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
+  const [sub = 'status', ...rest] = ctx.positionals;
+  const fail = (message: string): number => {
+    ctx.err(`Error: ${message}\n`);
+    return 1;
+  };
+  switch (sub) {
+    case 'status':
+    case 'provider': {
+      // `roost market provider status` reads the same as `roost market status`.
+      if (sub === 'provider' && rest[0] !== undefined && rest[0] !== 'status')
+        throw new MarketUsageError(`Unknown: roost market provider ${rest[0]}`);
+      const r = await ctx.client.call('market.status');
+      if (!r.ok) return fail(r.error.message);
+      ctx.out((ctx.json ? JSON.stringify(r.value) : statusText(r.value)) + '\n');
+      return 0;
+    }
+    case 'register': {
+      const r = await ctx.client.call('market.register');
+      if (!r.ok) return fail(r.error.message);
+      ctx.out((ctx.json ? JSON.stringify(r.value) : statusText(r.value)) + '\n');
+      return r.value.provider?.registered ? 0 : 1;
+    }
+    case 'jobs': {
+      const limit = typeof ctx.values.limit === 'string' ? Number(ctx.values.limit) : undefined;
+      if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
+        throw new MarketUsageError('--limit takes a whole number above 0');
+      const r = await ctx.client.call('market.jobs', limit === undefined ? {} : { limit });
+      if (!r.ok) return fail(r.error.message);
+      if (ctx.json) ctx.out(JSON.stringify(r.value) + '\n');
+      else if (r.value.leases.length === 0)
+        ctx.out(
+          'No market jobs seen yet. Roost follows the market while it runs (`roost serve` or the app).\n',
+        );
+      else ctx.out(r.value.leases.map((l) => leaseLine(l, r.value.token)).join('\n') + '\n');
+      return 0;
+    }
+    case 'job': {
+      const id = rest[0];
+      if (id === undefined || !/^\d+$/.test(id))
+        throw new MarketUsageError('roost market job <id>: the market job number');
+      const r = await ctx.client.call('market.job', { jobId: id });
+      if (!r.ok) return fail(r.error.message);
+      if (ctx.json) ctx.out(JSON.stringify(r.value) + '\n');
+      else
+        ctx.out(
+          [
+            leaseLine(r.value, r.value.token),
+            `  requester:  ${r.value.requester}`,
+            `  spec:       ${r.value.specUri}`,
+            ...(r.value.localJobId ? [`  local job:  ${r.value.localJobId} (roost job show)`] : []),
+            ...(r.value.resultUri ? [`  result:     ${r.value.resultUri}`] : []),
+            '  history:',
+            ...r.value.history.map((h) => `    ${h.at}  ${h.state.padEnd(11)} ${h.message}`),
+          ].join('\n') + '\n',
+        );
+      return 0;
+    }
+    default:
+      throw new MarketUsageError(`Unknown market command: ${sub}`);
+  }
+}

@@ -1,0 +1,183 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { ResultOf } from '../../../agent/api/contract.ts';
+import { useAgent } from '../AgentContext.tsx';
+import { describeError } from '../api/error-messages.ts';
+
+type Status = ResultOf<'market.status'>;
+type Lease = ResultOf<'market.jobs'>['leases'][number];
+type Token = ResultOf<'market.jobs'>['token'];
+
+const stateWords: Record<Lease['state'], string> = {
+  seen: 'Seen',
+  skipped: 'Skipped',
+  claiming: 'Claiming',
+  claimed: 'Claimed',
+  running: 'Running',
+  uploading: 'Uploading',
+  submitting: 'Submitting',
+  submitted: 'Submitted',
+  disputed: 'Disputed',
+  paid: 'Paid',
+  rejected: 'Rejected',
+  voided: 'Voided',
+  failed: 'Failed',
+  expired: 'Expired',
+  lost: 'Taken by another',
+};
+
+/** Base units as a decimal amount, without floating point. */
+export function formatAmount(base: string, token: Token): string {
+  if (!token) return `${base} base units`;
+  const digits = base.padStart(token.decimals + 1, '0');
+  const whole = digits.slice(0, digits.length - token.decimals);
+  const fraction = digits.slice(digits.length - token.decimals).replace(/0+$/, '');
+  return `${whole}${fraction ? `.${fraction}` : ''} ${token.symbol}`;
+}
+
+function StatusLine({ status, onRegister }: { status: Status; onRegister: () => void }) {
+  const p = status.provider;
+  return (
+    <div className="market-status" data-testid="market-status">
+      <p>
+        <span className={`state-pill state-market-${status.state}`}>
+          {status.state === 'ready'
+            ? 'Taking jobs'
+            : status.state === 'off'
+              ? 'Market off'
+              : 'Not taking jobs'}
+        </span>{' '}
+        {status.network && (
+          <span className="muted">
+            {status.network.name} network (chain {status.network.chainId})
+            {status.network.embedded ? ', built-in test chain' : ''}
+          </span>
+        )}
+      </p>
+      {status.problem && <p className="field-error">{status.problem}</p>}
+      {p && (
+        <dl className="facts">
+          <dt>Provider</dt>
+          <dd className="path">{p.address}</dd>
+          {p.registered ? (
+            <>
+              <dt>Score</dt>
+              <dd>{p.score}</dd>
+              <dt>Price</dt>
+              <dd>
+                {p.pricePerUnitHour.amount} {p.pricePerUnitHour.symbol} per unit-hour
+              </dd>
+              <dt>Stake</dt>
+              <dd>
+                {p.stake.amount} {p.stake.symbol} ({p.locked.amount} locked by leases)
+              </dd>
+            </>
+          ) : (
+            <>
+              <dt>Registered</dt>
+              <dd>
+                No{' '}
+                <button type="button" className="secondary" onClick={onRegister}>
+                  Register now
+                </button>
+              </dd>
+            </>
+          )}
+          <dt>To withdraw</dt>
+          <dd>
+            {p.withdrawable.amount} {p.withdrawable.symbol}
+          </dd>
+        </dl>
+      )}
+    </div>
+  );
+}
+
+/** The market card of the Jobs page: this provider's status and every job it saw, with why. */
+export function MarketLeases() {
+  const { client, subscribe } = useAgent();
+  const [status, setStatus] = useState<Status>();
+  const [leases, setLeases] = useState<Lease[]>();
+  const [token, setToken] = useState<Token>(null);
+  const [problem, setProblem] = useState<string>();
+
+  const load = useCallback(async () => {
+    const [s, l] = await Promise.all([
+      client.call('market.status'),
+      client.call('market.jobs', { limit: 100 }),
+    ]);
+    if (s.ok) setStatus(s.value);
+    if (l.ok) {
+      setLeases(l.value.leases);
+      setToken(l.value.token);
+    }
+    const failed = !s.ok ? s.error : !l.ok ? l.error : undefined;
+    setProblem(failed ? describeError(failed) : undefined);
+  }, [client]);
+
+  useEffect(() => {
+    void load();
+    return subscribe((e) => {
+      if (e.event === 'market.changed') setStatus(e.payload);
+      else if (e.event === 'market.lease') {
+        const lease = e.payload;
+        setLeases((list) =>
+          [lease, ...(list ?? []).filter((l) => l.jobId !== lease.jobId)].sort(
+            (a, b) => Number(b.jobId) - Number(a.jobId),
+          ),
+        );
+        if (!token) void load();
+      }
+    });
+  }, [load, subscribe, token]);
+
+  const register = async () => {
+    const r = await client.call('market.register');
+    if (r.ok) setStatus(r.value);
+    else setProblem(describeError(r.error));
+  };
+
+  return (
+    <section className="card" aria-labelledby="market-title">
+      <h2 id="market-title">Market jobs</h2>
+      {problem && (
+        <div className="banner banner-error" role="alert">
+          {problem}
+        </div>
+      )}
+      {status && <StatusLine status={status} onRegister={() => void register()} />}
+      {!leases ? (
+        <p className="muted">Loading…</p>
+      ) : leases.length === 0 ? (
+        <p className="muted">
+          No market jobs seen yet. Jobs posted on the market appear here with what Roost did with
+          each, and why.
+        </p>
+      ) : (
+        <table className="leases" data-testid="market-leases">
+          <thead>
+            <tr>
+              <th scope="col">Job</th>
+              <th scope="col">State</th>
+              <th scope="col">Pays</th>
+              <th scope="col">Earned</th>
+              <th scope="col">Why</th>
+            </tr>
+          </thead>
+          <tbody>
+            {leases.map((l) => (
+              <tr key={l.jobId} className={`lease lease-${l.state}`}>
+                <td>#{l.jobId}</td>
+                <td>
+                  <span className={`state-pill state-lease-${l.state}`}>{stateWords[l.state]}</span>
+                </td>
+                <td>{formatAmount(l.reward, token)}</td>
+                <td>{l.payout && l.payout !== '0' ? formatAmount(l.payout, token) : '—'}</td>
+                <td className="muted">{l.reason ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
