@@ -38,7 +38,7 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
-  // agent/: node and npm packages, worker/protocol; never Electron, the renderer or the worker's runtime.
+  // agent/: node and npm packages, worker/protocol and worker/npy; never Electron, the renderer or the worker's runtime.
   {
     files: ['agent/**/*.ts'],
     rules: {
@@ -54,9 +54,9 @@ export default tseslint.config(
                 'agent/ must not import electron/: the shell depends on the agent, not the reverse.',
             },
             {
-              regex: '(^|/)worker/(?!([a-z]+-)?protocol(\\.ts)?$)',
+              regex: '(^|/)worker/(?!(([a-z]+-)?protocol|npy)(\\.ts)?$)',
               message:
-                'agent/ may import only the worker protocols (worker/protocol.ts, worker/<name>-protocol.ts): inference runs in worker processes.',
+                'agent/ may import only the worker protocols (worker/protocol.ts, worker/<name>-protocol.ts) and the pure .npy codec (worker/npy.ts): inference runs in worker processes.',
             },
             {
               group: ['onnxruntime-node'],

@@ -13,6 +13,7 @@ import { jobHandlers } from './api/handlers/jobs.ts';
 import { benchHandlers } from './api/handlers/bench.ts';
 import { marketHandlers } from './api/handlers/market.ts';
 import { ensureLocalDevnet, type EmbeddedDevnet } from './market/embedded-devnet.ts';
+import { createPractice } from './market/practice.ts';
 import {
   createMarketService,
   type MarketService,
@@ -298,7 +299,16 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     onLease: (lease) => events.emit('market.lease', lease),
     onStatus: (status) => events.emit('market.changed', status),
     embeddedDevnet: () => devnet?.started ?? false,
+    practicePosted: () => practice.posted(),
     ...options.market,
+  });
+  const practice = createPractice({
+    dataDir: options.dataDir,
+    network,
+    enabled: () => settings.get().market.practice,
+    provider: async () => (await wallet.status()).address,
+    log: marketLog,
+    onPosted: () => void market.status().then((s) => events.emit('market.changed', s)),
   });
 
   marketPoke = () => {
@@ -383,7 +393,10 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
           );
         }
       }
-      if (state === 'running') market.start();
+      if (state === 'running') {
+        market.start();
+        practice.start();
+      }
     };
     marketStarting = startMarket();
   }
@@ -415,6 +428,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       await holdWrites;
       if (benchService) await (await benchService).close();
       await marketStarting;
+      await practice.close();
       await market.close();
       if (jobService) await (await jobService.catch(() => undefined))?.close();
       await wallet.close();

@@ -45,6 +45,12 @@ describe('layer zones', () => {
     expect(
       await restricted(
         'agent/x.ts',
+        "import { encodeNpy } from '../worker/npy.ts';\nexport const a = encodeNpy;\n",
+      ),
+    ).toEqual([]);
+    expect(
+      await restricted(
+        'agent/x.ts',
         "import { p } from '../worker/bench-entry.ts';\nexport const a = p;\n",
       ),
     ).toHaveLength(1);

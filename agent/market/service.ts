@@ -74,6 +74,8 @@ export interface MarketServiceOptions {
   log: MarketLog;
   onLease?: (lease: LeaseRecord) => void;
   onStatus?: (status: MarketStatus) => void;
+  /** Sample jobs practice mode has posted (shown in the status). */
+  practicePosted?: () => number;
   /** Whether this agent started the local devnet itself (shown in the status). */
   embeddedDevnet?: () => boolean;
   fetch?: FetchLike;
@@ -1089,7 +1091,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
           lagBlocks: follower?.lagBlocks ?? null,
           lastError: follower?.lastError ?? null,
         },
-        practice: { on: settings.market.practice, posted: 0 },
+        practice: { on: settings.market.practice, posted: options.practicePosted?.() ?? 0 },
         counts,
       };
     },
