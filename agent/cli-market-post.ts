@@ -1,0 +1,280 @@
+/**
+ * `roost market post-job`: post an ONNX job to the local devnet's market as one of its unlocked
+ * test accounts, serve its files from this machine while providers work on it, judge what comes
+ * back (accept or dispute, see agent/market/requester.ts) and exit 0 only when every lease was
+ * accepted. The command body; agent/cli.ts wires it in (options: `marketPostOptions`).
+ */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { JsonRpcProvider } from 'ethers';
+import { z } from 'zod';
+import { connectRoostTestToken } from '../contracts/bindings/roost-test-token.ts';
+import { executionProviderSchema } from './jobs/schema.ts';
+import type { ExecutionProvider } from './jobs/schema.ts';
+import { localNetworkFile, readLocalNetwork } from './market/local-network.ts';
+import { createRequester } from './market/requester.ts';
+import type { LeaseOutcome, PostedJob, RequesterEvent } from './market/requester.ts';
+import { SETTINGS_FILE } from './store/settings-store.ts';
+import { formatUnitsExact, parseAmount } from './wallet/amount.ts';
+
+export const MARKET_POST_USAGE =
+  'roost market post-job --model <m.onnx> --input <name>=<x.npy> ... --price <amount> [--redundancy 2] [--canary] [--lease-seconds N] [--deadline-seconds N] [--min-score N] [--ep webgpu,cpu] [--account <index>] [--json]';
+
+/** The options `roost market post-job` takes, for parseArgs. */
+export const marketPostOptions = {
+  model: { type: 'string' },
+  input: { type: 'string', multiple: true },
+  output: { type: 'string', multiple: true },
+  price: { type: 'string' },
+  redundancy: { type: 'string' },
+  canary: { type: 'boolean' },
+  'lease-seconds': { type: 'string' },
+  'deadline-seconds': { type: 'string' },
+  'min-score': { type: 'string' },
+  ep: { type: 'string' },
+  account: { type: 'string' },
+  name: { type: 'string' },
+  'no-wait': { type: 'boolean' },
+} as const;
+
+/** What the command needs from the command line around it. */
+export interface MarketPostContext {
+  dataDir: string;
+  /** Words after `roost market` (`post-job` itself may be among them). */
+  positionals: string[];
+  values: Record<string, string | boolean | string[] | undefined>;
+  json: boolean;
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** Stops waiting (Ctrl+C); the job stays on chain. */
+  signal?: AbortSignal;
+  /** How often to read the chain while waiting; default 1000 ms. */
+  pollMs?: number;
+}
+
+/** The command line is wrong: agent/cli.ts prints it with the usage and exits 2. */
+export class MarketPostUsageError extends Error {}
+
+class Refused extends Error {}
+
+function wholeNumber(value: unknown, flag: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new MarketPostUsageError(`${flag} takes a whole number of at least ${min}.`);
+  return n;
+}
+
+function inputSets(pairs: unknown): Record<string, string>[] {
+  if (!Array.isArray(pairs) || pairs.length === 0)
+    throw new MarketPostUsageError('Give at least one --input <name>=<file.npy>.');
+  // A name given twice makes a batch: the n-th file of each name forms input set n.
+  const sets: Record<string, string>[] = [];
+  for (const pair of pairs as string[]) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0 || eq === pair.length - 1)
+      throw new MarketPostUsageError(`--input takes <name>=<file.npy> (got "${pair}").`);
+    const name = pair.slice(0, eq);
+    let set = sets.find((s) => !(name in s));
+    if (!set) {
+      set = {};
+      sets.push(set);
+    }
+    set[name] = resolve(pair.slice(eq + 1));
+  }
+  return sets;
+}
+
+const settingsNetworkSchema = z.object({
+  settings: z.object({
+    network: z.object({ name: z.string(), rpcUrl: z.string().nullable().optional() }),
+  }),
+});
+
+/** The RPC URL of a custom network this data folder is set to, if it is. */
+async function customNetwork(dataDir: string): Promise<string | undefined> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(await readFile(join(dataDir, SETTINGS_FILE), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const parsed = settingsNetworkSchema.safeParse(doc);
+  if (!parsed.success || parsed.data.settings.network.name !== 'custom') return undefined;
+  return parsed.data.settings.network.rpcUrl ?? 'a custom RPC URL';
+}
+
+function progressLine(event: RequesterEvent): string {
+  switch (event.type) {
+    case 'posted':
+      return `Posted job ${event.jobId} (transaction ${event.txHash}); serving its files at ${event.specURI}`;
+    case 'claimed':
+      return `Lease ${event.slot}: claimed by ${event.provider}`;
+    case 'expired':
+      return `Lease ${event.slot}: ${event.provider} ran out of time; reopened, its collateral is yours`;
+    case 'result':
+      return `Lease ${event.slot}: result in from ${event.provider}; checking it`;
+    case 'verdict':
+      return verdictLine(event.outcome);
+  }
+}
+
+function verdictLine(o: LeaseOutcome): string {
+  const who = o.provider ? ` (${o.provider})` : '';
+  return `Lease ${o.slot}: ${o.verdict}${who}${o.reason ? `: ${o.reason}` : ''}`;
+}
+
+/** `roost market post-job …`: returns the exit code (0 when every lease was accepted). */
+export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
+  const words = ctx.positionals[0] === 'post-job' ? ctx.positionals.slice(1) : ctx.positionals;
+  if (words.length > 0)
+    throw new MarketPostUsageError(`roost market post-job takes no "${words[0]}".`);
+  const v = ctx.values;
+  if (v['no-wait'])
+    throw new MarketPostUsageError(
+      '--no-wait cannot be used here: the model and inputs are served from this machine by this command, so it has to keep running until the providers have fetched them and sent their results.',
+    );
+  if (typeof v.model !== 'string')
+    throw new MarketPostUsageError('Give the model: --model <m.onnx>.');
+  if (typeof v.price !== 'string')
+    throw new MarketPostUsageError('Give the price per lease: --price <amount of the token>.');
+  const sets = inputSets(v.input);
+  const redundancy = wholeNumber(v.redundancy, '--redundancy', 1) ?? 1;
+  if (redundancy !== 1 && redundancy !== 2)
+    throw new MarketPostUsageError('--redundancy takes 1 or 2.');
+  const leaseSeconds = wholeNumber(v['lease-seconds'], '--lease-seconds', 60);
+  const deadlineSeconds = wholeNumber(v['deadline-seconds'], '--deadline-seconds', 120);
+  const minScore = wholeNumber(v['min-score'], '--min-score', 0);
+  const account = wholeNumber(v.account, '--account', 0) ?? 0;
+  let executionProviders: ExecutionProvider[] | undefined;
+  if (typeof v.ep === 'string') {
+    const eps = z
+      .array(executionProviderSchema)
+      .min(1)
+      .safeParse(
+        v.ep
+          .split(',')
+          .map((e) => e.trim())
+          .filter(Boolean),
+      );
+    if (!eps.success)
+      throw new MarketPostUsageError(
+        `--ep takes a comma-separated list of ${executionProviderSchema.options.join(', ')}.`,
+      );
+    executionProviders = eps.data;
+  }
+  const outputs = Array.isArray(v.output) && v.output.length > 0 ? v.output : undefined;
+
+  const custom = await customNetwork(ctx.dataDir);
+  if (custom !== undefined)
+    throw new MarketPostUsageError(
+      `This data folder works on a custom network (${custom}). --account uses the local devnet's unlocked test accounts, which exist only there; post on the local devnet (roost devnet) instead.`,
+    );
+  const network = await readLocalNetwork(ctx.dataDir);
+  if (!network)
+    throw new MarketPostUsageError(
+      `No local devnet is recorded in ${localNetworkFile(ctx.dataDir)}. Start one with roost devnet (or roost serve, which runs one), then post again.`,
+    );
+
+  const chain = new JsonRpcProvider(network.rpcUrl, network.chainId, {
+    staticNetwork: true,
+    pollingInterval: 250,
+  });
+  let requester: ReturnType<typeof createRequester> | undefined;
+  let posted: PostedJob | undefined;
+  try {
+    let signers;
+    try {
+      signers = await chain.listAccounts();
+    } catch {
+      throw new Refused(
+        `The local devnet at ${network.rpcUrl} does not answer. Is roost devnet still running? Start it again and post again.`,
+      );
+    }
+    const signer = signers[account];
+    if (!signer)
+      throw new MarketPostUsageError(
+        `--account ${account}: the local devnet has ${signers.length} unlocked accounts (0 to ${signers.length - 1}).`,
+      );
+    const tokenAddress = network.contracts.RoostTestToken.address;
+    const token = connectRoostTestToken(tokenAddress, chain);
+    const [decimals, symbol] = await Promise.all([token.decimals(), token.symbol()]);
+    let reward: bigint;
+    try {
+      reward = parseAmount(v.price, Number(decimals), symbol);
+    } catch (error) {
+      throw new MarketPostUsageError(`--price: ${(error as Error).message}`);
+    }
+
+    requester = createRequester({
+      signer,
+      marketAddress: network.contracts.JobMarket.address,
+      tokenAddress,
+      workDir: join(ctx.dataDir, 'market', 'requester'),
+      pollMs: ctx.pollMs ?? 1000,
+      onEvent: (event) => {
+        if (!ctx.json) ctx.out(progressLine(event) + '\n');
+      },
+    });
+    if (!ctx.json) {
+      ctx.out(
+        `Posting as ${signer.address}: ${formatUnitsExact(reward, Number(decimals))} ${symbol} per lease, ${redundancy} lease(s)${v.canary ? ', with a canary run here first' : ''}…\n`,
+      );
+    }
+    posted = await requester.post({
+      model: resolve(v.model),
+      inputs: sets.length === 1 ? (sets[0] as Record<string, string>) : sets,
+      reward,
+      redundancy,
+      canary: Boolean(v.canary),
+      ...(outputs ? { outputs } : {}),
+      ...(leaseSeconds !== undefined ? { leaseSeconds } : {}),
+      ...(deadlineSeconds !== undefined ? { deadlineSeconds } : {}),
+      ...(minScore !== undefined ? { minScore } : {}),
+      ...(executionProviders ? { executionProviders } : {}),
+      ...(typeof v.name === 'string' ? { name: v.name } : {}),
+    });
+    if (!ctx.json) ctx.out('Waiting for providers (Ctrl+C stops waiting; the job stays posted)…\n');
+    const leases = await requester.await(posted.jobId, ctx.signal ? { signal: ctx.signal } : {});
+    const ok = leases.every((l) => l.verdict === 'accepted');
+    if (ctx.json) {
+      ctx.out(
+        JSON.stringify({
+          ok,
+          jobId: posted.jobId.toString(),
+          specURI: posted.specURI,
+          specHash: posted.specHash,
+          txHash: posted.txHash,
+          price: {
+            amount: formatUnitsExact(reward, Number(decimals)),
+            symbol,
+            baseUnits: reward.toString(),
+          },
+          leases,
+        }) + '\n',
+      );
+    } else {
+      const files = leases.flatMap((l) => l.outputs);
+      if (files.length > 0) ctx.out(`Results are in ${resolve(files[0] as string, '..', '..')}\n`);
+      ctx.out(ok ? 'Every lease was accepted.\n' : 'Not every lease was accepted (see above).\n');
+    }
+    return ok ? 0 : 1;
+  } catch (error) {
+    if (error instanceof MarketPostUsageError) throw error;
+    const message = (error as Error).message ?? String(error);
+    if (ctx.json) {
+      ctx.out(
+        JSON.stringify({
+          ok: false,
+          ...(posted ? { jobId: posted.jobId.toString() } : {}),
+          error: { message },
+        }) + '\n',
+      );
+    }
+    ctx.err(`roost market post-job: ${message}\n`);
+    return 1;
+  } finally {
+    await requester?.close();
+    chain.destroy();
+  }
+}

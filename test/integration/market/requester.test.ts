@@ -1,0 +1,526 @@
+// The requester against a real chain: a Hardhat devnet, real HTTP on 127.0.0.1, onnxruntime on
+// CPU. The test plays the provider with its own devnet accounts the way the agent does: it reads
+// the JobPosted event, fetches the document (agent/market/transfer.ts) and the artifacts from the
+// requester's server, runs the model, signs a receipt over its canonical JSON, uploads by the
+// upload convention and submits the result hash on chain. The requester judges it.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JsonRpcProvider, Wallet, id, parseEther, toBeHex, zeroPadValue } from 'ethers';
+import type { Signer } from 'ethers';
+import { TEST_DOLLAR, devnetDeployment, startDevnet } from '../../../contracts/devnet.ts';
+import type { Devnet } from '../../../contracts/devnet.ts';
+import {
+  LeaseState,
+  connectJobMarket,
+  jobMarketInterface,
+  parseJobMarketLog,
+} from '../../../contracts/bindings/job-market.ts';
+import { connectRoostTestToken } from '../../../contracts/bindings/roost-test-token.ts';
+import { runMarketPost } from '../../../agent/cli-market-post.ts';
+import { writeLocalNetwork } from '../../../agent/market/local-network.ts';
+import { createRequester } from '../../../agent/market/requester.ts';
+import type {
+  LeaseOutcome,
+  PostRequest,
+  Requester,
+  RequesterEvent,
+} from '../../../agent/market/requester.ts';
+import { resultFileUrl } from '../../../agent/market/schema.ts';
+import { fetchMarketJob, uploadResult } from '../../../agent/market/transfer.ts';
+import { RESULT_FORMAT } from '../../../agent/jobs/schema.ts';
+import type { Receipt } from '../../../agent/jobs/schema.ts';
+import { canonicalJson } from '../../../agent/jobs/util.ts';
+import { decodeNpy, encodeNpy } from '../../../worker/npy.ts';
+import type { NpyArray } from '../../../worker/npy.ts';
+import { matmulModel, randomFloats } from '../../fixtures/jobs/models.ts';
+import { runInProcess } from '../jobs/support.ts';
+import { tempDir } from '../../support/temp-dir.ts';
+
+const USD = TEST_DOLLAR;
+const REWARD = 2n * USD;
+
+let devnet: Devnet;
+let rpc: JsonRpcProvider;
+let dir: { path: string; remove: () => Promise<void> };
+let requesterSigner: Signer;
+let requester: Requester;
+const events: RequesterEvent[] = [];
+const providers: Wallet[] = [];
+let modelPath: string;
+let aPath: string;
+let bPath: string;
+
+const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
+
+async function newProvider(): Promise<Wallet> {
+  const wallet = Wallet.createRandom().connect(rpc) as unknown as Wallet;
+  const funder = await rpc.getSigner(devnet.accounts[5]);
+  await (await funder.sendTransaction({ to: wallet.address, value: parseEther('10') })).wait();
+  const token = connectRoostTestToken(devnet.tokenAddress, funder);
+  await (await token.transfer(wallet.address, 100n * USD)).wait();
+  const own = connectRoostTestToken(devnet.tokenAddress, wallet);
+  await (await own.approve(devnet.marketAddress, 50n * USD)).wait();
+  const market = connectJobMarket(devnet.marketAddress, wallet);
+  await (await market.registerProvider(id('benchmark report'), 100, 1, 50n * USD)).wait();
+  return wallet;
+}
+
+beforeAll(async () => {
+  devnet = await startDevnet();
+  rpc = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, {
+    staticNetwork: true,
+    pollingInterval: 100,
+    cacheTimeout: -1,
+  });
+  dir = await tempDir('roost-requester-it-');
+  requesterSigner = await rpc.getSigner(devnet.accounts[3]);
+  requester = createRequester({
+    signer: requesterSigner,
+    marketAddress: devnet.marketAddress,
+    tokenAddress: devnet.tokenAddress,
+    workDir: join(dir.path, 'requester'),
+    pollMs: 100,
+    uploadGraceMs: 1000,
+    onEvent: (e) => events.push(e),
+  });
+  const files = join(dir.path, 'files');
+  await mkdir(files, { recursive: true });
+  modelPath = join(files, 'matmul.onnx');
+  aPath = join(files, 'a.npy');
+  bPath = join(files, 'b.npy');
+  await writeFile(modelPath, matmulModel(4, 8, 3));
+  await writeFile(aPath, encodeNpy('float32', [4, 8], randomFloats(32, 7)));
+  await writeFile(bPath, encodeNpy('float32', [8, 3], randomFloats(24, 8)));
+  providers.push(await newProvider(), await newProvider());
+}, 120_000);
+
+afterAll(async () => {
+  await requester?.close();
+  rpc?.destroy();
+  await devnet?.stop();
+  await dir?.remove();
+});
+
+type Tamper = 'none' | 'values' | 'bytes' | 'signer' | 'no-upload';
+
+/** The test as a provider: claim, fetch, run, sign, upload, submit. Returns the slot. */
+async function provide(wallet: Wallet, jobId: bigint, tamper: Tamper = 'none'): Promise<number> {
+  const market = connectJobMarket(devnet.marketAddress, wallet);
+  const posted = (
+    await rpc.getLogs({
+      address: devnet.marketAddress,
+      topics: [
+        jobMarketInterface.getEvent('JobPosted')!.topicHash,
+        zeroPadValue(toBeHex(jobId), 32),
+      ],
+      fromBlock: 0,
+    })
+  )
+    .map((log) => parseJobMarketLog(log))
+    .find((e) => e?.name === 'JobPosted');
+  if (posted?.name !== 'JobPosted') throw new Error(`no JobPosted for job ${jobId}`);
+  const document = await fetchMarketJob(posted.args.specURI, posted.args.specHash);
+  const job = document.job;
+
+  const claim = await (await market.claimJob(jobId)).wait();
+  const claimed = claim?.logs
+    .map((l) => parseJobMarketLog(l))
+    .find((e) => e?.name === 'LeaseClaimed');
+  if (claimed?.name !== 'LeaseClaimed') throw new Error('no LeaseClaimed');
+  const slot = Number(claimed.args.slot);
+
+  // Fetch what the job names, over HTTP, and check it as a provider must.
+  const fetched = async (artifact: { uri: string; sha256: string }) => {
+    const bytes = new Uint8Array(await (await fetch(artifact.uri)).arrayBuffer());
+    expect(sha256(bytes)).toBe(artifact.sha256);
+    return bytes;
+  };
+  const model = await fetched(job.model);
+  const set = Array.isArray(job.inputs) ? job.inputs[0]! : job.inputs;
+  const feeds: Record<string, NpyArray> = {};
+  const inputs: Receipt['inputs'] = [];
+  for (const name of Object.keys(set).sort()) {
+    const decoded = decodeNpy(await fetched(set[name]!));
+    if (!decoded.ok) throw new Error(decoded.error);
+    feeds[name] = decoded.value;
+    inputs.push({ set: 0, name, sha256: set[name]!.sha256 });
+  }
+  const out = await runInProcess(model, feeds);
+  const c = Float32Array.from(out.c!.data as Float32Array);
+  if (tamper === 'values') c[5] = (c[5] as number) + 0.25;
+  const cBytes = encodeNpy('float32', [...out.c!.dims], c);
+
+  const jobDir = join(dir.path, 'provider', `${wallet.address}-${jobId}`);
+  await mkdir(join(jobDir, 'out'), { recursive: true });
+  await writeFile(join(jobDir, 'out', 'c.npy'), cBytes);
+  // 'signer': a receipt that is sound in itself, but signed by a key that does not hold the lease.
+  const key = tamper === 'signer' ? Wallet.createRandom() : wallet;
+  const receipt: Receipt = {
+    format: RESULT_FORMAT,
+    jobId: `local-${jobId}`,
+    specSha256: sha256(canonicalJson(job)),
+    modelSha256: job.model.sha256,
+    inputs,
+    outputs: [
+      {
+        set: 0,
+        name: 'c',
+        file: 'c.npy',
+        dtype: 'float32',
+        shape: [...out.c!.dims],
+        bytes: cBytes.length,
+        sha256: sha256(cBytes),
+      },
+    ],
+    executionProvider: 'cpu',
+    fallbacks: [],
+    timings: { fetchMs: 1, sessionMs: 1, runMs: 1, totalMs: 3 },
+    sandbox: { scrubbedEnv: true, permissionModel: true, bwrap: false },
+    roostVersion: 'test',
+    onnxruntimeVersion: 'test',
+    provider: key.address,
+    finishedAt: new Date().toISOString(),
+  };
+  const signed = {
+    receipt,
+    signature: {
+      scheme: 'eip191-canonical-json' as const,
+      signer: key.address,
+      value: await key.signMessage(canonicalJson(receipt)),
+    },
+  };
+  await writeFile(join(jobDir, 'result.json'), JSON.stringify(signed, null, 2) + '\n');
+  if (tamper === 'bytes') {
+    // Signed for the true output, then a different file goes up.
+    const other = Float32Array.from(c);
+    other[0] = (other[0] as number) + 1;
+    await writeFile(join(jobDir, 'out', 'c.npy'), encodeNpy('float32', [...out.c!.dims], other));
+  }
+  const expectedUri = resultFileUrl(document.upload.url, slot, wallet.address, 'result.json');
+  const uploaded =
+    tamper === 'no-upload'
+      ? {
+          resultUri: expectedUri,
+          resultHash: `0x${sha256(await readFile(join(jobDir, 'result.json')))}`,
+        }
+      : await uploadResult({ document, slot, provider: wallet.address, jobDir });
+  expect(uploaded.resultUri).toBe(expectedUri);
+  await (await market.submitResult(jobId, slot, uploaded.resultHash, uploaded.resultUri)).wait();
+  return slot;
+}
+
+function postRequest(extra: Partial<PostRequest> = {}): PostRequest {
+  return { model: modelPath, inputs: { a: aPath, b: bPath }, reward: REWARD, ...extra };
+}
+
+async function leaseState(jobId: bigint, slot: number): Promise<bigint> {
+  return (await connectJobMarket(devnet.marketAddress, rpc).getLease(jobId, slot)).state;
+}
+
+async function withdrawable(address: string): Promise<bigint> {
+  return connectJobMarket(devnet.marketAddress, rpc).withdrawable(address);
+}
+
+const PAYOUT = REWARD - (REWARD * 100n) / 10_000n; // the devnet's fee is 1 %
+
+describe('the requester on a devnet', () => {
+  it('posts a job, serves it, accepts a good result and the provider is paid', async () => {
+    const [provider] = providers as [Wallet];
+    const balanceBefore = await connectRoostTestToken(devnet.tokenAddress, rpc).balanceOf(
+      devnet.accounts[3]!,
+    );
+    const creditBefore = await withdrawable(provider.address);
+    const posted = await requester.post(postRequest());
+    expect(posted.specHash).toMatch(/^0x[0-9a-f]{64}$/);
+    const documentBytes = new Uint8Array(await (await fetch(posted.specURI)).arrayBuffer());
+    expect(`0x${sha256(documentBytes)}`).toBe(posted.specHash);
+    expect(posted.document.upload.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/uploads$/);
+    const onChain = await connectJobMarket(devnet.marketAddress, rpc).getJob(posted.jobId);
+    expect(onChain.specHash).toBe(posted.specHash);
+    expect(onChain.reward).toBe(REWARD);
+    // Only what the job escrows was taken (and approved).
+    const token = connectRoostTestToken(devnet.tokenAddress, rpc);
+    expect(await token.balanceOf(devnet.accounts[3]!)).toBe(balanceBefore - REWARD);
+    expect(await token.allowance(devnet.accounts[3]!, devnet.marketAddress)).toBe(0n);
+
+    const waiting = requester.await(posted.jobId, { timeoutMs: 60_000 });
+    const slot = await provide(provider, posted.jobId);
+    const outcomes = await waiting;
+    expect(outcomes).toEqual([
+      {
+        slot,
+        provider: provider.address,
+        verdict: 'accepted',
+        outputs: expect.arrayContaining([expect.stringMatching(/c\.npy$/)]) as string[],
+      },
+    ]);
+    for (const file of outcomes[0]!.outputs) expect(existsSync(file)).toBe(true);
+    expect(await leaseState(posted.jobId, slot)).toBe(LeaseState.Paid);
+    expect(await withdrawable(provider.address)).toBe(creditBefore + PAYOUT);
+    const kinds = events.filter((e) => 'jobId' in e && e.jobId === posted.jobId).map((e) => e.type);
+    expect(kinds).toEqual(['posted', 'claimed', 'result', 'verdict']);
+  });
+
+  it('runs a canary first and disputes outputs that miss the known answer, saying why', async () => {
+    const [provider] = providers as [Wallet];
+    const creditBefore = await withdrawable(provider.address);
+    const posted = await requester.post(postRequest({ canary: true }));
+    const waiting = requester.await(posted.jobId, { timeoutMs: 60_000 });
+    const slot = await provide(provider, posted.jobId, 'values');
+    const [outcome] = (await waiting) as [LeaseOutcome];
+    expect(outcome.verdict).toBe('disputed');
+    expect(outcome.reason).toMatch(/differ from the known answer/);
+    expect(outcome.reason).toMatch(/output "c" of input set 0: 1 of 12 elements differ/);
+    expect(outcome.reason).toMatch(/at \[1, 2\]/);
+    expect(await leaseState(posted.jobId, slot)).toBe(LeaseState.Disputed);
+    expect(await withdrawable(provider.address)).toBe(creditBefore);
+    // The reason is published where the dispute's reasonURI points.
+    const disputed = (
+      await rpc.getLogs({
+        address: devnet.marketAddress,
+        topics: [
+          jobMarketInterface.getEvent('ResultDisputed')!.topicHash,
+          zeroPadValue(toBeHex(posted.jobId), 32),
+        ],
+        fromBlock: 0,
+      })
+    )
+      .map((l) => parseJobMarketLog(l))
+      .find((e) => e?.name === 'ResultDisputed');
+    if (disputed?.name !== 'ResultDisputed') throw new Error('no ResultDisputed event');
+    const text = await (await fetch(disputed.args.reasonURI)).text();
+    expect(text).toContain(`job ${posted.jobId}, lease ${slot}, provider ${provider.address}`);
+    expect(text).toContain(outcome.reason);
+  });
+
+  it('accepts an honest result of a canary job', async () => {
+    const [, provider] = providers as [Wallet, Wallet];
+    const posted = await requester.post(postRequest({ canary: true }));
+    const waiting = requester.await(posted.jobId, { timeoutMs: 60_000 });
+    await provide(provider, posted.jobId);
+    const [outcome] = (await waiting) as [LeaseOutcome];
+    expect(outcome).toMatchObject({ verdict: 'accepted', provider: provider.address });
+    // The known answer came from a real run here (the job service's worker, on CPU).
+    const jobsDir = join(dir.path, 'requester', 'jobs');
+    const known = readdirSync(jobsDir)
+      .map((d) => join(jobsDir, d, 'known-answer'))
+      .filter((d) => existsSync(join(d, 'c.npy')));
+    expect(known.length).toBeGreaterThanOrEqual(2);
+    const receipt = JSON.parse(await readFile(join(known[0]!, 'result.json'), 'utf8')) as {
+      receipt: Receipt;
+    };
+    expect(receipt.receipt.executionProvider).toBe('cpu');
+  });
+
+  it('disputes an uploaded output that is not the one the receipt signs for', async () => {
+    const [provider] = providers as [Wallet];
+    const posted = await requester.post(postRequest());
+    const waiting = requester.await(posted.jobId, { timeoutMs: 60_000 });
+    const slot = await provide(provider, posted.jobId, 'bytes');
+    const [outcome] = (await waiting) as [LeaseOutcome];
+    expect(outcome.verdict).toBe('disputed');
+    expect(outcome.reason).toMatch(/the output c\.npy hashes to [0-9a-f]{64}; the receipt says/);
+    expect(await leaseState(posted.jobId, slot)).toBe(LeaseState.Disputed);
+  });
+
+  it('waits a moment for uploads, then disputes a result whose files never came', async () => {
+    const [provider] = providers as [Wallet];
+    const posted = await requester.post(postRequest());
+    const waiting = requester.await(posted.jobId, { timeoutMs: 60_000 });
+    await provide(provider, posted.jobId, 'no-upload');
+    const [outcome] = (await waiting) as [LeaseOutcome];
+    expect(outcome.verdict).toBe('disputed');
+    expect(outcome.reason).toBe('the provider submitted a result but uploaded no result.json');
+  });
+
+  it("disputes a receipt signed by someone other than the lease's provider", async () => {
+    const [provider] = providers as [Wallet];
+    const posted = await requester.post(postRequest());
+    const waiting = requester.await(posted.jobId, { timeoutMs: 60_000 });
+    await provide(provider, posted.jobId, 'signer');
+    const [outcome] = (await waiting) as [LeaseOutcome];
+    expect(outcome.verdict).toBe('disputed');
+    expect(outcome.reason).toMatch(
+      new RegExp(
+        `the receipt is signed by 0x[0-9a-fA-F]{40}, not by the lease's provider ${provider.address}`,
+      ),
+    );
+  });
+
+  it('redundancy 2: two providers that agree are both accepted and both paid', async () => {
+    const [first, second] = providers as [Wallet, Wallet];
+    const before = [await withdrawable(first.address), await withdrawable(second.address)];
+    const posted = await requester.post(postRequest({ redundancy: 2 }));
+    const waiting = requester.await(posted.jobId, { timeoutMs: 60_000 });
+    const slots = [await provide(first, posted.jobId), await provide(second, posted.jobId)];
+    expect(slots.sort()).toEqual([0, 1]);
+    const outcomes = await waiting;
+    expect(outcomes.map((o) => [o.slot, o.verdict])).toEqual([
+      [0, 'accepted'],
+      [1, 'accepted'],
+    ]);
+    expect(await withdrawable(first.address)).toBe(before[0]! + PAYOUT);
+    expect(await withdrawable(second.address)).toBe(before[1]! + PAYOUT);
+  });
+
+  it('redundancy 2: two providers that disagree are both disputed', async () => {
+    const [first, second] = providers as [Wallet, Wallet];
+    const posted = await requester.post(postRequest({ redundancy: 2 }));
+    const waiting = requester.await(posted.jobId, { timeoutMs: 60_000 });
+    await provide(first, posted.jobId);
+    await provide(second, posted.jobId, 'values');
+    const outcomes = await waiting;
+    expect(outcomes.map((o) => o.verdict)).toEqual(['disputed', 'disputed']);
+    expect(outcomes[0]!.reason).toMatch(/the two leases' outputs disagree/);
+  });
+
+  it('refuses a job whose inputs do not fit the model before anything reaches the chain', async () => {
+    const market = connectJobMarket(devnet.marketAddress, rpc);
+    const count = await market.jobCount();
+    await expect(requester.post(postRequest({ inputs: { a: aPath, x: bPath } }))).rejects.toThrow(
+      /the model's inputs are a, b, but the job gives a, x/,
+    );
+    await expect(requester.post(postRequest({ reward: 0n }))).rejects.toThrow(/reward/);
+    await expect(
+      requester.post(postRequest({ leaseSeconds: 600, deadlineSeconds: 600 })),
+    ).rejects.toThrow(/deadline/);
+    expect(await market.jobCount()).toBe(count);
+  });
+});
+
+describe('roost market post-job', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = join(dir.path, 'cli-data');
+    await writeLocalNetwork(dataDir, devnetDeployment(devnet));
+  });
+
+  function cli(args: Record<string, string | boolean | string[]>, json = false) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const run = runMarketPost({
+      dataDir,
+      positionals: ['post-job'],
+      values: args,
+      json,
+      out: (t) => out.push(t),
+      err: (t) => err.push(t),
+      pollMs: 100,
+    });
+    return { run, out, err };
+  }
+
+  async function nextJob(after: bigint): Promise<bigint> {
+    const market = connectJobMarket(devnet.marketAddress, rpc);
+    for (let i = 0; i < 600; i++) {
+      const count = await market.jobCount();
+      if (count > after) return count;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('no job was posted');
+  }
+
+  it('posts, waits for the provider, accepts, and prints one JSON object', async () => {
+    const [provider] = providers as [Wallet];
+    const before = await connectJobMarket(devnet.marketAddress, rpc).jobCount();
+    const { run, out, err } = cli(
+      { model: modelPath, input: [`a=${aPath}`, `b=${bPath}`], price: '1.5', account: '4' },
+      true,
+    );
+    const jobId = await nextJob(before);
+    await provide(provider, jobId);
+    expect(await run).toBe(0);
+    expect(err.join('')).toBe('');
+    expect(out).toHaveLength(1);
+    const result = JSON.parse(out[0]!) as Record<string, unknown>;
+    expect(result).toMatchObject({
+      ok: true,
+      jobId: jobId.toString(),
+      price: { amount: '1.5', baseUnits: '1500000' },
+      leases: [{ slot: 0, provider: provider.address, verdict: 'accepted' }],
+    });
+    const job = await connectJobMarket(devnet.marketAddress, rpc).getJob(jobId);
+    expect(job.requester).toBe(devnet.accounts[4]);
+    expect(job.reward).toBe(1_500_000n);
+  });
+
+  it('prints progress lines and exits 1 when a lease is disputed', async () => {
+    const [provider] = providers as [Wallet];
+    const before = await connectJobMarket(devnet.marketAddress, rpc).jobCount();
+    const { run, out } = cli({
+      model: modelPath,
+      input: [`a=${aPath}`, `b=${bPath}`],
+      price: '1',
+      account: '4',
+    });
+    const jobId = await nextJob(before);
+    await provide(provider, jobId, 'bytes');
+    expect(await run).toBe(1);
+    const text = out.join('');
+    expect(text).toContain(`Posted job ${jobId}`);
+    expect(text).toContain(`Lease 0: claimed by ${provider.address}`);
+    expect(text).toContain(`Lease 0: result in from ${provider.address}`);
+    expect(text).toMatch(/Lease 0: disputed \(0x[0-9a-fA-F]{40}\): the output c\.npy hashes to/);
+    expect(text).toContain('Not every lease was accepted');
+  });
+
+  it('refuses --no-wait, a bad price, an unknown account and a custom network, in words', async () => {
+    const base = { model: modelPath, input: [`a=${aPath}`], price: '1' };
+    await expect(cli({ ...base, 'no-wait': true }).run).rejects.toThrow(
+      /--no-wait cannot be used here: the model and inputs are served from this machine/,
+    );
+    await expect(cli({ ...base, price: '1,5' }).run).rejects.toThrow(/--price: "1,5" uses a comma/);
+    await expect(cli({ ...base, price: '0.0000001' }).run).rejects.toThrow(/6 decimal places/);
+    await expect(cli({ ...base, account: '99' }).run).rejects.toThrow(
+      /--account 99: the local devnet has \d+ unlocked accounts/,
+    );
+    await expect(cli({ ...base, redundancy: '3' }).run).rejects.toThrow(
+      /--redundancy takes 1 or 2/,
+    );
+    await expect(cli({ ...base, input: ['a'] }).run).rejects.toThrow(
+      /--input takes <name>=<file\.npy>/,
+    );
+
+    const empty = join(dir.path, 'no-network');
+    await expect(
+      runMarketPost({
+        dataDir: empty,
+        positionals: [],
+        values: base,
+        json: false,
+        out: () => {},
+        err: () => {},
+      }),
+    ).rejects.toThrow(/No local devnet is recorded in .*local\.json\. Start one with roost devnet/);
+
+    const custom = join(dir.path, 'custom-network');
+    await writeLocalNetwork(custom, devnetDeployment(devnet));
+    await writeFile(
+      join(custom, 'settings.json'),
+      JSON.stringify({
+        format: 1,
+        settings: {
+          network: {
+            name: 'custom',
+            rpcUrl: 'https://rpc.example',
+            marketAddress: devnet.marketAddress,
+          },
+        },
+      }),
+    );
+    await expect(
+      runMarketPost({
+        dataDir: custom,
+        positionals: ['post-job'],
+        values: base,
+        json: false,
+        out: () => {},
+        err: () => {},
+      }),
+    ).rejects.toThrow(/custom network \(https:\/\/rpc\.example\)/);
+    expect(await readFile(join(custom, 'settings.json'), 'utf8')).toContain('custom');
+  });
+});
