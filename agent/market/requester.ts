@@ -264,6 +264,12 @@ function issues(error: z.ZodError): string {
     .join('; ');
 }
 
+function parsedOrThrow<T>(schema: z.ZodType<T>, what: string, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new RequesterError(`${what} came out wrong: ${issues(parsed.error)}`);
+  return parsed.data;
+}
+
 function plain(value: unknown): unknown {
   return value instanceof Result ? value.toObject(true) : value;
 }
@@ -367,7 +373,19 @@ export function createRequester(options: RequesterOptions): Requester {
     }
   }
 
-  async function send(
+  // One transaction at a time: a signer that counts nonces itself (a Wallet) would give two
+  // concurrent posts the same one.
+  let txQueue: Promise<unknown> = Promise.resolve();
+  function send(
+    what: string,
+    call: () => Promise<ContractTransactionResponse>,
+  ): Promise<ContractTransactionReceipt> {
+    const next = txQueue.then(() => sendNow(what, call));
+    txQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  async function sendNow(
     what: string,
     call: () => Promise<ContractTransactionResponse>,
   ): Promise<ContractTransactionReceipt> {
@@ -545,7 +563,7 @@ export function createRequester(options: RequesterOptions): Requester {
         }
         sets.push(out);
       }
-      const spec: JobSpec = jobSpecSchema.parse({
+      const spec: JobSpec = parsedOrThrow(jobSpecSchema, 'the job spec', {
         format: JOB_SPEC_FORMAT,
         ...(request.name ? { name: request.name } : {}),
         model: { ...model, ...(externalData.length ? { externalData } : {}) },
@@ -561,7 +579,7 @@ export function createRequester(options: RequesterOptions): Requester {
         known = await runCanary(request, join(dir, 'known-answer'));
       }
 
-      const document = marketJobSchema.parse({
+      const document = parsedOrThrow(marketJobSchema, 'the market job document', {
         format: MARKET_JOB_FORMAT,
         job: spec,
         upload: { url: server.uploadUrl },
@@ -933,7 +951,8 @@ export function createRequester(options: RequesterOptions): Requester {
         switch (lease.state) {
           case LeaseState.Open:
             claims.delete(slot);
-            if (time + BigInt(job.leaseSeconds) > job.deadline) cancelNeeded = true;
+            // A claim mined in the next block (later than `time`) would end past the deadline.
+            if (time + BigInt(job.leaseSeconds) >= job.deadline) cancelNeeded = true;
             break;
           case LeaseState.Claimed: {
             const claim = `${provider}:${lease.leaseEndsAt}`;
@@ -1029,7 +1048,7 @@ export function createRequester(options: RequesterOptions): Requester {
         throw new RequesterError(`stopped waiting for job ${jobId}; it stays on chain`);
       if (opts.timeoutMs !== undefined && now() - started > opts.timeoutMs) {
         throw new RequesterError(
-          `job ${jobId} has no verdict on ${job.redundancy - outcomes.size} lease(s) after ${Math.round(opts.timeoutMs / 1000)} s; it stays on chain`,
+          `job ${jobId} has no verdict on ${job.redundancy - outcomes.size} lease(s) after ${opts.timeoutMs < 10_000 ? `${opts.timeoutMs} ms` : `${Math.round(opts.timeoutMs / 1000)} s`}; it stays on chain`,
         );
       }
       await sleep(pollMs, opts.signal);

@@ -36,7 +36,7 @@ import { canonicalJson } from '../../../agent/jobs/util.ts';
 import { decodeNpy, encodeNpy } from '../../../worker/npy.ts';
 import type { NpyArray } from '../../../worker/npy.ts';
 import { matmulModel, randomFloats } from '../../fixtures/jobs/models.ts';
-import { runInProcess } from '../jobs/support.ts';
+import { runInProcess, until } from '../jobs/support.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 
 const USD = TEST_DOLLAR;
@@ -375,6 +375,50 @@ describe('the requester on a devnet', () => {
     const outcomes = await waiting;
     expect(outcomes.map((o) => o.verdict)).toEqual(['disputed', 'disputed']);
     expect(outcomes[0]!.reason).toMatch(/the two leases' outputs disagree/);
+  });
+
+  it('reopens a lease whose provider ran out of time, takes its collateral, and goes on', async () => {
+    const [late, onTime] = providers as [Wallet, Wallet];
+    const market = connectJobMarket(devnet.marketAddress, rpc);
+    const creditBefore = await withdrawable(devnet.accounts[3]!);
+    const posted = await requester.post(postRequest({ leaseSeconds: 120, deadlineSeconds: 3600 }));
+    const waiting = requester.await(posted.jobId, { timeoutMs: 60_000 });
+    await (await connectJobMarket(devnet.marketAddress, late).claimJob(posted.jobId)).wait();
+    await until(() => events.some((e) => e.type === 'claimed' && e.jobId === posted.jobId));
+    await rpc.send('evm_increaseTime', [121]);
+    await rpc.send('evm_mine', []);
+    await until(() => events.some((e) => e.type === 'expired' && e.jobId === posted.jobId));
+    expect(await leaseState(posted.jobId, 0)).toBe(LeaseState.Open);
+    const collateral = await market.collateralFor(REWARD);
+    expect(await withdrawable(devnet.accounts[3]!)).toBe(creditBefore + collateral);
+    await provide(onTime, posted.jobId);
+    const [outcome] = (await waiting) as [LeaseOutcome];
+    expect(outcome).toMatchObject({ verdict: 'accepted', provider: onTime.address });
+  });
+
+  it('cancels a lease nobody can claim before the deadline any more, refunding its reward', async () => {
+    const creditBefore = await withdrawable(devnet.accounts[3]!);
+    const posted = await requester.post(postRequest({ leaseSeconds: 600, deadlineSeconds: 700 }));
+    await rpc.send('evm_increaseTime', [200]);
+    await rpc.send('evm_mine', []);
+    const [outcome] = await requester.await(posted.jobId, { timeoutMs: 30_000 });
+    expect(outcome).toMatchObject({ slot: 0, provider: null, verdict: 'unfinished' });
+    expect(outcome!.reason).toMatch(/nobody claimed this lease before the job’s deadline/);
+    expect(await leaseState(posted.jobId, 0)).toBe(LeaseState.Cancelled);
+    expect(await withdrawable(devnet.accounts[3]!)).toBe(creditBefore + REWARD);
+  });
+
+  it('stops waiting when asked, and leaves the job on chain', async () => {
+    const posted = await requester.post(postRequest());
+    await expect(requester.await(posted.jobId, { timeoutMs: 300 })).rejects.toThrow(
+      /no verdict on 1 lease\(s\) after 300 ms; it stays on chain/,
+    );
+    const controller = new AbortController();
+    const waiting = requester.await(posted.jobId, { signal: controller.signal });
+    controller.abort();
+    await expect(waiting).rejects.toThrow(/stopped waiting for job/);
+    expect(await leaseState(posted.jobId, 0)).toBe(LeaseState.Open);
+    await expect(requester.await(999_999n)).rejects.toThrow(/did not post job 999999/);
   });
 
   it('refuses a job whose inputs do not fit the model before anything reaches the chain', async () => {
