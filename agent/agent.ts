@@ -221,16 +221,9 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   let jobService: Promise<JobService> | undefined;
   const jobs = (): Promise<JobService> => {
     jobService ??= (async () => {
-      const first = await currentSigner();
-      const signer: ProviderSigner = {
-        get address() {
-          return first.address;
-        },
-        signMessage: async (message) => (await currentSigner()).signMessage(message),
-      };
       return createJobService({
         dataDir: options.dataDir,
-        signer,
+        signer: currentSigner,
         log: log.child('jobs'),
         probeResults: async () => (await hardware.probe()).results,
         onEvent: (event) => events.emit(event.type, event.payload as never),
@@ -393,7 +386,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
           );
         }
       }
-      if (state === 'running') {
+      if (state !== 'stopping') {
         market.start();
         practice.start();
       }

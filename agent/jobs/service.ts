@@ -114,7 +114,7 @@ export interface JobServiceOptions {
   /** The agent's data folder; jobs live in `<dataDir>/jobs/`. */
   dataDir: string;
   /** Signs result receipts; the key never leaves it (and never reaches a worker). */
-  signer: ProviderSigner;
+  signer: ProviderSigner | (() => Promise<ProviderSigner>);
   /** `logger.child('jobs')`; the worker's own lines go to `log.child?.('worker')`. */
   log?: JobLog;
   /** How workers start; default: child_process in the sandbox (bwrap + permission model). */
@@ -1077,7 +1077,9 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       finishedAt,
     } as const;
     onnxruntimeVersionSeen.delete(id);
-    const signed = await signReceipt(body, options.signer);
+    // Whoever signs work at this moment (the wallet once it exists and may sign).
+    const signer = typeof options.signer === 'function' ? await options.signer() : options.signer;
+    const signed = await signReceipt(body, signer);
     await writeFileAtomic(
       join(jobDir(id), 'result.json'),
       JSON.stringify(signed, null, 2) + '\n',

@@ -133,6 +133,11 @@ const LOST_ERRORS = new Set([
 ]);
 const ONE_ETH = 10n ** 18n;
 
+/** An amount of the payment token in words: 1.5 rUSD. */
+function tokens(value: bigint, meta: TokenMeta): string {
+  return `${formatUnits(value, meta.decimals).replace(/\.0$/, '')} ${meta.symbol}`;
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -141,8 +146,20 @@ function isLoopback(url: string | null): boolean {
   return url !== null && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(url);
 }
 
+/**
+ * Transaction and block hashes look like private keys to the log redactor (32 bytes of hex), so
+ * the market writes them shortened, as wallets show them; the journal keeps them whole.
+ */
+export function shortHashes(text: string): string {
+  return text.replace(/0x[0-9a-fA-F]{64}/g, (h) => `${h.slice(0, 10)}…${h.slice(-4)}`);
+}
+
 export function createMarketService(options: MarketServiceOptions): MarketService {
-  const log = options.log;
+  const log: MarketLog = {
+    info: (m) => options.log.info(shortHashes(m)),
+    warn: (m) => options.log.warn(shortHashes(m)),
+    error: (m) => options.log.error(shortHashes(m)),
+  };
   const now = options.now ?? (() => new Date());
   const tokenMeta = new TokenMetaCache();
   let db: DatabaseSync | undefined;
@@ -352,7 +369,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
         )
       ).wait();
       log.info(
-        `market: the local devnet gave ${s.address} ${formatUnits(tokensNeeded - have, s.meta.decimals)} test ${s.meta.symbol} to stake`,
+        `market: the local devnet gave ${s.address} ${tokens(tokensNeeded - have, s.meta)} to stake`,
       );
     }
   }
@@ -394,9 +411,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
         ]),
         label: 'register as a provider',
       });
-      log.info(
-        `market: registered with score ${score} and stake ${formatUnits(stake, s.meta.decimals)} ${s.meta.symbol}`,
-      );
+      log.info(`market: registered with score ${score} and stake ${tokens(stake, s.meta)}`);
     } else {
       if (
         current.reportHash !== reportHash ||
@@ -414,7 +429,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
           key: `stake:${current.stake}:${stake}`,
           to: s.net.marketAddress,
           data: jobMarketInterface.encodeFunctionData('addStake', [tokenNeeded]),
-          label: `add ${formatUnits(tokenNeeded, s.meta.decimals)} ${s.meta.symbol} of stake`,
+          label: `add ${tokens(tokenNeeded, s.meta)} of stake`,
         });
     }
     registered = true;
@@ -431,7 +446,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
       key: `approve:${s.net.marketAddress}:${amount}:${allowance}`,
       to: s.net.tokenAddress,
       data: roostTestTokenInterface.encodeFunctionData('approve', [s.net.marketAddress, amount]),
-      label: `allow the market to take ${formatUnits(amount, s.meta.decimals)} ${s.meta.symbol}`,
+      label: `allow the market to take ${tokens(amount, s.meta)}`,
     });
   }
 
@@ -528,7 +543,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
           if (isMe) {
             const outcome = leaseStateNames[Number(a.outcome)];
             const payout = BigInt(a.providerPayout as bigint);
-            const money = `${formatUnits(payout, s.meta.decimals)} ${s.meta.symbol}`;
+            const money = `${tokens(payout, s.meta)}`;
             if (outcome === 'Paid')
               move(
                 s,
@@ -545,7 +560,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
                 ['submitted', 'disputed'],
                 'rejected',
                 { payout: '0' },
-                `the arbiter sided with the requester; collateral of ${formatUnits(BigInt(a.collateralSlashed as bigint), s.meta.decimals)} ${s.meta.symbol} lost`,
+                `the arbiter sided with the requester; collateral of ${tokens(BigInt(a.collateralSlashed as bigint), s.meta)} lost`,
               );
             else if (outcome === 'Voided')
               move(
@@ -567,7 +582,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
               ['claimed', 'running', 'uploading', 'submitting', 'failed'],
               'expired',
               {},
-              `the lease ran out without a result; ${formatUnits(BigInt(a.collateralSlashed as bigint), s.meta.decimals)} ${s.meta.symbol} of collateral went to the requester`,
+              `the lease ran out without a result; ${tokens(BigInt(a.collateralSlashed as bigint), s.meta)} of collateral went to the requester`,
             );
           touched.add(jobId);
           break;
@@ -978,11 +993,11 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
       key,
       to: s.net.marketAddress,
       data: jobMarketInterface.encodeFunctionData('withdraw', [available]),
-      label: `withdraw ${formatUnits(available, s.meta.decimals)} ${s.meta.symbol}`,
+      label: `withdraw ${tokens(available, s.meta)}`,
     });
     if (record.state === 'mined')
       log.info(
-        `market: withdrew ${formatUnits(available, s.meta.decimals)} ${s.meta.symbol} to the wallet (above your ${threshold} threshold)`,
+        `market: withdrew ${tokens(available, s.meta)} to the wallet (above your ${threshold} threshold)`,
       );
   }
 
