@@ -19,6 +19,12 @@ import { silentHardwareLog } from './hardware/log.ts';
 import { removeLocalNetwork, writeLocalNetwork } from './market/local-network.ts';
 import { runWalletCommand, WalletUsageError } from './cli-wallet.ts';
 import { MarketUsageError, runMarketCommand } from './cli-market.ts';
+import {
+  MARKET_POST_USAGE,
+  MarketPostUsageError,
+  marketPostOptions,
+  runMarketPost,
+} from './cli-market-post.ts';
 import { formatLogLine } from './log.ts';
 import { resolveDataDir } from './store/data-dir.ts';
 import { serve, ServeError } from './serve.ts';
@@ -328,13 +334,35 @@ const commands: Record<string, Command> = {
   },
   market: {
     usage:
-      'roost market status | jobs [--limit <n>] | job <id> | register | provider status\n       roost market post-job --model <m.onnx> --input <name>=<x.npy> ... --price <amount> [--redundancy 2] [--canary] [--account <i>] [--json]',
+      'roost market status | jobs [--limit <n>] | job <id> | register | provider status\n       ' +
+      MARKET_POST_USAGE,
     summary:
       'The job market: your provider status, the jobs you took or skipped and why; post jobs',
     options: {
       limit: { type: 'string' },
+      ...marketPostOptions,
     },
     async run(ctx) {
+      if (ctx.positionals[0] === 'post-job') {
+        // The requester's side runs here: it serves the files and waits for the results.
+        const stop = new AbortController();
+        void ctx.io.untilStopped?.().then(() => stop.abort());
+        try {
+          return await runMarketPost({
+            dataDir: ctx.dataDir,
+            positionals: ctx.positionals,
+            values: ctx.values,
+            json: ctx.json,
+            out: ctx.io.stdout,
+            err: ctx.io.stderr,
+            signal: stop.signal,
+          });
+        } catch (error) {
+          if (error instanceof MarketPostUsageError)
+            throw new UsageError(`${error.message}\nUsage: ${MARKET_POST_USAGE}`);
+          throw error;
+        }
+      }
       return withClient(ctx, async (client) => {
         try {
           return await runMarketCommand({

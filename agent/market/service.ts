@@ -179,7 +179,8 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
     if (next === problem) return;
     problem = next;
     if (next === null) log.info('market: ready');
-    else log.warn(`market: ${next}`);
+    // A one-shot command only reports the problem; a running agent logs it for the record.
+    else if (started) log.warn(`market: ${next}`);
     void publishStatus();
   };
 
