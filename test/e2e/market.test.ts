@@ -1,0 +1,169 @@
+// The earn loop as its users see it: a provider running `roost serve` on the local network (a
+// real Hardhat devnet), a lab posting a job with the real `roost market post-job` command, and
+// the provider watching it in Chromium: claimed, run in the sandboxed worker, paid; then the
+// provider withdraws on the Wallet page. Every balance is checked on chain to the base unit.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { JsonRpcProvider, Wallet } from 'ethers';
+import type { Browser } from 'playwright-core';
+import { devnetDeployment, startDevnet, type Devnet } from '../../contracts/devnet.ts';
+import { connectJobMarket } from '../../contracts/bindings/job-market.ts';
+import { connectRoostTestToken } from '../../contracts/bindings/roost-test-token.ts';
+import { writeLocalNetwork } from '../../agent/market/local-network.ts';
+import { sampleReport, testSigner } from '../../agent/bench/testing/fixtures.ts';
+import { signReport } from '../../agent/bench/sign.ts';
+import { encodeNpy } from '../../worker/npy.ts';
+import { matmulModel, randomFloats } from '../fixtures/jobs/models.ts';
+import { chromiumMissing, launchChromium } from '../support/browser.ts';
+import { runRoost } from '../support/roost-cli.ts';
+import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
+const missing = chromiumMissing();
+const USD = 1_000_000n;
+
+describe.skipIf(Boolean(missing))('earning on the market, seen in the dashboard', () => {
+  let browser: Browser;
+  let devnet: Devnet;
+  let rpc: JsonRpcProvider;
+  let server: ServeProcess;
+  let dir: { path: string; remove: () => Promise<void> };
+  const key = Wallet.createRandom().privateKey;
+  const provider = new Wallet(key).address;
+
+  const api = async (method: string, params: unknown = {}): Promise<unknown> => {
+    const res = await fetch(`${server.base}/api/${method}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(params),
+    });
+    const body = (await res.json()) as {
+      ok: boolean;
+      value?: unknown;
+      error?: { message: string };
+    };
+    if (!body.ok) throw new Error(`${method}: ${body.error?.message}`);
+    return body.value;
+  };
+
+  beforeAll(async () => {
+    devnet = await startDevnet();
+    rpc = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, {
+      staticNetwork: true,
+      cacheTimeout: -1,
+    });
+    dir = await tempDir('roost-e2e-market-');
+    const providerDir = join(dir.path, 'provider');
+    const labDir = join(dir.path, 'lab');
+    for (const d of [providerDir, labDir]) {
+      await mkdir(d, { recursive: true });
+      await writeLocalNetwork(d, devnetDeployment(devnet));
+    }
+    // A benchmark report, as `roost bench` saves it: the market registers with its digest.
+    await mkdir(join(providerDir, 'bench', 'reports'), { recursive: true });
+    const report = await signReport(sampleReport(), testSigner());
+    await writeFile(
+      join(providerDir, 'bench', 'reports', 'e2e-report.json'),
+      `${JSON.stringify(report, null, 2)}\n`,
+    );
+    server = await startServeProcess(providerDir);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    rpc?.destroy();
+    await devnet?.stop();
+    await dir?.remove();
+  });
+
+  it('registers, takes a posted job, gets paid, and withdraws on the Wallet page', async () => {
+    const page = await browser.newPage({ viewport: { width: 1024, height: 640 } });
+    await page.goto(server.url);
+    await page.getByRole('link', { name: 'Jobs' }).click();
+    // Before a wallet: the market card says what is missing.
+    await page
+      .getByTestId('market-status')
+      .getByText(/no wallet yet/)
+      .waitFor({ timeout: 30_000 });
+
+    await api('settings.update', {
+      pricing: { pricePerUnitHour: 0.0001 },
+      work: { mode: 'always' },
+    });
+    await api('wallet.import', {
+      kind: 'privateKey',
+      privateKey: key,
+      password: 'provider password',
+    });
+    const market = connectJobMarket(devnet.marketAddress, rpc);
+    await expect
+      .poll(async () => (await market.getProvider(provider)).registeredAt, { timeout: 60_000 })
+      .not.toBe(0n);
+    await page.getByTestId('market-status').getByText('Taking jobs').waitFor({ timeout: 30_000 });
+
+    const files = join(dir.path, 'files');
+    await mkdir(files, { recursive: true });
+    await writeFile(join(files, 'm.onnx'), matmulModel(4, 8, 3));
+    await writeFile(join(files, 'a.npy'), encodeNpy('float32', [4, 8], randomFloats(32, 7)));
+    await writeFile(join(files, 'b.npy'), encodeNpy('float32', [8, 3], randomFloats(24, 8)));
+    const token = connectRoostTestToken(devnet.tokenAddress, rpc);
+    const labBefore = await token.balanceOf(devnet.accounts[3]!);
+    const treasuryBefore = await market.withdrawable(devnet.treasury);
+    const providerBefore = await token.balanceOf(provider);
+
+    // The lab posts with the real command and waits for the result it checks and accepts.
+    const lab = await runRoost([
+      'market',
+      'post-job',
+      '--data-dir',
+      join(dir.path, 'lab'),
+      '--model',
+      join(files, 'm.onnx'),
+      '--input',
+      `a=${join(files, 'a.npy')}`,
+      '--input',
+      `b=${join(files, 'b.npy')}`,
+      '--price',
+      '3',
+      '--account',
+      '3',
+      '--json',
+    ]);
+    expect(lab.code, lab.stderr).toBe(0);
+    const fee = (3n * USD * 100n) / 10_000n;
+    expect(await token.balanceOf(devnet.accounts[3]!)).toBe(labBefore - 3n * USD);
+    expect(await market.withdrawable(devnet.treasury)).toBe(treasuryBefore + fee);
+
+    const row = page.getByTestId('market-leases').locator('tr.lease-paid');
+    await row.waitFor({ timeout: 30_000 });
+    expect(await row.textContent()).toContain('2.97 rUSD');
+    await page.screenshot({ path: join(SHOTS, 'jobs-market.png'), fullPage: true });
+
+    // The provider withdraws what it earned, after the decoded review.
+    await page.getByRole('link', { name: 'Wallet' }).click();
+    await expect
+      .poll(() => page.getByTestId('balance-withdrawable').textContent(), { timeout: 15_000 })
+      .toBe('2.97 rUSD');
+    await page.getByLabel('Withdraw earnings to this wallet').check();
+    await page.getByRole('button', { name: 'Review' }).click();
+    const review = page.getByTestId('transfer-review');
+    await review.waitFor();
+    expect(await review.textContent()).toContain('2.97 rUSD');
+    await review.getByRole('button', { name: /Confirm/ }).click();
+    await expect
+      .poll(() => page.getByTestId('balance-withdrawable').textContent(), { timeout: 30_000 })
+      .toBe('0 rUSD');
+    await page.screenshot({ path: join(SHOTS, 'wallet-after-withdraw.png'), fullPage: true });
+
+    const stake = (await market.getProvider(provider)).stake;
+    expect(await market.withdrawable(provider)).toBe(0n);
+    // The devnet funded the stake; the rest of the wallet's tokens are exactly the earnings.
+    expect(await token.balanceOf(provider)).toBe(providerBefore + 3n * USD - fee);
+    expect(stake).toBe(100n * USD);
+    await page.close();
+  });
+});
