@@ -12,6 +12,8 @@ import { connectRoostTestToken } from '../../../contracts/bindings/roost-test-to
 import { createAgent, type Agent } from '../../../agent/agent.ts';
 import { writeLocalNetwork } from '../../../agent/market/local-network.ts';
 import { createRequester, type Requester } from '../../../agent/market/requester.ts';
+import { createPractice } from '../../../agent/market/practice.ts';
+import { createNetworkSource } from '../../../agent/wallet/network.ts';
 import type { LeaseRecord } from '../../../agent/market/schema.ts';
 import { matmulModel, randomFloats } from '../../fixtures/jobs/models.ts';
 import { encodeNpy } from '../../../worker/npy.ts';
@@ -173,6 +175,58 @@ describe('the earn loop on a devnet', () => {
     const calls = await providerCalls(provider);
     expect(calls.filter((c) => c === 'claimJob')).toHaveLength(1);
     expect(calls.filter((c) => c === 'submitResult')).toHaveLength(1);
+  });
+
+  it('withdraws by itself above the threshold once a lease is paid', async () => {
+    const market = connectJobMarket(devnet.marketAddress, rpc);
+    const token = connectRoostTestToken(devnet.tokenAddress, rpc);
+    await agent.settings.update({ market: { autoWithdrawAbove: 1 } });
+    const files = join(dir.path, 'files');
+    const before = await token.balanceOf(provider);
+    const reward = 3n * USD;
+    const posted = await requester.post({
+      model: join(files, 'm.onnx'),
+      inputs: { a: join(files, 'a.npy'), b: join(files, 'b.npy') },
+      reward,
+      leaseSeconds: 600,
+    });
+    const [outcome] = await requester.await(posted.jobId, { timeoutMs: 90_000 });
+    expect(outcome?.verdict).toBe('accepted');
+    const earned = reward - (reward * 100n) / 10_000n;
+    await until('the automatic withdrawal', async () =>
+      (await token.balanceOf(provider)) === before + earned ? true : undefined,
+    );
+    expect(await market.withdrawable(provider)).toBe(0n);
+    const calls = await providerCalls(provider);
+    expect(calls.filter((c) => c === 'withdraw')).toHaveLength(2); // the first test's, and this
+    await agent.settings.update({ market: { autoWithdrawAbove: null } });
+  });
+
+  it('practice mode posts a sample job that the provider takes and is paid for', async () => {
+    const network = createNetworkSource({
+      dataDir: agent.dataDir,
+      settings: () => agent.settings.get().network,
+    });
+    const practice = createPractice({
+      dataDir: join(dir.path, 'practice'),
+      network,
+      enabled: () => true,
+      provider: () => Promise.resolve(provider),
+      log: { info: () => undefined, warn: () => undefined },
+    });
+    try {
+      const jobId = await practice.postOne();
+      expect(jobId).not.toBeNull();
+      expect(practice.posted()).toBe(1);
+      const paid = await until('the practice lease paid', async () => {
+        const l = lease(jobId!);
+        return l?.state === 'paid' ? l : undefined;
+      });
+      expect(BigInt(paid.payout!)).toBeGreaterThan(0n);
+    } finally {
+      await practice.close();
+      network.close();
+    }
   });
 
   it('skips a job that pays under the price and says why', async () => {
