@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
@@ -100,24 +100,26 @@ export function MarketLeases() {
   const [token, setToken] = useState<Token>(null);
   const [problem, setProblem] = useState<string>();
 
-  const load = useCallback(async () => {
-    const [s, l] = await Promise.all([
-      client.call('market.status'),
-      client.call('market.jobs', { limit: 100 }),
-    ]);
-    if (s.ok) setStatus(s.value);
-    if (l.ok) {
-      setLeases(l.value.leases);
-      setToken(l.value.token);
-    }
-    const failed = !s.ok ? s.error : !l.ok ? l.error : undefined;
-    setProblem(failed ? describeError(failed) : undefined);
-  }, [client]);
-
   useEffect(() => {
-    void load();
-    return subscribe((e) => {
-      if (e.event === 'market.changed') setStatus(e.payload);
+    let live = true;
+    const refresh = () =>
+      void Promise.all([
+        client.call('market.status'),
+        client.call('market.jobs', { limit: 100 }),
+      ]).then(([s, l]) => {
+        if (!live) return;
+        if (s.ok) setStatus(s.value);
+        if (l.ok) {
+          setLeases(l.value.leases);
+          setToken(l.value.token);
+        }
+        const failed = !s.ok ? s.error : !l.ok ? l.error : undefined;
+        setProblem(failed ? describeError(failed) : undefined);
+      });
+    refresh();
+    const stop = subscribe((e) => {
+      // A new status may mean a new network or token: read the list again with it.
+      if (e.event === 'market.changed') refresh();
       else if (e.event === 'market.lease') {
         const lease = e.payload;
         setLeases((list) =>
@@ -125,10 +127,13 @@ export function MarketLeases() {
             (a, b) => Number(b.jobId) - Number(a.jobId),
           ),
         );
-        if (!token) void load();
       }
     });
-  }, [load, subscribe, token]);
+    return () => {
+      live = false;
+      stop();
+    };
+  }, [client, subscribe]);
 
   const register = async () => {
     const r = await client.call('market.register');
