@@ -33,6 +33,7 @@ import { decide, type Decision } from './decide.ts';
 import { createFollower, type Follower, type MarketEvent } from './follower.ts';
 import {
   FINISHED_LEASE_STATES,
+  canMove,
   openLeaseStore,
   type LeasePatch,
   type LeaseStore,
@@ -303,6 +304,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
         log.warn(
           `market: the chain replaced blocks from ${fromBlock}; ${forgotten} job(s) seen there are read again`,
         );
+        resendReorganised(s, fromBlock);
       },
       onProblem: (text) => {
         if (text !== null) setProblem(`the chain is not answering: ${text}`);
@@ -498,8 +500,8 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
           break;
         }
         case 'LeaseClaimed':
-          if (isMe)
-            move(
+          if (isMe) {
+            const moved = move(
               s,
               jobId,
               ['seen', 'skipped', 'claiming'],
@@ -510,6 +512,16 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
               },
               `lease ${Number(a.slot)} is ours until ${new Date(Number(a.leaseEndsAt) * 1000).toISOString()}`,
             );
+            // A claim that went in again after a reorganisation ends later than it first did.
+            const held = moved ? undefined : s.leases.get(jobId);
+            if (
+              held &&
+              !FINISHED_LEASE_STATES.includes(held.state) &&
+              held.slot === Number(a.slot) &&
+              held.leaseEndsAt !== Number(a.leaseEndsAt)
+            )
+              s.leases.update(jobId, { leaseEndsAt: Number(a.leaseEndsAt) });
+          }
           touched.add(jobId);
           break;
         case 'ResultSubmitted':
@@ -602,6 +614,54 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
       }
     }
     for (const jobId of touched) schedule(s, jobId);
+  }
+
+  /** A line in the lease's history where its state allows one without a change, else the log. */
+  function note(s: Session, jobId: string, message: string): void {
+    const lease = s.leases.get(jobId);
+    if (lease && canMove(lease.state, lease.state))
+      move(s, jobId, [lease.state], lease.state, {}, message);
+    else log.info(`market job ${jobId}: ${message}`);
+  }
+
+  /**
+   * Our claims and results mined in blocks the chain replaced are gone from it: the transaction
+   * manager hands the same signed bytes to the node again (same nonce, so never a second claim).
+   * A claim that does not go in again (someone else took the lease meanwhile) fails the lease.
+   */
+  function resendReorganised(s: Session, fromBlock: number): void {
+    const held: LeaseState[] = ['claimed', 'running', 'uploading', 'submitting', 'submitted'];
+    for (const lease of s.leases.list({ states: held })) {
+      const keys = [`claim:${lease.jobId}`, `submit:${lease.jobId}:${lease.slot ?? 0}`];
+      for (const key of keys) {
+        const record = s.tx.get(key);
+        if (record?.state !== 'mined' || (record.blockNumber ?? 0) < fromBlock) continue;
+        const what = key.startsWith('claim:') ? 'the claim' : 'the result';
+        note(
+          s,
+          lease.jobId,
+          `a reorganisation replaced block ${record.blockNumber ?? '?'}, which held ${what}; the same signed transaction is sent again`,
+        );
+        void s.tx
+          .wait(key)
+          .then((again) => {
+            if (again.state === 'mined') {
+              note(s, lease.jobId, `${what} is on the chain again in block ${again.blockNumber}`);
+              return;
+            }
+            if (what !== 'the claim') return;
+            move(
+              s,
+              lease.jobId,
+              ['claimed', 'running', 'uploading', 'submitting'],
+              'failed',
+              { reason: again.error ?? 'the claim did not go in again' },
+              `the claim did not go in again after the reorganisation: ${again.error ?? again.state}`,
+            );
+          })
+          .catch((error: unknown) => log.warn(`market job ${lease.jobId}: ${messageOf(error)}`));
+      }
+    }
   }
 
   // ------------------------------------------------------------------ driving one lease
@@ -910,6 +970,11 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
       }
       case 'submitting': {
         if (lease.slot === null || lease.resultHash === null || lease.resultUri === null) return;
+        // The claim must be on the chain before the result: after a reorganisation it may be
+        // on its way back (wait() sends it again if no one has yet).
+        const claimKey = `claim:${jobId}`;
+        if (s.tx.get(claimKey) && !s.tx.get(`submit:${jobId}:${lease.slot}`))
+          await s.tx.wait(claimKey);
         let record: TxRecord;
         try {
           record = await send(s, {
