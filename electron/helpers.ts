@@ -1,0 +1,73 @@
+/**
+ * Which runtime starts the agent's children — the job worker, the accelerator probe, the
+ * systeminformation child and the benchmark — in the desktop app, and with which entry files.
+ *
+ * - Run from a checkout (`npm start`, not packaged): the project's Node 24
+ *   (node_modules/node/bin/node) runs the TypeScript sources, exactly as under `roost serve`.
+ *   The job worker gets every layer: scrubbed environment, Node's permission model, and on
+ *   Linux bubblewrap wherever `bwrap` can create its namespaces.
+ * - Installed (packaged): Electron's utilityProcess runs the built JavaScript in dist/worker/.
+ *   The packaged binary has the RunAsNode fuse off, so it cannot run as plain Node, and the
+ *   package ships no other Node. utilityProcess drops Node flags, so the job worker has the
+ *   scrubbed environment, one process per job, the time/memory/cancel kills and the model
+ *   checks, but neither the permission model nor bubblewrap (README, "Sandbox layers").
+ */
+import { join } from 'node:path';
+import type { HelperEntries } from './utility-helpers.ts';
+
+export const HELPER_NAMES = ['entry', 'probe-entry', 'bench-entry', 'si-graphics-child'] as const;
+
+export interface HelperPlanInput {
+  isPackaged: boolean;
+  /** The repository in development; `app.getAppPath()` (…/app.asar) when packaged. */
+  appRoot: string;
+  /** A plain Node 24 binary to run helpers with, when there is one (development only). */
+  nodeBinary: string | null;
+}
+
+export type HelperPlan =
+  | {
+      kind: 'node';
+      nodePath: string;
+      workerEntry: string;
+      probeEntry: string;
+      benchEntry: string;
+      summary: string;
+    }
+  | {
+      kind: 'utility';
+      entries: HelperEntries;
+      /** Why job workers have no OS sandbox, for the job's sandbox notes. */
+      why: string;
+      summary: string;
+    };
+
+/** The built helpers of an app root: dist/worker/<name>.js. */
+export function builtHelperEntries(appRoot: string): HelperEntries {
+  return Object.fromEntries(
+    HELPER_NAMES.map((n) => [n, join(appRoot, 'dist', 'worker', `${n}.js`)]),
+  );
+}
+
+export function planHelpers(input: HelperPlanInput): HelperPlan {
+  if (!input.isPackaged && input.nodeBinary) {
+    return {
+      kind: 'node',
+      nodePath: input.nodeBinary,
+      workerEntry: join(input.appRoot, 'worker', 'entry.ts'),
+      probeEntry: join(input.appRoot, 'worker', 'probe-entry.ts'),
+      benchEntry: join(input.appRoot, 'worker', 'bench-entry.ts'),
+      summary:
+        "helpers run on the project's Node 24 from the sources; job workers get the permission model and, on Linux, bubblewrap where it works",
+    };
+  }
+  const why = input.isPackaged
+    ? 'no OS sandbox in the installed app: its helpers run in Electron utility processes'
+    : 'no OS sandbox: there is no Node 24 in node_modules/node, so the helpers run in Electron utility processes';
+  return {
+    kind: 'utility',
+    entries: builtHelperEntries(input.appRoot),
+    why,
+    summary: `helpers run in Electron utility processes from dist/worker (${input.isPackaged ? 'installed app' : 'no project Node 24'}); job workers have a scrubbed environment but no permission model or bubblewrap`,
+  };
+}
