@@ -11,7 +11,9 @@
  * Flow: worker `hello` → agent `run` → worker `status`/`session`/`set-done`/`log`... → worker
  * `done` → worker exits. `heartbeat` comes every HEARTBEAT_MS while the worker's event loop is
  * free; a `status` with `busy: true` announces a blocking onnxruntime call (session creation,
- * `run()`), during which no heartbeat can come and only the job's time limit applies.
+ * `run()`), during which no heartbeat can come and only the job's time limit applies. In a batch,
+ * a `set-done` with `busy: true` says the next set's run starts at once (one message a set). A
+ * heartbeat may still slip out between the announcement and the call; it does not end it.
  */
 import { z } from 'zod';
 
@@ -176,6 +178,8 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
     set: z.int().nonnegative(),
     runMs: z.number().nonnegative(),
     outputs: z.array(outputWrittenSchema).max(256),
+    /** The next set's run starts right away: busy, as a `status` with `busy: true` says. */
+    busy: z.boolean().optional(),
   }),
   z.object({
     type: z.literal('log'),

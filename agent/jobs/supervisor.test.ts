@@ -168,6 +168,43 @@ describe('one attempt in a worker', () => {
     expect(await busy.outcome).toMatchObject({ ok: true });
   });
 
+  it('keeps a worker busy through a heartbeat that slips out before the run', async () => {
+    // The worker's heartbeat timer can fire between the busy announcement and the blocking
+    // call; a long run after it is not a hang.
+    const { outcome } = attempt((w, m) => {
+      if (m === 'start') return w.send({ type: 'hello', protocol: 1, node: 'v' });
+      w.send({ type: 'status', stage: 'running', busy: true, set: 0 });
+      w.send({ type: 'heartbeat', rssBytes: 1 });
+      setTimeout(() => wellBehaved(w, m), 500);
+    });
+    expect(await outcome).toMatchObject({ ok: true });
+  });
+
+  it('takes a set-done with busy as the start of the next run, and one without as idle', async () => {
+    const run = (busy: boolean) =>
+      attempt((w, m) => {
+        if (m === 'start') return w.send({ type: 'hello', protocol: 1, node: 'v' });
+        w.send({ type: 'status', stage: 'running', busy: true, set: 0 });
+        w.send({ type: 'set-done', set: 0, runMs: 1, outputs: [], busy });
+        setTimeout(() => {
+          w.send({ type: 'set-done', set: 1, runMs: 1, outputs: [] });
+          w.send({
+            type: 'done',
+            result: {
+              ok: true,
+              value: { ep: 'cpu', fallbacks: [], sessionMs: 1, runMs: 1, setsDone: 2 },
+            },
+          });
+          w.exit(0);
+        }, 500);
+      }).outcome;
+    expect(await run(true)).toMatchObject({ ok: true });
+    expect(await run(false)).toMatchObject({
+      ok: false,
+      error: { code: 'worker-unresponsive' },
+    });
+  });
+
   it('stops a job at its time limit', async () => {
     const { outcome, spawner } = attempt(
       (w, m) => {

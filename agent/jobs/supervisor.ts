@@ -207,7 +207,10 @@ export function runAttempt(options: AttemptOptions): Promise<AttemptOutcome> {
       }
       lastSeq = message.seq;
       lastHeard = Date.now();
-      busy = message.type === 'status' && message.busy;
+      // A heartbeat can leave the worker between a busy announcement and the blocking call
+      // (its timer fires before the call starts); it does not end the busy spell.
+      if (message.type === 'status' || message.type === 'set-done') busy = message.busy === true;
+      else if (message.type !== 'heartbeat') busy = false;
       if (!greeted) {
         if (message.type !== 'hello') return protocolError(`"${message.type}" before hello`);
         greeted = true;
