@@ -3,6 +3,9 @@
  * test accounts, serve its files from this machine while providers work on it, judge what comes
  * back (accept or dispute, see agent/market/requester.ts) and exit 0 only when every lease was
  * accepted. The command body; agent/cli.ts wires it in (options: `marketPostOptions`).
+ *
+ * Every post is kept in the data folder's journal: killed at any point, the job is picked up
+ * again by `roost market await <id>` (cli-market-requests.ts), which shares the helpers here.
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -11,6 +14,7 @@ import { z } from 'zod';
 import { connectRoostTestToken } from '../contracts/bindings/roost-test-token.ts';
 import { executionProviderSchema } from './jobs/schema.ts';
 import type { ExecutionProvider } from './jobs/schema.ts';
+import { chainKeyOf } from './market/chain-key.ts';
 import { localNetworkFile, readLocalNetwork } from './market/local-network.ts';
 import { createRequester } from './market/requester.ts';
 import type { LeaseOutcome, PostedJob, RequesterEvent } from './market/requester.ts';
@@ -54,8 +58,6 @@ export interface MarketPostContext {
 
 /** The command line is wrong: agent/cli.ts prints it with the usage and exits 2. */
 export class MarketPostUsageError extends Error {}
-
-class Refused extends Error {}
 
 function wholeNumber(value: unknown, flag: string, min: number): number | undefined {
   if (value === undefined) return undefined;
@@ -124,6 +126,134 @@ function verdictLine(o: LeaseOutcome): string {
   return `Lease ${o.slot}: ${o.verdict}${who}${o.reason ? `: ${o.reason}` : ''}`;
 }
 
+/** The local devnet this data folder records, connected, with its token and chainKey. */
+export interface LocalMarket {
+  rpcUrl: string;
+  chain: JsonRpcProvider;
+  marketAddress: string;
+  tokenAddress: string;
+  /** This deployment, for the journal's rows (agent/market/chain-key.ts). */
+  chainKey: string;
+  decimals: number;
+  symbol: string;
+}
+
+/**
+ * Connects to the local devnet of this data folder; a usage error when there is none (or the
+ * folder works on a custom network), a plain error when it does not answer.
+ */
+export async function openLocalMarket(dataDir: string): Promise<LocalMarket> {
+  const custom = await customNetwork(dataDir);
+  if (custom !== undefined)
+    throw new MarketPostUsageError(
+      `This data folder works on a custom network (${custom}). Posting and awaiting jobs here uses the local devnet's unlocked test accounts, which exist only there; use the local devnet (roost devnet) instead.`,
+    );
+  const network = await readLocalNetwork(dataDir);
+  if (!network)
+    throw new MarketPostUsageError(
+      `No local devnet is recorded in ${localNetworkFile(dataDir)}. Start one with roost devnet (or roost serve, which runs one), then try again.`,
+    );
+  const chain = new JsonRpcProvider(network.rpcUrl, network.chainId, {
+    staticNetwork: true,
+    pollingInterval: 250,
+  });
+  try {
+    const marketAddress = network.contracts.JobMarket.address;
+    const tokenAddress = network.contracts.RoostTestToken.address;
+    let chainKey: string;
+    try {
+      chainKey = await chainKeyOf(chain, network.chainId, marketAddress, network.deployBlock);
+    } catch {
+      throw new Error(
+        `The local devnet at ${network.rpcUrl} does not answer. Is roost devnet still running? Start it again and try again.`,
+      );
+    }
+    const token = connectRoostTestToken(tokenAddress, chain);
+    const [decimals, symbol] = await Promise.all([token.decimals(), token.symbol()]);
+    return {
+      rpcUrl: network.rpcUrl,
+      chain,
+      marketAddress,
+      tokenAddress,
+      chainKey,
+      decimals: Number(decimals),
+      symbol,
+    };
+  } catch (error) {
+    chain.destroy();
+    throw error;
+  }
+}
+
+/** The requester's work folder in a data folder: served files, uploads, checked results. */
+export function requesterWorkDir(dataDir: string): string {
+  return join(dataDir, 'market', 'requester');
+}
+
+/** Prints the requester's progress as lines (none with --json). */
+export function progressPrinter(ctx: Pick<MarketPostContext, 'json' | 'out'>) {
+  return (event: RequesterEvent) => {
+    if (!ctx.json) ctx.out(progressLine(event) + '\n');
+  };
+}
+
+/** What post-job and await print at the end; returns the exit code (0: every lease accepted). */
+export function reportOutcome(
+  ctx: Pick<MarketPostContext, 'json' | 'out'>,
+  job: Pick<PostedJob, 'jobId' | 'specURI' | 'specHash' | 'txHash'>,
+  price: { reward: bigint; decimals: number; symbol: string },
+  leases: LeaseOutcome[],
+): number {
+  const ok = leases.every((l) => l.verdict === 'accepted');
+  if (ctx.json) {
+    ctx.out(
+      JSON.stringify({
+        ok,
+        jobId: job.jobId.toString(),
+        specURI: job.specURI,
+        specHash: job.specHash,
+        txHash: job.txHash,
+        price: {
+          amount: formatUnitsExact(price.reward, price.decimals),
+          symbol: price.symbol,
+          baseUnits: price.reward.toString(),
+        },
+        leases,
+      }) + '\n',
+    );
+  } else {
+    const files = leases.flatMap((l) => l.outputs);
+    if (files.length > 0) ctx.out(`Results are in ${resolve(files[0] as string, '..', '..')}\n`);
+    ctx.out(ok ? 'Every lease was accepted.\n' : 'Not every lease was accepted (see above).\n');
+  }
+  return ok ? 0 : 1;
+}
+
+/** A failure after the command line was understood: its words, and exit code 1. */
+export function reportFailure(
+  ctx: Pick<MarketPostContext, 'json' | 'out' | 'err'>,
+  command: string,
+  error: unknown,
+  jobId?: bigint,
+): number {
+  const message = (error as Error).message ?? String(error);
+  if (ctx.json) {
+    ctx.out(
+      JSON.stringify({
+        ok: false,
+        ...(jobId !== undefined ? { jobId: jobId.toString() } : {}),
+        error: { message },
+      }) + '\n',
+    );
+  }
+  ctx.err(`roost market ${command}: ${message}\n`);
+  if (jobId !== undefined)
+    ctx.err(
+      `Job ${jobId} stays on chain: roost market await ${jobId} serves its files again and finishes it.\n`,
+    );
+  return 1;
+}
+
 /** `roost market post-job …`: returns the exit code (0 when every lease was accepted). */
 export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
   const words = ctx.positionals[0] === 'post-job' ? ctx.positionals.slice(1) : ctx.positionals;
@@ -165,30 +295,18 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
   }
   const outputs = Array.isArray(v.output) && v.output.length > 0 ? v.output : undefined;
 
-  const custom = await customNetwork(ctx.dataDir);
-  if (custom !== undefined)
-    throw new MarketPostUsageError(
-      `This data folder works on a custom network (${custom}). --account uses the local devnet's unlocked test accounts, which exist only there; post on the local devnet (roost devnet) instead.`,
-    );
-  const network = await readLocalNetwork(ctx.dataDir);
-  if (!network)
-    throw new MarketPostUsageError(
-      `No local devnet is recorded in ${localNetworkFile(ctx.dataDir)}. Start one with roost devnet (or roost serve, which runs one), then post again.`,
-    );
-
-  const chain = new JsonRpcProvider(network.rpcUrl, network.chainId, {
-    staticNetwork: true,
-    pollingInterval: 250,
-  });
+  let market: LocalMarket | undefined;
   let requester: ReturnType<typeof createRequester> | undefined;
   let posted: PostedJob | undefined;
   try {
+    market = await openLocalMarket(ctx.dataDir);
+    const { chain, decimals, symbol } = market;
     let signers;
     try {
       signers = await chain.listAccounts();
     } catch {
-      throw new Refused(
-        `The local devnet at ${network.rpcUrl} does not answer. Is roost devnet still running? Start it again and post again.`,
+      throw new Error(
+        `The local devnet at ${market.rpcUrl} does not answer. Is roost devnet still running? Start it again and post again.`,
       );
     }
     const signer = signers[account];
@@ -196,29 +314,25 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
       throw new MarketPostUsageError(
         `--account ${account}: the local devnet has ${signers.length} unlocked accounts (0 to ${signers.length - 1}).`,
       );
-    const tokenAddress = network.contracts.RoostTestToken.address;
-    const token = connectRoostTestToken(tokenAddress, chain);
-    const [decimals, symbol] = await Promise.all([token.decimals(), token.symbol()]);
     let reward: bigint;
     try {
-      reward = parseAmount(v.price, Number(decimals), symbol);
+      reward = parseAmount(v.price, decimals, symbol);
     } catch (error) {
       throw new MarketPostUsageError(`--price: ${(error as Error).message}`);
     }
 
     requester = createRequester({
       signer,
-      marketAddress: network.contracts.JobMarket.address,
-      tokenAddress,
-      workDir: join(ctx.dataDir, 'market', 'requester'),
+      marketAddress: market.marketAddress,
+      tokenAddress: market.tokenAddress,
+      workDir: requesterWorkDir(ctx.dataDir),
       pollMs: ctx.pollMs ?? 1000,
-      onEvent: (event) => {
-        if (!ctx.json) ctx.out(progressLine(event) + '\n');
-      },
+      onEvent: progressPrinter(ctx),
+      journal: { dataDir: ctx.dataDir, chainKey: market.chainKey },
     });
     if (!ctx.json) {
       ctx.out(
-        `Posting as ${signer.address}: ${formatUnitsExact(reward, Number(decimals))} ${symbol} per lease, ${redundancy} lease(s)${v.canary ? ', with a canary run here first' : ''}…\n`,
+        `Posting as ${signer.address}: ${formatUnitsExact(reward, decimals)} ${symbol} per lease, ${redundancy} lease(s)${v.canary ? ', with a canary run here first' : ''}…\n`,
       );
     }
     posted = await requester.post({
@@ -234,47 +348,17 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
       ...(executionProviders ? { executionProviders } : {}),
       ...(typeof v.name === 'string' ? { name: v.name } : {}),
     });
-    if (!ctx.json) ctx.out('Waiting for providers (Ctrl+C stops waiting; the job stays posted)…\n');
-    const leases = await requester.await(posted.jobId, ctx.signal ? { signal: ctx.signal } : {});
-    const ok = leases.every((l) => l.verdict === 'accepted');
-    if (ctx.json) {
+    if (!ctx.json)
       ctx.out(
-        JSON.stringify({
-          ok,
-          jobId: posted.jobId.toString(),
-          specURI: posted.specURI,
-          specHash: posted.specHash,
-          txHash: posted.txHash,
-          price: {
-            amount: formatUnitsExact(reward, Number(decimals)),
-            symbol,
-            baseUnits: reward.toString(),
-          },
-          leases,
-        }) + '\n',
+        `Waiting for providers (Ctrl+C stops waiting; the job stays posted and roost market await ${posted.jobId} picks it up again)…\n`,
       );
-    } else {
-      const files = leases.flatMap((l) => l.outputs);
-      if (files.length > 0) ctx.out(`Results are in ${resolve(files[0] as string, '..', '..')}\n`);
-      ctx.out(ok ? 'Every lease was accepted.\n' : 'Not every lease was accepted (see above).\n');
-    }
-    return ok ? 0 : 1;
+    const leases = await requester.await(posted.jobId, ctx.signal ? { signal: ctx.signal } : {});
+    return reportOutcome(ctx, posted, { reward, decimals, symbol }, leases);
   } catch (error) {
     if (error instanceof MarketPostUsageError) throw error;
-    const message = (error as Error).message ?? String(error);
-    if (ctx.json) {
-      ctx.out(
-        JSON.stringify({
-          ok: false,
-          ...(posted ? { jobId: posted.jobId.toString() } : {}),
-          error: { message },
-        }) + '\n',
-      );
-    }
-    ctx.err(`roost market post-job: ${message}\n`);
-    return 1;
+    return reportFailure(ctx, 'post-job', error, posted?.jobId);
   } finally {
     await requester?.close();
-    chain.destroy();
+    market?.chain.destroy();
   }
 }

@@ -19,12 +19,14 @@ import { silentHardwareLog } from './hardware/log.ts';
 import { removeLocalNetwork, writeLocalNetwork } from './market/local-network.ts';
 import { runWalletCommand, WalletUsageError } from './cli-wallet.ts';
 import { MarketUsageError, runMarketCommand } from './cli-market.ts';
+import { MARKET_POST_USAGE, MarketPostUsageError, marketPostOptions } from './cli-market-post.ts';
 import {
-  MARKET_POST_USAGE,
-  MarketPostUsageError,
-  marketPostOptions,
-  runMarketPost,
-} from './cli-market-post.ts';
+  MARKET_AWAIT_USAGE,
+  MARKET_REQUESTS_USAGE,
+  isRequesterCommand,
+  requesterUsage,
+  runRequesterCommand,
+} from './cli-market-requests.ts';
 import { formatLogLine } from './log.ts';
 import { resolveDataDir } from './store/data-dir.ts';
 import { serve, ServeError } from './serve.ts';
@@ -335,20 +337,20 @@ const commands: Record<string, Command> = {
   market: {
     usage:
       'roost market status | jobs [--limit <n>] | job <id> | register | provider status\n       ' +
-      MARKET_POST_USAGE,
+      `${MARKET_POST_USAGE}\n       ${MARKET_REQUESTS_USAGE}\n       ${MARKET_AWAIT_USAGE}`,
     summary:
-      'The job market: your provider status, the jobs you took or skipped and why; post jobs',
+      'The job market: your provider status, the jobs you took or skipped and why; post jobs and follow them',
     options: {
       limit: { type: 'string' },
       ...marketPostOptions,
     },
     async run(ctx) {
-      if (ctx.positionals[0] === 'post-job') {
+      if (isRequesterCommand(ctx.positionals[0])) {
         // The requester's side runs here: it serves the files and waits for the results.
         const stop = new AbortController();
         void ctx.io.untilStopped?.().then(() => stop.abort());
         try {
-          return await runMarketPost({
+          return await runRequesterCommand({
             dataDir: ctx.dataDir,
             positionals: ctx.positionals,
             values: ctx.values,
@@ -359,7 +361,7 @@ const commands: Record<string, Command> = {
           });
         } catch (error) {
           if (error instanceof MarketPostUsageError)
-            throw new UsageError(`${error.message}\nUsage: ${MARKET_POST_USAGE}`);
+            throw new UsageError(`${error.message}\nUsage: ${requesterUsage(ctx.positionals[0])}`);
           throw error;
         }
       }

@@ -11,6 +11,8 @@
  *   bodies over `maxUploadBytes` are refused with 413. Nothing else is writable.
  * - Loopback only, and requests must name this server in their Host header (a web page that
  *   rebinds a domain to 127.0.0.1 gets 421, not the lab's inputs).
+ * - Started again on the same folder and port (a resumed requester), it serves the same files and
+ *   keeps the uploads already there; a port another program holds is a `PortTakenError`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -47,6 +49,7 @@ export interface PublishedFile {
 export interface ArtifactServer {
   /** `http://127.0.0.1:<port>`, no trailing slash. */
   readonly url: string;
+  readonly port: number;
   /** The base URL providers upload to (`upload.url` of a market job). */
   readonly uploadUrl: string;
   /** Serves `bytes`, or a copy (a hard link where possible) of the file at a path, as `name`. */
@@ -54,6 +57,15 @@ export interface ArtifactServer {
   /** Where uploads land: `<uploadsDir>/<slot>/<provider, lower case>/<file>`. */
   readonly uploadsDir: string;
   close(): Promise<void>;
+}
+
+/** The port asked for is in use by another program (or another server of this one). */
+export class PortTakenError extends Error {
+  readonly port: number;
+  constructor(port: number, options?: ErrorOptions) {
+    super(`port ${port} on 127.0.0.1 is already in use`, options);
+    this.port = port;
+  }
 }
 
 /** A file name in a URL: letters, digits, `.`, `_`, `-`; not hidden, not `.` or `..`. */
@@ -285,9 +297,16 @@ export async function startArtifactServer(options: ArtifactServerOptions): Promi
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE' && options.port
+          ? new PortTakenError(options.port, { cause: error })
+          : error,
+      );
+    };
+    server.once('error', failed);
     server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
@@ -324,6 +343,7 @@ export async function startArtifactServer(options: ArtifactServerOptions): Promi
   let closing: Promise<void> | undefined;
   return {
     url,
+    port,
     uploadUrl: `${url}/uploads`,
     uploadsDir,
     publish,

@@ -21,6 +21,13 @@
  * agree within tolerance (compare.ts), and a canary's must match the known answer. Good results
  * are accepted, bad ones disputed with a published reason. A lease whose challenge window is
  * about to close is judged alone rather than left to be finalized unjudged.
+ *
+ * With `journal`, every post is written to the data folder's journal (request-journal.ts) before
+ * its transactions are sent, and every verdict when it is decided, so a requester killed at any
+ * point loses nothing: another one on the same data folder calls `resume(jobId)`, which serves
+ * the job's files again on the same port (the document names it) and takes uploads there, then
+ * `await`s it as usual. A post cut off before its job id was known is found again by the
+ * JobPosted event of this requester with its spec hash.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -35,8 +42,14 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
 import { Result, Wallet, ZeroAddress, getAddress, toBeHex, zeroPadValue } from 'ethers';
-import type { ContractTransactionReceipt, ContractTransactionResponse, Signer } from 'ethers';
+import type {
+  ContractTransactionReceipt,
+  ContractTransactionResponse,
+  Provider,
+  Signer,
+} from 'ethers';
 import { z } from 'zod';
 import {
   LeaseState,
@@ -65,9 +78,12 @@ import { canonicalJson, messageOf, silentJobLog } from '../jobs/util.ts';
 import type { JobLog } from '../jobs/util.ts';
 import { chainFailure } from '../wallet/chain.ts';
 import type { WalletNetwork } from '../wallet/network.ts';
-import { startArtifactServer } from './artifact-server.ts';
+import { PortTakenError, startArtifactServer } from './artifact-server.ts';
 import type { ArtifactServer } from './artifact-server.ts';
 import { DEFAULT_TOLERANCE, compareOutputs } from './compare.ts';
+import { marketDbPath, openMarketDb } from './db.ts';
+import { openRequestJournal } from './request-journal.ts';
+import type { PostedRequest, RequestJournal } from './request-journal.ts';
 import type { OutputTensor, Tolerance } from './compare.ts';
 import {
   MARKET_JOB_FORMAT,
@@ -172,6 +188,11 @@ export interface RequesterOptions {
   /** How long after a result is on chain its files may still be arriving; default 30 s. */
   uploadGraceMs?: number;
   onEvent?: (event: RequesterEvent) => void;
+  /**
+   * Keep every post and verdict in `<dataDir>/jobs/jobs.sqlite` (tables `market_requests*`),
+   * under this deployment's chainKey (chain-key.ts), so `resume` can pick a job up again.
+   */
+  journal?: { dataDir: string; chainKey: string };
 }
 
 export interface AwaitOptions {
@@ -183,6 +204,11 @@ export interface AwaitOptions {
 export interface Requester {
   readonly address: () => Promise<string>;
   post(request: PostRequest): Promise<PostedJob>;
+  /**
+   * Picks up a job posted from this journal by an earlier requester (one that was killed, say):
+   * serves its files again on the same port and takes uploads there. `await` it next.
+   */
+  resume(jobId: bigint): Promise<PostedJob>;
   await(jobId: bigint, options?: AwaitOptions): Promise<LeaseOutcome[]>;
   close(): Promise<void>;
 }
@@ -211,13 +237,15 @@ const resultSubmittedSchema = z.object({
   resultURI: z.string().max(2048),
 });
 
-/** What this requester remembers of a job it posted. */
+/** What this requester remembers of a job it posted (or resumed). */
 interface PostedRecord {
   jobId: bigint;
   dir: string;
   server: ArtifactServer;
   document: MarketJob;
+  specURI: string;
   specHash: string;
+  txHash: string;
   /** sha256 of the spec's canonical JSON: what a receipt's specSha256 must say. */
   specSha256: string;
   outputNames: string[];
@@ -227,6 +255,7 @@ interface PostedRecord {
   deadline: bigint;
   postBlock: number;
   known?: OutputTensor[];
+  tolerance: Tolerance;
 }
 
 interface LeaseCheck {
@@ -318,6 +347,50 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The journal
+
+/**
+ * Finds on chain the journal's jobs still marked `posting` (their requester was cut off between
+ * sending postJob and writing down the job id): the JobPosted event of that requester with that
+ * spec hash, from the block before it was sent. Those found are marked posted with their id; the
+ * others never reached the chain (or have not yet).
+ */
+export async function findPostedJobs(
+  journal: RequestJournal,
+  chain: Provider,
+  marketAddress: string,
+  chainKey: string,
+): Promise<void> {
+  const topic = jobMarketInterface.getEvent('JobPosted')!.topicHash;
+  for (const request of journal.list(chainKey)) {
+    if (request.state !== 'posting') continue;
+    const logs = await chain.getLogs({
+      address: getAddress(marketAddress),
+      topics: [topic, null, zeroPadValue(request.requester, 32)],
+      fromBlock: request.fromBlock,
+      toBlock: 'latest',
+    });
+    for (const entry of logs) {
+      const event = parseJobMarketLog(entry);
+      if (event?.name !== 'JobPosted') continue;
+      const args = jobPostedSchema.safeParse(event.args);
+      if (!args.success || args.data.specHash.toLowerCase() !== request.specHash) continue;
+      journal.posted(chainKey, request.key, {
+        jobId: args.data.jobId,
+        txHash: entry.transactionHash,
+        postedBlock: entry.blockNumber,
+      });
+      break;
+    }
+  }
+}
+
+/** Whether a file is there with the size a job says, without reading it all (a model is big). */
+async function hasBytes(path: string, bytes: number): Promise<boolean> {
+  return (await fileSize(path)) === bytes;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The requester
 
 export function createRequester(options: RequesterOptions): Requester {
@@ -337,6 +410,18 @@ export function createRequester(options: RequesterOptions): Requester {
   const workDir = resolve(options.workDir);
   const jobs = new Map<bigint, PostedRecord>();
   const servers = new Set<ArtifactServer>();
+  const chainKey = options.journal?.chainKey ?? '';
+  let journalDb: DatabaseSync | undefined;
+  let journal: RequestJournal | undefined;
+  if (options.journal) {
+    journalDb = openMarketDb(marketDbPath(options.journal.dataDir));
+    try {
+      journal = openRequestJournal(journalDb);
+    } catch (error) {
+      journalDb.close();
+      throw error;
+    }
+  }
   let jobService: Promise<JobService> | undefined;
   let closed = false;
   // chainFailure (the wallet's) words chain errors; it needs only these fields of a network.
@@ -358,6 +443,26 @@ export function createRequester(options: RequesterOptions): Requester {
       log.warn(`a progress listener failed: ${messageOf(error)}`);
     }
   };
+
+  /** A verdict into the journal; the chain has it either way, so a failed write only warns. */
+  function noteVerdict(jobId: bigint, outcome: LeaseOutcome, final: boolean): void {
+    if (!journal) return;
+    try {
+      journal.recordVerdict(chainKey, {
+        jobId,
+        slot: outcome.slot,
+        provider: outcome.provider,
+        verdict: outcome.verdict,
+        reason: outcome.reason ?? null,
+        outputs: outcome.outputs,
+        final,
+      });
+    } catch (error) {
+      log.warn(
+        `the verdict on lease ${outcome.slot} of job ${jobId} was not journaled: ${messageOf(error)}`,
+      );
+    }
+  }
 
   function chainWords(what: string, error: unknown): RequesterError {
     if (error instanceof RequesterError) return error;
@@ -595,6 +700,7 @@ export function createRequester(options: RequesterOptions): Requester {
       }
       const published = await server.publish('job.json', bytes);
       const specHash = `0x${published.sha256}`;
+      const specSha256 = sha256Hex(canonicalJson(spec));
 
       const requester = await signer.getAddress();
       const needed = request.reward * BigInt(request.redundancy);
@@ -604,26 +710,76 @@ export function createRequester(options: RequesterOptions): Requester {
           `${requester} holds ${balance} base units of the token, and the job escrows ${needed} (${request.reward} per lease × ${request.redundancy}); add tokens or lower the price`,
         );
       }
-      const allowance = await read('the token allowance', () =>
-        token.allowance(requester, marketAddress),
-      );
-      if (allowance < needed) {
-        await send('approving the market to take the reward', () =>
-          token.approve(marketAddress, needed),
+      const deadline = (await chainTime()) + BigInt(request.deadlineSeconds);
+      const fromBlock = await read('the latest block number', () => chain!.getBlockNumber());
+      // The intent goes down before any transaction is sent: killed after postJob, the job is
+      // found again by its spec hash and served from the same folder and port.
+      try {
+        journal?.begin({
+          chainKey,
+          key,
+          requester,
+          specUri: published.uri,
+          specHash,
+          fromBlock,
+          port: server.port,
+          dir,
+          servedDir: join(dir, 'served'),
+          reward: request.reward,
+          record: {
+            document,
+            specSha256,
+            outputNames: files.outputNames,
+            setCount: inputSetsOf(spec).length,
+            redundancy: request.redundancy,
+            leaseSeconds: request.leaseSeconds,
+            deadline: deadline.toString(),
+            minScore: request.minScore,
+            ...(known ? { known } : {}),
+            tolerance,
+            maxUploadBytes,
+          },
+        });
+      } catch (error) {
+        throw new RequesterError(
+          `the job was not posted: writing it to the journal failed (${messageOf(error)}); check that the data folder is writable and has space`,
+          { cause: error },
         );
       }
-      const deadline = (await chainTime()) + BigInt(request.deadlineSeconds);
-      const receipt = await send('posting the job', () =>
-        market.postJob(
-          specHash,
-          published.uri,
-          request.reward,
-          request.minScore,
-          request.leaseSeconds,
-          deadline,
-          request.redundancy,
-        ),
-      );
+
+      let postSent = false;
+      let receipt: ContractTransactionReceipt;
+      try {
+        const allowance = await read('the token allowance', () =>
+          token.allowance(requester, marketAddress),
+        );
+        if (allowance < needed) {
+          await send('approving the market to take the reward', () =>
+            token.approve(marketAddress, needed),
+          );
+        }
+        postSent = true;
+        receipt = await send('posting the job', () =>
+          market.postJob(
+            specHash,
+            published.uri,
+            request.reward,
+            request.minScore,
+            request.leaseSeconds,
+            deadline,
+            request.redundancy,
+          ),
+        );
+      } catch (error) {
+        if (!postSent || !journal) {
+          journal?.forget(chainKey, key);
+          throw error;
+        }
+        throw new RequesterError(
+          `${messageOf(error)}. If the job reached the chain after all, it is in the journal: resuming it finds it by its spec hash ${specHash}`,
+          { cause: error },
+        );
+      }
       let jobId: bigint | undefined;
       for (const entry of receipt.logs) {
         if (entry.address.toLowerCase() !== marketAddress.toLowerCase()) continue;
@@ -636,6 +792,16 @@ export function createRequester(options: RequesterOptions): Requester {
         throw new RequesterError(
           `the job was posted (transaction ${receipt.hash}) but its JobPosted event is missing`,
         );
+      try {
+        journal?.posted(chainKey, key, {
+          jobId,
+          txHash: receipt.hash,
+          postedBlock: receipt.blockNumber,
+        });
+      } catch (error) {
+        // The intent is there: a resume finds the job by its spec hash.
+        log.warn(`job ${jobId} was posted but its id was not journaled: ${messageOf(error)}`);
+      }
       await writeFile(
         join(dir, 'posted.json'),
         JSON.stringify(
@@ -649,8 +815,10 @@ export function createRequester(options: RequesterOptions): Requester {
         dir,
         server,
         document,
+        specURI: published.uri,
         specHash,
-        specSha256: sha256Hex(canonicalJson(spec)),
+        txHash: receipt.hash,
+        specSha256,
         outputNames: files.outputNames,
         setCount: inputSetsOf(spec).length,
         redundancy: request.redundancy,
@@ -658,6 +826,7 @@ export function createRequester(options: RequesterOptions): Requester {
         deadline,
         postBlock: receipt.blockNumber,
         ...(known ? { known } : {}),
+        tolerance,
       });
       log.info(`posted job ${jobId}: ${published.uri} (${request.redundancy} lease(s))`);
       emit({ type: 'posted', jobId, specURI: published.uri, txHash: receipt.hash });
@@ -666,6 +835,126 @@ export function createRequester(options: RequesterOptions): Requester {
       servers.delete(server);
       await server.close();
       throw error;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Resuming a job an earlier requester posted
+
+  async function resume(jobId: bigint): Promise<PostedJob> {
+    if (closed) throw new RequesterError('the requester is closed');
+    const had = jobs.get(jobId);
+    if (had)
+      return {
+        jobId,
+        specURI: had.specURI,
+        specHash: had.specHash,
+        txHash: had.txHash,
+        document: had.document,
+      };
+    if (!journal)
+      throw new RequesterError(
+        `this requester keeps no journal, so it has no record of job ${jobId} to resume`,
+      );
+    let request = journal.byJob(chainKey, jobId);
+    if (!request) {
+      await read('the jobs posted from this journal', () =>
+        findPostedJobs(journal!, chain!, marketAddress, chainKey),
+      );
+      request = journal.byJob(chainKey, jobId);
+    }
+    if (!request)
+      throw new RequesterError(
+        `job ${jobId} was not posted from this data folder on this chain, so its files are not here to serve`,
+      );
+    const me = (await signer.getAddress()).toLowerCase();
+    if (request.requester !== me)
+      throw new RequesterError(
+        `job ${jobId} was posted by ${getAddress(request.requester)}, not by ${getAddress(me)}; resume it as that account`,
+      );
+    await checkServedFiles(request);
+    let server: ArtifactServer;
+    try {
+      server = await startArtifactServer({
+        dir: request.servedDir,
+        port: request.port,
+        maxUploadBytes: request.record.maxUploadBytes,
+      });
+    } catch (error) {
+      if (error instanceof PortTakenError)
+        throw new RequesterError(
+          `job ${jobId}'s files cannot be served again: port ${request.port} on 127.0.0.1 is taken by another program, and the job's document on chain tells providers to fetch from and upload to ${request.record.document.upload.url.replace(/\/uploads$/, '')}. ` +
+            `If another roost market await or post-job still serves this job, let that one finish; otherwise stop the program holding the port (ss -ltnp 'sport = :${request.port}' names it) and resume again`,
+          { cause: error },
+        );
+      throw new RequesterError(
+        `job ${jobId}'s files cannot be served again on port ${request.port}: ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
+    if (closed) {
+      await server.close();
+      throw new RequesterError('the requester is closed');
+    }
+    servers.add(server);
+    const { record } = request;
+    jobs.set(jobId, {
+      jobId,
+      dir: request.dir,
+      server,
+      document: record.document,
+      specURI: request.specUri,
+      specHash: request.specHash,
+      txHash: request.txHash ?? '',
+      specSha256: record.specSha256,
+      outputNames: record.outputNames,
+      setCount: record.setCount,
+      redundancy: record.redundancy,
+      leaseSeconds: record.leaseSeconds,
+      deadline: BigInt(record.deadline),
+      postBlock: request.postedBlock ?? request.fromBlock,
+      ...(record.known ? { known: record.known } : {}),
+      tolerance: record.tolerance,
+    });
+    log.info(`resumed job ${jobId}: serving ${server.url} again`);
+    return {
+      jobId,
+      specURI: request.specUri,
+      specHash: request.specHash,
+      txHash: request.txHash ?? '',
+      document: record.document,
+    };
+  }
+
+  /** The folder a resumed job serves must still hold what its document promises. */
+  async function checkServedFiles(request: PostedRequest): Promise<void> {
+    const filesDir = join(request.servedDir, 'files');
+    const jobId = request.jobId;
+    const gone = (what: string) =>
+      new RequesterError(
+        `job ${jobId}'s ${what} is no longer in ${filesDir}, so providers could not fetch it; the job cannot be served again (cancel its open leases or let them expire)`,
+      );
+    const document = await readFile(join(filesDir, 'job.json')).catch(() => undefined);
+    if (!document) throw gone('document (job.json)');
+    if (`0x${sha256Hex(document)}` !== request.specHash)
+      throw new RequesterError(
+        `job ${jobId}'s document in ${filesDir} no longer hashes to its spec hash on chain ${request.specHash}; it was changed, and providers would refuse it`,
+      );
+    const spec = request.record.document.job;
+    const artifacts: Artifact[] = [
+      spec.model,
+      ...(spec.model.externalData ?? []),
+      ...inputSetsOf(spec).flatMap((set) => Object.values(set)),
+    ];
+    for (const artifact of artifacts) {
+      const name = artifact.uri.slice(artifact.uri.lastIndexOf('/') + 1);
+      if (!(await hasBytes(join(filesDir, name), artifact.bytes))) throw gone(`file ${name}`);
+    }
+    for (const known of request.record.known ?? []) {
+      if ((await fileSize(known.path)) === undefined)
+        throw new RequesterError(
+          `job ${jobId}'s known answer ${known.path} is gone, so its canary cannot be checked; the job cannot be judged here`,
+        );
     }
   }
 
@@ -845,6 +1134,16 @@ export function createRequester(options: RequesterOptions): Requester {
     reason: string | undefined,
   ): Promise<LeaseOutcome> {
     const base = { slot, provider: check.provider, outputs: check.files };
+    // Decided before sent: a requester killed mid-transaction still knows why after a resume.
+    noteVerdict(
+      job.jobId,
+      {
+        ...base,
+        verdict: reason === undefined ? 'accepted' : 'disputed',
+        ...(reason ? { reason } : {}),
+      },
+      false,
+    );
     try {
       if (reason === undefined) {
         await send(`accepting lease ${slot} of job ${job.jobId}`, () =>
@@ -879,14 +1178,14 @@ export function createRequester(options: RequesterOptions): Requester {
     if (job.known) {
       for (const [slot, check] of checks) {
         if (reasons.get(slot) !== undefined) continue;
-        const compared = await compareOutputs(check.outputs, job.known, tolerance);
+        const compared = await compareOutputs(check.outputs, job.known, job.tolerance);
         if (!compared.ok)
           reasons.set(slot, `the outputs differ from the known answer: ${compared.reason}`);
       }
     } else if (checks.size === 2) {
       const [a, b] = [...checks.entries()] as [[number, LeaseCheck], [number, LeaseCheck]];
       if (reasons.get(a[0]) === undefined && reasons.get(b[0]) === undefined) {
-        const compared = await compareOutputs(a[1].outputs, b[1].outputs, tolerance);
+        const compared = await compareOutputs(a[1].outputs, b[1].outputs, job.tolerance);
         if (!compared.ok) {
           const reason = `the two leases' outputs disagree, so at least one is wrong: ${compared.reason}`;
           reasons.set(a[0], reason);
@@ -907,7 +1206,7 @@ export function createRequester(options: RequesterOptions): Requester {
     const job = jobs.get(jobId);
     if (!job)
       throw new RequesterError(
-        `this requester did not post job ${jobId}, so it serves none of its files and cannot judge it`,
+        `this requester did not post job ${jobId}, so it serves none of its files and cannot judge it${journal ? ' (resume it first if it was posted from this journal)' : ''}`,
       );
     const onChain = chainJobSchema.safeParse(
       plain(await read(`job ${jobId}`, () => market.getJob(jobId))),
@@ -934,6 +1233,7 @@ export function createRequester(options: RequesterOptions): Requester {
     const finish = (outcome: LeaseOutcome) => {
       outcomes.set(outcome.slot, outcome);
       checks.delete(outcome.slot);
+      noteVerdict(jobId, outcome, true);
       log.info(
         `job ${jobId} lease ${outcome.slot}: ${outcome.verdict}${outcome.reason ? ` (${outcome.reason})` : ''}`,
       );
@@ -996,12 +1296,25 @@ export function createRequester(options: RequesterOptions): Requester {
                 : lease.state === LeaseState.Disputed || lease.state === LeaseState.Rejected
                   ? 'disputed'
                   : 'unfinished';
+            // Judged here before (by a requester since killed): its reason and files still hold.
+            const judged = journal
+              ?.verdicts(chainKey, jobId)
+              .find(
+                (v) =>
+                  v.slot === slot &&
+                  v.verdict === verdict &&
+                  v.provider?.toLowerCase() === provider?.toLowerCase(),
+              );
             finish({
               slot,
               provider,
               verdict,
-              ...(verdict === 'accepted' ? {} : { reason: `the lease is already ${name}` }),
-              outputs: [],
+              ...(judged?.reason
+                ? { reason: judged.reason }
+                : verdict === 'accepted'
+                  ? {}
+                  : { reason: `the lease is already ${name}` }),
+              outputs: judged?.outputs ?? [],
             });
           }
         }
@@ -1058,6 +1371,7 @@ export function createRequester(options: RequesterOptions): Requester {
   return {
     address: () => signer.getAddress(),
     post,
+    resume,
     await: awaitJob,
     async close() {
       if (closed) return;
@@ -1065,6 +1379,7 @@ export function createRequester(options: RequesterOptions): Requester {
       await Promise.all([...servers].map((s) => s.close()));
       servers.clear();
       if (jobService) await (await jobService).close();
+      journalDb?.close();
     },
   };
 }

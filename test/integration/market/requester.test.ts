@@ -1,15 +1,14 @@
 // The requester against a real chain: a Hardhat devnet, real HTTP on 127.0.0.1, onnxruntime on
-// CPU. The test plays the provider with its own devnet accounts the way the agent does: it reads
-// the JobPosted event, fetches the document (agent/market/transfer.ts) and the artifacts from the
-// requester's server, runs the model, signs a receipt over its canonical JSON, uploads by the
-// upload convention and submits the result hash on chain. The requester judges it.
-import { createHash } from 'node:crypto';
+// CPU. The test plays the provider with its own devnet accounts the way the agent does
+// (requester-support.ts): it reads the JobPosted event, fetches the document and the artifacts
+// from the requester's server, runs the model, signs a receipt, uploads by the upload convention
+// and submits the result hash on chain. The requester judges it.
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JsonRpcProvider, Wallet, id, parseEther, toBeHex, zeroPadValue } from 'ethers';
-import type { Signer } from 'ethers';
+import { JsonRpcProvider, toBeHex, zeroPadValue } from 'ethers';
+import type { Signer, Wallet } from 'ethers';
 import { TEST_DOLLAR, devnetDeployment, startDevnet } from '../../../contracts/devnet.ts';
 import type { Devnet } from '../../../contracts/devnet.ts';
 import {
@@ -28,16 +27,13 @@ import type {
   Requester,
   RequesterEvent,
 } from '../../../agent/market/requester.ts';
-import { resultFileUrl } from '../../../agent/market/schema.ts';
-import { fetchMarketJob, uploadResult } from '../../../agent/market/transfer.ts';
-import { RESULT_FORMAT } from '../../../agent/jobs/schema.ts';
 import type { Receipt } from '../../../agent/jobs/schema.ts';
-import { canonicalJson } from '../../../agent/jobs/util.ts';
-import { decodeNpy, encodeNpy } from '../../../worker/npy.ts';
-import type { NpyArray } from '../../../worker/npy.ts';
+import { encodeNpy } from '../../../worker/npy.ts';
 import { matmulModel, randomFloats } from '../../fixtures/jobs/models.ts';
-import { runInProcess, until } from '../jobs/support.ts';
+import { until } from '../jobs/support.ts';
 import { tempDir } from '../../support/temp-dir.ts';
+import { newProvider, provide as provideAs, sha256 } from './requester-support.ts';
+import type { Tamper } from './requester-support.ts';
 
 const USD = TEST_DOLLAR;
 const REWARD = 2n * USD;
@@ -52,21 +48,6 @@ const providers: Wallet[] = [];
 let modelPath: string;
 let aPath: string;
 let bPath: string;
-
-const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
-
-async function newProvider(): Promise<Wallet> {
-  const wallet = Wallet.createRandom().connect(rpc) as unknown as Wallet;
-  const funder = await rpc.getSigner(devnet.accounts[5]);
-  await (await funder.sendTransaction({ to: wallet.address, value: parseEther('10') })).wait();
-  const token = connectRoostTestToken(devnet.tokenAddress, funder);
-  await (await token.transfer(wallet.address, 100n * USD)).wait();
-  const own = connectRoostTestToken(devnet.tokenAddress, wallet);
-  await (await own.approve(devnet.marketAddress, 50n * USD)).wait();
-  const market = connectJobMarket(devnet.marketAddress, wallet);
-  await (await market.registerProvider(id('benchmark report'), 100, 1, 50n * USD)).wait();
-  return wallet;
-}
 
 beforeAll(async () => {
   devnet = await startDevnet();
@@ -94,7 +75,7 @@ beforeAll(async () => {
   await writeFile(modelPath, matmulModel(4, 8, 3));
   await writeFile(aPath, encodeNpy('float32', [4, 8], randomFloats(32, 7)));
   await writeFile(bPath, encodeNpy('float32', [8, 3], randomFloats(24, 8)));
-  providers.push(await newProvider(), await newProvider());
+  providers.push(await newProvider(devnet, rpc), await newProvider(devnet, rpc));
 }, 120_000);
 
 afterAll(async () => {
@@ -104,112 +85,9 @@ afterAll(async () => {
   await dir?.remove();
 });
 
-type Tamper = 'none' | 'values' | 'bytes' | 'signer' | 'no-upload';
-
 /** The test as a provider: claim, fetch, run, sign, upload, submit. Returns the slot. */
-async function provide(wallet: Wallet, jobId: bigint, tamper: Tamper = 'none'): Promise<number> {
-  const market = connectJobMarket(devnet.marketAddress, wallet);
-  const posted = (
-    await rpc.getLogs({
-      address: devnet.marketAddress,
-      topics: [
-        jobMarketInterface.getEvent('JobPosted')!.topicHash,
-        zeroPadValue(toBeHex(jobId), 32),
-      ],
-      fromBlock: 0,
-    })
-  )
-    .map((log) => parseJobMarketLog(log))
-    .find((e) => e?.name === 'JobPosted');
-  if (posted?.name !== 'JobPosted') throw new Error(`no JobPosted for job ${jobId}`);
-  const document = await fetchMarketJob(posted.args.specURI, posted.args.specHash);
-  const job = document.job;
-
-  const claim = await (await market.claimJob(jobId)).wait();
-  const claimed = claim?.logs
-    .map((l) => parseJobMarketLog(l))
-    .find((e) => e?.name === 'LeaseClaimed');
-  if (claimed?.name !== 'LeaseClaimed') throw new Error('no LeaseClaimed');
-  const slot = Number(claimed.args.slot);
-
-  // Fetch what the job names, over HTTP, and check it as a provider must.
-  const fetched = async (artifact: { uri: string; sha256: string }) => {
-    const bytes = new Uint8Array(await (await fetch(artifact.uri)).arrayBuffer());
-    expect(sha256(bytes)).toBe(artifact.sha256);
-    return bytes;
-  };
-  const model = await fetched(job.model);
-  const set = Array.isArray(job.inputs) ? job.inputs[0]! : job.inputs;
-  const feeds: Record<string, NpyArray> = {};
-  const inputs: Receipt['inputs'] = [];
-  for (const name of Object.keys(set).sort()) {
-    const decoded = decodeNpy(await fetched(set[name]!));
-    if (!decoded.ok) throw new Error(decoded.error);
-    feeds[name] = decoded.value;
-    inputs.push({ set: 0, name, sha256: set[name]!.sha256 });
-  }
-  const out = await runInProcess(model, feeds);
-  const c = Float32Array.from(out.c!.data as Float32Array);
-  if (tamper === 'values') c[5] = (c[5] as number) + 0.25;
-  const cBytes = encodeNpy('float32', [...out.c!.dims], c);
-
-  const jobDir = join(dir.path, 'provider', `${wallet.address}-${jobId}`);
-  await mkdir(join(jobDir, 'out'), { recursive: true });
-  await writeFile(join(jobDir, 'out', 'c.npy'), cBytes);
-  // 'signer': a receipt that is sound in itself, but signed by a key that does not hold the lease.
-  const key = tamper === 'signer' ? Wallet.createRandom() : wallet;
-  const receipt: Receipt = {
-    format: RESULT_FORMAT,
-    jobId: `local-${jobId}`,
-    specSha256: sha256(canonicalJson(job)),
-    modelSha256: job.model.sha256,
-    inputs,
-    outputs: [
-      {
-        set: 0,
-        name: 'c',
-        file: 'c.npy',
-        dtype: 'float32',
-        shape: [...out.c!.dims],
-        bytes: cBytes.length,
-        sha256: sha256(cBytes),
-      },
-    ],
-    executionProvider: 'cpu',
-    fallbacks: [],
-    timings: { fetchMs: 1, sessionMs: 1, runMs: 1, totalMs: 3 },
-    sandbox: { scrubbedEnv: true, permissionModel: true, bwrap: false },
-    roostVersion: 'test',
-    onnxruntimeVersion: 'test',
-    provider: key.address,
-    finishedAt: new Date().toISOString(),
-  };
-  const signed = {
-    receipt,
-    signature: {
-      scheme: 'eip191-canonical-json' as const,
-      signer: key.address,
-      value: await key.signMessage(canonicalJson(receipt)),
-    },
-  };
-  await writeFile(join(jobDir, 'result.json'), JSON.stringify(signed, null, 2) + '\n');
-  if (tamper === 'bytes') {
-    // Signed for the true output, then a different file goes up.
-    const other = Float32Array.from(c);
-    other[0] = (other[0] as number) + 1;
-    await writeFile(join(jobDir, 'out', 'c.npy'), encodeNpy('float32', [...out.c!.dims], other));
-  }
-  const expectedUri = resultFileUrl(document.upload.url, slot, wallet.address, 'result.json');
-  const uploaded =
-    tamper === 'no-upload'
-      ? {
-          resultUri: expectedUri,
-          resultHash: `0x${sha256(await readFile(join(jobDir, 'result.json')))}`,
-        }
-      : await uploadResult({ document, slot, provider: wallet.address, jobDir });
-  expect(uploaded.resultUri).toBe(expectedUri);
-  await (await market.submitResult(jobId, slot, uploaded.resultHash, uploaded.resultUri)).wait();
-  return slot;
+function provide(wallet: Wallet, jobId: bigint, tamper: Tamper = 'none'): Promise<number> {
+  return provideAs(devnet, rpc, dir.path, wallet, jobId, tamper);
 }
 
 function postRequest(extra: Partial<PostRequest> = {}): PostRequest {
