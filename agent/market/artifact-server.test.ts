@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/temp-dir.ts';
-import { startArtifactServer } from './artifact-server.ts';
+import { PortTakenError, startArtifactServer } from './artifact-server.ts';
 import type { ArtifactServer } from './artifact-server.ts';
 
 const PROVIDER = '0xAbCdEf0123456789aBcDeF0123456789AbCdEf01';
@@ -216,5 +216,40 @@ describe('the artifact server', () => {
       headers: { host: `localhost:${new URL(server.url).port}` },
     });
     expect(named.status).toBe(200);
+  });
+
+  it('started again on the same folder and port, serves the same files and the uploads already in', async () => {
+    const folder = join(dir.path, 'again');
+    const first = await startArtifactServer({ dir: folder, maxUploadBytes: CAP });
+    const published = await first.publish('m.bin', new TextEncoder().encode('model bytes'));
+    const put = await fetch(`${first.uploadUrl}/0/${PROVIDER}/result.json`, {
+      method: 'PUT',
+      body: '{"r":1}',
+    });
+    expect(put.status).toBe(201);
+    // A second server cannot take a port in use: it says which.
+    const taken = startArtifactServer({ dir: folder, port: first.port, maxUploadBytes: CAP });
+    await expect(taken).rejects.toThrow(PortTakenError);
+    await expect(taken).rejects.toThrow(`port ${first.port} on 127.0.0.1 is already in use`);
+    await first.close();
+
+    const second = await startArtifactServer({
+      dir: folder,
+      port: first.port,
+      maxUploadBytes: CAP,
+    });
+    try {
+      expect(second.url).toBe(first.url);
+      expect(await (await fetch(published.uri)).text()).toBe('model bytes');
+      const uploaded = await fetch(`${second.uploadUrl}/0/${PROVIDER}/result.json`);
+      expect(await uploaded.text()).toBe('{"r":1}');
+      const more = await fetch(`${second.uploadUrl}/0/${PROVIDER}/c.npy`, {
+        method: 'PUT',
+        body: 'npy',
+      });
+      expect(more.status).toBe(201);
+    } finally {
+      await second.close();
+    }
   });
 });
