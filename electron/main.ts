@@ -7,23 +7,40 @@ import {
   Menu,
   nativeImage,
   net,
+  Notification,
   powerMonitor,
   protocol,
+  safeStorage,
   session,
   Tray,
+  utilityProcess,
 } from 'electron';
+import electronUpdater from 'electron-updater';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createAgent, type Agent } from '../agent/agent.ts';
+import { createAgent, type Agent, type AgentOptions } from '../agent/agent.ts';
+import { createNodeWorkerSpawner } from '../agent/jobs/spawner.ts';
+import { defaultSpawner } from '../agent/hardware/run-tool.ts';
+import type { LeaseState } from '../agent/market/schema.ts';
 import { resolveDataDir } from '../agent/store/data-dir.ts';
 import { stderrSink } from '../agent/log.ts';
 import { resolveAppFile } from './app-protocol.ts';
+import { planHelpers, type HelperPlan } from './helpers.ts';
 import { registerIpc } from './ipc.ts';
+import { applyStartAtLogin, startedHidden } from './login-item.ts';
+import { LEASE_NEEDS_SIGNING, createNotifier, noticeFor } from './notifications.ts';
+import { REMEMBERED_UNLOCK_FILE, createRememberedUnlock } from './remembered-unlock.ts';
 import { APP_SCHEME, RENDERER_CSP, lockDownSession } from './security.ts';
 import { createMainWindow } from './window.ts';
 import { createRoostTray, trayStateFrom } from './tray.ts';
+import { createUpdateController, type AutoUpdaterLike } from './updater.ts';
+import { createUtilityBenchSpawner, createUtilityToolSpawner } from './utility-helpers.ts';
+import type { ForkUtility } from './utility-process.ts';
+import { createUtilityWorkerSpawner } from './utility-worker.ts';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const RENDERER_DIR = here('../renderer');
@@ -44,6 +61,47 @@ function dataDirFromArgs(): string {
   return resolveDataDir({ flag });
 }
 
+const forkUtility: ForkUtility = (modulePath, args, options) =>
+  utilityProcess.fork(modulePath, args, options);
+
+/**
+ * How the agent's children start (electron/helpers.ts): the project's Node 24 from a checkout,
+ * Electron utility processes running dist/worker/*.js when installed (RunAsNode fuse off).
+ */
+function helperOptions(plan: HelperPlan): Pick<AgentOptions, 'hardware' | 'bench' | 'jobs'> {
+  if (plan.kind === 'node') {
+    return {
+      hardware: { nodePath: plan.nodePath, probeEntry: plan.probeEntry },
+      bench: { nodePath: plan.nodePath, benchEntry: plan.benchEntry },
+      jobs: { spawnWorker: createNodeWorkerSpawner({ nodePath: plan.nodePath }) },
+    };
+  }
+  const nodeCommand = process.execPath;
+  return {
+    hardware: {
+      nodePath: nodeCommand,
+      probeEntry: plan.entries['probe-entry'] as string,
+      spawner: createUtilityToolSpawner({
+        fork: forkUtility,
+        nodeCommand,
+        entries: plan.entries,
+        fallback: defaultSpawner,
+      }),
+    },
+    bench: {
+      benchEntry: plan.entries['bench-entry'] as string,
+      spawn: createUtilityBenchSpawner({ fork: forkUtility, entries: plan.entries }),
+    },
+    jobs: {
+      spawnWorker: createUtilityWorkerSpawner({
+        fork: forkUtility,
+        entry: plan.entries.entry as string,
+        why: plan.why,
+      }),
+    },
+  };
+}
+
 async function main(): Promise<void> {
   if (!app.requestSingleInstanceLock()) {
     app.quit();
@@ -52,6 +110,21 @@ async function main(): Promise<void> {
   const dataDir = dataDirFromArgs();
   app.setPath('userData', dataDir);
   await app.whenReady();
+
+  const projectNode = join(PROJECT_ROOT, 'node_modules', 'node', 'bin', 'node');
+  const helpers = planHelpers({
+    isPackaged: app.isPackaged,
+    appRoot: app.isPackaged ? app.getAppPath() : PROJECT_ROOT,
+    nodeBinary: !app.isPackaged && existsSync(projectNode) ? projectNode : null,
+  });
+  const unlockMemory = createRememberedUnlock({
+    safeStorage,
+    file: join(dataDir, REMEMBERED_UNLOCK_FILE),
+    log: {
+      info: (m) => process.stderr.write(`[electron] ${m}\n`),
+      warn: (m) => process.stderr.write(`[electron] ${m}\n`),
+    },
+  });
 
   const agent: Agent = await createAgent({
     dataDir,
@@ -62,20 +135,14 @@ async function main(): Promise<void> {
       idleSeconds: () => powerMonitor.getSystemIdleTime(),
       onBattery: () => powerMonitor.isOnBatteryPower(),
     },
-    // Helper children (the accelerator probe) are TypeScript run by the project's Node 24 in
-    // development; the packaged app ships them built (electron-builder, with the fuses).
-    ...(app.isPackaged
-      ? {}
-      : {
-          hardware: {
-            nodePath: join(PROJECT_ROOT, 'node_modules', 'node', 'bin', 'node'),
-            probeEntry: join(PROJECT_ROOT, 'worker', 'probe-entry.ts'),
-          },
-        }),
+    ...helperOptions(helpers),
+    unlockMemory,
     electronVersion: process.versions.electron,
     logSink: stderrSink(),
   });
-  const log = (message: string) => agent.log.child('electron').info(message);
+  const electronLog = agent.log.child('electron');
+  const log = (message: string) => electronLog.info(message);
+  log(helpers.summary);
 
   lockDownSession(session.defaultSession);
   protocol.handle(APP_SCHEME, async (request) => {
@@ -152,16 +219,137 @@ async function main(): Promise<void> {
   app.on('window-all-closed', () => {
     // Keep running in the tray; Quit in the tray menu ends Roost.
   });
+
+  // Notifications: the few moments worth an interruption, rate-limited (electron/notifications.ts).
+  const leaseStates = new Map<string, LeaseState>();
+  const leasesWaiting = () =>
+    [...leaseStates.values()].filter((s) => LEASE_NEEDS_SIGNING.includes(s)).length;
+  const shown = new Set<Notification>();
+  const notifier = createNotifier({
+    show: (notice) => {
+      if (!Notification.isSupported()) return;
+      const notification = new Notification({ title: notice.title, body: notice.body });
+      // Held until closed: a collected notification loses its click.
+      shown.add(notification);
+      notification.on('click', () => {
+        const [first] = windows;
+        if (first) first.show();
+        else openWindow();
+      });
+      notification.on('close', () => shown.delete(notification));
+      notification.show();
+    },
+  });
+  agent.events.subscribe((event) => {
+    if (event.event === 'market.lease') {
+      const key = `${event.payload.chainKey}:${event.payload.jobId}`;
+      leaseStates.set(key, event.payload.state);
+    }
+    const notice = noticeFor(event, {
+      token: agent.market.token(),
+      leasesWaiting: leasesWaiting(),
+      at: Date.now(),
+    });
+    if (notice) notifier.notify(notice);
+  });
+
+  // Start at login, now and whenever the setting changes.
+  const loginItem = (enabled: boolean) =>
+    applyStartAtLogin(enabled, {
+      platform: process.platform,
+      isPackaged: app.isPackaged,
+      setLoginItemSettings: (settings) => app.setLoginItemSettings(settings),
+      executable: process.env.APPIMAGE ?? process.execPath,
+      autostartDir: join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'autostart'),
+    })
+      .then(log)
+      .catch((error: unknown) =>
+        electronLog.warn(`start at login could not be changed: ${String(error)}`),
+      );
+  let startAtLogin = agent.settings.get().general.startAtLogin;
+  void loginItem(startAtLogin);
+
+  // Auto-update, installed app only: never while a lease or a job runs (electron/updater.ts).
+  const updates = app.isPackaged
+    ? createUpdateController({
+        updater: electronUpdater.autoUpdater as unknown as AutoUpdaterLike,
+        settings: () => agent.settings.get().updates,
+        activity: async () => ({
+          leases: [
+            ...agent.market.leases(),
+            ...[...leaseStates].map(([key, state]) => ({
+              jobId: key.split(':').pop() ?? key,
+              state,
+            })),
+          ],
+          jobs: (await agent.jobs()).list({ states: ['fetching', 'running'] }),
+        }),
+        notify: (notice) => notifier.notify(notice),
+        log: { info: log, warn: (m) => electronLog.warn(m) },
+      })
+    : undefined;
+  updates?.start();
+  let updateSettings = JSON.stringify(agent.settings.get().updates);
+  agent.events.subscribe((event) => {
+    if (event.event !== 'settings.changed') return;
+    if (event.payload.general.startAtLogin !== startAtLogin) {
+      startAtLogin = event.payload.general.startAtLogin;
+      void loginItem(startAtLogin);
+    }
+    const next = JSON.stringify(event.payload.updates);
+    if (next !== updateSettings) {
+      updateSettings = next;
+      updates?.settingsChanged();
+    }
+  });
+
+  // The remembered password (opt-in, safeStorage) unlocks the wallet at start.
+  void unlockAtStart(agent, unlockMemory, (notice) => notifier.notify(notice), electronLog);
+
   let closing = false;
   app.on('before-quit', (event) => {
     if (closing) return;
     closing = true;
     event.preventDefault();
-    unregister();
-    tray.destroy();
-    void agent.close().finally(() => app.exit(0));
+    void (async () => {
+      // Decided before the agent stops: an update installs at quit only when nothing runs.
+      const install = (await updates?.mayInstallAtQuit().catch(() => false)) ?? false;
+      updates?.stop();
+      unregister();
+      tray.destroy();
+      await agent.close().catch(() => undefined);
+      // quitAndInstall sets up the installer and quits the app itself.
+      if (install) updates?.install();
+      else app.exit(0);
+    })();
   });
-  openWindow();
+  if (!startedHidden(process.argv, app.getLoginItemSettings().wasOpenedAtLogin)) openWindow();
+}
+
+/** Unlocks the wallet with the remembered password; a stale one is forgotten and the user told. */
+async function unlockAtStart(
+  agent: Agent,
+  memory: ReturnType<typeof createRememberedUnlock>,
+  notify: (notice: Parameters<ReturnType<typeof createNotifier>['notify']>[0]) => void,
+  log: Agent['log'],
+): Promise<void> {
+  const password = await memory.recall().catch(() => null);
+  if (password === null) return;
+  const result = await agent.router.call('wallet.unlock', { password });
+  if (result.ok) {
+    log.info('the wallet was unlocked with the remembered password');
+    return;
+  }
+  if (result.error.code === 'WALLET_WRONG_PASSWORD') {
+    await memory.forget().catch(() => undefined);
+    notify({
+      kind: 'needs-you',
+      key: 'remembered-password-stale',
+      title: 'Unlock your wallet',
+      body: 'The remembered password no longer opens your wallet (was it changed?). Roost forgot it: unlock the wallet by hand.',
+    });
+  }
+  log.warn(`the remembered password did not unlock the wallet: ${result.error.message}`);
 }
 
 main().catch((error: unknown) => {

@@ -203,6 +203,21 @@ export type AgentVersion = z.infer<typeof agentVersionSchema>;
 
 const noParams = z.object({}).strict().default({});
 
+/**
+ * The desktop app's remembered unlock (Electron safeStorage): whether the system keychain can keep
+ * the wallet password here, and whether it does. `roost serve` has no keychain: never available.
+ */
+export const unlockMemoryStatusSchema = z.object({
+  available: z.boolean(),
+  /** A password is remembered and unlocks the wallet when the desktop app starts. */
+  remembered: z.boolean(),
+  /** Why it is not available, in words for the Wallet page; null when it is. */
+  why: z.string().nullable(),
+  /** safeStorage's backend on Linux (`gnome_libsecret`, `kwallet5`, `basic_text`, ...); else null. */
+  backend: z.string().nullable(),
+});
+export type UnlockMemoryStatus = z.infer<typeof unlockMemoryStatusSchema>;
+
 /** Every method: `domain.verb`, its params and its result value. */
 export const methods = {
   'agent.status': {
@@ -375,6 +390,22 @@ export const methods = {
     summary: 'Change some settings; returns the settings as saved.',
     params: settingsPatchSchema,
     result: settingsSchema,
+  },
+  'unlock.status': {
+    summary: 'Whether the desktop app can remember the wallet password with the system keychain.',
+    params: noParams,
+    result: unlockMemoryStatusSchema,
+  },
+  'unlock.remember': {
+    summary: 'Unlock with the password and remember it with the system keychain (desktop app).',
+    // A bare string, like the wallet's secrets: a refusal must never quote it back.
+    params: z.object({ password: z.string() }).strict(),
+    result: unlockMemoryStatusSchema,
+  },
+  'unlock.forget': {
+    summary: 'Forget the remembered wallet password; the wallet stays as it is.',
+    params: noParams,
+    result: unlockMemoryStatusSchema,
   },
 } as const satisfies Record<string, { summary: string; params: z.ZodType; result: z.ZodType }>;
 
