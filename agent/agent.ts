@@ -9,7 +9,6 @@ import { hardwareHandlers } from './api/handlers/hardware.ts';
 import { scheduleHandlers } from './api/handlers/schedule.ts';
 import { settingsHandlers } from './api/handlers/settings.ts';
 import { walletHandlers } from './api/handlers/wallet.ts';
-import { unlockHandlers, type UnlockMemory } from './api/handlers/unlock.ts';
 import { jobHandlers } from './api/handlers/jobs.ts';
 import { benchHandlers } from './api/handlers/bench.ts';
 import { marketHandlers } from './api/handlers/market.ts';
@@ -28,12 +27,19 @@ import { createRedactor, type Redactor } from './diagnostics/redact.ts';
 import { EventBus } from './events.ts';
 import {
   createHardwareService,
+  hardwarePaths,
   probeCacheDir,
   type HardwareService,
   type HardwareServiceOptions,
 } from './hardware/index.ts';
 import { createLogger, type LogSink, type Logger } from './log.ts';
+import { connectJobMarket } from '../contracts/bindings/job-market.ts';
+import { gatherMarketFacts } from './diagnostics/market-facts.ts';
+import { marketDbPath, openMarketDb } from './market/db.ts';
+import { createEarningRate, type LatestBenchmark } from './schedule/earning-rate.ts';
+import { createNvidiaProcessSource, programExists } from './schedule/gpu-processes.ts';
 import { createProcessLister } from './schedule/processes.ts';
+import { openWorkLog, workUnits, type WorkLog } from './schedule/work-log.ts';
 import { manualHoldSchema, type ManualHold } from './schedule/schema.ts';
 import {
   createWorkPolicy,
@@ -85,8 +91,6 @@ export interface AgentOptions {
   embeddedDevnet?: boolean;
   /** `--rpc` and `--market`: work on this chain and market (saved in Settings as a custom network). */
   network?: { rpcUrl: string; marketAddress: string };
-  /** The desktop app's remembered wallet password (Electron safeStorage); headless: none. */
-  unlockMemory?: UnlockMemory;
 }
 
 /**
@@ -172,6 +176,20 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
 
   const scheduleLog = log.child('schedule');
   let holdWrites: Promise<void> = Promise.resolve();
+  // Game mode's "another program on the GPU": asked of nvidia-smi where there is one.
+  const nvidiaSmi = hardwarePaths(options.hardware?.env ?? process.env).nvidiaSmi;
+  const gpuProcesses = (await programExists(nvidiaSmi, options.hardware?.env ?? process.env))
+    ? createNvidiaProcessSource({
+        nvidiaSmi,
+        gpus: async () => (await hardware.list()).gpus,
+        onPmonUnsupported: (why) =>
+          scheduleLog.info(
+            `nvidia-smi pmon is not available here (${why}); game mode sees compute programs on the GPU, and games by the watch list`,
+          ),
+      })
+    : undefined;
+  // Set once the work log exists; every change of a decision is recorded at once.
+  let recordWork = (): void => undefined;
   const policy = createWorkPolicy({
     settings: () => settings.get().work,
     gpus: async () =>
@@ -190,8 +208,12 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
           scheduleLog.error(`could not save your manual starts and pauses: ${String(error)}`),
         );
     },
-    onChange: (decisions) => events.emit('schedule.changed', { decisions }),
+    onChange: (decisions) => {
+      events.emit('schedule.changed', { decisions });
+      recordWork();
+    },
     log: scheduleLog,
+    ...(gpuProcesses ? { gpuProcesses } : {}),
     ...options.desktop,
   });
 
@@ -262,6 +284,55 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       return 'the work policy takes work only when you start it: press Start (or `roost work start`)';
     return null;
   };
+  // What an hour of work earns (predicted earnings), and the hours worked, per GPU.
+  const latestBenchmark = async (): Promise<LatestBenchmark | null> => {
+    const service = await bench();
+    const latest = (await service.history({ limit: 50 })).find(
+      (h) => h.complete && h.composite !== null,
+    );
+    if (!latest || latest.composite === null) return null;
+    const { report } = await service.get(latest.id);
+    return {
+      score: Math.max(1, Math.round(latest.composite)),
+      gpuId: report.target.adapter?.gpuId ?? null,
+    };
+  };
+  const earningRate = createEarningRate({
+    latest: latestBenchmark,
+    price: () => settings.get().pricing.pricePerUnitHour,
+    feeBps: async () => {
+      const net = await network();
+      return Number(await connectJobMarket(net.marketAddress, net.provider).feeBps());
+    },
+    now: () => now().getTime(),
+  });
+  let workLog: WorkLog | undefined;
+  let workDb: ReturnType<typeof openMarketDb> | undefined;
+  const openedWorkLog = (): WorkLog => {
+    if (!workLog) {
+      workDb = openMarketDb(marketDbPath(options.dataDir));
+      workLog = openWorkLog({ db: workDb, now: () => now().getTime() });
+    }
+    return workLog;
+  };
+  let workRecording: Promise<void> = Promise.resolve();
+  let workTimer: NodeJS.Timeout | undefined;
+  const observeWork = async (): Promise<void> => {
+    const decisions = policy.decisions();
+    const rate = await earningRate();
+    const machineWorking = decisions.length === 0 && (await policyProblem()) === null;
+    if (state === 'stopping') return;
+    openedWorkLog().observe(
+      workUnits({
+        decisions,
+        machineWorking,
+        benchmarkedGpuId: rate.gpuId,
+        grossPerHour: rate.grossPerHour,
+        powerW: (gpuId) => hardware.telemetry({ gpuId }).at(-1)?.powerW ?? null,
+      }),
+    );
+  };
+
   let devnet: EmbeddedDevnet | undefined;
   let marketStarting: Promise<void> = Promise.resolve();
   const marketLog = log.child('market');
@@ -339,11 +410,19 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       ...hardwareHandlers(hardware),
       ...scheduleHandlers(policy),
       ...walletHandlers(wallet),
-      ...unlockHandlers({ memory: options.unlockMemory, wallet }),
       ...marketHandlers(market),
       ...jobHandlers(jobs),
       ...benchHandlers(bench, events),
-      ...yieldHandlers({ bench, hardware, settings, wallet, now }),
+      ...yieldHandlers({
+        bench,
+        hardware,
+        settings,
+        wallet,
+        now,
+        workLog: openedWorkLog,
+        market,
+        rate: earningRate,
+      }),
       ...diagnosticsHandlers({
         dataDir: options.dataDir,
         hardware,
@@ -351,18 +430,16 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         settings,
         redactor,
         now,
-        extraFacts: async () => {
-          const status = await wallet.status();
-          const exists = status.state === 'locked' || status.state === 'unlocked';
-          return {
-            wallet: {
-              exists,
-              locked: exists && !status.workSigning,
-              nativeBalanceWei: null,
-              minGasWei: '0',
-            },
-          };
-        },
+        extraFacts: () =>
+          gatherMarketFacts({
+            now: () => now().getTime(),
+            wallet: () => wallet.status(),
+            network,
+            networkName: () => settings.get().network.name,
+            market,
+            score: async () => (await earningRate()).score,
+            price: () => settings.get().pricing.pricePerUnitHour,
+          }),
         documents: async () => [
           { name: 'status.json', value: await router.call('agent.status', {}) },
           { name: 'version.json', value: await router.call('agent.version', {}) },
@@ -380,6 +457,17 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         log.child('hardware').error(`telemetry did not start: ${String(error)}`),
       );
     policy.start();
+    recordWork = () => {
+      workRecording = workRecording
+        .then(observeWork)
+        .catch((error: unknown) =>
+          scheduleLog.warn(`the hours worked could not be recorded: ${String(error)}`),
+        );
+    };
+    // A heartbeat between decisions, so an open work period's end is kept up to date.
+    workTimer = setInterval(recordWork, 30_000);
+    workTimer.unref();
+    recordWork();
     const startMarket = async (): Promise<void> => {
       if (settings.get().network.name === 'local' && (options.embeddedDevnet ?? true)) {
         try {
@@ -422,6 +510,10 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       state = 'stopping';
       log.info('stopping');
       policy.stop();
+      if (workTimer) clearInterval(workTimer);
+      await workRecording;
+      workLog?.close();
+      workDb?.close();
       await holdWrites;
       if (benchService) await (await benchService).close();
       await marketStarting;

@@ -14,6 +14,7 @@ import {
 import {
   defaultPricingExtension,
   defaultWorkExtension,
+  earningsMethods,
   gpuDecisionSchema,
   manualHoldInputSchema,
   manualHoldSchema,
@@ -102,6 +103,9 @@ export const settingsSections = {
   general: z.object({
     theme: z.enum(['system', 'light', 'dark']).describe('Colour scheme of the window'),
     startAtLogin: z.boolean().describe('Start Roost when you log in (desktop app)'),
+    onboarded: z
+      .boolean()
+      .describe('First-run setup finished or skipped (false: show it on the Dashboard)'),
   }),
   work: workPolicySettingsSchema,
   pricing: pricingSettingsSchema,
@@ -130,7 +134,7 @@ export type Settings = z.infer<typeof settingsSchema>;
 export type SettingsSection = keyof typeof settingsSections;
 
 export const defaultSettings: Settings = {
-  general: { theme: 'system', startAtLogin: false },
+  general: { theme: 'system', startAtLogin: false, onboarded: false },
   work: {
     mode: 'idle',
     idleMinutes: 10,
@@ -344,6 +348,7 @@ export const methods = {
     params: noParams,
     result: z.object({ csv: z.string(), rows: z.number().int().nonnegative() }),
   },
+  ...earningsMethods,
   'job.submit': {
     summary: 'Queue a job from a roost.job/1 spec (artifacts by file: or http(s): URI and sha256).',
     params: jobSpecSchema,

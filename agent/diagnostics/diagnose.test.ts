@@ -311,7 +311,7 @@ describe('diagnose', () => {
       action: { kind: 'settings', section: 'pricing', field: 'pricePerUnitHour', suggested: 0.05 },
     });
     expect(pricey[0]?.message).toBe(
-      'Your price of 0.1 USDC per unit-hour is above what the only open job you qualify for pays (the best pays 0.06).',
+      'Your price of 0.1 USDC per unit-hour is above what the only open job you qualify for pays at your score of 120 (the best pays 0.06).',
     );
     expect(pricey[0]?.fix).toMatch(
       /Lower your price to 0.05 USDC per unit-hour or less \(the median/,
@@ -339,6 +339,104 @@ describe('diagnose', () => {
     expect(d[0]?.message).toBe(
       'No GPU may work now. NVIDIA GeForce RTX 4090: You are using the computer; work starts after 10 idle minutes.',
     );
+  });
+
+  it('with no open job, says when recent jobs paid less than the price or asked a higher score', () => {
+    const recent = (price: string, minScore: number, hoursAgo = 2) => ({
+      jobId: `${price}-${minScore}-${hoursAgo}`,
+      at: new Date(NOW - hoursAgo * 3_600_000).toISOString(),
+      pricePerUnitHour: price,
+      accepted: true,
+      minScore,
+    });
+    const pricey = diagnose(
+      healthy({
+        provider: { pricePerUnitHour: 0.2, compositeScore: 120, token: 'rUSD' },
+        market: {
+          openJobs: [],
+          recentJobs: [
+            recent('0.05', 10),
+            recent('0.06', 10),
+            recent('0.08', 10),
+            recent('0.5', 500),
+            // Older than a week: not counted.
+            recent('9', 10, 24 * 8),
+          ],
+        },
+      }),
+    );
+    expect(pricey.map((d) => d.code)).toEqual(['price-too-high', 'market-empty']);
+    expect(pricey[0]?.message).toBe(
+      'Your price of 0.2 rUSD per unit-hour is above what all 3 jobs you qualified for in the last 7 days paid at your score of 120 (the best paid 0.08).',
+    );
+    expect(pricey[0]?.fix).toBe(
+      'Lower your price to 0.06 rUSD per unit-hour or less (the median of recent jobs at your score), or wait for better-paying jobs.',
+    );
+    expect(pricey[0]?.action).toMatchObject({ suggested: 0.06 });
+    expect(pricey[1]?.message).toBe(
+      'No job is waiting on the market right now (4 posted in the last 7 days).',
+    );
+
+    const weak = diagnose(
+      healthy({
+        provider: { pricePerUnitHour: 0.01, compositeScore: 5, token: 'rUSD' },
+        market: { openJobs: [], recentJobs: [recent('0.05', 10), recent('0.06', 20)] },
+      }),
+    );
+    expect(weak[0]?.code).toBe('score-too-low');
+    expect(weak[0]?.message).toBe(
+      'All 2 jobs posted in the last 7 days asked for a score of at least 10; this machine scores 5.',
+    );
+
+    // Recent jobs that paid enough: nothing but the empty market.
+    const fine = diagnose(healthy({ market: { openJobs: [], recentJobs: [recent('0.07', 10)] } }));
+    expect(fine.map((d) => d.code)).toEqual(['market-empty']);
+  });
+
+  it('not registered, or market jobs turned off, each with its fix', () => {
+    const unregistered = diagnose(
+      healthy({
+        provider: { pricePerUnitHour: 0.05, compositeScore: 120, registered: false },
+        marketState: {
+          state: 'waiting',
+          problem: 'the wallet has no ETH to pay the registration fee',
+        },
+      }),
+    );
+    expect(unregistered[0]).toMatchObject({
+      code: 'not-registered',
+      severity: 'error',
+      blocksJobs: true,
+      action: { kind: 'method', method: 'market.register' },
+    });
+    expect(unregistered[0]?.message).toBe(
+      'This machine is not registered as a provider yet: the wallet has no ETH to pay the registration fee.',
+    );
+    // Without a benchmark, that is the reason; a locked wallet is its own.
+    expect(
+      codes(
+        healthy({ provider: { pricePerUnitHour: 0.05, compositeScore: null, registered: false } }),
+      ),
+    ).toEqual(['no-benchmark']);
+    expect(
+      codes(
+        healthy({
+          provider: { pricePerUnitHour: 0.05, compositeScore: 120, registered: false },
+          wallet: { exists: true, locked: true, nativeBalanceWei: 10n ** 18n, minGasWei: 1n },
+        }),
+      ),
+    ).toEqual(['wallet-locked']);
+
+    const off = diagnose(
+      healthy({ marketState: { state: 'off', problem: null }, market: { openJobs: [] } }),
+    );
+    expect(off.map((d) => d.code)).toEqual(['market-off']);
+    expect(off[0]?.action).toEqual({
+      kind: 'settings',
+      section: 'market',
+      field: 'enabled',
+      suggested: true,
+    });
   });
 
   it('an empty market is the last reason, not an error', () => {

@@ -37,7 +37,11 @@ export interface DiagnosticFacts {
     /** The composite score of the latest benchmark; null: never benchmarked. */
     compositeScore: number | null;
     token?: string;
+    /** Registered on the market; absent: unknown (not connected). */
+    registered?: boolean;
   } | null;
+  /** The market client: `off` when market jobs are turned off in Settings. */
+  marketState?: { state: 'off' | 'waiting' | 'ready'; problem: string | null } | null;
   market?: {
     openJobs: readonly OpenJob[];
     /** Recent jobs for a suggested price. */
@@ -74,6 +78,8 @@ export interface DiagnosticFacts {
 export const STALE_BLOCK_SECONDS = 600;
 /** Failed job-file downloads in a row before the network is blamed. */
 export const ARTIFACT_FAILURES = 3;
+/** How far back "recent jobs" go. */
+export const RECENT_DAYS = 7;
 
 const order: DiagnosticCode[] = [
   'no-gpu',
@@ -85,7 +91,9 @@ const order: DiagnosticCode[] = [
   'wallet-missing',
   'wallet-locked',
   'gas-too-low',
+  'market-off',
   'no-benchmark',
+  'not-registered',
   'schedule-blocks',
   'score-too-low',
   'price-too-high',
@@ -351,6 +359,36 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
     );
   }
 
+  if (facts.marketState?.state === 'off') {
+    out.push(
+      make('market-off', {
+        severity: 'info',
+        blocksJobs: true,
+        title: 'Market jobs turned off',
+        message: 'Taking market jobs is turned off, so Roost claims none.',
+        fix: 'Turn on "Take market jobs" in Settings → Market.',
+        action: { kind: 'settings', section: 'market', field: 'enabled', suggested: true },
+      }),
+    );
+  } else if (
+    provider &&
+    provider.compositeScore !== null &&
+    provider.registered === false &&
+    wallet?.exists !== false &&
+    !wallet?.locked
+  ) {
+    out.push(
+      make('not-registered', {
+        severity: 'error',
+        blocksJobs: true,
+        title: 'Not registered on the market',
+        message: `This machine is not registered as a provider yet${facts.marketState?.problem ? `: ${facts.marketState.problem}` : ', so requesters cannot lease it'}.`,
+        fix: 'Roost registers by itself while it runs (it needs the wallet unlocked and a little native coin for the fee); to retry now, run `roost market register`.',
+        action: { kind: 'method', method: 'market.register' },
+      }),
+    );
+  }
+
   const decisions = facts.schedule ?? [];
   if (decisions.length > 0 && !decisions.some((d) => d.state === 'working')) {
     const first = decisions[0] as GpuDecision;
@@ -369,30 +407,57 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
   }
 
   const market = facts.market;
-  if (market && chain?.reachable !== false) {
+  if (market && chain?.reachable !== false && facts.marketState?.state !== 'off') {
     const open = market.openJobs;
     const token = provider?.token ?? 'tokens';
+    const score = provider?.compositeScore ?? null;
+    const since = facts.now - RECENT_DAYS * 86_400_000;
+    const recent = (market.recentJobs ?? []).filter((j) => {
+      const at = Date.parse(j.at);
+      return at >= since && at <= facts.now;
+    });
     if (open.length === 0) {
       out.push(
         make('market-empty', {
           severity: 'info',
           blocksJobs: true,
           title: 'No open jobs',
-          message: 'No job is waiting on the market right now.',
+          message: `No job is waiting on the market right now${recent.length > 0 ? ` (${recent.length} posted in the last ${RECENT_DAYS} days)` : ''}.`,
           fix: 'Nothing to do: Roost takes the next job that fits as soon as one is posted.',
         }),
       );
-    } else if (provider && provider.compositeScore !== null) {
-      const score = provider.compositeScore;
-      const fitting = open.filter((j) => j.minScore <= score);
+    }
+    // Open jobs say why nothing is claimed now; without any, recent ones say why none was.
+    const jobs =
+      open.length > 0
+        ? { scope: 'open' as const, list: open }
+        : {
+            scope: 'recent' as const,
+            list: recent.map((j) => ({
+              jobId: j.jobId,
+              pricePerUnitHour: j.pricePerUnitHour,
+              minScore: j.minScore ?? 0,
+            })),
+          };
+    if (provider && score !== null && jobs.list.length > 0) {
+      const n = jobs.list.length;
+      const which =
+        jobs.scope === 'open'
+          ? n === 1
+            ? 'The only open job asks'
+            : `All ${n} open jobs ask`
+          : n === 1
+            ? `The only job posted in the last ${RECENT_DAYS} days asked`
+            : `All ${n} jobs posted in the last ${RECENT_DAYS} days asked`;
+      const fitting = jobs.list.filter((j) => j.minScore <= score);
       if (fitting.length === 0) {
-        const lowest = Math.min(...open.map((j) => j.minScore));
+        const lowest = Math.min(...jobs.list.map((j) => j.minScore));
         out.push(
           make('score-too-low', {
             severity: 'warning',
             blocksJobs: true,
             title: 'Score below what jobs ask',
-            message: `${open.length === 1 ? 'The only open job asks' : `All ${open.length} open jobs ask`} for a score of at least ${lowest}; this machine scores ${score}.`,
+            message: `${which} for a score of at least ${lowest}; this machine scores ${score}.`,
             fix: 'Run the benchmark again with the GPU idle and cool (a throttled or busy GPU scores low); otherwise wait for jobs that ask less.',
             action: { kind: 'method', method: 'bench.run' },
           }),
@@ -410,16 +475,27 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
                 now: facts.now,
                 compositeScore: score,
                 token,
+                lookbackDays: RECENT_DAYS,
+                basis: 'posted',
+                minJobs: 3,
               }).price
             : null;
           const offer = suggestion ?? toPlain(best);
+          const what =
+            jobs.scope === 'open'
+              ? fitting.length === 1
+                ? 'the only open job you qualify for pays'
+                : `all ${fitting.length} open jobs you qualify for pay`
+              : fitting.length === 1
+                ? `the only job you qualified for in the last ${RECENT_DAYS} days paid`
+                : `all ${fitting.length} jobs you qualified for in the last ${RECENT_DAYS} days paid`;
           out.push(
             make('price-too-high', {
               severity: 'warning',
               blocksJobs: true,
               title: 'Price above the market',
-              message: `Your price of ${toPlain(mine)} ${token} per unit-hour is above what ${fitting.length === 1 ? 'the only open job you qualify for pays' : `all ${fitting.length} open jobs you qualify for pay`} (the best pays ${toPlain(best)}).`,
-              fix: `Lower your price to ${offer} ${token} per unit-hour or less${suggestion ? ' (the median of recently accepted jobs)' : ''}, or wait for better-paying jobs.`,
+              message: `Your price of ${toPlain(mine)} ${token} per unit-hour is above what ${what} at your score of ${score} (the best ${jobs.scope === 'open' ? 'pays' : 'paid'} ${toPlain(best)}).`,
+              fix: `Lower your price to ${offer} ${token} per unit-hour or less${suggestion ? ' (the median of recent jobs at your score)' : ''}, or wait for better-paying jobs.`,
               action: {
                 kind: 'settings',
                 section: 'pricing',

@@ -12,6 +12,8 @@ export const diagnosticCodes = [
   'software-adapter-only',
   'thermal-throttling',
   'no-benchmark',
+  'not-registered',
+  'market-off',
   'score-too-low',
   'price-too-high',
   'schedule-blocks',

@@ -396,6 +396,63 @@ export const priceSuggestionSchema = z.object({
 });
 export type PriceSuggestion = z.infer<typeof priceSuggestionSchema>;
 
+/** Predicted, actual, electricity and net over one stretch (today, 7 d, 30 d). */
+export const earningsTotalsSchema = earningsBucketSchema
+  .omit({ start: true, end: true, label: true })
+  .extend({
+    /** Hours any unit worked (the union of their periods). */
+    hoursWorked: z.number().nonnegative(),
+  });
+export type EarningsTotals = z.infer<typeof earningsTotalsSchema>;
+
+/** What `yield.earnings` answers: one chart and the totals the Dashboard shows beside it. */
+export const earningsReportSchema = z.object({
+  chart: earningsChartSchema,
+  /** Since local midnight. */
+  today: earningsTotalsSchema,
+  last7d: earningsTotalsSchema,
+  last30d: earningsTotalsSchema,
+  /** The rate working earns now (tokens/h), null without a benchmark. */
+  grossPerHour: amountSchema.nullable(),
+  /** What is missing from the numbers and why, in words (no benchmark, no market yet). */
+  notes: z.array(z.string()),
+});
+export type EarningsReport = z.infer<typeof earningsReportSchema>;
+
+export const earningsParamsSchema = z
+  .object({
+    range: chartRangeSchema.optional(),
+    /** One GPU (its id, or `machine` without a GPU); absent or null: all. */
+    gpuId: z.string().min(1).max(200).nullable().optional(),
+  })
+  .strict()
+  .default({});
+
+/** `yield.suggestPrice`: the suggestion with the price it compares against. */
+export const priceSuggestionReportSchema = priceSuggestionSchema.extend({
+  currentPrice: amountSchema,
+  token: z.string(),
+  /** The score the jobs' pay is measured at; null without a benchmark. */
+  score: z.number().nonnegative().nullable(),
+});
+export type PriceSuggestionReport = z.infer<typeof priceSuggestionReportSchema>;
+
+/** The `yield.*` methods this part adds to the API contract. */
+export const earningsMethods = {
+  'yield.earnings': {
+    summary:
+      'Predicted (hours worked × benchmark × price) beside actual (paid leases) earnings: a 24 h, 7 d or 30 d chart and totals.',
+    params: earningsParamsSchema,
+    result: earningsReportSchema,
+  },
+  'yield.suggestPrice': {
+    summary:
+      'A price per unit-hour from what recent market jobs paid at your score (the median), and how many it is based on.',
+    params: z.object({}).strict().default({}),
+    result: priceSuggestionReportSchema,
+  },
+} as const;
+
 // ---------------------------------------------------------------------------------------------
 // Time windows as people write them: `mon-fri 22:00-07:00; sat,sun 00:00-24:00`.
 

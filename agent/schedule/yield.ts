@@ -153,6 +153,11 @@ export interface SuggestPriceOptions {
   /** Fewer accepted jobs than this and no price is suggested; default 5. */
   minJobs?: number;
   token?: string;
+  /**
+   * `accepted` (default): only jobs a provider took count. `posted`: every job counts, for a
+   * provider that sees the offers but not who took them (the market's lease rows).
+   */
+  basis?: 'accepted' | 'posted';
 }
 
 /**
@@ -171,13 +176,25 @@ export function suggestPrice(options: SuggestPriceOptions): PriceSuggestion {
     const at = Date.parse(j.at);
     return at >= sinceMs && at <= options.now && (score === null || (j.minScore ?? 0) <= score);
   });
+  const posted = options.basis === 'posted';
   const accepted = eligible
-    .filter((j) => j.accepted)
+    .filter((j) => posted || j.accepted)
     .map((j) => dec(j.pricePerUnitHour))
     .sort(cmp);
   const scope = (n: number) =>
     `${n === 1 ? 'job' : 'jobs'}${score === null ? '' : ` a GPU scoring ${score} qualifies for`}`;
+  const kind = posted ? 'posted' : 'accepted';
   if (accepted.length < minJobs) {
+    if (posted)
+      return {
+        price: null,
+        count: accepted.length,
+        since,
+        low: null,
+        median: null,
+        high: null,
+        reason: `Not enough jobs seen yet: ${accepted.length} ${scope(accepted.length)} posted in the last ${days} days (at least ${minJobs} are needed for a suggestion).`,
+      };
     return {
       price: null,
       count: accepted.length,
@@ -192,7 +209,7 @@ export function suggestPrice(options: SuggestPriceOptions): PriceSuggestion {
   const low = quantile(accepted, 0.25);
   const high = quantile(accepted, 0.75);
   const price = toPlain(median);
-  let reason = `The median price of ${accepted.length} accepted ${scope(accepted.length)} in the last ${days} days is ${price} ${token} per unit-hour (half of them paid between ${toPlain(low)} and ${toPlain(high)}).`;
+  let reason = `The median price of ${accepted.length} ${kind} ${scope(accepted.length)} in the last ${days} days is ${price} ${token} per unit-hour (half of them paid between ${toPlain(low)} and ${toPlain(high)}).`;
   if (options.currentPrice !== undefined) {
     const current = dec(options.currentPrice);
     const c = cmp(current, median);
@@ -200,7 +217,7 @@ export function suggestPrice(options: SuggestPriceOptions): PriceSuggestion {
       const pct = percentOver(current, median);
       reason +=
         cmp(current, high) > 0
-          ? ` Your price ${toPlain(current)} is ${pct}% above it and above three quarters of accepted jobs: expect fewer jobs.`
+          ? ` Your price ${toPlain(current)} is ${pct}% above it and above three quarters of ${kind} jobs: expect fewer jobs.`
           : ` Your price ${toPlain(current)} is ${pct}% above it: some jobs will go to cheaper providers.`;
     } else if (c < 0) {
       reason += ` Your price ${toPlain(current)} is below it: you could ask more.`;

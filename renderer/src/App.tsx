@@ -16,6 +16,7 @@ import { SettingsPage } from './pages/SettingsPage.tsx';
 import { WalletPage } from './pages/WalletPage.tsx';
 import { JobsPage } from './pages/JobsPage.tsx';
 import { BenchmarkPage } from './pages/BenchmarkPage.tsx';
+import { SetupProvider } from './components/SetupContext.tsx';
 
 export const pages = [
   { id: 'dashboard', label: 'Dashboard' },
@@ -25,6 +26,8 @@ export const pages = [
   { id: 'settings', label: 'Settings' },
 ] as const;
 export type PageId = (typeof pages)[number]['id'];
+/** A page, or `setup`: first-run setup opened again, shown on the Dashboard. */
+export type Route = PageId | 'setup';
 
 /**
  * Sets `data-theme` to light or dark, resolving `system` from the OS and following it when it
@@ -41,19 +44,20 @@ export function applyTheme(theme: 'system' | 'light' | 'dark'): () => void {
   return () => media.removeEventListener('change', apply);
 }
 
-function pageFromHash(hash: string): PageId {
+function routeFromHash(hash: string): Route {
   const id = /^#\/([a-z]+)/.exec(hash)?.[1];
+  if (id === 'setup') return 'setup';
   return pages.find((p) => p.id === id)?.id ?? 'dashboard';
 }
 
-function useHashPage(): PageId {
-  const [page, setPage] = useState<PageId>(() => pageFromHash(window.location.hash));
+function useHashRoute(): Route {
+  const [route, setRoute] = useState<Route>(() => routeFromHash(window.location.hash));
   useEffect(() => {
-    const onChange = () => setPage(pageFromHash(window.location.hash));
+    const onChange = () => setRoute(routeFromHash(window.location.hash));
     window.addEventListener('hashchange', onChange);
     return () => window.removeEventListener('hashchange', onChange);
   }, []);
-  return page;
+  return route;
 }
 
 export function App() {
@@ -89,49 +93,53 @@ export function App() {
 }
 
 function Shell({ onForgetToken }: { onForgetToken: () => void }) {
-  const page = useHashPage();
+  const route = useHashRoute();
+  const page: PageId = route === 'setup' ? 'dashboard' : route;
   const { connection, settings } = useAgent();
   const theme = settings?.general.theme ?? 'system';
 
   useEffect(() => applyTheme(theme), [theme]);
 
   useEffect(() => {
-    const label = pages.find((p) => p.id === page)?.label ?? '';
+    const label =
+      route === 'setup' ? 'Set up Roost' : (pages.find((p) => p.id === route)?.label ?? '');
     document.title = `${label} · Roost`;
-  }, [page]);
+  }, [route]);
 
   if (connection === 'unauthorized') {
     return <TokenPrompt rejected onToken={() => undefined} onReset={onForgetToken} />;
   }
 
   return (
-    <div className="shell">
-      <a className="skip-link" href="#main">
-        Skip to content
-      </a>
-      <nav className="sidebar" aria-label="Main">
-        <div className="brand">
-          <img src="./icon.svg" alt="" width="28" height="28" />
-          <span>Roost</span>
-        </div>
-        <ul>
-          {pages.map((p) => (
-            <li key={p.id}>
-              <a href={`#/${p.id}`} aria-current={p.id === page ? 'page' : undefined}>
-                {p.label}
-              </a>
-            </li>
-          ))}
-        </ul>
-      </nav>
-      <main id="main" tabIndex={-1}>
-        <ConnectionBanner />
-        {page === 'dashboard' && <DashboardPage />}
-        {page === 'benchmark' && <BenchmarkPage />}
-        {page === 'jobs' && <JobsPage />}
-        {page === 'wallet' && <WalletPage />}
-        {page === 'settings' && <SettingsPage />}
-      </main>
-    </div>
+    <SetupProvider route={route}>
+      <div className="shell">
+        <a className="skip-link" href="#main">
+          Skip to content
+        </a>
+        <nav className="sidebar" aria-label="Main">
+          <div className="brand">
+            <img src="./icon.svg" alt="" width="28" height="28" />
+            <span>Roost</span>
+          </div>
+          <ul>
+            {pages.map((p) => (
+              <li key={p.id}>
+                <a href={`#/${p.id}`} aria-current={p.id === page ? 'page' : undefined}>
+                  {p.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <main id="main" tabIndex={-1}>
+          <ConnectionBanner />
+          {page === 'dashboard' && <DashboardPage />}
+          {page === 'benchmark' && <BenchmarkPage />}
+          {page === 'jobs' && <JobsPage />}
+          {page === 'wallet' && <WalletPage />}
+          {page === 'settings' && <SettingsPage />}
+        </main>
+      </div>
+    </SetupProvider>
   );
 }

@@ -1,11 +1,34 @@
+/**
+ * The `yield.*` methods: the net yield estimate, payouts as CSV, predicted versus actual earnings
+ * (recorded work periods × the rate; paid leases) and the suggested price from recent jobs.
+ */
 import type { Handlers } from '../router.ts';
 import type { BenchService } from '../../bench/index.ts';
 import type { HardwareService } from '../../hardware/index.ts';
+import type { MarketService } from '../../market/service.ts';
 import { payoutsCsv } from '../../schedule/csv.ts';
-import type { PayoutRecord } from '../../schedule/schema.ts';
-import { averagePowerW, estimateYield } from '../../schedule/yield.ts';
+import { chartSpans, earningsChart } from '../../schedule/earnings.ts';
+import { payoutsFromLeases, quotesFromLeases } from '../../schedule/market-facts.ts';
+import type {
+  ChartRange,
+  EarningsChart,
+  EarningsTotals,
+  PayoutRecord,
+  WorkPeriod,
+} from '../../schedule/schema.ts';
+import { dec, toPlain } from '../../schedule/decimal.ts';
+import { systemTimeZone } from '../../schedule/wall-clock.ts';
+import type { WorkLog } from '../../schedule/work-log.ts';
+import { averagePowerW, estimateYield, suggestPrice } from '../../schedule/yield.ts';
 import type { SettingsStore } from '../../store/settings-store.ts';
 import type { WalletService } from '../../wallet/index.ts';
+
+/** What working earns now: the market score of the latest benchmark, and that × price less the fee. */
+export interface EarningRate {
+  score: number | null;
+  /** Tokens per hour; null without a benchmark. */
+  grossPerHour: string | null;
+}
 
 export interface YieldDeps {
   bench: () => Promise<BenchService>;
@@ -13,6 +36,32 @@ export interface YieldDeps {
   settings: SettingsStore;
   wallet: WalletService;
   now: () => Date;
+  /** The recorded work periods; absent where nothing records them. */
+  workLog?: () => WorkLog;
+  /** The market's lease rows and token (actual earnings, recent jobs). */
+  market?: Pick<MarketService, 'leases' | 'token'>;
+  rate?: () => Promise<EarningRate>;
+  timeZone?: () => string;
+  /** Fewer recent jobs than this and no price is suggested; default 3. */
+  minJobsForSuggestion?: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Hours covered by at least one period within [start, end) (GPUs working side by side count once). */
+export function hoursWorked(periods: readonly WorkPeriod[], start: number, end: number): number {
+  const spans = periods
+    .map((p) => [Math.max(Date.parse(p.start), start), Math.min(Date.parse(p.end), end)] as const)
+    .filter(([a, b]) => b > a)
+    .sort((x, y) => x[0] - y[0]);
+  let total = 0;
+  let cursor = -Infinity;
+  for (const [a, b] of spans) {
+    const from = Math.max(a, cursor);
+    if (b > from) total += b - from;
+    cursor = Math.max(cursor, b);
+  }
+  return Math.round((total / 3_600_000) * 1000) / 1000;
 }
 
 /** The provider's money movements from the wallet's chain history, as payout records. */
@@ -46,8 +95,119 @@ async function payouts(wallet: WalletService): Promise<PayoutRecord[]> {
 
 export function yieldHandlers(
   deps: YieldDeps,
-): Pick<Handlers, 'yield.estimate' | 'yield.payoutsCsv'> {
+): Pick<Handlers, 'yield.estimate' | 'yield.payoutsCsv' | 'yield.earnings' | 'yield.suggestPrice'> {
+  /** Actual earnings: the market's lease rows while connected, else the wallet's chain history. */
+  async function actual(notes: string[]): Promise<{ records: PayoutRecord[]; token: string }> {
+    const token = deps.market?.token();
+    if (deps.market && token) {
+      const leases = deps.market.leases({ states: ['paid', 'expired'], limit: 1000 });
+      return { records: payoutsFromLeases(leases, token), token: token.symbol };
+    }
+    try {
+      const records = await payouts(deps.wallet);
+      if (records.length === 0)
+        notes.push(
+          'Not connected to the market: actual earnings show once it is (unlock the wallet).',
+        );
+      return { records, token: records[0]?.token ?? 'tokens' };
+    } catch (error) {
+      notes.push(
+        `Actual earnings could not be read from the chain (${error instanceof Error ? error.message : String(error)}).`,
+      );
+      return { records: [], token: 'tokens' };
+    }
+  }
+
   return {
+    'yield.earnings': async ({ range, gpuId }) => {
+      const notes: string[] = [];
+      const now = deps.now().getTime();
+      const zone = deps.timeZone?.() ?? systemTimeZone();
+      const settings = deps.settings.get();
+      const rate = (await deps.rate?.()) ?? { score: null, grossPerHour: null };
+      if (rate.grossPerHour === null)
+        notes.push('No benchmark yet: nothing is predicted until you run one (Benchmark page).');
+      const periods =
+        deps
+          .workLog?.()
+          .periods({ sinceMs: now - 32 * DAY_MS, untilMs: now, gpuId: gpuId ?? null }) ?? [];
+      if (periods.length === 0)
+        notes.push(
+          'No work recorded yet: Roost records the hours each GPU may work while the app or `roost serve` runs.',
+        );
+      const { records, token } = await actual(notes);
+      const chartOf = (r: ChartRange): EarningsChart =>
+        earningsChart({
+          range: r,
+          now,
+          timeZone: zone,
+          payouts: records,
+          periods,
+          electricityPricePerKwh: settings.pricing.electricityPricePerKwh,
+          currency: settings.pricing.currency,
+          tokenValueInCurrency: settings.pricing.tokenValueInCurrency,
+          token,
+          gpuId: gpuId ?? null,
+        });
+      const week = chartOf('7d');
+      const month = chartOf('30d');
+      const chart = range === '7d' ? week : range === '30d' ? month : chartOf('24h');
+      const spanOf = (r: ChartRange) => chartSpans(r, now, zone);
+      const totals = (t: EarningsChart['totals'], start: number, end: number): EarningsTotals => ({
+        ...t,
+        hoursWorked: hoursWorked(periods, start, end),
+      });
+      const today = week.buckets.at(-1);
+      const todaySpan = spanOf('7d').at(-1);
+      return {
+        chart,
+        today: totals(
+          today
+            ? {
+                predicted: today.predicted,
+                actual: today.actual,
+                electricity: today.electricity,
+                net: today.net,
+              }
+            : week.totals,
+          todaySpan?.start ?? now,
+          now,
+        ),
+        last7d: totals(week.totals, spanOf('7d')[0]?.start ?? now, now),
+        last30d: totals(month.totals, spanOf('30d')[0]?.start ?? now, now),
+        grossPerHour: rate.grossPerHour,
+        notes,
+      };
+    },
+    'yield.suggestPrice': async () => {
+      const settings = deps.settings.get();
+      const rate = (await deps.rate?.()) ?? { score: null, grossPerHour: null };
+      const token = deps.market?.token();
+      const leases = token ? (deps.market?.leases({ limit: 1000 }) ?? []) : [];
+      const score = rate.score;
+      const suggestion = suggestPrice({
+        jobs: score !== null && token ? quotesFromLeases(leases, score, token.decimals) : [],
+        now: deps.now().getTime(),
+        currentPrice: settings.pricing.pricePerUnitHour,
+        compositeScore: score,
+        token: token?.symbol ?? 'tokens',
+        basis: 'posted',
+        minJobs: deps.minJobsForSuggestion ?? 3,
+      });
+      const why =
+        score === null
+          ? 'No benchmark yet: what jobs pay per unit-hour depends on your score, so run one first.'
+          : !token
+            ? 'Not connected to the market yet, so no jobs have been seen.'
+            : null;
+      return {
+        ...suggestion,
+        ...(why ? { reason: why } : {}),
+        currentPrice: toPlain(dec(settings.pricing.pricePerUnitHour)),
+        token: token?.symbol ?? 'tokens',
+        score,
+      };
+    },
     'yield.estimate': async () => {
       const history = await (await deps.bench()).history({ limit: 50 });
       const latest = history.find((h) => h.complete && h.composite !== null);

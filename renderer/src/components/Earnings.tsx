@@ -1,13 +1,56 @@
 import { useEffect, useState } from 'react';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
+import { EarningsChart } from './EarningsChart.tsx';
+import { PriceSuggestion } from './PriceSuggestion.tsx';
 
 type Yield = ResultOf<'yield.estimate'>;
+type Report = ResultOf<'yield.earnings'>;
+type Range = Report['chart']['range'];
+type Totals = Report['today'];
 
-/** Dashboard: what the GPU earns at the user's price, net of electricity. */
+const ranges: { range: Range; label: string }[] = [
+  { range: '24h', label: '24 h' },
+  { range: '7d', label: '7 d' },
+  { range: '30d', label: '30 d' },
+];
+
+/** Drops trailing zeros of a fixed amount: 2.970000 → 2.97. */
+function amount(text: string): string {
+  return text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text;
+}
+
+function hours(h: number): string {
+  if (h === 0) return '0 h';
+  if (h < 1) return `${Math.round(h * 60)} min`;
+  return `${Number(h.toFixed(1))} h`;
+}
+
+function TotalsRow({ label, t, token }: { label: string; t: Totals; token: string }) {
+  return (
+    <tr>
+      <th scope="row">{label}</th>
+      <td>{hours(t.hoursWorked)}</td>
+      <td>
+        {amount(t.predicted)} {token}
+      </td>
+      <td className={Number(t.actual) > 0 ? 'amount-in' : undefined}>
+        {amount(t.actual)} {token}
+      </td>
+    </tr>
+  );
+}
+
+/**
+ * Dashboard: what the GPU earns at the user's price, net of electricity; predicted beside actual
+ * earnings today, over 7 and 30 days, with a chart; and the price recent jobs suggest.
+ */
 export function Earnings() {
   const { client, subscribe } = useAgent();
   const [value, setValue] = useState<Yield>();
+  const [report, setReport] = useState<Report>();
+  const [range, setRange] = useState<Range>('24h');
+
   useEffect(() => {
     let live = true;
     const load = () =>
@@ -23,6 +66,33 @@ export function Earnings() {
       stop();
     };
   }, [client, subscribe]);
+
+  useEffect(() => {
+    let live = true;
+    const load = () =>
+      void client.call('yield.earnings', { range }).then((r) => {
+        if (live && r.ok) setReport(r.value);
+      });
+    load();
+    // Work periods grow by the minute; a paid lease or a new decision shows at once.
+    const timer = setInterval(load, 60_000);
+    const stop = subscribe((e) => {
+      if (
+        e.event === 'settings.changed' ||
+        e.event === 'schedule.changed' ||
+        (e.event === 'market.lease' &&
+          (e.payload.state === 'paid' || e.payload.state === 'expired'))
+      )
+        load();
+    });
+    return () => {
+      live = false;
+      clearInterval(timer);
+      stop();
+    };
+  }, [client, subscribe, range]);
+
+  const token = report?.chart.token ?? value?.estimates[0]?.token ?? 'tokens';
   return (
     <article className="card" aria-labelledby="earnings-title" data-testid="earnings">
       <h2 id="earnings-title">Earnings</h2>
@@ -47,9 +117,50 @@ export function Earnings() {
           </dd>
         </dl>
       ))}
-      <p className="muted">
-        Predicted from your benchmark and your price in Settings; paid earnings are in the Wallet.
-      </p>
+      <PriceSuggestion />
+      {report && (
+        <>
+          <table className="history earnings-totals" data-testid="earnings-totals">
+            <thead>
+              <tr>
+                <th scope="col" />
+                <th scope="col">Worked</th>
+                <th scope="col">Predicted</th>
+                <th scope="col">Actual</th>
+              </tr>
+            </thead>
+            <tbody>
+              <TotalsRow label="Today" t={report.today} token={token} />
+              <TotalsRow label="7 days" t={report.last7d} token={token} />
+              <TotalsRow label="30 days" t={report.last30d} token={token} />
+            </tbody>
+          </table>
+          <div
+            className="export-buttons"
+            role="group"
+            aria-label="Chart range"
+            style={{ margin: '0.75rem 0 0.4rem' }}
+          >
+            {ranges.map((r) => (
+              <button
+                key={r.range}
+                type="button"
+                className={range === r.range ? undefined : 'secondary'}
+                aria-pressed={range === r.range}
+                onClick={() => setRange(r.range)}
+              >
+                {r.label}
+              </button>
+            ))}
+          </div>
+          {report.chart.range === range && <EarningsChart chart={report.chart} />}
+          {report.notes.map((n) => (
+            <p key={n} className="muted">
+              {n}
+            </p>
+          ))}
+        </>
+      )}
     </article>
   );
 }

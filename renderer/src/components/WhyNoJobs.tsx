@@ -1,18 +1,66 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { ResultOf } from '../../../agent/api/contract.ts';
+import type { Result, ResultOf, SettingsPatch } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 
 type Answer = ResultOf<'diagnostics.whyNoJobs'>;
 type Diagnostic = Answer['blockers'][number];
 
-function Action({ d }: { d: Diagnostic }) {
+/** Where a method's fix is done in the app. */
+const pageOf: Record<string, { href: string; label: string }> = {
+  'bench.run': { href: '#/benchmark', label: 'Open Benchmark' },
+  'wallet.unlock': { href: '#/wallet', label: 'Open Wallet' },
+  'wallet.create': { href: '#/wallet', label: 'Open Wallet' },
+  'wallet.receive': { href: '#/wallet', label: 'Open Wallet' },
+};
+
+/** The one-click fixes that are safe to offer: a suggested setting, registering again. */
+function Action({ d, onDone }: { d: Diagnostic; onDone: (error?: string) => void }) {
+  const { client } = useAgent();
+  const [busy, setBusy] = useState(false);
   const a = d.action;
   if (!a) return null;
+  const run = (work: () => Promise<Result<unknown>>) => {
+    setBusy(true);
+    void work().then((r) => {
+      setBusy(false);
+      onDone(r.ok ? undefined : describeError(r.error));
+    });
+  };
   if (a.kind === 'command')
     return d.fix.includes(a.command) ? null : <code className="fix-command">{a.command}</code>;
-  if (a.kind === 'settings') return <a href="#/settings">Open Settings</a>;
-  if (a.kind === 'url') return null;
+  if (a.kind === 'settings') {
+    if (a.suggested !== undefined && typeof a.suggested !== 'string') {
+      const patch = { [a.section]: { [a.field]: a.suggested } } as SettingsPatch;
+      const label = typeof a.suggested === 'boolean' ? 'Turn it on' : `Use ${String(a.suggested)}`;
+      return (
+        <button
+          type="button"
+          className="link"
+          disabled={busy}
+          onClick={() => run(() => client.call('settings.update', patch))}
+        >
+          {label}
+        </button>
+      );
+    }
+    return <a href="#/settings">Open Settings</a>;
+  }
+  if (a.kind === 'method') {
+    if (a.method === 'market.register')
+      return (
+        <button
+          type="button"
+          className="link"
+          disabled={busy}
+          onClick={() => run(() => client.call('market.register'))}
+        >
+          {busy ? 'Registering…' : 'Register now'}
+        </button>
+      );
+    const page = pageOf[a.method];
+    return page ? <a href={page.href}>{page.label}</a> : null;
+  }
   return null;
 }
 
@@ -33,12 +81,25 @@ export function WhyNoJobs() {
 
   useEffect(() => {
     load();
-    // The answer changes with the schedule and the settings; re-ask when they do.
-    return subscribe((e) => {
-      if (e.event === 'schedule.changed' || e.event === 'settings.changed') load();
+    // The answer changes with the schedule, the settings, the wallet and the market.
+    const timer = setInterval(load, 30_000);
+    const stop = subscribe((e) => {
+      if (
+        e.event === 'schedule.changed' ||
+        e.event === 'settings.changed' ||
+        e.event === 'market.changed' ||
+        e.event === 'market.lease' ||
+        e.event === 'wallet.changed'
+      )
+        load();
     });
+    return () => {
+      clearInterval(timer);
+      stop();
+    };
   }, [load, subscribe]);
 
+  const all = answer ? [...answer.blockers, ...answer.warnings] : [];
   return (
     <article className="card why" aria-labelledby="why-title" data-testid="why-no-jobs">
       <h2 id="why-title">{answer?.answer === 'working' ? 'Working' : 'Why no jobs?'}</h2>
@@ -47,14 +108,21 @@ export function WhyNoJobs() {
       {answer && (
         <>
           <p className={`why-headline why-${answer.answer}`}>{answer.headline}</p>
-          {[...answer.blockers, ...answer.warnings].length > 0 && (
+          {all.length > 0 && (
             <ul className="diagnostics">
-              {[...answer.blockers, ...answer.warnings].map((d) => (
-                <li key={d.id} className={`diag-${d.severity}`}>
+              {all.map((d) => (
+                <li key={d.id} className={`diag-${d.severity}`} data-code={d.code}>
                   <strong>{d.title}</strong>
                   <span>{d.message}</span>
                   <span className="fix">
-                    {d.fix} <Action d={d} />
+                    {d.fix}{' '}
+                    <Action
+                      d={d}
+                      onDone={(failed) => {
+                        setError(failed);
+                        load();
+                      }}
+                    />
                   </span>
                 </li>
               ))}

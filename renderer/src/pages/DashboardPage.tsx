@@ -2,6 +2,7 @@ import { useAgent } from '../AgentContext.tsx';
 import { GpuCards } from '../components/GpuCards.tsx';
 import { WhyNoJobs } from '../components/WhyNoJobs.tsx';
 import { Earnings } from '../components/Earnings.tsx';
+import { SetupEntry } from '../components/SetupEntry.tsx';
 
 function formatUptime(seconds: number): string {
   const s = Math.floor(seconds);
@@ -38,6 +39,7 @@ export function DashboardPage() {
           </button>
         </div>
       ))}
+      <SetupEntry />
       <div className="cards">
         <article className="card" aria-labelledby="agent-card">
           <h2 id="agent-card">Agent</h2>

@@ -10,6 +10,7 @@ import {
 } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
+import { PriceSuggestion } from '../components/PriceSuggestion.tsx';
 import { SupportBundle } from '../components/SupportBundle.tsx';
 
 const sectionTitles: Record<SettingsSection, { title: string; about: string }> = {
@@ -25,6 +26,7 @@ const sectionTitles: Record<SettingsSection, { title: string; about: string }> =
 const fieldLabels: Record<string, string> = {
   'general.theme': 'Theme',
   'general.startAtLogin': 'Start at login',
+  'general.onboarded': 'First-run setup done',
   'work.mode': 'Take work',
   'work.idleMinutes': 'Idle minutes',
   'work.pauseWhileGaming': 'Pause while gaming',
@@ -289,6 +291,7 @@ export function SettingsPage() {
                   <small id={`${id}-help`} className="help">
                     {schema.description}
                   </small>
+                  {key === 'pricing.pricePerUnitHour' && <PriceSuggestion onUse={update} />}
                   {error && (
                     <small id={`${id}-error`} className="field-error">
                       {error}

@@ -1,0 +1,185 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../../../test/support/temp-dir.ts';
+import { createLogger } from '../../log.ts';
+import { openMarketDb } from '../../market/db.ts';
+import type { LeaseRecord } from '../../market/schema.ts';
+import { openWorkLog } from '../../schedule/work-log.ts';
+import { SettingsStore } from '../../store/settings-store.ts';
+import { methods } from '../contract.ts';
+import { hoursWorked, yieldHandlers, type YieldDeps } from './yield.ts';
+
+// Wednesday 4 June 2025, 10:30 UTC.
+const NOW = Date.parse('2025-06-04T10:30:00Z');
+const HOUR = 3_600_000;
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function lease(over: Partial<LeaseRecord>): LeaseRecord {
+  return {
+    chainKey: 'k',
+    jobId: '1',
+    slot: 0,
+    state: 'paid',
+    reason: null,
+    requester: '0x0000000000000000000000000000000000000003',
+    specUri: 'http://127.0.0.1:1/job.json',
+    specHash: '0x' + '00'.repeat(32),
+    reward: '3000000',
+    collateral: '300000',
+    minScore: '0',
+    leaseSeconds: 3600,
+    deadline: NOW / 1000 + 86_400,
+    postedBlock: 1,
+    localJobId: null,
+    leaseEndsAt: null,
+    challengeEndsAt: null,
+    resultHash: null,
+    resultUri: null,
+    payout: '2970000',
+    createdAt: new Date(NOW - 2 * HOUR).toISOString(),
+    updatedAt: new Date(NOW - HOUR).toISOString(),
+    ...over,
+  };
+}
+
+async function setup(leases: LeaseRecord[], over: Partial<YieldDeps> = {}) {
+  const dir = await tempDir();
+  cleanups.push(dir.remove);
+  const settings = new SettingsStore({
+    dataDir: dir.path,
+    log: createLogger({}),
+    now: () => new Date(NOW),
+  });
+  await settings.load();
+  const db = openMarketDb(join(dir.path, 'jobs', 'jobs.sqlite'));
+  cleanups.push(() => db.close());
+  const clock = { now: NOW - 3 * HOUR };
+  const log = openWorkLog({ db, now: () => clock.now });
+  // Worked 07:30–09:30 at 2 tokens/h, then again from 10:00 (still working).
+  log.observe([{ id: 'gpu', working: true, grossPerHour: '2', powerW: 250 }]);
+  clock.now = NOW - HOUR;
+  log.observe([{ id: 'gpu', working: false, grossPerHour: '2', powerW: null }]);
+  clock.now = NOW - HOUR / 2;
+  log.observe([{ id: 'gpu', working: true, grossPerHour: '2', powerW: 250 }]);
+  clock.now = NOW;
+  const handlers = yieldHandlers({
+    bench: async () => {
+      throw new Error('not used');
+    },
+    hardware: {} as YieldDeps['hardware'],
+    wallet: {} as YieldDeps['wallet'],
+    settings,
+    now: () => new Date(clock.now),
+    timeZone: () => 'UTC',
+    workLog: () => log,
+    market: {
+      leases: (filter) => leases.filter((l) => !filter?.states || filter.states.includes(l.state)),
+      token: () => ({ symbol: 'rUSD', decimals: 6 }),
+    },
+    rate: async () => ({ score: 100, grossPerHour: '2' }),
+    ...over,
+  });
+  return { handlers, settings };
+}
+
+describe('yield.earnings', () => {
+  it('predicted from hours worked, actual from paid leases, for today, 7 and 30 days', async () => {
+    const { handlers } = await setup([
+      lease({ jobId: '1' }),
+      lease({
+        jobId: '2',
+        state: 'expired',
+        payout: null,
+        updatedAt: new Date(NOW - 10 * 86_400_000).toISOString(),
+      }),
+      lease({ jobId: '3', state: 'skipped', slot: null, payout: null }),
+    ]);
+    const report = methods['yield.earnings'].result.parse(
+      await handlers['yield.earnings']({ range: '24h' }),
+    );
+    expect(report.today).toEqual({
+      predicted: '5.000000',
+      actual: '2.970000',
+      electricity: '0.156250',
+      net: '2.813750',
+      hoursWorked: 2.5,
+    });
+    // The collateral lost ten days ago counts in the 30 days, not in the 7.
+    expect(report.last7d.actual).toBe('2.970000');
+    expect(report.last30d.actual).toBe('2.670000');
+    expect(report.chart.range).toBe('24h');
+    expect(report.chart.buckets).toHaveLength(24);
+    const at = (label: string) => report.chart.buckets.find((b) => b.label === label);
+    expect(at('07:00')).toMatchObject({ predicted: '1.000000', actual: '0.000000' });
+    expect(at('09:00')).toMatchObject({ predicted: '1.000000', actual: '2.970000' });
+    expect(at('10:00')).toMatchObject({ predicted: '1.000000' });
+    expect(report.grossPerHour).toBe('2');
+    expect(report.notes).toEqual([]);
+    const week = await handlers['yield.earnings']({ range: '7d' });
+    expect(week.chart.buckets.map((b) => b.label).at(-1)).toBe('2025-06-04');
+  });
+
+  it('says what is missing: no benchmark, no work recorded', async () => {
+    const { handlers } = await setup([], {
+      rate: async () => ({ score: null, grossPerHour: null }),
+      workLog: undefined,
+    });
+    const report = await handlers['yield.earnings']({});
+    expect(report.notes).toEqual([
+      'No benchmark yet: nothing is predicted until you run one (Benchmark page).',
+      'No work recorded yet: Roost records the hours each GPU may work while the app or `roost serve` runs.',
+    ]);
+    expect(report.today.hoursWorked).toBe(0);
+  });
+
+  it('counts GPUs working side by side once in the hours worked', () => {
+    const p = (start: number, end: number) => ({
+      gpuId: 'x',
+      start: new Date(start).toISOString(),
+      end: new Date(end).toISOString(),
+      grossPerHour: '0',
+      powerW: null,
+    });
+    expect(
+      hoursWorked([p(0, 2 * HOUR), p(HOUR, 3 * HOUR), p(5 * HOUR, 6 * HOUR)], 0, 10 * HOUR),
+    ).toBe(4);
+    expect(hoursWorked([p(0, 2 * HOUR)], HOUR, 10 * HOUR)).toBe(1);
+  });
+});
+
+describe('yield.suggestPrice', () => {
+  it('the median of what recent jobs paid at this score, against the current price', async () => {
+    const seen = ['2000000', '3000000', '4000000'].map((reward, i) =>
+      lease({ jobId: String(i + 1), state: i === 0 ? 'paid' : 'skipped', reward }),
+    );
+    const { handlers, settings } = await setup(seen);
+    await settings.update({ pricing: { pricePerUnitHour: 0.05 } });
+    const s = methods['yield.suggestPrice'].result.parse(await handlers['yield.suggestPrice']({}));
+    expect(s).toMatchObject({
+      price: '0.03',
+      count: 3,
+      low: '0.025',
+      high: '0.035',
+      currentPrice: '0.05',
+      token: 'rUSD',
+      score: 100,
+    });
+    expect(s.reason).toMatch(/Your price 0.05 is 67% above it and above three quarters/);
+  });
+
+  it('not enough jobs seen yet, or no benchmark', async () => {
+    const { handlers } = await setup([lease({})]);
+    const few = await handlers['yield.suggestPrice']({});
+    expect(few.price).toBeNull();
+    expect(few.reason).toMatch(/^Not enough jobs seen yet: 1 job a GPU scoring 100 qualifies for/);
+    const none = await (
+      await setup([lease({})], { rate: async () => ({ score: null, grossPerHour: null }) })
+    ).handlers['yield.suggestPrice']({});
+    expect(none).toMatchObject({ price: null, count: 0, score: null });
+    expect(none.reason).toMatch(/^No benchmark yet/);
+  });
+});

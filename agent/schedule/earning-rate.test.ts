@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { createEarningRate, grossPerHour } from './earning-rate.ts';
+
+describe('the earning rate', () => {
+  it('is price × score less the fee, exactly', () => {
+    expect(grossPerHour(0.05, 120, 0)).toBe('6');
+    expect(grossPerHour(0.05, 120, 100)).toBe('5.94');
+    expect(grossPerHour('0.0001', 3, 250)).toBe('0.0002925');
+  });
+
+  it('reuses the benchmark and the fee for a while, and reads the price each time', async () => {
+    const clock = { now: 0 };
+    let lookups = 0;
+    let price = 0.05;
+    let fee: number | null = 100;
+    const rate = createEarningRate({
+      latest: async () => {
+        lookups += 1;
+        return { score: 120, gpuId: 'pci-0000:01:00.0' };
+      },
+      price: () => price,
+      feeBps: async () => {
+        if (fee === null) throw new Error('the chain is not answering');
+        return fee;
+      },
+      now: () => clock.now,
+      ttlMs: 60_000,
+    });
+    expect(await rate()).toEqual({
+      score: 120,
+      gpuId: 'pci-0000:01:00.0',
+      grossPerHour: '5.94',
+      feeBps: 100,
+    });
+    price = 0.1;
+    clock.now = 30_000;
+    expect((await rate()).grossPerHour).toBe('11.88');
+    expect(lookups).toBe(1);
+    fee = null;
+    clock.now = 60_000;
+    // A fee that can't be read counts as none until it can.
+    expect(await rate()).toMatchObject({ grossPerHour: '12', feeBps: null });
+    expect(lookups).toBe(2);
+  });
+
+  it('is null without a benchmark', async () => {
+    const rate = createEarningRate({
+      latest: async () => null,
+      price: () => 0.05,
+      feeBps: async () => 0,
+    });
+    expect(await rate()).toEqual({ score: null, gpuId: null, grossPerHour: null, feeBps: 0 });
+  });
+});

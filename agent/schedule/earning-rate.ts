@@ -1,0 +1,62 @@
+/**
+ * What an hour of work is predicted to earn: the provider's price per composite-unit-hour × the
+ * market score of its latest benchmark, less the market's protocol fee. The benchmark lookup
+ * (files on disk) and the fee (a chain read) are cached for a while; the price is read each time,
+ * so a new price starts a new work period at once.
+ */
+import { dec, div, mul, sub, toPlain } from './decimal.ts';
+
+/** Tokens per hour, exact: price × score × (1 − fee). */
+export function grossPerHour(price: number | string, score: number, feeBps: number): string {
+  const gross = mul(dec(price), dec(score));
+  const fee = div(mul(gross, dec(feeBps)), dec(10_000), 18);
+  return toPlain(sub(gross, fee));
+}
+
+export interface LatestBenchmark {
+  /** The market's integer score (the composite, rounded, at least 1). */
+  score: number;
+  /** The GPU it measured; null for the CPU or an adapter that is not one of the GPUs. */
+  gpuId: string | null;
+}
+
+export interface EarningRateOptions {
+  latest: () => Promise<LatestBenchmark | null>;
+  price: () => number;
+  /** The market's fee in basis points; null when it can't be read now (counted as 0). */
+  feeBps: () => Promise<number | null>;
+  /** Epoch ms. */
+  now?: () => number;
+  /** How long the benchmark and the fee are reused; default 60 s. */
+  ttlMs?: number;
+}
+
+export interface CurrentRate {
+  score: number | null;
+  gpuId: string | null;
+  /** Null without a benchmark. */
+  grossPerHour: string | null;
+  feeBps: number | null;
+}
+
+export function createEarningRate(options: EarningRateOptions): () => Promise<CurrentRate> {
+  const now = options.now ?? Date.now;
+  const ttl = options.ttlMs ?? 60_000;
+  let cached: { at: number; latest: LatestBenchmark | null; feeBps: number | null } | undefined;
+  return async () => {
+    if (!cached || now() - cached.at >= ttl) {
+      const [latest, feeBps] = await Promise.all([
+        options.latest().catch(() => null),
+        options.feeBps().catch(() => null),
+      ]);
+      cached = { at: now(), latest, feeBps };
+    }
+    const { latest, feeBps } = cached;
+    return {
+      score: latest?.score ?? null,
+      gpuId: latest?.gpuId ?? null,
+      grossPerHour: latest ? grossPerHour(options.price(), latest.score, feeBps ?? 0) : null,
+      feeBps,
+    };
+  };
+}

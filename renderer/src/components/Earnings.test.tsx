@@ -1,0 +1,216 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { AgentProvider } from '../AgentContext.tsx';
+import { Earnings } from './Earnings.tsx';
+import { SettingsPage } from '../pages/SettingsPage.tsx';
+import { WhyNoJobs } from './WhyNoJobs.tsx';
+import {
+  defaultSettings,
+  methods,
+  type ResultOf,
+  type Settings,
+} from '../../../agent/api/contract.ts';
+import type { ApiClient } from '../api/transport.ts';
+
+afterEach(cleanup);
+
+type Report = ResultOf<'yield.earnings'>;
+
+function bucket(label: string, predicted: string, actual: string, hour: number) {
+  const start = new Date(Date.UTC(2025, 5, 4, hour)).toISOString();
+  const end = new Date(Date.UTC(2025, 5, 4, hour + 1)).toISOString();
+  return { start, end, label, predicted, actual, electricity: '0.000000', net: actual };
+}
+
+function report(range: Report['chart']['range']): Report {
+  const buckets = Array.from({ length: range === '24h' ? 24 : range === '7d' ? 7 : 30 }, (_, i) =>
+    bucket(
+      range === '24h'
+        ? `${String(i).padStart(2, '0')}:00`
+        : `2025-06-${String(i + 1).padStart(2, '0')}`,
+      i === 0 ? '0.500000' : '0.000000',
+      i === 1 ? '2.970000' : i === 2 ? '-0.300000' : '0.000000',
+      i % 20,
+    ),
+  );
+  const totals = {
+    predicted: '0.500000',
+    actual: '2.670000',
+    electricity: '0.000000',
+    net: '2.67',
+  };
+  return methods['yield.earnings'].result.parse({
+    chart: { range, token: 'rUSD', currency: 'EUR', gpuId: null, buckets, totals },
+    today: { ...totals, hoursWorked: 0.25 },
+    last7d: { ...totals, hoursWorked: 1.5 },
+    last30d: { ...totals, hoursWorked: 12 },
+    grossPerHour: '2',
+    notes: [],
+  });
+}
+
+function fakeClient(answers: Record<string, (params: unknown) => unknown>) {
+  const calls: { method: string; params: unknown }[] = [];
+  let settings: Settings = structuredClone(defaultSettings);
+  const client = {
+    call: async (method: string, params?: unknown) => {
+      calls.push({ method, params });
+      if (method === 'settings.get') return { ok: true, value: settings };
+      if (method === 'settings.update') {
+        const patch = params as { pricing?: object };
+        settings = { ...settings, pricing: { ...settings.pricing, ...patch.pricing } };
+        return { ok: true, value: settings };
+      }
+      const answer = answers[method];
+      if (answer) return { ok: true, value: answer(params) };
+      return { ok: false, error: { code: 'UNAVAILABLE', message: 'no' } };
+    },
+    listen: (_e: unknown, onState: (s: string) => void) => {
+      onState('open');
+      return () => undefined;
+    },
+  } as unknown as ApiClient;
+  return { client, calls };
+}
+
+const notEnough = {
+  price: null,
+  count: 1,
+  since: '2025-05-28T10:00:00.000Z',
+  low: null,
+  median: null,
+  high: null,
+  reason:
+    'Not enough jobs seen yet: 1 job a GPU scoring 1 qualifies for posted in the last 7 days (at least 3 are needed for a suggestion).',
+  currentPrice: '0.05',
+  token: 'rUSD',
+  score: 1,
+};
+
+describe('Earnings on the Dashboard', () => {
+  it('shows today, 7 and 30 days predicted beside actual, and a chart per range', async () => {
+    const { client, calls } = fakeClient({
+      'yield.estimate': () => ({ estimates: [], missing: 'No benchmark yet: run one.' }),
+      'yield.earnings': (p) => report((p as { range: Report['chart']['range'] }).range),
+      'yield.suggestPrice': () => notEnough,
+    });
+    render(
+      <AgentProvider client={client}>
+        <Earnings />
+      </AgentProvider>,
+    );
+    const totals = await screen.findByTestId('earnings-totals');
+    const rows = within(totals).getAllByRole('row');
+    expect(rows.map((r) => r.textContent)).toEqual([
+      'WorkedPredictedActual',
+      'Today15 min0.5 rUSD2.67 rUSD',
+      '7 days1.5 h0.5 rUSD2.67 rUSD',
+      '30 days12 h0.5 rUSD2.67 rUSD',
+    ]);
+    expect(screen.getAllByTestId('earnings-bucket')).toHaveLength(24);
+    // The paid hour has the tallest actual bar; the slashed one goes below the line.
+    const bars = screen.getAllByTestId('earnings-bucket');
+    expect(bars[1]?.querySelector('title')?.textContent).toBe(
+      '01:00: predicted 0, actual 2.97 rUSD',
+    );
+    const actual = (i: number) => bars[i]?.querySelector('.bar-actual');
+    expect(Number(actual(1)?.getAttribute('height'))).toBeGreaterThan(50);
+    expect(Number(actual(2)?.getAttribute('y'))).toBeGreaterThanOrEqual(
+      Number(actual(1)?.getAttribute('y')) + Number(actual(1)?.getAttribute('height')) - 0.01,
+    );
+    expect(screen.getByTestId('price-suggestion').textContent).toBe(
+      'No suggested price yet: not enough jobs seen yet (1 job in the last 7 days).',
+    );
+
+    fireEvent.click(screen.getByRole('button', { name: '30 d' }));
+    await waitFor(() => expect(screen.getAllByTestId('earnings-bucket')).toHaveLength(30));
+    expect(screen.getByRole('button', { name: '30 d' }).getAttribute('aria-pressed')).toBe('true');
+    expect(calls.filter((c) => c.method === 'yield.earnings').map((c) => c.params)).toEqual([
+      { range: '24h' },
+      { range: '30d' },
+    ]);
+  });
+
+  it('offers the suggested price beside the price in Settings, and takes it into the form', async () => {
+    const { client, calls } = fakeClient({
+      'yield.suggestPrice': () => ({
+        ...notEnough,
+        price: '0.03',
+        count: 5,
+        low: '0.03',
+        median: '0.03',
+        high: '0.05',
+        reason: 'The median price of 5 posted jobs …',
+        score: 100,
+      }),
+    });
+    render(
+      <AgentProvider client={client}>
+        <SettingsPage />
+      </AgentProvider>,
+    );
+    const hint = await screen.findByTestId('price-suggestion');
+    expect(hint.textContent).toMatch(
+      /^Suggested: 0.03 rUSD per unit-hour, the median of 5 jobs seen in the last 7 days at your score of 100\./,
+    );
+    fireEvent.click(within(hint).getByRole('button', { name: 'Use 0.03' }));
+    expect((screen.getByLabelText('Price per unit-hour') as HTMLInputElement).value).toBe('0.03');
+    fireEvent.click(screen.getByRole('button', { name: 'Save settings' }));
+    await screen.findByText('Settings saved.');
+    expect(calls.filter((c) => c.method === 'settings.update').map((c) => c.params)).toEqual([
+      { pricing: { pricePerUnitHour: 0.03 } },
+    ]);
+  });
+});
+
+describe('Why no jobs', () => {
+  it('shows each blocker with its fix, and applies a suggested price or registers in one click', async () => {
+    const priceFix = {
+      id: 'price-too-high',
+      code: 'price-too-high',
+      severity: 'warning',
+      blocksJobs: true,
+      gpuId: null,
+      title: 'Price above the market',
+      message: 'Your price of 0.2 rUSD per unit-hour is above what all 3 jobs … paid.',
+      fix: 'Lower your price to 0.06 rUSD per unit-hour or less.',
+      action: { kind: 'settings', section: 'pricing', field: 'pricePerUnitHour', suggested: 0.06 },
+    };
+    const register = {
+      ...priceFix,
+      id: 'not-registered',
+      code: 'not-registered',
+      severity: 'error',
+      title: 'Not registered on the market',
+      message: 'This machine is not registered as a provider yet.',
+      fix: 'Roost registers by itself while it runs.',
+      action: { kind: 'method', method: 'market.register' },
+    };
+    const { client, calls } = fakeClient({
+      'diagnostics.whyNoJobs': () => ({
+        answer: 'blocked',
+        headline: 'No jobs: not registered on the market. Roost registers by itself while it runs.',
+        blockers: [register, priceFix],
+        warnings: [],
+        checkedAt: '2025-06-04T10:00:00.000Z',
+      }),
+      'market.register': () => ({}),
+    });
+    render(
+      <AgentProvider client={client}>
+        <WhyNoJobs />
+      </AgentProvider>,
+    );
+    const card = await screen.findByTestId('why-no-jobs');
+    await within(card).findByText('Price above the market');
+    fireEvent.click(within(card).getByRole('button', { name: 'Use 0.06' }));
+    fireEvent.click(within(card).getByRole('button', { name: 'Register now' }));
+    await waitFor(() =>
+      expect(calls.filter((c) => c.method === 'diagnostics.whyNoJobs').length).toBeGreaterThan(2),
+    );
+    expect(calls.find((c) => c.method === 'settings.update')?.params).toEqual({
+      pricing: { pricePerUnitHour: 0.06 },
+    });
+    expect(calls.some((c) => c.method === 'market.register')).toBe(true);
+  });
+});

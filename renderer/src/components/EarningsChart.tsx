@@ -1,0 +1,114 @@
+import type { ResultOf } from '../../../agent/api/contract.ts';
+
+type Chart = ResultOf<'yield.earnings'>['chart'];
+
+const WIDTH = 480;
+const HEIGHT = 140;
+const AXIS = 18;
+
+/** A short form of an amount for the axis and tooltips: 0.000123 → 0.00012, 1234.5 → 1234.5. */
+export function shortAmount(value: number): string {
+  if (value === 0) return '0';
+  const abs = Math.abs(value);
+  if (abs >= 100) return value.toFixed(0);
+  if (abs >= 1) return String(Number(value.toFixed(2)));
+  return String(Number(value.toPrecision(2)));
+}
+
+/**
+ * Predicted beside actual earnings per hour (24 h) or per day (7 d, 30 d), as pairs of bars in an
+ * inline SVG: predicted from the hours worked × the rate, actual from paid leases (slashed
+ * collateral goes below the line). Each pair has a tooltip with its numbers.
+ */
+export function EarningsChart({ chart }: { chart: Chart }) {
+  const rows = chart.buckets.map((b) => ({
+    label: b.label,
+    predicted: Number(b.predicted),
+    actual: Number(b.actual),
+  }));
+  const top = Math.max(...rows.map((r) => Math.max(r.predicted, r.actual)), 0);
+  const bottom = Math.min(...rows.map((r) => r.actual), 0);
+  const span = top - bottom || 1;
+  const plot = HEIGHT - AXIS;
+  const y = (v: number) => ((top - v) / span) * (plot - 4) + 2;
+  const zero = y(0);
+  const slot = WIDTH / Math.max(rows.length, 1);
+  const bar = Math.max(1, slot * 0.38);
+  const tick = chart.range === '30d' ? 7 : chart.range === '7d' ? 1 : 6;
+  const unit = chart.range === '24h' ? 'hour' : 'day';
+  const summary = `Predicted ${chart.totals.predicted} and actual ${chart.totals.actual} ${chart.token} over the last ${chart.range === '24h' ? '24 hours' : chart.range === '7d' ? '7 days' : '30 days'}, per ${unit}`;
+  return (
+    <figure className="earnings-chart" style={{ margin: 0 }}>
+      <svg
+        viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+        width="100%"
+        role="img"
+        aria-label={summary}
+        data-testid="earnings-chart"
+        style={{ maxWidth: `${WIDTH}px`, display: 'block' }}
+      >
+        <rect x="0" y="0" width={WIDTH} height={plot} style={{ fill: 'var(--bg)' }} />
+        <line
+          x1="0"
+          x2={WIDTH}
+          y1={zero}
+          y2={zero}
+          style={{ stroke: 'var(--border)', strokeWidth: 1 }}
+        />
+        {rows.map((r, i) => {
+          const x = i * slot + (slot - 2 * bar) / 2;
+          const p = Math.abs(y(r.predicted) - zero);
+          const a = Math.abs(y(r.actual) - zero);
+          return (
+            <g key={`${r.label}-${i}`} data-testid="earnings-bucket">
+              <title>{`${r.label}: predicted ${shortAmount(r.predicted)}, actual ${shortAmount(r.actual)} ${chart.token}`}</title>
+              <rect
+                className="bar-predicted"
+                x={x}
+                y={r.predicted >= 0 ? zero - p : zero}
+                width={bar}
+                height={p}
+                style={{ fill: 'var(--muted)', opacity: 0.55 }}
+              />
+              <rect
+                className="bar-actual"
+                x={x + bar}
+                y={r.actual >= 0 ? zero - a : zero}
+                width={bar}
+                height={a}
+                style={{ fill: r.actual >= 0 ? 'var(--accent)' : 'var(--error-text)' }}
+              />
+              {i % tick === 0 && (
+                <text
+                  x={i * slot + slot / 2}
+                  y={HEIGHT - 4}
+                  textAnchor="middle"
+                  style={{ fill: 'var(--muted)', fontSize: '10px' }}
+                >
+                  {chart.range === '24h' ? r.label : r.label.slice(5)}
+                </text>
+              )}
+            </g>
+          );
+        })}
+        <text x="2" y="11" style={{ fill: 'var(--muted)', fontSize: '10px' }}>
+          {shortAmount(top)} {chart.token}
+        </text>
+      </svg>
+      <figcaption className="muted" style={{ display: 'flex', gap: '1rem', fontSize: '0.85rem' }}>
+        <span>
+          <svg width="10" height="10" aria-hidden="true">
+            <rect width="10" height="10" style={{ fill: 'var(--muted)', opacity: 0.55 }} />
+          </svg>{' '}
+          Predicted (hours worked × score × price)
+        </span>
+        <span>
+          <svg width="10" height="10" aria-hidden="true">
+            <rect width="10" height="10" style={{ fill: 'var(--accent)' }} />
+          </svg>{' '}
+          Actual (paid jobs)
+        </span>
+      </figcaption>
+    </figure>
+  );
+}

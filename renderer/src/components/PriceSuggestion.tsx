@@ -1,0 +1,53 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { ResultOf } from '../../../agent/api/contract.ts';
+import { useAgent } from '../AgentContext.tsx';
+
+type Suggestion = ResultOf<'yield.suggestPrice'>;
+
+/**
+ * The price recent market jobs paid at this machine's score (their median), and how many jobs it
+ * rests on; "not enough jobs seen yet" when too few. `onUse` offers a button that takes it.
+ */
+export function PriceSuggestion({ onUse }: { onUse?: (price: string) => void }) {
+  const { client, subscribe } = useAgent();
+  const [value, setValue] = useState<Suggestion>();
+
+  const load = useCallback(() => {
+    void client.call('yield.suggestPrice').then((r) => {
+      if (r.ok) setValue(r.value);
+    });
+  }, [client]);
+
+  useEffect(() => {
+    load();
+    return subscribe((e) => {
+      if (e.event === 'settings.changed' || e.event === 'market.lease') load();
+    });
+  }, [load, subscribe]);
+
+  if (!value) return null;
+  const jobs = `${value.count} job${value.count === 1 ? '' : 's'}`;
+  return (
+    <p className="help price-suggestion" data-testid="price-suggestion" title={value.reason}>
+      {value.price === null ? (
+        <>
+          No suggested price yet:{' '}
+          {value.score !== null && /^Not enough jobs/.test(value.reason)
+            ? `not enough jobs seen yet (${jobs} in the last 7 days).`
+            : value.reason}
+        </>
+      ) : (
+        <>
+          Suggested: <strong>{value.price}</strong> {value.token} per unit-hour, the median of{' '}
+          {jobs} seen in the last 7 days at your score of {value.score}
+          {value.price === value.currentPrice ? ' (your price).' : '.'}{' '}
+          {onUse && value.price !== value.currentPrice && (
+            <button type="button" className="link" onClick={() => onUse(value.price as string)}>
+              Use {value.price}
+            </button>
+          )}
+        </>
+      )}
+    </p>
+  );
+}

@@ -1,0 +1,229 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { AgentProvider } from '../AgentContext.tsx';
+import { SetupProvider } from '../components/SetupContext.tsx';
+import { SetupEntry } from '../components/SetupEntry.tsx';
+import { defaultSettings, type AgentEvent, type Settings } from '../../../agent/api/contract.ts';
+import type { ApiClient } from '../api/transport.ts';
+
+afterEach(cleanup);
+
+const detect = {
+  gpus: [],
+  accelerators: [{ ep: 'cpu', ok: true, status: 'ok', durationMs: 40 }],
+  cpu: { model: 'Test CPU', cores: 4, accelerators: [{ ep: 'cpu', ok: true }] },
+  os: { platform: 'linux', release: '6', arch: 'x64' },
+  problems: [],
+};
+
+const estimate = {
+  gpuId: 'cpu',
+  token: 'tokens',
+  currency: 'EUR',
+  compositeScore: 40,
+  pricePerUnitHour: '0.05',
+  grossPerHour: '2',
+  feePerHour: '0',
+  earnedPerHour: '2',
+  earnedPerHourInCurrency: '2',
+  chargedPowerW: null,
+  electricityPerHour: '0',
+  netPerHour: '2',
+  hoursPerDay: 24,
+  occupancy: 1,
+  netPerDay: '48',
+  profitable: true,
+  explanation: '',
+};
+
+/** Only what setup reads of a report. */
+const report = {
+  composite: { value: 40.2, unit: 'RCS', missing: [] },
+  target: { ep: 'cpu', adapter: null },
+  workloads: [],
+  warnings: [],
+};
+
+/** A fake agent: the answers setup needs, every call recorded, a benchmark the test finishes. */
+function fakeAgent(walletState = 'none') {
+  const calls: { method: string; params: unknown }[] = [];
+  let settings: Settings = structuredClone(defaultSettings);
+  let scored = false;
+  let emit: (e: AgentEvent) => void = () => undefined;
+  let finishBench: () => void = () => undefined;
+  const client = {
+    call: async (method: string, params?: unknown) => {
+      calls.push({ method, params });
+      const ok = (value: unknown) => ({ ok: true, value });
+      switch (method) {
+        case 'settings.get':
+          return ok(settings);
+        case 'settings.update': {
+          const patch = params as Record<string, object>;
+          const next = structuredClone(settings) as unknown as Record<string, object>;
+          for (const [k, v] of Object.entries(patch)) next[k] = { ...next[k], ...v };
+          settings = next as unknown as Settings;
+          return ok(settings);
+        }
+        case 'wallet.status':
+          return ok({ state: walletState, address: null, workSigning: false });
+        case 'bench.history':
+          return ok({ reports: [] });
+        case 'hardware.detect':
+          return ok(detect);
+        case 'bench.targets':
+          return ok({ targets: [{ ep: 'cpu', adapter: null, software: false, label: 'cpu' }] });
+        case 'bench.run':
+          emit({
+            event: 'bench.progress',
+            payload: {
+              runId: 'r',
+              phase: 'measure',
+              fraction: 0.5,
+              workloadCount: 5,
+              message: 'GEMM',
+            },
+          });
+          await new Promise<void>((resolve) => (finishBench = resolve));
+          scored = true;
+          return ok({ report: { report }, file: 'r.json' });
+        case 'yield.estimate':
+          return ok(
+            scored
+              ? { estimates: [estimate], missing: null }
+              : { estimates: [], missing: 'No benchmark yet' },
+          );
+        case 'market.register':
+          return ok({});
+        default:
+          return { ok: false, error: { code: 'UNAVAILABLE', message: 'no' } };
+      }
+    },
+    listen: (onEvent: (e: AgentEvent) => void, onState: (s: string) => void) => {
+      emit = onEvent;
+      onState('open');
+      return () => undefined;
+    },
+  } as unknown as ApiClient;
+  return {
+    client,
+    calls,
+    updates: () => calls.filter((c) => c.method === 'settings.update').map((c) => c.params),
+    finishBench: () => finishBench(),
+  };
+}
+
+function renderSetup(agent: ReturnType<typeof fakeAgent>, route = 'dashboard') {
+  return render(
+    <AgentProvider client={agent.client}>
+      <SetupProvider route={route}>
+        <SetupEntry />
+      </SetupProvider>
+    </AgentProvider>,
+  );
+}
+
+const next = (name = 'Continue') => fireEvent.click(screen.getByRole('button', { name }));
+
+describe('first-run setup', () => {
+  it('goes through the four steps and saves what the user chose', async () => {
+    const agent = fakeAgent();
+    renderSetup(agent);
+    await screen.findByRole('heading', { name: 'Set up Roost' });
+    expect((await screen.findByTestId('setup-hardware-headline')).textContent).toBe(
+      'No GPU found: Roost can still run jobs on the CPU.',
+    );
+    next();
+
+    // The step's title takes the focus, for keyboard and screen-reader users.
+    await waitFor(() =>
+      expect(document.activeElement?.textContent).toBe('Step 2 of 4: Your score'),
+    );
+    expect(screen.getByText(/the market sends you no jobs: it needs a score first/)).toBeTruthy();
+    await waitFor(() =>
+      expect(
+        (screen.getByRole('button', { name: 'Run the benchmark' }) as HTMLButtonElement).disabled,
+      ).toBe(false),
+    );
+    next('Run the benchmark');
+    const bar = await screen.findByRole('progressbar', { name: 'Benchmark progress' });
+    expect(bar.getAttribute('value')).toBe('0.5');
+    expect(screen.getByRole('status').textContent).toContain('50 % · GEMM');
+    agent.finishBench();
+    expect((await screen.findByTestId('setup-score')).textContent).toBe('40.2 RCS');
+    expect(agent.calls.find((c) => c.method === 'bench.run')?.params).toEqual({
+      preset: 'quick',
+      ep: 'cpu',
+    });
+    next();
+
+    await screen.findByRole('heading', { name: 'Create a wallet', level: 4 });
+    expect(screen.getByText(/Roost can.t be paid, so the market sends you no jobs/)).toBeTruthy();
+    next('Skip for now');
+
+    const earnings = await screen.findByTestId('setup-earnings');
+    await waitFor(() => expect(earnings.textContent).toContain('earns about 2 tokens an hour'));
+    expect(earnings.textContent).toContain('(about 2 EUR)');
+    fireEvent.change(screen.getByLabelText('Tokens per unit-hour'), { target: { value: '0.1' } });
+    expect(earnings.textContent).toContain('earns about 4 tokens an hour');
+    await screen.findByText(/no jobs until you create a wallet/);
+    fireEvent.click(screen.getByLabelText('Always, even while I use it'));
+    expect(screen.queryByLabelText(/minutes without you/)).toBeNull();
+    next('Start earning');
+
+    await screen.findByRole('link', { name: 'Set up Roost' });
+    expect(screen.queryByTestId('setup')).toBeNull();
+    expect(agent.updates()).toEqual([
+      {
+        general: { onboarded: true },
+        work: { mode: 'always' },
+        pricing: { pricePerUnitHour: 0.1 },
+        market: { enabled: true, practice: true },
+      },
+    ]);
+    // No wallet: there is nothing to register yet.
+    expect(agent.calls.some((c) => c.method === 'market.register')).toBe(false);
+  });
+
+  it('refuses a price that is not a number, in words, and saves nothing', async () => {
+    const agent = fakeAgent();
+    renderSetup(agent);
+    await screen.findByTestId('setup-hardware-headline');
+    next();
+    next('Skip for now');
+    next('Skip for now');
+    fireEvent.change(await screen.findByLabelText('Tokens per unit-hour'), {
+      target: { value: 'cheap' },
+    });
+    fireEvent.change(screen.getByLabelText(/minutes without you/), { target: { value: '0' } });
+    next('Start earning');
+    await screen.findByText('Enter a price of 0 or more, such as 0.05 (at most 1000000).');
+    expect(screen.getByText('Enter whole minutes from 1 to 240.')).toBeTruthy();
+    expect(screen.getByLabelText('Tokens per unit-hour').getAttribute('aria-invalid')).toBe('true');
+    expect(agent.updates()).toEqual([]);
+    expect(screen.getByTestId('setup-earnings').textContent).toBe(
+      'Run the benchmark (step 2) to see what this price earns per hour.',
+    );
+  });
+
+  it('can be skipped at once, which is remembered', async () => {
+    const agent = fakeAgent();
+    renderSetup(agent);
+    const setup = await screen.findByTestId('setup');
+    fireEvent.click(within(setup).getByRole('button', { name: 'Skip setup' }));
+    await screen.findByRole('link', { name: 'Set up Roost' });
+    expect(agent.updates()).toEqual([{ general: { onboarded: true } }]);
+  });
+
+  it('does not show by itself once there is a wallet, but opens from its link', async () => {
+    const agent = fakeAgent('locked');
+    const { unmount } = renderSetup(agent);
+    await screen.findByRole('link', { name: 'Set up Roost' });
+    await waitFor(() => expect(agent.calls.some((c) => c.method === 'bench.history')).toBe(true));
+    expect(screen.queryByTestId('setup')).toBeNull();
+    unmount();
+    renderSetup(agent, 'setup');
+    const setup = await screen.findByTestId('setup');
+    expect(within(setup).getByRole('button', { name: 'Close setup' })).toBeTruthy();
+  });
+});
