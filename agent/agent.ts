@@ -9,6 +9,7 @@ import { hardwareHandlers } from './api/handlers/hardware.ts';
 import { scheduleHandlers } from './api/handlers/schedule.ts';
 import { settingsHandlers } from './api/handlers/settings.ts';
 import { walletHandlers } from './api/handlers/wallet.ts';
+import { unlockHandlers, type UnlockMemory } from './api/handlers/unlock.ts';
 import { jobHandlers } from './api/handlers/jobs.ts';
 import { benchHandlers } from './api/handlers/bench.ts';
 import { marketHandlers } from './api/handlers/market.ts';
@@ -91,6 +92,8 @@ export interface AgentOptions {
   embeddedDevnet?: boolean;
   /** `--rpc` and `--market`: work on this chain and market (saved in Settings as a custom network). */
   network?: { rpcUrl: string; marketAddress: string };
+  /** The desktop app's remembered wallet password (Electron safeStorage); headless: none. */
+  unlockMemory?: UnlockMemory;
 }
 
 /**
@@ -410,6 +413,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       ...hardwareHandlers(hardware),
       ...scheduleHandlers(policy),
       ...walletHandlers(wallet),
+      ...unlockHandlers({ memory: options.unlockMemory, wallet }),
       ...marketHandlers(market),
       ...jobHandlers(jobs),
       ...benchHandlers(bench, events),
