@@ -230,6 +230,19 @@ describe('a requester killed after posting', () => {
     expect(again!.reason).toMatch(/the output c\.npy hashes to/);
   });
 
+  it('holds a resumed canary job to the known answer computed before the kill', async () => {
+    const first = await labRequester();
+    const posted = await first.post(postRequest({ canary: true }));
+    await first.close();
+    const second = await labRequester();
+    await second.resume(posted.jobId);
+    const waiting = second.await(posted.jobId, { timeoutMs: 60_000 });
+    await provide(posted.jobId, 'values');
+    const [outcome] = await waiting;
+    expect(outcome!.verdict).toBe('disputed');
+    expect(outcome!.reason).toMatch(/the outputs differ from the known answer/);
+  });
+
   it('says so in plain words when the port is taken, and resumes once it is free', async () => {
     const first = await labRequester();
     const posted = await first.post(postRequest());
