@@ -247,9 +247,11 @@ export function createFollower(options: FollowerOptions): Follower {
       }
     } catch (error) {
       settled = null;
-      lastError = describe(error, pollMs);
+      const words = describe(error, pollMs);
+      // One line per outage (and per change of reason), not one per failed poll.
+      if (words !== lastError) log.warn(`[market] ${words}`);
+      lastError = words;
       problem = true;
-      log.warn(`[market] ${lastError}`);
       tell(lastError);
     }
   };

@@ -164,6 +164,8 @@ export interface LeaseStore {
   ): LeaseRecord | undefined;
   /** Fields that do not change the state. */
   update(jobId: string, patch: LeasePatch): void;
+  /** A line in the lease's history without a change of state (a reorganisation, a retry). */
+  note(jobId: string, message: string): LeaseRecord | undefined;
   history(jobId: string): LeaseHistoryEntry[];
   /** Forgets leases of jobs posted at or after `block` that never got past `skipped` (a reorg). */
   forgetFrom(block: number): number;
@@ -303,6 +305,16 @@ export function openLeaseStore(
     },
     update(jobId, patch) {
       applyPatch(jobId, patch, { updated_at: now().toISOString() });
+    },
+    note(jobId, message) {
+      return inTransaction(db, () => {
+        const current = getRow(jobId);
+        if (!current) return undefined;
+        const at = now().toISOString();
+        applyPatch(jobId, {}, { updated_at: at });
+        addHistory(jobId, at, current.state, message);
+        return getRow(jobId);
+      });
     },
     history(jobId) {
       return z

@@ -33,7 +33,6 @@ import { decide, type Decision } from './decide.ts';
 import { createFollower, type Follower, type MarketEvent } from './follower.ts';
 import {
   FINISHED_LEASE_STATES,
-  canMove,
   openLeaseStore,
   type LeasePatch,
   type LeaseStore,
@@ -252,6 +251,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
     key: string,
     address: string,
   ): Promise<Session | undefined> {
+    registeredWith = undefined;
     const chainKey = await chainKeyOf(
       net.provider,
       net.chainId,
@@ -381,12 +381,35 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
     return s.tx.execute(intent);
   }
 
+  /** What the chain should say about this provider: price, stake and report. */
+  function wanted(report: LatestReport | null): string {
+    const settings = options.settings();
+    return JSON.stringify([settings.pricePerUnitHour, settings.market.stake, report]);
+  }
+  let registeredWith: string | undefined;
+  let registering: Promise<void> | undefined;
+  let reportCheck = { at: 0, report: null as LatestReport | null };
+
+  /** Registers or updates when the price, the stake or the latest report changed. */
+  async function refreshRegistration(s: Session): Promise<void> {
+    if (registering) return;
+    if (now().getTime() - reportCheck.at > 30_000)
+      reportCheck = { at: now().getTime(), report: await options.latestReport() };
+    if (wanted(reportCheck.report) === registeredWith) return;
+    registering = ensureRegistered(s).finally(() => {
+      registering = undefined;
+    });
+    await registering;
+  }
+
   async function ensureRegistered(s: Session): Promise<void> {
     const report = await options.latestReport();
+    reportCheck = { at: now().getTime(), report };
     const market = connectJobMarket(s.net.marketAddress, s.net.provider);
     const current = await market.getProvider(s.address);
     if (report === null) {
       registered = current.registeredAt !== 0n;
+      registeredWith = wanted(null);
       setProblem(
         registered
           ? null
@@ -436,6 +459,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
         });
     }
     registered = true;
+    registeredWith = wanted(report);
     setProblem(null);
     s.lastFacts.clear();
     for (const lease of s.leases.list({ states: ['seen', 'skipped'] })) schedule(s, lease.jobId);
@@ -563,7 +587,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
                 jobId,
                 ['submitted', 'disputed'],
                 'paid',
-                { payout: payout.toString() },
+                { payout: payout.toString(), reason: `earned ${money}` },
                 `paid ${money}`,
               );
             else if (outcome === 'Rejected')
@@ -616,12 +640,11 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
     for (const jobId of touched) schedule(s, jobId);
   }
 
-  /** A line in the lease's history where its state allows one without a change, else the log. */
+  /** A line in the lease's history (and the log) without a change of state. */
   function note(s: Session, jobId: string, message: string): void {
-    const lease = s.leases.get(jobId);
-    if (lease && canMove(lease.state, lease.state))
-      move(s, jobId, [lease.state], lease.state, {}, message);
-    else log.info(`market job ${jobId}: ${message}`);
+    const noted = s.leases.note(jobId, message);
+    log.info(`market job ${jobId}: ${message}`);
+    if (noted) options.onLease?.(noted);
   }
 
   /**
@@ -1072,6 +1095,10 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
   const tick = async (): Promise<void> => {
     const s = await ensureSession();
     if (!s) return;
+    if (started)
+      await refreshRegistration(s).catch((error: unknown) =>
+        log.warn(`market: could not update the provider record: ${messageOf(error)}`),
+      );
     const clock = Math.floor(now().getTime() / 1000);
     for (const lease of s.leases.list({
       states: [
@@ -1087,7 +1114,12 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
       ],
       limit: 200,
     })) {
-      if (lease.state === 'paid' && s.tx.get(`withdraw:after:${lease.jobId}`)) continue;
+      if (
+        lease.state === 'paid' &&
+        (options.settings().market.autoWithdrawAbove === null ||
+          s.tx.get(`withdraw:after:${lease.jobId}`))
+      )
+        continue;
       if (lease.state === 'skipped' && lease.deadline - lease.leaseSeconds < clock) continue;
       schedule(s, lease.jobId);
     }

@@ -244,6 +244,18 @@ describe('the earn loop on a devnet', () => {
     expect(skipped.reason).toMatch(
       /pays 0\.001 rUSD for a 10 min lease; your price asks 0\.166666 rUSD/,
     );
+
+    // The provider lowers its price: the chain learns it, and the skipped job is taken after all.
+    await agent.settings.update({ pricing: { pricePerUnitHour: 0.00001 } });
+    const market = connectJobMarket(devnet.marketAddress, rpc);
+    await until('the new price on chain', async () =>
+      (await market.getProvider(provider)).pricePerUnitHour === 10n ? true : undefined,
+    );
+    const taken = await until('the skipped job claimed', async () => {
+      const l = lease(posted.jobId);
+      return l && !['seen', 'skipped', 'claiming'].includes(l.state) ? l : undefined;
+    });
+    expect(taken.slot).toBe(0);
   });
 });
 
