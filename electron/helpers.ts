@@ -13,7 +13,8 @@
  *   checks, but neither the permission model nor bubblewrap (README, "Sandbox layers").
  */
 import { join } from 'node:path';
-import type { HelperEntries } from './utility-helpers.ts';
+import type { Spawner } from '../agent/hardware/run-tool.ts';
+import { builtEntryFor, type HelperEntries } from './utility-helpers.ts';
 
 export const HELPER_NAMES = ['entry', 'probe-entry', 'bench-entry', 'si-graphics-child'] as const;
 
@@ -29,6 +30,7 @@ export type HelperPlan =
   | {
       kind: 'node';
       nodePath: string;
+      entries: HelperEntries;
       workerEntry: string;
       probeEntry: string;
       benchEntry: string;
@@ -49,14 +51,43 @@ export function builtHelperEntries(appRoot: string): HelperEntries {
   );
 }
 
+/** The helpers' sources in a checkout, by the same names. */
+export function sourceHelperEntries(appRoot: string): HelperEntries {
+  return {
+    entry: join(appRoot, 'worker', 'entry.ts'),
+    'probe-entry': join(appRoot, 'worker', 'probe-entry.ts'),
+    'bench-entry': join(appRoot, 'worker', 'bench-entry.ts'),
+    'si-graphics-child': join(appRoot, 'agent', 'hardware', 'si-graphics-child.ts'),
+  };
+}
+
+/**
+ * hardware/'s spawner for a checkout: a helper script asked for by name runs from its source.
+ * The bundled main.js computes the systeminformation child's path beside itself
+ * (dist/electron/si-graphics-child.ts), where no such file is; this points it at the source.
+ */
+export function sourceHelperSpawner(
+  spawner: Spawner,
+  nodeCommand: string,
+  entries: HelperEntries,
+): Spawner {
+  return (command, args, options) => {
+    const [script, ...rest] = args;
+    const source = command === nodeCommand && script ? builtEntryFor(script, entries) : undefined;
+    return spawner(command, source ? [source, ...rest] : args, options);
+  };
+}
+
 export function planHelpers(input: HelperPlanInput): HelperPlan {
   if (!input.isPackaged && input.nodeBinary) {
+    const sources = sourceHelperEntries(input.appRoot);
     return {
       kind: 'node',
       nodePath: input.nodeBinary,
-      workerEntry: join(input.appRoot, 'worker', 'entry.ts'),
-      probeEntry: join(input.appRoot, 'worker', 'probe-entry.ts'),
-      benchEntry: join(input.appRoot, 'worker', 'bench-entry.ts'),
+      entries: sources,
+      workerEntry: sources.entry as string,
+      probeEntry: sources['probe-entry'] as string,
+      benchEntry: sources['bench-entry'] as string,
       summary:
         "helpers run on the project's Node 24 from the sources; job workers get the permission model and, on Linux, bubblewrap where it works",
     };

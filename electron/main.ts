@@ -23,13 +23,13 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createAgent, type Agent, type AgentOptions } from '../agent/agent.ts';
-import { createNodeWorkerSpawner } from '../agent/jobs/spawner.ts';
+import { createNodeWorkerSpawner, type SpawnWorker } from '../agent/jobs/spawner.ts';
 import { defaultSpawner } from '../agent/hardware/run-tool.ts';
 import type { LeaseState } from '../agent/market/schema.ts';
 import { resolveDataDir } from '../agent/store/data-dir.ts';
 import { stderrSink } from '../agent/log.ts';
 import { resolveAppFile } from './app-protocol.ts';
-import { planHelpers, type HelperPlan } from './helpers.ts';
+import { planHelpers, sourceHelperSpawner, type HelperPlan } from './helpers.ts';
 import { registerIpc } from './ipc.ts';
 import { applyStartAtLogin, startedHidden } from './login-item.ts';
 import { LEASE_NEEDS_SIGNING, createNotifier, noticeFor } from './notifications.ts';
@@ -61,6 +61,11 @@ function dataDirFromArgs(): string {
   return resolveDataDir({ flag });
 }
 
+const withEntry =
+  (spawn: SpawnWorker, plan: { workerEntry: string }): SpawnWorker =>
+  (launch) =>
+    spawn({ ...launch, entry: launch.entry ?? plan.workerEntry });
+
 const forkUtility: ForkUtility = (modulePath, args, options) =>
   utilityProcess.fork(modulePath, args, options);
 
@@ -71,9 +76,13 @@ const forkUtility: ForkUtility = (modulePath, args, options) =>
 function helperOptions(plan: HelperPlan): Pick<AgentOptions, 'hardware' | 'bench' | 'jobs'> {
   if (plan.kind === 'node') {
     return {
-      hardware: { nodePath: plan.nodePath, probeEntry: plan.probeEntry },
+      hardware: {
+        nodePath: plan.nodePath,
+        probeEntry: plan.probeEntry,
+        spawner: sourceHelperSpawner(defaultSpawner, plan.nodePath, plan.entries),
+      },
       bench: { nodePath: plan.nodePath, benchEntry: plan.benchEntry },
-      jobs: { spawnWorker: createNodeWorkerSpawner({ nodePath: plan.nodePath }) },
+      jobs: { spawnWorker: withEntry(createNodeWorkerSpawner({ nodePath: plan.nodePath }), plan) },
     };
   }
   const nodeCommand = process.execPath;

@@ -1,10 +1,17 @@
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runTool } from '../agent/hardware/run-tool.ts';
 import type { Spawner } from '../agent/hardware/run-tool.ts';
 import { BENCH_MAX_LINE_BYTES } from '../worker/bench-protocol.ts';
-import { builtHelperEntries, HELPER_NAMES, planHelpers } from './helpers.ts';
+import {
+  builtHelperEntries,
+  HELPER_NAMES,
+  planHelpers,
+  sourceHelperEntries,
+  sourceHelperSpawner,
+} from './helpers.ts';
 import {
   builtEntryFor,
   createUtilityBenchSpawner,
@@ -73,8 +80,33 @@ describe('which runtime starts the helpers', () => {
     );
   });
 
+  it('from a checkout, runs the systeminformation child from its source, not beside the bundle', () => {
+    const seen: string[][] = [];
+    const spawner = sourceHelperSpawner(
+      (command, args) => {
+        seen.push([command, ...args]);
+        return new EventEmitter() as never;
+      },
+      '/repo/node',
+      sourceHelperEntries('/repo'),
+    );
+    spawner('/repo/node', ['/repo/dist/electron/si-graphics-child.ts'], {});
+    spawner('/repo/node', ['/repo/worker/probe-entry.ts', 'list'], {});
+    spawner('nvidia-smi', ['-L'], {});
+    spawner('/repo/node', ['/elsewhere/tool.js'], {});
+    expect(seen).toEqual([
+      ['/repo/node', '/repo/agent/hardware/si-graphics-child.ts'],
+      ['/repo/node', '/repo/worker/probe-entry.ts', 'list'],
+      ['nvidia-smi', '-L'],
+      ['/repo/node', '/elsewhere/tool.js'],
+    ]);
+  });
+
   it('the worker build makes exactly the helpers the shell runs', () => {
     expect(Object.keys(workerEntries).sort()).toEqual([...HELPER_NAMES].sort());
+    // and builds them from the sources a checkout runs
+    const sources = sourceHelperEntries(fileURLToPath(new URL('../', import.meta.url)));
+    for (const name of HELPER_NAMES) expect(workerEntries[name], name).toBe(sources[name]);
   });
 });
 
