@@ -37,7 +37,11 @@ import { createLogger, type LogSink, type Logger } from './log.ts';
 import { connectJobMarket } from '../contracts/bindings/job-market.ts';
 import { gatherMarketFacts } from './diagnostics/market-facts.ts';
 import { marketDbPath, openMarketDb } from './market/db.ts';
-import { createEarningRate, type LatestBenchmark } from './schedule/earning-rate.ts';
+import {
+  benchmarkedGpuOf,
+  createEarningRate,
+  type LatestBenchmark,
+} from './schedule/earning-rate.ts';
 import { createNvidiaProcessSource, programExists } from './schedule/gpu-processes.ts';
 import { createProcessLister } from './schedule/processes.ts';
 import { openWorkLog, workUnits, type WorkLog } from './schedule/work-log.ts';
@@ -294,10 +298,9 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       (h) => h.complete && h.composite !== null,
     );
     if (!latest || latest.composite === null) return null;
-    const { report } = await service.get(latest.id);
     return {
       score: Math.max(1, Math.round(latest.composite)),
-      gpuId: report.target.adapter?.gpuId ?? null,
+      gpuId: await benchmarkedGpuOf(latest.file),
     };
   };
   const earningRate = createEarningRate({

@@ -99,7 +99,9 @@ describe('diagnose', () => {
   });
 
   it('no GPU, and a GPU without its driver, with the fix', () => {
-    expect(codes(healthy({ inventory: inventory([]) }))).toContain('no-gpu');
+    const none = diagnose(healthy({ inventory: inventory([]) }));
+    expect(none[0]).toMatchObject({ code: 'no-gpu', severity: 'warning', blocksJobs: false });
+    expect(none[0]?.message).toMatch(/it takes only jobs that run on the CPU/);
     const [d] = diagnose(
       healthy({
         inventory: inventory([gpu({ status: 'no-driver', driver: 'nouveau', problem: undefined })]),
@@ -165,6 +167,14 @@ describe('diagnose', () => {
     );
     expect(withWebgpu[0]).toMatchObject({ severity: 'warning', blocksJobs: false });
     expect(withWebgpu[0]?.message).toMatch(/Jobs run on another provider, more slowly/);
+    // Without an NVIDIA GPU, CUDA's missing libraries are no news.
+    const amd = diagnose(
+      healthy({
+        inventory: inventory([gpu({ vendor: 'amd', name: 'RX 7900' })]),
+        probe: probe([{ ep: 'cpu' }, cudaMissing]),
+      }),
+    );
+    expect(amd.map((d) => d.code)).not.toContain('cuda-libraries-missing');
   });
 
   it('only a software adapter (lavapipe)', () => {
@@ -181,7 +191,12 @@ describe('diagnose', () => {
         ]),
       }),
     );
-    expect(d[0]).toMatchObject({ code: 'software-adapter-only', blocksJobs: true });
+    // Jobs that run on the CPU still come: a warning, not a blocker.
+    expect(d[0]).toMatchObject({
+      code: 'software-adapter-only',
+      severity: 'warning',
+      blocksJobs: false,
+    });
     expect(d[0]?.message).toMatch(/llvmpipe .* runs on the CPU, not a GPU/);
   });
 

@@ -134,11 +134,13 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
   // --- the machine
   if (facts.inventory && gpus.length === 0) {
     out.push(
+      // Market jobs that need no GPU memory run on the CPU, so this alone keeps no job away.
       make('no-gpu', {
-        severity: 'error',
-        blocksJobs: true,
+        severity: 'warning',
+        blocksJobs: false,
         title: 'No GPU found',
-        message: 'Roost found no graphics card on this computer.',
+        message:
+          'Roost found no graphics card on this computer: it takes only jobs that run on the CPU, and jobs that need a GPU pass it by.',
         fix: 'Check that the card is seated and powered and that its driver is installed, then scan again.',
         action: { kind: 'command', command: 'roost detect' },
       }),
@@ -185,17 +187,19 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
     if (!gpuProviderOk && software) {
       out.push(
         make('software-adapter-only', {
-          severity: 'error',
-          blocksJobs: true,
+          severity: 'warning',
+          blocksJobs: false,
           title: 'Only a software GPU',
-          message: `The only graphics adapter onnxruntime can use is ${software.adapter?.name ?? 'a software renderer'}, which runs on the CPU, not a GPU.`,
+          message: `The only graphics adapter onnxruntime can use is ${software.adapter?.name ?? 'a software renderer'}, which runs on the CPU, not a GPU: Roost takes only jobs that run on the CPU.`,
           fix: 'Install the driver of your GPU with Vulkan (Linux) or DirectX 12 (Windows) support; on a server without a GPU, Roost cannot take GPU jobs.',
           action: { kind: 'command', command: 'roost detect' },
         }),
       );
     }
+    // CUDA's probe fails on every machine without its libraries; it matters only with an NVIDIA GPU.
+    const nvidia = !facts.inventory || gpus.some((g) => g.vendor === 'nvidia');
     for (const r of probe.results) {
-      if (r.ep !== 'cuda' || r.ok || r.status !== 'failed') continue;
+      if (!nvidia || r.ep !== 'cuda' || r.ok || r.status !== 'failed') continue;
       const text = `${r.reason ?? ''} ${r.fix ?? ''}`;
       if (!/install-cuda|librar|cudnn|runtime/i.test(text)) continue;
       const gpuId = r.adapter?.gpuId ?? null;

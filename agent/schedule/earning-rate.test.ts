@@ -1,5 +1,8 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createEarningRate, grossPerHour } from './earning-rate.ts';
+import { tempDir } from '../../test/support/temp-dir.ts';
+import { benchmarkedGpuOf, createEarningRate, grossPerHour } from './earning-rate.ts';
 
 describe('the earning rate', () => {
   it('is price × score less the fee, exactly', () => {
@@ -50,5 +53,35 @@ describe('the earning rate', () => {
       feeBps: async () => 0,
     });
     expect(await rate()).toEqual({ score: null, gpuId: null, grossPerHour: null, feeBps: 0 });
+  });
+});
+
+describe('the benchmarked GPU', () => {
+  it('is read from the saved report file; the CPU, junk or no file give null', async () => {
+    const dir = await tempDir();
+    try {
+      const file = (name: string, body: string) => {
+        const path = join(dir.path, name);
+        return writeFile(path, body).then(() => path);
+      };
+      const gpu = await file(
+        'gpu.json',
+        JSON.stringify({
+          report: { target: { ep: 'cuda', adapter: { name: 'RTX', gpuId: 'pci-0000:01:00.0' } } },
+        }),
+      );
+      const cpu = await file(
+        'cpu.json',
+        JSON.stringify({
+          report: { target: { ep: 'cpu', adapter: { name: 'EPYC', kind: 'cpu' } } },
+        }),
+      );
+      expect(await benchmarkedGpuOf(gpu)).toBe('pci-0000:01:00.0');
+      expect(await benchmarkedGpuOf(cpu)).toBeNull();
+      expect(await benchmarkedGpuOf(await file('junk.json', '{not json'))).toBeNull();
+      expect(await benchmarkedGpuOf(join(dir.path, 'missing.json'))).toBeNull();
+    } finally {
+      await dir.remove();
+    }
   });
 });

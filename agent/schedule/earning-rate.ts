@@ -4,6 +4,8 @@
  * (files on disk) and the fee (a chain read) are cached for a while; the price is read each time,
  * so a new price starts a new work period at once.
  */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
 import { dec, div, mul, sub, toPlain } from './decimal.ts';
 
 /** Tokens per hour, exact: price × score × (1 − fee). */
@@ -18,6 +20,30 @@ export interface LatestBenchmark {
   score: number;
   /** The GPU it measured; null for the CPU or an adapter that is not one of the GPUs. */
   gpuId: string | null;
+}
+
+const reportTargetSchema = z.object({
+  report: z.object({
+    target: z.object({
+      adapter: z
+        .object({ gpuId: z.string().min(1).optional() })
+        .nullable()
+        .optional(),
+    }),
+  }),
+});
+
+/**
+ * The GPU a saved benchmark report measured (`report.target.adapter.gpuId`); null for the CPU, an
+ * adapter that is no listed GPU, or a file that can't be read.
+ */
+export async function benchmarkedGpuOf(file: string): Promise<string | null> {
+  try {
+    const parsed = reportTargetSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
+    return parsed.success ? (parsed.data.report.target.adapter?.gpuId ?? null) : null;
+  } catch {
+    return null;
+  }
 }
 
 export interface EarningRateOptions {

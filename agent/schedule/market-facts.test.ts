@@ -78,6 +78,9 @@ describe('the market read as money', () => {
     // 1 rUSD for 10 minutes at score 40: 6 rUSD/h ÷ 40 = 0.15.
     expect(payPerUnitHour(lease({ reward: '1000000', leaseSeconds: 600 }), 40, 6)).toBe('0.15');
     expect(payPerUnitHour(lease(), 0, 6)).toBe('0');
+    // 3 rUSD for 600 s at score 114 is 0.1578947…: 0.157894, not 0.157895, or the ask
+    // (157895 × 114 × 600 / 3600 = 3000005 base units) would pass the reward.
+    expect(payPerUnitHour(lease({ leaseSeconds: 600 }), 114, 6)).toBe('0.157894');
   });
 
   it('suggests the median of what recent jobs paid at this score, or says too few were seen', () => {

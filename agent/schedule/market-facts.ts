@@ -48,7 +48,9 @@ export function payoutsFromLeases(
 
 /**
  * What a job pays per composite-unit-hour at `score`: the market's price rule turned around
- * (a provider asks price × score × hours, so the job meets any price up to reward ÷ (score × hours)).
+ * (a provider asks price × score × hours, so the job meets any price up to reward ÷ (score × hours)),
+ * cut down to the token's decimals, since the market keeps prices in base units: a price set to
+ * this amount really takes the job.
  */
 export function payPerUnitHour(
   lease: Pick<LeaseRecord, 'reward' | 'leaseSeconds'>,
@@ -57,8 +59,10 @@ export function payPerUnitHour(
 ): string {
   if (score <= 0 || lease.leaseSeconds <= 0) return '0';
   const reward = dec(fromBaseUnits(lease.reward, decimals));
-  const perHour = div(mul(reward, dec(3600)), dec(lease.leaseSeconds), decimals + 6);
-  return toPlain(div(perHour, dec(score), decimals + 6));
+  const perHour = div(mul(reward, dec(3600)), dec(lease.leaseSeconds), decimals + 12);
+  const exact = div(perHour, dec(score), decimals + 6);
+  // Rounded toward zero, never up past what the job pays.
+  return toPlain({ units: exact.units / 10n ** 6n, scale: decimals });
 }
 
 /**

@@ -18,6 +18,7 @@ import type {
 } from '../../schedule/schema.ts';
 import { dec, toPlain } from '../../schedule/decimal.ts';
 import { systemTimeZone } from '../../schedule/wall-clock.ts';
+import { benchmarkedGpuOf } from '../../schedule/earning-rate.ts';
 import type { WorkLog } from '../../schedule/work-log.ts';
 import { averagePowerW, estimateYield, suggestPrice } from '../../schedule/yield.ts';
 import type { SettingsStore } from '../../store/settings-store.ts';
@@ -218,9 +219,9 @@ export function yieldHandlers(
             'No benchmark yet: run one (Benchmark page, or roost bench) so Roost knows what your GPU earns.',
         };
       }
-      const report = (await (await deps.bench()).get(latest.id)).report;
+      // The history entry names its file (a report copied in by hand need not be named by its id).
       const gpuId =
-        report.target.adapter?.gpuId ?? (report.target.ep === 'cpu' ? 'cpu' : report.target.ep);
+        (await benchmarkedGpuOf(latest.file)) ?? (latest.ep === 'cpu' ? 'cpu' : latest.ep);
       const settings = deps.settings.get();
       const now = deps.now().getTime();
       const samples =

@@ -22,6 +22,7 @@ function amount(text: string): string {
 
 function hours(h: number): string {
   if (h === 0) return '0 h';
+  if (h < 1 / 60) return 'under a minute';
   if (h < 1) return `${Math.round(h * 60)} min`;
   return `${Number(h.toFixed(1))} h`;
 }
@@ -154,11 +155,14 @@ export function Earnings() {
             ))}
           </div>
           {report.chart.range === range && <EarningsChart chart={report.chart} />}
-          {report.notes.map((n) => (
-            <p key={n} className="muted">
-              {n}
-            </p>
-          ))}
+          {/* The estimate above already says when there is no benchmark. */}
+          {report.notes
+            .filter((n) => !(value?.missing && n.startsWith('No benchmark yet')))
+            .map((n) => (
+              <p key={n} className="muted">
+                {n}
+              </p>
+            ))}
         </>
       )}
     </article>

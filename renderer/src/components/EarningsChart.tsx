@@ -80,9 +80,9 @@ export function EarningsChart({ chart }: { chart: Chart }) {
               />
               {i % tick === 0 && (
                 <text
-                  x={i * slot + slot / 2}
+                  x={i === 0 ? 0 : i * slot + slot / 2}
                   y={HEIGHT - 4}
-                  textAnchor="middle"
+                  textAnchor={i === 0 ? 'start' : 'middle'}
                   style={{ fill: 'var(--muted)', fontSize: '10px' }}
                 >
                   {chart.range === '24h' ? r.label : r.label.slice(5)}

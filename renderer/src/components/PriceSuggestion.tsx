@@ -32,9 +32,11 @@ export function PriceSuggestion({ onUse }: { onUse?: (price: string) => void }) 
       {value.price === null ? (
         <>
           No suggested price yet:{' '}
-          {value.score !== null && /^Not enough jobs/.test(value.reason)
-            ? `not enough jobs seen yet (${jobs} in the last 7 days).`
-            : value.reason}
+          {value.score === null
+            ? 'what jobs pay per unit-hour depends on your benchmark score, so it needs a benchmark first.'
+            : /^Not enough jobs/.test(value.reason)
+              ? `not enough jobs seen yet (${jobs} in the last 7 days).`
+              : value.reason}
         </>
       ) : (
         <>

@@ -1,0 +1,188 @@
+// Predicted beside actual earnings, the suggested price and "why no jobs", as a provider sees them:
+// `roost serve` on a real Hardhat devnet records the hours it may work, a lab posts a job with
+// the real `roost market post-job`, the provider is paid for it, and the Dashboard (in Chromium)
+// shows the paid amount beside the prediction. Then the provider asks more than the job paid, and
+// "why no jobs" says so with the price that job paid; with the chain gone, it says that instead.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Wallet } from 'ethers';
+import type { Browser } from 'playwright-core';
+import { devnetDeployment, startDevnet, type Devnet } from '../../contracts/devnet.ts';
+import { writeLocalNetwork } from '../../agent/market/local-network.ts';
+import { sampleReport, testSigner } from '../../agent/bench/testing/fixtures.ts';
+import { signReport } from '../../agent/bench/sign.ts';
+import { methods } from '../../agent/api/contract.ts';
+import { encodeNpy } from '../../worker/npy.ts';
+import { matmulModel, randomFloats } from '../fixtures/jobs/models.ts';
+import { chromiumMissing, launchChromium } from '../support/browser.ts';
+import { runRoost } from '../support/roost-cli.ts';
+import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
+const RENDERER = fileURLToPath(new URL('../../dist/renderer/index.html', import.meta.url));
+const missing = chromiumMissing();
+
+describe.skipIf(Boolean(missing))('earnings, the suggested price and why no jobs', () => {
+  let browser: Browser;
+  let devnet: Devnet;
+  let devnetStopped = false;
+  let server: ServeProcess;
+  let dir: { path: string; remove: () => Promise<void> };
+  const key = Wallet.createRandom().privateKey;
+
+  const api = async (method: string, params: unknown = {}): Promise<unknown> => {
+    const res = await fetch(`${server.base}/api/${method}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(params),
+    });
+    const body = (await res.json()) as {
+      ok: boolean;
+      value?: unknown;
+      error?: { message: string };
+    };
+    if (!body.ok) throw new Error(`${method}: ${body.error?.message}`);
+    return body.value;
+  };
+  // Without a GPU here, the machine's warnings ("no GPU") come too, but keep no job away.
+  const marketBlockers = (answer: { blockers: { code: string }[] }) =>
+    answer.blockers.map((d) => d.code);
+  const why = async () =>
+    methods['diagnostics.whyNoJobs'].result.parse(await api('diagnostics.whyNoJobs'));
+
+  beforeAll(async () => {
+    await access(RENDERER).catch(() => {
+      throw new Error(
+        'The renderer is not built: run `npm run build:renderer` before the e2e suite.',
+      );
+    });
+    await mkdir(SHOTS, { recursive: true });
+    devnet = await startDevnet();
+    dir = await tempDir('roost-e2e-earnings-');
+    const providerDir = join(dir.path, 'provider');
+    const labDir = join(dir.path, 'lab');
+    for (const d of [providerDir, labDir]) {
+      await mkdir(d, { recursive: true });
+      await writeLocalNetwork(d, devnetDeployment(devnet));
+    }
+    // A benchmark report (composite 114) as `roost bench` saves it: the score the market pays.
+    await mkdir(join(providerDir, 'bench', 'reports'), { recursive: true });
+    await writeFile(
+      join(providerDir, 'bench', 'reports', 'e2e-report.json'),
+      `${JSON.stringify(await signReport(sampleReport(), testSigner()), null, 2)}\n`,
+    );
+    server = await startServeProcess(providerDir);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (!devnetStopped) await devnet?.stop();
+    await dir?.remove();
+  });
+
+  it('is paid for a job, shows it beside the prediction, and says why no more jobs come', async () => {
+    await api('settings.update', {
+      general: { onboarded: true },
+      // A job below pays 3 rUSD for 600 s: 18 rUSD/h ÷ score 114 ≈ 0.158 per unit-hour.
+      pricing: { pricePerUnitHour: 0.1 },
+      work: { mode: 'always' },
+    });
+    await api('wallet.import', { kind: 'privateKey', privateKey: key, password: 'provider pw' });
+    await expect
+      .poll(async () => ((await api('market.status')) as { state: string }).state, {
+        timeout: 60_000,
+      })
+      .toBe('ready');
+
+    // Nothing seen yet: no suggestion, and the only reason is an empty market.
+    const early = methods['yield.suggestPrice'].result.parse(await api('yield.suggestPrice'));
+    expect(early).toMatchObject({ price: null, count: 0, score: 114, token: 'rUSD' });
+    expect(marketBlockers(await why())).toEqual(['market-empty']);
+
+    const files = join(dir.path, 'files');
+    await mkdir(files, { recursive: true });
+    await writeFile(join(files, 'm.onnx'), matmulModel(4, 8, 3));
+    await writeFile(join(files, 'a.npy'), encodeNpy('float32', [4, 8], randomFloats(32, 7)));
+    await writeFile(join(files, 'b.npy'), encodeNpy('float32', [8, 3], randomFloats(24, 8)));
+    const lab = await runRoost([
+      'market',
+      'post-job',
+      '--data-dir',
+      join(dir.path, 'lab'),
+      '--model',
+      join(files, 'm.onnx'),
+      '--input',
+      `a=${join(files, 'a.npy')}`,
+      '--input',
+      `b=${join(files, 'b.npy')}`,
+      '--price',
+      '3',
+      '--account',
+      '3',
+      '--json',
+    ]);
+    expect(lab.code, lab.stderr).toBe(0);
+    await expect
+      .poll(
+        async () =>
+          ((await api('market.jobs', { states: ['paid'] })) as { leases: unknown[] }).leases.length,
+        { timeout: 30_000 },
+      )
+      .toBe(1);
+
+    // Actual: the 3 rUSD reward less the 1% fee. Predicted: the time it has worked at
+    // 0.1 × 114 less the fee = 11.286 rUSD an hour.
+    const report = methods['yield.earnings'].result.parse(await api('yield.earnings'));
+    expect(report.today.actual).toBe('2.970000');
+    expect(report.grossPerHour).toBe('11.286');
+    expect(report.today.hoursWorked).toBeGreaterThan(0);
+    expect(Number(report.today.predicted)).toBeCloseTo(report.today.hoursWorked * 11.286, 1);
+    expect(report.chart.buckets.filter((b) => b.actual === '2.970000')).toHaveLength(1);
+
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    await page.goto(server.url);
+    const card = page.getByTestId('earnings');
+    const today = card.getByTestId('earnings-totals').getByRole('row', { name: /Today/ });
+    await expect.poll(() => today.textContent(), { timeout: 15_000 }).toMatch(/2\.97 rUSD$/);
+    expect(await card.getByTestId('earnings-bucket').count()).toBe(24);
+    const tallest = await card
+      .locator('.bar-actual')
+      .evaluateAll((bars) => Math.max(...bars.map((b) => Number(b.getAttribute('height')))));
+    expect(tallest).toBeGreaterThan(50);
+    expect(await card.getByTestId('price-suggestion').textContent()).toBe(
+      'No suggested price yet: not enough jobs seen yet (1 job in the last 7 days).',
+    );
+    await card.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'dashboard-earnings.png'), fullPage: true });
+    await card.getByRole('button', { name: '7 d' }).click();
+    await expect.poll(() => card.getByTestId('earnings-bucket').count()).toBe(7);
+
+    // Asking more than that job paid: "why no jobs" names the price the job paid, one click away.
+    await api('settings.update', { pricing: { pricePerUnitHour: 1 } });
+    const priced = await why();
+    expect(marketBlockers(priced)).toEqual(['price-too-high', 'market-empty']);
+    expect(priced.blockers.find((d) => d.code === 'price-too-high')?.message).toBe(
+      'Your price of 1 rUSD per unit-hour is above what the only job you qualified for in the last 7 days paid at your score of 114 (the best paid 0.157894).',
+    );
+    const whyCard = page.getByTestId('why-no-jobs');
+    await whyCard.getByText('Price above the market', { exact: true }).waitFor({ timeout: 15_000 });
+    await whyCard.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'dashboard-why-no-jobs-price.png'), fullPage: true });
+    await whyCard.getByRole('button', { name: 'Use 0.157894' }).click();
+    await expect
+      .poll(async () => marketBlockers(await why()), { timeout: 15_000 })
+      .toEqual(['market-empty']);
+
+    // The chain gone: that comes first, and says where.
+    await devnet.stop();
+    devnetStopped = true;
+    await expect
+      .poll(async () => marketBlockers(await why())[0], { timeout: 30_000 })
+      .toBe('rpc-unreachable');
+    await page.close();
+  });
+});
