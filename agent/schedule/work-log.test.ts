@@ -157,6 +157,9 @@ describe('the work log', () => {
     log.observe([gpu('a', true, '5')]);
     clock.now += HOUR;
     log.close();
+    // Recent rows are left alone: another process may still be extending one.
+    expect(openWorkLog({ db, now: () => clock.now }).periods({ sinceMs: 0 })).toHaveLength(3);
+    clock.now += 2 * 86_400_000;
     const reopened = openWorkLog({ db, now: () => clock.now });
     expect(reopened.periods({ sinceMs: 0 }).map((p) => [p.grossPerHour, p.start, p.end])).toEqual([
       ['2', '2025-06-04T08:00:00.000Z', '2025-06-04T10:00:00.000Z'],

@@ -104,7 +104,7 @@ export function openWorkLog(options: WorkLogOptions): WorkLog {
     o.flushedAt = at;
   }
 
-  /** Removes old periods and merges ones that touch with the same rate (the same unit). */
+  /** Removes old periods and merges settled ones that touch with the same rate (the same unit). */
   function compact(at: number): void {
     compactedAt = at;
     inTransaction(db, () => {
@@ -125,6 +125,9 @@ export function openWorkLog(options: WorkLogOptions): WorkLog {
           prev.gpu_id === row.gpu_id &&
           prev.gross_per_hour === row.gross_per_hour &&
           row.start_ms - prev.end_ms <= 1000 &&
+          // Only settled rows: another process (the app and a CLI share the file) may still be
+          // extending a recent one by its id.
+          row.end_ms < at - DAY_MS &&
           row.start_ms >= prev.start_ms
         ) {
           const samples = prev.power_samples + row.power_samples;
