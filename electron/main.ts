@@ -35,6 +35,7 @@ import { applyStartAtLogin, startedHidden } from './login-item.ts';
 import { LEASE_NEEDS_SIGNING, createNotifier, noticeFor } from './notifications.ts';
 import { REMEMBERED_UNLOCK_FILE, createRememberedUnlock } from './remembered-unlock.ts';
 import { APP_SCHEME, RENDERER_CSP, lockDownSession } from './security.ts';
+import { onSecondInstance, showRoost } from './single-instance.ts';
 import { createMainWindow } from './window.ts';
 import { createRoostTray, trayStateFrom } from './tray.ts';
 import { createUpdateController, type AutoUpdaterLike } from './updater.ts';
@@ -188,13 +189,7 @@ async function main(): Promise<void> {
     log,
   });
 
-  app.on('second-instance', () => {
-    const [first] = windows;
-    if (first) {
-      if (first.isMinimized()) first.restore();
-      first.focus();
-    } else openWindow();
-  });
+  app.on('second-instance', (_event, argv) => onSecondInstance(argv, windows, openWindow));
   app.on('activate', () => {
     if (windows.size === 0) openWindow();
   });
@@ -207,11 +202,7 @@ async function main(): Promise<void> {
       buildMenu: (template) => Menu.buildFromTemplate(template),
       // Electron's nativeImage reads PNG, not SVG; the tray icon ships with the renderer build.
       icon: nativeImage.createFromPath(here('../renderer/tray.png')),
-      onOpen: () => {
-        const [first] = windows;
-        if (first) first.show();
-        else openWindow();
-      },
+      onOpen: () => showRoost(windows, openWindow),
       onPauseToggle: (pause) => {
         void (pause
           ? agent.router.call('schedule.hold', { gpuId: null, action: 'pause' })
@@ -240,11 +231,7 @@ async function main(): Promise<void> {
       const notification = new Notification({ title: notice.title, body: notice.body });
       // Held until closed: a collected notification loses its click.
       shown.add(notification);
-      notification.on('click', () => {
-        const [first] = windows;
-        if (first) first.show();
-        else openWindow();
-      });
+      notification.on('click', () => showRoost(windows, openWindow));
       notification.on('close', () => shown.delete(notification));
       notification.show();
     },
