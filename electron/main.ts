@@ -238,8 +238,11 @@ async function main(): Promise<void> {
   });
   agent.events.subscribe((event) => {
     if (event.event === 'market.lease') {
+      // Only leases still in the provider's hands: the ones a lock or an update would hurt.
       const key = `${event.payload.chainKey}:${event.payload.jobId}`;
-      leaseStates.set(key, event.payload.state);
+      if (LEASE_NEEDS_SIGNING.includes(event.payload.state))
+        leaseStates.set(key, event.payload.state);
+      else leaseStates.delete(key);
     }
     const notice = noticeFor(event, {
       token: agent.market.token(),
@@ -314,9 +317,11 @@ async function main(): Promise<void> {
       unregister();
       tray.destroy();
       await agent.close().catch(() => undefined);
-      // quitAndInstall sets up the installer and quits the app itself.
-      if (install) updates?.install();
-      else app.exit(0);
+      if (install) {
+        // quitAndInstall sets up the installer and quits the app itself; if it can't, leave anyway.
+        updates?.install();
+        setTimeout(() => app.exit(0), 10_000);
+      } else app.exit(0);
     })();
   });
   if (!startedHidden(process.argv, app.getLoginItemSettings().wasOpenedAtLogin)) openWindow();
