@@ -4,11 +4,13 @@
  * each set) divided by raw onnxruntime-node in this process on the same model, inputs and
  * provider. Not a test: it prints figures.
  *
- *   node bench/worker.bench.ts [--ep cpu|webgpu] [--sets 40] [--batch 64] [--hidden 4096] [--rounds 3]
+ *   node bench/worker.bench.ts [--ep cpu|webgpu] [--sets 150] [--batch 64] [--hidden 4096] [--rounds 5]
  *
  * Each round runs onnxruntime in process, then the job, then in process again, and compares
- * the job with the mean of the two; the figure is the median over rounds (this machine is
- * shared, so single numbers wander).
+ * the job with the mean of the two; the figure is the median over rounds, with the spread (this
+ * machine is shared, so single numbers wander). Enough sets that the measured stretch lasts a
+ * few seconds: over 40 sets (under a second) one time slice lost to another process moved the
+ * figure by several percent, and /proc's CPU ticks (10 ms) were too coarse for it.
  *
  * "warm" is the steady state of a batch job (sessions loaded, sets streaming), measured from
  * the arrival of each set's result at the agent; "end to end" adds everything a job pays
@@ -27,6 +29,7 @@ import { Wallet } from 'ethers';
 import { createJobService } from '../agent/jobs/service.ts';
 import { createNodeWorkerSpawner } from '../agent/jobs/spawner.ts';
 import type { ExecutionProvider } from '../agent/jobs/schema.ts';
+import { silentJobLog } from '../agent/jobs/util.ts';
 import { encodeNpy } from '../worker/npy.ts';
 import {
   encodeModel,
@@ -40,12 +43,12 @@ type Ort = typeof OrtModule;
 const { values } = parseArgs({
   options: {
     ep: { type: 'string', default: 'cpu' },
-    sets: { type: 'string', default: '40' },
+    sets: { type: 'string', default: '150' },
     batch: { type: 'string', default: '64' },
     width: { type: 'string', default: '512' },
     hidden: { type: 'string', default: '4096' },
     classes: { type: 'string', default: '1000' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
   },
 });
 const ep = values.ep as ExecutionProvider;
@@ -55,7 +58,7 @@ const WIDTH = Number(values.width);
 const HIDDEN = Number(values.hidden);
 const CLASSES = Number(values.classes);
 const ROUNDS = Math.max(1, Number(values.rounds));
-const WARMUP = Math.min(3, Math.max(1, Math.floor(SETS / 10)));
+const WARMUP = Math.min(5, Math.max(1, Math.floor(SETS / 10)));
 
 /** A classifier: x[B, width] → Gemm → Relu → Gemm → Relu → Gemm → Softmax; weights as initializers. */
 function classifier(): Uint8Array {
@@ -98,7 +101,12 @@ async function inProcess(
   ort: Ort,
   model: Uint8Array,
   inputs: Float32Array[],
-): Promise<{ wall: number; cpu: number }> {
+): Promise<{
+  wall: number;
+  cpu: number;
+  msPerSet: number;
+  cpuMsPerSet: number;
+}> {
   const session = await ort.InferenceSession.create(model, {
     executionProviders: [ep],
     graphOptimizationLevel: 'all',
@@ -116,7 +124,13 @@ async function inProcess(
   const cpu = process.cpuUsage(cpu0);
   await session.release();
   const n = (SETS - WARMUP) * BATCH;
-  return { wall: n / seconds, cpu: n / ((cpu.user + cpu.system) / 1e6) };
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  return {
+    wall: n / seconds,
+    cpu: n / cpuSeconds,
+    msPerSet: (seconds * 1000) / (SETS - WARMUP),
+    cpuMsPerSet: (cpuSeconds * 1000) / (SETS - WARMUP),
+  };
 }
 
 /** CPU seconds (user + system) of a process and all its descendants, from /proc (Linux). */
@@ -172,8 +186,17 @@ async function main(): Promise<void> {
       let workerPid: number | undefined;
       let cpuAtWarm = 0;
       let cpuAtEnd = 0;
+      // The agent's own CPU while the sets stream: this process is the agent.
+      let agentAtWarm = process.cpuUsage();
+      let agentCpuMs = 0;
       const service = await createJobService({
         dataDir: join(root, `data-${round}`),
+        // Retries and worker warnings would change the figures: show them.
+        log: {
+          ...silentJobLog,
+          warn: (m) => console.log(`  ${m}`),
+          error: (m) => console.log(`  ${m}`),
+        },
         signer: { address: wallet.address, signMessage: (m) => wallet.signMessage(m) },
         spawnWorker: (launch) => {
           const worker = real(launch);
@@ -186,10 +209,15 @@ async function main(): Promise<void> {
               worker.onMessage((raw) => {
                 if ((raw as { type?: string } | undefined)?.type === 'set-done') {
                   arrivals.push(performance.now());
-                  if (workerPid !== undefined && arrivals.length === WARMUP)
+                  if (workerPid !== undefined && arrivals.length === WARMUP) {
                     cpuAtWarm = treeCpuSeconds(workerPid);
-                  if (workerPid !== undefined && arrivals.length === SETS)
+                    agentAtWarm = process.cpuUsage();
+                  }
+                  if (workerPid !== undefined && arrivals.length === SETS) {
                     cpuAtEnd = treeCpuSeconds(workerPid);
+                    const agent = process.cpuUsage(agentAtWarm);
+                    agentCpuMs = (agent.user + agent.system) / 1000;
+                  }
                 }
                 listener(raw);
               }),
@@ -214,7 +242,11 @@ async function main(): Promise<void> {
         );
       }
       const warmMs = (arrivals.at(-1) ?? 0) - (arrivals[WARMUP - 1] ?? 0);
+      const warmSets = arrivals.length - WARMUP;
       return {
+        msPerSet: warmMs / warmSets,
+        workerCpuMsPerSet: ((cpuAtEnd - cpuAtWarm) * 1000) / warmSets,
+        agentCpuMsPerSet: agentCpuMs / warmSets,
         warm: ((arrivals.length - WARMUP) * BATCH) / (warmMs / 1000),
         warmCpu: ((arrivals.length - WARMUP) * BATCH) / Math.max(0.01, cpuAtEnd - cpuAtWarm),
         whole: (SETS * BATCH) / (endToEnd / 1000),
@@ -227,8 +259,13 @@ async function main(): Promise<void> {
     const median = (xs: number[]) =>
       [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
     const fmt = (n: number) => `${n.toFixed(1)} inferences/s`;
-    const rounds: { raw: number; rawCpu: number; warm: number; warmCpu: number; whole: number }[] =
-      [];
+    const rounds: {
+      raw: number;
+      rawCpu: number;
+      warm: number;
+      warmCpu: number;
+      whole: number;
+    }[] = [];
     let last: Awaited<ReturnType<typeof throughWorker>> | undefined;
     for (let round = 0; round < ROUNDS; round++) {
       const rawBefore = await inProcess(ort, model, inputs);
@@ -236,12 +273,23 @@ async function main(): Promise<void> {
       const rawAfter = await inProcess(ort, model, inputs);
       const raw = (rawBefore.wall + rawAfter.wall) / 2;
       const rawCpu = (rawBefore.cpu + rawAfter.cpu) / 2;
-      rounds.push({ raw, rawCpu, warm: last.warm, warmCpu: last.warmCpu, whole: last.whole });
+      rounds.push({
+        raw,
+        rawCpu,
+        warm: last.warm,
+        warmCpu: last.warmCpu,
+        whole: last.whole,
+      });
       console.log(
         `round ${round + 1}: in-process ${fmt(raw)}, worker warm ${fmt(last.warm)} (${(last.warm / raw).toFixed(3)}), end to end ${fmt(last.whole)} (${(last.whole / raw).toFixed(3)}); per CPU second ${(last.warmCpu / rawCpu).toFixed(3)}`,
       );
+      const ms = (n: number) => n.toFixed(2);
+      console.log(
+        `  a set: in process ${ms(rawBefore.msPerSet)} / ${ms(rawAfter.msPerSet)} ms (CPU ${ms((rawBefore.cpuMsPerSet + rawAfter.cpuMsPerSet) / 2)} ms), worker path ${ms(last.msPerSet)} ms (CPU: worker ${ms(last.workerCpuMsPerSet)} ms, agent ${ms(last.agentCpuMsPerSet)} ms)`,
+      );
     }
-    const warmRatio = median(rounds.map((r) => r.warm / r.raw));
+    const warmRatios = rounds.map((r) => r.warm / r.raw);
+    const warmRatio = median(warmRatios);
     const wholeRatio = median(rounds.map((r) => r.whole / r.raw));
     console.log(`in-process onnxruntime (${ep}), median: ${fmt(median(rounds.map((r) => r.raw)))}`);
     console.log(`worker path, warm, median:        ${fmt(median(rounds.map((r) => r.warm)))}`);
@@ -254,7 +302,9 @@ async function main(): Promise<void> {
     console.log(
       `inferences per CPU second, worker ÷ in-process: ${cpuRatio.toFixed(3)} (steadier than wall time on a busy machine; the worker's CPU counts its sandbox and file work)`,
     );
-    console.log(`worker-path ÷ in-process (warm batch): ${warmRatio.toFixed(3)}`);
+    console.log(
+      `worker-path ÷ in-process (warm batch): ${warmRatio.toFixed(3)} (median of ${ROUNDS} rounds; spread ${Math.min(...warmRatios).toFixed(3)}–${Math.max(...warmRatios).toFixed(3)})`,
+    );
   } finally {
     await rm(root, { recursive: true, force: true });
   }

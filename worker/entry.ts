@@ -52,6 +52,7 @@ channel.onMessage((raw) => {
   running = true;
   void runPlan(message.plan, {
     send: (m) => channel.send(m),
+    hold: (m) => channel.hold(m),
     cancelled: () => cancelled,
     loadOrt,
   }).then((outcome) => {

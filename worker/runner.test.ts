@@ -1,5 +1,13 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkInput, classifyModelError } from './runner.ts';
+import { decodeNpy, encodeNpy } from './npy.ts';
+import { inputFile } from './protocol.ts';
+import type { RunPlan } from './protocol.ts';
+import { checkInput, classifyModelError, runPlan } from './runner.ts';
+import type { Ort } from './runner.ts';
+import type { Outgoing } from './transport.ts';
 
 describe('onnxruntime errors that are the model’s fault', () => {
   it.each([
@@ -42,5 +50,128 @@ describe('inputs against the model', () => {
     expect(checkInput({ name: 's', type: 'non-tensor', shape: [] }, 'float32', [1], 0)).toMatch(
       /sequence/,
     );
+  });
+});
+
+describe('a batch of sets, with a stand-in onnxruntime', () => {
+  /** Enough of onnxruntime-node for runPlan: y = x + 1 on float32 [1, 2]. */
+  function fakeOrt(options: { sessionOptions?: unknown[] } = {}): Ort {
+    class Tensor {
+      type: string;
+      data: Float32Array;
+      dims: number[];
+      constructor(type: string, data: Float32Array, dims: number[]) {
+        this.type = type;
+        this.data = data;
+        this.dims = dims;
+      }
+      dispose() {}
+    }
+    const session = {
+      inputMetadata: [{ name: 'x', isTensor: true, type: 'float32', shape: [1, 2] }],
+      outputMetadata: [{ name: 'y', isTensor: true, type: 'float32', shape: [1, 2] }],
+      outputNames: ['y'],
+      run: async (feeds: Record<string, Tensor>) => {
+        const x = feeds.x as Tensor;
+        return {
+          y: new Tensor(
+            'float32',
+            x.data.map((v) => v + 1),
+            x.dims,
+          ),
+        };
+      },
+      release: async () => undefined,
+    };
+    return {
+      env: { versions: { node: '1.30.0' } },
+      Tensor,
+      InferenceSession: {
+        create: async (_path: string, sessionOptions: unknown) => {
+          options.sessionOptions?.push(sessionOptions);
+          return session;
+        },
+      },
+    } as unknown as Ort;
+  }
+
+  async function batch(sets: number) {
+    const dir = await mkdtemp(join(tmpdir(), 'roost-runner-'));
+    for (let s = 0; s < sets; s++) {
+      await mkdir(join(dir, 'in', String(s)), { recursive: true });
+      await writeFile(
+        join(dir, 'in', inputFile(s, 0)),
+        encodeNpy('float32', [1, 2], new Float32Array([s, -s])),
+      );
+    }
+    const plan: RunPlan = {
+      jobId: 'job-1',
+      modelPath: join(dir, 'model.onnx'),
+      inputsDir: join(dir, 'in'),
+      outDir: join(dir, 'out'),
+      inputNames: ['x'],
+      outputs: [{ name: 'y', file: 'y.npy' }],
+      layout: 'per-set',
+      setCount: sets,
+      startSet: 0,
+      executionProviders: ['cpu'],
+      maxOutputBytes: 1e6,
+      outputBytesSoFar: 0,
+    };
+    return { dir, plan };
+  }
+
+  it('holds the results of short sets for one write, sends the last at once, and writes every output', async () => {
+    const { dir, plan } = await batch(10);
+    const wire: { how: 'send' | 'hold'; message: Outgoing }[] = [];
+    const sessionOptions: unknown[] = [];
+    try {
+      const outcome = await runPlan(plan, {
+        send: (message) => wire.push({ how: 'send', message }),
+        hold: (message) => wire.push({ how: 'hold', message }),
+        cancelled: () => false,
+        loadOrt: async () => fakeOrt({ sessionOptions }),
+      });
+      expect(outcome).toMatchObject({ ok: true, value: { setsDone: 10 } });
+      const results = wire.filter((w) => w.message.type === 'set-done');
+      expect(results.map((w) => w.how)).toEqual([...Array(9).fill('hold'), 'send']);
+      expect(results.map((w) => (w.message as { busy?: boolean }).busy)).toEqual([
+        ...Array(9).fill(true),
+        false,
+      ]);
+      // One busy status for the first run; the set-dones say busy for the others.
+      expect(
+        wire.filter((w) => w.message.type === 'status' && w.message.stage === 'running'),
+      ).toHaveLength(1);
+      for (let s = 0; s < 10; s++) {
+        const npy = decodeNpy(await readFile(join(plan.outDir, String(s), 'y.npy')));
+        expect(npy.ok && [...(npy.value.data as Float32Array)]).toEqual([s + 1, 1 - s]);
+      }
+      expect(sessionOptions[0]).toMatchObject({
+        extra: { session: { force_spinning_stop: '1' } },
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('sends the result of a long set at once', async () => {
+    const { dir, plan } = await batch(3);
+    const wire: ('send' | 'hold')[] = [];
+    let clock = 0;
+    try {
+      const outcome = await runPlan(plan, {
+        send: (message) => void (message.type === 'set-done' && wire.push('send')),
+        hold: (message) => void (message.type === 'set-done' && wire.push('hold')),
+        cancelled: () => false,
+        loadOrt: async () => fakeOrt(),
+        // Every look at the clock is 30 ms later: each set takes well over HOLD_MS / 2.
+        now: () => (clock += 30),
+      });
+      expect(outcome).toMatchObject({ ok: true });
+      expect(wire).toEqual(['send', 'send', 'send']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

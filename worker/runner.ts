@@ -28,6 +28,8 @@ type Tensor = OrtModule.Tensor;
 
 export interface RunnerIo {
   send(message: Outgoing): void;
+  /** Keeps a message to go out with the next `send` (see `HOLD_MS`); default: send it now. */
+  hold?(message: Outgoing): void;
   cancelled(): boolean;
   loadOrt(): Promise<Ort>;
   now?: () => number;
@@ -202,6 +204,17 @@ export function checkInput(
   return undefined;
 }
 
+/**
+ * How long a set's result may wait to go out with the next one's. Each message wakes the
+ * agent, which then takes a time slice from onnxruntime's threads (measured: ~0.5 ms of CPU a
+ * message on a 2-core machine, about 3% of a 17 ms set); batching the sets that finish within
+ * this wakes it ~10 times a second instead. A result held this long is at most redone after a
+ * crash; the outputs themselves are on disk already.
+ */
+const HOLD_MS = 100;
+/** ...and at most this many results in one write. */
+const HOLD_MAX = 64;
+
 /** Folders already made in this process: a batch writes thousands of outputs into few. */
 const madeDirs = new Set<string>();
 
@@ -307,7 +320,16 @@ export async function runPlan(plan: RunPlan, io: RunnerIo): Promise<RunnerOutcom
     let runMs = 0;
     let outputBytes = plan.outputBytesSoFar;
     const fetches = plan.outputs.map((o) => o.name);
+    /** When the oldest held result was held, and how many are held. */
+    let heldSince: number | undefined;
+    let held = 0;
+    const send = (message: Outgoing) => {
+      io.send(message);
+      heldSince = undefined;
+      held = 0;
+    };
     for (let set = plan.startSet; set < plan.setCount; set++) {
+      const setStart = now();
       if (io.cancelled()) throw new JobFailure('cancelled', 'cancelled');
       const feeds: Record<string, Tensor> = {};
       for (let i = 0; i < plan.inputNames.length; i++) {
@@ -338,7 +360,7 @@ export async function runPlan(plan: RunPlan, io: RunnerIo): Promise<RunnerOutcom
         );
       }
       // After the first set, the set-done before says busy instead: one message a set.
-      if (set === plan.startSet) io.send({ type: 'status', stage: 'running', busy: true, set });
+      if (set === plan.startSet) send({ type: 'status', stage: 'running', busy: true, set });
       const t = now();
       let results: Record<string, Tensor>;
       try {
@@ -395,13 +417,28 @@ export async function runPlan(plan: RunPlan, io: RunnerIo): Promise<RunnerOutcom
       } finally {
         for (const tensor of Object.values(results)) tensor.dispose?.();
       }
-      io.send({
+      const done: Outgoing = {
         type: 'set-done',
         set,
         runMs: now() - t,
         outputs: written,
         busy: set + 1 < plan.setCount,
-      });
+      };
+      // Hold it when the next set, taking as long as this one, ends within HOLD_MS of the
+      // oldest held result; a long set's result goes out at once.
+      const end = now();
+      if (
+        io.hold &&
+        set + 1 < plan.setCount &&
+        held < HOLD_MAX &&
+        end + (end - setStart) - (heldSince ?? end) < HOLD_MS
+      ) {
+        io.hold(done);
+        heldSince ??= end;
+        held++;
+      } else {
+        send(done);
+      }
     }
     return {
       ok: true,

@@ -16,7 +16,14 @@ export type Outgoing = FromWorker extends infer M
   : never;
 
 export interface ParentChannel {
+  /** Sends the message, after any held ones. */
   send(message: Outgoing): void;
+  /**
+   * Numbers the message now and keeps it for the next `send` or `flush`: several messages in
+   * one write wake the agent once (a batch of short sets), in order.
+   */
+  hold(message: Outgoing): void;
+  flush(): void;
   /** Raw messages from the agent, still to be parsed. */
   onMessage(listener: (raw: unknown) => void): void;
   /** The agent went away (stdin closed, port closed): the worker must exit. */
@@ -31,8 +38,8 @@ interface ParentPort {
 
 const OUT_FD = 3;
 
-function writeLine(line: string): void {
-  const bytes = Buffer.from(line + '\n', 'utf8');
+function writeLines(lines: string): void {
+  const bytes = Buffer.from(lines, 'utf8');
   let offset = 0;
   while (offset < bytes.length) {
     try {
@@ -49,8 +56,19 @@ export function connectToParent(): ParentChannel {
   let seq = 0;
   const port = (process as unknown as { parentPort?: ParentPort }).parentPort;
   if (port) {
+    let held: unknown[] = [];
+    const flush = () => {
+      const out = held;
+      held = [];
+      for (const m of out) port.postMessage(m);
+    };
     return {
-      send: (message) => port.postMessage({ ...message, seq: ++seq }),
+      send: (message) => {
+        held.push({ ...message, seq: ++seq });
+        flush();
+      },
+      hold: (message) => void held.push({ ...message, seq: ++seq }),
+      flush,
       onMessage: (listener) => port.on('message', (event) => listener(event.data)),
       onClose: (listener) => port.on('close', listener),
     };
@@ -82,8 +100,19 @@ export function connectToParent(): ParentChannel {
   };
   process.stdin.on('end', closed);
   process.stdin.on('error', closed);
+  let held = '';
+  const flush = () => {
+    const out = held;
+    held = '';
+    if (out) writeLines(out);
+  };
   return {
-    send: (message) => writeLine(JSON.stringify({ ...message, seq: ++seq })),
+    send: (message) => {
+      held += JSON.stringify({ ...message, seq: ++seq }) + '\n';
+      flush();
+    },
+    hold: (message) => void (held += JSON.stringify({ ...message, seq: ++seq }) + '\n'),
+    flush,
     onMessage: (listener) => messageListeners.push(listener),
     onClose: (listener) => closeListeners.push(listener),
   };

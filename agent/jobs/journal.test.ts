@@ -107,6 +107,39 @@ describe('the job journal', () => {
     expect(j.setOutputs('j1').map((o) => o.file)).toEqual(['0/y.npy', '1/y.npy']);
     j.resetSets('j1', 1);
     expect(j.setOutputs('j1').map((o) => o.file)).toEqual(['0/y.npy']);
+    j.recordSets(
+      'j1',
+      [
+        { set: 1, outputs: [{ ...out, file: '1/y.npy' }] },
+        { set: 2, outputs: [{ ...out, file: '2/y.npy' }] },
+      ],
+      { setsDone: 3, outputBytes: 456 },
+    );
+    expect(j.get('j1')).toMatchObject({ setsDone: 3, outputBytes: 456 });
+    expect(j.setOutputs('j1').map((o) => `${o.set}:${o.file}`)).toEqual([
+      '0:0/y.npy',
+      '1:1/y.npy',
+      '2:2/y.npy',
+    ]);
+  });
+
+  it('records a batch of sets all or nothing', async () => {
+    const j = (await journalAt()).make();
+    j.insert(job('j1'), 'submitted');
+    const out = { name: 'y', file: '0/y.npy', dtype: 'float32' as const, shape: [1], bytes: 132 };
+    expect(() =>
+      j.recordSets(
+        'j1',
+        [
+          { set: 0, outputs: [out] },
+          // shape serialises to JSON; a BigInt cannot, so the second row throws mid-batch.
+          { set: 1, outputs: [{ ...out, file: '1/y.npy', shape: [1n as unknown as number] }] },
+        ],
+        { setsDone: 2 },
+      ),
+    ).toThrow();
+    expect(j.setOutputs('j1')).toEqual([]);
+    expect(j.get('j1')).toMatchObject({ setsDone: 0 });
   });
 
   it('keeps everything across a reopen', async () => {

@@ -225,6 +225,12 @@ export interface Journal {
   update(id: string, patch: JobPatch): void;
   /** Records a finished input set and its outputs (one transaction). */
   recordSet(id: string, set: number, outputs: Omit<SetOutput, 'set'>[], patch: JobPatch): void;
+  /** Records several finished sets and their outputs in one transaction (a batch's stream). */
+  recordSets(
+    id: string,
+    sets: { set: number; outputs: Omit<SetOutput, 'set'>[] }[],
+    patch: JobPatch,
+  ): void;
   /** Forgets the sets at and after `fromSet` (a resume that must redo them). */
   resetSets(id: string, fromSet: number): void;
   setOutputs(id: string): SetOutput[];
@@ -455,21 +461,26 @@ export function openJournal(
       });
     },
     recordSet(id, set, outputs, patch) {
+      journal.recordSets(id, [{ set, outputs }], patch);
+    },
+    recordSets(id, sets, patch) {
       transaction(() => {
         const insert = statement(
           `INSERT OR REPLACE INTO job_outputs (job_id, set_index, name, file, dtype, shape, bytes)
            VALUES ($job_id, $set_index, $name, $file, $dtype, $shape, $bytes)`,
         );
-        for (const o of outputs) {
-          insert.run({
-            job_id: id,
-            set_index: set,
-            name: o.name,
-            file: o.file,
-            dtype: o.dtype,
-            shape: JSON.stringify(o.shape),
-            bytes: o.bytes,
-          });
+        for (const { set, outputs } of sets) {
+          for (const o of outputs) {
+            insert.run({
+              job_id: id,
+              set_index: set,
+              name: o.name,
+              file: o.file,
+              dtype: o.dtype,
+              shape: JSON.stringify(o.shape),
+              bytes: o.bytes,
+            });
+          }
         }
         journal.update(id, patch);
       });

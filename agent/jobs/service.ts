@@ -33,7 +33,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inputFile, outputFile } from '../../worker/protocol.ts';
-import type { FromWorker, RunPlan } from '../../worker/protocol.ts';
+import type { FromWorker, OutputWritten, RunPlan } from '../../worker/protocol.ts';
 import { writeFileAtomic } from '../store/atomic-file.ts';
 import { ROOST_VERSION } from '../version.ts';
 import type { ProviderSigner } from '../wallet/signer.ts';
@@ -962,6 +962,27 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       let sessionMs = current.timings.sessionMs;
       let runMs = current.timings.runMs;
       let outputBytes = soFar;
+      // set-done messages come several to a pipe read when the worker batches them; they go
+      // into the journal together, one transaction, once the read's messages are handled.
+      let unrecorded: { set: number; outputs: OutputWritten[] }[] = [];
+      const recordSets = () => {
+        const sets = unrecorded;
+        unrecorded = [];
+        const lastSet = sets.at(-1)?.set;
+        if (lastSet === undefined) return;
+        try {
+          journal.recordSets(id, sets, {
+            setsDone: lastSet + 1,
+            outputBytes,
+            timings: { ...current.timings, sessionMs, runMs },
+          });
+        } catch (error) {
+          // The sets are redone on a resume; the outputs are checked again at the end.
+          log.warn(`job ${id}: sets could not be recorded in the journal: ${messageOf(error)}`);
+          return;
+        }
+        progress(id, undefined, lastSet + 1 === plan.setCount);
+      };
       const outcome: AttemptOutcome = await runAttempt({
         spawn: spawnWorker,
         launch: { jobId: id, inputsDir: join(dir, 'in'), outDir, scratchDir },
@@ -996,12 +1017,8 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
             case 'set-done':
               runMs += message.runMs;
               outputBytes += message.outputs.reduce((n, o) => n + o.bytes, 0);
-              journal.recordSet(id, message.set, message.outputs, {
-                setsDone: message.set + 1,
-                outputBytes,
-                timings: { ...current.timings, sessionMs, runMs },
-              });
-              progress(id, undefined, message.set + 1 === plan.setCount);
+              unrecorded.push({ set: message.set, outputs: message.outputs });
+              if (unrecorded.length === 1) queueMicrotask(recordSets);
               break;
             case 'log':
               workerLog[message.level](`job ${id}: ${message.message}`);
