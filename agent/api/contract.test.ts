@@ -1,3 +1,5 @@
+import { TINY_SUITE } from '../bench/suite.ts';
+import { TEST_PROTOCOL } from '../bench/protocol.ts';
 import { describe, expect, it } from 'vitest';
 import {
   defaultSettings,
@@ -77,7 +79,12 @@ describe('the API contract', () => {
 describe('handlers', () => {
   it('the agent serves every method of the contract', async () => {
     const dir = await tempDir();
-    const agent = await createAgent({ dataDir: dir.path, host: 'test' });
+    // bench.run really runs: the tiny suite keeps it to seconds.
+    const agent = await createAgent({
+      dataDir: dir.path,
+      host: 'test',
+      bench: { suite: TINY_SUITE },
+    });
     expect([...agent.router.methods].sort()).toEqual([...methodNames].sort());
     for (const name of methodNames) {
       const result = await agent.router.call(name, {});
@@ -86,7 +93,8 @@ describe('handlers', () => {
     }
     await agent.close();
     await dir.remove();
-  });
+    // Every method runs for real, bench.run and the accelerator probe included.
+  }, 60_000);
 
   it('a router missing a handler does not start', () => {
     const log = createLogger({});

@@ -82,6 +82,8 @@ export interface BenchServiceOptions {
   chromiumPath?: string;
   /** Roost's own tests: another suite than roost-std/1 (e.g. roost-tiny/0). */
   suite?: SuiteDefinition;
+  /** Roost's own tests: the protocol of every run (e.g. TEST_PROTOCOL) instead of the presets'. */
+  protocol?: Protocol;
   /** Roost's own tests: silence before the child counts as hung, stop grace. */
   childTimeouts?: { silenceMs?: number; stopGraceMs?: number };
 }
@@ -303,7 +305,7 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
 
   async function runLocked(runOptions: BenchRunOptions): Promise<BenchRunResult> {
     const presetName = runOptions.preset ?? 'quick';
-    const protocol = runOptions.protocol ?? PRESETS[presetName];
+    const protocol = runOptions.protocol ?? options.protocol ?? PRESETS[presetName];
     if (!protocol) {
       throw new BenchError(
         'BENCH_INVALID_TARGET',
