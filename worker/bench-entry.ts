@@ -60,6 +60,8 @@ function listen(onMessage: (raw: unknown) => void, onClose: () => void): void {
   if (port) {
     port.on('message', (event) => onMessage(event.data));
     port.on('close', onClose);
+    // A utility process exits when its event loop is empty: stay for the agent's run message.
+    setInterval(() => undefined, 60_000);
     return;
   }
   const splitter = new LineSplitter(BENCH_MAX_LINE_BYTES);
