@@ -3,7 +3,7 @@
  * given back), import one (recovery words or a private key), unlock one, and the create-or-import
  * choice. The Wallet page and the first-run setup both use them.
  */
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
@@ -197,16 +197,41 @@ export function ImportWallet({
   );
 }
 
+type UnlockMemory = ResultOf<'unlock.status'>;
+
+/** Whether the desktop app can remember the password (system keychain); null until known. */
+export function useUnlockMemory(): [UnlockMemory | null, (next: UnlockMemory) => void] {
+  const { client } = useAgent();
+  const [memory, setMemory] = useState<UnlockMemory | null>(null);
+  useEffect(() => {
+    let live = true;
+    void client.call('unlock.status').then((r) => {
+      if (live && r.ok) setMemory(r.value);
+    });
+    return () => {
+      live = false;
+    };
+  }, [client]);
+  return [memory, setMemory];
+}
+
 export function UnlockWallet({ onDone }: { onDone: () => void }) {
   const { client } = useAgent();
   const [password, setPassword] = useState('');
+  const [remember, setRemember] = useState(false);
+  const [memory] = useUnlockMemory();
   const [problem, setProblem] = useState<string>();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const r = await client.call('wallet.unlock', { password });
+    // Remembering unlocks too: the keychain keeps the password only once it proved right.
+    const r = remember
+      ? await client.call('unlock.remember', { password })
+      : await client.call('wallet.unlock', { password });
     setPassword('');
-    if (r.ok) onDone();
-    else setProblem(describeError(r.error));
+    if (!r.ok) return setProblem(describeError(r.error));
+    if ('available' in r.value && !r.value.remembered)
+      return setProblem(r.value.why ?? 'The password could not be remembered.');
+    onDone();
   };
   return (
     <form className="inline-form" onSubmit={(e) => void submit(e)}>
@@ -219,8 +244,38 @@ export function UnlockWallet({ onDone }: { onDone: () => void }) {
         onChange={(e) => setPassword(e.target.value)}
       />
       <button type="submit">Unlock</button>
+      {memory?.available && (
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={remember}
+            onChange={(e) => setRemember(e.target.checked)}
+          />
+          Remember on this computer: unlock by itself when Roost starts (system keychain)
+        </label>
+      )}
       <Problem text={problem} />
     </form>
+  );
+}
+
+/** "Forget the remembered password", shown while the keychain holds one. */
+export function ForgetRememberedPassword() {
+  const { client } = useAgent();
+  const [memory, setMemory] = useUnlockMemory();
+  if (!memory?.remembered) return null;
+  return (
+    <button
+      type="button"
+      className="secondary"
+      onClick={() =>
+        void client.call('unlock.forget').then((r) => {
+          if (r.ok) setMemory(r.value);
+        })
+      }
+    >
+      Forget the remembered password
+    </button>
   );
 }
 

@@ -2,7 +2,12 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
-import { Problem, UnlockWallet, WalletSetup } from '../components/WalletSetup.tsx';
+import {
+  ForgetRememberedPassword,
+  Problem,
+  UnlockWallet,
+  WalletSetup,
+} from '../components/WalletSetup.tsx';
 
 type Status = ResultOf<'wallet.status'>;
 type Balance = ResultOf<'wallet.balance'>;
@@ -297,6 +302,7 @@ export function WalletPage() {
                   Download encrypted backup
                 </button>
               )}
+              <ForgetRememberedPassword />
             </div>
           </article>
           <Transfer status={status} onDone={() => void load()} />

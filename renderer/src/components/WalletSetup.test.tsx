@@ -1,0 +1,100 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { AgentProvider } from '../AgentContext.tsx';
+import { ForgetRememberedPassword, UnlockWallet } from './WalletSetup.tsx';
+import { defaultSettings } from '../../../agent/api/contract.ts';
+import type { ApiClient } from '../api/transport.ts';
+
+afterEach(cleanup);
+
+type Memory = {
+  available: boolean;
+  remembered: boolean;
+  why: string | null;
+  backend: string | null;
+};
+
+function fakeClient(memory: Memory) {
+  const calls: { method: string; params: unknown }[] = [];
+  const unlocked = { state: 'unlocked', address: `0x${'1'.repeat(40)}`, workSigning: true };
+  const client = {
+    call: (method: string, params?: unknown) => {
+      calls.push({ method, params });
+      if (method === 'settings.get') return Promise.resolve({ ok: true, value: defaultSettings });
+      if (method === 'unlock.status') return Promise.resolve({ ok: true, value: memory });
+      if (method === 'unlock.remember')
+        return Promise.resolve({ ok: true, value: { ...memory, remembered: true } });
+      if (method === 'unlock.forget')
+        return Promise.resolve({ ok: true, value: { ...memory, remembered: false } });
+      if (method === 'wallet.unlock') return Promise.resolve({ ok: true, value: unlocked });
+      return Promise.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: 'no' } });
+    },
+    listen: (_e: unknown, onState: (s: string) => void) => {
+      onState('open');
+      return () => undefined;
+    },
+  } as unknown as ApiClient;
+  return { client, calls };
+}
+
+const desktop: Memory = {
+  available: true,
+  remembered: false,
+  why: null,
+  backend: 'gnome_libsecret',
+};
+const browser: Memory = {
+  available: false,
+  remembered: false,
+  why: 'Only the desktop app can remember the password.',
+  backend: null,
+};
+
+describe('unlocking the wallet', () => {
+  it('offers the keychain where it works, and remembers through it when asked', async () => {
+    const { client, calls } = fakeClient(desktop);
+    let done = 0;
+    render(
+      <AgentProvider client={client}>
+        <UnlockWallet onDone={() => (done += 1)} />
+      </AgentProvider>,
+    );
+    const box = await screen.findByRole('checkbox', { name: /Remember on this computer/ });
+    fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'a long password' } });
+    fireEvent.click(box);
+    fireEvent.click(screen.getByRole('button', { name: 'Unlock' }));
+    await waitFor(() => expect(done).toBe(1));
+    expect(calls.filter((c) => c.method === 'unlock.remember')).toEqual([
+      { method: 'unlock.remember', params: { password: 'a long password' } },
+    ]);
+    expect(calls.some((c) => c.method === 'wallet.unlock')).toBe(false);
+  });
+
+  it('unlocks plainly, with no keychain offer, where none works (the browser dashboard)', async () => {
+    const { client, calls } = fakeClient(browser);
+    let done = 0;
+    render(
+      <AgentProvider client={client}>
+        <UnlockWallet onDone={() => (done += 1)} />
+      </AgentProvider>,
+    );
+    await waitFor(() => expect(calls.some((c) => c.method === 'unlock.status')).toBe(true));
+    expect(screen.queryByRole('checkbox', { name: /Remember/ })).toBeNull();
+    fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'a long password' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Unlock' }));
+    await waitFor(() => expect(done).toBe(1));
+    expect(calls.some((c) => c.method === 'unlock.remember')).toBe(false);
+  });
+
+  it('forgets a remembered password on request', async () => {
+    const { client, calls } = fakeClient({ ...desktop, remembered: true });
+    render(
+      <AgentProvider client={client}>
+        <ForgetRememberedPassword />
+      </AgentProvider>,
+    );
+    fireEvent.click(await screen.findByRole('button', { name: 'Forget the remembered password' }));
+    await waitFor(() => expect(screen.queryByRole('button', { name: /Forget/ })).toBeNull());
+    expect(calls.some((c) => c.method === 'unlock.forget')).toBe(true);
+  });
+});
