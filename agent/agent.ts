@@ -258,6 +258,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         signer: currentSigner,
         log: log.child('jobs'),
         probeResults: async () => (await hardware.probe()).results,
+        disabledProviders: () => settings.get().accelerators.disabled,
+        allowSoftwareAdapters: () => settings.get().accelerators.allowSoftwareAdapters,
         onEvent: (event) => events.emit(event.type, event.payload as never),
         // Only a long-lived host works through the queue; a one-shot CLI runs what it is asked.
         autoStart: options.background ?? false,

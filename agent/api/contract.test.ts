@@ -83,7 +83,7 @@ describe('handlers', () => {
     const agent = await createAgent({
       dataDir: dir.path,
       host: 'test',
-      bench: { suite: TINY_SUITE },
+      bench: { suite: TINY_SUITE, protocol: TEST_PROTOCOL },
     });
     expect([...agent.router.methods].sort()).toEqual([...methodNames].sort());
     for (const name of methodNames) {

@@ -42,6 +42,7 @@ import {
   verifyResultSchema,
 } from '../bench/schema.ts';
 import {
+  executionProviderSchema,
   jobDetailSchema,
   jobProgressEventSchema,
   jobSpecSchema,
@@ -120,6 +121,15 @@ export const settingsSections = {
     marketAddress: address.nullable().describe('JobMarket contract address on a custom network'),
   }),
   market: marketSettingsSchema,
+  accelerators: z.object({
+    disabled: z
+      .array(executionProviderSchema)
+      .max(6)
+      .describe('Accelerators jobs must not use, e.g. webgpu (the rest are tried in order)'),
+    allowSoftwareAdapters: z
+      .boolean()
+      .describe('Run jobs on a software renderer (no GPU behind it: slow, for testing)'),
+  }),
   updates: z.object({
     channel: z.enum(['stable', 'beta']).describe('Which releases to update to'),
     autoInstall: z.boolean().describe('Install updates by itself (never during a job)'),
@@ -151,6 +161,7 @@ export const defaultSettings: Settings = {
   },
   network: { name: 'local', rpcUrl: null, marketAddress: null },
   market: defaultMarketSettings,
+  accelerators: { disabled: [], allowSoftwareAdapters: true },
   updates: { channel: 'stable', autoInstall: false },
   server: { port: 7787 },
 };
@@ -163,6 +174,7 @@ export const settingsPatchSchema = z
     pricing: settingsSections.pricing.partial().strict().optional(),
     network: settingsSections.network.partial().strict().optional(),
     market: settingsSections.market.partial().strict().optional(),
+    accelerators: settingsSections.accelerators.partial().strict().optional(),
     updates: settingsSections.updates.partial().strict().optional(),
     server: settingsSections.server.partial().strict().optional(),
   })

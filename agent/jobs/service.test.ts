@@ -306,6 +306,44 @@ describe('the job service', () => {
     expect(service.activeWorkers()).toBe(0);
   });
 
+  it('leaves out the providers turned off in Settings, read at each job', async () => {
+    const e = await env();
+    const probeResults = [
+      { ep: 'webgpu', ok: true, status: 'ok', adapter: { name: 'Test GPU', software: false } },
+      { ep: 'cpu', ok: true, status: 'ok', adapter: { name: 'Test CPU', software: false } },
+    ];
+    let disabled: ('webgpu' | 'cpu')[] = ['webgpu'];
+    const { service, spawner } = await e.start(writingWorker(), {
+      probeResults,
+      disabledProviders: () => disabled,
+    });
+    const spec = { ...(await identitySpec(e)), executionProviders: ['webgpu', 'cpu'] as const };
+    const first = await service.submit({
+      ...spec,
+      executionProviders: [...spec.executionProviders],
+    });
+    if (!first.ok) throw new Error('not submitted');
+    expect(await service.wait(first.value.id)).toMatchObject({
+      ok: true,
+      value: {
+        executionProvider: 'cpu',
+        fallbacks: [{ ep: 'webgpu', reason: 'turned off in Settings → Accelerators' }],
+      },
+    });
+    const run = spawner.workers[0]?.received[0];
+    expect(run?.type === 'run' && run.plan.executionProviders).toEqual(['cpu']);
+    // Read at each job: turned back on, webgpu is offered first again.
+    disabled = [];
+    const second = await service.submit({
+      ...spec,
+      executionProviders: [...spec.executionProviders],
+    });
+    if (!second.ok) throw new Error('not submitted');
+    await service.wait(second.value.id);
+    const again = spawner.workers[1]?.received[0];
+    expect(again?.type === 'run' && again.plan.executionProviders).toEqual(['webgpu', 'cpu']);
+  });
+
   it('skips providers the probe found broken and records why', async () => {
     const e = await env();
     const probeResults = [

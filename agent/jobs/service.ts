@@ -124,7 +124,9 @@ export interface JobServiceOptions {
   /** The accelerator probe's results, or how to get them; providers that failed it are skipped. */
   probeResults?: ProbeResultLike[] | (() => Promise<ProbeResultLike[] | undefined>);
   /** Run on a provider whose adapter is a software renderer (lavapipe); default true. */
-  allowSoftwareAdapters?: boolean;
+  allowSoftwareAdapters?: boolean | (() => boolean);
+  /** Providers the user turned off (Settings → Accelerators), read at each job. */
+  disabledProviders?: () => readonly ExecutionProvider[];
   /** Jobs that run at the same time; default 1 (one GPU, one job). */
   concurrency?: number;
   caps?: Partial<JobCaps>;
@@ -570,10 +572,16 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
   async function chooseProviders(spec: JobSpec, previous?: ExecutionProvider) {
     const wanted = spec.executionProviders ?? ['cpu'];
     const probe = await probeResults();
-    const allowSoftware = options.allowSoftwareAdapters ?? true;
+    const allow = options.allowSoftwareAdapters ?? true;
+    const allowSoftware = typeof allow === 'function' ? allow() : allow;
+    const disabled = options.disabledProviders?.() ?? [];
     const keep: ExecutionProvider[] = [];
     const fallbacks: EpFallback[] = [];
     for (const ep of wanted) {
+      if (disabled.includes(ep)) {
+        fallbacks.push({ ep, reason: 'turned off in Settings → Accelerators' });
+        continue;
+      }
       const results = probe?.filter((r) => r.ep === ep) ?? [];
       const usable = results.some(
         (r) => r.ok || r.status === 'ok' || (allowSoftware && r.status === 'software-adapter'),

@@ -13,12 +13,39 @@ import { describeError } from '../api/error-messages.ts';
 import { PriceSuggestion } from '../components/PriceSuggestion.tsx';
 import { SupportBundle } from '../components/SupportBundle.tsx';
 
+/** Where Roost keeps its data, and how to move it (a restart with another folder). */
+function DataFolder() {
+  const { status } = useAgent();
+  return (
+    <section className="card" aria-labelledby="data-folder-title">
+      <h2 id="data-folder-title">Data folder</h2>
+      <p>
+        Settings, the wallet's encrypted keystore, the job journal, benchmark reports and logs live
+        in{' '}
+        <span className="path" data-testid="data-folder">
+          {status?.dataDir ?? '…'}
+        </span>
+        .
+      </p>
+      <p className="muted">
+        To use another folder, quit Roost and start it with <code>--data-dir &lt;folder&gt;</code>{' '}
+        (or the <code>ROOST_DATA_DIR</code> environment variable). Copy the folder to move your
+        wallet, history and reports with it; keep it private: it holds your keystore.
+      </p>
+    </section>
+  );
+}
+
 const sectionTitles: Record<SettingsSection, { title: string; about: string }> = {
   general: { title: 'General', about: 'How Roost looks and starts.' },
   work: { title: 'Work policy', about: 'When your GPUs take jobs, and when they stop.' },
   pricing: { title: 'Pricing', about: 'What you ask, and what your electricity costs.' },
   network: { title: 'Network', about: 'Which market Roost works for.' },
   market: { title: 'Market', about: 'Taking jobs, your stake, payouts and practice jobs.' },
+  accelerators: {
+    title: 'Accelerators',
+    about: 'Which of the accelerators that work here jobs may use.',
+  },
   updates: { title: 'Updates', about: 'How the desktop app updates itself.' },
   server: { title: 'Headless server', about: 'The dashboard of roost serve.' },
 };
@@ -50,6 +77,8 @@ const fieldLabels: Record<string, string> = {
   'market.stake': 'Stake (tokens)',
   'market.autoWithdrawAbove': 'Withdraw to the wallet above (tokens)',
   'market.practice': 'Practice jobs on the local network',
+  'accelerators.disabled': 'Never use',
+  'accelerators.allowSoftwareAdapters': 'Allow software renderers',
   'updates.channel': 'Channel',
   'updates.autoInstall': 'Install updates automatically',
   'server.port': 'Port',
@@ -320,6 +349,7 @@ export function SettingsPage() {
           </button>
         </div>
       </form>
+      <DataFolder />
       <SupportBundle />
     </section>
   );
