@@ -5,6 +5,7 @@
  * provider. Not a test: it prints figures.
  *
  *   node bench/worker.bench.ts [--ep cpu|webgpu] [--sets 150] [--batch 64] [--hidden 4096] [--rounds 5]
+ *     [--dir node_modules/.cache/roost-bench]
  *
  * Each round runs onnxruntime in process, then the job, then in process again, and compares
  * the job with the mean of the two; the figure is the median over rounds, with the spread (this
@@ -12,17 +13,23 @@
  * few seconds: over 40 sets (under a second) one time slice lost to another process moved the
  * figure by several percent, and /proc's CPU ticks (10 ms) were too coarse for it.
  *
+ * The job service's data folder goes under --dir, not the OS temp folder: the agent keeps jobs
+ * in its own data folder, and a temp folder that test suites fill and empty all day can make
+ * creating a file cost far more than usual (ext4 without a journal skips every inode freed in
+ * the last minute or so: 0.5 ms a file in this machine's /tmp, 0.03 ms in a quiet folder), a
+ * cost that belongs to the machine, not to the worker path. Its own files are deleted at the
+ * end, so back-to-back runs in one folder see a little of it too.
+ *
  * "warm" is the steady state of a batch job (sessions loaded, sets streaming), measured from
  * the arrival of each set's result at the agent; "end to end" adds everything a job pays
  * once: fetching into the cache, model and input checks, starting the sandbox, creating the
  * session, hashing and fsyncing the outputs, signing the receipt.
  */
 import type * as OrtModule from 'onnxruntime-node';
-import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createHash } from 'node:crypto';
 import { Wallet } from 'ethers';
@@ -49,6 +56,10 @@ const { values } = parseArgs({
     hidden: { type: 'string', default: '4096' },
     classes: { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '5' },
+    dir: {
+      type: 'string',
+      default: fileURLToPath(new URL('../node_modules/.cache/roost-bench', import.meta.url)),
+    },
   },
 });
 const ep = values.ep as ExecutionProvider;
@@ -156,16 +167,32 @@ function treeCpuSeconds(pid: number): number {
   return ticks / 100;
 }
 
+/**
+ * What creating a file costs in `dir` right now, in ms: the worker path creates a folder and a
+ * file a set, so a slow folder shows in its figure (see the top of this file). The files stay
+ * until the end; deleting them now would slow the run that follows.
+ */
+async function fileCreateMs(dir: string): Promise<number> {
+  await mkdir(dir);
+  const t0 = performance.now();
+  for (let i = 0; i < 32; i++) closeSync(openSync(join(dir, String(i)), 'w'));
+  return (performance.now() - t0) / 32;
+}
+
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 async function main(): Promise<void> {
-  const root = await mkdtemp(join(tmpdir(), 'roost-bench-'));
+  await mkdir(resolve(values.dir), { recursive: true });
+  const root = await mkdtemp(join(resolve(values.dir), 'worker-'));
   try {
     const model = classifier();
     const inputs = Array.from({ length: SETS }, (_, s) => randomFloats(BATCH * WIDTH, 100 + s));
     const flops = 2 * BATCH * (WIDTH * HIDDEN + HIDDEN * HIDDEN + HIDDEN * CLASSES);
     console.log(
-      `model: classifier ${WIDTH}→${HIDDEN}→${HIDDEN}→${CLASSES}, batch ${BATCH} (${(flops / 1e9).toFixed(2)} GFLOP per set), provider ${ep}, ${SETS} sets (${WARMUP} warm-up)`,
+      `model: classifier ${WIDTH}→${HIDDEN}→${HIDDEN}→${CLASSES}, batch ${BATCH} (${(flops / 1e9).toFixed(2)} GFLOP per set), provider ${ep}, ${SETS} sets (${WARMUP} warm-up), files in ${root}`,
+    );
+    console.log(
+      `creating a file there: ${(await fileCreateMs(join(root, 'probe'))).toFixed(3)} ms (in a quiet folder on ext4 ~0.03 ms)`,
     );
     const modelFile = join(root, 'model.onnx');
     await writeFile(modelFile, model);
