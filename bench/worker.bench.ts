@@ -292,6 +292,7 @@ async function main(): Promise<void> {
       warm: number;
       warmCpu: number;
       whole: number;
+      steady: boolean;
     }[] = [];
     let last: Awaited<ReturnType<typeof throughWorker>> | undefined;
     for (let round = 0; round < ROUNDS; round++) {
@@ -306,9 +307,11 @@ async function main(): Promise<void> {
         warm: last.warm,
         warmCpu: last.warmCpu,
         whole: last.whole,
+        // The machine's load held still through the round when the two in-process runs agree.
+        steady: Math.abs(rawBefore.wall - rawAfter.wall) / raw <= 0.05,
       });
       console.log(
-        `round ${round + 1}: in-process ${fmt(raw)}, worker warm ${fmt(last.warm)} (${(last.warm / raw).toFixed(3)}), end to end ${fmt(last.whole)} (${(last.whole / raw).toFixed(3)}); per CPU second ${(last.warmCpu / rawCpu).toFixed(3)}`,
+        `round ${round + 1}: in-process ${fmt(raw)}, worker warm ${fmt(last.warm)} (${(last.warm / raw).toFixed(3)}), end to end ${fmt(last.whole)} (${(last.whole / raw).toFixed(3)}); per CPU second ${(last.warmCpu / rawCpu).toFixed(3)}${rounds.at(-1)?.steady ? '' : ' [load changed]'}`,
       );
       const ms = (n: number) => n.toFixed(2);
       console.log(
@@ -328,6 +331,12 @@ async function main(): Promise<void> {
     const cpuRatio = median(rounds.map((r) => r.warmCpu / r.rawCpu));
     console.log(
       `inferences per CPU second, worker ÷ in-process: ${cpuRatio.toFixed(3)} (steadier than wall time on a busy machine; the worker's CPU counts its sandbox and file work)`,
+    );
+    const steady = rounds.filter((r) => r.steady).map((r) => r.warm / r.raw);
+    console.log(
+      steady.length > 0
+        ? `in steady rounds only (both in-process runs within 5%; ${steady.length} of ${ROUNDS}): median ${median(steady).toFixed(3)}, spread ${Math.min(...steady).toFixed(3)}–${Math.max(...steady).toFixed(3)}`
+        : `no steady round (both in-process runs within 5%): the machine's load changed throughout`,
     );
     console.log(
       `worker-path ÷ in-process (warm batch): ${warmRatio.toFixed(3)} (median of ${ROUNDS} rounds; spread ${Math.min(...warmRatios).toFixed(3)}–${Math.max(...warmRatios).toFixed(3)})`,
