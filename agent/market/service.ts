@@ -405,11 +405,15 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
   async function ensureRegistered(s: Session): Promise<void> {
     const report = await options.latestReport();
     reportCheck = { at: now().getTime(), report };
+    // What this run puts on chain: read once, so a change made meanwhile is seen as a change.
+    const target = wanted(report);
+    const price = priceBase(s.meta);
+    const stake = stakeBase(s.meta);
     const market = connectJobMarket(s.net.marketAddress, s.net.provider);
     const current = await market.getProvider(s.address);
     if (report === null) {
       registered = current.registeredAt !== 0n;
-      registeredWith = wanted(null);
+      registeredWith = target;
       setProblem(
         registered
           ? null
@@ -417,8 +421,6 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
       );
       return;
     }
-    const price = priceBase(s.meta);
-    const stake = stakeBase(s.meta);
     const reportHash = `0x${report.hash.replace(/^(0x|sha256:)/, '')}`;
     const score = BigInt(report.score);
     const tokenNeeded =
@@ -459,7 +461,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
         });
     }
     registered = true;
-    registeredWith = wanted(report);
+    registeredWith = target;
     setProblem(null);
     s.lastFacts.clear();
     for (const lease of s.leases.list({ states: ['seen', 'skipped'] })) schedule(s, lease.jobId);
@@ -1222,7 +1224,14 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
     },
     async register() {
       const s = await ensureSession();
-      if (s) await ensureRegistered(s);
+      if (s) {
+        // After one already under way, once more: the user may have just changed the price.
+        await registering?.catch(() => undefined);
+        registering = ensureRegistered(s).finally(() => {
+          registering = undefined;
+        });
+        await registering;
+      }
       return service.status();
     },
     poke() {
