@@ -210,6 +210,8 @@ async function main(): Promise<void> {
     /** One batch job through the worker path; per-set arrival times at the agent. */
     async function throughWorker(round: number) {
       const arrivals: number[] = [];
+      /** The worker's own time a set (run and writes), as its set-done says. */
+      const setMs: number[] = [];
       let workerPid: number | undefined;
       let cpuAtWarm = 0;
       let cpuAtEnd = 0;
@@ -236,6 +238,7 @@ async function main(): Promise<void> {
               worker.onMessage((raw) => {
                 if ((raw as { type?: string } | undefined)?.type === 'set-done') {
                   arrivals.push(performance.now());
+                  setMs.push((raw as { runMs: number }).runMs);
                   if (workerPid !== undefined && arrivals.length === WARMUP) {
                     cpuAtWarm = treeCpuSeconds(workerPid);
                     agentAtWarm = process.cpuUsage();
@@ -272,6 +275,7 @@ async function main(): Promise<void> {
       const warmSets = arrivals.length - WARMUP;
       return {
         msPerSet: warmMs / warmSets,
+        setMs: setMs.slice(WARMUP).sort((a, b) => a - b),
         workerCpuMsPerSet: ((cpuAtEnd - cpuAtWarm) * 1000) / warmSets,
         agentCpuMsPerSet: agentCpuMs / warmSets,
         warm: ((arrivals.length - WARMUP) * BATCH) / (warmMs / 1000),
@@ -314,8 +318,10 @@ async function main(): Promise<void> {
         `round ${round + 1}: in-process ${fmt(raw)}, worker warm ${fmt(last.warm)} (${(last.warm / raw).toFixed(3)}), end to end ${fmt(last.whole)} (${(last.whole / raw).toFixed(3)}); per CPU second ${(last.warmCpu / rawCpu).toFixed(3)}${rounds.at(-1)?.steady ? '' : ' [load changed]'}`,
       );
       const ms = (n: number) => n.toFixed(2);
+      const own = last.setMs;
+      const at = (q: number) => ms(own[Math.floor(q * (own.length - 1))] ?? 0);
       console.log(
-        `  a set: in process ${ms(rawBefore.msPerSet)} / ${ms(rawAfter.msPerSet)} ms (CPU ${ms((rawBefore.cpuMsPerSet + rawAfter.cpuMsPerSet) / 2)} ms), worker path ${ms(last.msPerSet)} ms (CPU: worker ${ms(last.workerCpuMsPerSet)} ms, agent ${ms(last.agentCpuMsPerSet)} ms)`,
+        `  a set: in process ${ms(rawBefore.msPerSet)} / ${ms(rawAfter.msPerSet)} ms (CPU ${ms((rawBefore.cpuMsPerSet + rawAfter.cpuMsPerSet) / 2)} ms), worker path ${ms(last.msPerSet)} ms (CPU: worker ${ms(last.workerCpuMsPerSet)} ms, agent ${ms(last.agentCpuMsPerSet)} ms; run and writes in the worker: median ${at(0.5)}, p90 ${at(0.9)}, p99 ${at(0.99)} ms)`,
       );
     }
     const warmRatios = rounds.map((r) => r.warm / r.raw);
