@@ -209,7 +209,7 @@ async function main(): Promise<void> {
 
     /** One batch job through the worker path; per-set arrival times at the agent. */
     async function throughWorker(round: number) {
-      const arrivals: number[] = [];
+      const arrivals: { set: number; at: number }[] = [];
       /** The worker's own time a set (run and writes), as its set-done says. */
       const setMs: number[] = [];
       let workerPid: number | undefined;
@@ -237,13 +237,14 @@ async function main(): Promise<void> {
             onMessage: (listener) =>
               worker.onMessage((raw) => {
                 if ((raw as { type?: string } | undefined)?.type === 'set-done') {
-                  arrivals.push(performance.now());
-                  setMs.push((raw as { runMs: number }).runMs);
-                  if (workerPid !== undefined && arrivals.length === WARMUP) {
+                  const { set, runMs } = raw as { set: number; runMs: number };
+                  arrivals.push({ set, at: performance.now() });
+                  setMs.push(runMs);
+                  if (workerPid !== undefined && set >= WARMUP - 1 && cpuAtWarm === 0) {
                     cpuAtWarm = treeCpuSeconds(workerPid);
                     agentAtWarm = process.cpuUsage();
                   }
-                  if (workerPid !== undefined && arrivals.length === SETS) {
+                  if (workerPid !== undefined && set === SETS - 1) {
                     cpuAtEnd = treeCpuSeconds(workerPid);
                     const agent = process.cpuUsage(agentAtWarm);
                     agentCpuMs = (agent.user + agent.system) / 1000;
@@ -271,15 +272,27 @@ async function main(): Promise<void> {
           `the job did not finish: ${JSON.stringify(done.ok ? done.value.error : done.error)}`,
         );
       }
-      const warmMs = (arrivals.at(-1) ?? 0) - (arrivals[WARMUP - 1] ?? 0);
-      const warmSets = arrivals.length - WARMUP;
+      // Results of short sets come several to a write, when the last of them is done: the
+      // window opens at the arrival of the write that holds set WARMUP - 1, and counts only the
+      // sets after that write's last one (counting from set WARMUP - 1 itself would credit the
+      // worker with sets it finished before the window opened).
+      let open = arrivals.findIndex((a) => a.set >= WARMUP - 1);
+      while (
+        open + 1 < arrivals.length &&
+        (arrivals[open + 1]?.at ?? 0) - (arrivals[open]?.at ?? 0) < 1
+      )
+        open++;
+      const start = arrivals[open] as { set: number; at: number };
+      const end = arrivals.at(-1) as { set: number; at: number };
+      const warmMs = end.at - start.at;
+      const warmSets = end.set - start.set;
       return {
         msPerSet: warmMs / warmSets,
         setMs: setMs.slice(WARMUP).sort((a, b) => a - b),
         workerCpuMsPerSet: ((cpuAtEnd - cpuAtWarm) * 1000) / warmSets,
         agentCpuMsPerSet: agentCpuMs / warmSets,
-        warm: ((arrivals.length - WARMUP) * BATCH) / (warmMs / 1000),
-        warmCpu: ((arrivals.length - WARMUP) * BATCH) / Math.max(0.01, cpuAtEnd - cpuAtWarm),
+        warm: (warmSets * BATCH) / (warmMs / 1000),
+        warmCpu: (warmSets * BATCH) / Math.max(0.01, cpuAtEnd - cpuAtWarm),
         whole: (SETS * BATCH) / (endToEnd / 1000),
         endToEnd,
         receipt: done.value.result?.receipt,
