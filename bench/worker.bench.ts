@@ -69,7 +69,7 @@ const WIDTH = Number(values.width);
 const HIDDEN = Number(values.hidden);
 const CLASSES = Number(values.classes);
 const ROUNDS = Math.max(1, Number(values.rounds));
-const WARMUP = Math.min(5, Math.max(1, Math.floor(SETS / 10)));
+const WARMUP = Math.min(20, Math.max(1, Math.floor(SETS / 10)));
 
 /** A classifier: x[B, width] → Gemm → Relu → Gemm → Relu → Gemm → Softmax; weights as initializers. */
 function classifier(): Uint8Array {
@@ -277,9 +277,11 @@ async function main(): Promise<void> {
       // sets after that write's last one (counting from set WARMUP - 1 itself would credit the
       // worker with sets it finished before the window opened).
       let open = arrivals.findIndex((a) => a.set >= WARMUP - 1);
+      // One write's results reach the agent within a few ms (it checks each in turn); writes
+      // are a set's time or more apart.
       while (
         open + 1 < arrivals.length &&
-        (arrivals[open + 1]?.at ?? 0) - (arrivals[open]?.at ?? 0) < 1
+        (arrivals[open + 1]?.at ?? 0) - (arrivals[open]?.at ?? 0) < 5
       )
         open++;
       const start = arrivals[open] as { set: number; at: number };
