@@ -16,6 +16,7 @@ export default tseslint.config(
     ignores: [
       'node_modules/',
       'dist/',
+      'out/',
       'release/',
       'test-results/',
       'artifacts/',
@@ -27,7 +28,11 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { ...globals.node } },
+    languageOptions: {
+      globals: { ...globals.node },
+      // This folder's tsconfig files, whatever else lies around (a bench's copy of the tree).
+      parserOptions: { tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': [
