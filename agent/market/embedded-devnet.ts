@@ -44,7 +44,7 @@ async function answers(dataDir: string): Promise<string | undefined> {
 
 export async function ensureLocalDevnet(options: {
   dataDir: string;
-  log: { info(message: string): void; debug?(message: string): void };
+  log: { info(message: string): void };
 }): Promise<EmbeddedDevnet> {
   const running = await answers(options.dataDir);
   if (running !== undefined) {
@@ -54,7 +54,9 @@ export async function ensureLocalDevnet(options: {
   options.log.info('local network: starting the built-in devnet (a test chain on 127.0.0.1)');
   const { startDevnet, devnetDeployment } = await import('../../contracts/devnet.ts');
   const devnet = await startDevnet({
-    log: (line) => options.log.debug?.(line),
+    // The node's own lines (its test accounts, each request) are not for the user's log; a
+    // failure to start still comes with the node's last lines in its error.
+    log: () => undefined,
     // Inside Electron, process.execPath is Electron: it runs the node as plain Node.
     ...(process.versions.electron ? { env: { ELECTRON_RUN_AS_NODE: '1' } } : {}),
   });
