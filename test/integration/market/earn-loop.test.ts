@@ -3,43 +3,39 @@
 // artifact server on 127.0.0.1). A job is posted, claimed, run, uploaded, submitted, checked and
 // accepted; the provider withdraws; every balance adds up to the last base unit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import { devnetDeployment, startDevnet, type Devnet } from '../../../contracts/devnet.ts';
 import { connectJobMarket } from '../../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../../contracts/bindings/roost-test-token.ts';
-import { createAgent, type Agent } from '../../../agent/agent.ts';
+import type { Agent } from '../../../agent/agent.ts';
 import { writeLocalNetwork } from '../../../agent/market/local-network.ts';
 import { createRequester, type Requester } from '../../../agent/market/requester.ts';
 import { createPractice } from '../../../agent/market/practice.ts';
 import { createNetworkSource } from '../../../agent/wallet/network.ts';
 import type { LeaseRecord } from '../../../agent/market/schema.ts';
-import { matmulModel, randomFloats } from '../../fixtures/jobs/models.ts';
-import { encodeNpy } from '../../../worker/npy.ts';
 import { tempDir } from '../../support/temp-dir.ts';
+import {
+  PROVIDER_PASSWORD,
+  REPORT_HASH,
+  marketCalls,
+  startProviderAgent,
+  until,
+  writeJobFiles,
+  type JobFiles,
+} from './support.ts';
 
-const LIGHT = { N: 1024, r: 8, p: 1 };
 const USD = 1_000_000n;
-const REPORT_HASH = `0x${'ab'.repeat(32)}`;
 
 let devnet: Devnet;
 let rpc: JsonRpcProvider;
 let dir: { path: string; remove: () => Promise<void> };
 let agent: Agent;
 let requester: Requester;
+let files: JobFiles;
 const providerKey = Wallet.createRandom().privateKey;
 const provider = new Wallet(providerKey).address;
-
-async function until<T>(what: string, read: () => Promise<T | undefined>, ms = 45_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 function lease(jobId: bigint): LeaseRecord | undefined {
   return agent.market.leases().find((l) => l.jobId === jobId.toString());
@@ -56,35 +52,8 @@ beforeAll(async () => {
   const dataDir = join(dir.path, 'provider');
   await mkdir(dataDir, { recursive: true });
   await writeLocalNetwork(dataDir, devnetDeployment(devnet));
-  agent = await createAgent({
-    dataDir,
-    host: 'test',
-    background: true,
-    logSink: (entry) => {
-      if (process.env.ROOST_TEST_LOG)
-        process.stderr.write(`${entry.subsystem}: ${entry.message}\n`);
-    },
-    embeddedDevnet: false,
-    hardware: { env: { ...process.env, ROOST_NVIDIA_SMI: '/nonexistent/nvidia-smi' } },
-    wallet: { scrypt: LIGHT },
-    market: {
-      latestReport: () => Promise.resolve({ hash: REPORT_HASH, score: 100 }),
-      tickMs: 300,
-      pollMs: 100,
-      tx: { pollMs: 100 },
-    },
-  });
-  await agent.settings.update({
-    pricing: { pricePerUnitHour: 0.01 },
-    work: { mode: 'always' },
-    market: { stake: 50 },
-  });
-  const imported = await agent.router.call('wallet.import', {
-    kind: 'privateKey',
-    privateKey: providerKey,
-    password: 'provider password',
-  });
-  expect(imported.ok).toBe(true);
+  agent = await startProviderAgent(dataDir, providerKey);
+  files = await writeJobFiles(join(dir.path, 'files'), 'quick');
   requester = createRequester({
     signer: await rpc.getSigner(devnet.accounts[3]!),
     marketAddress: devnet.marketAddress,
@@ -117,20 +86,13 @@ describe('the earn loop on a devnet', () => {
     expect(registered.pricePerUnitHour).toBe(USD / 100n);
     expect(registered.stake).toBe(50n * USD);
 
-    const files = join(dir.path, 'files');
-    await mkdir(files, { recursive: true });
-    await writeFile(join(files, 'm.onnx'), matmulModel(4, 8, 3));
-    await writeFile(join(files, 'a.npy'), encodeNpy('float32', [4, 8], randomFloats(32, 7)));
-    await writeFile(join(files, 'b.npy'), encodeNpy('float32', [8, 3], randomFloats(24, 8)));
-
     const treasuryBefore = await market.withdrawable(devnet.treasury);
     const requesterBefore = await token.balanceOf(devnet.accounts[3]!);
     const providerTokensBefore = await token.balanceOf(provider);
 
     const reward = 2n * USD;
     const posted = await requester.post({
-      model: join(files, 'm.onnx'),
-      inputs: { a: join(files, 'a.npy'), b: join(files, 'b.npy') },
+      ...files,
       reward,
       leaseSeconds: 600,
     });
@@ -160,7 +122,7 @@ describe('the earn loop on a devnet', () => {
     expect(await token.balanceOf(devnet.accounts[3]!)).toBe(requesterBefore - reward);
 
     // The provider withdraws through its wallet, after the decoded confirmation.
-    const unlocked = await agent.router.call('wallet.unlock', { password: 'provider password' });
+    const unlocked = await agent.router.call('wallet.unlock', { password: PROVIDER_PASSWORD });
     expect(unlocked.ok).toBe(true);
     const prepared = await agent.router.call('wallet.prepareWithdraw', {});
     if (!prepared.ok) throw new Error(prepared.error.message);
@@ -181,12 +143,10 @@ describe('the earn loop on a devnet', () => {
     const market = connectJobMarket(devnet.marketAddress, rpc);
     const token = connectRoostTestToken(devnet.tokenAddress, rpc);
     await agent.settings.update({ market: { autoWithdrawAbove: 1 } });
-    const files = join(dir.path, 'files');
     const before = await token.balanceOf(provider);
     const reward = 3n * USD;
     const posted = await requester.post({
-      model: join(files, 'm.onnx'),
-      inputs: { a: join(files, 'a.npy'), b: join(files, 'b.npy') },
+      ...files,
       reward,
       leaseSeconds: 600,
     });
@@ -230,10 +190,8 @@ describe('the earn loop on a devnet', () => {
   });
 
   it('skips a job that pays under the price and says why', async () => {
-    const files = join(dir.path, 'files');
     const posted = await requester.post({
-      model: join(files, 'm.onnx'),
-      inputs: { a: join(files, 'a.npy'), b: join(files, 'b.npy') },
+      ...files,
       reward: 1000n, // 0.001 rUSD for 10 minutes; the ask is 0.166666
       leaseSeconds: 600,
     });
@@ -261,16 +219,5 @@ describe('the earn loop on a devnet', () => {
 
 /** Names of the market functions the provider's transactions called, in block order. */
 async function providerCalls(from: string): Promise<string[]> {
-  const { jobMarketInterface } = await import('../../../contracts/bindings/job-market.ts');
-  const head = await rpc.getBlockNumber();
-  const names: string[] = [];
-  for (let n = 0; n <= head; n++) {
-    const block = await rpc.getBlock(n, true);
-    for (const tx of block?.prefetchedTransactions ?? []) {
-      if (tx.from.toLowerCase() !== from.toLowerCase()) continue;
-      if (tx.to?.toLowerCase() !== devnet.marketAddress.toLowerCase()) continue;
-      names.push(jobMarketInterface.parseTransaction({ data: tx.data })?.name ?? '?');
-    }
-  }
-  return names;
+  return (await marketCalls(rpc, devnet.marketAddress, from)).map((c) => c.name);
 }
