@@ -4,20 +4,16 @@
 // shows the paid amount beside the prediction. Then the provider asks more than the job paid, and
 // "why no jobs" says so with the price that job paid; with the chain gone, it says that instead.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Wallet } from 'ethers';
 import type { Browser } from 'playwright-core';
 import { devnetDeployment, startDevnet, type Devnet } from '../../contracts/devnet.ts';
 import { writeLocalNetwork } from '../../agent/market/local-network.ts';
-import { sampleReport, testSigner } from '../../agent/bench/testing/fixtures.ts';
-import { signReport } from '../../agent/bench/sign.ts';
 import { methods } from '../../agent/api/contract.ts';
-import { encodeNpy } from '../../worker/npy.ts';
-import { matmulModel, randomFloats } from '../fixtures/jobs/models.ts';
 import { chromiumMissing, launchChromium } from '../support/browser.ts';
-import { runRoost } from '../support/roost-cli.ts';
+import { labPostsJob, writeJobFiles, writeSignedReport } from '../support/market-files.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -69,11 +65,7 @@ describe.skipIf(Boolean(missing))('earnings, the suggested price and why no jobs
       await writeLocalNetwork(d, devnetDeployment(devnet));
     }
     // A benchmark report (composite 114) as `roost bench` saves it: the score the market pays.
-    await mkdir(join(providerDir, 'bench', 'reports'), { recursive: true });
-    await writeFile(
-      join(providerDir, 'bench', 'reports', 'e2e-report.json'),
-      `${JSON.stringify(await signReport(sampleReport(), testSigner()), null, 2)}\n`,
-    );
+    await writeSignedReport(providerDir);
     server = await startServeProcess(providerDir);
     browser = await launchChromium();
   });
@@ -103,28 +95,8 @@ describe.skipIf(Boolean(missing))('earnings, the suggested price and why no jobs
     expect(early).toMatchObject({ price: null, count: 0, score: 114, token: 'rUSD' });
     expect(marketBlockers(await why())).toEqual(['market-empty']);
 
-    const files = join(dir.path, 'files');
-    await mkdir(files, { recursive: true });
-    await writeFile(join(files, 'm.onnx'), matmulModel(4, 8, 3));
-    await writeFile(join(files, 'a.npy'), encodeNpy('float32', [4, 8], randomFloats(32, 7)));
-    await writeFile(join(files, 'b.npy'), encodeNpy('float32', [8, 3], randomFloats(24, 8)));
-    const lab = await runRoost([
-      'market',
-      'post-job',
-      '--data-dir',
-      join(dir.path, 'lab'),
-      '--model',
-      join(files, 'm.onnx'),
-      '--input',
-      `a=${join(files, 'a.npy')}`,
-      '--input',
-      `b=${join(files, 'b.npy')}`,
-      '--price',
-      '3',
-      '--account',
-      '3',
-      '--json',
-    ]);
+    const files = await writeJobFiles(join(dir.path, 'files'), 'quick');
+    const lab = await labPostsJob(join(dir.path, 'lab'), files, '3');
     expect(lab.code, lab.stderr).toBe(0);
     await expect
       .poll(

@@ -3,7 +3,7 @@
 // the provider watching it in Chromium: claimed, run in the sandboxed worker, paid; then the
 // provider withdraws on the Wallet page. Every balance is checked on chain to the base unit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JsonRpcProvider, Wallet } from 'ethers';
@@ -12,12 +12,8 @@ import { devnetDeployment, startDevnet, type Devnet } from '../../contracts/devn
 import { connectJobMarket } from '../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../contracts/bindings/roost-test-token.ts';
 import { writeLocalNetwork } from '../../agent/market/local-network.ts';
-import { sampleReport, testSigner } from '../../agent/bench/testing/fixtures.ts';
-import { signReport } from '../../agent/bench/sign.ts';
-import { encodeNpy } from '../../worker/npy.ts';
-import { matmulModel, randomFloats } from '../fixtures/jobs/models.ts';
 import { chromiumMissing, launchChromium } from '../support/browser.ts';
-import { runRoost } from '../support/roost-cli.ts';
+import { labPostsJob, writeJobFiles, writeSignedReport } from '../support/market-files.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -63,12 +59,7 @@ describe.skipIf(Boolean(missing))('earning on the market, seen in the dashboard'
       await writeLocalNetwork(d, devnetDeployment(devnet));
     }
     // A benchmark report, as `roost bench` saves it: the market registers with its digest.
-    await mkdir(join(providerDir, 'bench', 'reports'), { recursive: true });
-    const report = await signReport(sampleReport(), testSigner());
-    await writeFile(
-      join(providerDir, 'bench', 'reports', 'e2e-report.json'),
-      `${JSON.stringify(report, null, 2)}\n`,
-    );
+    await writeSignedReport(providerDir);
     server = await startServeProcess(providerDir);
     browser = await launchChromium();
   });
@@ -105,34 +96,14 @@ describe.skipIf(Boolean(missing))('earning on the market, seen in the dashboard'
       .not.toBe(0n);
     await page.getByTestId('market-status').getByText('Taking jobs').waitFor({ timeout: 30_000 });
 
-    const files = join(dir.path, 'files');
-    await mkdir(files, { recursive: true });
-    await writeFile(join(files, 'm.onnx'), matmulModel(4, 8, 3));
-    await writeFile(join(files, 'a.npy'), encodeNpy('float32', [4, 8], randomFloats(32, 7)));
-    await writeFile(join(files, 'b.npy'), encodeNpy('float32', [8, 3], randomFloats(24, 8)));
+    const files = await writeJobFiles(join(dir.path, 'files'), 'quick');
     const token = connectRoostTestToken(devnet.tokenAddress, rpc);
     const labBefore = await token.balanceOf(devnet.accounts[3]!);
     const treasuryBefore = await market.withdrawable(devnet.treasury);
     const providerBefore = await token.balanceOf(provider);
 
     // The lab posts with the real command and waits for the result it checks and accepts.
-    const lab = await runRoost([
-      'market',
-      'post-job',
-      '--data-dir',
-      join(dir.path, 'lab'),
-      '--model',
-      join(files, 'm.onnx'),
-      '--input',
-      `a=${join(files, 'a.npy')}`,
-      '--input',
-      `b=${join(files, 'b.npy')}`,
-      '--price',
-      '3',
-      '--account',
-      '3',
-      '--json',
-    ]);
+    const lab = await labPostsJob(join(dir.path, 'lab'), files, '3');
     expect(lab.code, lab.stderr).toBe(0);
     const fee = (3n * USD * 100n) / 10_000n;
     expect(await token.balanceOf(devnet.accounts[3]!)).toBe(labBefore - 3n * USD);
