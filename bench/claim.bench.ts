@@ -11,7 +11,7 @@
  * (no following, no checks): the chain's own round trip. Both are timed from the post's receipt
  * to the claim being mined (the devnet mines each transaction as it arrives).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,8 +22,7 @@ import { devnetDeployment, startDevnet } from '../contracts/devnet.ts';
 import { createAgent } from '../agent/agent.ts';
 import { writeLocalNetwork } from '../agent/market/local-network.ts';
 import { createRequester } from '../agent/market/requester.ts';
-import { encodeNpy } from '../worker/npy.ts';
-import { generateWorkload } from '../agent/bench/models.ts';
+import { writeSampleJob } from '../agent/market/practice.ts';
 
 const { values } = parseArgs({ options: { jobs: { type: 'string', default: '10' } } });
 const JOBS = Number(values.jobs);
@@ -100,13 +99,7 @@ try {
     await rawMarket.registerProvider(`0x${'ef'.repeat(32)}`, 100_000n, 1n, 1000n * USD)
   ).wait();
 
-  const w = generateWorkload(1, 'claim-bench', { kind: 'gemm', dtype: 'float32', n: 16, chain: 1 });
-  await writeFile(join(work, 'm.onnx'), w.model);
-  const inputs: Record<string, string> = {};
-  for (const input of w.inputs) {
-    inputs[input.name] = join(work, `${input.name}.npy`);
-    await writeFile(inputs[input.name]!, encodeNpy('float32', input.dims, input.values));
-  }
+  const { model, inputs } = await writeSampleJob(join(work, 'job'), 1, { n: 16, chain: 1 });
 
   const claimedAt = new Map<string, number>();
   agent.events.subscribe((e) => {
@@ -119,7 +112,7 @@ try {
   for (let i = 0; i < JOBS; i++) {
     // Roost: post, then wait for the agent's claim.
     const posted = await requester.post({
-      model: join(work, 'm.onnx'),
+      model,
       inputs,
       reward: USD,
       leaseSeconds: 600,
@@ -134,7 +127,7 @@ try {
 
     // Baseline: a job only the raw claimer qualifies for, claimed as soon as it is posted.
     const rawPosted = await requester.post({
-      model: join(work, 'm.onnx'),
+      model,
       inputs,
       reward: USD,
       leaseSeconds: 600,

@@ -41,6 +41,25 @@ export interface Practice {
 
 const SAMPLE = { kind: 'gemm', dtype: 'float32', n: 128, chain: 4 } as const;
 
+/** A sample job's files in `dir`: a matrix-multiply chain generated in code, and its inputs. */
+export async function writeSampleJob(
+  dir: string,
+  seed: number,
+  params: { n: number; chain: number } = SAMPLE,
+): Promise<{ model: string; inputs: Record<string, string> }> {
+  await mkdir(dir, { recursive: true });
+  const w = generateWorkload(seed, 'practice-gemm', { ...SAMPLE, ...params });
+  const model = join(dir, 'model.onnx');
+  await writeFile(model, w.model);
+  const inputs: Record<string, string> = {};
+  for (const input of w.inputs) {
+    const file = join(dir, `${input.name.replace(/[^A-Za-z0-9._-]/g, '_')}.npy`);
+    await writeFile(file, encodeNpy('float32', input.dims, input.values));
+    inputs[input.name] = file;
+  }
+  return { model, inputs };
+}
+
 export function createPractice(options: PracticeOptions): Practice {
   let requester: { key: string; requester: Requester } | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -69,23 +88,6 @@ export function createPractice(options: PracticeOptions): Practice {
     return made;
   }
 
-  async function sampleFiles(
-    seed: number,
-  ): Promise<{ model: string; inputs: Record<string, string> }> {
-    const dir = join(options.dataDir, 'market', 'practice', 'samples', String(seed));
-    await mkdir(dir, { recursive: true });
-    const w = generateWorkload(seed, 'practice-gemm', SAMPLE);
-    const model = join(dir, 'model.onnx');
-    await writeFile(model, w.model);
-    const inputs: Record<string, string> = {};
-    for (const input of w.inputs) {
-      const file = join(dir, `${input.name.replace(/[^A-Za-z0-9._-]/g, '_')}.npy`);
-      await writeFile(file, encodeNpy('float32', input.dims, input.values));
-      inputs[input.name] = file;
-    }
-    return { model, inputs };
-  }
-
   async function postOne(): Promise<bigint | null> {
     if (!options.enabled() || closed) return null;
     const provider = await options.provider();
@@ -99,7 +101,10 @@ export function createPractice(options: PracticeOptions): Practice {
     const reward = [2n * askFor(p.pricePerUnitHour, p.score, leaseSeconds), 1_000_000n].reduce(
       (a, b) => (a > b ? a : b),
     );
-    const files = await sampleFiles(count + 1);
+    const files = await writeSampleJob(
+      join(options.dataDir, 'market', 'practice', 'samples', String(count + 1)),
+      count + 1,
+    );
     const posted = await r.post({
       ...files,
       reward,
