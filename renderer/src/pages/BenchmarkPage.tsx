@@ -2,11 +2,10 @@ import { useCallback, useEffect, useState } from 'react';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
+import { useBenchRun, type BenchPreset, type BenchTarget } from '../hooks/useBenchRun.ts';
 
-type Target = ResultOf<'bench.targets'>['targets'][number];
 type Entry = ResultOf<'bench.history'>['reports'][number];
 type Signed = ResultOf<'bench.get'>;
-type Progress = { fraction: number; message: string };
 
 const fmt = (v: number | null | undefined) =>
   v === null || v === undefined ? '—' : v >= 100 ? v.toFixed(0) : v.toPrecision(3);
@@ -102,12 +101,11 @@ function Results({ signed }: { signed: Signed }) {
 }
 
 export function BenchmarkPage() {
-  const { client, subscribe } = useAgent();
-  const [targets, setTargets] = useState<Target[]>();
+  const { client } = useAgent();
+  const { running, progress, start } = useBenchRun();
+  const [targets, setTargets] = useState<BenchTarget[]>();
   const [target, setTarget] = useState(0);
-  const [preset, setPreset] = useState<'quick' | 'standard' | 'precise'>('quick');
-  const [progress, setProgress] = useState<Progress>();
-  const [running, setRunning] = useState(false);
+  const [preset, setPreset] = useState<BenchPreset>('quick');
   const [history, setHistory] = useState<Entry[]>();
   const [shown, setShown] = useState<Signed>();
   const [compare, setCompare] = useState<string[]>([]);
@@ -136,29 +134,16 @@ export function BenchmarkPage() {
         if (live && g.ok) setShown(g.value);
       }
     });
-    const stop = subscribe((e) => {
-      if (e.event === 'bench.progress')
-        setProgress({ fraction: e.payload.fraction, message: e.payload.message });
-    });
     return () => {
       live = false;
-      stop();
     };
-  }, [client, subscribe]);
+  }, [client]);
 
   const run = async () => {
     const t = targets?.[target];
     if (!t) return;
-    setRunning(true);
     setProblem(undefined);
-    setProgress({ fraction: 0, message: 'Starting…' });
-    const r = await client.call('bench.run', {
-      preset,
-      ep: t.ep,
-      ...(t.device ? { device: t.device } : {}),
-    });
-    setRunning(false);
-    setProgress(undefined);
+    const r = await start(t, preset);
     if (r.ok) {
       setShown(r.value.report);
       await loadHistory();

@@ -10,6 +10,7 @@ import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { useSetup } from '../components/SetupContext.tsx';
 import { Problem, UnlockWallet, WalletSetup } from '../components/WalletSetup.tsx';
+import { useBenchRun, type BenchTarget } from '../hooks/useBenchRun.ts';
 import {
   checkStart,
   describeHardware,
@@ -24,7 +25,6 @@ import {
 } from './onboarding.ts';
 
 type Detect = ResultOf<'hardware.detect'>;
-type Target = ResultOf<'bench.targets'>['targets'][number];
 type HistoryEntry = ResultOf<'bench.history'>['reports'][number];
 type Report = ResultOf<'bench.run'>['report']['report'];
 type WalletStatus = ResultOf<'wallet.status'>;
@@ -202,13 +202,12 @@ function scoreOfEntry(h: HistoryEntry): Score {
 }
 
 function BenchStep({ onBack, onNext }: { onBack: () => void; onNext: () => void }) {
-  const { client, subscribe } = useAgent();
+  const { client } = useAgent();
+  const { running, progress, start } = useBenchRun();
   /** undefined: still asking; null: no benchmark yet. */
   const [score, setScore] = useState<Score | null>();
-  const [targets, setTargets] = useState<Target[]>();
+  const [targets, setTargets] = useState<BenchTarget[]>();
   const [target, setTarget] = useState(-1);
-  const [progress, setProgress] = useState<{ fraction: number; message: string }>();
-  const [running, setRunning] = useState(false);
   const [problem, setProblem] = useState<string>();
 
   useEffect(() => {
@@ -225,29 +224,16 @@ function BenchStep({ onBack, onNext }: { onBack: () => void; onNext: () => void 
         setTarget(pickBenchTarget(r.value.targets));
       } else setProblem(describeError(r.error));
     });
-    const stop = subscribe((e) => {
-      if (e.event === 'bench.progress')
-        setProgress({ fraction: e.payload.fraction, message: e.payload.message });
-    });
     return () => {
       live = false;
-      stop();
     };
-  }, [client, subscribe]);
+  }, [client]);
 
   const run = async () => {
     const t = targets?.[target];
     if (!t) return;
-    setRunning(true);
     setProblem(undefined);
-    setProgress({ fraction: 0, message: 'Starting…' });
-    const r = await client.call('bench.run', {
-      preset: 'quick',
-      ep: t.ep,
-      ...(t.device ? { device: t.device } : {}),
-    });
-    setRunning(false);
-    setProgress(undefined);
+    const r = await start(t, 'quick');
     if (r.ok) setScore(scoreOfReport(r.value.report.report));
     else setProblem(`${describeError(r.error)} Run it again, or skip for now.`);
   };
