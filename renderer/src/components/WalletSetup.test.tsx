@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { AgentProvider } from '../AgentContext.tsx';
-import { ForgetRememberedPassword, UnlockWallet } from './WalletSetup.tsx';
+import {
+  CreateWallet,
+  ForgetRememberedPassword,
+  ImportWallet,
+  UnlockWallet,
+} from './WalletSetup.tsx';
 import { defaultSettings } from '../../../agent/api/contract.ts';
 import type { ApiClient } from '../api/transport.ts';
 
@@ -27,6 +32,12 @@ function fakeClient(memory: Memory) {
       if (method === 'unlock.forget')
         return Promise.resolve({ ok: true, value: { ...memory, remembered: false } });
       if (method === 'wallet.unlock') return Promise.resolve({ ok: true, value: unlocked });
+      if (method === 'wallet.create')
+        return Promise.resolve({
+          ok: true,
+          value: { creationId: 'c', mnemonic: 'one two three', positions: [1, 3] },
+        });
+      if (method === 'wallet.import') return Promise.resolve({ ok: true, value: unlocked });
       return Promise.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: 'no' } });
     },
     listen: (_e: unknown, onState: (s: string) => void) => {
@@ -96,5 +107,59 @@ describe('unlocking the wallet', () => {
     fireEvent.click(await screen.findByRole('button', { name: 'Forget the remembered password' }));
     await waitFor(() => expect(screen.queryByRole('button', { name: /Forget/ })).toBeNull());
     expect(calls.some((c) => c.method === 'unlock.forget')).toBe(true);
+  });
+});
+
+describe('choosing a new password', () => {
+  it('creating: stops at two different passwords, with the reason announced, then goes on', async () => {
+    const { client, calls } = fakeClient(browser);
+    render(
+      <AgentProvider client={client}>
+        <CreateWallet onDone={() => undefined} />
+      </AgentProvider>,
+    );
+    fireEvent.change(screen.getByLabelText('Password (8 characters or more)'), {
+      target: { value: 'a good long password' },
+    });
+    fireEvent.change(screen.getByLabelText('Password again'), {
+      target: { value: 'a good long pasword' },
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Create wallet' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('The two passwords differ.');
+    expect(calls.some((c) => c.method === 'wallet.create')).toBe(false);
+
+    fireEvent.change(screen.getByLabelText('Password again'), {
+      target: { value: 'a good long password' },
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Create wallet' }));
+    await screen.findByTestId('mnemonic');
+    expect(calls.filter((c) => c.method === 'wallet.create')).toEqual([
+      { method: 'wallet.create', params: { password: 'a good long password' } },
+    ]);
+  });
+
+  it('importing: asks for the new password once and sends it with the recovery words', async () => {
+    const { client, calls } = fakeClient(browser);
+    let done = 0;
+    render(
+      <AgentProvider client={client}>
+        <ImportWallet onDone={() => (done += 1)} />
+      </AgentProvider>,
+    );
+    expect(screen.queryByLabelText('Password again')).toBeNull();
+    fireEvent.change(screen.getByLabelText('Recovery words or private key'), {
+      target: { value: ' one two three ' },
+    });
+    fireEvent.change(screen.getByLabelText('New password for this computer'), {
+      target: { value: 'a good long password' },
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Import' }));
+    await waitFor(() => expect(done).toBe(1));
+    expect(calls.filter((c) => c.method === 'wallet.import')).toEqual([
+      {
+        method: 'wallet.import',
+        params: { kind: 'mnemonic', mnemonic: 'one two three', password: 'a good long password' },
+      },
+    ]);
   });
 });

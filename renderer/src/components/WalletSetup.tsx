@@ -7,6 +7,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
+import { checkNewPassword, PasswordFields } from './PasswordFields.tsx';
 
 /** Heading level of a form's title, so the forms fit under a page or under a setup step. */
 export type HeadingLevel = 2 | 3 | 4;
@@ -44,7 +45,8 @@ export function CreateWallet({
 
   const start = async (e: FormEvent) => {
     e.preventDefault();
-    if (password !== again) return setProblem('The two passwords differ.');
+    const mismatch = checkNewPassword(password, again);
+    if (mismatch) return setProblem(mismatch);
     setBusy(true);
     const r = await client.call('wallet.create', { password });
     setBusy(false);
@@ -79,21 +81,13 @@ export function CreateWallet({
           Your earnings are paid to this wallet. Its keys stay on this computer, encrypted with your
           password.
         </p>
-        <label htmlFor="new-password">Password (8 characters or more)</label>
-        <input
+        <PasswordFields
           id="new-password"
-          type="password"
-          autoComplete="new-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-        <label htmlFor="new-password-again">Password again</label>
-        <input
-          id="new-password-again"
-          type="password"
-          autoComplete="new-password"
-          value={again}
-          onChange={(e) => setAgain(e.target.value)}
+          label="Password (8 characters or more)"
+          password={password}
+          onPassword={setPassword}
+          again={again}
+          onAgain={setAgain}
         />
         <Problem text={problem} />
         <button type="submit" disabled={busy || password.length === 0}>
@@ -181,13 +175,11 @@ export function ImportWallet({
         value={secret}
         onChange={(e) => setSecret(e.target.value)}
       />
-      <label htmlFor="import-password">New password for this computer</label>
-      <input
+      <PasswordFields
         id="import-password"
-        type="password"
-        autoComplete="new-password"
-        value={password}
-        onChange={(e) => setPassword(e.target.value)}
+        label="New password for this computer"
+        password={password}
+        onPassword={setPassword}
       />
       <Problem text={problem} />
       <button type="submit" disabled={busy || secret.trim() === ''}>
