@@ -31,6 +31,71 @@ describe('redaction', () => {
     expect(r.redact(`got ${tx}`)).toBe('got [redacted:private-key]');
   });
 
+  it('still scrubs a private key in every form it had before, whatever else the line holds', () => {
+    const bare = KEY.slice(2);
+    const tx = `0x${'ab'.repeat(32)}`;
+    const lines: [string, string][] = [
+      [`${KEY}`, '[redacted:private-key]'],
+      [`${bare}`, '[redacted:private-key]'],
+      [`${KEY.toUpperCase().replace('0X', '0x')}`, '[redacted:private-key]'],
+      [`key ${KEY}`, 'key [redacted:private-key]'],
+      [`signed ${KEY} (nonce 3)`, 'signed [redacted:private-key] (nonce 3)'],
+      [`(${KEY} ≠ ${bare})`, '([redacted:private-key] ≠ [redacted:private-key])'],
+      [`privateKey=${KEY}`, 'privateKey=[redacted]'],
+      [`privateKeyHash=${KEY}`, 'privateKeyHash=[redacted]'],
+      [`{"value":"${KEY}"}`, '{"value":"[redacted:private-key]"}'],
+      [`{\\"key\\":\\"${KEY}\\"}`, '{\\"key\\":\\"[redacted:private-key]\\"}'],
+      [`https://rpc.example.org/${bare}`, 'https://rpc.example.org/[redacted:private-key]'],
+      // A hash name that does not stand right before the key, or is only part of a word.
+      [`tx failed, key ${KEY}`, 'tx failed, key [redacted:private-key]'],
+      [`tx: wallet ${KEY}`, 'tx: wallet [redacted:private-key]'],
+      [`ctx ${KEY}`, 'ctx [redacted:private-key]'],
+      [`hashed ${KEY}`, 'hashed [redacted:private-key]'],
+      [`blocks ${KEY}`, 'blocks [redacted:private-key]'],
+      // Next to a labelled hash on the same line.
+      [`tx ${tx} from ${KEY}`, `tx ${tx} from [redacted:private-key]`],
+      [`{"txHash":"${tx}","k":"${KEY}"}`, `{"txHash":"${tx}","k":"[redacted:private-key]"}`],
+    ];
+    for (const [line, want] of lines) expect(r.redact(line), line).toBe(want);
+    expect(
+      r.redactJson({ txHash: tx, value: KEY, list: [KEY], signer: { key: bare }, privateKey: KEY }),
+    ).toEqual({
+      txHash: tx,
+      value: '[redacted:private-key]',
+      list: ['[redacted:private-key]'],
+      signer: { key: '[redacted:private-key]' },
+      privateKey: '[redacted]',
+    });
+  });
+
+  it('keeps the hashes the market writes, so support staff can look them up', () => {
+    const tx = `0x${'ab'.repeat(32)}`;
+    const result = `0x${'5e'.repeat(32)}`;
+    const lines = [
+      `[market-tx] claim job 7: signed tx ${tx} (nonce 3, claim:7)`,
+      `[market-tx] claim job 7: tx ${tx} mined in block 12`,
+      `[market-tx] claim job 7: not mined after 300 ms; replaced by tx ${tx} with higher fees`,
+      `[market] skipped a log (block 9, transaction ${tx}, log 0)`,
+      `market job 7: result hash ${result}`,
+      `{"resultHash":"${result}","specHash": "${tx}","report_hash":"${tx}"}`,
+      `{\\"txHash\\":\\"${tx}\\"}`,
+      `the job document does not match (sha256 ${result}, spec hash ${tx})`,
+      `"modelSha256": "${'cd'.repeat(32)}", digest sha256:${'cd'.repeat(32)}`,
+    ];
+    for (const line of lines) {
+      expect(r.redact(line), line).toBe(line);
+      // Redacted again (the log file, a support bundle later): still whole.
+      expect(r.redact(r.redact(line))).toBe(line);
+    }
+    const status = {
+      provider: { reportHash: result, address: '0x90F8bf6A479f320ead074411a4B0e7944Ea8c9C1' },
+      workloads: [{ modelSha256: 'cd'.repeat(32), inputsSha256: 'ef'.repeat(32) }],
+      receipt: { topics: [tx, result], blockHash: tx },
+    };
+    expect(r.redactJson(status)).toEqual(status);
+    expect(r.redactJsonCounted(status).counts).toEqual({});
+  });
+
   it('scrubs a recovery phrase of 12 to 24 words, whatever the separators', () => {
     expect(r.redact(`[wallet] restoring from ${PHRASE}; done`)).toBe(
       '[wallet] restoring from [redacted:mnemonic]; done',

@@ -4,8 +4,15 @@
  * words in a row), bearer/basic credentials, JWTs, passwords and tokens in `key=value`,
  * `key: value`, `--key value` and JSON fields, `#token=` and `?token=` in URLs, `user:pass@` in
  * URLs, long opaque path segments of RPC URLs (provider API keys), and any literal secret the
- * agent names (its API token). It errs towards scrubbing: a 32-byte transaction hash is kept
- * only when labelled as one (`tx 0x…`, `sha256 …`), since a key looks the same.
+ * agent names (its API token).
+ *
+ * A 32-byte hash (a transaction, a job's spec or result, a report digest) looks exactly like a
+ * private key, so it errs towards scrubbing: 32 bytes of hex are kept only when the name right
+ * before them says they are a hash (`tx 0x…`, `txHash: "0x…"`, `sha256:…`, `modelSha256=…`), or,
+ * in JSON, when they are the value of a field so named. Writers of public hashes label them so;
+ * support staff then see them whole. The decision rests on the text alone, not on a list of
+ * values the agent saw, because the same text is redacted again later (the log file, the event
+ * stream, a support bundle made days after by another process) and must come out the same.
  */
 import { LangEn } from 'ethers';
 
@@ -63,8 +70,26 @@ export function isSecretKey(key: string): boolean {
   return !notSecretKey.test(key);
 }
 
-const hashLabel =
-  /(?:^|[^A-Za-z])(?:tx|txid|txhash|transaction|transactionhash|hash|blockhash|block|sha256|sha-256|digest|receipt|reporthash|resulthash|spechash|root|topic|topics)["']?\s*[:=]?\s*["']?$/i;
+/**
+ * Names that say the 32 bytes after them are a public hash: `tx`, `transaction`, `block`,
+ * `receipt`, `digest`, `root`, `topic`, `sha256`, and any name ending in `hash` or `sha256`
+ * (`txHash`, `resultHash`, `report_hash`, `modelSha256`). Secret-named fields (`privateKeyHash=`)
+ * are scrubbed by the field rules before this is asked.
+ */
+const HASH_NAMES = String.raw`tx|txid|transaction|block|receipt|digest|root|topics?|sha-?256|[A-Za-z_]*(?:hash|sha256)`;
+/** A hash name ending right before the position it is tried at: `tx `, `"txHash": "`, `sha256:`. */
+const hashNameBefore = new RegExp(
+  String.raw`(?<=(?<![A-Za-z])(?:${HASH_NAMES})\\?["']?\s*[:=]?\s*\\?["']?)`,
+  'iy',
+);
+/** A JSON field whose string value is a hash. */
+const hashField = new RegExp(`^(?:${HASH_NAMES})$`, 'i');
+
+/** True when the name right before `offset` in `text` labels what follows as a hash. */
+function labelledAsHash(text: string, offset: number): boolean {
+  hashNameBefore.lastIndex = offset;
+  return hashNameBefore.test(text);
+}
 
 let wordlist: Set<string> | undefined;
 function bip39Words(): Set<string> {
@@ -125,7 +150,11 @@ function escapeRegExp(s: string): string {
 }
 
 export function createRedactor(options: RedactorOptions = {}): Redactor {
-  function redactCounted(input: string): { text: string; counts: RedactionCounts } {
+  /** `hashValue`: the text is the value of a field named as a hash (JSON `"txHash": …`). */
+  function redactCounted(
+    input: string,
+    hashValue = false,
+  ): { text: string; counts: RedactionCounts } {
     const counts: RedactionCounts = {};
     const count = (k: RedactionKind) => {
       counts[k] = (counts[k] ?? 0) + 1;
@@ -222,7 +251,7 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     );
 
     const keepIfHash = (offset: number, whole: string) =>
-      hashLabel.test(whole.slice(Math.max(0, offset - 24), offset));
+      (hashValue && offset === 0) || labelledAsHash(whole, offset);
     text = text.replace(
       /(?<![0-9A-Za-z])0x[0-9a-fA-F]{64}(?![0-9A-Za-z])/g,
       (match, offset: number, whole: string) => {
@@ -245,13 +274,14 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
 
   function redactJsonCounted(input: unknown): { value: unknown; counts: RedactionCounts } {
     const counts: RedactionCounts = {};
-    const walk = (value: unknown): unknown => {
+    // `hashValue`: inside a field named as a hash (`txHash`, `modelSha256`, a list of `topics`).
+    const walk = (value: unknown, hashValue: boolean): unknown => {
       if (typeof value === 'string') {
-        const r = redactCounted(value);
+        const r = redactCounted(value, hashValue);
         addCounts(counts, r.counts);
         return r.text;
       }
-      if (Array.isArray(value)) return value.map(walk);
+      if (Array.isArray(value)) return value.map((v) => walk(v, hashValue));
       if (value !== null && typeof value === 'object') {
         const out: Record<string, unknown> = {};
         for (const [key, v] of Object.entries(value)) {
@@ -259,19 +289,19 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
             out[key] = '[redacted]';
             addCounts(counts, { 'secret-field': 1 });
           } else {
-            out[key] = walk(v);
+            out[key] = walk(v, hashField.test(key));
           }
         }
         return out;
       }
       return value;
     };
-    return { value: walk(input), counts };
+    return { value: walk(input, false), counts };
   }
 
   return {
     redact: (text) => redactCounted(text).text,
-    redactCounted,
+    redactCounted: (text) => redactCounted(text),
     redactJson: (value) => redactJsonCounted(value).value,
     redactJsonCounted,
   };

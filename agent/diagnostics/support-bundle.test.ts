@@ -3,6 +3,7 @@ import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/temp-dir.ts';
+import { createRotatingLog } from './log-file.ts';
 import { createRedactor } from './redact.ts';
 import { bundleManifestSchema } from './schema.ts';
 import { buildSupportBundle, forbiddenReason } from './support-bundle.ts';
@@ -225,6 +226,38 @@ describe('support bundle', () => {
     );
     expect(text).toMatch(/line 099 \[redacted:private-key\]\n$/);
     expect(text).not.toMatch(/[0-9a-f]{20}/);
+  });
+
+  it('shows market hashes whole, from the log file to a bundle made later, never a key', async () => {
+    const d = await tempDir();
+    cleanups.push(d.remove);
+    const tx = `0x${'ab'.repeat(32)}`;
+    const result = `0x${'5e'.repeat(32)}`;
+    // The running agent writes its log through its redactor...
+    const file = createRotatingLog({ dir: join(d.path, 'logs'), redactor: createRedactor() });
+    file.writeLine(`[market] [market-tx] claim job 7: signed tx ${tx} (nonce 3, claim:7)`);
+    file.writeLine(`[market] market job 7: submitting — result hash ${result}`);
+    file.writeLine(`[wallet] tx ${tx} failed; key ${KEY}`);
+    file.close();
+    // ...and a later run (another redactor, nothing in memory) bundles it.
+    const bundle = await buildSupportBundle({
+      dataDir: d.path,
+      now: () => NOW,
+      documents: [{ name: 'status', value: { provider: { reportHash: result }, note: KEY } }],
+    });
+    const zip = readZip(await readFile(bundle.path));
+    const text = (name: string) => zip.find((e) => e.name === name)?.data.toString('utf8') ?? '';
+    expect(text('logs/roost.log')).toBe(
+      `[market] [market-tx] claim job 7: signed tx ${tx} (nonce 3, claim:7)\n` +
+        `[market] market job 7: submitting — result hash ${result}\n` +
+        `[wallet] tx ${tx} failed; key [redacted:private-key]\n`,
+    );
+    expect(JSON.parse(text('info/status.json'))).toEqual({
+      provider: { reportHash: result },
+      note: '[redacted:private-key]',
+    });
+    const everything = zip.map((e) => e.data.toString('utf8')).join('\n');
+    expect(everything).not.toContain(KEY.slice(2));
   });
 
   it('refuses to write anything but a .zip, or over a secret', async () => {

@@ -146,20 +146,10 @@ function isLoopback(url: string | null): boolean {
   return url !== null && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(url);
 }
 
-/**
- * Transaction and block hashes look like private keys to the log redactor (32 bytes of hex), so
- * the market writes them shortened, as wallets show them; the journal keeps them whole.
- */
-export function shortHashes(text: string): string {
-  return text.replace(/0x[0-9a-fA-F]{64}/g, (h) => `${h.slice(0, 10)}…${h.slice(-4)}`);
-}
-
 export function createMarketService(options: MarketServiceOptions): MarketService {
-  const log: MarketLog = {
-    info: (m) => options.log.info(shortHashes(m)),
-    warn: (m) => options.log.warn(shortHashes(m)),
-    error: (m) => options.log.error(shortHashes(m)),
-  };
+  // Hashes are written whole and labelled (`tx 0x…`): the log redactor keeps them, and support
+  // staff can look them up.
+  const log: MarketLog = options.log;
   const now = options.now ?? (() => new Date());
   const tokenMeta = new TokenMetaCache();
   let db: DatabaseSync | undefined;

@@ -76,7 +76,7 @@ export async function fetchMarketJob(
   const actual = `0x${sha256Hex(bytes)}`;
   if (actual.toLowerCase() !== specHash.toLowerCase())
     throw new TransferError(
-      `the job document at ${uri} does not match the hash posted on chain (${actual} ≠ ${specHash})`,
+      `the job document at ${uri} does not match the hash posted on chain (its sha256 ${actual}, the spec hash ${specHash})`,
       false,
     );
   let json: unknown;

@@ -543,7 +543,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
         if (existing !== undefined && existing.state !== 'failed') return toRecord(existing);
         const row = await prepareAndSign(intent);
         log.info(
-          `[market-tx] ${row.label}: signed ${row.hash} (nonce ${row.nonce}, ${intent.key})`,
+          `[market-tx] ${row.label}: signed tx ${row.hash} (nonce ${row.nonce}, ${intent.key})`,
         );
         const sent = await broadcast(row);
         if (sent.ok) return toRecord(readRow(intent.key) ?? row);
@@ -552,7 +552,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
             error: `${OUTAGE}${codeSuffix(sent.error)}; it will be sent again`,
           }));
           log.warn(
-            `[market-tx] ${row.label}: stored ${row.hash} but the chain did not answer${codeSuffix(sent.error)}; it will be sent again`,
+            `[market-tx] ${row.label}: stored tx ${row.hash} but the chain did not answer${codeSuffix(sent.error)}; it will be sent again`,
           );
           return toRecord(held);
         }
@@ -598,7 +598,9 @@ export function createTxManager(options: TxManagerOptions): TxManager {
     }));
     if (reverted) log.error(`[market-tx] ${row.label}: ${error ?? 'reverted'}`);
     else
-      log.info(`[market-tx] ${row.label}: ${receipt.hash} mined in block ${receipt.blockNumber}`);
+      log.info(
+        `[market-tx] ${row.label}: tx ${receipt.hash} mined in block ${receipt.blockNumber}`,
+      );
     return stored;
   };
 
@@ -641,7 +643,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
 
     if (row.state !== 'pending') {
       log.warn(
-        `[market-tx] ${row.label}: ${row.hash} is no longer in block ${row.block_number ?? '?'} (reorganised away); sending it again`,
+        `[market-tx] ${row.label}: tx ${row.hash} is no longer in block ${row.block_number ?? '?'} (reorganised away); sending it again`,
       );
       row = update(key, () => ({
         state: 'pending',
@@ -683,7 +685,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
     const sent = await broadcast(row);
     if (sent.ok) {
       if (row.error !== null) update(row.key, () => ({ error: null }));
-      log.info(`[market-tx] ${row.label}: ${row.hash} handed to the node (nonce ${row.nonce})`);
+      log.info(`[market-tx] ${row.label}: tx ${row.hash} handed to the node (nonce ${row.nonce})`);
       return;
     }
     if (sent.unreachable) throw sent.error;
@@ -724,7 +726,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
     }));
     acceptedAt.delete(row.key);
     log.info(
-      `[market-tx] ${row.label}: not mined after ${bumpAfterMs} ms; replaced by ${hash} with higher fees (${describeFees(next)})`,
+      `[market-tx] ${row.label}: not mined after ${bumpAfterMs} ms; replaced by tx ${hash} with higher fees (${describeFees(next)})`,
     );
     await rebroadcast(bumped);
   };
