@@ -3,11 +3,13 @@
  * agent's process) and speaks worker/bench-protocol.ts with it: it sends the plan (model files,
  * input files, the protocol of each workload) and reads back timings and outputs.
  *
- * For each workload: load the inputs, create the session on the chosen execution provider (with
- * CPU fallback disabled, so an operator the provider lacks is reported, never silently run on
- * the CPU), warm up, then run until both the minimum duration and the minimum number of runs are
- * reached (or the caps), timing each `run()` call. Statistics, the accuracy gate and scores are
- * the agent's business; this process only measures.
+ * For each workload: load the inputs and create the session on the chosen execution provider
+ * (with CPU fallback disabled, so an operator the provider lacks is reported, never silently run
+ * on the CPU); warm each up; then measure them in `plan.rounds` rounds, each round running every
+ * workload in turn for its slice (its minimum duration / rounds, at least one run), until each
+ * reaches both its minimum duration and minimum number of runs (or a cap), timing each `run()`
+ * call. Statistics, the accuracy gate and scores are the agent's business; this process only
+ * measures.
  */
 import type * as OrtModule from 'onnxruntime-node';
 import { writeSync } from 'node:fs';
@@ -162,27 +164,59 @@ function outputsOf(result: Record<string, OrtModule.Tensor>, names: string[]): B
 
 let stopRequested = false;
 
-async function runWorkload(ort: Ort, plan: BenchPlan, w: BenchWorkloadPlan): Promise<void> {
+type EndedBy = 'protocol' | 'max-duration' | 'max-iterations' | 'stop';
+
+/** A workload whose session is open: warmed up, then measured slice by slice. */
+interface Measuring {
+  plan: BenchWorkloadPlan;
+  session: Session;
+  feeds: Record<string, OrtModule.Tensor>;
+  sessionMs: number;
+  warmup: { iterations: number; ms: number };
+  timings: number[];
+  /** Wall time of its slices so far: what the minimum and maximum durations count. */
+  measuredMs: number;
+  firstOutputs: BenchOutput[];
+  last: Record<string, OrtModule.Tensor> | undefined;
+  lastProgress: number;
+}
+
+/** Load the inputs and open the session; undefined (and the failure said) when it can't. */
+async function openWorkload(
+  ort: Ort,
+  plan: BenchPlan,
+  w: BenchWorkloadPlan,
+): Promise<Measuring | undefined> {
   send({ type: 'workload-started', id: w.id });
   let feeds: Record<string, OrtModule.Tensor>;
   try {
     feeds = await loadInputs(ort, w);
   } catch (error) {
     send({ type: 'workload-failed', id: w.id, stage: 'load', error: errorText(error) });
-    return;
+    return undefined;
   }
-
   send({ type: 'progress', id: w.id, phase: 'session', iterations: 0, elapsedMs: 0 });
   const sessionStart = performance.now();
-  let session: Session;
   try {
-    session = await ort.InferenceSession.create(w.modelFile, {
+    const session = await ort.InferenceSession.create(w.modelFile, {
       executionProviders: [providerOption(plan) as never],
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
       // A node the provider cannot run would otherwise run on the CPU: a GPU score that is not.
       ...(plan.ep === 'cpu' ? {} : { extra: { session: { disable_cpu_ep_fallback: '1' } } }),
     });
+    return {
+      plan: w,
+      session,
+      feeds,
+      sessionMs: performance.now() - sessionStart,
+      warmup: { iterations: 0, ms: 0 },
+      timings: [],
+      measuredMs: 0,
+      firstOutputs: [],
+      last: undefined,
+      lastProgress: 0,
+    };
   } catch (error) {
     const message = errorText(error);
     const unsupported = /fallback to CPU EP has been explicitly disabled/i.test(message);
@@ -192,90 +226,87 @@ async function runWorkload(ort: Ort, plan: BenchPlan, w: BenchWorkloadPlan): Pro
       stage: unsupported ? 'unsupported' : 'session',
       error: message,
     });
-    return;
+    return undefined;
   }
-  const sessionMs = performance.now() - sessionStart;
+}
 
-  try {
-    // Warm-up: not measured. Shader compilation, allocator growth and caches happen here.
-    const warmStart = performance.now();
-    let warmIterations = 0;
-    let lastProgress = warmStart;
-    for (;;) {
-      const elapsed = performance.now() - warmStart;
-      const done = warmIterations >= w.warmup.minIterations && elapsed >= w.warmup.minMs;
-      if (done || stopRequested || elapsed >= w.measure.maxMs) break;
-      await session.run(feeds);
-      warmIterations += 1;
-      if (performance.now() - lastProgress >= PROGRESS_EVERY_MS) {
-        lastProgress = performance.now();
-        send({
-          type: 'progress',
-          id: w.id,
-          phase: 'warmup',
-          iterations: warmIterations,
-          elapsedMs: lastProgress - warmStart,
-        });
-      }
+/** Warm-up: not measured. Shader compilation, allocator growth and caches happen here. */
+async function warmUp(m: Measuring): Promise<void> {
+  const w = m.plan;
+  const start = performance.now();
+  let lastProgress = start;
+  for (;;) {
+    const elapsed = performance.now() - start;
+    const done = m.warmup.iterations >= w.warmup.minIterations && elapsed >= w.warmup.minMs;
+    if (done || stopRequested || elapsed >= w.measure.maxMs) break;
+    await m.session.run(m.feeds);
+    m.warmup.iterations += 1;
+    if (performance.now() - lastProgress >= PROGRESS_EVERY_MS) {
+      lastProgress = performance.now();
+      send({
+        type: 'progress',
+        id: w.id,
+        phase: 'warmup',
+        iterations: m.warmup.iterations,
+        elapsedMs: lastProgress - start,
+      });
     }
-    const warmMs = performance.now() - warmStart;
-
-    const timings: number[] = [];
-    let firstOutputs: BenchOutput[] = [];
-    let last: Record<string, OrtModule.Tensor> | undefined;
-    let endedBy: 'protocol' | 'max-duration' | 'max-iterations' | 'stop';
-    const start = performance.now();
-    lastProgress = start;
-    for (;;) {
-      const elapsed = performance.now() - start;
-      const n = timings.length;
-      if (stopRequested) {
-        endedBy = 'stop';
-        break;
-      }
-      if (n >= w.measure.minIterations && elapsed >= w.measure.minMs) {
-        endedBy = 'protocol';
-        break;
-      }
-      if (n >= w.measure.maxIterations) {
-        endedBy = 'max-iterations';
-        break;
-      }
-      if (elapsed >= w.measure.maxMs) {
-        endedBy = 'max-duration';
-        break;
-      }
-      const t0 = performance.now();
-      const result = await session.run(feeds);
-      timings.push(Math.round((performance.now() - t0) * 1000) / 1000);
-      if (n === 0) firstOutputs = outputsOf(result, w.outputs);
-      last = result;
-      if (performance.now() - lastProgress >= PROGRESS_EVERY_MS) {
-        lastProgress = performance.now();
-        send({
-          type: 'progress',
-          id: w.id,
-          phase: 'measure',
-          iterations: timings.length,
-          elapsedMs: lastProgress - start,
-        });
-      }
-    }
-    send({
-      type: 'workload-done',
-      id: w.id,
-      sessionMs,
-      warmup: { iterations: warmIterations, ms: warmMs },
-      timingsMs: timings,
-      firstOutputs,
-      lastOutputs: last ? outputsOf(last, w.outputs) : [],
-      endedBy,
-    });
-  } catch (error) {
-    send({ type: 'workload-failed', id: w.id, stage: 'run', error: errorText(error) });
-  } finally {
-    await session.release().catch(() => undefined);
   }
+  m.warmup.ms = performance.now() - start;
+}
+
+/** Why this workload's measurement is over, or undefined while it goes on. */
+function endOf(m: Measuring): EndedBy | undefined {
+  const { measure } = m.plan;
+  const n = m.timings.length;
+  if (stopRequested) return 'stop';
+  if (n >= measure.minIterations && m.measuredMs >= measure.minMs) return 'protocol';
+  if (n >= measure.maxIterations) return 'max-iterations';
+  if (m.measuredMs >= measure.maxMs) return 'max-duration';
+  return undefined;
+}
+
+function sendProgress(m: Measuring): void {
+  m.lastProgress = performance.now();
+  send({
+    type: 'progress',
+    id: m.plan.id,
+    phase: 'measure',
+    iterations: m.timings.length,
+    elapsedMs: m.measuredMs,
+  });
+}
+
+/** One slice: runs until `sliceMs` passed (at least one run) or the measurement is over. */
+async function measureSlice(m: Measuring, sliceMs: number): Promise<void> {
+  const start = performance.now();
+  let before = 0;
+  do {
+    if (endOf(m) !== undefined) break;
+    const t0 = performance.now();
+    const result = await m.session.run(m.feeds);
+    const t1 = performance.now();
+    m.timings.push(Math.round((t1 - t0) * 1000) / 1000);
+    if (m.timings.length === 1) m.firstOutputs = outputsOf(result, m.plan.outputs);
+    m.last = result;
+    m.measuredMs += t1 - start - before;
+    before = t1 - start;
+    if (t1 - m.lastProgress >= PROGRESS_EVERY_MS) sendProgress(m);
+  } while (performance.now() - start < sliceMs);
+  sendProgress(m);
+}
+
+function finish(m: Measuring, endedBy: EndedBy): void {
+  send({
+    type: 'workload-done',
+    id: m.plan.id,
+    sessionMs: m.sessionMs,
+    warmup: m.warmup,
+    timingsMs: m.timings,
+    firstOutputs: m.firstOutputs,
+    lastOutputs: m.last ? outputsOf(m.last, m.plan.outputs) : [],
+    endedBy,
+  });
 }
 
 async function run(plan: BenchPlan): Promise<void> {
@@ -289,9 +320,38 @@ async function run(plan: BenchPlan): Promise<void> {
     send({ type: 'done', stopped: false });
     process.exit(0);
   }
+  // Every session stays open for the whole measurement, so the rounds can go round them.
+  let measuring: Measuring[] = [];
   for (const w of plan.workloads) {
     if (stopRequested) break;
-    await runWorkload(ort, plan, w);
+    const m = await openWorkload(ort, plan, w);
+    if (m) measuring.push(m);
+  }
+  const fail = (m: Measuring, error: unknown) => {
+    send({ type: 'workload-failed', id: m.plan.id, stage: 'run', error: errorText(error) });
+    void m.session.release().catch(() => undefined);
+    measuring = measuring.filter((x) => x !== m);
+  };
+  for (const m of [...measuring]) {
+    if (stopRequested) break;
+    await warmUp(m).catch((error: unknown) => fail(m, error));
+  }
+  // The rounds: each gives every workload still measuring one slice, in suite order.
+  while (measuring.length > 0) {
+    for (const m of [...measuring]) {
+      try {
+        await measureSlice(m, m.plan.measure.minMs / plan.rounds);
+      } catch (error) {
+        fail(m, error);
+        continue;
+      }
+      const endedBy = endOf(m);
+      if (endedBy !== undefined) {
+        finish(m, endedBy);
+        await m.session.release().catch(() => undefined);
+        measuring = measuring.filter((x) => x !== m);
+      }
+    }
   }
   send({ type: 'done', stopped: stopRequested });
   // A GPU runtime may leave threads behind; everything is said, so leave now.

@@ -7,14 +7,16 @@
  * descriptor 3 (so onnxruntime's and the drivers' own prints on stdout/stderr can never corrupt a
  * message). Each side numbers its messages 1, 2, 3, ... in `seq`.
  *
- * Flow: child `hello` → agent `run` → per workload: `workload-started`, `progress`...,
- * `workload-done` | `workload-failed` → child `done` → child exits. The agent may send `stop` at
- * any time: the child finishes the run in flight, reports what it measured (the workload marked
- * `interrupted`) and says `done` with `stopped: true`.
+ * Flow: child `hello` → agent `run` → per workload `workload-started` and `progress` (session),
+ * or `workload-failed`; `progress` (warmup) for each; then the measurement in `plan.rounds`
+ * rounds, each giving each workload a slice, with `progress` (measure) as it goes and
+ * `workload-done` for each as it reaches its end → child `done` → child exits. The agent may send
+ * `stop` at any time: the child finishes the run in flight, reports what each workload measured
+ * (ended by `stop`) and says `done` with `stopped: true`.
  */
 import { z } from 'zod';
 
-export const BENCH_PROTOCOL_VERSION = 1;
+export const BENCH_PROTOCOL_VERSION = 2;
 /** Timings of a long precise run on a fast device make long lines; nothing else comes close. */
 export const BENCH_MAX_LINE_BYTES = 16 * 1024 * 1024;
 
@@ -52,6 +54,8 @@ export const benchPlanSchema = z.object({
   ep: benchEpSchema,
   /** CUDA/TensorRT/DirectML device index. */
   deviceIndex: z.int().nonnegative().optional(),
+  /** Each workload's measurement is spread over this many rounds (the suite's `measurement`). */
+  rounds: z.int().positive().max(1000),
   workloads: z.array(benchWorkloadPlanSchema).min(1).max(64),
 });
 export type BenchPlan = z.infer<typeof benchPlanSchema>;

@@ -6,6 +6,7 @@ import { runBenchChild } from './child.ts';
 
 const plan: BenchPlan = {
   ep: 'cpu',
+  rounds: 2,
   workloads: [
     {
       id: 'gemm-fp32',

@@ -204,6 +204,7 @@ function workloadRows(workloads: WorkloadResult[]): string[][] {
     return [
       `<strong>${e(w.title)}</strong><div class="small">${e(w.id)}</div>`,
       w.value === null ? '\u2014' : `<strong>${e(formatNumber(w.value))}</strong> ${e(w.unit)}`,
+      e(formatMs(t?.p10Ms)),
       e(formatMs(t?.medianMs)),
       e(formatMs(t?.p90Ms)),
       `${e(formatMs(t?.minMs))} \u2013 ${e(formatMs(t?.maxMs))}`,
@@ -292,8 +293,16 @@ footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
 `;
 
 /** The whole report as a standalone HTML document. */
+/** 10 → "10th", 1 → "1st", 22 → "22nd". */
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${suffix}`;
+}
+
 export function renderReportHtml(signed: SignedReport, verdict?: VerifyResult): string {
   const r = signed.report;
+  const scoredPercentile = Math.round(r.suite.definition.measurement.scoreQuantile * 100);
   const t = r.target;
   const def = r.suite.definition;
   const adapter = t.adapter
@@ -369,9 +378,9 @@ ${warningList(r.warnings)}
 
 <section id="results">
 <h2>Results</h2>
-<p class="small">Each number is the throughput at the median run time, counted only when the outputs matched the CPU reference. The bars compare each result with the suite\u2019s reference machine (dashed line, 1\u00d7) on a logarithmic axis, the axis of the composite\u2019s geometric mean.</p>
+<p class="small">Each number is the throughput at the ${e(ordinal(scoredPercentile))} percentile run time (${100 - scoredPercentile} % of runs took at least that long), counted only when the outputs matched the CPU reference. The bars compare each result with the suite\u2019s reference machine (dashed line, 1\u00d7) on a logarithmic axis, the axis of the composite\u2019s geometric mean.</p>
 ${barChart(r.workloads)}
-${table(['Workload', 'Result', 'Median', 'p90', 'Min \u2013 max', 'Variation (CV)', 'Runs', 'Accuracy (error \u2264 tolerance)', 'Status'], workloadRows(r.workloads), 'results')}
+${table(['Workload', 'Result', `Scored run time (p${scoredPercentile})`, 'Median', 'p90', 'Min \u2013 max', 'Variation (CV)', 'Runs', 'Accuracy (error \u2264 tolerance)', 'Status'], workloadRows(r.workloads), 'results')}
 ${timingCharts(r.workloads)}
 </section>
 
@@ -400,6 +409,7 @@ ${r.telemetry.summary.length ? telemetryTable(r.telemetry.summary) + telemetryCh
 <h2>Method</h2>
 <p>Suite <code>${e(r.suite.id)}</code>, hash <code>${e(r.suite.hash)}</code>. Models are generated in code, byte for byte the same on every machine (their sha256 are part of the suite); inputs come from a fixed seed (${e(def.seed)}; ${e(def.generator)}).</p>
 <p>Protocol <strong>${e(r.protocol.name)}</strong>: warm-up of at least ${e(formatMs(r.protocol.warmup.minMs))} and ${r.protocol.warmup.minIterations} runs (not measured); then each workload runs until both ${e(formatMs(r.protocol.measure.minMs))} and ${r.protocol.measure.minIterations} runs are reached (at most ${e(formatMs(r.protocol.measure.maxMs))}). Reported: median, p90 (linear interpolation), min, max and the coefficient of variation of the run times.</p>
+<p>${e(r.suite.definition.measurement.description)}</p>
 <p>Accuracy gate: ${e(def.accuracyMetric)}.</p>
 <p>Composite: <code>${e(def.composite.formula)}</code>; scale ${e(def.composite.scale)}.</p>
 ${table(['Workload', 'Unit', 'Reference', 'Weight', 'Tolerance', 'Model sha256'], methodRows)}

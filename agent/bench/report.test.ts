@@ -6,6 +6,7 @@ import { STD_SUITE } from './suite.ts';
 import { passingOutcome, REFERENCE, sampleReport, TEST_MACHINE } from './testing/fixtures.ts';
 
 const gemm = STD_SUITE.workloads[0]!;
+const SCORE_Q = STD_SUITE.measurement.scoreQuantile;
 const codes = (r: { warnings: { code: string }[] }) => r.warnings.map((w) => w.code);
 
 function sample(at: number, clock: number, temp = 60, util = 99): TelemetrySample {
@@ -25,16 +26,20 @@ function sample(at: number, clock: number, temp = 60, util = 99): TelemetrySampl
 }
 
 describe('a workload result', () => {
-  it('scores a measured run that passes the gate, from the median', () => {
+  it('scores a measured run that passes the gate, from the 10th percentile run time', () => {
     const r = workloadResult(gemm, passingOutcome(gemm.id, 100, 11), {
       ep: 'cpu',
       stopped: false,
       started: true,
       reference: REFERENCE,
+      scoreQuantile: SCORE_Q,
     });
     expect(r.status).toBe('ok');
     expect(r.timing?.medianMs).toBe(100);
-    expect(r.value).toBeCloseTo(gemm.workPerRun / 0.1 / 1e12, 12);
+    // Run times 99, 99.5, 100, 100.5, 101 ms repeating: three of eleven at 99 ms.
+    expect(r.timing?.p10Ms).toBe(99);
+    expect(r.value).toBeCloseTo(gemm.workPerRun / 0.099 / 1e12, 12);
+    expect(r.tflops).toBeCloseTo(gemm.flopsPerRun / 0.099 / 1e12, 12);
     expect(r.normalized).toBeCloseTo((r.value ?? 0) / gemm.reference, 12);
     expect(r.valueP90).toBeLessThan(r.value ?? 0);
     expect(r.protocolMet).toBe(true);
@@ -50,6 +55,7 @@ describe('a workload result', () => {
       stopped: false,
       started: true,
       reference: REFERENCE,
+      scoreQuantile: SCORE_Q,
     });
     expect(r).toMatchObject({ status: 'failed-accuracy', value: null, normalized: null });
     expect(r.reason).toMatch(/differ from the CPU reference by 4\.47e-1/);
@@ -65,7 +71,7 @@ describe('a workload result', () => {
     const r = workloadResult(
       gemm,
       { type: 'workload-failed', seq: 1, id: gemm.id, stage, error: 'onnxruntime: it broke' },
-      { ep: 'webgpu', stopped: false, started: true, reference: REFERENCE },
+      { ep: 'webgpu', stopped: false, started: true, reference: REFERENCE, scoreQuantile: SCORE_Q },
     );
     expect(r.status).toBe(status);
     expect(r.reason).toMatch(why);
@@ -73,7 +79,7 @@ describe('a workload result', () => {
   });
 
   it('tells interrupted, not run and crashed apart', () => {
-    const ctx = { ep: 'cpu', reference: REFERENCE };
+    const ctx = { ep: 'cpu', reference: REFERENCE, scoreQuantile: SCORE_Q };
     expect(workloadResult(gemm, undefined, { ...ctx, stopped: true, started: true }).status).toBe(
       'interrupted',
     );
@@ -100,6 +106,22 @@ describe('a workload result', () => {
     });
   });
 
+  it('keeps the score where it was when a slow spell stretches some runs', () => {
+    const steady = passingOutcome(gemm.id, 100, 40);
+    const disturbed = {
+      ...steady,
+      // A quarter of the runs slowed by half by something else on the machine.
+      timingsMs: steady.timingsMs.map((t, i) => (i % 4 === 3 ? t * 1.5 : t)),
+    };
+    const ctx = { ep: 'cpu', stopped: false, started: true, reference: REFERENCE };
+    const a = workloadResult(gemm, steady, { ...ctx, scoreQuantile: SCORE_Q });
+    const b = workloadResult(gemm, disturbed, { ...ctx, scoreQuantile: SCORE_Q });
+    expect(b.value).toBe(a.value);
+    // The median would have moved: the quantile is what keeps the score steady.
+    const byMedian = workloadResult(gemm, disturbed, { ...ctx, scoreQuantile: 0.5 });
+    expect(byMedian.value).toBeLessThan((a.value ?? 0) * 0.999);
+  });
+
   it('flags a workload cut short by the time cap', () => {
     const slow = { ...passingOutcome(gemm.id, 5000, 4), endedBy: 'max-duration' as const };
     const r = workloadResult(gemm, slow, {
@@ -107,6 +129,7 @@ describe('a workload result', () => {
       stopped: false,
       started: true,
       reference: REFERENCE,
+      scoreQuantile: SCORE_Q,
     });
     expect(r.status).toBe('ok');
     expect(r.protocolMet).toBe(false);

@@ -21,7 +21,7 @@ import type {
 } from './schema.ts';
 import { REPORT_FORMAT } from './schema.ts';
 import { achievedTflops, composite, throughput } from './score.ts';
-import { bucketSeries, timingStats } from './stats.ts';
+import { bucketSeries, quantileSorted, timingStats } from './stats.ts';
 
 /** Above this coefficient of variation of run times, the report warns. */
 export const HIGH_VARIATION_CV = 0.05;
@@ -55,6 +55,8 @@ export interface WorkloadContext {
   /** The child began this workload. */
   started: boolean;
   reference?: ReadonlyMap<string, Float64Array>;
+  /** The suite's `measurement.scoreQuantile`: which run time the sub-score uses. */
+  scoreQuantile: number;
 }
 
 function emptyResult(
@@ -196,14 +198,18 @@ export function workloadResult(
       accuracy,
     };
   }
-  const value = throughput(definition, timing.medianMs);
+  const scoredMs = quantileSorted(
+    [...outcome.timingsMs].sort((a, b) => a - b),
+    context.scoreQuantile,
+  );
+  const value = throughput(definition, scoredMs);
   return {
     ...base,
     status: 'ok',
     value,
     valueP90: throughput(definition, timing.p90Ms),
     normalized: value / definition.reference,
-    tflops: achievedTflops(definition, timing.medianMs),
+    tflops: achievedTflops(definition, scoredMs),
     accuracy,
   };
 }

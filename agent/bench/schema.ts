@@ -107,7 +107,7 @@ export const workloadDefinitionSchema = z.object({
   unitNote: z.string().optional(),
   /**
    * Work per run in the unit's base quantity: FLOPs for TFLOP/s, bytes for GB/s, inferences for
-   * inferences/s. The sub-score is workPerRun / median run time.
+   * inferences/s. The sub-score is workPerRun / the scored run time (see `measurement`).
    */
   workPerRun: z.number().positive(),
   /** Nominal floating-point operations per run (all workloads), for the record. */
@@ -124,8 +124,28 @@ export const workloadDefinitionSchema = z.object({
 });
 export type WorkloadDefinition = z.infer<typeof workloadDefinitionSchema>;
 
+export const measurementSchema = z.object({
+  /**
+   * Every workload's measured time is spread over this many rounds; each round gives each
+   * workload one slice (the preset's minimum duration / rounds, at least one run) in suite
+   * order. A background task or a slow spell of the machine then falls on all workloads alike
+   * instead of on whichever happened to be running.
+   */
+  rounds: positiveInt,
+  /**
+   * The sub-score is the throughput at this quantile of the measured run times (0.1: the 10th
+   * percentile, the time nine runs in ten take at least). Below the median, so that runs slowed
+   * by something else on the machine do not move the score, above the minimum, so that one
+   * lucky run does not either.
+   */
+  scoreQuantile: z.number().gt(0).lt(1),
+  /** The above in plain words, for the report and support staff. */
+  description: z.string(),
+});
+export type Measurement = z.infer<typeof measurementSchema>;
+
 export const suiteDefinitionSchema = z.object({
-  /** `roost-std/1`: the name and the version; any change to anything below is a new version. */
+  /** `roost-std/2`: the name and the version; any change to anything below is a new version. */
   id: z.string().regex(/^[a-z0-9-]+\/\d+$/),
   title: z.string(),
   /** The seed of every input and weight (see prng.ts). */
@@ -141,6 +161,8 @@ export const suiteDefinitionSchema = z.object({
     scale: z.number().positive(),
     formula: z.string(),
   }),
+  /** How the runs are scheduled and which run time a sub-score is computed from. */
+  measurement: measurementSchema,
   workloads: z.array(workloadDefinitionSchema).min(1),
 });
 export type SuiteDefinition = z.infer<typeof suiteDefinitionSchema>;
@@ -172,6 +194,7 @@ export const timingStatsSchema = z.object({
   iterations: z.int().nonnegative(),
   /** Run times in milliseconds; percentiles interpolate linearly between ranks. */
   medianMs: z.number().nonnegative(),
+  p10Ms: z.number().nonnegative(),
   p90Ms: z.number().nonnegative(),
   minMs: z.number().nonnegative(),
   maxMs: z.number().nonnegative(),
@@ -221,13 +244,16 @@ export const workloadResultSchema = z.object({
   /** onnxruntime's own words, trimmed, for support staff. */
   detail: z.string().optional(),
   unit: benchUnitSchema,
-  /** Throughput in `unit` from the median run time; null when the workload does not score. */
+  /**
+   * Throughput in `unit` at the scored run time (the suite's `measurement.scoreQuantile` of the
+   * run times); null when the workload does not score.
+   */
   value: z.number().nonnegative().nullable(),
   /** Throughput at the p90 run time (a slower, pessimistic figure). */
   valueP90: z.number().nonnegative().nullable(),
   /** value / the suite's reference value. */
   normalized: z.number().nonnegative().nullable(),
-  /** Achieved TFLOP/s from the median (all workloads, for comparison). */
+  /** Achieved TFLOP/s at the scored run time (all workloads, for comparison). */
   tflops: z.number().nonnegative().nullable(),
   timing: timingStatsSchema.nullable(),
   warmup: z.object({ iterations: z.int().nonnegative(), ms: z.number().nonnegative() }).nullable(),

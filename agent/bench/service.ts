@@ -80,7 +80,7 @@ export interface BenchServiceOptions {
   /** HTML → PDF. Default: Chromium headless; Electron passes webContents.printToPDF. */
   renderPdf?: (html: string) => Promise<Uint8Array>;
   chromiumPath?: string;
-  /** Roost's own tests: another suite than roost-std/1 (e.g. roost-tiny/0). */
+  /** Roost's own tests: another suite than roost-std/2 (e.g. roost-tiny/1). */
   suite?: SuiteDefinition;
   /** Roost's own tests: the protocol of every run (e.g. TEST_PROTOCOL) instead of the presets'. */
   protocol?: Protocol;
@@ -359,24 +359,30 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
 
     progress({ phase: 'starting', fraction: 0.05, message: 'Starting the benchmark process' });
     const index = new Map(suite.workloads.map((w, i) => [w.id, i]));
+    // The child loads every workload, warms each up, then measures them in rounds: the bar moves
+    // through loading (to 15 %), warming up (to 25 %), then with the measured share of them all.
+    const measured = new Map<string, number>();
     const onMessage = (m: FromBench) => {
       if (m.type !== 'progress' && m.type !== 'workload-started') return;
       const i = index.get(m.id) ?? 0;
-      let within = 0;
+      let fraction = 0.05 + (0.1 * i) / count;
       let phase: BenchProgress['phase'] = 'session';
       if (m.type === 'progress' && m.phase === 'warmup') {
         phase = 'warmup';
-        within = 0.1;
+        fraction = 0.15 + (0.1 * i) / count;
       } else if (m.type === 'progress' && m.phase === 'measure') {
         phase = 'measure';
         const byTime = protocol.measure.minMs > 0 ? m.elapsedMs / protocol.measure.minMs : 1;
         const byCount = m.iterations / protocol.measure.minIterations;
-        within = 0.2 + 0.8 * Math.min(1, Math.min(byTime, byCount));
+        measured.set(m.id, Math.min(1, byTime, byCount));
+        let sum = 0;
+        for (const share of measured.values()) sum += share;
+        fraction = 0.25 + (0.72 * sum) / count;
       }
       const title = suite.workloads[i]?.title ?? m.id;
       progress({
         phase,
-        fraction: Math.min(0.97, 0.05 + (0.92 * (i + within)) / count),
+        fraction: Math.min(0.97, fraction),
         workloadId: m.id,
         workloadIndex: i,
         ...(m.type === 'progress' ? { iterations: m.iterations } : {}),
@@ -394,6 +400,7 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
       plan: {
         ep: target.ep,
         ...(target.deviceIndex !== undefined ? { deviceIndex: target.deviceIndex } : {}),
+        rounds: suite.measurement.rounds,
         workloads: plans,
       },
       ...(runOptions.signal ? { signal: runOptions.signal } : {}),
@@ -418,6 +425,7 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
     const workloads = suite.workloads.map((definition) => {
       const reference = refs.get(definition.id);
       return workloadResult(definition, outcome.results.get(definition.id), {
+        scoreQuantile: suite.measurement.scoreQuantile,
         ep: target.ep,
         stopped: outcome.stopped,
         started: outcome.started.includes(definition.id),

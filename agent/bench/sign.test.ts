@@ -4,7 +4,7 @@ import { canonicalJson } from './canonical.ts';
 import { signedReportSchema } from './schema.ts';
 import type { SignedReport } from './schema.ts';
 import { reportDigest, signingMessage, signReport, verifyReport } from './sign.ts';
-import { suiteHash } from './suite.ts';
+import { STD_SUITE_ID, suiteHash } from './suite.ts';
 import { sampleReport, testSigner } from './testing/fixtures.ts';
 
 async function signed(): Promise<SignedReport> {
@@ -43,7 +43,7 @@ describe('signing', () => {
       ok: true,
       signer: s.signature.signer,
       digest: s.signature.digest,
-      suiteId: 'roost-std/1',
+      suiteId: STD_SUITE_ID,
       complete: true,
       composite: s.report.composite.value,
     });
@@ -81,7 +81,7 @@ describe('verify says which part failed', () => {
     if (!v.ok) expect(v.message).toMatch(/suite definition in the report was changed/);
   });
 
-  it('suite: definition and hash edited together, no longer the real roost-std/1', async () => {
+  it('suite: definition and hash edited together, no longer the real roost-std/2', async () => {
     const s = await signed();
     const v = verifyReport(
       edit(s, (r) => {

@@ -30,6 +30,7 @@ export function timingStats(timingsMs: readonly number[]): TimingStats | undefin
   return {
     iterations: n,
     medianMs: quantileSorted(sorted, 0.5),
+    p10Ms: quantileSorted(sorted, 0.1),
     p90Ms: quantileSorted(sorted, 0.9),
     minMs: sorted[0] ?? 0,
     maxMs: sorted[n - 1] ?? 0,

@@ -68,13 +68,13 @@ describe('the suite hash', () => {
     const changed = structuredClone(STD_SUITE);
     changed.workloads[0]!.tolerance *= 2;
     expect(suiteHash(changed)).not.toBe(hash);
-    // Pinned: changing roost-std/1 in any way must come with a new version id.
+    // Pinned: changing roost-std/2 in any way must come with a new version id.
     expect(hash).toMatchInlineSnapshot(
-      `"sha256:ba097392eb540975efbe17c297a14d651dbcf7b9eed86a63005da5d700fbe1c1"`,
+      `"sha256:fc54ce31acb00ceccc3086bd54e984fcea8bdb1e699da9b0b7c12a87ef906627"`,
     );
   });
 
   it('lists the suites this build knows', () => {
-    expect([...SUITES.keys()]).toEqual(['roost-std/1', 'roost-tiny/0']);
+    expect([...SUITES.keys()]).toEqual(['roost-std/2', 'roost-tiny/1']);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Realistic reports for tests, built through the real report code from synthetic measurements:
- * a quick CPU run of roost-std/1 where every workload passes, unless told otherwise.
+ * a quick CPU run of roost-std/2 where every workload passes, unless told otherwise.
  */
 import { Wallet } from 'ethers';
 import type { WorkloadOutcome } from '../child.ts';
@@ -171,6 +171,7 @@ export function sampleReport(options: SampleOptions = {}): Report {
       started: options.startedIds ? options.startedIds.includes(w.id) : outcome !== undefined,
       ...(options.childFailure ? { childFailure: options.childFailure } : {}),
       reference: REFERENCE,
+      scoreQuantile: suite.measurement.scoreQuantile,
     });
   });
   const input: ReportInput = {

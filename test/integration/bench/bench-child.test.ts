@@ -37,7 +37,11 @@ describe('the benchmark child', () => {
     const outcome = await runBenchChild({
       spawn: createNodeBenchSpawner(),
       launch: launch(),
-      plan: { ep: 'cpu', workloads: prepared.map((p) => p.plan) },
+      plan: {
+        ep: 'cpu',
+        rounds: TINY_SUITE.measurement.rounds,
+        workloads: prepared.map((p) => p.plan),
+      },
       onMessage: (m) => progress.push(m),
     });
     expect(outcome.failure).toBeUndefined();
@@ -62,7 +66,11 @@ describe('the benchmark child', () => {
     const outcome = await runBenchChild({
       spawn: createNodeBenchSpawner(),
       launch: launch(),
-      plan: { ep: 'cpu', workloads: prepared.map((p) => p.plan) },
+      plan: {
+        ep: 'cpu',
+        rounds: TINY_SUITE.measurement.rounds,
+        workloads: prepared.map((p) => p.plan),
+      },
     });
     for (const p of prepared) {
       const r = outcome.results.get(p.definition.id);
@@ -89,6 +97,7 @@ describe('the benchmark child', () => {
       launch: launch(),
       plan: {
         ep: 'cpu',
+        rounds: 4,
         workloads: [
           {
             ...first.plan,
@@ -105,6 +114,37 @@ describe('the benchmark child', () => {
     expect(r.endedBy).toBe('protocol');
   });
 
+  it('spreads the measurement over the rounds: the workloads take turns', async () => {
+    const [first, second] = prepared;
+    if (!first || !second) throw new Error('nothing prepared');
+    const measure = { minMs: 200, minIterations: 2, maxMs: 10_000, maxIterations: 100_000 };
+    const turns: string[] = [];
+    const outcome = await runBenchChild({
+      spawn: createNodeBenchSpawner(),
+      launch: launch(),
+      plan: {
+        ep: 'cpu',
+        rounds: 4,
+        workloads: [
+          { ...first.plan, measure },
+          { ...second.plan, measure },
+        ],
+      },
+      onMessage: (m) => {
+        if (m.type === 'progress' && m.phase === 'measure' && turns.at(-1) !== m.id) {
+          turns.push(m.id);
+        }
+      },
+    });
+    for (const p of [first, second]) {
+      expect(outcome.results.get(p.definition.id)).toMatchObject({ endedBy: 'protocol' });
+    }
+    // Four slices each, alternating: A B A B A B A B.
+    expect(turns).toEqual(
+      Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? first : second).definition.id),
+    );
+  });
+
   it('reports a workload whose files are missing and goes on with the next', async () => {
     const [first, second] = prepared;
     if (!first || !second) throw new Error('nothing prepared');
@@ -113,6 +153,7 @@ describe('the benchmark child', () => {
       launch: launch(),
       plan: {
         ep: 'cpu',
+        rounds: 2,
         workloads: [{ ...first.plan, modelFile: `${dir.path}/missing.onnx` }, second.plan],
       },
     });
@@ -123,7 +164,7 @@ describe('the benchmark child', () => {
     expect(outcome.results.get(second.definition.id)?.type).toBe('workload-done');
   });
 
-  it('stops when asked: the workload in flight is reported as stopped, the rest never start', async () => {
+  it('stops when asked: every workload reports what it measured, ended by the stop', async () => {
     const controller = new AbortController();
     const long = prepared.map((p) => ({
       ...p.plan,
@@ -133,7 +174,7 @@ describe('the benchmark child', () => {
     const outcome = await runBenchChild({
       spawn: createNodeBenchSpawner(),
       launch: launch(),
-      plan: { ep: 'cpu', workloads: long },
+      plan: { ep: 'cpu', rounds: 8, workloads: long },
       signal: controller.signal,
       onMessage: (m) => {
         if (m.type === 'progress' && m.phase === 'measure') controller.abort();
@@ -142,8 +183,12 @@ describe('the benchmark child', () => {
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(outcome.stopped).toBe(true);
     expect(outcome.failure).toBeUndefined();
-    const first = outcome.results.get(long[0]!.id);
-    expect(first).toMatchObject({ type: 'workload-done', endedBy: 'stop' });
-    expect(outcome.started).toEqual([long[0]!.id]);
+    for (const w of long) {
+      expect(outcome.results.get(w.id), w.id).toMatchObject({
+        type: 'workload-done',
+        endedBy: 'stop',
+      });
+    }
+    expect(outcome.started).toEqual(long.map((w) => w.id));
   });
 });

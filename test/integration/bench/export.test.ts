@@ -129,7 +129,7 @@ describe.skipIf(missing)(`exported reports${missing ? ` (skipped: ${missing})` :
     const rows = await page.locator('table.results tbody tr').allTextContents();
     expect(rows).toHaveLength(6);
     expect(rows[0]).toMatch(
-      /Matrix multiply, FP32.*0.191 TFLOP\/s.*89.8 ms.*12.*✔ 0 ≤ 5e-3.*passed/,
+      /Matrix multiply, FP32.*0.193 TFLOP\/s89.1 ms89.8 ms.*12.*✔ 0 ≤ 5e-3.*passed/,
     );
     expect(rows[1]).toMatch(/Matrix multiply, FP16.*wrong result.*differ from the CPU reference/);
     expect(rows[5]).toMatch(/Small-batch decode.*unsupported.*CUDA cannot run every operator/);
@@ -149,7 +149,13 @@ describe.skipIf(missing)(`exported reports${missing ? ` (skipped: ${missing})` :
     expect(await page.locator('#telemetry').textContent()).toMatch(/1,620 – 1,905 MHz/);
     expect(await page.locator('#results svg').count()).toBeGreaterThanOrEqual(5);
     expect(await page.locator('#method').textContent()).toMatch(
-      /roost-std\/1.*sha256:[0-9a-f]{64}.*composite = scale × exp\( Σ_i w_i × ln\( value_i \/ reference_i \) \)/s,
+      /roost-std\/2.*sha256:[0-9a-f]{64}.*composite = scale × exp\( Σ_i w_i × ln\( value_i \/ reference_i \) \)/s,
+    );
+    expect(await page.locator('#method').textContent()).toMatch(
+      /measured in 8 rounds.*10th percentile of its run times/s,
+    );
+    expect(await page.locator('table.results thead').textContent()).toMatch(
+      /Scored run time \(p10\)Medianp90/,
     );
     await page.close();
 

@@ -177,7 +177,11 @@ describe('the built helper entries', () => {
         spawn: createUtilityBenchSpawner({ fork: utility.fork, entries: built }),
         // The agent names its source entry; the shell runs the built one of the same name.
         launch: { entry: join(root, 'worker', 'bench-entry.ts'), env: probeEnv(process.env) },
-        plan: { ep: 'cpu', workloads: prepared.map((p) => p.plan) },
+        plan: {
+          ep: 'cpu',
+          rounds: TINY_SUITE.measurement.rounds,
+          workloads: prepared.map((p) => p.plan),
+        },
       });
       expect(outcome.failure).toBeUndefined();
       expect(utility.modules).toEqual([built['bench-entry']]);
