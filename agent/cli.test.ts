@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCli, parseSettingValue, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './cli.ts';
+import { runCli, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './cli.ts';
+import { parseSettingValue } from './cli/settings.ts';
 import { tempDir } from '../test/support/temp-dir.ts';
 
 let dir: { path: string; remove: () => Promise<void> };
@@ -110,7 +111,7 @@ describe('parseSettingValue', () => {
 
 describe('roost work and roost support', () => {
   it('reads --until as a clock time, a duration or a date', async () => {
-    const { parseUntil } = await import('./cli.ts');
+    const { parseUntil } = await import('./cli/work.ts');
     const now = new Date('2026-11-25T10:00:00');
     expect(parseUntil('2h', now)?.getTime()).toBe(now.getTime() + 7_200_000);
     expect(parseUntil('45m', now)?.getTime()).toBe(now.getTime() + 2_700_000);

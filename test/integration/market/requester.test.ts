@@ -18,7 +18,7 @@ import {
   parseJobMarketLog,
 } from '../../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../../contracts/bindings/roost-test-token.ts';
-import { runMarketPost } from '../../../agent/cli-market-post.ts';
+import { runMarketPost } from '../../../agent/cli/market-post.ts';
 import { writeLocalNetwork } from '../../../agent/market/local-network.ts';
 import { createRequester } from '../../../agent/market/requester.ts';
 import type {

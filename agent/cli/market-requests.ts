@@ -1,5 +1,5 @@
 /**
- * The requester's commands beside `roost market post-job` (cli-market-post.ts), on the jobs this
+ * The requester's commands beside `roost market post-job` (market-post.ts), on the jobs this
  * data folder posted (the journal, agent/market/request-journal.ts):
  *
  * - `roost market requests [--json]`: each job with every lease's state on chain (open, claimed
@@ -8,7 +8,7 @@
  *   serves its files again on the same port, waits for results, checks them and accepts or
  *   disputes; the same output and exit codes as post-job.
  *
- * agent/cli.ts wires both into its `market` command through `runRequesterCommand`.
+ * market.ts wires both into its `market` command through `runRequesterCommand`.
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { Result, getAddress, zeroPadValue } from 'ethers';
@@ -19,7 +19,7 @@ import {
   connectJobMarket,
   jobMarketInterface,
   parseJobMarketLog,
-} from '../contracts/bindings/job-market.ts';
+} from '../../contracts/bindings/job-market.ts';
 import {
   MARKET_POST_USAGE,
   MarketPostUsageError,
@@ -29,15 +29,15 @@ import {
   reportOutcome,
   requesterWorkDir,
   runMarketPost,
-} from './cli-market-post.ts';
-import type { LocalMarket, MarketPostContext } from './cli-market-post.ts';
-import { marketDbPath, openMarketDb } from './market/db.ts';
-import { openRequestJournal } from './market/request-journal.ts';
-import type { PostedRequest, RecordedVerdict, RequestJournal } from './market/request-journal.ts';
-import { createRequester, findPostedJobs } from './market/requester.ts';
-import type { Requester } from './market/requester.ts';
-import { addressSchema, bytes32Schema } from './market/schema.ts';
-import { formatUnitsExact } from './wallet/amount.ts';
+} from './market-post.ts';
+import type { LocalMarket, MarketPostContext } from './market-post.ts';
+import { marketDbPath, openMarketDb } from '../market/db.ts';
+import { openRequestJournal } from '../market/request-journal.ts';
+import type { PostedRequest, RecordedVerdict, RequestJournal } from '../market/request-journal.ts';
+import { createRequester, findPostedJobs } from '../market/requester.ts';
+import type { Requester } from '../market/requester.ts';
+import { addressSchema, bytes32Schema } from '../market/schema.ts';
+import { formatUnitsExact } from '../wallet/amount.ts';
 
 export const MARKET_REQUESTS_USAGE = 'roost market requests [--json]';
 export const MARKET_AWAIT_USAGE = 'roost market await <jobId> [--json]';

@@ -2,24 +2,24 @@
  * `roost market post-job`: post an ONNX job to the local devnet's market as one of its unlocked
  * test accounts, serve its files from this machine while providers work on it, judge what comes
  * back (accept or dispute, see agent/market/requester.ts) and exit 0 only when every lease was
- * accepted. The command body; agent/cli.ts wires it in (options: `marketPostOptions`).
+ * accepted. The command body; market.ts wires it in (options: `marketPostOptions`).
  *
  * Every post is kept in the data folder's journal: killed at any point, the job is picked up
- * again by `roost market await <id>` (cli-market-requests.ts), which shares the helpers here.
+ * again by `roost market await <id>` (market-requests.ts), which shares the helpers here.
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { JsonRpcProvider } from 'ethers';
 import { z } from 'zod';
-import { connectRoostTestToken } from '../contracts/bindings/roost-test-token.ts';
-import { executionProviderSchema } from './jobs/schema.ts';
-import type { ExecutionProvider } from './jobs/schema.ts';
-import { chainKeyOf } from './market/chain-key.ts';
-import { localNetworkFile, readLocalNetwork } from './market/local-network.ts';
-import { createRequester } from './market/requester.ts';
-import type { LeaseOutcome, PostedJob, RequesterEvent } from './market/requester.ts';
-import { SETTINGS_FILE } from './store/settings-store.ts';
-import { formatUnitsExact, parseAmount } from './wallet/amount.ts';
+import { connectRoostTestToken } from '../../contracts/bindings/roost-test-token.ts';
+import { executionProviderSchema } from '../jobs/schema.ts';
+import type { ExecutionProvider } from '../jobs/schema.ts';
+import { chainKeyOf } from '../market/chain-key.ts';
+import { localNetworkFile, readLocalNetwork } from '../market/local-network.ts';
+import { createRequester } from '../market/requester.ts';
+import type { LeaseOutcome, PostedJob, RequesterEvent } from '../market/requester.ts';
+import { SETTINGS_FILE } from '../store/settings-store.ts';
+import { formatUnitsExact, parseAmount } from '../wallet/amount.ts';
 
 export const MARKET_POST_USAGE =
   'roost market post-job --model <m.onnx> --input <name>=<x.npy> ... --price <amount> [--redundancy 2] [--canary] [--lease-seconds N] [--deadline-seconds N] [--min-score N] [--ep webgpu,cpu] [--account <index>] [--json]';
@@ -56,7 +56,7 @@ export interface MarketPostContext {
   pollMs?: number;
 }
 
-/** The command line is wrong: agent/cli.ts prints it with the usage and exits 2. */
+/** The command line is wrong: market.ts prints it with the usage and exits 2. */
 export class MarketPostUsageError extends Error {}
 
 function wholeNumber(value: unknown, flag: string, min: number): number | undefined {

@@ -1,6 +1,11 @@
+/**
+ * `roost wallet …`: create or import the wallet, lock and unlock it, balances, withdraw and send,
+ * through the running agent (or an in-process one). Secrets are asked for, never taken from argv.
+ */
 import { readFile } from 'node:fs/promises';
-import type { ResultOf } from './api/contract.ts';
-import type { ApiClient } from './api/node-client.ts';
+import type { ResultOf } from '../api/contract.ts';
+import type { ApiClient } from '../api/node-client.ts';
+import { UsageError, withClient, type Command } from './common.ts';
 
 /** What the wallet commands need from the command line around them. */
 export interface WalletCliContext {
@@ -255,7 +260,7 @@ export async function runWalletCommand(ctx: WalletCliContext): Promise<number> {
         const backup = await call(
           ctx.client.call('wallet.exportBackup', password ? { password } : {}),
         );
-        const { writeFileAtomic } = await import('./store/atomic-file.ts');
+        const { writeFileAtomic } = await import('../store/atomic-file.ts');
         await writeFileAtomic(out, backup.keystore, 0o600);
         ctx.out(
           `Encrypted backup of ${backup.address} written to ${out}. Keep it with your password.\n`,
@@ -273,3 +278,45 @@ export async function runWalletCommand(ctx: WalletCliContext): Promise<number> {
     throw error;
   }
 }
+
+export const walletCommand: Command = {
+  usage:
+    'roost wallet [status|address|balance|history [--limit <n>]]\n       roost wallet create [--words 12|24] | import [--private-key | --keystore <file>] [--replace]\n       roost wallet unlock | lock | backup --out <file.json>\n       roost wallet withdraw [--amount <n>] [--yes] | send <address> <amount|all> [--native] [--yes]',
+  summary: 'Your wallet: create or import it, balances, withdraw earnings, history',
+  options: {
+    words: { type: 'string' },
+    'private-key': { type: 'boolean' },
+    keystore: { type: 'string' },
+    replace: { type: 'boolean' },
+    amount: { type: 'string' },
+    native: { type: 'boolean' },
+    yes: { type: 'boolean' },
+    limit: { type: 'string' },
+    out: { type: 'string' },
+  },
+  async run(ctx) {
+    return withClient(ctx, async (client) => {
+      try {
+        return await runWalletCommand({
+          client,
+          positionals: ctx.positionals,
+          values: ctx.values,
+          json: ctx.json,
+          out: ctx.io.stdout,
+          err: ctx.io.stderr,
+          ask: async (question, secret) => {
+            if (!ctx.io.prompt)
+              throw new UsageError(
+                `This needs an answer ("${question.trim()}") and there is no terminal to ask on.`,
+              );
+            return ctx.io.prompt(question, { secret });
+          },
+        });
+      } catch (error) {
+        if (error instanceof WalletUsageError)
+          throw new UsageError(`${error.message}\nUsage: ${walletCommand.usage}`);
+        throw error;
+      }
+    });
+  },
+};

@@ -1,11 +1,20 @@
 /**
  * `roost market status|jobs|job <id>|register`: the provider's view of the market, through the
- * running agent (or an in-process one). `roost market post-job` is the requester's side
- * (cli-market-post.ts).
+ * running agent (or an in-process one). `roost market post-job|requests|await` is the requester's
+ * side (market-post.ts, market-requests.ts); `marketCommand` below dispatches to both.
  */
 import { formatUnits } from 'ethers';
-import type { ResultOf } from './api/contract.ts';
-import type { ApiClient } from './api/node-client.ts';
+import type { ResultOf } from '../api/contract.ts';
+import type { ApiClient } from '../api/node-client.ts';
+import { UsageError, withClient, type Command } from './common.ts';
+import { MARKET_POST_USAGE, MarketPostUsageError, marketPostOptions } from './market-post.ts';
+import {
+  MARKET_AWAIT_USAGE,
+  MARKET_REQUESTS_USAGE,
+  isRequesterCommand,
+  requesterUsage,
+  runRequesterCommand,
+} from './market-requests.ts';
 
 export interface MarketCliContext {
   client: ApiClient;
@@ -149,3 +158,53 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
       throw new MarketUsageError(`Unknown market command: ${sub}`);
   }
 }
+
+export const marketCommand: Command = {
+  usage:
+    'roost market status | jobs [--limit <n>] | job <id> | register | provider status\n       ' +
+    `${MARKET_POST_USAGE}\n       ${MARKET_REQUESTS_USAGE}\n       ${MARKET_AWAIT_USAGE}`,
+  summary:
+    'The job market: your provider status, the jobs you took or skipped and why; post jobs and follow them',
+  options: {
+    limit: { type: 'string' },
+    ...marketPostOptions,
+  },
+  async run(ctx) {
+    if (isRequesterCommand(ctx.positionals[0])) {
+      // The requester's side runs here: it serves the files and waits for the results.
+      const stop = new AbortController();
+      void ctx.io.untilStopped?.().then(() => stop.abort());
+      try {
+        return await runRequesterCommand({
+          dataDir: ctx.dataDir,
+          positionals: ctx.positionals,
+          values: ctx.values,
+          json: ctx.json,
+          out: ctx.io.stdout,
+          err: ctx.io.stderr,
+          signal: stop.signal,
+        });
+      } catch (error) {
+        if (error instanceof MarketPostUsageError)
+          throw new UsageError(`${error.message}\nUsage: ${requesterUsage(ctx.positionals[0])}`);
+        throw error;
+      }
+    }
+    return withClient(ctx, async (client) => {
+      try {
+        return await runMarketCommand({
+          client,
+          positionals: ctx.positionals,
+          values: ctx.values,
+          json: ctx.json,
+          out: ctx.io.stdout,
+          err: ctx.io.stderr,
+        });
+      } catch (error) {
+        if (error instanceof MarketUsageError)
+          throw new UsageError(`${error.message}\nUsage: ${marketCommand.usage}`);
+        throw error;
+      }
+    });
+  },
+};

@@ -1,0 +1,90 @@
+/**
+ * What every `roost` command shares: the exit codes, the terminal it talks to, the shape of a
+ * command, and the helpers that reach the agent (`withClient`) and print its answers (`print`).
+ * agent/cli.ts parses the command line and dispatches to the commands in this folder.
+ */
+import type { Result } from '../api/contract.ts';
+import { findRunningServer, httpClient, type ApiClient } from '../api/node-client.ts';
+import { createAgent } from '../agent.ts';
+
+/** Exit codes: 0 done, 1 the command failed, 2 the command line was wrong. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  /** Resolves when the user asks a long-running command (serve) to stop. */
+  untilStopped?: () => Promise<string>;
+  /** Asks a question (hidden input for secrets); absent: questions fail with a usage error. */
+  prompt?: (question: string, options: { secret: boolean }) => Promise<string>;
+}
+
+/** The command line is wrong: runCli prints the message and exits 2 (EXIT_USAGE). */
+export class UsageError extends Error {}
+
+export interface Command {
+  usage: string;
+  summary: string;
+  options?: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
+  run(ctx: Context): Promise<number>;
+}
+
+/** One parsed command line, as a command's `run` gets it. */
+export interface Context {
+  io: CliIo;
+  positionals: string[];
+  values: Record<string, string | boolean | undefined>;
+  json: boolean;
+  dataDir: string;
+}
+
+/** Uses the running `roost serve` of this data folder if there is one, else an agent in this process. */
+export async function withClient(
+  ctx: Context,
+  use: (client: ApiClient) => Promise<number>,
+): Promise<number> {
+  const running = await findRunningServer(ctx.dataDir);
+  if (running) return use(httpClient(`http://127.0.0.1:${running.port}`, running.token));
+  const agent = await createAgent({
+    dataDir: ctx.dataDir,
+    host: 'cli',
+    logSink: (entry) => {
+      if (entry.level === 'warn' || entry.level === 'error')
+        ctx.io.stderr(`${entry.level}: ${entry.message}\n`);
+    },
+  });
+  try {
+    return await use({
+      via: 'this process',
+      events: agent.events,
+      callRaw: (method, params) => agent.router.call(method, params),
+      call: (method, params) => agent.router.call(method, params ?? {}) as never,
+    });
+  } finally {
+    await agent.close();
+  }
+}
+
+/** Prints a result (JSON with --json, else `human`); a failure goes to stderr and exits 1. */
+export function print<T>(ctx: Context, result: Result<T>, human: (value: T) => string): number {
+  if (result.ok) {
+    ctx.io.stdout((ctx.json ? JSON.stringify(result.value) : human(result.value)) + '\n');
+    return EXIT_OK;
+  }
+  if (ctx.json) ctx.io.stdout(JSON.stringify(result) + '\n');
+  ctx.io.stderr(`Error: ${result.error.message}\n`);
+  return EXIT_FAILURE;
+}
+
+/** `--port` of serve and devnet: a whole number from 0 (any free port) to 65535. */
+export function parsePort(value: string | boolean | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || port > 65535) {
+    throw new UsageError(`--port must be a whole number from 0 to 65535 (got "${String(value)}").`);
+  }
+  return port;
+}

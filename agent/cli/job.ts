@@ -1,0 +1,194 @@
+/** `roost job run|submit|list|show|cancel`: private ONNX jobs on this machine's own GPUs. */
+import { readFile } from 'node:fs/promises';
+import { join, resolve as resolvePath } from 'node:path';
+import {
+  EXIT_FAILURE,
+  EXIT_OK,
+  UsageError,
+  withClient,
+  print,
+  type Command,
+  type Context,
+} from './common.ts';
+
+export const jobCommand: Command = {
+  usage:
+    'roost job run --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--max-seconds <n>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id>',
+  summary: 'Run ONNX models on your own GPUs: private jobs with .npy inputs and outputs',
+  options: {
+    model: { type: 'string' },
+    input: { type: 'string', multiple: true },
+    out: { type: 'string' },
+    ep: { type: 'string' },
+    'max-seconds': { type: 'string' },
+    name: { type: 'string' },
+  },
+  async run(ctx) {
+    return runJobCommand(ctx);
+  },
+};
+
+const terminal = new Set(['done', 'failed', 'cancelled']);
+
+async function runJobCommand(ctx: Context): Promise<number> {
+  const [action, ...rest] = ctx.positionals;
+  const v = ctx.values as Record<string, string | boolean | string[] | undefined>;
+  if (action === 'run') {
+    if (
+      rest.length > 0 ||
+      typeof v.model !== 'string' ||
+      !Array.isArray(v.input) ||
+      v.input.length === 0
+    ) {
+      throw new UsageError(
+        `roost job run needs --model and at least one --input <name>=<file.npy>.\nUsage: ${jobCommand.usage}`,
+      );
+    }
+    // A name given twice makes a batch: the n-th file of each name forms input set n.
+    const sets: Record<string, string>[] = [];
+    for (const pair of v.input) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0 || eq === pair.length - 1)
+        throw new UsageError(`--input takes <name>=<file.npy> (got "${pair}").`);
+      const name = pair.slice(0, eq);
+      const file = resolvePath(pair.slice(eq + 1));
+      const set = sets.find((s) => !(name in s)) ?? (sets.push({}), sets[sets.length - 1]!);
+      set[name] = file;
+    }
+    let maxSeconds: number | undefined;
+    if (typeof v['max-seconds'] === 'string') {
+      maxSeconds = Number(v['max-seconds']);
+      if (!Number.isInteger(maxSeconds) || maxSeconds < 1)
+        throw new UsageError('--max-seconds takes a whole number of seconds.');
+    }
+    const request = {
+      model: resolvePath(v.model),
+      inputs: sets.length === 1 ? sets[0]! : sets,
+      ...(typeof v.out === 'string' ? { outDir: resolvePath(v.out) } : {}),
+      ...(typeof v.ep === 'string'
+        ? { executionProviders: v.ep.split(',').map((e) => e.trim()) }
+        : {}),
+      ...(maxSeconds ? { limits: { maxSeconds } } : {}),
+      ...(typeof v.name === 'string' ? { name: v.name } : {}),
+    };
+    return withClient(ctx, async (client) => {
+      const progress = (p: {
+        stage: string;
+        setsDone: number;
+        setsTotal: number;
+        message?: string | undefined;
+      }) => {
+        if (!ctx.json)
+          ctx.io.stderr(
+            `[${p.stage}] ${p.setsDone}/${p.setsTotal} input sets${p.message ? `: ${p.message}` : ''}\n`,
+          );
+      };
+      let detail;
+      if (client.events) {
+        // Here: run it now, following its progress events.
+        let last = '';
+        const stop = client.events.subscribe((e) => {
+          if (e.event !== 'job.progress') return;
+          const key = `${e.payload.progress.stage}:${e.payload.progress.setsDone}`;
+          if (key !== last) progress(e.payload.progress);
+          last = key;
+        });
+        try {
+          detail = await client.call('job.run', request as never);
+        } finally {
+          stop();
+        }
+      } else {
+        // Through the running roost serve: queue it there and follow it.
+        const queued = await client.call('job.add', request as never);
+        if (!queued.ok) return print(ctx, queued, () => '');
+        let last = '';
+        for (;;) {
+          detail = await client.call('job.show', { id: queued.value.id });
+          if (!detail.ok) break;
+          const key = `${detail.value.progress.stage}:${detail.value.progress.setsDone}`;
+          if (key !== last) progress(detail.value.progress);
+          last = key;
+          if (terminal.has(detail.value.state)) break;
+          await new Promise((r) => setTimeout(r, 300));
+        }
+      }
+      if (!detail.ok) return print(ctx, detail, () => '');
+      const job = detail.value;
+      if (ctx.json) ctx.io.stdout(JSON.stringify(job) + '\n');
+      if (job.state === 'done') {
+        if (!ctx.json) {
+          ctx.io.stdout(
+            [
+              `Job ${job.id} done on ${job.executionProvider ?? 'unknown provider'}.`,
+              `Outputs: ${job.exportedTo ?? join(job.jobDir, 'out')}`,
+              ...(job.result?.receipt.outputs ?? []).map(
+                (o) => `  ${o.name}: ${o.file} (${o.dtype} ${JSON.stringify(o.shape)})`,
+              ),
+              `Signed result: ${join(job.exportedTo ?? join(job.jobDir, 'out'), 'result.json')}`,
+            ].join('\n') + '\n',
+          );
+        }
+        return EXIT_OK;
+      }
+      ctx.io.stderr(`Job ${job.id} ${job.state}: ${job.error?.message ?? 'no reason given'}\n`);
+      return EXIT_FAILURE;
+    });
+  }
+  if (action === 'submit') {
+    const [file, ...extra] = rest;
+    if (!file || extra.length > 0) throw new UsageError('Usage: roost job submit <spec.json>');
+    let spec: unknown;
+    try {
+      spec = JSON.parse(await readFile(resolvePath(file), 'utf8'));
+    } catch (error) {
+      ctx.io.stderr(`Error: could not read the job spec ${file}: ${(error as Error).message}\n`);
+      return EXIT_FAILURE;
+    }
+    return withClient(ctx, async (client) => {
+      const r = await client.call('job.submit', spec as never);
+      return print(ctx, r, (j) =>
+        client.events
+          ? `Job ${j.id} queued. It runs while Roost runs (roost serve, or the desktop app).`
+          : `Job ${j.id} queued; follow it with: roost job show ${j.id}`,
+      );
+    });
+  }
+  if (action === 'list' || action === undefined) {
+    return withClient(ctx, async (client) => {
+      const r = await client.call('job.list', {});
+      return print(ctx, r, ({ jobs }) =>
+        jobs.length === 0
+          ? 'No jobs yet. Run one with: roost job run --model <m.onnx> --input <name>=<x.npy>'
+          : jobs
+              .map(
+                (j) =>
+                  `${j.id}  ${j.state.padEnd(9)} ${j.origin.padEnd(8)} ${j.progress.setsDone}/${j.progress.setsTotal}  ${j.name ?? ''}${j.error ? `  ${j.error.message}` : ''}`,
+              )
+              .join('\n'),
+      );
+    });
+  }
+  if (action === 'show' || action === 'cancel') {
+    const [id, ...extra] = rest;
+    if (!id || extra.length > 0) throw new UsageError(`Usage: roost job ${action} <id>`);
+    return withClient(ctx, async (client) => {
+      if (action === 'cancel')
+        return print(
+          ctx,
+          await client.call('job.cancel', { id }),
+          (j) => `Job ${j.id}: ${j.state}.`,
+        );
+      return print(ctx, await client.call('job.show', { id }), (j) =>
+        [
+          `Job ${j.id} (${j.origin}${j.name ? `, ${j.name}` : ''}): ${j.state}`,
+          `Progress: ${j.progress.stage}, ${j.progress.setsDone}/${j.progress.setsTotal} input sets`,
+          ...(j.executionProvider ? [`Ran on: ${j.executionProvider}`] : []),
+          ...(j.error ? [`Error: ${j.error.message}`] : []),
+          `Folder: ${j.jobDir}`,
+        ].join('\n'),
+      );
+    });
+  }
+  throw new UsageError(`Unknown job action "${action}". Usage: ${jobCommand.usage}`);
+}

@@ -1,0 +1,61 @@
+/** `roost report verify|export`: check a saved benchmark report, or export it as HTML, PDF or JSON. */
+import { resolve as resolvePath } from 'node:path';
+import { EXIT_FAILURE, EXIT_OK, UsageError, withClient, print, type Command } from './common.ts';
+
+export const reportCommand: Command = {
+  usage:
+    'roost report verify <report.json>\n       roost report export <report.json> (--html <file> | --pdf <file> | --json-out <file>)',
+  summary: 'Check a benchmark report (schema, suite, signature), or export it as HTML or PDF',
+  options: { html: { type: 'string' }, pdf: { type: 'string' }, 'json-out': { type: 'string' } },
+  async run(ctx) {
+    const [action, file, ...rest] = ctx.positionals;
+    if (!file || rest.length > 0 || (action !== 'verify' && action !== 'export')) {
+      throw new UsageError(`Usage: ${reportCommand.usage}`);
+    }
+    const path = resolvePath(file);
+    return withClient(ctx, async (client) => {
+      if (action === 'verify') {
+        const r = await client.call('bench.verify', { file: path });
+        if (!r.ok) return print(ctx, r, () => '');
+        const v = r.value;
+        if (ctx.json) ctx.io.stdout(JSON.stringify(v) + '\n');
+        if (v.ok) {
+          if (!ctx.json) {
+            ctx.io.stdout(
+              `Valid: signed by ${v.signer}; suite ${v.suiteId}; composite ${v.composite === null ? 'none' : v.composite.toPrecision(4)}${v.complete ? '' : ' (incomplete run)'}.\n`,
+            );
+          }
+          return EXIT_OK;
+        }
+        ctx.io.stderr(
+          `Not valid (${v.failed} check failed): ${v.message}${v.issues ? `\n  ${v.issues.join('\n  ')}` : ''}\n`,
+        );
+        return EXIT_FAILURE;
+      }
+      const targets = (
+        [
+          ['html', ctx.values.html],
+          ['pdf', ctx.values.pdf],
+          ['json', ctx.values['json-out']],
+        ] as const
+      ).filter(([, out]) => typeof out === 'string');
+      if (targets.length === 0)
+        throw new UsageError(
+          'Say what to export: --html <file>, --pdf <file> or --json-out <file>.',
+        );
+      for (const [format, out] of targets) {
+        const r = await client.call('bench.export', {
+          file: path,
+          format,
+          out: resolvePath(out as string),
+        });
+        if (!r.ok) return print(ctx, r, () => '');
+        if (!ctx.json)
+          ctx.io.stdout(
+            `Wrote ${r.value.file} (${format.toUpperCase()}, ${Math.ceil(r.value.bytes / 1024)} KiB).\n`,
+          );
+      }
+      return EXIT_OK;
+    });
+  },
+};

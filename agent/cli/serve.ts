@@ -1,0 +1,74 @@
+/** `roost serve`: the agent headless, with the dashboard on 127.0.0.1, until stopped. */
+import { formatLogLine } from '../log.ts';
+import { serve, ServeError } from '../serve.ts';
+import { ROOST_VERSION } from '../version.ts';
+import { EXIT_FAILURE, EXIT_OK, UsageError, parsePort, type Command } from './common.ts';
+
+export const serveCommand: Command = {
+  usage:
+    'roost serve [--port <n>] [--rpc <url> --market <address>] [--no-devnet] [--data-dir <dir>] [--json]',
+  summary: 'Run the agent headless with the dashboard on http://127.0.0.1 (for rigs and servers)',
+  options: {
+    port: { type: 'string' },
+    rpc: { type: 'string' },
+    market: { type: 'string' },
+    'no-devnet': { type: 'boolean' },
+  },
+  async run(ctx) {
+    const port = parsePort(ctx.values.port);
+    const rpc = ctx.values.rpc;
+    const market = ctx.values.market;
+    if ((typeof rpc === 'string') !== (typeof market === 'string')) {
+      throw new UsageError(
+        "--rpc and --market go together: the chain's JSON-RPC URL and the JobMarket contract address on it.",
+      );
+    }
+    let serving;
+    try {
+      serving = await serve({
+        dataDir: ctx.dataDir,
+        port,
+        ...(typeof rpc === 'string' && typeof market === 'string'
+          ? { network: { rpcUrl: rpc, marketAddress: market } }
+          : {}),
+        logSink: (entry) => ctx.io.stderr(formatLogLine(entry) + '\n'),
+        ...(ctx.values['no-devnet'] === true ? { embeddedDevnet: false } : {}),
+      });
+    } catch (error) {
+      if (error instanceof ServeError) {
+        ctx.io.stderr(`roost serve: ${error.message}\n`);
+        return EXIT_FAILURE;
+      }
+      throw error;
+    }
+    const { server } = serving;
+    if (ctx.json) {
+      ctx.io.stdout(
+        JSON.stringify({
+          url: server.url,
+          port: server.port,
+          dataDir: ctx.dataDir,
+          pid: process.pid,
+        }) + '\n',
+      );
+    } else {
+      ctx.io.stdout(
+        [
+          `Roost ${ROOST_VERSION} is running headless.`,
+          '',
+          `  Dashboard:   ${server.url}`,
+          `  Data folder: ${ctx.dataDir}`,
+          '',
+          'Open the dashboard link in a browser on this machine (it carries your access token).',
+          'Press Ctrl+C to stop.',
+          '',
+        ].join('\n'),
+      );
+    }
+    const reason = ctx.io.untilStopped ? await ctx.io.untilStopped() : 'done';
+    serving.agent.log.info(`${reason} received`);
+    await serving.stop();
+    if (!ctx.json) ctx.io.stdout('Roost stopped.\n');
+    return EXIT_OK;
+  },
+};

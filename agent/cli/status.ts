@@ -1,0 +1,38 @@
+/** `roost version` and `roost status`: which Roost this is, and the state of its agent. */
+import { withClient, print, type Command } from './common.ts';
+
+export const versionCommand: Command = {
+  usage: 'roost version [--json]',
+  summary: 'Print the versions of Roost, its API, Node and the platform',
+  async run(ctx) {
+    return withClient(ctx, async (client) => {
+      const result = await client.call('agent.version');
+      return print(ctx, result, (v) =>
+        [
+          `Roost ${v.roost}`,
+          `API contract ${v.contract}`,
+          `Node ${v.node}`,
+          `${v.platform} ${v.arch}`,
+        ].join('\n'),
+      );
+    });
+  },
+};
+
+export const statusCommand: Command = {
+  usage: 'roost status [--json]',
+  summary: "Show the agent's state, data folder and warnings",
+  async run(ctx) {
+    return withClient(ctx, async (client) => {
+      const result = await client.call('agent.status');
+      return print(ctx, result, (s) => {
+        const lines = [
+          `Roost is ${s.state} (${s.host}, via ${client.via})`,
+          `Data folder: ${s.dataDir}`,
+        ];
+        for (const w of s.warnings) lines.push(`Warning: ${w.message}`);
+        return lines.join('\n');
+      });
+    });
+  },
+};

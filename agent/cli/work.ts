@@ -1,0 +1,68 @@
+/** `roost work status|pause|start|auto`: what each GPU is doing and why, and holds set by hand. */
+import { UsageError, withClient, print, type Command } from './common.ts';
+
+export const workCommand: Command = {
+  usage:
+    'roost work status [--json]\n       roost work pause|start [--gpu <id>] [--until <time>] [--release]\n       roost work auto [--gpu <id>]',
+  summary:
+    'See what each GPU is doing and why; pause or start work by hand, or hand it back to the policy',
+  options: { gpu: { type: 'string' }, until: { type: 'string' }, release: { type: 'boolean' } },
+  async run(ctx) {
+    const [action, ...rest] = ctx.positionals;
+    if (rest.length > 0)
+      throw new UsageError(`Unexpected "${rest.join(' ')}". Usage: ${workCommand.usage}`);
+    const gpuId = typeof ctx.values.gpu === 'string' ? ctx.values.gpu : null;
+    let until: string | null = null;
+    if (typeof ctx.values.until === 'string') {
+      const at = parseUntil(ctx.values.until);
+      if (!at)
+        throw new UsageError(
+          `--until takes a time such as 18:30, 2h, 45m or 2026-12-01T08:00 (got "${ctx.values.until}").`,
+        );
+      until = at.toISOString();
+    }
+    return withClient(ctx, async (client) => {
+      let result;
+      if (action === undefined || action === 'status')
+        result = await client.call('schedule.status');
+      else if (action === 'pause' || action === 'start') {
+        result = await client.call('schedule.hold', {
+          gpuId,
+          action,
+          until,
+          leaseAction: ctx.values.release ? 'release' : 'finish-lease',
+        });
+      } else if (action === 'auto') result = await client.call('schedule.clearHold', { gpuId });
+      else
+        throw new UsageError(`Unknown work action "${action}": use status, pause, start or auto.`);
+      return print(ctx, result, (v) =>
+        v.decisions.length === 0
+          ? 'No GPU to schedule (roost detect shows why).'
+          : v.decisions
+              .map(
+                (d) =>
+                  `${d.gpuId}  ${d.state.padEnd(8)} ${d.reason}${d.until ? ` (until ${new Date(d.until).toLocaleString()})` : ''}`,
+              )
+              .join('\n'),
+      );
+    });
+  },
+};
+
+/** `18:30` (today, or tomorrow if past), `2h`, `45m`, or an ISO date-time. */
+export function parseUntil(text: string, now = new Date()): Date | undefined {
+  const rel = /^(\d+)\s*(m|min|h)$/i.exec(text.trim());
+  if (rel)
+    return new Date(now.getTime() + Number(rel[1]) * (/^h$/i.test(rel[2]!) ? 3_600_000 : 60_000));
+  const clock = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(text.trim());
+  if (clock) {
+    const at = new Date(now);
+    at.setHours(Number(clock[1]), Number(clock[2]), 0, 0);
+    if (at <= now) at.setDate(at.getDate() + 1);
+    return at;
+  }
+  const iso = new Date(text);
+  return /^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(iso.getTime()) && iso > now
+    ? iso
+    : undefined;
+}
