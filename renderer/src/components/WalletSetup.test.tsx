@@ -138,7 +138,7 @@ describe('choosing a new password', () => {
     ]);
   });
 
-  it('importing: asks for the new password once and sends it with the recovery words', async () => {
+  it('importing: asks for the new password twice and sends it with the recovery words', async () => {
     const { client, calls } = fakeClient(browser);
     let done = 0;
     render(
@@ -146,11 +146,20 @@ describe('choosing a new password', () => {
         <ImportWallet onDone={() => (done += 1)} />
       </AgentProvider>,
     );
-    expect(screen.queryByLabelText('Password again')).toBeNull();
     fireEvent.change(screen.getByLabelText('Recovery words or private key'), {
       target: { value: ' one two three ' },
     });
     fireEvent.change(screen.getByLabelText('New password for this computer'), {
+      target: { value: 'a good long password' },
+    });
+    fireEvent.change(screen.getByLabelText('Password again'), {
+      target: { value: 'a good long pasword' },
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Import' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('The two passwords differ.');
+    expect(calls.some((c) => c.method === 'wallet.import')).toBe(false);
+
+    fireEvent.change(screen.getByLabelText('Password again'), {
       target: { value: 'a good long password' },
     });
     fireEvent.click(screen.getByRole('button', { name: 'Import' }));

@@ -149,10 +149,14 @@ export function ImportWallet({
   const { client } = useAgent();
   const [secret, setSecret] = useState('');
   const [password, setPassword] = useState('');
+  const [again, setAgain] = useState('');
   const [problem, setProblem] = useState<string>();
   const [busy, setBusy] = useState(false);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    // A typo in the new password would lock the imported wallet on this computer.
+    const mismatch = checkNewPassword(password, again);
+    if (mismatch) return setProblem(mismatch);
     const text = secret.trim();
     const params = /^(0x)?[0-9a-fA-F]{64}$/.test(text)
       ? { kind: 'privateKey' as const, privateKey: text, password }
@@ -180,6 +184,8 @@ export function ImportWallet({
         label="New password for this computer"
         password={password}
         onPassword={setPassword}
+        again={again}
+        onAgain={setAgain}
       />
       <Problem text={problem} />
       <button type="submit" disabled={busy || secret.trim() === ''}>
