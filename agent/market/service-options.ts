@@ -1,0 +1,53 @@
+/**
+ * What the market client is given (types only): the outside world it works with, injected so a
+ * unit test passes fakes and the agent passes the real services. `service.ts` re-exports these.
+ */
+import type { JobService } from '../jobs/service.ts';
+import type { NetworkSource } from '../wallet/network.ts';
+import type { WalletService } from '../wallet/service.ts';
+import type { LeaseRecord, MarketSettings, MarketStatus } from './schema.ts';
+import type { FetchLike } from './transfer.ts';
+
+export interface MarketLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface LatestReport {
+  /** 0x + sha256 of the report's canonical JSON. */
+  hash: string;
+  /** The composite score, rounded to the market's integer units. */
+  score: number;
+}
+
+export interface MarketServiceOptions {
+  dataDir: string;
+  network: NetworkSource;
+  wallet: WalletService;
+  jobs: () => Promise<JobService>;
+  settings: () => { market: MarketSettings; pricePerUnitHour: number; networkName: string };
+  /** Null when the work policy lets the machine work now; else why not. */
+  policy: () => Promise<string | null>;
+  latestReport: () => Promise<LatestReport | null>;
+  /** Largest GPU memory in MiB; null without a GPU. */
+  maxVramMiB: () => Promise<number | null>;
+  log: MarketLog;
+  onLease?: (lease: LeaseRecord) => void;
+  onStatus?: (status: MarketStatus) => void;
+  /** Sample jobs practice mode has posted (shown in the status). */
+  practicePosted?: () => number;
+  /** Whether this agent started the local devnet itself (shown in the status). */
+  embeddedDevnet?: () => boolean;
+  fetch?: FetchLike;
+  now?: () => Date;
+  /** Blocks an event waits under before it counts; default 0 on `local`, 2 elsewhere. */
+  confirmations?: number;
+  /** How often the follower polls; default 200 ms on loopback, 2 s elsewhere. */
+  pollMs?: number;
+  /** How often the service re-checks its session and drives waiting leases (default 3 s). */
+  tickMs?: number;
+  tx?: { bumpAfterMs?: number; pollMs?: number };
+  /** Leases held at once (default 1: one machine, one job). */
+  capacity?: number;
+}
