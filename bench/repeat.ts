@@ -97,8 +97,9 @@ try {
       values: new Map(r.workloads.map((w) => [w.id, w.value ?? NaN])),
       quiet: others !== undefined && others < QUIET_CORES,
     });
+    const warnings = r.warnings.map((w) => (w.workloadId ? `${w.code} ${w.workloadId}` : w.code));
     console.log(
-      `run ${i}: composite ${r.composite.value.toFixed(2)} ${r.composite.unit} in ${seconds.toFixed(1)} s (load average ${load.toFixed(2)} at start${others === undefined ? '' : `; other programs kept ${others.toFixed(2)} of ${cpus().length} cores busy`})`,
+      `run ${i}: composite ${r.composite.value.toFixed(2)} ${r.composite.unit} in ${seconds.toFixed(1)} s (load average ${load.toFixed(2)} at start${others === undefined ? '' : `; other programs kept ${others.toFixed(2)} of ${cpus().length} cores busy`})${warnings.length ? `; warnings: ${warnings.join(', ')}` : ''}`,
     );
   }
   summary(`${values.preset} preset on ${values.ep}, all runs`, all);

@@ -938,7 +938,7 @@ export function createRequester(options: RequesterOptions): Requester {
     if (!document) throw gone('document (job.json)');
     if (`0x${sha256Hex(document)}` !== request.specHash)
       throw new RequesterError(
-        `job ${jobId}'s document in ${filesDir} no longer hashes to its spec hash on chain ${request.specHash}; it was changed, and providers would refuse it`,
+        `job ${jobId}'s document in ${filesDir} no longer matches its spec hash ${request.specHash} on chain; it was changed, and providers would refuse it`,
       );
     const spec = request.record.document.job;
     const artifacts: Artifact[] = [
@@ -1057,7 +1057,7 @@ export function createRequester(options: RequesterOptions): Requester {
     const hash = `0x${sha256Hex(bytes)}`;
     if (hash !== lease.resultHash.toLowerCase())
       return bad(
-        `result.json hashes to ${hash}, but the result hash on chain is ${lease.resultHash}`,
+        `result.json has sha256 ${hash}, but the chain's result hash ${lease.resultHash} differs`,
       );
     let json: unknown;
     try {
@@ -1095,7 +1095,7 @@ export function createRequester(options: RequesterOptions): Requester {
         return bad(`the output ${name} is ${got} bytes; the receipt says ${o.bytes}`);
       const digest = await sha256File(copy);
       if (digest !== o.sha256)
-        return bad(`the output ${name} hashes to ${digest}; the receipt says ${o.sha256}`);
+        return bad(`the output ${name} has sha256 ${digest}; the receipt says sha256 ${o.sha256}`);
       const header = readNpyHeader(await readHead(copy));
       if (header.kind !== 'ok')
         return bad(

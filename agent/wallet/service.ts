@@ -673,7 +673,7 @@ export function createWalletService(options: WalletServiceOptions): WalletServic
               blockNumber: receipt.blockNumber,
               feePaid: assetAmount(receipt.fee, 18, net.nativeSymbol),
             };
-            if (ok) log.info(`${sent.kind} ${sent.hash} mined in block ${receipt.blockNumber}`);
+            if (ok) log.info(`${sent.kind} tx ${sent.hash} mined in block ${receipt.blockNumber}`);
             else
               log.warn(`${sent.kind} ${sent.hash} failed on chain in block ${receipt.blockNumber}`);
             finish(result);
@@ -1131,7 +1131,7 @@ export function createWalletService(options: WalletServiceOptions): WalletServic
         if (failure.code === 'NETWORK_UNAVAILABLE') {
           throw new WalletError(
             'NETWORK_UNAVAILABLE',
-            `${failure.message} The transaction may or may not have reached the chain: look for ${hash} in the history before sending again.`,
+            `${failure.message} The transaction may or may not have reached the chain: look for transaction ${hash} in the history before sending again.`,
             { cause: error },
           );
         }

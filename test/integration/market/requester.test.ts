@@ -200,7 +200,9 @@ describe('the requester on a devnet', () => {
     const slot = await provide(provider, posted.jobId, 'bytes');
     const [outcome] = (await waiting) as [LeaseOutcome];
     expect(outcome.verdict).toBe('disputed');
-    expect(outcome.reason).toMatch(/the output c\.npy hashes to [0-9a-f]{64}; the receipt says/);
+    expect(outcome.reason).toMatch(
+      /the output c\.npy has sha256 [0-9a-f]{64}; the receipt says sha256/,
+    );
     expect(await leaseState(posted.jobId, slot)).toBe(LeaseState.Disputed);
   });
 
@@ -385,7 +387,7 @@ describe('roost market post-job', () => {
     expect(text).toContain(`Posted job ${jobId}`);
     expect(text).toContain(`Lease 0: claimed by ${provider.address}`);
     expect(text).toContain(`Lease 0: result in from ${provider.address}`);
-    expect(text).toMatch(/Lease 0: disputed \(0x[0-9a-fA-F]{40}\): the output c\.npy hashes to/);
+    expect(text).toMatch(/Lease 0: disputed \(0x[0-9a-fA-F]{40}\): the output c\.npy has sha256/);
     expect(text).toContain('Not every lease was accepted');
   });
 
