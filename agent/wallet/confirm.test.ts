@@ -114,7 +114,7 @@ describe('confirm', () => {
     chain.down.broadcast = true;
     const lost = await failure(wallet.confirm({ id: prepared.id }));
     expect(lost.code).toBe('NETWORK_UNAVAILABLE');
-    const hash = /look for (0x[0-9a-f]{64}) in the history/.exec(lost.message)?.[1];
+    const hash = /look for transaction (0x[0-9a-f]{64}) in the history/.exec(lost.message)?.[1];
     expect(hash).toBeDefined();
     chain.down.broadcast = false;
     const again = await failure(wallet.confirm({ id: prepared.id }));
