@@ -13,7 +13,11 @@ import { unlockHandlers, type UnlockMemory } from './api/handlers/unlock.ts';
 import { jobHandlers } from './api/handlers/jobs.ts';
 import { benchHandlers } from './api/handlers/bench.ts';
 import { marketHandlers } from './api/handlers/market.ts';
-import { ensureLocalDevnet, type EmbeddedDevnet } from './market/embedded-devnet.ts';
+import {
+  ensureLocalDevnet,
+  type DevnetNode,
+  type EmbeddedDevnet,
+} from './market/embedded-devnet.ts';
 import { createPractice } from './market/practice.ts';
 import {
   createMarketService,
@@ -94,6 +98,11 @@ export interface AgentOptions {
    * long-lived host). `roost serve --no-devnet` and most tests turn it off.
    */
   embeddedDevnet?: boolean;
+  /**
+   * How the built-in devnet's node starts (default: a child of this Node). The installed desktop
+   * app passes an Electron utilityProcess starter and the entry file it ships.
+   */
+  devnetNode?: DevnetNode;
   /** `--rpc` and `--market`: work on this chain and market (saved in Settings as a custom network). */
   network?: { rpcUrl: string; marketAddress: string };
   /** The desktop app's remembered wallet password (Electron safeStorage); headless: none. */
@@ -480,7 +489,11 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     const startMarket = async (): Promise<void> => {
       if (settings.get().network.name === 'local' && (options.embeddedDevnet ?? true)) {
         try {
-          devnet = await ensureLocalDevnet({ dataDir: options.dataDir, log: marketLog });
+          devnet = await ensureLocalDevnet({
+            dataDir: options.dataDir,
+            log: marketLog,
+            ...(options.devnetNode ? { node: options.devnetNode } : {}),
+          });
         } catch (error) {
           marketLog.error(
             `the built-in devnet did not start: ${String(error)}. Start one with \`roost devnet\`, or choose a custom network in Settings.`,

@@ -3,34 +3,57 @@
  * answers JSON-RPC, deploy the test dollar and the JobMarket from the generated bindings, and fund
  * the node's accounts with test dollars.
  *
+ * The node is contracts/devnet-node.mjs (Hardhat's `node` task with an empty config), started
+ * through an injected starter (devnet-process.ts): a Node child by default, an Electron utility
+ * process in the installed app. It needs no hardhat.config.ts and no repository: only Hardhat
+ * installed beside it and a writable folder of its own (`workDir`).
+ *
  * The agent's embedded devnet and `roost devnet` use this; the contracts' tests start it for real.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JsonRpcProvider, getAddress } from 'ethers';
 import { deployJobMarket, jobMarketAbi } from './bindings/job-market.ts';
 import { deployRoostTestToken, roostTestTokenAbi } from './bindings/roost-test-token.ts';
-import { hardhatCliPath } from './hardhat-cli.ts';
+import { spawnNodeModule } from './devnet-process.ts';
+import type { NodeModuleChild, StartNodeModule } from './devnet-process.ts';
 import { DEVNET_MARKET_PARAMS, TEST_DOLLAR } from './market-params.ts';
 import type { MarketParams } from './market-params.ts';
 
 export { DEVNET_MARKET_PARAMS, TEST_DOLLAR } from './market-params.ts';
 export type { MarketParams } from './market-params.ts';
 
+/**
+ * The node's entry beside this file, in a checkout: contracts/devnet-node.mjs. (Not
+ * `new URL(…, import.meta.url)`: a bundler would copy the file as an asset of its bundle.)
+ */
+export const DEVNET_NODE_ENTRY = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  'devnet-node.mjs',
+);
+
 export interface DevnetOptions {
   /** Port to listen on; 0 or absent picks a free one. */
   port?: number;
   /** Chain id of the node (default 31337). */
   chainId?: number;
-  /** Folder holding hardhat.config.ts and node_modules/hardhat (default: this repository). */
-  projectRoot?: string;
   /**
-   * Node binary for the child (default: the current one). Inside Electron pass Electron's binary
-   * and `env: { ELECTRON_RUN_AS_NODE: '1' }`.
+   * The node's own writable folder: its package.json (Hardhat's project root) and `artifacts/`.
+   * Default: a new temporary folder, removed when the node stops.
    */
-  nodePath?: string;
+  workDir?: string;
+  /**
+   * Starts the node's module (default: a child process of this Node). The installed desktop app
+   * passes an Electron utilityProcess starter.
+   */
+  start?: StartNodeModule;
+  /**
+   * The node's entry module (default: DEVNET_NODE_ENTRY). A bundled host (Electron's main.js)
+   * names the file it ships, since this module's own location is then the bundle's.
+   */
+  entry?: string;
   /** Extra environment for the child. */
   env?: NodeJS.ProcessEnv;
   /** How many of the node's accounts get test dollars (default 10). */
@@ -83,16 +106,11 @@ const LISTENING = /JSON-RPC server at http:\/\/([\d.]+):(\d+)\//;
 // eslint-disable-next-line no-control-regex -- stripping terminal colour codes is the point
 const ANSI = /\u001b\[[0-9;]*m/g;
 
-function defaultProjectRoot(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-}
-
 /** Start a Hardhat node on 127.0.0.1 and deploy a funded market on it. */
 export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
-  const projectRoot = options.projectRoot ?? defaultProjectRoot();
   const chainId = options.chainId ?? 31337;
   const market: MarketParams = { ...DEVNET_MARKET_PARAMS, ...options.market };
-  const node = await startNode(projectRoot, chainId, options);
+  const node = await startNode(chainId, options);
   try {
     const deployed = await deploy(node.rpcUrl, chainId, market, options);
     return { ...deployed, rpcUrl: node.rpcUrl, chainId, market, pid: node.pid, stop: node.stop };
@@ -124,39 +142,74 @@ interface RunningNode {
   stop(): Promise<void>;
 }
 
-async function startNode(
-  projectRoot: string,
-  chainId: number,
-  options: DevnetOptions,
-): Promise<RunningNode> {
-  const args = [
-    hardhatCliPath(projectRoot),
-    'node',
-    '--hostname',
-    HOSTNAME,
-    '--port',
-    String(options.port ?? 0),
-    '--chain-id',
-    String(chainId),
-  ];
-  const child = spawn(options.nodePath ?? process.execPath, args, {
-    cwd: projectRoot,
-    env: { ...process.env, NO_COLOR: '1', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stop = stopper(child);
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
+/** What Hardhat needs to take a folder as its project root: a package.json. */
+const WORK_DIR_PACKAGE = `${JSON.stringify(
+  {
+    name: 'roost-devnet',
+    private: true,
+    description: "Roost's built-in test market: its Hardhat node keeps its files here.",
+  },
+  null,
+  2,
+)}\n`;
+
+/** The node's folder: the one given, or a temporary one that goes when the node stops. */
+async function prepareWorkDir(
+  workDir: string | undefined,
+): Promise<{ dir: string; remove(): Promise<void> }> {
+  const dir = workDir ?? (await mkdtemp(path.join(os.tmpdir(), 'roost-devnet-')));
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'package.json'), WORK_DIR_PACKAGE);
+  return {
+    dir,
+    remove: async () => {
+      if (workDir === undefined) await rm(dir, { recursive: true, force: true });
+    },
   };
+}
+
+async function startNode(chainId: number, options: DevnetOptions): Promise<RunningNode> {
+  const work = await prepareWorkDir(options.workDir);
+  const start = options.start ?? spawnNodeModule();
+  // Hardhat reads its global options from HARDHAT_* variables (HARDHAT_NETWORK, …): the user's
+  // own settings for their projects are not for this node.
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ ...process.env, NO_COLOR: '1', ...options.env }))
+    if (value !== undefined && !key.startsWith('HARDHAT_')) env[key] = value;
+  let child: NodeModuleChild;
+  try {
+    child = start({
+      modulePath: options.entry ?? DEVNET_NODE_ENTRY,
+      args: [
+        '--root',
+        work.dir,
+        '--hostname',
+        HOSTNAME,
+        '--port',
+        String(options.port ?? 0),
+        '--chain-id',
+        String(chainId),
+      ],
+      cwd: work.dir,
+      env,
+    });
+  } catch (error) {
+    await work.remove();
+    throw new Error(`[devnet] could not start the node: ${String(error)}`, { cause: error });
+  }
+  const stop = stopper(child);
+  const killOnExit = (): void => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   const stopAndForget = async (): Promise<void> => {
     process.removeListener('exit', killOnExit);
     await stop();
+    await work.remove().catch(() => undefined);
   };
 
   try {
-    const rpcUrl = await waitForListening(child, options);
-    await waitForRpc(rpcUrl, chainId, child, options.startupTimeoutMs ?? 60_000);
+    const timeoutMs = options.startupTimeoutMs ?? 60_000;
+    const rpcUrl = await waitForListening(child, timeoutMs, options.log);
+    await waitForRpc(rpcUrl, chainId, child, timeoutMs);
     if (child.pid === undefined) throw new Error('[devnet] the node has no process id');
     return { rpcUrl, pid: child.pid, stop: stopAndForget };
   } catch (error) {
@@ -166,8 +219,11 @@ async function startNode(
 }
 
 /** Resolve with the RPC URL once the node prints it; reject if it exits or takes too long. */
-function waitForListening(child: ChildProcess, options: DevnetOptions): Promise<string> {
-  const timeoutMs = options.startupTimeoutMs ?? 60_000;
+function waitForListening(
+  child: NodeModuleChild,
+  timeoutMs: number,
+  log: ((line: string) => void) | undefined,
+): Promise<string> {
   const tail: string[] = [];
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -183,42 +239,24 @@ function waitForListening(child: ChildProcess, options: DevnetOptions): Promise<
         new Error(`[devnet] the node did not start within ${timeoutMs} ms:\n${tail.join('\n')}`),
       );
     }, timeoutMs);
-    const onLine = (raw: string): void => {
+    child.onLine((raw) => {
       const line = raw.replace(ANSI, '');
       if (/private key/i.test(line)) return;
       tail.push(line);
       if (tail.length > 40) tail.shift();
-      options.log?.(line);
+      log?.(line);
       const match = LISTENING.exec(line);
       if (match !== null) finish(null, `http://${match[1]}:${match[2]}`);
-    };
-    splitLines(child.stdout, onLine);
-    splitLines(child.stderr, onLine);
-    child.once('error', (error) =>
-      finish(new Error(`[devnet] could not start the node: ${error.message}`)),
-    );
-    child.once('exit', (code, signal) => {
+    });
+    child.onExit((exit) => {
       finish(
         new Error(
-          `[devnet] the node exited (${signal ?? code}) before listening:\n${tail.join('\n')}`,
+          exit.error === undefined
+            ? `[devnet] the node exited (${exit.signal ?? exit.code}) before listening:\n${tail.join('\n')}`
+            : `[devnet] could not start the node: ${exit.error}`,
         ),
       );
     });
-  });
-}
-
-function splitLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
-  if (stream === null) return;
-  let buffered = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffered += chunk;
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    lines.forEach(onLine);
-  });
-  stream.on('end', () => {
-    if (buffered !== '') onLine(buffered);
   });
 }
 
@@ -226,14 +264,13 @@ function splitLines(stream: NodeJS.ReadableStream | null, onLine: (line: string)
 async function waitForRpc(
   rpcUrl: string,
   chainId: number,
-  child: ChildProcess,
+  child: NodeModuleChild,
   timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = 'no answer';
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error('[devnet] the node exited while starting');
+    if (child.exited) throw new Error('[devnet] the node exited while starting');
     try {
       const response = await fetch(rpcUrl, {
         method: 'POST',
@@ -254,16 +291,17 @@ async function waitForRpc(
   );
 }
 
-function stopper(child: ChildProcess): () => Promise<void> {
+/** SIGTERM, then SIGKILL if it is still there after 5 s; resolves once it has gone. */
+function stopper(child: NodeModuleChild): () => Promise<void> {
   let stopping: Promise<void> | undefined;
   return () => {
     stopping ??= new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) {
+      if (child.exited) {
         resolve();
         return;
       }
       const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      child.once('exit', () => {
+      child.onExit(() => {
         clearTimeout(force);
         resolve();
       });

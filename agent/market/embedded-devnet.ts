@@ -4,8 +4,20 @@
  * in `<data dir>/networks/local.json`, so a new user sees the whole earn loop with no setup. A
  * devnet that already answers (`roost devnet` in another terminal, a previous agent) is reused.
  * The chain lives in the node's memory: it lives as long as the agent that started it.
+ *
+ * The node keeps its files in `<data dir>/devnet/` (the one folder the installed app may write),
+ * and its host says how it starts (`DevnetNode`): by default a child of this Node; in the
+ * installed desktop app an Electron utility process, since Electron can't run as plain Node there.
  */
+import { join } from 'node:path';
+import type { StartNodeModule } from '../../contracts/devnet-process.ts';
 import { readLocalNetwork, removeLocalNetwork, writeLocalNetwork } from './local-network.ts';
+
+/** How the host starts the devnet's node: its starter and the entry module it ships. */
+export interface DevnetNode {
+  start: StartNodeModule;
+  entry: string;
+}
 
 export interface EmbeddedDevnet {
   /** This agent started the node (and stops it on close). */
@@ -45,6 +57,8 @@ async function answers(dataDir: string): Promise<string | undefined> {
 export async function ensureLocalDevnet(options: {
   dataDir: string;
   log: { info(message: string): void };
+  /** Default: contracts/devnet-node.mjs in a child of this Node. */
+  node?: DevnetNode;
 }): Promise<EmbeddedDevnet> {
   const running = await answers(options.dataDir);
   if (running !== undefined) {
@@ -57,8 +71,8 @@ export async function ensureLocalDevnet(options: {
     // The node's own lines (its test accounts, each request) are not for the user's log; a
     // failure to start still comes with the node's last lines in its error.
     log: () => undefined,
-    // Inside Electron, process.execPath is Electron: it runs the node as plain Node.
-    ...(process.versions.electron ? { env: { ELECTRON_RUN_AS_NODE: '1' } } : {}),
+    workDir: join(options.dataDir, 'devnet'),
+    ...(options.node ? { start: options.node.start, entry: options.node.entry } : {}),
   });
   await writeLocalNetwork(options.dataDir, devnetDeployment(devnet));
   options.log.info(

@@ -1,7 +1,10 @@
 // contracts/devnet.ts for real: a Hardhat node child process on 127.0.0.1, a deployed and funded
 // market, a job run over JSON-RPC, and a clean stop.
+import { existsSync, readlinkSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import { JsonRpcProvider } from 'ethers';
 import { connectJobMarket, LeaseState } from '../bindings/job-market.ts';
@@ -199,6 +202,25 @@ describe('devnet', function () {
       expect(message).to.match(/EADDRINUSE|in use/i);
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+
+  it('runs in a folder of its own, with no hardhat.config.ts and outside the repository', async function () {
+    const workDir = await mkdtemp(path.join(os.tmpdir(), 'roost-devnet-work-'));
+    try {
+      devnet = await startDevnet({ workDir, fundAccounts: 0 });
+      expect(existsSync(path.join(workDir, 'package.json'))).to.equal(true);
+      expect(existsSync(path.join(workDir, 'artifacts', 'build-info'))).to.equal(true);
+      expect(existsSync(path.join(workDir, 'hardhat.config.ts'))).to.equal(false);
+      // Linux shows a process's working folder.
+      if (process.platform === 'linux')
+        expect(readlinkSync(`/proc/${devnet.pid}/cwd`)).to.equal(workDir);
+      await devnet.stop();
+      devnet = undefined;
+      // A folder it was given stays; a temporary one of its own would go.
+      expect(existsSync(workDir)).to.equal(true);
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
     }
   });
 });
