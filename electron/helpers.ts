@@ -11,8 +11,14 @@
  *   package ships no other Node. utilityProcess drops Node flags, so the job worker has the
  *   scrubbed environment, one process per job, the time/memory/cancel kills and the model
  *   checks, but neither the permission model nor bubblewrap (README, "Sandbox layers").
+ *
+ * The built-in test market's node (contracts/devnet-node.mjs, Hardhat's `node` task) follows the
+ * same split: the project's Node from a checkout, a utility process when installed. It is plain
+ * JavaScript, not built into dist/worker: it imports Hardhat from node_modules, which the
+ * packaged app keeps outside the asar with it (electron-builder.yml says why), so the installed
+ * app starts it from app.asar.unpacked.
  */
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Spawner } from '../agent/hardware/run-tool.ts';
 import { builtEntryFor, type HelperEntries } from './utility-helpers.ts';
 
@@ -34,11 +40,15 @@ export type HelperPlan =
       workerEntry: string;
       probeEntry: string;
       benchEntry: string;
+      /** The devnet's node entry (contracts/devnet-node.mjs). */
+      devnetEntry: string;
       summary: string;
     }
   | {
       kind: 'utility';
       entries: HelperEntries;
+      /** The devnet's node entry; outside the asar when installed. */
+      devnetEntry: string;
       /** Why job workers have no OS sandbox, for the job's sandbox notes. */
       why: string;
       summary: string;
@@ -78,6 +88,16 @@ export function sourceHelperSpawner(
   };
 }
 
+/** Where electron-builder puts a file that asarUnpack keeps out of `…/app.asar`. */
+export function unpackedPath(appRoot: string): string {
+  return basename(appRoot) === 'app.asar' ? join(dirname(appRoot), 'app.asar.unpacked') : appRoot;
+}
+
+/** The built-in devnet's node entry under an app root (unpacked when that is an asar). */
+export function devnetEntryOf(appRoot: string): string {
+  return join(unpackedPath(appRoot), 'contracts', 'devnet-node.mjs');
+}
+
 export function planHelpers(input: HelperPlanInput): HelperPlan {
   if (!input.isPackaged && input.nodeBinary) {
     const sources = sourceHelperEntries(input.appRoot);
@@ -88,6 +108,7 @@ export function planHelpers(input: HelperPlanInput): HelperPlan {
       workerEntry: sources.entry as string,
       probeEntry: sources['probe-entry'] as string,
       benchEntry: sources['bench-entry'] as string,
+      devnetEntry: devnetEntryOf(input.appRoot),
       summary:
         "helpers run on the project's Node 24 from the sources; job workers get the permission model and, on Linux, bubblewrap where it works",
     };
@@ -98,6 +119,7 @@ export function planHelpers(input: HelperPlanInput): HelperPlan {
   return {
     kind: 'utility',
     entries: builtHelperEntries(input.appRoot),
+    devnetEntry: devnetEntryOf(input.appRoot),
     why,
     summary: `helpers run in Electron utility processes from dist/worker (${input.isPackaged ? 'installed app' : 'no project Node 24'}); job workers have a scrubbed environment but no permission model or bubblewrap`,
   };

@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { createAgent, type Agent, type AgentOptions } from '../agent/agent.ts';
 import { createNodeWorkerSpawner, type SpawnWorker } from '../agent/jobs/spawner.ts';
 import { defaultSpawner } from '../agent/hardware/run-tool.ts';
+import { spawnNodeModule } from '../contracts/devnet-process.ts';
 import type { LeaseState } from '../agent/market/schema.ts';
 import { resolveDataDir } from '../agent/store/data-dir.ts';
 import { stderrSink } from '../agent/log.ts';
@@ -39,7 +40,11 @@ import { onSecondInstance, showRoost } from './single-instance.ts';
 import { createMainWindow } from './window.ts';
 import { createRoostTray, trayStateFrom } from './tray.ts';
 import { createUpdateController, type AutoUpdaterLike } from './updater.ts';
-import { createUtilityBenchSpawner, createUtilityToolSpawner } from './utility-helpers.ts';
+import {
+  createUtilityBenchSpawner,
+  createUtilityModuleStarter,
+  createUtilityToolSpawner,
+} from './utility-helpers.ts';
 import type { ForkUtility } from './utility-process.ts';
 import { createUtilityWorkerSpawner } from './utility-worker.ts';
 
@@ -74,7 +79,9 @@ const forkUtility: ForkUtility = (modulePath, args, options) =>
  * How the agent's children start (electron/helpers.ts): the project's Node 24 from a checkout,
  * Electron utility processes running dist/worker/*.js when installed (RunAsNode fuse off).
  */
-function helperOptions(plan: HelperPlan): Pick<AgentOptions, 'hardware' | 'bench' | 'jobs'> {
+function helperOptions(
+  plan: HelperPlan,
+): Pick<AgentOptions, 'hardware' | 'bench' | 'jobs' | 'devnetNode'> {
   if (plan.kind === 'node') {
     return {
       hardware: {
@@ -84,6 +91,7 @@ function helperOptions(plan: HelperPlan): Pick<AgentOptions, 'hardware' | 'bench
       },
       bench: { nodePath: plan.nodePath, benchEntry: plan.benchEntry },
       jobs: { spawnWorker: withEntry(createNodeWorkerSpawner({ nodePath: plan.nodePath }), plan) },
+      devnetNode: { start: spawnNodeModule(plan.nodePath), entry: plan.devnetEntry },
     };
   }
   const nodeCommand = process.execPath;
@@ -108,6 +116,15 @@ function helperOptions(plan: HelperPlan): Pick<AgentOptions, 'hardware' | 'bench
         entry: plan.entries.entry as string,
         why: plan.why,
       }),
+    },
+    // The built-in test market's Hardhat node, from the unpacked entry the app ships.
+    devnetNode: {
+      start: createUtilityModuleStarter({
+        fork: forkUtility,
+        modules: [plan.devnetEntry],
+        serviceName: 'Roost test market (Hardhat node)',
+      }),
+      entry: plan.devnetEntry,
     },
   };
 }

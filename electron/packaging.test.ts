@@ -2,14 +2,14 @@
  * electron-builder.yml, checked without packing (packing needs Electron's binary, which can't be
  * downloaded here): electron-builder's own schema accepts it, it makes the promised installers,
  * keeps native code out of the asar, flips the fuses, and agrees with how the shell starts its
- * children once RunAsNode is off.
+ * children once RunAsNode is off — the built-in test market's Hardhat node included.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { builtHelperEntries, planHelpers } from './helpers.ts';
+import { builtHelperEntries, devnetEntryOf, planHelpers } from './helpers.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 // electron-builder's own parts: its YAML reader and its configuration validator.
@@ -19,6 +19,9 @@ const { validateConfiguration } = require('app-builder-lib/out/util/config/confi
   validateConfiguration(config: unknown, logger: unknown): Promise<void>;
 };
 const { DebugLogger } = require('builder-util') as { DebugLogger: new (on: boolean) => unknown };
+const { minimatch } = require('minimatch') as {
+  minimatch(path: string, pattern: string, options?: { dot?: boolean }): boolean;
+};
 
 interface BuilderConfig {
   appId: string;
@@ -36,9 +39,53 @@ interface BuilderConfig {
     hardenedRuntime: boolean;
     entitlements: string;
     entitlementsInherit: string;
+    files: string[];
   };
-  linux: { target: string[]; icon: string };
+  linux: { target: string[]; icon: string; files: string[] };
 }
+
+interface PackageJson {
+  name: string;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+}
+
+/** Where Node finds package `name` from the package in `from` (nested copies first). */
+function installedPackage(from: string, name: string): string | undefined {
+  const paths = createRequire(join(from, 'package.json')).resolve.paths(name) ?? [];
+  return paths.map((p) => join(p, name)).find((dir) => existsSync(join(dir, 'package.json')));
+}
+
+/** Every installed package `name` needs at run time (dependencies and optional ones), by folder. */
+function runtimeTree(name: string): string[] {
+  const seen = new Set<string>();
+  const visit = (dir: string) => {
+    if (seen.has(dir)) return;
+    seen.add(dir);
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageJson;
+    for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) {
+      const found = installedPackage(dir, dep);
+      if (found) visit(found);
+    }
+  };
+  const top = installedPackage(root, name);
+  if (!top) throw new Error(`${name} is not installed`);
+  visit(top);
+  return [...seen].map((dir) => relative(root, dir).split(sep).join('/'));
+}
+
+const matches = (path: string, patterns: string[]) =>
+  patterns.some((pattern) => minimatch(path, pattern, { dot: true }));
+/** Left out of the app by a `!` pattern of the given files lists. */
+const leftOut = (path: string, ...lists: string[][]) =>
+  matches(
+    path,
+    lists
+      .flat()
+      .filter((p) => p.startsWith('!'))
+      .map((p) => p.slice(1)),
+  );
 
 const config = yaml.load(readFileSync(join(root, 'electron-builder.yml'), 'utf8')) as BuilderConfig;
 
@@ -70,6 +117,61 @@ describe('electron-builder.yml', () => {
     expect(config.win.files).toContain(
       '!node_modules/onnxruntime-node/bin/napi-v6/{darwin,linux}/**',
     );
+  });
+
+  it("ships the built-in test market's node and everything it loads outside the asar", () => {
+    // The entry: packed, unpacked, and where the installed app's plan forks it.
+    expect(config.files).toContain('contracts/devnet-node.mjs');
+    expect(existsSync(join(root, 'contracts', 'devnet-node.mjs'))).toBe(true);
+    expect(matches('contracts/devnet-node.mjs', config.asarUnpack)).toBe(true);
+    const resources = '/opt/Roost/resources';
+    const plan = planHelpers({
+      isPackaged: true,
+      appRoot: `${resources}/app.asar`,
+      nodeBinary: null,
+    });
+    expect(plan.devnetEntry).toBe(`${resources}/app.asar.unpacked/contracts/devnet-node.mjs`);
+    expect(devnetEntryOf(`${resources}/app.asar`)).toBe(plan.devnetEntry);
+
+    // Hardhat and the EDR binary npm can't pick by itself here are production dependencies.
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson;
+    for (const name of ['hardhat', '@nomicfoundation/edr-linux-x64-gnu']) {
+      expect(Object.keys(pkg.dependencies ?? {}), name).toContain(name);
+      expect(Object.keys(pkg.devDependencies ?? {}), name).not.toContain(name);
+    }
+
+    // Every package of Hardhat's run-time tree is unpacked, or left out of the app entirely
+    // (what the node never loads: test/integration/electron/devnet-utility.test.ts holds that).
+    const tree = runtimeTree('hardhat');
+    expect(tree).toEqual(
+      expect.arrayContaining(['node_modules/hardhat', 'node_modules/@nomicfoundation/edr']),
+    );
+    const packed = tree.filter((dir) => !leftOut(`${dir}/package.json`, config.files));
+    expect(packed.length).toBeGreaterThan(20);
+    for (const dir of packed)
+      expect(matches(`${dir}/package.json`, config.asarUnpack), `${dir} is not unpacked`).toBe(
+        true,
+      );
+    expect(tree.filter((dir) => !packed.includes(dir)).sort()).toEqual(
+      expect.arrayContaining(['node_modules/esbuild', 'node_modules/tsx']),
+    );
+
+    // EDR's native package for every platform it publishes: unpacked, kept on its own platform.
+    const edr = JSON.parse(
+      readFileSync(join(root, 'node_modules', '@nomicfoundation', 'edr', 'package.json'), 'utf8'),
+    ) as PackageJson;
+    const natives = Object.keys(edr.optionalDependencies ?? {});
+    expect(natives).toContain('@nomicfoundation/edr-win32-x64-msvc');
+    const own = { win: 'win32', mac: 'darwin', linux: 'linux' } as const;
+    for (const name of natives) {
+      const file = `node_modules/${name}/edr.node`;
+      expect(matches(file, config.asarUnpack), name).toBe(true);
+      expect(leftOut(file, config.files), name).toBe(false);
+      for (const [platform, os] of Object.entries(own)) {
+        const files = config[platform as keyof typeof own].files;
+        expect(leftOut(file, files), `${name} on ${platform}`).toBe(!name.includes(`edr-${os}-`));
+      }
+    }
   });
 
   it('flips the fuses: no RunAsNode, no NODE_OPTIONS, no --inspect, only the asar, cookies encrypted', () => {

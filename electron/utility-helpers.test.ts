@@ -7,14 +7,17 @@ import type { Spawner } from '../agent/hardware/run-tool.ts';
 import { BENCH_MAX_LINE_BYTES } from '../worker/bench-protocol.ts';
 import {
   builtHelperEntries,
+  devnetEntryOf,
   HELPER_NAMES,
   planHelpers,
   sourceHelperEntries,
   sourceHelperSpawner,
 } from './helpers.ts';
+import type { NodeModuleExit } from '../contracts/devnet-process.ts';
 import {
   builtEntryFor,
   createUtilityBenchSpawner,
+  createUtilityModuleStarter,
   createUtilityToolSpawner,
 } from './utility-helpers.ts';
 import type { UtilityChild, UtilityForkOptions } from './utility-process.ts';
@@ -60,7 +63,18 @@ describe('which runtime starts the helpers', () => {
       workerEntry: '/repo/worker/entry.ts',
       probeEntry: '/repo/worker/probe-entry.ts',
       benchEntry: '/repo/worker/bench-entry.ts',
+      devnetEntry: '/repo/contracts/devnet-node.mjs',
     });
+  });
+
+  it("finds the devnet's node entry beside an asar only when there is one", () => {
+    expect(devnetEntryOf('/opt/Roost/resources/app.asar')).toBe(
+      '/opt/Roost/resources/app.asar.unpacked/contracts/devnet-node.mjs',
+    );
+    expect(devnetEntryOf('/repo')).toBe('/repo/contracts/devnet-node.mjs');
+    expect(devnetEntryOf('/srv/my.app.asar.d')).toBe(
+      '/srv/my.app.asar.d/contracts/devnet-node.mjs',
+    );
   });
 
   it('installed: utility processes on the built entries, and the job says it has no OS sandbox', () => {
@@ -74,6 +88,8 @@ describe('which runtime starts the helpers', () => {
       'si-graphics-child': '/app.asar/dist/worker/si-graphics-child.js',
     });
     expect(plan.why).toMatch(/installed app/);
+    // The devnet's node is plain JavaScript that loads Hardhat from outside the asar.
+    expect(plan.devnetEntry).toBe('/app.asar.unpacked/contracts/devnet-node.mjs');
     // A checkout without its Node 24 falls back to the built entries too.
     expect(planHelpers({ isPackaged: false, appRoot: '/r', nodeBinary: null }).kind).toBe(
       'utility',
@@ -253,5 +269,110 @@ describe('the benchmark spawner', () => {
     const { fork } = fakeFork();
     const spawn = createUtilityBenchSpawner({ fork, entries });
     expect(() => spawn({ entry: '/tmp/other.js', env: {} })).toThrow(/not Roost's benchmark/);
+  });
+});
+
+describe("the devnet node's starter (the installed app's test market)", () => {
+  const DEVNET = '/opt/Roost/resources/app.asar.unpacked/contracts/devnet-node.mjs';
+  const launch = {
+    modulePath: DEVNET,
+    args: ['--root', '/data/devnet', '--port', '0'],
+    cwd: '/data/devnet',
+    env: { ELECTRON_RUN_AS_NODE: '1', NO_COLOR: '1', HOME: '/home/me' },
+  };
+
+  it('starts its one module in a utility process, in the folder it is given, and reports lines then the exit', async () => {
+    const { fork, calls, children } = fakeFork();
+    const start = createUtilityModuleStarter({
+      fork,
+      modules: [DEVNET],
+      serviceName: 'Roost test market',
+      watch: { settleMs: 1 },
+    });
+    const node = start(launch);
+    expect(calls).toEqual([
+      {
+        modulePath: DEVNET,
+        args: launch.args,
+        options: {
+          env: { NO_COLOR: '1', HOME: '/home/me' },
+          cwd: '/data/devnet',
+          stdio: ['ignore', 'pipe', 'pipe'],
+          serviceName: 'Roost test market',
+        },
+      },
+    ]);
+    expect(node.pid).toBe(77);
+    const lines: string[] = [];
+    node.onLine((line) => lines.push(line));
+    const exit = new Promise<NodeModuleExit>((resolve) => node.onExit(resolve));
+    const child = children[0]!;
+    child.stdout.write('Started HTTP and WebSocket JSON-RPC server at http://127.0.0.1:');
+    child.stdout.write('4567/\r\nAccounts\n');
+    child.stderr.write('a warning\n');
+    child.emit('error', 'FatalError', 'somewhere.cc');
+    child.stdout.end('last words');
+    child.stderr.end();
+    child.emit('exit', 1);
+    expect(await exit).toEqual({ code: 1, signal: null });
+    expect(node.exited).toBe(true);
+    expect(lines).toEqual([
+      'Started HTTP and WebSocket JSON-RPC server at http://127.0.0.1:4567/',
+      'Accounts',
+      'a warning',
+      '[utility process] FatalError at somewhere.cc',
+      'last words',
+    ]);
+    // A listener that comes late still hears of the exit; a kill after it does nothing.
+    expect(await new Promise((resolve) => node.onExit(resolve))).toEqual({ code: 1, signal: null });
+    node.kill('SIGKILL');
+    expect(child.kills).toBe(0);
+  });
+
+  it('asks it to stop with SIGTERM and ends it with SIGKILL', () => {
+    const killed: number[] = [];
+    const { fork, children } = fakeFork();
+    const start = createUtilityModuleStarter({
+      fork,
+      modules: [DEVNET],
+      serviceName: 'Roost test market',
+      killPid: (pid) => killed.push(pid),
+    });
+    const node = start(launch);
+    node.kill('SIGTERM');
+    expect(children[0]!.kills).toBe(1);
+    expect(killed).toEqual([]);
+    node.kill('SIGKILL');
+    expect(killed).toEqual([77]);
+  });
+
+  it('refuses any other module, and a fork that throws, as a start that failed', async () => {
+    const { fork, calls } = fakeFork();
+    const start = createUtilityModuleStarter({
+      fork,
+      modules: [DEVNET],
+      serviceName: 'Roost test market',
+    });
+    const other = start({ ...launch, modulePath: '/tmp/evil.mjs' });
+    expect(other.exited).toBe(false);
+    const refused = await new Promise<NodeModuleExit>((resolve) => other.onExit(resolve));
+    expect(refused).toMatchObject({
+      code: null,
+      error: expect.stringMatching(/not a module the desktop app runs/),
+    });
+    expect(calls).toEqual([]);
+
+    const broken = createUtilityModuleStarter({
+      fork: () => {
+        throw new Error('utilityProcess is not ready');
+      },
+      modules: [DEVNET],
+      serviceName: 'Roost test market',
+    })(launch);
+    expect(await new Promise<NodeModuleExit>((resolve) => broken.onExit(resolve))).toMatchObject({
+      error: expect.stringMatching(
+        /could not start devnet-node\.mjs: Error: utilityProcess is not ready/,
+      ),
+    });
   });
 });

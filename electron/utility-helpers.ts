@@ -7,10 +7,19 @@
  * against an allow-list of entries in dist/worker/ and anything else is refused, so the packaged
  * app can never be talked into running some other script as Node. Every other command (nvidia-smi,
  * rocm-smi) goes to the ordinary spawner.
+ *
+ * The built-in test market's node (contracts/devnet.ts's `StartNodeModule`) runs the same way,
+ * held to the one entry file the app ships for it (`createUtilityModuleStarter`).
  */
 import { EventEmitter } from 'node:events';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
+import {
+  NodeModuleEvents,
+  splitLines,
+  type NodeModuleChild,
+  type StartNodeModule,
+} from '../contracts/devnet-process.ts';
 import type { BenchChild, SpawnBenchChild } from '../agent/bench/child.ts';
 import type { SpawnedProcess, Spawner } from '../agent/hardware/run-tool.ts';
 import { BENCH_MAX_LINE_BYTES } from '../worker/bench-protocol.ts';
@@ -181,6 +190,85 @@ export function createUtilityBenchSpawner(options: UtilityBenchSpawnerOptions): 
       onExit: (l) => watched.onExit(l),
       outputTail: () => watched.outputTail(),
       kill: () => watched.kill(),
+    };
+  };
+}
+
+export interface UtilityModuleStarterOptions {
+  fork: ForkUtility;
+  /** The only modules it starts: files the app ships (the devnet's node entry). */
+  modules: readonly string[];
+  /** Shown in the OS's process list. */
+  serviceName: string;
+  watch?: WatchOptions;
+  killPid?: (pid: number) => void;
+}
+
+/** A child that never ran, reporting why as its exit (asynchronously, like a failed spawn). */
+function refusedModule(message: string): NodeModuleChild {
+  const events = new NodeModuleEvents();
+  queueMicrotask(() => events.exit({ code: null, signal: null, error: message }));
+  return {
+    pid: undefined,
+    get exited() {
+      return events.exited;
+    },
+    onLine: (listener) => events.onLine(listener),
+    onExit: (listener) => events.onExit(listener),
+    kill: () => undefined,
+  };
+}
+
+/**
+ * contracts/devnet.ts's `StartNodeModule` on utilityProcess, for the installed app (its binary
+ * can't run as plain Node). Output comes back as lines, the exit after them, and SIGKILL ends the
+ * process at once where the watcher's gentle kill would wait.
+ */
+export function createUtilityModuleStarter(options: UtilityModuleStarterOptions): StartNodeModule {
+  const killPid = options.killPid ?? ((pid: number) => process.kill(pid, 'SIGKILL'));
+  return (launch) => {
+    if (!options.modules.includes(launch.modulePath))
+      return refusedModule(
+        `${launch.modulePath} is not a module the desktop app runs (only ${options.modules.join(', ')})`,
+      );
+    let child;
+    try {
+      child = options.fork(launch.modulePath, launch.args, {
+        env: utilityEnv(launch.env),
+        cwd: launch.cwd,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        serviceName: options.serviceName,
+      });
+    } catch (error) {
+      return refusedModule(`could not start ${basename(launch.modulePath)}: ${String(error)}`);
+    }
+    const events = new NodeModuleEvents();
+    splitLines(child.stdout, (line) => events.line(line));
+    splitLines(child.stderr, (line) => events.line(line));
+    child.on('error', (type, location) => events.line(`[utility process] ${type} at ${location}`));
+    const watched = watchUtilityChild(child, { killPid, ...options.watch });
+    watched.onExit((exit) => events.exit({ code: exit.code, signal: exit.signal }));
+    return {
+      get pid() {
+        return child.pid;
+      },
+      get exited() {
+        return events.exited;
+      },
+      onLine: (listener) => events.onLine(listener),
+      onExit: (listener) => events.onExit(listener),
+      kill(signal) {
+        if (events.exited) return;
+        if (signal === 'SIGKILL' && child.pid !== undefined) {
+          try {
+            killPid(child.pid);
+            return;
+          } catch {
+            // Already gone: fall through to the gentle kill.
+          }
+        }
+        watched.kill();
+      },
     };
   };
 }
