@@ -64,7 +64,7 @@ describe.skipIf(Boolean(missing))('earnings, the suggested price and why no jobs
       await mkdir(d, { recursive: true });
       await writeLocalNetwork(d, devnetDeployment(devnet));
     }
-    // A benchmark report (composite 114) as `roost bench` saves it: the score the market pays.
+    // A benchmark report (composite 114.9, score 115) as `roost bench` saves it: the score the market pays.
     await writeSignedReport(providerDir);
     server = await startServeProcess(providerDir);
     browser = await launchChromium();
@@ -79,7 +79,7 @@ describe.skipIf(Boolean(missing))('earnings, the suggested price and why no jobs
   it('is paid for a job, shows it beside the prediction, and says why no more jobs come', async () => {
     await api('settings.update', {
       general: { onboarded: true },
-      // A job below pays 3 rUSD for 600 s: 18 rUSD/h ÷ score 114 ≈ 0.158 per unit-hour.
+      // A job below pays 3 rUSD for 600 s: 18 rUSD/h ÷ score 115 ≈ 0.157 per unit-hour.
       pricing: { pricePerUnitHour: 0.1 },
       work: { mode: 'always' },
     });
@@ -92,7 +92,7 @@ describe.skipIf(Boolean(missing))('earnings, the suggested price and why no jobs
 
     // Nothing seen yet: no suggestion, and the only reason is an empty market.
     const early = methods['yield.suggestPrice'].result.parse(await api('yield.suggestPrice'));
-    expect(early).toMatchObject({ price: null, count: 0, score: 114, token: 'rUSD' });
+    expect(early).toMatchObject({ price: null, count: 0, score: 115, token: 'rUSD' });
     expect(marketBlockers(await why())).toEqual(['market-empty']);
 
     const files = await writeJobFiles(join(dir.path, 'files'), 'quick');
@@ -107,12 +107,12 @@ describe.skipIf(Boolean(missing))('earnings, the suggested price and why no jobs
       .toBe(1);
 
     // Actual: the 3 rUSD reward less the 1% fee. Predicted: the time it has worked at
-    // 0.1 × 114 less the fee = 11.286 rUSD an hour.
+    // 0.1 × 115 less the fee = 11.385 rUSD an hour.
     const report = methods['yield.earnings'].result.parse(await api('yield.earnings'));
     expect(report.today.actual).toBe('2.970000');
-    expect(report.grossPerHour).toBe('11.286');
+    expect(report.grossPerHour).toBe('11.385');
     expect(report.today.hoursWorked).toBeGreaterThan(0);
-    expect(Number(report.today.predicted)).toBeCloseTo(report.today.hoursWorked * 11.286, 1);
+    expect(Number(report.today.predicted)).toBeCloseTo(report.today.hoursWorked * 11.385, 1);
     expect(report.chart.buckets.filter((b) => b.actual === '2.970000')).toHaveLength(1);
 
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
@@ -138,13 +138,13 @@ describe.skipIf(Boolean(missing))('earnings, the suggested price and why no jobs
     const priced = await why();
     expect(marketBlockers(priced)).toEqual(['price-too-high', 'market-empty']);
     expect(priced.blockers.find((d) => d.code === 'price-too-high')?.message).toBe(
-      'Your price of 1 rUSD per unit-hour is above what the only job you qualified for in the last 7 days paid at your score of 114 (the best paid 0.157894).',
+      'Your price of 1 rUSD per unit-hour is above what the only job you qualified for in the last 7 days paid at your score of 115 (the best paid 0.156521).',
     );
     const whyCard = page.getByTestId('why-no-jobs');
     await whyCard.getByText('Price above the market', { exact: true }).waitFor({ timeout: 15_000 });
     await whyCard.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'dashboard-why-no-jobs-price.png'), fullPage: true });
-    await whyCard.getByRole('button', { name: 'Use 0.157894' }).click();
+    await whyCard.getByRole('button', { name: 'Use 0.156521' }).click();
     await expect
       .poll(async () => marketBlockers(await why()), { timeout: 15_000 })
       .toEqual(['market-empty']);
