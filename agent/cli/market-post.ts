@@ -17,7 +17,13 @@ import type { ExecutionProvider } from '../jobs/schema.ts';
 import { chainKeyOf } from '../market/chain-key.ts';
 import { localNetworkFile, readLocalNetwork } from '../market/local-network.ts';
 import { createRequester } from '../market/requester.ts';
-import type { LeaseOutcome, PostedJob, RequesterEvent } from '../market/requester.ts';
+import type {
+  LeaseOutcome,
+  PostedJob,
+  Requester,
+  RequesterEvent,
+  RequesterOptions,
+} from '../market/requester.ts';
 import { SETTINGS_FILE } from '../store/settings-store.ts';
 import { formatUnitsExact, parseAmount } from '../wallet/amount.ts';
 
@@ -190,6 +196,26 @@ export function requesterWorkDir(dataDir: string): string {
   return join(dataDir, 'market', 'requester');
 }
 
+/**
+ * The requester post-job and await judge with: the local market, one of its unlocked accounts,
+ * the journal and work folder of this data folder, progress printed as lines.
+ */
+export function localRequester(
+  ctx: MarketPostContext,
+  market: LocalMarket,
+  signer: RequesterOptions['signer'],
+): Requester {
+  return createRequester({
+    signer,
+    marketAddress: market.marketAddress,
+    tokenAddress: market.tokenAddress,
+    workDir: requesterWorkDir(ctx.dataDir),
+    pollMs: ctx.pollMs ?? 1000,
+    onEvent: progressPrinter(ctx),
+    journal: { dataDir: ctx.dataDir, chainKey: market.chainKey },
+  });
+}
+
 /** Prints the requester's progress as lines (none with --json). */
 export function progressPrinter(ctx: Pick<MarketPostContext, 'json' | 'out'>) {
   return (event: RequesterEvent) => {
@@ -321,15 +347,7 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
       throw new MarketPostUsageError(`--price: ${(error as Error).message}`);
     }
 
-    requester = createRequester({
-      signer,
-      marketAddress: market.marketAddress,
-      tokenAddress: market.tokenAddress,
-      workDir: requesterWorkDir(ctx.dataDir),
-      pollMs: ctx.pollMs ?? 1000,
-      onEvent: progressPrinter(ctx),
-      journal: { dataDir: ctx.dataDir, chainKey: market.chainKey },
-    });
+    requester = localRequester(ctx, market, signer);
     if (!ctx.json) {
       ctx.out(
         `Posting as ${signer.address}: ${formatUnitsExact(reward, decimals)} ${symbol} per lease, ${redundancy} lease(s)${v.canary ? ', with a canary run here first' : ''}…\n`,

@@ -23,18 +23,17 @@ import {
 import {
   MARKET_POST_USAGE,
   MarketPostUsageError,
+  localRequester,
   openLocalMarket,
-  progressPrinter,
   reportFailure,
   reportOutcome,
-  requesterWorkDir,
   runMarketPost,
 } from './market-post.ts';
 import type { LocalMarket, MarketPostContext } from './market-post.ts';
 import { marketDbPath, openMarketDb } from '../market/db.ts';
 import { openRequestJournal } from '../market/request-journal.ts';
 import type { PostedRequest, RecordedVerdict, RequestJournal } from '../market/request-journal.ts';
-import { createRequester, findPostedJobs } from '../market/requester.ts';
+import { findPostedJobs } from '../market/requester.ts';
 import type { Requester } from '../market/requester.ts';
 import { addressSchema, bytes32Schema } from '../market/schema.ts';
 import { formatUnitsExact } from '../wallet/amount.ts';
@@ -417,15 +416,7 @@ export async function runMarketAwait(ctx: MarketPostContext): Promise<number> {
       throw new Error(
         `job ${jobId} was posted by ${getAddress(request.requester)}, which is not one of the local devnet's unlocked accounts; it cannot be judged from here.`,
       );
-    requester = createRequester({
-      signer,
-      marketAddress: market.marketAddress,
-      tokenAddress: market.tokenAddress,
-      workDir: requesterWorkDir(ctx.dataDir),
-      pollMs: ctx.pollMs ?? 1000,
-      onEvent: progressPrinter(ctx),
-      journal: { dataDir: ctx.dataDir, chainKey: market.chainKey },
-    });
+    requester = localRequester(ctx, market, signer);
     const posted = await requester.resume(jobId);
     resumed = true;
     if (!ctx.json)
