@@ -25,7 +25,12 @@ import {
   type MarketServiceOptions,
 } from './market/service.ts';
 import { yieldHandlers } from './api/handlers/yield.ts';
-import { createBenchService, type BenchService, type BenchServiceOptions } from './bench/index.ts';
+import {
+  createBenchService,
+  reportForMarket,
+  type BenchService,
+  type BenchServiceOptions,
+} from './bench/index.ts';
 import { createJobService, type JobService, type JobServiceOptions } from './jobs/service.ts';
 import { createRotatingLog, redactLogEntry, teeSinks } from './diagnostics/log-file.ts';
 import { createRedactor, type Redactor } from './diagnostics/redact.ts';
@@ -368,10 +373,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     },
     policy: policyProblem,
     latestReport: async () => {
-      const history = await (await bench()).history({ limit: 50 });
-      const latest = history.find((h) => h.complete && h.composite !== null);
-      if (!latest || latest.composite === null) return null;
-      return { hash: latest.digest, score: Math.max(1, Math.round(latest.composite)) };
+      return reportForMarket(await (await bench()).history({ limit: 50 }));
     },
     maxVramMiB: async () => {
       const sizes = (await hardware.list()).gpus

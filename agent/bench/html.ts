@@ -13,6 +13,7 @@ import type {
   VerifyResult,
   WorkloadResult,
 } from './schema.ts';
+import { measurementOf, STD_SUITE_ID } from './suite.ts';
 
 const EMBED_ID = 'roost-report';
 
@@ -189,11 +190,11 @@ function verificationLine(signed: SignedReport, verdict: VerifyResult | undefine
   const base = `Signed by <code>${e(sig.signer)}</code> (EIP-191 personal_sign over the RFC 8785 canonical JSON digest <code>${e(sig.digest)}</code>).`;
   if (!verdict) return `<p>${base}</p>`;
   return verdict.ok
-    ? `<p class="verified">\u2714 Verified when exported: the signature is valid and the report is unchanged. ${base}</p>`
+    ? `<p class="verified">\u2714 Verified when exported: the signature is valid and the report is unchanged. ${base}</p>${verdict.suiteCurrent ? '' : `<p class="unverified">Made with ${e(verdict.suiteId)}, an earlier version of the benchmark: its scores do not compare with today\u2019s (${e(STD_SUITE_ID)}).</p>`}`
     : `<p class="unverified">\u2716 VERIFICATION FAILED (${e(verdict.failed)}): ${e(verdict.message)} Do not trust the numbers below. ${base}</p>`;
 }
 
-function workloadRows(workloads: WorkloadResult[]): string[][] {
+function workloadRows(workloads: WorkloadResult[], scoredPercentile: number): string[][] {
   return workloads.map((w) => {
     const t = w.timing;
     const acc = w.accuracy;
@@ -204,7 +205,7 @@ function workloadRows(workloads: WorkloadResult[]): string[][] {
     return [
       `<strong>${e(w.title)}</strong><div class="small">${e(w.id)}</div>`,
       w.value === null ? '\u2014' : `<strong>${e(formatNumber(w.value))}</strong> ${e(w.unit)}`,
-      e(formatMs(t?.p10Ms)),
+      e(formatMs(scoredPercentile === 50 ? t?.medianMs : t?.p10Ms)),
       e(formatMs(t?.medianMs)),
       e(formatMs(t?.p90Ms)),
       `${e(formatMs(t?.minMs))} \u2013 ${e(formatMs(t?.maxMs))}`,
@@ -302,7 +303,8 @@ function ordinal(n: number): string {
 
 export function renderReportHtml(signed: SignedReport, verdict?: VerifyResult): string {
   const r = signed.report;
-  const scoredPercentile = Math.round(r.suite.definition.measurement.scoreQuantile * 100);
+  const measurement = measurementOf(r.suite.definition);
+  const scoredPercentile = Math.round(measurement.scoreQuantile * 100);
   const t = r.target;
   const def = r.suite.definition;
   const adapter = t.adapter
@@ -380,7 +382,7 @@ ${warningList(r.warnings)}
 <h2>Results</h2>
 <p class="small">Each number is the throughput at the ${e(ordinal(scoredPercentile))} percentile run time (${100 - scoredPercentile} % of runs took at least that long), counted only when the outputs matched the CPU reference. The bars compare each result with the suite\u2019s reference machine (dashed line, 1\u00d7) on a logarithmic axis, the axis of the composite\u2019s geometric mean.</p>
 ${barChart(r.workloads)}
-${table(['Workload', 'Result', `Scored run time (p${scoredPercentile})`, 'Median', 'p90', 'Min \u2013 max', 'Variation (CV)', 'Runs', 'Accuracy (error \u2264 tolerance)', 'Status'], workloadRows(r.workloads), 'results')}
+${table(['Workload', 'Result', `Scored run time (p${scoredPercentile})`, 'Median', 'p90', 'Min \u2013 max', 'Variation (CV)', 'Runs', 'Accuracy (error \u2264 tolerance)', 'Status'], workloadRows(r.workloads, scoredPercentile), 'results')}
 ${timingCharts(r.workloads)}
 </section>
 
@@ -409,7 +411,7 @@ ${r.telemetry.summary.length ? telemetryTable(r.telemetry.summary) + telemetryCh
 <h2>Method</h2>
 <p>Suite <code>${e(r.suite.id)}</code>, hash <code>${e(r.suite.hash)}</code>. Models are generated in code, byte for byte the same on every machine (their sha256 are part of the suite); inputs come from a fixed seed (${e(def.seed)}; ${e(def.generator)}).</p>
 <p>Protocol <strong>${e(r.protocol.name)}</strong>: warm-up of at least ${e(formatMs(r.protocol.warmup.minMs))} and ${r.protocol.warmup.minIterations} runs (not measured); then each workload runs until both ${e(formatMs(r.protocol.measure.minMs))} and ${r.protocol.measure.minIterations} runs are reached (at most ${e(formatMs(r.protocol.measure.maxMs))}). Reported: median, p90 (linear interpolation), min, max and the coefficient of variation of the run times.</p>
-<p>${e(r.suite.definition.measurement.description)}</p>
+<p>${e(measurement.description)}</p>
 <p>Accuracy gate: ${e(def.accuracyMetric)}.</p>
 <p>Composite: <code>${e(def.composite.formula)}</code>; scale ${e(def.composite.scale)}.</p>
 ${table(['Workload', 'Unit', 'Reference', 'Weight', 'Tolerance', 'Model sha256'], methodRows)}

@@ -2,7 +2,13 @@
  * agent/bench: the Roost standard benchmark `roost-std/2` and its signed reports. The agent uses
  * createBenchService(); the pieces are exported for the CLI, the scripts under bench/ and tests.
  */
-export { BenchError, benchTargets, createBenchService, resolveTarget } from './service.ts';
+export {
+  BenchError,
+  benchTargets,
+  createBenchService,
+  reportForMarket,
+  resolveTarget,
+} from './service.ts';
 export type {
   BenchExportOptions,
   BenchRunOptions,

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { TelemetrySample } from '../hardware/schema.ts';
 import { summarizeTelemetry, thinSamples, workloadResult } from './report.ts';
 import { reportSchema } from './schema.ts';
-import { STD_SUITE } from './suite.ts';
+import { measurementOf, STD_SUITE } from './suite.ts';
 import { passingOutcome, REFERENCE, sampleReport, TEST_MACHINE } from './testing/fixtures.ts';
 
 const gemm = STD_SUITE.workloads[0]!;
-const SCORE_Q = STD_SUITE.measurement.scoreQuantile;
+const SCORE_Q = measurementOf(STD_SUITE).scoreQuantile;
 const codes = (r: { warnings: { code: string }[] }) => r.warnings.map((w) => w.code);
 
 function sample(at: number, clock: number, temp = 60, util = 99): TelemetrySample {

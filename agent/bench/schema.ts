@@ -161,8 +161,12 @@ export const suiteDefinitionSchema = z.object({
     scale: z.number().positive(),
     formula: z.string(),
   }),
-  /** How the runs are scheduled and which run time a sub-score is computed from. */
-  measurement: measurementSchema,
+  /**
+   * How the runs are scheduled and which run time a sub-score is computed from. Absent in
+   * `roost-std/1` (retired; its reports still read and verify): each workload in one block,
+   * scored at the median run time.
+   */
+  measurement: measurementSchema.optional(),
   workloads: z.array(workloadDefinitionSchema).min(1),
 });
 export type SuiteDefinition = z.infer<typeof suiteDefinitionSchema>;
@@ -194,7 +198,8 @@ export const timingStatsSchema = z.object({
   iterations: z.int().nonnegative(),
   /** Run times in milliseconds; percentiles interpolate linearly between ranks. */
   medianMs: z.number().nonnegative(),
-  p10Ms: z.number().nonnegative(),
+  /** Absent in reports of `roost-std/1`, which did not record it. */
+  p10Ms: z.number().nonnegative().optional(),
   p90Ms: z.number().nonnegative(),
   minMs: z.number().nonnegative(),
   maxMs: z.number().nonnegative(),
@@ -444,6 +449,11 @@ export const benchHistoryEntrySchema = z.object({
   file: z.string(),
   startedAt: z.string(),
   suiteId: z.string(),
+  /**
+   * Made with the suite this Roost runs: its score compares with new runs and is what the market
+   * is told. False for reports of a retired version (`roost-std/1`).
+   */
+  current: z.boolean(),
   preset: z.string(),
   ep: executionProviderSchema,
   adapter: z.string().nullable(),
@@ -468,6 +478,8 @@ export const verifyResultSchema = z.union([
     signer: z.string(),
     digest: z.string(),
     suiteId: z.string(),
+    /** False for a retired suite version: genuine, but its score is not in today's units. */
+    suiteCurrent: z.boolean(),
     complete: z.boolean(),
     composite: z.number().nullable(),
   }),

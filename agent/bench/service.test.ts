@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BenchError, benchTargets, resolveTarget } from './service.ts';
+import { BenchError, benchTargets, reportForMarket, resolveTarget } from './service.ts';
+import type { BenchHistoryEntry } from './schema.ts';
 import { TEST_PROBE } from './testing/fixtures.ts';
 
 describe('benchmark targets', () => {
@@ -56,5 +57,44 @@ describe('benchmark targets', () => {
       'Unknown device "1" for cuda. Valid: cuda:0 (NVIDIA GeForce RTX 3080 <test>).',
     );
     expect(fail('cpu', 'pci-0000:01:00.0')).toMatch(/^Unknown device "pci-0000:01:00.0" for cpu/);
+  });
+});
+
+describe('the report the market is told about', () => {
+  const entry = (over: Partial<BenchHistoryEntry>): BenchHistoryEntry => ({
+    id: 'id',
+    file: '/r.json',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    suiteId: 'roost-std/2',
+    current: true,
+    preset: 'quick',
+    ep: 'cpu',
+    adapter: null,
+    software: false,
+    complete: true,
+    composite: 114.6,
+    compositeUnit: 'RCS',
+    values: {},
+    warnings: 0,
+    signer: '0x0',
+    digest: 'sha256:aa',
+    ...over,
+  });
+
+  it('is the newest complete one of the suite this Roost runs, its score rounded', () => {
+    expect(
+      reportForMarket([
+        entry({ digest: 'sha256:retired', suiteId: 'roost-std/1', current: false, composite: 900 }),
+        entry({ digest: 'sha256:partial', complete: false, composite: null }),
+        entry({ digest: 'sha256:good' }),
+        entry({ digest: 'sha256:older', composite: 50 }),
+      ]),
+    ).toEqual({ hash: 'sha256:good', score: 115 });
+  });
+
+  it('is none when only a retired version scored', () => {
+    expect(reportForMarket([entry({ current: false, suiteId: 'roost-std/1' })])).toBeNull();
+    expect(reportForMarket([])).toBeNull();
+    expect(reportForMarket([entry({ composite: 0.2 })])).toMatchObject({ score: 1 });
   });
 });

@@ -50,7 +50,7 @@ import type {
 } from './schema.ts';
 import { signedReportSchema } from './schema.ts';
 import { signReport, verifyReport } from './sign.ts';
-import { STD_SUITE, SUITES, suiteHash } from './suite.ts';
+import { measurementOf, STD_SUITE, SUITES, suiteHash } from './suite.ts';
 
 /** An error of the bench service; `code` is one of `benchErrorCodes`. */
 export class BenchError extends Error {
@@ -98,6 +98,19 @@ export interface BenchRunOptions {
   signal?: AbortSignal;
   /** Roost's own tests: a protocol other than the presets. */
   protocol?: Protocol;
+}
+
+/**
+ * The report the market is told about: the newest complete one with a composite, of the suite
+ * this Roost runs (the market prices in its units; a retired version's score is not in them).
+ * The score on chain is the composite rounded, at least 1.
+ */
+export function reportForMarket(
+  history: readonly BenchHistoryEntry[],
+): { hash: string; score: number } | null {
+  const latest = history.find((h) => h.current && h.complete && h.composite !== null);
+  if (!latest || latest.composite === null) return null;
+  return { hash: latest.digest, score: Math.max(1, Math.round(latest.composite)) };
 }
 
 export interface BenchExportOptions {
@@ -400,7 +413,7 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
       plan: {
         ep: target.ep,
         ...(target.deviceIndex !== undefined ? { deviceIndex: target.deviceIndex } : {}),
-        rounds: suite.measurement.rounds,
+        rounds: measurementOf(suite).rounds,
         workloads: plans,
       },
       ...(runOptions.signal ? { signal: runOptions.signal } : {}),
@@ -425,7 +438,7 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
     const workloads = suite.workloads.map((definition) => {
       const reference = refs.get(definition.id);
       return workloadResult(definition, outcome.results.get(definition.id), {
-        scoreQuantile: suite.measurement.scoreQuantile,
+        scoreQuantile: measurementOf(suite).scoreQuantile,
         ep: target.ep,
         stopped: outcome.stopped,
         started: outcome.started.includes(definition.id),
@@ -512,6 +525,7 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
           file,
           startedAt: report.startedAt,
           suiteId: report.suite.id,
+          current: report.suite.id === suite.id,
           preset: report.protocol.name,
           ep: report.target.ep,
           adapter: report.target.adapter?.name ?? null,

@@ -4,8 +4,8 @@ import { canonicalJson } from './canonical.ts';
 import { signedReportSchema } from './schema.ts';
 import type { SignedReport } from './schema.ts';
 import { reportDigest, signingMessage, signReport, verifyReport } from './sign.ts';
-import { STD_SUITE_ID, suiteHash } from './suite.ts';
-import { sampleReport, testSigner } from './testing/fixtures.ts';
+import { RETIRED_SUITES, STD_SUITE_ID, suiteHash } from './suite.ts';
+import { retiredReport, sampleReport, testSigner } from './testing/fixtures.ts';
 
 async function signed(): Promise<SignedReport> {
   return signReport(sampleReport(), testSigner());
@@ -44,6 +44,7 @@ describe('signing', () => {
       signer: s.signature.signer,
       digest: s.signature.digest,
       suiteId: STD_SUITE_ID,
+      suiteCurrent: true,
       complete: true,
       composite: s.report.composite.value,
     });
@@ -86,6 +87,26 @@ describe('verify says which part failed', () => {
     const v = verifyReport(
       edit(s, (r) => {
         r.report.suite.definition.workloads[0]!.reference = 0.001;
+        r.report.suite.hash = suiteHash(r.report.suite.definition);
+      }),
+    );
+    expect(v).toMatchObject({ ok: false, failed: 'suite' });
+    if (!v.ok) expect(v.message).toMatch(/not the real one/);
+  });
+
+  it('a report of the retired roost-std/1 still verifies, flagged as not today\u2019s units', async () => {
+    const old = await signReport(retiredReport(), testSigner());
+    expect(old.report.suite.hash).toBe(RETIRED_SUITES.get('roost-std/1'));
+    expect(verifyReport(JSON.stringify(old))).toMatchObject({
+      ok: true,
+      suiteId: 'roost-std/1',
+      suiteCurrent: false,
+      signer: old.signature.signer,
+    });
+    // ... and only the real one: its definition edited and rehashed fails like any other.
+    const v = verifyReport(
+      edit(old, (r) => {
+        r.report.suite.definition.workloads[0]!.weight = 0.5;
         r.report.suite.hash = suiteHash(r.report.suite.definition);
       }),
     );

@@ -24,7 +24,7 @@ import { recoverSigner } from '../wallet/signer.ts';
 import { canonicalDigest } from './canonical.ts';
 import type { Report, SignedReport, SuiteDefinition, VerifyResult } from './schema.ts';
 import { REPORT_FORMAT, signedReportSchema } from './schema.ts';
-import { SUITES, suiteHash } from './suite.ts';
+import { RETIRED_SUITES, SUITES, suiteHash } from './suite.ts';
 
 export function signingMessage(digest: string): string {
   return `Roost benchmark report\nformat: ${REPORT_FORMAT}\nsha256: ${digest.replace(/^sha256:/, '')}`;
@@ -93,14 +93,15 @@ export function verifyReport(input: unknown, options: VerifyOptions = {}): Verif
   }
   const suites = options.suites ?? SUITES;
   const known = suites.get(report.suite.id);
-  if (!known) {
+  const retiredHash = RETIRED_SUITES.get(report.suite.id);
+  if (!known && retiredHash === undefined) {
     return {
       ok: false,
       failed: 'suite',
-      message: `The report was made with the suite ${report.suite.id}, which this version of Roost does not know (it knows ${[...suites.keys()].join(', ')}). Update Roost to check it.`,
+      message: `The report was made with the suite ${report.suite.id}, which this version of Roost does not know (it knows ${[...suites.keys(), ...RETIRED_SUITES.keys()].join(', ')}). Update Roost to check it.`,
     };
   }
-  const knownHash = suiteHash(known);
+  const knownHash = known ? suiteHash(known) : retiredHash;
   if (knownHash !== report.suite.hash) {
     return {
       ok: false,
@@ -133,6 +134,7 @@ export function verifyReport(input: unknown, options: VerifyOptions = {}): Verif
     signer: getAddress(recovered),
     digest,
     suiteId: report.suite.id,
+    suiteCurrent: known !== undefined,
     complete: report.complete,
     composite: report.composite.value,
   };

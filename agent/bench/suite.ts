@@ -108,6 +108,19 @@ export const MEASUREMENT: Measurement = {
     'Each workload is warmed up, then measured in 8 rounds: every round runs each workload in turn for 1/8 of its measuring time (at least one run), so anything else slowing the machine for a while hits every workload alike. A workload scores its throughput at the 10th percentile of its run times (nine runs in ten took at least that long); median, p90, minimum, maximum and spread are reported beside it.',
 };
 
+/** How `roost-std/1`, which predates `measurement`, measured and scored. */
+const ONE_BLOCK: Measurement = {
+  rounds: 1,
+  scoreQuantile: 0.5,
+  description:
+    'Each workload was warmed up, then measured in one block; it scored its throughput at the median run time (roost-std/1).',
+};
+
+/** A suite's measurement, that of the retired `roost-std/1` when it has none. */
+export function measurementOf(definition: SuiteDefinition): Measurement {
+  return definition.measurement ?? ONE_BLOCK;
+}
+
 function suite(id: string, title: string, workloads: WorkloadDefinition[]): SuiteDefinition {
   return {
     id,
@@ -310,6 +323,16 @@ export const TINY_SUITE: SuiteDefinition = suite(
     }),
   ],
 );
+
+/**
+ * Earlier versions of the suite, by id: the hash their reports carry. Roost no longer runs them,
+ * but a report made with one is still a genuine signed document that support staff may be sent:
+ * `roost report verify` accepts it and says its score is not in today's units.
+ */
+export const RETIRED_SUITES: ReadonlyMap<string, string> = new Map([
+  // Each workload in one block, scored at the median run time (see MEASUREMENT).
+  ['roost-std/1', 'sha256:ba097392eb540975efbe17c297a14d651dbcf7b9eed86a63005da5d700fbe1c1'],
+]);
 
 /** The suites this build of Roost knows, by id. */
 export const SUITES: ReadonlyMap<string, SuiteDefinition> = new Map([

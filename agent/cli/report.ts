@@ -1,6 +1,7 @@
 /** `roost report verify|export`: check a saved benchmark report, or export it as HTML, PDF or JSON. */
 import { resolve as resolvePath } from 'node:path';
 import { EXIT_FAILURE, EXIT_OK, UsageError, withClient, print, type Command } from './common.ts';
+import { STD_SUITE_ID } from '../bench/suite.ts';
 
 export const reportCommand: Command = {
   usage:
@@ -22,7 +23,7 @@ export const reportCommand: Command = {
         if (v.ok) {
           if (!ctx.json) {
             ctx.io.stdout(
-              `Valid: signed by ${v.signer}; suite ${v.suiteId}; composite ${v.composite === null ? 'none' : v.composite.toPrecision(4)}${v.complete ? '' : ' (incomplete run)'}.\n`,
+              `Valid: signed by ${v.signer}; suite ${v.suiteId}; composite ${v.composite === null ? 'none' : v.composite.toPrecision(4)}${v.complete ? '' : ' (incomplete run)'}.\n${v.suiteCurrent ? '' : `${v.suiteId} is an earlier version of the benchmark: its composite does not compare with ${STD_SUITE_ID}'s. Run roost bench for a current one.\n`}`,
             );
           }
           return EXIT_OK;

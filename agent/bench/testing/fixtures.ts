@@ -10,7 +10,7 @@ import { PRESETS } from '../protocol.ts';
 import { buildReport, workloadResult } from '../report.ts';
 import type { ReportInput } from '../report.ts';
 import type { Machine, Report, ReportTarget, SuiteDefinition } from '../schema.ts';
-import { STD_SUITE, suiteHash } from '../suite.ts';
+import { measurementOf, STD_SUITE, suiteHash } from '../suite.ts';
 
 /** A fixed key: reports signed in tests always show the same signer. */
 export const TEST_PRIVATE_KEY = `0x${'4c'.repeat(32)}`;
@@ -171,7 +171,7 @@ export function sampleReport(options: SampleOptions = {}): Report {
       started: options.startedIds ? options.startedIds.includes(w.id) : outcome !== undefined,
       ...(options.childFailure ? { childFailure: options.childFailure } : {}),
       reference: REFERENCE,
-      scoreQuantile: suite.measurement.scoreQuantile,
+      scoreQuantile: measurementOf(suite).scoreQuantile,
     });
   });
   const input: ReportInput = {
@@ -193,4 +193,19 @@ export function sampleReport(options: SampleOptions = {}): Report {
     ...(options.childFailure ? { childFailure: options.childFailure } : {}),
   };
   return buildReport(input);
+}
+
+/** `roost-std/1` as it was: today's workloads, no `measurement` (one block, scored at the median). */
+export function retiredStdSuite(): SuiteDefinition {
+  const { measurement: _measurement, ...rest } = STD_SUITE;
+  return { ...rest, id: 'roost-std/1', title: 'Roost standard benchmark, version 1' };
+}
+
+/** A report as Roost made it with `roost-std/1`: its suite, its median scores, no p10 recorded. */
+export function retiredReport(): Report {
+  const report = sampleReport({ suite: retiredStdSuite() });
+  for (const w of report.workloads) {
+    if (w.timing) delete w.timing.p10Ms;
+  }
+  return { ...report, id: '0c7d5a3e-1f2b-4c6d-8e9f-a0b1c2d3e4f5' };
 }

@@ -272,7 +272,15 @@ export function BenchmarkPage() {
                     {h.adapter ? ` (${h.adapter})` : ''}
                     {h.complete ? '' : ', incomplete'}
                   </td>
-                  <td>{h.composite === null ? '—' : `${fmt(h.composite)} ${h.compositeUnit}`}</td>
+                  <td>
+                    {h.composite === null ? '—' : `${fmt(h.composite)} ${h.compositeUnit}`}
+                    {!h.current && (
+                      <span className="muted">
+                        {' '}
+                        · {h.suiteId}, an earlier version: does not compare
+                      </span>
+                    )}
+                  </td>
                   <td>
                     <input
                       type="checkbox"
@@ -302,6 +310,12 @@ export function BenchmarkPage() {
       {compared.length === 2 && (
         <section className="card" aria-labelledby="compare-title" data-testid="bench-compare">
           <h2 id="compare-title">Side by side</h2>
+          {compared[0]!.report.suite.id !== compared[1]!.report.suite.id && (
+            <p className="field-error">
+              These were made with different versions of the benchmark (
+              {compared.map((c) => c.report.suite.id).join(' and ')}): their numbers do not compare.
+            </p>
+          )}
           <table className="history">
             <thead>
               <tr>

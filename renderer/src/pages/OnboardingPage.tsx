@@ -215,7 +215,8 @@ function BenchStep({ onBack, onNext }: { onBack: () => void; onNext: () => void 
     void client.call('bench.history', { limit: 1 }).then((h) => {
       if (!live) return;
       const latest = h.ok ? h.value.reports[0] : undefined;
-      setScore(latest ? scoreOfEntry(latest) : null);
+      // A report of an earlier benchmark version is not a score the market takes.
+      setScore(latest?.current ? scoreOfEntry(latest) : null);
     });
     void client.call('bench.targets').then((r) => {
       if (!live) return;

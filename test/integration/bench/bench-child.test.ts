@@ -10,7 +10,7 @@ import { accuracyGate } from '../../../agent/bench/gate.ts';
 import { generateWorkload } from '../../../agent/bench/models.ts';
 import { TEST_PROTOCOL } from '../../../agent/bench/protocol.ts';
 import { referenceOutputs } from '../../../agent/bench/reference.ts';
-import { suiteHash, TINY_SUITE } from '../../../agent/bench/suite.ts';
+import { measurementOf, suiteHash, TINY_SUITE } from '../../../agent/bench/suite.ts';
 import { probeEnv } from '../../../agent/hardware/probe.ts';
 import type { FromBench } from '../../../worker/bench-protocol.ts';
 import { tempDir } from '../../support/temp-dir.ts';
@@ -39,7 +39,7 @@ describe('the benchmark child', () => {
       launch: launch(),
       plan: {
         ep: 'cpu',
-        rounds: TINY_SUITE.measurement.rounds,
+        rounds: measurementOf(TINY_SUITE).rounds,
         workloads: prepared.map((p) => p.plan),
       },
       onMessage: (m) => progress.push(m),
@@ -68,7 +68,7 @@ describe('the benchmark child', () => {
       launch: launch(),
       plan: {
         ep: 'cpu',
-        rounds: TINY_SUITE.measurement.rounds,
+        rounds: measurementOf(TINY_SUITE).rounds,
         workloads: prepared.map((p) => p.plan),
       },
     });

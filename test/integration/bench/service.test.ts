@@ -10,6 +10,8 @@ import { TINY_SUITE } from '../../../agent/bench/suite.ts';
 import { createHardwareService, probeCacheDir } from '../../../agent/hardware/index.ts';
 import type { HardwareService } from '../../../agent/hardware/index.ts';
 import { loadOrCreateLocalSigner } from '../../../agent/wallet/signer.ts';
+import { signReport } from '../../../agent/bench/sign.ts';
+import { retiredReport, testSigner } from '../../../agent/bench/testing/fixtures.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 
 // The bench service end to end on this machine: the real accelerator probe (CPU, and WebGPU on
@@ -227,5 +229,26 @@ describe('bench.run', () => {
     await expect(bench.get('00000000-0000-0000-0000-000000000000')).rejects.toMatchObject({
       code: 'REPORT_NOT_FOUND',
     });
+  });
+
+  it('keeps reports of a retired suite version: listed as not current, still verifiable', async () => {
+    // A report saved by a Roost that ran roost-std/1, before this one was installed.
+    const old = await signReport(retiredReport(), testSigner());
+    const file = join(dir.path, 'bench', 'reports', `${old.report.id}.json`);
+    await writeFile(file, JSON.stringify(old));
+    const history = await bench.history();
+    expect(history.find((h) => h.id === old.report.id)).toMatchObject({
+      suiteId: 'roost-std/1',
+      current: false,
+      complete: true,
+    });
+    expect(history.find((h) => h.id === cpu.report.id)?.current).toBe(true);
+    expect(await bench.verify({ file })).toMatchObject({ ok: true, suiteCurrent: false });
+    // Its HTML says so, for whoever is sent it.
+    const html = join(dir.path, 'old.html');
+    await bench.export({ id: old.report.id, format: 'html', out: html });
+    const text = await readFile(html, 'utf8');
+    expect(text).toContain('Made with roost-std/1, an earlier version of the benchmark');
+    expect(text).toContain('Scored run time (p50)');
   });
 });

@@ -16,7 +16,7 @@ import { prepareWorkload, suiteCacheDir } from '../../../agent/bench/artifacts.t
 import type { PreparedWorkload } from '../../../agent/bench/artifacts.ts';
 import { runBenchChild } from '../../../agent/bench/child.ts';
 import { TEST_PROTOCOL } from '../../../agent/bench/protocol.ts';
-import { suiteHash, TINY_SUITE } from '../../../agent/bench/suite.ts';
+import { measurementOf, suiteHash, TINY_SUITE } from '../../../agent/bench/suite.ts';
 import { probeAccelerators, probeEnv } from '../../../agent/hardware/probe.ts';
 import { defaultSpawner } from '../../../agent/hardware/run-tool.ts';
 import { detectBwrap } from '../../../agent/jobs/sandbox.ts';
@@ -179,7 +179,7 @@ describe('the built helper entries', () => {
         launch: { entry: join(root, 'worker', 'bench-entry.ts'), env: probeEnv(process.env) },
         plan: {
           ep: 'cpu',
-          rounds: TINY_SUITE.measurement.rounds,
+          rounds: measurementOf(TINY_SUITE).rounds,
           workloads: prepared.map((p) => p.plan),
         },
       });

@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, render, screen, within } from '@testing-library/react';
+import { AgentProvider } from '../AgentContext.tsx';
+import { BenchmarkPage } from './BenchmarkPage.tsx';
+import { defaultSettings, type ResultOf } from '../../../agent/api/contract.ts';
+import type { ApiClient } from '../api/transport.ts';
+
+afterEach(cleanup);
+
+type Entry = ResultOf<'bench.history'>['reports'][number];
+
+const entry = (over: Partial<Entry>): Entry => ({
+  id: '3b1f6f0e-8d8a-4c1e-9a57-0d6f2b4c9a11',
+  file: '/data/bench/reports/r.json',
+  startedAt: '2026-11-25T12:00:00.000Z',
+  suiteId: 'roost-std/2',
+  current: true,
+  preset: 'quick',
+  ep: 'cpu',
+  adapter: 'AMD EPYC',
+  software: false,
+  complete: true,
+  composite: 146.6,
+  compositeUnit: 'RCS',
+  values: {},
+  warnings: 0,
+  signer: '0x0',
+  digest: 'sha256:aa',
+  ...over,
+});
+
+function fakeClient(reports: Entry[]): ApiClient {
+  return {
+    call: (method: string) => {
+      if (method === 'bench.history') return Promise.resolve({ ok: true, value: { reports } });
+      if (method === 'bench.targets') return Promise.resolve({ ok: true, value: { targets: [] } });
+      if (method === 'settings.get') return Promise.resolve({ ok: true, value: defaultSettings });
+      return Promise.resolve({ ok: false, error: { code: 'REPORT_NOT_FOUND', message: 'no' } });
+    },
+    listen: (_onEvent: unknown, onState: (s: string) => void) => {
+      onState('open');
+      return () => undefined;
+    },
+  } as unknown as ApiClient;
+}
+
+describe('the Benchmark page history', () => {
+  it('marks a report of an earlier benchmark version as not comparable', async () => {
+    render(
+      <AgentProvider
+        client={fakeClient([
+          entry({}),
+          entry({
+            id: '0c7d5a3e-1f2b-4c6d-8e9f-a0b1c2d3e4f5',
+            startedAt: '2026-01-01T12:00:00.000Z',
+            suiteId: 'roost-std/1',
+            current: false,
+            composite: 114.9,
+          }),
+        ])}
+      >
+        <BenchmarkPage />
+      </AgentProvider>,
+    );
+    const rows = within(await screen.findByTestId('bench-history')).getAllByRole('row');
+    expect(rows).toHaveLength(3); // the header and two reports
+    expect(rows[1]!.textContent).toMatch(/147 RCS/);
+    expect(rows[1]!.textContent).not.toMatch(/earlier version/);
+    expect(rows[2]!.textContent).toMatch(
+      /115 RCS · roost-std\/1, an earlier version: does not compare/,
+    );
+  });
+});
