@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import type { LeaseRecord, LeaseState, MarketStatus } from '../market/schema.ts';
-import { openJobsFromLeases, quotesFromLeases } from '../schedule/market-facts.ts';
+import { openJobsFromLeases, quotesFromLeases } from '../schedule/lease-money.ts';
 import type { DiagnosticFacts } from './diagnose.ts';
 
 /**

@@ -8,7 +8,7 @@ import type { HardwareService } from '../../hardware/index.ts';
 import type { MarketService } from '../../market/service.ts';
 import { payoutsCsv } from '../../schedule/csv.ts';
 import { chartSpans, earningsChart } from '../../schedule/earnings.ts';
-import { payoutsFromLeases, quotesFromLeases } from '../../schedule/market-facts.ts';
+import { payoutsFromLeases, quotesFromLeases } from '../../schedule/lease-money.ts';
 import type {
   ChartRange,
   EarningsChart,

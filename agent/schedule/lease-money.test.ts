@@ -5,7 +5,7 @@ import {
   payPerUnitHour,
   payoutsFromLeases,
   quotesFromLeases,
-} from './market-facts.ts';
+} from './lease-money.ts';
 import { suggestPrice } from './yield.ts';
 
 const NOW = Date.parse('2025-06-04T10:00:00Z');
