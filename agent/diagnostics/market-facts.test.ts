@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LeaseRecord, MarketStatus } from '../market/schema.ts';
+import { leaseRecord } from '../market/testing/lease-record.ts';
 import { whyNoJobs } from './diagnose.ts';
 import {
   CLAIM_AND_SUBMIT_GAS,
@@ -14,31 +15,7 @@ const GWEI = 10n ** 9n;
 const ADDRESS = '0x00000000000000000000000000000000000000aa';
 
 function lease(over: Partial<LeaseRecord>): LeaseRecord {
-  return {
-    chainKey: 'k',
-    jobId: '1',
-    slot: null,
-    state: 'skipped',
-    reason: null,
-    requester: '0x0000000000000000000000000000000000000003',
-    specUri: 'http://127.0.0.1:1/job.json',
-    specHash: '0x' + '00'.repeat(32),
-    reward: '3000000',
-    collateral: '300000',
-    minScore: '0',
-    leaseSeconds: 3600,
-    deadline: NOW / 1000 + 86_400,
-    postedBlock: 1,
-    localJobId: null,
-    leaseEndsAt: null,
-    challengeEndsAt: null,
-    resultHash: null,
-    resultUri: null,
-    payout: null,
-    createdAt: new Date(NOW - 3_600_000).toISOString(),
-    updatedAt: new Date(NOW - 3_600_000).toISOString(),
-    ...over,
-  };
+  return leaseRecord(NOW, { chainKey: 'k', state: 'skipped', ...over });
 }
 
 function status(over: Partial<MarketStatus> = {}): MarketStatus {

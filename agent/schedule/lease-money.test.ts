@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LeaseRecord } from '../market/schema.ts';
+import { leaseRecord } from '../market/testing/lease-record.ts';
 import {
   openJobsFromLeases,
   payPerUnitHour,
@@ -12,31 +13,7 @@ const NOW = Date.parse('2025-06-04T10:00:00Z');
 const rUSD = { symbol: 'rUSD', decimals: 6 };
 
 function lease(over: Partial<LeaseRecord> = {}): LeaseRecord {
-  return {
-    chainKey: '31337:0xmarket:0xblock',
-    jobId: '1',
-    slot: null,
-    state: 'seen',
-    reason: null,
-    requester: '0x0000000000000000000000000000000000000003',
-    specUri: 'http://127.0.0.1:1/job.json',
-    specHash: '0x' + '00'.repeat(32),
-    reward: '3000000',
-    collateral: '300000',
-    minScore: '0',
-    leaseSeconds: 3600,
-    deadline: NOW / 1000 + 86_400,
-    postedBlock: 10,
-    localJobId: null,
-    leaseEndsAt: null,
-    challengeEndsAt: null,
-    resultHash: null,
-    resultUri: null,
-    payout: null,
-    createdAt: new Date(NOW - 3_600_000).toISOString(),
-    updatedAt: new Date(NOW - 3_600_000).toISOString(),
-    ...over,
-  };
+  return leaseRecord(NOW, { postedBlock: 10, ...over });
 }
 
 describe('the market read as money', () => {

@@ -4,6 +4,7 @@ import { tempDir } from '../../../test/support/temp-dir.ts';
 import { createLogger } from '../../log.ts';
 import { openMarketDb } from '../../market/db.ts';
 import type { LeaseRecord } from '../../market/schema.ts';
+import { leaseRecord } from '../../market/testing/lease-record.ts';
 import { openWorkLog } from '../../schedule/work-log.ts';
 import { SettingsStore } from '../../store/settings-store.ts';
 import { methods } from '../contract.ts';
@@ -19,31 +20,15 @@ afterEach(async () => {
 });
 
 function lease(over: Partial<LeaseRecord>): LeaseRecord {
-  return {
+  return leaseRecord(NOW, {
     chainKey: 'k',
-    jobId: '1',
     slot: 0,
     state: 'paid',
-    reason: null,
-    requester: '0x0000000000000000000000000000000000000003',
-    specUri: 'http://127.0.0.1:1/job.json',
-    specHash: '0x' + '00'.repeat(32),
-    reward: '3000000',
-    collateral: '300000',
-    minScore: '0',
-    leaseSeconds: 3600,
-    deadline: NOW / 1000 + 86_400,
-    postedBlock: 1,
-    localJobId: null,
-    leaseEndsAt: null,
-    challengeEndsAt: null,
-    resultHash: null,
-    resultUri: null,
     payout: '2970000',
     createdAt: new Date(NOW - 2 * HOUR).toISOString(),
     updatedAt: new Date(NOW - HOUR).toISOString(),
     ...over,
-  };
+  });
 }
 
 async function setup(leases: LeaseRecord[], over: Partial<YieldDeps> = {}) {
