@@ -152,6 +152,26 @@ async function servedLease(served: Served, jobId: bigint): Promise<LeaseRecord |
   return jobs.leases.find((l) => l.jobId === jobId.toString());
 }
 
+/** How many times `provider` sent `method` for the job to the market (mined calls). */
+function calls(provider: string, method: string, jobId: bigint): Promise<number> {
+  return callCount(rpc, devnet.marketAddress, provider, method, jobId);
+}
+
+/** The provider's books (its leases, its wallet history), in process or served, against the chain. */
+async function expectBooksMatch(provider: string, books: Agent | Served): Promise<void> {
+  await expectBooksMatchChain({
+    rpc,
+    marketAddress: devnet.marketAddress,
+    provider,
+    ...('process' in books
+      ? {
+          leases: (await ok(books.api.call('market.jobs', {}))).leases,
+          history: await ok(books.api.call('wallet.history', {})),
+        }
+      : { leases: books.market.leases(), history: await historyOf(books) }),
+  });
+}
+
 /** A provider run by `roost serve`: a report on file, low price, always working, a wallet. */
 async function serveProvider(name: string, key: string): Promise<Served> {
   const dataDir = await providerDir(name);
@@ -228,15 +248,9 @@ describe('the earn loop under faults', () => {
       'submitted',
       'paid',
     ]);
-    expect(await callCount(rpc, devnet.marketAddress, provider, 'claimJob', jobId)).toBe(1);
-    expect(await callCount(rpc, devnet.marketAddress, provider, 'submitResult', jobId)).toBe(1);
-    await expectBooksMatchChain({
-      rpc,
-      marketAddress: devnet.marketAddress,
-      provider,
-      leases: agent.market.leases(),
-      history: await historyOf(agent),
-    });
+    expect(await calls(provider, 'claimJob', jobId)).toBe(1);
+    expect(await calls(provider, 'submitResult', jobId)).toBe(1);
+    await expectBooksMatch(provider, agent);
   }, 90_000);
 
   // Killed at the first of `claimed` or `running` (usually before the local job is queued), and
@@ -276,15 +290,9 @@ describe('the earn loop under faults', () => {
         (j) => j.origin === 'market',
       );
       expect(local.map((j) => [j.id, j.state])).toEqual([[paid.localJobId, 'done']]);
-      expect(await callCount(rpc, devnet.marketAddress, provider, 'claimJob', jobId)).toBe(1);
-      expect(await callCount(rpc, devnet.marketAddress, provider, 'submitResult', jobId)).toBe(1);
-      await expectBooksMatchChain({
-        rpc,
-        marketAddress: devnet.marketAddress,
-        provider,
-        leases: (await ok(served.api.call('market.jobs', {}))).leases,
-        history: await ok(served.api.call('wallet.history', {})),
-      });
+      expect(await calls(provider, 'claimJob', jobId)).toBe(1);
+      expect(await calls(provider, 'submitResult', jobId)).toBe(1);
+      await expectBooksMatch(provider, served);
     },
     120_000,
   );
@@ -329,16 +337,10 @@ describe('the earn loop under faults', () => {
       'paid',
     ]);
     expect(['submitting', 'submitted']).toContain(killedIn);
-    expect(await callCount(rpc, devnet.marketAddress, provider, 'claimJob', jobId)).toBe(1);
-    expect(await callCount(rpc, devnet.marketAddress, provider, 'submitResult', jobId)).toBe(1);
-    expect(await callCount(rpc, devnet.marketAddress, provider, 'finalizeResult', jobId)).toBe(1);
-    await expectBooksMatchChain({
-      rpc,
-      marketAddress: devnet.marketAddress,
-      provider,
-      leases: (await ok(served.api.call('market.jobs', {}))).leases,
-      history: await ok(served.api.call('wallet.history', {})),
-    });
+    expect(await calls(provider, 'claimJob', jobId)).toBe(1);
+    expect(await calls(provider, 'submitResult', jobId)).toBe(1);
+    expect(await calls(provider, 'finalizeResult', jobId)).toBe(1);
+    await expectBooksMatch(provider, served);
   }, 120_000);
 
   it('survives a reorganisation that takes its claim away: the same claim goes in again, paid once', async () => {
@@ -361,12 +363,12 @@ describe('the earn loop under faults', () => {
     await until('the lease running', () =>
       leaseOf(agent, jobId)?.state === 'running' ? true : undefined,
     );
-    expect(await callCount(rpc, devnet.marketAddress, provider, 'claimJob', jobId)).toBe(1);
+    expect(await calls(provider, 'claimJob', jobId)).toBe(1);
 
     expect(await rpc.send('evm_revert', [snapshot])).toBe(true);
     await rpc.send('evm_mine', []);
     await rpc.send('evm_mine', []);
-    expect(await callCount(rpc, devnet.marketAddress, provider, 'claimJob', jobId)).toBe(0);
+    expect(await calls(provider, 'claimJob', jobId)).toBe(0);
 
     const outcomes = await requester.await(jobId, { timeoutMs: 60_000 });
     expect(outcomes[0], outcomes[0]?.reason).toMatchObject({ verdict: 'accepted', provider });
@@ -396,15 +398,9 @@ describe('the earn loop under faults', () => {
     // The lease's end is the one of the claim that stayed on the chain.
     const onChain = await connectJobMarket(devnet.marketAddress, rpc).getLease(jobId, 0);
     expect(paid.leaseEndsAt).toBe(Number(onChain.leaseEndsAt));
-    expect(await callCount(rpc, devnet.marketAddress, provider, 'claimJob', jobId)).toBe(1);
-    expect(await callCount(rpc, devnet.marketAddress, provider, 'submitResult', jobId)).toBe(1);
-    await expectBooksMatchChain({
-      rpc,
-      marketAddress: devnet.marketAddress,
-      provider,
-      leases: agent.market.leases(),
-      history: await historyOf(agent),
-    });
+    expect(await calls(provider, 'claimJob', jobId)).toBe(1);
+    expect(await calls(provider, 'submitResult', jobId)).toBe(1);
+    await expectBooksMatch(provider, agent);
   }, 90_000);
 
   it('lets a lease expire when the worker hangs: cancelled before the end, collateral slashed, job open again', async () => {
@@ -462,14 +458,8 @@ describe('the earn loop under faults', () => {
     expect(expired.payout).toBeNull();
     const history = agent.market.lease(jobId.toString())!.history.map((h) => h.state);
     expect(history).toEqual(['seen', 'claiming', 'claimed', 'running', 'failed', 'expired']);
-    expect(await callCount(rpc, devnet.marketAddress, provider, 'claimJob', jobId)).toBe(1);
-    expect(await callCount(rpc, devnet.marketAddress, provider, 'submitResult', jobId)).toBe(0);
-    await expectBooksMatchChain({
-      rpc,
-      marketAddress: devnet.marketAddress,
-      provider,
-      leases: agent.market.leases(),
-      history: await historyOf(agent),
-    });
+    expect(await calls(provider, 'claimJob', jobId)).toBe(1);
+    expect(await calls(provider, 'submitResult', jobId)).toBe(0);
+    await expectBooksMatch(provider, agent);
   }, 60_000);
 });
