@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Wallet } from 'ethers';
 import type { Browser } from 'playwright-core';
-import { devnetDeployment, startDevnet, type Devnet } from '../../contracts/devnet.ts';
-import { writeLocalNetwork } from '../../agent/market/local-network.ts';
+import { startDevnet, type Devnet } from '../../contracts/devnet.ts';
 import { methods } from '../../agent/api/contract.ts';
 import { chromiumMissing, launchChromium } from '../support/browser.ts';
-import { labPostsJob, writeJobFiles, writeSignedReport } from '../support/market-files.ts';
+import { labPostsJob, providerAndLab, writeJobFiles } from '../support/market-files.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -58,14 +57,8 @@ describe.skipIf(Boolean(missing))('earnings, the suggested price and why no jobs
     await mkdir(SHOTS, { recursive: true });
     devnet = await startDevnet();
     dir = await tempDir('roost-e2e-earnings-');
-    const providerDir = join(dir.path, 'provider');
-    const labDir = join(dir.path, 'lab');
-    for (const d of [providerDir, labDir]) {
-      await mkdir(d, { recursive: true });
-      await writeLocalNetwork(d, devnetDeployment(devnet));
-    }
-    // A benchmark report (composite 114.9, score 115) as `roost bench` saves it: the score the market pays.
-    await writeSignedReport(providerDir);
+    // Score 115 (composite 114.9): the score the market pays, and the digest it registers with.
+    const { providerDir } = await providerAndLab(dir.path, devnet);
     server = await startServeProcess(providerDir);
     browser = await launchChromium();
   });

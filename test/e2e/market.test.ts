@@ -3,17 +3,15 @@
 // the provider watching it in Chromium: claimed, run in the sandboxed worker, paid; then the
 // provider withdraws on the Wallet page. Every balance is checked on chain to the base unit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import type { Browser } from 'playwright-core';
-import { devnetDeployment, startDevnet, type Devnet } from '../../contracts/devnet.ts';
+import { startDevnet, type Devnet } from '../../contracts/devnet.ts';
 import { connectJobMarket } from '../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../contracts/bindings/roost-test-token.ts';
-import { writeLocalNetwork } from '../../agent/market/local-network.ts';
 import { chromiumMissing, launchChromium } from '../support/browser.ts';
-import { labPostsJob, writeJobFiles, writeSignedReport } from '../support/market-files.ts';
+import { labPostsJob, providerAndLab, writeJobFiles } from '../support/market-files.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -52,14 +50,8 @@ describe.skipIf(Boolean(missing))('earning on the market, seen in the dashboard'
       cacheTimeout: -1,
     });
     dir = await tempDir('roost-e2e-market-');
-    const providerDir = join(dir.path, 'provider');
-    const labDir = join(dir.path, 'lab');
-    for (const d of [providerDir, labDir]) {
-      await mkdir(d, { recursive: true });
-      await writeLocalNetwork(d, devnetDeployment(devnet));
-    }
-    // A benchmark report, as `roost bench` saves it: the market registers with its digest.
-    await writeSignedReport(providerDir);
+    // Score 115 (composite 114.9): the score the market pays, and the digest it registers with.
+    const { providerDir } = await providerAndLab(dir.path, devnet);
     server = await startServeProcess(providerDir);
     browser = await launchChromium();
   });

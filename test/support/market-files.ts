@@ -1,14 +1,35 @@
 /**
- * Files of the market tests: a signed benchmark report where `roost serve` finds it, the files of
- * a job for a requester to post, and a lab posting them with the real `roost market post-job`.
+ * Files of the market tests: a provider's and a lab's data folders on one devnet, a signed
+ * benchmark report where `roost serve` finds it, the files of a job for a requester to post, and a
+ * lab posting them with the real `roost market post-job`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { signReport } from '../../agent/bench/sign.ts';
+import { writeLocalNetwork } from '../../agent/market/local-network.ts';
+import { devnetDeployment, type Devnet } from '../../contracts/devnet.ts';
 import { sampleReport, testSigner } from '../../agent/bench/testing/fixtures.ts';
 import { encodeNpy } from '../../worker/npy.ts';
 import { matmulModel, randomFloats, slowModel } from '../fixtures/jobs/models.ts';
 import { runRoost } from './roost-cli.ts';
+
+/**
+ * `<root>/provider` and `<root>/lab`, each knowing the devnet as its local network; the provider
+ * with a signed benchmark report (composite 114.9, score 115), so it registers when served.
+ */
+export async function providerAndLab(
+  root: string,
+  devnet: Devnet,
+): Promise<{ providerDir: string; labDir: string }> {
+  const providerDir = join(root, 'provider');
+  const labDir = join(root, 'lab');
+  for (const d of [providerDir, labDir]) {
+    await mkdir(d, { recursive: true });
+    await writeLocalNetwork(d, devnetDeployment(devnet));
+  }
+  await writeSignedReport(providerDir);
+  return { providerDir, labDir };
+}
 
 /**
  * A signed benchmark report where `roost serve` looks for its latest one, so a provider run as a
