@@ -24,6 +24,7 @@ import type { BenchChild, SpawnBenchChild } from '../agent/bench/child.ts';
 import type { SpawnedProcess, Spawner } from '../agent/hardware/run-tool.ts';
 import { BENCH_MAX_LINE_BYTES } from '../worker/bench-protocol.ts';
 import {
+  relayMessages,
   utilityEnv,
   watchUtilityChild,
   type ForkUtility,
@@ -161,32 +162,13 @@ export function createUtilityBenchSpawner(options: UtilityBenchSpawnerOptions): 
       serviceName: 'Roost benchmark',
     });
     const watched = watchUtilityChild(child, options.watch);
-    const messageListeners: ((raw: unknown) => void)[] = [];
-    const protocolListeners: ((reason: string) => void)[] = [];
-    child.on('message', (message) => {
-      if (watched.exited) return;
-      let size: number | undefined;
-      try {
-        size =
-          message !== null && typeof message === 'object'
-            ? Buffer.byteLength(JSON.stringify(message), 'utf8')
-            : undefined;
-      } catch {
-        size = undefined;
-      }
-      if (size !== undefined && size > BENCH_MAX_LINE_BYTES) {
-        for (const l of protocolListeners)
-          l(`a message of ${size} bytes (the limit is ${BENCH_MAX_LINE_BYTES})`);
-        return;
-      }
-      for (const l of messageListeners) l(size === undefined ? undefined : message);
-    });
+    const messages = relayMessages(child, watched, BENCH_MAX_LINE_BYTES);
     return {
       send(message) {
         if (!watched.exited) child.postMessage(message);
       },
-      onMessage: (l) => messageListeners.push(l),
-      onProtocolError: (l) => protocolListeners.push(l),
+      onMessage: messages.onMessage,
+      onProtocolError: messages.onProtocolError,
       onExit: (l) => watched.onExit(l),
       outputTail: () => watched.outputTail(),
       kill: () => watched.kill(),

@@ -167,3 +167,44 @@ export function utilityEnv(env: Record<string, string>): Record<string, string> 
   delete out.ELECTRON_RUN_AS_NODE;
   return out;
 }
+
+/** The size of a message as a pipe would carry it; undefined when it is not a JSON object. */
+function jsonSize(message: unknown): number | undefined {
+  if (message === null || typeof message !== 'object' || Array.isArray(message)) return undefined;
+  try {
+    return Buffer.byteLength(JSON.stringify(message), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export interface RelayedMessages {
+  /** Each message, or `undefined` for one that is not a JSON object (the reader's parse refuses it). */
+  onMessage(listener: (raw: unknown) => void): void;
+  /** A message over the size limit: the same limit as the pipe protocol's lines. */
+  onProtocolError(listener: (reason: string) => void): void;
+}
+
+/** A child's messages as the spawners hand them on: none after its exit, none over `maxBytes`. */
+export function relayMessages(
+  child: UtilityChild,
+  watched: WatchedChild,
+  maxBytes: number,
+): RelayedMessages {
+  const messageListeners: ((raw: unknown) => void)[] = [];
+  const protocolListeners: ((reason: string) => void)[] = [];
+  child.on('message', (message) => {
+    if (watched.exited) return;
+    const size = jsonSize(message);
+    if (size !== undefined && size > maxBytes) {
+      for (const l of protocolListeners) l(`a message of ${size} bytes (the limit is ${maxBytes})`);
+      return;
+    }
+    const raw = size === undefined ? undefined : message;
+    for (const l of messageListeners) l(raw);
+  });
+  return {
+    onMessage: (l) => messageListeners.push(l),
+    onProtocolError: (l) => protocolListeners.push(l),
+  };
+}

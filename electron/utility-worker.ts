@@ -15,6 +15,7 @@ import type { SpawnWorker, WorkerProcess } from '../agent/jobs/spawner.ts';
 import type { SandboxLayers } from '../agent/jobs/schema.ts';
 import { MAX_LINE_BYTES } from '../worker/protocol.ts';
 import {
+  relayMessages,
   utilityEnv,
   watchUtilityChild,
   type ForkUtility,
@@ -33,16 +34,6 @@ export interface UtilityWorkerSpawnerOptions {
   /** The largest message the worker may send; default the line limit of the pipe protocol. */
   maxMessageBytes?: number;
   watch?: WatchOptions;
-}
-
-/** The size of a message as the pipe would carry it; undefined when it is not JSON at all. */
-function jsonSize(message: unknown): number | undefined {
-  if (message === null || typeof message !== 'object' || Array.isArray(message)) return undefined;
-  try {
-    return Buffer.byteLength(JSON.stringify(message), 'utf8');
-  } catch {
-    return undefined;
-  }
 }
 
 export function utilitySandboxLayers(why?: string): SandboxLayers {
@@ -71,20 +62,7 @@ export function createUtilityWorkerSpawner(options: UtilityWorkerSpawnerOptions)
       serviceName: 'Roost job worker',
     });
     const watched = watchUtilityChild(child, options.watch);
-    const messageListeners: ((raw: unknown) => void)[] = [];
-    const protocolListeners: ((reason: string) => void)[] = [];
-    child.on('message', (message) => {
-      if (watched.exited) return;
-      const size = jsonSize(message);
-      if (size !== undefined && size > maxBytes) {
-        for (const l of protocolListeners)
-          l(`a message of ${size} bytes (the limit is ${maxBytes})`);
-        return;
-      }
-      // Not a JSON object: the supervisor's parse turns `undefined` into a protocol error.
-      const raw = size === undefined ? undefined : message;
-      for (const l of messageListeners) l(raw);
-    });
+    const messages = relayMessages(child, watched, maxBytes);
     return {
       get pid() {
         return child.pid;
@@ -93,8 +71,8 @@ export function createUtilityWorkerSpawner(options: UtilityWorkerSpawnerOptions)
       send(message) {
         if (!watched.exited) child.postMessage(message);
       },
-      onMessage: (l) => messageListeners.push(l),
-      onProtocolError: (l) => protocolListeners.push(l),
+      onMessage: messages.onMessage,
+      onProtocolError: messages.onProtocolError,
       onExit: (l) => watched.onExit(l),
       outputTail: () => watched.outputTail(),
       kill: () => watched.kill(),
