@@ -12,7 +12,7 @@
  * like any other; nothing half-written is ever left on disk.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { FromBench } from '../../worker/bench-protocol.ts';
@@ -508,36 +508,54 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
     return readReportFile(join(reportsDir, `${id}.json`));
   }
 
+  /**
+   * History entries by file, with the file's size and mtime when read: the market asks for the
+   * latest report every 30 s, and a year of reports is many megabytes of JSON to parse again.
+   */
+  const historyCache = new Map<string, { stamp: string; entry: BenchHistoryEntry | null }>();
+
+  async function historyEntry(file: string): Promise<BenchHistoryEntry | null> {
+    const info = await stat(file);
+    const stamp = `${info.size}:${info.mtimeMs}`;
+    const cached = historyCache.get(file);
+    if (cached?.stamp === stamp) return cached.entry;
+    const parsed = signedReportSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
+    let entry: BenchHistoryEntry | null = null;
+    if (!parsed.success) {
+      log.warn(`skipping ${file}: not a report`);
+    } else {
+      const { report, signature } = parsed.data;
+      entry = {
+        id: report.id,
+        file,
+        startedAt: report.startedAt,
+        suiteId: report.suite.id,
+        current: report.suite.id === suite.id,
+        preset: report.protocol.name,
+        ep: report.target.ep,
+        adapter: report.target.adapter?.name ?? null,
+        software: report.target.software,
+        complete: report.complete,
+        composite: report.composite.value,
+        compositeUnit: report.composite.unit,
+        values: Object.fromEntries(report.workloads.map((w) => [w.id, w.value])),
+        warnings: report.warnings.length,
+        signer: signature.signer,
+        digest: signature.digest,
+      };
+    }
+    historyCache.set(file, { stamp, entry });
+    return entry;
+  }
+
   async function history({ limit }: { limit?: number } = {}): Promise<BenchHistoryEntry[]> {
     const names = await readdir(reportsDir).catch(() => [] as string[]);
     const entries: BenchHistoryEntry[] = [];
     for (const name of names.filter((n) => n.endsWith('.json'))) {
       const file = join(reportsDir, name);
       try {
-        const parsed = signedReportSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
-        if (!parsed.success) {
-          log.warn(`skipping ${file}: not a report`);
-          continue;
-        }
-        const { report, signature } = parsed.data;
-        entries.push({
-          id: report.id,
-          file,
-          startedAt: report.startedAt,
-          suiteId: report.suite.id,
-          current: report.suite.id === suite.id,
-          preset: report.protocol.name,
-          ep: report.target.ep,
-          adapter: report.target.adapter?.name ?? null,
-          software: report.target.software,
-          complete: report.complete,
-          composite: report.composite.value,
-          compositeUnit: report.composite.unit,
-          values: Object.fromEntries(report.workloads.map((w) => [w.id, w.value])),
-          warnings: report.warnings.length,
-          signer: signature.signer,
-          digest: signature.digest,
-        });
+        const entry = await historyEntry(file);
+        if (entry) entries.push(entry);
       } catch (error) {
         log.warn(`skipping ${file}: ${(error as Error).message}`);
       }

@@ -244,6 +244,12 @@ describe('bench.run', () => {
     });
     expect(history.find((h) => h.id === cpu.report.id)?.current).toBe(true);
     expect(await bench.verify({ file })).toMatchObject({ ok: true, suiteCurrent: false });
+    // The history is read again when a file changes (it keeps what it parsed by size and time).
+    const changed = structuredClone(old);
+    changed.report.composite.value = 1;
+    await writeFile(file, JSON.stringify(changed, null, 1));
+    expect((await bench.history()).find((h) => h.id === old.report.id)?.composite).toBe(1);
+    await writeFile(file, JSON.stringify(old));
     // Its HTML says so, for whoever is sent it.
     const html = join(dir.path, 'old.html');
     await bench.export({ id: old.report.id, format: 'html', out: html });
