@@ -1,11 +1,10 @@
 import { useEffect, useState } from 'react';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
-import { describeError } from '../api/error-messages.ts';
 import { Sparkline } from './Sparkline.tsx';
 import { WorkState, useDecisions } from './WorkState.tsx';
+import { useDetect, type Detect } from '../hooks/useDetect.ts';
 
-type Detect = ResultOf<'hardware.detect'>;
 type Sample = ResultOf<'hardware.telemetry'>['samples'][number];
 type Accelerator = Detect['gpus'][number]['accelerators'][number];
 
@@ -77,41 +76,15 @@ function useTelemetry(): Map<string, Sample[]> {
 }
 
 export function GpuCards() {
-  const { client } = useAgent();
-  const [report, setReport] = useState<Detect>();
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(true);
+  const { report, problem: error, busy, again } = useDetect();
   const telemetry = useTelemetry();
   const { decisions, reload } = useDecisions();
-
-  const load = (refresh: boolean) => {
-    setBusy(true);
-    void client.call('hardware.detect', refresh ? { refresh: true, force: true } : {}).then((r) => {
-      setBusy(false);
-      if (r.ok) {
-        setReport(r.value);
-        setError(undefined);
-      } else setError(describeError(r.error));
-    });
-  };
-  useEffect(() => {
-    let live = true;
-    void client.call('hardware.detect', {}).then((r) => {
-      if (!live) return;
-      setBusy(false);
-      if (r.ok) setReport(r.value);
-      else setError(describeError(r.error));
-    });
-    return () => {
-      live = false;
-    };
-  }, [client]);
 
   return (
     <section aria-labelledby="gpus-title" className="gpus">
       <div className="section-head">
         <h2 id="gpus-title">GPUs</h2>
-        <button type="button" className="secondary" onClick={() => load(true)} disabled={busy}>
+        <button type="button" className="secondary" onClick={() => void again()} disabled={busy}>
           {busy ? 'Checking…' : 'Check again'}
         </button>
       </div>

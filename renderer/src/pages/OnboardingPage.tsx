@@ -11,6 +11,7 @@ import { describeError } from '../api/error-messages.ts';
 import { useSetup } from '../components/SetupContext.tsx';
 import { Problem, UnlockWallet, WalletSetup } from '../components/WalletSetup.tsx';
 import { useBenchRun, type BenchTarget } from '../hooks/useBenchRun.ts';
+import { useDetect } from '../hooks/useDetect.ts';
 import {
   checkStart,
   describeHardware,
@@ -24,7 +25,6 @@ import {
   type WorkMode,
 } from './onboarding.ts';
 
-type Detect = ResultOf<'hardware.detect'>;
 type HistoryEntry = ResultOf<'bench.history'>['reports'][number];
 type Report = ResultOf<'bench.run'>['report']['report'];
 type WalletStatus = ResultOf<'wallet.status'>;
@@ -68,32 +68,7 @@ function Working({
 // 1. Hardware
 
 function DetectStep({ onNext }: { onNext: () => void }) {
-  const { client } = useAgent();
-  const [report, setReport] = useState<Detect>();
-  const [problem, setProblem] = useState<string>();
-  const [busy, setBusy] = useState(true);
-
-  useEffect(() => {
-    let live = true;
-    void client.call('hardware.detect', {}).then((r) => {
-      if (!live) return;
-      setBusy(false);
-      if (r.ok) setReport(r.value);
-      else setProblem(describeError(r.error));
-    });
-    return () => {
-      live = false;
-    };
-  }, [client]);
-
-  const again = async () => {
-    setBusy(true);
-    setProblem(undefined);
-    const r = await client.call('hardware.detect', { refresh: true, force: true });
-    setBusy(false);
-    if (r.ok) setReport(r.value);
-    else setProblem(describeError(r.error));
-  };
+  const { report, problem, busy, again } = useDetect();
   const summary = report && describeHardware(report);
 
   return (
