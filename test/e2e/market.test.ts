@@ -5,12 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { JsonRpcProvider, Wallet } from 'ethers';
+import { Wallet, type JsonRpcProvider } from 'ethers';
 import type { Browser } from 'playwright-core';
-import { startDevnet, type Devnet } from '../../contracts/devnet.ts';
+import type { Devnet } from '../../contracts/devnet.ts';
 import { connectJobMarket } from '../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../contracts/bindings/roost-test-token.ts';
 import { chromiumMissing, launchChromium } from '../support/browser.ts';
+import { startTestChain, type TestChain } from '../support/devnet-chain.ts';
 import { labPostsJob, providerAndLab, writeJobFiles } from '../support/market-files.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -21,6 +22,7 @@ const USD = 1_000_000n;
 
 describe.skipIf(Boolean(missing))('earning on the market, seen in the dashboard', () => {
   let browser: Browser;
+  let chain: TestChain;
   let devnet: Devnet;
   let rpc: JsonRpcProvider;
   let server: ServeProcess;
@@ -44,11 +46,8 @@ describe.skipIf(Boolean(missing))('earning on the market, seen in the dashboard'
   };
 
   beforeAll(async () => {
-    devnet = await startDevnet();
-    rpc = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, {
-      staticNetwork: true,
-      cacheTimeout: -1,
-    });
+    chain = await startTestChain();
+    ({ devnet, rpc } = chain);
     dir = await tempDir('roost-e2e-market-');
     // Score 115 (composite 114.9): the score the market pays, and the digest it registers with.
     const { providerDir } = await providerAndLab(dir.path, devnet);
@@ -58,8 +57,7 @@ describe.skipIf(Boolean(missing))('earning on the market, seen in the dashboard'
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
-    rpc?.destroy();
-    await devnet?.stop();
+    await chain?.stop();
     await dir?.remove();
   });
 

@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { JsonRpcProvider, Wallet } from 'ethers';
-import { devnetDeployment, startDevnet, type Devnet } from '../../../contracts/devnet.ts';
+import { Wallet, type JsonRpcProvider } from 'ethers';
+import { devnetDeployment, type Devnet } from '../../../contracts/devnet.ts';
 import { connectJobMarket } from '../../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../../contracts/bindings/roost-test-token.ts';
 import type { Agent } from '../../../agent/agent.ts';
@@ -15,6 +15,7 @@ import { createRequester, type Requester } from '../../../agent/market/requester
 import { createPractice } from '../../../agent/market/practice.ts';
 import { createNetworkSource } from '../../../agent/wallet/network.ts';
 import type { LeaseRecord } from '../../../agent/market/schema.ts';
+import { startTestChain, type TestChain } from '../../support/devnet-chain.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 import {
   PROVIDER_PASSWORD,
@@ -28,6 +29,7 @@ import {
 
 const USD = 1_000_000n;
 
+let chain: TestChain;
 let devnet: Devnet;
 let rpc: JsonRpcProvider;
 let dir: { path: string; remove: () => Promise<void> };
@@ -42,12 +44,8 @@ function lease(jobId: bigint): LeaseRecord | undefined {
 }
 
 beforeAll(async () => {
-  devnet = await startDevnet();
-  rpc = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, {
-    staticNetwork: true,
-    cacheTimeout: -1,
-    pollingInterval: 100,
-  });
+  chain = await startTestChain();
+  ({ devnet, rpc } = chain);
   dir = await tempDir('roost-earn-');
   const dataDir = join(dir.path, 'provider');
   await mkdir(dataDir, { recursive: true });
@@ -66,8 +64,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await requester?.close();
   await agent?.close();
-  rpc?.destroy();
-  await devnet?.stop();
+  await chain?.stop();
   await dir?.remove();
 });
 

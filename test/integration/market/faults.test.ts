@@ -5,8 +5,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { JsonRpcProvider, Wallet } from 'ethers';
-import type { JsonRpcSigner } from 'ethers';
+import { Wallet } from 'ethers';
+import type { JsonRpcProvider, JsonRpcSigner } from 'ethers';
 import {
   LeaseState,
   connectJobMarket,
@@ -14,7 +14,6 @@ import {
 } from '../../../contracts/bindings/job-market.ts';
 import {
   devnetDeployment,
-  startDevnet,
   type Devnet,
   type NetworkDeployment,
 } from '../../../contracts/devnet.ts';
@@ -25,6 +24,7 @@ import { createRequester, type Requester } from '../../../agent/market/requester
 import type { LeaseRecord } from '../../../agent/market/schema.ts';
 import { walletHistorySchema, type WalletHistory } from '../../../agent/wallet/schema.ts';
 import { httpClient, type ApiClient } from '../../../agent/api/node-client.ts';
+import { startTestChain, type TestChain } from '../../support/devnet-chain.ts';
 import { startServeProcess, type ServeProcess } from '../../support/serve-process.ts';
 import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.ts';
 import { tempDir } from '../../support/temp-dir.ts';
@@ -44,6 +44,7 @@ const USD = 1_000_000n;
 const REWARD = 2n * USD;
 const FEE = (REWARD * 100n) / 10_000n;
 
+let chain: TestChain;
 let devnet: Devnet;
 let rpc: JsonRpcProvider;
 let dir: { path: string; remove: () => Promise<void> };
@@ -57,12 +58,8 @@ const cleanups: (() => Promise<unknown>)[] = [];
 const posted: bigint[] = [];
 
 beforeAll(async () => {
-  devnet = await startDevnet();
-  rpc = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, {
-    staticNetwork: true,
-    cacheTimeout: -1,
-    pollingInterval: 100,
-  });
+  chain = await startTestChain();
+  ({ devnet, rpc } = chain);
   dir = await tempDir('roost-faults-');
   quick = await writeJobFiles(join(dir.path, 'quick'), 'quick');
   slow = await writeJobFiles(join(dir.path, 'slow'), 'slow');
@@ -88,8 +85,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await requester?.close();
-  rpc?.destroy();
-  await devnet?.stop();
+  await chain?.stop();
   await dir?.remove();
 });
 

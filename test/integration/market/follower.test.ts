@@ -5,13 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { FallbackProvider, JsonRpcProvider, MaxUint256, id } from 'ethers';
 import type { Filter, FilterByBlockHash, Log, TransactionReceipt } from 'ethers';
-import { TEST_DOLLAR, startDevnet } from '../../../contracts/devnet.ts';
+import { TEST_DOLLAR } from '../../../contracts/devnet.ts';
 import type { Devnet } from '../../../contracts/devnet.ts';
 import { connectJobMarket, parseJobMarketLog } from '../../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../../contracts/bindings/roost-test-token.ts';
+import { chainKeyOf } from '../../../agent/market/chain-key.ts';
 import { openMarketDb } from '../../../agent/market/db.ts';
 import { createFollower } from '../../../agent/market/follower.ts';
 import type { Follower, FollowerOptions, MarketEvent } from '../../../agent/market/follower.ts';
+import { startTestChain, type TestChain } from '../../support/devnet-chain.ts';
 import { startTcpProxy } from '../../support/tcp-proxy.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 
@@ -19,6 +21,7 @@ const USD = TEST_DOLLAR;
 const REQUESTER = 3;
 const PROVIDER = 4;
 
+let chain: TestChain;
 let devnet: Devnet;
 let rpc: JsonRpcProvider;
 let chainKey: string;
@@ -44,14 +47,9 @@ function providerFor(url: string): CountingProvider {
 }
 
 beforeAll(async () => {
-  devnet = await startDevnet();
-  rpc = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, {
-    staticNetwork: true,
-    pollingInterval: 100,
-    cacheTimeout: -1,
-  });
-  const deployBlock = await rpc.getBlock(devnet.deployBlock);
-  chainKey = `${devnet.chainId}:${devnet.marketAddress.toLowerCase()}:${deployBlock?.hash ?? ''}`;
+  chain = await startTestChain();
+  ({ devnet, rpc } = chain);
+  chainKey = await chainKeyOf(rpc, devnet.chainId, devnet.marketAddress, devnet.deployBlock);
   dir = await tempDir('roost-follower-');
 
   for (const index of [REQUESTER, PROVIDER]) {
@@ -69,8 +67,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  rpc?.destroy();
-  await devnet?.stop();
+  await chain?.stop();
   await dir?.remove();
 });
 

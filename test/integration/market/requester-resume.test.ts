@@ -5,20 +5,20 @@
 // (requester-support.ts), fetching the model from the restarted server by the document's URLs.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JsonRpcProvider } from 'ethers';
 import type {
   ContractTransactionResponse,
+  JsonRpcProvider,
   JsonRpcSigner,
   Signer,
   TransactionRequest,
   Wallet,
 } from 'ethers';
-import { TEST_DOLLAR, devnetDeployment, startDevnet } from '../../../contracts/devnet.ts';
+import { TEST_DOLLAR, devnetDeployment } from '../../../contracts/devnet.ts';
 import type { Devnet } from '../../../contracts/devnet.ts';
 import {
   LeaseState,
@@ -32,16 +32,16 @@ import { openRequestJournal } from '../../../agent/market/request-journal.ts';
 import type { PostedRequest, RecordedVerdict } from '../../../agent/market/request-journal.ts';
 import { createRequester } from '../../../agent/market/requester.ts';
 import type { PostRequest, Requester } from '../../../agent/market/requester.ts';
-import { encodeNpy } from '../../../worker/npy.ts';
-import { matmulModel, randomFloats } from '../../fixtures/jobs/models.ts';
 import { runRoost } from '../../support/roost-cli.ts';
 import { ROOST_BIN } from '../../support/serve-process.ts';
+import { startTestChain, type TestChain } from '../../support/devnet-chain.ts';
 import { tempDir } from '../../support/temp-dir.ts';
-import { newProvider, provide as provideAs } from './requester-support.ts';
+import { newProvider, provide as provideAs, writeMatmulFiles } from './requester-support.ts';
 import type { Tamper } from './requester-support.ts';
 
 const REWARD = 2n * TEST_DOLLAR;
 
+let chain: TestChain;
 let devnet: Devnet;
 let rpc: JsonRpcProvider;
 let dir: { path: string; remove: () => Promise<void> };
@@ -54,31 +54,19 @@ let bPath: string;
 const requesters: Requester[] = [];
 
 beforeAll(async () => {
-  devnet = await startDevnet();
-  rpc = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, {
-    staticNetwork: true,
-    pollingInterval: 100,
-    cacheTimeout: -1,
-  });
+  chain = await startTestChain();
+  ({ devnet, rpc } = chain);
   dir = await tempDir('roost-requester-resume-');
   dataDir = join(dir.path, 'lab');
   await writeLocalNetwork(dataDir, devnetDeployment(devnet));
   chainKey = await chainKeyOf(rpc, devnet.chainId, devnet.marketAddress, devnet.deployBlock);
-  const files = join(dir.path, 'files');
-  await mkdir(files, { recursive: true });
-  modelPath = join(files, 'matmul.onnx');
-  aPath = join(files, 'a.npy');
-  bPath = join(files, 'b.npy');
-  await writeFile(modelPath, matmulModel(4, 8, 3));
-  await writeFile(aPath, encodeNpy('float32', [4, 8], randomFloats(32, 7)));
-  await writeFile(bPath, encodeNpy('float32', [8, 3], randomFloats(24, 8)));
+  ({ modelPath, aPath, bPath } = await writeMatmulFiles(dir.path));
   provider = await newProvider(devnet, rpc);
 }, 120_000);
 
 afterAll(async () => {
   for (const r of requesters) await r.close();
-  rpc?.destroy();
-  await devnet?.stop();
+  await chain?.stop();
   await dir?.remove();
 });
 

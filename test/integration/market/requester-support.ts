@@ -23,6 +23,7 @@ import type { Receipt } from '../../../agent/jobs/schema.ts';
 import { canonicalJson } from '../../../agent/jobs/util.ts';
 import { decodeNpy, encodeNpy } from '../../../worker/npy.ts';
 import type { NpyArray } from '../../../worker/npy.ts';
+import { matmulModel, randomFloats } from '../../fixtures/jobs/models.ts';
 import { runInProcess } from '../jobs/support.ts';
 
 export const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
@@ -39,6 +40,24 @@ export async function newProvider(devnet: Devnet, rpc: JsonRpcProvider): Promise
   const market = connectJobMarket(devnet.marketAddress, wallet);
   await (await market.registerProvider(id('benchmark report'), 100, 1, 50n * TEST_DOLLAR)).wait();
   return wallet;
+}
+
+/**
+ * The job both requester tests post: a 4×8 by 8×3 matmul model and its two inputs (fixed seeds,
+ * so every run posts the same bytes), written to `<dir>/files`.
+ */
+export async function writeMatmulFiles(
+  dir: string,
+): Promise<{ modelPath: string; aPath: string; bPath: string }> {
+  const files = join(dir, 'files');
+  await mkdir(files, { recursive: true });
+  const modelPath = join(files, 'matmul.onnx');
+  const aPath = join(files, 'a.npy');
+  const bPath = join(files, 'b.npy');
+  await writeFile(modelPath, matmulModel(4, 8, 3));
+  await writeFile(aPath, encodeNpy('float32', [4, 8], randomFloats(32, 7)));
+  await writeFile(bPath, encodeNpy('float32', [8, 3], randomFloats(24, 8)));
+  return { modelPath, aPath, bPath };
 }
 
 export type Tamper = 'none' | 'values' | 'bytes' | 'signer' | 'no-upload';

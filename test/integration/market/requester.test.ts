@@ -4,12 +4,12 @@
 // from the requester's server, runs the model, signs a receipt, uploads by the upload convention
 // and submits the result hash on chain. The requester judges it.
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JsonRpcProvider, toBeHex, zeroPadValue } from 'ethers';
-import type { Signer, Wallet } from 'ethers';
-import { TEST_DOLLAR, devnetDeployment, startDevnet } from '../../../contracts/devnet.ts';
+import { toBeHex, zeroPadValue } from 'ethers';
+import type { JsonRpcProvider, Signer, Wallet } from 'ethers';
+import { TEST_DOLLAR, devnetDeployment } from '../../../contracts/devnet.ts';
 import type { Devnet } from '../../../contracts/devnet.ts';
 import {
   LeaseState,
@@ -28,16 +28,21 @@ import type {
   RequesterEvent,
 } from '../../../agent/market/requester.ts';
 import type { Receipt } from '../../../agent/jobs/schema.ts';
-import { encodeNpy } from '../../../worker/npy.ts';
-import { matmulModel, randomFloats } from '../../fixtures/jobs/models.ts';
 import { until } from '../jobs/support.ts';
+import { startTestChain, type TestChain } from '../../support/devnet-chain.ts';
 import { tempDir } from '../../support/temp-dir.ts';
-import { newProvider, provide as provideAs, sha256 } from './requester-support.ts';
+import {
+  newProvider,
+  provide as provideAs,
+  sha256,
+  writeMatmulFiles,
+} from './requester-support.ts';
 import type { Tamper } from './requester-support.ts';
 
 const USD = TEST_DOLLAR;
 const REWARD = 2n * USD;
 
+let chain: TestChain;
 let devnet: Devnet;
 let rpc: JsonRpcProvider;
 let dir: { path: string; remove: () => Promise<void> };
@@ -50,12 +55,8 @@ let aPath: string;
 let bPath: string;
 
 beforeAll(async () => {
-  devnet = await startDevnet();
-  rpc = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, {
-    staticNetwork: true,
-    pollingInterval: 100,
-    cacheTimeout: -1,
-  });
+  chain = await startTestChain();
+  ({ devnet, rpc } = chain);
   dir = await tempDir('roost-requester-it-');
   requesterSigner = await rpc.getSigner(devnet.accounts[3]);
   requester = createRequester({
@@ -67,21 +68,13 @@ beforeAll(async () => {
     uploadGraceMs: 1000,
     onEvent: (e) => events.push(e),
   });
-  const files = join(dir.path, 'files');
-  await mkdir(files, { recursive: true });
-  modelPath = join(files, 'matmul.onnx');
-  aPath = join(files, 'a.npy');
-  bPath = join(files, 'b.npy');
-  await writeFile(modelPath, matmulModel(4, 8, 3));
-  await writeFile(aPath, encodeNpy('float32', [4, 8], randomFloats(32, 7)));
-  await writeFile(bPath, encodeNpy('float32', [8, 3], randomFloats(24, 8)));
+  ({ modelPath, aPath, bPath } = await writeMatmulFiles(dir.path));
   providers.push(await newProvider(devnet, rpc), await newProvider(devnet, rpc));
 }, 120_000);
 
 afterAll(async () => {
   await requester?.close();
-  rpc?.destroy();
-  await devnet?.stop();
+  await chain?.stop();
   await dir?.remove();
 });
 

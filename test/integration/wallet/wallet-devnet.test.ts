@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { JsonRpcProvider, Wallet, id, parseEther } from 'ethers';
-import type { Signer } from 'ethers';
-import { TEST_DOLLAR, devnetDeployment, startDevnet } from '../../../contracts/devnet.ts';
+import { Wallet, id, parseEther } from 'ethers';
+import type { JsonRpcProvider, Signer } from 'ethers';
+import { TEST_DOLLAR, devnetDeployment } from '../../../contracts/devnet.ts';
 import type { Devnet } from '../../../contracts/devnet.ts';
 import { connectJobMarket, parseJobMarketLog } from '../../../contracts/bindings/job-market.ts';
 import {
@@ -21,32 +21,29 @@ import type { WalletService } from '../../../agent/wallet/service.ts';
 import { isWalletError } from '../../../agent/wallet/errors.ts';
 import { walletEvents, walletMethods } from '../../../agent/wallet/schema.ts';
 import type { WalletErrorCode, WalletEvent } from '../../../agent/wallet/schema.ts';
+import { startTestChain, type TestChain } from '../../support/devnet-chain.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 
 const LIGHT = { N: 1024, r: 8, p: 1 };
 const PASSWORD = 'devnet wallet password';
 const USD = TEST_DOLLAR;
 
+let chain: TestChain;
 let devnet: Devnet;
 let rpc: JsonRpcProvider;
 let netDir: { path: string; remove: () => Promise<void> };
 const cleanups: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
-  devnet = await startDevnet();
-  rpc = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, {
-    staticNetwork: true,
-    pollingInterval: 100,
-    cacheTimeout: -1,
-  });
+  chain = await startTestChain();
+  ({ devnet, rpc } = chain);
   netDir = await tempDir('roost-wallet-net-');
   await writeLocalNetwork(netDir.path, devnetDeployment(devnet));
 });
 
 afterAll(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
-  rpc?.destroy();
-  await devnet?.stop();
+  await chain?.stop();
   await netDir?.remove();
 });
 
