@@ -477,5 +477,8 @@ export function isEventName(name: string): name is EventName {
   return Object.hasOwn(events, name);
 }
 
+/** What users call each execution provider (the UI says the same as the CLI and the reports). */
+export { executionProviderName } from '../hardware/schema.ts';
+
 /** The text form of `work.windows` for the Settings form and the CLI. */
 export { formatTimeWindows, parseTimeWindows } from '../schedule/schema.ts';

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, release, totalmem, version } from 'node:os';
 import type { TelemetrySample, GpuInventory, ProbeReport } from '../hardware/schema.ts';
+import { executionProviderName } from '../hardware/schema.ts';
 import type { WorkloadOutcome } from './child.ts';
 import { accuracyGate } from './gate.ts';
 import type {
@@ -28,17 +29,9 @@ export const HIGH_VARIATION_CV = 0.05;
 /** At or above this temperature a GPU is at or near its thermal limit. */
 export const THERMAL_LIMIT_C = 90;
 
-const EP_NAMES: Record<string, string> = {
-  cpu: 'the CPU',
-  webgpu: 'WebGPU',
-  cuda: 'CUDA',
-  tensorrt: 'TensorRT',
-  dml: 'DirectML',
-  coreml: 'Core ML',
-};
-
+/** A provider's name in a sentence ("ran on the CPU", "ran on CUDA"). */
 export function epName(ep: string): string {
-  return EP_NAMES[ep] ?? ep;
+  return ep === 'cpu' ? 'the CPU' : executionProviderName(ep);
 }
 
 function trim(text: string, max = 2000): string {

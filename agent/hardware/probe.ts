@@ -14,7 +14,7 @@ import type { HardwareLog } from './log.ts';
 import { stderrHardwareLog } from './log.ts';
 import { defaultSpawner, runTool } from './run-tool.ts';
 import type { Spawner, ToolRun } from './run-tool.ts';
-import { probeReportSchema } from './schema.ts';
+import { EXECUTION_PROVIDER_NAMES, probeReportSchema } from './schema.ts';
 import type {
   AcceleratorAdapter,
   AcceleratorProbe,
@@ -29,15 +29,6 @@ export const PROBE_PROTOCOL_VERSION = 2;
 export const PROBE_LINE_PREFIX = '@@roost-probe ';
 
 const EP_ORDER: ExecutionProvider[] = ['cpu', 'webgpu', 'cuda', 'tensorrt', 'dml', 'coreml'];
-
-const EP_NAMES: Record<ExecutionProvider, string> = {
-  cpu: 'CPU',
-  webgpu: 'WebGPU',
-  cuda: 'CUDA',
-  tensorrt: 'TensorRT',
-  dml: 'DirectML',
-  coreml: 'Core ML',
-};
 
 /** The provider name onnxruntime's profiler records for nodes each EP ran. */
 const EP_RUNTIME_NAMES: Record<ExecutionProvider, string> = {
@@ -231,7 +222,7 @@ interface Diagnosis {
 /** Why a provider failed, from its error message and everything the child printed. */
 export function diagnose(ep: ExecutionProvider, error: string, output: string): Diagnosis {
   const text = `${error}\n${stripAnsi(output)}`;
-  const name = EP_NAMES[ep];
+  const name = EXECUTION_PROVIDER_NAMES[ep];
   if (/backend not found|no available backend/i.test(text)) {
     return {
       reason: `${name} is not available in this onnxruntime-node build on ${process.platform}`,
@@ -342,7 +333,7 @@ export function judgeProbe(
     ep,
     ...(options.deviceIndex !== undefined ? { deviceIndex: options.deviceIndex } : {}),
   };
-  const name = EP_NAMES[ep];
+  const name = EXECUTION_PROVIDER_NAMES[ep];
   if (run.kind === 'timeout') {
     return {
       ...base,

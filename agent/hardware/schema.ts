@@ -141,6 +141,23 @@ export const executionProviderSchema = z.enum([
 ]);
 export type ExecutionProvider = z.infer<typeof executionProviderSchema>;
 
+/** What users call each execution provider: the CLI, the reports and the UI all say these. */
+export const EXECUTION_PROVIDER_NAMES: Readonly<Record<ExecutionProvider, string>> = {
+  cpu: 'CPU',
+  webgpu: 'WebGPU',
+  cuda: 'CUDA',
+  tensorrt: 'TensorRT',
+  dml: 'DirectML',
+  coreml: 'Core ML',
+};
+
+/** The name of a provider; an id this Roost does not know (an old report's, say) as it is. */
+export function executionProviderName(ep: string): string {
+  return Object.hasOwn(EXECUTION_PROVIDER_NAMES, ep)
+    ? EXECUTION_PROVIDER_NAMES[ep as ExecutionProvider]
+    : ep;
+}
+
 export const adapterKindSchema = z.enum(['discrete', 'integrated', 'virtual', 'cpu', 'unknown']);
 
 /** The device an execution provider ran the probe model on. */

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { ResultOf } from '../../../agent/api/contract.ts';
+import { executionProviderName } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { Sparkline } from './Sparkline.tsx';
 import { WorkState, useDecisions } from './WorkState.tsx';
@@ -19,15 +20,6 @@ function formatBytes(bytes: number | null | undefined): string {
     : `${Math.round(bytes / 1024 ** 2)} MiB`;
 }
 
-const epNames: Record<string, string> = {
-  cpu: 'CPU',
-  webgpu: 'WebGPU',
-  cuda: 'CUDA',
-  tensorrt: 'TensorRT',
-  dml: 'DirectML',
-  coreml: 'CoreML',
-};
-
 function AcceleratorList({ accelerators }: { accelerators: Accelerator[] }) {
   if (accelerators.length === 0)
     return <p className="muted">No accelerator was probed for this device.</p>;
@@ -36,7 +28,7 @@ function AcceleratorList({ accelerators }: { accelerators: Accelerator[] }) {
       {accelerators.map((a) => (
         <li key={a.ep} className={a.ok ? 'acc-ok' : 'acc-no'}>
           <span className="acc-badge">{a.ok ? '✓' : '✕'}</span>
-          <span className="acc-name">{epNames[a.ep] ?? a.ep}</span>
+          <span className="acc-name">{executionProviderName(a.ep)}</span>
           {a.ok ? (
             <span className="muted">{a.adapter ? `on ${a.adapter}` : 'works'}</span>
           ) : (
@@ -180,7 +172,7 @@ export function GpuCards() {
             .filter((a) => a.status === 'software-adapter')
             .map((a) => (
               <p key={a.ep}>
-                {epNames[a.ep] ?? a.ep}: {a.reason}
+                {executionProviderName(a.ep)}: {a.reason}
                 {a.fix ? ` ${a.fix}` : ''}
               </p>
             ))}

@@ -4,6 +4,7 @@
  * uses, what a price earns per hour, and the settings that "Start earning" saves.
  */
 import {
+  executionProviderName,
   settingsSections,
   type ResultOf,
   type SettingsPatch,
@@ -38,15 +39,7 @@ export function isFirstRun(facts: {
   );
 }
 
-export const acceleratorNames: Record<string, string> = {
-  cpu: 'CPU',
-  webgpu: 'WebGPU',
-  cuda: 'CUDA',
-  tensorrt: 'TensorRT',
-  dml: 'DirectML',
-  coreml: 'CoreML',
-};
-const nameOf = (ep: string) => acceleratorNames[ep] ?? ep;
+const nameOf = executionProviderName;
 
 function sentence(text: string): string {
   const t = text.trim();
