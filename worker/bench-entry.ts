@@ -319,6 +319,12 @@ function finish(m: Measuring, endedBy: EndedBy): void {
   });
 }
 
+/** This process's CPU time so far: the agent subtracts it from the machine's busy time. */
+function ownCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 async function run(plan: BenchPlan): Promise<void> {
   let ort: Ort;
   try {
@@ -327,7 +333,7 @@ async function run(plan: BenchPlan): Promise<void> {
     for (const w of plan.workloads) {
       send({ type: 'workload-failed', id: w.id, stage: 'load', error: errorText(error) });
     }
-    send({ type: 'done', stopped: false });
+    send({ type: 'done', stopped: false, cpuMs: ownCpuMs() });
     process.exit(0);
   }
   // Every session stays open for the whole measurement, so the rounds can go round them.
@@ -363,7 +369,7 @@ async function run(plan: BenchPlan): Promise<void> {
       }
     }
   }
-  send({ type: 'done', stopped: stopRequested });
+  send({ type: 'done', stopped: stopRequested, cpuMs: ownCpuMs() });
   // A GPU runtime may leave threads behind; everything is said, so leave now.
   process.exit(0);
 }

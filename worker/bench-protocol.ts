@@ -114,7 +114,13 @@ export const fromBenchSchema = z.discriminatedUnion('type', [
     stage: benchFailureStageSchema,
     error: text(20_000),
   }),
-  z.object({ type: z.literal('done'), seq, stopped: z.boolean() }),
+  z.object({
+    type: z.literal('done'),
+    seq,
+    stopped: z.boolean(),
+    /** The benchmark process's own CPU time (user + system) since it started, ms. */
+    cpuMs: z.number().nonnegative().max(1e10).optional(),
+  }),
   z.object({ type: z.literal('fatal'), seq, error: text(20_000) }),
 ]);
 export type FromBench = z.infer<typeof fromBenchSchema>;

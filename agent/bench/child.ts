@@ -132,6 +132,8 @@ export interface BenchChildOutcome {
   started: string[];
   /** True when the run ended because of `signal`. */
   stopped: boolean;
+  /** The child's own CPU time, ms, as its `done` said. */
+  cpuMs?: number;
   /** Set when the child failed as a whole: crashed, hung, spoke garbage, could not start. */
   failure?: string;
   outputTail: string;
@@ -228,6 +230,7 @@ export function runBenchChild(options: RunBenchChildOptions): Promise<BenchChild
           break;
         case 'done':
           sawDone = true;
+          if (message.cpuMs !== undefined) outcome.cpuMs = message.cpuMs;
           break;
         case 'fatal':
           outcome.failure ??= `the benchmark process gave up: ${message.error}`;

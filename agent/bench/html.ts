@@ -393,6 +393,7 @@ ${timingCharts(r.workloads)}
 <tr><td>CPU</td><td>${e(r.machine.cpu.model)}, ${r.machine.cpu.logicalCores} logical cores${r.machine.cpu.speedMHz ? `, ${r.machine.cpu.speedMHz} MHz` : ''}</td></tr>
 <tr><td>Memory</td><td>${e(formatBytes(r.machine.memory.totalBytes))}</td></tr>
 <tr><td>Load when the run started</td><td>${r.machine.loadAverage === null ? '\u2014' : e(r.machine.loadAverage)}</td></tr>
+<tr><td>Other programs during the run</td><td>${typeof r.machine.otherProgramsCores === 'number' ? `${e(r.machine.otherProgramsCores)} of ${r.machine.cpu.logicalCores} cores busy, on average` : '\u2014'}</td></tr>
 <tr><td>onnxruntime</td><td>${e(r.onnxruntime.version)}</td></tr>
 </tbody></table>
 <h3>GPUs</h3>

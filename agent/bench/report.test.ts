@@ -211,6 +211,27 @@ describe('the report', () => {
     expect(codes(cuda)).toEqual(['no-telemetry']);
   });
 
+  it('says the machine was busy from what other programs took during the run, when measured', () => {
+    const busy = (machine: Partial<typeof TEST_MACHINE>) =>
+      sampleReport({ machine: { ...TEST_MACHINE, ...machine } }).warnings.filter(
+        (w) => w.code === 'busy-machine',
+      );
+    // A high load average at the start (Roost's own probe just before, say) is no longer
+    // enough when the run itself measured a quiet machine...
+    expect(busy({ loadAverage: 3.5, otherProgramsCores: 0.04 })).toEqual([]);
+    // ...and a program that took a core during the run is caught, whatever the start looked like.
+    const [warning] = busy({ loadAverage: 0.1, otherProgramsCores: 0.9 });
+    expect(warning?.message).toBe(
+      `Other programs kept 0.9 of ${TEST_MACHINE.cpu.logicalCores} logical cores busy during the run, on average; numbers may be low and vary.`,
+    );
+    expect(busy({ otherProgramsCores: 0.25 })).toHaveLength(1);
+    expect(busy({ otherProgramsCores: 0.24 })).toEqual([]);
+    // Unmeasured (the benchmark process did not say its CPU time): the load average decides.
+    expect(busy({ loadAverage: 3.5, otherProgramsCores: null })[0]?.message).toMatch(
+      /busy when the run started \(load average 3\.5/,
+    );
+  });
+
   it('attaches telemetry and flags throttling: clocks falling under load, or the thermal limit', () => {
     const falling = Array.from({ length: 30 }, (_, i) => sample(1000 * i, i < 10 ? 1900 : 1500));
     const throttled = sampleReport({

@@ -26,6 +26,12 @@ import { bucketSeries, quantileSorted, timingStats } from './stats.ts';
 
 /** Above this coefficient of variation of run times, the report warns. */
 export const HIGH_VARIATION_CV = 0.05;
+/**
+ * From this many cores kept busy by other programs during a run (on average), the report warns:
+ * a quarter of a core taken from onnxruntime's threads moved CPU scores by a few percent on a
+ * 2-core machine. Roost's own work is not counted.
+ */
+export const BUSY_OTHER_CORES = 0.25;
 /** At or above this temperature a GPU is at or near its thermal limit. */
 export const THERMAL_LIMIT_C = 90;
 
@@ -397,7 +403,22 @@ export function buildWarnings(input: {
     }
   }
   const cores = input.machine.cpu.logicalCores;
-  if (input.machine.loadAverage !== null && cores > 0 && input.machine.loadAverage > cores / 2) {
+  const others = input.machine.otherProgramsCores;
+  if (typeof others === 'number') {
+    if (others >= BUSY_OTHER_CORES) {
+      warnings.push({
+        code: 'busy-machine',
+        severity: 'warning',
+        message: `Other programs kept ${others} of ${cores} logical cores busy during the run, on average; numbers may be low and vary.`,
+        fix: 'Close other programs (games, browsers, miners, video) and benchmark again.',
+      });
+    }
+  } else if (
+    input.machine.loadAverage !== null &&
+    cores > 0 &&
+    input.machine.loadAverage > cores / 2
+  ) {
+    // Not measured during the run: the load average at the start is all there is.
     warnings.push({
       code: 'busy-machine',
       severity: 'warning',

@@ -338,6 +338,11 @@ export const machineSchema = z.object({
   memory: z.object({ totalBytes: z.number().nonnegative() }),
   /** 1-minute load average when the run started (Linux and macOS). */
   loadAverage: z.number().nonnegative().nullable(),
+  /**
+   * CPU cores other programs kept busy during the run, on average (the machine's busy time less
+   * Roost's own); null when it could not be measured. Absent in reports before it was recorded.
+   */
+  otherProgramsCores: z.number().nonnegative().nullable().optional(),
   node: z.string(),
 });
 export type Machine = z.infer<typeof machineSchema>;

@@ -33,6 +33,7 @@ import { PRESETS } from './protocol.ts';
 import { generateWorkload } from './models.ts';
 import { referenceOutputs } from './reference.ts';
 import { buildReport, machineFacts, workloadResult } from './report.ts';
+import { cpuSnapshot, otherProgramsCores } from './cpu-share.ts';
 import type {
   BenchErrorCode,
   BenchExportFormat,
@@ -407,6 +408,7 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
               : `${title}: loading`,
       });
     };
+    const cpuBefore = cpuSnapshot();
     const outcome = await runBenchChild({
       spawn: spawnChild,
       launch: { entry, env: probeEnv(options.env ?? process.env) },
@@ -420,6 +422,7 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
       onMessage,
       ...options.childTimeouts,
     });
+    const otherCores = otherProgramsCores(cpuBefore, cpuSnapshot(), outcome.cpuMs);
     if (outcome.failure) {
       log.error(`run ${runId}: ${outcome.failure}\n${outcome.outputTail.slice(-2000)}`);
     }
@@ -452,7 +455,7 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
       suiteHash: hash,
       protocol,
       target,
-      machine,
+      machine: { ...machine, otherProgramsCores: otherCores },
       gpus,
       probe,
       roostVersion: ROOST_VERSION,

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +77,24 @@ describe('bench.run', () => {
     expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
     expect(progress.at(-1)).toMatchObject({ phase: 'done', fraction: 1 });
     expect(progress.some((p) => p.phase === 'measure' || p.phase === 'session')).toBe(true);
+  });
+
+  it('says the machine was busy when another program took a core during the run', async () => {
+    // A program that is not Roost's spins one core for the whole run.
+    const spinner = spawn(process.execPath, ['-e', 'for (;;);'], { stdio: 'ignore' });
+    try {
+      const { report } = await bench.run({
+        ep: 'cpu',
+        protocol: { ...TEST_PROTOCOL, measure: { ...TEST_PROTOCOL.measure, minMs: 1_500 } },
+      });
+      const r = report.report;
+      expect(r.machine.otherProgramsCores).toBeGreaterThan(0.5);
+      expect(r.warnings.find((w) => w.code === 'busy-machine')?.message).toMatch(
+        /^Other programs kept [\d.]+ of \d+ logical cores busy during the run/,
+      );
+    } finally {
+      spinner.kill('SIGKILL');
+    }
   });
 
   it('runs on WebGPU over lavapipe and says in the report that it was a software adapter', async () => {
