@@ -226,6 +226,18 @@ describe('the report', () => {
     );
     expect(busy({ otherProgramsCores: 0.25 })).toHaveLength(1);
     expect(busy({ otherProgramsCores: 0.24 })).toEqual([]);
+    // Run times that varied on a machine measured quiet are not blamed on other programs.
+    const noisy = passingOutcome('cnn', 10);
+    if (noisy.type !== 'workload-done') throw new Error('x');
+    noisy.timingsMs = [2, 2, 2, 4, 2, 6, 2, 2, 3, 2];
+    const variation = (otherProgramsCores: number | null) =>
+      sampleReport({
+        machine: { ...TEST_MACHINE, otherProgramsCores },
+        outcomes: { cnn: noisy },
+      }).warnings.find((w) => w.code === 'high-variation')?.message;
+    expect(variation(0.02)).toMatch(/though no other program was busy: the machine itself/);
+    expect(variation(0.9)).toMatch(/something else was probably using the machine/);
+    expect(variation(null)).toMatch(/something else was probably using the machine/);
     // Unmeasured (the benchmark process did not say its CPU time): the load average decides.
     expect(busy({ loadAverage: 3.5, otherProgramsCores: null })[0]?.message).toMatch(
       /busy when the run started \(load average 3\.5/,
