@@ -356,6 +356,7 @@ export function buildWarnings(input: {
       fix: 'Run the benchmark again and let it finish.',
     });
   }
+  const varied: { id: string; title: string; cv: number }[] = [];
   for (const w of input.workloads) {
     if (w.status === 'failed-accuracy') {
       warnings.push({
@@ -387,25 +388,31 @@ export function buildWarnings(input: {
       });
     }
     if (w.timing && w.status === 'ok' && w.timing.cv > HIGH_VARIATION_CV) {
-      const varied = `${w.title}: run times varied by ${(w.timing.cv * 100).toFixed(1)} % (coefficient of variation)`;
-      warnings.push(
-        quiet
-          ? {
-              code: 'high-variation',
-              severity: 'warning',
-              workloadId: w.id,
-              message: `${varied}, though no other program was busy: the machine itself slowed some runs (power saving, heat, or the host of a virtual machine).`,
-              fix: 'Set the power plan to high performance, check the cooling, and run the standard or precise preset; on a virtual machine, expect this.',
-            }
-          : {
-              code: 'high-variation',
-              severity: 'warning',
-              workloadId: w.id,
-              message: `${varied}; something else was probably using the machine.`,
-              fix: 'Close other programs (games, miners, browsers playing video) and run the standard or precise preset.',
-            },
-      );
+      varied.push({ id: w.id, title: w.title, cv: w.timing.cv });
     }
+  }
+  // One warning for all the workloads whose run times varied: the same cause slows them all,
+  // and six copies of one sentence bury the other warnings.
+  if (varied.length > 0) {
+    const percent = (cv: number) => `${(cv * 100).toFixed(1)} %`;
+    const what =
+      varied.length === 1
+        ? `${varied[0]!.title}: run times varied by ${percent(varied[0]!.cv)} (coefficient of variation)`
+        : `Run times varied by more than ${percent(HIGH_VARIATION_CV)} (coefficient of variation) in ${varied.length} workloads: ${varied.map((v) => `${v.title} ${percent(v.cv)}`).join(', ')}`;
+    warnings.push({
+      code: 'high-variation',
+      severity: 'warning',
+      ...(varied.length === 1 ? { workloadId: varied[0]!.id } : {}),
+      ...(quiet
+        ? {
+            message: `${what}; no other program was busy, so the machine itself slowed some runs (power saving, heat, or the host of a virtual machine).`,
+            fix: 'Set the power plan to high performance, check the cooling, and run the standard or precise preset; on a virtual machine, expect this.',
+          }
+        : {
+            message: `${what}; something else was probably using the machine.`,
+            fix: 'Close other programs (games, miners, browsers playing video) and run the standard or precise preset.',
+          }),
+    });
   }
   for (const t of input.telemetry) {
     if (t.throttled) {
