@@ -206,6 +206,62 @@ describe('redaction', () => {
     });
   });
 
+  it('keeps what only sounds secret: a probe cache key, a token price, a generator seed, prose', () => {
+    const cacheKey = 'cd'.repeat(32);
+    const probe = { cached: true, cacheKey };
+    expect(r.redactJsonCounted(probe)).toEqual({ value: probe, counts: {} });
+    expect(r.redact(JSON.stringify(probe, null, 2))).toBe(JSON.stringify(probe, null, 2));
+    expect(r.redact(`probe cache_key=${cacheKey}`)).toBe(`probe cache_key=${cacheKey}`);
+    const pricing = { tokenValueInCurrency: 1.25, currency: 'EUR' };
+    expect(r.redactJsonCounted(pricing)).toEqual({ value: pricing, counts: {} });
+    expect(r.redact('tokenValueInCurrency=1.25')).toBe('tokenValueInCurrency=1.25');
+    const suite = { generator: { seed: 1380929363, seedRows: 64 } };
+    expect(r.redactJsonCounted(suite)).toEqual({ value: suite, counts: {} });
+    const prose =
+      'Token-by-token generation as in a language model; basic settings; digest algorithm';
+    expect(r.redact(prose)).toBe(prose);
+  });
+
+  it('still scrubs a real secret in fields named like those', () => {
+    // 32 bytes under a key-like name that does not say "hash" or "cache key".
+    for (const name of ['key', 'signingKey', 'walletKey', 'keyCache', 'cache']) {
+      expect(r.redactJson({ [name]: KEY }), name).toEqual({ [name]: '[redacted:private-key]' });
+    }
+    // A secret-named cache field is scrubbed by name before the hash label is asked.
+    expect(r.redactJson({ cacheKeyPassword: 'hunter2' })).toEqual({
+      cacheKeyPassword: '[redacted]',
+    });
+    // Token fields other than a price, and any seed that is not a plain number.
+    expect(
+      r.redactJson({
+        token: 'abc123def456',
+        tokenValue: 'abc123def456',
+        apiToken: 42,
+        tokenSecret: 'x1',
+        seed: 'deadbeef',
+        walletSeed: KEY,
+        seedPhrase: 12,
+      }),
+    ).toEqual({
+      token: '[redacted]',
+      tokenValue: '[redacted]',
+      apiToken: '[redacted]',
+      tokenSecret: '[redacted]',
+      seed: '[redacted]',
+      walletSeed: '[redacted]',
+      seedPhrase: '[redacted]',
+    });
+    expect(r.redact(`seed=${PHRASE}`)).toBe('seed=[redacted:mnemonic]');
+    expect(r.redact('seed=1380929363')).toBe('seed=[redacted]');
+    // A key in a price field is still a key, by its shape.
+    expect(r.redactJson({ tokenValueInCurrency: KEY })).toEqual({
+      tokenValueInCurrency: '[redacted:private-key]',
+    });
+    // Credentials after Token/Bearer are random, not words: still scrubbed.
+    expect(r.redact('sent Token 9f8e7d6c5b4a')).toBe('sent Token [redacted]');
+    expect(r.redact('Bearer AbCdEfGhIjKl')).toBe('Bearer [redacted]');
+  });
+
   it('knows secret field names', () => {
     for (const k of [
       'password',
@@ -224,6 +280,9 @@ describe('redaction', () => {
       'passwordSet',
       'user',
       'keystoreFile',
+      'tokenValueInCurrency',
+      'seedRows',
+      'cacheKey',
     ]) {
       expect(isSecretKey(k), k).toBe(false);
     }

@@ -49,9 +49,17 @@ const SECRET_WORDS =
   'password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|private[_-]?key|privkey|priv[_-]?key|mnemonic|seed[_-]?phrase|seed|recovery[_-]?phrase|credentials?|auth[_-]?key|access[_-]?key|authorization|cookie|session[_-]?(?:id|key|token)|ciphertext';
 /** A key that names a secret: `password`, `accessToken`, `X-Api-Key`, `ROOST_TOKEN`, `privateKey`. */
 const secretKey = new RegExp(`^[A-Za-z0-9_.-]*?(?:${SECRET_WORDS})[A-Za-z0-9_.-]*$`, 'i');
-/** Keys that contain a secret word but name something that isn't one. */
+/**
+ * Keys that contain a secret word but name something that isn't one: `tokenAddress`, `tokenSymbol`,
+ * `tokenValueInCurrency` (what one token is worth), `seedRows` (a generator's sizes).
+ */
 const notSecretKey =
-  /(?:address|addr|symbol|decimals|ids?|count|limit|type|name|file|path|len|length|expires|expiry|expiresat|set|present|required|url|uri|usage|kind|tokens)$/i;
+  /(?:address|addr|symbol|decimals|ids?|count|limit|type|name|file|path|len|length|expires|expiry|expiresat|set|present|required|url|uri|usage|kind|tokens|currency|rows)$/i;
+/**
+ * A number in a `seed` field is a random generator's seed (the benchmark's inputs): a wallet's
+ * seed is bytes or words, never a JSON number.
+ */
+const generatorSeed = /^(?:[A-Za-z]+[_-]?)?seed$/i;
 const keepValue =
   /^(?:true|false|null|undefined|none|bearer|basic|digest|\[redacted(?::[a-z-]+)?\])?$/i;
 
@@ -72,11 +80,12 @@ export function isSecretKey(key: string): boolean {
 
 /**
  * Names that say the 32 bytes after them are a public hash: `tx`, `transaction`, `block`,
- * `receipt`, `digest`, `root`, `topic`, `sha256`, and any name ending in `hash` or `sha256`
- * (`txHash`, `resultHash`, `report_hash`, `modelSha256`). Secret-named fields (`privateKeyHash=`)
- * are scrubbed by the field rules before this is asked.
+ * `receipt`, `digest`, `root`, `topic`, `sha256`, `cacheKey` (the accelerator probe's, a sha256 of
+ * what it depends on), and any name ending in `hash` or `sha256` (`txHash`, `resultHash`,
+ * `report_hash`, `modelSha256`). Secret-named fields (`privateKeyHash=`) are scrubbed by the field
+ * rules before this is asked.
  */
-const HASH_NAMES = String.raw`tx|txid|transaction|block|receipt|digest|root|topics?|sha-?256|[A-Za-z_]*(?:hash|sha256)`;
+const HASH_NAMES = String.raw`tx|txid|transaction|block|receipt|digest|root|topics?|sha-?256|cache[_-]?key|[A-Za-z_]*(?:hash|sha256)`;
 /** A hash name ending right before the position it is tried at: `tx `, `"txHash": "`, `sha256:`. */
 const hashNameBefore = new RegExp(
   String.raw`(?<=(?<![A-Za-z])(?:${HASH_NAMES})\\?["']?\s*[:=]?\s*\\?["']?)`,
@@ -202,7 +211,10 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
 
     text = text.replace(
       /\b(Bearer|Basic|Token|Digest)(\s+)([A-Za-z0-9._~+/=-]{8,})/gi,
-      (_all, scheme: string, space: string) => {
+      (all, scheme: string, space: string, credential: string) => {
+        // A plain word is prose ("token-by-token generation", "basic settings"), not a
+        // credential: those are random, with digits, capitals or symbols.
+        if (/^[A-Za-z][a-z]+$/.test(credential)) return all;
         count('credential-header');
         return `${scheme}${space}[redacted]`;
       },
@@ -285,7 +297,13 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
       if (value !== null && typeof value === 'object') {
         const out: Record<string, unknown> = {};
         for (const [key, v] of Object.entries(value)) {
-          if (isSecretKey(key) && v !== null && v !== undefined && typeof v !== 'boolean') {
+          const secret =
+            isSecretKey(key) &&
+            v !== null &&
+            v !== undefined &&
+            typeof v !== 'boolean' &&
+            !(typeof v === 'number' && generatorSeed.test(key));
+          if (secret) {
             out[key] = '[redacted]';
             addCounts(counts, { 'secret-field': 1 });
           } else {
