@@ -299,7 +299,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     const decisions = policy.decisions().length > 0 ? policy.decisions() : await policy.evaluate();
     if (decisions.some((d) => d.state === 'working')) return null;
     if (decisions[0]) return decisions[0].reason;
-    // No GPU: the CPU works under the machine-wide holds and mode.
+    // Not evaluated yet (the policy decides for the CPU when there is no GPU): the machine-wide
+    // holds and mode.
     const hold = policy.holds().find((h) => h.gpuId === null);
     if (hold?.action === 'pause') return 'paused by you: press Start (or `roost work start`)';
     if (hold?.action === 'start') return null;

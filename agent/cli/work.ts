@@ -5,7 +5,7 @@ export const workCommand: Command = {
   usage:
     'roost work status [--json]\n       roost work pause|start [--gpu <id>] [--until <time>] [--release]\n       roost work auto [--gpu <id>]',
   summary:
-    'See what each GPU is doing and why; pause or start work by hand, or hand it back to the policy',
+    'See what each GPU (without one: the CPU, id "cpu") is doing and why; pause or start work by hand, or hand it back to the policy',
   options: { gpu: { type: 'string' }, until: { type: 'string' }, release: { type: 'boolean' } },
   async run(ctx) {
     const [action, ...rest] = ctx.positionals;

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createLogger, formatLogLine, type LogEntry } from '../log.ts';
 import type { ManualHold } from './schema.ts';
 import { gpuA, gpuB, sample, workSettings } from './testing/fixtures.ts';
-import { createWorkPolicy, type WorkPolicyOptions } from './work-policy.ts';
+import { CPU_DEVICE, createWorkPolicy, type WorkPolicyOptions } from './work-policy.ts';
 
 const NOW = Date.parse('2025-06-04T10:00:00Z'); // Wednesday 12:00 in Berlin
 
@@ -43,6 +43,34 @@ describe('work policy service', () => {
       /info {2}\[schedule\] RTX 3090 \(pci-0000:02:00\.0\): idle: You are using the computer/,
     );
     expect(text()).toHaveLength(4);
+  });
+
+  it('decides for the CPU on a machine without a GPU: mode, game mode and manual start alike', async () => {
+    let settings = workSettings({ mode: 'manual' });
+    let running: string[] = [];
+    const { policy } = setup({
+      gpus: () => [],
+      settings: () => settings,
+      runningProcesses: () => running,
+    });
+    const [cpu, ...rest] = await policy.evaluate();
+    expect(rest).toEqual([]);
+    expect(cpu).toMatchObject({ gpuId: CPU_DEVICE.id, state: 'idle' });
+    expect(cpu?.reason).toMatch(/press Start/);
+    // Start by hand, as the Dashboard's CPU card and `roost work start --gpu cpu` do.
+    const [started] = await policy.hold({
+      gpuId: CPU_DEVICE.id,
+      action: 'start',
+      until: null,
+      leaseAction: 'finish-lease',
+    });
+    expect(started).toMatchObject({ gpuId: 'cpu', state: 'working', heldBy: 'you' });
+    // Game mode holds for the CPU too (it was ignored on GPU-less machines).
+    await policy.clearHold(null);
+    settings = workSettings({ mode: 'always', gameProcesses: ['game.exe'] });
+    running = ['game.exe'];
+    const [gaming] = await policy.evaluate();
+    expect(gaming).toMatchObject({ gpuId: 'cpu', state: 'paused', cause: 'game' });
   });
 
   it('reads telemetry and leases per GPU and logs the lease decision', async () => {

@@ -73,6 +73,13 @@ export interface WorkPolicy {
   stop(): void;
 }
 
+/**
+ * On a machine without a GPU, jobs run on the CPU: the policy decides for it as for a GPU (mode,
+ * hours, idle, game mode, manual start and pause), so `roost work` and the Dashboard's CPU card
+ * show and control it like any GPU.
+ */
+export const CPU_DEVICE: GpuRef = { id: 'cpu', name: 'CPU', display: false };
+
 export const silentScheduleLog: ScheduleLog = {
   debug: () => undefined,
   info: () => undefined,
@@ -128,7 +135,9 @@ export function createWorkPolicy(options: WorkPolicyOptions): WorkPolicy {
 
   async function evaluateOnce(): Promise<GpuDecision[]> {
     const [gpus, idleSeconds, onBattery, runningProcesses, gpuProcesses] = await Promise.all([
-      read('the GPU list', options.gpus, [] as readonly GpuRef[]),
+      read('the GPU list', options.gpus, [] as readonly GpuRef[]).then((list) =>
+        list.length > 0 ? list : [CPU_DEVICE],
+      ),
       // No idle source at all means headless; a desktop source that fails must not start work
       // under a user who may be at the keyboard, so it counts as "just active".
       options.idleSeconds

@@ -169,6 +169,19 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
     const cpu = page.getByTestId('cpu-card');
     await cpu.getByText('✓').first().waitFor();
     expect(await cpu.textContent()).toContain('CPU');
+    // Jobs run on the CPU here: its card has the work state and the manual controls.
+    const state = cpu.getByTestId('work-state');
+    await expect.poll(() => state.textContent()).toMatch(/Working|Idle|Paused/);
+    const [button, after] = (await state.textContent())?.includes('Paused')
+      ? ['Start now', 'Working']
+      : ['Pause', 'Paused'];
+    await state.getByRole('button', { name: button }).click();
+    await expect.poll(() => state.textContent()).toContain(after);
+    expect(await state.getByTestId('work-reason').textContent()).toMatch(/you/i);
+    await state.getByRole('button', { name: 'Back to automatic' }).click();
+    await expect
+      .poll(() => state.getByRole('button', { name: 'Back to automatic' }).count())
+      .toBe(0);
     await page.close();
   });
 

@@ -20,6 +20,12 @@ function formatBytes(bytes: number | null | undefined): string {
     : `${Math.round(bytes / 1024 ** 2)} MiB`;
 }
 
+/** A reason as a sentence, so the fix that follows it does not run on from it. */
+function sentence(text: string): string {
+  const t = text.trim();
+  return t === '' || /[.!?]$/.test(t) ? t : `${t}.`;
+}
+
 function AcceleratorList({ accelerators }: { accelerators: Accelerator[] }) {
   if (accelerators.length === 0)
     return <p className="muted">No accelerator was probed for this device.</p>;
@@ -156,6 +162,10 @@ export function GpuCards() {
               <h3>{report.cpu.model}</h3>
               <p className="muted">CPU · {report.cpu.cores} threads</p>
             </header>
+            {/* Without a GPU, jobs run here: the policy decides for the CPU as for a GPU. */}
+            {decisions.has('cpu') && (
+              <WorkState gpuId="cpu" decision={decisions.get('cpu')} onChanged={reload} />
+            )}
             <h4>Accelerators</h4>
             <AcceleratorList accelerators={report.cpu.accelerators} />
           </article>
@@ -172,7 +182,7 @@ export function GpuCards() {
             .filter((a) => a.status === 'software-adapter')
             .map((a) => (
               <p key={a.ep}>
-                {executionProviderName(a.ep)}: {a.reason}
+                {executionProviderName(a.ep)}: {sentence(a.reason ?? '')}
                 {a.fix ? ` ${a.fix}` : ''}
               </p>
             ))}
