@@ -141,6 +141,10 @@ describe.skipIf(Boolean(missing))('first-run setup against roost serve and a dev
     expect(words).toHaveLength(12);
     await page.screenshot({ path: join(SHOTS, 'onboarding-wallet.png') });
     await setup.getByRole('button', { name: 'I wrote them down' }).click();
+    // The words are hidden while three are asked back, and nothing leads away and loses them.
+    expect(await phrase.count()).toBe(0);
+    for (const name of ['Back', 'Skip for now', 'Skip setup'])
+      expect(await setup.getByRole('button', { name, exact: true }).count()).toBe(0);
     const asked = await setup.locator('.word-check label').allTextContents();
     expect(asked).toHaveLength(3);
     for (const label of asked)

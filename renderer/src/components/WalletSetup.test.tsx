@@ -6,6 +6,7 @@ import {
   ForgetRememberedPassword,
   ImportWallet,
   UnlockWallet,
+  WalletSetup,
 } from './WalletSetup.tsx';
 import { defaultSettings } from '../../../agent/api/contract.ts';
 import type { ApiClient } from '../api/transport.ts';
@@ -38,6 +39,21 @@ function fakeClient(memory: Memory) {
           value: { creationId: 'c', mnemonic: 'one two three', positions: [1, 3] },
         });
       if (method === 'wallet.import') return Promise.resolve({ ok: true, value: unlocked });
+      if (method === 'wallet.confirmCreate') {
+        const given = (params as { words: { position: number; word: string }[] }).words;
+        const right = given.every((w) => w.word === (w.position === 1 ? 'one' : 'three'));
+        return Promise.resolve(
+          right
+            ? { ok: true, value: unlocked }
+            : {
+                ok: false,
+                error: {
+                  code: 'WALLET_CONFIRMATION_MISMATCH',
+                  message: 'Word 3 does not match the recovery phrase. Check your written copy.',
+                },
+              },
+        );
+      }
       return Promise.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: 'no' } });
     },
     listen: (_e: unknown, onState: (s: string) => void) => {
@@ -170,5 +186,52 @@ describe('choosing a new password', () => {
         params: { kind: 'mnemonic', mnemonic: 'one two three', password: 'a good long password' },
       },
     ]);
+  });
+});
+
+describe('checking the recovery words', () => {
+  it('hides the words while they are given back, says once which are wrong, and keeps the way out closed', async () => {
+    const { client, calls } = fakeClient(browser);
+    const phrase: boolean[] = [];
+    let done = 0;
+    render(
+      <AgentProvider client={client}>
+        <WalletSetup onDone={() => (done += 1)} onPhrase={(out) => phrase.push(out)} />
+      </AgentProvider>,
+    );
+    fireEvent.change(screen.getByLabelText('Password (8 characters or more)'), {
+      target: { value: 'a good long password' },
+    });
+    fireEvent.change(screen.getByLabelText('Password again'), {
+      target: { value: 'a good long password' },
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Create wallet' }));
+    expect((await screen.findByTestId('mnemonic')).textContent).toBe('onetwothree');
+    // While the words are out, switching to import (which would drop them) is not offered.
+    expect(screen.queryByRole('radiogroup', { name: 'Set up a wallet' })).toBeNull();
+    expect(phrase.at(-1)).toBe(true);
+
+    fireEvent.click(screen.getByRole('button', { name: 'I wrote them down' }));
+    expect(screen.queryByTestId('mnemonic')).toBeNull();
+    expect(screen.queryByText('two')).toBeNull();
+    fireEvent.change(screen.getByLabelText('Word 1'), { target: { value: 'one' } });
+    fireEvent.change(screen.getByLabelText('Word 3'), { target: { value: 'tree' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Finish' }));
+    expect((await screen.findByRole('alert')).textContent).toBe(
+      'Word 3 does not match the recovery phrase. Check your written copy.',
+    );
+
+    // Back to the words, and the check starts over with empty fields.
+    fireEvent.click(screen.getByRole('button', { name: 'Show the words again' }));
+    expect(screen.getByTestId('mnemonic')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'I wrote them down' }));
+    expect((screen.getByLabelText('Word 3') as HTMLInputElement).value).toBe('');
+    expect(screen.queryByRole('alert')).toBeNull();
+    fireEvent.change(screen.getByLabelText('Word 1'), { target: { value: 'one' } });
+    fireEvent.change(screen.getByLabelText('Word 3'), { target: { value: ' three ' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Finish' }));
+    await waitFor(() => expect(done).toBe(1));
+    expect(phrase.at(-1)).toBe(false);
+    expect(calls.filter((c) => c.method === 'wallet.confirmCreate').length).toBe(2);
   });
 });

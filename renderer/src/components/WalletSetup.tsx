@@ -3,7 +3,7 @@
  * given back), import one (recovery words or a private key), unlock one, and the create-or-import
  * choice. The Wallet page and the first-run setup both use them.
  */
-import { useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
@@ -26,12 +26,19 @@ export function Problem({ text }: { text?: string | undefined }) {
   ) : null;
 }
 
-/** Create: choose a password → the phrase, shown once → give back three words → ready. */
+/**
+ * Create: choose a password → the phrase, shown once → give back three words → ready. The words
+ * are hidden while they are given back, so the check proves they were written down. `onPhrase`
+ * says when a phrase is out and not yet checked: leaving then loses it, so callers hide their
+ * ways out.
+ */
 export function CreateWallet({
   onDone,
+  onPhrase,
   headingLevel = 2,
 }: {
   onDone: () => void;
+  onPhrase?: (out: boolean) => void;
   headingLevel?: HeadingLevel;
 }) {
   const { client } = useAgent();
@@ -39,9 +46,15 @@ export function CreateWallet({
   const [again, setAgain] = useState('');
   const [created, setCreated] = useState<ResultOf<'wallet.create'>>();
   const [words, setWords] = useState<Record<number, string>>({});
-  const [wroteDown, setWroteDown] = useState(false);
+  const [checking, setChecking] = useState(false);
   const [problem, setProblem] = useState<string>();
   const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    onPhrase?.(created !== undefined);
+  }, [created, onPhrase]);
+  // Gone from the screen, the words are out no more.
+  useEffect(() => () => onPhrase?.(false), [onPhrase]);
 
   const start = async (e: FormEvent) => {
     e.preventDefault();
@@ -69,8 +82,18 @@ export function CreateWallet({
       })),
     });
     setBusy(false);
-    if (r.ok) onDone();
+    if (r.ok) {
+      onPhrase?.(false);
+      onDone();
+    }
+    // The agent's message names the wrong words and what to do; the headline would say it twice.
+    else if (r.error.code === 'WALLET_CONFIRMATION_MISMATCH') setProblem(r.error.message);
     else setProblem(describeError(r.error));
+  };
+  const showWords = () => {
+    setChecking(false);
+    setWords({});
+    setProblem(undefined);
   };
 
   if (!created) {
@@ -96,46 +119,58 @@ export function CreateWallet({
       </form>
     );
   }
-  return (
-    <div className="card wallet-form">
-      <Heading level={headingLevel}>Write down your recovery words</Heading>
-      <p>
-        These {created.mnemonic.split(' ').length} words are the only way to get your money back if
-        you forget the password or lose this computer. Write them on paper, in order.{' '}
-        <strong>They are shown only now.</strong> Anyone who has them can take your money.
-      </p>
-      <ol className="mnemonic" data-testid="mnemonic">
-        {created.mnemonic.split(' ').map((w, i) => (
-          <li key={i}>{w}</li>
-        ))}
-      </ol>
-      {!wroteDown ? (
-        <button type="button" onClick={() => setWroteDown(true)}>
+  const count = created.mnemonic.split(' ').length;
+  if (!checking) {
+    return (
+      <div className="card wallet-form">
+        <Heading level={headingLevel}>Write down your recovery words</Heading>
+        <p>
+          These {count} words are the only way to get your money back if you forget the password or
+          lose this computer. Write them on paper, in order.{' '}
+          <strong>They are shown only until you finish this check.</strong> Anyone who has them can
+          take your money.
+        </p>
+        <ol className="mnemonic" data-testid="mnemonic">
+          {created.mnemonic.split(' ').map((w, i) => (
+            <li key={i}>{w}</li>
+          ))}
+        </ol>
+        <button type="button" onClick={() => setChecking(true)}>
           I wrote them down
         </button>
-      ) : (
-        <form onSubmit={(e) => void confirm(e)}>
-          <p>To check, type these words from your paper:</p>
-          {created.positions.map((position, i) => (
-            <div key={position} className="word-check">
-              <label htmlFor={`word-${position}`}>Word {position}</label>
-              <input
-                id={`word-${position}`}
-                autoComplete="off"
-                // The first word to give back takes the focus from the button that revealed it.
-                autoFocus={i === 0}
-                value={words[position] ?? ''}
-                onChange={(e) => setWords({ ...words, [position]: e.target.value })}
-              />
-            </div>
-          ))}
-          <Problem text={problem} />
-          <button type="submit" disabled={busy}>
-            {busy ? 'Checking…' : 'Finish'}
-          </button>
-        </form>
-      )}
-    </div>
+      </div>
+    );
+  }
+  return (
+    <form className="card wallet-form" onSubmit={(e) => void confirm(e)}>
+      <Heading level={headingLevel}>Check your recovery words</Heading>
+      <p>
+        The words are hidden now. To check your paper, type these words from it (counting from 1):
+      </p>
+      {created.positions.map((position, i) => (
+        <div key={position} className="word-check">
+          <label htmlFor={`word-${position}`}>Word {position}</label>
+          <input
+            id={`word-${position}`}
+            autoComplete="off"
+            spellCheck={false}
+            // The first word to give back takes the focus from the button that hid the words.
+            autoFocus={i === 0}
+            value={words[position] ?? ''}
+            onChange={(e) => setWords({ ...words, [position]: e.target.value })}
+          />
+        </div>
+      ))}
+      <Problem text={problem} />
+      <div className="actions">
+        <button type="submit" disabled={busy}>
+          {busy ? 'Checking…' : 'Finish'}
+        </button>
+        <button type="button" className="secondary" onClick={showWords} disabled={busy}>
+          Show the words again
+        </button>
+      </div>
+    </form>
   );
 }
 
@@ -280,36 +315,50 @@ export function ForgetRememberedPassword() {
 /** The choice between a new wallet and one the user has, with the form for each. */
 export function WalletSetup({
   onDone,
+  onPhrase,
   headingLevel = 2,
 }: {
   onDone: () => void;
+  /** See CreateWallet: true while new recovery words are out and not yet checked. */
+  onPhrase?: (out: boolean) => void;
   headingLevel?: HeadingLevel;
 }) {
   const [setup, setSetup] = useState<'create' | 'import'>('create');
+  const [phraseOut, setPhraseOut] = useState(false);
+  const phrase = useCallback(
+    (out: boolean) => {
+      setPhraseOut(out);
+      onPhrase?.(out);
+    },
+    [onPhrase],
+  );
   return (
     <>
-      <div className="tabs" role="radiogroup" aria-label="Set up a wallet">
-        <label>
-          <input
-            type="radio"
-            name="setup"
-            checked={setup === 'create'}
-            onChange={() => setSetup('create')}
-          />{' '}
-          Create a new wallet
-        </label>
-        <label>
-          <input
-            type="radio"
-            name="setup"
-            checked={setup === 'import'}
-            onChange={() => setSetup('import')}
-          />{' '}
-          I have one
-        </label>
-      </div>
+      {/* Switching to import while new words are out would drop them. */}
+      {!phraseOut && (
+        <div className="tabs" role="radiogroup" aria-label="Set up a wallet">
+          <label>
+            <input
+              type="radio"
+              name="setup"
+              checked={setup === 'create'}
+              onChange={() => setSetup('create')}
+            />{' '}
+            Create a new wallet
+          </label>
+          <label>
+            <input
+              type="radio"
+              name="setup"
+              checked={setup === 'import'}
+              onChange={() => setSetup('import')}
+            />{' '}
+            I have one
+          </label>
+        </div>
+      )}
       {setup === 'create' ? (
-        <CreateWallet onDone={onDone} headingLevel={headingLevel} />
+        <CreateWallet onDone={onDone} onPhrase={phrase} headingLevel={headingLevel} />
       ) : (
         <ImportWallet onDone={onDone} headingLevel={headingLevel} />
       )}

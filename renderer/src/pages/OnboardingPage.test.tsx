@@ -95,6 +95,8 @@ function fakeAgent(walletState = 'none') {
           );
         case 'market.register':
           return ok({});
+        case 'wallet.create':
+          return ok({ creationId: 'c', mnemonic: 'one two three', positions: [2] });
         default:
           return { ok: false, error: { code: 'UNAVAILABLE', message: 'no' } };
       }
@@ -204,6 +206,96 @@ describe('first-run setup', () => {
     expect(screen.getByTestId('setup-earnings').textContent).toBe(
       'Run the benchmark (step 2) to see what this price earns per hour.',
     );
+
+    // Each error goes as soon as its field is valid, before the next press.
+    fireEvent.change(screen.getByLabelText(/minutes without you/), { target: { value: '15' } });
+    expect(screen.queryByText('Enter whole minutes from 1 to 240.')).toBeNull();
+    expect(screen.getByLabelText(/minutes without you/).getAttribute('aria-invalid')).toBeNull();
+    expect(screen.getByText(/Enter a price of 0 or more/)).toBeTruthy();
+    // A decimal comma is a decimal point.
+    fireEvent.change(screen.getByLabelText('Tokens per unit-hour'), { target: { value: '0,05' } });
+    expect(screen.queryByText(/Enter a price of 0 or more/)).toBeNull();
+    next('Start earning');
+    await waitFor(() => expect(agent.updates().length).toBe(1));
+    expect(agent.updates()[0]).toMatchObject({
+      work: { mode: 'idle', idleMinutes: 15 },
+      pricing: { pricePerUnitHour: 0.05 },
+    });
+  });
+
+  it('shows no error before the first press, and then only while the field is wrong', async () => {
+    const agent = fakeAgent();
+    renderSetup(agent);
+    await screen.findByTestId('setup-hardware-headline');
+    next();
+    next('Skip for now');
+    next('Skip for now');
+    fireEvent.change(await screen.findByLabelText('Tokens per unit-hour'), {
+      target: { value: '-1' },
+    });
+    expect(screen.queryByText(/Enter a price of 0 or more/)).toBeNull();
+    next('Start earning');
+    await screen.findByText(/Enter a price of 0 or more/);
+    fireEvent.change(screen.getByLabelText('Tokens per unit-hour'), { target: { value: '0.2' } });
+    expect(screen.queryByText(/Enter a price of 0 or more/)).toBeNull();
+    fireEvent.change(screen.getByLabelText('Tokens per unit-hour'), { target: { value: 'x' } });
+    expect(screen.getByText(/Enter a price of 0 or more/)).toBeTruthy();
+  });
+
+  it('keeps every way out of the wallet step closed while new recovery words are out', async () => {
+    const agent = fakeAgent();
+    renderSetup(agent);
+    await screen.findByTestId('setup-hardware-headline');
+    next();
+    next('Skip for now');
+    fireEvent.change(await screen.findByLabelText('Password (8 characters or more)'), {
+      target: { value: 'a good long password' },
+    });
+    fireEvent.change(screen.getByLabelText('Password again'), {
+      target: { value: 'a good long password' },
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Create wallet' }));
+    await screen.findByTestId('mnemonic');
+    const setup = screen.getByTestId('setup');
+    for (const name of ['Back', 'Skip for now', 'Skip setup'])
+      expect(within(setup).queryByRole('button', { name })).toBeNull();
+    expect(screen.getByTestId('setup-wallet-words-note').textContent).toContain(
+      'Finish the check to go on',
+    );
+    fireEvent.click(screen.getByRole('button', { name: 'I wrote them down' }));
+    expect(screen.queryByTestId('mnemonic')).toBeNull();
+    expect(screen.getByLabelText('Word 2')).toBeTruthy();
+    expect(within(setup).queryByRole('button', { name: 'Back' })).toBeNull();
+  });
+
+  it('with a wallet and a score, sends the chosen price to the market once it is saved', async () => {
+    const agent = fakeAgent('unlocked');
+    renderSetup(agent, 'setup');
+    await screen.findByTestId('setup-hardware-headline');
+    next();
+    await waitFor(() =>
+      expect(
+        (screen.getByRole('button', { name: 'Run the benchmark' }) as HTMLButtonElement).disabled,
+      ).toBe(false),
+    );
+    next('Run the benchmark');
+    await screen.findByRole('progressbar', { name: 'Benchmark progress' });
+    agent.finishBench();
+    await screen.findByTestId('setup-score');
+    next();
+    await screen.findByText(/Your wallet is ready/);
+    next();
+    const earnings = await screen.findByTestId('setup-earnings');
+    await waitFor(() => expect(earnings.textContent).toContain('earns about'));
+    fireEvent.change(screen.getByLabelText('Tokens per unit-hour'), { target: { value: '0.3' } });
+    next('Start earning');
+    await waitFor(() => expect(agent.calls.some((c) => c.method === 'market.register')).toBe(true));
+    // The record on the market gets the price the user chose: saved first, then registered.
+    const order = agent.calls
+      .map((c) => c.method)
+      .filter((m) => m === 'settings.update' || m === 'market.register');
+    expect(order).toEqual(['settings.update', 'market.register']);
+    expect(agent.updates()[0]).toMatchObject({ pricing: { pricePerUnitHour: 0.3 } });
   });
 
   it('can be skipped at once, which is remembered', async () => {

@@ -339,7 +339,18 @@ function BenchStep({ onBack, onNext }: { onBack: () => void; onNext: () => void 
 // ---------------------------------------------------------------------------------------------
 // 3. Wallet
 
-function WalletStep({ onBack, onNext }: { onBack: () => void; onNext: () => void }) {
+function WalletStep({
+  onBack,
+  onNext,
+  phraseOut,
+  onPhrase,
+}: {
+  onBack: () => void;
+  onNext: () => void;
+  /** New recovery words are on screen and not checked yet: every way out would lose them. */
+  phraseOut: boolean;
+  onPhrase: (out: boolean) => void;
+}) {
   const { client, subscribe } = useAgent();
   const [status, setStatus] = useState<WalletStatus>();
   const [problem, setProblem] = useState<string>();
@@ -375,7 +386,7 @@ function WalletStep({ onBack, onNext }: { onBack: () => void; onNext: () => void
       {!status && !problem && <p className="muted">Looking for a wallet…</p>}
       <Problem text={problem} />
       {status && (status.state === 'none' || status.state === 'pending') && (
-        <WalletSetup onDone={reload} headingLevel={4} />
+        <WalletSetup onDone={reload} onPhrase={onPhrase} headingLevel={4} />
       )}
       {status?.state === 'damaged' && (
         <div className="banner banner-error" role="alert">
@@ -396,27 +407,36 @@ function WalletStep({ onBack, onNext }: { onBack: () => void; onNext: () => void
           <UnlockWallet onDone={reload} />
         </div>
       )}
-      <StepActions onBack={onBack}>
-        {ready ? (
-          <button type="button" onClick={onNext}>
-            Continue
-          </button>
-        ) : (
-          <button
-            type="button"
-            className="secondary"
-            onClick={onNext}
-            aria-describedby="setup-wallet-skip"
-          >
-            Skip for now
-          </button>
-        )}
-      </StepActions>
-      {!ready && (
-        <p className="muted" id="setup-wallet-skip">
-          If you skip, Roost can&apos;t be paid, so the market sends you no jobs until you create or
-          import a wallet on the Wallet page.
+      {phraseOut ? (
+        <p className="muted" data-testid="setup-wallet-words-note">
+          Finish the check to go on: the new wallet is made only then, and its words are not shown
+          again.
         </p>
+      ) : (
+        <>
+          <StepActions onBack={onBack}>
+            {ready ? (
+              <button type="button" onClick={onNext}>
+                Continue
+              </button>
+            ) : (
+              <button
+                type="button"
+                className="secondary"
+                onClick={onNext}
+                aria-describedby="setup-wallet-skip"
+              >
+                Skip for now
+              </button>
+            )}
+          </StepActions>
+          {!ready && (
+            <p className="muted" id="setup-wallet-skip">
+              If you skip, Roost can&apos;t be paid, so the market sends you no jobs until you
+              create or import a wallet on the Wallet page.
+            </p>
+          )}
+        </>
       )}
     </>
   );
@@ -449,7 +469,9 @@ function StartForm({
     // On the built-in network, practice jobs are the way to see Roost work on a first run.
     practice: settings.general.onboarded ? settings.market.practice : local,
   }));
-  const [errors, setErrors] = useState<ReturnType<typeof checkStart>['errors']>({});
+  // Errors show from the first press of Start earning, then follow the fields as they are typed:
+  // one fixed clears at once, none stays beside a valid value.
+  const [tried, setTried] = useState(false);
   const [estimate, setEstimate] = useState<Estimate>();
   const [walletReady, setWalletReady] = useState<boolean>();
   const [problem, setProblem] = useState<string>();
@@ -469,9 +491,15 @@ function StartForm({
   }, [client]);
 
   const set = (patch: Partial<StartDraft>) => setDraft((d) => ({ ...d, ...patch }));
+  const checked = checkStart(draft, local);
+  const errors = tried ? checked.errors : {};
   const price = parsePrice(draft.price);
   const est = estimate?.estimates[0];
-  const earned = est && Number.isFinite(price) ? earnedPerHourAt(est, price) : undefined;
+  // No estimate beside a price that is refused: it would be for a price that cannot be saved.
+  const earned =
+    est && Number.isFinite(price) && !checked.errors.price
+      ? earnedPerHourAt(est, price)
+      : undefined;
   const tokenValue = settings.pricing.tokenValueInCurrency;
   const missing = [
     ...(estimate && !est ? ['run the benchmark'] : []),
@@ -480,8 +508,7 @@ function StartForm({
 
   const start = async (e: FormEvent) => {
     e.preventDefault();
-    const checked = checkStart(draft, local);
-    setErrors(checked.errors);
+    setTried(true);
     if (!checked.patch) return;
     setBusy(true);
     setProblem(undefined);
@@ -632,6 +659,7 @@ export function OnboardingPage() {
   const heading = useRef<HTMLHeadingElement>(null);
   const moved = useRef(false);
   const [problem, setProblem] = useState<string>();
+  const [phraseOut, setPhraseOut] = useState(false);
 
   // Keyboard and screen-reader users land on the new step's title; not on first show, where the
   // page's own order (skip link, navigation) comes first.
@@ -660,14 +688,17 @@ export function OnboardingPage() {
             Four short steps, and this computer earns while you are away. Every step can wait.
           </p>
         </div>
-        <button
-          type="button"
-          className="secondary"
-          onClick={() => void skip()}
-          aria-describedby="setup-skip-why"
-        >
-          {reopened ? 'Close setup' : 'Skip setup'}
-        </button>
+        {/* Not while new recovery words are out: leaving would lose them. */}
+        {!phraseOut && (
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => void skip()}
+            aria-describedby="setup-skip-why"
+          >
+            {reopened ? 'Close setup' : 'Skip setup'}
+          </button>
+        )}
         <span id="setup-skip-why" hidden>
           You can open setup again from the Dashboard.
         </span>
@@ -692,7 +723,14 @@ export function OnboardingPage() {
       </h3>
       {current.id === 'detect' && <DetectStep onNext={() => go(1)} />}
       {current.id === 'benchmark' && <BenchStep onBack={() => go(0)} onNext={() => go(2)} />}
-      {current.id === 'wallet' && <WalletStep onBack={() => go(1)} onNext={() => go(3)} />}
+      {current.id === 'wallet' && (
+        <WalletStep
+          onBack={() => go(1)}
+          onNext={() => go(3)}
+          phraseOut={phraseOut}
+          onPhrase={setPhraseOut}
+        />
+      )}
       {current.id === 'start' && <StartStep onBack={() => go(2)} onDone={close} />}
     </section>
   );
