@@ -23,6 +23,18 @@ function fakeClient(answer?: (patch: unknown) => unknown) {
         };
         return { ok: true, value: settings };
       }
+      if (method === 'yield.suggestPrice')
+        return {
+          ok: true,
+          value: {
+            price: '0.108108',
+            count: 4,
+            reason: '',
+            currentPrice: '0.05',
+            token: 'rUSD',
+            score: 111,
+          },
+        };
       return { ok: false, error: { code: 'UNAVAILABLE', message: 'no' } };
     },
     listen: (_e: unknown, onState: (s: string) => void) => {
@@ -83,5 +95,45 @@ describe('SettingsPage', () => {
       expect(screen.getByRole('alert').textContent).toContain('network.rpcUrl is needed'),
     );
     expect(screen.getByRole('alert').textContent).toContain('Nothing was saved.');
+  });
+
+  it('says in words which accelerator is unknown, with no raw validation text', async () => {
+    const { client, updates } = fakeClient();
+    render(
+      <AgentProvider client={client}>
+        <SettingsPage />
+      </AgentProvider>,
+    );
+    fireEvent.change(await screen.findByLabelText('Never use'), {
+      target: { value: 'gpu, cuda' },
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Save settings' }));
+    await screen.findByText('"gpu" is not one of: cpu, webgpu, cuda, tensorrt, dml, coreml.');
+    expect(document.body.textContent).not.toContain('Invalid option');
+    expect(updates).toEqual([]);
+  });
+
+  it('explains fields in words, not raw values, and stacks the suggested price under its help', async () => {
+    const { client } = fakeClient();
+    render(
+      <AgentProvider client={client}>
+        <SettingsPage />
+      </AgentProvider>,
+    );
+    const price = await screen.findByLabelText('Price per unit-hour');
+    const suggestion = await screen.findByTestId('price-suggestion');
+    const help = document.getElementById(price.getAttribute('aria-describedby') ?? '');
+    // Both in one grid cell: two elements placed in the same cell would be drawn over each other.
+    expect(help?.parentElement).toBe(suggestion.parentElement);
+    expect(help?.parentElement?.className).toBe('help');
+    const text = document.body.textContent ?? '';
+    expect(text).not.toMatch(/null:|false:|\(true|\(false/);
+    expect(
+      screen
+        .getByLabelText('Withdraw to the wallet above (tokens)')
+        .getAttribute('aria-describedby'),
+    ).toBeTruthy();
+    expect(text).toContain('empty: only when you withdraw yourself');
+    expect(text).toContain('Untick to show the first-run setup on the Dashboard again');
   });
 });

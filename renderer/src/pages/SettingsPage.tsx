@@ -53,7 +53,7 @@ const sectionTitles: Record<SettingsSection, { title: string; about: string }> =
 const fieldLabels: Record<string, string> = {
   'general.theme': 'Theme',
   'general.startAtLogin': 'Start at login',
-  'general.onboarded': 'First-run setup done',
+  'general.onboarded': 'First-run setup finished',
   'work.mode': 'Take work',
   'work.idleMinutes': 'Idle minutes',
   'work.pauseWhileGaming': 'Pause while gaming',
@@ -82,6 +82,18 @@ const fieldLabels: Record<string, string> = {
   'updates.channel': 'Channel',
   'updates.autoInstall': 'Install updates automatically',
   'server.port': 'Port',
+};
+
+/**
+ * Help in the page's words where the schema's description speaks in raw values (`null`, `false`)
+ * that suit the command line but not a form; the rest use the schema's description.
+ */
+const acceleratorIds = settingsSections.accelerators.shape.disabled.element.options;
+const fieldHelp: Record<string, string> = {
+  'general.onboarded': 'Untick to show the first-run setup on the Dashboard again',
+  'market.autoWithdrawAbove':
+    'Withdraw earnings to the wallet once the market holds more than this; empty: only when you withdraw yourself',
+  'accelerators.disabled': `Accelerators jobs must not use, separated by commas: ${acceleratorIds.join(', ')} (the rest are tried in order)`,
 };
 
 const optionLabels: Record<string, string> = {
@@ -144,6 +156,41 @@ function toDraft(settings: Settings): Draft {
   return draft;
 }
 
+/**
+ * What is wrong with a value, in words: zod's own texts (`Invalid option: expected one of
+ * "cpu"|…`) are for developers. A message a schema wrote itself (`must be a 0x-prefixed …`) is
+ * kept.
+ */
+export function issueInWords(issue: z.core.$ZodIssue | undefined, value: unknown): string {
+  if (!issue) return 'Not valid.';
+  switch (issue.code) {
+    case 'too_big':
+      return issue.origin === 'array'
+        ? `At most ${String(issue.maximum)} entries.`
+        : `At most ${String(issue.maximum)}.`;
+    case 'too_small':
+      return issue.origin === 'array'
+        ? `At least ${String(issue.minimum)} entries.`
+        : `At least ${String(issue.minimum)}.`;
+    case 'invalid_value': {
+      // In a list, the path's last step is the index of the entry that is not allowed.
+      const at = issue.path.at(-1);
+      const given = typeof at === 'number' && Array.isArray(value) ? value[at] : value;
+      return `"${String(given)}" is not one of: ${issue.values.map(String).join(', ')}.`;
+    }
+    case 'invalid_format':
+      if (issue.format === 'url')
+        return 'Enter a full URL that starts with http://, https://, ws:// or wss://.';
+      return issue.message.startsWith('Invalid')
+        ? 'Not in the expected form.'
+        : `${issue.message}.`;
+    case 'invalid_type':
+      return 'Not valid here.';
+    default:
+      return issue.message.startsWith('Invalid') ? 'Not valid.' : issue.message;
+  }
+}
+
 /** The draft's changed fields as a patch, or the first field that does not parse. */
 function toPatch(
   draft: Draft,
@@ -176,15 +223,10 @@ function toPatch(
         value = null;
       const checked = schema.safeParse(value);
       if (!checked.success) {
-        const issue = checked.error.issues[0];
         errors[key] =
           kind.kind === 'number' && Number.isNaN(value)
             ? 'Enter a number.'
-            : issue?.code === 'too_big'
-              ? `At most ${String(issue.maximum)}.`
-              : issue?.code === 'too_small'
-                ? `At least ${String(issue.minimum)}.`
-                : (issue?.message ?? 'Not valid.');
+            : issueInWords(checked.error.issues[0], value);
         continue;
       }
       if (
@@ -317,10 +359,11 @@ export function SettingsPage() {
                       aria-describedby={describedBy}
                     />
                   )}
-                  <small id={`${id}-help`} className="help">
-                    {schema.description}
-                  </small>
-                  {key === 'pricing.pricePerUnitHour' && <PriceSuggestion onUse={update} />}
+                  {/* One grid cell for the help and the suggested price, so they stack, not overlap. */}
+                  <div className="help">
+                    <small id={`${id}-help`}>{fieldHelp[key] ?? schema.description}</small>
+                    {key === 'pricing.pricePerUnitHour' && <PriceSuggestion onUse={update} />}
+                  </div>
                   {error && (
                     <small id={`${id}-error`} className="field-error">
                       {error}
