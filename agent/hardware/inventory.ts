@@ -21,8 +21,8 @@ import {
   WMI_COMMAND,
 } from './desktop-sources.ts';
 import type { DesktopGpu } from './desktop-sources.ts';
-import type { HardwareLog } from './log.ts';
-import { stderrHardwareLog } from './log.ts';
+import type { HardwareLog, LoggedStates } from './log.ts';
+import { createLoggedStates, stderrHardwareLog } from './log.ts';
 import { parseNvidiaSmiXml } from './nvidia-smi-xml.ts';
 import type { NvidiaSmiGpu } from './nvidia-smi-xml.ts';
 import {
@@ -49,6 +49,8 @@ export interface InventoryOptions {
   platform?: NodeJS.Platform;
   now?: () => Date;
   log?: HardwareLog;
+  /** What was logged before: an unchanged GPU list or tool problem is logged at debug level. */
+  loggedStates?: LoggedStates;
   /** Per tool; default 15 s. */
   toolTimeoutMs?: number;
   /** Node binary for the systeminformation helper child; default process.execPath. */
@@ -111,14 +113,17 @@ export async function listGpus(options: InventoryOptions = {}): Promise<GpuInven
     gpus = await siInventory(options, problems);
   }
 
-  for (const problem of problems) log.warn(`${problem.tool}: ${problem.message}`);
-  log.info(
+  const states = options.loggedStates ?? createLoggedStates();
+  const problemLines = problems.map((p) => `${p.tool}: ${p.message}`);
+  const problemsChanged = states.changed('tool-problems', problemLines.join('\n'));
+  for (const line of problemLines) log[problemsChanged ? 'warn' : 'debug'](line);
+  const found =
     gpus.length === 0
       ? 'no GPU found'
       : `found ${gpus.length} GPU${gpus.length === 1 ? '' : 's'}: ${gpus
           .map((g) => `${g.name} (${g.busId ?? g.id}${g.status === 'ok' ? '' : `, ${g.status}`})`)
-          .join('; ')}`,
-  );
+          .join('; ')}`;
+  log[states.changed('gpus', found) ? 'info' : 'debug'](found);
   return { gpus, problems, scannedAt: now().toISOString() };
 }
 

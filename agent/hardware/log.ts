@@ -23,3 +23,27 @@ export const silentHardwareLog: HardwareLog = {
   warn: () => undefined,
   error: () => undefined,
 };
+
+/**
+ * What the hardware code last logged about each recurring state (the GPU list, the tool
+ * problems, the accelerators). The agent asks for these every 30 s or so; logging each answer
+ * at info filled the activity log with "no GPU found" and pushed job and payment events out of
+ * the Dashboard. A state is logged at its level when it is first found or changes, and at debug
+ * level when it repeats. The hardware service keeps one for its life; a one-off call without one
+ * logs everything at its level.
+ */
+export interface LoggedStates {
+  /** True when `state` differs from what was last recorded under `key` (and records it). */
+  changed(key: string, state: string): boolean;
+}
+
+export function createLoggedStates(): LoggedStates {
+  const last = new Map<string, string>();
+  return {
+    changed(key, state) {
+      if (last.get(key) === state) return false;
+      last.set(key, state);
+      return true;
+    },
+  };
+}

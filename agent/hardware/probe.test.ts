@@ -332,6 +332,47 @@ describe('judgeProbe', () => {
     expect(result.detail?.includes(String.fromCharCode(27))).toBe(false);
   });
 
+  it('suggests `roost gpu install-cuda` only where the GPU list has an NVIDIA card', () => {
+    const notInstalled = exited(
+      failMessage(
+        'cuda',
+        'OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library',
+      ),
+      'Failed to load library /x/libonnxruntime_providers_shared.so with error: cannot open shared object file',
+    );
+    const noGpus: GpuInventory = { gpus: [], problems: [], scannedAt: inventory.scannedAt };
+    const amdOnly: GpuInventory = {
+      ...inventory,
+      gpus: inventory.gpus.filter((g) => g.vendor !== 'nvidia'),
+    };
+    expect(amdOnly.gpus.length).toBeGreaterThan(0);
+    for (const gpus of [noGpus, amdOnly]) {
+      const result = judgeProbe('cuda', notInstalled, { ...opts, inventory: gpus });
+      expect(result).toMatchObject({
+        ok: false,
+        status: 'failed',
+        reason: 'no NVIDIA GPU was found, and CUDA runs only on one',
+      });
+      expect(result.fix).toBeUndefined();
+      expect(JSON.stringify(result)).not.toContain('install-cuda');
+    }
+    expect(judgeProbe('tensorrt', notInstalled, { ...opts, inventory: noGpus }).reason).toBe(
+      'no NVIDIA GPU was found, and TensorRT runs only on one',
+    );
+    // With an NVIDIA card (and without a GPU list, where nothing is known) the advice stays.
+    for (const extra of [{ inventory }, {}]) {
+      expect(judgeProbe('cuda', notInstalled, { ...opts, ...extra })).toMatchObject({
+        reason: CUDA_NOT_INSTALLED_REASON,
+        fix: 'roost gpu install-cuda',
+      });
+    }
+    // Other failures keep their own reasons, card or no card.
+    const cudnn = exited(failMessage('cuda', 'Failed to load shared library'), 'libcudnn.so.9');
+    expect(judgeProbe('cuda', cudnn, { ...opts, inventory: noGpus }).reason).toBe(
+      'cuDNN 9 is not installed (libcudnn is missing)',
+    );
+  });
+
   it('explains garbage output from the child', () => {
     const result = judgeProbe('cpu', exited('@@roost-probe {not json\nhello'), opts);
     expect(result).toMatchObject({

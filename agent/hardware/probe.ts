@@ -10,8 +10,8 @@ import { arch as osArch, cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { HardwareLog } from './log.ts';
-import { stderrHardwareLog } from './log.ts';
+import type { HardwareLog, LoggedStates } from './log.ts';
+import { createLoggedStates, stderrHardwareLog } from './log.ts';
 import { defaultSpawner, runTool } from './run-tool.ts';
 import type { Spawner, ToolRun } from './run-tool.ts';
 import { EXECUTION_PROVIDER_NAMES, probeReportSchema } from './schema.ts';
@@ -23,8 +23,11 @@ import type {
   ProbeReport,
 } from './schema.ts';
 
-/** Bump when the probe's method changes, so old cache entries are not reused. */
-export const PROBE_PROTOCOL_VERSION = 2;
+/**
+ * Bump when the probe's method or its words change, so old cache entries are not reused.
+ * 3: no `roost gpu install-cuda` advice on a machine without an NVIDIA GPU.
+ */
+export const PROBE_PROTOCOL_VERSION = 3;
 
 export const PROBE_LINE_PREFIX = '@@roost-probe ';
 
@@ -44,6 +47,10 @@ export const SOFTWARE_ADAPTER_REASON =
   'the WebGPU adapter is a software renderer (lavapipe/llvmpipe/SwiftShader): not a GPU';
 export const CUDA_NOT_INSTALLED_REASON =
   'CUDA provider libraries are not installed: run `roost gpu install-cuda`';
+/** CUDA or TensorRT failing where the GPU list has no NVIDIA card: installing CUDA would not help. */
+export function noNvidiaGpuReason(ep: 'cuda' | 'tensorrt'): string {
+  return `no NVIDIA GPU was found, and ${EXECUTION_PROVIDER_NAMES[ep]} runs only on one`;
+}
 
 export interface ProbeOptions {
   spawner?: Spawner;
@@ -64,6 +71,8 @@ export interface ProbeOptions {
   epTimeoutMs?: number;
   now?: () => Date;
   log?: HardwareLog;
+  /** What was logged before: unchanged cached results are logged at debug level. */
+  loggedStates?: LoggedStates;
   /** Folders holding Vulkan driver manifests, part of the cache key on Linux. */
   vulkanIcdDirs?: string[];
 }
@@ -219,8 +228,16 @@ interface Diagnosis {
   fix?: string;
 }
 
-/** Why a provider failed, from its error message and everything the child printed. */
-export function diagnose(ep: ExecutionProvider, error: string, output: string): Diagnosis {
+/**
+ * Why a provider failed, from its error message and everything the child printed.
+ * `nvidiaGpu`: whether the GPU list has an NVIDIA card; unknown (no list) keeps CUDA's advice.
+ */
+export function diagnose(
+  ep: ExecutionProvider,
+  error: string,
+  output: string,
+  context: { nvidiaGpu?: boolean } = {},
+): Diagnosis {
   const text = `${error}\n${stripAnsi(output)}`;
   const name = EXECUTION_PROVIDER_NAMES[ep];
   if (/backend not found|no available backend/i.test(text)) {
@@ -229,6 +246,9 @@ export function diagnose(ep: ExecutionProvider, error: string, output: string): 
     };
   }
   if (ep === 'cuda' || ep === 'tensorrt') {
+    // Missing libraries or no device, with no NVIDIA card at all: the card is what is missing,
+    // and `roost gpu install-cuda` would download several hundred MB for nothing.
+    const noNvidia = context.nvidiaGpu === false;
     if (
       /onnxruntime_providers_(shared|cuda|tensorrt)\.(so|dll)[^\n]*(cannot open|no such file|not found|could not be found|error 126)/i.test(
         text,
@@ -236,6 +256,7 @@ export function diagnose(ep: ExecutionProvider, error: string, output: string): 
       (/Failed to load shared library/i.test(error) &&
         !/lib(cudart|cublas|cudnn|nvinfer)/i.test(text))
     ) {
+      if (noNvidia) return { reason: noNvidiaGpuReason(ep) };
       return {
         reason:
           ep === 'cuda'
@@ -271,6 +292,7 @@ export function diagnose(ep: ExecutionProvider, error: string, output: string): 
       };
     }
     if (/no CUDA-capable device|cudaErrorNoDevice|CUDA failure 100\b/i.test(text)) {
+      if (noNvidia) return { reason: noNvidiaGpuReason(ep) };
       return {
         reason: 'CUDA sees no NVIDIA GPU',
         fix: 'Install the NVIDIA driver; `nvidia-smi` must list the GPU',
@@ -375,7 +397,14 @@ export function judgeProbe(
     };
   }
   if (!parsed.ok) {
-    const d = diagnose(ep, parsed.error, output);
+    const d = diagnose(
+      ep,
+      parsed.error,
+      output,
+      options.inventory
+        ? { nvidiaGpu: options.inventory.gpus.some((g) => g.vendor === 'nvidia') }
+        : {},
+    );
     return {
       ...base,
       ok: false,
@@ -485,6 +514,7 @@ export function defaultProbeEntry(): string {
 
 export async function probeAccelerators(options: ProbeOptions = {}): Promise<ProbeReport> {
   const log = options.log ?? stderrHardwareLog;
+  const states = options.loggedStates ?? createLoggedStates();
   const now = options.now ?? (() => new Date());
   const spawner = options.spawner ?? defaultSpawner;
   const nodePath = options.nodePath ?? process.execPath;
@@ -515,7 +545,9 @@ export async function probeAccelerators(options: ProbeOptions = {}): Promise<Pro
       (listRun.kind === 'timeout'
         ? 'it did not answer in 60 s'
         : (tail(listRun.kind === 'exited' ? listRun.stderr : listRun.message, 300) ?? 'no answer'));
-    log.error(`onnxruntime-node could not be loaded: ${why}`);
+    const loadFailed = `onnxruntime-node could not be loaded: ${why}`;
+    // Nothing is cached after this failure, so every probe tries again: say it once.
+    log[states.changed('onnxruntime', loadFailed) ? 'error' : 'debug'](loadFailed);
     return {
       onnxruntimeVersion: 'unknown',
       platform: process.platform,
@@ -537,6 +569,7 @@ export async function probeAccelerators(options: ProbeOptions = {}): Promise<Pro
     };
   }
 
+  states.changed('onnxruntime', 'loaded');
   const offered = listed.backends.map((b) => ({ ep: b.name, bundled: b.bundled }));
   const eps = EP_ORDER.filter(
     (ep) => offered.some((o) => o.ep === ep) && (!options.only || options.only.includes(ep)),
@@ -548,7 +581,8 @@ export async function probeAccelerators(options: ProbeOptions = {}): Promise<Pro
   if (cacheFile && !options.force) {
     const cached = await readCache(cacheFile, cacheKey);
     if (cached) {
-      log.info(`accelerators (cached ${cached.probedAt}): ${summary(cached)}`);
+      const line = `accelerators (cached ${cached.probedAt}): ${summary(cached)}`;
+      log[states.changed('accelerators', summary(cached)) ? 'info' : 'debug'](line);
       return { ...cached, cached: true };
     }
   }
@@ -596,6 +630,8 @@ export async function probeAccelerators(options: ProbeOptions = {}): Promise<Pro
     cacheKey,
   };
   if (cacheFile) await writeCache(cacheFile, report, log);
+  // Just logged provider by provider: the same results read back from the cache are no news.
+  states.changed('accelerators', summary(report));
   return report;
 }
 

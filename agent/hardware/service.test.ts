@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentHardwareLog } from './log.ts';
+import type { HardwareLog } from './log.ts';
 import { TELEMETRY_FIELDS } from './nvidia-smi-csv.ts';
 import { defaultSpawner } from './run-tool.ts';
 import type { Spawner } from './run-tool.ts';
@@ -20,6 +21,13 @@ let sysfs: FakeSysfs | undefined;
 let tools: FakeTools | undefined;
 let service: HardwareService | undefined;
 const dirs: string[] = [];
+/** A log that keeps every line with its level. */
+function recordingLog(): HardwareLog & { lines: { level: string; message: string }[] } {
+  const lines: { level: string; message: string }[] = [];
+  const at = (level: string) => (message: string) => void lines.push({ level, message });
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
 afterEach(async () => {
   await service?.stop();
   sysfs?.remove();
@@ -35,6 +43,7 @@ describe('createHardwareService', () => {
     sysfs = emptySysfs();
     const cacheDir = mkdtempSync(join(tmpdir(), 'roost-hw-cache-'));
     dirs.push(cacheDir);
+    const log = recordingLog();
     service = createHardwareService({
       env: {
         ...process.env,
@@ -42,19 +51,71 @@ describe('createHardwareService', () => {
         ROOST_NVIDIA_SMI: '/nonexistent/nvidia-smi',
       },
       cacheDir,
-      log: silentHardwareLog,
+      log,
+      inventoryMaxAgeMs: 0,
     });
     const detect = await service.detect();
     expect(detectReportSchema.parse(detect)).toEqual(detect);
     expect(detect.gpus).toEqual([]);
     expect(detect.cpu.accelerators).toEqual([expect.objectContaining({ ep: 'cpu', ok: true })]);
     if (process.platform === 'linux' && process.arch === 'x64') {
-      expect(detect.accelerators.find((a) => a.ep === 'cuda')?.reason).toBe(
-        'CUDA provider libraries are not installed: run `roost gpu install-cuda`',
-      );
+      // No NVIDIA card: CUDA's libraries are not what is missing, so no install-cuda advice.
+      const cuda = detect.accelerators.find((a) => a.ep === 'cuda');
+      expect(cuda?.reason).toBe('no NVIDIA GPU was found, and CUDA runs only on one');
+      expect(cuda?.fix).toBeUndefined();
     }
     expect((await service.probe()).cached).toBe(true);
+    // Polled again and again, the unchanged state goes to debug, not to the activity log.
+    for (let i = 0; i < 3; i++) await Promise.all([service.list(), service.probe()]);
+    const info = log.lines.filter((l) => l.level !== 'debug').map((l) => l.message);
+    expect(info.filter((m) => m === 'no GPU found')).toHaveLength(1);
+    expect(info.filter((m) => m.startsWith('accelerators (cached'))).toEqual([]);
+    expect(info.filter((m) => m.startsWith('cpu: ok'))).toHaveLength(1);
+    const debug = log.lines.filter((l) => l.level === 'debug').map((l) => l.message);
+    expect(debug.filter((m) => m === 'no GPU found').length).toBeGreaterThanOrEqual(3);
+    expect(debug.filter((m) => m.startsWith('accelerators (cached')).length).toBe(4);
   }, 60_000);
+
+  it('logs the GPU list and tool problems when found or changed, at debug when repeated', async () => {
+    sysfs = emptySysfs();
+    const log = recordingLog();
+    service = createHardwareService({
+      env: {
+        PATH: process.env.PATH ?? '',
+        ROOST_SYSFS_ROOT: sysfs.root,
+        ROOST_NVIDIA_SMI: '/nonexistent/nvidia-smi',
+      },
+      log,
+      inventoryMaxAgeMs: 0,
+    });
+    const shown = () => log.lines.filter((l) => l.level !== 'debug').map((l) => l.message);
+    await service.list();
+    await service.list();
+    expect(shown()).toEqual(['no GPU found']);
+    // A card appears (without nvidia-smi to read it): news, and so is its tool problem.
+    addPciDevice(sysfs, '0000:01:00.0', {
+      vendor: '10de',
+      device: '1f02',
+      class: '0x030000',
+      driver: 'nvidia',
+    });
+    await service.list();
+    await service.list();
+    const after = shown().slice(1);
+    expect(after).toHaveLength(2);
+    expect(after[0]).toMatch(/^nvidia-smi: /);
+    expect(after[1]).toMatch(/^found 1 GPU: .*0000:01:00\.0/);
+    expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
+    expect(log.lines.filter((l) => l.level === 'debug').map((l) => l.message)).toEqual([
+      'no GPU found',
+      after[0],
+      after[1],
+    ]);
+    // Back to no GPU: a change, logged again.
+    rmSync(join(sysfs.root, 'bus/pci/devices/0000:01:00.0'), { recursive: true, force: true });
+    await service.list();
+    expect(shown().at(-1)).toBe('no GPU found');
+  });
 
   it('lists once for many callers, and again on refresh', async () => {
     sysfs = emptySysfs();

@@ -11,7 +11,7 @@ import { installCuda } from './install-cuda.ts';
 import type { InstallCudaOptions } from './install-cuda.ts';
 import { listGpus } from './inventory.ts';
 import type { HardwareLog } from './log.ts';
-import { stderrHardwareLog } from './log.ts';
+import { createLoggedStates, stderrHardwareLog } from './log.ts';
 import { probeAccelerators } from './probe.ts';
 import type { Spawner } from './run-tool.ts';
 import type {
@@ -83,10 +83,12 @@ export function createHardwareService(options: HardwareServiceOptions = {}): Har
     ...(options.nodePath ? { nodePath: options.nodePath } : {}),
     log,
   };
+  // The GPU list and the probe are asked for every 30 s or so: log what changed, not each answer.
+  const loggedStates = createLoggedStates();
 
   const list: HardwareService['list'] = async ({ refresh = false } = {}) => {
     if (!refresh && inventory && now() - inventory.at < maxAge) return inventory.value;
-    listing ??= listGpus(common).then(
+    listing ??= listGpus({ ...common, loggedStates }).then(
       (value) => {
         inventory = { value, at: now() };
         listing = undefined;
@@ -106,6 +108,7 @@ export function createHardwareService(options: HardwareServiceOptions = {}): Har
       const gpus = await list();
       return probeAccelerators({
         ...common,
+        loggedStates,
         inventory: gpus,
         force,
         ...(only ? { only } : {}),
