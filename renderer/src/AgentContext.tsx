@@ -16,7 +16,7 @@ export interface AgentView {
   status?: AgentStatus;
   version?: AgentVersion;
   settings?: Settings;
-  /** The last log lines from the agent, newest last. */
+  /** The last log lines from the agent at info level and above, newest last. */
   log: Extract<AgentEvent, { event: 'agent.log' }>['payload'][];
   refresh(): Promise<void>;
   setSettings(settings: Settings): void;
@@ -68,7 +68,8 @@ export function AgentProvider({ client, children }: { client: ApiClient; childre
     const stop = client.listen(
       (event) => {
         for (const listener of listeners) listener(event);
-        if (event.event === 'agent.log')
+        // Debug lines (a state polled again, unchanged) are for the log file, not the Activity.
+        if (event.event === 'agent.log' && event.payload.level !== 'debug')
           setLog((lines) => [...lines.slice(-(LOG_LINES - 1)), event.payload]);
         else if (event.event === 'settings.changed') setSettings(event.payload);
       },
