@@ -178,13 +178,25 @@ export function createRegistration(deps: RegistrationOptions): Registration {
     });
   }
 
+  /**
+   * Registers or updates, joining a run already under way: the session's start and the chain
+   * answering again both ask at once, and two runs each funded the wallet on the devnet and
+   * logged the registration twice.
+   */
+  function ensureOnce(s: Session): Promise<void> {
+    registering ??= ensureRegistered(s).finally(() => {
+      registering = undefined;
+    });
+    return registering;
+  }
+
   return {
     registered: () => registered,
     forget() {
       registeredWith = undefined;
     },
     refresh: refreshRegistration,
-    ensure: ensureRegistered,
+    ensure: ensureOnce,
     async registerNow(s) {
       await registering?.catch(() => undefined);
       registering = ensureRegistered(s).finally(() => {
