@@ -57,13 +57,11 @@ export function createRouter(handlers: Handlers, log: Logger): Router {
       const spec = methods[method];
       const parsed = spec.params.safeParse(params ?? {});
       if (!parsed.success) {
-        return {
-          ok: false,
-          error: {
-            code: 'INVALID_PARAMS',
-            message: `Invalid params for ${method}: ${describeZodError(parsed.error, params ?? {})}.`,
-          },
-        };
+        // The user reads the message in the CLI, the app or an HTTP answer: it names the fields in
+        // their words, not the method, which only the log keeps.
+        const message = `${describeZodError(parsed.error, params ?? {})}.`;
+        log.debug(`${method} refused its params: ${message}`);
+        return { ok: false, error: { code: 'INVALID_PARAMS', message } };
       }
       try {
         const handler = handlers[method] as (p: unknown) => unknown;

@@ -97,16 +97,22 @@ export const artifactUriSchema = z
   .regex(/^(file|https?):/i, 'must be a file:, http: or https: URI')
   .describe('Where the bytes are: file: (private jobs only), http: or https:');
 
+/** What a spec author reads when a file entry is not an object at all (zod says "expected object"). */
+const ARTIFACT_SHAPE = 'must be an object with uri, sha256 and bytes';
+
 /** A file the job needs, by where it is and what it must hash to. */
-export const artifactSchema = z.strictObject({
-  uri: artifactUriSchema,
-  sha256: sha256Schema,
-  bytes: z
-    .int()
-    .min(0)
-    .max(Number.MAX_SAFE_INTEGER)
-    .describe('Exact size in bytes; a download that passes it is stopped'),
-});
+export const artifactSchema = z.strictObject(
+  {
+    uri: artifactUriSchema,
+    sha256: sha256Schema,
+    bytes: z
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .describe('Exact size in bytes; a download that passes it is stopped'),
+  },
+  { error: (issue) => (issue.code === 'invalid_type' ? ARTIFACT_SHAPE : undefined) },
+);
 export type Artifact = z.infer<typeof artifactSchema>;
 
 /** A path inside the model's folder: plain segments, no `..`, no absolute paths. */
@@ -168,7 +174,10 @@ export const jobSpecSchema = z
     name: z.string().max(200).optional().describe('A label for people; not used by Roost'),
     model: modelArtifactSchema.describe('The ONNX model'),
     inputs: z
-      .union([inputSetSchema, z.array(inputSetSchema).min(1).max(100_000)])
+      .union([inputSetSchema, z.array(inputSetSchema).min(1).max(100_000)], {
+        error:
+          'must be an object of named inputs ({"x": {"uri": …, "sha256": …, "bytes": …}}) or a list of them',
+      })
       .describe('One set of named input tensors, or a batch of sets run one after another'),
     outputs: z
       .array(tensorNameSchema)

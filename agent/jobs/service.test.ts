@@ -196,6 +196,31 @@ describe('the job service', () => {
     expect(service.list()).toEqual([]);
   });
 
+  it('refuses relative paths and names a missing file, in words', async () => {
+    const e = await env();
+    const { service } = await e.start(writingWorker());
+    expect(await service.specFromFiles({ model: 'model.onnx', inputs: { x: '/x.npy' } })).toEqual({
+      ok: false,
+      error: {
+        code: 'invalid-spec',
+        message:
+          'Give the full path (e.g. /home/you/model.onnx), not "model.onnx": the agent does not know which folder you mean',
+      },
+    });
+    const gone = join(e.root, 'gone.onnx');
+    expect(await service.specFromFiles({ model: gone, inputs: { x: '/x.npy' } })).toEqual({
+      ok: false,
+      error: { code: 'invalid-spec', message: `No file at ${gone}` },
+    });
+    expect(await service.submit({ format: 'roost.job/1', model: 5 })).toEqual({
+      ok: false,
+      error: {
+        code: 'invalid-spec',
+        message: 'model must be an object with uri, sha256 and bytes (got 5); inputs is missing',
+      },
+    });
+  });
+
   it('fails a bad model or a mismatched input without starting a worker', async () => {
     const e = await env();
     const { service, spawner } = await e.start(writingWorker());

@@ -35,6 +35,8 @@ import { pathToFileURL } from 'node:url';
 import { inputFile, outputFile } from '../../worker/protocol.ts';
 import type { FromWorker, OutputWritten, RunPlan } from '../../worker/protocol.ts';
 import { writeFileAtomic } from '../store/atomic-file.ts';
+import type { z } from 'zod';
+import { describeZodError } from '../api/errors.ts';
 import { ROOST_VERSION } from '../version.ts';
 import type { ProviderSigner } from '../wallet/signer.ts';
 import { createArtifactCache, sha256File } from './artifacts.ts';
@@ -212,11 +214,19 @@ function specSha256(spec: JobSpec): string {
   return createHash('sha256').update(canonicalJson(spec)).digest('hex');
 }
 
-function describeIssues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
-  return error.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.length ? i.path.map(String).join('.') : 'spec'}: ${i.message}`)
-    .join('; ');
+/** A spec or run request that does not parse, in the words of agent/api/errors.ts. */
+function describeIssues(error: z.ZodError, input: unknown): string {
+  return describeZodError(error, input, 'the job spec');
+}
+
+/**
+ * The agent may run in another folder than the user's shell or app (`roost serve`, the desktop
+ * app): a relative path would be resolved against a folder the user never chose.
+ */
+function fullPathProblem(path: string): string | undefined {
+  return isAbsolute(path)
+    ? undefined
+    : `Give the full path (e.g. /home/you/model.onnx), not "${path}": the agent does not know which folder you mean`;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -1310,13 +1320,16 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
   async function submit(raw: unknown, opts: SubmitOptions = {}): Promise<JobResult<JobSummary>> {
     if (closed) return fail('unavailable', 'the job service is closed');
     const parsed = jobSpecSchema.safeParse(raw);
-    if (!parsed.success) return fail('invalid-spec', describeIssues(parsed.error));
+    if (!parsed.success) return fail('invalid-spec', describeIssues(parsed.error, raw));
     const spec = parsed.data;
     const origin = opts.origin ?? 'private';
     const checked = checkSpec(spec, origin);
     if (!checked.ok) return checked;
     if (opts.exportTo !== undefined && !isAbsolute(opts.exportTo)) {
-      return fail('invalid-spec', 'the output folder must be an absolute path');
+      return fail(
+        'invalid-spec',
+        fullPathProblem(opts.exportTo) ?? 'the output folder is not valid',
+      );
     }
     const id = `job-${now().getTime().toString(36)}-${randomBytes(4).toString('hex')}`;
     try {
@@ -1351,14 +1364,33 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
         value: { uri: pathToFileURL(path).href, sha256: await sha256File(path), bytes: info.size },
       };
     } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR')
+        return fail('invalid-spec', `No file at ${path}`);
+      if (code === 'EACCES' || code === 'EPERM')
+        return fail(
+          'invalid-spec',
+          `${path} cannot be read: the agent has no permission to read it`,
+        );
       return fail('invalid-spec', `${path} cannot be read: ${messageOf(error)}`);
     }
   }
 
   async function specFromFiles(raw: unknown): Promise<JobResult<JobSpec>> {
     const parsed = runRequestSchema.safeParse(raw);
-    if (!parsed.success) return fail('invalid-spec', describeIssues(parsed.error));
+    if (!parsed.success) return fail('invalid-spec', describeIssues(parsed.error, raw));
     const request = parsed.data;
+    const paths = [
+      request.model,
+      ...(Array.isArray(request.inputs) ? request.inputs : [request.inputs]).flatMap((set) =>
+        Object.values(set),
+      ),
+      ...(request.outDir !== undefined ? [request.outDir] : []),
+    ];
+    for (const path of paths) {
+      const problem = fullPathProblem(path);
+      if (problem) return fail('invalid-spec', problem);
+    }
     const modelPath = resolve(request.model);
     const model = await artifactOf(modelPath);
     if (!model.ok) return model;
@@ -1400,7 +1432,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       ...(request.limits ? { limits: request.limits } : {}),
     };
     const checked = jobSpecSchema.safeParse(spec);
-    if (!checked.success) return fail('invalid-spec', describeIssues(checked.error));
+    if (!checked.success) return fail('invalid-spec', describeIssues(checked.error, spec));
     return { ok: true, value: checked.data };
   }
 
@@ -1488,7 +1520,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
 
   async function run(raw: unknown, opts: RunOptions = {}): Promise<JobResult<JobDetail>> {
     const parsed = runRequestSchema.safeParse(raw);
-    if (!parsed.success) return fail('invalid-spec', describeIssues(parsed.error));
+    if (!parsed.success) return fail('invalid-spec', describeIssues(parsed.error, raw));
     const spec = await specFromFiles(parsed.data);
     if (!spec.ok) return spec;
     const exportTo = parsed.data.outDir ? resolve(parsed.data.outDir) : undefined;

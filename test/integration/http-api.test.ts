@@ -153,7 +153,7 @@ describe('roost serve HTTP API', () => {
     expect(r.status).toBe(400);
     expect(JSON.parse(r.body).error).toEqual({
       code: 'INVALID_PARAMS',
-      message: 'Invalid params for settings.update: work.idleMinutes must be at least 1 (got 0).',
+      message: 'work.idleMinutes must be at least 1 (got 0).',
     });
     const notJson = await post('settings.update', '{"work":');
     expect(notJson.status).toBe(400);
