@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './cli.ts';
 import { parseSettingValue } from './cli/settings.ts';
@@ -49,6 +49,74 @@ describe('roost CLI', () => {
     expect((await roost('settings', 'set', 'work.idleMinutes', 'soon')).stderr).toContain(
       'takes a number (got "soon")',
     );
+  });
+
+  it('starts every error line with "Error:", on stderr', async () => {
+    const usage = await roost('frobnicate');
+    expect(usage.stderr).toMatch(/^Error: Unknown command/);
+    const refused = await roost('settings', 'set', 'work.idleMinutes', '500');
+    expect(refused.code).toBe(EXIT_FAILURE);
+    expect(refused.stderr).toMatch(/^Error: /);
+  });
+
+  it('refuses an unknown --ep before any progress line, naming the ones to use', async () => {
+    const bench = await roost('bench', '--ep', 'tpu');
+    expect(bench).toMatchObject({ code: EXIT_FAILURE, stdout: '' });
+    expect(bench.stderr).toBe(
+      'Error: unknown execution provider "tpu" in --ep: use one of cpu, webgpu, cuda, tensorrt, dml, coreml.\n',
+    );
+    expect((await roost('bench', '--preset', 'fast')).stderr).toContain(
+      'unknown preset "fast" in --preset: use one of quick, standard, precise',
+    );
+    const job = await roost(
+      'job',
+      'run',
+      '--model',
+      '/m.onnx',
+      '--input',
+      'x=/x.npy',
+      '--ep',
+      'webgpu,tpu',
+    );
+    expect(job).toMatchObject({ code: EXIT_FAILURE, stdout: '' });
+    expect(job.stderr).toBe(
+      'Error: unknown execution provider "tpu" in --ep: use one of cpu, webgpu, cuda, tensorrt, dml, coreml.\n',
+    );
+    const asJson = await roost('bench', '--ep', 'tpu', '--json');
+    expect(JSON.parse(asJson.stdout)).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_PARAMS' },
+    });
+  });
+
+  it('says where the job spec format is described, and prints its JSON Schema', async () => {
+    const help = await roost('job', '--help');
+    expect(help.stdout).toContain('roost.job/1');
+    expect(help.stdout).toContain('roost job schema prints its JSON Schema');
+    expect(help.stdout).toContain('"Jobs and the sandbox"');
+    const schema = await roost('job', 'schema');
+    expect(schema.code).toBe(EXIT_OK);
+    expect(JSON.parse(schema.stdout)).toMatchObject({
+      $id: 'https://roost.dev/schemas/roost.job-1.json',
+      required: expect.arrayContaining(['format', 'model', 'inputs']),
+    });
+  });
+
+  it('answers a bad job spec in plain words and points to the format', async () => {
+    const file = join(dir.path, 'spec.json');
+    await writeFile(file, JSON.stringify({ format: 'roost.job/1', model: 5 }));
+    const bad = await roost('job', 'submit', file);
+    expect(bad.code).toBe(EXIT_FAILURE);
+    expect(bad.stderr).toBe(
+      'Error: model must be an object with uri, sha256 and bytes (got 5); inputs is missing. The roost.job/1 format: roost job --help, and its JSON Schema: roost job schema.\n',
+    );
+    await writeFile(file, '{"format": ');
+    expect((await roost('job', 'submit', file)).stderr).toMatch(
+      /^Error: The job spec .*spec\.json is not JSON .*roost job schema\.\n$/,
+    );
+    const none = await roost('job', 'submit', join(dir.path, 'nope.json'));
+    expect(none).toMatchObject({ code: EXIT_FAILURE });
+    expect(none.stderr).toBe(`Error: No file at ${join(dir.path, 'nope.json')}.\n`);
   });
 
   it('prints versions, as JSON with --json', async () => {
@@ -153,7 +221,7 @@ describe('roost earnings', () => {
     const r = await roost('earnings', '--csv', out);
     expect(r.code).toBe(EXIT_OK);
     expect((await readFile(out, 'utf8')).split('\r\n')[0]).toBe(
-      'date,kind,amount,token,value,currency,job_id,gpu_id,tx_hash,block_number,record_id',
+      'date,kind,amount,token,network,value,currency,job_id,gpu_id,tx_hash,block_number,record_id',
     );
   });
 });

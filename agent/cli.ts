@@ -110,7 +110,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       );
     }
     if (parsed.values.help) {
-      io.stdout(`${command.summary}.\n\nUsage: ${command.usage}\n`);
+      io.stdout(
+        `${command.summary}.\n\nUsage: ${command.usage}\n${command.help ? `\n${command.help}\n` : ''}`,
+      );
       return EXIT_OK;
     }
     const dataDirFlag = parsed.values['data-dir'];
@@ -129,16 +131,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       dataDir,
     });
   } catch (error) {
+    // Every error line starts "Error:", as print() writes the agent's refusals.
     if (error instanceof UsageError) {
       if (json)
         io.stdout(
           JSON.stringify({ ok: false, error: { code: 'USAGE', message: error.message } }) + '\n',
         );
-      io.stderr(`roost: ${error.message}\n`);
+      io.stderr(`Error: ${error.message}\n`);
       return EXIT_USAGE;
     }
     const message = error instanceof Error ? error.message : String(error);
-    io.stderr(`roost: ${message}\n`);
+    io.stderr(`Error: ${message}\n`);
     return EXIT_FAILURE;
   }
 }

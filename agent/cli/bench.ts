@@ -9,6 +9,9 @@ import {
   type Command,
   type Context,
 } from './common.ts';
+import { enumFlagProblem, flagRefusal } from './flags.ts';
+import { presetNameSchema } from '../bench/schema.ts';
+import { executionProviderSchema } from '../hardware/schema.ts';
 
 export const benchCommand: Command = {
   usage:
@@ -31,6 +34,11 @@ export const benchCommand: Command = {
 async function runBenchCommand(ctx: Context): Promise<number> {
   const v = ctx.values;
   if (ctx.positionals.length > 0) throw new UsageError(`Usage: ${benchCommand.usage}`);
+  // Before any progress line: a typo in --ep is the answer, not "Benchmarking…" then a refusal.
+  const problem =
+    enumFlagProblem('--preset', v.preset, presetNameSchema.options, 'preset') ??
+    enumFlagProblem('--ep', v.ep, executionProviderSchema.options, 'execution provider');
+  if (problem) return print(ctx, flagRefusal(problem), () => '');
   return withClient(ctx, async (client) => {
     if (v.list) {
       const r = await client.call('bench.targets');

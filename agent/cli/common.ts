@@ -28,6 +28,8 @@ export class UsageError extends Error {}
 export interface Command {
   usage: string;
   summary: string;
+  /** More for `roost <command> --help`, after the usage (formats, where they are described). */
+  help?: string;
   options?: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
   run(ctx: Context): Promise<number>;
 }

@@ -10,11 +10,22 @@ import {
   type Command,
   type Context,
 } from './common.ts';
+import { enumFlagProblem, flagRefusal } from './flags.ts';
+import { executionProviderSchema, JOB_SPEC_FORMAT, jobSpecJsonSchema } from '../jobs/schema.ts';
 
 export const jobCommand: Command = {
   usage:
-    'roost job run --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--max-seconds <n>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id>',
+    'roost job run --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--max-seconds <n>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id> | schema',
   summary: 'Run ONNX models on your own GPUs: private jobs with .npy inputs and outputs',
+  help: [
+    `A spec for roost job submit is JSON in the ${JOB_SPEC_FORMAT} format, for example:`,
+    `  {"format": "${JOB_SPEC_FORMAT}",`,
+    '   "model": {"uri": "file:///data/m.onnx", "sha256": "<64 hex digits>", "bytes": 123456},',
+    '   "inputs": {"x": {"uri": "https://example.com/x.npy", "sha256": "…", "bytes": 4096}},',
+    '   "executionProviders": ["webgpu", "cpu"], "limits": {"maxSeconds": 600}}',
+    'roost job schema prints its JSON Schema (every field, with what it means); the README section',
+    '"Jobs and the sandbox" describes jobs. roost job run makes the spec from local files for you.',
+  ].join('\n'),
   options: {
     model: { type: 'string' },
     input: { type: 'string', multiple: true },
@@ -28,11 +39,19 @@ export const jobCommand: Command = {
   },
 };
 
+/** Where a spec author finds the format, added to a refused or unreadable spec. */
+const SPEC_HINT = `The ${JOB_SPEC_FORMAT} format: roost job --help, and its JSON Schema: roost job schema.`;
+
 const terminal = new Set(['done', 'failed', 'cancelled']);
 
 async function runJobCommand(ctx: Context): Promise<number> {
   const [action, ...rest] = ctx.positionals;
   const v = ctx.values as Record<string, string | boolean | string[] | undefined>;
+  if (action === 'schema') {
+    if (rest.length > 0) throw new UsageError('Usage: roost job schema');
+    ctx.io.stdout(JSON.stringify(jobSpecJsonSchema(), null, 2) + '\n');
+    return EXIT_OK;
+  }
   if (action === 'run') {
     if (
       rest.length > 0 ||
@@ -55,6 +74,15 @@ async function runJobCommand(ctx: Context): Promise<number> {
       const set = sets.find((s) => !(name in s)) ?? (sets.push({}), sets[sets.length - 1]!);
       set[name] = file;
     }
+    // Before the agent starts and before any progress line, in the flag's words.
+    const problem = enumFlagProblem(
+      '--ep',
+      v.ep,
+      executionProviderSchema.options,
+      'execution provider',
+      { list: true },
+    );
+    if (problem) return print(ctx, flagRefusal(problem), () => '');
     let maxSeconds: number | undefined;
     if (typeof v['max-seconds'] === 'string') {
       maxSeconds = Number(v['max-seconds']);
@@ -138,15 +166,40 @@ async function runJobCommand(ctx: Context): Promise<number> {
   if (action === 'submit') {
     const [file, ...extra] = rest;
     if (!file || extra.length > 0) throw new UsageError('Usage: roost job submit <spec.json>');
+    let text: string;
+    try {
+      text = await readFile(resolvePath(file), 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      return print(
+        ctx,
+        flagRefusal(
+          code === 'ENOENT'
+            ? `No file at ${resolvePath(file)}.`
+            : `The job spec ${file} cannot be read: ${(error as Error).message}`,
+        ),
+        () => '',
+      );
+    }
     let spec: unknown;
     try {
-      spec = JSON.parse(await readFile(resolvePath(file), 'utf8'));
+      spec = JSON.parse(text);
     } catch (error) {
-      ctx.io.stderr(`Error: could not read the job spec ${file}: ${(error as Error).message}\n`);
-      return EXIT_FAILURE;
+      return print(
+        ctx,
+        flagRefusal(`The job spec ${file} is not JSON (${(error as Error).message}). ${SPEC_HINT}`),
+        () => '',
+      );
     }
     return withClient(ctx, async (client) => {
       const r = await client.call('job.submit', spec as never);
+      // The refusal names the fields; where the format is written down is the next question.
+      if (!r.ok && r.error.code === 'INVALID_PARAMS')
+        return print(
+          ctx,
+          { ok: false, error: { ...r.error, message: `${r.error.message} ${SPEC_HINT}` } },
+          () => '',
+        );
       return print(ctx, r, (j) =>
         client.events
           ? `Job ${j.id} queued. It runs while Roost runs (roost serve, or the desktop app).`

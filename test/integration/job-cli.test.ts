@@ -112,7 +112,7 @@ describe('roost job (private jobs from the command line)', () => {
       data(),
     ]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/nope\.onnx/);
+    expect(missing.stderr).toBe(`Error: No file at ${join(dir.path, 'nope.onnx')}\n`);
     const malformed = await roost([
       'job',
       'run',
