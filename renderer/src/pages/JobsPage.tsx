@@ -3,6 +3,7 @@ import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { MarketLeases } from '../components/MarketLeases.tsx';
+import { pathProblem } from './job-paths.ts';
 
 type Summary = ResultOf<'job.list'>['jobs'][number];
 type Detail = ResultOf<'job.show'>;
@@ -59,6 +60,14 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
     }
     if (!model.trim() || sets.length === 0)
       return setProblem('Give the model file and at least one input.');
+    for (const path of [
+      model.trim(),
+      ...sets.flatMap((set) => Object.values(set)),
+      outDir.trim(),
+    ]) {
+      const problem = path === '' ? undefined : pathProblem(path);
+      if (problem) return setProblem(problem);
+    }
     setBusy(true);
     const r = await client.call('job.add', {
       model: model.trim(),

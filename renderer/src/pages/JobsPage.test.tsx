@@ -1,0 +1,82 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { AgentProvider } from '../AgentContext.tsx';
+import { JobsPage } from './JobsPage.tsx';
+import { isFullPath } from './job-paths.ts';
+import type { ApiClient } from '../api/transport.ts';
+
+afterEach(cleanup);
+
+/** An agent with no jobs; `job.add` answers with `answer` and records what it was sent. */
+function fakeClient(answer: unknown) {
+  const added: unknown[] = [];
+  const client = {
+    call: async (method: string, params?: unknown) => {
+      if (method === 'job.list') return { ok: true, value: { jobs: [] } };
+      if (method === 'job.add') {
+        added.push(params);
+        return answer;
+      }
+      return { ok: false, error: { code: 'UNAVAILABLE', message: 'no' } };
+    },
+    listen: (_e: unknown, onState: (s: string) => void) => {
+      onState('open');
+      return () => undefined;
+    },
+  } as unknown as ApiClient;
+  return { client, added };
+}
+
+/** The form's own message (the market part of the page may show one too). */
+function formAlert() {
+  return within(screen.getByRole('form', { name: 'Add a private job' })).findByRole('alert');
+}
+
+function fill(model: string, inputs: string) {
+  fireEvent.change(screen.getByLabelText('Model (.onnx)'), { target: { value: model } });
+  fireEvent.change(screen.getByLabelText(/^Inputs, one per line/), { target: { value: inputs } });
+  fireEvent.click(screen.getByRole('button', { name: 'Add job' }));
+}
+
+describe('JobsPage: add a private job', () => {
+  it('refuses a relative path in the form, saying why, and sends nothing', async () => {
+    const { client, added } = fakeClient({ ok: true, value: {} });
+    render(
+      <AgentProvider client={client}>
+        <JobsPage />
+      </AgentProvider>,
+    );
+    fill('model.onnx', 'x=/data/x.npy');
+    const alert = await formAlert();
+    expect(alert.textContent).toContain('Give the full path (e.g. /home/you/model.onnx)');
+    expect(alert.textContent).toContain('"model.onnx"');
+    expect(alert.textContent).toContain('the agent does not know which folder you mean');
+    fill('/data/model.onnx', 'x=batches/x.npy');
+    expect((await formAlert()).textContent).toContain('"batches/x.npy"');
+    expect(added).toEqual([]);
+  });
+
+  it("shows the agent's answer for a file that is not there", async () => {
+    const { client, added } = fakeClient({
+      ok: false,
+      error: { code: 'INVALID_PARAMS', message: 'No file at /data/model.onnx' },
+    });
+    render(
+      <AgentProvider client={client}>
+        <JobsPage />
+      </AgentProvider>,
+    );
+    fill('/data/model.onnx', 'x=/data/x.npy');
+    expect((await formAlert()).textContent).toContain('No file at /data/model.onnx');
+    expect(added).toEqual([{ model: '/data/model.onnx', inputs: { x: '/data/x.npy' } }]);
+  });
+});
+
+describe('isFullPath', () => {
+  it('knows full paths on Linux, macOS and Windows', () => {
+    for (const p of ['/home/you/m.onnx', 'C:\\models\\m.onnx', 'd:/m.onnx', '\\\\nas\\m.onnx'])
+      expect(isFullPath(p)).toBe(true);
+    for (const p of ['m.onnx', './m.onnx', '../m.onnx', '~/m.onnx', 'models/m.onnx'])
+      expect(isFullPath(p)).toBe(false);
+  });
+});
