@@ -10,7 +10,7 @@ if (major < 24) {
   const pinned = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
   if (!existsSync(pinned)) {
     process.stderr.write(
-      `roost: Roost needs Node 24 or newer (this is Node ${process.versions.node}). Run \`npm ci\` in the Roost folder to get it, or install Node 24.\n`,
+      `Error: Roost needs Node 24 or newer (this is Node ${process.versions.node}). Run \`npm ci\` in the Roost folder to get it, or install Node 24.\n`,
     );
     process.exit(1);
   }
@@ -30,7 +30,7 @@ const stopped = new Promise((resolve) => {
       stopping = true;
       resolve(signal);
       setTimeout(() => {
-        process.stderr.write('roost: did not stop within 15 s; exiting now.\n');
+        process.stderr.write('Error: Roost did not stop within 15 s; exiting now.\n');
         process.exit(1);
       }, 15_000).unref();
     }
