@@ -482,3 +482,6 @@ export { executionProviderName } from '../hardware/schema.ts';
 
 /** The text form of `work.windows` for the Settings form and the CLI. */
 export { formatTimeWindows, parseTimeWindows } from '../schedule/schema.ts';
+
+/** Amounts rounded for people to read (the UI and the CLI round alike; JSON stays exact). */
+export { forPeople } from '../schedule/schema.ts';

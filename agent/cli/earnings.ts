@@ -1,10 +1,37 @@
-/** `roost earnings`: what the GPUs earn net of electricity, and the payouts as CSV. */
+/**
+ * `roost earnings`: what the GPUs earn (net of electricity once it is measured), and the payouts
+ * as CSV.
+ */
 import { resolve as resolvePath } from 'node:path';
+import { forPeople, type ResultOf } from '../api/contract.ts';
 import { UsageError, withClient, print, type Command } from './common.ts';
+
+type Estimate = ResultOf<'yield.estimate'>['estimates'][number];
+
+/**
+ * One GPU's estimate in words, rounded for reading (`--json` keeps the exact amounts): test tokens
+ * stay in the token, and it says net only once electricity is taken off.
+ */
+export function estimateText(e: Estimate): string {
+  const unit = e.netUnit ?? (e.testNetwork ? e.token : e.currency);
+  const counted = e.electricityCounted ?? e.chargedPowerW !== null;
+  const value = e.testNetwork
+    ? ' (test tokens, no value)'
+    : e.earnedPerHourInCurrency !== null && e.currency !== e.token
+      ? ` (${forPeople(e.earnedPerHourInCurrency)} ${e.currency})`
+      : '';
+  const electricity =
+    e.chargedPowerW === null
+      ? 'not measured, so not counted'
+      : `${forPeople(e.electricityPerHour)} ${e.currency}/h${e.testNetwork ? ', not taken from test tokens' : ''}`;
+  const total = `${counted ? 'net' : 'gross (before electricity)'} ${forPeople(e.netPerHour)} ${unit}/h, ${forPeople(e.netPerDay)} ${unit}/day`;
+  return `${e.gpuId}: earns ${forPeople(e.earnedPerHour)} ${e.token}/h${value}; electricity ${electricity}; ${total}${e.profitable ? '' : ' — not profitable at this price'}\n  ${e.explanation}`;
+}
 
 export const earningsCommand: Command = {
   usage: 'roost earnings [--csv <file.csv>] [--json]',
-  summary: 'What your GPU earns per hour and per day, net of electricity; your payouts as CSV',
+  summary:
+    'What your GPU earns per hour and per day (net of electricity once measured); your payouts as CSV',
   options: { csv: { type: 'string' } },
   async run(ctx) {
     if (ctx.positionals.length > 0) throw new UsageError(`Usage: ${earningsCommand.usage}`);
@@ -23,14 +50,7 @@ export const earningsCommand: Command = {
       }
       const r = await client.call('yield.estimate');
       return print(ctx, r, (v) =>
-        v.missing
-          ? v.missing
-          : v.estimates
-              .map(
-                (e) =>
-                  `${e.gpuId}: earns ${e.earnedPerHour} ${e.token}/h (${e.earnedPerHourInCurrency} ${e.currency}); electricity ${e.electricityPerHour} ${e.currency}/h; net ${e.netPerHour} ${e.currency}/h, ${e.netPerDay} ${e.currency}/day${e.profitable ? '' : ' — not profitable at this price'}\n  ${e.explanation}`,
-              )
-              .join('\n'),
+        v.missing ? v.missing : v.estimates.map(estimateText).join('\n'),
       );
     });
   },

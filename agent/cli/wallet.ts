@@ -3,7 +3,7 @@
  * through the running agent (or an in-process one). Secrets are asked for, never taken from argv.
  */
 import { readFile } from 'node:fs/promises';
-import type { ResultOf } from '../api/contract.ts';
+import { forPeople, type ResultOf } from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
 import { UsageError, withClient, type Command } from './common.ts';
 
@@ -22,7 +22,27 @@ export interface WalletCliContext {
 export class WalletUsageError extends Error {}
 
 type Amount = { amount: string; symbol: string };
+/** Exact, for what is about to be sent. */
 const show = (a: Amount) => `${a.amount} ${a.symbol}`;
+/** Rounded for reading (balances, fees, history); `--json` keeps the exact amounts. */
+const rounded = (a: Amount) => `${forPeople(a.amount)} ${a.symbol}`;
+
+type HistoryEntry = ResultOf<'wallet.history'>['entries'][number];
+
+/**
+ * One history entry's sign and words. A withdrawal moves earnings from the market into the
+ * wallet: both are yours, so it has no sign (and is listed once, not again as received).
+ */
+export function historyLine(e: HistoryEntry): { sign: string; what: string } {
+  const sign = e.kind === 'sent' || e.kind === 'staked' ? '-' : e.kind === 'withdrawn' ? ' ' : '+';
+  const what =
+    e.kind === 'withdrawn'
+      ? 'withdrawn to the wallet'
+      : e.kind === 'credited' && e.reason
+        ? `credited (${e.reason.toLowerCase()})`
+        : e.kind;
+  return { sign, what };
+}
 
 function summary(p: ResultOf<'wallet.prepareSend'>): string {
   const lines = [
@@ -31,7 +51,7 @@ function summary(p: ResultOf<'wallet.prepareSend'>): string {
     `  to:            ${p.to}${p.kind === 'withdraw' ? ' (your wallet)' : ''}`,
     `  from:          ${p.from}`,
     `  network:       ${p.network.name} (chain ${p.network.chainId})`,
-    `  fee:           about ${show(p.fee.estimated)} (at most ${show(p.fee.max)})`,
+    `  fee:           about ${rounded(p.fee.estimated)} (at most ${rounded(p.fee.max)})`,
   ];
   for (const w of p.warnings) lines.push(`  warning:       ${w.message}`);
   return lines.join('\n');
@@ -171,10 +191,10 @@ export async function runWalletCommand(ctx: WalletCliContext): Promise<number> {
         else {
           ctx.out(
             [
-              `Wallet ${b.address} on ${b.network.name} (block ${b.blockNumber})`,
-              `  ${show(b.token).padEnd(24)} in the wallet`,
-              `  ${show(b.withdrawable).padEnd(24)} earned, waiting in the market (roost wallet withdraw)`,
-              `  ${show(b.native).padEnd(24)} for transaction fees`,
+              `Wallet ${b.address} on ${b.network.name} (block ${b.blockNumber})${b.network.test ? ': a test network, its tokens are test money with no value' : ''}`,
+              `  ${rounded(b.token).padEnd(24)} in the wallet`,
+              `  ${rounded(b.withdrawable).padEnd(24)} earned, waiting in the market (roost wallet withdraw)`,
+              `  ${rounded(b.native).padEnd(24)} for transaction fees`,
             ].join('\n') + '\n',
           );
         }
@@ -242,9 +262,9 @@ export async function runWalletCommand(ctx: WalletCliContext): Promise<number> {
         else if (h.entries.length === 0) ctx.out('No payments yet.\n');
         else {
           for (const e of h.entries) {
-            const sign = e.kind === 'sent' || e.kind === 'withdrawn' ? '-' : '+';
+            const { sign, what } = historyLine(e);
             ctx.out(
-              `${e.at ?? '?'}  ${e.kind.padEnd(9)} ${sign}${show(e.amount).padEnd(22)} ${e.reason ?? ''} ${e.txHash}\n`,
+              `${e.at ?? '?'}  ${what.padEnd(23)} ${sign}${rounded(e.amount).padEnd(22)} ${e.txHash}\n`,
             );
           }
         }

@@ -90,9 +90,13 @@ describe('CSV', () => {
         blockNumber: null,
       },
     ];
-    const csv = payoutsCsv(records, { currency: 'EUR', tokenValueInCurrency: 0.9 });
+    const csv = payoutsCsv(records, {
+      currency: 'EUR',
+      tokenValueInCurrency: 0.9,
+      network: 'custom (chain 8453)',
+    });
     expect(csv.split('\r\n')[0]).toBe(
-      'date,kind,amount,token,value,currency,job_id,gpu_id,tx_hash,block_number,record_id',
+      'date,kind,amount,token,network,value,currency,job_id,gpu_id,tx_hash,block_number,record_id',
     );
     expect(csv.endsWith('\r\n')).toBe(true);
     const rows = parseCsv(csv);
@@ -102,6 +106,7 @@ describe('CSV', () => {
       'earned',
       '0.1',
       'USDC',
+      'custom (chain 8453)',
       '0.09',
       'EUR',
       'job, "quoted"',
@@ -116,6 +121,7 @@ describe('CSV', () => {
       'withdrawn',
       '10.000001',
       'USDC',
+      'custom (chain 8453)',
       '9.00',
       'EUR',
       '',
@@ -125,10 +131,33 @@ describe('CSV', () => {
       'tx2:1',
     ]);
     expect(payoutsCsv([], {})).toBe(
-      'date,kind,amount,token,value,currency,job_id,gpu_id,tx_hash,block_number,record_id\r\n',
+      'date,kind,amount,token,network,value,currency,job_id,gpu_id,tx_hash,block_number,record_id\r\n',
     );
     const noRate = parseCsv(payoutsCsv(records.slice(1, 2)));
-    expect(noRate[1]?.slice(4, 6)).toEqual(['', '']);
+    expect(noRate[1]?.slice(4, 7)).toEqual(['', '', '']);
+  });
+
+  it('names a test network and gives its test tokens no value in a currency', () => {
+    const test: PayoutRecord = {
+      id: 'tx1:0',
+      at: '2025-06-04T10:00:00Z',
+      kind: 'earned',
+      amount: '2.97',
+      token: 'rUSD',
+      jobId: '1',
+      gpuId: null,
+      txHash: null,
+      blockNumber: null,
+    };
+    const rows = parseCsv(
+      payoutsCsv([test], {
+        currency: 'EUR',
+        tokenValueInCurrency: 1,
+        network: 'local',
+        testNetwork: true,
+      }),
+    );
+    expect(rows[1]?.slice(2, 7)).toEqual(['2.97', 'rUSD', 'local (test, no value)', '', '']);
   });
 
   it('refuses an amount that is not a decimal', () => {

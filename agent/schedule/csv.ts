@@ -50,6 +50,7 @@ export const PAYOUTS_CSV_HEADER = [
   'kind',
   'amount',
   'token',
+  'network',
   'value',
   'currency',
   'job_id',
@@ -63,6 +64,13 @@ export interface PayoutsCsvOptions {
   /** The user's currency and what one token is worth in it; without them `value` stays empty. */
   currency?: string;
   tokenValueInCurrency?: number | string;
+  /** The network the payouts were made on (`local`, `custom (chain 8453)`), for the `network` column. */
+  network?: string;
+  /**
+   * A test network: its tokens are test money with no value, so `value` and `currency` stay
+   * empty and `network` says "(test, no value)".
+   */
+  testNetwork?: boolean;
   /** Decimal places of `value`; default 2. */
   valueDecimals?: number;
 }
@@ -70,11 +78,18 @@ export interface PayoutsCsvOptions {
 /**
  * Payout records (`earned`, `slashed`, `withdrawn`) oldest first. `amount` is unsigned, as on
  * chain; `kind` says which way it went. `value` is the amount in the user's currency at the
- * given rate (the rate of export time, not of the payout's day: noted for tax use).
+ * given rate (the rate of export time, not of the payout's day: noted for tax use); empty on a
+ * test network, whose tokens have no value.
  */
 export function payoutsCsv(records: readonly PayoutRecord[], options: PayoutsCsvOptions = {}) {
   const places = options.valueDecimals ?? 2;
-  const rate = options.tokenValueInCurrency;
+  const rate = options.testNetwork ? undefined : options.tokenValueInCurrency;
+  const network =
+    options.network === undefined
+      ? null
+      : options.testNetwork
+        ? `${options.network} (test, no value)`
+        : options.network;
   const sorted = [...records].sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || cmpId(a, b));
   return toCsv(
     PAYOUTS_CSV_HEADER,
@@ -83,6 +98,7 @@ export function payoutsCsv(records: readonly PayoutRecord[], options: PayoutsCsv
       r.kind,
       amount(checkedAmount(r.amount)),
       r.token,
+      network,
       rate === undefined ? null : amount(toFixed(mul(dec(r.amount), dec(rate)), places)),
       rate === undefined ? null : (options.currency ?? null),
       r.jobId,

@@ -338,8 +338,8 @@ export const yieldEstimateSchema = z.object({
   feePerHour: amountSchema,
   /** Tokens per hour after the fee. */
   earnedPerHour: amountSchema,
-  /** `earnedPerHour` in the user's currency. */
-  earnedPerHourInCurrency: amountSchema,
+  /** `earnedPerHour` in the user's currency; null on a test network (test tokens have no value). */
+  earnedPerHourInCurrency: amountSchema.nullable(),
   /** Draw counted against the yield (measured, less the baseline when given); null: unknown. */
   chargedPowerW: z.number().nullable(),
   electricityPerHour: amountSchema,
@@ -347,6 +347,18 @@ export const yieldEstimateSchema = z.object({
   hoursPerDay: z.number(),
   occupancy: z.number(),
   netPerDay: signedAmountSchema,
+  /**
+   * The network's tokens are test money with no value: amounts stay in the token, with no
+   * currency conversion, and electricity is not subtracted. Absent: false.
+   */
+  testNetwork: z.boolean().optional(),
+  /** What `netPerHour` and `netPerDay` are in: the currency, or the token on a test network. */
+  netUnit: z.string().optional(),
+  /**
+   * Electricity is subtracted from `netPerHour` (measured, and not a test network): only then is
+   * it net; before, it is the gross. Absent: `chargedPowerW !== null`.
+   */
+  electricityCounted: z.boolean().optional(),
   profitable: z.boolean(),
   /** The arithmetic in words, for a tooltip and support staff. */
   explanation: z.string(),
@@ -531,4 +543,32 @@ export function parseTimeWindows(
     value.push(parsed.data);
   }
   return { ok: true, value };
+}
+
+/**
+ * An amount rounded for people to read: 6 significant digits, never rounding the whole part
+ * (`133.631776` → `"133.632"`, `99.999542751103898613` → `"99.9995"`, `0.000053220182049678` →
+ * `"0.0000532202"`, `1234567.8` → `"1234568"`), half away from zero, trailing zeros dropped.
+ * Display only: JSON and CSV keep the exact amount. Text that is not a plain decimal (`"n/a"`,
+ * `1e-7`) comes back as it is. Here, not in decimal.ts, so the contract can hand it to the UI.
+ */
+export function forPeople(value: string | number, significant = 6): string {
+  const text = String(value).trim();
+  const m = /^([+-]?)(\d+)(?:\.(\d*))?$/.exec(text);
+  if (!m) return text;
+  const negative = m[1] === '-';
+  const whole = (m[2] ?? '0').replace(/^0+(?=\d)/, '');
+  const frac = m[3] ?? '';
+  // Decimal places that give `significant` digits: fewer as the whole part grows, more for each
+  // zero right after the point.
+  const leadingZeros = whole === '0' ? (/^0*/.exec(frac)?.[0].length ?? 0) : 0;
+  const places =
+    whole === '0' ? significant + leadingZeros : Math.max(0, significant - whole.length);
+  let units = BigInt(whole + frac.slice(0, places).padEnd(places, '0'));
+  if ((frac[places] ?? '0') >= '5') units += 1n;
+  if (units === 0n) return '0';
+  const digits = units.toString().padStart(places + 1, '0');
+  const int = digits.slice(0, digits.length - places);
+  const decimals = digits.slice(digits.length - places).replace(/0+$/, '');
+  return `${negative ? '-' : ''}${int}${decimals === '' ? '' : `.${decimals}`}`;
 }

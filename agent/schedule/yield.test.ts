@@ -24,11 +24,14 @@ describe('net yield', () => {
       electricityPerHour: '0.062500',
       netPerHour: '6.110000',
       netPerDay: '146.640000',
+      netUnit: 'EUR',
+      electricityCounted: true,
+      testNetwork: false,
       profitable: true,
     });
     expect(yieldEstimateSchema.parse(y)).toEqual(y);
     expect(y.explanation).toBe(
-      '123.45 units × 0.05 EUR per unit-hour = 6.172500 EUR/h; 250 W × 0.25 EUR/kWh = 0.062500 EUR/h; net 6.110000 EUR/h; × 24 h/day = 146.640000 EUR/day',
+      '123.45 units × 0.05 EUR per unit-hour = 6.1725 EUR/h; 250 W × 0.25 EUR/kWh = 0.0625 EUR/h; net 6.11 EUR/h; × 24 h/day = 146.64 EUR/day',
     );
   });
 
@@ -90,6 +93,57 @@ describe('net yield', () => {
     expect(y.electricityPerHour).toBe('0.000000');
     expect(y.chargedPowerW).toBeNull();
     expect(y.explanation).toMatch(/power draw not measured yet/);
+    // Nothing was subtracted, so it is the gross, not the net.
+    expect(y.electricityCounted).toBe(false);
+    expect(y.explanation).toMatch(/gross 2 EUR\/h \(before electricity\)/);
+    expect(y.explanation).not.toMatch(/net /);
+  });
+
+  it('rounds the words for reading, and keeps the exact amounts in the fields', () => {
+    const y = estimateYield({
+      gpuId: 'cpu',
+      compositeScore: 111.35981300623072,
+      pricePerUnitHour: '0.05',
+      powerW: null,
+      electricityPricePerKwh: 0.3,
+      currency: 'EUR',
+      token: 'rUSD',
+    });
+    expect(y.earnedPerHour).toBe('5.567991');
+    expect(y.explanation).toMatch(/^111\.36 units × 0\.05 rUSD per unit-hour = 5\.56799 rUSD\/h; /);
+    expect(y.explanation).toMatch(/at 1 EUR per rUSD = 5\.56799 EUR\/h/);
+  });
+
+  it('keeps test tokens in the token: no currency, and electricity not taken from them', () => {
+    const y = estimateYield({
+      gpuId: 'g',
+      compositeScore: 111,
+      pricePerUnitHour: '0.05',
+      powerW: 200,
+      electricityPricePerKwh: 0.3,
+      currency: 'EUR',
+      token: 'rUSD',
+      tokenValueInCurrency: 1,
+      testNetwork: true,
+    });
+    expect(y).toMatchObject({
+      testNetwork: true,
+      netUnit: 'rUSD',
+      electricityCounted: false,
+      earnedPerHour: '5.550000',
+      earnedPerHourInCurrency: null,
+      // The electricity is real money, shown beside the test tokens but not subtracted.
+      electricityPerHour: '0.060000',
+      netPerHour: '5.550000',
+      netPerDay: '133.200000',
+      profitable: true,
+    });
+    expect(yieldEstimateSchema.parse(y)).toEqual(y);
+    expect(y.explanation).toMatch(/test tokens with no value, not counted in EUR/);
+    expect(y.explanation).toMatch(/not subtracted from test tokens/);
+    expect(y.explanation).toMatch(/gross 5\.55 rUSD\/h \(before electricity\)/);
+    expect(y.explanation).toMatch(/= 133\.2 rUSD\/day/);
+    expect(y.explanation).not.toMatch(/EUR\/day|EUR\/h;.*net/);
   });
 
   it('refuses impossible inputs', () => {

@@ -2,12 +2,14 @@
  * Net yield per GPU: the provider's price per composite-unit-hour × the GPU's composite score,
  * less the protocol fee, in the user's currency, less measured power draw × the electricity
  * price; and a suggested price from the market's recent jobs. All amounts are exact decimal
- * strings (see decimal.ts).
+ * strings (see decimal.ts). On a test network the tokens are test money with no value: amounts
+ * stay in the token, and electricity (real money) is shown but not subtracted from them.
  */
 import type { TelemetrySample } from '../hardware/schema.ts';
 import type { Decimal } from './decimal.ts';
 import { add, cmp, dec, div, isNegative, mul, sub, toFixed, toPlain } from './decimal.ts';
 import type { MarketJobQuote, PriceSuggestion, YieldEstimate } from './schema.ts';
+import { forPeople } from './schema.ts';
 
 export interface YieldInputs {
   gpuId: string;
@@ -26,6 +28,8 @@ export interface YieldInputs {
   token?: string;
   /** One token in `currency`; default 1. */
   tokenValueInCurrency?: number | string;
+  /** A test network (its tokens have no value): no currency conversion; default false. */
+  testNetwork?: boolean;
   /** The market's protocol fee in basis points; default 0. */
   protocolFeeBps?: number;
   /** Hours a day the GPU may work (the schedule: `weeklyWindowHours / 7`); default 24. */
@@ -38,7 +42,10 @@ export interface YieldInputs {
 
 const WH_PER_KWH = dec(1000);
 
-/** What one GPU earns per hour and per day, net of electricity, with the arithmetic in words. */
+/**
+ * What one GPU earns per hour and per day, net of electricity once its draw is measured (before
+ * electricity until then), with the arithmetic in words.
+ */
 export function estimateYield(inputs: YieldInputs): YieldEstimate {
   const places = inputs.decimals ?? 6;
   const token = inputs.token ?? 'tokens';
@@ -46,6 +53,7 @@ export function estimateYield(inputs: YieldInputs): YieldEstimate {
   const feeBps = inputs.protocolFeeBps ?? 0;
   const hoursPerDay = inputs.hoursPerDay ?? 24;
   const occupancy = inputs.occupancy ?? 1;
+  const test = inputs.testNetwork ?? false;
   if (!(inputs.compositeScore >= 0)) throw new RangeError('the composite score must be ≥ 0');
   if (!Number.isInteger(feeBps) || feeBps < 0 || feeBps > 10_000) {
     throw new RangeError('the protocol fee must be 0–10000 basis points');
@@ -67,18 +75,28 @@ export function estimateYield(inputs: YieldInputs): YieldEstimate {
   }
   const kwhPerHour = chargedW === null ? dec(0) : div(dec(chargedW), WH_PER_KWH, 12);
   const electricity = mul(kwhPerHour, dec(inputs.electricityPricePerKwh));
-  const net = sub(earnedInCurrency, electricity);
+  // Test tokens are worth nothing, so the electricity (real money) can't be taken from them: what
+  // is left is the gross in the token.
+  const net = test ? earned : sub(earnedInCurrency, electricity);
+  const unit = test ? token : currency;
+  const counted = chargedW !== null && !test;
   const perDayFactor = mul(dec(hoursPerDay), dec(occupancy));
   const netPerDay = mul(net, perDayFactor);
 
   const f = (d: Decimal) => toFixed(d, places);
+  // The words are read by people: rounded (the fields keep the exact amounts).
+  const w = (d: Decimal) => forPeople(f(d));
   const words: string[] = [
-    `${toPlain(score)} units × ${toPlain(price)} ${token} per unit-hour = ${f(gross)} ${token}/h`,
+    `${forPeople(toPlain(score))} units × ${toPlain(price)} ${token} per unit-hour = ${w(gross)} ${token}/h`,
   ];
-  if (feeBps > 0) words.push(`less the ${feeBps / 100}% market fee = ${f(earned)} ${token}/h`);
-  if (cmp(tokenValue, dec(1)) !== 0 || token !== currency) {
+  if (feeBps > 0) words.push(`less the ${feeBps / 100}% market fee = ${w(earned)} ${token}/h`);
+  if (test) {
     words.push(
-      `at ${toPlain(tokenValue)} ${currency} per ${token} = ${f(earnedInCurrency)} ${currency}/h`,
+      `${token} on this test network are test tokens with no value, not counted in ${currency}`,
+    );
+  } else if (cmp(tokenValue, dec(1)) !== 0 || token !== currency) {
+    words.push(
+      `at ${toPlain(tokenValue)} ${currency} per ${token} = ${w(earnedInCurrency)} ${currency}/h`,
     );
   }
   if (chargedW === null) {
@@ -88,12 +106,14 @@ export function estimateYield(inputs: YieldInputs): YieldEstimate {
       ? ` (${inputs.powerW} W less ${inputs.baselinePowerW} W at rest)`
       : '';
     words.push(
-      `${round1(chargedW)} W${baseline} × ${toPlain(dec(inputs.electricityPricePerKwh))} ${currency}/kWh = ${f(electricity)} ${currency}/h`,
+      `${round1(chargedW)} W${baseline} × ${toPlain(dec(inputs.electricityPricePerKwh))} ${currency}/kWh = ${w(electricity)} ${currency}/h${test ? ', not subtracted from test tokens' : ''}`,
     );
   }
-  words.push(`net ${f(net)} ${currency}/h`);
   words.push(
-    `× ${hoursPerDay} h/day${occupancy < 1 ? ` × ${Math.round(occupancy * 100)}% of hours leased` : ''} = ${f(netPerDay)} ${currency}/day`,
+    counted ? `net ${w(net)} ${unit}/h` : `gross ${w(net)} ${unit}/h (before electricity)`,
+  );
+  words.push(
+    `× ${hoursPerDay} h/day${occupancy < 1 ? ` × ${Math.round(occupancy * 100)}% of hours leased` : ''} = ${w(netPerDay)} ${unit}/day`,
   );
 
   return {
@@ -105,13 +125,16 @@ export function estimateYield(inputs: YieldInputs): YieldEstimate {
     grossPerHour: f(gross),
     feePerHour: f(fee),
     earnedPerHour: f(earned),
-    earnedPerHourInCurrency: f(earnedInCurrency),
+    earnedPerHourInCurrency: test ? null : f(earnedInCurrency),
     chargedPowerW: chargedW,
     electricityPerHour: f(electricity),
     netPerHour: f(net),
     hoursPerDay,
     occupancy,
     netPerDay: f(netPerDay),
+    testNetwork: test,
+    netUnit: unit,
+    electricityCounted: counted,
     profitable: !isNegative(net) && net.units !== 0n,
     explanation: words.join('; '),
   };

@@ -182,6 +182,8 @@ export async function readBalances(
 const TRANSFER = roostTestTokenInterface.getEvent('Transfer')?.topicHash ?? '';
 const CREDITED = jobMarketInterface.getEvent('Credited')?.topicHash ?? '';
 const WITHDRAWN = jobMarketInterface.getEvent('Withdrawn')?.topicHash ?? '';
+const PROVIDER_REGISTERED = jobMarketInterface.getEvent('ProviderRegistered')?.topicHash ?? '';
+const STAKE_ADDED = jobMarketInterface.getEvent('StakeAdded')?.topicHash ?? '';
 
 /**
  * Logs matching `filter` over [from, to], in ranges of at most `chunk` blocks; a range the node
@@ -248,7 +250,10 @@ export async function readHistory(
       ),
       getLogsChunked(
         provider,
-        { address: network.marketAddress, topics: [[CREDITED, WITHDRAWN], me] },
+        {
+          address: network.marketAddress,
+          topics: [[CREDITED, WITHDRAWN, PROVIDER_REGISTERED, STAKE_ADDED], me],
+        },
         fromBlock,
         toBlock,
         chunk,
@@ -264,6 +269,15 @@ export async function readHistory(
     });
     const role = (who: string): HistoryEntry['counterpartyRole'] =>
       who === network.marketAddress ? 'market' : /^0x0{40}$/.test(who) ? 'mint' : null;
+    // The market's events name what a token transfer to or from it was: a stake (registering or
+    // adding stake), or a withdrawal, which is already an entry of its own.
+    const stakeTxs = new Set<string>();
+    const withdrawTxs = new Set<string>();
+    for (const log of market) {
+      const name = parseJobMarketLog(log)?.name;
+      if (name === 'ProviderRegistered' || name === 'StakeAdded') stakeTxs.add(log.transactionHash);
+      if (name === 'Withdrawn') withdrawTxs.add(log.transactionHash);
+    }
     const seen = new Set<string>();
     for (const log of [...sent, ...received]) {
       // A transfer to oneself matches both queries: one entry per log.
@@ -274,8 +288,12 @@ export async function readHistory(
       if (event?.name !== 'Transfer') continue;
       const outgoing = event.args.from === address;
       const counterparty = outgoing ? event.args.to : event.args.from;
+      const fromMarket = counterparty === network.marketAddress;
+      // A withdrawal shows once, as `withdrawn`, not again as the tokens it brought in.
+      if (!outgoing && fromMarket && withdrawTxs.has(log.transactionHash)) continue;
+      const staked = outgoing && fromMarket && stakeTxs.has(log.transactionHash);
       entries.push({
-        kind: outgoing ? 'sent' : 'received',
+        kind: staked ? 'staked' : outgoing ? 'sent' : 'received',
         amount: amount(event.args.value),
         counterparty,
         counterpartyRole: role(counterparty),

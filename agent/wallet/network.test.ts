@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Provider } from 'ethers';
 import { tempDir } from '../../test/support/temp-dir.ts';
 import { isWalletError } from './errors.ts';
-import { createNetworkSource, findDeployBlock, isUnreachable } from './network.ts';
+import { createNetworkSource, findDeployBlock, isTestNetwork, isUnreachable } from './network.ts';
 import type { NetworkSettings } from './network.ts';
 
 const MARKET = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
@@ -144,5 +144,17 @@ describe('the wallet network', () => {
     const warnings: string[] = [];
     expect(await findDeployBlock(pruned, MARKET, { warn: (m) => warnings.push(m) })).toBe(0);
     expect(warnings[0]).toMatch(/history scans from block 0/);
+  });
+});
+
+describe('isTestNetwork', () => {
+  it('marks the built-in devnet and known test chains as test money, and nothing else', () => {
+    expect(isTestNetwork({ name: 'local', chainId: 31337 })).toBe(true);
+    // The built-in devnet is test money whatever chain id it was given.
+    expect(isTestNetwork({ name: 'local', chainId: 4242 })).toBe(true);
+    expect(isTestNetwork({ name: 'custom', chainId: 31337 })).toBe(true);
+    expect(isTestNetwork({ name: 'custom', chainId: 11155111 })).toBe(true);
+    expect(isTestNetwork({ name: 'custom', chainId: 1 })).toBe(false);
+    expect(isTestNetwork({ name: 'custom', chainId: 8453 })).toBe(false);
   });
 });

@@ -43,7 +43,32 @@ export function networkInfo(network: WalletNetwork): WalletNetworkInfo {
     rpcUrl: network.rpcUrl,
     marketAddress: network.marketAddress,
     tokenAddress: network.tokenAddress,
+    test: isTestNetwork(network),
   };
+}
+
+/**
+ * Chains whose coins and tokens are test money: local development chains (Hardhat, Anvil,
+ * Ganache) and the public test networks Roost may be pointed at.
+ */
+const TEST_CHAIN_IDS: ReadonlySet<number> = new Set([
+  31337, // Hardhat, Anvil
+  1337, // Ganache, geth --dev
+  11155111, // Sepolia
+  17000, // Holesky
+  560048, // Hoodi
+  84532, // Base Sepolia
+  421614, // Arbitrum Sepolia
+  11155420, // OP Sepolia
+  80002, // Polygon Amoy
+]);
+
+/**
+ * Whether a network's tokens are test money with no value: the built-in devnet (`local`), or a
+ * custom network on a known test chain. Amounts there are never converted to a currency.
+ */
+export function isTestNetwork(network: { name: string; chainId: number }): boolean {
+  return network.name === 'local' || TEST_CHAIN_IDS.has(network.chainId);
 }
 
 const UNREACHABLE = new Set([

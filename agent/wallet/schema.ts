@@ -85,6 +85,11 @@ export const walletNetworkInfoSchema = z.object({
   rpcUrl: z.string().nullable(),
   marketAddress: address,
   tokenAddress: address,
+  /**
+   * A test network (the built-in devnet, or a known test chain such as Sepolia): its tokens are
+   * test money with no value, so amounts are shown in the token and never in a currency.
+   */
+  test: z.boolean(),
 });
 export type WalletNetworkInfo = z.infer<typeof walletNetworkInfoSchema>;
 
@@ -335,12 +340,13 @@ export const walletHistoryParams = z
 /**
  * One money movement of this wallet, from a chain event:
  * `received`/`sent`: a token Transfer to/from the wallet (counterparty: the other side);
+ * `staked`: tokens the market took as this provider's stake (registering or adding stake);
  * `credited`: the market credited the wallet (a payout, refund, slash, finished unstake);
- * `withdrawn`: the wallet withdrew from the market (its token arrives as a `received` entry in the
- * same transaction).
+ * `withdrawn`: the wallet withdrew from the market into the wallet (one entry: the token transfer
+ * of the same transaction is not listed again as `received`).
  */
 export const historyEntrySchema = z.object({
-  kind: z.enum(['received', 'sent', 'credited', 'withdrawn']),
+  kind: z.enum(['received', 'sent', 'staked', 'credited', 'withdrawn']),
   amount: assetAmountSchema,
   counterparty: address.nullable(),
   /** What the counterparty is, when known: the market, or the zero address (new tokens). */

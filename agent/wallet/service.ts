@@ -49,6 +49,7 @@ import type {
   WalletEvent,
   WalletHistory,
   WalletImportParams,
+  WalletNetworkInfo,
   WalletStatus,
   WalletWarning,
 } from './schema.ts';
@@ -142,6 +143,11 @@ export interface WalletService {
   confirm(params: { id: string; password?: string; wait?: boolean }): Promise<SentTransaction>;
   /** `wallet.history`: from chain events, newest first. */
   history(params?: { limit?: number }): Promise<WalletHistory>;
+  /**
+   * The network the wallet talks to (whether its tokens are test money, for the earnings), with
+   * no wallet needed; throws NETWORK_UNAVAILABLE when there is none.
+   */
+  network(): Promise<WalletNetworkInfo>;
   /**
    * The wallet key as the agent's signer (ProviderSigner for receipts and reports, ethers Signer
    * for market transactions). Its signatures fail with WALLET_LOCKED while the key is not held.
@@ -1178,6 +1184,10 @@ export function createWalletService(options: WalletServiceOptions): WalletServic
           ? {}
           : { chunkBlocks: options.historyChunkBlocks }),
       });
+    },
+
+    async network() {
+      return networkInfo(await network());
     },
 
     async workSigner(provider = null) {

@@ -119,6 +119,23 @@ export function yieldHandlers(
     }
   }
 
+  /**
+   * The network the money is on, named for the CSV, and whether its tokens are test money (then
+   * never converted to a currency); from the settings when the chain can't say.
+   */
+  async function network(): Promise<{ label: string; test: boolean }> {
+    try {
+      const n = await deps.wallet.network();
+      return {
+        label: n.name === 'local' ? 'local' : `${n.name} (chain ${n.chainId})`,
+        test: n.test,
+      };
+    } catch {
+      const name = deps.settings.get().network.name;
+      return { label: name, test: name === 'local' };
+    }
+  }
+
   return {
     'yield.earnings': async ({ range, gpuId }) => {
       const notes: string[] = [];
@@ -235,16 +252,21 @@ export function yieldHandlers(
         electricityPricePerKwh: settings.pricing.electricityPricePerKwh,
         currency: settings.pricing.currency,
         tokenValueInCurrency: settings.pricing.tokenValueInCurrency,
+        token: deps.market?.token()?.symbol ?? 'tokens',
+        testNetwork: (await network()).test,
       });
       return { estimates: [estimate], missing: null };
     },
     'yield.payoutsCsv': async () => {
       const settings = deps.settings.get();
       const records = await payouts(deps.wallet);
+      const net = await network();
       return {
         csv: payoutsCsv(records, {
           currency: settings.pricing.currency,
           tokenValueInCurrency: settings.pricing.tokenValueInCurrency,
+          network: net.label,
+          testNetwork: net.test,
         }),
         rows: records.length,
       };

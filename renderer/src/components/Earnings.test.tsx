@@ -214,3 +214,85 @@ describe('Why no jobs', () => {
     expect(calls.some((c) => c.method === 'market.register')).toBe(true);
   });
 });
+
+describe('Earnings amounts', () => {
+  const estimate = (over: object) =>
+    methods['yield.estimate'].result.parse({
+      missing: null,
+      estimates: [
+        {
+          gpuId: 'cpu',
+          token: 'rUSD',
+          currency: 'EUR',
+          compositeScore: 111,
+          pricePerUnitHour: '0.05016208',
+          grossPerHour: '5.567991',
+          feePerHour: '0.000000',
+          earnedPerHour: '5.567991',
+          earnedPerHourInCurrency: '5.567991',
+          chargedPowerW: null,
+          electricityPerHour: '0.000000',
+          netPerHour: '5.567991',
+          hoursPerDay: 24,
+          occupancy: 1,
+          netPerDay: '133.631776',
+          profitable: true,
+          explanation: 'x',
+          ...over,
+        },
+      ],
+    });
+
+  async function shown(value: ResultOf<'yield.estimate'>) {
+    const { client } = fakeClient({
+      'yield.estimate': () => value,
+      'yield.earnings': (p) => report((p as { range: Report['chart']['range'] }).range),
+      'yield.suggestPrice': () => notEnough,
+    });
+    render(
+      <AgentProvider client={client}>
+        <Earnings />
+      </AgentProvider>,
+    );
+    const rate = await screen.findByTestId('earnings-rate');
+    const card = screen.getByTestId('earnings');
+    return { rate: rate.textContent, net: screen.getByTestId('earnings-net').textContent, card };
+  }
+
+  it('shows test tokens as what they are: no currency, gross before electricity, rounded', async () => {
+    const { rate, net, card } = await shown(
+      estimate({
+        testNetwork: true,
+        netUnit: 'rUSD',
+        electricityCounted: false,
+        earnedPerHourInCurrency: null,
+      }),
+    );
+    expect(rate).toBe('5.56799 rUSD per hour (test tokens, no value)');
+    expect(net).toBe('5.56799 rUSD/h · 133.632 rUSD/day (before electricity)');
+    expect(within(card).getByText('Gross')).toBeTruthy();
+    expect(within(card).queryByText('Net')).toBeNull();
+    expect(card.textContent).not.toMatch(/EUR/);
+    expect(card.textContent).toContain('not measured on a CPU, so not counted');
+  });
+
+  it('says net, in the currency, only once electricity is taken off', async () => {
+    const { rate, net, card } = await shown(
+      estimate({
+        gpuId: 'gpu0',
+        testNetwork: false,
+        netUnit: 'EUR',
+        electricityCounted: true,
+        earnedPerHourInCurrency: '5.1225517',
+        chargedPowerW: 250,
+        electricityPerHour: '0.0625',
+        netPerHour: '5.0600517',
+        netPerDay: '121.4412408',
+      }),
+    );
+    expect(rate).toBe('5.56799 rUSD per hour (5.12255 EUR)');
+    expect(net).toBe('5.06005 EUR/h · 121.441 EUR/day');
+    expect(within(card).getByText('Net')).toBeTruthy();
+    expect(card.textContent).toContain('0.0625 EUR per hour (250 W)');
+  });
+});

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { ResultOf } from '../../../agent/api/contract.ts';
+import { forPeople, type ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { EarningsChart } from './EarningsChart.tsx';
 import { PriceSuggestion } from './PriceSuggestion.tsx';
@@ -15,10 +15,8 @@ const ranges: { range: Range; label: string }[] = [
   { range: '30d', label: '30 d' },
 ];
 
-/** Drops trailing zeros of a fixed amount: 2.970000 → 2.97. */
-function amount(text: string): string {
-  return text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text;
-}
+/** An amount rounded for reading (2.970000 → 2.97, 133.631776 → 133.632). */
+const amount = forPeople;
 
 function hours(h: number): string {
   if (h === 0) return '0 h';
@@ -43,7 +41,8 @@ function TotalsRow({ label, t, token }: { label: string; t: Totals; token: strin
 }
 
 /**
- * Dashboard: what the GPU earns at the user's price, net of electricity; predicted beside actual
+ * Dashboard: what the GPU earns at the user's price (net of electricity once measured, in the
+ * token with no currency on a test network, rounded for reading); predicted beside actual
  * earnings today, over 7 and 30 days, with a chart; and the price recent jobs suggest.
  */
 export function Earnings() {
@@ -99,25 +98,37 @@ export function Earnings() {
       <h2 id="earnings-title">Earnings</h2>
       {!value && <p className="muted">Working it out…</p>}
       {value?.missing && <p className="muted">{value.missing}</p>}
-      {value?.estimates.map((e) => (
-        <dl key={e.gpuId} className="facts" title={e.explanation}>
-          <dt>At your price</dt>
-          <dd>
-            {e.earnedPerHour} {e.token} per hour ({e.earnedPerHourInCurrency} {e.currency})
-          </dd>
-          <dt>Electricity</dt>
-          <dd>
-            {e.chargedPowerW === null
-              ? 'not measured yet'
-              : `${e.electricityPerHour} ${e.currency} per hour (${e.chargedPowerW.toFixed(0)} W)`}
-          </dd>
-          <dt>Net</dt>
-          <dd className={e.profitable ? 'amount-in' : 'field-error'}>
-            {e.netPerHour} {e.currency}/h · {e.netPerDay} {e.currency}/day
-            {e.profitable ? '' : ' — not profitable at this price'}
-          </dd>
-        </dl>
-      ))}
+      {value?.estimates.map((e) => {
+        // Test tokens have no value: they stay in the token, never converted to a currency.
+        const unit = e.netUnit ?? (e.testNetwork ? e.token : e.currency);
+        // Net only once electricity is taken off; until then it is the gross.
+        const counted = e.electricityCounted ?? e.chargedPowerW !== null;
+        return (
+          <dl key={e.gpuId} className="facts" title={e.explanation}>
+            <dt>At your price</dt>
+            <dd data-testid="earnings-rate">
+              {amount(e.earnedPerHour)} {e.token} per hour
+              {e.testNetwork
+                ? ' (test tokens, no value)'
+                : e.earnedPerHourInCurrency !== null && e.currency !== e.token
+                  ? ` (${amount(e.earnedPerHourInCurrency)} ${e.currency})`
+                  : ''}
+            </dd>
+            <dt>Electricity</dt>
+            <dd>
+              {e.chargedPowerW === null
+                ? `not measured ${e.gpuId === 'cpu' ? 'on a CPU' : 'yet'}, so not counted`
+                : `${amount(e.electricityPerHour)} ${e.currency} per hour (${e.chargedPowerW.toFixed(0)} W)${e.testNetwork ? ', not taken from test tokens' : ''}`}
+            </dd>
+            <dt>{counted ? 'Net' : 'Gross'}</dt>
+            <dd className={e.profitable ? 'amount-in' : 'field-error'} data-testid="earnings-net">
+              {amount(e.netPerHour)} {unit}/h · {amount(e.netPerDay)} {unit}/day
+              {counted ? '' : ' (before electricity)'}
+              {e.profitable ? '' : ' — not profitable at this price'}
+            </dd>
+          </dl>
+        );
+      })}
       <PriceSuggestion />
       {report && (
         <>

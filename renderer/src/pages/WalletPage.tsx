@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { ResultOf } from '../../../agent/api/contract.ts';
+import { forPeople, type ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import {
@@ -14,7 +14,34 @@ type Balance = ResultOf<'wallet.balance'>;
 type Prepared = ResultOf<'wallet.prepareSend'>;
 type History = ResultOf<'wallet.history'>;
 type Amount = { amount: string; symbol: string };
+/** Exact, for what is about to be sent. */
 const show = (a: Amount) => `${a.amount} ${a.symbol}`;
+
+/** Rounded for reading (balances, fees, history), the exact amount on hover. */
+function Money({ a }: { a: Amount }) {
+  return (
+    <span title={show(a)}>
+      {forPeople(a.amount)} {a.symbol}
+    </span>
+  );
+}
+
+type Entry = History['entries'][number];
+
+/**
+ * A history entry's sign and words. A withdrawal moves earnings from the market into the wallet:
+ * both are yours, so it has no sign (and is listed once, not again as received).
+ */
+function entryWords(e: Entry): { sign: '+' | '−' | ''; what: string } {
+  const sign = e.kind === 'sent' || e.kind === 'staked' ? '−' : e.kind === 'withdrawn' ? '' : '+';
+  const what =
+    e.kind === 'withdrawn'
+      ? 'withdrawn to the wallet'
+      : e.kind === 'credited' && e.reason
+        ? `credited (${e.reason.toLowerCase()})`
+        : e.kind;
+  return { sign, what };
+}
 
 /** Prepare → a decoded summary → Confirm: nothing is sent without the user seeing exactly what. */
 function Transfer({ status, onDone }: { status: Status; onDone: () => void }) {
@@ -131,7 +158,7 @@ function Transfer({ status, onDone }: { status: Status; onDone: () => void }) {
             </dd>
             <dt>Fee</dt>
             <dd>
-              about {show(prepared.fee.estimated)} (at most {show(prepared.fee.max)})
+              about <Money a={prepared.fee.estimated} /> (at most <Money a={prepared.fee.max} />)
             </dd>
           </dl>
           {prepared.warnings.map((w) => (
@@ -272,14 +299,21 @@ export function WalletPage() {
               {balance && (
                 <>
                   <dt>Earned, in the market</dt>
-                  <dd data-testid="balance-withdrawable">{show(balance.withdrawable)}</dd>
+                  <dd data-testid="balance-withdrawable">
+                    <Money a={balance.withdrawable} />
+                  </dd>
                   <dt>In the wallet</dt>
-                  <dd data-testid="balance-token">{show(balance.token)}</dd>
+                  <dd data-testid="balance-token">
+                    <Money a={balance.token} />
+                  </dd>
                   <dt>For fees</dt>
-                  <dd>{show(balance.native)}</dd>
-                  <dt>Network</dt>
                   <dd>
+                    <Money a={balance.native} />
+                  </dd>
+                  <dt>Network</dt>
+                  <dd data-testid="wallet-network">
                     {balance.network.name} · block {balance.blockNumber}
+                    {balance.network.test ? ' · test network: test tokens, no value' : ''}
                   </dd>
                 </>
               )}
@@ -326,24 +360,24 @@ export function WalletPage() {
                   </tr>
                 </thead>
                 <tbody>
-                  {history.entries.map((e) => (
-                    <tr key={`${e.txHash}-${e.logIndex}`}>
-                      <td>{e.at ? new Date(e.at).toLocaleString() : `block ${e.blockNumber}`}</td>
-                      <td>
-                        {e.kind}
-                        {e.reason ? ` (${e.reason.toLowerCase()})` : ''}
-                      </td>
-                      <td
-                        className={
-                          e.kind === 'sent' || e.kind === 'withdrawn' ? 'amount-out' : 'amount-in'
-                        }
-                      >
-                        {e.kind === 'sent' || e.kind === 'withdrawn' ? '−' : '+'}
-                        {show(e.amount)}
-                      </td>
-                      <td className="path">{e.txHash.slice(0, 18)}…</td>
-                    </tr>
-                  ))}
+                  {history.entries.map((e) => {
+                    const { sign, what } = entryWords(e);
+                    return (
+                      <tr key={`${e.txHash}-${e.logIndex}`}>
+                        <td>{e.at ? new Date(e.at).toLocaleString() : `block ${e.blockNumber}`}</td>
+                        <td>{what}</td>
+                        <td
+                          className={
+                            sign === '−' ? 'amount-out' : sign === '+' ? 'amount-in' : undefined
+                          }
+                        >
+                          {sign}
+                          <Money a={e.amount} />
+                        </td>
+                        <td className="path">{e.txHash.slice(0, 18)}…</td>
+                      </tr>
+                    );
+                  })}
                 </tbody>
               </table>
             )}
