@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, extractReportFromHtml, formatNumber, renderReportHtml } from './html.ts';
+import {
+  escapeHtml,
+  exportedByOf,
+  extractReportFromHtml,
+  formatNumber,
+  pageDifference,
+  renderReportHtml,
+} from './html.ts';
 import { signReport, verifyReport } from './sign.ts';
 import { sampleReport, testSigner } from './testing/fixtures.ts';
 
@@ -32,5 +39,54 @@ describe('the HTML report', () => {
     expect(JSON.parse(embedded ?? '')).toEqual(signed);
     expect(verifyReport(embedded ?? '')).toMatchObject({ ok: true });
     expect(extractReportFromHtml('<html></html>')).toBeUndefined();
+  });
+
+  it('says the report was verified when exported, and how to check the file now: not that it is unchanged', async () => {
+    const signed = await signReport(sampleReport(), testSigner());
+    const html = renderReportHtml(signed, verifyReport(signed), { exportedBy: '1.2.3' });
+    const badge = /<p class="verified">([\s\S]*?)<\/p>/.exec(html)?.[1] ?? '';
+    expect(badge).toMatch(
+      /Verified by Roost 1\.2\.3 when this file was exported: the signature was valid.*To check this file now, run <code class="cmd">roost report verify &lt;this file&gt;<\/code>/,
+    );
+    expect(badge).not.toMatch(/unchanged/);
+    expect(exportedByOf(html)).toBe('1.2.3');
+    expect(exportedByOf(renderReportHtml(signed))).toBeUndefined();
+    expect(html).toContain('exported by Roost 1.2.3</footer>');
+  });
+
+  it('renders the same page from the same inputs, and finds where an edited page differs', async () => {
+    const signed = await signReport(sampleReport(), testSigner());
+    const verdict = verifyReport(signed);
+    const html = renderReportHtml(signed, verdict, { exportedBy: '1.2.3' });
+    expect(renderReportHtml(signed, verdict, { exportedBy: '1.2.3' })).toBe(html);
+    expect(pageDifference(html, html)).toBeUndefined();
+    // What editors do without asking is no edit.
+    expect(pageDifference(`\uFEFF${html.replace(/\n/g, '\r\n')}\n\n`, html)).toBeUndefined();
+
+    const composite = /id="composite">([^<]*)</.exec(html)?.[1] ?? '';
+    expect(composite).not.toBe('');
+    const edited = html.replace(`id="composite">${composite}<`, 'id="composite">999.9<');
+    expect(pageDifference(edited, html)).toEqual({
+      part: 'the summary at the top',
+      found: '999.9',
+      expected: composite,
+    });
+    const renamed = html.replace(
+      'Matrix multiply, FP32</strong>',
+      'Matrix multiply, FP32 (fastest)</strong>',
+    );
+    expect(pageDifference(renamed, html)).toMatchObject({
+      part: 'Results',
+      found: 'Matrix multiply, FP32 (fastest)',
+    });
+    const hidden = html.replace(
+      '<section id="warnings-section">',
+      '<section id="warnings-section" hidden>',
+    );
+    expect(pageDifference(hidden, html)).toEqual({ part: 'the page' });
+    const styled = html.replace('<style>', '<style>.warnings { display: none }');
+    expect(pageDifference(styled, html)).toMatchObject({
+      part: "the page's head (title and styles)",
+    });
   });
 });

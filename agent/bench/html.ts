@@ -4,6 +4,11 @@
  * forbids both), charts drawn as inline SVG, print styles for the PDF. The signed JSON rides
  * along in a non-executed `<script type="application/json" id="roost-report">`, so
  * `roost report verify report.html` works on the HTML too.
+ *
+ * The page is a pure function of the signed report, the verdict of verify at export and the
+ * Roost version that exported it (written into the page). So `verify` can render the page again
+ * from the embedded report and compare: a number edited in the page, where the signature does not
+ * reach, is caught (`pageDifference`).
  */
 import type { TelemetrySample } from '../hardware/schema.ts';
 import type {
@@ -16,6 +21,7 @@ import type {
 import { measurementOf, STD_SUITE_ID } from './suite.ts';
 
 const EMBED_ID = 'roost-report';
+const EXPORTED_BY = 'roost-exported-by';
 
 export function escapeHtml(value: unknown): string {
   return String(value)
@@ -185,12 +191,17 @@ function warningList(warnings: ReportWarning[]): string {
     .join('')}</ul>`;
 }
 
-function verificationLine(signed: SignedReport, verdict: VerifyResult | undefined): string {
+function verificationLine(
+  signed: SignedReport,
+  verdict: VerifyResult | undefined,
+  exportedBy: string | undefined,
+): string {
   const sig = signed.signature;
   const base = `Signed by <code>${e(sig.signer)}</code> (EIP-191 personal_sign over the RFC 8785 canonical JSON digest <code>${e(sig.digest)}</code>).`;
   if (!verdict) return `<p>${base}</p>`;
+  // Only what was true at export: a file can be edited afterwards, badge included.
   return verdict.ok
-    ? `<p class="verified">\u2714 Verified when exported: the signature is valid and the report is unchanged. ${base}</p>${verdict.suiteCurrent ? '' : `<p class="unverified">Made with ${e(verdict.suiteId)}, an earlier version of the benchmark: its scores do not compare with today\u2019s (${e(STD_SUITE_ID)}).</p>`}`
+    ? `<p class="verified">\u2714 Verified by Roost${exportedBy ? ` ${e(exportedBy)}` : ''} when this file was exported: the signature was valid and matched the report. To check this file now, run <code class="cmd">roost report verify &lt;this file&gt;</code>. ${base}</p>${verdict.suiteCurrent ? '' : `<p class="unverified">Made with ${e(verdict.suiteId)}, an earlier version of the benchmark: its scores do not compare with today\u2019s (${e(STD_SUITE_ID)}).</p>`}`
     : `<p class="unverified">\u2716 VERIFICATION FAILED (${e(verdict.failed)}): ${e(verdict.message)} Do not trust the numbers below. ${base}</p>`;
 }
 
@@ -266,6 +277,7 @@ h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 28px 0 8p
 h3 { font-size: 15px; margin: 16px 0 6px; }
 .small, .lbl.small { font-size: 12px; color: var(--muted); }
 code { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; word-break: break-all; }
+code.cmd { word-break: normal; white-space: nowrap; }
 pre { white-space: pre-wrap; font-size: 11px; max-height: 16em; overflow: auto; background: #f6f8fa; padding: 6px; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; font-size: 13px; }
 td.num, .results td:nth-child(n+2):nth-child(-n+5) { white-space: nowrap; }
@@ -293,7 +305,6 @@ footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
 @media print { body { padding: 0; max-width: none; font-size: 11px; } table { font-size: 10.5px; } details { display: none; } .score { font-size: 30px; } }
 `;
 
-/** The whole report as a standalone HTML document. */
 /** 10 → "10th", 1 → "1st", 22 → "22nd". */
 function ordinal(n: number): string {
   const tens = n % 100;
@@ -301,7 +312,18 @@ function ordinal(n: number): string {
   return `${n}${suffix}`;
 }
 
-export function renderReportHtml(signed: SignedReport, verdict?: VerifyResult): string {
+/** The whole report as a standalone HTML document. */
+export interface RenderHtmlOptions {
+  /** The Roost version exporting the page; written into it, so verify can render it again. */
+  exportedBy?: string;
+}
+
+export function renderReportHtml(
+  signed: SignedReport,
+  verdict?: VerifyResult,
+  options: RenderHtmlOptions = {},
+): string {
+  const { exportedBy } = options;
   const r = signed.report;
   const measurement = measurementOf(r.suite.definition);
   const scoredPercentile = Math.round(measurement.scoreQuantile * 100);
@@ -351,7 +373,7 @@ export function renderReportHtml(signed: SignedReport, verdict?: VerifyResult): 
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="Roost ${e(r.roost.version)}">
-<title>${e(title)}</title>
+${exportedBy !== undefined ? `<meta name="${EXPORTED_BY}" content="${e(exportedBy)}">\n` : ''}<title>${e(title)}</title>
 <style>${STYLE}</style>
 </head>
 <body>
@@ -370,7 +392,7 @@ export function renderReportHtml(signed: SignedReport, verdict?: VerifyResult): 
 <tr><td>GPUs found</td><td>${r.gpus.gpus.length ? r.gpus.gpus.map((g) => e(g.name)).join(', ') : 'none'}</td></tr>
 <tr><td>Software</td><td>Roost ${e(r.roost.version)}, onnxruntime ${e(r.onnxruntime.version)}, Node ${e(r.machine.node)}</td></tr>
 </tbody></table>
-${verificationLine(signed, verdict)}
+${verificationLine(signed, verdict, exportedBy)}
 </section>
 
 <section id="warnings-section">
@@ -420,9 +442,9 @@ ${table(['Workload', 'Unit', 'Reference', 'Weight', 'Tolerance', 'Model sha256']
 
 <section id="verify">
 <h2>Checking this report</h2>
-<p>The signed JSON is inside this file. Run <code>roost report verify &lt;this file or the .json&gt;</code>: it checks the schema, the suite hash and the signature, and prints the signer\u2019s address.</p>
+<p>The signed JSON is inside this file. Run <code>roost report verify &lt;this file or the .json&gt;</code>: it checks the schema, the suite hash and the signature of that JSON, that this page shows exactly what it says (an edit to the page fails), and prints the signer\u2019s address.</p>
 </section>
-<footer>Report <code>${e(r.id)}</code> \u00b7 ${e(r.format)} \u00b7 Roost ${e(r.roost.version)} \u00b7 ${e(formatDate(r.startedAt))} \u2013 ${e(formatDate(r.finishedAt))}</footer>
+<footer>Report <code>${e(r.id)}</code> \u00b7 ${e(r.format)} \u00b7 Roost ${e(r.roost.version)} \u00b7 ${e(formatDate(r.startedAt))} \u2013 ${e(formatDate(r.finishedAt))}${exportedBy !== undefined ? ` \u00b7 exported by Roost ${e(exportedBy)}` : ''}</footer>
 <script type="application/json" id="${EMBED_ID}">${embedded}</script>
 </body>
 </html>
@@ -435,4 +457,102 @@ export function extractReportFromHtml(html: string): string | undefined {
     `<script type="application/json" id="${EMBED_ID}">([\\s\\S]*?)</script>`,
   ).exec(html);
   return m?.[1];
+}
+
+function unescapeHtml(text: string): string {
+  return text.replace(
+    /&(amp|lt|gt|quot|#39|#(\d+)|#x([0-9a-f]+));/gi,
+    (all, name: string, dec?: string, hex?: string) => {
+      if (dec) return String.fromCodePoint(Number(dec));
+      if (hex) return String.fromCodePoint(parseInt(hex, 16));
+      const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" };
+      return named[name.toLowerCase()] ?? all;
+    },
+  );
+}
+
+/** The Roost version an exported page says exported it; undefined when it says none. */
+export function exportedByOf(html: string): string | undefined {
+  const m = new RegExp(`<meta name="${EXPORTED_BY}" content="([^"]*)">`).exec(html);
+  return m?.[1] === undefined ? undefined : unescapeHtml(m[1]);
+}
+
+/** Where the first difference between an exported page and the page Roost renders lies. */
+export interface PageDifference {
+  /** The part of the page, in words: "the summary at the top", "Results". */
+  part: string;
+  /** The differing text as the file has it and as Roost renders it; absent for markup changes. */
+  found?: string;
+  expected?: string;
+}
+
+const PARTS: Record<string, string> = {
+  summary: 'the summary at the top',
+  'warnings-section': 'Warnings',
+  results: 'Results',
+  machine: 'Machine',
+  telemetry: 'GPU telemetry',
+  method: 'Method',
+  verify: 'Checking this report',
+};
+
+/** Printable, short: a snippet of a file shown in a message. */
+function snippet(text: string, from: number): string {
+  // From a word's start, some words before the difference: "FP32 (fast)", not "P32 (fast)".
+  let start = from <= 40 ? 0 : from - 20;
+  if (start > 0) {
+    const space = text.lastIndexOf(' ', start);
+    if (space > from - 40) start = space + 1;
+  }
+  const cut = text.slice(start, start + 60);
+  const clean = unescapeHtml(cut)
+    // eslint-disable-next-line no-control-regex -- finding them is the point
+    .replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]+/g, ' ')
+    .replace(/\s+/g, ' ');
+  return `${start > 0 ? '\u2026' : ''}${clean}${start + 60 < text.length ? '\u2026' : ''}`;
+}
+
+/** Editors' harmless changes: a byte-order mark, CRLF line ends, the final newline. */
+function normalizePage(html: string): string {
+  return html
+    .replace(/^\uFEFF/, '')
+    .replace(/\r\n/g, '\n')
+    .trimEnd();
+}
+
+/**
+ * Compares an exported page with the page Roost renders from the same inputs: undefined when
+ * they are the same, else the first difference, named by the part of the page it is in. Pages
+ * are compared whole (markup, styles and embedded JSON too: a style can hide a row as well as an
+ * edit can change a number), token by token so the difference can be told in words.
+ */
+export function pageDifference(actual: string, expected: string): PageDifference | undefined {
+  const a = normalizePage(actual);
+  const b = normalizePage(expected);
+  if (a === b) return undefined;
+  const tokensA = a.split(/(<[^>]*>)/);
+  const tokensB = b.split(/(<[^>]*>)/);
+  let part = 'the top of the page';
+  for (let i = 0; i < Math.max(tokensA.length, tokensB.length); i++) {
+    const ta = tokensA[i];
+    const tb = tokensB[i];
+    if (ta === tb) {
+      const section = /^<section id="([^"]+)">$/.exec(tb ?? '');
+      if (section?.[1]) part = PARTS[section[1]] ?? section[1];
+      else if (tb === '<header>') part = 'the page header';
+      else if (tb === '<style>' || tb === '<title>') part = "the page's head (title and styles)";
+      else if (tb === '<footer>') part = 'the footer';
+      else if (tb?.startsWith('<script')) part = 'the embedded report (its text was reformatted)';
+      else if (tb === '</section>' || tb === '</style>' || tb === '</title>') part = 'the page';
+      continue;
+    }
+    const isText = (t: string | undefined) => t !== undefined && !t.startsWith('<');
+    if (isText(ta) && isText(tb) && ta !== undefined && tb !== undefined) {
+      let j = 0;
+      while (j < ta.length && ta[j] === tb[j]) j++;
+      return { part, found: snippet(ta, j), expected: snippet(tb, j) };
+    }
+    return { part };
+  }
+  return { part };
 }

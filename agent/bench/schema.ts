@@ -474,9 +474,12 @@ export const benchHistoryEntrySchema = z.object({
 });
 export type BenchHistoryEntry = z.infer<typeof benchHistoryEntrySchema>;
 
-export const verifyFailureSchema = z.enum(['json', 'schema', 'suite', 'signature']);
+export const verifyFailureSchema = z.enum(['json', 'schema', 'suite', 'signature', 'html']);
 
-/** `roost report verify`: which check failed, in order json → schema → suite → signature. */
+/**
+ * `roost report verify`: which check failed, in order json → schema → suite → signature → html
+ * (an exported HTML page whose visible content is not what its embedded report renders to).
+ */
 export const verifyResultSchema = z.union([
   z.object({
     ok: z.literal(true),

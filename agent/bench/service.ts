@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
 import type { FromBench } from '../../worker/bench-protocol.ts';
 import type { HardwareService } from '../hardware/service.ts';
@@ -27,7 +27,7 @@ import { prepareWorkload, SuiteIntegrityError, suiteCacheDir } from './artifacts
 import type { PreparedWorkload } from './artifacts.ts';
 import { createNodeBenchSpawner, defaultBenchEntry, runBenchChild } from './child.ts';
 import type { SpawnBenchChild } from './child.ts';
-import { extractReportFromHtml, renderReportHtml } from './html.ts';
+import { renderReportHtml } from './html.ts';
 import { PdfError, renderPdfWithChromium } from './pdf.ts';
 import { PRESETS } from './protocol.ts';
 import { generateWorkload } from './models.ts';
@@ -50,7 +50,7 @@ import type {
   VerifyResult,
 } from './schema.ts';
 import { signedReportSchema } from './schema.ts';
-import { signReport, verifyReport } from './sign.ts';
+import { readReportContent, signReport, verifyReport, verifyReportFile } from './sign.ts';
 import { measurementOf, STD_SUITE, SUITES, suiteHash } from './suite.ts';
 
 /** An error of the bench service; `code` is one of `benchErrorCodes`. */
@@ -487,17 +487,20 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
     return { report: signed, file };
   }
 
-  async function readReportFile(file: string): Promise<SignedReport> {
-    let text: string;
+  async function readBytes(file: string): Promise<Uint8Array> {
     try {
-      text = await readFile(file, 'utf8');
+      return await readFile(file);
     } catch (error) {
       throw new BenchError('REPORT_NOT_FOUND', `Cannot read ${file}: ${(error as Error).message}`);
     }
-    const value = parseReportText(text);
-    const parsed = signedReportSchema.safeParse(value);
+  }
+
+  async function readReportFile(file: string): Promise<SignedReport> {
+    const content = readReportContent(await readBytes(file), basename(file));
+    if (content.kind === 'invalid') throw new BenchError('REPORT_INVALID', content.failure.message);
+    const parsed = signedReportSchema.safeParse(content.value);
     if (!parsed.success) {
-      const verdict = verifyReport(value, { suites });
+      const verdict = verifyReport(content.value, { suites });
       throw new BenchError(
         'REPORT_INVALID',
         verdict.ok ? `${file} is not a report` : `${file}: ${verdict.message}`,
@@ -577,7 +580,8 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
     if (exportOptions.format === 'json') {
       bytes = new TextEncoder().encode(`${JSON.stringify(signed, null, 2)}\n`);
     } else {
-      const html = renderReportHtml(signed, verdict);
+      // The exporting version goes into the page: verify renders it again to compare.
+      const html = renderReportHtml(signed, verdict, { exportedBy: ROOST_VERSION });
       if (exportOptions.format === 'html') bytes = new TextEncoder().encode(html);
       else {
         try {
@@ -621,22 +625,12 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
     input: { file: string } | { text: string } | { value: unknown },
   ): Promise<VerifyResult> {
     if ('value' in input) return verifyReport(input.value, { suites });
-    let text: string;
-    if ('text' in input) text = input.text;
-    else {
-      try {
-        text = await readFile(input.file, 'utf8');
-      } catch (error) {
-        throw new BenchError(
-          'REPORT_NOT_FOUND',
-          `Cannot read ${input.file}: ${(error as Error).message}`,
-        );
-      }
-    }
-    const value = parseReportText(text);
-    return value === undefined
-      ? verifyReport(text, { suites }) // not JSON: verifyReport says so
-      : verifyReport(value, { suites });
+    if ('text' in input) return verifyReportFile(input.text, { suites });
+    // Bytes, not UTF-8 text: a PDF or a binary is told apart, never echoed.
+    return verifyReportFile(await readBytes(input.file), {
+      suites,
+      name: basename(input.file),
+    });
   }
 
   return {
@@ -654,22 +648,4 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
       await current;
     },
   };
-}
-
-/** JSON text, or an exported HTML report carrying its JSON; undefined when neither. */
-function parseReportText(text: string): unknown {
-  const trimmed = text.trimStart();
-  if (trimmed.startsWith('<')) {
-    const embedded = extractReportFromHtml(text);
-    return embedded === undefined ? undefined : safeJson(embedded);
-  }
-  return safeJson(text);
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }

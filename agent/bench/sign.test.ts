@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson } from './canonical.ts';
 import { signedReportSchema } from './schema.ts';
 import type { SignedReport } from './schema.ts';
-import { reportDigest, signingMessage, signReport, verifyReport } from './sign.ts';
+import { renderReportHtml } from './html.ts';
+import {
+  reportDigest,
+  signingMessage,
+  signReport,
+  verifyReport,
+  verifyReportFile,
+} from './sign.ts';
 import { RETIRED_SUITES, STD_SUITE_ID, suiteHash } from './suite.ts';
 import { retiredReport, sampleReport, testSigner } from './testing/fixtures.ts';
 
@@ -178,5 +185,97 @@ describe('verify says which part failed', () => {
       failed: 'signature',
       message: 'The signature is malformed.',
     });
+  });
+});
+
+describe('verify of a file: JSON, an exported HTML page, or neither', () => {
+  /** An HTML export as the service writes it: the verdict and the exporting version inside. */
+  async function exported(version = '1.2.3'): Promise<{ s: SignedReport; html: string }> {
+    const s = await signed();
+    return { s, html: renderReportHtml(s, verifyReport(s), { exportedBy: version }) };
+  }
+
+  it('an untouched HTML export passes, as its JSON does', async () => {
+    const { s, html } = await exported();
+    const bytes = new TextEncoder().encode(html);
+    expect(verifyReportFile(bytes, { roostVersion: '1.2.3' })).toEqual(verifyReport(s));
+    expect(verifyReportFile(html, { roostVersion: '1.2.3' })).toMatchObject({ ok: true });
+    // A later Roost that lays the page out the same still accepts it.
+    expect(verifyReportFile(html, { roostVersion: '9.0.0' })).toMatchObject({ ok: true });
+  });
+
+  it('html: a number edited in the page fails, naming where, and says the embedded report is valid', async () => {
+    const { s, html } = await exported();
+    const composite = /id="composite">([^<]*)</.exec(html)?.[1] ?? '';
+    const edited = html.replace(`id="composite">${composite}<`, 'id="composite">999.9<');
+    const v = verifyReportFile(edited, { roostVersion: '1.2.3' });
+    expect(v).toMatchObject({ ok: false, failed: 'html' });
+    expect(v.ok ? '' : v.message).toBe(
+      `The page's visible content differs from the signed report embedded in it: it was edited after export (in the summary at the top: the page shows \u201c999.9\u201d where the signed report gives \u201c${composite}\u201d). The embedded report itself is valid (signed by ${s.signature.signer}, suite ${STD_SUITE_ID}, composite ${s.report.composite.value?.toPrecision(4)}): trust it, not the page, and ask for the .json export or export the HTML again.`,
+    );
+  });
+
+  it('html: a page from another Roost version that differs fails too, saying it cannot be checked', async () => {
+    const { html } = await exported('0.9.0');
+    const edited = html.replace('Matrix multiply, FP32</strong>', 'Matrix multiply</strong>');
+    const v = verifyReportFile(edited, { roostVersion: '1.2.3' });
+    expect(v).toMatchObject({ ok: false, failed: 'html' });
+    expect(v.ok ? '' : v.message).toMatch(
+      /cannot be checked against the signed report embedded in it: the page says Roost 0\.9\.0 exported it, and this is Roost 1\.2\.3.*first difference is in Results/,
+    );
+    const unnamed = html.replace(/<meta name="roost-exported-by"[^>]*>\n/, '');
+    expect(verifyReportFile(unnamed, { roostVersion: '1.2.3' })).toMatchObject({
+      ok: false,
+      failed: 'html',
+      message: expect.stringMatching(/does not say which Roost exported it/),
+    });
+  });
+
+  it('the embedded report is checked first: an edit there fails as before (signature)', async () => {
+    const { s, html } = await exported();
+    const embedded = JSON.stringify(s).replace(/</g, '\\u003c');
+    const value = s.report.workloads[0]!.value;
+    const edited = html.replace(
+      embedded,
+      embedded.replace(`"value":${value},`, `"value":${(value ?? 1) * 2},`),
+    );
+    expect(edited).not.toBe(html);
+    expect(verifyReportFile(edited, { roostVersion: '1.2.3' })).toMatchObject({
+      ok: false,
+      failed: 'signature',
+    });
+  });
+
+  it('a PDF: ask for the .json or .html', () => {
+    const pdf = new Uint8Array([...Buffer.from('%PDF-1.4\n%'), 0xe2, 0xe3, 0xcf, 0xd3, 0x0a]);
+    expect(verifyReportFile(pdf, { name: 'report.pdf' })).toEqual({
+      ok: false,
+      failed: 'json',
+      message:
+        "A PDF can't be verified: ask for the report's .json or .html export (the PDF is printed from them).",
+    });
+    expect(verifyReport('%PDF-1.7\n')).toMatchObject({ message: expect.stringMatching(/^A PDF/) });
+  });
+
+  it("anything else: not a Roost report, never the file's bytes in the message", () => {
+    const npy = new Uint8Array([0x93, ...Buffer.from('NUMPY'), 1, 0, 0x76, 0, 0xff, 0xfe, 0x1b]);
+    const notReport = (name: string) => ({
+      ok: false,
+      failed: 'json',
+      message: `${name} is not a Roost report (.json or .html export).`,
+    });
+    expect(verifyReportFile(npy, { name: 'weights.npy' })).toEqual(notReport('weights.npy'));
+    // Valid UTF-8, but with control characters: not text.
+    expect(verifyReportFile(Buffer.from('\u0000\u0001NUMPY\u001b[31m'), { name: 'x.bin' })).toEqual(
+      notReport('x.bin'),
+    );
+    expect(verifyReportFile('hello, world')).toEqual(notReport('This file'));
+    expect(
+      verifyReportFile('<!doctype html><html><body>A page</body></html>', { name: 'a.html' }),
+    ).toEqual(notReport('a.html'));
+    // JSON that is broken is still told as JSON, in its parser's words, on one short line.
+    const broken = verifyReport(`{"report":\n${'x'.repeat(1000)}`);
+    expect(broken).toMatchObject({ ok: false, failed: 'json' });
+    expect(broken.ok ? '' : broken.message).toMatch(/^This is not a JSON file: [^\n]{10,230}$/);
   });
 });

@@ -5,8 +5,9 @@ import { STD_SUITE_ID } from '../bench/suite.ts';
 
 export const reportCommand: Command = {
   usage:
-    'roost report verify <report.json>\n       roost report export <report.json> (--html <file> | --pdf <file> | --json-out <file>)',
-  summary: 'Check a benchmark report (schema, suite, signature), or export it as HTML or PDF',
+    'roost report verify <report.json | report.html>\n       roost report export <report.json> (--html <file> | --pdf <file> | --json-out <file>)',
+  summary:
+    'Check a benchmark report (schema, suite, signature; of an HTML export, the page too), or export it as HTML or PDF',
   options: { html: { type: 'string' }, pdf: { type: 'string' }, 'json-out': { type: 'string' } },
   async run(ctx) {
     const [action, file, ...rest] = ctx.positionals;

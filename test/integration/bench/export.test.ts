@@ -10,7 +10,9 @@ import type { SignedReport } from '../../../agent/bench/schema.ts';
 import { signReport } from '../../../agent/bench/sign.ts';
 import { passingOutcome, sampleReport, testSigner } from '../../../agent/bench/testing/fixtures.ts';
 import type { TelemetrySample } from '../../../agent/hardware/schema.ts';
+import { ROOST_VERSION } from '../../../agent/version.ts';
 import { chromiumMissing, launchChromium } from '../../support/browser.ts';
+import { runRoost } from '../../support/roost-cli.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 
 // The exported report as support staff get it: the HTML opened in a real Chromium (content,
@@ -112,9 +114,12 @@ describe.skipIf(missing)(`exported reports${missing ? ` (skipped: ${missing})` :
     expect(await page.locator('#summary').textContent()).toMatch(/gemm-fp16, decode did not score/);
     expect(await page.locator('#status').textContent()).toBe('Complete');
     expect(await page.locator('#target').textContent()).toBe('cuda:0 on unknown');
-    expect(await page.locator('.verified').textContent()).toMatch(
-      /Verified when exported.*0x[0-9a-fA-F]{40}/,
+    // What was true at export, and how to check the file now: not a claim it is unchanged.
+    const badge = await page.locator('.verified').textContent();
+    expect(badge).toMatch(
+      /Verified by Roost \S+ when this file was exported: the signature was valid.*To check this file now, run roost report verify <this file>.*0x[0-9a-fA-F]{40}/,
     );
+    expect(badge).not.toMatch(/unchanged/);
 
     // Warnings, most serious first, each with what to do.
     const codes = await page
@@ -166,6 +171,41 @@ describe.skipIf(missing)(`exported reports${missing ? ` (skipped: ${missing})` :
     });
   });
 
+  it('HTML edited after export: the page shows the edit, verify fails naming the page, and so does the CLI', async () => {
+    const out = join(dir.path, 'exported.html');
+    await bench.export({ file: reportFile, format: 'html', out });
+    const html = await readFile(out, 'utf8');
+    expect(html).toContain(`<meta name="roost-exported-by" content="${ROOST_VERSION}">`);
+    // Support staff's case: a number in the results table raised, the embedded JSON left alone.
+    const cell = '<strong>0.193</strong> TFLOP/s';
+    expect(html).toContain(cell);
+    const edited = join(dir.path, 'edited.html');
+    await writeFile(edited, html.replace(cell, '<strong>9.99</strong> TFLOP/s'));
+    const page = await browser!.newPage();
+    await page.goto(pathToFileURL(edited).href);
+    expect((await page.locator('table.results tbody tr').first().textContent()) ?? '').toContain(
+      '9.99 TFLOP/s',
+    );
+    await page.close();
+
+    const v = await bench.verify({ file: edited });
+    expect(v).toMatchObject({ ok: false, failed: 'html' });
+    expect(v.ok ? '' : v.message).toMatch(
+      /^The page's visible content differs from the signed report embedded in it: it was edited after export \(in Results: the page shows “9\.99” where the signed report gives “0\.193”\)\. The embedded report itself is valid \(signed by 0x[0-9a-fA-F]{40}, suite roost-std\/2, composite none\)/,
+    );
+
+    const data = join(dir.path, 'cli-data');
+    const cli = await runRoost(['report', 'verify', edited, '--data-dir', data]);
+    expect(cli.code).toBe(1);
+    expect(cli.stdout).toBe('');
+    expect(cli.stderr).toMatch(
+      /^Not valid \(html check failed\): The page's visible content differs from the signed report embedded in it: it was edited after export/,
+    );
+    const untouched = await runRoost(['report', 'verify', out, '--data-dir', data]);
+    expect(untouched.code, untouched.stderr).toBe(0);
+    expect(untouched.stdout).toContain(`Valid: signed by ${testSigner().address}`);
+  });
+
   it('HTML of an edited report says verification failed, and why', async () => {
     const edited = structuredClone(signed);
     edited.report.workloads[0]!.value = 99;
@@ -188,6 +228,17 @@ describe.skipIf(missing)(`exported reports${missing ? ` (skipped: ${missing})` :
     expect(result.bytes).toBe(pdf.byteLength);
     expect(Buffer.from(pdf.subarray(0, 5)).toString('latin1')).toBe('%PDF-');
     expect(pdfPageCount(pdf)).toBeGreaterThanOrEqual(2);
+    // A PDF is printed, not signed: verify says what to ask for instead.
+    const pdfMessage =
+      "A PDF can't be verified: ask for the report's .json or .html export (the PDF is printed from them).";
+    expect(await bench.verify({ file: out })).toEqual({
+      ok: false,
+      failed: 'json',
+      message: pdfMessage,
+    });
+    const cli = await runRoost(['report', 'verify', out, '--data-dir', join(dir.path, 'cli-data')]);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toBe(`Not valid (json check failed): ${pdfMessage}\n`);
     const inline = await bench.export({ file: reportFile, format: 'pdf' });
     expect(
       Buffer.from(inline.content ?? '', 'base64')
@@ -199,5 +250,24 @@ describe.skipIf(missing)(`exported reports${missing ? ` (skipped: ${missing})` :
   it('JSON: the signed report as it was saved', async () => {
     const { content } = await bench.export({ file: reportFile, format: 'json' });
     expect(JSON.parse(content ?? '')).toEqual(signed);
+  });
+
+  it('a file that is no report (a NumPy array): says so, without its bytes, and exits non-zero', async () => {
+    const npy = join(dir.path, 'weights.npy');
+    const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }";
+    await writeFile(
+      npy,
+      Buffer.concat([
+        Buffer.from([0x93]),
+        Buffer.from(`NUMPY\x01\x00${String.fromCharCode(header.length)}\x00${header}\n`, 'latin1'),
+        Buffer.from(new Float32Array([1, 2.5, -3, Number.NaN]).buffer),
+      ]),
+    );
+    const message = 'weights.npy is not a Roost report (.json or .html export).';
+    expect(await bench.verify({ file: npy })).toEqual({ ok: false, failed: 'json', message });
+    const cli = await runRoost(['report', 'verify', npy, '--data-dir', join(dir.path, 'cli-data')]);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toBe(`Not valid (json check failed): ${message}\n`);
+    expect(cli.stdout).toBe('');
   });
 });
