@@ -85,6 +85,8 @@ export const bundleEntrySchema = z.object({
   source: z.string(),
   /** True when the text went through the redactor. */
   redacted: z.boolean(),
+  /** What support staff should know about this copy (kept byte-identical, or what redaction cost). */
+  note: z.string().optional(),
 });
 export type BundleEntry = z.infer<typeof bundleEntrySchema>;
 

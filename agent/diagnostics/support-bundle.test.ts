@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/temp-dir.ts';
+import { signReport, verifyReport } from '../bench/sign.ts';
+import { sampleReport, TEST_PROBE, testSigner } from '../bench/testing/fixtures.ts';
 import { createRotatingLog } from './log-file.ts';
 import { createRedactor } from './redact.ts';
 import { bundleManifestSchema } from './schema.ts';
@@ -258,6 +260,75 @@ describe('support bundle', () => {
     });
     const everything = zip.map((e) => e.data.toString('utf8')).join('\n');
     expect(everything).not.toContain(KEY.slice(2));
+  });
+
+  it('holds the newest signed benchmark reports unchanged, so they still verify', async () => {
+    const d = await tempDir();
+    cleanups.push(d.remove);
+    const reportsDir = join(d.path, 'bench', 'reports');
+    await mkdir(reportsDir, { recursive: true });
+    // As the benchmark saves them: the probe's cacheKey is a sha256, the inputs have a seed.
+    const report = sampleReport();
+    report.probe = { ...TEST_PROBE, cacheKey: 'cd'.repeat(32) };
+    const clean = JSON.stringify(await signReport(report, testSigner()), null, 2);
+    expect(clean).toMatch(/"seed": \d+/);
+    // A report whose probe detail caught a key (say, from a path): it must not leave as it is.
+    const leaky = structuredClone(report);
+    leaky.probe = {
+      ...report.probe,
+      results: report.probe.results.map((r) => (r.ok ? r : { ...r, detail: `read ${KEY}` })),
+    };
+    const leakyText = JSON.stringify(await signReport(leaky, testSigner()), null, 2);
+    const saved = [
+      ['old.json', clean, 1],
+      ['leaky.json', leakyText, 2],
+      ['new.json', clean, 3],
+    ] as const;
+    for (const [name, text, day] of saved) {
+      await writeFile(join(reportsDir, name), text);
+      const at = new Date(`2025-06-0${day}T00:00:00Z`);
+      await utimes(join(reportsDir, name), at, at);
+    }
+
+    const bundle = await buildSupportBundle({ dataDir: d.path, now: () => NOW, maxReports: 2 });
+    const zip = readZip(await readFile(bundle.path));
+    const entry = (name: string) => zip.find((e) => e.name === name)?.data;
+    expect(zip.map((e) => e.name).filter((n) => n.startsWith('reports/'))).toEqual([
+      'reports/new.json',
+      'reports/leaky.json',
+    ]);
+    expect(entry('reports/new.json')?.equals(Buffer.from(clean))).toBe(true);
+    expect(verifyReport(JSON.parse(clean))).toMatchObject({ ok: true });
+    expect(verifyReport(JSON.parse(entry('reports/new.json')?.toString('utf8') ?? ''))).toEqual(
+      verifyReport(JSON.parse(clean)),
+    );
+    const leakyCopy = entry('reports/leaky.json')?.toString('utf8') ?? '';
+    expect(leakyCopy).not.toContain(KEY.slice(2));
+    expect(verifyReport(JSON.parse(leakyCopy))).toMatchObject({ ok: false });
+    const manifest = bundleManifestSchema.parse(
+      JSON.parse(entry('manifest.json')?.toString('utf8') ?? ''),
+    );
+    expect(manifest.entries.find((e) => e.name === 'reports/new.json')).toMatchObject({
+      source: 'bench/reports/new.json',
+      redacted: true,
+      note: 'checked: nothing to scrub; stored unchanged',
+    });
+    expect(manifest.entries.find((e) => e.name === 'reports/leaky.json')?.note).toBe(
+      "2 values scrubbed: this copy's signature no longer verifies",
+    );
+    expect(manifest.skipped.map((e) => e.source)).not.toContain('bench/reports');
+    expect(entry('README.txt')?.toString('utf8')).toContain('roost report verify');
+  });
+
+  it('says when there is no benchmark report to include', async () => {
+    const d = await tempDir();
+    cleanups.push(d.remove);
+    const bundle = await buildSupportBundle({ dataDir: d.path, now: () => NOW });
+    expect(bundle.skipped).toContainEqual({
+      source: 'bench/reports',
+      why: 'no benchmark reports yet',
+    });
+    expect(bundle.entries.some((e) => e.name.startsWith('reports/'))).toBe(false);
   });
 
   it('refuses to write anything but a .zip, or over a secret', async () => {

@@ -5,6 +5,11 @@
  * the signing key, a keystore or anything that looks like one, whatever the caller passes:
  * the deny-list and a content check apply to every input. A `manifest.json` inside lists what
  * is there, what was left out and why, and how many secrets were scrubbed.
+ *
+ * A JSON file in which the redactor finds nothing is stored as it is on disk, byte for byte: a
+ * signed benchmark report then still passes `roost report verify` (its signature covers the
+ * exact content). A signed report with something to scrub is stored redacted, and its manifest
+ * entry says the signature no longer verifies.
  */
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -25,8 +30,12 @@ export interface SupportBundleOptions {
   logDir?: string;
   /** Default `<dataDir>/settings.json`. */
   settingsFile?: string;
-  /** The latest benchmark reports (JSON, HTML, PDF), by path; stored under `reports/`. */
+  /** Benchmark reports (JSON, HTML, PDF) by path, besides the latest found in `reportsDir`. */
   reports?: readonly string[];
+  /** Where the benchmark saves its reports; default `<dataDir>/bench/reports`. */
+  reportsDir?: string;
+  /** How many of the newest reports in `reportsDir` to include; default 5. */
+  maxReports?: number;
   /** Accelerator probe results and detect reports, by path; stored under `probe/`. */
   probeResults?: readonly string[];
   /** Documents the agent makes now (status, versions, inventory, why-no-jobs); under `info/`. */
@@ -125,26 +134,52 @@ export async function buildSupportBundle(
     names.add(candidate);
     return candidate;
   };
-  const add = (name: string, data: string | Buffer, source: string, redacted: boolean): void => {
+  const add = (
+    name: string,
+    data: string | Buffer,
+    source: string,
+    redacted: boolean,
+    note?: string,
+  ): void => {
     const unique = uniqueName(name);
     zipEntries.push({ name: unique, data });
-    entries.push({ name: unique, bytes: Buffer.byteLength(data), source, redacted });
+    entries.push({
+      name: unique,
+      bytes: Buffer.byteLength(data),
+      source,
+      redacted,
+      ...(note ? { note } : {}),
+    });
   };
   const redactText = (text: string) => {
     const r = redactor.redactCounted(text);
     addCounts(redactions, r.counts);
     return r.text;
   };
-  const redactJsonText = (text: string): string => {
+  /**
+   * A JSON text redacted field by field; `unchanged` when neither the fields nor the text as a
+   * whole hold anything to scrub, and then `text` is the input itself, byte for byte.
+   */
+  const redactJsonText = (text: string): { text: string; unchanged: boolean; scrubbed: number } => {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
-      return redactText(text);
+      const r = redactor.redactCounted(text);
+      addCounts(redactions, r.counts);
+      return { text: r.text, unchanged: r.text === text, scrubbed: total(r.counts) };
     }
     const r = redactor.redactJsonCounted(parsed);
+    // The raw text too: JSON.parse drops what a field-by-field walk never sees (a duplicate key).
+    if (total(r.counts) === 0 && total(redactor.redactCounted(text).counts) === 0) {
+      return { text, unchanged: true, scrubbed: 0 };
+    }
     addCounts(redactions, r.counts);
-    return JSON.stringify(r.value, null, 2) + '\n';
+    return {
+      text: JSON.stringify(r.value, null, 2) + '\n',
+      unchanged: false,
+      scrubbed: total(r.counts),
+    };
   };
 
   const skip = (entry: BundleSkip): void => {
@@ -190,7 +225,21 @@ export async function buildSupportBundle(
     const text = data.toString('utf8');
     const keyMaterial = looksLikeKeyMaterial(text);
     if (keyMaterial && !isLog) return skip({ source, why: `never bundled: ${keyMaterial}` });
-    add(name, note + (ext === '.json' ? redactJsonText(text) : redactText(text)), source, true);
+    if (ext !== '.json') return add(name, note + redactText(text), source, true);
+    const json = redactJsonText(text);
+    if (json.unchanged) {
+      // The bytes read, not the text decoded: a report's signature covers exactly those.
+      return add(name, data, source, true, 'checked: nothing to scrub; stored unchanged');
+    }
+    add(
+      name,
+      json.text,
+      source,
+      true,
+      isSignedReport(text)
+        ? `${json.scrubbed} value${json.scrubbed === 1 ? '' : 's'} scrubbed: this copy's signature no longer verifies`
+        : undefined,
+    );
   };
 
   // Logs, oldest first.
@@ -204,11 +253,21 @@ export async function buildSupportBundle(
 
   // Settings, redacted field by field.
   await addFile(options.settingsFile ?? join(dataDir, 'settings.json'), '');
-  for (const p of options.reports ?? []) await addFile(p, 'reports');
+  const reportsDir = resolve(options.reportsDir ?? join(dataDir, 'bench', 'reports'));
+  const reports = [
+    ...new Set([
+      ...(await newestFiles(reportsDir, options.maxReports ?? 5)),
+      ...(options.reports ?? []).map((p) => resolve(p)),
+    ]),
+  ];
+  if (reports.length === 0) {
+    skipped.push({ source: shown(reportsDir), why: 'no benchmark reports yet' });
+  }
+  for (const p of reports) await addFile(p, 'reports');
   for (const p of options.probeResults ?? []) await addFile(p, 'probe');
   for (const doc of options.documents ?? []) {
     const name = `info/${doc.name.replace(/[^A-Za-z0-9._-]/g, '_')}${doc.name.endsWith('.json') ? '' : '.json'}`;
-    add(name, redactJsonText(JSON.stringify(doc.value ?? null)), 'generated', true);
+    add(name, redactJsonText(JSON.stringify(doc.value ?? null)).text, 'generated', true);
   }
   add(
     'info/data-folder.json',
@@ -231,7 +290,8 @@ export async function buildSupportBundle(
     '',
     'logs/       the agent log files, newest last; secrets replaced by [redacted:...]',
     'settings.json  the settings, redacted',
-    'reports/    the latest benchmark reports',
+    'reports/    the latest benchmark reports; a signed report with nothing to scrub is',
+    '            unchanged, so `roost report verify` still passes on it',
     'probe/      accelerator probe results',
     'info/       status, versions and diagnostics at the time of the bundle',
     '',
@@ -249,6 +309,41 @@ export async function buildSupportBundle(
   );
   await writeFileAtomic(out, zip, 0o600);
   return { ...manifest, path: out, bytes: zip.length };
+}
+
+function total(counts: RedactionCounts): number {
+  return Object.values(counts).reduce((a, n) => a + n, 0);
+}
+
+/** A saved benchmark report: `{ report, signature }` (agent/bench/sign.ts). */
+function isSignedReport(text: string): boolean {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return (
+      value !== null &&
+      typeof value === 'object' &&
+      'report' in value &&
+      'signature' in value &&
+      typeof value.signature === 'object'
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** The newest benchmark reports (JSON, HTML, PDF) in `dir`, newest first. */
+async function newestFiles(dir: string, max: number): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const found: { path: string; mtimeMs: number }[] = [];
+  for (const name of names) {
+    if (!/\.(json|html|pdf)$/i.test(name)) continue;
+    const info = await lstat(join(dir, name)).catch(() => null);
+    if (info?.isFile()) found.push({ path: join(dir, name), mtimeMs: info.mtimeMs });
+  }
+  return found
+    .sort((a, b) => b.mtimeMs - a.mtimeMs || a.path.localeCompare(b.path))
+    .slice(0, max)
+    .map((f) => f.path);
 }
 
 function rotationIndex(name: string): number {
