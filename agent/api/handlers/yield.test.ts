@@ -167,4 +167,31 @@ describe('yield.suggestPrice', () => {
     expect(none).toMatchObject({ price: null, count: 0, score: null });
     expect(none.reason).toMatch(/^No benchmark yet/);
   });
+
+  it('with no market connection, names the wallet as the reason: none to create, or locked', async () => {
+    const noMarket = (state: string) => ({
+      market: undefined,
+      wallet: {
+        status: async () => ({ state, address: state === 'none' ? null : `0x${'1'.repeat(40)}` }),
+        history: async () => ({ entries: [] }),
+      } as unknown as YieldDeps['wallet'],
+    });
+    const reasonAt = async (state: string) => {
+      const { handlers } = await setup([], noMarket(state));
+      const s = await handlers['yield.suggestPrice']({});
+      const e = await handlers['yield.earnings']({ range: '24h' });
+      return { price: s.reason, notes: e.notes.join(' ') };
+    };
+    const none = await reasonAt('none');
+    expect(none.price).toMatch(/^No wallet yet: create a wallet/);
+    expect(none.notes).toContain('No wallet yet: create a wallet');
+    expect(none.notes).not.toContain('unlock');
+    const locked = await reasonAt('locked');
+    expect(locked.price).toMatch(/^The wallet is locked: unlock the wallet to take jobs/);
+    expect(locked.notes).toContain('unlock the wallet to take jobs');
+    expect(locked.price).not.toContain('Not connected');
+    const unlocked = await reasonAt('unlocked');
+    expect(unlocked.price).toBe('Not connected to the market yet, so no jobs have been seen.');
+    expect(unlocked.notes).toContain('Not connected to the market');
+  });
 });

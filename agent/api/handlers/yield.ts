@@ -94,6 +94,21 @@ async function payouts(wallet: WalletService): Promise<PayoutRecord[]> {
   return records;
 }
 
+/**
+ * Why the market is not connected, as what the user can do about it: with no wallet there is
+ * nothing to unlock, and a locked wallet is the reason, not the network. Undefined when the
+ * wallet is not the reason.
+ */
+async function walletBlocker(wallet: WalletService): Promise<'none' | 'locked' | undefined> {
+  const state = await wallet.status().then(
+    (s) => s.state,
+    () => undefined,
+  );
+  if (state === 'none' || state === 'pending') return 'none';
+  if (state === 'locked') return 'locked';
+  return undefined;
+}
+
 export function yieldHandlers(
   deps: YieldDeps,
 ): Pick<Handlers, 'yield.estimate' | 'yield.payoutsCsv' | 'yield.earnings' | 'yield.suggestPrice'> {
@@ -106,10 +121,16 @@ export function yieldHandlers(
     }
     try {
       const records = await payouts(deps.wallet);
-      if (records.length === 0)
+      if (records.length === 0) {
+        const blocker = await walletBlocker(deps.wallet);
         notes.push(
-          'Not connected to the market: actual earnings show once it is (unlock the wallet).',
+          blocker === 'none'
+            ? 'No wallet yet: create a wallet (Wallet page) to be paid; actual earnings show here then.'
+            : blocker === 'locked'
+              ? 'The wallet is locked: unlock the wallet to take jobs; actual earnings show here then.'
+              : 'Not connected to the market: actual earnings show once it is.',
         );
+      }
       return { records, token: records[0]?.token ?? 'tokens' };
     } catch (error) {
       notes.push(
@@ -212,11 +233,16 @@ export function yieldHandlers(
         basis: 'posted',
         minJobs: deps.minJobsForSuggestion ?? 3,
       });
+      const blocker = !token ? await walletBlocker(deps.wallet) : undefined;
       const why =
         score === null
           ? 'No benchmark yet: what jobs pay per unit-hour depends on your score, so run one first.'
           : !token
-            ? 'Not connected to the market yet, so no jobs have been seen.'
+            ? blocker === 'none'
+              ? 'No wallet yet: create a wallet (Wallet page) so Roost joins the market and sees what jobs pay.'
+              : blocker === 'locked'
+                ? 'The wallet is locked: unlock the wallet to take jobs and see what they pay.'
+                : 'Not connected to the market yet, so no jobs have been seen.'
             : null;
       return {
         ...suggestion,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { AgentProvider } from '../AgentContext.tsx';
 import { Earnings } from './Earnings.tsx';
 import { SettingsPage } from '../pages/SettingsPage.tsx';
@@ -7,6 +7,7 @@ import { WhyNoJobs } from './WhyNoJobs.tsx';
 import {
   defaultSettings,
   methods,
+  type AgentEvent,
   type ResultOf,
   type Settings,
 } from '../../../agent/api/contract.ts';
@@ -52,6 +53,7 @@ function report(range: Report['chart']['range']): Report {
 function fakeClient(answers: Record<string, (params: unknown) => unknown>) {
   const calls: { method: string; params: unknown }[] = [];
   let settings: Settings = structuredClone(defaultSettings);
+  let emit: (e: AgentEvent) => void = () => undefined;
   const client = {
     call: async (method: string, params?: unknown) => {
       calls.push({ method, params });
@@ -65,12 +67,13 @@ function fakeClient(answers: Record<string, (params: unknown) => unknown>) {
       if (answer) return { ok: true, value: answer(params) };
       return { ok: false, error: { code: 'UNAVAILABLE', message: 'no' } };
     },
-    listen: (_e: unknown, onState: (s: string) => void) => {
+    listen: (onEvent: (e: AgentEvent) => void, onState: (s: string) => void) => {
+      emit = onEvent;
       onState('open');
       return () => undefined;
     },
   } as unknown as ApiClient;
-  return { client, calls };
+  return { client, calls, emit: (e: AgentEvent) => act(() => emit(e)) };
 }
 
 const notEnough = {
@@ -129,6 +132,80 @@ describe('Earnings on the Dashboard', () => {
       { range: '24h' },
       { range: '30d' },
     ]);
+  });
+
+  it('follows a finished benchmark and the wallet: the score shows, and the reasons name the wallet', async () => {
+    let scored = false;
+    let wallet: 'none' | 'locked' = 'none';
+    const estimate = {
+      gpuId: 'cpu',
+      token: 'rUSD',
+      currency: 'EUR',
+      compositeScore: 111,
+      pricePerUnitHour: '0.05',
+      grossPerHour: '5.55',
+      feePerHour: '0',
+      earnedPerHour: '5.55',
+      earnedPerHourInCurrency: '5.55',
+      chargedPowerW: null,
+      electricityPerHour: '0',
+      netPerHour: '5.55',
+      hoursPerDay: 24,
+      occupancy: 1,
+      netPerDay: '133.2',
+      profitable: true,
+      explanation: '',
+    };
+    const { client, emit } = fakeClient({
+      'yield.estimate': () =>
+        scored
+          ? { estimates: [estimate], missing: null }
+          : { estimates: [], missing: 'No benchmark yet: run one.' },
+      'yield.earnings': () => ({
+        ...report('24h'),
+        notes: [
+          wallet === 'none'
+            ? 'No wallet yet: create a wallet (Wallet page) to be paid.'
+            : 'The wallet is locked: unlock the wallet to take jobs.',
+        ],
+      }),
+      'yield.suggestPrice': () => ({
+        ...notEnough,
+        reason:
+          wallet === 'none'
+            ? 'No wallet yet: create a wallet.'
+            : 'The wallet is locked: unlock the wallet to take jobs.',
+      }),
+    });
+    render(
+      <AgentProvider client={client}>
+        <Earnings />
+      </AgentProvider>,
+    );
+    const card = await screen.findByTestId('earnings');
+    await within(card).findByText('No benchmark yet: run one.');
+    await within(card).findByText('No wallet yet: create a wallet (Wallet page) to be paid.');
+
+    scored = true;
+    emit({
+      event: 'bench.progress',
+      payload: { runId: 'r', phase: 'done', fraction: 1, workloadCount: 5, message: 'Done' },
+    });
+    expect((await within(card).findByTestId('earnings-score')).textContent).toBe('111');
+    expect(card.textContent).not.toContain('No benchmark yet');
+
+    wallet = 'locked';
+    emit({
+      event: 'wallet.changed',
+      payload: { state: 'locked', address: `0x${'1'.repeat(40)}`, workSigning: false },
+    } as AgentEvent);
+    await within(card).findByText('The wallet is locked: unlock the wallet to take jobs.');
+    await waitFor(() =>
+      expect(within(card).getByTestId('price-suggestion').textContent).toContain(
+        'unlock the wallet to take jobs',
+      ),
+    );
+    expect(card.textContent).not.toMatch(/not connected|create a wallet/i);
   });
 
   it('offers the suggested price beside the price in Settings, and takes it into the form', async () => {

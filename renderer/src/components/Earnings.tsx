@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { forPeople, type ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
+import { formatFigure } from '../pages/onboarding.ts';
 import { EarningsChart } from './EarningsChart.tsx';
 import { PriceSuggestion } from './PriceSuggestion.tsx';
 
@@ -8,6 +9,17 @@ type Yield = ResultOf<'yield.estimate'>;
 type Report = ResultOf<'yield.earnings'>;
 type Range = Report['chart']['range'];
 type Totals = Report['today'];
+type Event = Parameters<Parameters<ReturnType<typeof useAgent>['subscribe']>[0]>[0];
+
+/** A benchmark finished: the score, and so every estimate, may have changed. */
+function benchDone(e: Event): boolean {
+  return e.event === 'bench.progress' && e.payload.phase === 'done';
+}
+
+/** The wallet appeared, unlocked or locked: what keeps Roost off the market changed. */
+function walletMoved(e: Event): boolean {
+  return e.event === 'wallet.changed' || e.event === 'wallet.locked';
+}
 
 const ranges: { range: Range; label: string }[] = [
   { range: '24h', label: '24 h' },
@@ -50,6 +62,9 @@ export function Earnings() {
   const [value, setValue] = useState<Yield>();
   const [report, setReport] = useState<Report>();
   const [range, setRange] = useState<Range>('24h');
+  // Bumped when the wallet or the score changes, to ask the suggested price again (its reason
+  // names the wallet, and it needs a score).
+  const [suggestionRound, setSuggestionRound] = useState(0);
 
   useEffect(() => {
     let live = true;
@@ -59,7 +74,8 @@ export function Earnings() {
       });
     load();
     const stop = subscribe((e) => {
-      if (e.event === 'settings.changed') load();
+      if (e.event === 'settings.changed' || benchDone(e)) load();
+      if (benchDone(e) || walletMoved(e)) setSuggestionRound((n) => n + 1);
     });
     return () => {
       live = false;
@@ -80,6 +96,8 @@ export function Earnings() {
       if (
         e.event === 'settings.changed' ||
         e.event === 'schedule.changed' ||
+        benchDone(e) ||
+        walletMoved(e) ||
         (e.event === 'market.lease' &&
           (e.payload.state === 'paid' || e.payload.state === 'expired'))
       )
@@ -105,6 +123,8 @@ export function Earnings() {
         const counted = e.electricityCounted ?? e.chargedPowerW !== null;
         return (
           <dl key={e.gpuId} className="facts" title={e.explanation}>
+            <dt>Your score</dt>
+            <dd data-testid="earnings-score">{formatFigure(e.compositeScore)}</dd>
             <dt>At your price</dt>
             <dd data-testid="earnings-rate">
               {amount(e.earnedPerHour)} {e.token} per hour
@@ -129,7 +149,7 @@ export function Earnings() {
           </dl>
         );
       })}
-      <PriceSuggestion />
+      <PriceSuggestion key={suggestionRound} />
       {report && (
         <>
           <table className="history earnings-totals" data-testid="earnings-totals">
