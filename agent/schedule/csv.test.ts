@@ -157,7 +157,13 @@ describe('CSV', () => {
         testNetwork: true,
       }),
     );
-    expect(rows[1]?.slice(2, 7)).toEqual(['2.97', 'rUSD', 'local (test, no value)', '', '']);
+    expect(rows[1]?.slice(2, 7)).toEqual([
+      '2.97',
+      'rUSD',
+      'local (test tokens without value)',
+      '',
+      '',
+    ]);
   });
 
   it('refuses an amount that is not a decimal', () => {

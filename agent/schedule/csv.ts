@@ -68,7 +68,7 @@ export interface PayoutsCsvOptions {
   network?: string;
   /**
    * A test network: its tokens are test money with no value, so `value` and `currency` stay
-   * empty and `network` says "(test, no value)".
+   * empty and `network` says "(test tokens without value)".
    */
   testNetwork?: boolean;
   /** Decimal places of `value`; default 2. */
@@ -88,7 +88,7 @@ export function payoutsCsv(records: readonly PayoutRecord[], options: PayoutsCsv
     options.network === undefined
       ? null
       : options.testNetwork
-        ? `${options.network} (test, no value)`
+        ? `${options.network} (test tokens without value)`
         : options.network;
   const sorted = [...records].sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || cmpId(a, b));
   return toCsv(

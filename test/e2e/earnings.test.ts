@@ -107,6 +107,20 @@ describe.skipIf(Boolean(missing))('earnings, the suggested price and why no jobs
     expect(report.today.hoursWorked).toBeGreaterThan(0);
     expect(Number(report.today.predicted)).toBeCloseTo(report.today.hoursWorked * 11.385, 1);
     expect(report.chart.buckets.filter((b) => b.actual === '2.970000')).toHaveLength(1);
+    // The built-in devnet's tokens are test money: the estimate stays in rUSD (no EUR), and it is
+    // the gross, as no electricity is measured on this machine.
+    const estimate = methods['yield.estimate'].result.parse(await api('yield.estimate'));
+    expect(estimate.estimates[0]).toMatchObject({
+      token: 'rUSD',
+      testNetwork: true,
+      netUnit: 'rUSD',
+      earnedPerHourInCurrency: null,
+      electricityCounted: false,
+    });
+    const csv = methods['yield.payoutsCsv'].result.parse(await api('yield.payoutsCsv'));
+    expect(csv.csv.split('\r\n')[1]).toMatch(
+      /^[^,]+,earned,2\.97,rUSD,local \(test tokens without value\),,,/,
+    );
 
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     await page.goto(server.url);
@@ -114,6 +128,12 @@ describe.skipIf(Boolean(missing))('earnings, the suggested price and why no jobs
     const today = card.getByTestId('earnings-totals').getByRole('row', { name: /Today/ });
     await expect.poll(() => today.textContent(), { timeout: 15_000 }).toMatch(/2\.97 rUSD$/);
     expect(await card.getByTestId('earnings-bucket').count()).toBe(24);
+    expect(await card.getByTestId('earnings-rate').textContent()).toMatch(
+      /^\d+(\.\d{1,4})? rUSD per hour \(test tokens, no value\)$/,
+    );
+    expect(await card.getByTestId('earnings-net').textContent()).toMatch(
+      /^\d+(\.\d{1,4})? rUSD\/h · \d+(\.\d{1,3})? rUSD\/day \(before electricity\)$/,
+    );
     const tallest = await card
       .locator('.bar-actual')
       .evaluateAll((bars) => Math.max(...bars.map((b) => Number(b.getAttribute('height')))));

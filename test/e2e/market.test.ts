@@ -118,6 +118,20 @@ describe.skipIf(Boolean(missing))('earning on the market, seen in the dashboard'
     await expect
       .poll(() => page.getByTestId('balance-withdrawable').textContent(), { timeout: 30_000 })
       .toBe('0 rUSD');
+    // The history says each movement once: the devnet's 100 rUSD for the stake (funded once,
+    // not by two registration runs at once), the stake as staked, the withdrawal once (not
+    // again as the tokens it brought in).
+    const whats = () =>
+      page.getByTestId('wallet-history').locator('tbody tr td:nth-child(2)').allTextContents();
+    await expect
+      .poll(async () => (await whats()).filter((w) => w === 'withdrawn to the wallet').length, {
+        timeout: 15_000,
+      })
+      .toBe(1);
+    const rows = await whats();
+    expect(rows.filter((w) => w === 'staked')).toHaveLength(1);
+    expect(rows.filter((w) => w === 'received')).toHaveLength(1);
+    expect(rows.filter((w) => w === 'credited (payout)')).toHaveLength(1);
     await page.screenshot({ path: join(SHOTS, 'wallet-after-withdraw.png'), fullPage: true });
 
     const stake = (await market.getProvider(provider)).stake;
