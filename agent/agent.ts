@@ -374,7 +374,26 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     },
     policy: policyProblem,
     latestReport: async () => {
-      return reportForMarket(await (await bench()).history({ limit: 50 }));
+      const service = await bench();
+      const history = await service.history({ limit: 50 });
+      const chosen = reportForMarket(history);
+      // The setup benchmarks before the wallet exists: the report the market is told about must
+      // carry the provider's (the wallet's) signature, so support can tie the two together.
+      const entry = chosen && history.find((h) => h.digest === chosen.hash);
+      const status = await wallet.status();
+      if (
+        entry &&
+        (status.state === 'unlocked' || status.state === 'locked') &&
+        status.workSigning &&
+        entry.signer.toLowerCase() !== (await wallet.workSigner()).address.toLowerCase()
+      ) {
+        await service
+          .adoptSigner(entry.id)
+          .catch((error: unknown) =>
+            marketLog.warn(`could not sign report ${entry.id} with the wallet: ${String(error)}`),
+          );
+      }
+      return chosen;
     },
     maxVramMiB: async () => {
       const sizes = (await hardware.list()).gpus

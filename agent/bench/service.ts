@@ -128,6 +128,8 @@ export interface BenchService {
   /** Saved reports, newest first. */
   history(options?: { limit?: number }): Promise<BenchHistoryEntry[]>;
   get(id: string): Promise<SignedReport>;
+  /** Signs a saved report again with today's signer if another key signed it (contents unchanged). */
+  adoptSigner(id: string): Promise<SignedReport>;
   export(options: BenchExportOptions): Promise<BenchExportResult>;
   /** A report file (JSON, or an exported HTML), its text, or a parsed object. */
   verify(input: { file: string } | { text: string } | { value: unknown }): Promise<VerifyResult>;
@@ -554,6 +556,30 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
     return entry;
   }
 
+  /**
+   * Signs a saved report again with today's signer when another key signed it: the setup runs the
+   * benchmark before the wallet exists, so its report carries the local key's signature while the
+   * market knows the provider by the wallet's. The contents (and so the digest the market
+   * registers) stay as they are; only the signature changes. A report that does not verify is left
+   * alone.
+   */
+  async function adoptSigner(id: string): Promise<SignedReport> {
+    const signed = await get(id);
+    const signer = await getSigner();
+    if (signed.signature.signer.toLowerCase() === signer.address.toLowerCase()) return signed;
+    const verdict = verifyReport(signed, { suites });
+    if (!verdict.ok) {
+      throw new BenchError('REPORT_INVALID', `Report ${id} does not verify: ${verdict.message}`);
+    }
+    const resigned = await signReport(signed.report, signer);
+    const file = join(reportsDir, `${id}.json`);
+    await writeFileAtomic(file, `${JSON.stringify(resigned, null, 2)}\n`, 0o644);
+    log.info(
+      `report ${id} signed again by ${resigned.signature.signer} (was ${signed.signature.signer}); its contents and digest ${resigned.signature.digest} are unchanged`,
+    );
+    return resigned;
+  }
+
   async function history({ limit }: { limit?: number } = {}): Promise<BenchHistoryEntry[]> {
     const names = await readdir(reportsDir).catch(() => [] as string[]);
     const entries: BenchHistoryEntry[] = [];
@@ -638,6 +664,7 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
     run,
     history,
     get,
+    adoptSigner,
     export: exportReport,
     verify,
     reportsDir,

@@ -79,6 +79,32 @@ describe('bench.run', () => {
     expect(progress.some((p) => p.phase === 'measure' || p.phase === 'session')).toBe(true);
   });
 
+  it('signs a saved report again with the wallet once there is one: contents and digest unchanged', async () => {
+    // The setup benchmarks before the wallet exists (the local key signs); the market then wants
+    // the provider's signature on the report it registers.
+    const wallet = testSigner(`0x${'7a'.repeat(32)}`);
+    const withWallet = service({ signer: async () => wallet });
+    const file = join(withWallet.reportsDir, `${cpu.report.id}.json`);
+    const resigned = await withWallet.adoptSigner(cpu.report.id);
+    expect(resigned.signature.signer).toBe(wallet.address);
+    expect(resigned.signature.digest).toBe(cpu.signature.digest);
+    expect(resigned.report).toEqual(cpu.report);
+    expect(await withWallet.verify({ file })).toMatchObject({ ok: true, signer: wallet.address });
+    // Already the wallet's: nothing is written.
+    const text = await readFile(file, 'utf8');
+    await withWallet.adoptSigner(cpu.report.id);
+    expect(await readFile(file, 'utf8')).toBe(text);
+    // A report that does not verify is not signed again.
+    const edited = JSON.parse(text) as SignedReport;
+    edited.report.composite.value = 999;
+    await writeFile(file, JSON.stringify(edited));
+    await expect(bench.adoptSigner(cpu.report.id)).rejects.toMatchObject({
+      code: 'REPORT_INVALID',
+    });
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(edited);
+    await writeFile(file, text);
+  });
+
   it('says the machine was busy when another program took a core during the run', async () => {
     // A program that is not Roost's spins one core for the whole run.
     const spinner = spawn(process.execPath, ['-e', 'for (;;);'], { stdio: 'ignore' });
