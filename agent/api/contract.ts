@@ -338,7 +338,8 @@ export const methods = {
     result: benchExportResultSchema,
   },
   'bench.verify': {
-    summary: "Check a report's schema, suite hash and signature, and say who signed it.",
+    summary:
+      "Check a report's schema, suite hash and signature (and that an exported HTML page shows what its signed report says), and say who signed it.",
     params: z
       .object({
         file: z.string().min(1).max(4096).optional(),

@@ -6,13 +6,14 @@ import { EXIT_FAILURE, EXIT_OK, UsageError, parsePort, type Command } from './co
 
 export const serveCommand: Command = {
   usage:
-    'roost serve [--port <n>] [--rpc <url> --market <address>] [--no-devnet] [--data-dir <dir>] [--json]',
+    'roost serve [--port <n>] [--rpc <url> --market <address>] [--no-devnet] [--verbose] [--data-dir <dir>] [--json]',
   summary: 'Run the agent headless with the dashboard on http://127.0.0.1 (for rigs and servers)',
   options: {
     port: { type: 'string' },
     rpc: { type: 'string' },
     market: { type: 'string' },
     'no-devnet': { type: 'boolean' },
+    verbose: { type: 'boolean' },
   },
   async run(ctx) {
     const port = parsePort(ctx.values.port);
@@ -31,12 +32,17 @@ export const serveCommand: Command = {
         ...(typeof rpc === 'string' && typeof market === 'string'
           ? { network: { rpcUrl: rpc, marketAddress: market } }
           : {}),
-        logSink: (entry) => ctx.io.stderr(formatLogLine(entry) + '\n'),
+        // Debug lines (a state logged again on every poll, say) only with --verbose: the
+        // terminal of a rig should show what happened, as the Dashboard's Activity does.
+        logSink: (entry) => {
+          if (entry.level !== 'debug' || ctx.values.verbose === true)
+            ctx.io.stderr(formatLogLine(entry) + '\n');
+        },
         ...(ctx.values['no-devnet'] === true ? { embeddedDevnet: false } : {}),
       });
     } catch (error) {
       if (error instanceof ServeError) {
-        ctx.io.stderr(`roost serve: ${error.message}\n`);
+        ctx.io.stderr(`Error: ${error.message}\n`);
         return EXIT_FAILURE;
       }
       throw error;

@@ -1157,7 +1157,7 @@ export function createWalletService(options: WalletServiceOptions): WalletServic
         feePaid: null,
       };
       log.info(
-        `${summary.kind} of ${summary.amount.amount} ${summary.amount.symbol} to ${summary.to} sent: ${hash} (nonce ${nonce})`,
+        `${summary.kind} of ${summary.amount.amount} ${summary.amount.symbol} to ${summary.to} sent: tx ${hash} (nonce ${nonce})`,
       );
       emit({ event: 'wallet.transaction', payload: { ...sent, at: iso(now()) } });
       const watched = watchReceipt(net, sent);

@@ -79,7 +79,6 @@ export function diagnosticsHandlers(
           redactor: deps.redactor,
           roostVersion: ROOST_VERSION,
           probeResults: await filesIn(probeCacheDir(deps.dataDir)),
-          reports: await filesIn(join(deps.dataDir, 'reports')),
           documents,
         });
       } catch (error) {
