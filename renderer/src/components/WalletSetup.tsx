@@ -64,6 +64,8 @@ export function CreateWallet({
     const r = await client.call('wallet.create', { password });
     setBusy(false);
     if (r.ok) {
+      // Said with the words, in the same render: no frame shows them beside a way out.
+      onPhrase?.(true);
       setCreated(r.value);
       setProblem(undefined);
       setPassword('');
