@@ -486,3 +486,5 @@ export { formatTimeWindows, parseTimeWindows } from '../schedule/schema.ts';
 
 /** Amounts rounded for people to read (the UI and the CLI round alike; JSON stays exact). */
 export { forPeople } from '../schedule/schema.ts';
+/** A wallet history entry's direction and words (the CLI and the Wallet page say the same). */
+export { historyWords } from '../wallet/schema.ts';

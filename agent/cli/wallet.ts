@@ -3,7 +3,7 @@
  * through the running agent (or an in-process one). Secrets are asked for, never taken from argv.
  */
 import { readFile } from 'node:fs/promises';
-import { forPeople, type ResultOf } from '../api/contract.ts';
+import { forPeople, historyWords, type ResultOf } from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
 import { UsageError, withClient, type Command } from './common.ts';
 
@@ -29,19 +29,10 @@ const rounded = (a: Amount) => `${forPeople(a.amount)} ${a.symbol}`;
 
 type HistoryEntry = ResultOf<'wallet.history'>['entries'][number];
 
-/**
- * One history entry's sign and words. A withdrawal moves earnings from the market into the
- * wallet: both are yours, so it has no sign (and is listed once, not again as received).
- */
+/** One history entry's sign and words, as the Wallet page says them (`historyWords`). */
 export function historyLine(e: HistoryEntry): { sign: string; what: string } {
-  const sign = e.kind === 'sent' || e.kind === 'staked' ? '-' : e.kind === 'withdrawn' ? ' ' : '+';
-  const what =
-    e.kind === 'withdrawn'
-      ? 'withdrawn to the wallet'
-      : e.kind === 'credited' && e.reason
-        ? `credited (${e.reason.toLowerCase()})`
-        : e.kind;
-  return { sign, what };
+  const { direction, what } = historyWords(e);
+  return { sign: direction === 'out' ? '-' : direction === 'none' ? ' ' : '+', what };
 }
 
 function summary(p: ResultOf<'wallet.prepareSend'>): string {

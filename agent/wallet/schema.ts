@@ -363,6 +363,26 @@ export const historyEntrySchema = z.object({
 });
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 
+/**
+ * A history entry's direction and words, for the CLI and the Wallet page alike. A withdrawal
+ * moves earnings from the market into the wallet: both are yours, so it has no direction (and is
+ * listed once, not again as received).
+ */
+export function historyWords(e: Pick<HistoryEntry, 'kind' | 'reason'>): {
+  direction: 'in' | 'out' | 'none';
+  what: string;
+} {
+  const direction =
+    e.kind === 'sent' || e.kind === 'staked' ? 'out' : e.kind === 'withdrawn' ? 'none' : 'in';
+  const what =
+    e.kind === 'withdrawn'
+      ? 'withdrawn to the wallet'
+      : e.kind === 'credited' && e.reason
+        ? `credited (${e.reason.toLowerCase()})`
+        : e.kind;
+  return { direction, what };
+}
+
 export const walletHistorySchema = z.object({
   address,
   network: walletNetworkInfoSchema,

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { forPeople, type ResultOf } from '../../../agent/api/contract.ts';
+import { forPeople, historyWords, type ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import {
@@ -28,19 +28,10 @@ function Money({ a }: { a: Amount }) {
 
 type Entry = History['entries'][number];
 
-/**
- * A history entry's sign and words. A withdrawal moves earnings from the market into the wallet:
- * both are yours, so it has no sign (and is listed once, not again as received).
- */
+/** A history entry's sign and words, as the CLI says them (`historyWords`). */
 function entryWords(e: Entry): { sign: '+' | '−' | ''; what: string } {
-  const sign = e.kind === 'sent' || e.kind === 'staked' ? '−' : e.kind === 'withdrawn' ? '' : '+';
-  const what =
-    e.kind === 'withdrawn'
-      ? 'withdrawn to the wallet'
-      : e.kind === 'credited' && e.reason
-        ? `credited (${e.reason.toLowerCase()})`
-        : e.kind;
-  return { sign, what };
+  const { direction, what } = historyWords(e);
+  return { sign: direction === 'out' ? '−' : direction === 'none' ? '' : '+', what };
 }
 
 /** Prepare → a decoded summary → Confirm: nothing is sent without the user seeing exactly what. */
