@@ -64,6 +64,17 @@ export function App() {
   const [token, setToken] = useState<string | undefined>(() =>
     window.roost ? undefined : takeToken(window.location, window.sessionStorage, window.history),
   );
+  // A token link opened in a tab that already shows Roost (the connect screen, or the dashboard
+  // of an agent that has since restarted with a new token) changes only the hash: take it.
+  useEffect(() => {
+    if (window.roost) return;
+    const onHash = () => {
+      if (!/(?:^#|&)token=/.test(window.location.hash)) return;
+      setToken(takeToken(window.location, window.sessionStorage, window.history));
+    };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
   const client = useMemo<ApiClient | undefined>(() => {
     if (window.roost) return createClient(preloadTransport(window.roost));
     if (!token) return undefined;

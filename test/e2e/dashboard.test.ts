@@ -156,6 +156,14 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
     await page.getByRole('button', { name: 'Connect' }).click();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await page.close();
+    // The link with the token, opened in a tab already on the connect screen: no reload needed.
+    const again = await browser.newPage();
+    await again.goto(`${server.base}/`);
+    await again.getByRole('heading', { name: 'Connect to Roost' }).waitFor();
+    await again.goto(server.url);
+    await again.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    expect(again.url()).not.toContain('token=');
+    await again.close();
   });
 
   it('shows no GPU found, and why WebGPU is no use here, on a machine without a GPU', async () => {
