@@ -29,6 +29,12 @@ describe('redaction', () => {
     expect(r.redact(`signature ${signature}`)).toBe(`signature ${signature}`);
     // The same hex without a label could be a key: scrubbed.
     expect(r.redact(`got ${tx}`)).toBe('got [redacted:private-key]');
+    // The market's transaction keys name the report they register.
+    const line = `[market-tx] register: signed tx ${tx} (nonce 3, register:${tx})`;
+    expect(r.redact(line)).toBe(line);
+    expect(r.redact(`update:${tx}:115:0.3`)).toBe(`update:${tx}:115:0.3`);
+    // ...in that shape only: the word alone labels nothing.
+    expect(r.redact(`register ${tx}`)).toBe('register [redacted:private-key]');
   });
 
   it('still scrubs a private key in every form it had before, whatever else the line holds', () => {

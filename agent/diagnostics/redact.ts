@@ -86,9 +86,13 @@ export function isSecretKey(key: string): boolean {
  * rules before this is asked.
  */
 const HASH_NAMES = String.raw`tx|txid|transaction|block|receipt|digest|root|topics?|sha-?256|cache[_-]?key|[A-Za-z_]*(?:hash|sha256)`;
-/** A hash name ending right before the position it is tried at: `tx `, `"txHash": "`, `sha256:`. */
+/**
+ * A hash name ending right before the position it is tried at: `tx `, `"txHash": "`, `sha256:`;
+ * or the market's transaction keys, which name the report they register (`register:0x…`,
+ * `update:0x…:<score>:<price>`) - only in that exact shape, colon and all.
+ */
 const hashNameBefore = new RegExp(
-  String.raw`(?<=(?<![A-Za-z])(?:${HASH_NAMES})\\?["']?\s*[:=]?\s*\\?["']?)`,
+  String.raw`(?:(?<=(?<![A-Za-z])(?:${HASH_NAMES})\\?["']?\s*[:=]?\s*\\?["']?)|(?<=(?<![A-Za-z])(?:register|update):))`,
   'iy',
 );
 /** A JSON field whose string value is a hash. */
