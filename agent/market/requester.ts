@@ -1276,6 +1276,12 @@ export function createRequester(options: RequesterOptions): Requester {
           }
           case LeaseState.Submitted: {
             if (!resultSeen.has(slot)) {
+              // Claimed and submitted between two looks: the claim happened, so say it first.
+              if (provider && !claims.get(slot)?.startsWith(`${provider}:`)) {
+                claims.set(slot, `${provider}:${lease.leaseEndsAt}`);
+                log.info(`job ${jobId} lease ${slot}: claimed by ${provider}`);
+                emit({ type: 'claimed', jobId, slot, provider });
+              }
               resultSeen.set(slot, now());
               emit({ type: 'result', jobId, slot, provider: provider ?? ZeroAddress });
               log.info(`job ${jobId} lease ${slot}: result in from ${provider}`);

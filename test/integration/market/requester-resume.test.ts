@@ -31,7 +31,7 @@ import { writeLocalNetwork } from '../../../agent/market/local-network.ts';
 import { openRequestJournal } from '../../../agent/market/request-journal.ts';
 import type { PostedRequest, RecordedVerdict } from '../../../agent/market/request-journal.ts';
 import { createRequester } from '../../../agent/market/requester.ts';
-import type { PostRequest, Requester } from '../../../agent/market/requester.ts';
+import type { PostRequest, Requester, RequesterEvent } from '../../../agent/market/requester.ts';
 import { runRoost } from '../../support/roost-cli.ts';
 import { ROOST_BIN } from '../../support/serve-process.ts';
 import { startTestChain, type TestChain } from '../../support/devnet-chain.ts';
@@ -75,8 +75,12 @@ function provide(jobId: bigint, tamper: Tamper = 'none'): Promise<number> {
 }
 
 /** A requester on the lab's data folder, keeping its journal there. */
-async function labRequester(signer?: Signer): Promise<Requester> {
+async function labRequester(
+  signer?: Signer,
+  onEvent?: (event: RequesterEvent) => void,
+): Promise<Requester> {
   const requester = createRequester({
+    ...(onEvent ? { onEvent } : {}),
     signer: signer ?? (await rpc.getSigner(devnet.accounts[3]!)),
     marketAddress: devnet.marketAddress,
     tokenAddress: devnet.tokenAddress,
@@ -200,6 +204,20 @@ describe('a requester killed after posting', () => {
     const waiting = second.await(jobId, { timeoutMs: 60_000 });
     await provide(jobId);
     expect((await waiting).map((o) => o.verdict)).toEqual(['accepted']);
+  });
+
+  it('says a lease was claimed even when it was claimed and submitted before it looked', async () => {
+    const events: RequesterEvent[] = [];
+    const requester = await labRequester(undefined, (e) => events.push(e));
+    const posted = await requester.post(postRequest());
+    // The provider claims, runs and submits while nobody awaits the job.
+    const slot = await provide(posted.jobId);
+    const [outcome] = await requester.await(posted.jobId, { timeoutMs: 60_000 });
+    expect(outcome?.verdict).toBe('accepted');
+    const seen = events
+      .filter((e) => 'slot' in e && e.slot === slot)
+      .map((e) => `${e.type}${'provider' in e ? ` ${String(e.provider)}` : ''}`);
+    expect(seen.slice(0, 2)).toEqual([`claimed ${provider.address}`, `result ${provider.address}`]);
   });
 
   it('keeps a verdict given before the kill, with its reason', async () => {
