@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { executionProviderName } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
+import { sentence } from '../words.ts';
 import { Sparkline } from './Sparkline.tsx';
 import { WorkState, useDecisions } from './WorkState.tsx';
 import { useDetect, type Detect } from '../hooks/useDetect.ts';
@@ -18,12 +19,6 @@ function formatBytes(bytes: number | null | undefined): string {
   return gib >= 1
     ? `${gib.toFixed(gib >= 10 ? 0 : 1)} GiB`
     : `${Math.round(bytes / 1024 ** 2)} MiB`;
-}
-
-/** A reason as a sentence, so the fix that follows it does not run on from it. */
-function sentence(text: string): string {
-  const t = text.trim();
-  return t === '' || /[.!?]$/.test(t) ? t : `${t}.`;
 }
 
 function AcceleratorList({ accelerators }: { accelerators: Accelerator[] }) {

@@ -12,12 +12,12 @@ import { useSetup } from '../components/SetupContext.tsx';
 import { Problem, UnlockWallet, WalletSetup } from '../components/WalletSetup.tsx';
 import { useBenchRun, type BenchTarget } from '../hooks/useBenchRun.ts';
 import { useDetect } from '../hooks/useDetect.ts';
+import { listWords } from '../words.ts';
 import {
   checkStart,
   describeHardware,
   earnedPerHourAt,
   formatFigure,
-  listWords,
   parsePrice,
   pickBenchTarget,
   setupSteps,

@@ -9,6 +9,7 @@ import {
   type ResultOf,
   type SettingsPatch,
 } from '../../../agent/api/contract.ts';
+import { listWords, sentence } from '../words.ts';
 
 type Detect = ResultOf<'hardware.detect'>;
 type WalletState = ResultOf<'wallet.status'>['state'];
@@ -40,19 +41,6 @@ export function isFirstRun(facts: {
 }
 
 const nameOf = executionProviderName;
-
-function sentence(text: string): string {
-  const t = text.trim();
-  if (t === '') return t;
-  const capital = t[0]!.toUpperCase() + t.slice(1);
-  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
-}
-
-/** `a`, `a and b`, `a, b and c`. */
-export function listWords(items: string[]): string {
-  if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}
 
 function formatMemory(bytes: number | null, shared: boolean | undefined): string | undefined {
   if (bytes === null) return shared ? 'shared memory' : undefined;
