@@ -297,16 +297,9 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   };
   const policyProblem = async (): Promise<string | null> => {
     const decisions = policy.decisions().length > 0 ? policy.decisions() : await policy.evaluate();
+    // Every machine has a decision: the policy decides for the CPU when there is no GPU.
     if (decisions.some((d) => d.state === 'working')) return null;
-    if (decisions[0]) return decisions[0].reason;
-    // Not evaluated yet (the policy decides for the CPU when there is no GPU): the machine-wide
-    // holds and mode.
-    const hold = policy.holds().find((h) => h.gpuId === null);
-    if (hold?.action === 'pause') return 'paused by you: press Start (or `roost work start`)';
-    if (hold?.action === 'start') return null;
-    if (settings.get().work.mode === 'manual')
-      return 'the work policy takes work only when you start it: press Start (or `roost work start`)';
-    return null;
+    return decisions[0]?.reason ?? null;
   };
   // What an hour of work earns (predicted earnings), and the hours worked, per GPU.
   const latestBenchmark = async (): Promise<LatestBenchmark | null> => {
