@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBenchService } from '../agent/bench/service.ts';
 import type { PresetName } from '../agent/bench/schema.ts';
+import { clockSwings } from '../agent/bench/report.ts';
 import { coefficientOfVariation } from '../agent/bench/stats.ts';
 import { createHardwareService, probeCacheDir } from '../agent/hardware/index.ts';
 import type { ExecutionProvider } from '../agent/hardware/schema.ts';
@@ -101,6 +102,16 @@ try {
     console.log(
       `run ${i}: composite ${r.composite.value.toFixed(2)} ${r.composite.unit} in ${seconds.toFixed(1)} s (load average ${load.toFixed(2)} at start${others === undefined ? '' : `; other programs kept ${others.toFixed(2)} of ${cpus().length} cores busy`})${warnings.length ? `; warnings: ${warnings.join(', ')}` : ''}`,
     );
+    // On a GPU, its clock while it worked: a clock that wanders between runs moves the score.
+    for (const c of clockSwings(r.telemetry.samples)) {
+      const clocks = r.telemetry.samples
+        .filter((s) => s.gpuId === c.gpuId && (s.utilizationPct ?? 0) > 0)
+        .map((s) => s.graphicsClockMHz ?? 0)
+        .sort((a, b) => a - b);
+      console.log(
+        `  ${c.gpuId}: clock ${c.minMHz}–${c.maxMHz} MHz while working (median ${clocks[Math.floor(clocks.length / 2)]}), at most ${c.maxUtilizationPct} % busy`,
+      );
+    }
   }
   summary(`${values.preset} preset on ${values.ep}, all runs`, all);
   if (values.idle) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TelemetrySample } from '../hardware/schema.ts';
-import { summarizeTelemetry, thinSamples, workloadResult } from './report.ts';
+import { clockSwings, summarizeTelemetry, thinSamples, workloadResult } from './report.ts';
 import { reportSchema } from './schema.ts';
 import { measurementOf, STD_SUITE } from './suite.ts';
 import { passingOutcome, REFERENCE, sampleReport, TEST_MACHINE } from './testing/fixtures.ts';
@@ -255,6 +255,77 @@ describe('the report', () => {
     expect(busy({ loadAverage: 3.5, otherProgramsCores: null })[0]?.message).toMatch(
       /busy when the run started \(load average 3\.5/,
     );
+  });
+
+  it('names a GPU clock that swung while the GPU worked as the cause of varied run times', () => {
+    // (clock MHz, utilization %) each second of a quick WebGPU run on an NVIDIA H200 (nvidia-smi,
+    // 2026-11-26): the first sample is the idle clock before the run; no throttling, 38 °C at most.
+    const h200: [number, number][] = [
+      [345, 0],
+      [1980, 1],
+      [1980, 8],
+      [1980, 26],
+      [1980, 21],
+      [1155, 23],
+      [1200, 32],
+      [1980, 23],
+      [1980, 19],
+      [1110, 23],
+      [1965, 53],
+      [1980, 19],
+      [1275, 23],
+      [1080, 27],
+      [1980, 28],
+      [1980, 20],
+      [1155, 25],
+      [975, 26],
+      [1980, 24],
+      [1980, 19],
+      [1155, 26],
+      [1050, 62],
+      [1980, 24],
+      [1980, 20],
+      [1170, 20],
+      [1785, 55],
+      [1980, 22],
+      [1290, 22],
+      [1110, 29],
+      [1980, 43],
+      [1980, 22],
+      [1320, 25],
+      [1140, 28],
+    ];
+    const samples = h200.map(([clock, util], i) => sample(1000 * i, clock, 38, util));
+    expect(clockSwings(samples)).toEqual([
+      { gpuId: 'pci-0000:01:00.0', minMHz: 975, maxMHz: 1980, maxUtilizationPct: 62 },
+    ]);
+    const noisy = passingOutcome('cnn', 10);
+    if (noisy.type !== 'workload-done') throw new Error('x');
+    noisy.timingsMs = [2, 2, 2, 4, 2, 6, 2, 2, 3, 2];
+    const gpu = {
+      ep: 'webgpu' as const,
+      adapter: { name: 'NVIDIA H200', kind: 'discrete' as const, software: false },
+      software: false,
+    };
+    const variation = (telemetry: TelemetrySample[], otherProgramsCores = 0.01) =>
+      sampleReport({
+        target: gpu,
+        telemetry,
+        machine: { ...TEST_MACHINE, otherProgramsCores },
+        outcomes: { cnn: noisy },
+      }).warnings.find((w) => w.code === 'high-variation');
+    const swung = variation(samples);
+    expect(swung?.message).toMatch(
+      /no other program was busy, but the GPU\u2019s clock moved between 975 and 1980 MHz while it worked \(at most 62 % busy\): its power management slowed it between runs\.$/,
+    );
+    expect(swung?.fix).toMatch(/prefer maximum performance/);
+    // A steady clock (the idle sample before the run does not count), a busy machine, or a
+    // throttling GPU (which has its own warning) keep the other wordings.
+    const steady = h200.map(([, util], i) => sample(1000 * i, i === 0 ? 345 : 1980, 38, util));
+    expect(variation(steady)?.message).toMatch(/so the machine itself slowed some runs/);
+    expect(variation(samples, 0.9)?.message).toMatch(/something else was probably using/);
+    const hot = samples.map((s) => ({ ...s, temperatureC: 95 }));
+    expect(variation(hot)?.message).toMatch(/so the machine itself slowed some runs/);
   });
 
   it('attaches telemetry and flags throttling: clocks falling under load, or the thermal limit', () => {

@@ -268,6 +268,35 @@ export function summarizeTelemetry(samples: readonly TelemetrySample[]): Telemet
   });
 }
 
+/** A clock swing at least this wide (max ÷ min) while the GPU worked is worth naming. */
+export const WANDERING_CLOCK_RATIO = 1.25;
+
+export interface ClockSwing {
+  gpuId: string;
+  minMHz: number;
+  maxMHz: number;
+  maxUtilizationPct: number;
+}
+
+/**
+ * Each GPU's graphics clock range over the samples in which it was working (utilization above
+ * zero): the idle clock before the first run says nothing about the run.
+ */
+export function clockSwings(samples: readonly TelemetrySample[]): ClockSwing[] {
+  const byGpu = new Map<string, ClockSwing>();
+  for (const s of samples) {
+    if (s.graphicsClockMHz === null || s.utilizationPct === null || s.utilizationPct <= 0) continue;
+    const seen = byGpu.get(s.gpuId);
+    byGpu.set(s.gpuId, {
+      gpuId: s.gpuId,
+      minMHz: Math.min(seen?.minMHz ?? Infinity, s.graphicsClockMHz),
+      maxMHz: Math.max(seen?.maxMHz ?? 0, s.graphicsClockMHz),
+      maxUtilizationPct: Math.max(seen?.maxUtilizationPct ?? 0, s.utilizationPct),
+    });
+  }
+  return [...byGpu.values()];
+}
+
 /** At most `max` samples per GPU, evenly spaced, oldest first. */
 export function thinSamples(samples: readonly TelemetrySample[], max = 600): TelemetrySample[] {
   const byGpu = new Map<string, TelemetrySample[]>();
@@ -329,6 +358,8 @@ export function buildWarnings(input: {
   workloads: WorkloadResult[];
   complete: boolean;
   telemetry: TelemetrySummary[];
+  /** The raw samples, for the clock while the GPU worked (the summary includes idle samples). */
+  samples?: readonly TelemetrySample[];
   machine: Machine;
   childFailure?: string;
 }): ReportWarning[] {
@@ -394,6 +425,16 @@ export function buildWarnings(input: {
   // One warning for all the workloads whose run times varied: the same cause slows them all,
   // and six copies of one sentence bury the other warnings.
   if (varied.length > 0) {
+    // A GPU that is not throttling, yet whose clock swings while it works, is being slowed by
+    // its own power management between runs (seen on an H200 under WebGPU: 975-1980 MHz at
+    // 20-60 % busy; the run-to-run spread followed).
+    const wanderingClock = target.software
+      ? undefined
+      : clockSwings(input.samples ?? []).find(
+          (c) =>
+            !input.telemetry.some((t) => t.gpuId === c.gpuId && t.throttled) &&
+            c.maxMHz >= WANDERING_CLOCK_RATIO * c.minMHz,
+        );
     const percent = (cv: number) => `${(cv * 100).toFixed(1)} %`;
     const what =
       varied.length === 1
@@ -403,15 +444,20 @@ export function buildWarnings(input: {
       code: 'high-variation',
       severity: 'warning',
       ...(varied.length === 1 ? { workloadId: varied[0]!.id } : {}),
-      ...(quiet
+      ...(quiet && wanderingClock
         ? {
-            message: `${what}; no other program was busy, so the machine itself slowed some runs (power saving, heat, or the host of a virtual machine).`,
-            fix: 'Set the power plan to high performance, check the cooling, and run the standard or precise preset; on a virtual machine, expect this.',
+            message: `${what}; no other program was busy, but the GPU\u2019s clock moved between ${wanderingClock.minMHz} and ${wanderingClock.maxMHz} MHz while it worked (at most ${wanderingClock.maxUtilizationPct} % busy): its power management slowed it between runs.`,
+            fix: 'Set the GPU to prefer maximum performance (NVIDIA: PowerMizer in NVIDIA Settings or the Control Panel\u2019s power management mode; AMD: the performance profile), then run the standard or precise preset.',
           }
-        : {
-            message: `${what}; something else was probably using the machine.`,
-            fix: 'Close other programs (games, miners, browsers playing video) and run the standard or precise preset.',
-          }),
+        : quiet
+          ? {
+              message: `${what}; no other program was busy, so the machine itself slowed some runs (power saving, heat, or the host of a virtual machine).`,
+              fix: 'Set the power plan to high performance, check the cooling, and run the standard or precise preset; on a virtual machine, expect this.',
+            }
+          : {
+              message: `${what}; something else was probably using the machine.`,
+              fix: 'Close other programs (games, miners, browsers playing video) and run the standard or precise preset.',
+            }),
     });
   }
   for (const t of input.telemetry) {
@@ -512,6 +558,7 @@ export function buildReport(input: ReportInput): Report {
       workloads: input.workloads,
       complete,
       telemetry: summary,
+      samples: input.telemetry,
       machine: input.machine,
       ...(input.childFailure ? { childFailure: input.childFailure } : {}),
     }),
