@@ -478,8 +478,11 @@ export function isEventName(name: string): name is EventName {
   return Object.hasOwn(events, name);
 }
 
-/** What users call each execution provider (the UI says the same as the CLI and the reports). */
-export { executionProviderName } from '../hardware/schema.ts';
+/**
+ * What users call each execution provider, and an adapter's name with "inferred" where it was
+ * (the UI says the same as the CLI and the reports).
+ */
+export { adapterName, executionProviderName } from '../hardware/schema.ts';
 
 /** The text form of `work.windows` for the Settings form and the CLI. */
 export { formatTimeWindows, parseTimeWindows } from '../schedule/schema.ts';

@@ -17,6 +17,25 @@ describe('the HTML report', () => {
     );
   });
 
+  it('says an inferred adapter was inferred', async () => {
+    const target = {
+      ep: 'webgpu' as const,
+      gpuId: 'pci-0000:19:00.0',
+      adapter: {
+        name: 'NVIDIA H200',
+        kind: 'discrete' as const,
+        software: false,
+        gpuId: 'pci-0000:19:00.0',
+        inferredFrom: 'vulkan-driver' as const,
+      },
+      software: false,
+    };
+    const html = renderReportHtml(await signReport(sampleReport({ target }), testSigner()));
+    expect(/<td id="target">([^<]*)</.exec(html)?.[1]).toBe(
+      'webgpu on NVIDIA H200 (inferred from the installed Vulkan driver)',
+    );
+  });
+
   it('formats numbers for people', () => {
     expect(formatNumber(1874.6)).toBe('1,875');
     expect(formatNumber(0.19374)).toBe('0.194');

@@ -10,6 +10,7 @@
  * from the embedded report and compare: a number edited in the page, where the signature does not
  * reach, is caught (`pageDifference`).
  */
+import { adapterName } from '../hardware/schema.ts';
 import type { TelemetrySample } from '../hardware/schema.ts';
 import type {
   ReportWarning,
@@ -330,7 +331,7 @@ export function renderReportHtml(
   const t = r.target;
   const def = r.suite.definition;
   const adapter = t.adapter
-    ? `${t.adapter.name}${t.software ? ' (software renderer, not a GPU)' : ''}`
+    ? `${adapterName(t.adapter)}${t.software ? ' (software renderer, not a GPU)' : ''}`
     : t.ep === 'cpu'
       ? r.machine.cpu.model
       : 'unknown';
@@ -353,7 +354,7 @@ export function renderReportHtml(
   const probeRows = (r.probe?.results ?? []).map((p) => [
     e(p.ep) + (p.deviceIndex !== undefined ? `:${p.deviceIndex}` : ''),
     `<span class="${p.ok ? 'st st-ok' : p.status === 'software-adapter' ? 'small' : 'st st-failed'}">${e(p.status)}</span>`,
-    e(p.adapter ? `${p.adapter.name}${p.adapter.software ? ' (software)' : ''}` : '\u2014'),
+    e(p.adapter ? `${adapterName(p.adapter)}${p.adapter.software ? ' (software)' : ''}` : '\u2014'),
     e(p.reason ?? '') + (p.fix ? `<div class="why">Fix: ${e(p.fix)}</div>` : ''),
   ]);
   const methodRows = def.workloads.map((w) => [

@@ -17,6 +17,7 @@ import { basename, join } from 'node:path';
 import { z } from 'zod';
 import type { FromBench } from '../../worker/bench-protocol.ts';
 import type { HardwareService } from '../hardware/service.ts';
+import { adapterName } from '../hardware/schema.ts';
 import type { AcceleratorProbe, ExecutionProvider, ProbeReport } from '../hardware/schema.ts';
 import { probeEnv } from '../hardware/probe.ts';
 import type { Logger } from '../log.ts';
@@ -168,7 +169,7 @@ export function benchTargets(probe: ProbeReport): BenchTarget[] {
   for (const r of probe.results) {
     if (!usable(r)) continue;
     const software = r.status === 'software-adapter' || r.adapter?.software === true;
-    const adapter = r.adapter?.name ?? null;
+    const adapter = r.adapter ? adapterName(r.adapter) : null;
     const device = r.deviceIndex !== undefined ? String(r.deviceIndex) : undefined;
     const where = [adapter, software ? 'software' : undefined].filter(Boolean).join(', ');
     targets.push({
@@ -541,7 +542,7 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
         current: report.suite.id === suite.id,
         preset: report.protocol.name,
         ep: report.target.ep,
-        adapter: report.target.adapter?.name ?? null,
+        adapter: report.target.adapter ? adapterName(report.target.adapter) : null,
         software: report.target.software,
         complete: report.complete,
         composite: report.composite.value,

@@ -11,7 +11,7 @@ import {
 } from './common.ts';
 import { enumFlagProblem, flagRefusal } from './flags.ts';
 import { presetNameSchema } from '../bench/schema.ts';
-import { executionProviderSchema } from '../hardware/schema.ts';
+import { adapterName, executionProviderSchema } from '../hardware/schema.ts';
 
 export const benchCommand: Command = {
   usage:
@@ -98,7 +98,7 @@ async function runBenchCommand(ctx: Context): Promise<number> {
       );
       ctx.io.stdout(
         [
-          `${rep.suite.id} on ${rep.target.ep}${rep.target.adapter ? ` (${rep.target.adapter.name}${rep.target.adapter.software ? ', a software adapter' : ''})` : ''}${rep.complete ? '' : ' (incomplete)'}`,
+          `${rep.suite.id} on ${rep.target.ep}${rep.target.adapter ? ` (${adapterName(rep.target.adapter)}${rep.target.adapter.software ? ', a software adapter' : ''})` : ''}${rep.complete ? '' : ' (incomplete)'}`,
           ...rows,
           `  Composite: ${rep.composite.value === null ? `none (${rep.composite.missing.join(', ')} did not score)` : `${rep.composite.value.toPrecision(4)} ${rep.composite.unit}`}`,
           ...rep.warnings.map((w) => `  Warning: ${w.message}`),

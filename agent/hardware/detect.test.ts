@@ -106,6 +106,36 @@ describe('acceleratorsForGpu', () => {
     ]);
   });
 
+  it('says so when the WebGPU adapter was inferred, not reported', () => {
+    const inferred = report([
+      {
+        ep: 'webgpu',
+        ok: true,
+        status: 'ok',
+        durationMs: 90,
+        adapter: {
+          name: 'nvidia card pci-0000:02:00.0',
+          kind: 'discrete',
+          software: false,
+          gpuId: 'pci-0000:02:00.0',
+          inferredFrom: 'vulkan-driver',
+        },
+      },
+    ]);
+    const label = 'nvidia card pci-0000:02:00.0 (inferred from the installed Vulkan driver)';
+    expect(acceleratorsForGpu(inventory.gpus[1] as Gpu, inventory, inferred)).toEqual([
+      { ep: 'webgpu', ok: true, adapter: label },
+    ]);
+    expect(acceleratorsForGpu(inventory.gpus[0] as Gpu, inventory, inferred)).toEqual([
+      {
+        ep: 'webgpu',
+        ok: false,
+        reason: `WebGPU runs on ${label}, not on this GPU`,
+        adapter: label,
+      },
+    ]);
+  });
+
   it('says why an unreadable GPU cannot be used', () => {
     expect(acceleratorsForGpu(inventory.gpus[3] as Gpu, inventory, probe)).toEqual([
       { ep: 'cuda', ok: false, reason: 'nvidia-smi\u2019s report was cut off.' },

@@ -4,6 +4,7 @@
  */
 import { cpus, release } from 'node:os';
 import { nvidiaGpus } from './probe.ts';
+import { adapterName } from './schema.ts';
 import type {
   AcceleratorProbe,
   DetectReport,
@@ -102,13 +103,13 @@ export function acceleratorsForGpu(
 function webgpuFor(gpu: Gpu, inventory: GpuInventory, result: AcceleratorProbe): GpuAccelerator {
   if (!result.ok) return summarize(result, result.adapter?.name);
   const adapter = result.adapter;
-  if (adapter?.gpuId === gpu.id) return summarize(result, adapter.name);
+  if (adapter?.gpuId === gpu.id) return summarize(result, adapterName(adapter));
   if (adapter?.gpuId) {
     return {
       ep: 'webgpu',
       ok: false,
-      reason: `WebGPU runs on ${adapter.name}, not on this GPU`,
-      adapter: adapter.name,
+      reason: `WebGPU runs on ${adapterName(adapter)}, not on this GPU`,
+      adapter: adapterName(adapter),
     };
   }
   if (inventory.gpus.length === 1) return summarize(result, adapter?.name ?? gpu.name);

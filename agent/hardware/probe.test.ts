@@ -2,20 +2,29 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { listGpus } from './inventory.ts';
 import { silentHardwareLog } from './log.ts';
 import {
   CUDA_NOT_INSTALLED_REASON,
   dawnAdapter,
   diagnose,
+  inferWebGpuAdapter,
   judgeProbe,
+  listVulkanDrivers,
   parseMesaDeviceList,
   probeAccelerators,
   probeEnv,
   SOFTWARE_ADAPTER_REASON,
+  vulkanDriverPaths,
+  vulkanDriverVendor,
 } from './probe.ts';
+import type { ProbeFiles, VulkanDriver } from './probe.ts';
 import type { ToolRun } from './run-tool.ts';
-import { probeReportSchema } from './schema.ts';
-import type { GpuInventory } from './schema.ts';
+import { adapterName, probeReportSchema } from './schema.ts';
+import type { Gpu, GpuInventory } from './schema.ts';
+import { addPciDevice, emptySysfs } from './testing/fake-sysfs.ts';
+import { fakeTools } from './testing/fake-tools.ts';
+import { fixturesDir } from './testing/fixtures.ts';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -484,5 +493,454 @@ describe('probeEnv', () => {
       CUDA_DEVICE_ORDER: 'PCI_BUS_ID',
       MESA_VK_DEVICE_SELECT_DEBUG: '1',
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// A WebGPU adapter Mesa does not list (the H200 machine: NVIDIA's Vulkan driver, no Mesa)
+
+/** Files in memory: a path that is a key is a file; a folder lists the keys directly under it. */
+function memoryFiles(files: Record<string, string>): ProbeFiles & { read: string[] } {
+  const read: string[] = [];
+  return {
+    read,
+    readText: async (path) => {
+      read.push(path);
+      const text = files[path];
+      if (text === undefined) throw new Error(`ENOENT: ${path}`);
+      return text;
+    },
+    listDir: async (path) => {
+      const names = Object.keys(files)
+        .filter((f) => f.startsWith(`${path}/`) && !f.slice(path.length + 1).includes('/'))
+        .map((f) => f.slice(path.length + 1));
+      if (names.length === 0) throw new Error(`ENOENT: ${path}`);
+      return names;
+    },
+  };
+}
+
+const icd = (library: string) =>
+  JSON.stringify({
+    file_format_version: '1.0.1',
+    ICD: { library_path: library, api_version: '1.4.312' },
+  });
+const NVIDIA_ICD = icd('libGLX_nvidia.so.0');
+const LVP_ICD = icd('/usr/lib/x86_64-linux-gnu/libvulkan_lvp.so');
+const INTEL_ICD = icd('/usr/lib/x86_64-linux-gnu/libvulkan_intel.so');
+const RADEON_ICD = icd('/usr/lib/x86_64-linux-gnu/libvulkan_radeon.so');
+
+const h200: Gpu = {
+  id: 'pci-0000:19:00.0',
+  vendor: 'nvidia',
+  name: 'NVIDIA H200',
+  pciVendorId: '10de',
+  pciDeviceId: '2335',
+  busId: '0000:19:00.0',
+  vramBytes: 143_771 * 1024 ** 2,
+  display: false,
+  source: 'nvidia-smi',
+  fieldSources: {},
+  status: 'ok',
+};
+const h200Inventory: GpuInventory = { ...inventory, gpus: [h200] };
+
+const webgpuOk = () => exited(okMessage('webgpu', ['WebGpuExecutionProvider']), 'no Mesa here\n');
+
+describe('a WebGPU adapter Mesa does not list', () => {
+  const opts = { timeoutMs: 120_000, platform: 'linux' as const };
+
+  it('is the H200 when NVIDIA\u2019s is the only Vulkan driver, and says it was inferred', async () => {
+    const files = memoryFiles({
+      '/usr/share/vulkan/icd.d/nvidia_icd.json': NVIDIA_ICD,
+      '/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json': NVIDIA_ICD,
+    });
+    const vulkanDrivers = await listVulkanDrivers({ HOME: '/root' }, files);
+    expect(vulkanDrivers).toEqual([
+      {
+        manifest: '/usr/share/vulkan/icd.d/nvidia_icd.json',
+        library: 'libGLX_nvidia.so.0',
+        vendor: 'nvidia',
+      },
+    ]);
+    const result = judgeProbe('webgpu', webgpuOk(), {
+      ...opts,
+      inventory: h200Inventory,
+      vulkanDrivers,
+    });
+    expect(result).toEqual({
+      ep: 'webgpu',
+      ok: true,
+      status: 'ok',
+      durationMs: 25,
+      adapter: {
+        name: 'NVIDIA H200',
+        kind: 'discrete',
+        software: false,
+        vendorId: '10de',
+        deviceId: '2335',
+        gpuId: 'pci-0000:19:00.0',
+        inferredFrom: 'vulkan-driver',
+      },
+    });
+    expect(probeReportSchema.shape.results.element.parse(result)).toEqual(result);
+    expect(adapterName(result.adapter!)).toBe(
+      'NVIDIA H200 (inferred from the installed Vulkan driver)',
+    );
+  });
+
+  it('is not inferred where a software driver is installed: Dawn may have taken it', async () => {
+    const files = memoryFiles({
+      '/usr/share/vulkan/icd.d/nvidia_icd.json': NVIDIA_ICD,
+      '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json': LVP_ICD,
+    });
+    const vulkanDrivers = await listVulkanDrivers({ HOME: '/root' }, files);
+    expect(vulkanDrivers.map((d) => d.vendor)).toEqual(['software', 'nvidia']);
+    const result = judgeProbe('webgpu', webgpuOk(), {
+      ...opts,
+      inventory: h200Inventory,
+      vulkanDrivers,
+    });
+    expect(result).toMatchObject({ ok: true, status: 'ok' });
+    expect(result.adapter).toBeUndefined();
+  });
+
+  it('reads only the manifests VK_DRIVER_FILES (or VK_ICD_FILENAMES) names, files or folders', async () => {
+    const files = memoryFiles({
+      '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json': LVP_ICD,
+      '/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json': NVIDIA_ICD,
+    });
+    const nvidiaOnly = [
+      {
+        manifest: '/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json',
+        library: 'libGLX_nvidia.so.0',
+        vendor: 'nvidia',
+      },
+    ];
+    for (const env of [
+      { VK_DRIVER_FILES: '/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json' },
+      { VK_DRIVER_FILES: '/usr/local/nvidia/share/vulkan/icd.d' },
+      { VK_ICD_FILENAMES: '/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json' },
+      // VK_DRIVER_FILES replaces the older name; VK_ADD_DRIVER_FILES is ignored beside it.
+      {
+        VK_DRIVER_FILES: '/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json',
+        VK_ICD_FILENAMES: '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json',
+        VK_ADD_DRIVER_FILES: '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json',
+      },
+    ]) {
+      const vulkanDrivers = await listVulkanDrivers({ HOME: '/root', ...env }, files);
+      expect(vulkanDrivers, JSON.stringify(env)).toEqual(nvidiaOnly);
+      expect(
+        judgeProbe('webgpu', webgpuOk(), { ...opts, inventory: h200Inventory, vulkanDrivers })
+          .adapter,
+      ).toMatchObject({ name: 'NVIDIA H200', gpuId: h200.id, inferredFrom: 'vulkan-driver' });
+    }
+    // Without it the standard folders are searched, lavapipe is found, and nothing is inferred.
+    const standard = await listVulkanDrivers({ HOME: '/root' }, files);
+    expect(standard.map((d) => d.vendor)).toEqual(['software']);
+  });
+
+  it('is the NVIDIA GPU on a laptop with an Intel integrated and an NVIDIA discrete GPU', async () => {
+    // The GPU list as listGpus builds it from /sys and the real nvidia-smi XML of an RTX 3060.
+    const sysfs = emptySysfs();
+    const tools = fakeTools();
+    try {
+      addPciDevice(sysfs, '0000:00:02.0', {
+        vendor: '8086',
+        device: '9a49',
+        class: '0x030000',
+        driver: 'i915',
+        bootVga: true,
+      });
+      addPciDevice(sysfs, '0000:2d:00.0', {
+        vendor: '10de',
+        device: '2487',
+        class: '0x030200',
+        driver: 'nvidia',
+        bootVga: false,
+      });
+      const smi = tools.tool('nvidia-smi', {
+        stdoutFile: join(fixturesDir, 'nvidia-smi-xml/geforce-rtx-3060_570.124.04_linux.xml'),
+      });
+      const laptop = await listGpus({
+        env: { PATH: process.env.PATH ?? '', ROOST_SYSFS_ROOT: sysfs.root, ROOST_NVIDIA_SMI: smi },
+        platform: 'linux',
+        log: silentHardwareLog,
+      });
+      expect(laptop.gpus.map((g) => [g.id, g.vendor, g.name, g.vramShared ?? false])).toEqual([
+        ['pci-0000:00:02.0', 'intel', expect.any(String), true],
+        ['pci-0000:2d:00.0', 'nvidia', 'NVIDIA GeForce RTX 3060', false],
+      ]);
+      const files = memoryFiles({
+        '/usr/share/vulkan/icd.d/intel_icd.x86_64.json': INTEL_ICD,
+        '/usr/share/vulkan/icd.d/nvidia_icd.json': NVIDIA_ICD,
+      });
+      const vulkanDrivers = await listVulkanDrivers({ HOME: '/home/m' }, files);
+      expect(
+        judgeProbe('webgpu', webgpuOk(), { ...opts, inventory: laptop, vulkanDrivers }).adapter,
+      ).toEqual({
+        name: 'NVIDIA GeForce RTX 3060',
+        kind: 'discrete',
+        software: false,
+        vendorId: '10de',
+        deviceId: '2487',
+        gpuId: 'pci-0000:2d:00.0',
+        inferredFrom: 'vulkan-driver',
+      });
+      // With Intel's driver alone, the Intel GPU is the only one Vulkan reaches.
+      const intelOnly = await listVulkanDrivers(
+        { HOME: '/home/m' },
+        memoryFiles({ '/usr/share/vulkan/icd.d/intel_icd.x86_64.json': INTEL_ICD }),
+      );
+      expect(inferWebGpuAdapter(laptop, intelOnly)).toMatchObject({
+        kind: 'integrated',
+        gpuId: 'pci-0000:00:02.0',
+        vendorId: '8086',
+      });
+    } finally {
+      sysfs.remove();
+      tools.remove();
+    }
+  });
+
+  it('is not inferred when no GPU in the list has a vendor with a driver, or there is no list', () => {
+    const amdDriver: VulkanDriver[] = [
+      { manifest: '/usr/share/vulkan/icd.d/radeon_icd.x86_64.json', library: 'x', vendor: 'amd' },
+    ];
+    expect(inferWebGpuAdapter(h200Inventory, amdDriver)).toBeUndefined();
+    expect(inferWebGpuAdapter(h200Inventory, [])).toBeUndefined();
+    expect(inferWebGpuAdapter(undefined, amdDriver)).toBeUndefined();
+    // A GPU without a working kernel driver is not one Vulkan reaches.
+    const nouveau: GpuInventory = { ...inventory, gpus: [{ ...h200, status: 'no-driver' }] };
+    const nvidiaDriver: VulkanDriver[] = [
+      { manifest: 'nvidia_icd.json', library: 'x', vendor: 'nvidia' },
+    ];
+    expect(inferWebGpuAdapter(nouveau, nvidiaDriver)).toBeUndefined();
+    const result = judgeProbe('webgpu', webgpuOk(), {
+      ...opts,
+      inventory: h200Inventory,
+      vulkanDrivers: amdDriver,
+    });
+    expect(result).toMatchObject({ ok: true, status: 'ok' });
+    expect(result.adapter).toBeUndefined();
+    // Linux without the driver list read: nothing to go by.
+    expect(
+      judgeProbe('webgpu', webgpuOk(), { ...opts, inventory: h200Inventory }).adapter,
+    ).toBeUndefined();
+  });
+
+  it('changes nothing where Mesa lists the devices', () => {
+    const stderr = `  GPU 0: 1002:744c "AMD Radeon RX 7900 XTX (RADV NAVI31)" discrete GPU\n${LLVMPIPE}`;
+    const nvidiaDriver: VulkanDriver[] = [
+      { manifest: 'nvidia_icd.json', library: 'x', vendor: 'nvidia' },
+    ];
+    const run = exited(okMessage('webgpu', ['WebGpuExecutionProvider']), stderr);
+    const withDrivers = judgeProbe('webgpu', run, {
+      ...opts,
+      inventory,
+      vulkanDrivers: nvidiaDriver,
+    });
+    expect(withDrivers).toEqual(judgeProbe('webgpu', run, { timeoutMs: 120_000, inventory }));
+    expect(withDrivers.adapter).toEqual({
+      name: 'AMD Radeon RX 7900 XTX (RADV NAVI31)',
+      vendorId: '1002',
+      deviceId: '744c',
+      kind: 'discrete',
+      software: false,
+      gpuId: 'pci-0000:02:00.0',
+    });
+    // lavapipe alone in Mesa's list is still a software adapter.
+    const software = judgeProbe(
+      'webgpu',
+      exited(okMessage('webgpu', ['WebGpuExecutionProvider']), LLVMPIPE),
+      { ...opts, inventory: h200Inventory, vulkanDrivers: nvidiaDriver },
+    );
+    expect(software).toMatchObject({ status: 'software-adapter', adapter: { software: true } });
+  });
+
+  it('comes from the GPU list alone on Windows and macOS', () => {
+    for (const platform of ['win32', 'darwin'] as const) {
+      const result = judgeProbe('webgpu', webgpuOk(), { timeoutMs: 1000, platform, inventory });
+      expect(result.adapter).toEqual({
+        name: 'NVIDIA GeForce RTX 3090',
+        kind: 'discrete',
+        software: false,
+        vendorId: '10de',
+        deviceId: '2204',
+        gpuId: 'pci-0000:01:00.0',
+        inferredFrom: 'gpu-list',
+      });
+      expect(adapterName(result.adapter!)).toBe(
+        'NVIDIA GeForce RTX 3090 (inferred from the GPU list)',
+      );
+    }
+    // Apple silicon: the only GPU, integrated.
+    const mac: GpuInventory = {
+      ...inventory,
+      gpus: [
+        {
+          ...h200,
+          id: 'gpu-0',
+          vendor: 'apple',
+          name: 'Apple M3 Max',
+          pciVendorId: null,
+          pciDeviceId: null,
+          vramBytes: null,
+          vramShared: true,
+        },
+      ],
+    };
+    expect(
+      judgeProbe('webgpu', webgpuOk(), { timeoutMs: 1000, platform: 'darwin', inventory: mac })
+        .adapter,
+    ).toEqual({
+      name: 'Apple M3 Max',
+      kind: 'integrated',
+      software: false,
+      gpuId: 'gpu-0',
+      inferredFrom: 'gpu-list',
+    });
+    // A BMC's display chip (vendor other) is never taken for the WebGPU adapter.
+    const bmc: GpuInventory = {
+      ...inventory,
+      gpus: [{ ...h200, id: 'gpu-0', vendor: 'other', name: 'ASPEED Graphics Family' }],
+    };
+    expect(inferWebGpuAdapter(bmc, undefined)).toBeUndefined();
+  });
+
+  it('skips manifests it cannot read or understand, and never throws', async () => {
+    const files = memoryFiles({
+      '/usr/share/vulkan/icd.d/broken.json': '{"ICD": {"library_path": ',
+      '/usr/share/vulkan/icd.d/empty.json': '',
+      '/usr/share/vulkan/icd.d/no-icd.json': '{"file_format_version": "1.0.0"}',
+      '/usr/share/vulkan/icd.d/array.json': '[1, 2]',
+      '/usr/share/vulkan/icd.d/README': 'not a manifest',
+      '/usr/share/vulkan/icd.d/nvidia_icd.json': NVIDIA_ICD,
+    });
+    expect(await listVulkanDrivers({ HOME: '/root' }, files)).toEqual([
+      {
+        manifest: '/usr/share/vulkan/icd.d/nvidia_icd.json',
+        library: 'libGLX_nvidia.so.0',
+        vendor: 'nvidia',
+      },
+    ]);
+    expect(files.read).not.toContain('/usr/share/vulkan/icd.d/README');
+    const failing: ProbeFiles = {
+      readText: () => Promise.reject(new Error('EACCES')),
+      listDir: () => Promise.reject(new Error('EACCES')),
+    };
+    expect(await listVulkanDrivers({ VK_DRIVER_FILES: '/x/nvidia_icd.json' }, failing)).toEqual([]);
+    expect(await listVulkanDrivers({}, failing)).toEqual([]);
+  });
+
+  it('tells the vendor from the manifest\u2019s and the library\u2019s names', () => {
+    expect(
+      (
+        [
+          ['nvidia_icd.json', 'libGLX_nvidia.so.0'],
+          ['nouveau_icd.x86_64.json', '/usr/lib/libvulkan_nouveau.so'],
+          ['radeon_icd.x86_64.json', '/usr/lib/x86_64-linux-gnu/libvulkan_radeon.so'],
+          ['amd_icd64.json', '/usr/lib/x86_64-linux-gnu/amdvlk64.so'],
+          ['intel_icd.x86_64.json', '/usr/lib/x86_64-linux-gnu/libvulkan_intel.so'],
+          ['intel_hasvk_icd.x86_64.json', '/usr/lib/x86_64-linux-gnu/libvulkan_intel_hasvk.so'],
+          ['lvp_icd.x86_64.json', '/usr/lib/x86_64-linux-gnu/libvulkan_lvp.so'],
+          ['vk_swiftshader_icd.json', './libvk_swiftshader.so'],
+          ['nvidia_icd.json', '/opt/mesa/lib/libvulkan_lvp.so'],
+          ['virtio_icd.x86_64.json', '/usr/lib/x86_64-linux-gnu/libvulkan_virtio.so'],
+          ['custom.json', '/opt/vendor/lib/libvk.so'],
+        ] as const
+      ).map(([manifest, library]) =>
+        vulkanDriverVendor(`/usr/share/vulkan/icd.d/${manifest}`, library),
+      ),
+    ).toEqual([
+      'nvidia',
+      'nvidia',
+      'amd',
+      'amd',
+      'intel',
+      'intel',
+      'software',
+      'software',
+      'software',
+      'unknown',
+      'unknown',
+    ]);
+    expect(RADEON_ICD).toContain('radeon');
+  });
+
+  it('searches where the Vulkan loader does', () => {
+    expect(vulkanDriverPaths({ HOME: '/home/m' })).toEqual([
+      '/home/m/.config/vulkan/icd.d',
+      '/etc/xdg/vulkan/icd.d',
+      '/usr/local/etc/vulkan/icd.d',
+      '/etc/vulkan/icd.d',
+      '/home/m/.local/share/vulkan/icd.d',
+      '/usr/local/share/vulkan/icd.d',
+      '/usr/share/vulkan/icd.d',
+    ]);
+    expect(
+      vulkanDriverPaths({
+        HOME: '/home/m',
+        XDG_CONFIG_HOME: '/cfg',
+        XDG_DATA_HOME: '/data',
+        XDG_DATA_DIRS: '/opt/share:relative/share:/usr/share',
+        VK_ADD_DRIVER_FILES: '/opt/extra/nvidia_icd.json',
+      }),
+    ).toEqual([
+      '/cfg/vulkan/icd.d',
+      '/etc/xdg/vulkan/icd.d',
+      '/usr/local/etc/vulkan/icd.d',
+      '/etc/vulkan/icd.d',
+      '/data/vulkan/icd.d',
+      '/opt/share/vulkan/icd.d',
+      '/usr/share/vulkan/icd.d',
+      '/usr/local/share/vulkan/icd.d',
+      '/opt/extra/nvidia_icd.json',
+    ]);
+    expect(vulkanDriverPaths({ VK_DRIVER_FILES: '/a.json::/b' })).toEqual(['/a.json', '/b']);
+  });
+
+  it('reaches the probe report: the H200 machine end to end', async () => {
+    const dir = tempDir();
+    const entry = join(dir, 'entry.mjs');
+    writeFileSync(
+      entry,
+      `const [cmd] = process.argv.slice(2);
+if (cmd === 'list') {
+  console.log('@@roost-probe ' + JSON.stringify({ type: 'backends', onnxruntimeVersion: '9.9.9', backends: [{ name: 'webgpu', bundled: true }], binDir: '/x', providerFiles: [] }));
+} else {
+  console.error('WebGPU EP Context is created for: Instance=0x1, Device=0x2');
+  process.stdout.write(${JSON.stringify(okMessage('webgpu', ['WebGpuExecutionProvider']))});
+}`,
+    );
+    const files = memoryFiles({
+      '/usr/share/vulkan/icd.d/nvidia_icd.json': NVIDIA_ICD,
+      '/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json': NVIDIA_ICD,
+    });
+    const report = await probeAccelerators({
+      probeEntry: entry,
+      log: silentHardwareLog,
+      inventory: h200Inventory,
+      env: {
+        PATH: process.env.PATH ?? '',
+        VK_DRIVER_FILES: '/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json',
+      },
+      files,
+      platform: 'linux',
+    });
+    expect(probeReportSchema.parse(report)).toEqual(report);
+    expect(report.results).toEqual([
+      expect.objectContaining({
+        ep: 'webgpu',
+        ok: true,
+        status: 'ok',
+        adapter: expect.objectContaining({
+          name: 'NVIDIA H200',
+          gpuId: h200.id,
+          inferredFrom: 'vulkan-driver',
+        }),
+      }),
+    ]);
+    expect(files.read).toEqual(['/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json']);
   });
 });

@@ -7,18 +7,19 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { arch as osArch, cpus, release } from 'node:os';
-import { join } from 'node:path';
+import { basename, isAbsolute, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { HardwareLog, LoggedStates } from './log.ts';
 import { createLoggedStates, stderrHardwareLog } from './log.ts';
 import { defaultSpawner, runTool } from './run-tool.ts';
 import type { Spawner, ToolRun } from './run-tool.ts';
-import { EXECUTION_PROVIDER_NAMES, probeReportSchema } from './schema.ts';
+import { adapterName, EXECUTION_PROVIDER_NAMES, probeReportSchema } from './schema.ts';
 import type {
   AcceleratorAdapter,
   AcceleratorProbe,
   ExecutionProvider,
+  Gpu,
   GpuInventory,
   ProbeReport,
 } from './schema.ts';
@@ -26,8 +27,9 @@ import type {
 /**
  * Bump when the probe's method or its words change, so old cache entries are not reused.
  * 3: no `roost gpu install-cuda` advice on a machine without an NVIDIA GPU.
+ * 4: a WebGPU adapter inferred from the GPU list (and Vulkan drivers) where Mesa lists none.
  */
-export const PROBE_PROTOCOL_VERSION = 3;
+export const PROBE_PROTOCOL_VERSION = 4;
 
 export const PROBE_LINE_PREFIX = '@@roost-probe ';
 
@@ -75,6 +77,13 @@ export interface ProbeOptions {
   loggedStates?: LoggedStates;
   /** Folders holding Vulkan driver manifests, part of the cache key on Linux. */
   vulkanIcdDirs?: string[];
+  /** Reads the Vulkan driver manifests (Linux); default node:fs. */
+  files?: ProbeFiles;
+  /**
+   * Decides how a WebGPU adapter Mesa did not list is inferred: from the Vulkan drivers on Linux,
+   * from the GPU list on Windows and macOS. Default process.platform.
+   */
+  platform?: NodeJS.Platform;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -221,6 +230,171 @@ export function dawnAdapter(
 }
 
 // ---------------------------------------------------------------------------------------------
+// WebGPU adapter without Mesa's list (NVIDIA's Vulkan driver alone, D3D12, Metal): onnxruntime
+// does not name it, so it is inferred from the GPU list and, on Linux, the Vulkan drivers.
+
+/** File access for the probe, injectable for tests. Either may reject; the probe never throws. */
+export interface ProbeFiles {
+  readText(path: string): Promise<string>;
+  listDir(path: string): Promise<string[]>;
+}
+
+export const nodeProbeFiles: ProbeFiles = {
+  readText: (path) => readFile(path, 'utf8'),
+  listDir: (path) => readdir(path),
+};
+
+export type VulkanDriverVendor = 'nvidia' | 'amd' | 'intel' | 'software' | 'unknown';
+
+/** One installed Vulkan driver (ICD), from its manifest. */
+export interface VulkanDriver {
+  manifest: string;
+  library: string;
+  vendor: VulkanDriverVendor;
+}
+
+const icdManifestSchema = z.object({ ICD: z.object({ library_path: z.string().max(4096) }) });
+
+const DRIVER_WORDS: [VulkanDriverVendor, Set<string>][] = [
+  ['software', new Set(['lvp', 'lavapipe', 'llvmpipe', 'softpipe', 'swiftshader'])],
+  ['nvidia', new Set(['nvidia', 'nouveau', 'nvk'])],
+  ['amd', new Set(['amd', 'amdvlk', 'radeon', 'radv'])],
+  ['intel', new Set(['intel', 'anv', 'hasvk'])],
+];
+
+/**
+ * Whose driver a manifest is, from its file name and its library's (`nvidia_icd.json` →
+ * `libGLX_nvidia.so.0`, `radeon_icd.x86_64.json` → `libvulkan_radeon.so`, `lvp_icd...` →
+ * `libvulkan_lvp.so`). A software renderer wins over anything else either name says.
+ */
+export function vulkanDriverVendor(manifest: string, library: string): VulkanDriverVendor {
+  const words = new Set(
+    `${basename(manifest)} ${basename(library)}`.toLowerCase().split(/[^a-z]+/),
+  );
+  for (const [vendor, names] of DRIVER_WORDS) {
+    if ([...names].some((n) => words.has(n))) return vendor;
+  }
+  return 'unknown';
+}
+
+/**
+ * Where the Vulkan loader looks for driver manifests on Linux, files or folders. VK_DRIVER_FILES
+ * (or the older VK_ICD_FILENAMES) replaces the search; otherwise the XDG config and data folders
+ * (with the loader's fallbacks), /etc, and the standard share folders, each + `vulkan/icd.d`, then
+ * VK_ADD_DRIVER_FILES.
+ */
+export function vulkanDriverPaths(env: NodeJS.ProcessEnv): string[] {
+  const list = (value: string | undefined) =>
+    (value ?? '').split(':').filter((p) => p !== '' && isAbsolute(p));
+  const explicit = list(env.VK_DRIVER_FILES || env.VK_ICD_FILENAMES);
+  if (explicit.length > 0) return [...new Set(explicit)];
+  const home = env.HOME && isAbsolute(env.HOME) ? env.HOME : undefined;
+  const orDefault = (value: string | undefined, fallback: string | undefined) =>
+    list(value).length > 0 ? list(value) : list(fallback);
+  const bases = [
+    ...orDefault(env.XDG_CONFIG_HOME, home && posix.join(home, '.config')),
+    ...orDefault(env.XDG_CONFIG_DIRS, '/etc/xdg'),
+    '/usr/local/etc',
+    '/etc',
+    ...orDefault(env.XDG_DATA_HOME, home && posix.join(home, '.local', 'share')),
+    ...orDefault(env.XDG_DATA_DIRS, '/usr/local/share:/usr/share'),
+    '/usr/local/share',
+    '/usr/share',
+  ];
+  return [
+    ...new Set([
+      ...bases.map((b) => posix.join(b, 'vulkan', 'icd.d')),
+      ...list(env.VK_ADD_DRIVER_FILES),
+    ]),
+  ];
+}
+
+/**
+ * The Vulkan drivers installed here (Linux), read from their manifests. A folder's `.json` files
+ * are read in name order; a manifest that cannot be read or is not one is skipped. Never throws.
+ */
+export async function listVulkanDrivers(
+  env: NodeJS.ProcessEnv,
+  files: ProbeFiles = nodeProbeFiles,
+): Promise<VulkanDriver[]> {
+  const manifests: string[] = [];
+  for (const path of vulkanDriverPaths(env)) {
+    const names = await files.listDir(path).then(
+      (n) => n,
+      () => undefined,
+    );
+    if (names === undefined) manifests.push(path);
+    else
+      manifests.push(
+        ...names
+          .filter((n) => n.endsWith('.json'))
+          .sort()
+          .map((n) => posix.join(path, n)),
+      );
+  }
+  const drivers: VulkanDriver[] = [];
+  for (const manifest of [...new Set(manifests)]) {
+    const text = await files.readText(manifest).then(
+      (t) => t,
+      () => undefined,
+    );
+    if (text === undefined || text.length > 1024 * 1024) continue;
+    let parsed: z.infer<typeof icdManifestSchema> | undefined;
+    try {
+      parsed = icdManifestSchema.safeParse(JSON.parse(text)).data;
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed) continue;
+    const library = parsed.ICD.library_path;
+    drivers.push({ manifest, library, vendor: vulkanDriverVendor(manifest, library) });
+  }
+  return drivers;
+}
+
+/** What kind of GPU the list says this is; `unknown` when it cannot tell. */
+function inventoryKind(gpu: Gpu): 'discrete' | 'integrated' | 'unknown' {
+  if (gpu.vramShared || gpu.vendor === 'apple') return 'integrated';
+  if (gpu.vendor === 'nvidia' || (gpu.vramBytes ?? 0) > 0) return 'discrete';
+  return 'unknown';
+}
+
+const inferredRank = { discrete: 0, unknown: 1, integrated: 2 };
+
+/**
+ * The GPU Dawn most likely took when nothing named it: onnxruntime asks for high performance, so
+ * a discrete GPU before an integrated one, then the GPU list's order. `vulkanDrivers`: the Linux
+ * drivers, of which a GPU's vendor must have one; none is inferred when a software driver is
+ * among them (Dawn may have taken it). Undefined: no Vulkan list to go by (Windows, macOS).
+ */
+export function inferWebGpuAdapter(
+  inventory: GpuInventory | undefined,
+  vulkanDrivers: VulkanDriver[] | undefined,
+): AcceleratorAdapter | undefined {
+  if (!inventory) return undefined;
+  if (vulkanDrivers?.some((d) => d.vendor === 'software')) return undefined;
+  const vendors = vulkanDrivers && new Set<string>(vulkanDrivers.map((d) => d.vendor));
+  const best = inventory.gpus
+    .map((gpu, i) => ({ gpu, i, kind: inventoryKind(gpu) }))
+    .filter(
+      ({ gpu }) =>
+        gpu.status !== 'no-driver' &&
+        gpu.vendor !== 'other' &&
+        (vendors === undefined || vendors.has(gpu.vendor)),
+    )
+    .sort((a, b) => inferredRank[a.kind] - inferredRank[b.kind] || a.i - b.i)[0];
+  if (!best) return undefined;
+  return {
+    name: best.gpu.name,
+    kind: best.kind,
+    software: false,
+    ...pciOf(best.gpu),
+    gpuId: best.gpu.id,
+    inferredFrom: vulkanDrivers ? 'vulkan-driver' : 'gpu-list',
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Failure texts → plain words and a fix
 
 interface Diagnosis {
@@ -349,7 +523,15 @@ function tail(text: string, max = 2000): string | undefined {
 export function judgeProbe(
   ep: ExecutionProvider,
   run: ToolRun,
-  options: { deviceIndex?: number; inventory?: GpuInventory; timeoutMs: number },
+  options: {
+    deviceIndex?: number;
+    inventory?: GpuInventory;
+    timeoutMs: number;
+    /** The Vulkan drivers installed (Linux), for a WebGPU adapter Mesa did not list. */
+    vulkanDrivers?: VulkanDriver[];
+    /** Default process.platform. */
+    platform?: NodeJS.Platform;
+  },
 ): AcceleratorProbe {
   const base = {
     ep,
@@ -447,7 +629,9 @@ export function judgeProbe(
   if (ep === 'cpu') {
     result.adapter = { name: cpus()[0]?.model.trim() || 'CPU', kind: 'cpu', software: false };
   } else if (ep === 'webgpu') {
-    const adapter = dawnAdapter(parseMesaDeviceList(run.stderr), options.inventory);
+    const devices = parseMesaDeviceList(run.stderr);
+    const adapter =
+      devices.length > 0 ? dawnAdapter(devices, options.inventory) : unlistedWebGpuAdapter(options);
     if (adapter) result.adapter = adapter;
     if (adapter?.software) {
       return {
@@ -470,6 +654,25 @@ export function judgeProbe(
       };
   }
   return result;
+}
+
+/** The WebGPU adapter when Mesa listed none: inferred where there is something to go by. */
+function unlistedWebGpuAdapter(options: {
+  inventory?: GpuInventory;
+  vulkanDrivers?: VulkanDriver[];
+  platform?: NodeJS.Platform;
+}): AcceleratorAdapter | undefined {
+  const platform = options.platform ?? process.platform;
+  if (platform === 'linux') {
+    // Without the driver list (not read), nothing says which GPU Vulkan could reach.
+    return options.vulkanDrivers
+      ? inferWebGpuAdapter(options.inventory, options.vulkanDrivers)
+      : undefined;
+  }
+  if (platform === 'win32' || platform === 'darwin') {
+    return inferWebGpuAdapter(options.inventory, undefined);
+  }
+  return undefined;
 }
 
 function pciOf(gpu: GpuInventory['gpus'][number]): { vendorId?: string; deviceId?: string } {
@@ -574,7 +777,13 @@ export async function probeAccelerators(options: ProbeOptions = {}): Promise<Pro
   const eps = EP_ORDER.filter(
     (ep) => offered.some((o) => o.ep === ep) && (!options.only || options.only.includes(ep)),
   );
-  const cacheKey = await computeCacheKey(listed, options, eps);
+  const platform = options.platform ?? process.platform;
+  // Only needed to name a WebGPU adapter Mesa does not list; part of the cache key too.
+  const vulkanDrivers =
+    platform === 'linux' && eps.includes('webgpu')
+      ? await listVulkanDrivers(env, options.files)
+      : undefined;
+  const cacheKey = await computeCacheKey(listed, options, eps, vulkanDrivers);
   const cacheFile = options.cacheDir
     ? join(options.cacheDir, `accelerator-probe-${cacheKey.slice(0, 24)}.json`)
     : undefined;
@@ -611,9 +820,11 @@ export async function probeAccelerators(options: ProbeOptions = {}): Promise<Pro
         timeoutMs: epTimeoutMs,
         ...(deviceIndex !== undefined ? { deviceIndex } : {}),
         ...(options.inventory ? { inventory: options.inventory } : {}),
+        ...(vulkanDrivers ? { vulkanDrivers } : {}),
+        platform,
       });
       log.info(
-        `${ep}${deviceIndex === undefined ? '' : `:${deviceIndex}`}: ${result.status}${result.adapter ? ` on ${result.adapter.name}` : ''}${result.reason ? ` (${result.reason})` : ''} in ${Math.round(result.durationMs)} ms`,
+        `${ep}${deviceIndex === undefined ? '' : `:${deviceIndex}`}: ${result.status}${result.adapter ? ` on ${adapterName(result.adapter)}` : ''}${result.reason ? ` (${result.reason})` : ''} in ${Math.round(result.durationMs)} ms`,
       );
       results.push(result);
     }
@@ -643,6 +854,7 @@ async function computeCacheKey(
   listed: z.infer<typeof backendsMessage>,
   options: ProbeOptions,
   eps: ExecutionProvider[],
+  vulkanDrivers: VulkanDriver[] | undefined,
 ): Promise<string> {
   const icds: string[] = [];
   for (const dir of options.vulkanIcdDirs ?? ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d']) {
@@ -665,6 +877,7 @@ async function computeCacheKey(
         `${g.busId ?? g.id}:${g.pciVendorId}:${g.pciDeviceId}:${g.driver ?? ''}:${g.driverVersion ?? ''}:${g.status}`,
     ),
     icds,
+    vulkanDrivers: (vulkanDrivers ?? []).map((d) => `${d.manifest}:${d.library}`),
   };
   return createHash('sha256').update(JSON.stringify(basis)).digest('hex');
 }

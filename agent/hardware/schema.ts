@@ -170,8 +170,26 @@ export const acceleratorAdapterSchema = z.object({
   software: z.boolean(),
   /** The GPU from the inventory this adapter is, when it could be matched. */
   gpuId: z.string().optional(),
+  /**
+   * Set when the provider did not name its adapter and Roost inferred it, so it is the likeliest
+   * device rather than a reported one. `vulkan-driver`: the GPU list's GPUs whose vendor has a
+   * Vulkan driver installed (Linux without Mesa's device list). `gpu-list`: the GPU list alone
+   * (Windows, macOS). Absent: reported (Mesa's device list, the CUDA device index).
+   */
+  inferredFrom: z.enum(['vulkan-driver', 'gpu-list']).optional(),
 });
 export type AcceleratorAdapter = z.infer<typeof acceleratorAdapterSchema>;
+
+/**
+ * An adapter's name as people read it: an inferred one says so
+ * (`NVIDIA H200 (inferred from the installed Vulkan driver)`).
+ */
+export function adapterName(adapter: Pick<AcceleratorAdapter, 'name' | 'inferredFrom'>): string {
+  if (adapter.inferredFrom === 'vulkan-driver')
+    return `${adapter.name} (inferred from the installed Vulkan driver)`;
+  if (adapter.inferredFrom === 'gpu-list') return `${adapter.name} (inferred from the GPU list)`;
+  return adapter.name;
+}
 
 export const probeStatusSchema = z.enum([
   'ok',

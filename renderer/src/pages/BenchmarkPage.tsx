@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
+import { adapterName } from '../../../agent/api/contract.ts';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
@@ -36,7 +37,7 @@ function Results({ signed }: { signed: Signed }) {
         <span className="muted">
           on {r.target.ep}
           {r.target.adapter
-            ? ` (${r.target.adapter.name}${r.target.adapter.software ? ', a software adapter' : ''})`
+            ? ` (${adapterName(r.target.adapter)}${r.target.adapter.software ? ', a software adapter' : ''})`
             : ''}{' '}
           · {r.suite.id} · {new Date(r.startedAt).toLocaleString()}
           {r.complete ? '' : ' · incomplete'}

@@ -5,6 +5,7 @@
  * later, and says what that costs. It shows on the Dashboard (see SetupContext.tsx for when).
  */
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { adapterName } from '../../../agent/api/contract.ts';
 import type { ResultOf, Settings } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
@@ -158,7 +159,7 @@ function scoreOfReport(r: Report): Score {
   return {
     value: r.composite.value,
     unit: r.composite.unit,
-    on: r.target.adapter ? `${r.target.ep} (${r.target.adapter.name})` : r.target.ep,
+    on: r.target.adapter ? `${r.target.ep} (${adapterName(r.target.adapter)})` : r.target.ep,
     missing: r.composite.missing.map((id) => r.workloads.find((w) => w.id === id)?.title ?? id),
     warnings: r.warnings.map((w) => (w.fix ? `${w.message} ${w.fix}` : w.message)),
   };
