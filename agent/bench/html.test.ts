@@ -32,7 +32,7 @@ describe('the HTML report', () => {
     };
     const html = renderReportHtml(await signReport(sampleReport({ target }), testSigner()));
     expect(/<td id="target">([^<]*)</.exec(html)?.[1]).toBe(
-      'webgpu on NVIDIA H200 (inferred from the installed Vulkan driver)',
+      'WebGPU on NVIDIA H200 (inferred from the installed Vulkan driver)',
     );
   });
 

@@ -10,7 +10,7 @@
  * from the embedded report and compare: a number edited in the page, where the signature does not
  * reach, is caught (`pageDifference`).
  */
-import { adapterName } from '../hardware/schema.ts';
+import { adapterName, executionProviderName } from '../hardware/schema.ts';
 import type { TelemetrySample } from '../hardware/schema.ts';
 import type {
   ReportWarning,
@@ -330,12 +330,13 @@ export function renderReportHtml(
   const scoredPercentile = Math.round(measurement.scoreQuantile * 100);
   const t = r.target;
   const def = r.suite.definition;
+  const targetGpu = t.gpuId ? r.gpus.gpus.find((g) => g.id === t.gpuId) : undefined;
   const adapter = t.adapter
     ? `${adapterName(t.adapter)}${t.software ? ' (software renderer, not a GPU)' : ''}`
     : t.ep === 'cpu'
       ? r.machine.cpu.model
-      : 'unknown';
-  const targetText = `${t.ep}${t.deviceIndex !== undefined ? `:${t.deviceIndex}` : ''} on ${adapter}`;
+      : (targetGpu?.name ?? 'an adapter it did not name');
+  const targetText = `${executionProviderName(t.ep)}${t.deviceIndex !== undefined ? ` (device ${t.deviceIndex})` : ''} on ${adapter}`;
   const composite =
     r.composite.value !== null
       ? `<span class="score" id="composite">${e(formatNumber(r.composite.value, 4))}</span> <span class="score-unit">${e(r.composite.unit)} (${e(def.composite.name)})</span>`

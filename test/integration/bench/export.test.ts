@@ -113,7 +113,9 @@ describe.skipIf(missing)(`exported reports${missing ? ` (skipped: ${missing})` :
     await expect(page.locator('#composite').textContent()).resolves.toBe('—');
     expect(await page.locator('#summary').textContent()).toMatch(/gemm-fp16, decode did not score/);
     expect(await page.locator('#status').textContent()).toBe('Complete');
-    expect(await page.locator('#target').textContent()).toBe('cuda:0 on unknown');
+    expect(await page.locator('#target').textContent()).toBe(
+      'CUDA (device 0) on NVIDIA GeForce RTX 3080 <test>',
+    );
     // What was true at export, and how to check the file now: not a claim it is unchanged.
     const badge = await page.locator('.verified').textContent();
     expect(badge).toMatch(
