@@ -1,12 +1,13 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeNpy, encodeNpy } from './npy.ts';
 import { inputFile } from './protocol.ts';
 import type { RunPlan } from './protocol.ts';
-import { checkInput, classifyModelError, runPlan } from './runner.ts';
-import type { Ort } from './runner.ts';
+import { checkInput, classifyModelError, runnerFs, runPlan } from './runner.ts';
+import type { Ort, RunnerFs } from './runner.ts';
 import type { Outgoing } from './transport.ts';
 
 describe('onnxruntime errors that are the model’s fault', () => {
@@ -55,7 +56,9 @@ describe('inputs against the model', () => {
 
 describe('a batch of sets, with a stand-in onnxruntime', () => {
   /** Enough of onnxruntime-node for runPlan: y = x + 1 on float32 [1, 2]. */
-  function fakeOrt(options: { sessionOptions?: unknown[] } = {}): Ort {
+  function fakeOrt(
+    options: { sessionOptions?: unknown[]; events?: string[]; runMs?: () => number } = {},
+  ): Ort {
     class Tensor {
       type: string;
       data: Float32Array;
@@ -65,7 +68,10 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
         this.data = data;
         this.dims = dims;
       }
-      dispose() {}
+      dispose() {
+        // Outputs hold [set + 1, 1 - set].
+        options.events?.push(`dispose ${(this.data[0] as number) - 1}`);
+      }
     }
     const session = {
       inputMetadata: [{ name: 'x', isTensor: true, type: 'float32', shape: [1, 2] }],
@@ -73,6 +79,11 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
       outputNames: ['y'],
       run: async (feeds: Record<string, Tensor>) => {
         const x = feeds.x as Tensor;
+        options.events?.push(`run ${x.data[0]}`);
+        // onnxruntime-node runs a session in a setImmediate, blocking the thread meanwhile.
+        await new Promise((resolve) => setImmediate(resolve));
+        const until = performance.now() + (options.runMs?.() ?? 0);
+        while (performance.now() < until);
         return {
           y: new Tensor(
             'float32',
@@ -170,6 +181,209 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
       });
       expect(outcome).toMatchObject({ ok: true });
       expect(wire).toEqual(['send', 'send', 'send']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  /** The set a path of the per-set layout belongs to: its folder, its file or its temp file. */
+  const setOf = (path: string) => Number(/\/(\d+)(\/y\.npy|$)/.exec(path)?.[1]);
+
+  /**
+   * The real file calls, each logged as it starts and ends (`rename 3`, `rename 3 done`); `delay`
+   * holds back a call's start, `fail` makes it fail.
+   */
+  function loggedFs(
+    events: string[],
+    options: {
+      delay?: (call: keyof RunnerFs, set: number) => number;
+      fail?: (call: keyof RunnerFs, set: number) => boolean;
+    } = {},
+  ): RunnerFs {
+    const paths = new Map<number, number>();
+    const wrap =
+      <A extends unknown[], R>(call: keyof RunnerFs, real: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        const first = args[0];
+        const set = typeof first === 'string' ? setOf(first) : (paths.get(first as number) ?? NaN);
+        const ms = options.delay?.(call, set) ?? 0;
+        if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+        events.push(`${call} ${set}`);
+        if (options.fail?.(call, set)) {
+          events.push(`failed ${call} ${set}`);
+          throw new Error(`ENOSPC: no space left on device, ${call}`);
+        }
+        const result = await real(...args);
+        if (call === 'open') paths.set(result as number, set);
+        events.push(`${call} ${set} done`);
+        return result;
+      };
+    return {
+      mkdir: wrap('mkdir', runnerFs.mkdir),
+      open: wrap('open', runnerFs.open),
+      writev: wrap('writev', runnerFs.writev),
+      write: wrap('write', runnerFs.write),
+      close: wrap('close', runnerFs.close),
+      rename: wrap('rename', runnerFs.rename),
+      rm: wrap('rm', runnerFs.rm),
+    };
+  }
+
+  const setsDone = (wire: Outgoing[]) =>
+    wire.filter((m) => m.type === 'set-done').map((m) => (m as { set: number }).set);
+
+  it('reports sets in order, each once its file is in place, when their writes end out of order', async () => {
+    const { dir, plan } = await batch(12);
+    const events: string[] = [];
+    const wire: Outgoing[] = [];
+    try {
+      const outcome = await runPlan(plan, {
+        send: (message) => wire.push(message),
+        hold: (message) => {
+          if (message.type === 'set-done') {
+            expect(existsSync(join(plan.outDir, String(message.set), 'y.npy'))).toBe(true);
+            events.push(`reported ${message.set}`);
+          }
+          wire.push(message);
+        },
+        cancelled: () => false,
+        loadOrt: async () => fakeOrt({ events }),
+        // Every third set's file comes late: sets after it are in place before it.
+        fs: loggedFs(events, {
+          delay: (call, set) => (call === 'rename' && set % 3 === 0 ? 30 : 0),
+        }),
+      });
+      expect(outcome).toMatchObject({ ok: true, value: { setsDone: 12 } });
+      expect(setsDone(wire)).toEqual([...Array(12).keys()]);
+      const renamed = events
+        .filter((e) => /^rename \d+ done$/.test(e))
+        .map((e) => Number(e.split(' ')[1]));
+      expect(renamed).not.toEqual([...renamed].sort((a, b) => a - b));
+      for (let s = 0; s < 11; s++) {
+        expect(events.indexOf(`rename ${s} done`)).toBeLessThan(events.indexOf(`reported ${s}`));
+      }
+      for (let s = 0; s < 12; s++) {
+        // The output stays alive until its file is in place.
+        expect(events.indexOf(`rename ${s} done`)).toBeLessThan(events.indexOf(`dispose ${s}`));
+        const npy = decodeNpy(await readFile(join(plan.outDir, String(s), 'y.npy')));
+        expect(npy.ok && [...(npy.value.data as Float32Array)]).toEqual([s + 1, 1 - s]);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs the next sets while writes are under way, with at most six sets in flight', async () => {
+    const { dir, plan } = await batch(16);
+    const events: string[] = [];
+    try {
+      const outcome = await runPlan(plan, {
+        send: () => undefined,
+        cancelled: () => false,
+        loadOrt: async () => fakeOrt({ events }),
+        fs: loggedFs(events, { delay: (call) => (call === 'rename' ? 5 : 0) }),
+      });
+      expect(outcome).toMatchObject({ ok: true });
+      // In flight: from a set's mkdir to its rename's end.
+      let inFlight = 0;
+      let most = 0;
+      let runsDuringWrites = 0;
+      for (const e of events) {
+        if (/^mkdir \d+$/.test(e)) most = Math.max(most, ++inFlight);
+        if (/^rename \d+ done$/.test(e)) inFlight--;
+        if (e.startsWith('run ') && inFlight > 0) runsDuringWrites++;
+      }
+      expect(most).toBe(6);
+      expect(runsDuringWrites).toBeGreaterThan(8);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails the job on a write error with io-error, reports no set after it, and leaves no temp file', async () => {
+    const { dir, plan } = await batch(12);
+    const events: string[] = [];
+    const wire: Outgoing[] = [];
+    let returned = false;
+    try {
+      const outcome = await runPlan(plan, {
+        send: (message) => wire.push(message),
+        hold: (message) => wire.push(message),
+        cancelled: () => false,
+        loadOrt: async () => fakeOrt({ events }),
+        fs: loggedFs(events, {
+          // Set 5 fails while later sets' files are on their way.
+          delay: (call, set) =>
+            call === 'writev' && set === 5 ? 20 : call === 'rename' && set > 5 ? 30 : 0,
+          fail: (call, set) => {
+            expect(returned).toBe(false);
+            return call === 'writev' && set === 5;
+          },
+        }),
+      });
+      returned = true;
+      expect(outcome).toMatchObject({
+        ok: false,
+        error: {
+          code: 'io-error',
+          message: expect.stringMatching(/^output "y" could not be written: ENOSPC/),
+        },
+      });
+      expect(setsDone(wire)).toEqual([0, 1, 2, 3, 4]);
+      const endedAt = events.length;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(events.length).toBe(endedAt);
+      expect(events.indexOf('failed writev 5')).toBeLessThan(events.indexOf('rm 5'));
+      expect(await readdir(join(plan.outDir, '5'))).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('on cancel, waits for the writes under way and writes nothing after its answer', async () => {
+    const { dir, plan } = await batch(20);
+    const events: string[] = [];
+    const wire: Outgoing[] = [];
+    let looks = 0;
+    try {
+      const outcome = await runPlan(plan, {
+        send: (message) => wire.push(message),
+        hold: (message) => wire.push(message),
+        // Cancelled as the seventh set would start.
+        cancelled: () => ++looks > 6,
+        loadOrt: async () => fakeOrt({ events }),
+        fs: loggedFs(events, { delay: (call) => (call === 'rename' ? 15 : 0) }),
+      });
+      const endedAt = events.length;
+      expect(outcome).toMatchObject({ ok: false, error: { code: 'cancelled' } });
+      // The sets that ran are all in place and reported, in order.
+      expect(setsDone(wire)).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(events.filter((e) => /^rename \d+ done$/.test(e))).toHaveLength(6);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(events.length).toBe(endedAt);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a long set before the next one runs', async () => {
+    const { dir, plan } = await batch(3);
+    const events: string[] = [];
+    try {
+      const outcome = await runPlan(plan, {
+        send: (message) => void (message.type === 'set-done' && events.push(`sent ${message.set}`)),
+        cancelled: () => false,
+        loadOrt: async () => fakeOrt({ events, runMs: () => 60 }),
+      });
+      expect(outcome).toMatchObject({ ok: true });
+      expect(events.filter((e) => !e.startsWith('dispose'))).toEqual([
+        'run 0',
+        'sent 0',
+        'run 1',
+        'sent 1',
+        'run 2',
+        'sent 2',
+      ]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
