@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeNpy, encodeNpy, encodeNpyHeader, parseNpyHeader } from './npy.ts';
-import type { NpyDtype } from './npy.ts';
+import type { NpyDtype, NpyHeaderMemo } from './npy.ts';
 
 const FIXTURES = fileURLToPath(new URL('../test/fixtures/jobs/npy/', import.meta.url));
 const manifest = JSON.parse(readFileSync(join(FIXTURES, 'manifest.json'), 'utf8')) as Record<
@@ -248,5 +248,47 @@ describe('hostile .npy bytes', () => {
     const result = decodeNpy(bytes);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error).toMatch(reason);
+  });
+});
+
+describe('a stream of files sharing a header', () => {
+  it('parses a header once, and still checks what each file says', () => {
+    const memo: NpyHeaderMemo = {};
+    const a = encodeNpy('float32', [2, 2], new Float32Array([1, 2, 3, 4]));
+    const b = encodeNpy('float32', [2, 2], new Float32Array([5, 6, 7, 8]));
+    const first = decodeNpy(a, memo);
+    expect(first.ok && [...(first.value.data as Float32Array)]).toEqual([1, 2, 3, 4]);
+    const parsed = memo.header;
+    expect(parsed).toMatchObject({ dtype: 'float32', shape: [2, 2] });
+    const second = decodeNpy(b, memo);
+    expect(second.ok && [...(second.value.data as Float32Array)]).toEqual([5, 6, 7, 8]);
+    // The same header, not parsed again.
+    expect(memo.header).toBe(parsed);
+    // The same header over too little or too much data is still refused.
+    expect(decodeNpy(b.subarray(0, b.length - 4), memo)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/truncated/),
+    });
+    const long = new Uint8Array(b.length + 4);
+    long.set(b);
+    expect(decodeNpy(long, memo)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/after/),
+    });
+    // A header that differs by one byte is parsed anew: another shape, another dtype.
+    const c = encodeNpy('float32', [1, 4], new Float32Array([9, 10, 11, 12]));
+    expect(decodeNpy(c, memo)).toMatchObject({ ok: true, value: { shape: [1, 4] } });
+    const d = encodeNpy('int32', [1, 4], new Int32Array([1, 2, 3, 4]));
+    expect(decodeNpy(d, memo)).toMatchObject({ ok: true, value: { dtype: 'int32' } });
+    // A hostile header after a good one is refused, and the good one stays remembered.
+    const bad = d.slice();
+    bad[20] = 0xff;
+    expect(decodeNpy(bad, memo).ok).toBe(false);
+    expect(memo.header).toMatchObject({ dtype: 'int32' });
+    // A bool array's values are checked on every file, remembered header or not.
+    const flags = encodeNpy('bool', [3], new Uint8Array([0, 1, 1]));
+    expect(decodeNpy(flags, memo).ok).toBe(true);
+    const hostile = encodeNpy('bool', [3], new Uint8Array([0, 1, 2]));
+    expect(decodeNpy(hostile, memo)).toMatchObject({ ok: false });
   });
 });

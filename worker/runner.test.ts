@@ -57,7 +57,13 @@ describe('inputs against the model', () => {
 describe('a batch of sets, with a stand-in onnxruntime', () => {
   /** Enough of onnxruntime-node for runPlan: y = x + 1 on float32 [1, 2]. */
   function fakeOrt(
-    options: { sessionOptions?: unknown[]; events?: string[]; runMs?: () => number } = {},
+    options: {
+      sessionOptions?: unknown[];
+      events?: string[];
+      runMs?: () => number;
+      /** The input's and output's shape as the model declares it; default [1, 2]. */
+      shape?: (number | string)[];
+    } = {},
   ): Ort {
     class Tensor {
       type: string;
@@ -74,8 +80,12 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
       }
     }
     const session = {
-      inputMetadata: [{ name: 'x', isTensor: true, type: 'float32', shape: [1, 2] }],
-      outputMetadata: [{ name: 'y', isTensor: true, type: 'float32', shape: [1, 2] }],
+      inputMetadata: [
+        { name: 'x', isTensor: true, type: 'float32', shape: options.shape ?? [1, 2] },
+      ],
+      outputMetadata: [
+        { name: 'y', isTensor: true, type: 'float32', shape: options.shape ?? [1, 2] },
+      ],
       outputNames: ['y'],
       run: async (feeds: Record<string, Tensor>) => {
         const x = feeds.x as Tensor;
@@ -161,6 +171,37 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
       expect(sessionOptions[0]).toMatchObject({
         extra: { session: { force_spinning_stop: '1' } },
       });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads and writes each set with its own shape when the shapes of a batch change', async () => {
+    const { dir, plan } = await batch(0);
+    // Headers are parsed and made once while they stay the same: a change must still show.
+    const rows = [1, 1, 2, 2, 1, 3];
+    for (const [s, n] of rows.entries()) {
+      await mkdir(join(dir, 'in', String(s)), { recursive: true });
+      const x = Float32Array.from({ length: n * 2 }, (_, i) => s * 10 + i);
+      await writeFile(join(dir, 'in', inputFile(s, 0)), encodeNpy('float32', [n, 2], x));
+    }
+    try {
+      const outcome = await runPlan(
+        { ...plan, setCount: rows.length },
+        {
+          send: () => undefined,
+          cancelled: () => false,
+          loadOrt: async () => fakeOrt({ shape: ['N', 2] }),
+        },
+      );
+      expect(outcome).toMatchObject({ ok: true, value: { setsDone: rows.length } });
+      for (const [s, n] of rows.entries()) {
+        const npy = decodeNpy(await readFile(join(plan.outDir, String(s), 'y.npy')));
+        expect(npy).toMatchObject({ ok: true, value: { shape: [n, 2] } });
+        expect(npy.ok && [...(npy.value.data as Float32Array)]).toEqual(
+          Array.from({ length: n * 2 }, (_, i) => s * 10 + i + 1),
+        );
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -7,24 +7,29 @@
  *
  * Writes run beside the next sets' runs. Done between runs, a set's files (mkdir, open, write,
  * close, rename: ~0.3 ms on a GPU machine) were a quarter of a short GPU set's time. So they go
- * to libuv's threadpool (node:fs's callback calls) and the next set's run starts at once. Up to
- * MAX_IN_FLIGHT sets are on their way, each keeping its output tensors until its files are in
- * place; a set's `set-done` goes out only then, strictly in set order. A failed write fails the
- * job and no later set is reported. Whatever ends the job (success, failure, cancel) first waits
- * for every write under way: nothing is written after the final message. The files are still
- * written to a temp name and renamed (no fsync, as before), so a kill -9 leaves whole files or
- * none, and a resume redoes the sets not reported.
+ * to libuv's threadpool (node:fs's callback calls) and the next set's run starts at once; only
+ * close(2), a few µs, is made here (see `runnerFs`). Up to MAX_IN_FLIGHT sets are on their way,
+ * each keeping its output tensors until its files are in place; a set's `set-done` goes out
+ * only then, strictly in set order. A failed write fails the job and no later set is reported.
+ * Whatever ends the job (success, failure, cancel) first waits for every write under way:
+ * nothing is written after the final message. The files are still written to a temp name and
+ * renamed (no fsync, as before), so a kill -9 leaves whole files or none, and a resume redoes
+ * the sets not reported.
  * `session.run` blocks this thread (onnxruntime-node calls it in a setImmediate), so each file
  * call's completion is taken, and the next call started, in the pause before the next run: a
  * set's files are in place a few runs later. After a long run (LONG_RUN_MS) its writes are
  * awaited at once instead. Inputs are still read synchronously: a read is ~0.05 ms, about what
  * the four calls of an async read would cost this thread.
+ * What else this thread does a set is kept to what changes: a batch's inputs of one name share
+ * their .npy header, and so do its outputs, so each is parsed or made once (`NpyHeaderMemo`,
+ * `headerOf`), not per set.
  * Not worker_threads: the sandbox's permission model gives no `--allow-worker`, on purpose
- * (agent/jobs/sandbox.ts).
+ * (agent/jobs/sandbox.ts). Measured beside a 1.3 ms blocking run on a 2-core machine, a thread
+ * doing only the writes (outputs handed over by transfer, sync calls there) saved ~40 µs a set,
+ * unsteadily; one doing the reads ahead as well, ~60–100 µs. That is what is left to gain here.
  */
 import type * as OrtModule from 'onnxruntime-node';
 import {
-  close,
   closeSync,
   fstatSync,
   mkdir,
@@ -38,7 +43,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { dataBytesOf, decodeNpy, encodeNpyHeader, NPY_ITEM_BYTES } from './npy.ts';
-import type { NpyDtype } from './npy.ts';
+import type { NpyDtype, NpyHeaderMemo } from './npy.ts';
 import { inputFile, outputFile } from './protocol.ts';
 import type { OutputWritten, RunPlan, WorkerEp, WorkerError, WorkerErrorCode } from './protocol.ts';
 import type { Outgoing } from './transport.ts';
@@ -85,7 +90,18 @@ export const runnerFs: RunnerFs = {
   writev: (fd, parts) => call((done) => writev(fd, parts, done)),
   write: (fd, part, offset) =>
     call((done) => write(fd, part, offset, part.length - offset, null, done)),
-  close: (fd) => call((done) => close(fd, (error) => done(error, undefined))),
+  // close(2) of a file just written takes a few µs; as an async call it cost this thread a
+  // completion (~20 µs on a 2-core machine) and the set one more pause between runs, which
+  // stalled the loop on the oldest set's files (measured beside a 1.3 ms blocking run: ~100 µs
+  // a set less with this).
+  close: (fd) => {
+    try {
+      closeSync(fd);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  },
   rename: (from, to) => call((done) => rename(from, to, (error) => done(error, undefined))),
   rm: (path) => call((done) => rm(path, { force: true }, (error) => done(error, undefined))),
 };
@@ -274,10 +290,10 @@ type SetDone = Extract<Outgoing, { type: 'set-done' }>;
 
 /**
  * The most sets whose outputs are on their way to disk at once: set N + MAX_IN_FLIGHT's writes
- * start once set N's files are in place and reported. Each of a set's five calls starts in a
- * pause between runs (see the top of this file), so its files take five runs or so: with 4 the
- * loop stalled on every set (measured: 0.2 ms a set; 6: 0.04). Each set in flight keeps its
- * output tensors.
+ * start once set N's files are in place and reported. Each of a set's four async calls (mkdir,
+ * open, writev, rename) starts in a pause between runs (see the top of this file), so its files
+ * take four or five runs: with 4 in flight and five calls the loop stalled on every set
+ * (measured: 0.2 ms a set; 6: 0.04). Each set in flight keeps its output tensors.
  */
 const MAX_IN_FLIGHT = 6;
 /**
@@ -353,6 +369,29 @@ function readReusing(path: string, buffers: Uint8Array[], index: number): Uint8A
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The .npy header for an output, made again only when its dtype or shape changes: most
+ * batches' sets all give outputs of one shape (measured: ~15 µs a set saved on a 2-core
+ * machine). Writes only read it, so the sets in flight share it.
+ */
+function headerOf(
+  last: { dtype?: NpyDtype; shape: number[]; bytes?: Uint8Array },
+  dtype: NpyDtype,
+  shape: number[],
+): Uint8Array {
+  if (
+    last.bytes === undefined ||
+    last.dtype !== dtype ||
+    last.shape.length !== shape.length ||
+    last.shape.some((d, i) => d !== shape[i])
+  ) {
+    last.bytes = encodeNpyHeader(dtype, shape);
+    last.dtype = dtype;
+    last.shape = shape;
+  }
+  return last.bytes;
 }
 
 /** Runs the plan; never throws. */
@@ -464,6 +503,10 @@ export async function runPlan(plan: RunPlan, io: RunnerIo): Promise<RunnerOutcom
     let outputBytes = plan.outputBytesSoFar;
     const fetches = plan.outputs.map((o) => o.name);
     const inputBuffers: Uint8Array[] = [];
+    const inputHeaders: NpyHeaderMemo[] = plan.inputNames.map(() => ({}));
+    /** Each output's last header: a batch's outputs of one name share dtype and shape. */
+    const outputHeaders: { dtype?: NpyDtype; shape: number[]; bytes?: Uint8Array }[] =
+      plan.outputs.map(() => ({ shape: [] }));
     for (let set = plan.startSet; set < plan.setCount; set++) {
       const setStart = now();
       if (io.cancelled()) throw new JobFailure('cancelled', 'cancelled');
@@ -479,7 +522,7 @@ export async function runPlan(plan: RunPlan, io: RunnerIo): Promise<RunnerOutcom
             `input "${name}" of set ${set} could not be read: ${messageOf(error)}`,
           );
         }
-        const npy = decodeNpy(bytes);
+        const npy = decodeNpy(bytes, inputHeaders[i]);
         if (!npy.ok)
           throw new JobFailure('input-invalid', `input "${name}" of set ${set}: ${npy.error}`);
         const problem = checkInput(
@@ -518,7 +561,8 @@ export async function runPlan(plan: RunPlan, io: RunnerIo): Promise<RunnerOutcom
       const written: OutputWritten[] = [];
       const files: { name: string; path: string; parts: Uint8Array[] }[] = [];
       try {
-        for (const o of plan.outputs) {
+        for (let k = 0; k < plan.outputs.length; k++) {
+          const o = plan.outputs[k] as RunPlan['outputs'][number];
           const tensor = results[o.name];
           if (!tensor || !DTYPES.has(tensor.type)) {
             throw new JobFailure(
@@ -543,7 +587,10 @@ export async function runPlan(plan: RunPlan, io: RunnerIo): Promise<RunnerOutcom
             );
           }
           const file = outputFile(plan.layout, set, o.file);
-          const parts = [encodeNpyHeader(dtype, shape), dataBytesOf(data)];
+          const parts = [
+            headerOf(outputHeaders[k] as (typeof outputHeaders)[number], dtype, shape),
+            dataBytesOf(data),
+          ];
           const bytes = parts.reduce((n, p) => n + p.length, 0);
           outputBytes += bytes;
           written.push({ name: o.name, file, dtype, shape, bytes });
