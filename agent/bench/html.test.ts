@@ -36,6 +36,38 @@ describe('the HTML report', () => {
     );
   });
 
+  it('gives the GPU clock while it worked, not the idle clock sampled before the run', async () => {
+    const sample = (at: number, clock: number, util: number | null) => ({
+      gpuId: 'pci-0000:00:06.0',
+      at,
+      utilizationPct: util,
+      vramUsedBytes: 1e9,
+      vramTotalBytes: 1.4e11,
+      temperatureC: 36,
+      powerW: 140,
+      graphicsClockMHz: clock,
+      memoryClockMHz: 3201,
+      fanPct: null,
+      source: 'nvidia-smi' as const,
+    });
+    const clockCell = async (telemetry: ReturnType<typeof sample>[]) => {
+      const html = renderReportHtml(await signReport(sampleReport({ telemetry }), testSigner()));
+      return /<td>([\d,]+ \u2013 [\d,]+ MHz)<\/td>/.exec(html)?.[1];
+    };
+    // An H200's run: 345 MHz idle before it, 975-1980 MHz while it worked.
+    const h200 = [
+      sample(0, 345, 0),
+      sample(1000, 1980, 26),
+      sample(2000, 975, 23),
+      sample(3000, 1320, 40),
+    ];
+    expect(await clockCell(h200)).toBe('975 \u2013 1,980 MHz');
+    // Where the tool gives no utilization, every sample counts.
+    expect(await clockCell(h200.map((s) => ({ ...s, utilizationPct: null })))).toBe(
+      '345 \u2013 1,980 MHz',
+    );
+  });
+
   it('formats numbers for people', () => {
     expect(formatNumber(1874.6)).toBe('1,875');
     expect(formatNumber(0.19374)).toBe('0.194');

@@ -19,10 +19,19 @@ import type {
   VerifyResult,
   WorkloadResult,
 } from './schema.ts';
+import { clockSwings } from './report.ts';
 import { measurementOf, STD_SUITE_ID } from './suite.ts';
 
 const EMBED_ID = 'roost-report';
 const EXPORTED_BY = 'roost-exported-by';
+const LAYOUT = 'roost-page-layout';
+/**
+ * The page's layout, written into every export: bump it whenever the page renders a report
+ * differently, so `verify` tells a page laid out by another build (which it cannot check) from
+ * an edited one. Roost's version alone does not: it stays the same between development builds.
+ * 2: the GPU clock while working, provider names and the GPU in "Measured on".
+ */
+export const PAGE_LAYOUT = 2;
 
 export function escapeHtml(value: unknown): string {
   return String(value)
@@ -243,14 +252,22 @@ function timingCharts(workloads: WorkloadResult[]): string {
     : '';
 }
 
-function telemetryTable(summary: TelemetrySummary[]): string {
+function telemetryTable(summary: TelemetrySummary[], samples: TelemetrySample[]): string {
+  // The clock while the GPU worked: the idle clock sampled before the first run (345 MHz on an
+  // H200 that ran at 975-1980) would read as a fault. All samples where utilization is unknown.
+  const working = new Map(clockSwings(samples).map((c) => [c.gpuId, c]));
+  const clockRange = (t: TelemetrySummary) => {
+    const c = working.get(t.gpuId);
+    const [min, max] = c ? [c.minMHz, c.maxMHz] : [t.minGraphicsClockMHz, t.maxGraphicsClockMHz];
+    return min === null ? '\u2014' : `${formatNumber(min)} \u2013 ${formatNumber(max)} MHz`;
+  };
   return table(
     [
       'GPU',
       'Samples',
       'Max temperature',
       'Power (mean / max)',
-      'Graphics clock (min \u2013 max)',
+      'Graphics clock while working (min \u2013 max)',
       'Max utilization',
       'Throttled',
     ],
@@ -261,9 +278,7 @@ function telemetryTable(summary: TelemetrySummary[]): string {
       t.meanPowerW === null
         ? '\u2014'
         : `${formatNumber(t.meanPowerW)} / ${formatNumber(t.maxPowerW)} W`,
-      t.minGraphicsClockMHz === null
-        ? '\u2014'
-        : `${formatNumber(t.minGraphicsClockMHz)} \u2013 ${formatNumber(t.maxGraphicsClockMHz)} MHz`,
+      clockRange(t),
       t.maxUtilizationPct === null ? '\u2014' : `${formatNumber(t.maxUtilizationPct)} %`,
       t.throttled ? `<span class="bad">yes</span>: ${e(t.throttleReason ?? '')}` : 'no',
     ]),
@@ -375,7 +390,7 @@ export function renderReportHtml(
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="Roost ${e(r.roost.version)}">
-${exportedBy !== undefined ? `<meta name="${EXPORTED_BY}" content="${e(exportedBy)}">\n` : ''}<title>${e(title)}</title>
+${exportedBy !== undefined ? `<meta name="${EXPORTED_BY}" content="${e(exportedBy)}">\n<meta name="${LAYOUT}" content="${PAGE_LAYOUT}">\n` : ''}<title>${e(title)}</title>
 <style>${STYLE}</style>
 </head>
 <body>
@@ -429,7 +444,7 @@ ${probeRows.length ? table(['Provider', 'Status', 'Adapter', 'Reason'], probeRow
 
 <section id="telemetry">
 <h2>GPU telemetry during the run</h2>
-${r.telemetry.summary.length ? telemetryTable(r.telemetry.summary) + telemetryCharts(r.telemetry.samples) : '<p>No GPU telemetry was recorded during this run.</p>'}
+${r.telemetry.summary.length ? telemetryTable(r.telemetry.summary, r.telemetry.samples) + telemetryCharts(r.telemetry.samples) : '<p>No GPU telemetry was recorded during this run.</p>'}
 </section>
 
 <section id="method">
@@ -477,6 +492,12 @@ function unescapeHtml(text: string): string {
 export function exportedByOf(html: string): string | undefined {
   const m = new RegExp(`<meta name="${EXPORTED_BY}" content="([^"]*)">`).exec(html);
   return m?.[1] === undefined ? undefined : unescapeHtml(m[1]);
+}
+
+/** The layout an exported page says it has (see PAGE_LAYOUT); undefined for earlier exports. */
+export function pageLayoutOf(html: string): number | undefined {
+  const m = new RegExp(`<meta name="${LAYOUT}" content="(\\d{1,6})">`).exec(html);
+  return m?.[1] === undefined ? undefined : Number(m[1]);
 }
 
 /** Where the first difference between an exported page and the page Roost renders lies. */

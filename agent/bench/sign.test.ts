@@ -223,6 +223,18 @@ describe('verify of a file: JSON, an exported HTML page, or neither', () => {
     expect(v.ok ? '' : v.message).toMatch(
       /cannot be checked against the signed report embedded in it: the page says Roost 0\.9\.0 exported it, and this is Roost 1\.2\.3.*first difference is in Results/,
     );
+    // The same version, laid out by an earlier build (pages from before the layout was named).
+    const { html: same } = await exported('1.2.3');
+    const earlier = same
+      .replace(/<meta name="roost-page-layout"[^>]*>\n/, '')
+      .replace('Matrix multiply, FP32</strong>', 'Matrix multiply</strong>');
+    expect(verifyReportFile(earlier, { roostVersion: '1.2.3' })).toMatchObject({
+      ok: false,
+      failed: 'html',
+      message: expect.stringMatching(
+        /cannot be checked .*laid out by an earlier build of Roost 1\.2\.3 \(no layout named; this build lays pages out as layout \d+\)/,
+      ),
+    });
     const unnamed = html.replace(/<meta name="roost-exported-by"[^>]*>\n/, '');
     expect(verifyReportFile(unnamed, { roostVersion: '1.2.3' })).toMatchObject({
       ok: false,

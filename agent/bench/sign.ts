@@ -29,7 +29,14 @@ import type { ProviderSigner } from '../wallet/signer.ts';
 import { recoverSigner } from '../wallet/signer.ts';
 import { ROOST_VERSION } from '../version.ts';
 import { canonicalDigest } from './canonical.ts';
-import { exportedByOf, extractReportFromHtml, pageDifference, renderReportHtml } from './html.ts';
+import {
+  exportedByOf,
+  extractReportFromHtml,
+  PAGE_LAYOUT,
+  pageDifference,
+  pageLayoutOf,
+  renderReportHtml,
+} from './html.ts';
 import type { Report, SignedReport, SuiteDefinition, VerifyResult } from './schema.ts';
 import { REPORT_FORMAT, signedReportSchema } from './schema.ts';
 import { RETIRED_SUITES, SUITES, suiteHash } from './suite.ts';
@@ -195,11 +202,18 @@ function checkPage(
   const embedded = `The embedded report itself is valid (signed by ${verdict.signer}, suite ${verdict.suiteId}, composite ${verdict.composite === null ? 'none' : verdict.composite.toPrecision(4)}): trust it, not the page, and ask for the .json export or export the HTML again.`;
   const current = options.roostVersion ?? ROOST_VERSION;
   const claimed = exportedBy === undefined ? undefined : printable(exportedBy).slice(0, 40);
-  if (exportedBy !== current) {
+  const layout = pageLayoutOf(html);
+  if (exportedBy !== current || layout !== PAGE_LAYOUT) {
+    const why =
+      exportedBy === undefined
+        ? 'the page does not say which Roost exported it (an export from before this check, or an edited one)'
+        : exportedBy !== current
+          ? `the page says Roost ${claimed} exported it, and this is Roost ${current}, which may lay pages out differently`
+          : `the page was laid out by an earlier build of Roost ${current} (${layout === undefined ? 'no layout named' : `layout ${layout}`}; this build lays pages out as layout ${PAGE_LAYOUT})`;
     return {
       ok: false,
       failed: 'html',
-      message: `The page's visible content cannot be checked against the signed report embedded in it: ${exportedBy === undefined ? 'the page does not say which Roost exported it (an export from before this check, or an edited one)' : `the page says Roost ${claimed} exported it, and this is Roost ${current}, which may lay pages out differently`}; the first difference is in ${where}. ${embedded}`,
+      message: `The page's visible content cannot be checked against the signed report embedded in it: ${why}; the first difference is in ${where}. ${embedded}`,
     };
   }
   return {
