@@ -334,7 +334,13 @@ describe('the job service', () => {
   it('leaves out the providers turned off in Settings, read at each job', async () => {
     const e = await env();
     const probeResults = [
-      { ep: 'webgpu', ok: true, status: 'ok', adapter: { name: 'Test GPU', software: false } },
+      {
+        ep: 'webgpu',
+        ok: true,
+        status: 'ok',
+        // As the probe names WebGPU's adapter where Mesa does not list it (an NVIDIA-only machine).
+        adapter: { name: 'Test GPU', software: false, inferredFrom: 'vulkan-driver' as const },
+      },
       { ep: 'cpu', ok: true, status: 'ok', adapter: { name: 'Test CPU', software: false } },
     ];
     let disabled: ('webgpu' | 'cpu')[] = ['webgpu'];
@@ -364,9 +370,14 @@ describe('the job service', () => {
       executionProviders: [...spec.executionProviders],
     });
     if (!second.ok) throw new Error('not submitted');
-    await service.wait(second.value.id);
+    const secondDone = await service.wait(second.value.id);
     const again = spawner.workers[1]?.received[0];
     expect(again?.type === 'run' && again.plan.executionProviders).toEqual(['webgpu', 'cpu']);
+    // The signed receipt says the adapter was inferred, as the probe did.
+    expect(secondDone.ok && secondDone.value.result?.receipt.adapter).toEqual({
+      name: 'Test GPU (inferred from the installed Vulkan driver)',
+      software: false,
+    });
   });
 
   it('skips providers the probe found broken and records why', async () => {

@@ -37,6 +37,8 @@ import type { FromWorker, OutputWritten, RunPlan } from '../../worker/protocol.t
 import { writeFileAtomic } from '../store/atomic-file.ts';
 import type { z } from 'zod';
 import { describeZodError } from '../api/errors.ts';
+import { adapterName } from '../hardware/schema.ts';
+import type { AcceleratorAdapter } from '../hardware/schema.ts';
 import { ROOST_VERSION } from '../version.ts';
 import type { ProviderSigner } from '../wallet/signer.ts';
 import { createArtifactCache, sha256File } from './artifacts.ts';
@@ -86,7 +88,7 @@ export interface ProbeResultLike {
   ok: boolean;
   status: string;
   reason?: string;
-  adapter?: { name: string; software: boolean };
+  adapter?: Pick<AcceleratorAdapter, 'name' | 'software' | 'inferredFrom'>;
 }
 
 /** The agent's ceilings: no spec may ask for more. */
@@ -920,7 +922,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
 
   function adapterFor(ep: ExecutionProvider, probe: ProbeResultLike[] | undefined) {
     const found = probe?.find((r) => r.ep === ep && r.adapter)?.adapter;
-    if (found) return { name: found.name, software: found.software };
+    if (found) return { name: adapterName(found), software: found.software };
     if (ep === 'cpu') return { name: cpus()[0]?.model.trim() || 'CPU', software: false };
     return undefined;
   }
