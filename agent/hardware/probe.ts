@@ -75,8 +75,6 @@ export interface ProbeOptions {
   log?: HardwareLog;
   /** What was logged before: unchanged cached results are logged at debug level. */
   loggedStates?: LoggedStates;
-  /** Folders holding Vulkan driver manifests, part of the cache key on Linux. */
-  vulkanIcdDirs?: string[];
   /** Reads the Vulkan driver manifests (Linux); default node:fs. */
   files?: ProbeFiles;
   /**
@@ -856,13 +854,12 @@ async function computeCacheKey(
   eps: ExecutionProvider[],
   vulkanDrivers: VulkanDriver[] | undefined,
 ): Promise<string> {
-  const icds: string[] = [];
-  for (const dir of options.vulkanIcdDirs ?? ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d']) {
-    const names = await readdir(dir).catch(() => [] as string[]);
-    for (const name of names.sort()) {
-      const info = await stat(join(dir, name)).catch(() => undefined);
-      icds.push(`${name}:${info?.size ?? 0}:${Math.round(info?.mtimeMs ?? 0)}`);
-    }
+  // The Vulkan drivers the loader would find (listVulkanDrivers), each with its manifest's size
+  // and time: a driver installed, removed or updated probes again.
+  const drivers: string[] = [];
+  for (const d of vulkanDrivers ?? []) {
+    const info = await stat(d.manifest).catch(() => undefined);
+    drivers.push(`${d.manifest}:${d.library}:${info?.size ?? 0}:${Math.round(info?.mtimeMs ?? 0)}`);
   }
   const basis = {
     protocol: PROBE_PROTOCOL_VERSION,
@@ -876,8 +873,7 @@ async function computeCacheKey(
       (g) =>
         `${g.busId ?? g.id}:${g.pciVendorId}:${g.pciDeviceId}:${g.driver ?? ''}:${g.driverVersion ?? ''}:${g.status}`,
     ),
-    icds,
-    vulkanDrivers: (vulkanDrivers ?? []).map((d) => `${d.manifest}:${d.library}`),
+    vulkanDrivers: drivers,
   };
   return createHash('sha256').update(JSON.stringify(basis)).digest('hex');
 }
