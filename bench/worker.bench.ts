@@ -5,6 +5,7 @@
  * provider. Not a test: it prints figures.
  *
  *   node bench/worker.bench.ts [--ep cpu|webgpu] [--sets 150] [--batch 64] [--hidden 4096] [--rounds 5]
+ *     [--permission-model on|off]
  *     [--dir node_modules/.cache/roost-bench]
  *
  * Each round runs onnxruntime in process, then the job, then in process again, and compares
@@ -38,12 +39,7 @@ import { createNodeWorkerSpawner } from '../agent/jobs/spawner.ts';
 import type { ExecutionProvider } from '../agent/jobs/schema.ts';
 import { silentJobLog } from '../agent/jobs/util.ts';
 import { encodeNpy } from '../worker/npy.ts';
-import {
-  encodeModel,
-  floatInitializer,
-  randomFloats,
-  valueInfo,
-} from '../test/fixtures/jobs/models.ts';
+import { classifierModel, randomFloats } from '../test/fixtures/jobs/models.ts';
 
 type Ort = typeof OrtModule;
 
@@ -56,6 +52,8 @@ const { values } = parseArgs({
     hidden: { type: 'string', default: '4096' },
     classes: { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '5' },
+    /** `off`: the worker without Node's permission model (to see what that layer costs). */
+    'permission-model': { type: 'string', default: 'on' },
     dir: {
       type: 'string',
       default: fileURLToPath(new URL('../node_modules/.cache/roost-bench', import.meta.url)),
@@ -71,34 +69,7 @@ const CLASSES = Number(values.classes);
 const ROUNDS = Math.max(1, Number(values.rounds));
 const WARMUP = Math.min(20, Math.max(1, Math.floor(SETS / 10)));
 
-/** A classifier: x[B, width] → Gemm → Relu → Gemm → Relu → Gemm → Softmax; weights as initializers. */
-function classifier(): Uint8Array {
-  return encodeModel({
-    nodes: [
-      { opType: 'Gemm', input: ['x', 'w1', 'b1'], output: ['h1'] },
-      { opType: 'Relu', input: ['h1'], output: ['r1'] },
-      { opType: 'Gemm', input: ['r1', 'w2', 'b2'], output: ['h2'] },
-      { opType: 'Relu', input: ['h2'], output: ['r2'] },
-      { opType: 'Gemm', input: ['r2', 'w3', 'b3'], output: ['logits'] },
-      {
-        opType: 'Softmax',
-        input: ['logits'],
-        output: ['probs'],
-        attribute: [{ name: 'axis', type: 2, i: 1 }],
-      },
-    ],
-    inputs: [valueInfo('x', 'float32', ['N', WIDTH])],
-    outputs: [valueInfo('probs', 'float32', ['N', CLASSES])],
-    initializers: [
-      floatInitializer('w1', [WIDTH, HIDDEN], randomFloats(WIDTH * HIDDEN, 1, 0.05)),
-      floatInitializer('b1', [HIDDEN], randomFloats(HIDDEN, 2, 0.01)),
-      floatInitializer('w2', [HIDDEN, HIDDEN], randomFloats(HIDDEN * HIDDEN, 3, 0.02)),
-      floatInitializer('b2', [HIDDEN], randomFloats(HIDDEN, 4, 0.01)),
-      floatInitializer('w3', [HIDDEN, CLASSES], randomFloats(HIDDEN * CLASSES, 5, 0.02)),
-      floatInitializer('b3', [CLASSES], randomFloats(CLASSES, 6, 0.01)),
-    ],
-  });
-}
+const classifier = () => classifierModel(WIDTH, HIDDEN, CLASSES);
 
 async function loadOrt(): Promise<Ort> {
   // The same workaround as the worker (onnxruntime-node 1.30 and Node 24's Float16Array).
@@ -205,7 +176,7 @@ async function main(): Promise<void> {
     }
     const ort = await loadOrt();
     const wallet = Wallet.createRandom();
-    const real = createNodeWorkerSpawner();
+    const real = createNodeWorkerSpawner({ permissionModel: values['permission-model'] !== 'off' });
 
     /** One batch job through the worker path; per-set arrival times at the agent. */
     async function throughWorker(name: string) {

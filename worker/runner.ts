@@ -181,8 +181,21 @@ export function classifyModelError(message: string): WorkerErrorCode | undefined
   return undefined;
 }
 
-function providerOption(ep: WorkerEp): string {
-  return ep;
+/**
+ * The session options every job runs with (bench/worker-parts.bench.ts measures them against
+ * onnxruntime's defaults).
+ */
+export function sessionOptions(ep: WorkerEp): OrtModule.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [ep as never],
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+    // onnxruntime's CPU threads spin for a while after each run. Between runs this process
+    // reads and writes files and the agent records the set: with spinning threads holding
+    // the cores, both wait for a time slice (measured: ~2 ms a set on 2 cores). Spinning
+    // within a run is kept.
+    extra: { session: { force_spinning_stop: '1' } },
+  };
 }
 
 async function createSession(
@@ -194,16 +207,7 @@ async function createSession(
   for (const ep of plan.executionProviders) {
     io.send({ type: 'status', stage: 'session', busy: true, ep });
     try {
-      const session = await ort.InferenceSession.create(plan.modelPath, {
-        executionProviders: [providerOption(ep) as never],
-        graphOptimizationLevel: 'all',
-        logSeverityLevel: 3,
-        // onnxruntime's CPU threads spin for a while after each run. Between runs this process
-        // reads and writes files and the agent records the set: with spinning threads holding
-        // the cores, both wait for a time slice (measured: ~2 ms a set on 2 cores). Spinning
-        // within a run is kept.
-        extra: { session: { force_spinning_stop: '1' } },
-      });
+      const session = await ort.InferenceSession.create(plan.modelPath, sessionOptions(ep));
       return { session, ep, fallbacks };
     } catch (error) {
       const message = messageOf(error).split(plan.modelPath).join('the model');

@@ -1,8 +1,13 @@
 #!/bin/bash
 # The GPU figures of issues 4 and 5, on a machine with a GPU and the packed runtime unpacked in
-# the checkout (see pack.sh): what the probe finds, the worker path against onnxruntime in one
-# process, and the composite's spread over five quick runs on WebGPU, then on the CPU.
-# Files go to $OUT (default ./gpu-figures). Each step is bounded so the whole fits ~7 minutes.
+# the checkout (see pack.sh). Steps, in the order given (default: all but scaling and parts):
+#   detect    what the probe finds
+#   parts     bench:worker-parts on WebGPU and on the CPU: the worker loop's costs, one by one
+#   worker    bench:worker on WebGPU (default and small model, with and without Node's
+#             permission model) and on the CPU: the worker path against onnxruntime in process
+#   scaling   bench:scaling on WebGPU: each workload's throughput at 1× and 4× the work a run
+#   repeat    bench:repeat on WebGPU (5 quick runs) and on the CPU (3): the composite's spread
+# Files go to $OUT (default ./gpu-figures). Each step is bounded in time.
 set -u
 OUT=${OUT:-$PWD/gpu-figures}
 mkdir -p "$OUT"
@@ -11,15 +16,42 @@ T0=$(date +%s)
 log() { echo "== [$(($(date +%s) - T0))s] $*"; }
 log "node $(node --version), $(nproc) cores"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1
-log "detect"
-timeout 90 node bin/roost.js detect --json >"$OUT/detect.json" 2>"$OUT/detect.err"
-node -e "for (const a of require('$OUT/detect.json').accelerators) console.log(a.ep, a.status, JSON.stringify(a.adapter ?? null), a.reason ?? '')"
-log "bench:worker webgpu"
-timeout 120 node bench/worker.bench.ts --ep webgpu 2>&1 | tail -9
-log "bench:worker webgpu, small model"
-timeout 90 node bench/worker.bench.ts --ep webgpu --hidden 256 --width 128 --classes 100 2>&1 | tail -4
-log "bench:repeat webgpu"
-timeout 240 node bench/repeat.ts --runs 5 --preset quick --ep webgpu --idle 2>&1 | grep -v '^\[' | tail -30
-log "bench:worker cpu"
-timeout 60 node bench/worker.bench.ts --ep cpu 2>&1 | tail -3
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(detect worker repeat)
+for step in "${steps[@]}"; do
+  case $step in
+    detect)
+      log "detect"
+      timeout 90 node bin/roost.js detect --json >"$OUT/detect.json" 2>"$OUT/detect.err"
+      node -e "for (const a of require('$OUT/detect.json').accelerators) console.log(a.ep, a.status, JSON.stringify(a.adapter ?? null), a.reason ?? '')"
+      ;;
+    parts)
+      log "bench:worker-parts webgpu"
+      timeout 120 node bench/worker-parts.bench.ts --ep webgpu 2>&1 | tail -10
+      log "bench:worker-parts cpu"
+      timeout 90 node bench/worker-parts.bench.ts --ep cpu 2>&1 | tail -7
+      ;;
+    worker)
+      log "bench:worker webgpu"
+      timeout 120 node bench/worker.bench.ts --ep webgpu 2>&1 | tail -9
+      log "bench:worker webgpu, no permission model"
+      timeout 90 node bench/worker.bench.ts --ep webgpu --permission-model off 2>&1 | tail -3
+      log "bench:worker webgpu, small model"
+      timeout 90 node bench/worker.bench.ts --ep webgpu --hidden 256 --width 128 --classes 100 2>&1 | tail -4
+      log "bench:worker cpu"
+      timeout 60 node bench/worker.bench.ts --ep cpu 2>&1 | tail -3
+      ;;
+    scaling)
+      log "bench:scaling webgpu"
+      timeout 200 node bench/scaling.bench.ts --ep webgpu 2>&1 | tail -30
+      ;;
+    repeat)
+      log "bench:repeat webgpu"
+      timeout 240 node bench/repeat.ts --runs 5 --preset quick --ep webgpu --idle 2>&1 | grep -v '^\[' | tail -30
+      log "bench:repeat cpu"
+      timeout 150 node bench/repeat.ts --runs 3 --preset quick --ep cpu 2>&1 | grep -v '^\[' | tail -12
+      ;;
+    *) echo "unknown step $step (detect, parts, worker, scaling, repeat)" ;;
+  esac
+done
 log "end"

@@ -1,0 +1,177 @@
+/**
+ * How each workload of the standard suite scales with the work in one run, on one provider: a
+ * figure for choosing a suite's sizes, not a test. On a fast GPU a run of roost-std/2 lasts 1–5
+ * ms, and what a run costs besides the device's work (uploading the inputs, waiting for the
+ * answer, onnxruntime's own time) may be most of it; the GPU then idles between runs and its
+ * power management moves the clock, which moves the score from run to run.
+ *
+ *   node bench/scaling.bench.ts [--ep webgpu] [--k 4] [--blocks 6] [--block-ms 600] [--only gemm-fp32,...]
+ *
+ * For each workload, at its roost-std/2 size (k = 1) and with k times the work per run
+ * (`scaled` below), the runs are measured in `blocks` interleaved blocks; it prints each size's
+ * throughput (from the blocks' median run time), the spread of the blocks, and
+ * throughput(k) ÷ throughput(1): near 1 when a run is all device work, near k when a run is all
+ * overhead. Where nvidia-smi exists, the GPU's utilization and graphics clock during each size's
+ * blocks (sampled every 100 ms) are printed beside it.
+ */
+import type * as OrtModule from 'onnxruntime-node';
+import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { generateWorkload } from '../agent/bench/models.ts';
+import type { WorkloadParams } from '../agent/bench/schema.ts';
+import { coefficientOfVariation, quantileSorted } from '../agent/bench/stats.ts';
+import { STD_SUITE, unitOf, unitScale, workPerRun } from '../agent/bench/suite.ts';
+
+type Ort = typeof OrtModule;
+
+const { values } = parseArgs({
+  options: {
+    ep: { type: 'string', default: 'webgpu' },
+    k: { type: 'string', default: '4' },
+    blocks: { type: 'string', default: '6' },
+    'block-ms': { type: 'string', default: '600' },
+    only: { type: 'string' },
+  },
+});
+const K = Math.max(2, Number(values.k));
+const BLOCKS = Math.max(2, Number(values.blocks));
+const BLOCK_MS = Number(values['block-ms']);
+const only = values.only?.split(',');
+
+/** The same workload with k times the device work in one run. */
+function scaled(p: WorkloadParams, k: number): WorkloadParams {
+  switch (p.kind) {
+    case 'gemm':
+      return { ...p, chain: p.chain * k };
+    case 'bandwidth':
+      return { ...p, pairs: p.pairs * k };
+    case 'cnn':
+    case 'transformer':
+      return { ...p, batch: p.batch * k };
+    case 'decode':
+      return { ...p, layers: p.layers * k };
+  }
+}
+
+async function loadOrt(): Promise<Ort> {
+  delete (globalThis as { Float16Array?: unknown }).Float16Array;
+  const mod = (await import('onnxruntime-node')) as Ort & { default?: Ort };
+  return mod.default ?? mod;
+}
+
+interface Sample {
+  at: number;
+  util: number;
+  clock: number;
+}
+
+/** nvidia-smi every 100 ms, or nothing where there is none. */
+function sampleGpu(): { samples: Sample[]; stop: () => void } {
+  const samples: Sample[] = [];
+  const child = spawn(
+    'nvidia-smi',
+    ['--query-gpu=utilization.gpu,clocks.gr', '--format=csv,noheader,nounits', '-lms', '100'],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  child.on('error', () => undefined);
+  let rest = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    const lines = (rest + chunk.toString()).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      const [util, clock] = line.split(',').map((v) => Number(v.trim()));
+      if (Number.isFinite(util) && Number.isFinite(clock)) {
+        samples.push({ at: performance.now(), util: util as number, clock: clock as number });
+      }
+    }
+  });
+  return { samples, stop: () => child.kill() };
+}
+
+interface Size {
+  label: string;
+  params: WorkloadParams;
+  session: OrtModule.InferenceSession;
+  feeds: Record<string, OrtModule.Tensor>;
+  blockMedians: number[];
+  windows: [number, number][];
+}
+
+async function main(): Promise<void> {
+  const ort = await loadOrt();
+  const gpu = sampleGpu();
+  console.log(
+    `provider ${values.ep}, k = ${K}, ${BLOCKS} blocks of ${BLOCK_MS} ms per size, interleaved`,
+  );
+  for (const w of STD_SUITE.workloads) {
+    if (only && !only.includes(w.id)) continue;
+    const sizes: Size[] = [];
+    for (const [label, params] of [
+      ['k=1', w.params],
+      [`k=${K}`, scaled(w.params, K)],
+    ] as const) {
+      const generated = generateWorkload(STD_SUITE.seed, w.id, params);
+      const session = await ort.InferenceSession.create(generated.model, {
+        executionProviders: [values.ep as never],
+        graphOptimizationLevel: 'all',
+      });
+      const feeds: Record<string, OrtModule.Tensor> = {};
+      for (const input of generated.inputs) {
+        const copy = new Uint8Array(input.bytes);
+        const data =
+          input.dtype === 'float16' ? new Uint16Array(copy.buffer) : new Float32Array(copy.buffer);
+        feeds[input.name] = new ort.Tensor(input.dtype, data, input.dims);
+      }
+      // Warm-up: a few runs and at least half a block.
+      const t = performance.now();
+      for (let i = 0; i < 3 || performance.now() - t < BLOCK_MS / 2; i++) await session.run(feeds);
+      sizes.push({ label, params, session, feeds, blockMedians: [], windows: [] });
+    }
+    for (let b = 0; b < BLOCKS; b++) {
+      for (const size of sizes) {
+        const times: number[] = [];
+        const start = performance.now();
+        while (performance.now() - start < BLOCK_MS || times.length < 3) {
+          const t = performance.now();
+          await size.session.run(size.feeds);
+          times.push(performance.now() - t);
+        }
+        size.windows.push([start, performance.now()]);
+        times.sort((a, c) => a - c);
+        size.blockMedians.push(quantileSorted(times, 0.5));
+      }
+    }
+    const unit = unitOf(w.params);
+    const throughput = (size: Size, ms: number) =>
+      workPerRun(size.params) / (ms / 1000) / unitScale(unit);
+    const results = sizes.map((size) => {
+      const sorted = [...size.blockMedians].sort((a, c) => a - c);
+      const ms = quantileSorted(sorted, 0.5);
+      const inWindows = gpu.samples.filter((s) =>
+        size.windows.some(([a, c]) => s.at >= a && s.at <= c),
+      );
+      const clocks = inWindows.map((s) => s.clock).sort((a, c) => a - c);
+      const utils = inWindows.map((s) => s.util).sort((a, c) => a - c);
+      const gpuText =
+        inWindows.length > 0
+          ? `; GPU busy ${quantileSorted(utils, 0.5)} % (median), clock ${clocks[0]}–${clocks.at(-1)} MHz (median ${quantileSorted(clocks, 0.5)})`
+          : '';
+      return {
+        size,
+        value: throughput(size, ms),
+        text: `${size.label.padEnd(5)} ${ms.toFixed(3).padStart(8)} ms a run, ${throughput(size, ms).toPrecision(4)} ${unit}, blocks' spread CV ${(coefficientOfVariation(size.blockMedians.map((m) => throughput(size, m))) * 100).toFixed(2)} %${gpuText}`,
+      };
+    });
+    console.log(`${w.id}:`);
+    for (const r of results) console.log(`  ${r.text}`);
+    const [one, many] = results as [(typeof results)[number], (typeof results)[number]];
+    console.log(
+      `  throughput k=${K} ÷ k=1: ${(many.value / one.value).toFixed(2)} (1: a run is all device work; ${K}: all overhead)`,
+    );
+    for (const size of sizes) await size.session.release();
+  }
+  gpu.stop();
+}
+
+await main();
+process.exit(0);

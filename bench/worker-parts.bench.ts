@@ -1,0 +1,214 @@
+/**
+ * Where the worker path's time goes, part by part, in one process: onnxruntime as bench:worker's
+ * baseline runs it, then adding one thing the worker does at a time, each compared with the
+ * baseline measured in the same round. Not a test: it prints figures.
+ *
+ *   node bench/worker-parts.bench.ts [--ep cpu|webgpu] [--sets 150] [--batch 64] [--hidden 4096]
+ *     [--rounds 3] [--dir node_modules/.cache/roost-bench]
+ *
+ * The steps (each ms a set, warm sets only):
+ *   baseline   onnxruntime's default session options, input tensors made before, outputs dropped
+ *              (what bench:worker divides by);
+ *   spinning   + the worker's `force_spinning_stop` (onnxruntime's CPU threads sleep after a run);
+ *   options    + the worker's other session options (the log level): all of `sessionOptions`;
+ *   inputs     + each set's input read from its .npy file and decoded, as the worker does;
+ *   runner     the worker's own loop (worker/runner.ts `runPlan`), real files in and out, in this
+ *              process: no sandbox, no process boundary, no agent.
+ * What is left between `runner` and bench:worker's figure is the process: the sandbox, the
+ * messages to the agent and the agent's journal.
+ */
+import type * as OrtModule from 'onnxruntime-node';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { classifierModel, randomFloats } from '../test/fixtures/jobs/models.ts';
+import { decodeNpy, encodeNpy } from '../worker/npy.ts';
+import type { NpyHeaderMemo } from '../worker/npy.ts';
+import { inputFile } from '../worker/protocol.ts';
+import type { RunPlan, WorkerEp } from '../worker/protocol.ts';
+import { runPlan, sessionOptions } from '../worker/runner.ts';
+
+type Ort = typeof OrtModule;
+
+const { values } = parseArgs({
+  options: {
+    ep: { type: 'string', default: 'cpu' },
+    sets: { type: 'string', default: '150' },
+    batch: { type: 'string', default: '64' },
+    width: { type: 'string', default: '512' },
+    hidden: { type: 'string', default: '4096' },
+    classes: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '3' },
+    dir: {
+      type: 'string',
+      default: fileURLToPath(new URL('../node_modules/.cache/roost-bench', import.meta.url)),
+    },
+  },
+});
+const ep = values.ep as WorkerEp;
+const SETS = Number(values.sets);
+const BATCH = Number(values.batch);
+const WIDTH = Number(values.width);
+const ROUNDS = Math.max(1, Number(values.rounds));
+const WARMUP = Math.min(20, Math.max(1, Math.floor(SETS / 10)));
+
+const STEPS = ['baseline', 'spinning', 'options', 'inputs', 'runner'] as const;
+type Step = (typeof STEPS)[number];
+
+async function loadOrt(): Promise<Ort> {
+  // The same workaround as the worker (onnxruntime-node 1.30 and Node 24's Float16Array).
+  delete (globalThis as { Float16Array?: unknown }).Float16Array;
+  const mod = (await import('onnxruntime-node')) as Ort & { default?: Ort };
+  return mod.default ?? mod;
+}
+
+function optionsOf(step: Step): OrtModule.InferenceSession.SessionOptions {
+  const worker = sessionOptions(ep);
+  if (step === 'baseline') return { executionProviders: [ep], graphOptimizationLevel: 'all' };
+  if (step === 'spinning') {
+    return {
+      executionProviders: [ep],
+      graphOptimizationLevel: 'all',
+      extra: worker.extra,
+    };
+  }
+  return worker;
+}
+
+/** ms a set over the warm sets of a loop made of `session.run` and what `step` adds. */
+async function inProcess(
+  ort: Ort,
+  step: Exclude<Step, 'runner'>,
+  modelFile: string,
+  inputsDir: string,
+  inputs: Float32Array[],
+): Promise<number> {
+  const session = await ort.InferenceSession.create(modelFile, optionsOf(step));
+  const made = inputs.map((x) => new ort.Tensor('float32', x, [BATCH, WIDTH]));
+  const memo: NpyHeaderMemo = {};
+  const feed = (set: number): OrtModule.Tensor => {
+    if (step !== 'inputs') return made[set] as OrtModule.Tensor;
+    const npy = decodeNpy(readFileSync(join(inputsDir, inputFile(set, 0))), memo);
+    if (!npy.ok) throw new Error(npy.error);
+    return new ort.Tensor('float32', npy.value.data as Float32Array, npy.value.shape);
+  };
+  let t0 = 0;
+  for (let set = 0; set < SETS; set++) {
+    if (set === WARMUP) t0 = performance.now();
+    const out = await session.run({ x: feed(set) });
+    for (const t of Object.values(out)) t.dispose();
+  }
+  const ms = (performance.now() - t0) / (SETS - WARMUP);
+  await session.release();
+  return ms;
+}
+
+/** ms a set over the warm sets of the worker's own loop, from its set-done messages. */
+async function runner(
+  ort: Ort,
+  modelFile: string,
+  inputsDir: string,
+  outDir: string,
+): Promise<number> {
+  const plan: RunPlan = {
+    jobId: 'parts',
+    modelPath: modelFile,
+    inputsDir,
+    outDir,
+    inputNames: ['x'],
+    outputs: [{ name: 'probs', file: 'probs.npy' }],
+    layout: 'per-set',
+    setCount: SETS,
+    startSet: 0,
+    executionProviders: [ep],
+    maxOutputBytes: 2 ** 40,
+    outputBytesSoFar: 0,
+  };
+  const doneAt: number[] = [];
+  const record = (m: { type: string }) => {
+    if (m.type === 'set-done') doneAt.push(performance.now());
+  };
+  const outcome = await runPlan(plan, {
+    send: record,
+    hold: record,
+    cancelled: () => false,
+    loadOrt: () => Promise.resolve(ort),
+  });
+  if (!outcome.ok) throw new Error(`the runner failed: ${outcome.error.message}`);
+  const first = doneAt[WARMUP - 1] as number;
+  return ((doneAt.at(-1) as number) - first) / (SETS - WARMUP);
+}
+
+async function main(): Promise<void> {
+  await mkdir(resolve(values.dir), { recursive: true });
+  const root = await mkdtemp(join(resolve(values.dir), 'parts-'));
+  try {
+    const model = classifierModel(WIDTH, Number(values.hidden), Number(values.classes));
+    const modelFile = join(root, 'model.onnx');
+    await writeFile(modelFile, model);
+    const inputsDir = join(root, 'sets');
+    const inputs = Array.from({ length: SETS }, (_, s) => randomFloats(BATCH * WIDTH, 100 + s));
+    for (const [s, x] of inputs.entries()) {
+      await mkdir(join(inputsDir, String(s)), { recursive: true });
+      await writeFile(join(inputsDir, inputFile(s, 0)), encodeNpy('float32', [BATCH, WIDTH], x));
+    }
+    console.log(
+      `model: classifier ${WIDTH}→${values.hidden}→${values.hidden}→${values.classes}, batch ${BATCH}, provider ${ep}, ${SETS} sets (${WARMUP} warm-up), ${ROUNDS} rounds`,
+    );
+    const ort = await loadOrt();
+    // One pass that does not count: the first session pays for compiling and caches.
+    await inProcess(ort, 'baseline', modelFile, inputsDir, inputs);
+    const ms: Record<Step, number[]> = {
+      baseline: [],
+      spinning: [],
+      options: [],
+      inputs: [],
+      runner: [],
+    };
+    const ratios: Record<Step, number[]> = {
+      baseline: [],
+      spinning: [],
+      options: [],
+      inputs: [],
+      runner: [],
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      const before = await inProcess(ort, 'baseline', modelFile, inputsDir, inputs);
+      const got: Partial<Record<Step, number>> = {};
+      for (const step of STEPS.slice(1)) {
+        got[step] =
+          step === 'runner'
+            ? await runner(ort, modelFile, inputsDir, join(root, `out-${round}`))
+            : await inProcess(ort, step, modelFile, inputsDir, inputs);
+      }
+      const after = await inProcess(ort, 'baseline', modelFile, inputsDir, inputs);
+      got.baseline = (before + after) / 2;
+      const line = STEPS.map((step) => {
+        const value = got[step] as number;
+        ms[step].push(value);
+        ratios[step].push(got.baseline ? (got.baseline as number) / value : 0);
+        return `${step} ${value.toFixed(3)}`;
+      });
+      console.log(
+        `round ${round + 1} (ms a set): ${line.join(', ')}; baseline before/after ${before.toFixed(3)}/${after.toFixed(3)}`,
+      );
+    }
+    const median = (xs: number[]) =>
+      [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+    const base = median(ms.baseline);
+    console.log('\nstep       ms a set   above baseline   baseline ÷ step (median of rounds)');
+    for (const step of STEPS) {
+      const m = median(ms[step]);
+      console.log(
+        `${step.padEnd(10)} ${m.toFixed(3).padStart(8)}   ${((m - base) * 1000).toFixed(0).padStart(8)} µs   ${median(ratios[step]).toFixed(3)}`,
+      );
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+await main();
+process.exit(0);
