@@ -5,13 +5,14 @@
  * answer, onnxruntime's own time) may be most of it; the GPU then idles between runs and its
  * power management moves the clock, which moves the score from run to run.
  *
- *   node bench/scaling.bench.ts [--ep webgpu] [--k 4] [--blocks 6] [--block-ms 600] [--only gemm-fp32,...]
+ *   node bench/scaling.bench.ts [--ep webgpu] [--k 1,4] [--blocks 6] [--block-ms 600] [--only gemm-fp32,...]
+ *     [--variant 'label:{"validationMode":"disabled"}' ...]
  *
  * For each workload, at its roost-std/2 size (k = 1) and with k times the work per run
- * (`scaled` below), the runs are measured in `blocks` interleaved blocks; it prints each size's
- * throughput (from the blocks' median run time), the spread of the blocks, and
- * throughput(k) ÷ throughput(1): near 1 when a run is all device work, near k when a run is all
- * overhead. Where nvidia-smi exists, the GPU's utilization and graphics clock during each size's
+ * (`scaled` below), each with each set of execution-provider options given (`--variant`), the
+ * runs are measured in `blocks` interleaved blocks; it prints each one's throughput (from the
+ * blocks' median run time), the spread of the blocks, and its throughput over the first one's:
+ * between sizes, near 1 when a run is all device work, near k when a run is all overhead. Where nvidia-smi exists, the GPU's utilization and graphics clock during each size's
  * blocks (sampled every 100 ms) are printed beside it.
  */
 import type * as OrtModule from 'onnxruntime-node';
@@ -27,13 +28,19 @@ type Ort = typeof OrtModule;
 const { values } = parseArgs({
   options: {
     ep: { type: 'string', default: 'webgpu' },
-    k: { type: 'string', default: '4' },
+    k: { type: 'string', default: '1,4' },
+    /** `label:{json}`: execution-provider options to compare (repeatable); default onnxruntime's. */
+    variant: { type: 'string', multiple: true },
     blocks: { type: 'string', default: '6' },
     'block-ms': { type: 'string', default: '600' },
     only: { type: 'string' },
   },
 });
-const K = Math.max(2, Number(values.k));
+const KS = values.k.split(',').map(Number);
+const VARIANTS = (values.variant ?? ['default:{}']).map((v) => {
+  const at = v.indexOf(':');
+  return { label: v.slice(0, at), options: JSON.parse(v.slice(at + 1)) as Record<string, unknown> };
+});
 const BLOCKS = Math.max(2, Number(values.blocks));
 const BLOCK_MS = Number(values['block-ms']);
 const only = values.only?.split(',');
@@ -90,6 +97,7 @@ function sampleGpu(): { samples: Sample[]; stop: () => void } {
 
 interface Size {
   label: string;
+  k: number;
   params: WorkloadParams;
   session: OrtModule.InferenceSession;
   feeds: Record<string, OrtModule.Tensor>;
@@ -101,31 +109,40 @@ async function main(): Promise<void> {
   const ort = await loadOrt();
   const gpu = sampleGpu();
   console.log(
-    `provider ${values.ep}, k = ${K}, ${BLOCKS} blocks of ${BLOCK_MS} ms per size, interleaved`,
+    `provider ${values.ep}, k = ${KS.join(', ')}, options: ${VARIANTS.map((v) => v.label).join(', ')}; ${BLOCKS} blocks of ${BLOCK_MS} ms each, interleaved`,
   );
   for (const w of STD_SUITE.workloads) {
     if (only && !only.includes(w.id)) continue;
     const sizes: Size[] = [];
-    for (const [label, params] of [
-      ['k=1', w.params],
-      [`k=${K}`, scaled(w.params, K)],
-    ] as const) {
+    for (const k of KS) {
+      const params = k === 1 ? w.params : scaled(w.params, k);
       const generated = generateWorkload(STD_SUITE.seed, w.id, params);
-      const session = await ort.InferenceSession.create(generated.model, {
-        executionProviders: [values.ep as never],
-        graphOptimizationLevel: 'all',
-      });
-      const feeds: Record<string, OrtModule.Tensor> = {};
-      for (const input of generated.inputs) {
-        const copy = new Uint8Array(input.bytes);
-        const data =
-          input.dtype === 'float16' ? new Uint16Array(copy.buffer) : new Float32Array(copy.buffer);
-        feeds[input.name] = new ort.Tensor(input.dtype, data, input.dims);
+      for (const variant of VARIANTS) {
+        const session = await ort.InferenceSession.create(generated.model, {
+          executionProviders: [
+            (Object.keys(variant.options).length > 0
+              ? { name: values.ep, ...variant.options }
+              : values.ep) as never,
+          ],
+          graphOptimizationLevel: 'all',
+        });
+        const feeds: Record<string, OrtModule.Tensor> = {};
+        for (const input of generated.inputs) {
+          const copy = new Uint8Array(input.bytes);
+          const data =
+            input.dtype === 'float16'
+              ? new Uint16Array(copy.buffer)
+              : new Float32Array(copy.buffer);
+          feeds[input.name] = new ort.Tensor(input.dtype, data, input.dims);
+        }
+        // Warm-up: a few runs and at least half a block.
+        const t = performance.now();
+        for (let i = 0; i < 3 || performance.now() - t < BLOCK_MS / 2; i++) {
+          await session.run(feeds);
+        }
+        const label = `k=${k}${VARIANTS.length > 1 ? ` ${variant.label}` : ''}`;
+        sizes.push({ label, k, params, session, feeds, blockMedians: [], windows: [] });
       }
-      // Warm-up: a few runs and at least half a block.
-      const t = performance.now();
-      for (let i = 0; i < 3 || performance.now() - t < BLOCK_MS / 2; i++) await session.run(feeds);
-      sizes.push({ label, params, session, feeds, blockMedians: [], windows: [] });
     }
     for (let b = 0; b < BLOCKS; b++) {
       for (const size of sizes) {
@@ -144,9 +161,14 @@ async function main(): Promise<void> {
     const unit = unitOf(w.params);
     const throughput = (size: Size, ms: number) =>
       workPerRun(size.params) / (ms / 1000) / unitScale(unit);
-    const results = sizes.map((size) => {
+    console.log(`${w.id}:`);
+    const first = sizes[0] as Size;
+    let firstValue = 0;
+    for (const size of sizes) {
       const sorted = [...size.blockMedians].sort((a, c) => a - c);
       const ms = quantileSorted(sorted, 0.5);
+      const value = throughput(size, ms);
+      if (size === first) firstValue = value;
       const inWindows = gpu.samples.filter((s) =>
         size.windows.some(([a, c]) => s.at >= a && s.at <= c),
       );
@@ -154,20 +176,16 @@ async function main(): Promise<void> {
       const utils = inWindows.map((s) => s.util).sort((a, c) => a - c);
       const gpuText =
         inWindows.length > 0
-          ? `; GPU busy ${quantileSorted(utils, 0.5)} % (median), clock ${clocks[0]}–${clocks.at(-1)} MHz (median ${quantileSorted(clocks, 0.5)})`
+          ? `; GPU busy ${quantileSorted(utils, 0.5)} %, clock ${clocks[0]}–${clocks.at(-1)} MHz (median ${quantileSorted(clocks, 0.5)})`
           : '';
-      return {
-        size,
-        value: throughput(size, ms),
-        text: `${size.label.padEnd(5)} ${ms.toFixed(3).padStart(8)} ms a run, ${throughput(size, ms).toPrecision(4)} ${unit}, blocks' spread CV ${(coefficientOfVariation(size.blockMedians.map((m) => throughput(size, m))) * 100).toFixed(2)} %${gpuText}`,
-      };
-    });
-    console.log(`${w.id}:`);
-    for (const r of results) console.log(`  ${r.text}`);
-    const [one, many] = results as [(typeof results)[number], (typeof results)[number]];
-    console.log(
-      `  throughput k=${K} ÷ k=1: ${(many.value / one.value).toFixed(2)} (1: a run is all device work; ${K}: all overhead)`,
-    );
+      const versus =
+        size === first
+          ? ''
+          : ` (${(value / firstValue).toFixed(2)}× ${first.label}${size.k !== first.k ? `: 1 = a run is all device work, ${size.k / first.k} = all overhead` : ''})`;
+      console.log(
+        `  ${size.label.padEnd(14)} ${ms.toFixed(3).padStart(8)} ms a run, ${value.toPrecision(4)} ${unit}${versus}, blocks CV ${(coefficientOfVariation(size.blockMedians.map((m) => throughput(size, m))) * 100).toFixed(2)} %${gpuText}`,
+      );
+    }
     for (const size of sizes) await size.session.release();
   }
   gpu.stop();
