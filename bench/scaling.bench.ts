@@ -51,12 +51,12 @@ function scaled(p: WorkloadParams, k: number): WorkloadParams {
     case 'gemm':
       return { ...p, chain: p.chain * k };
     case 'bandwidth':
-      return { ...p, pairs: p.pairs * k };
+      // A bigger tensor, not more operators: each operator is a dispatch with its own cost.
+      return { ...p, rows: p.rows * k };
     case 'cnn':
     case 'transformer':
-      return { ...p, batch: p.batch * k };
     case 'decode':
-      return { ...p, layers: p.layers * k };
+      return { ...p, batch: p.batch * k };
   }
 }
 
