@@ -1,6 +1,6 @@
 /**
  * How each workload of the standard suite scales with the work in one run, on one provider: a
- * figure for choosing a suite's sizes, not a test. On a fast GPU a run of roost-std/2 lasts 1–5
+ * figure for choosing a suite's sizes, not a test. On a fast GPU a run of roost-std/2 lasted 1–5
  * ms, and what a run costs besides the device's work (uploading the inputs, waiting for the
  * answer, onnxruntime's own time) may be most of it; the GPU then idles between runs and its
  * power management moves the clock, which moves the score from run to run.
@@ -8,7 +8,7 @@
  *   node bench/scaling.bench.ts [--ep webgpu] [--k 1,4] [--blocks 6] [--block-ms 600] [--only gemm-fp32,...]
  *     [--variant 'label:{"validationMode":"disabled"}' ...]
  *
- * For each workload, at its roost-std/2 size (k = 1) and with k times the work per run
+ * For each workload, at its size in the standard suite (k = 1) and with k times the work per run
  * (`scaled` below), each with each set of execution-provider options given (`--variant`), the
  * runs are measured in `blocks` interleaved blocks; it prints each one's throughput (from the
  * blocks' median run time), the spread of the blocks, and its throughput over the first one's:

@@ -315,7 +315,7 @@ export const methods = {
   },
   'bench.run': {
     summary:
-      'Run the standard benchmark roost-std/2 and save its signed report (progress: bench.progress).',
+      'Run the standard benchmark roost-std/3 and save its signed report (progress: bench.progress).',
     params: benchRunParamsSchema,
     result: benchRunResultSchema,
   },

@@ -41,6 +41,23 @@ describe('the accuracy gate', () => {
     );
   });
 
+  it('compares the leading values when the reference covers the first items of a batch', () => {
+    const sizes = new Map([['y', 6]]);
+    // The reference's 4 values against the first 4 of 6; the rest are the device's own.
+    const ok = accuracyGate(out([1, -2, 3, -4, 99, 99]), [], reference, 1e-3, sizes);
+    expect(ok).toMatchObject({ passed: true, error: 0 });
+    const wrong = accuracyGate(out([1, -2, 3, 4, 5, 6]), [], reference, 1e-3, sizes);
+    expect(wrong.passed).toBe(false);
+    expect(wrong.error).toBeCloseTo(8 / Math.sqrt(30), 12);
+    // The whole batch must still be there: a device that answers only the checked items fails.
+    expect(accuracyGate(out([1, -2, 3, -4]), [], reference, 1, sizes).reason).toMatch(
+      /has 4 values, 6 expected/,
+    );
+    expect(accuracyGate(out([1, -2, 3, -4, 5, 6, 7]), [], reference, 1, sizes).reason).toMatch(
+      /has 7 values, 6 expected/,
+    );
+  });
+
   it('measures error relative to the size of the answer', () => {
     const big = new Map([['y', Float64Array.from([1000, 2000])]]);
     const r = relativeRmsError(out([1001, 2000]), big);

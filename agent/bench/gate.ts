@@ -10,20 +10,26 @@ import type { Accuracy } from './schema.ts';
 export type ErrorMeasure =
   { ok: true; error: number } | { ok: false; reason: string; error: number | null };
 
-/** Relative RMS error of one run's outputs against the reference. */
+/**
+ * Relative RMS error of one run's outputs against the reference. `sizes` gives an output's whole
+ * size where the reference covers only its leading values (a batch's first items): the output
+ * must have that many, and its leading values are compared.
+ */
 export function relativeRmsError(
   outputs: readonly BenchOutput[],
   reference: ReadonlyMap<string, Float64Array>,
+  sizes?: ReadonlyMap<string, number>,
 ): ErrorMeasure {
   let diff = 0;
   let norm = 0;
   for (const [name, expected] of reference) {
     const got = outputs.find((o) => o.name === name);
     if (!got) return { ok: false, reason: `the output "${name}" is missing`, error: null };
-    if (got.values.length !== expected.length) {
+    const size = Math.max(sizes?.get(name) ?? 0, expected.length);
+    if (got.values.length !== size) {
       return {
         ok: false,
-        reason: `the output "${name}" has ${got.values.length} values, ${expected.length} expected`,
+        reason: `the output "${name}" has ${got.values.length} values, ${size} expected`,
         error: null,
       };
     }
@@ -60,9 +66,10 @@ export function accuracyGate(
   last: readonly BenchOutput[],
   reference: ReadonlyMap<string, Float64Array>,
   tolerance: number,
+  sizes?: ReadonlyMap<string, number>,
 ): Accuracy {
-  const a = relativeRmsError(first, reference);
-  const b = last.length > 0 ? relativeRmsError(last, reference) : a;
+  const a = relativeRmsError(first, reference, sizes);
+  const b = last.length > 0 ? relativeRmsError(last, reference, sizes) : a;
   const base = {
     error: a.error,
     lastRunError: b.error,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateWorkload } from './models.ts';
-import { referenceOutputs } from './reference.ts';
+import { outputValueCount, referenceOutputs } from './reference.ts';
 import type { GemmParams } from './schema.ts';
 import { TINY_SUITE } from './suite.ts';
 
@@ -48,6 +48,20 @@ describe('the CPU reference', () => {
         sum += v;
       }
       expect(ref[r]).toBeCloseTo(sum, 9);
+    }
+  });
+
+  it('computes only the checked items of a batch: the leading values of the whole answer', async () => {
+    for (const w of TINY_SUITE.workloads) {
+      const p = w.params;
+      if (p.kind !== 'cnn' && p.kind !== 'transformer' && p.kind !== 'decode') continue;
+      const whole = { ...p, batch: 3, checked: undefined };
+      const g = generateWorkload(TINY_SUITE.seed, w.id, whole);
+      const all = (await referenceOutputs(g, whole)).get(g.outputs[0]!)!;
+      expect(all.length, w.id).toBe(outputValueCount(whole));
+      const first = (await referenceOutputs(g, { ...whole, checked: 1 })).get(g.outputs[0]!)!;
+      expect(first.length, w.id).toBe(outputValueCount(whole) / 3);
+      expect(Array.from(first), w.id).toEqual(Array.from(all.subarray(0, first.length)));
     }
   });
 

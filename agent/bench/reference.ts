@@ -284,7 +284,7 @@ async function decode(w: GeneratedWorkload, p: DecodeParams): Promise<Float64Arr
   const { batch: b, dim: d, heads: h, ffn: f, context: t } = p;
   const dh = d / h;
   const scale = 1 / Math.sqrt(dh);
-  const x = Float64Array.from(inputValues(w, 'x'));
+  const x = Float64Array.from(inputValues(w, 'x').subarray(0, b * d));
   for (let l = 0; l < p.layers; l++) {
     const ln1 = layerNorm(x, b, d, weight(w, `l${l}.ln1.scale`), weight(w, `l${l}.ln1.bias`));
     const q = matmul(ln1, weight(w, `l${l}.q`), b, d, d);
@@ -321,7 +321,12 @@ async function decode(w: GeneratedWorkload, p: DecodeParams): Promise<Float64Arr
   return x;
 }
 
-/** The expected outputs of a generated workload, by output name, in float64. */
+/**
+ * The expected outputs of a generated workload, by output name, in float64. For a batched
+ * network with `checked` items, only those first items' outputs: the leading values of the
+ * output (every output is batch-major), which is what the gate compares (`outputValueCount`
+ * gives the whole output's size).
+ */
 export async function referenceOutputs(
   generated: GeneratedWorkload,
   params: WorkloadParams,
@@ -333,10 +338,30 @@ export async function referenceOutputs(
     case 'bandwidth':
       return new Map([[name, bandwidth(generated, params)]]);
     case 'cnn':
-      return new Map([[name, await cnn(generated, params)]]);
+      return new Map([[name, await cnn(generated, checkedItems(params))]]);
     case 'transformer':
-      return new Map([[name, await transformer(generated, params)]]);
+      return new Map([[name, await transformer(generated, checkedItems(params))]]);
     case 'decode':
-      return new Map([[name, await decode(generated, params)]]);
+      return new Map([[name, await decode(generated, checkedItems(params))]]);
+  }
+}
+
+/** The same network over the first `checked` items of its batch (they read the inputs' first rows). */
+function checkedItems<P extends CnnParams | TransformerParams | DecodeParams>(p: P): P {
+  return p.checked === undefined ? p : { ...p, batch: Math.min(p.batch, p.checked) };
+}
+
+/** How many values a workload's (one) output holds: what the gate expects to receive. */
+export function outputValueCount(params: WorkloadParams): number {
+  switch (params.kind) {
+    case 'gemm':
+      return params.n;
+    case 'bandwidth':
+      return params.rows;
+    case 'cnn':
+      return params.batch * params.classes;
+    case 'transformer':
+    case 'decode':
+      return params.batch * params.dim;
   }
 }

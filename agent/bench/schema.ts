@@ -58,6 +58,12 @@ export const cnnParamsSchema = z.object({
   /** 3×3 convolutions (+ ReLU): output channels and stride of each. */
   layers: z.array(z.object({ channels: positiveInt, stride: positiveInt })).min(1),
   classes: positiveInt,
+  /**
+   * Items of the batch (the first ones) the float64 CPU reference computes and the accuracy gate
+   * compares; the whole batch when absent. Each item is computed alone, so the first items are
+   * as good a check as all of them, and the reference stays seconds on any machine.
+   */
+  checked: positiveInt.optional(),
 });
 
 export const transformerParamsSchema = z.object({
@@ -67,6 +73,12 @@ export const transformerParamsSchema = z.object({
   dim: positiveInt,
   heads: positiveInt,
   ffn: positiveInt,
+  /**
+   * Items of the batch (the first ones) the float64 CPU reference computes and the accuracy gate
+   * compares; the whole batch when absent. Each item is computed alone, so the first items are
+   * as good a check as all of them, and the reference stays seconds on any machine.
+   */
+  checked: positiveInt.optional(),
 });
 
 export const decodeParamsSchema = z.object({
@@ -79,6 +91,12 @@ export const decodeParamsSchema = z.object({
   /** Tokens already in the key/value cache. */
   context: positiveInt,
   layers: positiveInt,
+  /**
+   * Items of the batch (the first ones) the float64 CPU reference computes and the accuracy gate
+   * compares; the whole batch when absent. Each item is computed alone, so the first items are
+   * as good a check as all of them, and the reference stays seconds on any machine.
+   */
+  checked: positiveInt.optional(),
 });
 
 export const workloadParamsSchema = z.discriminatedUnion('kind', [
@@ -145,7 +163,7 @@ export const measurementSchema = z.object({
 export type Measurement = z.infer<typeof measurementSchema>;
 
 export const suiteDefinitionSchema = z.object({
-  /** `roost-std/2`: the name and the version; any change to anything below is a new version. */
+  /** `roost-std/3`: the name and the version; any change to anything below is a new version. */
   id: z.string().regex(/^[a-z0-9-]+\/\d+$/),
   title: z.string(),
   /** The seed of every input and weight (see prng.ts). */

@@ -10,16 +10,17 @@ const byId = (id: string) => {
 
 describe('units', () => {
   it('turns the median run time into TFLOP/s, GB/s and inferences/s', () => {
-    // 2·1024³·8 FLOP in 100 ms = 0.1718 TFLOP/s
-    expect(throughput(byId('gemm-fp32'), 100)).toBeCloseTo((2 * 1024 ** 3 * 8) / 0.1 / 1e12, 12);
+    // 2·1024³·32 FLOP in 100 ms = 0.687 TFLOP/s
+    expect(throughput(byId('gemm-fp32'), 100)).toBeCloseTo((2 * 1024 ** 3 * 32) / 0.1 / 1e12, 12);
     // 4·4096²·(2 + 4·4) bytes in 50 ms = 24.16 GB/s
     expect(throughput(byId('memory-bandwidth'), 50)).toBeCloseTo(
       (4 * 4096 ** 2 * 18) / 0.05 / 1e9,
       9,
     );
-    // a batch of 4 images in 2 ms = 2000 images/s
-    expect(throughput(byId('cnn'), 2)).toBe(2000);
-    expect(throughput(byId('decode'), 10)).toBe(400);
+    // a batch of 64 images in 32 ms = 2000 images/s
+    expect(throughput(byId('cnn'), 32)).toBe(2000);
+    // 16 tokens in 10 ms
+    expect(throughput(byId('decode'), 10)).toBe(1600);
     expect(achievedTflops(byId('transformer-encoder'), 1)).toBeCloseTo(
       byId('transformer-encoder').flopsPerRun / 1e-3 / 1e12,
       12,

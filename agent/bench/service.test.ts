@@ -65,7 +65,7 @@ describe('the report the market is told about', () => {
     id: 'id',
     file: '/r.json',
     startedAt: '2026-01-01T00:00:00.000Z',
-    suiteId: 'roost-std/2',
+    suiteId: 'roost-std/3',
     current: true,
     preset: 'quick',
     ep: 'cpu',

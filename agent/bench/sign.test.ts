@@ -89,7 +89,7 @@ describe('verify says which part failed', () => {
     if (!v.ok) expect(v.message).toMatch(/suite definition in the report was changed/);
   });
 
-  it('suite: definition and hash edited together, no longer the real roost-std/2', async () => {
+  it('suite: definition and hash edited together, no longer the real roost-std/3', async () => {
     const s = await signed();
     const v = verifyReport(
       edit(s, (r) => {
@@ -101,25 +101,28 @@ describe('verify says which part failed', () => {
     if (!v.ok) expect(v.message).toMatch(/not the real one/);
   });
 
-  it('a report of the retired roost-std/1 still verifies, flagged as not today\u2019s units', async () => {
-    const old = await signReport(retiredReport(), testSigner());
-    expect(old.report.suite.hash).toBe(RETIRED_SUITES.get('roost-std/1'));
-    expect(verifyReport(JSON.stringify(old))).toMatchObject({
-      ok: true,
-      suiteId: 'roost-std/1',
-      suiteCurrent: false,
-      signer: old.signature.signer,
-    });
-    // ... and only the real one: its definition edited and rehashed fails like any other.
-    const v = verifyReport(
-      edit(old, (r) => {
-        r.report.suite.definition.workloads[0]!.weight = 0.5;
-        r.report.suite.hash = suiteHash(r.report.suite.definition);
-      }),
-    );
-    expect(v).toMatchObject({ ok: false, failed: 'suite' });
-    if (!v.ok) expect(v.message).toMatch(/not the real one/);
-  });
+  it.each(['roost-std/1', 'roost-std/2'] as const)(
+    'a report of the retired %s still verifies, flagged as not today\u2019s units',
+    async (id) => {
+      const old = await signReport(retiredReport(id), testSigner());
+      expect(old.report.suite.hash).toBe(RETIRED_SUITES.get(id));
+      expect(verifyReport(JSON.stringify(old))).toMatchObject({
+        ok: true,
+        suiteId: id,
+        suiteCurrent: false,
+        signer: old.signature.signer,
+      });
+      // ... and only the real one: its definition edited and rehashed fails like any other.
+      const v = verifyReport(
+        edit(old, (r) => {
+          r.report.suite.definition.workloads[0]!.weight = 0.5;
+          r.report.suite.hash = suiteHash(r.report.suite.definition);
+        }),
+      );
+      expect(v).toMatchObject({ ok: false, failed: 'suite' });
+      if (!v.ok) expect(v.message).toMatch(/not the real one/);
+    },
+  );
 
   it('suite: a suite this Roost does not know', async () => {
     const s = await signed();

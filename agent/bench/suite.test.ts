@@ -2,6 +2,7 @@ import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { canonicalDigest } from './canonical.ts';
 import { generateWorkload, workloadHashes } from './models.ts';
+import { outputValueCount } from './reference.ts';
 import { suiteDefinitionSchema } from './schema.ts';
 import { flopsPerRun, STD_SUITE, SUITES, suiteHash, TINY_SUITE, workPerRun } from './suite.ts';
 
@@ -52,11 +53,16 @@ describe.each([STD_SUITE, TINY_SUITE])('suite $id', (suite) => {
       }
       for (const out of graph.output ?? []) expect(runtime.has(out.name ?? '')).toBe(true);
       expect(Number(model.opsetImport?.[0]?.version)).toBe(suite.onnx.opset);
-      // Outputs are reduced in the graph: a few thousand values at most.
+      // Outputs are reduced in the graph: a run's answer is 64 KiB at most (16,384 floats),
+      // and the gate is told its size.
       const outputValues = (graph.output ?? []).map((o) =>
         (o.type?.tensorType?.shape?.dim ?? []).reduce((a, d) => a * Number(d.dimValue ?? 1), 1),
       );
-      expect(Math.max(...outputValues)).toBeLessThanOrEqual(4096);
+      expect(Math.max(...outputValues)).toBeLessThanOrEqual(16_384);
+      expect(outputValues).toEqual([outputValueCount(w.params)]);
+      if ('checked' in w.params && w.params.checked !== undefined) {
+        expect(w.params.checked).toBeLessThanOrEqual(w.params.batch);
+      }
     }
   });
 });
@@ -68,13 +74,13 @@ describe('the suite hash', () => {
     const changed = structuredClone(STD_SUITE);
     changed.workloads[0]!.tolerance *= 2;
     expect(suiteHash(changed)).not.toBe(hash);
-    // Pinned: changing roost-std/2 in any way must come with a new version id.
+    // Pinned: changing roost-std/3 in any way must come with a new version id.
     expect(hash).toMatchInlineSnapshot(
-      `"sha256:fc54ce31acb00ceccc3086bd54e984fcea8bdb1e699da9b0b7c12a87ef906627"`,
+      `"sha256:ed5273e00ddaf19f080931b441b9b203c0cddcfbf4cbb470ea26b6cfb890853f"`,
     );
   });
 
   it('lists the suites this build knows', () => {
-    expect([...SUITES.keys()]).toEqual(['roost-std/2', 'roost-tiny/1']);
+    expect([...SUITES.keys()]).toEqual(['roost-std/3', 'roost-tiny/1']);
   });
 });

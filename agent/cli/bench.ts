@@ -16,7 +16,7 @@ import { adapterName, executionProviderSchema } from '../hardware/schema.ts';
 export const benchCommand: Command = {
   usage:
     'roost bench [--preset quick|standard|precise] [--ep <ep>] [--device <id>] [--out <report.json>] [--html <file>] [--pdf <file>] [--json]\n       roost bench --list',
-  summary: 'Measure this machine with the standard benchmark roost-std/2; saves a signed report',
+  summary: 'Measure this machine with the standard benchmark roost-std/3; saves a signed report',
   options: {
     preset: { type: 'string' },
     ep: { type: 'string' },

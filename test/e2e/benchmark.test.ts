@@ -58,7 +58,7 @@ describe.skipIf(Boolean(missing))('the Benchmark page against roost serve', () =
       page.getByRole('button', { name: 'HTML' }).click(),
     ]);
     const html = await readFile((await download.path())!, 'utf8');
-    expect(html).toContain('roost-std/2');
+    expect(html).toContain('roost-std/3');
     expect(html).not.toMatch(/<script[^>]+src=/);
     // With a composite score, the Dashboard predicts what the machine earns at the user's price.
     await page.getByRole('link', { name: 'Dashboard' }).click();

@@ -7,7 +7,7 @@ import { chromiumMissing } from '../support/browser.ts';
 
 const roost = (args: string[]) => runRoost(args);
 
-// One real quick run of roost-std/2 on the CPU, then what a user and support staff do with it.
+// One real quick run of roost-std/3 on the CPU, then what a user and support staff do with it.
 describe('roost bench and roost report', () => {
   let dir: { path: string; remove: () => Promise<void> };
   const data = () => join(dir.path, 'data');
@@ -49,7 +49,7 @@ describe('roost bench and roost report', () => {
     expect(run.stdout).toMatch(/Composite: \d/);
     const saved = JSON.parse(await readFile(report(), 'utf8'));
     expect(saved.report.format).toBe('roost.report/1');
-    expect(await readFile(join(dir.path, 'report.html'), 'utf8')).toContain('roost-std/2');
+    expect(await readFile(join(dir.path, 'report.html'), 'utf8')).toContain('roost-std/3');
     const history = JSON.parse(
       (await roost(['api', 'bench.history', '--json', '--data-dir', data()])).stdout,
     );

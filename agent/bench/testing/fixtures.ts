@@ -1,7 +1,8 @@
 /**
  * Realistic reports for tests, built through the real report code from synthetic measurements:
- * a quick CPU run of roost-std/2 where every workload passes, unless told otherwise.
+ * a quick CPU run of roost-std/3 where every workload passes, unless told otherwise.
  */
+import { readFileSync } from 'node:fs';
 import { Wallet } from 'ethers';
 import type { WorkloadOutcome } from '../child.ts';
 import type { GpuInventory, ProbeReport, TelemetrySample } from '../../hardware/schema.ts';
@@ -10,6 +11,8 @@ import { PRESETS } from '../protocol.ts';
 import { buildReport, workloadResult } from '../report.ts';
 import type { ReportInput } from '../report.ts';
 import type { Machine, Report, ReportTarget, SuiteDefinition } from '../schema.ts';
+import { suiteDefinitionSchema } from '../schema.ts';
+import { outputValueCount } from '../reference.ts';
 import { measurementOf, STD_SUITE, suiteHash } from '../suite.ts';
 
 /** A fixed key: reports signed in tests always show the same signer. */
@@ -116,12 +119,17 @@ export const CPU_TARGET: ReportTarget = {
   software: false,
 };
 
-/** Outputs equal to the reference (so the gate passes) and plausible timings. */
+/**
+ * Outputs equal to the reference (so the gate passes) and plausible timings. `size`: the whole
+ * output's length where the reference covers only its first items (the rest is zeros).
+ */
 export function passingOutcome(
   id: string,
   medianMs: number,
   n = 12,
+  size = checkedSize(STD_SUITE.workloads.find((w) => w.id === id)),
 ): Extract<WorkloadOutcome, { type: 'workload-done' }> {
+  const values = Array.from({ length: Math.max(2, size) }, (_, i) => (i < 2 ? i + 1 : 0));
   return {
     type: 'workload-done',
     seq: 1,
@@ -129,10 +137,17 @@ export function passingOutcome(
     sessionMs: 12,
     warmup: { iterations: 2, ms: 300 },
     timingsMs: Array.from({ length: n }, (_, i) => medianMs * (1 + ((i % 5) - 2) / 200)),
-    firstOutputs: [{ name: 'y', dims: [2], values: [1, 2] }],
-    lastOutputs: [{ name: 'y', dims: [2], values: [1, 2] }],
+    firstOutputs: [{ name: 'y', dims: [values.length], values }],
+    lastOutputs: [{ name: 'y', dims: [values.length], values }],
     endedBy: 'protocol',
   };
+}
+
+/** How many values a passing outcome of this workload gives: see `passingOutcome`. */
+function checkedSize(w: SuiteDefinition['workloads'][number] | undefined): number {
+  return w && 'checked' in w.params && w.params.checked !== undefined
+    ? outputValueCount(w.params)
+    : 2;
 }
 
 export const REFERENCE = new Map([['y', Float64Array.from([1, 2])]]);
@@ -164,7 +179,7 @@ export function sampleReport(options: SampleOptions = {}): Report {
     const outcome =
       options.outcomes && w.id in options.outcomes
         ? options.outcomes[w.id]
-        : passingOutcome(w.id, MEDIANS[w.id] ?? 1);
+        : passingOutcome(w.id, MEDIANS[w.id] ?? 1, 12, checkedSize(w));
     return workloadResult(w, outcome, {
       ep: target.ep,
       stopped: options.stopped ?? false,
@@ -195,14 +210,27 @@ export function sampleReport(options: SampleOptions = {}): Report {
   return buildReport(input);
 }
 
-/** `roost-std/1` as it was: today's workloads, no `measurement` (one block, scored at the median). */
+/** `roost-std/2` as it was (roost-std-2.json, written from its suite.ts before /3 replaced it). */
+export function stdSuite2(): SuiteDefinition {
+  return suiteDefinitionSchema.parse(
+    JSON.parse(readFileSync(new URL('./roost-std-2.json', import.meta.url), 'utf8')),
+  );
+}
+
+/** `roost-std/1` as it was: /2's workloads, no `measurement` (one block, scored at the median). */
 export function retiredStdSuite(): SuiteDefinition {
-  const { measurement: _measurement, ...rest } = STD_SUITE;
+  const { measurement: _measurement, ...rest } = stdSuite2();
   return { ...rest, id: 'roost-std/1', title: 'Roost standard benchmark, version 1' };
 }
 
-/** A report as Roost made it with `roost-std/1`: its suite, its median scores, no p10 recorded. */
-export function retiredReport(): Report {
+/**
+ * A report as Roost made it with a retired suite: `roost-std/1` (its median scores, no p10
+ * recorded) or `roost-std/2`.
+ */
+export function retiredReport(id: 'roost-std/1' | 'roost-std/2' = 'roost-std/1'): Report {
+  if (id === 'roost-std/2') {
+    return { ...sampleReport({ suite: stdSuite2() }), id: '5b1e0d2c-3a4f-4e6d-9c8b-7a6f5e4d3c2b' };
+  }
   const report = sampleReport({ suite: retiredStdSuite() });
   for (const w of report.workloads) {
     if (w.timing) delete w.timing.p10Ms;

@@ -13,7 +13,7 @@ const entry = (over: Partial<Entry>): Entry => ({
   id: '3b1f6f0e-8d8a-4c1e-9a57-0d6f2b4c9a11',
   file: '/data/bench/reports/r.json',
   startedAt: '2026-11-25T12:00:00.000Z',
-  suiteId: 'roost-std/2',
+  suiteId: 'roost-std/3',
   current: true,
   preset: 'quick',
   ep: 'cpu',

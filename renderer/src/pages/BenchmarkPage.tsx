@@ -179,7 +179,7 @@ export function BenchmarkPage() {
       <section className="card" aria-labelledby="run-title">
         <h2 id="run-title">Measure this machine</h2>
         <p className="muted">
-          The Roost standard benchmark (roost-std/2) runs matrix multiplies, memory bandwidth, a
+          The Roost standard benchmark (roost-std/3) runs matrix multiplies, memory bandwidth, a
           convolutional network, a transformer block and a decode workload, checks every result
           against a CPU reference, and signs the report. The market prices your GPU by its composite
           score.
