@@ -104,12 +104,8 @@ try {
     );
     // On a GPU, its clock while it worked: a clock that wanders between runs moves the score.
     for (const c of clockSwings(r.telemetry.samples)) {
-      const clocks = r.telemetry.samples
-        .filter((s) => s.gpuId === c.gpuId && (s.utilizationPct ?? 0) > 0)
-        .map((s) => s.graphicsClockMHz ?? 0)
-        .sort((a, b) => a - b);
       console.log(
-        `  ${c.gpuId}: clock ${c.minMHz}–${c.maxMHz} MHz while working (median ${clocks[Math.floor(clocks.length / 2)]}), at most ${c.maxUtilizationPct} % busy`,
+        `  ${c.gpuId}: clock ${c.minMHz}–${c.maxMHz} MHz while working (median ${c.medianMHz}), at most ${c.maxUtilizationPct} % busy`,
       );
     }
   }

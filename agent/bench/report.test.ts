@@ -297,7 +297,14 @@ describe('the report', () => {
     ];
     const samples = h200.map(([clock, util], i) => sample(1000 * i, clock, 38, util));
     expect(clockSwings(samples)).toEqual([
-      { gpuId: 'pci-0000:01:00.0', minMHz: 975, maxMHz: 1980, maxUtilizationPct: 62 },
+      {
+        gpuId: 'pci-0000:01:00.0',
+        minMHz: 975,
+        maxMHz: 1980,
+        // 32 working samples: the 16th of them sorted.
+        medianMHz: 1965,
+        maxUtilizationPct: 62,
+      },
     ]);
     const noisy = passingOutcome('cnn', 10);
     if (noisy.type !== 'workload-done') throw new Error('x');

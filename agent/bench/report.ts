@@ -281,26 +281,34 @@ export interface ClockSwing {
   gpuId: string;
   minMHz: number;
   maxMHz: number;
+  /** The median clock of those samples (the lower middle of an even count). */
+  medianMHz: number;
   maxUtilizationPct: number;
 }
 
 /**
- * Each GPU's graphics clock range over the samples in which it was working (utilization above
- * zero): the idle clock before the first run says nothing about the run.
+ * Each GPU's graphics clock range and median over the samples in which it was working
+ * (utilization above zero): the idle clock before the first run says nothing about the run.
  */
 export function clockSwings(samples: readonly TelemetrySample[]): ClockSwing[] {
-  const byGpu = new Map<string, ClockSwing>();
+  const byGpu = new Map<string, { clocks: number[]; maxUtilizationPct: number }>();
   for (const s of samples) {
     if (s.graphicsClockMHz === null || s.utilizationPct === null || s.utilizationPct <= 0) continue;
-    const seen = byGpu.get(s.gpuId);
-    byGpu.set(s.gpuId, {
-      gpuId: s.gpuId,
-      minMHz: Math.min(seen?.minMHz ?? Infinity, s.graphicsClockMHz),
-      maxMHz: Math.max(seen?.maxMHz ?? 0, s.graphicsClockMHz),
-      maxUtilizationPct: Math.max(seen?.maxUtilizationPct ?? 0, s.utilizationPct),
-    });
+    const seen = byGpu.get(s.gpuId) ?? { clocks: [], maxUtilizationPct: 0 };
+    seen.clocks.push(s.graphicsClockMHz);
+    seen.maxUtilizationPct = Math.max(seen.maxUtilizationPct, s.utilizationPct);
+    byGpu.set(s.gpuId, seen);
   }
-  return [...byGpu.values()];
+  return [...byGpu].map(([gpuId, { clocks, maxUtilizationPct }]) => {
+    clocks.sort((a, b) => a - b);
+    return {
+      gpuId,
+      minMHz: clocks[0] as number,
+      maxMHz: clocks.at(-1) as number,
+      medianMHz: clocks[Math.floor((clocks.length - 1) / 2)] as number,
+      maxUtilizationPct,
+    };
+  });
 }
 
 /** At most `max` samples per GPU, evenly spaced, oldest first. */
