@@ -94,13 +94,8 @@ export const runPlanSchema = z.object({
 });
 export type RunPlan = z.infer<typeof runPlanSchema>;
 
-export function inputFile(set: number, index: number): string {
-  return `${set}/${index}.npy`;
-}
-
-export function outputFile(layout: RunPlan['layout'], set: number, file: string): string {
-  return layout === 'flat' ? file : `${set}/${file}`;
-}
+// Where a set's files are: worker/layout.ts, without zod, for the worker's I/O thread.
+export { inputFile, outputFile } from './layout.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Agent → worker
