@@ -16,6 +16,14 @@ export const workerEntries = {
   'si-graphics-child': here('../agent/hardware/si-graphics-child.ts'),
 };
 
+/**
+ * Modules a helper starts as a worker thread from beside itself, not helpers the shell runs:
+ * the job worker's I/O thread (worker/runner.ts, `ioThreadBeside`).
+ */
+export const threadEntries = {
+  'io-thread': here('../worker/io-thread.ts'),
+};
+
 const external = ['onnxruntime-node', 'systeminformation', /^node:/];
 
 export default defineConfig({
@@ -26,7 +34,7 @@ export default defineConfig({
     minify: false,
     ssr: true,
     rollupOptions: {
-      input: workerEntries,
+      input: { ...workerEntries, ...threadEntries },
       external,
       output: {
         format: 'es',

@@ -6,7 +6,7 @@
  * onnxruntime-node is imported only when the job starts.
  */
 import type { Ort } from './runner.ts';
-import { runPlan } from './runner.ts';
+import { ioThreadBeside, runPlan } from './runner.ts';
 import { HEARTBEAT_MS, PROTOCOL_VERSION, parseMessage, toWorkerSchema } from './protocol.ts';
 import { connectToParent } from './transport.ts';
 
@@ -55,6 +55,8 @@ channel.onMessage((raw) => {
     hold: (m) => channel.hold(m),
     cancelled: () => cancelled,
     loadOrt,
+    // worker/io-thread.ts beside this file, or io-thread.js beside the built dist/worker/entry.js.
+    ioThread: ioThreadBeside(import.meta.url),
   }).then((outcome) => {
     channel.send({ type: 'done', result: outcome });
     exit(0);

@@ -2,12 +2,15 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import type { IoFaults } from '../test/fixtures/jobs/io-thread-faults.ts';
 import { decodeNpy, encodeNpy } from './npy.ts';
 import { inputFile } from './protocol.ts';
 import type { RunPlan } from './protocol.ts';
 import { checkInput, classifyModelError, runnerFs, runPlan } from './runner.ts';
 import type { Ort, RunnerFs } from './runner.ts';
+import type { FromIoThread } from './set-io.ts';
 import type { Outgoing } from './transport.ts';
 
 describe('onnxruntime errors that are the model’s fault', () => {
@@ -273,7 +276,7 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
   const setsDone = (wire: Outgoing[]) =>
     wire.filter((m) => m.type === 'set-done').map((m) => (m as { set: number }).set);
 
-  it('reports sets in order, each once its file is in place, when their writes end out of order', async () => {
+  it('main thread: reports sets in order, each once its file is in place, when their writes end out of order', async () => {
     const { dir, plan } = await batch(12);
     const events: string[] = [];
     const wire: Outgoing[] = [];
@@ -290,6 +293,7 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
         cancelled: () => false,
         loadOrt: async () => fakeOrt({ events }),
         // Every third set's file comes late: sets after it are in place before it.
+        ioThread: false,
         fs: loggedFs(events, {
           delay: (call, set) => (call === 'rename' && set % 3 === 0 ? 30 : 0),
         }),
@@ -314,7 +318,7 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
     }
   });
 
-  it('runs the next sets while writes are under way, with at most six sets in flight', async () => {
+  it('main thread: runs the next sets while writes are under way, with at most six sets in flight', async () => {
     const { dir, plan } = await batch(16);
     const events: string[] = [];
     try {
@@ -322,6 +326,7 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
         send: () => undefined,
         cancelled: () => false,
         loadOrt: async () => fakeOrt({ events }),
+        ioThread: false,
         fs: loggedFs(events, { delay: (call) => (call === 'rename' ? 5 : 0) }),
       });
       expect(outcome).toMatchObject({ ok: true });
@@ -341,7 +346,7 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
     }
   });
 
-  it('fails the job on a write error with io-error, reports no set after it, and leaves no temp file', async () => {
+  it('main thread: fails the job on a write error with io-error, reports no set after it, and leaves no temp file', async () => {
     const { dir, plan } = await batch(12);
     const events: string[] = [];
     const wire: Outgoing[] = [];
@@ -352,6 +357,7 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
         hold: (message) => wire.push(message),
         cancelled: () => false,
         loadOrt: async () => fakeOrt({ events }),
+        ioThread: false,
         fs: loggedFs(events, {
           // Set 5 fails while later sets' files are on their way.
           delay: (call, set) =>
@@ -381,7 +387,7 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
     }
   });
 
-  it('on cancel, waits for the writes under way and writes nothing after its answer', async () => {
+  it('main thread: on cancel, waits for the writes under way and writes nothing after its answer', async () => {
     const { dir, plan } = await batch(20);
     const events: string[] = [];
     const wire: Outgoing[] = [];
@@ -393,6 +399,7 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
         // Cancelled as the seventh set would start.
         cancelled: () => ++looks > 6,
         loadOrt: async () => fakeOrt({ events }),
+        ioThread: false,
         fs: loggedFs(events, { delay: (call) => (call === 'rename' ? 15 : 0) }),
       });
       const endedAt = events.length;
@@ -428,5 +435,228 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('the I/O thread', () => {
+    const faultyThread = (faults: IoFaults) => () =>
+      new Worker(new URL('../test/fixtures/jobs/io-thread-faults.ts', import.meta.url), {
+        workerData: { faults },
+      });
+    /** Every file under the output folder, temp files included. */
+    const filesUnder = async (dir: string) =>
+      existsSync(dir) ? (await readdir(dir, { recursive: true })).sort() : [];
+    const logs = (wire: Outgoing[]) =>
+      wire.filter((m) => m.type === 'log').map((m) => (m as { message: string }).message);
+
+    it('reads and writes a batch on the thread by default, and says so', async () => {
+      const { dir, plan } = await batch(10);
+      const wire: Outgoing[] = [];
+      try {
+        const outcome = await runPlan(plan, {
+          send: (message) => wire.push(message),
+          hold: (message) => wire.push(message),
+          cancelled: () => false,
+          loadOrt: async () => fakeOrt(),
+        });
+        expect(outcome).toMatchObject({ ok: true, value: { setsDone: 10 } });
+        expect(logs(wire)).toEqual(['input and output files: on an I/O thread']);
+        expect(setsDone(wire)).toEqual([...Array(10).keys()]);
+        for (let s = 0; s < 10; s++) {
+          const npy = decodeNpy(await readFile(join(plan.outDir, String(s), 'y.npy')));
+          expect(npy.ok && [...(npy.value.data as Float32Array)]).toEqual([s + 1, 1 - s]);
+        }
+        expect((await filesUnder(plan.outDir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it.each<[string, () => Worker]>([
+      [
+        'refused (no --allow-worker)',
+        () => {
+          throw Object.assign(new Error('Access to this API has been restricted'), {
+            code: 'ERR_ACCESS_DENIED',
+          });
+        },
+      ],
+      [
+        'a module that does not load',
+        () => new Worker('throw new Error("broken")', { eval: true }),
+      ],
+    ])('falls back to the main thread when the thread cannot start: %s', async (_what, make) => {
+      const { dir, plan } = await batch(4);
+      const wire: Outgoing[] = [];
+      try {
+        const outcome = await runPlan(plan, {
+          send: (message) => wire.push(message),
+          hold: (message) => wire.push(message),
+          cancelled: () => false,
+          loadOrt: async () => fakeOrt(),
+          ioThread: make,
+        });
+        expect(outcome).toMatchObject({ ok: true, value: { setsDone: 4 } });
+        expect(logs(wire)).toEqual([
+          expect.stringMatching(
+            /^input and output files: on the main thread \(the I\/O thread did not start: .*(restricted|broken)/,
+          ),
+        ]);
+        expect(setsDone(wire)).toEqual([0, 1, 2, 3]);
+        for (let s = 0; s < 4; s++)
+          expect(existsSync(join(plan.outDir, String(s), 'y.npy'))).toBe(true);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('keeps a job of one set on the main thread', async () => {
+      const { dir, plan } = await batch(1);
+      const wire: Outgoing[] = [];
+      try {
+        const outcome = await runPlan(plan, {
+          send: (message) => wire.push(message),
+          cancelled: () => false,
+          loadOrt: async () => fakeOrt(),
+        });
+        expect(outcome).toMatchObject({ ok: true, value: { setsDone: 1 } });
+        expect(logs(wire)).toEqual(['input and output files: on the main thread']);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('reports sets in order, each once its file is in place, when their writes end out of order, on the thread', async () => {
+      const { dir, plan } = await batch(12);
+      const wire: Outgoing[] = [];
+      const arrivals: number[] = [];
+      try {
+        const outcome = await runPlan(plan, {
+          send: (message) => wire.push(message),
+          hold: (message) => {
+            if (message.type === 'set-done') {
+              expect(existsSync(join(plan.outDir, String(message.set), 'y.npy'))).toBe(true);
+            }
+            wire.push(message);
+          },
+          cancelled: () => false,
+          loadOrt: async () => fakeOrt(),
+          // Every third set's file comes late: sets after it are in place before it.
+          ioThread: () => {
+            const worker = faultyThread({ delay: { call: 'rename', every: 3, ms: 30 } })();
+            worker.on('message', (m: FromIoThread) => {
+              if (m.type === 'done') arrivals.push(...m.written.map((w) => w.set));
+            });
+            return worker;
+          },
+        });
+        expect(outcome).toMatchObject({ ok: true, value: { setsDone: 12 } });
+        expect(arrivals).not.toEqual([...arrivals].sort((a, b) => a - b));
+        expect(setsDone(wire)).toEqual([...Array(12).keys()]);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('fails the job on a write error with io-error, reports no set after it, and leaves no temp file', async () => {
+      const { dir, plan } = await batch(12);
+      const wire: Outgoing[] = [];
+      try {
+        const outcome = await runPlan(plan, {
+          send: (message) => wire.push(message),
+          hold: (message) => wire.push(message),
+          cancelled: () => false,
+          loadOrt: async () => fakeOrt(),
+          // Set 5 fails while later sets' files are on their way.
+          ioThread: faultyThread({
+            fail: { call: 'writev', set: 5 },
+            delay: { call: 'writev', every: 5, ms: 20 },
+          }),
+        });
+        expect(outcome).toMatchObject({
+          ok: false,
+          error: {
+            code: 'io-error',
+            message: expect.stringMatching(/^output "y" could not be written: ENOSPC/),
+          },
+        });
+        expect(setsDone(wire)).toEqual([0, 1, 2, 3, 4]);
+        const files = await filesUnder(plan.outDir);
+        expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+        expect(await readdir(join(plan.outDir, '5'))).toEqual([]);
+        // Nothing is written after the answer.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(await filesUnder(plan.outDir)).toEqual(files);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('on cancel, waits for the writes under way and writes nothing after its answer', async () => {
+      const { dir, plan } = await batch(20);
+      const wire: Outgoing[] = [];
+      let looks = 0;
+      try {
+        const outcome = await runPlan(plan, {
+          send: (message) => wire.push(message),
+          hold: (message) => wire.push(message),
+          // Cancelled as the seventh set would start.
+          cancelled: () => ++looks > 6,
+          loadOrt: async () => fakeOrt(),
+          // Each rename waits: several sets' writes are under way at the cancel.
+          ioThread: faultyThread({ delay: { call: 'rename', ms: 15 } }),
+        });
+        const files = await filesUnder(plan.outDir);
+        expect(outcome).toMatchObject({ ok: false, error: { code: 'cancelled' } });
+        expect(setsDone(wire)).toEqual([0, 1, 2, 3, 4, 5]);
+        expect(files.filter((f) => f.endsWith('.npy'))).toHaveLength(6);
+        expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        expect(await filesUnder(plan.outDir)).toEqual(files);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it.each<[string, (file: string) => Promise<void>, string, RegExp]>([
+      [
+        'missing',
+        (file) => rm(file),
+        'io-error',
+        /^input "x" of set 7 could not be read: ENOENT: no such file or directory/,
+      ],
+      [
+        'corrupt',
+        (file) => writeFile(file, 'not a numpy file'),
+        'input-invalid',
+        /^input "x" of set 7: /,
+      ],
+    ])(
+      'a %s input read ahead fails its own set, after the sets before it, as on the main thread',
+      async (_what, spoil, code, message) => {
+        const errors: unknown[] = [];
+        for (const ioThread of [undefined, false] as const) {
+          const { dir, plan } = await batch(12);
+          await spoil(join(plan.inputsDir, inputFile(7, 0)));
+          const wire: Outgoing[] = [];
+          try {
+            const outcome = await runPlan(plan, {
+              send: (m) => wire.push(m),
+              hold: (m) => wire.push(m),
+              cancelled: () => false,
+              loadOrt: async () => fakeOrt(),
+              ...(ioThread === false ? { ioThread } : {}),
+            });
+            expect(outcome).toMatchObject({ ok: false, error: { code, message } });
+            expect(setsDone(wire)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+            errors.push((outcome as { error: unknown }).error);
+          } finally {
+            await rm(dir, { recursive: true, force: true });
+          }
+        }
+        // The same words either way (the temp folder's name aside).
+        const words = (e: unknown) => JSON.stringify(e).replace(/roost-runner-\w+/g, 'DIR');
+        expect(words(errors[0])).toBe(words(errors[1]));
+      },
+    );
   });
 });

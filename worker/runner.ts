@@ -5,12 +5,21 @@
  * name, renamed into place only when complete (a crash or kill -9 leaves whole files or none).
  * The agent hashes, fsyncs and signs what this writes; nothing here is trusted by the agent.
  *
- * Writes run beside the next sets' runs. Done between runs, a set's files (mkdir, open, write,
- * close, rename: ~0.3 ms on a GPU machine) were a quarter of a short GPU set's time. So they go
- * to libuv's threadpool (node:fs's callback calls) and the next set's run starts at once; only
- * close(2), a few µs, is made here (see `runnerFs`). Up to MAX_IN_FLIGHT sets are on their way,
- * each keeping its output tensors until its files are in place; a set's `set-done` goes out
- * only then, strictly in set order. A failed write fails the job and no later set is reported.
+ * A batch's files are read and written on an I/O thread (worker/set-io.ts, started beside the
+ * session): it reads inputs a few sets ahead and writes the outputs handed to it, so this
+ * thread, which `session.run` blocks for each whole run, only decodes headers, makes tensors,
+ * runs and hands the outputs over. Where the thread cannot start (a Node without
+ * `--allow-worker`, a bundle without io-thread.js) and for a job of one set, files are read
+ * and written here, as below; a `log` line says which path ran. Either way the guarantees are
+ * the same: set-done in order, once a set's files are in place; a write error fails the job;
+ * whatever ends the job waits for the writes under way.
+ *
+ * On this thread, writes run beside the next sets' runs. Done between runs, a set's files
+ * (mkdir, open, write, close, rename: ~0.3 ms on a GPU machine) were a quarter of a short GPU
+ * set's time. So they go to libuv's threadpool (node:fs's callback calls) and the next set's
+ * run starts at once; only close(2), a few µs, is made here (see `runnerFs`). Up to
+ * MAX_IN_FLIGHT sets are on their way, each keeping its output tensors until its files are in
+ * place; a set's `set-done` goes out only then, strictly in set order. A failed write fails the job and no later set is reported.
  * Whatever ends the job (success, failure, cancel) first waits for every write under way:
  * nothing is written after the final message. The files are still written to a temp name and
  * renamed (no fsync, as before), so a kill -9 leaves whole files or none, and a resume redoes
@@ -23,31 +32,23 @@
  * What else this thread does a set is kept to what changes: a batch's inputs of one name share
  * their .npy header, and so do its outputs, so each is parsed or made once (`NpyHeaderMemo`,
  * `headerOf`), not per set.
- * Not worker_threads: the sandbox's permission model gives no `--allow-worker`, on purpose
- * (agent/jobs/sandbox.ts). Measured beside a 1.3 ms blocking run on a 2-core machine, a thread
- * doing only the writes (outputs handed over by transfer, sync calls there) saved ~40 µs a set,
- * unsteadily; one doing the reads ahead as well, ~60–100 µs. That is what is left to gain here.
  */
 import type * as OrtModule from 'onnxruntime-node';
-import {
-  closeSync,
-  fstatSync,
-  mkdir,
-  open,
-  openSync,
-  readSync,
-  rename,
-  rm,
-  write,
-  writev,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { dataBytesOf, decodeNpy, encodeNpyHeader, NPY_ITEM_BYTES } from './npy.ts';
 import type { NpyDtype, NpyHeaderMemo } from './npy.ts';
-import { inputFile, outputFile } from './protocol.ts';
+import { inputFile, outputFile } from './layout.ts';
+import { runnerFs, writeNpyAtomic } from './out-files.ts';
+import type { RunnerFs } from './out-files.ts';
 import type { OutputWritten, RunPlan, WorkerEp, WorkerError, WorkerErrorCode } from './protocol.ts';
+import { dropThreadStarts, IoThread, ownBytes } from './set-io.ts';
+import type { InputReply, OutputFile } from './set-io.ts';
 import type { Outgoing } from './transport.ts';
+
+export { runnerFs } from './out-files.ts';
+export type { RunnerFs } from './out-files.ts';
 
 export type Ort = typeof OrtModule;
 type Session = OrtModule.InferenceSession;
@@ -60,53 +61,24 @@ export interface RunnerIo {
   cancelled(): boolean;
   loadOrt(): Promise<Ort>;
   now?: () => number;
-  /** The file calls that write outputs; default `runnerFs` (tests slow or fail them). */
+  /** The file calls that write outputs on the main thread; default `runnerFs` (tests slow or fail them). */
   fs?: RunnerFs;
+  /**
+   * Starts the I/O thread (worker/set-io.ts); `false`: read and write on this thread. Default:
+   * the io-thread module beside this one (`ioThreadBeside`); one that is not there does not
+   * start, and the job runs on this thread.
+   */
+  ioThread?: (() => Worker) | false;
 }
-
-/** The file calls that write outputs, each run on libuv's threadpool. */
-export interface RunnerFs {
-  mkdir(path: string): Promise<unknown>;
-  open(path: string): Promise<number>;
-  writev(fd: number, parts: Uint8Array[]): Promise<number>;
-  write(fd: number, part: Uint8Array, offset: number): Promise<number>;
-  close(fd: number): Promise<void>;
-  rename(from: string, to: string): Promise<void>;
-  rm(path: string): Promise<void>;
-}
-
-const mkdirAsync = promisify(mkdir);
-const openAsync = promisify(open);
-const writevAsync = promisify(writev);
-const writeAsync = promisify(write);
-const renameAsync = promisify(rename);
-const rmAsync = promisify(rm);
 
 /**
- * node:fs's callback calls, promisified: they cost this thread less than node:fs/promises' FileHandle
- * (measured on a 2-core machine: 0.03–0.09 ms a file, against 0.04–0.12).
+ * Starts the I/O thread whose module lies beside `moduleUrl`: io-thread.ts beside a source
+ * module, io-thread.js beside a built one (dist/worker/entry.js).
  */
-export const runnerFs: RunnerFs = {
-  mkdir: (path) => mkdirAsync(path, { recursive: true }),
-  open: (path) => openAsync(path, 'w', 0o644),
-  writev: (fd, parts) => writevAsync(fd, parts).then((r) => r.bytesWritten),
-  write: (fd, part, offset) =>
-    writeAsync(fd, part, offset, part.length - offset, null).then((r) => r.bytesWritten),
-  // close(2) of a file just written takes a few µs; as an async call it cost this thread a
-  // completion (~20 µs on a 2-core machine) and the set one more pause between runs, which
-  // stalled the loop on the oldest set's files (measured beside a 1.3 ms blocking run: ~100 µs
-  // a set less with this).
-  close: (fd) => {
-    try {
-      closeSync(fd);
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
-  },
-  rename: (from, to) => renameAsync(from, to),
-  rm: (path) => rmAsync(path, { force: true }),
-};
+export function ioThreadBeside(moduleUrl: string): () => Worker {
+  const file = `./io-thread${extname(new URL(moduleUrl).pathname)}`;
+  return () => new Worker(new URL(file, moduleUrl), { name: 'roost-io' });
+}
 
 export type RunnerOutcome =
   | {
@@ -308,34 +280,6 @@ const MAX_IN_FLIGHT = 6;
  */
 const LONG_RUN_MS = 50;
 
-/** Folders already made in this process: a batch writes thousands of outputs into few. */
-const madeDirs = new Set<string>();
-
-async function writeNpyAtomic(fs: RunnerFs, path: string, parts: Uint8Array[]): Promise<void> {
-  const dir = dirname(path);
-  if (!madeDirs.has(dir)) {
-    await fs.mkdir(dir);
-    madeDirs.add(dir);
-  }
-  const temp = `${path}.${process.pid}.tmp`;
-  const fd = await fs.open(temp);
-  try {
-    // Header and body in one call; a short write (a full disk) goes on where it stopped.
-    let written = await fs.writev(fd, parts);
-    for (const part of parts) {
-      let offset = Math.min(written, part.length);
-      written -= offset;
-      while (offset < part.length) offset += await fs.write(fd, part, offset);
-    }
-  } catch (error) {
-    await fs.close(fd).catch(() => undefined);
-    await fs.rm(temp);
-    throw error;
-  }
-  await fs.close(fd);
-  await fs.rename(temp, path);
-}
-
 /** Writes a set's outputs in turn; settles with the failure, if one failed, and never rejects. */
 async function writeSet(
   fs: RunnerFs,
@@ -400,6 +344,44 @@ function headerOf(
   return last.bytes;
 }
 
+/** A set's inputs as the I/O thread read them, or the error reading them would have thrown here. */
+function inputsOf(reply: InputReply, inputNames: string[]): Uint8Array[] {
+  if (reply.ok) return reply.bytes;
+  const name = inputNames[reply.index];
+  throw new JobFailure(
+    'io-error',
+    name === undefined
+      ? `the inputs of set ${reply.set} could not be read: ${reply.error}`
+      : `input "${name}" of set ${reply.set} could not be read: ${messageOf(new Error(reply.error))}`,
+  );
+}
+
+/**
+ * Hands a set's outputs to the I/O thread, with the set's input buffers to reuse. The outputs'
+ * buffers go with them (onnxruntime-node's output tensors own theirs: transferred, not copied),
+ * so the tensors are done with at once.
+ */
+function threadWrite(
+  thread: IoThread,
+  set: number,
+  files: OutputFile[],
+  inputs: Uint8Array[],
+  dispose: () => void,
+): Promise<JobFailure | undefined> {
+  const reply = thread.write(set, files, inputs);
+  dispose();
+  return reply.then((r) =>
+    r.ok
+      ? undefined
+      : new JobFailure(
+          'io-error',
+          r.name === undefined
+            ? `the outputs of set ${set} could not be written: ${r.error}`
+            : `output "${r.name}" could not be written: ${messageOf(new Error(r.error))}`,
+        ),
+  );
+}
+
 /** Runs the plan; never throws. */
 export async function runPlan(plan: RunPlan, io: RunnerIo): Promise<RunnerOutcome> {
   const now = io.now ?? (() => performance.now());
@@ -441,6 +423,22 @@ export async function runPlan(plan: RunPlan, io: RunnerIo): Promise<RunnerOutcom
       send(oldest.done);
     }
   };
+  // The I/O thread starts beside onnxruntime's load and the session (worker/set-io.ts); a job
+  // of one set has nothing to read ahead or overlap, and keeps to this thread.
+  const makeThread = io.ioThread ?? ioThreadBeside(import.meta.url);
+  const threadStart =
+    makeThread && plan.setCount - plan.startSet > 1
+      ? IoThread.start(makeThread, {
+          inputsDir: plan.inputsDir,
+          inputCount: plan.inputNames.length,
+          startSet: plan.startSet,
+          setCount: plan.setCount,
+        })
+      : undefined;
+  // Under the permission model, no code in this process may start a thread from here on
+  // (agent/jobs/sandbox.ts): onnxruntime and the job's files come after.
+  dropThreadStarts();
+  let thread: IoThread | undefined;
   try {
     io.send({ type: 'status', stage: 'loading', busy: false });
     let ort: Ort;
@@ -505,6 +503,18 @@ export async function runPlan(plan: RunPlan, io: RunnerIo): Promise<RunnerOutcom
       }
     }
 
+    const started = threadStart ? await threadStart : undefined;
+    if (started instanceof IoThread) thread = started;
+    // Which path ran goes to the agent's log.
+    io.send({
+      type: 'log',
+      level: 'debug',
+      message: (started instanceof IoThread
+        ? 'input and output files: on an I/O thread'
+        : `input and output files: on the main thread${started ? ` (the I/O thread did not start: ${started.failed})` : ''}`
+      ).slice(0, 2000),
+    });
+
     let runMs = 0;
     let outputBytes = plan.outputBytesSoFar;
     const fetches = plan.outputs.map((o) => o.name);
@@ -517,16 +527,26 @@ export async function runPlan(plan: RunPlan, io: RunnerIo): Promise<RunnerOutcom
       const setStart = now();
       if (io.cancelled()) throw new JobFailure('cancelled', 'cancelled');
       const feeds: Record<string, Tensor> = {};
+      let readAhead: Uint8Array[] | undefined;
+      if (thread) {
+        let reply = thread.inputs(set);
+        if (reply instanceof Promise) reply = await reply;
+        readAhead = inputsOf(reply, plan.inputNames);
+      }
       for (let i = 0; i < plan.inputNames.length; i++) {
         const name = plan.inputNames[i] as string;
         let bytes: Uint8Array;
-        try {
-          bytes = readReusing(join(plan.inputsDir, inputFile(set, i)), inputBuffers, i);
-        } catch (error) {
-          throw new JobFailure(
-            'io-error',
-            `input "${name}" of set ${set} could not be read: ${messageOf(error)}`,
-          );
+        if (readAhead) {
+          bytes = readAhead[i] as Uint8Array;
+        } else {
+          try {
+            bytes = readReusing(join(plan.inputsDir, inputFile(set, i)), inputBuffers, i);
+          } catch (error) {
+            throw new JobFailure(
+              'io-error',
+              `input "${name}" of set ${set} could not be read: ${messageOf(error)}`,
+            );
+          }
         }
         const npy = decodeNpy(bytes, inputHeaders[i]);
         if (!npy.ok)
@@ -566,6 +586,7 @@ export async function runPlan(plan: RunPlan, io: RunnerIo): Promise<RunnerOutcom
       };
       const written: OutputWritten[] = [];
       const files: { name: string; path: string; parts: Uint8Array[] }[] = [];
+      const toThread: OutputFile[] = [];
       try {
         for (let k = 0; k < plan.outputs.length; k++) {
           const o = plan.outputs[k] as RunPlan['outputs'][number];
@@ -593,14 +614,13 @@ export async function runPlan(plan: RunPlan, io: RunnerIo): Promise<RunnerOutcom
             );
           }
           const file = outputFile(plan.layout, set, o.file);
-          const parts = [
-            headerOf(outputHeaders[k] as (typeof outputHeaders)[number], dtype, shape),
-            dataBytesOf(data),
-          ];
-          const bytes = parts.reduce((n, p) => n + p.length, 0);
+          const header = headerOf(outputHeaders[k] as (typeof outputHeaders)[number], dtype, shape);
+          const bytes = header.length + dataBytes;
           outputBytes += bytes;
           written.push({ name: o.name, file, dtype, shape, bytes });
-          files.push({ name: o.name, path: join(plan.outDir, file), parts });
+          const path = join(plan.outDir, file);
+          if (thread) toThread.push({ name: o.name, path, header, data: ownBytes(data) });
+          else files.push({ name: o.name, path, parts: [header, dataBytesOf(data)] });
         }
       } catch (error) {
         dispose();
@@ -617,8 +637,10 @@ export async function runPlan(plan: RunPlan, io: RunnerIo): Promise<RunnerOutcom
           busy: set + 1 < plan.setCount,
         },
         setMs: now() - setStart,
-        // The outputs stay alive until their files are in place.
-        written: writeSet(fs, files).finally(dispose),
+        written: thread
+          ? threadWrite(thread, set, toThread, readAhead ?? [], dispose)
+          : // The outputs stay alive until their files are in place.
+            writeSet(fs, files).finally(dispose),
       });
       // A long run's result goes out now (see LONG_RUN_MS).
       if (runTook >= LONG_RUN_MS) while (inFlight.length > 0) await reportOldest();
@@ -657,6 +679,11 @@ export async function runPlan(plan: RunPlan, io: RunnerIo): Promise<RunnerOutcom
       await session?.release();
     } catch {
       // The process exits next; a failed release changes nothing.
+    }
+    // Every write has answered (above); the reads ahead are dropped.
+    if (threadStart) {
+      const started = await threadStart;
+      if (started instanceof IoThread) await started.close();
     }
   }
 }
