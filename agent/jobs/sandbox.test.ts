@@ -1,5 +1,6 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildLaunch, runtimeReadPaths, scrubWorkerEnv } from './sandbox.ts';
+import { buildLaunch, canDropPermissions, runtimeReadPaths, scrubWorkerEnv } from './sandbox.ts';
 
 const paths = {
   entry: '/app/worker/entry.ts',
@@ -71,18 +72,37 @@ describe('the launch command', () => {
       '--allow-fs-write=/data/jobs/j1/out',
       '--allow-fs-write=/data/jobs/j1/scratch',
     ]);
-    for (const flag of [
-      '--allow-child-process',
-      '--allow-worker',
-      '--allow-inspector',
-      '--allow-wasi',
-    ]) {
+    for (const flag of ['--allow-child-process', '--allow-inspector', '--allow-wasi']) {
       expect(launch.args).not.toContain(flag);
     }
+    // No worker threads unless the worker can drop that permission again (below).
+    expect(launch.args).not.toContain('--allow-worker');
     expect(launch.args).toContain('--disallow-code-generation-from-strings');
     expect(launch.args.at(-1)).toBe(paths.entry);
     expect(launch.layers).toMatchObject({ scrubbedEnv: true, permissionModel: true, bwrap: false });
     expect(launch.layers.notes?.join(' ')).toMatch(/no network or pid isolation/);
+  });
+
+  it('allows worker threads (the I/O thread) only where the worker can drop that permission', () => {
+    const launch = (workerThreads: boolean, permissionModel = true) =>
+      buildLaunch(paths, {
+        nodePath: process.execPath,
+        bwrapPath: null,
+        permissionModel,
+        env: agentEnv,
+        platform: 'linux',
+        runtimePaths: ['/app/worker'],
+        workerThreads,
+      }).args;
+    expect(launch(true)).toContain('--allow-worker');
+    expect(launch(true)).not.toContain('--allow-child-process');
+    expect(launch(false)).not.toContain('--allow-worker');
+    expect(launch(true, false)).not.toContain('--allow-worker');
+    // The project's Node (package.json's `node`, 24.21) has process.permission.drop; a binary
+    // that is not Node has not.
+    const node24 = fileURLToPath(new URL('../../node_modules/node/bin/node', import.meta.url));
+    expect(canDropPermissions(node24)).toBe(true);
+    expect(canDropPermissions('/bin/false')).toBe(false);
   });
 
   it('wraps the worker in bwrap on Linux: no network, own pid namespace, only its folders', () => {

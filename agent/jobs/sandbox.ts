@@ -12,10 +12,21 @@
  *    output and scratch folders writable. $HOME, /root, /var, /run, /mnt, /media and the data
  *    folder do not exist inside.
  * 3. Plain Node: the permission model. Reads of the runtime and the job's inputs only, writes of
- *    the output and scratch folders only, no child processes, no worker threads, no inspector,
- *    no code from strings; native addons allowed (onnxruntime is one), which is why layer 2 is
- *    what holds against native code. Electron's utilityProcess drops Node flags: there the OS
- *    layer (and the scrubbed environment) is what applies.
+ *    the output and scratch folders only, no child processes, no inspector, no WASI, no code
+ *    from strings; native addons allowed (onnxruntime is one), which is why layer 2 is what
+ *    holds against native code. Electron's utilityProcess drops Node flags: there the OS layer
+ *    (and the scrubbed environment) is what applies.
+ *    Worker threads (`--allow-worker`), only where the worker can give that permission up again
+ *    (`process.permission.drop`, `canDropPermissions`): the worker reads inputs ahead and writes
+ *    outputs on one thread of its own (worker/set-io.ts), beside onnxruntime's blocking runs. A
+ *    thread started as the worker starts it inherits the process's flags, so it reads and
+ *    writes exactly what the main thread may and starts no process, inspector or WASI, nor
+ *    compiles code from strings. But Node lets the code that starts a thread choose its flags,
+ *    and one started with `execArgv: []` runs outside the permission model (Node's docs: "the
+ *    model does not inherit to a worker thread"). So the worker drops the permission as soon as
+ *    its thread is started, on both threads, before onnxruntime is loaded or any job file is
+ *    read; from then on no code in the process can start a thread. The job itself is an ONNX
+ *    model and tensors, never JavaScript. The escape suite checks all of this from a thread.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readlinkSync, realpathSync } from 'node:fs';
@@ -50,6 +61,11 @@ export interface SandboxOptions {
   platform?: NodeJS.Platform;
   /** Readable runtime paths; default runtimeReadPaths(). */
   runtimePaths?: string[];
+  /**
+   * Let the worker start its I/O thread (`--allow-worker`), which it then drops: only for a
+   * Node that can (`canDropPermissions`). Default false.
+   */
+  workerThreads?: boolean;
 }
 
 export interface LaunchCommand {
@@ -119,6 +135,27 @@ export function runtimeReadPaths(): string[] {
 /** The worker entry of this checkout (worker/entry.ts). */
 export function defaultWorkerEntry(): string {
   return fileURLToPath(new URL('../../worker/entry.ts', import.meta.url));
+}
+
+const dropVerdicts = new Map<string, boolean>();
+
+/**
+ * Whether this Node binary can drop a permission at run time (`process.permission.drop`, in
+ * Node 24's later releases): the condition for `--allow-worker`. Asked once per binary.
+ */
+export function canDropPermissions(nodePath: string): boolean {
+  let verdict = dropVerdicts.get(nodePath);
+  if (verdict === undefined) {
+    const probe = spawnSync(
+      nodePath,
+      ['--permission', '-p', 'typeof process.permission?.drop'],
+      // Electron's binary runs as plain Node with this.
+      { env: { ELECTRON_RUN_AS_NODE: '1' }, encoding: 'utf8', timeout: 10_000 },
+    );
+    verdict = probe.status === 0 && probe.stdout.trim() === 'function';
+    dropVerdicts.set(nodePath, verdict);
+  }
+  return verdict;
 }
 
 let bwrapVerdict: { path: string | null; why?: string } | undefined;
@@ -248,7 +285,10 @@ export function buildLaunch(paths: SandboxPaths, options: SandboxOptions): Launc
     for (const p of [...readable, paths.outDir, paths.scratchDir])
       nodeArgs.push(`--allow-fs-read=${p}`);
     nodeArgs.push(`--allow-fs-write=${paths.outDir}`, `--allow-fs-write=${paths.scratchDir}`);
+    // Worker threads: the worker's I/O thread (see the top of this file).
     nodeArgs.push('--allow-addons', '--disallow-code-generation-from-strings');
+    // The worker's I/O thread; the worker drops the permission once it is started (see above).
+    if (options.workerThreads) nodeArgs.push('--allow-worker');
     nodeArgs.push('--disable-warning=SecurityWarning', '--disable-warning=ExperimentalWarning');
   } else {
     notes.push('Node permission model off (the runtime is not plain Node)');

@@ -15,7 +15,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { ToWorker } from '../../worker/protocol.ts';
 import { LineSplitter, followJsonLines } from '../../worker/protocol.ts';
-import { buildLaunch, defaultWorkerEntry, detectBwrap } from './sandbox.ts';
+import { buildLaunch, canDropPermissions, defaultWorkerEntry, detectBwrap } from './sandbox.ts';
 import type { SandboxLayers } from './schema.ts';
 
 export interface WorkerLaunch {
@@ -83,6 +83,7 @@ export function createNodeWorkerSpawner(options: NodeWorkerSpawnerOptions = {}):
     bwrapPath = found.path;
     bwrapNote = found.why;
   }
+  const permissionModel = options.permissionModel ?? true;
   return (launch) => {
     const command = buildLaunch(
       {
@@ -92,7 +93,14 @@ export function createNodeWorkerSpawner(options: NodeWorkerSpawnerOptions = {}):
         scratchDir: launch.scratchDir,
         ...(launch.extraReadPaths ? { extraReadPaths: launch.extraReadPaths } : {}),
       },
-      { nodePath, bwrapPath, permissionModel: options.permissionModel ?? true, env },
+      {
+        nodePath,
+        bwrapPath,
+        permissionModel,
+        env,
+        // The worker's I/O thread, where this Node lets the worker drop the permission after.
+        workerThreads: permissionModel && canDropPermissions(nodePath),
+      },
     );
     if (bwrapNote && !command.layers.bwrap) {
       command.layers.notes = [

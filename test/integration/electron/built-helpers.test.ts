@@ -21,6 +21,7 @@ import { probeAccelerators, probeEnv } from '../../../agent/hardware/probe.ts';
 import { defaultSpawner } from '../../../agent/hardware/run-tool.ts';
 import { detectBwrap } from '../../../agent/jobs/sandbox.ts';
 import type { JobService } from '../../../agent/jobs/service.ts';
+import type { JobLog } from '../../../agent/jobs/util.ts';
 import { createNodeWorkerSpawner } from '../../../agent/jobs/spawner.ts';
 import type { SpawnWorker } from '../../../agent/jobs/spawner.ts';
 import { builtHelperEntries } from '../../../electron/helpers.ts';
@@ -95,7 +96,9 @@ describe('the built helper entries', () => {
   it('are self-contained ES modules: chunks of their own, Node built-ins and native packages', async () => {
     const pkg = JSON.parse(await readFile(join(root, 'dist', 'worker', 'package.json'), 'utf8'));
     expect(pkg.type).toBe('module');
-    for (const [name, file] of Object.entries(built)) {
+    // …and the job worker's I/O thread, which dist/worker/entry.js starts from beside itself.
+    const ioThread = join(root, 'dist', 'worker', 'io-thread.js');
+    for (const [name, file] of Object.entries({ ...built, 'io-thread': ioThread })) {
       const text = await readFile(file, 'utf8');
       const specifiers = [
         ...text.matchAll(/^import .*? from ["']([^"']+)["']/gm),
@@ -114,15 +117,25 @@ describe('the built helper entries', () => {
     }
   });
 
-  it("runs a real job on the project's Node 24, inside the sandbox", async () => {
+  it("runs a real job on the project's Node 24, inside the sandbox, with the built I/O thread", async () => {
     const launched: string[] = [];
     const sandboxed = createNodeWorkerSpawner({ nodePath: node24 });
     const spawnWorker: SpawnWorker = (launch) => {
       launched.push(launch.entry ?? builtWorker);
       return sandboxed({ ...launch, entry: launch.entry ?? builtWorker });
     };
-    const job = await runMlp(await lab.service({ spawnWorker }));
+    const logged: string[] = [];
+    const log: JobLog = {
+      debug: (m) => void logged.push(m),
+      info: (m) => void logged.push(m),
+      warn: (m) => void logged.push(m),
+      error: (m) => void logged.push(m),
+      child: () => log,
+    };
+    const job = await runMlp(await lab.service({ spawnWorker, log }));
     expect(launched).toEqual([builtWorker]);
+    // dist/worker/entry.js started dist/worker/io-thread.js beside it, under the permission model.
+    expect(logged).toContain(`job ${job.id}: input and output files: on an I/O thread`);
     expect(job.sandbox).toMatchObject({
       scrubbedEnv: true,
       permissionModel: true,

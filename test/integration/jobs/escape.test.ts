@@ -145,7 +145,24 @@ const ACTIONS = [
   'signal the agent process',
   'run code from a string',
   'look at the other processes',
+  'start a worker thread outside the permission model',
 ];
+/**
+ * The same from inside a thread started as the worker starts its I/O thread (the sandbox gives
+ * `--allow-worker` for it): a thread keeps the process's permissions, and once the worker has
+ * dropped the permission to start threads, neither thread can start one outside them.
+ */
+const THREAD_ACTIONS = [
+  'list the home folder',
+  'read a secret file outside the job',
+  'read the agent signing key',
+  'read the job journal',
+  'read /etc/shadow',
+  'write into the read-only job inputs',
+  'start a process',
+  'run code from a string',
+  'start a worker thread outside the permission model',
+].map((a) => `in a worker thread: ${a}`);
 
 describe.skipIf(!linux)('escape suite (Linux)', () => {
   it.skipIf(!bwrap.path)(
@@ -156,7 +173,8 @@ describe.skipIf(!linux)('escape suite (Linux)', () => {
         ok: false,
         error: { message: 'escape attempts finished' },
       });
-      for (const action of ACTIONS) expect(r.verdict[action], `${action}\n${r.details}`).toBe(true);
+      for (const action of [...ACTIONS, ...THREAD_ACTIONS])
+        expect(r.verdict[action], `${action}\n${r.details}`).toBe(true);
       for (const [action, denied] of Object.entries(r.verdict))
         expect(denied, `${action}\n${r.details}`).toBe(true);
       expect(r.host).toEqual({
@@ -168,8 +186,16 @@ describe.skipIf(!linux)('escape suite (Linux)', () => {
     },
   );
 
-  it("Node's permission model alone holds the filesystem, processes and code, not the network", async () => {
+  it("Node's permission model alone holds the filesystem, processes, code and threads, not the network", async () => {
     const r = await escapeAttempt('permission-only', { bwrap: false, permissionModel: true });
+    // Every attempt was made and reported, from the worker and from its thread; the writes
+    // outside from the thread too.
+    for (const action of [...ACTIONS, ...THREAD_ACTIONS])
+      expect(r.verdict[action], `${action}\n${r.details}`).toBeDefined();
+    expect(
+      Object.keys(r.verdict).filter((a) => /^in a worker thread: write \//.test(a)),
+      r.details,
+    ).toHaveLength(4);
     const allowed = Object.entries(r.verdict)
       .filter(([, denied]) => !denied)
       .map(([a]) => a)
@@ -193,16 +219,22 @@ describe.skipIf(!linux)('escape suite (Linux)', () => {
       const allowed = Object.entries(r.verdict)
         .filter(([, denied]) => !denied)
         .map(([a]) => a);
-      // A process can start and code can be compiled, but only inside the same walls; writes to
-      // /tmp land in the sandbox's own tmpfs, never on the host.
+      // A process or a thread can start and code can be compiled, but only inside the same
+      // walls, from the worker or its thread; writes to /tmp land in the sandbox's own tmpfs,
+      // never on the host.
       expect(allowed.sort(), r.details).toEqual(
         expect.arrayContaining(['start a process', 'run code from a string']),
       );
       for (const a of allowed) {
         expect(
-          ['start a process', 'run code from a string', expect.stringMatching(/^write \/tmp\//)],
+          [
+            'start a process',
+            'run code from a string',
+            'start a worker thread outside the permission model',
+            expect.stringMatching(/^write \/tmp\//),
+          ],
           r.details,
-        ).toContainEqual(a);
+        ).toContainEqual(a.replace(/^in a worker thread: /, ''));
       }
       expect(r.host).toEqual({
         wroteOutside: [],

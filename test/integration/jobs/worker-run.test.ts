@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyReceipt } from '../../../agent/jobs/receipt.ts';
 import type { JobService } from '../../../agent/jobs/service.ts';
+import type { JobLog } from '../../../agent/jobs/util.ts';
 import { encodeNpy } from '../../../worker/npy.ts';
 import type { NpyArray, NpyDtype } from '../../../worker/npy.ts';
 import { startArtifactServer } from '../../fixtures/jobs/artifact-server.ts';
@@ -33,9 +34,18 @@ import type { JobsLab } from './support.ts';
 
 let lab: JobsLab;
 let service: JobService;
+/** What the service and its workers log. */
+const logged: string[] = [];
+const log: JobLog = {
+  debug: (m) => void logged.push(m),
+  info: (m) => void logged.push(m),
+  warn: (m) => void logged.push(m),
+  error: (m) => void logged.push(m),
+  child: () => log,
+};
 beforeAll(async () => {
   lab = await jobsLab();
-  service = await lab.service({ concurrency: 2 });
+  service = await lab.service({ concurrency: 2, log });
 });
 afterAll(async () => {
   await lab.cleanup();
@@ -80,6 +90,8 @@ describe('jobs through the sandboxed worker', () => {
       progress: { setsDone: 3, setsTotal: 3 },
     });
     expect(job.sandbox).toMatchObject({ scrubbedEnv: true, permissionModel: true, bwrap: true });
+    // A batch's files are read and written on the worker's I/O thread, inside the sandbox.
+    expect(logged).toContain(`job ${job.id}: input and output files: on an I/O thread`);
     for (const [s, set] of sets.entries()) {
       const reference = await runInProcess(modelBytes, { x: set.array });
       for (const name of ['probs', 'logits']) {
