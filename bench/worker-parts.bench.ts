@@ -4,7 +4,13 @@
  * baseline measured in the same round. Not a test: it prints figures.
  *
  *   node bench/worker-parts.bench.ts [--ep cpu|webgpu] [--sets 150] [--batch 64] [--hidden 4096]
- *     [--rounds 3] [--dir node_modules/.cache/roost-bench]
+ *     [--rounds 3] [--threads N] [--dir node_modules/.cache/roost-bench]
+ *
+ * `--threads 1` (onnxruntime's intra-op threads, in every step) makes a CPU run look like a GPU
+ * one to the worker: the run holds the calling thread and one core, as a WebGPU run holds the
+ * main thread busy-waiting, and leaves the other cores to the worker's other threads. Pick a
+ * model (`--hidden`, `--width`, `--classes`) whose run outlasts a set's file calls on their
+ * core, or those are what is measured.
  *
  * The steps (each ms a set, warm sets only):
  *   baseline   onnxruntime's default session options, input tensors made before, outputs dropped
@@ -12,8 +18,10 @@
  *   spinning   + the worker's `force_spinning_stop` (onnxruntime's CPU threads sleep after a run);
  *   options    + the worker's other session options (the log level): all of `sessionOptions`;
  *   inputs     + each set's input read from its .npy file and decoded, as the worker does;
- *   runner     the worker's own loop (worker/runner.ts `runPlan`), real files in and out, in this
- *              process: no sandbox, no process boundary, no agent.
+ *   main-io    the worker's own loop (worker/runner.ts `runPlan`), real files in and out, in this
+ *              process, reading and writing on its own thread (the fallback: `ioThread: false`);
+ *   runner     the same loop as the worker runs it, its files read and written on its I/O thread
+ *              (worker/set-io.ts); no sandbox, no process boundary, no agent.
  * What is left between `runner` and bench:worker's figure is the process: the sandbox, the
  * messages to the agent and the agent's journal.
  */
@@ -41,6 +49,7 @@ const { values } = parseArgs({
     hidden: { type: 'string', default: '4096' },
     classes: { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '3' },
+    threads: { type: 'string' },
     dir: {
       type: 'string',
       default: fileURLToPath(new URL('../node_modules/.cache/roost-bench', import.meta.url)),
@@ -54,7 +63,7 @@ const WIDTH = Number(values.width);
 const ROUNDS = Math.max(1, Number(values.rounds));
 const WARMUP = Math.min(20, Math.max(1, Math.floor(SETS / 10)));
 
-const STEPS = ['baseline', 'spinning', 'options', 'inputs', 'runner'] as const;
+const STEPS = ['baseline', 'spinning', 'options', 'inputs', 'main-io', 'runner'] as const;
 type Step = (typeof STEPS)[number];
 
 async function loadOrt(): Promise<Ort> {
@@ -64,7 +73,20 @@ async function loadOrt(): Promise<Ort> {
   return mod.default ?? mod;
 }
 
+const THREADS = values.threads === undefined ? undefined : Number(values.threads);
+
+/** The options with `--threads` added, when given. */
+function withThreads(
+  options: OrtModule.InferenceSession.SessionOptions,
+): OrtModule.InferenceSession.SessionOptions {
+  return THREADS === undefined ? options : { ...options, intraOpNumThreads: THREADS };
+}
+
 function optionsOf(step: Step): OrtModule.InferenceSession.SessionOptions {
+  return withThreads(stepOptions(step));
+}
+
+function stepOptions(step: Step): OrtModule.InferenceSession.SessionOptions {
   const worker = sessionOptions(ep);
   if (step === 'baseline') return { executionProviders: [ep], graphOptimizationLevel: 'all' };
   if (step === 'spinning') {
@@ -80,7 +102,7 @@ function optionsOf(step: Step): OrtModule.InferenceSession.SessionOptions {
 /** ms a set over the warm sets of a loop made of `session.run` and what `step` adds. */
 async function inProcess(
   ort: Ort,
-  step: Exclude<Step, 'runner'>,
+  step: Exclude<Step, 'runner' | 'main-io'>,
   modelFile: string,
   inputsDir: string,
   inputs: Float32Array[],
@@ -111,6 +133,7 @@ async function runner(
   modelFile: string,
   inputsDir: string,
   outDir: string,
+  ioThread: boolean,
 ): Promise<number> {
   const plan: RunPlan = {
     jobId: 'parts',
@@ -130,11 +153,20 @@ async function runner(
   const record = (m: { type: string }) => {
     if (m.type === 'set-done') doneAt.push(performance.now());
   };
+  // The runner's own session options, with `--threads` added.
+  const withOptions = {
+    ...ort,
+    InferenceSession: {
+      create: (path: string, options: OrtModule.InferenceSession.SessionOptions) =>
+        ort.InferenceSession.create(path, withThreads(options)),
+    },
+  } as unknown as Ort;
   const outcome = await runPlan(plan, {
     send: record,
     hold: record,
     cancelled: () => false,
-    loadOrt: () => Promise.resolve(ort),
+    loadOrt: () => Promise.resolve(withOptions),
+    ...(ioThread ? {} : { ioThread: false as const }),
   });
   if (!outcome.ok) throw new Error(`the runner failed: ${outcome.error.message}`);
   const first = doneAt[WARMUP - 1] as number;
@@ -155,7 +187,7 @@ async function main(): Promise<void> {
       await writeFile(join(inputsDir, inputFile(s, 0)), encodeNpy('float32', [BATCH, WIDTH], x));
     }
     console.log(
-      `model: classifier ${WIDTH}→${values.hidden}→${values.hidden}→${values.classes}, batch ${BATCH}, provider ${ep}, ${SETS} sets (${WARMUP} warm-up), ${ROUNDS} rounds`,
+      `model: classifier ${WIDTH}→${values.hidden}→${values.hidden}→${values.classes}, batch ${BATCH}, provider ${ep}, ${SETS} sets (${WARMUP} warm-up), ${ROUNDS} rounds${THREADS === undefined ? '' : `, ${THREADS} intra-op thread(s)`}`,
     );
     const ort = await loadOrt();
     // One pass that does not count: the first session pays for compiling and caches.
@@ -165,6 +197,7 @@ async function main(): Promise<void> {
       spinning: [],
       options: [],
       inputs: [],
+      'main-io': [],
       runner: [],
     };
     const ratios: Record<Step, number[]> = {
@@ -172,6 +205,7 @@ async function main(): Promise<void> {
       spinning: [],
       options: [],
       inputs: [],
+      'main-io': [],
       runner: [],
     };
     for (let round = 0; round < ROUNDS; round++) {
@@ -179,8 +213,14 @@ async function main(): Promise<void> {
       const got: Partial<Record<Step, number>> = {};
       for (const step of STEPS.slice(1)) {
         got[step] =
-          step === 'runner'
-            ? await runner(ort, modelFile, inputsDir, join(root, `out-${round}`))
+          step === 'runner' || step === 'main-io'
+            ? await runner(
+                ort,
+                modelFile,
+                inputsDir,
+                join(root, `${step}-${round}`),
+                step === 'runner',
+              )
             : await inProcess(ort, step, modelFile, inputsDir, inputs);
       }
       const after = await inProcess(ort, 'baseline', modelFile, inputsDir, inputs);
