@@ -19,7 +19,8 @@
  * set's time. So they go to libuv's threadpool (node:fs's callback calls) and the next set's
  * run starts at once; only close(2), a few µs, is made here (see `runnerFs`). Up to
  * MAX_IN_FLIGHT sets are on their way, each keeping its output tensors until its files are in
- * place; a set's `set-done` goes out only then, strictly in set order. A failed write fails the job and no later set is reported.
+ * place; a set's `set-done` goes out only then, strictly in set order. A failed write fails the
+ * job and no later set is reported.
  * Whatever ends the job (success, failure, cancel) first waits for every write under way:
  * nothing is written after the final message. The files are still written to a temp name and
  * renamed (no fsync, as before), so a kill -9 leaves whole files or none, and a resume redoes

@@ -17,9 +17,10 @@
  * together, in one message. After a failed write the thread writes nothing more: the job fails
  * with that error. The main thread reports sets in order whatever order their writes end in.
  *
- * The thread runs the worker's own code with the process's permissions (Node's permission model
- * applies to the whole process: `--allow-worker` only lets this code start a thread); the job
- * is an ONNX model, not JavaScript.
+ * The thread runs the worker's own code, started so that it keeps the process's permissions;
+ * the job is an ONNX model, not JavaScript. A thread started with other flags (`execArgv: []`)
+ * would run outside the permission model, so the permission to start threads is dropped on
+ * both threads once this one is up (`dropThreadStarts`, agent/jobs/sandbox.ts).
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';

@@ -26,7 +26,7 @@ describe.skipIf(Boolean(missing))('two benchmark reports side by side', () => {
     const before = sampleReport();
     // The second run: FP32 matrix multiply twice as fast (half the time per run), the rest alike.
     const after = {
-      ...sampleReport({ outcomes: { 'gemm-fp32': passingOutcome('gemm-fp32', 45) } }),
+      ...sampleReport({ outcomes: { 'gemm-fp32': passingOutcome('gemm-fp32', 180) } }),
       id: '7c2a9d41-0b6e-4f3a-8d1c-2e5f7a9b3c10',
       startedAt: '2026-01-02T12:00:00.000Z',
       finishedAt: '2026-01-02T12:00:21.500Z',

@@ -136,7 +136,7 @@ describe.skipIf(missing)(`exported reports${missing ? ` (skipped: ${missing})` :
     const rows = await page.locator('table.results tbody tr').allTextContents();
     expect(rows).toHaveLength(6);
     expect(rows[0]).toMatch(
-      /Matrix multiply, FP32.*0.771 TFLOP\/s89.1 ms89.8 ms.*12.*✔ 0 ≤ 5e-3.*passed/,
+      /Matrix multiply, FP32.*0.193 TFLOP\/s356 ms359 ms.*12.*✔ 0 ≤ 5e-3.*passed/,
     );
     expect(rows[1]).toMatch(/Matrix multiply, FP16.*wrong result.*differ from the CPU reference/);
     expect(rows[5]).toMatch(/Small-batch decode.*unsupported.*CUDA cannot run every operator/);
@@ -179,7 +179,7 @@ describe.skipIf(missing)(`exported reports${missing ? ` (skipped: ${missing})` :
     const html = await readFile(out, 'utf8');
     expect(html).toContain(`<meta name="roost-exported-by" content="${ROOST_VERSION}">`);
     // Support staff's case: a number in the results table raised, the embedded JSON left alone.
-    const cell = '<strong>0.771</strong> TFLOP/s';
+    const cell = '<strong>0.193</strong> TFLOP/s';
     expect(html).toContain(cell);
     const edited = join(dir.path, 'edited.html');
     await writeFile(edited, html.replace(cell, '<strong>9.99</strong> TFLOP/s'));
@@ -193,7 +193,7 @@ describe.skipIf(missing)(`exported reports${missing ? ` (skipped: ${missing})` :
     const v = await bench.verify({ file: edited });
     expect(v).toMatchObject({ ok: false, failed: 'html' });
     expect(v.ok ? '' : v.message).toMatch(
-      /^The page's visible content differs from the signed report embedded in it: it was edited after export \(in Results: the page shows “9\.99” where the signed report gives “0\.771”\)\. The embedded report itself is valid \(signed by 0x[0-9a-fA-F]{40}, suite roost-std\/3, composite none\)/,
+      /^The page's visible content differs from the signed report embedded in it: it was edited after export \(in Results: the page shows “9\.99” where the signed report gives “0\.193”\)\. The embedded report itself is valid \(signed by 0x[0-9a-fA-F]{40}, suite roost-std\/3, composite none\)/,
     );
 
     const data = join(dir.path, 'cli-data');
