@@ -192,22 +192,10 @@ async function main(): Promise<void> {
     const ort = await loadOrt();
     // One pass that does not count: the first session pays for compiling and caches.
     await inProcess(ort, 'baseline', modelFile, inputsDir, inputs);
-    const ms: Record<Step, number[]> = {
-      baseline: [],
-      spinning: [],
-      options: [],
-      inputs: [],
-      'main-io': [],
-      runner: [],
-    };
-    const ratios: Record<Step, number[]> = {
-      baseline: [],
-      spinning: [],
-      options: [],
-      inputs: [],
-      'main-io': [],
-      runner: [],
-    };
+    const perStep = () =>
+      Object.fromEntries(STEPS.map((step) => [step, [] as number[]])) as Record<Step, number[]>;
+    const ms = perStep();
+    const ratios = perStep();
     for (let round = 0; round < ROUNDS; round++) {
       const before = await inProcess(ort, 'baseline', modelFile, inputsDir, inputs);
       const got: Partial<Record<Step, number>> = {};

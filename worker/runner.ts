@@ -35,7 +35,6 @@
  * `headerOf`), not per set.
  */
 import type * as OrtModule from 'onnxruntime-node';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { dataBytesOf, decodeNpy, encodeNpyHeader, NPY_ITEM_BYTES } from './npy.ts';
@@ -44,7 +43,7 @@ import { inputFile, outputFile } from './layout.ts';
 import { runnerFs, writeNpyAtomic } from './out-files.ts';
 import type { RunnerFs } from './out-files.ts';
 import type { OutputWritten, RunPlan, WorkerEp, WorkerError, WorkerErrorCode } from './protocol.ts';
-import { dropThreadStarts, IoThread, ownBytes } from './set-io.ts';
+import { dropThreadStarts, IoThread, ownBytes, threadFs } from './set-io.ts';
 import type { InputReply, OutputFile } from './set-io.ts';
 import type { Outgoing } from './transport.ts';
 
@@ -300,29 +299,6 @@ async function writeSet(
 }
 
 /**
- * Reads a file into the buffer kept for its input: a batch reads thousands of inputs of one
- * size, and a fresh buffer each time costs an allocation and its page faults. The tensor made
- * on it is done with once run() returns, before the next set is read.
- */
-function readReusing(path: string, buffers: Uint8Array[], index: number): Uint8Array {
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    let buffer = buffers[index];
-    if (!buffer || buffer.length < size) buffer = buffers[index] = new Uint8Array(size);
-    let offset = 0;
-    while (offset < size) {
-      const n = readSync(fd, buffer, offset, size - offset, offset);
-      if (n === 0) break;
-      offset += n;
-    }
-    return buffer.subarray(0, offset);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
  * The .npy header for an output, made again only when its dtype or shape changes: most
  * batches' sets all give outputs of one shape (measured: ~15 µs a set saved on a 2-core
  * machine). Writes only read it, so the sets in flight share it.
@@ -519,7 +495,12 @@ export async function runPlan(plan: RunPlan, io: RunnerIo): Promise<RunnerOutcom
     let runMs = 0;
     let outputBytes = plan.outputBytesSoFar;
     const fetches = plan.outputs.map((o) => o.name);
-    const inputBuffers: Uint8Array[] = [];
+    /**
+     * The buffer kept for each input: a batch reads thousands of inputs of one size, and a fresh
+     * buffer each time costs an allocation and its page faults. The tensor made on it is done with
+     * once run() returns, before the next set is read.
+     */
+    const inputBuffers: (ArrayBuffer | undefined)[] = [];
     const inputHeaders: NpyHeaderMemo[] = plan.inputNames.map(() => ({}));
     /** Each output's last header: a batch's outputs of one name share dtype and shape. */
     const outputHeaders: { dtype?: NpyDtype; shape: number[]; bytes?: Uint8Array }[] =
@@ -541,7 +522,8 @@ export async function runPlan(plan: RunPlan, io: RunnerIo): Promise<RunnerOutcom
           bytes = readAhead[i] as Uint8Array;
         } else {
           try {
-            bytes = readReusing(join(plan.inputsDir, inputFile(set, i)), inputBuffers, i);
+            bytes = threadFs.read(join(plan.inputsDir, inputFile(set, i)), inputBuffers[i]);
+            inputBuffers[i] = bytes.buffer as ArrayBuffer;
           } catch (error) {
             throw new JobFailure(
               'io-error',
