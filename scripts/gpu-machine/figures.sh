@@ -32,10 +32,11 @@ for step in "${steps[@]}"; do
       timeout 90 node bench/worker-parts.bench.ts --ep cpu 2>&1 | tail -7
       ;;
     worker)
+      # 9 rounds: on the H200 single rounds spread 0.78–1.09.
       log "bench:worker webgpu"
-      timeout 120 node bench/worker.bench.ts --ep webgpu 2>&1 | tail -9
+      timeout 150 node bench/worker.bench.ts --ep webgpu --rounds 9 2>&1 | tail -9
       log "bench:worker webgpu, no permission model"
-      timeout 90 node bench/worker.bench.ts --ep webgpu --permission-model off 2>&1 | tail -3
+      timeout 150 node bench/worker.bench.ts --ep webgpu --rounds 9 --permission-model off 2>&1 | tail -3
       log "bench:worker webgpu, small model"
       timeout 90 node bench/worker.bench.ts --ep webgpu --hidden 256 --width 128 --classes 100 2>&1 | tail -4
       log "bench:worker cpu"
@@ -46,8 +47,9 @@ for step in "${steps[@]}"; do
       timeout 200 node bench/scaling.bench.ts --ep webgpu 2>&1 | tail -30
       ;;
     repeat)
+      # The reports stay in $OUT/repeat-webgpu (bench/reports/*.json) for their per-run series.
       log "bench:repeat webgpu"
-      timeout 240 node bench/repeat.ts --runs 5 --preset quick --ep webgpu --idle 2>&1 | grep -v '^\[' | tail -30
+      timeout 240 node bench/repeat.ts --runs 5 --preset quick --ep webgpu --idle --data-dir "$OUT/repeat-webgpu" 2>&1 | grep -v '^\[' | tail -30
       log "bench:repeat cpu"
       timeout 150 node bench/repeat.ts --runs 3 --preset quick --ep cpu 2>&1 | grep -v '^\[' | tail -12
       ;;
