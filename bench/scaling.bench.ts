@@ -22,8 +22,7 @@ import { generateWorkload } from '../agent/bench/models.ts';
 import type { WorkloadParams } from '../agent/bench/schema.ts';
 import { coefficientOfVariation, quantileSorted } from '../agent/bench/stats.ts';
 import { STD_SUITE, unitOf, unitScale, workPerRun } from '../agent/bench/suite.ts';
-
-type Ort = typeof OrtModule;
+import { loadOrt } from '../worker/ort.ts';
 
 const { values } = parseArgs({
   options: {
@@ -58,12 +57,6 @@ function scaled(p: WorkloadParams, k: number): WorkloadParams {
     case 'decode':
       return { ...p, batch: p.batch * k };
   }
-}
-
-async function loadOrt(): Promise<Ort> {
-  delete (globalThis as { Float16Array?: unknown }).Float16Array;
-  const mod = (await import('onnxruntime-node')) as Ort & { default?: Ort };
-  return mod.default ?? mod;
 }
 
 interface Sample {

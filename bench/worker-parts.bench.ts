@@ -37,8 +37,8 @@ import type { NpyHeaderMemo } from '../worker/npy.ts';
 import { inputFile } from '../worker/protocol.ts';
 import type { RunPlan, WorkerEp } from '../worker/protocol.ts';
 import { runPlan, sessionOptions } from '../worker/runner.ts';
-
-type Ort = typeof OrtModule;
+import { loadOrt } from '../worker/ort.ts';
+import type { Ort } from '../worker/ort.ts';
 
 const { values } = parseArgs({
   options: {
@@ -65,13 +65,6 @@ const WARMUP = Math.min(20, Math.max(1, Math.floor(SETS / 10)));
 
 const STEPS = ['baseline', 'spinning', 'options', 'inputs', 'main-io', 'runner'] as const;
 type Step = (typeof STEPS)[number];
-
-async function loadOrt(): Promise<Ort> {
-  // The same workaround as the worker (onnxruntime-node 1.30 and Node 24's Float16Array).
-  delete (globalThis as { Float16Array?: unknown }).Float16Array;
-  const mod = (await import('onnxruntime-node')) as Ort & { default?: Ort };
-  return mod.default ?? mod;
-}
 
 const THREADS = values.threads === undefined ? undefined : Number(values.threads);
 

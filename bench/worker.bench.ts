@@ -40,8 +40,8 @@ import type { ExecutionProvider } from '../agent/jobs/schema.ts';
 import { silentJobLog } from '../agent/jobs/util.ts';
 import { encodeNpy } from '../worker/npy.ts';
 import { classifierModel, randomFloats } from '../test/fixtures/jobs/models.ts';
-
-type Ort = typeof OrtModule;
+import { loadOrt } from '../worker/ort.ts';
+import type { Ort } from '../worker/ort.ts';
 
 const { values } = parseArgs({
   options: {
@@ -70,13 +70,6 @@ const ROUNDS = Math.max(1, Number(values.rounds));
 const WARMUP = Math.min(20, Math.max(1, Math.floor(SETS / 10)));
 
 const classifier = () => classifierModel(WIDTH, HIDDEN, CLASSES);
-
-async function loadOrt(): Promise<Ort> {
-  // The same workaround as the worker (onnxruntime-node 1.30 and Node 24's Float16Array).
-  delete (globalThis as { Float16Array?: unknown }).Float16Array;
-  const mod = (await import('onnxruntime-node')) as Ort & { default?: Ort };
-  return mod.default ?? mod;
-}
 
 /** Raw onnxruntime in this process: inferences per second (wall) and per CPU second. */
 async function inProcess(

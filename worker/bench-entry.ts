@@ -20,8 +20,9 @@ import { readFileSync } from 'node:fs';
 import { BENCH_MAX_LINE_BYTES, BENCH_PROTOCOL_VERSION, toBenchSchema } from './bench-protocol.ts';
 import type { BenchOutput, BenchPlan, BenchWorkloadPlan, FromBench } from './bench-protocol.ts';
 import { LineSplitter } from './protocol.ts';
+import { loadOrt } from './ort.ts';
+import type { Ort } from './ort.ts';
 
-type Ort = typeof OrtModule;
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
 type Outgoing = FromBench extends infer M ? (M extends unknown ? Omit<M, 'seq'> : never) : never;
 
@@ -107,17 +108,6 @@ function onnxruntimeVersion(): string {
   } catch {
     return 'unknown';
   }
-}
-
-async function loadOrt(): Promise<Ort> {
-  // Node 24 has Float16Array; onnxruntime-common then wraps float16 data in one, and the native
-  // binding of onnxruntime-node 1.30 reads such a view as zero bytes ("not enough space"). With
-  // it hidden, float16 tensors travel as Uint16Array bit patterns, which the binding reads.
-  delete (globalThis as { Float16Array?: unknown }).Float16Array;
-  const mod = (await import('onnxruntime-node')) as Ort & { default?: Ort };
-  const ort = mod.default ?? mod;
-  ort.env.logLevel = 'error';
-  return ort;
 }
 
 function providerOption(plan: BenchPlan): string | Record<string, unknown> {

@@ -5,7 +5,7 @@
  * agent as input to check (sequence numbers, schema), like the agent does with its messages.
  * onnxruntime-node is imported only when the job starts.
  */
-import type { Ort } from './runner.ts';
+import { loadOrt } from './ort.ts';
 import { ioThreadBeside, runPlan } from './runner.ts';
 import { HEARTBEAT_MS, PROTOCOL_VERSION, parseMessage, toWorkerSchema } from './protocol.ts';
 import { connectToParent } from './transport.ts';
@@ -26,15 +26,6 @@ function protocolError(message: string): never {
     result: { ok: false, error: { code: 'worker-protocol', message: `the agent sent ${message}` } },
   });
   exit(2);
-}
-
-async function loadOrt(): Promise<Ort> {
-  // Node 24 has Float16Array, so onnxruntime-common 1.30 wraps float16 data in one, which the
-  // native binding then reads as zero bytes ("not enough space: expected 4, got 0"). Without
-  // it, float16 tensors travel as Uint16Array bits, as .npy files hold them. Only this process.
-  delete (globalThis as { Float16Array?: unknown }).Float16Array;
-  const mod = (await import('onnxruntime-node')) as Ort & { default?: Ort };
-  return mod.default ?? mod;
 }
 
 channel.onClose(() => exit(1));

@@ -55,6 +55,27 @@ export const runnerFs: RunnerFs = {
 /** Folders already made by this thread: a batch writes thousands of outputs into few. */
 const madeDirs = new Set<string>();
 
+/**
+ * Writes a set's output files in turn, each by way of a temp file (`writeNpyAtomic`); stops at
+ * the first failure and gives which file and why. `stopped`: true once nothing more may be
+ * written (an earlier set's write failed).
+ */
+export async function writeOutputs(
+  fs: RunnerFs,
+  files: readonly { name: string; path: string; parts: Uint8Array[] }[],
+  stopped: () => boolean = () => false,
+): Promise<{ name?: string; error: unknown } | undefined> {
+  for (const file of files) {
+    if (stopped()) return { error: new Error('not written: an earlier write failed') };
+    try {
+      await writeNpyAtomic(fs, file.path, file.parts);
+    } catch (error) {
+      return { name: file.name, error };
+    }
+  }
+  return undefined;
+}
+
 /** Writes header and data to `path` by way of a temp file; throws the first failure. */
 export async function writeNpyAtomic(
   fs: RunnerFs,

@@ -8,8 +8,10 @@ import type { IoFaults } from '../test/fixtures/jobs/io-thread-faults.ts';
 import { decodeNpy, encodeNpy } from './npy.ts';
 import { inputFile } from './protocol.ts';
 import type { RunPlan } from './protocol.ts';
-import { checkInput, classifyModelError, runnerFs, runPlan } from './runner.ts';
-import type { Ort, RunnerFs } from './runner.ts';
+import { runnerFs } from './out-files.ts';
+import type { RunnerFs } from './out-files.ts';
+import { checkInput, classifyModelError, runPlan } from './runner.ts';
+import type { Ort } from './runner.ts';
 import type { FromIoThread } from './set-io.ts';
 import type { Outgoing } from './transport.ts';
 

@@ -40,17 +40,15 @@ import { Worker } from 'node:worker_threads';
 import { dataBytesOf, decodeNpy, encodeNpyHeader, NPY_ITEM_BYTES } from './npy.ts';
 import type { NpyDtype, NpyHeaderMemo } from './npy.ts';
 import { inputFile, outputFile } from './layout.ts';
-import { runnerFs, writeNpyAtomic } from './out-files.ts';
+import { runnerFs, writeOutputs } from './out-files.ts';
 import type { RunnerFs } from './out-files.ts';
 import type { OutputWritten, RunPlan, WorkerEp, WorkerError, WorkerErrorCode } from './protocol.ts';
 import { dropThreadStarts, IoThread, ownBytes, threadFs } from './set-io.ts';
 import type { InputReply, OutputFile } from './set-io.ts';
+import type { Ort } from './ort.ts';
 import type { Outgoing } from './transport.ts';
 
-export { runnerFs } from './out-files.ts';
-export type { RunnerFs } from './out-files.ts';
-
-export type Ort = typeof OrtModule;
+export type { Ort } from './ort.ts';
 type Session = OrtModule.InferenceSession;
 type Tensor = OrtModule.Tensor;
 
@@ -283,19 +281,21 @@ const LONG_RUN_MS = 50;
 /** Writes a set's outputs in turn; settles with the failure, if one failed, and never rejects. */
 async function writeSet(
   fs: RunnerFs,
+  set: number,
   files: { name: string; path: string; parts: Uint8Array[] }[],
 ): Promise<JobFailure | undefined> {
-  for (const f of files) {
-    try {
-      await writeNpyAtomic(fs, f.path, f.parts);
-    } catch (error) {
-      return new JobFailure(
-        'io-error',
-        `output "${f.name}" could not be written: ${messageOf(error)}`,
-      );
-    }
-  }
-  return undefined;
+  const failure = await writeOutputs(fs, files);
+  return failure && writeFailure(set, failure.name, failure.error);
+}
+
+/** A failed output write as the job's error. */
+function writeFailure(set: number, name: string | undefined, error: unknown): JobFailure {
+  return new JobFailure(
+    'io-error',
+    name === undefined
+      ? `the outputs of set ${set} could not be written: ${messageOf(error)}`
+      : `output "${name}" could not be written: ${messageOf(error)}`,
+  );
 }
 
 /**
@@ -347,16 +347,7 @@ function threadWrite(
 ): Promise<JobFailure | undefined> {
   const reply = thread.write(set, files, inputs);
   dispose();
-  return reply.then((r) =>
-    r.ok
-      ? undefined
-      : new JobFailure(
-          'io-error',
-          r.name === undefined
-            ? `the outputs of set ${set} could not be written: ${r.error}`
-            : `output "${r.name}" could not be written: ${messageOf(new Error(r.error))}`,
-        ),
-  );
+  return reply.then((r) => (r.ok ? undefined : writeFailure(set, r.name, new Error(r.error))));
 }
 
 /** Runs the plan; never throws. */
@@ -623,7 +614,7 @@ export async function runPlan(plan: RunPlan, io: RunnerIo): Promise<RunnerOutcom
         written: thread
           ? threadWrite(thread, set, toThread, readAhead ?? [], dispose)
           : // The outputs stay alive until their files are in place.
-            writeSet(fs, files).finally(dispose),
+            writeSet(fs, set, files).finally(dispose),
       });
       // A long run's result goes out now (see LONG_RUN_MS).
       if (runTook >= LONG_RUN_MS) while (inFlight.length > 0) await reportOldest();

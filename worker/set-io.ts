@@ -26,7 +26,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { inputFile } from './layout.ts';
-import { runnerFs, writeNpyAtomic } from './out-files.ts';
+import { runnerFs, writeOutputs } from './out-files.ts';
 import type { RunnerFs } from './out-files.ts';
 
 /** One output file of a set, as the main thread hands it over. */
@@ -163,17 +163,20 @@ export function serveIo(port: IoPort, fs: ThreadFs = threadFs): void {
   };
 
   const writeSet = async (set: number, files: OutputFile[]): Promise<WriteReply> => {
-    for (const file of files) {
-      // After a failed write, nothing more is written: the job fails with that one.
-      if (failed) return { set, ok: false, error: 'not written: an earlier write failed' };
-      try {
-        await writeNpyAtomic(fs, file.path, [file.header, file.data]);
-      } catch (error) {
-        failed = true;
-        return { set, ok: false, name: file.name, error: errorText(error) };
-      }
-    }
-    return { set, ok: true };
+    // After a failed write, nothing more is written: the job fails with that one.
+    const failure = await writeOutputs(
+      fs,
+      files.map((f) => ({ name: f.name, path: f.path, parts: [f.header, f.data] })),
+      () => failed,
+    );
+    if (!failure) return { set, ok: true };
+    failed = true;
+    return {
+      set,
+      ok: false,
+      ...(failure.name === undefined ? {} : { name: failure.name }),
+      error: errorText(failure.error),
+    };
   };
 
   port.on('message', (message) => {

@@ -351,6 +351,11 @@ function checkedItems<P extends CnnParams | TransformerParams | DecodeParams>(p:
   return p.checked === undefined ? p : { ...p, batch: Math.min(p.batch, p.checked) };
 }
 
+/** Whether the reference covers only the first items of the workload's batch (`checked`). */
+export function checksFirstItems(params: WorkloadParams): boolean {
+  return 'checked' in params && params.checked !== undefined;
+}
+
 /** How many values a workload's (one) output holds: what the gate expects to receive. */
 export function outputValueCount(params: WorkloadParams): number {
   switch (params.kind) {

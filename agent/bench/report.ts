@@ -9,7 +9,7 @@ import type { TelemetrySample, GpuInventory, ProbeReport } from '../hardware/sch
 import { executionProviderName } from '../hardware/schema.ts';
 import type { WorkloadOutcome } from './child.ts';
 import { accuracyGate } from './gate.ts';
-import { outputValueCount } from './reference.ts';
+import { checksFirstItems, outputValueCount } from './reference.ts';
 import type {
   Machine,
   Protocol,
@@ -185,7 +185,7 @@ export function workloadResult(
   }
   // A reference of a batch's first items covers the leading values of an answer that must
   // still hold the whole batch.
-  const partial = 'checked' in definition.params && definition.params.checked !== undefined;
+  const partial = checksFirstItems(definition.params);
   const size = outputValueCount(definition.params);
   const accuracy = accuracyGate(
     outcome.firstOutputs,

@@ -285,7 +285,6 @@ export function buildLaunch(paths: SandboxPaths, options: SandboxOptions): Launc
     for (const p of [...readable, paths.outDir, paths.scratchDir])
       nodeArgs.push(`--allow-fs-read=${p}`);
     nodeArgs.push(`--allow-fs-write=${paths.outDir}`, `--allow-fs-write=${paths.scratchDir}`);
-    // Worker threads: the worker's I/O thread (see the top of this file).
     nodeArgs.push('--allow-addons', '--disallow-code-generation-from-strings');
     // The worker's I/O thread; the worker drops the permission once it is started (see above).
     if (options.workerThreads) nodeArgs.push('--allow-worker');

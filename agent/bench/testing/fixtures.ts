@@ -12,7 +12,7 @@ import { buildReport, workloadResult } from '../report.ts';
 import type { ReportInput } from '../report.ts';
 import type { Machine, Report, ReportTarget, SuiteDefinition } from '../schema.ts';
 import { suiteDefinitionSchema } from '../schema.ts';
-import { outputValueCount } from '../reference.ts';
+import { checksFirstItems, outputValueCount } from '../reference.ts';
 import { measurementOf, STD_SUITE, suiteHash } from '../suite.ts';
 
 /** A fixed key: reports signed in tests always show the same signer. */
@@ -145,9 +145,7 @@ export function passingOutcome(
 
 /** How many values a passing outcome of this workload gives: see `passingOutcome`. */
 function checkedSize(w: SuiteDefinition['workloads'][number] | undefined): number {
-  return w && 'checked' in w.params && w.params.checked !== undefined
-    ? outputValueCount(w.params)
-    : 2;
+  return w && checksFirstItems(w.params) ? outputValueCount(w.params) : 2;
 }
 
 export const REFERENCE = new Map([['y', Float64Array.from([1, 2])]]);
