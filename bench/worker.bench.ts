@@ -5,7 +5,7 @@
  * provider. Not a test: it prints figures.
  *
  *   node bench/worker.bench.ts [--ep cpu|webgpu] [--sets 150] [--batch 64] [--hidden 4096] [--rounds 5]
- *     [--permission-model on|off]
+ *     [--permission-model on|off] [--bwrap auto|off]
  *     [--dir node_modules/.cache/roost-bench]
  *
  * Each round runs onnxruntime in process, then the job, then in process again, and compares
@@ -27,7 +27,7 @@
  * session, hashing and fsyncing the outputs, signing the receipt.
  */
 import type * as OrtModule from 'onnxruntime-node';
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -42,6 +42,8 @@ import { encodeNpy } from '../worker/npy.ts';
 import { classifierModel, randomFloats } from '../test/fixtures/jobs/models.ts';
 import { loadOrt } from '../worker/ort.ts';
 import type { Ort } from '../worker/ort.ts';
+import { formatUse, threadTimes, totalNs, usedByName } from './thread-cpu.ts';
+import type { NamedUse, ThreadTime } from './thread-cpu.ts';
 
 const { values } = parseArgs({
   options: {
@@ -54,6 +56,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     /** `off`: the worker without Node's permission model (to see what that layer costs). */
     'permission-model': { type: 'string', default: 'on' },
+    /** `off`: the worker without bubblewrap (Linux), to see what that layer costs. */
+    bwrap: { type: 'string', default: 'auto' },
     dir: {
       type: 'string',
       default: fileURLToPath(new URL('../node_modules/.cache/roost-bench', import.meta.url)),
@@ -81,6 +85,7 @@ async function inProcess(
   cpu: number;
   msPerSet: number;
   cpuMsPerSet: number;
+  threads: NamedUse[];
 }> {
   const session = await ort.InferenceSession.create(model, {
     executionProviders: [ep],
@@ -89,6 +94,7 @@ async function inProcess(
   const tensors = inputs.map((x) => new ort.Tensor('float32', x, [BATCH, WIDTH]));
   for (let i = 0; i < WARMUP; i++)
     await session.run({ x: tensors[i % tensors.length] as OrtModule.Tensor });
+  const threads0 = threadTimes(process.pid);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = WARMUP; i < SETS; i++) {
@@ -97,6 +103,7 @@ async function inProcess(
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const threads = usedByName(threads0, threadTimes(process.pid));
   await session.release();
   const n = (SETS - WARMUP) * BATCH;
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -105,30 +112,8 @@ async function inProcess(
     cpu: n / cpuSeconds,
     msPerSet: (seconds * 1000) / (SETS - WARMUP),
     cpuMsPerSet: (cpuSeconds * 1000) / (SETS - WARMUP),
+    threads,
   };
-}
-
-/** CPU seconds (user + system) of a process and all its descendants, from /proc (Linux). */
-function treeCpuSeconds(pid: number): number {
-  let ticks = 0;
-  const walk = (p: number) => {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-      for (const task of readdirSync(`/proc/${p}/task`)) {
-        for (const child of readFileSync(`/proc/${p}/task/${task}/children`, 'utf8')
-          .split(' ')
-          .filter(Boolean)) {
-          walk(Number(child));
-        }
-      }
-    } catch {
-      // Gone, or not Linux.
-    }
-  };
-  walk(pid);
-  return ticks / 100;
 }
 
 /**
@@ -169,7 +154,10 @@ async function main(): Promise<void> {
     }
     const ort = await loadOrt();
     const wallet = Wallet.createRandom();
-    const real = createNodeWorkerSpawner({ permissionModel: values['permission-model'] !== 'off' });
+    const real = createNodeWorkerSpawner({
+      permissionModel: values['permission-model'] !== 'off',
+      bwrap: values.bwrap === 'off' ? 'off' : 'auto',
+    });
 
     /** One batch job through the worker path; per-set arrival times at the agent. */
     async function throughWorker(name: string) {
@@ -177,8 +165,9 @@ async function main(): Promise<void> {
       /** The worker's own time a set (run and writes), as its set-done says. */
       const setMs: number[] = [];
       let workerPid: number | undefined;
-      let cpuAtWarm = 0;
-      let cpuAtEnd = 0;
+      // The worker's threads (and bwrap's) when the measured window opens and at the last set.
+      let atWarm: ThreadTime[] | undefined;
+      let atEnd: ThreadTime[] = [];
       // The agent's own CPU while the sets stream: this process is the agent.
       let agentAtWarm = process.cpuUsage();
       let agentCpuMs = 0;
@@ -204,12 +193,12 @@ async function main(): Promise<void> {
                   const { set, runMs } = raw as { set: number; runMs: number };
                   arrivals.push({ set, at: performance.now() });
                   setMs.push(runMs);
-                  if (workerPid !== undefined && set >= WARMUP - 1 && cpuAtWarm === 0) {
-                    cpuAtWarm = treeCpuSeconds(workerPid);
+                  if (workerPid !== undefined && set >= WARMUP - 1 && !atWarm) {
+                    atWarm = threadTimes(workerPid);
                     agentAtWarm = process.cpuUsage();
                   }
                   if (workerPid !== undefined && set === SETS - 1) {
-                    cpuAtEnd = treeCpuSeconds(workerPid);
+                    atEnd = threadTimes(workerPid);
                     const agent = process.cpuUsage(agentAtWarm);
                     agentCpuMs = (agent.user + agent.system) / 1000;
                   }
@@ -252,13 +241,16 @@ async function main(): Promise<void> {
       const end = arrivals.at(-1) as { set: number; at: number };
       const warmMs = end.at - start.at;
       const warmSets = end.set - start.set;
+      const workerCpuSeconds = (totalNs(atEnd) - totalNs(atWarm ?? [])) / 1e9;
       return {
         msPerSet: warmMs / warmSets,
         setMs: setMs.slice(WARMUP).sort((a, b) => a - b),
-        workerCpuMsPerSet: ((cpuAtEnd - cpuAtWarm) * 1000) / warmSets,
+        workerCpuMsPerSet: (workerCpuSeconds * 1000) / warmSets,
+        threads: usedByName(atWarm ?? [], atEnd),
+        threadSets: warmSets,
         agentCpuMsPerSet: agentCpuMs / warmSets,
         warm: (warmSets * BATCH) / (warmMs / 1000),
-        warmCpu: (warmSets * BATCH) / Math.max(0.01, cpuAtEnd - cpuAtWarm),
+        warmCpu: (warmSets * BATCH) / Math.max(0.001, workerCpuSeconds),
         whole: (SETS * BATCH) / (endToEnd / 1000),
         endToEnd,
         receipt: done.value.result?.receipt,
@@ -307,6 +299,10 @@ async function main(): Promise<void> {
       console.log(
         `  a set: in process ${ms(rawBefore.msPerSet)} / ${ms(rawAfter.msPerSet)} ms (CPU ${ms((rawBefore.cpuMsPerSet + rawAfter.cpuMsPerSet) / 2)} ms), worker path ${ms(last.msPerSet)} ms (CPU: worker ${ms(last.workerCpuMsPerSet)} ms, agent ${ms(last.agentCpuMsPerSet)} ms; run and writes in the worker: median ${at(0.5)}, p90 ${at(0.9)}, p99 ${at(0.99)} ms)`,
       );
+      // Where the CPU went, thread by thread (the in-process run after the job, and the worker
+      // process with bwrap if any, over the same measured sets).
+      console.log(`  CPU by thread, in process: ${formatUse(rawAfter.threads, SETS - WARMUP)}`);
+      console.log(`  CPU by thread, worker:     ${formatUse(last.threads, last.threadSets)}`);
     }
     const warmRatios = rounds.map((r) => r.warm / r.raw);
     const warmRatio = median(warmRatios);

@@ -4,7 +4,8 @@
 #   detect    what the probe finds
 #   parts     bench:worker-parts on WebGPU and on the CPU: the worker loop's costs, one by one
 #   worker    bench:worker on WebGPU (default and small model, with and without Node's
-#             permission model) and on the CPU: the worker path against onnxruntime in process
+#             permission model or bubblewrap) and on the CPU: the worker path against onnxruntime
+#             in process, with the CPU each thread used
 #   scaling   bench:scaling on WebGPU: each workload's throughput at 1× and 4× the work a run
 #   repeat    bench:repeat on WebGPU (5 quick runs) and on the CPU (3): the composite's spread
 # Files go to $OUT (default ./gpu-figures). Each step is bounded in time.
@@ -34,9 +35,12 @@ for step in "${steps[@]}"; do
     worker)
       # 9 rounds: on the H200 single rounds spread 0.78–1.09.
       log "bench:worker webgpu"
-      timeout 150 node bench/worker.bench.ts --ep webgpu --rounds 9 2>&1 | tail -9
+      # Every round, with where the CPU went thread by thread in process and in the worker.
+      timeout 150 node bench/worker.bench.ts --ep webgpu --rounds 9 2>&1 | tail -48
       log "bench:worker webgpu, no permission model"
       timeout 150 node bench/worker.bench.ts --ep webgpu --rounds 9 --permission-model off 2>&1 | tail -3
+      log "bench:worker webgpu, no bubblewrap"
+      timeout 150 node bench/worker.bench.ts --ep webgpu --rounds 9 --bwrap off 2>&1 | tail -3
       log "bench:worker webgpu, small model"
       timeout 90 node bench/worker.bench.ts --ep webgpu --hidden 256 --width 128 --classes 100 2>&1 | tail -4
       log "bench:worker cpu"
