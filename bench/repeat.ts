@@ -11,6 +11,9 @@
  * on a shared machine. --idle is for such machines: wait for 3 quiet seconds before each run and
  * keep going (up to 4 × runs) until `runs` runs were undisturbed (others < 0.05 cores); the
  * figure is then the CV of the undisturbed runs, printed beside the CV of all of them.
+ *
+ * Before each run it also times a plain 64 MiB memcpy (bench/mem-probe.ts): on a VM whose memory
+ * bus other tenants share, the memory-bound workloads follow the machine, and that line shows it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -24,6 +27,7 @@ import { createHardwareService, probeCacheDir } from '../agent/hardware/index.ts
 import type { ExecutionProvider } from '../agent/hardware/schema.ts';
 import { createLogger, stderrSink } from '../agent/log.ts';
 import { cpuTicks, othersCores, waitIdle } from './cpu-load.ts';
+import { memcpyGBs } from './mem-probe.ts';
 import { loadOrCreateLocalSigner } from '../agent/wallet/signer.ts';
 
 const { values } = parseArgs({
@@ -54,6 +58,8 @@ interface Run {
   composite: number;
   values: Map<string, number>;
   quiet: boolean;
+  /** The machine's own memory speed (memcpy, GB/s) before the run. */
+  memcpy: number;
 }
 const QUIET_CORES = 0.05;
 
@@ -66,6 +72,10 @@ function summary(title: string, list: Run[]): void {
       `  ${id.padEnd(20)} CV ${(coefficientOfVariation(v) * 100).toFixed(2).padStart(6)} %   ${v.map((x) => x.toPrecision(4)).join('  ')}`,
     );
   }
+  const memcpy = list.map((r) => r.memcpy);
+  console.log(
+    `  ${'(machine memcpy)'.padEnd(20)} CV ${(coefficientOfVariation(memcpy) * 100).toFixed(2).padStart(6)} %   ${memcpy.map((x) => x.toPrecision(4)).join('  ')}`,
+  );
   const composites = list.map((r) => r.composite);
   const mean = composites.reduce((a, b) => a + b, 0) / composites.length;
   console.log(
@@ -80,6 +90,7 @@ try {
     if (values.idle && all.filter((r) => r.quiet).length >= runs) break;
     if (values.idle) await waitIdle();
     const load = loadavg()[0] ?? 0;
+    const memcpy = memcpyGBs().median;
     const before = cpuTicks();
     const started = performance.now();
     const { report } = await bench.run({
@@ -97,10 +108,11 @@ try {
       composite: r.composite.value,
       values: new Map(r.workloads.map((w) => [w.id, w.value ?? NaN])),
       quiet: others !== undefined && others < QUIET_CORES,
+      memcpy,
     });
     const warnings = r.warnings.map((w) => (w.workloadId ? `${w.code} ${w.workloadId}` : w.code));
     console.log(
-      `run ${i}: composite ${r.composite.value.toFixed(2)} ${r.composite.unit} in ${seconds.toFixed(1)} s (load average ${load.toFixed(2)} at start${others === undefined ? '' : `; other programs kept ${others.toFixed(2)} of ${cpus().length} cores busy`})${warnings.length ? `; warnings: ${warnings.join(', ')}` : ''}`,
+      `run ${i}: composite ${r.composite.value.toFixed(2)} ${r.composite.unit} in ${seconds.toFixed(1)} s (memcpy ${memcpy.toFixed(1)} GB/s before; load average ${load.toFixed(2)} at start${others === undefined ? '' : `; other programs kept ${others.toFixed(2)} of ${cpus().length} cores busy`})${warnings.length ? `; warnings: ${warnings.join(', ')}` : ''}`,
     );
     // On a GPU, its clock while it worked: a clock that wanders between runs moves the score.
     for (const c of clockSwings(r.telemetry.samples)) {
