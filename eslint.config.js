@@ -141,27 +141,39 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: {
       ...reactHooks.configs.recommended.rules,
-      'no-restricted-imports': [
-        'error',
+      'no-restricted-imports': rendererImports(false),
+    },
+  },
+  // Its tests may also share the agent's test fixtures of what the API returns (agent/<part>/testing/).
+  {
+    files: ['renderer/src/**/*.test.{ts,tsx}'],
+    rules: { 'no-restricted-imports': rendererImports(true) },
+  },
+);
+
+function rendererImports(test) {
+  return [
+    'error',
+    {
+      patterns: [
+        electronOnly,
         {
-          patterns: [
-            electronOnly,
-            {
-              group: ['node:*'],
-              message: 'The renderer runs sandboxed in a browser: no Node APIs.',
-            },
-            {
-              regex: '(^|/)agent/(?!api/contract(\\.ts)?$)',
-              message:
-                'The renderer may import only agent/api/contract.ts; everything else goes through the API.',
-            },
-            {
-              group: ['**/worker/**', '**/electron/**'],
-              message: 'The renderer talks to the agent through the API only.',
-            },
-          ],
+          group: ['node:*'],
+          message: 'The renderer runs sandboxed in a browser: no Node APIs.',
+        },
+        {
+          regex: test
+            ? '(^|/)agent/(?!api/contract(\\.ts)?$|[a-z-]+/testing/[a-z0-9-]+\\.ts$)'
+            : '(^|/)agent/(?!api/contract(\\.ts)?$)',
+          message: test
+            ? "The renderer's tests may import only agent/api/contract.ts and the agent's test fixtures (agent/<part>/testing/)."
+            : 'The renderer may import only agent/api/contract.ts; everything else goes through the API.',
+        },
+        {
+          group: ['**/worker/**', '**/electron/**'],
+          message: 'The renderer talks to the agent through the API only.',
         },
       ],
     },
-  },
-);
+  ];
+}

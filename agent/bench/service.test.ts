@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BenchError, benchTargets, reportForMarket, resolveTarget } from './service.ts';
-import type { BenchHistoryEntry } from './schema.ts';
+import { historyEntry } from './testing/history.ts';
 import { TEST_PROBE } from './testing/fixtures.ts';
 
 describe('benchmark targets', () => {
@@ -61,25 +61,7 @@ describe('benchmark targets', () => {
 });
 
 describe('the report the market is told about', () => {
-  const entry = (over: Partial<BenchHistoryEntry>): BenchHistoryEntry => ({
-    id: 'id',
-    file: '/r.json',
-    startedAt: '2026-01-01T00:00:00.000Z',
-    suiteId: 'roost-std/3',
-    current: true,
-    preset: 'quick',
-    ep: 'cpu',
-    adapter: null,
-    software: false,
-    complete: true,
-    composite: 114.6,
-    compositeUnit: 'RCS',
-    values: {},
-    warnings: 0,
-    signer: '0x0',
-    digest: 'sha256:aa',
-    ...over,
-  });
+  const entry = historyEntry;
 
   it('is the newest complete one of the suite this Roost runs, its score rounded', () => {
     expect(
@@ -89,7 +71,7 @@ describe('the report the market is told about', () => {
         entry({ digest: 'sha256:good' }),
         entry({ digest: 'sha256:older', composite: 50 }),
       ]),
-    ).toEqual({ hash: 'sha256:good', score: 115 });
+    ).toEqual({ hash: 'sha256:good', score: 147 });
   });
 
   it('is none when only a retired version scored', () => {

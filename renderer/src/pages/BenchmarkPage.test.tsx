@@ -4,30 +4,12 @@ import { AgentProvider } from '../AgentContext.tsx';
 import { BenchmarkPage } from './BenchmarkPage.tsx';
 import { defaultSettings, type ResultOf } from '../../../agent/api/contract.ts';
 import type { ApiClient } from '../api/transport.ts';
+import { historyEntry } from '../../../agent/bench/testing/history.ts';
 
 afterEach(cleanup);
 
 type Entry = ResultOf<'bench.history'>['reports'][number];
-
-const entry = (over: Partial<Entry>): Entry => ({
-  id: '3b1f6f0e-8d8a-4c1e-9a57-0d6f2b4c9a11',
-  file: '/data/bench/reports/r.json',
-  startedAt: '2026-11-25T12:00:00.000Z',
-  suiteId: 'roost-std/3',
-  current: true,
-  preset: 'quick',
-  ep: 'cpu',
-  adapter: 'AMD EPYC',
-  software: false,
-  complete: true,
-  composite: 146.6,
-  compositeUnit: 'RCS',
-  values: {},
-  warnings: 0,
-  signer: '0x0',
-  digest: 'sha256:aa',
-  ...over,
-});
+const entry = historyEntry;
 
 function fakeClient(reports: Entry[]): ApiClient {
   return {
