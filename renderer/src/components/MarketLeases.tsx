@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
+import { AgentText } from './AgentText.tsx';
 
 type Status = ResultOf<'market.status'>;
 type Lease = ResultOf<'market.jobs'>['leases'][number];
@@ -53,7 +54,12 @@ function StatusLine({ status, onRegister }: { status: Status; onRegister: () => 
           </span>
         )}
       </p>
-      {status.problem && <p className="field-error">{status.problem}</p>}
+      {status.problem && (
+        // Waiting for the owner (no wallet, locked, not registered) is a step to take, not an error.
+        <p className={`banner ${status.state === 'waiting' ? 'banner-warn' : 'banner-error'}`}>
+          <AgentText text={status.problem} />
+        </p>
+      )}
       {p && (
         <dl className="facts">
           <dt>Provider</dt>
