@@ -24,7 +24,9 @@ export const jobCommand: Command = {
     '   "inputs": {"x": {"uri": "https://example.com/x.npy", "sha256": "…", "bytes": 4096}},',
     '   "executionProviders": ["webgpu", "cpu"], "limits": {"maxSeconds": 600}}',
     'roost job schema prints its JSON Schema (every field, with what it means); the README section',
-    '"Jobs and the sandbox" describes jobs. roost job run makes the spec from local files for you.',
+    '"Jobs and the sandbox" describes jobs. roost job run makes the spec from local files for you,',
+    'and without --ep runs it on the GPU paths found working here (cuda, dml, coreml, webgpu on a',
+    'real GPU), then the CPU; a spec without executionProviders runs on the CPU.',
   ].join('\n'),
   options: {
     model: { type: 'string' },

@@ -221,6 +221,62 @@ describe('the job service', () => {
     });
   });
 
+  it('runs a private job from files on the GPU paths that work here, then the CPU, unless it names its own', async () => {
+    const e = await env();
+    const probeResults = [
+      { ep: 'cuda', ok: false, status: 'failed', reason: 'no CUDA libraries' },
+      { ep: 'tensorrt', ok: true, status: 'ok', adapter: { name: 'Test GPU', software: false } },
+      { ep: 'webgpu', ok: true, status: 'ok', adapter: { name: 'Test GPU', software: false } },
+      { ep: 'cpu', ok: true, status: 'ok', adapter: { name: 'Test CPU', software: false } },
+    ];
+    let disabled: 'webgpu'[] = [];
+    const { service } = await e.start(writingWorker(), {
+      probeResults,
+      disabledProviders: () => disabled,
+    });
+    const model = fileURLToPath(
+      (await e.file('identity.onnx', identityModel('float32', ['N']))).uri,
+    );
+    const x = fileURLToPath((await e.file('x.npy', float32Npy([1, 2]))).uri);
+    const request = { model, inputs: { x } };
+    // TensorRT only when asked by name (its engine build can take minutes).
+    expect(await service.specFromFiles(request)).toMatchObject({
+      ok: true,
+      value: { executionProviders: ['webgpu', 'cpu'] },
+    });
+    expect(
+      await service.specFromFiles({ ...request, executionProviders: ['tensorrt', 'cpu'] }),
+    ).toMatchObject({ ok: true, value: { executionProviders: ['tensorrt', 'cpu'] } });
+    disabled = ['webgpu'];
+    expect(await service.specFromFiles(request)).toMatchObject({
+      ok: true,
+      value: { executionProviders: ['cpu'] },
+    });
+  });
+
+  it('runs a private job on the CPU where the only GPU path is a software renderer', async () => {
+    const e = await env();
+    const { service } = await e.start(writingWorker(), {
+      probeResults: [
+        {
+          ep: 'webgpu',
+          ok: false,
+          status: 'software-adapter',
+          adapter: { name: 'llvmpipe', software: true },
+        },
+        { ep: 'cpu', ok: true, status: 'ok', adapter: { name: 'Test CPU', software: false } },
+      ],
+    });
+    const model = fileURLToPath(
+      (await e.file('identity.onnx', identityModel('float32', ['N']))).uri,
+    );
+    const x = fileURLToPath((await e.file('x.npy', float32Npy([1, 2]))).uri);
+    expect(await service.specFromFiles({ model, inputs: { x } })).toMatchObject({
+      ok: true,
+      value: { executionProviders: ['cpu'] },
+    });
+  });
+
   it('fails a bad model or a mismatched input without starting a worker', async () => {
     const e = await env();
     const { service, spawner } = await e.start(writingWorker());

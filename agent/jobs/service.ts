@@ -91,6 +91,9 @@ export interface ProbeResultLike {
   adapter?: Pick<AcceleratorAdapter, 'name' | 'software' | 'inferredFrom'>;
 }
 
+/** A private job's default GPU paths, best first (see `privateJobProviders`). */
+const PRIVATE_JOB_GPU_ORDER: readonly ExecutionProvider[] = ['cuda', 'dml', 'coreml', 'webgpu'];
+
 /** The agent's ceilings: no spec may ask for more. */
 export interface JobCaps {
   maxSeconds: number;
@@ -579,6 +582,24 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       log.warn(`the accelerator probe could not be read: ${messageOf(error)}`);
       return undefined;
     }
+  }
+
+  /**
+   * What a private job from files runs on when its owner names no provider: the GPU paths that
+   * work here on a real GPU (the probe said `ok`), best first, then the CPU. Software adapters
+   * (lavapipe) are left out: they run on the CPU, slower than the CPU provider. TensorRT is too:
+   * building its engine can take minutes, so it is asked for by name (`--ep tensorrt,cuda`).
+   * A job spec's own default stays `["cpu"]` (roost.job/1 says so).
+   */
+  async function privateJobProviders(): Promise<ExecutionProvider[]> {
+    const probe = (await probeResults()) ?? [];
+    const disabled = options.disabledProviders?.() ?? [];
+    const gpu = PRIVATE_JOB_GPU_ORDER.filter(
+      (ep) =>
+        !disabled.includes(ep) &&
+        probe.some((r) => r.ep === ep && r.ok && r.status === 'ok' && r.adapter?.software !== true),
+    );
+    return [...gpu, 'cpu'];
   }
 
   async function chooseProviders(spec: JobSpec, previous?: ExecutionProvider) {
@@ -1430,7 +1451,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       model: { ...model.value, ...(externalData.length ? { externalData } : {}) },
       inputs: Array.isArray(request.inputs) ? sets : sets[0],
       ...(request.outputs ? { outputs: request.outputs } : {}),
-      ...(request.executionProviders ? { executionProviders: request.executionProviders } : {}),
+      executionProviders: request.executionProviders ?? (await privateJobProviders()),
       ...(request.limits ? { limits: request.limits } : {}),
     };
     const checked = jobSpecSchema.safeParse(spec);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { AgentProvider } from '../AgentContext.tsx';
 import { JobsPage } from './JobsPage.tsx';
 import { isFullPath } from './job-paths.ts';
@@ -13,6 +13,35 @@ function fakeClient(answer: unknown) {
   const client = {
     call: async (method: string, params?: unknown) => {
       if (method === 'job.list') return { ok: true, value: { jobs: [] } };
+      if (method === 'bench.targets')
+        return {
+          ok: true,
+          value: {
+            targets: [
+              { ep: 'cpu', adapter: 'AMD EPYC', software: false, label: 'cpu' },
+              {
+                ep: 'webgpu',
+                adapter: 'NVIDIA H200',
+                software: false,
+                label: 'webgpu (NVIDIA H200)',
+              },
+              {
+                ep: 'cuda',
+                device: '0',
+                adapter: 'NVIDIA H200',
+                software: false,
+                label: 'cuda:0 (NVIDIA H200)',
+              },
+              {
+                ep: 'cuda',
+                device: '1',
+                adapter: 'NVIDIA H200',
+                software: false,
+                label: 'cuda:1 (NVIDIA H200)',
+              },
+            ],
+          },
+        };
       if (method === 'job.add') {
         added.push(params);
         return answer;
@@ -69,6 +98,40 @@ describe('JobsPage: add a private job', () => {
     fill('/data/model.onnx', 'x=/data/x.npy');
     expect((await formAlert()).textContent).toContain('No file at /data/model.onnx');
     expect(added).toEqual([{ model: '/data/model.onnx', inputs: { x: '/data/x.npy' } }]);
+  });
+});
+
+describe('JobsPage: the accelerator of a private job', () => {
+  it('leaves the choice to the agent unless the owner pins one of the accelerators that work here', async () => {
+    const { client, added } = fakeClient({ ok: true, value: {} });
+    render(
+      <AgentProvider client={client}>
+        <JobsPage />
+      </AgentProvider>,
+    );
+    const select = screen.getByLabelText('Accelerator');
+    // One entry per provider (two CUDA devices make one), after the agent's choice.
+    await screen.findByRole('option', { name: 'Only webgpu (NVIDIA H200)' });
+    expect(
+      within(select)
+        .getAllByRole('option')
+        .map((o) => o.textContent),
+    ).toEqual([
+      'Best that works here (GPU first, then CPU)',
+      'Only cpu',
+      'Only webgpu (NVIDIA H200)',
+      'Only cuda:0 (NVIDIA H200)',
+    ]);
+    fill('/data/model.onnx', 'x=/data/x.npy');
+    await waitFor(() => expect(added).toHaveLength(1));
+    await screen.findByRole('button', { name: 'Add job' });
+    fireEvent.change(select, { target: { value: 'webgpu' } });
+    fill('/data/model.onnx', 'x=/data/x.npy');
+    await waitFor(() => expect(added).toHaveLength(2));
+    expect(added).toEqual([
+      { model: '/data/model.onnx', inputs: { x: '/data/x.npy' } },
+      { model: '/data/model.onnx', inputs: { x: '/data/x.npy' }, executionProviders: ['webgpu'] },
+    ]);
   });
 });
 

@@ -5,6 +5,8 @@ import { describeError } from '../api/error-messages.ts';
 import { MarketLeases } from '../components/MarketLeases.tsx';
 import { pathProblem } from './job-paths.ts';
 
+type Target = ResultOf<'bench.targets'>['targets'][number];
+
 type Summary = ResultOf<'job.list'>['jobs'][number];
 type Detail = ResultOf<'job.show'>;
 
@@ -43,8 +45,19 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
   const [model, setModel] = useState('');
   const [inputs, setInputs] = useState('');
   const [outDir, setOutDir] = useState('');
+  /** '' = the agent's choice: the GPU paths that work here, then the CPU. */
+  const [ep, setEp] = useState('');
+  const [targets, setTargets] = useState<Target[]>([]);
   const [problem, setProblem] = useState<string>();
   const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    // The accelerators that work here (one entry per provider): what the owner may pin a job to.
+    void client.call('bench.targets').then((r) => {
+      if (!r.ok) return;
+      const seen = new Set<string>();
+      setTargets(r.value.targets.filter((t) => !seen.has(t.ep) && seen.add(t.ep)));
+    });
+  }, [client]);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const sets: Record<string, string>[] = [];
@@ -73,6 +86,7 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
       model: model.trim(),
       inputs: sets.length === 1 ? sets[0]! : sets,
       ...(outDir.trim() ? { outDir: outDir.trim() } : {}),
+      ...(ep ? { executionProviders: [ep as Target['ep']] } : {}),
     });
     setBusy(false);
     if (r.ok) {
@@ -111,6 +125,15 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
         placeholder="x=/data/batches/x0.npy"
         spellCheck={false}
       />
+      <label htmlFor="job-ep">Accelerator</label>
+      <select id="job-ep" value={ep} onChange={(e) => setEp(e.target.value)}>
+        <option value="">Best that works here (GPU first, then CPU)</option>
+        {targets.map((t) => (
+          <option key={t.ep} value={t.ep}>
+            Only {t.label}
+          </option>
+        ))}
+      </select>
       <label htmlFor="job-out">Copy the outputs to (optional)</label>
       <input
         id="job-out"
