@@ -438,6 +438,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
           void policy.evaluate().catch(() => undefined);
           market.poke();
         },
+        chainIdAt: (rpcUrl) => network.chainIdAt(rpcUrl),
       }),
       ...hardwareHandlers(hardware),
       ...scheduleHandlers(policy),

@@ -142,6 +142,16 @@ describe('roost CLI', () => {
     );
   });
 
+  it("takes the user's word on a custom network's tokens, and refuses a word it doesn't know", async () => {
+    expect((await roost('settings', 'set', 'network.tokens', 'test')).stdout).toBe(
+      'network.tokens = test\n',
+    );
+    const r = await roost('settings', 'set', 'network.tokens', 'worthless');
+    expect(r.code).toBe(EXIT_FAILURE);
+    expect(r.stderr).toMatch(/network\.tokens.*unknown.*test.*real/);
+    expect((await roost('settings', 'get', 'network.tokens')).stdout).toBe('test\n');
+  });
+
   it('refuses an out-of-range value with exit 1, changing nothing', async () => {
     const r = await roost('settings', 'set', 'work.idleMinutes', '500', '--json');
     expect(r.code).toBe(EXIT_FAILURE);

@@ -22,7 +22,12 @@ import {
   workPolicySettingsSchema,
   yieldEstimateSchema,
 } from '../schedule/schema.ts';
-import { walletErrorCodes, walletEvents, walletMethods } from '../wallet/schema.ts';
+import {
+  networkTokensSchema,
+  walletErrorCodes,
+  walletEvents,
+  walletMethods,
+} from '../wallet/schema.ts';
 import {
   defaultMarketSettings,
   marketEvents,
@@ -119,6 +124,9 @@ export const settingsSections = {
       .nullable()
       .describe('JSON-RPC URL of a custom network'),
     marketAddress: address.nullable().describe('JobMarket contract address on a custom network'),
+    tokens: networkTokensSchema.describe(
+      "Whether the market's tokens on a custom network have value: test (test money, no value), real (each worth pricing.tokenValueInCurrency), unknown (not said: counted as real). The local network and known test chains are always test money",
+    ),
   }),
   market: marketSettingsSchema,
   accelerators: z.object({
@@ -159,7 +167,7 @@ export const defaultSettings: Settings = {
     currency: 'EUR',
     ...defaultPricingExtension,
   },
-  network: { name: 'local', rpcUrl: null, marketAddress: null },
+  network: { name: 'local', rpcUrl: null, marketAddress: null, tokens: 'unknown' },
   market: defaultMarketSettings,
   accelerators: { disabled: [], allowSoftwareAdapters: true },
   updates: { channel: 'stable', autoInstall: false },
@@ -354,7 +362,12 @@ export const methods = {
   'yield.estimate': {
     summary: 'What your GPU earns per hour and per day at your price, net of electricity.',
     params: noParams,
-    result: z.object({ estimates: z.array(yieldEstimateSchema), missing: z.string().nullable() }),
+    result: z.object({
+      estimates: z.array(yieldEstimateSchema),
+      missing: z.string().nullable(),
+      /** What to know about the figures, e.g. a chain Roost does not know (its tokens' value). */
+      notes: z.array(z.string()).optional(),
+    }),
   },
   'yield.payoutsCsv': {
     summary: 'Your earnings and withdrawals from the chain, as CSV (for taxes).',
@@ -491,3 +504,5 @@ export { formatTimeWindows, parseTimeWindows } from '../schedule/schema.ts';
 export { forPeople } from '../schedule/schema.ts';
 /** A wallet history entry's direction and words (the CLI and the Wallet page say the same). */
 export { historyWords } from '../wallet/schema.ts';
+/** What a network's tokens are worth and why (the CLI and the pages say the same). */
+export { networkTokensWords } from '../wallet/schema.ts';

@@ -49,8 +49,9 @@ export const earningsCommand: Command = {
         );
       }
       const r = await client.call('yield.estimate');
+      // Notes (a chain Roost does not know, so its tokens' value is a guess) follow the figures.
       return print(ctx, r, (v) =>
-        v.missing ? v.missing : v.estimates.map(estimateText).join('\n'),
+        [v.missing ?? v.estimates.map(estimateText).join('\n'), ...(v.notes ?? [])].join('\n'),
       );
     });
   },

@@ -3,7 +3,7 @@
  * through the running agent (or an in-process one). Secrets are asked for, never taken from argv.
  */
 import { readFile } from 'node:fs/promises';
-import { forPeople, historyWords, type ResultOf } from '../api/contract.ts';
+import { forPeople, historyWords, networkTokensWords, type ResultOf } from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
 import { UsageError, withClient, type Command } from './common.ts';
 
@@ -180,9 +180,11 @@ export async function runWalletCommand(ctx: WalletCliContext): Promise<number> {
         const b = await call(ctx.client.call('wallet.balance'));
         if (ctx.json) ctx.out(JSON.stringify(b) + '\n');
         else {
+          // What the tokens are worth needs the token value the user set (pricing).
+          const { pricing } = await call(ctx.client.call('settings.get'));
           ctx.out(
             [
-              `Wallet ${b.address} on ${b.network.name} (block ${b.blockNumber})${b.network.test ? ': a test network, its tokens are test money with no value' : ''}`,
+              `Wallet ${b.address} on ${b.network.name} (block ${b.blockNumber}): ${networkTokensWords(b.network, pricing, 'cli')}`,
               `  ${rounded(b.token).padEnd(24)} in the wallet`,
               `  ${rounded(b.withdrawable).padEnd(24)} earned, waiting in the market (roost wallet withdraw)`,
               `  ${rounded(b.native).padEnd(24)} for transaction fees`,

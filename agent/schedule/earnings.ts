@@ -2,8 +2,9 @@
  * Predicted versus actual earnings over 24 h (hourly), 7 d and 30 d (daily, local days), for the
  * charts: predicted from the periods each GPU worked × its rate, actual from payout records
  * (chain events), electricity from the periods' measured draw, net = actual in the user's
- * currency less electricity. Days are local calendar days, so one has 23 or 25 hours when the
- * clocks change.
+ * currency less electricity (on a test network net = actual, in the token: test money is never
+ * converted, and real electricity is not taken from it). Days are local calendar days, so one has
+ * 23 or 25 hours when the clocks change.
  */
 import type { Decimal } from './decimal.ts';
 import { add, dec, div, mul, sub, toFixed } from './decimal.ts';
@@ -27,6 +28,8 @@ export interface EarningsChartOptions {
   currency: string;
   /** Default 1. */
   tokenValueInCurrency?: number | string;
+  /** A test network (its tokens have no value): net stays in the token; default false. */
+  testNetwork?: boolean;
   /** Only payouts in this token; default the token of the first payout. */
   token?: string;
   /** One GPU, or null/absent for all. */
@@ -75,6 +78,9 @@ export function earningsChart(options: EarningsChartOptions): EarningsChart {
   const gpuId = options.gpuId ?? null;
   const token = options.token ?? options.payouts[0]?.token ?? 'tokens';
   const tokenValue = dec(options.tokenValueInCurrency ?? 1);
+  const test = options.testNetwork ?? false;
+  const net = (actual: Decimal, electricity: Decimal): Decimal =>
+    test ? actual : sub(mul(actual, tokenValue), electricity);
   const kwhPrice = dec(options.electricityPricePerKwh);
   const payouts = options.payouts.filter(
     (p) => p.token === token && p.kind !== 'withdrawn' && (gpuId === null || p.gpuId === gpuId),
@@ -116,7 +122,7 @@ export function earningsChart(options: EarningsChartOptions): EarningsChart {
         predicted: f(predicted),
         actual: f(actual),
         electricity: f(electricity),
-        net: f(sub(mul(actual, tokenValue), electricity)),
+        net: f(net(actual, electricity)),
       };
     },
   );
@@ -125,12 +131,14 @@ export function earningsChart(options: EarningsChartOptions): EarningsChart {
     token,
     currency: options.currency,
     gpuId,
+    testNetwork: test,
+    netUnit: test ? token : options.currency,
     buckets,
     totals: {
       predicted: f(totals.predicted),
       actual: f(totals.actual),
       electricity: f(totals.electricity),
-      net: f(sub(mul(totals.actual, tokenValue), totals.electricity)),
+      net: f(net(totals.actual, totals.electricity)),
     },
   };
 }

@@ -379,7 +379,10 @@ export const earningsBucketSchema = z.object({
   actual: signedAmountSchema,
   /** Electricity cost of the time worked, in the user's currency. */
   electricity: amountSchema,
-  /** `actual` in the user's currency less `electricity`. */
+  /**
+   * `actual` in the user's currency less `electricity`; on a test network `actual` itself, in
+   * the token (see the chart's `netUnit`).
+   */
   net: signedAmountSchema,
 });
 export type EarningsBucket = z.infer<typeof earningsBucketSchema>;
@@ -389,6 +392,13 @@ export const earningsChartSchema = z.object({
   token: z.string(),
   currency: z.string(),
   gpuId: z.string().nullable(),
+  /**
+   * The network's tokens are test money with no value: `net` is `actual` in the token, never
+   * converted, and electricity is not taken from it. Absent: false.
+   */
+  testNetwork: z.boolean().optional(),
+  /** What `net` is in: the currency, or the token on a test network. Absent: the currency. */
+  netUnit: z.string().optional(),
   buckets: z.array(earningsBucketSchema),
   totals: earningsBucketSchema.omit({ start: true, end: true, label: true }),
 });

@@ -75,6 +75,48 @@ describe('SettingsStore', () => {
     await expect(s.update({ network: { rpcUrl: 'ftp://x' } })).rejects.toBeInstanceOf(ApiFailure);
   });
 
+  it('loads a file from before network.tokens: not said, no warning, the rest kept', async () => {
+    const old = {
+      format: 1,
+      settings: {
+        network: {
+          name: 'custom',
+          rpcUrl: 'http://10.0.0.5:8545',
+          marketAddress: '0x' + 'ab'.repeat(20),
+        },
+        pricing: { currency: 'USD' },
+      },
+    };
+    await writeFile(file(), JSON.stringify(old));
+    const s = store();
+    expect(await s.load()).toEqual([]);
+    expect(s.get().network).toEqual({ ...old.settings.network, tokens: 'unknown' });
+    expect(s.get().pricing.currency).toBe('USD');
+    expect(await readdir(dir.path)).toEqual([SETTINGS_FILE]);
+  });
+
+  it("keeps the user's word on a custom network's tokens, and refuses a word it doesn't know", async () => {
+    const s = store();
+    await s.load();
+    await s.update({
+      network: {
+        name: 'custom',
+        rpcUrl: 'http://10.0.0.5:8545',
+        marketAddress: '0x' + 'ab'.repeat(20),
+        tokens: 'test',
+      },
+    });
+    const before = await readFile(file(), 'utf8');
+    await expect(s.update({ network: { tokens: 'worthless' } } as never)).rejects.toMatchObject({
+      code: 'INVALID_PARAMS',
+      message: expect.stringMatching(/network\.tokens/),
+    });
+    expect(await readFile(file(), 'utf8')).toBe(before);
+    const again = store();
+    expect(await again.load()).toEqual([]);
+    expect(again.get().network.tokens).toBe('test');
+  });
+
   it('keeps a corrupt file as a backup, restores the defaults and says so', async () => {
     await writeFile(file(), '{"format":1,"settings":{"work":');
     const s = store();

@@ -4,7 +4,14 @@
  */
 export { createWalletService, parsePrivateKey } from './service.ts';
 export type { WalletService, WalletServiceOptions, WalletTimers } from './service.ts';
-export { createNetworkSource, findDeployBlock, isTestNetwork, networkInfo } from './network.ts';
+export {
+  createNetworkSource,
+  findDeployBlock,
+  isTestNetwork,
+  networkInfo,
+  realTokensProblem,
+  tokensDecidedBy,
+} from './network.ts';
 export type {
   NetworkSettings,
   NetworkSource,

@@ -4,8 +4,18 @@ import { join } from 'node:path';
 import type { Provider } from 'ethers';
 import { tempDir } from '../../test/support/temp-dir.ts';
 import { isWalletError } from './errors.ts';
-import { createNetworkSource, findDeployBlock, isTestNetwork, isUnreachable } from './network.ts';
+import {
+  createNetworkSource,
+  findDeployBlock,
+  isTestNetwork,
+  isUnreachable,
+  networkInfo,
+  realTokensProblem,
+  tokensDecidedBy,
+} from './network.ts';
 import type { NetworkSettings } from './network.ts';
+import { networkTokensWords, walletNetworkInfoSchema } from './schema.ts';
+import { privateChain } from './testing/private-chain.ts';
 
 const MARKET = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
 const TOKEN = '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512';
@@ -148,7 +158,7 @@ describe('the wallet network', () => {
 });
 
 describe('isTestNetwork', () => {
-  it('marks the built-in devnet and known test chains as test money, and nothing else', () => {
+  it('marks the built-in devnet and known test chains as test money, and nothing else unasked', () => {
     expect(isTestNetwork({ name: 'local', chainId: 31337 })).toBe(true);
     // The built-in devnet is test money whatever chain id it was given.
     expect(isTestNetwork({ name: 'local', chainId: 4242 })).toBe(true);
@@ -156,5 +166,100 @@ describe('isTestNetwork', () => {
     expect(isTestNetwork({ name: 'custom', chainId: 11155111 })).toBe(true);
     expect(isTestNetwork({ name: 'custom', chainId: 1 })).toBe(false);
     expect(isTestNetwork({ name: 'custom', chainId: 8453 })).toBe(false);
+  });
+
+  it("lets the user's choice decide on any other chain, never on a known test chain", () => {
+    const lab = { name: 'custom', chainId: 424242 };
+    expect(isTestNetwork({ ...lab, tokens: 'test' })).toBe(true);
+    expect(isTestNetwork({ ...lab, tokens: 'real' })).toBe(false);
+    // Not said: money, as before, and marked as nobody's decision so the UI can say so.
+    expect(isTestNetwork({ ...lab, tokens: 'unknown' })).toBe(false);
+    expect(isTestNetwork(lab)).toBe(false);
+    expect(tokensDecidedBy({ ...lab, tokens: 'unknown' })).toBe('default');
+    expect(tokensDecidedBy({ ...lab, tokens: 'test' })).toBe('setting');
+    expect(tokensDecidedBy({ ...lab, tokens: 'real' })).toBe('setting');
+    // A main network is not special: its market's token may be a lab's own, so the user says.
+    expect(isTestNetwork({ name: 'custom', chainId: 1, tokens: 'test' })).toBe(true);
+    // Test money stays test money: neither the devnet nor Sepolia becomes real by a setting.
+    expect(isTestNetwork({ name: 'local', chainId: 4242, tokens: 'real' })).toBe(true);
+    expect(isTestNetwork({ name: 'custom', chainId: 11155111, tokens: 'real' })).toBe(true);
+    expect(tokensDecidedBy({ name: 'local', chainId: 31337, tokens: 'test' })).toBe('devnet');
+    expect(tokensDecidedBy({ name: 'custom', chainId: 11155111, tokens: 'real' })).toBe(
+      'test-chain',
+    );
+  });
+
+  it('refuses real money on a known test chain, in words that say what to do', () => {
+    expect(realTokensProblem(424242)).toBeUndefined();
+    expect(realTokensProblem(1)).toBeUndefined();
+    expect(realTokensProblem(11155111)).toBe(
+      "network.tokens can't be real on chain 11155111 (Sepolia): it is a test network, so its tokens are always test money with no value. Choose test or unknown, or point network.rpcUrl at the chain where your market's token has value.",
+    );
+    expect(realTokensProblem(31337)).toMatch(/Hardhat or Anvil/);
+  });
+
+  it('says what the tokens are worth and why, and marks a chain nobody decided on', () => {
+    const pricing = { tokenValueInCurrency: 1, currency: 'EUR' };
+    const words = (
+      tokensDecidedBy: 'devnet' | 'test-chain' | 'setting' | 'default',
+      test = false,
+    ) => networkTokensWords({ chainId: 424242, test, tokensDecidedBy }, pricing);
+    expect(words('default')).toBe(
+      'chain 424242 — not a known network; tokens counted as money at your token value (1 EUR each); if they have no value, change it in Settings → Network',
+    );
+    expect(
+      networkTokensWords(
+        { chainId: 424242, test: false, tokensDecidedBy: 'default' },
+        pricing,
+        'cli',
+      ),
+    ).toMatch(/if they have no value, roost settings set network\.tokens test$/);
+    expect(words('setting', true)).toBe(
+      'chain 424242; its tokens are test money with no value (your choice in Settings → Network)',
+    );
+    expect(words('setting', false)).toBe(
+      'chain 424242; its tokens are money, 1 EUR each (your choice in Settings → Network)',
+    );
+    expect(words('devnet', true)).toMatch(/built-in test network/);
+    expect(
+      networkTokensWords({ chainId: 11155111, test: true, tokensDecidedBy: 'test-chain' }, pricing),
+    ).toBe('chain 11155111 (Sepolia), a test network; its tokens are test money with no value');
+  });
+});
+
+describe('a custom network on a private chain', () => {
+  it('follows network.tokens on every call, without asking the chain again', async () => {
+    const chain = privateChain(424242);
+    const settings: NetworkSettings = {
+      name: 'custom',
+      rpcUrl: 'http://10.0.0.5:8545',
+      marketAddress: MARKET,
+      tokens: 'unknown',
+    };
+    const source = createNetworkSource({
+      dataDir: '/nonexistent',
+      settings: () => settings,
+      providerFor: () => chain.provider,
+    });
+    const before = walletNetworkInfoSchema.parse(networkInfo(await source()));
+    expect(before).toMatchObject({
+      name: 'custom',
+      chainId: 424242,
+      tokenAddress: TOKEN,
+      test: false,
+      tokensDecidedBy: 'default',
+    });
+    const asked = chain.calls.getCode;
+
+    settings.tokens = 'test';
+    expect(networkInfo(await source())).toMatchObject({ test: true, tokensDecidedBy: 'setting' });
+    settings.tokens = 'real';
+    expect(networkInfo(await source())).toMatchObject({ test: false, tokensDecidedBy: 'setting' });
+    // An older settings object without the field: not said.
+    delete settings.tokens;
+    expect(networkInfo(await source())).toMatchObject({ test: false, tokensDecidedBy: 'default' });
+    expect(chain.calls.getCode).toBe(asked);
+    expect(await source.chainIdAt('http://10.0.0.5:8545')).toBe(424242);
+    source.close();
   });
 });

@@ -9,7 +9,8 @@ import type { Provider } from 'ethers';
 import { connectJobMarket } from '../../contracts/bindings/job-market.ts';
 import { localNetworkFile, readLocalNetwork } from '../market/local-network.ts';
 import { WalletError } from './errors.ts';
-import type { WalletNetworkInfo } from './schema.ts';
+import { knownTestChains } from './schema.ts';
+import type { NetworkTokens, TokensDecidedBy, WalletNetworkInfo } from './schema.ts';
 
 /** A resolved network: everything the wallet needs to read balances, history and send. */
 export interface WalletNetwork {
@@ -24,6 +25,8 @@ export interface WalletNetwork {
   deployBlock: number;
   /** Symbol of the chain's coin (fees); default ETH. */
   nativeSymbol: string;
+  /** The user's word on a custom network's tokens (`network.tokens`); absent: unknown. */
+  tokens?: NetworkTokens;
 }
 
 /** Called before each chain operation; throws `NETWORK_UNAVAILABLE` when there is none. */
@@ -34,6 +37,8 @@ export interface NetworkSettings {
   name: 'local' | 'custom';
   rpcUrl: string | null;
   marketAddress: string | null;
+  /** Absent (an older caller): unknown. */
+  tokens?: NetworkTokens;
 }
 
 export function networkInfo(network: WalletNetwork): WalletNetworkInfo {
@@ -44,31 +49,48 @@ export function networkInfo(network: WalletNetwork): WalletNetworkInfo {
     marketAddress: network.marketAddress,
     tokenAddress: network.tokenAddress,
     test: isTestNetwork(network),
+    tokensDecidedBy: tokensDecidedBy(network),
   };
 }
 
 /**
- * Chains whose coins and tokens are test money: local development chains (Hardhat, Anvil,
- * Ganache) and the public test networks Roost may be pointed at.
+ * What decides whether a network's tokens are test money. The built-in devnet and known test
+ * chains always are: no setting can make test money count as money. On any other chain (a lab's
+ * own chain, a main network) Roost can't tell, so the user's `network.tokens` decides; with no
+ * choice made the tokens count as money, as they always did, and the UI says nobody decided.
  */
-const TEST_CHAIN_IDS: ReadonlySet<number> = new Set([
-  31337, // Hardhat, Anvil
-  1337, // Ganache, geth --dev
-  11155111, // Sepolia
-  17000, // Holesky
-  560048, // Hoodi
-  84532, // Base Sepolia
-  421614, // Arbitrum Sepolia
-  11155420, // OP Sepolia
-  80002, // Polygon Amoy
-]);
+export function tokensDecidedBy(network: {
+  name: string;
+  chainId: number;
+  tokens?: NetworkTokens;
+}): TokensDecidedBy {
+  if (network.name === 'local') return 'devnet';
+  if (knownTestChains.has(network.chainId)) return 'test-chain';
+  return network.tokens === 'test' || network.tokens === 'real' ? 'setting' : 'default';
+}
 
 /**
- * Whether a network's tokens are test money with no value: the built-in devnet (`local`), or a
- * custom network on a known test chain. Amounts there are never converted to a currency.
+ * Whether a network's tokens are test money with no value: the built-in devnet (`local`), a
+ * known test chain, or another chain the user marked `network.tokens: test`. Amounts there are
+ * never converted to a currency, and electricity is not taken from them.
  */
-export function isTestNetwork(network: { name: string; chainId: number }): boolean {
-  return network.name === 'local' || TEST_CHAIN_IDS.has(network.chainId);
+export function isTestNetwork(network: {
+  name: string;
+  chainId: number;
+  tokens?: NetworkTokens;
+}): boolean {
+  const decided = tokensDecidedBy(network);
+  return decided === 'devnet' || decided === 'test-chain' || network.tokens === 'test';
+}
+
+/**
+ * Why `network.tokens` can't be `real` on this chain, in words that say what to do; undefined
+ * when it can. A known test chain's tokens are test money whatever anyone says.
+ */
+export function realTokensProblem(chainId: number): string | undefined {
+  const name = knownTestChains.get(chainId);
+  if (name === undefined) return undefined;
+  return `network.tokens can't be real on chain ${chainId} (${name}): it is a test network, so its tokens are always test money with no value. Choose test or unknown, or point network.rpcUrl at the chain where your market's token has value.`;
 }
 
 const UNREACHABLE = new Set([
@@ -127,6 +149,8 @@ export interface NetworkSourceOptions {
  * its id, the market's token and deployment block. Providers are kept per URL and chain.
  */
 export function createNetworkSource(options: NetworkSourceOptions): NetworkSource & {
+  /** The chain id the node at `rpcUrl` answers with (to check a setting before it is saved). */
+  chainIdAt(rpcUrl: string): Promise<number>;
   close(): void;
 } {
   const providers = new Map<string, Provider>();
@@ -244,9 +268,16 @@ export function createNetworkSource(options: NetworkSourceOptions): NetworkSourc
         'A custom network needs both an RPC URL and a market address: set them in Settings (network), or start with `roost serve --rpc <url> --market <address>`.',
       );
     }
-    return custom(settings.rpcUrl, settings.marketAddress);
+    // The choice is read on every call (not kept with the resolved chain): a change applies at once.
+    return {
+      ...(await custom(settings.rpcUrl, settings.marketAddress)),
+      tokens: settings.tokens ?? 'unknown',
+    };
   };
   return Object.assign(source, {
+    async chainIdAt(rpcUrl: string): Promise<number> {
+      return chainIdOf(await providerFor(rpcUrl), rpcUrl);
+    },
     close(): void {
       if (options.providerFor === undefined) for (const p of providers.values()) p.destroy();
       providers.clear();

@@ -78,6 +78,39 @@ export const assetAmountSchema = z.object({
 });
 export type AssetAmount = z.infer<typeof assetAmountSchema>;
 
+/**
+ * Chains whose coins and tokens are test money, by chain id: local development chains (Hardhat,
+ * Anvil, Ganache) and the public test networks Roost may be pointed at.
+ */
+export const knownTestChains: ReadonlyMap<number, string> = new Map([
+  [31337, 'Hardhat or Anvil'],
+  [1337, 'Ganache or geth --dev'],
+  [11155111, 'Sepolia'],
+  [17000, 'Holesky'],
+  [560048, 'Hoodi'],
+  [84532, 'Base Sepolia'],
+  [421614, 'Arbitrum Sepolia'],
+  [11155420, 'OP Sepolia'],
+  [80002, 'Polygon Amoy'],
+]);
+
+/**
+ * The user's word on a custom network's tokens (the `network.tokens` setting): `test` (test
+ * money with no value), `real` (money, each token worth `pricing.tokenValueInCurrency`), or
+ * `unknown` (not said: counted as money, and Roost says it does not know the chain).
+ */
+export const networkTokensSchema = z.enum(['unknown', 'test', 'real']);
+export type NetworkTokens = z.infer<typeof networkTokensSchema>;
+
+/**
+ * What decided whether a network's tokens are test money: `devnet` (the built-in local
+ * network), `test-chain` (a known test chain: always test money, whatever the setting says),
+ * `setting` (the user's `network.tokens` on any other chain), `default` (a chain Roost does not
+ * know and no choice made: counted as money at `pricing.tokenValueInCurrency`).
+ */
+export const tokensDecidedBySchema = z.enum(['devnet', 'test-chain', 'setting', 'default']);
+export type TokensDecidedBy = z.infer<typeof tokensDecidedBySchema>;
+
 export const walletNetworkInfoSchema = z.object({
   /** `local` (the built-in devnet) or `custom`. */
   name: z.string(),
@@ -86,12 +119,43 @@ export const walletNetworkInfoSchema = z.object({
   marketAddress: address,
   tokenAddress: address,
   /**
-   * A test network (the built-in devnet, or a known test chain such as Sepolia): its tokens are
-   * test money with no value, so amounts are shown in the token and never in a currency.
+   * A test network (the built-in devnet, a known test chain such as Sepolia, or a chain the user
+   * marked as test money in `network.tokens`): its tokens are test money with no value, so
+   * amounts are shown in the token and never in a currency.
    */
   test: z.boolean(),
+  /** What decided `test`, so the UI and the CLI can say it (and say when nobody did). */
+  tokensDecidedBy: tokensDecidedBySchema,
 });
 export type WalletNetworkInfo = z.infer<typeof walletNetworkInfoSchema>;
+
+/**
+ * What a network's tokens are worth and why, as a clause that follows the network's name (the
+ * Wallet page, Settings and the CLI say the same). `ui` says to change it in Settings → Network;
+ * `cli` names `roost settings set network.tokens`.
+ */
+export function networkTokensWords(
+  network: Pick<WalletNetworkInfo, 'chainId' | 'test' | 'tokensDecidedBy'>,
+  pricing: { tokenValueInCurrency: number; currency: string },
+  where: 'ui' | 'cli' = 'ui',
+): string {
+  const chain = `chain ${network.chainId}`;
+  const worth = `${pricing.tokenValueInCurrency} ${pricing.currency} each`;
+  const chosen =
+    where === 'ui' ? 'your choice in Settings → Network' : 'your choice: network.tokens';
+  switch (network.tokensDecidedBy) {
+    case 'devnet':
+      return 'the built-in test network; its tokens are test money with no value';
+    case 'test-chain':
+      return `${chain} (${knownTestChains.get(network.chainId) ?? 'a test network'}), a test network; its tokens are test money with no value`;
+    case 'setting':
+      return network.test
+        ? `${chain}; its tokens are test money with no value (${chosen})`
+        : `${chain}; its tokens are money, ${worth} (${chosen})`;
+    case 'default':
+      return `${chain} — not a known network; tokens counted as money at your token value (${worth}); if they have no value, ${where === 'ui' ? 'change it in Settings → Network' : 'roost settings set network.tokens test'}`;
+  }
+}
 
 /**
  * `none`: no wallet. `pending`: created, waiting for the recovery-phrase check (not usable yet).
@@ -454,6 +518,12 @@ export const walletMethods = {
     summary: 'Coin, token and market-withdrawable balances, read at one block.',
     params: noParams,
     result: walletBalanceSchema,
+  },
+  'wallet.network': {
+    summary:
+      'The network the wallet works on (chain, market, token) and whether its tokens are test money, and why; works without a wallet.',
+    params: noParams,
+    result: walletNetworkInfoSchema,
   },
   'wallet.prepareSend': {
     summary: 'Check a send and show what it will do and cost; nothing is sent yet.',

@@ -69,6 +69,7 @@ describe('roost serve as a process', () => {
       name: 'custom',
       rpcUrl: 'http://127.0.0.1:8545',
       marketAddress: market,
+      tokens: 'unknown',
     });
     const bad = await roost([
       'serve',

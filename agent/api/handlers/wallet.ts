@@ -11,6 +11,7 @@ type WalletMethod =
   | 'wallet.changePassword'
   | 'wallet.exportBackup'
   | 'wallet.balance'
+  | 'wallet.network'
   | 'wallet.prepareSend'
   | 'wallet.prepareWithdraw'
   | 'wallet.confirm'
@@ -28,6 +29,7 @@ export function walletHandlers(wallet: WalletService): Pick<Handlers, WalletMeth
     'wallet.changePassword': (p) => wallet.changePassword(p),
     'wallet.exportBackup': (p) => wallet.exportBackup(p),
     'wallet.balance': () => wallet.balance(),
+    'wallet.network': () => wallet.network(),
     'wallet.prepareSend': (p) => wallet.prepareSend(p),
     'wallet.prepareWithdraw': (p) => wallet.prepareWithdraw(p),
     'wallet.confirm': (p) => wallet.confirm(p),

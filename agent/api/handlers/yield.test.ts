@@ -7,6 +7,9 @@ import type { LeaseRecord } from '../../market/schema.ts';
 import { leaseRecord } from '../../market/testing/lease-record.ts';
 import { openWorkLog } from '../../schedule/work-log.ts';
 import { SettingsStore } from '../../store/settings-store.ts';
+import { createNetworkSource, networkInfo } from '../../wallet/network.ts';
+import type { NetworkTokens } from '../../wallet/schema.ts';
+import { PRIVATE_MARKET, privateChain } from '../../wallet/testing/private-chain.ts';
 import { methods } from '../contract.ts';
 import { hoursWorked, yieldHandlers, type YieldDeps } from './yield.ts';
 
@@ -31,7 +34,16 @@ function lease(over: Partial<LeaseRecord>): LeaseRecord {
   });
 }
 
-async function setup(leases: LeaseRecord[], over: Partial<YieldDeps> = {}) {
+/**
+ * The handlers on a lab's own chain (424242, a custom network) whose tokens the user said are
+ * `tokens` (default real money: worth 1 EUR each); the wallet reads the network through the real
+ * network source and rule, and holds one payout of 2.97 rUSD.
+ */
+async function setup(
+  leases: LeaseRecord[],
+  over: Partial<YieldDeps> = {},
+  tokens: NetworkTokens = 'real',
+) {
   const dir = await tempDir();
   cleanups.push(dir.remove);
   const settings = new SettingsStore({
@@ -40,6 +52,39 @@ async function setup(leases: LeaseRecord[], over: Partial<YieldDeps> = {}) {
     now: () => new Date(NOW),
   });
   await settings.load();
+  await settings.update({
+    network: {
+      name: 'custom',
+      rpcUrl: 'http://10.0.0.5:8545',
+      marketAddress: PRIVATE_MARKET,
+      tokens,
+    },
+  });
+  const chain = privateChain(424242);
+  const source = createNetworkSource({
+    dataDir: dir.path,
+    settings: () => settings.get().network,
+    providerFor: () => chain.provider,
+  });
+  cleanups.push(() => source.close());
+  const wallet = {
+    network: async () => networkInfo(await source()),
+    status: async () => ({ state: 'unlocked', address: `0x${'1'.repeat(40)}` }),
+    history: async () => ({
+      entries: [
+        {
+          kind: 'credited',
+          reason: 'Payout',
+          at: new Date(NOW - HOUR).toISOString(),
+          amount: { amount: '2.97', symbol: 'rUSD' },
+          txHash: `0x${'ab'.repeat(32)}`,
+          logIndex: 0,
+          jobId: '1',
+          blockNumber: 4,
+        },
+      ],
+    }),
+  } as unknown as YieldDeps['wallet'];
   const db = openMarketDb(join(dir.path, 'jobs', 'jobs.sqlite'));
   cleanups.push(() => db.close());
   const clock = { now: NOW - 3 * HOUR };
@@ -56,7 +101,7 @@ async function setup(leases: LeaseRecord[], over: Partial<YieldDeps> = {}) {
       throw new Error('not used');
     },
     hardware: {} as YieldDeps['hardware'],
-    wallet: {} as YieldDeps['wallet'],
+    wallet,
     settings,
     now: () => new Date(clock.now),
     timeZone: () => 'UTC',
@@ -106,6 +151,30 @@ describe('yield.earnings', () => {
     expect(report.notes).toEqual([]);
     const week = await handlers['yield.earnings']({ range: '7d' });
     expect(week.chart.buckets.map((b) => b.label).at(-1)).toBe('2025-06-04');
+  });
+
+  it("a lab's chain marked test money: net stays in the token, electricity not taken from it", async () => {
+    const { handlers } = await setup([lease({ jobId: '1' })], {}, 'test');
+    const report = methods['yield.earnings'].result.parse(
+      await handlers['yield.earnings']({ range: '24h' }),
+    );
+    expect(report.today).toMatchObject({
+      actual: '2.970000',
+      electricity: '0.156250',
+      net: '2.970000',
+    });
+    expect(report.chart).toMatchObject({ testNetwork: true, netUnit: 'rUSD', token: 'rUSD' });
+    expect(report.notes).toEqual([]);
+  });
+
+  it('a chain nobody decided on: counted as money at the token value, and a note says so', async () => {
+    const { handlers } = await setup([lease({ jobId: '1' })], {}, 'unknown');
+    const report = await handlers['yield.earnings']({ range: '24h' });
+    expect(report.today.net).toBe('2.813750');
+    expect(report.chart).toMatchObject({ testNetwork: false, netUnit: 'EUR' });
+    expect(report.notes).toEqual([
+      'Chain 424242 is not a network Roost knows, so its tokens are counted as money at your token value (1 EUR each) and electricity is taken from them. If they have no value, say so in Settings → Network (Tokens on this network), or with roost settings set network.tokens test.',
+    ]);
   });
 
   it('says what is missing: no benchmark, no work recorded', async () => {
@@ -193,5 +262,66 @@ describe('yield.suggestPrice', () => {
     const unlocked = await reasonAt('unlocked');
     expect(unlocked.price).toBe('Not connected to the market yet, so no jobs have been seen.');
     expect(unlocked.notes).toContain('Not connected to the market');
+  });
+});
+
+describe('yield.payoutsCsv', () => {
+  /** The first payout row by column name (only `network` is ever quoted here: it has a comma). */
+  const rowOf = async (tokens: NetworkTokens) => {
+    const { handlers } = await setup([], {}, tokens);
+    const { csv } = await handlers['yield.payoutsCsv']({});
+    const [header, row] = csv
+      .trim()
+      .split(/\r?\n/)
+      .map((line) =>
+        line.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/).map((f) => f.replace(/^"|"$/g, '')),
+      );
+    return Object.fromEntries(header!.map((h, i) => [h, row![i]]));
+  };
+
+  it('gives test tokens on a private chain no value, and names an unknown chain as such', async () => {
+    expect(await rowOf('test')).toMatchObject({
+      amount: '2.97',
+      network: 'custom (chain 424242) (test tokens without value)',
+      value: '',
+      currency: '',
+    });
+    expect(await rowOf('unknown')).toMatchObject({
+      network: 'custom (chain 424242, not a known network: tokens valued at your token value)',
+      value: '2.97',
+      currency: 'EUR',
+    });
+    expect(await rowOf('real')).toMatchObject({ network: 'custom (chain 424242)', value: '2.97' });
+  });
+});
+
+describe('yield.estimate', () => {
+  const estimateOn = async (tokens: NetworkTokens) => {
+    const { handlers } = await setup(
+      [],
+      {
+        bench: async () =>
+          ({
+            history: async () => [{ complete: true, composite: 100, ep: 'cpu', file: '/none' }],
+          }) as unknown as Awaited<ReturnType<YieldDeps['bench']>>,
+      },
+      tokens,
+    );
+    return methods['yield.estimate'].result.parse(await handlers['yield.estimate']({}));
+  };
+
+  it('stays in the token on a chain marked test money; says so when nobody decided', async () => {
+    const test = await estimateOn('test');
+    expect(test.estimates[0]).toMatchObject({
+      testNetwork: true,
+      netUnit: 'rUSD',
+      earnedPerHourInCurrency: null,
+    });
+    expect(test.notes).toEqual([]);
+    const unknown = await estimateOn('unknown');
+    expect(unknown.estimates[0]).toMatchObject({ testNetwork: false, netUnit: 'EUR' });
+    expect(unknown.notes).toEqual([
+      expect.stringMatching(/^Chain 424242 is not a network Roost knows/),
+    ]);
   });
 });

@@ -23,6 +23,7 @@ import type { WorkLog } from '../../schedule/work-log.ts';
 import { averagePowerW, estimateYield, suggestPrice } from '../../schedule/yield.ts';
 import type { SettingsStore } from '../../store/settings-store.ts';
 import type { WalletService } from '../../wallet/index.ts';
+import type { WalletNetworkInfo } from '../../wallet/schema.ts';
 
 /** What working earns now: the market score of the latest benchmark, and that × price less the fee. */
 export interface EarningRate {
@@ -141,20 +142,30 @@ export function yieldHandlers(
   }
 
   /**
-   * The network the money is on, named for the CSV, and whether its tokens are test money (then
-   * never converted to a currency); from the settings when the chain can't say.
+   * The network the money is on, named for the CSV, whether its tokens are test money (then
+   * never converted to a currency, and electricity not taken from them), and what the user should
+   * know about that; from the settings when the chain can't say.
    */
-  async function network(): Promise<{ label: string; test: boolean }> {
+  async function network(): Promise<{ label: string; test: boolean; note: string | null }> {
+    let n: WalletNetworkInfo;
     try {
-      const n = await deps.wallet.network();
-      return {
-        label: n.name === 'local' ? 'local' : `${n.name} (chain ${n.chainId})`,
-        test: n.test,
-      };
+      n = await deps.wallet.network();
     } catch {
-      const name = deps.settings.get().network.name;
-      return { label: name, test: name === 'local' };
+      const { name, tokens } = deps.settings.get().network;
+      return { label: name, test: name === 'local' || tokens === 'test', note: null };
     }
+    const unknown = n.tokensDecidedBy === 'default';
+    const { tokenValueInCurrency: value, currency } = deps.settings.get().pricing;
+    return {
+      label:
+        n.name === 'local'
+          ? 'local'
+          : `${n.name} (chain ${n.chainId}${unknown ? ', not a known network: tokens valued at your token value' : ''})`,
+      test: n.test,
+      note: unknown
+        ? `Chain ${n.chainId} is not a network Roost knows, so its tokens are counted as money at your token value (${value} ${currency} each) and electricity is taken from them. If they have no value, say so in Settings → Network (Tokens on this network), or with roost settings set network.tokens test.`
+        : null,
+    };
   }
 
   return {
@@ -174,7 +185,8 @@ export function yieldHandlers(
         notes.push(
           'No work recorded yet: Roost records the hours each GPU may work while the app or `roost serve` runs.',
         );
-      const { records, token } = await actual(notes);
+      const [{ records, token }, net] = await Promise.all([actual(notes), network()]);
+      if (net.note) notes.push(net.note);
       const chartOf = (r: ChartRange): EarningsChart =>
         earningsChart({
           range: r,
@@ -185,6 +197,7 @@ export function yieldHandlers(
           electricityPricePerKwh: settings.pricing.electricityPricePerKwh,
           currency: settings.pricing.currency,
           tokenValueInCurrency: settings.pricing.tokenValueInCurrency,
+          testNetwork: net.test,
           token,
           gpuId: gpuId ?? null,
         });
@@ -256,10 +269,12 @@ export function yieldHandlers(
       const history = await (await deps.bench()).history({ limit: 50 });
       const latest = history.find((h) => h.complete && h.composite !== null);
       if (!latest || latest.composite === null) {
+        const net = await network();
         return {
           estimates: [],
           missing:
             'No benchmark yet: run one (Benchmark page, or roost bench) so Roost knows what your GPU earns.',
+          notes: net.note ? [net.note] : [],
         };
       }
       // The history entry names its file (a report copied in by hand need not be named by its id).
@@ -270,6 +285,7 @@ export function yieldHandlers(
       const samples =
         gpuId === 'cpu' ? [] : deps.hardware.telemetry({ gpuId, sinceMs: now - 3_600_000 });
       const powerW = samples.length > 0 ? averagePowerW(samples, now - 3_600_000, now) : null;
+      const net = await network();
       const estimate = estimateYield({
         gpuId,
         compositeScore: latest.composite,
@@ -279,9 +295,9 @@ export function yieldHandlers(
         currency: settings.pricing.currency,
         tokenValueInCurrency: settings.pricing.tokenValueInCurrency,
         token: deps.market?.token()?.symbol ?? 'tokens',
-        testNetwork: (await network()).test,
+        testNetwork: net.test,
       });
-      return { estimates: [estimate], missing: null };
+      return { estimates: [estimate], missing: null, notes: net.note ? [net.note] : [] };
     },
     'yield.payoutsCsv': async () => {
       const settings = deps.settings.get();
