@@ -372,4 +372,23 @@ describe('Earnings amounts', () => {
     expect(within(card).getByText('Net')).toBeTruthy();
     expect(card.textContent).toContain('0.0625 EUR per hour (250 W)');
   });
+
+  it("says once, so it is seen, that nobody decided what an unknown chain's tokens are worth", async () => {
+    const note =
+      'Chain 424242 is not a network Roost knows, so its tokens are counted as money at your token value (1 EUR each) and electricity is taken from them. If they have no value, say so in Settings → Network (Tokens on this network), or with roost settings set network.tokens test.';
+    const { client } = fakeClient({
+      'yield.estimate': () => ({ ...estimate({}), notes: [note] }),
+      'yield.earnings': () => ({ ...report('24h'), notes: [note] }),
+      'yield.suggestPrice': () => notEnough,
+    });
+    render(
+      <AgentProvider client={client}>
+        <Earnings />
+      </AgentProvider>,
+    );
+    await screen.findByTestId('earnings-totals');
+    const shownNotes = screen.getAllByText(note);
+    expect(shownNotes).toHaveLength(1);
+    expect(shownNotes[0]?.className).toBe('note-warn');
+  });
 });

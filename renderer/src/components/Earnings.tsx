@@ -149,6 +149,12 @@ export function Earnings() {
           </dl>
         );
       })}
+      {/* A chain Roost does not know: the value of its tokens is the user's to say. */}
+      {value?.notes?.map((n) => (
+        <p key={n} className="note-warn" data-testid="earnings-note">
+          {n}
+        </p>
+      ))}
       <PriceSuggestion key={suggestionRound} />
       {report && (
         <>
@@ -189,6 +195,7 @@ export function Earnings() {
           {/* The estimate above already says when there is no benchmark. */}
           {report.notes
             .filter((n) => !(value?.missing && n.startsWith('No benchmark yet')))
+            .filter((n) => !value?.notes?.includes(n))
             .map((n) => (
               <p key={n} className="muted">
                 {n}

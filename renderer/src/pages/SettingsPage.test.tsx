@@ -136,4 +136,83 @@ describe('SettingsPage', () => {
     expect(text).toContain('empty: only when you withdraw yourself');
     expect(text).toContain('Untick to show the first-run setup on the Dashboard again');
   });
+
+  it("asks what a custom network's tokens are worth, and marks a chain nobody decided on", async () => {
+    const updates: unknown[] = [];
+    let settings: Settings = {
+      ...structuredClone(defaultSettings),
+      network: {
+        name: 'custom',
+        rpcUrl: 'http://10.0.0.5:8545',
+        marketAddress: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
+        tokens: 'unknown',
+      },
+    };
+    // What the agent says of the chain follows the saved choice, as the real rule does.
+    const network = () => ({
+      name: 'custom',
+      chainId: 424242,
+      rpcUrl: 'http://10.0.0.5:8545',
+      marketAddress: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
+      tokenAddress: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512',
+      test: settings.network.tokens === 'test',
+      tokensDecidedBy: settings.network.tokens === 'unknown' ? 'default' : 'setting',
+    });
+    const client = {
+      call: async (method: string, params?: unknown) => {
+        if (method === 'settings.get') return { ok: true, value: settings };
+        if (method === 'wallet.network') return { ok: true, value: network() };
+        if (method === 'settings.update') {
+          updates.push(params);
+          const patch = params as { network: object };
+          settings = { ...settings, network: { ...settings.network, ...patch.network } };
+          return { ok: true, value: settings };
+        }
+        return { ok: false, error: { code: 'UNAVAILABLE', message: 'no' } };
+      },
+      listen: (_e: unknown, onState: (s: string) => void) => {
+        onState('open');
+        return () => undefined;
+      },
+    } as unknown as ApiClient;
+    render(
+      <AgentProvider client={client}>
+        <SettingsPage />
+      </AgentProvider>,
+    );
+    const now = await screen.findByTestId('network-now');
+    expect(now.textContent).toBe(
+      'Now: custom · chain 424242 — not a known network; tokens counted as money at your token value (1 EUR each); if they have no value, change it in Settings → Network',
+    );
+    expect(screen.getByTestId('network-tokens').className).toBe('note-warn');
+
+    const tokens = screen.getByLabelText('Tokens on this network') as HTMLSelectElement;
+    expect(tokens.disabled).toBe(false);
+    expect([...tokens.options].map((o) => o.textContent)).toEqual([
+      'Not said (counted as money at your token value)',
+      'Test money, no value',
+      'Real money, worth my token value',
+    ]);
+    const help = document.getElementById(tokens.getAttribute('aria-describedby') ?? '');
+    expect(help?.textContent).toMatch(
+      /known test chains \(Sepolia, Hardhat, …\) are always test money/,
+    );
+
+    fireEvent.change(tokens, { target: { value: 'test' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save settings' }));
+    await screen.findByText('Settings saved.');
+    expect(updates).toEqual([{ network: { tokens: 'test' } }]);
+    await waitFor(() =>
+      expect(screen.getByTestId('network-now').textContent).toBe(
+        'Now: custom · chain 424242; its tokens are test money with no value (your choice in Settings → Network)',
+      ),
+    );
+    expect(screen.getByTestId('network-tokens').className).toBe('');
+
+    // The built-in network's tokens are test money whatever the choice: nothing to choose.
+    fireEvent.change(screen.getByLabelText('Network'), { target: { value: 'local' } });
+    expect((screen.getByLabelText('Tokens on this network') as HTMLSelectElement).disabled).toBe(
+      true,
+    );
+  });
 });

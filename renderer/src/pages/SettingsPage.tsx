@@ -10,6 +10,7 @@ import {
 } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
+import { NetworkTokensNow } from '../components/NetworkTokens.tsx';
 import { PriceSuggestion } from '../components/PriceSuggestion.tsx';
 import { SupportBundle } from '../components/SupportBundle.tsx';
 
@@ -73,6 +74,7 @@ const fieldLabels: Record<string, string> = {
   'network.name': 'Network',
   'network.rpcUrl': 'RPC URL',
   'network.marketAddress': 'Market address',
+  'network.tokens': 'Tokens on this network',
   'market.enabled': 'Take market jobs',
   'market.stake': 'Stake (tokens)',
   'market.autoWithdrawAbove': 'Withdraw to the wallet above (tokens)',
@@ -94,6 +96,8 @@ const fieldHelp: Record<string, string> = {
   'market.autoWithdrawAbove':
     'Withdraw earnings to the wallet once the market holds more than this; empty: only when you withdraw yourself',
   'accelerators.disabled': `Accelerators jobs must not use, separated by commas: ${acceleratorIds.join(', ')} (the rest are tried in order)`,
+  'network.tokens':
+    "For a custom network: do the market's tokens have value? Test money is never turned into your currency, and electricity is not taken from it. The built-in network and known test chains (Sepolia, Hardhat, …) are always test money",
 };
 
 const optionLabels: Record<string, string> = {
@@ -105,6 +109,9 @@ const optionLabels: Record<string, string> = {
   'work.mode.manual': 'Only when I start it',
   'network.name.local': 'Built-in practice network (local)',
   'network.name.custom': 'Custom network',
+  'network.tokens.unknown': 'Not said (counted as money at your token value)',
+  'network.tokens.test': 'Test money, no value',
+  'network.tokens.real': 'Real money, worth my token value',
   'updates.channel.stable': 'Stable',
   'updates.channel.beta': 'Beta',
 };
@@ -324,6 +331,8 @@ export function SettingsPage() {
                       value={String(value)}
                       onChange={(e) => update(e.target.value)}
                       aria-describedby={describedBy}
+                      // The built-in network's tokens are test money whatever this says.
+                      disabled={key === 'network.tokens' && draft['network.name'] === 'local'}
                     >
                       {kind.options.map((o) => (
                         <option key={o} value={o}>
@@ -372,6 +381,7 @@ export function SettingsPage() {
                 </div>
               );
             })}
+            {section === 'network' && <NetworkTokensNow />}
           </fieldset>
         ))}
         <div className="actions">

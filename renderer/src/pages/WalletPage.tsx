@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { forPeople, historyWords, type ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
+import { NetworkTokens } from '../components/NetworkTokens.tsx';
 import {
   ForgetRememberedPassword,
   Problem,
@@ -194,11 +195,14 @@ function Transfer({ status, onDone }: { status: Status; onDone: () => void }) {
 }
 
 export function WalletPage() {
-  const { client, subscribe } = useAgent();
+  const { client, subscribe, settings } = useAgent();
   const [status, setStatus] = useState<Status>();
   const [balance, setBalance] = useState<Balance>();
   const [history, setHistory] = useState<History>();
   const [chainProblem, setChainProblem] = useState<string>();
+  // The network settings the balance was read under: another network, or another word on its
+  // tokens (network.tokens), changes what the page must say.
+  const networkSeen = useRef(JSON.stringify(settings?.network));
 
   const load = useCallback(async () => {
     const s = await client.call('wallet.status');
@@ -229,6 +233,11 @@ export function WalletPage() {
         e.event === 'wallet.transaction'
       )
         void load();
+      if (e.event === 'settings.changed') {
+        const network = JSON.stringify(e.payload.network);
+        if (networkSeen.current !== network) void load();
+        networkSeen.current = network;
+      }
     });
     return () => {
       live = false;
@@ -303,8 +312,8 @@ export function WalletPage() {
                   </dd>
                   <dt>Network</dt>
                   <dd data-testid="wallet-network">
-                    {balance.network.name} · block {balance.blockNumber}
-                    {balance.network.test ? ' · test network: test tokens, no value' : ''}
+                    {balance.network.name} · block {balance.blockNumber} ·{' '}
+                    <NetworkTokens network={balance.network} />
                   </dd>
                 </>
               )}

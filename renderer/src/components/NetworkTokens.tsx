@@ -1,0 +1,53 @@
+import { useEffect, useState } from 'react';
+import { networkTokensWords, type ResultOf } from '../../../agent/api/contract.ts';
+import { useAgent } from '../AgentContext.tsx';
+
+type NetworkInfo = ResultOf<'wallet.network'>;
+
+/**
+ * What a network's tokens are worth and why, after its name: test money, money at the user's
+ * token value, or (marked, so it is seen) a chain Roost does not know, where nobody said.
+ */
+export function NetworkTokens({ network }: { network: NetworkInfo }) {
+  const { settings } = useAgent();
+  if (!settings) return null;
+  // Saved before the chain could be asked: the rule wins, and the page says the choice is moot.
+  const moot =
+    network.tokensDecidedBy === 'test-chain' &&
+    settings.network.name === 'custom' &&
+    settings.network.tokens === 'real';
+  return (
+    <span
+      className={network.tokensDecidedBy === 'default' ? 'note-warn' : undefined}
+      data-testid="network-tokens"
+    >
+      {networkTokensWords(network, settings.pricing)}
+      {moot ? ' (your choice of real money does not apply on a test network)' : ''}
+    </span>
+  );
+}
+
+/**
+ * Settings → Network: the network Roost works on now and what its tokens are worth, read from the
+ * agent (the chain says its id), again after each change. Nothing while the chain can't say.
+ */
+export function NetworkTokensNow() {
+  const { client, settings } = useAgent();
+  const [network, setNetwork] = useState<NetworkInfo>();
+  const saved = settings?.network;
+  useEffect(() => {
+    let live = true;
+    void client.call('wallet.network').then((r) => {
+      if (live) setNetwork(r.ok ? r.value : undefined);
+    });
+    return () => {
+      live = false;
+    };
+  }, [client, saved]);
+  if (!network) return null;
+  return (
+    <p data-testid="network-now">
+      Now: {network.name} · <NetworkTokens network={network} />
+    </p>
+  );
+}
