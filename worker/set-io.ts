@@ -10,11 +10,12 @@
  * is the main thread's end (worker/runner.ts). About one message each way a set, taken in the
  * pause between runs: after set N's run, the main thread posts N's outputs (their buffers
  * transferred, not copied), the buffers of N's inputs (for reuse) and the next set to read. The
- * thread reads at once, synchronously (the main thread may wait for an input, never for a
- * write), starts the set's writes with the same calls as the main thread's own path
- * (worker/out-files.ts: libuv's threadpool, several sets under way, temp name + rename, so a
- * kill -9 leaves whole files or none), and answers what is ready, reads and finished writes
- * together, in one message. After a failed write the thread writes nothing more: the job fails
+ * thread reads, then writes the set's files (worker/out-files.ts `writeOutputs`, as the main
+ * thread's own path: temp name + rename, so a kill -9 leaves whole files or none), all with
+ * synchronous calls: waiting on files is what this thread is for, and libuv's threadpool would
+ * add a hand-off and a wake-up per call. It answers the reads and the finished writes together,
+ * in one message; the main thread waits for an input only when the thread falls two sets behind,
+ * never for a write until six sets are under way. After a failed write the thread writes nothing more: the job fails
  * with that error. The main thread reports sets in order whatever order their writes end in.
  *
  * The thread runs the worker's own code, started so that it keeps the process's permissions;
@@ -26,7 +27,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { inputFile } from './layout.ts';
-import { runnerFs, writeOutputs } from './out-files.ts';
+import { syncFs, writeOutputs } from './out-files.ts';
 import type { RunnerFs } from './out-files.ts';
 
 /** One output file of a set, as the main thread hands it over. */
@@ -63,14 +64,14 @@ export type WriteReply =
 export type FromIoThread =
   { type: 'ready' } | { type: 'done'; inputs: InputReply[]; written: WriteReply[] };
 
-/** The thread's file calls: reads synchronously (a few µs a file, and awaited), writes as out-files.ts. */
+/** The thread's file calls, all synchronous (out-files.ts `syncFs`): this thread is there to wait on them. */
 export interface ThreadFs extends RunnerFs {
   /** The whole file, read into `reuse` when it is large enough, else into a fresh buffer. */
   read(path: string, reuse: ArrayBuffer | undefined): Uint8Array;
 }
 
 export const threadFs: ThreadFs = {
-  ...runnerFs,
+  ...syncFs,
   read(path, reuse) {
     const fd = openSync(path, 'r');
     try {
@@ -118,8 +119,9 @@ export interface IoPort {
 
 /**
  * The thread's side: reads what the main thread asks for at once and in order, writes each set's
- * outputs as it comes (several sets' writes under way at once, as on the main thread's path, so
- * a slow disk is not waited on one call at a time), and answers what is ready in one message.
+ * outputs as it comes (with `threadFs`, one call after another; a slow disk slows the batch, as
+ * it must, but the main thread runs on through six sets before it waits), and answers what is
+ * ready in one message.
  */
 export function serveIo(port: IoPort, fs: ThreadFs = threadFs): void {
   let inputsDir = '';
