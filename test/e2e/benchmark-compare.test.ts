@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { passingOutcome, sampleReport, testSigner } from '../../agent/bench/testing/fixtures.ts';
 import { signReport } from '../../agent/bench/sign.ts';
-import { chromiumMissing, launchChromium } from '../support/browser.ts';
+import { chromiumMissing, launchChromium, navLink } from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -48,7 +48,7 @@ describe.skipIf(Boolean(missing))('two benchmark reports side by side', () => {
   it('shows each workload of both reports with the change, and both composites', async () => {
     const page = await browser.newPage({ viewport: { width: 1024, height: 640 } });
     await page.goto(server.url);
-    await page.getByRole('link', { name: 'Benchmark' }).click();
+    await navLink(page, 'Benchmark').click();
     const history = page.getByTestId('bench-history');
     await history.waitFor({ timeout: 30_000 });
     const boxes = history.getByRole('checkbox', { name: /Compare the report of/ });

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
-import { chromiumMissing, launchChromium } from '../support/browser.ts';
+import { chromiumMissing, launchChromium, navLink } from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -32,7 +32,7 @@ describe.skipIf(Boolean(missing))('the Benchmark page against roost serve', () =
       acceptDownloads: true,
     });
     await page.goto(server.url);
-    await page.getByRole('link', { name: 'Benchmark' }).click();
+    await navLink(page, 'Benchmark').click();
     await page.getByText('No benchmark yet.').waitFor();
     const target = page.getByLabel('Accelerator');
     await expect
@@ -61,7 +61,7 @@ describe.skipIf(Boolean(missing))('the Benchmark page against roost serve', () =
     expect(html).toContain('roost-std/3');
     expect(html).not.toMatch(/<script[^>]+src=/);
     // With a composite score, the Dashboard predicts what the machine earns at the user's price.
-    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await navLink(page, 'Dashboard').click();
     const earnings = page.getByTestId('earnings');
     await earnings.getByText('At your price').waitFor();
     expect(await earnings.textContent()).toMatch(/per hour/);

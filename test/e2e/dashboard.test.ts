@@ -3,7 +3,7 @@ import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumMissing, launchChromium } from '../support/browser.ts';
+import { chromiumMissing, launchChromium, navLink } from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { fakeNvidiaSmi } from '../support/fake-nvidia-smi.ts';
@@ -63,7 +63,7 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
     await expect.poll(() => page.getByText('headless (roost serve)').count()).toBe(1);
     await page.screenshot({ path: join(SHOTS, 'dashboard.png'), fullPage: true });
     for (const name of ['Benchmark', 'Jobs', 'Wallet']) {
-      await page.getByRole('link', { name }).click();
+      await navLink(page, name).click();
       await page.getByRole('heading', { name, level: 1 }).waitFor();
       await page.screenshot({ path: join(SHOTS, `${name.toLowerCase()}.png`), fullPage: true });
     }
@@ -73,7 +73,7 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
 
   it('changes a setting, refuses a bad one, and keeps it across a restart', async () => {
     const page = await open(server.url);
-    await page.getByRole('link', { name: 'Settings' }).click();
+    await navLink(page, 'Settings').click();
     const idle = page.getByLabel('Idle minutes');
     await idle.waitFor();
     expect(await idle.inputValue()).toBe('10');
@@ -98,7 +98,7 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
     expect(await server.stop()).toBe(0);
     server = await startServeProcess(dataDir());
     const again = await open(server.url);
-    await again.getByRole('link', { name: 'Settings' }).click();
+    await navLink(again, 'Settings').click();
     await again.getByLabel('Idle minutes').waitFor();
     expect(await again.getByLabel('Idle minutes').inputValue()).toBe('25');
     expect(await again.getByLabel('Theme').inputValue()).toBe('dark');
@@ -108,7 +108,7 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
 
   it('sets work hours in words, and writes a support bundle from Settings', async () => {
     const page = await open(server.url);
-    await page.getByRole('link', { name: 'Settings' }).click();
+    await navLink(page, 'Settings').click();
     const hours = page.getByLabel('Work hours');
     await hours.fill('mon-fri 9-17');
     await page.getByRole('button', { name: 'Save settings' }).click();
@@ -132,7 +132,7 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
 
   it('shows a settings change made from the CLI while the page is open', async () => {
     const page = await open(server.url);
-    await page.getByRole('link', { name: 'Settings' }).click();
+    await navLink(page, 'Settings').click();
     const ceiling = page.getByLabel('Temperature ceiling (°C)');
     await ceiling.waitFor();
     const res = await fetch(`${server.base}/api/settings.update`, {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { encodeModel, valueInfo } from '../fixtures/jobs/models.ts';
 import { encodeNpy } from '../../worker/npy.ts';
-import { chromiumMissing, launchChromium } from '../support/browser.ts';
+import { chromiumMissing, launchChromium, navLink } from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -47,7 +47,7 @@ describe.skipIf(Boolean(missing))('the Jobs page against roost serve', () => {
   it('adds a private job from files, follows it to done, and shows its outputs', async () => {
     const page = await browser.newPage({ viewport: { width: 1024, height: 640 } });
     await page.goto(server.url);
-    await page.getByRole('link', { name: 'Jobs' }).click();
+    await navLink(page, 'Jobs').click();
     await page.getByText('No jobs yet.').waitFor();
 
     // A path that does not exist is refused in words; nothing is queued.

@@ -10,7 +10,7 @@ import type { Browser } from 'playwright-core';
 import type { Devnet } from '../../contracts/devnet.ts';
 import { connectJobMarket } from '../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../contracts/bindings/roost-test-token.ts';
-import { chromiumMissing, launchChromium } from '../support/browser.ts';
+import { chromiumMissing, launchChromium, navLink } from '../support/browser.ts';
 import { startTestChain, type TestChain } from '../support/devnet-chain.ts';
 import { labPostsJob, providerAndLab, writeJobFiles } from '../support/market-files.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
@@ -64,7 +64,7 @@ describe.skipIf(Boolean(missing))('earning on the market, seen in the dashboard'
   it('registers, takes a posted job, gets paid, and withdraws on the Wallet page', async () => {
     const page = await browser.newPage({ viewport: { width: 1024, height: 640 } });
     await page.goto(server.url);
-    await page.getByRole('link', { name: 'Jobs' }).click();
+    await navLink(page, 'Jobs').click();
     // Before a wallet: the market card says what is missing.
     await page
       .getByTestId('market-status')
@@ -105,7 +105,7 @@ describe.skipIf(Boolean(missing))('earning on the market, seen in the dashboard'
     await page.screenshot({ path: join(SHOTS, 'jobs-market.png'), fullPage: true });
 
     // The provider withdraws what it earned, after the decoded review.
-    await page.getByRole('link', { name: 'Wallet' }).click();
+    await navLink(page, 'Wallet').click();
     await expect
       .poll(() => page.getByTestId('balance-withdrawable').textContent(), { timeout: 15_000 })
       .toBe('2.97 rUSD');

@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core';
 import { TEST_DOLLAR, devnetDeployment, startDevnet, type Devnet } from '../../contracts/devnet.ts';
 import { connectRoostTestToken } from '../../contracts/bindings/roost-test-token.ts';
 import { writeLocalNetwork } from '../../agent/market/local-network.ts';
-import { chromiumMissing, launchChromium } from '../support/browser.ts';
+import { chromiumMissing, launchChromium, navLink } from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -36,7 +36,7 @@ describe.skipIf(Boolean(missing))('the Wallet page against roost serve and a dev
   it('creates a wallet (phrase shown once, three words checked), shows balances, and sends after a review', async () => {
     const page = await browser.newPage({ viewport: { width: 1024, height: 640 } });
     await page.goto(server.url);
-    await page.getByRole('link', { name: 'Wallet' }).click();
+    await navLink(page, 'Wallet').click();
     await page.getByLabel('Password (8 characters or more)').fill('a good long password');
     await page.getByLabel('Password again').fill('a good long password');
     await page.getByRole('button', { name: 'Create wallet' }).click();
@@ -68,7 +68,7 @@ describe.skipIf(Boolean(missing))('the Wallet page against roost serve and a dev
       await connectRoostTestToken(devnet.tokenAddress, funder).transfer(address, 40n * TEST_DOLLAR)
     ).wait();
     await page.reload();
-    await page.getByRole('link', { name: 'Wallet' }).click();
+    await navLink(page, 'Wallet').click();
     await expect
       .poll(() => page.getByTestId('balance-token').textContent(), { timeout: 15_000 })
       .toBe('40 rUSD');
