@@ -12,7 +12,7 @@ describe("the agent's status words on a page", () => {
       </p>,
     );
     expect(container.textContent).toBe(
-      'There is no wallet yet: create or import one (Wallet page, or roost wallet create) to take market jobs',
+      'There is no wallet yet: create or import one (Wallet page, or roost wallet create) to take market jobs.',
     );
     expect(screen.getByRole('link', { name: 'Wallet page' }).getAttribute('href')).toBe('#/wallet');
     expect(container.querySelector('code')?.textContent).toBe('roost wallet create');
@@ -24,7 +24,7 @@ describe("the agent's status words on a page", () => {
         <AgentText text="The node at 127.0.0.1:8545 did not answer" />
       </p>,
     );
-    expect(container.textContent).toBe('The node at 127.0.0.1:8545 did not answer');
+    expect(container.textContent).toBe('The node at 127.0.0.1:8545 did not answer.');
     expect(container.querySelector('a, code')).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { sentence } from '../words.ts';
 
 /** Pages of the app that the agent's words name, and where they are. */
 const PAGES: Record<string, string> = {
@@ -11,18 +12,19 @@ const PATTERN = new RegExp(`(\`[^\`]+\`|${Object.keys(PAGES).join('|')})`);
 
 /**
  * A status line the agent wrote for its log and its CLI ("there is no wallet yet: create or
- * import one (Wallet page, or `roost wallet create`) …"), shown as a sentence: a capital first
- * letter, `commands` as code, and the pages it names as links to them.
+ * import one (Wallet page, or `roost wallet create`) …"), shown as a sentence (words.ts),
+ * with `commands` as code and the pages it names as links to them.
  */
 export function AgentText({ text }: { text: string }): ReactNode {
-  const sentence = text.charAt(0).toUpperCase() + text.slice(1);
-  return sentence.split(PATTERN).map((part, i) => {
-    if (i % 2 === 0) return part;
-    if (part.startsWith('`')) return <code key={i}>{part.slice(1, -1)}</code>;
-    return (
-      <a key={i} href={PAGES[part]}>
-        {part}
-      </a>
-    );
-  });
+  return sentence(text)
+    .split(PATTERN)
+    .map((part, i) => {
+      if (i % 2 === 0) return part;
+      if (part.startsWith('`')) return <code key={i}>{part.slice(1, -1)}</code>;
+      return (
+        <a key={i} href={PAGES[part]}>
+          {part}
+        </a>
+      );
+    });
 }

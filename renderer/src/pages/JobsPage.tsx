@@ -4,6 +4,7 @@ import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { MarketLeases } from '../components/MarketLeases.tsx';
 import { pathProblem } from './job-paths.ts';
+import { duration } from '../words.ts';
 
 type Target = ResultOf<'bench.targets'>['targets'][number];
 
@@ -219,8 +220,8 @@ function JobDetailView({ id }: { id: string }) {
           <>
             <dt>Time</dt>
             <dd>
-              {(receipt.timings.totalMs / 1000).toFixed(2)} s (run{' '}
-              {(receipt.timings.runMs / 1000).toFixed(2)} s)
+              {duration(receipt.timings.totalMs)} (running the model{' '}
+              {duration(receipt.timings.runMs)})
             </dd>
             <dt>Signed by</dt>
             <dd className="path">{detail.result?.signature.signer}</dd>
