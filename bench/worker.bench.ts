@@ -86,6 +86,8 @@ async function inProcess(
   msPerSet: number;
   cpuMsPerSet: number;
   threads: NamedUse[];
+  /** Each measured run's ms, sorted (to compare with the worker's own per-set times). */
+  runMs: number[];
 }> {
   const session = await ort.InferenceSession.create(model, {
     executionProviders: [ep],
@@ -97,9 +99,12 @@ async function inProcess(
   const threads0 = threadTimes(process.pid);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
+  const runMs: number[] = [];
   for (let i = WARMUP; i < SETS; i++) {
+    const r0 = performance.now();
     const out = await session.run({ x: tensors[i] as OrtModule.Tensor });
     for (const t of Object.values(out)) t.dispose();
+    runMs.push(performance.now() - r0);
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
@@ -113,6 +118,7 @@ async function inProcess(
     msPerSet: (seconds * 1000) / (SETS - WARMUP),
     cpuMsPerSet: (cpuSeconds * 1000) / (SETS - WARMUP),
     threads,
+    runMs: runMs.sort((a, b) => a - b),
   };
 }
 
@@ -294,10 +300,14 @@ async function main(): Promise<void> {
         `round ${round + 1}: in-process ${fmt(raw)}, worker warm ${fmt(last.warm)} (${(last.warm / raw).toFixed(3)}), end to end ${fmt(last.whole)} (${(last.whole / raw).toFixed(3)}); per CPU second ${(last.warmCpu / rawCpu).toFixed(3)}${rounds.at(-1)?.steady ? '' : ' [load changed]'}`,
       );
       const ms = (n: number) => n.toFixed(2);
-      const own = last.setMs;
-      const at = (q: number) => ms(own[Math.floor(q * (own.length - 1))] ?? 0);
+      // A run's spread: a worker whose median run matches but whose tail is longer loses its
+      // time in occasional slow sets, not in every one.
+      const spread = (sorted: number[]) => {
+        const at = (q: number) => ms(sorted[Math.floor(q * (sorted.length - 1))] ?? 0);
+        return `median ${at(0.5)}, p90 ${at(0.9)}, p99 ${at(0.99)}`;
+      };
       console.log(
-        `  a set: in process ${ms(rawBefore.msPerSet)} / ${ms(rawAfter.msPerSet)} ms (CPU ${ms((rawBefore.cpuMsPerSet + rawAfter.cpuMsPerSet) / 2)} ms), worker path ${ms(last.msPerSet)} ms (CPU: worker ${ms(last.workerCpuMsPerSet)} ms, agent ${ms(last.agentCpuMsPerSet)} ms; run and writes in the worker: median ${at(0.5)}, p90 ${at(0.9)}, p99 ${at(0.99)} ms)`,
+        `  a set, ms: in process ${ms(rawBefore.msPerSet)} / ${ms(rawAfter.msPerSet)} (CPU ${ms((rawBefore.cpuMsPerSet + rawAfter.cpuMsPerSet) / 2)}; a run: ${spread(rawAfter.runMs)}), worker path ${ms(last.msPerSet)} (CPU: worker ${ms(last.workerCpuMsPerSet)}, agent ${ms(last.agentCpuMsPerSet)}; a run and its outputs handed over: ${spread(last.setMs)})`,
       );
       // Where the CPU went, thread by thread (the in-process run after the job, and the worker
       // process with bwrap if any, over the same measured sets).
