@@ -1,6 +1,15 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildLaunch, canDropPermissions, runtimeReadPaths, scrubWorkerEnv } from './sandbox.ts';
+import {
+  buildLaunch,
+  canDropPermissions,
+  prefetchDropVerdict,
+  runtimeReadPaths,
+  scrubWorkerEnv,
+} from './sandbox.ts';
 
 const paths = {
   entry: '/app/worker/entry.ts',
@@ -103,6 +112,17 @@ describe('the launch command', () => {
     const node24 = fileURLToPath(new URL('../../node_modules/node/bin/node', import.meta.url));
     expect(canDropPermissions(node24)).toBe(true);
     expect(canDropPermissions('/bin/false')).toBe(false);
+  });
+
+  it('asks whether Node can drop permissions in the background, so the first job need not', async () => {
+    // A stand-in "Node" that answers yes, then is gone: only an answer kept from the
+    // background question can still say yes.
+    const dir = mkdtempSync(join(tmpdir(), 'roost-drop-'));
+    const fake = join(dir, 'node');
+    writeFileSync(fake, '#!/bin/sh\necho function\n', { mode: 0o755 });
+    await prefetchDropVerdict(fake);
+    rmSync(dir, { recursive: true, force: true });
+    expect(canDropPermissions(fake)).toBe(true);
   });
 
   it('wraps the worker in bwrap on Linux: no network, own pid namespace, only its folders', () => {

@@ -28,7 +28,7 @@
  *    read; from then on no code in the process can start a thread. The job itself is an ONNX
  *    model and tensors, never JavaScript. The escape suite checks all of this from a thread.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
@@ -138,24 +138,54 @@ export function defaultWorkerEntry(): string {
 }
 
 const dropVerdicts = new Map<string, boolean>();
+/** Background questions under way, by binary (many spawners may be made at once). */
+const dropQuestions = new Map<string, Promise<void>>();
+const DROP_PROBE = ['--permission', '-p', 'typeof process.permission?.drop'];
+// Electron's binary runs as plain Node with this.
+const DROP_PROBE_ENV = { ELECTRON_RUN_AS_NODE: '1' };
 
 /**
  * Whether this Node binary can drop a permission at run time (`process.permission.drop`, in
- * Node 24's later releases): the condition for `--allow-worker`. Asked once per binary.
+ * Node 24's later releases): the condition for `--allow-worker`. Asked once per binary; when
+ * `prefetchDropVerdict` has not answered yet, asked now (a ~50 ms pause of this thread).
  */
 export function canDropPermissions(nodePath: string): boolean {
   let verdict = dropVerdicts.get(nodePath);
   if (verdict === undefined) {
-    const probe = spawnSync(
-      nodePath,
-      ['--permission', '-p', 'typeof process.permission?.drop'],
-      // Electron's binary runs as plain Node with this.
-      { env: { ELECTRON_RUN_AS_NODE: '1' }, encoding: 'utf8', timeout: 10_000 },
-    );
+    const probe = spawnSync(nodePath, DROP_PROBE, {
+      env: DROP_PROBE_ENV,
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     verdict = probe.status === 0 && probe.stdout.trim() === 'function';
     dropVerdicts.set(nodePath, verdict);
   }
   return verdict;
+}
+
+/**
+ * Asks `canDropPermissions`' question in the background (the spawner does, when it is made), so
+ * that the first job does not pause the agent's thread for it. Never rejects.
+ */
+export function prefetchDropVerdict(nodePath: string): Promise<void> {
+  if (dropVerdicts.has(nodePath)) return Promise.resolve();
+  const asking = dropQuestions.get(nodePath);
+  if (asking) return asking;
+  const question = new Promise<void>((resolve) => {
+    execFile(
+      nodePath,
+      DROP_PROBE,
+      { env: DROP_PROBE_ENV, encoding: 'utf8', timeout: 10_000 },
+      (error, stdout) => {
+        if (!dropVerdicts.has(nodePath))
+          dropVerdicts.set(nodePath, !error && stdout.trim() === 'function');
+        dropQuestions.delete(nodePath);
+        resolve();
+      },
+    );
+  });
+  dropQuestions.set(nodePath, question);
+  return question;
 }
 
 let bwrapVerdict: { path: string | null; why?: string } | undefined;

@@ -15,7 +15,13 @@ import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { ToWorker } from '../../worker/protocol.ts';
 import { LineSplitter, followJsonLines } from '../../worker/protocol.ts';
-import { buildLaunch, canDropPermissions, defaultWorkerEntry, detectBwrap } from './sandbox.ts';
+import {
+  buildLaunch,
+  canDropPermissions,
+  defaultWorkerEntry,
+  detectBwrap,
+  prefetchDropVerdict,
+} from './sandbox.ts';
 import type { SandboxLayers } from './schema.ts';
 
 export interface WorkerLaunch {
@@ -84,6 +90,8 @@ export function createNodeWorkerSpawner(options: NodeWorkerSpawnerOptions = {}):
     bwrapNote = found.why;
   }
   const permissionModel = options.permissionModel ?? true;
+  // Asked now, in the background, rather than by the first job on the agent's thread.
+  if (permissionModel) void prefetchDropVerdict(nodePath);
   return (launch) => {
     const command = buildLaunch(
       {
