@@ -39,6 +39,11 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * Not worker/ort.ts' `loadOrt`: the probe keeps onnxruntime's warnings (the agent keeps this
+ * process's output for its diagnosis), and runs float32 models only, so it needs no float16
+ * workaround.
+ */
 async function loadOrt(): Promise<Ort> {
   const mod = (await import('onnxruntime-node')) as Ort & { default?: Ort };
   return mod.default ?? mod;
