@@ -53,9 +53,9 @@ for step in "${steps[@]}"; do
     repeat)
       # The reports stay in $OUT/repeat-webgpu (bench/reports/*.json) for their per-run series.
       log "bench:repeat webgpu"
-      timeout 240 node bench/repeat.ts --runs 5 --preset quick --ep webgpu --idle --data-dir "$OUT/repeat-webgpu" 2>&1 | grep -v '^\[' | tail -30
+      timeout 240 node bench/repeat.ts --runs 5 --preset quick --ep webgpu --idle --data-dir "$OUT/repeat-webgpu" 2>&1 | grep -v '^\[' | tail -40
       log "bench:repeat cpu"
-      timeout 150 node bench/repeat.ts --runs 3 --preset quick --ep cpu 2>&1 | grep -v '^\[' | tail -12
+      timeout 150 node bench/repeat.ts --runs 3 --preset quick --ep cpu 2>&1 | grep -v '^\[' | tail -16
       ;;
     *) echo "unknown step $step (detect, parts, worker, scaling, repeat)" ;;
   esac
