@@ -6,14 +6,15 @@
  * power management moves the clock, which moves the score from run to run.
  *
  *   node bench/scaling.bench.ts [--ep webgpu] [--k 1,4] [--blocks 6] [--block-ms 600] [--only gemm-fp32,...]
- *     [--variant 'label:{"validationMode":"disabled"}' ...]
+ *     [--variant 'label:{"validationMode":"disabled"}' ...] [--profile 20]
  *
  * For each workload, at its size in the standard suite (k = 1) and with k times the work per run
  * (`scaled` below), each with each set of execution-provider options given (`--variant`), the
  * runs are measured in `blocks` interleaved blocks; it prints each one's throughput (from the
  * blocks' median run time), the spread of the blocks, and its throughput over the first one's:
  * between sizes, near 1 when a run is all device work, near k when a run is all overhead. Where nvidia-smi exists, the GPU's utilization and graphics clock during each size's
- * blocks (sampled every 100 ms) are printed beside it.
+ * blocks (sampled every 100 ms) are printed beside it. `--profile N` adds onnxruntime's own
+ * profile of N runs of each size (bench/ort-profile.ts): which operators, on which provider.
  */
 import type * as OrtModule from 'onnxruntime-node';
 import { spawn } from 'node:child_process';
@@ -23,6 +24,7 @@ import type { WorkloadParams } from '../agent/bench/schema.ts';
 import { coefficientOfVariation, quantileSorted } from '../agent/bench/stats.ts';
 import { STD_SUITE, unitOf, unitScale, workPerRun } from '../agent/bench/suite.ts';
 import { loadOrt } from '../worker/ort.ts';
+import { formatProfile, profileRuns } from './ort-profile.ts';
 
 const { values } = parseArgs({
   options: {
@@ -33,8 +35,11 @@ const { values } = parseArgs({
     blocks: { type: 'string', default: '6' },
     'block-ms': { type: 'string', default: '600' },
     only: { type: 'string' },
+    /** onnxruntime's own profile of each size, over this many runs (0: none). */
+    profile: { type: 'string', default: '0' },
   },
 });
+const PROFILE_RUNS = Number(values.profile);
 const KS = values.k.split(',').map(Number);
 const VARIANTS = (values.variant ?? ['default:{}']).map((v) => {
   const at = v.indexOf(':');
@@ -92,6 +97,8 @@ interface Size {
   label: string;
   k: number;
   params: WorkloadParams;
+  model: Uint8Array;
+  options: OrtModule.InferenceSession.SessionOptions;
   session: OrtModule.InferenceSession;
   feeds: Record<string, OrtModule.Tensor>;
   blockMedians: number[];
@@ -111,14 +118,15 @@ async function main(): Promise<void> {
       const params = k === 1 ? w.params : scaled(w.params, k);
       const generated = generateWorkload(STD_SUITE.seed, w.id, params);
       for (const variant of VARIANTS) {
-        const session = await ort.InferenceSession.create(generated.model, {
+        const options: OrtModule.InferenceSession.SessionOptions = {
           executionProviders: [
             (Object.keys(variant.options).length > 0
               ? { name: values.ep, ...variant.options }
               : values.ep) as never,
           ],
           graphOptimizationLevel: 'all',
-        });
+        };
+        const session = await ort.InferenceSession.create(generated.model, options);
         const feeds: Record<string, OrtModule.Tensor> = {};
         for (const input of generated.inputs) {
           const copy = new Uint8Array(input.bytes);
@@ -134,7 +142,17 @@ async function main(): Promise<void> {
           await session.run(feeds);
         }
         const label = `k=${k}${VARIANTS.length > 1 ? ` ${variant.label}` : ''}`;
-        sizes.push({ label, k, params, session, feeds, blockMedians: [], windows: [] });
+        sizes.push({
+          label,
+          k,
+          params,
+          model: generated.model,
+          options,
+          session,
+          feeds,
+          blockMedians: [],
+          windows: [],
+        });
       }
     }
     for (let b = 0; b < BLOCKS; b++) {
@@ -180,6 +198,12 @@ async function main(): Promise<void> {
       );
     }
     for (const size of sizes) await size.session.release();
+    if (PROFILE_RUNS > 0) {
+      for (const size of sizes) {
+        const profile = await profileRuns(ort, size.model, size.options, size.feeds, PROFILE_RUNS);
+        console.log(`  ${size.label}: ${formatProfile(profile).join('\n    ')}`);
+      }
+    }
   }
   gpu.stop();
 }

@@ -53,6 +53,10 @@ for step in "${steps[@]}"; do
     scaling)
       log "bench:scaling webgpu"
       timeout 200 node bench/scaling.bench.ts --ep webgpu 2>&1 | tail -30
+      # Memory bandwidth measured slower with a bigger tensor: onnxruntime's own profile says
+      # what each operator costs the CPU and how long the whole run waits for the GPU.
+      log "bench:scaling webgpu, memory bandwidth, profiled"
+      timeout 120 node bench/scaling.bench.ts --ep webgpu --only memory-bandwidth --blocks 3 --profile 20 2>&1 | grep -v '^Warning' | tail -16
       ;;
     repeat)
       # The reports stay in $OUT/repeat-webgpu (bench/reports/*.json) for their per-run series.
