@@ -15,6 +15,7 @@ export default defineConfig({
             'worker/**/*.test.ts',
             'electron/**/*.test.ts',
             'scripts/**/*.test.ts',
+            'bench/**/*.test.ts',
           ],
           testTimeout: 20_000,
         },
