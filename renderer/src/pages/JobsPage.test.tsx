@@ -61,6 +61,14 @@ function formAlert() {
   return within(screen.getByRole('form', { name: 'Add a private job' })).findByRole('alert');
 }
 
+function showPage(client: ApiClient) {
+  render(
+    <AgentProvider client={client}>
+      <JobsPage />
+    </AgentProvider>,
+  );
+}
+
 function fill(model: string, inputs: string) {
   fireEvent.change(screen.getByLabelText('Model (.onnx)'), { target: { value: model } });
   fireEvent.change(screen.getByLabelText(/^Inputs, one per line/), { target: { value: inputs } });
@@ -70,11 +78,7 @@ function fill(model: string, inputs: string) {
 describe('JobsPage: add a private job', () => {
   it('refuses a relative path in the form, saying why, and sends nothing', async () => {
     const { client, added } = fakeClient({ ok: true, value: {} });
-    render(
-      <AgentProvider client={client}>
-        <JobsPage />
-      </AgentProvider>,
-    );
+    showPage(client);
     fill('model.onnx', 'x=/data/x.npy');
     const alert = await formAlert();
     expect(alert.textContent).toContain('Give the full path (e.g. /home/you/model.onnx)');
@@ -90,11 +94,7 @@ describe('JobsPage: add a private job', () => {
       ok: false,
       error: { code: 'INVALID_PARAMS', message: 'No file at /data/model.onnx' },
     });
-    render(
-      <AgentProvider client={client}>
-        <JobsPage />
-      </AgentProvider>,
-    );
+    showPage(client);
     fill('/data/model.onnx', 'x=/data/x.npy');
     expect((await formAlert()).textContent).toContain('No file at /data/model.onnx');
     expect(added).toEqual([{ model: '/data/model.onnx', inputs: { x: '/data/x.npy' } }]);
@@ -104,11 +104,7 @@ describe('JobsPage: add a private job', () => {
 describe('JobsPage: the accelerator of a private job', () => {
   it('leaves the choice to the agent unless the owner pins one of the accelerators that work here', async () => {
     const { client, added } = fakeClient({ ok: true, value: {} });
-    render(
-      <AgentProvider client={client}>
-        <JobsPage />
-      </AgentProvider>,
-    );
+    showPage(client);
     const select = screen.getByLabelText('Accelerator');
     // One entry per provider (two CUDA devices make one), after the agent's choice.
     await screen.findByRole('option', { name: 'Only webgpu (NVIDIA H200)' });
