@@ -40,9 +40,9 @@ function errorText(error: unknown): string {
 }
 
 /**
- * Not worker/ort.ts' `loadOrt`: the probe keeps onnxruntime's warnings (the agent keeps this
- * process's output for its diagnosis), and runs float32 models only, so it needs no float16
- * workaround.
+ * Its own load, not the `loadOrt` of worker/ort.ts: the probe keeps onnxruntime's warnings (the
+ * agent keeps this process's output for its diagnosis), and runs float32 models only, so it
+ * needs no float16 workaround.
  */
 async function loadOrt(): Promise<Ort> {
   const mod = (await import('onnxruntime-node')) as Ort & { default?: Ort };
