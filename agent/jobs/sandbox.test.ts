@@ -1,11 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   buildLaunch,
+  builtAfter,
   canDropPermissions,
+  defaultWorkerEntry,
   prefetchDropVerdict,
   runtimeReadPaths,
   scrubWorkerEnv,
@@ -112,6 +114,29 @@ describe('the launch command', () => {
     const node24 = fileURLToPath(new URL('../../node_modules/node/bin/node', import.meta.url));
     expect(canDropPermissions(node24)).toBe(true);
     expect(canDropPermissions('/bin/false')).toBe(false);
+  });
+
+  it('runs the built worker only while it is newer than every source it comes from', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'roost-built-'));
+    try {
+      const built = join(dir, 'entry.js');
+      const sources = [join(dir, 'a.ts'), join(dir, 'b.ts'), join(dir, 'gone.ts')];
+      const at = (file: string, seconds: number) => {
+        writeFileSync(file, '');
+        utimesSync(file, seconds, seconds);
+      };
+      expect(builtAfter(built, sources)).toBe(false); // not built
+      at(sources[0] as string, 1000);
+      at(sources[1] as string, 1000);
+      at(built, 2000);
+      expect(builtAfter(built, sources)).toBe(true);
+      at(sources[1] as string, 3000); // a source edited after the build
+      expect(builtAfter(built, sources)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // Whichever it picks here is a file that exists.
+    expect(existsSync(defaultWorkerEntry())).toBe(true);
   });
 
   it('asks whether Node can drop permissions in the background, so the first job need not', async () => {
