@@ -171,9 +171,13 @@ async function main(): Promise<void> {
       /** The worker's own time a set (run and writes), as its set-done says. */
       const setMs: number[] = [];
       let workerPid: number | undefined;
-      // The worker's threads (and bwrap's) when the measured window opens and at the last set.
-      let atWarm: ThreadTime[] | undefined;
-      let atEnd: ThreadTime[] = [];
+      // The worker's threads (and bwrap's) when the measured window opens, and a few sets before
+      // the last: by the last set's result the worker is releasing its session, and onnxruntime's
+      // threads may be gone before they are read (they then vanished from the sums). `cpuSets`
+      // is how many sets ended between the two readings.
+      let atWarm: { threads: ThreadTime[]; set: number } | undefined;
+      let atEnd: { threads: ThreadTime[]; set: number } | undefined;
+      const END_SAMPLE = Math.max(WARMUP, SETS - 8);
       // The agent's own CPU while the sets stream: this process is the agent.
       let agentAtWarm = process.cpuUsage();
       let agentCpuMs = 0;
@@ -200,11 +204,10 @@ async function main(): Promise<void> {
                   arrivals.push({ set, at: performance.now() });
                   setMs.push(runMs);
                   if (workerPid !== undefined && set >= WARMUP - 1 && !atWarm) {
-                    atWarm = threadTimes(workerPid);
+                    atWarm = { threads: threadTimes(workerPid), set };
                     agentAtWarm = process.cpuUsage();
-                  }
-                  if (workerPid !== undefined && set === SETS - 1) {
-                    atEnd = threadTimes(workerPid);
+                  } else if (workerPid !== undefined && atWarm && set >= END_SAMPLE && !atEnd) {
+                    atEnd = { threads: threadTimes(workerPid), set };
                     const agent = process.cpuUsage(agentAtWarm);
                     agentCpuMs = (agent.user + agent.system) / 1000;
                   }
@@ -247,16 +250,18 @@ async function main(): Promise<void> {
       const end = arrivals.at(-1) as { set: number; at: number };
       const warmMs = end.at - start.at;
       const warmSets = end.set - start.set;
-      const workerCpuSeconds = (totalNs(atEnd) - totalNs(atWarm ?? [])) / 1e9;
+      const cpuSets = Math.max(1, (atEnd?.set ?? 0) - (atWarm?.set ?? 0));
+      const workerCpuSeconds =
+        (totalNs(atEnd?.threads ?? []) - totalNs(atWarm?.threads ?? [])) / 1e9;
       return {
         msPerSet: warmMs / warmSets,
         setMs: setMs.slice(WARMUP).sort((a, b) => a - b),
-        workerCpuMsPerSet: (workerCpuSeconds * 1000) / warmSets,
-        threads: usedByName(atWarm ?? [], atEnd),
-        threadSets: warmSets,
-        agentCpuMsPerSet: agentCpuMs / warmSets,
+        workerCpuMsPerSet: (workerCpuSeconds * 1000) / cpuSets,
+        threads: usedByName(atWarm?.threads ?? [], atEnd?.threads ?? []),
+        threadSets: cpuSets,
+        agentCpuMsPerSet: agentCpuMs / cpuSets,
         warm: (warmSets * BATCH) / (warmMs / 1000),
-        warmCpu: (warmSets * BATCH) / Math.max(0.001, workerCpuSeconds),
+        warmCpu: (cpuSets * BATCH) / Math.max(0.001, workerCpuSeconds),
         whole: (SETS * BATCH) / (endToEnd / 1000),
         endToEnd,
         receipt: done.value.result?.receipt,
