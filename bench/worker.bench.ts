@@ -5,7 +5,7 @@
  * provider. Not a test: it prints figures.
  *
  *   node bench/worker.bench.ts [--ep cpu|webgpu] [--sets 150] [--batch 64] [--hidden 4096] [--rounds 5]
- *     [--permission-model on|off] [--bwrap auto|off]
+ *     [--permission-model on|off] [--bwrap auto|off] [--env scrubbed|inherit]
  *     [--dir node_modules/.cache/roost-bench]
  *
  * Each round runs onnxruntime in process, then the job, then in process again, and compares
@@ -58,6 +58,8 @@ const { values } = parseArgs({
     'permission-model': { type: 'string', default: 'on' },
     /** `off`: the worker without bubblewrap (Linux), to see what that layer costs. */
     bwrap: { type: 'string', default: 'auto' },
+    /** `inherit`: the worker gets this process's environment unscrubbed (HOME, caches, ...). */
+    env: { type: 'string', default: 'scrubbed' },
     dir: {
       type: 'string',
       default: fileURLToPath(new URL('../node_modules/.cache/roost-bench', import.meta.url)),
@@ -163,6 +165,7 @@ async function main(): Promise<void> {
     const real = createNodeWorkerSpawner({
       permissionModel: values['permission-model'] !== 'off',
       bwrap: values.bwrap === 'off' ? 'off' : 'auto',
+      scrubEnv: values.env !== 'inherit',
     });
 
     /** One batch job through the worker path; per-set arrival times at the agent. */

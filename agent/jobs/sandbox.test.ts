@@ -94,6 +94,26 @@ describe('the launch command', () => {
     expect(launch.layers.notes?.join(' ')).toMatch(/no network or pid isolation/);
   });
 
+  it("passes the agent's environment on only when a measurement asks, and says so", () => {
+    const launch = (scrubEnv?: boolean) =>
+      buildLaunch(paths, {
+        nodePath: process.execPath,
+        bwrapPath: null,
+        permissionModel: true,
+        env: agentEnv,
+        platform: 'linux',
+        runtimePaths: [],
+        ...(scrubEnv === undefined ? {} : { scrubEnv }),
+      });
+    expect(launch().env.ROOST_TOKEN).toBeUndefined();
+    expect(launch(true).env.ROOST_TOKEN).toBeUndefined();
+    const inherited = launch(false);
+    expect(inherited.env.ROOST_TOKEN).toBe('secret-token');
+    expect(inherited.env.HOME).toBe('/home/alice');
+    expect(inherited.layers.scrubbedEnv).toBe(false);
+    expect(inherited.layers.notes?.join(' ')).toMatch(/unscrubbed \(a measurement\)/);
+  });
+
   it('allows worker threads (the I/O thread) only where the worker can drop that permission', () => {
     const launch = (workerThreads: boolean, permissionModel = true) =>
       buildLaunch(paths, {

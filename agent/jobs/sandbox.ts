@@ -58,6 +58,11 @@ export interface SandboxOptions {
   permissionModel: boolean;
   /** The agent's environment, to scrub. */
   env: NodeJS.ProcessEnv;
+  /**
+   * false: pass the agent's whole environment on, unscrubbed, for measuring what scrubbing
+   * costs (bench:worker --env inherit); never for jobs. Default true.
+   */
+  scrubEnv?: boolean;
   platform?: NodeJS.Platform;
   /** Readable runtime paths; default runtimeReadPaths(). */
   runtimePaths?: string[];
@@ -101,6 +106,14 @@ export function scrubWorkerEnv(
   // Electron's binary runs as plain Node with this; harmless for Node itself.
   out.ELECTRON_RUN_AS_NODE = '1';
   out.CUDA_DEVICE_ORDER ??= 'PCI_BUS_ID';
+  return out;
+}
+
+/** The agent's environment as it is, for `scrubEnv: false` (measurements only). */
+function inheritedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
+  out.ELECTRON_RUN_AS_NODE = '1';
   return out;
 }
 
@@ -363,7 +376,11 @@ export function buildLaunch(paths: SandboxPaths, options: SandboxOptions): Launc
     notes.push('Node permission model off (the runtime is not plain Node)');
   }
   nodeArgs.push(paths.entry);
-  const env = scrubWorkerEnv(options.env, paths.scratchDir, platform);
+  const scrubbed = options.scrubEnv ?? true;
+  const env = scrubbed
+    ? scrubWorkerEnv(options.env, paths.scratchDir, platform)
+    : inheritedEnv(options.env);
+  if (!scrubbed) notes.push("the agent's environment passed on unscrubbed (a measurement)");
   if (options.bwrapPath && platform === 'linux') {
     return {
       command: options.bwrapPath,
@@ -374,7 +391,12 @@ export function buildLaunch(paths: SandboxPaths, options: SandboxOptions): Launc
         ...nodeArgs,
       ],
       env,
-      layers: { scrubbedEnv: true, permissionModel: options.permissionModel, bwrap: true, notes },
+      layers: {
+        scrubbedEnv: scrubbed,
+        permissionModel: options.permissionModel,
+        bwrap: true,
+        notes,
+      },
     };
   }
   notes.push(
@@ -386,6 +408,11 @@ export function buildLaunch(paths: SandboxPaths, options: SandboxOptions): Launc
     command: options.nodePath,
     args: nodeArgs,
     env,
-    layers: { scrubbedEnv: true, permissionModel: options.permissionModel, bwrap: false, notes },
+    layers: {
+      scrubbedEnv: scrubbed,
+      permissionModel: options.permissionModel,
+      bwrap: false,
+      notes,
+    },
   };
 }

@@ -68,6 +68,8 @@ export interface NodeWorkerSpawnerOptions {
   permissionModel?: boolean;
   /** The environment to scrub for the worker; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** false: don't scrub it (bench:worker --env inherit, to measure that layer); default true. */
+  scrubEnv?: boolean;
   /** Bytes of stdout+stderr kept for diagnosis; default 64 KiB. */
   maxOutputBytes?: number;
 }
@@ -106,6 +108,7 @@ export function createNodeWorkerSpawner(options: NodeWorkerSpawnerOptions = {}):
         bwrapPath,
         permissionModel,
         env,
+        ...(options.scrubEnv === false ? { scrubEnv: false } : {}),
         // The worker's I/O thread, where this Node lets the worker drop the permission after.
         workerThreads: permissionModel && canDropPermissions(nodePath),
       },

@@ -41,10 +41,13 @@ for step in "${steps[@]}"; do
       timeout 150 node bench/worker.bench.ts --ep webgpu --rounds 9 --permission-model off 2>&1 | tail -3
       log "bench:worker webgpu, no bubblewrap"
       timeout 150 node bench/worker.bench.ts --ep webgpu --rounds 9 --bwrap off 2>&1 | tail -3
-      # Neither layer: a plain child process with the scrubbed environment. If it is still slower
-      # than in process, the sandbox is not what costs.
+      # The scrubbed environment alone (HOME and the caches in the job's scratch folder), then no
+      # layer at all: a plain child process. If that is still slower than in process, the
+      # sandbox is not what costs.
+      log "bench:worker webgpu, environment not scrubbed"
+      timeout 150 node bench/worker.bench.ts --ep webgpu --rounds 9 --env inherit 2>&1 | tail -3
       log "bench:worker webgpu, plain child process"
-      timeout 150 node bench/worker.bench.ts --ep webgpu --rounds 9 --bwrap off --permission-model off 2>&1 | tail -3
+      timeout 150 node bench/worker.bench.ts --ep webgpu --rounds 9 --bwrap off --permission-model off --env inherit 2>&1 | tail -3
       log "bench:worker webgpu, small model"
       timeout 90 node bench/worker.bench.ts --ep webgpu --hidden 256 --width 128 --classes 100 2>&1 | tail -4
       log "bench:worker cpu"
