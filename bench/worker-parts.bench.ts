@@ -29,9 +29,8 @@ import type * as OrtModule from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { classifierModel, randomFloats } from '../test/fixtures/jobs/models.ts';
+import { batchOptions, classifierBatch } from './classifier-batch.ts';
 import { decodeNpy, encodeNpy } from '../worker/npy.ts';
 import type { NpyHeaderMemo } from '../worker/npy.ts';
 import { inputFile } from '../worker/protocol.ts';
@@ -42,26 +41,18 @@ import type { Ort } from '../worker/ort.ts';
 
 const { values } = parseArgs({
   options: {
-    ep: { type: 'string', default: 'cpu' },
-    sets: { type: 'string', default: '150' },
-    batch: { type: 'string', default: '64' },
-    width: { type: 'string', default: '512' },
-    hidden: { type: 'string', default: '4096' },
-    classes: { type: 'string', default: '1000' },
+    ...batchOptions,
     rounds: { type: 'string', default: '3' },
     threads: { type: 'string' },
-    dir: {
-      type: 'string',
-      default: fileURLToPath(new URL('../node_modules/.cache/roost-bench', import.meta.url)),
-    },
   },
 });
-const ep = values.ep as WorkerEp;
-const SETS = Number(values.sets);
-const BATCH = Number(values.batch);
-const WIDTH = Number(values.width);
+const job = classifierBatch(values);
+const ep = job.ep as WorkerEp;
+const SETS = job.sets;
+const BATCH = job.batch;
+const WIDTH = job.width;
 const ROUNDS = Math.max(1, Number(values.rounds));
-const WARMUP = Math.min(20, Math.max(1, Math.floor(SETS / 10)));
+const WARMUP = job.warmup;
 
 const STEPS = ['baseline', 'spinning', 'options', 'inputs', 'main-io', 'runner'] as const;
 type Step = (typeof STEPS)[number];
@@ -170,17 +161,17 @@ async function main(): Promise<void> {
   await mkdir(resolve(values.dir), { recursive: true });
   const root = await mkdtemp(join(resolve(values.dir), 'parts-'));
   try {
-    const model = classifierModel(WIDTH, Number(values.hidden), Number(values.classes));
+    const model = job.model();
     const modelFile = join(root, 'model.onnx');
     await writeFile(modelFile, model);
     const inputsDir = join(root, 'sets');
-    const inputs = Array.from({ length: SETS }, (_, s) => randomFloats(BATCH * WIDTH, 100 + s));
+    const inputs = Array.from({ length: SETS }, (_, s) => job.input(s));
     for (const [s, x] of inputs.entries()) {
       await mkdir(join(inputsDir, String(s)), { recursive: true });
       await writeFile(join(inputsDir, inputFile(s, 0)), encodeNpy('float32', [BATCH, WIDTH], x));
     }
     console.log(
-      `model: classifier ${WIDTH}→${values.hidden}→${values.hidden}→${values.classes}, batch ${BATCH}, provider ${ep}, ${SETS} sets (${WARMUP} warm-up), ${ROUNDS} rounds${THREADS === undefined ? '' : `, ${THREADS} intra-op thread(s)`}`,
+      `model: ${job.describe}, provider ${ep}, ${SETS} sets (${WARMUP} warm-up), ${ROUNDS} rounds${THREADS === undefined ? '' : `, ${THREADS} intra-op thread(s)`}`,
     );
     const ort = await loadOrt();
     // One pass that does not count: the first session pays for compiling and caches.

@@ -30,7 +30,7 @@ import type * as OrtModule from 'onnxruntime-node';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createHash } from 'node:crypto';
 import { Wallet } from 'ethers';
@@ -39,7 +39,7 @@ import { createNodeWorkerSpawner } from '../agent/jobs/spawner.ts';
 import type { ExecutionProvider } from '../agent/jobs/schema.ts';
 import { silentJobLog } from '../agent/jobs/util.ts';
 import { encodeNpy } from '../worker/npy.ts';
-import { classifierModel, randomFloats } from '../test/fixtures/jobs/models.ts';
+import { batchOptions, classifierBatch } from './classifier-batch.ts';
 import { loadOrt } from '../worker/ort.ts';
 import type { Ort } from '../worker/ort.ts';
 import { formatUse, threadTimes, totalNs, usedByName } from './thread-cpu.ts';
@@ -47,12 +47,7 @@ import type { NamedUse, ThreadTime } from './thread-cpu.ts';
 
 const { values } = parseArgs({
   options: {
-    ep: { type: 'string', default: 'cpu' },
-    sets: { type: 'string', default: '150' },
-    batch: { type: 'string', default: '64' },
-    width: { type: 'string', default: '512' },
-    hidden: { type: 'string', default: '4096' },
-    classes: { type: 'string', default: '1000' },
+    ...batchOptions,
     rounds: { type: 'string', default: '5' },
     /** `off`: the worker without Node's permission model (to see what that layer costs). */
     'permission-model': { type: 'string', default: 'on' },
@@ -60,22 +55,15 @@ const { values } = parseArgs({
     bwrap: { type: 'string', default: 'auto' },
     /** `inherit`: the worker gets this process's environment unscrubbed (HOME, caches, ...). */
     env: { type: 'string', default: 'scrubbed' },
-    dir: {
-      type: 'string',
-      default: fileURLToPath(new URL('../node_modules/.cache/roost-bench', import.meta.url)),
-    },
   },
 });
-const ep = values.ep as ExecutionProvider;
-const SETS = Number(values.sets);
-const BATCH = Number(values.batch);
-const WIDTH = Number(values.width);
-const HIDDEN = Number(values.hidden);
-const CLASSES = Number(values.classes);
+const job = classifierBatch(values);
+const ep = job.ep as ExecutionProvider;
+const SETS = job.sets;
+const BATCH = job.batch;
+const WIDTH = job.width;
 const ROUNDS = Math.max(1, Number(values.rounds));
-const WARMUP = Math.min(20, Math.max(1, Math.floor(SETS / 10)));
-
-const classifier = () => classifierModel(WIDTH, HIDDEN, CLASSES);
+const WARMUP = job.warmup;
 
 /** Raw onnxruntime in this process: inferences per second (wall) and per CPU second. */
 async function inProcess(
@@ -142,11 +130,10 @@ async function main(): Promise<void> {
   await mkdir(resolve(values.dir), { recursive: true });
   const root = await mkdtemp(join(resolve(values.dir), 'worker-'));
   try {
-    const model = classifier();
-    const inputs = Array.from({ length: SETS }, (_, s) => randomFloats(BATCH * WIDTH, 100 + s));
-    const flops = 2 * BATCH * (WIDTH * HIDDEN + HIDDEN * HIDDEN + HIDDEN * CLASSES);
+    const model = job.model();
+    const inputs = Array.from({ length: SETS }, (_, s) => job.input(s));
     console.log(
-      `model: classifier ${WIDTH}→${HIDDEN}→${HIDDEN}→${CLASSES}, batch ${BATCH} (${(flops / 1e9).toFixed(2)} GFLOP per set), provider ${ep}, ${SETS} sets (${WARMUP} warm-up), files in ${root}`,
+      `model: ${job.describe} (${job.gflopPerSet.toFixed(2)} GFLOP per set), provider ${ep}, ${SETS} sets (${WARMUP} warm-up), files in ${root}`,
     );
     console.log(
       `creating a file there: ${(await fileCreateMs(join(root, 'probe'))).toFixed(3)} ms (in a quiet folder on ext4 ~0.03 ms)`,
