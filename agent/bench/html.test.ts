@@ -68,6 +68,13 @@ describe('the HTML report', () => {
     );
   });
 
+  it("wraps the composite's formula between words, and hashes anywhere", async () => {
+    const html = renderReportHtml(await signReport(sampleReport(), testSigner()));
+    expect(html).toMatch(/<code class="formula">composite = /);
+    expect(html).toMatch(/code\.formula \{ word-break: normal; \}/);
+    expect(html).toMatch(/code \{[^}]*word-break: break-all;/);
+  });
+
   it('formats numbers for people', () => {
     expect(formatNumber(1874.6)).toBe('1,875');
     expect(formatNumber(0.19374)).toBe('0.194');

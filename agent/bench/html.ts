@@ -30,8 +30,9 @@ const LAYOUT = 'roost-page-layout';
  * differently, so `verify` tells a page laid out by another build (which it cannot check) from
  * an edited one. Roost's version alone does not: it stays the same between development builds.
  * 2: the GPU clock while working, provider names and the GPU in "Measured on".
+ * 3: the composite's formula wraps between words (code elsewhere may break anywhere: hashes).
  */
-export const PAGE_LAYOUT = 2;
+export const PAGE_LAYOUT = 3;
 
 export function escapeHtml(value: unknown): string {
   return String(value)
@@ -294,6 +295,7 @@ h3 { font-size: 15px; margin: 16px 0 6px; }
 .small, .lbl.small { font-size: 12px; color: var(--muted); }
 code { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; word-break: break-all; }
 code.cmd { word-break: normal; white-space: nowrap; }
+code.formula { word-break: normal; }
 pre { white-space: pre-wrap; font-size: 11px; max-height: 16em; overflow: auto; background: #f6f8fa; padding: 6px; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; font-size: 13px; }
 td.num, .results td:nth-child(n+2):nth-child(-n+5) { white-space: nowrap; }
@@ -453,7 +455,7 @@ ${r.telemetry.summary.length ? telemetryTable(r.telemetry.summary, r.telemetry.s
 <p>Protocol <strong>${e(r.protocol.name)}</strong>: warm-up of at least ${e(formatMs(r.protocol.warmup.minMs))} and ${r.protocol.warmup.minIterations} runs (not measured); then each workload runs until both ${e(formatMs(r.protocol.measure.minMs))} and ${r.protocol.measure.minIterations} runs are reached (at most ${e(formatMs(r.protocol.measure.maxMs))}). Reported: median, p90 (linear interpolation), min, max and the coefficient of variation of the run times.</p>
 <p>${e(measurement.description)}</p>
 <p>Accuracy gate: ${e(def.accuracyMetric)}.</p>
-<p>Composite: <code>${e(def.composite.formula)}</code>; scale ${e(def.composite.scale)}.</p>
+<p>Composite: <code class="formula">${e(def.composite.formula)}</code>; scale ${e(def.composite.scale)}.</p>
 ${table(['Workload', 'Unit', 'Reference', 'Weight', 'Tolerance', 'Model sha256'], methodRows)}
 </section>
 
