@@ -177,6 +177,28 @@ describe('diagnose', () => {
     expect(amd.map((d) => d.code)).not.toContain('cuda-libraries-missing');
   });
 
+  it('no GPU and only a software adapter: one item, not two', () => {
+    const d = diagnose(
+      healthy({
+        inventory: inventory([]),
+        probe: probe([
+          { ep: 'cpu' },
+          {
+            ep: 'webgpu',
+            ok: false,
+            status: 'software-adapter',
+            adapter: { name: 'llvmpipe (LLVM 15.0.7, 256 bits)', kind: 'cpu', software: true },
+          },
+        ]),
+      }),
+    );
+    expect(d.map((x) => x.code)).toContain('no-gpu');
+    expect(d.map((x) => x.code)).not.toContain('software-adapter-only');
+    expect(d.find((x) => x.code === 'no-gpu')?.message).toBe(
+      'Roost found no graphics card on this computer (onnxruntime sees only llvmpipe (LLVM 15.0.7, 256 bits), which runs on the CPU): it takes only jobs that run on the CPU, and jobs that need a GPU pass it by.',
+    );
+  });
+
   it('only a software adapter (lavapipe)', () => {
     const d = diagnose(
       healthy({

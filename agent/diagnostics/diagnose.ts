@@ -184,7 +184,14 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
   if (probe) {
     const gpuProviderOk = probe.results.some((r) => r.ok && r.ep !== 'cpu');
     const software = probe.results.find((r) => r.status === 'software-adapter');
-    if (!gpuProviderOk && software) {
+    const noGpu = out.find((d) => d.code === 'no-gpu');
+    if (!gpuProviderOk && software && noGpu) {
+      // One fact, not two: with no card found, a software renderer is all there could be.
+      noGpu.message = noGpu.message.replace(
+        'on this computer:',
+        `on this computer (onnxruntime sees only ${software.adapter?.name ?? 'a software renderer'}, which runs on the CPU):`,
+      );
+    } else if (!gpuProviderOk && software) {
       out.push(
         make('software-adapter-only', {
           severity: 'warning',
