@@ -506,6 +506,13 @@ describe('why no jobs', () => {
     expect(why.blockers[1]?.title).toBe('Paused');
   });
 
+  it('does not say "no jobs" twice when the reason is itself a "no"', () => {
+    const why = whyNoJobs(healthy({ market: { openJobs: [] } }));
+    expect(why.blockers[0]?.title).toBe('No open jobs');
+    expect(why.headline).toMatch(/^No open jobs\. /);
+    expect(why.headline).not.toMatch(/^No jobs:/);
+  });
+
   it('says the chain is unreachable rather than guessing about the market', () => {
     const why = whyNoJobs(healthy({ chain: { reachable: false }, market: { openJobs: [] } }));
     expect(why.blockers.map((d) => d.code)).toEqual(['rpc-unreachable']);

@@ -555,7 +555,10 @@ export function whyNoJobs(facts: DiagnosticFacts): WhyNoJobs {
   }
   return {
     answer: 'blocked',
-    headline: `No jobs: ${lowerFirst(first.title)}. ${first.fix}`,
+    // "No open jobs." rather than "No jobs: no open jobs."
+    headline: /^No /.test(first.title)
+      ? `${first.title}. ${first.fix}`
+      : `No jobs: ${lowerFirst(first.title)}. ${first.fix}`,
     blockers,
     warnings,
     checkedAt,
