@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createAgent } from './agent.ts';
+import { signReport } from './bench/sign.ts';
+import { sampleReport, testSigner } from './bench/testing/fixtures.ts';
 import type { AgentEvent } from './api/contract.ts';
 import { tempDir } from '../test/support/temp-dir.ts';
 import { fakeNvidiaSmi } from '../test/support/fake-nvidia-smi.ts';
@@ -27,6 +29,37 @@ describe('the agent', () => {
     expect(after.ok && (after.value as { warnings: unknown[] }).warnings).toEqual([]);
     await agent.close();
     await dir.remove();
+  });
+
+  it('counts a new benchmark at once, not a minute later', async () => {
+    const dir = await tempDir();
+    const agent = await createAgent({ dataDir: dir.path, host: 'test' });
+    const score = async () => {
+      const r = await agent.router.call('yield.suggestPrice', {});
+      if (!r.ok) throw new Error('suggestPrice failed');
+      return (r.value as { score: number | null }).score;
+    };
+    try {
+      expect(await score()).toBeNull();
+      // A run saves its signed report, then says it is done.
+      const signed = await signReport(sampleReport(), testSigner());
+      await mkdir(join(dir.path, 'bench', 'reports'), { recursive: true });
+      await writeFile(
+        join(dir.path, 'bench', 'reports', `${signed.report.id}.json`),
+        JSON.stringify(signed),
+      );
+      agent.events.emit('bench.progress', {
+        runId: signed.report.id,
+        phase: 'done',
+        fraction: 1,
+        workloadCount: 6,
+        message: 'Done',
+      });
+      expect(await score()).toBe(Math.round(signed.report.composite.value ?? NaN));
+    } finally {
+      await agent.close();
+      await dir.remove();
+    }
   });
 
   it('publishes settings.changed and a log line when settings change', async () => {

@@ -322,6 +322,11 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     },
     now: () => now().getTime(),
   });
+  // A new score counts at once (the rate keeps the latest benchmark for a minute): the price
+  // suggestion and Why no jobs? asked right after a run must not still say "no benchmark".
+  events.subscribe((e) => {
+    if (e.event === 'bench.progress' && e.payload.phase === 'done') earningRate.forget();
+  });
   let workLog: WorkLog | undefined;
   let workDb: ReturnType<typeof openMarketDb> | undefined;
   const openedWorkLog = (): WorkLog => {

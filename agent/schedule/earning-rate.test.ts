@@ -46,6 +46,22 @@ describe('the earning rate', () => {
     expect(lookups).toBe(2);
   });
 
+  it('forgets what it kept when told (a benchmark just ended)', async () => {
+    let latest: { score: number; gpuId: null } | null = null;
+    const rate = createEarningRate({
+      latest: async () => latest,
+      price: () => 0.05,
+      feeBps: async () => 0,
+      now: () => 0,
+      ttlMs: 60_000,
+    });
+    expect((await rate()).score).toBeNull();
+    latest = { score: 147, gpuId: null };
+    expect((await rate()).score).toBeNull(); // kept
+    rate.forget();
+    expect((await rate()).score).toBe(147);
+  });
+
   it('is null without a benchmark', async () => {
     const rate = createEarningRate({
       latest: async () => null,

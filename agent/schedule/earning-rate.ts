@@ -65,11 +65,14 @@ export interface CurrentRate {
   feeBps: number | null;
 }
 
-export function createEarningRate(options: EarningRateOptions): () => Promise<CurrentRate> {
+/** The current rate (cached for `ttlMs`); `forget()` drops the cache (a benchmark just ended). */
+export type EarningRate = (() => Promise<CurrentRate>) & { forget(): void };
+
+export function createEarningRate(options: EarningRateOptions): EarningRate {
   const now = options.now ?? Date.now;
   const ttl = options.ttlMs ?? 60_000;
   let cached: { at: number; latest: LatestBenchmark | null; feeBps: number | null } | undefined;
-  return async () => {
+  const rate = async (): Promise<CurrentRate> => {
     if (!cached || now() - cached.at >= ttl) {
       const [latest, feeBps] = await Promise.all([
         options.latest().catch(() => null),
@@ -85,4 +88,9 @@ export function createEarningRate(options: EarningRateOptions): () => Promise<Cu
       feeBps,
     };
   };
+  return Object.assign(rate, {
+    forget: () => {
+      cached = undefined;
+    },
+  });
 }

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { forPeople, type ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
+import { benchDone, walletMoved } from '../api/agent-events.ts';
 import { formatFigure } from '../pages/onboarding.ts';
 import { EarningsChart } from './EarningsChart.tsx';
 import { PriceSuggestion } from './PriceSuggestion.tsx';
@@ -9,17 +10,6 @@ type Yield = ResultOf<'yield.estimate'>;
 type Report = ResultOf<'yield.earnings'>;
 type Range = Report['chart']['range'];
 type Totals = Report['today'];
-type Event = Parameters<Parameters<ReturnType<typeof useAgent>['subscribe']>[0]>[0];
-
-/** A benchmark finished: the score, and so every estimate, may have changed. */
-function benchDone(e: Event): boolean {
-  return e.event === 'bench.progress' && e.payload.phase === 'done';
-}
-
-/** The wallet appeared, unlocked or locked: what keeps Roost off the market changed. */
-function walletMoved(e: Event): boolean {
-  return e.event === 'wallet.changed' || e.event === 'wallet.locked';
-}
 
 const ranges: { range: Range; label: string }[] = [
   { range: '24h', label: '24 h' },

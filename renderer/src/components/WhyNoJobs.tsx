@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { Result, ResultOf, SettingsPatch } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
+import { benchDone, walletMoved } from '../api/agent-events.ts';
 
 type Answer = ResultOf<'diagnostics.whyNoJobs'>;
 type Diagnostic = Answer['blockers'][number];
@@ -81,7 +82,7 @@ export function WhyNoJobs() {
 
   useEffect(() => {
     load();
-    // The answer changes with the schedule, the settings, the wallet and the market.
+    // The answer changes with the schedule, the settings, the wallet, the market and the score.
     const timer = setInterval(load, 30_000);
     const stop = subscribe((e) => {
       if (
@@ -89,7 +90,8 @@ export function WhyNoJobs() {
         e.event === 'settings.changed' ||
         e.event === 'market.changed' ||
         e.event === 'market.lease' ||
-        e.event === 'wallet.changed'
+        walletMoved(e) ||
+        benchDone(e)
       )
         load();
     });
