@@ -292,6 +292,50 @@ describe('Why no jobs', () => {
   });
 });
 
+describe('Why no jobs, in words', () => {
+  it("shows the agent's commands as code and the pages it names as links", async () => {
+    const { client } = fakeClient({
+      'diagnostics.whyNoJobs': () => ({
+        answer: 'blocked',
+        headline:
+          'No jobs: not registered on the market. To retry now, run `roost market register`.',
+        blockers: [
+          {
+            id: 'not-registered',
+            code: 'not-registered',
+            severity: 'error',
+            blocksJobs: true,
+            gpuId: null,
+            title: 'Not registered on the market',
+            message:
+              'There is no wallet yet: create or import one (Wallet page, or `roost wallet create`).',
+            fix: 'To retry now, run `roost market register`.',
+            action: null,
+          },
+        ],
+        warnings: [],
+        checkedAt: '2025-06-04T10:00:00.000Z',
+      }),
+    });
+    render(
+      <AgentProvider client={client}>
+        <WhyNoJobs />
+      </AgentProvider>,
+    );
+    const card = await screen.findByTestId('why-no-jobs');
+    await within(card).findByText('Not registered on the market');
+    expect(card.textContent).not.toContain('`');
+    expect([...card.querySelectorAll('code')].map((c) => c.textContent)).toEqual([
+      'roost market register',
+      'roost wallet create',
+      'roost market register',
+    ]);
+    expect(within(card).getByRole('link', { name: 'Wallet page' }).getAttribute('href')).toBe(
+      '#/wallet',
+    );
+  });
+});
+
 describe('Earnings amounts', () => {
   const estimate = (over: object) =>
     methods['yield.estimate'].result.parse({

@@ -3,6 +3,7 @@ import type { Result, ResultOf, SettingsPatch } from '../../../agent/api/contrac
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { benchDone, walletMoved } from '../api/agent-events.ts';
+import { AgentText } from './AgentText.tsx';
 
 type Answer = ResultOf<'diagnostics.whyNoJobs'>;
 type Diagnostic = Answer['blockers'][number];
@@ -109,15 +110,19 @@ export function WhyNoJobs() {
       {!answer && !error && <p className="muted">Checking…</p>}
       {answer && (
         <>
-          <p className={`why-headline why-${answer.answer}`}>{answer.headline}</p>
+          <p className={`why-headline why-${answer.answer}`}>
+            <AgentText text={answer.headline} />
+          </p>
           {all.length > 0 && (
             <ul className="diagnostics">
               {all.map((d) => (
                 <li key={d.id} className={`diag-${d.severity}`} data-code={d.code}>
                   <strong>{d.title}</strong>
-                  <span>{d.message}</span>
+                  <span>
+                    <AgentText text={d.message} />
+                  </span>
                   <span className="fix">
-                    {d.fix}{' '}
+                    <AgentText text={d.fix} />{' '}
                     <Action
                       d={d}
                       onDone={(failed) => {
