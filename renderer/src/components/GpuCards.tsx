@@ -2,10 +2,13 @@ import { useEffect, useState } from 'react';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { executionProviderName } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
-import { sentence } from '../words.ts';
+import { AgentText } from './AgentText.tsx';
 import { Sparkline } from './Sparkline.tsx';
 import { WorkState, useDecisions } from './WorkState.tsx';
 import { useDetect, type Detect } from '../hooks/useDetect.ts';
+
+/** An agent's message and its fix, as one text for AgentText. */
+const words = (...parts: (string | null | undefined)[]) => parts.filter(Boolean).join(' ');
 
 type Sample = ResultOf<'hardware.telemetry'>['samples'][number];
 type Accelerator = Detect['gpus'][number]['accelerators'][number];
@@ -115,7 +118,7 @@ export function GpuCards() {
                 <WorkState gpuId={gpu.id} decision={decisions.get(gpu.id)} onChanged={reload} />
                 {gpu.status !== 'ok' && gpu.problem && (
                   <div className="banner banner-warn" role="alert">
-                    {gpu.problem.message} {gpu.problem.fix}
+                    <AgentText text={words(gpu.problem.message, gpu.problem.fix)} />
                   </div>
                 )}
                 <div className="sparks">
@@ -177,8 +180,7 @@ export function GpuCards() {
             .filter((a) => a.status === 'software-adapter')
             .map((a) => (
               <p key={a.ep}>
-                {executionProviderName(a.ep)}: {sentence(a.reason ?? '')}
-                {a.fix ? ` ${a.fix}` : ''}
+                {executionProviderName(a.ep)}: <AgentText text={words(a.reason, a.fix)} />
               </p>
             ))}
         </div>
@@ -187,7 +189,7 @@ export function GpuCards() {
         <ul className="problems">
           {report.problems.map((p) => (
             <li key={`${p.tool}-${p.code}`}>
-              <strong>{p.tool}</strong>: {p.message} {p.fix}
+              <strong>{p.tool}</strong>: <AgentText text={words(p.message, p.fix)} />
             </li>
           ))}
         </ul>
