@@ -3,6 +3,7 @@ import { GpuCards } from '../components/GpuCards.tsx';
 import { WhyNoJobs } from '../components/WhyNoJobs.tsx';
 import { Earnings } from '../components/Earnings.tsx';
 import { SetupEntry } from '../components/SetupEntry.tsx';
+import { AgentText } from '../components/AgentText.tsx';
 
 function formatUptime(seconds: number): string {
   const s = Math.floor(seconds);
@@ -29,7 +30,9 @@ export function DashboardPage() {
       <h1 id="page-title">Dashboard</h1>
       {status?.warnings.map((w) => (
         <div key={w.id} className="banner banner-warn banner-dismissable" role="alert">
-          <span>{w.message}</span>
+          <span>
+            <AgentText text={w.message} />
+          </span>
           <button
             type="button"
             className="secondary"
