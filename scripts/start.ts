@@ -56,17 +56,14 @@ const args = process.argv.slice(2);
 const headless = args.includes('--headless');
 const roostArgs = args.filter((a) => a !== '--headless');
 
+/** `vite build` with one of the project's configs, its warnings only; false when it failed. */
+function viteBuild(config: string): boolean {
+  const vite = join(root, 'node_modules', 'vite', 'bin', 'vite.js');
+  return run(process.execPath, [vite, 'build', '--logLevel', 'warn', '--config', config]);
+}
+
 console.log('[start] Building the dashboard…');
-if (
-  !run(process.execPath, [
-    join(root, 'node_modules', 'vite', 'bin', 'vite.js'),
-    'build',
-    '--logLevel',
-    'warn',
-    '--config',
-    'renderer/vite.config.ts',
-  ])
-) {
+if (!viteBuild('renderer/vite.config.ts')) {
   console.error('[start] The dashboard failed to build; see the errors above.');
   process.exit(1);
 }
@@ -74,16 +71,7 @@ if (
 // The job worker as one bundle: a job's worker process starts in ~70 ms from it, ~200 ms from
 // its .ts source (agent/jobs/sandbox.ts picks the bundle while it is newer than the source).
 console.log('[start] Building the job worker…');
-if (
-  !run(process.execPath, [
-    join(root, 'node_modules', 'vite', 'bin', 'vite.js'),
-    'build',
-    '--logLevel',
-    'warn',
-    '--config',
-    'electron/vite.worker.config.ts',
-  ])
-) {
+if (!viteBuild('electron/vite.worker.config.ts')) {
   console.error(
     "[start] The job worker's bundle failed to build (errors above): jobs start from its source, a little slower.",
   );

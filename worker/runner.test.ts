@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { IoFaults } from '../test/fixtures/jobs/io-thread-faults.ts';
 import { decodeNpy, encodeNpy } from './npy.ts';
 import { inputFile } from './protocol.ts';
@@ -11,7 +11,7 @@ import type { RunPlan } from './protocol.ts';
 import { runnerFs } from './out-files.ts';
 import type { RunnerFs } from './out-files.ts';
 import { checkInput, classifyModelError, runPlan } from './runner.ts';
-import type { Ort } from './runner.ts';
+import type { Ort, RunnerIo } from './runner.ts';
 import type { FromIoThread } from './set-io.ts';
 import type { Outgoing } from './transport.ts';
 
@@ -449,28 +449,43 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
       existsSync(dir) ? (await readdir(dir, { recursive: true })).sort() : [];
     const logs = (wire: Outgoing[]) =>
       wire.filter((m) => m.type === 'log').map((m) => (m as { message: string }).message);
+    const dirs: string[] = [];
+    afterEach(async () => {
+      for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+    });
+    /**
+     * A batch of `sets` through runPlan on a fake onnxruntime (its files spoiled first when
+     * asked), every message to the agent kept in `wire`; its folder goes after the test.
+     */
+    async function runBatch(
+      sets: number,
+      io: Partial<RunnerIo> = {},
+      spoil?: (plan: RunPlan) => Promise<void>,
+    ) {
+      const { dir, plan } = await batch(sets);
+      dirs.push(dir);
+      await spoil?.(plan);
+      const wire: Outgoing[] = [];
+      const outcome = await runPlan(plan, {
+        send: (message) => wire.push(message),
+        hold: (message) => wire.push(message),
+        cancelled: () => false,
+        loadOrt: async () => fakeOrt(),
+        ...io,
+      });
+      return { outcome, wire, plan };
+    }
 
     it('reads and writes a batch on the thread by default, and says so', async () => {
-      const { dir, plan } = await batch(10);
-      const wire: Outgoing[] = [];
-      try {
-        const outcome = await runPlan(plan, {
-          send: (message) => wire.push(message),
-          hold: (message) => wire.push(message),
-          cancelled: () => false,
-          loadOrt: async () => fakeOrt(),
-        });
-        expect(outcome).toMatchObject({ ok: true, value: { setsDone: 10 } });
-        expect(logs(wire)).toEqual(['input and output files: on an I/O thread']);
-        expect(setsDone(wire)).toEqual([...Array(10).keys()]);
-        for (let s = 0; s < 10; s++) {
-          const npy = decodeNpy(await readFile(join(plan.outDir, String(s), 'y.npy')));
-          expect(npy.ok && [...(npy.value.data as Float32Array)]).toEqual([s + 1, 1 - s]);
-        }
-        expect((await filesUnder(plan.outDir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-      } finally {
-        await rm(dir, { recursive: true, force: true });
+      const { outcome, wire, plan } = await runBatch(10);
+      expect(outcome).toMatchObject({ ok: true, value: { setsDone: 10 } });
+      expect(logs(wire)).toEqual(['input and output files: on an I/O thread']);
+      expect(setsDone(wire)).toEqual([...Array(10).keys()]);
+      for (let s = 0; s < 10; s++) {
+        const npy = decodeNpy(await readFile(join(plan.outDir, String(s), 'y.npy')));
+        expect(npy.ok && [...(npy.value.data as Float32Array)]).toEqual([s + 1, 1 - s]);
       }
+      expect((await filesUnder(plan.outDir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     });
 
     it.each<[string, () => Worker]>([
@@ -487,44 +502,22 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
         () => new Worker('throw new Error("broken")', { eval: true }),
       ],
     ])('falls back to the main thread when the thread cannot start: %s', async (_what, make) => {
-      const { dir, plan } = await batch(4);
-      const wire: Outgoing[] = [];
-      try {
-        const outcome = await runPlan(plan, {
-          send: (message) => wire.push(message),
-          hold: (message) => wire.push(message),
-          cancelled: () => false,
-          loadOrt: async () => fakeOrt(),
-          ioThread: make,
-        });
-        expect(outcome).toMatchObject({ ok: true, value: { setsDone: 4 } });
-        expect(logs(wire)).toEqual([
-          expect.stringMatching(
-            /^input and output files: on the main thread \(the I\/O thread did not start: .*(restricted|broken)/,
-          ),
-        ]);
-        expect(setsDone(wire)).toEqual([0, 1, 2, 3]);
-        for (let s = 0; s < 4; s++)
-          expect(existsSync(join(plan.outDir, String(s), 'y.npy'))).toBe(true);
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      const { outcome, wire, plan } = await runBatch(4, { ioThread: make });
+      expect(outcome).toMatchObject({ ok: true, value: { setsDone: 4 } });
+      expect(logs(wire)).toEqual([
+        expect.stringMatching(
+          /^input and output files: on the main thread \(the I\/O thread did not start: .*(restricted|broken)/,
+        ),
+      ]);
+      expect(setsDone(wire)).toEqual([0, 1, 2, 3]);
+      for (let s = 0; s < 4; s++)
+        expect(existsSync(join(plan.outDir, String(s), 'y.npy'))).toBe(true);
     });
 
     it('keeps a job of one set on the main thread', async () => {
-      const { dir, plan } = await batch(1);
-      const wire: Outgoing[] = [];
-      try {
-        const outcome = await runPlan(plan, {
-          send: (message) => wire.push(message),
-          cancelled: () => false,
-          loadOrt: async () => fakeOrt(),
-        });
-        expect(outcome).toMatchObject({ ok: true, value: { setsDone: 1 } });
-        expect(logs(wire)).toEqual(['input and output files: on the main thread']);
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      const { outcome, wire } = await runBatch(1);
+      expect(outcome).toMatchObject({ ok: true, value: { setsDone: 1 } });
+      expect(logs(wire)).toEqual(['input and output files: on the main thread']);
     });
 
     it('reports sets in order, each once its file is in place, when their writes end out of order, on the thread', async () => {
@@ -560,63 +553,44 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
     });
 
     it('fails the job on a write error with io-error, reports no set after it, and leaves no temp file', async () => {
-      const { dir, plan } = await batch(12);
-      const wire: Outgoing[] = [];
-      try {
-        const outcome = await runPlan(plan, {
-          send: (message) => wire.push(message),
-          hold: (message) => wire.push(message),
-          cancelled: () => false,
-          loadOrt: async () => fakeOrt(),
-          // Set 5 fails while later sets' files are on their way.
-          ioThread: faultyThread({
-            fail: { call: 'writev', set: 5 },
-            delay: { call: 'writev', every: 5, ms: 20 },
-          }),
-        });
-        expect(outcome).toMatchObject({
-          ok: false,
-          error: {
-            code: 'io-error',
-            message: expect.stringMatching(/^output "y" could not be written: ENOSPC/),
-          },
-        });
-        expect(setsDone(wire)).toEqual([0, 1, 2, 3, 4]);
-        const files = await filesUnder(plan.outDir);
-        expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
-        expect(await readdir(join(plan.outDir, '5'))).toEqual([]);
-        // Nothing is written after the answer.
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        expect(await filesUnder(plan.outDir)).toEqual(files);
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      const { outcome, wire, plan } = await runBatch(12, {
+        // Set 5 fails while later sets' files are on their way.
+        ioThread: faultyThread({
+          fail: { call: 'writev', set: 5 },
+          delay: { call: 'writev', every: 5, ms: 20 },
+        }),
+      });
+      expect(outcome).toMatchObject({
+        ok: false,
+        error: {
+          code: 'io-error',
+          message: expect.stringMatching(/^output "y" could not be written: ENOSPC/),
+        },
+      });
+      expect(setsDone(wire)).toEqual([0, 1, 2, 3, 4]);
+      const files = await filesUnder(plan.outDir);
+      expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      expect(await readdir(join(plan.outDir, '5'))).toEqual([]);
+      // Nothing is written after the answer.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await filesUnder(plan.outDir)).toEqual(files);
     });
 
     it('on cancel, waits for the writes under way and writes nothing after its answer', async () => {
-      const { dir, plan } = await batch(20);
-      const wire: Outgoing[] = [];
       let looks = 0;
-      try {
-        const outcome = await runPlan(plan, {
-          send: (message) => wire.push(message),
-          hold: (message) => wire.push(message),
-          // Cancelled as the seventh set would start.
-          cancelled: () => ++looks > 6,
-          loadOrt: async () => fakeOrt(),
-          // Each rename waits: several sets' writes are under way at the cancel.
-          ioThread: faultyThread({ delay: { call: 'rename', ms: 15 } }),
-        });
-        const files = await filesUnder(plan.outDir);
-        expect(outcome).toMatchObject({ ok: false, error: { code: 'cancelled' } });
-        expect(setsDone(wire)).toEqual([0, 1, 2, 3, 4, 5]);
-        expect(files.filter((f) => f.endsWith('.npy'))).toHaveLength(6);
-        expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
-        await new Promise((resolve) => setTimeout(resolve, 60));
-        expect(await filesUnder(plan.outDir)).toEqual(files);
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      const { outcome, wire, plan } = await runBatch(20, {
+        // Cancelled as the seventh set would start.
+        cancelled: () => ++looks > 6,
+        // Each rename waits: several sets' writes are under way at the cancel.
+        ioThread: faultyThread({ delay: { call: 'rename', ms: 15 } }),
+      });
+      const files = await filesUnder(plan.outDir);
+      expect(outcome).toMatchObject({ ok: false, error: { code: 'cancelled' } });
+      expect(setsDone(wire)).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(files.filter((f) => f.endsWith('.npy'))).toHaveLength(6);
+      expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      expect(await filesUnder(plan.outDir)).toEqual(files);
     });
 
     it.each<[string, (file: string) => Promise<void>, string, RegExp]>([
@@ -637,23 +611,14 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
       async (_what, spoil, code, message) => {
         const errors: unknown[] = [];
         for (const ioThread of [undefined, false] as const) {
-          const { dir, plan } = await batch(12);
-          await spoil(join(plan.inputsDir, inputFile(7, 0)));
-          const wire: Outgoing[] = [];
-          try {
-            const outcome = await runPlan(plan, {
-              send: (m) => wire.push(m),
-              hold: (m) => wire.push(m),
-              cancelled: () => false,
-              loadOrt: async () => fakeOrt(),
-              ...(ioThread === false ? { ioThread } : {}),
-            });
-            expect(outcome).toMatchObject({ ok: false, error: { code, message } });
-            expect(setsDone(wire)).toEqual([0, 1, 2, 3, 4, 5, 6]);
-            errors.push((outcome as { error: unknown }).error);
-          } finally {
-            await rm(dir, { recursive: true, force: true });
-          }
+          const { outcome, wire } = await runBatch(
+            12,
+            ioThread === false ? { ioThread } : {},
+            (plan) => spoil(join(plan.inputsDir, inputFile(7, 0))),
+          );
+          expect(outcome).toMatchObject({ ok: false, error: { code, message } });
+          expect(setsDone(wire)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+          errors.push((outcome as { error: unknown }).error);
         }
         // The same words either way (the temp folder's name aside).
         const words = (e: unknown) => JSON.stringify(e).replace(/roost-runner-\w+/g, 'DIR');

@@ -177,19 +177,23 @@ describe('diagnose', () => {
     expect(amd.map((d) => d.code)).not.toContain('cuda-libraries-missing');
   });
 
+  /** The CPU, and WebGPU on Mesa's software renderer only. */
+  const lavapipeOnly = () =>
+    probe([
+      { ep: 'cpu' },
+      {
+        ep: 'webgpu',
+        ok: false,
+        status: 'software-adapter',
+        adapter: { name: 'llvmpipe (LLVM 15.0.7, 256 bits)', kind: 'cpu', software: true },
+      },
+    ]);
+
   it('no GPU and only a software adapter: one item, not two', () => {
     const d = diagnose(
       healthy({
         inventory: inventory([]),
-        probe: probe([
-          { ep: 'cpu' },
-          {
-            ep: 'webgpu',
-            ok: false,
-            status: 'software-adapter',
-            adapter: { name: 'llvmpipe (LLVM 15.0.7, 256 bits)', kind: 'cpu', software: true },
-          },
-        ]),
+        probe: lavapipeOnly(),
       }),
     );
     expect(d.map((x) => x.code)).toContain('no-gpu');
@@ -202,15 +206,7 @@ describe('diagnose', () => {
   it('only a software adapter (lavapipe)', () => {
     const d = diagnose(
       healthy({
-        probe: probe([
-          { ep: 'cpu' },
-          {
-            ep: 'webgpu',
-            ok: false,
-            status: 'software-adapter',
-            adapter: { name: 'llvmpipe (LLVM 15.0.7, 256 bits)', kind: 'cpu', software: true },
-          },
-        ]),
+        probe: lavapipeOnly(),
       }),
     );
     // Jobs that run on the CPU still come: a warning, not a blocker.
