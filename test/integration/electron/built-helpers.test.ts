@@ -21,7 +21,6 @@ import { probeAccelerators, probeEnv } from '../../../agent/hardware/probe.ts';
 import { defaultSpawner } from '../../../agent/hardware/run-tool.ts';
 import { detectBwrap } from '../../../agent/jobs/sandbox.ts';
 import type { JobService } from '../../../agent/jobs/service.ts';
-import type { JobLog } from '../../../agent/jobs/util.ts';
 import { createNodeWorkerSpawner } from '../../../agent/jobs/spawner.ts';
 import type { SpawnWorker } from '../../../agent/jobs/spawner.ts';
 import { builtHelperEntries } from '../../../electron/helpers.ts';
@@ -39,6 +38,7 @@ import {
   maxRelativeError,
   processesMentioning,
   readNpyFile,
+  recordingJobLog,
   runInProcess,
 } from '../jobs/support.ts';
 import type { JobsLab } from '../jobs/support.ts';
@@ -124,14 +124,7 @@ describe('the built helper entries', () => {
       launched.push(launch.entry ?? builtWorker);
       return sandboxed({ ...launch, entry: launch.entry ?? builtWorker });
     };
-    const logged: string[] = [];
-    const log: JobLog = {
-      debug: (m) => void logged.push(m),
-      info: (m) => void logged.push(m),
-      warn: (m) => void logged.push(m),
-      error: (m) => void logged.push(m),
-      child: () => log,
-    };
+    const { log, logged } = recordingJobLog();
     const job = await runMlp(await lab.service({ spawnWorker, log }));
     expect(launched).toEqual([builtWorker]);
     // dist/worker/entry.js started dist/worker/io-thread.js beside it, under the permission model.

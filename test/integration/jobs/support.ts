@@ -12,6 +12,7 @@ import { Wallet } from 'ethers';
 import { createJobService } from '../../../agent/jobs/service.ts';
 import type { JobService, JobServiceOptions } from '../../../agent/jobs/service.ts';
 import type { Artifact } from '../../../agent/jobs/schema.ts';
+import type { JobLog } from '../../../agent/jobs/util.ts';
 import type { ProviderSigner } from '../../../agent/wallet/signer.ts';
 import { decodeNpy } from '../../../worker/npy.ts';
 import type { NpyArray } from '../../../worker/npy.ts';
@@ -66,6 +67,19 @@ export async function jobsLab(): Promise<JobsLab> {
       await dir.remove();
     },
   };
+}
+
+/** A job log that keeps every line, for tests that look for one (which path a batch took). */
+export function recordingJobLog(): { log: JobLog; logged: string[] } {
+  const logged: string[] = [];
+  const log: JobLog = {
+    debug: (m) => void logged.push(m),
+    info: (m) => void logged.push(m),
+    warn: (m) => void logged.push(m),
+    error: (m) => void logged.push(m),
+    child: () => log,
+  };
+  return { log, logged };
 }
 
 export async function loadOrt(): Promise<Ort> {

@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyReceipt } from '../../../agent/jobs/receipt.ts';
 import type { JobService } from '../../../agent/jobs/service.ts';
-import type { JobLog } from '../../../agent/jobs/util.ts';
 import { encodeNpy } from '../../../worker/npy.ts';
 import type { NpyArray, NpyDtype } from '../../../worker/npy.ts';
 import { startArtifactServer } from '../../fixtures/jobs/artifact-server.ts';
@@ -27,6 +26,7 @@ import {
   maxRelativeError,
   processesMentioning,
   readNpyFile,
+  recordingJobLog,
   runInProcess,
   testWallet,
 } from './support.ts';
@@ -35,14 +35,7 @@ import type { JobsLab } from './support.ts';
 let lab: JobsLab;
 let service: JobService;
 /** What the service and its workers log. */
-const logged: string[] = [];
-const log: JobLog = {
-  debug: (m) => void logged.push(m),
-  info: (m) => void logged.push(m),
-  warn: (m) => void logged.push(m),
-  error: (m) => void logged.push(m),
-  child: () => log,
-};
+const { log, logged } = recordingJobLog();
 beforeAll(async () => {
   lab = await jobsLab();
   service = await lab.service({ concurrency: 2, log });
