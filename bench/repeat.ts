@@ -23,6 +23,8 @@ import { createBenchService } from '../agent/bench/service.ts';
 import type { PresetName } from '../agent/bench/schema.ts';
 import { clockSwings } from '../agent/bench/report.ts';
 import { coefficientOfVariation } from '../agent/bench/stats.ts';
+import { composite, throughput } from '../agent/bench/score.ts';
+import { STD_SUITE } from '../agent/bench/suite.ts';
 import { createHardwareService, probeCacheDir } from '../agent/hardware/index.ts';
 import type { ExecutionProvider } from '../agent/hardware/schema.ts';
 import { createLogger, stderrSink } from '../agent/log.ts';
@@ -60,34 +62,25 @@ interface Run {
   quiet: boolean;
   /** The machine's own memory speed (memcpy, GB/s) before the run. */
   memcpy: number;
-  /**
-   * The composite as it would be if every workload scored at another statistic of its run
-   * times (in arbitrary units: only its spread across runs is printed).
-   */
+  /** The composite (RCS) as it would be if every workload scored at another statistic of its runs. */
   scoredAt: Record<Statistic, number>;
 }
 
 const STATISTICS = ['medianMs', 'p10Ms', 'minMs'] as const;
 type Statistic = (typeof STATISTICS)[number];
 
-/** The weighted geometric mean of 1 / time over the workloads, at one statistic of their runs. */
+/** The suite's own composite, each workload's throughput taken at `statistic` of its run times. */
 function compositeAt(
   workloads: readonly { id: string; timing: Partial<Record<Statistic, number>> | null }[],
-  weights: Record<string, number>,
   statistic: Statistic,
 ): number {
-  let logSum = 0;
-  let weightSum = 0;
-  for (const w of workloads) {
-    const weight = weights[w.id] ?? 0;
-    const ms = w.timing?.[statistic];
+  const values = new Map<string, number | null>();
+  for (const definition of STD_SUITE.workloads) {
     // A report without this statistic (p10 came with roost-std/2) has no composite at it.
-    if (ms === undefined) return NaN;
-    if (weight === 0) continue;
-    logSum -= weight * Math.log(ms);
-    weightSum += weight;
+    const ms = workloads.find((w) => w.id === definition.id)?.timing?.[statistic];
+    values.set(definition.id, ms === undefined ? null : throughput(definition, ms));
   }
-  return weightSum > 0 ? Math.exp(logSum / weightSum) : NaN;
+  return composite(STD_SUITE, values).value ?? NaN;
 }
 const QUIET_CORES = 0.05;
 
@@ -143,7 +136,7 @@ try {
       quiet: others !== undefined && others < QUIET_CORES,
       memcpy,
       scoredAt: Object.fromEntries(
-        STATISTICS.map((s) => [s, compositeAt(r.workloads, r.composite.weights, s)]),
+        STATISTICS.map((s) => [s, compositeAt(r.workloads, s)]),
       ) as Record<Statistic, number>,
     });
     const warnings = r.warnings.map((w) => (w.workloadId ? `${w.code} ${w.workloadId}` : w.code));
