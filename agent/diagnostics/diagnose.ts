@@ -132,15 +132,25 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
   const gpuName = (id: string | null) => gpus.find((g) => g.id === id)?.name ?? id ?? 'GPU';
 
   // --- the machine
-  if (facts.inventory && gpus.length === 0) {
+  const probe = facts.probe;
+  const gpuProviderOk = probe?.results.some((r) => r.ok && r.ep !== 'cpu') ?? false;
+  /** The software renderer, when it is all onnxruntime found beside the CPU. */
+  const softwareOnly = gpuProviderOk
+    ? undefined
+    : probe?.results.find((r) => r.status === 'software-adapter');
+  const noGpu = Boolean(facts.inventory) && gpus.length === 0;
+  if (noGpu) {
+    // With no card found a software renderer is all there could be: one item says both.
+    const seen = softwareOnly
+      ? ` (onnxruntime sees only ${softwareOnly.adapter?.name ?? 'a software renderer'}, which runs on the CPU)`
+      : '';
     out.push(
       // Market jobs that need no GPU memory run on the CPU, so this alone keeps no job away.
       make('no-gpu', {
         severity: 'warning',
         blocksJobs: false,
         title: 'No GPU found',
-        message:
-          'Roost found no graphics card on this computer: it takes only jobs that run on the CPU, and jobs that need a GPU pass it by.',
+        message: `Roost found no graphics card on this computer${seen}: it takes only jobs that run on the CPU, and jobs that need a GPU pass it by.`,
         fix: 'Check that the card is seated and powered and that its driver is installed, then scan again.',
         action: { kind: 'command', command: 'roost detect' },
       }),
@@ -180,24 +190,14 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
     );
   }
 
-  const probe = facts.probe;
   if (probe) {
-    const gpuProviderOk = probe.results.some((r) => r.ok && r.ep !== 'cpu');
-    const software = probe.results.find((r) => r.status === 'software-adapter');
-    const noGpu = out.find((d) => d.code === 'no-gpu');
-    if (!gpuProviderOk && software && noGpu) {
-      // One fact, not two: with no card found, a software renderer is all there could be.
-      noGpu.message = noGpu.message.replace(
-        'on this computer:',
-        `on this computer (onnxruntime sees only ${software.adapter?.name ?? 'a software renderer'}, which runs on the CPU):`,
-      );
-    } else if (!gpuProviderOk && software) {
+    if (softwareOnly && !noGpu) {
       out.push(
         make('software-adapter-only', {
           severity: 'warning',
           blocksJobs: false,
           title: 'Only a software GPU',
-          message: `The only graphics adapter onnxruntime can use is ${software.adapter?.name ?? 'a software renderer'}, which runs on the CPU, not a GPU: Roost takes only jobs that run on the CPU.`,
+          message: `The only graphics adapter onnxruntime can use is ${softwareOnly.adapter?.name ?? 'a software renderer'}, which runs on the CPU, not a GPU: Roost takes only jobs that run on the CPU.`,
           fix: 'Install the driver of your GPU with Vulkan (Linux) or DirectX 12 (Windows) support; on a server without a GPU, Roost cannot take GPU jobs.',
           action: { kind: 'command', command: 'roost detect' },
         }),
