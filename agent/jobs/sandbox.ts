@@ -196,6 +196,8 @@ const dropQuestions = new Map<string, Promise<void>>();
 const DROP_PROBE = ['--permission', '-p', 'typeof process.permission?.drop'];
 // Electron's binary runs as plain Node with this.
 const DROP_PROBE_ENV = { ELECTRON_RUN_AS_NODE: '1' };
+/** What a Node that can drop permissions prints for DROP_PROBE. */
+const canDrop = (failed: boolean, stdout: string) => !failed && stdout.trim() === 'function';
 
 /**
  * Whether this Node binary can drop a permission at run time (`process.permission.drop`, in
@@ -210,7 +212,7 @@ export function canDropPermissions(nodePath: string): boolean {
       encoding: 'utf8',
       timeout: 10_000,
     });
-    verdict = probe.status === 0 && probe.stdout.trim() === 'function';
+    verdict = canDrop(probe.status !== 0, probe.stdout);
     dropVerdicts.set(nodePath, verdict);
   }
   return verdict;
@@ -231,7 +233,7 @@ export function prefetchDropVerdict(nodePath: string): Promise<void> {
       { env: DROP_PROBE_ENV, encoding: 'utf8', timeout: 10_000 },
       (error, stdout) => {
         if (!dropVerdicts.has(nodePath))
-          dropVerdicts.set(nodePath, !error && stdout.trim() === 'function');
+          dropVerdicts.set(nodePath, canDrop(error !== null, stdout));
         dropQuestions.delete(nodePath);
         resolve();
       },
@@ -381,6 +383,12 @@ export function buildLaunch(paths: SandboxPaths, options: SandboxOptions): Launc
     ? scrubWorkerEnv(options.env, paths.scratchDir, platform)
     : inheritedEnv(options.env);
   if (!scrubbed) notes.push("the agent's environment passed on unscrubbed (a measurement)");
+  const layers = (bwrap: boolean): SandboxLayers => ({
+    scrubbedEnv: scrubbed,
+    permissionModel: options.permissionModel,
+    bwrap,
+    notes,
+  });
   if (options.bwrapPath && platform === 'linux') {
     return {
       command: options.bwrapPath,
@@ -391,12 +399,7 @@ export function buildLaunch(paths: SandboxPaths, options: SandboxOptions): Launc
         ...nodeArgs,
       ],
       env,
-      layers: {
-        scrubbedEnv: scrubbed,
-        permissionModel: options.permissionModel,
-        bwrap: true,
-        notes,
-      },
+      layers: layers(true),
     };
   }
   notes.push(
@@ -408,11 +411,6 @@ export function buildLaunch(paths: SandboxPaths, options: SandboxOptions): Launc
     command: options.nodePath,
     args: nodeArgs,
     env,
-    layers: {
-      scrubbedEnv: scrubbed,
-      permissionModel: options.permissionModel,
-      bwrap: false,
-      notes,
-    },
+    layers: layers(false),
   };
 }
