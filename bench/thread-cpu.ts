@@ -61,7 +61,13 @@ export function threadTimes(pid: number): ThreadTime[] {
   return out;
 }
 
-export const totalNs = (threads: ThreadTime[]): number => threads.reduce((s, t) => s + t.ns, 0);
+/**
+ * CPU used between two samples by the threads alive at the second. A sum of the samples' totals
+ * would not do: a thread that ends in between (on an H200, Vulkan's start-up threads) takes its
+ * whole CPU time out of the second sum, and the difference went negative.
+ */
+export const usedNs = (before: ThreadTime[], after: ThreadTime[]): number =>
+  usedByName(before, after).reduce((s, u) => s + u.ns, 0);
 
 export interface NamedUse {
   name: string;

@@ -42,7 +42,7 @@ import { encodeNpy } from '../worker/npy.ts';
 import { batchOptions, classifierBatch } from './classifier-batch.ts';
 import { loadOrt } from '../worker/ort.ts';
 import type { Ort } from '../worker/ort.ts';
-import { formatUse, threadTimes, totalNs, usedByName } from './thread-cpu.ts';
+import { formatUse, threadTimes, usedByName, usedNs } from './thread-cpu.ts';
 import type { NamedUse, ThreadTime } from './thread-cpu.ts';
 
 const { values } = parseArgs({
@@ -241,8 +241,7 @@ async function main(): Promise<void> {
       const warmMs = end.at - start.at;
       const warmSets = end.set - start.set;
       const cpuSets = Math.max(1, (atEnd?.set ?? 0) - (atWarm?.set ?? 0));
-      const workerCpuSeconds =
-        (totalNs(atEnd?.threads ?? []) - totalNs(atWarm?.threads ?? [])) / 1e9;
+      const workerCpuSeconds = usedNs(atWarm?.threads ?? [], atEnd?.threads ?? []) / 1e9;
       return {
         msPerSet: warmMs / warmSets,
         setMs: setMs.slice(WARMUP).sort((a, b) => a - b),

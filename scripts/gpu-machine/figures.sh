@@ -8,6 +8,7 @@
 #             in process, with the CPU each thread used
 #   scaling   bench:scaling on WebGPU: each workload's throughput at 1× and 4× the work a run
 #   repeat    bench:repeat on WebGPU (5 quick runs) and on the CPU (3): the composite's spread
+#   bandwidth bench:scaling of memory bandwidth: tensor sizes, onnxruntime's buffer cache modes
 # Files go to $OUT (default ./gpu-figures). Each step is bounded in time.
 set -u
 OUT=${OUT:-$PWD/gpu-figures}
@@ -27,8 +28,9 @@ for step in "${steps[@]}"; do
       node -e "for (const a of require('$OUT/detect.json').accelerators) console.log(a.ep, a.status, JSON.stringify(a.adapter ?? null), a.reason ?? '')"
       ;;
     parts)
+      # 9 rounds: at 3 the H200's baseline moved 1.37–1.72 ms a set within a round.
       log "bench:worker-parts webgpu"
-      timeout 120 node bench/worker-parts.bench.ts --ep webgpu 2>&1 | tail -10
+      timeout 120 node bench/worker-parts.bench.ts --ep webgpu --rounds 9 2>&1 | tail -9
       log "bench:worker-parts cpu"
       timeout 90 node bench/worker-parts.bench.ts --ep cpu 2>&1 | tail -7
       ;;
@@ -61,14 +63,30 @@ for step in "${steps[@]}"; do
       log "bench:scaling webgpu, memory bandwidth, profiled"
       timeout 120 node bench/scaling.bench.ts --ep webgpu --only memory-bandwidth --blocks 3 --profile 20 2>&1 | grep -v '^Warning' | tail -16
       ;;
+    bandwidth)
+      # On the H200 a run of the suite's memory bandwidth took 5.4 ms, its kernels 0.27 ms of
+      # CPU and the GPU was 23 % busy: where do the other ~4 ms go? Smaller and larger tensors
+      # give the fixed part. At 4× onnxruntime's default buffer cache ("bucket") made each big
+      # buffer anew (Mul and Tile 5 ms of CPU a run), "simple" did not (0.26 ms), yet the timed
+      # blocks were no faster: each mode alone, k = 4, says which figure is right.
+      log "bench:scaling webgpu, memory bandwidth at 1/4 to 2 times the tensor"
+      timeout 100 node bench/scaling.bench.ts --ep webgpu --only memory-bandwidth --k 0.25,0.5,1,2 --blocks 3 --profile 10 2>&1 | grep -v '^Warning' | tail -30
+      for mode in bucket simple; do
+        log "bench:scaling webgpu, memory bandwidth at 4 times, storage buffer cache $mode"
+        timeout 60 node bench/scaling.bench.ts --ep webgpu --only memory-bandwidth --k 1,4 --blocks 3 --profile 10 --variant "$mode:{\"storageBufferCacheMode\":\"$mode\"}" 2>&1 | grep -v '^Warning' | tail -14
+      done
+      ;;
     repeat)
       # The reports stay in $OUT/repeat-webgpu (bench/reports/*.json) for their per-run series.
       log "bench:repeat webgpu"
       timeout 240 node bench/repeat.ts --runs 5 --preset quick --ep webgpu --idle --data-dir "$OUT/repeat-webgpu" 2>&1 | grep -v '^\[' | tail -40
+      # The device tool brings back files at most a few folders deep.
+      mkdir -p "$OUT/repeat-reports" && cp "$OUT"/repeat-webgpu/bench/reports/*.json "$OUT/repeat-reports/" 2>/dev/null
+      rm -rf "$OUT/repeat-webgpu/cache"
       log "bench:repeat cpu"
       timeout 150 node bench/repeat.ts --runs 3 --preset quick --ep cpu 2>&1 | grep -v '^\[' | tail -16
       ;;
-    *) echo "unknown step $step (detect, parts, worker, scaling, repeat)" ;;
+    *) echo "unknown step $step (detect, parts, worker, scaling, repeat, bandwidth)" ;;
   esac
 done
 log "end"
