@@ -5,7 +5,7 @@
  * provider. Not a test: it prints figures.
  *
  *   node bench/worker.bench.ts [--ep cpu|webgpu] [--sets 150] [--batch 64] [--hidden 4096] [--rounds 5]
- *     [--permission-model on|off] [--bwrap auto|off] [--env scrubbed|inherit]
+ *     [--permission-model on|off] [--bwrap auto|off] [--env scrubbed|inherit] [--waits]
  *     [--dir node_modules/.cache/roost-bench]
  *
  * Each round runs onnxruntime in process, then the job, then in process again, and compares
@@ -44,6 +44,8 @@ import { loadOrt } from '../worker/ort.ts';
 import type { Ort } from '../worker/ort.ts';
 import { formatUse, threadTimes, usedByName, usedNs } from './thread-cpu.ts';
 import type { NamedUse, ThreadTime } from './thread-cpu.ts';
+import { formatWaits, processWithThread, sampleWaits } from './thread-waits.ts';
+import type { WaitTally } from './thread-waits.ts';
 
 const { values } = parseArgs({
   options: {
@@ -55,6 +57,12 @@ const { values } = parseArgs({
     bwrap: { type: 'string', default: 'auto' },
     /** `inherit`: the worker gets this process's environment unscrubbed (HOME, caches, ...). */
     env: { type: 'string', default: 'scrubbed' },
+    /**
+     * Also sample what the main thread is doing (running, or asleep in which call) in process
+     * and in the worker, every 200 µs from a thread of this process: a core's worth of reading
+     * /proc, so not for the ratio's own rounds on a small machine.
+     */
+    waits: { type: 'boolean', default: false },
   },
 });
 const job = classifierBatch(values);
@@ -78,6 +86,8 @@ async function inProcess(
   threads: NamedUse[];
   /** Each measured run's ms, sorted (to compare with the worker's own per-set times). */
   runMs: number[];
+  /** With --waits: what the main thread was doing through the measured runs. */
+  waits?: WaitTally;
 }> {
   const session = await ort.InferenceSession.create(model, {
     executionProviders: [ep],
@@ -87,6 +97,7 @@ async function inProcess(
   for (let i = 0; i < WARMUP; i++)
     await session.run({ x: tensors[i % tensors.length] as OrtModule.Tensor });
   const threads0 = threadTimes(process.pid);
+  const sampler = values.waits ? sampleWaits(process.pid, process.pid) : undefined;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const runMs: number[] = [];
@@ -99,6 +110,7 @@ async function inProcess(
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const threads = usedByName(threads0, threadTimes(process.pid));
+  const waits = await sampler?.stop();
   await session.release();
   const n = (SETS - WARMUP) * BATCH;
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -109,6 +121,7 @@ async function inProcess(
     cpuMsPerSet: (cpuSeconds * 1000) / (SETS - WARMUP),
     threads,
     runMs: runMs.sort((a, b) => a - b),
+    ...(waits ? { waits } : {}),
   };
 }
 
@@ -171,6 +184,10 @@ async function main(): Promise<void> {
       // The agent's own CPU while the sets stream: this process is the agent.
       let agentAtWarm = process.cpuUsage();
       let agentCpuMs = 0;
+      // With --waits: the worker's main thread (of the process that has the I/O thread),
+      // sampled over the same window.
+      let sampler: ReturnType<typeof sampleWaits> | undefined;
+      let waits: Promise<WaitTally> | undefined;
       const service = await createJobService({
         dataDir: join(root, `data-${name}`),
         // Retries and worker warnings would change the figures: show them.
@@ -196,10 +213,13 @@ async function main(): Promise<void> {
                   if (workerPid !== undefined && set >= WARMUP - 1 && !atWarm) {
                     atWarm = { threads: threadTimes(workerPid), set };
                     agentAtWarm = process.cpuUsage();
+                    const main = processWithThread(atWarm.threads, 'roost-io');
+                    if (values.waits && main !== undefined) sampler = sampleWaits(main, main);
                   } else if (workerPid !== undefined && atWarm && set >= END_SAMPLE && !atEnd) {
                     atEnd = { threads: threadTimes(workerPid), set };
                     const agent = process.cpuUsage(agentAtWarm);
                     agentCpuMs = (agent.user + agent.system) / 1000;
+                    waits = sampler?.stop();
                   }
                 }
                 listener(raw);
@@ -255,6 +275,7 @@ async function main(): Promise<void> {
         endToEnd,
         receipt: done.value.result?.receipt,
         sandbox: done.value.sandbox,
+        waits: await (waits ?? sampler?.stop()),
       };
     }
 
@@ -307,6 +328,12 @@ async function main(): Promise<void> {
       // process with bwrap if any, over the same measured sets).
       console.log(`  CPU by thread, in process: ${formatUse(rawAfter.threads, SETS - WARMUP)}`);
       console.log(`  CPU by thread, worker:     ${formatUse(last.threads, last.threadSets)}`);
+      if (values.waits) {
+        const show = (w: WaitTally | undefined) =>
+          w ? formatWaits(w) : 'not sampled (no I/O thread found)';
+        console.log(`  main thread, in process: ${show(rawAfter.waits)}`);
+        console.log(`  main thread, worker:     ${show(last.waits)}`);
+      }
     }
     const warmRatios = rounds.map((r) => r.warm / r.raw);
     const warmRatio = median(warmRatios);

@@ -50,6 +50,10 @@ for step in "${steps[@]}"; do
       timeout 150 node bench/worker.bench.ts --ep webgpu --rounds 9 --env inherit 2>&1 | tail -3
       log "bench:worker webgpu, plain child process"
       timeout 150 node bench/worker.bench.ts --ep webgpu --rounds 9 --bwrap off --permission-model off --env inherit 2>&1 | tail -3
+      # The main thread, sampled: on the H200 it spent ~0.4 ms a set off the CPU in the worker
+      # and none in process. Asleep in epoll_wait = its event loop; futex or ioctl = the driver.
+      log "bench:worker webgpu, where the main thread waits"
+      timeout 90 node bench/worker.bench.ts --ep webgpu --rounds 3 --waits 2>&1 | grep -E '^round|main thread|worker-path'
       log "bench:worker webgpu, small model"
       timeout 90 node bench/worker.bench.ts --ep webgpu --hidden 256 --width 128 --classes 100 2>&1 | tail -4
       log "bench:worker cpu"
