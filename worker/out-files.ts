@@ -1,8 +1,9 @@
 /**
  * Writing an output file so that a crash or kill -9 leaves it whole or absent: to a temp name
  * beside it, renamed into place once complete (no fsync: the agent fsyncs what it signs). Used
- * by the worker's main thread when it writes itself (worker/runner.ts) and by its I/O thread
- * (worker/set-io.ts), each with node:fs's callback calls on libuv's threadpool.
+ * by the worker's main thread when it writes itself (worker/runner.ts: node:fs's callback calls,
+ * `runnerFs`) and by its I/O thread (worker/set-io.ts: the same calls made synchronously,
+ * `syncFs`).
  */
 import {
   closeSync,
@@ -22,7 +23,7 @@ import {
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 
-/** The file calls that write outputs, each run on libuv's threadpool. */
+/** The file calls that write outputs, each answering with a promise. */
 export interface RunnerFs {
   mkdir(path: string): Promise<unknown>;
   open(path: string): Promise<number>;
