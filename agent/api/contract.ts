@@ -125,7 +125,7 @@ export const settingsSections = {
       .describe('JSON-RPC URL of a custom network'),
     marketAddress: address.nullable().describe('JobMarket contract address on a custom network'),
     tokens: networkTokensSchema.describe(
-      "Whether the market's tokens on a custom network have value: test (test money, no value), real (each worth pricing.tokenValueInCurrency), unknown (not said: counted as real). The local network and known test chains are always test money",
+      "Whether the market's tokens on a custom network have value: test (test money, no value), real (each worth pricing.tokenValueInCurrency), unknown (not said: counted as real). The local network and known test chains are always test money. Back to unknown when network.rpcUrl changes to another chain",
     ),
   }),
   market: marketSettingsSchema,

@@ -201,3 +201,70 @@ describe('settings.update', () => {
     expect(down.settings.get().network.tokens).toBe('real');
   });
 });
+
+describe("the user's word on a chain's tokens follows its chain", () => {
+  async function saying(tokens: 'test' | 'real', chainIds: Record<string, number | 'silent'>) {
+    const dir = await tempDir();
+    cleanup.push(dir.remove);
+    const settings = new SettingsStore({ dataDir: dir.path, log: createLogger({}) });
+    await settings.load();
+    const lines: string[] = [];
+    const h = settingsHandlers({
+      settings,
+      events: new EventBus(),
+      log: createLogger({ sink: (entry) => lines.push(entry.message) }),
+      chainIdAt: (url) => {
+        const id = chainIds[url];
+        return id === 'silent' || id === undefined
+          ? new Promise<number>(() => undefined)
+          : Promise.resolve(id);
+      },
+      chainIdWaitMs: 50,
+    });
+    await h['settings.update']({
+      network: { name: 'custom', rpcUrl: 'http://10.0.0.5:8545', marketAddress: MARKET, tokens },
+    });
+    return { h, settings, lines };
+  }
+
+  it('goes back to unknown when the RPC URL leads to another chain, and says so', async () => {
+    const { h, settings, lines } = await saying('test', {
+      'http://10.0.0.5:8545': 424242,
+      'http://10.0.0.9:8545': 1,
+    });
+    const saved = await h['settings.update']({ network: { rpcUrl: 'http://10.0.0.9:8545' } });
+    expect(saved.network).toMatchObject({ rpcUrl: 'http://10.0.0.9:8545', tokens: 'unknown' });
+    expect(settings.get().network.tokens).toBe('unknown');
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^network\.tokens is unknown again: test was said for http:\/\/10\.0\.0\.5:8545, and http:\/\/10\.0\.0\.9:8545 may be another chain/,
+      ),
+    );
+  });
+
+  it('keeps it for another node of the same chain, and when the change says it again', async () => {
+    const { h, settings } = await saying('real', {
+      'http://10.0.0.5:8545': 424242,
+      'http://10.0.0.6:8545': 424242,
+      'http://10.0.0.7:8545': 777,
+    });
+    await h['settings.update']({ network: { rpcUrl: 'http://10.0.0.6:8545' } });
+    expect(settings.get().network.tokens).toBe('real');
+    await h['settings.update']({ network: { rpcUrl: 'http://10.0.0.7:8545', tokens: 'real' } });
+    expect(settings.get().network.tokens).toBe('real');
+    // Other settings, and the network's name alone, leave it be.
+    await h['settings.update']({ pricing: { currency: 'USD' } });
+    await h['settings.update']({ network: { name: 'local' } });
+    await h['settings.update']({ network: { name: 'custom' } });
+    expect(settings.get().network.tokens).toBe('real');
+  });
+
+  it("goes back to unknown when a chain can't be asked: the new one may be anything", async () => {
+    const { h, settings } = await saying('test', {
+      'http://10.0.0.5:8545': 424242,
+      'http://10.0.0.8:8545': 'silent',
+    });
+    await h['settings.update']({ network: { rpcUrl: 'http://10.0.0.8:8545' } });
+    expect(settings.get().network.tokens).toBe('unknown');
+  });
+});

@@ -41,13 +41,7 @@ export function settingsHandlers(deps: {
     if (patch.network === undefined || deps.chainIdAt === undefined) return undefined;
     const next = { ...deps.settings.get().network, ...patch.network };
     if (next.name !== 'custom' || next.tokens !== 'real' || !next.rpcUrl) return undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const chainId = await Promise.race([
-      deps.chainIdAt(next.rpcUrl).catch(() => undefined),
-      new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), deps.chainIdWaitMs ?? CHAIN_ID_WAIT_MS);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    const chainId = await chainIdWithin(next.rpcUrl);
     if (chainId === undefined) {
       deps.log.warn(
         `could not ask ${next.rpcUrl} for its chain id; network.tokens real saved unchecked`,
@@ -57,13 +51,55 @@ export function settingsHandlers(deps: {
     return realTokensProblem(chainId);
   }
 
+  /** The chain id at `rpcUrl`, or undefined when it can't be asked or does not answer in time. */
+  async function chainIdWithin(rpcUrl: string): Promise<number | undefined> {
+    if (deps.chainIdAt === undefined) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      deps.chainIdAt(rpcUrl).catch(() => undefined),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), deps.chainIdWaitMs ?? CHAIN_ID_WAIT_MS);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * The user's word on a custom network's tokens was said for the chain it was on. A change that
+   * points Roost at another custom chain (a new RPC URL) takes it back to unknown, unless the same change says it again: "test money" on a lab's chain must not
+   * follow the user to a chain whose tokens have value, nor "real" to one where they have none.
+   * Another node of the same chain (both URLs answer with one chain id) keeps it.
+   */
+  async function keepTokensWord(
+    patch: SettingsPatch,
+  ): Promise<{ patch: SettingsPatch; forgot?: string }> {
+    if (patch.network === undefined || patch.network.tokens !== undefined) return { patch };
+    const before = deps.settings.get().network;
+    if (before.tokens === undefined || before.tokens === 'unknown') return { patch };
+    const next = { ...before, ...patch.network };
+    // The word goes with the RPC URL it was said beside (kept while the built-in network is on).
+    if (next.rpcUrl === before.rpcUrl) return { patch };
+    if (before.rpcUrl && next.rpcUrl) {
+      const [was, now] = await Promise.all([
+        chainIdWithin(before.rpcUrl),
+        chainIdWithin(next.rpcUrl),
+      ]);
+      if (was !== undefined && was === now) return { patch };
+    }
+    return {
+      patch: { ...patch, network: { ...patch.network, tokens: 'unknown' } },
+      forgot: `network.tokens is unknown again: ${before.tokens} was said for ${before.rpcUrl ?? 'another network'}, and ${next.rpcUrl ?? 'the new RPC URL'} may be another chain; say what its tokens are worth in Settings → Network or with roost settings set network.tokens`,
+    };
+  }
+
   return {
     'settings.get': () => deps.settings.get(),
-    'settings.update': async (patch) => {
-      const problem = await tokensProblem(patch);
+    'settings.update': async (asked) => {
+      const problem = await tokensProblem(asked);
       if (problem) throw new ApiFailure('SETTINGS_INVALID', problem);
+      const { patch, forgot } = await keepTokensWord(asked);
       const saved = await deps.settings.update(patch);
-      deps.log.info(`settings changed: ${describePatch(patch)}`);
+      deps.log.info(`settings changed: ${describePatch(asked)}`);
+      if (forgot) deps.log.info(forgot);
       deps.events.emit('settings.changed', saved);
       deps.afterChange?.();
       return saved;
