@@ -4,7 +4,7 @@
  * side (market-post.ts, market-requests.ts); `marketCommand` below dispatches to both.
  */
 import { formatUnits } from 'ethers';
-import type { ResultOf } from '../api/contract.ts';
+import { networkTokensWords, type ResultOf } from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
 import { UsageError, withClient, type Command } from './common.ts';
 import { MARKET_POST_USAGE, MarketPostUsageError, marketPostOptions } from './market-post.ts';
@@ -47,7 +47,10 @@ const STATE_WORDS: Record<Lease['state'], string> = {
   lost: 'taken by another',
 };
 
-function statusText(s: ResultOf<'market.status'>): string {
+function statusText(
+  s: ResultOf<'market.status'>,
+  pricing: { tokenValueInCurrency: number; currency: string } | undefined,
+): string {
   const lines: string[] = [];
   const state = {
     off: 'off (Settings → Market)',
@@ -58,7 +61,7 @@ function statusText(s: ResultOf<'market.status'>): string {
   if (s.problem) lines.push(`  why:        ${s.problem}`);
   if (s.network)
     lines.push(
-      `  network:    ${s.network.name} (chain ${s.network.chainId})${s.network.embedded ? ', the built-in devnet' : ''}`,
+      `  network:    ${s.network.name}, ${pricing ? networkTokensWords(s.network, pricing, 'cli') : `chain ${s.network.chainId}`}`,
       `  market:     ${s.network.marketAddress}`,
     );
   if (s.provider) {
@@ -102,6 +105,11 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
     ctx.err(`Error: ${message}\n`);
     return 1;
   };
+  // What the tokens are worth needs the token value the user set (pricing).
+  const readable = async (status: ResultOf<'market.status'>) => {
+    const settings = await ctx.client.call('settings.get');
+    return statusText(status, settings.ok ? settings.value.pricing : undefined);
+  };
   switch (sub) {
     case 'status':
     case 'provider': {
@@ -110,13 +118,13 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
         throw new MarketUsageError(`Unknown: roost market provider ${rest[0]}`);
       const r = await ctx.client.call('market.status');
       if (!r.ok) return fail(r.error.message);
-      ctx.out((ctx.json ? JSON.stringify(r.value) : statusText(r.value)) + '\n');
+      ctx.out((ctx.json ? JSON.stringify(r.value) : await readable(r.value)) + '\n');
       return 0;
     }
     case 'register': {
       const r = await ctx.client.call('market.register');
       if (!r.ok) return fail(r.error.message);
-      ctx.out((ctx.json ? JSON.stringify(r.value) : statusText(r.value)) + '\n');
+      ctx.out((ctx.json ? JSON.stringify(r.value) : await readable(r.value)) + '\n');
       return r.value.provider?.registered ? 0 : 1;
     }
     case 'jobs': {

@@ -22,7 +22,14 @@ function status(over: Partial<MarketStatus> = {}): MarketStatus {
   return {
     state: 'ready',
     problem: null,
-    network: { name: 'local', chainId: 31337, marketAddress: ADDRESS, embedded: false },
+    network: {
+      name: 'local',
+      chainId: 31337,
+      marketAddress: ADDRESS,
+      embedded: false,
+      test: true,
+      tokensDecidedBy: 'devnet',
+    },
     provider: {
       address: ADDRESS,
       registered: true,

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { jobSpecSchema } from '../jobs/schema.ts';
+import { tokensDecidedBySchema } from '../wallet/schema.ts';
 
 export const MARKET_JOB_FORMAT = 'roost.market-job/1';
 /** Largest market job document a provider fetches. */
@@ -149,6 +150,9 @@ export const marketStatusSchema = z.object({
       marketAddress: z.string(),
       /** The devnet was started by this agent. */
       embedded: z.boolean(),
+      /** Its tokens are test money with no value, and what decided that (as wallet.network). */
+      test: z.boolean(),
+      tokensDecidedBy: tokensDecidedBySchema,
     })
     .nullable(),
   provider: z

@@ -16,6 +16,7 @@ import { formatUnits } from 'ethers';
 import type { Provider } from 'ethers';
 import { connectJobMarket } from '../../contracts/bindings/job-market.ts';
 import { TokenMetaCache, type TokenMeta } from '../wallet/chain.ts';
+import { isTestNetwork, tokensDecidedBy } from '../wallet/network.ts';
 import type { WalletNetwork } from '../wallet/network.ts';
 import { marketDbPath, openMarketDb } from './db.ts';
 import { messageOf } from './format.ts';
@@ -299,6 +300,8 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
               chainId: s.net.chainId,
               marketAddress: s.net.marketAddress,
               embedded: options.embeddedDevnet?.() ?? false,
+              test: isTestNetwork(s.net),
+              tokensDecidedBy: tokensDecidedBy(s.net),
             }
           : null,
         provider,

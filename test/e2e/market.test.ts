@@ -85,6 +85,10 @@ describe.skipIf(Boolean(missing))('earning on the market, seen in the dashboard'
       .poll(async () => (await market.getProvider(provider)).registeredAt, { timeout: 60_000 })
       .not.toBe(0n);
     await page.getByTestId('market-status').getByText('Taking jobs').waitFor({ timeout: 30_000 });
+    // The chain and what its tokens (the amounts below) are worth.
+    expect(await page.getByTestId('market-network').textContent()).toMatch(
+      /^local network · the built-in test network; its tokens are test money with no value$/,
+    );
 
     const files = await writeJobFiles(join(dir.path, 'files'), 'quick');
     const token = connectRoostTestToken(devnet.tokenAddress, rpc);

@@ -3,6 +3,7 @@ import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { AgentText } from './AgentText.tsx';
+import { NetworkTokens } from './NetworkTokens.tsx';
 
 type Status = ResultOf<'market.status'>;
 type Lease = ResultOf<'market.jobs'>['leases'][number];
@@ -48,9 +49,9 @@ function StatusLine({ status, onRegister }: { status: Status; onRegister: () => 
               : 'Not taking jobs'}
         </span>{' '}
         {status.network && (
-          <span className="muted">
-            {status.network.name} network (chain {status.network.chainId})
-            {status.network.embedded ? ', built-in test chain' : ''}
+          // Which chain, and what its tokens (the Pays and Earned columns) are worth.
+          <span className="muted" data-testid="market-network">
+            {status.network.name} network · <NetworkTokens network={status.network} />
           </span>
         )}
       </p>
@@ -124,8 +125,9 @@ export function MarketLeases() {
       });
     refresh();
     const stop = subscribe((e) => {
-      // A new status may mean a new network or token: read the list again with it.
-      if (e.event === 'market.changed') refresh();
+      // A new status may mean a new network or token: read the list again with it. A settings
+      // change may say what the tokens are worth.
+      if (e.event === 'market.changed' || e.event === 'settings.changed') refresh();
       else if (e.event === 'market.lease') {
         const lease = e.payload;
         setLeases((list) =>

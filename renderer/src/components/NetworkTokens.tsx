@@ -8,7 +8,11 @@ type NetworkInfo = ResultOf<'wallet.network'>;
  * What a network's tokens are worth and why, after its name: test money, money at the user's
  * token value, or (marked, so it is seen) a chain Roost does not know, where nobody said.
  */
-export function NetworkTokens({ network }: { network: NetworkInfo }) {
+export function NetworkTokens({
+  network,
+}: {
+  network: Pick<NetworkInfo, 'chainId' | 'test' | 'tokensDecidedBy'>;
+}) {
   const { settings } = useAgent();
   if (!settings) return null;
   // Saved before the chain could be asked: the rule wins, and the page says the choice is moot.

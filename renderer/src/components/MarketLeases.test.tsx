@@ -1,0 +1,93 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { act, cleanup, render, screen, waitFor } from '@testing-library/react';
+import { AgentProvider } from '../AgentContext.tsx';
+import { MarketLeases } from './MarketLeases.tsx';
+import { defaultSettings, type ResultOf, type Settings } from '../../../agent/api/contract.ts';
+import type { AgentEvent } from '../../../agent/api/contract.ts';
+import type { ApiClient } from '../api/transport.ts';
+
+afterEach(cleanup);
+
+const ADDRESS = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
+
+const settings: Settings = {
+  ...structuredClone(defaultSettings),
+  pricing: { ...defaultSettings.pricing, tokenValueInCurrency: 0.5, currency: 'EUR' },
+  network: {
+    name: 'custom',
+    rpcUrl: 'http://10.0.0.5:8545',
+    marketAddress: ADDRESS,
+    tokens: 'unknown',
+  },
+};
+
+function status(
+  network: Pick<NonNullable<ResultOf<'market.status'>['network']>, 'test' | 'tokensDecidedBy'>,
+): ResultOf<'market.status'> {
+  return {
+    state: 'ready',
+    problem: null,
+    network: {
+      name: 'custom',
+      chainId: 424242,
+      marketAddress: ADDRESS,
+      embedded: false,
+      ...network,
+    },
+    provider: null,
+    follower: { checkpoint: null, head: null, lagBlocks: null, lastError: null },
+    practice: { on: false, posted: 0 },
+    counts: {},
+  } as ResultOf<'market.status'>;
+}
+
+/** An agent whose market status is `current()`, read again on each call. */
+function agent(current: () => ResultOf<'market.status'>) {
+  let emit: (e: AgentEvent) => void = () => undefined;
+  const client = {
+    call: async (method: string) => {
+      if (method === 'settings.get') return { ok: true, value: settings };
+      if (method === 'market.status') return { ok: true, value: current() };
+      if (method === 'market.jobs')
+        return { ok: true, value: { leases: [], token: { symbol: 'RST', decimals: 6 } } };
+      return { ok: false, error: { code: 'UNAVAILABLE', message: 'no' } };
+    },
+    listen: (onEvent: (e: AgentEvent) => void, onState: (s: string) => void) => {
+      emit = onEvent;
+      onState('open');
+      return () => undefined;
+    },
+  } as unknown as ApiClient;
+  return { client, emit: (e: AgentEvent) => emit(e) };
+}
+
+describe('MarketLeases: the network line', () => {
+  it("says what the chain's tokens are worth, and follows a settings change", async () => {
+    let now = status({ test: false, tokensDecidedBy: 'default' });
+    const { client, emit } = agent(() => now);
+    render(
+      <AgentProvider client={client}>
+        <MarketLeases />
+      </AgentProvider>,
+    );
+    const line = await screen.findByTestId('market-network');
+    await waitFor(() =>
+      expect(line.textContent).toBe(
+        'custom network · chain 424242 — not a known network; tokens counted as money at your token value (0.5 EUR each); if they have no value, change it in Settings → Network',
+      ),
+    );
+    // The user says they are test money: the agent announces the change, the card reads again.
+    now = status({ test: true, tokensDecidedBy: 'setting' });
+    act(() =>
+      emit({
+        event: 'settings.changed',
+        payload: { ...settings, network: { ...settings.network, tokens: 'test' } },
+      } as AgentEvent),
+    );
+    await waitFor(() =>
+      expect(screen.getByTestId('market-network').textContent).toBe(
+        'custom network · chain 424242; its tokens are test money with no value (your choice in Settings → Network)',
+      ),
+    );
+  });
+});
