@@ -171,8 +171,9 @@ async function main(): Promise<void> {
     /** One batch job through the worker path; per-set arrival times at the agent. */
     async function throughWorker(name: string) {
       const arrivals: { set: number; at: number }[] = [];
-      /** The worker's own time a set (run and writes), as its set-done says. */
+      /** Each set's run in the worker, and its wait on its files, as its set-done says. */
       const setMs: number[] = [];
+      const waitMs: number[] = [];
       let workerPid: number | undefined;
       // The worker's threads (and bwrap's) when the measured window opens, and a few sets before
       // the last: by the last set's result the worker is releasing its session, and onnxruntime's
@@ -207,9 +208,18 @@ async function main(): Promise<void> {
             onMessage: (listener) =>
               worker.onMessage((raw) => {
                 if ((raw as { type?: string } | undefined)?.type === 'set-done') {
-                  const { set, runMs } = raw as { set: number; runMs: number };
+                  const {
+                    set,
+                    runMs,
+                    waitMs: wait,
+                  } = raw as {
+                    set: number;
+                    runMs: number;
+                    waitMs?: number;
+                  };
                   arrivals.push({ set, at: performance.now() });
                   setMs.push(runMs);
+                  waitMs.push(wait ?? 0);
                   if (workerPid !== undefined && set >= WARMUP - 1 && !atWarm) {
                     atWarm = { threads: threadTimes(workerPid), set };
                     agentAtWarm = process.cpuUsage();
@@ -265,6 +275,7 @@ async function main(): Promise<void> {
       return {
         msPerSet: warmMs / warmSets,
         setMs: setMs.slice(WARMUP).sort((a, b) => a - b),
+        waitMs: waitMs.slice(WARMUP).sort((a, b) => a - b),
         workerCpuMsPerSet: (workerCpuSeconds * 1000) / cpuSets,
         threads: usedByName(atWarm?.threads ?? [], atEnd?.threads ?? []),
         threadSets: cpuSets,
@@ -322,7 +333,7 @@ async function main(): Promise<void> {
         return `median ${at(0.5)}, p90 ${at(0.9)}, p99 ${at(0.99)}`;
       };
       console.log(
-        `  a set, ms: in process ${ms(rawBefore.msPerSet)} / ${ms(rawAfter.msPerSet)} (CPU ${ms((rawBefore.cpuMsPerSet + rawAfter.cpuMsPerSet) / 2)}; a run: ${spread(rawAfter.runMs)}), worker path ${ms(last.msPerSet)} (CPU: worker ${ms(last.workerCpuMsPerSet)}, agent ${ms(last.agentCpuMsPerSet)}; a run and its outputs handed over: ${spread(last.setMs)})`,
+        `  a set, ms: in process ${ms(rawBefore.msPerSet)} / ${ms(rawAfter.msPerSet)} (CPU ${ms((rawBefore.cpuMsPerSet + rawAfter.cpuMsPerSet) / 2)}; a run: ${spread(rawAfter.runMs)}), worker path ${ms(last.msPerSet)} (CPU: worker ${ms(last.workerCpuMsPerSet)}, agent ${ms(last.agentCpuMsPerSet)}; a run: ${spread(last.setMs)}; waiting on files: ${spread(last.waitMs)}, ${ms(last.waitMs.reduce((a, b) => a + b, 0) / Math.max(1, last.waitMs.length))} on average)`,
       );
       // Where the CPU went, thread by thread (the in-process run after the job, and the worker
       // process with bwrap if any, over the same measured sets).

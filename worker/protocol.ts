@@ -171,7 +171,13 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
     type: z.literal('set-done'),
     seq: seqSchema,
     set: z.int().nonnegative(),
+    /** The model's run alone (onnxruntime's `run()`). */
     runMs: z.number().nonnegative(),
+    /**
+     * How long the set waited on its files: for its inputs to be read, and for room among the
+     * writes under way (the I/O thread behind the runs: a disk slower than the model).
+     */
+    waitMs: z.number().nonnegative().optional(),
     outputs: z.array(outputWrittenSchema).max(256),
     /** The next set's run starts right away: busy, as a `status` with `busy: true` says. */
     busy: z.boolean().optional(),

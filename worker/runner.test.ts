@@ -222,8 +222,8 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
         hold: (message) => void (message.type === 'set-done' && wire.push('hold')),
         cancelled: () => false,
         loadOrt: async () => fakeOrt(),
-        // Every look at the clock is 30 ms later: each set takes well over HOLD_MS / 2.
-        now: () => (clock += 30),
+        // Every look at the clock is 50 ms later: each set takes well over HOLD_MS / 2.
+        now: () => (clock += 50),
       });
       expect(outcome).toMatchObject({ ok: true });
       expect(wire).toEqual(['send', 'send', 'send']);
@@ -512,6 +512,25 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
       expect(setsDone(wire)).toEqual([0, 1, 2, 3]);
       for (let s = 0; s < 4; s++)
         expect(existsSync(join(plan.outDir, String(s), 'y.npy'))).toBe(true);
+    });
+
+    it("says apart what a set spent running and waiting on its files, when the disk can't keep up", async () => {
+      // Each set's files take 60 ms (six sets' at once), its run 1 ms: the loop waits for room
+      // among the writes.
+      const { outcome, wire } = await runBatch(20, {
+        loadOrt: async () => fakeOrt({ runMs: () => 1 }),
+        ioThread: faultyThread({ delay: { call: 'rename', ms: 60 } }),
+      });
+      expect(outcome).toMatchObject({ ok: true, value: { setsDone: 20 } });
+      const done = wire.filter((m) => m.type === 'set-done') as Extract<
+        Outgoing,
+        { type: 'set-done' }
+      >[];
+      const waited = done.reduce((n, m) => n + (m.waitMs ?? 0), 0);
+      // About 200 ms of writes against 20 ms of runs: most of it is waiting.
+      expect(waited).toBeGreaterThan(100);
+      // The run itself stays the run: no wait in it.
+      for (const m of done) expect(m.runMs).toBeLessThan(8);
     });
 
     it('keeps a job of one set on the main thread', async () => {

@@ -501,9 +501,15 @@ export async function runPlan(plan: RunPlan, io: RunnerIo): Promise<RunnerOutcom
       if (io.cancelled()) throw new JobFailure('cancelled', 'cancelled');
       const feeds: Record<string, Tensor> = {};
       let readAhead: Uint8Array[] | undefined;
+      /** What this set waited on the I/O thread (set-done's `waitMs`). */
+      let waitMs = 0;
       if (thread) {
         let reply = thread.inputs(set);
-        if (reply instanceof Promise) reply = await reply;
+        if (reply instanceof Promise) {
+          const w = now();
+          reply = await reply;
+          waitMs += now() - w;
+        }
         readAhead = inputsOf(reply, plan.inputNames);
       }
       for (let i = 0; i < plan.inputNames.length; i++) {
@@ -601,12 +607,17 @@ export async function runPlan(plan: RunPlan, io: RunnerIo): Promise<RunnerOutcom
         throw error;
       }
       // Room for this set's writes (see MAX_IN_FLIGHT).
-      while (inFlight.length >= MAX_IN_FLIGHT) await reportOldest();
+      if (inFlight.length >= MAX_IN_FLIGHT) {
+        const w = now();
+        while (inFlight.length >= MAX_IN_FLIGHT) await reportOldest();
+        waitMs += now() - w;
+      }
       inFlight.push({
         done: {
           type: 'set-done',
           set,
-          runMs: now() - t,
+          runMs: runTook,
+          waitMs,
           outputs: written,
           busy: set + 1 < plan.setCount,
         },

@@ -76,7 +76,7 @@ import { createNodeWorkerSpawner } from './spawner.ts';
 import type { SpawnWorker, WorkerProcess } from './spawner.ts';
 import { runAttempt } from './supervisor.ts';
 import type { AttemptOutcome } from './supervisor.ts';
-import { canonicalJson, fail, messageOf, silentJobLog } from './util.ts';
+import { canonicalJson, fail, messageOf, silentJobLog, slowFilesNote } from './util.ts';
 import type { JobLog } from './util.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -1002,6 +1002,9 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       const timeoutMs = prepared.limits.maxSeconds * 1000;
       let sessionMs = current.timings.sessionMs;
       let runMs = current.timings.runMs;
+      const runMsBefore = runMs;
+      /** This attempt's sets' wait on their files (set-done `waitMs`). */
+      let waitMs = 0;
       let outputBytes = soFar;
       // set-done messages come several to a pipe read when the worker batches them; they go
       // into the journal together, one transaction, once the read's messages are handled.
@@ -1057,6 +1060,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
               break;
             case 'set-done':
               runMs += message.runMs;
+              waitMs += message.waitMs ?? 0;
               outputBytes += message.outputs.reduce((n, o) => n + o.bytes, 0);
               unrecorded.push({ set: message.set, outputs: message.outputs });
               if (unrecorded.length === 1) queueMicrotask(recordSets);
@@ -1075,6 +1079,8 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
         journal.update(id, {
           timings: { ...current.timings, sessionMs: outcome.value.sessionMs, runMs },
         });
+        const slowFiles = slowFilesNote(waitMs, runMs - runMsBefore);
+        if (slowFiles) log.info(`job ${id}: ${slowFiles}`);
         return;
       }
       if (outcome.fallbacks.length > 0 || prepared.agentFallbacks.length > 0) {

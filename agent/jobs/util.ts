@@ -46,3 +46,13 @@ function sortKeys(value: unknown): unknown {
   }
   return value;
 }
+
+/**
+ * A line for the job's log when its sets spent a noticeable share of the model's run time
+ * waiting on their input and output files (set-done `waitMs`): the disk set the pace, not the
+ * accelerator. Undefined below 1 s and below a tenth of the run time.
+ */
+export function slowFilesNote(waitMs: number, runMs: number): string | undefined {
+  if (waitMs < 1000 || waitMs < 0.1 * runMs) return undefined;
+  return `its sets waited ${(waitMs / 1000).toFixed(1)} s for their input and output files, beside ${(runMs / 1000).toFixed(1)} s running the model: the disk set the pace. Roost's data folder (--data-dir) on a faster disk would finish jobs like this sooner.`;
+}
