@@ -1,29 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSettings, type ResultOf } from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
+import { marketStatus } from '../market/testing/market-status.ts';
 import { runMarketCommand } from './market.ts';
-
-const ADDRESS = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
 
 async function statusText(
   network: Pick<NonNullable<ResultOf<'market.status'>['network']>, 'test' | 'tokensDecidedBy'>,
   settingsAnswer: boolean,
 ): Promise<string> {
-  const status = {
-    state: 'waiting',
-    problem: 'no wallet yet: create or import one (roost wallet create)',
-    network: {
-      name: 'custom',
-      chainId: 424242,
-      marketAddress: ADDRESS,
-      embedded: false,
-      ...network,
-    },
-    provider: null,
-    follower: { checkpoint: null, head: null, lagBlocks: null, lastError: null },
-    practice: { on: false, posted: 0 },
-    counts: {},
-  };
+  const status = marketStatus(
+    { state: 'waiting', problem: 'no wallet yet: create or import one (roost wallet create)' },
+    { name: 'custom', chainId: 424242, ...network },
+  );
   const client = {
     call: async (method: string) =>
       method === 'market.status'

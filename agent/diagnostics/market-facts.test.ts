@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { LeaseRecord, MarketStatus } from '../market/schema.ts';
+import type { LeaseRecord } from '../market/schema.ts';
 import { leaseRecord } from '../market/testing/lease-record.ts';
+import { marketStatus } from '../market/testing/market-status.ts';
 import { whyNoJobs } from './diagnose.ts';
 import {
   CLAIM_AND_SUBMIT_GAS,
@@ -18,34 +19,8 @@ function lease(over: Partial<LeaseRecord>): LeaseRecord {
   return leaseRecord(NOW, { chainKey: 'k', state: 'skipped', ...over });
 }
 
-function status(over: Partial<MarketStatus> = {}): MarketStatus {
-  return {
-    state: 'ready',
-    problem: null,
-    network: {
-      name: 'local',
-      chainId: 31337,
-      marketAddress: ADDRESS,
-      embedded: false,
-      test: true,
-      tokensDecidedBy: 'devnet',
-    },
-    provider: {
-      address: ADDRESS,
-      registered: true,
-      score: 100,
-      reportHash: null,
-      pricePerUnitHour: { amount: '0.05', symbol: 'rUSD' },
-      stake: { amount: '100', symbol: 'rUSD' },
-      locked: { amount: '0', symbol: 'rUSD' },
-      withdrawable: { amount: '0', symbol: 'rUSD' },
-    },
-    follower: { checkpoint: 1, head: 1, lagBlocks: 0, lastError: null },
-    practice: { on: false, posted: 0 },
-    counts: {},
-    ...over,
-  };
-}
+/** The market's status as the agent reports it: ready on the devnet unless a test says. */
+const status = (over: Parameters<typeof marketStatus>[0] = {}) => marketStatus(over);
 
 function chain(over: Partial<ChainReader> = {}): ChainReader {
   return {

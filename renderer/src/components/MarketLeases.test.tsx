@@ -5,6 +5,7 @@ import { MarketLeases } from './MarketLeases.tsx';
 import { defaultSettings, type ResultOf, type Settings } from '../../../agent/api/contract.ts';
 import type { AgentEvent } from '../../../agent/api/contract.ts';
 import type { ApiClient } from '../api/transport.ts';
+import { marketStatus } from '../../../agent/market/testing/market-status.ts';
 
 afterEach(cleanup);
 
@@ -21,25 +22,9 @@ const settings: Settings = {
   },
 };
 
-function status(
-  network: Pick<NonNullable<ResultOf<'market.status'>['network']>, 'test' | 'tokensDecidedBy'>,
-): ResultOf<'market.status'> {
-  return {
-    state: 'ready',
-    problem: null,
-    network: {
-      name: 'custom',
-      chainId: 424242,
-      marketAddress: ADDRESS,
-      embedded: false,
-      ...network,
-    },
-    provider: null,
-    follower: { checkpoint: null, head: null, lagBlocks: null, lastError: null },
-    practice: { on: false, posted: 0 },
-    counts: {},
-  } as ResultOf<'market.status'>;
-}
+/** Ready on a chain Roost does not know, as a lab's own chain. */
+const status = (network: Parameters<typeof marketStatus>[1]) =>
+  marketStatus({ provider: null }, { name: 'custom', chainId: 424242, ...network });
 
 /** An agent whose market status is `current()`, read again on each call. */
 function agent(current: () => ResultOf<'market.status'>) {
