@@ -1,22 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { act, cleanup, render, screen } from '@testing-library/react';
+import { cleanup, render, screen } from '@testing-library/react';
 import { AgentProvider, useAgent } from './AgentContext.tsx';
 import type { AgentEvent } from '../../agent/api/contract.ts';
-import type { ApiClient } from './api/transport.ts';
+import { fakeAgentClient, unavailable } from './testing/fake-client.ts';
 
 afterEach(cleanup);
 
 function fakeClient() {
-  let emit: (e: AgentEvent) => void = () => undefined;
-  const client = {
-    call: async () => ({ ok: false, error: { code: 'UNAVAILABLE', message: 'no' } }),
-    listen: (onEvent: (e: AgentEvent) => void, onState: (s: string) => void) => {
-      emit = onEvent;
-      onState('open');
-      return () => undefined;
-    },
-  } as unknown as ApiClient;
-  return { client, emit: (e: AgentEvent) => act(() => emit(e)) };
+  return fakeAgentClient(() => unavailable());
 }
 
 function LogLines() {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { AgentProvider } from '../AgentContext.tsx';
 import { Earnings } from './Earnings.tsx';
 import { SettingsPage } from '../pages/SettingsPage.tsx';
@@ -11,7 +11,7 @@ import {
   type ResultOf,
   type Settings,
 } from '../../../agent/api/contract.ts';
-import type { ApiClient } from '../api/transport.ts';
+import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
 
 afterEach(cleanup);
 
@@ -53,27 +53,19 @@ function report(range: Report['chart']['range']): Report {
 function fakeClient(answers: Record<string, (params: unknown) => unknown>) {
   const calls: { method: string; params: unknown }[] = [];
   let settings: Settings = structuredClone(defaultSettings);
-  let emit: (e: AgentEvent) => void = () => undefined;
-  const client = {
-    call: async (method: string, params?: unknown) => {
-      calls.push({ method, params });
-      if (method === 'settings.get') return { ok: true, value: settings };
-      if (method === 'settings.update') {
-        const patch = params as { pricing?: object };
-        settings = { ...settings, pricing: { ...settings.pricing, ...patch.pricing } };
-        return { ok: true, value: settings };
-      }
-      const answer = answers[method];
-      if (answer) return { ok: true, value: answer(params) };
-      return { ok: false, error: { code: 'UNAVAILABLE', message: 'no' } };
-    },
-    listen: (onEvent: (e: AgentEvent) => void, onState: (s: string) => void) => {
-      emit = onEvent;
-      onState('open');
-      return () => undefined;
-    },
-  } as unknown as ApiClient;
-  return { client, calls, emit: (e: AgentEvent) => act(() => emit(e)) };
+  const { client, emit } = fakeAgentClient((method, params) => {
+    calls.push({ method, params });
+    if (method === 'settings.get') return ok(settings);
+    if (method === 'settings.update') {
+      const patch = params as { pricing?: object };
+      settings = { ...settings, pricing: { ...settings.pricing, ...patch.pricing } };
+      return ok(settings);
+    }
+    const answer = answers[method];
+    if (answer) return ok(answer(params));
+    return unavailable();
+  });
+  return { client, calls, emit };
 }
 
 const notEnough = {

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { act, cleanup, render, screen, waitFor } from '@testing-library/react';
+import { cleanup, render, screen, waitFor } from '@testing-library/react';
 import { AgentProvider } from '../AgentContext.tsx';
 import { MarketLeases } from './MarketLeases.tsx';
 import { defaultSettings, type ResultOf, type Settings } from '../../../agent/api/contract.ts';
 import type { AgentEvent } from '../../../agent/api/contract.ts';
-import type { ApiClient } from '../api/transport.ts';
 import { marketStatus } from '../../../agent/market/testing/market-status.ts';
+import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
 
 afterEach(cleanup);
 
@@ -28,22 +28,12 @@ const status = (network: Parameters<typeof marketStatus>[1]) =>
 
 /** An agent whose market status is `current()`, read again on each call. */
 function agent(current: () => ResultOf<'market.status'>) {
-  let emit: (e: AgentEvent) => void = () => undefined;
-  const client = {
-    call: async (method: string) => {
-      if (method === 'settings.get') return { ok: true, value: settings };
-      if (method === 'market.status') return { ok: true, value: current() };
-      if (method === 'market.jobs')
-        return { ok: true, value: { leases: [], token: { symbol: 'RST', decimals: 6 } } };
-      return { ok: false, error: { code: 'UNAVAILABLE', message: 'no' } };
-    },
-    listen: (onEvent: (e: AgentEvent) => void, onState: (s: string) => void) => {
-      emit = onEvent;
-      onState('open');
-      return () => undefined;
-    },
-  } as unknown as ApiClient;
-  return { client, emit: (e: AgentEvent) => emit(e) };
+  return fakeAgentClient((method) => {
+    if (method === 'settings.get') return ok(settings);
+    if (method === 'market.status') return ok(current());
+    if (method === 'market.jobs') return ok({ leases: [], token: { symbol: 'RST', decimals: 6 } });
+    return unavailable();
+  });
 }
 
 describe('MarketLeases: the network line', () => {
@@ -63,12 +53,10 @@ describe('MarketLeases: the network line', () => {
     );
     // The user says they are test money: the agent announces the change, the card reads again.
     now = status({ test: true, tokensDecidedBy: 'setting' });
-    act(() =>
-      emit({
-        event: 'settings.changed',
-        payload: { ...settings, network: { ...settings.network, tokens: 'test' } },
-      } as AgentEvent),
-    );
+    emit({
+      event: 'settings.changed',
+      payload: { ...settings, network: { ...settings.network, tokens: 'test' } },
+    } as AgentEvent);
     await waitFor(() =>
       expect(screen.getByTestId('market-network').textContent).toBe(
         'custom network · chain 424242; its tokens are test money with no value (your choice in Settings → Network)',

@@ -4,20 +4,13 @@ import { AgentProvider } from '../AgentContext.tsx';
 import { NetworkTokens } from './NetworkTokens.tsx';
 import { defaultSettings, type ResultOf, type Settings } from '../../../agent/api/contract.ts';
 import type { ApiClient } from '../api/transport.ts';
+import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
 
 afterEach(cleanup);
 
 function withSettings(settings: Settings): ApiClient {
-  return {
-    call: async (method: string) =>
-      method === 'settings.get'
-        ? { ok: true, value: settings }
-        : { ok: false, error: { code: 'UNAVAILABLE', message: 'no' } },
-    listen: (_e: unknown, onState: (s: string) => void) => {
-      onState('open');
-      return () => undefined;
-    },
-  } as unknown as ApiClient;
+  return fakeAgentClient((method) => (method === 'settings.get' ? ok(settings) : unavailable()))
+    .client;
 }
 
 const custom = (tokens: Settings['network']['tokens']): Settings => ({

@@ -9,7 +9,7 @@ import {
   WalletSetup,
 } from './WalletSetup.tsx';
 import { defaultSettings } from '../../../agent/api/contract.ts';
-import type { ApiClient } from '../api/transport.ts';
+import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
 
 afterEach(cleanup);
 
@@ -23,44 +23,31 @@ type Memory = {
 function fakeClient(memory: Memory) {
   const calls: { method: string; params: unknown }[] = [];
   const unlocked = { state: 'unlocked', address: `0x${'1'.repeat(40)}`, workSigning: true };
-  const client = {
-    call: (method: string, params?: unknown) => {
-      calls.push({ method, params });
-      if (method === 'settings.get') return Promise.resolve({ ok: true, value: defaultSettings });
-      if (method === 'unlock.status') return Promise.resolve({ ok: true, value: memory });
-      if (method === 'unlock.remember')
-        return Promise.resolve({ ok: true, value: { ...memory, remembered: true } });
-      if (method === 'unlock.forget')
-        return Promise.resolve({ ok: true, value: { ...memory, remembered: false } });
-      if (method === 'wallet.unlock') return Promise.resolve({ ok: true, value: unlocked });
-      if (method === 'wallet.create')
-        return Promise.resolve({
-          ok: true,
-          value: { creationId: 'c', mnemonic: 'one two three', positions: [1, 3] },
-        });
-      if (method === 'wallet.import') return Promise.resolve({ ok: true, value: unlocked });
-      if (method === 'wallet.confirmCreate') {
-        const given = (params as { words: { position: number; word: string }[] }).words;
-        const right = given.every((w) => w.word === (w.position === 1 ? 'one' : 'three'));
-        return Promise.resolve(
-          right
-            ? { ok: true, value: unlocked }
-            : {
-                ok: false,
-                error: {
-                  code: 'WALLET_CONFIRMATION_MISMATCH',
-                  message: 'Word 3 does not match the recovery phrase. Check your written copy.',
-                },
-              },
-        );
-      }
-      return Promise.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: 'no' } });
-    },
-    listen: (_e: unknown, onState: (s: string) => void) => {
-      onState('open');
-      return () => undefined;
-    },
-  } as unknown as ApiClient;
+  const { client } = fakeAgentClient((method, params) => {
+    calls.push({ method, params });
+    if (method === 'settings.get') return ok(defaultSettings);
+    if (method === 'unlock.status') return ok(memory);
+    if (method === 'unlock.remember') return ok({ ...memory, remembered: true });
+    if (method === 'unlock.forget') return ok({ ...memory, remembered: false });
+    if (method === 'wallet.unlock') return ok(unlocked);
+    if (method === 'wallet.create')
+      return ok({ creationId: 'c', mnemonic: 'one two three', positions: [1, 3] });
+    if (method === 'wallet.import') return ok(unlocked);
+    if (method === 'wallet.confirmCreate') {
+      const given = (params as { words: { position: number; word: string }[] }).words;
+      const right = given.every((w) => w.word === (w.position === 1 ? 'one' : 'three'));
+      return right
+        ? ok(unlocked)
+        : {
+            ok: false,
+            error: {
+              code: 'WALLET_CONFIRMATION_MISMATCH',
+              message: 'Word 3 does not match the recovery phrase. Check your written copy.',
+            },
+          };
+    }
+    return unavailable();
+  });
   return { client, calls };
 }
 

@@ -3,8 +3,8 @@ import { act, cleanup, renderHook } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { AgentProvider } from '../AgentContext.tsx';
 import { useBenchRun, type BenchTarget } from './useBenchRun.ts';
-import { defaultSettings, type AgentEvent } from '../../../agent/api/contract.ts';
-import type { ApiClient } from '../api/transport.ts';
+import { defaultSettings } from '../../../agent/api/contract.ts';
+import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
 
 afterEach(cleanup);
 
@@ -14,23 +14,15 @@ const gpu = { ...cpu, ep: 'cuda', device: '0', label: 'cuda 0' } as BenchTarget;
 /** A fake agent whose `bench.run` waits until the test answers it, with events the test sends. */
 function fakeAgent() {
   const runs: unknown[] = [];
-  let emit: (e: AgentEvent) => void = () => undefined;
   let answer: (r: unknown) => void = () => undefined;
-  const client = {
-    call: (method: string, params?: unknown) => {
-      if (method === 'bench.run') {
-        runs.push(params);
-        return new Promise((resolve) => (answer = resolve));
-      }
-      if (method === 'settings.get') return Promise.resolve({ ok: true, value: defaultSettings });
-      return Promise.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: 'no' } });
-    },
-    listen: (onEvent: (e: AgentEvent) => void, onState: (s: string) => void) => {
-      emit = onEvent;
-      onState('open');
-      return () => undefined;
-    },
-  } as unknown as ApiClient;
+  const { client, emit } = fakeAgentClient((method, params) => {
+    if (method === 'bench.run') {
+      runs.push(params);
+      return new Promise((resolve) => (answer = resolve));
+    }
+    if (method === 'settings.get') return ok(defaultSettings);
+    return unavailable();
+  });
   const wrapper = ({ children }: { children: ReactNode }) => (
     <AgentProvider client={client}>{children}</AgentProvider>
   );
@@ -38,12 +30,10 @@ function fakeAgent() {
     wrapper,
     runs,
     progress: (fraction: number, message: string) =>
-      act(() =>
-        emit({
-          event: 'bench.progress',
-          payload: { runId: 'r', phase: 'measure', fraction, workloadCount: 5, message },
-        }),
-      ),
+      emit({
+        event: 'bench.progress',
+        payload: { runId: 'r', phase: 'measure', fraction, workloadCount: 5, message },
+      }),
     answer: (r: unknown) => act(async () => answer(r)),
   };
 }

@@ -5,6 +5,7 @@ import { BenchmarkPage } from './BenchmarkPage.tsx';
 import { defaultSettings, type ResultOf } from '../../../agent/api/contract.ts';
 import type { ApiClient } from '../api/transport.ts';
 import { historyEntry } from '../../../agent/bench/testing/history.ts';
+import { fakeAgentClient, ok } from '../testing/fake-client.ts';
 
 afterEach(cleanup);
 
@@ -12,18 +13,12 @@ type Entry = ResultOf<'bench.history'>['reports'][number];
 const entry = historyEntry;
 
 function fakeClient(reports: Entry[]): ApiClient {
-  return {
-    call: (method: string) => {
-      if (method === 'bench.history') return Promise.resolve({ ok: true, value: { reports } });
-      if (method === 'bench.targets') return Promise.resolve({ ok: true, value: { targets: [] } });
-      if (method === 'settings.get') return Promise.resolve({ ok: true, value: defaultSettings });
-      return Promise.resolve({ ok: false, error: { code: 'REPORT_NOT_FOUND', message: 'no' } });
-    },
-    listen: (_onEvent: unknown, onState: (s: string) => void) => {
-      onState('open');
-      return () => undefined;
-    },
-  } as unknown as ApiClient;
+  return fakeAgentClient((method) => {
+    if (method === 'bench.history') return ok({ reports });
+    if (method === 'bench.targets') return ok({ targets: [] });
+    if (method === 'settings.get') return ok(defaultSettings);
+    return { ok: false, error: { code: 'REPORT_NOT_FOUND', message: 'no' } };
+  }).client;
 }
 
 describe('the Benchmark page history', () => {

@@ -4,55 +4,42 @@ import { AgentProvider } from '../AgentContext.tsx';
 import { JobsPage } from './JobsPage.tsx';
 import { isFullPath } from './job-paths.ts';
 import type { ApiClient } from '../api/transport.ts';
+import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
 
 afterEach(cleanup);
 
 /** An agent with no jobs; `job.add` answers with `answer` and records what it was sent. */
 function fakeClient(answer: unknown) {
   const added: unknown[] = [];
-  const client = {
-    call: async (method: string, params?: unknown) => {
-      if (method === 'job.list') return { ok: true, value: { jobs: [] } };
-      if (method === 'bench.targets')
-        return {
-          ok: true,
-          value: {
-            targets: [
-              { ep: 'cpu', adapter: 'AMD EPYC', software: false, label: 'cpu' },
-              {
-                ep: 'webgpu',
-                adapter: 'NVIDIA H200',
-                software: false,
-                label: 'webgpu (NVIDIA H200)',
-              },
-              {
-                ep: 'cuda',
-                device: '0',
-                adapter: 'NVIDIA H200',
-                software: false,
-                label: 'cuda:0 (NVIDIA H200)',
-              },
-              {
-                ep: 'cuda',
-                device: '1',
-                adapter: 'NVIDIA H200',
-                software: false,
-                label: 'cuda:1 (NVIDIA H200)',
-              },
-            ],
+  const { client } = fakeAgentClient((method, params) => {
+    if (method === 'job.list') return ok({ jobs: [] });
+    if (method === 'bench.targets')
+      return ok({
+        targets: [
+          { ep: 'cpu', adapter: 'AMD EPYC', software: false, label: 'cpu' },
+          { ep: 'webgpu', adapter: 'NVIDIA H200', software: false, label: 'webgpu (NVIDIA H200)' },
+          {
+            ep: 'cuda',
+            device: '0',
+            adapter: 'NVIDIA H200',
+            software: false,
+            label: 'cuda:0 (NVIDIA H200)',
           },
-        };
-      if (method === 'job.add') {
-        added.push(params);
-        return answer;
-      }
-      return { ok: false, error: { code: 'UNAVAILABLE', message: 'no' } };
-    },
-    listen: (_e: unknown, onState: (s: string) => void) => {
-      onState('open');
-      return () => undefined;
-    },
-  } as unknown as ApiClient;
+          {
+            ep: 'cuda',
+            device: '1',
+            adapter: 'NVIDIA H200',
+            software: false,
+            label: 'cuda:1 (NVIDIA H200)',
+          },
+        ],
+      });
+    if (method === 'job.add') {
+      added.push(params);
+      return answer;
+    }
+    return unavailable();
+  });
   return { client, added };
 }
 

@@ -3,8 +3,8 @@ import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-li
 import { AgentProvider } from '../AgentContext.tsx';
 import { SetupProvider } from '../components/SetupContext.tsx';
 import { SetupEntry } from '../components/SetupEntry.tsx';
-import { defaultSettings, type AgentEvent, type Settings } from '../../../agent/api/contract.ts';
-import type { ApiClient } from '../api/transport.ts';
+import { defaultSettings, type Settings } from '../../../agent/api/contract.ts';
+import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
 
 afterEach(cleanup);
 
@@ -49,64 +49,55 @@ function fakeAgent(walletState = 'none') {
   const calls: { method: string; params: unknown }[] = [];
   let settings: Settings = structuredClone(defaultSettings);
   let scored = false;
-  let emit: (e: AgentEvent) => void = () => undefined;
   let finishBench: () => void = () => undefined;
-  const client = {
-    call: async (method: string, params?: unknown) => {
-      calls.push({ method, params });
-      const ok = (value: unknown) => ({ ok: true, value });
-      switch (method) {
-        case 'settings.get':
-          return ok(settings);
-        case 'settings.update': {
-          const patch = params as Record<string, object>;
-          const next = structuredClone(settings) as unknown as Record<string, object>;
-          for (const [k, v] of Object.entries(patch)) next[k] = { ...next[k], ...v };
-          settings = next as unknown as Settings;
-          return ok(settings);
-        }
-        case 'wallet.status':
-          return ok({ state: walletState, address: null, workSigning: false });
-        case 'bench.history':
-          return ok({ reports: [] });
-        case 'hardware.detect':
-          return ok(detect);
-        case 'bench.targets':
-          return ok({ targets: [{ ep: 'cpu', adapter: null, software: false, label: 'cpu' }] });
-        case 'bench.run':
-          emit({
-            event: 'bench.progress',
-            payload: {
-              runId: 'r',
-              phase: 'measure',
-              fraction: 0.5,
-              workloadCount: 5,
-              message: 'GEMM',
-            },
-          });
-          await new Promise<void>((resolve) => (finishBench = resolve));
-          scored = true;
-          return ok({ report: { report }, file: 'r.json' });
-        case 'yield.estimate':
-          return ok(
-            scored
-              ? { estimates: [estimate], missing: null }
-              : { estimates: [], missing: 'No benchmark yet' },
-          );
-        case 'market.register':
-          return ok({});
-        case 'wallet.create':
-          return ok({ creationId: 'c', mnemonic: 'one two three', positions: [2] });
-        default:
-          return { ok: false, error: { code: 'UNAVAILABLE', message: 'no' } };
+  const { client, emit } = fakeAgentClient(async (method, params) => {
+    calls.push({ method, params });
+    switch (method) {
+      case 'settings.get':
+        return ok(settings);
+      case 'settings.update': {
+        const patch = params as Record<string, object>;
+        const next = structuredClone(settings) as unknown as Record<string, object>;
+        for (const [k, v] of Object.entries(patch)) next[k] = { ...next[k], ...v };
+        settings = next as unknown as Settings;
+        return ok(settings);
       }
-    },
-    listen: (onEvent: (e: AgentEvent) => void, onState: (s: string) => void) => {
-      emit = onEvent;
-      onState('open');
-      return () => undefined;
-    },
-  } as unknown as ApiClient;
+      case 'wallet.status':
+        return ok({ state: walletState, address: null, workSigning: false });
+      case 'bench.history':
+        return ok({ reports: [] });
+      case 'hardware.detect':
+        return ok(detect);
+      case 'bench.targets':
+        return ok({ targets: [{ ep: 'cpu', adapter: null, software: false, label: 'cpu' }] });
+      case 'bench.run':
+        emit({
+          event: 'bench.progress',
+          payload: {
+            runId: 'r',
+            phase: 'measure',
+            fraction: 0.5,
+            workloadCount: 5,
+            message: 'GEMM',
+          },
+        });
+        await new Promise<void>((resolve) => (finishBench = resolve));
+        scored = true;
+        return ok({ report: { report }, file: 'r.json' });
+      case 'yield.estimate':
+        return ok(
+          scored
+            ? { estimates: [estimate], missing: null }
+            : { estimates: [], missing: 'No benchmark yet' },
+        );
+      case 'market.register':
+        return ok({});
+      case 'wallet.create':
+        return ok({ creationId: 'c', mnemonic: 'one two three', positions: [2] });
+      default:
+        return unavailable();
+    }
+  });
   return {
     client,
     calls,

@@ -3,45 +3,36 @@ import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/re
 import { AgentProvider } from '../AgentContext.tsx';
 import { SettingsPage } from './SettingsPage.tsx';
 import { defaultSettings, type Settings } from '../../../agent/api/contract.ts';
-import type { ApiClient } from '../api/transport.ts';
+import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
 
 afterEach(cleanup);
 
 function fakeClient(answer?: (patch: unknown) => unknown) {
   const updates: unknown[] = [];
   let settings: Settings = structuredClone(defaultSettings);
-  const client = {
-    call: async (method: string, params?: unknown) => {
-      if (method === 'settings.get') return { ok: true, value: settings };
-      if (method === 'settings.update') {
-        updates.push(params);
-        const custom = answer?.(params);
-        if (custom) return custom;
-        settings = {
-          ...settings,
-          work: { ...settings.work, ...(params as { work?: object }).work },
-        };
-        return { ok: true, value: settings };
-      }
-      if (method === 'yield.suggestPrice')
-        return {
-          ok: true,
-          value: {
-            price: '0.108108',
-            count: 4,
-            reason: '',
-            currentPrice: '0.05',
-            token: 'rUSD',
-            score: 111,
-          },
-        };
-      return { ok: false, error: { code: 'UNAVAILABLE', message: 'no' } };
-    },
-    listen: (_e: unknown, onState: (s: string) => void) => {
-      onState('open');
-      return () => undefined;
-    },
-  } as unknown as ApiClient;
+  const { client } = fakeAgentClient((method, params) => {
+    if (method === 'settings.get') return ok(settings);
+    if (method === 'settings.update') {
+      updates.push(params);
+      const custom = answer?.(params);
+      if (custom) return custom;
+      settings = {
+        ...settings,
+        work: { ...settings.work, ...(params as { work?: object }).work },
+      };
+      return ok(settings);
+    }
+    if (method === 'yield.suggestPrice')
+      return ok({
+        price: '0.108108',
+        count: 4,
+        reason: '',
+        currentPrice: '0.05',
+        token: 'rUSD',
+        score: 111,
+      });
+    return unavailable();
+  });
   return { client, updates };
 }
 
@@ -158,23 +149,17 @@ describe('SettingsPage', () => {
       test: settings.network.tokens === 'test',
       tokensDecidedBy: settings.network.tokens === 'unknown' ? 'default' : 'setting',
     });
-    const client = {
-      call: async (method: string, params?: unknown) => {
-        if (method === 'settings.get') return { ok: true, value: settings };
-        if (method === 'wallet.network') return { ok: true, value: network() };
-        if (method === 'settings.update') {
-          updates.push(params);
-          const patch = params as { network: object };
-          settings = { ...settings, network: { ...settings.network, ...patch.network } };
-          return { ok: true, value: settings };
-        }
-        return { ok: false, error: { code: 'UNAVAILABLE', message: 'no' } };
-      },
-      listen: (_e: unknown, onState: (s: string) => void) => {
-        onState('open');
-        return () => undefined;
-      },
-    } as unknown as ApiClient;
+    const { client } = fakeAgentClient((method, params) => {
+      if (method === 'settings.get') return ok(settings);
+      if (method === 'wallet.network') return ok(network());
+      if (method === 'settings.update') {
+        updates.push(params);
+        const patch = params as { network: object };
+        settings = { ...settings, network: { ...settings.network, ...patch.network } };
+        return ok(settings);
+      }
+      return unavailable();
+    });
     render(
       <AgentProvider client={client}>
         <SettingsPage />
