@@ -210,7 +210,29 @@ describe('the job service', () => {
     const gone = join(e.root, 'gone.onnx');
     expect(await service.specFromFiles({ model: gone, inputs: { x: '/x.npy' } })).toEqual({
       ok: false,
-      error: { code: 'invalid-spec', message: `No file at ${gone}` },
+      error: {
+        code: 'invalid-spec',
+        message: `The model: no file at ${gone}. Check the path; it must be on the computer Roost runs on`,
+      },
+    });
+    // An input says which one; a folder is not a file.
+    const model = join(e.root, 'm.onnx');
+    await writeFile(model, 'x');
+    expect(
+      await service.specFromFiles({ model, inputs: [{ x: model }, { x: join(e.root, 'no.npy') }] }),
+    ).toEqual({
+      ok: false,
+      error: {
+        code: 'invalid-spec',
+        message: `Input "x" of set 2: no file at ${join(e.root, 'no.npy')}. Check the path; it must be on the computer Roost runs on`,
+      },
+    });
+    expect(await service.specFromFiles({ model: e.root, inputs: { x: model } })).toEqual({
+      ok: false,
+      error: {
+        code: 'invalid-spec',
+        message: `The model: ${e.root} is a folder; give the path of the file itself`,
+      },
     });
     expect(await service.submit({ format: 'roost.job/1', model: 5 })).toEqual({
       ok: false,

@@ -1384,10 +1384,18 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     }
   }
 
-  async function artifactOf(path: string): Promise<JobResult<Artifact>> {
+  /**
+   * A file of a private job as an artifact, or what is wrong with it, naming which file it is
+   * (`what`: "The model", `Input "x"`) so the form and the CLI can say which field to fix.
+   */
+  async function artifactOf(path: string, what: string): Promise<JobResult<Artifact>> {
     try {
       const info = await stat(path);
-      if (!info.isFile()) return fail('invalid-spec', `${path} is not a file`);
+      if (!info.isFile())
+        return fail(
+          'invalid-spec',
+          `${what}: ${path} is ${info.isDirectory() ? 'a folder' : 'not a regular file'}; give the path of the file itself`,
+        );
       return {
         ok: true,
         value: { uri: pathToFileURL(path).href, sha256: await sha256File(path), bytes: info.size },
@@ -1395,13 +1403,16 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR')
-        return fail('invalid-spec', `No file at ${path}`);
+        return fail(
+          'invalid-spec',
+          `${what}: no file at ${path}. Check the path; it must be on the computer Roost runs on`,
+        );
       if (code === 'EACCES' || code === 'EPERM')
         return fail(
           'invalid-spec',
-          `${path} cannot be read: the agent has no permission to read it`,
+          `${what}: ${path} cannot be read: Roost has no permission to read it`,
         );
-      return fail('invalid-spec', `${path} cannot be read: ${messageOf(error)}`);
+      return fail('invalid-spec', `${what}: ${path} cannot be read: ${messageOf(error)}`);
     }
   }
 
@@ -1421,7 +1432,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       if (problem) return fail('invalid-spec', problem);
     }
     const modelPath = resolve(request.model);
-    const model = await artifactOf(modelPath);
+    const model = await artifactOf(modelPath, 'The model');
     if (!model.ok) return model;
     let modelHead: Uint8Array;
     try {
@@ -1437,15 +1448,21 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
         location.split('/').includes('..')
       )
         continue;
-      const file = await artifactOf(join(dirname(modelPath), ...location.split('/')));
+      const file = await artifactOf(
+        join(dirname(modelPath), ...location.split('/')),
+        `The model's external data ${location}`,
+      );
       if (file.ok) externalData.push({ ...file.value, path: location });
     }
     const toSets = Array.isArray(request.inputs) ? request.inputs : [request.inputs];
     const sets = [];
-    for (const set of toSets) {
+    for (const [index, set] of toSets.entries()) {
       const out: Record<string, Artifact> = {};
       for (const [name, path] of Object.entries(set)) {
-        const a = await artifactOf(resolve(path));
+        const a = await artifactOf(
+          resolve(path),
+          toSets.length > 1 ? `Input "${name}" of set ${index + 1}` : `Input "${name}"`,
+        );
         if (!a.ok) return a;
         out[name] = a.value;
       }

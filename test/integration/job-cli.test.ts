@@ -112,7 +112,9 @@ describe('roost job (private jobs from the command line)', () => {
       data(),
     ]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toBe(`Error: No file at ${join(dir.path, 'nope.onnx')}\n`);
+    expect(missing.stderr).toBe(
+      `Error: The model: no file at ${join(dir.path, 'nope.onnx')}. Check the path; it must be on the computer Roost runs on\n`,
+    );
     const malformed = await roost([
       'job',
       'run',

@@ -76,15 +76,38 @@ describe('JobsPage: add a private job', () => {
     expect(added).toEqual([]);
   });
 
-  it("shows the agent's answer for a file that is not there", async () => {
+  it("shows the agent's answer for a file that is not there, on the field it is about", async () => {
+    const missing =
+      'The model: no file at /data/model.onnx. Check the path; it must be on the computer Roost runs on';
     const { client, added } = fakeClient({
       ok: false,
-      error: { code: 'INVALID_PARAMS', message: 'No file at /data/model.onnx' },
+      error: { code: 'INVALID_PARAMS', message: missing },
     });
     showPage(client);
     fill('/data/model.onnx', 'x=/data/x.npy');
-    expect((await formAlert()).textContent).toContain('No file at /data/model.onnx');
+    // The agent's sentence alone: no generic "That value is not accepted." before it.
+    expect((await formAlert()).textContent).toBe(missing);
     expect(added).toEqual([{ model: '/data/model.onnx', inputs: { x: '/data/x.npy' } }]);
+    const model = screen.getByLabelText('Model (.onnx)');
+    expect(model.getAttribute('aria-invalid')).toBe('true');
+    expect(model.getAttribute('aria-describedby')).toBe('add-job-problem');
+    expect(screen.getByLabelText(/^Inputs, one per line/).getAttribute('aria-invalid')).toBeNull();
+  });
+
+  it('marks the inputs field for a bad input line, and the model field when it is empty', async () => {
+    const { client, added } = fakeClient({ ok: true, value: {} });
+    showPage(client);
+    fill('/data/model.onnx', 'just-a-path.npy');
+    expect((await formAlert()).textContent).toBe(
+      'Write each input as name=/path/to/file.npy (got "just-a-path.npy").',
+    );
+    expect(screen.getByLabelText(/^Inputs, one per line/).getAttribute('aria-invalid')).toBe(
+      'true',
+    );
+    fill('', 'x=/data/x.npy');
+    expect((await formAlert()).textContent).toBe('Give the model file.');
+    expect(screen.getByLabelText('Model (.onnx)').getAttribute('aria-invalid')).toBe('true');
+    expect(added).toEqual([]);
   });
 });
 

@@ -40,6 +40,18 @@ function Progress({ job }: { job: Summary }) {
   );
 }
 
+type Field = 'model' | 'inputs' | 'out';
+
+/**
+ * Which field an agent's refusal of a private job is about, from how it names the file: "The
+ * model: …" or `Input "x": …` (agent/jobs/service.ts `artifactOf`).
+ */
+export function fieldOf(message: string): Field | undefined {
+  if (/^The model\b/.test(message)) return 'model';
+  if (/^Input "/.test(message)) return 'inputs';
+  return undefined;
+}
+
 /** "Add a private job": a model and .npy inputs by their paths on the machine Roost runs on. */
 function AddJob({ onAdded }: { onAdded: () => void }) {
   const { client } = useAgent();
@@ -49,7 +61,10 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
   /** '' = the agent's choice: the GPU paths that work here, then the CPU. */
   const [ep, setEp] = useState('');
   const [targets, setTargets] = useState<Target[]>([]);
-  const [problem, setProblem] = useState<string>();
+  /** What is wrong, and with which field (marked and described by the message). */
+  const [problem, setProblemState] = useState<{ text: string; field?: Field }>();
+  const setProblem = (text: string | undefined, field?: Field) =>
+    setProblemState(text === undefined ? undefined : { text, ...(field ? { field } : {}) });
   const [busy, setBusy] = useState(false);
   useEffect(() => {
     // The accelerators that work here (one entry per provider): what the owner may pin a job to.
@@ -67,20 +82,23 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
       .map((l) => l.trim())
       .filter(Boolean)) {
       const eq = line.indexOf('=');
-      if (eq <= 0) return setProblem(`Write each input as name=/path/to/file.npy (got "${line}").`);
+      if (eq <= 0)
+        return setProblem(`Write each input as name=/path/to/file.npy (got "${line}").`, 'inputs');
       const name = line.slice(0, eq).trim();
       const set = sets.find((s) => !(name in s)) ?? (sets.push({}), sets[sets.length - 1]!);
       set[name] = line.slice(eq + 1).trim();
     }
-    if (!model.trim() || sets.length === 0)
-      return setProblem('Give the model file and at least one input.');
-    for (const path of [
-      model.trim(),
-      ...sets.flatMap((set) => Object.values(set)),
-      outDir.trim(),
-    ]) {
-      const problem = path === '' ? undefined : pathProblem(path);
-      if (problem) return setProblem(problem);
+    if (!model.trim()) return setProblem('Give the model file.', 'model');
+    if (sets.length === 0) return setProblem('Give at least one input.', 'inputs');
+    for (const [field, paths] of [
+      ['model', [model.trim()]],
+      ['inputs', sets.flatMap((set) => Object.values(set))],
+      ['out', [outDir.trim()]],
+    ] as const) {
+      for (const path of paths) {
+        const problem = path === '' ? undefined : pathProblem(path);
+        if (problem) return setProblem(problem, field);
+      }
     }
     setBusy(true);
     const r = await client.call('job.add', {
@@ -95,8 +113,16 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
       setModel('');
       setInputs('');
       onAdded();
+    } else if (r.error.code === 'INVALID_PARAMS') {
+      // The agent says which file and what is wrong with it: that is the whole message.
+      setProblem(r.error.message, fieldOf(r.error.message));
     } else setProblem(describeError(r.error));
   };
+  /** A field's own props: marked invalid and described by the message when it is the one. */
+  const marked = (field: Field) =>
+    problem?.field === field
+      ? { 'aria-invalid': true as const, 'aria-describedby': 'add-job-problem' }
+      : {};
   return (
     <form
       className="card wallet-form"
@@ -105,7 +131,8 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
     >
       <h2 id="add-job-title">Add a private job</h2>
       <p className="muted">
-        Run your own ONNX model on this machine's GPUs. Give paths on the computer Roost runs on.
+        Run your own ONNX model on this computer, on its GPU where it has one. Give paths on the
+        computer Roost runs on.
       </p>
       <label htmlFor="job-model">Model (.onnx)</label>
       <input
@@ -114,6 +141,7 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
         onChange={(e) => setModel(e.target.value)}
         placeholder="/data/models/classifier.onnx"
         autoComplete="off"
+        {...marked('model')}
       />
       <label htmlFor="job-inputs">
         Inputs, one per line: name=/path/to/file.npy (a name again starts the next input set)
@@ -125,6 +153,7 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
         onChange={(e) => setInputs(e.target.value)}
         placeholder="x=/data/batches/x0.npy"
         spellCheck={false}
+        {...marked('inputs')}
       />
       <label htmlFor="job-ep">Accelerator</label>
       <select id="job-ep" value={ep} onChange={(e) => setEp(e.target.value)}>
@@ -142,10 +171,11 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
         onChange={(e) => setOutDir(e.target.value)}
         placeholder="/data/results/run-1"
         autoComplete="off"
+        {...marked('out')}
       />
       {problem && (
-        <div className="banner banner-error" role="alert">
-          {problem}
+        <div className="banner banner-error" role="alert" id="add-job-problem">
+          {problem.text}
         </div>
       )}
       <button type="submit" disabled={busy}>
