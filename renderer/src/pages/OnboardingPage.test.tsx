@@ -34,6 +34,8 @@ const estimate = {
   netPerDay: '48',
   profitable: true,
   explanation: '',
+  // A network whose tokens are worth something, unless a test says otherwise.
+  testNetwork: false,
 };
 
 /** Only what setup reads of a report. */
@@ -45,10 +47,17 @@ const report = {
 };
 
 /** A fake agent: the answers setup needs, every call recorded, a benchmark the test finishes. */
-function fakeAgent(walletState = 'none') {
+function fakeAgent(
+  walletState = 'none',
+  {
+    scored: scoredAtStart = false,
+    network,
+    estimate: estimateOver = {},
+  }: { scored?: boolean; network?: object; estimate?: object } = {},
+) {
   const calls: { method: string; params: unknown }[] = [];
   let settings: Settings = structuredClone(defaultSettings);
-  let scored = false;
+  let scored = scoredAtStart;
   let finishBench: () => void = () => undefined;
   const { client, emit } = fakeAgentClient(async (method, params) => {
     calls.push({ method, params });
@@ -87,9 +96,11 @@ function fakeAgent(walletState = 'none') {
       case 'yield.estimate':
         return ok(
           scored
-            ? { estimates: [estimate], missing: null }
+            ? { estimates: [{ ...estimate, ...estimateOver }], missing: null }
             : { estimates: [], missing: 'No benchmark yet' },
         );
+      case 'wallet.network':
+        return network ? ok(network) : unavailable();
       case 'market.register':
         return ok({});
       case 'wallet.create':
@@ -212,6 +223,38 @@ describe('first-run setup', () => {
       work: { mode: 'idle', idleMinutes: 15 },
       pricing: { pricePerUnitHour: 0.05 },
     });
+  });
+
+  it('never turns test money into a currency, as the Earnings card does', async () => {
+    // The agent says the network is test money; the estimate alone does not (an older agent).
+    const agent = fakeAgent('none', {
+      scored: true,
+      network: { name: 'local', chainId: 31337, test: true, tokensDecidedBy: 'devnet' },
+      estimate: { token: 'rUSD', earnedPerHourInCurrency: null },
+    });
+    renderSetup(agent);
+    await screen.findByTestId('setup-hardware-headline');
+    next();
+    next('Skip for now');
+    next('Skip for now');
+    const earnings = await screen.findByTestId('setup-earnings');
+    await waitFor(() => expect(earnings.textContent).toContain('(test money, no value)'));
+    expect(earnings.textContent).toBe(
+      'At this price and your score of 40, this computer earns about 2 rUSD an hour while it works (test money, no value).',
+    );
+    expect(earnings.textContent).not.toContain('EUR');
+  });
+
+  it('says so when only the estimate knows the network is test money', async () => {
+    const agent = fakeAgent('none', { scored: true, estimate: { testNetwork: true } });
+    renderSetup(agent);
+    await screen.findByTestId('setup-hardware-headline');
+    next();
+    next('Skip for now');
+    next('Skip for now');
+    const earnings = await screen.findByTestId('setup-earnings');
+    await waitFor(() => expect(earnings.textContent).toContain('(test money, no value)'));
+    expect(earnings.textContent).not.toContain('EUR');
   });
 
   it('shows no error before the first press, and then only while the field is wrong', async () => {

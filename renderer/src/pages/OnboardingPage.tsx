@@ -475,6 +475,9 @@ function StartForm({
   const [tried, setTried] = useState(false);
   const [estimate, setEstimate] = useState<Estimate>();
   const [walletReady, setWalletReady] = useState<boolean>();
+  // Whether the network's tokens are test money, as the agent says it (wallet.network works
+  // without a wallet, before any benchmark).
+  const [testNetwork, setTestNetwork] = useState<boolean>();
   const [problem, setProblem] = useState<string>();
   const [busy, setBusy] = useState(false);
 
@@ -485,6 +488,9 @@ function StartForm({
     });
     void client.call('wallet.status').then((r) => {
       if (live && r.ok) setWalletReady(r.value.state === 'locked' || r.value.state === 'unlocked');
+    });
+    void client.call('wallet.network').then((r) => {
+      if (live && r.ok) setTestNetwork(r.value.test);
     });
     return () => {
       live = false;
@@ -502,6 +508,8 @@ function StartForm({
       ? earnedPerHourAt(est, price)
       : undefined;
   const tokenValue = settings.pricing.tokenValueInCurrency;
+  // Test money has no value: it is never turned into a currency (as on the Earnings card).
+  const test = est?.testNetwork === true || testNetwork === true;
   const missing = [
     ...(estimate && !est ? ['run the benchmark'] : []),
     ...(walletReady === false ? ['create a wallet'] : []),
@@ -594,9 +602,11 @@ function StartForm({
             <>
               At this price and your score of {formatFigure(est.compositeScore)}, this computer
               earns about <strong>{formatFigure(earned)}</strong> {est.token} an hour while it works
-              {tokenValue > 0
-                ? ` (about ${formatFigure(earned * tokenValue)} ${settings.pricing.currency})`
-                : ''}
+              {test
+                ? ' (test money, no value)'
+                : tokenValue > 0
+                  ? ` (about ${formatFigure(earned * tokenValue)} ${settings.pricing.currency})`
+                  : ''}
               .
             </>
           ) : estimate && !est ? (
