@@ -168,6 +168,10 @@ describe('first-run setup', () => {
     const earnings = await screen.findByTestId('setup-earnings');
     await waitFor(() => expect(earnings.textContent).toContain('earns about 2 tokens an hour'));
     expect(earnings.textContent).toContain('(about 2 EUR)');
+    // Starting to earn takes the stake (market.stake) from the wallet: setup says so first.
+    expect(screen.getByTestId('setup-stake').textContent).toBe(
+      'Starting to earn stakes 100 tokens from your wallet in the market, as a deposit for the jobs Roost takes; the Wallet page shows it, and Roost has no way yet to take it back out.',
+    );
     fireEvent.change(screen.getByLabelText('Tokens per unit-hour'), { target: { value: '0.1' } });
     expect(earnings.textContent).toContain('earns about 4 tokens an hour');
     await screen.findByText(/no jobs until you create a wallet/);
@@ -243,6 +247,9 @@ describe('first-run setup', () => {
       'At this price and your score of 40, this computer earns about 2 rUSD an hour while it works (test money, no value).',
     );
     expect(earnings.textContent).not.toContain('EUR');
+    expect(screen.getByTestId('setup-stake').textContent).toBe(
+      'Starting to earn stakes 100 rUSD of test money from your wallet in the market, as a deposit for the jobs Roost takes; the Wallet page shows it, and Roost has no way yet to take it back out.',
+    );
   });
 
   it('says so when only the estimate knows the network is test money', async () => {

@@ -510,6 +510,7 @@ function StartForm({
   const tokenValue = settings.pricing.tokenValueInCurrency;
   // Test money has no value: it is never turned into a currency (as on the Earnings card).
   const test = est?.testNetwork === true || testNetwork === true;
+  const stake = settings.market.stake;
   const missing = [
     ...(estimate && !est ? ['run the benchmark'] : []),
     ...(walletReady === false ? ['create a wallet'] : []),
@@ -640,6 +641,18 @@ function StartForm({
         )}
       </fieldset>
 
+      {/* Registering takes the stake out of the wallet (agent/market/registration.ts), and Roost
+          has no command that asks the market for it back (requestUnstake), so none is promised. */}
+      {stake > 0 && (
+        <p data-testid="setup-stake">
+          Starting to earn stakes{' '}
+          <strong>
+            {stake} {est?.token ?? 'tokens'}
+          </strong>
+          {test ? ' of test money' : ''} from your wallet in the market, as a deposit for the jobs
+          Roost takes; the Wallet page shows it, and Roost has no way yet to take it back out.
+        </p>
+      )}
       {missing.length > 0 && (
         <div className="banner banner-warn" role="status">
           Roost will start, but the market sends you no jobs until you {listWords(missing)}. The

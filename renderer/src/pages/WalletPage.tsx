@@ -14,6 +14,7 @@ type Status = ResultOf<'wallet.status'>;
 type Balance = ResultOf<'wallet.balance'>;
 type Prepared = ResultOf<'wallet.prepareSend'>;
 type History = ResultOf<'wallet.history'>;
+type Provider = NonNullable<ResultOf<'market.status'>['provider']>;
 type Amount = { amount: string; symbol: string };
 /** Exact, for what is about to be sent. */
 const show = (a: Amount) => `${a.amount} ${a.symbol}`;
@@ -200,6 +201,8 @@ export function WalletPage() {
   const [balance, setBalance] = useState<Balance>();
   const [history, setHistory] = useState<History>();
   const [chainProblem, setChainProblem] = useState<string>();
+  // This wallet's record on the market: registering took its stake out of the wallet.
+  const [provider, setProvider] = useState<Provider | null>();
   // The network settings the balance was read under: another network, or another word on its
   // tokens (network.tokens), changes what the page must say.
   const networkSeen = useRef(JSON.stringify(settings?.network));
@@ -209,15 +212,17 @@ export function WalletPage() {
     if (!s.ok) return;
     setStatus(s.value);
     if (s.value.state === 'locked' || s.value.state === 'unlocked') {
-      const [b, h] = await Promise.all([
+      const [b, h, m] = await Promise.all([
         client.call('wallet.balance'),
         client.call('wallet.history', { limit: 50 }),
+        client.call('market.status'),
       ]);
       if (b.ok) {
         setBalance(b.value);
         setChainProblem(undefined);
       } else setChainProblem(describeError(b.error));
       if (h.ok) setHistory(h.value);
+      if (m.ok) setProvider(m.value.provider);
     }
   }, [client]);
 
@@ -233,6 +238,8 @@ export function WalletPage() {
         e.event === 'wallet.transaction'
       )
         void load();
+      // The status it carries says the stake: a new registration, or collateral taken or freed.
+      if (e.event === 'market.changed') setProvider(e.payload.provider);
       if (e.event === 'settings.changed') {
         const network = JSON.stringify(e.payload.network);
         if (networkSeen.current !== network) void load();
@@ -266,6 +273,14 @@ export function WalletPage() {
     a.click();
     URL.revokeObjectURL(url);
   };
+
+  // Only this wallet's stake, and only once there is one.
+  const staked =
+    provider &&
+    provider.address.toLowerCase() === status?.address?.toLowerCase() &&
+    Number(provider.stake.amount) > 0
+      ? provider
+      : undefined;
 
   return (
     <section aria-labelledby="page-title">
@@ -306,6 +321,24 @@ export function WalletPage() {
                   <dd data-testid="balance-token">
                     <Money a={balance.token} />
                   </dd>
+                </>
+              )}
+              {staked && (
+                <>
+                  <dt>Staked in the market</dt>
+                  <dd data-testid="balance-staked">
+                    <Money a={staked.stake} />
+                    {Number(staked.locked.amount) > 0 && (
+                      <>
+                        {' '}
+                        (<Money a={staked.locked} /> of it locked by jobs in progress)
+                      </>
+                    )}
+                  </dd>
+                </>
+              )}
+              {balance && (
+                <>
                   <dt>For fees</dt>
                   <dd>
                     <Money a={balance.native} />
