@@ -145,6 +145,32 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
     await page.close();
   });
 
+  it('takes the user to a refused field far down Settings, clear of the sticky Save bar', async () => {
+    const page = await open(server.url);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await navLink(page, 'Settings').click();
+    const port = page.getByLabel('Port', { exact: true });
+    await port.fill('99999');
+    // Scrolled to the top: the field lies far below the window, and Save sticks to its bottom.
+    await page.evaluate('window.scrollTo(0, 0)');
+    const save = page.getByRole('button', { name: 'Save settings' });
+    await save.click();
+    await page.getByText('At most 65535.').waitFor();
+    await expect
+      .poll(() => page.evaluate('document.activeElement?.id'))
+      .toBe('setting-server-port');
+    // The whole field, its error included, lies in the window and above the bar.
+    const field = port.locator('xpath=ancestor::div[contains(@class, "field")][1]');
+    const bar = save.locator('xpath=..');
+    const inView = async () => {
+      const [f, b] = await Promise.all([field.boundingBox(), bar.boundingBox()]);
+      return f !== null && b !== null && f.y >= 0 && f.y + f.height <= b.y;
+    };
+    await expect.poll(inView).toBe(true);
+    await page.screenshot({ path: join(SHOTS, 'settings-refused-port.png') });
+    await page.close();
+  });
+
   it('asks for the token when opened without it, and accepts a pasted one', async () => {
     const page = await open(`${server.base}/`);
     await page.getByRole('heading', { name: 'Connect to Roost' }).waitFor();

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { AgentProvider } from '../AgentContext.tsx';
 import { SettingsPage } from './SettingsPage.tsx';
@@ -65,6 +65,47 @@ describe('SettingsPage', () => {
     await screen.findByText('Enter a number.');
     expect(screen.getByRole('alert').textContent).toContain('nothing was saved');
     expect(updates).toEqual([]);
+  });
+
+  it('takes the user to the first invalid field on a refused save: in view, with the cursor in it', async () => {
+    const { client, updates } = fakeClient();
+    const scrolled: Element[] = [];
+    const scroll = vi.spyOn(Element.prototype, 'scrollIntoView').mockImplementation(function (
+      this: Element,
+    ) {
+      scrolled.push(this);
+    });
+    try {
+      render(
+        <AgentProvider client={client}>
+          <SettingsPage />
+        </AgentProvider>,
+      );
+      // Two bad values; the port, far down the page, and the temperature ceiling above it.
+      const port = await screen.findByLabelText('Port');
+      fireEvent.change(port, { target: { value: '99999' } });
+      const ceiling = screen.getByLabelText('Temperature ceiling (°C)');
+      fireEvent.change(ceiling, { target: { value: 'hot' } });
+      const save = screen.getByRole('button', { name: 'Save settings' });
+      save.focus();
+      fireEvent.click(save);
+      await screen.findByText('At most 65535.');
+      // The first in the page's order, whole: its label, input, help and error.
+      await waitFor(() => expect(document.activeElement).toBe(ceiling));
+      expect(scrolled).toEqual([ceiling.closest('.field')]);
+      expect(scroll).toHaveBeenCalledWith({ block: 'nearest' });
+      expect(ceiling.closest('form')?.className).toBe('settings-form');
+
+      // Fixed, the next refusal goes to the port.
+      fireEvent.change(ceiling, { target: { value: '80' } });
+      save.focus();
+      fireEvent.click(save);
+      await waitFor(() => expect(document.activeElement).toBe(port));
+      expect(scrolled.at(-1)).toBe(port.closest('.field'));
+      expect(updates).toEqual([]);
+    } finally {
+      scroll.mockRestore();
+    }
   });
 
   it("shows the agent's refusal in words", async () => {

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { z } from 'zod';
 import {
   formatTimeWindows,
@@ -117,6 +117,9 @@ const optionLabels: Record<string, string> = {
 };
 
 type Draft = Record<string, string | boolean>;
+
+/** The id of a field's input: `setting-work-idleMinutes` for `work.idleMinutes`. */
+const inputId = (key: string) => `setting-${key.replace('.', '-')}`;
 
 type FieldKind =
   | { kind: 'enum'; options: string[] }
@@ -254,6 +257,19 @@ export function SettingsPage() {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string }>();
   const [saving, setSaving] = useState(false);
+  // The field a refused save sends the user to; a new object each time, so a second refusal of
+  // the same field scrolls to it again.
+  const [refused, setRefused] = useState<{ key: string }>();
+
+  // After the refusal is drawn (the field's error under it), bring the first invalid field into
+  // view and put the cursor in it: the banner at the top may be out of sight, and the field under
+  // the sticky Save bar (styles.css keeps a bar's height of margin below each field).
+  useEffect(() => {
+    if (!refused) return;
+    const input = document.getElementById(inputId(refused.key));
+    input?.closest('.field')?.scrollIntoView({ block: 'nearest' });
+    input?.focus({ preventScroll: true });
+  }, [refused]);
 
   // Follow changes made elsewhere (the CLI, another window) unless the user is editing. This is
   // React's "adjust state while rendering" pattern: no effect, no extra commit.
@@ -279,6 +295,7 @@ export function SettingsPage() {
         kind: 'error',
         text: 'Some values are not valid; nothing was saved. Fix the fields marked below.',
       });
+      setRefused({ key: Object.keys(checked.errors)[0]! });
       return;
     }
     setSaving(true);
@@ -297,7 +314,7 @@ export function SettingsPage() {
   return (
     <section aria-labelledby="page-title">
       <h1 id="page-title">Settings</h1>
-      <form onSubmit={(e) => void submit(e)} noValidate>
+      <form className="settings-form" onSubmit={(e) => void submit(e)} noValidate>
         {notice && (
           <div
             className={`banner ${notice.kind === 'ok' ? 'banner-ok' : 'banner-error'}`}
@@ -312,7 +329,7 @@ export function SettingsPage() {
             <p className="muted">{sectionTitles[section].about}</p>
             {fieldsOf(section).map(([name, schema]) => {
               const key = `${section}.${name}`;
-              const id = `setting-${section}-${name}`;
+              const id = inputId(key);
               const kind = kindOf(schema);
               const value = draft[key];
               const error = errors[key];
