@@ -116,16 +116,25 @@ export function createLeaseEvents(deps: LeaseEventsOptions): LeaseEvents {
             const outcome = leaseStateNames[Number(a.outcome)];
             const payout = BigInt(a.providerPayout as bigint);
             const money = `${tokens(payout, s.meta)}`;
-            if (outcome === 'Paid')
+            if (outcome === 'Paid') {
+              // What the job paid less what reached this provider: the market's fee.
+              const reward = BigInt(s.leases.get(jobId)?.reward ?? payout);
+              const fee = reward > payout ? reward - payout : 0n;
               recorder.move(
                 s,
                 jobId,
                 ['submitted', 'disputed'],
                 'paid',
-                { payout: payout.toString(), reason: `earned ${money}` },
+                {
+                  payout: payout.toString(),
+                  reason:
+                    fee > 0n
+                      ? `result accepted; the market kept ${tokens(fee, s.meta)} as its fee`
+                      : 'result accepted',
+                },
                 `paid ${money}`,
               );
-            else if (outcome === 'Rejected')
+            } else if (outcome === 'Rejected')
               recorder.move(
                 s,
                 jobId,

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Wallet, type JsonRpcProvider } from 'ethers';
+import { Wallet, formatUnits, type JsonRpcProvider } from 'ethers';
 import { devnetDeployment, type Devnet } from '../../../contracts/devnet.ts';
 import { connectJobMarket } from '../../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../../contracts/bindings/roost-test-token.ts';
@@ -103,6 +103,10 @@ describe('the earn loop on a devnet', () => {
     });
     const fee = (reward * 100n) / 10_000n;
     expect(paid.payout).toBe((reward - fee).toString());
+    // Why it earned less than the job paid: the market's fee, in the token.
+    expect(paid.reason).toBe(
+      `result accepted; the market kept ${formatUnits(fee, 6).replace(/\.0$/, '')} rUSD as its fee`,
+    );
     const history = agent.market.lease(posted.jobId.toString())!.history.map((h) => h.state);
     expect(history).toEqual([
       'seen',
