@@ -102,6 +102,11 @@ describe('diagnose', () => {
     const none = diagnose(healthy({ inventory: inventory([]) }));
     expect(none[0]).toMatchObject({ code: 'no-gpu', severity: 'warning', blocksJobs: false });
     expect(none[0]?.message).toMatch(/it takes only jobs that run on the CPU/);
+    // One action, named as the Dashboard names it and as the CLI runs it.
+    expect(none[0]?.fix).toBe(
+      'If this computer has a graphics card, check that it is seated and powered and that its driver is installed, then check again (Check again on the Dashboard, or `roost detect`).',
+    );
+    expect(none[0]?.action).toEqual({ kind: 'command', command: 'roost detect' });
     const [d] = diagnose(
       healthy({
         inventory: inventory([gpu({ status: 'no-driver', driver: 'nouveau', problem: undefined })]),

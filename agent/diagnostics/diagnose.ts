@@ -151,7 +151,8 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
         blocksJobs: false,
         title: 'No GPU found',
         message: `Roost found no graphics card on this computer${seen}: it takes only jobs that run on the CPU, and jobs that need a GPU pass it by.`,
-        fix: 'Check that the card is seated and powered and that its driver is installed, then scan again.',
+        // The words of the Dashboard's Hardware section, whose Check again button is `roost detect`.
+        fix: 'If this computer has a graphics card, check that it is seated and powered and that its driver is installed, then check again (Check again on the Dashboard, or `roost detect`).',
         action: { kind: 'command', command: 'roost detect' },
       }),
     );

@@ -1,14 +1,23 @@
 import { useEffect, useState } from 'react';
 import type { ResultOf } from '../../../agent/api/contract.ts';
-import { executionProviderName } from '../../../agent/api/contract.ts';
+import { adapterName, executionProviderName } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
+import { describeHardware } from '../pages/onboarding.ts';
+import { sentence } from '../words.ts';
 import { AgentText } from './AgentText.tsx';
 import { Sparkline } from './Sparkline.tsx';
 import { WorkState, useDecisions } from './WorkState.tsx';
 import { useDetect, type Detect } from '../hooks/useDetect.ts';
 
-/** An agent's message and its fix, as one text for AgentText. */
-const words = (...parts: (string | null | undefined)[]) => parts.filter(Boolean).join(' ');
+/**
+ * An agent's message and its fix, as one text for AgentText: each is a phrase of its own
+ * (`…: not a GPU`, `Install your GPU’s Vulkan driver …`), so each becomes a sentence.
+ */
+const words = (...parts: (string | null | undefined)[]) =>
+  parts
+    .filter((p): p is string => Boolean(p?.trim()))
+    .map(sentence)
+    .join(' ');
 
 type Sample = ResultOf<'hardware.telemetry'>['samples'][number];
 type Accelerator = Detect['gpus'][number]['accelerators'][number];
@@ -71,6 +80,42 @@ function useTelemetry(): Map<string, Sample[]> {
   return byGpu;
 }
 
+/**
+ * No GPU: the one message the Dashboard gives about it (setup's first step says the same words),
+ * whose action is the Check again button beside the heading. What support staff need (the
+ * software renderer onnxruntime found, and why it is no GPU) waits under Details.
+ */
+function NoGpu({ report }: { report: Detect }) {
+  const software = report.accelerators.filter((a) => a.status === 'software-adapter');
+  return (
+    <div className="no-gpu" data-testid="no-gpu">
+      <p>
+        <strong>{describeHardware(report).headline}</strong> If this computer has a graphics card,
+        install its driver, then press Check again.
+      </p>
+      {software.length > 0 && (
+        <details>
+          <summary className="muted">Details</summary>
+          <ul className="problems">
+            {software.map((a) => (
+              <li key={a.ep}>
+                <AgentText
+                  text={words(
+                    `${executionProviderName(a.ep)}\u2019s only adapter is ${a.adapter ? adapterName(a.adapter) : 'a software renderer'}`,
+                    a.reason,
+                    a.fix,
+                    a.detail,
+                  )}
+                />
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </div>
+  );
+}
+
 export function GpuCards() {
   const { report, problem: error, busy, again } = useDetect();
   const telemetry = useTelemetry();
@@ -92,6 +137,7 @@ export function GpuCards() {
       {!report && !error && (
         <p className="muted">Finding your GPUs and testing which accelerators work…</p>
       )}
+      {report && report.gpus.length === 0 && <NoGpu report={report} />}
       {report && (
         <div className="cards">
           {report.gpus.map((gpu) => {
@@ -167,22 +213,6 @@ export function GpuCards() {
             <h4>Accelerators</h4>
             <AcceleratorList accelerators={report.cpu.accelerators} />
           </article>
-        </div>
-      )}
-      {report && report.gpus.length === 0 && (
-        <div className="empty-state" data-testid="no-gpu">
-          <h3>No GPU found</h3>
-          <p>
-            Roost can still run jobs on the CPU. If this computer has a GPU, install its driver,
-            then press Check again.
-          </p>
-          {report.accelerators
-            .filter((a) => a.status === 'software-adapter')
-            .map((a) => (
-              <p key={a.ep}>
-                {executionProviderName(a.ep)}: <AgentText text={words(a.reason, a.fix)} />
-              </p>
-            ))}
         </div>
       )}
       {report && report.problems.length > 0 && (

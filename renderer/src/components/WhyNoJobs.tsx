@@ -8,6 +8,13 @@ import { AgentText } from './AgentText.tsx';
 type Answer = ResultOf<'diagnostics.whyNoJobs'>;
 type Diagnostic = Answer['blockers'][number];
 
+/**
+ * Said elsewhere on the Dashboard, with its own action: no GPU is the Hardware section's message,
+ * beside its Check again button. It never keeps jobs away (CPU jobs still come), so the headline
+ * never rests on it; `roost api diagnostics.whyNoJobs` and the support bundle still carry it.
+ */
+const SHOWN_ELSEWHERE = new Set<Diagnostic['code']>(['no-gpu']);
+
 /** Where a method's fix is done in the app. */
 const pageOf: Record<string, { href: string; label: string }> = {
   'bench.run': { href: '#/benchmark', label: 'Open Benchmark' },
@@ -102,7 +109,9 @@ export function WhyNoJobs() {
     };
   }, [load, subscribe]);
 
-  const all = answer ? [...answer.blockers, ...answer.warnings] : [];
+  const all = answer
+    ? [...answer.blockers, ...answer.warnings].filter((d) => !SHOWN_ELSEWHERE.has(d.code))
+    : [];
   return (
     <article className="card why" aria-labelledby="why-title" data-testid="why-no-jobs">
       <h2 id="why-title">{answer?.answer === 'working' ? 'Working' : 'Why no jobs?'}</h2>

@@ -1,0 +1,91 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, render, screen, within } from '@testing-library/react';
+import type { ReactNode } from 'react';
+import { AgentProvider } from '../AgentContext.tsx';
+import { GpuCards } from './GpuCards.tsx';
+import type { ResultOf } from '../../../agent/api/contract.ts';
+import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
+
+afterEach(cleanup);
+
+type Detect = ResultOf<'hardware.detect'>;
+
+/** The tour's headless server: no GPU, the CPU, and WebGPU on Mesa's software renderer. */
+const cpuOnly: Detect = {
+  gpus: [],
+  accelerators: [
+    { ep: 'cpu', ok: true, status: 'ok', durationMs: 26 },
+    {
+      ep: 'webgpu',
+      ok: false,
+      status: 'software-adapter',
+      reason:
+        'the WebGPU adapter is a software renderer (lavapipe/llvmpipe/SwiftShader): not a GPU',
+      fix: 'Install your GPU\u2019s Vulkan driver (Mesa radv/anv for AMD/Intel, the NVIDIA driver for NVIDIA) so WebGPU runs on the GPU',
+      adapter: { name: 'llvmpipe (LLVM 15.0.6, 256 bits)', kind: 'cpu', software: true },
+      durationMs: 80,
+    },
+  ],
+  cpu: {
+    model: 'AMD EPYC',
+    cores: 2,
+    accelerators: [{ ep: 'cpu', ok: true, adapter: 'AMD EPYC' }],
+  },
+  os: { platform: 'linux', release: '6', arch: 'x64' },
+  problems: [],
+};
+
+function renderWith(answers: Record<string, unknown>, ui: ReactNode) {
+  const { client } = fakeAgentClient((method) =>
+    method in answers ? ok(answers[method]) : unavailable(),
+  );
+  return render(<AgentProvider client={client}>{ui}</AgentProvider>);
+}
+
+describe('GpuCards without a GPU', () => {
+  it('says it once, with Check again as the one action, and keeps the software renderer under Details', async () => {
+    renderWith(
+      { 'hardware.detect': cpuOnly, 'schedule.status': { decisions: [], holds: [] } },
+      <GpuCards />,
+    );
+    const note = await screen.findByTestId('no-gpu');
+    const lead = note.querySelector('p');
+    // The words of setup's first step, then what to do: the button beside the heading.
+    expect(lead?.textContent).toBe(
+      'No GPU found: Roost can still run jobs on the CPU. If this computer has a graphics card, install its driver, then press Check again.',
+    );
+    expect(screen.getByRole('button', { name: 'Check again' })).toBeTruthy();
+    expect(screen.getAllByText(/No GPU found/)).toHaveLength(1);
+    // No command line in the app, and the technical words are secondary: under Details.
+    expect(note.textContent).not.toMatch(/roost detect/);
+    const details = note.querySelector('details');
+    expect(details?.querySelector('summary')?.textContent).toBe('Details');
+    expect(within(details as HTMLElement).getByRole('listitem').textContent).toBe(
+      'WebGPU\u2019s only adapter is llvmpipe (LLVM 15.0.6, 256 bits). The WebGPU adapter is a software renderer (lavapipe/llvmpipe/SwiftShader): not a GPU. Install your GPU\u2019s Vulkan driver (Mesa radv/anv for AMD/Intel, the NVIDIA driver for NVIDIA) so WebGPU runs on the GPU.',
+    );
+  });
+
+  it('makes a sentence of each of the agent\u2019s phrases, so a message and its fix keep their full stop', async () => {
+    renderWith(
+      {
+        'hardware.detect': {
+          ...cpuOnly,
+          problems: [
+            {
+              tool: 'rocm-smi',
+              code: 'failed',
+              message: 'the tool stopped with code 9',
+              fix: 'Run `rocm-smi` by hand; if it also fails, reinstall ROCm',
+            },
+          ],
+        },
+        'schedule.status': { decisions: [], holds: [] },
+      },
+      <GpuCards />,
+    );
+    await screen.findByTestId('no-gpu');
+    expect(screen.getByText(/stopped with code 9/).closest('li')?.textContent).toBe(
+      'rocm-smi: The tool stopped with code 9. Run rocm-smi by hand; if it also fails, reinstall ROCm.',
+    );
+  });
+});

@@ -1,0 +1,72 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, render, screen } from '@testing-library/react';
+import { AgentProvider } from '../AgentContext.tsx';
+import { WhyNoJobs } from './WhyNoJobs.tsx';
+import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
+
+afterEach(cleanup);
+
+/** The agent's answer on the tour's headless server: no wallet, an empty market, no GPU. */
+const answer = {
+  answer: 'blocked',
+  headline:
+    'No wallet. Create a wallet, or import one with its recovery phrase, on the Wallet page.',
+  blockers: [
+    {
+      id: 'wallet-missing',
+      code: 'wallet-missing',
+      severity: 'error',
+      blocksJobs: true,
+      gpuId: null,
+      title: 'No wallet',
+      message: 'Jobs are claimed and paid through a wallet, and this computer has none yet.',
+      fix: 'Create a wallet, or import one with its recovery phrase, on the Wallet page.',
+      action: { kind: 'method', method: 'wallet.create' },
+    },
+    {
+      id: 'market-empty',
+      code: 'market-empty',
+      severity: 'info',
+      blocksJobs: true,
+      gpuId: null,
+      title: 'No open jobs',
+      message: 'No job is waiting on the market right now.',
+      fix: 'Nothing to do: Roost takes the next job that fits as soon as one is posted.',
+      action: null,
+    },
+  ],
+  warnings: [
+    {
+      id: 'no-gpu',
+      code: 'no-gpu',
+      severity: 'warning',
+      blocksJobs: false,
+      gpuId: null,
+      title: 'No GPU found',
+      message:
+        'Roost found no graphics card on this computer (onnxruntime sees only llvmpipe (LLVM 15.0.6, 256 bits), which runs on the CPU): it takes only jobs that run on the CPU, and jobs that need a GPU pass it by.',
+      fix: 'If this computer has a graphics card, check that it is seated and powered and that its driver is installed, then check again (Check again on the Dashboard, or `roost detect`).',
+      action: { kind: 'command', command: 'roost detect' },
+    },
+  ],
+  checkedAt: '2025-06-04T12:00:00.000Z',
+};
+
+describe('WhyNoJobs', () => {
+  it('leaves no GPU to the Hardware section, which says it with its Check again button', async () => {
+    // The agent still says it (the CLI's JSON, the support bundle); the Dashboard says it once.
+    const { client } = fakeAgentClient((method) =>
+      method === 'diagnostics.whyNoJobs' ? ok(answer) : unavailable(),
+    );
+    render(
+      <AgentProvider client={client}>
+        <WhyNoJobs />
+      </AgentProvider>,
+    );
+    const card = await screen.findByTestId('why-no-jobs');
+    await screen.findByText('No wallet');
+    const codes = [...card.querySelectorAll('li')].map((li) => li.dataset.code);
+    expect(codes).toEqual(['wallet-missing', 'market-empty']);
+    expect(card.textContent).not.toMatch(/No GPU found|roost detect|llvmpipe/);
+  });
+});
