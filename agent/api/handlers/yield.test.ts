@@ -263,6 +263,30 @@ describe('yield.suggestPrice', () => {
     expect(unlocked.price).toBe('Not connected to the market yet, so no jobs have been seen.');
     expect(unlocked.notes).toContain('Not connected to the market');
   });
+
+  it('while a new wallet waits for its recovery phrase check: a calm word, not an error', async () => {
+    const { handlers } = await setup([], {
+      market: undefined,
+      wallet: {
+        status: async () => ({ state: 'pending', address: null }),
+        // As the wallet service does before the check.
+        history: async () => {
+          throw new Error(
+            'The new wallet is not active yet: give back the asked words of its recovery phrase first.',
+          );
+        },
+      } as unknown as YieldDeps['wallet'],
+    });
+    const earnings = await handlers['yield.earnings']({ range: '24h' });
+    expect(earnings.notes).toContain('Actual earnings show once your wallet is set up.');
+    expect(earnings.notes.join(' ')).not.toMatch(
+      /could not be read|not active yet|create a wallet/,
+    );
+    const suggestion = await handlers['yield.suggestPrice']({});
+    expect(suggestion.reason).toBe(
+      'Roost joins the market and sees what jobs pay once your wallet is set up.',
+    );
+  });
 });
 
 describe('yield.payoutsCsv', () => {

@@ -97,18 +97,23 @@ async function payouts(wallet: WalletService): Promise<PayoutRecord[]> {
 
 /**
  * Why the market is not connected, as what the user can do about it: with no wallet there is
- * nothing to unlock, and a locked wallet is the reason, not the network. Undefined when the
- * wallet is not the reason.
+ * nothing to unlock, a new one waits for its recovery phrase check (being set up, nothing is
+ * wrong), and a locked wallet is the reason, not the network. Undefined when the wallet is not
+ * the reason.
  */
-async function walletBlocker(wallet: WalletService): Promise<'none' | 'locked' | undefined> {
+async function walletBlocker(
+  wallet: WalletService,
+): Promise<'none' | 'pending' | 'locked' | undefined> {
   const state = await wallet.status().then(
     (s) => s.state,
     () => undefined,
   );
-  if (state === 'none' || state === 'pending') return 'none';
-  if (state === 'locked') return 'locked';
+  if (state === 'none' || state === 'pending' || state === 'locked') return state;
   return undefined;
 }
+
+/** While a new wallet waits for its recovery phrase check: no history yet, and no error. */
+const WALLET_BEING_SET_UP = 'Actual earnings show once your wallet is set up.';
 
 export function yieldHandlers(
   deps: YieldDeps,
@@ -119,6 +124,11 @@ export function yieldHandlers(
     if (deps.market && token) {
       const leases = deps.market.leases({ states: ['paid', 'expired'], limit: 1000 });
       return { records: payoutsFromLeases(leases, token), token: token.symbol };
+    }
+    // A new wallet has no chain history before its recovery phrase check (asking throws).
+    if ((await walletBlocker(deps.wallet)) === 'pending') {
+      notes.push(WALLET_BEING_SET_UP);
+      return { records: [], token: 'tokens' };
     }
     try {
       const records = await payouts(deps.wallet);
@@ -253,9 +263,11 @@ export function yieldHandlers(
           : !token
             ? blocker === 'none'
               ? 'No wallet yet: create a wallet (Wallet page) so Roost joins the market and sees what jobs pay.'
-              : blocker === 'locked'
-                ? 'The wallet is locked: unlock the wallet to take jobs and see what they pay.'
-                : 'Not connected to the market yet, so no jobs have been seen.'
+              : blocker === 'pending'
+                ? 'Roost joins the market and sees what jobs pay once your wallet is set up.'
+                : blocker === 'locked'
+                  ? 'The wallet is locked: unlock the wallet to take jobs and see what they pay.'
+                  : 'Not connected to the market yet, so no jobs have been seen.'
             : null;
       return {
         ...suggestion,
