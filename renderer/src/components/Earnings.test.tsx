@@ -12,6 +12,7 @@ import {
   type Settings,
 } from '../../../agent/api/contract.ts';
 import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
+import { marketStatus } from '../../../agent/market/testing/market-status.ts';
 
 afterEach(cleanup);
 
@@ -176,7 +177,9 @@ describe('Earnings on the Dashboard', () => {
     );
     const card = await screen.findByTestId('earnings');
     await within(card).findByText('No benchmark yet: run one.');
-    await within(card).findByText('No wallet yet: create a wallet (Wallet page) to be paid.');
+    // The page it names is a link to it (AgentText).
+    await within(card).findByRole('link', { name: 'Wallet page' });
+    expect(card.textContent).toContain('No wallet yet: create a wallet (Wallet page) to be paid.');
 
     scored = true;
     emit({
@@ -229,6 +232,113 @@ describe('Earnings on the Dashboard', () => {
     expect(calls.filter((c) => c.method === 'settings.update').map((c) => c.params)).toEqual([
       { pricing: { pricePerUnitHour: 0.03 } },
     ]);
+  });
+});
+
+describe("Earnings in the agent's words", () => {
+  const suggestion = (reason: string) => ({ ...notEnough, count: 0, reason });
+
+  it("says the agent's reason for no suggested price once, as its own sentence", async () => {
+    const { client } = fakeClient({
+      'yield.estimate': () => ({ estimates: [], missing: 'No benchmark yet: run one.' }),
+      'yield.earnings': () => report('24h'),
+      'yield.suggestPrice': () =>
+        suggestion(
+          'No wallet yet: create a wallet (Wallet page) so Roost joins the market and sees what jobs pay.',
+        ),
+    });
+    render(
+      <AgentProvider client={client}>
+        <Earnings />
+      </AgentProvider>,
+    );
+    const hint = await screen.findByTestId('price-suggestion');
+    expect(hint.textContent).toBe(
+      'No suggested price yet. No wallet yet: create a wallet (Wallet page) so Roost joins the market and sees what jobs pay.',
+    );
+    expect(within(hint).getByRole('link', { name: 'Wallet page' }).getAttribute('href')).toBe(
+      '#/wallet',
+    );
+  });
+
+  it('asks again once the market is ready: no stale "not connected"', async () => {
+    let ready = false;
+    const { client, emit, calls } = fakeClient({
+      'yield.estimate': () => ({ estimates: [], missing: 'No benchmark yet: run one.' }),
+      'yield.earnings': () => ({
+        ...report('24h'),
+        notes: ready ? [] : ['Not connected to the market: actual earnings show once it is.'],
+      }),
+      'yield.suggestPrice': () =>
+        ready
+          ? notEnough
+          : suggestion('Not connected to the market yet, so no jobs have been seen.'),
+    });
+    render(
+      <AgentProvider client={client}>
+        <Earnings />
+      </AgentProvider>,
+    );
+    const card = await screen.findByTestId('earnings');
+    await waitFor(() =>
+      expect(within(card).getByTestId('price-suggestion').textContent).toBe(
+        'No suggested price yet. Not connected to the market yet, so no jobs have been seen.',
+      ),
+    );
+    await within(card).findByText('Not connected to the market: actual earnings show once it is.');
+
+    ready = true;
+    emit({ event: 'market.changed', payload: marketStatus() });
+    await waitFor(() =>
+      expect(within(card).getByTestId('price-suggestion').textContent).toBe(
+        'No suggested price yet: not enough jobs seen yet (1 job in the last 7 days).',
+      ),
+    );
+    await waitFor(() => expect(card.textContent).not.toMatch(/not connected/i));
+
+    // The follower moving on, in the same state, is not asked about again.
+    const asked = () =>
+      calls.filter((c) => c.method === 'yield.suggestPrice' || c.method === 'yield.earnings')
+        .length;
+    const before = asked();
+    emit({
+      event: 'market.changed',
+      payload: marketStatus({
+        follower: { checkpoint: 2, head: 2, lagBlocks: 0, lastError: null },
+      }),
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(asked()).toBe(before);
+  });
+
+  it("shows the agent's notes with commands as code and pages as links", async () => {
+    const { client } = fakeClient({
+      'yield.estimate': () => ({
+        estimates: [],
+        missing:
+          'No benchmark yet: run one (Benchmark page, or roost bench) so Roost knows what your GPU earns.',
+      }),
+      'yield.earnings': () => ({
+        ...report('24h'),
+        notes: [
+          'No work recorded yet: Roost records the hours each GPU may work while the app or `roost serve` runs.',
+          'Actual earnings show once your wallet is set up.',
+        ],
+      }),
+      'yield.suggestPrice': () => notEnough,
+    });
+    render(
+      <AgentProvider client={client}>
+        <Earnings />
+      </AgentProvider>,
+    );
+    const card = await screen.findByTestId('earnings');
+    await within(card).findByText('Actual earnings show once your wallet is set up.');
+    expect(card.textContent).not.toContain('`');
+    expect([...card.querySelectorAll('code')].map((c) => c.textContent)).toEqual(['roost serve']);
+    expect(within(card).getByRole('link', { name: 'Benchmark page' }).getAttribute('href')).toBe(
+      '#/benchmark',
+    );
   });
 });
 

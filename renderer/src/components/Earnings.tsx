@@ -3,6 +3,7 @@ import { forPeople, type ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { benchDone, walletMoved } from '../api/agent-events.ts';
 import { formatFigure } from '../pages/onboarding.ts';
+import { AgentText } from './AgentText.tsx';
 import { EarningsChart } from './EarningsChart.tsx';
 import { PriceSuggestion } from './PriceSuggestion.tsx';
 
@@ -80,9 +81,18 @@ export function Earnings() {
         if (live && r.ok) setReport(r.value);
       });
     load();
-    // Work periods grow by the minute; a paid lease or a new decision shows at once.
+    // Work periods grow by the minute; a paid lease or a new decision shows at once, and so does
+    // the market becoming ready (actual earnings come from it) or going away.
     const timer = setInterval(load, 60_000);
+    // market.changed also comes as the follower moves on (its checkpoint is in the status): only
+    // a new state is news here, and the first one seen may be (what was read before is unknown).
+    let marketState: string | undefined;
     const stop = subscribe((e) => {
+      if (e.event === 'market.changed') {
+        if (e.payload.state !== marketState) load();
+        marketState = e.payload.state;
+        return;
+      }
       if (
         e.event === 'settings.changed' ||
         e.event === 'schedule.changed' ||
@@ -105,7 +115,11 @@ export function Earnings() {
     <article className="card" aria-labelledby="earnings-title" data-testid="earnings">
       <h2 id="earnings-title">Earnings</h2>
       {!value && <p className="muted">Working it out…</p>}
-      {value?.missing && <p className="muted">{value.missing}</p>}
+      {value?.missing && (
+        <p className="muted">
+          <AgentText text={value.missing} />
+        </p>
+      )}
       {value?.estimates.map((e) => {
         // Test tokens have no value: they stay in the token, never converted to a currency.
         const unit = e.netUnit ?? (e.testNetwork ? e.token : e.currency);
@@ -142,7 +156,7 @@ export function Earnings() {
       {/* A chain Roost does not know: the value of its tokens is the user's to say. */}
       {value?.notes?.map((n) => (
         <p key={n} className="note-warn" data-testid="earnings-note">
-          {n}
+          <AgentText text={n} />
         </p>
       ))}
       <PriceSuggestion key={suggestionRound} />
@@ -187,8 +201,8 @@ export function Earnings() {
             .filter((n) => !(value?.missing && n.startsWith('No benchmark yet')))
             .filter((n) => !value?.notes?.includes(n))
             .map((n) => (
-              <p key={n} className="muted">
-                {n}
+              <p key={n} className="muted" data-testid="earnings-report-note">
+                <AgentText text={n} />
               </p>
             ))}
         </>

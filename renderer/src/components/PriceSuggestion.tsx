@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
+import { AgentText } from './AgentText.tsx';
 
 type Suggestion = ResultOf<'yield.suggestPrice'>;
 
@@ -20,8 +21,14 @@ export function PriceSuggestion({ onUse }: { onUse?: (price: string) => void }) 
 
   useEffect(() => {
     load();
+    // Jobs are seen only once the market is ready, so its state moving is news here; market.changed
+    // also comes as the follower moves on (its checkpoint is in the status), and that is not.
+    let marketState: string | undefined;
     return subscribe((e) => {
-      if (e.event === 'settings.changed' || e.event === 'market.lease') load();
+      if (e.event === 'market.changed') {
+        if (e.payload.state !== marketState) load();
+        marketState = e.payload.state;
+      } else if (e.event === 'settings.changed' || e.event === 'market.lease') load();
     });
   }, [load, subscribe]);
 
@@ -30,14 +37,16 @@ export function PriceSuggestion({ onUse }: { onUse?: (price: string) => void }) 
   return (
     <p className="help price-suggestion" data-testid="price-suggestion" title={value.reason}>
       {value.price === null ? (
-        <>
-          No suggested price yet:{' '}
-          {value.score === null
-            ? 'what jobs pay per unit-hour depends on your benchmark score, so it needs a benchmark first.'
-            : /^Not enough jobs/.test(value.reason)
-              ? `not enough jobs seen yet (${jobs} in the last 7 days).`
-              : value.reason}
-        </>
+        value.score === null ? (
+          'No suggested price yet: what jobs pay per unit-hour depends on your benchmark score, so it needs a benchmark first.'
+        ) : /^Not enough jobs/.test(value.reason) ? (
+          `No suggested price yet: not enough jobs seen yet (${jobs} in the last 7 days).`
+        ) : (
+          // The agent's reason is a sentence of its own (no wallet, locked, not connected).
+          <>
+            No suggested price yet. <AgentText text={value.reason} />
+          </>
+        )
       ) : (
         <>
           Suggested: <strong>{value.price}</strong> {value.token} per unit-hour, the median of{' '}
