@@ -200,14 +200,20 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
     await page.getByTestId('earnings').getByText('No benchmark yet').waitFor();
     await page.getByTestId('no-gpu').waitFor();
     expect(await page.getByTestId('no-gpu').textContent()).toContain('software renderer');
+    // Said once, with one action: the Check again button beside the Hardware heading.
+    expect(await page.getByTestId('no-gpu').textContent()).toContain('press Check again');
+    expect(await why.textContent()).not.toContain('No GPU found');
+    await page.getByRole('heading', { name: 'Hardware', level: 2 }).waitFor();
     const cpu = page.getByTestId('cpu-card');
     await cpu.getByText('✓').first().waitFor();
     expect(await cpu.textContent()).toContain('CPU');
-    // Jobs run on the CPU here: its card has the work state and the manual controls.
+    // Jobs run on the CPU here: its card has the work state and the manual controls. No job
+    // runs, so the policy's "may work" reads Ready for jobs, never Working.
     const state = cpu.getByTestId('work-state');
-    await expect.poll(() => state.textContent()).toMatch(/Working|Idle|Paused/);
+    await expect.poll(() => state.textContent()).toMatch(/Ready for jobs|Idle|Paused/);
+    expect(await state.textContent()).not.toContain('Working');
     const [button, after] = (await state.textContent())?.includes('Paused')
-      ? ['Start now', 'Working']
+      ? ['Start now', 'Ready for jobs']
       : ['Pause', 'Paused'];
     await state.getByRole('button', { name: button }).click();
     await expect.poll(() => state.textContent()).toContain(after);
@@ -243,12 +249,12 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
       expect(await card.textContent()).toContain('roost gpu install-cuda');
       // What holds the GPU, and the manual controls: pause, then hand back to the policy.
       const state = card.getByTestId('work-state');
-      await expect.poll(() => state.textContent()).toContain('Working');
+      await expect.poll(() => state.textContent()).toContain('Ready for jobs');
       await state.getByRole('button', { name: 'Pause' }).click();
       await expect.poll(() => state.textContent()).toContain('Paused');
       expect(await state.getByTestId('work-reason').textContent()).toMatch(/you/i);
       await state.getByRole('button', { name: 'Back to automatic' }).click();
-      await expect.poll(() => state.textContent()).toContain('Working');
+      await expect.poll(() => state.textContent()).toContain('Ready for jobs');
       await page.screenshot({ path: join(SHOTS, 'dashboard-gpu.png'), fullPage: true });
       await page.close();
     } finally {

@@ -89,3 +89,32 @@ describe('GpuCards without a GPU', () => {
     );
   });
 });
+
+describe('GpuCards heading and the CPU card', () => {
+  it('is Hardware, as it lists the CPU too, and the CPU is Ready for jobs until one runs', async () => {
+    const headless = {
+      gpuId: 'cpu',
+      state: 'working',
+      cause: 'headless',
+      reason:
+        'Working: no desktop session to watch for idle time (headless), so the machine counts as idle',
+      heldBy: 'policy',
+      until: null,
+      since: '2025-06-04T12:00:00.000Z',
+      alsoApplies: [],
+      lease: null,
+    };
+    renderWith(
+      {
+        'hardware.detect': cpuOnly,
+        'schedule.status': { decisions: [headless], holds: [] },
+        'job.list': { jobs: [] },
+      },
+      <GpuCards />,
+    );
+    expect(screen.getByRole('heading', { level: 2 }).textContent).toBe('Hardware');
+    const cpu = await screen.findByTestId('cpu-card');
+    const state = await within(cpu).findByTestId('work-state');
+    expect(state.querySelector('.state-pill')?.textContent).toBe('Ready for jobs');
+  });
+});

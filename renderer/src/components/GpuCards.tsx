@@ -6,7 +6,7 @@ import { describeHardware } from '../pages/onboarding.ts';
 import { sentence } from '../words.ts';
 import { AgentText } from './AgentText.tsx';
 import { Sparkline } from './Sparkline.tsx';
-import { WorkState, useDecisions } from './WorkState.tsx';
+import { WorkState, useActiveJobs, useDecisions } from './WorkState.tsx';
 import { useDetect, type Detect } from '../hooks/useDetect.ts';
 
 /**
@@ -120,11 +120,12 @@ export function GpuCards() {
   const { report, problem: error, busy, again } = useDetect();
   const telemetry = useTelemetry();
   const { decisions, reload } = useDecisions();
+  const jobs = useActiveJobs();
 
   return (
     <section aria-labelledby="gpus-title" className="gpus">
       <div className="section-head">
-        <h2 id="gpus-title">GPUs</h2>
+        <h2 id="gpus-title">Hardware</h2>
         <button type="button" className="secondary" onClick={() => void again()} disabled={busy}>
           {busy ? 'Checking…' : 'Check again'}
         </button>
@@ -161,7 +162,12 @@ export function GpuCards() {
                     {gpu.display ? ' · drives the display' : ''}
                   </p>
                 </header>
-                <WorkState gpuId={gpu.id} decision={decisions.get(gpu.id)} onChanged={reload} />
+                <WorkState
+                  gpuId={gpu.id}
+                  decision={decisions.get(gpu.id)}
+                  jobs={jobs}
+                  onChanged={reload}
+                />
                 {gpu.status !== 'ok' && gpu.problem && (
                   <div className="banner banner-warn" role="alert">
                     <AgentText text={words(gpu.problem.message, gpu.problem.fix)} />
@@ -208,7 +214,12 @@ export function GpuCards() {
             </header>
             {/* Without a GPU, jobs run here: the policy decides for the CPU as for a GPU. */}
             {decisions.has('cpu') && (
-              <WorkState gpuId="cpu" decision={decisions.get('cpu')} onChanged={reload} />
+              <WorkState
+                gpuId="cpu"
+                decision={decisions.get('cpu')}
+                jobs={jobs}
+                onChanged={reload}
+              />
             )}
             <h4>Accelerators</h4>
             <AcceleratorList accelerators={report.cpu.accelerators} />

@@ -4,8 +4,65 @@ import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 
 type Decision = ResultOf<'schedule.status'>['decisions'][number];
+type Job = ResultOf<'job.list'>['jobs'][number];
 
-const stateWords = { working: 'Working', idle: 'Idle', paused: 'Paused' } as const;
+/** A job in these states has this machine at work: its files coming in, or its model running. */
+const ACTIVE: readonly Job['state'][] = ['fetching', 'running'];
+
+/**
+ * The pill's words. The policy's `working` means the device may work; it is Working only while a
+ * job runs on it, and Ready for jobs before one comes.
+ */
+const stateWords = {
+  working: 'Working',
+  ready: 'Ready for jobs',
+  idle: 'Idle',
+  paused: 'Paused',
+} as const;
+
+/** The jobs fetching or running now, kept current by `job.stateChanged`. */
+export function useActiveJobs(): Job[] {
+  const { client, subscribe } = useAgent();
+  const [jobs, setJobs] = useState(() => new Map<string, Job>());
+  useEffect(() => {
+    let live = true;
+    // An event is newer than the list: a job it moved is not put back by a late answer.
+    const moved = new Set<string>();
+    const stop = subscribe((e) => {
+      if (e.event !== 'job.stateChanged') return;
+      const { job } = e.payload;
+      moved.add(job.id);
+      setJobs((old) => {
+        const next = new Map(old);
+        if (ACTIVE.includes(job.state)) next.set(job.id, job);
+        else next.delete(job.id);
+        return next;
+      });
+    });
+    void client.call('job.list', { states: [...ACTIVE] }).then((r) => {
+      if (!live || !r.ok) return;
+      setJobs((old) => {
+        const next = new Map(old);
+        for (const job of r.value.jobs) if (!moved.has(job.id)) next.set(job.id, job);
+        return next;
+      });
+    });
+    return () => {
+      live = false;
+      stop();
+    };
+  }, [client, subscribe]);
+  return [...jobs.values()];
+}
+
+/**
+ * Whether a job runs on this device. The CPU has a decision only where there is no GPU, so every
+ * job runs on it (WebGPU on a software renderer too); a GPU runs the jobs not on the CPU, and one
+ * whose provider is not chosen yet.
+ */
+export function runsOn(job: Job, gpuId: string): boolean {
+  return gpuId === 'cpu' || job.executionProvider !== 'cpu';
+}
 
 /** Every GPU's work decision, kept current by `schedule.changed`. */
 export function useDecisions(): { decisions: Map<string, Decision>; reload: () => void } {
@@ -33,10 +90,13 @@ export function useDecisions(): { decisions: Map<string, Decision>; reload: () =
 export function WorkState({
   gpuId,
   decision,
+  jobs,
   onChanged,
 }: {
   gpuId: string;
   decision: Decision | undefined;
+  /** The jobs fetching or running now (`useActiveJobs`). */
+  jobs: readonly Job[];
   onChanged: () => void;
 }) {
   const { client } = useAgent();
@@ -51,12 +111,19 @@ export function WorkState({
       onChanged();
     } else setProblem(describeError(r.error));
   };
-  if (!decision) return <p className="muted work-state">Deciding whether this GPU should work…</p>;
+  if (!decision)
+    return (
+      <p className="muted work-state">
+        Deciding whether {gpuId === 'cpu' ? 'the CPU' : 'this GPU'} should work…
+      </p>
+    );
   const held = decision.heldBy === 'you';
+  const pill =
+    decision.state === 'working' && !jobs.some((j) => runsOn(j, gpuId)) ? 'ready' : decision.state;
   return (
     <div className="work-state" data-testid="work-state">
       <p>
-        <span className={`state-pill state-${decision.state}`}>{stateWords[decision.state]}</span>{' '}
+        <span className={`state-pill state-${pill}`}>{stateWords[pill]}</span>{' '}
         <span data-testid="work-reason">
           {decision.reason.replace(/^(working|idle|paused):\s*/i, '')}
         </span>
