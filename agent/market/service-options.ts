@@ -9,6 +9,8 @@ import type { LeaseRecord, MarketSettings, MarketStatus } from './schema.ts';
 import type { FetchLike } from './transfer.ts';
 
 export interface MarketLog {
+  /** Steps on the way, for the log file only (the Activity list leaves them out). */
+  debug?(message: string): void;
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;

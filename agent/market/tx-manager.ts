@@ -64,6 +64,8 @@ export interface TxRecord {
 }
 
 export interface TxLog {
+  /** Steps on the way, for the log file only (the Activity list leaves them out). */
+  debug?(message: string): void;
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
@@ -542,7 +544,9 @@ export function createTxManager(options: TxManagerOptions): TxManager {
         const existing = readRow(intent.key);
         if (existing !== undefined && existing.state !== 'failed') return toRecord(existing);
         const row = await prepareAndSign(intent);
-        log.info(
+        // Signing and handing over are steps on the way: the log file keeps them (debug); the
+        // Activity list shows what came of the transaction (mined, or why not).
+        log.debug?.(
           `[market-tx] ${row.label}: signed tx ${row.hash} (nonce ${row.nonce}, ${intent.key})`,
         );
         const sent = await broadcast(row);
@@ -685,7 +689,9 @@ export function createTxManager(options: TxManagerOptions): TxManager {
     const sent = await broadcast(row);
     if (sent.ok) {
       if (row.error !== null) update(row.key, () => ({ error: null }));
-      log.info(`[market-tx] ${row.label}: tx ${row.hash} handed to the node (nonce ${row.nonce})`);
+      log.debug?.(
+        `[market-tx] ${row.label}: tx ${row.hash} handed to the node (nonce ${row.nonce})`,
+      );
       return;
     }
     if (sent.unreachable) throw sent.error;

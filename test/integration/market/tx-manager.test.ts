@@ -99,6 +99,7 @@ function managerFor(
     pollMs: 50,
     bumpAfterMs: 60_000,
     log: {
+      debug: (m) => lines.push(`debug ${m}`),
       info: (m) => lines.push(`info ${m}`),
       warn: (m) => lines.push(`warn ${m}`),
       error: (m) => lines.push(`error ${m}`),
@@ -146,10 +147,17 @@ async function receipts(hashes: string[]): Promise<number> {
 describe('TxManager', () => {
   it('sends an action once: the same key twice, one after the other or at once, is one transaction', async () => {
     const wallet = await fundedWallet();
-    const { manager } = managerFor(wallet.connect(providerAt(devnet.rpcUrl)));
+    const { manager, lines } = managerFor(wallet.connect(providerAt(devnet.rpcUrl)));
 
     const first = await manager.execute(approve('approve:a'));
     expect(first).toMatchObject({ state: 'mined', nonce: 0, attempts: 1 });
+    // The Activity list (info and up) says what came of it; the steps go to the log file only.
+    expect(lines).toContain(
+      `debug [market-tx] approve 1: signed tx ${first.hash} (nonce 0, approve:a)`,
+    );
+    expect(lines.filter((l) => l.startsWith('info') && l.includes(first.hash))).toEqual([
+      expect.stringMatching(/^info \[market-tx\] approve 1: tx 0x[0-9a-f]{64} mined in block \d+$/),
+    ]);
     expect(first.hashes).toEqual([first.hash]);
     const again = await manager.execute(approve('approve:a', 5n));
     expect(again.hash).toBe(first.hash);
