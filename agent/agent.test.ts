@@ -15,6 +15,8 @@ describe('the agent', () => {
     const agent = await createAgent({ dataDir: dir.path, host: 'test' });
     const status = await agent.router.call('agent.status', {});
     if (!status.ok) throw new Error('status failed');
+    // A host with no dashboard server (a test, the desktop app, a CLI command) names no port.
+    expect((status.value as { server: unknown }).server).toBeNull();
     const warnings = (status.value as { warnings: { id: string; code: string }[] }).warnings;
     expect(warnings.map((w) => w.code)).toEqual(['SETTINGS_CORRUPT']);
     expect(await agent.router.call('agent.dismissWarning', { id: warnings[0]!.id })).toEqual({

@@ -112,6 +112,11 @@ export interface AgentOptions {
   network?: { rpcUrl: string; marketAddress: string };
   /** The desktop app's remembered wallet password (Electron safeStorage); headless: none. */
   unlockMemory?: UnlockMemory;
+  /**
+   * `roost serve`: where its dashboard listens, for agent.status (null until it listens). The
+   * server starts after the agent, on a port the agent's settings may have chosen.
+   */
+  server?: () => AgentStatus['server'];
 }
 
 /**
@@ -432,6 +437,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         startedAt,
         now,
         dataDir: options.dataDir,
+        server: options.server,
         warnings,
         electronVersion: options.electronVersion,
       }),

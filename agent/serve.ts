@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAgent, type Agent, type AgentOptions } from './agent.ts';
+import type { AgentStatus } from './api/contract.ts';
 import { ApiFailure } from './api/errors.ts';
 import { startHttpServer, type RunningServer } from './api/http-server.ts';
 import { SERVE_FILE, findRunningServer, type ServeInfo } from './api/node-client.ts';
@@ -44,10 +45,13 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     );
   }
   let agent: Agent;
+  // What agent.status says of the dashboard: nothing until the server listens.
+  let listening: AgentStatus['server'] = null;
   try {
     agent = await createAgent({
       dataDir: options.dataDir,
       host: 'serve',
+      server: () => listening,
       background: options.background ?? true,
       ...(options.network ? { network: options.network } : {}),
       ...(options.embeddedDevnet === false ? { embeddedDevnet: false } : {}),
@@ -85,6 +89,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     }
     throw error;
   }
+  listening = { port: server.port, portFrom: options.port === undefined ? 'setting' : 'flag' };
   const serveFile = join(options.dataDir, SERVE_FILE);
   const info: ServeInfo = {
     pid: process.pid,

@@ -210,6 +210,17 @@ export const agentStatusSchema = z.object({
   startedAt: z.string(),
   uptimeSeconds: z.number().nonnegative(),
   dataDir: z.string(),
+  /**
+   * The dashboard's HTTP server of `roost serve`: the port it listens on, and what chose it
+   * (`--port`, or the `server.port` setting as it was at start). Null where there is none (the
+   * desktop app, a CLI command).
+   */
+  server: z
+    .object({
+      port: z.number().int().min(1).max(65535),
+      portFrom: z.enum(['flag', 'setting']),
+    })
+    .nullable(),
   /** Things the user should know, each with what to do. */
   warnings: z.array(warningSchema),
 });
@@ -245,7 +256,7 @@ export type UnlockMemoryStatus = z.infer<typeof unlockMemoryStatusSchema>;
 /** Every method: `domain.verb`, its params and its result value. */
 export const methods = {
   'agent.status': {
-    summary: 'State of the agent: host, uptime, data folder and warnings.',
+    summary: 'State of the agent: host, uptime, data folder, dashboard port and warnings.',
     params: noParams,
     result: agentStatusSchema,
   },

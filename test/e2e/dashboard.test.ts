@@ -150,6 +150,13 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
     await page.setViewportSize({ width: 1280, height: 800 });
     await navLink(page, 'Settings').click();
     const port = page.getByLabel('Port', { exact: true });
+    // Served with --port 0: the page says the port in use, and that the setting is not it.
+    await expect
+      .poll(() => page.getByTestId('server-port-now').textContent())
+      .toBe(
+        `Now on ${server.port} (set by --port; this setting applies when roost serve starts without --port).`,
+      );
+    expect(await port.inputValue()).toBe('7787');
     await port.fill('99999');
     // Scrolled to the top: the field lies far below the window, and Save sticks to its bottom.
     await page.evaluate('window.scrollTo(0, 0)');

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import { access, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createAgent } from '../../agent/agent.ts';
 import { serve, type Serving } from '../../agent/serve.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -79,7 +80,8 @@ describe('roost serve HTTP API', () => {
     expect(r.status).toBe(200);
     expect(JSON.parse(r.body)).toMatchObject({
       ok: true,
-      value: { state: 'running', host: 'serve' },
+      // The port it listens on, chosen by --port (0: a free one), not the setting's 7787.
+      value: { state: 'running', host: 'serve', server: { port, portFrom: 'flag' } },
     });
     expect(serving.server.url).toBe(`http://127.0.0.1:${port}/#token=${token}`);
   });
@@ -246,5 +248,28 @@ describe('roost serve lifecycle', () => {
     await first.stop();
     await expect(access(join(dir.path, 'a', 'serve.json'))).rejects.toThrow();
     await dir.remove();
+  });
+
+  it('says in agent.status that the server.port setting chose the port, when no --port did', async () => {
+    const dir = await tempDir();
+    // A free port, saved as the setting; then a serve with no port of its own.
+    const probe = await serve({ dataDir: join(dir.path, 'probe'), port: 0, embeddedDevnet: false });
+    const free = probe.server.port;
+    await probe.stop();
+    const dataDir = join(dir.path, 'data');
+    const setup = await createAgent({ dataDir, host: 'test' });
+    expect((await setup.router.call('settings.update', { server: { port: free } })).ok).toBe(true);
+    await setup.close();
+    const serving = await serve({ dataDir, embeddedDevnet: false });
+    try {
+      expect(serving.server.port).toBe(free);
+      const status = await serving.agent.router.call('agent.status', {});
+      expect(status.ok && status.value).toMatchObject({
+        server: { port: free, portFrom: 'setting' },
+      });
+    } finally {
+      await serving.stop();
+      await dir.remove();
+    }
   });
 });

@@ -30,6 +30,8 @@ export function agentHandlers(deps: {
   startedAt: Date;
   now: () => Date;
   dataDir: string;
+  /** Where the dashboard's server listens, once it does; none: no server (see agentStatusSchema). */
+  server?: () => AgentStatus['server'];
   warnings: Warnings;
   electronVersion?: string | undefined;
 }): Pick<Handlers, 'agent.status' | 'agent.version' | 'agent.dismissWarning'> {
@@ -40,6 +42,7 @@ export function agentHandlers(deps: {
       startedAt: deps.startedAt.toISOString(),
       uptimeSeconds: Math.max(0, (deps.now().getTime() - deps.startedAt.getTime()) / 1000),
       dataDir: deps.dataDir,
+      server: deps.server?.() ?? null,
       warnings: deps.warnings.all(),
     }),
     'agent.version': () => ({

@@ -169,6 +169,52 @@ describe('SettingsPage', () => {
     expect(text).toContain('Untick to show the first-run setup on the Dashboard again');
   });
 
+  it('shows the port the dashboard runs on beside the setting, and help with commands as code', async () => {
+    let server = { port: 7899, portFrom: 'flag' };
+    const { client } = fakeAgentClient((method) => {
+      if (method === 'settings.get') return ok(defaultSettings);
+      if (method === 'agent.status')
+        return ok({
+          state: 'running',
+          host: 'serve',
+          startedAt: '2026-11-26T08:00:00.000Z',
+          uptimeSeconds: 5,
+          dataDir: '/data',
+          server,
+          warnings: [],
+        });
+      return unavailable();
+    });
+    const { unmount } = render(
+      <AgentProvider client={client}>
+        <SettingsPage />
+      </AgentProvider>,
+    );
+    const port = (await screen.findByLabelText('Port')) as HTMLInputElement;
+    expect(port.value).toBe('7787');
+    const now = await screen.findByTestId('server-port-now');
+    expect(now.textContent).toBe(
+      'Now on 7899 (set by --port; this setting applies when roost serve starts without --port).',
+    );
+    expect(port.getAttribute('aria-describedby')?.split(' ')).toContain(now.id);
+    const help = document.getElementById(`${port.id}-help`);
+    expect(help?.textContent).toBe('Port of roost serve on 127.0.0.1.');
+    expect(help?.querySelector('code')?.textContent).toBe('roost serve');
+    expect(document.body.textContent).not.toContain('`');
+    unmount();
+
+    // Started on the setting, which has changed since: the new port waits for a restart.
+    server = { port: 7790, portFrom: 'setting' };
+    render(
+      <AgentProvider client={client}>
+        <SettingsPage />
+      </AgentProvider>,
+    );
+    expect((await screen.findByTestId('server-port-now')).textContent).toBe(
+      'Now on 7790; 7787 applies when roost serve starts again.',
+    );
+  });
+
   it("asks what a custom network's tokens are worth, and marks a chain nobody decided on", async () => {
     const updates: unknown[] = [];
     let settings: Settings = {

@@ -4,12 +4,14 @@ import {
   formatTimeWindows,
   parseTimeWindows,
   settingsSections,
+  type AgentStatus,
   type Settings,
   type SettingsPatch,
   type SettingsSection,
 } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
+import { AgentText } from '../components/AgentText.tsx';
 import { NetworkTokensNow } from '../components/NetworkTokens.tsx';
 import { PriceSuggestion } from '../components/PriceSuggestion.tsx';
 import { SupportBundle } from '../components/SupportBundle.tsx';
@@ -48,7 +50,7 @@ const sectionTitles: Record<SettingsSection, { title: string; about: string }> =
     about: 'Which of the accelerators that work here jobs may use.',
   },
   updates: { title: 'Updates', about: 'How the desktop app updates itself.' },
-  server: { title: 'Headless server', about: 'The dashboard of roost serve.' },
+  server: { title: 'Headless server', about: 'The dashboard of `roost serve`.' },
 };
 
 const fieldLabels: Record<string, string> = {
@@ -115,6 +117,21 @@ const optionLabels: Record<string, string> = {
   'updates.channel.stable': 'Stable',
   'updates.channel.beta': 'Beta',
 };
+
+/**
+ * The port `roost serve` listens on now, beside its setting, which it may not be: `--port` wins
+ * over the setting, and a changed setting applies from the next start. Undefined where nothing
+ * serves a dashboard (the desktop app).
+ */
+function serverPortNow(status: AgentStatus | undefined, saved: number): string | undefined {
+  const server = status?.server;
+  if (!server) return undefined;
+  if (server.portFrom === 'flag')
+    return `now on ${server.port} (set by \`--port\`; this setting applies when \`roost serve\` starts without \`--port\`)`;
+  return server.port === saved
+    ? `now on ${server.port}`
+    : `now on ${server.port}; ${saved} applies when \`roost serve\` starts again`;
+}
 
 type Draft = Record<string, string | boolean>;
 
@@ -251,7 +268,7 @@ function toPatch(
 }
 
 export function SettingsPage() {
-  const { client, settings, setSettings } = useAgent();
+  const { client, settings, setSettings, status } = useAgent();
   const [draft, setDraft] = useState<Draft>();
   const [base, setBase] = useState<Settings>();
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -326,14 +343,18 @@ export function SettingsPage() {
         {(Object.keys(settingsSections) as SettingsSection[]).map((section) => (
           <fieldset key={section} className="card settings-section">
             <legend>{sectionTitles[section].title}</legend>
-            <p className="muted">{sectionTitles[section].about}</p>
+            <p className="muted">
+              <AgentText text={sectionTitles[section].about} />
+            </p>
             {fieldsOf(section).map(([name, schema]) => {
               const key = `${section}.${name}`;
               const id = inputId(key);
               const kind = kindOf(schema);
               const value = draft[key];
               const error = errors[key];
-              const describedBy = `${id}-help${error ? ` ${id}-error` : ''}`;
+              const now =
+                key === 'server.port' ? serverPortNow(status, settings.server.port) : undefined;
+              const describedBy = `${id}-help${now ? ` ${id}-now` : ''}${error ? ` ${id}-error` : ''}`;
               const update = (v: string | boolean) => {
                 setDraft({ ...draft, [key]: v });
                 setNotice(undefined);
@@ -387,8 +408,17 @@ export function SettingsPage() {
                   )}
                   {/* One grid cell for the help and the suggested price, so they stack, not overlap. */}
                   <div className="help">
-                    <small id={`${id}-help`}>{fieldHelp[key] ?? schema.description}</small>
+                    <small id={`${id}-help`}>
+                      <AgentText text={fieldHelp[key] ?? schema.description ?? ''} />
+                    </small>
                     {key === 'pricing.pricePerUnitHour' && <PriceSuggestion onUse={update} />}
+                    {now && (
+                      <div>
+                        <small id={`${id}-now`} data-testid="server-port-now">
+                          <AgentText text={now} />
+                        </small>
+                      </div>
+                    )}
                   </div>
                   {error && (
                     <small id={`${id}-error`} className="field-error">
