@@ -201,6 +201,14 @@ describe('roost work and roost support', () => {
     expect((await roost('work', 'pause', '--until', 'soon')).code).toBe(EXIT_USAGE);
   });
 
+  it('says a device is ready (not working) when work is allowed but no job runs', async () => {
+    const r = await roost('work', 'status');
+    expect(r.code, r.stderr).toBe(EXIT_OK);
+    // This machine, headless: no desktop session to watch, so work is allowed now.
+    expect(r.stdout).toMatch(/^\S+ {2}(ready|idle|paused) {2,}\S/m);
+    expect(r.stdout).not.toMatch(/working/i);
+  });
+
   it('writes a support bundle where asked, and refuses a name that is not a zip', async () => {
     const out = join(dir.path, 'bundle.zip');
     const r = await roost('support', 'bundle', '--out', out, '--json');

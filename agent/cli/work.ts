@@ -1,6 +1,17 @@
 /** `roost work status|pause|start|auto`: what each GPU is doing and why, and holds set by hand. */
 import { UsageError, withClient, print, type Command } from './common.ts';
 
+/**
+ * The policy's state in words: `working` means work is allowed now, which is "ready" until a job
+ * comes (the Dashboard says Ready for jobs, and Working only while a job runs). The reason's own
+ * state word ("Working: …", kept for the log) is left out after it, as on the Dashboard.
+ */
+export const STATE_WORDS: Record<'working' | 'idle' | 'paused', string> = {
+  working: 'ready',
+  idle: 'idle',
+  paused: 'paused',
+};
+
 export const workCommand: Command = {
   usage:
     'roost work status [--json]\n       roost work pause|start [--gpu <id>] [--until <time>] [--release]\n       roost work auto [--gpu <id>]',
@@ -41,7 +52,7 @@ export const workCommand: Command = {
           : v.decisions
               .map(
                 (d) =>
-                  `${d.gpuId}  ${d.state.padEnd(8)} ${d.reason}${d.until ? ` (until ${new Date(d.until).toLocaleString()})` : ''}`,
+                  `${d.gpuId}  ${STATE_WORDS[d.state].padEnd(8)} ${d.reason.replace(/^(working|idle|paused):\s*/i, '')}${d.until ? ` (until ${new Date(d.until).toLocaleString()})` : ''}`,
               )
               .join('\n'),
       );
