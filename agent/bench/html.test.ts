@@ -75,6 +75,36 @@ describe('the HTML report', () => {
     expect(html).toMatch(/code \{[^}]*word-break: break-all;/);
   });
 
+  it('gives every axis label of the charts its unit', async () => {
+    const sample = (at: number, clock: number) => ({
+      gpuId: 'pci-0000:00:06.0',
+      at,
+      utilizationPct: 40,
+      vramUsedBytes: 1e9,
+      vramTotalBytes: 1.4e11,
+      temperatureC: 36 + at / 1000,
+      powerW: 140,
+      graphicsClockMHz: clock,
+      memoryClockMHz: 3201,
+      fanPct: null,
+      source: 'nvidia-smi' as const,
+    });
+    const telemetry = [sample(0, 1320), sample(1000, 1980), sample(2000, 975)];
+    const html = renderReportHtml(await signReport(sampleReport({ telemetry }), testSigner()));
+    const charts = [
+      ...html.matchAll(/<svg class="chart"[^>]*aria-label="([^"]*)"[\s\S]*?<\/svg>/g),
+    ];
+    const lineCharts = charts.filter((c) => !c[1]!.startsWith('Sub-scores'));
+    // Run times of each workload, and temperature, clock, power and utilization of the GPU.
+    expect(lineCharts.length).toBeGreaterThanOrEqual(5);
+    for (const [chart, name] of lineCharts) {
+      const labels = [...chart.matchAll(/class="small">([^<]*)<\/text>/g)].map((m) => m[1]);
+      expect(labels, name).toHaveLength(3);
+      for (const label of labels)
+        expect(label, `${name}: ${label}`).toMatch(/^[\d,.]+ (ms|s|runs|\u00b0C|MHz|W|%)$/);
+    }
+  });
+
   it('formats numbers for people', () => {
     expect(formatNumber(1874.6)).toBe('1,875');
     expect(formatNumber(0.19374)).toBe('0.194');

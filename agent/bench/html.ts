@@ -31,8 +31,9 @@ const LAYOUT = 'roost-page-layout';
  * an edited one. Roost's version alone does not: it stays the same between development builds.
  * 2: the GPU clock while working, provider names and the GPU in "Measured on".
  * 3: the composite's formula wraps between words (code elsewhere may break anywhere: hashes).
+ * 4: the lower axis label of the line charts carries its unit too ("364 ms", not "364").
  */
-export const PAGE_LAYOUT = 3;
+export const PAGE_LAYOUT = 4;
 
 export function escapeHtml(value: unknown): string {
   return String(value)
@@ -150,7 +151,7 @@ function lineChart(
 <line x1="${padL}" y1="${padT}" x2="${padL}" y2="${height - padB}" class="axis"/>
 <line x1="${padL}" y1="${height - padB}" x2="${width - 4}" y2="${height - padB}" class="axis"/>
 <text x="${padL - 4}" y="${padT + 8}" text-anchor="end" class="small">${e(formatNumber(hi))} ${e(options.unit)}</text>
-<text x="${padL - 4}" y="${height - padB}" text-anchor="end" class="small">${e(formatNumber(lo))}</text>
+<text x="${padL - 4}" y="${height - padB}" text-anchor="end" class="small">${e(formatNumber(lo))} ${e(options.unit)}</text>
 <text x="${width - 4}" y="${height - 4}" text-anchor="end" class="small">${e(options.xLabel)}</text>
 ${lines.join('\n')}
 </svg>`;

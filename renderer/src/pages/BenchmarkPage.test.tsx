@@ -21,6 +21,107 @@ function fakeClient(reports: Entry[]): ApiClient {
   }).client;
 }
 
+type Signed = ResultOf<'bench.get'>;
+
+/** A report with what the Results card reads: two workloads and two warnings. */
+function signedReport(normalized: [number, number]): Signed {
+  const workload = (id: string, title: string, value: number, relative: number) => ({
+    id,
+    title,
+    status: 'ok',
+    value,
+    unit: 'TFLOP/s',
+    normalized: relative,
+    timing: { cv: 0.518 },
+  });
+  return {
+    report: {
+      id: '3b1f6f0e-8d8a-4c1e-9a57-0d6f2b4c9a11',
+      startedAt: '2026-11-26T08:12:47.000Z',
+      complete: true,
+      suite: { id: 'roost-std/3' },
+      target: { ep: 'cpu' },
+      composite: { value: 144, unit: 'RCS', missing: [] },
+      workloads: [
+        workload('gemm-fp32', 'Matrix multiply, FP32', 0.187, normalized[0]),
+        workload('decode', 'Small-batch decode', 1255, normalized[1]),
+      ],
+      warnings: [
+        {
+          code: 'high-variation',
+          severity: 'warning',
+          message: 'Run times varied by more than 5.0 % (coefficient of variation) in 1 workload.',
+          fix: 'Close other programs (games, miners, browsers playing video) and run the standard or precise preset.',
+        },
+        { code: 'no-telemetry', severity: 'info', message: 'No GPU telemetry was recorded.' },
+      ],
+    },
+  } as unknown as Signed;
+}
+
+function resultsClient(signed: Signed): ApiClient {
+  return fakeAgentClient((method) => {
+    if (method === 'bench.history') return ok({ reports: [entry({})] });
+    if (method === 'bench.get') return ok(signed);
+    if (method === 'bench.targets') return ok({ targets: [] });
+    return { ok: false, error: { code: 'REPORT_NOT_FOUND', message: 'no' } };
+  }).client;
+}
+
+describe('the Benchmark page results', () => {
+  it("gives each bar its value against the reference, as the report does, and the scale's end", async () => {
+    render(
+      <AgentProvider client={resultsClient(signedReport([0.0187, 0.628]))}>
+        <BenchmarkPage />
+      </AgentProvider>,
+    );
+    const results = await screen.findByTestId('bench-results');
+    const rows = within(results).getAllByRole('row');
+    expect(rows[0]!.textContent).toContain('Relative to the reference machine');
+    expect(rows[1]!.lastElementChild?.textContent?.trim()).toBe('0.0187× ref.');
+    expect(rows[2]!.lastElementChild?.textContent?.trim()).toBe('0.628× ref.');
+    expect(screen.getByTestId('bench-scale').textContent).toBe(
+      'A full bar is the reference machine (1×).',
+    );
+  });
+
+  it('marks the reference in each bar when a result beats it', async () => {
+    render(
+      <AgentProvider client={resultsClient(signedReport([0.5, 2.5]))}>
+        <BenchmarkPage />
+      </AgentProvider>,
+    );
+    const results = await screen.findByTestId('bench-results');
+    const bars = results.querySelectorAll('svg');
+    // 160 px is 2.5×: the best result fills the bar, 1× is at 64 px, 0.5× ends at 32 px.
+    expect([...bars].map((b) => b.querySelectorAll('rect')[1]?.getAttribute('width'))).toEqual([
+      '32',
+      '160',
+    ]);
+    expect(bars[0]!.querySelectorAll('rect')[2]?.getAttribute('x')).toBe('63');
+    expect(screen.getByTestId('bench-scale').textContent).toBe(
+      'A full bar is 2.5× the reference machine; the line in each bar marks the reference (1×).',
+    );
+  });
+
+  it('says what to do about each warning, as the exported report does', async () => {
+    render(
+      <AgentProvider client={resultsClient(signedReport([0.0187, 0.628]))}>
+        <BenchmarkPage />
+      </AgentProvider>,
+    );
+    const items = within(await screen.findByTestId('bench-warnings')).getAllByRole('listitem');
+    expect(items.map((li) => li.textContent)).toEqual([
+      'Run times varied by more than 5.0 % (coefficient of variation) in 1 workload.What to do: Close other programs (games, miners, browsers playing video) and run the standard or precise preset.',
+      'No GPU telemetry was recorded.',
+    ]);
+    expect(items[0]!.querySelector('.fix')?.textContent).toBe(
+      'What to do: Close other programs (games, miners, browsers playing video) and run the standard or precise preset.',
+    );
+    expect(items.map((li) => li.className)).toEqual(['diag-warning', '']);
+  });
+});
+
 describe('the Benchmark page history', () => {
   it('marks a report of an earlier benchmark version as not comparable', async () => {
     render(

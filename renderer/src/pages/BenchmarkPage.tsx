@@ -11,6 +11,12 @@ type Signed = ResultOf<'bench.get'>;
 const fmt = (v: number | null | undefined) =>
   v === null || v === undefined ? '—' : v >= 100 ? v.toFixed(0) : v.toPrecision(3);
 
+/** A result against the suite's reference machine as the exported report words it: `0.0187×`. */
+const times = (v: number) => `${v.toLocaleString('en-US', { maximumSignificantDigits: 3 })}×`;
+
+/** A warning's mark in the list by its severity: red for a problem, amber for a warning. */
+const WARNING_CLASS = { error: 'diag-error', warning: 'diag-warning', info: '' } as const;
+
 function download(name: string, content: string, type: string, base64 = false) {
   const bytes = base64
     ? Uint8Array.from(atob(content), (c) => c.charCodeAt(0))
@@ -23,10 +29,15 @@ function download(name: string, content: string, type: string, base64 = false) {
   URL.revokeObjectURL(url);
 }
 
-/** One report's workloads as a table with a bar per workload (normalized to the suite's reference). */
+/**
+ * One report's workloads as a table with a bar per workload, against the suite's reference
+ * machine (linear: a full bar is the best result, or the reference when none beats it), and the
+ * warnings with what to do about each.
+ */
 function Results({ signed }: { signed: Signed }) {
   const r = signed.report;
   const top = Math.max(1, ...r.workloads.map((w) => w.normalized ?? 0));
+  const width = (v: number) => Math.round((160 * v) / top);
   return (
     <div data-testid="bench-results">
       <p>
@@ -52,9 +63,7 @@ function Results({ signed }: { signed: Signed }) {
             <th scope="col">Workload</th>
             <th scope="col">Result</th>
             <th scope="col">Spread (CV)</th>
-            <th scope="col" aria-label="Relative to the suite's reference machine">
-              Relative
-            </th>
+            <th scope="col">Relative to the reference machine</th>
           </tr>
         </thead>
         <tbody>
@@ -70,29 +79,28 @@ function Results({ signed }: { signed: Signed }) {
               </td>
               <td>{w.timing ? `${(w.timing.cv * 100).toFixed(1)} %` : '—'}</td>
               <td>
-                <svg
-                  width="160"
-                  height="12"
-                  role="img"
-                  aria-label={`${fmt(w.normalized)} times the reference`}
-                >
+                <svg width="160" height="12" aria-hidden="true">
                   <rect width="160" height="12" className="spark-bg" />
-                  <rect
-                    width={Math.round((160 * (w.normalized ?? 0)) / top)}
-                    height="12"
-                    className="bar"
-                  />
-                </svg>
+                  <rect width={width(w.normalized ?? 0)} height="12" className="bar" />
+                  {top > 1 && <rect x={width(1) - 1} width="2" height="12" fill="currentColor" />}
+                </svg>{' '}
+                {w.normalized === null ? '—' : `${times(w.normalized)} ref.`}
               </td>
             </tr>
           ))}
         </tbody>
       </table>
+      <p className="muted" data-testid="bench-scale">
+        {top > 1
+          ? `A full bar is ${times(top)} the reference machine; the line in each bar marks the reference (1×).`
+          : 'A full bar is the reference machine (1×).'}
+      </p>
       {r.warnings.length > 0 && (
-        <ul className="diagnostics">
+        <ul className="diagnostics" data-testid="bench-warnings">
           {r.warnings.map((w, i) => (
-            <li key={i} className="diag-warning">
-              {w.message}
+            <li key={i} className={WARNING_CLASS[w.severity]}>
+              <span>{w.message}</span>
+              {w.fix && <span className="fix">What to do: {w.fix}</span>}
             </li>
           ))}
         </ul>
