@@ -466,6 +466,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         now,
         workLog: openedWorkLog,
         market,
+        practiceRequester: () => practice.requester(),
         rate: earningRate,
       }),
       ...diagnosticsHandlers({

@@ -34,6 +34,11 @@ export interface Practice {
   start(): void;
   /** Sample jobs posted since start. */
   posted(): number;
+  /**
+   * The devnet account that posts the sample jobs, once one was posted (null before, and on any
+   * other network): its jobs pay what practice chose, not what the market pays.
+   */
+  requester(): string | null;
   /** Post one sample job now (when practice applies); resolves with its id. */
   postOne(): Promise<bigint | null>;
   close(): Promise<void>;
@@ -61,7 +66,7 @@ export async function writeSampleJob(
 }
 
 export function createPractice(options: PracticeOptions): Practice {
-  let requester: { key: string; requester: Requester } | undefined;
+  let requester: { key: string; requester: Requester; from: string } | undefined;
   let timer: NodeJS.Timeout | undefined;
   let count = 0;
   let pending = 0;
@@ -84,7 +89,7 @@ export function createPractice(options: PracticeOptions): Practice {
       workDir: join(options.dataDir, 'market', 'practice'),
       pollMs: 500,
     });
-    requester = { key, requester: made };
+    requester = { key, requester: made, from };
     return made;
   }
 
@@ -162,6 +167,7 @@ export function createPractice(options: PracticeOptions): Practice {
       loop();
     },
     posted: () => count,
+    requester: () => requester?.from ?? null,
     postOne,
     async close() {
       closed = true;

@@ -225,6 +225,28 @@ describe('yield.suggestPrice', () => {
     expect(s.reason).toMatch(/Your price 0.05 is 67% above it and above three quarters/);
   });
 
+  it("leaves out the practice jobs Roost posts itself: their pay is practice's choice", async () => {
+    const PRACTICE = `0x${'ab'.repeat(20)}`;
+    const seen = [
+      ...['2000000', '3000000', '4000000'].map((reward, i) =>
+        lease({ jobId: String(i + 1), state: 'skipped', reward }),
+      ),
+      // Four practice jobs at a price far above the market's.
+      ...[5, 6, 7, 8].map((id) =>
+        lease({ jobId: String(id), state: 'paid', reward: '90000000', requester: PRACTICE }),
+      ),
+    ];
+    // The agent knows it checksummed (mixed case); the journal keeps what the chain logged.
+    const { handlers } = await setup(seen, {
+      practiceRequester: () => `0x${'AB'.repeat(20)}`,
+    });
+    const s = await handlers['yield.suggestPrice']({});
+    expect(s).toMatchObject({ price: '0.03', count: 3 });
+    // Without knowing practice's account, they would have moved it.
+    const all = await (await setup(seen)).handlers['yield.suggestPrice']({});
+    expect(all.count).toBe(7);
+  });
+
   it('not enough jobs seen yet, or no benchmark', async () => {
     const { handlers } = await setup([lease({})]);
     const few = await handlers['yield.suggestPrice']({});

@@ -42,6 +42,11 @@ export interface YieldDeps {
   workLog?: () => WorkLog;
   /** The market's lease rows and token (actual earnings, recent jobs). */
   market?: Pick<MarketService, 'leases' | 'token'>;
+  /**
+   * The account that posts practice jobs (agent/market/practice.ts), if any: their pay is what
+   * practice chose, so they say nothing about the market's prices.
+   */
+  practiceRequester?: () => string | null;
   rate?: () => Promise<EarningRate>;
   timeZone?: () => string;
   /** Fewer recent jobs than this and no price is suggested; default 3. */
@@ -245,7 +250,10 @@ export function yieldHandlers(
       const settings = deps.settings.get();
       const rate = (await deps.rate?.()) ?? { score: null, grossPerHour: null };
       const token = deps.market?.token();
-      const leases = token ? (deps.market?.leases({ limit: 1000 }) ?? []) : [];
+      const practice = deps.practiceRequester?.()?.toLowerCase();
+      const leases = (token ? (deps.market?.leases({ limit: 1000 }) ?? []) : []).filter(
+        (l) => l.requester.toLowerCase() !== practice,
+      );
       const score = rate.score;
       const suggestion = suggestPrice({
         jobs: score !== null && token ? quotesFromLeases(leases, score, token.decimals) : [],

@@ -184,6 +184,9 @@ describe('the earn loop on a devnet', () => {
         return l?.state === 'paid' ? l : undefined;
       });
       expect(BigInt(paid.payout!)).toBeGreaterThan(0n);
+      // The account it posts from, as the lease journal recorded it (the price suggestion
+      // leaves its jobs out).
+      expect(practice.requester()?.toLowerCase()).toBe(paid.requester.toLowerCase());
     } finally {
       await practice.close();
       network.close();
