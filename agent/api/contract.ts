@@ -512,7 +512,7 @@ export { adapterName, executionProviderName } from '../hardware/schema.ts';
 export { formatTimeWindows, parseTimeWindows } from '../schedule/schema.ts';
 
 /** Amounts rounded for people to read (the UI and the CLI round alike; JSON stays exact). */
-export { forPeople } from '../schedule/schema.ts';
+export { estimateForPeople, forPeople } from '../schedule/schema.ts';
 /** A wallet history entry's direction and words (the CLI and the Wallet page say the same). */
 export { historyWords } from '../wallet/schema.ts';
 /** What a network's tokens are worth and why (the CLI and the pages say the same). */

@@ -18,7 +18,7 @@ describe('roost earnings text', () => {
   it('keeps test tokens in the token, says gross, and rounds', () => {
     const text = estimateText(estimateYield({ ...base, powerW: null, testNetwork: true }));
     expect(text.split('\n')[0]).toBe(
-      'cpu: earns 5.56799 rUSD/h (test tokens, no value); electricity not measured, so not counted; gross (before electricity) 5.56799 rUSD/h, 133.632 rUSD/day',
+      'cpu: earns 5.57 rUSD/h (test tokens, no value); electricity not measured, so not counted; gross (before electricity) 5.57 rUSD/h, 134 rUSD/day',
     );
     expect(text).not.toMatch(/EUR\/(h|day)|per tokens/);
     expect(text).toContain('111.36 units × 0.05 rUSD per unit-hour');
@@ -27,7 +27,7 @@ describe('roost earnings text', () => {
   it('says net, in the currency, once electricity is taken off', () => {
     const text = estimateText(estimateYield({ ...base, gpuId: 'gpu0', powerW: 250 }));
     expect(text.split('\n')[0]).toBe(
-      'gpu0: earns 5.56799 rUSD/h (5.56799 EUR); electricity 0.075 EUR/h; net 5.49299 EUR/h, 131.832 EUR/day',
+      'gpu0: earns 5.57 rUSD/h (5.57 EUR); electricity 0.075 EUR/h; net 5.49 EUR/h, 132 EUR/day',
     );
   });
 });

@@ -3,13 +3,13 @@
  * as CSV.
  */
 import { resolve as resolvePath } from 'node:path';
-import { forPeople, type ResultOf } from '../api/contract.ts';
+import { estimateForPeople as rounded, type ResultOf } from '../api/contract.ts';
 import { UsageError, withClient, print, type Command } from './common.ts';
 
 type Estimate = ResultOf<'yield.estimate'>['estimates'][number];
 
 /**
- * One GPU's estimate in words, rounded for reading (`--json` keeps the exact amounts): test tokens
+ * One GPU's estimate in words, rounded to 3 significant digits (`--json` keeps the exact amounts): test tokens
  * stay in the token, and it says net only once electricity is taken off.
  */
 export function estimateText(e: Estimate): string {
@@ -18,14 +18,14 @@ export function estimateText(e: Estimate): string {
   const value = e.testNetwork
     ? ' (test tokens, no value)'
     : e.earnedPerHourInCurrency !== null && e.currency !== e.token
-      ? ` (${forPeople(e.earnedPerHourInCurrency)} ${e.currency})`
+      ? ` (${rounded(e.earnedPerHourInCurrency)} ${e.currency})`
       : '';
   const electricity =
     e.chargedPowerW === null
       ? 'not measured, so not counted'
-      : `${forPeople(e.electricityPerHour)} ${e.currency}/h${e.testNetwork ? ', not taken from test tokens' : ''}`;
-  const total = `${counted ? 'net' : 'gross (before electricity)'} ${forPeople(e.netPerHour)} ${unit}/h, ${forPeople(e.netPerDay)} ${unit}/day`;
-  return `${e.gpuId}: earns ${forPeople(e.earnedPerHour)} ${e.token}/h${value}; electricity ${electricity}; ${total}${e.profitable ? '' : ' — not profitable at this price'}\n  ${e.explanation}`;
+      : `${rounded(e.electricityPerHour)} ${e.currency}/h${e.testNetwork ? ', not taken from test tokens' : ''}`;
+  const total = `${counted ? 'net' : 'gross (before electricity)'} ${rounded(e.netPerHour)} ${unit}/h, ${rounded(e.netPerDay)} ${unit}/day`;
+  return `${e.gpuId}: earns ${rounded(e.earnedPerHour)} ${e.token}/h${value}; electricity ${electricity}; ${total}${e.profitable ? '' : ' — not profitable at this price'}\n  ${e.explanation}`;
 }
 
 export const earningsCommand: Command = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forPeople } from './schema.ts';
+import { estimateForPeople, forPeople } from './schema.ts';
 
 describe('amounts for people', () => {
   it('rounds amounts for people to 6 significant digits, never the whole part', () => {
@@ -15,6 +15,15 @@ describe('amounts for people', () => {
     expect(forPeople('-0.1652149')).toBe('-0.165215');
     expect(forPeople('0.9999999')).toBe('1');
     expect(forPeople('n/a')).toBe('n/a');
+  });
+
+  it('rounds estimates to 3 significant digits, never the whole part', () => {
+    expect(estimateForPeople('0.287986')).toBe('0.288');
+    expect(estimateForPeople('6.91166')).toBe('6.91');
+    expect(estimateForPeople('172.791')).toBe('173');
+    expect(estimateForPeople('8160.2')).toBe('8160');
+    expect(estimateForPeople('0.0000532202')).toBe('0.0000532');
+    expect(estimateForPeople(0)).toBe('0');
   });
 
   it('rounds half away from zero, and takes numbers', () => {

@@ -582,3 +582,13 @@ export function forPeople(value: string | number, significant = 6): string {
   const decimals = digits.slice(digits.length - places).replace(/0+$/, '');
   return `${negative ? '-' : ''}${int}${decimals === '' ? '' : `.${decimals}`}`;
 }
+
+/**
+ * An estimate rounded for people to read: 3 significant digits (`0.287986` → `"0.288"`,
+ * `6.91166` → `"6.91"`, `172.791` → `"173"`). For figures that rest on a price, a score and
+ * hours (per hour, per day, predicted): more digits would claim a precision they don't have.
+ * Balances and payouts keep forPeople's 6.
+ */
+export function estimateForPeople(value: string | number): string {
+  return forPeople(value, 3);
+}

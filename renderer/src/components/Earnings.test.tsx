@@ -491,8 +491,8 @@ describe('Earnings amounts', () => {
         earnedPerHourInCurrency: null,
       }),
     );
-    expect(rate).toBe('5.56799 rUSD per hour (test tokens, no value)');
-    expect(net).toBe('5.56799 rUSD/h · 133.632 rUSD/day (before electricity)');
+    expect(rate).toBe('5.57 rUSD per hour (test tokens, no value)');
+    expect(net).toBe('5.57 rUSD/h · 134 rUSD/day (before electricity)');
     expect(within(card).getByText('Gross')).toBeTruthy();
     expect(within(card).queryByText('Net')).toBeNull();
     expect(card.textContent).not.toMatch(/EUR/);
@@ -513,8 +513,8 @@ describe('Earnings amounts', () => {
         netPerDay: '121.4412408',
       }),
     );
-    expect(rate).toBe('5.56799 rUSD per hour (5.12255 EUR)');
-    expect(net).toBe('5.06005 EUR/h · 121.441 EUR/day');
+    expect(rate).toBe('5.57 rUSD per hour (5.12 EUR)');
+    expect(net).toBe('5.06 EUR/h · 121 EUR/day');
     expect(within(card).getByText('Net')).toBeTruthy();
     expect(card.textContent).toContain('0.0625 EUR per hour (250 W)');
   });

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { forPeople, type ResultOf } from '../../../agent/api/contract.ts';
+import { estimateForPeople, forPeople, type ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { benchDone, walletMoved } from '../api/agent-events.ts';
 import { formatFigure } from '../pages/onboarding.ts';
@@ -18,8 +18,10 @@ const ranges: { range: Range; label: string }[] = [
   { range: '30d', label: '30 d' },
 ];
 
-/** An amount rounded for reading (2.970000 → 2.97, 133.631776 → 133.632). */
+/** Money paid, rounded for reading (2.970000 → 2.97, 133.631776 → 133.632). */
 const amount = forPeople;
+/** An estimate (a price × a score × hours): 3 significant digits (0.287986 → 0.288). */
+const estimate = estimateForPeople;
 
 function hours(h: number): string {
   if (h === 0) return '0 h';
@@ -34,7 +36,7 @@ function TotalsRow({ label, t, token }: { label: string; t: Totals; token: strin
       <th scope="row">{label}</th>
       <td>{hours(t.hoursWorked)}</td>
       <td>
-        {amount(t.predicted)} {token}
+        {estimate(t.predicted)} {token}
       </td>
       <td className={Number(t.actual) > 0 ? 'amount-in' : undefined}>
         {amount(t.actual)} {token}
@@ -131,22 +133,22 @@ export function Earnings() {
             <dd data-testid="earnings-score">{formatFigure(e.compositeScore)}</dd>
             <dt>At your price</dt>
             <dd data-testid="earnings-rate">
-              {amount(e.earnedPerHour)} {e.token} per hour
+              {estimate(e.earnedPerHour)} {e.token} per hour
               {e.testNetwork
                 ? ' (test tokens, no value)'
                 : e.earnedPerHourInCurrency !== null && e.currency !== e.token
-                  ? ` (${amount(e.earnedPerHourInCurrency)} ${e.currency})`
+                  ? ` (${estimate(e.earnedPerHourInCurrency)} ${e.currency})`
                   : ''}
             </dd>
             <dt>Electricity</dt>
             <dd>
               {e.chargedPowerW === null
                 ? `not measured ${e.gpuId === 'cpu' ? 'on a CPU' : 'yet'}, so not counted`
-                : `${amount(e.electricityPerHour)} ${e.currency} per hour (${e.chargedPowerW.toFixed(0)} W)${e.testNetwork ? ', not taken from test tokens' : ''}`}
+                : `${estimate(e.electricityPerHour)} ${e.currency} per hour (${e.chargedPowerW.toFixed(0)} W)${e.testNetwork ? ', not taken from test tokens' : ''}`}
             </dd>
             <dt>{counted ? 'Net' : 'Gross'}</dt>
             <dd className={e.profitable ? 'amount-in' : 'field-error'} data-testid="earnings-net">
-              {amount(e.netPerHour)} {unit}/h · {amount(e.netPerDay)} {unit}/day
+              {estimate(e.netPerHour)} {unit}/h · {estimate(e.netPerDay)} {unit}/day
               {counted ? '' : ' (before electricity)'}
               {e.profitable ? '' : ' — not profitable at this price'}
             </dd>
