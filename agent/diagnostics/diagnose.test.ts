@@ -451,11 +451,14 @@ describe('diagnose', () => {
       'This machine is not registered as a provider yet: the wallet has no ETH to pay the registration fee.',
     );
     // Without a benchmark, that is the reason; a locked wallet is its own.
-    expect(
-      codes(
-        healthy({ provider: { pricePerUnitHour: 0.05, compositeScore: null, registered: false } }),
-      ),
-    ).toEqual(['no-benchmark']);
+    const unbenchmarked = diagnose(
+      healthy({ provider: { pricePerUnitHour: 0.05, compositeScore: null, registered: false } }),
+    );
+    expect(unbenchmarked.map((i) => i.code)).toEqual(['no-benchmark']);
+    // Where, how and how long, as setup and the Benchmark page say it (the quick preset).
+    expect(unbenchmarked[0]?.fix).toBe(
+      'Run the benchmark on the Benchmark page or with `roost bench` (the quick one takes about a minute; leave the computer otherwise idle meanwhile).',
+    );
     expect(
       codes(
         healthy({

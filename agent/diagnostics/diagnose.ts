@@ -365,7 +365,7 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
         blocksJobs: true,
         title: 'Not benchmarked yet',
         message: 'The market matches jobs by benchmark score, and this machine has none yet.',
-        fix: 'Run the benchmark (a few minutes, with the GPU otherwise idle).',
+        fix: 'Run the benchmark on the Benchmark page or with `roost bench` (the quick one takes about a minute; leave the computer otherwise idle meanwhile).',
         action: { kind: 'method', method: 'bench.run' },
       }),
     );
