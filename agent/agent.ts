@@ -409,6 +409,13 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     onStatus: (status) => events.emit('market.changed', status),
     embeddedDevnet: () => devnet?.started ?? false,
     practicePosted: () => practice.posted(),
+    // As a change in Settings would: saved, shown (settings.changed), and the policy told.
+    setMarketJobs: async (on) => {
+      const saved = await settings.update({ market: { enabled: on } });
+      log.child('settings').info(`settings changed: market.enabled (${on ? 'on' : 'off'})`);
+      events.emit('settings.changed', saved);
+      void policy.evaluate().catch(() => undefined);
+    },
     ...options.market,
   });
   const practice = createPractice({

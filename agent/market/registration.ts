@@ -38,6 +38,8 @@ export interface Registration {
   ensure(s: Session): Promise<void>;
   /** Registers or updates now, after one already under way (the price may have just changed). */
   registerNow(s: Session): Promise<void>;
+  /** Resolves when no registration is under way. */
+  settled(): Promise<void>;
 }
 
 export function createRegistration(deps: RegistrationOptions): Registration {
@@ -108,7 +110,21 @@ export function createRegistration(deps: RegistrationOptions): Registration {
     const price = priceBase(s.meta);
     const stake = stakeBase(s.meta);
     const market = connectJobMarket(s.net.marketAddress, s.net.provider);
-    const current = await market.getProvider(s.address);
+    let current = await market.getProvider(s.address);
+    if (current.unstaking > 0n) {
+      // Market jobs are on again while stake is on its way back (`roost market unstake`): put
+      // it back into the stake rather than take new tokens from the wallet for it.
+      await s.tx.execute({
+        key: `unstake-cancel:${current.unstakeAvailableAt}:${current.unstaking}`,
+        to: s.net.marketAddress,
+        data: jobMarketInterface.encodeFunctionData('cancelUnstake', []),
+        label: `put ${tokens(current.unstaking, s.meta)} back into the stake`,
+      });
+      log.info(
+        `market: ${tokens(current.unstaking, s.meta)} on its way back went into the stake again (market jobs are on)`,
+      );
+      current = await market.getProvider(s.address);
+    }
     if (report === null) {
       registered = current.registeredAt !== 0n;
       registeredWith = target;
@@ -197,6 +213,9 @@ export function createRegistration(deps: RegistrationOptions): Registration {
     },
     refresh: refreshRegistration,
     ensure: ensureOnce,
+    async settled() {
+      await registering?.catch(() => undefined);
+    },
     async registerNow(s) {
       await registering?.catch(() => undefined);
       registering = ensureRegistered(s).finally(() => {

@@ -165,6 +165,13 @@ export const marketStatusSchema = z.object({
       stake: tokenAmount,
       locked: tokenAmount,
       withdrawable: tokenAmount,
+      /**
+       * Stake on its way back (`roost market unstake`): the amount, and when the market lets it go
+       * (ISO time; Roost then credits it to `withdrawable` by itself). Null when none is pending.
+       */
+      unstaking: tokenAmount.extend({ availableAt: z.string() }).nullable(),
+      /** The market's wait between asking for stake back and getting it, in seconds. */
+      unstakeDelaySeconds: z.number().int().nonnegative(),
     })
     .nullable(),
   follower: z.object({
@@ -178,6 +185,19 @@ export const marketStatusSchema = z.object({
   counts: z.record(z.string(), z.number().int().nonnegative()),
 });
 export type MarketStatus = z.infer<typeof marketStatusSchema>;
+
+export const unstakeResultSchema = z.object({
+  /** What this request moved out of the stake. */
+  requested: tokenAmount,
+  /** All the stake on its way back now (an earlier request is added to) and when it is free. */
+  unstaking: tokenAmount.extend({ availableAt: z.string() }),
+  /** Stake locked by jobs in progress, left in: it can be taken back once they finish. */
+  locked: tokenAmount,
+  /** Market jobs were on and this turned them off (settings market.enabled). */
+  marketJobsTurnedOff: z.boolean(),
+  status: marketStatusSchema,
+});
+export type UnstakeResult = z.infer<typeof unstakeResultSchema>;
 
 export const tokenInfoSchema = z
   .object({ symbol: z.string(), decimals: z.int().min(0).max(36) })
@@ -219,6 +239,29 @@ export const marketMethods = {
   'market.register': {
     summary:
       'Register (or update) as a provider with your latest benchmark report, price and stake.',
+    params: noParams,
+    result: marketStatusSchema,
+  },
+  'market.unstake': {
+    summary:
+      'Take stake back: all the free stake, or `amount` tokens. Turns market jobs off (staking again would follow); the market releases it after its wait, then Roost credits it to what you can withdraw.',
+    params: z
+      .object({
+        /** Tokens, written like 12.5, or `all` (the default): all the stake not locked by jobs. */
+        amount: z.string().max(100).optional(),
+      })
+      .strict()
+      .default({}),
+    result: unstakeResultSchema,
+  },
+  'market.completeUnstake': {
+    summary:
+      "Finish taking stake back now, if the market's wait is over (Roost also does it by itself): it becomes withdrawable.",
+    params: noParams,
+    result: marketStatusSchema,
+  },
+  'market.cancelUnstake': {
+    summary: 'Put stake on its way back into the stake again.',
     params: noParams,
     result: marketStatusSchema,
   },

@@ -52,4 +52,11 @@ export interface MarketServiceOptions {
   tx?: { bumpAfterMs?: number; pollMs?: number };
   /** Leases held at once (default 1: one machine, one job). */
   capacity?: number;
+  /**
+   * Turns market jobs on or off (settings market.enabled), as the user would in Settings; taking
+   * the stake back turns them off. Absent: taking the stake back asks the user to turn them off.
+   */
+  setMarketJobs?: (on: boolean) => Promise<void>;
+  /** How often a pending unstake is looked at to finish it once due (default 30 s). */
+  unstakeCheckMs?: number;
 }

@@ -24,7 +24,7 @@ import { createLeaseDriver } from './lease-driver.ts';
 import { createLeaseEvents } from './lease-events.ts';
 import { FINISHED_LEASE_STATES, type LeaseStore } from './leases.ts';
 import { createRegistration } from './registration.ts';
-import type { LeaseRecord, LeaseState, MarketStatus } from './schema.ts';
+import type { LeaseRecord, LeaseState, MarketStatus, UnstakeResult } from './schema.ts';
 import type { MarketLog, MarketServiceOptions } from './service-options.ts';
 import {
   createLeaseRecorder,
@@ -33,6 +33,13 @@ import {
   signingProblem,
   type Session,
 } from './session.ts';
+import {
+  UnstakeError,
+  createUnstaking,
+  requireSigningWallet,
+  unixTimeIso,
+  unstakingView,
+} from './unstake.ts';
 
 export type { LatestReport, MarketLog, MarketServiceOptions } from './service-options.ts';
 
@@ -45,6 +52,15 @@ export interface MarketService {
   token(): TokenMeta | null;
   /** Register or update now; resolves with the status (its `problem` says what is missing). */
   register(): Promise<MarketStatus>;
+  /**
+   * Take stake back: all the free stake, or `amount` tokens. Market jobs are turned off first;
+   * an UnstakeError (with its API code) says what was wrong, and then nothing changed.
+   */
+  unstake(params: { amount?: string | undefined }): Promise<UnstakeResult>;
+  /** Finish a pending unstake now, if the market's wait is over. */
+  completeUnstake(): Promise<MarketStatus>;
+  /** Put a pending unstake back into the stake. */
+  cancelUnstake(): Promise<MarketStatus>;
   /** Check the session and drive every lease now (after a settings or wallet change). */
   poke(): void;
   close(): Promise<void>;
@@ -58,6 +74,12 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
   const tokenMeta = new TokenMetaCache();
   let db: DatabaseSync | undefined;
   let session: Session | undefined;
+  /**
+   * The session whose follower and leases run. With market jobs off a session stays open but
+   * idle (status reads, taking the stake back); it keeps running only while jobs it took are
+   * still in progress, so they finish and their locked stake comes free.
+   */
+  let running: Session | undefined;
   let building: Promise<Session | undefined> | undefined;
   let problem: string | null = null;
   let closed = false;
@@ -86,6 +108,16 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
     options.onStatus(status);
   }
 
+  /** The status now, also handed to the UI (a transaction just changed it). */
+  async function publishedStatus(): Promise<MarketStatus> {
+    const status = await service.status();
+    if (options.onStatus && JSON.stringify(status) !== lastStatusJson) {
+      lastStatusJson = JSON.stringify(status);
+      options.onStatus(status);
+    }
+    return status;
+  }
+
   const recorder = createLeaseRecorder(log, options);
   const registration = createRegistration({
     options,
@@ -99,48 +131,79 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
     log,
     now,
     recorder,
-    current: (s) => session === s && !closed && started,
+    current: (s) => session === s && running === s && !closed && started,
     registered: () => registration.registered(),
   });
   const events = createLeaseEvents({ options, log, recorder, schedule: driver.schedule });
+  const unstaking = createUnstaking({
+    log,
+    now,
+    ...(options.unstakeCheckMs !== undefined ? { checkMs: options.unstakeCheckMs } : {}),
+  });
+
+  /** Jobs this provider took that are not settled: their stake is locked until they are. */
+  const inProgress = (s: Session): boolean =>
+    s.leases.list({
+      states: [
+        'claiming',
+        'claimed',
+        'running',
+        'uploading',
+        'submitting',
+        'submitted',
+        'disputed',
+      ],
+      limit: 1,
+    }).length > 0;
 
   async function ensureSession(): Promise<Session | undefined> {
     if (closed) return undefined;
-    const settings = options.settings();
-    if (!settings.market.enabled) {
-      await endSession();
-      setProblem(null);
-      return undefined;
-    }
+    const enabled = options.settings().market.enabled;
+    // With market jobs off nothing keeps Roost from working: there is no problem to show.
+    const problemIfOn = (text: string | null): void => setProblem(enabled ? text : null);
     const signing = await signingProblem(options.wallet);
     if (signing !== null) {
       await endSession();
-      setProblem(signing);
+      problemIfOn(signing);
       return undefined;
     }
     let net: WalletNetwork;
     try {
       net = await options.network();
     } catch (error) {
-      setProblem(messageOf(error));
+      problemIfOn(messageOf(error));
       return session; // keep the session: the follower reports and recovers by itself
     }
     const status = await options.wallet.status();
     const address = status.address ?? '';
     const key = sessionKey(net, address);
-    if (session?.key === key) return session;
-    building ??= (async () => {
-      await endSession();
-      try {
-        return await buildSession(net, key, address);
-      } catch (error) {
-        setProblem(`could not reach the market: ${messageOf(error)}`);
-        return undefined;
-      } finally {
-        building = undefined;
-      }
-    })();
-    return building;
+    let s = session?.key === key ? session : undefined;
+    if (!s) {
+      building ??= (async () => {
+        await endSession();
+        try {
+          return await buildSession(net, key, address);
+        } catch (error) {
+          problemIfOn(`could not reach the market: ${messageOf(error)}`);
+          return undefined;
+        } finally {
+          building = undefined;
+        }
+      })();
+      s = await building;
+      if (!s) return undefined;
+    }
+    if (!enabled) {
+      setProblem(null);
+      // Turned on again later: the provider record is checked anew (a pending unstake goes back).
+      registration.forget();
+    }
+    if (started && session === s) {
+      if (enabled || inProgress(s)) {
+        if (running !== s) run(s);
+      } else if (running === s) await pause(s);
+    }
+    return s;
   }
 
   async function buildSession(
@@ -168,37 +231,69 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
       address,
     );
     session = s;
-    log.info(
-      `market: following ${net.marketAddress} on ${net.name} (chain ${net.chainId}) as ${s.address}`,
-    );
-    // Transactions a previous run left pending, and leases it left half-way, carry on.
-    if (started) run(s);
     return s;
   }
 
-  /** Only a started service (a long-lived host) follows the market and works on leases. */
+  /**
+   * Only a started service (a long-lived host) follows the market and works on leases.
+   * Transactions a previous run left pending, and leases it left half-way, carry on.
+   */
   function run(s: Session): void {
+    running = s;
+    log.info(
+      `market: following ${s.net.marketAddress} on ${s.net.name} (chain ${s.net.chainId}) as ${s.address}`,
+    );
     for (const pending of s.tx.pending())
       void s.tx.wait(pending.key).catch((error: unknown) => log.warn(messageOf(error)));
     s.follower.start();
-    void registration.ensure(s).catch((error: unknown) => setProblem(messageOf(error)));
+    if (options.settings().market.enabled)
+      void registration.ensure(s).catch((error: unknown) => setProblem(messageOf(error)));
     for (const lease of s.leases.list()) {
       if (!FINISHED_LEASE_STATES.includes(lease.state)) driver.schedule(s, lease.jobId);
     }
+  }
+
+  /** Market jobs are off and none is in progress: stop following, keep the session. */
+  async function pause(s: Session): Promise<void> {
+    if (running !== s) return;
+    running = undefined;
+    log.info('market: market jobs are off; not following the market');
+    await s.follower.stop();
+    await driver.settled();
+    await registration.settled();
   }
 
   async function endSession(): Promise<void> {
     const s = session;
     session = undefined;
     if (!s) return;
+    if (running === s) running = undefined;
     await s.follower.stop();
     await driver.settled();
+  }
+
+  /** The session to send the provider's own transactions through, whether market jobs are on. */
+  async function accountSession(): Promise<Session> {
+    await requireSigningWallet(options.wallet);
+    const s = await ensureSession();
+    if (!s)
+      throw new UnstakeError(
+        'UNAVAILABLE',
+        `The market can't be reached${problem ? `: ${problem}` : ''}. Nothing was changed; try again once the chain answers.`,
+      );
+    return s;
   }
 
   const tick = async (): Promise<void> => {
     const s = await ensureSession();
     if (!s) return;
-    if (started)
+    if (!options.settings().market.enabled)
+      await unstaking
+        .tick(s)
+        .catch((error: unknown) =>
+          log.warn(`market: could not finish taking the stake back: ${messageOf(error)}`),
+        );
+    else if (started)
       await registration
         .refresh(s)
         .catch((error: unknown) =>
@@ -235,7 +330,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
     start() {
       if (started || closed) return;
       started = true;
-      if (session) run(session);
+      if (session && (options.settings().market.enabled || inProgress(session))) run(session);
       const loop = (): void => {
         timer = setTimeout(() => {
           void tick()
@@ -265,9 +360,10 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
         });
         try {
           const market = connectJobMarket(s.net.marketAddress, s.net.provider);
-          const [p, withdrawable] = await Promise.all([
+          const [p, withdrawable, delay] = await Promise.all([
             market.getProvider(s.address),
             market.withdrawable(s.address),
+            unstaking.delay(s),
           ]);
           provider = {
             address: s.address,
@@ -278,6 +374,8 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
             stake: amount(p.stake),
             locked: amount(p.locked),
             withdrawable: amount(withdrawable),
+            unstaking: unstakingView(p, amount),
+            unstakeDelaySeconds: Number(delay),
           };
         } catch {
           provider = null;
@@ -332,6 +430,55 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
       // After one already under way, once more: the user may have just changed the price.
       if (s) await registration.registerNow(s);
       return service.status();
+    },
+    async unstake(params) {
+      const s = await accountSession();
+      // Checked before anything changes: a wrong amount leaves market jobs as they were.
+      const { amount, p } = await unstaking.check(s, params.amount);
+      const wasOn = options.settings().market.enabled;
+      if (wasOn) {
+        // Turned off rather than refused: taking the deposit back is what a user leaving (or
+        // moving the machine) wants, and with market jobs on the registration would stake again
+        // at once. One step, said in the confirmation and the answer, beats a "turn off first".
+        if (!options.setMarketJobs)
+          throw new UnstakeError(
+            'JOB_STATE',
+            'Market jobs are on, and Roost would stake again: turn them off (Settings → Market, or `roost settings set market.enabled false`), then ask again. Nothing was changed.',
+          );
+        await options.setMarketJobs(false);
+        log.info('market: market jobs turned off to take the stake back');
+      }
+      // A registration under way (adding stake) finishes first; none starts while jobs are off.
+      await registration.settled();
+      let sent;
+      try {
+        sent = await unstaking.request(s, amount, p);
+      } catch (error) {
+        if (wasOn) await options.setMarketJobs?.(true);
+        throw error;
+      }
+      if (started) void ensureSession().catch(() => undefined);
+      const amountOf = (v: bigint) => ({
+        amount: formatUnits(v, s.meta.decimals).replace(/\.0$/, ''),
+        symbol: s.meta.symbol,
+      });
+      return {
+        requested: amountOf(sent.requested),
+        unstaking: { ...amountOf(sent.unstaking), availableAt: unixTimeIso(sent.availableAt) },
+        locked: amountOf(sent.locked),
+        marketJobsTurnedOff: wasOn,
+        status: await publishedStatus(),
+      };
+    },
+    async completeUnstake() {
+      const s = await accountSession();
+      await unstaking.complete(s);
+      return publishedStatus();
+    },
+    async cancelUnstake() {
+      const s = await accountSession();
+      await unstaking.cancel(s, 'cancelled by you');
+      return publishedStatus();
     },
     poke() {
       if (!timer || closed) return;

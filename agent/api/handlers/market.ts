@@ -2,7 +2,14 @@ import type { Handlers } from '../router.ts';
 import { ApiFailure } from '../errors.ts';
 import type { MarketService } from '../../market/service.ts';
 
-type MarketMethod = 'market.status' | 'market.jobs' | 'market.job' | 'market.register';
+type MarketMethod =
+  | 'market.status'
+  | 'market.jobs'
+  | 'market.job'
+  | 'market.register'
+  | 'market.unstake'
+  | 'market.completeUnstake'
+  | 'market.cancelUnstake';
 
 export function marketHandlers(market: MarketService): Pick<Handlers, MarketMethod> {
   return {
@@ -19,5 +26,10 @@ export function marketHandlers(market: MarketService): Pick<Handlers, MarketMeth
       return Promise.resolve({ ...lease, token: market.token() });
     },
     'market.register': () => market.register(),
+    // An UnstakeError carries its API code (WALLET_LOCKED, INVALID_PARAMS, ...): the router
+    // answers with it as data.
+    'market.unstake': (params) => market.unstake(params),
+    'market.completeUnstake': () => market.completeUnstake(),
+    'market.cancelUnstake': () => market.cancelUnstake(),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * A `market.status` answer for tests: ready on the built-in devnet, a registered provider with
- * a score of 100, following at block 1. Each test says what differs; `network` is merged into
+ * a score of 100 (100 rUSD staked, nothing on its way back; the market's unstake wait is one
+ * hour), following at block 1. Each test says what differs; `network` is merged into
  * the devnet's (a custom chain: `{ name: 'custom', chainId, test, tokensDecidedBy }`).
  */
 import type { MarketStatus } from '../schema.ts';
@@ -37,6 +38,8 @@ export function marketStatus(
       stake: { amount: '100', symbol: 'rUSD' },
       locked: { amount: '0', symbol: 'rUSD' },
       withdrawable: { amount: '0', symbol: 'rUSD' },
+      unstaking: null,
+      unstakeDelaySeconds: 3600,
     },
     follower: { checkpoint: 1, head: 1, lagBlocks: 0, lastError: null },
     practice: { on: false, posted: 0 },
