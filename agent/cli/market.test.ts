@@ -55,3 +55,154 @@ describe('roost market status', () => {
     );
   });
 });
+
+/** Runs `roost market …` against a client that answers `answers[method]` in turn. */
+async function run(
+  positionals: string[],
+  answers: Record<string, unknown[]>,
+  options: { json?: boolean; values?: Record<string, string | boolean>; password?: string } = {},
+): Promise<{ code: number; out: string; err: string; calls: [string, unknown][] }> {
+  const calls: [string, unknown][] = [];
+  const client = {
+    call: async (method: string, params?: unknown) => {
+      calls.push([method, params]);
+      const next = answers[method]?.shift();
+      return next ?? { ok: false, error: { code: 'UNAVAILABLE', message: 'no' } };
+    },
+  } as unknown as ApiClient;
+  let out = '';
+  let err = '';
+  const code = await runMarketCommand({
+    client,
+    positionals,
+    values: options.values ?? {},
+    json: options.json ?? false,
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+    ...(options.password !== undefined
+      ? { ask: async () => Promise.resolve(options.password!) }
+      : {}),
+  });
+  return { code, out, err, calls };
+}
+
+const pending = marketStatus({
+  state: 'off',
+  provider: {
+    ...marketStatus().provider!,
+    stake: { amount: '30', symbol: 'rUSD' },
+    unstaking: { amount: '20', symbol: 'rUSD', availableAt: '2025-03-01T14:05:00.000Z' },
+  },
+});
+
+describe('roost market unstake', () => {
+  it('status shows stake on its way back and when it is released', async () => {
+    const { out } = await run(['status'], { 'market.status': [{ ok: true, value: pending }] });
+    expect(out).toContain(
+      '  unstaking:  20 rUSD, released 2025-03-01 14:05 UTC; Roost then makes it withdrawable by itself (roost market unstake --cancel puts it back)\n',
+    );
+    const none = await run(['status'], { 'market.status': [{ ok: true, value: marketStatus() }] });
+    expect(none.out).not.toContain('unstaking');
+  });
+
+  const asked = {
+    requested: { amount: '20', symbol: 'rUSD' },
+    unstaking: { amount: '20', symbol: 'rUSD', availableAt: '2025-03-01T14:05:00.000Z' },
+    locked: { amount: '5', symbol: 'rUSD' },
+    marketJobsTurnedOff: true,
+    status: pending,
+  };
+
+  it('asks for the amount back and says what happens next', async () => {
+    const r = await run(
+      ['unstake'],
+      { 'market.unstake': [{ ok: true, value: asked }] },
+      {
+        values: { amount: '20' },
+      },
+    );
+    expect(r.code).toBe(0);
+    expect(r.calls).toEqual([['market.unstake', { amount: '20' }]]);
+    expect(r.out).toBe(
+      [
+        'Asked for 20 rUSD of stake back.',
+        'Market jobs are off now: while they are on, Roost would stake again. Turn them on in Settings → Market (or roost settings set market.enabled true); that puts stake still on its way back into the stake.',
+        'The market releases 20 rUSD at 2025-03-01 14:05 UTC (its wait: 1 h); Roost finishes it by itself then, and it is withdrawable: roost wallet withdraw, or the Wallet page.',
+        '5 rUSD stays locked by jobs in progress: take it back once those jobs finish.',
+        'Changed your mind? roost market unstake --cancel',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('--json prints the answer', async () => {
+    const r = await run(
+      ['unstake'],
+      { 'market.unstake': [{ ok: true, value: asked }] },
+      {
+        json: true,
+      },
+    );
+    expect(r.calls).toEqual([['market.unstake', {}]]);
+    expect(JSON.parse(r.out)).toEqual(asked);
+  });
+
+  it("passes the agent's refusal on and exits 1", async () => {
+    const message = 'You asked to take back 80 rUSD, but 50 rUSD is staked. Nothing was changed.';
+    const r = await run(
+      ['unstake'],
+      { 'market.unstake': [{ ok: false, error: { code: 'INVALID_PARAMS', message } }] },
+      { values: { amount: '80' } },
+    );
+    expect(r).toMatchObject({ code: 1, out: '', err: `Error: ${message}\n` });
+  });
+
+  it('asks for the password of a locked wallet once, then asks again', async () => {
+    const locked = { ok: false, error: { code: 'WALLET_LOCKED', message: 'The wallet is locked' } };
+    const r = await run(
+      ['unstake'],
+      {
+        'market.unstake': [locked, { ok: true, value: asked }],
+        'wallet.unlock': [{ ok: true, value: {} }],
+      },
+      { password: 'secret password' },
+    );
+    expect(r.code).toBe(0);
+    expect(r.calls.map(([m]) => m)).toEqual(['market.unstake', 'wallet.unlock', 'market.unstake']);
+    expect(r.calls[1]![1]).toEqual({ password: 'secret password' });
+  });
+
+  it('--cancel puts it back and --complete finishes it', async () => {
+    const back = marketStatus({ state: 'off' });
+    const cancelled = await run(
+      ['unstake'],
+      { 'market.cancelUnstake': [{ ok: true, value: back }] },
+      {
+        values: { cancel: true },
+      },
+    );
+    expect(cancelled.out).toBe(
+      'Put back into the stake: it is 100 rUSD now. Market jobs are still off: turn them on in Settings → Market (or roost settings set market.enabled true).\n',
+    );
+    const done = marketStatus({
+      state: 'off',
+      provider: { ...marketStatus().provider!, withdrawable: { amount: '20', symbol: 'rUSD' } },
+    });
+    const completed = await run(
+      ['unstake'],
+      { 'market.completeUnstake': [{ ok: true, value: done }] },
+      {
+        values: { complete: true },
+      },
+    );
+    expect(completed.out).toBe(
+      'Done: 20 rUSD is withdrawable now (roost wallet withdraw, or the Wallet page).\n',
+    );
+  });
+
+  it('refuses --cancel with --amount', async () => {
+    await expect(run(['unstake'], {}, { values: { cancel: true, amount: '5' } })).rejects.toThrow(
+      '--amount, --cancel and --complete go one at a time',
+    );
+  });
+});

@@ -1,10 +1,10 @@
 /**
- * `roost market status|jobs|job <id>|register`: the provider's view of the market, through the
- * running agent (or an in-process one). `roost market post-job|requests|await` is the requester's
+ * `roost market status|jobs|job <id>|register|unstake`: the provider's view of the market, and
+ * taking its stake back, through the running agent (or an in-process one). `roost market post-job|requests|await` is the requester's
  * side (market-post.ts, market-requests.ts); `marketCommand` below dispatches to both.
  */
 import { formatUnits } from 'ethers';
-import { networkTokensWords, type ResultOf } from '../api/contract.ts';
+import { networkTokensWords, type Result, type ResultOf } from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
 import { UsageError, withClient, type Command } from './common.ts';
 import { MARKET_POST_USAGE, MarketPostUsageError, marketPostOptions } from './market-post.ts';
@@ -23,6 +23,8 @@ export interface MarketCliContext {
   json: boolean;
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Asks on the terminal (the wallet password when it is locked); absent: nothing is asked. */
+  ask?: (question: string, secret: boolean) => Promise<string>;
 }
 
 export class MarketUsageError extends Error {}
@@ -73,6 +75,10 @@ function statusText(
         `  price:      ${p.pricePerUnitHour.amount} ${p.pricePerUnitHour.symbol} per unit-hour`,
         `  stake:      ${p.stake.amount} ${p.stake.symbol} (${p.locked.amount} locked by leases)`,
       );
+    if (p.unstaking)
+      lines.push(
+        `  unstaking:  ${p.unstaking.amount} ${p.unstaking.symbol}, released ${timeWords(p.unstaking.availableAt)}; Roost then makes it withdrawable by itself (roost market unstake --cancel puts it back)`,
+      );
     lines.push(`  to withdraw: ${p.withdrawable.amount} ${p.withdrawable.symbol}`);
   }
   if (s.follower.head !== null)
@@ -83,6 +89,45 @@ function statusText(
     .map(([k, v]) => `${v} ${k}`)
     .join(', ');
   if (counts) lines.push(`  jobs seen:  ${counts}`);
+  return lines.join('\n');
+}
+
+/** An ISO time as the agent's messages write it: 2025-03-01 14:05 UTC. */
+function timeWords(iso: string): string {
+  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** Seconds as a wait in words: 1 h, 7 days, 1 h 30 min, 45 s. */
+export function durationWords(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  const days = Math.floor(seconds / 86_400);
+  const hours = Math.floor((seconds % 86_400) / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const parts = [
+    days > 0 ? `${days} ${days === 1 ? 'day' : 'days'}` : '',
+    hours > 0 ? `${hours} h` : '',
+    minutes > 0 && days === 0 ? `${minutes} min` : '',
+  ];
+  return parts.filter(Boolean).join(' ');
+}
+
+function unstakeText(r: ResultOf<'market.unstake'>): string {
+  const delay = r.status.provider?.unstakeDelaySeconds;
+  const lines = [
+    `Asked for ${r.requested.amount} ${r.requested.symbol} of stake back.`,
+    ...(r.marketJobsTurnedOff
+      ? [
+          'Market jobs are off now: while they are on, Roost would stake again. Turn them on in Settings → Market (or roost settings set market.enabled true); that puts stake still on its way back into the stake.',
+        ]
+      : []),
+    `The market releases ${r.unstaking.amount} ${r.unstaking.symbol} at ${timeWords(r.unstaking.availableAt)}${delay !== undefined ? ` (its wait: ${durationWords(delay)})` : ''}; Roost finishes it by itself then, and it is withdrawable: roost wallet withdraw, or the Wallet page.`,
+    ...(Number(r.locked.amount) > 0
+      ? [
+          `${r.locked.amount} ${r.locked.symbol} stays locked by jobs in progress: take it back once those jobs finish.`,
+        ]
+      : []),
+    'Changed your mind? roost market unstake --cancel',
+  ];
   return lines.join('\n');
 }
 
@@ -127,6 +172,45 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
       ctx.out((ctx.json ? JSON.stringify(r.value) : await readable(r.value)) + '\n');
       return r.value.provider?.registered ? 0 : 1;
     }
+    case 'unstake': {
+      if (rest.length > 0) throw new MarketUsageError(`Unknown: roost market unstake ${rest[0]}`);
+      const amount = ctx.values.amount;
+      const cancel = ctx.values.cancel === true;
+      const complete = ctx.values.complete === true;
+      if ((cancel && complete) || ((cancel || complete) && amount !== undefined))
+        throw new MarketUsageError('--amount, --cancel and --complete go one at a time');
+      if (amount !== undefined && typeof amount !== 'string')
+        throw new MarketUsageError('--amount takes the tokens to take back, e.g. --amount 25');
+      // A locked wallet can't sign the request: ask for its password once, as `wallet` does.
+      const unlockingIfLocked = async <T>(send: () => Promise<Result<T>>): Promise<Result<T>> => {
+        const r = await send();
+        if (r.ok || r.error.code !== 'WALLET_LOCKED' || !ctx.ask) return r;
+        const password = await ctx.ask('Wallet password: ', true);
+        const unlocked = await ctx.client.call('wallet.unlock', { password });
+        return unlocked.ok ? send() : unlocked;
+      };
+      if (cancel || complete) {
+        const r = await unlockingIfLocked(() =>
+          ctx.client.call(cancel ? 'market.cancelUnstake' : 'market.completeUnstake'),
+        );
+        if (!r.ok) return fail(r.error.message);
+        if (ctx.json) ctx.out(JSON.stringify(r.value) + '\n');
+        else
+          ctx.out(
+            (cancel
+              ? `Put back into the stake: it is ${r.value.provider?.stake.amount ?? '?'} ${r.value.provider?.stake.symbol ?? ''} now.${r.value.state === 'off' ? ' Market jobs are still off: turn them on in Settings → Market (or roost settings set market.enabled true).' : ''}`
+              : `Done: ${r.value.provider?.withdrawable.amount ?? '?'} ${r.value.provider?.withdrawable.symbol ?? ''} is withdrawable now (roost wallet withdraw, or the Wallet page).`) +
+              '\n',
+          );
+        return 0;
+      }
+      const r = await unlockingIfLocked(() =>
+        ctx.client.call('market.unstake', amount === undefined ? {} : { amount }),
+      );
+      if (!r.ok) return fail(r.error.message);
+      ctx.out((ctx.json ? JSON.stringify(r.value) : unstakeText(r.value)) + '\n');
+      return 0;
+    }
     case 'jobs': {
       const limit = typeof ctx.values.limit === 'string' ? Number(ctx.values.limit) : undefined;
       if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
@@ -170,11 +254,23 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
 export const marketCommand: Command = {
   usage:
     'roost market status | jobs [--limit <n>] | job <id> | register | provider status\n       ' +
+    'roost market unstake [--amount <n>] | unstake --cancel | unstake --complete\n       ' +
     `${MARKET_POST_USAGE}\n       ${MARKET_REQUESTS_USAGE}\n       ${MARKET_AWAIT_USAGE}`,
   summary:
-    'The job market: your provider status, the jobs you took or skipped and why; post jobs and follow them',
+    'The job market: your provider status, the jobs you took or skipped and why, taking your stake back; post jobs and follow them',
+  help: [
+    'roost market unstake takes your stake back: all of it not locked by jobs in progress, or',
+    '--amount <n> tokens. It turns market jobs off (while they are on Roost stakes again). The',
+    'market releases it after its wait (roost market status shows when); Roost then finishes by',
+    'itself, and it is withdrawable with roost wallet withdraw. --cancel puts it back into the',
+    'stake; --complete finishes now if the wait is over. Turning market jobs on again also puts',
+    'stake still on its way back into the stake.',
+  ].join('\n'),
   options: {
     limit: { type: 'string' },
+    amount: { type: 'string' },
+    cancel: { type: 'boolean' },
+    complete: { type: 'boolean' },
     ...marketPostOptions,
   },
   async run(ctx) {
@@ -207,6 +303,9 @@ export const marketCommand: Command = {
           json: ctx.json,
           out: ctx.io.stdout,
           err: ctx.io.stderr,
+          ...(ctx.io.prompt
+            ? { ask: (question, secret) => ctx.io.prompt!(question, { secret }) }
+            : {}),
         });
       } catch (error) {
         if (error instanceof MarketUsageError)
