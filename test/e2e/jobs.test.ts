@@ -56,6 +56,19 @@ describe.skipIf(Boolean(missing))('the Jobs page against roost serve', () => {
     await page.getByRole('button', { name: 'Add job' }).click();
     await page.getByRole('alert').filter({ hasText: 'missing.onnx' }).waitFor();
     await page.getByText('No jobs yet.').waitFor();
+    // The field it is about is marked, and styled as every field of the form (a text input
+    // with no type attribute used to keep the browser's own look).
+    const look = (label: string | RegExp) =>
+      page.getByLabel(label).evaluate((el) => {
+        const c = getComputedStyle(el);
+        return { radius: c.borderRadius, padding: c.paddingLeft, border: c.borderTopColor };
+      });
+    const model = await look('Model (.onnx)');
+    const inputs = await look(/Inputs, one per line/);
+    expect(await page.getByLabel('Model (.onnx)').getAttribute('aria-invalid')).toBe('true');
+    expect({ ...model, border: undefined }).toEqual({ ...inputs, border: undefined });
+    expect(model.radius).toBe('6px');
+    expect(model.border).not.toBe(inputs.border);
 
     const out = join(dir.path, 'results');
     await page.getByLabel('Model (.onnx)').fill(join(dir.path, 'model.onnx'));
