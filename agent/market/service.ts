@@ -278,7 +278,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
     const s = await ensureSession();
     if (!s)
       throw new UnstakeError(
-        'UNAVAILABLE',
+        'NETWORK_UNAVAILABLE',
         `The market can't be reached${problem ? `: ${problem}` : ''}. Nothing was changed; try again once the chain answers.`,
       );
     return s;

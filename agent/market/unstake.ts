@@ -30,7 +30,7 @@ export type UnstakeErrorCode =
   | 'WALLET_KEYSTORE_DAMAGED'
   | 'NOT_FOUND'
   | 'JOB_STATE'
-  | 'UNAVAILABLE';
+  | 'NETWORK_UNAVAILABLE';
 
 /** Why taking the stake back (or cancelling it) can't be done, with what to do. */
 export class UnstakeError extends Error {
@@ -125,7 +125,7 @@ export function createUnstaking(deps: {
       error = record.error;
     } catch (e) {
       if (e instanceof TxRevertError) throw new UnstakeError('JOB_STATE', e.message);
-      throw new UnstakeError('UNAVAILABLE', messageOf(e));
+      throw new UnstakeError('NETWORK_UNAVAILABLE', messageOf(e));
     }
     if (state !== 'mined')
       throw new UnstakeError(

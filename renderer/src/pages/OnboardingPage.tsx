@@ -641,8 +641,8 @@ function StartForm({
         )}
       </fieldset>
 
-      {/* Registering takes the stake out of the wallet (agent/market/registration.ts), and Roost
-          has no command that asks the market for it back (requestUnstake), so none is promised. */}
+      {/* Registering takes the stake out of the wallet (agent/market/registration.ts); the Wallet
+          page's Take it back (market.unstake) asks the market for it again. */}
       {stake > 0 && (
         <p data-testid="setup-stake">
           Starting to earn stakes{' '}
@@ -650,7 +650,8 @@ function StartForm({
             {stake} {est?.token ?? 'tokens'}
           </strong>
           {test ? ' of test money' : ''} from your wallet in the market, as a deposit for the jobs
-          Roost takes; the Wallet page shows it, and Roost has no way yet to take it back out.
+          Roost takes. The Wallet page shows it, and you can take it back there (Take it back) when
+          you stop: after the market's wait it is yours to withdraw.
         </p>
       )}
       {missing.length > 0 && (

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, render, screen, waitFor } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { AgentProvider } from '../AgentContext.tsx';
 import { WalletPage } from './WalletPage.tsx';
 import { defaultSettings, type ResultOf } from '../../../agent/api/contract.ts';
@@ -61,7 +61,14 @@ function fakeAgent(market: ResultOf<'market.status'> | undefined) {
 function summary(): Record<string, string> {
   const terms = [...document.querySelectorAll('#wallet-card + dl dt')];
   return Object.fromEntries(
-    terms.map((dt) => [dt.textContent ?? '', dt.nextElementSibling?.textContent ?? '']),
+    // A row's value without its buttons: the amount, where a row marks it, else the whole row.
+    terms.map((dt) => {
+      const dd = dt.nextElementSibling;
+      return [
+        dt.textContent ?? '',
+        (dd?.querySelector('span[data-testid]') ?? dd)?.textContent ?? '',
+      ];
+    }),
   );
 }
 
@@ -131,5 +138,111 @@ describe('the Wallet page summary', () => {
       expect(summary()['In the wallet']).toBe('0 rUSD');
       cleanup();
     }
+  });
+});
+
+describe('taking the stake back', () => {
+  const pending = (stake: string, unstaking: string, locked = '0') =>
+    marketStatus({
+      state: 'off',
+      provider: {
+        ...provider(stake, locked).provider!,
+        unstaking: { amount: unstaking, symbol: 'rUSD', availableAt: '2025-03-01T14:05:00.000Z' },
+      },
+    });
+
+  /** The wallet of fakeAgent, whose market answers the unstake calls as `market` says. */
+  function unstakeAgent(market: Record<string, unknown>) {
+    const calls: [string, unknown][] = [];
+    const base = fakeAgent(provider('100', '25'));
+    const fake = fakeAgentClient((method, params) => {
+      calls.push([method, params]);
+      if (method in market) return market[method];
+      return (base.client.call as (m: string, p?: unknown) => Promise<unknown>)(method, params);
+    });
+    return { ...fake, calls };
+  }
+
+  it('says what happens before it asks, then shows the stake on its way back with Cancel', async () => {
+    const { client, calls } = unstakeAgent({
+      'market.unstake': ok({
+        requested: { amount: '75', symbol: 'rUSD' },
+        unstaking: { amount: '75', symbol: 'rUSD', availableAt: '2025-03-01T14:05:00.000Z' },
+        locked: { amount: '25', symbol: 'rUSD' },
+        marketJobsTurnedOff: true,
+        status: pending('25', '75', '25'),
+      }),
+      'market.cancelUnstake': ok(provider('100', '25')),
+    });
+    render(
+      <AgentProvider client={client}>
+        <WalletPage />
+      </AgentProvider>,
+    );
+    fireEvent.click(await screen.findByRole('button', { name: 'Take it back' }));
+    expect(screen.getByTestId('unstake-confirm').querySelector('p')?.textContent).toBe(
+      'Take back 75 rUSD of stake? Market jobs turn off, since while they are on Roost stakes again. The market releases it after its wait of 1 h; Roost finishes it by itself then, and it is withdrawable on this page. 25 rUSD stays locked by jobs in progress: you can take it back once they finish.',
+    );
+    expect(calls.some(([m]) => m === 'market.unstake')).toBe(false);
+    fireEvent.click(screen.getByRole('button', { name: 'Take back 75 rUSD' }));
+    const onItsWay = await screen.findByTestId('balance-unstaking');
+    expect(calls.find(([m]) => m === 'market.unstake')?.[1]).toEqual({});
+    expect(onItsWay.textContent).toBe(
+      `75 rUSD, released ${new Date('2025-03-01T14:05:00.000Z').toLocaleString()}; Roost then makes it withdrawable on this page by itself`,
+    );
+    expect(summary()['Staked in the market']).toBe(
+      '25 rUSD (25 rUSD of it locked by jobs in progress)',
+    );
+    expect(screen.queryByTestId('unstake-confirm')).toBeNull();
+
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel taking the stake back' }));
+    await waitFor(() => expect(screen.queryByTestId('balance-unstaking')).toBeNull());
+    expect(calls.filter(([m]) => m === 'market.cancelUnstake')).toHaveLength(1);
+    expect(summary()['Staked in the market']).toBe(
+      '100 rUSD (25 rUSD of it locked by jobs in progress)',
+    );
+  });
+
+  it("shows the market's refusal and keeps the stake as it was", async () => {
+    const message =
+      'The wallet is locked: unlock it (Wallet page, or `roost wallet unlock`) so Roost can sign the request, then ask again. Nothing was changed.';
+    const { client } = unstakeAgent({
+      'market.unstake': { ok: false, error: { code: 'WALLET_LOCKED', message } },
+    });
+    render(
+      <AgentProvider client={client}>
+        <WalletPage />
+      </AgentProvider>,
+    );
+    fireEvent.click(await screen.findByRole('button', { name: 'Take it back' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Take back 75 rUSD' }));
+    expect((await screen.findByRole('alert')).textContent).toBe(message);
+    expect(screen.queryByTestId('balance-unstaking')).toBeNull();
+    expect(summary()['Staked in the market']).toBe(
+      '100 rUSD (25 rUSD of it locked by jobs in progress)',
+    );
+    fireEvent.click(screen.getByRole('button', { name: 'Keep it staked' }));
+    expect(screen.queryByTestId('unstake-confirm')).toBeNull();
+  });
+
+  it('shows all of the stake on its way back, and no button when all is locked', async () => {
+    render(
+      <AgentProvider client={fakeAgent(pending('0', '100')).client}>
+        <WalletPage />
+      </AgentProvider>,
+    );
+    expect((await screen.findByTestId('balance-unstaking')).textContent).toMatch(
+      /^100 rUSD, released /,
+    );
+    expect(screen.queryByRole('button', { name: 'Take it back' })).toBeNull();
+    cleanup();
+    render(
+      <AgentProvider client={fakeAgent(provider('10', '10')).client}>
+        <WalletPage />
+      </AgentProvider>,
+    );
+    await screen.findByTestId('balance-staked');
+    expect(screen.queryByRole('button', { name: 'Take it back' })).toBeNull();
+    expect(screen.getByText(/All of it is locked by jobs in progress/)).toBeTruthy();
   });
 });

@@ -3,6 +3,7 @@ import { forPeople, historyWords, type ResultOf } from '../../../agent/api/contr
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { NetworkTokens } from '../components/NetworkTokens.tsx';
+import { StakeOnItsWayBack, TakeStakeBack } from '../components/TakeStakeBack.tsx';
 import {
   ForgetRememberedPassword,
   Problem,
@@ -274,13 +275,14 @@ export function WalletPage() {
     URL.revokeObjectURL(url);
   };
 
-  // Only this wallet's stake, and only once there is one.
+  // Only this wallet's stake, and only once there is one (or some is on its way back).
   const staked =
     provider &&
     provider.address.toLowerCase() === status?.address?.toLowerCase() &&
-    Number(provider.stake.amount) > 0
+    (Number(provider.stake.amount) > 0 || provider.unstaking !== null)
       ? provider
       : undefined;
+  const unstaking = staked?.unstaking ? { ...staked, unstaking: staked.unstaking } : undefined;
 
   return (
     <section aria-labelledby="page-title">
@@ -326,14 +328,25 @@ export function WalletPage() {
               {staked && (
                 <>
                   <dt>Staked in the market</dt>
-                  <dd data-testid="balance-staked">
-                    <Money a={staked.stake} />
-                    {Number(staked.locked.amount) > 0 && (
-                      <>
-                        {' '}
-                        (<Money a={staked.locked} /> of it locked by jobs in progress)
-                      </>
-                    )}
+                  <dd>
+                    <span data-testid="balance-staked">
+                      <Money a={staked.stake} />
+                      {Number(staked.locked.amount) > 0 && (
+                        <>
+                          {' '}
+                          (<Money a={staked.locked} /> of it locked by jobs in progress)
+                        </>
+                      )}
+                    </span>{' '}
+                    <TakeStakeBack provider={staked} onChanged={setProvider} />
+                  </dd>
+                </>
+              )}
+              {unstaking && (
+                <>
+                  <dt>Stake on its way back</dt>
+                  <dd>
+                    <StakeOnItsWayBack provider={unstaking} onChanged={setProvider} />
                   </dd>
                 </>
               )}
