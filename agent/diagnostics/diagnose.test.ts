@@ -313,6 +313,30 @@ describe('diagnose', () => {
     expect(locked[1]?.message).toBe(
       'The wallet holds 0.0001 ETH; claiming a job and submitting its result need about 0.0005 ETH in fees.',
     );
+    // The built-in devnet gives the wallet its test ETH by itself: nothing to send there.
+    const onDevnet = diagnose(
+      healthy({
+        chain: { reachable: true, network: 'local' },
+        wallet: { exists: true, locked: true, nativeBalanceWei: '0', minGasWei: '188694000930000' },
+      }),
+    );
+    expect(onDevnet.map((d) => d.code)).toEqual(['wallet-locked']);
+    // Elsewhere the fee is said in two significant digits, not eighteen decimals.
+    expect(
+      diagnose(
+        healthy({
+          chain: { reachable: true, network: 'custom' },
+          wallet: {
+            exists: true,
+            locked: false,
+            nativeBalanceWei: '0',
+            minGasWei: '188694000930000',
+          },
+        }),
+      )[0]?.message,
+    ).toBe(
+      'The wallet holds 0 ETH; claiming a job and submitting its result need about 0.00019 ETH in fees.',
+    );
   });
 
   it('no jobs because of score or price, with a suggested price', () => {

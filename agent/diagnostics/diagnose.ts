@@ -7,6 +7,7 @@
  */
 import type { GpuInventory, ProbeReport, TelemetrySample } from '../hardware/schema.ts';
 import { cmp, dec, fromBaseUnits, toPlain } from '../schedule/decimal.ts';
+import { forPeople } from '../schedule/schema.ts';
 import type { DecisionCause, GpuDecision, MarketJobQuote } from '../schedule/schema.ts';
 import { suggestPrice } from '../schedule/yield.ts';
 import type { Diagnostic, DiagnosticCode, FixAction, WhyNoJobs } from './schema.ts';
@@ -338,9 +339,12 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
         }),
       );
     }
+    // The built-in devnet gives the wallet test ETH by itself (agent/market/registration.ts)
+    // once the market runs: nothing for the owner to send there.
     if (
       wallet.nativeBalanceWei !== null &&
-      BigInt(wallet.nativeBalanceWei) < BigInt(wallet.minGasWei)
+      BigInt(wallet.nativeBalanceWei) < BigInt(wallet.minGasWei) &&
+      facts.chain?.network !== 'local'
     ) {
       const symbol = wallet.nativeSymbol ?? 'ETH';
       out.push(
@@ -348,7 +352,7 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
           severity: 'error',
           blocksJobs: true,
           title: 'Not enough for gas',
-          message: `The wallet holds ${fromBaseUnits(BigInt(wallet.nativeBalanceWei), 18)} ${symbol}; claiming a job and submitting its result need about ${fromBaseUnits(BigInt(wallet.minGasWei), 18)} ${symbol} in fees.`,
+          message: `The wallet holds ${forPeople(fromBaseUnits(BigInt(wallet.nativeBalanceWei), 18))} ${symbol}; claiming a job and submitting its result need about ${forPeople(fromBaseUnits(BigInt(wallet.minGasWei), 18), 2)} ${symbol} in fees.`,
           fix: `Send some ${symbol} to the wallet's address (shown on the Wallet page).`,
           action: { kind: 'method', method: 'wallet.receive' },
         }),

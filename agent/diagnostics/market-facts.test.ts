@@ -94,13 +94,14 @@ describe('the market facts behind "why no jobs"', () => {
 
   it('gas too low: the balance is under a claim and a submit at today’s fees', async () => {
     expect(minGasWei({ gasPrice: 5n, maxFeePerGas: null })).toBe(CLAIM_AND_SUBMIT_GAS * 5n);
+    // On a chain of the user's: the built-in devnet funds the wallet by itself.
     const facts = await gatherMarketFacts(
-      sources({}, chain({ getBalance: async () => 1000n * GWEI })),
+      sources({ networkName: () => 'custom' }, chain({ getBalance: async () => 1000n * GWEI })),
     );
     const why = whyNoJobs({ now: NOW, ...facts });
     expect(why.blockers.map((d) => d.code)).toEqual(['gas-too-low', 'market-empty']);
     expect(why.blockers[0]?.message).toBe(
-      'The wallet holds 0.000001 ETH; claiming a job and submitting its result need about 0.000430494 ETH in fees.',
+      'The wallet holds 0.000001 ETH; claiming a job and submitting its result need about 0.00043 ETH in fees.',
     );
   });
 
