@@ -60,8 +60,8 @@ describe.skipIf(Boolean(missing))('the Jobs page against roost serve', () => {
     // with no type attribute used to keep the browser's own look).
     const look = (label: string | RegExp) =>
       page.getByLabel(label).evaluate((el) => {
-        const c = getComputedStyle(el);
-        return { radius: c.borderRadius, padding: c.paddingLeft, border: c.borderTopColor };
+        const c = el.ownerDocument.defaultView?.getComputedStyle(el);
+        return { radius: c?.borderRadius, padding: c?.paddingLeft, border: c?.borderTopColor };
       });
     const model = await look('Model (.onnx)');
     const inputs = await look(/Inputs, one per line/);
