@@ -1,7 +1,7 @@
 /**
  * Practice mode: on the local devnet, a requester inside the agent posts a small sample job now
- * and then (a matrix-multiply chain generated in code, paid in test dollars above this
- * provider's ask), waits for the provider to run it, checks the result and accepts it, so a new
+ * and then (a matrix-multiply chain generated in code, paid twice this provider's ask in test
+ * dollars), waits for the provider to run it, checks the result and accepts it, so a new
  * user watches Roost claim, run, submit and get paid without anyone else on the chain. It pays
  * from one of the devnet's unlocked test accounts; on any other network it does nothing.
  */
@@ -102,8 +102,10 @@ export function createPractice(options: PracticeOptions): Practice {
     const net = await options.network();
     const p = await connectJobMarket(net.marketAddress, net.provider).getProvider(provider);
     const leaseSeconds = 300;
-    // Twice the provider's ask (at least one test dollar), so the sample is always worth taking.
-    const reward = [2n * askFor(p.pricePerUnitHour, p.score, leaseSeconds), 1_000_000n].reduce(
+    // Twice the provider's ask, so the sample is always worth taking, and what it pays follows
+    // the owner's price: a fixed test dollar made a 5-minute sample pay hundreds of times what the
+    // Earnings card predicted at a low price. At least a cent, for a price of 0.
+    const reward = [2n * askFor(p.pricePerUnitHour, p.score, leaseSeconds), 10_000n].reduce(
       (a, b) => (a > b ? a : b),
     );
     const files = await writeSampleJob(
