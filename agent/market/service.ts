@@ -22,7 +22,7 @@ import { marketDbPath, openMarketDb } from './db.ts';
 import { messageOf } from './format.ts';
 import { createLeaseDriver } from './lease-driver.ts';
 import { createLeaseEvents } from './lease-events.ts';
-import { FINISHED_LEASE_STATES, type LeaseStore } from './leases.ts';
+import { FINISHED_LEASE_STATES, HELD_LEASE_STATES, type LeaseStore } from './leases.ts';
 import { createRegistration } from './registration.ts';
 import type { LeaseRecord, LeaseState, MarketStatus, UnstakeResult } from './schema.ts';
 import type { MarketLog, MarketServiceOptions } from './service-options.ts';
@@ -143,18 +143,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
 
   /** Jobs this provider took that are not settled: their stake is locked until they are. */
   const inProgress = (s: Session): boolean =>
-    s.leases.list({
-      states: [
-        'claiming',
-        'claimed',
-        'running',
-        'uploading',
-        'submitting',
-        'submitted',
-        'disputed',
-      ],
-      limit: 1,
-    }).length > 0;
+    s.leases.list({ states: [...HELD_LEASE_STATES], limit: 1 }).length > 0;
 
   async function ensureSession(): Promise<Session | undefined> {
     if (closed) return undefined;

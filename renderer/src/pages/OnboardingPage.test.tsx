@@ -129,6 +129,15 @@ function renderSetup(agent: ReturnType<typeof fakeAgent>, route = 'dashboard') {
 
 const next = (name = 'Continue') => fireEvent.click(screen.getByRole('button', { name }));
 
+/** From step 1 to step 4 (when and for how much), leaving the score and the wallet for later. */
+async function toStepFour(agent: ReturnType<typeof fakeAgent>) {
+  renderSetup(agent);
+  await screen.findByTestId('setup-hardware-headline');
+  next();
+  next('Skip for now');
+  next('Skip for now');
+}
+
 describe('first-run setup', () => {
   it('goes through the four steps and saves what the user chose', async () => {
     const agent = fakeAgent();
@@ -195,11 +204,7 @@ describe('first-run setup', () => {
 
   it('refuses a price that is not a number, in words, and saves nothing', async () => {
     const agent = fakeAgent();
-    renderSetup(agent);
-    await screen.findByTestId('setup-hardware-headline');
-    next();
-    next('Skip for now');
-    next('Skip for now');
+    await toStepFour(agent);
     fireEvent.change(await screen.findByLabelText('Tokens per unit-hour'), {
       target: { value: 'cheap' },
     });
@@ -236,11 +241,7 @@ describe('first-run setup', () => {
       network: { name: 'local', chainId: 31337, test: true, tokensDecidedBy: 'devnet' },
       estimate: { token: 'rUSD', earnedPerHourInCurrency: null },
     });
-    renderSetup(agent);
-    await screen.findByTestId('setup-hardware-headline');
-    next();
-    next('Skip for now');
-    next('Skip for now');
+    await toStepFour(agent);
     const earnings = await screen.findByTestId('setup-earnings');
     await waitFor(() => expect(earnings.textContent).toContain('(test money, no value)'));
     expect(earnings.textContent).toBe(
@@ -254,11 +255,7 @@ describe('first-run setup', () => {
 
   it('says so when only the estimate knows the network is test money', async () => {
     const agent = fakeAgent('none', { scored: true, estimate: { testNetwork: true } });
-    renderSetup(agent);
-    await screen.findByTestId('setup-hardware-headline');
-    next();
-    next('Skip for now');
-    next('Skip for now');
+    await toStepFour(agent);
     const earnings = await screen.findByTestId('setup-earnings');
     await waitFor(() => expect(earnings.textContent).toContain('(test money, no value)'));
     expect(earnings.textContent).not.toContain('EUR');
@@ -266,11 +263,7 @@ describe('first-run setup', () => {
 
   it('shows no error before the first press, and then only while the field is wrong', async () => {
     const agent = fakeAgent();
-    renderSetup(agent);
-    await screen.findByTestId('setup-hardware-headline');
-    next();
-    next('Skip for now');
-    next('Skip for now');
+    await toStepFour(agent);
     fireEvent.change(await screen.findByLabelText('Tokens per unit-hour'), {
       target: { value: '-1' },
     });
