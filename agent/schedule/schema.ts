@@ -171,7 +171,9 @@ export const pricingSettingsSchema = z
       .number()
       .min(0)
       .max(1_000_000)
-      .describe('Your price per composite-unit-hour, in the market token'),
+      .describe(
+        "Your price per unit-hour, in the market's token: a job pays your price × your benchmark score × the hours it holds this machine",
+      ),
     electricityPricePerKwh: z
       .number()
       .min(0)

@@ -158,6 +158,10 @@ describe('SettingsPage', () => {
     // Both in one grid cell: two elements placed in the same cell would be drawn over each other.
     expect(help?.parentElement).toBe(suggestion.parentElement);
     expect(help?.parentElement?.className).toBe('help');
+    // What a unit-hour is, where the price is set.
+    expect(help?.textContent).toBe(
+      "Your price per unit-hour, in the market's token: a job pays your price × your benchmark score × the hours it holds this machine.",
+    );
     const text = document.body.textContent ?? '';
     expect(text).not.toMatch(/null:|false:|\(true|\(false/);
     expect(
