@@ -33,6 +33,34 @@ describe('the agent', () => {
     await dir.remove();
   });
 
+  it('keeps its latest log lines for a page opened later: info and up, oldest first', async () => {
+    const dir = await tempDir();
+    const agent = await createAgent({ dataDir: dir.path, host: 'test' });
+    try {
+      // A settings change logs at info; a bad value for the limit is refused with why.
+      await agent.router.call('settings.update', { pricing: { currency: 'USD' } });
+      const all = await agent.router.call('agent.activity', {});
+      if (!all.ok) throw new Error('activity failed');
+      const entries = (all.value as { entries: { level: string; message: string; at: string }[] })
+        .entries;
+      expect(entries.at(-1)).toMatchObject({
+        level: 'info',
+        message: 'settings changed: pricing.currency',
+      });
+      expect(entries.some((e) => e.level === 'debug')).toBe(false);
+      expect([...entries].sort((a, b) => a.at.localeCompare(b.at))).toEqual(entries);
+      const one = await agent.router.call('agent.activity', { limit: 1 });
+      expect(one.ok && (one.value as { entries: unknown[] }).entries).toEqual([entries.at(-1)]);
+      expect(await agent.router.call('agent.activity', { limit: 0 })).toMatchObject({
+        ok: false,
+        error: { code: 'INVALID_PARAMS' },
+      });
+    } finally {
+      await agent.close();
+      await dir.remove();
+    }
+  });
+
   it('counts a new benchmark at once, not a minute later', async () => {
     const dir = await tempDir();
     const agent = await createAgent({ dataDir: dir.path, host: 'test' });

@@ -42,7 +42,7 @@ import {
   type HardwareService,
   type HardwareServiceOptions,
 } from './hardware/index.ts';
-import { createLogger, type LogSink, type Logger } from './log.ts';
+import { RecentLog, createLogger, type LogSink, type Logger } from './log.ts';
 import { connectJobMarket } from '../contracts/bindings/job-market.ts';
 import { gatherMarketFacts } from './diagnostics/market-facts.ts';
 import { marketDbPath, openMarketDb } from './market/db.ts';
@@ -176,7 +176,11 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const logFile = options.background
     ? createRotatingLog({ dir: join(options.dataDir, 'logs'), redactor })
     : undefined;
-  const sinks = [options.logSink, logFile?.sink].filter((s): s is LogSink => s !== undefined);
+  // What a page opened later shows under Activity (agent.activity).
+  const recent = new RecentLog();
+  const sinks = [options.logSink, logFile?.sink, recent.sink].filter(
+    (s): s is LogSink => s !== undefined,
+  );
   const log = createLogger({
     events,
     now,
@@ -447,6 +451,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         server: options.server,
         warnings,
         electronVersion: options.electronVersion,
+        activity: (limit) => recent.latest(limit),
       }),
       ...settingsHandlers({
         settings,

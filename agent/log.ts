@@ -28,6 +28,27 @@ export const stderrSink =
     if (order[entry.level] >= order[minLevel]) process.stderr.write(formatLogLine(entry) + '\n');
   };
 
+/**
+ * The latest log lines of info and up, kept in memory (at most `size`), so a page opened (or
+ * reloaded) later shows what happened before it (`agent.activity`).
+ */
+export class RecentLog {
+  readonly #lines: LogEntry[] = [];
+  readonly #size: number;
+  constructor(size = 200) {
+    this.#size = size;
+  }
+  readonly sink: LogSink = (entry) => {
+    if (entry.level === 'debug') return;
+    this.#lines.push(entry);
+    if (this.#lines.length > this.#size) this.#lines.splice(0, this.#lines.length - this.#size);
+  };
+  /** The last `limit` lines, oldest first. */
+  latest(limit: number): LogEntry[] {
+    return limit > 0 ? this.#lines.slice(-limit) : [];
+  }
+}
+
 export function createLogger(options: {
   events?: EventBus;
   sink?: LogSink;

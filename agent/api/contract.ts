@@ -238,6 +238,17 @@ export type AgentVersion = z.infer<typeof agentVersionSchema>;
 
 const noParams = z.object({}).strict().default({});
 
+export const logLevelSchema = z.enum(['debug', 'info', 'warn', 'error']);
+
+/** One line of the agent's log, as the `agent.log` event and `agent.activity` carry it. */
+export const logEntrySchema = z.object({
+  level: logLevelSchema,
+  /** The part of the agent that logged, e.g. `settings`, `server`. */
+  subsystem: z.string(),
+  message: z.string(),
+  at: z.string(),
+});
+
 /**
  * The desktop app's remembered unlock (Electron safeStorage): whether the system keychain can keep
  * the wallet password here, and whether it does. `roost serve` has no keychain: never available.
@@ -269,6 +280,15 @@ export const methods = {
     summary: 'Remove a warning the user has read from agent.status.',
     params: z.object({ id: z.string().min(1).max(100) }).strict(),
     result: z.object({ dismissed: z.boolean() }),
+  },
+  'agent.activity': {
+    summary:
+      "The agent's latest log lines (info and up, oldest first), for a page opened after they were logged.",
+    params: z
+      .object({ limit: z.int().min(1).max(200).default(50) })
+      .strict()
+      .default({ limit: 50 }),
+    result: z.object({ entries: z.array(logEntrySchema) }),
   },
   'hardware.list': {
     summary:
@@ -464,16 +484,8 @@ export function isMethodName(name: string): name is MethodName {
 // ---------------------------------------------------------------------------------------------
 // Events: `domain.noun` or past tense, each with its payload.
 
-export const logLevelSchema = z.enum(['debug', 'info', 'warn', 'error']);
-
 export const events = {
-  'agent.log': z.object({
-    level: logLevelSchema,
-    /** The part of the agent that logged, e.g. `settings`, `server`. */
-    subsystem: z.string(),
-    message: z.string(),
-    at: z.string(),
-  }),
+  'agent.log': logEntrySchema,
   'settings.changed': settingsSchema,
   /** One reading of one GPU, about once a second per GPU. */
   'hardware.telemetry': telemetrySampleSchema,

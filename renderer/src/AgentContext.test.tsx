@@ -45,3 +45,35 @@ describe('the agent log kept for the Dashboard', () => {
     ]);
   });
 });
+
+describe('the Activity of a page opened later', () => {
+  it('starts with what the agent logged before, then what comes, each line once', async () => {
+    const at = (s: number) => `2026-11-26T08:00:0${s}.000Z`;
+    const before = [
+      { level: 'info', subsystem: 'market', message: 'market: ready', at: at(1) },
+      { level: 'warn', subsystem: 'hardware', message: 'nvidia-smi: failed', at: at(2) },
+    ];
+    let answer: (value: unknown) => void = () => undefined;
+    const { client, emit } = fakeAgentClient((method) =>
+      method === 'agent.activity' ? new Promise((resolve) => (answer = resolve)) : unavailable(),
+    );
+    render(
+      <AgentProvider client={client}>
+        <LogLines />
+      </AgentProvider>,
+    );
+    // An event arrives before the agent's answer; the answer holds it too.
+    emit({
+      event: 'agent.log',
+      payload: { level: 'warn', subsystem: 'hardware', message: 'nvidia-smi: failed', at: at(2) },
+    } as AgentEvent);
+    answer({ ok: true, value: { entries: before } });
+    await screen.findByText('info market: ready');
+    emit(line('info', 'market: registered'));
+    expect(screen.getAllByRole('listitem').map((li) => li.textContent)).toEqual([
+      'info market: ready',
+      'warn nvidia-smi: failed',
+      'info market: registered',
+    ]);
+  });
+});

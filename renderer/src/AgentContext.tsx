@@ -76,7 +76,21 @@ export function AgentProvider({ client, children }: { client: ApiClient; childre
       (state) => {
         setConnection(state);
         // Every (re)connection reloads the whole picture; events keep it current after that.
-        if (state === 'open') void refresh();
+        if (state === 'open') {
+          void refresh();
+          // What happened before this page opened (or while it was cut off), then what the
+          // events brought meanwhile, each line once.
+          void client.call('agent.activity', { limit: LOG_LINES }).then((r) => {
+            if (!r.ok) return;
+            const key = (e: AgentView['log'][number]) => `${e.at} ${e.subsystem} ${e.message}`;
+            setLog((lines) => {
+              const had = new Set(r.value.entries.map(key));
+              return [...r.value.entries, ...lines.filter((l) => !had.has(key(l)))].slice(
+                -LOG_LINES,
+              );
+            });
+          });
+        }
       },
     );
     const timer = setInterval(() => void refresh(), 10_000);

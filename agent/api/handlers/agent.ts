@@ -1,6 +1,7 @@
 import { CONTRACT_VERSION, type AgentStatus, type AgentWarning } from '../contract.ts';
 import type { Handlers } from '../router.ts';
 import { ROOST_VERSION } from '../../version.ts';
+import type { LogEntry } from '../../log.ts';
 
 /** The user-visible warnings of the agent (a restored settings file, ...), each dismissable. */
 export class Warnings {
@@ -34,7 +35,9 @@ export function agentHandlers(deps: {
   server?: () => AgentStatus['server'];
   warnings: Warnings;
   electronVersion?: string | undefined;
-}): Pick<Handlers, 'agent.status' | 'agent.version' | 'agent.dismissWarning'> {
+  /** The latest log lines (log.ts RecentLog); none: an empty list. */
+  activity?: (limit: number) => LogEntry[];
+}): Pick<Handlers, 'agent.status' | 'agent.version' | 'agent.dismissWarning' | 'agent.activity'> {
   return {
     'agent.status': () => ({
       state: deps.state(),
@@ -54,5 +57,6 @@ export function agentHandlers(deps: {
       arch: process.arch,
     }),
     'agent.dismissWarning': ({ id }) => ({ dismissed: deps.warnings.dismiss(id) }),
+    'agent.activity': ({ limit }) => ({ entries: deps.activity?.(limit) ?? [] }),
   };
 }

@@ -87,7 +87,7 @@ export function DashboardPage() {
       <article className="card" aria-labelledby="activity-card">
         <h2 id="activity-card">Activity</h2>
         {log.length === 0 ? (
-          <p className="muted">Nothing has happened since this page opened.</p>
+          <p className="muted">Nothing has happened yet.</p>
         ) : (
           <ol className="log" aria-live="polite">
             {log
