@@ -60,8 +60,20 @@ describe('roost market status', () => {
 async function run(
   positionals: string[],
   answers: Record<string, unknown[]>,
-  options: { json?: boolean; values?: Record<string, string | boolean>; password?: string } = {},
-): Promise<{ code: number; out: string; err: string; calls: [string, unknown][] }> {
+  options: {
+    json?: boolean;
+    values?: Record<string, string | boolean>;
+    password?: string;
+    /** What the user types at each question in turn (then the password). */
+    replies?: string[];
+  } = {},
+): Promise<{
+  code: number;
+  out: string;
+  err: string;
+  calls: [string, unknown][];
+  questions: string[];
+}> {
   const calls: [string, unknown][] = [];
   const client = {
     call: async (method: string, params?: unknown) => {
@@ -72,6 +84,8 @@ async function run(
   } as unknown as ApiClient;
   let out = '';
   let err = '';
+  const questions: string[] = [];
+  const replies = [...(options.replies ?? [])];
   const code = await runMarketCommand({
     client,
     positionals,
@@ -79,11 +93,16 @@ async function run(
     json: options.json ?? false,
     out: (t) => (out += t),
     err: (t) => (err += t),
-    ...(options.password !== undefined
-      ? { ask: async () => Promise.resolve(options.password!) }
+    ...(options.password !== undefined || replies.length > 0
+      ? {
+          ask: async (question: string) => {
+            questions.push(question);
+            return Promise.resolve(replies.shift() ?? options.password ?? '');
+          },
+        }
       : {}),
   });
-  return { code, out, err, calls };
+  return { code, out, err, calls, questions };
 }
 
 const pending = marketStatus({
@@ -118,7 +137,7 @@ describe('roost market unstake', () => {
       ['unstake'],
       { 'market.unstake': [{ ok: true, value: asked }] },
       {
-        values: { amount: '20' },
+        values: { amount: '20', yes: true },
       },
     );
     expect(r.code).toBe(0);
@@ -141,6 +160,7 @@ describe('roost market unstake', () => {
       { 'market.unstake': [{ ok: true, value: asked }] },
       {
         json: true,
+        values: { yes: true },
       },
     );
     expect(r.calls).toEqual([['market.unstake', {}]]);
@@ -152,7 +172,7 @@ describe('roost market unstake', () => {
     const r = await run(
       ['unstake'],
       { 'market.unstake': [{ ok: false, error: { code: 'INVALID_PARAMS', message } }] },
-      { values: { amount: '80' } },
+      { values: { amount: '80', yes: true } },
     );
     expect(r).toMatchObject({ code: 1, out: '', err: `Error: ${message}\n` });
   });
@@ -165,11 +185,51 @@ describe('roost market unstake', () => {
         'market.unstake': [locked, { ok: true, value: asked }],
         'wallet.unlock': [{ ok: true, value: {} }],
       },
-      { password: 'secret password' },
+      { password: 'secret password', values: { yes: true } },
     );
     expect(r.code).toBe(0);
     expect(r.calls.map(([m]) => m)).toEqual(['market.unstake', 'wallet.unlock', 'market.unstake']);
     expect(r.calls[1]![1]).toEqual({ password: 'secret password' });
+  });
+
+  it('asks first, saying how much, that market jobs turn off and the wait; no changes nothing', async () => {
+    const status = marketStatus({
+      provider: { ...marketStatus().provider!, locked: { amount: '5', symbol: 'rUSD' } },
+    });
+    const question =
+      'Take back your stake of 100 rUSD (5 of it stays locked by jobs in progress)? Market jobs turn off, and the market releases it after 1 h. [y/N] ';
+    const no = await run(
+      ['unstake'],
+      { 'market.status': [{ ok: true, value: status }] },
+      {
+        replies: ['n'],
+      },
+    );
+    expect(no).toMatchObject({ code: 1, err: 'Nothing was changed.\n', questions: [question] });
+    expect(no.calls.map(([m]) => m)).toEqual(['market.status']);
+    const yes = await run(
+      ['unstake'],
+      {
+        'market.status': [{ ok: true, value: status }],
+        'market.unstake': [{ ok: true, value: asked }],
+      },
+      { replies: ['y'] },
+    );
+    expect(yes.code).toBe(0);
+    expect(yes.calls.map(([m]) => m)).toEqual(['market.status', 'market.unstake']);
+    // Where nothing can be asked, it says to add --yes, and changes nothing.
+    const unasked = await run(
+      ['unstake'],
+      { 'market.status': [{ ok: true, value: status }] },
+      {
+        values: { amount: '20' },
+      },
+    );
+    expect(unasked).toMatchObject({
+      code: 1,
+      err: 'Error: Take back 20 rUSD of your stake? Market jobs turn off, and the market releases it after 1 h. Add --yes to take it back without being asked.\n',
+    });
+    expect(unasked.calls.map(([m]) => m)).toEqual(['market.status']);
   });
 
   it('--cancel puts it back and --complete finishes it', async () => {

@@ -111,6 +111,26 @@ export function durationWords(seconds: number): string {
   return parts.filter(Boolean).join(' ');
 }
 
+/**
+ * What `roost market unstake` asks before it acts: how much comes back, that market jobs turn off
+ * and how long the market holds it; undefined when there is no stake to take back (the agent then
+ * says why).
+ */
+export function unstakeQuestion(
+  status: ResultOf<'market.status'>,
+  amount: string | undefined,
+): string | undefined {
+  const p = status.provider;
+  if (!p || !p.registered || Number(p.stake.amount) <= 0) return undefined;
+  const what =
+    amount !== undefined
+      ? `${amount} ${p.stake.symbol} of your stake`
+      : Number(p.locked.amount) > 0
+        ? `your stake of ${p.stake.amount} ${p.stake.symbol} (${p.locked.amount} of it stays locked by jobs in progress)`
+        : `your stake of ${p.stake.amount} ${p.stake.symbol}`;
+  return `Take back ${what}? Market jobs turn off, and the market releases it after ${durationWords(p.unstakeDelaySeconds)}.`;
+}
+
 function unstakeText(r: ResultOf<'market.unstake'>): string {
   const delay = r.status.provider?.unstakeDelaySeconds;
   const lines = [
@@ -204,6 +224,22 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
           );
         return 0;
       }
+      // Money leaves the market's work and market jobs stop: say what happens and ask, as
+      // roost wallet withdraw does, unless --yes.
+      if (ctx.values.yes !== true) {
+        const status = await ctx.client.call('market.status');
+        if (!status.ok) return fail(status.error.message);
+        const question = unstakeQuestion(status.value, amount);
+        // No stake to take back: the agent's answer says why, in its own words.
+        if (question !== undefined) {
+          if (!ctx.ask) return fail(`${question} Add --yes to take it back without being asked.`);
+          const answer = (await ctx.ask(`${question} [y/N] `, false)).trim().toLowerCase();
+          if (answer !== 'y' && answer !== 'yes') {
+            ctx.err('Nothing was changed.\n');
+            return 1;
+          }
+        }
+      }
       const r = await unlockingIfLocked(() =>
         ctx.client.call('market.unstake', amount === undefined ? {} : { amount }),
       );
@@ -254,7 +290,7 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
 export const marketCommand: Command = {
   usage:
     'roost market status | jobs [--limit <n>] | job <id> | register | provider status\n       ' +
-    'roost market unstake [--amount <n>] | unstake --cancel | unstake --complete\n       ' +
+    'roost market unstake [--amount <n>] [--yes] | unstake --cancel | unstake --complete\n       ' +
     `${MARKET_POST_USAGE}\n       ${MARKET_REQUESTS_USAGE}\n       ${MARKET_AWAIT_USAGE}`,
   summary:
     'The job market: your provider status, the jobs you took or skipped and why, taking your stake back; post jobs and follow them',
@@ -264,13 +300,14 @@ export const marketCommand: Command = {
     'market releases it after its wait (roost market status shows when); Roost then finishes by',
     'itself, and it is withdrawable with roost wallet withdraw. --cancel puts it back into the',
     'stake; --complete finishes now if the wait is over. Turning market jobs on again also puts',
-    'stake still on its way back into the stake.',
+    'stake still on its way back into the stake. It asks before it acts; --yes does not ask.',
   ].join('\n'),
   options: {
     limit: { type: 'string' },
     amount: { type: 'string' },
     cancel: { type: 'boolean' },
     complete: { type: 'boolean' },
+    yes: { type: 'boolean' },
     ...marketPostOptions,
   },
   async run(ctx) {
