@@ -425,7 +425,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const practice = createPractice({
     dataDir: options.dataDir,
     network,
-    enabled: () => settings.get().market.practice,
+    // Sample jobs only while market jobs are on: nobody would take them otherwise.
+    enabled: () => settings.get().market.enabled && settings.get().market.practice,
     provider: async () => (await wallet.status()).address,
     log: marketLog,
     onPosted: () => void market.status().then((s) => events.emit('market.changed', s)),

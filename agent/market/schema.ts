@@ -129,8 +129,12 @@ export const marketSettingsSchema = z.object({
     .describe('On the local devnet, post sample jobs now and then so you can watch Roost earn'),
 });
 export type MarketSettings = z.infer<typeof marketSettingsSchema>;
+/**
+ * Market jobs start off: registering stakes the owner's tokens, which only the owner may start
+ * (setup's Start earning, Settings → Market, or roost settings set market.enabled true).
+ */
 export const defaultMarketSettings: MarketSettings = {
-  enabled: true,
+  enabled: false,
   stake: 100,
   autoWithdrawAbove: null,
   practice: false,

@@ -75,6 +75,7 @@ describe.skipIf(Boolean(missing))('earnings, the suggested price and why no jobs
       // A job below pays 3 rUSD for 600 s: 18 rUSD/h ÷ score 115 ≈ 0.157 per unit-hour.
       pricing: { pricePerUnitHour: 0.1 },
       work: { mode: 'always' },
+      market: { enabled: true },
     });
     await api('wallet.import', { kind: 'privateKey', privateKey: key, password: 'provider pw' });
     await expect

@@ -65,16 +65,18 @@ describe.skipIf(Boolean(missing))('earning on the market, seen in the dashboard'
     const page = await browser.newPage({ viewport: { width: 1024, height: 640 } });
     await page.goto(server.url);
     await navLink(page, 'Jobs').click();
+    // Market jobs start off: registering stakes the owner's tokens, so the owner turns them on.
+    await page.getByTestId('market-status').getByText('Market off').waitFor({ timeout: 30_000 });
+    await api('settings.update', {
+      pricing: { pricePerUnitHour: 0.0001 },
+      work: { mode: 'always' },
+      market: { enabled: true },
+    });
     // Before a wallet: the market card says what is missing.
     await page
       .getByTestId('market-status')
       .getByText(/no wallet yet/)
       .waitFor({ timeout: 30_000 });
-
-    await api('settings.update', {
-      pricing: { pricePerUnitHour: 0.0001 },
-      work: { mode: 'always' },
-    });
     await api('wallet.import', {
       kind: 'privateKey',
       privateKey: key,

@@ -32,14 +32,15 @@ describe('the built-in devnet', () => {
     const server: ServeProcess = await startServeProcess(dir.path, ['--devnet'], 90_000);
     cleanups.push(() => server.stop('SIGKILL'));
 
-    const status = async () => {
-      const res = await fetch(`${server.base}/api/market.status`, {
+    const api = async (method: string, params: unknown = {}) => {
+      const res = await fetch(`${server.base}/api/${method}`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
-        body: '{}',
+        body: JSON.stringify(params),
       });
-      return ((await res.json()) as { value: { problem: string | null } }).value;
+      return ((await res.json()) as { value: { problem: string | null; state: string } }).value;
     };
+    const status = () => api('market.status');
     // The devnet starts in the background; the file appears once its market is deployed.
     const file = join(dir.path, 'networks', 'local.json');
     await expect
@@ -61,6 +62,9 @@ describe('the built-in devnet', () => {
     };
     expect(local.rpcUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(await rpcAnswers(local.rpcUrl)).toBe(true);
+    // Market jobs start off: nothing to do until the owner turns them on.
+    expect((await status()).state).toBe('off');
+    await api('settings.update', { market: { enabled: true } });
     // With no wallet yet the market says what to do next, not that the chain is missing.
     await expect
       .poll(async () => (await status()).problem, { timeout: 15_000 })

@@ -177,7 +177,7 @@ async function serveProvider(name: string, key: string): Promise<Served> {
     served.api.call('settings.update', {
       pricing: { pricePerUnitHour: 0.01 },
       work: { mode: 'always' },
-      market: { stake: 50 },
+      market: { enabled: true, stake: 50 },
     }),
   );
   await ok(

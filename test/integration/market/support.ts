@@ -67,7 +67,7 @@ export async function startProviderAgent(
   await agent.settings.update({
     pricing: { pricePerUnitHour: 0.01 },
     work: { mode: 'always' },
-    market: { stake: 50 },
+    market: { enabled: true, stake: 50 },
   });
   const imported = await agent.router.call('wallet.import', {
     kind: 'privateKey',
