@@ -149,3 +149,47 @@ describe('isFullPath', () => {
       expect(isFullPath(p)).toBe(false);
   });
 });
+
+describe('JobsPage: the queue stays true when answers and events cross', () => {
+  const job = (state: 'fetching' | 'failed', updatedAt: string) => ({
+    id: 'job-1',
+    name: 'classifier.onnx',
+    origin: 'private' as const,
+    state,
+    progress: {
+      stage: state === 'failed' ? ('done' as const) : ('checking' as const),
+      setsDone: 0,
+      setsTotal: 1,
+    },
+    attempts: 0,
+    ...(state === 'failed'
+      ? { error: { code: 'input-invalid' as const, message: 'the model has no input "input"' } }
+      : {}),
+    createdAt: '2026-11-26T09:00:00.000Z',
+    updatedAt,
+  });
+
+  it('keeps a failure the event brought when an older list answer comes after it', async () => {
+    let answerList: (value: unknown) => void = () => undefined;
+    let lists = 0;
+    const { client, emit } = fakeAgentClient((method) => {
+      if (method === 'job.list')
+        // The first answer comes at once (empty); the one after Add job waits.
+        return lists++ === 0 ? ok({ jobs: [] }) : new Promise((resolve) => (answerList = resolve));
+      if (method === 'job.add') return ok(job('fetching', '2026-11-26T09:00:00.000Z'));
+      return unavailable();
+    });
+    showPage(client);
+    await screen.findByText(/^No jobs yet/);
+    fill('/data/model.onnx', 'input=/data/x.npy');
+    // The job fails 11 ms after it was added: its event arrives before the list answer.
+    await waitFor(() => expect(lists).toBe(2));
+    emit({
+      event: 'job.stateChanged',
+      payload: { job: job('failed', '2026-11-26T09:00:00.011Z') },
+    } as never);
+    answerList(ok({ jobs: [job('fetching', '2026-11-26T09:00:00.000Z')] }));
+    await waitFor(() => expect(screen.getByTestId('jobs').textContent).toContain('Failed'));
+    expect(screen.getByTestId('jobs').textContent).not.toContain('Fetching');
+  });
+});

@@ -284,6 +284,25 @@ function JobDetailView({ id }: { id: string }) {
   );
 }
 
+/**
+ * A job.list answer merged into the list the events keep: an answer can be older than a
+ * job.stateChanged that came while it was on its way (a job that failed 11 ms after it was added
+ * stayed "Fetching" until a reload), so each job keeps its most recent record (updatedAt; a
+ * finished one wins a tie), and jobs the answer does not know yet stay.
+ */
+export function mergeJobs(current: readonly Summary[] | undefined, listed: readonly Summary[]) {
+  const byId = new Map(listed.map((j) => [j.id, j]));
+  for (const j of current ?? []) {
+    const other = byId.get(j.id);
+    const later =
+      !other ||
+      j.updatedAt > other.updatedAt ||
+      (j.updatedAt === other.updatedAt && finished.has(j.state) && !finished.has(other.state));
+    if (later) byId.set(j.id, j);
+  }
+  return [...byId.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
 export function JobsPage() {
   const { client, subscribe } = useAgent();
   const [jobs, setJobs] = useState<Summary[]>();
@@ -293,7 +312,7 @@ export function JobsPage() {
   const load = useCallback(async () => {
     const r = await client.call('job.list', { limit: 200 });
     if (r.ok) {
-      setJobs(r.value.jobs);
+      setJobs((list) => mergeJobs(list, r.value.jobs));
       setProblem(undefined);
     } else setProblem(describeError(r.error));
   }, [client]);
@@ -302,7 +321,7 @@ export function JobsPage() {
     let live = true;
     void client.call('job.list', { limit: 200 }).then((r) => {
       if (!live) return;
-      if (r.ok) setJobs(r.value.jobs);
+      if (r.ok) setJobs((list) => mergeJobs(list, r.value.jobs));
       else setProblem(describeError(r.error));
     });
     const stop = subscribe((e) => {
