@@ -101,8 +101,12 @@ async function identitySpec(e: Env, sets = 1, extra: Partial<JobSpec> = {}): Pro
 describe('the job service', () => {
   it('runs a job: queued → fetching → running → done, with a signed receipt', async () => {
     const e = await env();
-    const { service, spawner, events } = await e.start(writingWorker());
-    const spec = await identitySpec(e, 3);
+    const lines: string[] = [];
+    const log = (level: string) => (m: string) => lines.push(`${level} ${m}`);
+    const { service, spawner, events } = await e.start(writingWorker(), {
+      log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+    });
+    const spec = await identitySpec(e, 3, { name: 'identity of three' });
     const submitted = await service.submit(spec);
     expect(submitted).toMatchObject({
       ok: true,
@@ -119,6 +123,14 @@ describe('the job service', () => {
       .filter((ev) => ev.type === 'job.stateChanged')
       .map((ev) => ev.type === 'job.stateChanged' && ev.payload.job.state);
     expect(states).toEqual(['queued', 'fetching', 'running', 'done']);
+    // Activity (info and up) says the job came and what came of it, by its name; the steps
+    // between go to the log file.
+    const id = submitted.value.id;
+    expect(lines.filter((l) => l.includes(id) && !l.startsWith('debug'))).toEqual([
+      expect.stringMatching(/^info job identity of three \(job-[\w-]+\): queued: /),
+      `info job identity of three (${id}): done: 3 outputs on webgpu`,
+    ]);
+    expect(lines.filter((l) => l.startsWith('debug') && l.includes(id))).toHaveLength(2);
     expect(
       events.some((ev) => ev.type === 'job.progress' && ev.payload.progress.setsDone === 3),
     ).toBe(true);

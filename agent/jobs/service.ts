@@ -30,7 +30,7 @@ import {
   stat,
 } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inputFile, outputFile } from '../../worker/protocol.ts';
 import type { FromWorker, OutputWritten, RunPlan } from '../../worker/protocol.ts';
@@ -489,8 +489,12 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
   ): JobRecord | undefined {
     const record = journal.transition(id, from, to, patch, message);
     if (record) {
-      const line = `job ${id}: ${from.join('/')} → ${to}: ${message}`;
+      // What came of a job, and its start, for the Activity list; the steps between (fetching,
+      // running) go to the log file. The message leads with the state when it names it.
+      const label = record.name ? `${record.name} (${id})` : id;
+      const line = `job ${label}: ${message.startsWith(to) ? message : `${to}: ${message}`}`;
       if (to === 'failed') log.warn(line);
+      else if (to === 'fetching' || to === 'running') log.debug(line);
       else log.info(line);
       announce(record);
     }
@@ -1374,7 +1378,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
         `submitted (${origin})`,
       );
       log.info(
-        `job ${id} queued: ${record.setsTotal} input set(s)${spec.name ? ` (${spec.name.slice(0, 80)})` : ''}`,
+        `job ${spec.name ? `${spec.name.slice(0, 80)} (${id})` : id}: queued: ${record.setsTotal} input set${record.setsTotal === 1 ? '' : 's'}`,
       );
       announce(record);
       queueMicrotask(pump);
@@ -1470,7 +1474,9 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     }
     const spec = {
       format: JOB_SPEC_FORMAT,
-      ...(request.name ? { name: request.name } : {}),
+      // Without a name of its own, a job is named after its model file: the queue and the CLI
+      // then say what ran, not only an id.
+      name: request.name ?? basename(modelPath).slice(0, 200),
       model: { ...model.value, ...(externalData.length ? { externalData } : {}) },
       inputs: Array.isArray(request.inputs) ? sets : sets[0],
       ...(request.outputs ? { outputs: request.outputs } : {}),

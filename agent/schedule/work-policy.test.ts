@@ -34,7 +34,10 @@ describe('work policy service', () => {
     const { policy, clock, text } = setup();
     await policy.evaluate();
     await policy.evaluate();
-    expect(text().filter((l) => l.includes('working'))).toHaveLength(2);
+    // Allowed to work reads "ready" (Working is a job running), the reason without its own
+    // "Working:".
+    expect(text().filter((l) => l.includes(': ready: '))).toHaveLength(2);
+    expect(text().join('\n')).not.toMatch(/working/i);
     clock.idle = 4;
     const decisions = await policy.evaluate();
     expect(decisions.map((d) => d.cause)).toEqual(['user-active', 'user-active']);

@@ -176,12 +176,15 @@ export function createWorkPolicy(options: WorkPolicyOptions): WorkPolicy {
     for (const d of result.decisions) {
       const before = previous.get(d.gpuId);
       const label = `${names.get(d.gpuId) ?? d.gpuId} (${d.gpuId})`;
+      // "ready" for the policy's working (allowed to work: Working is a job running), and the
+      // reason without its own state word ("Working: …").
+      const line = `${label}: ${d.state === 'working' ? 'ready' : d.state}: ${d.reason.replace(/^(working|idle|paused):\s*/i, '')}`;
       if (!before || before.state !== d.state || before.cause !== d.cause) {
         changed.push(d);
-        log.info(`${label}: ${d.state}: ${d.reason}`);
+        log.info(line);
       } else if (before.reason !== d.reason || before.until !== d.until) {
         changed.push(d);
-        log.debug(`${label}: ${d.state}: ${d.reason}`);
+        log.debug(line);
       }
       if (d.lease && d.lease.action !== 'continue') {
         const was = before?.lease;

@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { useAgent } from '../AgentContext.tsx';
 import { GpuCards } from '../components/GpuCards.tsx';
 import { WhyNoJobs } from '../components/WhyNoJobs.tsx';
@@ -23,8 +24,12 @@ const hostNames = {
   test: 'test',
 } as const;
 
+/** Activity lines shown before "Show all" (the agent keeps 200). */
+const ACTIVITY_LINES = 12;
+
 export function DashboardPage() {
   const { status, version, log, client, refresh } = useAgent();
+  const [showAll, setShowAll] = useState(false);
   return (
     <section aria-labelledby="page-title">
       <h1 id="page-title">Dashboard</h1>
@@ -89,9 +94,9 @@ export function DashboardPage() {
         {log.length === 0 ? (
           <p className="muted">Nothing has happened yet.</p>
         ) : (
-          <ol className="log" aria-live="polite">
+          <ol className="log" aria-live="polite" data-testid="activity">
             {log
-              .slice(-12)
+              .slice(showAll ? 0 : -ACTIVITY_LINES)
               .reverse()
               .map((entry, i) => (
                 <li key={`${entry.at}-${i}`} className={`log-${entry.level}`}>
@@ -101,6 +106,11 @@ export function DashboardPage() {
                 </li>
               ))}
           </ol>
+        )}
+        {log.length > ACTIVITY_LINES && (
+          <button type="button" className="link" onClick={() => setShowAll(!showAll)}>
+            {showAll ? `Show the latest ${ACTIVITY_LINES}` : `Show all ${log.length}`}
+          </button>
         )}
       </article>
     </section>
