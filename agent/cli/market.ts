@@ -73,7 +73,7 @@ function statusText(
       lines.push(
         `  score:      ${p.score}`,
         `  price:      ${p.pricePerUnitHour.amount} ${p.pricePerUnitHour.symbol} per unit-hour`,
-        `  stake:      ${p.stake.amount} ${p.stake.symbol} (${p.locked.amount} locked by leases)`,
+        `  stake:      ${p.stake.amount} ${p.stake.symbol} (${p.locked.amount} ${p.locked.symbol} locked by jobs in progress)`,
       );
     if (p.unstaking)
       lines.push(

@@ -3,7 +3,13 @@
  * through the running agent (or an in-process one). Secrets are asked for, never taken from argv.
  */
 import { readFile } from 'node:fs/promises';
-import { forPeople, historyWords, networkTokensWords, type ResultOf } from '../api/contract.ts';
+import {
+  estimateForPeople,
+  forPeople,
+  historyWords,
+  networkTokensWords,
+  type ResultOf,
+} from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
 import { UsageError, withClient, type Command } from './common.ts';
 
@@ -26,6 +32,8 @@ type Amount = { amount: string; symbol: string };
 const show = (a: Amount) => `${a.amount} ${a.symbol}`;
 /** Rounded for reading (balances, fees, history); `--json` keeps the exact amounts. */
 const rounded = (a: Amount) => `${forPeople(a.amount)} ${a.symbol}`;
+/** An estimate (a fee): three significant digits. */
+const estimate = (a: Amount) => `${estimateForPeople(a.amount)} ${a.symbol}`;
 
 type HistoryEntry = ResultOf<'wallet.history'>['entries'][number];
 
@@ -42,7 +50,7 @@ function summary(p: ResultOf<'wallet.prepareSend'>): string {
     `  to:            ${p.to}${p.kind === 'withdraw' ? ' (your wallet)' : ''}`,
     `  from:          ${p.from}`,
     `  network:       ${p.network.name} (chain ${p.network.chainId})`,
-    `  fee:           about ${rounded(p.fee.estimated)} (at most ${rounded(p.fee.max)})`,
+    `  fee:           about ${estimate(p.fee.estimated)} (at most ${estimate(p.fee.max)})`,
   ];
   for (const w of p.warnings) lines.push(`  warning:       ${w.message}`);
   return lines.join('\n');

@@ -64,3 +64,26 @@ describe('MarketLeases: the network line', () => {
     );
   });
 });
+
+describe('MarketLeases: the provider facts', () => {
+  it('says the locked part of the stake with its unit', async () => {
+    const status = marketStatus({
+      provider: { ...marketStatus().provider!, locked: { amount: '0.953333', symbol: 'rUSD' } },
+    });
+    const { client } = fakeAgentClient((method) =>
+      method === 'market.status'
+        ? ok(status)
+        : method === 'market.jobs'
+          ? ok({ leases: [], token: { symbol: 'rUSD', decimals: 6 } })
+          : unavailable(),
+    );
+    render(
+      <AgentProvider client={client}>
+        <MarketLeases />
+      </AgentProvider>,
+    );
+    expect((await screen.findByTestId('market-status')).textContent).toContain(
+      '100 rUSD (0.953333 rUSD locked by jobs in progress)',
+    );
+  });
+});

@@ -75,7 +75,8 @@ function StatusLine({ status, onRegister }: { status: Status; onRegister: () => 
               </dd>
               <dt>Stake</dt>
               <dd>
-                {p.stake.amount} {p.stake.symbol} ({p.locked.amount} locked by leases)
+                {p.stake.amount} {p.stake.symbol} ({p.locked.amount} {p.locked.symbol} locked by
+                jobs in progress)
               </dd>
             </>
           ) : (

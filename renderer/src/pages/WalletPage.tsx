@@ -1,5 +1,10 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
-import { forPeople, historyWords, type ResultOf } from '../../../agent/api/contract.ts';
+import {
+  estimateForPeople,
+  forPeople,
+  historyWords,
+  type ResultOf,
+} from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { NetworkTokens } from '../components/NetworkTokens.tsx';
@@ -20,11 +25,14 @@ type Amount = { amount: string; symbol: string };
 /** Exact, for what is about to be sent. */
 const show = (a: Amount) => `${a.amount} ${a.symbol}`;
 
-/** Rounded for reading (balances, fees, history), the exact amount on hover. */
-function Money({ a }: { a: Amount }) {
+/**
+ * Rounded for reading (balances, history; an estimate such as a fee to 3 digits), the exact
+ * amount on hover.
+ */
+function Money({ a, estimate = false }: { a: Amount; estimate?: boolean }) {
   return (
     <span title={show(a)}>
-      {forPeople(a.amount)} {a.symbol}
+      {estimate ? estimateForPeople(a.amount) : forPeople(a.amount)} {a.symbol}
     </span>
   );
 }
@@ -152,7 +160,9 @@ function Transfer({ status, onDone }: { status: Status; onDone: () => void }) {
             </dd>
             <dt>Fee</dt>
             <dd>
-              about <Money a={prepared.fee.estimated} /> (at most <Money a={prepared.fee.max} />)
+              {/* An estimate: three digits say it (0.0000699 ETH), the exact figure on hover. */}
+              about <Money a={prepared.fee.estimated} estimate /> (at most{' '}
+              <Money a={prepared.fee.max} estimate />)
             </dd>
           </dl>
           {prepared.warnings.map((w) => (
