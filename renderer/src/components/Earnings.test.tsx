@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { AgentProvider } from '../AgentContext.tsx';
 import { Earnings } from './Earnings.tsx';
+import { PriceSuggestion } from './PriceSuggestion.tsx';
 import { SettingsPage } from '../pages/SettingsPage.tsx';
 import { WhyNoJobs } from './WhyNoJobs.tsx';
 import {
@@ -536,5 +537,41 @@ describe('Earnings amounts', () => {
     const shownNotes = screen.getAllByText(note);
     expect(shownNotes).toHaveLength(1);
     expect(shownNotes[0]?.className).toBe('note-warn');
+  });
+});
+
+describe('PriceSuggestion with practice on', () => {
+  it("says practice jobs don't count, where the Jobs page shows them coming", async () => {
+    const settings = structuredClone(defaultSettings);
+    settings.market = { ...settings.market, enabled: true, practice: true };
+    const { client } = fakeAgentClient((method) =>
+      method === 'settings.get'
+        ? ok(settings)
+        : method === 'yield.suggestPrice'
+          ? ok({
+              price: null,
+              count: 0,
+              since: '2026-11-19T00:00:00.000Z',
+              low: null,
+              median: null,
+              high: null,
+              reason:
+                'Not enough jobs seen yet: 0 jobs a GPU scoring 143 qualifies for posted in the last 7 days (at least 3 are needed for a suggestion).',
+              currentPrice: '0.05',
+              token: 'rUSD',
+              score: 143,
+            })
+          : unavailable(),
+    );
+    render(
+      <AgentProvider client={client}>
+        <PriceSuggestion />
+      </AgentProvider>,
+    );
+    await waitFor(() =>
+      expect(screen.getByTestId('price-suggestion').textContent).toBe(
+        "No suggested price yet: not enough jobs seen yet (0 jobs in the last 7 days). Practice jobs don't count: their pay is Roost's own.",
+      ),
+    );
   });
 });

@@ -10,8 +10,10 @@ type Suggestion = ResultOf<'yield.suggestPrice'>;
  * rests on; "not enough jobs seen yet" when too few. `onUse` offers a button that takes it.
  */
 export function PriceSuggestion({ onUse }: { onUse?: (price: string) => void }) {
-  const { client, subscribe } = useAgent();
+  const { client, subscribe, settings } = useAgent();
   const [value, setValue] = useState<Suggestion>();
+  /** Practice jobs come and go on the Jobs page, but say nothing about what the market pays. */
+  const practice = settings?.market.enabled === true && settings.market.practice;
 
   const load = useCallback(() => {
     void client.call('yield.suggestPrice').then((r) => {
@@ -40,7 +42,7 @@ export function PriceSuggestion({ onUse }: { onUse?: (price: string) => void }) 
         value.score === null ? (
           'No suggested price yet: what jobs pay per unit-hour depends on your benchmark score, so it needs a benchmark first.'
         ) : /^Not enough jobs/.test(value.reason) ? (
-          `No suggested price yet: not enough jobs seen yet (${jobs} in the last 7 days).`
+          `No suggested price yet: not enough jobs seen yet (${jobs} in the last 7 days).${practice ? " Practice jobs don't count: their pay is Roost's own." : ''}`
         ) : (
           // The agent's reason is a sentence of its own (no wallet, locked, not connected).
           <>

@@ -106,6 +106,30 @@ describe('the Wallet page summary', () => {
     ]);
   });
 
+  it('says a stake earns nothing while market jobs are off, and turns them on in one click', async () => {
+    const updates: unknown[] = [];
+    const settings = structuredClone(defaultSettings); // market jobs start off
+    const { client } = fakeAgentClient((method, params) => {
+      if (method === 'settings.update') {
+        updates.push(params);
+        return ok({ ...settings, market: { ...settings.market, enabled: true } });
+      }
+      if (method === 'settings.get') return ok(settings);
+      return fakeAgent(provider('100', '0')).client.call(method as never, params as never);
+    });
+    render(
+      <AgentProvider client={client}>
+        <WalletPage />
+      </AgentProvider>,
+    );
+    const note = await screen.findByTestId('market-off-note');
+    expect(note.textContent).toBe(
+      'Market jobs are off, so this stake earns nothing. Take market jobs again',
+    );
+    fireEvent.click(screen.getByRole('button', { name: 'Take market jobs again' }));
+    await waitFor(() => expect(updates).toEqual([{ market: { enabled: true } }]));
+  });
+
   it('says how much of the stake jobs in progress hold, and follows market.changed', async () => {
     const { client, emit } = fakeAgent(provider('100', '0'));
     render(

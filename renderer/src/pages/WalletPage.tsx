@@ -349,6 +349,21 @@ export function WalletPage() {
                       )}
                     </span>{' '}
                     <TakeStakeBack provider={staked} onChanged={setProvider} />
+                    {settings?.market.enabled === false && !unstaking && (
+                      // Staked but not earning (after a cancelled take-back, say): one step back.
+                      <p className="help" data-testid="market-off-note">
+                        Market jobs are off, so this stake earns nothing.{' '}
+                        <button
+                          type="button"
+                          className="link"
+                          onClick={() =>
+                            void client.call('settings.update', { market: { enabled: true } })
+                          }
+                        >
+                          Take market jobs again
+                        </button>
+                      </p>
+                    )}
                   </dd>
                 </>
               )}
