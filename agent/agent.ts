@@ -357,7 +357,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         decisions,
         machineWorking,
         benchmarkedGpuId: rate.gpuId,
-        grossPerHour: rate.grossPerHour,
+        // Predicted earnings accrue only while market jobs are on: off, nothing can be earned.
+        grossPerHour: settings.get().market.enabled ? rate.grossPerHour : null,
         powerW: (gpuId) => hardware.telemetry({ gpuId }).at(-1)?.powerW ?? null,
       }),
     );

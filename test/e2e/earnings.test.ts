@@ -70,6 +70,16 @@ describe.skipIf(Boolean(missing))('earnings, the suggested price and why no jobs
   });
 
   it('is paid for a job, shows it beside the prediction, and says why no more jobs come', async () => {
+    // Market jobs start off: hours pass, but nothing is predicted while nothing can be earned.
+    await expect
+      .poll(
+        async () =>
+          methods['yield.earnings'].result.parse(await api('yield.earnings')).today.hoursWorked,
+        { timeout: 15_000 },
+      )
+      .toBeGreaterThan(0);
+    const off = methods['yield.earnings'].result.parse(await api('yield.earnings'));
+    expect(Number(off.today.predicted)).toBe(0);
     await api('settings.update', {
       general: { onboarded: true },
       // A job below pays 3 rUSD for 600 s: 18 rUSD/h ÷ score 115 ≈ 0.157 per unit-hour.
