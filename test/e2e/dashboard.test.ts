@@ -215,12 +215,13 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
     await cpu.getByText('✓').first().waitFor();
     expect(await cpu.textContent()).toContain('CPU');
     // Jobs run on the CPU here: its card has the work state and the manual controls. No job
-    // runs, so the policy's "may work" reads Ready for jobs, never Working.
+    // runs, so the policy's "may work" reads Ready for private jobs (market jobs start off),
+    // never Working.
     const state = cpu.getByTestId('work-state');
-    await expect.poll(() => state.textContent()).toMatch(/Ready for jobs|Idle|Paused/);
+    await expect.poll(() => state.textContent()).toMatch(/Ready for private jobs|Idle|Paused/);
     expect(await state.textContent()).not.toContain('Working');
     const [button, after] = (await state.textContent())?.includes('Paused')
-      ? ['Start now', 'Ready for jobs']
+      ? ['Start now', 'Ready for private jobs']
       : ['Pause', 'Paused'];
     await state.getByRole('button', { name: button }).click();
     await expect.poll(() => state.textContent()).toContain(after);
@@ -256,12 +257,12 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
       expect(await card.textContent()).toContain('roost gpu install-cuda');
       // What holds the GPU, and the manual controls: pause, then hand back to the policy.
       const state = card.getByTestId('work-state');
-      await expect.poll(() => state.textContent()).toContain('Ready for jobs');
+      await expect.poll(() => state.textContent()).toContain('Ready for private jobs');
       await state.getByRole('button', { name: 'Pause' }).click();
       await expect.poll(() => state.textContent()).toContain('Paused');
       expect(await state.getByTestId('work-reason').textContent()).toMatch(/you/i);
       await state.getByRole('button', { name: 'Back to automatic' }).click();
-      await expect.poll(() => state.textContent()).toContain('Ready for jobs');
+      await expect.poll(() => state.textContent()).toContain('Ready for private jobs');
       await page.screenshot({ path: join(SHOTS, 'dashboard-gpu.png'), fullPage: true });
       await page.close();
     } finally {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, render, screen, waitFor } from '@testing-library/react';
 import { AgentProvider } from '../AgentContext.tsx';
 import { WorkState, useActiveJobs } from './WorkState.tsx';
-import type { ResultOf } from '../../../agent/api/contract.ts';
+import { defaultSettings, type ResultOf } from '../../../agent/api/contract.ts';
 import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
 
 afterEach(cleanup);
@@ -51,10 +51,12 @@ function Devices({ decisions }: { decisions: Decision[] }) {
   ));
 }
 
-function start(decisions: Decision[], running: Job[] = []) {
+function start(decisions: Decision[], running: Job[] = [], marketJobs?: boolean) {
   const calls: { method: string; params: unknown }[] = [];
   const fake = fakeAgentClient((method, params) => {
     calls.push({ method, params });
+    if (method === 'settings.get' && marketJobs !== undefined)
+      return ok({ ...defaultSettings, market: { ...defaultSettings.market, enabled: marketJobs } });
     return method === 'job.list' ? ok({ jobs: running }) : unavailable();
   });
   render(
@@ -79,6 +81,14 @@ describe('WorkState', () => {
     // The policy already lets it work: Pause, and no Start now.
     expect(screen.getByRole('button', { name: 'Pause' })).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'Start now' })).toBeNull();
+  });
+
+  it('says Ready for private jobs while market jobs are off, Ready for jobs once on', async () => {
+    start([decision('cpu')], [], false);
+    await waitFor(() => expect(pill('cpu')).toBe('Ready for private jobs'));
+    cleanup();
+    start([decision('cpu')], [], true);
+    await waitFor(() => expect(pill('cpu')).toBe('Ready for jobs'));
   });
 
   it('says Working while a job runs, from the job list and then the job events', async () => {

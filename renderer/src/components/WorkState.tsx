@@ -16,6 +16,8 @@ const ACTIVE: readonly Job['state'][] = ['fetching', 'running'];
 const stateWords = {
   working: 'Working',
   ready: 'Ready for jobs',
+  // Market jobs off: only the owner's private jobs can come.
+  'ready-private': 'Ready for private jobs',
   idle: 'Idle',
   paused: 'Paused',
 } as const;
@@ -99,7 +101,7 @@ export function WorkState({
   jobs: readonly Job[];
   onChanged: () => void;
 }) {
-  const { client } = useAgent();
+  const { client, settings } = useAgent();
   const [problem, setProblem] = useState<string>();
   const [busy, setBusy] = useState(false);
   const act = async (call: () => ReturnType<typeof client.call<'schedule.hold'>>) => {
@@ -119,7 +121,11 @@ export function WorkState({
     );
   const held = decision.heldBy === 'you';
   const pill =
-    decision.state === 'working' && !jobs.some((j) => runsOn(j, gpuId)) ? 'ready' : decision.state;
+    decision.state === 'working' && !jobs.some((j) => runsOn(j, gpuId))
+      ? settings?.market.enabled === false
+        ? 'ready-private'
+        : 'ready'
+      : decision.state;
   return (
     <div className="work-state" data-testid="work-state">
       <p>
