@@ -95,8 +95,9 @@ describe('roost job (private jobs from the command line)', () => {
     expect(job.progress).toMatchObject({ setsDone: 2, setsTotal: 2 });
     const list = JSON.parse((await roost(['job', 'list', '--json', '--data-dir', data()])).stdout);
     expect(list.jobs.length).toBe(2);
+    // A job given no name is named after its model file, so the list says what ran.
     expect((await roost(['job', 'show', job.id, '--data-dir', data()])).stdout).toContain(
-      `Job ${job.id} (private): done`,
+      `Job ${job.id} (private, model.onnx): done`,
     );
   });
 
