@@ -108,7 +108,8 @@ async function runJobCommand(ctx: Context): Promise<number> {
         setsTotal: number;
         message?: string | undefined;
       }) => {
-        if (!ctx.json)
+        // The end is said once, below, as done or failed: no "[done]" line before "failed".
+        if (!ctx.json && p.stage !== 'done')
           ctx.io.stderr(
             `[${p.stage}] ${p.setsDone}/${p.setsTotal} input sets${p.message ? `: ${p.message}` : ''}\n`,
           );
@@ -117,8 +118,16 @@ async function runJobCommand(ctx: Context): Promise<number> {
       if (client.events) {
         // Here: run it now, following its progress events.
         let last = '';
+        // This job's progress only: the agent may run others meanwhile (market jobs). Ours is
+        // the first private job queued after the call.
+        let ours: string | undefined;
         const stop = client.events.subscribe((e) => {
-          if (e.event !== 'job.progress') return;
+          if (e.event === 'job.stateChanged') {
+            const { job } = e.payload;
+            if (!ours && job.origin === 'private' && job.state === 'queued') ours = job.id;
+            return;
+          }
+          if (e.event !== 'job.progress' || e.payload.jobId !== ours) return;
           const key = `${e.payload.progress.stage}:${e.payload.progress.setsDone}`;
           if (key !== last) progress(e.payload.progress);
           last = key;

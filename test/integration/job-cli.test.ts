@@ -54,6 +54,8 @@ describe('roost job (private jobs from the command line)', () => {
       data(),
     ]);
     expect(r.stderr).toContain('[running]');
+    // The end is said once, on stdout: no "[done]" progress line.
+    expect(r.stderr).not.toContain('[done]');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('done on cpu');
     const files = await readdir(out);
