@@ -47,8 +47,12 @@ describe('SettingsPage', () => {
     const idle = await screen.findByLabelText('Idle minutes');
     fireEvent.change(idle, { target: { value: '30' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save settings' }));
-    await screen.findByText('Settings saved.');
+    const saved = await screen.findByText('Settings saved.');
     expect(updates).toEqual([{ work: { idleMinutes: 30 } }]);
+    // Said in the sticky bar beside Save, so a field far down the page is saved in view.
+    expect(
+      saved.closest('.actions')?.contains(screen.getByRole('button', { name: 'Save settings' })),
+    ).toBe(true);
   });
 
   it('refuses an invalid value in the form and sends nothing', async () => {
@@ -64,6 +68,10 @@ describe('SettingsPage', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Save settings' }));
     await screen.findByText('Enter a number.');
     expect(screen.getByRole('alert').textContent).toContain('nothing was saved');
+    // A decimal comma, as many currencies write it: say the fix, not only that it's wrong.
+    fireEvent.change(screen.getByLabelText('Price per unit-hour'), { target: { value: '0,07' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save settings' }));
+    await screen.findByText('Use a dot for decimals: 0.07.');
     expect(updates).toEqual([]);
   });
 

@@ -252,7 +252,9 @@ function toPatch(
       if (!checked.success) {
         errors[key] =
           kind.kind === 'number' && Number.isNaN(value)
-            ? 'Enter a number.'
+            ? /^\s*-?\d+,\d+\s*$/.test(String(raw))
+              ? `Use a dot for decimals: ${String(raw).trim().replace(',', '.')}.`
+              : 'Enter a number.'
             : issueInWords(checked.error.issues[0], value);
         continue;
       }
@@ -332,11 +334,8 @@ export function SettingsPage() {
     <section aria-labelledby="page-title">
       <h1 id="page-title">Settings</h1>
       <form className="settings-form" onSubmit={(e) => void submit(e)} noValidate>
-        {notice && (
-          <div
-            className={`banner ${notice.kind === 'ok' ? 'banner-ok' : 'banner-error'}`}
-            role={notice.kind === 'ok' ? 'status' : 'alert'}
-          >
+        {notice?.kind === 'error' && (
+          <div className="banner banner-error" role="alert">
             {notice.text}
           </div>
         )}
@@ -447,6 +446,12 @@ export function SettingsPage() {
           >
             Discard changes
           </button>
+          {notice?.kind === 'ok' && (
+            // In the bar the Save button is in: a field far down the page is saved in view.
+            <span className="saved-note" role="status" data-testid="settings-saved">
+              {notice.text}
+            </span>
+          )}
         </div>
       </form>
       <DataFolder />
