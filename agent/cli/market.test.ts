@@ -42,16 +42,16 @@ async function statusText(
 describe('roost market status', () => {
   it("says what the network's tokens are worth, as roost wallet balance does", async () => {
     expect(await statusText({ test: false, tokensDecidedBy: 'default' }, true)).toContain(
-      '  network:    custom, chain 424242 — not a known network; tokens counted as money at your token value (2 USD each); if they have no value, roost settings set network.tokens test\n',
+      '  network:     custom, chain 424242 — not a known network; tokens counted as money at your token value (2 USD each); if they have no value, roost settings set network.tokens test\n',
     );
     expect(await statusText({ test: true, tokensDecidedBy: 'setting' }, true)).toContain(
-      '  network:    custom, chain 424242; its tokens are test money with no value (your choice: network.tokens)\n',
+      '  network:     custom, chain 424242; its tokens are test money with no value (your choice: network.tokens)\n',
     );
   });
 
   it('still names the chain when the settings cannot be read', async () => {
     expect(await statusText({ test: false, tokensDecidedBy: 'default' }, false)).toContain(
-      '  network:    custom, chain 424242\n',
+      '  network:     custom, chain 424242\n',
     );
   });
 });
@@ -115,10 +115,25 @@ const pending = marketStatus({
 });
 
 describe('roost market unstake', () => {
+  it('status lines up in one column and says how far the chain is read in words', async () => {
+    const { out } = await run(['status'], {
+      'market.status': [{ ok: true, value: marketStatus() }],
+    });
+    const rows = out.trimEnd().split('\n').slice(1);
+    expect(new Set(rows.map((r) => r.search(/(?<=: +)\S/)))).toEqual(new Set([15]));
+    expect(out).toContain('  to withdraw: 0 rUSD\n');
+    expect(out).toContain('  chain:       up to date (block 1)\n');
+    const behind = marketStatus({
+      follower: { checkpoint: 40, head: 49, lagBlocks: 9, lastError: null },
+    });
+    const late = await run(['status'], { 'market.status': [{ ok: true, value: behind }] });
+    expect(late.out).toContain('  chain:       catching up: 9 blocks behind (block 49)\n');
+  });
+
   it('status shows stake on its way back and when it is released', async () => {
     const { out } = await run(['status'], { 'market.status': [{ ok: true, value: pending }] });
     expect(out).toContain(
-      '  unstaking:  20 rUSD, released 2025-03-01 14:05 UTC; Roost then makes it withdrawable by itself (roost market unstake --cancel puts it back)\n',
+      '  unstaking:   20 rUSD, released 2025-03-01 14:05 UTC; Roost then makes it withdrawable by itself (roost market unstake --cancel puts it back)\n',
     );
     const none = await run(['status'], { 'market.status': [{ ok: true, value: marketStatus() }] });
     expect(none.out).not.toContain('unstaking');

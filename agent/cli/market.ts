@@ -53,43 +53,59 @@ function statusText(
   s: ResultOf<'market.status'>,
   pricing: { tokenValueInCurrency: number; currency: string } | undefined,
 ): string {
-  const lines: string[] = [];
+  const rows: [string, string][] = [];
   const state = {
     off: 'off (Settings → Market)',
     waiting: 'not taking jobs',
     ready: 'taking jobs',
   }[s.state];
-  lines.push(`Market: ${state}`);
-  if (s.problem) lines.push(`  why:        ${s.problem}`);
+  if (s.problem) rows.push(['why', s.problem]);
   if (s.network)
-    lines.push(
-      `  network:    ${s.network.name}, ${pricing ? networkTokensWords(s.network, pricing, 'cli') : `chain ${s.network.chainId}`}`,
-      `  market:     ${s.network.marketAddress}`,
+    rows.push(
+      [
+        'network',
+        `${s.network.name}, ${pricing ? networkTokensWords(s.network, pricing, 'cli') : `chain ${s.network.chainId}`}`,
+      ],
+      ['market', s.network.marketAddress],
     );
   if (s.provider) {
     const p = s.provider;
-    lines.push(`  provider:   ${p.address}${p.registered ? '' : ' (not registered)'}`);
+    rows.push(['provider', `${p.address}${p.registered ? '' : ' (not registered)'}`]);
     if (p.registered)
-      lines.push(
-        `  score:      ${p.score}`,
-        `  price:      ${p.pricePerUnitHour.amount} ${p.pricePerUnitHour.symbol} per unit-hour`,
-        `  stake:      ${p.stake.amount} ${p.stake.symbol} (${p.locked.amount} ${p.locked.symbol} locked by jobs in progress)`,
+      rows.push(
+        ['score', String(p.score)],
+        ['price', `${p.pricePerUnitHour.amount} ${p.pricePerUnitHour.symbol} per unit-hour`],
+        [
+          'stake',
+          `${p.stake.amount} ${p.stake.symbol} (${p.locked.amount} ${p.locked.symbol} locked by jobs in progress)`,
+        ],
       );
     if (p.unstaking)
-      lines.push(
-        `  unstaking:  ${p.unstaking.amount} ${p.unstaking.symbol}, released ${timeWords(p.unstaking.availableAt)}; Roost then makes it withdrawable by itself (roost market unstake --cancel puts it back)`,
-      );
-    lines.push(`  to withdraw: ${p.withdrawable.amount} ${p.withdrawable.symbol}`);
+      rows.push([
+        'unstaking',
+        `${p.unstaking.amount} ${p.unstaking.symbol}, released ${timeWords(p.unstaking.availableAt)}; Roost then makes it withdrawable by itself (roost market unstake --cancel puts it back)`,
+      ]);
+    rows.push(['to withdraw', `${p.withdrawable.amount} ${p.withdrawable.symbol}`]);
   }
-  if (s.follower.head !== null)
-    lines.push(
-      `  following:  block ${s.follower.checkpoint ?? '-'} of ${s.follower.head}${s.follower.lastError ? ` (${s.follower.lastError})` : ''}`,
-    );
+  const f = s.follower;
+  if (f.head !== null) {
+    // How far Roost has read the chain, in words: caught up, or how far behind.
+    const behind = f.checkpoint === null ? null : f.head - f.checkpoint;
+    rows.push([
+      'chain',
+      `${behind === null ? 'not read yet' : behind <= 1 ? 'up to date' : `catching up: ${behind} blocks behind`} (block ${f.head})${f.lastError ? `; ${f.lastError}` : ''}`,
+    ]);
+  }
   const counts = Object.entries(s.counts)
     .map(([k, v]) => `${v} ${k}`)
     .join(', ');
-  if (counts) lines.push(`  jobs seen:  ${counts}`);
-  return lines.join('\n');
+  if (counts) rows.push(['jobs seen', counts]);
+  // One column for every status, the longest label's ("to withdraw:") and a space.
+  const width = 13;
+  return [
+    `Market: ${state}`,
+    ...rows.map(([label, value]) => `  ${`${label}:`.padEnd(width)}${value}`),
+  ].join('\n');
 }
 
 /** An ISO time as the agent's messages write it: 2025-03-01 14:05 UTC. */
