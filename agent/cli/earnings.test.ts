@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { methods } from '../api/contract.ts';
 import { estimateYield } from '../schedule/yield.ts';
-import { estimateText } from './earnings.ts';
+import { estimateText, totalsText } from './earnings.ts';
 import { historyLine } from './wallet.ts';
 
 const base = {
@@ -57,5 +57,37 @@ describe('roost wallet history lines', () => {
     });
     expect(historyLine(entry('received'))).toEqual({ sign: '+', what: 'received' });
     expect(historyLine(entry('sent'))).toEqual({ sign: '-', what: 'sent' });
+  });
+});
+
+describe('roost earnings: what was earned so far', () => {
+  it('says hours worked, predicted and paid for today, 7 and 30 days, as the Dashboard does', () => {
+    const totals = (predicted: string, actual: string) => ({
+      predicted,
+      actual,
+      electricity: '0.000000',
+      net: actual,
+    });
+    const report = methods['yield.earnings'].result.parse({
+      chart: {
+        range: '24h',
+        token: 'rUSD',
+        currency: 'EUR',
+        gpuId: null,
+        buckets: [],
+        totals: totals('0', '0'),
+      },
+      today: { ...totals('0.287986', '1.191666'), hoursWorked: 0.25 },
+      last7d: { ...totals('6.91166', '5.89875'), hoursWorked: 1.5 },
+      last30d: { ...totals('0', '0'), hoursWorked: 0 },
+      grossPerHour: '1.15',
+      notes: [],
+    });
+    expect(totalsText(report).split('\n')).toEqual([
+      'Earned so far (hours worked; predicted at your price; paid):',
+      '  today    15 min          0.288 rUSD       1.19167 rUSD paid',
+      '  7 days   1.5 h           6.91 rUSD        5.89875 rUSD paid',
+      '  30 days  0 h             0 rUSD           0 rUSD paid',
+    ]);
   });
 });

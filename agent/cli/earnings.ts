@@ -3,8 +3,11 @@
  * as CSV.
  */
 import { resolve as resolvePath } from 'node:path';
-import { estimateForPeople as rounded, type ResultOf } from '../api/contract.ts';
+import { estimateForPeople, forPeople, type ResultOf } from '../api/contract.ts';
 import { UsageError, withClient, print, type Command } from './common.ts';
+
+/** An estimate's figures: 3 significant digits. */
+const rounded = estimateForPeople;
 
 type Estimate = ResultOf<'yield.estimate'>['estimates'][number];
 
@@ -28,6 +31,36 @@ export function estimateText(e: Estimate): string {
   return `${e.gpuId}: earns ${rounded(e.earnedPerHour)} ${e.token}/h${value}; electricity ${electricity}; ${total}${e.profitable ? '' : ' — not profitable at this price'}\n  ${e.explanation}`;
 }
 
+type Report = ResultOf<'yield.earnings'>;
+
+/** Hours in words, as the Dashboard says them: 15 min, 1.5 h. */
+function hoursWords(h: number): string {
+  if (h === 0) return '0 h';
+  if (h < 1 / 60) return 'under a minute';
+  if (h < 1) return `${Math.round(h * 60)} min`;
+  return `${Number(h.toFixed(1))} h`;
+}
+
+/**
+ * Today, 7 and 30 days: hours worked, what they predicted (an estimate: 3 digits) and what was
+ * paid (6 significant digits), as the Dashboard's Earnings card.
+ */
+export function totalsText(report: Report): string {
+  const token = report.chart.token;
+  const rows: [string, Report['today']][] = [
+    ['today', report.today],
+    ['7 days', report.last7d],
+    ['30 days', report.last30d],
+  ];
+  return [
+    'Earned so far (hours worked; predicted at your price; paid):',
+    ...rows.map(
+      ([label, t]) =>
+        `  ${label.padEnd(8)} ${hoursWords(t.hoursWorked).padEnd(15)} ${`${estimateForPeople(t.predicted)} ${token}`.padEnd(16)} ${forPeople(t.actual)} ${token} paid`,
+    ),
+  ].join('\n');
+}
+
 export const earningsCommand: Command = {
   usage: 'roost earnings [--csv <file.csv>] [--json]',
   summary:
@@ -49,9 +82,16 @@ export const earningsCommand: Command = {
         );
       }
       const r = await client.call('yield.estimate');
+      // What was earned so far, as the Dashboard's Earnings card shows it (text only: --json
+      // keeps the estimate's shape; `roost api yield.earnings` has the totals).
+      const report = ctx.json ? undefined : await client.call('yield.earnings', { range: '24h' });
       // Notes (a chain Roost does not know, so its tokens' value is a guess) follow the figures.
       return print(ctx, r, (v) =>
-        [v.missing ?? v.estimates.map(estimateText).join('\n'), ...(v.notes ?? [])].join('\n'),
+        [
+          v.missing ?? v.estimates.map(estimateText).join('\n'),
+          ...(report?.ok ? [totalsText(report.value)] : []),
+          ...(v.notes ?? []),
+        ].join('\n'),
       );
     });
   },

@@ -317,7 +317,7 @@ describe("Earnings in the agent's words", () => {
       'yield.estimate': () => ({
         estimates: [],
         missing:
-          'No benchmark yet: run one (Benchmark page, or roost bench) so Roost knows what your GPU earns.',
+          'No benchmark yet: run one (Benchmark page, or roost bench) so Roost knows what this computer earns.',
       }),
       'yield.earnings': () => ({
         ...report('24h'),
