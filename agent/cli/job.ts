@@ -250,6 +250,16 @@ async function runJobCommand(ctx: Context): Promise<number> {
           ...(j.executionProvider ? [`Ran on: ${j.executionProvider}`] : []),
           ...(j.error ? [`Error: ${j.error.message}`] : []),
           `Folder: ${j.jobDir}`,
+          // Where the outputs are, as the Jobs page says it: the copy asked for, if any.
+          ...(j.result
+            ? [
+                `Outputs: ${j.exportedTo ?? join(j.jobDir, 'out')}`,
+                ...j.result.receipt.outputs.map(
+                  (o) => `  ${o.name}: ${o.file} (${o.dtype} ${JSON.stringify(o.shape)})`,
+                ),
+                `Signed result: ${join(j.exportedTo ?? join(j.jobDir, 'out'), 'result.json')}`,
+              ]
+            : []),
         ].join('\n'),
       );
     });

@@ -97,10 +97,13 @@ describe('roost job (private jobs from the command line)', () => {
     expect(job.progress).toMatchObject({ setsDone: 2, setsTotal: 2 });
     const list = JSON.parse((await roost(['job', 'list', '--json', '--data-dir', data()])).stdout);
     expect(list.jobs.length).toBe(2);
-    // A job given no name is named after its model file, so the list says what ran.
-    expect((await roost(['job', 'show', job.id, '--data-dir', data()])).stdout).toContain(
-      `Job ${job.id} (private, model.onnx): done`,
-    );
+    // A job given no name is named after its model file, so the list says what ran; show says
+    // where its outputs are and what each is.
+    const shown = (await roost(['job', 'show', job.id, '--data-dir', data()])).stdout;
+    expect(shown).toContain(`Job ${job.id} (private, model.onnx): done`);
+    expect(shown).toContain(`Outputs: ${join(job.jobDir, 'out')}\n`);
+    expect(shown).toMatch(/^ {2}y: 0\/y\.npy \(float32 \[\d+(,\d+)*\]\)$/m);
+    expect(shown).toContain(`Signed result: ${join(job.jobDir, 'out', 'result.json')}`);
   });
 
   it('says what is wrong with bad input, and changes nothing', async () => {
