@@ -9,7 +9,7 @@
  * thing (a job, a payment) announced once.
  */
 import type { AgentEvent } from '../agent/api/contract.ts';
-import type { LeaseState } from '../agent/market/schema.ts';
+import { HELD_LEASE_STATES, type LeaseState } from '../agent/market/schema.ts';
 import { formatUnitsExact } from '../agent/wallet/amount.ts';
 
 export type NoticeKind =
@@ -23,15 +23,13 @@ export interface Notice {
   body: string;
 }
 
-/** Lease states in which a claimed job still needs the wallet to sign (claim, result, finalize). */
-export const LEASE_NEEDS_SIGNING: readonly LeaseState[] = [
-  'claiming',
-  'claimed',
-  'running',
-  'uploading',
-  'submitting',
-  'submitted',
-];
+/**
+ * Lease states in which a claimed job still needs the wallet to sign (claim, result, finalize):
+ * every held state but a dispute, which the arbiter settles.
+ */
+export const LEASE_NEEDS_SIGNING: readonly LeaseState[] = HELD_LEASE_STATES.filter(
+  (state) => state !== 'disputed',
+);
 
 export interface NoticeContext {
   /** The payment token, to show a payout in its units; null when not known. */

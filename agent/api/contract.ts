@@ -529,3 +529,5 @@ export { estimateForPeople, forPeople } from '../schedule/schema.ts';
 export { historyWords } from '../wallet/schema.ts';
 /** What a network's tokens are worth and why (the CLI and the pages say the same). */
 export { networkTokensWords } from '../wallet/schema.ts';
+/** A time as the market's messages write it (the CLI and the agent say the same). */
+export { timeWords } from '../market/schema.ts';

@@ -4,7 +4,7 @@
  * side (market-post.ts, market-requests.ts); `marketCommand` below dispatches to both.
  */
 import { formatUnits } from 'ethers';
-import { networkTokensWords, type Result, type ResultOf } from '../api/contract.ts';
+import { networkTokensWords, timeWords, type Result, type ResultOf } from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
 import { UsageError, withClient, type Command } from './common.ts';
 import { MARKET_POST_USAGE, MarketPostUsageError, marketPostOptions } from './market-post.ts';
@@ -106,11 +106,6 @@ function statusText(
     `Market: ${state}`,
     ...rows.map(([label, value]) => `  ${`${label}:`.padEnd(width)}${value}`),
   ].join('\n');
-}
-
-/** An ISO time as the agent's messages write it: 2025-03-01 14:05 UTC. */
-function timeWords(iso: string): string {
-  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 /** Seconds as a wait in words: 1 h, 7 days, 1 h 30 min, 45 s. */

@@ -35,20 +35,6 @@ const NEXT: Record<LeaseState, readonly LeaseState[]> = {
   lost: [],
 };
 
-/**
- * States in which this provider is taking or holds a lease that has not settled: its stake is
- * locked until it does.
- */
-export const HELD_LEASE_STATES: readonly LeaseState[] = [
-  'claiming',
-  'claimed',
-  'running',
-  'uploading',
-  'submitting',
-  'submitted',
-  'disputed',
-];
-
 /** States after which this provider has nothing left to do for the lease. */
 export const FINISHED_LEASE_STATES: readonly LeaseState[] = [
   'paid',

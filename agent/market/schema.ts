@@ -73,6 +73,20 @@ export const leaseStateSchema = z.enum([
 ]);
 export type LeaseState = z.infer<typeof leaseStateSchema>;
 
+/**
+ * States in which this provider is taking or holds a lease that has not settled: its stake is
+ * locked until it does.
+ */
+export const HELD_LEASE_STATES: readonly LeaseState[] = [
+  'claiming',
+  'claimed',
+  'running',
+  'uploading',
+  'submitting',
+  'submitted',
+  'disputed',
+];
+
 const uint = z.string().regex(/^\d+$/, 'must be a whole number in base units');
 
 export const leaseRecordSchema = z.object({
@@ -281,4 +295,12 @@ export const marketEvents = {
 /** The upload file name of a receipt's output (`out/`-relative path, `/` becomes `_`). */
 export function uploadNameFor(outputFile: string): string {
   return outputFile.replaceAll('/', '_');
+}
+
+/**
+ * A time as the market's messages write it, the same in a log, the CLI and an error:
+ * `2025-03-01 14:05 UTC`.
+ */
+export function timeWords(iso: string): string {
+  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 }

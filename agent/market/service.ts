@@ -22,8 +22,9 @@ import { marketDbPath, openMarketDb } from './db.ts';
 import { messageOf } from './format.ts';
 import { createLeaseDriver } from './lease-driver.ts';
 import { createLeaseEvents } from './lease-events.ts';
-import { FINISHED_LEASE_STATES, HELD_LEASE_STATES, type LeaseStore } from './leases.ts';
+import { FINISHED_LEASE_STATES, type LeaseStore } from './leases.ts';
 import { createRegistration } from './registration.ts';
+import { HELD_LEASE_STATES } from './schema.ts';
 import type { LeaseRecord, LeaseState, MarketStatus, UnstakeResult } from './schema.ts';
 import type { MarketLog, MarketServiceOptions } from './service-options.ts';
 import {

@@ -19,6 +19,7 @@ import { parseAmount } from '../wallet/amount.ts';
 import type { WalletService } from '../wallet/service.ts';
 import { messageOf, tokens } from './format.ts';
 import type { MarketLog } from './service-options.ts';
+import { timeWords } from './schema.ts';
 import type { Session } from './session.ts';
 import { TxRevertError, type TxIntent } from './tx-manager.ts';
 
@@ -42,13 +43,13 @@ export class UnstakeError extends Error {
   }
 }
 
-/** A unix time in words that read the same in a log, the CLI and an error: 2025-03-01 14:05 UTC. */
-export function unixTimeWords(seconds: bigint | number): string {
-  return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
 export function unixTimeIso(seconds: bigint | number): string {
   return new Date(Number(seconds) * 1000).toISOString();
+}
+
+/** A unix time in the market's words (schema.ts timeWords): 2025-03-01 14:05 UTC. */
+export function unixTimeWords(seconds: bigint | number): string {
+  return timeWords(unixTimeIso(seconds));
 }
 
 /** Throws the wallet's state as an error that says what to do, when it can't sign the request. */
