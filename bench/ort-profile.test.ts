@@ -28,6 +28,9 @@ describe("onnxruntime's profile, summed", () => {
     const p = summarizeProfile(trace, 1);
     expect(p.runs).toBe(2);
     expect(p.modelRunUs).toBe(120);
+    // Run 2: first kernel at +10, last ends at 1075 → 25 after; run 3: +10, 2106 → 14 after.
+    expect(p.leadUs).toBe(10);
+    expect(p.tailUs).toBe(25);
     expect(p.ops).toEqual([
       { op: 'Tile (WebGpuExecutionProvider)', usPerRun: 60, nodesPerRun: 1 },
       { op: 'Add (WebGpuExecutionProvider)', usPerRun: 10, nodesPerRun: 2 },

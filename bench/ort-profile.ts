@@ -31,9 +31,20 @@ export interface ProfileSummary {
   runs: number;
   /** onnxruntime's `model_run`, µs a run (median). */
   modelRunUs: number;
+  /**
+   * µs a run (medians) from model_run's start to its first kernel (feeds, uploads), and from its
+   * last kernel's end to model_run's end (waiting for the GPU, reading the outputs back).
+   */
+  leadUs: number;
+  tailUs: number;
   /** Largest first. */
   ops: ProfileLine[];
 }
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+};
 
 /**
  * Sums a profile (onnxruntime's Chrome-trace JSON), leaving out everything up to the end of the
@@ -47,22 +58,37 @@ export function summarizeProfile(trace: TraceEvent[], skip: number): ProfileSumm
     .sort((a, b) => a.start - b.start);
   const warm = allRuns[skip - 1];
   const after = warm ? warm.start + warm.dur : -Infinity;
-  const modelRuns = allRuns.filter((r) => r.start >= after).map((r) => r.dur);
+  const counted = allRuns.filter((r) => r.start >= after);
+  const modelRuns = counted.map((r) => r.dur);
   const runs = modelRuns.length;
-  for (const e of trace) {
-    if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || typeof e.dur !== 'number')
-      continue;
-    if ((e.ts ?? 0) < after) continue;
+  const kernels = trace.filter(
+    (e) =>
+      e.cat === 'Node' &&
+      e.name?.endsWith('_kernel_time') &&
+      typeof e.dur === 'number' &&
+      (e.ts ?? 0) >= after,
+  );
+  const leads: number[] = [];
+  const tails: number[] = [];
+  for (const r of counted) {
+    const inside = kernels.filter((e) => (e.ts ?? 0) >= r.start && (e.ts ?? 0) <= r.start + r.dur);
+    if (inside.length === 0) continue;
+    leads.push(Math.min(...inside.map((e) => e.ts ?? 0)) - r.start);
+    tails.push(r.start + r.dur - Math.max(...inside.map((e) => (e.ts ?? 0) + (e.dur ?? 0))));
+  }
+  for (const e of kernels) {
+    if (typeof e.dur !== 'number') continue;
     const op = `${e.args?.op_name ?? '?'} (${e.args?.provider ?? '?'})`;
     const line = byOp.get(op) ?? { us: 0, nodes: 0 };
     line.us += e.dur;
     line.nodes++;
     byOp.set(op, line);
   }
-  modelRuns.sort((a, b) => a - b);
   return {
     runs,
-    modelRunUs: modelRuns[Math.floor(modelRuns.length / 2)] ?? NaN,
+    modelRunUs: median(modelRuns),
+    leadUs: median(leads),
+    tailUs: median(tails),
     ops: [...byOp.entries()]
       .map(([op, l]) => ({ op, usPerRun: l.us / runs, nodesPerRun: l.nodes / runs }))
       .sort((a, b) => b.usPerRun - a.usPerRun),
@@ -100,7 +126,7 @@ export async function profileRuns(
 export function formatProfile(p: ProfileSummary, top = 6): string[] {
   const kernels = p.ops.reduce((s, o) => s + o.usPerRun, 0);
   return [
-    `onnxruntime's profile over ${p.runs} runs: model_run ${p.modelRunUs.toFixed(0)} µs (median), kernels ${kernels.toFixed(0)} µs a run`,
+    `onnxruntime's profile over ${p.runs} runs: model_run ${p.modelRunUs.toFixed(0)} µs (median), kernels ${kernels.toFixed(0)} µs a run; before the first kernel ${p.leadUs.toFixed(0)} µs, after the last ${p.tailUs.toFixed(0)} µs (medians)`,
     ...p.ops
       .slice(0, top)
       .map(

@@ -6,7 +6,8 @@
  * power management moves the clock, which moves the score from run to run.
  *
  *   node bench/scaling.bench.ts [--ep webgpu] [--k 1,4] [--blocks 6] [--block-ms 600] [--only gemm-fp32,...]
- *     [--variant 'label:{"validationMode":"disabled"}' ...] [--profile 20]
+ *     [--variant 'label:{"validationMode":"disabled"}' ...] [--profile 20] [--bandwidth-by rows|pairs]
+ *     [--threads] [--waits] [--compare '{"packed":true}']
  *
  * For each workload, at its size in the standard suite (k = 1) and with k times the work per run
  * (`scaled` below), each with each set of execution-provider options given (`--variant`), the
@@ -15,6 +16,11 @@
  * between sizes, near 1 when a run is all device work, near k when a run is all overhead. Where nvidia-smi exists, the GPU's utilization and graphics clock during each size's
  * blocks (sampled every 100 ms) are printed beside it. `--profile N` adds onnxruntime's own
  * profile of N runs of each size (bench/ort-profile.ts): which operators, on which provider.
+ * `--threads` adds the CPU each thread of this process used a run through each size's blocks,
+ * `--waits` what the main thread was doing (bench/thread-waits.ts): working, or asleep in which
+ * call. `--bandwidth-by pairs` scales memory bandwidth by more passes over the same tensor
+ * instead of a bigger tensor. `--compare <json>` measures each size twice, the second time with
+ * these workload parameters changed (for a suite change: the same workload built another way).
  */
 import type * as OrtModule from 'onnxruntime-node';
 import { spawn } from 'node:child_process';
@@ -25,6 +31,10 @@ import { coefficientOfVariation, quantileSorted } from '../agent/bench/stats.ts'
 import { STD_SUITE, unitOf, unitScale, workPerRun } from '../agent/bench/suite.ts';
 import { loadOrt } from '../worker/ort.ts';
 import { formatProfile, profileRuns } from './ort-profile.ts';
+import { formatUse, threadTimes, usedByName } from './thread-cpu.ts';
+import type { ThreadTime } from './thread-cpu.ts';
+import { formatWaits, sampleWaits } from './thread-waits.ts';
+import type { WaitTally } from './thread-waits.ts';
 
 const { values } = parseArgs({
   options: {
@@ -37,6 +47,11 @@ const { values } = parseArgs({
     only: { type: 'string' },
     /** onnxruntime's own profile of each size, over this many runs (0: none). */
     profile: { type: 'string', default: '0' },
+    'bandwidth-by': { type: 'string', default: 'rows' },
+    threads: { type: 'boolean', default: false },
+    waits: { type: 'boolean', default: false },
+    /** Workload parameters to measure beside the suite's own, as JSON. */
+    compare: { type: 'string' },
   },
 });
 const PROFILE_RUNS = Number(values.profile);
@@ -48,6 +63,9 @@ const VARIANTS = (values.variant ?? ['default:{}']).map((v) => {
 const BLOCKS = Math.max(2, Number(values.blocks));
 const BLOCK_MS = Number(values['block-ms']);
 const only = values.only?.split(',');
+const COMPARE = values.compare
+  ? (JSON.parse(values.compare) as Record<string, unknown>)
+  : undefined;
 
 /** The same workload with k times the device work in one run. */
 function scaled(p: WorkloadParams, k: number): WorkloadParams {
@@ -55,8 +73,11 @@ function scaled(p: WorkloadParams, k: number): WorkloadParams {
     case 'gemm':
       return { ...p, chain: p.chain * k };
     case 'bandwidth':
-      // A bigger tensor, not more operators: each operator is a dispatch with its own cost.
-      return { ...p, rows: p.rows * k };
+      // By default a bigger tensor, not more operators: each operator is a dispatch with its
+      // own cost. `--bandwidth-by pairs`: more passes over the same tensor.
+      return values['bandwidth-by'] === 'pairs'
+        ? { ...p, pairs: Math.round(p.pairs * k) }
+        : { ...p, rows: p.rows * k };
     case 'cnn':
     case 'transformer':
     case 'decode':
@@ -103,6 +124,20 @@ interface Size {
   feeds: Record<string, OrtModule.Tensor>;
   blockMedians: number[];
   windows: [number, number][];
+  runs: number;
+  threads: ThreadTime[][];
+  waits: WaitTally[];
+}
+
+/** Two tallies as one. */
+function addTallies(tallies: WaitTally[]): WaitTally {
+  const counts: Record<string, number> = {};
+  let samples = 0;
+  for (const t of tallies) {
+    samples += t.samples;
+    for (const [label, n] of Object.entries(t.counts)) counts[label] = (counts[label] ?? 0) + n;
+  }
+  return { samples, counts };
 }
 
 async function main(): Promise<void> {
@@ -115,49 +150,58 @@ async function main(): Promise<void> {
     if (only && !only.includes(w.id)) continue;
     const sizes: Size[] = [];
     for (const k of KS) {
-      const params = k === 1 ? w.params : scaled(w.params, k);
-      const generated = generateWorkload(STD_SUITE.seed, w.id, params);
-      for (const variant of VARIANTS) {
-        const options: OrtModule.InferenceSession.SessionOptions = {
-          executionProviders: [
-            (Object.keys(variant.options).length > 0
-              ? { name: values.ep, ...variant.options }
-              : values.ep) as never,
-          ],
-          graphOptimizationLevel: 'all',
-        };
-        const session = await ort.InferenceSession.create(generated.model, options);
-        const feeds: Record<string, OrtModule.Tensor> = {};
-        for (const input of generated.inputs) {
-          const copy = new Uint8Array(input.bytes);
-          const data =
-            input.dtype === 'float16'
-              ? new Uint16Array(copy.buffer)
-              : new Float32Array(copy.buffer);
-          feeds[input.name] = new ort.Tensor(input.dtype, data, input.dims);
+      const base = k === 1 ? w.params : scaled(w.params, k);
+      const builds: [WorkloadParams, string][] = [[base, '']];
+      if (COMPARE) builds.push([{ ...base, ...COMPARE } as WorkloadParams, ` ${values.compare}`]);
+      for (const [params, built] of builds) {
+        const generated = generateWorkload(STD_SUITE.seed, w.id, params);
+        for (const variant of VARIANTS) {
+          const options: OrtModule.InferenceSession.SessionOptions = {
+            executionProviders: [
+              (Object.keys(variant.options).length > 0
+                ? { name: values.ep, ...variant.options }
+                : values.ep) as never,
+            ],
+            graphOptimizationLevel: 'all',
+          };
+          const session = await ort.InferenceSession.create(generated.model, options);
+          const feeds: Record<string, OrtModule.Tensor> = {};
+          for (const input of generated.inputs) {
+            const copy = new Uint8Array(input.bytes);
+            const data =
+              input.dtype === 'float16'
+                ? new Uint16Array(copy.buffer)
+                : new Float32Array(copy.buffer);
+            feeds[input.name] = new ort.Tensor(input.dtype, data, input.dims);
+          }
+          // Warm-up: a few runs and at least half a block.
+          const t = performance.now();
+          for (let i = 0; i < 3 || performance.now() - t < BLOCK_MS / 2; i++) {
+            await session.run(feeds);
+          }
+          const label = `k=${k}${built}${VARIANTS.length > 1 ? ` ${variant.label}` : ''}`;
+          sizes.push({
+            label,
+            k,
+            params,
+            model: generated.model,
+            options,
+            session,
+            feeds,
+            blockMedians: [],
+            windows: [],
+            runs: 0,
+            threads: [],
+            waits: [],
+          });
         }
-        // Warm-up: a few runs and at least half a block.
-        const t = performance.now();
-        for (let i = 0; i < 3 || performance.now() - t < BLOCK_MS / 2; i++) {
-          await session.run(feeds);
-        }
-        const label = `k=${k}${VARIANTS.length > 1 ? ` ${variant.label}` : ''}`;
-        sizes.push({
-          label,
-          k,
-          params,
-          model: generated.model,
-          options,
-          session,
-          feeds,
-          blockMedians: [],
-          windows: [],
-        });
       }
     }
     for (let b = 0; b < BLOCKS; b++) {
       for (const size of sizes) {
         const times: number[] = [];
+        const threads0 = values.threads ? threadTimes(process.pid) : [];
+        const sampler = values.waits ? sampleWaits(process.pid, process.pid) : undefined;
         const start = performance.now();
         while (performance.now() - start < BLOCK_MS || times.length < 3) {
           const t = performance.now();
@@ -165,6 +209,9 @@ async function main(): Promise<void> {
           times.push(performance.now() - t);
         }
         size.windows.push([start, performance.now()]);
+        size.runs += times.length;
+        if (values.threads) size.threads.push(threads0, threadTimes(process.pid));
+        if (sampler) size.waits.push(await sampler.stop());
         times.sort((a, c) => a - c);
         size.blockMedians.push(quantileSorted(times, 0.5));
       }
@@ -196,6 +243,27 @@ async function main(): Promise<void> {
       console.log(
         `  ${size.label.padEnd(14)} ${ms.toFixed(3).padStart(8)} ms a run, ${value.toPrecision(4)} ${unit}${versus}, blocks CV ${(coefficientOfVariation(size.blockMedians.map((m) => throughput(size, m))) * 100).toFixed(2)} %${gpuText}`,
       );
+      if (values.threads) {
+        // Each block's use, by thread name, summed over the blocks.
+        const byName = new Map<
+          string,
+          { name: string; threads: number; ns: number; slices: number }
+        >();
+        for (let i = 0; i + 1 < size.threads.length; i += 2) {
+          for (const u of usedByName(size.threads[i] ?? [], size.threads[i + 1] ?? [])) {
+            const sum = byName.get(u.name) ?? { ...u, ns: 0, slices: 0 };
+            sum.threads = Math.max(sum.threads, u.threads);
+            sum.ns += u.ns;
+            sum.slices += u.slices;
+            byName.set(u.name, sum);
+          }
+        }
+        const uses = [...byName.values()].sort((a, c) => c.ns - a.ns);
+        console.log(`    CPU by thread: ${formatUse(uses, size.runs, 'a run')}`);
+      }
+      if (values.waits) {
+        console.log(`    main thread: ${formatWaits(addTallies(size.waits))}`);
+      }
     }
     for (const size of sizes) await size.session.release();
     if (PROFILE_RUNS > 0) {

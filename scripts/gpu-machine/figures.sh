@@ -9,6 +9,7 @@
 #   scaling   bench:scaling on WebGPU: each workload's throughput at 1× and 4× the work a run
 #   repeat    bench:repeat on WebGPU (5 quick runs) and on the CPU (3): the composite's spread
 #   bandwidth bench:scaling of memory bandwidth: tensor sizes, onnxruntime's buffer cache modes
+#   fixed     where a memory-bandwidth, decode or CNN run's time goes besides the GPU's work
 # Files go to $OUT (default ./gpu-figures). Each step is bounded in time.
 set -u
 OUT=${OUT:-$PWD/gpu-figures}
@@ -80,6 +81,21 @@ for step in "${steps[@]}"; do
         timeout 60 node bench/scaling.bench.ts --ep webgpu --only memory-bandwidth --k 1,4 --blocks 3 --profile 10 --variant "$mode:{\"storageBufferCacheMode\":\"$mode\"}" 2>&1 | grep -v '^Warning' | tail -14
       done
       ;;
+    fixed)
+      # On the H100 a memory-bandwidth run took 9–14 ms of which the GPU worked ~1 ms and the
+      # kernels took 0.36 ms of CPU. Where does the rest go: before the first kernel or after the
+      # last (onnxruntime's profile), on which thread's CPU, or asleep in which call? And what
+      # does one more pass over the same tensor cost (pairs), against a bigger tensor (rows)?
+      log "bench:scaling webgpu, memory bandwidth: the CPU and the waits of a run"
+      timeout 60 node bench/scaling.bench.ts --ep webgpu --only memory-bandwidth --k 1 --blocks 3 --profile 10 --threads --waits 2>&1 | grep -v '^Warning' | tail -10
+      log "bench:scaling webgpu, memory bandwidth by passes over the same tensor"
+      timeout 90 node bench/scaling.bench.ts --ep webgpu --only memory-bandwidth --k 1,4,16 --bandwidth-by pairs --blocks 3 --profile 10 --threads 2>&1 | grep -v '^Warning' | tail -24
+      # Each input cost ~0.6 ms there: the eight scalars in one input (roost-std/4's way).
+      log "bench:scaling webgpu, memory bandwidth, its scalars in one input"
+      timeout 60 node bench/scaling.bench.ts --ep webgpu --only memory-bandwidth --k 1,4 --bandwidth-by pairs --compare '{"packed":true}' --blocks 5 --profile 10 --threads 2>&1 | grep -v '^Warning' | tail -36
+      log "bench:scaling webgpu, decode and CNN: the CPU and the waits of a run"
+      timeout 90 node bench/scaling.bench.ts --ep webgpu --only decode,cnn --k 1 --blocks 3 --profile 10 --threads --waits 2>&1 | grep -v '^Warning' | tail -24
+      ;;
     repeat)
       # The reports stay in $OUT/repeat-webgpu (bench/reports/*.json) for their per-run series.
       log "bench:repeat webgpu"
@@ -90,7 +106,7 @@ for step in "${steps[@]}"; do
       log "bench:repeat cpu"
       timeout 150 node bench/repeat.ts --runs 3 --preset quick --ep cpu 2>&1 | grep -v '^\[' | tail -16
       ;;
-    *) echo "unknown step $step (detect, parts, worker, scaling, repeat, bandwidth)" ;;
+    *) echo "unknown step $step (detect, parts, worker, scaling, repeat, bandwidth, fixed)" ;;
   esac
 done
 log "end"
