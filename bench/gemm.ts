@@ -1,6 +1,6 @@
 /**
  * `npm run bench:gemm` — a figure, not a test: Roost's CPU GEMM throughput (the gemm-fp32 workload
- * of roost-std/3 on onnxruntime's CPU provider, measured by the real benchmark child) divided by
+ * of roost-std/4 on onnxruntime's CPU provider, measured by the real benchmark child) divided by
  * numpy's sgemm doing the same work (X ← X·W eight times, 1024×1024 float32) on this machine, in
  * the same run. The two alternate in rounds so that a change of load hits both.
  *

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:repeat` — a figure, not a test: the quick preset of roost-std/3, 5 times in a
+ * `npm run bench:repeat` — a figure, not a test: the quick preset of roost-std/4, 5 times in a
  * row through the real bench service, and the coefficient of variation of the composite (the
  * goal is ≤ 1 % on an idle machine), with each workload's CV across the runs.
  *

@@ -44,6 +44,7 @@ import {
   benchRunResultSchema,
   benchTargetSchema,
   signedReportSchema,
+  STD_SUITE_ID,
   verifyResultSchema,
 } from '../bench/schema.ts';
 import {
@@ -353,8 +354,7 @@ export const methods = {
     result: z.object({ targets: z.array(benchTargetSchema) }),
   },
   'bench.run': {
-    summary:
-      'Run the standard benchmark roost-std/3 and save its signed report (progress: bench.progress).',
+    summary: `Run the standard benchmark ${STD_SUITE_ID} and save its signed report (progress: bench.progress).`,
     params: benchRunParamsSchema,
     result: benchRunResultSchema,
   },
@@ -531,3 +531,5 @@ export { historyWords } from '../wallet/schema.ts';
 export { networkTokensWords } from '../wallet/schema.ts';
 /** A time as the market's messages write it (the CLI and the agent say the same). */
 export { timeWords } from '../market/schema.ts';
+/** The standard benchmark suite this build runs (`roost-std/4`). */
+export { STD_SUITE_ID } from '../bench/schema.ts';

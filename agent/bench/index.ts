@@ -1,5 +1,5 @@
 /**
- * agent/bench: the Roost standard benchmark `roost-std/3` and its signed reports. The agent uses
+ * agent/bench: the Roost standard benchmark `roost-std/4` and its signed reports. The agent uses
  * createBenchService(); the pieces are exported for the CLI, the scripts under bench/ and tests.
  */
 export {

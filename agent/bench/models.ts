@@ -130,6 +130,12 @@ class GraphBuilder {
     return name;
   }
 
+  /** An int64 scalar constant. */
+  int64(name: string, value: number): string {
+    this.initializers.push({ name, dataType: INT64, dims: [], int64Data: [value] });
+    return name;
+  }
+
   int64s(name: string, values: number[]): string {
     this.initializers.push({ name, dataType: INT64, dims: [values.length], int64Data: values });
     return name;
@@ -230,11 +236,31 @@ function bandwidth(seed: number, id: string, p: BandwidthParams): GeneratedWorkl
   if (p.rows % p.seedRows !== 0) throw new Error(`${id}: rows must be a multiple of seedRows`);
   const g = new GraphBuilder(seed, id);
   const inputs = [input(seed, id, 'seed', 'float32', [p.seedRows, p.cols], -1, 1)];
+  if (p.packed) {
+    const scales = uniformFloat32(seed, id, 'scales', p.pairs, 0.9, 1.1);
+    const shifts = uniformFloat32(seed, id, 'shifts', p.pairs, -0.1, 0.1);
+    const values = new Float32Array(2 * p.pairs);
+    values.set(scales);
+    values.set(shifts, p.pairs);
+    const dims = [2 * p.pairs];
+    inputs.push({
+      name: 'coefficients',
+      dtype: 'float32',
+      dims,
+      bytes: littleEndianBytes(values),
+      values,
+    });
+  }
+  const scalar = (name: string, at: number, lo: number, hi: number): string => {
+    if (p.packed) return g.node('Gather', ['coefficients', g.int64(`at_${name}`, at)]);
+    inputs.push(input(seed, id, name, 'float32', [1], lo, hi));
+    return name;
+  };
   let t = g.node('Tile', ['seed', g.int64s('repeats', [p.rows / p.seedRows, 1])]);
   for (let i = 0; i < p.pairs; i++) {
-    inputs.push(input(seed, id, `a${i}`, 'float32', [1], 0.9, 1.1));
-    inputs.push(input(seed, id, `b${i}`, 'float32', [1], -0.1, 0.1));
-    t = g.node('Add', [g.node('Mul', [t, `a${i}`]), `b${i}`]);
+    const a = scalar(`a${i}`, i, 0.9, 1.1);
+    const b = scalar(`b${i}`, p.pairs + i, -0.1, 0.1);
+    t = g.node('Add', [g.node('Mul', [t, a]), b]);
   }
   g.node('ReduceSum', [t, g.int64s('axes', [1])], [attr.int('keepdims', 0)], 'y');
   const model = g.encode(

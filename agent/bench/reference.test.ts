@@ -30,26 +30,32 @@ describe('the CPU reference', () => {
     rowSums.forEach((v, i) => expect(ref[i]).toBeCloseTo(v, 10));
   });
 
-  it('bandwidth: the affine closed form equals applying every op to every element', async () => {
-    const w = TINY_SUITE.workloads.find((d) => d.params.kind === 'bandwidth')!;
-    if (w.params.kind !== 'bandwidth') throw new Error('kind');
-    const p = w.params;
-    const g = generateWorkload(TINY_SUITE.seed, w.id, p);
-    const seed = g.inputs.find((i) => i.name === 'seed')!.values;
-    const ref = (await referenceOutputs(g, p)).get('y')!;
-    for (let r = 0; r < p.rows; r += 37) {
-      let sum = 0;
-      for (let c = 0; c < p.cols; c++) {
-        let v = seed[(r % p.seedRows) * p.cols + c]!;
-        for (let i = 0; i < p.pairs; i++) {
-          v = v * g.inputs.find((t) => t.name === `a${i}`)!.values[0]!;
-          v = v + g.inputs.find((t) => t.name === `b${i}`)!.values[0]!;
+  it.each([true, false])(
+    'bandwidth (scalars in one input: %s): the affine closed form equals applying every op to every element',
+    async (packed) => {
+      const w = TINY_SUITE.workloads.find((d) => d.params.kind === 'bandwidth')!;
+      if (w.params.kind !== 'bandwidth') throw new Error('kind');
+      const p = { ...w.params, packed };
+      const g = generateWorkload(TINY_SUITE.seed, w.id, p);
+      const value = (name: string) => g.inputs.find((i) => i.name === name)?.values;
+      const seed = value('seed')!;
+      const coefficients = value('coefficients');
+      expect(coefficients === undefined).toBe(!packed);
+      expect(g.inputs).toHaveLength(packed ? 2 : 1 + 2 * p.pairs);
+      const a = (i: number) => (packed ? coefficients![i] : value(`a${i}`)![0])!;
+      const b = (i: number) => (packed ? coefficients![p.pairs + i] : value(`b${i}`)![0])!;
+      const ref = (await referenceOutputs(g, p)).get('y')!;
+      for (let r = 0; r < p.rows; r += 37) {
+        let sum = 0;
+        for (let c = 0; c < p.cols; c++) {
+          let v = seed[(r % p.seedRows) * p.cols + c]!;
+          for (let i = 0; i < p.pairs; i++) v = v * a(i) + b(i);
+          sum += v;
         }
-        sum += v;
+        expect(ref[r]).toBeCloseTo(sum, 9);
       }
-      expect(ref[r]).toBeCloseTo(sum, 9);
-    }
-  });
+    },
+  );
 
   it('computes only the checked items of a batch: the leading values of the whole answer', async () => {
     for (const w of TINY_SUITE.workloads) {

@@ -134,11 +134,12 @@ async function gemm(w: GeneratedWorkload, p: GemmParams): Promise<Float64Array> 
 /** Every element goes through the same affine map A·x + B, so a row sums to A·Σx + B·cols. */
 function bandwidth(w: GeneratedWorkload, p: BandwidthParams): Float64Array {
   const seed = inputValues(w, 'seed');
+  const packed = p.packed ? inputValues(w, 'coefficients') : undefined;
   let a = 1;
   let b = 0;
   for (let i = 0; i < p.pairs; i++) {
-    const ai = inputValues(w, `a${i}`)[0] ?? 0;
-    const bi = inputValues(w, `b${i}`)[0] ?? 0;
+    const ai = (packed ? packed[i] : inputValues(w, `a${i}`)[0]) ?? 0;
+    const bi = (packed ? packed[p.pairs + i] : inputValues(w, `b${i}`)[0]) ?? 0;
     a *= ai;
     b = b * ai + bi;
   }

@@ -48,6 +48,12 @@ export const bandwidthParamsSchema = z.object({
   seedRows: positiveInt,
   /** Pairs of element-wise `Mul` then `Add` by runtime scalars over the whole tensor. */
   pairs: positiveInt,
+  /**
+   * The pairs' scalars arrive in one input (`coefficients`: the scales, then the shifts), picked
+   * out in the graph, instead of one input each (`a0`, `b0`, …). On an H100 through NVIDIA's
+   * Vulkan driver, each WebGPU input took ~0.6 ms to upload: eight scalars were most of a run.
+   */
+  packed: z.boolean().optional(),
 });
 
 export const cnnParamsSchema = z.object({
@@ -162,8 +168,11 @@ export const measurementSchema = z.object({
 });
 export type Measurement = z.infer<typeof measurementSchema>;
 
+/** The standard suite this build runs (suite.ts defines it; here for the contract and the UI). */
+export const STD_SUITE_ID = 'roost-std/4';
+
 export const suiteDefinitionSchema = z.object({
-  /** `roost-std/3`: the name and the version; any change to anything below is a new version. */
+  /** `roost-std/4`: the name and the version; any change to anything below is a new version. */
   id: z.string().regex(/^[a-z0-9-]+\/\d+$/),
   title: z.string(),
   /** The seed of every input and weight (see prng.ts). */

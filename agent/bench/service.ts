@@ -82,7 +82,7 @@ export interface BenchServiceOptions {
   /** HTML → PDF. Default: Chromium headless; Electron passes webContents.printToPDF. */
   renderPdf?: (html: string) => Promise<Uint8Array>;
   chromiumPath?: string;
-  /** Roost's own tests: another suite than roost-std/3 (e.g. roost-tiny/1). */
+  /** Roost's own tests: another suite than roost-std/4 (e.g. roost-tiny/1). */
   suite?: SuiteDefinition;
   /** Roost's own tests: the protocol of every run (e.g. TEST_PROTOCOL) instead of the presets'. */
   protocol?: Protocol;

@@ -89,7 +89,7 @@ describe('verify says which part failed', () => {
     if (!v.ok) expect(v.message).toMatch(/suite definition in the report was changed/);
   });
 
-  it('suite: definition and hash edited together, no longer the real roost-std/3', async () => {
+  it('suite: definition and hash edited together, no longer the real roost-std/4', async () => {
     const s = await signed();
     const v = verifyReport(
       edit(s, (r) => {
@@ -101,7 +101,7 @@ describe('verify says which part failed', () => {
     if (!v.ok) expect(v.message).toMatch(/not the real one/);
   });
 
-  it.each(['roost-std/1', 'roost-std/2'] as const)(
+  it.each(['roost-std/1', 'roost-std/2', 'roost-std/3'] as const)(
     'a report of the retired %s still verifies, flagged as not today\u2019s units',
     async (id) => {
       const old = await signReport(retiredReport(id), testSigner());

@@ -74,13 +74,13 @@ describe('the suite hash', () => {
     const changed = structuredClone(STD_SUITE);
     changed.workloads[0]!.tolerance *= 2;
     expect(suiteHash(changed)).not.toBe(hash);
-    // Pinned: changing roost-std/3 in any way must come with a new version id.
+    // Pinned: changing roost-std/4 in any way must come with a new version id.
     expect(hash).toMatchInlineSnapshot(
-      `"sha256:ed5273e00ddaf19f080931b441b9b203c0cddcfbf4cbb470ea26b6cfb890853f"`,
+      `"sha256:901b9e1acd149de778d25337855b52d2406c5e123bf80a423e2d2beff4ec6e84"`,
     );
   });
 
   it('lists the suites this build knows', () => {
-    expect([...SUITES.keys()]).toEqual(['roost-std/3', 'roost-tiny/1']);
+    expect([...SUITES.keys()]).toEqual(['roost-std/4', 'roost-tiny/1']);
   });
 });

@@ -10,13 +10,13 @@ import {
   type Context,
 } from './common.ts';
 import { enumFlagProblem, flagRefusal } from './flags.ts';
-import { presetNameSchema } from '../bench/schema.ts';
+import { presetNameSchema, STD_SUITE_ID } from '../bench/schema.ts';
 import { adapterName, executionProviderSchema } from '../hardware/schema.ts';
 
 export const benchCommand: Command = {
   usage:
     'roost bench [--preset quick|standard|precise] [--ep <ep>] [--device <id>] [--out <report.json>] [--html <file>] [--pdf <file>] [--json]\n       roost bench --list',
-  summary: 'Measure this machine with the standard benchmark roost-std/3; saves a signed report',
+  summary: `Measure this machine with the standard benchmark ${STD_SUITE_ID}; saves a signed report`,
   options: {
     preset: { type: 'string' },
     ep: { type: 'string' },

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { chromiumMissing, launchChromium, navLink } from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
+import { STD_SUITE_ID } from '../../agent/bench/schema.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
@@ -58,7 +59,7 @@ describe.skipIf(Boolean(missing))('the Benchmark page against roost serve', () =
       page.getByRole('button', { name: 'HTML' }).click(),
     ]);
     const html = await readFile((await download.path())!, 'utf8');
-    expect(html).toContain('roost-std/3');
+    expect(html).toContain(STD_SUITE_ID);
     expect(html).not.toMatch(/<script[^>]+src=/);
     // With a composite score, the Dashboard predicts what the machine earns at the user's price.
     await navLink(page, 'Dashboard').click();

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { STD_SUITE_ID } from '../../agent/bench/schema.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { runRoost } from '../support/roost-cli.ts';
 import { chromiumMissing } from '../support/browser.ts';
 
 const roost = (args: string[]) => runRoost(args);
 
-// One real quick run of roost-std/3 on the CPU, then what a user and support staff do with it.
+// One real quick run of the standard suite on the CPU, then what a user and support staff do with it.
 describe('roost bench and roost report', () => {
   let dir: { path: string; remove: () => Promise<void> };
   const data = () => join(dir.path, 'data');
@@ -49,7 +50,7 @@ describe('roost bench and roost report', () => {
     expect(run.stdout).toMatch(/Composite: \d/);
     const saved = JSON.parse(await readFile(report(), 'utf8'));
     expect(saved.report.format).toBe('roost.report/1');
-    expect(await readFile(join(dir.path, 'report.html'), 'utf8')).toContain('roost-std/3');
+    expect(await readFile(join(dir.path, 'report.html'), 'utf8')).toContain(STD_SUITE_ID);
     const history = JSON.parse(
       (await roost(['api', 'bench.history', '--json', '--data-dir', data()])).stdout,
     );

@@ -1,6 +1,6 @@
 /**
  * Realistic reports for tests, built through the real report code from synthetic measurements:
- * a quick CPU run of roost-std/3 where every workload passes, unless told otherwise.
+ * a quick CPU run of roost-std/4 where every workload passes, unless told otherwise.
  */
 import { readFileSync } from 'node:fs';
 import { Wallet } from 'ethers';
@@ -151,14 +151,15 @@ function checkedSize(w: SuiteDefinition['workloads'][number] | undefined): numbe
 export const REFERENCE = new Map([['y', Float64Array.from([1, 2])]]);
 
 /**
- * Median run times of a quick CPU run of roost-std/3 (a 2-core VM's roost-std/2 figures scaled by
- * /3's work per run: the same throughput, so the composite stays 114.9, the score the market
+ * Median run times of a quick CPU run of roost-std/4 (a 2-core VM's roost-std/2 figures scaled by
+ * /4's work per run: the same throughput, so the composite stays 114.9, the score the market
  * tests pay for).
  */
 const MEDIANS: Record<string, number> = {
   'gemm-fp32': 360,
   'gemm-fp16': 356,
-  'memory-bandwidth': 71,
+  // /4 streams the tensor through 32 operations (66 tensor-sized reads and writes, 18 in /2).
+  'memory-bandwidth': (71 * 66) / 18,
   cnn: 33.6,
   'transformer-encoder': 40,
   decode: 43.2,
@@ -213,11 +214,16 @@ export function sampleReport(options: SampleOptions = {}): Report {
   return buildReport(input);
 }
 
-/** `roost-std/2` as it was (roost-std-2.json, written from its suite.ts before /3 replaced it). */
-export function stdSuite2(): SuiteDefinition {
+/** A retired suite as it was (roost-std-N.json, written from its suite.ts before N+1 replaced it). */
+function retiredSuite(n: 2 | 3): SuiteDefinition {
   return suiteDefinitionSchema.parse(
-    JSON.parse(readFileSync(new URL('./roost-std-2.json', import.meta.url), 'utf8')),
+    JSON.parse(readFileSync(new URL(`./roost-std-${n}.json`, import.meta.url), 'utf8')),
   );
+}
+
+/** `roost-std/2` as it was. */
+export function stdSuite2(): SuiteDefinition {
+  return retiredSuite(2);
 }
 
 /** `roost-std/1` as it was: /2's workloads, no `measurement` (one block, scored at the median). */
@@ -228,11 +234,19 @@ export function retiredStdSuite(): SuiteDefinition {
 
 /**
  * A report as Roost made it with a retired suite: `roost-std/1` (its median scores, no p10
- * recorded) or `roost-std/2`.
+ * recorded), `roost-std/2` or `roost-std/3`.
  */
-export function retiredReport(id: 'roost-std/1' | 'roost-std/2' = 'roost-std/1'): Report {
+export function retiredReport(
+  id: 'roost-std/1' | 'roost-std/2' | 'roost-std/3' = 'roost-std/1',
+): Report {
   if (id === 'roost-std/2') {
     return { ...sampleReport({ suite: stdSuite2() }), id: '5b1e0d2c-3a4f-4e6d-9c8b-7a6f5e4d3c2b' };
+  }
+  if (id === 'roost-std/3') {
+    return {
+      ...sampleReport({ suite: retiredSuite(3) }),
+      id: '8e4f2a1b-6c3d-4b5a-9e8f-1d2c3b4a5e6f',
+    };
   }
   const report = sampleReport({ suite: retiredStdSuite() });
   for (const w of report.workloads) {

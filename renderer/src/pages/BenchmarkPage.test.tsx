@@ -39,7 +39,7 @@ function signedReport(normalized: [number, number]): Signed {
       id: '3b1f6f0e-8d8a-4c1e-9a57-0d6f2b4c9a11',
       startedAt: '2026-11-26T08:12:47.000Z',
       complete: true,
-      suite: { id: 'roost-std/3' },
+      suite: { id: 'roost-std/4' },
       target: { ep: 'cpu' },
       composite: { value: 144, unit: 'RCS', missing: [] },
       workloads: [

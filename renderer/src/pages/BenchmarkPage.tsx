@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { adapterName } from '../../../agent/api/contract.ts';
+import { adapterName, STD_SUITE_ID } from '../../../agent/api/contract.ts';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
@@ -187,7 +187,7 @@ export function BenchmarkPage() {
       <section className="card" aria-labelledby="run-title">
         <h2 id="run-title">Measure this machine</h2>
         <p className="muted">
-          The Roost standard benchmark (roost-std/3) runs matrix multiplies, memory bandwidth, a
+          The Roost standard benchmark ({STD_SUITE_ID}) runs matrix multiplies, memory bandwidth, a
           convolutional network, a transformer block and a decode workload, checks every result
           against a CPU reference, and signs the report. The market prices your GPU by its composite
           score.

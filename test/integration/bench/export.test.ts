@@ -156,7 +156,7 @@ describe.skipIf(missing)(`exported reports${missing ? ` (skipped: ${missing})` :
     expect(await page.locator('#telemetry').textContent()).toMatch(/1,620 – 1,905 MHz/);
     expect(await page.locator('#results svg').count()).toBeGreaterThanOrEqual(5);
     expect(await page.locator('#method').textContent()).toMatch(
-      /roost-std\/3.*sha256:[0-9a-f]{64}.*composite = scale × exp\( Σ_i w_i × ln\( value_i \/ reference_i \) \)/s,
+      /roost-std\/4.*sha256:[0-9a-f]{64}.*composite = scale × exp\( Σ_i w_i × ln\( value_i \/ reference_i \) \)/s,
     );
     expect(await page.locator('#method').textContent()).toMatch(
       /measured in 8 rounds.*10th percentile of its run times/s,
@@ -193,7 +193,7 @@ describe.skipIf(missing)(`exported reports${missing ? ` (skipped: ${missing})` :
     const v = await bench.verify({ file: edited });
     expect(v).toMatchObject({ ok: false, failed: 'html' });
     expect(v.ok ? '' : v.message).toMatch(
-      /^The page's visible content differs from the signed report embedded in it: it was edited after export \(in Results: the page shows “9\.99” where the signed report gives “0\.193”\)\. The embedded report itself is valid \(signed by 0x[0-9a-fA-F]{40}, suite roost-std\/3, composite none\)/,
+      /^The page's visible content differs from the signed report embedded in it: it was edited after export \(in Results: the page shows “9\.99” where the signed report gives “0\.193”\)\. The embedded report itself is valid \(signed by 0x[0-9a-fA-F]{40}, suite roost-std\/4, composite none\)/,
     );
 
     const data = join(dir.path, 'cli-data');

@@ -6,7 +6,7 @@ import type { HardwareService } from '../../../agent/hardware/index.ts';
 import { loadOrCreateLocalSigner } from '../../../agent/wallet/signer.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 
-// The one test that runs the real roost-std/3 with the real quick preset on this machine's CPU,
+// The one test that runs the real standard suite with the real quick preset on this machine's CPU,
 // from a fresh data folder (models generated, reference computed): the promise is under 60 s on a
 // 2-core machine, every workload passing the accuracy gate.
 let dir: { path: string; remove: () => Promise<void> };
@@ -22,7 +22,7 @@ afterAll(async () => {
   await dir.remove();
 });
 
-describe('roost-std/3, quick preset, CPU', () => {
+describe(`${STD_SUITE.id}, quick preset, CPU`, () => {
   it(
     'finishes within 60 s, complete, every workload through the gate, a composite',
     { timeout: 120_000 },
@@ -36,7 +36,7 @@ describe('roost-std/3, quick preset, CPU', () => {
       const { report } = await bench.run({ preset: 'quick', ep: 'cpu' });
       const seconds = (performance.now() - started) / 1000;
       const r = report.report;
-      expect(r.suite.id).toBe('roost-std/3');
+      expect(r.suite.id).toBe('roost-std/4');
       expect(r.protocol.name).toBe('quick');
       expect(r.complete).toBe(true);
       for (const w of r.workloads) {
@@ -48,7 +48,7 @@ describe('roost-std/3, quick preset, CPU', () => {
       }
       expect(r.composite.value).toBeGreaterThan(0);
       console.log(
-        `[bench] roost-std/3 quick on CPU: ${seconds.toFixed(1)} s, composite ${r.composite.value?.toFixed(1)} RCS, load average ${r.machine.loadAverage} at start, other programs ${r.machine.otherProgramsCores ?? '?'} cores during the run`,
+        `[bench] ${r.suite.id} quick on CPU: ${seconds.toFixed(1)} s, composite ${r.composite.value?.toFixed(1)} RCS, load average ${r.machine.loadAverage} at start, other programs ${r.machine.otherProgramsCores ?? '?'} cores during the run`,
       );
       expect(seconds).toBeLessThanOrEqual(60);
     },
