@@ -19,6 +19,10 @@ T0=$(date +%s)
 log() { echo "== [$(($(date +%s) - T0))s] $*"; }
 log "node $(node --version), $(nproc) cores"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1
+# Which CPUs are near the GPU: the NUMA nodes, and the GPU's own node and CPU list.
+gpu_bus=$(nvidia-smi --query-gpu=pci.bus_id --format=csv,noheader 2>/dev/null | head -1 | tr 'A-F' 'a-f' | sed 's/^0000\(....:\)/\1/')
+gpu_sys=/sys/bus/pci/devices/$gpu_bus
+echo "NUMA nodes: $(ls -d /sys/devices/system/node/node* 2>/dev/null | wc -l); GPU $gpu_bus: node $(cat "$gpu_sys/numa_node" 2>/dev/null || echo ?), CPUs $(cat "$gpu_sys/local_cpulist" 2>/dev/null || echo ?)"
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] && steps=(detect worker repeat)
 for step in "${steps[@]}"; do
@@ -103,6 +107,12 @@ for step in "${steps[@]}"; do
       # The device tool brings back files at most a few folders deep.
       mkdir -p "$OUT/repeat-reports" && cp "$OUT"/repeat-webgpu/bench/reports/*.json "$OUT/repeat-reports/" 2>/dev/null
       rm -rf "$OUT/repeat-webgpu/cache"
+      # On the H200 every workload rose and fell together from run to run (each run is a new
+      # process): with the benchmark held to the GPU's own CPUs, does that go?
+      if cpus=$(cat "$gpu_sys/local_cpulist" 2>/dev/null) && command -v taskset >/dev/null; then
+        log "bench:repeat webgpu, held to the GPU's CPUs ($cpus)"
+        timeout 240 taskset -c "$cpus" node bench/repeat.ts --runs 5 --preset quick --ep webgpu --idle 2>&1 | grep -v '^\[' | tail -22
+      fi
       log "bench:repeat cpu"
       timeout 150 node bench/repeat.ts --runs 3 --preset quick --ep cpu 2>&1 | grep -v '^\[' | tail -16
       ;;
