@@ -105,6 +105,18 @@ describe('the HTML report', () => {
     }
   });
 
+  it("says each workload's spread in words support staff read: ± around the average", async () => {
+    const report = sampleReport();
+    const html = renderReportHtml(await signReport(report, testSigner()));
+    expect(html).toContain('<th>Spread around the average</th>');
+    expect(html).not.toMatch(/\bCV\b/);
+    expect(html).toContain(
+      'spread around the average of the run times (the coefficient of variation',
+    );
+    const cv = report.workloads[0]!.timing!.cv;
+    expect(html).toContain(`<td>\u00b1${(cv * 100).toFixed(1)} %</td>`);
+  });
+
   it('formats numbers for people', () => {
     expect(formatNumber(1874.6)).toBe('1,875');
     expect(formatNumber(0.19374)).toBe('0.194');

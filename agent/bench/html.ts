@@ -32,8 +32,9 @@ const LAYOUT = 'roost-page-layout';
  * 2: the GPU clock while working, provider names and the GPU in "Measured on".
  * 3: the composite's formula wraps between words (code elsewhere may break anywhere: hashes).
  * 4: the lower axis label of the line charts carries its unit too ("364 ms", not "364").
+ * 5: the results' spread reads "±2.1 %" under "Spread around the average", not "Variation (CV)".
  */
-export const PAGE_LAYOUT = 4;
+export const PAGE_LAYOUT = 5;
 
 export function escapeHtml(value: unknown): string {
   return String(value)
@@ -232,7 +233,7 @@ function workloadRows(workloads: WorkloadResult[], scoredPercentile: number): st
       e(formatMs(t?.medianMs)),
       e(formatMs(t?.p90Ms)),
       `${e(formatMs(t?.minMs))} \u2013 ${e(formatMs(t?.maxMs))}`,
-      t ? `${(t.cv * 100).toFixed(1)} %` : '\u2014',
+      t ? `\u00b1${(t.cv * 100).toFixed(1)} %` : '\u2014',
       t
         ? `${t.iterations}${w.protocolMet ? '' : ' <span class="small">(below minimum)</span>'}`
         : '\u2014',
@@ -424,7 +425,7 @@ ${warningList(r.warnings)}
 <h2>Results</h2>
 <p class="small">Each number is the throughput at the ${e(ordinal(scoredPercentile))} percentile run time (${100 - scoredPercentile} % of runs took at least that long), counted only when the outputs matched the CPU reference. The bars compare each result with the suite\u2019s reference machine (dashed line, 1\u00d7) on a logarithmic axis, the axis of the composite\u2019s geometric mean.</p>
 ${barChart(r.workloads)}
-${table(['Workload', 'Result', `Scored run time (p${scoredPercentile})`, 'Median', 'p90', 'Min \u2013 max', 'Variation (CV)', 'Runs', 'Accuracy (error \u2264 tolerance)', 'Status'], workloadRows(r.workloads, scoredPercentile), 'results')}
+${table(['Workload', 'Result', `Scored run time (p${scoredPercentile})`, 'Median', 'p90', 'Min \u2013 max', 'Spread around the average', 'Runs', 'Accuracy (error \u2264 tolerance)', 'Status'], workloadRows(r.workloads, scoredPercentile), 'results')}
 ${timingCharts(r.workloads)}
 </section>
 
@@ -453,7 +454,7 @@ ${r.telemetry.summary.length ? telemetryTable(r.telemetry.summary, r.telemetry.s
 <section id="method">
 <h2>Method</h2>
 <p>Suite <code>${e(r.suite.id)}</code>, hash <code>${e(r.suite.hash)}</code>. Models are generated in code, byte for byte the same on every machine (their sha256 are part of the suite); inputs come from a fixed seed (${e(def.seed)}; ${e(def.generator)}).</p>
-<p>Protocol <strong>${e(r.protocol.name)}</strong>: warm-up of at least ${e(formatMs(r.protocol.warmup.minMs))} and ${r.protocol.warmup.minIterations} runs (not measured); then each workload runs until both ${e(formatMs(r.protocol.measure.minMs))} and ${r.protocol.measure.minIterations} runs are reached (at most ${e(formatMs(r.protocol.measure.maxMs))}). Reported: median, p90 (linear interpolation), min, max and the coefficient of variation of the run times.</p>
+<p>Protocol <strong>${e(r.protocol.name)}</strong>: warm-up of at least ${e(formatMs(r.protocol.warmup.minMs))} and ${r.protocol.warmup.minIterations} runs (not measured); then each workload runs until both ${e(formatMs(r.protocol.measure.minMs))} and ${r.protocol.measure.minIterations} runs are reached (at most ${e(formatMs(r.protocol.measure.maxMs))}). Reported: median, p90 (linear interpolation), min, max and the spread around the average of the run times (the coefficient of variation: standard deviation ÷ mean).</p>
 <p>${e(measurement.description)}</p>
 <p>Accuracy gate: ${e(def.accuracyMetric)}.</p>
 <p>Composite: <code class="formula">${e(def.composite.formula)}</code>; scale ${e(def.composite.scale)}.</p>

@@ -249,7 +249,7 @@ describe('the report', () => {
     expect(both).toHaveLength(1);
     expect(both[0]?.workloadId).toBeUndefined();
     expect(both[0]?.message).toMatch(
-      /^Run times varied by more than 5\.0 % \(coefficient of variation\) in 2 workloads: .+ \d+\.\d %, .+ \d+\.\d %; no other program was busy/,
+      /^Run times varied by more than ±5\.0 % around their average in 2 workloads: .+ ±\d+\.\d %, .+ ±\d+\.\d %; no other program was busy/,
     );
     // Unmeasured (the benchmark process did not say its CPU time): the load average decides.
     expect(busy({ loadAverage: 3.5, otherProgramsCores: null })[0]?.message).toMatch(

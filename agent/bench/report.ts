@@ -449,11 +449,13 @@ export function buildWarnings(input: {
             !input.telemetry.some((t) => t.gpuId === c.gpuId && t.throttled) &&
             c.maxMHz >= WANDERING_CLOCK_RATIO * c.minMHz,
         );
-    const percent = (cv: number) => `${(cv * 100).toFixed(1)} %`;
+    // The coefficient of variation, in words support staff read: the typical distance of a run
+    // from the average run.
+    const percent = (cv: number) => `±${(cv * 100).toFixed(1)} %`;
     const what =
       varied.length === 1
-        ? `${varied[0]!.title}: run times varied by ${percent(varied[0]!.cv)} (coefficient of variation)`
-        : `Run times varied by more than ${percent(HIGH_VARIATION_CV)} (coefficient of variation) in ${varied.length} workloads: ${varied.map((v) => `${v.title} ${percent(v.cv)}`).join(', ')}`;
+        ? `${varied[0]!.title}: its run times varied by ${percent(varied[0]!.cv)} around their average`
+        : `Run times varied by more than ${percent(HIGH_VARIATION_CV)} around their average in ${varied.length} workloads: ${varied.map((v) => `${v.title} ${percent(v.cv)}`).join(', ')}`;
     warnings.push({
       code: 'high-variation',
       severity: 'warning',

@@ -50,7 +50,7 @@ function signedReport(normalized: [number, number]): Signed {
         {
           code: 'high-variation',
           severity: 'warning',
-          message: 'Run times varied by more than 5.0 % (coefficient of variation) in 1 workload.',
+          message: 'Run times varied by more than ±5.0 % around their average in 1 workload.',
           fix: 'Close other programs (games, miners, browsers playing video) and run the standard or precise preset.',
         },
         { code: 'no-telemetry', severity: 'info', message: 'No GPU telemetry was recorded.' },
@@ -112,7 +112,7 @@ describe('the Benchmark page results', () => {
     );
     const items = within(await screen.findByTestId('bench-warnings')).getAllByRole('listitem');
     expect(items.map((li) => li.textContent)).toEqual([
-      'Run times varied by more than 5.0 % (coefficient of variation) in 1 workload.What to do: Close other programs (games, miners, browsers playing video) and run the standard or precise preset.',
+      'Run times varied by more than ±5.0 % around their average in 1 workload.What to do: Close other programs (games, miners, browsers playing video) and run the standard or precise preset.',
       'No GPU telemetry was recorded.',
     ]);
     expect(items[0]!.querySelector('.fix')?.textContent).toBe(

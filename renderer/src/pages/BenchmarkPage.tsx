@@ -62,7 +62,7 @@ function Results({ signed }: { signed: Signed }) {
           <tr>
             <th scope="col">Workload</th>
             <th scope="col">Result</th>
-            <th scope="col">Spread (CV)</th>
+            <th scope="col">Spread around the average</th>
             <th scope="col">Relative to the reference machine</th>
           </tr>
         </thead>
@@ -77,7 +77,7 @@ function Results({ signed }: { signed: Signed }) {
                   `${fmt(w.value)} ${w.unit}`
                 )}
               </td>
-              <td>{w.timing ? `${(w.timing.cv * 100).toFixed(1)} %` : '—'}</td>
+              <td>{w.timing ? `±${(w.timing.cv * 100).toFixed(1)} %` : '—'}</td>
               <td>
                 <svg width="160" height="12" aria-hidden="true">
                   <rect width="160" height="12" className="spark-bg" />
