@@ -94,7 +94,7 @@ async function runBenchCommand(ctx: Context): Promise<number> {
     } else {
       const rows = rep.workloads.map(
         (w) =>
-          `  ${w.title.padEnd(34)} ${w.value === null ? `does not score: ${w.reason ?? w.status}` : `${w.value.toPrecision(4)} ${w.unit}`}${w.timing ? `  (CV ${(w.timing.cv * 100).toFixed(1)} %)` : ''}`,
+          `  ${w.title.padEnd(34)} ${w.value === null ? `does not score: ${w.reason ?? w.status}` : `${w.value.toPrecision(4)} ${w.unit}`}${w.timing ? `  (runs ±${(w.timing.cv * 100).toFixed(1)} %)` : ''}`,
       );
       ctx.io.stdout(
         [

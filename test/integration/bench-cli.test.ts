@@ -45,7 +45,8 @@ describe('roost bench and roost report', () => {
       'Transformer encoder block',
       'Small-batch decode',
     ]) {
-      expect(run.stdout).toContain(title);
+      // Each with its value and how far its runs spread, in plain words.
+      expect(run.stdout).toMatch(new RegExp(`${title}.* \\(runs ±\\d+\\.\\d %\\)`));
     }
     expect(run.stdout).toMatch(/Composite: \d/);
     const saved = JSON.parse(await readFile(report(), 'utf8'));
