@@ -33,8 +33,9 @@ describe('roost earnings text', () => {
 });
 
 describe('roost wallet history lines', () => {
-  const entry = (kind: string, reason: string | null = null) =>
+  const entry = (kind: string, reason: string | null = null, more: object = {}) =>
     methods['wallet.history'].result.shape.entries.element.parse({
+      ...more,
       kind,
       amount: { amount: '2.97', baseUnits: '2970000', symbol: 'rUSD', decimals: 6 },
       counterparty: null,
@@ -57,6 +58,20 @@ describe('roost wallet history lines', () => {
     });
     expect(historyLine(entry('received'))).toEqual({ sign: '+', what: 'received' });
     expect(historyLine(entry('sent'))).toEqual({ sign: '-', what: 'sent' });
+  });
+
+  it('follows a stake taken back: asked (and when it is free), cancelled, back to withdraw', () => {
+    expect(
+      historyLine(entry('unstake-requested', null, { availableAt: '2026-11-26T12:05:00.000Z' })),
+    ).toEqual({ sign: ' ', what: 'stake asked back (free from 2026-11-26 12:05 UTC)' });
+    expect(historyLine(entry('unstake-cancelled'))).toEqual({
+      sign: ' ',
+      what: 'stake kept (asking back cancelled)',
+    });
+    expect(historyLine(entry('credited', 'Unstake'))).toEqual({
+      sign: '+',
+      what: 'stake back (withdrawable)',
+    });
   });
 });
 

@@ -297,10 +297,5 @@ export function uploadNameFor(outputFile: string): string {
   return outputFile.replaceAll('/', '_');
 }
 
-/**
- * A time as the market's messages write it, the same in a log, the CLI and an error:
- * `2025-03-01 14:05 UTC`.
- */
-export function timeWords(iso: string): string {
-  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
-}
+/** A time as the market's messages write it: minutes, in UTC (wallet/schema.ts). */
+export { timeWords } from '../wallet/schema.ts';

@@ -184,6 +184,8 @@ const CREDITED = jobMarketInterface.getEvent('Credited')?.topicHash ?? '';
 const WITHDRAWN = jobMarketInterface.getEvent('Withdrawn')?.topicHash ?? '';
 const PROVIDER_REGISTERED = jobMarketInterface.getEvent('ProviderRegistered')?.topicHash ?? '';
 const STAKE_ADDED = jobMarketInterface.getEvent('StakeAdded')?.topicHash ?? '';
+const UNSTAKE_REQUESTED = jobMarketInterface.getEvent('UnstakeRequested')?.topicHash ?? '';
+const UNSTAKE_CANCELLED = jobMarketInterface.getEvent('UnstakeCancelled')?.topicHash ?? '';
 
 /**
  * Logs matching `filter` over [from, to], in ranges of at most `chunk` blocks; a range the node
@@ -252,7 +254,17 @@ export async function readHistory(
         provider,
         {
           address: network.marketAddress,
-          topics: [[CREDITED, WITHDRAWN, PROVIDER_REGISTERED, STAKE_ADDED], me],
+          topics: [
+            [
+              CREDITED,
+              WITHDRAWN,
+              PROVIDER_REGISTERED,
+              STAKE_ADDED,
+              UNSTAKE_REQUESTED,
+              UNSTAKE_CANCELLED,
+            ],
+            me,
+          ],
         },
         fromBlock,
         toBlock,
@@ -318,6 +330,21 @@ export async function readHistory(
           jobId: event.args.jobId.toString(),
           slot: Number(event.args.slot),
           ...base(log),
+        });
+      } else if (event?.name === 'UnstakeRequested' || event?.name === 'UnstakeCancelled') {
+        const requested = event.name === 'UnstakeRequested';
+        entries.push({
+          kind: requested ? 'unstake-requested' : 'unstake-cancelled',
+          amount: amount(event.args.amount),
+          counterparty: network.marketAddress,
+          counterpartyRole: 'market',
+          reason: null,
+          jobId: null,
+          slot: null,
+          ...base(log),
+          ...(requested
+            ? { availableAt: new Date(Number(event.args.availableAt) * 1000).toISOString() }
+            : {}),
         });
       } else if (event?.name === 'Withdrawn') {
         withdrawn += event.args.amount;

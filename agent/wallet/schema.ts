@@ -410,7 +410,20 @@ export const walletHistoryParams = z
  * of the same transaction is not listed again as `received`).
  */
 export const historyEntrySchema = z.object({
-  kind: z.enum(['received', 'sent', 'staked', 'credited', 'withdrawn']),
+  /**
+   * `unstake-requested`: stake asked back (it waits out the market's delay, then comes back as
+   * `credited` with reason Unstake); `unstake-cancelled`: an asked-back stake staked again. Both
+   * move nothing in or out of the wallet.
+   */
+  kind: z.enum([
+    'received',
+    'sent',
+    'staked',
+    'credited',
+    'withdrawn',
+    'unstake-requested',
+    'unstake-cancelled',
+  ]),
   amount: assetAmountSchema,
   counterparty: address.nullable(),
   /** What the counterparty is, when known: the market, or the zero address (new tokens). */
@@ -424,27 +437,55 @@ export const historyEntrySchema = z.object({
   logIndex: z.number().int().nonnegative(),
   /** The block's time (ISO 8601). */
   at: isoTime.nullable(),
+  /** `unstake-requested` only: when the market lets the stake go (ISO 8601). */
+  availableAt: isoTime.optional(),
 });
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+
+/**
+ * A time as the market's messages write it, the same in a log, the CLI and an error:
+ * `2025-03-01 14:05 UTC`.
+ */
+export function timeWords(iso: string): string {
+  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+}
 
 /**
  * A history entry's direction and words, for the CLI and the Wallet page alike. A withdrawal
  * moves earnings from the market into the wallet: both are yours, so it has no direction (and is
  * listed once, not again as received).
  */
-export function historyWords(e: Pick<HistoryEntry, 'kind' | 'reason'>): {
+export function historyWords(e: Pick<HistoryEntry, 'kind' | 'reason' | 'availableAt'>): {
   direction: 'in' | 'out' | 'none';
   what: string;
 } {
-  const direction =
-    e.kind === 'sent' || e.kind === 'staked' ? 'out' : e.kind === 'withdrawn' ? 'none' : 'in';
-  const what =
-    e.kind === 'withdrawn'
-      ? 'withdrawn to the wallet'
-      : e.kind === 'credited' && e.reason
-        ? `credited (${e.reason.toLowerCase()})`
-        : e.kind;
-  return { direction, what };
+  switch (e.kind) {
+    case 'sent':
+    case 'staked':
+      return { direction: 'out', what: e.kind };
+    case 'withdrawn':
+      return { direction: 'none', what: 'withdrawn to the wallet' };
+    // The stake stays the provider's while it waits: nothing moves until it is credited.
+    case 'unstake-requested':
+      return {
+        direction: 'none',
+        what: `stake asked back${e.availableAt ? ` (free from ${timeWords(e.availableAt)})` : ''}`,
+      };
+    case 'unstake-cancelled':
+      return { direction: 'none', what: 'stake kept (asking back cancelled)' };
+    case 'credited':
+      return {
+        direction: 'in',
+        what:
+          e.reason === 'Unstake'
+            ? 'stake back (withdrawable)'
+            : e.reason
+              ? `credited (${e.reason.toLowerCase()})`
+              : 'credited',
+      };
+    case 'received':
+      return { direction: 'in', what: 'received' };
+  }
 }
 
 export const walletHistorySchema = z.object({

@@ -3,7 +3,7 @@
 // with the time the market lets it go, a cancel puts it back, turning market jobs on again puts a
 // pending unstake back instead of taking new tokens from the wallet, and once the market's wait
 // is over (the devnet's clock moved on) the agent finishes it by itself and the tokens can be
-// withdrawn to the wallet. Wrong requests change nothing.
+// withdrawn to the wallet; the wallet's history shows each step. Wrong requests change nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -195,5 +195,24 @@ describe('taking the stake back', () => {
     expect(sent.ok).toBe(true);
     expect(await token.balanceOf(provider)).toBe(before + 50n * USD);
     expect(agent.settings.get().market.enabled).toBe(false);
+
+    // The wallet's history tells the whole story, from the chain's events, newest first.
+    const history = await call('wallet.history', {});
+    if (!history.ok) throw new Error(history.error.message);
+    const story = history.value.entries
+      .filter((e) => e.kind !== 'staked' && e.kind !== 'received')
+      .map((e) => [e.kind, e.amount.amount, e.reason]);
+    expect(story).toEqual([
+      ['withdrawn', '50', null],
+      ['credited', '50', 'Unstake'],
+      ['unstake-requested', '50', null],
+      ['unstake-cancelled', '10', null],
+      ['unstake-requested', '10', null],
+      ['unstake-cancelled', '20', null],
+      ['unstake-requested', '20', null],
+    ]);
+    const first = history.value.entries.find((e) => e.kind === 'unstake-requested');
+    expect(first?.availableAt).toBe(asked.value.unstaking.availableAt);
+    expect(history.value.ledger.matches).toBe(true);
   });
 });
