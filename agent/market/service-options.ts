@@ -49,6 +49,11 @@ export interface MarketServiceOptions {
   pollMs?: number;
   /** How often the service re-checks its session and drives waiting leases (default 3 s). */
   tickMs?: number;
+  /**
+   * With market jobs off and no job in progress, how often the status is read from the chain
+   * for the UI anyway (default 60 s; every tick otherwise).
+   */
+  quietStatusMs?: number;
   tx?: { bumpAfterMs?: number; pollMs?: number };
   /** Leases held at once (default 1: one machine, one job). */
   capacity?: number;

@@ -87,6 +87,8 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
   let started = false;
   let timer: NodeJS.Timeout | undefined;
   let lastStatusJson = '';
+  /** When the status was last read from the chain for the UI (publishStatus). */
+  let lastPublishAt = 0;
 
   const database = (): DatabaseSync => (db ??= openMarketDb(marketDbPath(options.dataDir)));
 
@@ -101,6 +103,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
 
   async function publishStatus(): Promise<void> {
     if (!options.onStatus) return;
+    lastPublishAt = now().getTime();
     const status = await service.status().catch(() => undefined);
     if (!status) return;
     const json = JSON.stringify(status);
@@ -277,12 +280,12 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
   const tick = async (): Promise<void> => {
     const s = await ensureSession();
     if (!s) return;
+    let unstaked = false;
     if (!options.settings().market.enabled)
-      await unstaking
-        .tick(s)
-        .catch((error: unknown) =>
-          log.warn(`market: could not finish taking the stake back: ${messageOf(error)}`),
-        );
+      unstaked = await unstaking.tick(s).catch((error: unknown) => {
+        log.warn(`market: could not finish taking the stake back: ${messageOf(error)}`);
+        return false;
+      });
     else if (started)
       await registration
         .refresh(s)
@@ -313,7 +316,12 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
       if (lease.state === 'skipped' && lease.deadline - lease.leaseSeconds < clock) continue;
       driver.schedule(s, lease.jobId);
     }
-    await publishStatus();
+    // With market jobs off and nothing held, the status changes only by the user's own actions
+    // (which publish it themselves) or a stake coming free: reading it from the chain every tick
+    // cost a public RPC two calls every 3 s, all day, on a machine that only runs private jobs.
+    const quiet = !options.settings().market.enabled && running !== s && !unstaked;
+    if (!quiet || now().getTime() - lastPublishAt >= (options.quietStatusMs ?? 60_000))
+      await publishStatus();
   };
 
   const service: MarketService = {

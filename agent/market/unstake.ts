@@ -98,8 +98,11 @@ export interface Unstaking {
   complete(s: Session): Promise<bigint>;
   /** Puts a pending unstake back into the stake; UnstakeError when none. */
   cancel(s: Session, why: string): Promise<bigint>;
-  /** Completes a pending unstake once its wait is over; asks the chain every `checkMs` at most. */
-  tick(s: Session): Promise<void>;
+  /**
+   * Completes a pending unstake once its wait is over; asks the chain every `checkMs` at most.
+   * True when it completed one (the status changed).
+   */
+  tick(s: Session): Promise<boolean>;
   /** Ask the chain at the next tick (a request or a cancel changed what is pending). */
   recheck(): void;
 }
@@ -255,11 +258,12 @@ export function createUnstaking(deps: {
     },
 
     async tick(s) {
-      if (now().getTime() < nextCheck) return;
+      if (now().getTime() < nextCheck) return false;
       nextCheck = now().getTime() + (deps.checkMs ?? 30_000);
       const p = await market(s).getProvider(s.address);
-      if (p.unstaking === 0n || (await chainTime(s)) < p.unstakeAvailableAt) return;
+      if (p.unstaking === 0n || (await chainTime(s)) < p.unstakeAvailableAt) return false;
       await unstaking.complete(s);
+      return true;
     },
 
     recheck() {

@@ -165,12 +165,26 @@ describe('taking the stake back', () => {
     const again = await call('market.unstake', {});
     expect(again).toMatchObject({ ok: false, error: { code: 'JOB_STATE' } });
 
-    // The devnet's clock passes the market's wait; the agent finishes by itself.
+    // The devnet's clock passes the market's wait; the agent finishes by itself, and tells the
+    // UI at once, though with market jobs off it reads the status from the chain only now and
+    // then.
+    const heard: ResultOf<'market.status'>[] = [];
+    const unsubscribe = agent.events.subscribe((e) => {
+      if (e.event === 'market.changed') heard.push(e.payload as ResultOf<'market.status'>);
+    });
     await rpc.send('evm_increaseTime', [3601]);
     await rpc.send('evm_mine', []);
     await until('the unstake finished by the agent', async () =>
       (await market.withdrawable(provider)) === 50n * USD ? true : undefined,
     );
+    await until('the UI told', async () =>
+      heard.some(
+        (st) => st.provider?.unstaking === null && st.provider.withdrawable.amount === '50',
+      )
+        ? true
+        : undefined,
+    );
+    unsubscribe();
     expect(await calls('completeUnstake')).toBe(1);
     const done = await status();
     expect(done.provider).toMatchObject({
