@@ -498,6 +498,12 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
             networkName: () => settings.get().network.name,
             market,
             score: async () => (await earningRate()).score,
+            // The report the score came from (latestBenchmark's), when its suite is retired.
+            retiredSuite: async () => {
+              const history = await (await bench()).history({ limit: 50 });
+              const latest = history.find((h) => h.complete && h.composite !== null);
+              return latest && !latest.current ? latest.suiteId : null;
+            },
             price: () => settings.get().pricing.pricePerUnitHour,
           }),
         documents: async () => [

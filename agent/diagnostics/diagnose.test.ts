@@ -492,6 +492,37 @@ describe('diagnose', () => {
       ),
     ).toEqual(['wallet-locked']);
 
+    // A benchmark of a retired suite: registered, the market keeps the old score (a warning);
+    // never registered, it cannot be (the one item that blocks, not "not registered" too).
+    const outdated = diagnose(
+      healthy({
+        provider: { pricePerUnitHour: 0.05, compositeScore: 120, retiredSuite: 'roost-std/3' },
+      }),
+    );
+    expect(outdated.map((i) => [i.code, i.severity, i.blocksJobs])).toEqual([
+      ['benchmark-outdated', 'warning', false],
+    ]);
+    expect(outdated[0]?.message).toBe(
+      "This machine's benchmark was made with roost-std/3, an earlier version of the standard benchmark. Its score is not in today's units (roost-std/4), so Roost does not give it to the market: the market keeps the score it already has for this machine.",
+    );
+    expect(outdated[0]?.action).toEqual({ kind: 'method', method: 'bench.run' });
+    const outdatedNew = diagnose(
+      healthy({
+        provider: {
+          pricePerUnitHour: 0.05,
+          compositeScore: 120,
+          retiredSuite: 'roost-std/3',
+          registered: false,
+        },
+      }),
+    );
+    expect(outdatedNew.map((i) => [i.code, i.severity, i.blocksJobs])).toEqual([
+      ['benchmark-outdated', 'error', true],
+    ]);
+    expect(outdatedNew[0]?.message).toMatch(
+      /this machine cannot register until it is benchmarked again\.$/,
+    );
+
     const off = diagnose(
       healthy({ marketState: { state: 'off', problem: null }, market: { openJobs: [] } }),
     );

@@ -10,6 +10,7 @@ import { cmp, dec, fromBaseUnits, toPlain } from '../schedule/decimal.ts';
 import { forPeople } from '../schedule/schema.ts';
 import type { DecisionCause, GpuDecision, MarketJobQuote } from '../schedule/schema.ts';
 import { suggestPrice } from '../schedule/yield.ts';
+import { STD_SUITE_ID } from '../bench/schema.ts';
 import type { Diagnostic, DiagnosticCode, FixAction, WhyNoJobs } from './schema.ts';
 
 /** A job on the market that a provider could claim now. */
@@ -37,6 +38,11 @@ export interface DiagnosticFacts {
     pricePerUnitHour: number | string;
     /** The composite score of the latest benchmark; null: never benchmarked. */
     compositeScore: number | null;
+    /**
+     * The suite of the latest benchmark when it is a retired version (`roost-std/3`): its score
+     * is not in today's units. Absent: a current one, or none.
+     */
+    retiredSuite?: string;
     token?: string;
     /** Registered on the market; absent: unknown (not connected). */
     registered?: boolean;
@@ -94,6 +100,7 @@ const order: DiagnosticCode[] = [
   'gas-too-low',
   'market-off',
   'no-benchmark',
+  'benchmark-outdated',
   'not-registered',
   'schedule-blocks',
   'score-too-low',
@@ -375,6 +382,19 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
     );
   }
 
+  if (provider?.retiredSuite && provider.compositeScore !== null) {
+    out.push(
+      make('benchmark-outdated', {
+        severity: provider.registered === false ? 'error' : 'warning',
+        blocksJobs: provider.registered === false,
+        title: 'Benchmark from an earlier version',
+        message: `This machine's benchmark was made with ${provider.retiredSuite}, an earlier version of the standard benchmark. Its score is not in today's units (${STD_SUITE_ID}), so Roost does not give it to the market: ${provider.registered === false ? 'this machine cannot register until it is benchmarked again.' : 'the market keeps the score it already has for this machine.'}`,
+        fix: 'Run the benchmark again on the Benchmark page or with `roost bench` (the quick one takes about a minute; leave the computer otherwise idle meanwhile).',
+        action: { kind: 'method', method: 'bench.run' },
+      }),
+    );
+  }
+
   if (facts.marketState?.state === 'off') {
     out.push(
       make('market-off', {
@@ -390,6 +410,8 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
     provider &&
     provider.compositeScore !== null &&
     provider.registered === false &&
+    // An outdated benchmark says why it cannot register (benchmark-outdated).
+    !provider.retiredSuite &&
     wallet?.exists !== false &&
     !wallet?.locked
   ) {

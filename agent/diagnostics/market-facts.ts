@@ -45,6 +45,8 @@ export interface MarketFactSources {
   };
   /** The market score of the latest benchmark (rounded as registered); null: none. */
   score: () => Promise<number | null>;
+  /** The suite of the latest benchmark when it is a retired version; null: current, or none. */
+  retiredSuite?: () => Promise<string | null>;
   /** Settings → Pricing, tokens per unit-hour. */
   price: () => number;
   /** Per chain read; default 3 s, so a dead node never holds up the Dashboard. */
@@ -90,9 +92,10 @@ export async function gatherMarketFacts(
   const timeout = sources.timeoutMs ?? 3000;
   const now = sources.now();
   const facts: Partial<DiagnosticFacts> = {};
-  const [wallet, score, status] = await Promise.all([
+  const [wallet, score, retiredSuite, status] = await Promise.all([
     sources.wallet(),
     sources.score().catch(() => null),
+    sources.retiredSuite?.().catch(() => null) ?? Promise.resolve(null),
     sources.market
       ? withTimeout(sources.market.status(), timeout * 2, 'the market').catch(() => undefined)
       : Promise.resolve(undefined),
@@ -152,6 +155,7 @@ export async function gatherMarketFacts(
   facts.provider = {
     pricePerUnitHour: sources.price(),
     compositeScore: score,
+    ...(retiredSuite ? { retiredSuite } : {}),
     ...(token ? { token: token.symbol } : {}),
     ...(status?.provider ? { registered: status.provider.registered } : {}),
   };

@@ -12,6 +12,7 @@ export const diagnosticCodes = [
   'software-adapter-only',
   'thermal-throttling',
   'no-benchmark',
+  'benchmark-outdated',
   'not-registered',
   'market-off',
   'score-too-low',
