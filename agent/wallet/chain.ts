@@ -317,47 +317,45 @@ export async function readHistory(
     }
     let credited = 0n;
     let withdrawn = 0n;
+    /** An entry of the market's own, for this account. */
+    const marketEntry = (
+      log: Log,
+      kind: HistoryEntry['kind'],
+      value: bigint,
+      more: Partial<HistoryEntry> = {},
+    ): HistoryEntry => ({
+      kind,
+      amount: amount(value),
+      counterparty: network.marketAddress,
+      counterpartyRole: 'market',
+      reason: null,
+      jobId: null,
+      slot: null,
+      ...base(log),
+      ...more,
+    });
     for (const log of market) {
       const event = parseJobMarketLog(log);
       if (event?.name === 'Credited') {
         credited += event.args.amount;
-        entries.push({
-          kind: 'credited',
-          amount: amount(event.args.amount),
-          counterparty: network.marketAddress,
-          counterpartyRole: 'market',
-          reason: creditNames[Number(event.args.reason)] ?? null,
-          jobId: event.args.jobId.toString(),
-          slot: Number(event.args.slot),
-          ...base(log),
-        });
-      } else if (event?.name === 'UnstakeRequested' || event?.name === 'UnstakeCancelled') {
-        const requested = event.name === 'UnstakeRequested';
-        entries.push({
-          kind: requested ? 'unstake-requested' : 'unstake-cancelled',
-          amount: amount(event.args.amount),
-          counterparty: network.marketAddress,
-          counterpartyRole: 'market',
-          reason: null,
-          jobId: null,
-          slot: null,
-          ...base(log),
-          ...(requested
-            ? { availableAt: new Date(Number(event.args.availableAt) * 1000).toISOString() }
-            : {}),
-        });
+        entries.push(
+          marketEntry(log, 'credited', event.args.amount, {
+            reason: creditNames[Number(event.args.reason)] ?? null,
+            jobId: event.args.jobId.toString(),
+            slot: Number(event.args.slot),
+          }),
+        );
+      } else if (event?.name === 'UnstakeRequested') {
+        entries.push(
+          marketEntry(log, 'unstake-requested', event.args.amount, {
+            availableAt: new Date(Number(event.args.availableAt) * 1000).toISOString(),
+          }),
+        );
+      } else if (event?.name === 'UnstakeCancelled') {
+        entries.push(marketEntry(log, 'unstake-cancelled', event.args.amount));
       } else if (event?.name === 'Withdrawn') {
         withdrawn += event.args.amount;
-        entries.push({
-          kind: 'withdrawn',
-          amount: amount(event.args.amount),
-          counterparty: network.marketAddress,
-          counterpartyRole: 'market',
-          reason: null,
-          jobId: null,
-          slot: null,
-          ...base(log),
-        });
+        entries.push(marketEntry(log, 'withdrawn', event.args.amount));
       }
     }
     entries.sort((a, b) => b.blockNumber - a.blockNumber || b.logIndex - a.logIndex);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createAgent, type Agent } from '../../../agent/agent.ts';
+import type { ResultOf } from '../../../agent/api/contract.ts';
 import { STD_SUITE_ID } from '../../../agent/bench/schema.ts';
 import { retiredReport, testSigner } from '../../../agent/bench/testing/fixtures.ts';
 import { signReport } from '../../../agent/bench/sign.ts';
@@ -37,7 +38,8 @@ describe('a benchmark of a retired suite', () => {
   it('is named in Why no jobs?, with the benchmark as the fix', async () => {
     const why = await agent.router.call('diagnostics.whyNoJobs', {});
     if (!why.ok) throw new Error(why.error.message);
-    const items = [...why.value.blockers, ...why.value.warnings];
+    const answer = why.value as ResultOf<'diagnostics.whyNoJobs'>;
+    const items = [...answer.blockers, ...answer.warnings];
     const item = items.find((i) => i.code === 'benchmark-outdated');
     expect(item, JSON.stringify(items.map((i) => i.code))).toBeDefined();
     expect(item?.message).toContain(`made with roost-std/3`);
