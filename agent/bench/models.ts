@@ -130,6 +130,18 @@ class GraphBuilder {
     return name;
   }
 
+  /** A generated tensor as an initializer (its values in `weights` for the reference). */
+  initializer(t: GeneratedInput): string {
+    this.weights.set(t.name, t.values);
+    this.initializers.push({
+      name: t.name,
+      dataType: elemType(t.dtype),
+      dims: t.dims,
+      rawData: t.bytes,
+    });
+    return t.name;
+  }
+
   /** An int64 scalar constant. */
   int64(name: string, value: number): string {
     this.initializers.push({ name, dataType: INT64, dims: [], int64Data: [value] });
@@ -216,16 +228,18 @@ function gemm(seed: number, id: string, p: GemmParams): GeneratedWorkload {
   const x = input(seed, id, 'x', p.dtype, [p.n, p.n], -1, 1);
   const bound = unitVariance(p.n);
   const w = input(seed, id, 'w', p.dtype, [p.n, p.n], -bound, bound);
+  if (p.wInModel) g.initializer(w);
   let h = 'x';
   for (let i = 0; i < p.chain; i++) h = g.node('MatMul', [h, 'w']);
   if (p.dtype === 'float16') h = g.node('Cast', [h], [attr.int('to', FLOAT)]);
   g.node('ReduceSum', [h, g.int64s('axes', [1])], [attr.int('keepdims', 0)], 'y');
+  const inputs = p.wInModel ? [x] : [x, w];
   const model = g.encode(
     id,
-    [valueInfo('x', elemType(p.dtype), [p.n, p.n]), valueInfo('w', elemType(p.dtype), [p.n, p.n])],
+    inputs.map((i) => valueInfo(i.name, elemType(p.dtype), i.dims)),
     [valueInfo('y', FLOAT, [p.n])],
   );
-  return { model, inputs: [x, w], outputs: ['y'], weights: g.weights };
+  return { model, inputs, outputs: ['y'], weights: g.weights };
 }
 
 /**

@@ -7,6 +7,19 @@ import { TINY_SUITE } from './suite.ts';
 // The closed forms against the long way round. (That the networks' references compute what the
 // ONNX graphs compute is checked against onnxruntime in test/integration/bench.)
 describe('the CPU reference', () => {
+  it('GEMM with W in the model: one input, W an initializer, the same reference', async () => {
+    for (const dtype of ['float32', 'float16'] as const) {
+      const params: GemmParams = { kind: 'gemm', dtype, n: 16, chain: 3 };
+      const asInput = generateWorkload(1, 'g', params);
+      const inModel = generateWorkload(1, 'g', { ...params, wInModel: true });
+      expect(inModel.inputs.map((i) => i.name)).toEqual(['x']);
+      expect(inModel.weights.get('w')).toEqual(asInput.inputs[1]!.values);
+      expect(await referenceOutputs(inModel, { ...params, wInModel: true })).toEqual(
+        await referenceOutputs(asInput, params),
+      );
+    }
+  });
+
   it('GEMM: X·(W^L·1) equals the row sums of X·W·…·W computed in full', async () => {
     const params: GemmParams = { kind: 'gemm', dtype: 'float16', n: 16, chain: 3 };
     const g = generateWorkload(1, 'g', params);

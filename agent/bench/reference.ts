@@ -109,7 +109,7 @@ function addInPlace(target: Float64Array, other: Float64Array): Float64Array {
 /** rowsum(X·W^L) = X·(W^L·1): L matrix-vector products instead of L matrix products. */
 async function gemm(w: GeneratedWorkload, p: GemmParams): Promise<Float64Array> {
   const x = inputValues(w, 'x');
-  const m = inputValues(w, 'w');
+  const m = p.wInModel ? weight(w, 'w') : inputValues(w, 'w');
   const n = p.n;
   let v = new Float64Array(n).fill(1);
   for (let step = 0; step < p.chain; step++) {

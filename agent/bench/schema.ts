@@ -38,6 +38,13 @@ export const gemmParamsSchema = z.object({
   n: positiveInt,
   /** X ← X·W repeated `chain` times in one run (operands cross to the device once per run). */
   chain: positiveInt,
+  /**
+   * W is part of the model (an initializer, on the device once the session is made) instead of
+   * an input sent every run. X stays an input, so nothing can be computed before the run. A
+   * candidate for a later suite: on NVIDIA's Vulkan driver each WebGPU input costs ~0.6 ms plus
+   * its bytes, and a GEMM run spent 5.8 of 9 ms before its first kernel.
+   */
+  wInModel: z.boolean().optional(),
 });
 
 export const bandwidthParamsSchema = z.object({

@@ -97,6 +97,10 @@ for step in "${steps[@]}"; do
       # Each input cost ~0.6 ms there: the eight scalars in one input (roost-std/4's way).
       log "bench:scaling webgpu, memory bandwidth, its scalars in one input"
       timeout 60 node bench/scaling.bench.ts --ep webgpu --only memory-bandwidth --k 1,4 --bandwidth-by pairs --compare '{"packed":true}' --blocks 5 --profile 10 --threads 2>&1 | grep -v '^Warning' | tail -36
+      # A GEMM run spent 5.8 of 9 ms before its first kernel on the H200 (two 4 MiB inputs): with
+      # W in the model, one input a run (a candidate for the next suite).
+      log "bench:scaling webgpu, GEMM with W in the model"
+      timeout 60 node bench/scaling.bench.ts --ep webgpu --only gemm-fp32,gemm-fp16 --k 1 --compare '{"wInModel":true}' --blocks 5 --profile 5 2>&1 | grep -v '^Warning' | tail -24
       log "bench:scaling webgpu, decode and CNN: the CPU and the waits of a run"
       timeout 90 node bench/scaling.bench.ts --ep webgpu --only decode,cnn --k 1 --blocks 3 --profile 10 --threads --waits 2>&1 | grep -v '^Warning' | tail -24
       ;;
