@@ -65,7 +65,11 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
     for (const name of ['Benchmark', 'Jobs', 'Wallet']) {
       await navLink(page, name).click();
       await page.getByRole('heading', { name, level: 1 }).waitFor();
-      await page.screenshot({ path: join(SHOTS, `${name.toLowerCase()}.png`), fullPage: true });
+      // A fresh agent's pages (the other tests' shots show them filled).
+      await page.screenshot({
+        path: join(SHOTS, `first-visit-${name.toLowerCase()}.png`),
+        fullPage: true,
+      });
     }
     expect((page as Page & { problems: string[] }).problems).toEqual([]);
     await page.close();

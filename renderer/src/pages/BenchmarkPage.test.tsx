@@ -149,3 +149,39 @@ describe('the Benchmark page history', () => {
     );
   });
 });
+
+describe('the Benchmark page accelerator list', () => {
+  const page = (targets: 'pending' | []) =>
+    render(
+      <AgentProvider
+        client={
+          fakeAgentClient((method) => {
+            if (method === 'bench.targets')
+              return targets === 'pending' ? new Promise(() => undefined) : ok({ targets });
+            if (method === 'bench.history') return ok({ reports: [] });
+            if (method === 'settings.get') return ok(defaultSettings);
+            return { ok: false, error: { code: 'REPORT_NOT_FOUND', message: 'no' } };
+          }).client
+        }
+      >
+        <BenchmarkPage />
+      </AgentProvider>,
+    );
+
+  it('says it is still checking while the probe runs, not an empty list', async () => {
+    page('pending');
+    const select = await screen.findByLabelText('Accelerator');
+    expect(select.textContent).toBe('Checking what can run here…');
+    expect(screen.getByRole('button', { name: 'Run benchmark' }).hasAttribute('disabled')).toBe(
+      true,
+    );
+  });
+
+  it('says when nothing can run', async () => {
+    page([]);
+    await screen.findByText('Nothing can run here');
+    expect(screen.getByRole('button', { name: 'Run benchmark' }).hasAttribute('disabled')).toBe(
+      true,
+    );
+  });
+});

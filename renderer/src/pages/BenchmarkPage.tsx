@@ -200,6 +200,9 @@ export function BenchmarkPage() {
             onChange={(e) => setTarget(Number(e.target.value))}
             disabled={running || !targets}
           >
+            {/* The probe takes a few seconds on a first visit: say so, not an empty list. */}
+            {!targets && <option value={0}>Checking what can run here…</option>}
+            {targets?.length === 0 && <option value={0}>Nothing can run here</option>}
             {(targets ?? []).map((t, i) => (
               <option key={`${t.ep}-${t.device ?? ''}`} value={i}>
                 {t.label}
