@@ -527,6 +527,8 @@ export { formatTimeWindows, parseTimeWindows } from '../schedule/schema.ts';
 export { estimateForPeople, forPeople } from '../schedule/schema.ts';
 /** A wallet history entry's direction and words (the CLI and the Wallet page say the same). */
 export { historyWords } from '../wallet/schema.ts';
+/** What came of a send or a withdrawal (the CLI and the Wallet page say the same). */
+export { sentWords } from '../wallet/schema.ts';
 /** What a network's tokens are worth and why (the CLI and the pages say the same). */
 export { networkTokensWords } from '../wallet/schema.ts';
 /** A time as the market's messages write it (the CLI and the agent say the same). */

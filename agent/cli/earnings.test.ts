@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { methods } from '../api/contract.ts';
+import { methods, sentWords } from '../api/contract.ts';
 import { estimateYield } from '../schedule/yield.ts';
 import { estimateText, totalsText } from './earnings.ts';
 import { historyLine } from './wallet.ts';
@@ -72,6 +72,33 @@ describe('roost wallet history lines', () => {
       sign: '+',
       what: 'stake back (withdrawable)',
     });
+  });
+});
+
+describe('what came of a send or a withdrawal', () => {
+  const tx = (kind: 'send' | 'withdraw', status: 'mined' | 'failed' | 'submitted' | 'unknown') => ({
+    kind,
+    hash: `0x${'ab'.repeat(32)}`,
+    to: '0x1111111111111111111111111111111111111111',
+    amount: { amount: '2.97', baseUnits: '2970000', symbol: 'rUSD', decimals: 6 },
+    status,
+    blockNumber: status === 'mined' ? 49 : null,
+  });
+  const hash = `0x${'ab'.repeat(32)}`;
+
+  it('says what moved, and whether the chain confirmed it', () => {
+    expect(sentWords(tx('withdraw', 'mined'))).toBe(
+      `Withdrew 2.97 rUSD to the wallet: confirmed in block 49. Transaction ${hash}.`,
+    );
+    expect(sentWords(tx('send', 'mined'))).toBe(
+      `Sent 2.97 rUSD to 0x1111111111111111111111111111111111111111: confirmed in block 49. Transaction ${hash}.`,
+    );
+    expect(sentWords(tx('send', 'unknown'))).toBe(
+      `Sent 2.97 rUSD to 0x1111111111111111111111111111111111111111: handed to the network, not confirmed yet; the History shows it once it is. Transaction ${hash}.`,
+    );
+    expect(sentWords(tx('withdraw', 'failed'))).toBe(
+      `The withdrawal failed on the chain: nothing moved but the fee. Transaction ${hash}.`,
+    );
   });
 });
 

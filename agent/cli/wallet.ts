@@ -7,6 +7,7 @@ import {
   estimateForPeople,
   forPeople,
   historyWords,
+  sentWords,
   networkTokensWords,
   type ResultOf,
 } from '../api/contract.ts';
@@ -245,11 +246,7 @@ export async function runWalletCommand(ctx: WalletCliContext): Promise<number> {
             ...(password ? { password } : {}),
           }),
         );
-        ctx.out(
-          ctx.json
-            ? JSON.stringify(sent) + '\n'
-            : `Sent: ${sent.hash} (${sent.status}${sent.blockNumber ? `, block ${sent.blockNumber}` : ''}).\n`,
-        );
+        ctx.out(ctx.json ? JSON.stringify(sent) + '\n' : `${sentWords(sent)}\n`);
         return sent.status === 'failed' ? 1 : 0;
       }
       case 'history': {

@@ -393,6 +393,26 @@ export const sentTransactionSchema = z.object({
 });
 export type SentTransaction = z.infer<typeof sentTransactionSchema>;
 
+/**
+ * What came of a send or a withdrawal, in one sentence (the CLI and the Wallet page say the
+ * same): a withdrawal is not "sent", and a transaction not confirmed yet is not "done".
+ */
+export function sentWords(
+  t: Pick<SentTransaction, 'kind' | 'hash' | 'to' | 'amount' | 'status' | 'blockNumber'>,
+): string {
+  const amount = `${t.amount.amount} ${t.amount.symbol}`;
+  const what =
+    t.kind === 'withdraw' ? `Withdrew ${amount} to the wallet` : `Sent ${amount} to ${t.to}`;
+  switch (t.status) {
+    case 'mined':
+      return `${what}: confirmed${t.blockNumber !== null ? ` in block ${t.blockNumber}` : ''}. Transaction ${t.hash}.`;
+    case 'failed':
+      return `${t.kind === 'withdraw' ? 'The withdrawal' : 'The transfer'} failed on the chain: nothing moved but the fee. Transaction ${t.hash}.`;
+    default:
+      return `${what}: handed to the network, not confirmed yet; the History shows it once it is. Transaction ${t.hash}.`;
+  }
+}
+
 export const walletHistoryParams = z
   .object({
     /** Newest entries first; at most this many (default 100). */

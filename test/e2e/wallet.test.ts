@@ -83,7 +83,14 @@ describe.skipIf(Boolean(missing))('the Wallet page against roost serve and a dev
     expect(await review.textContent()).toContain(devnet.accounts[7]!);
     await page.screenshot({ path: join(SHOTS, 'wallet-review.png'), fullPage: true });
     await review.getByRole('button', { name: 'Confirm and send' }).click();
-    await page.getByText(/Sent: confirmed/).waitFor({ timeout: 30_000 });
+    await page
+      .getByText(
+        new RegExp(
+          `^Sent 15 rUSD to ${devnet.accounts[7]!}: confirmed in block \\d+\\. Transaction 0x`,
+          'i',
+        ),
+      )
+      .waitFor({ timeout: 30_000 });
     await expect
       .poll(() => page.getByTestId('balance-token').textContent(), { timeout: 15_000 })
       .toBe('25 rUSD');

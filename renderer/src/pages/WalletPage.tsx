@@ -3,6 +3,7 @@ import {
   estimateForPeople,
   forPeople,
   historyWords,
+  sentWords,
   type ResultOf,
 } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
@@ -86,9 +87,7 @@ function Transfer({ status, onDone }: { status: Status; onDone: () => void }) {
     setPassword('');
     if (r.ok) {
       setPrepared(undefined);
-      setDone(
-        `Sent: ${r.value.status === 'mined' ? 'confirmed' : r.value.status}, transaction ${r.value.hash}.`,
-      );
+      setDone(sentWords(r.value));
       onDone();
     } else setProblem(describeError(r.error));
   };
