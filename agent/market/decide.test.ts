@@ -37,7 +37,7 @@ describe('decide', () => {
     const d = decide(facts());
     expect(d.take).toBe(true);
     expect(d.reason).toContain('1 rUSD');
-    expect(d.reason).toContain('0.166666 rUSD');
+    expect(d.reason).toContain('(your ask: 0.167 rUSD)');
   });
 
   it('computes the ask as price × score × lease hours, rounded down', () => {
@@ -48,7 +48,7 @@ describe('decide', () => {
   it('skips a job that pays less than the ask, for good, saying what to change', () => {
     const d = decide(facts({}, { reward: 100_000n }));
     expect(d).toMatchObject({ take: false, transient: false });
-    expect(d.reason).toMatch(/pays 0\.1 rUSD for a 10 min lease; your price asks 0\.166666 rUSD/);
+    expect(d.reason).toMatch(/pays 0\.1 rUSD for a 10 min lease; your price asks 0\.167 rUSD/);
     expect(d.reason).toContain('Settings → Pricing');
   });
 

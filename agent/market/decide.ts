@@ -7,6 +7,7 @@
  * the job when the reward is at least that.
  */
 import { formatUnits } from 'ethers';
+import { estimateForPeople } from '../schedule/schema.ts';
 
 export interface DecisionFacts {
   enabled: boolean;
@@ -61,6 +62,9 @@ function duration(seconds: number): string {
 export function decide(f: DecisionFacts): Decision {
   const money = (v: bigint): string =>
     `${formatUnits(v, f.token.decimals).replace(/\.0$/, '')} ${f.token.symbol}`;
+  // What this machine's price asks is computed (price × score × hours): three digits are enough.
+  const estimate = (v: bigint): string =>
+    `${estimateForPeople(formatUnits(v, f.token.decimals))} ${f.token.symbol}`;
   const wait = (reason: string): Decision => ({ take: false, reason, transient: true });
   const never = (reason: string): Decision => ({ take: false, reason, transient: false });
   const { job } = f;
@@ -87,7 +91,7 @@ export function decide(f: DecisionFacts): Decision {
   const ask = askFor(f.pricePerUnitHour, f.score, job.leaseSeconds);
   if (job.reward < ask)
     return never(
-      `pays ${money(job.reward)} for a ${duration(job.leaseSeconds)} lease; your price asks ${money(ask)} (${money(f.pricePerUnitHour)} per unit-hour × score ${f.score}). Lower your price in Settings → Pricing to take such jobs`,
+      `pays ${money(job.reward)} for a ${duration(job.leaseSeconds)} lease; your price asks ${estimate(ask)} (${money(f.pricePerUnitHour)} per unit-hour × score ${f.score}). Lower your price in Settings → Pricing to take such jobs`,
     );
   if (f.freeStake < job.collateral)
     return wait(
@@ -98,6 +102,6 @@ export function decide(f: DecisionFacts): Decision {
     return wait(`busy: ${f.active} lease${f.active === 1 ? '' : 's'} running already`);
   return {
     take: true,
-    reason: `pays ${money(job.reward)} for a ${duration(job.leaseSeconds)} lease (your ask: ${money(ask)})`,
+    reason: `pays ${money(job.reward)} for a ${duration(job.leaseSeconds)} lease (your ask: ${estimate(ask)})`,
   };
 }

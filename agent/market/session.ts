@@ -128,6 +128,17 @@ export async function openSession(
   return s;
 }
 
+/**
+ * A lease's move in the log: its new state, then why, the state said once ("paid 2.97 rUSD",
+ * not "paid — paid 2.97 rUSD").
+ */
+export function leaseLine(to: string, message: string): string {
+  if (!message) return to;
+  return message === to || message.startsWith(`${to} `) || message.startsWith(`${to}:`)
+    ? message
+    : `${to} — ${message}`;
+}
+
 /** Lease moves and notes, each also written to the log and handed to the UI (`onLease`). */
 export interface LeaseRecorder {
   /** Moves the lease if it is in one of `from`; the moved record, or undefined when it was not. */
@@ -151,7 +162,7 @@ export function createLeaseRecorder(
     move(s, jobId, from, to, patch, message) {
       const moved = s.leases.move(jobId, from, to, patch, message);
       if (moved) {
-        log.info(`market job ${jobId}: ${to}${message ? ` — ${message}` : ''}`);
+        log.info(`market job ${jobId}: ${leaseLine(to, message)}`);
         options.onLease?.(moved);
       }
       return moved;
