@@ -202,6 +202,8 @@ export interface NewJob {
   specSha256: string;
   setsTotal: number;
   exportTo?: string;
+  /** The job's label when its spec names none (SubmitOptions.name); not part of the spec. */
+  name?: string;
 }
 
 export interface Journal {
@@ -393,7 +395,7 @@ export function openJournal(
         ).run({
           id: job.id,
           origin: job.origin,
-          name: job.spec.name ?? null,
+          name: job.spec.name ?? job.name ?? null,
           spec: JSON.stringify(job.spec),
           spec_sha256: job.specSha256,
           sets_total: job.setsTotal,

@@ -158,6 +158,27 @@ describe('the job service', () => {
     expect(JSON.stringify(spawner.workers[0]?.received)).not.toContain('signing-key');
   });
 
+  it('labels a job whose spec names none, beside the spec: the spec and its hash stay as given', async () => {
+    const e = await env();
+    const { service } = await e.start(writingWorker());
+    const spec = await identitySpec(e, 1);
+    const labelled = await service.submit(spec, { name: 'market job 7' });
+    if (!labelled.ok) throw new Error(labelled.error.message);
+    const plain = await service.submit(spec);
+    if (!plain.ok) throw new Error(plain.error.message);
+    expect(labelled.value.name).toBe('market job 7');
+    expect(plain.value.name).toBeUndefined();
+    const [a, b] = [service.show(labelled.value.id), service.show(plain.value.id)];
+    if (!a.ok || !b.ok) throw new Error('show');
+    expect(a.value.spec).toEqual(b.value.spec);
+    expect(a.value.spec.name).toBeUndefined();
+    // A name the spec gives wins.
+    const named = await service.submit({ ...spec, name: 'mine' }, { name: 'market job 8' });
+    expect(named).toMatchObject({ ok: true, value: { name: 'mine' } });
+    for (const id of [labelled.value.id, plain.value.id]) await service.wait(id);
+    if (named.ok) await service.wait(named.value.id);
+  });
+
   it('answers in the shapes schema.ts declares (what the API contract reuses)', async () => {
     const e = await env();
     const { service, events } = await e.start(writingWorker());

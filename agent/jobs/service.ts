@@ -160,6 +160,11 @@ export interface SubmitOptions {
   origin?: JobOrigin;
   /** Copy outputs and result.json here when the job is done. */
   exportTo?: string;
+  /**
+   * A label for people when the spec has none ("market job 7"). Kept beside the spec, not in it:
+   * the result names the spec the requester posted, byte for byte.
+   */
+  name?: string;
 }
 
 export interface RunOptions {
@@ -1374,11 +1379,12 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
           specSha256: specSha256(spec),
           setsTotal: inputSetsOf(spec).length,
           ...(opts.exportTo ? { exportTo: opts.exportTo } : {}),
+          ...(opts.name ? { name: opts.name.slice(0, 200) } : {}),
         },
         `submitted (${origin})`,
       );
       log.info(
-        `job ${spec.name ? `${spec.name.slice(0, 80)} (${id})` : id}: queued: ${record.setsTotal} input set${record.setsTotal === 1 ? '' : 's'}`,
+        `job ${record.name ? `${record.name.slice(0, 80)} (${id})` : id}: queued: ${record.setsTotal} input set${record.setsTotal === 1 ? '' : 's'}`,
       );
       announce(record);
       queueMicrotask(pump);

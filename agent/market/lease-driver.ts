@@ -203,7 +203,11 @@ export function createLeaseDriver(deps: LeaseDriverOptions): LeaseDriver {
       const detail = jobs.show(j.id);
       if (detail.ok && canonicalJson(detail.value.spec) === wanted) return j.id;
     }
-    const submitted = await jobs.submit(doc.job, { origin: 'market' });
+    const submitted = await jobs.submit(doc.job, {
+      origin: 'market',
+      // The Jobs page's queue says which market job it ran.
+      name: `market job ${lease.jobId}`,
+    });
     if (!submitted.ok) throw new TransferError(submitted.error.message, false);
     return submitted.value.id;
   }

@@ -108,6 +108,10 @@ describe.skipIf(Boolean(missing))('earning on the market, seen in the dashboard'
     const row = page.getByTestId('market-leases').locator('tr.lease-paid');
     await row.waitFor({ timeout: 30_000 });
     expect(await row.textContent()).toContain('2.97 rUSD');
+    // The job it ran is in the queue under the market's number, not an internal id.
+    const ran = page.getByTestId('jobs').locator('li').first();
+    await expect.poll(() => ran.locator('strong').textContent()).toMatch(/^market job \d+$/);
+    expect(await ran.textContent()).toContain('from the market');
     await page.screenshot({ path: join(SHOTS, 'jobs-market.png'), fullPage: true });
 
     // The provider withdraws what it earned, after the decoded review.

@@ -370,7 +370,7 @@ export function JobsPage() {
                   </span>
                   <strong>{job.name ?? job.id}</strong>
                   <span className="muted">
-                    {job.origin === 'market' ? 'market job' : 'private'} ·{' '}
+                    {job.origin === 'market' ? 'from the market' : 'private'} ·{' '}
                     {new Date(job.createdAt).toLocaleString()}
                     {job.executionProvider ? ` · ${job.executionProvider}` : ''}
                   </span>
