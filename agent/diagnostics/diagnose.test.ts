@@ -378,6 +378,18 @@ describe('diagnose', () => {
     expect(pricey[0]?.fix).toMatch(
       /Lower your price to 0.05 USDC per unit-hour or less \(the median/,
     );
+
+    // A job's price per unit-hour is computed (reward ÷ score ÷ hours): the offer is a price
+    // people type, rounded down so that it still takes the job.
+    const odd = diagnose(
+      healthy({
+        provider: { pricePerUnitHour: 1, compositeScore: 115, token: 'rUSD' },
+        market: { openJobs: [{ jobId: '1', pricePerUnitHour: '0.156521739', minScore: 100 }] },
+      }),
+    );
+    expect(odd[0]?.message).toMatch(/\(the best pays 0\.157\)\.$/);
+    expect(odd[0]?.fix).toMatch(/^Lower your price to 0\.156 rUSD per unit-hour or less, or wait/);
+    expect(odd[0]?.action).toMatchObject({ suggested: 0.156 });
   });
 
   it('no jobs because of the schedule, with the reason of each GPU', () => {

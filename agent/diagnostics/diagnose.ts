@@ -7,7 +7,7 @@
  */
 import type { GpuInventory, ProbeReport, TelemetrySample } from '../hardware/schema.ts';
 import { cmp, dec, fromBaseUnits, toPlain } from '../schedule/decimal.ts';
-import { forPeople } from '../schedule/schema.ts';
+import { estimateForPeople, forPeople } from '../schedule/schema.ts';
 import type { DecisionCause, GpuDecision, MarketJobQuote } from '../schedule/schema.ts';
 import { suggestPrice } from '../schedule/yield.ts';
 import { STD_SUITE_ID } from '../bench/schema.ts';
@@ -518,7 +518,8 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
                 minJobs: 3,
               }).price
             : null;
-          const offer = suggestion ?? toPlain(best);
+          // A price people type, at most what the jobs paid: three digits, rounded down.
+          const offer = forPeople(suggestion ?? toPlain(best), 3, true);
           const what =
             jobs.scope === 'open'
               ? fitting.length === 1
@@ -532,7 +533,7 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
               severity: 'warning',
               blocksJobs: true,
               title: 'Price above the market',
-              message: `Your price of ${toPlain(mine)} ${token} per unit-hour is above what ${what} at your score of ${score} (the best ${jobs.scope === 'open' ? 'pays' : 'paid'} ${toPlain(best)}).`,
+              message: `Your price of ${toPlain(mine)} ${token} per unit-hour is above what ${what} at your score of ${score} (the best ${jobs.scope === 'open' ? 'pays' : 'paid'} ${estimateForPeople(toPlain(best))}).`,
               fix: `Lower your price to ${offer} ${token} per unit-hour or less${suggestion ? ' (the median of recent jobs at your score)' : ''}, or wait for better-paying jobs.`,
               action: {
                 kind: 'settings',

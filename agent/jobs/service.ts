@@ -1174,7 +1174,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       ['running'],
       'done',
       { stage: 'done', result: signed, finishedAt, ...(exportedTo ? { exportedTo } : {}) },
-      `done: ${outputs.length} outputs on ${ep}`,
+      `done: ${outputs.length} output${outputs.length === 1 ? '' : 's'} on ${ep}`,
     );
   }
 

@@ -35,4 +35,11 @@ describe('amounts for people', () => {
     expect(forPeople('-0.0000001', 1)).toBe('-0.0000001');
     expect(forPeople(1e-7)).toBe('1e-7');
   });
+
+  it('rounds down when asked: a price that must not exceed what a job pays', () => {
+    expect(forPeople('0.156521739', 3, true)).toBe('0.156');
+    expect(forPeople('0.156521739', 3)).toBe('0.157');
+    expect(forPeople('0.0999', 2, true)).toBe('0.099');
+    expect(forPeople('0.06', 3, true)).toBe('0.06');
+  });
 });

@@ -564,7 +564,7 @@ export function parseTimeWindows(
  * Display only: JSON and CSV keep the exact amount. Text that is not a plain decimal (`"n/a"`,
  * `1e-7`) comes back as it is. Here, not in decimal.ts, so the contract can hand it to the UI.
  */
-export function forPeople(value: string | number, significant = 6): string {
+export function forPeople(value: string | number, significant = 6, down = false): string {
   const text = String(value).trim();
   const m = /^([+-]?)(\d+)(?:\.(\d*))?$/.exec(text);
   if (!m) return text;
@@ -577,7 +577,8 @@ export function forPeople(value: string | number, significant = 6): string {
   const places =
     whole === '0' ? significant + leadingZeros : Math.max(0, significant - whole.length);
   let units = BigInt(whole + frac.slice(0, places).padEnd(places, '0'));
-  if ((frac[places] ?? '0') >= '5') units += 1n;
+  // `down`: never above the value (a price that must not exceed a job's).
+  if (!down && (frac[places] ?? '0') >= '5') units += 1n;
   if (units === 0n) return '0';
   const digits = units.toString().padStart(places + 1, '0');
   const int = digits.slice(0, digits.length - places);

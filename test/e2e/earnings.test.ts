@@ -162,13 +162,14 @@ describe.skipIf(Boolean(missing))('earnings, the suggested price and why no jobs
     const priced = await why();
     expect(marketBlockers(priced)).toEqual(['price-too-high', 'market-empty']);
     expect(priced.blockers.find((d) => d.code === 'price-too-high')?.message).toBe(
-      'Your price of 1 rUSD per unit-hour is above what the only job you qualified for in the last 7 days paid at your score of 115 (the best paid 0.156521).',
+      'Your price of 1 rUSD per unit-hour is above what the only job you qualified for in the last 7 days paid at your score of 115 (the best paid 0.157).',
     );
     const whyCard = page.getByTestId('why-no-jobs');
     await whyCard.getByText('Price above the market', { exact: true }).waitFor({ timeout: 15_000 });
     await whyCard.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'dashboard-why-no-jobs-price.png'), fullPage: true });
-    await whyCard.getByRole('button', { name: 'Use 0.156521' }).click();
+    // A price people type, not 0.156521, and still at most what the job paid (rounded down).
+    await whyCard.getByRole('button', { name: 'Use 0.156' }).click();
     await expect
       .poll(async () => marketBlockers(await why()), { timeout: 15_000 })
       .toEqual(['market-empty']);
