@@ -196,7 +196,7 @@ describe('the earn loop on a devnet', () => {
   it('skips a job that pays under the price and says why', async () => {
     const posted = await requester.post({
       ...files,
-      reward: 1000n, // 0.001 rUSD for 10 minutes; the ask is 0.166666
+      reward: 1000n, // 0.001 rUSD for 10 minutes; the ask is 0.166666, said as 0.167
       leaseSeconds: 600,
     });
     const skipped = await until('the skip', async () => {
@@ -204,7 +204,7 @@ describe('the earn loop on a devnet', () => {
       return l?.state === 'skipped' ? l : undefined;
     });
     expect(skipped.reason).toMatch(
-      /pays 0\.001 rUSD for a 10 min lease; your price asks 0\.166666 rUSD/,
+      /pays 0\.001 rUSD for a 10 min lease; your price asks 0\.167 rUSD/,
     );
 
     // The provider lowers its price: the chain learns it, and the skipped job is taken after all.
