@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { methods, sentWords } from '../api/contract.ts';
+import { historyWords, methods, sentWords } from '../api/contract.ts';
 import { estimateYield } from '../schedule/yield.ts';
 import { estimateText, totalsText } from './earnings.ts';
 import { historyLine } from './wallet.ts';
@@ -50,27 +50,42 @@ describe('roost wallet history lines', () => {
     });
 
   it('names the stake and the withdrawal, with the sign as the wallet sees it', () => {
-    expect(historyLine(entry('staked'))).toEqual({ sign: '-', what: 'staked' });
-    expect(historyLine(entry('withdrawn'))).toEqual({ sign: ' ', what: 'withdrawn to the wallet' });
+    expect(historyLine(entry('staked'))).toEqual({ sign: '-', what: 'staked', after: '' });
+    expect(historyLine(entry('withdrawn'))).toEqual({
+      sign: ' ',
+      what: 'withdrawn to the wallet',
+      after: '',
+    });
     expect(historyLine(entry('credited', 'Payout'))).toEqual({
       sign: '+',
       what: 'credited (payout)',
+      after: '',
     });
-    expect(historyLine(entry('received'))).toEqual({ sign: '+', what: 'received' });
-    expect(historyLine(entry('sent'))).toEqual({ sign: '-', what: 'sent' });
+    expect(historyLine(entry('received'))).toEqual({ sign: '+', what: 'received', after: '' });
+    expect(historyLine(entry('sent'))).toEqual({ sign: '-', what: 'sent', after: '' });
   });
 
   it('follows a stake taken back: asked (and when it is free), cancelled, back to withdraw', () => {
     expect(
       historyLine(entry('unstake-requested', null, { availableAt: '2026-11-26T12:05:00.000Z' })),
-    ).toEqual({ sign: ' ', what: 'stake asked back (free from 2026-11-26 12:05 UTC)' });
+    ).toEqual({ sign: ' ', what: 'stake asked back', after: 'free from 2026-11-26 12:05 UTC' });
+    // The Wallet page says it in one cell.
+    expect(
+      historyWords({
+        kind: 'unstake-requested',
+        reason: null,
+        availableAt: '2026-11-26T12:05:00.000Z',
+      }).what,
+    ).toBe('stake asked back (free from 2026-11-26 12:05 UTC)');
     expect(historyLine(entry('unstake-cancelled'))).toEqual({
       sign: ' ',
       what: 'stake kept (asking back cancelled)',
+      after: '',
     });
     expect(historyLine(entry('credited', 'Unstake'))).toEqual({
       sign: '+',
       what: 'stake back (withdrawable)',
+      after: '',
     });
   });
 });

@@ -7,6 +7,7 @@ import {
   estimateForPeople,
   forPeople,
   historyWords,
+  timeWords,
   sentWords,
   networkTokensWords,
   type ResultOf,
@@ -38,10 +39,17 @@ const estimate = (a: Amount) => `${estimateForPeople(a.amount)} ${a.symbol}`;
 
 type HistoryEntry = ResultOf<'wallet.history'>['entries'][number];
 
-/** One history entry's sign and words, as the Wallet page says them (`historyWords`). */
-export function historyLine(e: HistoryEntry): { sign: string; what: string } {
-  const { direction, what } = historyWords(e);
-  return { sign: direction === 'out' ? '-' : direction === 'none' ? ' ' : '+', what };
+/**
+ * One history entry's sign and words, as the Wallet page says them (`historyWords`); when a
+ * stake asked back comes free goes at the end of the line (`after`), so the columns stay.
+ */
+export function historyLine(e: HistoryEntry): { sign: string; what: string; after: string } {
+  const { direction, what } = historyWords({ kind: e.kind, reason: e.reason });
+  return {
+    sign: direction === 'out' ? '-' : direction === 'none' ? ' ' : '+',
+    what,
+    after: e.availableAt ? `free from ${timeWords(e.availableAt)}` : '',
+  };
 }
 
 function summary(p: ResultOf<'wallet.prepareSend'>): string {
@@ -259,10 +267,11 @@ export async function runWalletCommand(ctx: WalletCliContext): Promise<number> {
         if (ctx.json) ctx.out(JSON.stringify(h) + '\n');
         else if (h.entries.length === 0) ctx.out('No payments yet.\n');
         else {
-          for (const e of h.entries) {
-            const { sign, what } = historyLine(e);
+          const lines = h.entries.map((e) => ({ e, ...historyLine(e) }));
+          const width = Math.max(...lines.map((l) => l.what.length));
+          for (const { e, sign, what, after } of lines) {
             ctx.out(
-              `${e.at ?? '?'}  ${what.padEnd(23)} ${sign}${rounded(e.amount).padEnd(22)} ${e.txHash}\n`,
+              `${e.at ?? '?'}  ${what.padEnd(width)} ${sign}${rounded(e.amount).padEnd(22)} ${e.txHash}${after ? `  ${after}` : ''}\n`,
             );
           }
         }
