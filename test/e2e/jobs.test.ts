@@ -85,7 +85,7 @@ describe.skipIf(Boolean(missing))('the Jobs page against roost serve', () => {
     await job.getByRole('button', { name: 'Details' }).click();
     const detail = page.getByTestId('job-detail');
     await detail.waitFor();
-    expect(await detail.textContent()).toContain('cpu');
+    expect(await detail.textContent()).toContain('Ran onCPU');
     expect(await detail.textContent()).toContain('float32');
     await page.screenshot({ path: join(SHOTS, 'jobs.png'), fullPage: true });
     await access(join(out, 'result.json'));

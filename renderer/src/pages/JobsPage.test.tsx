@@ -193,3 +193,33 @@ describe('JobsPage: the queue stays true when answers and events cross', () => {
     expect(screen.getByTestId('jobs').textContent).not.toContain('Fetching');
   });
 });
+
+describe('JobsPage: the queue in words', () => {
+  it('names the accelerator a job ran on as people know it, and a market job by its number', async () => {
+    const { client } = fakeAgentClient((method) => {
+      if (method === 'job.list')
+        return ok({
+          jobs: [
+            {
+              id: 'job-2',
+              name: 'market job 7',
+              origin: 'market',
+              state: 'done',
+              progress: { stage: 'done', setsDone: 1, setsTotal: 1 },
+              attempts: 1,
+              executionProvider: 'webgpu',
+              createdAt: '2026-11-26T09:00:00.000Z',
+              updatedAt: '2026-11-26T09:00:01.000Z',
+            },
+          ],
+        });
+      return unavailable();
+    });
+    showPage(client);
+    const row = await screen.findByText('market job 7');
+    const text = row.closest('li')?.textContent ?? '';
+    expect(text).toContain('from the market');
+    expect(text).toContain('· WebGPU');
+    expect(text).not.toMatch(/· webgpu/);
+  });
+});

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { ResultOf } from '../../../agent/api/contract.ts';
+import { executionProviderName, type ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { MarketLeases } from '../components/MarketLeases.tsx';
@@ -219,7 +219,7 @@ function JobDetailView({ id }: { id: string }) {
           <>
             <dt>Ran on</dt>
             <dd>
-              {detail.executionProvider}
+              {executionProviderName(detail.executionProvider)}
               {receipt?.adapter
                 ? ` (${receipt.adapter.name}${receipt.adapter.software ? ', a software adapter' : ''})`
                 : ''}
@@ -372,7 +372,9 @@ export function JobsPage() {
                   <span className="muted">
                     {job.origin === 'market' ? 'from the market' : 'private'} ·{' '}
                     {new Date(job.createdAt).toLocaleString()}
-                    {job.executionProvider ? ` · ${job.executionProvider}` : ''}
+                    {job.executionProvider
+                      ? ` · ${executionProviderName(job.executionProvider)}`
+                      : ''}
                   </span>
                   <span className="job-actions">
                     {!finished.has(job.state) && (
