@@ -12,6 +12,7 @@ import {
 } from './common.ts';
 import { enumFlagProblem, flagRefusal } from './flags.ts';
 import { executionProviderSchema, JOB_SPEC_FORMAT, jobSpecJsonSchema } from '../jobs/schema.ts';
+import { executionProviderName } from '../hardware/schema.ts';
 
 export const jobCommand: Command = {
   usage:
@@ -159,7 +160,7 @@ async function runJobCommand(ctx: Context): Promise<number> {
         if (!ctx.json) {
           ctx.io.stdout(
             [
-              `Job ${job.id} done on ${job.executionProvider ?? 'unknown provider'}.`,
+              `Job ${job.id} done on ${job.executionProvider ? executionProviderName(job.executionProvider) : 'an unknown accelerator'}.`,
               `Outputs: ${job.exportedTo ?? join(job.jobDir, 'out')}`,
               ...(job.result?.receipt.outputs ?? []).map(
                 (o) => `  ${o.name}: ${o.file} (${o.dtype} ${JSON.stringify(o.shape)})`,
@@ -247,7 +248,7 @@ async function runJobCommand(ctx: Context): Promise<number> {
         [
           `Job ${j.id} (${j.origin}${j.name ? `, ${j.name}` : ''}): ${j.state}`,
           `Progress: ${j.progress.stage}, ${j.progress.setsDone}/${j.progress.setsTotal} input sets`,
-          ...(j.executionProvider ? [`Ran on: ${j.executionProvider}`] : []),
+          ...(j.executionProvider ? [`Ran on: ${executionProviderName(j.executionProvider)}`] : []),
           ...(j.error ? [`Error: ${j.error.message}`] : []),
           `Folder: ${j.jobDir}`,
           // Where the outputs are, as the Jobs page says it: the copy asked for, if any.

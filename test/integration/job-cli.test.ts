@@ -57,7 +57,7 @@ describe('roost job (private jobs from the command line)', () => {
     // The end is said once, on stdout: no "[done]" progress line.
     expect(r.stderr).not.toContain('[done]');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('done on cpu');
+    expect(r.stdout).toContain('done on CPU.');
     const files = await readdir(out);
     expect(files).toContain('result.json');
     const y = decodeNpy(
