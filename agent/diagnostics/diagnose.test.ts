@@ -486,6 +486,19 @@ describe('diagnose', () => {
     expect(unregistered[0]?.message).toBe(
       'This machine is not registered as a provider yet: the wallet has no ETH to pay the registration fee.',
     );
+    // Nothing in the way (right after setup): registering, said calmly.
+    const registering = diagnose(
+      healthy({
+        provider: { pricePerUnitHour: 0.05, compositeScore: 120, registered: false },
+        marketState: { state: 'ready', problem: null },
+      }),
+    );
+    expect(registering[0]).toMatchObject({
+      code: 'not-registered',
+      severity: 'info',
+      blocksJobs: true,
+      title: 'Registering on the market',
+    });
     // Without a benchmark, that is the reason; a locked wallet is its own.
     const unbenchmarked = diagnose(
       healthy({ provider: { pricePerUnitHour: 0.05, compositeScore: null, registered: false } }),

@@ -415,15 +415,28 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
     wallet?.exists !== false &&
     !wallet?.locked
   ) {
+    const problem = facts.marketState?.problem ?? null;
     out.push(
-      make('not-registered', {
-        severity: 'error',
-        blocksJobs: true,
-        title: 'Not registered on the market',
-        message: `This machine is not registered as a provider yet${facts.marketState?.problem ? `: ${facts.marketState.problem}` : ', so requesters cannot lease it'}.`,
-        fix: 'Roost registers by itself while it runs (it needs the wallet unlocked and a little native coin for the fee); to retry now, run `roost market register`.',
-        action: { kind: 'method', method: 'market.register' },
-      }),
+      // Nothing in the way: Roost is registering (right after setup, for a few seconds). A new
+      // user should not meet a red "not registered" for what is simply under way.
+      problem === null && facts.marketState?.state === 'ready'
+        ? make('not-registered', {
+            severity: 'info',
+            blocksJobs: true,
+            title: 'Registering on the market',
+            message:
+              'Roost is registering this machine as a provider: once, in a few seconds, and then requesters can lease it.',
+            fix: 'Nothing to do. If this stays for more than a minute, run `roost market register` to see why.',
+            action: { kind: 'method', method: 'market.register' },
+          })
+        : make('not-registered', {
+            severity: 'error',
+            blocksJobs: true,
+            title: 'Not registered on the market',
+            message: `This machine is not registered as a provider yet${problem ? `: ${problem}` : ', so requesters cannot lease it'}.`,
+            fix: 'Roost registers by itself while it runs (it needs the wallet unlocked and a little native coin for the fee); to retry now, run `roost market register`.',
+            action: { kind: 'method', method: 'market.register' },
+          }),
     );
   }
 

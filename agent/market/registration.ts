@@ -23,6 +23,8 @@ export interface RegistrationOptions {
   now: () => Date;
   /** What keeps the service from working, in words; null once registered. */
   setProblem(problem: string | null): void;
+  /** The provider record on chain changed (registered, updated): tell the UI now. */
+  changed?(): void;
   /** Drives a lease again: once registered, the skipped jobs are decided anew. */
   schedule(s: Session, jobId: string): void;
 }
@@ -177,6 +179,7 @@ export function createRegistration(deps: RegistrationOptions): Registration {
     registered = true;
     registeredWith = target;
     deps.setProblem(null);
+    deps.changed?.();
     s.lastFacts.clear();
     for (const lease of s.leases.list({ states: ['seen', 'skipped'] }))
       deps.schedule(s, lease.jobId);

@@ -128,6 +128,8 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
     log,
     now,
     setProblem,
+    // Registered: the Dashboard's "not registered" goes at once, not at the next tick.
+    changed: () => void publishStatus(),
     schedule: (s, jobId) => driver.schedule(s, jobId),
   });
   const driver = createLeaseDriver({

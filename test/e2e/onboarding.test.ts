@@ -200,6 +200,14 @@ describe.skipIf(Boolean(missing))('first-run setup against roost serve and a dev
     expect(onChain.score).toBe(BigInt(Math.max(1, Math.round(latest!.composite!))));
     rpc.destroy();
     await page.screenshot({ path: join(SHOTS, 'onboarding-done.png') });
+    // Usable at 1024×640: nothing wider than the window (what sticks out, if anything).
+    const wide = await page.evaluate(`
+      Array.from(document.querySelectorAll('main *'))
+        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+        .slice(-5)
+        .map((el) => el.tagName.toLowerCase() + '.' + el.className + ': ' + (el.textContent ?? '').slice(0, 50))
+    `);
+    expect(wide).toEqual([]);
 
     // A reload: setup stays done.
     await page.reload();
