@@ -3,7 +3,7 @@ import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumMissing, launchChromium, navLink } from '../support/browser.ts';
+import { chromiumMissing, launchChromium, navLink, overflowing } from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { fakeNvidiaSmi } from '../support/fake-nvidia-smi.ts';
@@ -62,9 +62,11 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
     expect(page.url()).toMatch(/#\/dashboard$/);
     await expect.poll(() => page.getByText('headless (roost serve)').count()).toBe(1);
     await page.screenshot({ path: join(SHOTS, 'dashboard.png'), fullPage: true });
-    for (const name of ['Benchmark', 'Jobs', 'Wallet']) {
+    expect(await overflowing(page), 'Dashboard').toEqual([]);
+    for (const name of ['Benchmark', 'Jobs', 'Wallet', 'Settings']) {
       await navLink(page, name).click();
       await page.getByRole('heading', { name, level: 1 }).waitFor();
+      expect(await overflowing(page), name).toEqual([]);
       // A fresh agent's pages (the other tests' shots show them filled).
       await page.screenshot({
         path: join(SHOTS, `first-visit-${name.toLowerCase()}.png`),

@@ -13,7 +13,7 @@ import { connectJobMarket } from '../../contracts/bindings/job-market.ts';
 import { writeLocalNetwork } from '../../agent/market/local-network.ts';
 import type { MethodName, ResultOf } from '../../agent/api/contract.ts';
 import { formatFigure } from '../../renderer/src/pages/onboarding.ts';
-import { chromiumMissing, launchChromium } from '../support/browser.ts';
+import { chromiumMissing, launchChromium, overflowing } from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -201,12 +201,7 @@ describe.skipIf(Boolean(missing))('first-run setup against roost serve and a dev
     rpc.destroy();
     await page.screenshot({ path: join(SHOTS, 'onboarding-done.png') });
     // Usable at 1024×640: nothing wider than the window (what sticks out, if anything).
-    const wide = await page.evaluate(`
-      Array.from(document.querySelectorAll('main *'))
-        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
-        .slice(-5)
-        .map((el) => el.tagName.toLowerCase() + '.' + el.className + ': ' + (el.textContent ?? '').slice(0, 50))
-    `);
+    const wide = await overflowing(page);
     expect(wide).toEqual([]);
 
     // A reload: setup stays done.

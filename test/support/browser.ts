@@ -38,3 +38,16 @@ export async function launchChromium(): Promise<Browser> {
 export function navLink(page: Page, name: string): Locator {
   return page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
 }
+
+/**
+ * What sticks out past the window's right edge in the page's main area (the deepest few, with
+ * their text), for "usable at 1024×640": empty when everything fits.
+ */
+export async function overflowing(page: Page): Promise<string[]> {
+  return (await page.evaluate(`
+    Array.from(document.querySelectorAll('main *'))
+      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+      .slice(-5)
+      .map((el) => el.tagName.toLowerCase() + '.' + el.className + ': ' + (el.textContent ?? '').slice(0, 50))
+  `)) as string[];
+}
