@@ -162,6 +162,16 @@ describe('diagnose', () => {
       blocksJobs: true,
       action: { kind: 'command', command: 'roost gpu install-cuda' },
     });
+    // The command once, in the fix, as a sentence; the headline keeps the acronym.
+    expect(alone[0]?.message).toBe(
+      "CUDA can't run on this NVIDIA GPU: CUDA provider libraries are not installed.",
+    );
+    expect(alone[0]?.fix).toBe(
+      'Run `roost gpu install-cuda` (it downloads the libraries onnxruntime needs for CUDA), then press Check again.',
+    );
+    expect(whyNoJobs(healthy({ probe: probe([{ ep: 'cpu' }, cudaMissing]) })).headline).toMatch(
+      /^No jobs: CUDA libraries missing\. Run `roost gpu install-cuda`/,
+    );
     const withWebgpu = diagnose(
       healthy({
         probe: probe([

@@ -219,18 +219,21 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
       const text = `${r.reason ?? ''} ${r.fix ?? ''}`;
       if (!/install-cuda|librar|cudnn|runtime/i.test(text)) continue;
       const gpuId = r.adapter?.gpuId ?? null;
+      const command = r.fix?.startsWith('roost ') ? r.fix : 'roost gpu install-cuda';
+      // The probe's reason ends with the command to run; the fix says it, once.
+      const reason = (r.reason ?? 'its libraries are missing').replace(/: run `[^`]+`$/, '');
       out.push(
         make('cuda-libraries-missing', {
           gpuId,
           severity: gpuProviderOk ? 'warning' : 'error',
           blocksJobs: !gpuProviderOk,
           title: 'CUDA libraries missing',
-          message: `CUDA can't run on ${gpuId ? gpuName(gpuId) : 'this NVIDIA GPU'}: ${r.reason ?? 'its libraries are missing'}.${gpuProviderOk ? ' Jobs run on another provider, more slowly.' : ''}`,
-          fix: r.fix ?? 'roost gpu install-cuda',
-          action: {
-            kind: 'command',
-            command: r.fix?.startsWith('roost ') ? r.fix : 'roost gpu install-cuda',
-          },
+          message: `CUDA can't run on ${gpuId ? gpuName(gpuId) : 'this NVIDIA GPU'}: ${reason}.${gpuProviderOk ? ' Jobs run on another provider, more slowly.' : ''}`,
+          fix:
+            r.fix && !r.fix.startsWith('roost ')
+              ? r.fix
+              : `Run \`${command}\` (it downloads the libraries onnxruntime needs for CUDA), then press Check again.`,
+          action: { kind: 'command', command },
         }),
       );
     }
@@ -657,6 +660,7 @@ function hostOf(url: string | null | undefined): string | null {
   }
 }
 
+/** "Chain unreachable" → "chain unreachable"; an acronym stays ("CUDA libraries missing"). */
 function lowerFirst(s: string): string {
-  return s.charAt(0).toLowerCase() + s.slice(1);
+  return /^[A-Z]{2}/.test(s) ? s : s.charAt(0).toLowerCase() + s.slice(1);
 }

@@ -45,7 +45,9 @@ function AcceleratorList({ accelerators }: { accelerators: Accelerator[] }) {
           {a.ok ? (
             <span className="muted">{a.adapter ? `on ${a.adapter}` : 'works'}</span>
           ) : (
-            <span className="acc-reason">{a.reason ?? 'does not work here'}</span>
+            <span className="acc-reason">
+              <AgentText text={a.reason ?? 'does not work here'} />
+            </span>
           )}
         </li>
       ))}

@@ -8,6 +8,7 @@ import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'rea
 import { adapterName } from '../../../agent/api/contract.ts';
 import type { ResultOf, Settings } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
+import { AgentText } from '../components/AgentText.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { useSetup } from '../components/SetupContext.tsx';
 import { Problem, UnlockWallet, WalletSetup } from '../components/WalletSetup.tsx';
@@ -92,7 +93,7 @@ function DetectStep({ onNext }: { onNext: () => void }) {
             className={`banner ${summary.tone === 'ok' ? 'banner-ok' : 'banner-warn'}`}
             data-testid="setup-hardware-headline"
           >
-            {summary.headline}
+            <AgentText text={summary.headline} />
           </p>
           <ul className="setup-devices">
             {summary.devices.map((d, i) => (
@@ -116,7 +117,7 @@ function DetectStep({ onNext }: { onNext: () => void }) {
                     <span className="acc-badge" aria-hidden="true">
                       ✕
                     </span>{' '}
-                    {p}
+                    <AgentText text={p} />
                   </div>
                 ))}
               </li>
@@ -125,7 +126,9 @@ function DetectStep({ onNext }: { onNext: () => void }) {
           {summary.notes.length > 0 && (
             <ul className="problems">
               {summary.notes.map((n) => (
-                <li key={n}>{n}</li>
+                <li key={n}>
+                  <AgentText text={n} />
+                </li>
               ))}
             </ul>
           )}
