@@ -273,7 +273,7 @@ describe('SettingsPage', () => {
     const tokens = screen.getByLabelText('Tokens on this network') as HTMLSelectElement;
     expect(tokens.disabled).toBe(false);
     expect([...tokens.options].map((o) => o.textContent)).toEqual([
-      'Not said (counted as money at your token value)',
+      'Not said (counted as real money)',
       'Test money, no value',
       'Real money, worth my token value',
     ]);

@@ -111,7 +111,7 @@ const optionLabels: Record<string, string> = {
   'work.mode.manual': 'Only when I start it',
   'network.name.local': 'Built-in practice network (local)',
   'network.name.custom': 'Custom network',
-  'network.tokens.unknown': 'Not said (counted as money at your token value)',
+  'network.tokens.unknown': 'Not said (counted as real money)',
   'network.tokens.test': 'Test money, no value',
   'network.tokens.real': 'Real money, worth my token value',
   'updates.channel.stable': 'Stable',
