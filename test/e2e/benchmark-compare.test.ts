@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { passingOutcome, sampleReport, testSigner } from '../../agent/bench/testing/fixtures.ts';
 import { signReport } from '../../agent/bench/sign.ts';
-import { chromiumMissing, launchChromium, navLink } from '../support/browser.ts';
+import { chromiumMissing, launchChromium, navLink, overflowing } from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -71,6 +71,18 @@ describe.skipIf(Boolean(missing))('two benchmark reports side by side', () => {
     expect(gemm).toContain('-50.0 %');
     const fp16 = (await rows.filter({ hasText: 'Matrix multiply, FP16' }).textContent()) ?? '';
     expect(fp16).toContain('+0.0 %');
+    // Nothing past the window's edge at 1024 px (the Run button went past the card's).
+    expect(await overflowing(page)).toEqual([]);
+    // The accelerator by its name, and at 1024 px the form's labels whole on one line each.
+    expect(await compare.locator('thead').textContent()).toContain('CPU ·');
+    for (const label of ['Accelerator', 'Preset'])
+      expect(
+        await page
+          .locator('label', { hasText: label })
+          .first()
+          .evaluate((el: { getClientRects(): { length: number } }) => el.getClientRects().length),
+        label,
+      ).toBe(1);
     const composites = await rows.filter({ hasText: 'Composite' }).locator('td').allTextContents();
     expect(composites.slice(1, 3).every((c) => /^\d/.test(c))).toBe(true);
     expect(composites[1]).not.toBe(composites[2]);

@@ -40,13 +40,18 @@ export function navLink(page: Page, name: string): Locator {
 }
 
 /**
- * What sticks out past the window's right edge in the page's main area (the deepest few, with
- * their text), for "usable at 1024×640": empty when everything fits.
+ * What sticks out past the window's right edge, or past the right edge of the card it is in, in
+ * the page's main area (the deepest few, with their text), for "usable at 1024×640": empty when
+ * everything fits.
  */
 export async function overflowing(page: Page): Promise<string[]> {
   return (await page.evaluate(`
     Array.from(document.querySelectorAll('main *'))
-      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+      .filter((el) => {
+        const right = el.getBoundingClientRect().right;
+        const card = el.parentElement && el.parentElement.closest('.card');
+        return right > window.innerWidth + 1 || (card && right > card.getBoundingClientRect().right + 1);
+      })
       .slice(-5)
       .map((el) => el.tagName.toLowerCase() + '.' + el.className + ': ' + (el.textContent ?? '').slice(0, 50))
   `)) as string[];

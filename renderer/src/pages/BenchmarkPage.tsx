@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { adapterName, STD_SUITE_ID } from '../../../agent/api/contract.ts';
+import { adapterName, executionProviderName, STD_SUITE_ID } from '../../../agent/api/contract.ts';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
@@ -46,7 +46,7 @@ function Results({ signed }: { signed: Signed }) {
           {r.composite.value === null ? 'none' : `${fmt(r.composite.value)} ${r.composite.unit}`}
         </strong>{' '}
         <span className="muted">
-          on {r.target.ep}
+          on {executionProviderName(r.target.ep)}
           {r.target.adapter
             ? ` (${adapterName(r.target.adapter)}${r.target.adapter.software ? ', a software adapter' : ''})`
             : ''}{' '}
@@ -280,7 +280,7 @@ export function BenchmarkPage() {
                     </button>
                   </td>
                   <td>
-                    {h.ep}
+                    {executionProviderName(h.ep)}
                     {h.adapter ? ` (${h.adapter})` : ''}
                     {h.complete ? '' : ', incomplete'}
                   </td>
@@ -334,7 +334,8 @@ export function BenchmarkPage() {
                 <th scope="col">Workload</th>
                 {compared.map((c) => (
                   <th scope="col" key={c.report.id}>
-                    {c.report.target.ep} · {new Date(c.report.startedAt).toLocaleString()}
+                    {executionProviderName(c.report.target.ep)} ·{' '}
+                    {new Date(c.report.startedAt).toLocaleString()}
                   </th>
                 ))}
                 <th scope="col">Change</th>
