@@ -529,8 +529,10 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
       const waited = done.reduce((n, m) => n + (m.waitMs ?? 0), 0);
       // About 200 ms of writes against 20 ms of runs: most of it is waiting.
       expect(waited).toBeGreaterThan(100);
-      // The run itself stays the run: no wait in it.
-      for (const m of done) expect(m.runMs).toBeLessThan(8);
+      // The run itself stays the run: no wait in it. A run that took in a wait would be at least
+      // one 60 ms write; the bound is far from that and far above a loaded machine's 1 ms run
+      // (10.8 ms seen while the whole suite ran).
+      for (const m of done) expect(m.runMs).toBeLessThan(45);
     });
 
     it('keeps a job of one set on the main thread', async () => {
