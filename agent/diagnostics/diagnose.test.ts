@@ -508,6 +508,7 @@ describe('diagnose', () => {
       severity: 'info',
       blocksJobs: true,
       title: 'Registering on the market',
+      action: null,
     });
     // Without a benchmark, that is the reason; a locked wallet is its own.
     const unbenchmarked = diagnose(

@@ -430,7 +430,8 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
             message:
               'Roost is registering this machine as a provider: once, in a few seconds, and then requesters can lease it.',
             fix: 'Nothing to do. If this stays for more than a minute, run `roost market register` to see why.',
-            action: { kind: 'method', method: 'market.register' },
+            // "Nothing to do" with a Register button beside it would say two things.
+            action: null,
           })
         : make('not-registered', {
             severity: 'error',

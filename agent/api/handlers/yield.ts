@@ -293,7 +293,7 @@ export function yieldHandlers(
         return {
           estimates: [],
           missing:
-            'No benchmark yet: run one (Benchmark page, or roost bench) so Roost knows what this computer earns.',
+            'No benchmark yet: run one (Benchmark page, or `roost bench`) so Roost knows what this computer earns.',
           notes: net.note ? [net.note] : [],
         };
       }

@@ -317,7 +317,7 @@ describe("Earnings in the agent's words", () => {
       'yield.estimate': () => ({
         estimates: [],
         missing:
-          'No benchmark yet: run one (Benchmark page, or roost bench) so Roost knows what this computer earns.',
+          'No benchmark yet: run one (Benchmark page, or `roost bench`) so Roost knows what this computer earns.',
       }),
       'yield.earnings': () => ({
         ...report('24h'),
@@ -336,7 +336,10 @@ describe("Earnings in the agent's words", () => {
     const card = await screen.findByTestId('earnings');
     await within(card).findByText('Actual earnings show once your wallet is set up.');
     expect(card.textContent).not.toContain('`');
-    expect([...card.querySelectorAll('code')].map((c) => c.textContent)).toEqual(['roost serve']);
+    expect([...card.querySelectorAll('code')].map((c) => c.textContent)).toEqual([
+      'roost bench',
+      'roost serve',
+    ]);
     expect(within(card).getByRole('link', { name: 'Benchmark page' }).getAttribute('href')).toBe(
       '#/benchmark',
     );
