@@ -27,6 +27,7 @@ import {
 import { yieldHandlers } from './api/handlers/yield.ts';
 import {
   createBenchService,
+  newestScored,
   reportForMarket,
   type BenchService,
   type BenchServiceOptions,
@@ -313,9 +314,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   // What an hour of work earns (predicted earnings), and the hours worked, per GPU.
   const latestBenchmark = async (): Promise<LatestBenchmark | null> => {
     const service = await bench();
-    const latest = (await service.history({ limit: 50 })).find(
-      (h) => h.complete && h.composite !== null,
-    );
+    const latest = newestScored(await service.history({ limit: 50 }));
     if (!latest || latest.composite === null) return null;
     return {
       score: Math.max(1, Math.round(latest.composite)),
@@ -500,8 +499,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
             score: async () => (await earningRate()).score,
             // The report the score came from (latestBenchmark's), when its suite is retired.
             retiredSuite: async () => {
-              const history = await (await bench()).history({ limit: 50 });
-              const latest = history.find((h) => h.complete && h.composite !== null);
+              const latest = newestScored(await (await bench()).history({ limit: 50 }));
               return latest && !latest.current ? latest.suiteId : null;
             },
             price: () => settings.get().pricing.pricePerUnitHour,

@@ -6,6 +6,7 @@ export {
   BenchError,
   benchTargets,
   createBenchService,
+  newestScored,
   reportForMarket,
   resolveTarget,
 } from './service.ts';

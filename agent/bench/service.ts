@@ -102,6 +102,11 @@ export interface BenchRunOptions {
   protocol?: Protocol;
 }
 
+/** The newest complete report with a composite, of any suite (history is newest first). */
+export function newestScored(history: readonly BenchHistoryEntry[]): BenchHistoryEntry | undefined {
+  return history.find((h) => h.complete && h.composite !== null);
+}
+
 /**
  * The report the market is told about: the newest complete one with a composite, of the suite
  * this Roost runs (the market prices in its units; a retired version's score is not in them).

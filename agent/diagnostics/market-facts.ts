@@ -6,6 +6,7 @@
  * each that fails or times out is left out (unknown) or reported as what it is.
  */
 import { z } from 'zod';
+import { ACTIVE_LEASE_STATES } from '../market/schema.ts';
 import type { LeaseRecord, LeaseState, MarketStatus } from '../market/schema.ts';
 import { openJobsFromLeases, quotesFromLeases } from '../schedule/lease-money.ts';
 import type { DiagnosticFacts } from './diagnose.ts';
@@ -52,8 +53,6 @@ export interface MarketFactSources {
   /** Per chain read; default 3 s, so a dead node never holds up the Dashboard. */
   timeoutMs?: number;
 }
-
-const ACTIVE: readonly LeaseState[] = ['claiming', 'claimed', 'running', 'uploading', 'submitting'];
 
 const feeDataSchema = z.object({
   gasPrice: z.bigint().nonnegative().nullable(),
@@ -162,7 +161,7 @@ export async function gatherMarketFacts(
   if (status) facts.marketState = { state: status.state, problem: status.problem };
   if (sources.market && token) {
     const leases = sources.market.leases({ limit: 1000 });
-    facts.activeLeases = leases.filter((l) => ACTIVE.includes(l.state)).length;
+    facts.activeLeases = leases.filter((l) => ACTIVE_LEASE_STATES.includes(l.state)).length;
     if (score !== null) {
       facts.market = {
         openJobs: openJobsFromLeases(leases, Math.floor(now / 1000), score, token.decimals),

@@ -16,13 +16,13 @@ import {
 import { canonicalJson } from '../jobs/util.ts';
 import { decide, type Decision } from './decide.ts';
 import { messageOf, tokens } from './format.ts';
-import type { LeaseRecord, LeaseState, MarketJob } from './schema.ts';
+import { ACTIVE_LEASE_STATES } from './schema.ts';
+import type { LeaseRecord, MarketJob } from './schema.ts';
 import type { MarketLog, MarketServiceOptions } from './service-options.ts';
 import { signingProblem, type LeaseRecorder, type Session } from './session.ts';
 import { TransferError, fetchMarketJob, uploadResult } from './transfer.ts';
 import { TxRevertError, type TxRecord } from './tx-manager.ts';
 
-const ACTIVE: readonly LeaseState[] = ['claiming', 'claimed', 'running', 'uploading', 'submitting'];
 const LOST_ERRORS = new Set([
   'NoOpenLease',
   'AlreadyLeased',
@@ -110,7 +110,9 @@ export function createLeaseDriver(deps: LeaseDriverOptions): LeaseDriver {
       const retry = error instanceof TransferError ? error.retryable : true;
       return { take: false, reason: messageOf(error), transient: retry };
     }
-    const active = s.leases.list({ states: ACTIVE }).filter((l) => l.jobId !== lease.jobId).length;
+    const active = s.leases
+      .list({ states: ACTIVE_LEASE_STATES })
+      .filter((l) => l.jobId !== lease.jobId).length;
     return decide({
       enabled: options.settings().market.enabled,
       signing: await signingProblem(options.wallet),
@@ -273,7 +275,7 @@ export function createLeaseDriver(deps: LeaseDriverOptions): LeaseDriver {
             deps.registered(),
             options.settings(),
             await options.policy(),
-            s.leases.list({ states: ACTIVE }).length,
+            s.leases.list({ states: ACTIVE_LEASE_STATES }).length,
             (await options.wallet.status()).workSigning,
           ]);
           if (s.lastFacts.get(jobId) === facts) return;

@@ -73,16 +73,21 @@ export const leaseStateSchema = z.enum([
 ]);
 export type LeaseState = z.infer<typeof leaseStateSchema>;
 
-/**
- * States in which this provider is taking or holds a lease that has not settled: its stake is
- * locked until it does.
- */
-export const HELD_LEASE_STATES: readonly LeaseState[] = [
+/** States in which this provider is working on a lease: it takes its machine (capacity). */
+export const ACTIVE_LEASE_STATES: readonly LeaseState[] = [
   'claiming',
   'claimed',
   'running',
   'uploading',
   'submitting',
+];
+
+/**
+ * States in which this provider is taking or holds a lease that has not settled: its stake is
+ * locked until it does.
+ */
+export const HELD_LEASE_STATES: readonly LeaseState[] = [
+  ...ACTIVE_LEASE_STATES,
   'submitted',
   'disputed',
 ];
