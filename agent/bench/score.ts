@@ -1,8 +1,10 @@
 /**
  * Units and the composite.
  *
- * A workload's sub-score is its throughput in physical units at the median run time:
- *   value = workPerRun / median seconds / unit scale   (TFLOP/s: 1e12 FLOP/s, GB/s: 1e9 B/s,
+ * A workload's sub-score is its throughput in physical units at the scored run time (the
+ * suite's `measurement.scoreQuantile`: the 10th percentile run since roost-std/2, the median in
+ * roost-std/1):
+ *   value = workPerRun / scored seconds / unit scale   (TFLOP/s: 1e12 FLOP/s, GB/s: 1e9 B/s,
  *                                                      inferences/s: 1)
  * The composite is the weighted geometric mean of the sub-scores relative to the suite's
  * reference machine, times the suite's scale:

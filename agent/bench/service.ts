@@ -17,7 +17,7 @@ import { basename, join } from 'node:path';
 import { z } from 'zod';
 import type { FromBench } from '../../worker/bench-protocol.ts';
 import type { HardwareService } from '../hardware/service.ts';
-import { adapterName } from '../hardware/schema.ts';
+import { adapterName, executionProviderName } from '../hardware/schema.ts';
 import type { AcceleratorProbe, ExecutionProvider, ProbeReport } from '../hardware/schema.ts';
 import { probeEnv } from '../hardware/probe.ts';
 import type { Logger } from '../log.ts';
@@ -176,21 +176,33 @@ export function benchTargets(probe: ProbeReport): BenchTarget[] {
     const software = r.status === 'software-adapter' || r.adapter?.software === true;
     const adapter = r.adapter ? adapterName(r.adapter) : null;
     const device = r.deviceIndex !== undefined ? String(r.deviceIndex) : undefined;
-    const where = [adapter, software ? 'software' : undefined].filter(Boolean).join(', ');
+    const where = targetWhere(adapter, software);
     targets.push({
       ep: r.ep,
       ...(device !== undefined ? { device } : {}),
       adapter,
       software,
-      label: `${r.ep}${device !== undefined ? `:${device}` : ''}${where ? ` (${where})` : ''}`,
+      label: `${executionProviderName(r.ep)}${device !== undefined ? ` · device ${device}` : ''}${where}`,
     });
   }
   return targets;
 }
 
+/** ` (llvmpipe, software)`: the adapter a target runs on, and whether it is a software one. */
+function targetWhere(adapter: string | null, software: boolean): string {
+  const where = [adapter, software ? 'software' : undefined].filter(Boolean).join(', ');
+  return where ? ` (${where})` : '';
+}
+
+/** The valid targets as one types them (`cpu`, `cuda:0`), each with where it runs. */
 function describeTargets(targets: BenchTarget[]): string {
   return targets.length
-    ? targets.map((t) => t.label).join(', ')
+    ? targets
+        .map(
+          (t) =>
+            `${t.ep}${t.device !== undefined ? `:${t.device}` : ''}${targetWhere(t.adapter, t.software)}`,
+        )
+        .join(', ')
     : 'none (onnxruntime did not start)';
 }
 

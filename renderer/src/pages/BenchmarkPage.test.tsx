@@ -78,11 +78,37 @@ describe('the Benchmark page results', () => {
     const results = await screen.findByTestId('bench-results');
     const rows = within(results).getAllByRole('row');
     expect(rows[0]!.textContent).toContain('Relative to the reference machine');
-    expect(rows[1]!.lastElementChild?.textContent?.trim()).toBe('0.0187× ref.');
-    expect(rows[2]!.lastElementChild?.textContent?.trim()).toBe('0.628× ref.');
+    expect(rows[1]!.lastElementChild?.textContent?.trim()).toBe('0.0187×');
+    expect(rows[2]!.lastElementChild?.textContent?.trim()).toBe('0.628×');
+    // The bar and its figure stay on one line: the figure wrapped under the bar at 1024 px.
+    expect(rows[1]!.lastElementChild?.className).toBe('nowrap');
     expect(screen.getByTestId('bench-scale').textContent).toBe(
       'A full bar is the reference machine (1×).',
     );
+  });
+
+  it('says what RCS is next to the composite', async () => {
+    render(
+      <AgentProvider client={resultsClient(signedReport([0.5, 2.5]))}>
+        <BenchmarkPage />
+      </AgentProvider>,
+    );
+    expect((await screen.findByTestId('bench-unit')).textContent).toMatch(
+      /^RCS is the Roost compute score: the suite's reference machine scores 1000/,
+    );
+  });
+
+  it('keeps each label of the run form beside its list when the row wraps', async () => {
+    render(
+      <AgentProvider client={resultsClient(signedReport([0.5, 2.5]))}>
+        <BenchmarkPage />
+      </AgentProvider>,
+    );
+    for (const name of ['Accelerator', 'Preset']) {
+      const select = await screen.findByLabelText(name);
+      expect(select.parentElement?.className).toBe('field-pair');
+      expect(select.previousElementSibling?.textContent).toBe(name);
+    }
   });
 
   it('marks the reference in each bar when a result beats it', async () => {

@@ -54,6 +54,12 @@ function Results({ signed }: { signed: Signed }) {
           {r.complete ? '' : ' · incomplete'}
         </span>
       </p>
+      {r.composite.unit === 'RCS' && (
+        <p className="muted" data-testid="bench-unit">
+          RCS is the Roost compute score: the suite&apos;s reference machine scores 1000, and a
+          machine twice as fast at every workload scores 2000. The market prices work in it.
+        </p>
+      )}
       {r.composite.value === null && r.composite.missing.length > 0 && (
         <p className="field-error">No composite: {r.composite.missing.join(', ')} did not score.</p>
       )}
@@ -78,13 +84,13 @@ function Results({ signed }: { signed: Signed }) {
                 )}
               </td>
               <td>{w.timing ? `±${(w.timing.cv * 100).toFixed(1)} %` : '—'}</td>
-              <td>
+              <td className="nowrap">
                 <svg width="160" height="12" aria-hidden="true">
                   <rect width="160" height="12" className="spark-bg" />
                   <rect width={width(w.normalized ?? 0)} height="12" className="bar" />
                   {top > 1 && <rect x={width(1) - 1} width="2" height="12" fill="currentColor" />}
                 </svg>{' '}
-                {w.normalized === null ? '—' : `${times(w.normalized)} ref.`}
+                {w.normalized === null ? '—' : times(w.normalized)}
               </td>
             </tr>
           ))}
@@ -193,33 +199,38 @@ export function BenchmarkPage() {
           score.
         </p>
         <div className="inline-form">
-          <label htmlFor="bench-target">Accelerator</label>
-          <select
-            id="bench-target"
-            value={target}
-            onChange={(e) => setTarget(Number(e.target.value))}
-            disabled={running || !targets}
-          >
-            {/* The probe takes a few seconds on a first visit: say so, not an empty list. */}
-            {!targets && <option value={0}>Checking what can run here…</option>}
-            {targets?.length === 0 && <option value={0}>Nothing can run here</option>}
-            {(targets ?? []).map((t, i) => (
-              <option key={`${t.ep}-${t.device ?? ''}`} value={i}>
-                {t.label}
-              </option>
-            ))}
-          </select>
-          <label htmlFor="bench-preset">Preset</label>
-          <select
-            id="bench-preset"
-            value={preset}
-            onChange={(e) => setPreset(e.target.value as typeof preset)}
-            disabled={running}
-          >
-            <option value="quick">Quick (about a minute)</option>
-            <option value="standard">Standard</option>
-            <option value="precise">Precise (longest)</option>
-          </select>
+          {/* Each label stays beside its list when the row wraps on a narrow window. */}
+          <span className="field-pair">
+            <label htmlFor="bench-target">Accelerator</label>
+            <select
+              id="bench-target"
+              value={target}
+              onChange={(e) => setTarget(Number(e.target.value))}
+              disabled={running || !targets}
+            >
+              {/* The probe takes a few seconds on a first visit: say so, not an empty list. */}
+              {!targets && <option value={0}>Checking what can run here…</option>}
+              {targets?.length === 0 && <option value={0}>Nothing can run here</option>}
+              {(targets ?? []).map((t, i) => (
+                <option key={`${t.ep}-${t.device ?? ''}`} value={i}>
+                  {t.label}
+                </option>
+              ))}
+            </select>
+          </span>
+          <span className="field-pair">
+            <label htmlFor="bench-preset">Preset</label>
+            <select
+              id="bench-preset"
+              value={preset}
+              onChange={(e) => setPreset(e.target.value as typeof preset)}
+              disabled={running}
+            >
+              <option value="quick">Quick (about a minute)</option>
+              <option value="standard">Standard</option>
+              <option value="precise">Precise (longest)</option>
+            </select>
+          </span>
           <button type="button" onClick={() => void run()} disabled={running || !targets?.length}>
             {running ? 'Running…' : 'Run benchmark'}
           </button>
