@@ -17,7 +17,7 @@ import {
   jobSummarySchema,
 } from './schema.ts';
 import type { JobEvent, JobSpec } from './schema.ts';
-import { createJobService, outputFileNames } from './service.ts';
+import { createJobService, jobLabel, outputFileNames } from './service.ts';
 import type { JobService, JobServiceOptions } from './service.ts';
 import { fakeSpawner, float32Npy, writingWorker } from './testing/fake-worker.ts';
 import type { FakeWorkerScript } from './testing/fake-worker.ts';
@@ -98,6 +98,15 @@ async function identitySpec(e: Env, sets = 1, extra: Partial<JobSpec> = {}): Pro
   };
 }
 
+describe('a job in the log and the Activity list', () => {
+  it('is named once as a job, whatever its name says', () => {
+    expect(jobLabel(undefined, 'job-1')).toBe('job job-1');
+    expect(jobLabel('resnet batch', 'job-1')).toBe('job resnet batch (job-1)');
+    expect(jobLabel('market job 7', 'job-1')).toBe('market job 7 (job-1)');
+    expect(jobLabel('Job for the lab', 'job-1')).toBe('Job for the lab (job-1)');
+  });
+});
+
 describe('the job service', () => {
   it('runs a job: queued → fetching → running → done, with a signed receipt', async () => {
     const e = await env();
@@ -128,7 +137,7 @@ describe('the job service', () => {
     const id = submitted.value.id;
     expect(lines.filter((l) => l.includes(id) && !l.startsWith('debug'))).toEqual([
       expect.stringMatching(/^info job identity of three \(job-[\w-]+\): queued: /),
-      `info job identity of three (${id}): done: 3 outputs on webgpu`,
+      `info job identity of three (${id}): done: 3 outputs on WebGPU`,
     ]);
     expect(lines.filter((l) => l.startsWith('debug') && l.includes(id))).toHaveLength(2);
     expect(

@@ -37,7 +37,7 @@ import type { FromWorker, OutputWritten, RunPlan } from '../../worker/protocol.t
 import { writeFileAtomic } from '../store/atomic-file.ts';
 import type { z } from 'zod';
 import { describeZodError } from '../api/errors.ts';
-import { adapterName } from '../hardware/schema.ts';
+import { adapterName, executionProviderName } from '../hardware/schema.ts';
 import type { AcceleratorAdapter } from '../hardware/schema.ts';
 import { ROOST_VERSION } from '../version.ts';
 import type { ProviderSigner } from '../wallet/signer.ts';
@@ -218,6 +218,15 @@ export function outputFileNames(names: readonly string[]): string[] {
     used.add(file.toLowerCase());
     return file;
   });
+}
+
+/**
+ * A job as the log and the Activity list name it: `job job-…`, `job resnet batch (job-…)`, and a
+ * name that says "job" itself as it is (`market job 7 (job-…)`, not "job market job 7").
+ */
+export function jobLabel(name: string | undefined, id: string): string {
+  if (!name) return `job ${id}`;
+  return /\bjob\b/i.test(name) ? `${name} (${id})` : `job ${name} (${id})`;
 }
 
 function specSha256(spec: JobSpec): string {
@@ -496,8 +505,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     if (record) {
       // What came of a job, and its start, for the Activity list; the steps between (fetching,
       // running) go to the log file. The message leads with the state when it names it.
-      const label = record.name ? `${record.name} (${id})` : id;
-      const line = `job ${label}: ${message.startsWith(to) ? message : `${to}: ${message}`}`;
+      const line = `${jobLabel(record.name, id)}: ${message.startsWith(to) ? message : `${to}: ${message}`}`;
       if (to === 'failed') log.warn(line);
       else if (to === 'fetching' || to === 'running') log.debug(line);
       else log.info(line);
@@ -1174,7 +1182,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       ['running'],
       'done',
       { stage: 'done', result: signed, finishedAt, ...(exportedTo ? { exportedTo } : {}) },
-      `done: ${outputs.length} output${outputs.length === 1 ? '' : 's'} on ${ep}`,
+      `done: ${outputs.length} output${outputs.length === 1 ? '' : 's'} on ${executionProviderName(ep)}`,
     );
   }
 
@@ -1384,7 +1392,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
         `submitted (${origin})`,
       );
       log.info(
-        `job ${record.name ? `${record.name.slice(0, 80)} (${id})` : id}: queued: ${record.setsTotal} input set${record.setsTotal === 1 ? '' : 's'}`,
+        `${jobLabel(record.name?.slice(0, 80), id)}: queued: ${record.setsTotal} input set${record.setsTotal === 1 ? '' : 's'}`,
       );
       announce(record);
       queueMicrotask(pump);

@@ -13,6 +13,7 @@ import {
   leaseStateNames,
   parseJobMarketLog,
 } from '../../contracts/bindings/job-market.ts';
+import { executionProviderName } from '../hardware/schema.ts';
 import { canonicalJson } from '../jobs/util.ts';
 import { decide, type Decision } from './decide.ts';
 import { messageOf, tokens } from './format.ts';
@@ -240,7 +241,11 @@ export function createLeaseDriver(deps: LeaseDriverOptions): LeaseDriver {
             ['running'],
             'uploading',
             {},
-            `ran on ${detail.result?.receipt.executionProvider ?? 'the worker'}`,
+            `ran on ${
+              detail.result
+                ? executionProviderName(detail.result.receipt.executionProvider)
+                : 'the worker'
+            }`,
           );
         } else {
           const why =

@@ -546,9 +546,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
         const row = await prepareAndSign(intent);
         // Signing and handing over are steps on the way: the log file keeps them (debug); the
         // Activity list shows what came of the transaction (mined, or why not).
-        log.debug?.(
-          `[market-tx] ${row.label}: signed tx ${row.hash} (nonce ${row.nonce}, ${intent.key})`,
-        );
+        log.debug?.(`${row.label}: signed tx ${row.hash} (nonce ${row.nonce}, ${intent.key})`);
         const sent = await broadcast(row);
         if (sent.ok) return toRecord(readRow(intent.key) ?? row);
         if (sent.unreachable) {
@@ -556,7 +554,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
             error: `${OUTAGE}${codeSuffix(sent.error)}; it will be sent again`,
           }));
           log.warn(
-            `[market-tx] ${row.label}: stored tx ${row.hash} but the chain did not answer${codeSuffix(sent.error)}; it will be sent again`,
+            `${row.label}: stored tx ${row.hash} but the chain did not answer${codeSuffix(sent.error)}; it will be sent again`,
           );
           return toRecord(held);
         }
@@ -567,11 +565,11 @@ export function createTxManager(options: TxManagerOptions): TxManager {
         }));
         if (nonceTaken && attempt < NONCE_TRIES) {
           log.warn(
-            `[market-tx] ${row.label}: nonce ${row.nonce} was just taken by another transaction from ${row.from_address}; signing again with the next one`,
+            `${row.label}: nonce ${row.nonce} was just taken by another transaction from ${row.from_address}; signing again with the next one`,
           );
           continue;
         }
-        log.error(`[market-tx] ${row.label}: ${failed.error ?? 'refused'}`);
+        log.error(`${row.label}: ${failed.error ?? 'refused'}`);
         return toRecord(failed);
       }
     });
@@ -600,11 +598,8 @@ export function createTxManager(options: TxManagerOptions): TxManager {
       effective_gas_price: receipt.gasPrice.toString(),
       error,
     }));
-    if (reverted) log.error(`[market-tx] ${row.label}: ${error ?? 'reverted'}`);
-    else
-      log.info(
-        `[market-tx] ${row.label}: tx ${receipt.hash} mined in block ${receipt.blockNumber}`,
-      );
+    if (reverted) log.error(`${row.label}: ${error ?? 'reverted'}`);
+    else log.info(`${row.label}: tx ${receipt.hash} mined in block ${receipt.blockNumber}`);
     return stored;
   };
 
@@ -647,7 +642,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
 
     if (row.state !== 'pending') {
       log.warn(
-        `[market-tx] ${row.label}: tx ${row.hash} is no longer in block ${row.block_number ?? '?'} (reorganised away); sending it again`,
+        `${row.label}: tx ${row.hash} is no longer in block ${row.block_number ?? '?'} (reorganised away); sending it again`,
       );
       row = update(key, () => ({
         state: 'pending',
@@ -669,7 +664,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
         state: 'failed',
         error: `Nonce ${row?.nonce} of ${row?.from_address} was used by a transaction that is not one of ours, so this one can never be mined; "${row?.label}" was not carried out. Send it again if it is still wanted.`,
       }));
-      log.error(`[market-tx] ${failed.label}: ${failed.error ?? 'nonce taken'}`);
+      log.error(`${failed.label}: ${failed.error ?? 'nonce taken'}`);
       return failed;
     }
 
@@ -689,9 +684,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
     const sent = await broadcast(row);
     if (sent.ok) {
       if (row.error !== null) update(row.key, () => ({ error: null }));
-      log.debug?.(
-        `[market-tx] ${row.label}: tx ${row.hash} handed to the node (nonce ${row.nonce})`,
-      );
+      log.debug?.(`${row.label}: tx ${row.hash} handed to the node (nonce ${row.nonce})`);
       return;
     }
     if (sent.unreachable) throw sent.error;
@@ -714,8 +707,8 @@ export function createTxManager(options: TxManagerOptions): TxManager {
         warnedCap.add(row.key);
         log.warn(
           signerAddress === row.from_address
-            ? `[market-tx] ${row.label}: not mined yet, but a higher fee would pass the cap of ${cap} wei per gas; waiting with the current one`
-            : `[market-tx] ${row.label}: not mined yet and signed by ${row.from_address}, not the current wallet; it can only be sent again as it is`,
+            ? `${row.label}: not mined yet, but a higher fee would pass the cap of ${cap} wei per gas; waiting with the current one`
+            : `${row.label}: not mined yet and signed by ${row.from_address}, not the current wallet; it can only be sent again as it is`,
         );
       }
       await rebroadcast(row);
@@ -732,7 +725,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
     }));
     acceptedAt.delete(row.key);
     log.info(
-      `[market-tx] ${row.label}: not mined after ${bumpAfterMs} ms; replaced by tx ${hash} with higher fees (${describeFees(next)})`,
+      `${row.label}: not mined after ${bumpAfterMs} ms; replaced by tx ${hash} with higher fees (${describeFees(next)})`,
     );
     await rebroadcast(bumped);
   };
@@ -740,7 +733,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
   const holdUp = (row: Row, words: string): void => {
     if (row.error !== words) {
       update(row.key, () => ({ error: words }));
-      log.warn(`[market-tx] ${row.label}: ${words}`);
+      log.warn(`${row.label}: ${words}`);
     }
   };
 
@@ -752,7 +745,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
       try {
         done = await step(key);
         if (failures > 0) {
-          log.info(`[market-tx] the chain answers again; following ${key}`);
+          log.info(`the chain answers again; following ${key}`);
           const row = readRow(key);
           if (row?.state === 'pending' && row.error?.startsWith(OUTAGE) === true) {
             update(key, () => ({ error: null }));
@@ -769,7 +762,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
             ? `${OUTAGE}${codeSuffix(error)}`
             : `the chain answered with an error (${shortError(error)}); trying again`;
           if (row !== undefined && row.state === 'pending') holdUp(row, words);
-          else log.warn(`[market-tx] ${key}: ${words}`);
+          else log.warn(`${key}: ${words}`);
         }
         failures++;
         // A node that doesn't answer is asked less often, up to ten polls apart.

@@ -152,6 +152,11 @@ describe.skipIf(Boolean(missing))('earnings, the suggested price and why no jobs
     expect(await card.getByTestId('price-suggestion').textContent()).toBe(
       'No suggested price yet: not enough jobs seen yet (1 job in the last 7 days).',
     );
+    // Activity names the job once as a job, and the accelerator as people call it.
+    const activity = (await page.getByTestId('activity').textContent()) ?? '';
+    expect(activity).toMatch(/market job 1 \(job-[\w-]+\): queued: 1 input set/);
+    expect(activity).toContain('uploading — ran on CPU');
+    expect(activity).not.toMatch(/job market job|\[market-tx\]/);
     await card.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'dashboard-earnings.png'), fullPage: true });
     await card.getByRole('button', { name: '7 d' }).click();

@@ -152,11 +152,9 @@ describe('TxManager', () => {
     const first = await manager.execute(approve('approve:a'));
     expect(first).toMatchObject({ state: 'mined', nonce: 0, attempts: 1 });
     // The Activity list (info and up) says what came of it; the steps go to the log file only.
-    expect(lines).toContain(
-      `debug [market-tx] approve 1: signed tx ${first.hash} (nonce 0, approve:a)`,
-    );
+    expect(lines).toContain(`debug approve 1: signed tx ${first.hash} (nonce 0, approve:a)`);
     expect(lines.filter((l) => l.startsWith('info') && l.includes(first.hash))).toEqual([
-      expect.stringMatching(/^info \[market-tx\] approve 1: tx 0x[0-9a-f]{64} mined in block \d+$/),
+      expect.stringMatching(/^info approve 1: tx 0x[0-9a-f]{64} mined in block \d+$/),
     ]);
     expect(first.hashes).toEqual([first.hash]);
     const again = await manager.execute(approve('approve:a', 5n));
@@ -341,7 +339,7 @@ describe('TxManager', () => {
       expect(done).toMatchObject({ state: 'mined', hash: stored.hash, hashes: [stored.hash] });
       expect(done.error).toBeUndefined();
       expect(await mined(wallet.address)).toBe(1);
-      expect(lines.some((l) => /^info \[market-tx\] the chain answers again/.test(l))).toBe(true);
+      expect(lines.some((l) => /^info the chain answers again/.test(l))).toBe(true);
     });
 
     it('refuses to prepare while the node is down, signing and storing nothing', async () => {
