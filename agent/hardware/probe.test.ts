@@ -14,6 +14,7 @@ import {
   parseMesaDeviceList,
   probeAccelerators,
   probeEnv,
+  probeLine,
   SOFTWARE_ADAPTER_REASON,
   vulkanDriverPaths,
   vulkanDriverVendor,
@@ -21,7 +22,7 @@ import {
 import type { ProbeFiles, VulkanDriver } from './probe.ts';
 import type { ToolRun } from './run-tool.ts';
 import { adapterName, probeReportSchema } from './schema.ts';
-import type { Gpu, GpuInventory } from './schema.ts';
+import type { AcceleratorProbe, Gpu, GpuInventory } from './schema.ts';
 import { addPciDevice, emptySysfs } from './testing/fake-sysfs.ts';
 import { fakeTools } from './testing/fake-tools.ts';
 import { fixturesDir } from './testing/fixtures.ts';
@@ -942,5 +943,46 @@ if (cmd === 'list') {
       }),
     ]);
     expect(files.read).toEqual(['/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json']);
+  });
+});
+
+describe('probeLine', () => {
+  const base = { durationMs: 122.4, ok: false } as const;
+  it('names the provider and the device as people call them, with why and how long', () => {
+    expect(
+      probeLine({
+        ...base,
+        ep: 'cuda',
+        deviceIndex: 0,
+        status: 'failed',
+        reason: 'CUDA provider libraries are not installed: run `roost gpu install-cuda`.',
+      } as AcceleratorProbe),
+    ).toBe(
+      'CUDA (device 0) does not work: CUDA provider libraries are not installed: run `roost gpu install-cuda` (checked in 122 ms)',
+    );
+    expect(
+      probeLine({
+        ...base,
+        ep: 'cpu',
+        status: 'ok',
+        ok: true,
+        adapter: { name: 'AMD EPYC', kind: 'cpu', software: false },
+      } as AcceleratorProbe),
+    ).toBe('CPU works on AMD EPYC (checked in 122 ms)');
+  });
+
+  it('says a software adapter is not a GPU once', () => {
+    expect(
+      probeLine({
+        ...base,
+        ep: 'webgpu',
+        status: 'software-adapter',
+        reason:
+          'The WebGPU adapter is a software renderer (lavapipe/llvmpipe/SwiftShader): not a GPU.',
+        adapter: { name: 'llvmpipe (LLVM 15.0.6, 256 bits)', kind: 'cpu', software: true },
+      } as AcceleratorProbe),
+    ).toBe(
+      'WebGPU runs only on llvmpipe (LLVM 15.0.6, 256 bits), a software renderer on the CPU, not a GPU (checked in 122 ms)',
+    );
   });
 });

@@ -14,7 +14,12 @@ import type { HardwareLog, LoggedStates } from './log.ts';
 import { createLoggedStates, stderrHardwareLog } from './log.ts';
 import { defaultSpawner, runTool } from './run-tool.ts';
 import type { Spawner, ToolRun } from './run-tool.ts';
-import { adapterName, EXECUTION_PROVIDER_NAMES, probeReportSchema } from './schema.ts';
+import {
+  adapterName,
+  EXECUTION_PROVIDER_NAMES,
+  executionProviderName,
+  probeReportSchema,
+} from './schema.ts';
 import type {
   AcceleratorAdapter,
   AcceleratorProbe,
@@ -821,9 +826,7 @@ export async function probeAccelerators(options: ProbeOptions = {}): Promise<Pro
         ...(vulkanDrivers ? { vulkanDrivers } : {}),
         platform,
       });
-      log.info(
-        `${ep}${deviceIndex === undefined ? '' : `:${deviceIndex}`}: ${result.status}${result.adapter ? ` on ${adapterName(result.adapter)}` : ''}${result.reason ? ` (${result.reason})` : ''} in ${Math.round(result.durationMs)} ms`,
-      );
+      log.info(probeLine(result));
       results.push(result);
     }
   }
@@ -896,4 +899,30 @@ async function writeCache(file: string, report: ProbeReport, log: HardwareLog): 
   } catch (error) {
     log.warn(`could not write the accelerator cache ${file}: ${(error as Error).message}`);
   }
+}
+
+const PROBE_STATUS_WORDS: Record<AcceleratorProbe['status'], string> = {
+  ok: 'works',
+  'software-adapter': 'runs only on a software renderer',
+  failed: 'does not work',
+  crashed: 'crashed',
+  timeout: 'took too long',
+  'wrong-result': 'gave a wrong answer',
+};
+
+/**
+ * One provider's probe as the log and the Activity list say it: `CUDA (device 0) does not work:
+ * CUDA provider libraries are not installed: run \`roost gpu install-cuda\` (checked in 122 ms)`,
+ * `CPU works on AMD EPYC (checked in 27 ms)`.
+ */
+export function probeLine(result: AcceleratorProbe): string {
+  const device = result.deviceIndex === undefined ? '' : ` (device ${result.deviceIndex})`;
+  const took = `(checked in ${Math.round(result.durationMs)} ms)`;
+  if (result.status === 'software-adapter') {
+    const adapter = result.adapter ? adapterName(result.adapter) : 'a software adapter';
+    return `${executionProviderName(result.ep)}${device} runs only on ${adapter}, a software renderer on the CPU, not a GPU ${took}`;
+  }
+  const on = result.adapter ? ` on ${adapterName(result.adapter)}` : '';
+  const why = result.reason ? `: ${result.reason.replace(/\.$/, '')}` : '';
+  return `${executionProviderName(result.ep)}${device} ${PROBE_STATUS_WORDS[result.status]}${on}${why} ${took}`;
 }

@@ -13,18 +13,23 @@ const PATTERN = new RegExp(`(\`[^\`]+\`|${Object.keys(PAGES).join('|')})`);
 /**
  * A status line the agent wrote for its log and its CLI ("there is no wallet yet: create or
  * import one (Wallet page, or `roost wallet create`) …"), shown as a sentence (words.ts),
- * with `commands` as code and the pages it names as links to them.
+ * with `commands` as code and the pages it names as links to them. `asSentence={false}` keeps
+ * the words as they are (a line of the Activity list).
  */
-export function AgentText({ text }: { text: string }): ReactNode {
-  return sentence(text)
-    .split(PATTERN)
-    .map((part, i) => {
-      if (i % 2 === 0) return part;
-      if (part.startsWith('`')) return <code key={i}>{part.slice(1, -1)}</code>;
-      return (
-        <a key={i} href={PAGES[part]}>
-          {part}
-        </a>
-      );
-    });
+export function AgentText({
+  text,
+  asSentence = true,
+}: {
+  text: string;
+  asSentence?: boolean;
+}): ReactNode {
+  return (asSentence ? sentence(text) : text).split(PATTERN).map((part, i) => {
+    if (i % 2 === 0) return part;
+    if (part.startsWith('`')) return <code key={i}>{part.slice(1, -1)}</code>;
+    return (
+      <a key={i} href={PAGES[part]}>
+        {part}
+      </a>
+    );
+  });
 }

@@ -43,4 +43,31 @@ describe('DashboardPage: Activity', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Show the latest 12' }));
     expect(shown()).toHaveLength(12);
   });
+
+  it('shows a command in a line as code, and the line as the agent wrote it', async () => {
+    const entries = [
+      {
+        level: 'info',
+        subsystem: 'hardware',
+        message:
+          'CUDA (device 0) does not work: CUDA provider libraries are not installed: run `roost gpu install-cuda` (checked in 122 ms)',
+        at: new Date(Date.UTC(2026, 10, 26, 9, 0, 0)).toISOString(),
+      },
+    ];
+    const { client } = fakeAgentClient((method) =>
+      method === 'agent.activity' ? ok({ entries }) : unavailable(),
+    );
+    render(
+      <AgentProvider client={client}>
+        <SetupProvider route="dashboard">
+          <DashboardPage />
+        </SetupProvider>
+      </AgentProvider>,
+    );
+    const item = within(await screen.findByTestId('activity')).getByRole('listitem');
+    expect(item.querySelector('code')?.textContent).toBe('roost gpu install-cuda');
+    expect(item.textContent).toMatch(
+      /hardwareCUDA \(device 0\) does not work: .* \(checked in 122 ms\)$/,
+    );
+  });
 });

@@ -102,7 +102,9 @@ export function DashboardPage() {
                 <li key={`${entry.at}-${i}`} className={`log-${entry.level}`}>
                   <time dateTime={entry.at}>{new Date(entry.at).toLocaleTimeString()}</time>
                   <span className="log-subsystem">{entry.subsystem}</span>
-                  <span>{entry.message}</span>
+                  <span>
+                    <AgentText text={entry.message} asSentence={false} />
+                  </span>
                 </li>
               ))}
           </ol>
