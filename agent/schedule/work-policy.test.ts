@@ -88,11 +88,13 @@ describe('work policy service', () => {
   });
 
   it('keeps manual holds, lets them expire with a log line, and reports them to be saved', async () => {
-    const { policy, clock, text, saved } = setup();
+    const { policy, clock, lines, text, saved } = setup();
     await policy.hold({ action: 'pause', until: new Date(NOW + 60_000).toISOString() });
     expect(policy.decisions().map((d) => d.cause)).toEqual(['manual-pause', 'manual-pause']);
     expect(saved.at(-1)).toHaveLength(1);
-    expect(text().some((l) => l.includes('manual pause of every GPU until 12:01'))).toBe(true);
+    expect(lines.map((l) => l.message)).toContain(
+      'every GPU: paused by you until 12:01; a job in progress finishes first',
+    );
     clock.now += 60_000;
     await policy.evaluate();
     expect(policy.decisions().map((d) => d.cause)).toEqual(['idle', 'idle']);
@@ -109,10 +111,14 @@ describe('work policy service', () => {
       setAt: new Date(NOW).toISOString(),
       leaseAction: 'finish-lease',
     };
-    const { policy } = setup({ holds: [hold] });
+    const { policy, lines } = setup({ holds: [hold] });
     await policy.evaluate();
     const after = await policy.clearHold(gpuB.id);
     expect(after.map((d) => d.cause)).toEqual(['manual-pause', 'idle']);
+    // The GPU by its name, as the Dashboard's cards show it.
+    expect(lines.map((l) => l.message)).toContain(
+      `${gpuB.name} (${gpuB.id}): back to the schedule (your pause or start is lifted)`,
+    );
     expect(policy.holds()).toEqual([{ ...hold, gpuId: gpuA.id }]);
     expect((await policy.clearHold(null)).map((d) => d.cause)).toEqual(['idle', 'idle']);
   });

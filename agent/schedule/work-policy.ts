@@ -94,6 +94,10 @@ export function createWorkPolicy(options: WorkPolicyOptions): WorkPolicy {
   let memory: PolicyMemory = emptyPolicyMemory();
   let current: GpuDecision[] = [];
   let holds: ManualHold[] = [...(options.holds ?? [])];
+  /** The GPUs' names by id, from the last evaluation, for the log's lines. */
+  let names = new Map<string, string>();
+  const gpuLabel = (gpuId: string | null) =>
+    gpuId === null ? 'every GPU' : `${names.get(gpuId) ?? gpuId} (${gpuId})`;
   let timer: ReturnType<typeof setInterval> | undefined;
   let running: Promise<GpuDecision[]> | undefined;
   const failing = new Set<string>();
@@ -171,11 +175,11 @@ export function createWorkPolicy(options: WorkPolicyOptions): WorkPolicy {
     );
     memory = result.memory;
     const previous = new Map(current.map((d) => [d.gpuId, d]));
-    const names = new Map(gpus.map((g) => [g.id, g.name]));
+    names = new Map(gpus.map((g) => [g.id, g.name]));
     const changed: GpuDecision[] = [];
     for (const d of result.decisions) {
       const before = previous.get(d.gpuId);
-      const label = `${names.get(d.gpuId) ?? d.gpuId} (${d.gpuId})`;
+      const label = gpuLabel(d.gpuId);
       // "ready" for the policy's working (allowed to work: Working is a job running), and the
       // reason without its own state word ("Working: …").
       const line = `${label}: ${d.state === 'working' ? 'ready' : d.state}: ${d.reason.replace(/^(working|idle|paused):\s*/i, '')}`;
@@ -224,8 +228,17 @@ export function createWorkPolicy(options: WorkPolicyOptions): WorkPolicy {
       // A hold of every GPU replaces the per-GPU ones; a per-GPU one replaces that GPU's.
       holds = hold.gpuId === null ? [hold] : [...holds.filter((h) => h.gpuId !== hold.gpuId), hold];
       const zone = timeZone();
+      const until = hold.until
+        ? `until ${describeInstant(Date.parse(hold.until), zone, at)}`
+        : 'until you change it';
+      const lease =
+        hold.action !== 'pause'
+          ? ''
+          : hold.leaseAction === 'release'
+            ? '; a job in progress is handed back now'
+            : '; a job in progress finishes first';
       log.info(
-        `manual ${hold.action} of ${hold.gpuId ?? 'every GPU'} ${hold.until ? `until ${describeInstant(Date.parse(hold.until), zone, at)}` : 'until you change it'}${hold.action === 'pause' ? ` (lease in progress: ${hold.leaseAction})` : ''}`,
+        `${gpuLabel(hold.gpuId)}: ${hold.action === 'pause' ? 'paused' : 'started'} by you ${until}${lease}`,
       );
       options.onHoldsChanged?.([...holds]);
       return evaluate();
@@ -246,7 +259,7 @@ export function createWorkPolicy(options: WorkPolicyOptions): WorkPolicy {
         holds = [...holds.filter((h) => h.gpuId !== gpuId && h.gpuId !== null), ...others];
       }
       if (JSON.stringify(holds) !== before) {
-        log.info(`manual hold of ${gpuId ?? 'every GPU'} lifted; back to the schedule`);
+        log.info(`${gpuLabel(gpuId)}: back to the schedule (your pause or start is lifted)`);
         options.onHoldsChanged?.([...holds]);
       }
       return evaluate();
