@@ -84,7 +84,11 @@ describe('work policy service', () => {
     const [a, b] = await policy.evaluate();
     expect(a?.state).toBe('working');
     expect(b).toMatchObject({ cause: 'too-hot', lease: { action: 'release' } });
-    expect(text().some((l) => /lease lease-7: release: the GPU is needed now/.test(l))).toBe(true);
+    expect(
+      text().some((l) =>
+        /handing back the job in progress \(lease lease-7\): the GPU is needed now/.test(l),
+      ),
+    ).toBe(true);
   });
 
   it('keeps manual holds, lets them expire with a log line, and reports them to be saved', async () => {

@@ -194,7 +194,11 @@ export function createWorkPolicy(options: WorkPolicyOptions): WorkPolicy {
         const was = before?.lease;
         if (!was || was.leaseId !== d.lease.leaseId || was.action !== d.lease.action) {
           if (!changed.includes(d)) changed.push(d);
-          log.info(`${label}: lease ${d.lease.leaseId}: ${d.lease.action}: ${d.lease.reason}`);
+          const what =
+            d.lease.action === 'release'
+              ? 'handing back the job in progress'
+              : 'finishing the job in progress, then stopping';
+          log.info(`${label}: ${what} (lease ${d.lease.leaseId}): ${d.lease.reason}`);
         }
       }
     }
