@@ -19,7 +19,7 @@ import type {
   VerifyResult,
   WorkloadResult,
 } from './schema.ts';
-import { clockSwings } from './report.ts';
+import { clockSwings, HIGH_VARIATION_CV } from './report.ts';
 import { measurementOf, STD_SUITE_ID } from './suite.ts';
 
 const EMBED_ID = 'roost-report';
@@ -33,8 +33,12 @@ const LAYOUT = 'roost-page-layout';
  * 3: the composite's formula wraps between words (code elsewhere may break anywhere: hashes).
  * 4: the lower axis label of the line charts carries its unit too ("364 ms", not "364").
  * 5: the results' spread reads "±2.1 %" under "Spread around the average", not "Variation (CV)".
+ * 6: a verdict line and what RCS means at the top; "✖ 2.2e-1 > 5e-2" for a failed gate; min – max
+ *    with one unit; a legend under the results; round chart axes; GPU names in telemetry; the
+ *    signature in words (the standards under "Checking this report"); print styles that fit A4
+ *    and say a printed copy cannot be verified itself.
  */
-export const PAGE_LAYOUT = 5;
+export const PAGE_LAYOUT = 6;
 
 export function escapeHtml(value: unknown): string {
   return String(value)
@@ -124,6 +128,29 @@ ${rows.join('\n')}
 </svg>`;
 }
 
+/**
+ * The vertical axis of a line chart: round ends, at least a tenth of the values wide, and never
+ * past what the unit allows. Fitted tightly, a ±1 % wobble in run times or a 2 W swing in power
+ * filled the whole chart and read as a fault; a flat 98 % utilization got an axis up to 103 %.
+ */
+export function axisRange(values: number[], unit: string): [number, number] {
+  let lo = Math.min(...values);
+  let hi = Math.max(...values);
+  const floor = lo >= 0 ? 0 : -Infinity;
+  const mid = (lo + hi) / 2;
+  const minSpan = Math.abs(mid) * 0.1 || 1;
+  if (hi - lo < minSpan) {
+    lo = mid - minSpan / 2;
+    hi = mid + minSpan / 2;
+  }
+  const step = 10 ** Math.floor(Math.log10(hi - lo));
+  lo = Math.max(floor, Math.floor(lo / step) * step);
+  hi = Math.ceil(hi / step) * step;
+  if (unit === '%') hi = Math.min(hi, Math.max(100, ...values));
+  // Rounding to the step leaves float noise (0.30000000000000004): 12 digits are plenty.
+  return [Number(lo.toPrecision(12)), Number(hi.toPrecision(12))];
+}
+
 function lineChart(
   series: { values: number[]; cls: string; label: string }[],
   options: { width: number; height: number; unit: string; aria: string; xLabel: string },
@@ -134,12 +161,7 @@ function lineChart(
   const padL = 56;
   const padB = 18;
   const padT = 8;
-  let lo = Math.min(...all);
-  let hi = Math.max(...all);
-  if (hi === lo) {
-    hi += Math.abs(hi) * 0.05 || 1;
-    lo -= Math.abs(lo) * 0.05 || 1;
-  }
+  const [lo, hi] = axisRange(all, options.unit);
   const x = (i: number, n: number) => padL + (n <= 1 ? 0 : (i / (n - 1)) * (width - padL - 6));
   const y = (v: number) => padT + (1 - (v - lo) / (hi - lo)) * (height - padT - padB);
   const lines = series
@@ -158,7 +180,13 @@ ${lines.join('\n')}
 </svg>`;
 }
 
-function telemetryCharts(samples: TelemetrySample[]): string {
+/** A GPU as people know it: its name, and its id beneath when the name is known. */
+function gpuLabel(gpuId: string, names: ReadonlyMap<string, string>): string {
+  const name = names.get(gpuId);
+  return name ? `${e(name)} <span class="small">${e(gpuId)}</span>` : e(gpuId);
+}
+
+function telemetryCharts(samples: TelemetrySample[], names: ReadonlyMap<string, string>): string {
   const byGpu = new Map<string, TelemetrySample[]>();
   for (const s of samples) byGpu.set(s.gpuId, [...(byGpu.get(s.gpuId) ?? []), s]);
   const parts: string[] = [];
@@ -178,7 +206,8 @@ function telemetryCharts(samples: TelemetrySample[]): string {
         (c) =>
           `<figure><figcaption>${e(c.name)}</figcaption>${lineChart([{ values: c.values, cls: c.cls, label: c.name }], { width: 340, height: 110, unit: c.unit, aria: `${c.name} of ${gpuId} during the run`, xLabel })}</figure>`,
       );
-    if (charts.length) parts.push(`<h3>${e(gpuId)}</h3><div class="grid">${charts.join('')}</div>`);
+    if (charts.length)
+      parts.push(`<h3>${gpuLabel(gpuId, names)}</h3><div class="grid">${charts.join('')}</div>`);
   }
   return parts.join('\n');
 }
@@ -210,37 +239,76 @@ function verificationLine(
   exportedBy: string | undefined,
 ): string {
   const sig = signed.signature;
-  const base = `Signed by <code>${e(sig.signer)}</code> (EIP-191 personal_sign over the RFC 8785 canonical JSON digest <code>${e(sig.digest)}</code>).`;
+  const base = `Signed by the provider\u2019s key <code>${e(sig.signer)}</code>; the report\u2019s hash is <code>${e(sig.digest)}</code> (how both are made: \u201cChecking this report\u201d at the end).`;
   if (!verdict) return `<p>${base}</p>`;
   // Only what was true at export: a file can be edited afterwards, badge included.
   return verdict.ok
-    ? `<p class="verified">\u2714 Verified by Roost${exportedBy ? ` ${e(exportedBy)}` : ''} when this file was exported: the signature was valid and matched the report. To check this file now, run <code class="cmd">roost report verify &lt;this file&gt;</code>. ${base}</p>${verdict.suiteCurrent ? '' : `<p class="unverified">Made with ${e(verdict.suiteId)}, an earlier version of the benchmark: its scores do not compare with today\u2019s (${e(STD_SUITE_ID)}).</p>`}`
+    ? `<p class="verified">\u2714 Verified by Roost${exportedBy ? ` ${e(exportedBy)}` : ''} when this file was exported: the signature was valid and matched the report.<span class="screen-only"> To check this file now, run <code class="cmd">roost report verify &lt;this file&gt;</code>.</span><span class="print-only"> ${PRINTED_COPY}</span> ${base}</p>${verdict.suiteCurrent ? '' : `<p class="unverified">Made with ${e(verdict.suiteId)}, an earlier version of the benchmark: its scores do not compare with today\u2019s (${e(STD_SUITE_ID)}).</p>`}`
     : `<p class="unverified">\u2716 VERIFICATION FAILED (${e(verdict.failed)}): ${e(verdict.message)} Do not trust the numbers below. ${base}</p>`;
+}
+
+/**
+ * The gate's verdict as a comparison that holds: "✔ 3.1e-7 ≤ 5e-3" when it passed, "✖ 2.2e-1 >
+ * 5e-2" when it missed (not "≤", which a failed check would contradict).
+ */
+function accuracyText(acc: NonNullable<WorkloadResult['accuracy']>): string {
+  const tolerance = acc.tolerance.toExponential(0);
+  if (acc.error === null) return `\u2716 not a number (limit ${tolerance})`;
+  const error = acc.error === 0 ? '0' : acc.error.toExponential(1);
+  return acc.passed ? `\u2714 ${error} \u2264 ${tolerance}` : `\u2716 ${error} > ${tolerance}`;
+}
+
+/**
+ * A workload's reason without the status word the cell already shows above it: "Not run: the
+ * run was stopped…" under "not run" reads twice.
+ */
+function reasonAfterStatus(reason: string, status: WorkloadResult['status']): string {
+  const word = STATUS_WORDS[status];
+  const m = /^([^:]+):\s*(.+)$/s.exec(reason);
+  if (!m?.[1] || !m[2] || m[1].trim().toLowerCase() !== word) return reason;
+  return m[2].charAt(0).toUpperCase() + m[2].slice(1);
+}
+
+/** "356 – 364 ms": one unit for both ends, so the cell stays on one line. */
+function msRange(min: number | null | undefined, max: number | null | undefined): string {
+  if (min === null || min === undefined || max === null || max === undefined) return '\u2014';
+  if (max >= 1000) return `${formatNumber(min / 1000)} \u2013 ${formatNumber(max / 1000)} s`;
+  return `${formatNumber(min)} \u2013 ${formatNumber(max)} ms`;
 }
 
 function workloadRows(workloads: WorkloadResult[], scoredPercentile: number): string[][] {
   return workloads.map((w) => {
     const t = w.timing;
     const acc = w.accuracy;
-    const accText = acc
-      ? `${acc.passed ? '\u2714' : '\u2716'} ${acc.error === null ? 'invalid' : acc.error === 0 ? '0' : acc.error.toExponential(1)} \u2264 ${acc.tolerance.toExponential(0)}`
-      : '\u2014';
-    const status = `<span class="st st-${w.status}">${e(STATUS_WORDS[w.status])}</span>${w.reason && w.status !== 'ok' ? `<div class="why">${e(w.reason)}</div>` : ''}${w.detail ? `<details><summary>onnxruntime said</summary><pre>${e(w.detail)}</pre></details>` : ''}`;
+    const accText = acc ? accuracyText(acc) : '\u2014';
+    const reason = w.reason && w.status !== 'ok' ? reasonAfterStatus(w.reason, w.status) : '';
+    const status = `<span class="st st-${w.status}">${e(STATUS_WORDS[w.status])}</span>${reason ? `<div class="why">${e(reason)}</div>` : ''}${w.detail ? `<details><summary>onnxruntime said</summary><pre>${e(w.detail)}</pre></details>` : ''}`;
     return [
       `<strong>${e(w.title)}</strong><div class="small">${e(w.id)}</div>`,
       w.value === null ? '\u2014' : `<strong>${e(formatNumber(w.value))}</strong> ${e(w.unit)}`,
       e(formatMs(scoredPercentile === 50 ? t?.medianMs : t?.p10Ms)),
       e(formatMs(t?.medianMs)),
       e(formatMs(t?.p90Ms)),
-      `${e(formatMs(t?.minMs))} \u2013 ${e(formatMs(t?.maxMs))}`,
+      e(msRange(t?.minMs, t?.maxMs)),
       t ? `\u00b1${(t.cv * 100).toFixed(1)} %` : '\u2014',
       t
         ? `${t.iterations}${w.protocolMet ? '' : ' <span class="small">(below minimum)</span>'}`
         : '\u2014',
-      accText,
+      e(accText),
       status,
     ];
   });
+}
+
+/** What each column of the results table means, for readers who do not read statistics. */
+function resultsLegend(scoredPercentile: number): string {
+  return `<dl class="legend">
+<dt>Scored run time (p${scoredPercentile})</dt><dd>the run time the result is computed from: ${scoredPercentile} % of runs were faster than it.</dd>
+<dt>Median, p90</dt><dd>half the runs, and 90 % of them, were faster than this.</dd>
+<dt>Spread around the average</dt><dd>how far a run time typically lay from the average run time (standard deviation \u00f7 mean); over \u00b1${formatNumber(HIGH_VARIATION_CV * 100)} % the report warns.</dd>
+<dt>Runs</dt><dd>runs measured after the warm-up.</dd>
+<dt>Accuracy</dt><dd>how far the outputs were from the CPU\u2019s exact reference (relative RMS error: 0 is exact, 1e-3 is 0.1 %), against the most the suite allows; a workload over it scores nothing.</dd>
+</dl>`;
 }
 
 function timingCharts(workloads: WorkloadResult[]): string {
@@ -255,7 +323,11 @@ function timingCharts(workloads: WorkloadResult[]): string {
     : '';
 }
 
-function telemetryTable(summary: TelemetrySummary[], samples: TelemetrySample[]): string {
+function telemetryTable(
+  summary: TelemetrySummary[],
+  samples: TelemetrySample[],
+  names: ReadonlyMap<string, string>,
+): string {
   // The clock while the GPU worked: the idle clock sampled before the first run (345 MHz on an
   // H200 that ran at 975-1980) would read as a fault. All samples where utilization is unknown.
   const working = new Map(clockSwings(samples).map((c) => [c.gpuId, c]));
@@ -275,7 +347,7 @@ function telemetryTable(summary: TelemetrySummary[], samples: TelemetrySample[])
       'Throttled',
     ],
     summary.map((t) => [
-      e(t.gpuId),
+      gpuLabel(t.gpuId, names),
       String(t.samples),
       t.maxTemperatureC === null ? '\u2014' : `${formatNumber(t.maxTemperatureC)} \u00b0C`,
       t.meanPowerW === null
@@ -300,7 +372,7 @@ code.cmd { word-break: normal; white-space: nowrap; }
 code.formula { word-break: normal; }
 pre { white-space: pre-wrap; font-size: 11px; max-height: 16em; overflow: auto; background: #f6f8fa; padding: 6px; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; font-size: 13px; }
-td.num, .results td:nth-child(n+2):nth-child(-n+5) { white-space: nowrap; }
+td.num, .results td:nth-child(n+2):nth-child(-n+6) { white-space: nowrap; }
 th, td { text-align: left; vertical-align: top; padding: 5px 8px; border-bottom: 1px solid var(--line); }
 th { background: #f3f5f9; font-weight: 600; } tr { break-inside: avoid; }
 .kv td:first-child { width: 220px; color: var(--muted); }
@@ -309,6 +381,9 @@ th { background: #f3f5f9; font-weight: 600; } tr { break-inside: avoid; }
 .badge { display: inline-block; padding: 2px 10px; border-radius: 12px; font-weight: 600; font-size: 13px; }
 .badge.complete { background: #dafbe1; color: var(--ok); } .badge.incomplete { background: #ffebe9; color: var(--bad); }
 .badge.software { background: #fff8c5; color: var(--warn); }
+.verdict { padding: 8px 10px; border-left: 4px solid; font-weight: 600; } .verdict.bad { color: var(--bad); border-color: var(--bad); background: #fff5f4; } .verdict.warn { color: var(--warn); border-color: var(--warn); background: #fffbea; }
+.legend { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 2px 12px; font-size: 12px; color: var(--muted); margin: 0 0 12px; } .legend dt { font-weight: 600; } .legend dd { margin: 0; }
+.score-note { font-size: 12px; color: var(--muted); margin: 4px 0 10px; }
 .verified { color: var(--ok); } .unverified { color: var(--bad); font-weight: 600; }
 .warnings { list-style: none; padding: 0; } .warnings li { padding: 8px 10px; margin: 6px 0; border-left: 4px solid; background: #fafbfc; break-inside: avoid; }
 .sev-error { border-color: var(--bad) !important; } .sev-warning { border-color: var(--warn) !important; } .sev-info { border-color: var(--accent) !important; }
@@ -316,14 +391,45 @@ th { background: #f3f5f9; font-weight: 600; } tr { break-inside: avoid; }
 .st { font-weight: 600; } .st-ok { color: var(--ok); } .st-failed, .st-failed-accuracy, .st-unsupported, .st-interrupted { color: var(--bad); } .st-not-run { color: var(--muted); }
 .why { font-size: 12px; color: var(--muted); max-width: 340px; }
 .grid { display: flex; flex-wrap: wrap; gap: 12px; } figure { margin: 0; break-inside: avoid; } figcaption { font-size: 12px; color: var(--muted); }
+.chart { max-width: 100%; height: auto; }
+.print-only { display: none; }
 .chart text { font: 12px system-ui, sans-serif; fill: var(--ink); } .chart .small { font-size: 10px; fill: var(--muted); }
 .chart .bar { fill: var(--accent); } .chart .ref { stroke: var(--muted); stroke-dasharray: 4 3; } .chart .bad { fill: var(--bad); } .chart .val { fill: var(--ink); }
 .chart .axis, .chart .grid { stroke: var(--line); } .chart polyline { fill: none; stroke-width: 1.5; }
 .chart .l1 { stroke: #cf222e; } .chart .l2 { stroke: var(--accent); } .chart .l3 { stroke: #9a6700; } .chart .l4 { stroke: #1a7f37; }
 footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
 @page { size: A4; margin: 12mm; }
-@media print { body { padding: 0; max-width: none; font-size: 11px; } table { font-size: 10.5px; } details { display: none; } .score { font-size: 30px; } }
+@media print { body { padding: 0; max-width: none; font-size: 11px; } table { font-size: 10px; } th, td { padding: 3px 4px; } .small, .why, figcaption, .score-note, .legend, footer { font-size: 9px; } .why { max-width: none; } code { font-size: 9.5px; } details { display: none; } .score { font-size: 30px; } .screen-only { display: none; } .print-only { display: inline; } }
 `;
+
+/**
+ * What went wrong, in one sentence at the top, so a failed or partial run is plain before any
+ * table: which workloads did not score and why, by their titles.
+ */
+function verdictLine(r: SignedReport['report'], unscored: WorkloadResult[]): string {
+  const total = r.workloads.length;
+  const list = unscored.map((w) => `${w.title} (${STATUS_WORDS[w.status]})`).join(', ');
+  if (!r.complete) {
+    const measured = total - unscored.length;
+    return `<p class="verdict bad" id="verdict">This run did not finish: ${measured} of ${total} workloads were measured, so there is no composite score. Not measured: ${e(list)}. The warnings below say why.</p>`;
+  }
+  if (unscored.length) {
+    return `<p class="verdict bad" id="verdict">${unscored.length} of ${total} workloads did not score, so there is no composite score: ${e(list)}. The warnings below say why and what to do.</p>`;
+  }
+  const warned = r.warnings.filter((w) => w.severity !== 'info').length;
+  return warned
+    ? `<p class="verdict warn" id="verdict">Every workload scored, with ${warned} warning${warned === 1 ? '' : 's'} below: the score may be lower than this machine can do.</p>`
+    : '';
+}
+
+/** What the composite is, in words: the unit, what 1,000 means, what to compare it with. */
+function compositeNote(def: SignedReport['report']['suite']['definition']): string {
+  return `${e(def.composite.unit)} (${e(def.composite.name)}): each of the ${def.workloads.length} workloads\u2019 throughput divided by that of the suite\u2019s reference machine, combined as a weighted geometric mean and multiplied by ${e(formatNumber(def.composite.scale))}. The reference machine scores ${e(formatNumber(def.composite.scale))}; higher is faster, and twice the score is twice the throughput. Compare it only with scores of the same suite (${e(def.id)}).`;
+}
+
+/** The PDF is this page printed: it carries no signed JSON, so verify cannot read it. */
+const PRINTED_COPY =
+  'This is a printed copy (PDF), which cannot be checked itself: ask for the report\u2019s .json or .html export and run <code class="cmd">roost report verify</code> on that file.';
 
 /** 10 → "10th", 1 → "1st", 22 → "22nd". */
 function ordinal(n: number): string {
@@ -361,7 +467,7 @@ export function renderReportHtml(
       ? `<span class="score" id="composite">${e(formatNumber(r.composite.value, 4))}</span> <span class="score-unit">${e(r.composite.unit)} (${e(def.composite.name)})</span>`
       : `<span class="score" id="composite">\u2014</span> <span class="score-unit">no composite: ${e(
           r.complete ? `${r.composite.missing.join(', ')} did not score` : 'the run did not finish',
-        )}${r.composite.partial !== null ? `; over the workloads that scored it would be ${e(formatNumber(r.composite.partial, 4))} (information only)` : ''}</span>`;
+        )}${r.composite.partial !== null ? `; over the workloads that scored it would be ${e(formatNumber(r.composite.partial))} ${e(r.composite.unit)} (for information only: not comparable with a full score)` : ''}</span>`;
   const gpuRows = r.gpus.gpus.map((g) => [
     `<strong>${e(g.name)}</strong><div class="small">${e(g.id)}</div>`,
     e(g.vendor),
@@ -383,8 +489,10 @@ export function renderReportHtml(
     e(formatNumber(w.reference)),
     e(w.weight.toFixed(2)),
     e(w.tolerance.toExponential(0)),
-    `<code>${e(w.modelSha256.slice(0, 16))}\u2026</code>`,
+    `<code class="cmd">${e(w.modelSha256.slice(0, 12))}\u2026</code>`,
   ]);
+  const unscored = r.workloads.filter((w) => w.value === null);
+  const gpuNames = new Map(r.gpus.gpus.map((g) => [g.id, g.name]));
   const embedded = JSON.stringify(signed).replace(/</g, '\\u003c');
   const title = `Roost benchmark report \u2014 ${r.composite.value !== null ? `${formatNumber(r.composite.value, 4)} ${r.composite.unit}` : r.complete ? 'no composite' : 'INCOMPLETE'} \u2014 ${formatDate(r.startedAt)}`;
   return `<!doctype html>
@@ -405,8 +513,10 @@ ${exportedBy !== undefined ? `<meta name="${EXPORTED_BY}" content="${e(exportedB
 <section id="summary">
 <div class="headline">
 <div>${composite}</div>
-<div><span class="badge ${r.complete ? 'complete' : 'incomplete'}" id="status">${r.complete ? 'Complete' : 'INCOMPLETE \u2014 partial report'}</span>${t.software ? ' <span class="badge software">software adapter</span>' : ''}</div>
+<div><span class="badge ${r.complete ? 'complete' : 'incomplete'}" id="status">${r.complete ? 'Complete' : 'INCOMPLETE \u2014 partial report'}</span>${r.complete && unscored.length ? ` <span class="badge incomplete">${unscored.length} of ${r.workloads.length} workloads did not score</span>` : ''}${t.software ? ' <span class="badge software">software adapter</span>' : ''}</div>
 </div>
+${verdictLine(r, unscored)}
+<p class="score-note">${compositeNote(def)}</p>
 <table class="kv"><tbody>
 <tr><td>Measured on</td><td id="target">${e(targetText)}</td></tr>
 <tr><td>Machine</td><td>${e(r.machine.cpu.model)}, ${r.machine.cpu.logicalCores} logical cores, ${e(formatBytes(r.machine.memory.totalBytes))} RAM; ${e(r.machine.os.distribution ?? `${r.machine.os.platform} ${r.machine.os.release}`)} (${e(r.machine.os.arch)})</td></tr>
@@ -425,7 +535,8 @@ ${warningList(r.warnings)}
 <h2>Results</h2>
 <p class="small">Each number is the throughput at the ${e(ordinal(scoredPercentile))} percentile run time (${100 - scoredPercentile} % of runs took at least that long), counted only when the outputs matched the CPU reference. The bars compare each result with the suite\u2019s reference machine (dashed line, 1\u00d7) on a logarithmic axis, the axis of the composite\u2019s geometric mean.</p>
 ${barChart(r.workloads)}
-${table(['Workload', 'Result', `Scored run time (p${scoredPercentile})`, 'Median', 'p90', 'Min \u2013 max', 'Spread around the average', 'Runs', 'Accuracy (error \u2264 tolerance)', 'Status'], workloadRows(r.workloads, scoredPercentile), 'results')}
+${table(['Workload', 'Result', `Scored run time (p${scoredPercentile})`, 'Median', 'p90', 'Min \u2013 max', 'Spread around the average', 'Runs', 'Accuracy (error vs. limit)', 'Status'], workloadRows(r.workloads, scoredPercentile), 'results')}
+${resultsLegend(scoredPercentile)}
 ${timingCharts(r.workloads)}
 </section>
 
@@ -435,8 +546,8 @@ ${timingCharts(r.workloads)}
 <tr><td>Operating system</td><td>${e(r.machine.os.distribution ?? '')} ${e(r.machine.os.platform)} ${e(r.machine.os.release)} (${e(r.machine.os.arch)})<div class="small">${e(r.machine.os.version)}</div></td></tr>
 <tr><td>CPU</td><td>${e(r.machine.cpu.model)}, ${r.machine.cpu.logicalCores} logical cores${r.machine.cpu.speedMHz ? `, ${r.machine.cpu.speedMHz} MHz` : ''}</td></tr>
 <tr><td>Memory</td><td>${e(formatBytes(r.machine.memory.totalBytes))}</td></tr>
-<tr><td>Load when the run started</td><td>${r.machine.loadAverage === null ? '\u2014' : e(r.machine.loadAverage)}</td></tr>
-<tr><td>Other programs during the run</td><td>${typeof r.machine.otherProgramsCores === 'number' ? `${e(r.machine.otherProgramsCores)} of ${r.machine.cpu.logicalCores} cores busy, on average` : '\u2014'}</td></tr>
+<tr><td>Load when the run started</td><td>${r.machine.loadAverage === null ? 'not measured (Windows has no load average)' : `${e(formatNumber(r.machine.loadAverage))}<div class="small">The load average of the minute before: how many programs were running or waiting for a core, on average. This machine has ${r.machine.cpu.logicalCores} logical cores; a load near that keeps them all busy.</div>`}</td></tr>
+<tr><td>Other programs during the run</td><td>${typeof r.machine.otherProgramsCores === 'number' ? `${e(formatNumber(r.machine.otherProgramsCores))} of ${r.machine.cpu.logicalCores} cores busy, on average` : 'not measured'}</td></tr>
 <tr><td>onnxruntime</td><td>${e(r.onnxruntime.version)}</td></tr>
 </tbody></table>
 <h3>GPUs</h3>
@@ -448,7 +559,7 @@ ${probeRows.length ? table(['Provider', 'Status', 'Adapter', 'Reason'], probeRow
 
 <section id="telemetry">
 <h2>GPU telemetry during the run</h2>
-${r.telemetry.summary.length ? telemetryTable(r.telemetry.summary, r.telemetry.samples) + telemetryCharts(r.telemetry.samples) : '<p>No GPU telemetry was recorded during this run.</p>'}
+${r.telemetry.summary.length ? telemetryTable(r.telemetry.summary, r.telemetry.samples, gpuNames) + telemetryCharts(r.telemetry.samples, gpuNames) : '<p>No GPU telemetry was recorded during this run.</p>'}
 </section>
 
 <section id="method">
@@ -457,13 +568,14 @@ ${r.telemetry.summary.length ? telemetryTable(r.telemetry.summary, r.telemetry.s
 <p>Protocol <strong>${e(r.protocol.name)}</strong>: warm-up of at least ${e(formatMs(r.protocol.warmup.minMs))} and ${r.protocol.warmup.minIterations} runs (not measured); then each workload runs until both ${e(formatMs(r.protocol.measure.minMs))} and ${r.protocol.measure.minIterations} runs are reached (at most ${e(formatMs(r.protocol.measure.maxMs))}). Reported: median, p90 (linear interpolation), min, max and the spread around the average of the run times (the coefficient of variation: standard deviation ÷ mean).</p>
 <p>${e(measurement.description)}</p>
 <p>Accuracy gate: ${e(def.accuracyMetric)}.</p>
-<p>Composite: <code class="formula">${e(def.composite.formula)}</code>; scale ${e(def.composite.scale)}.</p>
+<p>Composite: <code class="formula">${e(def.composite.formula)}</code>; scale ${e(formatNumber(def.composite.scale))}.</p>
 ${table(['Workload', 'Unit', 'Reference', 'Weight', 'Tolerance', 'Model sha256'], methodRows)}
 </section>
 
 <section id="verify">
 <h2>Checking this report</h2>
-<p>The signed JSON is inside this file. Run <code>roost report verify &lt;this file or the .json&gt;</code>: it checks the schema, the suite hash and the signature of that JSON, that this page shows exactly what it says (an edit to the page fails), and prints the signer\u2019s address.</p>
+<p><span class="screen-only">The signed JSON is inside this file. Run <code class="cmd">roost report verify &lt;this file or the .json&gt;</code>: it checks the schema, the suite hash and the signature of that JSON, that this page shows exactly what it says (an edit to the page fails), and prints the signer\u2019s address.</span><span class="print-only">${PRINTED_COPY} Verify checks the schema, the suite hash and the signature, and prints the signer\u2019s address.</span></p>
+<p>A valid signature means these numbers are exactly the ones the provider\u2019s Roost measured and signed: compare the signer\u2019s address, <code>${e(signed.signature.signer)}</code>, with the provider\u2019s address on the market. How it is made: the sha256 of the report\u2019s JSON written in one fixed way (RFC 8785 canonical JSON) is the report\u2019s hash, <code>${e(signed.signature.digest)}</code>, the one registered on the market; the provider\u2019s key signs a short text naming that hash as an Ethereum signed message (EIP-191 personal_sign), so any Ethereum tool can recover the signer from it.</p>
 </section>
 <footer>Report <code>${e(r.id)}</code> \u00b7 ${e(r.format)} \u00b7 Roost ${e(r.roost.version)} \u00b7 ${e(formatDate(r.startedAt))} \u2013 ${e(formatDate(r.finishedAt))}${exportedBy !== undefined ? ` \u00b7 exported by Roost ${e(exportedBy)}` : ''}</footer>
 <script type="application/json" id="${EMBED_ID}">${embedded}</script>
