@@ -199,6 +199,19 @@ describe('the HTML report', () => {
     expect(stopped).toContain(
       'This run did not finish: 2 of 6 workloads were measured, so there is no composite score. Not measured: Memory bandwidth (interrupted), Convolutional network (not run)',
     );
+    // A software renderer's score is not a GPU's: said as such, not as "may be lower".
+    const software = sampleReport({
+      target: {
+        ep: 'webgpu',
+        adapter: { name: 'llvmpipe (LLVM 15.0.6, 256 bits)', kind: 'cpu', software: true },
+        software: true,
+      },
+    });
+    expect(
+      sectionText(renderReportHtml(await signReport(software, testSigner())), 'summary'),
+    ).toContain(
+      'Every workload scored, but on a software renderer that runs on the CPU: this score is not a GPU\u2019s. See the 1 warning below.',
+    );
     // A clean run has no verdict line to cry wolf.
     const clean = renderReportHtml(await signReport(sampleReport(), testSigner()));
     expect(clean).not.toContain('id="verdict"');

@@ -417,8 +417,13 @@ function verdictLine(r: SignedReport['report'], unscored: WorkloadResult[]): str
     return `<p class="verdict bad" id="verdict">${unscored.length} of ${total} workloads did not score, so there is no composite score: ${e(list)}. The warnings below say why and what to do.</p>`;
   }
   const warned = r.warnings.filter((w) => w.severity !== 'info').length;
+  const below = `${warned} warning${warned === 1 ? '' : 's'} below`;
+  // A warning does not always mean "too low": a software renderer's score is not a GPU's at all.
+  if (r.target.software) {
+    return `<p class="verdict warn" id="verdict">Every workload scored, but on a software renderer that runs on the CPU: this score is not a GPU\u2019s. See the ${below}.</p>`;
+  }
   return warned
-    ? `<p class="verdict warn" id="verdict">Every workload scored, with ${warned} warning${warned === 1 ? '' : 's'} below: the score may be lower than this machine can do.</p>`
+    ? `<p class="verdict warn" id="verdict">Every workload scored, with ${below}: read them before relying on the score.</p>`
     : '';
 }
 
