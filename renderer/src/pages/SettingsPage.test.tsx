@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { AgentProvider } from '../AgentContext.tsx';
 import { SettingsPage } from './SettingsPage.tsx';
 import { defaultSettings, type Settings } from '../../../agent/api/contract.ts';
@@ -16,10 +16,13 @@ function fakeClient(answer?: (patch: unknown) => unknown) {
       updates.push(params);
       const custom = answer?.(params);
       if (custom) return custom;
-      settings = {
-        ...settings,
-        work: { ...settings.work, ...(params as { work?: object }).work },
-      };
+      const patch = params as Record<string, object>;
+      settings = Object.fromEntries(
+        Object.entries(settings).map(([section, values]) => [
+          section,
+          { ...values, ...patch[section] },
+        ]),
+      ) as Settings;
       return ok(settings);
     }
     if (method === 'yield.suggestPrice')
@@ -137,20 +140,30 @@ describe('SettingsPage', () => {
     expect(screen.getByRole('alert').textContent).toContain('Nothing was saved.');
   });
 
-  it('says in words which accelerator is unknown, with no raw validation text', async () => {
+  it('offers the accelerators to never use as boxes to tick, by their names', async () => {
     const { client, updates } = fakeClient();
     render(
       <AgentProvider client={client}>
         <SettingsPage />
       </AgentProvider>,
     );
-    fireEvent.change(await screen.findByLabelText('Never use'), {
-      target: { value: 'gpu, cuda' },
-    });
+    const group = await screen.findByRole('group', { name: 'Never use' });
+    const boxes = within(group).getAllByRole('checkbox');
+    expect(boxes.map((b) => b.parentElement?.textContent)).toEqual([
+      'CPU',
+      'WebGPU',
+      'CUDA',
+      'TensorRT',
+      'DirectML',
+      'Core ML',
+    ]);
+    fireEvent.click(within(group).getByLabelText('TensorRT'));
+    fireEvent.click(within(group).getByLabelText('CUDA'));
     fireEvent.click(screen.getByRole('button', { name: 'Save settings' }));
-    await screen.findByText('"gpu" is not one of: cpu, webgpu, cuda, tensorrt, dml, coreml.');
-    expect(document.body.textContent).not.toContain('Invalid option');
-    expect(updates).toEqual([]);
+    await waitFor(() =>
+      expect(updates).toEqual([{ accelerators: { disabled: ['cuda', 'tensorrt'] } }]),
+    );
+    expect((within(group).getByLabelText('CUDA') as HTMLInputElement).checked).toBe(true);
   });
 
   it('explains fields in words, not raw values, and stacks the suggested price under its help', async () => {

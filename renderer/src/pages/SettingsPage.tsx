@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { z } from 'zod';
 import {
+  executionProviderName,
   formatTimeWindows,
   parseTimeWindows,
   settingsSections,
@@ -97,12 +98,16 @@ const fieldHelp: Record<string, string> = {
   'general.onboarded': 'Untick to show the first-run setup on the Dashboard again',
   'market.autoWithdrawAbove':
     'Withdraw earnings to the wallet once the market holds more than this; empty: only when you withdraw yourself',
-  'accelerators.disabled': `Accelerators jobs must not use, separated by commas: ${acceleratorIds.join(', ')} (the rest are tried in order)`,
+  'accelerators.disabled':
+    'Jobs never run on a ticked one, even where it works; the rest are tried in order',
   'network.tokens':
     "For a custom network: do the market's tokens have value? Test money is never turned into your currency, and electricity is not taken from it. The built-in network and known test chains (Sepolia, Hardhat, …) are always test money",
 };
 
 const optionLabels: Record<string, string> = {
+  ...Object.fromEntries(
+    acceleratorIds.map((ep) => [`accelerators.disabled.${ep}`, executionProviderName(ep)]),
+  ),
   'general.theme.system': 'Same as the system',
   'general.theme.light': 'Light',
   'general.theme.dark': 'Dark',
@@ -135,17 +140,28 @@ function serverPortNow(status: AgentStatus | undefined, saved: number): string |
 
 type Draft = Record<string, string | boolean>;
 
+/** The entries of a list field's draft (`cpu, webgpu`). */
+const listOf = (value: string | boolean | undefined): string[] =>
+  String(value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+
 /** The id of a field's input: `setting-work-idleMinutes` for `work.idleMinutes`. */
 const inputId = (key: string) => `setting-${key.replace('.', '-')}`;
 
 type FieldKind =
   | { kind: 'enum'; options: string[] }
   | { kind: 'boolean' | 'number' | 'text'; nullable: boolean }
-  | { kind: 'windows' | 'list'; nullable: false };
+  | { kind: 'windows' | 'list'; nullable: false }
+  | { kind: 'choices'; options: string[] };
 
 function kindOf(schema: z.ZodType): FieldKind {
   let inner = schema;
   if (inner instanceof z.ZodArray) {
+    // A list of known values is a box to tick for each: nothing to spell.
+    if (inner.element instanceof z.ZodEnum)
+      return { kind: 'choices', options: inner.element.options as string[] };
     return { kind: inner.element instanceof z.ZodObject ? 'windows' : 'list', nullable: false };
   }
   let nullable = false;
@@ -232,7 +248,7 @@ function toPatch(
       const kind = kindOf(schema);
       let value: unknown = raw;
       if (kind.kind === 'number') value = raw === '' ? Number.NaN : Number(raw);
-      if (kind.kind === 'list') {
+      if (kind.kind === 'list' || kind.kind === 'choices') {
         value = String(raw)
           .split(',')
           .map((item) => item.trim())
@@ -246,7 +262,7 @@ function toPatch(
         }
         value = parsed.value;
       }
-      if (kind.kind !== 'enum' && kind.kind !== 'boolean' && kind.nullable && raw === '')
+      if ((kind.kind === 'number' || kind.kind === 'text') && kind.nullable && raw === '')
         value = null;
       const checked = schema.safeParse(value);
       if (!checked.success) {
@@ -361,8 +377,42 @@ export function SettingsPage() {
               };
               return (
                 <div key={key} className={`field field-${kind.kind}`}>
-                  <label htmlFor={id}>{fieldLabels[key] ?? key}</label>
-                  {kind.kind === 'enum' ? (
+                  {kind.kind === 'choices' ? (
+                    <span className="label" id={`${id}-label`}>
+                      {fieldLabels[key] ?? key}
+                    </span>
+                  ) : (
+                    <label htmlFor={id}>{fieldLabels[key] ?? key}</label>
+                  )}
+                  {kind.kind === 'choices' ? (
+                    <div
+                      id={id}
+                      role="group"
+                      className="choices"
+                      aria-labelledby={`${id}-label`}
+                      aria-describedby={describedBy}
+                    >
+                      {kind.options.map((o) => {
+                        const ticked = listOf(value).includes(o);
+                        return (
+                          <label key={o}>
+                            <input
+                              type="checkbox"
+                              checked={ticked}
+                              onChange={() =>
+                                update(
+                                  kind.options
+                                    .filter((c) => (c === o ? !ticked : listOf(value).includes(c)))
+                                    .join(', '),
+                                )
+                              }
+                            />
+                            {optionLabels[`${key}.${o}`] ?? o}
+                          </label>
+                        );
+                      })}
+                    </div>
+                  ) : kind.kind === 'enum' ? (
                     <select
                       id={id}
                       value={String(value)}
