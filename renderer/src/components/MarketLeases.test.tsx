@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, render, screen, waitFor } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { AgentProvider } from '../AgentContext.tsx';
 import { MarketLeases } from './MarketLeases.tsx';
 import { defaultSettings, type ResultOf, type Settings } from '../../../agent/api/contract.ts';
@@ -85,5 +85,32 @@ describe('MarketLeases: the provider facts', () => {
     expect((await screen.findByTestId('market-status')).textContent).toContain(
       '100 rUSD (0.953333 rUSD locked by jobs in progress)',
     );
+  });
+});
+
+describe('MarketLeases: market jobs turned off', () => {
+  it('says where they are turned on, and turns them on in one click', async () => {
+    const updates: unknown[] = [];
+    const off = marketStatus({ state: 'off', problem: null, provider: null });
+    const { client } = fakeAgentClient((method, params) => {
+      if (method === 'market.status') return ok(off);
+      if (method === 'market.jobs') return ok({ leases: [], token: null });
+      if (method === 'settings.update') {
+        updates.push(params);
+        return ok(defaultSettings);
+      }
+      return unavailable();
+    });
+    render(
+      <AgentProvider client={client}>
+        <MarketLeases />
+      </AgentProvider>,
+    );
+    const note = await screen.findByTestId('market-off');
+    expect(note.textContent).toBe(
+      'Roost takes no market jobs while "Take market jobs" is off (Settings → Market). Turn it on',
+    );
+    fireEvent.click(screen.getByRole('button', { name: 'Turn it on' }));
+    await waitFor(() => expect(updates).toEqual([{ market: { enabled: true } }]));
   });
 });

@@ -36,7 +36,15 @@ export function formatAmount(base: string, token: Token): string {
   return `${whole}${fraction ? `.${fraction}` : ''} ${token.symbol}`;
 }
 
-function StatusLine({ status, onRegister }: { status: Status; onRegister: () => void }) {
+function StatusLine({
+  status,
+  onRegister,
+  onTurnOn,
+}: {
+  status: Status;
+  onRegister: () => void;
+  onTurnOn: () => void;
+}) {
   const p = status.provider;
   return (
     <div className="market-status" data-testid="market-status">
@@ -55,6 +63,15 @@ function StatusLine({ status, onRegister }: { status: Status; onRegister: () => 
           </span>
         )}
       </p>
+      {status.state === 'off' && !status.problem && (
+        // Off is the owner's choice: say where it is turned on, one click away.
+        <p className="muted" data-testid="market-off">
+          Roost takes no market jobs while &quot;Take market jobs&quot; is off (Settings → Market).{' '}
+          <button type="button" className="link" onClick={onTurnOn}>
+            Turn it on
+          </button>
+        </p>
+      )}
       {status.problem && (
         // Waiting for the owner (no wallet, locked, not registered) is a step to take, not an error.
         <p className={`banner ${status.state === 'waiting' ? 'banner-warn' : 'banner-error'}`}>
@@ -150,6 +167,11 @@ export function MarketLeases() {
     else setProblem(describeError(r.error));
   };
 
+  const turnOn = async () => {
+    const r = await client.call('settings.update', { market: { enabled: true } });
+    if (!r.ok) setProblem(describeError(r.error));
+  };
+
   return (
     <section className="card" aria-labelledby="market-title">
       <h2 id="market-title">Market jobs</h2>
@@ -158,7 +180,13 @@ export function MarketLeases() {
           {problem}
         </div>
       )}
-      {status && <StatusLine status={status} onRegister={() => void register()} />}
+      {status && (
+        <StatusLine
+          status={status}
+          onRegister={() => void register()}
+          onTurnOn={() => void turnOn()}
+        />
+      )}
       {!leases ? (
         <p className="muted">Loading…</p>
       ) : leases.length === 0 ? (
