@@ -56,8 +56,9 @@ export function relativeRmsError(
   return { ok: true, error };
 }
 
+/** Two significant digits, as the report's table shows them: `2.2e-1`, `5e-3`. */
 function formatError(x: number): string {
-  return x === 0 ? '0' : x.toExponential(2);
+  return x === 0 ? '0' : Number(x.toPrecision(2)).toExponential();
 }
 
 /** The gate's verdict on the first and last measured runs of a workload. */

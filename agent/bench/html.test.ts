@@ -103,6 +103,15 @@ describe('the HTML report', () => {
     );
   });
 
+  it('names the accelerators tested and their outcome in words, not ids', async () => {
+    const html = renderReportHtml(await signReport(sampleReport({}), testSigner()));
+    const machine = sectionText(html, 'machine');
+    expect(machine).toMatch(/ CPU works AMD EPYC \(test\) /);
+    expect(machine).toMatch(/ WebGPU software renderer \(not a GPU\) llvmpipe/);
+    expect(machine).toMatch(/ CUDA \(device 0\) works NVIDIA GeForce RTX 3080 &lt;test&gt; /);
+    expect(machine).not.toMatch(/cuda:0|software-adapter|\bwebgpu\b/);
+  });
+
   it('gives the GPU clock while it worked, not the idle clock sampled before the run', async () => {
     const sample = (at: number, clock: number, util: number | null) => ({
       gpuId: 'pci-0000:00:06.0',
@@ -247,7 +256,7 @@ describe('the HTML report', () => {
     expect(notRun).toContain('<span class="st st-not-run">not run</span>');
     expect(notRun).toContain('<div class="why">The run was stopped before this workload.</div>');
     const wrong = resultRows(await failedRun())[1]![9]!;
-    expect(wrong).toMatch(/<div class="why">The outputs differ from the CPU reference by 2\.24e-1/);
+    expect(wrong).toMatch(/<div class="why">The outputs differ from the CPU reference by 2\.2e-1/);
   });
 
   it('explains every column of the results beneath the table', async () => {

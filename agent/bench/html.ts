@@ -20,6 +20,16 @@ import type {
   WorkloadResult,
 } from './schema.ts';
 import { clockSwings, HIGH_VARIATION_CV } from './report.ts';
+
+/** An accelerator test's outcome as the report's Accelerators table words it. */
+const PROBE_STATUS_TITLES: Record<string, string> = {
+  ok: 'works',
+  'software-adapter': 'software renderer (not a GPU)',
+  failed: 'failed',
+  crashed: 'crashed',
+  timeout: 'timed out',
+  'wrong-result': 'wrong result',
+};
 import { measurementOf, STD_SUITE_ID } from './suite.ts';
 
 const EMBED_ID = 'roost-report';
@@ -483,8 +493,9 @@ export function renderReportHtml(
     e(g.status) + (g.problem ? `<div class="why">${e(g.problem.message)}</div>` : ''),
   ]);
   const probeRows = (r.probe?.results ?? []).map((p) => [
-    e(p.ep) + (p.deviceIndex !== undefined ? `:${p.deviceIndex}` : ''),
-    `<span class="${p.ok ? 'st st-ok' : p.status === 'software-adapter' ? 'small' : 'st st-failed'}">${e(p.status)}</span>`,
+    e(executionProviderName(p.ep)) +
+      (p.deviceIndex !== undefined ? ` (device ${p.deviceIndex})` : ''),
+    `<span class="${p.ok ? 'st st-ok' : p.status === 'software-adapter' ? 'small' : 'st st-failed'}">${e(PROBE_STATUS_TITLES[p.status] ?? p.status)}</span>`,
     e(p.adapter ? `${adapterName(p.adapter)}${p.adapter.software ? ' (software)' : ''}` : '\u2014'),
     e(p.reason ?? '') + (p.fix ? `<div class="why">Fix: ${e(p.fix)}</div>` : ''),
   ]);

@@ -58,7 +58,7 @@ describe('a workload result', () => {
       scoreQuantile: SCORE_Q,
     });
     expect(r).toMatchObject({ status: 'failed-accuracy', value: null, normalized: null });
-    expect(r.reason).toMatch(/differ from the CPU reference by 4\.47e-1/);
+    expect(r.reason).toMatch(/differ from the CPU reference by 4\.5e-1/);
     expect(r.timing?.iterations).toBe(12); // the measurement is kept for support staff
   });
 
@@ -356,6 +356,10 @@ describe('the report', () => {
       throttleReason: 'the graphics clock fell from 1900 MHz to 1500 MHz under load',
     });
     expect(codes(throttled)).toEqual(['throttling']);
+    // By its name, as support staff know the card.
+    expect(throttled.warnings[0]?.message).toMatch(
+      /^NVIDIA GeForce RTX 3080 <test> \(pci-0000:01:00\.0\) throttled during the run/,
+    );
 
     const steady = summarizeTelemetry(
       Array.from({ length: 30 }, (_, i) => sample(1000 * i, 1900 - (i % 3))),

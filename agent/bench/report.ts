@@ -367,6 +367,12 @@ export function machineFacts(): Machine {
 // ---------------------------------------------------------------------------------------------
 // Warnings
 
+/** `NVIDIA GeForce RTX 3080 (pci-0000:01:00.0)`, or `GPU pci-…` when the list lacks it. */
+function gpuLabel(gpus: GpuInventory | undefined, gpuId: string): string {
+  const gpu = gpus?.gpus.find((g) => g.id === gpuId);
+  return gpu ? `${gpu.name} (${gpuId})` : `GPU ${gpuId}`;
+}
+
 export function buildWarnings(input: {
   target: ReportTarget;
   workloads: WorkloadResult[];
@@ -375,6 +381,8 @@ export function buildWarnings(input: {
   /** The raw samples, for the clock while the GPU worked (the summary includes idle samples). */
   samples?: readonly TelemetrySample[];
   machine: Machine;
+  /** The GPUs, to name a throttled one by its name, not only its bus id. */
+  gpus?: GpuInventory;
   childFailure?: string;
 }): ReportWarning[] {
   const warnings: ReportWarning[] = [];
@@ -481,7 +489,7 @@ export function buildWarnings(input: {
       warnings.push({
         code: 'throttling',
         severity: 'warning',
-        message: `GPU ${t.gpuId} throttled during the run: ${t.throttleReason ?? 'clocks fell under load'}. Its numbers are lower than it can do when cool.`,
+        message: `${gpuLabel(input.gpus, t.gpuId)} throttled during the run: ${t.throttleReason ?? 'clocks fell under load'}. Its numbers are lower than it can do when cool.`,
         fix: 'Clean the fans and heatsink, improve the case airflow, or lower the power limit; then benchmark again.',
       });
     }
@@ -576,6 +584,7 @@ export function buildReport(input: ReportInput): Report {
       telemetry: summary,
       samples: input.telemetry,
       machine: input.machine,
+      gpus: input.gpus,
       ...(input.childFailure ? { childFailure: input.childFailure } : {}),
     }),
   };

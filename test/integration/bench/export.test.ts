@@ -129,7 +129,7 @@ describe.skipIf(missing)(`exported reports${missing ? ` (skipped: ${missing})` :
       .evaluateAll((lis) => lis.map((li) => li.getAttribute('data-code')));
     expect(codes).toEqual(['accuracy-failed', 'workload-failed', 'throttling']);
     expect(await page.locator('[data-code="throttling"]').textContent()).toMatch(
-      /throttled during the run: the graphics clock fell from 1905 MHz to 1620 MHz under load.*What to do: Clean the fans/,
+      /NVIDIA GeForce RTX 3080 <test> \(pci-0000:01:00.0\) throttled during the run: the graphics clock fell from 1905 MHz to 1620 MHz under load.*What to do: Clean the fans/,
     );
 
     // One row per workload, with its number, spread, accuracy and status.
@@ -150,7 +150,7 @@ describe.skipIf(missing)(`exported reports${missing ? ` (skipped: ${missing})` :
       /AMD EPYC \(test\).*NVIDIA GeForce RTX 3080 <test>.*10de:2206.*0000:01:00.0.*nvidia 550\.54\.14.*10 GiB/s,
     );
     expect(await page.locator('#machine').textContent()).toMatch(
-      /webgpu.*software-adapter.*llvmpipe/s,
+      /WebGPU.*software renderer \(not a GPU\).*llvmpipe/s,
     );
     expect(await page.locator('#telemetry svg').count()).toBe(4);
     expect(await page.locator('#telemetry').textContent()).toMatch(/1,620 – 1,905 MHz/);

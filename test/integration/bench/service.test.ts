@@ -212,7 +212,7 @@ describe('bench.run', () => {
     expect(r.complete).toBe(true);
     expect(r.workloads.every((w) => w.status === 'failed-accuracy' && w.value === null)).toBe(true);
     expect(r.workloads[0]?.reason).toMatch(
-      /differ from the CPU reference by .* more than the tolerance 5\.00e-3/,
+      /differ from the CPU reference by .* more than the tolerance 5e-3/,
     );
     expect(r.composite).toMatchObject({ value: null, partial: null });
     expect(r.warnings.filter((w) => w.code === 'accuracy-failed')).toHaveLength(6);
