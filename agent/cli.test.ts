@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCli, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './cli.ts';
+import { argsProblem, runCli, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './cli.ts';
+import { devnetStartProblem } from './cli/devnet.ts';
 import { parseSettingValue } from './cli/settings.ts';
 import { tempDir } from '../test/support/temp-dir.ts';
 
@@ -63,10 +64,10 @@ describe('roost CLI', () => {
     const bench = await roost('bench', '--ep', 'tpu');
     expect(bench).toMatchObject({ code: EXIT_FAILURE, stdout: '' });
     expect(bench.stderr).toBe(
-      'Error: unknown execution provider "tpu" in --ep: use one of cpu, webgpu, cuda, tensorrt, dml, coreml.\n',
+      'Error: Unknown execution provider "tpu" in --ep: use one of cpu, webgpu, cuda, tensorrt, dml, coreml.\n',
     );
     expect((await roost('bench', '--preset', 'fast')).stderr).toContain(
-      'unknown preset "fast" in --preset: use one of quick, standard, precise',
+      'Error: Unknown preset "fast" in --preset: use one of quick, standard, precise.',
     );
     const job = await roost(
       'job',
@@ -80,7 +81,7 @@ describe('roost CLI', () => {
     );
     expect(job).toMatchObject({ code: EXIT_FAILURE, stdout: '' });
     expect(job.stderr).toBe(
-      'Error: unknown execution provider "tpu" in --ep: use one of cpu, webgpu, cuda, tensorrt, dml, coreml.\n',
+      'Error: Unknown execution provider "tpu" in --ep: use one of cpu, webgpu, cuda, tensorrt, dml, coreml.\n',
     );
     const asJson = await roost('bench', '--ep', 'tpu', '--json');
     expect(JSON.parse(asJson.stdout)).toMatchObject({
@@ -257,3 +258,153 @@ describe('roost devnet options', () => {
     expect(r.stderr).toMatch(/Unknown option '--rpc'/);
   });
 });
+
+describe('answers to a wrong command line', () => {
+  it("says a flag needs a value, or takes none, in the flag's words", async () => {
+    const r = await roost('earnings', '--csv');
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr).toMatch(/^Error: --csv needs a value\.\nUsage: roost earnings/);
+    expect((await roost('version', '--json=yes')).stderr).toMatch(
+      /^Error: --json takes no value\./,
+    );
+    expect(argsProblem("Unknown option '--colour'. To specify a positional argument …")).toBe(
+      "Unknown option '--colour'.",
+    );
+  });
+
+  it('tells how to give a value that starts with "-", and takes it that way', async () => {
+    const r = await roost('settings', 'set', 'work.idleMinutes', '-5');
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr).toContain('A value that starts with "-" goes after --, e.g. -- -5.');
+    const after = await roost('settings', 'set', 'work.idleMinutes', '--', '-5');
+    // Understood as a value now: the agent judges it (too small), not the command line.
+    expect(after.code).toBe(EXIT_FAILURE);
+    expect(after.stderr).toContain('work.idleMinutes must be at least');
+  });
+
+  it('refuses words a command takes none of, naming them', async () => {
+    for (const command of ['status', 'version', 'detect', 'earnings', 'bench']) {
+      const r = await roost(command, 'now');
+      expect(r.code, command).toBe(EXIT_USAGE);
+      expect(r.stderr, command).toMatch(/^Error: Unexpected "now"\.\nUsage: roost /);
+    }
+  });
+
+  it('says what is missing or unknown rather than "Error: Usage:"', async () => {
+    const cases: [string[], string][] = [
+      [['report'], 'Say what to do: roost report verify <file>, or roost report export <file>.'],
+      [['report', 'verify'], 'Say which report: roost report verify <report.json>.'],
+      [['report', 'frob', 'x'], 'Unknown report action "frob": use verify or export.'],
+      [['support'], 'Say what to do: roost support bundle.'],
+      [['support', 'frob'], 'Unknown support action "frob": use bundle.'],
+      [['api'], 'Say which method: roost api --list shows them.'],
+      [['job', 'submit'], 'Say which spec: roost job submit <spec.json>.'],
+      [['job', 'show'], 'Say which job: roost job show <id> (roost job list shows them).'],
+      [['wallet', 'send'], 'Say where to and how much: roost wallet send <address> <amount|all>.'],
+      [['wallet', 'backup'], 'Say where to write it: roost wallet backup --out <file.json>.'],
+    ];
+    for (const [args, message] of cases) {
+      const r = await roost(...args);
+      expect(r.code, args.join(' ')).toBe(EXIT_USAGE);
+      expect(r.stderr, args.join(' ')).toMatch(new RegExp(`^Error: ${escape(message)}\nUsage: `));
+    }
+  });
+
+  it('tells roost bench that it measures one accelerator at a time', async () => {
+    const r = await roost('bench', '--ep', 'cpu,webgpu');
+    expect(r).toMatchObject({ code: EXIT_FAILURE, stdout: '' });
+    expect(r.stderr).toBe(
+      'Error: --ep takes one execution provider (got "cpu,webgpu"): roost bench measures one at a time.\n',
+    );
+  });
+
+  it('says an unknown --ep to roost market post-job as roost bench and roost job run do', async () => {
+    const r = await roost(
+      'market',
+      'post-job',
+      '--model',
+      '/m.onnx',
+      '--input',
+      'x=/x.npy',
+      '--price',
+      '1',
+      '--ep',
+      'webgpu,tpu',
+    );
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr).toMatch(
+      /^Error: Unknown execution provider "tpu" in --ep: use one of cpu, webgpu, cuda, tensorrt, dml, coreml\.\n/,
+    );
+  });
+});
+
+describe('answers about files and ids', () => {
+  it('says a report file is not there, in words and in --json', async () => {
+    const missing = join(dir.path, 'nope.json');
+    const r = await roost('report', 'verify', missing);
+    expect(r).toEqual({
+      code: EXIT_FAILURE,
+      stdout: '',
+      stderr: `Error: No file at ${missing}.\n`,
+    });
+    const json = await roost('report', 'verify', missing, '--json');
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: false,
+      error: { message: `No file at ${missing}.` },
+    });
+  });
+
+  it('keeps the JSON complaint about a job spec on one line', async () => {
+    const file = join(dir.path, 'spec.json');
+    await writeFile(file, 'not json\n');
+    const r = await roost('job', 'submit', file);
+    expect(r.code).toBe(EXIT_FAILURE);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it('says where the job ids are when one is unknown', async () => {
+    for (const action of ['show', 'cancel']) {
+      const r = await roost('job', action, 'nosuchid');
+      expect(r.code).toBe(EXIT_FAILURE);
+      expect(r.stderr).toMatch(/^Error: No job nosuchid\. roost job list shows your jobs\.\n$/);
+    }
+  });
+
+  it('refuses a --gpu that is not here, and holds nothing', async () => {
+    const r = await roost('work', 'pause', '--gpu', 'nosuch');
+    expect(r.code).toBe(EXIT_FAILURE);
+    expect(r.stderr).toMatch(/^Error: There is no device "nosuch" here: --gpu takes one of \S/);
+    const held = JSON.parse((await roost('work', 'status', '--json')).stdout);
+    expect(held.holds).toEqual([]);
+  });
+
+  it('lists every setting with roost settings alone', async () => {
+    const r = await roost('settings');
+    expect(r.code).toBe(EXIT_OK);
+    expect(r.stdout).toMatch(/^work\.idleMinutes +10 +Idle minutes/m);
+  });
+
+  it('lines up roost api --list', async () => {
+    const lines = (await roost('api', '--list')).stdout.trimEnd().split('\n');
+    const summaryAt = new Set(lines.map((line) => line.search(/ {2}\S/)));
+    expect([...summaryAt]).toHaveLength(1);
+  });
+
+  it("says a devnet port is taken without the chain node's stack trace", () => {
+    const trace =
+      '[devnet] the node exited (1) before listening:\nnode:events:505\n    throw er;\n\nError: listen EADDRINUSE: address already in use 127.0.0.1:7999\n    at Server.setupListenHandle';
+    expect(devnetStartProblem(trace, 7999)).toBe(
+      'The local chain did not start: port 7999 on 127.0.0.1 is taken by another program. Choose another with --port <n>, or leave --port out for a free one.',
+    );
+    expect(
+      devnetStartProblem(
+        '[devnet] the node exited (1):\nnode:x\n    at y\nTypeError: bad thing\n    at z',
+        undefined,
+      ),
+    ).toBe('The local chain did not start: [devnet] the node exited (1): TypeError: bad thing');
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

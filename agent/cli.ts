@@ -80,6 +80,25 @@ function helpText(): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * Node's parseArgs complaint in our words: "--csv needs a value." rather than "Option '--csv
+ * <value>' argument missing", and a negative number (read as an option) told how to pass it.
+ */
+export function argsProblem(message: string): string {
+  const missing = /^Option '(-[^ ']+)(?: <value>)?' argument missing/.exec(message);
+  if (missing) return `${missing[1]} needs a value.`;
+  const extra = /^Option '(-[^ ']+)' does not take an argument/.exec(message);
+  if (extra) return `${extra[1]} takes no value.`;
+  const unknown = /^Unknown option '([^']+)'/.exec(message);
+  if (unknown) {
+    const option = unknown[1]!;
+    return /^-\d/.test(option)
+      ? `Unknown option '${option}'. A value that starts with "-" goes after --, e.g. -- ${option}.`
+      : `Unknown option '${option}'.`;
+  }
+  return message;
+}
+
 /** Runs the `roost` command line; returns the exit code. Never throws. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const name = argv[0];
@@ -105,9 +124,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         strict: true,
       });
     } catch (error) {
-      throw new UsageError(
-        `${(error as Error).message.replace(/\. To specify a positional.*$/s, '.')}\nUsage: ${command.usage}`,
-      );
+      throw new UsageError(`${argsProblem((error as Error).message)}\nUsage: ${command.usage}`);
     }
     if (parsed.values.help) {
       io.stdout(

@@ -9,15 +9,17 @@ export const apiCommand: Command = {
   async run(ctx) {
     if (ctx.values.list) {
       if (ctx.json) ctx.io.stdout(JSON.stringify(Object.keys(methods)) + '\n');
-      else
+      else {
+        const width = Math.max(...Object.keys(methods).map((name) => name.length));
         for (const [name, spec] of Object.entries(methods))
-          ctx.io.stdout(`${name.padEnd(18)} ${spec.summary}\n`);
+          ctx.io.stdout(`${name.padEnd(width)}  ${spec.summary}\n`);
+      }
       return EXIT_OK;
     }
     const [method, paramsText, ...rest] = ctx.positionals;
     if (!method || rest.length > 0)
       throw new UsageError(
-        "Usage: roost api <method> ['<json params>']   (roost api --list shows the methods)",
+        `${method ? `Unexpected "${rest.join(' ')}": the params are one JSON argument, in quotes.` : 'Say which method: roost api --list shows them.'}\nUsage: ${apiCommand.usage}`,
       );
     if (!isMethodName(method))
       throw new UsageError(`There is no method "${method}". roost api --list shows the methods.`);

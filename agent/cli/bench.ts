@@ -3,7 +3,7 @@ import { resolve as resolvePath } from 'node:path';
 import {
   EXIT_FAILURE,
   EXIT_OK,
-  UsageError,
+  noArguments,
   withClient,
   print,
   type Command,
@@ -11,7 +11,8 @@ import {
 } from './common.ts';
 import { enumFlagProblem, flagRefusal } from './flags.ts';
 import { presetNameSchema, STD_SUITE_ID } from '../bench/schema.ts';
-import { adapterName, executionProviderSchema } from '../hardware/schema.ts';
+import { adapterName, executionProviderName, executionProviderSchema } from '../hardware/schema.ts';
+import type { ResultOf } from '../api/contract.ts';
 
 export const benchCommand: Command = {
   usage:
@@ -33,20 +34,23 @@ export const benchCommand: Command = {
 
 async function runBenchCommand(ctx: Context): Promise<number> {
   const v = ctx.values;
-  if (ctx.positionals.length > 0) throw new UsageError(`Usage: ${benchCommand.usage}`);
+  noArguments(ctx, benchCommand.usage);
   // Before any progress line: a typo in --ep is the answer, not "Benchmarking…" then a refusal.
   const problem =
+    (typeof v.ep === 'string' && v.ep.includes(',')
+      ? `--ep takes one execution provider (got "${v.ep}"): roost bench measures one at a time.`
+      : undefined) ??
     enumFlagProblem('--preset', v.preset, presetNameSchema.options, 'preset') ??
     enumFlagProblem('--ep', v.ep, executionProviderSchema.options, 'execution provider');
   if (problem) return print(ctx, flagRefusal(problem), () => '');
   return withClient(ctx, async (client) => {
     if (v.list) {
       const r = await client.call('bench.targets');
-      return print(ctx, r, ({ targets }) =>
-        targets
-          .map((t) => `--ep ${t.ep}${t.device ? ` --device ${t.device}` : ''}   ${t.label}`)
-          .join('\n'),
-      );
+      return print(ctx, r, ({ targets }) => {
+        const flags = targets.map((t) => `--ep ${t.ep}${t.device ? ` --device ${t.device}` : ''}`);
+        const width = Math.max(...flags.map((f) => f.length));
+        return targets.map((t, i) => `${flags[i]!.padEnd(width)}   ${t.label}`).join('\n');
+      });
     }
     const params: Record<string, string> = {};
     for (const key of ['preset', 'ep', 'device'] as const)
@@ -92,16 +96,9 @@ async function runBenchCommand(ctx: Context): Promise<number> {
     if (ctx.json) {
       ctx.io.stdout(JSON.stringify({ file, report }) + '\n');
     } else {
-      const rows = rep.workloads.map(
-        (w) =>
-          `  ${w.title.padEnd(34)} ${w.value === null ? `does not score: ${w.reason ?? w.status}` : `${w.value.toPrecision(4)} ${w.unit}`}${w.timing ? `  (runs ±${(w.timing.cv * 100).toFixed(1)} %)` : ''}`,
-      );
       ctx.io.stdout(
         [
-          `${rep.suite.id} on ${rep.target.ep}${rep.target.adapter ? ` (${adapterName(rep.target.adapter)}${rep.target.adapter.software ? ', a software adapter' : ''})` : ''}${rep.complete ? '' : ' (incomplete)'}`,
-          ...rows,
-          `  Composite: ${rep.composite.value === null ? `none (${rep.composite.missing.join(', ')} did not score)` : `${rep.composite.value.toPrecision(4)} ${rep.composite.unit}`}`,
-          ...rep.warnings.map((w) => `  Warning: ${w.message}`),
+          benchText(rep),
           `Signed report: ${file}`,
           ...(typeof v.html === 'string' ? [`HTML: ${resolvePath(v.html)}`] : []),
           ...(typeof v.pdf === 'string' ? [`PDF: ${resolvePath(v.pdf)}`] : []),
@@ -110,4 +107,36 @@ async function runBenchCommand(ctx: Context): Promise<number> {
     }
     return rep.complete ? EXIT_OK : EXIT_FAILURE;
   });
+}
+
+type BenchReport = ResultOf<'bench.run'>['report']['report'];
+
+/**
+ * A run in words: the suite on the accelerator as people name it ("on CPU", "on WebGPU"), one
+ * line a workload with the figures and their spread in columns, the composite and the warnings.
+ */
+export function benchText(rep: BenchReport): string {
+  const figures = rep.workloads.map((w) =>
+    w.value === null
+      ? `does not score: ${w.reason ?? w.status}`
+      : `${w.value.toPrecision(4)} ${w.unit}`,
+  );
+  const titleWidth = Math.max(34, ...rep.workloads.map((w) => w.title.length));
+  // Only figures followed by their spread need the width; a long "does not score" sets none.
+  const figureWidth = Math.max(
+    0,
+    ...figures.filter((_, i) => rep.workloads[i]!.timing).map((f) => f.length),
+  );
+  const rows = rep.workloads.map((w, i) =>
+    `  ${w.title.padEnd(titleWidth)} ${w.timing ? `${figures[i]!.padEnd(figureWidth)}  (runs ±${(w.timing.cv * 100).toFixed(1)} %)` : figures[i]!}`.trimEnd(),
+  );
+  const adapter = rep.target.adapter
+    ? ` (${adapterName(rep.target.adapter)}${rep.target.adapter.software ? ', a software adapter' : ''})`
+    : '';
+  return [
+    `${rep.suite.id} on ${executionProviderName(rep.target.ep)}${adapter}${rep.complete ? '' : ' (incomplete)'}`,
+    ...rows,
+    `  Composite: ${rep.composite.value === null ? `none (${rep.composite.missing.join(', ')} did not score)` : `${rep.composite.value.toPrecision(4)} ${rep.composite.unit}`}`,
+    ...rep.warnings.map((w) => `  Warning: ${w.message}`),
+  ].join('\n');
 }

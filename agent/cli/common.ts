@@ -81,6 +81,12 @@ export function print<T>(ctx: Context, result: Result<T>, human: (value: T) => s
   return EXIT_FAILURE;
 }
 
+/** Refuses words that a command takes none of (`roost status now`), naming them. */
+export function noArguments(ctx: Context, usage: string): void {
+  if (ctx.positionals.length > 0)
+    throw new UsageError(`Unexpected "${ctx.positionals.join(' ')}".\nUsage: ${usage}`);
+}
+
 /** `--port` of serve and devnet: a whole number from 0 (any free port) to 65535. */
 export function parsePort(value: string | boolean | undefined): number | undefined {
   if (value === undefined) return undefined;

@@ -1,12 +1,13 @@
 /** `roost devnet`: a local practice chain with the Roost market, for as long as it runs. */
 import { removeLocalNetwork, writeLocalNetwork } from '../market/local-network.ts';
-import { EXIT_FAILURE, EXIT_OK, parsePort, type Command } from './common.ts';
+import { EXIT_FAILURE, EXIT_OK, noArguments, parsePort, type Command } from './common.ts';
 
 export const devnetCommand: Command = {
   usage: 'roost devnet [--port <n>] [--json]',
   summary: 'Run a local practice chain with the Roost market and test dollars, on 127.0.0.1',
   options: { port: { type: 'string' } },
   async run(ctx) {
+    noArguments(ctx, devnetCommand.usage);
     const port = parsePort(ctx.values.port);
     const { startDevnet, devnetDeployment } = await import('../../contracts/devnet.ts');
     if (!ctx.json) ctx.io.stderr('Starting a local chain and deploying the market…\n');
@@ -14,7 +15,7 @@ export const devnetCommand: Command = {
     try {
       devnet = await startDevnet({ ...(port === undefined ? {} : { port }) });
     } catch (error) {
-      ctx.io.stderr(`roost devnet: the local chain did not start: ${(error as Error).message}\n`);
+      ctx.io.stderr(`Error: ${devnetStartProblem((error as Error).message, port)}\n`);
       return EXIT_FAILURE;
     }
     const file = await writeLocalNetwork(ctx.dataDir, devnetDeployment(devnet));
@@ -53,3 +54,15 @@ export const devnetCommand: Command = {
     return EXIT_OK;
   },
 };
+
+/**
+ * Why the chain did not start, in a line or two: its node's output (a stack trace, Node's version)
+ * is for a developer, but a port in use is the common case and has a fix.
+ */
+export function devnetStartProblem(message: string, port: number | undefined): string {
+  if (/EADDRINUSE/.test(message))
+    return `The local chain did not start: port ${port ?? 'its port'} on 127.0.0.1 is taken by another program. Choose another with --port <n>, or leave --port out for a free one.`;
+  const lines = message.split('\n').map((line) => line.trim());
+  const cause = lines.slice(1).find((line) => /^\w*Error\b/.test(line));
+  return `The local chain did not start: ${lines[0] ?? ''}${cause ? ` ${cause}` : ''}`;
+}

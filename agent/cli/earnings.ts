@@ -4,7 +4,7 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import { estimateForPeople, forPeople, type ResultOf } from '../api/contract.ts';
-import { UsageError, withClient, print, type Command } from './common.ts';
+import { noArguments, withClient, print, type Command } from './common.ts';
 
 /** An estimate's figures: 3 significant digits. */
 const rounded = estimateForPeople;
@@ -67,7 +67,7 @@ export const earningsCommand: Command = {
     'What your GPU earns per hour and per day (net of electricity once measured); your payouts as CSV',
   options: { csv: { type: 'string' } },
   async run(ctx) {
-    if (ctx.positionals.length > 0) throw new UsageError(`Usage: ${earningsCommand.usage}`);
+    noArguments(ctx, earningsCommand.usage);
     return withClient(ctx, async (client) => {
       if (typeof ctx.values.csv === 'string') {
         const r = await client.call('yield.payoutsCsv');

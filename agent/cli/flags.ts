@@ -12,7 +12,7 @@ export function flagRefusal(message: string): Result<never> {
 
 /**
  * `undefined` when every comma-separated value of `flag` is one of `allowed` (or the flag is not
- * given), else a sentence such as `unknown execution provider "tpu" in --ep: use one of cpu, webgpu,
+ * given), else a sentence such as `Unknown execution provider "tpu" in --ep: use one of cpu, webgpu,
  * cuda, tensorrt, dml, coreml.`
  */
 export function enumFlagProblem(
@@ -27,5 +27,5 @@ export function enumFlagProblem(
   const unknown = given.filter((v) => !allowed.includes(v));
   if (unknown.length === 0) return undefined;
   const quoted = unknown.map((v) => JSON.stringify(v)).join(', ');
-  return `unknown ${what}${unknown.length > 1 ? 's' : ''} ${quoted} in ${flag}: use one of ${allowed.join(', ')}.`;
+  return `Unknown ${what}${unknown.length > 1 ? 's' : ''} ${quoted} in ${flag}: use one of ${allowed.join(', ')}.`;
 }

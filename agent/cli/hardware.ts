@@ -1,13 +1,22 @@
 /** `roost detect` and `roost gpu install-cuda`: the GPUs, and what makes them usable. */
 import { createHardwareService, formatDetectTable } from '../hardware/index.ts';
 import { silentHardwareLog } from '../hardware/log.ts';
-import { EXIT_FAILURE, EXIT_OK, UsageError, withClient, print, type Command } from './common.ts';
+import {
+  EXIT_FAILURE,
+  EXIT_OK,
+  UsageError,
+  noArguments,
+  withClient,
+  print,
+  type Command,
+} from './common.ts';
 
 export const detectCommand: Command = {
   usage: 'roost detect [--refresh] [--force-probe] [--json]',
   summary: 'List every GPU, its VRAM and driver, and which accelerators really work on it',
   options: { refresh: { type: 'boolean' }, 'force-probe': { type: 'boolean' } },
   async run(ctx) {
+    noArguments(ctx, detectCommand.usage);
     return withClient(ctx, async (client) => {
       const result = await client.call('hardware.detect', {
         ...(ctx.values.refresh ? { refresh: true } : {}),

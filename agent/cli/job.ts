@@ -13,6 +13,7 @@ import {
 import { enumFlagProblem, flagRefusal } from './flags.ts';
 import { executionProviderSchema, JOB_SPEC_FORMAT, jobSpecJsonSchema } from '../jobs/schema.ts';
 import { executionProviderName } from '../hardware/schema.ts';
+import type { Result } from '../api/contract.ts';
 
 export const jobCommand: Command = {
   usage:
@@ -41,6 +42,20 @@ export const jobCommand: Command = {
     return runJobCommand(ctx);
   },
 };
+
+/** An unknown job id: the agent's refusal, and where to find the ids. */
+export function withListHint<T>(result: Result<T>): Result<T> {
+  if (result.ok || result.error.code !== 'NOT_FOUND') return result;
+  return {
+    ok: false,
+    error: {
+      ...result.error,
+      message: `${capitalised(result.error.message).replace(/\.?$/, '.')} roost job list shows your jobs.`,
+    },
+  };
+}
+
+const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** Where a spec author finds the format, added to a refused or unreadable spec. */
 const SPEC_HINT = `The ${JOB_SPEC_FORMAT} format: roost job --help, and its JSON Schema: roost job schema.`;
@@ -171,13 +186,18 @@ async function runJobCommand(ctx: Context): Promise<number> {
         }
         return EXIT_OK;
       }
-      ctx.io.stderr(`Job ${job.id} ${job.state}: ${job.error?.message ?? 'no reason given'}\n`);
+      ctx.io.stderr(
+        `Error: Job ${job.id} ${job.state}: ${job.error?.message ?? 'no reason given'}\n`,
+      );
       return EXIT_FAILURE;
     });
   }
   if (action === 'submit') {
     const [file, ...extra] = rest;
-    if (!file || extra.length > 0) throw new UsageError('Usage: roost job submit <spec.json>');
+    if (!file || extra.length > 0)
+      throw new UsageError(
+        `${file ? `Unexpected "${extra.join(' ')}".` : 'Say which spec: roost job submit <spec.json>.'}\nUsage: roost job submit <spec.json>`,
+      );
     let text: string;
     try {
       text = await readFile(resolvePath(file), 'utf8');
@@ -199,7 +219,10 @@ async function runJobCommand(ctx: Context): Promise<number> {
     } catch (error) {
       return print(
         ctx,
-        flagRefusal(`The job spec ${file} is not JSON (${(error as Error).message}). ${SPEC_HINT}`),
+        flagRefusal(
+          // JSON.parse quotes the start of the file, line breaks and all: one line here.
+          `The job spec ${file} is not JSON (${(error as Error).message.replace(/\s+/g, ' ')}). ${SPEC_HINT}`,
+        ),
         () => '',
       );
     }
@@ -236,15 +259,18 @@ async function runJobCommand(ctx: Context): Promise<number> {
   }
   if (action === 'show' || action === 'cancel') {
     const [id, ...extra] = rest;
-    if (!id || extra.length > 0) throw new UsageError(`Usage: roost job ${action} <id>`);
+    if (!id || extra.length > 0)
+      throw new UsageError(
+        `${id ? `Unexpected "${extra.join(' ')}".` : `Say which job: roost job ${action} <id> (roost job list shows them).`}\nUsage: roost job ${action} <id>`,
+      );
     return withClient(ctx, async (client) => {
       if (action === 'cancel')
         return print(
           ctx,
-          await client.call('job.cancel', { id }),
+          withListHint(await client.call('job.cancel', { id })),
           (j) => `Job ${j.id}: ${j.state}.`,
         );
-      return print(ctx, await client.call('job.show', { id }), (j) =>
+      return print(ctx, withListHint(await client.call('job.show', { id })), (j) =>
         [
           `Job ${j.id} (${j.origin}${j.name ? `, ${j.name}` : ''}): ${j.state}`,
           `Progress: ${j.progress.stage}, ${j.progress.setsDone}/${j.progress.setsTotal} input sets`,

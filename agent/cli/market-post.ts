@@ -13,6 +13,7 @@ import { JsonRpcProvider } from 'ethers';
 import { z } from 'zod';
 import { connectRoostTestToken } from '../../contracts/bindings/roost-test-token.ts';
 import { executionProviderSchema } from '../jobs/schema.ts';
+import { enumFlagProblem } from './flags.ts';
 import type { ExecutionProvider } from '../jobs/schema.ts';
 import { chainKeyOf } from '../market/chain-key.ts';
 import { localNetworkFile, readLocalNetwork } from '../market/local-network.ts';
@@ -258,7 +259,6 @@ export function reportOutcome(
 /** A failure after the command line was understood: its words, and exit code 1. */
 export function reportFailure(
   ctx: Pick<MarketPostContext, 'json' | 'out' | 'err'>,
-  command: string,
   error: unknown,
   jobId?: bigint,
 ): number {
@@ -272,7 +272,8 @@ export function reportFailure(
       }) + '\n',
     );
   }
-  ctx.err(`roost market ${command}: ${message}\n`);
+  // Every error line starts "Error:", as the other commands write theirs.
+  ctx.err(`Error: ${message}\n`);
   if (jobId !== undefined)
     ctx.err(
       `Job ${jobId} stays on chain: roost market await ${jobId} serves its files again and finishes it.\n`,
@@ -315,7 +316,10 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
       );
     if (!eps.success)
       throw new MarketPostUsageError(
-        `--ep takes a comma-separated list of ${executionProviderSchema.options.join(', ')}.`,
+        // In the words roost bench and roost job run use for the same mistake.
+        enumFlagProblem('--ep', v.ep, executionProviderSchema.options, 'execution provider', {
+          list: true,
+        }) ?? `--ep takes a comma-separated list of ${executionProviderSchema.options.join(', ')}.`,
       );
     executionProviders = eps.data;
   }
@@ -374,7 +378,7 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
     return reportOutcome(ctx, posted, { reward, decimals, symbol }, leases);
   } catch (error) {
     if (error instanceof MarketPostUsageError) throw error;
-    return reportFailure(ctx, 'post-job', error, posted?.jobId);
+    return reportFailure(ctx, error, posted?.jobId);
   } finally {
     await requester?.close();
     market?.chain.destroy();

@@ -370,7 +370,7 @@ export async function runMarketRequests(ctx: MarketPostContext): Promise<number>
     return 0;
   } catch (error) {
     if (error instanceof MarketPostUsageError) throw error;
-    return reportFailure(ctx, 'requests', error);
+    return reportFailure(ctx, error);
   } finally {
     handle?.db.close();
     market?.chain.destroy();
@@ -432,7 +432,7 @@ export async function runMarketAwait(ctx: MarketPostContext): Promise<number> {
     );
   } catch (error) {
     if (error instanceof MarketPostUsageError) throw error;
-    return reportFailure(ctx, 'await', error, resumed ? jobId : undefined);
+    return reportFailure(ctx, error, resumed ? jobId : undefined);
   } finally {
     await requester?.close();
     market?.chain.destroy();

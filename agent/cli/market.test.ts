@@ -192,6 +192,14 @@ describe('roost market unstake', () => {
     expect(r).toMatchObject({ code: 1, out: '', err: `Error: ${message}\n` });
   });
 
+  it('with --json, writes the refusal as JSON on stdout too', async () => {
+    const refusal = { ok: false, error: { code: 'NOT_FOUND', message: 'Not seen.' } };
+    const r = await run(['job', '7'], { 'market.job': [refusal] }, { json: true });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out)).toEqual(refusal);
+    expect(r.err).toBe('Error: Not seen.\n');
+  });
+
   it('asks for the password of a locked wallet once, then asks again', async () => {
     const locked = { ok: false, error: { code: 'WALLET_LOCKED', message: 'The wallet is locked' } };
     const r = await run(
@@ -277,7 +285,7 @@ describe('roost market unstake', () => {
 
   it('refuses --cancel with --amount', async () => {
     await expect(run(['unstake'], {}, { values: { cancel: true, amount: '5' } })).rejects.toThrow(
-      '--amount, --cancel and --complete go one at a time',
+      '--amount, --cancel and --complete go one at a time.',
     );
   });
 });

@@ -177,7 +177,11 @@ function leaseLine(l: Lease, token: Token): string {
 
 export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
   const [sub = 'status', ...rest] = ctx.positionals;
-  const fail = (message: string): number => {
+  // With --json the refusal goes to stdout too, as `print` writes it: scripts get JSON.
+  const fail = (error: string | { code: string; message: string }): number => {
+    const { code, message } =
+      typeof error === 'string' ? { code: 'INVALID_PARAMS', message: error } : error;
+    if (ctx.json) ctx.out(JSON.stringify({ ok: false, error: { code, message } }) + '\n');
     ctx.err(`Error: ${message}\n`);
     return 1;
   };
@@ -191,27 +195,32 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
     case 'provider': {
       // `roost market provider status` reads the same as `roost market status`.
       if (sub === 'provider' && rest[0] !== undefined && rest[0] !== 'status')
-        throw new MarketUsageError(`Unknown: roost market provider ${rest[0]}`);
+        throw new MarketUsageError(
+          `Unknown provider action "${rest[0]}": roost market provider status is the one there is.`,
+        );
       const r = await ctx.client.call('market.status');
-      if (!r.ok) return fail(r.error.message);
+      if (!r.ok) return fail(r.error);
       ctx.out((ctx.json ? JSON.stringify(r.value) : await readable(r.value)) + '\n');
       return 0;
     }
     case 'register': {
       const r = await ctx.client.call('market.register');
-      if (!r.ok) return fail(r.error.message);
+      if (!r.ok) return fail(r.error);
       ctx.out((ctx.json ? JSON.stringify(r.value) : await readable(r.value)) + '\n');
       return r.value.provider?.registered ? 0 : 1;
     }
     case 'unstake': {
-      if (rest.length > 0) throw new MarketUsageError(`Unknown: roost market unstake ${rest[0]}`);
+      if (rest.length > 0)
+        throw new MarketUsageError(
+          `Unexpected "${rest.join(' ')}": the amount goes in --amount <n>.`,
+        );
       const amount = ctx.values.amount;
       const cancel = ctx.values.cancel === true;
       const complete = ctx.values.complete === true;
       if ((cancel && complete) || ((cancel || complete) && amount !== undefined))
-        throw new MarketUsageError('--amount, --cancel and --complete go one at a time');
+        throw new MarketUsageError('--amount, --cancel and --complete go one at a time.');
       if (amount !== undefined && typeof amount !== 'string')
-        throw new MarketUsageError('--amount takes the tokens to take back, e.g. --amount 25');
+        throw new MarketUsageError('--amount takes the tokens to take back, e.g. --amount 25.');
       // A locked wallet can't sign the request: ask for its password once, as `wallet` does.
       const unlockingIfLocked = async <T>(send: () => Promise<Result<T>>): Promise<Result<T>> => {
         const r = await send();
@@ -224,7 +233,7 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
         const r = await unlockingIfLocked(() =>
           ctx.client.call(cancel ? 'market.cancelUnstake' : 'market.completeUnstake'),
         );
-        if (!r.ok) return fail(r.error.message);
+        if (!r.ok) return fail(r.error);
         if (ctx.json) ctx.out(JSON.stringify(r.value) + '\n');
         else
           ctx.out(
@@ -239,7 +248,7 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
       // roost wallet withdraw does, unless --yes.
       if (ctx.values.yes !== true) {
         const status = await ctx.client.call('market.status');
-        if (!status.ok) return fail(status.error.message);
+        if (!status.ok) return fail(status.error);
         const question = unstakeQuestion(status.value, amount);
         // No stake to take back: the agent's answer says why, in its own words.
         if (question !== undefined) {
@@ -254,16 +263,18 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
       const r = await unlockingIfLocked(() =>
         ctx.client.call('market.unstake', amount === undefined ? {} : { amount }),
       );
-      if (!r.ok) return fail(r.error.message);
+      if (!r.ok) return fail(r.error);
       ctx.out((ctx.json ? JSON.stringify(r.value) : unstakeText(r.value)) + '\n');
       return 0;
     }
     case 'jobs': {
       const limit = typeof ctx.values.limit === 'string' ? Number(ctx.values.limit) : undefined;
       if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
-        throw new MarketUsageError('--limit takes a whole number above 0');
+        throw new MarketUsageError(
+          `--limit takes a whole number above 0 (got "${String(ctx.values.limit)}").`,
+        );
       const r = await ctx.client.call('market.jobs', limit === undefined ? {} : { limit });
-      if (!r.ok) return fail(r.error.message);
+      if (!r.ok) return fail(r.error);
       if (ctx.json) ctx.out(JSON.stringify(r.value) + '\n');
       else if (r.value.leases.length === 0)
         ctx.out(
@@ -275,9 +286,13 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
     case 'job': {
       const id = rest[0];
       if (id === undefined || !/^\d+$/.test(id))
-        throw new MarketUsageError('roost market job <id>: the market job number');
+        throw new MarketUsageError(
+          id === undefined
+            ? 'Say which job: roost market job <id> (roost market jobs lists them).'
+            : `"${id}" is not a market job id: they are numbers (roost market jobs lists them).`,
+        );
       const r = await ctx.client.call('market.job', { jobId: id });
-      if (!r.ok) return fail(r.error.message);
+      if (!r.ok) return fail(r.error);
       if (ctx.json) ctx.out(JSON.stringify(r.value) + '\n');
       else
         ctx.out(
@@ -294,7 +309,9 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
       return 0;
     }
     default:
-      throw new MarketUsageError(`Unknown market command: ${sub}`);
+      throw new MarketUsageError(
+        `Unknown market action "${sub}": use status, jobs, job, register, unstake, post-job, requests or await.`,
+      );
   }
 }
 

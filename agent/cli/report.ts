@@ -1,7 +1,9 @@
 /** `roost report verify|export`: check a saved benchmark report, or export it as HTML, PDF or JSON. */
+import { stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { EXIT_FAILURE, EXIT_OK, UsageError, withClient, print, type Command } from './common.ts';
 import { STD_SUITE_ID } from '../bench/suite.ts';
+import { flagRefusal } from './flags.ts';
 
 export const reportCommand: Command = {
   usage:
@@ -12,9 +14,24 @@ export const reportCommand: Command = {
   async run(ctx) {
     const [action, file, ...rest] = ctx.positionals;
     if (!file || rest.length > 0 || (action !== 'verify' && action !== 'export')) {
-      throw new UsageError(`Usage: ${reportCommand.usage}`);
+      const problem =
+        action === undefined
+          ? 'Say what to do: roost report verify <file>, or roost report export <file>.'
+          : action !== 'verify' && action !== 'export'
+            ? `Unknown report action "${action}": use verify or export.`
+            : !file
+              ? `Say which report: roost report ${action} <report.json>.`
+              : `Unexpected "${rest.join(' ')}".`;
+      throw new UsageError(`${problem}\nUsage: ${reportCommand.usage}`);
     }
     const path = resolvePath(file);
+    // A mistyped path is the answer, not the agent's "Cannot read …: ENOENT: …".
+    const missing = await stat(path).then(
+      () => undefined,
+      (error: NodeJS.ErrnoException) =>
+        error.code === 'ENOENT' ? `No file at ${path}.` : undefined,
+    );
+    if (missing) return print(ctx, flagRefusal(missing), () => '');
     return withClient(ctx, async (client) => {
       if (action === 'verify') {
         const r = await client.call('bench.verify', { file: path });

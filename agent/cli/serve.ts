@@ -2,7 +2,14 @@
 import { formatLogLine } from '../log.ts';
 import { serve, ServeError } from '../serve.ts';
 import { ROOST_VERSION } from '../version.ts';
-import { EXIT_FAILURE, EXIT_OK, UsageError, parsePort, type Command } from './common.ts';
+import {
+  EXIT_FAILURE,
+  EXIT_OK,
+  UsageError,
+  noArguments,
+  parsePort,
+  type Command,
+} from './common.ts';
 
 export const serveCommand: Command = {
   usage:
@@ -16,6 +23,7 @@ export const serveCommand: Command = {
     verbose: { type: 'boolean' },
   },
   async run(ctx) {
+    noArguments(ctx, serveCommand.usage);
     const port = parsePort(ctx.values.port);
     const rpc = ctx.values.rpc;
     const market = ctx.values.market;

@@ -10,10 +10,17 @@ import {
 import { EXIT_OK, UsageError, withClient, print, type Command } from './common.ts';
 
 export const settingsCommand: Command = {
-  usage: 'roost settings get [<key>] [--json]\n       roost settings set <key> <value> [--json]',
+  usage: 'roost settings [get [<key>]] [--json]\n       roost settings set <key> <value> [--json]',
   summary: 'Read or change settings (keys like work.idleMinutes)',
+  help: [
+    'roost settings (or roost settings get) lists every setting with its value and what it does.',
+    'Values are written as get shows them: numbers, true or false, none for no value, lists',
+    'separated by commas, work.windows like mon-fri 22:00-07:00. A value that starts with "-"',
+    'goes after --, e.g. roost settings set <key> -- -5.',
+  ].join('\n'),
   async run(ctx) {
-    const [action, key, value, ...rest] = ctx.positionals;
+    // Like roost wallet and roost work, the command alone shows where things stand.
+    const [action = 'get', key, value, ...rest] = ctx.positionals;
     if (action === 'get') {
       if (value !== undefined) throw new UsageError('roost settings get takes at most one key.');
       const field = key === undefined ? undefined : settingKey(key);
@@ -47,11 +54,7 @@ export const settingsCommand: Command = {
         });
       });
     }
-    throw new UsageError(
-      action === undefined
-        ? 'Say what to do: roost settings get, or roost settings set <key> <value>.'
-        : `Unknown settings action "${action}": use get or set.`,
-    );
+    throw new UsageError(`Unknown settings action "${action}": use get or set.`);
   },
 };
 
@@ -65,18 +68,31 @@ function showSetting(section: string, name: string, value: unknown): string {
   return String(value);
 }
 
-function formatSettings(s: Settings): string {
-  const rows: string[] = [];
+/** Values longer than this get their description on the next line, under the others'. */
+const VALUE_COLUMN = 12;
+
+/** Every setting: key, value and what it does, in three columns however long the keys. */
+export function formatSettings(s: Settings): string {
+  const rows: { key: string; shown: string; about: string }[] = [];
   for (const [section, schema] of Object.entries(settingsSections)) {
     for (const [name, field] of Object.entries(schema.shape)) {
       const value = (s[section as SettingsSection] as Record<string, unknown>)[name];
-      const shown = showSetting(section, name, value);
-      rows.push(
-        `${`${section}.${name}`.padEnd(30)} ${shown.padEnd(12)} ${(field as z.ZodType).description ?? ''}`.trimEnd(),
-      );
+      rows.push({
+        key: `${section}.${name}`,
+        shown: showSetting(section, name, value),
+        about: (field as z.ZodType).description ?? '',
+      });
     }
   }
-  return rows.join('\n');
+  const keyWidth = Math.max(...rows.map((r) => r.key.length));
+  const indent = ' '.repeat(keyWidth + VALUE_COLUMN + 2);
+  return rows
+    .map(({ key, shown, about }) =>
+      shown.length <= VALUE_COLUMN
+        ? `${key.padEnd(keyWidth)} ${shown.padEnd(VALUE_COLUMN)} ${about}`.trimEnd()
+        : `${key.padEnd(keyWidth)} ${shown}${about ? `\n${indent}${about}` : ''}`,
+    )
+    .join('\n');
 }
 
 function allKeys(): string[] {

@@ -1,10 +1,11 @@
 /** `roost version` and `roost status`: which Roost this is, and the state of its agent. */
-import { withClient, print, type Command } from './common.ts';
+import { noArguments, withClient, print, type Command } from './common.ts';
 
 export const versionCommand: Command = {
   usage: 'roost version [--json]',
   summary: 'Print the versions of Roost, its API, Node and the platform',
   async run(ctx) {
+    noArguments(ctx, versionCommand.usage);
     return withClient(ctx, async (client) => {
       const result = await client.call('agent.version');
       return print(ctx, result, (v) =>
@@ -23,6 +24,7 @@ export const statusCommand: Command = {
   usage: 'roost status [--json]',
   summary: "Show the agent's state, data folder and warnings",
   async run(ctx) {
+    noArguments(ctx, statusCommand.usage);
     return withClient(ctx, async (client) => {
       const result = await client.call('agent.status');
       return print(ctx, result, (s) => {

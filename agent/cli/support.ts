@@ -9,7 +9,9 @@ export const supportCommand: Command = {
   async run(ctx) {
     const [action, ...rest] = ctx.positionals;
     if (action !== 'bundle' || rest.length > 0)
-      throw new UsageError('Usage: roost support bundle [--out <file.zip>]');
+      throw new UsageError(
+        `${action === undefined ? 'Say what to do: roost support bundle.' : action !== 'bundle' ? `Unknown support action "${action}": use bundle.` : `Unexpected "${rest.join(' ')}".`}\nUsage: ${supportCommand.usage}`,
+      );
     const out = typeof ctx.values.out === 'string' ? resolvePath(ctx.values.out) : undefined;
     return withClient(ctx, async (client) => {
       const result = await client.call(

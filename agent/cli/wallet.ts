@@ -65,14 +65,25 @@ function summary(p: ResultOf<'wallet.prepareSend'>): string {
   return lines.join('\n');
 }
 
-/** Every call's failure ends the command: message on stderr, exit 1. */
-class Failed extends Error {}
+/**
+ * Every call's failure ends the command: message on stderr, exit 1, and with --json the refusal
+ * on stdout too, as `print` writes it.
+ */
+class Failed extends Error {
+  readonly code: string;
+  constructor(message: string, code = 'INVALID_PARAMS') {
+    super(message);
+    this.code = code;
+  }
+}
 
 async function call<T>(
-  promise: Promise<{ ok: true; value: T } | { ok: false; error: { message: string } }>,
+  promise: Promise<
+    { ok: true; value: T } | { ok: false; error: { code: string; message: string } }
+  >,
 ): Promise<T> {
   const r = await promise;
-  if (!r.ok) throw new Failed(r.error.message);
+  if (!r.ok) throw new Failed(r.error.message, r.error.code);
   return r.value;
 }
 
@@ -114,7 +125,10 @@ export async function runWalletCommand(ctx: WalletCliContext): Promise<number> {
       case 'address': {
         const s = await call(ctx.client.call('wallet.status'));
         if (!s.address)
-          throw new Failed('There is no wallet yet: roost wallet create, or roost wallet import.');
+          throw new Failed(
+            'There is no wallet yet: roost wallet create, or roost wallet import.',
+            'WALLET_NONE',
+          );
         ctx.out(ctx.json ? JSON.stringify({ address: s.address }) + '\n' : `${s.address}\n`);
         return 0;
       }
@@ -215,7 +229,9 @@ export async function runWalletCommand(ctx: WalletCliContext): Promise<number> {
         let prepared;
         if (action === 'withdraw') {
           if (rest.length > 0)
-            throw new WalletUsageError('Usage: roost wallet withdraw [--amount <n>] [--yes]');
+            throw new WalletUsageError(
+              `Unexpected "${rest.join(' ')}": the amount goes in --amount <n>.`,
+            );
           prepared = await call(
             ctx.client.call(
               'wallet.prepareWithdraw',
@@ -226,7 +242,9 @@ export async function runWalletCommand(ctx: WalletCliContext): Promise<number> {
           const [to, amount, ...extra] = rest;
           if (!to || !amount || extra.length > 0)
             throw new WalletUsageError(
-              'Usage: roost wallet send <address> <amount|all> [--native] [--yes]',
+              extra.length > 0
+                ? `Unexpected "${extra.join(' ')}": roost wallet send takes an address and an amount.`
+                : 'Say where to and how much: roost wallet send <address> <amount|all>.',
             );
           prepared = await call(
             ctx.client.call('wallet.prepareSend', {
@@ -240,6 +258,13 @@ export async function runWalletCommand(ctx: WalletCliContext): Promise<number> {
         if (!ctx.values.yes) {
           const answer = (await ctx.ask('Send this? [y/N] ', false)).trim().toLowerCase();
           if (answer !== 'y' && answer !== 'yes') {
+            if (ctx.json)
+              ctx.out(
+                JSON.stringify({
+                  ok: false,
+                  error: { code: 'CANCELLED', message: 'Nothing was sent.' },
+                }) + '\n',
+              );
             ctx.err('Nothing was sent.\n');
             return 1;
           }
@@ -280,7 +305,9 @@ export async function runWalletCommand(ctx: WalletCliContext): Promise<number> {
       case 'backup': {
         const out = ctx.values.out;
         if (typeof out !== 'string')
-          throw new WalletUsageError('Usage: roost wallet backup --out <file.json>');
+          throw new WalletUsageError(
+            'Say where to write it: roost wallet backup --out <file.json>.',
+          );
         const status = await call(ctx.client.call('wallet.status'));
         const password =
           status.state === 'unlocked' ? undefined : await ctx.ask('Wallet password: ', true);
@@ -295,10 +322,16 @@ export async function runWalletCommand(ctx: WalletCliContext): Promise<number> {
         return 0;
       }
       default:
-        throw new WalletUsageError(`Unknown wallet action "${action}".`);
+        throw new WalletUsageError(
+          `Unknown wallet action "${action}": use status, address, balance, history, create, import, unlock, lock, backup, withdraw or send.`,
+        );
     }
   } catch (error) {
     if (error instanceof Failed) {
+      if (ctx.json)
+        ctx.out(
+          JSON.stringify({ ok: false, error: { code: error.code, message: error.message } }) + '\n',
+        );
       ctx.err(`Error: ${error.message}\n`);
       return 1;
     }

@@ -1,5 +1,7 @@
 /** `roost work status|pause|start|auto`: what each GPU is doing and why, and holds set by hand. */
+import type { GpuDecision } from '../schedule/schema.ts';
 import { UsageError, withClient, print, type Command } from './common.ts';
+import { flagRefusal } from './flags.ts';
 
 /**
  * The policy's state in words: `working` means work is allowed now, which is "ready" until a job
@@ -33,6 +35,20 @@ export const workCommand: Command = {
       until = at.toISOString();
     }
     return withClient(ctx, async (client) => {
+      // A mistyped --gpu would hold a device that is not here, silently: name the ones there are.
+      if (gpuId !== null && (action === 'pause' || action === 'start' || action === 'auto')) {
+        const known = await client.call('schedule.status');
+        if (!known.ok) return print(ctx, known, () => '');
+        const ids = known.value.decisions.map((d) => d.gpuId);
+        if (!ids.includes(gpuId))
+          return print(
+            ctx,
+            flagRefusal(
+              `There is no device "${gpuId}" here: --gpu takes ${ids.length === 0 ? 'the id of a GPU, and none was found' : `one of ${ids.join(', ')}`} (roost work status lists them).`,
+            ),
+            () => '',
+          );
+      }
       let result;
       if (action === undefined || action === 'status')
         result = await client.call('schedule.status');
@@ -46,19 +62,27 @@ export const workCommand: Command = {
       } else if (action === 'auto') result = await client.call('schedule.clearHold', { gpuId });
       else
         throw new UsageError(`Unknown work action "${action}": use status, pause, start or auto.`);
-      return print(ctx, result, (v) =>
-        v.decisions.length === 0
-          ? 'No GPU to schedule (roost detect shows why).'
-          : v.decisions
-              .map(
-                (d) =>
-                  `${d.gpuId}  ${STATE_WORDS[d.state].padEnd(8)} ${d.reason.replace(/^(working|idle|paused):\s*/i, '')}${d.until ? ` (until ${new Date(d.until).toLocaleString()})` : ''}`,
-              )
-              .join('\n'),
-      );
+      return print(ctx, result, workText);
     });
   },
 };
+
+/**
+ * One line a device: its id, its state in words and why, in columns however long the ids; the
+ * reason as a sentence ("Paused by you", "No desktop session…"), whichever part wrote it.
+ */
+export function workText(v: {
+  decisions: readonly Pick<GpuDecision, 'gpuId' | 'state' | 'reason' | 'until'>[];
+}): string {
+  if (v.decisions.length === 0) return 'No GPU to schedule (roost detect shows why).';
+  const width = Math.max(...v.decisions.map((d) => d.gpuId.length));
+  return v.decisions
+    .map((d) => {
+      const reason = d.reason.replace(/^(working|idle|paused):\s*/i, '');
+      return `${d.gpuId.padEnd(width)}  ${STATE_WORDS[d.state].padEnd(8)} ${reason.charAt(0).toUpperCase()}${reason.slice(1)}${d.until ? ` (until ${new Date(d.until).toLocaleString()})` : ''}`;
+    })
+    .join('\n');
+}
 
 /** `18:30` (today, or tomorrow if past), `2h`, `45m`, or an ISO date-time. */
 export function parseUntil(text: string, now = new Date()): Date | undefined {
