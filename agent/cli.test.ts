@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { argsProblem, runCli, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './cli.ts';
+import { argsProblem, commands, runCli, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './cli.ts';
 import { devnetStartProblem } from './cli/devnet.ts';
 import { parseSettingValue } from './cli/settings.ts';
 import { tempDir } from '../test/support/temp-dir.ts';
@@ -408,3 +408,32 @@ describe('answers about files and ids', () => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('roost <command> --help', () => {
+  it('names every option a command takes, so none is a secret', async () => {
+    for (const [name, command] of Object.entries(commands)) {
+      const help = (await roost(name, '--help')).stdout;
+      for (const option of Object.keys(command.options ?? {}))
+        expect(help, `roost ${name} --help`).toContain(`--${option}`);
+    }
+  });
+
+  it('says what the flags of the everyday commands do, beyond the usage line', async () => {
+    for (const [name, flag] of [
+      ['detect', '--force-probe'],
+      ['work', '--release'],
+      ['serve', '--no-devnet'],
+      ['bench', '--preset'],
+      ['wallet', '--replace'],
+      ['earnings', '--csv'],
+      ['support', '--out'],
+    ] as const) {
+      const help = (await roost(name, '--help')).stdout;
+      const explained = help.split('\n').filter((line) => !/^(Usage: | {7}roost )/.test(line));
+      expect(
+        explained.some((line) => line.includes(flag)),
+        `roost ${name} --help explains ${flag}`,
+      ).toBe(true);
+    }
+  });
+});

@@ -39,7 +39,7 @@ const globalOptions = {
 } as const;
 
 /** Every command by name, in the order `roost --help` lists them. */
-const commands: Record<string, Command> = {
+export const commands: Record<string, Command> = {
   version: versionCommand,
   status: statusCommand,
   detect: detectCommand,

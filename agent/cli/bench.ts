@@ -18,6 +18,14 @@ export const benchCommand: Command = {
   usage:
     'roost bench [--preset quick|standard|precise] [--ep <ep>] [--device <id>] [--out <report.json>] [--html <file>] [--pdf <file>] [--json]\n       roost bench --list',
   summary: `Measure this machine with the standard benchmark ${STD_SUITE_ID}; saves a signed report`,
+  help: [
+    '--preset <p>    quick (the default), standard or precise: more runs take longer, vary less',
+    '--ep <ep>       the accelerator to measure (default cpu): cpu, webgpu, cuda, tensorrt, dml,',
+    '                coreml; roost bench --list shows those that work here',
+    '--device <id>   which GPU (an id from --list, or a CUDA device number such as 0)',
+    '--out <file>    also write the signed report (JSON) there; --html and --pdf write it as a page',
+    'The report is kept in the data folder either way; roost report verify checks one.',
+  ].join('\n'),
   options: {
     preset: { type: 'string' },
     ep: { type: 'string' },

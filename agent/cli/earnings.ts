@@ -65,6 +65,7 @@ export const earningsCommand: Command = {
   usage: 'roost earnings [--csv <file.csv>] [--json]',
   summary:
     'What your GPU earns per hour and per day (net of electricity once measured); your payouts as CSV',
+  help: '--csv <file.csv>  write every payout (date, amount, job, transaction) to a CSV file, e.g. for taxes',
   options: { csv: { type: 'string' } },
   async run(ctx) {
     noArguments(ctx, earningsCommand.usage);

@@ -14,6 +14,11 @@ import {
 export const detectCommand: Command = {
   usage: 'roost detect [--refresh] [--force-probe] [--json]',
   summary: 'List every GPU, its VRAM and driver, and which accelerators really work on it',
+  help: [
+    '--refresh      list the GPUs again now (else a list up to 30 s old is reused)',
+    '--force-probe  test every accelerator again (else the result kept since the drivers last',
+    '               changed is used): after installing a driver, or roost gpu install-cuda',
+  ].join('\n'),
   options: { refresh: { type: 'boolean' }, 'force-probe': { type: 'boolean' } },
   async run(ctx) {
     noArguments(ctx, detectCommand.usage);

@@ -329,6 +329,13 @@ export const marketCommand: Command = {
     'itself, and it is withdrawable with roost wallet withdraw. --cancel puts it back into the',
     'stake; --complete finishes now if the wait is over. Turning market jobs on again also puts',
     'stake still on its way back into the stake. It asks before it acts; --yes does not ask.',
+    '',
+    'roost market post-job posts a job to the local practice market (roost devnet) and serves its',
+    'files from here until every lease is judged. --price is paid per lease; --redundancy 2 has two',
+    'providers run it and compares them; --canary runs it here first as the known answer;',
+    '--output <name> names an output to check (again for more); --name labels it; --account picks',
+    'the devnet test account that pays. It keeps running while providers fetch the files (so it',
+    'takes no --no-wait); stopped, it goes on with roost market await <jobId>.',
   ].join('\n'),
   options: {
     limit: { type: 'string' },

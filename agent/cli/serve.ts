@@ -15,6 +15,14 @@ export const serveCommand: Command = {
   usage:
     'roost serve [--port <n>] [--rpc <url> --market <address>] [--no-devnet] [--verbose] [--data-dir <dir>] [--json]',
   summary: 'Run the agent headless with the dashboard on http://127.0.0.1 (for rigs and servers)',
+  help: [
+    '--port <n>        the port on 127.0.0.1 (else the server.port setting, 7787; 0: any free one)',
+    '--rpc <url> --market <address>',
+    "                  work on a custom chain: its JSON-RPC URL and the JobMarket contract's address",
+    '--no-devnet       on the local network, do not start the built-in practice chain',
+    '--verbose         also print debug lines',
+    '--json            print the dashboard URL, port and process id as one JSON line',
+  ].join('\n'),
   options: {
     port: { type: 'string' },
     rpc: { type: 'string' },

@@ -5,6 +5,7 @@ import { UsageError, withClient, print, type Command } from './common.ts';
 export const supportCommand: Command = {
   usage: 'roost support bundle [--out <file.zip>] [--json]',
   summary: 'Write a zip of logs, redacted settings, reports and probe results for support staff',
+  help: '--out <file.zip>  where to write it (else a dated file in the data folder, whose path is printed)',
   options: { out: { type: 'string' } },
   async run(ctx) {
     const [action, ...rest] = ctx.positionals;

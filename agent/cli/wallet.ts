@@ -343,6 +343,17 @@ export const walletCommand: Command = {
   usage:
     'roost wallet [status|address|balance|history [--limit <n>]]\n       roost wallet create [--words 12|24] | import [--private-key | --keystore <file>] [--replace]\n       roost wallet unlock | lock | backup --out <file.json>\n       roost wallet withdraw [--amount <n>] [--yes] | send <address> <amount|all> [--native] [--yes]',
   summary: 'Your wallet: create or import it, balances, withdraw earnings, history',
+  help: [
+    'Passwords and recovery words are asked for (hidden), never taken from the command line;',
+    'without a terminal they are read one a line from stdin.',
+    '--words 12|24        how many recovery words a new wallet gets (default 12)',
+    '--private-key        import a private key instead of recovery words',
+    '--keystore <file>    import an encrypted backup (roost wallet backup writes one)',
+    '--replace            create or import over the wallet there is (back it up first)',
+    '--amount <n>         withdraw this much (default: all that is withdrawable)',
+    "--native             send the chain's own coin (for fees) instead of the token",
+    '--yes                send without asking; --limit <n> shows the latest n payments',
+  ].join('\n'),
   options: {
     words: { type: 'string' },
     'private-key': { type: 'boolean' },

@@ -19,6 +19,14 @@ export const workCommand: Command = {
     'roost work status [--json]\n       roost work pause|start [--gpu <id>] [--until <time>] [--release]\n       roost work auto [--gpu <id>]',
   summary:
     'See what each GPU (without one: the CPU, id "cpu") is doing and why; pause or start work by hand, or hand it back to the policy',
+  help: [
+    'pause and start hold work by hand over the policy (idle time, games, heat, time windows);',
+    'auto hands it back to the policy.',
+    '--gpu <id>     one device (ids as roost work status shows them); without it, every one',
+    '--until <time> until 18:30, for 2h or 45m, or until 2026-12-01T08:00; without it, until',
+    '               you change it',
+    '--release      pause now, handing a market job in progress back (else it finishes first)',
+  ].join('\n'),
   options: { gpu: { type: 'string' }, until: { type: 'string' }, release: { type: 'boolean' } },
   async run(ctx) {
     const [action, ...rest] = ctx.positionals;
