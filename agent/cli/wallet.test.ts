@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiClient } from '../api/node-client.ts';
-import { runWalletCommand } from './wallet.ts';
+import { runWalletCommand, unlockLasts } from './wallet.ts';
 
 async function wallet(positionals: string[], json: boolean, answers: Record<string, unknown>) {
   let out = '';
@@ -45,5 +45,16 @@ describe('roost wallet --json', () => {
     });
     expect(r.code).toBe(1);
     expect(JSON.parse(r.out)).toMatchObject({ ok: false, error: { code: 'WALLET_NONE' } });
+  });
+});
+
+describe('roost wallet unlock', () => {
+  it('says the wallet locks again when no Roost runs beside the command', () => {
+    const own = { via: 'this process' } as unknown as ApiClient;
+    const running = { via: 'http://127.0.0.1:7787' } as unknown as ApiClient;
+    expect(unlockLasts({ client: own })).toMatch(
+      /^No Roost is running here, so the wallet locks again as this command ends\. Start Roost/,
+    );
+    expect(unlockLasts({ client: running })).toBe('');
   });
 });

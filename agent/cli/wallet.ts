@@ -94,6 +94,16 @@ async function newPassword(ctx: WalletCliContext): Promise<string> {
   return first;
 }
 
+/**
+ * Where no Roost is running, this command ran its own agent for the moment: the wallet it
+ * unlocked locks again when the command ends. Said, so no one expects it to sign work after.
+ */
+export function unlockLasts(ctx: Pick<WalletCliContext, 'client'>): string {
+  return ctx.client.via === 'this process'
+    ? 'No Roost is running here, so the wallet locks again as this command ends. Start Roost (`npm start`, or `roost serve` on a server) and unlock it there (the Wallet page, or this command while it runs) so it can sign work.\n'
+    : '';
+}
+
 function printStatus(ctx: WalletCliContext, s: ResultOf<'wallet.status'>): void {
   if (ctx.json) {
     ctx.out(JSON.stringify(s) + '\n');
@@ -165,7 +175,7 @@ export async function runWalletCommand(ctx: WalletCliContext): Promise<number> {
         const status = await call(
           ctx.client.call('wallet.confirmCreate', { creationId: created.creationId, words: given }),
         );
-        if (!ctx.json) ctx.out('The wallet is ready and unlocked.\n');
+        if (!ctx.json) ctx.out(`The wallet is ready and unlocked.\n${unlockLasts(ctx)}`);
         printStatus(ctx, status);
         return 0;
       }
@@ -190,7 +200,7 @@ export async function runWalletCommand(ctx: WalletCliContext): Promise<number> {
         const status = await call(
           ctx.client.call('wallet.import', { ...params, replace: Boolean(ctx.values.replace) }),
         );
-        if (!ctx.json) ctx.out('Imported; the wallet is unlocked.\n');
+        if (!ctx.json) ctx.out(`Imported; the wallet is unlocked.\n${unlockLasts(ctx)}`);
         printStatus(ctx, status);
         return 0;
       }
@@ -203,6 +213,7 @@ export async function runWalletCommand(ctx: WalletCliContext): Promise<number> {
             }),
           ),
         );
+        if (!ctx.json) ctx.out(unlockLasts(ctx));
         return 0;
       case 'lock':
         printStatus(ctx, await call(ctx.client.call('wallet.lock', {})));

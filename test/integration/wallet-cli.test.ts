@@ -49,6 +49,8 @@ describe('roost wallet', () => {
     const r = await roost(dir.path, ['wallet', 'import'], [PHRASE, PASSWORD, PASSWORD]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Address: ${expected}`);
+    // No Roost runs beside this command: it says the wallet locks again when it ends.
+    expect(r.stdout).toContain('No Roost is running here, so the wallet locks again');
     expect(r.stdout + r.stderr).not.toContain('junk');
     expect(r.stdout + r.stderr).not.toContain(PASSWORD);
     expect((await roost(dir.path, ['wallet', 'address'])).stdout.trim()).toBe(expected);
