@@ -204,11 +204,12 @@ describe('buildDetectReport and the table', () => {
     const table = formatDetectTable(buildDetectReport(inventory, probe, host));
     const lines = table.split('\n');
     expect(lines[2]).toMatch(
-      /^nvidia card pci-0000:01:00.0 \(0000:01:00.0\)\s+nvidia\s+8\.0 GiB\s+-\s+yes\s+cuda\s+-$/,
+      /^nvidia card pci-0000:01:00.0 \(0000:01:00.0\)\s+nvidia\s+8\.0 GiB\s+-\s+yes\s+CUDA\s+-$/,
     );
-    expect(lines[3]).toMatch(/no\s+none\s+cuda: CUDA sees no NVIDIA GPU$/);
+    // Accelerators by the names people know: CUDA, CPU, not cuda, cpu.
+    expect(lines[3]).toMatch(/no\s+none\s+CUDA: CUDA sees no NVIDIA GPU$/);
     expect(lines[5]).toMatch(/cut off/);
-    expect(lines[6]).toMatch(/^AMD EPYC \(2 threads\)\s+cpu/);
+    expect(lines[6]).toMatch(/^AMD EPYC \(2 threads\)\s+CPU\s+-\s+-\s+-\s+CPU/);
   });
 
   it('formats sizes', () => {

@@ -4,7 +4,7 @@
  */
 import { cpus, release } from 'node:os';
 import { nvidiaGpus } from './probe.ts';
-import { adapterName } from './schema.ts';
+import { adapterName, executionProviderName } from './schema.ts';
 import type {
   AcceleratorProbe,
   DetectReport,
@@ -145,10 +145,10 @@ export function formatDetectTable(report: DetectReport): string {
     ['GPU', 'Vendor', 'VRAM', 'Driver', 'Display', 'Usable accelerators', 'Why not'],
   ];
   for (const gpu of report.gpus) {
-    const usable = gpu.accelerators.filter((a) => a.ok).map((a) => a.ep);
+    const usable = gpu.accelerators.filter((a) => a.ok).map((a) => executionProviderName(a.ep));
     const whyNot = gpu.accelerators
       .filter((a) => !a.ok)
-      .map((a) => `${a.ep}: ${a.reason ?? 'failed'}`);
+      .map((a) => `${executionProviderName(a.ep)}: ${a.reason ?? 'failed'}`);
     if (gpu.status !== 'ok' && gpu.problem) whyNot.unshift(gpu.problem.message);
     rows.push([
       `${gpu.name}${gpu.busId ? ` (${gpu.busId})` : ''}`,
@@ -160,10 +160,10 @@ export function formatDetectTable(report: DetectReport): string {
       [...new Set(whyNot)].join('; ') || '-',
     ]);
   }
-  const cpuOk = report.cpu.accelerators.filter((a) => a.ok).map((a) => a.ep);
+  const cpuOk = report.cpu.accelerators.filter((a) => a.ok).map((a) => executionProviderName(a.ep));
   rows.push([
     `${report.cpu.model} (${report.cpu.cores} threads)`,
-    'cpu',
+    'CPU',
     '-',
     '-',
     '-',
