@@ -430,7 +430,10 @@ describe('the job service', () => {
     });
     expect(await service.cancel(a.value.id)).toMatchObject({
       ok: false,
-      error: { code: 'bad-state' },
+      error: {
+        code: 'bad-state',
+        message: `Job ${a.value.id} is already cancelled: there is nothing to cancel.`,
+      },
     });
     const b = await service.submit(await identitySpec(e));
     if (!b.ok) throw new Error('not submitted');
@@ -530,7 +533,13 @@ describe('the job service', () => {
     if (!none.ok) throw new Error('not submitted');
     expect(await service.wait(none.value.id)).toMatchObject({
       ok: true,
-      value: { state: 'failed', error: { code: 'no-execution-provider' } },
+      value: {
+        state: 'failed',
+        error: {
+          code: 'no-execution-provider',
+          message: expect.stringMatching(/can run here: WebGPU: .*no Vulkan driver/),
+        },
+      },
     });
   });
 
@@ -658,10 +667,13 @@ describe('the job service', () => {
   it('answers list, show and cancel of unknown jobs as data', async () => {
     const e = await env();
     const { service } = await e.start(writingWorker());
-    expect(service.show('job-nope')).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    expect(service.show('job-nope')).toMatchObject({
+      ok: false,
+      error: { code: 'not-found', message: 'No job job-nope.' },
+    });
     expect(await service.cancel('job-nope')).toMatchObject({
       ok: false,
-      error: { code: 'not-found' },
+      error: { code: 'not-found', message: 'No job job-nope.' },
     });
     expect(service.list()).toEqual([]);
     await service.close();

@@ -815,7 +815,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     if (chosen.keep.length === 0) {
       throw new JobFailure({
         code: 'no-execution-provider',
-        message: `none of the preferred execution providers can run here: ${chosen.fallbacks.map((f) => `${f.ep}: ${f.reason}`).join('; ')}`,
+        message: `none of the preferred execution providers can run here: ${chosen.fallbacks.map((f) => `${executionProviderName(f.ep)}: ${f.reason}`).join('; ')}`,
       });
     }
     const files = outputFileNames(outputNames);
@@ -1503,10 +1503,10 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
   }
 
   function show(id: string): JobResult<JobDetail> {
-    if (typeof id !== 'string' || id.length > 100) return fail('not-found', 'no such job');
+    if (typeof id !== 'string' || id.length > 100) return fail('not-found', 'No such job.');
     try {
       const record = journal.get(id);
-      if (!record) return fail('not-found', `no job ${id}`);
+      if (!record) return fail('not-found', `No job ${id}.`);
       return { ok: true, value: toDetail(record) };
     } catch (error) {
       return fail('internal', `job ${id} could not be read: ${messageOf(error)}`);
@@ -1559,7 +1559,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     if (!shown.ok) return shown;
     const state = shown.value.state;
     if (TERMINAL_STATES.includes(state)) {
-      return fail('bad-state', `job ${id} is already ${state}`);
+      return fail('bad-state', `Job ${id} is already ${state}: there is nothing to cancel.`);
     }
     journal.update(id, { cancelRequested: true });
     const live = active.get(id);
@@ -1581,7 +1581,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       );
     }
     const record = journal.get(id);
-    return record ? { ok: true, value: toSummary(record) } : fail('not-found', `no job ${id}`);
+    return record ? { ok: true, value: toSummary(record) } : fail('not-found', `No job ${id}.`);
   }
 
   async function run(raw: unknown, opts: RunOptions = {}): Promise<JobResult<JobDetail>> {
