@@ -70,12 +70,26 @@ describe('verify says which part failed', () => {
     });
     const v = verifyReport(removed);
     expect(v).toMatchObject({ ok: false, failed: 'schema' });
-    if (!v.ok) expect(v.issues?.[0]).toMatch(/^report\.machine:/);
+    // In words, not the checker's own text ("Invalid input: expected object, received undefined").
+    if (!v.ok) {
+      expect(v.issues?.[0]).toBe('report.machine is missing');
+      expect(v.message).toBe(
+        'This is not a valid roost.report/1 report: report.machine is missing.',
+      );
+    }
     const wrongType = edit(s, (r) => {
       (r.report.workloads[0] as { value: unknown }).value = 'fast';
     });
-    expect(verifyReport(wrongType)).toMatchObject({ ok: false, failed: 'schema' });
-    expect(verifyReport({ hello: 1 })).toMatchObject({ ok: false, failed: 'schema' });
+    const typed = verifyReport(wrongType);
+    expect(typed).toMatchObject({ ok: false, failed: 'schema' });
+    if (!typed.ok) expect(typed.issues?.[0]).toBe('report.workloads.0.value: expected a number');
+    const other = verifyReport({ hello: 1 });
+    expect(other).toMatchObject({ ok: false, failed: 'schema' });
+    if (!other.ok) {
+      expect(other.message).toBe(
+        'This is not a valid roost.report/1 report: report is missing (and 1 more problem).',
+      );
+    }
   });
 
   it('suite: the definition edited (a tolerance loosened)', async () => {
@@ -214,7 +228,7 @@ describe('verify of a file: JSON, an exported HTML page, or neither', () => {
     const v = verifyReportFile(edited, { roostVersion: '1.2.3' });
     expect(v).toMatchObject({ ok: false, failed: 'html' });
     expect(v.ok ? '' : v.message).toBe(
-      `The page's visible content differs from the signed report embedded in it: it was edited after export (in the summary at the top: the page shows \u201c999.9\u201d where the signed report gives \u201c${composite}\u201d). The embedded report itself is valid (signed by ${s.signature.signer}, suite ${STD_SUITE_ID}, composite ${s.report.composite.value?.toPrecision(4)}): trust it, not the page, and ask for the .json export or export the HTML again.`,
+      `The page's visible content differs from the signed report embedded in it: it was edited after export (in the summary at the top: the page shows \u201c999.9\u201d where the signed report gives \u201c${composite}\u201d). The embedded report itself is valid (signed by ${s.signature.signer}, suite ${STD_SUITE_ID}, composite ${s.report.composite.value?.toPrecision(4)} RCS): trust it, not the page, and ask for the .json export or export the HTML again.`,
     );
   });
 

@@ -24,6 +24,7 @@
  * HTML export fails `json` with what it is instead (a PDF: ask for the .json or .html), never
  * with the file's bytes in the message.
  */
+import type { z } from 'zod';
 import { getAddress } from 'ethers';
 import type { ProviderSigner } from '../wallet/signer.ts';
 import { recoverSigner } from '../wallet/signer.ts';
@@ -199,7 +200,7 @@ function checkPage(
   const difference = pageDifference(html, expected);
   if (!difference) return verdict;
   const where = `${difference.part}${difference.found !== undefined ? `: the page shows \u201c${difference.found}\u201d where the signed report gives \u201c${difference.expected}\u201d` : ': its markup was changed'}`;
-  const embedded = `The embedded report itself is valid (signed by ${verdict.signer}, suite ${verdict.suiteId}, composite ${verdict.composite === null ? 'none' : verdict.composite.toPrecision(4)}): trust it, not the page, and ask for the .json export or export the HTML again.`;
+  const embedded = `The embedded report itself is valid (signed by ${verdict.signer}, suite ${verdict.suiteId}, composite ${verdict.composite === null ? 'none' : `${verdict.composite.toPrecision(4)} RCS`}): trust it, not the page, and ask for the .json export or export the HTML again.`;
   const current = options.roostVersion ?? ROOST_VERSION;
   const claimed = exportedBy === undefined ? undefined : printable(exportedBy).slice(0, 40);
   const layout = pageLayoutOf(html);
@@ -228,16 +229,34 @@ export function verifyReport(input: unknown, options: VerifyOptions = {}): Verif
   return typeof input === 'string' ? verifyReportFile(input, options) : verifyValue(input, options);
 }
 
+/** ` (and 1 more problem)`, ` (and 3 more problems)`, or nothing. */
+function moreProblems(n: number): string {
+  return n > 0 ? ` (and ${n} more problem${n === 1 ? '' : 's'})` : '';
+}
+
+/**
+ * One schema problem in words support staff read: `report.machine is missing`,
+ * `report.composite.value: expected a number`, not zod's `Invalid input: expected object,
+ * received undefined`.
+ */
+function issueWords(issue: z.core.$ZodIssue): string {
+  const where = issue.path.length ? issue.path.map(String).join('.') : 'the file';
+  if (issue.code === 'invalid_type') {
+    return /received undefined$/.test(issue.message)
+      ? `${where} is missing`
+      : `${where}: expected ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
+  }
+  return `${where}: ${issue.message.replace(/^Invalid input: /, '')}`;
+}
+
 function verifyValue(value: unknown, options: VerifyOptions): VerifyResult {
   const parsed = signedReportSchema.safeParse(value);
   if (!parsed.success) {
-    const issues = parsed.error.issues
-      .slice(0, 10)
-      .map((i) => `${i.path.length ? i.path.map(String).join('.') : '(the file)'}: ${i.message}`);
+    const issues = parsed.error.issues.slice(0, 10).map(issueWords);
     return {
       ok: false,
       failed: 'schema',
-      message: `This is not a valid ${REPORT_FORMAT} report: ${issues[0] ?? 'it does not match the schema'}${parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problems)` : ''}.`,
+      message: `This is not a valid ${REPORT_FORMAT} report: ${issues[0] ?? 'it does not match the schema'}${moreProblems(parsed.error.issues.length - 1)}.`,
       issues,
     };
   }

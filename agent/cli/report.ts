@@ -5,6 +5,15 @@ import { EXIT_FAILURE, EXIT_OK, UsageError, withClient, print, type Command } fr
 import { STD_SUITE_ID } from '../bench/suite.ts';
 import { flagRefusal } from './flags.ts';
 
+/** Each check of `verify` as its message names it: `Not valid (signature check failed): …`. */
+export const CHECK_WORDS = {
+  json: 'JSON',
+  schema: 'format',
+  suite: 'suite hash',
+  signature: 'signature',
+  html: 'page',
+} as const;
+
 export const reportCommand: Command = {
   usage:
     'roost report verify <report.json | report.html>\n       roost report export <report.json> (--html <file> | --pdf <file> | --json-out <file>)',
@@ -41,13 +50,13 @@ export const reportCommand: Command = {
         if (v.ok) {
           if (!ctx.json) {
             ctx.io.stdout(
-              `Valid: signed by ${v.signer}; suite ${v.suiteId}; composite ${v.composite === null ? 'none' : v.composite.toPrecision(4)}${v.complete ? '' : ' (incomplete run)'}.\n${v.suiteCurrent ? '' : `${v.suiteId} is an earlier version of the benchmark: its composite does not compare with ${STD_SUITE_ID}'s. Run roost bench for a current one.\n`}`,
+              `Valid: signed by ${v.signer}; suite ${v.suiteId}; composite ${v.composite === null ? 'none' : `${v.composite.toPrecision(4)} RCS`}${v.complete ? '' : ' (incomplete run)'}.\n${v.suiteCurrent ? '' : `${v.suiteId} is an earlier version of the benchmark: its composite does not compare with ${STD_SUITE_ID}'s. Run roost bench for a current one.\n`}`,
             );
           }
           return EXIT_OK;
         }
         ctx.io.stderr(
-          `Not valid (${v.failed} check failed): ${v.message}${v.issues ? `\n  ${v.issues.join('\n  ')}` : ''}\n`,
+          `Not valid (${CHECK_WORDS[v.failed]} check failed): ${v.message}${v.issues ? `\n  ${v.issues.join('\n  ')}` : ''}\n`,
         );
         return EXIT_FAILURE;
       }

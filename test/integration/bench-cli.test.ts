@@ -63,6 +63,7 @@ describe('roost bench and roost report', () => {
     expect(ok.code).toBe(0);
     const key = JSON.parse(await readFile(join(data(), 'signing-key.json'), 'utf8')).address;
     expect(ok.stdout).toContain(`signed by ${key}`);
+    expect(ok.stdout).toMatch(/; composite [\d.]+ RCS\./);
     const edited = JSON.parse(await readFile(report(), 'utf8'));
     edited.report.workloads[0].value *= 2;
     await writeFile(join(dir.path, 'edited.json'), JSON.stringify(edited));

@@ -201,7 +201,7 @@ describe.skipIf(missing)(`exported reports${missing ? ` (skipped: ${missing})` :
     expect(cli.code).toBe(1);
     expect(cli.stdout).toBe('');
     expect(cli.stderr).toMatch(
-      /^Not valid \(html check failed\): The page's visible content differs from the signed report embedded in it: it was edited after export/,
+      /^Not valid \(page check failed\): The page's visible content differs from the signed report embedded in it: it was edited after export/,
     );
     const untouched = await runRoost(['report', 'verify', out, '--data-dir', data]);
     expect(untouched.code, untouched.stderr).toBe(0);
@@ -240,7 +240,7 @@ describe.skipIf(missing)(`exported reports${missing ? ` (skipped: ${missing})` :
     });
     const cli = await runRoost(['report', 'verify', out, '--data-dir', join(dir.path, 'cli-data')]);
     expect(cli.code).toBe(1);
-    expect(cli.stderr).toBe(`Not valid (json check failed): ${pdfMessage}\n`);
+    expect(cli.stderr).toBe(`Not valid (JSON check failed): ${pdfMessage}\n`);
     const inline = await bench.export({ file: reportFile, format: 'pdf' });
     expect(
       Buffer.from(inline.content ?? '', 'base64')
@@ -269,7 +269,7 @@ describe.skipIf(missing)(`exported reports${missing ? ` (skipped: ${missing})` :
     expect(await bench.verify({ file: npy })).toEqual({ ok: false, failed: 'json', message });
     const cli = await runRoost(['report', 'verify', npy, '--data-dir', join(dir.path, 'cli-data')]);
     expect(cli.code).toBe(1);
-    expect(cli.stderr).toBe(`Not valid (json check failed): ${message}\n`);
+    expect(cli.stderr).toBe(`Not valid (JSON check failed): ${message}\n`);
     expect(cli.stdout).toBe('');
   });
 });
