@@ -70,7 +70,7 @@ describe('createHardwareService', () => {
     const info = log.lines.filter((l) => l.level !== 'debug').map((l) => l.message);
     expect(info.filter((m) => m === 'no GPU found')).toHaveLength(1);
     expect(info.filter((m) => m.startsWith('accelerators (cached'))).toEqual([]);
-    expect(info.filter((m) => m.startsWith('cpu: ok'))).toHaveLength(1);
+    expect(info.filter((m) => m.startsWith('CPU works'))).toHaveLength(1);
     const debug = log.lines.filter((l) => l.level === 'debug').map((l) => l.message);
     expect(debug.filter((m) => m === 'no GPU found').length).toBeGreaterThanOrEqual(3);
     expect(debug.filter((m) => m.startsWith('accelerators (cached')).length).toBe(4);
