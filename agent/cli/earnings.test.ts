@@ -18,7 +18,7 @@ describe('roost earnings text', () => {
   it('keeps test tokens in the token, says gross, and rounds', () => {
     const text = estimateText(estimateYield({ ...base, powerW: null, testNetwork: true }));
     expect(text.split('\n')[0]).toBe(
-      'cpu: earns 5.57 rUSD/h (test tokens, no value); electricity not measured, so not counted; gross (before electricity) 5.57 rUSD/h, 134 rUSD/day',
+      'CPU: earns 5.57 rUSD/h (test tokens, no value); electricity not measured, so not counted; gross (before electricity) 5.57 rUSD/h, 134 rUSD/day',
     );
     expect(text).not.toMatch(/EUR\/(h|day)|per tokens/);
     expect(text).toContain('111.36 units × 0.05 rUSD per unit-hour');
@@ -29,6 +29,12 @@ describe('roost earnings text', () => {
     expect(text.split('\n')[0]).toBe(
       'gpu0: earns 5.57 rUSD/h (5.57 EUR); electricity 0.075 EUR/h; net 5.49 EUR/h, 132 EUR/day',
     );
+    // By its name where the GPU list has it.
+    const named = estimateText(
+      estimateYield({ ...base, gpuId: 'pci-0000:01:00.0', powerW: 250 }),
+      new Map([['pci-0000:01:00.0', 'NVIDIA GeForce RTX 3060']]),
+    );
+    expect(named).toMatch(/^NVIDIA GeForce RTX 3060 \(pci-0000:01:00\.0\): earns 5\.57 rUSD\/h/);
   });
 });
 

@@ -15,7 +15,7 @@ type Estimate = ResultOf<'yield.estimate'>['estimates'][number];
  * One GPU's estimate in words, rounded to 3 significant digits (`--json` keeps the exact amounts): test tokens
  * stay in the token, and it says net only once electricity is taken off.
  */
-export function estimateText(e: Estimate): string {
+export function estimateText(e: Estimate, names: ReadonlyMap<string, string> = new Map()): string {
   const unit = e.netUnit ?? (e.testNetwork ? e.token : e.currency);
   const counted = e.electricityCounted ?? e.chargedPowerW !== null;
   const value = e.testNetwork
@@ -28,7 +28,10 @@ export function estimateText(e: Estimate): string {
       ? 'not measured, so not counted'
       : `${rounded(e.electricityPerHour)} ${e.currency}/h${e.testNetwork ? ', not taken from test tokens' : ''}`;
   const total = `${counted ? 'net' : 'gross (before electricity)'} ${rounded(e.netPerHour)} ${unit}/h, ${rounded(e.netPerDay)} ${unit}/day`;
-  return `${e.gpuId}: earns ${rounded(e.earnedPerHour)} ${e.token}/h${value}; electricity ${electricity}; ${total}${e.profitable ? '' : ' — not profitable at this price'}\n  ${e.explanation}`;
+  // The card by its name, as the Dashboard shows it; the CPU as CPU.
+  const who =
+    e.gpuId === 'cpu' ? 'CPU' : names.has(e.gpuId) ? `${names.get(e.gpuId)} (${e.gpuId})` : e.gpuId;
+  return `${who}: earns ${rounded(e.earnedPerHour)} ${e.token}/h${value}; electricity ${electricity}; ${total}${e.profitable ? '' : ' — not profitable at this price'}\n  ${e.explanation}`;
 }
 
 type Report = ResultOf<'yield.earnings'>;
@@ -86,10 +89,12 @@ export const earningsCommand: Command = {
       // What was earned so far, as the Dashboard's Earnings card shows it (text only: --json
       // keeps the estimate's shape; `roost api yield.earnings` has the totals).
       const report = ctx.json ? undefined : await client.call('yield.earnings', { range: '24h' });
+      const gpus = ctx.json ? undefined : await client.call('hardware.list', {});
+      const names = new Map(gpus?.ok ? gpus.value.gpus.map((g) => [g.id, g.name]) : []);
       // Notes (a chain Roost does not know, so its tokens' value is a guess) follow the figures.
       return print(ctx, r, (v) =>
         [
-          v.missing ?? v.estimates.map(estimateText).join('\n'),
+          v.missing ?? v.estimates.map((e) => estimateText(e, names)).join('\n'),
           ...(report?.ok ? [totalsText(report.value)] : []),
           ...(v.notes ?? []),
         ].join('\n'),
