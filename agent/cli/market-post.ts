@@ -146,18 +146,19 @@ export interface LocalMarket {
 }
 
 /**
- * Connects to the local devnet of this data folder; a usage error when there is none (or the
- * folder works on a custom network), a plain error when it does not answer.
+ * Connects to the local devnet of this data folder. None recorded, a custom network, or a devnet
+ * that does not answer are the machine's state, not a wrong command line: plain errors (exit 1,
+ * no usage).
  */
 export async function openLocalMarket(dataDir: string): Promise<LocalMarket> {
   const custom = await customNetwork(dataDir);
   if (custom !== undefined)
-    throw new MarketPostUsageError(
+    throw new Error(
       `This data folder works on a custom network (${custom}). Posting and awaiting jobs here uses the local devnet's unlocked test accounts, which exist only there; use the local devnet (roost devnet) instead.`,
     );
   const network = await readLocalNetwork(dataDir);
   if (!network)
-    throw new MarketPostUsageError(
+    throw new Error(
       `No local devnet is recorded in ${localNetworkFile(dataDir)}. Start one with roost devnet (or roost serve, which runs one), then try again.`,
     );
   const chain = new JsonRpcProvider(network.rpcUrl, network.chainId, {

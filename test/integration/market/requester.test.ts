@@ -401,17 +401,23 @@ describe('roost market post-job', () => {
       /--input takes <name>=<file\.npy>/,
     );
 
+    // No devnet, or a custom network: the machine's state, not a wrong command line (exit 1,
+    // an "Error:" line, no usage).
+    let said = '';
     const empty = join(dir.path, 'no-network');
-    await expect(
-      runMarketPost({
+    expect(
+      await runMarketPost({
         dataDir: empty,
         positionals: [],
         values: base,
         json: false,
         out: () => {},
-        err: () => {},
+        err: (t) => (said += t),
       }),
-    ).rejects.toThrow(/No local devnet is recorded in .*local\.json\. Start one with roost devnet/);
+    ).toBe(1);
+    expect(said).toMatch(
+      /^Error: No local devnet is recorded in .*local\.json\. Start one with roost devnet/,
+    );
 
     const custom = join(dir.path, 'custom-network');
     await writeLocalNetwork(custom, devnetDeployment(devnet));
@@ -428,16 +434,18 @@ describe('roost market post-job', () => {
         },
       }),
     );
-    await expect(
-      runMarketPost({
+    said = '';
+    expect(
+      await runMarketPost({
         dataDir: custom,
         positionals: ['post-job'],
         values: base,
         json: false,
         out: () => {},
-        err: () => {},
+        err: (t) => (said += t),
       }),
-    ).rejects.toThrow(/custom network \(https:\/\/rpc\.example\)/);
+    ).toBe(1);
+    expect(said).toMatch(/custom network \(https:\/\/rpc\.example\)/);
     expect(await readFile(join(custom, 'settings.json'), 'utf8')).toContain('custom');
   });
 });
