@@ -7,6 +7,20 @@ import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
 
 afterEach(cleanup);
 
+/** The Dashboard of an agent whose Activity is `entries` (nothing else answers). */
+function renderWithActivity(entries: object[]) {
+  const { client } = fakeAgentClient((method) =>
+    method === 'agent.activity' ? ok({ entries }) : unavailable(),
+  );
+  render(
+    <AgentProvider client={client}>
+      <SetupProvider route="dashboard">
+        <DashboardPage />
+      </SetupProvider>
+    </AgentProvider>,
+  );
+}
+
 describe('DashboardPage: Activity', () => {
   it('shows the latest 12 lines, newest first, and all of them on request', async () => {
     const entries = Array.from({ length: 15 }, (_, i) => ({
@@ -15,16 +29,7 @@ describe('DashboardPage: Activity', () => {
       message: `line ${i + 1}`,
       at: new Date(Date.UTC(2026, 10, 26, 9, 0, i)).toISOString(),
     }));
-    const { client } = fakeAgentClient((method) =>
-      method === 'agent.activity' ? ok({ entries }) : unavailable(),
-    );
-    render(
-      <AgentProvider client={client}>
-        <SetupProvider route="dashboard">
-          <DashboardPage />
-        </SetupProvider>
-      </AgentProvider>,
-    );
+    renderWithActivity(entries);
     const list = await screen.findByTestId('activity');
     const shown = () =>
       within(screen.getByTestId('activity'))
@@ -54,16 +59,7 @@ describe('DashboardPage: Activity', () => {
         at: new Date(Date.UTC(2026, 10, 26, 9, 0, 0)).toISOString(),
       },
     ];
-    const { client } = fakeAgentClient((method) =>
-      method === 'agent.activity' ? ok({ entries }) : unavailable(),
-    );
-    render(
-      <AgentProvider client={client}>
-        <SetupProvider route="dashboard">
-          <DashboardPage />
-        </SetupProvider>
-      </AgentProvider>,
-    );
+    renderWithActivity(entries);
     const item = within(await screen.findByTestId('activity')).getByRole('listitem');
     expect(item.querySelector('code')?.textContent).toBe('roost gpu install-cuda');
     expect(item.textContent).toMatch(
