@@ -9,7 +9,7 @@ import {
   renderReportHtml,
 } from './html.ts';
 import { signReport, verifyReport } from './sign.ts';
-import { passingOutcome, sampleReport, testSigner } from './testing/fixtures.ts';
+import { failedOutcome, passingOutcome, sampleReport, testSigner } from './testing/fixtures.ts';
 import type { TelemetrySample } from '../hardware/schema.ts';
 
 /** A run whose FP16 GEMM missed the accuracy gate and whose decode could not run on CUDA. */
@@ -19,13 +19,7 @@ async function failedRun(): Promise<string> {
   const report = sampleReport({
     outcomes: {
       'gemm-fp16': wrong,
-      decode: {
-        type: 'workload-failed',
-        seq: 1,
-        id: 'decode',
-        stage: 'unsupported',
-        error: 'assigned to the default CPU EP',
-      },
+      decode: failedOutcome('decode', 'assigned to the default CPU EP'),
     },
   });
   const signed = await signReport(report, testSigner());

@@ -143,6 +143,15 @@ export function passingOutcome(
   };
 }
 
+/** A workload the provider could not run (`unsupported`) or that broke, with onnxruntime's words. */
+export function failedOutcome(
+  id: string,
+  error: string,
+  stage: Extract<WorkloadOutcome, { type: 'workload-failed' }>['stage'] = 'unsupported',
+): Extract<WorkloadOutcome, { type: 'workload-failed' }> {
+  return { type: 'workload-failed', seq: 1, id, stage, error };
+}
+
 /** How many values a passing outcome of this workload gives: see `passingOutcome`. */
 function checkedSize(w: SuiteDefinition['workloads'][number] | undefined): number {
   return w && checksFirstItems(w.params) ? outputValueCount(w.params) : 2;

@@ -8,7 +8,12 @@ import { createBenchService } from '../../../agent/bench/service.ts';
 import type { BenchService } from '../../../agent/bench/service.ts';
 import type { SignedReport } from '../../../agent/bench/schema.ts';
 import { signReport } from '../../../agent/bench/sign.ts';
-import { passingOutcome, sampleReport, testSigner } from '../../../agent/bench/testing/fixtures.ts';
+import {
+  failedOutcome,
+  passingOutcome,
+  sampleReport,
+  testSigner,
+} from '../../../agent/bench/testing/fixtures.ts';
 import type { TelemetrySample } from '../../../agent/hardware/schema.ts';
 import { ROOST_VERSION } from '../../../agent/version.ts';
 import { chromiumMissing, launchChromium } from '../../support/browser.ts';
@@ -56,14 +61,10 @@ beforeAll(async () => {
       telemetry: telemetry(),
       outcomes: {
         'gemm-fp16': wrong,
-        decode: {
-          type: 'workload-failed',
-          seq: 1,
-          id: 'decode',
-          stage: 'unsupported',
-          error:
-            'This session contains graph nodes that are assigned to the default CPU EP <script>alert(1)</script>',
-        },
+        decode: failedOutcome(
+          'decode',
+          'This session contains graph nodes that are assigned to the default CPU EP <script>alert(1)</script>',
+        ),
       },
     }),
     testSigner(),
