@@ -194,6 +194,8 @@ describe('the HTML report', () => {
       '2 of 6 workloads did not score, so there is no composite score: Matrix multiply, FP16 (wrong result), Small-batch decode (unsupported).',
     );
     expect(html).toMatch(/<span class="badge incomplete">2 of 6 workloads did not score<\/span>/);
+    // Beside the missing score too, by title: support staff do not know the workload ids.
+    expect(html).toContain('no composite: Matrix multiply, FP16; Small-batch decode did not score');
     expect(html.indexOf('id="verdict"')).toBeLessThan(html.indexOf('<section id="results">'));
     // The mean over the workloads that scored: as precise as the run is, with its unit.
     expect(summary).toMatch(/it would be \d{1,3} RCS \(for information only/);

@@ -481,7 +481,9 @@ export function renderReportHtml(
     r.composite.value !== null
       ? `<span class="score" id="composite">${e(formatNumber(r.composite.value, 4))}</span> <span class="score-unit">${e(r.composite.unit)} (${e(def.composite.name)})</span>`
       : `<span class="score" id="composite">\u2014</span> <span class="score-unit">no composite: ${e(
-          r.complete ? `${r.composite.missing.join(', ')} did not score` : 'the run did not finish',
+          r.complete
+            ? `${r.composite.missing.map((id) => r.workloads.find((w) => w.id === id)?.title ?? id).join('; ')} did not score`
+            : 'the run did not finish',
         )}${r.composite.partial !== null ? `; over the workloads that scored it would be ${e(formatNumber(r.composite.partial))} ${e(r.composite.unit)} (for information only: not comparable with a full score)` : ''}</span>`;
   const gpuRows = r.gpus.gpus.map((g) => [
     `<strong>${e(g.name)}</strong><div class="small">${e(g.id)}</div>`,

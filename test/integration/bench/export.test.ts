@@ -112,7 +112,9 @@ describe.skipIf(missing)(`exported reports${missing ? ` (skipped: ${missing})` :
 
     // The verdict first: no composite, and why.
     await expect(page.locator('#composite').textContent()).resolves.toBe('—');
-    expect(await page.locator('#summary').textContent()).toMatch(/gemm-fp16, decode did not score/);
+    expect(await page.locator('#summary').textContent()).toMatch(
+      /no composite: Matrix multiply, FP16; Small-batch decode did not score/,
+    );
     expect(await page.locator('#status').textContent()).toBe('Complete');
     expect(await page.locator('#target').textContent()).toBe(
       'CUDA (device 0) on NVIDIA GeForce RTX 3080 <test>',
