@@ -104,6 +104,8 @@ describe('the HTML report', () => {
     expect(machine).toMatch(/ WebGPU software renderer \(not a GPU\) llvmpipe/);
     expect(machine).toMatch(/ CUDA \(device 0\) works NVIDIA GeForce RTX 3080 &lt;test&gt; /);
     expect(machine).not.toMatch(/cuda:0|software-adapter|\bwebgpu\b/);
+    // The GPU's own state in words too ("working", not "ok").
+    expect(machine).toMatch(/ 10 GiB working /);
   });
 
   it('gives the GPU clock while it worked, not the idle clock sampled before the run', async () => {

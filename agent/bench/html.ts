@@ -21,6 +21,13 @@ import type {
 } from './schema.ts';
 import { clockSwings, HIGH_VARIATION_CV } from './report.ts';
 
+/** A GPU's state in the GPU list as the report's GPUs table words it. */
+const GPU_STATUS_TITLES: Record<string, string> = {
+  ok: 'working',
+  'no-driver': 'no driver',
+  unreadable: 'could not be read',
+};
+
 /** An accelerator test's outcome as the report's Accelerators table words it. */
 const PROBE_STATUS_TITLES: Record<string, string> = {
   ok: 'works',
@@ -492,7 +499,8 @@ export function renderReportHtml(
     e(g.busId ?? '\u2014'),
     e([g.driver, g.driverVersion].filter(Boolean).join(' ') || '\u2014'),
     e(g.vramBytes === null ? (g.vramShared ? 'shared' : '\u2014') : formatBytes(g.vramBytes)),
-    e(g.status) + (g.problem ? `<div class="why">${e(g.problem.message)}</div>` : ''),
+    e(GPU_STATUS_TITLES[g.status] ?? g.status) +
+      (g.problem ? `<div class="why">${e(g.problem.message)}</div>` : ''),
   ]);
   const probeRows = (r.probe?.results ?? []).map((p) => [
     e(executionProviderName(p.ep)) +
