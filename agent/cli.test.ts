@@ -52,6 +52,13 @@ describe('roost CLI', () => {
     );
   });
 
+  it('says Roost is not running when status had to start its own agent', async () => {
+    const r = await roost('status');
+    expect(r.code).toBe(EXIT_OK);
+    expect(r.stdout).toMatch(/^Roost is not running for this data folder \(start it with/);
+    expect(r.stdout).toContain(`Data folder: ${dir.path}`);
+  });
+
   it('starts every error line with "Error:", on stderr', async () => {
     const usage = await roost('frobnicate');
     expect(usage.stderr).toMatch(/^Error: Unknown command/);

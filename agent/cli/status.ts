@@ -28,8 +28,12 @@ export const statusCommand: Command = {
     return withClient(ctx, async (client) => {
       const result = await client.call('agent.status');
       return print(ctx, result, (s) => {
+        // With no Roost running, this command started an agent of its own to answer: say so,
+        // not "Roost is running" about an agent that stops with the command.
         const lines = [
-          `Roost is ${s.state} (${s.host}, via ${client.via})`,
+          client.via === 'this process'
+            ? 'Roost is not running for this data folder (start it with `npm start`, or `roost serve` on a server); this command read its state itself.'
+            : `Roost is ${s.state} (${s.host}, at ${client.via})`,
           `Data folder: ${s.dataDir}`,
         ];
         for (const w of s.warnings) lines.push(`Warning: ${w.message}`);
