@@ -7,7 +7,13 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { passingOutcome, sampleReport, testSigner } from '../../agent/bench/testing/fixtures.ts';
 import { signReport } from '../../agent/bench/sign.ts';
-import { chromiumMissing, launchChromium, navLink, overflowing } from '../support/browser.ts';
+import {
+  chromiumMissing,
+  launchChromium,
+  navLink,
+  overflowing,
+  accessibilityProblems,
+} from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -73,6 +79,7 @@ describe.skipIf(Boolean(missing))('two benchmark reports side by side', () => {
     expect(fp16).toContain('+0.0 %');
     // Nothing past the window's edge at 1024 px (the Run button went past the card's).
     expect(await overflowing(page)).toEqual([]);
+    expect(await accessibilityProblems(page)).toEqual([]);
     // The accelerator by its name, and at 1024 px the form's labels whole on one line each.
     expect(await compare.locator('thead').textContent()).toContain('CPU ·');
     for (const label of ['Accelerator', 'Preset'])

@@ -3,7 +3,13 @@ import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumMissing, launchChromium, navLink, overflowing } from '../support/browser.ts';
+import {
+  accessibilityProblems,
+  chromiumMissing,
+  launchChromium,
+  navLink,
+  overflowing,
+} from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { fakeNvidiaSmi } from '../support/fake-nvidia-smi.ts';
@@ -68,10 +74,12 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
     await expect.poll(() => page.getByText('headless (roost serve)').count()).toBe(1);
     await page.screenshot({ path: join(SHOTS, 'dashboard.png'), fullPage: true });
     expect(await overflowing(page), 'Dashboard').toEqual([]);
+    expect(await accessibilityProblems(page), 'Dashboard').toEqual([]);
     for (const name of ['Benchmark', 'Jobs', 'Wallet', 'Settings']) {
       await navLink(page, name).click();
       await page.getByRole('heading', { name, level: 1 }).waitFor();
       expect(await overflowing(page), name).toEqual([]);
+      expect(await accessibilityProblems(page), name).toEqual([]);
       // A fresh agent's pages (the other tests' shots show them filled).
       await page.screenshot({
         path: join(SHOTS, `first-visit-${name.toLowerCase()}.png`),
@@ -79,6 +87,9 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
       });
     }
     expect((page as Page & { problems: string[] }).problems).toEqual([]);
+    // The checker itself sees a problem when there is one: a text box with no label.
+    await page.evaluate(`document.querySelector('main').append(document.createElement('input'))`);
+    expect((await accessibilityProblems(page)).join('\n')).toMatch(/^label \(critical\)/m);
     await page.close();
   });
 
@@ -101,6 +112,8 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByText('Settings saved.').waitFor();
     expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');
+    // Contrast and the rest hold in the dark theme too.
+    expect(await accessibilityProblems(page), 'Settings, dark').toEqual([]);
     await page.screenshot({ path: join(SHOTS, 'settings-dark.png'), fullPage: true });
     const onDisk = JSON.parse(await readFile(join(dataDir(), 'settings.json'), 'utf8'));
     expect(onDisk.settings.work.idleMinutes).toBe(25);

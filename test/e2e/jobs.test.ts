@@ -5,7 +5,13 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { encodeModel, valueInfo } from '../fixtures/jobs/models.ts';
 import { encodeNpy } from '../../worker/npy.ts';
-import { chromiumMissing, launchChromium, navLink, overflowing } from '../support/browser.ts';
+import {
+  chromiumMissing,
+  launchChromium,
+  navLink,
+  overflowing,
+  accessibilityProblems,
+} from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -89,6 +95,7 @@ describe.skipIf(Boolean(missing))('the Jobs page against roost serve', () => {
     expect(await detail.textContent()).toContain('float32');
     await page.screenshot({ path: join(SHOTS, 'jobs.png'), fullPage: true });
     expect(await overflowing(page), 'jobs').toEqual([]);
+    expect(await accessibilityProblems(page), 'jobs').toEqual([]);
     await access(join(out, 'result.json'));
     await page.close();
   });

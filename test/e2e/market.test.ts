@@ -10,7 +10,13 @@ import type { Browser } from 'playwright-core';
 import type { Devnet } from '../../contracts/devnet.ts';
 import { connectJobMarket } from '../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../contracts/bindings/roost-test-token.ts';
-import { chromiumMissing, launchChromium, navLink, overflowing } from '../support/browser.ts';
+import {
+  chromiumMissing,
+  launchChromium,
+  navLink,
+  overflowing,
+  accessibilityProblems,
+} from '../support/browser.ts';
 import { startTestChain, type TestChain } from '../support/devnet-chain.ts';
 import { labPostsJob, providerAndLab, writeJobFiles } from '../support/market-files.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
@@ -114,6 +120,7 @@ describe.skipIf(Boolean(missing))('earning on the market, seen in the dashboard'
     expect(await ran.textContent()).toContain('from the market');
     await page.screenshot({ path: join(SHOTS, 'jobs-market.png'), fullPage: true });
     expect(await overflowing(page), 'jobs with the market').toEqual([]);
+    expect(await accessibilityProblems(page), 'jobs with the market').toEqual([]);
 
     // The provider withdraws what it earned, after the decoded review.
     await navLink(page, 'Wallet').click();
@@ -149,6 +156,7 @@ describe.skipIf(Boolean(missing))('earning on the market, seen in the dashboard'
     expect(rows.filter((w) => w === 'credited (payout)')).toHaveLength(1);
     await page.screenshot({ path: join(SHOTS, 'wallet-after-withdraw.png'), fullPage: true });
     expect(await overflowing(page), 'wallet after a withdrawal').toEqual([]);
+    expect(await accessibilityProblems(page), 'wallet after a withdrawal').toEqual([]);
 
     const stake = (await market.getProvider(provider)).stake;
     expect(await market.withdrawable(provider)).toBe(0n);

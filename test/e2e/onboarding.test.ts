@@ -13,7 +13,12 @@ import { connectJobMarket } from '../../contracts/bindings/job-market.ts';
 import { writeLocalNetwork } from '../../agent/market/local-network.ts';
 import type { MethodName, ResultOf } from '../../agent/api/contract.ts';
 import { formatFigure } from '../../renderer/src/pages/onboarding.ts';
-import { chromiumMissing, launchChromium, overflowing } from '../support/browser.ts';
+import {
+  accessibilityProblems,
+  chromiumMissing,
+  launchChromium,
+  overflowing,
+} from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -100,6 +105,7 @@ describe.skipIf(Boolean(missing))('first-run setup against roost serve and a dev
     else expect(await headline.textContent()).toMatch(/^(Ready|Found your)/);
     expect(await setup.getByText('Can run jobs (slower than a GPU)').count()).toBe(1);
     await page.screenshot({ path: join(SHOTS, 'onboarding-detect.png') });
+    expect(await accessibilityProblems(page), 'setup: hardware').toEqual([]);
     // By keyboard: Continue, and the focus lands on the next step's title.
     await setup.getByRole('button', { name: 'Continue' }).focus();
     await page.keyboard.press('Enter');
@@ -140,6 +146,7 @@ describe.skipIf(Boolean(missing))('first-run setup against roost serve and a dev
     const words = await phrase.locator('li').allTextContents();
     expect(words).toHaveLength(12);
     await page.screenshot({ path: join(SHOTS, 'onboarding-wallet.png') });
+    expect(await accessibilityProblems(page), 'setup: wallet').toEqual([]);
     await setup.getByRole('button', { name: 'I wrote them down' }).click();
     // The words are hidden while three are asked back, and nothing leads away and loses them.
     expect(await phrase.count()).toBe(0);
@@ -177,6 +184,7 @@ describe.skipIf(Boolean(missing))('first-run setup against roost serve and a dev
       `document.querySelector('[data-testid="setup-step"]').scrollIntoView({ block: 'start' })`,
     );
     await page.screenshot({ path: join(SHOTS, 'onboarding-start.png') });
+    expect(await accessibilityProblems(page), 'setup: when and for how much').toEqual([]);
     await start.click();
 
     // The Dashboard, with setup done and saved, and the market told the price.
@@ -203,6 +211,7 @@ describe.skipIf(Boolean(missing))('first-run setup against roost serve and a dev
     // Usable at 1024×640: nothing wider than the window (what sticks out, if anything).
     const wide = await overflowing(page);
     expect(wide).toEqual([]);
+    expect(await accessibilityProblems(page), 'Dashboard after setup').toEqual([]);
 
     // A reload: setup stays done.
     await page.reload();
@@ -216,6 +225,7 @@ describe.skipIf(Boolean(missing))('first-run setup against roost serve and a dev
     expect(page.url()).toMatch(/#\/setup$/);
     expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');
     await page.screenshot({ path: join(SHOTS, 'onboarding-detect-dark.png') });
+    expect(await accessibilityProblems(page), 'setup: hardware, dark').toEqual([]);
     await page.getByRole('button', { name: 'Close setup' }).click();
     await page.getByRole('link', { name: 'Set up Roost' }).waitFor();
     expect(page.url()).toMatch(/#\/dashboard$/);

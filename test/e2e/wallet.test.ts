@@ -6,7 +6,13 @@ import type { Browser } from 'playwright-core';
 import { TEST_DOLLAR, devnetDeployment, startDevnet, type Devnet } from '../../contracts/devnet.ts';
 import { connectRoostTestToken } from '../../contracts/bindings/roost-test-token.ts';
 import { writeLocalNetwork } from '../../agent/market/local-network.ts';
-import { chromiumMissing, launchChromium, navLink, overflowing } from '../support/browser.ts';
+import {
+  chromiumMissing,
+  launchChromium,
+  navLink,
+  overflowing,
+  accessibilityProblems,
+} from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -83,6 +89,7 @@ describe.skipIf(Boolean(missing))('the Wallet page against roost serve and a dev
     expect(await review.textContent()).toContain(devnet.accounts[7]!);
     await page.screenshot({ path: join(SHOTS, 'wallet-review.png'), fullPage: true });
     expect(await overflowing(page), 'wallet review').toEqual([]);
+    expect(await accessibilityProblems(page), 'wallet review').toEqual([]);
     await review.getByRole('button', { name: 'Confirm and send' }).click();
     await page
       .getByText(
@@ -99,6 +106,7 @@ describe.skipIf(Boolean(missing))('the Wallet page against roost serve and a dev
     expect(await page.getByTestId('wallet-history').textContent()).toContain('15 rUSD');
     await page.screenshot({ path: join(SHOTS, 'wallet.png'), fullPage: true });
     expect(await overflowing(page), 'wallet').toEqual([]);
+    expect(await accessibilityProblems(page), 'wallet').toEqual([]);
     rpc.destroy();
     await page.close();
   });

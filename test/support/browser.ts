@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 
 /** Debian's Chromium (scripts/install-system-deps.sh installs it); CHROMIUM_PATH overrides. */
@@ -54,5 +55,30 @@ export async function overflowing(page: Page): Promise<string[]> {
       })
       .slice(-5)
       .map((el) => el.tagName.toLowerCase() + '.' + el.className + ': ' + (el.textContent ?? '').slice(0, 50))
+  `)) as string[];
+}
+
+const AXE_SOURCE = readFileSync(
+  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
+  'utf8',
+);
+
+/**
+ * What axe-core (the accessibility checker of Chrome's Lighthouse) finds on the page against
+ * WCAG 2.1 A and AA, at the impacts a keyboard or screen-reader user is stopped by (serious,
+ * critical): one line per rule, with the first elements it names. Empty when nothing is found.
+ */
+export async function accessibilityProblems(page: Page): Promise<string[]> {
+  // Evaluated through the DevTools protocol: the page's CSP (script-src 'self') refuses a script tag.
+  await page.evaluate(AXE_SOURCE);
+  return (await page.evaluate(`
+    axe
+      .run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+      .then((r) =>
+        r.violations
+          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+          .map((v) => v.id + ' (' + v.impact + '): ' + v.help + ' — ' +
+            v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')),
+      )
   `)) as string[];
 }
