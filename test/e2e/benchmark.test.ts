@@ -3,7 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
-import { chromiumMissing, launchChromium, navLink } from '../support/browser.ts';
+import {
+  accessibilityProblems,
+  chromiumMissing,
+  launchChromium,
+  navLink,
+} from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { STD_SUITE_ID } from '../../agent/bench/schema.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -55,6 +60,7 @@ describe.skipIf(Boolean(missing))('the Benchmark page against roost serve', () =
       expect(await results.textContent()).toContain(w);
     await page.getByTestId('bench-history').waitFor();
     await page.screenshot({ path: join(SHOTS, 'benchmark.png'), fullPage: true });
+    expect(await accessibilityProblems(page), 'Benchmark with results').toEqual([]);
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('button', { name: 'HTML' }).click(),

@@ -11,7 +11,7 @@ import { Wallet } from 'ethers';
 import type { Browser } from 'playwright-core';
 import { startDevnet, type Devnet } from '../../contracts/devnet.ts';
 import { methods } from '../../agent/api/contract.ts';
-import { chromiumMissing, launchChromium } from '../support/browser.ts';
+import { accessibilityProblems, chromiumMissing, launchChromium } from '../support/browser.ts';
 import { labPostsJob, providerAndLab, writeJobFiles } from '../support/market-files.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -159,6 +159,7 @@ describe.skipIf(Boolean(missing))('earnings, the suggested price and why no jobs
     expect(activity).not.toMatch(/job market job|\[market-tx\]/);
     await card.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'dashboard-earnings.png'), fullPage: true });
+    expect(await accessibilityProblems(page), 'Dashboard with earnings').toEqual([]);
     await card.getByRole('button', { name: '7 d' }).click();
     await expect.poll(() => card.getByTestId('earnings-bucket').count()).toBe(7);
 
