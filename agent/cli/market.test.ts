@@ -215,6 +215,35 @@ describe('roost market unstake', () => {
     expect(r.calls[1]![1]).toEqual({ password: 'secret password' });
   });
 
+  it('with a locked wallet, unlocks first so that it can still ask before taking anything back', async () => {
+    const hidden = marketStatus({ provider: null });
+    const shown = marketStatus();
+    const r = await run(
+      ['unstake'],
+      {
+        'market.status': [
+          { ok: true, value: hidden },
+          { ok: true, value: shown },
+        ],
+        'wallet.status': [{ ok: true, value: { state: 'locked' } }],
+        'wallet.unlock': [{ ok: true, value: {} }],
+      },
+      { replies: ['secret password', 'n'] },
+    );
+    // Before: no question could be formed, and the stake went back unasked after the password.
+    expect(r.questions).toEqual([
+      'Wallet password: ',
+      'Take back your stake of 100 rUSD? Market jobs turn off, and the market releases it after 1 h. [y/N] ',
+    ]);
+    expect(r).toMatchObject({ code: 1, err: 'Nothing was changed.\n' });
+    expect(r.calls.map(([m]) => m)).toEqual([
+      'market.status',
+      'wallet.status',
+      'wallet.unlock',
+      'market.status',
+    ]);
+  });
+
   it('asks first, saying how much, that market jobs turn off and the wait; no changes nothing', async () => {
     const status = marketStatus({
       provider: { ...marketStatus().provider!, locked: { amount: '5', symbol: 'rUSD' } },

@@ -122,6 +122,9 @@ export function durationWords(seconds: number): string {
   return parts.filter(Boolean).join(' ');
 }
 
+/** How often `roost market unstake` reads the market again while a just-unlocked agent connects. */
+export const MARKET_STATUS_RETRY_MS = 500;
+
 /**
  * What `roost market unstake` asks before it acts: how much comes back, that market jobs turn off
  * and how long the market holds it; undefined when there is no stake to take back (the agent then
@@ -247,8 +250,25 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
       // Money leaves the market's work and market jobs stop: say what happens and ask, as
       // roost wallet withdraw does, unless --yes.
       if (ctx.values.yes !== true) {
-        const status = await ctx.client.call('market.status');
+        let status = await ctx.client.call('market.status');
         if (!status.ok) return fail(status.error);
+        if (status.value.provider === null && ctx.ask) {
+          // A locked wallet hides the provider, so the question could not say what comes back,
+          // and the take-back would go ahead unasked once unlocked: unlock first, then ask.
+          const wallet = await ctx.client.call('wallet.status');
+          if (wallet.ok && wallet.value.state === 'locked') {
+            const password = await ctx.ask('Wallet password: ', true);
+            const unlocked = await ctx.client.call('wallet.unlock', { password });
+            if (!unlocked.ok) return fail(unlocked.error);
+            // A running agent builds its market session on its next tick (a few seconds).
+            for (let i = 0; i < 20; i++) {
+              status = await ctx.client.call('market.status');
+              if (!status.ok) return fail(status.error);
+              if (status.value.provider !== null) break;
+              await new Promise((r) => setTimeout(r, MARKET_STATUS_RETRY_MS));
+            }
+          }
+        }
         const question = unstakeQuestion(status.value, amount);
         // No stake to take back: the agent's answer says why, in its own words.
         if (question !== undefined) {
