@@ -372,7 +372,7 @@ describe('the job service', () => {
       'input-invalid',
     ]);
     expect(results[1]?.ok && results[1].value.error?.message).toMatch(
-      /is float32, but the model wants int32/,
+      /is float32, but the model wants int32: save it as int32 \(with numpy: np\.save\(file, a\.astype\("int32"\)\)\) and add the job again$/,
     );
     expect(spawner.workers).toHaveLength(0);
   });

@@ -786,7 +786,8 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
         if (want.dtype !== head.value.dtype) {
           throw failWith(
             'input-invalid',
-            `${where} is ${head.value.dtype}, but the model wants ${want.dtype}`,
+            // What to do, in the tool labs make .npy files with.
+            `${where} is ${head.value.dtype}, but the model wants ${want.dtype}: save it as ${want.dtype} (with numpy: np.save(file, a.astype("${want.dtype}"))) and add the job again`,
           );
         }
         if (want.shape.length !== head.value.shape.length) {

@@ -99,4 +99,32 @@ describe.skipIf(Boolean(missing))('the Jobs page against roost serve', () => {
     await access(join(out, 'result.json'));
     await page.close();
   });
+
+  it('shows a job that fails in plain words, and keeps the queue going', async () => {
+    // Whole numbers where the model takes float32: the job is taken, then fails before it runs.
+    await writeFile(
+      join(dir.path, 'ints.npy'),
+      encodeNpy('int32', [2, 2], Int32Array.from([1, 2, 3, 4])),
+    );
+    const page = await browser.newPage({ viewport: { width: 1024, height: 640 } });
+    await page.goto(server.url);
+    await navLink(page, 'Jobs').click();
+    await page.getByLabel('Model (.onnx)').fill(join(dir.path, 'model.onnx'));
+    await page.getByLabel(/Inputs, one per line/).fill(`x=${join(dir.path, 'ints.npy')}`);
+    await page.getByRole('button', { name: 'Add job' }).click();
+    const failed = page.getByTestId('jobs').locator('li').first();
+    await expect
+      .poll(() => failed.locator('.state-pill').textContent(), { timeout: 60_000 })
+      .toBe('Failed');
+    // What was wrong, with the input's name and both types, not a code or a stack.
+    const why = (await failed.locator('.field-error').textContent()) ?? '';
+    expect(why).toMatch(/x/);
+    expect(why).toMatch(/int32/);
+    expect(why).toMatch(/float32/);
+    expect(why).not.toMatch(/ at |Error:|input-invalid/);
+    await page.screenshot({ path: join(SHOTS, 'jobs-failed.png'), fullPage: true });
+    expect(await overflowing(page), 'a failed job').toEqual([]);
+    expect(await accessibilityProblems(page), 'a failed job').toEqual([]);
+    await page.close();
+  });
 });

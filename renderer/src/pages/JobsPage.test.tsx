@@ -191,6 +191,10 @@ describe('JobsPage: the queue stays true when answers and events cross', () => {
     answerList(ok({ jobs: [job('fetching', '2026-11-26T09:00:00.000Z')] }));
     await waitFor(() => expect(screen.getByTestId('jobs').textContent).toContain('Failed'));
     expect(screen.getByTestId('jobs').textContent).not.toContain('Fetching');
+    // The reason as a sentence, as the rest of the page writes them.
+    expect(screen.getByTestId('jobs').querySelector('.field-error')?.textContent).toBe(
+      'The model has no input "input".',
+    );
   });
 });
 

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { executionProviderName, type ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
+import { AgentText } from '../components/AgentText.tsx';
 import { MarketLeases } from '../components/MarketLeases.tsx';
 import { pathProblem } from './job-paths.ts';
 import { duration } from '../words.ts';
@@ -209,7 +210,7 @@ function JobDetailView({ id }: { id: string }) {
     <div className="job-detail" data-testid="job-detail">
       {detail.error && (
         <div className="banner banner-error" role="alert">
-          {detail.error.message}
+          <AgentText text={detail.error.message} />
         </div>
       )}
       <dl className="facts">
@@ -400,7 +401,9 @@ export function JobsPage() {
                 </div>
                 <Progress job={job} />
                 {job.error && job.state !== 'done' && (
-                  <p className="field-error">{job.error.message}</p>
+                  <p className="field-error">
+                    <AgentText text={job.error.message} />
+                  </p>
                 )}
                 {open === job.id && <JobDetailView id={job.id} />}
               </li>
