@@ -54,7 +54,7 @@ describe('roost serve as a process', () => {
     while (!text.includes('settings.changed')) text += (await reader.read()).value ?? '';
     await reader.cancel();
     const status = await roost(['status', '--data-dir', dir.path]);
-    expect(status.stdout).toContain(`via ${p.base}`);
+    expect(status.stdout).toContain(`Roost is running (serve, at ${p.base})`);
   });
 
   it('works on the chain and market given by --rpc and --market, saved in Settings', async () => {
