@@ -5,6 +5,8 @@ import { argsProblem, commands, runCli, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from
 import { devnetStartProblem } from './cli/devnet.ts';
 import { parseSettingValue } from './cli/settings.ts';
 import { tempDir } from '../test/support/temp-dir.ts';
+import { encodeModel, valueInfo } from '../test/fixtures/jobs/models.ts';
+import { encodeNpy } from '../worker/npy.ts';
 
 let dir: { path: string; remove: () => Promise<void> };
 beforeEach(async () => {
@@ -95,6 +97,26 @@ describe('roost CLI', () => {
       ok: false,
       error: { code: 'INVALID_PARAMS' },
     });
+  });
+
+  it('says a failed job once, as its Error line, not also as a warning', async () => {
+    const model = join(dir.path, 'model.onnx');
+    const input = join(dir.path, 'x.npy');
+    await writeFile(
+      model,
+      encodeModel({
+        nodes: [{ opType: 'Relu', input: ['x'], output: ['y'] }],
+        inputs: [valueInfo('x', 'float32', [2, 2])],
+        outputs: [valueInfo('y', 'float32', [2, 2])],
+      }),
+    );
+    await writeFile(input, encodeNpy('float32', [3, 2], new Float32Array(6)));
+    const r = await roost('job', 'run', '--model', model, '--input', `x=${input}`);
+    expect(r.code).toBe(EXIT_FAILURE);
+    const failures = r.stderr.split('\n').filter((l) => l.includes('but the model wants 2×2'));
+    expect(failures).toEqual([
+      expect.stringMatching(/^Error: Job job-[\w-]+ failed: input "x" of set 0 has shape 3×2/),
+    ]);
   });
 
   it('says where the job spec format is described, and prints its JSON Schema', async () => {

@@ -6,6 +6,7 @@
 import type { Result } from '../api/contract.ts';
 import { findRunningServer, httpClient, type ApiClient } from '../api/node-client.ts';
 import { createAgent } from '../agent.ts';
+import type { LogEntry } from '../log.ts';
 
 /** Exit codes: 0 done, 1 the command failed, 2 the command line was wrong. */
 export const EXIT_OK = 0;
@@ -43,10 +44,15 @@ export interface Context {
   dataDir: string;
 }
 
-/** Uses the running `roost serve` of this data folder if there is one, else an agent in this process. */
+/**
+ * Uses the running `roost serve` of this data folder if there is one, else an agent in this
+ * process, whose warnings and errors go to stderr, except those `said` says the command reports
+ * itself (a job's failure, which `roost job run` ends with).
+ */
 export async function withClient(
   ctx: Context,
   use: (client: ApiClient) => Promise<number>,
+  said: (entry: LogEntry) => boolean = () => false,
 ): Promise<number> {
   const running = await findRunningServer(ctx.dataDir);
   if (running) return use(httpClient(`http://127.0.0.1:${running.port}`, running.token));
@@ -54,7 +60,7 @@ export async function withClient(
     dataDir: ctx.dataDir,
     host: 'cli',
     logSink: (entry) => {
-      if (entry.level === 'warn' || entry.level === 'error')
+      if ((entry.level === 'warn' || entry.level === 'error') && !said(entry))
         ctx.io.stderr(`${entry.level}: ${entry.message}\n`);
     },
   });

@@ -14,6 +14,7 @@ import { enumFlagProblem, flagRefusal } from './flags.ts';
 import { executionProviderSchema, JOB_SPEC_FORMAT, jobSpecJsonSchema } from '../jobs/schema.ts';
 import { executionProviderName } from '../hardware/schema.ts';
 import type { Result } from '../api/contract.ts';
+import type { LogEntry } from '../log.ts';
 
 export const jobCommand: Command = {
   usage:
@@ -65,7 +66,13 @@ export function withListHint<T>(result: Result<T>): Result<T> {
 
 const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
+/** The job service's line for a job that failed (`job … (job-…): failed: …`). */
+export function isJobFailureLine(entry: LogEntry): boolean {
+  return entry.subsystem === 'jobs' && entry.level === 'warn' && /: failed: /.test(entry.message);
+}
+
 /** Where a spec author finds the format, added to a refused or unreadable spec. */
+
 const SPEC_HINT = `The ${JOB_SPEC_FORMAT} format: roost job --help, and its JSON Schema: roost job schema.`;
 
 const terminal = new Set(['done', 'failed', 'cancelled']);
@@ -125,80 +132,85 @@ async function runJobCommand(ctx: Context): Promise<number> {
       ...(maxSeconds ? { limits: { maxSeconds } } : {}),
       ...(typeof v.name === 'string' ? { name: v.name } : {}),
     };
-    return withClient(ctx, async (client) => {
-      const progress = (p: {
-        stage: string;
-        setsDone: number;
-        setsTotal: number;
-        message?: string | undefined;
-      }) => {
-        // The end is said once, below, as done or failed: no "[done]" line before "failed".
-        if (!ctx.json && p.stage !== 'done')
-          ctx.io.stderr(
-            `[${p.stage}] ${p.setsDone}/${p.setsTotal} input sets${p.message ? `: ${p.message}` : ''}\n`,
-          );
-      };
-      let detail;
-      if (client.events) {
-        // Here: run it now, following its progress events.
-        let last = '';
-        // This job's progress only: the agent may run others meanwhile (market jobs). Ours is
-        // the first private job queued after the call.
-        let ours: string | undefined;
-        const stop = client.events.subscribe((e) => {
-          if (e.event === 'job.stateChanged') {
-            const { job } = e.payload;
-            if (!ours && job.origin === 'private' && job.state === 'queued') ours = job.id;
-            return;
+    return withClient(
+      ctx,
+      async (client) => {
+        const progress = (p: {
+          stage: string;
+          setsDone: number;
+          setsTotal: number;
+          message?: string | undefined;
+        }) => {
+          // The end is said once, below, as done or failed: no "[done]" line before "failed".
+          if (!ctx.json && p.stage !== 'done')
+            ctx.io.stderr(
+              `[${p.stage}] ${p.setsDone}/${p.setsTotal} input sets${p.message ? `: ${p.message}` : ''}\n`,
+            );
+        };
+        let detail;
+        if (client.events) {
+          // Here: run it now, following its progress events.
+          let last = '';
+          // This job's progress only: the agent may run others meanwhile (market jobs). Ours is
+          // the first private job queued after the call.
+          let ours: string | undefined;
+          const stop = client.events.subscribe((e) => {
+            if (e.event === 'job.stateChanged') {
+              const { job } = e.payload;
+              if (!ours && job.origin === 'private' && job.state === 'queued') ours = job.id;
+              return;
+            }
+            if (e.event !== 'job.progress' || e.payload.jobId !== ours) return;
+            const key = `${e.payload.progress.stage}:${e.payload.progress.setsDone}`;
+            if (key !== last) progress(e.payload.progress);
+            last = key;
+          });
+          try {
+            detail = await client.call('job.run', request as never);
+          } finally {
+            stop();
           }
-          if (e.event !== 'job.progress' || e.payload.jobId !== ours) return;
-          const key = `${e.payload.progress.stage}:${e.payload.progress.setsDone}`;
-          if (key !== last) progress(e.payload.progress);
-          last = key;
-        });
-        try {
-          detail = await client.call('job.run', request as never);
-        } finally {
-          stop();
+        } else {
+          // Through the running roost serve: queue it there and follow it.
+          const queued = await client.call('job.add', request as never);
+          if (!queued.ok) return print(ctx, queued, () => '');
+          let last = '';
+          for (;;) {
+            detail = await client.call('job.show', { id: queued.value.id });
+            if (!detail.ok) break;
+            const key = `${detail.value.progress.stage}:${detail.value.progress.setsDone}`;
+            if (key !== last) progress(detail.value.progress);
+            last = key;
+            if (terminal.has(detail.value.state)) break;
+            await new Promise((r) => setTimeout(r, 300));
+          }
         }
-      } else {
-        // Through the running roost serve: queue it there and follow it.
-        const queued = await client.call('job.add', request as never);
-        if (!queued.ok) return print(ctx, queued, () => '');
-        let last = '';
-        for (;;) {
-          detail = await client.call('job.show', { id: queued.value.id });
-          if (!detail.ok) break;
-          const key = `${detail.value.progress.stage}:${detail.value.progress.setsDone}`;
-          if (key !== last) progress(detail.value.progress);
-          last = key;
-          if (terminal.has(detail.value.state)) break;
-          await new Promise((r) => setTimeout(r, 300));
+        if (!detail.ok) return print(ctx, detail, () => '');
+        const job = detail.value;
+        if (ctx.json) ctx.io.stdout(JSON.stringify(job) + '\n');
+        if (job.state === 'done') {
+          if (!ctx.json) {
+            ctx.io.stdout(
+              [
+                `Job ${job.id} done on ${job.executionProvider ? executionProviderName(job.executionProvider) : 'an unknown accelerator'}.`,
+                `Outputs: ${job.exportedTo ?? join(job.jobDir, 'out')}`,
+                ...(job.result?.receipt.outputs ?? []).map(
+                  (o) => `  ${o.name}: ${o.file} (${o.dtype} ${JSON.stringify(o.shape)})`,
+                ),
+                `Signed result: ${join(job.exportedTo ?? join(job.jobDir, 'out'), 'result.json')}`,
+              ].join('\n') + '\n',
+            );
+          }
+          return EXIT_OK;
         }
-      }
-      if (!detail.ok) return print(ctx, detail, () => '');
-      const job = detail.value;
-      if (ctx.json) ctx.io.stdout(JSON.stringify(job) + '\n');
-      if (job.state === 'done') {
-        if (!ctx.json) {
-          ctx.io.stdout(
-            [
-              `Job ${job.id} done on ${job.executionProvider ? executionProviderName(job.executionProvider) : 'an unknown accelerator'}.`,
-              `Outputs: ${job.exportedTo ?? join(job.jobDir, 'out')}`,
-              ...(job.result?.receipt.outputs ?? []).map(
-                (o) => `  ${o.name}: ${o.file} (${o.dtype} ${JSON.stringify(o.shape)})`,
-              ),
-              `Signed result: ${join(job.exportedTo ?? join(job.jobDir, 'out'), 'result.json')}`,
-            ].join('\n') + '\n',
-          );
-        }
-        return EXIT_OK;
-      }
-      ctx.io.stderr(
-        `Error: Job ${job.id} ${job.state}: ${job.error?.message ?? 'no reason given'}\n`,
-      );
-      return EXIT_FAILURE;
-    });
+        ctx.io.stderr(
+          `Error: Job ${job.id} ${job.state}: ${job.error?.message ?? 'no reason given'}\n`,
+        );
+        return EXIT_FAILURE;
+        // The job's own "failed" line is the Error line above: not said twice.
+      },
+      isJobFailureLine,
+    );
   }
   if (action === 'submit') {
     const [file, ...extra] = rest;
