@@ -533,5 +533,7 @@ export { sentWords } from '../wallet/schema.ts';
 export { networkTokensWords } from '../wallet/schema.ts';
 /** A time as the market's messages write it (the CLI and the agent say the same). */
 export { timeWords } from '../market/schema.ts';
+/** A job's sandbox, time and durations in words (the CLI and the Jobs page say the same). */
+export { durationWords, jobTimeWords, sandboxWords } from '../jobs/schema.ts';
 /** The standard benchmark suite this build runs (`roost-std/4`). */
 export { STD_SUITE_ID } from '../bench/schema.ts';

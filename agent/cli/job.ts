@@ -11,7 +11,13 @@ import {
   type Context,
 } from './common.ts';
 import { enumFlagProblem, flagRefusal } from './flags.ts';
-import { executionProviderSchema, JOB_SPEC_FORMAT, jobSpecJsonSchema } from '../jobs/schema.ts';
+import {
+  executionProviderSchema,
+  JOB_SPEC_FORMAT,
+  jobSpecJsonSchema,
+  jobTimeWords,
+  sandboxWords,
+} from '../jobs/schema.ts';
 import { executionProviderName } from '../hardware/schema.ts';
 import type { Result } from '../api/contract.ts';
 import type { LogEntry } from '../log.ts';
@@ -295,7 +301,20 @@ async function runJobCommand(ctx: Context): Promise<number> {
           `Job ${j.id} (${j.origin}${j.name ? `, ${j.name}` : ''}): ${j.state}`,
           `Progress: ${j.progress.stage}, ${j.progress.setsDone}/${j.progress.setsTotal} input sets`,
           ...(j.executionProvider ? [`Ran on: ${executionProviderName(j.executionProvider)}`] : []),
+          ...(j.fallbacks.length > 0
+            ? [
+                `Passed over: ${j.fallbacks.map((f) => `${executionProviderName(f.ep)}: ${f.reason}`).join('; ')}`,
+              ]
+            : []),
           ...(j.error ? [`Error: ${j.error.message}`] : []),
+          // What the Jobs page shows beside it: the layers that held, the time, who signed.
+          ...(j.sandbox ? [`Sandbox: ${sandboxWords(j.sandbox)}`] : []),
+          ...(j.result
+            ? [
+                `Time: ${jobTimeWords(j.result.receipt.timings)}`,
+                `Signed by: ${j.result.signature.signer}`,
+              ]
+            : []),
           `Folder: ${j.jobDir}`,
           // Where the outputs are, as the Jobs page says it: the copy asked for, if any.
           ...(j.result

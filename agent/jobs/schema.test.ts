@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { inputSetsOf, jobSpecJsonSchema, jobSpecSchema } from './schema.ts';
+import {
+  durationWords,
+  inputSetsOf,
+  jobSpecJsonSchema,
+  jobSpecSchema,
+  jobTimeWords,
+  sandboxWords,
+} from './schema.ts';
 import { canonicalJson } from './util.ts';
 
 const H = 'a'.repeat(64);
@@ -72,5 +79,29 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ b: 1, a: { d: [{ z: 1, y: 2 }], c: undefined } })).toBe(
       '{"a":{"d":[{"y":2,"z":1}]},"b":1}',
     );
+  });
+});
+
+describe('a job in words', () => {
+  it('writes durations in the unit that suits them', () => {
+    expect(durationWords(0.35)).toBe('0.3 ms');
+    expect(durationWords(12.4)).toBe('12 ms');
+    expect(durationWords(540)).toBe('540 ms');
+    expect(durationWords(1250)).toBe('1.25 s');
+    expect(durationWords(12_540)).toBe('12.5 s');
+    expect(durationWords(185_000)).toBe('3 min 05 s');
+    expect(durationWords(7_620_000)).toBe('2 h 07 min');
+    expect(durationWords(-1)).toBe('\u2014');
+    expect(jobTimeWords({ totalMs: 359, runMs: 1.2 })).toBe('359 ms (running the model 1.2 ms)');
+  });
+
+  it('names the sandbox layers that held', () => {
+    expect(sandboxWords({ scrubbedEnv: true, permissionModel: true, bwrap: true })).toBe(
+      'clean environment, file permissions, no network, own process space',
+    );
+    expect(sandboxWords({ scrubbedEnv: true, permissionModel: false, bwrap: false })).toBe(
+      'clean environment',
+    );
+    expect(sandboxWords({ scrubbedEnv: false, permissionModel: false, bwrap: false })).toBe('none');
   });
 });

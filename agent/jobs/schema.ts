@@ -272,6 +272,38 @@ export const sandboxLayersSchema = z.object({
 });
 export type SandboxLayers = z.infer<typeof sandboxLayersSchema>;
 
+/** The layers that held a job, as the Jobs page and `roost job show` say them. */
+export function sandboxWords(s: SandboxLayers): string {
+  return (
+    [
+      s.scrubbedEnv && 'clean environment',
+      s.permissionModel && 'file permissions',
+      s.bwrap && 'no network, own process space',
+    ]
+      .filter(Boolean)
+      .join(', ') || 'none'
+  );
+}
+
+/** A duration for people: `0.4 ms`, `12 ms`, `1.25 s`, `12.5 s`, `3 min 05 s`, `2 h 07 min`. */
+export function durationWords(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '\u2014';
+  if (ms < 10) return `${ms.toFixed(1)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 10) return `${s.toFixed(2)} s`;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const whole = Math.round(s);
+  if (whole < 3600) return `${Math.floor(whole / 60)} min ${String(whole % 60).padStart(2, '0')} s`;
+  const minutes = Math.round(whole / 60);
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
+}
+
+/** How long a job took, and how much of it was the model running: `359 ms (running the model 1.2 ms)`. */
+export function jobTimeWords(t: { totalMs: number; runMs: number }): string {
+  return `${durationWords(t.totalMs)} (running the model ${durationWords(t.runMs)})`;
+}
+
 export const jobSummarySchema = z.object({
   id: z.string(),
   name: z.string().optional(),

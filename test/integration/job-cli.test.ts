@@ -104,6 +104,10 @@ describe('roost job (private jobs from the command line)', () => {
     expect(shown).toContain(`Outputs: ${join(job.jobDir, 'out')}\n`);
     expect(shown).toMatch(/^ {2}y: 0\/y\.npy \(float32 \[\d+(,\d+)*\]\)$/m);
     expect(shown).toContain(`Signed result: ${join(job.jobDir, 'out', 'result.json')}`);
+    // As the Jobs page: the sandbox layers that held, the time, and who signed.
+    expect(shown).toMatch(/^Sandbox: clean environment/m);
+    expect(shown).toMatch(/^Time: [\d.]+ (ms|s) \(running the model [\d.]+ (ms|s)\)$/m);
+    expect(shown).toMatch(/^Signed by: 0x[0-9a-fA-F]{40}$/m);
   });
 
   it('says what is wrong with bad input, and changes nothing', async () => {

@@ -1,11 +1,15 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { executionProviderName, type ResultOf } from '../../../agent/api/contract.ts';
+import {
+  executionProviderName,
+  jobTimeWords,
+  sandboxWords,
+  type ResultOf,
+} from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { AgentText } from '../components/AgentText.tsx';
 import { MarketLeases } from '../components/MarketLeases.tsx';
 import { pathProblem } from './job-paths.ts';
-import { duration } from '../words.ts';
 
 type Target = ResultOf<'bench.targets'>['targets'][number];
 
@@ -230,30 +234,23 @@ function JobDetailView({ id }: { id: string }) {
         {detail.fallbacks.length > 0 && (
           <>
             <dt>Passed over</dt>
-            <dd>{detail.fallbacks.map((f) => `${f.ep}: ${f.reason}`).join('; ')}</dd>
+            <dd>
+              {detail.fallbacks
+                .map((f) => `${executionProviderName(f.ep)}: ${f.reason}`)
+                .join('; ')}
+            </dd>
           </>
         )}
         {detail.sandbox && (
           <>
             <dt>Sandbox</dt>
-            <dd>
-              {[
-                detail.sandbox.scrubbedEnv && 'clean environment',
-                detail.sandbox.permissionModel && 'file permissions',
-                detail.sandbox.bwrap && 'no network, own process space',
-              ]
-                .filter(Boolean)
-                .join(', ') || 'none'}
-            </dd>
+            <dd>{sandboxWords(detail.sandbox)}</dd>
           </>
         )}
         {receipt && (
           <>
             <dt>Time</dt>
-            <dd>
-              {duration(receipt.timings.totalMs)} (running the model{' '}
-              {duration(receipt.timings.runMs)})
-            </dd>
+            <dd>{jobTimeWords(receipt.timings)}</dd>
             <dt>Signed by</dt>
             <dd className="path">{detail.result?.signature.signer}</dd>
           </>
