@@ -14,6 +14,21 @@ import { presetNameSchema, STD_SUITE_ID } from '../bench/schema.ts';
 import { adapterName, executionProviderName, executionProviderSchema } from '../hardware/schema.ts';
 import type { ResultOf } from '../api/contract.ts';
 
+/**
+ * Progress where no bar can be drawn (a log file, CI): a line when the phase changes and at each
+ * tenth of the run, not one per round of every workload (about a hundred lines a quick run).
+ */
+export function logProgressLine(
+  p: { phase: string; fraction: number; message: string },
+  last: { phase: string; tenth: number },
+): string | undefined {
+  const tenth = Math.floor(p.fraction * 10);
+  if (p.phase === last.phase && tenth <= last.tenth) return undefined;
+  last.phase = p.phase;
+  last.tenth = tenth;
+  return `[${p.phase}] ${String(Math.round(p.fraction * 100)).padStart(3)} % ${p.message}`;
+}
+
 export const benchCommand: Command = {
   usage:
     'roost bench [--preset quick|standard|precise] [--ep <ep>] [--device <id>] [--out <report.json>] [--html <file>] [--pdf <file>] [--json]\n       roost bench --list',
@@ -64,7 +79,7 @@ async function runBenchCommand(ctx: Context): Promise<number> {
     for (const key of ['preset', 'ep', 'device'] as const)
       if (typeof v[key] === 'string') params[key] = v[key];
     const tty = process.stderr.isTTY && !ctx.json;
-    let lastLine = '';
+    const last = { phase: '', tenth: -1 };
     const stop = client.events?.subscribe((e) => {
       if (e.event !== 'bench.progress' || ctx.json) return;
       const p = e.payload;
@@ -75,9 +90,8 @@ async function runBenchCommand(ctx: Context): Promise<number> {
           `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.round(p.fraction * 100)).padStart(3)}% ${p.message.slice(0, 60).padEnd(60)}`,
         );
       } else {
-        const line = `[${p.phase}] ${p.message}`;
-        if (line !== lastLine) ctx.io.stderr(line + '\n');
-        lastLine = line;
+        const line = logProgressLine(p, last);
+        if (line !== undefined) ctx.io.stderr(line + '\n');
       }
     });
     if (!client.events && !ctx.json)
