@@ -72,6 +72,14 @@ export function withListHint<T>(result: Result<T>): Result<T> {
 
 const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
+/**
+ * When a job's progress is worth a line: a new stage, or another tenth of its input sets done
+ * (a batch of 1,000 sets gives ten lines, not a thousand).
+ */
+export function progressKey(p: { stage: string; setsDone: number; setsTotal: number }): string {
+  return `${p.stage}:${p.setsTotal > 0 ? Math.floor((p.setsDone * 10) / p.setsTotal) : 0}`;
+}
+
 /** The job service's line for a job that failed (`job … (job-…): failed: …`). */
 export function isJobFailureLine(entry: LogEntry): boolean {
   return entry.subsystem === 'jobs' && entry.level === 'warn' && /: failed: /.test(entry.message);
@@ -167,7 +175,7 @@ async function runJobCommand(ctx: Context): Promise<number> {
               return;
             }
             if (e.event !== 'job.progress' || e.payload.jobId !== ours) return;
-            const key = `${e.payload.progress.stage}:${e.payload.progress.setsDone}`;
+            const key = progressKey(e.payload.progress);
             if (key !== last) progress(e.payload.progress);
             last = key;
           });
@@ -184,7 +192,7 @@ async function runJobCommand(ctx: Context): Promise<number> {
           for (;;) {
             detail = await client.call('job.show', { id: queued.value.id });
             if (!detail.ok) break;
-            const key = `${detail.value.progress.stage}:${detail.value.progress.setsDone}`;
+            const key = progressKey(detail.value.progress);
             if (key !== last) progress(detail.value.progress);
             last = key;
             if (terminal.has(detail.value.state)) break;
