@@ -464,7 +464,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         },
         chainIdAt: (rpcUrl) => network.chainIdAt(rpcUrl),
       }),
-      ...hardwareHandlers(hardware),
+      ...hardwareHandlers(hardware, events),
       ...scheduleHandlers(policy),
       ...walletHandlers(wallet),
       ...unlockHandlers({ memory: options.unlockMemory, wallet }),

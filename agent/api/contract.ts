@@ -8,6 +8,8 @@ import { z } from 'zod';
 import {
   detectReportSchema,
   gpuInventorySchema,
+  installCudaProgressSchema,
+  installCudaResultSchema,
   probeReportSchema,
   telemetrySampleSchema,
 } from '../hardware/schema.ts';
@@ -310,6 +312,12 @@ export const methods = {
       .default({}),
     result: detectReportSchema,
   },
+  'hardware.installCuda': {
+    summary:
+      "Install onnxruntime's CUDA 12 libraries for NVIDIA GPUs (several hundred MB, from outside the npm registry), then test the accelerators again (roost gpu install-cuda).",
+    params: noParams,
+    result: installCudaResultSchema,
+  },
   'hardware.telemetry': {
     summary: 'Recent telemetry samples (1 Hz, the last hour), for one GPU or all.',
     params: z
@@ -489,6 +497,8 @@ export const events = {
   'settings.changed': settingsSchema,
   /** One reading of one GPU, about once a second per GPU. */
   'hardware.telemetry': telemetrySampleSchema,
+  /** The CUDA libraries' install: checking, downloading, extracting, verifying (or rolling back). */
+  'hardware.installCudaProgress': installCudaProgressSchema,
   /** The work policy changed a GPU's state (or the reason for it). */
   'schedule.changed': z.object({ decisions: z.array(gpuDecisionSchema) }),
   ...walletEvents,
