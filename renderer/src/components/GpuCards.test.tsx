@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, render, screen, within } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { AgentProvider } from '../AgentContext.tsx';
 import { GpuCards } from './GpuCards.tsx';
@@ -116,5 +116,91 @@ describe('GpuCards heading and the CPU card', () => {
     const cpu = await screen.findByTestId('cpu-card');
     const state = await within(cpu).findByTestId('work-state');
     expect(state.querySelector('.state-pill')?.textContent).toBe('Ready for jobs');
+  });
+});
+
+describe('GpuCards: an NVIDIA card without the CUDA libraries', () => {
+  const missing = 'CUDA provider libraries are not installed: run `roost gpu install-cuda`';
+  const withGpu = (cudaOk: boolean): Detect => ({
+    ...cpuOnly,
+    gpus: [
+      {
+        id: 'pci-0000:01:00.0',
+        vendor: 'nvidia',
+        name: 'NVIDIA GeForce RTX 3060',
+        pciVendorId: '10de',
+        pciDeviceId: '2504',
+        vramBytes: 12 * 1024 ** 3,
+        driver: 'nvidia',
+        driverVersion: '570.124.04',
+        display: false,
+        source: 'nvidia-smi',
+        fieldSources: {},
+        status: 'ok',
+        accelerators: cudaOk
+          ? [{ ep: 'cuda', ok: true, adapter: 'NVIDIA GeForce RTX 3060' }]
+          : [
+              { ep: 'cuda', ok: false, reason: missing },
+              { ep: 'tensorrt', ok: false, reason: missing },
+            ],
+      },
+    ] as Detect['gpus'],
+  });
+
+  it('installs them from a button, with progress, and shows the card tested again', async () => {
+    let detects = 0;
+    let finish: (value: unknown) => void = () => undefined;
+    const { client, emit } = fakeAgentClient((method) => {
+      if (method === 'hardware.detect') return ok(withGpu(detects++ > 0));
+      if (method === 'hardware.installCuda') return new Promise((resolve) => (finish = resolve));
+      if (method === 'schedule.status') return ok({ decisions: [], holds: [] });
+      if (method === 'job.list') return ok({ jobs: [] });
+      return unavailable();
+    });
+    render(
+      <AgentProvider client={client}>
+        <GpuCards />
+      </AgentProvider>,
+    );
+    // One button for the card, though CUDA and TensorRT both miss the same libraries.
+    const buttons = await screen.findAllByRole('button', { name: 'Install CUDA libraries' });
+    expect(buttons).toHaveLength(1);
+    fireEvent.click(buttons[0]!);
+    await screen.findByRole('button', { name: 'Installing CUDA libraries…' });
+    emit({
+      event: 'hardware.installCudaProgress',
+      payload: { phase: 'downloading', message: 'Downloading the CUDA 12 libraries (412 MB)' },
+    });
+    expect(screen.getByTestId('install-cuda').textContent).toContain(
+      'Downloading the CUDA 12 libraries (412 MB)',
+    );
+    finish(ok({ ok: true, installed: ['libcudnn.so.9'], message: 'CUDA 12 libraries installed' }));
+    // Tested again: the card now shows CUDA working, and the button is gone.
+    await waitFor(() => expect(screen.queryByTestId('install-cuda')).toBeNull());
+    expect(detects).toBe(2);
+    expect(screen.getByText('on NVIDIA GeForce RTX 3060')).toBeTruthy();
+  });
+
+  it('says why an install failed, and that nothing was changed', async () => {
+    const { client } = fakeAgentClient((method) => {
+      if (method === 'hardware.detect') return ok(withGpu(false));
+      if (method === 'hardware.installCuda')
+        return ok({
+          ok: false,
+          code: 'unreachable',
+          message: 'the download server could not be reached',
+          unchanged: true,
+        });
+      return unavailable();
+    });
+    render(
+      <AgentProvider client={client}>
+        <GpuCards />
+      </AgentProvider>,
+    );
+    fireEvent.click(await screen.findByRole('button', { name: 'Install CUDA libraries' }));
+    expect((await screen.findByRole('alert')).textContent).toBe(
+      'The download server could not be reached. Nothing was changed.',
+    );
   });
 });

@@ -5,6 +5,7 @@ import { useAgent } from '../AgentContext.tsx';
 import { describeHardware } from '../pages/onboarding.ts';
 import { sentence } from '../words.ts';
 import { AgentText } from './AgentText.tsx';
+import { InstallCuda, needsCudaLibraries } from './InstallCuda.tsx';
 import { Sparkline } from './Sparkline.tsx';
 import { WorkState, useActiveJobs, useDecisions } from './WorkState.tsx';
 import { useDetect, type Detect } from '../hooks/useDetect.ts';
@@ -206,6 +207,9 @@ export function GpuCards() {
                 </div>
                 <h4>Accelerators</h4>
                 <AcceleratorList accelerators={gpu.accelerators} />
+                {needsCudaLibraries(gpu.accelerators.map((a) => a.reason)) && (
+                  <InstallCuda onInstalled={again} />
+                )}
               </article>
             );
           })}

@@ -353,3 +353,53 @@ describe('first-run setup', () => {
     expect(within(setup).getByRole('button', { name: 'Close setup' })).toBeTruthy();
   });
 });
+
+describe('setup, step 1, on an NVIDIA card without the CUDA libraries', () => {
+  it('offers to install them there, not only a command to type', async () => {
+    const missing = 'CUDA provider libraries are not installed: run `roost gpu install-cuda`';
+    const withGpu = {
+      ...detect,
+      gpus: [
+        {
+          id: 'pci-0000:01:00.0',
+          vendor: 'nvidia',
+          name: 'NVIDIA GeForce RTX 3060',
+          pciVendorId: '10de',
+          pciDeviceId: '2504',
+          vramBytes: 12 * 1024 ** 3,
+          display: false,
+          source: 'nvidia-smi',
+          fieldSources: {},
+          status: 'ok',
+          accelerators: [{ ep: 'cuda', ok: false, reason: missing }],
+        },
+      ],
+    };
+    const installs: unknown[] = [];
+    const { client } = fakeAgentClient((method, params) => {
+      if (method === 'settings.get') return ok(defaultSettings);
+      if (method === 'wallet.status')
+        return ok({ state: 'none', address: null, workSigning: false });
+      if (method === 'bench.history') return ok({ reports: [] });
+      if (method === 'hardware.detect') return ok(withGpu);
+      if (method === 'hardware.installCuda') {
+        installs.push(params);
+        return ok({ ok: true, installed: [], message: 'CUDA 12 libraries installed' });
+      }
+      return unavailable();
+    });
+    render(
+      <AgentProvider client={client}>
+        <SetupProvider route="dashboard">
+          <SetupEntry />
+        </SetupProvider>
+      </AgentProvider>,
+    );
+    const device = await screen.findByTestId('setup-hardware');
+    fireEvent.click(within(device).getByRole('button', { name: 'Install CUDA libraries' }));
+    await waitFor(() => expect(installs).toHaveLength(1));
+    expect((await within(device).findByRole('status')).textContent).toBe(
+      'CUDA 12 libraries installed.',
+    );
+  });
+});

@@ -14,6 +14,7 @@ import { useSetup } from '../components/SetupContext.tsx';
 import { Problem, UnlockWallet, WalletSetup } from '../components/WalletSetup.tsx';
 import { useBenchRun, type BenchTarget } from '../hooks/useBenchRun.ts';
 import { useDetect } from '../hooks/useDetect.ts';
+import { InstallCuda, needsCudaLibraries } from '../components/InstallCuda.tsx';
 import { listWords } from '../words.ts';
 import {
   checkStart,
@@ -120,6 +121,8 @@ function DetectStep({ onNext }: { onNext: () => void }) {
                     <AgentText text={p} />
                   </div>
                 ))}
+                {/* The one step most NVIDIA owners need, here rather than in a terminal. */}
+                {needsCudaLibraries(d.problems) && <InstallCuda onInstalled={again} />}
               </li>
             ))}
           </ul>
