@@ -2,7 +2,12 @@ import { describe, expect, it, vi } from 'vitest';
 import { createLogger, formatLogLine, type LogEntry } from '../log.ts';
 import type { ManualHold } from './schema.ts';
 import { gpuA, gpuB, sample, workSettings } from './testing/fixtures.ts';
-import { CPU_DEVICE, createWorkPolicy, type WorkPolicyOptions } from './work-policy.ts';
+import {
+  CPU_DEVICE,
+  createWorkPolicy,
+  decisionWords,
+  type WorkPolicyOptions,
+} from './work-policy.ts';
 
 const NOW = Date.parse('2025-06-04T10:00:00Z'); // Wednesday 12:00 in Berlin
 
@@ -43,7 +48,7 @@ describe('work policy service', () => {
     expect(decisions.map((d) => d.cause)).toEqual(['user-active', 'user-active']);
     const last = text().at(-1) ?? '';
     expect(last).toMatch(
-      /info {2}\[schedule\] RTX 3090 \(pci-0000:02:00\.0\): idle: You are using the computer/,
+      /info {2}\[schedule\] RTX 3090 \(pci-0000:02:00\.0\): idle: you are using the computer/,
     );
     expect(text()).toHaveLength(4);
   });
@@ -189,5 +194,25 @@ describe('work policy service', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('a GPU decision in the log', () => {
+  it('says the state once, before the reason, or as the reason when that starts with it', () => {
+    expect(
+      decisionWords({ state: 'working', reason: 'Working: you have been away 60 minutes' }),
+    ).toBe('ready: you have been away 60 minutes');
+    expect(
+      decisionWords({ state: 'paused', reason: 'Paused by you until you start it again' }),
+    ).toBe('paused by you until you start it again');
+    expect(decisionWords({ state: 'paused', reason: 'a game is running (steam)' })).toBe(
+      'paused: a game is running (steam)',
+    );
+    expect(decisionWords({ state: 'idle', reason: 'You are using the computer' })).toBe(
+      'idle: you are using the computer',
+    );
+    expect(decisionWords({ state: 'paused', reason: 'NVIDIA driver busy' })).toBe(
+      'paused: NVIDIA driver busy',
+    );
   });
 });

@@ -86,6 +86,20 @@ export const silentScheduleLog: ScheduleLog = {
   warn: () => undefined,
 };
 
+/**
+ * A GPU's state and why, for the log: `ready: no desktop session …`, `paused by you until …`
+ * (a reason that starts with its state says it once, not "paused: Paused by you").
+ */
+export function decisionWords(d: Pick<GpuDecision, 'state' | 'reason'>): string {
+  const state = d.state === 'working' ? 'ready' : d.state;
+  const stripped = d.reason.replace(/^(working|idle|paused):\s*/i, '');
+  // After a colon, a sentence's capital goes ("idle: you are using …"); an acronym's stays.
+  const reason = /^[A-Z][a-z]/.test(stripped)
+    ? stripped[0]!.toLowerCase() + stripped.slice(1)
+    : stripped;
+  return new RegExp(`^${d.state}\\b`).test(reason) ? reason : `${state}: ${reason}`;
+}
+
 export function createWorkPolicy(options: WorkPolicyOptions): WorkPolicy {
   const now = options.now ?? Date.now;
   const timeZone = options.timeZone ?? systemTimeZone;
@@ -182,7 +196,7 @@ export function createWorkPolicy(options: WorkPolicyOptions): WorkPolicy {
       const label = gpuLabel(d.gpuId);
       // "ready" for the policy's working (allowed to work: Working is a job running), and the
       // reason without its own state word ("Working: …").
-      const line = `${label}: ${d.state === 'working' ? 'ready' : d.state}: ${d.reason.replace(/^(working|idle|paused):\s*/i, '')}`;
+      const line = `${label}: ${decisionWords(d)}`;
       if (!before || before.state !== d.state || before.cause !== d.cause) {
         changed.push(d);
         log.info(line);
