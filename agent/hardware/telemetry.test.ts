@@ -142,12 +142,16 @@ describe('NVIDIA telemetry from one long-lived nvidia-smi', () => {
     const gpus = lines.map((_, i) =>
       nvidiaGpu(`0000:${(i + 1).toString(16).padStart(2, '0')}:00.0`),
     );
+    const said: string[] = [];
     sampler = await startTelemetry({
       inventory: inventoryOf(...gpus),
       env: { PATH: process.env.PATH ?? '', ROOST_NVIDIA_SMI: fake.path },
       intervalMs: 50,
-      log: silentHardwareLog,
+      log: { ...silentHardwareLog, info: (m) => said.push(m) },
     });
+    expect(said).toContain(
+      'reading temperature, power and load of 8 GPUs every 50 ms (one nvidia-smi process)',
+    );
     const s = sampler;
     await until(() => gpus.every((g) => s.history(g.id).length >= 2));
     expect(s.latest('pci-0000:07:00.0')).toMatchObject({

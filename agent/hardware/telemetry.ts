@@ -141,8 +141,10 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   stream?.start();
   poller?.start();
   if (stream || poller) {
+    const count = nvidia.length + polled.length;
+    const every = intervalMs === 1000 ? 'every second' : `every ${intervalMs} ms`;
     log.info(
-      `telemetry started for ${nvidia.length + polled.length} GPU(s) every ${intervalMs} ms` +
+      `reading temperature, power and load of ${count} GPU${count === 1 ? '' : 's'} ${every}` +
         (stream ? ' (one nvidia-smi process)' : ''),
     );
   }
