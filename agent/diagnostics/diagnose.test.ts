@@ -160,17 +160,17 @@ describe('diagnose', () => {
       code: 'cuda-libraries-missing',
       severity: 'error',
       blocksJobs: true,
-      action: { kind: 'command', command: 'roost gpu install-cuda' },
+      action: { kind: 'method', method: 'hardware.installCuda' },
     });
     // The command once, in the fix, as a sentence; the headline keeps the acronym.
     expect(alone[0]?.message).toBe(
       "CUDA can't run on this NVIDIA GPU: CUDA provider libraries are not installed.",
     );
     expect(alone[0]?.fix).toBe(
-      'Run `roost gpu install-cuda` (it downloads the libraries onnxruntime needs for CUDA), then press Check again.',
+      'Install them with the Install CUDA libraries button on the GPU card, or `roost gpu install-cuda`: it downloads the libraries onnxruntime needs for CUDA.',
     );
     expect(whyNoJobs(healthy({ probe: probe([{ ep: 'cpu' }, cudaMissing]) })).headline).toMatch(
-      /^No jobs: CUDA libraries missing\. Run `roost gpu install-cuda`/,
+      /^No jobs: CUDA libraries missing\. Install them with the Install CUDA libraries button/,
     );
     const withWebgpu = diagnose(
       healthy({

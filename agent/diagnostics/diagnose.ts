@@ -232,8 +232,9 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
           fix:
             r.fix && !r.fix.startsWith('roost ')
               ? r.fix
-              : `Run \`${command}\` (it downloads the libraries onnxruntime needs for CUDA), then press Check again.`,
-          action: { kind: 'command', command },
+              : `Install them with the Install CUDA libraries button on the GPU card, or \`${command}\`: it downloads the libraries onnxruntime needs for CUDA.`,
+          // The app installs them itself (the button runs hardware.installCuda).
+          action: { kind: 'method', method: 'hardware.installCuda' },
         }),
       );
     }

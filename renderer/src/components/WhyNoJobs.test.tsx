@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, render, screen } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { AgentProvider } from '../AgentContext.tsx';
 import { WhyNoJobs } from './WhyNoJobs.tsx';
 import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
@@ -68,5 +68,46 @@ describe('WhyNoJobs', () => {
     const codes = [...card.querySelectorAll('li')].map((li) => li.dataset.code);
     expect(codes).toEqual(['wallet-missing', 'market-empty']);
     expect(card.textContent).not.toMatch(/No GPU found|roost detect|llvmpipe/);
+  });
+});
+
+describe('WhyNoJobs: CUDA libraries missing', () => {
+  it('offers the install itself, and asks again once it is done', async () => {
+    const cuda = {
+      ...answer,
+      headline: 'No jobs: CUDA libraries missing.',
+      blockers: [
+        {
+          id: 'cuda-libraries-missing',
+          code: 'cuda-libraries-missing',
+          severity: 'error',
+          blocksJobs: true,
+          gpuId: null,
+          title: 'CUDA libraries missing',
+          message: "CUDA can't run on this NVIDIA GPU: CUDA provider libraries are not installed.",
+          fix: 'Install them with the Install CUDA libraries button on the GPU card, or `roost gpu install-cuda`: it downloads the libraries onnxruntime needs for CUDA.',
+          action: { kind: 'method', method: 'hardware.installCuda' },
+        },
+      ],
+      warnings: [],
+    };
+    let asked = 0;
+    const { client } = fakeAgentClient((method) => {
+      if (method === 'diagnostics.whyNoJobs') {
+        asked++;
+        return ok(cuda);
+      }
+      if (method === 'hardware.installCuda')
+        return ok({ ok: true, installed: [], message: 'CUDA 12 libraries installed' });
+      return unavailable();
+    });
+    render(
+      <AgentProvider client={client}>
+        <WhyNoJobs />
+      </AgentProvider>,
+    );
+    fireEvent.click(await screen.findByRole('button', { name: 'Install CUDA libraries' }));
+    await screen.findByText('CUDA 12 libraries installed.');
+    await waitFor(() => expect(asked).toBe(2));
   });
 });

@@ -4,6 +4,7 @@ import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { benchDone, walletMoved } from '../api/agent-events.ts';
 import { AgentText } from './AgentText.tsx';
+import { InstallCuda } from './InstallCuda.tsx';
 
 type Answer = ResultOf<'diagnostics.whyNoJobs'>;
 type Diagnostic = Answer['blockers'][number];
@@ -56,6 +57,7 @@ function Action({ d, onDone }: { d: Diagnostic; onDone: (error?: string) => void
     return <a href="#/settings">Open Settings</a>;
   }
   if (a.kind === 'method') {
+    if (a.method === 'hardware.installCuda') return <InstallCuda onInstalled={() => onDone()} />;
     if (a.method === 'market.register')
       return (
         <button
