@@ -545,7 +545,7 @@ export const benchTargetSchema = z.object({
   device: z.string().optional(),
   adapter: z.string().nullable(),
   software: z.boolean(),
-  /** What people read: `CPU (AMD EPYC)`, `WebGPU (llvmpipe, software)`, `CUDA · device 0 (NVIDIA GeForce RTX 3080)`. */
+  /** What people read: `CPU on AMD EPYC`, `WebGPU on llvmpipe, a software renderer`, `CUDA (device 0) on NVIDIA GeForce RTX 3080`. */
   label: z.string(),
 });
 export type BenchTarget = z.infer<typeof benchTargetSchema>;

@@ -6,19 +6,19 @@ import { TEST_PROBE } from './testing/fixtures.ts';
 describe('benchmark targets', () => {
   it('lists what the probe found working, software adapters flagged', () => {
     expect(benchTargets(TEST_PROBE)).toEqual([
-      { ep: 'cpu', adapter: 'AMD EPYC (test)', software: false, label: 'CPU (AMD EPYC (test))' },
+      { ep: 'cpu', adapter: 'AMD EPYC (test)', software: false, label: 'CPU on AMD EPYC (test)' },
       {
         ep: 'webgpu',
         adapter: 'llvmpipe (LLVM 15.0.6, 256 bits)',
         software: true,
-        label: 'WebGPU (llvmpipe (LLVM 15.0.6, 256 bits), software)',
+        label: 'WebGPU on llvmpipe (LLVM 15.0.6, 256 bits), a software renderer',
       },
       {
         ep: 'cuda',
         device: '0',
         adapter: 'NVIDIA GeForce RTX 3080 <test>',
         software: false,
-        label: 'CUDA · device 0 (NVIDIA GeForce RTX 3080 <test>)',
+        label: 'CUDA (device 0) on NVIDIA GeForce RTX 3080 <test>',
       },
     ]);
   });

@@ -176,13 +176,13 @@ export function benchTargets(probe: ProbeReport): BenchTarget[] {
     const software = r.status === 'software-adapter' || r.adapter?.software === true;
     const adapter = r.adapter ? adapterName(r.adapter) : null;
     const device = r.deviceIndex !== undefined ? String(r.deviceIndex) : undefined;
-    const where = targetWhere(adapter, software);
+    // As the report's "Measured on" line says it: `CUDA (device 0) on NVIDIA GeForce RTX 3080`.
     targets.push({
       ep: r.ep,
       ...(device !== undefined ? { device } : {}),
       adapter,
       software,
-      label: `${executionProviderName(r.ep)}${device !== undefined ? ` · device ${device}` : ''}${where}`,
+      label: `${executionProviderName(r.ep)}${device !== undefined ? ` (device ${device})` : ''}${adapter ? ` on ${adapter}` : ''}${software ? ', a software renderer' : ''}`,
     });
   }
   return targets;

@@ -45,10 +45,10 @@ describe.skipIf(Boolean(missing))('the Benchmark page against roost serve', () =
       .poll(async () => (await target.locator('option').allTextContents()).join('|'), {
         timeout: 60_000,
       })
-      .toMatch(/^CPU \(/);
+      .toMatch(/^CPU on /);
     // Named as people call them, the software renderer flagged.
     expect((await target.locator('option').allTextContents()).join('|')).toMatch(
-      /\|WebGPU \(.*software\)/,
+      /\|WebGPU on .*, a software renderer/,
     );
     await page.getByRole('button', { name: 'Run benchmark' }).click();
     await page.getByRole('status').filter({ hasText: '%' }).waitFor();
