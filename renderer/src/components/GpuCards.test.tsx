@@ -5,6 +5,7 @@ import { AgentProvider } from '../AgentContext.tsx';
 import { GpuCards } from './GpuCards.tsx';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
+import { CUDA_MISSING, rtx3060 } from '../testing/gpus.ts';
 
 afterEach(cleanup);
 
@@ -120,31 +121,18 @@ describe('GpuCards heading and the CPU card', () => {
 });
 
 describe('GpuCards: an NVIDIA card without the CUDA libraries', () => {
-  const missing = 'CUDA provider libraries are not installed: run `roost gpu install-cuda`';
   const withGpu = (cudaOk: boolean): Detect => ({
     ...cpuOnly,
     gpus: [
-      {
-        id: 'pci-0000:01:00.0',
-        vendor: 'nvidia',
-        name: 'NVIDIA GeForce RTX 3060',
-        pciVendorId: '10de',
-        pciDeviceId: '2504',
-        vramBytes: 12 * 1024 ** 3,
-        driver: 'nvidia',
-        driverVersion: '570.124.04',
-        display: false,
-        source: 'nvidia-smi',
-        fieldSources: {},
-        status: 'ok',
-        accelerators: cudaOk
+      rtx3060(
+        cudaOk
           ? [{ ep: 'cuda', ok: true, adapter: 'NVIDIA GeForce RTX 3060' }]
           : [
-              { ep: 'cuda', ok: false, reason: missing },
-              { ep: 'tensorrt', ok: false, reason: missing },
+              { ep: 'cuda', ok: false, reason: CUDA_MISSING },
+              { ep: 'tensorrt', ok: false, reason: CUDA_MISSING },
             ],
-      },
-    ] as Detect['gpus'],
+      ),
+    ],
   });
 
   it('installs them from a button, with progress, and shows the card tested again', async () => {

@@ -5,6 +5,7 @@ import { SetupProvider } from '../components/SetupContext.tsx';
 import { SetupEntry } from '../components/SetupEntry.tsx';
 import { defaultSettings, type Settings } from '../../../agent/api/contract.ts';
 import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
+import { CUDA_MISSING, rtx3060 } from '../testing/gpus.ts';
 
 afterEach(cleanup);
 
@@ -356,24 +357,9 @@ describe('first-run setup', () => {
 
 describe('setup, step 1, on an NVIDIA card without the CUDA libraries', () => {
   it('offers to install them there, not only a command to type', async () => {
-    const missing = 'CUDA provider libraries are not installed: run `roost gpu install-cuda`';
     const withGpu = {
       ...detect,
-      gpus: [
-        {
-          id: 'pci-0000:01:00.0',
-          vendor: 'nvidia',
-          name: 'NVIDIA GeForce RTX 3060',
-          pciVendorId: '10de',
-          pciDeviceId: '2504',
-          vramBytes: 12 * 1024 ** 3,
-          display: false,
-          source: 'nvidia-smi',
-          fieldSources: {},
-          status: 'ok',
-          accelerators: [{ ep: 'cuda', ok: false, reason: missing }],
-        },
-      ],
+      gpus: [rtx3060([{ ep: 'cuda', ok: false, reason: CUDA_MISSING }])],
     };
     const installs: unknown[] = [];
     const { client } = fakeAgentClient((method, params) => {
