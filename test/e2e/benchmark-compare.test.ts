@@ -72,9 +72,11 @@ describe.skipIf(Boolean(missing))('two benchmark reports side by side', () => {
       'Small-batch decode',
     ])
       expect(text).toContain(w);
-    // Newest first: the first column is the faster run, so the older one is 50 % slower.
+    // The older run on the left, whichever box was ticked first: the newer, faster run reads as
+    // twice the older (+100 %), not as "-50 %".
     const gemm = (await rows.filter({ hasText: 'Matrix multiply, FP32' }).textContent()) ?? '';
-    expect(gemm).toContain('-50.0 %');
+    expect(gemm).toContain('+100.0 %');
+    expect(await compare.locator('thead th').nth(1).textContent()).toContain('1/1/2026');
     const fp16 = (await rows.filter({ hasText: 'Matrix multiply, FP16' }).textContent()) ?? '';
     expect(fp16).toContain('+0.0 %');
     // Nothing past the window's edge at 1024 px (the Run button went past the card's).

@@ -14,6 +14,13 @@ const fmt = (v: number | null | undefined) =>
 /** A result against the suite's reference machine as the exported report words it: `0.0187×`. */
 const times = (v: number) => `${v.toLocaleString('en-US', { maximumSignificantDigits: 3 })}×`;
 
+/** `+100.0 %`: the newer result against the older; a dash where either did not score. */
+function changeWords(older: number | null | undefined, newer: number | null | undefined): string {
+  if (!older || newer === null || newer === undefined) return '—';
+  const change = ((newer - older) / older) * 100;
+  return `${change >= 0 ? '+' : ''}${change.toFixed(1)} %`;
+}
+
 /** A warning's mark in the list by its severity: red for a problem, amber for a warning. */
 const WARNING_CLASS = { error: 'diag-error', warning: 'diag-warning', info: '' } as const;
 
@@ -184,7 +191,13 @@ export function BenchmarkPage() {
       : [...compare, id].slice(-2);
     setCompare(next);
     const got = await Promise.all(next.map((c) => client.call('bench.get', { id: c })));
-    setCompared(got.flatMap((g) => (g.ok ? [g.value] : [])));
+    // The older on the left, the newer on the right, whichever was ticked first: the change is
+    // what happened since (a driver update that doubled a result reads +100 %).
+    setCompared(
+      got
+        .flatMap((g) => (g.ok ? [g.value] : []))
+        .sort((a, b) => Date.parse(a.report.startedAt) - Date.parse(b.report.startedAt)),
+    );
   };
 
   return (
@@ -349,14 +362,12 @@ export function BenchmarkPage() {
                     {new Date(c.report.startedAt).toLocaleString()}
                   </th>
                 ))}
-                <th scope="col">Change</th>
+                <th scope="col">Change since the older</th>
               </tr>
             </thead>
             <tbody>
               {compared[0]!.report.workloads.map((w) => {
                 const other = compared[1]!.report.workloads.find((o) => o.id === w.id);
-                const change =
-                  w.value && other?.value ? ((other.value - w.value) / w.value) * 100 : null;
                 return (
                   <tr key={w.id}>
                     <td>{w.title}</td>
@@ -366,9 +377,7 @@ export function BenchmarkPage() {
                         ? '—'
                         : `${fmt(other.value)} ${other.unit}`}
                     </td>
-                    <td>
-                      {change === null ? '—' : `${change >= 0 ? '+' : ''}${change.toFixed(1)} %`}
-                    </td>
+                    <td>{changeWords(w.value, other?.value)}</td>
                   </tr>
                 );
               })}
@@ -383,7 +392,14 @@ export function BenchmarkPage() {
                     </strong>
                   </td>
                 ))}
-                <td />
+                <td>
+                  <strong>
+                    {changeWords(
+                      compared[0]!.report.composite.value,
+                      compared[1]!.report.composite.value,
+                    )}
+                  </strong>
+                </td>
               </tr>
             </tbody>
           </table>
