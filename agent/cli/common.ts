@@ -44,6 +44,9 @@ export interface Context {
   dataDir: string;
 }
 
+/** `client.via` when no Roost runs for the data folder and the command runs an agent itself. */
+export const OWN_AGENT = 'this process';
+
 /**
  * Uses the running `roost serve` of this data folder if there is one, else an agent in this
  * process, whose warnings and errors go to stderr, except those `said` says the command reports
@@ -66,7 +69,7 @@ export async function withClient(
   });
   try {
     return await use({
-      via: 'this process',
+      via: OWN_AGENT,
       events: agent.events,
       callRaw: (method, params) => agent.router.call(method, params),
       call: (method, params) => agent.router.call(method, params ?? {}) as never,
@@ -82,8 +85,21 @@ export function print<T>(ctx: Context, result: Result<T>, human: (value: T) => s
     ctx.io.stdout((ctx.json ? JSON.stringify(result.value) : human(result.value)) + '\n');
     return EXIT_OK;
   }
-  if (ctx.json) ctx.io.stdout(JSON.stringify(result) + '\n');
-  ctx.io.stderr(`Error: ${result.error.message}\n`);
+  return writeRefusal(ctx.io.stdout, ctx.io.stderr, ctx.json, result.error);
+}
+
+/**
+ * A refusal as every command writes it: `Error: …` on stderr and, with --json, the
+ * `{ ok: false, error }` on stdout too, so scripts always get JSON. Returns exit code 1.
+ */
+export function writeRefusal(
+  out: (text: string) => void,
+  err: (text: string) => void,
+  json: boolean,
+  error: { code: string; message: string },
+): number {
+  if (json) out(JSON.stringify({ ok: false, error }) + '\n');
+  err(`Error: ${error.message}\n`);
   return EXIT_FAILURE;
 }
 

@@ -6,7 +6,7 @@
 import { formatUnits } from 'ethers';
 import { networkTokensWords, timeWords, type Result, type ResultOf } from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
-import { UsageError, withClient, type Command } from './common.ts';
+import { UsageError, withClient, writeRefusal, type Command } from './common.ts';
 import { MARKET_POST_USAGE, MarketPostUsageError, marketPostOptions } from './market-post.ts';
 import {
   MARKET_AWAIT_USAGE,
@@ -184,9 +184,7 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
   const fail = (error: string | { code: string; message: string }): number => {
     const { code, message } =
       typeof error === 'string' ? { code: 'INVALID_PARAMS', message: error } : error;
-    if (ctx.json) ctx.out(JSON.stringify({ ok: false, error: { code, message } }) + '\n');
-    ctx.err(`Error: ${message}\n`);
-    return 1;
+    return writeRefusal(ctx.out, ctx.err, ctx.json, { code, message });
   };
   // What the tokens are worth needs the token value the user set (pricing).
   const readable = async (status: ResultOf<'market.status'>) => {

@@ -1,5 +1,5 @@
 /** `roost version` and `roost status`: which Roost this is, and the state of its agent. */
-import { noArguments, withClient, print, type Command } from './common.ts';
+import { OWN_AGENT, noArguments, withClient, print, type Command } from './common.ts';
 
 export const versionCommand: Command = {
   usage: 'roost version [--json]',
@@ -31,7 +31,7 @@ export const statusCommand: Command = {
         // With no Roost running, this command started an agent of its own to answer: say so,
         // not "Roost is running" about an agent that stops with the command.
         const lines = [
-          client.via === 'this process'
+          client.via === OWN_AGENT
             ? 'Roost is not running for this data folder (start it with `npm start`, or `roost serve` on a server); this command read its state itself.'
             : `Roost is ${s.state} (${s.host}, at ${client.via})`,
           `Data folder: ${s.dataDir}`,

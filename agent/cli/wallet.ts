@@ -13,7 +13,7 @@ import {
   type ResultOf,
 } from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
-import { UsageError, withClient, type Command } from './common.ts';
+import { OWN_AGENT, UsageError, withClient, writeRefusal, type Command } from './common.ts';
 
 /** What the wallet commands need from the command line around them. */
 export interface WalletCliContext {
@@ -99,7 +99,7 @@ async function newPassword(ctx: WalletCliContext): Promise<string> {
  * unlocked locks again when the command ends. Said, so no one expects it to sign work after.
  */
 export function unlockLasts(ctx: Pick<WalletCliContext, 'client'>): string {
-  return ctx.client.via === 'this process'
+  return ctx.client.via === OWN_AGENT
     ? 'No Roost is running here, so the wallet locks again as this command ends. Start Roost (`npm start`, or `roost serve` on a server) and unlock it there (the Wallet page, or this command while it runs) so it can sign work.\n'
     : '';
 }
@@ -339,12 +339,7 @@ export async function runWalletCommand(ctx: WalletCliContext): Promise<number> {
     }
   } catch (error) {
     if (error instanceof Failed) {
-      if (ctx.json)
-        ctx.out(
-          JSON.stringify({ ok: false, error: { code: error.code, message: error.message } }) + '\n',
-        );
-      ctx.err(`Error: ${error.message}\n`);
-      return 1;
+      return writeRefusal(ctx.out, ctx.err, ctx.json, { code: error.code, message: error.message });
     }
     throw error;
   }
