@@ -11,7 +11,7 @@
  * reach, is caught (`pageDifference`).
  */
 import { adapterName, executionProviderName } from '../hardware/schema.ts';
-import type { TelemetrySample } from '../hardware/schema.ts';
+import type { AcceleratorProbe, GpuStatus, TelemetrySample } from '../hardware/schema.ts';
 import type {
   ReportWarning,
   SignedReport,
@@ -22,14 +22,14 @@ import type {
 import { clockSwings, HIGH_VARIATION_CV } from './report.ts';
 
 /** A GPU's state in the GPU list as the report's GPUs table words it. */
-const GPU_STATUS_TITLES: Record<string, string> = {
+const GPU_STATUS_TITLES: Record<GpuStatus, string> = {
   ok: 'working',
   'no-driver': 'no driver',
   unreadable: 'could not be read',
 };
 
 /** An accelerator test's outcome as the report's Accelerators table words it. */
-const PROBE_STATUS_TITLES: Record<string, string> = {
+const PROBE_STATUS_TITLES: Record<AcceleratorProbe['status'], string> = {
   ok: 'works',
   'software-adapter': 'software renderer (not a GPU)',
   failed: 'failed',
@@ -499,13 +499,13 @@ export function renderReportHtml(
     e(g.busId ?? '\u2014'),
     e([g.driver, g.driverVersion].filter(Boolean).join(' ') || '\u2014'),
     e(g.vramBytes === null ? (g.vramShared ? 'shared' : '\u2014') : formatBytes(g.vramBytes)),
-    e(GPU_STATUS_TITLES[g.status] ?? g.status) +
+    e(GPU_STATUS_TITLES[g.status]) +
       (g.problem ? `<div class="why">${e(g.problem.message)}</div>` : ''),
   ]);
   const probeRows = (r.probe?.results ?? []).map((p) => [
     e(executionProviderName(p.ep)) +
       (p.deviceIndex !== undefined ? ` (device ${p.deviceIndex})` : ''),
-    `<span class="${p.ok ? 'st st-ok' : p.status === 'software-adapter' ? 'small' : 'st st-failed'}">${e(PROBE_STATUS_TITLES[p.status] ?? p.status)}</span>`,
+    `<span class="${p.ok ? 'st st-ok' : p.status === 'software-adapter' ? 'small' : 'st st-failed'}">${e(PROBE_STATUS_TITLES[p.status])}</span>`,
     e(p.adapter ? `${adapterName(p.adapter)}${p.adapter.software ? ' (software)' : ''}` : '\u2014'),
     e(p.reason ?? '') + (p.fix ? `<div class="why">Fix: ${e(p.fix)}</div>` : ''),
   ]);
