@@ -70,8 +70,9 @@ describe('roost CLI', () => {
   });
 
   it('refuses an unknown --ep before any progress line, naming the ones to use', async () => {
+    // A value no machine takes is a wrong command line: exit 2, as roost market post-job.
     const bench = await roost('bench', '--ep', 'tpu');
-    expect(bench).toMatchObject({ code: EXIT_FAILURE, stdout: '' });
+    expect(bench).toMatchObject({ code: EXIT_USAGE, stdout: '' });
     expect(bench.stderr).toBe(
       'Error: Unknown execution provider "tpu" in --ep: use one of cpu, webgpu, cuda, tensorrt, dml, coreml.\n',
     );
@@ -88,14 +89,14 @@ describe('roost CLI', () => {
       '--ep',
       'webgpu,tpu',
     );
-    expect(job).toMatchObject({ code: EXIT_FAILURE, stdout: '' });
+    expect(job).toMatchObject({ code: EXIT_USAGE, stdout: '' });
     expect(job.stderr).toBe(
       'Error: Unknown execution provider "tpu" in --ep: use one of cpu, webgpu, cuda, tensorrt, dml, coreml.\n',
     );
     const asJson = await roost('bench', '--ep', 'tpu', '--json');
     expect(JSON.parse(asJson.stdout)).toMatchObject({
       ok: false,
-      error: { code: 'INVALID_PARAMS' },
+      error: { code: 'USAGE' },
     });
   });
 
@@ -341,7 +342,7 @@ describe('answers to a wrong command line', () => {
 
   it('tells roost bench that it measures one accelerator at a time', async () => {
     const r = await roost('bench', '--ep', 'cpu,webgpu');
-    expect(r).toMatchObject({ code: EXIT_FAILURE, stdout: '' });
+    expect(r).toMatchObject({ code: EXIT_USAGE, stdout: '' });
     expect(r.stderr).toBe(
       'Error: --ep takes one execution provider (got "cpu,webgpu"): roost bench measures one at a time.\n',
     );

@@ -4,12 +4,13 @@ import {
   EXIT_FAILURE,
   EXIT_OK,
   noArguments,
+  UsageError,
   withClient,
   print,
   type Command,
   type Context,
 } from './common.ts';
-import { enumFlagProblem, flagRefusal } from './flags.ts';
+import { enumFlagProblem } from './flags.ts';
 import { presetNameSchema, STD_SUITE_ID } from '../bench/schema.ts';
 import { adapterName, executionProviderName, executionProviderSchema } from '../hardware/schema.ts';
 import type { ResultOf } from '../api/contract.ts';
@@ -65,7 +66,8 @@ async function runBenchCommand(ctx: Context): Promise<number> {
       : undefined) ??
     enumFlagProblem('--preset', v.preset, presetNameSchema.options, 'preset') ??
     enumFlagProblem('--ep', v.ep, executionProviderSchema.options, 'execution provider');
-  if (problem) return print(ctx, flagRefusal(problem), () => '');
+  // A value no machine takes is a wrong command line (exit 2), as in roost market post-job.
+  if (problem) throw new UsageError(problem);
   return withClient(ctx, async (client) => {
     if (v.list) {
       const r = await client.call('bench.targets');

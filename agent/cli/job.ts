@@ -129,7 +129,7 @@ async function runJobCommand(ctx: Context): Promise<number> {
       'execution provider',
       { list: true },
     );
-    if (problem) return print(ctx, flagRefusal(problem), () => '');
+    if (problem) throw new UsageError(problem);
     let maxSeconds: number | undefined;
     if (typeof v['max-seconds'] === 'string') {
       maxSeconds = Number(v['max-seconds']);
