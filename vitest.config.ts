@@ -25,6 +25,7 @@ export default defineConfig({
         test: {
           name: 'renderer',
           environment: 'happy-dom',
+          css: { include: [/styles\.css/] },
           include: ['renderer/src/**/*.test.{ts,tsx}'],
         },
       },

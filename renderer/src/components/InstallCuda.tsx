@@ -52,8 +52,10 @@ export function InstallCuda({ onInstalled }: { onInstalled: () => void | Promise
     <div className="install-cuda" data-testid="install-cuda">
       <button type="button" onClick={() => void install()} disabled={running}>
         {running ? 'Installing CUDA libraries…' : 'Install CUDA libraries'}
-      </button>{' '}
-      <span className="muted">
+      </button>
+      {/* Under the button, not wrapped around it: beside a wide button in a narrow card, the
+          note ran on under the button's edge. */}
+      <span className="muted install-cuda-note">
         {running && step
           ? step
           : 'A download of several hundred MB; Roost tests the card again when it is in.'}

@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, render, screen, within } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { AgentProvider } from '../AgentContext.tsx';
 import { BenchmarkPage } from './BenchmarkPage.tsx';
 import { defaultSettings, type ResultOf } from '../../../agent/api/contract.ts';
 import type { ApiClient } from '../api/transport.ts';
 import { historyEntry } from '../../../agent/bench/testing/history.ts';
 import { fakeAgentClient, ok } from '../testing/fake-client.ts';
+import { addAppStyles } from '../testing/styles.ts';
 
 afterEach(cleanup);
 
@@ -173,6 +174,69 @@ describe('the Benchmark page history', () => {
     expect(rows[2]!.textContent).toMatch(
       /115 RCS · roost-std\/1, an earlier version: does not compare/,
     );
+  });
+});
+
+describe('the Benchmark page history table', () => {
+  it('keeps every cell a table cell, so the line under each row runs unbroken', async () => {
+    addAppStyles();
+    render(
+      <AgentProvider client={fakeClient([entry({})])}>
+        <BenchmarkPage />
+      </AgentProvider>,
+    );
+    const row = within(await screen.findByTestId('bench-history')).getAllByRole('row')[1]!;
+    const cells = [...row.querySelectorAll('td')];
+    // The Export cell was itself a flex box: no table cell, and its bottom line sat apart.
+    expect(cells.map((td) => getComputedStyle(td).display)).not.toContain('flex');
+    expect(
+      within(cells[4]!)
+        .getAllByRole('button')
+        .map((b) => b.textContent),
+    ).toEqual(['JSON', 'HTML', 'PDF']);
+    // The date that opens a report wraps like text, from the left, not centred as a button.
+    expect(getComputedStyle(within(cells[0]!).getByRole('button')).textAlign).toBe('start');
+  });
+});
+
+describe('the Benchmark page side by side', () => {
+  it('gives the composite its unit, as every other row has', async () => {
+    const older = signedReport([0.5, 2.5]);
+    const newer = signedReport([0.5, 2.5]);
+    older.report.id = 'older';
+    older.report.startedAt = '2026-01-01T12:00:00.000Z';
+    (older.report.composite as { value: number }).value = 115;
+    newer.report.id = 'newer';
+    render(
+      <AgentProvider
+        client={
+          fakeAgentClient((method, params) => {
+            if (method === 'bench.history')
+              return ok({
+                reports: [
+                  entry({ id: 'newer' }),
+                  entry({ id: 'older', startedAt: '2026-01-01T12:00:00.000Z' }),
+                ],
+              });
+            if (method === 'bench.get')
+              return ok((params as { id: string }).id === 'older' ? older : newer);
+            if (method === 'bench.targets') return ok({ targets: [] });
+            return { ok: false, error: { code: 'UNAVAILABLE', message: 'no' } };
+          }).client
+        }
+      >
+        <BenchmarkPage />
+      </AgentProvider>,
+    );
+    for (const box of await screen.findAllByRole('checkbox')) fireEvent.click(box);
+    const compare = await screen.findByTestId('bench-compare');
+    const composite = within(compare).getAllByRole('row').at(-1)!;
+    expect([...composite.querySelectorAll('td')].map((td) => td.textContent)).toEqual([
+      'Composite',
+      '115 RCS',
+      '144 RCS',
+      '+25.2 %',
+    ]);
   });
 });
 

@@ -325,17 +325,21 @@ export function BenchmarkPage() {
                       onChange={() => void toggleCompare(h.id)}
                     />
                   </td>
-                  <td className="export-buttons">
-                    {(['json', 'html', 'pdf'] as const).map((f) => (
-                      <button
-                        key={f}
-                        type="button"
-                        className="secondary"
-                        onClick={() => void exportAs(h.id, f)}
-                      >
-                        {f.toUpperCase()}
-                      </button>
-                    ))}
+                  <td>
+                    {/* The row of buttons inside the cell: a cell that is itself a flex box is
+                        no table cell, and the row's line under it broke off. */}
+                    <div className="export-buttons">
+                      {(['json', 'html', 'pdf'] as const).map((f) => (
+                        <button
+                          key={f}
+                          type="button"
+                          className="secondary"
+                          onClick={() => void exportAs(h.id, f)}
+                        >
+                          {f.toUpperCase()}
+                        </button>
+                      ))}
+                    </div>
                   </td>
                 </tr>
               ))}
@@ -388,7 +392,9 @@ export function BenchmarkPage() {
                 {compared.map((c) => (
                   <td key={c.report.id}>
                     <strong>
-                      {c.report.composite.value === null ? '—' : fmt(c.report.composite.value)}
+                      {c.report.composite.value === null
+                        ? '—'
+                        : `${fmt(c.report.composite.value)} ${c.report.composite.unit}`}
                     </strong>
                   </td>
                 ))}

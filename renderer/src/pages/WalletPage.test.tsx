@@ -5,6 +5,7 @@ import { WalletPage } from './WalletPage.tsx';
 import { defaultSettings, type ResultOf } from '../../../agent/api/contract.ts';
 import { marketStatus } from '../../../agent/market/testing/market-status.ts';
 import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
+import { addAppStyles } from '../testing/styles.ts';
 
 afterEach(cleanup);
 
@@ -104,6 +105,22 @@ describe('the Wallet page summary', () => {
       'Staked in the market',
       'For fees',
     ]);
+  });
+
+  it('keeps Take it back a small button, as Lock is, so its row is no taller than the rest', async () => {
+    addAppStyles();
+    render(
+      <AgentProvider client={fakeAgent(provider('100', '0')).client}>
+        <WalletPage />
+      </AgentProvider>,
+    );
+    const take = await screen.findByRole('button', { name: 'Take it back' });
+    const px = (e: Element, property: 'fontSize' | 'paddingTop') =>
+      parseFloat(getComputedStyle(e)[property]);
+    // A small button, as Lock and Download encrypted backup are: smaller than its row's words,
+    // and not the 0.5rem padding of a page's main buttons.
+    expect(px(take, 'fontSize')).toBeLessThan(px(take.closest('dd')!, 'fontSize'));
+    expect(px(take, 'paddingTop')).toBeLessThan(px(take, 'fontSize') / 2);
   });
 
   it('says a stake earns nothing while market jobs are off, and turns them on in one click', async () => {
