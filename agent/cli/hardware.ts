@@ -1,6 +1,7 @@
 /** `roost detect` and `roost gpu install-cuda`: the GPUs, and what makes them usable. */
-import { createHardwareService, formatDetectTable } from '../hardware/index.ts';
-import { silentHardwareLog } from '../hardware/log.ts';
+import { formatDetectTable } from '../hardware/index.ts';
+import { probeLine } from '../hardware/probe.ts';
+import type { InstallCudaResult } from '../hardware/schema.ts';
 import {
   EXIT_FAILURE,
   EXIT_OK,
@@ -44,24 +45,47 @@ export const gpuCommand: Command = {
           : `Unknown gpu action "${action}": use install-cuda.`,
       );
     }
-    // The libraries go into this installation's onnxruntime-node, whoever serves the API.
-    const hardware = createHardwareService({ log: silentHardwareLog });
-    const result = await hardware.installCuda((p) => {
-      if (!ctx.json) ctx.io.stderr(`[${p.phase}] ${p.message}\n`);
+    // Through the running Roost when there is one: one install at a time, and its dashboard
+    // shows CUDA as soon as the libraries are in.
+    return withClient(ctx, async (client) => {
+      const stop = client.events?.subscribe((e) => {
+        if (e.event === 'hardware.installCudaProgress' && !ctx.json)
+          ctx.io.stderr(`[${e.payload.phase}] ${e.payload.message}\n`);
+      });
+      if (!client.events && !ctx.json)
+        ctx.io.stderr(`Installing through the running Roost (${client.via})…\n`);
+      let r;
+      try {
+        r = await client.call('hardware.installCuda');
+      } finally {
+        stop?.();
+      }
+      if (!r.ok) return print(ctx, r, () => '');
+      const result = r.value;
+      if (ctx.json) ctx.io.stdout(JSON.stringify(result) + '\n');
+      if (result.ok) {
+        if (!ctx.json) ctx.io.stdout(installedText(result) + '\n');
+        return EXIT_OK;
+      }
+      const unchanged =
+        result.unchanged && !/nothing was changed/i.test(result.message)
+          ? ' Nothing was changed.'
+          : '';
+      ctx.io.stderr(`Error: ${result.message}${unchanged}\n`);
+      return EXIT_FAILURE;
     });
-    if (ctx.json) ctx.io.stdout(JSON.stringify(result) + '\n');
-    if (result.ok) {
-      if (!ctx.json)
-        ctx.io.stdout(
-          `${result.message}\nRun roost detect --force-probe to see CUDA in the accelerators.\n`,
-        );
-      return EXIT_OK;
-    }
-    const unchanged =
-      result.unchanged && !/nothing was changed/i.test(result.message)
-        ? ' Nothing was changed.'
-        : '';
-    ctx.io.stderr(`Error: ${result.message}${unchanged}\n`);
-    return EXIT_FAILURE;
   },
 };
+
+/** What `roost gpu install-cuda` says once the libraries are in: the message, then CUDA tested. */
+export function installedText(result: Extract<InstallCudaResult, { ok: true }>): string {
+  if (result.accelerators === undefined)
+    return `${result.message}\nRun roost detect --force-probe to see whether CUDA works now.`;
+  if (result.accelerators.length === 0)
+    return `${result.message}\nCUDA was not tested: this onnxruntime offers it on no GPU here (roost detect shows why).`;
+  return [
+    result.message,
+    'Tested again:',
+    ...result.accelerators.map((a) => `  ${probeLine(a)}`),
+  ].join('\n');
+}

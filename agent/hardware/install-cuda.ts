@@ -159,7 +159,7 @@ export async function installCuda(options: InstallCudaOptions = {}): Promise<Ins
         return {
           ok: true,
           installed: files,
-          message: `Installed the CUDA provider libraries into ${binDir}. Run the accelerator probe again to use CUDA.`,
+          message: `Installed the CUDA provider libraries into ${binDir}.`,
         };
       }
       const unchanged = await rollback(binDir, before, backupDir, files, progress);

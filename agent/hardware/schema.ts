@@ -295,7 +295,13 @@ export const installCudaProgressSchema = z.object({
 export type InstallCudaProgress = z.infer<typeof installCudaProgressSchema>;
 
 export const installCudaResultSchema = z.union([
-  z.object({ ok: z.literal(true), installed: z.array(z.string()), message: z.string() }),
+  z.object({
+    ok: z.literal(true),
+    installed: z.array(z.string()),
+    message: z.string(),
+    /** CUDA and TensorRT as tested again once the libraries were in; absent if the test failed. */
+    accelerators: z.array(acceleratorProbeSchema).optional(),
+  }),
   z.object({
     ok: z.literal(false),
     code: z.enum(['unsupported-platform', 'unreachable', 'timeout', 'failed', 'verify-failed']),

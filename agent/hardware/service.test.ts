@@ -8,7 +8,8 @@ import { TELEMETRY_FIELDS } from './nvidia-smi-csv.ts';
 import { defaultSpawner } from './run-tool.ts';
 import type { Spawner } from './run-tool.ts';
 import { detectReportSchema } from './schema.ts';
-import type { TelemetrySample } from './schema.ts';
+import type { InstallCudaProgress, InstallCudaResult, TelemetrySample } from './schema.ts';
+import type { InstallCudaOptions } from './install-cuda.ts';
 import { createHardwareService } from './service.ts';
 import type { HardwareService } from './service.ts';
 import type { FakeSysfs } from './testing/fake-sysfs.ts';
@@ -204,4 +205,84 @@ describe('createHardwareService', () => {
     await new Promise((r) => setTimeout(r, 120));
     expect(events.length).toBe(count);
   });
+});
+
+describe('installCuda', () => {
+  /** An installer that says one step, then waits to be released with `result`. */
+  function heldInstaller(result: InstallCudaResult) {
+    const calls: InstallCudaOptions[] = [];
+    let release: () => void = () => undefined;
+    const installer = async (options: InstallCudaOptions) => {
+      calls.push(options);
+      options.onProgress?.({ phase: 'checking', message: 'checking onnxruntime-node' });
+      await new Promise<void>((resolve) => (release = resolve));
+      return result;
+    };
+    return { installer, calls, release: () => release() };
+  }
+  function serviceWith(installer: (o: InstallCudaOptions) => Promise<InstallCudaResult>) {
+    sysfs = emptySysfs();
+    const cacheDir = mkdtempSync(join(tmpdir(), 'roost-hw-cache-'));
+    dirs.push(cacheDir);
+    return createHardwareService({
+      env: {
+        ...process.env,
+        ROOST_SYSFS_ROOT: sysfs.root,
+        ROOST_NVIDIA_SMI: '/nonexistent/nvidia-smi',
+      },
+      cacheDir,
+      log: silentHardwareLog,
+      installer,
+    });
+  }
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+
+  it('runs one install for two callers, then tests the accelerators again for real', async () => {
+    const ok: InstallCudaResult = { ok: true, installed: ['libcudnn.so.9'], message: 'Installed.' };
+    const held = heldInstaller(ok);
+    service = serviceWith(held.installer);
+    const before = await service.probe();
+    const progress: InstallCudaProgress[] = [];
+    const first = service.installCuda((p) => progress.push(p));
+    const second = service.installCuda();
+    await tick();
+    held.release();
+    const [a, b] = await Promise.all([first, second]);
+    expect(held.calls).toHaveLength(1);
+    expect(progress).toEqual([{ phase: 'checking', message: 'checking onnxruntime-node' }]);
+    expect(a).toBe(b);
+    // Tested again, not read from the cache: CUDA's answer is today's, and so is the probe's.
+    const after = await service.probe();
+    expect(after.cached).toBe(true);
+    expect(after.probedAt > before.probedAt).toBe(true);
+    if (!a.ok) throw new Error('expected the install to succeed');
+    const eps = a.accelerators?.map((r) => r.ep) ?? [];
+    expect(eps.length).toBeGreaterThan(0);
+    expect(eps.every((ep) => ep === 'cuda' || ep === 'tensorrt')).toBe(true);
+    expect(a.accelerators).toEqual(
+      after.results.filter((r) => r.ep === 'cuda' || r.ep === 'tensorrt'),
+    );
+  }, 60_000);
+
+  it('does not test again after a failed install, and a later call installs again', async () => {
+    const failed: InstallCudaResult = {
+      ok: false,
+      code: 'unreachable',
+      message: 'The download server could not be reached.',
+      unchanged: true,
+    };
+    const held = heldInstaller(failed);
+    service = serviceWith(held.installer);
+    const before = await service.probe();
+    const first = service.installCuda();
+    await tick();
+    held.release();
+    expect(await first).toEqual(failed);
+    expect((await service.probe()).probedAt).toBe(before.probedAt);
+    const again = service.installCuda();
+    await tick();
+    held.release();
+    await again;
+    expect(held.calls).toHaveLength(2);
+  }, 60_000);
 });

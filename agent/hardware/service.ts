@@ -47,6 +47,8 @@ export interface HardwareServiceOptions {
   /** How long a GPU list is reused before tools are asked again; default 30 s. */
   inventoryMaxAgeMs?: number;
   host?: HostFacts;
+  /** What installs the CUDA libraries; tests pass a stand-in for the real download. */
+  installer?: (options: InstallCudaOptions) => Promise<InstallCudaResult>;
 }
 
 export interface HardwareService {
@@ -60,7 +62,12 @@ export interface HardwareService {
   telemetry(options?: { gpuId?: string; sinceMs?: number }): TelemetrySample[];
   /** Start the 1 Hz sampler for the GPUs found (lists them first if needed). Idempotent. */
   startTelemetry(): Promise<void>;
-  /** `roost gpu install-cuda`; the next probe sees the new libraries (they key the cache). */
+  /**
+   * `roost gpu install-cuda` and the app's Install CUDA libraries: one install at a time (a second
+   * call meanwhile gets the same one rather than writing the same library folder twice); once
+   * the libraries are in, the accelerators are tested again at once, so the GPU cards show CUDA
+   * without a click, and the result carries CUDA's and TensorRT's new answers.
+   */
   installCuda(onProgress?: (progress: InstallCudaProgress) => void): Promise<InstallCudaResult>;
   /** Stop the sampler and wait for its processes to exit. */
   stop(): Promise<void>;
@@ -73,6 +80,7 @@ export function createHardwareService(options: HardwareServiceOptions = {}): Har
   let inventory: { value: GpuInventory; at: number } | undefined;
   let listing: Promise<GpuInventory> | undefined;
   let probing: Promise<ProbeReport> | undefined;
+  let installing: Promise<InstallCudaResult> | undefined;
   let sampler: TelemetrySampler | undefined;
   let starting: Promise<void> | undefined;
   let stopped = false;
@@ -154,9 +162,20 @@ export function createHardwareService(options: HardwareServiceOptions = {}): Har
       return starting;
     },
     installCuda(onProgress) {
-      const installOptions: InstallCudaOptions = { ...common };
-      if (onProgress) installOptions.onProgress = onProgress;
-      return installCuda(installOptions);
+      installing ??= (async (): Promise<InstallCudaResult> => {
+        const installOptions: InstallCudaOptions = { ...common };
+        if (onProgress) installOptions.onProgress = onProgress;
+        const result = await (options.installer ?? installCuda)(installOptions);
+        if (!result.ok) return result;
+        // The new libraries change the cache key, so this is a real test, not the old answer.
+        const report = await probe({ force: true }).catch(() => undefined);
+        if (!report) return result;
+        const accelerators = report.results.filter((r) => r.ep === 'cuda' || r.ep === 'tensorrt');
+        return { ...result, accelerators };
+      })().finally(() => {
+        installing = undefined;
+      });
+      return installing;
     },
     async stop() {
       stopped = true;
