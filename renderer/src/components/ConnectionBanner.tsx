@@ -6,9 +6,15 @@ export function ConnectionBanner() {
   if (connection === 'open') return null;
   return (
     <div className="banner banner-warn" role="status">
-      {connection === 'connecting'
-        ? 'Connecting to the Roost agent…'
-        : 'Lost the connection to the Roost agent. Retrying… (is `roost serve` still running?)'}
+      {connection === 'connecting' ? (
+        'Connecting to the Roost agent…'
+      ) : (
+        // The command as code, not with the backticks of the agent's own phrases around it.
+        <>
+          Lost the connection to the Roost agent. Retrying… (is <code>roost serve</code> still
+          running?)
+        </>
+      )}
     </div>
   );
 }

@@ -75,8 +75,9 @@ describe('WorkState', () => {
     const { calls } = start([decision('cpu')]);
     await waitFor(() => expect(calls.some((c) => c.method === 'job.list')).toBe(true));
     expect(pill('cpu')).toBe('Ready for jobs');
+    // A sentence of its own after the pill, without the agent's `Working:` before it.
     expect(screen.getByTestId('work-reason').textContent).toBe(
-      'no desktop session to watch for idle time (headless), so the machine counts as idle',
+      'No desktop session to watch for idle time (headless), so the machine counts as idle.',
     );
     // The policy already lets it work: Pause, and no Start now.
     expect(screen.getByRole('button', { name: 'Pause' })).toBeTruthy();
@@ -105,6 +106,7 @@ describe('WorkState', () => {
       decision('gpu-0', { cause: 'always', reason: 'Working: set to work always' }),
     ]);
     await waitFor(() => expect(pill('gpu-0')).toBe('Ready for jobs'));
+    expect(screen.getByTestId('work-reason').textContent).toBe('Set to work always.');
     emit({
       event: 'job.stateChanged',
       payload: { job: job('running', { executionProvider: 'cpu' }) },

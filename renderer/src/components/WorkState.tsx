@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
+import { sentence } from '../words.ts';
 
 type Decision = ResultOf<'schedule.status'>['decisions'][number];
 type Job = ResultOf<'job.list'>['jobs'][number];
@@ -130,8 +131,10 @@ export function WorkState({
     <div className="work-state" data-testid="work-state">
       <p>
         <span className={`state-pill state-${pill}`}>{stateWords[pill]}</span>{' '}
+        {/* A sentence after the pill ("Ready for jobs  Set to work always."), not the agent's
+            lower-case phrase run on from it. */}
         <span data-testid="work-reason">
-          {decision.reason.replace(/^(working|idle|paused):\s*/i, '')}
+          {sentence(decision.reason.replace(/^(working|idle|paused):\s*/i, ''))}
         </span>
         {decision.until && (
           <span className="muted"> · until {new Date(decision.until).toLocaleString()}</span>

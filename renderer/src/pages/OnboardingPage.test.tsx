@@ -165,6 +165,10 @@ describe('first-run setup', () => {
     expect(screen.getByRole('status').textContent).toContain('50 % · GEMM');
     agent.finishBench();
     expect((await screen.findByTestId('setup-score')).textContent).toBe('40.2 RCS');
+    // The accelerator by its name, as the Benchmark page says it, not its id (`cpu`).
+    expect(screen.getByText(/^Your Roost compute score, measured on/).textContent).toBe(
+      'Your Roost compute score, measured on CPU. Higher is faster.',
+    );
     expect(agent.calls.find((c) => c.method === 'bench.run')?.params).toEqual({
       preset: 'quick',
       ep: 'cpu',
@@ -211,7 +215,7 @@ describe('first-run setup', () => {
     });
     fireEvent.change(screen.getByLabelText(/minutes without you/), { target: { value: '0' } });
     next('Start earning');
-    await screen.findByText('Enter a price of 0 or more, such as 0.05 (at most 1000000).');
+    await screen.findByText('Enter a price of 0 or more, such as 0.05 (at most 1,000,000).');
     expect(screen.getByText('Enter whole minutes from 1 to 240.')).toBeTruthy();
     expect(screen.getByLabelText('Tokens per unit-hour').getAttribute('aria-invalid')).toBe('true');
     expect(agent.updates()).toEqual([]);

@@ -5,7 +5,7 @@
  * later, and says what that costs. It shows on the Dashboard (see SetupContext.tsx for when).
  */
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { adapterName } from '../../../agent/api/contract.ts';
+import { adapterName, executionProviderName } from '../../../agent/api/contract.ts';
 import type { ResultOf, Settings } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { AgentText } from '../components/AgentText.tsx';
@@ -165,7 +165,10 @@ function scoreOfReport(r: Report): Score {
   return {
     value: r.composite.value,
     unit: r.composite.unit,
-    on: r.target.adapter ? `${r.target.ep} (${adapterName(r.target.adapter)})` : r.target.ep,
+    // `CPU (AMD EPYC)`, as the Benchmark page names it, not the accelerator's id (`cpu`).
+    on: r.target.adapter
+      ? `${executionProviderName(r.target.ep)} (${adapterName(r.target.adapter)})`
+      : executionProviderName(r.target.ep),
     missing: r.composite.missing.map((id) => r.workloads.find((w) => w.id === id)?.title ?? id),
     warnings: r.warnings.map((w) => (w.fix ? `${w.message} ${w.fix}` : w.message)),
   };
@@ -175,7 +178,7 @@ function scoreOfEntry(h: HistoryEntry): Score {
   return {
     value: h.composite,
     unit: h.compositeUnit,
-    on: h.adapter ? `${h.ep} (${h.adapter})` : h.ep,
+    on: h.adapter ? `${executionProviderName(h.ep)} (${h.adapter})` : executionProviderName(h.ep),
     missing: Object.entries(h.values)
       .filter(([, v]) => v === null)
       .map(([id]) => id),

@@ -197,7 +197,7 @@ describe('checkStart', () => {
     expect(c.patch).toBeUndefined();
     expect(c.errors).toEqual({
       idleMinutes: 'Enter whole minutes from 1 to 240.',
-      price: 'Enter a price of 0 or more, such as 0.05 (at most 1000000).',
+      price: 'Enter a price of 0 or more, such as 0.05 (at most 1,000,000).',
     });
     expect(checkStart({ ...draft, idleMinutes: '241' }, true).errors.idleMinutes).toBeDefined();
     expect(checkStart({ ...draft, price: '2000000' }, true).errors.price).toBeDefined();

@@ -181,6 +181,8 @@ export interface StartCheck {
 
 const idleSchema = settingsSections.work.shape.idleMinutes;
 const priceSchema = settingsSections.pricing.shape.pricePerUnitHour;
+/** The highest price the settings take, as people write it: `1,000,000`, not `1000000`. */
+const MAX_PRICE = (priceSchema.maxValue ?? 1_000_000).toLocaleString('en-US');
 
 /** Parses the price as the user typed it (a comma as decimal point too); NaN when it is not one. */
 export function parsePrice(text: string): number {
@@ -199,7 +201,7 @@ export function checkStart(draft: StartDraft, localNetwork: boolean): StartCheck
     errors.idleMinutes = 'Enter whole minutes from 1 to 240.';
   const price = parsePrice(draft.price);
   if (!priceSchema.safeParse(price).success)
-    errors.price = 'Enter a price of 0 or more, such as 0.05 (at most 1000000).';
+    errors.price = `Enter a price of 0 or more, such as 0.05 (at most ${MAX_PRICE}).`;
   if (errors.idleMinutes || errors.price) return { errors };
   return {
     errors,
