@@ -48,7 +48,7 @@ describe('MarketLeases: the network line', () => {
     const line = await screen.findByTestId('market-network');
     await waitFor(() =>
       expect(line.textContent).toBe(
-        'custom network · chain 424242 — not a known network; tokens counted as money at your token value (0.5 EUR each); if they have no value, change it in Settings → Network',
+        'Custom network · chain 424242 — not a known network; tokens counted as money at your token value (0.5 EUR each); if they have no value, change it in Settings → Network',
       ),
     );
     // The user says they are test money: the agent announces the change, the card reads again.
@@ -59,13 +59,52 @@ describe('MarketLeases: the network line', () => {
     } as AgentEvent);
     await waitFor(() =>
       expect(screen.getByTestId('market-network').textContent).toBe(
-        'custom network · chain 424242; its tokens are test money with no value (your choice in Settings → Network)',
+        'Custom network · chain 424242; its tokens are test money with no value (your choice in Settings → Network)',
+      ),
+    );
+  });
+});
+
+describe('MarketLeases: the built-in network', () => {
+  it('says it once, by what it is, not by its setting id', async () => {
+    const { client } = fakeAgentClient((method) => {
+      if (method === 'settings.get') return ok(structuredClone(defaultSettings));
+      if (method === 'market.status') return ok(marketStatus());
+      if (method === 'market.jobs') return ok({ leases: [], token: null });
+      return unavailable();
+    });
+    render(
+      <AgentProvider client={client}>
+        <MarketLeases />
+      </AgentProvider>,
+    );
+    await waitFor(() =>
+      expect(screen.getByTestId('market-network').textContent).toBe(
+        'The built-in test network; its tokens are test money with no value',
       ),
     );
   });
 });
 
 describe('MarketLeases: the provider facts', () => {
+  it('says no locked part while no job holds any of the stake', async () => {
+    const { client } = fakeAgentClient((method) =>
+      method === 'market.status'
+        ? ok(marketStatus())
+        : method === 'market.jobs'
+          ? ok({ leases: [], token: { symbol: 'rUSD', decimals: 6 } })
+          : unavailable(),
+    );
+    render(
+      <AgentProvider client={client}>
+        <MarketLeases />
+      </AgentProvider>,
+    );
+    const facts = (await screen.findByTestId('market-status')).querySelector('dl')!;
+    const stake = [...facts.querySelectorAll('dt')].find((dt) => dt.textContent === 'Stake');
+    expect(stake?.nextElementSibling?.textContent).toBe('100 rUSD');
+  });
+
   it('says the locked part of the stake with its unit', async () => {
     const status = marketStatus({
       provider: { ...marketStatus().provider!, locked: { amount: '0.953333', symbol: 'rUSD' } },

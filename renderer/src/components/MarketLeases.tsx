@@ -3,7 +3,7 @@ import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { AgentText } from './AgentText.tsx';
-import { NetworkTokens } from './NetworkTokens.tsx';
+import { NetworkNamed } from './NetworkTokens.tsx';
 
 type Status = ResultOf<'market.status'>;
 type Lease = ResultOf<'market.jobs'>['leases'][number];
@@ -59,7 +59,7 @@ function StatusLine({
         {status.network && (
           // Which chain, and what its tokens (the Pays and Earned columns) are worth.
           <span className="muted" data-testid="market-network">
-            {status.network.name} network · <NetworkTokens network={status.network} />
+            <NetworkNamed network={status.network} />
           </span>
         )}
       </p>
@@ -92,8 +92,11 @@ function StatusLine({
               </dd>
               <dt>Stake</dt>
               <dd>
-                {p.stake.amount} {p.stake.symbol} ({p.locked.amount} {p.locked.symbol} locked by
-                jobs in progress)
+                {p.stake.amount} {p.stake.symbol}
+                {/* Only when jobs hold some, as the Wallet page says it: "(0 rUSD locked …)" is
+                    noise. */}
+                {Number(p.locked.amount) > 0 &&
+                  ` (${p.locked.amount} ${p.locked.symbol} locked by jobs in progress)`}
               </dd>
             </>
           ) : (

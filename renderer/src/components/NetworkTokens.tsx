@@ -10,8 +10,11 @@ type NetworkInfo = ResultOf<'wallet.network'>;
  */
 export function NetworkTokens({
   network,
+  capital = false,
 }: {
   network: Pick<NetworkInfo, 'chainId' | 'test' | 'tokensDecidedBy'>;
+  /** First on its line: a capital first letter ("The built-in test network; …"). */
+  capital?: boolean;
 }) {
   const { settings } = useAgent();
   if (!settings) return null;
@@ -25,9 +28,35 @@ export function NetworkTokens({
       className={network.tokensDecidedBy === 'default' ? 'note-warn' : undefined}
       data-testid="network-tokens"
     >
-      {networkTokensWords(network, settings.pricing)}
+      {capital
+        ? sentenceCase(networkTokensWords(network, settings.pricing))
+        : networkTokensWords(network, settings.pricing)}
       {moot ? ' (your choice of real money does not apply on a test network)' : ''}
     </span>
+  );
+}
+
+const sentenceCase = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/**
+ * A network by what it is, then what its tokens are worth: "The built-in test network; its
+ * tokens are test money with no value", "Custom network · chain 5; …". Not the setting's id
+ * ("local network · the built-in test network; …" said the same network twice).
+ */
+export function NetworkNamed({
+  network,
+  capital = true,
+}: {
+  network: Pick<NetworkInfo, 'name' | 'chainId' | 'test' | 'tokensDecidedBy'>;
+  /** False after words of its own ("Now: the built-in test network; …"). */
+  capital?: boolean;
+}) {
+  return network.name === 'local' ? (
+    <NetworkTokens network={network} capital={capital} />
+  ) : (
+    <>
+      {capital ? 'Custom' : 'custom'} network · <NetworkTokens network={network} />
+    </>
   );
 }
 
@@ -51,7 +80,7 @@ export function NetworkTokensNow() {
   if (!network) return null;
   return (
     <p data-testid="network-now">
-      Now: {network.name} · <NetworkTokens network={network} />
+      Now: <NetworkNamed network={network} capital={false} />
     </p>
   );
 }

@@ -187,11 +187,39 @@ describe('SettingsPage', () => {
     expect(text).not.toMatch(/null:|false:|\(true|\(false/);
     expect(
       screen
-        .getByLabelText('Withdraw to the wallet above (tokens)')
+        .getByLabelText('Withdraw automatically above (tokens)')
         .getAttribute('aria-describedby'),
     ).toBeTruthy();
     expect(text).toContain('empty: only when you withdraw yourself');
     expect(text).toContain('Untick to show the first-run setup on the Dashboard again');
+  });
+
+  it('names the built-in network as its list does, with no developer or finance words', async () => {
+    const { client } = fakeClient();
+    render(
+      <AgentProvider client={client}>
+        <SettingsPage />
+      </AgentProvider>,
+    );
+    await screen.findByLabelText('Network');
+    const text = document.body.textContent ?? '';
+    expect(text).not.toMatch(/devnet|net yield/i);
+    expect(text).toContain('Built-in practice network (local)');
+    expect(text).toContain('On the built-in practice network, post sample jobs now and then');
+    // A label that says what it does: not "to the wallet above", as if a wallet were shown above.
+    expect(screen.getByLabelText('Withdraw automatically above (tokens)')).toBeTruthy();
+  });
+
+  it('puts the data folder on a line of its own, so a long path does not break mid-word', async () => {
+    const { client } = fakeClient();
+    render(
+      <AgentProvider client={client}>
+        <SettingsPage />
+      </AgentProvider>,
+    );
+    const folder = await screen.findByTestId('data-folder');
+    expect(folder.tagName).toBe('P');
+    expect(folder.previousElementSibling?.textContent).toMatch(/live in this folder:$/);
   });
 
   it('shows the port the dashboard runs on beside the setting, and help with commands as code', async () => {
@@ -279,7 +307,7 @@ describe('SettingsPage', () => {
     );
     const now = await screen.findByTestId('network-now');
     expect(now.textContent).toBe(
-      'Now: custom · chain 424242 — not a known network; tokens counted as money at your token value (1 EUR each); if they have no value, change it in Settings → Network',
+      'Now: custom network · chain 424242 — not a known network; tokens counted as money at your token value (1 EUR each); if they have no value, change it in Settings → Network',
     );
     expect(screen.getByTestId('network-tokens').className).toBe('note-warn');
 
@@ -301,7 +329,7 @@ describe('SettingsPage', () => {
     expect(updates).toEqual([{ network: { tokens: 'test' } }]);
     await waitFor(() =>
       expect(screen.getByTestId('network-now').textContent).toBe(
-        'Now: custom · chain 424242; its tokens are test money with no value (your choice in Settings → Network)',
+        'Now: custom network · chain 424242; its tokens are test money with no value (your choice in Settings → Network)',
       ),
     );
     expect(screen.getByTestId('network-tokens').className).toBe('');

@@ -25,11 +25,12 @@ function DataFolder() {
       <h2 id="data-folder-title">Data folder</h2>
       <p>
         Settings, the wallet's encrypted keystore, the job journal, benchmark reports and logs live
-        in{' '}
-        <span className="path" data-testid="data-folder">
-          {status?.dataDir ?? '…'}
-        </span>
-        .
+        in this folder:
+      </p>
+      {/* On a line of its own: inside the sentence, a long path broke in the middle of a word
+          ("/tm" then "p/roost-…"). */}
+      <p className="path" data-testid="data-folder">
+        {status?.dataDir ?? '…'}
       </p>
       <p className="muted">
         To use another folder, quit Roost and start it with <code>--data-dir &lt;folder&gt;</code>{' '}
@@ -80,7 +81,7 @@ const fieldLabels: Record<string, string> = {
   'network.tokens': 'Tokens on this network',
   'market.enabled': 'Take market jobs',
   'market.stake': 'Stake (tokens)',
-  'market.autoWithdrawAbove': 'Withdraw to the wallet above (tokens)',
+  'market.autoWithdrawAbove': 'Withdraw automatically above (tokens)',
   'market.practice': 'Practice jobs on the local network',
   'accelerators.disabled': 'Never use',
   'accelerators.allowSoftwareAdapters': 'Allow software renderers',
@@ -98,6 +99,16 @@ const fieldHelp: Record<string, string> = {
   'general.onboarded': 'Untick to show the first-run setup on the Dashboard again',
   'market.autoWithdrawAbove':
     'Withdraw earnings to the wallet once the market holds more than this; empty: only when you withdraw yourself',
+  // What the money settings are for, without "net yield".
+  'pricing.electricityPricePerKwh':
+    'What you pay per kWh: the electricity a GPU uses while it works is taken off what it earns',
+  'pricing.tokenValueInCurrency':
+    'What one market token is worth in your currency, so earnings show in it too',
+  // The network's name as its list says it ("Built-in practice network"), not "devnet".
+  'network.name':
+    'The built-in practice network on this computer, or a custom one: then give its RPC URL and market address',
+  'market.practice':
+    'On the built-in practice network, post sample jobs now and then so you can watch Roost earn',
   'accelerators.disabled':
     'Jobs never run on a ticked one, even where it works; the rest are tried in order',
   'network.tokens':
@@ -443,7 +454,8 @@ export function SettingsPage() {
                       value={String(value)}
                       placeholder={
                         kind.kind === 'windows'
-                          ? 'any time, or e.g. mon-fri 22:00-07:00; sat,sun 00:00-24:00'
+                          ? // Short enough to show whole in the field; the help says the rest.
+                            'any time, or e.g. mon-fri 22:00-07:00'
                           : kind.kind === 'list'
                             ? 'none (names separated by commas)'
                             : kind.nullable

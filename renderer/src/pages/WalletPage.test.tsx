@@ -123,6 +123,48 @@ describe('the Wallet page summary', () => {
     expect(px(take, 'paddingTop')).toBeLessThan(px(take, 'fontSize') / 2);
   });
 
+  it('names the network by what it is, not by its setting id', async () => {
+    render(
+      <AgentProvider client={fakeAgent(undefined).client}>
+        <WalletPage />
+      </AgentProvider>,
+    );
+    await waitFor(() =>
+      expect(screen.getByTestId('wallet-network').textContent).toBe(
+        'The built-in test network; its tokens are test money with no value · block 21',
+      ),
+    );
+  });
+
+  it('says which network a withdrawal goes on in words, with the chain id a wallet checks', async () => {
+    const base = fakeAgent(undefined);
+    const { client } = fakeAgentClient((method, params) =>
+      method === 'wallet.prepareWithdraw'
+        ? ok({
+            id: 'p1',
+            kind: 'withdraw',
+            amount: { amount: '0.99', symbol: 'rUSD' },
+            to: ADDRESS,
+            network: balance.network,
+            fee: {
+              estimated: { amount: '0.0000399', symbol: 'ETH' },
+              max: { amount: '0.0000544', symbol: 'ETH' },
+            },
+            warnings: [],
+          })
+        : (base.client.call as (m: string, p?: unknown) => Promise<unknown>)(method, params),
+    );
+    render(
+      <AgentProvider client={client}>
+        <WalletPage />
+      </AgentProvider>,
+    );
+    fireEvent.click(await screen.findByRole('button', { name: 'Review' }));
+    const review = await screen.findByTestId('transfer-review');
+    const network = [...review.querySelectorAll('dt')].find((dt) => dt.textContent === 'Network');
+    expect(network?.nextElementSibling?.textContent).toBe('Built-in test network (chain 31337)');
+  });
+
   it('says a stake earns nothing while market jobs are off, and turns them on in one click', async () => {
     const updates: unknown[] = [];
     const settings = structuredClone(defaultSettings); // market jobs start off

@@ -8,7 +8,7 @@ import {
 } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
-import { NetworkTokens } from '../components/NetworkTokens.tsx';
+import { NetworkNamed } from '../components/NetworkTokens.tsx';
 import { StakeOnItsWayBack, TakeStakeBack } from '../components/TakeStakeBack.tsx';
 import {
   ForgetRememberedPassword,
@@ -155,7 +155,10 @@ function Transfer({ status, onDone }: { status: Status; onDone: () => void }) {
             </dd>
             <dt>Network</dt>
             <dd>
-              {prepared.network.name} (chain {prepared.network.chainId})
+              {/* What the network is, not its setting id ("local"); the chain id stays: it is
+                  what a wallet checks. */}
+              {prepared.network.name === 'local' ? 'Built-in test network' : 'Custom network'}{' '}
+              (chain {prepared.network.chainId})
             </dd>
             <dt>Fee</dt>
             <dd>
@@ -382,8 +385,7 @@ export function WalletPage() {
                   </dd>
                   <dt>Network</dt>
                   <dd data-testid="wallet-network">
-                    {balance.network.name} · block {balance.blockNumber} ·{' '}
-                    <NetworkTokens network={balance.network} />
+                    <NetworkNamed network={balance.network} /> · block {balance.blockNumber}
                   </dd>
                 </>
               )}
