@@ -13,6 +13,7 @@ import {
   type Settings,
 } from '../../../agent/api/contract.ts';
 import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
+import { addAppStyles } from '../testing/styles.ts';
 import { marketStatus } from '../../../agent/market/testing/market-status.ts';
 
 afterEach(cleanup);
@@ -85,7 +86,26 @@ const notEnough = {
 };
 
 describe('Earnings on the Dashboard', () => {
+  it('says a few seconds of work in a few words, so the Worked column stays narrow', async () => {
+    const { client } = fakeClient({
+      'yield.estimate': () => ({ estimates: [], missing: 'No benchmark yet: run one.' }),
+      'yield.earnings': () => ({
+        ...report('24h'),
+        today: { ...report('24h').today, hoursWorked: 0.005 },
+      }),
+      'yield.suggestPrice': () => notEnough,
+    });
+    render(
+      <AgentProvider client={client}>
+        <Earnings />
+      </AgentProvider>,
+    );
+    const rows = within(await screen.findByTestId('earnings-totals')).getAllByRole('row');
+    expect(rows[1]!.querySelectorAll('td')[0]!.textContent).toBe('under 1 min');
+  });
+
   it('shows today, 7 and 30 days predicted beside actual, and a chart per range', async () => {
+    addAppStyles();
     const { client, calls } = fakeClient({
       'yield.estimate': () => ({ estimates: [], missing: 'No benchmark yet: run one.' }),
       'yield.earnings': (p) => report((p as { range: Report['chart']['range'] }).range),
@@ -104,6 +124,11 @@ describe('Earnings on the Dashboard', () => {
       '7 days1.5 h0.5 rUSD2.67 rUSD',
       '30 days12 h0.5 rUSD2.67 rUSD',
     ]);
+    // In a Dashboard column an amount keeps its unit on its line, and a row's name too.
+    for (const cell of totals.querySelectorAll('tbody td:nth-child(n+3)'))
+      expect(getComputedStyle(cell.firstElementChild!).whiteSpace).toBe('nowrap');
+    for (const name of totals.querySelectorAll('tbody th'))
+      expect(getComputedStyle(name).whiteSpace).toBe('nowrap');
     expect(screen.getAllByTestId('earnings-bucket')).toHaveLength(24);
     // The paid hour has the tallest actual bar; the slashed one goes below the line.
     const bars = screen.getAllByTestId('earnings-bucket');
@@ -121,6 +146,17 @@ describe('Earnings on the Dashboard', () => {
 
     fireEvent.click(screen.getByRole('button', { name: '30 d' }));
     await waitFor(() => expect(screen.getAllByTestId('earnings-bucket')).toHaveLength(30));
+    // Days as people write them (not "06-08"), in letters big enough to read once the chart
+    // shrinks to a Dashboard column.
+    const axis = screen.getAllByTestId('earnings-axis-label');
+    expect(axis.map((t) => t.textContent)).toEqual([
+      'Jun 1',
+      'Jun 8',
+      'Jun 15',
+      'Jun 22',
+      'Jun 29',
+    ]);
+    expect(parseFloat(axis[0]!.style.fontSize)).toBeGreaterThanOrEqual(14);
     expect(screen.getByRole('button', { name: '30 d' }).getAttribute('aria-pressed')).toBe('true');
     expect(calls.filter((c) => c.method === 'yield.earnings').map((c) => c.params)).toEqual([
       { range: '24h' },

@@ -25,7 +25,8 @@ const estimate = estimateForPeople;
 
 function hours(h: number): string {
   if (h === 0) return '0 h';
-  if (h < 1 / 60) return 'under a minute';
+  // Short: the Worked column is the one that gives way in a narrow card.
+  if (h < 1 / 60) return 'under 1 min';
   if (h < 1) return `${Math.round(h * 60)} min`;
   return `${Number(h.toFixed(1))} h`;
 }
@@ -35,11 +36,17 @@ function TotalsRow({ label, t, token }: { label: string; t: Totals; token: strin
     <tr>
       <th scope="row">{label}</th>
       <td>{hours(t.hoursWorked)}</td>
+      {/* An amount keeps its unit on its line: "0.0222" over "rUSD" in every row was hard
+          to read in a Dashboard column. */}
       <td>
-        {estimate(t.predicted)} {token}
+        <span className="nowrap">
+          {estimate(t.predicted)} {token}
+        </span>
       </td>
       <td className={Number(t.actual) > 0 ? 'amount-in' : undefined}>
-        {amount(t.actual)} {token}
+        <span className="nowrap">
+          {amount(t.actual)} {token}
+        </span>
       </td>
     </tr>
   );

@@ -4,7 +4,22 @@ type Chart = ResultOf<'yield.earnings'>['chart'];
 
 const WIDTH = 480;
 const HEIGHT = 140;
-const AXIS = 18;
+const AXIS = 20;
+/**
+ * The axis' words, in the chart's own units: the chart shrinks with its card (to about 330 px of
+ * 480 in a Dashboard column), so 10 came out at 7 px, too small to read; 14 stays near 10 px.
+ */
+const FONT = 14;
+
+/** A day's bucket (`2025-11-20`) as people write it, `Nov 20`; an hour (`17:00`) as it is. */
+export function dayLabel(label: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(label)) return label;
+  // Noon, so no time zone moves it to the day before.
+  return new Date(`${label}T12:00:00`).toLocaleDateString(undefined, {
+    month: 'short',
+    day: 'numeric',
+  });
+}
 
 /** A short form of an amount for the axis and tooltips: 0.000123 → 0.00012, 1234.5 → 1234.5. */
 export function shortAmount(value: number): string {
@@ -61,7 +76,7 @@ export function EarningsChart({ chart }: { chart: Chart }) {
           const a = Math.abs(y(r.actual) - zero);
           return (
             <g key={`${r.label}-${i}`} data-testid="earnings-bucket">
-              <title>{`${r.label}: predicted ${shortAmount(r.predicted)}, actual ${shortAmount(r.actual)} ${chart.token}`}</title>
+              <title>{`${dayLabel(r.label)}: predicted ${shortAmount(r.predicted)}, actual ${shortAmount(r.actual)} ${chart.token}`}</title>
               <rect
                 className="bar-predicted"
                 x={x}
@@ -83,15 +98,16 @@ export function EarningsChart({ chart }: { chart: Chart }) {
                   x={i === 0 ? 0 : i * slot + slot / 2}
                   y={HEIGHT - 4}
                   textAnchor={i === 0 ? 'start' : 'middle'}
-                  style={{ fill: 'var(--muted)', fontSize: '10px' }}
+                  style={{ fill: 'var(--muted)', fontSize: `${FONT}px` }}
+                  data-testid="earnings-axis-label"
                 >
-                  {chart.range === '24h' ? r.label : r.label.slice(5)}
+                  {dayLabel(r.label)}
                 </text>
               )}
             </g>
           );
         })}
-        <text x="2" y="11" style={{ fill: 'var(--muted)', fontSize: '10px' }}>
+        <text x="2" y={FONT} style={{ fill: 'var(--muted)', fontSize: `${FONT}px` }}>
           {shortAmount(top)} {chart.token}
         </text>
       </svg>

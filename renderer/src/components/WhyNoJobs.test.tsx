@@ -111,3 +111,41 @@ describe('WhyNoJobs: CUDA libraries missing', () => {
     await waitFor(() => expect(asked).toBe(2));
   });
 });
+
+describe('WhyNoJobs: a fix done on the command line', () => {
+  it('says where its command goes, not a command alone after the fix', async () => {
+    const software = {
+      ...answer,
+      headline: 'Only a software GPU.',
+      blockers: [],
+      warnings: [
+        {
+          id: 'software-adapter-only',
+          code: 'software-adapter-only',
+          severity: 'warning',
+          blocksJobs: false,
+          gpuId: null,
+          title: 'Only a software GPU',
+          message:
+            'The only graphics adapter onnxruntime can use is llvmpipe, which runs on the CPU.',
+          fix: 'Install the driver of your GPU with Vulkan (Linux) or DirectX 12 (Windows) support.',
+          action: { kind: 'command', command: 'roost detect' },
+        },
+      ],
+    };
+    const { client } = fakeAgentClient((method) =>
+      method === 'diagnostics.whyNoJobs' ? ok(software) : unavailable(),
+    );
+    render(
+      <AgentProvider client={client}>
+        <WhyNoJobs />
+      </AgentProvider>,
+    );
+    const item = await screen.findByText('Only a software GPU', { selector: 'strong' });
+    const fix = item.parentElement!.querySelector('.fix')!;
+    expect(fix.textContent).toBe(
+      'Install the driver of your GPU with Vulkan (Linux) or DirectX 12 (Windows) support. In a terminal: roost detect',
+    );
+    expect(fix.querySelector('code')?.textContent).toBe('roost detect');
+  });
+});

@@ -37,8 +37,14 @@ function Action({ d, onDone }: { d: Diagnostic; onDone: (error?: string) => void
       onDone(r.ok ? undefined : describeError(r.error));
     });
   };
+  // A command alone after the fix ("… cannot take GPU jobs. roost detect") said neither what
+  // it is nor where it goes.
   if (a.kind === 'command')
-    return d.fix.includes(a.command) ? null : <code className="fix-command">{a.command}</code>;
+    return d.fix.includes(a.command) ? null : (
+      <span>
+        In a terminal: <code className="fix-command">{a.command}</code>
+      </span>
+    );
   if (a.kind === 'settings') {
     if (a.suggested !== undefined && typeof a.suggested !== 'string') {
       const patch = { [a.section]: { [a.field]: a.suggested } } as SettingsPatch;
