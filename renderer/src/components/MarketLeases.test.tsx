@@ -87,7 +87,7 @@ describe('MarketLeases: the built-in network', () => {
 });
 
 describe('MarketLeases: the provider facts', () => {
-  it('says no locked part while no job holds any of the stake', async () => {
+  it('names the address as the Wallet page does, and says no locked part while no job holds any', async () => {
     const { client } = fakeAgentClient((method) =>
       method === 'market.status'
         ? ok(marketStatus())
@@ -103,6 +103,8 @@ describe('MarketLeases: the provider facts', () => {
     const facts = (await screen.findByTestId('market-status')).querySelector('dl')!;
     const stake = [...facts.querySelectorAll('dt')].find((dt) => dt.textContent === 'Stake');
     expect(stake?.nextElementSibling?.textContent).toBe('100 rUSD');
+    // The address by the Wallet page's word for it, not the market's ("Provider").
+    expect(facts.querySelector('dt')?.textContent).toBe('Address');
   });
 
   it('says the locked part of the stake with its unit', async () => {

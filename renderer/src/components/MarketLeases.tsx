@@ -80,7 +80,8 @@ function StatusLine({
       )}
       {p && (
         <dl className="facts">
-          <dt>Provider</dt>
+          {/* This machine's address on the market, as the Wallet page names it. */}
+          <dt>Address</dt>
           <dd className="path">{p.address}</dd>
           {p.registered ? (
             <>

@@ -184,7 +184,7 @@ describe('first-run setup', () => {
     expect(earnings.textContent).toContain('(about 2 EUR)');
     // Starting to earn takes the stake (market.stake) from the wallet: setup says so first.
     expect(screen.getByTestId('setup-stake').textContent).toBe(
-      "Starting to earn stakes 100 tokens from your wallet in the market, as a deposit for the jobs Roost takes. The Wallet page shows it, and you can take it back there (Take it back) when you stop: after the market's wait it is yours to withdraw.",
+      "Starting to earn puts 100 tokens from your wallet into the market, as a deposit (your stake) for the jobs Roost takes. When you stop, press Take it back on the Wallet page: after the market's wait it is yours to withdraw.",
     );
     fireEvent.change(screen.getByLabelText('Tokens per unit-hour'), { target: { value: '0.1' } });
     expect(earnings.textContent).toContain('earns about 4 tokens an hour');
@@ -254,7 +254,7 @@ describe('first-run setup', () => {
     );
     expect(earnings.textContent).not.toContain('EUR');
     expect(screen.getByTestId('setup-stake').textContent).toBe(
-      "Starting to earn stakes 100 rUSD of test money from your wallet in the market, as a deposit for the jobs Roost takes. The Wallet page shows it, and you can take it back there (Take it back) when you stop: after the market's wait it is yours to withdraw.",
+      "Starting to earn puts 100 rUSD of test money from your wallet into the market, as a deposit (your stake) for the jobs Roost takes. When you stop, press Take it back on the Wallet page: after the market's wait it is yours to withdraw.",
     );
   });
 

@@ -654,13 +654,15 @@ function StartForm({
           page's Take it back (market.unstake) asks the market for it again. */}
       {stake > 0 && (
         <p data-testid="setup-stake">
-          Starting to earn stakes{' '}
+          {/* "Stakes" as a verb, and a button's name in brackets, were market words: say what
+              happens to the money and which button gives it back. */}
+          Starting to earn puts{' '}
           <strong>
             {stake} {est?.token ?? 'tokens'}
           </strong>
-          {test ? ' of test money' : ''} from your wallet in the market, as a deposit for the jobs
-          Roost takes. The Wallet page shows it, and you can take it back there (Take it back) when
-          you stop: after the market's wait it is yours to withdraw.
+          {test ? ' of test money' : ''} from your wallet into the market, as a deposit (your stake)
+          for the jobs Roost takes. When you stop, press Take it back on the Wallet page: after the
+          market&apos;s wait it is yours to withdraw.
         </p>
       )}
       {missing.length > 0 && (
