@@ -157,6 +157,8 @@ describe('Earnings on the Dashboard', () => {
       'Jun 29',
     ]);
     expect(parseFloat(axis[0]!.style.fontSize)).toBeGreaterThanOrEqual(14);
+    // Its key wraps a whole entry to the next line, not each entry within itself.
+    expect(screen.getByTestId('earnings-chart-key').style.flexWrap).toBe('wrap');
     expect(screen.getByRole('button', { name: '30 d' }).getAttribute('aria-pressed')).toBe('true');
     expect(calls.filter((c) => c.method === 'yield.earnings').map((c) => c.params)).toEqual([
       { range: '24h' },

@@ -111,7 +111,13 @@ export function EarningsChart({ chart }: { chart: Chart }) {
           {shortAmount(top)} {chart.token}
         </text>
       </svg>
-      <figcaption className="muted" style={{ display: 'flex', gap: '1rem', fontSize: '0.85rem' }}>
+      {/* Each key on one line where it fits, the next under it: side by side in a Dashboard
+          column, both wrapped into two ragged halves. */}
+      <figcaption
+        className="muted"
+        style={{ display: 'flex', flexWrap: 'wrap', gap: '0 1rem', fontSize: '0.85rem' }}
+        data-testid="earnings-chart-key"
+      >
         <span>
           <svg width="10" height="10" aria-hidden="true">
             <rect width="10" height="10" style={{ fill: 'var(--muted)', opacity: 0.55 }} />
