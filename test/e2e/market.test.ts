@@ -95,7 +95,7 @@ describe.skipIf(Boolean(missing))('earning on the market, seen in the dashboard'
     await page.getByTestId('market-status').getByText('Taking jobs').waitFor({ timeout: 30_000 });
     // The chain and what its tokens (the amounts below) are worth.
     expect(await page.getByTestId('market-network').textContent()).toMatch(
-      /^local network · the built-in test network; its tokens are test money with no value$/,
+      /^The built-in test network; its tokens are test money with no value$/,
     );
 
     const files = await writeJobFiles(join(dir.path, 'files'), 'quick');
