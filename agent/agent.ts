@@ -63,6 +63,7 @@ import {
 } from './schedule/work-policy.ts';
 import { writeFileAtomic } from './store/atomic-file.ts';
 import { ensureDataDir } from './store/data-dir.ts';
+import { acquireInstanceLock } from './store/instance-lock.ts';
 import { SettingsStore } from './store/settings-store.ts';
 import { ROOST_VERSION } from './version.ts';
 import {
@@ -169,11 +170,36 @@ async function loadHolds(dataDir: string, log: Logger): Promise<ManualHold[]> {
 }
 
 export async function createAgent(options: AgentOptions): Promise<Agent> {
+  await ensureDataDir(options.dataDir);
+  // One long-lived Roost per data folder (the desktop app or roost serve): a second would claim
+  // the same jobs and race the wallet's nonces. Throws InstanceLockError naming the holder.
+  const lock = options.background
+    ? await acquireInstanceLock(options.dataDir, options.host)
+    : undefined;
+  try {
+    const agent = await startAgent(options);
+    if (lock) {
+      const close = agent.close.bind(agent);
+      agent.close = async () => {
+        try {
+          await close();
+        } finally {
+          await lock.release();
+        }
+      };
+    }
+    return agent;
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
+}
+
+async function startAgent(options: AgentOptions): Promise<Agent> {
   const now = options.now ?? (() => new Date());
   const events = new EventBus();
   const secrets: string[] = [];
   const redactor = createRedactor({ knownSecrets: () => secrets });
-  await ensureDataDir(options.dataDir);
   const logFile = options.background
     ? createRotatingLog({ dir: join(options.dataDir, 'logs'), redactor })
     : undefined;

@@ -5,6 +5,8 @@ import { argsProblem, commands, runCli, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from
 import { devnetStartProblem } from './cli/devnet.ts';
 import { parseSettingValue } from './cli/settings.ts';
 import { tempDir } from '../test/support/temp-dir.ts';
+import { serve, ServeError } from './serve.ts';
+import { LOCK_FILE } from './store/instance-lock.ts';
 import { encodeModel, valueInfo } from '../test/fixtures/jobs/models.ts';
 import { encodeNpy } from '../worker/npy.ts';
 
@@ -465,5 +467,52 @@ describe('roost <command> --help', () => {
         `roost ${name} --help explains ${flag}`,
       ).toBe(true);
     }
+  });
+});
+
+describe('while the desktop app holds the data folder', () => {
+  /** The app's lock, held by a live process that is not this one (the test runner's parent). */
+  async function appRunning(): Promise<number> {
+    const pid = process.ppid;
+    await writeFile(
+      join(dir.path, LOCK_FILE),
+      JSON.stringify({ pid, host: 'electron', startedAt: new Date().toISOString() }),
+    );
+    return pid;
+  }
+
+  it('roost status says the app runs, and other commands refuse to start a second Roost', async () => {
+    const pid = await appRunning();
+    const status = await roost('status');
+    expect(status.code).toBe(EXIT_OK);
+    expect(status.stdout).toMatch(
+      new RegExp(`^Roost is running: Roost's desktop app \\(process ${pid}\\), since `),
+    );
+    expect(JSON.parse((await roost('status', '--json')).stdout)).toMatchObject({
+      state: 'running',
+      host: 'electron',
+      pid,
+    });
+    const jobs = await roost('job', 'list');
+    expect(jobs).toEqual({
+      code: EXIT_FAILURE,
+      stdout: '',
+      stderr: `Error: Roost's desktop app (process ${pid}) is running with this data folder, and this command would start a second Roost on it. Use the app, or quit it (Quit Roost in its tray menu) and run the command again.\n`,
+    });
+    expect(JSON.parse((await roost('job', 'list', '--json')).stdout)).toMatchObject({
+      ok: false,
+      error: { code: 'ROOST_RUNNING' },
+    });
+  });
+
+  it('roost serve refuses, names the app, and leaves its lock alone', async () => {
+    const pid = await appRunning();
+    const before = await readFile(join(dir.path, LOCK_FILE), 'utf8');
+    await expect(serve({ dataDir: dir.path, port: 0, embeddedDevnet: false })).rejects.toThrow(
+      new ServeError(
+        `Roost's desktop app (process ${pid}) is already running with this data folder. Quit it first (Quit Roost in its tray menu), or use another data folder (--data-dir).`,
+      ),
+    );
+    expect(await readFile(join(dir.path, LOCK_FILE), 'utf8')).toBe(before);
   });
 });

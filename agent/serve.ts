@@ -9,6 +9,7 @@ import { SERVE_FILE, findRunningServer, type ServeInfo } from './api/node-client
 import { loadOrCreateToken } from './api/token.ts';
 import type { LogSink } from './log.ts';
 import { writeFileAtomic } from './store/atomic-file.ts';
+import { InstanceLockError } from './store/instance-lock.ts';
 
 /** Where `npm run build:renderer` puts the dashboard. */
 export const RENDERER_DIST = fileURLToPath(new URL('../dist/renderer', import.meta.url));
@@ -60,6 +61,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     });
   } catch (error) {
     if (error instanceof ApiFailure) throw new ServeError(`--rpc/--market: ${error.message}`);
+    if (error instanceof InstanceLockError) throw new ServeError(error.message);
     throw error;
   }
   const port = options.port ?? agent.settings.get().server.port;

@@ -3,6 +3,7 @@
 import {
   app,
   BrowserWindow,
+  dialog,
   ipcMain,
   Menu,
   nativeImage,
@@ -28,6 +29,7 @@ import { defaultSpawner } from '../agent/hardware/run-tool.ts';
 import { spawnNodeModule } from '../contracts/devnet-process.ts';
 import type { LeaseState } from '../agent/market/schema.ts';
 import { resolveDataDir } from '../agent/store/data-dir.ts';
+import { InstanceLockError } from '../agent/store/instance-lock.ts';
 import { stderrSink } from '../agent/log.ts';
 import { resolveAppFile } from './app-protocol.ts';
 import { planHelpers, sourceHelperSpawner, type HelperPlan } from './helpers.ts';
@@ -153,20 +155,29 @@ async function main(): Promise<void> {
     },
   });
 
-  const agent: Agent = await createAgent({
-    dataDir,
-    host: 'electron',
-    background: true,
-    // Idle time and battery come from the OS through Electron; the work policy decides with them.
-    desktop: {
-      idleSeconds: () => powerMonitor.getSystemIdleTime(),
-      onBattery: () => powerMonitor.isOnBatteryPower(),
-    },
-    ...helperOptions(helpers),
-    unlockMemory,
-    electronVersion: process.versions.electron,
-    logSink: stderrSink(),
-  });
+  let agent: Agent;
+  try {
+    agent = await createAgent({
+      dataDir,
+      host: 'electron',
+      background: true,
+      // Idle time and battery come from the OS through Electron; the work policy decides with them.
+      desktop: {
+        idleSeconds: () => powerMonitor.getSystemIdleTime(),
+        onBattery: () => powerMonitor.isOnBatteryPower(),
+      },
+      ...helperOptions(helpers),
+      unlockMemory,
+      electronVersion: process.versions.electron,
+      logSink: stderrSink(),
+    });
+  } catch (error) {
+    // roost serve holds this data folder: two Roosts would claim the same jobs twice.
+    if (!(error instanceof InstanceLockError)) throw error;
+    dialog.showErrorBox('Roost is already running', error.message);
+    app.exit(1);
+    return;
+  }
   const electronLog = agent.log.child('electron');
   const log = (message: string) => electronLog.info(message);
   log(helpers.summary);

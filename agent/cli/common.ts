@@ -7,6 +7,7 @@ import type { Result } from '../api/contract.ts';
 import { findRunningServer, httpClient, type ApiClient } from '../api/node-client.ts';
 import { createAgent } from '../agent.ts';
 import type { LogEntry } from '../log.ts';
+import { holderWords, readLiveHolder, type LockHolder } from '../store/instance-lock.ts';
 
 /** Exit codes: 0 done, 1 the command failed, 2 the command line was wrong. */
 export const EXIT_OK = 0;
@@ -48,8 +49,18 @@ export interface Context {
 export const OWN_AGENT = 'this process';
 
 /**
- * Uses the running `roost serve` of this data folder if there is one, else an agent in this
- * process, whose warnings and errors go to stderr, except those `said` says the command reports
+ * Why a command can't start an agent of its own: the desktop app (which has no HTTP face for
+ * commands to go through) or a `roost serve` still starting holds the data folder.
+ */
+export function heldMessage(holder: LockHolder): string {
+  return holder.host === 'electron'
+    ? `${holderWords(holder)} is running with this data folder, and this command would start a second Roost on it. Use the app, or quit it (Quit Roost in its tray menu) and run the command again.`
+    : `${holderWords(holder)} is starting with this data folder: run the command again in a moment.`;
+}
+
+/**
+ * Uses the running `roost serve` of this data folder if there is one; refuses while the desktop
+ * app (or a starting serve) holds the folder; else runs an agent in this process, whose warnings and errors go to stderr, except those `said` says the command reports
  * itself (a job's failure, which `roost job run` ends with).
  */
 export async function withClient(
@@ -59,6 +70,12 @@ export async function withClient(
 ): Promise<number> {
   const running = await findRunningServer(ctx.dataDir);
   if (running) return use(httpClient(`http://127.0.0.1:${running.port}`, running.token));
+  const holder = await readLiveHolder(ctx.dataDir);
+  if (holder)
+    return writeRefusal(ctx.io.stdout, ctx.io.stderr, ctx.json, {
+      code: 'ROOST_RUNNING',
+      message: heldMessage(holder),
+    });
   const agent = await createAgent({
     dataDir: ctx.dataDir,
     host: 'cli',

@@ -1,4 +1,6 @@
 /** `roost version` and `roost status`: which Roost this is, and the state of its agent. */
+import { findRunningServer } from '../api/node-client.ts';
+import { holderWords, readLiveHolder } from '../store/instance-lock.ts';
 import { OWN_AGENT, noArguments, withClient, print, type Command } from './common.ts';
 
 export const versionCommand: Command = {
@@ -25,6 +27,25 @@ export const statusCommand: Command = {
   summary: "Show the agent's state, data folder and warnings",
   async run(ctx) {
     noArguments(ctx, statusCommand.usage);
+    // The desktop app answers no commands: say that it runs, rather than refuse.
+    const holder = (await findRunningServer(ctx.dataDir))
+      ? undefined
+      : await readLiveHolder(ctx.dataDir);
+    if (holder?.host === 'electron') {
+      const value = {
+        state: 'running',
+        host: holder.host,
+        pid: holder.pid,
+        startedAt: holder.startedAt,
+        dataDir: ctx.dataDir,
+      };
+      return print(ctx, { ok: true, value }, () =>
+        [
+          `Roost is running: ${holderWords(holder)}, since ${new Date(holder.startedAt).toLocaleString()}. Its window shows its state and warnings.`,
+          `Data folder: ${ctx.dataDir}`,
+        ].join('\n'),
+      );
+    }
     return withClient(ctx, async (client) => {
       const result = await client.call('agent.status');
       return print(ctx, result, (s) => {

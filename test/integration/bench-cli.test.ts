@@ -96,9 +96,11 @@ describe('roost bench and roost report', () => {
     expect((bytes.toString('latin1').match(/\/Type\s*\/Page\b/g) ?? []).length).toBeGreaterThan(0);
   });
 
-  it('refuses an unknown accelerator, listing the ones that work', async () => {
+  it('refuses an unknown accelerator as a wrong command line, listing the ones there are', async () => {
     const r = await roost(['bench', '--ep', 'quantum', '--data-dir', data()]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/cpu/);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'Error: Unknown execution provider "quantum" in --ep: use one of cpu, webgpu, cuda, tensorrt, dml, coreml.\n',
+    );
   });
 });
