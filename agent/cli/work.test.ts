@@ -22,3 +22,22 @@ describe('roost work status text', () => {
     ]);
   });
 });
+
+describe('roost work status, a state with an end', () => {
+  const now = Date.parse('2026-11-26T16:29:00Z');
+  const at = (reason: string, until: string) => ({
+    decisions: [{ gpuId: 'nvidia-0', state: 'paused' as const, reason, until }],
+  });
+
+  it('says the end once when the reason says it already', () => {
+    expect(
+      workText(at('paused by you until 18:29', '2026-11-26T18:29:00Z'), { now, timeZone: 'UTC' }),
+    ).toBe('nvidia-0  paused   Paused by you until 18:29');
+  });
+
+  it('adds the end in the same words as the reasons do when the reason does not say it', () => {
+    expect(
+      workText(at('outside your work hours', '2026-11-27T07:00:00Z'), { now, timeZone: 'UTC' }),
+    ).toBe('nvidia-0  paused   Outside your work hours (until tomorrow 07:00)');
+  });
+});

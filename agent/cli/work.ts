@@ -1,5 +1,6 @@
 /** `roost work status|pause|start|auto`: what each GPU is doing and why, and holds set by hand. */
 import type { GpuDecision } from '../schedule/schema.ts';
+import { describeInstant } from '../schedule/wall-clock.ts';
 import { UsageError, withClient, print, type Command } from './common.ts';
 import { flagRefusal } from './flags.ts';
 
@@ -79,15 +80,23 @@ export const workCommand: Command = {
  * One line a device: its id, its state in words and why, in columns however long the ids; the
  * reason as a sentence ("Paused by you", "No desktop session…"), whichever part wrote it.
  */
-export function workText(v: {
-  decisions: readonly Pick<GpuDecision, 'gpuId' | 'state' | 'reason' | 'until'>[];
-}): string {
+export function workText(
+  v: { decisions: readonly Pick<GpuDecision, 'gpuId' | 'state' | 'reason' | 'until'>[] },
+  clock: { now?: number; timeZone?: string } = {},
+): string {
+  const timeZone = clock.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const now = clock.now ?? Date.now();
   if (v.decisions.length === 0) return 'No GPU to schedule (roost detect shows why).';
   const width = Math.max(...v.decisions.map((d) => d.gpuId.length));
   return v.decisions
     .map((d) => {
       const reason = d.reason.replace(/^(working|idle|paused):\s*/i, '');
-      return `${d.gpuId.padEnd(width)}  ${STATE_WORDS[d.state].padEnd(8)} ${reason.charAt(0).toUpperCase()}${reason.slice(1)}${d.until ? ` (until ${new Date(d.until).toLocaleString()})` : ''}`;
+      // A reason that says its own end ("paused by you until 18:30") is not told it twice.
+      const until =
+        d.until && !/\buntil\b/i.test(reason)
+          ? ` (until ${describeInstant(Date.parse(d.until), timeZone, now)})`
+          : '';
+      return `${d.gpuId.padEnd(width)}  ${STATE_WORDS[d.state].padEnd(8)} ${reason.charAt(0).toUpperCase()}${reason.slice(1)}${until}`;
     })
     .join('\n');
 }
