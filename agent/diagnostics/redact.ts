@@ -261,6 +261,8 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
       url.replace(/\/([A-Za-z0-9_-]{20,})(?=[/?#]|$)/g, (all, segment: string) => {
         if (!/\d/.test(segment) || !/[A-Za-z]/.test(segment)) return all;
         if (/^[0-9a-f]{64}$/i.test(segment)) return all; // left to the key rule below
+        // An account address is public (`/uploads/0/0xAbc…/result.json`): support needs it.
+        if (/^0x[0-9a-f]{40}$/i.test(segment)) return all;
         count('url-key');
         return '/[redacted]';
       }),
