@@ -1,9 +1,15 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/temp-dir.ts';
-import { prepareWorkload, SuiteIntegrityError } from './artifacts.ts';
+import {
+  prepareWorkload,
+  pruneOtherSuites,
+  SuiteIntegrityError,
+  suiteCacheDir,
+} from './artifacts.ts';
+import { suiteHash, TINY_SUITE } from './suite.ts';
 import { TEST_PROTOCOL } from './protocol.ts';
-import { TINY_SUITE } from './suite.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -53,5 +59,28 @@ describe('the suite files on disk', () => {
     await expect(prepareWorkload(TINY_SUITE, drifted, d, TEST_PROTOCOL)).rejects.toBeInstanceOf(
       SuiteIntegrityError,
     );
+  });
+});
+
+describe('the files of older suites', () => {
+  it('are removed, and only folders named as a suite is, keeping the current one', async () => {
+    const root = await dir();
+    const current = suiteCacheDir(root, TINY_SUITE, suiteHash(TINY_SUITE));
+    await prepareWorkload(TINY_SUITE, gemm, current, TEST_PROTOCOL);
+    const older = join(root, 'roost-std-3-0123456789abcdef');
+    await mkdir(join(older, 'decode'), { recursive: true });
+    await writeFile(join(older, 'decode', 'model.onnx'), Buffer.alloc(3000));
+    await writeFile(join(older, 'reference-v1.json'), '{}');
+    await mkdir(join(root, 'my-notes'));
+    const pruned = await pruneOtherSuites(root, current.slice(root.length + 1));
+    expect(pruned).toEqual({ removed: ['roost-std-3-0123456789abcdef'], bytes: 3002 });
+    expect((await readdir(root)).sort()).toEqual(
+      [current.slice(root.length + 1), 'my-notes'].sort(),
+    );
+    // The current suite's files are still good: nothing is generated again.
+    expect(
+      (await prepareWorkload(TINY_SUITE, gemm, current, TEST_PROTOCOL)).generated,
+    ).toBeUndefined();
+    expect(await pruneOtherSuites(join(root, 'none'), 'x')).toEqual({ removed: [], bytes: 0 });
   });
 });

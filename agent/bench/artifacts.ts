@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../store/atomic-file.ts';
 import { z } from 'zod';
@@ -42,6 +42,38 @@ export class SuiteIntegrityError extends Error {
 /** Where a suite's files go: `<cacheDir>/<suite-id>-<first 16 hex of its hash>`. */
 export function suiteCacheDir(cacheDir: string, suite: SuiteDefinition, hash: string): string {
   return join(cacheDir, `${suite.id.replace(/[^a-z0-9-]/g, '-')}-${hash.slice(7, 23)}`);
+}
+
+/** A suite folder's name as suiteCacheDir makes it. */
+const SUITE_FOLDER = /^[a-z0-9-]+-[0-9a-f]{16}$/;
+
+/**
+ * Removes the generated files of every suite but `keep` from `cacheRoot` (a suite's models take
+ * about 250 MB; those of a suite Roost no longer runs would stay forever). Only folders named
+ * as suiteCacheDir names them are touched. Returns what went and how many bytes it held.
+ */
+export async function pruneOtherSuites(
+  cacheRoot: string,
+  keep: string,
+): Promise<{ removed: string[]; bytes: number }> {
+  let entries;
+  try {
+    entries = await readdir(cacheRoot, { withFileTypes: true });
+  } catch {
+    return { removed: [], bytes: 0 };
+  }
+  const removed: string[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    if (!entry.isDirectory() || entry.name === keep || !SUITE_FOLDER.test(entry.name)) continue;
+    const folder = join(cacheRoot, entry.name);
+    for (const file of await readdir(folder, { recursive: true, withFileTypes: true }))
+      if (file.isFile())
+        bytes += (await stat(join(file.parentPath, file.name)).catch(() => undefined))?.size ?? 0;
+    await rm(folder, { recursive: true, force: true });
+    removed.push(entry.name);
+  }
+  return { removed, bytes };
 }
 
 async function fileSha256(file: string): Promise<string | undefined> {

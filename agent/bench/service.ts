@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { FromBench } from '../../worker/bench-protocol.ts';
 import type { HardwareService } from '../hardware/service.ts';
@@ -24,7 +24,12 @@ import type { Logger } from '../log.ts';
 import { writeFileAtomic } from '../store/atomic-file.ts';
 import { ROOST_VERSION } from '../version.ts';
 import type { ProviderSigner } from '../wallet/signer.ts';
-import { prepareWorkload, SuiteIntegrityError, suiteCacheDir } from './artifacts.ts';
+import {
+  prepareWorkload,
+  pruneOtherSuites,
+  SuiteIntegrityError,
+  suiteCacheDir,
+} from './artifacts.ts';
 import type { PreparedWorkload } from './artifacts.ts';
 import { createNodeBenchSpawner, defaultBenchEntry, runBenchChild } from './child.ts';
 import type { SpawnBenchChild } from './child.ts';
@@ -367,6 +372,16 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
     );
 
     progress({ phase: 'preparing', fraction: 0, message: `Preparing the ${suite.id} models` });
+    const pruned = await pruneOtherSuites(dirname(cacheDir), basename(cacheDir)).catch(
+      (error: unknown) => {
+        log.warn(`could not remove an older suite's files: ${(error as Error).message}`);
+        return undefined;
+      },
+    );
+    if (pruned?.removed.length)
+      log.info(
+        `removed the models of ${pruned.removed.length === 1 ? 'an older benchmark suite' : `${pruned.removed.length} older benchmark suites`} (${Math.round(pruned.bytes / 2 ** 20)} MB) from the cache`,
+      );
     const prepared: PreparedWorkload[] = [];
     try {
       for (const definition of suite.workloads) {
