@@ -78,7 +78,10 @@ describe('always and manual modes', () => {
   it('manual mode waits for a Start', () => {
     const d = one({ settings: workSettings({ mode: 'manual' }) });
     expect(d).toMatchObject({ state: 'idle', cause: 'manual-mode' });
-    expect(d.reason).toMatch(/press Start/);
+    // The button and the setting by the words on screen, not the raw value ("mode: manual").
+    expect(d.reason).toBe(
+      'Work starts only when you press Start now (you chose this under Take work in Settings → Work policy)',
+    );
   });
 });
 

@@ -200,7 +200,9 @@ function decideGpu(
   if (s.mode === 'manual') {
     notNow.push({
       cause: 'manual-mode',
-      reason: 'work starts only when you press Start (mode: manual)',
+      // The Dashboard's button, and the setting by its label on the Settings page.
+      reason:
+        'work starts only when you press Start now (you chose this under Take work in Settings → Work policy)',
       until: null,
     });
   }

@@ -6,6 +6,7 @@ import {
   CPU_DEVICE,
   createWorkPolicy,
   decisionWords,
+  gpuNames,
   type WorkPolicyOptions,
 } from './work-policy.ts';
 
@@ -47,21 +48,25 @@ describe('work policy service', () => {
     const decisions = await policy.evaluate();
     expect(decisions.map((d) => d.cause)).toEqual(['user-active', 'user-active']);
     const last = text().at(-1) ?? '';
-    expect(last).toMatch(
-      /info {2}\[schedule\] RTX 3090 \(pci-0000:02:00\.0\): idle: you are using the computer/,
-    );
+    expect(last).toMatch(/info {2}\[schedule\] RTX 3090: idle: you are using the computer/);
+    // The GPU by its name, as the Dashboard's cards show it: no bus id in the Activity list.
+    expect(text().join('\n')).not.toMatch(/pci-/);
     expect(text()).toHaveLength(4);
   });
 
   it('decides for the CPU on a machine without a GPU: mode, game mode and manual start alike', async () => {
     let settings = workSettings({ mode: 'manual' });
     let running: string[] = [];
-    const { policy } = setup({
+    const { policy, lines } = setup({
       gpus: () => [],
       settings: () => settings,
       runningProcesses: () => running,
     });
     const [cpu, ...rest] = await policy.evaluate();
+    // "CPU", not "CPU (cpu)".
+    expect(lines.map((l) => l.message)).toContain(
+      'CPU: idle: work starts only when you press Start now (you chose this under Take work in Settings → Work policy)',
+    );
     expect(rest).toEqual([]);
     expect(cpu).toMatchObject({ gpuId: CPU_DEVICE.id, state: 'idle' });
     expect(cpu?.reason).toMatch(/press Start/);
@@ -126,10 +131,37 @@ describe('work policy service', () => {
     expect(after.map((d) => d.cause)).toEqual(['manual-pause', 'idle']);
     // The GPU by its name, as the Dashboard's cards show it.
     expect(lines.map((l) => l.message)).toContain(
-      `${gpuB.name} (${gpuB.id}): back to the schedule (your pause or start is lifted)`,
+      `${gpuB.name}: back to the schedule (your pause or start is lifted)`,
     );
     expect(policy.holds()).toEqual([{ ...hold, gpuId: gpuA.id }]);
     expect((await policy.clearHold(null)).map((d) => d.cause)).toEqual(['idle', 'idle']);
+  });
+
+  it('names GPUs as their cards do, numbering cards of one model in list order', () => {
+    const same = { name: 'RTX 3070', display: false };
+    expect([
+      ...gpuNames([
+        { ...same, id: 'pci-0000:03:00.0' },
+        gpuA,
+        { ...same, id: 'pci-0000:2d:00.0' },
+        CPU_DEVICE,
+      ]).values(),
+    ]).toEqual(['RTX 3070 #1', 'RTX 4090', 'RTX 3070 #2', 'CPU']);
+  });
+
+  it('names the GPU of a manual hold that ended, not its id', async () => {
+    const { policy, clock, lines } = setup();
+    await policy.evaluate();
+    await policy.hold({
+      gpuId: gpuA.id,
+      action: 'pause',
+      until: new Date(NOW + 60_000).toISOString(),
+    });
+    clock.now += 60_000;
+    await policy.evaluate();
+    expect(lines.map((l) => l.message)).toContain(
+      'your manual pause of RTX 4090 ended at 12:01; back to the schedule',
+    );
   });
 
   it('refuses a hold that ends in the past or is malformed', async () => {

@@ -80,6 +80,25 @@ export interface WorkPolicy {
  */
 export const CPU_DEVICE: GpuRef = { id: 'cpu', name: 'CPU', display: false };
 
+/**
+ * Each GPU's name for the log and the Activity list, as the Dashboard's cards name it: `RTX 4090`,
+ * `CPU`, not its id (`pci-0000:2d:00.0`, `cpu`). Cards of one model are told apart by their
+ * place in the list (`RTX 3070 #2`), the order `roost detect` lists them in.
+ */
+export function gpuNames(gpus: readonly Pick<GpuRef, 'id' | 'name'>[]): Map<string, string> {
+  const count = new Map<string, number>();
+  for (const g of gpus) count.set(g.name, (count.get(g.name) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  return new Map(
+    gpus.map((g) => {
+      if ((count.get(g.name) ?? 0) < 2) return [g.id, g.name];
+      const n = (seen.get(g.name) ?? 0) + 1;
+      seen.set(g.name, n);
+      return [g.id, `${g.name} #${n}`];
+    }),
+  );
+}
+
 export const silentScheduleLog: ScheduleLog = {
   debug: () => undefined,
   info: () => undefined,
@@ -111,7 +130,9 @@ export function createWorkPolicy(options: WorkPolicyOptions): WorkPolicy {
   /** The GPUs' names by id, from the last evaluation, for the log's lines. */
   let names = new Map<string, string>();
   const gpuLabel = (gpuId: string | null) =>
-    gpuId === null ? 'every GPU' : `${names.get(gpuId) ?? gpuId} (${gpuId})`;
+    gpuId === null
+      ? 'every GPU'
+      : (names.get(gpuId) ?? (gpuId === CPU_DEVICE.id ? CPU_DEVICE.name : gpuId));
   let timer: ReturnType<typeof setInterval> | undefined;
   let running: Promise<GpuDecision[]> | undefined;
   const failing = new Set<string>();
@@ -145,7 +166,7 @@ export function createWorkPolicy(options: WorkPolicyOptions): WorkPolicy {
     holds = holds.filter((h) => !expired.includes(h));
     for (const h of expired) {
       log.info(
-        `your manual ${h.action} of ${h.gpuId ?? 'every GPU'} ended at ${describeInstant(Date.parse(h.until as string), zone, at)}; back to the schedule`,
+        `your manual ${h.action} of ${gpuLabel(h.gpuId)} ended at ${describeInstant(Date.parse(h.until as string), zone, at)}; back to the schedule`,
       );
     }
     options.onHoldsChanged?.([...holds]);
@@ -189,7 +210,7 @@ export function createWorkPolicy(options: WorkPolicyOptions): WorkPolicy {
     );
     memory = result.memory;
     const previous = new Map(current.map((d) => [d.gpuId, d]));
-    names = new Map(gpus.map((g) => [g.id, g.name]));
+    names = gpuNames(gpus);
     const changed: GpuDecision[] = [];
     for (const d of result.decisions) {
       const before = previous.get(d.gpuId);
