@@ -11,6 +11,7 @@ import {
   type ResultOf,
 } from './contract.ts';
 import { TOKEN_FILE } from './token.ts';
+import { processAlive } from '../store/instance-lock.ts';
 
 /** A typed caller of the contract, whatever carries the call (in-process, HTTP). */
 export interface ApiClient {
@@ -46,11 +47,7 @@ export async function findRunningServer(
   } catch {
     return undefined;
   }
-  try {
-    process.kill(info.pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined; // stale file: process gone
-  }
+  if (!processAlive(info.pid)) return undefined; // stale file: the process is gone
   return { ...info, token };
 }
 

@@ -58,7 +58,8 @@ export interface LockProbes {
   pid?: number;
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process runs (signal 0; EPERM means it does, as another user's). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
