@@ -45,7 +45,7 @@ describe('the agent', () => {
         .entries;
       expect(entries.at(-1)).toMatchObject({
         level: 'info',
-        message: 'settings changed: pricing.currency',
+        message: 'currency changed to USD',
       });
       expect(entries.some((e) => e.level === 'debug')).toBe(false);
       expect([...entries].sort((a, b) => a.at.localeCompare(b.at))).toEqual(entries);
@@ -103,7 +103,7 @@ describe('the agent', () => {
     });
     expect(
       seen.some(
-        (e) => e.event === 'agent.log' && e.payload.message === 'settings changed: work.mode',
+        (e) => e.event === 'agent.log' && e.payload.message === 'take work changed to “Always”',
       ),
     ).toBe(true);
     await agent.close();

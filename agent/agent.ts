@@ -65,6 +65,7 @@ import { writeFileAtomic } from './store/atomic-file.ts';
 import { ensureDataDir } from './store/data-dir.ts';
 import { acquireInstanceLock } from './store/instance-lock.ts';
 import { SettingsStore } from './store/settings-store.ts';
+import { describeSettingsChange } from './store/settings-words.ts';
 import { ROOST_VERSION } from './version.ts';
 import {
   createNetworkSource,
@@ -442,7 +443,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
     // As a change in Settings would: saved, shown (settings.changed), and the policy told.
     setMarketJobs: async (on) => {
       const saved = await settings.update({ market: { enabled: on } });
-      log.child('settings').info(`settings changed: market.enabled (${on ? 'on' : 'off'})`);
+      log.child('settings').info(describeSettingsChange({ market: { enabled: on } }, saved));
       events.emit('settings.changed', saved);
       void policy.evaluate().catch(() => undefined);
     },
@@ -489,6 +490,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
           market.poke();
         },
         chainIdAt: (rpcUrl) => network.chainIdAt(rpcUrl),
+        tokenSymbol: () => market.token()?.symbol ?? null,
       }),
       ...hardwareHandlers(hardware, events),
       ...scheduleHandlers(policy),

@@ -202,6 +202,24 @@ describe('settings.update', () => {
   });
 });
 
+describe('the log line of a change', () => {
+  it('says the change in the Settings page words, with the token of the market', async () => {
+    const dir = await tempDir();
+    cleanup.push(dir.remove);
+    const settings = new SettingsStore({ dataDir: dir.path, log: createLogger({}) });
+    await settings.load();
+    const lines: string[] = [];
+    const h = settingsHandlers({
+      settings,
+      events: new EventBus(),
+      log: createLogger({ sink: (entry) => lines.push(entry.message) }),
+      tokenSymbol: () => 'rUSD',
+    });
+    await h['settings.update']({ pricing: { pricePerUnitHour: 2 } });
+    expect(lines).toEqual(['price changed to 2 rUSD per unit-hour']);
+  });
+});
+
 describe("the user's word on a chain's tokens follows its chain", () => {
   async function saying(tokens: 'test' | 'real', chainIds: Record<string, number | 'silent'>) {
     const dir = await tempDir();

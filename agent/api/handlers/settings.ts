@@ -4,16 +4,8 @@ import { ApiFailure } from '../errors.ts';
 import type { EventBus } from '../../events.ts';
 import type { Logger } from '../../log.ts';
 import type { SettingsStore } from '../../store/settings-store.ts';
+import { describeSettingsChange } from '../../store/settings-words.ts';
 import { realTokensProblem } from '../../wallet/network.ts';
-
-function describePatch(patch: Record<string, unknown>): string {
-  const keys: string[] = [];
-  for (const [section, fields] of Object.entries(patch)) {
-    if (fields && typeof fields === 'object')
-      for (const key of Object.keys(fields)) keys.push(`${section}.${key}`);
-  }
-  return keys.join(', ') || 'nothing';
-}
 
 /** How long a settings change waits for the chain to say its id before it is saved unchecked. */
 const CHAIN_ID_WAIT_MS = 5000;
@@ -31,6 +23,8 @@ export function settingsHandlers(deps: {
   chainIdAt?: (rpcUrl: string) => Promise<number>;
   /** Default 5 s. */
   chainIdWaitMs?: number;
+  /** The market token's symbol, for a price or a stake in the log's words; null: not known yet. */
+  tokenSymbol?: () => string | null;
 }): Pick<Handlers, 'settings.get' | 'settings.update'> {
   /**
    * A known test chain's tokens are always test money: saying they are real is refused, with
@@ -98,7 +92,9 @@ export function settingsHandlers(deps: {
       if (problem) throw new ApiFailure('SETTINGS_INVALID', problem);
       const { patch, forgot } = await keepTokensWord(asked);
       const saved = await deps.settings.update(patch);
-      deps.log.info(`settings changed: ${describePatch(asked)}`);
+      deps.log.info(
+        describeSettingsChange(asked, saved, { tokenSymbol: deps.tokenSymbol?.() ?? null }),
+      );
       if (forgot) deps.log.info(forgot);
       deps.events.emit('settings.changed', saved);
       deps.afterChange?.();
