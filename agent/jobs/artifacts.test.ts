@@ -215,3 +215,51 @@ describe('artifact cache', () => {
     expect(result).toMatchObject({ ok: false, error: { code: 'cancelled' } });
   });
 });
+
+describe('artifact cache size', () => {
+  it('keeps under its size by removing the least recently used files, never one used lately', async () => {
+    let clock = Date.parse('2026-11-26T10:00:00Z');
+    const hour = 60 * 60_000;
+    const { root, cache: c } = await cache({
+      maxBytes: 2500,
+      keepUsedWithinMs: hour,
+      now: () => clock,
+      log: { ...silentJobLog, info: (m: string) => lines.push(m) },
+    });
+    const lines: string[] = [];
+    const files = await Promise.all(
+      ['a', 'b', 'c', 'd'].map(async (name) => {
+        const bytes = randomBytes(1000);
+        const path = join(root, `${name}.bin`);
+        await writeFile(path, bytes);
+        return { uri: pathToFileURL(path).toString(), sha256: sha(bytes), bytes: 1000 };
+      }),
+    );
+    const [a, b, c2, d] = files as [Artifact, Artifact, Artifact, Artifact];
+    const get = (x: Artifact) => c.fetch(x, { allowFile: true, maxBytes: 1e6 });
+    const inCache = () =>
+      readdirSync(join(root, 'cache'))
+        .filter((n) => n !== 'partial')
+        .sort();
+    await get(a);
+    clock += 2 * hour;
+    await get(b);
+    clock += 2 * hour;
+    // a is used again: b is now the least recently used.
+    expect((await get(a)).ok).toBe(true);
+    clock += 2 * hour;
+    await get(c2); // 3000 bytes: over the 2500, and b goes
+    expect(inCache()).toEqual([a.sha256, c2.sha256].sort());
+    expect(lines).toEqual([
+      'removed 1 job file not used for a while from the download cache (0 MB), to keep it under 0 GB',
+    ]);
+    // With a and c both used within the hour, d goes over the size rather than remove them.
+    await get(a);
+    clock += 10 * 60_000;
+    await get(d);
+    expect(inCache()).toEqual([a.sha256, c2.sha256, d.sha256].sort());
+    // A removed artifact is fetched again when a job needs it.
+    const again = await get(b);
+    expect(again.ok && again.value.cached).toBe(false);
+  });
+});

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +30,18 @@ export interface ArtifactCacheOptions {
   /** Abort a download when no byte arrives for this long; default 30 s. */
   idleTimeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The most bytes the cache keeps; after a new artifact comes in, the least recently used ones
+   * go until it fits. Default 10 GiB.
+   */
+  maxBytes?: number;
+  /** An artifact used this recently is never removed (a job may still read it); default 1 h. */
+  keepUsedWithinMs?: number;
+  now?: () => number;
 }
+
+/** The default size of the artifact cache. */
+export const ARTIFACT_CACHE_MAX_BYTES = 10 * 2 ** 30;
 
 export interface FetchOptions {
   /** `file:` URIs are allowed (private jobs only). */
@@ -98,6 +109,58 @@ export function createArtifactCache(options: ArtifactCacheOptions): ArtifactCach
   const inFlight = new Map<string, Promise<JobResult<FetchedArtifact>>>();
 
   const cachedPath = (sha256: string) => join(dir, sha256);
+  const now = options.now ?? (() => Date.now());
+  const maxBytes = options.maxBytes ?? ARTIFACT_CACHE_MAX_BYTES;
+  const keepUsedWithinMs = options.keepUsedWithinMs ?? 60 * 60_000;
+
+  /** Last use is the file's modification time (reading does not change it everywhere). */
+  async function markUsed(path: string): Promise<void> {
+    const at = new Date(now());
+    await utimes(path, at, at).catch(() => undefined);
+  }
+
+  /**
+   * Removes the least recently used artifacts until the cache fits in maxBytes, never `keep`
+   * (just fetched) nor one used within keepUsedWithinMs, nor a download in progress.
+   */
+  async function trim(keep: string): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return;
+    }
+    const files: { name: string; size: number; usedAt: number }[] = [];
+    for (const name of names) {
+      if (!/^[0-9a-f]{64}$/.test(name)) continue;
+      const info = await stat(join(dir, name)).catch(() => undefined);
+      if (info?.isFile()) files.push({ name, size: info.size, usedAt: info.mtimeMs });
+    }
+    let total = files.reduce((sum, f) => sum + f.size, 0);
+    if (total <= maxBytes) return;
+    const removable = files
+      .filter(
+        (f) => f.name !== keep && !inFlight.has(f.name) && now() - f.usedAt > keepUsedWithinMs,
+      )
+      .sort((a, b) => a.usedAt - b.usedAt);
+    let freed = 0;
+    let count = 0;
+    for (const f of removable) {
+      if (total <= maxBytes) break;
+      try {
+        await rm(join(dir, f.name));
+      } catch {
+        continue; // in use elsewhere (Windows) or gone: the next trim tries again
+      }
+      total -= f.size;
+      freed += f.size;
+      count++;
+    }
+    if (count > 0)
+      log.info(
+        `removed ${count} job file${count === 1 ? '' : 's'} not used for a while from the download cache (${Math.round(freed / 2 ** 20)} MB), to keep it under ${Math.round(maxBytes / 2 ** 30)} GB`,
+      );
+  }
 
   async function lookup(sha256: string): Promise<string | undefined> {
     if (!/^[0-9a-f]{64}$/.test(sha256)) return undefined;
@@ -136,6 +199,7 @@ export function createArtifactCache(options: ArtifactCacheOptions): ArtifactCach
     if (hit) {
       const info = await stat(hit);
       if (info.size === artifact.bytes) {
+        await markUsed(hit);
         opts.onBytes?.(artifact.bytes);
         return { ok: true, value: { path: hit, cached: true } };
       }
@@ -149,6 +213,8 @@ export function createArtifactCache(options: ArtifactCacheOptions): ArtifactCach
       await mkdir(partialDir, { recursive: true, mode: 0o700 });
       if (scheme === 'file:') await copyFile(artifact, opts);
       else await download(artifact, opts);
+      await markUsed(cachedPath(artifact.sha256));
+      await trim(artifact.sha256);
       return { ok: true, value: { path: cachedPath(artifact.sha256), cached: false } };
     } catch (error) {
       if (error instanceof FetchFailure) return fail(error.code, error.message);
