@@ -20,7 +20,7 @@ import { messageOf, tokens } from './format.ts';
 import { ACTIVE_LEASE_STATES } from './schema.ts';
 import type { LeaseRecord, MarketJob } from './schema.ts';
 import type { MarketLog, MarketServiceOptions } from './service-options.ts';
-import { signingProblem, type LeaseRecorder, type Session } from './session.ts';
+import { claimedLine, signingProblem, type LeaseRecorder, type Session } from './session.ts';
 import { TransferError, fetchMarketJob, uploadResult } from './transfer.ts';
 import { TxRevertError, type TxRecord } from './tx-manager.ts';
 
@@ -190,7 +190,7 @@ export function createLeaseDriver(deps: LeaseDriverOptions): LeaseDriver {
             leaseEndsAt: Number(parsed.args.leaseEndsAt),
             reason: null,
           },
-          `lease ${Number(parsed.args.slot)} claimed in block ${record.blockNumber ?? '?'}`,
+          claimedLine(Number(parsed.args.slot)),
         );
       }
     }

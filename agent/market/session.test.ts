@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { leaseLine } from './session.ts';
+import { claimedLine, leaseLine } from './session.ts';
 
 describe("a lease's move in the log", () => {
   it('says the state once when the reason starts with it', () => {
@@ -13,5 +13,9 @@ describe("a lease's move in the log", () => {
     // A word that only begins like the state is not the state.
     expect(leaseLine('paid', 'paidout')).toBe('paid — paidout');
     expect(leaseLine('expired', '')).toBe('expired');
+  });
+
+  it('says a claim by its lease, without a block number', () => {
+    expect(leaseLine('claimed', claimedLine(0))).toBe('claimed (lease 0)');
   });
 });

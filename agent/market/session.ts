@@ -139,6 +139,14 @@ export function leaseLine(to: string, message: string): string {
     : `${to} — ${message}`;
 }
 
+/**
+ * A claim that went in: the lease's slot, which support matches with the requester's side, but no
+ * block number ("market job 1: claimed (lease 0)"); the claim's transaction has its own line.
+ */
+export function claimedLine(slot: number): string {
+  return `claimed (lease ${slot})`;
+}
+
 /** Lease moves and notes, each also written to the log and handed to the UI (`onLease`). */
 export interface LeaseRecorder {
   /** Moves the lease if it is in one of `from`; the moved record, or undefined when it was not. */

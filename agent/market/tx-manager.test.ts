@@ -2,7 +2,7 @@
 // drive to its edges: legacy chains, the cap, the 10 % that nodes require of a replacement.
 // The manager itself is tested against a real devnet in test/integration/market/tx-manager.test.ts.
 import { describe, expect, it } from 'vitest';
-import { bumpedFees, initialFees } from './tx-manager.ts';
+import { bumpedFees, doneLine, initialFees } from './tx-manager.ts';
 
 const GWEI = 1_000_000_000n;
 const eip1559 = (maxFeePerGas: bigint, maxPriorityFeePerGas: bigint) => ({
@@ -114,5 +114,12 @@ describe('bumpedFees', () => {
       type: 0,
       gasPrice: 56n * GWEI,
     });
+  });
+});
+
+describe('the log line of a transaction that went in', () => {
+  it('says what it did, then the hash, and no block number', () => {
+    const hash = `0x${'ab'.repeat(32)}`;
+    expect(doneLine('claim job 1', hash)).toBe(`claim job 1: done (transaction ${hash})`);
   });
 });

@@ -315,6 +315,15 @@ export function bumpedFees(
   return { type: 0, gasPrice: price };
 }
 
+/**
+ * A transaction that went in, for the log and the Activity list: what it did in words, then the
+ * hash support looks it up by ("claim job 1: done (transaction 0x…)"). The block number is in
+ * the journal; it means nothing to the owner.
+ */
+export function doneLine(label: string, hash: string): string {
+  return `${label}: done (transaction ${hash})`;
+}
+
 export function createTxManager(options: TxManagerOptions): TxManager {
   const { db, signer, chainKey } = options;
   const log = options.log ?? { info: () => {}, warn: () => {}, error: () => {} };
@@ -599,7 +608,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
       error,
     }));
     if (reverted) log.error(`${row.label}: ${error ?? 'reverted'}`);
-    else log.info(`${row.label}: tx ${receipt.hash} mined in block ${receipt.blockNumber}`);
+    else log.info(doneLine(row.label, receipt.hash));
     return stored;
   };
 

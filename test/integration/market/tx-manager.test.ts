@@ -154,7 +154,7 @@ describe('TxManager', () => {
     // The Activity list (info and up) says what came of it; the steps go to the log file only.
     expect(lines).toContain(`debug approve 1: signed tx ${first.hash} (nonce 0, approve:a)`);
     expect(lines.filter((l) => l.startsWith('info') && l.includes(first.hash))).toEqual([
-      expect.stringMatching(/^info approve 1: tx 0x[0-9a-f]{64} mined in block \d+$/),
+      expect.stringMatching(/^info approve 1: done \(transaction 0x[0-9a-f]{64}\)$/),
     ]);
     expect(first.hashes).toEqual([first.hash]);
     const again = await manager.execute(approve('approve:a', 5n));
