@@ -231,6 +231,10 @@ describe('diagnose', () => {
       blocksJobs: false,
     });
     expect(d[0]?.message).toMatch(/llvmpipe .* runs on the CPU, not a GPU/);
+    // The Dashboard's Check again button, as the no-GPU item says it.
+    expect(d[0]?.fix).toContain(
+      'then check again (Check again on the Dashboard, or `roost detect`)',
+    );
   });
 
   it('thermal throttling, reported by the driver or seen in telemetry', () => {
@@ -280,8 +284,24 @@ describe('diagnose', () => {
       "Roost can't reach the chain's RPC node at rpc.example.org (ECONNREFUSED).",
     );
     expect(JSON.stringify(d)).not.toContain('SECRETKEY');
-    const local = diagnose(healthy({ chain: { reachable: false, network: 'local' } }));
-    expect(local[0]?.fix).toMatch(/Start the local devnet/);
+    // The built-in network in user words: no file path, no "npm start".
+    const local = diagnose(
+      healthy({
+        chain: {
+          reachable: false,
+          network: 'local',
+          rpcUrl: null,
+          error:
+            'The local network is not running: /home/u/.roost/local-network.json is missing or is not a deployment record.',
+        },
+      }),
+    );
+    expect(local[0]?.message).toBe(
+      "The built-in test network is not running, so Roost can't reach the market.",
+    );
+    expect(local[0]?.fix).toBe(
+      'Quit Roost and start it again (it starts the built-in test network), or choose another network in Settings → Network.',
+    );
   });
 
   it('no jobs because of the network: syncing, a stale head, failing downloads', () => {
@@ -493,6 +513,10 @@ describe('diagnose', () => {
       blocksJobs: true,
       action: { kind: 'method', method: 'market.register' },
     });
+    // The Register now button beside it first; the command second.
+    expect(unregistered[0]?.fix).toMatch(
+      /to retry now, press Register now \(or, in a terminal: `roost market register`\)\.$/,
+    );
     expect(unregistered[0]?.message).toBe(
       'This machine is not registered as a provider yet: the wallet has no ETH to pay the registration fee.',
     );
@@ -510,6 +534,9 @@ describe('diagnose', () => {
       title: 'Registering on the market',
       action: null,
     });
+    expect(registering[0]?.fix).toBe(
+      'Nothing to do. If this stays for more than a minute, the Jobs page says why under Market jobs (or, in a terminal: `roost market register`).',
+    );
     // Without a benchmark, that is the reason; a locked wallet is its own.
     const unbenchmarked = diagnose(
       healthy({ provider: { pricePerUnitHour: 0.05, compositeScore: null, registered: false } }),

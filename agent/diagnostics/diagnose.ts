@@ -207,7 +207,8 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
           blocksJobs: false,
           title: 'Only a software GPU',
           message: `The only graphics adapter onnxruntime can use is ${softwareOnly.adapter?.name ?? 'a software renderer'}, which runs on the CPU, not a GPU: Roost takes only jobs that run on the CPU.`,
-          fix: 'Install the driver of your GPU with Vulkan (Linux) or DirectX 12 (Windows) support; on a server without a GPU, Roost cannot take GPU jobs.',
+          // As the no-GPU item: the Hardware section's Check again button is `roost detect`.
+          fix: 'Install the driver of your GPU with Vulkan (Linux) or DirectX 12 (Windows) support, then check again (Check again on the Dashboard, or `roost detect`); on a server without a GPU, Roost cannot take GPU jobs.',
           action: { kind: 'command', command: 'roost detect' },
         }),
       );
@@ -285,10 +286,15 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
         severity: 'error',
         blocksJobs: true,
         title: 'Chain unreachable',
-        message: `Roost can't reach the chain's RPC node${where ? ` at ${where}` : ''}${chain.error ? ` (${chain.error})` : ''}.`,
+        // The built-in network runs inside Roost: its file path and the node's error say nothing
+        // a user can act on, and Roost itself starts it.
+        message:
+          chain.network === 'local'
+            ? "The built-in test network is not running, so Roost can't reach the market."
+            : `Roost can't reach the chain's RPC node${where ? ` at ${where}` : ''}${chain.error ? ` (${chain.error})` : ''}.`,
         fix:
           chain.network === 'local'
-            ? 'Start the local devnet (npm start starts it), or choose another network in Settings → Network.'
+            ? 'Quit Roost and start it again (it starts the built-in test network), or choose another network in Settings → Network.'
             : 'Check your internet connection and the RPC URL in Settings → Network.',
         action: { kind: 'settings', section: 'network', field: 'rpcUrl' },
       }),
@@ -430,7 +436,8 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
             title: 'Registering on the market',
             message:
               'Roost is registering this machine as a provider: once, in a few seconds, and then requesters can lease it.',
-            fix: 'Nothing to do. If this stays for more than a minute, run `roost market register` to see why.',
+            // The Jobs page's Market jobs card says what holds it up; a terminal is the second way.
+            fix: 'Nothing to do. If this stays for more than a minute, the Jobs page says why under Market jobs (or, in a terminal: `roost market register`).',
             // "Nothing to do" with a Register button beside it would say two things.
             action: null,
           })
@@ -439,7 +446,7 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
             blocksJobs: true,
             title: 'Not registered on the market',
             message: `This machine is not registered as a provider yet${problem ? `: ${problem}` : ', so requesters cannot lease it'}.`,
-            fix: 'Roost registers by itself while it runs (it needs the wallet unlocked and a little native coin for the fee); to retry now, run `roost market register`.',
+            fix: 'Roost registers by itself while it runs (it needs the wallet unlocked and a little native coin for the fee); to retry now, press Register now (or, in a terminal: `roost market register`).',
             action: { kind: 'method', method: 'market.register' },
           }),
     );

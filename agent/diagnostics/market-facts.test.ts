@@ -138,7 +138,9 @@ describe('the market facts behind "why no jobs"', () => {
     );
     const why = whyNoJobs({ now: NOW, ...none });
     expect(why.blockers[0]?.code).toBe('rpc-unreachable');
-    expect(why.blockers[0]?.message).toMatch(/no local network: start one with `roost devnet`/);
+    // The error stays in the facts; the built-in network's item says it in user words.
+    expect(none.chain?.error).toMatch(/no local network: start one with `roost devnet`/);
+    expect(why.blockers[0]?.message).toMatch(/built-in test network is not running/);
     expect(none.wallet?.nativeBalanceWei).toBeNull();
   });
 
