@@ -55,26 +55,26 @@ describe('roost wallet history lines', () => {
       at: null,
     });
 
-  it('names the stake and the withdrawal, with the sign as the wallet sees it', () => {
-    expect(historyLine(entry('staked'))).toEqual({ sign: '-', what: 'staked', after: '' });
+  it('names the stake and the withdrawal, with the sign as the wallet sees it, each a cell of its own (a capital)', () => {
+    expect(historyLine(entry('staked'))).toEqual({ sign: '-', what: 'Staked', after: '' });
     expect(historyLine(entry('withdrawn'))).toEqual({
       sign: ' ',
-      what: 'withdrawn to the wallet',
+      what: 'Withdrawn to the wallet',
       after: '',
     });
     expect(historyLine(entry('credited', 'Payout'))).toEqual({
       sign: '+',
-      what: 'credited (payout)',
+      what: 'Credited (payout)',
       after: '',
     });
-    expect(historyLine(entry('received'))).toEqual({ sign: '+', what: 'received', after: '' });
-    expect(historyLine(entry('sent'))).toEqual({ sign: '-', what: 'sent', after: '' });
+    expect(historyLine(entry('received'))).toEqual({ sign: '+', what: 'Received', after: '' });
+    expect(historyLine(entry('sent'))).toEqual({ sign: '-', what: 'Sent', after: '' });
   });
 
   it('follows a stake taken back: asked (and when it is free), cancelled, back to withdraw', () => {
     expect(
       historyLine(entry('unstake-requested', null, { availableAt: '2026-11-26T12:05:00.000Z' })),
-    ).toEqual({ sign: ' ', what: 'stake asked back', after: 'free from 2026-11-26 12:05 UTC' });
+    ).toEqual({ sign: ' ', what: 'Stake asked back', after: 'free from 2026-11-26 12:05 UTC' });
     // The Wallet page says it in one cell.
     expect(
       historyWords({
@@ -82,15 +82,15 @@ describe('roost wallet history lines', () => {
         reason: null,
         availableAt: '2026-11-26T12:05:00.000Z',
       }).what,
-    ).toBe('stake asked back (free from 2026-11-26 12:05 UTC)');
+    ).toBe('Stake asked back (free from 2026-11-26 12:05 UTC)');
     expect(historyLine(entry('unstake-cancelled'))).toEqual({
       sign: ' ',
-      what: 'stake kept (asking back cancelled)',
+      what: 'Stake kept (asking back cancelled)',
       after: '',
     });
     expect(historyLine(entry('credited', 'Unstake'))).toEqual({
       sign: '+',
-      what: 'stake back (withdrawable)',
+      what: 'Stake back (withdrawable)',
       after: '',
     });
   });

@@ -473,7 +473,8 @@ export function timeWords(iso: string): string {
 /**
  * A history entry's direction and words, for the CLI and the Wallet page alike. A withdrawal
  * moves earnings from the market into the wallet: both are yours, so it has no direction (and is
- * listed once, not again as received).
+ * listed once, not again as received). Each stands alone in a cell (the Wallet page's What
+ * column, the CLI's history), so it starts with a capital.
  */
 export function historyWords(e: Pick<HistoryEntry, 'kind' | 'reason' | 'availableAt'>): {
   direction: 'in' | 'out' | 'none';
@@ -482,29 +483,29 @@ export function historyWords(e: Pick<HistoryEntry, 'kind' | 'reason' | 'availabl
   switch (e.kind) {
     case 'sent':
     case 'staked':
-      return { direction: 'out', what: e.kind };
+      return { direction: 'out', what: e.kind === 'sent' ? 'Sent' : 'Staked' };
     case 'withdrawn':
-      return { direction: 'none', what: 'withdrawn to the wallet' };
+      return { direction: 'none', what: 'Withdrawn to the wallet' };
     // The stake stays the provider's while it waits: nothing moves until it is credited.
     case 'unstake-requested':
       return {
         direction: 'none',
-        what: `stake asked back${e.availableAt ? ` (free from ${timeWords(e.availableAt)})` : ''}`,
+        what: `Stake asked back${e.availableAt ? ` (free from ${timeWords(e.availableAt)})` : ''}`,
       };
     case 'unstake-cancelled':
-      return { direction: 'none', what: 'stake kept (asking back cancelled)' };
+      return { direction: 'none', what: 'Stake kept (asking back cancelled)' };
     case 'credited':
       return {
         direction: 'in',
         what:
           e.reason === 'Unstake'
-            ? 'stake back (withdrawable)'
+            ? 'Stake back (withdrawable)'
             : e.reason
-              ? `credited (${e.reason.toLowerCase()})`
-              : 'credited',
+              ? `Credited (${e.reason.toLowerCase()})`
+              : 'Credited',
       };
     case 'received':
-      return { direction: 'in', what: 'received' };
+      return { direction: 'in', what: 'Received' };
   }
 }
 

@@ -146,14 +146,14 @@ describe.skipIf(Boolean(missing))('earning on the market, seen in the dashboard'
     const whats = () =>
       page.getByTestId('wallet-history').locator('tbody tr td:nth-child(2)').allTextContents();
     await expect
-      .poll(async () => (await whats()).filter((w) => w === 'withdrawn to the wallet').length, {
+      .poll(async () => (await whats()).filter((w) => w === 'Withdrawn to the wallet').length, {
         timeout: 15_000,
       })
       .toBe(1);
     const rows = await whats();
-    expect(rows.filter((w) => w === 'staked')).toHaveLength(1);
-    expect(rows.filter((w) => w === 'received')).toHaveLength(1);
-    expect(rows.filter((w) => w === 'credited (payout)')).toHaveLength(1);
+    expect(rows.filter((w) => w === 'Staked')).toHaveLength(1);
+    expect(rows.filter((w) => w === 'Received')).toHaveLength(1);
+    expect(rows.filter((w) => w === 'Credited (payout)')).toHaveLength(1);
     await page.screenshot({ path: join(SHOTS, 'wallet-after-withdraw.png'), fullPage: true });
     expect(await overflowing(page), 'wallet after a withdrawal').toEqual([]);
     expect(await accessibilityProblems(page), 'wallet after a withdrawal').toEqual([]);
