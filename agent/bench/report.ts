@@ -457,30 +457,33 @@ export function buildWarnings(input: {
             !input.telemetry.some((t) => t.gpuId === c.gpuId && t.throttled) &&
             c.maxMHz >= WANDERING_CLOCK_RATIO * c.minMHz,
         );
-    // The coefficient of variation, in words support staff read: the typical distance of a run
-    // from the average run.
-    const percent = (cv: number) => `±${(cv * 100).toFixed(1)} %`;
-    const what =
-      varied.length === 1
-        ? `${varied[0]!.title}: its run times varied by ${percent(varied[0]!.cv)} around their average`
-        : `Run times varied by more than ${percent(HIGH_VARIATION_CV)} around their average in ${varied.length} workloads: ${varied.map((v) => `${v.title} ${percent(v.cv)}`).join(', ')}`;
+    // One short sentence: which workloads and the largest spread (the coefficient of variation:
+    // the typical distance of a run from the average run). Each workload's own figure is in the
+    // results table beside it.
+    const titles = varied.map((v) => v.title);
+    const names =
+      titles.length <= 1
+        ? titles.join('')
+        : `${titles.slice(0, -1).join(', ')} and ${titles[titles.length - 1]!}`;
+    const most = Math.max(...varied.map((v) => v.cv));
+    const what = `Run times of ${names} varied by up to ${Math.round(most * 100)} %`;
     warnings.push({
       code: 'high-variation',
       severity: 'warning',
       ...(varied.length === 1 ? { workloadId: varied[0]!.id } : {}),
       ...(quiet && wanderingClock
         ? {
-            message: `${what}; no other program was busy, but the GPU\u2019s clock moved between ${wanderingClock.minMHz} and ${wanderingClock.maxMHz} MHz while it worked (at most ${wanderingClock.maxUtilizationPct} % busy): its power management slowed it between runs.`,
-            fix: 'Set the GPU to prefer maximum performance (NVIDIA: PowerMizer in NVIDIA Settings or the Control Panel\u2019s power management mode; AMD: the performance profile), then run the standard or precise preset.',
+            message: `${what}: the GPU\u2019s power management slowed it between runs (its clock moved between ${wanderingClock.minMHz} and ${wanderingClock.maxMHz} MHz).`,
+            fix: 'Set the GPU to prefer maximum performance (NVIDIA: PowerMizer in NVIDIA Settings or the Control Panel\u2019s power management mode; AMD: the performance profile), then run the benchmark again.',
           }
         : quiet
           ? {
-              message: `${what}; no other program was busy, so the machine itself slowed some runs (power saving, heat, or the host of a virtual machine).`,
-              fix: 'Set the power plan to high performance, check the cooling, and run the standard or precise preset; on a virtual machine, expect this.',
+              message: `${what}, though no other program was busy: power saving, heat or a virtual machine\u2019s host slowed some runs.`,
+              fix: 'Set the power plan to high performance, check the cooling, and run the benchmark again; on a virtual machine, expect this.',
             }
           : {
-              message: `${what}; something else was probably using the machine.`,
-              fix: 'Close other programs (games, miners, browsers playing video) and run the standard or precise preset.',
+              message: `${what}, probably because other programs were running.`,
+              fix: 'Close other programs (games, miners, browsers playing video) and run the benchmark again.',
             }),
     });
   }
