@@ -155,3 +155,56 @@ describe('MarketLeases: market jobs turned off', () => {
     await waitFor(() => expect(updates).toEqual([{ market: { enabled: true } }]));
   });
 });
+
+describe('MarketLeases: why', () => {
+  it('says each lease reason as a sentence, with commands as code', async () => {
+    const lease = {
+      chainKey: '31337:0x5FbDB2315678afecb367f032d93F642f64180aa3',
+      jobId: '7',
+      slot: null,
+      state: 'skipped' as const,
+      reason:
+        'the reward is below your price: lower it with `roost settings set pricing.pricePerUnitHour 1`',
+      requester: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+      specUri: 'http://127.0.0.1:9/spec.json',
+      specHash: `0x${'a'.repeat(64)}`,
+      reward: '1000000',
+      collateral: '0',
+      minScore: '0',
+      leaseSeconds: 300,
+      deadline: 2_000_000_000,
+      postedBlock: 3,
+      localJobId: null,
+      leaseEndsAt: null,
+      challengeEndsAt: null,
+      resultHash: null,
+      resultUri: null,
+      payout: null,
+      createdAt: '2026-11-26T10:00:00.000Z',
+      updatedAt: '2026-11-26T10:00:00.000Z',
+    };
+    const { client } = fakeAgentClient((method) =>
+      method === 'market.status'
+        ? ok(marketStatus())
+        : method === 'market.jobs'
+          ? ok({ leases: [lease], token: { symbol: 'rUSD', decimals: 6 } })
+          : unavailable(),
+    );
+    render(
+      <AgentProvider client={client}>
+        <MarketLeases />
+      </AgentProvider>,
+    );
+    const cell = await waitFor(() => {
+      const row = screen.getByTestId('market-leases').querySelector('tr.lease-skipped');
+      expect(row).not.toBeNull();
+      return row!.lastElementChild!;
+    });
+    expect(cell.textContent).toBe(
+      'The reward is below your price: lower it with roost settings set pricing.pricePerUnitHour 1.',
+    );
+    expect(cell.querySelector('code')?.textContent).toBe(
+      'roost settings set pricing.pricePerUnitHour 1',
+    );
+  });
+});

@@ -218,7 +218,7 @@ export function MarketLeases() {
                 </td>
                 <td>{formatAmount(l.reward, token)}</td>
                 <td>{l.payout && l.payout !== '0' ? formatAmount(l.payout, token) : '—'}</td>
-                <td className="muted">{l.reason ?? ''}</td>
+                <td className="muted">{l.reason ? <AgentText text={l.reason} /> : ''}</td>
               </tr>
             ))}
           </tbody>
