@@ -101,8 +101,8 @@ describe('roost wallet', () => {
     expect(Number(after.token.amount)).toBe(Number(balance.token.amount) - 12.5);
 
     const history = await roost(dir.path, ['wallet', 'history']);
-    expect(history.stdout).toMatch(/  Sent\s+-12\.5 rUSD/);
-    expect(history.stdout).toMatch(/  Received \+50 rUSD/);
+    expect(history.stdout).toMatch(/ {2}Sent\s+-12\.5 rUSD/);
+    expect(history.stdout).toMatch(/ {2}Received \+50 rUSD/);
     rpc.destroy();
   });
 
