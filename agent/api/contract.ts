@@ -154,6 +154,63 @@ export const settingsSchema = z.object(settingsSections).strict();
 export type Settings = z.infer<typeof settingsSchema>;
 export type SettingsSection = keyof typeof settingsSections;
 
+/**
+ * What the Settings page calls each setting, by `section.key`. The page shows these, and the
+ * agent's log says a change in the same words (agent/store/settings-words.ts), so a line names
+ * the field the user can find.
+ */
+export const SETTING_LABELS: Record<string, string> = {
+  'general.theme': 'Theme',
+  'general.startAtLogin': 'Start at login',
+  'general.onboarded': 'First-run setup finished',
+  'work.mode': 'Take work',
+  'work.idleMinutes': 'Idle minutes',
+  'work.pauseWhileGaming': 'Pause while gaming',
+  'work.avoidDisplayGpu': 'Keep the display GPU free',
+  'work.maxTemperatureC': 'Temperature ceiling (°C)',
+  'work.windows': 'Work hours',
+  'work.resumeBelowC': 'Resume after cooling by (°C)',
+  'work.pauseOnBattery': 'Pause on battery',
+  'work.gameProcesses': 'Games to watch for',
+  'work.pauseOnAnyGpuProcess': 'Pause for any other GPU program',
+  'work.ignoredGpuProcesses': 'GPU programs to ignore',
+  'work.finishLeaseWithinMinutes': 'Finish a job if it ends within (min)',
+  'pricing.tokenValueInCurrency': 'Value of one market token',
+  'pricing.pricePerUnitHour': 'Price per unit-hour',
+  'pricing.electricityPricePerKwh': 'Electricity price per kWh',
+  'pricing.currency': 'Currency',
+  'network.name': 'Network',
+  'network.rpcUrl': 'RPC URL',
+  'network.marketAddress': 'Market address',
+  'network.tokens': 'Tokens on this network',
+  'market.enabled': 'Take market jobs',
+  'market.stake': 'Stake (tokens)',
+  'market.autoWithdrawAbove': 'Withdraw automatically above (tokens)',
+  'market.practice': 'Practice jobs on the local network',
+  'accelerators.disabled': 'Never use',
+  'accelerators.allowSoftwareAdapters': 'Allow software renderers',
+  'updates.channel': 'Channel',
+  'updates.autoInstall': 'Install updates automatically',
+  'server.port': 'Port',
+};
+
+/** Labels of a choice, by `section.key.value` (accelerators are named by executionProviderName). */
+export const SETTING_OPTION_LABELS: Record<string, string> = {
+  'general.theme.system': 'Same as the system',
+  'general.theme.light': 'Light',
+  'general.theme.dark': 'Dark',
+  'work.mode.idle': 'When the computer is idle',
+  'work.mode.always': 'Always',
+  'work.mode.manual': 'Only when I start it',
+  'network.name.local': 'Built-in practice network (local)',
+  'network.name.custom': 'Custom network',
+  'network.tokens.unknown': 'Not said (counted as real money)',
+  'network.tokens.test': 'Test money, no value',
+  'network.tokens.real': 'Real money, worth my token value',
+  'updates.channel.stable': 'Stable',
+  'updates.channel.beta': 'Beta',
+};
+
 export const defaultSettings: Settings = {
   general: { theme: 'system', startAtLogin: false, onboarded: false },
   work: {

@@ -4,6 +4,8 @@ import {
   executionProviderName,
   formatTimeWindows,
   parseTimeWindows,
+  SETTING_LABELS,
+  SETTING_OPTION_LABELS,
   settingsSections,
   type AgentStatus,
   type Settings,
@@ -55,40 +57,7 @@ const sectionTitles: Record<SettingsSection, { title: string; about: string }> =
   server: { title: 'Headless server', about: 'The dashboard of `roost serve`.' },
 };
 
-const fieldLabels: Record<string, string> = {
-  'general.theme': 'Theme',
-  'general.startAtLogin': 'Start at login',
-  'general.onboarded': 'First-run setup finished',
-  'work.mode': 'Take work',
-  'work.idleMinutes': 'Idle minutes',
-  'work.pauseWhileGaming': 'Pause while gaming',
-  'work.avoidDisplayGpu': 'Keep the display GPU free',
-  'work.maxTemperatureC': 'Temperature ceiling (°C)',
-  'work.windows': 'Work hours',
-  'work.resumeBelowC': 'Resume after cooling by (°C)',
-  'work.pauseOnBattery': 'Pause on battery',
-  'work.gameProcesses': 'Games to watch for',
-  'work.pauseOnAnyGpuProcess': 'Pause for any other GPU program',
-  'work.ignoredGpuProcesses': 'GPU programs to ignore',
-  'work.finishLeaseWithinMinutes': 'Finish a job if it ends within (min)',
-  'pricing.tokenValueInCurrency': 'Value of one market token',
-  'pricing.pricePerUnitHour': 'Price per unit-hour',
-  'pricing.electricityPricePerKwh': 'Electricity price per kWh',
-  'pricing.currency': 'Currency',
-  'network.name': 'Network',
-  'network.rpcUrl': 'RPC URL',
-  'network.marketAddress': 'Market address',
-  'network.tokens': 'Tokens on this network',
-  'market.enabled': 'Take market jobs',
-  'market.stake': 'Stake (tokens)',
-  'market.autoWithdrawAbove': 'Withdraw automatically above (tokens)',
-  'market.practice': 'Practice jobs on the local network',
-  'accelerators.disabled': 'Never use',
-  'accelerators.allowSoftwareAdapters': 'Allow software renderers',
-  'updates.channel': 'Channel',
-  'updates.autoInstall': 'Install updates automatically',
-  'server.port': 'Port',
-};
+const fieldLabels = SETTING_LABELS;
 
 /**
  * Help in the page's words where the schema's description speaks in raw values (`null`, `false`)
@@ -119,19 +88,7 @@ const optionLabels: Record<string, string> = {
   ...Object.fromEntries(
     acceleratorIds.map((ep) => [`accelerators.disabled.${ep}`, executionProviderName(ep)]),
   ),
-  'general.theme.system': 'Same as the system',
-  'general.theme.light': 'Light',
-  'general.theme.dark': 'Dark',
-  'work.mode.idle': 'When the computer is idle',
-  'work.mode.always': 'Always',
-  'work.mode.manual': 'Only when I start it',
-  'network.name.local': 'Built-in practice network (local)',
-  'network.name.custom': 'Custom network',
-  'network.tokens.unknown': 'Not said (counted as real money)',
-  'network.tokens.test': 'Test money, no value',
-  'network.tokens.real': 'Real money, worth my token value',
-  'updates.channel.stable': 'Stable',
-  'updates.channel.beta': 'Beta',
+  ...SETTING_OPTION_LABELS,
 };
 
 /**
