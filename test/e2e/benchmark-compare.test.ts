@@ -3,7 +3,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { passingOutcome, sampleReport, testSigner } from '../../agent/bench/testing/fixtures.ts';
 import { signReport } from '../../agent/bench/sign.ts';
@@ -13,11 +12,11 @@ import {
   navLink,
   overflowing,
   accessibilityProblems,
+  SHOTS,
 } from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
-const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
 const missing = chromiumMissing();
 
 describe.skipIf(Boolean(missing))('two benchmark reports side by side', () => {

@@ -1,19 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import {
   accessibilityProblems,
   chromiumMissing,
   launchChromium,
   navLink,
+  SHOTS,
 } from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { STD_SUITE_ID } from '../../agent/bench/schema.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
-const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
 const missing = chromiumMissing();
 
 describe.skipIf(Boolean(missing))('the Benchmark page against roost serve', () => {

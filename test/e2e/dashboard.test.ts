@@ -9,12 +9,12 @@ import {
   launchChromium,
   navLink,
   overflowing,
+  SHOTS,
 } from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { fakeNvidiaSmi } from '../support/fake-nvidia-smi.ts';
 
-const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
 const RENDERER = fileURLToPath(new URL('../../dist/renderer/index.html', import.meta.url));
 
 const missing = chromiumMissing();

@@ -11,12 +11,16 @@ import { Wallet } from 'ethers';
 import type { Browser } from 'playwright-core';
 import { startDevnet, type Devnet } from '../../contracts/devnet.ts';
 import { methods } from '../../agent/api/contract.ts';
-import { accessibilityProblems, chromiumMissing, launchChromium } from '../support/browser.ts';
+import {
+  accessibilityProblems,
+  chromiumMissing,
+  launchChromium,
+  SHOTS,
+} from '../support/browser.ts';
 import { labPostsJob, providerAndLab, writeJobFiles } from '../support/market-files.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
-const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
 const RENDERER = fileURLToPath(new URL('../../dist/renderer/index.html', import.meta.url));
 const missing = chromiumMissing();
 

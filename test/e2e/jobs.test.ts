@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { encodeModel, valueInfo } from '../fixtures/jobs/models.ts';
 import { encodeNpy } from '../../worker/npy.ts';
@@ -11,11 +10,11 @@ import {
   navLink,
   overflowing,
   accessibilityProblems,
+  SHOTS,
 } from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
-const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
 const missing = chromiumMissing();
 
 describe.skipIf(Boolean(missing))('the Jobs page against roost serve', () => {

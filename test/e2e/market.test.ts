@@ -4,7 +4,6 @@
 // provider withdraws on the Wallet page. Every balance is checked on chain to the base unit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Wallet, type JsonRpcProvider } from 'ethers';
 import type { Browser } from 'playwright-core';
 import type { Devnet } from '../../contracts/devnet.ts';
@@ -16,13 +15,13 @@ import {
   navLink,
   overflowing,
   accessibilityProblems,
+  SHOTS,
 } from '../support/browser.ts';
 import { startTestChain, type TestChain } from '../support/devnet-chain.ts';
 import { labPostsJob, providerAndLab, writeJobFiles } from '../support/market-files.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
-const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
 const missing = chromiumMissing();
 const USD = 1_000_000n;
 

@@ -18,11 +18,11 @@ import {
   chromiumMissing,
   launchChromium,
   overflowing,
+  SHOTS,
 } from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
-const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
 const RENDERER = fileURLToPath(new URL('../../dist/renderer/index.html', import.meta.url));
 const missing = chromiumMissing();
 

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { JsonRpcProvider, parseEther } from 'ethers';
 import type { Browser } from 'playwright-core';
 import { TEST_DOLLAR, devnetDeployment, startDevnet, type Devnet } from '../../contracts/devnet.ts';
@@ -12,11 +11,11 @@ import {
   navLink,
   overflowing,
   accessibilityProblems,
+  SHOTS,
 } from '../support/browser.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
-const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
 const missing = chromiumMissing();
 
 describe.skipIf(Boolean(missing))('the Wallet page against roost serve and a devnet', () => {

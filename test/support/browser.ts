@@ -1,6 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+
+/** Where the end-to-end tests save a screenshot of every page, for review. */
+export const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
 
 /** Debian's Chromium (scripts/install-system-deps.sh installs it); CHROMIUM_PATH overrides. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

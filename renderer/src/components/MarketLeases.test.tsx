@@ -4,6 +4,7 @@ import { AgentProvider } from '../AgentContext.tsx';
 import { MarketLeases } from './MarketLeases.tsx';
 import { defaultSettings, type ResultOf, type Settings } from '../../../agent/api/contract.ts';
 import type { AgentEvent } from '../../../agent/api/contract.ts';
+import { leaseRecord } from '../../../agent/market/testing/lease-record.ts';
 import { marketStatus } from '../../../agent/market/testing/market-status.ts';
 import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
 
@@ -158,31 +159,12 @@ describe('MarketLeases: market jobs turned off', () => {
 
 describe('MarketLeases: why', () => {
   it('says each lease reason as a sentence, with commands as code', async () => {
-    const lease = {
-      chainKey: '31337:0x5FbDB2315678afecb367f032d93F642f64180aa3',
+    const lease = leaseRecord(Date.parse('2026-11-26T10:00:00Z'), {
       jobId: '7',
-      slot: null,
-      state: 'skipped' as const,
+      state: 'skipped',
       reason:
         'the reward is below your price: lower it with `roost settings set pricing.pricePerUnitHour 1`',
-      requester: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
-      specUri: 'http://127.0.0.1:9/spec.json',
-      specHash: `0x${'a'.repeat(64)}`,
-      reward: '1000000',
-      collateral: '0',
-      minScore: '0',
-      leaseSeconds: 300,
-      deadline: 2_000_000_000,
-      postedBlock: 3,
-      localJobId: null,
-      leaseEndsAt: null,
-      challengeEndsAt: null,
-      resultHash: null,
-      resultUri: null,
-      payout: null,
-      createdAt: '2026-11-26T10:00:00.000Z',
-      updatedAt: '2026-11-26T10:00:00.000Z',
-    };
+    });
     const { client } = fakeAgentClient((method) =>
       method === 'market.status'
         ? ok(marketStatus())
