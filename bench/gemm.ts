@@ -13,6 +13,9 @@
  *
  * numpy is Debian's python3-numpy (ROOST_PYTHON or --python picks another interpreter); which BLAS
  * it uses is printed, since that decides the figure (reference BLAS is ~20x slower than OpenBLAS).
+ * So is the OpenBLAS kernel: where OpenBLAS does not know this CPU and falls back to an older
+ * kernel than the CPU's flags allow, numpy runs with OPENBLAS_CORETYPE set to the best one
+ * (see blas-core.ts); set OPENBLAS_CORETYPE yourself to choose.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +27,7 @@ import { createNodeBenchSpawner, defaultBenchEntry, runBenchChild } from '../age
 import { STD_SUITE, suiteHash } from '../agent/bench/suite.ts';
 import { quantileSorted } from '../agent/bench/stats.ts';
 import { probeEnv } from '../agent/hardware/probe.ts';
+import { blasChoice } from './blas-core.ts';
 import { cpuTicks, othersCores, waitIdle } from './cpu-load.ts';
 
 const { values } = parseArgs({
@@ -42,6 +46,9 @@ const definition = STD_SUITE.workloads.find((w) => w.id === 'gemm-fp32');
 if (!definition || definition.params.kind !== 'gemm') throw new Error('gemm-fp32 is missing');
 const { n, chain } = definition.params;
 const flops = definition.flopsPerRun;
+
+const blas = blasChoice(python);
+const numpyEnv = blas.override ? { ...process.env, OPENBLAS_CORETYPE: blas.override } : process.env;
 
 const NUMPY = `
 import json, sys, time
@@ -75,6 +82,7 @@ function numpyRound(): { median: number; numpy: string } {
   const r = spawnSync(python, ['-c', NUMPY, String(n), String(chain), String(seconds)], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
+    env: numpyEnv,
   });
   if (r.status !== 0) {
     console.error(
@@ -173,6 +181,13 @@ try {
   console.log(
     `  numpy ${info.numpy} sgemm     best ${best.theirs.toFixed(1)} GFLOP/s, median round ${typical.theirs.toFixed(1)} GFLOP/s  (libblas.so.3 -> ${blasLibrary()})`,
   );
+  if (blas.override) {
+    console.log(
+      `  OpenBLAS picked its ${blas.chosen} kernel (it does not know this CPU); numpy ran with OPENBLAS_CORETYPE=${blas.override}, the best kernel this CPU's flags allow`,
+    );
+  } else if (blas.chosen) {
+    console.log(`  OpenBLAS kernel: ${blas.chosen}`);
+  }
   console.log(
     `  ratio Roost / numpy      ${(best.ours / best.theirs).toFixed(3)} (best rounds), ${(typical.ours / typical.theirs).toFixed(3)} (median rounds)  (goal: >= 0.9)`,
   );
