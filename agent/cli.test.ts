@@ -481,7 +481,8 @@ describe('while the desktop app holds the data folder', () => {
     return pid;
   }
 
-  it('roost status says the app runs, and other commands refuse to start a second Roost', async () => {
+  // With its command channel open, commands go through the app: test/integration/command-channel.test.ts.
+  it('without its command channel, roost status says the app runs, and other commands refuse to start a second Roost', async () => {
     const pid = await appRunning();
     const status = await roost('status');
     expect(status.code).toBe(EXIT_OK);
@@ -497,7 +498,7 @@ describe('while the desktop app holds the data folder', () => {
     expect(jobs).toEqual({
       code: EXIT_FAILURE,
       stdout: '',
-      stderr: `Error: Roost's desktop app (process ${pid}) is running with this data folder, and this command would start a second Roost on it. Use the app, or quit it (Quit Roost in its tray menu) and run the command again.\n`,
+      stderr: `Error: Roost's desktop app (process ${pid}) holds this data folder but does not answer commands: it is starting (run the command again in a moment), or it could not open its command channel (its log says why; quit it and run the command again).\n`,
     });
     expect(JSON.parse((await roost('job', 'list', '--json')).stdout)).toMatchObject({
       ok: false,

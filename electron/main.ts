@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createAgent, type Agent, type AgentOptions } from '../agent/agent.ts';
+import { startCommandChannel } from '../agent/api/command-channel.ts';
 import { createNodeWorkerSpawner, type SpawnWorker } from '../agent/jobs/spawner.ts';
 import { defaultSpawner } from '../agent/hardware/run-tool.ts';
 import { spawnNodeModule } from '../contracts/devnet-process.ts';
@@ -330,6 +331,20 @@ async function main(): Promise<void> {
     }
   });
 
+  // `roost` commands typed while the app runs go through it (agent/api/command-channel.ts).
+  const commands = await startCommandChannel({
+    dataDir,
+    router: agent.router,
+    events: agent.events,
+    log: agent.log.child('commands'),
+    addSecret: (secret) => agent.addSecret(secret),
+  }).catch((error: unknown) => {
+    electronLog.warn(
+      `roost commands cannot reach the app while it runs (${(error as Error).message}); they say so and ask to quit it`,
+    );
+    return undefined;
+  });
+
   // The remembered password (opt-in, safeStorage) unlocks the wallet at start.
   void unlockAtStart(agent, unlockMemory, (notice) => notifier.notify(notice), electronLog);
 
@@ -344,6 +359,7 @@ async function main(): Promise<void> {
       updates?.stop();
       unregister();
       tray.destroy();
+      await commands?.close().catch(() => undefined);
       await agent.close().catch(() => undefined);
       if (install) {
         // quitAndInstall sets up the installer and quits the app itself; if it can't, leave anyway.

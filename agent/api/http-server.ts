@@ -16,6 +16,11 @@ export interface HttpServerOptions {
   token: string;
   /** 0 picks a free port. */
   port: number;
+  /**
+   * Listen on this Unix socket or Windows named pipe instead of a port (the desktop app's channel
+   * for `roost` commands, see command-channel.ts): no network, so no firewall prompt.
+   */
+  socketPath?: string;
   /** The built renderer (index.html and assets); missing → a page that says how to build it. */
   staticDir?: string;
   /** Seconds between SSE keep-alive comments. */
@@ -23,6 +28,7 @@ export interface HttpServerOptions {
 }
 
 export interface RunningServer {
+  /** 0 when listening on a socket. */
   readonly port: number;
   /** The dashboard URL with the token in its fragment (never sent to the server in a request line). */
   readonly url: string;
@@ -342,16 +348,21 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
+  const socketPath = options.socketPath;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: LOOPBACK, port: options.port }, () => {
+    const done = () => {
       server.off('error', reject);
       resolve();
-    });
+    };
+    if (socketPath) server.listen({ path: socketPath }, done);
+    else server.listen({ host: LOOPBACK, port: options.port }, done);
   });
-  port = (server.address() as AddressInfo).port;
-  const url = `http://${LOOPBACK}:${port}/#token=${token}`;
-  log.info(`listening on http://${LOOPBACK}:${port}/`);
+  port = socketPath ? 0 : (server.address() as AddressInfo).port;
+  const url = socketPath ? '' : `http://${LOOPBACK}:${port}/#token=${token}`;
+  log.info(
+    socketPath ? `answering commands on ${socketPath}` : `listening on http://${LOOPBACK}:${port}/`,
+  );
 
   return {
     port,

@@ -51,12 +51,17 @@ export async function findRunningServer(
   return { ...info, token };
 }
 
-/** Calls a running `roost serve` over HTTP with its token. */
+/**
+ * Calls a running Roost over HTTP with its token: `roost serve` at its URL, or the desktop app
+ * through its command channel (a `fetchImpl` over the socket, `via` naming it).
+ */
 export function httpClient(
   baseUrl: string,
   token: string,
   fetchImpl: typeof fetch = fetch,
+  via: string = baseUrl,
 ): ApiClient {
+  const who = via === baseUrl ? `Roost at ${baseUrl}` : `Roost (${via})`;
   const callRaw = async (method: string, params: unknown): Promise<Result<unknown>> => {
     let response: Response;
     try {
@@ -70,7 +75,7 @@ export function httpClient(
         ok: false,
         error: {
           code: 'UNAVAILABLE',
-          message: `Roost at ${baseUrl} did not answer (${(error as Error).message}).`,
+          message: `${who} did not answer (${(error as Error).message}).`,
         },
       };
     }
@@ -82,14 +87,14 @@ export function httpClient(
         ok: false,
         error: {
           code: 'INTERNAL',
-          message: `Roost at ${baseUrl} answered ${response.status} with something that is not an API result.`,
+          message: `${who} answered ${response.status} with something that is not an API result.`,
         },
       };
     }
     return parsed.data as Result<unknown>;
   };
   return {
-    via: baseUrl,
+    via,
     callRaw,
     call: (method, params) => callRaw(method, params) as never,
   };

@@ -4,6 +4,7 @@
  * agent/cli.ts parses the command line and dispatches to the commands in this folder.
  */
 import type { Result } from '../api/contract.ts';
+import { findRunningApp, socketFetch } from '../api/command-channel.ts';
 import { findRunningServer, httpClient, type ApiClient } from '../api/node-client.ts';
 import { createAgent } from '../agent.ts';
 import type { LogEntry } from '../log.ts';
@@ -47,21 +48,24 @@ export interface Context {
 
 /** `client.via` when no Roost runs for the data folder and the command runs an agent itself. */
 export const OWN_AGENT = 'this process';
+/** `client.via` when the command goes through the desktop app's command channel. */
+export const DESKTOP_APP = 'the desktop app';
 
 /**
- * Why a command can't start an agent of its own: the desktop app (which has no HTTP face for
- * commands to go through) or a `roost serve` still starting holds the data folder.
+ * Why a command can't start an agent of its own: the desktop app or a `roost serve` still
+ * starting holds the data folder (and does not answer commands yet).
  */
 export function heldMessage(holder: LockHolder): string {
   return holder.host === 'electron'
-    ? `${holderWords(holder)} is running with this data folder, and this command would start a second Roost on it. Use the app, or quit it (Quit Roost in its tray menu) and run the command again.`
+    ? `${holderWords(holder)} holds this data folder but does not answer commands: it is starting (run the command again in a moment), or it could not open its command channel (its log says why; quit it and run the command again).`
     : `${holderWords(holder)} is starting with this data folder: run the command again in a moment.`;
 }
 
 /**
- * Uses the running `roost serve` of this data folder if there is one; refuses while the desktop
- * app (or a starting serve) holds the folder; else runs an agent in this process, whose warnings and errors go to stderr, except those `said` says the command reports
- * itself (a job's failure, which `roost job run` ends with).
+ * Uses the running Roost of this data folder if there is one (`roost serve` over HTTP, the
+ * desktop app through its command channel); refuses while one is still starting; else runs an
+ * agent in this process, whose warnings and errors go to stderr, except those `said` says the
+ * command reports itself (a job's failure, which `roost job run` ends with).
  */
 export async function withClient(
   ctx: Context,
@@ -70,6 +74,9 @@ export async function withClient(
 ): Promise<number> {
   const running = await findRunningServer(ctx.dataDir);
   if (running) return use(httpClient(`http://127.0.0.1:${running.port}`, running.token));
+  const app = await findRunningApp(ctx.dataDir);
+  if (app)
+    return use(httpClient('http://localhost', app.token, socketFetch(app.socket), DESKTOP_APP));
   const holder = await readLiveHolder(ctx.dataDir);
   if (holder)
     return writeRefusal(ctx.io.stdout, ctx.io.stderr, ctx.json, {

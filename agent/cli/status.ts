@@ -1,4 +1,5 @@
 /** `roost version` and `roost status`: which Roost this is, and the state of its agent. */
+import { findRunningApp } from '../api/command-channel.ts';
 import { findRunningServer } from '../api/node-client.ts';
 import { holderWords, readLiveHolder } from '../store/instance-lock.ts';
 import { OWN_AGENT, noArguments, withClient, print, type Command } from './common.ts';
@@ -27,10 +28,12 @@ export const statusCommand: Command = {
   summary: "Show the agent's state, data folder and warnings",
   async run(ctx) {
     noArguments(ctx, statusCommand.usage);
-    // The desktop app answers no commands: say that it runs, rather than refuse.
-    const holder = (await findRunningServer(ctx.dataDir))
-      ? undefined
-      : await readLiveHolder(ctx.dataDir);
+    // A desktop app that does not answer commands (starting, or its channel failed): say that
+    // it runs, rather than refuse.
+    const holder =
+      (await findRunningServer(ctx.dataDir)) || (await findRunningApp(ctx.dataDir))
+        ? undefined
+        : await readLiveHolder(ctx.dataDir);
     if (holder?.host === 'electron') {
       const value = {
         state: 'running',
