@@ -53,6 +53,9 @@ import {
   executionProviderSchema,
   jobDetailSchema,
   jobProgressEventSchema,
+  jobRemovedSchema,
+  jobRemoveParamsSchema,
+  jobRemoveResultSchema,
   jobSpecSchema,
   jobStateChangedSchema,
   jobStateSchema,
@@ -508,6 +511,12 @@ export const methods = {
     params: z.object({ id: z.string().min(1).max(200) }).strict(),
     result: jobSummarySchema,
   },
+  'job.remove': {
+    summary:
+      'Remove finished private jobs, by id or all that finished before a time: their folders (inputs, outputs, result) and journal rows. By id, an unknown, unfinished or market job refuses the whole call; market jobs stay with their leases.',
+    params: jobRemoveParamsSchema,
+    result: jobRemoveResultSchema,
+  },
   'settings.get': {
     summary: 'The current settings, defaults filled in.',
     params: noParams,
@@ -566,6 +575,8 @@ export const events = {
   'job.stateChanged': jobStateChangedSchema,
   /** A job's progress: its stage and input sets done. */
   'job.progress': jobProgressEventSchema,
+  /** Finished jobs were removed (their folders and rows): lists drop them. */
+  'job.removed': jobRemovedSchema,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Events = typeof events;
@@ -602,5 +613,7 @@ export { networkTokensWords } from '../wallet/schema.ts';
 export { timeWords } from '../market/schema.ts';
 /** A job's sandbox, time and durations in words (the CLI and the Jobs page say the same). */
 export { durationWords, jobTimeWords, sandboxWords } from '../jobs/schema.ts';
+/** Disk space in words (`340 MB`, `1.2 GB`): what removing jobs frees, on the CLI and the page. */
+export { diskWords } from '../jobs/schema.ts';
 /** The standard benchmark suite this build runs (`roost-std/4`). */
 export { STD_SUITE_ID } from '../bench/schema.ts';

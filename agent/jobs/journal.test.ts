@@ -173,4 +173,59 @@ describe('the job journal', () => {
     raw.close();
     expect(() => openJournal(at.path)).toThrow(/newer Roost/);
   });
+
+  it('removes a job with its history and outputs, and nothing of another job', async () => {
+    const at = await journalAt();
+    const j = at.make();
+    for (const id of ['j1', 'j2']) {
+      j.insert(job(id), 'submitted');
+      j.recordSet(id, 0, [{ name: 'y', file: '0/y.npy', dtype: 'float32', shape: [2], bytes: 8 }], {
+        setsDone: 1,
+      });
+    }
+    expect(j.remove('j1')).toBe(true);
+    expect(j.get('j1')).toBeUndefined();
+    expect(j.history('j1')).toEqual([]);
+    expect(j.setOutputs('j1')).toEqual([]);
+    // Nothing of the other job went with it, and a second removal finds no row.
+    expect(j.get('j2')).toMatchObject({ id: 'j2' });
+    expect(j.history('j2')).toHaveLength(1);
+    expect(j.setOutputs('j2')).toHaveLength(1);
+    expect(j.remove('j1')).toBe(false);
+    // No child row is left behind, even where foreign keys are off (another connection).
+    const raw = new DatabaseSync(at.path);
+    const count = (table: string) =>
+      (raw.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE job_id = 'j1'`).get() as { n: number })
+        .n;
+    expect([count('job_history'), count('job_outputs')]).toEqual([0, 0]);
+    raw.close();
+  });
+
+  it('lists the jobs that finished before a time, oldest first, unfinished ones never', async () => {
+    const at = await journalAt();
+    const j = at.make();
+    const finish = (id: string, finishedAt: string | undefined) => {
+      j.insert({ ...job(id), ...(id.startsWith('m') ? { origin: 'market' as const } : {}) }, 'go');
+      j.transition(id, ['queued'], 'cancelled', finishedAt ? { finishedAt } : {}, 'cancelled');
+    };
+    finish('old', '2025-01-01T00:00:00.000Z');
+    finish('m-old', '2025-01-02T00:00:00.000Z');
+    finish('new', '2026-06-01T00:00:00.000Z');
+    // No finish time: it counts from its last change (2026-01-01 in this journal's clock).
+    finish('untimed', undefined);
+    j.insert(job('waiting'), 'submitted');
+    expect(j.finishedBefore('2025-12-31T00:00:00.000Z').map((r) => r.id)).toEqual(['old', 'm-old']);
+    expect(j.finishedBefore('2026-02-01T00:00:00.000Z')).toEqual([
+      { id: 'old', origin: 'private', state: 'cancelled', name: 'test job' },
+      { id: 'm-old', origin: 'market', state: 'cancelled', name: 'test job' },
+      { id: 'untimed', origin: 'private', state: 'cancelled', name: 'test job' },
+    ]);
+    expect(j.peek('waiting')).toEqual({
+      id: 'waiting',
+      origin: 'private',
+      state: 'queued',
+      name: 'test job',
+    });
+    expect(j.peek('nope')).toBeUndefined();
+  });
 });

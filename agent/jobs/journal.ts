@@ -179,6 +179,23 @@ function toRecord(raw: unknown): JobRecord {
   return record;
 }
 
+const peekSchema = z.object({
+  id: z.string(),
+  origin: jobOriginSchema,
+  state: jobStateSchema,
+  name: nullable(z.string()),
+});
+
+function toPeek(raw: unknown): Pick<JobRecord, 'id' | 'origin' | 'state' | 'name'> {
+  const row = peekSchema.parse(raw);
+  return {
+    id: row.id,
+    origin: row.origin,
+    state: row.state,
+    ...(row.name !== null ? { name: row.name } : {}),
+  };
+}
+
 const briefSchema = z.object({
   state: jobStateSchema,
   stage: jobStageSchema,
@@ -239,6 +256,18 @@ export interface Journal {
   /** State and progress only, without parsing the spec (the per-set path). */
   brief(id: string): Pick<JobRecord, 'state' | 'stage' | 'setsDone' | 'setsTotal'> | undefined;
   history(id: string): JobHistoryEntry[];
+  /** Who asked for a job and its state, without parsing the spec (removal's checks). */
+  peek(id: string): Pick<JobRecord, 'id' | 'origin' | 'state' | 'name'> | undefined;
+  /**
+   * Finished jobs (done, failed, cancelled) that finished before `at` (ISO 8601, UTC), oldest
+   * first; a job without a finish time counts from its last change.
+   */
+  finishedBefore(at: string): Pick<JobRecord, 'id' | 'origin' | 'state' | 'name'>[];
+  /**
+   * Deletes a job's row, its history and its recorded outputs in one transaction. True when
+   * there was a row. The job's folder is the caller's to remove, before this (see service.ts).
+   */
+  remove(id: string): boolean;
   close(): void;
 }
 
@@ -531,6 +560,37 @@ export function openJournal(
         .map((raw) =>
           z.object({ at: z.string(), state: jobStateSchema, message: z.string() }).parse(raw),
         );
+    },
+    peek(id) {
+      const raw = statement('SELECT id, origin, state, name FROM jobs WHERE id = $id').get({ id });
+      return raw === undefined ? undefined : toPeek(raw);
+    },
+    finishedBefore(at) {
+      const rows = db
+        .prepare(
+          `SELECT id, origin, state, name FROM jobs
+           WHERE state IN ('done', 'failed', 'cancelled') AND COALESCE(finished_at, updated_at) < $at
+           ORDER BY seq`,
+        )
+        .all({ at });
+      const out: Pick<JobRecord, 'id' | 'origin' | 'state' | 'name'>[] = [];
+      for (const raw of rows) {
+        try {
+          out.push(toPeek(raw));
+        } catch (error) {
+          options.onBadRow?.(String((raw as { id?: unknown }).id), error);
+        }
+      }
+      return out;
+    },
+    remove(id) {
+      // Children first and by name: the foreign keys cascade too, but only on a connection that
+      // turned them on, and a row must never outlive its job.
+      return transaction(() => {
+        statement('DELETE FROM job_outputs WHERE job_id = $id').run({ id });
+        statement('DELETE FROM job_history WHERE job_id = $id').run({ id });
+        return statement('DELETE FROM jobs WHERE id = $id').run({ id }).changes > 0;
+      });
     },
     close() {
       if (db.isOpen) db.close();

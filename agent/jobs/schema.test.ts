@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  diskWords,
   durationWords,
   inputSetsOf,
   jobSpecJsonSchema,
+  jobRemoveParamsSchema,
   jobSpecSchema,
   jobTimeWords,
   sandboxWords,
@@ -103,5 +105,37 @@ describe('a job in words', () => {
       'clean environment',
     );
     expect(sandboxWords({ scrubbedEnv: false, permissionModel: false, bwrap: false })).toBe('none');
+  });
+});
+
+describe('removing jobs', () => {
+  it('says disk space as people read it', () => {
+    expect(diskWords(0)).toBe('0 bytes');
+    expect(diskWords(1)).toBe('1 byte');
+    expect(diskWords(1023)).toBe('1023 bytes');
+    expect(diskWords(1024)).toBe('1 KB');
+    expect(diskWords(12.4 * 1024)).toBe('12 KB');
+    expect(diskWords(340 * 2 ** 20)).toBe('340 MB');
+    expect(diskWords(1.2 * 2 ** 30)).toBe('1.2 GB');
+    expect(diskWords(9.97 * 2 ** 30)).toBe('10 GB');
+  });
+
+  it('takes ids or a time, not both, not neither, and no other key', () => {
+    expect(jobRemoveParamsSchema.safeParse({ ids: ['job-a'] }).success).toBe(true);
+    expect(
+      jobRemoveParamsSchema.safeParse({ finishedBefore: '2026-01-01T00:00:00+02:00' }).success,
+    ).toBe(true);
+    for (const bad of [
+      {},
+      { ids: [] },
+      { ids: ['job-a'], finishedBefore: '2026-01-01T00:00:00Z' },
+      { finishedBefore: '30d' },
+      { finishedBefore: 1767225600000 },
+      { ids: ['job-a'], force: true },
+      { ids: Array.from({ length: 1001 }, (_, i) => `job-${i}`) },
+    ])
+      expect(jobRemoveParamsSchema.safeParse(bad).success, JSON.stringify(bad).slice(0, 80)).toBe(
+        false,
+      );
   });
 });

@@ -53,6 +53,8 @@ export const jobErrorCodes = [
   'interrupted',
   /** Reading or writing the job's files failed (disk full, permissions). */
   'io-error',
+  /** A market job asked to be removed: Roost keeps it with its lease (job.remove). */
+  'market-job-kept',
   /** The job service is closed. */
   'unavailable',
   /** A bug: the message says where. */
@@ -319,6 +321,8 @@ export const jobSummarySchema = z.object({
   updatedAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
+  /** Bytes of the outputs written so far, as the journal counts them. */
+  outputBytes: z.int().nonnegative().optional(),
 });
 export type JobSummary = z.infer<typeof jobSummarySchema>;
 
@@ -421,9 +425,65 @@ export const jobStateChangedSchema = z.object({ job: jobSummarySchema });
 /** Payload of the `job.progress` event. */
 export const jobProgressEventSchema = z.object({ jobId: z.string(), progress: jobProgressSchema });
 
+/** Payload of the `job.removed` event: jobs whose folders and journal rows are gone. */
+export const jobRemovedSchema = z.object({
+  ids: z.array(z.string()),
+  bytesFreed: z.int().nonnegative(),
+});
+
 export type JobEvent =
   | { type: 'job.stateChanged'; payload: z.infer<typeof jobStateChangedSchema> }
-  | { type: 'job.progress'; payload: z.infer<typeof jobProgressEventSchema> };
+  | { type: 'job.progress'; payload: z.infer<typeof jobProgressEventSchema> }
+  | { type: 'job.removed'; payload: z.infer<typeof jobRemovedSchema> };
+
+// ---------------------------------------------------------------------------------------------
+// Removing finished jobs (`roost job remove`, the Jobs page's Remove)
+
+/**
+ * A job id as the service makes them (`job-<time>-<random>`): a plain folder name under jobs/,
+ * never `cache`, `..` or a path. Removal touches no folder whose name does not match.
+ */
+export const JOB_ID_PATTERN = /^job-[A-Za-z0-9_-]{1,100}$/;
+
+/** Which finished jobs to remove: these ids, or every one that finished before a time. */
+export const jobRemoveParamsSchema = z
+  .strictObject({
+    /** Jobs by id; all must be finished private jobs, else nothing is removed. */
+    ids: z.array(z.string().min(1).max(200)).min(1).max(1000).optional(),
+    /** Every finished private job that finished before this time (ISO 8601). */
+    finishedBefore: z.iso.datetime({ offset: true }).optional(),
+  })
+  .refine((p) => (p.ids === undefined) !== (p.finishedBefore === undefined), {
+    message: 'needs either ids or finishedBefore, not both',
+  });
+export type JobRemoveParams = z.input<typeof jobRemoveParamsSchema>;
+
+export const jobRemoveResultSchema = z.object({
+  /** The jobs removed, folders and journal rows. */
+  removed: z.array(z.string()),
+  /**
+   * Disk space given back: the files that went with their last name. An input Roost linked from
+   * its download cache (jobs/cache/) stays there, so it does not count.
+   */
+  bytesFreed: z.int().nonnegative(),
+});
+export type JobRemoveResult = z.infer<typeof jobRemoveResultSchema>;
+
+/** Bytes for people, as the log, the CLI and the Jobs page say them: `0 bytes`, `12 KB`, `340 MB`, `1.2 GB`. */
+export function diskWords(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '\u2014';
+  if (bytes < 1024) return `${Math.round(bytes)} ${Math.round(bytes) === 1 ? 'byte' : 'bytes'}`;
+  const units = ['KB', 'MB', 'GB', 'TB'] as const;
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  // One decimal below 10 (1.2 GB), whole numbers above (340 MB); 9.96 rounds to 10, not 10.0.
+  const text = value < 9.95 ? value.toFixed(1).replace(/\.0$/, '') : String(Math.round(value));
+  return `${text} ${units[unit]}`;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Run-now requests (`roost job run`)

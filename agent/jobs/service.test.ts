@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Wallet } from 'ethers';
@@ -691,5 +691,272 @@ describe('output file names', () => {
       'y_2.npy',
       'output_5.npy',
     ]);
+  });
+});
+
+describe('removing finished jobs', () => {
+  /** Runs a job of one input set to its end; its id. */
+  async function finishedJob(service: JobService, e: Env, name?: string): Promise<string> {
+    const submitted = await service.submit(await identitySpec(e, 1, name ? { name } : {}));
+    if (!submitted.ok) throw new Error(submitted.error.message);
+    const done = await service.wait(submitted.value.id);
+    if (!done.ok || done.value.state !== 'done') throw new Error('the job did not finish');
+    return submitted.value.id;
+  }
+
+  /** What deleting a folder gives back, counted by hand: files with no other name. */
+  async function soleFiles(dir: string): Promise<{ bytes: number; linked: string[] }> {
+    let bytes = 0;
+    const linked: string[] = [];
+    for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const path = join(entry.parentPath, entry.name);
+      const info = await lstat(path);
+      if (info.nlink > 1) linked.push(path.slice(dir.length + 1));
+      else bytes += info.size;
+    }
+    return { bytes, linked };
+  }
+
+  function running(service: JobService, id: () => string | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const off = service.subscribe((ev) => {
+        if (
+          ev.type === 'job.stateChanged' &&
+          ev.payload.job.id === id() &&
+          ev.payload.job.state === 'running'
+        ) {
+          off();
+          resolve();
+        }
+      });
+    });
+  }
+
+  it('removes the folder and the journal rows, says the space freed, and tells the pages', async () => {
+    const e = await env();
+    const lines: string[] = [];
+    const log = (level: string) => (m: string) => lines.push(`${level} ${m}`);
+    const { service, events } = await e.start(writingWorker(), {
+      log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+    });
+    const id = await finishedJob(service, e, 'resnet batch');
+    const kept = await finishedJob(service, e);
+    const dir = join(e.dataDir, 'jobs', id);
+    const { bytes, linked } = await soleFiles(dir);
+    // The inputs are hard links to the download cache: removing the job does not free them.
+    expect(linked.length).toBeGreaterThan(0);
+    expect(linked.every((p) => p.startsWith('in'))).toBe(true);
+    expect(bytes).toBeGreaterThan(0);
+
+    const removed = await service.remove({ ids: [id] });
+    expect(removed).toEqual({ ok: true, value: { removed: [id], bytesFreed: bytes } });
+    expect(existsSync(dir)).toBe(false);
+    expect(service.show(id)).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    expect(service.list().map((j) => j.id)).toEqual([kept]);
+    const journal = openJournal(join(e.dataDir, 'jobs', 'jobs.sqlite'));
+    expect(journal.history(id)).toEqual([]);
+    expect(journal.setOutputs(id)).toEqual([]);
+    journal.close();
+    // The other job, the cache and the journal are all still there.
+    expect(existsSync(join(e.dataDir, 'jobs', kept, 'result.json'))).toBe(true);
+    expect((await readdir(join(e.dataDir, 'jobs', 'cache'))).length).toBeGreaterThan(0);
+    expect(events.filter((ev) => ev.type === 'job.removed')).toEqual([
+      { type: 'job.removed', payload: { ids: [id], bytesFreed: bytes } },
+    ]);
+    expect(lines.filter((l) => l.includes('removed'))).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^info removed finished job resnet batch \\(${id}\\), freed \\d+(\\.\\d)? (bytes|KB)$`,
+        ),
+      ),
+    ]);
+  });
+
+  it('refuses a job that is not finished, and then removes nothing of the others', async () => {
+    const e = await env();
+    const { service, events } = await e.start([writingWorker(), writingWorker({ hangAtSet: 0 })]);
+    const done = await finishedJob(service, e);
+    // The job's id is known once submit answers; its first events may come before.
+    const submitted: { id?: string } = {};
+    const started = running(service, () => submitted.id);
+    const busy = await service.submit(await identitySpec(e, 1, { name: 'long run' }));
+    if (!busy.ok) throw new Error(busy.error.message);
+    const busyId = (submitted.id = busy.value.id);
+    await started;
+
+    const refused = await service.remove({ ids: [done, busyId] });
+    expect(refused).toEqual({
+      ok: false,
+      error: {
+        code: 'bad-state',
+        message: `Job long run (${busyId}) is running: cancel it first, then remove it. Nothing was removed.`,
+      },
+    });
+    expect(existsSync(join(e.dataDir, 'jobs', done, 'result.json'))).toBe(true);
+    expect(service.show(done).ok).toBe(true);
+    expect(service.show(busyId)).toMatchObject({ ok: true, value: { state: 'running' } });
+    expect(events.some((ev) => ev.type === 'job.removed')).toBe(false);
+
+    // Cancelled, it is finished: both go.
+    await service.cancel(busyId);
+    const both = await service.remove({ ids: [done, busyId] });
+    expect(both).toMatchObject({ ok: true, value: { removed: [done, busyId] } });
+    expect(existsSync(join(e.dataDir, 'jobs', busyId))).toBe(false);
+  });
+
+  it('refuses an unknown id, and an id that is a path, removing nothing', async () => {
+    const e = await env();
+    const { service } = await e.start(writingWorker());
+    const done = await finishedJob(service, e);
+    expect(await service.remove({ ids: [done, 'job-nosuch-00000000'] })).toEqual({
+      ok: false,
+      error: { code: 'not-found', message: 'No job job-nosuch-00000000. Nothing was removed.' },
+    });
+    // A file beside the data folder that a crafted id would reach.
+    await writeFile(join(e.root, 'keep.txt'), 'mine');
+    for (const id of ['../../keep.txt', '..', 'cache', 'jobs.sqlite', `${done}/out`]) {
+      const r = await service.remove({ ids: [done, id] });
+      expect(r, id).toMatchObject({ ok: false, error: { code: 'not-found' } });
+      if (!r.ok) expect(r.error.message).toMatch(/job ids look like job-.*Nothing was removed\.$/);
+    }
+    expect(readFileSync(join(e.root, 'keep.txt'), 'utf8')).toBe('mine');
+    expect(existsSync(join(e.dataDir, 'jobs', 'cache'))).toBe(true);
+    expect(existsSync(join(e.dataDir, 'jobs', done, 'result.json'))).toBe(true);
+    expect(await service.remove({ ids: [] })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-spec', message: 'ids must not be empty.' },
+    });
+    expect(
+      await service.remove({ ids: [done], finishedBefore: '2026-01-01T00:00:00Z' }),
+    ).toMatchObject({
+      ok: false,
+      error: {
+        code: 'invalid-spec',
+        message: expect.stringContaining('either ids or finishedBefore'),
+      },
+    });
+    expect(existsSync(join(e.dataDir, 'jobs', done))).toBe(true);
+  });
+
+  it('never follows a symlink out of the jobs folder, nor touches a row whose id is a path', async () => {
+    const e = await env();
+    const outside = join(e.root, 'precious');
+    await mkdir(outside);
+    await writeFile(join(outside, 'thesis.txt'), 'years of work');
+    const { service } = await e.start(writingWorker());
+    const linkedOut = await finishedJob(service, e);
+    const replaced = await finishedJob(service, e);
+    // A link inside a job's folder, and a job folder that is itself a link.
+    await symlink(outside, join(e.dataDir, 'jobs', linkedOut, 'out', 'link'));
+    await rm(join(e.dataDir, 'jobs', replaced), { recursive: true });
+    await symlink(outside, join(e.dataDir, 'jobs', replaced));
+    const r = await service.remove({ ids: [linkedOut, replaced] });
+    expect(r).toMatchObject({ ok: true, value: { removed: [linkedOut, replaced] } });
+    expect(readFileSync(join(outside, 'thesis.txt'), 'utf8')).toBe('years of work');
+    expect(existsSync(join(e.dataDir, 'jobs', replaced))).toBe(false);
+    await service.close();
+
+    // A journal row no Roost would write, naming a folder outside jobs/: left alone by id and
+    // by date.
+    const journal = openJournal(join(e.dataDir, 'jobs', 'jobs.sqlite'));
+    const spec = await identitySpec(e);
+    journal.insert(
+      { id: '../precious', origin: 'private', spec, specSha256: 'a'.repeat(64), setsTotal: 1 },
+      'crafted',
+    );
+    journal.transition('../precious', ['queued'], 'cancelled', {}, 'cancelled');
+    journal.close();
+    const again = await e.start(writingWorker());
+    expect(await again.service.remove({ ids: ['../precious'] })).toMatchObject({
+      ok: false,
+      error: { code: 'not-found' },
+    });
+    expect(
+      await again.service.remove({ finishedBefore: new Date(Date.now() + 60_000).toISOString() }),
+    ).toEqual({ ok: true, value: { removed: [], bytesFreed: 0 } });
+    expect(readFileSync(join(outside, 'thesis.txt'), 'utf8')).toBe('years of work');
+  });
+
+  it('keeps market jobs: refused by id, skipped by date', async () => {
+    const e = await env();
+    const { service } = await e.start(writingWorker(), {
+      fetch: async () => new Response('gone', { status: 404 }),
+      fetchAttempts: 1,
+    });
+    const spec = await identitySpec(e);
+    const http = (a: { sha256: string; bytes: number }) => ({
+      ...a,
+      uri: `http://127.0.0.1:9/${a.sha256}`,
+    });
+    const market = await service.submit(
+      {
+        ...spec,
+        model: http(spec.model),
+        inputs: { x: http((spec.inputs as Record<string, JobSpec['model']>).x!) },
+      },
+      { origin: 'market', name: 'market job 7' },
+    );
+    if (!market.ok) throw new Error(market.error.message);
+    expect(await service.wait(market.value.id)).toMatchObject({
+      ok: true,
+      value: { state: 'failed' },
+    });
+    const mine = await finishedJob(service, e);
+    expect(await service.remove({ ids: [mine, market.value.id] })).toEqual({
+      ok: false,
+      error: {
+        code: 'market-job-kept',
+        message: `Market job 7 (${market.value.id}) is a market job: Roost keeps it with its lease, which may still need its result. Nothing was removed.`,
+      },
+    });
+    expect(service.show(mine).ok).toBe(true);
+    const swept = await service.remove({
+      finishedBefore: new Date(Date.now() + 60_000).toISOString(),
+    });
+    expect(swept).toMatchObject({ ok: true, value: { removed: [mine] } });
+    expect(service.show(market.value.id)).toMatchObject({ ok: true, value: { state: 'failed' } });
+    expect(existsSync(join(e.dataDir, 'jobs', market.value.id))).toBe(true);
+  });
+
+  it('removes the jobs that finished before a time, and says when there are none', async () => {
+    const e = await env();
+    let clock = Date.UTC(2026, 0, 1);
+    const { service, events } = await e.start(writingWorker(), { now: () => new Date(clock) });
+    const old = await finishedJob(service, e);
+    clock = Date.UTC(2026, 2, 1);
+    const recent = await finishedJob(service, e);
+    const r = await service.remove({ finishedBefore: '2026-02-01T00:00:00+01:00' });
+    expect(r).toMatchObject({ ok: true, value: { removed: [old] } });
+    expect(service.list().map((j) => j.id)).toEqual([recent]);
+    expect(await service.remove({ finishedBefore: '2026-02-01T00:00:00Z' })).toEqual({
+      ok: true,
+      value: { removed: [], bytesFreed: 0 },
+    });
+    expect(events.filter((ev) => ev.type === 'job.removed')).toHaveLength(1);
+  });
+
+  it('finishes a removal the agent was killed in, and lives with a folder no row names', async () => {
+    const e = await env();
+    const { service } = await e.start(writingWorker());
+    const id = await finishedJob(service, e);
+    // Killed after the folder went and before the row did: the job is still listed.
+    await rm(join(e.dataDir, 'jobs', id), { recursive: true });
+    expect(service.list().map((j) => j.id)).toEqual([id]);
+    expect(service.show(id)).toMatchObject({ ok: true, value: { state: 'done' } });
+    expect(await service.remove({ ids: [id] })).toEqual({
+      ok: true,
+      value: { removed: [id], bytesFreed: 0 },
+    });
+    // A folder without a row (copied in by hand, or left by an older Roost) breaks nothing.
+    await mkdir(join(e.dataDir, 'jobs', 'job-orphan-1', 'out'), { recursive: true });
+    expect(service.list()).toEqual([]);
+    expect(await service.remove({ ids: ['job-orphan-1'] })).toMatchObject({
+      ok: false,
+      error: { code: 'not-found' },
+    });
+    expect(existsSync(join(e.dataDir, 'jobs', 'job-orphan-1'))).toBe(true);
+    const next = await finishedJob(service, e);
+    expect(service.list().map((j) => j.id)).toEqual([next]);
   });
 });

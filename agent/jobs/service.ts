@@ -50,8 +50,11 @@ import type { ModelFacts } from './model-check.ts';
 import { NPY_HEADER_PEEK_BYTES, readNpyHeader } from './npy-header.ts';
 import { signReceipt } from './receipt.ts';
 import {
+  diskWords,
   inputSetsOf,
+  JOB_ID_PATTERN,
   JOB_SPEC_FORMAT,
+  jobRemoveParamsSchema,
   jobSpecSchema,
   RESULT_FORMAT,
   runRequestSchema,
@@ -66,6 +69,7 @@ import type {
   JobEvent,
   JobOrigin,
   JobProgress,
+  JobRemoveResult,
   JobResult,
   JobSpec,
   JobState,
@@ -186,6 +190,12 @@ export interface JobService {
   list(filter?: { states?: JobState[]; limit?: number }): JobSummary[];
   show(id: string): JobResult<JobDetail>;
   cancel(id: string): Promise<JobResult<JobSummary>>;
+  /**
+   * Removes finished private jobs, their folders and journal rows: `{ ids }` (all or none: an
+   * unknown, unfinished or market job refuses the whole call) or `{ finishedBefore }` (every
+   * finished private job that finished before that time; market jobs stay). Emits `job.removed`.
+   */
+  remove(request: unknown): Promise<JobResult<JobRemoveResult>>;
   /** Resolves when the job is done, failed or cancelled. */
   wait(id: string, signal?: AbortSignal): Promise<JobResult<JobDetail>>;
   subscribe(listener: (event: JobEvent) => void): () => void;
@@ -228,6 +238,8 @@ export function jobLabel(name: string | undefined, id: string): string {
   if (!name) return `job ${id}`;
   return /\bjob\b/i.test(name) ? `${name} (${id})` : `job ${name} (${id})`;
 }
+
+const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 function specSha256(spec: JobSpec): string {
   return createHash('sha256').update(canonicalJson(spec)).digest('hex');
@@ -332,6 +344,30 @@ async function listFiles(dir: string, prefix = ''): Promise<string[]> {
     else out.push(rel);
   }
   return out;
+}
+
+/**
+ * The bytes deleting `dir` gives back: its regular files that have no other name. An input
+ * placed from the download cache is a hard link to the cached copy, which stays; symlinks are
+ * not followed (Dirent types come from lstat).
+ */
+async function freedBytes(dir: string): Promise<number> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  let total = 0;
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) total += await freedBytes(path);
+    else if (e.isFile()) {
+      const info = await lstat(path).catch(() => undefined);
+      if (info && info.nlink <= 1) total += info.size;
+    }
+  }
+  return total;
 }
 
 class JobFailure extends Error {
@@ -442,6 +478,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     if (record.error) summary.error = record.error;
     if (record.startedAt) summary.startedAt = record.startedAt;
     if (record.finishedAt) summary.finishedAt = record.finishedAt;
+    summary.outputBytes = record.outputBytes;
     return summary;
   }
 
@@ -1585,6 +1622,128 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     return record ? { ok: true, value: toSummary(record) } : fail('not-found', `No job ${id}.`);
   }
 
+  /**
+   * Removes one job's folder, never anything outside jobs/: the id must be a job id (no `..`,
+   * no separators, not `cache`), and a symlink or a file where the folder should be is removed
+   * itself, never what it points to (rm does not follow symlinks inside the folder either).
+   * Returns the bytes freed.
+   */
+  async function removeJobFolder(id: string): Promise<number> {
+    const dir = join(jobsDir, id);
+    if (!JOB_ID_PATTERN.test(id) || dirname(dir) !== jobsDir || basename(dir) !== id)
+      throw new Error(`"${id.slice(0, 100)}" is not a job folder`);
+    let info;
+    try {
+      info = await lstat(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0; // already gone
+      throw error;
+    }
+    if (!info.isDirectory()) {
+      await rm(dir, { force: true });
+      return info.isFile() && info.nlink <= 1 ? info.size : 0;
+    }
+    const bytes = await freedBytes(dir);
+    await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+    return bytes;
+  }
+
+  /** Removals one at a time: two calls naming the same job must not race on its folder. */
+  let removing: Promise<unknown> = Promise.resolve();
+
+  function remove(raw: unknown): Promise<JobResult<JobRemoveResult>> {
+    const next = removing.then(() => removeNow(raw));
+    removing = next.catch(() => undefined);
+    return next;
+  }
+
+  async function removeNow(raw: unknown): Promise<JobResult<JobRemoveResult>> {
+    if (closed) return fail('unavailable', 'the job service is closed');
+    const parsed = jobRemoveParamsSchema.safeParse(raw);
+    if (!parsed.success)
+      return fail('invalid-spec', `${describeZodError(parsed.error, raw, 'the request')}.`);
+    const request = parsed.data;
+    let targets: Pick<JobRecord, 'id' | 'name'>[];
+    try {
+      if (request.ids) {
+        // Every id is checked before anything goes: one that cannot be removed refuses the call.
+        targets = [];
+        for (const id of new Set(request.ids)) {
+          if (!JOB_ID_PATTERN.test(id))
+            return fail(
+              'not-found',
+              `No job ${JSON.stringify(id.slice(0, 100))}: job ids look like job-m5k2x9ab-1f2e3d4c. Nothing was removed.`,
+            );
+          const job = journal.peek(id);
+          if (!job) return fail('not-found', `No job ${id}. Nothing was removed.`);
+          const label = jobLabel(job.name, id);
+          if (job.origin === 'market')
+            return fail(
+              'market-job-kept',
+              `${capitalised(label)} is a market job: Roost keeps it with its lease, which may still need its result. Nothing was removed.`,
+            );
+          if (!TERMINAL_STATES.includes(job.state))
+            return fail(
+              'bad-state',
+              `${capitalised(label)} is ${job.state}: cancel it first, then remove it. Nothing was removed.`,
+            );
+          targets.push(job);
+        }
+      } else {
+        const before = new Date(request.finishedBefore as string).toISOString();
+        targets = journal.finishedBefore(before).filter((job) => {
+          if (job.origin !== 'private') return false; // market jobs stay with their leases
+          if (JOB_ID_PATTERN.test(job.id)) return true;
+          log.warn(`job ${job.id.slice(0, 100)} has an id Roost does not make: it is left alone`);
+          return false;
+        });
+      }
+    } catch (error) {
+      return fail('internal', `the job journal could not be read: ${messageOf(error)}`);
+    }
+
+    const removed: string[] = [];
+    let bytesFreed = 0;
+    const report = () => {
+      if (removed.length === 0) return;
+      const only = removed.length === 1 ? targets.find((t) => t.id === removed[0]) : undefined;
+      log.info(
+        only
+          ? `removed finished ${jobLabel(only.name, only.id)}, freed ${diskWords(bytesFreed)}`
+          : `removed ${removed.length} finished jobs, freed ${diskWords(bytesFreed)}`,
+      );
+      emit({ type: 'job.removed', payload: { ids: [...removed], bytesFreed } });
+    };
+    for (const job of targets) {
+      // A job that just finished may still be closing its worker or copying its outputs.
+      await active.get(job.id)?.done;
+      let step = `the folder of ${jobLabel(job.name, job.id)} (${join(jobsDir, job.id)})`;
+      try {
+        // The folder first, then the row. The journal is the truth: killed between the two, the
+        // job is still listed (finished, its folder gone or part gone, which show and list
+        // never read) and removing it again finishes the work. The other order would leave a
+        // folder no row names, that only a sweep of jobs/ could find; nothing would ever say
+        // it is there.
+        bytesFreed += await removeJobFolder(job.id);
+        step = `the journal row of ${jobLabel(job.name, job.id)}`;
+        journal.remove(job.id);
+        removed.push(job.id);
+      } catch (error) {
+        report();
+        const done =
+          removed.length > 0
+            ? `Removed ${removed.length} job${removed.length === 1 ? '' : 's'} (freed ${diskWords(bytesFreed)}), then stopped: `
+            : 'Nothing was removed: ';
+        return fail(
+          'io-error',
+          `${done}${step} could not be removed: ${messageOf(error)}. Close any program using its files and try again.`,
+        );
+      }
+    }
+    report();
+    return { ok: true, value: { removed, bytesFreed } };
+  }
+
   async function run(raw: unknown, opts: RunOptions = {}): Promise<JobResult<JobDetail>> {
     const parsed = runRequestSchema.safeParse(raw);
     if (!parsed.success) return fail('invalid-spec', describeIssues(parsed.error, raw));
@@ -1633,6 +1792,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     },
     show,
     cancel,
+    remove,
     wait,
     subscribe,
     specFromFiles,

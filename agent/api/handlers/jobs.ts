@@ -28,7 +28,8 @@ function unwrap<T>(result: JobResult<T>): T {
   return result.value;
 }
 
-type JobMethod = 'job.submit' | 'job.add' | 'job.run' | 'job.list' | 'job.show' | 'job.cancel';
+type JobMethod =
+  'job.submit' | 'job.add' | 'job.run' | 'job.list' | 'job.show' | 'job.cancel' | 'job.remove';
 
 export function jobHandlers(jobs: () => Promise<JobService>): Pick<Handlers, JobMethod> {
   return {
@@ -52,5 +53,6 @@ export function jobHandlers(jobs: () => Promise<JobService>): Pick<Handlers, Job
     'job.list': async (filter) => ({ jobs: (await jobs()).list(filter) }),
     'job.show': async ({ id }) => unwrap((await jobs()).show(id)),
     'job.cancel': async ({ id }) => unwrap(await (await jobs()).cancel(id)),
+    'job.remove': async (request) => unwrap(await (await jobs()).remove(request)),
   };
 }
