@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createAgent } from './agent.ts';
 import { signReport } from './bench/sign.ts';
@@ -31,6 +31,24 @@ describe('the agent', () => {
     expect(after.ok && (after.value as { warnings: unknown[] }).warnings).toEqual([]);
     await agent.close();
     await dir.remove();
+  });
+
+  it('warns in its status when its data folder can be opened by other users', async () => {
+    const dir = await tempDir();
+    await chmod(dir.path, 0o755);
+    const agent = await createAgent({ dataDir: dir.path, host: 'test' });
+    const status = await agent.router.call('agent.status', {});
+    await agent.close();
+    await chmod(dir.path, 0o700);
+    await dir.remove();
+    if (!status.ok) throw new Error('status failed');
+    const warnings = (status.value as { warnings: { code: string; message: string }[] }).warnings;
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        code: 'DATA_DIR_OPEN',
+        message: expect.stringContaining(`run: chmod 700 '${dir.path}'`) as string,
+      }),
+    ]);
   });
 
   it('keeps its latest log lines for a page opened later: info and up, oldest first', async () => {

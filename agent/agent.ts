@@ -62,7 +62,7 @@ import {
   type WorkPolicyOptions,
 } from './schedule/work-policy.ts';
 import { writeFileAtomic } from './store/atomic-file.ts';
-import { ensureDataDir } from './store/data-dir.ts';
+import { ensureDataDir, openFolderWarning } from './store/data-dir.ts';
 import { acquireInstanceLock } from './store/instance-lock.ts';
 import { SettingsStore } from './store/settings-store.ts';
 import { describeSettingsChange } from './store/settings-words.ts';
@@ -221,6 +221,12 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
 
   const settings = new SettingsStore({ dataDir: options.dataDir, log: log.child('settings'), now });
   for (const w of await settings.load()) warnings.add(w.code, w.message);
+  const openFolder = await openFolderWarning(options.dataDir);
+  if (openFolder) {
+    warnings.add('DATA_DIR_OPEN', openFolder);
+    // Said once in the log of a long-lived Roost; a command shows it in `roost status`.
+    if (options.background) log.warn(openFolder);
+  }
   // Before anything reads the network: `serve --rpc --market` must never start the local devnet.
   if (options.network) await settings.update({ network: { name: 'custom', ...options.network } });
 
