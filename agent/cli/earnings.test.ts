@@ -107,12 +107,12 @@ describe('what came of a send or a withdrawal', () => {
   });
   const hash = `0x${'ab'.repeat(32)}`;
 
-  it('says what moved, and whether the chain confirmed it', () => {
+  it('says what moved, and whether the chain confirmed it (the hash, not the block)', () => {
     expect(sentWords(tx('withdraw', 'mined'))).toBe(
-      `Withdrew 2.97 rUSD to the wallet: confirmed in block 49. Transaction ${hash}.`,
+      `Withdrew 2.97 rUSD to the wallet: confirmed. Transaction ${hash}.`,
     );
     expect(sentWords(tx('send', 'mined'))).toBe(
-      `Sent 2.97 rUSD to 0x1111111111111111111111111111111111111111: confirmed in block 49. Transaction ${hash}.`,
+      `Sent 2.97 rUSD to 0x1111111111111111111111111111111111111111: confirmed. Transaction ${hash}.`,
     );
     expect(sentWords(tx('send', 'unknown'))).toBe(
       `Sent 2.97 rUSD to 0x1111111111111111111111111111111111111111: handed to the network, not confirmed yet; the History shows it once it is. Transaction ${hash}.`,

@@ -52,7 +52,8 @@ export function createLeaseEvents(deps: LeaseEventsOptions): LeaseEvents {
               deadline: Number(a.deadline),
               postedBlock: e.blockNumber,
             },
-            `posted in block ${e.blockNumber}`,
+            // The block is the record's postedBlock; the history reads in the owner's words.
+            'posted on the market',
           );
           if (created) options.onLease?.(record);
           touched.add(jobId);
@@ -200,17 +201,13 @@ export function createLeaseEvents(deps: LeaseEventsOptions): LeaseEvents {
         recorder.note(
           s,
           lease.jobId,
-          `a reorganisation replaced block ${record.blockNumber ?? '?'}, which held ${what}; the same signed transaction is sent again`,
+          `the chain replaced the block that held ${what}; the same signed transaction is sent again`,
         );
         void s.tx
           .wait(key)
           .then((again) => {
             if (again.state === 'mined') {
-              recorder.note(
-                s,
-                lease.jobId,
-                `${what} is on the chain again in block ${again.blockNumber}`,
-              );
+              recorder.note(s, lease.jobId, `${what} is on the chain again`);
               return;
             }
             if (what !== 'the claim') return;
@@ -233,7 +230,7 @@ export function createLeaseEvents(deps: LeaseEventsOptions): LeaseEvents {
     async onReorg(s, fromBlock) {
       const forgotten = s.leases.forgetFrom(fromBlock);
       log.warn(
-        `market: the chain replaced blocks from ${fromBlock}; ${forgotten} job(s) seen there are read again`,
+        `market: the chain replaced its latest blocks; ${forgotten} job(s) seen in them are read again`,
       );
       resendReorganised(s, fromBlock);
     },

@@ -613,7 +613,8 @@ export function createTxManager(options: TxManagerOptions): TxManager {
   };
 
   const revertReason = async (row: Row, receipt: Receipt): Promise<string> => {
-    const where = `reverted on chain in block ${receipt.blockNumber}`;
+    // No block number: it means nothing to the owner (the journal keeps it, with the hash).
+    const where = 'failed on the chain';
     if (receipt.gasUsed >= BigInt(row.gas_limit)) {
       return `It ${where}: it ran out of gas (used all ${row.gas_limit}).`;
     }
@@ -651,7 +652,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
 
     if (row.state !== 'pending') {
       log.warn(
-        `${row.label}: tx ${row.hash} is no longer in block ${row.block_number ?? '?'} (reorganised away); sending it again`,
+        `${row.label}: transaction ${row.hash} was dropped when the chain replaced its latest blocks; sending it again`,
       );
       row = update(key, () => ({
         state: 'pending',

@@ -22,11 +22,13 @@ async function setup(): Promise<{
   chain: FakeChain;
   clock: FakeClock;
   events: WalletEvent[];
+  lines: string[];
 }> {
   const dir = await tempDir();
   const chain = fakeChain();
   const clock = fakeClock();
   const events: WalletEvent[] = [];
+  const lines: string[] = [];
   const wallet = createWalletService({
     dataDir: dir.path,
     network: async () => chain.network,
@@ -34,7 +36,12 @@ async function setup(): Promise<{
     now: clock.now,
     timers: clock.timers,
     receiptPollMs: 1000,
-    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+    log: {
+      debug: () => {},
+      info: (m) => lines.push(m),
+      warn: (m) => lines.push(m),
+      error: (m) => lines.push(m),
+    },
     onEvent: (e) => events.push(e),
   });
   closers.push(async () => {
@@ -46,7 +53,7 @@ async function setup(): Promise<{
     privateKey: Wallet.createRandom().privateKey,
     password: PASSWORD,
   });
-  return { wallet, chain, clock, events };
+  return { wallet, chain, clock, events, lines };
 }
 
 async function failure(run: Promise<unknown>): Promise<{ code: string; message: string }> {
@@ -158,5 +165,24 @@ describe('confirm', () => {
       event: 'wallet.transaction',
       payload: { status: 'failed', blockNumber: 12 },
     });
+  });
+
+  it('says in the Activity list what came of it, with the whole hash and no block number', async () => {
+    const { wallet, chain, clock, lines } = await setup();
+    const prepare = () => wallet.prepareSend({ to: RECIPIENT, amount: '0.1', asset: 'native' });
+    const mined = await wallet.confirm({ id: (await prepare()).id });
+    chain.receipts.set(mined.hash, { status: 1, blockNumber: 11, fee: 42_000n });
+    clock.advance(1000);
+    await new Promise((r) => setImmediate(r));
+    const failed = await wallet.confirm({ id: (await prepare()).id });
+    chain.receipts.set(failed.hash, { status: 0, blockNumber: 12, fee: 30_000n });
+    clock.advance(1000);
+    await new Promise((r) => setImmediate(r));
+    // The block is kept in the transaction's record (wallet.transaction) for support.
+    expect(lines.filter((l) => /confirmed|failed/.test(l))).toEqual([
+      `Sent 0.1 ETH to ${RECIPIENT}: confirmed. Transaction ${mined.hash}.`,
+      `The transfer failed on the chain: nothing moved but the fee. Transaction ${failed.hash}.`,
+    ]);
+    expect(lines.join('\n')).not.toMatch(/block/i);
   });
 });

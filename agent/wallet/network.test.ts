@@ -192,8 +192,9 @@ describe('isTestNetwork', () => {
   it('refuses real money on a known test chain, in words that say what to do', () => {
     expect(realTokensProblem(424242)).toBeUndefined();
     expect(realTokensProblem(1)).toBeUndefined();
+    // The Settings page's field and words, not the settings path (network.tokens, network.rpcUrl).
     expect(realTokensProblem(11155111)).toBe(
-      "network.tokens can't be real on chain 11155111 (Sepolia): it is a test network, so its tokens are always test money with no value. Choose test or unknown, or point network.rpcUrl at the chain where your market's token has value.",
+      "Tokens on this network can't be real money on chain 11155111 (Sepolia): it is a test network, so its tokens are always test money with no value. Choose test money (or leave it not said), or point the RPC URL at the chain where your market's token has value.",
     );
     expect(realTokensProblem(31337)).toMatch(/Hardhat or Anvil/);
   });

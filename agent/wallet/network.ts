@@ -84,13 +84,14 @@ export function isTestNetwork(network: {
 }
 
 /**
- * Why `network.tokens` can't be `real` on this chain, in words that say what to do; undefined
- * when it can. A known test chain's tokens are test money whatever anyone says.
+ * Why `network.tokens` can't be `real` on this chain, in words that say what to do, naming the
+ * Settings page's field rather than the settings path (the page shows it); undefined when it can.
+ * A known test chain's tokens are test money whatever anyone says.
  */
 export function realTokensProblem(chainId: number): string | undefined {
   const name = knownTestChains.get(chainId);
   if (name === undefined) return undefined;
-  return `network.tokens can't be real on chain ${chainId} (${name}): it is a test network, so its tokens are always test money with no value. Choose test or unknown, or point network.rpcUrl at the chain where your market's token has value.`;
+  return `Tokens on this network can't be real money on chain ${chainId} (${name}): it is a test network, so its tokens are always test money with no value. Choose test money (or leave it not said), or point the RPC URL at the chain where your market's token has value.`;
 }
 
 const UNREACHABLE = new Set([

@@ -398,14 +398,15 @@ export type SentTransaction = z.infer<typeof sentTransactionSchema>;
  * same): a withdrawal is not "sent", and a transaction not confirmed yet is not "done".
  */
 export function sentWords(
-  t: Pick<SentTransaction, 'kind' | 'hash' | 'to' | 'amount' | 'status' | 'blockNumber'>,
+  t: Pick<SentTransaction, 'kind' | 'hash' | 'to' | 'amount' | 'status'>,
 ): string {
   const amount = `${t.amount.amount} ${t.amount.symbol}`;
   const what =
     t.kind === 'withdraw' ? `Withdrew ${amount} to the wallet` : `Sent ${amount} to ${t.to}`;
   switch (t.status) {
     case 'mined':
-      return `${what}: confirmed${t.blockNumber !== null ? ` in block ${t.blockNumber}` : ''}. Transaction ${t.hash}.`;
+      // No block number: it means nothing to the owner; support looks the whole hash up.
+      return `${what}: confirmed. Transaction ${t.hash}.`;
     case 'failed':
       return `${t.kind === 'withdraw' ? 'The withdrawal' : 'The transfer'} failed on the chain: nothing moved but the fee. Transaction ${t.hash}.`;
     default:

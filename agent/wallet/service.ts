@@ -53,6 +53,7 @@ import type {
   WalletStatus,
   WalletWarning,
 } from './schema.ts';
+import { sentWords } from './schema.ts';
 import { WalletSigner } from './work-signer.ts';
 
 export interface WalletTimers {
@@ -679,9 +680,10 @@ export function createWalletService(options: WalletServiceOptions): WalletServic
               blockNumber: receipt.blockNumber,
               feePaid: assetAmount(receipt.fee, 18, net.nativeSymbol),
             };
-            if (ok) log.info(`${sent.kind} tx ${sent.hash} mined in block ${receipt.blockNumber}`);
-            else
-              log.warn(`${sent.kind} ${sent.hash} failed on chain in block ${receipt.blockNumber}`);
+            // The Activity list's words, as the Wallet page and the CLI say it: the whole hash,
+            // which support looks up, and no block number, which means nothing to the owner.
+            if (ok) log.info(sentWords(result));
+            else log.warn(sentWords(result));
             finish(result);
             return;
           }

@@ -92,10 +92,7 @@ describe.skipIf(Boolean(missing))('the Wallet page against roost serve and a dev
     await review.getByRole('button', { name: 'Confirm and send' }).click();
     await page
       .getByText(
-        new RegExp(
-          `^Sent 15 rUSD to ${devnet.accounts[7]!}: confirmed in block \\d+\\. Transaction 0x`,
-          'i',
-        ),
+        new RegExp(`^Sent 15 rUSD to ${devnet.accounts[7]!}: confirmed\\. Transaction 0x`, 'i'),
       )
       .waitFor({ timeout: 30_000 });
     await expect

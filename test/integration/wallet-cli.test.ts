@@ -92,10 +92,7 @@ describe('roost wallet', () => {
     const sent = await roost(dir.path, ['wallet', 'send', to, '12.5'], ['y', PASSWORD]);
     expect(sent.code).toBe(0);
     expect(sent.stdout).toMatch(
-      new RegExp(
-        `^Sent 12\\.5 rUSD to ${to}: confirmed in block \\d+\\. Transaction 0x[0-9a-f]{64}\\.$`,
-        'mi',
-      ),
+      new RegExp(`^Sent 12\\.5 rUSD to ${to}: confirmed\\. Transaction 0x[0-9a-f]{64}\\.$`, 'mi'),
     );
     const after = JSON.parse((await roost(dir.path, ['wallet', 'balance', '--json'])).stdout);
     expect(Number(after.token.amount)).toBe(Number(balance.token.amount) - 12.5);

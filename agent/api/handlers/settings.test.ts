@@ -121,7 +121,7 @@ describe('network.tokens through the API', () => {
       error: {
         code: 'SETTINGS_INVALID',
         message: expect.stringMatching(
-          /^network\.tokens can't be real on chain 11155111 \(Sepolia\): it is a test network.*Choose test or unknown/,
+          /^Tokens on this network can't be real money on chain 11155111 \(Sepolia\): it is a test network.*Choose test money/,
         ),
       },
     });
@@ -148,14 +148,19 @@ describe('settings.update', () => {
     const events = new EventBus();
     const changed: unknown[] = [];
     events.subscribe((e) => changed.push(e));
+    const warnings: string[] = [];
     const h = settingsHandlers({
       settings,
       events,
-      log: createLogger({}),
+      log: createLogger({
+        sink: (entry) => {
+          if (entry.level === 'warn') warnings.push(entry.message);
+        },
+      }),
       chainIdAt,
       chainIdWaitMs: 50,
     });
-    return { h, settings, changed };
+    return { h, settings, changed, warnings };
   }
   const custom = (tokens: 'real' | 'test') => ({
     network: {
@@ -191,9 +196,13 @@ describe('settings.update', () => {
   });
 
   it('saves unchecked when the chain does not answer in time (the rule holds once it does)', async () => {
-    const { h, settings } = await handlers(() => new Promise<number>(() => undefined));
+    const { h, settings, warnings } = await handlers(() => new Promise<number>(() => undefined));
     await h['settings.update'](custom('real'));
     expect(settings.get().network.tokens).toBe('real');
+    // Said in the Settings page's words, not the settings path.
+    expect(warnings).toEqual([
+      "http://10.0.0.5:8545 did not say which chain it is, so “Tokens on this network” is saved as “Real money, worth my token value” unchecked (a test network's tokens are never real money)",
+    ]);
     const down = await handlers(async () => {
       throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     });
@@ -253,11 +262,11 @@ describe("the user's word on a chain's tokens follows its chain", () => {
     const saved = await h['settings.update']({ network: { rpcUrl: 'http://10.0.0.9:8545' } });
     expect(saved.network).toMatchObject({ rpcUrl: 'http://10.0.0.9:8545', tokens: 'unknown' });
     expect(settings.get().network.tokens).toBe('unknown');
-    expect(lines).toContainEqual(
-      expect.stringMatching(
-        /^network\.tokens is unknown again: test was said for http:\/\/10\.0\.0\.5:8545, and http:\/\/10\.0\.0\.9:8545 may be another chain/,
-      ),
+    // In the Settings page's words: its field and choices, not the settings path.
+    expect(lines).toContain(
+      '“Tokens on this network” is “Not said (counted as real money)” again: you had chosen “Test money, no value” for http://10.0.0.5:8545, and http://10.0.0.9:8545 may be another chain. Say what its tokens are worth in Settings → Network.',
     );
+    expect(lines.join('\n')).not.toContain('network.tokens');
   });
 
   it('keeps it for another node of the same chain, and when the change says it again', async () => {

@@ -1,11 +1,19 @@
 import type { Handlers } from '../router.ts';
-import type { SettingsPatch } from '../contract.ts';
+import { SETTING_LABELS, SETTING_OPTION_LABELS, type SettingsPatch } from '../contract.ts';
 import { ApiFailure } from '../errors.ts';
 import type { EventBus } from '../../events.ts';
 import type { Logger } from '../../log.ts';
 import type { SettingsStore } from '../../store/settings-store.ts';
 import { describeSettingsChange } from '../../store/settings-words.ts';
 import { realTokensProblem } from '../../wallet/network.ts';
+
+/**
+ * The Settings page's words for the user's word on a network's tokens, for the log and the
+ * Activity list: `“Tokens on this network” is “Test money, no value”`, not `network.tokens test`.
+ */
+const TOKENS_LABEL = `“${SETTING_LABELS['network.tokens'] ?? 'Tokens on this network'}”`;
+const tokensChoice = (value: string): string =>
+  `“${SETTING_OPTION_LABELS[`network.tokens.${value}`] ?? value}”`;
 
 /** How long a settings change waits for the chain to say its id before it is saved unchecked. */
 const CHAIN_ID_WAIT_MS = 5000;
@@ -38,7 +46,7 @@ export function settingsHandlers(deps: {
     const chainId = await chainIdWithin(next.rpcUrl);
     if (chainId === undefined) {
       deps.log.warn(
-        `could not ask ${next.rpcUrl} for its chain id; network.tokens real saved unchecked`,
+        `${next.rpcUrl} did not say which chain it is, so ${TOKENS_LABEL} is saved as ${tokensChoice('real')} unchecked (a test network's tokens are never real money)`,
       );
       return undefined;
     }
@@ -81,7 +89,7 @@ export function settingsHandlers(deps: {
     }
     return {
       patch: { ...patch, network: { ...patch.network, tokens: 'unknown' } },
-      forgot: `network.tokens is unknown again: ${before.tokens} was said for ${before.rpcUrl ?? 'another network'}, and ${next.rpcUrl ?? 'the new RPC URL'} may be another chain; say what its tokens are worth in Settings → Network or with roost settings set network.tokens`,
+      forgot: `${TOKENS_LABEL} is ${tokensChoice('unknown')} again: you had chosen ${tokensChoice(before.tokens)} for ${before.rpcUrl ?? 'another network'}, and ${next.rpcUrl ?? 'the new RPC URL'} may be another chain. Say what its tokens are worth in Settings → Network.`,
     };
   }
 

@@ -387,10 +387,11 @@ describe('the earn loop under faults', () => {
       'submitted',
       'paid',
     ]);
-    expect(history[5]!.message).toMatch(
-      /^a reorganisation replaced block \d+, which held the claim; the same signed transaction is sent again$/,
+    // In the owner's words: no block numbers, which mean nothing to them.
+    expect(history[5]!.message).toBe(
+      'the chain replaced the block that held the claim; the same signed transaction is sent again',
     );
-    expect(history[6]!.message).toMatch(/^the claim is on the chain again in block \d+$/);
+    expect(history[6]!.message).toBe('the claim is on the chain again');
     // The lease's end is the one of the claim that stayed on the chain.
     const onChain = await connectJobMarket(devnet.marketAddress, rpc).getLease(jobId, 0);
     expect(paid.leaseEndsAt).toBe(Number(onChain.leaseEndsAt));
