@@ -1,5 +1,12 @@
-import { describe, expect, it } from 'vitest';
-import { progressKey } from './job.ts';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/support/temp-dir.ts';
+import { runCli, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../cli.ts';
+import { openJournal } from '../jobs/journal.ts';
+import type { JobSpec } from '../jobs/schema.ts';
+import { parseFinishedBefore, progressKey } from './job.ts';
 
 describe('roost job run progress', () => {
   it('gives a line for each stage and each tenth of the input sets, not each set', () => {
@@ -13,5 +20,160 @@ describe('roost job run progress', () => {
     expect(progressKey({ stage: 'running', setsDone: 1, setsTotal: 2 })).not.toBe(
       progressKey({ stage: 'running', setsDone: 2, setsTotal: 2 }),
     );
+  });
+});
+
+describe('roost job remove --finished-before', () => {
+  const now = new Date(2026, 5, 15, 12, 0);
+
+  it('takes days or hours ago, a date or a date-time', () => {
+    expect(parseFinishedBefore('30d', now)).toEqual({
+      at: new Date(now.getTime() - 30 * 86_400_000),
+      words: 'more than 30 days ago',
+    });
+    expect(parseFinishedBefore('1h', now)).toEqual({
+      at: new Date(now.getTime() - 3_600_000),
+      words: 'more than 1 hour ago',
+    });
+    expect(parseFinishedBefore('2026-01-31', now)?.at).toEqual(new Date(2026, 0, 31));
+    expect(parseFinishedBefore('2026-01-31T18:00', now)?.at).toEqual(new Date(2026, 0, 31, 18));
+    expect(parseFinishedBefore('2026-01-31T18:00:00Z', now)?.at.toISOString()).toBe(
+      '2026-01-31T18:00:00.000Z',
+    );
+  });
+
+  it('refuses anything else', () => {
+    for (const bad of ['30', 'd', '30 days', '-3d', '2w', '2026-02-31', '31/01/2026', 'soon', ''])
+      expect(parseFinishedBefore(bad, now), bad).toBeUndefined();
+  });
+});
+
+describe('roost job remove', () => {
+  let dir: { path: string; remove: () => Promise<void> };
+  beforeEach(async () => {
+    dir = await tempDir('roost-job-remove-');
+  });
+  afterEach(async () => {
+    await dir.remove();
+  });
+
+  async function roost(...args: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(args, {
+      stdout: (t) => (stdout += t),
+      stderr: (t) => (stderr += t),
+      env: { ROOST_DATA_DIR: dir.path },
+    });
+    return { code, stdout, stderr };
+  }
+
+  const H = 'a'.repeat(64);
+  const spec: JobSpec = {
+    format: 'roost.job/1',
+    model: { uri: 'file:///data/m.onnx', sha256: H, bytes: 10 },
+    inputs: { x: { uri: 'file:///data/x.npy', sha256: H, bytes: 128 } },
+  };
+
+  /** Jobs as an earlier run left them: rows in the journal, folders with outputs. */
+  async function jobs(list: { id: string; finishedAt?: string; bytes?: number }[]) {
+    const journal = openJournal(join(dir.path, 'jobs', 'jobs.sqlite'));
+    for (const job of list) {
+      journal.insert({ id: job.id, origin: 'private', spec, specSha256: H, setsTotal: 1 }, 'go');
+      if (job.finishedAt)
+        journal.transition(job.id, ['queued'], 'cancelled', { finishedAt: job.finishedAt }, 'no');
+      await mkdir(join(dir.path, 'jobs', job.id, 'out'), { recursive: true });
+      await writeFile(
+        join(dir.path, 'jobs', job.id, 'out', 'y.npy'),
+        new Uint8Array(job.bytes ?? 0),
+      );
+    }
+    journal.close();
+  }
+  const folder = (id: string) => existsSync(join(dir.path, 'jobs', id));
+
+  it('removes jobs by id and says the space freed, as words or JSON', async () => {
+    await mkdir(join(dir.path, 'jobs'), { recursive: true });
+    const old = '2026-01-01T00:00:00.000Z';
+    await jobs([
+      { id: 'job-a', finishedAt: old, bytes: 3 * 2 ** 20 },
+      { id: 'job-b', finishedAt: old, bytes: 2 ** 20 },
+      { id: 'job-c', finishedAt: old, bytes: 100 },
+    ]);
+    const one = await roost('job', 'remove', 'job-a');
+    expect(one).toEqual({ code: EXIT_OK, stdout: 'Removed job job-a, freed 3 MB.\n', stderr: '' });
+    expect(folder('job-a')).toBe(false);
+    const two = await roost('job', 'remove', 'job-b', 'job-c', '--json');
+    expect(two.code).toBe(EXIT_OK);
+    expect(JSON.parse(two.stdout)).toEqual({
+      removed: ['job-b', 'job-c'],
+      bytesFreed: 2 ** 20 + 100,
+    });
+    expect(await roost('job', 'list')).toMatchObject({
+      stdout: expect.stringMatching(/^No jobs yet/),
+    });
+  });
+
+  it('removes the jobs finished before a time, or says there is nothing to remove', async () => {
+    await mkdir(join(dir.path, 'jobs'), { recursive: true });
+    const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString();
+    await jobs([
+      { id: 'job-old', finishedAt: daysAgo(40), bytes: 1536 },
+      { id: 'job-older', finishedAt: daysAgo(45), bytes: 512 },
+      { id: 'job-new', finishedAt: daysAgo(2) },
+    ]);
+    const r = await roost('job', 'remove', '--finished-before', '30d');
+    expect(r).toEqual({
+      code: EXIT_OK,
+      stdout: 'Removed 2 finished jobs, freed 2 KB:\n  job-old\n  job-older\n',
+      stderr: '',
+    });
+    expect([folder('job-old'), folder('job-older'), folder('job-new')]).toEqual([
+      false,
+      false,
+      true,
+    ]);
+    expect(await roost('job', 'remove', '--finished-before', '30d')).toEqual({
+      code: EXIT_OK,
+      stdout:
+        'Nothing to remove: no finished private job finished more than 30 days ago. roost job list shows your jobs.\n',
+      stderr: '',
+    });
+  });
+
+  it('refuses a job not yet finished and an unknown id, removing nothing', async () => {
+    await mkdir(join(dir.path, 'jobs'), { recursive: true });
+    await jobs([{ id: 'job-done', finishedAt: '2026-01-01T00:00:00.000Z' }, { id: 'job-waiting' }]);
+    const waiting = await roost('job', 'remove', 'job-done', 'job-waiting');
+    expect(waiting).toEqual({
+      code: EXIT_FAILURE,
+      stdout: '',
+      stderr:
+        'Error: Job job-waiting is queued: cancel it first, then remove it. Nothing was removed.\n',
+    });
+    const unknown = await roost('job', 'remove', 'job-done', 'job-nosuch');
+    expect(unknown.code).toBe(EXIT_FAILURE);
+    expect(unknown.stderr).toBe(
+      'Error: No job job-nosuch. Nothing was removed. roost job list shows your jobs.\n',
+    );
+    expect(folder('job-done')).toBe(true);
+  });
+
+  it('answers a wrong command line with exit 2 and the forms it takes', async () => {
+    const bad = await roost('job', 'remove', '--finished-before', '2 weeks');
+    expect(bad).toMatchObject({ code: EXIT_USAGE, stdout: '' });
+    expect(bad.stderr).toBe(
+      'Error: --finished-before takes a number of days or hours ago (30d, 12h) or a date (2026-01-31, or 2026-01-31T18:00) (got "2 weeks").\n',
+    );
+    const none = await roost('job', 'remove');
+    expect(none.code).toBe(EXIT_USAGE);
+    expect(none.stderr).toContain('Say which jobs: roost job remove <id>...');
+    const both = await roost('job', 'remove', 'job-a', '--finished-before', '7d');
+    expect(both.code).toBe(EXIT_USAGE);
+    expect(both.stderr).toContain('Give job ids or --finished-before, not both');
+    const elsewhere = await roost('job', 'list', '--finished-before', '7d');
+    expect(elsewhere.code).toBe(EXIT_USAGE);
+    expect(elsewhere.stderr).toContain('--finished-before belongs to roost job remove');
+    expect((await roost('job', '--help')).stdout).toContain('roost job remove <id>...');
   });
 });

@@ -1,4 +1,4 @@
-/** `roost job run|submit|list|show|cancel`: private ONNX jobs on this machine's own GPUs. */
+/** `roost job run|submit|list|show|cancel|remove`: private ONNX jobs on this machine's own GPUs. */
 import { readFile } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import {
@@ -12,6 +12,7 @@ import {
 } from './common.ts';
 import { enumFlagProblem, flagRefusal } from './flags.ts';
 import {
+  diskWords,
   executionProviderSchema,
   JOB_SPEC_FORMAT,
   jobSpecJsonSchema,
@@ -24,7 +25,7 @@ import type { LogEntry } from '../log.ts';
 
 export const jobCommand: Command = {
   usage:
-    'roost job run --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--max-seconds <n>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id> | schema',
+    'roost job run --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--max-seconds <n>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id> | schema\n       roost job remove <id>... | remove --finished-before <30d|12h|date>',
   summary: 'Run ONNX models on your own GPUs: private jobs with .npy inputs and outputs',
   help: [
     `A spec for roost job submit is JSON in the ${JOB_SPEC_FORMAT} format, for example:`,
@@ -44,6 +45,12 @@ export const jobCommand: Command = {
     '                        tensorrt, dml, coreml)',
     '--max-seconds <n>       stop the job after this long',
     '--name <text>           a name to know the job by in roost job list',
+    '',
+    "roost job remove deletes finished private jobs: each one's folder (inputs, outputs,",
+    'result.json) and its line in roost job list. Copies made with --out stay, and so do market',
+    'jobs (their leases keep them). A job still queued or running is refused: cancel it first.',
+    '--finished-before <when>  every finished private job that finished before 30d or 12h ago,',
+    '                          or before a date: 2026-01-31 or 2026-01-31T18:00',
   ].join('\n'),
   options: {
     model: { type: 'string' },
@@ -52,6 +59,7 @@ export const jobCommand: Command = {
     ep: { type: 'string' },
     'max-seconds': { type: 'string' },
     name: { type: 'string' },
+    'finished-before': { type: 'string' },
   },
   async run(ctx) {
     return runJobCommand(ctx);
@@ -89,11 +97,68 @@ export function isJobFailureLine(entry: LogEntry): boolean {
 
 const SPEC_HINT = `The ${JOB_SPEC_FORMAT} format: roost job --help, and its JSON Schema: roost job schema.`;
 
+const FINISHED_BEFORE_FORMS =
+  'a number of days or hours ago (30d, 12h) or a date (2026-01-31, or 2026-01-31T18:00)';
+
+/**
+ * `--finished-before`: `30d` and `12h` back from now, or a date (`2026-01-31`, local midnight)
+ * or date-time (`2026-01-31T18:00`, local time unless it names an offset). The time and how to
+ * say it (`more than 30 days ago`, `before 2026-01-31`); undefined when it is neither.
+ */
+export function parseFinishedBefore(
+  text: string,
+  now = new Date(),
+): { at: Date; words: string } | undefined {
+  const trimmed = text.trim();
+  const ago = /^(\d{1,5})\s*(d|h)$/i.exec(trimmed);
+  if (ago) {
+    const n = Number(ago[1]);
+    const days = /^d$/i.test(ago[2]!);
+    return {
+      at: new Date(now.getTime() - n * (days ? 86_400_000 : 3_600_000)),
+      words: `more than ${n} ${days ? 'day' : 'hour'}${n === 1 ? '' : 's'} ago`,
+    };
+  }
+  const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(trimmed);
+  if (date) {
+    const [y, m, d] = [Number(date[1]), Number(date[2]), Number(date[3])];
+    const at = new Date(y, m - 1, d);
+    // new Date(2026, 1, 31) is 3 March: a day that does not exist is refused, not moved.
+    if (at.getFullYear() !== y || at.getMonth() !== m - 1 || at.getDate() !== d) return undefined;
+    return { at, words: `before ${trimmed}` };
+  }
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/.test(trimmed)) {
+    const at = new Date(trimmed);
+    if (!Number.isNaN(at.getTime())) return { at, words: `before ${trimmed}` };
+  }
+  return undefined;
+}
+
+/** What `roost job remove` says it did. */
+export function removedWords(
+  result: { removed: readonly string[]; bytesFreed: number },
+  when?: string,
+): string {
+  const n = result.removed.length;
+  if (n === 0)
+    return `Nothing to remove: no finished private job finished ${when ?? 'then'}. roost job list shows your jobs.`;
+  if (n === 1) return `Removed job ${result.removed[0]}, freed ${diskWords(result.bytesFreed)}.`;
+  return [
+    `Removed ${n} finished jobs, freed ${diskWords(result.bytesFreed)}:`,
+    ...result.removed.map((id) => `  ${id}`),
+  ].join('\n');
+}
+
 const terminal = new Set(['done', 'failed', 'cancelled']);
 
 async function runJobCommand(ctx: Context): Promise<number> {
   const [action, ...rest] = ctx.positionals;
   const v = ctx.values as Record<string, string | boolean | string[] | undefined>;
+  if (v['finished-before'] !== undefined && action !== 'remove')
+    throw new UsageError(
+      `--finished-before belongs to roost job remove.\nUsage: roost job remove --finished-before <30d|12h|date>`,
+    );
+  if (action === 'remove') return removeJobs(ctx, rest, v['finished-before']);
   if (action === 'schema') {
     if (rest.length > 0) throw new UsageError('Usage: roost job schema');
     ctx.io.stdout(JSON.stringify(jobSpecJsonSchema(), null, 2) + '\n');
@@ -339,4 +404,41 @@ async function runJobCommand(ctx: Context): Promise<number> {
     });
   }
   throw new UsageError(`Unknown job action "${action}". Usage: ${jobCommand.usage}`);
+}
+
+async function removeJobs(
+  ctx: Context,
+  ids: string[],
+  finishedBefore: string | boolean | string[] | undefined,
+): Promise<number> {
+  const usage =
+    'Usage: roost job remove <id>... | roost job remove --finished-before <30d|12h|date>';
+  let params: { ids: string[] } | { finishedBefore: string };
+  let when: string | undefined;
+  if (typeof finishedBefore === 'string') {
+    if (ids.length > 0)
+      throw new UsageError(
+        `Give job ids or --finished-before, not both (got "${ids.join(' ')}").\n${usage}`,
+      );
+    const parsed = parseFinishedBefore(finishedBefore);
+    if (!parsed)
+      throw new UsageError(
+        `--finished-before takes ${FINISHED_BEFORE_FORMS} (got "${finishedBefore}").`,
+      );
+    params = { finishedBefore: parsed.at.toISOString() };
+    when = parsed.words;
+  } else {
+    if (ids.length === 0)
+      throw new UsageError(
+        `Say which jobs: roost job remove <id>... (roost job list shows them), or every one finished before a time: --finished-before 30d.\n${usage}`,
+      );
+    if (ids.length > 1000)
+      throw new UsageError(
+        `At most 1000 job ids at a time (got ${ids.length}); --finished-before takes them by age.`,
+      );
+    params = { ids };
+  }
+  return withClient(ctx, async (client) =>
+    print(ctx, withListHint(await client.call('job.remove', params)), (r) => removedWords(r, when)),
+  );
 }
