@@ -62,6 +62,27 @@ export function heldMessage(holder: LockHolder): string {
 }
 
 /**
+ * What holds a data folder, looked up once: a running `roost serve` (its serve.json), else the
+ * desktop app answering commands (its app.json), else a Roost that holds the folder but does not
+ * answer (still starting, or an app without its command channel), else nothing.
+ */
+export type FoundRoost =
+  | { kind: 'serve'; server: NonNullable<Awaited<ReturnType<typeof findRunningServer>>> }
+  | { kind: 'app'; app: NonNullable<Awaited<ReturnType<typeof findRunningApp>>> }
+  | { kind: 'held'; holder: LockHolder }
+  | { kind: 'none' };
+
+/** Reads each of serve.json, app.json and the lock at most once, in that order. */
+export async function findRoost(dataDir: string): Promise<FoundRoost> {
+  const server = await findRunningServer(dataDir);
+  if (server) return { kind: 'serve', server };
+  const app = await findRunningApp(dataDir);
+  if (app) return { kind: 'app', app };
+  const holder = await readLiveHolder(dataDir);
+  return holder ? { kind: 'held', holder } : { kind: 'none' };
+}
+
+/**
  * Uses the running Roost of this data folder if there is one (`roost serve` over HTTP, the
  * desktop app through its command channel); refuses while one is still starting; else runs an
  * agent in this process, whose warnings and errors go to stderr, except those `said` says the
@@ -72,16 +93,26 @@ export async function withClient(
   use: (client: ApiClient) => Promise<number>,
   said: (entry: LogEntry) => boolean = () => false,
 ): Promise<number> {
-  const running = await findRunningServer(ctx.dataDir);
-  if (running) return use(httpClient(`http://127.0.0.1:${running.port}`, running.token));
-  const app = await findRunningApp(ctx.dataDir);
-  if (app)
-    return use(httpClient('http://localhost', app.token, socketFetch(app.socket), DESKTOP_APP));
-  const holder = await readLiveHolder(ctx.dataDir);
-  if (holder)
+  return withFoundClient(ctx, await findRoost(ctx.dataDir), use, said);
+}
+
+/** As withClient, for a command that has looked the folder up already (`roost status`). */
+export async function withFoundClient(
+  ctx: Context,
+  found: FoundRoost,
+  use: (client: ApiClient) => Promise<number>,
+  said: (entry: LogEntry) => boolean = () => false,
+): Promise<number> {
+  if (found.kind === 'serve')
+    return use(httpClient(`http://127.0.0.1:${found.server.port}`, found.server.token));
+  if (found.kind === 'app')
+    return use(
+      httpClient('http://localhost', found.app.token, socketFetch(found.app.socket), DESKTOP_APP),
+    );
+  if (found.kind === 'held')
     return writeRefusal(ctx.io.stdout, ctx.io.stderr, ctx.json, {
       code: 'ROOST_RUNNING',
-      message: heldMessage(holder),
+      message: heldMessage(found.holder),
     });
   const agent = await createAgent({
     dataDir: ctx.dataDir,

@@ -1,8 +1,14 @@
 /** `roost version` and `roost status`: which Roost this is, and the state of its agent. */
-import { findRunningApp } from '../api/command-channel.ts';
-import { findRunningServer } from '../api/node-client.ts';
-import { holderWords, readLiveHolder } from '../store/instance-lock.ts';
-import { OWN_AGENT, noArguments, withClient, print, type Command } from './common.ts';
+import { holderWords } from '../store/instance-lock.ts';
+import {
+  OWN_AGENT,
+  findRoost,
+  noArguments,
+  withClient,
+  withFoundClient,
+  print,
+  type Command,
+} from './common.ts';
 
 export const versionCommand: Command = {
   usage: 'roost version [--json]',
@@ -28,12 +34,11 @@ export const statusCommand: Command = {
   summary: "Show the agent's state, data folder and warnings",
   async run(ctx) {
     noArguments(ctx, statusCommand.usage);
+    // Looked up once and handed on: withClient would read serve.json (and the rest) again.
+    const found = await findRoost(ctx.dataDir);
     // A desktop app that does not answer commands (starting, or its channel failed): say that
     // it runs, rather than refuse.
-    const holder =
-      (await findRunningServer(ctx.dataDir)) || (await findRunningApp(ctx.dataDir))
-        ? undefined
-        : await readLiveHolder(ctx.dataDir);
+    const holder = found.kind === 'held' ? found.holder : undefined;
     if (holder?.host === 'electron') {
       const value = {
         state: 'running',
@@ -49,7 +54,7 @@ export const statusCommand: Command = {
         ].join('\n'),
       );
     }
-    return withClient(ctx, async (client) => {
+    return withFoundClient(ctx, found, async (client) => {
       const result = await client.call('agent.status');
       return print(ctx, result, (s) => {
         // With no Roost running, this command started an agent of its own to answer: say so,
