@@ -227,3 +227,175 @@ describe('JobsPage: the queue in words', () => {
     expect(text).not.toMatch(/· webgpu/);
   });
 });
+
+describe('JobsPage: removing finished jobs', () => {
+  const DAY = 86_400_000;
+  const at = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY).toISOString();
+  const summary = (
+    id: string,
+    extra: {
+      name?: string;
+      origin?: 'private' | 'market';
+      state?: 'done' | 'running' | 'failed';
+      daysAgo?: number;
+      outputBytes?: number;
+    } = {},
+  ) => {
+    const state = extra.state ?? 'done';
+    const finishedAt = at(extra.daysAgo ?? 1);
+    return {
+      id,
+      ...(extra.name ? { name: extra.name } : {}),
+      origin: extra.origin ?? 'private',
+      state,
+      progress: { stage: state === 'running' ? 'running' : 'done', setsDone: 1, setsTotal: 1 },
+      attempts: 1,
+      createdAt: finishedAt,
+      updatedAt: finishedAt,
+      ...(state === 'running' ? {} : { finishedAt }),
+      outputBytes: extra.outputBytes ?? 0,
+    };
+  };
+
+  /** An agent listing `jobs`; job.remove answers with `answer(params)` and is recorded. */
+  function agentWith(jobs: unknown[], answer: (params: unknown) => unknown) {
+    const removals: unknown[] = [];
+    let listed = jobs;
+    const fake = fakeAgentClient((method, params) => {
+      if (method === 'job.list') return ok({ jobs: listed });
+      if (method === 'job.remove') {
+        removals.push(params);
+        const r = answer(params) as { ok: boolean; value?: { removed: string[] } };
+        if (r.ok) {
+          const gone = new Set(r.value?.removed);
+          listed = listed.filter((j) => !gone.has((j as { id: string }).id));
+        }
+        return r;
+      }
+      return unavailable();
+    });
+    return { ...fake, removals };
+  }
+
+  it('asks in place before removing a finished private job, with the size of its outputs', async () => {
+    const { client, removals } = agentWith(
+      [
+        summary('job-run', { name: 'long run', state: 'running' }),
+        summary('job-res', { name: 'resnet', outputBytes: 12 * 2 ** 20 }),
+        summary('job-mkt', { name: 'market job 7', origin: 'market' }),
+      ],
+      () => ok({ removed: ['job-res'], bytesFreed: 12 * 2 ** 20 + 4096 }),
+    );
+    showPage(client);
+    const row = (await screen.findByText('resnet')).closest('li')!;
+    // Only the finished private job has Remove: not the running one, not the market job.
+    expect(
+      screen.getAllByRole('button', { name: /^Remove (long run|resnet|market job 7)$/ }),
+    ).toEqual([within(row).getByRole('button', { name: 'Remove resnet' })]);
+
+    const open = () => fireEvent.click(within(row).getByRole('button', { name: 'Remove resnet' }));
+    open();
+    let question = within(row).getByRole('group', { name: 'Remove resnet' });
+    expect(question.textContent).toContain('Remove job resnet and its outputs (12 MB)?');
+    // The keyboard lands on the question's first button; Keep puts it back on the row's.
+    expect(document.activeElement).toBe(within(question).getByRole('button', { name: 'Remove' }));
+    fireEvent.click(within(question).getByRole('button', { name: 'Keep' }));
+    expect(within(row).queryByRole('group')).toBeNull();
+    expect(document.activeElement).toBe(within(row).getByRole('button', { name: 'Remove resnet' }));
+    // Escape is Keep too.
+    open();
+    fireEvent.keyDown(within(row).getByRole('group', { name: 'Remove resnet' }), { key: 'Escape' });
+    expect(within(row).queryByRole('group')).toBeNull();
+    expect(removals).toEqual([]);
+
+    open();
+    question = within(row).getByRole('group', { name: 'Remove resnet' });
+    fireEvent.click(within(question).getByRole('button', { name: 'Remove' }));
+    expect(await screen.findByRole('status')).toHaveProperty(
+      'textContent',
+      'Removed job resnet, freed 12 MB.',
+    );
+    expect(removals).toEqual([{ ids: ['job-res'] }]);
+    expect(screen.queryByText('resnet')).toBeNull();
+    expect(screen.getByText('long run')).toBeTruthy();
+  });
+
+  it("shows the agent's refusal in the question and removes nothing from the list", async () => {
+    const { client } = agentWith([summary('job-res', { name: 'resnet' })], () => ({
+      ok: false,
+      error: { code: 'JOB_STATE', message: 'Job resnet (job-res) is running: cancel it first.' },
+    }));
+    showPage(client);
+    const row = (await screen.findByText('resnet')).closest('li')!;
+    fireEvent.click(within(row).getByRole('button', { name: 'Remove resnet' }));
+    fireEvent.click(within(within(row).getByRole('group')).getByRole('button', { name: 'Remove' }));
+    expect((await within(row).findByRole('alert')).textContent).toContain(
+      'Job resnet (job-res) is running: cancel it first.',
+    );
+    expect(screen.getByText('resnet')).toBeTruthy();
+  });
+
+  it('counts the finished private jobs older than the age chosen before it asks, and removes by that time', async () => {
+    const { client, removals } = agentWith(
+      [
+        summary('job-new', { name: 'new', daysAgo: 2 }),
+        summary('job-10', { name: 'ten days', daysAgo: 10, outputBytes: 2 ** 20 }),
+        summary('job-40', { name: 'forty days', daysAgo: 40, outputBytes: 2 * 2 ** 20 }),
+        summary('job-mkt', { name: 'market job 7', origin: 'market', daysAgo: 100 }),
+      ],
+      () => ok({ removed: ['job-10', 'job-40'], bytesFreed: 3 * 2 ** 20 }),
+    );
+    showPage(client);
+    await screen.findByText('forty days');
+    const age = screen.getByLabelText('Remove finished jobs older than');
+    const ask = () =>
+      fireEvent.click(
+        screen.getByRole('button', { name: /^Remove finished jobs older than \d+ days$/ }),
+      );
+    expect((age as HTMLSelectElement).value).toBe('30');
+    ask();
+    let question = screen.getByRole('group', { name: 'Remove finished jobs older than 30 days' });
+    expect(question.textContent).toContain(
+      'Remove 1 finished job older than 30 days, with its outputs (2 MB)? Market jobs stay.',
+    );
+    expect(within(question).getByRole('button', { name: 'Remove 1 job' })).toBeTruthy();
+
+    fireEvent.change(age, { target: { value: '90' } });
+    expect(screen.queryByRole('group', { name: /older than/ })).toBeNull();
+    ask();
+    expect(screen.getByRole('status').textContent).toBe(
+      'No finished private job here is older than 90 days: nothing to remove.',
+    );
+
+    fireEvent.change(age, { target: { value: '7' } });
+    ask();
+    question = screen.getByRole('group', { name: 'Remove finished jobs older than 7 days' });
+    expect(question.textContent).toContain(
+      'Remove 2 finished jobs older than 7 days, with their outputs (3 MB)? Market jobs stay.',
+    );
+    const asked = Date.now();
+    fireEvent.click(within(question).getByRole('button', { name: 'Remove 2 jobs' }));
+    await waitFor(() =>
+      expect(screen.getByRole('status').textContent).toBe('Removed 2 finished jobs, freed 3 MB.'),
+    );
+    expect(removals).toHaveLength(1);
+    const before = Date.parse((removals[0] as { finishedBefore: string }).finishedBefore);
+    expect(Math.abs(before - (asked - 7 * DAY))).toBeLessThan(5000);
+    expect(screen.queryByText('forty days')).toBeNull();
+    expect(screen.queryByText('ten days')).toBeNull();
+    expect(screen.getByText('new')).toBeTruthy();
+    expect(screen.getByText('market job 7')).toBeTruthy();
+  });
+
+  it('drops jobs removed elsewhere (roost job remove) when the agent says so', async () => {
+    const { client, emit } = agentWith(
+      [summary('job-a', { name: 'first' }), summary('job-b', { name: 'second' })],
+      () => unavailable(),
+    );
+    showPage(client);
+    await screen.findByText('first');
+    emit({ event: 'job.removed', payload: { ids: ['job-a'], bytesFreed: 10 } });
+    expect(screen.queryByText('first')).toBeNull();
+    expect(screen.getByText('second')).toBeTruthy();
+  });
+});

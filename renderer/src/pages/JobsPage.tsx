@@ -1,8 +1,10 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import {
+  diskWords,
   executionProviderName,
   jobTimeWords,
   sandboxWords,
+  type Result,
   type ResultOf,
 } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
@@ -25,6 +27,185 @@ const stateWords: Record<Summary['state'], string> = {
   cancelled: 'Cancelled',
 };
 const finished = new Set(['done', 'failed', 'cancelled']);
+
+/** Jobs the page lists; a full list may leave older ones out. */
+const LIST_LIMIT = 200;
+const DAY_MS = 86_400_000;
+/** The ages "Remove finished jobs older than" offers, in days. */
+const AGES = [7, 30, 90] as const;
+
+type Removed = ResultOf<'job.remove'>;
+
+/** A job that Remove may take: finished, and private (market jobs stay with their leases). */
+const removable = (job: Summary) => job.origin === 'private' && finished.has(job.state);
+
+/**
+ * The listed jobs that "Remove finished jobs older than" would take: finished private jobs that
+ * finished before `before` (epoch ms), as the agent counts them (its last change when a job has
+ * no finish time).
+ */
+export function finishedBefore(jobs: readonly Summary[], before: number): Summary[] {
+  return jobs.filter((j) => removable(j) && Date.parse(j.finishedAt ?? j.updatedAt) < before);
+}
+
+const outputWords = (jobs: readonly Summary[]) =>
+  diskWords(jobs.reduce((n, j) => n + (j.outputBytes ?? 0), 0));
+
+/** A job in a sentence: `job resnet`, `market job 7` (a name that says "job" itself as it is). */
+const jobName = (job: Summary) =>
+  job.name ? (/\bjob\b/i.test(job.name) ? job.name : `job ${job.name}`) : `job ${job.id}`;
+
+/** What the page says a removal did. */
+function removedWords(removed: Removed, name?: string): string {
+  const n = removed.removed.length;
+  if (n === 0) return 'Nothing to remove: those jobs are gone already.';
+  const what = n === 1 ? (name ?? '1 finished job') : `${n} finished jobs`;
+  return `Removed ${what}, freed ${diskWords(removed.bytesFreed)}.`;
+}
+
+/**
+ * A question asked in place, before something that cannot be undone: the question, the button
+ * that does it and Keep. The first button takes the focus; Escape is Keep.
+ */
+function ConfirmRemove({
+  label,
+  question,
+  confirm,
+  run,
+  onDone,
+  onKeep,
+}: {
+  /** The group's name for screen readers, e.g. "Remove job resnet". */
+  label: string;
+  question: string;
+  /** The button's words, e.g. "Remove" or "Remove 12 jobs". */
+  confirm: string;
+  run: () => Promise<Result<Removed>>;
+  onDone: (removed: Removed) => void;
+  onKeep: () => void;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string>();
+  const first = useRef<HTMLButtonElement>(null);
+  useEffect(() => first.current?.focus(), []);
+  const go = async () => {
+    setBusy(true);
+    const r = await run();
+    setBusy(false);
+    if (r.ok) onDone(r.value);
+    else setProblem(describeError(r.error));
+  };
+  return (
+    <div
+      className="review remove-confirm"
+      role="group"
+      aria-label={label}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape' && !busy) onKeep();
+      }}
+    >
+      <p>{question}</p>
+      {problem && (
+        <div className="banner banner-error" role="alert">
+          {problem}
+        </div>
+      )}
+      <div className="actions-inline">
+        <button ref={first} type="button" onClick={() => void go()} disabled={busy}>
+          {busy ? 'Removing…' : confirm}
+        </button>
+        <button type="button" className="secondary" onClick={onKeep} disabled={busy}>
+          Keep
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/**
+ * "Remove finished jobs older than [7|30|90 days]": says how many of the listed jobs that is
+ * before it asks, and removes by that same time, so what was counted is what goes.
+ */
+function RemoveOlder({
+  jobs,
+  full,
+  onRemoved,
+}: {
+  jobs: readonly Summary[];
+  /** The list is as long as the page asks for: there may be older jobs it does not show. */
+  full: boolean;
+  onRemoved: (removed: Removed) => void;
+}) {
+  const { client } = useAgent();
+  const [days, setDays] = useState<number>(30);
+  /** The time asked about (epoch ms), while the question is open. */
+  const [before, setBefore] = useState<number>();
+  const button = useRef<HTMLButtonElement>(null);
+  const taken = before === undefined ? [] : finishedBefore(jobs, before);
+  const keep = () => {
+    setBefore(undefined);
+    button.current?.focus();
+  };
+  return (
+    <div className="remove-older">
+      <div className="actions-inline">
+        <label htmlFor="remove-older-age">Remove finished jobs older than</label>
+        <select
+          id="remove-older-age"
+          value={days}
+          onChange={(e) => {
+            setDays(Number(e.target.value));
+            setBefore(undefined);
+          }}
+        >
+          {AGES.map((d) => (
+            <option key={d} value={d}>
+              {d} days
+            </option>
+          ))}
+        </select>
+        <button
+          ref={button}
+          type="button"
+          className="secondary"
+          aria-label={`Remove finished jobs older than ${days} days`}
+          aria-expanded={before !== undefined}
+          onClick={() => setBefore(Date.now() - days * DAY_MS)}
+        >
+          Remove…
+        </button>
+      </div>
+      {before !== undefined &&
+        (taken.length === 0 && !full ? (
+          <p className="muted" role="status">
+            No finished private job here is older than {days} days: nothing to remove.
+          </p>
+        ) : (
+          <ConfirmRemove
+            label={`Remove finished jobs older than ${days} days`}
+            question={
+              taken.length === 0
+                ? `Remove every finished private job older than ${days} days, with its outputs? None of the ${jobs.length} jobs listed here is; older ones further back may be. Market jobs stay.`
+                : `Remove ${full ? 'at least ' : ''}${taken.length} finished ${taken.length === 1 ? 'job' : 'jobs'} older than ${days} days, with ${taken.length === 1 ? 'its' : 'their'} outputs (${outputWords(taken)})? Market jobs stay.`
+            }
+            confirm={
+              taken.length === 0
+                ? 'Remove them'
+                : `Remove ${taken.length}${full ? '+' : ''} ${taken.length === 1 ? 'job' : 'jobs'}`
+            }
+            run={() =>
+              client.call('job.remove', { finishedBefore: new Date(before).toISOString() })
+            }
+            onDone={(removed) => {
+              setBefore(undefined);
+              onRemoved(removed);
+            }}
+            onKeep={keep}
+          />
+        ))}
+    </div>
+  );
+}
 
 function Progress({ job }: { job: Summary }) {
   const { setsDone, setsTotal, stage } = job.progress;
@@ -306,9 +487,13 @@ export function JobsPage() {
   const [jobs, setJobs] = useState<Summary[]>();
   const [open, setOpen] = useState<string>();
   const [problem, setProblem] = useState<string>();
+  /** The job whose Remove asks to be confirmed. */
+  const [removing, setRemoving] = useState<string>();
+  /** What the last removal did. */
+  const [notice, setNotice] = useState<string>();
 
   const load = useCallback(async () => {
-    const r = await client.call('job.list', { limit: 200 });
+    const r = await client.call('job.list', { limit: LIST_LIMIT });
     if (r.ok) {
       setJobs((list) => mergeJobs(list, r.value.jobs));
       setProblem(undefined);
@@ -317,7 +502,7 @@ export function JobsPage() {
 
   useEffect(() => {
     let live = true;
-    void client.call('job.list', { limit: 200 }).then((r) => {
+    void client.call('job.list', { limit: LIST_LIMIT }).then((r) => {
       if (!live) return;
       if (r.ok) setJobs((list) => mergeJobs(list, r.value.jobs));
       else setProblem(describeError(r.error));
@@ -332,6 +517,10 @@ export function JobsPage() {
         setJobs((list) =>
           list?.map((j) => (j.id === e.payload.jobId ? { ...j, progress: e.payload.progress } : j)),
         );
+      } else if (e.event === 'job.removed') {
+        // Removed here or elsewhere (roost job remove, another window): gone from the list.
+        const gone = new Set(e.payload.ids);
+        setJobs((list) => list?.filter((j) => !gone.has(j.id)));
       }
     });
     return () => {
@@ -339,6 +528,14 @@ export function JobsPage() {
       stop();
     };
   }, [client, subscribe]);
+
+  const removed = (result: Removed, name?: string) => {
+    const gone = new Set(result.removed);
+    setJobs((list) => list?.filter((j) => !gone.has(j.id)));
+    setRemoving(undefined);
+    setNotice(removedWords(result, name));
+    void load();
+  };
 
   return (
     <section aria-labelledby="page-title">
@@ -352,6 +549,18 @@ export function JobsPage() {
       <AddJob onAdded={() => void load()} />
       <section className="card" aria-labelledby="queue-title">
         <h2 id="queue-title">Queue and history</h2>
+        {notice && (
+          <div className="banner banner-ok" role="status">
+            {notice}
+          </div>
+        )}
+        {jobs?.some(removable) && (
+          <RemoveOlder
+            jobs={jobs}
+            full={jobs.length >= LIST_LIMIT}
+            onRemoved={(result) => removed(result)}
+          />
+        )}
         {!jobs ? (
           <p className="muted">Loading…</p>
         ) : jobs.length === 0 ? (
@@ -386,6 +595,21 @@ export function JobsPage() {
                         Cancel
                       </button>
                     )}
+                    {removable(job) && (
+                      <button
+                        type="button"
+                        id={`remove-${job.id}`}
+                        className="secondary"
+                        aria-label={`Remove ${job.name ?? job.id}`}
+                        aria-expanded={removing === job.id}
+                        onClick={() => {
+                          setNotice(undefined);
+                          setRemoving(removing === job.id ? undefined : job.id);
+                        }}
+                      >
+                        Remove
+                      </button>
+                    )}
                     <button
                       type="button"
                       className="secondary"
@@ -396,6 +620,19 @@ export function JobsPage() {
                     </button>
                   </span>
                 </div>
+                {removing === job.id && (
+                  <ConfirmRemove
+                    label={`Remove ${job.name ?? job.id}`}
+                    question={`Remove ${jobName(job)} and its outputs${job.outputBytes === undefined ? '' : ` (${diskWords(job.outputBytes)})`}? Its folder goes; a copy made with "Copy the outputs to" stays.`}
+                    confirm="Remove"
+                    run={() => client.call('job.remove', { ids: [job.id] })}
+                    onDone={(result) => removed(result, jobName(job))}
+                    onKeep={() => {
+                      setRemoving(undefined);
+                      document.getElementById(`remove-${job.id}`)?.focus();
+                    }}
+                  />
+                )}
                 <Progress job={job} />
                 {job.error && job.state !== 'done' && (
                   <p className="field-error">
