@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import { access, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { encodeModel, valueInfo } from '../fixtures/jobs/models.ts';
+import { encodeNpy } from '../../worker/npy.ts';
 import { createAgent } from '../../agent/agent.ts';
 import { serve, type Serving } from '../../agent/serve.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -198,6 +201,71 @@ describe('roost serve HTTP API', () => {
     expect(text).toContain('event: agent.log');
     const changed = text.split('\n\n').find((b) => b.startsWith('event: settings.changed'))!;
     expect(JSON.parse(changed.split('\ndata: ')[1]!).general.theme).toBe('dark');
+  });
+
+  it('removes a finished job: its folder and its row go, and the event stream says so', async () => {
+    await writeFile(
+      join(dir.path, 'relu.onnx'),
+      encodeModel({
+        nodes: [{ opType: 'Relu', input: ['x'], output: ['y'] }],
+        inputs: [valueInfo('x', 'float32', [2])],
+        outputs: [valueInfo('y', 'float32', [2])],
+      }),
+    );
+    await writeFile(join(dir.path, 'x.npy'), encodeNpy('float32', [2], Float32Array.from([-1, 2])));
+    const added = JSON.parse(
+      (
+        await post('job.add', {
+          model: join(dir.path, 'relu.onnx'),
+          inputs: { x: join(dir.path, 'x.npy') },
+          executionProviders: ['cpu'],
+          name: 'relu',
+        })
+      ).body,
+    );
+    expect(added).toMatchObject({ ok: true, value: { state: 'queued' } });
+    const id: string = added.value.id;
+    let job;
+    for (let i = 0; i < 600; i++) {
+      job = JSON.parse((await post('job.show', { id })).body).value;
+      if (['done', 'failed', 'cancelled'].includes(job.state)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(job).toMatchObject({ state: 'done' });
+    expect(existsSync(join(job.jobDir, 'result.json'))).toBe(true);
+
+    const controller = new AbortController();
+    const stream = await fetch(`http://127.0.0.1:${port}/api/events`, {
+      headers: auth(),
+      signal: controller.signal,
+    });
+    const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const r = await post('job.remove', { ids: [id] });
+    expect(r.status).toBe(200);
+    const value = JSON.parse(r.body).value;
+    expect(value.removed).toEqual([id]);
+    expect(value.bytesFreed).toBeGreaterThan(0);
+    let text = '';
+    while (!text.includes('event: job.removed')) {
+      const { value: chunk, done } = await reader.read();
+      if (done) break;
+      text += chunk;
+    }
+    controller.abort();
+    const event = text.split('\n\n').find((b) => b.startsWith('event: job.removed'))!;
+    expect(JSON.parse(event.split('\ndata: ')[1]!)).toEqual({
+      ids: [id],
+      bytesFreed: value.bytesFreed,
+    });
+    expect(existsSync(job.jobDir)).toBe(false);
+    expect(JSON.parse((await post('job.show', { id })).body).error.code).toBe('NOT_FOUND');
+    const list = JSON.parse((await post('job.list', {})).body).value.jobs;
+    expect(list.map((j: { id: string }) => j.id)).not.toContain(id);
+    // Again: nothing by that id any more, said in words.
+    expect(JSON.parse((await post('job.remove', { ids: [id] })).body).error).toEqual({
+      code: 'NOT_FOUND',
+      message: `No job ${id}. Nothing was removed.`,
+    });
   });
 
   it('serves the dashboard with a strict CSP, and nothing outside its folder', async () => {

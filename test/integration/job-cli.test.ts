@@ -153,4 +153,40 @@ describe('roost job (private jobs from the command line)', () => {
     const list = JSON.parse((await roost(['job', 'list', '--json', '--data-dir', data()])).stdout);
     expect(list.jobs.filter((j: { state: string }) => j.state === 'done')).toHaveLength(2);
   });
+
+  it('removes the finished jobs and their folders, keeping the copy made with --out', async () => {
+    const before = JSON.parse((await roost(['job', 'list', '--json', '--data-dir', data()])).stdout)
+      .jobs as { id: string }[];
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    const [first, ...rest] = before.map((j) => j.id);
+    const one = await roost(['job', 'remove', first!, '--data-dir', data()]);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toMatch(
+      new RegExp(`^Removed job ${first}, freed \\d+(\\.\\d)? (bytes|KB|MB)\\.\\n$`),
+    );
+    const all = await roost(['job', 'remove', '--finished-before', '0h', '--data-dir', data()]);
+    expect(all.code).toBe(0);
+    expect(all.stdout.split('\n').slice(1, -1).sort()).toEqual(rest.map((id) => `  ${id}`).sort());
+    expect(await readdir(join(data(), 'jobs'))).not.toContain(first);
+    for (const id of rest) expect(await readdir(join(data(), 'jobs'))).not.toContain(id);
+    expect(
+      JSON.parse((await roost(['job', 'list', '--json', '--data-dir', data()])).stdout),
+    ).toEqual({
+      jobs: [],
+    });
+    // The outputs copied with --out are the user's: they stay.
+    expect(await readdir(join(dir.path, 'out'))).toContain('result.json');
+    const bad = await roost([
+      'job',
+      'remove',
+      '--finished-before',
+      'last week',
+      '--data-dir',
+      data(),
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(
+      '--finished-before takes a number of days or hours ago (30d, 12h)',
+    );
+  });
 });
