@@ -215,6 +215,28 @@ describe('roost market unstake', () => {
     expect(r.calls[1]![1]).toEqual({ password: 'secret password' });
   });
 
+  it('with a locked wallet and nothing staked, says so without asking for the password', async () => {
+    // The agent reads the stake with no key: the status shows it, and its refusal says why.
+    const none = marketStatus({
+      state: 'off',
+      provider: { ...marketStatus().provider!, stake: { amount: '0', symbol: 'rUSD' } },
+    });
+    const message = 'Nothing is staked in the market for 0xabc, so there is nothing to take back.';
+    const withAndWithoutYes: Record<string, boolean>[] = [{}, { yes: true }];
+    for (const values of withAndWithoutYes) {
+      const r = await run(
+        ['unstake'],
+        {
+          'market.status': [{ ok: true, value: none }],
+          'market.unstake': [{ ok: false, error: { code: 'NOT_FOUND', message } }],
+        },
+        { password: 'secret password', values },
+      );
+      expect(r).toMatchObject({ code: 1, err: `Error: ${message}\n`, questions: [] });
+      expect(r.calls.map(([m]) => m)).not.toContain('wallet.unlock');
+    }
+  });
+
   it('with a locked wallet, unlocks first so that it can still ask before taking anything back', async () => {
     const hidden = marketStatus({ provider: null });
     const shown = marketStatus();

@@ -251,8 +251,10 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
         let status = await ctx.client.call('market.status');
         if (!status.ok) return fail(status.error);
         if (status.value.provider === null && ctx.ask) {
-          // A locked wallet hides the provider, so the question could not say what comes back,
-          // and the take-back would go ahead unasked once unlocked: unlock first, then ask.
+          // The stake is read with no key, so a locked wallet shows it too (nothing staked is then
+          // said without the password). Where it could not be read, the question could not say
+          // what comes back, and the take-back would go ahead unasked once unlocked: unlock
+          // first, then ask.
           const wallet = await ctx.client.call('wallet.status');
           if (wallet.ok && wallet.value.state === 'locked') {
             const password = await ctx.ask('Wallet password: ', true);

@@ -40,6 +40,7 @@ import {
   requireSigningWallet,
   unixTimeIso,
   unstakingView,
+  type StakeReader,
 } from './unstake.ts';
 
 export type { LatestReport, MarketLog, MarketServiceOptions } from './service-options.ts';
@@ -267,6 +268,43 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
     await driver.settled();
   }
 
+  /**
+   * The wallet's stake read with no key: a wallet that can't sign has no session, but its address
+   * and the chain are known. Undefined while it can sign (the session reads), without a wallet,
+   * or when the chain can't be asked.
+   */
+  async function keylessReader(): Promise<StakeReader | undefined> {
+    const status = await options.wallet.status();
+    if (status.workSigning || status.address === null) return undefined;
+    if (status.state !== 'locked' && status.state !== 'unlocked') return undefined;
+    try {
+      const net = await options.network();
+      return {
+        key: sessionKey(net, status.address),
+        net,
+        address: status.address,
+        meta: await tokenMeta.get(net),
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * What the market would refuse anyway (nothing staked, nothing on its way back, a wrong
+   * amount) is a read, which needs no key: it is said before a locked wallet is asked to unlock.
+   */
+  async function refusedWithoutKey(check: (r: StakeReader) => Promise<unknown>): Promise<void> {
+    const reader = await keylessReader();
+    if (!reader) return;
+    try {
+      await check(reader);
+    } catch (error) {
+      // A chain that can't be read now: the signing path says what it can.
+      if (error instanceof UnstakeError) throw error;
+    }
+  }
+
   /** The session to send the provider's own transactions through, whether market jobs are on. */
   async function accountSession(): Promise<Session> {
     await requireSigningWallet(options.wallet);
@@ -353,20 +391,23 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
         counts[lease.state] = (counts[lease.state] ?? 0) + 1;
       const follower = s?.follower.status();
       let provider: MarketStatus['provider'] = null;
-      if (s) {
+      // A locked wallet has no session, but its stake is read all the same (no key needed), so
+      // the Wallet page and `roost market unstake` can say what is staked before any unlock.
+      const reader: StakeReader | undefined = s ?? (await keylessReader());
+      if (reader) {
         const amount = (v: bigint) => ({
-          amount: formatUnits(v, s.meta.decimals).replace(/\.0$/, ''),
-          symbol: s.meta.symbol,
+          amount: formatUnits(v, reader.meta.decimals).replace(/\.0$/, ''),
+          symbol: reader.meta.symbol,
         });
         try {
-          const market = connectJobMarket(s.net.marketAddress, s.net.provider);
+          const market = connectJobMarket(reader.net.marketAddress, reader.net.provider);
           const [p, withdrawable, delay] = await Promise.all([
-            market.getProvider(s.address),
-            market.withdrawable(s.address),
-            unstaking.delay(s),
+            market.getProvider(reader.address),
+            market.withdrawable(reader.address),
+            unstaking.delay(reader),
           ]);
           provider = {
-            address: s.address,
+            address: reader.address,
             registered: p.registeredAt !== 0n,
             score: Number(p.score),
             reportHash: p.registeredAt !== 0n ? p.reportHash : null,
@@ -432,6 +473,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
       return service.status();
     },
     async unstake(params) {
+      await refusedWithoutKey((r) => unstaking.check(r, params.amount));
       const s = await accountSession();
       // Checked before anything changes: a wrong amount leaves market jobs as they were.
       const { amount, p } = await unstaking.check(s, params.amount);
@@ -471,11 +513,13 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
       };
     },
     async completeUnstake() {
+      await refusedWithoutKey((r) => unstaking.pending(r, 'complete'));
       const s = await accountSession();
       await unstaking.complete(s);
       return publishedStatus();
     },
     async cancelUnstake() {
+      await refusedWithoutKey((r) => unstaking.pending(r, 'cancel'));
       const s = await accountSession();
       await unstaking.cancel(s, 'cancelled by you');
       return publishedStatus();

@@ -77,6 +77,12 @@ export async function requireSigningWallet(wallet: WalletService): Promise<void>
     );
 }
 
+/**
+ * What reading this wallet's stake needs: the chain, the address and the token. A session has
+ * it, and so has a locked wallet (its address is known): reading needs no key.
+ */
+export type StakeReader = Pick<Session, 'key' | 'net' | 'address' | 'meta'>;
+
 export interface UnstakeRequest {
   requested: bigint;
   unstaking: bigint;
@@ -86,12 +92,17 @@ export interface UnstakeRequest {
 
 export interface Unstaking {
   /** The market's wait in seconds (read once per session). */
-  delay(s: Session): Promise<bigint>;
+  delay(s: StakeReader): Promise<bigint>;
   /** The request as it would be sent: checked against the chain, or an UnstakeError. */
   check(
-    s: Session,
+    s: StakeReader,
     amountText: string | undefined,
   ): Promise<{ amount: bigint; p: JobMarketProvider }>;
+  /**
+   * The stake on its way back, read from the chain, for `complete` or `cancel`: an UnstakeError
+   * when there is none (or, to complete it, its wait is not over).
+   */
+  pending(s: StakeReader, action: 'complete' | 'cancel'): Promise<JobMarketProvider>;
   /** Sends the checked request. */
   request(s: Session, amount: bigint, p: JobMarketProvider): Promise<UnstakeRequest>;
   /** Credits a pending unstake whose wait is over; UnstakeError when none or not yet. */
@@ -117,7 +128,7 @@ export function createUnstaking(deps: {
   const delays = new Map<string, bigint>();
   let nextCheck = 0;
 
-  const market = (s: Session) => connectJobMarket(s.net.marketAddress, s.net.provider);
+  const market = (s: StakeReader) => connectJobMarket(s.net.marketAddress, s.net.provider);
 
   /** Sends and waits; a refusal comes back as an UnstakeError in the chain's words. */
   async function send(s: Session, intent: TxIntent): Promise<void> {
@@ -138,7 +149,7 @@ export function createUnstaking(deps: {
       );
   }
 
-  async function chainTime(s: Session): Promise<bigint> {
+  async function chainTime(s: StakeReader): Promise<bigint> {
     const block = await s.net.provider.getBlock('latest');
     return BigInt(block?.timestamp ?? Math.floor(now().getTime() / 1000));
   }
@@ -214,18 +225,25 @@ export function createUnstaking(deps: {
       };
     },
 
-    async complete(s) {
+    async pending(s, action) {
       const p = await market(s).getProvider(s.address);
       if (p.unstaking === 0n)
         throw new UnstakeError(
           'NOT_FOUND',
-          'No stake is on its way back: ask for it first (`roost market unstake`, or the Wallet page).',
+          action === 'cancel'
+            ? 'No stake is on its way back, so there is nothing to cancel.'
+            : 'No stake is on its way back: ask for it first (`roost market unstake`, or the Wallet page).',
         );
-      if ((await chainTime(s)) < p.unstakeAvailableAt)
+      if (action === 'complete' && (await chainTime(s)) < p.unstakeAvailableAt)
         throw new UnstakeError(
           'JOB_STATE',
           `The market releases ${tokens(p.unstaking, s.meta)} at ${unixTimeWords(p.unstakeAvailableAt)}, not yet; Roost finishes it by itself then. Nothing was changed.`,
         );
+      return p;
+    },
+
+    async complete(s) {
+      const p = await unstaking.pending(s, 'complete');
       await send(s, {
         key: `unstake-complete:${p.unstakeAvailableAt}:${p.unstaking}`,
         to: s.net.marketAddress,
@@ -240,12 +258,7 @@ export function createUnstaking(deps: {
     },
 
     async cancel(s, why) {
-      const p = await market(s).getProvider(s.address);
-      if (p.unstaking === 0n)
-        throw new UnstakeError(
-          'NOT_FOUND',
-          'No stake is on its way back, so there is nothing to cancel.',
-        );
+      const p = await unstaking.pending(s, 'cancel');
       await send(s, {
         key: `unstake-cancel:${p.unstakeAvailableAt}:${p.unstaking}`,
         to: s.net.marketAddress,

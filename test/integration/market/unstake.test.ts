@@ -229,4 +229,31 @@ describe('taking the stake back', () => {
     expect(first?.availableAt).toBe(asked.value.unstaking.availableAt);
     expect(history.value.ledger.matches).toBe(true);
   });
+
+  it('with the wallet locked, says nothing is staked without asking for the password', async () => {
+    // The stake is a read, which needs no key: the status shows it, and a take-back or a cancel
+    // the market would refuse says why, not "unlock the wallet" first.
+    const locked = await call('wallet.lock', {});
+    expect(locked).toMatchObject({ ok: true, value: { state: 'locked', workSigning: false } });
+    // The agent's next tick ends the session a signing wallet had (the status names no network).
+    await until('the session ended', async () =>
+      (await status()).network === null ? true : undefined,
+    );
+    expect((await status()).provider).toMatchObject({
+      address: provider,
+      stake: { amount: '0' },
+      unstaking: null,
+    });
+    expect(await call('market.unstake', {})).toMatchObject({
+      ok: false,
+      error: {
+        code: 'NOT_FOUND',
+        message: `Nothing is staked in the market for ${provider}, so there is nothing to take back.`,
+      },
+    });
+    expect(await call('market.cancelUnstake', {})).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND', message: expect.stringMatching(/^No stake is on its way back/) },
+    });
+  });
 });
