@@ -10,6 +10,7 @@ import { loadOrCreateToken } from './api/token.ts';
 import type { LogSink } from './log.ts';
 import { writeFileAtomic } from './store/atomic-file.ts';
 import { InstanceLockError } from './store/instance-lock.ts';
+import { unlockWithPasswordFile, type PasswordFile } from './wallet-password-file.ts';
 
 /** Where `npm run build:renderer` puts the dashboard. */
 export const RENDERER_DIST = fileURLToPath(new URL('../dist/renderer', import.meta.url));
@@ -27,11 +28,18 @@ export interface ServeOptions {
   hardware?: AgentOptions['hardware'];
   /** Start the built-in devnet on the `local` network when none runs (default true). */
   embeddedDevnet?: boolean;
+  /**
+   * `--unlock-with`, `ROOST_WALLET_PASSWORD_FILE` or systemd's credential: unlock the wallet with
+   * the password in this file before the dashboard opens (a problem is a warning, never a stop).
+   */
+  unlockWith?: PasswordFile;
 }
 
 export interface Serving {
   agent: Agent;
   server: RunningServer;
+  /** The password file that unlocked the wallet at start; undefined when none did. */
+  unlockedWith: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -64,6 +72,10 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     if (error instanceof InstanceLockError) throw new ServeError(error.message);
     throw error;
   }
+  // Before the dashboard opens, so whoever looks finds the wallet as it will stay.
+  const unlocked = options.unlockWith
+    ? await unlockWithPasswordFile(agent, options.unlockWith)
+    : false;
   const port = options.port ?? agent.settings.get().server.port;
   let server: RunningServer;
   try {
@@ -104,6 +116,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   return {
     agent,
     server,
+    unlockedWith: unlocked ? options.unlockWith?.file : undefined,
     stop() {
       stopped ??= (async () => {
         await server.close();
