@@ -27,6 +27,7 @@ import { earningsCommand } from './cli/earnings.ts';
 import { workCommand } from './cli/work.ts';
 import { supportCommand } from './cli/support.ts';
 import { serveCommand } from './cli/serve.ts';
+import { serviceCommand } from './cli/service.ts';
 import { settingsCommand } from './cli/settings.ts';
 import { apiCommand } from './cli/api.ts';
 
@@ -54,6 +55,7 @@ export const commands: Record<string, Command> = {
   work: workCommand,
   support: supportCommand,
   serve: serveCommand,
+  service: serviceCommand,
   settings: settingsCommand,
   api: apiCommand,
 };
