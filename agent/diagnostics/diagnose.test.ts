@@ -624,8 +624,19 @@ describe('why no jobs', () => {
       'market-empty',
     ]);
     expect(why.warnings.map((d) => d.code)).toEqual(['thermal-throttling']);
-    expect(why.headline).toBe('No jobs: wallet locked. Unlock the wallet with its password.');
+    // Counted, not the first item again: each is said once, in the list.
+    expect(why.headline).toBe('3 things keep jobs away, the most basic first.');
     expect(why.blockers[1]?.title).toBe('Paused');
+  });
+
+  it('makes one reason the headline itself', () => {
+    const why = whyNoJobs(
+      healthy({
+        wallet: { exists: true, locked: true, nativeBalanceWei: 10n ** 18n, minGasWei: 1n },
+      }),
+    );
+    expect(why.blockers.map((d) => d.code)).toEqual(['wallet-locked']);
+    expect(why.headline).toBe('No jobs: wallet locked. Unlock the wallet with its password.');
   });
 
   it('does not say "no jobs" twice when the reason is itself a "no"', () => {

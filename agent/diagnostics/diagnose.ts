@@ -608,10 +608,15 @@ export function whyNoJobs(facts: DiagnosticFacts): WhyNoJobs {
   }
   return {
     answer: 'blocked',
-    // "No open jobs." rather than "No jobs: no open jobs."
-    headline: /^No /.test(first.title)
-      ? `${first.title}. ${first.fix}`
-      : `No jobs: ${lowerFirst(first.title)}. ${first.fix}`,
+    // One reason is the headline itself (the Dashboard then shows it once, not again as an item
+    // below); several are counted, each said once in the list that follows. "No open jobs."
+    // rather than "No jobs: no open jobs."
+    headline:
+      blockers.length > 1
+        ? `${blockers.length} things keep jobs away, the most basic first.`
+        : /^No /.test(first.title)
+          ? `${first.title}. ${first.fix}`
+          : `No jobs: ${lowerFirst(first.title)}. ${first.fix}`,
     blockers,
     warnings,
     checkedAt,

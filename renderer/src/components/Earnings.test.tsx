@@ -467,12 +467,12 @@ describe('Why no jobs, in words', () => {
       </AgentProvider>,
     );
     const card = await screen.findByTestId('why-no-jobs');
-    await within(card).findByText('Not registered on the market');
+    await within(card).findByText(/^No jobs: not registered on the market\./);
     expect(card.textContent).not.toContain('`');
+    // The one reason is the headline (with its fix), then why: each command once.
     expect([...card.querySelectorAll('code')].map((c) => c.textContent)).toEqual([
       'roost market register',
       'roost wallet create',
-      'roost market register',
     ]);
     expect(within(card).getByRole('link', { name: 'Wallet page' }).getAttribute('href')).toBe(
       '#/wallet',

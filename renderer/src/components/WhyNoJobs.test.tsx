@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { AgentProvider } from '../AgentContext.tsx';
 import { WhyNoJobs } from './WhyNoJobs.tsx';
 import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
@@ -9,8 +9,7 @@ afterEach(cleanup);
 /** The agent's answer on the tour's headless server: no wallet, an empty market, no GPU. */
 const answer = {
   answer: 'blocked',
-  headline:
-    'No wallet. Create a wallet, or import one with its recovery phrase, on the Wallet page.',
+  headline: '2 things keep jobs away, the most basic first.',
   blockers: [
     {
       id: 'wallet-missing',
@@ -68,6 +67,50 @@ describe('WhyNoJobs', () => {
     const codes = [...card.querySelectorAll('li')].map((li) => li.dataset.code);
     expect(codes).toEqual(['wallet-missing', 'market-empty']);
     expect(card.textContent).not.toMatch(/No GPU found|roost detect|llvmpipe/);
+  });
+});
+
+describe('WhyNoJobs: the headline', () => {
+  const show = async (shown: typeof answer) => {
+    const { client } = fakeAgentClient((method) =>
+      method === 'diagnostics.whyNoJobs' ? ok(shown) : unavailable(),
+    );
+    render(
+      <AgentProvider client={client}>
+        <WhyNoJobs />
+      </AgentProvider>,
+    );
+    const card = await screen.findByTestId('why-no-jobs');
+    await waitFor(() => expect(card.querySelector('.why-headline')).not.toBeNull());
+    return card;
+  };
+
+  it('counts several reasons, and lists each once', async () => {
+    const card = await show(answer);
+    expect(card.querySelector('.why-headline')?.textContent).toBe(
+      '2 things keep jobs away, the most basic first.',
+    );
+    expect([...card.querySelectorAll('li')].map((li) => li.dataset.code)).toEqual([
+      'wallet-missing',
+      'market-empty',
+    ]);
+  });
+
+  it('says one reason as the headline, with why and where to fix it, and not again below', async () => {
+    const alone = {
+      ...answer,
+      headline:
+        'No wallet. Create a wallet, or import one with its recovery phrase, on the Wallet page.',
+      blockers: answer.blockers.slice(0, 1),
+    };
+    const card = await show(alone);
+    expect(card.querySelector('.why-headline')?.textContent).toBe(alone.headline);
+    // Said once: no list item repeats it (the only warning, no GPU, is the Hardware section's).
+    expect(card.querySelectorAll('li')).toHaveLength(0);
+    expect(card.textContent?.match(/Create a wallet/g)).toHaveLength(1);
+    const detail = card.querySelector('.why-detail')!;
+    expect(detail.textContent).toContain('this computer has none yet.');
+    expect(within(card).getByRole('link', { name: 'Open Wallet' })).toBeDefined();
   });
 });
 

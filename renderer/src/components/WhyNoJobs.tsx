@@ -117,9 +117,16 @@ export function WhyNoJobs() {
     };
   }, [load, subscribe]);
 
-  const all = answer
-    ? [...answer.blockers, ...answer.warnings].filter((d) => !SHOWN_ELSEWHERE.has(d.code))
-    : [];
+  const shown = (list: readonly Diagnostic[]) => list.filter((d) => !SHOWN_ELSEWHERE.has(d.code));
+  const blockers = answer ? shown(answer.blockers) : [];
+  // One reason is the agent's headline itself: said once, with why and its fix's action under
+  // it, not again as the first item of the list. Several are counted in the headline and listed.
+  const alone = answer?.answer === 'blocked' && blockers.length === 1 ? blockers[0] : undefined;
+  const listed = answer ? [...(alone ? [] : blockers), ...shown(answer.warnings)] : [];
+  const done = (failed?: string) => {
+    setError(failed);
+    load();
+  };
   return (
     <article className="card why" aria-labelledby="why-title" data-testid="why-no-jobs">
       <h2 id="why-title">{answer?.answer === 'working' ? 'Working' : 'Why no jobs?'}</h2>
@@ -130,23 +137,21 @@ export function WhyNoJobs() {
           <p className={`why-headline why-${answer.answer}`}>
             <AgentText text={answer.headline} />
           </p>
-          {all.length > 0 && (
+          {alone && (
+            <div className="why-detail" data-code={alone.code}>
+              <AgentText text={alone.message} /> <Action d={alone} onDone={done} />
+            </div>
+          )}
+          {listed.length > 0 && (
             <ul className="diagnostics">
-              {all.map((d) => (
+              {listed.map((d) => (
                 <li key={d.id} className={`diag-${d.severity}`} data-code={d.code}>
                   <strong>{d.title}</strong>
                   <span>
                     <AgentText text={d.message} />
                   </span>
                   <span className="fix">
-                    <AgentText text={d.fix} />{' '}
-                    <Action
-                      d={d}
-                      onDone={(failed) => {
-                        setError(failed);
-                        load();
-                      }}
-                    />
+                    <AgentText text={d.fix} /> <Action d={d} onDone={done} />
                   </span>
                 </li>
               ))}
