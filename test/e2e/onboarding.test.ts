@@ -171,7 +171,7 @@ describe.skipIf(Boolean(missing))('first-run setup against roost serve and a dev
     const earnings = setup.getByTestId('setup-earnings');
     // The unit is the market's token once connected ('rUSD' on the devnet), 'tokens' before.
     await expect.poll(() => earnings.textContent()).toMatch(/earns about \S+ \S+ an hour/);
-    await setup.getByLabel('Tokens per unit-hour').fill('0.002');
+    await setup.getByLabel('Price per unit-hour').fill('0.002');
     expect(await earnings.textContent()).toContain(
       `earns about ${formatFigure(0.002 * latest!.composite!)} `,
     );
@@ -253,12 +253,12 @@ describe.skipIf(Boolean(missing))('first-run setup against roost serve and a dev
       .getByText('until you run the benchmark and create a wallet', { exact: false })
       .waitFor();
     // A bad value is refused in words and nothing is saved.
-    await setup.getByLabel('Tokens per unit-hour').fill('free');
+    await setup.getByLabel('Price per unit-hour').fill('free');
     await setup.getByRole('button', { name: 'Start earning' }).click();
     await setup.getByText('Enter a price of 0 or more, such as 0.05').waitFor();
     expect((await api(server, 'settings.get')).general.onboarded).toBe(false);
     await page.screenshot({ path: join(SHOTS, 'onboarding-start-skipped.png') });
-    await setup.getByLabel('Tokens per unit-hour').fill('0.05');
+    await setup.getByLabel('Price per unit-hour').fill('0.05');
     await setup.getByLabel('Only when I press Start now on the Dashboard').check();
     await setup.getByRole('button', { name: 'Start earning' }).click();
     await page.getByRole('link', { name: 'Set up Roost' }).waitFor();

@@ -186,7 +186,7 @@ describe('first-run setup', () => {
     expect(screen.getByTestId('setup-stake').textContent).toBe(
       "Starting to earn puts 100 tokens from your wallet into the market, as a deposit (your stake) for the jobs Roost takes. When you stop, press Take it back on the Wallet page: after the market's wait it is yours to withdraw.",
     );
-    fireEvent.change(screen.getByLabelText('Tokens per unit-hour'), { target: { value: '0.1' } });
+    fireEvent.change(screen.getByLabelText('Price per unit-hour'), { target: { value: '0.1' } });
     expect(earnings.textContent).toContain('earns about 4 tokens an hour');
     await screen.findByText(/no jobs until you create a wallet/);
     fireEvent.click(screen.getByLabelText('Always, even while I use it'));
@@ -210,14 +210,14 @@ describe('first-run setup', () => {
   it('refuses a price that is not a number, in words, and saves nothing', async () => {
     const agent = fakeAgent();
     await toStepFour(agent);
-    fireEvent.change(await screen.findByLabelText('Tokens per unit-hour'), {
+    fireEvent.change(await screen.findByLabelText('Price per unit-hour'), {
       target: { value: 'cheap' },
     });
     fireEvent.change(screen.getByLabelText(/minutes without you/), { target: { value: '0' } });
     next('Start earning');
     await screen.findByText('Enter a price of 0 or more, such as 0.05 (at most 1,000,000).');
     expect(screen.getByText('Enter whole minutes from 1 to 240.')).toBeTruthy();
-    expect(screen.getByLabelText('Tokens per unit-hour').getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByLabelText('Price per unit-hour').getAttribute('aria-invalid')).toBe('true');
     expect(agent.updates()).toEqual([]);
     expect(screen.getByTestId('setup-earnings').textContent).toBe(
       'Run the benchmark (step 2) to see what this price earns per hour.',
@@ -229,7 +229,7 @@ describe('first-run setup', () => {
     expect(screen.getByLabelText(/minutes without you/).getAttribute('aria-invalid')).toBeNull();
     expect(screen.getByText(/Enter a price of 0 or more/)).toBeTruthy();
     // A decimal comma is a decimal point.
-    fireEvent.change(screen.getByLabelText('Tokens per unit-hour'), { target: { value: '0,05' } });
+    fireEvent.change(screen.getByLabelText('Price per unit-hour'), { target: { value: '0,05' } });
     expect(screen.queryByText(/Enter a price of 0 or more/)).toBeNull();
     next('Start earning');
     await waitFor(() => expect(agent.updates().length).toBe(1));
@@ -269,15 +269,15 @@ describe('first-run setup', () => {
   it('shows no error before the first press, and then only while the field is wrong', async () => {
     const agent = fakeAgent();
     await toStepFour(agent);
-    fireEvent.change(await screen.findByLabelText('Tokens per unit-hour'), {
+    fireEvent.change(await screen.findByLabelText('Price per unit-hour'), {
       target: { value: '-1' },
     });
     expect(screen.queryByText(/Enter a price of 0 or more/)).toBeNull();
     next('Start earning');
     await screen.findByText(/Enter a price of 0 or more/);
-    fireEvent.change(screen.getByLabelText('Tokens per unit-hour'), { target: { value: '0.2' } });
+    fireEvent.change(screen.getByLabelText('Price per unit-hour'), { target: { value: '0.2' } });
     expect(screen.queryByText(/Enter a price of 0 or more/)).toBeNull();
-    fireEvent.change(screen.getByLabelText('Tokens per unit-hour'), { target: { value: 'x' } });
+    fireEvent.change(screen.getByLabelText('Price per unit-hour'), { target: { value: 'x' } });
     expect(screen.getByText(/Enter a price of 0 or more/)).toBeTruthy();
   });
 
@@ -326,7 +326,7 @@ describe('first-run setup', () => {
     next();
     const earnings = await screen.findByTestId('setup-earnings');
     await waitFor(() => expect(earnings.textContent).toContain('earns about'));
-    fireEvent.change(screen.getByLabelText('Tokens per unit-hour'), { target: { value: '0.3' } });
+    fireEvent.change(screen.getByLabelText('Price per unit-hour'), { target: { value: '0.3' } });
     next('Start earning');
     await waitFor(() => expect(agent.calls.some((c) => c.method === 'market.register')).toBe(true));
     // The record on the market gets the price the user chose: saved first, then registered.

@@ -5,7 +5,7 @@
  * later, and says what that costs. It shows on the Dashboard (see SetupContext.tsx for when).
  */
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { adapterName, executionProviderName } from '../../../agent/api/contract.ts';
+import { SETTING_LABELS, adapterName, executionProviderName } from '../../../agent/api/contract.ts';
 import type { ResultOf, Settings } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { AgentText } from '../components/AgentText.tsx';
@@ -590,7 +590,8 @@ function StartForm({
       <fieldset className="setup-fieldset">
         <legend>Your price</legend>
         <div className="setup-sub">
-          <label htmlFor="setup-price">Tokens per unit-hour</label>
+          {/* The Settings page's own label: the field is the same one, found by the same name. */}
+          <label htmlFor="setup-price">{SETTING_LABELS['pricing.pricePerUnitHour']}</label>
           <input
             id="setup-price"
             type="text"
