@@ -116,6 +116,9 @@ describe('roost service install', () => {
     expect(text).toContain(`LoadCredential=roost-wallet-password:${file}\n`);
     expect(text).toMatch(/ --port 7790\n/);
     expect(r.stdout).toContain(`unlocked at each start with the password in ${file}`);
+    // No wallet in the data folder yet: it says how to get one unlocked.
+    expect(r.stdout).toContain('There is no wallet in');
+    expect(r.stdout).toContain('systemctl --user restart roost.service');
   });
 
   it('names the password file on the command line under a systemd older than 252', async () => {

@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../store/atomic-file.ts';
 import { holderWords, readLiveHolder } from '../store/instance-lock.ts';
+import { keystorePath } from '../wallet/keystore.ts';
 import { shellQuote, WALLET_PASSWORD_CREDENTIAL } from '../wallet-password-file.ts';
 import {
   EXIT_OK,
@@ -266,6 +267,10 @@ async function install(ctx: Context, deps: ServiceDeps): Promise<number> {
     `It runs roost serve for the data folder ${ctx.dataDir}${port !== undefined ? ` on port ${port}` : ''}, is running now, and starts again 10 s after a crash.`,
   ];
   if (unlockWords) lines.push(unlockWords);
+  if (passwordFile !== undefined && !existsSync(keystorePath(ctx.dataDir)))
+    lines.push(
+      `There is no wallet in ${ctx.dataDir} yet: make it with that password (roost wallet create, or the Wallet page), then restart the service (systemctl --user restart ${UNIT_NAME}) to unlock it.`,
+    );
   if (holder)
     lines.push(
       `${holderWords(holder)} has this data folder now, so the service waits: stop it, and the service takes over within 10 s.`,
