@@ -250,7 +250,7 @@ async function runJobCommand(ctx: Context): Promise<number> {
             stop();
           }
         } else {
-          // Through the running roost serve: queue it there and follow it.
+          // Through the running Roost (roost serve, or the desktop app): queue it there and follow it.
           const queued = await client.call('job.add', request as never);
           if (!queued.ok) return print(ctx, queued, () => '');
           let last = '';
