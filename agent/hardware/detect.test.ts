@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { acceleratorsForGpu, buildDetectReport, formatBytes, formatDetectTable } from './detect.ts';
 import { CUDA_NOT_INSTALLED_REASON, SOFTWARE_ADAPTER_REASON } from './probe.ts';
-import { detectReportSchema } from './schema.ts';
+import { detectReportSchema, gpuNames } from './schema.ts';
 import type { Gpu, GpuInventory, ProbeReport } from './schema.ts';
 
 const host = { cpuModel: 'AMD EPYC', cpuCores: 2, platform: 'linux', release: '6.18', arch: 'x64' };
@@ -210,6 +210,27 @@ describe('buildDetectReport and the table', () => {
     expect(lines[3]).toMatch(/no\s+none\s+CUDA: CUDA sees no NVIDIA GPU$/);
     expect(lines[5]).toMatch(/cut off/);
     expect(lines[6]).toMatch(/^AMD EPYC \(2 threads\)\s+CPU\s+-\s+-\s+-\s+CPU/);
+  });
+
+  it('names two cards of one model as the Activity list does: RTX 3070 #1 and #2', () => {
+    const twins: GpuInventory = {
+      ...inventory,
+      gpus: [
+        gpu('pci-0000:03:00.0', 'nvidia', { name: 'RTX 3070' }),
+        gpu('pci-0000:2d:00.0', 'nvidia', { name: 'RTX 4090' }),
+        gpu('pci-0000:41:00.0', 'nvidia', { name: 'RTX 3070' }),
+      ],
+    };
+    const detect = buildDetectReport(twins, report([]), host);
+    expect(detectReportSchema.parse(detect)).toEqual(detect);
+    expect(detect.gpus.map((g) => [g.name, g.displayName])).toEqual([
+      ['RTX 3070', 'RTX 3070 #1'],
+      ['RTX 4090', 'RTX 4090'],
+      ['RTX 3070', 'RTX 3070 #2'],
+    ]);
+    // The work policy's lines name them by the same function, over the same list.
+    expect([...gpuNames(twins.gpus).values()]).toEqual(detect.gpus.map((g) => g.displayName));
+    expect(formatDetectTable(detect).split('\n')[4]).toMatch(/^RTX 3070 #2 \(0000:41:00\.0\)/);
   });
 
   it('formats sizes', () => {

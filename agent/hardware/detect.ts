@@ -4,7 +4,7 @@
  */
 import { cpus, release } from 'node:os';
 import { nvidiaGpus } from './probe.ts';
-import { adapterName, executionProviderName } from './schema.ts';
+import { adapterName, executionProviderName, gpuNames } from './schema.ts';
 import type {
   AcceleratorProbe,
   DetectReport,
@@ -49,9 +49,12 @@ export function buildDetectReport(
   host: HostFacts = hostFacts(),
 ): DetectReport {
   const cpuResult = probe.results.find((r) => r.ep === 'cpu');
+  // The names the work policy's Activity lines use: the same list, so the same numbers.
+  const names = gpuNames(inventory.gpus);
   return {
     gpus: inventory.gpus.map((gpu) => ({
       ...gpu,
+      displayName: names.get(gpu.id) ?? gpu.name,
       accelerators: acceleratorsForGpu(gpu, inventory, probe),
     })),
     accelerators: probe.results,
@@ -151,7 +154,7 @@ export function formatDetectTable(report: DetectReport): string {
       .map((a) => `${executionProviderName(a.ep)}: ${a.reason ?? 'failed'}`);
     if (gpu.status !== 'ok' && gpu.problem) whyNot.unshift(gpu.problem.message);
     rows.push([
-      `${gpu.name}${gpu.busId ? ` (${gpu.busId})` : ''}`,
+      `${gpu.displayName}${gpu.busId ? ` (${gpu.busId})` : ''}`,
       gpu.vendor,
       gpu.vramShared && gpu.vramBytes === null ? 'shared' : formatBytes(gpu.vramBytes),
       [gpu.driver, gpu.driverVersion].filter(Boolean).join(' ') || '-',

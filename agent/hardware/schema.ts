@@ -243,9 +243,40 @@ export const gpuAcceleratorSchema = z.object({
 });
 export type GpuAccelerator = z.infer<typeof gpuAcceleratorSchema>;
 
+/**
+ * Each GPU's name for people, by id: its model, as the Dashboard's cards and the log's Activity
+ * lines name it (`RTX 4090`, `CPU`), not its id (`pci-0000:2d:00.0`). Cards of one model are told
+ * apart by their place in the list (`RTX 3070 #1`, `RTX 3070 #2`), the order `roost detect` lists
+ * them in.
+ */
+export function gpuNames(
+  gpus: readonly { readonly id: string; readonly name: string }[],
+): Map<string, string> {
+  const count = new Map<string, number>();
+  for (const g of gpus) count.set(g.name, (count.get(g.name) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  return new Map(
+    gpus.map((g) => {
+      if ((count.get(g.name) ?? 0) < 2) return [g.id, g.name];
+      const n = (seen.get(g.name) ?? 0) + 1;
+      seen.set(g.name, n);
+      return [g.id, `${g.name} #${n}`];
+    }),
+  );
+}
+
 /** `roost detect --json`: every GPU with the accelerators it can use, the CPU and the OS. */
 export const detectReportSchema = z.object({
-  gpus: z.array(gpuSchema.extend({ accelerators: z.array(gpuAcceleratorSchema) })),
+  gpus: z.array(
+    gpuSchema.extend({
+      /**
+       * The GPU's name for people (gpuNames): the model, numbered where two are the same
+       * (`RTX 3070 #2`), so a card on the Dashboard reads as the Activity list names it.
+       */
+      displayName: z.string().min(1),
+      accelerators: z.array(gpuAcceleratorSchema),
+    }),
+  ),
   /** Providers that are not tied to one GPU (cpu; webgpu on a software adapter). */
   accelerators: z.array(acceleratorProbeSchema),
   cpu: z.object({

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { gpuNames } from '../hardware/schema.ts';
 import { createLogger, formatLogLine, type LogEntry } from '../log.ts';
 import type { ManualHold } from './schema.ts';
 import { gpuA, gpuB, sample, workSettings } from './testing/fixtures.ts';
@@ -6,7 +7,6 @@ import {
   CPU_DEVICE,
   createWorkPolicy,
   decisionWords,
-  gpuNames,
   type WorkPolicyOptions,
 } from './work-policy.ts';
 

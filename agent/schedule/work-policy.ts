@@ -5,7 +5,7 @@
  * `logger.child('schedule')`). Nothing here imports Electron: the shell passes powerMonitor's
  * idle time and battery state as plain functions.
  */
-import type { TelemetrySample } from '../hardware/schema.ts';
+import { gpuNames, type TelemetrySample } from '../hardware/schema.ts';
 import type { ActiveLease, GpuProcess, GpuRef, PolicyMemory } from './policy.ts';
 import { decideWork, emptyPolicyMemory } from './policy.ts';
 import type { GpuDecision, ManualHold, ManualHoldInput, WorkPolicySettings } from './schema.ts';
@@ -79,25 +79,6 @@ export interface WorkPolicy {
  * show and control it like any GPU.
  */
 export const CPU_DEVICE: GpuRef = { id: 'cpu', name: 'CPU', display: false };
-
-/**
- * Each GPU's name for the log and the Activity list, as the Dashboard's cards name it: `RTX 4090`,
- * `CPU`, not its id (`pci-0000:2d:00.0`, `cpu`). Cards of one model are told apart by their
- * place in the list (`RTX 3070 #2`), the order `roost detect` lists them in.
- */
-export function gpuNames(gpus: readonly Pick<GpuRef, 'id' | 'name'>[]): Map<string, string> {
-  const count = new Map<string, number>();
-  for (const g of gpus) count.set(g.name, (count.get(g.name) ?? 0) + 1);
-  const seen = new Map<string, number>();
-  return new Map(
-    gpus.map((g) => {
-      if ((count.get(g.name) ?? 0) < 2) return [g.id, g.name];
-      const n = (seen.get(g.name) ?? 0) + 1;
-      seen.set(g.name, n);
-      return [g.id, `${g.name} #${n}`];
-    }),
-  );
-}
 
 export const silentScheduleLog: ScheduleLog = {
   debug: () => undefined,

@@ -120,6 +120,36 @@ describe('GpuCards heading and the CPU card', () => {
   });
 });
 
+describe('GpuCards: two cards of one model', () => {
+  it('names each as the Activity list does, numbered (the agent says how)', async () => {
+    const twin = (id: string, displayName: string) => ({
+      ...rtx3060([{ ep: 'cuda' as const, ok: true }]),
+      id,
+      name: 'NVIDIA GeForce RTX 3070',
+      displayName,
+    });
+    renderWith(
+      {
+        'hardware.detect': {
+          ...cpuOnly,
+          gpus: [
+            twin('pci-0000:03:00.0', 'NVIDIA GeForce RTX 3070 #1'),
+            twin('pci-0000:41:00.0', 'NVIDIA GeForce RTX 3070 #2'),
+          ],
+        },
+        'schedule.status': { decisions: [], holds: [] },
+      },
+      <GpuCards />,
+    );
+    const cards = await screen.findAllByTestId('gpu-card');
+    expect(cards.map((c) => c.querySelector('h3')?.textContent)).toEqual([
+      'NVIDIA GeForce RTX 3070 #1',
+      'NVIDIA GeForce RTX 3070 #2',
+    ]);
+    expect(screen.getByRole('article', { name: 'NVIDIA GeForce RTX 3070 #2' })).toBe(cards[1]);
+  });
+});
+
 describe('GpuCards: an NVIDIA card without the CUDA libraries', () => {
   const withGpu = (cudaOk: boolean): Detect => ({
     ...cpuOnly,

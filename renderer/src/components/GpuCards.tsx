@@ -151,11 +151,12 @@ export function GpuCards() {
               <article
                 key={gpu.id}
                 className="card gpu-card"
-                aria-label={gpu.name}
+                aria-label={gpu.displayName}
                 data-testid="gpu-card"
               >
                 <header>
-                  <h3>{gpu.name}</h3>
+                  {/* As the Activity list names it: "RTX 3070 #2" where two are the same model. */}
+                  <h3>{gpu.displayName}</h3>
                   <p className="muted">
                     {gpu.vendor.toUpperCase()} ·{' '}
                     {gpu.vramShared && gpu.vramBytes === null

@@ -39,6 +39,7 @@ function gpu(accelerators: Gpu['accelerators'], name = 'NVIDIA GeForce RTX 3060'
     id: `pci-${name}`,
     vendor: 'nvidia',
     name,
+    displayName: name,
     pciVendorId: '10de',
     pciDeviceId: '2504',
     vramBytes: 12 * 1024 ** 3,

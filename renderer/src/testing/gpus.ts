@@ -14,6 +14,7 @@ export function rtx3060(accelerators: DetectedGpu['accelerators']): DetectedGpu 
     id: 'pci-0000:01:00.0',
     vendor: 'nvidia',
     name: 'NVIDIA GeForce RTX 3060',
+    displayName: 'NVIDIA GeForce RTX 3060',
     pciVendorId: '10de',
     pciDeviceId: '2504',
     vramBytes: 12 * 1024 ** 3,
