@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { argsProblem, commands, runCli, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './cli.ts';
+import { argsProblem, commands, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './cli.ts';
 import { devnetStartProblem } from './cli/devnet.ts';
 import { parseSettingValue } from './cli/settings.ts';
 import { tempDir } from '../test/support/temp-dir.ts';
@@ -9,6 +9,7 @@ import { serve, ServeError } from './serve.ts';
 import { LOCK_FILE } from './store/instance-lock.ts';
 import { encodeModel, valueInfo } from '../test/fixtures/jobs/models.ts';
 import { encodeNpy } from '../worker/npy.ts';
+import { runCliCaptured } from './cli/testing/run.ts';
 
 let dir: { path: string; remove: () => Promise<void> };
 beforeEach(async () => {
@@ -18,16 +19,7 @@ afterEach(async () => {
   await dir.remove();
 });
 
-async function roost(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    env: { ROOST_DATA_DIR: dir.path },
-  });
-  return { code, stdout, stderr };
-}
+const roost = (...args: string[]) => runCliCaptured(args, { ROOST_DATA_DIR: dir.path });
 
 describe('roost CLI', () => {
   it('prints help with every command, exit 0', async () => {

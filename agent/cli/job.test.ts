@@ -3,10 +3,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/temp-dir.ts';
-import { runCli, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../cli.ts';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../cli.ts';
 import { openJournal } from '../jobs/journal.ts';
 import type { JobSpec } from '../jobs/schema.ts';
 import { parseFinishedBefore, progressKey } from './job.ts';
+import { runCliCaptured } from './testing/run.ts';
 
 describe('roost job run progress', () => {
   it('gives a line for each stage and each tenth of the input sets, not each set', () => {
@@ -57,16 +58,7 @@ describe('roost job remove', () => {
     await dir.remove();
   });
 
-  async function roost(...args: string[]) {
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli(args, {
-      stdout: (t) => (stdout += t),
-      stderr: (t) => (stderr += t),
-      env: { ROOST_DATA_DIR: dir.path },
-    });
-    return { code, stdout, stderr };
-  }
+  const roost = (...args: string[]) => runCliCaptured(args, { ROOST_DATA_DIR: dir.path });
 
   const H = 'a'.repeat(64);
   const spec: JobSpec = {

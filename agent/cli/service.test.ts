@@ -3,7 +3,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../../test/support/temp-dir.ts';
-import { runCli, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../cli.ts';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../cli.ts';
 import type { Context } from './common.ts';
 import {
   createServiceCommand,
@@ -12,6 +12,7 @@ import {
   type SystemctlResult,
 } from './service.ts';
 import { UNIT_MARKER } from './service-unit.ts';
+import { runCliCaptured } from './testing/run.ts';
 
 let dir: { path: string; remove: () => Promise<void> };
 beforeEach(async () => {
@@ -337,16 +338,8 @@ describe('roost service elsewhere than Linux', () => {
 });
 
 describe('roost service, wrong command lines', () => {
-  async function roost(...args: string[]) {
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli(args, {
-      stdout: (t) => (stdout += t),
-      stderr: (t) => (stderr += t),
-      env: { ROOST_DATA_DIR: dir.path, XDG_CONFIG_HOME: join(dir.path, 'config') },
-    });
-    return { code, stdout, stderr };
-  }
+  const roost = (...args: string[]) =>
+    runCliCaptured(args, { ROOST_DATA_DIR: dir.path, XDG_CONFIG_HOME: join(dir.path, 'config') });
 
   it('exits 2 with what is wrong, before touching anything', async () => {
     const unknown = await roost('service', 'start');
