@@ -332,13 +332,7 @@ async function main(): Promise<void> {
   });
 
   // `roost` commands typed while the app runs go through it (agent/api/command-channel.ts).
-  const commands = await startCommandChannel({
-    dataDir,
-    router: agent.router,
-    events: agent.events,
-    log: agent.log.child('commands'),
-    addSecret: (secret) => agent.addSecret(secret),
-  }).catch((error: unknown) => {
+  const commands = await startCommandChannel({ dataDir, agent }).catch((error: unknown) => {
     electronLog.warn(
       `roost commands cannot reach the app while it runs (${(error as Error).message}); they say so and ask to quit it`,
     );

@@ -69,10 +69,11 @@ describe('findRunningApp', () => {
 
 describe('startCommandChannel', () => {
   // The refusal comes before anything is served: no router is called.
-  const parts = () => ({
+  const agent = () => ({
     router: {} as Router,
     events: new EventBus(),
     log: createLogger({ sink: () => undefined }),
+    addSecret: () => undefined,
   });
 
   it('refuses a socket folder in the temp dir that other users can open, and writes nothing', async () => {
@@ -82,7 +83,7 @@ describe('startCommandChannel', () => {
     await mkdir(join(socket, '..'), { recursive: true });
     await chmod(join(socket, '..'), 0o777);
     try {
-      await expect(startCommandChannel({ dataDir: deep, ...parts() })).rejects.toThrow(
+      await expect(startCommandChannel({ dataDir: deep, agent: agent() })).rejects.toThrow(
         /is not a private folder of this user; remove it, or use a data folder with a shorter path/,
       );
       expect(await findRunningApp(deep)).toBeUndefined();

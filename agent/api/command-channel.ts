@@ -8,17 +8,15 @@
  */
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
-import { chmod, lstat, mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { startHttpServer, type RunningServer } from './http-server.ts';
-import { TOKEN_FILE, loadOrCreateToken } from './token.ts';
-import type { Router } from './router.ts';
-import type { EventBus } from '../events.ts';
-import type { Logger } from '../log.ts';
+import { readLiveInfo } from './node-client.ts';
+import { loadOrCreateToken } from './token.ts';
+import type { Agent } from '../agent.ts';
 import { writeFileAtomic } from '../store/atomic-file.ts';
-import { processAlive } from '../store/instance-lock.ts';
 
 /** Where the running desktop app says its channel is. */
 export const APP_FILE = 'app.json';
@@ -73,11 +71,8 @@ async function prepareSocketFolder(socket: string, dataDir: string): Promise<voi
 
 export interface CommandChannelOptions {
   dataDir: string;
-  router: Router;
-  events: EventBus;
-  log: Logger;
-  /** Keeps the token out of logs (the agent's addSecret). */
-  addSecret?: (secret: string) => void;
+  /** The app's agent: the router answers, the log says where, the token is kept out of logs. */
+  agent: Pick<Agent, 'router' | 'events' | 'log' | 'addSecret'>;
   platform?: NodeJS.Platform;
 }
 
@@ -88,16 +83,16 @@ export interface CommandChannel {
 
 /** Starts answering commands for the app's agent; call while holding the data folder's lock. */
 export async function startCommandChannel(options: CommandChannelOptions): Promise<CommandChannel> {
-  const { dataDir, log } = options;
+  const { dataDir, agent } = options;
   const platform = options.platform ?? process.platform;
   const socket = commandSocketPath(dataDir, platform);
   const token = await loadOrCreateToken(dataDir);
-  options.addSecret?.(token);
+  agent.addSecret(token);
   if (platform !== 'win32') await prepareSocketFolder(socket, dataDir);
   const server: RunningServer = await startHttpServer({
-    router: options.router,
-    events: options.events,
-    log,
+    router: agent.router,
+    events: agent.events,
+    log: agent.log.child('commands'),
     token,
     port: 0,
     socketPath: socket,
@@ -126,23 +121,10 @@ export async function startCommandChannel(options: CommandChannelOptions): Promi
 }
 
 /** The running desktop app's channel for this data folder, if the app is alive. */
-export async function findRunningApp(
+export function findRunningApp(
   dataDir: string,
 ): Promise<(AppInfo & { token: string }) | undefined> {
-  let info: AppInfo;
-  let token: string;
-  try {
-    const parsed = appInfoSchema.safeParse(
-      JSON.parse(await readFile(join(dataDir, APP_FILE), 'utf8')),
-    );
-    if (!parsed.success) return undefined;
-    info = parsed.data;
-    token = (await readFile(join(dataDir, TOKEN_FILE), 'utf8')).trim();
-  } catch {
-    return undefined;
-  }
-  if (!processAlive(info.pid)) return undefined; // left by an app that was killed
-  return { ...info, token };
+  return readLiveInfo(dataDir, APP_FILE, appInfoSchema);
 }
 
 /**

@@ -31,16 +31,19 @@ export const serveInfoSchema = z.object({
 });
 export type ServeInfo = z.infer<typeof serveInfoSchema>;
 
-/** The running `roost serve` of a data folder, if one is alive. */
-export async function findRunningServer(
+/**
+ * What a running Roost wrote in its data folder (`serve.json`, the desktop app's `app.json`) and
+ * the folder's API token, if the file parses and its process is alive (a crash leaves the file).
+ */
+export async function readLiveInfo<T extends { pid: number }>(
   dataDir: string,
-): Promise<(ServeInfo & { token: string }) | undefined> {
-  let info: ServeInfo;
+  file: string,
+  schema: z.ZodType<T>,
+): Promise<(T & { token: string }) | undefined> {
+  let info: T;
   let token: string;
   try {
-    const parsed = serveInfoSchema.safeParse(
-      JSON.parse(await readFile(join(dataDir, SERVE_FILE), 'utf8')),
-    );
+    const parsed = schema.safeParse(JSON.parse(await readFile(join(dataDir, file), 'utf8')));
     if (!parsed.success) return undefined;
     info = parsed.data;
     token = (await readFile(join(dataDir, TOKEN_FILE), 'utf8')).trim();
@@ -49,6 +52,13 @@ export async function findRunningServer(
   }
   if (!processAlive(info.pid)) return undefined; // stale file: the process is gone
   return { ...info, token };
+}
+
+/** The running `roost serve` of a data folder, if one is alive. */
+export function findRunningServer(
+  dataDir: string,
+): Promise<(ServeInfo & { token: string }) | undefined> {
+  return readLiveInfo(dataDir, SERVE_FILE, serveInfoSchema);
 }
 
 /**

@@ -23,13 +23,7 @@ const agent = await createAgent({
   embeddedDevnet: false,
   logSink: (entry) => process.stderr.write(`${entry.level}: ${entry.message}\n`),
 });
-const commands = await startCommandChannel({
-  dataDir,
-  router: agent.router,
-  events: agent.events,
-  log: agent.log.child('commands'),
-  addSecret: (secret) => agent.addSecret(secret),
-});
+const commands = await startCommandChannel({ dataDir, agent });
 process.stdout.write(`ready ${commands.socket}\n`);
 await quitting;
 await commands.close();
