@@ -51,7 +51,8 @@ describe.skipIf(Boolean(missing))('first-run setup against roost serve and a dev
   /** A fresh data folder on the devnet, as after installing Roost. */
   async function freshServer(name: string): Promise<ServeProcess> {
     const data = join(dir.path, name);
-    await mkdir(data, { recursive: true });
+    // Owner-only, as Roost makes its data folder (a folder others can open gets a warning).
+    await mkdir(data, { recursive: true, mode: 0o700 });
     await writeLocalNetwork(data, devnetDeployment(devnet));
     const server = await startServeProcess(data);
     servers.push(server);

@@ -24,7 +24,8 @@ export async function providerAndLab(
   const providerDir = join(root, 'provider');
   const labDir = join(root, 'lab');
   for (const d of [providerDir, labDir]) {
-    await mkdir(d, { recursive: true });
+    // Owner-only, as Roost makes its data folder (a folder others can open gets a warning).
+    await mkdir(d, { recursive: true, mode: 0o700 });
     await writeLocalNetwork(d, devnetDeployment(devnet));
   }
   await writeSignedReport(providerDir);
