@@ -320,6 +320,8 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
         onEvent: (event) => events.emit(event.type, event.payload as never),
         // Only a long-lived host works through the queue; a one-shot CLI runs what it is asked.
         autoStart: options.background ?? false,
+        // A market job goes once its lease is done with it; the lease journal is the market's.
+        canRemoveMarketJob: (jobId) => market.localJobRemoval(jobId),
         ...options.jobs,
       });
     })();
@@ -502,7 +504,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
       ...scheduleHandlers(policy),
       ...walletHandlers(wallet),
       ...unlockHandlers({ memory: options.unlockMemory, wallet }),
-      ...marketHandlers(market),
+      ...marketHandlers(market, jobs),
       ...jobHandlers(jobs),
       ...benchHandlers(bench, events),
       ...yieldHandlers({

@@ -513,7 +513,7 @@ export const methods = {
   },
   'job.remove': {
     summary:
-      'Remove finished private jobs, by id or all that finished before a time: their folders (inputs, outputs, result) and journal rows. By id, an unknown, unfinished or market job refuses the whole call; market jobs stay with their leases.',
+      "Remove finished jobs, by id or all that finished before a time: their folders (inputs, outputs, result) and journal rows. A market job goes once its lease is done with it (paid, ended or given up; the lease and what it paid stay); before that it stays, and by id refuses the whole call, as an unknown or unfinished job does. A job summary's `removable` says which ones go.",
     params: jobRemoveParamsSchema,
     result: jobRemoveResultSchema,
   },

@@ -46,10 +46,11 @@ export const jobCommand: Command = {
     '--max-seconds <n>       stop the job after this long',
     '--name <text>           a name to know the job by in roost job list',
     '',
-    "roost job remove deletes finished private jobs: each one's folder (inputs, outputs,",
-    'result.json) and its line in roost job list. Copies made with --out stay, and so do market',
-    'jobs (their leases keep them). A job still queued or running is refused: cancel it first.',
-    '--finished-before <when>  every finished private job that finished before 30d or 12h ago,',
+    "roost job remove deletes finished jobs: each one's folder (inputs, outputs, result.json)",
+    'and its line in roost job list. Copies made with --out stay. A market job goes once its',
+    'lease is paid or has ended; the lease and what it paid stay (roost market job <id>). A job',
+    'still queued or running is refused: cancel it first.',
+    '--finished-before <when>  every finished job that finished before 30d or 12h ago,',
     '                          or before a date: 2026-01-31 or 2026-01-31T18:00',
   ].join('\n'),
   options: {
@@ -141,7 +142,7 @@ export function removedWords(
 ): string {
   const n = result.removed.length;
   if (n === 0)
-    return `Nothing to remove: no finished private job finished ${when ?? 'then'}. roost job list shows your jobs.`;
+    return `Nothing to remove: no finished job finished ${when ?? 'then'} (a market job stays while its lease may need it). roost job list shows your jobs.`;
   if (n === 1) return `Removed job ${result.removed[0]}, freed ${diskWords(result.bytesFreed)}.`;
   return [
     `Removed ${n} finished jobs, freed ${diskWords(result.bytesFreed)}:`,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSettings, type ResultOf } from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
+import { leaseRecord } from '../market/testing/lease-record.ts';
 import { marketStatus } from '../market/testing/market-status.ts';
 import { runMarketCommand } from './market.ts';
 
@@ -112,6 +113,37 @@ const pending = marketStatus({
     stake: { amount: '30', symbol: 'rUSD' },
     unstaking: { amount: '20', symbol: 'rUSD', availableAt: '2025-03-01T14:05:00.000Z' },
   },
+});
+
+describe('roost market job', () => {
+  const paid = (localJobRemoved: boolean) => ({
+    ok: true,
+    value: {
+      ...leaseRecord(Date.UTC(2026, 0, 1), {
+        jobId: '7',
+        slot: 0,
+        state: 'paid',
+        payout: '2970000',
+        localJobId: 'job-m5k2x9ab-1f2e3d4c',
+      }),
+      history: [{ at: '2026-01-01T00:00:00.000Z', state: 'paid', message: 'paid 2.97 rUSD' }],
+      localJobRemoved,
+      token: { symbol: 'rUSD', decimals: 6 },
+    },
+  });
+
+  it('names the local job that ran it, and says when its files were removed', async () => {
+    const kept = await run(['job', '7'], { 'market.job': [paid(false)] });
+    expect(kept.code).toBe(0);
+    expect(kept.out).toContain('  local job:  job-m5k2x9ab-1f2e3d4c (roost job show)\n');
+    const removed = await run(['job', '7'], { 'market.job': [paid(true)] });
+    expect(removed.code).toBe(0);
+    expect(removed.out).toContain(
+      '  local job:  job-m5k2x9ab-1f2e3d4c (removed: its files are gone; the lease and what it paid stay)\n',
+    );
+    expect(removed.out).toContain('paid 2.97 rUSD');
+    expect(removed.out).not.toContain('roost job show');
+  });
 });
 
 describe('roost market unstake', () => {

@@ -320,7 +320,13 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
             leaseLine(r.value, r.value.token),
             `  requester:  ${r.value.requester}`,
             `  spec:       ${r.value.specUri}`,
-            ...(r.value.localJobId ? [`  local job:  ${r.value.localJobId} (roost job show)`] : []),
+            ...(r.value.localJobId
+              ? [
+                  r.value.localJobRemoved
+                    ? `  local job:  ${r.value.localJobId} (removed: its files are gone; the lease and what it paid stay)`
+                    : `  local job:  ${r.value.localJobId} (roost job show)`,
+                ]
+              : []),
             ...(r.value.resultUri ? [`  result:     ${r.value.resultUri}`] : []),
             '  history:',
             ...r.value.history.map((h) => `    ${h.at}  ${h.state.padEnd(11)} ${h.message}`),

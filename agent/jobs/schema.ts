@@ -53,7 +53,7 @@ export const jobErrorCodes = [
   'interrupted',
   /** Reading or writing the job's files failed (disk full, permissions). */
   'io-error',
-  /** A market job asked to be removed: Roost keeps it with its lease (job.remove). */
+  /** A market job asked to be removed while its lease may still need it (job.remove). */
   'market-job-kept',
   /** The job service is closed. */
   'unavailable',
@@ -323,6 +323,11 @@ export const jobSummarySchema = z.object({
   finishedAt: z.string().optional(),
   /** Bytes of the outputs written so far, as the journal counts them. */
   outputBytes: z.int().nonnegative().optional(),
+  /**
+   * job.remove would take it now: finished, and private or a market job whose lease is done
+   * with it (paid, ended or given up; the lease and its earnings stay).
+   */
+  removable: z.boolean(),
 });
 export type JobSummary = z.infer<typeof jobSummarySchema>;
 
@@ -448,9 +453,15 @@ export const JOB_ID_PATTERN = /^job-[A-Za-z0-9_-]{1,100}$/;
 /** Which finished jobs to remove: these ids, or every one that finished before a time. */
 export const jobRemoveParamsSchema = z
   .strictObject({
-    /** Jobs by id; all must be finished private jobs, else nothing is removed. */
+    /**
+     * Jobs by id; all must be finished, and a market job's lease done with it (paid or ended),
+     * else nothing is removed.
+     */
     ids: z.array(z.string().min(1).max(200)).min(1).max(1000).optional(),
-    /** Every finished private job that finished before this time (ISO 8601). */
+    /**
+     * Every finished job that finished before this time (ISO 8601), but market jobs whose lease
+     * may still need them.
+     */
     finishedBefore: z.iso.datetime({ offset: true }).optional(),
   })
   .refine((p) => (p.ids === undefined) !== (p.finishedBefore === undefined), {

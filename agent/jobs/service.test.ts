@@ -18,7 +18,7 @@ import {
 } from './schema.ts';
 import type { JobEvent, JobSpec } from './schema.ts';
 import { createJobService, jobLabel, outputFileNames } from './service.ts';
-import type { JobService, JobServiceOptions } from './service.ts';
+import type { JobService, JobServiceOptions, MarketJobRemoval } from './service.ts';
 import { fakeSpawner, float32Npy, writingWorker } from './testing/fake-worker.ts';
 import type { FakeWorkerScript } from './testing/fake-worker.ts';
 
@@ -878,12 +878,8 @@ describe('removing finished jobs', () => {
     expect(readFileSync(join(outside, 'thesis.txt'), 'utf8')).toBe('years of work');
   });
 
-  it('keeps market jobs: refused by id, skipped by date', async () => {
-    const e = await env();
-    const { service } = await e.start(writingWorker(), {
-      fetch: async () => new Response('gone', { status: 404 }),
-      fetchAttempts: 1,
-    });
+  /** A market job that finished (failed: its artifacts cannot be fetched), named "market job n". */
+  async function finishedMarketJob(service: JobService, e: Env, n: number): Promise<string> {
     const spec = await identitySpec(e);
     const http = (a: { sha256: string; bytes: number }) => ({
       ...a,
@@ -895,19 +891,34 @@ describe('removing finished jobs', () => {
         model: http(spec.model),
         inputs: { x: http((spec.inputs as Record<string, JobSpec['model']>).x!) },
       },
-      { origin: 'market', name: 'market job 7' },
+      { origin: 'market', name: `market job ${n}` },
     );
     if (!market.ok) throw new Error(market.error.message);
     expect(await service.wait(market.value.id)).toMatchObject({
       ok: true,
       value: { state: 'failed' },
     });
+    return market.value.id;
+  }
+  const unfetchable = {
+    fetch: async () => new Response('gone', { status: 404 }),
+    fetchAttempts: 1,
+  };
+
+  it('keeps market jobs when nothing says their lease is done with them', async () => {
+    const e = await env();
+    const { service } = await e.start(writingWorker(), unfetchable);
+    const market = await finishedMarketJob(service, e, 7);
     const mine = await finishedJob(service, e);
-    expect(await service.remove({ ids: [mine, market.value.id] })).toEqual({
+    expect(service.list().map((j) => [j.id, j.removable])).toEqual([
+      [mine, true],
+      [market, false],
+    ]);
+    expect(await service.remove({ ids: [mine, market] })).toEqual({
       ok: false,
       error: {
         code: 'market-job-kept',
-        message: `Market job 7 (${market.value.id}) is a market job: Roost keeps it with its lease, which may still need its result. Nothing was removed.`,
+        message: `Market job 7 (${market}) is a market job, and Roost keeps it with its lease, which may still need its result. Nothing was removed.`,
       },
     });
     expect(service.show(mine).ok).toBe(true);
@@ -915,8 +926,88 @@ describe('removing finished jobs', () => {
       finishedBefore: new Date(Date.now() + 60_000).toISOString(),
     });
     expect(swept).toMatchObject({ ok: true, value: { removed: [mine] } });
-    expect(service.show(market.value.id)).toMatchObject({ ok: true, value: { state: 'failed' } });
-    expect(existsSync(join(e.dataDir, 'jobs', market.value.id))).toBe(true);
+    expect(service.show(market)).toMatchObject({ ok: true, value: { state: 'failed' } });
+    expect(existsSync(join(e.dataDir, 'jobs', market))).toBe(true);
+  });
+
+  it('removes a market job once its lease is done with it, and says when the others can go', async () => {
+    const e = await env();
+    /** What the market says of each local job: its lease is done with it, or why not. */
+    const leases = new Map<string, MarketJobRemoval>();
+    const asked: string[] = [];
+    const { service, events } = await e.start(writingWorker(), {
+      ...unfetchable,
+      canRemoveMarketJob: (id) => {
+        asked.push(id);
+        return leases.get(id) ?? { ok: true };
+      },
+    });
+    const paid = await finishedMarketJob(service, e, 7);
+    const live = await finishedMarketJob(service, e, 8);
+    const broken = await finishedMarketJob(service, e, 9);
+    const mine = await finishedJob(service, e);
+    const stillRunning = {
+      ok: false as const,
+      reason: 'its lease is still running: it can be removed once it is paid or has ended',
+    };
+    leases.set(live, stillRunning);
+    leases.set(broken, { ok: false, reason: 'its lease could not be read' });
+    // The list says which ones Remove takes; a private job is not asked about.
+    expect(service.list().map((j) => [j.id, j.removable])).toEqual([
+      [mine, true],
+      [broken, false],
+      [live, false],
+      [paid, true],
+    ]);
+    expect(asked).not.toContain(mine);
+
+    // By id: one whose lease still runs refuses the whole call, saying when it can go.
+    expect(await service.remove({ ids: [paid, live] })).toEqual({
+      ok: false,
+      error: {
+        code: 'market-job-kept',
+        message: `Market job 8 (${live}) is a market job, and its lease is still running: it can be removed once it is paid or has ended. Nothing was removed.`,
+      },
+    });
+    expect(existsSync(join(e.dataDir, 'jobs', paid))).toBe(true);
+    const one = await service.remove({ ids: [paid] });
+    expect(one).toMatchObject({ ok: true, value: { removed: [paid] } });
+    expect(existsSync(join(e.dataDir, 'jobs', paid))).toBe(false);
+    expect(service.show(paid)).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    expect(events.filter((ev) => ev.type === 'job.removed').at(-1)).toMatchObject({
+      payload: { ids: [paid] },
+    });
+
+    // A check that throws keeps the job, saying why.
+    leases.delete(broken);
+    await service.close();
+    const throwing = await e.start(writingWorker(), {
+      canRemoveMarketJob: () => {
+        throw new Error('database is locked');
+      },
+    });
+    expect(await throwing.service.remove({ ids: [broken] })).toMatchObject({
+      ok: false,
+      error: {
+        code: 'market-job-kept',
+        message: `Market job 9 (${broken}) is a market job, and its lease could not be read (database is locked). Nothing was removed.`,
+      },
+    });
+    expect(throwing.service.list().find((j) => j.id === broken)?.removable).toBe(false);
+    await throwing.service.close();
+
+    // By date: the market jobs whose lease is done go with the private ones; the others stay.
+    leases.set(live, stillRunning);
+    const again = await e.start(writingWorker(), {
+      canRemoveMarketJob: (id) => leases.get(id) ?? { ok: true },
+    });
+    const swept = await again.service.remove({
+      finishedBefore: new Date(Date.now() + 60_000).toISOString(),
+    });
+    expect(swept).toMatchObject({ ok: true });
+    if (swept.ok) expect([...swept.value.removed].sort()).toEqual([broken, mine].sort());
+    expect(again.service.list().map((j) => j.id)).toEqual([live]);
+    expect(existsSync(join(e.dataDir, 'jobs', live))).toBe(true);
   });
 
   it('removes the jobs that finished before a time, and says when there are none', async () => {

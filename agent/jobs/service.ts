@@ -157,7 +157,15 @@ export interface JobServiceOptions {
   onEvent?: (event: JobEvent) => void;
   /** Start running queued jobs at once (default true); false leaves that to `start()`. */
   autoStart?: boolean;
+  /**
+   * Whether a finished market job may be removed: its lease can no longer need its folder or
+   * rows (the agent asks the market's lease journal). Without it market jobs are kept.
+   */
+  canRemoveMarketJob?: (jobId: string) => MarketJobRemoval;
 }
+
+/** The market's answer for one market job: it may go, or why it stays, in words. */
+export type MarketJobRemoval = { ok: true } | { ok: false; reason: string };
 
 export interface SubmitOptions {
   /** `private` (default) allows file: URIs; `market` does not. */
@@ -191,9 +199,10 @@ export interface JobService {
   show(id: string): JobResult<JobDetail>;
   cancel(id: string): Promise<JobResult<JobSummary>>;
   /**
-   * Removes finished private jobs, their folders and journal rows: `{ ids }` (all or none: an
-   * unknown, unfinished or market job refuses the whole call) or `{ finishedBefore }` (every
-   * finished private job that finished before that time; market jobs stay). Emits `job.removed`.
+   * Removes finished jobs, their folders and journal rows: `{ ids }` (all or none: an unknown or
+   * unfinished job, or a market job whose lease may still need it, refuses the whole call) or
+   * `{ finishedBefore }` (every finished job that finished before that time, but market jobs
+   * whose lease may still need them). Emits `job.removed`.
    */
   remove(request: unknown): Promise<JobResult<JobRemoveResult>>;
   /** Resolves when the job is done, failed or cancelled. */
@@ -463,6 +472,26 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     return progress;
   }
 
+  /** Whether a market job's lease is done with it; without the market's answer, it is not. */
+  function marketRemoval(id: string): MarketJobRemoval {
+    if (!options.canRemoveMarketJob)
+      return {
+        ok: false,
+        reason: 'Roost keeps it with its lease, which may still need its result',
+      };
+    try {
+      return options.canRemoveMarketJob(id);
+    } catch (error) {
+      return { ok: false, reason: `its lease could not be read (${messageOf(error)})` };
+    }
+  }
+
+  /** Finished, and nothing else needs it: a private job, or a market job its lease is done with. */
+  function removable(record: Pick<JobRecord, 'id' | 'origin' | 'state'>): boolean {
+    if (!TERMINAL_STATES.includes(record.state)) return false;
+    return record.origin === 'private' || marketRemoval(record.id).ok;
+  }
+
   function toSummary(record: JobRecord): JobSummary {
     const summary: JobSummary = {
       id: record.id,
@@ -472,6 +501,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       attempts: record.attempts,
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
+      removable: removable(record),
     };
     if (record.name !== undefined) summary.name = record.name;
     if (record.executionProvider) summary.executionProvider = record.executionProvider;
@@ -1677,11 +1707,14 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
           const job = journal.peek(id);
           if (!job) return fail('not-found', `No job ${id}. Nothing was removed.`);
           const label = jobLabel(job.name, id);
-          if (job.origin === 'market')
-            return fail(
-              'market-job-kept',
-              `${capitalised(label)} is a market job: Roost keeps it with its lease, which may still need its result. Nothing was removed.`,
-            );
+          if (job.origin === 'market') {
+            const market = marketRemoval(id);
+            if (!market.ok)
+              return fail(
+                'market-job-kept',
+                `${capitalised(label)} is a market job, and ${market.reason}. Nothing was removed.`,
+              );
+          }
           if (!TERMINAL_STATES.includes(job.state))
             return fail(
               'bad-state',
@@ -1692,10 +1725,12 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       } else {
         const before = new Date(request.finishedBefore as string).toISOString();
         targets = journal.finishedBefore(before).filter((job) => {
-          if (job.origin !== 'private') return false; // market jobs stay with their leases
-          if (JOB_ID_PATTERN.test(job.id)) return true;
-          log.warn(`job ${job.id.slice(0, 100)} has an id Roost does not make: it is left alone`);
-          return false;
+          if (!JOB_ID_PATTERN.test(job.id)) {
+            log.warn(`job ${job.id.slice(0, 100)} has an id Roost does not make: it is left alone`);
+            return false;
+          }
+          // A market job stays while its lease may still need it.
+          return job.origin === 'private' || marketRemoval(job.id).ok;
         });
       }
     } catch (error) {

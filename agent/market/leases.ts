@@ -44,6 +44,63 @@ export const FINISHED_LEASE_STATES: readonly LeaseState[] = [
   'lost',
 ];
 
+/**
+ * States after which no step of this provider reads the lease's local job again, so its folder
+ * and rows may go (`job.remove`): the finished ones, and `failed`, where the provider gave up on
+ * the lease and it only waits to expire (nothing is uploaded or submitted for it again). Not
+ * `submitted` or `disputed`: a result mined in blocks a reorganisation replaced is sent again
+ * while the lease is held, and the lease is not settled. The lease rows stay either way: what
+ * was earned is read from them.
+ */
+export const LOCAL_JOB_FREE_STATES: readonly LeaseState[] = [...FINISHED_LEASE_STATES, 'failed'];
+
+/** Whether a market job's local job may be removed, and if not, why, in words. */
+export type LocalJobRemoval = { ok: true } | { ok: false; reason: string };
+
+const STILL_NEEDED = 'it can be removed once it is paid or has ended';
+
+/** Why a lease in `state` still needs its local job, in words. */
+function stillNeeded(state: LeaseState): string {
+  switch (state) {
+    case 'submitted':
+      return `its lease waits for the requester to accept its result: ${STILL_NEEDED}`;
+    case 'disputed':
+      return `its lease's result is disputed: it can be removed once the dispute is settled`;
+    default:
+      return `its lease is still running: ${STILL_NEEDED}`;
+  }
+}
+
+/**
+ * Whether the local job `localJobId` may be removed: every lease that names it, on any
+ * deployment (the rows of a network used before stay), is in LOCAL_JOB_FREE_STATES. A job no
+ * lease names may go: the market's tables are not there, or the agent stopped between queueing
+ * the job and recording it (the lease then queues it again). Reads only: the market's tables are
+ * made by openLeaseStore.
+ */
+export function localJobRemoval(db: DatabaseSync, localJobId: string): LocalJobRemoval {
+  const table = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'market_leases'")
+    .get();
+  if (table === undefined) return { ok: true };
+  const rows = db
+    .prepare(
+      'SELECT job_id, state FROM market_leases WHERE local_job_id = ? ORDER BY CAST(job_id AS INTEGER)',
+    )
+    .all(localJobId);
+  for (const row of rows) {
+    const state = leaseStateSchema.safeParse((row as { state?: unknown }).state);
+    if (!state.success)
+      return {
+        ok: false,
+        reason: `its lease (market job ${String((row as { job_id?: unknown }).job_id)}) could not be read from the journal`,
+      };
+    if (!LOCAL_JOB_FREE_STATES.includes(state.data))
+      return { ok: false, reason: stillNeeded(state.data) };
+  }
+  return { ok: true };
+}
+
 export function canMove(from: LeaseState, to: LeaseState): boolean {
   return NEXT[from].includes(to);
 }
@@ -212,6 +269,7 @@ export function openLeaseStore(
       message TEXT NOT NULL
     );
     CREATE INDEX IF NOT EXISTS market_lease_history_job ON market_lease_history(chain_key, job_id);
+    CREATE INDEX IF NOT EXISTS market_leases_local_job ON market_leases(local_job_id);
   `);
 
   const parse = (raw: unknown): LeaseRecord | undefined => {

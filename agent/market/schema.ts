@@ -229,6 +229,11 @@ export const tokenInfoSchema = z
 
 export const leaseDetailSchema = leaseRecordSchema.extend({
   history: z.array(z.object({ at: z.string(), state: leaseStateSchema, message: z.string() })),
+  /**
+   * The local job `localJobId` is gone from the job list: its folder and rows were removed
+   * (job.remove, once the lease was done with it). The lease and what it paid stay.
+   */
+  localJobRemoved: z.boolean(),
   token: tokenInfoSchema,
 });
 

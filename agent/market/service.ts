@@ -22,7 +22,12 @@ import { marketDbPath, openMarketDb } from './db.ts';
 import { messageOf } from './format.ts';
 import { createLeaseDriver } from './lease-driver.ts';
 import { createLeaseEvents } from './lease-events.ts';
-import { FINISHED_LEASE_STATES, type LeaseStore } from './leases.ts';
+import {
+  FINISHED_LEASE_STATES,
+  localJobRemoval,
+  type LeaseStore,
+  type LocalJobRemoval,
+} from './leases.ts';
 import { createRegistration } from './registration.ts';
 import { HELD_LEASE_STATES } from './schema.ts';
 import type { LeaseRecord, LeaseState, MarketStatus, UnstakeResult } from './schema.ts';
@@ -52,6 +57,11 @@ export interface MarketService {
   lease(jobId: string): (LeaseRecord & { history: ReturnType<LeaseStore['history']> }) | undefined;
   /** The payment token of the current session. */
   token(): TokenMeta | null;
+  /**
+   * Whether the local job `localJobId` (a market job) may be removed: no lease that ran it, on
+   * any network, can still need its folder or rows. Read from the journal; needs no session.
+   */
+  localJobRemoval(localJobId: string): LocalJobRemoval;
   /** Register or update now; resolves with the status (its `problem` says what is missing). */
   register(): Promise<MarketStatus>;
   /**
@@ -459,6 +469,17 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
     },
     token() {
       return session ? { symbol: session.meta.symbol, decimals: session.meta.decimals } : null;
+    },
+    localJobRemoval(localJobId) {
+      if (closed) return { ok: false, reason: 'Roost is stopping' };
+      try {
+        return localJobRemoval(database(), localJobId);
+      } catch (error) {
+        return {
+          ok: false,
+          reason: `the lease journal could not be read (${messageOf(error)})`,
+        };
+      }
     },
     lease(jobId) {
       const s = session;

@@ -1,5 +1,6 @@
 import type { Handlers } from '../router.ts';
 import { ApiFailure } from '../errors.ts';
+import type { JobService } from '../../jobs/service.ts';
 import type { MarketService } from '../../market/service.ts';
 
 type MarketMethod =
@@ -11,19 +12,36 @@ type MarketMethod =
   | 'market.completeUnstake'
   | 'market.cancelUnstake';
 
-export function marketHandlers(market: MarketService): Pick<Handlers, MarketMethod> {
+/**
+ * `jobs` is the job service, asked whether a lease's local job is still there: once its lease is
+ * done with it, the user may remove it (job.remove), and the lease then names a job that is gone.
+ */
+export function marketHandlers(
+  market: MarketService,
+  jobs: () => Promise<Pick<JobService, 'show'>>,
+): Pick<Handlers, MarketMethod> {
   return {
     'market.status': () => market.status(),
     'market.jobs': (filter) =>
       Promise.resolve({ leases: market.leases(filter), token: market.token() }),
-    'market.job': ({ jobId }) => {
+    'market.job': async ({ jobId }) => {
       const lease = market.lease(jobId);
       if (!lease)
         throw new ApiFailure(
           'NOT_FOUND',
           `This provider has not seen market job ${jobId} on the current network. \`roost market jobs\` lists the ones it has.`,
         );
-      return Promise.resolve({ ...lease, token: market.token() });
+      let localJobRemoved = false;
+      if (lease.localJobId !== null) {
+        const id = lease.localJobId;
+        // A job runner that did not start says nothing about the job: the lease still shows.
+        const local = await jobs().then(
+          (service) => service.show(id),
+          () => undefined,
+        );
+        localJobRemoved = local?.ok === false && local.error.code === 'not-found';
+      }
+      return { ...lease, localJobRemoved, token: market.token() };
     },
     'market.register': () => market.register(),
     // An UnstakeError carries its API code (WALLET_LOCKED, INVALID_PARAMS, ...): the router

@@ -37,6 +37,7 @@ function job(state: Job['state'], over: Partial<Job> = {}): Job {
     attempts: 1,
     createdAt: AT,
     updatedAt: AT,
+    removable: false,
     ...over,
   };
 }

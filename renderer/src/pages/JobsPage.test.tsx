@@ -239,14 +239,17 @@ describe('JobsPage: removing finished jobs', () => {
       state?: 'done' | 'running' | 'failed';
       daysAgo?: number;
       outputBytes?: number;
+      /** As the agent says; by default a finished private job is, a market job is not. */
+      removable?: boolean;
     } = {},
   ) => {
     const state = extra.state ?? 'done';
     const finishedAt = at(extra.daysAgo ?? 1);
+    const origin = extra.origin ?? 'private';
     return {
       id,
       ...(extra.name ? { name: extra.name } : {}),
-      origin: extra.origin ?? 'private',
+      origin,
       state,
       progress: { stage: state === 'running' ? 'running' : 'done', setsDone: 1, setsTotal: 1 },
       attempts: 1,
@@ -254,6 +257,7 @@ describe('JobsPage: removing finished jobs', () => {
       updatedAt: finishedAt,
       ...(state === 'running' ? {} : { finishedAt }),
       outputBytes: extra.outputBytes ?? 0,
+      removable: extra.removable ?? (origin === 'private' && state !== 'running'),
     };
   };
 
@@ -288,7 +292,8 @@ describe('JobsPage: removing finished jobs', () => {
     );
     showPage(client);
     const row = (await screen.findByText('resnet')).closest('li')!;
-    // Only the finished private job has Remove: not the running one, not the market job.
+    // Only the finished private job has Remove: not the running one, not the market job whose
+    // lease may still need it.
     expect(
       screen.getAllByRole('button', { name: /^Remove (long run|resnet|market job 7)$/ }),
     ).toEqual([within(row).getByRole('button', { name: 'Remove resnet' })]);
@@ -356,7 +361,7 @@ describe('JobsPage: removing finished jobs', () => {
     ask();
     let question = screen.getByRole('group', { name: 'Remove finished jobs older than 30 days' });
     expect(question.textContent).toContain(
-      'Remove 1 finished job older than 30 days, with its outputs (2 MB)? Market jobs stay.',
+      'Remove 1 finished job older than 30 days, with its outputs (2 MB)? Market jobs stay while their lease runs; what they paid stays.',
     );
     expect(within(question).getByRole('button', { name: 'Remove 1 job' })).toBeTruthy();
 
@@ -364,14 +369,14 @@ describe('JobsPage: removing finished jobs', () => {
     expect(screen.queryByRole('group', { name: /older than/ })).toBeNull();
     ask();
     expect(screen.getByRole('status').textContent).toBe(
-      'No finished private job here is older than 90 days: nothing to remove.',
+      'No finished job here is older than 90 days: nothing to remove.',
     );
 
     fireEvent.change(age, { target: { value: '7' } });
     ask();
     question = screen.getByRole('group', { name: 'Remove finished jobs older than 7 days' });
     expect(question.textContent).toContain(
-      'Remove 2 finished jobs older than 7 days, with their outputs (3 MB)? Market jobs stay.',
+      'Remove 2 finished jobs older than 7 days, with their outputs (3 MB)? Market jobs stay while their lease runs; what they paid stays.',
     );
     const asked = Date.now();
     fireEvent.click(within(question).getByRole('button', { name: 'Remove 2 jobs' }));
@@ -385,6 +390,50 @@ describe('JobsPage: removing finished jobs', () => {
     expect(screen.queryByText('ten days')).toBeNull();
     expect(screen.getByText('new')).toBeTruthy();
     expect(screen.getByText('market job 7')).toBeTruthy();
+  });
+
+  it('offers Remove on a market job once its lease is done with it, and learns when that is', async () => {
+    const paid = summary('job-paid', { name: 'market job 7', origin: 'market', removable: true });
+    const running = summary('job-live', { name: 'market job 8', origin: 'market', daysAgo: 40 });
+    const { client, emit, removals } = agentWith([paid, running], () =>
+      ok({ removed: ['job-paid'], bytesFreed: 4096 }),
+    );
+    showPage(client);
+    const row = (await screen.findByText('market job 7')).closest('li')!;
+    expect(
+      screen
+        .getAllByRole('button', { name: /^Remove market job \d$/ })
+        .map((b) => b.getAttribute('aria-label')),
+    ).toEqual(['Remove market job 7']);
+    // "Older than 30 days" passes over the market job whose lease still runs.
+    fireEvent.click(
+      screen.getByRole('button', { name: 'Remove finished jobs older than 30 days' }),
+    );
+    expect(screen.getByRole('status').textContent).toBe(
+      'No finished job here is older than 30 days: nothing to remove.',
+    );
+
+    fireEvent.click(within(row).getByRole('button', { name: 'Remove market job 7' }));
+    const question = within(row).getByRole('group', { name: 'Remove market job 7' });
+    expect(question.textContent).toContain(
+      'Remove market job 7 and its outputs (0 bytes)? Its folder goes; its lease and what it paid stay.',
+    );
+    fireEvent.click(within(question).getByRole('button', { name: 'Remove' }));
+    await waitFor(() =>
+      expect(screen.getByRole('status').textContent).toBe('Removed market job 7, freed 4 KB.'),
+    );
+    expect(removals).toEqual([{ ids: ['job-paid'] }]);
+    expect(screen.queryByText('market job 7')).toBeNull();
+
+    // Its lease is paid: the agent now says the other job may go, and the page asks again.
+    Object.assign(running, { removable: true });
+    emit({
+      event: 'market.lease',
+      payload: { jobId: '8', state: 'paid', localJobId: 'job-live' },
+    } as never);
+    await waitFor(() =>
+      expect(screen.getByRole('button', { name: 'Remove market job 8' })).toBeTruthy(),
+    );
   });
 
   it('drops jobs removed elsewhere (roost job remove) when the agent says so', async () => {

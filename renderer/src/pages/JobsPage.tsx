@@ -36,17 +36,23 @@ const AGES = [7, 30, 90] as const;
 
 type Removed = ResultOf<'job.remove'>;
 
-/** A job that Remove may take: finished, and private (market jobs stay with their leases). */
-const removable = (job: Summary) => job.origin === 'private' && finished.has(job.state);
+/**
+ * A job that Remove may take, as the agent says: finished, and private or a market job whose
+ * lease is done with it (paid or ended).
+ */
+const removable = (job: Summary) => job.removable;
 
 /**
- * The listed jobs that "Remove finished jobs older than" would take: finished private jobs that
+ * The listed jobs that "Remove finished jobs older than" would take: removable jobs that
  * finished before `before` (epoch ms), as the agent counts them (its last change when a job has
  * no finish time).
  */
 export function finishedBefore(jobs: readonly Summary[], before: number): Summary[] {
   return jobs.filter((j) => removable(j) && Date.parse(j.finishedAt ?? j.updatedAt) < before);
 }
+
+/** What a removal leaves of market jobs, said before it. */
+const MARKET_STAYS = 'Market jobs stay while their lease runs; what they paid stays.';
 
 const outputWords = (jobs: readonly Summary[]) =>
   diskWords(jobs.reduce((n, j) => n + (j.outputBytes ?? 0), 0));
@@ -178,15 +184,15 @@ function RemoveOlder({
       {before !== undefined &&
         (taken.length === 0 && !full ? (
           <p className="muted" role="status">
-            No finished private job here is older than {days} days: nothing to remove.
+            No finished job here is older than {days} days: nothing to remove.
           </p>
         ) : (
           <ConfirmRemove
             label={`Remove finished jobs older than ${days} days`}
             question={
               taken.length === 0
-                ? `Remove every finished private job older than ${days} days, with its outputs? None of the ${jobs.length} jobs listed here is; older ones further back may be. Market jobs stay.`
-                : `Remove ${full ? 'at least ' : ''}${taken.length} finished ${taken.length === 1 ? 'job' : 'jobs'} older than ${days} days, with ${taken.length === 1 ? 'its' : 'their'} outputs (${outputWords(taken)})? Market jobs stay.`
+                ? `Remove every finished job older than ${days} days, with its outputs? None of the ${jobs.length} jobs listed here is; older ones further back may be. ${MARKET_STAYS}`
+                : `Remove ${full ? 'at least ' : ''}${taken.length} finished ${taken.length === 1 ? 'job' : 'jobs'} older than ${days} days, with ${taken.length === 1 ? 'its' : 'their'} outputs (${outputWords(taken)})? ${MARKET_STAYS}`
             }
             confirm={
               taken.length === 0
@@ -521,6 +527,12 @@ export function JobsPage() {
         // Removed here or elsewhere (roost job remove, another window): gone from the list.
         const gone = new Set(e.payload.ids);
         setJobs((list) => list?.filter((j) => !gone.has(j.id)));
+      } else if (e.event === 'market.lease' && e.payload.localJobId !== null) {
+        // A lease that ran a local job moved (paid, ended): the job may be removable now. Its
+        // own record did not change, so no job event says so.
+        void client.call('job.list', { limit: LIST_LIMIT }).then((r) => {
+          if (live && r.ok) setJobs((list) => mergeJobs(list, r.value.jobs));
+        });
       }
     });
     return () => {
@@ -623,7 +635,7 @@ export function JobsPage() {
                 {removing === job.id && (
                   <ConfirmRemove
                     label={`Remove ${job.name ?? job.id}`}
-                    question={`Remove ${jobName(job)} and its outputs${job.outputBytes === undefined ? '' : ` (${diskWords(job.outputBytes)})`}? Its folder goes; a copy made with "Copy the outputs to" stays.`}
+                    question={`Remove ${jobName(job)} and its outputs${job.outputBytes === undefined ? '' : ` (${diskWords(job.outputBytes)})`}? Its folder goes; ${job.origin === 'market' ? 'its lease and what it paid stay' : 'a copy made with "Copy the outputs to" stays'}.`}
                     confirm="Remove"
                     run={() => client.call('job.remove', { ids: [job.id] })}
                     onDone={(result) => removed(result, jobName(job))}

@@ -3,6 +3,7 @@
 // artifact server on 127.0.0.1). A job is posted, claimed, run, uploaded, submitted, checked and
 // accepted; the provider withdraws; every balance adds up to the last base unit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Wallet, formatUnits, type JsonRpcProvider } from 'ethers';
@@ -121,6 +122,30 @@ describe('the earn loop on a devnet', () => {
     expect(await market.withdrawable(provider)).toBe(reward - fee);
     expect(await market.withdrawable(devnet.treasury)).toBe(treasuryBefore + fee);
     expect(await token.balanceOf(devnet.accounts[3]!)).toBe(requesterBefore - reward);
+
+    // Paid, the lease is done with its local job: the job (folder and rows) may go, and the
+    // lease, what it paid and the earnings read from it stay.
+    const localJobId = paid.localJobId!;
+    const listed = await agent.router.call('job.list', {});
+    if (!listed.ok) throw new Error(listed.error.message);
+    expect(
+      (listed.value as { jobs: { id: string; removable: boolean }[] }).jobs.find(
+        (j) => j.id === localJobId,
+      ),
+    ).toMatchObject({ removable: true });
+    const removed = await agent.router.call('job.remove', { ids: [localJobId] });
+    expect(removed).toMatchObject({ ok: true, value: { removed: [localJobId] } });
+    expect(existsSync(join(agent.dataDir, 'jobs', localJobId))).toBe(false);
+    const shown = await agent.router.call('market.job', { jobId: posted.jobId.toString() });
+    expect(shown).toMatchObject({
+      ok: true,
+      value: { state: 'paid', payout: paid.payout, localJobId, localJobRemoved: true },
+    });
+    const csv = await agent.router.call('yield.payoutsCsv', {});
+    if (!csv.ok) throw new Error(csv.error.message);
+    expect((csv.value as { csv: string }).csv).toMatch(
+      new RegExp(String.raw`\r\n[^,]+,earned,1\.98,rUSD,[^\r]*,${posted.jobId},`),
+    );
 
     // The provider withdraws through its wallet, after the decoded confirmation.
     const unlocked = await agent.router.call('wallet.unlock', { password: PROVIDER_PASSWORD });
