@@ -445,6 +445,58 @@ describe('diagnose', () => {
     );
   });
 
+  it('names two cards of one model as Activity and the Dashboard do: "RTX 3070 #1" and "#2"', () => {
+    const first = gpu({ id: 'pci-0000:01:00.0', name: 'RTX 3070' });
+    const second = gpu({ id: 'pci-0000:02:00.0', name: 'RTX 3070' });
+    const other = gpu({ id: 'pci-0000:03:00.0', name: 'RTX 4090' });
+    const twins = inventory([first, second, other]);
+    const paused = (gpuId: string, reason: string) =>
+      decision({ gpuId, state: 'paused', cause: 'manual-pause', heldBy: 'you', reason });
+    const schedule = diagnose(
+      healthy({
+        inventory: twins,
+        schedule: [
+          paused(first.id, 'Paused by you'),
+          paused(second.id, 'Paused by you'),
+          paused(other.id, 'Paused by you'),
+        ],
+      }),
+    ).find((d) => d.code === 'schedule-blocks');
+    expect(schedule?.message).toBe(
+      'No GPU may work now. RTX 3070 #1: Paused by you. RTX 3070 #2: Paused by you. RTX 4090: Paused by you.',
+    );
+    const hot = diagnose(
+      healthy({ inventory: twins, throttle: [{ gpuId: second.id, thermal: true, detail: 'hot' }] }),
+    ).find((d) => d.code === 'thermal-throttling');
+    expect(hot?.message).toMatch(/^RTX 3070 #2 is slowing itself down to cool off \(hot\)/);
+    const driverless = diagnose(
+      healthy({
+        inventory: inventory([
+          first,
+          { ...second, status: 'no-driver', driver: 'nouveau', problem: undefined },
+        ]),
+      }),
+    ).find((d) => d.code === 'driver-missing');
+    expect(driverless?.message).toBe('RTX 3070 #2 has no usable driver (bound to nouveau).');
+    const cuda = diagnose(
+      healthy({
+        inventory: twins,
+        probe: probe([
+          { ep: 'cpu' },
+          {
+            ep: 'cuda',
+            ok: false,
+            status: 'failed',
+            reason: 'CUDA provider libraries are not installed',
+            fix: 'roost gpu install-cuda',
+            adapter: { name: 'RTX 3070', kind: 'discrete', software: false, gpuId: first.id },
+          },
+        ]),
+      }),
+    ).find((d) => d.code === 'cuda-libraries-missing');
+    expect(cuda?.message).toMatch(/^CUDA can't run on RTX 3070 #1: /);
+  });
+
   it('with no open job, says when recent jobs paid less than the price or asked a higher score', () => {
     const recent = (price: string, minScore: number, hoursAgo = 2) => ({
       jobId: `${price}-${minScore}-${hoursAgo}`,

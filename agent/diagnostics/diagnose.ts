@@ -5,6 +5,7 @@
  * here, so every warning is tested from injected facts. A fact left out means "unknown" and
  * raises nothing.
  */
+import { gpuNames } from '../hardware/schema.ts';
 import type { GpuInventory, ProbeReport, TelemetrySample } from '../hardware/schema.ts';
 import { cmp, dec, fromBaseUnits, toPlain } from '../schedule/decimal.ts';
 import { estimateForPeople, forPeople } from '../schedule/schema.ts';
@@ -137,7 +138,10 @@ const driverFix: Record<string, string> = {
 export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
   const out: Diagnostic[] = [];
   const gpus = facts.inventory?.gpus ?? [];
-  const gpuName = (id: string | null) => gpus.find((g) => g.id === id)?.name ?? id ?? 'GPU';
+  // Named as Activity and the Dashboard's cards name them: two cards of one model are "RTX 3070
+  // #1" and "#2", so a warning says which one it means.
+  const names = gpuNames(gpus);
+  const gpuName = (id: string | null) => (id === null ? 'GPU' : (names.get(id) ?? id));
 
   // --- the machine
   const probe = facts.probe;
@@ -173,7 +177,7 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
         severity: 'error',
         blocksJobs: !anyUsable,
         title: 'GPU driver missing',
-        message: `${gpu.name} has no usable driver${gpu.driver ? ` (bound to ${gpu.driver})` : ''}${gpu.problem ? `: ${gpu.problem.message}` : '.'}`,
+        message: `${gpuName(gpu.id)} has no usable driver${gpu.driver ? ` (bound to ${gpu.driver})` : ''}${gpu.problem ? `: ${gpu.problem.message}` : '.'}`,
         fix: gpu.problem?.fix ?? driverFix[gpu.vendor] ?? 'Install the GPU maker’s driver.',
       }),
     );
