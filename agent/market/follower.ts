@@ -54,7 +54,11 @@ export interface FollowerOptions {
   onReorg?(fromBlock: number): Promise<void>;
   /** Every failed poll, in plain words; null once a poll succeeds again. */
   onProblem?(problem: string | null): void;
-  log?: { info(m: string): void; warn(m: string): void };
+  /**
+   * info and warn lines reach the Activity list, so they say what happened in plain words; the
+   * block numbers support needs go to debug (the log file only).
+   */
+  log?: { debug?(m: string): void; info(m: string): void; warn(m: string): void };
 }
 
 export interface FollowerStatus {
@@ -97,7 +101,7 @@ export function createFollower(options: FollowerOptions): Follower {
   const confirmations = options.confirmations ?? 2;
   const pollMs = options.pollMs ?? 1000;
   const maxRange = options.maxRange ?? 2000;
-  const log = options.log ?? quiet;
+  const log: NonNullable<FollowerOptions['log']> = options.log ?? quiet;
   if (!Number.isInteger(confirmations) || confirmations < 0)
     throw new Error(`[market] confirmations must be a whole number ≥ 0, not ${confirmations}`);
   if (!Number.isInteger(maxRange) || maxRange < 1)
@@ -131,16 +135,22 @@ export function createFollower(options: FollowerOptions): Follower {
   /** Blocks from `ancestor + 1` on are gone: tell the caller, then forget them here. */
   const rewind = async (ancestor: number | null): Promise<void> => {
     const from = ancestor === null ? options.fromBlock : ancestor + 1;
+    log.debug?.(
+      ancestor === null
+        ? `[market] reorganisation: no block the follower handled is left; reading again from block ${from}`
+        : `[market] reorganisation: blocks from ${from} on were replaced; reading them again`,
+    );
     log.warn(
       ancestor === null
-        ? `[market] the chain no longer has any block the follower handled; reading again from block ${from}`
-        : `[market] blocks from ${from} on were replaced (reorganisation); reading them again`,
+        ? "[market] the chain replaced every block Roost had read; Roost reads the market's events again from the start"
+        : '[market] the chain replaced its latest blocks; Roost reads them again',
     );
     try {
       await options.onReorg?.(from);
     } catch (error) {
+      log.debug?.(`[market] forgetting what was derived from blocks ${from} on failed`);
       throw new Problem(
-        `forgetting what was derived from blocks ${from} on (a reorganisation) failed: ` +
+        'the chain replaced its latest blocks, and forgetting the jobs seen in them failed: ' +
           `${messageOf(error)}. It is tried again at the next poll.`,
         { cause: error },
       );
@@ -195,7 +205,8 @@ export function createFollower(options: FollowerOptions): Follower {
       if ((await chain.blockHash(to)) !== toHash) return false;
       if (logs.some((l) => l.blockNumber === to && l.blockHash !== toHash)) return false;
       if (logs.some((l) => l.blockNumber < from || l.blockNumber > to)) {
-        throw new Error(`the node answered logs outside the blocks asked for (${from}–${to})`);
+        log.debug?.(`[market] the node answered logs outside blocks ${from}–${to}`);
+        throw new Error('the chain node answered with events of other blocks than those asked for');
       }
 
       const events = decode(logs, log);
@@ -203,8 +214,9 @@ export function createFollower(options: FollowerOptions): Follower {
         try {
           await options.onEvents(events);
         } catch (error) {
+          log.debug?.(`[market] handling the events of blocks ${from}–${to} failed`);
           throw new Problem(
-            `handling the market's events of blocks ${from}–${to} failed: ${messageOf(error)}. ` +
+            `handling the market's latest events failed: ${messageOf(error)}. ` +
               'They will be delivered again at the next poll.',
             { cause: error },
           );
@@ -309,14 +321,21 @@ export function createFollower(options: FollowerOptions): Follower {
 
 // ---------------------------------------------------------------- decoding
 
-function decode(logs: ChainLog[], log: { warn(m: string): void }): MarketEvent[] {
+function decode(
+  logs: ChainLog[],
+  log: { debug?(m: string): void; warn(m: string): void },
+): MarketEvent[] {
   const events: MarketEvent[] = [];
   for (const l of logs) {
     const parsed = parseJobMarketLog(l);
     if (parsed === null) {
+      // The transaction's hash is what support looks up; where it sits goes to the log file.
+      log.debug?.(
+        `[market] a log the JobMarket ABI cannot decode: block ${l.blockNumber}, ` +
+          `transaction ${l.transactionHash}, log ${l.logIndex}`,
+      );
       log.warn(
-        `[market] skipped a log the JobMarket ABI cannot decode (block ${l.blockNumber}, ` +
-          `transaction ${l.transactionHash}, log ${l.logIndex})`,
+        `[market] skipped an event Roost cannot read from the market (transaction ${l.transactionHash})`,
       );
       continue;
     }

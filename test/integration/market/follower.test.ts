@@ -190,24 +190,32 @@ let dbCount = 0;
 function follow(
   options: Partial<FollowerOptions> & Pick<FollowerOptions, 'fromBlock' | 'onEvents'>,
   dbPath = join(dir.path, `jobs-${++dbCount}.sqlite`),
-): { follower: Follower; provider: CountingProvider; warnings: string[] } {
+): {
+  follower: Follower;
+  provider: CountingProvider;
+  /** The lines the Activity list shows (warn). */
+  warnings: string[];
+  /** The lines for the log file only (debug): the block numbers support needs. */
+  debug: string[];
+} {
   const db = options.db ?? openMarketDb(dbPath);
   const provider = (options.provider as CountingProvider | undefined) ?? providerFor(devnet.rpcUrl);
   const warnings: string[] = [];
+  const debug: string[] = [];
   const follower = createFollower({
     db,
     provider,
     marketAddress: devnet.marketAddress,
     chainKey,
     confirmations: 0,
-    log: { info: () => {}, warn: (m) => warnings.push(m) },
+    log: { debug: (m) => debug.push(m), info: () => {}, warn: (m) => warnings.push(m) },
     ...options,
   });
   cleanups.push(async () => {
     await follower.stop();
     if (options.db === undefined) db.close();
   });
-  return { follower, provider, warnings };
+  return { follower, provider, warnings, debug };
 }
 
 // ---------------------------------------------------------------- tests
@@ -294,14 +302,18 @@ describe('market follower', () => {
     const provider = new WithStranger([inner], devnet.chainId, { cacheTimeout: -1, quorum: 1 });
     cleanups.push(() => provider.destroy());
     const r = recorder();
-    const { follower, warnings } = follow({ fromBlock, provider, ...r.handlers });
+    const { follower, warnings, debug } = follow({ fromBlock, provider, ...r.handlers });
     await follower.poll();
 
     expect(r.delivered.map(brief)).toEqual(expectedEvents(receipts));
     expect(r.deliveredSpecs()).toEqual(['any-1', 'any-2']);
+    // Activity says it in words with the hash support looks up; the log file says where it sits.
     expect(warnings).toEqual([
-      `[market] skipped a log the JobMarket ABI cannot decode (block ${first.blockNumber}, ` +
-        `transaction ${first.hash}, log 99)`,
+      `[market] skipped an event Roost cannot read from the market (transaction ${first.hash})`,
+    ]);
+    expect(debug).toEqual([
+      `[market] a log the JobMarket ABI cannot decode: block ${first.blockNumber}, ` +
+        `transaction ${first.hash}, log 99`,
     ]);
     expect(follower.status()).toMatchObject({ checkpoint: await head(), lastError: null });
   });
@@ -355,17 +367,17 @@ describe('market follower', () => {
     let failures = 1;
     r.failWith = (events) =>
       events.some((e) => specOf(e) === 'throw-2') && failures-- > 0 ? 'the journal is busy' : null;
-    const { follower } = follow({ fromBlock, maxRange: 1, ...r.handlers });
+    const { follower, debug } = follow({ fromBlock, maxRange: 1, ...r.handlers });
 
     await follower.poll();
     expect(r.batches.map((b) => b.map(specOf))).toEqual([['throw-1'], ['throw-2']]);
     expect(r.deliveredSpecs()).toEqual(['throw-1']);
     expect(follower.status().checkpoint).toBe(fromBlock);
-    expect(follower.status().lastError).toMatch(
-      new RegExp(
-        `handling the market's events of blocks ${second.receipt.blockNumber}.*the journal is busy.*next poll`,
-      ),
+    expect(follower.status().lastError).toBe(
+      "handling the market's latest events failed: the journal is busy. They will be delivered again at the next poll.",
     );
+    const block = second.receipt.blockNumber;
+    expect(debug).toContain(`[market] handling the events of blocks ${block}–${block} failed`);
     expect(r.problems).toEqual([follower.status().lastError]);
 
     await follower.poll();
@@ -404,7 +416,7 @@ describe('market follower', () => {
     const fromBlock = (await head()) + 1;
     const kept = await postJob('reorg-kept');
     const r = recorder();
-    const { follower, warnings } = follow({ fromBlock, ...r.handlers });
+    const { follower, warnings, debug } = follow({ fromBlock, ...r.handlers });
     await follower.poll();
 
     const snapshot = String(await rpc.send('evm_snapshot', []));
@@ -430,7 +442,13 @@ describe('market follower', () => {
       'reorg-new-3',
     ]);
     expect(follower.status().checkpoint).toBe(await head());
-    expect(warnings.join('\n')).toMatch(/replaced/);
+    // In words for the Activity list; the first block replaced in the log file.
+    expect(warnings).toEqual([
+      '[market] the chain replaced its latest blocks; Roost reads them again',
+    ]);
+    expect(debug).toEqual([
+      `[market] reorganisation: blocks from ${gone1.receipt.blockNumber} on were replaced; reading them again`,
+    ]);
   });
 
   it('notices a reorganisation to the same height within ten poll intervals', async () => {
@@ -458,7 +476,7 @@ describe('market follower', () => {
     await postJob('deep-gone-1');
     await postJob('deep-gone-2');
     const r = recorder();
-    const { follower } = follow({ fromBlock, ...r.handlers });
+    const { follower, warnings, debug } = follow({ fromBlock, ...r.handlers });
     await follower.poll();
     expect(r.keptSpecs()).toEqual(['deep-gone-1', 'deep-gone-2']);
 
@@ -468,6 +486,12 @@ describe('market follower', () => {
     expect(r.reorgs).toEqual([fromBlock]);
     expect(r.keptSpecs()).toEqual(['deep-new-1', 'deep-new-2', 'deep-new-3']);
     expect(follower.status().checkpoint).toBe(await head());
+    expect(warnings).toEqual([
+      "[market] the chain replaced every block Roost had read; Roost reads the market's events again from the start",
+    ]);
+    expect(debug).toEqual([
+      `[market] reorganisation: no block the follower handled is left; reading again from block ${fromBlock}`,
+    ]);
   });
 
   it('says when the node is unreachable, keeps trying, and goes on when it is back', async () => {
