@@ -128,7 +128,7 @@ describe('roost job remove', () => {
     expect(await roost('job', 'remove', '--finished-before', '30d')).toEqual({
       code: EXIT_OK,
       stdout:
-        'Nothing to remove: no finished job finished more than 30 days ago (a market job stays while its lease may need it). roost job list shows your jobs.\n',
+        'Nothing to remove: no job finished more than 30 days ago (a market job stays while its lease may need it). roost job list shows your jobs.\n',
       stderr: '',
     });
   });

@@ -142,7 +142,7 @@ export function removedWords(
 ): string {
   const n = result.removed.length;
   if (n === 0)
-    return `Nothing to remove: no finished job finished ${when ?? 'then'} (a market job stays while its lease may need it). roost job list shows your jobs.`;
+    return `Nothing to remove: no job finished ${when ?? 'then'} (a market job stays while its lease may need it). roost job list shows your jobs.`;
   if (n === 1) return `Removed job ${result.removed[0]}, freed ${diskWords(result.bytesFreed)}.`;
   return [
     `Removed ${n} finished jobs, freed ${diskWords(result.bytesFreed)}:`,
