@@ -2,11 +2,12 @@
 # Installs the system packages Roost's tests need on Debian (bookworm) when run as root:
 # chromium (Playwright drives it), xvfb (a display for screenshots), python3-numpy (the baseline
 # of npm run bench:gemm, with OpenBLAS so the baseline is a real sgemm), bubblewrap (the worker
-# sandbox) and mesa-vulkan-drivers from bookworm-backports (Dawn rejects bookworm's 22.x
+# sandbox), systemd (its systemd-analyze checks the unit `roost service install` writes; nothing
+# starts it) and mesa-vulkan-drivers from bookworm-backports (Dawn rejects bookworm's 22.x
 # lavapipe; 25.x gives WebGPU a software adapter). Elsewhere it says what it skipped.
 set -euo pipefail
 
-need=(chromium xvfb bubblewrap python3-numpy libopenblas0-pthread)
+need=(chromium xvfb bubblewrap python3-numpy libopenblas0-pthread systemd)
 if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "[setup] not root on Debian: skipping system packages (${need[*]} mesa-vulkan-drivers)."
   echo "[setup] install them yourself for the browser and WebGPU tests."
