@@ -28,7 +28,6 @@ import { startCommandChannel } from '../agent/api/command-channel.ts';
 import { createNodeWorkerSpawner, type SpawnWorker } from '../agent/jobs/spawner.ts';
 import { defaultSpawner } from '../agent/hardware/run-tool.ts';
 import { spawnNodeModule } from '../contracts/devnet-process.ts';
-import type { LeaseState } from '../agent/market/schema.ts';
 import { resolveDataDir } from '../agent/store/data-dir.ts';
 import { InstanceLockError } from '../agent/store/instance-lock.ts';
 import { stderrSink } from '../agent/log.ts';
@@ -36,7 +35,7 @@ import { resolveAppFile } from './app-protocol.ts';
 import { planHelpers, sourceHelperSpawner, type HelperPlan } from './helpers.ts';
 import { registerIpc } from './ipc.ts';
 import { applyStartAtLogin, startedHidden } from './login-item.ts';
-import { LEASE_NEEDS_SIGNING, createNotifier, noticeFor } from './notifications.ts';
+import { showDesktopNotices, type Notice } from './notifications.ts';
 import { REMEMBERED_UNLOCK_FILE, createRememberedUnlock } from './remembered-unlock.ts';
 import { APP_SCHEME, RENDERER_CSP, lockDownSession } from './security.ts';
 import { onSecondInstance, showRoost } from './single-instance.ts';
@@ -249,36 +248,11 @@ async function main(): Promise<void> {
     // Keep running in the tray; Quit in the tray menu ends Roost.
   });
 
-  // Notifications: the few moments worth an interruption, rate-limited (electron/notifications.ts).
-  const leaseStates = new Map<string, LeaseState>();
-  const leasesWaiting = () =>
-    [...leaseStates.values()].filter((s) => LEASE_NEEDS_SIGNING.includes(s)).length;
-  const shown = new Set<Notification>();
-  const notifier = createNotifier({
-    show: (notice) => {
-      if (!Notification.isSupported()) return;
-      const notification = new Notification({ title: notice.title, body: notice.body });
-      // Held until closed: a collected notification loses its click.
-      shown.add(notification);
-      notification.on('click', () => showRoost(windows, openWindow));
-      notification.on('close', () => shown.delete(notification));
-      notification.show();
-    },
-  });
-  agent.events.subscribe((event) => {
-    if (event.event === 'market.lease') {
-      // Only leases still in the provider's hands: the ones a lock or an update would hurt.
-      const key = `${event.payload.chainKey}:${event.payload.jobId}`;
-      if (LEASE_NEEDS_SIGNING.includes(event.payload.state))
-        leaseStates.set(key, event.payload.state);
-      else leaseStates.delete(key);
-    }
-    const notice = noticeFor(event, {
-      token: agent.market.token(),
-      leasesWaiting: leasesWaiting(),
-      at: Date.now(),
-    });
-    if (notice) notifier.notify(notice);
+  // Notifications: the few moments worth an interruption, rate-limited (agent/notify/notices.ts).
+  const { notifier, leases } = showDesktopNotices({
+    agent,
+    Notification,
+    onClick: () => showRoost(windows, openWindow),
   });
 
   // Start at login, now and whenever the setting changes.
@@ -305,7 +279,7 @@ async function main(): Promise<void> {
         activity: async () => ({
           leases: [
             ...agent.market.leases(),
-            ...[...leaseStates].map(([key, state]) => ({
+            ...[...leases.states()].map(([key, state]) => ({
               jobId: key.split(':').pop() ?? key,
               state,
             })),
@@ -369,7 +343,7 @@ async function main(): Promise<void> {
 async function unlockAtStart(
   agent: Agent,
   memory: ReturnType<typeof createRememberedUnlock>,
-  notify: (notice: Parameters<ReturnType<typeof createNotifier>['notify']>[0]) => void,
+  notify: (notice: Notice) => void,
   log: Agent['log'],
 ): Promise<void> {
   const password = await memory.recall().catch(() => null);

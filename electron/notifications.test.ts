@@ -1,181 +1,90 @@
 import { describe, expect, it } from 'vitest';
-import type { AgentEvent } from '../agent/api/contract.ts';
-import { createNotifier, noticeFor, type Notice } from './notifications.ts';
+import { EventBus } from '../agent/events.ts';
+import type { EventPayload } from '../agent/api/contract.ts';
+import { showDesktopNotices } from './notifications.ts';
 
-const context = { token: { symbol: 'rUSD', decimals: 6 }, leasesWaiting: 0, at: 0 };
-
-const job = (state: string, extra: Record<string, unknown> = {}) =>
-  ({
-    event: 'job.stateChanged',
-    payload: {
-      job: {
-        id: 'abcdef123456',
-        origin: 'private',
-        state,
-        progress: { stage: 'done', setsDone: 1, setsTotal: 1 },
-        attempts: 1,
-        createdAt: '2026-01-01T00:00:00Z',
-        updatedAt: '2026-01-01T00:00:00Z',
-        ...extra,
-      },
-    },
-  }) as unknown as AgentEvent;
-
-const lease = (state: string, payout: string | null = '12500000') =>
-  ({
-    event: 'market.lease',
-    payload: { chainKey: '31337:0xm:0xb', jobId: '7', state, payout },
-  }) as unknown as AgentEvent;
-
-const market = (problem: string | null) =>
-  ({
-    event: 'market.changed',
-    payload: { state: problem ? 'waiting' : 'ready', problem },
-  }) as unknown as AgentEvent;
-
-describe('which events deserve a notification', () => {
-  it('a private job done or failed, not a market job (its payment is the news)', () => {
-    expect(noticeFor(job('done', { name: 'resnet batch' }), context)).toEqual({
-      kind: 'job-done',
-      key: 'job:abcdef123456:done',
-      title: 'Job finished',
-      body: 'resnet batch is done: its outputs and signed result are ready.',
-    });
-    expect(
-      noticeFor(job('failed', { error: { code: 'timeout', message: 'ran past 60 s' } }), context),
-    ).toMatchObject({ kind: 'job-failed', body: 'Job abcdef12: ran past 60 s' });
-    expect(noticeFor(job('running'), context)).toBeNull();
-    expect(noticeFor(job('done', { origin: 'market' }), context)).toBeNull();
-  });
-
-  it('a payment, in the token’s units', () => {
-    expect(noticeFor(lease('paid'), context)).toEqual({
-      kind: 'payment',
-      key: 'paid:31337:0xm:0xb:7',
-      title: 'Payment received',
-      body: 'You earned 12.5 rUSD for market job #7.',
-    });
-    expect(noticeFor(lease('paid', null), { ...context, token: null })?.body).toBe(
-      'You earned a payment for market job #7.',
-    );
-    expect(noticeFor(lease('submitted'), context)).toBeNull();
-  });
-
-  it('a finished benchmark', () => {
-    const event = {
-      event: 'bench.progress',
-      payload: { runId: 'r1', phase: 'done', fraction: 1, workloadCount: 4, message: 'Score 412' },
-    } as unknown as AgentEvent;
-    expect(noticeFor(event, context)).toMatchObject({
-      kind: 'bench-done',
-      key: 'bench:r1',
-      body: 'Score 412',
-    });
-    const midway = { ...event, payload: { ...event.payload, phase: 'measure' } } as AgentEvent;
-    expect(noticeFor(midway, context)).toBeNull();
-  });
-
-  it('the wallet locked while market jobs wait to be signed — only then', () => {
-    const locked = market('the wallet is locked: unlock it (Wallet page) so Roost can sign');
-    expect(noticeFor(locked, context)).toBeNull();
-    expect(noticeFor(locked, { ...context, leasesWaiting: 2 })).toMatchObject({
-      kind: 'needs-you',
-      title: 'Unlock your wallet',
-      body: expect.stringMatching(/^2 market jobs wait for your wallet to sign/),
-    });
-    expect(noticeFor(market('no benchmark yet'), { ...context, leasesWaiting: 2 })).toBeNull();
-    expect(noticeFor(market(null), { ...context, leasesWaiting: 2 })).toBeNull();
-  });
-
-  it('ignores everything else (telemetry, logs)', () => {
-    const log = { event: 'agent.log', payload: { level: 'error' } } as unknown as AgentEvent;
-    expect(noticeFor(log, context)).toBeNull();
-  });
-});
-
-describe('the rate limit', () => {
-  function setup(options: { maxPerHour?: number } = {}) {
-    let now = 0;
-    const shown: Notice[] = [];
-    const timers: { at: number; fn: () => void }[] = [];
-    const notifier = createNotifier({
-      show: (n) => shown.push(n),
-      now: () => now,
-      setTimer: (fn, ms) => {
-        timers.push({ at: now + ms, fn });
-        return {};
-      },
-      ...options,
-    });
-    const advance = (ms: number) => {
-      now += ms;
-      for (const t of timers.splice(0).sort((a, b) => a.at - b.at)) {
-        if (t.at <= now) t.fn();
-        else timers.push(t);
-      }
-    };
-    return { notifier, shown, advance };
-  }
-  const done = (id: string): Notice => ({
-    kind: 'job-done',
-    key: `job:${id}`,
-    title: 'Job finished',
-    body: `${id} is done`,
-  });
-
-  it('shows one of a kind per minute and folds the rest into one summary', () => {
-    const { notifier, shown, advance } = setup();
-    expect(notifier.notify(done('a'))).toBe('shown');
-    expect(notifier.notify(done('b'))).toBe('held');
-    expect(notifier.notify(done('c'))).toBe('held');
-    // Another kind is not held back by it.
-    expect(notifier.notify({ ...done('p'), kind: 'payment', key: 'paid:1' })).toBe('shown');
-    expect(shown.map((n) => n.title)).toEqual(['Job finished', 'Job finished']);
-    advance(59_999);
-    expect(shown).toHaveLength(2);
-    advance(1);
-    expect(shown[2]).toMatchObject({ title: '2 more jobs finished', body: 'Latest: c is done' });
-  });
-
-  it('a single held notice is shown as it was', () => {
-    const { notifier, shown, advance } = setup();
-    notifier.notify(done('a'));
-    notifier.notify(done('b'));
-    advance(60_000);
-    expect(shown.map((n) => n.body)).toEqual(['a is done', 'b is done']);
-  });
-
-  it('announces each thing once', () => {
-    const { notifier, shown, advance } = setup();
-    expect(notifier.notify(done('a'))).toBe('shown');
-    advance(120_000);
-    expect(notifier.notify(done('a'))).toBe('duplicate');
-    expect(shown).toHaveLength(1);
-  });
-
-  it('caps the notices an hour', () => {
-    const { notifier, shown, advance } = setup({ maxPerHour: 3 });
-    for (let i = 0; i < 5; i++) {
-      notifier.notify(done(String(i)));
-      advance(61_000);
+/** Electron's Notification, recorded: what was shown, and its click to press. */
+function fakeNotifications(supported = true) {
+  const shown: { title: string; body: string; click?: () => void }[] = [];
+  class FakeNotification {
+    readonly entry: { title: string; body: string; click?: () => void };
+    constructor(options: { title: string; body: string }) {
+      this.entry = { ...options };
     }
-    expect(shown).toHaveLength(3);
-    advance(3_600_000);
-    expect(notifier.notify(done('later'))).toBe('shown');
+    static isSupported() {
+      return supported;
+    }
+    on(event: 'click' | 'close', listener: () => void) {
+      if (event === 'click') this.entry.click = listener;
+      return this;
+    }
+    show() {
+      shown.push(this.entry);
+    }
+  }
+  return { FakeNotification, shown };
+}
+
+const doneJob = (id: string) =>
+  ({
+    job: {
+      id,
+      origin: 'private',
+      name: 'resnet batch',
+      state: 'done',
+      progress: { stage: 'done', setsDone: 1, setsTotal: 1 },
+      attempts: 1,
+      createdAt: '2026-01-01T00:00:00Z',
+      updatedAt: '2026-01-01T00:00:00Z',
+    },
+  }) as unknown as EventPayload<'job.stateChanged'>;
+
+describe('desktop notifications', () => {
+  it("shows the agent's notices as system notifications; a click opens Roost", () => {
+    const events = new EventBus();
+    const { FakeNotification, shown } = fakeNotifications();
+    let opened = 0;
+    showDesktopNotices({
+      agent: { events, market: { token: () => null } as never },
+      Notification: FakeNotification,
+      onClick: () => opened++,
+    });
+    events.emit('job.stateChanged', doneJob('abcdef123456'));
+    events.emit('job.stateChanged', doneJob('abcdef123456'));
+    expect(shown.map((n) => [n.title, n.body])).toEqual([
+      ['Job finished', 'resnet batch is done: its outputs and signed result are ready.'],
+    ]);
+    shown[0]?.click?.();
+    expect(opened).toBe(1);
   });
 
-  it('reminds of a problem that needs the user at most every half hour', () => {
-    const { notifier, shown, advance } = setup();
-    const locked = (n: number): Notice => ({
-      kind: 'needs-you',
-      key: `locked:${n}`,
-      title: 'Unlock your wallet',
-      body: 'x',
+  it('counts the market jobs waiting for a locked wallet from lease events', () => {
+    const events = new EventBus();
+    const { FakeNotification, shown } = fakeNotifications();
+    const { leases } = showDesktopNotices({
+      agent: { events, market: { token: () => null } as never },
+      Notification: FakeNotification,
+      onClick: () => undefined,
     });
-    notifier.notify(locked(1));
-    advance(10 * 60_000);
-    expect(notifier.notify(locked(2))).toBe('held');
-    advance(20 * 60_000);
-    expect(shown).toHaveLength(2);
+    const lease = { chainKey: '31337:0xm:0xb', jobId: '7', state: 'claimed', payout: null };
+    events.emit('market.lease', lease as unknown as EventPayload<'market.lease'>);
+    expect(leases.waiting()).toBe(1);
+    events.emit('market.changed', {
+      state: 'waiting',
+      problem: 'the wallet is locked: unlock it',
+    } as unknown as EventPayload<'market.changed'>);
+    expect(shown[0]?.body).toMatch(/^A market job waits for your wallet to sign/);
+  });
+
+  it('shows nothing where the system has no notifications', () => {
+    const events = new EventBus();
+    const { FakeNotification, shown } = fakeNotifications(false);
+    showDesktopNotices({
+      agent: { events, market: { token: () => null } as never },
+      Notification: FakeNotification,
+      onClick: () => undefined,
+    });
+    events.emit('job.stateChanged', doneJob('abcdef123456'));
+    expect(shown).toEqual([]);
   });
 });

@@ -1,210 +1,67 @@
 /**
- * Desktop notifications: the few moments worth interrupting someone for — a private job done
- * or failed, a payment received, a benchmark finished, and a problem only the user can fix (the
- * wallet locked while market jobs wait to be signed, a remembered password that no longer works).
- *
- * `noticeFor` turns agent events into notices (pure, so it is tested without Electron);
- * `createNotifier` shows them through the injected Notification with a rate limit: one notice of
- * a kind per cool-down, the rest folded into one summary when it ends, a cap per hour, and each
- * thing (a job, a payment) announced once.
+ * Desktop notifications: the agent's notices (agent/notify/notices.ts: which events deserve one,
+ * and the rate limit) shown through Electron's `Notification`. Only the wiring lives here; the
+ * webhook of a rig or lab server uses the same notices from the agent itself.
  */
-import type { AgentEvent } from '../agent/api/contract.ts';
-import { HELD_LEASE_STATES, type LeaseState } from '../agent/market/schema.ts';
-import { formatUnitsExact } from '../agent/wallet/amount.ts';
+import type { Agent } from '../agent/agent.ts';
+import {
+  createNotifier,
+  noticeFor,
+  watchLeases,
+  type LeaseWatch,
+  type Notice,
+  type Notifier,
+} from '../agent/notify/notices.ts';
 
-export type NoticeKind =
-  'job-done' | 'job-failed' | 'payment' | 'bench-done' | 'needs-you' | 'update';
+export type { Notice, NoticeKind } from '../agent/notify/notices.ts';
 
-export interface Notice {
-  kind: NoticeKind;
-  /** What it is about; a key is announced once (`job:<id>:done`, `paid:<job>`). */
-  key: string;
-  title: string;
-  body: string;
+/** The part of Electron's `Notification` used (a fake in tests). */
+export interface DesktopNotification {
+  on(event: 'click' | 'close', listener: () => void): unknown;
+  show(): void;
+}
+export interface DesktopNotificationClass {
+  new (options: { title: string; body: string }): DesktopNotification;
+  isSupported(): boolean;
+}
+
+export interface DesktopNotices {
+  notifier: Notifier;
+  /** The market jobs still in the provider's hands (the updater never installs under one). */
+  leases: LeaseWatch;
 }
 
 /**
- * Lease states in which a claimed job still needs the wallet to sign (claim, result, finalize):
- * every held state but a dispute, which the arbiter settles.
+ * Shows the agent's notices as system notifications: a click brings Roost's window up. Each
+ * notification is held until closed: a collected one loses its click.
  */
-export const LEASE_NEEDS_SIGNING: readonly LeaseState[] = HELD_LEASE_STATES.filter(
-  (state) => state !== 'disputed',
-);
-
-export interface NoticeContext {
-  /** The payment token, to show a payout in its units; null when not known. */
-  token: { symbol: string; decimals: number } | null;
-  /** Market jobs that still need signing, as this shell last saw them. */
-  leasesWaiting: number;
-  /** Epoch ms: a standing problem is announced again in a later half hour, not on every event. */
-  at: number;
-}
-
-function short(text: string, max = 180): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
-/** The notice an agent event deserves, or null for the (many) that deserve none. */
-export function noticeFor(event: AgentEvent, context: NoticeContext): Notice | null {
-  switch (event.event) {
-    case 'job.stateChanged': {
-      const job = event.payload.job;
-      // Market jobs announce themselves when they are paid; a lab's own jobs when they finish.
-      if (job.origin !== 'private') return null;
-      const name = job.name ?? `Job ${job.id.slice(0, 8)}`;
-      if (job.state === 'done')
-        return {
-          kind: 'job-done',
-          key: `job:${job.id}:done`,
-          title: 'Job finished',
-          body: `${name} is done: its outputs and signed result are ready.`,
-        };
-      if (job.state === 'failed')
-        return {
-          kind: 'job-failed',
-          key: `job:${job.id}:failed`,
-          title: 'A job failed',
-          body: short(`${name}: ${job.error?.message ?? 'see the Jobs page for why'}`),
-        };
-      return null;
-    }
-    case 'market.lease': {
-      const lease = event.payload;
-      if (lease.state !== 'paid') return null;
-      let amount = 'a payment';
-      if (lease.payout !== null && context.token) {
-        amount = `${formatUnitsExact(BigInt(lease.payout), context.token.decimals)} ${context.token.symbol}`;
-      }
-      return {
-        kind: 'payment',
-        key: `paid:${lease.chainKey}:${lease.jobId}`,
-        title: 'Payment received',
-        body: `You earned ${amount} for market job #${lease.jobId}.`,
-      };
-    }
-    case 'bench.progress': {
-      const progress = event.payload;
-      if (progress.phase !== 'done') return null;
-      return {
-        kind: 'bench-done',
-        key: `bench:${progress.runId}`,
-        title: 'Benchmark finished',
-        body: short(progress.message || 'Your report is saved: open Roost to see the score.'),
-      };
-    }
-    case 'market.changed': {
-      const status = event.payload;
-      if (status.state !== 'waiting' || !status.problem) return null;
-      if (!/wallet is locked/i.test(status.problem) || context.leasesWaiting === 0) return null;
-      const jobs =
-        context.leasesWaiting === 1
-          ? 'A market job waits'
-          : `${context.leasesWaiting} market jobs wait`;
-      return {
-        kind: 'needs-you',
-        key: `locked:${Math.floor(context.at / 1_800_000)}`,
-        title: 'Unlock your wallet',
-        body: `${jobs} for your wallet to sign: unlock it in Roost (Wallet page) to finish and get paid.`,
-      };
-    }
-    default:
-      return null;
-  }
-}
-
-export interface NotifierOptions {
-  /** Shows one notice (Electron: `new Notification({ title, body }).show()`). */
-  show: (notice: Notice) => void;
+export function showDesktopNotices(deps: {
+  agent: Pick<Agent, 'events' | 'market'>;
+  Notification: DesktopNotificationClass;
+  onClick: () => void;
   now?: () => number;
-  setTimer?: (fn: () => void, ms: number) => { unref?: () => void };
-  /** Cool-down per kind, ms; the default is a minute, half an hour for `needs-you`. */
-  coolDownMs?: Partial<Record<NoticeKind, number>>;
-  /** At most this many notices an hour, summaries included; default 20. */
-  maxPerHour?: number;
-}
-
-const DEFAULT_COOL_DOWN: Record<NoticeKind, number> = {
-  'job-done': 60_000,
-  'job-failed': 60_000,
-  payment: 60_000,
-  'bench-done': 60_000,
-  'needs-you': 30 * 60_000,
-  update: 60_000,
-};
-
-const SUMMARY_TITLE: Record<NoticeKind, (n: number) => string> = {
-  'job-done': (n) => `${n} more jobs finished`,
-  'job-failed': (n) => `${n} more jobs failed`,
-  payment: (n) => `${n} more payments received`,
-  'bench-done': (n) => `${n} more benchmarks finished`,
-  'needs-you': () => 'Roost still needs you',
-  update: () => 'An update is ready',
-};
-
-export type NotifyOutcome = 'shown' | 'held' | 'duplicate' | 'over-limit';
-
-export interface Notifier {
-  notify(notice: Notice): NotifyOutcome;
-}
-
-/** Rate-limited notices: see the module comment. */
-export function createNotifier(options: NotifierOptions): Notifier {
-  const now = options.now ?? (() => Date.now());
-  const setTimer =
-    options.setTimer ??
-    ((fn: () => void, ms: number) => setTimeout(fn, ms) as { unref?: () => void });
-  const coolDown = { ...DEFAULT_COOL_DOWN, ...options.coolDownMs };
-  const maxPerHour = options.maxPerHour ?? 20;
-  const seen = new Set<string>();
-  const lastShown = new Map<NoticeKind, number>();
-  const held = new Map<NoticeKind, Notice[]>();
-  const shownAt: number[] = [];
-
-  const underCap = (): boolean => {
-    const hourAgo = now() - 3_600_000;
-    while (shownAt.length > 0 && (shownAt[0] ?? 0) <= hourAgo) shownAt.shift();
-    return shownAt.length < maxPerHour;
-  };
-  const display = (notice: Notice): boolean => {
-    if (!underCap()) return false;
-    shownAt.push(now());
-    lastShown.set(notice.kind, now());
-    options.show(notice);
-    return true;
-  };
-  const flush = (kind: NoticeKind) => {
-    const waiting = held.get(kind) ?? [];
-    held.delete(kind);
-    if (waiting.length === 0) return;
-    const last = waiting[waiting.length - 1] as Notice;
-    const summary: Notice =
-      waiting.length === 1
-        ? last
-        : {
-            kind,
-            key: `summary:${kind}:${now()}`,
-            title: SUMMARY_TITLE[kind](waiting.length),
-            body: `Latest: ${last.body}`,
-          };
-    display(summary);
-  };
-
-  return {
-    notify(notice) {
-      if (seen.has(notice.key)) return 'duplicate';
-      seen.add(notice.key);
-      if (seen.size > 1000) seen.delete(seen.values().next().value as string);
-      const last = lastShown.get(notice.kind);
-      if (last !== undefined && now() - last < coolDown[notice.kind]) {
-        const waiting = held.get(notice.kind);
-        if (waiting) waiting.push(notice);
-        else {
-          held.set(notice.kind, [notice]);
-          setTimer(() => flush(notice.kind), last + coolDown[notice.kind] - now()).unref?.();
-        }
-        return 'held';
-      }
-      return display(notice) ? 'shown' : 'over-limit';
+}): DesktopNotices {
+  const shown = new Set<DesktopNotification>();
+  const notifier = createNotifier({
+    show: (notice: Notice) => {
+      if (!deps.Notification.isSupported()) return;
+      const notification = new deps.Notification({ title: notice.title, body: notice.body });
+      shown.add(notification);
+      notification.on('click', deps.onClick);
+      notification.on('close', () => shown.delete(notification));
+      notification.show();
     },
-  };
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  const leases = watchLeases();
+  deps.agent.events.subscribe((event) => {
+    leases.observe(event);
+    const notice = noticeFor(event, {
+      token: deps.agent.market.token(),
+      leasesWaiting: leases.waiting(),
+      at: (deps.now ?? Date.now)(),
+    });
+    if (notice) notifier.notify(notice);
+  });
+  return { notifier, leases };
 }
