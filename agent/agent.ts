@@ -13,6 +13,8 @@ import { unlockHandlers, type UnlockMemory } from './api/handlers/unlock.ts';
 import { jobHandlers } from './api/handlers/jobs.ts';
 import { benchHandlers } from './api/handlers/bench.ts';
 import { marketHandlers } from './api/handlers/market.ts';
+import { notificationsHandlers } from './api/handlers/notifications.ts';
+import { createWebhookNotifications } from './notify/webhook.ts';
 import {
   ensureLocalDevnet,
   type DevnetNode,
@@ -201,6 +203,9 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
   const events = new EventBus();
   const secrets: string[] = [];
   const redactor = createRedactor({ knownSecrets: () => secrets });
+  const addSecret = (secret: string): void => {
+    if (secret.length >= 8 && !secrets.includes(secret)) secrets.push(secret);
+  };
   const logFile = options.background
     ? createRotatingLog({ dir: join(options.dataDir, 'logs'), redactor })
     : undefined;
@@ -221,6 +226,11 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
 
   const settings = new SettingsStore({ dataDir: options.dataDir, log: log.child('settings'), now });
   for (const w of await settings.load()) warnings.add(w.code, w.message);
+  // The notification webhook's URL holds its token: a secret from the start, and each new one.
+  addSecret(settings.get().notifications.webhookUrl);
+  events.subscribe((event) => {
+    if (event.event === 'settings.changed') addSecret(event.payload.notifications.webhookUrl);
+  });
   const openFolder = await openFolderWarning(options.dataDir);
   if (openFolder) {
     warnings.add('DATA_DIR_OPEN', openFolder);
@@ -471,6 +481,15 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
     if (options.background) market.poke();
   };
 
+  // The notification webhook (agent/notify/webhook.ts): long-lived hosts send to it; any host can
+  // send a test.
+  const webhook = createWebhookNotifications({
+    settings: () => settings.get().notifications,
+    token: () => market.token(),
+    log: log.child('notify'),
+  });
+  if (options.background) events.subscribe((event) => webhook.observe(event));
+
   if (options.background)
     void jobs().catch((error: unknown) =>
       log.child('jobs').error(`the job runner did not start: ${String(error)}`),
@@ -505,6 +524,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
       ...walletHandlers(wallet),
       ...unlockHandlers({ memory: options.unlockMemory, wallet }),
       ...marketHandlers(market, jobs),
+      ...notificationsHandlers({ settings, webhook, addSecret }),
       ...jobHandlers(jobs),
       ...benchHandlers(bench, events),
       ...yieldHandlers({
@@ -607,12 +627,11 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
     jobs,
     bench,
     warn: (code, message) => warnings.add(code, message),
-    addSecret: (secret) => {
-      if (secret.length >= 8 && !secrets.includes(secret)) secrets.push(secret);
-    },
+    addSecret,
     async close() {
       state = 'stopping';
       log.info('stopping');
+      webhook.close();
       policy.stop();
       if (workTimer) clearInterval(workTimer);
       await workRecording;

@@ -63,6 +63,12 @@ import {
   runRequestSchema,
 } from '../jobs/schema.ts';
 import {
+  defaultNotificationSettings,
+  notificationSettingsSchema,
+  notifyErrorCodes,
+  notifyMethods,
+} from '../notify/schema.ts';
+import {
   supportBundleParamsSchema,
   supportBundleResultSchema,
   whyNoJobsSchema,
@@ -75,6 +81,7 @@ export const CONTRACT_VERSION = 1;
 export const errorCodes = [
   ...walletErrorCodes,
   ...benchErrorCodes,
+  ...notifyErrorCodes,
   'INVALID_PARAMS',
   'UNKNOWN_METHOD',
   'UNAUTHORIZED',
@@ -151,6 +158,7 @@ export const settingsSections = {
   server: z.object({
     port: z.number().int().min(1024).max(65535).describe('Port of `roost serve` on 127.0.0.1'),
   }),
+  notifications: notificationSettingsSchema,
 };
 
 export const settingsSchema = z.object(settingsSections).strict();
@@ -195,6 +203,8 @@ export const SETTING_LABELS: Record<string, string> = {
   'updates.channel': 'Channel',
   'updates.autoInstall': 'Install updates automatically',
   'server.port': 'Port',
+  'notifications.webhookUrl': 'Webhook URL',
+  'notifications.kinds': 'What to send',
 };
 
 /** Labels of a choice, by `section.key.value` (accelerators are named by executionProviderName). */
@@ -212,6 +222,11 @@ export const SETTING_OPTION_LABELS: Record<string, string> = {
   'network.tokens.real': 'Real money, worth my token value',
   'updates.channel.stable': 'Stable',
   'updates.channel.beta': 'Beta',
+  'notifications.kinds.job-done': 'A private job finished',
+  'notifications.kinds.job-failed': 'A private job failed',
+  'notifications.kinds.payment': 'A payment received',
+  'notifications.kinds.bench-done': 'A benchmark finished',
+  'notifications.kinds.needs-you': 'Roost needs you (the wallet locked while market jobs wait)',
 };
 
 export const defaultSettings: Settings = {
@@ -235,6 +250,7 @@ export const defaultSettings: Settings = {
   accelerators: { disabled: [], allowSoftwareAdapters: true },
   updates: { channel: 'stable', autoInstall: false },
   server: { port: 7787 },
+  notifications: defaultNotificationSettings,
 };
 
 /** A patch of settings: any subset of the sections and of their fields. Unknown keys are refused. */
@@ -248,6 +264,7 @@ export const settingsPatchSchema = z
     accelerators: settingsSections.accelerators.partial().strict().optional(),
     updates: settingsSections.updates.partial().strict().optional(),
     server: settingsSections.server.partial().strict().optional(),
+    notifications: settingsSections.notifications.partial().strict().optional(),
   })
   .strict();
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
@@ -416,6 +433,7 @@ export const methods = {
   },
   ...walletMethods,
   ...marketMethods,
+  ...notifyMethods,
   'bench.targets': {
     summary: 'What can be benchmarked here: each execution provider and device that works.',
     params: noParams,

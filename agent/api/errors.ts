@@ -14,9 +14,12 @@ export class ApiFailure extends Error {
   }
 }
 
-/** Field names whose values are secrets (wallet passwords, phrases, keys, tokens). */
+/**
+ * Field names whose values are secrets (wallet passwords, phrases, keys, tokens, and a
+ * notification webhook's URL, which holds its token).
+ */
 const SECRET_FIELD =
-  /password|passphrase|mnemonic|privatekey|private_key|keystore|^words?$|secret|token/i;
+  /password|passphrase|mnemonic|privatekey|private_key|keystore|^words?$|secret|token|webhook/i;
 
 /** At most this many problems are spelled out; a batch of 10 000 bad input sets is not. */
 const MAX_PROBLEMS = 5;

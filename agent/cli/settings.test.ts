@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSettings } from '../api/contract.ts';
-import { formatSettings } from './settings.ts';
+import { formatSettings, parseSettingValue } from './settings.ts';
 
 describe('roost settings get', () => {
   it('keeps values and descriptions in columns, whatever the length of a key or value', () => {
@@ -16,5 +16,23 @@ describe('roost settings get', () => {
     const games = lines.indexOf(row('work.gameProcesses'));
     expect(lines[games + 1]!.indexOf('Programs that pause every GPU')).toBe(aboutAt);
     expect(lines[games + 1]!.slice(0, aboutAt).trim()).toBe('');
+  });
+});
+
+describe('roost settings set notifications.webhookUrl', () => {
+  it('takes a URL as it is, and none (or nothing) for no webhook', () => {
+    const url = 'https://discord.com/api/webhooks/123/abc';
+    expect(parseSettingValue('notifications', 'webhookUrl', url)).toBe(url);
+    expect(parseSettingValue('notifications', 'webhookUrl', 'none')).toBe('');
+    expect(parseSettingValue('notifications', 'webhookUrl', '')).toBe('');
+    expect(parseSettingValue('notifications', 'kinds', 'job-done, payment')).toEqual([
+      'job-done',
+      'payment',
+    ]);
+    // Shown as none when there is none.
+    const row = formatSettings(defaultSettings)
+      .split('\n')
+      .find((line) => line.startsWith('notifications.webhookUrl '));
+    expect(row).toMatch(/^notifications\.webhookUrl +none +Discord, Slack or any service/);
   });
 });

@@ -59,7 +59,7 @@ export const settingsCommand: Command = {
 };
 
 function showSetting(section: string, name: string, value: unknown): string {
-  if (value === null) return 'none';
+  if (value === null || value === '') return 'none';
   if (section === 'work' && name === 'windows') {
     const text = formatTimeWindows(value as Parameters<typeof formatTimeWindows>[0]);
     return text === '' ? 'any time' : text;
@@ -147,5 +147,7 @@ export function parseSettingValue(section: SettingsSection, name: string, text: 
     if (/^(false|no|off|0)$/i.test(text)) return false;
     throw new UsageError(`${section}.${name} takes true or false (got "${text}").`);
   }
+  // A text where empty means none (notifications.webhookUrl): `none` as for the other settings.
+  if (/^none$/i.test(text.trim()) && field.safeParse('').success) return '';
   return text;
 }

@@ -272,6 +272,22 @@ describe('redaction', () => {
     expect(r.redact('Bearer AbCdEfGhIjKl')).toBe('Bearer [redacted]');
   });
 
+  it("scrubs a notification webhook's URL by its field name, keeping an empty one", () => {
+    const url = 'https://hooks.slack.com/services/T0001/B0002/abc';
+    expect(
+      r.redactJson({
+        notifications: { webhookUrl: url, kinds: ['job-done'] },
+        other: { webhookUrl: '' },
+      }),
+    ).toEqual({
+      notifications: { webhookUrl: '[redacted]', kinds: ['job-done'] },
+      other: { webhookUrl: '' },
+    });
+    expect(r.redact(`"webhookUrl": "${url}"`)).not.toContain('hooks.slack.com');
+    expect(isSecretKey('webhook_url')).toBe(true);
+    expect(isSecretKey('webhookKinds')).toBe(false);
+  });
+
   it('knows secret field names', () => {
     for (const k of [
       'password',

@@ -3,8 +3,9 @@
  * private keys (0x + 64 hex, bare 64 hex, PEM), BIP-39 recovery phrases (12 or more wordlist
  * words in a row), bearer/basic credentials, JWTs, passwords and tokens in `key=value`,
  * `key: value`, `--key value` and JSON fields, `#token=` and `?token=` in URLs, `user:pass@` in
- * URLs, long opaque path segments of RPC URLs (provider API keys), and any literal secret the
- * agent names (its API token).
+ * URLs, long opaque path segments of RPC URLs (provider API keys), a notification webhook's URL
+ * in a `webhookUrl` field, and any literal secret the agent names (its API token, the webhook's
+ * URL).
  *
  * A 32-byte hash (a transaction, a job's spec or result, a report digest) looks exactly like a
  * private key, so it errs towards scrubbing: 32 bytes of hex are kept only when the name right
@@ -73,6 +74,8 @@ const flagPattern = new RegExp(`((?:^|\\s)--([A-Za-z0-9_.-]+)(?:=|\\s+))${fieldV
 
 /** True when a field of this name holds a secret. */
 export function isSecretKey(key: string): boolean {
+  // A notification webhook's URL holds its token (Discord, Slack): the whole URL is the secret.
+  if (/^(?:notifications?[_-]?)?webhook[_-]?ur[il]$/i.test(key)) return true;
   if (!secretKey.test(key)) return false;
   if (/session[_-]?id$/i.test(key)) return true;
   return !notSecretKey.test(key);
@@ -307,6 +310,8 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
             isSecretKey(key) &&
             v !== null &&
             v !== undefined &&
+            // Nothing is hidden in an empty value, and support staff see that none was set.
+            v !== '' &&
             typeof v !== 'boolean' &&
             !(typeof v === 'number' && generatorSeed.test(key));
           if (secret) {

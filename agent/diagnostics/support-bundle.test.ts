@@ -47,6 +47,7 @@ async function dataFolder() {
       settings: {
         work: { mode: 'idle', idleMinutes: 10 },
         network: { name: 'custom', rpcUrl: `https://mainnet.infura.io/v3/${RPC_KEY}` },
+        notifications: { webhookUrl: 'https://discord.com/api/webhooks/1/short', kinds: [] },
       },
     }),
   );
@@ -146,6 +147,8 @@ describe('support bundle', () => {
       settings: {
         work: { mode: 'idle', idleMinutes: 10 },
         network: { name: 'custom', rpcUrl: 'https://mainnet.infura.io/v3/[redacted]' },
+        // The webhook's URL holds its token: scrubbed by its field name, however short the token.
+        notifications: { webhookUrl: '[redacted]', kinds: [] },
       },
     });
     expect(file('reports/bench-2025-06-04.html')).toBe(
@@ -185,7 +188,8 @@ describe('support bundle', () => {
       'private-key': 2,
       mnemonic: 1,
       'url-key': 1,
-      'secret-field': 1,
+      // info/status.json's walletPassword and settings.json's webhookUrl.
+      'secret-field': 2,
     });
     expect(result.entries).toEqual(manifest.entries);
   });

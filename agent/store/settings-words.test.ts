@@ -37,6 +37,26 @@ describe('a settings change in words', () => {
     );
   });
 
+  it('never says the notification webhook URL (it holds a token): set or removed', () => {
+    const url = 'https://discord.com/api/webhooks/123/abcdefghijklmnop';
+    const withUrl = {
+      ...saved,
+      notifications: { ...defaultSettings.notifications, webhookUrl: url },
+    };
+    const line = describeSettingsChange({ notifications: { webhookUrl: url } }, withUrl);
+    expect(line).toBe('notification webhook set');
+    expect(line).not.toContain('discord');
+    expect(describeSettingsChange({ notifications: { webhookUrl: '' } }, saved)).toBe(
+      'notification webhook removed',
+    );
+    expect(
+      describeSettingsChange(
+        { notifications: { kinds: ['job-done', 'needs-you'] } },
+        { ...saved, notifications: { webhookUrl: '', kinds: ['job-done', 'needs-you'] } },
+      ),
+    ).toBe('notifications sent changed to jobs finished, when Roost needs you');
+  });
+
   it('keeps the key of a setting it has no words for, so no change goes unlogged', () => {
     expect(
       describeSettingsChange({ future: { knob: 3 } }, { ...saved, future: { knob: 3 } } as never),

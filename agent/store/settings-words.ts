@@ -21,6 +21,8 @@ type Field = {
   /** Where the page's label reads badly mid-sentence: "price", not "price per unit-hour". */
   label?: string;
   value?: (value: unknown, settings: Settings, context: SettingsWordsContext) => string;
+  /** The whole phrase, where "<label> changed to <value>" must not be said (a secret). */
+  phrase?: (value: unknown) => string;
 };
 
 const onOff = (value: unknown) => (value ? 'on' : 'off');
@@ -37,6 +39,15 @@ function midSentence(label: string): string {
 }
 const list = (value: unknown) =>
   Array.isArray(value) && value.length > 0 ? value.map(String).join(', ') : 'none';
+
+/** Each kind of notice mid-sentence, for `notifications.kinds`. */
+const NOTICE_WORDS: Record<string, string> = {
+  'job-done': 'jobs finished',
+  'job-failed': 'jobs failed',
+  payment: 'payments',
+  'bench-done': 'benchmarks finished',
+  'needs-you': 'when Roost needs you',
+};
 
 /** How each setting's value reads; the label is the page's unless given. */
 const fields: Record<string, Field> = {
@@ -91,6 +102,17 @@ const fields: Record<string, Field> = {
   'updates.channel': { label: 'update channel', value: quoted('updates.channel') },
   'updates.autoInstall': { value: onOff },
   'server.port': { label: 'dashboard port' },
+  // The URL holds the webhook's token: the log says only whether there is one.
+  'notifications.webhookUrl': {
+    phrase: (v) => (v ? 'notification webhook set' : 'notification webhook removed'),
+  },
+  'notifications.kinds': {
+    label: 'notifications sent',
+    value: (v) =>
+      Array.isArray(v) && v.length > 0
+        ? v.map((kind) => NOTICE_WORDS[String(kind)] ?? String(kind)).join(', ')
+        : 'none',
+  },
 };
 
 /**
@@ -110,6 +132,10 @@ export function describeSettingsChange(
       const value = (saved as Record<string, Record<string, unknown> | undefined>)[section]?.[key];
       const id = `${section}.${key}`;
       const field = fields[id];
+      if (field?.phrase) {
+        parts.push(field.phrase(value));
+        continue;
+      }
       const page = SETTING_LABELS[id];
       const label = field?.label ?? (page ? midSentence(page) : id);
       const words = field?.value

@@ -21,6 +21,8 @@ const headlines: Record<ErrorCode, string> = {
   PDF_UNAVAILABLE: 'PDF export needs Chromium, which was not found.',
   PDF_FAILED: 'The PDF could not be made.',
   JOB_STATE: 'The job cannot do that now.',
+  NOTIFY_NOT_SET: 'No notification webhook is set.',
+  NOTIFY_FAILED: 'The test notification did not arrive.',
   WALLET_NONE: 'There is no wallet yet.',
   WALLET_EXISTS: 'A wallet exists already.',
   WALLET_LOCKED: 'The wallet is locked.',

@@ -341,3 +341,99 @@ describe('SettingsPage', () => {
     );
   });
 });
+
+describe('Settings → Notifications', () => {
+  function notifyClient(answer: (url: string) => unknown) {
+    const tests: unknown[] = [];
+    const updates: unknown[] = [];
+    const { client } = fakeAgentClient((method, params) => {
+      if (method === 'settings.get') return ok(structuredClone(defaultSettings));
+      if (method === 'settings.update') {
+        updates.push(params);
+        return ok(structuredClone(defaultSettings));
+      }
+      if (method === 'notifications.test') {
+        tests.push(params);
+        return answer((params as { webhookUrl: string }).webhookUrl);
+      }
+      return unavailable();
+    });
+    return { client, tests, updates };
+  }
+  const DISCORD = 'https://discord.com/api/webhooks/123/abc';
+
+  it('sends a test to the URL typed, before it is saved, and says what the webhook answered', async () => {
+    const { client, tests } = notifyClient(() => ok({ ok: true, status: 204 }));
+    render(
+      <AgentProvider client={client}>
+        <SettingsPage />
+      </AgentProvider>,
+    );
+    const url = await screen.findByLabelText('Webhook URL');
+    expect(url.getAttribute('type')).toBe('url');
+    expect(screen.getByText(/Discord, Slack or any service that takes a JSON POST/)).toBeTruthy();
+    // Every kind is ticked by default.
+    const kinds = screen.getByRole('group', { name: 'What to send' });
+    expect(
+      within(kinds)
+        .getAllByRole('checkbox')
+        .every((c) => (c as HTMLInputElement).checked),
+    ).toBe(true);
+    fireEvent.change(url, { target: { value: DISCORD } });
+    fireEvent.click(screen.getByRole('button', { name: 'Send a test' }));
+    const result = await screen.findByTestId('webhook-test-result');
+    expect(result.textContent).toBe(
+      'Sent: the webhook answered 204. Look for “Roost: Test notification” where it posts.',
+    );
+    expect(tests).toEqual([{ webhookUrl: DISCORD }]);
+  });
+
+  it('says why a test did not arrive', async () => {
+    const { client } = notifyClient(() => ({
+      ok: false,
+      error: {
+        code: 'NOTIFY_FAILED',
+        message:
+          'The notification webhook answered 404: there is no webhook at that URL (was it deleted?); check the URL in Settings → Notifications.',
+      },
+    }));
+    render(
+      <AgentProvider client={client}>
+        <SettingsPage />
+      </AgentProvider>,
+    );
+    fireEvent.change(await screen.findByLabelText('Webhook URL'), { target: { value: DISCORD } });
+    fireEvent.click(screen.getByRole('button', { name: 'Send a test' }));
+    const result = await screen.findByTestId('webhook-test-result');
+    expect(result.getAttribute('role')).toBe('alert');
+    expect(result.textContent).toMatch(
+      /^The test notification did not arrive\. The notification webhook answered 404/,
+    );
+  });
+
+  it('an invalid URL shows the field error, for a test and for Save, and nothing is sent', async () => {
+    const { client, tests, updates } = notifyClient(() => ok({ ok: true, status: 200 }));
+    render(
+      <AgentProvider client={client}>
+        <SettingsPage />
+      </AgentProvider>,
+    );
+    const url = await screen.findByLabelText('Webhook URL');
+    fireEvent.change(url, { target: { value: 'http://hooks.example.com/abc' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Send a test' }));
+    const error = await screen.findByText(/^Must start with https:\/\/ \(plain http:\/\/ only/);
+    expect(url.getAttribute('aria-describedby')).toContain(error.id);
+    fireEvent.change(url, { target: { value: 'discord webhook' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save settings' }));
+    await screen.findByText('Must be a full URL that starts with https://.');
+    expect(tests).toEqual([]);
+    expect(updates).toEqual([]);
+    // A server on the local network may take plain http (self-hosted ntfy, Gotify).
+    fireEvent.change(url, { target: { value: 'http://192.168.1.20:8080/message?token=x' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save settings' }));
+    await screen.findByText('Settings saved.');
+    expect(updates).toEqual([
+      { notifications: { webhookUrl: 'http://192.168.1.20:8080/message?token=x' } },
+    ]);
+  });
+});

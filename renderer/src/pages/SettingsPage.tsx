@@ -55,9 +55,64 @@ const sectionTitles: Record<SettingsSection, { title: string; about: string }> =
   },
   updates: { title: 'Updates', about: 'How the desktop app updates itself.' },
   server: { title: 'Headless server', about: 'The dashboard of `roost serve`.' },
+  notifications: {
+    title: 'Notifications',
+    about:
+      'Tell a Discord, Slack or other channel when a job finishes, a payment arrives or Roost needs you: for a rig or lab server no one watches. The URL holds a key, so Roost keeps it secret: never in the log, left out of support bundles.',
+  },
 };
 
 const fieldLabels = SETTING_LABELS;
+
+/**
+ * Settings → Notifications → Send a test: sends a test notice to the URL in the field now, saved
+ * or not, and says what the webhook answered. A URL the field would refuse is not sent.
+ */
+function WebhookTest({ url, onInvalid }: { url: string; onInvalid: (message: string) => void }) {
+  const { client } = useAgent();
+  const [sending, setSending] = useState(false);
+  const [outcome, setOutcome] = useState<{ ok: boolean; text: string }>();
+  const send = async () => {
+    setOutcome(undefined);
+    if (url.trim() === '') {
+      setOutcome({ ok: false, text: 'Enter the webhook’s URL above first, then send a test.' });
+      return;
+    }
+    const checked = settingsSections.notifications.shape.webhookUrl.safeParse(url.trim());
+    if (!checked.success) {
+      onInvalid(issueInWords(checked.error.issues[0], url));
+      return;
+    }
+    setSending(true);
+    const result = await client.call('notifications.test', { webhookUrl: checked.data });
+    setSending(false);
+    setOutcome(
+      result.ok
+        ? {
+            ok: true,
+            text: `Sent: the webhook answered ${result.value.status}. Look for “Roost: Test notification” where it posts.`,
+          }
+        : { ok: false, text: describeError(result.error) },
+    );
+  };
+  return (
+    <div className="field">
+      <span className="label">Try it</span>
+      <div className="webhook-test">
+        <button type="button" className="secondary" disabled={sending} onClick={() => void send()}>
+          {sending ? 'Sending…' : 'Send a test'}
+        </button>
+      </div>
+      <div className="help">
+        {outcome && (
+          <small role={outcome.ok ? 'status' : 'alert'} data-testid="webhook-test-result">
+            {outcome.text}
+          </small>
+        )}
+      </div>
+    </div>
+  );
+}
 
 /**
  * Help in the page's words where the schema's description speaks in raw values (`null`, `false`)
@@ -197,6 +252,11 @@ export function issueInWords(issue: z.core.$ZodIssue | undefined, value: unknown
         : `${issue.message}.`;
     case 'invalid_type':
       return 'Not valid here.';
+    case 'custom':
+      // A schema's own words after the field's name (`must start with https://…`): a sentence here.
+      return /^must /.test(issue.message)
+        ? `${issue.message.charAt(0).toUpperCase()}${issue.message.slice(1)}.`
+        : issue.message;
     default:
       return issue.message.startsWith('Invalid') ? 'Not valid.' : issue.message;
   }
@@ -406,7 +466,7 @@ export function SettingsPage() {
                   ) : (
                     <input
                       id={id}
-                      type="text"
+                      type={key === 'notifications.webhookUrl' ? 'url' : 'text'}
                       inputMode={kind.kind === 'number' ? 'decimal' : undefined}
                       value={String(value)}
                       placeholder={
@@ -417,7 +477,9 @@ export function SettingsPage() {
                             ? 'none (names separated by commas)'
                             : kind.nullable
                               ? 'none'
-                              : undefined
+                              : key === 'notifications.webhookUrl'
+                                ? 'none, or e.g. https://discord.com/api/webhooks/…'
+                                : undefined
                       }
                       onChange={(e) => update(e.target.value)}
                       aria-invalid={error ? true : undefined}
@@ -447,6 +509,15 @@ export function SettingsPage() {
               );
             })}
             {section === 'network' && <NetworkTokensNow />}
+            {section === 'notifications' && (
+              <WebhookTest
+                url={String(draft['notifications.webhookUrl'] ?? '')}
+                onInvalid={(message) => {
+                  setErrors({ ...errors, 'notifications.webhookUrl': message });
+                  setRefused({ key: 'notifications.webhookUrl' });
+                }}
+              />
+            )}
           </fieldset>
         ))}
         <div className="actions">
