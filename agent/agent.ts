@@ -14,7 +14,7 @@ import { jobHandlers } from './api/handlers/jobs.ts';
 import { benchHandlers } from './api/handlers/bench.ts';
 import { marketHandlers } from './api/handlers/market.ts';
 import { notificationsHandlers } from './api/handlers/notifications.ts';
-import { createWebhookNotifications } from './notify/webhook.ts';
+import { createWebhookNotifications, type WebhookNotificationsOptions } from './notify/webhook.ts';
 import {
   ensureLocalDevnet,
   type DevnetNode,
@@ -115,6 +115,10 @@ export interface AgentOptions {
   devnetNode?: DevnetNode;
   /** `--rpc` and `--market`: work on this chain and market (saved in Settings as a custom network). */
   network?: { rpcUrl: string; marketAddress: string };
+  /** Overrides for the notification webhook (tests: no cool-down, a short timeout). */
+  notify?: Partial<
+    Pick<WebhookNotificationsOptions, 'coolDownMs' | 'maxPerHour' | 'timeoutMs' | 'warnEveryMs'>
+  >;
   /** The desktop app's remembered wallet password (Electron safeStorage); headless: none. */
   unlockMemory?: UnlockMemory;
   /**
@@ -487,6 +491,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
     settings: () => settings.get().notifications,
     token: () => market.token(),
     log: log.child('notify'),
+    ...options.notify,
   });
   if (options.background) events.subscribe((event) => webhook.observe(event));
 

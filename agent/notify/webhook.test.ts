@@ -205,6 +205,21 @@ describe('sending notices to the webhook', () => {
     expect(infos).toEqual([]);
   });
 
+  it('warns at once of another problem (a 404 after a 500): that is news', async () => {
+    let status = 500;
+    const { webhook, warnings, advance } = setup({ answer: () => ({ status }) });
+    webhook.observe(jobDone('a1'));
+    await webhook.idle();
+    status = 404;
+    advance(61_000);
+    webhook.observe(jobDone('a2'));
+    await webhook.idle();
+    expect(warnings.map((w) => w.slice(0, 40))).toEqual([
+      'the notification webhook answered 500: a',
+      'the notification webhook answered 404: t',
+    ]);
+  });
+
   it('says when a failing webhook takes messages again', async () => {
     let status = 500;
     const { webhook, warnings, infos, advance } = setup({ answer: () => ({ status }) });

@@ -21,7 +21,8 @@
  *
  * Sending never blocks or stops anything: 10 s at most, redirects refused (a redirect could carry
  * the body elsewhere), the answer's body ignored. A non-2xx answer or a network failure is one
- * warning in the log in plain words, said again at most once per half hour while it lasts. The
+ * warning in the log in plain words, said again at most once per half hour while it lasts (at
+ * once when the problem changes: a 404 after a timeout is news). The
  * URL is a secret (it holds the token): the agent registers it with its redactor, and it is never
  * put in a log line or an error here.
  */
@@ -29,7 +30,14 @@ import { hostname } from 'node:os';
 import type { AgentEvent } from '../api/contract.ts';
 import type { Logger } from '../log.ts';
 import { ROOST_VERSION } from '../version.ts';
-import { createNotifier, noticeFor, watchLeases, type Notice, type Notifier } from './notices.ts';
+import {
+  createNotifier,
+  noticeFor,
+  watchLeases,
+  type Notice,
+  type Notifier,
+  type NotifierOptions,
+} from './notices.ts';
 import type { NotificationSettings } from './schema.ts';
 
 export const WEBHOOK_TIMEOUT_MS = 10_000;
@@ -151,8 +159,10 @@ export interface WebhookNotificationsOptions {
   now?: () => number;
   timeoutMs?: number;
   warnEveryMs?: number;
-  /** The rate limit's timer (tests). */
-  setTimer?: (fn: () => void, ms: number) => { unref?: () => void };
+  /** The rate limit (./notices.ts): its timer, cool-downs and hourly cap (tests). */
+  setTimer?: NotifierOptions['setTimer'];
+  coolDownMs?: NotifierOptions['coolDownMs'];
+  maxPerHour?: number;
 }
 
 export interface WebhookNotifications {
@@ -174,7 +184,7 @@ export function createWebhookNotifications(
   const warnEvery = options.warnEveryMs ?? WEBHOOK_WARN_EVERY_MS;
   const closing = new AbortController();
   const inFlight = new Set<Promise<unknown>>();
-  let lastWarned: number | undefined;
+  let lastWarned: { at: number; problem: string } | undefined;
   let failing = false;
 
   const post = (url: string, notice: Pick<Notice, 'title' | 'body'> & { kind: string }) => {
@@ -200,8 +210,14 @@ export function createWebhookNotifications(
         return;
       }
       failing = true;
-      if (lastWarned !== undefined && now() - lastWarned < warnEvery) return;
-      lastWarned = now();
+      // The same problem again within the half hour is not news; another problem is.
+      if (
+        lastWarned !== undefined &&
+        lastWarned.problem === result.problem &&
+        now() - lastWarned.at < warnEvery
+      )
+        return;
+      lastWarned = { at: now(), problem: result.problem };
       options.log.warn(
         `${result.problem}. Notices are not arriving; this is said again in ${Math.round(warnEvery / 60_000)} minutes if it lasts.`,
       );
@@ -212,6 +228,8 @@ export function createWebhookNotifications(
     show: send,
     now,
     ...(options.setTimer ? { setTimer: options.setTimer } : {}),
+    ...(options.coolDownMs ? { coolDownMs: options.coolDownMs } : {}),
+    ...(options.maxPerHour !== undefined ? { maxPerHour: options.maxPerHour } : {}),
   });
   const leases = watchLeases();
 
