@@ -92,8 +92,8 @@ describe('the webhook payload', () => {
       at: '2026-03-01T12:00:00.000Z',
       host: 'rig-3',
       // Slack reads <…> as a link and & as an entity: escaped as its formatting guide asks.
-      text: 'Roost: Job finished — a&lt;b &amp; c is done.',
-      content: 'Roost: Job finished — a<b & c is done.',
+      text: 'Roost on rig-3: Job finished — a&lt;b &amp; c is done.',
+      content: 'Roost on rig-3: Job finished — a<b & c is done.',
     });
   });
 
@@ -155,7 +155,7 @@ describe('sending notices to the webhook', () => {
       body: 'resnet batch is done: its outputs and signed result are ready.',
       host: 'rig-3',
       content:
-        'Roost: Job finished — resnet batch is done: its outputs and signed result are ready.',
+        'Roost on rig-3: Job finished — resnet batch is done: its outputs and signed result are ready.',
     });
   });
 
@@ -170,7 +170,7 @@ describe('sending notices to the webhook', () => {
     some.webhook.observe(paid('7'));
     await some.webhook.idle();
     expect(some.posts.map((p) => p.body.content)).toEqual([
-      'Roost: Payment received — You earned 2.5 rUSD for market job #7.',
+      'Roost on rig-3: Payment received — You earned 2.5 rUSD for market job #7.',
     ]);
   });
 
@@ -258,7 +258,7 @@ describe('sending notices to the webhook', () => {
       kind: 'test',
       title: 'Test notification',
       content:
-        'Roost: Test notification — Roost on rig-3 can reach this webhook: its notices will arrive here.',
+        'Roost on rig-3: Test notification — Roost can reach this webhook: its notices will arrive here.',
     });
   });
 

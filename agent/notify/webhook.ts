@@ -6,7 +6,7 @@
  * `notifications.kinds`.
  *
  * One body suits them all: `{ title, body, kind, at, host, text, content }`, where `content` and
- * `text` are the whole message, "Roost: <title> — <body>". What this rests on:
+ * `text` are the whole message, "Roost on <computer>: <title> — <body>". What this rests on:
  * - Discord's Execute Webhook (discord.com/developers/docs/resources/webhook#execute-webhook;
  *   discord.com/api/webhooks/<id>/<token>, discordapp.com alike) takes a JSON body whose
  *   `content` is the message, at most 2000 characters, and answers 204 No Content unless asked
@@ -70,7 +70,8 @@ export function webhookPayload(
   at: Date,
   host: string,
 ): WebhookPayload {
-  const message = `Roost: ${notice.title} — ${notice.body}`;
+  // Named by the computer: a miner's rigs often share one channel.
+  const message = `Roost on ${host}: ${notice.title} — ${notice.body}`;
   return {
     title: notice.title,
     body: notice.body,
@@ -251,7 +252,7 @@ export function createWebhookNotifications(
       return post(url, {
         kind: 'test',
         title: 'Test notification',
-        body: `Roost on ${host} can reach this webhook: its notices will arrive here.`,
+        body: 'Roost can reach this webhook: its notices will arrive here.',
       });
     },
     async idle() {

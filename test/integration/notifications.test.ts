@@ -133,8 +133,7 @@ describe('the notification webhook', () => {
     const post = await until('the job-done POST', () =>
       receiver.received.find((r) => r.body.kind === 'job-done'),
     );
-    const message =
-      'Roost: Job finished — nightly batch is done: its outputs and signed result are ready.';
+    const message = `Roost on ${hostname()}: Job finished — nightly batch is done: its outputs and signed result are ready.`;
     expect(post.body).toEqual({
       title: 'Job finished',
       body: 'nightly batch is done: its outputs and signed result are ready.',
@@ -155,7 +154,9 @@ describe('the notification webhook', () => {
       value: { ok: true, status: 200 },
     });
     expect(receiver.received.slice(before).map((r) => r.body.kind)).toEqual(['test']);
-    expect(receiver.received.at(-1)?.body.content).toMatch(/^Roost: Test notification — /);
+    expect(receiver.received.at(-1)?.body.content).toBe(
+      `Roost on ${hostname()}: Test notification — Roost can reach this webhook: its notices will arrive here.`,
+    );
   });
 
   it('a receiver answering 500 is one warning; the agent keeps running and the next jobs run', async () => {
