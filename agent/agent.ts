@@ -490,6 +490,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
   const webhook = createWebhookNotifications({
     settings: () => settings.get().notifications,
     token: () => market.token(),
+    gpuName: (gpuId) => policy.gpuName(gpuId),
     log: log.child('notify'),
     ...options.notify,
   });

@@ -45,7 +45,7 @@ describe('desktop notifications', () => {
     const { FakeNotification, shown } = fakeNotifications();
     let opened = 0;
     showDesktopNotices({
-      agent: { events, market: { token: () => null } as never },
+      agent: { events, market: { token: () => null } as never, policy: { gpuName: (id) => id } },
       Notification: FakeNotification,
       onClick: () => opened++,
     });
@@ -62,7 +62,7 @@ describe('desktop notifications', () => {
     const events = new EventBus();
     const { FakeNotification, shown } = fakeNotifications();
     const { leases } = showDesktopNotices({
-      agent: { events, market: { token: () => null } as never },
+      agent: { events, market: { token: () => null } as never, policy: { gpuName: (id) => id } },
       Notification: FakeNotification,
       onClick: () => undefined,
     });
@@ -80,7 +80,7 @@ describe('desktop notifications', () => {
     const events = new EventBus();
     const { FakeNotification, shown } = fakeNotifications(false);
     showDesktopNotices({
-      agent: { events, market: { token: () => null } as never },
+      agent: { events, market: { token: () => null } as never, policy: { gpuName: (id) => id } },
       Notification: FakeNotification,
       onClick: () => undefined,
     });

@@ -36,7 +36,7 @@ export interface DesktopNotices {
  * notification is held until closed: a collected one loses its click.
  */
 export function showDesktopNotices(deps: {
-  agent: Pick<Agent, 'events' | 'market'>;
+  agent: Pick<Agent, 'events' | 'market'> & { policy: Pick<Agent['policy'], 'gpuName'> };
   Notification: DesktopNotificationClass;
   onClick: () => void;
   now?: () => number;
@@ -60,6 +60,7 @@ export function showDesktopNotices(deps: {
       token: deps.agent.market.token(),
       leasesWaiting: leases.waiting(),
       at: (deps.now ?? Date.now)(),
+      gpuName: (gpuId) => deps.agent.policy.gpuName(gpuId),
     });
     if (notice) notifier.notify(notice);
   });

@@ -87,6 +87,49 @@ describe('which events deserve a notification', () => {
     expect(noticeFor(market(null), { ...context, leasesWaiting: 2 })).toBeNull();
   });
 
+  it('a GPU that reached the temperature ceiling, once for each time it does', () => {
+    const decision = (gpuId: string, cause: string, reason: string, since: string) => ({
+      gpuId,
+      state: cause === 'too-hot' ? 'paused' : 'working',
+      cause,
+      reason,
+      heldBy: 'policy',
+      until: null,
+      since,
+      alsoApplies: [],
+      lease: null,
+    });
+    const schedule = (...decisions: ReturnType<typeof decision>[]) =>
+      ({ event: 'schedule.changed', payload: { decisions } }) as unknown as AgentEvent;
+    const names = { ...context, gpuName: (id: string) => (id === 'pci-2' ? 'RTX 3070 #2' : id) };
+    const hot = decision(
+      'pci-2',
+      'too-hot',
+      'too hot: 85 °C reached the 83 °C ceiling; resumes at 78 °C or below',
+      '2026-01-01T10:00:00.000Z',
+    );
+    expect(
+      noticeFor(schedule(decision('pci-1', 'always', 'set to work always', 'x'), hot), names),
+    ).toEqual({
+      kind: 'needs-you',
+      key: 'hot:pci-2:2026-01-01T10:00:00.000Z',
+      title: 'GPU too hot',
+      body: 'RTX 3070 #2 reached your temperature ceiling, so Roost paused it (too hot: 85 °C reached the 83 °C ceiling; resumes at 78 °C or below). If this happens often, check its fans and airflow, or lower its power limit.',
+    });
+    // Cooling down is the same episode, already told; a GPU at work is no news.
+    const cooling = {
+      ...hot,
+      reason:
+        'cooling down after reaching the 83 °C ceiling (80 °C now); resumes at 78 °C or below',
+    };
+    expect(noticeFor(schedule(cooling), names)).toBeNull();
+    expect(noticeFor(schedule(decision('pci-1', 'always', 'ok', 'x')), names)).toBeNull();
+    // Without names it still says what happened.
+    expect(noticeFor(schedule(hot), context)?.body).toMatch(
+      /^A GPU reached your temperature ceiling/,
+    );
+  });
+
   it('ignores everything else (telemetry, logs)', () => {
     const log = { event: 'agent.log', payload: { level: 'error' } } as unknown as AgentEvent;
     expect(noticeFor(log, context)).toBeNull();

@@ -68,6 +68,8 @@ export interface NoticeContext {
   leasesWaiting: number;
   /** Epoch ms: a standing problem is announced again in a later half hour, not on every event. */
   at: number;
+  /** A GPU's name for people (`RTX 3070 #2`); without it, a GPU is "a GPU". */
+  gpuName?: (gpuId: string) => string;
 }
 
 function short(text: string, max = 180): string {
@@ -135,6 +137,25 @@ export function noticeFor(event: AgentEvent, context: NoticeContext): Notice | n
         key: `locked:${Math.floor(context.at / 1_800_000)}`,
         title: 'Unlock your wallet',
         body: `${jobs} for your wallet to sign: unlock it in Roost (Wallet page) to finish and get paid.`,
+      };
+    }
+    case 'schedule.changed': {
+      // A GPU that reached the temperature ceiling: Roost pauses it by itself, but a rig that
+      // keeps reaching it has a cooling problem only its owner can fix. Once per episode: `since`
+      // is when the GPU became too hot.
+      const hot = event.payload.decisions.find(
+        (d) => d.cause === 'too-hot' && d.reason.startsWith('too hot'),
+      );
+      if (!hot) return null;
+      const name = context.gpuName?.(hot.gpuId) ?? 'A GPU';
+      return {
+        kind: 'needs-you',
+        key: `hot:${hot.gpuId}:${hot.since}`,
+        title: 'GPU too hot',
+        body: short(
+          `${name} reached your temperature ceiling, so Roost paused it (${hot.reason}). If this happens often, check its fans and airflow, or lower its power limit.`,
+          240,
+        ),
       };
     }
     default:

@@ -156,6 +156,8 @@ export interface WebhookNotificationsOptions {
   log: Pick<Logger, 'info' | 'warn'>;
   /** The computer's name in each message; default `os.hostname()`. */
   host?: string;
+  /** A GPU's name for people (the work policy's). */
+  gpuName?: (gpuId: string) => string;
   fetch?: typeof fetch;
   now?: () => number;
   timeoutMs?: number;
@@ -241,6 +243,7 @@ export function createWebhookNotifications(
         token: options.token(),
         leasesWaiting: leases.waiting(),
         at: now(),
+        ...(options.gpuName ? { gpuName: options.gpuName } : {}),
       });
       if (!notice) return;
       const settings = options.settings();

@@ -162,6 +162,9 @@ describe('work policy service', () => {
     expect(lines.map((l) => l.message)).toContain(
       'your manual pause of RTX 4090 ended at 12:01; back to the schedule',
     );
+    // The same name for others (notifications), the id before the first evaluation named it.
+    expect(policy.gpuName(gpuA.id)).toBe('RTX 4090');
+    expect(setup().policy.gpuName(gpuA.id)).toBe(gpuA.id);
   });
 
   it('refuses a hold that ends in the past or is malformed', async () => {

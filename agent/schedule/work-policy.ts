@@ -60,6 +60,8 @@ export interface WorkPolicy {
   /** The latest decisions (empty before the first evaluation). */
   decisions(): GpuDecision[];
   decisionFor(gpuId: string): GpuDecision | undefined;
+  /** A GPU's name for people, as the log's lines say it (`RTX 3070 #2`); its id before the first evaluation. */
+  gpuName(gpuId: string): string;
   /** A manual start or pause (of one GPU, or all with `gpuId: null`); re-evaluates. */
   hold(input: ManualHoldInput): Promise<GpuDecision[]>;
   /**
@@ -238,6 +240,7 @@ export function createWorkPolicy(options: WorkPolicyOptions): WorkPolicy {
     evaluate,
     decisions: () => [...current],
     decisionFor: (gpuId) => current.find((d) => d.gpuId === gpuId),
+    gpuName: (gpuId) => gpuLabel(gpuId),
     async hold(input) {
       const parsed = manualHoldInputSchema.parse(input);
       const at = now();
