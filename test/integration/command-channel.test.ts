@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { APP_FILE } from '../../agent/api/command-channel.ts';
 import { LOCK_FILE } from '../../agent/store/instance-lock.ts';
 import { decodeNpy, encodeNpy } from '../../worker/npy.ts';
-import { encodeModel, valueInfo } from '../fixtures/jobs/models.ts';
+import { reluAddModel } from '../fixtures/jobs/models.ts';
 import { runRoost } from '../support/roost-cli.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -133,17 +133,7 @@ describe('roost commands while the desktop app runs', () => {
     expect(app.stderr()).toContain('78');
 
     // y = relu(x) + x, run by the app's agent and its worker.
-    await writeFile(
-      join(data, '..', 'model.onnx'),
-      encodeModel({
-        nodes: [
-          { opType: 'Relu', input: ['x'], output: ['r'] },
-          { opType: 'Add', input: ['r', 'x'], output: ['y'] },
-        ],
-        inputs: [valueInfo('x', 'float32', [2, 3])],
-        outputs: [valueInfo('y', 'float32', [2, 3])],
-      }),
-    );
+    await writeFile(join(data, '..', 'model.onnx'), reluAddModel());
     await writeFile(
       join(data, '..', 'x.npy'),
       encodeNpy('float32', [2, 3], Float32Array.from([-1, 2, -3, 4, -5, 6])),

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeModel, valueInfo } from '../fixtures/jobs/models.ts';
+import { reluAddModel } from '../fixtures/jobs/models.ts';
 import { decodeNpy, encodeNpy } from '../../worker/npy.ts';
 import { verifyReceipt } from '../../agent/jobs/receipt.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -15,14 +15,7 @@ describe('roost job (private jobs from the command line)', () => {
   beforeAll(async () => {
     dir = await tempDir('roost-job-cli-');
     // y = relu(x) + x: small enough to check by hand.
-    const model = encodeModel({
-      nodes: [
-        { opType: 'Relu', input: ['x'], output: ['r'] },
-        { opType: 'Add', input: ['r', 'x'], output: ['y'] },
-      ],
-      inputs: [valueInfo('x', 'float32', [2, 3])],
-      outputs: [valueInfo('y', 'float32', [2, 3])],
-    });
+    const model = reluAddModel();
     await writeFile(join(dir.path, 'model.onnx'), model);
     await writeFile(
       join(dir.path, 'x.npy'),

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, type Agent } from '../../agent/agent.ts';
 import { readZip } from '../../agent/diagnostics/zip.ts';
 import { encodeNpy } from '../../worker/npy.ts';
-import { encodeModel, valueInfo } from '../fixtures/jobs/models.ts';
+import { reluAddModel } from '../fixtures/jobs/models.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 /** The part of the URL a Discord or Slack URL keeps its token in. */
@@ -86,17 +86,7 @@ describe('the notification webhook', () => {
   beforeAll(async () => {
     dir = await tempDir('roost-notify-it-');
     // y = relu(x) + x: a job that takes a moment.
-    await writeFile(
-      join(dir.path, 'model.onnx'),
-      encodeModel({
-        nodes: [
-          { opType: 'Relu', input: ['x'], output: ['r'] },
-          { opType: 'Add', input: ['r', 'x'], output: ['y'] },
-        ],
-        inputs: [valueInfo('x', 'float32', [2, 3])],
-        outputs: [valueInfo('y', 'float32', [2, 3])],
-      }),
-    );
+    await writeFile(join(dir.path, 'model.onnx'), reluAddModel());
     await writeFile(
       join(dir.path, 'x.npy'),
       encodeNpy('float32', [2, 3], Float32Array.from([-1, 2, -3, 4, -5, 6])),
