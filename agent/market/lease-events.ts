@@ -229,9 +229,11 @@ export function createLeaseEvents(deps: LeaseEventsOptions): LeaseEvents {
     onEvents,
     async onReorg(s, fromBlock) {
       const forgotten = s.leases.forgetFrom(fromBlock);
-      log.warn(
-        `market: the chain replaced its latest blocks; ${forgotten} job(s) seen in them are read again`,
-      );
+      // The follower has warned of the reorganisation itself: one warning, and this detail.
+      if (forgotten > 0)
+        log.info(
+          `market: ${forgotten === 1 ? 'a job' : `${forgotten} jobs`} seen in the replaced blocks ${forgotten === 1 ? 'is' : 'are'} read again`,
+        );
       resendReorganised(s, fromBlock);
     },
   };

@@ -392,6 +392,18 @@ describe('the earn loop under faults', () => {
       'the chain replaced the block that held the claim; the same signed transaction is sent again',
     );
     expect(history[6]!.message).toBe('the claim is on the chain again');
+    // One warning of the reorganisation in Activity and one of the claim it took away, not one
+    // more from each part that handled it.
+    const activity = await agent.router.call('agent.activity', { limit: 200 });
+    if (!activity.ok) throw new Error(activity.error.message);
+    const { entries } = activity.value as { entries: { level: string; message: string }[] };
+    const warned = entries.filter((e) => e.level === 'warn' && e.message.includes('replaced'));
+    expect(warned.map((e) => e.message)).toEqual([
+      '[market] the chain replaced its latest blocks; Roost reads them again',
+      expect.stringMatching(
+        /^claim job 1: transaction 0x[0-9a-f]{64} was dropped when the chain replaced its latest blocks; sending it again$/,
+      ),
+    ]);
     // The lease's end is the one of the claim that stayed on the chain.
     const onChain = await connectJobMarket(devnet.marketAddress, rpc).getLease(jobId, 0);
     expect(paid.leaseEndsAt).toBe(Number(onChain.leaseEndsAt));
