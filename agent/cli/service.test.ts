@@ -241,6 +241,7 @@ describe('roost service uninstall', () => {
     expect(r.code).toBe(EXIT_OK);
     expect(fake.calls).toEqual(['disable --now roost.service', 'daemon-reload']);
     expect(existsSync(unitPath())).toBe(false);
+    expect(r.stdout).toContain("Stopped and removed Roost's service");
     expect(r.stdout).toContain('Roost no longer starts at boot');
   });
 
@@ -274,6 +275,9 @@ describe('roost service uninstall', () => {
     const forced = await service(['uninstall'], { systemctl: noBus, values: { force: true } });
     expect(forced.code).toBe(EXIT_OK);
     expect(existsSync(unitPath())).toBe(false);
+    // It could not stop it, so it does not say it did.
+    expect(forced.stdout).toMatch(/^Removed Roost's service/);
+    expect(forced.stdout).toContain('Roost could not stop or disable the service');
   });
 
   it('removes the unit where no systemd runs (nothing could have run it)', async () => {
@@ -285,6 +289,9 @@ describe('roost service uninstall', () => {
     expect(r.code).toBe(EXIT_OK);
     expect(existsSync(unitPath())).toBe(false);
     expect(r.stdout).toContain('does not run systemd');
+    // Nothing ran it, so nothing was stopped.
+    expect(r.stdout).toMatch(/^Removed Roost's service/);
+    expect(r.stdout).not.toContain('Stopped');
   });
 });
 

@@ -337,8 +337,11 @@ async function uninstall(ctx: Context, deps: ServiceDeps): Promise<number> {
     ctx.io.stdout(JSON.stringify({ ok: true, unit, removed: true }) + '\n');
     return EXIT_OK;
   }
+  // "Stopped" only where systemctl did stop it: without systemd nothing ran, and with --force
+  // past a failure it may still run.
+  const done = !('missing' in stopped) && !failed ? 'Stopped and removed' : 'Removed';
   const lines = [
-    `Stopped and removed Roost's service (${unit}): Roost no longer starts at boot. Your data folder and wallet are as they were.`,
+    `${done} Roost's service (${unit}): Roost no longer starts at boot. Your data folder and wallet are as they were.`,
   ];
   if (note) lines.push(note);
   if (lingering(deps))
