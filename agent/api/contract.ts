@@ -226,7 +226,8 @@ export const SETTING_OPTION_LABELS: Record<string, string> = {
   'notifications.kinds.job-failed': 'A private job failed',
   'notifications.kinds.payment': 'A payment received',
   'notifications.kinds.bench-done': 'A benchmark finished',
-  'notifications.kinds.needs-you': 'Roost needs you (the wallet locked while market jobs wait)',
+  'notifications.kinds.needs-you':
+    'Roost needs you (the wallet locked while market jobs wait, or a GPU too hot)',
 };
 
 export const defaultSettings: Settings = {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AgentEvent } from '../api/contract.ts';
+import { SETTING_OPTION_LABELS, type AgentEvent } from '../api/contract.ts';
+import { notificationSettingsSchema } from './schema.ts';
 import { createNotifier, noticeFor, watchLeases, type Notice } from './notices.ts';
 
 const context = { token: { symbol: 'rUSD', decimals: 6 }, leasesWaiting: 0, at: 0 };
@@ -128,6 +129,16 @@ describe('which events deserve a notification', () => {
     expect(noticeFor(schedule(hot), context)?.body).toMatch(
       /^A GPU reached your temperature ceiling/,
     );
+  });
+
+  it('needs-you is described, in Settings and roost settings, with both notices it sends', () => {
+    // The choice a user ticks (or leaves out) must name the hot GPU as well as the locked wallet.
+    const label = SETTING_OPTION_LABELS['notifications.kinds.needs-you'];
+    const description = notificationSettingsSchema.shape.kinds.description;
+    for (const words of [label, description]) {
+      expect(words).toMatch(/wallet locked/);
+      expect(words).toMatch(/GPU/);
+    }
   });
 
   it('ignores everything else (telemetry, logs)', () => {
