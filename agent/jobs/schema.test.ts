@@ -137,5 +137,10 @@ describe('removing jobs', () => {
       expect(jobRemoveParamsSchema.safeParse(bad).success, JSON.stringify(bad).slice(0, 80)).toBe(
         false,
       );
+    // Giving neither is not answered as if both were given.
+    for (const neither of [{}, { ids: ['job-a'], finishedBefore: '2026-01-01T00:00:00Z' }])
+      expect(jobRemoveParamsSchema.safeParse(neither).error?.issues[0]?.message).toBe(
+        'needs ids or finishedBefore: one of them, not both',
+      );
   });
 });

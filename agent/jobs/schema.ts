@@ -465,7 +465,7 @@ export const jobRemoveParamsSchema = z
     finishedBefore: z.iso.datetime({ offset: true }).optional(),
   })
   .refine((p) => (p.ids === undefined) !== (p.finishedBefore === undefined), {
-    message: 'needs either ids or finishedBefore, not both',
+    message: 'needs ids or finishedBefore: one of them, not both',
   });
 export type JobRemoveParams = z.input<typeof jobRemoveParamsSchema>;
 

@@ -833,7 +833,7 @@ describe('removing finished jobs', () => {
       ok: false,
       error: {
         code: 'invalid-spec',
-        message: expect.stringContaining('either ids or finishedBefore'),
+        message: expect.stringContaining('ids or finishedBefore: one of them'),
       },
     });
     expect(existsSync(join(e.dataDir, 'jobs', done))).toBe(true);
