@@ -291,6 +291,12 @@ describe('answers to a wrong command line', () => {
     expect((await roost('version', '--json=yes')).stderr).toMatch(
       /^Error: --json takes no value\./,
     );
+    // Followed by another option, a flag is told it needs a value, not that it is "ambiguous".
+    const dashed = await roost('work', 'pause', '--until', '--json');
+    expect(dashed.code).toBe(EXIT_USAGE);
+    expect(dashed.stderr).toMatch(
+      /^Error: --until needs a value, and the word after it starts with "-"\. A value that starts with "-" is written --until=<value>\.\nUsage: roost work/,
+    );
     expect(argsProblem("Unknown option '--colour'. To specify a positional argument …")).toBe(
       "Unknown option '--colour'.",
     );

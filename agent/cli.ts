@@ -89,6 +89,10 @@ function helpText(): string {
 export function argsProblem(message: string): string {
   const missing = /^Option '(-[^ ']+)(?: <value>)?' argument missing/.exec(message);
   if (missing) return `${missing[1]} needs a value.`;
+  // `--until --json`, `--finished-before -5d`: the word after the flag starts with "-".
+  const dashed = /^Option '(-[^ ']+)' argument is ambiguous/.exec(message);
+  if (dashed)
+    return `${dashed[1]} needs a value, and the word after it starts with "-". A value that starts with "-" is written ${dashed[1]}=<value>.`;
   const extra = /^Option '(-[^ ']+)' does not take an argument/.exec(message);
   if (extra) return `${extra[1]} takes no value.`;
   const unknown = /^Unknown option '([^']+)'/.exec(message);
