@@ -3,6 +3,7 @@ import {
   UNIT_MARKER,
   UnitPathError,
   compareUnits,
+  differenceLines,
   credentialPath,
   execArgument,
   execProgram,
@@ -161,6 +162,18 @@ describe('comparing an installed unit with Roost’s', () => {
         installed: line(mine, 'ExecStart'),
         wanted: line(other, 'ExecStart'),
       },
+    ]);
+  });
+
+  it('says each difference as installed against this command', () => {
+    expect(
+      differenceLines([
+        { setting: 'LoadCredential', installed: 'roost-wallet-password:/p', wanted: null },
+      ]),
+    ).toEqual([
+      '  LoadCredential=',
+      '    installed:     roost-wallet-password:/p',
+      '    this command:  (not set)',
     ]);
   });
 

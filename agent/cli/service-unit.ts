@@ -186,12 +186,15 @@ export function compareUnits(installed: string, wanted: string): UnitComparison 
   return { ours, differences };
 }
 
-/** The differences in words, a few lines each, for a refusal. */
+/**
+ * The differences in words, a few lines each, for a refusal: what is installed against what this
+ * command would write (both are Roost's when it wrote the installed one).
+ */
 export function differenceLines(differences: UnitDifference[]): string[] {
   return differences.flatMap((d) => [
     `  ${d.setting}=`,
-    `    installed:  ${d.installed ?? '(not set)'}`,
-    `    Roost's:    ${d.wanted ?? '(not set)'}`,
+    `    installed:     ${d.installed ?? '(not set)'}`,
+    `    this command:  ${d.wanted ?? '(not set)'}`,
   ]);
 }
 
