@@ -85,7 +85,7 @@ export function httpClient(
         ok: false,
         error: {
           code: 'UNAVAILABLE',
-          message: `${who} did not answer (${(error as Error).message}).`,
+          message: `${who} did not answer (${(error as Error).message}). Run the command again in a moment; if it goes on, restart Roost (quit the app, or stop roost serve and start it again).`,
         },
       };
     }

@@ -6,7 +6,7 @@ import { tempDir } from '../../test/support/temp-dir.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../cli.ts';
 import { openJournal } from '../jobs/journal.ts';
 import type { JobSpec } from '../jobs/schema.ts';
-import { parseFinishedBefore, progressKey } from './job.ts';
+import { jobReason, parseFinishedBefore, progressKey } from './job.ts';
 import { runCliCaptured } from './testing/run.ts';
 
 describe('roost job run progress', () => {
@@ -167,5 +167,16 @@ describe('roost job remove', () => {
     expect(elsewhere.code).toBe(EXIT_USAGE);
     expect(elsewhere.stderr).toContain('--finished-before belongs to roost job remove');
     expect((await roost('job', '--help')).stdout).toContain('roost job remove <id>...');
+  });
+});
+
+describe('the line a job that did not finish ends with', () => {
+  it('gives the reason once: a cancelled job is not "cancelled: cancelled"', () => {
+    expect(jobReason('cancelled', 'cancelled')).toBe('');
+    expect(jobReason('cancelled', 'Cancelled')).toBe('');
+    expect(jobReason('failed', 'the worker ran out of memory')).toBe(
+      ': the worker ran out of memory',
+    );
+    expect(jobReason('failed', undefined)).toBe(': no reason given');
   });
 });

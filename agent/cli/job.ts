@@ -39,6 +39,7 @@ export const jobCommand: Command = {
     'real GPU), then the CPU; a spec without executionProviders runs on the CPU.',
     '',
     'roost job run options:',
+    '--model <m.onnx>        the ONNX model to run (a file on this computer)',
     '--input <name>=<x.npy>  an input of the model; give a name again for a batch',
     '--out <dir>             also copy the outputs and result.json there when it is done',
     '--ep <list>             accelerators to try in order, e.g. cuda,cpu (cpu, webgpu, cuda,',
@@ -284,7 +285,8 @@ async function runJobCommand(ctx: Context): Promise<number> {
           return EXIT_OK;
         }
         ctx.io.stderr(
-          `Error: Job ${job.id} ${job.state}: ${job.error?.message ?? 'no reason given'}\n`,
+          // A cancelled job's reason is often just "cancelled": not said twice.
+          `Error: Job ${job.id} ${job.state}${jobReason(job.state, job.error?.message)}\n`,
         );
         return EXIT_FAILURE;
         // The job's own "failed" line is the Error line above: not said twice.
@@ -442,4 +444,10 @@ async function removeJobs(
   return withClient(ctx, async (client) =>
     print(ctx, withListHint(await client.call('job.remove', params)), (r) => removedWords(r, when)),
   );
+}
+
+/** What follows "Job <id> <state>" in the line a job that did not finish ends with. */
+export function jobReason(state: string, message: string | undefined): string {
+  if (message === undefined) return ': no reason given';
+  return message.trim().toLowerCase() === state ? '' : `: ${message}`;
 }

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../api/contract.ts';
 import {
   defaultNotificationSettings,
+  notificationSettingsSchema,
   webhookUrlProblem,
   type NotificationSettings,
 } from './schema.ts';
@@ -136,6 +137,21 @@ describe('the webhook URL rule', () => {
       'https://user:pass@example.com/x',
     ])
       expect(webhookUrlProblem(bad), bad).not.toBeNull();
+  });
+});
+
+describe('the notification settings', () => {
+  it('take each kind once', () => {
+    expect(
+      notificationSettingsSchema.safeParse({ webhookUrl: '', kinds: ['job-done', 'payment'] })
+        .success,
+    ).toBe(true);
+    const twice = notificationSettingsSchema.safeParse({
+      webhookUrl: '',
+      kinds: ['job-done', 'job-done'],
+    });
+    expect(twice.success).toBe(false);
+    expect(twice.error?.issues[0]?.message).toBe('name each kind once');
   });
 });
 
