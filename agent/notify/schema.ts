@@ -84,7 +84,7 @@ export const notificationSettingsSchema = z.object({
     .array(z.enum(NOTIFY_KINDS))
     .max(NOTIFY_KINDS.length)
     .refine((kinds) => new Set(kinds).size === kinds.length, {
-      message: 'name each kind once',
+      message: 'must name each kind once',
     })
     .describe(
       'What the webhook is told: job-done and job-failed (your private jobs), payment, bench-done, needs-you (the wallet locked while market jobs wait, or a GPU that reached your temperature ceiling)',

@@ -151,7 +151,7 @@ describe('the notification settings', () => {
       kinds: ['job-done', 'job-done'],
     });
     expect(twice.success).toBe(false);
-    expect(twice.error?.issues[0]?.message).toBe('name each kind once');
+    expect(twice.error?.issues[0]?.message).toBe('must name each kind once');
   });
 });
 
