@@ -401,7 +401,9 @@ describe('the earn loop under faults', () => {
     expect(warned.map((e) => e.message)).toEqual([
       '[market] the chain replaced its latest blocks; Roost reads them again',
       expect.stringMatching(
-        /^claim job 1: transaction 0x[0-9a-f]{64} was dropped when the chain replaced its latest blocks; sending it again$/,
+        new RegExp(
+          `^claim job ${jobId}: transaction 0x[0-9a-f]{64} was dropped when the chain replaced its latest blocks; sending it again$`,
+        ),
       ),
     ]);
     // The lease's end is the one of the claim that stayed on the chain.
