@@ -63,3 +63,23 @@ describe('a settings change in words', () => {
     ).toBe('future.knob changed to 3');
   });
 });
+
+describe('a settings change against what was there', () => {
+  it('names only the settings whose value changed', () => {
+    const before = defaultSettings;
+    const saved = {
+      ...before,
+      work: { ...before.work, maxTemperatureC: 80 },
+    };
+    expect(
+      describeSettingsChange(
+        { work: { maxTemperatureC: 80, idleMinutes: before.work.idleMinutes } },
+        saved,
+        { before },
+      ),
+    ).toBe('temperature ceiling changed to 80 °C');
+    expect(describeSettingsChange({ notifications: { webhookUrl: '' } }, before, { before })).toBe(
+      'no settings changed',
+    );
+  });
+});

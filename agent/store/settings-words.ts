@@ -15,6 +15,8 @@ import { executionProviderName } from '../hardware/schema.ts';
 /** What the line needs besides the settings: the market token's symbol, when known. */
 export interface SettingsWordsContext {
   tokenSymbol?: string | null;
+  /** The settings before the change: a setting saved with the value it had is not named. */
+  before?: Settings;
 }
 
 type Field = {
@@ -130,6 +132,10 @@ export function describeSettingsChange(
     if (!changed || typeof changed !== 'object') continue;
     for (const key of Object.keys(changed)) {
       const value = (saved as Record<string, Record<string, unknown> | undefined>)[section]?.[key];
+      const was = (
+        context.before as Record<string, Record<string, unknown> | undefined> | undefined
+      )?.[section]?.[key];
+      if (context.before && JSON.stringify(was) === JSON.stringify(value)) continue;
       const id = `${section}.${key}`;
       const field = fields[id];
       if (field?.phrase) {

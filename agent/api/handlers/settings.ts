@@ -99,9 +99,13 @@ export function settingsHandlers(deps: {
       const problem = await tokensProblem(asked);
       if (problem) throw new ApiFailure('SETTINGS_INVALID', problem);
       const { patch, forgot } = await keepTokensWord(asked);
+      const before = deps.settings.get();
       const saved = await deps.settings.update(patch);
       deps.log.info(
-        describeSettingsChange(asked, saved, { tokenSymbol: deps.tokenSymbol?.() ?? null }),
+        describeSettingsChange(asked, saved, {
+          tokenSymbol: deps.tokenSymbol?.() ?? null,
+          before,
+        }),
       );
       if (forgot) deps.log.info(forgot);
       deps.events.emit('settings.changed', saved);
