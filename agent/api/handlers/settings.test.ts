@@ -211,19 +211,27 @@ describe('settings.update', () => {
   });
 });
 
+/** Settings handlers on a fresh settings file, with the log's lines kept in `lines`. */
+async function loggedHandlers(
+  deps: Omit<Parameters<typeof settingsHandlers>[0], 'settings' | 'events' | 'log'>,
+) {
+  const dir = await tempDir();
+  cleanup.push(dir.remove);
+  const settings = new SettingsStore({ dataDir: dir.path, log: createLogger({}) });
+  await settings.load();
+  const lines: string[] = [];
+  const h = settingsHandlers({
+    ...deps,
+    settings,
+    events: new EventBus(),
+    log: createLogger({ sink: (entry) => lines.push(entry.message) }),
+  });
+  return { h, settings, lines };
+}
+
 describe('the log line of a change', () => {
   it('says the change in the Settings page words, with the token of the market', async () => {
-    const dir = await tempDir();
-    cleanup.push(dir.remove);
-    const settings = new SettingsStore({ dataDir: dir.path, log: createLogger({}) });
-    await settings.load();
-    const lines: string[] = [];
-    const h = settingsHandlers({
-      settings,
-      events: new EventBus(),
-      log: createLogger({ sink: (entry) => lines.push(entry.message) }),
-      tokenSymbol: () => 'rUSD',
-    });
+    const { h, lines } = await loggedHandlers({ tokenSymbol: () => 'rUSD' });
     await h['settings.update']({ pricing: { pricePerUnitHour: 2 } });
     expect(lines).toEqual(['price changed to 2 rUSD per unit-hour']);
   });
@@ -231,15 +239,7 @@ describe('the log line of a change', () => {
 
 describe("the user's word on a chain's tokens follows its chain", () => {
   async function saying(tokens: 'test' | 'real', chainIds: Record<string, number | 'silent'>) {
-    const dir = await tempDir();
-    cleanup.push(dir.remove);
-    const settings = new SettingsStore({ dataDir: dir.path, log: createLogger({}) });
-    await settings.load();
-    const lines: string[] = [];
-    const h = settingsHandlers({
-      settings,
-      events: new EventBus(),
-      log: createLogger({ sink: (entry) => lines.push(entry.message) }),
+    const { h, settings, lines } = await loggedHandlers({
       chainIdAt: (url) => {
         const id = chainIds[url];
         return id === 'silent' || id === undefined
