@@ -88,30 +88,8 @@ describe('MarketLeases: the built-in network', () => {
 });
 
 describe('MarketLeases: the provider facts', () => {
-  it('names the address as the Wallet page does, and says no locked part while no job holds any', async () => {
-    const { client } = fakeAgentClient((method) =>
-      method === 'market.status'
-        ? ok(marketStatus())
-        : method === 'market.jobs'
-          ? ok({ leases: [], token: { symbol: 'rUSD', decimals: 6 } })
-          : unavailable(),
-    );
-    render(
-      <AgentProvider client={client}>
-        <MarketLeases />
-      </AgentProvider>,
-    );
-    const facts = (await screen.findByTestId('market-status')).querySelector('dl')!;
-    const stake = [...facts.querySelectorAll('dt')].find((dt) => dt.textContent === 'Stake');
-    expect(stake?.nextElementSibling?.textContent).toBe('100 rUSD');
-    // The address by the Wallet page's word for it, not the market's ("Provider").
-    expect(facts.querySelector('dt')?.textContent).toBe('Address');
-  });
-
-  it('says the locked part of the stake with its unit', async () => {
-    const status = marketStatus({
-      provider: { ...marketStatus().provider!, locked: { amount: '0.953333', symbol: 'rUSD' } },
-    });
+  /** The panel for a market status with no jobs seen. */
+  const showFacts = (status: ReturnType<typeof marketStatus>) => {
     const { client } = fakeAgentClient((method) =>
       method === 'market.status'
         ? ok(status)
@@ -124,6 +102,22 @@ describe('MarketLeases: the provider facts', () => {
         <MarketLeases />
       </AgentProvider>,
     );
+  };
+
+  it('names the address as the Wallet page does, and says no locked part while no job holds any', async () => {
+    showFacts(marketStatus());
+    const facts = (await screen.findByTestId('market-status')).querySelector('dl')!;
+    const stake = [...facts.querySelectorAll('dt')].find((dt) => dt.textContent === 'Stake');
+    expect(stake?.nextElementSibling?.textContent).toBe('100 rUSD');
+    // The address by the Wallet page's word for it, not the market's ("Provider").
+    expect(facts.querySelector('dt')?.textContent).toBe('Address');
+  });
+
+  it('says the locked part of the stake with its unit', async () => {
+    const status = marketStatus({
+      provider: { ...marketStatus().provider!, locked: { amount: '0.953333', symbol: 'rUSD' } },
+    });
+    showFacts(status);
     expect((await screen.findByTestId('market-status')).textContent).toContain(
       '100 rUSD (0.953333 rUSD locked by jobs in progress)',
     );
