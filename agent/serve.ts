@@ -10,7 +10,7 @@ import { loadOrCreateToken } from './api/token.ts';
 import type { LogSink } from './log.ts';
 import { writeFileAtomic } from './store/atomic-file.ts';
 import { InstanceLockError } from './store/instance-lock.ts';
-import { unlockWithPasswordFile, type PasswordFile } from './wallet-password-file.ts';
+import { unlockWithPasswordFile, type PasswordFile } from './wallet/password-file.ts';
 
 /** Where `npm run build:renderer` puts the dashboard. */
 export const RENDERER_DIST = fileURLToPath(new URL('../dist/renderer', import.meta.url));

@@ -6,7 +6,7 @@ import {
   WALLET_PASSWORD_CREDENTIAL,
   WALLET_PASSWORD_FILE_ENV,
   findPasswordFile,
-} from '../wallet-password-file.ts';
+} from '../wallet/password-file.ts';
 import {
   EXIT_FAILURE,
   EXIT_OK,

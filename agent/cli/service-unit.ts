@@ -13,7 +13,7 @@
  *   specifiers expanded: only `%` needs escaping, and the line's ends are trimmed.
  */
 import { isAbsolute, join } from 'node:path';
-import { WALLET_PASSWORD_CREDENTIAL } from '../wallet-password-file.ts';
+import { WALLET_PASSWORD_CREDENTIAL } from '../wallet/password-file.ts';
 
 /** The unit's file name, in the user's unit folder. */
 export const UNIT_NAME = 'roost.service';

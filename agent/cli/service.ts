@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../store/atomic-file.ts';
 import { holderWords, readLiveHolder } from '../store/instance-lock.ts';
 import { keystorePath } from '../wallet/keystore.ts';
-import { shellQuote, WALLET_PASSWORD_CREDENTIAL } from '../wallet-password-file.ts';
+import { shellQuote, WALLET_PASSWORD_CREDENTIAL } from '../wallet/password-file.ts';
 import {
   EXIT_OK,
   UsageError,

@@ -13,7 +13,7 @@
 import { open } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import type { Agent } from './agent.ts';
+import type { Agent } from '../agent.ts';
 
 /** The credential's name in `$CREDENTIALS_DIRECTORY` (systemd's `LoadCredential=<name>:<file>`). */
 export const WALLET_PASSWORD_CREDENTIAL = 'roost-wallet-password';

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Result } from './api/contract.ts';
-import type { Logger } from './log.ts';
-import { tempDir } from '../test/support/temp-dir.ts';
+import type { Result } from '../api/contract.ts';
+import type { Logger } from '../log.ts';
+import { tempDir } from '../../test/support/temp-dir.ts';
 import {
   PASSWORD_FILE_WARNING,
   findPasswordFile,
@@ -11,7 +11,7 @@ import {
   unlockWithPasswordFile,
   type PasswordFile,
   type UnlockingAgent,
-} from './wallet-password-file.ts';
+} from './password-file.ts';
 
 const PASSWORD = 'rig password 7Qx';
 let dir: { path: string; remove: () => Promise<void> };
