@@ -123,7 +123,7 @@ describe('the Wallet page summary', () => {
     expect(px(take, 'paddingTop')).toBeLessThan(px(take, 'fontSize') / 2);
   });
 
-  it('names the network by what it is, not by its setting id', async () => {
+  it('names the network by what it is, not by its setting id nor a block number', async () => {
     render(
       <AgentProvider client={fakeAgent(undefined).client}>
         <WalletPage />
@@ -131,9 +131,43 @@ describe('the Wallet page summary', () => {
     );
     await waitFor(() =>
       expect(screen.getByTestId('wallet-network').textContent).toBe(
-        'The built-in test network; its tokens are test money with no value · block 21',
+        'The built-in test network; its tokens are test money with no value',
       ),
     );
+  });
+
+  it('shows a payment whose time could not be read with no time, not its block number', async () => {
+    const entry = (
+      at: string | null,
+      logIndex: number,
+    ): ResultOf<'wallet.history'>['entries'][number] => ({
+      kind: 'received',
+      amount: { amount: '1', baseUnits: '1000000', symbol: 'rUSD', decimals: 6 },
+      counterparty: null,
+      counterpartyRole: null,
+      reason: null,
+      jobId: null,
+      slot: null,
+      blockNumber: 17,
+      txHash: `0x${'ab'.repeat(32)}`,
+      logIndex,
+      at,
+    });
+    const timed = entry('2025-03-01T14:05:00.000Z', 0);
+    const base = fakeAgent(undefined);
+    const { client } = fakeAgentClient((method, params) =>
+      method === 'wallet.history'
+        ? ok({ entries: [timed, entry(null, 1)] })
+        : (base.client.call as (m: string, p?: unknown) => Promise<unknown>)(method, params),
+    );
+    render(
+      <AgentProvider client={client}>
+        <WalletPage />
+      </AgentProvider>,
+    );
+    const rows = (await screen.findByTestId('wallet-history')).querySelectorAll('tbody tr');
+    const when = [...rows].map((row) => row.querySelector('td')?.textContent);
+    expect(when).toEqual([new Date(timed.at!).toLocaleString(), '—']);
   });
 
   it('says which network a withdrawal goes on in words, with the chain id a wallet checks', async () => {

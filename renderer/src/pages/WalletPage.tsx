@@ -385,7 +385,7 @@ export function WalletPage() {
                   </dd>
                   <dt>Network</dt>
                   <dd data-testid="wallet-network">
-                    <NetworkNamed network={balance.network} /> · block {balance.blockNumber}
+                    <NetworkNamed network={balance.network} />
                   </dd>
                 </>
               )}
@@ -436,7 +436,8 @@ export function WalletPage() {
                     const { sign, what } = entryWords(e);
                     return (
                       <tr key={`${e.txHash}-${e.logIndex}`}>
-                        <td>{e.at ? new Date(e.at).toLocaleString() : `block ${e.blockNumber}`}</td>
+                        {/* A block number means nothing to most people: with no time read, say nothing. */}
+                        <td>{e.at ? new Date(e.at).toLocaleString() : '—'}</td>
                         <td>{what}</td>
                         <td
                           className={
