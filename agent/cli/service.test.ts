@@ -7,11 +7,12 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../cli.ts';
 import type { Context } from './common.ts';
 import {
   createServiceCommand,
+  execStartArguments,
   type ServiceDeps,
   type Systemctl,
   type SystemctlResult,
 } from './service.ts';
-import { UNIT_MARKER } from './service-unit.ts';
+import { execArgument, UNIT_MARKER } from './service-unit.ts';
 import { runCliCaptured } from './testing/run.ts';
 
 let dir: { path: string; remove: () => Promise<void> };
@@ -320,6 +321,37 @@ describe('roost service status', () => {
     });
   });
 
+  it('says when the installed service runs Roost for another data folder than this one', async () => {
+    const serviceDir = join(dir.path, 'rig data');
+    await service(['install'], { dataDir: serviceDir });
+    const same = await service(['status'], { dataDir: serviceDir });
+    expect(same.stdout).not.toContain('the folder this command looked at');
+    const other = join(dir.path, 'Roost data');
+    const r = await service(['status'], { dataDir: other });
+    expect(r.code).toBe(EXIT_OK);
+    expect(r.stdout).toContain(
+      `The installed service runs Roost for the data folder ${serviceDir}, not for ${other} (the folder this command looked at).`,
+    );
+    const json = await service(['status'], { dataDir: other, json: true });
+    expect(JSON.parse(json.stdout)).toMatchObject({ dataDir: serviceDir });
+  });
+
+  it("reads the unit's data folder as systemd does, from home where relative", async () => {
+    await mkdir(join(dir.path, 'config', 'systemd', 'user'), { recursive: true });
+    const execStart = (args: string) =>
+      writeFile(unitPath(), `[Service]\nExecStart="/usr/bin/node" "/opt/roost.js" serve ${args}\n`);
+    const dataDir = async () =>
+      (JSON.parse((await service(['status'], { json: true })).stdout) as { dataDir: unknown })
+        .dataDir;
+    await execStart('--data-dir=rigs/one --port 7790');
+    expect(await dataDir()).toBe(join(dir.path, 'home', 'rigs', 'one'));
+    // A folder only systemd can fill in (a specifier, a variable) is not guessed at.
+    await execStart('--data-dir %h/roost');
+    expect(await dataDir()).toBeNull();
+    await execStart('');
+    expect(await dataDir()).toBeNull();
+  });
+
   it('says why it cannot tell when systemctl has no bus', async () => {
     await service(['install']);
     const r = await service(['status'], {
@@ -327,6 +359,28 @@ describe('roost service status', () => {
     });
     expect(r.stdout).toContain('Whether it runs: unknown');
     expect(r.stdout).toContain('Failed to connect to bus');
+  });
+});
+
+describe('execStartArguments', () => {
+  it('reads back every argument the unit writes, whatever its path holds', () => {
+    for (const path of ['/srv/Roost data', '/srv/it\'s "ours"', '/srv/$HOME %h 100%', '/srv/a\\b'])
+      expect(execStartArguments(`"/usr/bin/node" --data-dir ${execArgument(path)}`)).toEqual([
+        '/usr/bin/node',
+        '--data-dir',
+        path,
+      ]);
+  });
+
+  it('leaves undefined what only systemd fills in', () => {
+    expect(execStartArguments("roost --data-dir '%h/my data' $DIR ${DIR}/x a$$b")).toEqual([
+      'roost',
+      '--data-dir',
+      undefined,
+      undefined,
+      undefined,
+      'a$b',
+    ]);
   });
 });
 

@@ -352,6 +352,51 @@ async function uninstall(ctx: Context, deps: ServiceDeps): Promise<number> {
   return EXIT_OK;
 }
 
+/**
+ * The arguments of an `ExecStart=` line as systemd hands them over: split on whitespace, quotes
+ * taken off and backslash escapes read, `%%` and `$$` made one `%` and `$`. An argument that holds
+ * another specifier (`%h`) or a variable (`$HOME`), which only systemd fills in, is undefined.
+ */
+export function execStartArguments(line: string): (string | undefined)[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  let quote: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote === undefined && /\s/.test(c)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (c === quote) quote = undefined;
+    else if (quote === undefined && (c === '"' || c === "'")) {
+      quote = c;
+      word ??= '';
+    } else if (c === '\\' && i + 1 < line.length) word = (word ?? '') + line[++i];
+    else word = (word ?? '') + c;
+  }
+  if (word !== undefined) words.push(word);
+  return words.map((w) =>
+    w.replace(/%%/g, '').includes('%') || w.replace(/\$\$/g, '').includes('$')
+      ? undefined
+      : w.replace(/%%/g, '%').replace(/\$\$/g, '$'),
+  );
+}
+
+/**
+ * The data folder an installed unit runs Roost for: its `--data-dir`, from the user's home where
+ * relative (a user service starts there). Undefined where the unit names none or systemd would
+ * have to fill it in.
+ */
+function unitDataDir(execStart: string | undefined, home: string): string | undefined {
+  const args = execStart === undefined ? [] : execStartArguments(execStart);
+  let found: string | undefined;
+  // As the CLI reads it: the last --data-dir counts.
+  args.forEach((arg, i) => {
+    if (arg === '--data-dir') found = args[i + 1];
+    else if (arg?.startsWith('--data-dir=')) found = arg.slice('--data-dir='.length);
+  });
+  return found === undefined || found.trim() === '' ? undefined : resolve(home, found);
+}
+
 async function status(ctx: Context, deps: ServiceDeps): Promise<number> {
   const unit = join(userUnitDir(ctx.io.env, deps.home), UNIT_NAME);
   const installed = await readUnit(unit);
@@ -373,6 +418,7 @@ async function status(ctx: Context, deps: ServiceDeps): Promise<number> {
     ?.split('\n')
     .find((l) => l.startsWith('ExecStart='))
     ?.slice('ExecStart='.length);
+  const dataDir = unitDataDir(runs, deps.home);
   const linger = lingering(deps);
   if (ctx.json) {
     ctx.io.stdout(
@@ -383,6 +429,7 @@ async function status(ctx: Context, deps: ServiceDeps): Promise<number> {
         enabled: enabled ?? null,
         active: active ?? null,
         execStart: runs ?? null,
+        dataDir: dataDir ?? null,
         linger,
         problem: problem ?? null,
       }) + '\n',
@@ -412,6 +459,13 @@ async function status(ctx: Context, deps: ServiceDeps): Promise<number> {
       : `Lingering:       off for ${deps.user}: it starts only once you log in (sudo loginctl enable-linger ${deps.user} changes that)`,
     `What it prints:  ${LOGS}`,
   );
+  // The folder this command was given may not be the service's: say so, or "Running now" reads
+  // as news of that folder's Roost.
+  if (dataDir !== undefined && dataDir !== ctx.dataDir)
+    lines.push(
+      '',
+      `The installed service runs Roost for the data folder ${dataDir}, not for ${ctx.dataDir} (the folder this command looked at).`,
+    );
   ctx.io.stdout(lines.join('\n') + '\n');
   return EXIT_OK;
 }
