@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../store/atomic-file.ts';
 import { holderWords, readLiveHolder } from '../store/instance-lock.ts';
 import { keystorePath } from '../wallet/keystore.ts';
-import { shellQuote, WALLET_PASSWORD_CREDENTIAL } from '../wallet/password-file.ts';
+import { shellQuote } from '../shell-quote.ts';
+import { WALLET_PASSWORD_CREDENTIAL } from '../wallet/password-file.ts';
 import {
   EXIT_OK,
   UsageError,

@@ -14,6 +14,7 @@ import { open } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Agent } from '../agent.ts';
+import { shellQuote } from '../shell-quote.ts';
 
 /** The credential's name in `$CREDENTIALS_DIRECTORY` (systemd's `LoadCredential=<name>:<file>`). */
 export const WALLET_PASSWORD_CREDENTIAL = 'roost-wallet-password';
@@ -63,11 +64,6 @@ function named(source: PasswordFile): string {
     case 'credential':
       return `${source.file} (systemd's credential ${WALLET_PASSWORD_CREDENTIAL})`;
   }
-}
-
-/** A path as a shell command takes it, whatever its spaces and quotes. */
-export function shellQuote(path: string): string {
-  return `'${path.replace(/'/g, `'\\''`)}'`;
 }
 
 function inside(file: string, dir: string | undefined): boolean {
