@@ -268,6 +268,8 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
     : undefined;
   // Set once the work log exists; every change of a decision is recorded at once.
   let recordWork = (): void => undefined;
+  // Set once the job runner exists: a GPU that may work again can take a job that waits for one.
+  let devicesChanged = (): void => undefined;
   const policy = createWorkPolicy({
     settings: () => settings.get().work,
     gpus: async () =>
@@ -289,6 +291,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
     onChange: (decisions) => {
       events.emit('schedule.changed', { decisions });
       recordWork();
+      devicesChanged();
     },
     log: scheduleLog,
     ...(gpuProcesses ? { gpuProcesses } : {}),
@@ -324,7 +327,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
   let jobService: Promise<JobService> | undefined;
   const jobs = (): Promise<JobService> => {
     jobService ??= (async () => {
-      return createJobService({
+      const service = await createJobService({
         dataDir: options.dataDir,
         signer: currentSigner,
         log: log.child('jobs'),
@@ -336,8 +339,17 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
         autoStart: options.background ?? false,
         // A market job goes once its lease is done with it; the lease journal is the market's.
         canRemoveMarketJob: (jobId) => market.localJobRemoval(jobId),
+        // One job per GPU; market jobs stay off a GPU the work policy paused while another works.
+        gpuName: (gpuId) => policy.gpuName(gpuId),
+        avoidDevice: (device, origin) => {
+          if (origin !== 'market') return false;
+          const decision = policy.decisionFor(device.id);
+          return decision !== undefined && decision.state !== 'working';
+        },
         ...options.jobs,
       });
+      devicesChanged = () => service.devicesChanged();
+      return service;
     })();
     return jobService;
   };

@@ -88,6 +88,8 @@ export const runPlanSchema = z.object({
   startSet: z.int().nonnegative(),
   /** Providers to try, in order; the first whose session starts runs the job. */
   executionProviders: z.array(workerEpSchema).min(1).max(6),
+  /** The device index of a provider that has one (CUDA, TensorRT, DirectML): which GPU. */
+  deviceIndexes: z.partialRecord(workerEpSchema, z.int().nonnegative().max(255)).optional(),
   maxOutputBytes: z.number().int().positive(),
   /** Output bytes already written by earlier sets (a resumed job). */
   outputBytesSoFar: z.number().int().nonnegative(),

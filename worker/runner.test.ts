@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IoFaults } from '../test/fixtures/jobs/io-thread-faults.ts';
 import { decodeNpy, encodeNpy } from './npy.ts';
-import { inputFile } from './protocol.ts';
+import { inputFile, runPlanSchema } from './protocol.ts';
 import type { RunPlan } from './protocol.ts';
 import { runnerFs } from './out-files.ts';
 import type { RunnerFs } from './out-files.ts';
@@ -176,6 +176,37 @@ describe('a batch of sets, with a stand-in onnxruntime', () => {
       expect(sessionOptions[0]).toMatchObject({
         extra: { session: { force_spinning_stop: '1' } },
       });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('opens the session on the GPU the agent placed the job on', async () => {
+    const { dir, plan } = await batch(1);
+    const sessionOptions: unknown[] = [];
+    try {
+      const placed: RunPlan = {
+        ...plan,
+        executionProviders: ['cuda', 'cpu'],
+        deviceIndexes: { cuda: 1 },
+      };
+      // The plan crosses a process boundary: the worker's schema keeps the device index.
+      expect(runPlanSchema.parse(placed).deviceIndexes).toEqual({ cuda: 1 });
+      expect(runPlanSchema.safeParse({ ...placed, deviceIndexes: { cuda: -1 } }).success).toBe(
+        false,
+      );
+      const outcome = await runPlan(placed, {
+        send: () => undefined,
+        hold: () => undefined,
+        cancelled: () => false,
+        loadOrt: async () => fakeOrt({ sessionOptions }),
+      });
+      expect(outcome).toMatchObject({ ok: true });
+      expect(sessionOptions[0]).toMatchObject({
+        executionProviders: [{ name: 'cuda', deviceId: 1 }],
+      });
+      // The stand-in starts CUDA at once: one session, on the second GPU.
+      expect(sessionOptions).toHaveLength(1);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -155,9 +155,15 @@ export function classifyModelError(message: string): WorkerErrorCode | undefined
  * The session options every job runs with (bench/worker-parts.bench.ts measures them against
  * onnxruntime's defaults).
  */
-export function sessionOptions(ep: WorkerEp): OrtModule.InferenceSession.SessionOptions {
+export function sessionOptions(
+  ep: WorkerEp,
+  deviceIndex?: number,
+): OrtModule.InferenceSession.SessionOptions {
   return {
-    executionProviders: [ep as never],
+    // A GPU other than the provider's first is named by its device index (one job per GPU).
+    executionProviders: [
+      deviceIndex === undefined ? (ep as never) : ({ name: ep, deviceId: deviceIndex } as never),
+    ],
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
     // onnxruntime's CPU threads spin for a while after each run. Between runs this process
@@ -177,7 +183,10 @@ async function createSession(
   for (const ep of plan.executionProviders) {
     io.send({ type: 'status', stage: 'session', busy: true, ep });
     try {
-      const session = await ort.InferenceSession.create(plan.modelPath, sessionOptions(ep));
+      const session = await ort.InferenceSession.create(
+        plan.modelPath,
+        sessionOptions(ep, plan.deviceIndexes?.[ep]),
+      );
       return { session, ep, fallbacks };
     } catch (error) {
       const message = messageOf(error).split(plan.modelPath).join('the model');

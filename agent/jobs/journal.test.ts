@@ -166,6 +166,27 @@ describe('the job journal', () => {
     expect(bad).toEqual(['bad']);
   });
 
+  it('keeps where a job runs and the GPU it asked for, also in a journal of the first schema', async () => {
+    const at = await journalAt();
+    const first = at.make();
+    first.insert(job('old'), 'submitted');
+    first.close();
+    open.splice(open.indexOf(first), 1);
+    // A journal as Roost wrote it before jobs were placed on GPUs (schema 1).
+    const raw = new DatabaseSync(at.path);
+    raw.exec(
+      'ALTER TABLE jobs DROP COLUMN device; ALTER TABLE jobs DROP COLUMN device_wanted; PRAGMA user_version = 1',
+    );
+    raw.close();
+    const j = at.make();
+    expect(j.get('old')).toMatchObject({ id: 'old', state: 'queued' });
+    expect(j.get('old')?.device).toBeUndefined();
+    const pinned = j.insert({ ...job('pinned'), deviceWanted: 'pci-0000:02:00.0' }, 'submitted');
+    expect(pinned.deviceWanted).toBe('pci-0000:02:00.0');
+    j.update('pinned', { device: { id: 'pci-0000:02:00.0', name: 'RTX 3070 #2' } });
+    expect(j.get('pinned')?.device).toEqual({ id: 'pci-0000:02:00.0', name: 'RTX 3070 #2' });
+  });
+
   it('refuses a journal from a newer Roost', async () => {
     const at = await journalAt();
     const raw = new DatabaseSync(at.path);

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import {
   epFallbackSchema,
   executionProviderSchema,
+  jobDeviceSchema,
   jobErrorCodeSchema,
   jobOriginSchema,
   jobSpecSchema,
@@ -24,6 +25,7 @@ import {
 } from './schema.ts';
 import type {
   EpFallback,
+  JobDevice,
   JobError,
   JobHistoryEntry,
   JobOrigin,
@@ -35,7 +37,7 @@ import type {
 } from './schema.ts';
 
 export const JOURNAL_FILE = 'jobs.sqlite';
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 /** Which state may follow which. */
 const NEXT: Record<JobState, readonly JobState[]> = {
@@ -74,6 +76,10 @@ export interface JobRecord {
   /** Where `run` wants the outputs copied, and where they went. */
   exportTo?: string;
   exportedTo?: string;
+  /** The device the job must run on (`--gpu`), by id, as it was asked. */
+  deviceWanted?: string;
+  /** Where it runs or ran: the device the placement gave it (agent/jobs/placement.ts). */
+  device?: JobDevice;
   cancelRequested: boolean;
   createdAt: string;
   updatedAt: string;
@@ -104,6 +110,7 @@ export type JobPatch = Partial<
     | 'result'
     | 'timings'
     | 'exportedTo'
+    | 'device'
     | 'cancelRequested'
     | 'startedAt'
     | 'finishedAt'
@@ -133,6 +140,8 @@ const rowSchema = z.object({
   timings: z.string(),
   export_to: nullable(z.string()),
   exported_to: nullable(z.string()),
+  device: nullable(z.string()).optional(),
+  device_wanted: nullable(z.string()).optional(),
   cancel_requested: z.number().int(),
   created_at: z.string(),
   updated_at: z.string(),
@@ -174,6 +183,10 @@ function toRecord(raw: unknown): JobRecord {
   if (row.result !== null) record.result = signedReceiptSchema.parse(JSON.parse(row.result));
   if (row.export_to !== null) record.exportTo = row.export_to;
   if (row.exported_to !== null) record.exportedTo = row.exported_to;
+  if (row.device !== null && row.device !== undefined)
+    record.device = jobDeviceSchema.parse(JSON.parse(row.device));
+  if (row.device_wanted !== null && row.device_wanted !== undefined)
+    record.deviceWanted = row.device_wanted;
   if (row.started_at !== null) record.startedAt = row.started_at;
   if (row.finished_at !== null) record.finishedAt = row.finished_at;
   return record;
@@ -221,6 +234,8 @@ export interface NewJob {
   exportTo?: string;
   /** The job's label when its spec names none (SubmitOptions.name); not part of the spec. */
   name?: string;
+  /** The device it must run on, by id. */
+  deviceWanted?: string;
 }
 
 export interface Journal {
@@ -342,6 +357,16 @@ export function openJournal(
         bytes INTEGER NOT NULL,
         PRIMARY KEY (job_id, set_index, name)
       );
+      PRAGMA user_version = 1;
+      COMMIT;
+    `);
+  }
+  if (version < 2) {
+    // Where each job runs (one job per GPU at a time), and the device a job asked for.
+    db.exec(`
+      BEGIN;
+      ALTER TABLE jobs ADD COLUMN device TEXT;
+      ALTER TABLE jobs ADD COLUMN device_wanted TEXT;
       PRAGMA user_version = ${SCHEMA_VERSION};
       COMMIT;
     `);
@@ -362,6 +387,7 @@ export function openJournal(
       JSON.stringify(p.timings ?? { fetchMs: 0, sessionMs: 0, runMs: 0 }),
     ],
     exportedTo: (p) => ['exported_to', p.exportedTo ?? null],
+    device: (p) => ['device', p.device ? JSON.stringify(p.device) : null],
     cancelRequested: (p) => ['cancel_requested', p.cancelRequested ? 1 : 0],
     startedAt: (p) => ['started_at', p.startedAt ?? null],
     finishedAt: (p) => ['finished_at', p.finishedAt ?? null],
@@ -419,8 +445,8 @@ export function openJournal(
       const at = now().toISOString();
       transaction(() => {
         db.prepare(
-          `INSERT INTO jobs (id, origin, name, spec, spec_sha256, state, stage, sets_total, export_to, created_at, updated_at)
-           VALUES ($id, $origin, $name, $spec, $spec_sha256, 'queued', 'queued', $sets_total, $export_to, $at, $at)`,
+          `INSERT INTO jobs (id, origin, name, spec, spec_sha256, state, stage, sets_total, export_to, device_wanted, created_at, updated_at)
+           VALUES ($id, $origin, $name, $spec, $spec_sha256, 'queued', 'queued', $sets_total, $export_to, $device_wanted, $at, $at)`,
         ).run({
           id: job.id,
           origin: job.origin,
@@ -429,6 +455,7 @@ export function openJournal(
           spec_sha256: job.specSha256,
           sets_total: job.setsTotal,
           export_to: job.exportTo ?? null,
+          device_wanted: job.deviceWanted ?? null,
           at,
         });
         insertHistory.run({ job_id: job.id, at, state: 'queued', message });

@@ -235,6 +235,8 @@ export const jobStageSchema = z.enum([
   'queued',
   'fetching',
   'checking',
+  /** Fetched and checked, waiting for its GPU (or the CPU) to be free. */
+  'waiting',
   'starting',
   'loading',
   'running',
@@ -306,6 +308,14 @@ export function jobTimeWords(t: { totalMs: number; runMs: number }): string {
   return `${durationWords(t.totalMs)} (running the model ${durationWords(t.runMs)})`;
 }
 
+/** Where a job runs: a GPU by its inventory id and name, or the CPU (`cpu`). */
+export const jobDeviceSchema = z.object({
+  id: z.string().max(200),
+  /** For people: `NVIDIA GeForce RTX 3070 #2`, `the CPU`. */
+  name: z.string().max(300),
+});
+export type JobDevice = z.infer<typeof jobDeviceSchema>;
+
 export const jobSummarySchema = z.object({
   id: z.string(),
   name: z.string().optional(),
@@ -314,6 +324,10 @@ export const jobSummarySchema = z.object({
   progress: jobProgressSchema,
   /** The provider that ran (or is running) the job. */
   executionProvider: executionProviderSchema.optional(),
+  /** The device it runs or ran on (one job per GPU at a time). */
+  device: jobDeviceSchema.optional(),
+  /** The device it was asked to run on (`--gpu`), by id. */
+  deviceWanted: z.string().max(200).optional(),
   /** Worker starts so far (a crash or an agent restart adds one). */
   attempts: z.int().nonnegative(),
   error: jobErrorSchema.optional(),
@@ -513,5 +527,7 @@ export const runRequestSchema = z.strictObject({
   /** A folder to copy the outputs and result.json into when the job is done. */
   outDir: z.string().min(1).max(4096).optional(),
   name: z.string().max(200).optional(),
+  /** Run it on this device only: a GPU's id (as `roost detect` shows it) or `cpu`. */
+  device: z.string().min(1).max(200).optional(),
 });
 export type RunRequest = z.infer<typeof runRequestSchema>;

@@ -1051,3 +1051,217 @@ describe('removing finished jobs', () => {
     expect(service.list().map((j) => j.id)).toEqual([next]);
   });
 });
+
+describe('jobs on a machine with two GPUs', () => {
+  const GPU1 = 'pci-0000:01:00.0';
+  const GPU2 = 'pci-0000:02:00.0';
+  const labels: Record<string, string> = { [GPU1]: 'RTX 3070 #1', [GPU2]: 'RTX 3070 #2' };
+  const probeResults = [
+    {
+      ep: 'cuda',
+      ok: true,
+      status: 'ok',
+      deviceIndex: 0,
+      adapter: { name: 'GeForce RTX 3070 (bus 01)', software: false, gpuId: GPU1 },
+    },
+    {
+      ep: 'cuda',
+      ok: true,
+      status: 'ok',
+      deviceIndex: 1,
+      adapter: { name: 'GeForce RTX 3070 (bus 02)', software: false, gpuId: GPU2 },
+    },
+    { ep: 'cpu', ok: true, status: 'ok', adapter: { name: 'Test CPU', software: false } },
+  ];
+
+  /** Workers that start their run only when the test says so. */
+  function gatedWorkers() {
+    const held: (() => void)[] = [];
+    const script: FakeWorkerScript = (w, m) => {
+      if (m !== 'start' && m.type === 'run') {
+        held.push(() => void writingWorker()(w, m));
+        return;
+      }
+      return writingWorker()(w, m);
+    };
+    return { script, held };
+  }
+
+  async function until(what: string, check: () => boolean): Promise<void> {
+    for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+    if (!check()) throw new Error(`timed out waiting for ${what}`);
+  }
+
+  const planOf = (spawner: ReturnType<typeof fakeSpawner>, i: number) => {
+    const run = spawner.workers[i]?.received[0];
+    return run?.type === 'run' ? run.plan : undefined;
+  };
+
+  it('runs one job on each GPU at once, and the next when one is free', async () => {
+    const e = await env();
+    const gated = gatedWorkers();
+    const { service, spawner } = await e.start(gated.script, {
+      probeResults,
+      gpuName: (id) => labels[id],
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const submitted = await service.submit(
+        await identitySpec(e, 1, { executionProviders: ['cuda', 'cpu'] }),
+      );
+      if (!submitted.ok) throw new Error('not submitted');
+      ids.push(submitted.value.id);
+    }
+    await until('two workers', () => gated.held.length === 2);
+    const plans = [planOf(spawner, 0), planOf(spawner, 1)];
+    expect(
+      plans.map((p) => p?.deviceIndexes).sort((a, b) => (a?.cuda ?? 0) - (b?.cuda ?? 0)),
+    ).toEqual([{ cuda: 0 }, { cuda: 1 }]);
+    expect(plans[0]?.executionProviders).toEqual(['cuda', 'cpu']);
+    const stageOf = (id: string) => service.list().find((j) => j.id === id)?.progress;
+    await until('one job to wait', () => ids.some((id) => stageOf(id)?.stage === 'waiting'));
+    // The third job waits for a GPU; it does not drain onto the CPU.
+    const waiting = ids.find((id) => stageOf(id)?.stage === 'waiting') as string;
+    expect(stageOf(waiting)).toMatchObject({
+      stage: 'waiting',
+      message: 'waiting for a free GPU: all 2 that run CUDA are busy',
+    });
+    const onFirst = plans.findIndex((p) => p?.deviceIndexes?.cuda === 0);
+    const onSecond = 1 - onFirst;
+    const firstJob = plans[onFirst]?.jobId as string;
+    const secondJob = plans[onSecond]?.jobId as string;
+    expect(service.list().find((j) => j.id === secondJob)?.device).toEqual({
+      id: GPU2,
+      name: 'RTX 3070 #2',
+    });
+    // The first GPU frees up: the waiting job takes it.
+    gated.held[onFirst]?.();
+    expect(await service.wait(firstJob)).toMatchObject({ ok: true, value: { state: 'done' } });
+    await until('a third worker', () => gated.held.length === 3);
+    expect(planOf(spawner, 2)).toMatchObject({ jobId: waiting, deviceIndexes: { cuda: 0 } });
+    gated.held[onSecond]?.();
+    gated.held[2]?.();
+    const done = await service.wait(secondJob);
+    expect(done).toMatchObject({
+      ok: true,
+      value: { state: 'done', device: { id: GPU2, name: 'RTX 3070 #2' } },
+    });
+    // The receipt names the card it ran on, not the first card that does CUDA.
+    expect(done.ok && done.value.result?.receipt.adapter).toEqual({
+      name: 'GeForce RTX 3070 (bus 02)',
+      software: false,
+    });
+    expect(done.ok && done.value.history.map((h) => h.message)).toContain(
+      'running on CUDA or CPU on RTX 3070 #2',
+    );
+    expect(await service.wait(waiting)).toMatchObject({
+      ok: true,
+      value: { state: 'done', device: { id: GPU1 } },
+    });
+  });
+
+  it('keeps a job on the GPU it asked for, and refuses a GPU that is not here', async () => {
+    const e = await env();
+    const gated = gatedWorkers();
+    const { service, spawner } = await e.start(gated.script, {
+      probeResults,
+      gpuName: (id) => labels[id],
+    });
+    const spec = await identitySpec(e, 1, { executionProviders: ['cuda', 'cpu'] });
+    const pinned = await service.submit(spec, { device: GPU2 });
+    expect(pinned).toMatchObject({ ok: true, value: { deviceWanted: GPU2 } });
+    await until('the pinned job to start', () => gated.held.length === 1);
+    expect(planOf(spawner, 0)?.deviceIndexes).toEqual({ cuda: 1 });
+    const again = await service.submit(
+      await identitySpec(e, 1, { executionProviders: ['cuda', 'cpu'] }),
+      { device: GPU2 },
+    );
+    if (!again.ok) throw new Error('not submitted');
+    await until(
+      'it to wait',
+      () => service.list().find((j) => j.id === again.value.id)?.progress.stage === 'waiting',
+    );
+    // GPU #1 is free, but the job asked for #2: it waits for #2.
+    expect(service.list().find((j) => j.id === again.value.id)?.progress.message).toBe(
+      'waiting for RTX 3070 #2, busy with another job',
+    );
+    const nowhere = await service.submit(spec, { device: 'pci-0000:09:00.0' });
+    expect(nowhere).toEqual({
+      ok: false,
+      error: {
+        code: 'invalid-spec',
+        message: `There is no device "pci-0000:09:00.0" here: give one of ${GPU1}, ${GPU2}, cpu (roost detect shows each GPU's id).`,
+      },
+    });
+    expect(service.list()).toHaveLength(2);
+    gated.held[0]?.();
+    await until('the second pinned job to start', () => gated.held.length === 2);
+    expect(planOf(spawner, 1)?.deviceIndexes).toEqual({ cuda: 1 });
+    gated.held[1]?.();
+    expect(await service.wait(again.value.id)).toMatchObject({
+      ok: true,
+      value: { state: 'done' },
+    });
+  });
+
+  it('cancels a job while it waits for a GPU, and keeps market jobs off a paused GPU', async () => {
+    const e = await env();
+    const gated = gatedWorkers();
+    let paused = GPU1;
+    // Market jobs come by http: these answer from the files the spec was made of.
+    const files = new Map<string, string>();
+    const served = (a: JobSpec['model']) => {
+      files.set(a.sha256, fileURLToPath(a.uri));
+      return { ...a, uri: `http://127.0.0.1:9/${a.sha256}` };
+    };
+    const { service, spawner } = await e.start(gated.script, {
+      fetch: async (url) =>
+        new Response(readFileSync(files.get(String(url).split('/').at(-1) as string) as string)),
+      probeResults,
+      gpuName: (id) => labels[id],
+      avoidDevice: (device, origin) => origin === 'market' && device.id === paused,
+    });
+    const local = await identitySpec(e, 1, { executionProviders: ['cuda', 'cpu'] });
+    const market = await service.submit(
+      {
+        ...local,
+        model: served(local.model),
+        inputs: { x: served((local.inputs as Record<string, JobSpec['model']>).x!) },
+      },
+      { origin: 'market', name: 'market job 1' },
+    );
+    if (!market.ok) throw new Error('not submitted');
+    await until('the market job to start', () => gated.held.length === 1);
+    // GPU #1 is paused for market work: the market job went to #2.
+    expect(planOf(spawner, 0)?.deviceIndexes).toEqual({ cuda: 1 });
+    const filler = await service.submit(await identitySpec(e, 1, { executionProviders: ['cuda'] }));
+    if (!filler.ok) throw new Error('not submitted');
+    await until('the private job to start', () => gated.held.length === 2);
+    expect(planOf(spawner, 1)?.deviceIndexes).toEqual({ cuda: 0 });
+    const waiting = await service.submit(
+      await identitySpec(e, 1, { executionProviders: ['cuda'] }),
+    );
+    if (!waiting.ok) throw new Error('not submitted');
+    await until(
+      'it to wait',
+      () => service.list().find((j) => j.id === waiting.value.id)?.progress.stage === 'waiting',
+    );
+    expect(await service.cancel(waiting.value.id)).toMatchObject({ ok: true });
+    expect(await service.wait(waiting.value.id)).toMatchObject({
+      ok: true,
+      value: { state: 'cancelled', error: { code: 'cancelled' } },
+    });
+    paused = '';
+    for (const release of gated.held) release();
+    expect(await service.wait(market.value.id)).toMatchObject({
+      ok: true,
+      value: { state: 'done' },
+    });
+    expect(await service.wait(filler.value.id)).toMatchObject({
+      ok: true,
+      value: { state: 'done' },
+    });
+    // The cancelled job never got a worker.
+    expect(spawner.workers).toHaveLength(2);
+  });
+});

@@ -48,6 +48,8 @@ import type { JobPatch, JobRecord, Journal, SetOutput } from './journal.ts';
 import { checkModel, externalLocations } from './model-check.ts';
 import type { ModelFacts } from './model-check.ts';
 import { NPY_HEADER_PEEK_BYTES, readNpyHeader } from './npy-header.ts';
+import { createDevicePool, devicesFromProbe, PlacementRefused } from './placement.ts';
+import type { Device, DevicePool, Placement } from './placement.ts';
 import { signReceipt } from './receipt.ts';
 import {
   diskWords,
@@ -92,7 +94,9 @@ export interface ProbeResultLike {
   ok: boolean;
   status: string;
   reason?: string;
-  adapter?: Pick<AcceleratorAdapter, 'name' | 'software' | 'inferredFrom'>;
+  adapter?: Pick<AcceleratorAdapter, 'name' | 'software' | 'inferredFrom' | 'gpuId'>;
+  /** CUDA/TensorRT: the device index it was probed on (one result per NVIDIA GPU). */
+  deviceIndex?: number;
 }
 
 /** A private job's default GPU paths, best first (see `privateJobProviders`). */
@@ -138,8 +142,18 @@ export interface JobServiceOptions {
   allowSoftwareAdapters?: boolean | (() => boolean);
   /** Providers the user turned off (Settings → Accelerators), read at each job. */
   disabledProviders?: () => readonly ExecutionProvider[];
-  /** Jobs that run at the same time; default 1 (one GPU, one job). */
+  /**
+   * Jobs that run at the same time while there is no accelerator probe to go by (default 1).
+   * With one, each GPU runs one job at a time and the CPU one (agent/jobs/placement.ts).
+   */
   concurrency?: number;
+  /** A GPU's name for people, by its inventory id (`RTX 3070 #2`). */
+  gpuName?: (gpuId: string) => string | undefined;
+  /**
+   * Devices a job of this origin stays off while another can run it: the agent's work policy
+   * keeps market jobs off paused GPUs. Private jobs are the owner's own and go anywhere.
+   */
+  avoidDevice?: (device: { id: string; name: string }, origin: JobOrigin) => boolean;
   caps?: Partial<JobCaps>;
   defaults?: Partial<JobCaps>;
   /** Worker starts per job across crashes, hangs and agent restarts; default 3. */
@@ -177,6 +191,8 @@ export interface SubmitOptions {
    * the result names the spec the requester posted, byte for byte.
    */
   name?: string;
+  /** Run it on this device only (a GPU's inventory id, or `cpu`); checked against the probe. */
+  device?: string;
 }
 
 export interface RunOptions {
@@ -186,6 +202,8 @@ export interface RunOptions {
 }
 
 export interface JobService {
+  /** The work policy or the probe changed: jobs waiting for a device look again. */
+  devicesChanged(): void;
   /** Queues a roost.job/1 spec; it runs in the background. */
   submit(spec: unknown, options?: SubmitOptions): Promise<JobResult<JobSummary>>;
   /**
@@ -395,6 +413,8 @@ const failWith = (code: JobError['code'], message: string) =>
 
 interface ActiveJob {
   controller: AbortController;
+  /** Why it waits for a device (stage `waiting`), for its progress line. */
+  waiting?: string;
   reason?: 'cancel' | 'shutdown';
   worker?: WorkerProcess;
   bytes?: { done: number; total: number };
@@ -411,6 +431,8 @@ interface Prepared {
   limits: JobCaps;
   executionProviders: ExecutionProvider[];
   agentFallbacks: EpFallback[];
+  /** The device index of each provider that has one on the job's device (placement.ts). */
+  deviceIndexes?: Partial<Record<ExecutionProvider, number>>;
 }
 
 export async function createJobService(options: JobServiceOptions): Promise<JobService> {
@@ -423,6 +445,11 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
   const retryDelayMs =
     options.retryDelayMs ?? ((n: number) => Math.min(30_000, 1000 * 2 ** Math.max(0, n - 2)));
   const concurrency = Math.max(1, options.concurrency ?? 1);
+  /**
+   * Jobs taken from the queue at once: every device's places, and one more whose files are
+   * fetched and checked while the others run. Known once the probe is read.
+   */
+  let admitLimit = concurrency;
   const spawnWorker = options.spawnWorker ?? createNodeWorkerSpawner();
   const jobsDir = join(options.dataDir, 'jobs');
   await mkdir(jobsDir, { recursive: true, mode: 0o700 });
@@ -469,6 +496,8 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       progress.bytesDone = live.bytes.done;
       progress.bytesTotal = live.bytes.total;
     }
+    if (live?.waiting !== undefined && record.stage === 'waiting')
+      progress.message = live.waiting.slice(0, 500);
     return progress;
   }
 
@@ -505,6 +534,8 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     };
     if (record.name !== undefined) summary.name = record.name;
     if (record.executionProvider) summary.executionProvider = record.executionProvider;
+    if (record.device) summary.device = record.device;
+    if (record.deviceWanted !== undefined) summary.deviceWanted = record.deviceWanted;
     if (record.error) summary.error = record.error;
     if (record.startedAt) summary.startedAt = record.startedAt;
     if (record.finishedAt) summary.finishedAt = record.finishedAt;
@@ -665,6 +696,66 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     } catch (error) {
       log.warn(`the accelerator probe could not be read: ${messageOf(error)}`);
       return undefined;
+    }
+  }
+
+  /** The places jobs run here now (agent/jobs/placement.ts), from the probe and the settings. */
+  async function currentDevices(): Promise<Device[]> {
+    const allow = options.allowSoftwareAdapters ?? true;
+    const devices = devicesFromProbe(await probeResults(), {
+      disabled: options.disabledProviders?.() ?? [],
+      allowSoftware: typeof allow === 'function' ? allow() : allow,
+      unprobedSlots: concurrency,
+      ...(options.gpuName ? { gpuName: options.gpuName } : {}),
+    });
+    const places = devices.reduce((n, d) => n + d.slots, 0);
+    const limit = devices.some((d) => d.id === 'any') ? places : places + 1;
+    if (limit !== admitLimit) {
+      const more = limit > admitLimit;
+      admitLimit = limit;
+      if (more) queueMicrotask(pump);
+    }
+    return devices;
+  }
+
+  const avoid = options.avoidDevice;
+  const pool: DevicePool = createDevicePool({
+    devices: currentDevices,
+    ...(avoid ? { avoid: (d: Device, origin: JobOrigin) => avoid(d, origin) } : {}),
+  });
+
+  /** A device for the job, once one is free (stage `waiting` until then). */
+  async function placeJob(
+    record: JobRecord,
+    prepared: Prepared,
+    live: ActiveJob,
+  ): Promise<Placement> {
+    const id = record.id;
+    try {
+      return await pool.acquire(
+        {
+          executionProviders: prepared.executionProviders,
+          origin: record.origin,
+          // Oldest first: a job fetched sooner does not jump ahead of an older one waiting.
+          rank: Date.parse(record.createdAt),
+          ...(record.deviceWanted !== undefined ? { device: record.deviceWanted } : {}),
+        },
+        live.controller.signal,
+        (reason) => {
+          live.waiting = reason;
+          log.info(`${jobLabel(record.name?.slice(0, 80), id)}: ${reason}`);
+          progress(id, { stage: 'waiting' });
+        },
+      );
+    } catch (error) {
+      if (error instanceof PlacementRefused)
+        throw new JobFailure({
+          code: 'no-execution-provider',
+          message: `it can't run here: ${error.message}`,
+        });
+      throw new JobFailure({ code: 'cancelled', message: 'cancelled while waiting for a device' });
+    } finally {
+      live.waiting = undefined;
     }
   }
 
@@ -1026,10 +1117,24 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     return to;
   }
 
-  function adapterFor(ep: ExecutionProvider, probe: ProbeResultLike[] | undefined) {
-    const found = probe?.find((r) => r.ep === ep && r.adapter)?.adapter;
+  /** The adapter a job ran on: the probe's for its provider on its device. */
+  function adapterFor(
+    ep: ExecutionProvider,
+    probe: ProbeResultLike[] | undefined,
+    device: JobRecord['device'],
+    deviceIndex: number | undefined,
+  ) {
+    const mine = (r: ProbeResultLike): boolean => {
+      if (deviceIndex !== undefined && r.deviceIndex !== undefined)
+        return r.deviceIndex === deviceIndex;
+      if (device === undefined || device.id === 'cpu') return true;
+      return (r.adapter?.gpuId ?? 'gpu') === device.id;
+    };
+    const found = probe?.find((r) => r.ep === ep && r.adapter && mine(r))?.adapter;
     if (found) return { name: adapterName(found), software: found.software };
     if (ep === 'cpu') return { name: cpus()[0]?.model.trim() || 'CPU', software: false };
+    if (device && device.id !== 'cpu' && device.id !== 'gpu')
+      return { name: device.name, software: false };
     return undefined;
   }
 
@@ -1080,6 +1185,9 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
         setCount: current.setsTotal,
         startSet,
         executionProviders: prepared.executionProviders,
+        ...(prepared.deviceIndexes && Object.keys(prepared.deviceIndexes).length > 0
+          ? { deviceIndexes: prepared.deviceIndexes }
+          : {}),
         maxOutputBytes: prepared.limits.maxOutputBytes,
         outputBytesSoFar: soFar,
       };
@@ -1196,7 +1304,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     const finishedAt = now().toISOString();
     const probe = await probeResults();
     const ep = current.executionProvider ?? prepared.executionProviders[0] ?? 'cpu';
-    const adapter = adapterFor(ep, probe);
+    const adapter = adapterFor(ep, probe, current.device, prepared.deviceIndexes?.[ep]);
     const body = {
       format: RESULT_FORMAT,
       jobId: id,
@@ -1278,20 +1386,36 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       if (signal.aborted)
         throw new JobFailure({ code: 'cancelled', message: 'cancelled while fetching' });
       progress(id, { stage: 'checking' });
-      const prepared = await prepare(journal.get(id) as JobRecord);
+      const checked = await prepare(journal.get(id) as JobRecord);
       if (signal.aborted) throw new JobFailure({ code: 'cancelled', message: 'cancelled' });
-      const running = transition(
-        id,
-        ['fetching'],
-        'running',
-        { stage: 'starting' },
-        `running on ${prepared.executionProviders.join(' or ')}`,
-      );
-      if (!running) return;
-      await runWorker(running, prepared, live);
-      if (signal.aborted)
-        throw new JobFailure({ code: 'cancelled', message: 'cancelled while the worker ran' });
-      await finish(journal.get(id) as JobRecord, prepared);
+      const placement = await placeJob(journal.get(id) as JobRecord, checked, live);
+      try {
+        if (signal.aborted) throw new JobFailure({ code: 'cancelled', message: 'cancelled' });
+        const prepared: Prepared = {
+          ...checked,
+          executionProviders: placement.executionProviders,
+          deviceIndexes: placement.deviceIndexes,
+        };
+        const device = placement.device;
+        const where = device.id === 'any' ? '' : ` on ${device.name}`;
+        const running = transition(
+          id,
+          ['fetching'],
+          'running',
+          {
+            stage: 'starting',
+            ...(device.id === 'any' ? {} : { device: { id: device.id, name: device.name } }),
+          },
+          `running on ${prepared.executionProviders.map(executionProviderName).join(' or ')}${where}`,
+        );
+        if (!running) return;
+        await runWorker(running, prepared, live);
+        if (signal.aborted)
+          throw new JobFailure({ code: 'cancelled', message: 'cancelled while the worker ran' });
+        await finish(journal.get(id) as JobRecord, prepared);
+      } finally {
+        pool.release(placement);
+      }
     } catch (error) {
       const failure =
         error instanceof JobFailure
@@ -1339,9 +1463,9 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
 
   function pump(): void {
     if (closed || !started) return;
-    while (active.size < concurrency) {
+    while (active.size < admitLimit) {
       const next = journal
-        .list({ states: ['queued'], oldestFirst: true, limit: concurrency * 2 })
+        .list({ states: ['queued'], oldestFirst: true, limit: admitLimit * 2 })
         .find((r) => !active.has(r.id));
       if (!next) return;
       const controller = new AbortController();
@@ -1445,6 +1569,16 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
         fullPathProblem(opts.exportTo) ?? 'the output folder is not valid',
       );
     }
+    if (opts.device !== undefined) {
+      const devices = await currentDevices();
+      if (!devices.some((d) => d.id === opts.device || d.id === 'any')) {
+        const ids = devices.filter((d) => d.id !== 'gpu').map((d) => d.id);
+        return fail(
+          'invalid-spec',
+          `There is no device "${opts.device}" here: give one of ${ids.join(', ')} (roost detect shows each GPU's id).`,
+        );
+      }
+    }
     const id = `job-${now().getTime().toString(36)}-${randomBytes(4).toString('hex')}`;
     try {
       const record = journal.insert(
@@ -1456,6 +1590,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
           setsTotal: inputSetsOf(spec).length,
           ...(opts.exportTo ? { exportTo: opts.exportTo } : {}),
           ...(opts.name ? { name: opts.name.slice(0, 200) } : {}),
+          ...(opts.device !== undefined ? { deviceWanted: opts.device } : {}),
         },
         `submitted (${origin})`,
       );
@@ -1799,6 +1934,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       const submitted = await submit(spec.value, {
         origin: 'private',
         ...(exportTo ? { exportTo } : {}),
+        ...(parsed.data.device !== undefined ? { device: parsed.data.device } : {}),
       });
       if (!submitted.ok) return submitted;
       jobId = submitted.value.id;
@@ -1837,10 +1973,12 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       pump();
     },
     recovered,
+    devicesChanged: () => pool.poke(),
     activeWorkers: () => [...active.values()].filter((a) => a.worker).length,
     async close() {
       if (closed) return;
       closed = true;
+      pool.close();
       for (const live of active.values()) {
         live.reason ??= 'shutdown';
         live.controller.abort();

@@ -41,6 +41,7 @@ export function jobHandlers(jobs: () => Promise<JobService>): Pick<Handlers, Job
         await service.submit(spec, {
           origin: 'private',
           ...(request.outDir ? { exportTo: request.outDir } : {}),
+          ...(request.device !== undefined ? { device: request.device } : {}),
         }),
       );
     },
