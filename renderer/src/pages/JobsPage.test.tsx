@@ -1,18 +1,41 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { AgentProvider } from '../AgentContext.tsx';
 import { JobsPage } from './JobsPage.tsx';
 import { isFullPath } from './job-paths.ts';
+import type { ResultOf } from '../../../agent/api/contract.ts';
 import type { ApiClient } from '../api/transport.ts';
 import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
+import { rtx3060 } from '../testing/gpus.ts';
 
 afterEach(cleanup);
 
-/** An agent with no jobs; `job.add` answers with `answer` and records what it was sent. */
-function fakeClient(answer: unknown) {
+type DetectedGpu = ResultOf<'hardware.detect'>['gpus'][number];
+
+/** The `n`th of a lab server's RTX 3070 cards, named as hardware.detect names it. */
+const rtx3070 = (n: number): DetectedGpu => ({
+  ...rtx3060([]),
+  id: `pci-0000:0${n}:00.0`,
+  name: 'NVIDIA GeForce RTX 3070',
+  displayName: `NVIDIA GeForce RTX 3070 #${n}`,
+});
+
+/**
+ * An agent with no jobs on a machine with `gpus` (none: hardware.detect fails); `job.add`
+ * answers with `answer` and records what it was sent.
+ */
+function fakeClient(answer: unknown, gpus?: DetectedGpu[]) {
   const added: unknown[] = [];
   const { client } = fakeAgentClient((method, params) => {
     if (method === 'job.list') return ok({ jobs: [] });
+    if (method === 'hardware.detect' && gpus)
+      return ok({
+        gpus,
+        accelerators: [],
+        cpu: { model: 'AMD EPYC', cores: 16, accelerators: [] },
+        os: { platform: 'linux', release: '6.8.0', arch: 'x64' },
+        problems: [],
+      });
     if (method === 'bench.targets')
       return ok({
         targets: [
@@ -141,6 +164,68 @@ describe('JobsPage: the accelerator of a private job', () => {
   });
 });
 
+describe('JobsPage: the GPU of a private job', () => {
+  /** Every answer the page asked for so far is in (a setTimeout runs after their promises). */
+  const settled = () => act(() => new Promise((resolve) => setTimeout(resolve, 0)));
+
+  it('offers each GPU by name where there are two or more, and sends the one picked', async () => {
+    // One GPU: nothing to choose, the agent places the job on it.
+    showPage(fakeClient(ok({}), [rtx3070(1)]).client);
+    await screen.findByRole('option', { name: 'Only webgpu (NVIDIA H200)' });
+    await settled();
+    expect(screen.queryByLabelText('GPU')).toBeNull();
+    cleanup();
+
+    const { client, added } = fakeClient(ok({}), [rtx3070(1), rtx3070(2)]);
+    showPage(client);
+    const select = (await screen.findByLabelText('GPU')) as HTMLSelectElement;
+    expect(
+      within(select)
+        .getAllByRole('option')
+        .map((o) => o.textContent),
+    ).toEqual([
+      'Any free GPU',
+      'Only NVIDIA GeForce RTX 3070 #1',
+      'Only NVIDIA GeForce RTX 3070 #2',
+    ]);
+    // Any free GPU is the default, and sends no device: the agent takes the next free one.
+    expect(select.value).toBe('');
+    fill('/data/model.onnx', 'x=/data/x.npy');
+    await waitFor(() => expect(added).toHaveLength(1));
+    await screen.findByRole('button', { name: 'Add job' });
+    fireEvent.change(select, { target: { value: 'pci-0000:02:00.0' } });
+    fill('/data/model.onnx', 'x=/data/x.npy');
+    await waitFor(() => expect(added).toHaveLength(2));
+    await screen.findByRole('button', { name: 'Add job' });
+    // The CPU runs on no GPU: with it, the GPU is not asked for.
+    fireEvent.change(screen.getByLabelText('Accelerator'), { target: { value: 'cpu' } });
+    expect(select.disabled).toBe(true);
+    fill('/data/model.onnx', 'x=/data/x.npy');
+    await waitFor(() => expect(added).toHaveLength(3));
+    expect(added).toEqual([
+      { model: '/data/model.onnx', inputs: { x: '/data/x.npy' } },
+      { model: '/data/model.onnx', inputs: { x: '/data/x.npy' }, device: 'pci-0000:02:00.0' },
+      { model: '/data/model.onnx', inputs: { x: '/data/x.npy' }, executionProviders: ['cpu'] },
+    ]);
+  });
+
+  it('marks the GPU field when the agent no longer has the GPU picked', async () => {
+    const refusal =
+      'There is no device "pci-0000:02:00.0" here: give one of pci-0000:01:00.0, cpu (roost work status lists them).';
+    const { client } = fakeClient(
+      { ok: false, error: { code: 'INVALID_PARAMS', message: refusal } },
+      [rtx3070(1), rtx3070(2)],
+    );
+    showPage(client);
+    const select = await screen.findByLabelText('GPU');
+    fireEvent.change(select, { target: { value: 'pci-0000:02:00.0' } });
+    fill('/data/model.onnx', 'x=/data/x.npy');
+    expect((await formAlert()).textContent).toBe(refusal);
+    expect(select.getAttribute('aria-invalid')).toBe('true');
+    expect(select.getAttribute('aria-describedby')).toBe('add-job-problem');
+  });
+});
+
 describe('isFullPath', () => {
   it('knows full paths on Linux, macOS and Windows', () => {
     for (const p of ['/home/you/m.onnx', 'C:\\models\\m.onnx', 'd:/m.onnx', '\\\\nas\\m.onnx'])
@@ -225,6 +310,111 @@ describe('JobsPage: the queue in words', () => {
     expect(text).toContain('from the market');
     expect(text).toContain('· WebGPU');
     expect(text).not.toMatch(/· webgpu/);
+  });
+});
+
+describe('JobsPage: where jobs run', () => {
+  const summary = (
+    id: string,
+    extra: Record<string, unknown> & { state: 'done' | 'running' | 'fetching' },
+  ) => ({
+    id,
+    origin: 'private',
+    progress: { stage: extra.state === 'done' ? 'done' : 'running', setsDone: 1, setsTotal: 4 },
+    attempts: 1,
+    createdAt: '2026-11-26T09:00:00.000Z',
+    updatedAt: '2026-11-26T09:00:01.000Z',
+    removable: extra.state === 'done',
+    ...extra,
+  });
+  const gpu = { id: 'pci-0000:02:00.0', name: 'NVIDIA GeForce RTX 3070 #2' };
+
+  it('names the GPU a job ran on beside its accelerator, in the list and in its details', async () => {
+    const resnet = summary('job-1', {
+      name: 'resnet',
+      state: 'done',
+      executionProvider: 'cuda',
+      device: gpu,
+    });
+    const { client } = fakeAgentClient((method, params) => {
+      if (method === 'job.list')
+        return ok({
+          jobs: [
+            resnet,
+            summary('job-2', {
+              name: 'small',
+              state: 'done',
+              executionProvider: 'cpu',
+              device: { id: 'cpu', name: 'the CPU' },
+            }),
+          ],
+        });
+      if (method === 'job.show' && (params as { id: string }).id === 'job-1')
+        return ok({
+          ...resnet,
+          jobDir: '/var/lib/roost/jobs/job-1',
+          fallbacks: [],
+          history: [],
+          result: {
+            receipt: {
+              outputs: [],
+              // The card's own name: the device names it already.
+              adapter: { name: 'NVIDIA GeForce RTX 3070', software: false },
+              timings: { fetchMs: 1, sessionMs: 100, runMs: 12, totalMs: 359 },
+            },
+            signature: { signer: '0xabc' },
+          },
+        });
+      return unavailable();
+    });
+    showPage(client);
+    const row = (await screen.findByText('resnet')).closest('li')!;
+    expect(row.textContent).toContain('· CUDA on NVIDIA GeForce RTX 3070 #2');
+    // The CPU provider on the CPU is just "CPU".
+    const small = screen.getByText('small').closest('li')!;
+    expect(small.textContent).toMatch(/· CPU(?! on)/);
+
+    fireEvent.click(within(row).getByRole('button', { name: 'Details' }));
+    const detail = await within(row).findByTestId('job-detail');
+    await within(detail).findByText('Ran on');
+    expect(within(detail).getByText('Ran on').nextElementSibling?.textContent).toBe(
+      'CUDA on NVIDIA GeForce RTX 3070 #2',
+    );
+  });
+
+  it('says why a job waits for its GPU, in words', async () => {
+    const { client, emit } = fakeAgentClient((method) => {
+      if (method === 'job.list')
+        return ok({
+          jobs: [
+            summary('job-1', {
+              name: 'resnet',
+              state: 'fetching',
+              progress: { stage: 'checking', setsDone: 0, setsTotal: 4 },
+            }),
+          ],
+        });
+      return unavailable();
+    });
+    showPage(client);
+    const row = (await screen.findByText('resnet')).closest('li')!;
+    emit({
+      event: 'job.progress',
+      payload: {
+        jobId: 'job-1',
+        progress: {
+          stage: 'waiting',
+          setsDone: 0,
+          setsTotal: 4,
+          message: 'waiting for a free GPU: all 2 that run CUDA are busy',
+        },
+      },
+    });
+    expect(row.querySelector('.job-progress')?.textContent).toBe(
+      'Waiting for a free GPU: all 2 that run CUDA are busy',
+    );
+    // Its files are fetched: it is not "Fetching files" any more.
+    expect(row.querySelector('.state-pill')?.textContent).toBe('Waiting');
   });
 });
 

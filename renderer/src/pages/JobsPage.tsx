@@ -11,6 +11,7 @@ import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { AgentText } from '../components/AgentText.tsx';
 import { MarketLeases } from '../components/MarketLeases.tsx';
+import { useDetect } from '../hooks/useDetect.ts';
 import { pathProblem } from './job-paths.ts';
 
 type Target = ResultOf<'bench.targets'>['targets'][number];
@@ -49,6 +50,19 @@ const removable = (job: Summary) => job.removable;
  */
 export function finishedBefore(jobs: readonly Summary[], before: number): Summary[] {
   return jobs.filter((j) => removable(j) && Date.parse(j.finishedAt ?? j.updatedAt) < before);
+}
+
+/**
+ * Where a job runs or ran, in one short phrase: the accelerator and the device, as `CUDA on RTX
+ * 3070 #2`, `WebGPU on the CPU` (a software adapter), `CPU` (not "CPU on the CPU"), or `on RTX
+ * 3070 #2` while its worker starts. Undefined before the job has either.
+ */
+export function whereWords(job: Pick<Summary, 'executionProvider' | 'device'>) {
+  const { executionProvider: ep, device } = job;
+  if (ep === undefined) return device && `on ${device.name}`;
+  const accelerator = executionProviderName(ep);
+  if (!device || (device.id === 'cpu' && ep === 'cpu')) return accelerator;
+  return `${accelerator} on ${device.name}`;
 }
 
 /** What a removal leaves of market jobs, said before it. */
@@ -214,8 +228,11 @@ function RemoveOlder({
 }
 
 function Progress({ job }: { job: Summary }) {
-  const { setsDone, setsTotal, stage } = job.progress;
+  const { setsDone, setsTotal, stage, message } = job.progress;
   const pct = setsTotal > 0 ? Math.round((100 * setsDone) / setsTotal) : 0;
+  // A job waiting for its GPU says why ("waiting for RTX 3070 #2, busy with another job"):
+  // "waiting, 0/1 (0 %)" would read as stuck.
+  const waiting = stage === 'waiting' ? (message ?? 'waiting for its GPU to be free') : undefined;
   return (
     <div className="job-progress">
       <progress
@@ -226,21 +243,25 @@ function Progress({ job }: { job: Summary }) {
       <span className="muted">
         {finished.has(job.state)
           ? `${setsDone}/${setsTotal} input sets`
-          : `${stage}, ${setsDone}/${setsTotal} (${pct} %)`}
+          : waiting !== undefined
+            ? waiting.charAt(0).toUpperCase() + waiting.slice(1)
+            : `${stage}, ${setsDone}/${setsTotal} (${pct} %)`}
       </span>
     </div>
   );
 }
 
-type Field = 'model' | 'inputs' | 'out';
+type Field = 'model' | 'inputs' | 'out' | 'device';
 
 /**
  * Which field an agent's refusal of a private job is about, from how it names the file: "The
- * model: …" or `Input "x": …` (agent/jobs/service.ts `artifactOf`).
+ * model: …" or `Input "x": …` (agent/jobs/service.ts `artifactOf`), or the GPU: `There is no
+ * device "…" here` (a card taken out since the page asked).
  */
 export function fieldOf(message: string): Field | undefined {
   if (/^The model\b/.test(message)) return 'model';
   if (/^Input "/.test(message)) return 'inputs';
+  if (/^There is no device\b/.test(message)) return 'device';
   return undefined;
 }
 
@@ -253,6 +274,13 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
   /** '' = the agent's choice: the GPU paths that work here, then the CPU. */
   const [ep, setEp] = useState('');
   const [targets, setTargets] = useState<Target[]>([]);
+  /** '' = any free GPU; else the id of the one GPU the job may run on. */
+  const [gpu, setGpu] = useState('');
+  // With one GPU (or none) there is nothing to choose: the agent places the job on it.
+  const gpus = useDetect().report?.gpus ?? [];
+  const chooseGpu = gpus.length >= 2;
+  // Only the CPU runs on no GPU: a GPU picked with it would leave the job nothing to run on.
+  const device = chooseGpu && ep !== 'cpu' ? gpu : '';
   /** What is wrong, and with which field (marked and described by the message). */
   const [problem, setProblemState] = useState<{ text: string; field?: Field }>();
   const setProblem = (text: string | undefined, field?: Field) =>
@@ -298,6 +326,7 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
       inputs: sets.length === 1 ? sets[0]! : sets,
       ...(outDir.trim() ? { outDir: outDir.trim() } : {}),
       ...(ep ? { executionProviders: [ep as Target['ep']] } : {}),
+      ...(device ? { device } : {}),
     });
     setBusy(false);
     if (r.ok) {
@@ -356,6 +385,25 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
           </option>
         ))}
       </select>
+      {chooseGpu && (
+        <>
+          <label htmlFor="job-gpu">GPU</label>
+          <select
+            id="job-gpu"
+            value={device}
+            disabled={ep === 'cpu'}
+            onChange={(e) => setGpu(e.target.value)}
+            {...marked('device')}
+          >
+            <option value="">Any free GPU</option>
+            {gpus.map((g) => (
+              <option key={g.id} value={g.id}>
+                Only {g.displayName}
+              </option>
+            ))}
+          </select>
+        </>
+      )}
       <label htmlFor="job-out">Copy the outputs to (optional)</label>
       <input
         id="job-out"
@@ -397,6 +445,8 @@ function JobDetailView({ id }: { id: string }) {
   }, [client, subscribe, id]);
   if (!detail) return <p className="muted">Loading…</p>;
   const receipt = detail.result?.receipt;
+  const where = whereWords(detail);
+  const namedGpu = detail.device !== undefined && !['cpu', 'gpu'].includes(detail.device.id);
   return (
     <div className="job-detail" data-testid="job-detail">
       {detail.error && (
@@ -407,12 +457,13 @@ function JobDetailView({ id }: { id: string }) {
       <dl className="facts">
         <dt>Folder</dt>
         <dd className="path">{detail.exportedTo ?? detail.jobDir}</dd>
-        {detail.executionProvider && (
+        {where && (
           <>
-            <dt>Ran on</dt>
+            <dt>{finished.has(detail.state) ? 'Ran on' : 'Runs on'}</dt>
             <dd>
-              {executionProviderName(detail.executionProvider)}
-              {receipt?.adapter
+              {where}
+              {/* A GPU the device names is the adapter already; the CPU's model is not. */}
+              {receipt?.adapter && !namedGpu
                 ? ` (${receipt.adapter.name}${receipt.adapter.software ? ', a software adapter' : ''})`
                 : ''}
             </dd>
@@ -585,15 +636,16 @@ export function JobsPage() {
               <li key={job.id} className={`job job-${job.state}`}>
                 <div className="job-head">
                   <span className={`state-pill state-job-${job.state}`}>
-                    {stateWords[job.state]}
+                    {/* Fetched and checked, it waits for its GPU: no longer fetching anything. */}
+                    {job.progress.stage === 'waiting' && !finished.has(job.state)
+                      ? 'Waiting'
+                      : stateWords[job.state]}
                   </span>
                   <strong>{job.name ?? job.id}</strong>
                   <span className="muted">
                     {job.origin === 'market' ? 'from the market' : 'private'} ·{' '}
                     {new Date(job.createdAt).toLocaleString()}
-                    {job.executionProvider
-                      ? ` · ${executionProviderName(job.executionProvider)}`
-                      : ''}
+                    {whereWords(job) ? ` · ${whereWords(job)}` : ''}
                   </span>
                   <span className="job-actions">
                     {!finished.has(job.state) && (
