@@ -49,7 +49,7 @@ describe('roost job remove --finished-before', () => {
   });
 });
 
-describe('roost job remove', () => {
+describe('roost job list, show and remove, on jobs in the journal', () => {
   let dir: { path: string; remove: () => Promise<void> };
   beforeEach(async () => {
     dir = await tempDir('roost-job-remove-');
@@ -104,6 +104,33 @@ describe('roost job remove', () => {
     expect(await roost('job', 'list')).toMatchObject({
       stdout: expect.stringMatching(/^No jobs yet/),
     });
+  });
+
+  it('says which GPU each job ran on', async () => {
+    await mkdir(join(dir.path, 'jobs'), { recursive: true });
+    await jobs([{ id: 'job-a' }, { id: 'job-b' }]);
+    const journal = openJournal(join(dir.path, 'jobs', 'jobs.sqlite'));
+    journal.transition('job-a', ['queued'], 'fetching', {}, 'go');
+    journal.transition(
+      'job-a',
+      ['fetching'],
+      'running',
+      { executionProvider: 'cuda', device: { id: 'pci-0000:02:00.0', name: 'RTX 3070 #2' } },
+      'running',
+    );
+    journal.transition(
+      'job-a',
+      ['running'],
+      'done',
+      { finishedAt: '2026-11-26T10:00:00Z' },
+      'done',
+    );
+    journal.close();
+    const list = await roost('job', 'list');
+    expect(list.stdout).toMatch(/^job-b {2}queued +private +0\/1 {2}$/m);
+    expect(list.stdout).toMatch(/^job-a {2}done +private +0\/1 {2}RTX 3070 #2 {2}$/m);
+    const show = await roost('job', 'show', 'job-a');
+    expect(show.stdout).toContain('Ran on: CUDA on RTX 3070 #2\n');
   });
 
   it('removes the jobs finished before a time, or says there is nothing to remove', async () => {

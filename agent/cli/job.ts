@@ -23,9 +23,14 @@ import { executionProviderName } from '../hardware/schema.ts';
 import type { Result } from '../api/contract.ts';
 import type { LogEntry } from '../log.ts';
 
+/** ` on RTX 3070 #2` where the job ran on a GPU ("on the CPU" says nothing new after CPU). */
+function deviceWords(device: { id: string; name: string } | undefined): string {
+  return device && device.id !== 'cpu' ? ` on ${device.name}` : '';
+}
+
 export const jobCommand: Command = {
   usage:
-    'roost job run --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--max-seconds <n>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id> | schema\n       roost job remove <id>... | remove --finished-before <30d|12h|date>',
+    'roost job run --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--max-seconds <n>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id> | schema\n       roost job remove <id>... | remove --finished-before <30d|12h|date>',
   summary: 'Run ONNX models on your own GPUs: private jobs with .npy inputs and outputs',
   help: [
     `A spec for roost job submit is JSON in the ${JOB_SPEC_FORMAT} format, for example:`,
@@ -44,6 +49,9 @@ export const jobCommand: Command = {
     '--out <dir>             also copy the outputs and result.json there when it is done',
     '--ep <list>             accelerators to try in order, e.g. cuda,cpu (cpu, webgpu, cuda,',
     '                        tensorrt, dml, coreml)',
+    '--gpu <id>              run it on that GPU only (ids as roost work status shows them,',
+    '                        or the bus address roost detect shows; cpu for the CPU). Without',
+    '                        it, each job takes the next free GPU: one job per GPU at a time',
     '--max-seconds <n>       stop the job after this long',
     '--name <text>           a name to know the job by in roost job list',
     '',
@@ -59,6 +67,7 @@ export const jobCommand: Command = {
     input: { type: 'string', multiple: true },
     out: { type: 'string' },
     ep: { type: 'string' },
+    gpu: { type: 'string' },
     'max-seconds': { type: 'string' },
     name: { type: 'string' },
     'finished-before': { type: 'string' },
@@ -212,6 +221,7 @@ async function runJobCommand(ctx: Context): Promise<number> {
         : {}),
       ...(maxSeconds ? { limits: { maxSeconds } } : {}),
       ...(typeof v.name === 'string' ? { name: v.name } : {}),
+      ...(typeof v.gpu === 'string' ? { device: v.gpu.trim() } : {}),
     };
     return withClient(
       ctx,
@@ -273,7 +283,7 @@ async function runJobCommand(ctx: Context): Promise<number> {
           if (!ctx.json) {
             ctx.io.stdout(
               [
-                `Job ${job.id} done on ${job.executionProvider ? executionProviderName(job.executionProvider) : 'an unknown accelerator'}.`,
+                `Job ${job.id} done on ${job.executionProvider ? executionProviderName(job.executionProvider) : 'an unknown accelerator'}${deviceWords(job.device)}.`,
                 `Outputs: ${job.exportedTo ?? join(job.jobDir, 'out')}`,
                 ...(job.result?.receipt.outputs ?? []).map(
                   (o) => `  ${o.name}: ${o.file} (${o.dtype} ${JSON.stringify(o.shape)})`,
@@ -353,7 +363,7 @@ async function runJobCommand(ctx: Context): Promise<number> {
           : jobs
               .map(
                 (j) =>
-                  `${j.id}  ${j.state.padEnd(9)} ${j.origin.padEnd(8)} ${j.progress.setsDone}/${j.progress.setsTotal}  ${j.name ?? ''}${j.error ? `  ${j.error.message}` : ''}`,
+                  `${j.id}  ${j.state.padEnd(9)} ${j.origin.padEnd(8)} ${j.progress.setsDone}/${j.progress.setsTotal}${j.device ? `  ${j.device.name}` : ''}  ${j.name ?? ''}${j.error ? `  ${j.error.message}` : j.progress.stage === 'waiting' && j.progress.message ? `  ${j.progress.message}` : ''}`,
               )
               .join('\n'),
       );
@@ -375,8 +385,13 @@ async function runJobCommand(ctx: Context): Promise<number> {
       return print(ctx, withListHint(await client.call('job.show', { id })), (j) =>
         [
           `Job ${j.id} (${j.origin}${j.name ? `, ${j.name}` : ''}): ${j.state}`,
-          `Progress: ${j.progress.stage}, ${j.progress.setsDone}/${j.progress.setsTotal} input sets`,
-          ...(j.executionProvider ? [`Ran on: ${executionProviderName(j.executionProvider)}`] : []),
+          `Progress: ${j.progress.stage}, ${j.progress.setsDone}/${j.progress.setsTotal} input sets${j.progress.message ? ` (${j.progress.message})` : ''}`,
+          ...(j.executionProvider
+            ? [`Ran on: ${executionProviderName(j.executionProvider)}${deviceWords(j.device)}`]
+            : j.device
+              ? [`Runs on: ${j.device.name}`]
+              : []),
+          ...(j.deviceWanted !== undefined ? [`Asked for: ${j.deviceWanted} only`] : []),
           ...(j.fallbacks.length > 0
             ? [
                 `Passed over: ${j.fallbacks.map((f) => `${executionProviderName(f.ep)}: ${f.reason}`).join('; ')}`,

@@ -74,6 +74,9 @@ describe('the places jobs run', () => {
     expect(summary(devicesFromProbe(probe, { disabled: ['dml', 'coreml', 'tensorrt'] }))).toEqual([
       { id: 'cpu', name: 'the CPU', providers: { cpu: undefined, webgpu: undefined } },
     ]);
+    // DirectML and CoreML were never probed (Linux has neither) and there is no GPU: they run
+    // nowhere, rather than on a GPU made up for them.
+    expect(devicesFromProbe(probe).map((d) => d.id)).toEqual(['cpu']);
     // Software adapters not allowed (Settings → Accelerators): WebGPU runs nowhere.
     expect(
       summary(

@@ -86,18 +86,14 @@ export function devicesFromProbe(
     if (!providers.has(ep)) providers.set(ep, result.deviceIndex);
     gpus.set(id, providers);
   }
-  // A GPU provider the probe never tried (an older cache, a test) runs on the default GPU, as
-  // onnxruntime would pick it.
+  // A GPU provider the probe never tried (an older cache, a test) runs on the first GPU, as
+  // onnxruntime would pick it. With no GPU found, it runs nowhere: the job takes its next one.
   const unprobed = ALL_PROVIDERS.filter(
     (ep) => ep !== 'cpu' && !probed.has(ep) && !disabled.has(ep),
   );
-  if (unprobed.length > 0) {
-    const first = gpus.keys().next();
-    const id = first.done ? 'gpu' : first.value;
-    const providers = gpus.get(id) ?? new Map<ExecutionProvider, number | undefined>();
-    for (const ep of unprobed) if (!providers.has(ep)) providers.set(ep, undefined);
-    gpus.set(id, providers);
-  }
+  const first = gpus.values().next();
+  if (!first.done)
+    for (const ep of unprobed) if (!first.value.has(ep)) first.value.set(ep, undefined);
   const devices: Device[] = [...gpus].map(([id, providers]) => ({
     id,
     name: id === 'gpu' ? 'the GPU' : (options.gpuName?.(id) ?? id),

@@ -1168,7 +1168,8 @@ describe('jobs on a machine with two GPUs', () => {
       gpuName: (id) => labels[id],
     });
     const spec = await identitySpec(e, 1, { executionProviders: ['cuda', 'cpu'] });
-    const pinned = await service.submit(spec, { device: GPU2 });
+    // As `roost detect` shows the card: by its bus address.
+    const pinned = await service.submit(spec, { device: '0000:02:00.0' });
     expect(pinned).toMatchObject({ ok: true, value: { deviceWanted: GPU2 } });
     await until('the pinned job to start', () => gated.held.length === 1);
     expect(planOf(spawner, 0)?.deviceIndexes).toEqual({ cuda: 1 });
@@ -1190,7 +1191,7 @@ describe('jobs on a machine with two GPUs', () => {
       ok: false,
       error: {
         code: 'invalid-spec',
-        message: `There is no device "pci-0000:09:00.0" here: give one of ${GPU1}, ${GPU2}, cpu (roost detect shows each GPU's id).`,
+        message: `There is no device "pci-0000:09:00.0" here: give one of ${GPU1}, ${GPU2}, cpu (roost work status lists them).`,
       },
     });
     expect(service.list()).toHaveLength(2);

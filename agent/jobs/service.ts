@@ -1569,13 +1569,17 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
         fullPathProblem(opts.exportTo) ?? 'the output folder is not valid',
       );
     }
-    if (opts.device !== undefined) {
+    let device = opts.device;
+    if (device !== undefined) {
       const devices = await currentDevices();
-      if (!devices.some((d) => d.id === opts.device || d.id === 'any')) {
+      // `roost detect` shows a GPU's PCI bus address (0000:01:00.0): that names it too.
+      const named = devices.find((d) => d.id === device || d.id === `pci-${device}`);
+      if (named) device = named.id;
+      else if (!devices.some((d) => d.id === 'any')) {
         const ids = devices.filter((d) => d.id !== 'gpu').map((d) => d.id);
         return fail(
           'invalid-spec',
-          `There is no device "${opts.device}" here: give one of ${ids.join(', ')} (roost detect shows each GPU's id).`,
+          `There is no device "${device}" here: give one of ${ids.join(', ')} (roost work status lists them).`,
         );
       }
     }
@@ -1590,7 +1594,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
           setsTotal: inputSetsOf(spec).length,
           ...(opts.exportTo ? { exportTo: opts.exportTo } : {}),
           ...(opts.name ? { name: opts.name.slice(0, 200) } : {}),
-          ...(opts.device !== undefined ? { deviceWanted: opts.device } : {}),
+          ...(device !== undefined ? { deviceWanted: device } : {}),
         },
         `submitted (${origin})`,
       );
