@@ -57,6 +57,7 @@ import {
 import { createNvidiaProcessSource, programExists } from './schedule/gpu-processes.ts';
 import { createProcessLister } from './schedule/processes.ts';
 import { openWorkLog, workUnits, type WorkLog } from './schedule/work-log.ts';
+import { marketCapacity, marketGpuIds } from './market/capacity.ts';
 import { manualHoldSchema, type ManualHold } from './schedule/schema.ts';
 import {
   createWorkPolicy,
@@ -339,10 +340,12 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
         autoStart: options.background ?? false,
         // A market job goes once its lease is done with it; the lease journal is the market's.
         canRemoveMarketJob: (jobId) => market.localJobRemoval(jobId),
-        // One job per GPU; market jobs stay off a GPU the work policy paused while another works.
+        // One job per GPU. Market jobs stay off a GPU the work policy paused, and off a GPU of
+        // another model than the one the market's score was measured on, while one can take them.
         gpuName: (gpuId) => policy.gpuName(gpuId),
         avoidDevice: (device, origin) => {
           if (origin !== 'market') return false;
+          if (marketGpus !== null && !marketGpus.has(device.id)) return true;
           const decision = policy.decisionFor(device.id);
           return decision !== undefined && decision.state !== 'working';
         },
@@ -353,6 +356,12 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
     })();
     return jobService;
   };
+  /**
+   * The GPUs market jobs run on: the one the market's benchmark measured and every other of its
+   * model, so a rig of eight RTX 3070s holds eight leases at once; null when it measured no GPU
+   * (one lease at a time). Read at start and after each benchmark.
+   */
+  let marketGpus: ReadonlySet<string> | null = null;
   let benchService: Promise<BenchService> | undefined;
   const bench = (): Promise<BenchService> => {
     benchService ??= Promise.resolve(
@@ -391,10 +400,24 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
     },
     now: () => now().getTime(),
   });
+  const readMarketGpus = async (): Promise<void> => {
+    const history = await (await bench()).history({ limit: 50 });
+    const chosen = reportForMarket(history);
+    const entry = chosen && history.find((h) => h.digest === chosen.hash);
+    const measured = entry ? await benchmarkedGpuOf(entry.file) : null;
+    marketGpus = marketGpuIds((await hardware.list()).gpus, measured);
+  };
+  const refreshMarketGpus = (): void =>
+    void readMarketGpus().catch((error: unknown) =>
+      log.child('market').warn(`which GPUs take market jobs could not be read: ${String(error)}`),
+    );
   // A new score counts at once (the rate keeps the latest benchmark for a minute): the price
   // suggestion and Why no jobs? asked right after a run must not still say "no benchmark".
   events.subscribe((e) => {
-    if (e.event === 'bench.progress' && e.payload.phase === 'done') earningRate.forget();
+    if (e.event === 'bench.progress' && e.payload.phase === 'done') {
+      earningRate.forget();
+      if (options.background) refreshMarketGpus();
+    }
   });
   let workLog: WorkLog | undefined;
   let workDb: ReturnType<typeof openMarketDb> | undefined;
@@ -441,6 +464,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
       };
     },
     policy: policyProblem,
+    capacity: () => marketCapacity(marketGpus, (id) => policy.decisionFor(id)?.state === 'working'),
     latestReport: async () => {
       const service = await bench();
       const history = await service.history({ limit: 50 });
@@ -595,6 +619,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
         log.child('hardware').error(`telemetry did not start: ${String(error)}`),
       );
     policy.start();
+    refreshMarketGpus();
     recordWork = () => {
       workRecording = workRecording
         .then(observeWork)

@@ -123,7 +123,8 @@ export function createLeaseDriver(deps: LeaseDriverOptions): LeaseDriver {
       freeStake: free,
       policy,
       active,
-      capacity: options.capacity ?? 1,
+      capacity:
+        typeof options.capacity === 'function' ? options.capacity() : (options.capacity ?? 1),
       maxVramMiB: vram,
       now: clock,
       token: s.meta,

@@ -55,8 +55,11 @@ export interface MarketServiceOptions {
    */
   quietStatusMs?: number;
   tx?: { bumpAfterMs?: number; pollMs?: number };
-  /** Leases held at once (default 1: one machine, one job). */
-  capacity?: number;
+  /**
+   * Leases held at once (default 1), read at each decision: the agent's is one per working GPU
+   * of the benchmarked model.
+   */
+  capacity?: number | (() => number);
   /**
    * Turns market jobs on or off (settings market.enabled), as the user would in Settings; taking
    * the stake back turns them off. Absent: taking the stake back asks the user to turn them off.
