@@ -141,6 +141,14 @@ describe('roost job list, show and remove, on jobs in the journal', () => {
       { id: 'job-older', finishedAt: daysAgo(45), bytes: 512 },
       { id: 'job-new', finishedAt: daysAgo(2) },
     ]);
+    // First only asked: the same jobs and space, and nothing goes.
+    expect(await roost('job', 'remove', '--finished-before', '30d', '--dry-run')).toEqual({
+      code: EXIT_OK,
+      stdout:
+        'Would remove 2 finished jobs, freeing 2 KB:\n  job-old\n  job-older\nNothing was removed (--dry-run).\n',
+      stderr: '',
+    });
+    expect([folder('job-old'), folder('job-older')]).toEqual([true, true]);
     const r = await roost('job', 'remove', '--finished-before', '30d');
     expect(r).toEqual({
       code: EXIT_OK,

@@ -30,7 +30,7 @@ function deviceWords(device: { id: string; name: string } | undefined): string {
 
 export const jobCommand: Command = {
   usage:
-    'roost job run --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--max-seconds <n>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id> | schema\n       roost job remove <id>... | remove --finished-before <30d|12h|date>',
+    'roost job run --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--max-seconds <n>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id> | schema\n       roost job remove <id>... | remove --finished-before <30d|12h|date> [--dry-run]',
   summary: 'Run ONNX models on your own GPUs: private jobs with .npy inputs and outputs',
   help: [
     `A spec for roost job submit is JSON in the ${JOB_SPEC_FORMAT} format, for example:`,
@@ -61,6 +61,7 @@ export const jobCommand: Command = {
     'still queued or running is refused: cancel it first.',
     '--finished-before <when>  every finished job that finished before 30d or 12h ago,',
     '                          or before a date: 2026-01-31 or 2026-01-31T18:00',
+    '--dry-run                 say which jobs would go and the space freed; remove nothing',
   ].join('\n'),
   options: {
     model: { type: 'string' },
@@ -71,6 +72,7 @@ export const jobCommand: Command = {
     'max-seconds': { type: 'string' },
     name: { type: 'string' },
     'finished-before': { type: 'string' },
+    'dry-run': { type: 'boolean' },
   },
   async run(ctx) {
     return runJobCommand(ctx);
@@ -147,12 +149,18 @@ export function parseFinishedBefore(
 
 /** What `roost job remove` says it did. */
 export function removedWords(
-  result: { removed: readonly string[]; bytesFreed: number },
+  result: { removed: readonly string[]; bytesFreed: number; dryRun?: boolean | undefined },
   when?: string,
 ): string {
   const n = result.removed.length;
   if (n === 0)
     return `Nothing to remove: no job finished ${when ?? 'then'} (a market job stays while its lease may need it). roost job list shows your jobs.`;
+  if (result.dryRun)
+    return [
+      `Would remove ${n} finished ${n === 1 ? 'job' : 'jobs'}, freeing ${diskWords(result.bytesFreed)}:`,
+      ...result.removed.map((id) => `  ${id}`),
+      'Nothing was removed (--dry-run).',
+    ].join('\n');
   if (n === 1) return `Removed job ${result.removed[0]}, freed ${diskWords(result.bytesFreed)}.`;
   return [
     `Removed ${n} finished jobs, freed ${diskWords(result.bytesFreed)}:`,
@@ -169,7 +177,10 @@ async function runJobCommand(ctx: Context): Promise<number> {
     throw new UsageError(
       `--finished-before belongs to roost job remove.\nUsage: roost job remove --finished-before <30d|12h|date>`,
     );
-  if (action === 'remove') return removeJobs(ctx, rest, v['finished-before']);
+  if (v['dry-run'] !== undefined && action !== 'remove')
+    throw new UsageError('--dry-run belongs to roost job remove.');
+  if (action === 'remove')
+    return removeJobs(ctx, rest, v['finished-before'], v['dry-run'] === true);
   if (action === 'schema') {
     if (rest.length > 0) throw new UsageError('Usage: roost job schema');
     ctx.io.stdout(JSON.stringify(jobSpecJsonSchema(), null, 2) + '\n');
@@ -428,10 +439,11 @@ async function removeJobs(
   ctx: Context,
   ids: string[],
   finishedBefore: string | boolean | string[] | undefined,
+  dryRun: boolean,
 ): Promise<number> {
   const usage =
-    'Usage: roost job remove <id>... | roost job remove --finished-before <30d|12h|date>';
-  let params: { ids: string[] } | { finishedBefore: string };
+    'Usage: roost job remove <id>... | roost job remove --finished-before <30d|12h|date> [--dry-run]';
+  let params: ({ ids: string[] } | { finishedBefore: string }) & { dryRun?: boolean };
   let when: string | undefined;
   if (typeof finishedBefore === 'string') {
     if (ids.length > 0)
@@ -456,6 +468,7 @@ async function removeJobs(
       );
     params = { ids };
   }
+  if (dryRun) params.dryRun = true;
   return withClient(ctx, async (client) =>
     print(ctx, withListHint(await client.call('job.remove', params)), (r) => removedWords(r, when)),
   );

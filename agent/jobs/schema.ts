@@ -477,6 +477,8 @@ export const jobRemoveParamsSchema = z
      * may still need them.
      */
     finishedBefore: z.iso.datetime({ offset: true }).optional(),
+    /** Say what would go and the space it would free, with the same checks; remove nothing. */
+    dryRun: z.boolean().optional(),
   })
   .refine((p) => (p.ids === undefined) !== (p.finishedBefore === undefined), {
     message: 'needs ids or finishedBefore: one of them, not both',
@@ -484,8 +486,10 @@ export const jobRemoveParamsSchema = z
 export type JobRemoveParams = z.input<typeof jobRemoveParamsSchema>;
 
 export const jobRemoveResultSchema = z.object({
-  /** The jobs removed, folders and journal rows. */
+  /** The jobs removed, folders and journal rows (with dryRun: the jobs that would be). */
   removed: z.array(z.string()),
+  /** True when nothing was removed because the call asked only what would be. */
+  dryRun: z.boolean().optional(),
   /**
    * Disk space given back: the files that went with their last name. An input Roost linked from
    * its download cache (jobs/cache/) stays there, so it does not count.

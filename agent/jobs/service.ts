@@ -1797,7 +1797,8 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
    * itself, never what it points to (rm does not follow symlinks inside the folder either).
    * Returns the bytes freed.
    */
-  async function removeJobFolder(id: string): Promise<number> {
+  /** Removes a job's folder (or with `measureOnly`, not), and says the space that frees. */
+  async function removeJobFolder(id: string, measureOnly = false): Promise<number> {
     const dir = join(jobsDir, id);
     if (!JOB_ID_PATTERN.test(id) || dirname(dir) !== jobsDir || basename(dir) !== id)
       throw new Error(`"${id.slice(0, 100)}" is not a job folder`);
@@ -1809,11 +1810,11 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       throw error;
     }
     if (!info.isDirectory()) {
-      await rm(dir, { force: true });
+      if (!measureOnly) await rm(dir, { force: true });
       return info.isFile() && info.nlink <= 1 ? info.size : 0;
     }
     const bytes = await freedBytes(dir);
-    await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+    if (!measureOnly) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
     return bytes;
   }
 
@@ -1876,6 +1877,18 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       return fail('internal', `the job journal could not be read: ${messageOf(error)}`);
     }
 
+    if (request.dryRun) {
+      let bytes = 0;
+      try {
+        for (const job of targets) bytes += await removeJobFolder(job.id, true);
+      } catch (error) {
+        return fail('io-error', `the job folders could not be measured: ${messageOf(error)}`);
+      }
+      return {
+        ok: true,
+        value: { removed: targets.map((t) => t.id), bytesFreed: bytes, dryRun: true },
+      };
+    }
     const removed: string[] = [];
     let bytesFreed = 0;
     const report = () => {

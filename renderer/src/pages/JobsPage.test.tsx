@@ -452,12 +452,32 @@ describe('JobsPage: removing finished jobs', () => {
   };
 
   /** An agent listing `jobs`; job.remove answers with `answer(params)` and is recorded. */
-  function agentWith(jobs: unknown[], answer: (params: unknown) => unknown) {
+  /** `unlisted`: old jobs the agent has beyond those the page lists (it lists the newest 200). */
+  function agentWith(
+    jobs: unknown[],
+    answer: (params: unknown) => unknown,
+    unlisted?: { id: string; bytes: number }[],
+  ) {
     const removals: unknown[] = [];
     let listed = jobs;
     const fake = fakeAgentClient((method, params) => {
       if (method === 'job.list') return ok({ jobs: listed });
       if (method === 'job.remove') {
+        // Asked first what "older than" would take: the agent counts every job it has.
+        const ask = params as { finishedBefore?: string; dryRun?: boolean };
+        if (ask.dryRun) {
+          const before = Date.parse(ask.finishedBefore as string);
+          const taken = (listed as ResultOf<'job.list'>['jobs']).filter(
+            (j) => j.removable && Date.parse(j.finishedAt ?? j.updatedAt) < before,
+          );
+          return ok({
+            removed: [...taken.map((j) => j.id), ...(unlisted ?? []).map((u) => u.id)],
+            bytesFreed:
+              taken.reduce((n, j) => n + (j.outputBytes ?? 0), 0) +
+              (unlisted ?? []).reduce((n, u) => n + u.bytes, 0),
+            dryRun: true,
+          });
+        }
         removals.push(params);
         const r = answer(params) as { ok: boolean; value?: { removed: string[] } };
         if (r.ok) {
@@ -549,7 +569,9 @@ describe('JobsPage: removing finished jobs', () => {
       );
     expect((age as HTMLSelectElement).value).toBe('30');
     ask();
-    let question = screen.getByRole('group', { name: 'Remove finished jobs older than 30 days' });
+    let question = await screen.findByRole('group', {
+      name: 'Remove finished jobs older than 30 days',
+    });
     expect(question.textContent).toContain(
       'Remove 1 finished job older than 30 days, with its outputs (2 MB)? Market jobs stay while their lease runs; what they paid stays.',
     );
@@ -558,13 +580,15 @@ describe('JobsPage: removing finished jobs', () => {
     fireEvent.change(age, { target: { value: '90' } });
     expect(screen.queryByRole('group', { name: /older than/ })).toBeNull();
     ask();
-    expect(screen.getByRole('status').textContent).toBe(
-      'No finished job here is older than 90 days: nothing to remove.',
+    expect((await screen.findByRole('status')).textContent).toBe(
+      'No finished job is older than 90 days: nothing to remove.',
     );
 
     fireEvent.change(age, { target: { value: '7' } });
     ask();
-    question = screen.getByRole('group', { name: 'Remove finished jobs older than 7 days' });
+    question = await screen.findByRole('group', {
+      name: 'Remove finished jobs older than 7 days',
+    });
     expect(question.textContent).toContain(
       'Remove 2 finished jobs older than 7 days, with their outputs (3 MB)? Market jobs stay while their lease runs; what they paid stays.',
     );
@@ -599,8 +623,8 @@ describe('JobsPage: removing finished jobs', () => {
     fireEvent.click(
       screen.getByRole('button', { name: 'Remove finished jobs older than 30 days' }),
     );
-    expect(screen.getByRole('status').textContent).toBe(
-      'No finished job here is older than 30 days: nothing to remove.',
+    expect((await screen.findByRole('status')).textContent).toBe(
+      'No finished job is older than 30 days: nothing to remove.',
     );
 
     fireEvent.click(within(row).getByRole('button', { name: 'Remove market job 7' }));
@@ -623,6 +647,34 @@ describe('JobsPage: removing finished jobs', () => {
     } as never);
     await waitFor(() =>
       expect(screen.getByRole('button', { name: 'Remove market job 8' })).toBeTruthy(),
+    );
+  });
+
+  it('counts old jobs the page does not list, as the agent has them', async () => {
+    const { client, removals } = agentWith(
+      [summary('job-40', { name: 'forty days', daysAgo: 40, outputBytes: 2 ** 20 })],
+      () => ok({ removed: ['job-40', 'job-old1', 'job-old2'], bytesFreed: 3 * 2 ** 20 }),
+      [
+        { id: 'job-old1', bytes: 2 ** 20 },
+        { id: 'job-old2', bytes: 2 ** 20 },
+      ],
+    );
+    showPage(client);
+    await screen.findByText('forty days');
+    fireEvent.click(
+      screen.getByRole('button', { name: 'Remove finished jobs older than 30 days' }),
+    );
+    const question = await screen.findByRole('group', {
+      name: 'Remove finished jobs older than 30 days',
+    });
+    // Not "at least 1": the agent counted the two older jobs beyond the newest the page lists.
+    expect(question.textContent).toContain(
+      'Remove 3 finished jobs older than 30 days, with their outputs (3 MB)?',
+    );
+    expect(removals).toEqual([]);
+    fireEvent.click(within(question).getByRole('button', { name: 'Remove 3 jobs' }));
+    await waitFor(() =>
+      expect(screen.getByRole('status').textContent).toBe('Removed 3 finished jobs, freed 3 MB.'),
     );
   });
 

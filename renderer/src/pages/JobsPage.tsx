@@ -44,15 +44,6 @@ type Removed = ResultOf<'job.remove'>;
 const removable = (job: Summary) => job.removable;
 
 /**
- * The listed jobs that "Remove finished jobs older than" would take: removable jobs that
- * finished before `before` (epoch ms), as the agent counts them (its last change when a job has
- * no finish time).
- */
-export function finishedBefore(jobs: readonly Summary[], before: number): Summary[] {
-  return jobs.filter((j) => removable(j) && Date.parse(j.finishedAt ?? j.updatedAt) < before);
-}
-
-/**
  * Where a job runs or ran, in one short phrase: the accelerator and the device, as `CUDA on RTX
  * 3070 #2`, `WebGPU on the CPU` (a software adapter), `CPU` (not "CPU on the CPU"), or `on RTX
  * 3070 #2` while its worker starts. Undefined before the job has either.
@@ -67,9 +58,6 @@ export function whereWords(job: Pick<Summary, 'executionProvider' | 'device'>) {
 
 /** What a removal leaves of market jobs, said before it. */
 const MARKET_STAYS = 'Market jobs stay while their lease runs; what they paid stays.';
-
-const outputWords = (jobs: readonly Summary[]) =>
-  diskWords(jobs.reduce((n, j) => n + (j.outputBytes ?? 0), 0));
 
 /** A job in a sentence: `job resnet`, `market job 7` (a name that says "job" itself as it is). */
 const jobName = (job: Summary) =>
@@ -143,29 +131,32 @@ function ConfirmRemove({
 }
 
 /**
- * "Remove finished jobs older than [7|30|90 days]": says how many of the listed jobs that is
- * before it asks, and removes by that same time, so what was counted is what goes.
+ * "Remove finished jobs older than [7|30|90 days]": asks the agent first what that would take
+ * (job.remove with dryRun: every job, not only the ones this page lists) and says how many jobs
+ * and how much space, then removes by that same time, so what was counted is what goes.
  */
-function RemoveOlder({
-  jobs,
-  full,
-  onRemoved,
-}: {
-  jobs: readonly Summary[];
-  /** The list is as long as the page asks for: there may be older jobs it does not show. */
-  full: boolean;
-  onRemoved: (removed: Removed) => void;
-}) {
+function RemoveOlder({ onRemoved }: { onRemoved: (removed: Removed) => void }) {
   const { client } = useAgent();
   const [days, setDays] = useState<number>(30);
-  /** The time asked about (epoch ms), while the question is open. */
-  const [before, setBefore] = useState<number>();
+  /** What the agent said the removal would take, while the question is open. */
+  const [asked, setAsked] = useState<{ days: number; before: string; taken: Removed }>();
+  const [asking, setAsking] = useState(false);
+  const [problem, setProblem] = useState<string>();
   const button = useRef<HTMLButtonElement>(null);
-  const taken = before === undefined ? [] : finishedBefore(jobs, before);
   const keep = () => {
-    setBefore(undefined);
+    setAsked(undefined);
     button.current?.focus();
   };
+  const ask = async () => {
+    const before = new Date(Date.now() - days * DAY_MS).toISOString();
+    setAsking(true);
+    setProblem(undefined);
+    const r = await client.call('job.remove', { finishedBefore: before, dryRun: true });
+    setAsking(false);
+    if (r.ok) setAsked({ days, before, taken: r.value });
+    else setProblem(describeError(r.error));
+  };
+  const n = asked?.taken.removed.length ?? 0;
   return (
     <div className="remove-older">
       <div className="actions-inline">
@@ -175,7 +166,7 @@ function RemoveOlder({
           value={days}
           onChange={(e) => {
             setDays(Number(e.target.value));
-            setBefore(undefined);
+            setAsked(undefined);
           }}
         >
           {AGES.map((d) => (
@@ -189,35 +180,31 @@ function RemoveOlder({
           type="button"
           className="secondary"
           aria-label={`Remove finished jobs older than ${days} days`}
-          aria-expanded={before !== undefined}
-          onClick={() => setBefore(Date.now() - days * DAY_MS)}
+          aria-expanded={asked !== undefined}
+          disabled={asking}
+          onClick={() => void ask()}
         >
-          Remove…
+          {asking ? 'Counting…' : 'Remove…'}
         </button>
       </div>
-      {before !== undefined &&
-        (taken.length === 0 && !full ? (
+      {problem && (
+        <div className="banner banner-error" role="alert">
+          {problem}
+        </div>
+      )}
+      {asked &&
+        (n === 0 ? (
           <p className="muted" role="status">
-            No finished job here is older than {days} days: nothing to remove.
+            No finished job is older than {asked.days} days: nothing to remove.
           </p>
         ) : (
           <ConfirmRemove
-            label={`Remove finished jobs older than ${days} days`}
-            question={
-              taken.length === 0
-                ? `Remove every finished job older than ${days} days, with its outputs? None of the ${jobs.length} jobs listed here is; older ones further back may be. ${MARKET_STAYS}`
-                : `Remove ${full ? 'at least ' : ''}${taken.length} finished ${taken.length === 1 ? 'job' : 'jobs'} older than ${days} days, with ${taken.length === 1 ? 'its' : 'their'} outputs (${outputWords(taken)})? ${MARKET_STAYS}`
-            }
-            confirm={
-              taken.length === 0
-                ? 'Remove them'
-                : `Remove ${taken.length}${full ? '+' : ''} ${taken.length === 1 ? 'job' : 'jobs'}`
-            }
-            run={() =>
-              client.call('job.remove', { finishedBefore: new Date(before).toISOString() })
-            }
+            label={`Remove finished jobs older than ${asked.days} days`}
+            question={`Remove ${n} finished ${n === 1 ? 'job' : 'jobs'} older than ${asked.days} days, with ${n === 1 ? 'its' : 'their'} outputs (${diskWords(asked.taken.bytesFreed)})? ${MARKET_STAYS}`}
+            confirm={`Remove ${n} ${n === 1 ? 'job' : 'jobs'}`}
+            run={() => client.call('job.remove', { finishedBefore: asked.before })}
             onDone={(removed) => {
-              setBefore(undefined);
+              setAsked(undefined);
               onRemoved(removed);
             }}
             onKeep={keep}
@@ -617,13 +604,7 @@ export function JobsPage() {
             {notice}
           </div>
         )}
-        {jobs?.some(removable) && (
-          <RemoveOlder
-            jobs={jobs}
-            full={jobs.length >= LIST_LIMIT}
-            onRemoved={(result) => removed(result)}
-          />
-        )}
+        {jobs?.some(removable) && <RemoveOlder onRemoved={(result) => removed(result)} />}
         {!jobs ? (
           <p className="muted">Loading…</p>
         ) : jobs.length === 0 ? (
