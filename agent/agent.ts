@@ -440,6 +440,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
         decisions,
         machineWorking,
         benchmarkedGpuId: rate.gpuId,
+        marketGpuIds: marketGpus,
         // Predicted earnings accrue only while market jobs are on: off, nothing can be earned.
         grossPerHour: settings.get().market.enabled ? rate.grossPerHour : null,
         powerW: (gpuId) => hardware.telemetry({ gpuId }).at(-1)?.powerW ?? null,
@@ -579,6 +580,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
         market,
         practiceRequester: () => practice.requester(),
         rate: earningRate,
+        marketGpus: () => marketGpus,
       }),
       ...diagnosticsHandlers({
         dataDir: options.dataDir,

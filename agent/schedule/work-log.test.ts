@@ -205,6 +205,26 @@ describe('work units', () => {
       ['a', true, '4', 250],
       ['b', false, '0', null],
     ]);
+    // A rig: a, b and c are one model (one lease each), d is another card.
+    const rig = workUnits({
+      decisions: [
+        decision('a', 'working'),
+        decision('b', 'working'),
+        decision('c', 'paused'),
+        decision('d', 'working'),
+      ],
+      machineWorking: true,
+      benchmarkedGpuId: 'b',
+      grossPerHour: '4',
+      marketGpuIds: new Set(['a', 'b', 'c']),
+      powerW: power,
+    });
+    expect(rig.map((u) => [u.id, u.grossPerHour])).toEqual([
+      ['a', '4'],
+      ['b', '4'],
+      ['c', '0'],
+      ['d', '0'],
+    ]);
   });
 
   it('without a GPU the machine is the unit; without a benchmark the rate is 0', () => {

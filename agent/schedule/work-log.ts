@@ -250,13 +250,20 @@ export interface UnitsInput {
   benchmarkedGpuId: string | null;
   /** What the market pays this machine per hour while it works (null: no benchmark, nothing). */
   grossPerHour: string | null;
+  /**
+   * The GPUs market leases run on, one lease each (agent/market/capacity.ts): the benchmarked
+   * GPU and every other of its model. Null or absent: one lease at a time.
+   */
+  marketGpuIds?: ReadonlySet<string> | null;
   powerW: (gpuId: string) => number | null;
 }
 
 /**
- * The units to record. The market gives a machine one lease at a time at its registered score,
- * so the predicted rate goes to one working GPU: the benchmarked one when it works, else the
- * first that does; other GPUs record their hours and draw at a rate of 0.
+ * The units to record. The market gives a machine one lease per working GPU of the benchmarked
+ * model, at its registered score: each of those earns the predicted rate. With none of them
+ * working (or a benchmark on no GPU) it holds one lease, and the rate goes to one working GPU:
+ * the benchmarked one when it works, else the first that does. Other GPUs record their hours
+ * and draw at a rate of 0.
  */
 export function workUnits(input: UnitsInput): WorkUnit[] {
   const gross = input.grossPerHour ?? '0';
@@ -264,12 +271,14 @@ export function workUnits(input: UnitsInput): WorkUnit[] {
     return [{ id: MACHINE_UNIT, working: input.machineWorking, grossPerHour: gross, powerW: null }];
   }
   const working = input.decisions.filter((d) => d.state === 'working');
-  const earner =
-    working.find((d) => d.gpuId === input.benchmarkedGpuId)?.gpuId ?? working[0]?.gpuId;
+  const market = input.marketGpuIds;
+  const leased = market ? working.filter((d) => market.has(d.gpuId)).map((d) => d.gpuId) : [];
+  const one = working.find((d) => d.gpuId === input.benchmarkedGpuId)?.gpuId ?? working[0]?.gpuId;
+  const earners = new Set(leased.length > 0 ? leased : one === undefined ? [] : [one]);
   return input.decisions.map((d) => ({
     id: d.gpuId,
     working: d.state === 'working',
-    grossPerHour: d.gpuId === earner ? gross : '0',
+    grossPerHour: earners.has(d.gpuId) ? gross : '0',
     powerW: d.state === 'working' ? input.powerW(d.gpuId) : null,
   }));
 }

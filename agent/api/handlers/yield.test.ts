@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/support/temp-dir.ts';
@@ -355,6 +356,50 @@ describe('yield.estimate', () => {
     );
     return methods['yield.estimate'].result.parse(await handlers['yield.estimate']({}));
   };
+
+  it('gives each card of the benchmarked model its own estimate, at its own power draw', async () => {
+    const dir = await tempDir();
+    cleanups.push(dir.remove);
+    const report = join(dir.path, 'report.json');
+    await writeFile(
+      report,
+      JSON.stringify({ report: { target: { adapter: { gpuId: 'pci-b' } } } }),
+    );
+    const draw: Record<string, number> = { 'pci-a': 300, 'pci-b': 150 };
+    const { handlers } = await setup(
+      [],
+      {
+        bench: async () =>
+          ({
+            history: async () => [{ complete: true, composite: 100, ep: 'cuda', file: report }],
+          }) as unknown as Awaited<ReturnType<YieldDeps['bench']>>,
+        hardware: {
+          telemetry: ({ gpuId }: { gpuId: string }) => [
+            { gpuId, at: NOW - 600_000, powerW: draw[gpuId] ?? null },
+            { gpuId, at: NOW - 1000, powerW: draw[gpuId] ?? null },
+          ],
+        } as unknown as YieldDeps['hardware'],
+        marketGpus: () => new Set(['pci-a', 'pci-b']),
+      },
+      'real',
+    );
+    const result = methods['yield.estimate'].result.parse(await handlers['yield.estimate']({}));
+    expect(result.estimates.map((e) => [e.gpuId, e.chargedPowerW])).toEqual([
+      ['pci-a', 300],
+      ['pci-b', 150],
+    ]);
+    // Without a rig (one lease at a time), the benchmarked card alone.
+    const { handlers: one } = await setup([], {
+      bench: async () =>
+        ({
+          history: async () => [{ complete: true, composite: 100, ep: 'cuda', file: report }],
+        }) as unknown as Awaited<ReturnType<YieldDeps['bench']>>,
+      hardware: { telemetry: () => [] } as unknown as YieldDeps['hardware'],
+      marketGpus: () => null,
+    });
+    const single = methods['yield.estimate'].result.parse(await one['yield.estimate']({}));
+    expect(single.estimates.map((e) => e.gpuId)).toEqual(['pci-b']);
+  });
 
   it('stays in the token on a chain marked test money; says so when nobody decided', async () => {
     const test = await estimateOn('test');

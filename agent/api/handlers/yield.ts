@@ -48,6 +48,8 @@ export interface YieldDeps {
    */
   practiceRequester?: () => string | null;
   rate?: () => Promise<EarningRate>;
+  /** The GPUs market leases run on, one each (the benchmarked model); null: one lease. */
+  marketGpus?: () => ReadonlySet<string> | null;
   timeZone?: () => string;
   /** Fewer recent jobs than this and no price is suggested; default 3. */
   minJobsForSuggestion?: number;
@@ -302,22 +304,28 @@ export function yieldHandlers(
         (await benchmarkedGpuOf(latest.file)) ?? (latest.ep === 'cpu' ? 'cpu' : latest.ep);
       const settings = deps.settings.get();
       const now = deps.now().getTime();
-      const samples =
-        gpuId === 'cpu' ? [] : deps.hardware.telemetry({ gpuId, sinceMs: now - 3_600_000 });
-      const powerW = samples.length > 0 ? averagePowerW(samples, now - 3_600_000, now) : null;
       const net = await network();
-      const estimate = estimateYield({
-        gpuId,
-        compositeScore: latest.composite,
-        pricePerUnitHour: settings.pricing.pricePerUnitHour,
-        powerW,
-        electricityPricePerKwh: settings.pricing.electricityPricePerKwh,
-        currency: settings.pricing.currency,
-        tokenValueInCurrency: settings.pricing.tokenValueInCurrency,
-        token: deps.market?.token()?.symbol ?? 'tokens',
-        testNetwork: net.test,
+      const compositeScore = latest.composite;
+      // Every card of the benchmarked model holds a lease of its own: each earns, at its own draw.
+      const market = deps.marketGpus?.() ?? null;
+      const gpuIds = market?.has(gpuId) ? [...market] : [gpuId];
+      const estimates = gpuIds.map((id) => {
+        const samples =
+          id === 'cpu' ? [] : deps.hardware.telemetry({ gpuId: id, sinceMs: now - 3_600_000 });
+        const powerW = samples.length > 0 ? averagePowerW(samples, now - 3_600_000, now) : null;
+        return estimateYield({
+          gpuId: id,
+          compositeScore,
+          pricePerUnitHour: settings.pricing.pricePerUnitHour,
+          powerW,
+          electricityPricePerKwh: settings.pricing.electricityPricePerKwh,
+          currency: settings.pricing.currency,
+          tokenValueInCurrency: settings.pricing.tokenValueInCurrency,
+          token: deps.market?.token()?.symbol ?? 'tokens',
+          testNetwork: net.test,
+        });
       });
-      return { estimates: [estimate], missing: null, notes: net.note ? [net.note] : [] };
+      return { estimates, missing: null, notes: net.note ? [net.note] : [] };
     },
     'yield.payoutsCsv': async () => {
       const settings = deps.settings.get();
