@@ -120,6 +120,41 @@ describe('WorkState', () => {
     expect(pill('gpu-0')).toBe('Working');
   });
 
+  it('on a machine with two GPUs, shows each job on the card it runs on, by name', async () => {
+    const on = (id: string, name: string) => ({ id, name });
+    const { emit } = start(
+      [decision('pci-1'), decision('pci-2')],
+      [
+        job('running', {
+          name: 'market job 7',
+          executionProvider: 'cuda',
+          device: on('pci-2', 'RTX 3070 #2'),
+        }),
+      ],
+    );
+    await waitFor(() => expect(pill('pci-2')).toBe('Working'));
+    // One job per GPU: the other card has none.
+    expect(pill('pci-1')).toBe('Ready for jobs');
+    const jobsOn = (name: string) =>
+      screen.getByRole('region', { name }).querySelector('[data-testid="work-jobs"]')?.textContent;
+    expect(jobsOn('pci-2')).toBe('Running market job 7');
+    expect(jobsOn('pci-1')).toBeUndefined();
+    emit({
+      event: 'job.stateChanged',
+      payload: {
+        job: job('running', {
+          id: 'job-2',
+          origin: 'private',
+          name: 'resnet',
+          executionProvider: 'cuda',
+          device: on('pci-1', 'RTX 3070 #1'),
+        }),
+      },
+    });
+    expect(pill('pci-1')).toBe('Working');
+    expect(jobsOn('pci-1')).toBe('Running job resnet');
+  });
+
   it('keeps Paused and Idle as the policy says, a job or not', async () => {
     start(
       [

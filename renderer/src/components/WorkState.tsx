@@ -60,11 +60,20 @@ export function useActiveJobs(): Job[] {
 
 /**
  * Whether a job runs on this device. The CPU has a decision only where there is no GPU, so every
- * job runs on it (WebGPU on a software renderer too); a GPU runs the jobs not on the CPU, and one
- * whose provider is not chosen yet.
+ * job runs on it (WebGPU on a software renderer too). A job placed on a GPU (one job per GPU)
+ * runs on that one; a job not placed yet (its files coming in) counts for a GPU unless it is
+ * set for the CPU.
  */
 export function runsOn(job: Job, gpuId: string): boolean {
-  return gpuId === 'cpu' || job.executionProvider !== 'cpu';
+  if (gpuId === 'cpu') return true;
+  if (job.device && job.device.id !== 'gpu') return job.device.id === gpuId;
+  return job.executionProvider !== 'cpu';
+}
+
+/** A job as the GPU card names it: its name, or `job <id>`; "market job 7" as it is. */
+function jobWords(job: Job): string {
+  if (!job.name) return `job ${job.id}`;
+  return /\bjob\b/i.test(job.name) ? job.name : `job ${job.name}`;
 }
 
 /** Every GPU's work decision, kept current by `schedule.changed`. */
@@ -121,8 +130,11 @@ export function WorkState({
       </p>
     );
   const held = decision.heldBy === 'you';
+  const mine = jobs.filter((j) => runsOn(j, gpuId));
+  // Named only where the job is placed on this device: a job still fetching has no GPU yet.
+  const placed = mine.filter((j) => j.device !== undefined && j.state === 'running');
   const pill =
-    decision.state === 'working' && !jobs.some((j) => runsOn(j, gpuId))
+    decision.state === 'working' && mine.length === 0
       ? settings?.market.enabled === false
         ? 'ready-private'
         : 'ready'
@@ -140,6 +152,11 @@ export function WorkState({
           <span className="muted"> · until {new Date(decision.until).toLocaleString()}</span>
         )}
       </p>
+      {placed.length > 0 && (
+        <p className="muted" data-testid="work-jobs">
+          Running {placed.map(jobWords).join(', ')}
+        </p>
+      )}
       <div className="actions-inline">
         {decision.state !== 'paused' && (
           <button
