@@ -170,13 +170,16 @@ export const jobLimitsSchema = z.strictObject({
 });
 export type JobLimits = z.infer<typeof jobLimitsSchema>;
 
+/** Input sets one job takes at most. */
+export const MAX_INPUT_SETS = 100_000;
+
 export const jobSpecSchema = z
   .strictObject({
     format: z.literal(JOB_SPEC_FORMAT),
     name: z.string().max(200).optional().describe('A label for people; not used by Roost'),
     model: modelArtifactSchema.describe('The ONNX model'),
     inputs: z
-      .union([inputSetSchema, z.array(inputSetSchema).min(1).max(100_000)], {
+      .union([inputSetSchema, z.array(inputSetSchema).min(1).max(MAX_INPUT_SETS)], {
         error:
           'must be an object of named inputs ({"x": {"uri": …, "sha256": …, "bytes": …}}) or a list of them',
       })

@@ -1266,3 +1266,100 @@ describe('jobs on a machine with two GPUs', () => {
     expect(spawner.workers).toHaveLength(2);
   });
 });
+
+describe('a folder of inputs', () => {
+  /** `<root>/<folder>/<name>.npy` for each name, and the model. */
+  async function folders(e: Env, layout: Record<string, string[]>) {
+    const model = join(e.root, 'identity.onnx');
+    await writeFile(model, identityModel('float32', ['N']));
+    for (const [folder, names] of Object.entries(layout)) {
+      await mkdir(join(e.root, folder), { recursive: true });
+      for (const [i, name] of names.entries())
+        await writeFile(join(e.root, folder, name), float32Npy([i, i + 1]));
+    }
+    return model;
+  }
+
+  it('is a batch: one input set per .npy file, in name order, paired by name across folders', async () => {
+    const e = await env();
+    const { service } = await e.start(writingWorker());
+    const model = await folders(e, {
+      xs: ['img10.npy', 'img2.npy', 'img1.npy', 'notes.txt', '.hidden.npy'],
+      masks: ['img1.npy', 'img2.npy', 'img10.npy'],
+    });
+    const lut = join(e.root, 'lut.npy');
+    await writeFile(lut, float32Npy([7]));
+    const spec = await service.specFromFiles({
+      model,
+      inputs: { x: join(e.root, 'xs'), mask: join(e.root, 'masks') + '/', lut },
+    });
+    if (!spec.ok) throw new Error(spec.error.message);
+    const sets = spec.value.inputs as Record<string, { uri: string }>[];
+    const path = (uri: string) => fileURLToPath(uri).slice(e.root.length + 1);
+    // img2 before img10; the text file and the hidden file are not inputs; the one file goes
+    // into every set.
+    expect(sets.map((s) => [path(s.x!.uri), path(s.mask!.uri), path(s.lut!.uri)])).toEqual([
+      ['xs/img1.npy', 'masks/img1.npy', 'lut.npy'],
+      ['xs/img2.npy', 'masks/img2.npy', 'lut.npy'],
+      ['xs/img10.npy', 'masks/img10.npy', 'lut.npy'],
+    ]);
+  });
+
+  it('says which file a folder lacks, and refuses an empty folder or a folder beside other sets', async () => {
+    const e = await env();
+    const { service } = await e.start(writingWorker());
+    const model = await folders(e, {
+      xs: ['a.npy', 'b.npy'],
+      masks: ['a.npy'],
+      empty: ['readme.txt'],
+    });
+    expect(
+      await service.specFromFiles({
+        model,
+        inputs: { x: join(e.root, 'xs'), mask: join(e.root, 'masks') },
+      }),
+    ).toEqual({
+      ok: false,
+      error: {
+        code: 'invalid-spec',
+        message: `Input "mask": its folder ${join(e.root, 'masks')} has no b.npy, which the folder of input "x" has. Folders given together are paired by file name (one input set per name): give each the same files.`,
+      },
+    });
+    expect(await service.specFromFiles({ model, inputs: { x: join(e.root, 'empty') } })).toEqual({
+      ok: false,
+      error: {
+        code: 'invalid-spec',
+        message: `Input "x": the folder ${join(e.root, 'empty')} holds no .npy files.`,
+      },
+    });
+    const batch = await service.specFromFiles({
+      model,
+      inputs: [{ x: join(e.root, 'xs', 'a.npy') }, { x: join(e.root, 'xs') }],
+    });
+    expect(batch).toMatchObject({
+      ok: false,
+      error: {
+        message: expect.stringMatching(/^Input "x": .* is a folder\. A folder is a whole batch/),
+      },
+    });
+  });
+
+  it('runs as a batch, and the copied outputs come with sets.csv naming each set’s inputs', async () => {
+    const e = await env();
+    const { service } = await e.start(writingWorker());
+    const model = await folders(e, { 'my inputs': ['b.npy', 'a,1.npy'] });
+    const out = join(e.root, 'results');
+    const ran = await service.run({
+      model,
+      inputs: { x: join(e.root, 'my inputs') },
+      outDir: out,
+      executionProviders: ['cpu'],
+    });
+    expect(ran).toMatchObject({ ok: true, value: { state: 'done', progress: { setsTotal: 2 } } });
+    expect(existsSync(join(out, '0', 'y.npy'))).toBe(true);
+    expect(existsSync(join(out, '1', 'y.npy'))).toBe(true);
+    expect(readFileSync(join(out, 'sets.csv'), 'utf8')).toBe(
+      `set,x\r\n0,"${join(e.root, 'my inputs', 'a,1.npy')}"\r\n1,${join(e.root, 'my inputs', 'b.npy')}\r\n`,
+    );
+  });
+});

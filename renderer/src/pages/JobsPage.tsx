@@ -352,7 +352,8 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
         {...marked('model')}
       />
       <label htmlFor="job-inputs">
-        Inputs, one per line: name=/path/to/file.npy (a name again starts the next input set)
+        Inputs, one per line: name=/path/to/file.npy (a name again starts the next input set), or
+        name=/path/to/folder for one input set per .npy file in it
       </label>
       <textarea
         id="job-inputs"
