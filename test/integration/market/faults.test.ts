@@ -374,24 +374,32 @@ describe('the earn loop under faults', () => {
     });
     expect(paid.payout).toBe((REWARD - FEE).toString());
     const history = agent.market.lease(jobId.toString())!.history;
-    expect(history.map((h) => h.state)).toEqual([
+    // In the owner's words: no block numbers, which mean nothing to them. The job may still run
+    // when the reorganisation is seen, or be uploading already (a busy machine): the two lines
+    // come where the lease is then, in this order, once each.
+    const said = (message: string) => history.flatMap((h, i) => (h.message === message ? [i] : []));
+    const replaced = said(
+      'the chain replaced the block that held the claim; the same signed transaction is sent again',
+    );
+    const again = said('the claim is on the chain again');
+    expect(replaced).toHaveLength(1);
+    expect(again).toHaveLength(1);
+    expect(replaced[0]).toBeGreaterThanOrEqual(4);
+    expect(again[0]).toBeGreaterThan(replaced[0]!);
+    // Around them, the lease went its usual way.
+    expect(
+      history.filter((_, i) => i !== replaced[0] && i !== again[0]).map((h) => h.state),
+    ).toEqual([
       'seen',
       'skipped',
       'claiming',
       'claimed',
-      'running',
-      'running',
       'running',
       'uploading',
       'submitting',
       'submitted',
       'paid',
     ]);
-    // In the owner's words: no block numbers, which mean nothing to them.
-    expect(history[5]!.message).toBe(
-      'the chain replaced the block that held the claim; the same signed transaction is sent again',
-    );
-    expect(history[6]!.message).toBe('the claim is on the chain again');
     // One warning of the reorganisation in Activity and one of the claim it took away, not one
     // more from each part that handled it.
     const activity = await agent.router.call('agent.activity', { limit: 200 });
