@@ -57,7 +57,7 @@ import {
 import { createNvidiaProcessSource, programExists } from './schedule/gpu-processes.ts';
 import { createProcessLister } from './schedule/processes.ts';
 import { openWorkLog, workUnits, type WorkLog } from './schedule/work-log.ts';
-import { marketCapacity, marketGpuIds } from './market/capacity.ts';
+import { marketGpuIds } from './market/capacity.ts';
 import { manualHoldSchema, type ManualHold } from './schedule/schema.ts';
 import {
   createWorkPolicy,
@@ -465,7 +465,9 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
       };
     },
     policy: policyProblem,
-    capacity: () => marketCapacity(marketGpus, (id) => policy.decisionFor(id)?.state === 'working'),
+    // As many leases of a job as devices could run it now: one per working GPU of the
+    // benchmarked model for a CUDA job on a rig, one for a job on the CPU.
+    capacity: async (executionProviders) => (await jobs()).places(executionProviders, 'market'),
     latestReport: async () => {
       const service = await bench();
       const history = await service.history({ limit: 50 });

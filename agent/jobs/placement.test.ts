@@ -4,6 +4,7 @@ import {
   createDevicePool,
   devicesFromProbe,
   PlacementRefused,
+  placesFor,
 } from './placement.ts';
 import type { Device, Placement, PlacementProbe } from './placement.ts';
 
@@ -182,6 +183,30 @@ describe('choosing a place', () => {
     expect(choosePlacement(market, devices, idle, () => true)).toMatchObject({
       placed: { device: { id: GPU1 } },
     });
+  });
+});
+
+describe('how many jobs of a kind run at once', () => {
+  const devices = devicesFromProbe(twoCards, { gpuName });
+  const paused = (d: Device, origin: string) => origin === 'market' && d.id === GPU1;
+
+  it('are the places of the devices that run its first provider, less the avoided ones', () => {
+    const cuda = {
+      executionProviders: ['cuda', 'cpu'] as ('cuda' | 'cpu')[],
+      origin: 'market' as const,
+    };
+    expect(placesFor(cuda, devices)).toBe(2);
+    expect(placesFor(cuda, devices, paused)).toBe(1);
+    expect(placesFor({ ...cuda, origin: 'private' }, devices, paused)).toBe(2);
+    // A CPU job: one at a time, however many GPUs there are.
+    expect(placesFor({ executionProviders: ['cpu'], origin: 'market' }, devices)).toBe(1);
+    // The first provider no device runs does not count: TensorRT failed, CUDA runs on two.
+    expect(placesFor({ executionProviders: ['tensorrt', 'cuda'], origin: 'market' }, devices)).toBe(
+      2,
+    );
+    expect(placesFor({ executionProviders: ['cuda'], origin: 'market' }, devices, () => true)).toBe(
+      0,
+    );
   });
 });
 

@@ -339,3 +339,22 @@ export function createDevicePool(options: DevicePoolOptions): DevicePool {
     },
   };
 }
+
+/**
+ * How many jobs of this kind could run at once here: the places of the devices that run its
+ * first provider any device runs, leaving out those the origin avoids (a paused GPU, for market
+ * jobs). The market claims no more leases than this, so a claimed lease never waits behind
+ * another for its one device until it expires. 0 when none runs it now.
+ */
+export function placesFor(
+  request: Pick<PlacementRequest, 'executionProviders' | 'origin'>,
+  devices: readonly Device[],
+  avoid: (device: Device, origin: JobOrigin) => boolean = () => false,
+): number {
+  for (const ep of request.executionProviders) {
+    const offering = devices.filter((d) => d.providers.has(ep));
+    if (offering.length === 0) continue;
+    return offering.filter((d) => !avoid(d, request.origin)).reduce((n, d) => n + d.slots, 0);
+  }
+  return 0;
+}

@@ -1235,6 +1235,9 @@ describe('jobs on a machine with two GPUs', () => {
     await until('the market job to start', () => gated.held.length === 1);
     // GPU #1 is paused for market work: the market job went to #2.
     expect(planOf(spawner, 0)?.deviceIndexes).toEqual({ cuda: 1 });
+    // So the market holds one lease of a CUDA job (GPU #2), a private job may use both.
+    expect(await service.places(['cuda', 'cpu'], 'market')).toBe(1);
+    expect(await service.places(['cuda', 'cpu'], 'private')).toBe(2);
     const filler = await service.submit(await identitySpec(e, 1, { executionProviders: ['cuda'] }));
     if (!filler.ok) throw new Error('not submitted');
     await until('the private job to start', () => gated.held.length === 2);

@@ -49,7 +49,7 @@ import type { JobPatch, JobRecord, Journal, SetOutput } from './journal.ts';
 import { checkModel, externalLocations } from './model-check.ts';
 import type { ModelFacts } from './model-check.ts';
 import { NPY_HEADER_PEEK_BYTES, readNpyHeader } from './npy-header.ts';
-import { createDevicePool, devicesFromProbe, PlacementRefused } from './placement.ts';
+import { createDevicePool, devicesFromProbe, PlacementRefused, placesFor } from './placement.ts';
 import type { Device, DevicePool, Placement } from './placement.ts';
 import { signReceipt } from './receipt.ts';
 import {
@@ -207,6 +207,11 @@ export interface RunOptions {
 export interface JobService {
   /** The work policy or the probe changed: jobs waiting for a device look again. */
   devicesChanged(): void;
+  /**
+   * How many jobs with these providers could run at once here (placement.ts placesFor): the
+   * market holds no more leases of such a job, so none waits out its lease for a device.
+   */
+  places(executionProviders: readonly ExecutionProvider[], origin: JobOrigin): Promise<number>;
   /** Queues a roost.job/1 spec; it runs in the background. */
   submit(spec: unknown, options?: SubmitOptions): Promise<JobResult<JobSummary>>;
   /**
@@ -2085,9 +2090,19 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       if (started || closed) return;
       started = true;
       pump();
+      // The devices (from the probe) say how many jobs to take at once: read them now.
+      void currentDevices().catch(() => undefined);
     },
     recovered,
     devicesChanged: () => pool.poke(),
+    places: async (executionProviders, origin) => {
+      const devices = await currentDevices();
+      return placesFor(
+        { executionProviders: [...executionProviders], origin },
+        devices,
+        avoid ? (d, o) => avoid(d, o) : undefined,
+      );
+    },
     activeWorkers: () => [...active.values()].filter((a) => a.worker).length,
     async close() {
       if (closed) return;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { marketCapacity, marketGpuIds } from './capacity.ts';
+import { marketGpuIds } from './capacity.ts';
 
 const rig = [
   { id: 'pci-0000:01:00.0', name: 'NVIDIA GeForce RTX 3070' },
@@ -17,14 +17,5 @@ describe('market leases on a rig', () => {
     // Measured on the CPU, or on a GPU no longer here: no GPU is the market's.
     expect(marketGpuIds(rig, null)).toBeNull();
     expect(marketGpuIds(rig, 'pci-0000:09:00.0')).toBeNull();
-  });
-
-  it('are one per such GPU that may work now, and at least one', () => {
-    const gpus = marketGpuIds(rig, 'pci-0000:01:00.0');
-    expect(marketCapacity(gpus, () => true)).toBe(3);
-    expect(marketCapacity(gpus, (id) => id !== 'pci-0000:02:00.0')).toBe(2);
-    // Every GPU paused: the market's own policy check stops claims; capacity stays 1.
-    expect(marketCapacity(gpus, () => false)).toBe(1);
-    expect(marketCapacity(null, () => true)).toBe(1);
   });
 });

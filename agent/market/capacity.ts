@@ -1,11 +1,13 @@
 /**
- * How many market leases this machine holds at once, and on which GPUs they run.
+ * On which GPUs market leases run.
  *
  * The market knows one score per provider: the benchmark the agent registered with, measured on
  * one GPU. A lease claimed with that score must run on a GPU as fast, so market jobs run on the
  * benchmarked GPU and on every other of its model (a rig of eight RTX 3070s holds eight leases at
- * once), one lease per such GPU the work policy lets work. A benchmark measured on no GPU (the
- * CPU, or a report without its GPU) keeps one lease at a time, as before.
+ * once). The job runner keeps market jobs off other GPUs (and off paused ones), and the market
+ * holds as many leases of a job as such devices could run it (JobService.places). A benchmark
+ * measured on no GPU (the CPU, or a report without its GPU) makes no GPU the market's: one lease
+ * at a time, as before.
  */
 
 /** The GPUs of the benchmarked model (ids), or null when the benchmark measured no GPU here. */
@@ -16,13 +18,4 @@ export function marketGpuIds(
   const model = gpus.find((g) => g.id === measuredGpuId)?.name;
   if (model === undefined) return null;
   return new Set(gpus.filter((g) => g.name === model).map((g) => g.id));
-}
-
-/** Leases at once: one per market GPU that may work now, at least one. */
-export function marketCapacity(
-  gpus: ReadonlySet<string> | null,
-  mayWork: (gpuId: string) => boolean,
-): number {
-  if (gpus === null) return 1;
-  return Math.max(1, [...gpus].filter(mayWork).length);
 }

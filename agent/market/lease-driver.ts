@@ -124,7 +124,9 @@ export function createLeaseDriver(deps: LeaseDriverOptions): LeaseDriver {
       policy,
       active,
       capacity:
-        typeof options.capacity === 'function' ? options.capacity() : (options.capacity ?? 1),
+        typeof options.capacity === 'function'
+          ? Math.max(1, await options.capacity(doc.job.executionProviders ?? ['cpu']))
+          : (options.capacity ?? 1),
       maxVramMiB: vram,
       now: clock,
       token: s.meta,

@@ -2,6 +2,7 @@
  * What the market client is given (types only): the outside world it works with, injected so a
  * unit test passes fakes and the agent passes the real services. `service.ts` re-exports these.
  */
+import type { ExecutionProvider } from '../jobs/schema.ts';
 import type { JobService } from '../jobs/service.ts';
 import type { NetworkSource } from '../wallet/network.ts';
 import type { WalletService } from '../wallet/service.ts';
@@ -56,10 +57,11 @@ export interface MarketServiceOptions {
   quietStatusMs?: number;
   tx?: { bumpAfterMs?: number; pollMs?: number };
   /**
-   * Leases held at once (default 1), read at each decision: the agent's is one per working GPU
-   * of the benchmarked model.
+   * Leases held at once (default 1), read at each decision for the job's providers: the agent's
+   * is how many devices could run such a job now (one per working GPU of the benchmarked model
+   * for a CUDA job on a rig; one for a CPU job).
    */
-  capacity?: number | (() => number);
+  capacity?: number | ((executionProviders: readonly ExecutionProvider[]) => Promise<number>);
   /**
    * Turns market jobs on or off (settings market.enabled), as the user would in Settings; taking
    * the stake back turns them off. Absent: taking the stake back asks the user to turn them off.
