@@ -499,15 +499,16 @@ export const methods = {
     result: jobSummarySchema,
   },
   'job.add': {
-    summary: 'Queue a private job from files on this machine: a model and .npy inputs.',
+    summary:
+      'Queue a private job from files on this machine: a model and .npy inputs (a folder: one input set per file). With split, the batch as that many jobs, one per GPU at a time; `parts` lists them all.',
     params: runRequestSchema,
-    result: jobSummarySchema,
+    result: jobSummarySchema.extend({ parts: z.array(jobSummarySchema).optional() }),
   },
   'job.run': {
     summary:
-      'Run a private job from files now and wait for it; outputs as .npy and a signed result.',
+      'Run a private job from files now and wait for it; outputs as .npy and a signed result. With split, every part, in `parts`.',
     params: runRequestSchema,
-    result: jobDetailSchema,
+    result: jobDetailSchema.extend({ parts: z.array(jobDetailSchema).optional() }),
   },
   'job.list': {
     summary: 'Jobs, newest first: queued, running and finished.',

@@ -20,7 +20,7 @@ import {
   sandboxWords,
 } from '../jobs/schema.ts';
 import { executionProviderName } from '../hardware/schema.ts';
-import type { Result } from '../api/contract.ts';
+import type { Result, ResultOf } from '../api/contract.ts';
 import type { LogEntry } from '../log.ts';
 
 /** ` on RTX 3070 #2` where the job ran on a GPU ("on the CPU" says nothing new after CPU). */
@@ -28,9 +28,38 @@ function deviceWords(device: { id: string; name: string } | undefined): string {
   return device && device.id !== 'cpu' ? ` on ${device.name}` : '';
 }
 
+type JobDetail = ResultOf<'job.show'>;
+
+/** What `roost job run` says when every job it ran is done: one job, or each part of a split. */
+export function doneWords(details: readonly JobDetail[]): string {
+  const on = (job: JobDetail) =>
+    `${job.executionProvider ? executionProviderName(job.executionProvider) : 'an unknown accelerator'}${deviceWords(job.device)}`;
+  const [job] = details as [JobDetail];
+  const folder = job.exportedTo ?? join(job.jobDir, 'out');
+  if (details.length > 1)
+    return [
+      `${details.length} jobs done:`,
+      ...details.map(
+        (j) =>
+          `  ${j.id} (${j.name ?? 'part'}): ${j.progress.setsTotal} input set${j.progress.setsTotal === 1 ? '' : 's'} on ${on(j)}`,
+      ),
+      job.exportedTo !== undefined
+        ? `Outputs: ${job.exportedTo} (a folder per input set; sets.csv says which inputs each had)`
+        : `Outputs: in each job's folder (roost job show <id>)`,
+    ].join('\n');
+  return [
+    `Job ${job.id} done on ${on(job)}.`,
+    `Outputs: ${folder}`,
+    ...(job.result?.receipt.outputs ?? []).map(
+      (o) => `  ${o.name}: ${o.file} (${o.dtype} ${JSON.stringify(o.shape)})`,
+    ),
+    `Signed result: ${join(folder, 'result.json')}`,
+  ].join('\n');
+}
+
 export const jobCommand: Command = {
   usage:
-    'roost job run --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--max-seconds <n>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id> | schema\n       roost job remove <id>... | remove --finished-before <30d|12h|date> [--dry-run]',
+    'roost job run --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--split <n>] [--max-seconds <n>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id> | schema\n       roost job remove <id>... | remove --finished-before <30d|12h|date> [--dry-run]',
   summary: 'Run ONNX models on your own GPUs: private jobs with .npy inputs and outputs',
   help: [
     `A spec for roost job submit is JSON in the ${JOB_SPEC_FORMAT} format, for example:`,
@@ -54,6 +83,8 @@ export const jobCommand: Command = {
     '--gpu <id>              run it on that GPU only (ids as roost work status shows them,',
     '                        or the bus address roost detect shows; cpu for the CPU). Without',
     '                        it, each job takes the next free GPU: one job per GPU at a time',
+    '--split <n>             make n jobs of the batch, which run at once, one per free GPU',
+    '                        (--out gets all their outputs, numbered as one batch)',
     '--max-seconds <n>       stop the job after this long',
     '--name <text>           a name to know the job by in roost job list',
     '',
@@ -71,6 +102,7 @@ export const jobCommand: Command = {
     out: { type: 'string' },
     ep: { type: 'string' },
     gpu: { type: 'string' },
+    split: { type: 'string' },
     'max-seconds': { type: 'string' },
     name: { type: 'string' },
     'finished-before': { type: 'string' },
@@ -225,6 +257,14 @@ async function runJobCommand(ctx: Context): Promise<number> {
       if (!Number.isInteger(maxSeconds) || maxSeconds < 1)
         throw new UsageError('--max-seconds takes a whole number of seconds.');
     }
+    let split: number | undefined;
+    if (typeof v.split === 'string') {
+      split = Number(v.split);
+      if (!Number.isInteger(split) || split < 2 || split > 64)
+        throw new UsageError(
+          `--split takes how many jobs to make of the batch, 2 to 64 (e.g. the number of GPUs); got "${v.split}".`,
+        );
+    }
     const request = {
       model: resolvePath(v.model),
       inputs: sets.length === 1 ? sets[0]! : sets,
@@ -235,82 +275,94 @@ async function runJobCommand(ctx: Context): Promise<number> {
       ...(maxSeconds ? { limits: { maxSeconds } } : {}),
       ...(typeof v.name === 'string' ? { name: v.name } : {}),
       ...(typeof v.gpu === 'string' ? { device: v.gpu.trim() } : {}),
+      ...(split !== undefined ? { split } : {}),
     };
     return withClient(
       ctx,
       async (client) => {
-        const progress = (p: {
-          stage: string;
-          setsDone: number;
-          setsTotal: number;
-          message?: string | undefined;
-        }) => {
+        /** Names the part on each line when a batch was split. */
+        let names = new Map<string, string>();
+        const progress = (
+          id: string,
+          p: { stage: string; setsDone: number; setsTotal: number; message?: string | undefined },
+        ) => {
           // The end is said once, below, as done or failed: no "[done]" line before "failed".
           if (!ctx.json && p.stage !== 'done')
             ctx.io.stderr(
-              `[${p.stage}] ${p.setsDone}/${p.setsTotal} input sets${p.message ? `: ${p.message}` : ''}\n`,
+              `${names.has(id) ? `${names.get(id)}: ` : ''}[${p.stage}] ${p.setsDone}/${p.setsTotal} input sets${p.message ? `: ${p.message}` : ''}\n`,
             );
         };
-        let detail;
+        const last = new Map<string, string>();
+        const follow = (id: string, p: Parameters<typeof progressKey>[0]) => {
+          const key = progressKey(p);
+          if (key !== last.get(id)) progress(id, p as never);
+          last.set(id, key);
+        };
+        let details: JobDetail[];
         if (client.events) {
           // Here: run it now, following its progress events.
-          let last = '';
-          // This job's progress only: the agent may run others meanwhile (market jobs). Ours is
-          // the first private job queued after the call.
-          let ours: string | undefined;
+          // This job's progress only: the agent may run others meanwhile (market jobs). Ours are
+          // the private jobs queued during the call (a split batch queues its parts at once).
+          const ours = new Set<string>();
           const stop = client.events.subscribe((e) => {
             if (e.event === 'job.stateChanged') {
               const { job } = e.payload;
-              if (!ours && job.origin === 'private' && job.state === 'queued') ours = job.id;
+              if (
+                job.origin === 'private' &&
+                job.state === 'queued' &&
+                (split || ours.size === 0)
+              ) {
+                ours.add(job.id);
+                if (split && job.name) names.set(job.id, job.name);
+              }
               return;
             }
-            if (e.event !== 'job.progress' || e.payload.jobId !== ours) return;
-            const key = progressKey(e.payload.progress);
-            if (key !== last) progress(e.payload.progress);
-            last = key;
+            if (e.event !== 'job.progress' || !ours.has(e.payload.jobId)) return;
+            follow(e.payload.jobId, e.payload.progress);
           });
+          let ran;
           try {
-            detail = await client.call('job.run', request as never);
+            ran = await client.call('job.run', request as never);
           } finally {
             stop();
           }
+          if (!ran.ok) return print(ctx, ran, () => '');
+          details = ran.value.parts ?? [ran.value];
         } else {
           // Through the running Roost (roost serve, or the desktop app): queue it there and follow it.
           const queued = await client.call('job.add', request as never);
           if (!queued.ok) return print(ctx, queued, () => '');
-          let last = '';
+          const parts = queued.value.parts ?? [queued.value];
+          if (parts.length > 1) names = new Map(parts.map((j) => [j.id, j.name ?? j.id]));
+          const latest = new Map<string, JobDetail>();
           for (;;) {
-            detail = await client.call('job.show', { id: queued.value.id });
-            if (!detail.ok) break;
-            const key = progressKey(detail.value.progress);
-            if (key !== last) progress(detail.value.progress);
-            last = key;
-            if (terminal.has(detail.value.state)) break;
+            for (const part of parts) {
+              if (latest.has(part.id) && terminal.has(latest.get(part.id)!.state)) continue;
+              const shown = await client.call('job.show', { id: part.id });
+              if (!shown.ok) return print(ctx, shown, () => '');
+              latest.set(part.id, shown.value);
+              follow(part.id, shown.value.progress);
+            }
+            if ([...latest.values()].every((j) => terminal.has(j.state))) break;
             await new Promise((r) => setTimeout(r, 300));
           }
+          details = parts.map((p) => latest.get(p.id) as JobDetail);
         }
-        if (!detail.ok) return print(ctx, detail, () => '');
-        const job = detail.value;
-        if (ctx.json) ctx.io.stdout(JSON.stringify(job) + '\n');
-        if (job.state === 'done') {
-          if (!ctx.json) {
-            ctx.io.stdout(
-              [
-                `Job ${job.id} done on ${job.executionProvider ? executionProviderName(job.executionProvider) : 'an unknown accelerator'}${deviceWords(job.device)}.`,
-                `Outputs: ${job.exportedTo ?? join(job.jobDir, 'out')}`,
-                ...(job.result?.receipt.outputs ?? []).map(
-                  (o) => `  ${o.name}: ${o.file} (${o.dtype} ${JSON.stringify(o.shape)})`,
-                ),
-                `Signed result: ${join(job.exportedTo ?? join(job.jobDir, 'out'), 'result.json')}`,
-              ].join('\n') + '\n',
-            );
-          }
+        if (ctx.json)
+          ctx.io.stdout(
+            JSON.stringify(details.length > 1 ? { ...details[0], parts: details } : details[0]) +
+              '\n',
+          );
+        const failed = details.filter((j) => j.state !== 'done');
+        if (failed.length === 0) {
+          if (!ctx.json) ctx.io.stdout(doneWords(details) + '\n');
           return EXIT_OK;
         }
-        ctx.io.stderr(
-          // A cancelled job's reason is often just "cancelled": not said twice.
-          `Error: Job ${job.id} ${job.state}${jobReason(job.state, job.error?.message)}\n`,
-        );
+        for (const job of failed)
+          ctx.io.stderr(
+            // A cancelled job's reason is often just "cancelled": not said twice.
+            `Error: Job ${job.id}${details.length > 1 && job.name ? ` (${job.name})` : ''} ${job.state}${jobReason(job.state, job.error?.message)}\n`,
+          );
         return EXIT_FAILURE;
         // The job's own "failed" line is the Error line above: not said twice.
       },

@@ -175,7 +175,7 @@ describe('the job journal', () => {
     // A journal as Roost wrote it before jobs were placed on GPUs (schema 1).
     const raw = new DatabaseSync(at.path);
     raw.exec(
-      'ALTER TABLE jobs DROP COLUMN device; ALTER TABLE jobs DROP COLUMN device_wanted; PRAGMA user_version = 1',
+      'ALTER TABLE jobs DROP COLUMN device; ALTER TABLE jobs DROP COLUMN device_wanted; ALTER TABLE jobs DROP COLUMN export_first_set; PRAGMA user_version = 1',
     );
     raw.close();
     const j = at.make();

@@ -78,6 +78,11 @@ export interface JobRecord {
   exportedTo?: string;
   /** The device the job must run on (`--gpu`), by id, as it was asked. */
   deviceWanted?: string;
+  /**
+   * A part of a split batch: its first set's number in the whole batch. Its copied outputs are
+   * numbered from there, beside the other parts' in the same folder.
+   */
+  exportFirstSet?: number;
   /** Where it runs or ran: the device the placement gave it (agent/jobs/placement.ts). */
   device?: JobDevice;
   cancelRequested: boolean;
@@ -142,6 +147,7 @@ const rowSchema = z.object({
   exported_to: nullable(z.string()),
   device: nullable(z.string()).optional(),
   device_wanted: nullable(z.string()).optional(),
+  export_first_set: nullable(z.number().int().nonnegative()).optional(),
   cancel_requested: z.number().int(),
   created_at: z.string(),
   updated_at: z.string(),
@@ -187,6 +193,8 @@ function toRecord(raw: unknown): JobRecord {
     record.device = jobDeviceSchema.parse(JSON.parse(row.device));
   if (row.device_wanted !== null && row.device_wanted !== undefined)
     record.deviceWanted = row.device_wanted;
+  if (row.export_first_set !== null && row.export_first_set !== undefined)
+    record.exportFirstSet = row.export_first_set;
   if (row.started_at !== null) record.startedAt = row.started_at;
   if (row.finished_at !== null) record.finishedAt = row.finished_at;
   return record;
@@ -236,6 +244,8 @@ export interface NewJob {
   name?: string;
   /** The device it must run on, by id. */
   deviceWanted?: string;
+  /** A part of a split batch: its first set's number in the whole batch. */
+  exportFirstSet?: number;
 }
 
 export interface Journal {
@@ -362,11 +372,13 @@ export function openJournal(
     `);
   }
   if (version < 2) {
-    // Where each job runs (one job per GPU at a time), and the device a job asked for.
+    // Where each job runs (one job per GPU at a time), the device a job asked for, and where a
+    // part of a split batch numbers its sets among the whole batch's when its outputs are copied.
     db.exec(`
       BEGIN;
       ALTER TABLE jobs ADD COLUMN device TEXT;
       ALTER TABLE jobs ADD COLUMN device_wanted TEXT;
+      ALTER TABLE jobs ADD COLUMN export_first_set INTEGER;
       PRAGMA user_version = ${SCHEMA_VERSION};
       COMMIT;
     `);
@@ -445,8 +457,8 @@ export function openJournal(
       const at = now().toISOString();
       transaction(() => {
         db.prepare(
-          `INSERT INTO jobs (id, origin, name, spec, spec_sha256, state, stage, sets_total, export_to, device_wanted, created_at, updated_at)
-           VALUES ($id, $origin, $name, $spec, $spec_sha256, 'queued', 'queued', $sets_total, $export_to, $device_wanted, $at, $at)`,
+          `INSERT INTO jobs (id, origin, name, spec, spec_sha256, state, stage, sets_total, export_to, device_wanted, export_first_set, created_at, updated_at)
+           VALUES ($id, $origin, $name, $spec, $spec_sha256, 'queued', 'queued', $sets_total, $export_to, $device_wanted, $export_first_set, $at, $at)`,
         ).run({
           id: job.id,
           origin: job.origin,
@@ -456,6 +468,7 @@ export function openJournal(
           sets_total: job.setsTotal,
           export_to: job.exportTo ?? null,
           device_wanted: job.deviceWanted ?? null,
+          export_first_set: job.exportFirstSet ?? null,
           at,
         });
         insertHistory.run({ job_id: job.id, at, state: 'queued', message });

@@ -536,5 +536,10 @@ export const runRequestSchema = z.strictObject({
   name: z.string().max(200).optional(),
   /** Run it on this device only: a GPU's id (as `roost detect` shows it) or `cpu`. */
   device: z.string().min(1).max(200).optional(),
+  /**
+   * Split the batch into this many jobs, which run at once on as many GPUs (one job per GPU);
+   * with outDir, their outputs land in it numbered as one batch.
+   */
+  split: z.int().min(2).max(64).optional(),
 });
 export type RunRequest = z.infer<typeof runRequestSchema>;

@@ -1052,6 +1052,24 @@ describe('removing finished jobs', () => {
   });
 });
 
+/** Workers that start their run only when the test says so. */
+function gatedWorkers() {
+  const held: (() => void)[] = [];
+  const script: FakeWorkerScript = (w, m) => {
+    if (m !== 'start' && m.type === 'run') {
+      held.push(() => void writingWorker()(w, m));
+      return;
+    }
+    return writingWorker()(w, m);
+  };
+  return { script, held };
+}
+
+async function until(what: string, check: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  if (!check()) throw new Error(`timed out waiting for ${what}`);
+}
+
 describe('jobs on a machine with two GPUs', () => {
   const GPU1 = 'pci-0000:01:00.0';
   const GPU2 = 'pci-0000:02:00.0';
@@ -1073,24 +1091,6 @@ describe('jobs on a machine with two GPUs', () => {
     },
     { ep: 'cpu', ok: true, status: 'ok', adapter: { name: 'Test CPU', software: false } },
   ];
-
-  /** Workers that start their run only when the test says so. */
-  function gatedWorkers() {
-    const held: (() => void)[] = [];
-    const script: FakeWorkerScript = (w, m) => {
-      if (m !== 'start' && m.type === 'run') {
-        held.push(() => void writingWorker()(w, m));
-        return;
-      }
-      return writingWorker()(w, m);
-    };
-    return { script, held };
-  }
-
-  async function until(what: string, check: () => boolean): Promise<void> {
-    for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-    if (!check()) throw new Error(`timed out waiting for ${what}`);
-  }
 
   const planOf = (spawner: ReturnType<typeof fakeSpawner>, i: number) => {
     const run = spawner.workers[i]?.received[0];
@@ -1364,5 +1364,94 @@ describe('a folder of inputs', () => {
     expect(readFileSync(join(out, 'sets.csv'), 'utf8')).toBe(
       `set,x\r\n0,"${join(e.root, 'my inputs', 'a,1.npy')}"\r\n1,${join(e.root, 'my inputs', 'b.npy')}\r\n`,
     );
+  });
+});
+
+describe('a batch split into jobs', () => {
+  it('runs as parts at once, one per GPU, their outputs numbered as one batch', async () => {
+    const e = await env();
+    const gated = gatedWorkers();
+    const { service, spawner } = await e.start(gated.script, {
+      probeResults: [
+        {
+          ep: 'cuda',
+          ok: true,
+          status: 'ok',
+          deviceIndex: 0,
+          adapter: { name: 'A', software: false, gpuId: 'pci-a' },
+        },
+        {
+          ep: 'cuda',
+          ok: true,
+          status: 'ok',
+          deviceIndex: 1,
+          adapter: { name: 'B', software: false, gpuId: 'pci-b' },
+        },
+        { ep: 'cpu', ok: true, status: 'ok' },
+      ],
+    });
+    const model = join(e.root, 'identity.onnx');
+    await writeFile(model, identityModel('float32', ['N']));
+    await mkdir(join(e.root, 'xs'));
+    for (let i = 0; i < 5; i++) await writeFile(join(e.root, 'xs', `x${i}.npy`), float32Npy([i]));
+    const out = join(e.root, 'results');
+    const running = service.run({
+      model,
+      inputs: { x: join(e.root, 'xs') },
+      outDir: out,
+      executionProviders: ['cuda', 'cpu'],
+      name: 'scan',
+      split: 2,
+    });
+    // Both parts run at once, each on a GPU of its own, before either finishes.
+    await until('both parts to run', () => gated.held.length === 2);
+    for (const release of gated.held) release();
+    const ran = await running;
+    if (!ran.ok) throw new Error(ran.error.message);
+    expect(ran.value.parts?.map((p) => [p.name, p.state, p.progress.setsTotal])).toEqual([
+      ['scan (part 1 of 2)', 'done', 3],
+      ['scan (part 2 of 2)', 'done', 2],
+    ]);
+    // Both parts had a GPU of their own.
+    expect(ran.value.parts?.map((p) => p.device?.id).sort()).toEqual(['pci-a', 'pci-b']);
+    expect(
+      spawner.workers
+        .map((w) => (w.received[0]?.type === 'run' ? w.received[0].plan.deviceIndexes?.cuda : -1))
+        .sort(),
+    ).toEqual([0, 1]);
+    // Set folders 0 to 4 in one folder, each part's signed result, and one sets.csv.
+    for (let set = 0; set < 5; set++)
+      expect(existsSync(join(out, String(set), 'y.npy'))).toBe(true);
+    expect(existsSync(join(out, 'result-sets-0-2.json'))).toBe(true);
+    expect(existsSync(join(out, 'result-sets-3-4.json'))).toBe(true);
+    expect(readFileSync(join(out, 'sets.csv'), 'utf8').split('\r\n').slice(0, 6)).toEqual([
+      'set,x',
+      ...[0, 1, 2, 3, 4].map((i) => `${i},${join(e.root, 'xs', `x${i}.npy`)}`),
+    ]);
+    // The part that ran sets 3 and 4 wrote its own set 1 as set 4 of the batch.
+    const part2 = ran.value.parts?.[1];
+    expect(readFileSync(join(out, '4', 'y.npy'))).toEqual(
+      readFileSync(join(part2!.jobDir, 'out', '1', 'y.npy')),
+    );
+  });
+
+  it('refuses to split one input set, queueing nothing', async () => {
+    const e = await env();
+    const { service } = await e.start(writingWorker());
+    const spec = await identitySpec(e);
+    const one = await service.add({
+      model: fileURLToPath(spec.model.uri),
+      inputs: { x: fileURLToPath((spec.inputs as Record<string, { uri: string }>).x!.uri) },
+      split: 4,
+    });
+    expect(one).toEqual({
+      ok: false,
+      error: {
+        code: 'invalid-spec',
+        message:
+          'Splitting needs a batch of at least two input sets (a folder of .npy files, or an input given more than once); this job has one.',
+      },
+    });
+    expect(service.list()).toEqual([]);
   });
 });

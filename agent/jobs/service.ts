@@ -196,7 +196,12 @@ export interface SubmitOptions {
   name?: string;
   /** Run it on this device only (a GPU's inventory id, or `cpu`); checked against the probe. */
   device?: string;
+  /** A part of a split batch: its first set's number in the whole batch (its copied outputs). */
+  exportFirstSet?: number;
 }
+
+/** What `run` answers: the job, or with `split` the first part and every part. */
+export type RunDetail = JobDetail & { parts?: JobDetail[] };
 
 export interface RunOptions {
   onProgress?: (progress: JobProgress, job: JobSummary) => void;
@@ -219,7 +224,12 @@ export interface JobService {
    * only when the request itself is refused; a job that ran and failed is `ok: true` with
    * `state: 'failed'` and its error.
    */
-  run(request: unknown, options?: RunOptions): Promise<JobResult<JobDetail>>;
+  run(request: unknown, options?: RunOptions): Promise<JobResult<RunDetail>>;
+  /**
+   * Queues a private job from files (`job.add`); with `split`, the batch as that many jobs, one
+   * per GPU at a time, each a part of the sets. The summaries of every job it queued.
+   */
+  add(request: unknown): Promise<JobResult<JobSummary[]>>;
   /** Newest first. */
   list(filter?: { states?: JobState[]; limit?: number }): JobSummary[];
   show(id: string): JobResult<JobDetail>;
@@ -1113,30 +1123,44 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
   async function exportOutputs(record: JobRecord, outputs: OutputFile[]): Promise<string> {
     const to = record.exportTo as string;
     const from = join(jobDir(record.id), 'out');
+    // A part of a split batch numbers its set folders among the whole batch's.
+    const first = record.exportFirstSet;
+    const copiedAs = (o: OutputFile) =>
+      first === undefined ? o.file : `${first + o.set}/${o.file.slice(o.file.indexOf('/') + 1)}`;
     for (const o of outputs) {
-      const target = join(to, ...o.file.split('/'));
+      const target = join(to, ...copiedAs(o).split('/'));
       await mkdir(dirname(target), { recursive: true });
       const temp = `${target}.${process.pid}.tmp`;
       await copyFile(join(from, ...o.file.split('/')), temp);
       await rename(temp, target);
     }
     const receipt = await readFile(join(jobDir(record.id), 'result.json'));
-    await writeFileAtomic(join(to, 'result.json'), receipt, 0o644);
-    // A batch's outputs are in folders by set number: sets.csv says which inputs each one had.
     const sets = record.spec.inputs;
-    if (Array.isArray(sets)) {
-      const names = Object.keys(sets[0] ?? {});
-      const where = (uri: string) => (uri.startsWith('file:') ? fileURLToPath(uri) : uri);
-      await writeFileAtomic(
-        join(to, 'sets.csv'),
-        toCsv(
-          ['set', ...names],
-          sets.map((set, i) => [i, ...names.map((n) => where((set[n] as Artifact).uri))]),
-        ),
-        0o644,
-      );
-    }
+    const last = (first ?? 0) + (Array.isArray(sets) ? sets.length : 1) - 1;
+    await writeFileAtomic(
+      join(to, first === undefined ? 'result.json' : `result-sets-${first}-${last}.json`),
+      receipt,
+      0o644,
+    );
+    // A batch's outputs are in folders by set number: sets.csv says which inputs each one had
+    // (a split batch's was written whole when it was queued).
+    if (Array.isArray(sets) && first === undefined) await writeSetsCsv(to, sets);
     return to;
+  }
+
+  /** `sets.csv` in a batch's output folder: each set's number and the files it was given. */
+  async function writeSetsCsv(to: string, sets: readonly Record<string, Artifact>[]) {
+    const names = Object.keys(sets[0] ?? {});
+    const where = (uri: string) => (uri.startsWith('file:') ? fileURLToPath(uri) : uri);
+    await mkdir(to, { recursive: true });
+    await writeFileAtomic(
+      join(to, 'sets.csv'),
+      toCsv(
+        ['set', ...names],
+        sets.map((set, i) => [i, ...names.map((n) => where((set[n] as Artifact).uri))]),
+      ),
+      0o644,
+    );
   }
 
   /** The adapter a job ran on: the probe's for its provider on its device. */
@@ -1617,6 +1641,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
           ...(opts.exportTo ? { exportTo: opts.exportTo } : {}),
           ...(opts.name ? { name: opts.name.slice(0, 200) } : {}),
           ...(device !== undefined ? { deviceWanted: device } : {}),
+          ...(opts.exportFirstSet !== undefined ? { exportFirstSet: opts.exportFirstSet } : {}),
         },
         `submitted (${origin})`,
       );
@@ -2033,34 +2058,99 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     return { ok: true, value: { removed, bytesFreed } };
   }
 
-  async function run(raw: unknown, opts: RunOptions = {}): Promise<JobResult<JobDetail>> {
+  async function add(raw: unknown): Promise<JobResult<JobSummary[]>> {
     const parsed = runRequestSchema.safeParse(raw);
     if (!parsed.success) return fail('invalid-spec', describeIssues(parsed.error, raw));
-    const spec = await specFromFiles(parsed.data);
+    const request = parsed.data;
+    const spec = await specFromFiles(request);
     if (!spec.ok) return spec;
-    const exportTo = parsed.data.outDir ? resolve(parsed.data.outDir) : undefined;
-    let jobId: string | undefined;
+    const exportTo = request.outDir ? resolve(request.outDir) : undefined;
+    const base: SubmitOptions = {
+      origin: 'private',
+      ...(exportTo ? { exportTo } : {}),
+      ...(request.device !== undefined ? { device: request.device } : {}),
+    };
+    if (request.split === undefined) {
+      const one = await submit(spec.value, base);
+      return one.ok ? { ok: true, value: [one.value] } : one;
+    }
+    const sets = Array.isArray(spec.value.inputs) ? spec.value.inputs : [spec.value.inputs];
+    if (sets.length < 2)
+      return fail(
+        'invalid-spec',
+        'Splitting needs a batch of at least two input sets (a folder of .npy files, or an input given more than once); this job has one.',
+      );
+    // As even as can be: the first parts take one set more where they do not divide.
+    const parts = Math.min(request.split, sets.length);
+    const size = Math.floor(sets.length / parts);
+    const extra = sets.length % parts;
+    const name = spec.value.name ?? 'batch';
+    if (exportTo) {
+      try {
+        await writeSetsCsv(exportTo, sets);
+      } catch (error) {
+        return fail(
+          'io-error',
+          `the output folder ${exportTo} could not be written: ${messageOf(error)}`,
+        );
+      }
+    }
+    const queued: JobSummary[] = [];
+    let first = 0;
+    for (let k = 0; k < parts; k++) {
+      const count = size + (k < extra ? 1 : 0);
+      const part: JobSpec = {
+        ...spec.value,
+        name: `${name} (part ${k + 1} of ${parts})`.slice(0, 200),
+        inputs: sets.slice(first, first + count),
+      };
+      const submitted = await submit(part, {
+        ...base,
+        ...(exportTo ? { exportFirstSet: first } : {}),
+      });
+      if (!submitted.ok) {
+        // All or nothing: the parts already queued go again.
+        for (const q of queued) {
+          await cancel(q.id);
+          await wait(q.id);
+        }
+        if (queued.length > 0) await remove({ ids: queued.map((q) => q.id) });
+        return submitted;
+      }
+      queued.push(submitted.value);
+      first += count;
+    }
+    return { ok: true, value: queued };
+  }
+
+  async function run(raw: unknown, opts: RunOptions = {}): Promise<JobResult<RunDetail>> {
+    const ids = new Set<string>();
     const unsubscribe = subscribe((event) => {
-      if (!opts.onProgress || !jobId) return;
-      if (event.type === 'job.progress' && event.payload.jobId === jobId) {
-        const record = journal.get(jobId);
+      if (!opts.onProgress) return;
+      if (event.type === 'job.progress' && ids.has(event.payload.jobId)) {
+        const record = journal.get(event.payload.jobId);
         if (record) opts.onProgress(event.payload.progress, toSummary(record));
-      } else if (event.type === 'job.stateChanged' && event.payload.job.id === jobId) {
+      } else if (event.type === 'job.stateChanged' && ids.has(event.payload.job.id)) {
         opts.onProgress(event.payload.job.progress, event.payload.job);
       }
     });
     try {
-      const submitted = await submit(spec.value, {
-        origin: 'private',
-        ...(exportTo ? { exportTo } : {}),
-        ...(parsed.data.device !== undefined ? { device: parsed.data.device } : {}),
-      });
-      if (!submitted.ok) return submitted;
-      jobId = submitted.value.id;
-      const onAbort = () => void cancel(jobId as string);
+      const added = await add(raw);
+      if (!added.ok) return added;
+      for (const job of added.value) ids.add(job.id);
+      const onAbort = () => {
+        for (const id of ids) void cancel(id);
+      };
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        return await wait(jobId);
+        const details: JobDetail[] = [];
+        for (const id of ids) {
+          const done = await wait(id);
+          if (!done.ok) return done;
+          details.push(done.value);
+        }
+        const [head] = details as [JobDetail];
+        return { ok: true, value: details.length > 1 ? { ...head, parts: details } : head };
       } finally {
         opts.signal?.removeEventListener('abort', onAbort);
       }
@@ -2072,6 +2162,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
   const service: JobService = {
     submit,
     run,
+    add,
     list(filter = {}) {
       return journal
         .list({

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { reluAddModel } from '../fixtures/jobs/models.ts';
 import { decodeNpy, encodeNpy } from '../../worker/npy.ts';
@@ -181,5 +181,58 @@ describe('roost job (private jobs from the command line)', () => {
     expect(bad.stderr).toContain(
       '--finished-before takes a number of days or hours ago (30d, 12h)',
     );
+  });
+
+  it('runs a folder of inputs split into two jobs, the outputs in one folder as one batch', async () => {
+    const xs = join(dir.path, 'xs');
+    await mkdir(xs);
+    const values = [
+      [1, -1, 2, -2, 3, -3],
+      [0, 0, 0, 1, 1, 1],
+      [-4, 4, -4, 4, -4, 4],
+    ];
+    for (const [i, v] of values.entries())
+      await writeFile(
+        join(xs, `frame${i + 1}.npy`),
+        encodeNpy('float32', [2, 3], Float32Array.from(v)),
+      );
+    const out = join(dir.path, 'split-out');
+    const r = await roost([
+      'job',
+      'run',
+      '--model',
+      join(dir.path, 'model.onnx'),
+      '--input',
+      `x=${xs}`,
+      '--split',
+      '2',
+      '--out',
+      out,
+      '--ep',
+      'cpu',
+      '--data-dir',
+      join(dir.path, 'split-data'),
+    ]);
+    expect(r.stderr).not.toContain('Error');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^2 jobs done:\n {2}job-\S+ \(model\.onnx \(part 1 of 2\)\): 2 input sets on CPU\n {2}job-\S+ \(model\.onnx \(part 2 of 2\)\): 1 input set on CPU\n/,
+    );
+    // Each progress line names its part.
+    expect(r.stderr).toMatch(/^model\.onnx \(part 2 of 2\): \[running\]/m);
+    expect((await readFile(join(out, 'sets.csv'), 'utf8')).split('\r\n').slice(1, 4)).toEqual(
+      values.map((_, i) => `${i},${join(xs, `frame${i + 1}.npy`)}`),
+    );
+    // y = relu(x) + x, set by set, in the folder's order across both jobs.
+    for (const [i, v] of values.entries()) {
+      const y = decodeNpy(new Uint8Array(await readFile(join(out, String(i), 'y.npy'))));
+      expect(y.ok && [...(y.value.data as Float32Array)]).toEqual(v.map((x) => Math.max(0, x) + x));
+    }
+    expect((await readdir(out)).filter((f) => f.startsWith('result-')).sort()).toEqual([
+      'result-sets-0-1.json',
+      'result-sets-2-2.json',
+    ]);
+    const receipt = JSON.parse(await readFile(join(out, 'result-sets-2-2.json'), 'utf8'));
+    expect(verifyReceipt(receipt).ok).toBe(true);
   });
 });

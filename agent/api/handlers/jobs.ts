@@ -2,7 +2,7 @@ import type { Handlers } from '../router.ts';
 import { ApiFailure } from '../errors.ts';
 import type { ErrorCode } from '../contract.ts';
 import type { JobService } from '../../jobs/service.ts';
-import type { JobResult } from '../../jobs/schema.ts';
+import type { JobResult, JobSummary } from '../../jobs/schema.ts';
 
 /** The job service's kebab-case codes as the contract's. */
 function codeFor(code: string): ErrorCode {
@@ -35,15 +35,9 @@ export function jobHandlers(jobs: () => Promise<JobService>): Pick<Handlers, Job
   return {
     'job.submit': async (spec) => unwrap(await (await jobs()).submit(spec, { origin: 'private' })),
     'job.add': async (request) => {
-      const service = await jobs();
-      const spec = unwrap(await service.specFromFiles(request));
-      return unwrap(
-        await service.submit(spec, {
-          origin: 'private',
-          ...(request.outDir ? { exportTo: request.outDir } : {}),
-          ...(request.device !== undefined ? { device: request.device } : {}),
-        }),
-      );
+      const queued = unwrap(await (await jobs()).add(request));
+      const [first] = queued as [JobSummary, ...JobSummary[]];
+      return queued.length > 1 ? { ...first, parts: queued } : first;
     },
     'job.run': async (request) => {
       const service = await jobs();

@@ -185,6 +185,7 @@ describe('JobsPage: the GPU of a private job', () => {
         .map((o) => o.textContent),
     ).toEqual([
       'Any free GPU',
+      'Split the batch over all 2 GPUs (2 jobs at once)',
       'Only NVIDIA GeForce RTX 3070 #1',
       'Only NVIDIA GeForce RTX 3070 #2',
     ]);
@@ -197,14 +198,20 @@ describe('JobsPage: the GPU of a private job', () => {
     fill('/data/model.onnx', 'x=/data/x.npy');
     await waitFor(() => expect(added).toHaveLength(2));
     await screen.findByRole('button', { name: 'Add job' });
+    // A folder of inputs over both GPUs: two jobs of half the batch each, at once.
+    fireEvent.change(select, { target: { value: 'split' } });
+    fill('/data/model.onnx', 'x=/data/frames');
+    await waitFor(() => expect(added).toHaveLength(3));
+    await screen.findByRole('button', { name: 'Add job' });
     // The CPU runs on no GPU: with it, the GPU is not asked for.
     fireEvent.change(screen.getByLabelText('Accelerator'), { target: { value: 'cpu' } });
     expect(select.disabled).toBe(true);
     fill('/data/model.onnx', 'x=/data/x.npy');
-    await waitFor(() => expect(added).toHaveLength(3));
+    await waitFor(() => expect(added).toHaveLength(4));
     expect(added).toEqual([
       { model: '/data/model.onnx', inputs: { x: '/data/x.npy' } },
       { model: '/data/model.onnx', inputs: { x: '/data/x.npy' }, device: 'pci-0000:02:00.0' },
+      { model: '/data/model.onnx', inputs: { x: '/data/frames' }, split: 2 },
       { model: '/data/model.onnx', inputs: { x: '/data/x.npy' }, executionProviders: ['cpu'] },
     ]);
   });

@@ -248,9 +248,12 @@ type Field = 'model' | 'inputs' | 'out' | 'device';
 export function fieldOf(message: string): Field | undefined {
   if (/^The model\b/.test(message)) return 'model';
   if (/^Input "/.test(message)) return 'inputs';
-  if (/^There is no device\b/.test(message)) return 'device';
+  if (/^(There is no device|Splitting needs)\b/.test(message)) return 'device';
   return undefined;
 }
+
+/** The GPU choice that splits a batch into one job per GPU (no GPU id looks like it). */
+const SPLIT = 'split';
 
 /** "Add a private job": a model and .npy inputs by their paths on the machine Roost runs on. */
 function AddJob({ onAdded }: { onAdded: () => void }) {
@@ -261,13 +264,17 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
   /** '' = the agent's choice: the GPU paths that work here, then the CPU. */
   const [ep, setEp] = useState('');
   const [targets, setTargets] = useState<Target[]>([]);
-  /** '' = any free GPU; else the id of the one GPU the job may run on. */
+  /**
+   * '' = any free GPU; SPLIT = the batch as one job per GPU, at once; else the id of the one GPU
+   * the job may run on.
+   */
   const [gpu, setGpu] = useState('');
   // With one GPU (or none) there is nothing to choose: the agent places the job on it.
   const gpus = useDetect().report?.gpus ?? [];
   const chooseGpu = gpus.length >= 2;
   // Only the CPU runs on no GPU: a GPU picked with it would leave the job nothing to run on.
   const device = chooseGpu && ep !== 'cpu' ? gpu : '';
+  const split = device === SPLIT;
   /** What is wrong, and with which field (marked and described by the message). */
   const [problem, setProblemState] = useState<{ text: string; field?: Field }>();
   const setProblem = (text: string | undefined, field?: Field) =>
@@ -313,7 +320,7 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
       inputs: sets.length === 1 ? sets[0]! : sets,
       ...(outDir.trim() ? { outDir: outDir.trim() } : {}),
       ...(ep ? { executionProviders: [ep as Target['ep']] } : {}),
-      ...(device ? { device } : {}),
+      ...(split ? { split: gpus.length } : device ? { device } : {}),
     });
     setBusy(false);
     if (r.ok) {
@@ -384,6 +391,9 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
             {...marked('device')}
           >
             <option value="">Any free GPU</option>
+            <option value={SPLIT}>
+              Split the batch over all {gpus.length} GPUs ({gpus.length} jobs at once)
+            </option>
             {gpus.map((g) => (
               <option key={g.id} value={g.id}>
                 Only {g.displayName}
