@@ -717,10 +717,16 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     }
   }
 
+  /** The probe as last read, for a second: a batch of short jobs asks at each one's end. */
+  let probeRead: { at: number; results: ProbeResultLike[] | undefined } | undefined;
+
   /** The places jobs run here now (agent/jobs/placement.ts), from the probe and the settings. */
   async function currentDevices(): Promise<Device[]> {
+    if (!probeRead || Date.now() - probeRead.at >= 1000)
+      probeRead = { at: Date.now(), results: await probeResults() };
     const allow = options.allowSoftwareAdapters ?? true;
-    const devices = devicesFromProbe(await probeResults(), {
+    // The settings are read each time: a provider turned off counts at the next job.
+    const devices = devicesFromProbe(probeRead.results, {
       disabled: options.disabledProviders?.() ?? [],
       allowSoftware: typeof allow === 'function' ? allow() : allow,
       unprobedSlots: concurrency,
