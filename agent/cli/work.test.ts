@@ -23,6 +23,32 @@ describe('roost work status text', () => {
   });
 });
 
+describe('roost work status on a rig', () => {
+  it('names the job running on each GPU, and none on a GPU with no job', () => {
+    const text = workText(
+      {
+        decisions: [
+          decision('pci-1', 'working', 'set to work always'),
+          decision('pci-2', 'working', 'set to work always'),
+          decision('pci-3', 'paused', 'Paused by you until you start it again'),
+        ],
+      },
+      {},
+      [
+        { id: 'job-a', name: 'market job 7', device: { id: 'pci-2' } },
+        { id: 'job-b', name: 'resnet (part 1 of 2)', device: { id: 'pci-1' } },
+        // Still fetching its files: no GPU yet, named nowhere.
+        { id: 'job-c', name: 'scan' },
+      ],
+    );
+    expect(text.split('\n')).toEqual([
+      'pci-1  ready    Set to work always. Running job resnet (part 1 of 2)',
+      'pci-2  ready    Set to work always. Running market job 7',
+      'pci-3  paused   Paused by you until you start it again',
+    ]);
+  });
+});
+
 describe('roost work status, a state with an end', () => {
   const now = Date.parse('2026-11-26T16:29:00Z');
   const at = (reason: string, until: string) => ({

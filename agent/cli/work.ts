@@ -59,9 +59,13 @@ export const workCommand: Command = {
           );
       }
       let result;
-      if (action === undefined || action === 'status')
+      if (action === undefined || action === 'status') {
         result = await client.call('schedule.status');
-      else if (action === 'pause' || action === 'start') {
+        // What each GPU runs now: a rig runs one job per GPU.
+        const running = await client.call('job.list', { states: ['running'] });
+        const jobs = running.ok ? running.value.jobs : [];
+        return print(ctx, result, (v) => workText(v, {}, jobs));
+      } else if (action === 'pause' || action === 'start') {
         result = await client.call('schedule.hold', {
           gpuId,
           action,
@@ -83,6 +87,11 @@ export const workCommand: Command = {
 export function workText(
   v: { decisions: readonly Pick<GpuDecision, 'gpuId' | 'state' | 'reason' | 'until'>[] },
   clock: { now?: number; timeZone?: string } = {},
+  running: readonly {
+    id: string;
+    name?: string | undefined;
+    device?: { id: string } | undefined;
+  }[] = [],
 ): string {
   const timeZone = clock.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   const now = clock.now ?? Date.now();
@@ -96,7 +105,13 @@ export function workText(
         d.until && !/\buntil\b/i.test(reason)
           ? ` (until ${describeInstant(Date.parse(d.until), timeZone, now)})`
           : '';
-      return `${d.gpuId.padEnd(width)}  ${STATE_WORDS[d.state].padEnd(8)} ${reason.charAt(0).toUpperCase()}${reason.slice(1)}${until}`;
+      // The jobs on this device, where the runner placed them (the CPU: every job, no GPU here).
+      const mine = running.filter((j) => j.device?.id === d.gpuId || d.gpuId === 'cpu');
+      const jobs =
+        mine.length > 0
+          ? `. Running ${mine.map((j) => (j.name && /\bjob\b/i.test(j.name) ? j.name : `job ${j.name ?? j.id}`)).join(', ')}`
+          : '';
+      return `${d.gpuId.padEnd(width)}  ${STATE_WORDS[d.state].padEnd(8)} ${reason.charAt(0).toUpperCase()}${reason.slice(1)}${until}${jobs}`;
     })
     .join('\n');
 }
