@@ -131,6 +131,14 @@ describe('roost job list, show and remove, on jobs in the journal', () => {
     expect(list.stdout).toMatch(/^job-a {2}done +private +0\/1 {2}RTX 3070 #2 {2}$/m);
     const show = await roost('job', 'show', 'job-a');
     expect(show.stdout).toContain('Ran on: CUDA on RTX 3070 #2\n');
+    // A job asked for one GPU says which.
+    const pinned = openJournal(join(dir.path, 'jobs', 'jobs.sqlite'));
+    pinned.insert(
+      { id: 'job-p', origin: 'private', spec, specSha256: H, setsTotal: 1, deviceWanted: 'cpu' },
+      'go',
+    );
+    pinned.close();
+    expect((await roost('job', 'show', 'job-p')).stdout).toContain('Asked for: the CPU only\n');
   });
 
   it('removes the jobs finished before a time, or says there is nothing to remove', async () => {

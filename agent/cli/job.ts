@@ -456,7 +456,7 @@ async function runJobCommand(ctx: Context): Promise<number> {
             : j.device
               ? [`Runs on: ${j.device.name}`]
               : []),
-          ...(j.deviceWanted !== undefined ? [`Asked for: ${j.deviceWanted} only`] : []),
+          ...(j.deviceWanted !== undefined ? [`Asked for: ${j.deviceWanted.name} only`] : []),
           ...(j.fallbacks.length > 0
             ? [
                 `Passed over: ${j.fallbacks.map((f) => `${executionProviderName(f.ep)}: ${f.reason}`).join('; ')}`,

@@ -329,8 +329,8 @@ export const jobSummarySchema = z.object({
   executionProvider: executionProviderSchema.optional(),
   /** The device it runs or ran on (one job per GPU at a time). */
   device: jobDeviceSchema.optional(),
-  /** The device it was asked to run on (`--gpu`), by id. */
-  deviceWanted: z.string().max(200).optional(),
+  /** The device it was asked to run on (`--gpu`, the Jobs page's GPU), by id and name. */
+  deviceWanted: jobDeviceSchema.optional(),
   /** Worker starts so far (a crash or an agent restart adds one). */
   attempts: z.int().nonnegative(),
   error: jobErrorSchema.optional(),

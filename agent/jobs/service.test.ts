@@ -1170,7 +1170,10 @@ describe('jobs on a machine with two GPUs', () => {
     const spec = await identitySpec(e, 1, { executionProviders: ['cuda', 'cpu'] });
     // As `roost detect` shows the card: by its bus address.
     const pinned = await service.submit(spec, { device: '0000:02:00.0' });
-    expect(pinned).toMatchObject({ ok: true, value: { deviceWanted: GPU2 } });
+    expect(pinned).toMatchObject({
+      ok: true,
+      value: { deviceWanted: { id: GPU2, name: 'RTX 3070 #2' } },
+    });
     await until('the pinned job to start', () => gated.held.length === 1);
     expect(planOf(spawner, 0)?.deviceIndexes).toEqual({ cuda: 1 });
     const again = await service.submit(

@@ -539,6 +539,12 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     return record.origin === 'private' || marketRemoval(record.id).ok;
   }
 
+  /** A device's name for people, by id: `RTX 3070 #2`, `the CPU`. */
+  function deviceName(id: string): string {
+    if (id === 'cpu') return 'the CPU';
+    return options.gpuName?.(id) ?? id;
+  }
+
   function toSummary(record: JobRecord): JobSummary {
     const summary: JobSummary = {
       id: record.id,
@@ -553,7 +559,8 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     if (record.name !== undefined) summary.name = record.name;
     if (record.executionProvider) summary.executionProvider = record.executionProvider;
     if (record.device) summary.device = record.device;
-    if (record.deviceWanted !== undefined) summary.deviceWanted = record.deviceWanted;
+    if (record.deviceWanted !== undefined)
+      summary.deviceWanted = { id: record.deviceWanted, name: deviceName(record.deviceWanted) };
     if (record.error) summary.error = record.error;
     if (record.startedAt) summary.startedAt = record.startedAt;
     if (record.finishedAt) summary.finishedAt = record.finishedAt;

@@ -398,6 +398,7 @@ describe('JobsPage: where jobs run', () => {
               name: 'resnet',
               state: 'fetching',
               progress: { stage: 'checking', setsDone: 0, setsTotal: 4 },
+              deviceWanted: { id: 'pci-0000:02:00.0', name: 'NVIDIA GeForce RTX 3070 #2' },
             }),
           ],
         });
@@ -422,6 +423,8 @@ describe('JobsPage: where jobs run', () => {
     );
     // Its files are fetched: it is not "Fetching files" any more.
     expect(row.querySelector('.state-pill')?.textContent).toBe('Waiting');
+    // It asked for one GPU: the row says so, so the wait is not read as a free GPU ignored.
+    expect(row.textContent).toContain('· for NVIDIA GeForce RTX 3070 #2 only');
   });
 });
 
