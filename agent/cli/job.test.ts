@@ -141,6 +141,18 @@ describe('roost job list, show and remove, on jobs in the journal', () => {
     expect((await roost('job', 'show', 'job-p')).stdout).toContain('Asked for: the CPU only\n');
   });
 
+  it('cancels several jobs at once (the parts of a split batch), saying each', async () => {
+    await mkdir(join(dir.path, 'jobs'), { recursive: true });
+    await jobs([{ id: 'job-a' }, { id: 'job-b' }]);
+    const r = await roost('job', 'cancel', 'job-a', 'job-nope', 'job-b');
+    expect(r.code).toBe(EXIT_FAILURE);
+    expect(r.stdout).toBe('Job job-a: cancelled.\nJob job-b: cancelled.\n');
+    expect(r.stderr).toMatch(/^Error: No job job-nope\b/);
+    const list = await roost('job', 'list');
+    expect(list.stdout).toMatch(/^job-a {2}cancelled/m);
+    expect(list.stdout).toMatch(/^job-b {2}cancelled/m);
+  });
+
   it('removes the jobs finished before a time, or says there is nothing to remove', async () => {
     await mkdir(join(dir.path, 'jobs'), { recursive: true });
     const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString();

@@ -59,7 +59,7 @@ export function doneWords(details: readonly JobDetail[]): string {
 
 export const jobCommand: Command = {
   usage:
-    'roost job run --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--split <n>] [--max-seconds <n>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id> | schema\n       roost job remove <id>... | remove --finished-before <30d|12h|date> [--dry-run]',
+    'roost job run --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--split <n>] [--max-seconds <n>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id>... | schema\n       roost job remove <id>... | remove --finished-before <30d|12h|date> [--dry-run]',
   summary: 'Run ONNX models on your own GPUs: private jobs with .npy inputs and outputs',
   help: [
     `A spec for roost job submit is JSON in the ${JOB_SPEC_FORMAT} format, for example:`,
@@ -434,19 +434,32 @@ async function runJobCommand(ctx: Context): Promise<number> {
       );
     });
   }
-  if (action === 'show' || action === 'cancel') {
+  if (action === 'cancel') {
+    if (rest.length === 0)
+      throw new UsageError(
+        'Say which jobs: roost job cancel <id>... (roost job list shows them; a split batch is one job per part).\nUsage: roost job cancel <id>...',
+      );
+    return withClient(ctx, async (client) => {
+      // Each id in turn; one that fails is said and the others still go.
+      let code = EXIT_OK;
+      for (const id of new Set(rest)) {
+        const r = print(
+          ctx,
+          withListHint(await client.call('job.cancel', { id })),
+          (j) => `Job ${j.id}: ${j.state}.`,
+        );
+        if (r !== EXIT_OK) code = r;
+      }
+      return code;
+    });
+  }
+  if (action === 'show') {
     const [id, ...extra] = rest;
     if (!id || extra.length > 0)
       throw new UsageError(
         `${id ? `Unexpected "${extra.join(' ')}".` : `Say which job: roost job ${action} <id> (roost job list shows them).`}\nUsage: roost job ${action} <id>`,
       );
     return withClient(ctx, async (client) => {
-      if (action === 'cancel')
-        return print(
-          ctx,
-          withListHint(await client.call('job.cancel', { id })),
-          (j) => `Job ${j.id}: ${j.state}.`,
-        );
       return print(ctx, withListHint(await client.call('job.show', { id })), (j) =>
         [
           `Job ${j.id} (${j.origin}${j.name ? `, ${j.name}` : ''}): ${j.state}`,
