@@ -14,7 +14,7 @@ type DetectedGpu = ResultOf<'hardware.detect'>['gpus'][number];
 
 /** The `n`th of a lab server's RTX 3070 cards, named as hardware.detect names it. */
 const rtx3070 = (n: number): DetectedGpu => ({
-  ...rtx3060([]),
+  ...rtx3060([{ ep: 'cuda', ok: true }]),
   id: `pci-0000:0${n}:00.0`,
   name: 'NVIDIA GeForce RTX 3070',
   displayName: `NVIDIA GeForce RTX 3070 #${n}`,
@@ -176,7 +176,13 @@ describe('JobsPage: the GPU of a private job', () => {
     expect(screen.queryByLabelText('GPU')).toBeNull();
     cleanup();
 
-    const { client, added } = fakeClient(ok({}), [rtx3070(1), rtx3070(2)]);
+    // A third chip with no accelerator working is not offered: a job pinned to it would fail.
+    const noDriver: DetectedGpu = {
+      ...rtx3060([{ ep: 'cuda', ok: false, reason: 'no driver' }]),
+      id: 'pci-0000:05:00.0',
+      displayName: 'NVIDIA GeForce RTX 3060',
+    };
+    const { client, added } = fakeClient(ok({}), [rtx3070(1), rtx3070(2), noDriver]);
     showPage(client);
     const select = (await screen.findByLabelText('GPU')) as HTMLSelectElement;
     expect(

@@ -272,8 +272,10 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
    * the job may run on.
    */
   const [gpu, setGpu] = useState('');
-  // With one GPU (or none) there is nothing to choose: the agent places the job on it.
-  const gpus = useDetect().report?.gpus ?? [];
+  // The GPUs a job can run on: one with no accelerator working (no driver, a display-only chip)
+  // would take a pinned job or a part of a split batch and fail it. With one (or none) there is
+  // nothing to choose: the agent places the job on it.
+  const gpus = (useDetect().report?.gpus ?? []).filter((g) => g.accelerators.some((a) => a.ok));
   const chooseGpu = gpus.length >= 2;
   // Only the CPU runs on no GPU: a GPU picked with it would leave the job nothing to run on.
   const device = chooseGpu && ep !== 'cpu' ? gpu : '';
