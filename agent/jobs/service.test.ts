@@ -1194,7 +1194,7 @@ describe('jobs on a machine with two GPUs', () => {
       ok: false,
       error: {
         code: 'invalid-spec',
-        message: `There is no device "pci-0000:09:00.0" here: give one of ${GPU1}, ${GPU2}, cpu (roost work status lists them).`,
+        message: `There is no device "pci-0000:09:00.0" here that can run jobs: give one of ${GPU1}, ${GPU2}, cpu (roost detect shows which accelerators work on each GPU; roost work status lists the ids).`,
       },
     });
     expect(service.list()).toHaveLength(2);

@@ -1638,7 +1638,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
         const ids = devices.filter((d) => d.id !== 'gpu').map((d) => d.id);
         return fail(
           'invalid-spec',
-          `There is no device "${device}" here: give one of ${ids.join(', ')} (roost work status lists them).`,
+          `There is no device "${device}" here that can run jobs: give one of ${ids.join(', ')} (roost detect shows which accelerators work on each GPU; roost work status lists the ids).`,
         );
       }
     }

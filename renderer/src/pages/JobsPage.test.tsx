@@ -224,7 +224,7 @@ describe('JobsPage: the GPU of a private job', () => {
 
   it('marks the GPU field when the agent no longer has the GPU picked', async () => {
     const refusal =
-      'There is no device "pci-0000:02:00.0" here: give one of pci-0000:01:00.0, cpu (roost work status lists them).';
+      'There is no device "pci-0000:02:00.0" here that can run jobs: give one of pci-0000:01:00.0, cpu (roost detect shows which accelerators work on each GPU; roost work status lists the ids).';
     const { client } = fakeClient(
       { ok: false, error: { code: 'INVALID_PARAMS', message: refusal } },
       [rtx3070(1), rtx3070(2)],
