@@ -170,6 +170,40 @@ describe('the agent’s work policy, diagnostics and logs', () => {
     fake.remove();
   });
 
+  it('keeps market jobs off a GPU paused by hand: one lease per working card', async () => {
+    const fake = fakeNvidiaSmi('nvidia-smi-xml/dual-geforce-rtx-2070_590.44.01_multi-gpu.xml');
+    const dir = await tempDir();
+    // CUDA works on both cards, as the probe says it per device on an NVIDIA rig.
+    let ids: string[] = [];
+    const agent = await createAgent({
+      dataDir: dir.path,
+      host: 'test',
+      hardware: { env: { ...process.env, ...fake.env } },
+      jobs: {
+        probeResults: async () =>
+          ids.map((gpuId, deviceIndex) => ({
+            ep: 'cuda',
+            ok: true,
+            status: 'ok',
+            deviceIndex,
+            adapter: { name: 'NVIDIA GeForce RTX 2070', software: false, gpuId },
+          })),
+      },
+    });
+    ids = (await agent.hardware.list()).gpus.map((g) => g.id);
+    expect(ids).toHaveLength(2);
+    const jobs = await agent.jobs();
+    expect(await jobs.places(['cuda', 'cpu'], 'market')).toBe(2);
+    const paused = await agent.router.call('schedule.hold', { gpuId: ids[0], action: 'pause' });
+    expect(paused.ok).toBe(true);
+    // The market holds one lease of a CUDA job now; the owner's own jobs may still use both.
+    expect(await jobs.places(['cuda', 'cpu'], 'market')).toBe(1);
+    expect(await jobs.places(['cuda', 'cpu'], 'private')).toBe(2);
+    await agent.close();
+    await dir.remove();
+    fake.remove();
+  });
+
   it('answers why no jobs, each blocker with its fix', async () => {
     const dir = await tempDir();
     const agent = await createAgent({
