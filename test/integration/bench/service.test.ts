@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BenchError, createBenchService } from '../../../agent/bench/service.ts';
 import type { BenchService } from '../../../agent/bench/service.ts';
 import { TEST_PROTOCOL } from '../../../agent/bench/protocol.ts';
+import { BUSY_OTHER_CORES } from '../../../agent/bench/report.ts';
 import type { BenchProgress, SignedReport } from '../../../agent/bench/schema.ts';
 import { TINY_SUITE } from '../../../agent/bench/suite.ts';
 import { createHardwareService, probeCacheDir } from '../../../agent/hardware/index.ts';
@@ -114,7 +115,9 @@ describe('bench.run', () => {
         protocol: { ...TEST_PROTOCOL, measure: { ...TEST_PROTOCOL.measure, minMs: 1_500 } },
       });
       const r = report.report;
-      expect(r.machine.otherProgramsCores).toBeGreaterThan(0.5);
+      // At least the share at which the report warns: on 2 busy cores the spinner may get only
+      // a third of one.
+      expect(r.machine.otherProgramsCores).toBeGreaterThanOrEqual(BUSY_OTHER_CORES);
       expect(r.warnings.find((w) => w.code === 'busy-machine')?.message).toMatch(
         /^Other programs kept [\d.]+ of \d+ logical cores busy during the run/,
       );

@@ -322,7 +322,15 @@ describe('the earn loop under faults', () => {
     });
     expect(paid.payout).toBe((REWARD - FEE).toString());
     const detail = await ok(served.api.call('market.job', { jobId: jobId.toString() }));
-    expect(detail.history.map((h) => h.state)).toEqual([
+    // A first look may wait (a moment after start, under a full suite's load, the machine's
+    // state is still settling): a skip before the claim, with its reason, is not this test's
+    // concern. What follows is one claim and the lease's usual way.
+    const skipped = detail.history.filter((h) => h.state === 'skipped');
+    expect(
+      detail.history.findIndex((h) => h.state === 'claiming'),
+      skipped.map((h) => h.message).join('; '),
+    ).toBe(1 + skipped.length);
+    expect(detail.history.map((h) => h.state).filter((s) => s !== 'skipped')).toEqual([
       'seen',
       'claiming',
       'claimed',
