@@ -632,7 +632,7 @@ export { networkTokensWords } from '../wallet/schema.ts';
 /** A time as the market's messages write it (the CLI and the agent say the same). */
 export { timeWords } from '../market/schema.ts';
 /** A job's sandbox, time and durations in words (the CLI and the Jobs page say the same). */
-export { durationWords, jobTimeWords, sandboxWords } from '../jobs/schema.ts';
+export { durationWords, jobTimeWords, jobWords, sandboxWords } from '../jobs/schema.ts';
 /** Disk space in words (`340 MB`, `1.2 GB`): what removing jobs frees, on the CLI and the page. */
 export { diskWords } from '../jobs/schema.ts';
 /** The standard benchmark suite this build runs (`roost-std/4`). */

@@ -1,4 +1,5 @@
 /** `roost work status|pause|start|auto`: what each GPU is doing and why, and holds set by hand. */
+import { jobWords } from '../jobs/schema.ts';
 import type { GpuDecision } from '../schedule/schema.ts';
 import { describeInstant } from '../schedule/wall-clock.ts';
 import { UsageError, withClient, print, type Command } from './common.ts';
@@ -107,10 +108,7 @@ export function workText(
           : '';
       // The jobs on this device, where the runner placed them (the CPU: every job, no GPU here).
       const mine = running.filter((j) => j.device?.id === d.gpuId || d.gpuId === 'cpu');
-      const jobs =
-        mine.length > 0
-          ? `. Running ${mine.map((j) => (j.name && /\bjob\b/i.test(j.name) ? j.name : `job ${j.name ?? j.id}`)).join(', ')}`
-          : '';
+      const jobs = mine.length > 0 ? `. Running ${mine.map(jobWords).join(', ')}` : '';
       return `${d.gpuId.padEnd(width)}  ${STATE_WORDS[d.state].padEnd(8)} ${reason.charAt(0).toUpperCase()}${reason.slice(1)}${until}${jobs}`;
     })
     .join('\n');

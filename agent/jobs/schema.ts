@@ -292,6 +292,15 @@ export function sandboxWords(s: SandboxLayers): string {
   );
 }
 
+/**
+ * A job in a sentence: `job resnet`, `market job 7` (a name that says "job" itself is used as it
+ * is), `job <id>` when it has no name. The log, the CLI, the Jobs page and the GPU cards say it so.
+ */
+export function jobWords(job: { id: string; name?: string | undefined }): string {
+  if (!job.name) return `job ${job.id}`;
+  return /\bjob\b/i.test(job.name) ? job.name : `job ${job.name}`;
+}
+
 /** A duration for people: `0.4 ms`, `12 ms`, `1.25 s`, `12.5 s`, `3 min 05 s`, `2 h 07 min`. */
 export function durationWords(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '\u2014';

@@ -15,6 +15,7 @@ import {
   jobProgressEventSchema,
   jobStateChangedSchema,
   jobSummarySchema,
+  jobWords,
 } from './schema.ts';
 import type { JobEvent, JobSpec } from './schema.ts';
 import { createJobService, jobLabel, outputFileNames } from './service.ts';
@@ -104,6 +105,10 @@ describe('a job in the log and the Activity list', () => {
     expect(jobLabel('resnet batch', 'job-1')).toBe('job resnet batch (job-1)');
     expect(jobLabel('market job 7', 'job-1')).toBe('market job 7 (job-1)');
     expect(jobLabel('Job for the lab', 'job-1')).toBe('Job for the lab (job-1)');
+    // In a sentence without the id, as the Jobs page and the GPU cards say it.
+    expect(jobWords({ id: 'job-1' })).toBe('job job-1');
+    expect(jobWords({ id: 'job-1', name: 'resnet batch' })).toBe('job resnet batch');
+    expect(jobWords({ id: 'job-1', name: 'market job 7' })).toBe('market job 7');
   });
 });
 

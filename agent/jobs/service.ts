@@ -59,6 +59,7 @@ import {
   JOB_SPEC_FORMAT,
   jobRemoveParamsSchema,
   jobSpecSchema,
+  jobWords,
   MAX_INPUT_SETS,
   RESULT_FORMAT,
   runRequestSchema,
@@ -280,8 +281,7 @@ export function outputFileNames(names: readonly string[]): string[] {
  * name that says "job" itself as it is (`market job 7 (job-…)`, not "job market job 7").
  */
 export function jobLabel(name: string | undefined, id: string): string {
-  if (!name) return `job ${id}`;
-  return /\bjob\b/i.test(name) ? `${name} (${id})` : `job ${name} (${id})`;
+  return name ? `${jobWords({ id, name })} (${id})` : `job ${id}`;
 }
 
 const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);

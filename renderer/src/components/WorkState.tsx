@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { ResultOf } from '../../../agent/api/contract.ts';
+import { jobWords, type ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { sentence } from '../words.ts';
@@ -68,12 +68,6 @@ export function runsOn(job: Job, gpuId: string): boolean {
   if (gpuId === 'cpu') return true;
   if (job.device && job.device.id !== 'gpu') return job.device.id === gpuId;
   return job.executionProvider !== 'cpu';
-}
-
-/** A job as the GPU card names it: its name, or `job <id>`; "market job 7" as it is. */
-function jobWords(job: Job): string {
-  if (!job.name) return `job ${job.id}`;
-  return /\bjob\b/i.test(job.name) ? job.name : `job ${job.name}`;
 }
 
 /** Every GPU's work decision, kept current by `schedule.changed`. */

@@ -3,6 +3,7 @@ import {
   diskWords,
   executionProviderName,
   jobTimeWords,
+  jobWords,
   sandboxWords,
   type Result,
   type ResultOf,
@@ -61,10 +62,6 @@ export function whereWords(job: Pick<Summary, 'executionProvider' | 'device' | '
 
 /** What a removal leaves of market jobs, said before it. */
 const MARKET_STAYS = 'Market jobs stay while their lease runs; what they paid stays.';
-
-/** A job in a sentence: `job resnet`, `market job 7` (a name that says "job" itself as it is). */
-const jobName = (job: Summary) =>
-  job.name ? (/\bjob\b/i.test(job.name) ? job.name : `job ${job.name}`) : `job ${job.id}`;
 
 /** What the page says a removal did. */
 function removedWords(removed: Removed, name?: string): string {
@@ -684,10 +681,10 @@ export function JobsPage() {
                 {removing === job.id && (
                   <ConfirmRemove
                     label={`Remove ${job.name ?? job.id}`}
-                    question={`Remove ${jobName(job)} and its outputs${job.outputBytes === undefined ? '' : ` (${diskWords(job.outputBytes)})`}? Its folder goes; ${job.origin === 'market' ? 'its lease and what it paid stay' : 'a copy made with "Copy the outputs to" stays'}.`}
+                    question={`Remove ${jobWords(job)} and its outputs${job.outputBytes === undefined ? '' : ` (${diskWords(job.outputBytes)})`}? Its folder goes; ${job.origin === 'market' ? 'its lease and what it paid stay' : 'a copy made with "Copy the outputs to" stays'}.`}
                     confirm="Remove"
                     run={() => client.call('job.remove', { ids: [job.id] })}
-                    onDone={(result) => removed(result, jobName(job))}
+                    onDone={(result) => removed(result, jobWords(job))}
                     onKeep={() => {
                       setRemoving(undefined);
                       document.getElementById(`remove-${job.id}`)?.focus();
