@@ -400,10 +400,16 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
     },
     now: () => now().getTime(),
   });
-  const readMarketGpus = async (): Promise<void> => {
-    const history = await (await bench()).history({ limit: 50 });
+  /** The report the market is told about (reportForMarket), and its history entry. */
+  const marketReport = async () => {
+    const service = await bench();
+    const history = await service.history({ limit: 50 });
     const chosen = reportForMarket(history);
     const entry = chosen && history.find((h) => h.digest === chosen.hash);
+    return { service, chosen, entry };
+  };
+  const readMarketGpus = async (): Promise<void> => {
+    const { entry } = await marketReport();
     const measured = entry ? await benchmarkedGpuOf(entry.file) : null;
     marketGpus = marketGpuIds((await hardware.list()).gpus, measured);
   };
@@ -469,12 +475,9 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
     // benchmarked model for a CUDA job on a rig, one for a job on the CPU.
     capacity: async (executionProviders) => (await jobs()).places(executionProviders, 'market'),
     latestReport: async () => {
-      const service = await bench();
-      const history = await service.history({ limit: 50 });
-      const chosen = reportForMarket(history);
       // The setup benchmarks before the wallet exists: the report the market is told about must
       // carry the provider's (the wallet's) signature, so support can tie the two together.
-      const entry = chosen && history.find((h) => h.digest === chosen.hash);
+      const { service, chosen, entry } = await marketReport();
       const status = await wallet.status();
       if (
         entry &&
