@@ -57,7 +57,7 @@ import {
 import { createNvidiaProcessSource, programExists } from './schedule/gpu-processes.ts';
 import { createProcessLister } from './schedule/processes.ts';
 import { openWorkLog, workUnits, type WorkLog } from './schedule/work-log.ts';
-import { marketGpuIds } from './market/capacity.ts';
+import { marketGpuIds } from './market/lease-gpus.ts';
 import { manualHoldSchema, type ManualHold } from './schedule/schema.ts';
 import {
   createWorkPolicy,

@@ -251,7 +251,7 @@ export interface UnitsInput {
   /** What the market pays this machine per hour while it works (null: no benchmark, nothing). */
   grossPerHour: string | null;
   /**
-   * The GPUs market leases run on, one lease each (agent/market/capacity.ts): the benchmarked
+   * The GPUs market leases run on, one lease each (agent/market/lease-gpus.ts): the benchmarked
    * GPU and every other of its model. Null or absent: one lease at a time.
    */
   marketGpuIds?: ReadonlySet<string> | null;

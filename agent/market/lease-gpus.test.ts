@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { marketGpuIds } from './capacity.ts';
+import { marketGpuIds } from './lease-gpus.ts';
 
 const rig = [
   { id: 'pci-0000:01:00.0', name: 'NVIDIA GeForce RTX 3070' },
