@@ -12,6 +12,17 @@ const roost = (args: string[]) => runRoost(args);
 describe('roost job (private jobs from the command line)', () => {
   let dir: { path: string; remove: () => Promise<void> };
   const data = () => join(dir.path, 'data');
+  /** `roost job run --model <the test model> <args> --data-dir <the test's folder>`. */
+  const jobRun = (args: string[], use: { model?: string; dataDir?: string } = {}) =>
+    roost([
+      'job',
+      'run',
+      '--model',
+      use.model ?? join(dir.path, 'model.onnx'),
+      ...args,
+      '--data-dir',
+      use.dataDir ?? data(),
+    ]);
   beforeAll(async () => {
     dir = await tempDir('roost-job-cli-');
     // y = relu(x) + x: small enough to check by hand.
@@ -32,19 +43,13 @@ describe('roost job (private jobs from the command line)', () => {
 
   it('runs a model on .npy inputs, writes .npy outputs and a signed result', async () => {
     const out = join(dir.path, 'out');
-    const r = await roost([
-      'job',
-      'run',
-      '--model',
-      join(dir.path, 'model.onnx'),
+    const r = await jobRun([
       '--input',
       `x=${join(dir.path, 'x.npy')}`,
       '--out',
       out,
       '--ep',
       'cpu',
-      '--data-dir',
-      data(),
     ]);
     expect(r.stderr).toContain('[running]');
     // The end is said once, on stdout: no "[done]" progress line.
@@ -72,18 +77,12 @@ describe('roost job (private jobs from the command line)', () => {
   });
 
   it('runs a batch when a name is given twice, and lists and shows jobs', async () => {
-    const r = await roost([
-      'job',
-      'run',
-      '--model',
-      join(dir.path, 'model.onnx'),
+    const r = await jobRun([
       '--input',
       `x=${join(dir.path, 'x.npy')}`,
       '--input',
       `x=${join(dir.path, 'x2.npy')}`,
       '--json',
-      '--data-dir',
-      data(),
     ]);
     expect(r.code).toBe(0);
     const job = JSON.parse(r.stdout);
@@ -104,42 +103,17 @@ describe('roost job (private jobs from the command line)', () => {
   });
 
   it('says what is wrong with bad input, and changes nothing', async () => {
-    const missing = await roost([
-      'job',
-      'run',
-      '--model',
-      join(dir.path, 'nope.onnx'),
-      '--input',
-      `x=${join(dir.path, 'x.npy')}`,
-      '--data-dir',
-      data(),
-    ]);
+    const missing = await jobRun(['--input', `x=${join(dir.path, 'x.npy')}`], {
+      model: join(dir.path, 'nope.onnx'),
+    });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(
       `Error: The model: no file at ${join(dir.path, 'nope.onnx')}. Check the path; it must be on the computer Roost runs on\n`,
     );
-    const malformed = await roost([
-      'job',
-      'run',
-      '--model',
-      join(dir.path, 'model.onnx'),
-      '--input',
-      'x',
-      '--data-dir',
-      data(),
-    ]);
+    const malformed = await jobRun(['--input', 'x']);
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toContain('--input takes <name>=<file.npy>');
-    const wrongName = await roost([
-      'job',
-      'run',
-      '--model',
-      join(dir.path, 'model.onnx'),
-      '--input',
-      `z=${join(dir.path, 'x.npy')}`,
-      '--data-dir',
-      data(),
-    ]);
+    const wrongName = await jobRun(['--input', `z=${join(dir.path, 'x.npy')}`]);
     expect(wrongName.code).toBe(1);
     expect(wrongName.stderr.length).toBeGreaterThan(10);
     expect((await roost(['job', 'show', 'nope', '--data-dir', data()])).code).toBe(1);
@@ -197,22 +171,9 @@ describe('roost job (private jobs from the command line)', () => {
         encodeNpy('float32', [2, 3], Float32Array.from(v)),
       );
     const out = join(dir.path, 'split-out');
-    const r = await roost([
-      'job',
-      'run',
-      '--model',
-      join(dir.path, 'model.onnx'),
-      '--input',
-      `x=${xs}`,
-      '--split',
-      '2',
-      '--out',
-      out,
-      '--ep',
-      'cpu',
-      '--data-dir',
-      join(dir.path, 'split-data'),
-    ]);
+    const r = await jobRun(['--input', `x=${xs}`, '--split', '2', '--out', out, '--ep', 'cpu'], {
+      dataDir: join(dir.path, 'split-data'),
+    });
     expect(r.stderr).not.toContain('Error');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
