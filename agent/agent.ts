@@ -21,6 +21,7 @@ import {
   type EmbeddedDevnet,
 } from './market/embedded-devnet.ts';
 import { createPractice } from './market/practice.ts';
+import { createMarketDeployer } from './market/deploy.ts';
 import {
   createMarketService,
   type MarketService,
@@ -571,7 +572,18 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
       ...scheduleHandlers(policy),
       ...walletHandlers(wallet),
       ...unlockHandlers({ memory: options.unlockMemory, wallet }),
-      ...marketHandlers(market, jobs),
+      ...marketHandlers(
+        market,
+        jobs,
+        createMarketDeployer({
+          wallet,
+          settings: () => settings.get().network,
+          chainIdAt: (rpcUrl) => network.chainIdAt(rpcUrl),
+          // Saved as `roost settings set` saves: logged, shown, and the market moves to it.
+          save: (patch) => router.call('settings.update', { network: patch }),
+          log: marketLog,
+        }),
+      ),
       ...notificationsHandlers({ settings, webhook, addSecret }),
       ...jobHandlers(jobs),
       ...benchHandlers(bench, events),

@@ -25,3 +25,16 @@ export const DEVNET_MARKET_PARAMS: MarketParams = {
 
 /** One test dollar in base units: the token has 6 decimals, like USDC. */
 export const TEST_DOLLAR = 1_000_000n;
+
+/**
+ * Defaults for a lab's own market (`roost market deploy`): no protocol fee (the lab pays its own
+ * machines), the devnet's collateral and windows, and a day for the arbiter (the lab) to settle a
+ * dispute.
+ */
+export const LAB_MARKET_PARAMS: MarketParams = {
+  feeBps: 0,
+  collateralBps: 5_000,
+  challengeWindowSeconds: 10 * 60,
+  unstakeDelaySeconds: 60 * 60,
+  arbitrationTimeoutSeconds: 24 * 60 * 60,
+};

@@ -67,6 +67,8 @@ async function run(
     password?: string;
     /** What the user types at each question in turn (then the password). */
     replies?: string[];
+    /** The chain id deploy's question names (no node is asked). */
+    chainId?: number;
   } = {},
 ): Promise<{
   code: number;
@@ -102,6 +104,10 @@ async function run(
           },
         }
       : {}),
+    chainIdAt: () =>
+      options.chainId === undefined
+        ? Promise.reject(new Error('no node in these tests'))
+        : Promise.resolve(options.chainId),
   });
   return { code, out, err, calls, questions };
 }
@@ -369,6 +375,141 @@ describe('roost market unstake', () => {
   it('refuses --cancel with --amount', async () => {
     await expect(run(['unstake'], {}, { values: { cancel: true, amount: '5' } })).rejects.toThrow(
       '--amount, --cancel and --complete go one at a time.',
+    );
+  });
+});
+
+describe('roost market deploy', () => {
+  const LAB = '0x' + '3'.repeat(40);
+  const RPC = 'http://10.0.0.5:8545';
+  const wallet = (state: 'unlocked' | 'locked' | 'none') => ({
+    ok: true,
+    value: { state, address: state === 'none' ? null : LAB },
+  });
+  const deployed: ResultOf<'market.deploy'> = {
+    chainId: 4242,
+    rpcUrl: RPC,
+    marketAddress: '0x' + '1'.repeat(40),
+    tokenAddress: '0x' + '2'.repeat(40),
+    tokenSymbol: 'rUSD',
+    tokenDecimals: 6,
+    testToken: true,
+    deployer: LAB,
+    blockNumber: 3,
+    transactions: ['0x' + 'a'.repeat(64), '0x' + 'b'.repeat(64), '0x' + 'c'.repeat(64)],
+    tokenBalance: '100000000000',
+  };
+
+  it('with --yes deploys at once and prints what it did and the lines for the other machines', async () => {
+    const r = await run(
+      ['deploy'],
+      { 'wallet.status': [wallet('unlocked')], 'market.deploy': [{ ok: true, value: deployed }] },
+      { values: { rpc: RPC, yes: true } },
+    );
+    expect(r.code).toBe(0);
+    expect(r.questions).toEqual([]);
+    expect(r.calls).toEqual([
+      ['wallet.status', undefined],
+      ['market.deploy', { rpcUrl: RPC }],
+    ]);
+    expect(r.out).toBe(
+      [
+        `Deployed a Roost market on chain 4242 at ${RPC}:`,
+        `  market:   0x${'1'.repeat(40)} (block 3)`,
+        `  token:    rUSD at 0x${'2'.repeat(40)} (the Roost test dollar: test money, with a faucet)`,
+        `  admin:    ${LAB} (this wallet: the market's admin, arbiter and treasury)`,
+        'This Roost works on it now (settings network.name custom).',
+        '',
+        'On each provider machine:',
+        '  roost settings set network.tokens test',
+        `  roost serve --rpc ${RPC} --market 0x${'1'.repeat(40)}`,
+        '',
+        "Each provider needs rUSD to stake and the chain's coin for its fees; this wallet holds 100000 rUSD. Send them from here:",
+        '  roost wallet send <provider address> <amount>            (rUSD)',
+        "  roost wallet send <provider address> <amount> --native   (the chain's coin)",
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('asks first, naming the chain, the URL and the wallet; then the password of a locked wallet', async () => {
+    const question = `Deploy a Roost market on chain 4242 at ${RPC} with the Roost test dollar, from ${LAB}? This spends that chain's coin for fees. [y/N] `;
+    const no = await run(
+      ['deploy'],
+      { 'wallet.status': [wallet('locked')] },
+      { values: { rpc: RPC }, replies: ['n'], chainId: 4242 },
+    );
+    expect(no).toMatchObject({ code: 1, err: 'Nothing was deployed.\n' });
+    expect(no.questions).toEqual([question]);
+    expect(no.calls.map(([m]) => m)).toEqual(['wallet.status']);
+
+    const yes = await run(
+      ['deploy'],
+      { 'wallet.status': [wallet('locked')], 'market.deploy': [{ ok: true, value: deployed }] },
+      {
+        values: { rpc: RPC, token: '0x' + '2'.repeat(40), 'fee-bps': '25', replace: true },
+        replies: ['y', 'the lab password'],
+        chainId: 4242,
+        json: true,
+      },
+    );
+    expect(yes.code).toBe(0);
+    expect(yes.questions).toEqual([
+      `Deploy a Roost market on chain 4242 at ${RPC}, paid in the token at 0x${'2'.repeat(40)}, from ${LAB}? This spends that chain's coin for fees. [y/N] `,
+      'Wallet password: ',
+    ]);
+    expect(yes.calls[1]).toEqual([
+      'market.deploy',
+      {
+        rpcUrl: RPC,
+        token: '0x' + '2'.repeat(40),
+        feeBps: 25,
+        replace: true,
+        password: 'the lab password',
+      },
+    ]);
+    expect(JSON.parse(yes.out)).toEqual(deployed);
+  });
+
+  it('with no terminal to ask on, says what it would ask and to add --yes', async () => {
+    const r = await run(
+      ['deploy'],
+      { 'wallet.status': [wallet('unlocked')] },
+      { values: { rpc: RPC }, chainId: 4242 },
+    );
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('Add --yes to deploy without being asked.');
+    expect(r.calls.map(([m]) => m)).toEqual(['wallet.status']);
+  });
+
+  it("passes the agent's refusal on; with no wallet it asks nothing", async () => {
+    const message =
+      'No wallet yet: create or import one (roost wallet create). Nothing was deployed.';
+    const r = await run(
+      ['deploy'],
+      {
+        'wallet.status': [wallet('none')],
+        'market.deploy': [{ ok: false, error: { code: 'WALLET_NONE', message } }],
+      },
+      { values: { rpc: RPC }, replies: ['y'] },
+    );
+    expect(r).toMatchObject({ code: 1, err: `Error: ${message}\n` });
+    expect(r.questions).toEqual([]);
+  });
+
+  it('refuses a command line without --rpc, a wrong --fee-bps or extra words', async () => {
+    await expect(run(['deploy'], {})).rejects.toThrow('Say which chain: --rpc <url>');
+    await expect(run(['deploy'], {}, { values: { rpc: RPC, 'fee-bps': '1%' } })).rejects.toThrow(
+      "--fee-bps takes the market's fee in basis points, 0 to 1000",
+    );
+    await expect(run(['deploy'], {}, { values: { rpc: RPC, 'fee-bps': '1001' } })).rejects.toThrow(
+      'got "1001"',
+    );
+    await expect(run(['deploy', RPC], {})).rejects.toThrow(
+      `Unexpected "${RPC}": the node's URL goes in --rpc <url>.`,
+    );
+    await expect(run(['deploi'], {})).rejects.toThrow(
+      'use status, jobs, job, register, unstake, deploy, post-job, requests or await.',
     );
   });
 });

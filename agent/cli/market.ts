@@ -1,11 +1,13 @@
 /**
- * `roost market status|jobs|job <id>|register|unstake`: the provider's view of the market, and
- * taking its stake back, through the running agent (or an in-process one). `roost market post-job|requests|await` is the requester's
+ * `roost market status|jobs|job <id>|register|unstake|deploy`: the provider's view of the market,
+ * taking its stake back, and a lab's own market deployed from its wallet, through the running
+ * agent (or an in-process one). `roost market post-job|requests|await` is the requester's
  * side (market-post.ts, market-requests.ts); `marketCommand` below dispatches to both.
  */
 import { formatUnits } from 'ethers';
 import { networkTokensWords, timeWords, type Result, type ResultOf } from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
+import { DeployError, nodeChainId } from '../market/deploy.ts';
 import { UsageError, withClient, writeRefusal, type Command } from './common.ts';
 import { MARKET_POST_USAGE, MarketPostUsageError, marketPostOptions } from './market-post.ts';
 import {
@@ -25,6 +27,8 @@ export interface MarketCliContext {
   err: (text: string) => void;
   /** Asks on the terminal (the wallet password when it is locked); absent: nothing is asked. */
   ask?: (question: string, secret: boolean) => Promise<string>;
+  /** The chain id of the node at an RPC URL, for deploy's question (default: asks the node). */
+  chainIdAt?: (rpcUrl: string) => Promise<number>;
 }
 
 export class MarketUsageError extends Error {}
@@ -163,6 +167,41 @@ function unstakeText(r: ResultOf<'market.unstake'>): string {
     'Changed your mind? roost market unstake --cancel',
   ];
   return lines.join('\n');
+}
+
+export const MARKET_DEPLOY_USAGE =
+  'roost market deploy --rpc <url> [--token <address>] [--fee-bps <n>] [--replace] [--yes]';
+
+/** What deploy's question asks before anything is sent. */
+export function deployQuestion(
+  chainId: number,
+  rpcUrl: string,
+  from: string,
+  token: string | undefined,
+): string {
+  const paid =
+    token === undefined ? ' with the Roost test dollar' : `, paid in the token at ${token}`;
+  return `Deploy a Roost market on chain ${chainId} at ${rpcUrl}${paid}, from ${from}? This spends that chain's coin for fees.`;
+}
+
+/** What was deployed, and the command lines for the lab's other machines. */
+export function deployText(r: ResultOf<'market.deploy'>): string {
+  const held = formatUnits(BigInt(r.tokenBalance), r.tokenDecimals).replace(/\.0$/, '');
+  return [
+    `Deployed a Roost market on chain ${r.chainId} at ${r.rpcUrl}:`,
+    `  market:   ${r.marketAddress} (block ${r.blockNumber})`,
+    `  token:    ${r.tokenSymbol} at ${r.tokenAddress}${r.testToken ? ' (the Roost test dollar: test money, with a faucet)' : ''}`,
+    `  admin:    ${r.deployer} (this wallet: the market's admin, arbiter and treasury)`,
+    'This Roost works on it now (settings network.name custom).',
+    '',
+    'On each provider machine:',
+    ...(r.testToken ? ['  roost settings set network.tokens test'] : []),
+    `  roost serve --rpc ${r.rpcUrl} --market ${r.marketAddress}`,
+    '',
+    `Each provider needs ${r.tokenSymbol} to stake and the chain's coin for its fees; this wallet holds ${held} ${r.tokenSymbol}${BigInt(r.tokenBalance) > 0n ? '' : ' (get some first)'}. Send them from here:`,
+    `  roost wallet send <provider address> <amount>            (${r.tokenSymbol})`,
+    "  roost wallet send <provider address> <amount> --native   (the chain's coin)",
+  ].join('\n');
 }
 
 type Token = ResultOf<'market.jobs'>['token'];
@@ -334,9 +373,76 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
         );
       return 0;
     }
+    case 'deploy': {
+      if (rest.length > 0)
+        throw new MarketUsageError(
+          `Unexpected "${rest.join(' ')}": the node's URL goes in --rpc <url>.`,
+        );
+      const rpcUrl = ctx.values.rpc;
+      if (typeof rpcUrl !== 'string' || rpcUrl.trim() === '')
+        throw new MarketUsageError(
+          "Say which chain: --rpc <url>, the JSON-RPC URL of your lab's node (http or https).",
+        );
+      const token = ctx.values.token;
+      if (token !== undefined && typeof token !== 'string')
+        throw new MarketUsageError('--token takes the address of an ERC-20 on that chain.');
+      const feeText = ctx.values['fee-bps'];
+      const feeBps =
+        typeof feeText === 'string' && /^\d{1,4}$/.test(feeText) ? Number(feeText) : NaN;
+      if (feeText !== undefined && !(feeBps <= 1000))
+        throw new MarketUsageError(
+          `--fee-bps takes the market's fee in basis points, 0 to 1000 (100 is 1 %; got "${String(feeText)}").`,
+        );
+      const params = {
+        rpcUrl: rpcUrl.trim(),
+        ...(token === undefined ? {} : { token: token.trim() }),
+        ...(feeText === undefined ? {} : { feeBps }),
+        ...(ctx.values.replace === true ? { replace: true } : {}),
+      };
+      const wallet = await ctx.client.call('wallet.status');
+      if (!wallet.ok) return fail(wallet.error);
+      const { state, address } = wallet.value;
+      // No wallet to deploy from: nothing to ask; the agent says what to do.
+      const usable = (state === 'unlocked' || state === 'locked') && address !== null;
+      if (usable && ctx.values.yes !== true) {
+        let chainId: number;
+        try {
+          chainId = await (ctx.chainIdAt ?? nodeChainId)(params.rpcUrl);
+        } catch (error) {
+          if (error instanceof DeployError) return fail(error);
+          throw error;
+        }
+        const question = deployQuestion(chainId, params.rpcUrl, address, params.token);
+        if (!ctx.ask) return fail(`${question} Add --yes to deploy without being asked.`);
+        const answer = (await ctx.ask(`${question} [y/N] `, false)).trim().toLowerCase();
+        if (answer !== 'y' && answer !== 'yes') {
+          if (ctx.json)
+            ctx.out(
+              JSON.stringify({
+                ok: false,
+                error: { code: 'CANCELLED', message: 'Nothing was deployed.' },
+              }) + '\n',
+            );
+          ctx.err('Nothing was deployed.\n');
+          return 1;
+        }
+      }
+      // A locked wallet signs this one deploy with its password, and stays locked.
+      const password =
+        usable && state === 'locked' && ctx.ask
+          ? await ctx.ask('Wallet password: ', true)
+          : undefined;
+      const r = await ctx.client.call('market.deploy', {
+        ...params,
+        ...(password === undefined ? {} : { password }),
+      });
+      if (!r.ok) return fail(r.error);
+      ctx.out((ctx.json ? JSON.stringify(r.value) : deployText(r.value)) + '\n');
+      return 0;
+    }
     default:
       throw new MarketUsageError(
-        `Unknown market action "${sub}": use status, jobs, job, register, unstake, post-job, requests or await.`,
+        `Unknown market action "${sub}": use status, jobs, job, register, unstake, deploy, post-job, requests or await.`,
       );
   }
 }
@@ -345,9 +451,10 @@ export const marketCommand: Command = {
   usage:
     'roost market status | jobs [--limit <n>] | job <id> | register | provider status\n       ' +
     'roost market unstake [--amount <n>] [--yes] | unstake --cancel | unstake --complete\n       ' +
+    `${MARKET_DEPLOY_USAGE}\n       ` +
     `${MARKET_POST_USAGE}\n       ${MARKET_REQUESTS_USAGE}\n       ${MARKET_AWAIT_USAGE}`,
   summary:
-    'The job market: your provider status, the jobs you took or skipped and why, taking your stake back; post jobs and follow them',
+    "The job market: your provider status, the jobs you took or skipped and why, taking your stake back; post jobs and follow them; deploy your lab's own market",
   help: [
     'roost market unstake takes your stake back: all of it not locked by jobs in progress, or',
     '--amount <n> tokens. It turns market jobs off (while they are on Roost stakes again). The',
@@ -355,6 +462,14 @@ export const marketCommand: Command = {
     'itself, and it is withdrawable with roost wallet withdraw. --cancel puts it back into the',
     'stake; --complete finishes now if the wait is over. Turning market jobs on again also puts',
     'stake still on its way back into the stake. It asks before it acts; --yes does not ask.',
+    '',
+    "roost market deploy puts a Roost market of your own on your lab's chain (--rpc: its JSON-RPC",
+    'URL, reachable from this machine), from this wallet: it pays the fees and becomes the',
+    "market's admin, arbiter and treasury. It deploys the Roost test dollar with it and takes",
+    'its faucet once, for your providers; --token <address> pays in an ERC-20 already on that',
+    "chain instead. --fee-bps sets the market's fee (default 0). This Roost then works on the new",
+    'market, and it prints the command lines for your other machines. A second market on the chain',
+    'this Roost already works on needs --replace. It asks before it acts; --yes does not ask.',
     '',
     'roost market post-job posts a job to the local practice market (roost devnet) and serves its',
     'files from here until every lease is judged. --price is paid per lease; --redundancy 2 has two',
@@ -369,6 +484,10 @@ export const marketCommand: Command = {
     cancel: { type: 'boolean' },
     complete: { type: 'boolean' },
     yes: { type: 'boolean' },
+    rpc: { type: 'string' },
+    token: { type: 'string' },
+    'fee-bps': { type: 'string' },
+    replace: { type: 'boolean' },
     ...marketPostOptions,
   },
   async run(ctx) {

@@ -239,6 +239,45 @@ export const leaseDetailSchema = leaseRecordSchema.extend({
 
 const noParams = z.object({}).strict().default({});
 
+/** The most protocol fee a market takes (JobMarket's MAX_FEE_BPS). */
+export const MAX_MARKET_FEE_BPS = 1000;
+
+export const marketDeployParamsSchema = z
+  .strictObject({
+    /** The lab's JSON-RPC node; it must answer from the machine Roost runs on. */
+    rpcUrl: z.url({ protocol: /^https?$/ }).max(2000),
+    /** An ERC-20 already on that chain to pay in; absent: deploy the Roost test dollar too. */
+    token: addressSchema.optional(),
+    /** The wallet password when it is locked; the wallet stays locked afterwards. */
+    password: z.string().optional(),
+    /** The market's protocol fee (to the wallet, its treasury); default 0: the lab's own market. */
+    feeBps: z.int().min(0).max(MAX_MARKET_FEE_BPS).optional(),
+    /** Deploy even though this Roost already works on a market of that chain. */
+    replace: z.boolean().optional(),
+  })
+  .describe("A Roost market to deploy on a lab's own chain");
+export type MarketDeployParams = z.infer<typeof marketDeployParamsSchema>;
+
+export const marketDeployResultSchema = z.object({
+  chainId: z.int().positive(),
+  rpcUrl: z.string(),
+  marketAddress: addressSchema,
+  tokenAddress: addressSchema,
+  tokenSymbol: z.string(),
+  tokenDecimals: z.int().min(0).max(36),
+  /** The Roost test dollar was deployed with it (test money, with a faucet). */
+  testToken: z.boolean(),
+  /** The wallet that deployed it: the market's admin, arbiter and treasury. */
+  deployer: addressSchema,
+  /** The block of the market's deployment. */
+  blockNumber: z.int().nonnegative(),
+  /** The transactions sent, in order (test dollar, market, faucet). */
+  transactions: z.array(bytes32Schema),
+  /** The deployer's token balance afterwards (base units): what it can hand to its providers. */
+  tokenBalance: z.string().regex(/^\d+$/),
+});
+export type MarketDeployResult = z.infer<typeof marketDeployResultSchema>;
+
 export const marketMethods = {
   'market.status': {
     summary: 'The market: network, this provider (score, price, stake), following, and problems.',
@@ -292,6 +331,12 @@ export const marketMethods = {
     summary: 'Put stake on its way back into the stake again.',
     params: noParams,
     result: marketStatusSchema,
+  },
+  'market.deploy': {
+    summary:
+      'Deploy a Roost market on your own chain from this wallet (admin, arbiter and treasury), with the Roost test dollar unless `token` names an ERC-20 there; then work on it (settings network: custom).',
+    params: marketDeployParamsSchema,
+    result: marketDeployResultSchema,
   },
 } as const;
 

@@ -2,6 +2,7 @@ import type { Handlers } from '../router.ts';
 import { ApiFailure } from '../errors.ts';
 import type { JobService } from '../../jobs/service.ts';
 import type { MarketService } from '../../market/service.ts';
+import type { MarketDeployParams, MarketDeployResult } from '../../market/schema.ts';
 
 type MarketMethod =
   | 'market.status'
@@ -10,15 +11,18 @@ type MarketMethod =
   | 'market.register'
   | 'market.unstake'
   | 'market.completeUnstake'
-  | 'market.cancelUnstake';
+  | 'market.cancelUnstake'
+  | 'market.deploy';
 
 /**
  * `jobs` is the job service, asked whether a lease's local job is still there: once its lease is
  * done with it, the user may remove it (job.remove), and the lease then names a job that is gone.
+ * `deploy` deploys a lab's own market (market/deploy.ts createMarketDeployer).
  */
 export function marketHandlers(
   market: MarketService,
   jobs: () => Promise<Pick<JobService, 'show'>>,
+  deploy: (params: MarketDeployParams) => Promise<MarketDeployResult>,
 ): Pick<Handlers, MarketMethod> {
   return {
     'market.status': () => market.status(),
@@ -49,5 +53,7 @@ export function marketHandlers(
     'market.unstake': (params) => market.unstake(params),
     'market.completeUnstake': () => market.completeUnstake(),
     'market.cancelUnstake': () => market.cancelUnstake(),
+    // A DeployError carries its API code (WALLET_LOCKED, NETWORK_UNAVAILABLE, ...) as well.
+    'market.deploy': (params) => deploy(params),
   };
 }
