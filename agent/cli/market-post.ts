@@ -1,8 +1,10 @@
 /**
- * `roost market post-job`: post an ONNX job to the local devnet's market as one of its unlocked
- * test accounts, serve its files from this machine while providers work on it, judge what comes
- * back (accept or dispute, see agent/market/requester.ts) and exit 0 only when every lease was
- * accepted. The command body; market.ts wires it in (options: `marketPostOptions`).
+ * `roost market post-job`: post an ONNX job to the market this data folder works on, serve its
+ * files from this machine while providers work on it, judge what comes back (accept or dispute,
+ * see agent/market/requester.ts) and exit 0 only when every lease was accepted. On the local
+ * devnet one of its unlocked test accounts pays; on a custom network (a lab's own chain and
+ * market, `roost market deploy`) this data folder's wallet pays, opened here with its password.
+ * The command body; market.ts wires it in (options: `marketPostOptions`).
  *
  * Every post is kept in the data folder's journal: killed at any point, the job is picked up
  * again by `roost market await <id>` (market-requests.ts), which shares the helpers here.
@@ -10,6 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { JsonRpcProvider } from 'ethers';
+import type { Provider, Signer } from 'ethers';
 import { z } from 'zod';
 import { connectRoostTestToken } from '../../contracts/bindings/roost-test-token.ts';
 import { executionProviderSchema } from '../jobs/schema.ts';
@@ -17,6 +20,7 @@ import { enumFlagProblem } from './flags.ts';
 import type { ExecutionProvider } from '../jobs/schema.ts';
 import { chainKeyOf } from '../market/chain-key.ts';
 import { localNetworkFile, readLocalNetwork } from '../market/local-network.ts';
+import { publicOrigin } from '../market/artifact-server.ts';
 import { createRequester } from '../market/requester.ts';
 import type {
   LeaseOutcome,
@@ -27,9 +31,11 @@ import type {
 } from '../market/requester.ts';
 import { SETTINGS_FILE } from '../store/settings-store.ts';
 import { formatUnitsExact, parseAmount } from '../wallet/amount.ts';
+import { decryptWallet, inspectKeystore, keystorePath } from '../wallet/keystore.ts';
+import { createNetworkSource } from '../wallet/network.ts';
 
 export const MARKET_POST_USAGE =
-  'roost market post-job --model <m.onnx> --input <name>=<x.npy> ... --price <amount> [--redundancy 2] [--canary] [--lease-seconds N] [--deadline-seconds N] [--min-score N] [--ep webgpu,cpu] [--account <index>] [--json]';
+  'roost market post-job --model <m.onnx> --input <name>=<x.npy> ... --price <amount> [--redundancy 2] [--canary] [--lease-seconds N] [--deadline-seconds N] [--min-score N] [--ep webgpu,cpu] [--account <index>] [--port N] [--public-url <url>] [--json]';
 
 /** The options `roost market post-job` takes, for parseArgs. */
 export const marketPostOptions = {
@@ -46,6 +52,8 @@ export const marketPostOptions = {
   account: { type: 'string' },
   name: { type: 'string' },
   'no-wait': { type: 'boolean' },
+  port: { type: 'string' },
+  'public-url': { type: 'string' },
 } as const;
 
 /** What the command needs from the command line around it. */
@@ -61,6 +69,8 @@ export interface MarketPostContext {
   signal?: AbortSignal;
   /** How often to read the chain while waiting; default 1000 ms. */
   pollMs?: number;
+  /** Asks on the terminal (the wallet's password on a custom network); absent: nothing is asked. */
+  ask?: (question: string, secret: boolean) => Promise<string>;
 }
 
 /** The command line is wrong: market.ts prints it with the usage and exits 2. */
@@ -96,12 +106,25 @@ function inputSets(pairs: unknown): Record<string, string>[] {
 
 const settingsNetworkSchema = z.object({
   settings: z.object({
-    network: z.object({ name: z.string(), rpcUrl: z.string().nullable().optional() }),
+    network: z.object({
+      name: z.string(),
+      rpcUrl: z.string().nullable().optional(),
+      marketAddress: z.string().nullable().optional(),
+    }),
+    market: z.object({ enabled: z.boolean().optional() }).optional(),
   }),
 });
 
-/** The RPC URL of a custom network this data folder is set to, if it is. */
-async function customNetwork(dataDir: string): Promise<string | undefined> {
+/** The custom network this data folder is set to, if it is; null fields where none is set. */
+async function customNetwork(dataDir: string): Promise<
+  | {
+      rpcUrl: string | null;
+      marketAddress: string | null;
+      /** This data folder's Roost takes market jobs (with the same wallet). */
+      marketJobs: boolean;
+    }
+  | undefined
+> {
   let doc: unknown;
   try {
     doc = JSON.parse(await readFile(join(dataDir, SETTINGS_FILE), 'utf8'));
@@ -110,7 +133,12 @@ async function customNetwork(dataDir: string): Promise<string | undefined> {
   }
   const parsed = settingsNetworkSchema.safeParse(doc);
   if (!parsed.success || parsed.data.settings.network.name !== 'custom') return undefined;
-  return parsed.data.settings.network.rpcUrl ?? 'a custom RPC URL';
+  const { network, market } = parsed.data.settings;
+  return {
+    rpcUrl: network.rpcUrl ?? null,
+    marketAddress: network.marketAddress ?? null,
+    marketJobs: market?.enabled === true,
+  };
 }
 
 function progressLine(event: RequesterEvent): string {
@@ -133,29 +161,36 @@ function verdictLine(o: LeaseOutcome): string {
   return `Lease ${o.slot}: ${o.verdict}${who}${o.reason ? `: ${o.reason}` : ''}`;
 }
 
-/** The local devnet this data folder records, connected, with its token and chainKey. */
-export interface LocalMarket {
+/** The market this data folder works on, connected, with its token and chainKey. */
+export interface RequesterMarket {
+  /**
+   * `local`: the devnet this data folder records, paid from its unlocked test accounts;
+   * `custom`: the network in Settings (a lab's own chain), paid from this data folder's wallet.
+   */
+  kind: 'local' | 'custom';
+  /** The network in words: "the local devnet", "chain 1337 (http://10.0.0.5:8545)". */
+  label: string;
   rpcUrl: string;
-  chain: JsonRpcProvider;
+  chain: Provider;
+  /** The local devnet's node, whose unlocked accounts pay there; absent on a custom network. */
+  devnet?: JsonRpcProvider;
   marketAddress: string;
   tokenAddress: string;
   /** This deployment, for the journal's rows (agent/market/chain-key.ts). */
   chainKey: string;
   decimals: number;
   symbol: string;
+  close(): void;
 }
 
 /**
- * Connects to the local devnet of this data folder. None recorded, a custom network, or a devnet
- * that does not answer are the machine's state, not a wrong command line: plain errors (exit 1,
- * no usage).
+ * Connects to the market of this data folder: the custom network in its settings, or else its
+ * local devnet. None recorded, or a chain that does not answer, are the machine's state, not a
+ * wrong command line: plain errors (exit 1, no usage).
  */
-export async function openLocalMarket(dataDir: string): Promise<LocalMarket> {
+export async function openRequesterMarket(dataDir: string): Promise<RequesterMarket> {
   const custom = await customNetwork(dataDir);
-  if (custom !== undefined)
-    throw new Error(
-      `This data folder works on a custom network (${custom}). Posting and awaiting jobs here uses the local devnet's unlocked test accounts, which exist only there; use the local devnet (roost devnet) instead.`,
-    );
+  if (custom !== undefined) return openCustomMarket(dataDir, custom);
   const network = await readLocalNetwork(dataDir);
   if (!network)
     throw new Error(
@@ -179,18 +214,149 @@ export async function openLocalMarket(dataDir: string): Promise<LocalMarket> {
     const token = connectRoostTestToken(tokenAddress, chain);
     const [decimals, symbol] = await Promise.all([token.decimals(), token.symbol()]);
     return {
+      kind: 'local',
+      label: 'the local devnet',
       rpcUrl: network.rpcUrl,
       chain,
+      devnet: chain,
       marketAddress,
       tokenAddress,
       chainKey,
       decimals: Number(decimals),
       symbol,
+      close: () => chain.destroy(),
     };
   } catch (error) {
     chain.destroy();
     throw error;
   }
+}
+
+/** The custom network of the settings: its chain, market, token and deployment. */
+async function openCustomMarket(
+  dataDir: string,
+  custom: NonNullable<Awaited<ReturnType<typeof customNetwork>>>,
+): Promise<RequesterMarket> {
+  const { rpcUrl, marketAddress } = custom;
+  if (rpcUrl === null || marketAddress === null)
+    throw new Error(
+      'This data folder is set to a custom network without both an RPC URL and a market address. Set them (roost settings set network.rpcUrl <url>, roost settings set network.marketAddress <address>), or deploy a market of your own with roost market deploy --rpc <url>.',
+    );
+  const source = createNetworkSource({
+    dataDir,
+    settings: () => ({ name: 'custom', rpcUrl, marketAddress }),
+  });
+  try {
+    const network = await source();
+    const chainKey = await chainKeyOf(
+      network.provider,
+      network.chainId,
+      network.marketAddress,
+      network.deployBlock,
+    );
+    const token = connectRoostTestToken(network.tokenAddress, network.provider);
+    let decimals: bigint;
+    let symbol: string;
+    try {
+      [decimals, symbol] = await Promise.all([token.decimals(), token.symbol()]);
+    } catch {
+      throw new Error(
+        `The market at ${network.marketAddress} pays in ${network.tokenAddress}, which does not answer as an ERC-20 token (decimals, symbol) on chain ${network.chainId}. Check network.marketAddress in Settings.`,
+      );
+    }
+    return {
+      kind: 'custom',
+      label: `chain ${network.chainId} (${rpcUrl})`,
+      rpcUrl,
+      chain: network.provider,
+      marketAddress: network.marketAddress,
+      tokenAddress: network.tokenAddress,
+      chainKey,
+      decimals: Number(decimals),
+      symbol,
+      close: () => source.close(),
+    };
+  } catch (error) {
+    source.close();
+    throw error;
+  }
+}
+
+/**
+ * Who pays and signs as the requester. On the local devnet: its unlocked test account by index
+ * (`account`) or by address. On a custom network: this data folder's wallet, opened here with its
+ * password (asked on the terminal), never written anywhere; `address` must then be the wallet's.
+ */
+export async function requesterSigner(
+  ctx: Pick<MarketPostContext, 'dataDir' | 'ask'>,
+  market: RequesterMarket,
+  who: { account: number } | { address: string },
+): Promise<Signer> {
+  if (market.devnet) {
+    let signers;
+    try {
+      signers = await market.devnet.listAccounts();
+    } catch {
+      throw new Error(
+        `The local devnet at ${market.rpcUrl} does not answer. Is roost devnet still running? Start it again and try again.`,
+      );
+    }
+    if ('account' in who) {
+      const signer = signers[who.account];
+      if (!signer)
+        throw new MarketPostUsageError(
+          `--account ${who.account}: the local devnet has ${signers.length} unlocked accounts (0 to ${signers.length - 1}).`,
+        );
+      return signer;
+    }
+    const signer = signers.find((s) => s.address.toLowerCase() === who.address.toLowerCase());
+    if (!signer)
+      throw new Error(
+        `${who.address} is not one of the local devnet's unlocked accounts, so it cannot sign here.`,
+      );
+    return signer;
+  }
+  const file = keystorePath(ctx.dataDir);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new Error(
+      `On ${market.label} jobs are paid from this data folder's wallet, and it has none. Create one (roost wallet create) or import the lab's (roost wallet import), give it ${market.symbol} and coin for fees, and post again.`,
+    );
+  }
+  const info = inspectKeystore(text);
+  if ('problem' in info || info.address === undefined)
+    throw new Error(
+      `This data folder's wallet (${file}) can't be read: ${'problem' in info ? info.problem : 'it names no address'}.`,
+    );
+  if ('address' in who && who.address.toLowerCase() !== info.address.toLowerCase())
+    throw new Error(
+      `${who.address} is not this data folder's wallet (${info.address}), so it cannot sign here. Run this from the data folder whose wallet posted the job (--data-dir).`,
+    );
+  if (!ctx.ask)
+    throw new Error(
+      `On ${market.label} jobs are paid from this data folder's wallet (${info.address}), which needs its password: run this command in a terminal.`,
+    );
+  const password = await ctx.ask(`Password of the wallet ${info.address}: `, true);
+  const wallet = await decryptWallet(text, password, {
+    code: 'WALLET_KEYSTORE_DAMAGED',
+    what: 'the wallet',
+  });
+  return wallet.connect(market.chain);
+}
+
+/**
+ * On a custom network this data folder's wallet pays for the jobs it posts. While its own Roost
+ * takes market jobs with that same wallet, the two would send transactions from one address at
+ * once and trip over each other's nonces: refused before anything is sent.
+ */
+export async function refuseSharedWallet(dataDir: string): Promise<void> {
+  const custom = await customNetwork(dataDir);
+  if (custom?.marketJobs)
+    throw new Error(
+      "This data folder takes market jobs (market.enabled) with the same wallet that would pay for this job, and two programs sending from one address at once trip over each other. Post from a data folder that takes no market jobs: another one with the lab's wallet (--data-dir), or turn market jobs off here (roost settings set market.enabled false).",
+    );
 }
 
 /** The requester's work folder in a data folder: served files, uploads, checked results. */
@@ -199,13 +365,14 @@ export function requesterWorkDir(dataDir: string): string {
 }
 
 /**
- * The requester post-job and await judge with: the local market, one of its unlocked accounts,
- * the journal and work folder of this data folder, progress printed as lines.
+ * The requester post-job and await judge with: the market, who pays, the journal and work folder
+ * of this data folder, progress printed as lines.
  */
-export function localRequester(
+export function marketRequester(
   ctx: MarketPostContext,
-  market: LocalMarket,
+  market: RequesterMarket,
   signer: RequesterOptions['signer'],
+  serve?: RequesterOptions['serve'],
 ): Requester {
   return createRequester({
     signer,
@@ -215,6 +382,7 @@ export function localRequester(
     pollMs: ctx.pollMs ?? 1000,
     onEvent: progressPrinter(ctx),
     journal: { dataDir: ctx.dataDir, chainKey: market.chainKey },
+    ...(serve ? { serve } : {}),
   });
 }
 
@@ -304,6 +472,21 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
   const deadlineSeconds = wholeNumber(v['deadline-seconds'], '--deadline-seconds', 120);
   const minScore = wholeNumber(v['min-score'], '--min-score', 0);
   const account = wholeNumber(v.account, '--account', 0) ?? 0;
+  const port = wholeNumber(v.port, '--port', 1);
+  if (port !== undefined && port > 65535)
+    throw new MarketPostUsageError('--port takes a port number from 1 to 65535.');
+  let publicUrl: string | undefined;
+  if (typeof v['public-url'] === 'string') {
+    try {
+      publicUrl = publicOrigin(v['public-url']).origin;
+    } catch (error) {
+      throw new MarketPostUsageError(`--public-url: ${(error as Error).message}.`);
+    }
+    if (port === undefined)
+      throw new MarketPostUsageError(
+        '--public-url needs --port: the tunnel or proxy behind that URL forwards to one fixed port on 127.0.0.1.',
+      );
+  }
   let executionProviders: ExecutionProvider[] | undefined;
   if (typeof v.ep === 'string') {
     const eps = z
@@ -326,25 +509,19 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
   }
   const outputs = Array.isArray(v.output) && v.output.length > 0 ? v.output : undefined;
 
-  let market: LocalMarket | undefined;
+  let market: RequesterMarket | undefined;
   let requester: ReturnType<typeof createRequester> | undefined;
   let posted: PostedJob | undefined;
   try {
-    market = await openLocalMarket(ctx.dataDir);
-    const { chain, decimals, symbol } = market;
-    let signers;
-    try {
-      signers = await chain.listAccounts();
-    } catch {
-      throw new Error(
-        `The local devnet at ${market.rpcUrl} does not answer. Is roost devnet still running? Start it again and post again.`,
-      );
+    market = await openRequesterMarket(ctx.dataDir);
+    const { decimals, symbol } = market;
+    if (market.kind === 'custom') {
+      if (v.account !== undefined)
+        throw new MarketPostUsageError(
+          `--account picks one of the local devnet's test accounts; on ${market.label} the job is paid from this data folder's wallet.`,
+        );
+      await refuseSharedWallet(ctx.dataDir);
     }
-    const signer = signers[account];
-    if (!signer)
-      throw new MarketPostUsageError(
-        `--account ${account}: the local devnet has ${signers.length} unlocked accounts (0 to ${signers.length - 1}).`,
-      );
     let reward: bigint;
     try {
       reward = parseAmount(v.price, decimals, symbol);
@@ -352,10 +529,14 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
       throw new MarketPostUsageError(`--price: ${(error as Error).message}`);
     }
 
-    requester = localRequester(ctx, market, signer);
+    const signer = await requesterSigner(ctx, market, { account });
+    requester = marketRequester(ctx, market, signer, {
+      ...(port !== undefined ? { port } : {}),
+      ...(publicUrl !== undefined ? { publicUrl } : {}),
+    });
     if (!ctx.json) {
       ctx.out(
-        `Posting as ${signer.address}: ${formatUnitsExact(reward, decimals)} ${symbol} per lease, ${redundancy} lease(s)${v.canary ? ', with a canary run here first' : ''}…\n`,
+        `Posting as ${await signer.getAddress()} on ${market.label}: ${formatUnitsExact(reward, decimals)} ${symbol} per lease, ${redundancy} lease(s)${v.canary ? ', with a canary run here first' : ''}…\n`,
       );
     }
     posted = await requester.post({
@@ -382,6 +563,6 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
     return reportFailure(ctx, error, posted?.jobId);
   } finally {
     await requester?.close();
-    market?.chain.destroy();
+    market?.close();
   }
 }

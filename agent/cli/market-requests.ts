@@ -23,13 +23,15 @@ import {
 import {
   MARKET_POST_USAGE,
   MarketPostUsageError,
-  localRequester,
-  openLocalMarket,
+  marketRequester,
+  openRequesterMarket,
+  refuseSharedWallet,
+  requesterSigner,
   reportFailure,
   reportOutcome,
   runMarketPost,
 } from './market-post.ts';
-import type { LocalMarket, MarketPostContext } from './market-post.ts';
+import type { MarketPostContext, RequesterMarket } from './market-post.ts';
 import { marketDbPath, openMarketDb } from '../market/db.ts';
 import { openRequestJournal } from '../market/request-journal.ts';
 import type { PostedRequest, RecordedVerdict, RequestJournal } from '../market/request-journal.ts';
@@ -137,7 +139,7 @@ async function acceptedLeases(
 }
 
 async function viewLeases(
-  market: LocalMarket,
+  market: RequesterMarket,
   request: PostedRequest & { jobId: bigint },
   verdicts: RecordedVerdict[],
   accepted: Set<string>,
@@ -274,10 +276,10 @@ export async function runMarketRequests(ctx: MarketPostContext): Promise<number>
   const words = ctx.positionals.slice(1);
   if (words.length > 0)
     throw new MarketPostUsageError(`roost market requests takes no "${words[0]}".`);
-  let market: LocalMarket | undefined;
+  let market: RequesterMarket | undefined;
   let handle: JournalHandle | undefined;
   try {
-    market = await openLocalMarket(ctx.dataDir);
+    market = await openRequesterMarket(ctx.dataDir);
     handle = openJournal(ctx.dataDir);
     const { journal } = handle;
     const { chainKey, chain } = market;
@@ -285,7 +287,7 @@ export async function runMarketRequests(ctx: MarketPostContext): Promise<number>
     const requests = journal.list(chainKey);
     const elsewhere = journal.countElsewhere(chainKey);
     const block = await chain.getBlock('latest');
-    if (!block) throw new Error('the local devnet has no latest block; is it running?');
+    if (!block) throw new Error(`${market.label} has no latest block; is its node running?`);
     const now = BigInt(block.timestamp);
     const fromBlock = Math.min(...requests.map((r) => r.fromBlock), block.number);
     const accepted = await acceptedLeases(
@@ -343,7 +345,8 @@ export async function runMarketRequests(ctx: MarketPostContext): Promise<number>
       return 0;
     }
     const lines: string[] = [];
-    if (jobs.length === 0) lines.push('No jobs were posted from this data folder on this devnet.');
+    if (jobs.length === 0)
+      lines.push(`No jobs were posted from this data folder on ${market.label}.`);
     for (const job of jobs) {
       const what = `${job.redundancy} lease(s) × ${job.price.amount} ${job.price.symbol}`;
       if (job.jobId === null) {
@@ -365,7 +368,9 @@ export async function runMarketRequests(ctx: MarketPostContext): Promise<number>
         'roost market await <jobId> serves a job’s files again, checks its results and accepts or disputes them.',
       );
     if (elsewhere > 0)
-      lines.push(`${elsewhere} job(s) posted on another chain (an earlier devnet) are not shown.`);
+      lines.push(
+        `${elsewhere} job(s) posted on another chain or market (an earlier devnet, say) are not shown.`,
+      );
     ctx.out(lines.join('\n') + '\n');
     return 0;
   } catch (error) {
@@ -373,7 +378,7 @@ export async function runMarketRequests(ctx: MarketPostContext): Promise<number>
     return reportFailure(ctx, error);
   } finally {
     handle?.db.close();
-    market?.chain.destroy();
+    market?.close();
   }
 }
 
@@ -389,11 +394,11 @@ export async function runMarketAwait(ctx: MarketPostContext): Promise<number> {
     throw new MarketPostUsageError(`"${id}" is not a job id (a whole number, 1 or more).`);
   const jobId = BigInt(id);
 
-  let market: LocalMarket | undefined;
+  let market: RequesterMarket | undefined;
   let requester: Requester | undefined;
   let resumed = false;
   try {
-    market = await openLocalMarket(ctx.dataDir);
+    market = await openRequesterMarket(ctx.dataDir);
     const { chain } = market;
     const handle = openJournal(ctx.dataDir);
     let request: PostedRequest | undefined;
@@ -408,15 +413,12 @@ export async function runMarketAwait(ctx: MarketPostContext): Promise<number> {
     }
     if (!request)
       throw new Error(
-        `job ${jobId} was not posted from this data folder on this devnet (roost market requests lists those that were), so its files are not here to serve.`,
+        `job ${jobId} was not posted from this data folder on ${market.label} (roost market requests lists those that were), so its files are not here to serve.`,
       );
-    const signers = await chain.listAccounts();
-    const signer = signers.find((s) => s.address.toLowerCase() === request.requester);
-    if (!signer)
-      throw new Error(
-        `job ${jobId} was posted by ${getAddress(request.requester)}, which is not one of the local devnet's unlocked accounts; it cannot be judged from here.`,
-      );
-    requester = localRequester(ctx, market, signer);
+    if (market.kind === 'custom') await refuseSharedWallet(ctx.dataDir);
+    // The account that posted it judges it: on a custom network, this data folder's wallet.
+    const signer = await requesterSigner(ctx, market, { address: getAddress(request.requester) });
+    requester = marketRequester(ctx, market, signer);
     const posted = await requester.resume(jobId);
     resumed = true;
     if (!ctx.json)
@@ -435,6 +437,6 @@ export async function runMarketAwait(ctx: MarketPostContext): Promise<number> {
     return reportFailure(ctx, error, resumed ? jobId : undefined);
   } finally {
     await requester?.close();
-    market?.chain.destroy();
+    market?.close();
   }
 }

@@ -471,12 +471,15 @@ export const marketCommand: Command = {
     'market, and it prints the command lines for your other machines. A second market on the chain',
     'this Roost already works on needs --replace. It asks before it acts; --yes does not ask.',
     '',
-    'roost market post-job posts a job to the local practice market (roost devnet) and serves its',
+    'roost market post-job posts a job to the market this data folder works on and serves its',
     'files from here until every lease is judged. --price is paid per lease; --redundancy 2 has two',
     'providers run it and compares them; --canary runs it here first as the known answer;',
-    '--output <name> names an output to check (again for more); --name labels it; --account picks',
-    'the devnet test account that pays. It keeps running while providers fetch the files (so it',
-    'takes no --no-wait); stopped, it goes on with roost market await <jobId>.',
+    '--output <name> names an output to check (again for more); --name labels it. On the local',
+    'devnet --account picks the test account that pays; on a custom network (a lab market) this',
+    "data folder's wallet pays, and its password is asked. The files are served on 127.0.0.1:",
+    '--port fixes the port, and --public-url is the address other machines reach it by (your',
+    'tunnel or proxy to that port). It keeps running while providers fetch the files (so it takes',
+    'no --no-wait); stopped, it goes on with roost market await <jobId>.',
   ].join('\n'),
   options: {
     limit: { type: 'string' },
@@ -504,6 +507,9 @@ export const marketCommand: Command = {
           out: ctx.io.stdout,
           err: ctx.io.stderr,
           signal: stop.signal,
+          ...(ctx.io.prompt
+            ? { ask: (question, secret) => ctx.io.prompt!(question, { secret }) }
+            : {}),
         });
       } catch (error) {
         if (error instanceof MarketPostUsageError)

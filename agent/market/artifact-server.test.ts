@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/temp-dir.ts';
-import { PortTakenError, startArtifactServer } from './artifact-server.ts';
+import { PortTakenError, publicOrigin, startArtifactServer } from './artifact-server.ts';
 import type { ArtifactServer } from './artifact-server.ts';
 
 const PROVIDER = '0xAbCdEf0123456789aBcDeF0123456789AbCdEf01';
@@ -251,5 +252,71 @@ describe('the artifact server', () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('behind a proxy, hands out the public URL and answers requests that name it', async () => {
+    // A reverse proxy on another port of this machine stands for the lab's: it passes each
+    // request on with its Host header unchanged, as Caddy or socat do.
+    const target = { port: 0 };
+    const proxy = createServer((req, res) => {
+      const out = request(
+        {
+          host: '127.0.0.1',
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+          agent: false,
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      out.on('error', () => res.destroy());
+      req.pipe(out);
+    });
+    await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+    const proxyPort = (proxy.address() as AddressInfo).port;
+    const publicUrl = `http://localhost:${proxyPort}`;
+    const behind = await startArtifactServer({
+      dir: join(dir.path, 'proxied'),
+      maxUploadBytes: CAP,
+      publicUrl: `${publicUrl}/`,
+    });
+    target.port = behind.port;
+    try {
+      expect(behind.url).toBe(publicUrl);
+      expect(behind.uploadUrl).toBe(`${publicUrl}/uploads`);
+      const published = await behind.publish('m.bin', new TextEncoder().encode('through'));
+      expect(published.uri).toBe(`${publicUrl}/files/m.bin`);
+      expect(await (await fetch(published.uri)).text()).toBe('through');
+      const put = await fetch(`${behind.uploadUrl}/1/${PROVIDER}/result.json`, {
+        method: 'PUT',
+        body: '{"r":2}',
+      });
+      expect(put.status).toBe(201);
+      expect(
+        await readFile(join(behind.uploadsDir, '1', PROVIDER.toLowerCase(), 'result.json'), 'utf8'),
+      ).toBe('{"r":2}');
+      // Still loopback-only on its own port, and still deaf to other hosts.
+      const direct = await fetch(`http://127.0.0.1:${behind.port}/files/m.bin`);
+      expect(direct.status).toBe(200);
+      const other = await fetch(`${publicUrl.replace('localhost', '127.0.0.1')}/files/m.bin`);
+      expect(other.status).toBe(421);
+      expect(await other.text()).toContain(`127.0.0.1 and localhost:${proxyPort}`);
+    } finally {
+      await behind.close();
+      await new Promise<void>((done) => proxy.close(() => done()));
+    }
+  });
+
+  it('refuses a public URL that is not a plain http(s) origin, saying why', () => {
+    expect(publicOrigin('https://lab.example:8443').origin).toBe('https://lab.example:8443');
+    expect(() => publicOrigin('10.0.0.5:8800')).toThrow('give one like http://10.0.0.5:8800');
+    expect(() => publicOrigin('lab')).toThrow('"lab" is not a URL');
+    expect(() => publicOrigin('http://lab.example/jobs')).toThrow('with no path');
+    expect(() => publicOrigin('http://me:pw@lab.example')).toThrow('user name or password');
+    expect(() => publicOrigin('ftp://lab.example')).toThrow('http:// or https://');
   });
 });

@@ -11,6 +11,9 @@
  *   bodies over `maxUploadBytes` are refused with 413. Nothing else is writable.
  * - Loopback only, and requests must name this server in their Host header (a web page that
  *   rebinds a domain to 127.0.0.1 gets 421, not the lab's inputs).
+ * - Providers on other machines reach it through what the lab puts in front of it (an SSH
+ *   tunnel, a reverse proxy): `publicUrl` is then the address they use. The URLs it hands out
+ *   name that address, and requests naming its host are answered too.
  * - Started again on the same folder and port (a resumed requester), it serves the same files and
  *   keeps the uploads already there; a port another program holds is a `PortTakenError`.
  */
@@ -33,6 +36,11 @@ export interface ArtifactServerOptions {
   host?: '127.0.0.1';
   /** 0 or absent: a free port. */
   port?: number;
+  /**
+   * Where providers reach this server when it is not 127.0.0.1 (a proxy or a tunnel in front of
+   * it): `http(s)://host[:port]`, no path. Published URIs and the upload URL use it.
+   */
+  publicUrl?: string;
   /** Largest single upload, in bytes. */
   maxUploadBytes: number;
   /** Most files one provider may upload for one lease (default 4096). */
@@ -47,7 +55,7 @@ export interface PublishedFile {
 }
 
 export interface ArtifactServer {
-  /** `http://127.0.0.1:<port>`, no trailing slash. */
+  /** `http://127.0.0.1:<port>` (or the public URL), no trailing slash. */
   readonly url: string;
   readonly port: number;
   /** The base URL providers upload to (`upload.url` of a market job). */
@@ -74,6 +82,28 @@ const PROVIDER = /^0x[0-9a-fA-F]{40}$/;
 
 export function isServableName(name: string): boolean {
   return NAME.test(name);
+}
+
+/**
+ * A public URL for the server, checked: http or https, a host, and nothing after it but a `/`.
+ * Returns its origin (`http://lab.example:8800`), or throws what is wrong with it.
+ */
+export function publicOrigin(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`"${text}" is not a URL; give one like http://10.0.0.5:8800`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`${text}: the public URL must start with http:// or https://`);
+  if (url.username || url.password)
+    throw new Error(`${text}: the public URL may not hold a user name or password`);
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash)
+    throw new Error(
+      `${text}: the public URL is a host and port only (such as http://10.0.0.5:8800), with no path`,
+    );
+  return url;
 }
 
 function contentType(name: string): string {
@@ -108,6 +138,7 @@ export async function startArtifactServer(options: ArtifactServerOptions): Promi
     throw new Error('maxUploadBytes must be a positive whole number of bytes');
   }
   const maxFiles = options.maxFilesPerLease ?? 4096;
+  const publicUrl = options.publicUrl === undefined ? undefined : publicOrigin(options.publicUrl);
   const filesDir = join(options.dir, 'files');
   const uploadsDir = join(options.dir, 'uploads');
   await mkdir(filesDir, { recursive: true, mode: 0o700 });
@@ -115,7 +146,8 @@ export async function startArtifactServer(options: ArtifactServerOptions): Promi
 
   const sockets = new Set<Socket>();
   let port = 0;
-  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  const allowedHosts = () =>
+    new Set([`127.0.0.1:${port}`, `localhost:${port}`, ...(publicUrl ? [publicUrl.host] : [])]);
 
   function answer(res: ServerResponse, status: number, message: string): void {
     if (res.headersSent) {
@@ -267,7 +299,11 @@ export async function startArtifactServer(options: ArtifactServerOptions): Promi
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!allowedHosts().has(req.headers.host ?? '')) {
-      return answer(res, 421, 'this server answers only to 127.0.0.1');
+      return answer(
+        res,
+        421,
+        `this server answers only to 127.0.0.1${publicUrl ? ` and ${publicUrl.host}` : ''}`,
+      );
     }
     const rawPath = (req.url ?? '/').split('?')[0] as string;
     const parts = rawPath.split('/').slice(1);
@@ -311,7 +347,7 @@ export async function startArtifactServer(options: ArtifactServerOptions): Promi
     });
   });
   port = (server.address() as AddressInfo).port;
-  const url = `http://127.0.0.1:${port}`;
+  const url = publicUrl ? publicUrl.origin : `http://127.0.0.1:${port}`;
 
   async function publish(
     name: string,

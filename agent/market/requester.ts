@@ -187,6 +187,12 @@ export interface RequesterOptions {
   tolerance?: Tolerance;
   /** How long after a result is on chain its files may still be arriving; default 30 s. */
   uploadGraceMs?: number;
+  /**
+   * Where a post serves its files (always on 127.0.0.1): a fixed `port` (default: a free one) and
+   * the `publicUrl` providers on other machines reach it by, through the lab's tunnel or proxy
+   * (default: http://127.0.0.1:<port>, for providers on this machine).
+   */
+  serve?: { port?: number; publicUrl?: string };
   onEvent?: (event: RequesterEvent) => void;
   /**
    * Keep every post and verdict in `<dataDir>/jobs/jobs.sqlite` (tables `market_requests*`),
@@ -645,7 +651,23 @@ export function createRequester(options: RequesterOptions): Requester {
     const key = `post-${now().toString(36)}-${randomBytes(3).toString('hex')}`;
     const dir = join(workDir, 'jobs', key);
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const server = await startArtifactServer({ dir: join(dir, 'served'), maxUploadBytes });
+    let server: ArtifactServer;
+    try {
+      server = await startArtifactServer({
+        dir: join(dir, 'served'),
+        maxUploadBytes,
+        ...(options.serve?.port !== undefined ? { port: options.serve.port } : {}),
+        ...(options.serve?.publicUrl !== undefined ? { publicUrl: options.serve.publicUrl } : {}),
+      });
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      if (error instanceof PortTakenError)
+        throw new RequesterError(
+          `nothing was posted: port ${error.port} on 127.0.0.1, where this job's files would be served, is taken by another program (another post-job or await serving its job, perhaps; ss -ltnp 'sport = :${error.port}' names it). Give another port, or wait for that one to finish`,
+          { cause: error },
+        );
+      throw new RequesterError(`nothing was posted: ${messageOf(error)}`, { cause: error });
+    }
     servers.add(server);
     try {
       const model = await server.publish(`model-${servable(basename(files.modelPath), 'model')}`, {
@@ -875,10 +897,13 @@ export function createRequester(options: RequesterOptions): Requester {
     await checkServedFiles(request);
     let server: ArtifactServer;
     try {
+      // Providers were told the document's address: behind a proxy, it names the proxy.
+      const told = new URL(request.record.document.upload.url).origin;
       server = await startArtifactServer({
         dir: request.servedDir,
         port: request.port,
         maxUploadBytes: request.record.maxUploadBytes,
+        ...(told === `http://127.0.0.1:${request.port}` ? {} : { publicUrl: told }),
       });
     } catch (error) {
       if (error instanceof PortTakenError)

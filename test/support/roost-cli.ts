@@ -4,16 +4,22 @@ import { ROOST_BIN } from './serve-process.ts';
 
 const exec = promisify(execFile);
 
-/** Runs the real `roost` command line as a user would; never throws, returns what it printed. */
+/**
+ * Runs the real `roost` command line as a user would; never throws, returns what it printed.
+ * `input` is written to its stdin (answers to its questions, a line each), which is then closed.
+ */
 export async function runRoost(
   args: string[],
   timeoutMs = 180_000,
+  input?: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [ROOST_BIN, ...args], {
+    const running = exec(process.execPath, [ROOST_BIN, ...args], {
       timeout: timeoutMs,
       maxBuffer: 64 * 1024 * 1024,
     });
+    running.child.stdin?.end(input ?? '');
+    const { stdout, stderr } = await running;
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };

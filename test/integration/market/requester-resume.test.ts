@@ -405,7 +405,7 @@ describe('roost market post-job killed with SIGKILL', () => {
     const unknown = await runRoost(['market', 'await', '999999', '--data-dir', cliData]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(
-      /job 999999 was not posted from this data folder on this devnet/,
+      /job 999999 was not posted from this data folder on the local devnet/,
     );
     const bad = await runRoost(['market', 'await', 'abc', '--data-dir', cliData]);
     expect(bad.code).toBe(2);

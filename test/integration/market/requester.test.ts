@@ -384,7 +384,7 @@ describe('roost market post-job', () => {
     expect(text).toContain('Not every lease was accepted');
   });
 
-  it('refuses --no-wait, a bad price, an unknown account and a custom network, in words', async () => {
+  it('refuses --no-wait, a bad price, an unknown account and a chain that does not answer, in words', async () => {
     const base = { model: modelPath, input: [`a=${aPath}`], price: '1' };
     await expect(cli({ ...base, 'no-wait': true }).run).rejects.toThrow(
       /--no-wait cannot be used here: the model and inputs are served from this machine/,
@@ -401,8 +401,8 @@ describe('roost market post-job', () => {
       /--input takes <name>=<file\.npy>/,
     );
 
-    // No devnet, or a custom network: the machine's state, not a wrong command line (exit 1,
-    // an "Error:" line, no usage).
+    // No devnet, or a custom network whose node does not answer: the machine's state, not a
+    // wrong command line (exit 1, an "Error:" line, no usage).
     let said = '';
     const empty = join(dir.path, 'no-network');
     expect(
@@ -428,7 +428,8 @@ describe('roost market post-job', () => {
         settings: {
           network: {
             name: 'custom',
-            rpcUrl: 'https://rpc.example',
+            // Nothing listens on port 1.
+            rpcUrl: 'http://127.0.0.1:1',
             marketAddress: devnet.marketAddress,
           },
         },
@@ -445,7 +446,7 @@ describe('roost market post-job', () => {
         err: (t) => (said += t),
       }),
     ).toBe(1);
-    expect(said).toMatch(/custom network \(https:\/\/rpc\.example\)/);
+    expect(said).toMatch(/^Error: The chain at http:\/\/127\.0\.0\.1:1 did not answer/);
     expect(await readFile(join(custom, 'settings.json'), 'utf8')).toContain('custom');
   });
 });

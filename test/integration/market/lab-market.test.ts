@@ -1,0 +1,284 @@
+// A lab's own market across its machines, each part real: the lab's chain (a Hardhat node on
+// 127.0.0.1 stands for the one on the lab's network, making blocks on a clock); the lab's machine
+// deploying its market with the real `roost market deploy` and paying its provider's stake and
+// fees with `roost wallet send`; a provider machine running the real `roost serve --rpc --market`
+// with a wallet of its own; and the lab posting with the real `roost market post-job`, paid from
+// the lab's wallet (its password on stdin, as a script gives it). The lab serves the job's files
+// on a fixed port behind a proxy, and the job's document names the proxy's address: providers on
+// other machines fetch and upload through it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer as createTcpServer, connect, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Wallet, type JsonRpcProvider } from 'ethers';
+import type { Devnet } from '../../../contracts/devnet.ts';
+import { connectJobMarket } from '../../../contracts/bindings/job-market.ts';
+import { connectRoostTestToken } from '../../../contracts/bindings/roost-test-token.ts';
+import { encryptWallet, keystorePath } from '../../../agent/wallet/keystore.ts';
+import { startTestChain, type TestChain } from '../../support/devnet-chain.ts';
+import { writeJobFiles, writeSignedReport } from '../../support/market-files.ts';
+import { runRoost } from '../../support/roost-cli.ts';
+import { startServeProcess, type ServeProcess } from '../../support/serve-process.ts';
+import { tempDir } from '../../support/temp-dir.ts';
+
+const USD = 1_000_000n;
+const ETH = 10n ** 18n;
+const LAB_PASSWORD = 'the lab password';
+
+let chain: TestChain;
+let devnet: Devnet;
+let rpc: JsonRpcProvider;
+let dir: { path: string; remove: () => Promise<void> };
+let providerMachine: ServeProcess;
+let proxy: Server;
+let labDir: string;
+let marketAddress: string;
+let tokenAddress: string;
+const lab = Wallet.createRandom();
+const providerKey = Wallet.createRandom().privateKey;
+const provider = new Wallet(providerKey).address;
+
+async function call(method: string, params: unknown = {}): Promise<unknown> {
+  const res = await fetch(`${providerMachine.base}/api/${method}`, {
+    method: 'POST',
+    headers: {
+      Authorization: `Bearer ${providerMachine.token}`,
+      'Content-Type': 'application/json',
+    },
+    body: JSON.stringify(params),
+  });
+  const body = (await res.json()) as { ok: boolean; value?: unknown; error?: { message: string } };
+  if (!body.ok) throw new Error(`${method}: ${body.error?.message}`);
+  return body.value;
+}
+
+/** A free port on 127.0.0.1 (listened on and let go). */
+async function freePort(): Promise<number> {
+  const probe = createTcpServer();
+  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((done) => probe.close(() => done()));
+  return port;
+}
+
+/** What a lab puts in front of the file server: a TCP forward, the Host header passed as is. */
+async function forward(toPort: number): Promise<Server> {
+  const server = createTcpServer((socket) => {
+    const upstream = connect(toPort, '127.0.0.1');
+    socket.pipe(upstream).pipe(socket);
+    const end = () => {
+      socket.destroy();
+      upstream.destroy();
+    };
+    socket.on('error', end);
+    upstream.on('error', end);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return server;
+}
+
+/** A data folder set to the lab's chain and market, as Settings → Network leaves it. */
+async function customNetworkFolder(path: string, extra: Record<string, unknown> = {}) {
+  await mkdir(path, { recursive: true, mode: 0o700 });
+  await writeFile(
+    join(path, 'settings.json'),
+    JSON.stringify({
+      format: 1,
+      settings: {
+        network: {
+          name: 'custom',
+          rpcUrl: devnet.rpcUrl,
+          marketAddress,
+          tokens: 'test',
+        },
+        ...extra,
+      },
+    }),
+  );
+}
+
+beforeAll(async () => {
+  chain = await startTestChain();
+  ({ devnet, rpc } = chain);
+  dir = await tempDir('roost-lab-market-');
+  // A lab's chain makes blocks on a clock (anvil --block-time, geth --dev.period): off the
+  // built-in devnet, a provider acts on a job once two blocks stand on top of it.
+  await rpc.send('evm_setIntervalMining', [500]);
+
+  // The lab's machine: its wallet (its keystore, as roost wallet import leaves it) with the
+  // chain's coin, deploys the lab's market and pays its provider's stake and fees.
+  labDir = join(dir.path, 'lab');
+  await mkdir(join(labDir, 'wallet'), { recursive: true, mode: 0o700 });
+  await writeFile(
+    keystorePath(labDir),
+    await encryptWallet(lab, LAB_PASSWORD, { N: 1024, r: 8, p: 1 }),
+    { mode: 0o600 },
+  );
+  await rpc.send('hardhat_setBalance', [lab.address, `0x${(10n * ETH).toString(16)}`]);
+  const deployed = await runRoost(
+    ['market', 'deploy', '--data-dir', labDir, '--rpc', devnet.rpcUrl, '--yes', '--json'],
+    120_000,
+    `${LAB_PASSWORD}\n`,
+  );
+  if (deployed.code !== 0) throw new Error(`roost market deploy failed:\n${deployed.stderr}`);
+  ({ marketAddress, tokenAddress } = JSON.parse(deployed.stdout) as {
+    marketAddress: string;
+    tokenAddress: string;
+  });
+  for (const send of [
+    ['wallet', 'send', provider, '1', '--native'],
+    ['wallet', 'send', provider, '500'],
+  ]) {
+    const sent = await runRoost(
+      [...send, '--yes', '--data-dir', labDir],
+      120_000,
+      `${LAB_PASSWORD}\n`,
+    );
+    if (sent.code !== 0) throw new Error(`roost ${send.join(' ')} failed:\n${sent.stderr}`);
+  }
+
+  // The provider's machine, as deploy's lines say: Roost on the lab's chain and market, with a
+  // benchmark report to register with.
+  const providerDir = join(dir.path, 'provider');
+  await mkdir(providerDir, { recursive: true, mode: 0o700 });
+  await writeSignedReport(providerDir);
+  providerMachine = await startServeProcess(providerDir, [
+    '--rpc',
+    devnet.rpcUrl,
+    '--market',
+    marketAddress,
+  ]);
+  await call('wallet.import', {
+    kind: 'privateKey',
+    privateKey: providerKey,
+    password: 'provider password',
+  });
+  await call('settings.update', {
+    pricing: { pricePerUnitHour: 0.0001 },
+    work: { mode: 'always' },
+    market: { enabled: true },
+    network: { tokens: 'test' },
+  });
+  const market = connectJobMarket(marketAddress, rpc);
+  const deadline = Date.now() + 90_000;
+  while ((await market.getProvider(provider)).registeredAt === 0n) {
+    if (Date.now() > deadline)
+      throw new Error(`the provider did not register:\n${providerMachine.stderr()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}, 180_000);
+
+afterAll(async () => {
+  await providerMachine?.stop();
+  await new Promise<void>((done) => (proxy ? proxy.close(() => done()) : done()));
+  await chain?.stop();
+  await dir?.remove();
+});
+
+describe("a lab's own market across its machines", () => {
+  it('posts from the lab wallet, serves through the proxy, and pays the provider machine', async () => {
+    const files = await writeJobFiles(join(dir.path, 'files'), 'quick');
+    const port = await freePort();
+    proxy = await forward(port);
+    const publicUrl = `http://localhost:${(proxy.address() as AddressInfo).port}`;
+    const token = connectRoostTestToken(tokenAddress, rpc);
+    const market = connectJobMarket(marketAddress, rpc);
+    const labBefore = await token.balanceOf(lab.address);
+    const providerBefore = await market.withdrawable(provider);
+
+    const posted = await runRoost(
+      [
+        'market',
+        'post-job',
+        '--data-dir',
+        labDir,
+        '--model',
+        files.model,
+        ...Object.entries(files.inputs).flatMap(([name, file]) => ['--input', `${name}=${file}`]),
+        '--price',
+        '3',
+        '--port',
+        String(port),
+        '--public-url',
+        publicUrl,
+        '--json',
+      ],
+      120_000,
+      `${LAB_PASSWORD}\n`,
+    );
+    expect(posted.code, `${posted.stdout}\n${posted.stderr}\n${providerMachine.stderr()}`).toBe(0);
+    // The password was asked for, naming the wallet that pays; never echoed.
+    expect(posted.stderr).toContain(`Password of the wallet ${lab.address}: `);
+    expect(posted.stderr + posted.stdout).not.toContain(LAB_PASSWORD);
+    const result = JSON.parse(posted.stdout) as {
+      ok: boolean;
+      jobId: string;
+      specURI: string;
+      leases: { verdict: string; provider: string }[];
+    };
+    expect(result.ok).toBe(true);
+    // Providers were told the proxy's address, not this machine's 127.0.0.1.
+    expect(result.specURI.startsWith(`${publicUrl}/files/`)).toBe(true);
+    expect(result.leases).toEqual([
+      expect.objectContaining({ verdict: 'accepted', provider: provider }),
+    ]);
+    const job = await market.getJob(BigInt(result.jobId));
+    expect(job.requester).toBe(lab.address);
+    expect(await token.balanceOf(lab.address)).toBe(labBefore - 3n * USD);
+    // The lab's own market takes no fee: the provider is credited all 3.
+    expect(await market.withdrawable(provider)).toBe(providerBefore + 3n * USD);
+
+    // The lab's list reads the same chain and market, with no password.
+    const listed = await runRoost(['market', 'requests', '--data-dir', labDir]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(
+      `Job ${result.jobId}: 1 lease(s) × 3 rUSD, posted by ${lab.address}, files served at ${publicUrl}`,
+    );
+    expect(listed.stdout).toContain(`lease 0: accepted`);
+  }, 180_000);
+
+  it('refuses, in words and with nothing posted: a wrong password, a test account, a wallet that also takes jobs', async () => {
+    const files = await writeJobFiles(join(dir.path, 'files-2'), 'quick');
+    const market = connectJobMarket(marketAddress, rpc);
+    const jobsBefore = await market.jobCount();
+    const base = [
+      'market',
+      'post-job',
+      '--model',
+      files.model,
+      ...Object.entries(files.inputs).flatMap(([name, file]) => ['--input', `${name}=${file}`]),
+      '--price',
+      '1',
+    ];
+
+    const wrong = await runRoost([...base, '--data-dir', labDir], 60_000, 'not it\n');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('That password does not open the wallet');
+
+    const account = await runRoost([...base, '--data-dir', labDir, '--account', '3']);
+    expect(account.code).toBe(2);
+    expect(account.stderr).toContain(
+      `--account picks one of the local devnet's test accounts; on chain ${devnet.chainId}`,
+    );
+
+    // A data folder whose own Roost takes market jobs with the wallet that would pay.
+    const both = join(dir.path, 'lab-and-provider');
+    await customNetworkFolder(both, { market: { enabled: true } });
+    await mkdir(join(both, 'wallet'), { recursive: true, mode: 0o700 });
+    await writeFile(keystorePath(both), await readFile(keystorePath(labDir)), { mode: 0o600 });
+    const shared = await runRoost([...base, '--data-dir', both], 60_000, `${LAB_PASSWORD}\n`);
+    expect(shared.code).toBe(1);
+    expect(shared.stderr).toContain('This data folder takes market jobs (market.enabled)');
+    expect(shared.stderr).not.toContain('Password of the wallet');
+
+    // No wallet at all: what to do.
+    const bare = join(dir.path, 'no-wallet');
+    await customNetworkFolder(bare);
+    const none = await runRoost([...base, '--data-dir', bare]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain("jobs are paid from this data folder's wallet, and it has none");
+
+    expect(await market.jobCount()).toBe(jobsBefore);
+  });
+});
