@@ -197,6 +197,7 @@ export function deployText(r: ResultOf<'market.deploy'>): string {
     'On each provider machine:',
     ...(r.testToken ? ['  roost settings set network.tokens test'] : []),
     `  roost serve --rpc ${r.rpcUrl} --market ${r.marketAddress}`,
+    "Providers take a job once 2 blocks stand on it: the chain's node must make blocks on a clock (anvil --block-time 2, geth --dev --dev.period 2), not only when a transaction comes.",
     '',
     `Each provider needs ${r.tokenSymbol} to stake and the chain's coin for its fees; this wallet holds ${held} ${r.tokenSymbol}${BigInt(r.tokenBalance) > 0n ? '' : ' (get some first)'}. Send them from here:`,
     `  roost wallet send <provider address> <amount>            (${r.tokenSymbol})`,

@@ -320,6 +320,24 @@ describe('diagnose', () => {
     expect(d?.message).toBe(
       'No jobs can be taken: the RPC node is still syncing; its latest block is 30 minutes old, so it is stuck or cut off; 3 job files in a row could not be downloaded (last: ETIMEDOUT).',
     );
+    // Only there: nothing about a lab's own node on the public side of things.
+    expect(d?.fix).not.toContain('on a clock');
+  });
+
+  it("a lab's own chain that makes no blocks: how to make its node mine on a clock", () => {
+    const [d] = diagnose(
+      healthy({ chain: { reachable: true, network: 'custom', latestBlockAgeSeconds: 900 } }),
+    );
+    expect(d?.code).toBe('network-blocks');
+    expect(d?.fix).toContain(
+      "If it is your lab's own node, make it mine blocks on a clock (anvil --block-time 2, geth --dev --dev.period 2): Roost takes a job once 2 blocks stand on it.",
+    );
+    // A fresh head on the same chain raises nothing.
+    expect(
+      diagnose(
+        healthy({ chain: { reachable: true, network: 'custom', latestBlockAgeSeconds: 30 } }),
+      ),
+    ).toEqual([]);
   });
 
   it('wallet missing, locked, or without gas', () => {

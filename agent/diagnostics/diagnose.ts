@@ -306,13 +306,11 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
   } else if (chain) {
     const reasons: string[] = [];
     if (chain.syncing) reasons.push('the RPC node is still syncing');
-    if (
-      chain.latestBlockAgeSeconds !== undefined &&
-      chain.latestBlockAgeSeconds !== null &&
-      chain.latestBlockAgeSeconds > STALE_BLOCK_SECONDS
-    ) {
+    const age = chain.latestBlockAgeSeconds ?? 0;
+    const stale = age > STALE_BLOCK_SECONDS;
+    if (stale) {
       reasons.push(
-        `its latest block is ${Math.round(chain.latestBlockAgeSeconds / 60)} minutes old, so it is stuck or cut off`,
+        `its latest block is ${Math.round(age / 60)} minutes old, so it is stuck or cut off`,
       );
     }
     if ((chain.artifactFailures ?? 0) >= ARTIFACT_FAILURES) {
@@ -327,7 +325,11 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
           blocksJobs: true,
           title: 'Network problem',
           message: `No jobs can be taken: ${reasons.join('; ')}.`,
-          fix: 'Check your internet connection, firewall and proxy; if it persists, choose another RPC URL in Settings → Network.',
+          fix:
+            'Check your internet connection, firewall and proxy; if it persists, choose another RPC URL in Settings → Network.' +
+            (stale && chain.network === 'custom'
+              ? " If it is your lab's own node, make it mine blocks on a clock (anvil --block-time 2, geth --dev --dev.period 2): Roost takes a job once 2 blocks stand on it."
+              : ''),
           action: { kind: 'settings', section: 'network', field: 'rpcUrl' },
         }),
       );
