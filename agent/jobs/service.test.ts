@@ -1443,6 +1443,33 @@ describe('a batch split into jobs', () => {
     );
   });
 
+  it('refuses a split batch whose output folder cannot be written, leaving nothing queued', async () => {
+    const e = await env();
+    const { service } = await e.start(writingWorker());
+    const model = join(e.root, 'identity.onnx');
+    await writeFile(model, identityModel('float32', ['N']));
+    await mkdir(join(e.root, 'xs'));
+    for (let i = 0; i < 4; i++) await writeFile(join(e.root, 'xs', `x${i}.npy`), float32Npy([i]));
+    // A file where the output folder should be.
+    const out = join(e.root, 'taken');
+    await writeFile(out, 'not a folder');
+    const added = await service.add({
+      model,
+      inputs: { x: join(e.root, 'xs') },
+      outDir: out,
+      split: 2,
+    });
+    expect(added.ok).toBe(false);
+    if (added.ok) return;
+    expect(added.error.code).toBe('io-error');
+    expect(added.error.message).toMatch(
+      new RegExp(`^the output folder ${out} could not be written: .*; nothing was queued$`),
+    );
+    // The parts queued before the folder was found wanting are gone again.
+    expect(service.list()).toEqual([]);
+    expect(readFileSync(out, 'utf8')).toBe('not a folder');
+  });
+
   it('refuses to split one input set, queueing nothing', async () => {
     const e = await env();
     const { service } = await e.start(writingWorker());

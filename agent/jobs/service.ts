@@ -2098,17 +2098,15 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     const size = Math.floor(sets.length / parts);
     const extra = sets.length % parts;
     const name = spec.value.name ?? 'batch';
-    if (exportTo) {
-      try {
-        await writeSetsCsv(exportTo, sets);
-      } catch (error) {
-        return fail(
-          'io-error',
-          `the output folder ${exportTo} could not be written: ${messageOf(error)}`,
-        );
-      }
-    }
     const queued: JobSummary[] = [];
+    // All or nothing: the parts already queued go again.
+    const rollback = async () => {
+      for (const q of queued) {
+        await cancel(q.id);
+        await wait(q.id);
+      }
+      if (queued.length > 0) await remove({ ids: queued.map((q) => q.id) });
+    };
     let first = 0;
     for (let k = 0; k < parts; k++) {
       const count = size + (k < extra ? 1 : 0);
@@ -2122,16 +2120,23 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
         ...(exportTo ? { exportFirstSet: first } : {}),
       });
       if (!submitted.ok) {
-        // All or nothing: the parts already queued go again.
-        for (const q of queued) {
-          await cancel(q.id);
-          await wait(q.id);
-        }
-        if (queued.length > 0) await remove({ ids: queued.map((q) => q.id) });
+        await rollback();
         return submitted;
       }
       queued.push(submitted.value);
       first += count;
+    }
+    // The whole batch's sets.csv, once every part is in: a refused batch leaves no file behind.
+    if (exportTo) {
+      try {
+        await writeSetsCsv(exportTo, sets);
+      } catch (error) {
+        await rollback();
+        return fail(
+          'io-error',
+          `the output folder ${exportTo} could not be written: ${messageOf(error)}; nothing was queued`,
+        );
+      }
     }
     return { ok: true, value: queued };
   }
