@@ -90,6 +90,21 @@ export function createLeaseDriver(deps: LeaseDriverOptions): LeaseDriver {
     return doc;
   }
 
+  /** The market's time for the arbiter to rule on a dispute, in seconds: read once a session. */
+  const arbitrationTimeouts = new WeakMap<Session, Promise<number>>();
+  function arbitrationTimeout(s: Session): Promise<number> {
+    let known = arbitrationTimeouts.get(s);
+    if (!known) {
+      known = connectJobMarket(s.net.marketAddress, s.net.provider)
+        .arbitrationTimeout()
+        .then(Number);
+      // A failed read is not remembered: the node may answer next time.
+      known.catch(() => arbitrationTimeouts.delete(s));
+      arbitrationTimeouts.set(s, known);
+    }
+    return known;
+  }
+
   async function chainNow(s: Session): Promise<number> {
     const block = await s.net.provider.getBlock('latest');
     return Math.max(block?.timestamp ?? 0, Math.floor(now().getTime() / 1000));
@@ -439,6 +454,33 @@ export function createLeaseDriver(deps: LeaseDriverOptions): LeaseDriver {
         } catch (error) {
           if (!(error instanceof TxRevertError)) throw error;
           log.info(`market job ${jobId}: not final yet (${error.reason})`);
+        }
+        return;
+      }
+      case 'disputed': {
+        // Nobody ruled: once the arbiter's time is up anyone may void the dispute, which
+        // unlocks this provider's collateral (and refunds the requester). On a lab's own market
+        // the lab's wallet is the arbiter and can't rule on the jobs it posted, so this is how
+        // such a dispute ends.
+        if (lease.slot === null || lease.challengeEndsAt === null) return;
+        const market = connectJobMarket(s.net.marketAddress, s.net.provider);
+        const timeout = await arbitrationTimeout(s);
+        if ((await chainNow(s)) < lease.challengeEndsAt + timeout) return;
+        const onChain = await market.getLease(BigInt(jobId), lease.slot);
+        if (leaseStateNames[Number(onChain.state)] !== 'Disputed') return;
+        try {
+          await s.tx.execute({
+            key: `void:${jobId}:${lease.slot}`,
+            to: s.net.marketAddress,
+            data: jobMarketInterface.encodeFunctionData('voidStaleDispute', [
+              BigInt(jobId),
+              lease.slot,
+            ]),
+            label: `end the dispute of job ${jobId}, which nobody ruled on in time`,
+          });
+        } catch (error) {
+          if (!(error instanceof TxRevertError)) throw error;
+          log.info(`market job ${jobId}: the dispute can't be ended yet (${error.reason})`);
         }
         return;
       }

@@ -353,6 +353,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
         'uploading',
         'submitting',
         'submitted',
+        'disputed',
         'paid',
       ],
       limit: 200,

@@ -244,6 +244,51 @@ describe('the earn loop on a devnet', () => {
     });
     expect(taken.slot).toBe(0);
   });
+
+  // Last: it moves the chain's clock past the arbiter's time.
+  it("ends a dispute nobody rules on once the arbiter's time is up: collateral back, reward refunded", async () => {
+    const market = connectJobMarket(devnet.marketAddress, rpc);
+    const reward = 2n * USD;
+    const posted = await requester.post({ ...files, reward, leaseSeconds: 600 });
+    await until('the result submitted', async () =>
+      lease(posted.jobId)?.state === 'submitted' ? true : undefined,
+    );
+    const lockedBefore = (await market.getProvider(provider)).locked;
+    const collateral = (reward * 5_000n) / 10_000n;
+    expect(lockedBefore).toBeGreaterThanOrEqual(collateral);
+    const refundBefore = await market.withdrawable(devnet.accounts[3]!);
+    // The requester disputes by hand, and the devnet's arbiter never rules.
+    const asRequester = connectJobMarket(
+      devnet.marketAddress,
+      await rpc.getSigner(devnet.accounts[3]!),
+    );
+    await (await asRequester.disputeResult(posted.jobId, 0, 'https://lab.example/why')).wait();
+    await until('the dispute seen', async () =>
+      lease(posted.jobId)?.state === 'disputed' ? true : undefined,
+    );
+    // Until the arbiter's time is up, nothing is sent.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await providerCalls(provider)).filter((c) => c === 'voidStaleDispute')).toEqual([]);
+
+    const timeout = Number(await market.arbitrationTimeout());
+    await rpc.send('evm_increaseTime', [600 + timeout + 5]);
+    await rpc.send('evm_mine', []);
+    const voided = await until('the dispute voided', async () => {
+      const l = lease(posted.jobId);
+      return l?.state === 'voided' ? l : undefined;
+    });
+    expect(voided.payout).toBe('0');
+    expect(agent.market.lease(posted.jobId.toString())!.history.at(-1)?.message).toBe(
+      'the dispute went stale: reward refunded, collateral returned',
+    );
+    // Its collateral is free again (the skipped job's lease of the test before may have settled
+    // in the same jump of the clock, freeing its own).
+    expect((await market.getProvider(provider)).locked).toBeLessThanOrEqual(
+      lockedBefore - collateral,
+    );
+    expect(await market.withdrawable(devnet.accounts[3]!)).toBe(refundBefore + reward);
+    expect((await providerCalls(provider)).filter((c) => c === 'voidStaleDispute')).toHaveLength(1);
+  });
 });
 
 /** Names of the market functions the provider's transactions called, in block order. */
