@@ -8,14 +8,7 @@
  * once so the lab has money to hand to its providers, and saves the network settings (custom, the
  * RPC URL, the market) so this Roost works on the new market.
  */
-import {
-  ContractFactory,
-  FetchRequest,
-  JsonRpcProvider,
-  ZeroAddress,
-  getAddress,
-  getCreateAddress,
-} from 'ethers';
+import { ContractFactory, ZeroAddress, getAddress, getCreateAddress } from 'ethers';
 import type { Provider, Signer, TransactionReceipt, TransactionResponse } from 'ethers';
 import {
   connectJobMarket,
@@ -34,7 +27,7 @@ import { chainFailure } from '../wallet/chain.ts';
 import { WalletError } from '../wallet/errors.ts';
 import { decryptWallet, readKeystoreFile } from '../wallet/keystore.ts';
 import type { KeyWallet } from '../wallet/keystore.ts';
-import { isUnreachable } from '../wallet/network.ts';
+import { connectRpc, isUnreachable } from '../wallet/network.ts';
 import type { NetworkSettings, WalletNetwork } from '../wallet/network.ts';
 import type { WalletService } from '../wallet/service.ts';
 import type { MarketDeployParams, MarketDeployResult } from './schema.ts';
@@ -327,29 +320,8 @@ export async function deployMarket(
 }
 
 /** A JSON-RPC provider told its chain id after one eth_chainId: a dead node fails fast. */
-function defaultConnect(timeoutMs = 10_000): (rpcUrl: string) => Promise<Provider> {
-  return async (rpcUrl) => {
-    const request = (): FetchRequest => {
-      const r = new FetchRequest(rpcUrl);
-      r.timeout = timeoutMs;
-      return r;
-    };
-    const probe = new JsonRpcProvider(request(), undefined, { staticNetwork: true });
-    let chainId: number;
-    try {
-      const answer = await probe.send('eth_chainId', []);
-      chainId = Number(BigInt(answer as string));
-      if (!Number.isSafeInteger(chainId) || chainId <= 0) throw new Error(`chain id ${answer}`);
-    } finally {
-      probe.destroy();
-    }
-    const loopback = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(rpcUrl);
-    return new JsonRpcProvider(request(), chainId, {
-      staticNetwork: true,
-      cacheTimeout: -1,
-      pollingInterval: loopback ? 250 : 1000,
-    });
-  };
+function defaultConnect(timeoutMs?: number): (rpcUrl: string) => Promise<Provider> {
+  return (rpcUrl) => connectRpc(rpcUrl, timeoutMs === undefined ? {} : { timeoutMs });
 }
 
 /**

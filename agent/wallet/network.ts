@@ -145,6 +145,40 @@ export interface NetworkSourceOptions {
 }
 
 /**
+ * A JSON-RPC provider for `rpcUrl`, told its chain id after one `eth_chainId`: a provider that
+ * has to detect its network retries for ever (and logs) while the node is down; one told its
+ * chain id fails fast instead. Throws the node's error when it does not answer. No answer cache
+ * (a balance read right after a send must see the send); polls every `pollingMs` (default 1 s,
+ * 250 ms on loopback).
+ */
+export async function connectRpc(
+  rpcUrl: string,
+  options: { timeoutMs?: number; pollingMs?: number } = {},
+): Promise<JsonRpcProvider> {
+  const request = (): FetchRequest => {
+    const r = new FetchRequest(rpcUrl);
+    r.timeout = options.timeoutMs ?? 10_000;
+    return r;
+  };
+  const probe = new JsonRpcProvider(request(), undefined, { staticNetwork: true });
+  let chainId: number;
+  try {
+    const answer = await probe.send('eth_chainId', []);
+    chainId = Number(BigInt(answer as string));
+    if (!Number.isSafeInteger(chainId) || chainId <= 0)
+      throw new Error(`the node answered chain id ${String(answer)}`);
+  } finally {
+    probe.destroy();
+  }
+  const loopback = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(rpcUrl);
+  return new JsonRpcProvider(request(), chainId, {
+    staticNetwork: true,
+    cacheTimeout: -1,
+    pollingInterval: options.pollingMs ?? (loopback ? 250 : 1000),
+  });
+}
+
+/**
  * The wallet's network, from the settings: `local` reads networks/local.json every call (the
  * devnet may start after the agent, or restart on another port); `custom` asks the chain once for
  * its id, the market's token and deployment block. Providers are kept per URL and chain.
@@ -159,29 +193,14 @@ export function createNetworkSource(options: NetworkSourceOptions): NetworkSourc
   const nativeSymbol = options.nativeSymbol ?? 'ETH';
 
   const defaultProvider = async (rpcUrl: string): Promise<Provider> => {
-    const request = (): FetchRequest => {
-      const r = new FetchRequest(rpcUrl);
-      r.timeout = options.rpcTimeoutMs ?? 10_000;
-      return r;
-    };
-    // Ask the chain id first: a JsonRpcProvider that has to detect its network retries forever
-    // (and logs) while the node is down; one told its chain id fails fast instead.
-    const probe = new JsonRpcProvider(request(), undefined, { staticNetwork: true });
-    let chainId: number;
     try {
-      chainId = Number(BigInt((await probe.send('eth_chainId', [])) as string));
+      return await connectRpc(rpcUrl, {
+        ...(options.rpcTimeoutMs !== undefined ? { timeoutMs: options.rpcTimeoutMs } : {}),
+        ...(options.pollingMs !== undefined ? { pollingMs: options.pollingMs } : {}),
+      });
     } catch (error) {
       throw unreachable(rpcUrl, error);
-    } finally {
-      probe.destroy();
     }
-    const loopback = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(rpcUrl);
-    return new JsonRpcProvider(request(), chainId, {
-      staticNetwork: true,
-      // No 250 ms answer cache: a balance read right after a send must see the send.
-      cacheTimeout: -1,
-      pollingInterval: options.pollingMs ?? (loopback ? 250 : 1000),
-    });
   };
 
   const providerFor = async (rpcUrl: string): Promise<Provider> => {
