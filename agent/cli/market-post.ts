@@ -31,7 +31,7 @@ import type {
 } from '../market/requester.ts';
 import { SETTINGS_FILE } from '../store/settings-store.ts';
 import { formatUnitsExact, parseAmount } from '../wallet/amount.ts';
-import { decryptWallet, inspectKeystore, keystorePath } from '../wallet/keystore.ts';
+import { decryptWallet, keystorePath, readKeystoreFile } from '../wallet/keystore.ts';
 import { createNetworkSource } from '../wallet/network.ts';
 
 export const MARKET_POST_USAGE =
@@ -317,19 +317,14 @@ export async function requesterSigner(
     return signer;
   }
   const file = keystorePath(ctx.dataDir);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
+  const stored = await readKeystoreFile(file);
+  if (stored === undefined)
     throw new Error(
       `On ${market.label} jobs are paid from this data folder's wallet, and it has none. Create one (roost wallet create) or import the lab's (roost wallet import), give it ${market.symbol} and coin for fees, and post again.`,
     );
-  }
-  const info = inspectKeystore(text);
-  if ('problem' in info || info.address === undefined)
-    throw new Error(
-      `This data folder's wallet (${file}) can't be read: ${'problem' in info ? info.problem : 'it names no address'}.`,
-    );
+  if (stored.kind === 'damaged')
+    throw new Error(`This data folder's wallet (${file}) can't be read: ${stored.problem}.`);
+  const { text, info } = stored;
   if ('address' in who && who.address.toLowerCase() !== info.address.toLowerCase())
     throw new Error(
       `${who.address} is not this data folder's wallet (${info.address}), so it cannot sign here. Run this from the data folder whose wallet posted the job (--data-dir).`,
