@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer as createTcpServer, connect, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Wallet, type JsonRpcProvider } from 'ethers';
 import type { Devnet } from '../../../contracts/devnet.ts';
 import { connectJobMarket } from '../../../contracts/bindings/job-market.ts';
@@ -19,7 +21,7 @@ import { encryptWallet, keystorePath } from '../../../agent/wallet/keystore.ts';
 import { startTestChain, type TestChain } from '../../support/devnet-chain.ts';
 import { writeJobFiles, writeSignedReport } from '../../support/market-files.ts';
 import { runRoost } from '../../support/roost-cli.ts';
-import { startServeProcess, type ServeProcess } from '../../support/serve-process.ts';
+import { ROOST_BIN, startServeProcess, type ServeProcess } from '../../support/serve-process.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 
 const USD = 1_000_000n;
@@ -236,6 +238,72 @@ describe("a lab's own market across its machines", () => {
       `Job ${result.jobId}: 1 lease(s) × 3 rUSD, posted by ${lab.address}, files served at ${publicUrl}`,
     );
     expect(listed.stdout).toContain(`lease 0: accepted`);
+  }, 180_000);
+
+  it('killed after posting, roost market await serves the job again behind the same address', async () => {
+    const files = await writeJobFiles(join(dir.path, 'files-3'), 'quick');
+    const port = await freePort();
+    const forwarder = await forward(port);
+    const publicUrl = `http://localhost:${(forwarder.address() as AddressInfo).port}`;
+    const market = connectJobMarket(marketAddress, rpc);
+    try {
+      // The provider holds off (work when told), so the job waits for the await below.
+      await call('settings.update', { work: { mode: 'manual' } });
+      const post = spawn(
+        process.execPath,
+        [
+          ROOST_BIN,
+          'market',
+          'post-job',
+          '--data-dir',
+          labDir,
+          '--model',
+          files.model,
+          ...Object.entries(files.inputs).flatMap(([name, file]) => ['--input', `${name}=${file}`]),
+          '--price',
+          '2',
+          '--port',
+          String(port),
+          '--public-url',
+          publicUrl,
+        ],
+        { stdio: ['pipe', 'pipe', 'pipe'] },
+      );
+      post.stdin.end(`${LAB_PASSWORD}\n`);
+      const exited = new Promise<number | null>((done) => post.once('exit', done));
+      const jobId = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: post.stdout }).on('line', (line) => {
+          const m = /^Posted job (\d+) /.exec(line);
+          if (m) resolve(m[1]!);
+        });
+        void exited.then((code) => reject(new Error(`post-job exited ${code} before posting`)));
+      });
+      post.kill('SIGKILL');
+      await exited;
+
+      await call('settings.update', { work: { mode: 'always' } });
+      const awaited = await runRoost(
+        ['market', 'await', jobId, '--data-dir', labDir, '--json'],
+        120_000,
+        `${LAB_PASSWORD}\n`,
+      );
+      expect(awaited.code, `${awaited.stderr}\n${providerMachine.stderr()}`).toBe(0);
+      const result = JSON.parse(awaited.stdout) as {
+        ok: boolean;
+        specURI: string;
+        leases: { verdict: string; provider: string }[];
+      };
+      expect(result.ok).toBe(true);
+      // The address on chain is the proxy's, and the provider reached the files through it.
+      expect(result.specURI.startsWith(`${publicUrl}/files/`)).toBe(true);
+      expect(result.leases).toEqual([
+        expect.objectContaining({ verdict: 'accepted', provider: provider }),
+      ]);
+      expect((await market.getLease(BigInt(jobId), 0)).provider).toBe(provider);
+    } finally {
+      await call('settings.update', { work: { mode: 'always' } });
+      await new Promise<void>((done) => forwarder.close(() => done()));
+    }
   }, 180_000);
 
   it('refuses, in words and with nothing posted: a wrong password, a test account, a wallet that also takes jobs', async () => {
