@@ -8,7 +8,9 @@
  *   serves its files again on the same port, waits for results, checks them and accepts or
  *   disputes; the same output and exit codes as post-job.
  *
- * market.ts wires both into its `market` command through `runRequesterCommand`.
+ * - `roost market cancel-job <jobId>` (market-cancel.ts): takes back a job's unclaimed leases.
+ *
+ * market.ts wires them into its `market` command through `runRequesterCommand`.
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { Result, getAddress, zeroPadValue } from 'ethers';
@@ -32,6 +34,7 @@ import {
   runMarketPost,
 } from './market-post.ts';
 import type { MarketPostContext, RequesterMarket } from './market-post.ts';
+import { MARKET_CANCEL_USAGE, runMarketCancel } from './market-cancel.ts';
 import { marketDbPath, openMarketDb } from '../market/db.ts';
 import { openRequestJournal } from '../market/request-journal.ts';
 import type { PostedRequest, RecordedVerdict, RequestJournal } from '../market/request-journal.ts';
@@ -44,12 +47,13 @@ export const MARKET_REQUESTS_USAGE = 'roost market requests [--json]';
 export const MARKET_AWAIT_USAGE = 'roost market await <jobId> [--json]';
 
 /** The words after `roost market` that the requester's side runs here, not in the agent. */
-export const REQUESTER_COMMANDS = ['post-job', 'requests', 'await'] as const;
+export const REQUESTER_COMMANDS = ['post-job', 'requests', 'await', 'cancel-job'] as const;
 
 /** The usage line of a requester command, for a usage error. */
 export function requesterUsage(command: string | undefined): string {
   if (command === 'requests') return MARKET_REQUESTS_USAGE;
   if (command === 'await') return MARKET_AWAIT_USAGE;
+  if (command === 'cancel-job') return MARKET_CANCEL_USAGE;
   return MARKET_POST_USAGE;
 }
 
@@ -57,10 +61,12 @@ export function isRequesterCommand(word: string | undefined): boolean {
   return (REQUESTER_COMMANDS as readonly (string | undefined)[]).includes(word);
 }
 
-/** Runs `post-job`, `requests` or `await`; returns the exit code. */
+/** Runs `post-job`, `requests`, `await` or `cancel-job`; returns the exit code. */
 export function runRequesterCommand(ctx: MarketPostContext): Promise<number> {
   if (ctx.positionals[0] === 'requests') return runMarketRequests(ctx);
   if (ctx.positionals[0] === 'await') return runMarketAwait(ctx);
+  if (ctx.positionals[0] === 'cancel-job')
+    return runMarketCancel({ ...ctx, yes: ctx.values.yes === true });
   return runMarketPost(ctx);
 }
 

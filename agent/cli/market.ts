@@ -9,6 +9,7 @@ import { networkTokensWords, timeWords, type Result, type ResultOf } from '../ap
 import type { ApiClient } from '../api/node-client.ts';
 import { DeployError, nodeChainId } from '../market/deploy.ts';
 import { UsageError, withClient, writeRefusal, type Command } from './common.ts';
+import { MARKET_CANCEL_USAGE } from './market-cancel.ts';
 import { MARKET_POST_USAGE, MarketPostUsageError, marketPostOptions } from './market-post.ts';
 import {
   MARKET_AWAIT_USAGE,
@@ -443,7 +444,7 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
     }
     default:
       throw new MarketUsageError(
-        `Unknown market action "${sub}": use status, jobs, job, register, unstake, deploy, post-job, requests or await.`,
+        `Unknown market action "${sub}": use status, jobs, job, register, unstake, deploy, post-job, requests, await or cancel-job.`,
       );
   }
 }
@@ -453,9 +454,9 @@ export const marketCommand: Command = {
     'roost market status | jobs [--limit <n>] | job <id> | register | provider status\n       ' +
     'roost market unstake [--amount <n>] [--yes] | unstake --cancel | unstake --complete\n       ' +
     `${MARKET_DEPLOY_USAGE}\n       ` +
-    `${MARKET_POST_USAGE}\n       ${MARKET_REQUESTS_USAGE}\n       ${MARKET_AWAIT_USAGE}`,
+    `${MARKET_POST_USAGE}\n       ${MARKET_REQUESTS_USAGE}\n       ${MARKET_AWAIT_USAGE}\n       ${MARKET_CANCEL_USAGE}`,
   summary:
-    "The job market: your provider status, the jobs you took or skipped and why, taking your stake back; post jobs and follow them; deploy your lab's own market",
+    "The job market: your provider status, the jobs you took or skipped and why, taking your stake back; post jobs, follow and cancel them; deploy your lab's own market",
   help: [
     'roost market unstake takes your stake back: all of it not locked by jobs in progress, or',
     '--amount <n> tokens. It turns market jobs off (while they are on Roost stakes again). The',
@@ -481,6 +482,10 @@ export const marketCommand: Command = {
     '--port fixes the port, and --public-url is the address other machines reach it by (your',
     'tunnel or proxy to that port). It keeps running while providers fetch the files (so it takes',
     'no --no-wait); stopped, it goes on with roost market await <jobId>.',
+    '',
+    'roost market cancel-job <jobId> takes back the leases of a job you posted that nobody has',
+    'claimed yet: their rewards go back to your balance in the market. Claimed leases run to their',
+    'end. It asks before it acts; --yes does not ask.',
   ].join('\n'),
   options: {
     limit: { type: 'string' },

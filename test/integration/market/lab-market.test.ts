@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Wallet, type JsonRpcProvider } from 'ethers';
 import type { Devnet } from '../../../contracts/devnet.ts';
-import { connectJobMarket } from '../../../contracts/bindings/job-market.ts';
+import { LeaseState, connectJobMarket } from '../../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../../contracts/bindings/roost-test-token.ts';
 import { encryptWallet, keystorePath } from '../../../agent/wallet/keystore.ts';
 import { startTestChain, type TestChain } from '../../support/devnet-chain.ts';
@@ -98,6 +98,50 @@ async function customNetworkFolder(path: string, extra: Record<string, unknown> 
       },
     }),
   );
+}
+
+/**
+ * The lab's real `roost market post-job`, killed with SIGKILL once it says the job is posted
+ * (the job stays on chain, its files no longer served). Resolves with the job id.
+ */
+async function postThenKill(
+  files: { model: string; inputs: Record<string, string> },
+  price: string,
+  extra: string[] = [],
+): Promise<string> {
+  const post = spawn(
+    process.execPath,
+    [
+      ROOST_BIN,
+      'market',
+      'post-job',
+      '--data-dir',
+      labDir,
+      '--model',
+      files.model,
+      ...Object.entries(files.inputs).flatMap(([name, file]) => ['--input', `${name}=${file}`]),
+      '--price',
+      price,
+      ...extra,
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  post.stdin.end(`${LAB_PASSWORD}\n`);
+  let stderr = '';
+  post.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((done) => post.once('exit', done));
+  const jobId = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: post.stdout }).on('line', (line) => {
+      const m = /^Posted job (\d+) /.exec(line);
+      if (m) resolve(m[1]!);
+    });
+    void exited.then((code) =>
+      reject(new Error(`post-job exited ${code} before posting:\n${stderr}`)),
+    );
+  });
+  post.kill('SIGKILL');
+  await exited;
+  return jobId;
 }
 
 beforeAll(async () => {
@@ -249,37 +293,12 @@ describe("a lab's own market across its machines", () => {
     try {
       // The provider holds off (work when told), so the job waits for the await below.
       await call('settings.update', { work: { mode: 'manual' } });
-      const post = spawn(
-        process.execPath,
-        [
-          ROOST_BIN,
-          'market',
-          'post-job',
-          '--data-dir',
-          labDir,
-          '--model',
-          files.model,
-          ...Object.entries(files.inputs).flatMap(([name, file]) => ['--input', `${name}=${file}`]),
-          '--price',
-          '2',
-          '--port',
-          String(port),
-          '--public-url',
-          publicUrl,
-        ],
-        { stdio: ['pipe', 'pipe', 'pipe'] },
-      );
-      post.stdin.end(`${LAB_PASSWORD}\n`);
-      const exited = new Promise<number | null>((done) => post.once('exit', done));
-      const jobId = await new Promise<string>((resolve, reject) => {
-        createInterface({ input: post.stdout }).on('line', (line) => {
-          const m = /^Posted job (\d+) /.exec(line);
-          if (m) resolve(m[1]!);
-        });
-        void exited.then((code) => reject(new Error(`post-job exited ${code} before posting`)));
-      });
-      post.kill('SIGKILL');
-      await exited;
+      const jobId = await postThenKill(files, '2', [
+        '--port',
+        String(port),
+        '--public-url',
+        publicUrl,
+      ]);
 
       await call('settings.update', { work: { mode: 'always' } });
       const awaited = await runRoost(
@@ -303,6 +322,62 @@ describe("a lab's own market across its machines", () => {
     } finally {
       await call('settings.update', { work: { mode: 'always' } });
       await new Promise<void>((done) => forwarder.close(() => done()));
+    }
+  }, 180_000);
+
+  it("cancels a job nobody claimed: its reward back in the lab's market balance, and only once", async () => {
+    const files = await writeJobFiles(join(dir.path, 'files-4'), 'quick');
+    const market = connectJobMarket(marketAddress, rpc);
+    await call('settings.update', { work: { mode: 'manual' } });
+    try {
+      const jobId = await postThenKill(files, '4');
+      const before = await market.withdrawable(lab.address);
+      // Asked, and answered no: nothing is sent.
+      const declined = await runRoost(
+        ['market', 'cancel-job', jobId, '--data-dir', labDir],
+        60_000,
+        'n\n',
+      );
+      expect(declined.code).toBe(1);
+      expect(declined.stderr).toContain(
+        `Cancel 1 open lease(s) of job ${jobId} on chain ${devnet.chainId} (${devnet.rpcUrl})? 4 rUSD goes back to ${lab.address}'s balance in the market. [y/N]`,
+      );
+      expect(declined.stderr).toContain('Nothing was cancelled.');
+      expect((await market.getLease(BigInt(jobId), 0)).state).toBe(LeaseState.Open);
+
+      const cancelled = await runRoost(
+        ['market', 'cancel-job', jobId, '--yes', '--data-dir', labDir],
+        60_000,
+        `${LAB_PASSWORD}\n`,
+      );
+      expect(cancelled.code, cancelled.stderr).toBe(0);
+      expect(cancelled.stdout).toMatch(
+        new RegExp(
+          `^Cancelled lease 0 of job ${jobId} \\(transaction 0x[0-9a-f]{64}\\): 4 rUSD is back in ${lab.address}'s balance in the market\\. roost wallet withdraw takes it to the wallet\\.`,
+        ),
+      );
+      expect((await market.getLease(BigInt(jobId), 0)).state).toBe(LeaseState.Cancelled);
+      expect(await market.withdrawable(lab.address)).toBe(before + 4n * USD);
+
+      // Again: nothing open is left, said before any password is asked.
+      const again = await runRoost(['market', 'cancel-job', jobId, '--yes', '--data-dir', labDir]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain(`Job ${jobId} has no open lease to cancel`);
+      const unknown = await runRoost([
+        'market',
+        'cancel-job',
+        '9999',
+        '--yes',
+        '--data-dir',
+        labDir,
+      ]);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toMatch(/There is no job 9999 on chain \d+ .*its jobs are 1 to \d+/);
+      const bad = await runRoost(['market', 'cancel-job', 'x1', '--data-dir', labDir]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('"x1" is not a job id');
+    } finally {
+      await call('settings.update', { work: { mode: 'always' } });
     }
   }, 180_000);
 

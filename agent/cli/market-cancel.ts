@@ -1,0 +1,120 @@
+/**
+ * `roost market cancel-job <jobId> [--yes] [--json]`: the requester takes back a job nobody has
+ * claimed yet (a wrong file, a price no provider takes): its open leases are cancelled on chain
+ * and their rewards go back to the requester's balance in the market. Leases already claimed run
+ * to their end. It asks before it sends (`--yes` does not ask); on a custom network the data
+ * folder's wallet signs, as for post-job.
+ */
+import { Result, getAddress } from 'ethers';
+import { z } from 'zod';
+import { LeaseState, connectJobMarket } from '../../contracts/bindings/job-market.ts';
+import { addressSchema } from '../market/schema.ts';
+import { formatUnitsExact } from '../wallet/amount.ts';
+import {
+  MarketPostUsageError,
+  openRequesterMarket,
+  refuseSharedWallet,
+  reportFailure,
+  requesterSigner,
+} from './market-post.ts';
+import type { MarketPostContext, RequesterMarket } from './market-post.ts';
+
+export const MARKET_CANCEL_USAGE = 'roost market cancel-job <jobId> [--yes] [--json]';
+
+const chainJobSchema = z.object({
+  requester: addressSchema,
+  redundancy: z.bigint().min(1n).max(2n),
+  reward: z.bigint().nonnegative(),
+});
+const leaseStateSchema = z.object({ state: z.bigint().min(0n).max(7n) });
+
+const plain = (raw: unknown): unknown => (raw instanceof Result ? raw.toObject(true) : raw);
+
+/** The job on chain and which of its leases are open, or what is wrong, in words. */
+async function openLeases(market: RequesterMarket, jobId: bigint) {
+  const contract = connectJobMarket(market.marketAddress, market.chain);
+  // The market reverts (UnknownJob) for a job id it never gave out.
+  const jobCount = await contract.jobCount();
+  if (jobId > jobCount)
+    throw new Error(
+      `There is no job ${jobId} on ${market.label} (its jobs are 1 to ${jobCount}); roost market requests lists the ones posted from here.`,
+    );
+  const job = chainJobSchema.safeParse(plain(await contract.getJob(jobId)));
+  if (!job.success)
+    throw new Error(
+      `the market at ${market.marketAddress} answered getJob(${jobId}) with something that is not a job`,
+    );
+  const open: number[] = [];
+  for (let slot = 0; slot < Number(job.data.redundancy); slot++) {
+    const lease = leaseStateSchema.safeParse(plain(await contract.getLease(jobId, slot)));
+    if (!lease.success)
+      throw new Error(
+        `the market at ${market.marketAddress} answered getLease(${jobId}, ${slot}) with something that is not a lease`,
+      );
+    if (lease.data.state === LeaseState.Open) open.push(slot);
+  }
+  return { requester: getAddress(job.data.requester), reward: job.data.reward, open };
+}
+
+export async function runMarketCancel(ctx: MarketPostContext & { yes?: boolean }) {
+  const [, id, ...rest] = ctx.positionals;
+  if (id === undefined)
+    throw new MarketPostUsageError('Say which job: roost market cancel-job <jobId>.');
+  if (rest.length > 0)
+    throw new MarketPostUsageError(`roost market cancel-job takes no "${rest[0]}".`);
+  if (!/^[1-9]\d{0,30}$/.test(id))
+    throw new MarketPostUsageError(`"${id}" is not a job id (a whole number, 1 or more).`);
+  const jobId = BigInt(id);
+
+  let market: RequesterMarket | undefined;
+  try {
+    market = await openRequesterMarket(ctx.dataDir);
+    const job = await openLeases(market, jobId);
+    if (job.open.length === 0)
+      throw new Error(
+        `Job ${jobId} has no open lease to cancel: each was claimed, settled or cancelled already. A claimed lease runs to its end; roost market requests shows where each stands.`,
+      );
+    const refund = job.reward * BigInt(job.open.length);
+    const amount = `${formatUnitsExact(refund, market.decimals)} ${market.symbol}`;
+    if (market.kind === 'custom') await refuseSharedWallet(ctx.dataDir);
+    if (ctx.yes !== true) {
+      const question = `Cancel ${job.open.length} open lease(s) of job ${jobId} on ${market.label}? ${amount} goes back to ${job.requester}'s balance in the market.`;
+      if (!ctx.ask) throw new Error(`${question} Add --yes to cancel without being asked.`);
+      const answer = (await ctx.ask(`${question} [y/N] `, false)).trim().toLowerCase();
+      if (answer !== 'y' && answer !== 'yes') {
+        ctx.err('Nothing was cancelled.\n');
+        return 1;
+      }
+    }
+    // The account that posted it cancels it: on a custom network, this data folder's wallet.
+    const signer = await requesterSigner(ctx, market, { address: job.requester });
+    const sent = await connectJobMarket(market.marketAddress, signer).cancelJob(jobId);
+    const receipt = await sent.wait();
+    if (receipt === null || receipt.status !== 1)
+      throw new Error(`the cancellation (transaction ${sent.hash}) was not mined.`);
+    const withdraw =
+      market.kind === 'custom'
+        ? ' roost wallet withdraw takes it to the wallet.'
+        : ' It stays there for that test account.';
+    if (ctx.json)
+      ctx.out(
+        JSON.stringify({
+          ok: true,
+          jobId: jobId.toString(),
+          cancelled: job.open,
+          refund: { amount: formatUnitsExact(refund, market.decimals), symbol: market.symbol },
+          txHash: sent.hash,
+        }) + '\n',
+      );
+    else
+      ctx.out(
+        `Cancelled lease ${job.open.join(' and ')} of job ${jobId} (transaction ${sent.hash}): ${amount} is back in ${job.requester}'s balance in the market.${withdraw}\n`,
+      );
+    return 0;
+  } catch (error) {
+    if (error instanceof MarketPostUsageError) throw error;
+    return reportFailure(ctx, error);
+  } finally {
+    market?.close();
+  }
+}
