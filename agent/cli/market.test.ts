@@ -510,7 +510,7 @@ describe('roost market deploy', () => {
       `Unexpected "${RPC}": the node's URL goes in --rpc <url>.`,
     );
     await expect(run(['deploi'], {})).rejects.toThrow(
-      'use status, jobs, job, register, unstake, deploy, post-job, requests or await.',
+      'use status, jobs, job, register, unstake, deploy, post-job, requests, await or cancel-job.',
     );
   });
 });
