@@ -141,7 +141,7 @@ async function customNetwork(dataDir: string): Promise<
   };
 }
 
-function progressLine(event: RequesterEvent): string {
+function progressLine(event: Exclude<RequesterEvent, { type: 'warning' }>): string {
   switch (event.type) {
     case 'posted':
       return `Posted job ${event.jobId} (transaction ${event.txHash}); serving its files at ${event.specURI}`;
@@ -381,10 +381,11 @@ export function marketRequester(
   });
 }
 
-/** Prints the requester's progress as lines (none with --json). */
-export function progressPrinter(ctx: Pick<MarketPostContext, 'json' | 'out'>) {
+/** Prints the requester's progress as lines (none with --json); warnings on stderr, always. */
+export function progressPrinter(ctx: Pick<MarketPostContext, 'json' | 'out' | 'err'>) {
   return (event: RequesterEvent) => {
-    if (!ctx.json) ctx.out(progressLine(event) + '\n');
+    if (event.type === 'warning') ctx.err(`Warning: ${event.message}\n`);
+    else if (!ctx.json) ctx.out(progressLine(event) + '\n');
   };
 }
 

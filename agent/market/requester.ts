@@ -165,6 +165,8 @@ export interface LeaseOutcome {
 
 export type RequesterEvent =
   | { type: 'posted'; jobId: bigint; specURI: string; txHash: string }
+  /** Something the requester can't fix by itself but the person should know (said, not fatal). */
+  | { type: 'warning'; message: string }
   | { type: 'claimed'; jobId: bigint; slot: number; provider: string }
   | { type: 'expired'; jobId: bigint; slot: number; provider: string }
   | { type: 'result'; jobId: bigint; slot: number; provider: string }
@@ -636,6 +638,24 @@ export function createRequester(options: RequesterOptions): Requester {
     }));
   }
 
+  /**
+   * Behind a tunnel or proxy, whether the job's document comes back through the public URL from
+   * here. Not a refusal: a proxy may answer other machines only. A warning that says what to check.
+   */
+  async function checkReachable(uri: string, localPort: number): Promise<void> {
+    let problem: string | undefined;
+    try {
+      const answer = await fetch(uri, { method: 'HEAD', signal: AbortSignal.timeout(5000) });
+      if (!answer.ok) problem = `it answered ${answer.status} ${answer.statusText}`.trim();
+    } catch (error) {
+      problem = messageOf((error as { cause?: unknown }).cause ?? error);
+    }
+    if (problem === undefined) return;
+    const message = `${uri} does not reach this job's files from this machine (${problem}). Providers fetch and upload through that address: check the tunnel or proxy to port ${localPort} on 127.0.0.1 here, and that it passes requests on unchanged. The job is posted anyway.`;
+    log.warn(message);
+    emit({ type: 'warning', message });
+  }
+
   async function post(raw: PostRequest): Promise<PostedJob> {
     if (closed) throw new RequesterError('the requester is closed');
     const parsed = postRequestSchema.safeParse(raw);
@@ -721,6 +741,7 @@ export function createRequester(options: RequesterOptions): Requester {
         );
       }
       const published = await server.publish('job.json', bytes);
+      if (options.serve?.publicUrl !== undefined) await checkReachable(published.uri, server.port);
       const specHash = `0x${published.sha256}`;
       const specSha256 = sha256Hex(canonicalJson(spec));
 

@@ -102,13 +102,14 @@ async function customNetworkFolder(path: string, extra: Record<string, unknown> 
 
 /**
  * The lab's real `roost market post-job`, killed with SIGKILL once it says the job is posted
- * (the job stays on chain, its files no longer served). Resolves with the job id.
+ * (the job stays on chain, its files no longer served). Resolves with the job id and what it
+ * said on stderr by then.
  */
 async function postThenKill(
   files: { model: string; inputs: Record<string, string> },
   price: string,
   extra: string[] = [],
-): Promise<string> {
+): Promise<{ jobId: string; stderr: string }> {
   const post = spawn(
     process.execPath,
     [
@@ -141,7 +142,7 @@ async function postThenKill(
   });
   post.kill('SIGKILL');
   await exited;
-  return jobId;
+  return { jobId, stderr };
 }
 
 beforeAll(async () => {
@@ -257,6 +258,8 @@ describe("a lab's own market across its machines", () => {
     // The password was asked for, naming the wallet that pays; never echoed.
     expect(posted.stderr).toContain(`Password of the wallet ${lab.address}: `);
     expect(posted.stderr + posted.stdout).not.toContain(LAB_PASSWORD);
+    // The proxy answers: no warning about the address.
+    expect(posted.stderr).not.toContain('Warning:');
     const result = JSON.parse(posted.stdout) as {
       ok: boolean;
       jobId: string;
@@ -293,7 +296,7 @@ describe("a lab's own market across its machines", () => {
     try {
       // The provider holds off (work when told), so the job waits for the await below.
       await call('settings.update', { work: { mode: 'manual' } });
-      const jobId = await postThenKill(files, '2', [
+      const { jobId } = await postThenKill(files, '2', [
         '--port',
         String(port),
         '--public-url',
@@ -330,7 +333,19 @@ describe("a lab's own market across its machines", () => {
     const market = connectJobMarket(marketAddress, rpc);
     await call('settings.update', { work: { mode: 'manual' } });
     try {
-      const jobId = await postThenKill(files, '4');
+      // Posted behind an address nothing answers at: said at once, and posted all the same.
+      const dead = await freePort();
+      const { jobId, stderr } = await postThenKill(files, '4', [
+        '--port',
+        String(await freePort()),
+        '--public-url',
+        `http://localhost:${dead}`,
+      ]);
+      expect(stderr).toMatch(
+        new RegExp(
+          `Warning: http://localhost:${dead}/files/job\\.json does not reach this job's files from this machine \\(.+\\)\\. Providers fetch and upload through that address: check the tunnel or proxy to port \\d+ on 127\\.0\\.0\\.1 here`,
+        ),
+      );
       const before = await market.withdrawable(lab.address);
       // Asked, and answered no: nothing is sent.
       const declined = await runRoost(
