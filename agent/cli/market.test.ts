@@ -423,7 +423,7 @@ describe('roost market deploy', () => {
         'On each provider machine:',
         '  roost settings set network.tokens test',
         `  roost serve --rpc ${RPC} --market 0x${'1'.repeat(40)}`,
-        "Providers take a job once 2 blocks stand on it: the chain's node must make blocks on a clock (anvil --block-time 2, geth --dev --dev.period 2), not only when a transaction comes.",
+        "Providers take a job once 2 blocks stand on it: the chain's node must make blocks on a clock (geth --dev.period, anvil --block-time), not only when a transaction comes.",
         '',
         "Each provider needs rUSD to stake and the chain's coin for its fees; this wallet holds 100000 rUSD. Send them from here:",
         '  roost wallet send <provider address> <amount>            (rUSD)',

@@ -8,6 +8,7 @@ import { formatUnits } from 'ethers';
 import { networkTokensWords, timeWords, type Result, type ResultOf } from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
 import { DeployError, nodeChainId } from '../market/deploy.ts';
+import { devNodeChains } from '../wallet/schema.ts';
 import { UsageError, withClient, writeRefusal, type Command } from './common.ts';
 import { MARKET_CANCEL_USAGE } from './market-cancel.ts';
 import { MARKET_POST_USAGE, MarketPostUsageError, marketPostOptions } from './market-post.ts';
@@ -198,7 +199,11 @@ export function deployText(r: ResultOf<'market.deploy'>): string {
     'On each provider machine:',
     ...(r.testToken ? ['  roost settings set network.tokens test'] : []),
     `  roost serve --rpc ${r.rpcUrl} --market ${r.marketAddress}`,
-    "Providers take a job once 2 blocks stand on it: the chain's node must make blocks on a clock (anvil --block-time 2, geth --dev --dev.period 2), not only when a transaction comes.",
+    ...(devNodeChains.has(r.chainId)
+      ? []
+      : [
+          "Providers take a job once 2 blocks stand on it: the chain's node must make blocks on a clock (geth --dev.period, anvil --block-time), not only when a transaction comes.",
+        ]),
     '',
     `Each provider needs ${r.tokenSymbol} to stake and the chain's coin for its fees; this wallet holds ${held} ${r.tokenSymbol}${BigInt(r.tokenBalance) > 0n ? '' : ' (get some first)'}. Send them from here:`,
     `  roost wallet send <provider address> <amount>            (${r.tokenSymbol})`,

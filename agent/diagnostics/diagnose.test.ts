@@ -330,8 +330,23 @@ describe('diagnose', () => {
     );
     expect(d?.code).toBe('network-blocks');
     expect(d?.fix).toContain(
-      "If it is your lab's own node, make it mine blocks on a clock (anvil --block-time 2, geth --dev --dev.period 2): Roost takes a job once 2 blocks stand on it.",
+      "If it is your lab's own node, make it mine blocks on a clock (geth --dev.period, anvil --block-time): Roost takes a job once 2 blocks stand on it.",
     );
+    // A development node mines only with a transaction: an old head there is a quiet market,
+    // on the built-in network and on a lab's Hardhat or Anvil alike.
+    for (const chain of [
+      { reachable: true, network: 'local' as const, latestBlockAgeSeconds: 3600 },
+      { reachable: true, network: 'custom' as const, chainId: 31337, latestBlockAgeSeconds: 3600 },
+      { reachable: true, network: 'custom' as const, chainId: 1337, latestBlockAgeSeconds: 3600 },
+    ])
+      expect(diagnose(healthy({ chain }))).toEqual([]);
+    expect(
+      codes(
+        healthy({
+          chain: { reachable: true, network: 'custom', chainId: 8453, latestBlockAgeSeconds: 3600 },
+        }),
+      ),
+    ).toEqual(['network-blocks']);
     // A fresh head on the same chain raises nothing.
     expect(
       diagnose(

@@ -12,6 +12,7 @@ import { estimateForPeople, forPeople } from '../schedule/schema.ts';
 import type { DecisionCause, GpuDecision, MarketJobQuote } from '../schedule/schema.ts';
 import { suggestPrice } from '../schedule/yield.ts';
 import { STD_SUITE_ID } from '../bench/schema.ts';
+import { devNodeChains } from '../wallet/schema.ts';
 import type { Diagnostic, DiagnosticCode, FixAction, WhyNoJobs } from './schema.ts';
 
 /** A job on the market that a provider could claim now. */
@@ -59,6 +60,7 @@ export interface DiagnosticFacts {
     reachable: boolean;
     /** `local` (the built-in devnet) or `custom`. */
     network?: 'local' | 'custom';
+    chainId?: number;
     rpcUrl?: string | null;
     error?: string;
     syncing?: boolean;
@@ -307,7 +309,12 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
     const reasons: string[] = [];
     if (chain.syncing) reasons.push('the RPC node is still syncing');
     const age = chain.latestBlockAgeSeconds ?? 0;
-    const stale = age > STALE_BLOCK_SECONDS;
+    // A development node (the built-in devnet, a lab's Hardhat or Anvil) makes a block only with
+    // a transaction: an old head there just means a quiet market.
+    const onDemand =
+      chain.network === 'local' ||
+      (chain.chainId !== undefined && devNodeChains.has(chain.chainId));
+    const stale = !onDemand && age > STALE_BLOCK_SECONDS;
     if (stale) {
       reasons.push(
         `its latest block is ${Math.round(age / 60)} minutes old, so it is stuck or cut off`,
@@ -328,7 +335,7 @@ export function diagnose(facts: DiagnosticFacts): Diagnostic[] {
           fix:
             'Check your internet connection, firewall and proxy; if it persists, choose another RPC URL in Settings → Network.' +
             (stale && chain.network === 'custom'
-              ? " If it is your lab's own node, make it mine blocks on a clock (anvil --block-time 2, geth --dev --dev.period 2): Roost takes a job once 2 blocks stand on it."
+              ? " If it is your lab's own node, make it mine blocks on a clock (geth --dev.period, anvil --block-time): Roost takes a job once 2 blocks stand on it."
               : ''),
           action: { kind: 'settings', section: 'network', field: 'rpcUrl' },
         }),

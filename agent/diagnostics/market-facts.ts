@@ -27,6 +27,8 @@ export interface ChainReader {
 
 export interface ChainConnection {
   name: string;
+  /** Absent where a test's stand-in does not say. */
+  chainId?: number;
   rpcUrl: string | null;
   provider: ChainReader;
   nativeSymbol: string;
@@ -124,6 +126,7 @@ export async function gatherMarketFacts(
       facts.chain = {
         reachable: true,
         network: networkName,
+        ...(net.chainId !== undefined ? { chainId: net.chainId } : {}),
         rpcUrl: net.rpcUrl,
         latestBlockAgeSeconds: block ? Math.max(0, Math.round(now / 1000 - block.timestamp)) : null,
       };

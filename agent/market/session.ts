@@ -10,6 +10,7 @@ import { getAddress } from 'ethers';
 import type { TokenMeta, TokenMetaCache } from '../wallet/chain.ts';
 import type { WalletNetwork } from '../wallet/network.ts';
 import type { WalletService } from '../wallet/service.ts';
+import { devNodeChains } from '../wallet/schema.ts';
 import type { WalletSigner } from '../wallet/work-signer.ts';
 import { chainKeyOf } from './chain-key.ts';
 import { createFollower, type Follower, type MarketEvent } from './follower.ts';
@@ -34,6 +35,12 @@ export interface Session {
   waiting: Set<string>;
   /** Per job: the facts behind the last "skipped", so it is decided again only when they change. */
   lastFacts: Map<string, string>;
+  /**
+   * When a skipped job whose reason may pass by itself (a requester's server that did not
+   * answer, a machine busy for now) is decided again though nothing above changed, with the
+   * wait so far: it doubles from 5 s to a minute.
+   */
+  retries: Map<string, { at: number; delayMs: number }>;
   local: boolean;
 }
 
@@ -110,6 +117,7 @@ export async function openSession(
     docs: new Map(),
     waiting: new Set(),
     lastFacts: new Map(),
+    retries: new Map(),
     local,
   };
   s.follower = createFollower({
@@ -118,7 +126,9 @@ export async function openSession(
     marketAddress: net.marketAddress,
     chainKey,
     fromBlock: net.deployBlock,
-    confirmations: options.confirmations ?? (local ? 0 : 2),
+    // A development node (the built-in devnet, a lab's Hardhat or Anvil) reorganises nothing and
+    // makes a block only with a transaction: waiting for 2 more would wait for ever.
+    confirmations: options.confirmations ?? (local || devNodeChains.has(net.chainId) ? 0 : 2),
     pollMs: options.pollMs ?? (isLoopback(net.rpcUrl) ? 200 : 2000),
     onEvents: (events) => o.onEvents(s, events),
     onReorg: (fromBlock) => o.onReorg(s, fromBlock),

@@ -82,6 +82,13 @@ export type AssetAmount = z.infer<typeof assetAmountSchema>;
  * Chains whose coins and tokens are test money, by chain id: local development chains (Hardhat,
  * Anvil, Ganache) and the public test networks Roost may be pointed at.
  */
+/**
+ * Chain ids of development nodes (Hardhat, Anvil, Ganache, geth --dev): one machine makes every
+ * block, so nothing is ever reorganised, and by default a block comes only with a transaction.
+ * Roost acts on their events at once (no confirmations) and a quiet head there is normal.
+ */
+export const devNodeChains: ReadonlySet<number> = new Set([31337, 1337]);
+
 export const knownTestChains: ReadonlyMap<number, string> = new Map([
   [31337, 'Hardhat or Anvil'],
   [1337, 'Ganache or geth --dev'],
