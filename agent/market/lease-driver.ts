@@ -301,10 +301,18 @@ export function createLeaseDriver(deps: LeaseDriverOptions): LeaseDriver {
             s.leases.list({ states: ACTIVE_LEASE_STATES }).length,
             (await options.wallet.status()).workSigning,
           ]);
-          if (s.lastFacts.get(jobId) === facts) return;
+          const retry = s.retries.get(jobId);
+          const due = retry !== undefined && now().getTime() >= retry.at;
+          if (s.lastFacts.get(jobId) === facts && !due) return;
           s.lastFacts.set(jobId, facts);
         }
         const decision = await decideOn(s, lease);
+        if (decision.take || !decision.transient) s.retries.delete(jobId);
+        else {
+          const before = s.retries.get(jobId)?.delayMs;
+          const delayMs = before === undefined ? 5_000 : Math.min(60_000, before * 2);
+          s.retries.set(jobId, { at: now().getTime() + delayMs, delayMs });
+        }
         if (!decision.take) {
           if (lease.state === 'seen' || lease.reason !== decision.reason) {
             recorder.move(

@@ -1,5 +1,5 @@
 // A lab's own market across its machines, each part real: the lab's chain (a Hardhat node on
-// 127.0.0.1 stands for the one on the lab's network, making blocks on a clock); the lab's machine
+// 127.0.0.1 stands for the one on the lab's network); the lab's machine
 // deploying its market with the real `roost market deploy` and paying its provider's stake and
 // fees with `roost wallet send`; a provider machine running the real `roost serve --rpc --market`
 // with a wallet of its own; and the lab posting with the real `roost market post-job`, paid from
@@ -149,9 +149,9 @@ beforeAll(async () => {
   chain = await startTestChain();
   ({ devnet, rpc } = chain);
   dir = await tempDir('roost-lab-market-');
-  // A lab's chain makes blocks on a clock (anvil --block-time, geth --dev.period): off the
-  // built-in devnet, a provider acts on a job once two blocks stand on top of it.
-  await rpc.send('evm_setIntervalMining', [500]);
+  // The lab's chain is a development node (chain 31337) that makes a block only with a
+  // transaction, as Hardhat and Anvil do unless told otherwise: providers act on its events at
+  // once, with no blocks to wait for on top.
 
   // The lab's machine: its wallet (its keystore, as roost wallet import leaves it) with the
   // chain's coin, deploys the lab's market and pays its provider's stake and fees.
@@ -303,7 +303,20 @@ describe("a lab's own market across its machines", () => {
         publicUrl,
       ]);
 
+      // Free to work, the provider looks again: the lab's server is down, so it skips the job
+      // for now, and takes it once the server answers again.
       await call('settings.update', { work: { mode: 'always' } });
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const seen = (await call('market.job', { jobId }).catch(() => null)) as {
+          state: string;
+          reason: string | null;
+        } | null;
+        if (seen?.state === 'skipped' && /did not answer/.test(seen.reason ?? '')) break;
+        if (Date.now() > deadline)
+          throw new Error(`the provider did not find the server down: ${JSON.stringify(seen)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
       const awaited = await runRoost(
         ['market', 'await', jobId, '--data-dir', labDir, '--json'],
         120_000,
