@@ -32,10 +32,10 @@ import type {
 import { SETTINGS_FILE } from '../store/settings-store.ts';
 import { formatUnitsExact, parseAmount } from '../wallet/amount.ts';
 import { decryptWallet, keystorePath, readKeystoreFile } from '../wallet/keystore.ts';
-import { createNetworkSource } from '../wallet/network.ts';
+import { createNetworkSource, isTestNetwork } from '../wallet/network.ts';
 
 export const MARKET_POST_USAGE =
-  'roost market post-job --model <m.onnx> --input <name>=<x.npy> ... --price <amount> [--redundancy 2] [--canary] [--lease-seconds N] [--deadline-seconds N] [--min-score N] [--ep webgpu,cpu] [--account <index>] [--port N] [--public-url <url>] [--json]';
+  'roost market post-job --model <m.onnx> --input <name>=<x.npy> ... --price <amount> [--redundancy 2] [--canary] [--lease-seconds N] [--deadline-seconds N] [--min-score N] [--ep webgpu,cpu] [--account <index>] [--port N] [--public-url <url>] [--yes] [--json]';
 
 /** The options `roost market post-job` takes, for parseArgs. */
 export const marketPostOptions = {
@@ -110,6 +110,7 @@ const settingsNetworkSchema = z.object({
       name: z.string(),
       rpcUrl: z.string().nullable().optional(),
       marketAddress: z.string().nullable().optional(),
+      tokens: z.enum(['unknown', 'test', 'real']).optional(),
     }),
     market: z.object({ enabled: z.boolean().optional() }).optional(),
   }),
@@ -122,6 +123,8 @@ async function customNetwork(dataDir: string): Promise<
       marketAddress: string | null;
       /** This data folder's Roost takes market jobs (with the same wallet). */
       marketJobs: boolean;
+      /** The user's word on the chain's tokens (`network.tokens`). */
+      tokens: 'unknown' | 'test' | 'real';
     }
   | undefined
 > {
@@ -138,6 +141,7 @@ async function customNetwork(dataDir: string): Promise<
     rpcUrl: network.rpcUrl ?? null,
     marketAddress: network.marketAddress ?? null,
     marketJobs: market?.enabled === true,
+    tokens: network.tokens ?? 'unknown',
   };
 }
 
@@ -170,6 +174,8 @@ export interface RequesterMarket {
   kind: 'local' | 'custom';
   /** The network in words: "the local devnet", "chain 1337 (http://10.0.0.5:8545)". */
   label: string;
+  /** Its tokens are test money (the devnet, a known test chain, or network.tokens test). */
+  testMoney: boolean;
   rpcUrl: string;
   chain: Provider;
   /** The local devnet's node, whose unlocked accounts pay there; absent on a custom network. */
@@ -216,6 +222,7 @@ export async function openRequesterMarket(dataDir: string): Promise<RequesterMar
     return {
       kind: 'local',
       label: 'the local devnet',
+      testMoney: true,
       rpcUrl: network.rpcUrl,
       chain,
       devnet: chain,
@@ -267,6 +274,11 @@ async function openCustomMarket(
     return {
       kind: 'custom',
       label: `chain ${network.chainId} (${rpcUrl})`,
+      testMoney: isTestNetwork({
+        name: 'custom',
+        chainId: network.chainId,
+        tokens: custom.tokens,
+      }),
       rpcUrl,
       chain: network.provider,
       marketAddress: network.marketAddress,
@@ -525,6 +537,17 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
       throw new MarketPostUsageError(`--price: ${(error as Error).message}`);
     }
 
+    if (!market.testMoney && v.yes !== true) {
+      // Real money leaves the wallet for the market's escrow: said, and asked, first.
+      const escrow = `${formatUnitsExact(reward * BigInt(redundancy), decimals)} ${symbol}`;
+      const question = `Post this job on ${market.label}, escrowing ${escrow} (${formatUnitsExact(reward, decimals)} ${symbol} per lease × ${redundancy}) from this data folder's wallet? ${symbol} counts as money on this chain.`;
+      if (!ctx.ask) throw new Error(`${question} Add --yes to post without being asked.`);
+      const answer = (await ctx.ask(`${question} [y/N] `, false)).trim().toLowerCase();
+      if (answer !== 'y' && answer !== 'yes') {
+        ctx.err('Nothing was posted.\n');
+        return 1;
+      }
+    }
     const signer = await requesterSigner(ctx, market, { account });
     requester = marketRequester(ctx, market, signer, {
       ...(port !== undefined ? { port } : {}),

@@ -13,8 +13,8 @@ import type { AddressInfo } from 'node:net';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Wallet, type JsonRpcProvider } from 'ethers';
-import type { Devnet } from '../../../contracts/devnet.ts';
+import { JsonRpcProvider, Wallet } from 'ethers';
+import { startDevnet, type Devnet } from '../../../contracts/devnet.ts';
 import { LeaseState, connectJobMarket } from '../../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../../contracts/bindings/roost-test-token.ts';
 import { encryptWallet, keystorePath } from '../../../agent/wallet/keystore.ts';
@@ -442,6 +442,47 @@ describe("a lab's own market across its machines", () => {
     expect(shared.code).toBe(1);
     expect(shared.stderr).toContain('This data folder takes market jobs (market.enabled)');
     expect(shared.stderr).not.toContain('Password of the wallet');
+
+    // A chain whose tokens count as money: the escrow is said and asked for first.
+    const real = await startDevnet({ chainId: 4242 });
+    try {
+      const money = join(dir.path, 'real-money');
+      await mkdir(join(money, 'wallet'), { recursive: true, mode: 0o700 });
+      await writeFile(
+        join(money, 'settings.json'),
+        JSON.stringify({
+          format: 1,
+          settings: {
+            network: {
+              name: 'custom',
+              rpcUrl: real.rpcUrl,
+              marketAddress: real.marketAddress,
+              tokens: 'real',
+            },
+          },
+        }),
+      );
+      await writeFile(keystorePath(money), await readFile(keystorePath(labDir)), { mode: 0o600 });
+      const declined = await runRoost(
+        [...base, '--redundancy', '2', '--data-dir', money],
+        60_000,
+        'n\n',
+      );
+      expect(declined.code).toBe(1);
+      expect(declined.stderr).toContain(
+        `Post this job on chain 4242 (${real.rpcUrl}), escrowing 2 rUSD (1 rUSD per lease × 2) from this data folder's wallet? rUSD counts as money on this chain. [y/N]`,
+      );
+      expect(declined.stderr).toContain('Nothing was posted.');
+      expect(declined.stderr).not.toContain('Password of the wallet');
+      const reader = new JsonRpcProvider(real.rpcUrl, 4242, { staticNetwork: true });
+      try {
+        expect(await connectJobMarket(real.marketAddress, reader).jobCount()).toBe(0n);
+      } finally {
+        reader.destroy();
+      }
+    } finally {
+      await real.stop();
+    }
 
     // No wallet at all: what to do.
     const bare = join(dir.path, 'no-wallet');
