@@ -29,3 +29,15 @@ export function enumFlagProblem(
   const quoted = unknown.map((v) => JSON.stringify(v)).join(', ');
   return `Unknown ${what}${unknown.length > 1 ? 's' : ''} ${quoted} in ${flag}: use one of ${allowed.join(', ')}.`;
 }
+
+/**
+ * Asks `question [y/N]` on the terminal: true when the answer is y or yes (any case), false for
+ * anything else, the empty answer included (no is the default).
+ */
+export async function answeredYes(
+  ask: (question: string, secret: boolean) => Promise<string>,
+  question: string,
+): Promise<boolean> {
+  const answer = (await ask(`${question} [y/N] `, false)).trim().toLowerCase();
+  return answer === 'y' || answer === 'yes';
+}

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { LeaseState, connectJobMarket } from '../../contracts/bindings/job-market.ts';
 import { addressSchema } from '../market/schema.ts';
 import { formatUnitsExact } from '../wallet/amount.ts';
+import { answeredYes } from './flags.ts';
 import {
   MarketPostUsageError,
   openRequesterMarket,
@@ -80,8 +81,7 @@ export async function runMarketCancel(ctx: MarketPostContext & { yes?: boolean }
     if (ctx.yes !== true) {
       const question = `Cancel ${job.open.length} open lease(s) of job ${jobId} on ${market.label}? ${amount} goes back to ${job.requester}'s balance in the market.`;
       if (!ctx.ask) throw new Error(`${question} Add --yes to cancel without being asked.`);
-      const answer = (await ctx.ask(`${question} [y/N] `, false)).trim().toLowerCase();
-      if (answer !== 'y' && answer !== 'yes') {
+      if (!(await answeredYes(ctx.ask, question))) {
         ctx.err('Nothing was cancelled.\n');
         return 1;
       }

@@ -16,7 +16,7 @@ import type { Provider, Signer } from 'ethers';
 import { z } from 'zod';
 import { connectRoostTestToken } from '../../contracts/bindings/roost-test-token.ts';
 import { executionProviderSchema } from '../jobs/schema.ts';
-import { enumFlagProblem } from './flags.ts';
+import { answeredYes, enumFlagProblem } from './flags.ts';
 import type { ExecutionProvider } from '../jobs/schema.ts';
 import { chainKeyOf } from '../market/chain-key.ts';
 import { localNetworkFile, readLocalNetwork } from '../market/local-network.ts';
@@ -542,8 +542,7 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
       const escrow = `${formatUnitsExact(reward * BigInt(redundancy), decimals)} ${symbol}`;
       const question = `Post this job on ${market.label}, escrowing ${escrow} (${formatUnitsExact(reward, decimals)} ${symbol} per lease × ${redundancy}) from this data folder's wallet? ${symbol} counts as money on this chain.`;
       if (!ctx.ask) throw new Error(`${question} Add --yes to post without being asked.`);
-      const answer = (await ctx.ask(`${question} [y/N] `, false)).trim().toLowerCase();
-      if (answer !== 'y' && answer !== 'yes') {
+      if (!(await answeredYes(ctx.ask, question))) {
         ctx.err('Nothing was posted.\n');
         return 1;
       }

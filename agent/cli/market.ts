@@ -10,6 +10,7 @@ import type { ApiClient } from '../api/node-client.ts';
 import { DeployError, nodeChainId } from '../market/deploy.ts';
 import { devNodeChains } from '../wallet/schema.ts';
 import { UsageError, withClient, writeRefusal, type Command } from './common.ts';
+import { answeredYes } from './flags.ts';
 import { MARKET_CANCEL_USAGE } from './market-cancel.ts';
 import { MARKET_POST_USAGE, MarketPostUsageError, marketPostOptions } from './market-post.ts';
 import {
@@ -319,8 +320,7 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
         // No stake to take back: the agent's answer says why, in its own words.
         if (question !== undefined) {
           if (!ctx.ask) return fail(`${question} Add --yes to take it back without being asked.`);
-          const answer = (await ctx.ask(`${question} [y/N] `, false)).trim().toLowerCase();
-          if (answer !== 'y' && answer !== 'yes') {
+          if (!(await answeredYes(ctx.ask, question))) {
             ctx.err('Nothing was changed.\n');
             return 1;
           }
@@ -421,8 +421,7 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
         }
         const question = deployQuestion(chainId, params.rpcUrl, address, params.token);
         if (!ctx.ask) return fail(`${question} Add --yes to deploy without being asked.`);
-        const answer = (await ctx.ask(`${question} [y/N] `, false)).trim().toLowerCase();
-        if (answer !== 'y' && answer !== 'yes') {
+        if (!(await answeredYes(ctx.ask, question))) {
           if (ctx.json)
             ctx.out(
               JSON.stringify({

@@ -14,6 +14,7 @@ import {
 } from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
 import { OWN_AGENT, UsageError, withClient, writeRefusal, type Command } from './common.ts';
+import { answeredYes } from './flags.ts';
 
 /** What the wallet commands need from the command line around them. */
 export interface WalletCliContext {
@@ -267,8 +268,7 @@ export async function runWalletCommand(ctx: WalletCliContext): Promise<number> {
         }
         if (!ctx.json) ctx.err(summary(prepared) + '\n');
         if (!ctx.values.yes) {
-          const answer = (await ctx.ask('Send this? [y/N] ', false)).trim().toLowerCase();
-          if (answer !== 'y' && answer !== 'yes') {
+          if (!(await answeredYes(ctx.ask, 'Send this?'))) {
             if (ctx.json)
               ctx.out(
                 JSON.stringify({
