@@ -47,6 +47,11 @@ export type Decision =
       reason: string;
       /** The reason can go away (a lock, a pause, a busy GPU): decide again later. */
       transient: boolean;
+      /**
+       * Nothing the provider knows would tell it the reason went away (the requester's server did
+       * not answer): decide again after a wait, though no fact here changed.
+       */
+      retryLater?: boolean;
     };
 
 export function askFor(pricePerUnitHour: bigint, score: bigint, leaseSeconds: number): bigint {

@@ -124,7 +124,7 @@ export function createLeaseDriver(deps: LeaseDriverOptions): LeaseDriver {
       doc = await document(s, lease);
     } catch (error) {
       const retry = error instanceof TransferError ? error.retryable : true;
-      return { take: false, reason: messageOf(error), transient: retry };
+      return { take: false, reason: messageOf(error), transient: retry, retryLater: retry };
     }
     const active = s.leases
       .list({ states: ACTIVE_LEASE_STATES })
@@ -307,7 +307,9 @@ export function createLeaseDriver(deps: LeaseDriverOptions): LeaseDriver {
           s.lastFacts.set(jobId, facts);
         }
         const decision = await decideOn(s, lease);
-        if (decision.take || !decision.transient) s.retries.delete(jobId);
+        // Every other reason goes away with a fact above (a stake or a lease settling moves the
+        // leases held): only an unreachable requester is tried again on a clock.
+        if (decision.take || decision.retryLater !== true) s.retries.delete(jobId);
         else {
           const before = s.retries.get(jobId)?.delayMs;
           const delayMs = before === undefined ? 5_000 : Math.min(60_000, before * 2);

@@ -36,9 +36,8 @@ export interface Session {
   /** Per job: the facts behind the last "skipped", so it is decided again only when they change. */
   lastFacts: Map<string, string>;
   /**
-   * When a skipped job whose reason may pass by itself (a requester's server that did not
-   * answer, a machine busy for now) is decided again though nothing above changed, with the
-   * wait so far: it doubles from 5 s to a minute.
+   * When a job skipped because its requester's server did not answer is decided again though
+   * none of the facts above changed, with the wait so far: it doubles from 5 s to a minute.
    */
   retries: Map<string, { at: number; delayMs: number }>;
   local: boolean;
