@@ -17,7 +17,7 @@ import { executionProviderName } from '../hardware/schema.ts';
 import { canonicalJson } from '../jobs/util.ts';
 import { decide, type Decision } from './decide.ts';
 import { messageOf, tokens } from './format.ts';
-import { ACTIVE_LEASE_STATES } from './schema.ts';
+import { ACTIVE_LEASE_STATES, HELD_LEASE_STATES } from './schema.ts';
 import type { LeaseRecord, MarketJob } from './schema.ts';
 import type { MarketLog, MarketServiceOptions } from './service-options.ts';
 import { claimedLine, signingProblem, type LeaseRecorder, type Session } from './session.ts';
@@ -299,6 +299,8 @@ export function createLeaseDriver(deps: LeaseDriverOptions): LeaseDriver {
             options.settings(),
             await options.policy(),
             s.leases.list({ states: ACTIVE_LEASE_STATES }).length,
+            // Collateral comes free when a held lease settles (free stake is read from the chain).
+            s.leases.list({ states: HELD_LEASE_STATES }).length,
             (await options.wallet.status()).workSigning,
           ]);
           const retry = s.retries.get(jobId);

@@ -245,6 +245,32 @@ describe('the earn loop on a devnet', () => {
     expect(taken.slot).toBe(0);
   });
 
+  it('takes a job skipped for want of collateral once a lease it held is paid and frees its own', async () => {
+    // A stake of 50: job A's lease locks 30 of it (half its reward), so job B's 30 does not fit.
+    const a = await requester.post({ ...files, reward: 60n * USD, leaseSeconds: 600 });
+    await until('job A claimed', async () => {
+      const l = lease(a.jobId);
+      return l && !['seen', 'skipped', 'claiming'].includes(l.state) ? true : undefined;
+    });
+    const b = await requester.post({ ...files, reward: 60n * USD, leaseSeconds: 600 });
+    const skipped = await until('job B skipped for its collateral', async () => {
+      const l = lease(b.jobId);
+      return l?.state === 'skipped' && /collateral/.test(l.reason ?? '') ? l : undefined;
+    });
+    expect(skipped.reason).toMatch(/^needs 30 rUSD of collateral; your free stake is \d/);
+    // A is checked, accepted and paid: its collateral comes free, and B is taken after all.
+    const [outcomeA] = await requester.await(a.jobId, { timeoutMs: 60_000 });
+    expect(outcomeA?.verdict).toBe('accepted');
+    const [outcomeB] = await requester.await(b.jobId, { timeoutMs: 60_000 });
+    expect(outcomeB, outcomeB?.reason).toMatchObject({ verdict: 'accepted', provider });
+    expect(
+      agent.market
+        .lease(b.jobId.toString())!
+        .history.map((h) => h.state)
+        .slice(0, 3),
+    ).toEqual(['seen', 'skipped', 'claiming']);
+  }, 150_000);
+
   // Last: it moves the chain's clock past the arbiter's time.
   it("ends a dispute nobody rules on once the arbiter's time is up: collateral back, reward refunded", async () => {
     const market = connectJobMarket(devnet.marketAddress, rpc);
