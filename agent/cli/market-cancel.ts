@@ -11,14 +11,15 @@ import { LeaseState, connectJobMarket } from '../../contracts/bindings/job-marke
 import { addressSchema } from '../market/schema.ts';
 import { formatUnitsExact } from '../wallet/amount.ts';
 import { answeredYes } from './flags.ts';
+import { reportFailure } from './market-post.ts';
+import type { MarketPostContext } from './market-post.ts';
 import {
   MarketPostUsageError,
   openRequesterMarket,
   refuseSharedWallet,
-  reportFailure,
   requesterSigner,
-} from './market-post.ts';
-import type { MarketPostContext, RequesterMarket } from './market-post.ts';
+} from './requester-market.ts';
+import type { RequesterMarket } from './requester-market.ts';
 
 export const MARKET_CANCEL_USAGE = 'roost market cancel-job <jobId> [--yes] [--json]';
 

@@ -24,16 +24,19 @@ import {
 } from '../../contracts/bindings/job-market.ts';
 import {
   MARKET_POST_USAGE,
-  MarketPostUsageError,
   marketRequester,
-  openRequesterMarket,
-  refuseSharedWallet,
-  requesterSigner,
   reportFailure,
   reportOutcome,
   runMarketPost,
 } from './market-post.ts';
-import type { MarketPostContext, RequesterMarket } from './market-post.ts';
+import type { MarketPostContext } from './market-post.ts';
+import {
+  MarketPostUsageError,
+  openRequesterMarket,
+  refuseSharedWallet,
+  requesterSigner,
+} from './requester-market.ts';
+import type { RequesterMarket } from './requester-market.ts';
 import { MARKET_CANCEL_USAGE, runMarketCancel } from './market-cancel.ts';
 import { marketDbPath, openMarketDb } from '../market/db.ts';
 import { openRequestJournal } from '../market/request-journal.ts';
