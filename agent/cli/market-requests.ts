@@ -356,6 +356,10 @@ export async function runMarketRequests(ctx: MarketPostContext): Promise<number>
     const lines: string[] = [];
     if (jobs.length === 0)
       lines.push(`No jobs were posted from this data folder on ${market.label}.`);
+    else
+      lines.push(
+        `Jobs posted from this data folder on ${market.label}, market ${market.marketAddress}:`,
+      );
     for (const job of jobs) {
       const what = `${job.redundancy} lease(s) × ${job.price.amount} ${job.price.symbol}`;
       if (job.jobId === null) {

@@ -281,6 +281,11 @@ describe("a lab's own market across its machines", () => {
     // The lab's list reads the same chain and market, with no password.
     const listed = await runRoost(['market', 'requests', '--data-dir', labDir]);
     expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(
+      new RegExp(
+        `^Jobs posted from this data folder on chain ${devnet.chainId} \\(${devnet.rpcUrl.replace(/\./g, '\\.')}\\), market ${marketAddress}:\n`,
+      ),
+    );
     expect(listed.stdout).toContain(
       `Job ${result.jobId}: 1 lease(s) × 3 rUSD, posted by ${lab.address}, files served at ${publicUrl}`,
     );

@@ -380,6 +380,9 @@ describe('roost market post-job killed with SIGKILL', () => {
 
     const text = await runRoost(['market', 'requests', '--data-dir', cliData]);
     expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(
+      /^Jobs posted from this data folder on the local devnet, market 0x[0-9a-fA-F]{40}:\n/,
+    );
     expect(text.stdout).toContain(`Job ${jobId}: 1 lease(s) × 1.5`);
     expect(text.stdout).toContain(`lease 0: accepted, ${provider.address} was paid`);
 
