@@ -6,6 +6,7 @@
  * transaction goes through the transaction manager under a key, so a step done again after a
  * restart sends nothing twice.
  */
+import { z } from 'zod';
 import { parseUnits } from 'ethers';
 import {
   connectJobMarket,
@@ -97,7 +98,8 @@ export function createLeaseDriver(deps: LeaseDriverOptions): LeaseDriver {
     if (!known) {
       known = connectJobMarket(s.net.marketAddress, s.net.provider)
         .arbitrationTimeout()
-        .then(Number);
+        // A uint32 of seconds, as the market stores it; anything else is not this market.
+        .then((raw) => Number(z.bigint().min(0n).max(0xffffffffn).parse(raw)));
       // A failed read is not remembered: the node may answer next time.
       known.catch(() => arbitrationTimeouts.delete(s));
       arbitrationTimeouts.set(s, known);
