@@ -59,6 +59,7 @@ import { createNvidiaProcessSource, programExists } from './schedule/gpu-process
 import { createProcessLister } from './schedule/processes.ts';
 import { openWorkLog, workUnits, type WorkLog } from './schedule/work-log.ts';
 import { marketGpuIds } from './market/lease-gpus.ts';
+import { HELD_LEASE_STATES } from './market/schema.ts';
 import { manualHoldSchema, type ManualHold } from './schedule/schema.ts';
 import {
   createWorkPolicy,
@@ -579,6 +580,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
           wallet,
           settings: () => settings.get().network,
           chainIdAt: (rpcUrl) => network.chainIdAt(rpcUrl),
+          heldLeases: () => market.leases({ states: [...HELD_LEASE_STATES] }).length,
           // Saved as `roost settings set` saves: logged, shown, and the market moves to it.
           save: (patch) => router.call('settings.update', { network: patch }),
           log: marketLog,

@@ -245,6 +245,23 @@ describe('deployMarket refuses, sending and saving nothing', () => {
     expect(saved).toEqual([]);
   });
 
+  it('while this Roost holds leases not paid yet, which moving to the new market would abandon', async () => {
+    const chain = labChain({ balance: 10n ** 18n });
+    const { opts, saved, connected } = options('unlocked', chain, { heldLeases: () => 2 });
+    const e = await refusal(deployMarket({ rpcUrl: RPC, replace: true }, opts));
+    expect(e).toMatchObject({ code: 'UNAVAILABLE' });
+    expect(e.message).toBe(
+      'This Roost holds 2 market leases that are not paid yet on the market it works on now. A deploy moves it to the new market, and those leases would be left to expire, losing their collateral. Wait until they are paid (roost market jobs shows where each stands), or deploy from another data folder. Nothing was deployed.',
+    );
+    expect(connected()).toBe(0);
+    expect(saved).toEqual([]);
+    // None held: on to the next check.
+    const free = options('unlocked', labChain(), { heldLeases: () => 0 });
+    expect((await refusal(deployMarket({ rpcUrl: RPC }, free.opts))).code).toBe(
+      'WALLET_INSUFFICIENT_BALANCE',
+    );
+  });
+
   it('a second market on the chain this Roost already works on, unless asked to replace it', async () => {
     const current = (): NetworkSettings => ({
       name: 'custom',

@@ -82,6 +82,11 @@ export interface MarketDeployerOptions {
   settings: () => NetworkSettings;
   /** The chain id of the node at an RPC URL (the current custom network's). */
   chainIdAt: (rpcUrl: string) => Promise<number>;
+  /**
+   * Leases this Roost's market client holds and has not been paid for (claimed to disputed) on
+   * the market it works on now. Absent: none.
+   */
+  heldLeases?: () => number;
   /** Saves the network settings the way a settings change does (logged, shown, the market moves). */
   save: (
     network: DeployedNetwork,
@@ -157,6 +162,13 @@ export async function deployMarket(
       `${wallet.problem?.message ?? "The wallet file can't be read."} ${NOTHING}`,
     );
   const deployer = getAddress(wallet.address);
+  // Moving to the new market would leave them to expire, and their collateral with them.
+  const held = options.heldLeases?.() ?? 0;
+  if (held > 0)
+    throw new DeployError(
+      'UNAVAILABLE',
+      `This Roost holds ${held} market lease${held === 1 ? '' : 's'} that ${held === 1 ? 'is' : 'are'} not paid yet on the market it works on now. A deploy moves it to the new market, and ${held === 1 ? 'that lease' : 'those leases'} would be left to expire, losing their collateral. Wait until ${held === 1 ? 'it is' : 'they are'} paid (roost market jobs shows where each stands), or deploy from another data folder. ${NOTHING}`,
+    );
   let key: KeyWallet | undefined;
   if (wallet.state !== 'unlocked') {
     if (params.password === undefined)
