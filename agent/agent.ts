@@ -568,6 +568,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
         },
         chainIdAt: (rpcUrl) => network.chainIdAt(rpcUrl),
         tokenSymbol: () => market.token()?.symbol ?? null,
+        heldLeases: () => market.leases({ states: [...HELD_LEASE_STATES] }).length,
       }),
       ...hardwareHandlers(hardware, events),
       ...scheduleHandlers(policy),

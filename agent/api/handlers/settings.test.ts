@@ -211,6 +211,39 @@ describe('settings.update', () => {
   });
 });
 
+describe('moving off the market while leases are held', () => {
+  it('is refused in words, changing nothing; another node of the same market is fine', async () => {
+    let held = 2;
+    const { h, settings } = await loggedHandlers({ heldLeases: () => held });
+    const lab = {
+      network: { name: 'custom' as const, rpcUrl: 'http://10.0.0.5:8545', marketAddress: MARKET },
+    };
+    await expect(h['settings.update'](lab)).rejects.toMatchObject({
+      code: 'SETTINGS_INVALID',
+      message:
+        'Roost holds 2 market leases not paid yet on the market it works on now. Moving to another network or market would leave them to expire, losing the collateral. Wait until they are paid (Jobs page → Market jobs, or roost market jobs), then change the network. Nothing was changed.',
+    });
+    expect(settings.get().network.name).toBe('local');
+    // Other settings still change.
+    await h['settings.update']({ pricing: { pricePerUnitHour: 2 } });
+    expect(settings.get().pricing.pricePerUnitHour).toBe(2);
+    // None held: moved. Then, holding one, another node of the same market is fine; another
+    // market is not.
+    held = 0;
+    await h['settings.update'](lab);
+    held = 1;
+    await h['settings.update']({ network: { rpcUrl: 'http://10.0.0.6:8545' } });
+    expect(settings.get().network.rpcUrl).toBe('http://10.0.0.6:8545');
+    await expect(h['settings.update']({ network: { marketAddress: TOKEN } })).rejects.toMatchObject(
+      { message: expect.stringMatching(/^Roost holds 1 market lease not paid yet/) },
+    );
+    await expect(h['settings.update']({ network: { name: 'local' } })).rejects.toMatchObject({
+      code: 'SETTINGS_INVALID',
+    });
+    expect(settings.get().network.marketAddress).toBe(MARKET);
+  });
+});
+
 /** Settings handlers on a fresh settings file, with the log's lines kept in `lines`. */
 async function loggedHandlers(
   deps: Omit<Parameters<typeof settingsHandlers>[0], 'settings' | 'events' | 'log'>,

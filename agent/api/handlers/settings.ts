@@ -33,7 +33,29 @@ export function settingsHandlers(deps: {
   chainIdWaitMs?: number;
   /** The market token's symbol, for a price or a stake in the log's words; null: not known yet. */
   tokenSymbol?: () => string | null;
+  /**
+   * Market leases this Roost holds and has not been paid for (claimed to disputed) on the
+   * market it works on now. Absent: none.
+   */
+  heldLeases?: () => number;
 }): Pick<Handlers, 'settings.get' | 'settings.update'> {
+  /**
+   * Moving to another network or market leaves the leases held on this one to expire, and their
+   * collateral with them: refused while there are any. Another RPC URL for the same market is fine.
+   */
+  function abandonProblem(patch: SettingsPatch): string | undefined {
+    if (patch.network === undefined) return undefined;
+    const held = deps.heldLeases?.() ?? 0;
+    if (held === 0) return undefined;
+    const before = deps.settings.get().network;
+    const next = { ...before, ...patch.network };
+    const market = (n: typeof before) =>
+      n.name === 'local' ? 'local' : (n.marketAddress ?? '').toLowerCase();
+    if (market(next) === market(before)) return undefined;
+    const them = held === 1 ? 'it is' : 'they are';
+    return `Roost holds ${held} market lease${held === 1 ? '' : 's'} not paid yet on the market it works on now. Moving to another network or market would leave ${held === 1 ? 'it' : 'them'} to expire, losing the collateral. Wait until ${them} paid (Jobs page → Market jobs, or roost market jobs), then change the network. Nothing was changed.`;
+  }
+
   /**
    * A known test chain's tokens are always test money: saying they are real is refused, with
    * why. A node that does not answer in time can't be checked; the change is saved, and the rule
@@ -96,7 +118,7 @@ export function settingsHandlers(deps: {
   return {
     'settings.get': () => deps.settings.get(),
     'settings.update': async (asked) => {
-      const problem = await tokensProblem(asked);
+      const problem = abandonProblem(asked) ?? (await tokensProblem(asked));
       if (problem) throw new ApiFailure('SETTINGS_INVALID', problem);
       const { patch, forgot } = await keepTokensWord(asked);
       const before = deps.settings.get();
