@@ -221,7 +221,7 @@ describe('moving off the market while leases are held', () => {
     await expect(h['settings.update'](lab)).rejects.toMatchObject({
       code: 'SETTINGS_INVALID',
       message:
-        'Roost holds 2 market leases not paid yet on the market it works on now. Moving to another network or market would leave them to expire, losing the collateral. Wait until they are paid (Jobs page → Market jobs, or roost market jobs), then change the network. Nothing was changed.',
+        'Roost holds 2 market leases not paid yet on the market it works on now. Moving to another network or market would leave them to expire, losing the collateral. Wait until they are paid (Jobs page → Market jobs, or roost market jobs), then change the network.',
     });
     expect(settings.get().network.name).toBe('local');
     // Other settings still change.

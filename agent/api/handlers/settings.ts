@@ -53,7 +53,7 @@ export function settingsHandlers(deps: {
       n.name === 'local' ? 'local' : (n.marketAddress ?? '').toLowerCase();
     if (market(next) === market(before)) return undefined;
     const them = held === 1 ? 'it is' : 'they are';
-    return `Roost holds ${held} market lease${held === 1 ? '' : 's'} not paid yet on the market it works on now. Moving to another network or market would leave ${held === 1 ? 'it' : 'them'} to expire, losing the collateral. Wait until ${them} paid (Jobs page → Market jobs, or roost market jobs), then change the network. Nothing was changed.`;
+    return `Roost holds ${held} market lease${held === 1 ? '' : 's'} not paid yet on the market it works on now. Moving to another network or market would leave ${held === 1 ? 'it' : 'them'} to expire, losing the collateral. Wait until ${them} paid (Jobs page → Market jobs, or roost market jobs), then change the network.`;
   }
 
   /**
