@@ -276,7 +276,15 @@ describe('the earn loop under faults', () => {
       });
       expect(paid.payout).toBe((REWARD - FEE).toString());
       const detail = await ok(served.api.call('market.job', { jobId: jobId.toString() }));
-      const states = detail.history.map((h) => h.state);
+      // As after submitting (below): a first look by the just-started provider may wait while
+      // the machine's state settles under a full suite's load. A skip before the claim, with
+      // its reason, is not this test's concern; one claim and the lease's way after it are.
+      const skipped = detail.history.filter((h) => h.state === 'skipped');
+      expect(
+        detail.history.findIndex((h) => h.state === 'claiming'),
+        skipped.map((h) => h.message).join('; '),
+      ).toBe(1 + skipped.length);
+      const states = detail.history.map((h) => h.state).filter((s) => s !== 'skipped');
       expect(states.slice(0, 3)).toEqual(['seen', 'claiming', 'claimed']);
       expect(states.slice(-5)).toEqual(['running', 'uploading', 'submitting', 'submitted', 'paid']);
       expect(states.filter((state) => state === 'claimed')).toHaveLength(1);
