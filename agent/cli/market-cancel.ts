@@ -78,7 +78,7 @@ export async function runMarketCancel(ctx: MarketPostContext & { yes?: boolean }
       );
     const refund = job.reward * BigInt(job.open.length);
     const amount = `${formatUnitsExact(refund, market.decimals)} ${market.symbol}`;
-    if (market.kind === 'custom') await refuseSharedWallet(ctx.dataDir);
+    refuseSharedWallet(market);
     if (ctx.yes !== true) {
       const question = `Cancel ${job.open.length} open lease(s) of job ${jobId} on ${market.label}? ${amount} goes back to ${job.requester}'s balance in the market.`;
       if (!ctx.ask) throw new Error(`${question} Add --yes to cancel without being asked.`);

@@ -283,7 +283,7 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
         throw new MarketPostUsageError(
           `--account picks one of the local devnet's test accounts; on ${market.label} the job is paid from this data folder's wallet.`,
         );
-      await refuseSharedWallet(ctx.dataDir);
+      refuseSharedWallet(market);
     }
     let reward: bigint;
     try {

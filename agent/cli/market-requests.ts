@@ -428,7 +428,7 @@ export async function runMarketAwait(ctx: MarketPostContext): Promise<number> {
       throw new Error(
         `job ${jobId} was not posted from this data folder on ${market.label} (roost market requests lists those that were), so its files are not here to serve.`,
       );
-    if (market.kind === 'custom') await refuseSharedWallet(ctx.dataDir);
+    refuseSharedWallet(market);
     // The account that posted it judges it: on a custom network, this data folder's wallet.
     const signer = await requesterSigner(ctx, market, { address: getAddress(request.requester) });
     requester = marketRequester(ctx, market, signer);

@@ -71,6 +71,8 @@ export interface RequesterMarket {
   label: string;
   /** Its tokens are test money (the devnet, a known test chain, or network.tokens test). */
   testMoney: boolean;
+  /** This data folder's Roost takes market jobs there with the wallet that would pay (custom). */
+  walletTakesJobs: boolean;
   rpcUrl: string;
   chain: Provider;
   /** The local devnet's node, whose unlocked accounts pay there; absent on a custom network. */
@@ -118,6 +120,7 @@ export async function openRequesterMarket(dataDir: string): Promise<RequesterMar
       kind: 'local',
       label: 'the local devnet',
       testMoney: true,
+      walletTakesJobs: false,
       rpcUrl: network.rpcUrl,
       chain,
       devnet: chain,
@@ -174,6 +177,7 @@ async function openCustomMarket(
         chainId: network.chainId,
         tokens: custom.tokens,
       }),
+      walletTakesJobs: custom.marketJobs,
       rpcUrl,
       chain: network.provider,
       marketAddress: network.marketAddress,
@@ -253,9 +257,8 @@ export async function requesterSigner(
  * takes market jobs with that same wallet, the two would send transactions from one address at
  * once and trip over each other's nonces: refused before anything is sent.
  */
-export async function refuseSharedWallet(dataDir: string): Promise<void> {
-  const custom = await customNetwork(dataDir);
-  if (custom?.marketJobs)
+export function refuseSharedWallet(market: RequesterMarket): void {
+  if (market.walletTakesJobs)
     throw new Error(
       "This data folder takes market jobs (market.enabled) with the same wallet that would pay for this job, and two programs sending from one address at once trip over each other. Post from a data folder that takes no market jobs: another one with the lab's wallet (--data-dir), or turn market jobs off here (roost settings set market.enabled false).",
     );
