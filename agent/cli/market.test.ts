@@ -510,7 +510,141 @@ describe('roost market deploy', () => {
       `Unexpected "${RPC}": the node's URL goes in --rpc <url>.`,
     );
     await expect(run(['deploi'], {})).rejects.toThrow(
-      'use status, jobs, job, register, unstake, deploy, post-job, requests, await or cancel-job.',
+      'use status, jobs, job, register, unstake, deploy, post-job, requests, await, cancel-job, disputes or resolve.',
+    );
+  });
+});
+
+describe('roost market disputes / resolve', () => {
+  const dispute: ResultOf<'market.disputes'>['disputes'][number] = {
+    jobId: '7',
+    slot: 0,
+    requester: '0x' + '1'.repeat(40),
+    provider: '0x' + '2'.repeat(40),
+    reward: { amount: '5', symbol: 'rUSD' },
+    collateral: { amount: '2.5', symbol: 'rUSD' },
+    resultHash: '0x' + 'ab'.repeat(32),
+    resultUri: 'http://10.0.0.5:8801/uploads/0/result.json',
+    reasonUri: 'http://10.0.0.5:8801/dispute-0-x.txt',
+    reason: 'Disputed: output y differs\nfrom the canary',
+    reasonProblem: null,
+    disputedAt: '2026-11-27T10:00:00.000Z',
+    disputeTx: '0x' + 'cd'.repeat(32),
+    voidableAt: '2026-11-28T10:10:00.000Z',
+    cannotRule: null,
+  };
+  const listed = (over: Partial<typeof dispute> = {}, arbiter = true) => ({
+    ok: true,
+    value: {
+      network: { name: 'custom', chainId: 31337, marketAddress: '0x' + 'a'.repeat(40) },
+      wallet: '0x' + '3'.repeat(40),
+      arbiter,
+      disputes: [{ ...dispute, ...over }],
+    },
+  });
+  const ruled = {
+    ok: true,
+    value: {
+      jobId: '7',
+      slot: 0,
+      winner: 'provider',
+      provider: dispute.provider,
+      requester: dispute.requester,
+      providerPaid: { amount: '5', symbol: 'rUSD' },
+      requesterCredited: { amount: '0', symbol: 'rUSD' },
+      transaction: '0x' + 'ef'.repeat(32),
+    },
+  };
+
+  it('lists each dispute with the line that rules on it, the reason indented', async () => {
+    const r = await run(['disputes'], { 'market.disputes': [listed()] });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(
+      `One open dispute on market 0x${'a'.repeat(40)} (custom, chain 31337).`,
+    );
+    expect(r.out).toContain('Job 7, lease 0: disputed 2026-11-27 10:00 UTC');
+    expect(r.out).toContain(
+      '  reason      Disputed: output y differs\n              from the canary\n',
+    );
+    expect(r.out).toContain('  rule        roost market resolve 7 0 --for provider');
+    const none = await run(['disputes'], {
+      'market.disputes': [{ ok: true, value: { ...listed().value, disputes: [] } }],
+    });
+    expect(none.out).toMatch(/^No open disputes on market .*is its arbiter\.\n$/);
+  });
+
+  it('refuses a wrong command line before asking the agent anything', async () => {
+    await expect(run(['resolve'], {})).rejects.toThrow(
+      'Give the job and the lease to rule on, as `roost market disputes` lists them.',
+    );
+    await expect(run(['resolve', '7', '2'], {}, { values: { for: 'provider' } })).rejects.toThrow(
+      'The lease is 0 or 1 (got "2").',
+    );
+    await expect(
+      run(['resolve', 'seven', '0'], {}, { values: { for: 'provider' } }),
+    ).rejects.toThrow('The job is a number');
+    await expect(run(['resolve', '7', '0'], {})).rejects.toThrow('Say who wins: --for provider');
+    await expect(run(['resolve', '7', '0'], {}, { values: { for: 'me' } })).rejects.toThrow(
+      '--for takes provider or requester (got "me").',
+    );
+    await expect(run(['disputes', 'all'], {})).rejects.toThrow('Usage: roost market disputes');
+  });
+
+  it('asks who gets what, sends nothing on no, and unlocks once on yes', async () => {
+    const question =
+      "Rule on lease 0 of job 7 for the provider? the provider 0x2222222222222222222222222222222222222222 is paid the 5 rUSD reward (less the job's fee, if any) and its collateral is freed. A ruling is final. [y/N] ";
+    const no = await run(
+      ['resolve', '7', '0'],
+      { 'market.disputes': [listed()] },
+      { values: { for: 'provider' }, replies: ['n'] },
+    );
+    expect(no).toMatchObject({ code: 1, err: 'Nothing was sent.\n' });
+    expect(no.questions).toEqual([question]);
+    expect(no.calls.map(([m]) => m)).toEqual(['market.disputes']);
+
+    const locked = { ok: false, error: { code: 'WALLET_LOCKED', message: 'The wallet is locked' } };
+    const yes = await run(
+      ['resolve', '7', '0'],
+      {
+        'market.disputes': [listed()],
+        'market.resolveDispute': [locked, ruled],
+        'wallet.unlock': [{ ok: true, value: {} }],
+      },
+      { values: { for: 'provider' }, replies: ['y', 'pw'] },
+    );
+    expect(yes.code).toBe(0);
+    expect(yes.questions).toEqual([question, 'Wallet password: ']);
+    expect(yes.calls.map(([m]) => m)).toEqual([
+      'market.disputes',
+      'market.resolveDispute',
+      'wallet.unlock',
+      'market.resolveDispute',
+    ]);
+    expect(yes.calls[1]![1]).toEqual({ jobId: '7', slot: 0, winner: 'provider' });
+    expect(yes.out).toContain(`Ruled for the provider: ${dispute.provider} was credited 5 rUSD`);
+  });
+
+  it("says why this wallet can't rule before asking anything", async () => {
+    const cannot =
+      'This wallet (0x…) posted job 7, and the market lets no party rule on its own dispute.';
+    const r = await run(
+      ['resolve', '7', '0'],
+      { 'market.disputes': [listed({ cannotRule: cannot })] },
+      { values: { for: 'requester' }, replies: ['y'] },
+    );
+    expect(r).toMatchObject({ code: 1, err: `Error: ${cannot} Nothing was sent.\n` });
+    expect(r.questions).toEqual([]);
+  });
+
+  it('with no terminal to ask on, says what it would ask and to add --yes', async () => {
+    const r = await run(
+      ['resolve', '7', '0'],
+      { 'market.disputes': [listed()] },
+      { values: { for: 'requester' } },
+    );
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(
+      "the requester 0x1111111111111111111111111111111111111111 gets the 5 rUSD reward back and the provider's 2.5 rUSD collateral. A ruling is final. Add --yes to rule without being asked.",
     );
   });
 });

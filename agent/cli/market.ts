@@ -1,5 +1,5 @@
 /**
- * `roost market status|jobs|job <id>|register|unstake|deploy`: the provider's view of the market,
+ * `roost market status|jobs|job <id>|register|unstake|deploy|disputes|resolve`: the provider's view of the market,
  * taking its stake back, and a lab's own market deployed from its wallet, through the running
  * agent (or an in-process one). `roost market post-job|requests|await` is the requester's
  * side (market-post.ts, market-requests.ts); `marketCommand` below dispatches to both.
@@ -11,6 +11,13 @@ import { DeployError, nodeChainId } from '../market/deploy.ts';
 import { devNodeChains } from '../wallet/schema.ts';
 import { UsageError, withClient, writeRefusal, type Command } from './common.ts';
 import { answeredYes } from './flags.ts';
+import {
+  ArbiterUsageError,
+  MARKET_DISPUTES_USAGE,
+  MARKET_RESOLVE_USAGE,
+  runArbiterCommand,
+  unlockingIfLocked as unlockingIfLockedVia,
+} from './market-arbiter.ts';
 import { MARKET_CANCEL_USAGE } from './market-cancel.ts';
 import { MARKET_POST_USAGE, MarketPostUsageError, marketPostOptions } from './market-post.ts';
 import {
@@ -270,13 +277,8 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
       if (amount !== undefined && typeof amount !== 'string')
         throw new MarketUsageError('--amount takes the tokens to take back, e.g. --amount 25.');
       // A locked wallet can't sign the request: ask for its password once, as `wallet` does.
-      const unlockingIfLocked = async <T>(send: () => Promise<Result<T>>): Promise<Result<T>> => {
-        const r = await send();
-        if (r.ok || r.error.code !== 'WALLET_LOCKED' || !ctx.ask) return r;
-        const password = await ctx.ask('Wallet password: ', true);
-        const unlocked = await ctx.client.call('wallet.unlock', { password });
-        return unlocked.ok ? send() : unlocked;
-      };
+      const unlockingIfLocked = <T>(send: () => Promise<Result<T>>) =>
+        unlockingIfLockedVia(ctx, send);
       if (cancel || complete) {
         const r = await unlockingIfLocked(() =>
           ctx.client.call(cancel ? 'market.cancelUnstake' : 'market.completeUnstake'),
@@ -446,9 +448,20 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
       ctx.out((ctx.json ? JSON.stringify(r.value) : deployText(r.value)) + '\n');
       return 0;
     }
+    case 'disputes':
+    case 'resolve':
+      try {
+        return await runArbiterCommand(ctx, sub, rest, fail);
+      } catch (error) {
+        if (error instanceof ArbiterUsageError)
+          throw new MarketUsageError(
+            `${error.message}\nUsage: ${sub === 'disputes' ? MARKET_DISPUTES_USAGE : MARKET_RESOLVE_USAGE}`,
+          );
+        throw error;
+      }
     default:
       throw new MarketUsageError(
-        `Unknown market action "${sub}": use status, jobs, job, register, unstake, deploy, post-job, requests, await or cancel-job.`,
+        `Unknown market action "${sub}": use status, jobs, job, register, unstake, deploy, post-job, requests, await, cancel-job, disputes or resolve.`,
       );
   }
 }
@@ -458,9 +471,10 @@ export const marketCommand: Command = {
     'roost market status | jobs [--limit <n>] | job <id> | register | provider status\n       ' +
     'roost market unstake [--amount <n>] [--yes] | unstake --cancel | unstake --complete\n       ' +
     `${MARKET_DEPLOY_USAGE}\n       ` +
-    `${MARKET_POST_USAGE}\n       ${MARKET_REQUESTS_USAGE}\n       ${MARKET_AWAIT_USAGE}\n       ${MARKET_CANCEL_USAGE}`,
+    `${MARKET_POST_USAGE}\n       ${MARKET_REQUESTS_USAGE}\n       ${MARKET_AWAIT_USAGE}\n       ${MARKET_CANCEL_USAGE}\n       ` +
+    `${MARKET_DISPUTES_USAGE}\n       ${MARKET_RESOLVE_USAGE}`,
   summary:
-    "The job market: your provider status, the jobs you took or skipped and why, taking your stake back; post jobs, follow and cancel them; deploy your lab's own market",
+    "The job market: your provider status, the jobs you took or skipped and why, taking your stake back; post jobs, follow and cancel them; deploy your lab's own market and rule on its disputes",
   help: [
     'roost market unstake takes your stake back: all of it not locked by jobs in progress, or',
     '--amount <n> tokens. It turns market jobs off (while they are on Roost stakes again). The',
@@ -491,6 +505,13 @@ export const marketCommand: Command = {
     'roost market cancel-job <jobId> takes back the leases of a job you posted that nobody has',
     'claimed yet: their rewards go back to your balance in the market. Claimed leases run to their',
     'end. It asks before it acts; --yes does not ask.',
+    '',
+    "roost market disputes lists the market's open disputes: the job, the requester and the",
+    "provider, what is at stake, the result on chain and the requester's reason. The market's",
+    'arbiter (on your own market, the wallet that deployed it) rules on one with roost market',
+    'resolve <jobId> <lease> --for provider (it is paid) or --for requester (it gets the reward',
+    "back and the provider's collateral). Nobody may rule on a lease they are party to. It asks",
+    'before it acts; --yes does not ask.',
   ].join('\n'),
   options: {
     limit: { type: 'string' },
@@ -502,6 +523,7 @@ export const marketCommand: Command = {
     token: { type: 'string' },
     'fee-bps': { type: 'string' },
     replace: { type: 'boolean' },
+    for: { type: 'string' },
     ...marketPostOptions,
   },
   async run(ctx) {

@@ -278,6 +278,73 @@ export const marketDeployResultSchema = z.object({
 });
 export type MarketDeployResult = z.infer<typeof marketDeployResultSchema>;
 
+/** One dispute the market's arbiter can rule on: a lease whose result its requester challenged. */
+export const disputeSchema = z.object({
+  jobId: z.string().regex(/^\d+$/),
+  slot: z.int().min(0).max(1),
+  requester: addressSchema,
+  provider: addressSchema,
+  /** What the lease pays: to the provider if it wins, back to the requester if not. */
+  reward: tokenAmount,
+  /** The provider's collateral: slashed to the requester if the requester wins. */
+  collateral: tokenAmount,
+  /** The result the provider put on chain, and where it said it is (null: not found). */
+  resultHash: bytes32Schema,
+  resultUri: z.string().nullable(),
+  /** The requester's published reason: its address, and its text as fetched (at most 4 KB). */
+  reasonUri: z.string(),
+  reason: z.string().nullable(),
+  /** Why the reason's text could not be read; null when it was. */
+  reasonProblem: z.string().nullable(),
+  /** When it was disputed (ISO, the block's time) and in which transaction. */
+  disputedAt: z.string(),
+  disputeTx: bytes32Schema,
+  /** After this (ISO) anyone may end it unruled: the reward goes back, the collateral stays. */
+  voidableAt: z.string(),
+  /** Why this wallet can't rule on it (not the arbiter, a party to it); null when it can. */
+  cannotRule: z.string().nullable(),
+});
+export type Dispute = z.infer<typeof disputeSchema>;
+
+export const disputesResultSchema = z.object({
+  network: z.object({
+    name: z.string(),
+    chainId: z.int().positive(),
+    marketAddress: addressSchema,
+  }),
+  /** This data folder's wallet; null without one. */
+  wallet: addressSchema.nullable(),
+  /** The wallet holds the market's arbiter role (it may rule on disputes it is no party to). */
+  arbiter: z.boolean(),
+  /** Open disputes, oldest first. */
+  disputes: z.array(disputeSchema),
+});
+export type DisputesResult = z.infer<typeof disputesResultSchema>;
+
+export const resolveDisputeParamsSchema = z
+  .strictObject({
+    jobId: z.string().regex(/^\d+$/, 'must be a job number').max(78),
+    slot: z.int().min(0).max(1),
+    /** provider: the provider is paid; requester: the reward goes back and the collateral with it. */
+    winner: z.enum(['provider', 'requester']),
+  })
+  .describe("The arbiter's ruling on one disputed lease");
+export type ResolveDisputeParams = z.infer<typeof resolveDisputeParamsSchema>;
+
+export const resolveDisputeResultSchema = z.object({
+  jobId: z.string(),
+  slot: z.int().min(0).max(1),
+  winner: z.enum(['provider', 'requester']),
+  provider: addressSchema,
+  requester: addressSchema,
+  /** What the provider was credited (its payout, after the job's fee); zero when it lost. */
+  providerPaid: tokenAmount,
+  /** What the requester was credited: the reward back and the collateral; zero when it lost. */
+  requesterCredited: tokenAmount,
+  transaction: bytes32Schema,
+});
+export type ResolveDisputeResult = z.infer<typeof resolveDisputeResultSchema>;
+
 export const marketMethods = {
   'market.status': {
     summary: 'The market: network, this provider (score, price, stake), following, and problems.',
@@ -337,6 +404,18 @@ export const marketMethods = {
       'Deploy a Roost market on your own chain from this wallet (admin, arbiter and treasury), with the Roost test dollar unless `token` names an ERC-20 there; then work on it (settings network: custom).',
     params: marketDeployParamsSchema,
     result: marketDeployResultSchema,
+  },
+  'market.disputes': {
+    summary:
+      "Open disputes on this market: each challenged result, the requester's reason, what is at stake, and whether this wallet (the market's arbiter) may rule on it.",
+    params: noParams,
+    result: disputesResultSchema,
+  },
+  'market.resolveDispute': {
+    summary:
+      "Rule on a dispute as the market's arbiter: the provider is paid, or the requester gets the reward back and the provider's collateral.",
+    params: resolveDisputeParamsSchema,
+    result: resolveDisputeResultSchema,
   },
 } as const;
 

@@ -20,6 +20,8 @@ import { isTestNetwork, tokensDecidedBy } from '../wallet/network.ts';
 import type { WalletNetwork } from '../wallet/network.ts';
 import { marketDbPath, openMarketDb } from './db.ts';
 import { messageOf } from './format.ts';
+import { createArbitration } from './arbitration.ts';
+import type { MarketView } from './arbitration.ts';
 import { createLeaseDriver } from './lease-driver.ts';
 import { createLeaseEvents } from './lease-events.ts';
 import {
@@ -30,7 +32,15 @@ import {
 } from './leases.ts';
 import { createRegistration } from './registration.ts';
 import { HELD_LEASE_STATES } from './schema.ts';
-import type { LeaseRecord, LeaseState, MarketStatus, UnstakeResult } from './schema.ts';
+import type {
+  DisputesResult,
+  LeaseRecord,
+  LeaseState,
+  MarketStatus,
+  ResolveDisputeParams,
+  ResolveDisputeResult,
+  UnstakeResult,
+} from './schema.ts';
 import type { MarketLog, MarketServiceOptions } from './service-options.ts';
 import {
   createLeaseRecorder,
@@ -73,6 +83,13 @@ export interface MarketService {
   completeUnstake(): Promise<MarketStatus>;
   /** Put a pending unstake back into the stake. */
   cancelUnstake(): Promise<MarketStatus>;
+  /** Open disputes on the market, and whether this wallet (its arbiter) may rule on each. */
+  disputes(): Promise<DisputesResult>;
+  /**
+   * Rule on a dispute as the market's arbiter. What the market would refuse is said (an
+   * ArbitrationError) before a locked wallet is asked to unlock; nothing is sent then.
+   */
+  resolveDispute(params: ResolveDisputeParams): Promise<ResolveDisputeResult>;
   /** Check the session and drive every lease now (after a settings or wallet change). */
   poke(): void;
   close(): Promise<void>;
@@ -152,6 +169,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
     registered: () => registration.registered(),
   });
   const events = createLeaseEvents({ options, log, recorder, schedule: driver.schedule });
+  const arbitration = createArbitration();
   const unstaking = createUnstaking({
     log,
     now,
@@ -313,6 +331,15 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
       // A chain that can't be read now: the signing path says what it can.
       if (error instanceof UnstakeError) throw error;
     }
+  }
+
+  /** The chain as this wallet sees it, read with no key (the wallet may be locked, or none). */
+  async function marketView(): Promise<MarketView> {
+    const status = await options.wallet.status();
+    const net = await options.network();
+    const address =
+      status.state === 'locked' || status.state === 'unlocked' ? status.address : null;
+    return { net, meta: await tokenMeta.get(net), address };
   }
 
   /** The session to send the provider's own transactions through, whether market jobs are on. */
@@ -545,6 +572,13 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
       const s = await accountSession();
       await unstaking.cancel(s, 'cancelled by you');
       return publishedStatus();
+    },
+    async disputes() {
+      return arbitration.list(await marketView());
+    },
+    async resolveDispute(params) {
+      await arbitration.check(await marketView(), params);
+      return arbitration.resolve(await accountSession(), params);
     },
     poke() {
       if (!timer || closed) return;

@@ -12,7 +12,9 @@ type MarketMethod =
   | 'market.unstake'
   | 'market.completeUnstake'
   | 'market.cancelUnstake'
-  | 'market.deploy';
+  | 'market.deploy'
+  | 'market.disputes'
+  | 'market.resolveDispute';
 
 /**
  * `jobs` is the job service, asked whether a lease's local job is still there: once its lease is
@@ -55,5 +57,8 @@ export function marketHandlers(
     'market.cancelUnstake': () => market.cancelUnstake(),
     // A DeployError carries its API code (WALLET_LOCKED, NETWORK_UNAVAILABLE, ...) as well.
     'market.deploy': (params) => deploy(params),
+    'market.disputes': () => market.disputes(),
+    // An ArbitrationError carries its API code (FORBIDDEN, JOB_STATE, NOT_FOUND, ...).
+    'market.resolveDispute': (params) => market.resolveDispute(params),
   };
 }

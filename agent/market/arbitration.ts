@@ -1,0 +1,405 @@
+/**
+ * The arbiter's side of the market: listing open disputes and ruling on them. A requester who
+ * challenges a result (`disputeResult`) leaves the lease `Disputed` until a wallet holding the
+ * market's arbiter role rules — the provider is paid, or the requester gets the reward back and
+ * the provider's collateral — or until the arbiter's time is up and anyone ends it unruled
+ * (`voidStaleDispute`: the reward goes back, the collateral stays the provider's).
+ *
+ * On a lab's own market (`roost market deploy`) the lab's wallet is the arbiter, so the lab rules
+ * on disputes between its members' wallets and its machines. The market lets no party rule on its
+ * own lease; that refusal, like every other (not the arbiter, no such job, not disputed), is said
+ * before a password is asked and before anything is sent.
+ *
+ * Listing reads the chain only (no key): every `ResultDisputed` since the market's deployment,
+ * kept where the lease is still disputed, with the result the provider put on chain and the
+ * requester's published reason fetched from its server (at most 4 KB of text, 5 s).
+ */
+import { formatUnits, getAddress } from 'ethers';
+import type { Log } from 'ethers';
+import { z } from 'zod';
+import {
+  LeaseState,
+  connectJobMarket,
+  jobMarketInterface,
+  leaseStateNames,
+  parseJobMarketLog,
+} from '../../contracts/bindings/job-market.ts';
+import type { JobMarketJob, JobMarketLease } from '../../contracts/bindings/job-market.ts';
+import { getLogsChunked } from '../wallet/chain.ts';
+import type { TokenMeta } from '../wallet/chain.ts';
+import type { WalletNetwork } from '../wallet/network.ts';
+import { messageOf } from './format.ts';
+import type {
+  Dispute,
+  DisputesResult,
+  ResolveDisputeParams,
+  ResolveDisputeResult,
+} from './schema.ts';
+import { timeWords } from './schema.ts';
+import type { Session } from './session.ts';
+import { TxRevertError } from './tx-manager.ts';
+
+/** The codes of the API's error union a ruling answers with (the router passes them on). */
+export type ArbitrationErrorCode =
+  | 'INVALID_PARAMS'
+  | 'NOT_FOUND'
+  | 'JOB_STATE'
+  | 'FORBIDDEN'
+  | 'WALLET_NONE'
+  | 'NETWORK_UNAVAILABLE';
+
+/** Why a ruling can't be made, with what to do; nothing was sent. */
+export class ArbitrationError extends Error {
+  readonly code: ArbitrationErrorCode;
+  constructor(code: ArbitrationErrorCode, message: string) {
+    super(message);
+    this.name = 'ArbitrationError';
+    this.code = code;
+  }
+}
+
+/** What reading the market's disputes needs: the chain, its token, and this wallet (if any). */
+export interface MarketView {
+  net: WalletNetwork;
+  meta: TokenMeta;
+  /** This data folder's wallet; null without one. */
+  address: string | null;
+}
+
+/** The most of a reason's text that is fetched and shown. */
+export const REASON_MAX_BYTES = 4096;
+const REASON_TIMEOUT_MS = 5000;
+/** Blocks per eth_getLogs when scanning for disputes. */
+const LOG_CHUNK = 10_000;
+
+const reasonTextSchema = z.string().max(REASON_MAX_BYTES * 4);
+
+/**
+ * The reason's text over http(s): at most REASON_MAX_BYTES (more is cut, with "…"), no redirects,
+ * within 5 s. Control and direction-changing characters are dropped, so a reason can't rewrite
+ * the terminal or the page that shows it.
+ */
+export async function fetchReasonText(uri: string): Promise<string> {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new Error('it is not a web address');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`it is a ${url.protocol.replace(/:$/, '')}: address, not http(s)`);
+  const response = await fetch(url, {
+    redirect: 'error',
+    signal: AbortSignal.timeout(REASON_TIMEOUT_MS),
+  }).catch((error: unknown) => {
+    const cause = (error as { cause?: unknown }).cause;
+    const why = messageOf(cause instanceof Error ? cause : error);
+    throw new Error(
+      /redirect/i.test(why)
+        ? "the requester's server sent it on to another address, which is not followed"
+        : `the requester's server did not answer (${why})`,
+    );
+  });
+  if (!response.ok || !response.body) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new Error(`the requester's server answered ${response.status}`);
+  }
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  let cut = false;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    bytes += value.length;
+    if (bytes > REASON_MAX_BYTES) {
+      cut = true;
+      await reader.cancel().catch(() => undefined);
+      break;
+    }
+  }
+  const all = new Uint8Array(bytes);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.length;
+  }
+  const text = cleanReason(new TextDecoder().decode(all.subarray(0, REASON_MAX_BYTES)));
+  return reasonTextSchema.parse(cut ? `${text}…` : text);
+}
+
+/** Text safe to print: no control characters but newlines and tabs, no bidi overrides. */
+export function cleanReason(text: string): string {
+  return text
+    .replace(
+      // eslint-disable-next-line no-control-regex -- dropping control characters is the point
+      /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+      '',
+    )
+    .trim();
+}
+
+const amount = (value: bigint, meta: TokenMeta) => ({
+  amount: formatUnits(value, meta.decimals).replace(/\.0$/, ''),
+  symbol: meta.symbol,
+});
+
+const iso = (seconds: bigint | number) => new Date(Number(seconds) * 1000).toISOString();
+
+/** A lease state on chain in the words `roost market requests` uses. */
+function stateWords(state: bigint): string {
+  const name = leaseStateNames[Number(state)] ?? `state ${state}`;
+  const words: Record<string, string> = {
+    Open: 'open (nobody holds it)',
+    Claimed: 'claimed, with no result yet',
+    Submitted: 'submitted, in its challenge window',
+    Paid: 'paid to the provider',
+    Rejected: 'ruled for the requester',
+    Voided: 'ended unruled',
+    Cancelled: 'cancelled',
+  };
+  return words[name] ?? name;
+}
+
+/**
+ * Why `address` may not rule on this lease, in words; null when it may. `until` is when the
+ * dispute can be ended unruled.
+ */
+export function whyCannotRule(
+  address: string | null,
+  isArbiter: boolean,
+  jobId: string,
+  job: Pick<JobMarketJob, 'requester'>,
+  lease: Pick<JobMarketLease, 'provider'>,
+  marketAddress: string,
+  until: string,
+): string | null {
+  if (address === null)
+    return "There is no wallet in this data folder: the arbiter rules from the wallet that holds the market's arbiter role (`roost wallet import` brings it here).";
+  const me = address.toLowerCase();
+  const unruled = `If nobody else rules, after ${timeWords(until)} the dispute ends unruled: the reward goes back to the requester and the provider keeps its collateral (the provider's Roost does it by itself).`;
+  if (me === job.requester.toLowerCase())
+    return `This wallet (${address}) posted job ${jobId}, and the market lets no party rule on its own dispute. ${unruled}`;
+  if (me === lease.provider.toLowerCase())
+    return `This wallet (${address}) holds this lease, and the market lets no party rule on its own dispute. ${unruled}`;
+  if (!isArbiter)
+    return `This wallet (${address}) is not the arbiter of market ${marketAddress}: only a wallet holding its arbiter role may rule (the wallet that deployed it, unless its admin granted the role to another).`;
+  return null;
+}
+
+export interface Arbitration {
+  /** Open disputes on the market, oldest first, and whether this wallet may rule on each. */
+  list(view: MarketView): Promise<DisputesResult>;
+  /**
+   * Everything a ruling needs, read with no key: an ArbitrationError when the market would
+   * refuse it (no such job or lease, not disputed, not the arbiter, a party to it).
+   */
+  check(view: MarketView, params: ResolveDisputeParams): Promise<void>;
+  /** Sends the ruling through the session's transaction manager and says what each side got. */
+  resolve(s: Session, params: ResolveDisputeParams): Promise<ResolveDisputeResult>;
+}
+
+export function createArbitration(): Arbitration {
+  const market = (view: MarketView) => connectJobMarket(view.net.marketAddress, view.net.provider);
+
+  async function isArbiter(view: MarketView): Promise<boolean> {
+    if (view.address === null) return false;
+    const m = market(view);
+    return m.hasRole(await m.ARBITER_ROLE(), view.address);
+  }
+
+  async function voidableAt(view: MarketView, challengeEndsAt: bigint): Promise<string> {
+    return iso(challengeEndsAt + (await market(view).arbitrationTimeout()));
+  }
+
+  async function logsOf(view: MarketView, event: string, jobId?: bigint): Promise<Log[]> {
+    const topic = jobMarketInterface.getEvent(event)?.topicHash;
+    if (!topic) throw new Error(`JobMarket has no event ${event}`);
+    const head = await view.net.provider.getBlockNumber();
+    const topics: string[] = [topic];
+    if (jobId !== undefined) topics.push(`0x${jobId.toString(16).padStart(64, '0')}`);
+    return getLogsChunked(
+      view.net.provider,
+      { address: view.net.marketAddress, topics },
+      view.net.deployBlock,
+      head,
+      LOG_CHUNK,
+    );
+  }
+
+  /** The job and lease as the chain has them, or an ArbitrationError saying what is wrong. */
+  async function disputedLease(view: MarketView, params: ResolveDisputeParams) {
+    const m = market(view);
+    const jobId = BigInt(params.jobId);
+    const count = await m.jobCount();
+    if (jobId === 0n || jobId > count)
+      throw new ArbitrationError(
+        'NOT_FOUND',
+        `There is no job ${params.jobId} on market ${view.net.marketAddress} (its jobs are numbered 1 to ${count}). \`roost market disputes\` lists the open disputes. Nothing was sent.`,
+      );
+    const job = await m.getJob(jobId);
+    if (BigInt(params.slot) >= job.redundancy)
+      throw new ArbitrationError(
+        'INVALID_PARAMS',
+        `Job ${params.jobId} has ${job.redundancy === 1n ? 'one lease, numbered 0' : `${job.redundancy} leases, numbered 0 to ${job.redundancy - 1n}`}; there is no lease ${params.slot}. Nothing was sent.`,
+      );
+    const lease = await m.getLease(jobId, params.slot);
+    if (lease.state !== BigInt(LeaseState.Disputed))
+      throw new ArbitrationError(
+        'JOB_STATE',
+        `Lease ${params.slot} of job ${params.jobId} is not disputed: it is ${stateWords(lease.state)}. Only a disputed lease can be ruled on; \`roost market disputes\` lists them. Nothing was sent.`,
+      );
+    return { job, lease };
+  }
+
+  const arbitration: Arbitration = {
+    async list(view) {
+      const arbiter = await isArbiter(view);
+      const disputed = new Map<string, { log: Log; reasonUri: string }>();
+      for (const log of await logsOf(view, 'ResultDisputed')) {
+        const event = parseJobMarketLog(log);
+        if (event?.name !== 'ResultDisputed') continue;
+        disputed.set(`${event.args.jobId}:${event.args.slot}`, {
+          log,
+          reasonUri: event.args.reasonURI,
+        });
+      }
+      const m = market(view);
+      const disputes: Dispute[] = [];
+      for (const [key, { log, reasonUri }] of disputed) {
+        const [jobText, slotText] = key.split(':') as [string, string];
+        const jobId = BigInt(jobText);
+        const slot = Number(slotText);
+        const lease = await m.getLease(jobId, slot);
+        if (lease.state !== BigInt(LeaseState.Disputed)) continue;
+        const job = await m.getJob(jobId);
+        let resultUri: string | null = null;
+        for (const submitted of await logsOf(view, 'ResultSubmitted', jobId)) {
+          const event = parseJobMarketLog(submitted);
+          if (
+            event?.name === 'ResultSubmitted' &&
+            Number(event.args.slot) === slot &&
+            event.args.resultHash === lease.resultHash
+          )
+            resultUri = event.args.resultURI;
+        }
+        let reason: string | null = null;
+        let reasonProblem: string | null = null;
+        try {
+          reason = await fetchReasonText(reasonUri);
+        } catch (error) {
+          reasonProblem = `The reason could not be read: ${messageOf(error)}.`;
+        }
+        const block = await view.net.provider.getBlock(log.blockNumber);
+        const until = await voidableAt(view, lease.challengeEndsAt);
+        disputes.push({
+          jobId: jobText,
+          slot,
+          requester: getAddress(job.requester),
+          provider: getAddress(lease.provider),
+          reward: amount(job.reward, view.meta),
+          collateral: amount(await m.collateralFor(job.reward), view.meta),
+          resultHash: lease.resultHash,
+          resultUri,
+          reasonUri,
+          reason,
+          reasonProblem,
+          disputedAt: iso(block?.timestamp ?? 0),
+          disputeTx: log.transactionHash,
+          voidableAt: until,
+          cannotRule: whyCannotRule(
+            view.address,
+            arbiter,
+            jobText,
+            job,
+            lease,
+            view.net.marketAddress,
+            until,
+          ),
+        });
+      }
+      return {
+        network: {
+          name: view.net.name,
+          chainId: view.net.chainId,
+          marketAddress: getAddress(view.net.marketAddress),
+        },
+        wallet: view.address === null ? null : getAddress(view.address),
+        arbiter,
+        disputes,
+      };
+    },
+
+    async check(view, params) {
+      const { job, lease } = await disputedLease(view, params);
+      const why = whyCannotRule(
+        view.address,
+        await isArbiter(view),
+        params.jobId,
+        job,
+        lease,
+        view.net.marketAddress,
+        await voidableAt(view, lease.challengeEndsAt),
+      );
+      if (why !== null)
+        throw new ArbitrationError(
+          view.address === null ? 'WALLET_NONE' : 'FORBIDDEN',
+          `${why} Nothing was sent.`,
+        );
+    },
+
+    async resolve(s, params) {
+      const view: MarketView = { net: s.net, meta: s.meta, address: s.address };
+      await arbitration.check(view, params);
+      const { job, lease } = await disputedLease(view, params);
+      const providerWins = params.winner === 'provider';
+      const label = `rule for the ${params.winner} on lease ${params.slot} of job ${params.jobId}`;
+      let record;
+      try {
+        record = await s.tx.execute({
+          key: `resolve:${params.jobId}:${params.slot}`,
+          to: s.net.marketAddress,
+          data: jobMarketInterface.encodeFunctionData('resolveDispute', [
+            BigInt(params.jobId),
+            params.slot,
+            providerWins,
+          ]),
+          label,
+        });
+      } catch (error) {
+        if (error instanceof TxRevertError) throw new ArbitrationError('JOB_STATE', error.message);
+        throw new ArbitrationError(
+          'NETWORK_UNAVAILABLE',
+          `${messageOf(error)} Nothing was ruled; ask again once the chain answers.`,
+        );
+      }
+      if (record.state !== 'mined')
+        throw new ArbitrationError(
+          'JOB_STATE',
+          `The chain did not take "${label}" (${record.state}${record.error ? `: ${record.error}` : ''}). \`roost market disputes\` says where the lease stands.`,
+        );
+      // What each side was credited, from the settlement the ruling logged.
+      let providerPaid = 0n;
+      let requesterCredited = 0n;
+      const receipt = await s.net.provider.getTransactionReceipt(record.hash);
+      for (const log of receipt?.logs ?? []) {
+        const event = parseJobMarketLog(log);
+        if (event?.name !== 'LeaseSettled') continue;
+        providerPaid = event.args.providerPayout;
+        requesterCredited = event.args.requesterRefund + event.args.collateralSlashed;
+      }
+      return {
+        jobId: params.jobId,
+        slot: params.slot,
+        winner: params.winner,
+        provider: getAddress(lease.provider),
+        requester: getAddress(job.requester),
+        providerPaid: amount(providerPaid, s.meta),
+        requesterCredited: amount(requesterCredited, s.meta),
+        transaction: record.hash,
+      };
+    },
+  };
+  return arbitration;
+}
