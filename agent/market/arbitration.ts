@@ -189,8 +189,11 @@ export function whyCannotRule(
 }
 
 export interface Arbitration {
-  /** Open disputes on the market, oldest first, and whether this wallet may rule on each. */
-  list(view: MarketView): Promise<DisputesResult>;
+  /**
+   * Open disputes on the market, oldest first, and whether this wallet may rule on each. With
+   * `arbiterOnly`, a wallet that is not the arbiter gets none, and the chain is not scanned.
+   */
+  list(view: MarketView, options?: { arbiterOnly?: boolean }): Promise<DisputesResult>;
   /**
    * Everything a ruling needs, read with no key: an ArbitrationError when the market would
    * refuse it (no such job or lease, not disputed, not the arbiter, a party to it).
@@ -254,10 +257,11 @@ export function createArbitration(): Arbitration {
   }
 
   const arbitration: Arbitration = {
-    async list(view) {
+    async list(view, options = {}) {
       const arbiter = await isArbiter(view);
       const disputed = new Map<string, { log: Log; reasonUri: string }>();
-      for (const log of await logsOf(view, 'ResultDisputed')) {
+      const scan = arbiter || options.arbiterOnly !== true;
+      for (const log of scan ? await logsOf(view, 'ResultDisputed') : []) {
         const event = parseJobMarketLog(log);
         if (event?.name !== 'ResultDisputed') continue;
         disputed.set(`${event.args.jobId}:${event.args.slot}`, {

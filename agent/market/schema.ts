@@ -408,7 +408,12 @@ export const marketMethods = {
   'market.disputes': {
     summary:
       "Open disputes on this market: each challenged result, the requester's reason, what is at stake, and whether this wallet (the market's arbiter) may rule on it.",
-    params: noParams,
+    params: z
+      .strictObject({
+        /** Only when this wallet is the arbiter: otherwise no chain scan, and no disputes listed. */
+        arbiterOnly: z.boolean().optional(),
+      })
+      .default({}),
     result: disputesResultSchema,
   },
   'market.resolveDispute': {

@@ -84,7 +84,7 @@ export interface MarketService {
   /** Put a pending unstake back into the stake. */
   cancelUnstake(): Promise<MarketStatus>;
   /** Open disputes on the market, and whether this wallet (its arbiter) may rule on each. */
-  disputes(): Promise<DisputesResult>;
+  disputes(options?: { arbiterOnly?: boolean | undefined }): Promise<DisputesResult>;
   /**
    * Rule on a dispute as the market's arbiter. What the market would refuse is said (an
    * ArbitrationError) before a locked wallet is asked to unlock; nothing is sent then.
@@ -573,8 +573,10 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
       await unstaking.cancel(s, 'cancelled by you');
       return publishedStatus();
     },
-    async disputes() {
-      return arbitration.list(await marketView());
+    async disputes(options = {}) {
+      return arbitration.list(await marketView(), {
+        ...(options.arbiterOnly === undefined ? {} : { arbiterOnly: options.arbiterOnly }),
+      });
     },
     async resolveDispute(params) {
       await arbitration.check(await marketView(), params);

@@ -57,7 +57,7 @@ export function marketHandlers(
     'market.cancelUnstake': () => market.cancelUnstake(),
     // A DeployError carries its API code (WALLET_LOCKED, NETWORK_UNAVAILABLE, ...) as well.
     'market.deploy': (params) => deploy(params),
-    'market.disputes': () => market.disputes(),
+    'market.disputes': (params) => market.disputes(params),
     // An ArbitrationError carries its API code (FORBIDDEN, JOB_STATE, NOT_FOUND, ...).
     'market.resolveDispute': (params) => market.resolveDispute(params),
   };

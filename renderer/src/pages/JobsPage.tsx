@@ -11,6 +11,7 @@ import {
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { AgentText } from '../components/AgentText.tsx';
+import { DisputesToRule } from '../components/Disputes.tsx';
 import { MarketLeases } from '../components/MarketLeases.tsx';
 import { useDetect } from '../hooks/useDetect.ts';
 import { pathProblem } from './job-paths.ts';
@@ -609,6 +610,7 @@ export function JobsPage() {
         </div>
       )}
       <MarketLeases />
+      <DisputesToRule />
       <AddJob onAdded={() => void load()} />
       <section className="card" aria-labelledby="queue-title">
         <h2 id="queue-title">Queue and history</h2>

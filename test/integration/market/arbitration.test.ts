@@ -184,6 +184,9 @@ describe('disputes and rulings', () => {
     expect(two!.reasonProblem).toBe(
       "The reason could not be read: the requester's server answered 404.",
     );
+    // The Jobs page asks only as an arbiter: this wallet is none, so it lists nothing.
+    const page = await call('market.disputes', { arbiterOnly: true });
+    expect(page).toMatchObject({ ok: true, value: { arbiter: false, disputes: [] } });
   });
 
   it('refuses a ruling from a wallet that is not the arbiter, sending nothing', async () => {
@@ -254,6 +257,9 @@ describe('disputes and rulings', () => {
     if (!listed.ok) throw new Error(listed.error.message);
     expect(listed.value.arbiter).toBe(true);
     expect(listed.value.disputes.map((d) => d.cannotRule)).toEqual([null, null]);
+    const page = await call('market.disputes', { arbiterOnly: true });
+    if (!page.ok) throw new Error(page.error.message);
+    expect(page.value.disputes.map((d) => d.jobId)).toEqual([String(first), String(second)]);
 
     const before = await market.withdrawable(account(PROVIDER));
     const r = await call('market.resolveDispute', {
