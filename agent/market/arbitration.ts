@@ -71,6 +71,8 @@ export const REASON_MAX_BYTES = 4096;
 const REASON_TIMEOUT_MS = 5000;
 /** Blocks per eth_getLogs when scanning for disputes. */
 const LOG_CHUNK = 10_000;
+/** Blocks read again at each listing, for a dispute a reorganisation moved into them. */
+const REORG_DEPTH = 64;
 
 const reasonTextSchema = z.string().max(REASON_MAX_BYTES * 4);
 
@@ -216,19 +218,132 @@ export function createArbitration(): Arbitration {
     return iso(challengeEndsAt + (await market(view).arbitrationTimeout()));
   }
 
-  async function logsOf(view: MarketView, event: string, jobId?: bigint): Promise<Log[]> {
+  const topicOf = (event: string): string => {
     const topic = jobMarketInterface.getEvent(event)?.topicHash;
     if (!topic) throw new Error(`JobMarket has no event ${event}`);
+    return topic;
+  };
+
+  /**
+   * Per market, the `ResultDisputed` logs seen so far (by `job:slot`) and the block read up to:
+   * a listing reads only the blocks since (and the last REORG_DEPTH again), not the whole chain.
+   * Entries whose lease is no longer disputed are dropped as they are found settled.
+   */
+  const scans = new Map<string, { to: number; disputed: Map<string, Log> }>();
+  /** Where each disputed result is, by market, job, slot and result hash: found once. */
+  const resultUris = new Map<string, string | null>();
+
+  async function disputedLogs(view: MarketView) {
+    const key = `${view.net.chainId}:${view.net.marketAddress.toLowerCase()}:${view.net.deployBlock}`;
+    const scan = scans.get(key) ?? {
+      to: view.net.deployBlock - 1,
+      disputed: new Map<string, Log>(),
+    };
     const head = await view.net.provider.getBlockNumber();
-    const topics: string[] = [topic];
-    if (jobId !== undefined) topics.push(`0x${jobId.toString(16).padStart(64, '0')}`);
-    return getLogsChunked(
+    const from = Math.max(view.net.deployBlock, scan.to + 1 - REORG_DEPTH);
+    const logs = await getLogsChunked(
       view.net.provider,
-      { address: view.net.marketAddress, topics },
-      view.net.deployBlock,
+      { address: view.net.marketAddress, topics: [topicOf('ResultDisputed')] },
+      from,
       head,
       LOG_CHUNK,
     );
+    for (const log of logs) {
+      const event = parseJobMarketLog(log);
+      if (event?.name === 'ResultDisputed')
+        scan.disputed.set(`${event.args.jobId}:${event.args.slot}`, log);
+    }
+    scan.to = Math.max(scan.to, head);
+    scans.set(key, scan);
+    return scan.disputed;
+  }
+
+  /** The URI the provider gave with the result now on chain: its ResultSubmitted, up to `toBlock`. */
+  async function resultUriOf(
+    view: MarketView,
+    jobId: bigint,
+    slot: number,
+    resultHash: string,
+    toBlock: number,
+  ): Promise<string | null> {
+    const key = `${view.net.chainId}:${view.net.marketAddress.toLowerCase()}:${jobId}:${slot}:${resultHash}`;
+    if (resultUris.has(key)) return resultUris.get(key) ?? null;
+    const logs = await getLogsChunked(
+      view.net.provider,
+      {
+        address: view.net.marketAddress,
+        topics: [topicOf('ResultSubmitted'), `0x${jobId.toString(16).padStart(64, '0')}`],
+      },
+      view.net.deployBlock,
+      toBlock,
+      LOG_CHUNK,
+    );
+    let uri: string | null = null;
+    for (const log of logs) {
+      const event = parseJobMarketLog(log);
+      if (
+        event?.name === 'ResultSubmitted' &&
+        Number(event.args.slot) === slot &&
+        event.args.resultHash === resultHash
+      )
+        uri = event.args.resultURI;
+    }
+    resultUris.set(key, uri);
+    return uri;
+  }
+
+  /** One open dispute in full, or null when its lease is no longer disputed. */
+  async function disputeOf(
+    view: MarketView,
+    arbiter: boolean,
+    jobText: string,
+    slot: number,
+    log: Log,
+  ): Promise<Dispute | null> {
+    const m = market(view);
+    const jobId = BigInt(jobText);
+    const lease = await m.getLease(jobId, slot);
+    if (lease.state !== BigInt(LeaseState.Disputed)) return null;
+    const event = parseJobMarketLog(log);
+    const reasonUri = event?.name === 'ResultDisputed' ? event.args.reasonURI : '';
+    const [job, resultUri, block, until, reason] = await Promise.all([
+      m.getJob(jobId),
+      resultUriOf(view, jobId, slot, lease.resultHash, log.blockNumber),
+      view.net.provider.getBlock(log.blockNumber),
+      voidableAt(view, lease.challengeEndsAt),
+      fetchReasonText(reasonUri).then(
+        (text) => ({ text, problem: null }),
+        (error: unknown) => ({
+          text: null,
+          problem: `The reason could not be read: ${messageOf(error)}.`,
+        }),
+      ),
+    ]);
+    return {
+      jobId: jobText,
+      slot,
+      requester: getAddress(job.requester),
+      provider: getAddress(lease.provider),
+      reward: amount(job.reward, view.meta),
+      collateral: amount(await m.collateralFor(job.reward), view.meta),
+      resultHash: lease.resultHash,
+      resultUri,
+      reasonUri,
+      reason: reason.text,
+      reasonProblem: reason.problem,
+      disputedAt: iso(block?.timestamp ?? 0),
+      disputeTx: log.transactionHash,
+      voidableAt: until,
+      cannotRule: whyCannotRule(
+        view.address,
+        arbiter,
+        jobText,
+        job,
+        lease,
+        view.net.marketAddress,
+        until,
+      ),
+    };
   }
 
   /** The job and lease as the chain has them, or an ArbitrationError saying what is wrong. */
@@ -259,69 +374,22 @@ export function createArbitration(): Arbitration {
   const arbitration: Arbitration = {
     async list(view, options = {}) {
       const arbiter = await isArbiter(view);
-      const disputed = new Map<string, { log: Log; reasonUri: string }>();
-      const scan = arbiter || options.arbiterOnly !== true;
-      for (const log of scan ? await logsOf(view, 'ResultDisputed') : []) {
-        const event = parseJobMarketLog(log);
-        if (event?.name !== 'ResultDisputed') continue;
-        disputed.set(`${event.args.jobId}:${event.args.slot}`, {
-          log,
-          reasonUri: event.args.reasonURI,
-        });
-      }
-      const m = market(view);
       const disputes: Dispute[] = [];
-      for (const [key, { log, reasonUri }] of disputed) {
-        const [jobText, slotText] = key.split(':') as [string, string];
-        const jobId = BigInt(jobText);
-        const slot = Number(slotText);
-        const lease = await m.getLease(jobId, slot);
-        if (lease.state !== BigInt(LeaseState.Disputed)) continue;
-        const job = await m.getJob(jobId);
-        let resultUri: string | null = null;
-        for (const submitted of await logsOf(view, 'ResultSubmitted', jobId)) {
-          const event = parseJobMarketLog(submitted);
-          if (
-            event?.name === 'ResultSubmitted' &&
-            Number(event.args.slot) === slot &&
-            event.args.resultHash === lease.resultHash
-          )
-            resultUri = event.args.resultURI;
-        }
-        let reason: string | null = null;
-        let reasonProblem: string | null = null;
-        try {
-          reason = await fetchReasonText(reasonUri);
-        } catch (error) {
-          reasonProblem = `The reason could not be read: ${messageOf(error)}.`;
-        }
-        const block = await view.net.provider.getBlock(log.blockNumber);
-        const until = await voidableAt(view, lease.challengeEndsAt);
-        disputes.push({
-          jobId: jobText,
-          slot,
-          requester: getAddress(job.requester),
-          provider: getAddress(lease.provider),
-          reward: amount(job.reward, view.meta),
-          collateral: amount(await m.collateralFor(job.reward), view.meta),
-          resultHash: lease.resultHash,
-          resultUri,
-          reasonUri,
-          reason,
-          reasonProblem,
-          disputedAt: iso(block?.timestamp ?? 0),
-          disputeTx: log.transactionHash,
-          voidableAt: until,
-          cannotRule: whyCannotRule(
-            view.address,
-            arbiter,
-            jobText,
-            job,
-            lease,
-            view.net.marketAddress,
-            until,
-          ),
-        });
+      if (arbiter || options.arbiterOnly !== true) {
+        const disputed = await disputedLogs(view);
+        // Each is read at once: a requester's server that does not answer costs its 5 s once.
+        const found = await Promise.all(
+          [...disputed]
+            .sort(([, a], [, b]) => a.blockNumber - b.blockNumber || a.index - b.index)
+            .map(([key, log]) => {
+              const [jobText, slotText] = key.split(':') as [string, string];
+              return disputeOf(view, arbiter, jobText, Number(slotText), log).then((d) => {
+                if (d === null) disputed.delete(key);
+                return d;
+              });
+            }),
+        );
+        for (const d of found) if (d !== null) disputes.push(d);
       }
       return {
         network: {

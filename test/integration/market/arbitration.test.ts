@@ -282,6 +282,19 @@ describe('disputes and rulings', () => {
     if (!after.ok) throw new Error(after.error.message);
     expect(after.value.disputes.map((d) => d.jobId)).toEqual([String(second)]);
 
+    // A dispute made since the last listing is found (the agent reads only the newer blocks).
+    const late = await postClaimSubmit('late');
+    await dispute(late, `${reasonBase}/why-1.txt`);
+    const withLate = await call('market.disputes', {});
+    if (!withLate.ok) throw new Error(withLate.error.message);
+    expect(withLate.value.disputes.map((d) => d.jobId)).toEqual([String(second), String(late)]);
+    const lateRuled = await call('market.resolveDispute', {
+      jobId: String(late),
+      slot: 0,
+      winner: 'provider',
+    });
+    if (!lateRuled.ok) throw new Error(lateRuled.error.message);
+
     // Ruled once: a second ruling is refused, and nothing more is sent.
     const sent = await sentByArbiter();
     const again = await call('market.resolveDispute', {
