@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { Wallet, type Provider, type TransactionRequest } from 'ethers';
 import { roostTestTokenInterface } from '../../contracts/bindings/roost-test-token.ts';
 import type { WalletStatus } from '../wallet/schema.ts';
-import { encryptWallet, keystorePath, writeKeystoreFile } from '../wallet/keystore.ts';
+import { createWalletService, type WalletService } from '../wallet/service.ts';
 import type { NetworkSettings } from '../wallet/network.ts';
 import { tempDir } from '../../test/support/temp-dir.ts';
 import {
@@ -88,9 +86,7 @@ function options(
   const opts: MarketDeployerOptions = {
     wallet: {
       status: async () => walletStatus(state),
-      workSigner: async () => {
-        throw new Error('not in these tests');
-      },
+      userKey: async () => lab,
     },
     connect: async () => {
       connected++;
@@ -102,7 +98,6 @@ function options(
       saved.push(network);
       return { ok: true };
     },
-    openKey: async () => lab,
     ...extra,
   };
   return { opts, saved, connected: () => connected };
@@ -144,28 +139,27 @@ describe('deployMarket refuses, sending and saving nothing', () => {
     expect(connected()).toBe(0);
   });
 
-  describe('with a wrong password for the real keystore file', () => {
+  describe("with a wrong password for the real wallet's keystore", () => {
     let dir: { path: string; remove: () => Promise<void> };
-    let file: string;
+    let wallet: WalletService;
     beforeAll(async () => {
       dir = await tempDir('roost-deploy-key-');
-      file = keystorePath(dir.path);
-      await mkdir(join(dir.path, 'wallet'), { recursive: true });
-      await writeKeystoreFile(file, await encryptWallet(lab, PASSWORD, LIGHT_SCRYPT));
-    });
-    afterAll(() => dir?.remove());
-
-    it('says so without quoting it; the right one opens the key', async () => {
-      const chain = labChain();
-      const { opts, connected } = options('locked', chain, {
-        wallet: {
-          status: async () => walletStatus('locked', file),
-          workSigner: async () => {
-            throw new Error('not in these tests');
-          },
-        },
+      wallet = createWalletService({ dataDir: dir.path, scrypt: LIGHT_SCRYPT });
+      await wallet.importWallet({
+        kind: 'privateKey',
+        privateKey: lab.privateKey,
+        password: PASSWORD,
       });
-      delete opts.openKey;
+      await wallet.lock();
+    });
+    afterAll(async () => {
+      await wallet?.close();
+      await dir?.remove();
+    });
+
+    it('says so without quoting it; the right one opens the key, and the wallet stays locked', async () => {
+      const chain = labChain();
+      const { opts, connected } = options('locked', chain, { wallet });
       for (const password of ['not the password', '']) {
         const e = await refusal(deployMarket({ rpcUrl: RPC, password }, opts));
         expect(e).toMatchObject({ code: 'WALLET_WRONG_PASSWORD' });
@@ -176,6 +170,7 @@ describe('deployMarket refuses, sending and saving nothing', () => {
       const e = await refusal(deployMarket({ rpcUrl: RPC, password: PASSWORD }, opts));
       expect(e).toMatchObject({ code: 'WALLET_INSUFFICIENT_BALANCE' });
       expect(connected()).toBe(1);
+      expect((await wallet.status()).state).toBe('locked');
     });
   });
 
@@ -300,9 +295,7 @@ describe('createMarketDeployer', () => {
       wallet: {
         // The first deploy waits on the wallet until released; the next ones do not.
         status: () => (calls++ === 0 ? held : Promise.resolve(walletStatus('none'))),
-        workSigner: async () => {
-          throw new Error('not in these tests');
-        },
+        userKey: async () => lab,
       },
     });
     const deploy = createMarketDeployer(opts);

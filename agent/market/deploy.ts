@@ -24,9 +24,6 @@ import { LAB_MARKET_PARAMS } from '../../contracts/market-params.ts';
 import type { MarketParams } from '../../contracts/market-params.ts';
 import { formatUnitsExact } from '../wallet/amount.ts';
 import { chainFailure } from '../wallet/chain.ts';
-import { WalletError } from '../wallet/errors.ts';
-import { decryptWallet, readKeystoreFile } from '../wallet/keystore.ts';
-import type { KeyWallet } from '../wallet/keystore.ts';
 import { connectRpc, isUnreachable } from '../wallet/network.ts';
 import type { NetworkSettings, WalletNetwork } from '../wallet/network.ts';
 import type { WalletService } from '../wallet/service.ts';
@@ -66,13 +63,11 @@ export interface DeployedNetwork {
 }
 
 export interface MarketDeployerOptions {
-  /** The agent's wallet: its state, and its signer while it is unlocked. */
-  wallet: Pick<WalletService, 'status' | 'workSigner'>;
   /**
-   * Opens the wallet's key with its password, for this one deploy (the wallet stays locked).
-   * Default: the keystore file the wallet's status names.
+   * The agent's wallet: its state, and its key for this deploy (unlocked, or opened with the
+   * password given for this one deploy: the wallet stays locked).
    */
-  openKey?: (keystoreFile: string, address: string, password: string) => Promise<KeyWallet>;
+  wallet: Pick<WalletService, 'status' | 'userKey'>;
   /**
    * A fresh provider for the lab's node (destroyed when the deploy ends); throws when the node does
    * not answer. Default: JSON-RPC over http(s).
@@ -108,8 +103,6 @@ export interface MarketDeployerOptions {
  * measured (test dollar 556,026; market 3,284,428; faucet 69,552).
  */
 export const FALLBACK_GAS = { token: 800_000n, market: 4_500_000n, faucet: 100_000n };
-
-const MAX_PASSWORD = 1024;
 
 /**
  * `market.deploy`, one at a time: a second call while one runs is refused (it would race the
@@ -169,15 +162,17 @@ export async function deployMarket(
       'UNAVAILABLE',
       `This Roost holds ${held} market lease${held === 1 ? '' : 's'} that ${held === 1 ? 'is' : 'are'} not paid yet on the market it works on now. A deploy moves it to the new market, and ${held === 1 ? 'that lease' : 'those leases'} would be left to expire, losing their collateral. Wait until ${held === 1 ? 'it is' : 'they are'} paid (roost market jobs shows where each stands), or deploy from another data folder. ${NOTHING}`,
     );
-  let key: KeyWallet | undefined;
-  if (wallet.state !== 'unlocked') {
-    if (params.password === undefined)
-      throw new DeployError(
-        'WALLET_LOCKED',
-        `The wallet is locked: unlock it (roost wallet unlock), or give its password, to deploy a market. ${NOTHING}`,
-      );
-    key = await (options.openKey ?? openKeystore)(wallet.keystoreFile, deployer, params.password);
-  }
+  if (wallet.state !== 'unlocked' && params.password === undefined)
+    throw new DeployError(
+      'WALLET_LOCKED',
+      `The wallet is locked: unlock it (roost wallet unlock), or give its password, to deploy a market. ${NOTHING}`,
+    );
+  const key = await options.wallet.userKey(params.password, 'deploy a market');
+  if (getAddress(key.address) !== deployer)
+    throw new DeployError(
+      'WALLET_NONE',
+      `The wallet changed while deploying: it no longer holds ${deployer}. ${NOTHING}`,
+    );
 
   const provider = await (options.connect ?? defaultConnect(options.rpcTimeoutMs))(rpcUrl).catch(
     (error: unknown) => {
@@ -203,7 +198,7 @@ export async function deployMarket(
       );
     }
 
-    const signer: Signer = key ? key.connect(provider) : await options.wallet.workSigner(provider);
+    const signer: Signer = key.connect(provider);
     log?.info(
       `deploying a Roost market on ${where} from ${deployer}${token ? ` paid in ${token.symbol} (${token.address})` : ' with the Roost test dollar'}, fee ${market.feeBps} bps`,
     );
@@ -394,27 +389,6 @@ function txFailure(
     marketAddress: ZeroAddress,
     tokenAddress: ZeroAddress,
     deployBlock: 0,
-  });
-}
-
-/** Opens the keystore file with the password, in the wallet service's own words for a wrong one. */
-async function openKeystore(file: string, address: string, password: string): Promise<KeyWallet> {
-  if (password.length === 0)
-    throw new WalletError('WALLET_WRONG_PASSWORD', `Enter the wallet password. ${NOTHING}`);
-  if (password.length > MAX_PASSWORD)
-    throw new WalletError(
-      'WALLET_WRONG_PASSWORD',
-      `That password does not open the wallet. ${NOTHING}`,
-    );
-  const stored = await readKeystoreFile(file);
-  if (stored?.kind !== 'ok' || getAddress(stored.info.address) !== address)
-    throw new DeployError(
-      'WALLET_NONE',
-      `The wallet changed while deploying: ${file} no longer holds ${address}. ${NOTHING}`,
-    );
-  return decryptWallet(stored.text, password, {
-    code: 'WALLET_KEYSTORE_DAMAGED',
-    what: 'the wallet file',
   });
 }
 

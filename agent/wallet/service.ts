@@ -154,6 +154,13 @@ export interface WalletService {
    * for market transactions). Its signatures fail with WALLET_LOCKED while the key is not held.
    */
   workSigner(provider?: Provider | null): Promise<WalletSigner>;
+  /**
+   * The key for one action the user asked for (`what`, as "deploy a market"): the unlocked key,
+   * or the keystore opened with `password` for this action only (the wallet stays locked).
+   * WALLET_LOCKED without either; a wrong password is WALLET_WRONG_PASSWORD and is never quoted.
+   * The key never leaves the agent: callers sign with it in this process.
+   */
+  userKey(password: string | undefined, what: string): Promise<KeyWallet>;
   /** Change the auto-lock delay (a settings change); null: never. */
   setAutoLock(ms: number | null): void;
   /** Forget the key, stop timers and receipt watches. */
@@ -1195,6 +1202,11 @@ export function createWalletService(options: WalletServiceOptions): WalletServic
     async workSigner(provider = null) {
       const saved = await requireStored();
       return new WalletSigner(saved.info.address, keyAccess, provider);
+    },
+
+    async userKey(password, what) {
+      await begin();
+      return keyForUserAction(password, what);
     },
 
     setAutoLock(ms) {
