@@ -5,6 +5,7 @@
  * results mined there are sent again (the same signed bytes, so never twice).
  */
 import { leaseStateNames } from '../../contracts/bindings/job-market.ts';
+import { fetchReasonText } from './dispute-reason.ts';
 import type { MarketEvent } from './follower.ts';
 import { messageOf, tokens } from './format.ts';
 import { FINISHED_LEASE_STATES } from './leases.ts';
@@ -27,8 +28,35 @@ export interface LeaseEvents {
   onReorg(s: Session, fromBlock: number): Promise<void>;
 }
 
+/** The Why of a disputed lease before (and unless) the requester's reason is read. */
+const DISPUTED = "the requester disputed the result; the market's arbiter decides";
+/** The most of the requester's reason the Why column carries (the history has all of it). */
+const REASON_IN_WHY = 280;
+
 export function createLeaseEvents(deps: LeaseEventsOptions): LeaseEvents {
   const { options, log, recorder } = deps;
+
+  /**
+   * Reads the requester's published reason and puts it in the lease's Why and history, so the
+   * owner sees why the result was challenged. Not awaited: a slow or dead server delays nothing.
+   */
+  async function readReason(s: Session, jobId: string, uri: string): Promise<void> {
+    let text: string;
+    try {
+      text = await fetchReasonText(uri);
+    } catch (error) {
+      log.debug?.(
+        `market job ${jobId}: the dispute's reason could not be read (${messageOf(error)})`,
+      );
+      return;
+    }
+    if (s.leases.get(jobId)?.state !== 'disputed' || text.length === 0) return;
+    const short = text.length > REASON_IN_WHY ? `${text.slice(0, REASON_IN_WHY)}…` : text;
+    s.leases.update(jobId, {
+      reason: `the requester disputed the result: "${short.replace(/\s+/g, ' ')}"; the market's arbiter decides`,
+    });
+    recorder.note(s, jobId, `the requester's reason: ${text}`);
+  }
 
   async function onEvents(s: Session, events: MarketEvent[]): Promise<void> {
     const me = s.address.toLowerCase();
@@ -101,15 +129,21 @@ export function createLeaseEvents(deps: LeaseEventsOptions): LeaseEvents {
           break;
         case 'ResultDisputed': {
           const lease = s.leases.get(jobId);
-          if (lease?.slot === Number(a.slot) && lease.state === 'submitted')
-            recorder.move(
+          if (lease?.slot === Number(a.slot) && lease.state === 'submitted') {
+            const uri = String(a.reasonURI);
+            const moved = recorder.move(
               s,
               jobId,
               ['submitted'],
               'disputed',
-              {},
-              `the requester disputed the result (${String(a.reasonURI)})`,
+              { reason: DISPUTED },
+              `the requester disputed the result (${uri})`,
             );
+            if (moved)
+              void readReason(s, jobId, uri).catch((error: unknown) =>
+                log.warn(`market job ${jobId}: ${messageOf(error)}`),
+              );
+          }
           break;
         }
         case 'LeaseSettled':
@@ -119,8 +153,11 @@ export function createLeaseEvents(deps: LeaseEventsOptions): LeaseEvents {
             const money = `${tokens(payout, s.meta)}`;
             if (outcome === 'Paid') {
               // What the job paid less what reached this provider: the market's fee.
-              const reward = BigInt(s.leases.get(jobId)?.reward ?? payout);
+              const held = s.leases.get(jobId);
+              const reward = BigInt(held?.reward ?? payout);
               const fee = reward > payout ? reward - payout : 0n;
+              const why =
+                held?.state === 'disputed' ? 'the arbiter ruled for you' : 'result accepted';
               recorder.move(
                 s,
                 jobId,
@@ -129,9 +166,7 @@ export function createLeaseEvents(deps: LeaseEventsOptions): LeaseEvents {
                 {
                   payout: payout.toString(),
                   reason:
-                    fee > 0n
-                      ? `result accepted; the market kept ${tokens(fee, s.meta)} as its fee`
-                      : 'result accepted',
+                    fee > 0n ? `${why}; the market kept ${tokens(fee, s.meta)} as its fee` : why,
                 },
                 `paid ${money}`,
               );
@@ -141,7 +176,10 @@ export function createLeaseEvents(deps: LeaseEventsOptions): LeaseEvents {
                 jobId,
                 ['submitted', 'disputed'],
                 'rejected',
-                { payout: '0' },
+                {
+                  payout: '0',
+                  reason: `the arbiter ruled for the requester: the reward went back to it, with your collateral of ${tokens(BigInt(a.collateralSlashed as bigint), s.meta)}`,
+                },
                 `the arbiter sided with the requester; collateral of ${tokens(BigInt(a.collateralSlashed as bigint), s.meta)} lost`,
               );
             else if (outcome === 'Voided')
@@ -150,7 +188,11 @@ export function createLeaseEvents(deps: LeaseEventsOptions): LeaseEvents {
                 jobId,
                 ['submitted', 'disputed'],
                 'voided',
-                { payout: '0' },
+                {
+                  payout: '0',
+                  reason:
+                    'nobody ruled on the dispute in time: the reward went back to the requester, and your collateral is free again',
+                },
                 'the dispute went stale: reward refunded, collateral returned',
               );
           }

@@ -4,6 +4,8 @@
 // accepted; the provider withdraws; every balance adds up to the last base unit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Wallet, formatUnits, type JsonRpcProvider } from 'ethers';
@@ -271,6 +273,47 @@ describe('the earn loop on a devnet', () => {
     ).toEqual(['seen', 'skipped', 'claiming']);
   }, 150_000);
 
+  it("says in the job's Why how the arbiter ruled: for this provider, or for the requester", async () => {
+    const market = connectJobMarket(devnet.marketAddress, rpc);
+    const asRequester = connectJobMarket(
+      devnet.marketAddress,
+      await rpc.getSigner(devnet.accounts[3]!),
+    );
+    // The devnet's arbiter is one of the node's accounts.
+    const asArbiter = connectJobMarket(devnet.marketAddress, await rpc.getSigner(devnet.arbiter));
+    const won = await requester.post({ ...files, reward: 2n * USD, leaseSeconds: 600 });
+    const lost = await requester.post({ ...files, reward: 2n * USD, leaseSeconds: 600 });
+    for (const job of [won, lost]) {
+      await until(`job ${job.jobId} submitted`, async () =>
+        lease(job.jobId)?.state === 'submitted' ? true : undefined,
+      );
+      await (await asRequester.disputeResult(job.jobId, 0, 'http://127.0.0.1:9/gone')).wait();
+      await until(`job ${job.jobId} disputed`, async () =>
+        lease(job.jobId)?.state === 'disputed' ? true : undefined,
+      );
+    }
+    // Its reason could not be read (fetch never uses port 9): the Why says what it can.
+    expect(lease(won.jobId)?.reason).toBe(
+      "the requester disputed the result; the market's arbiter decides",
+    );
+    const stakeBefore = (await market.getProvider(provider)).stake;
+    await (await asArbiter.resolveDispute(won.jobId, 0, true)).wait();
+    await (await asArbiter.resolveDispute(lost.jobId, 0, false)).wait();
+    const paid = await until('the ruling for the provider', async () => {
+      const l = lease(won.jobId);
+      return l?.state === 'paid' ? l : undefined;
+    });
+    expect(paid.reason).toBe('the arbiter ruled for you; the market kept 0.02 rUSD as its fee');
+    const rejected = await until('the ruling for the requester', async () => {
+      const l = lease(lost.jobId);
+      return l?.state === 'rejected' ? l : undefined;
+    });
+    expect(rejected.reason).toBe(
+      'the arbiter ruled for the requester: the reward went back to it, with your collateral of 1 rUSD',
+    );
+    expect(stakeBefore - (await market.getProvider(provider)).stake).toBe(USD);
+  }, 120_000);
+
   // Last: it moves the chain's clock past the arbiter's time.
   it("ends a dispute nobody rules on once the arbiter's time is up: collateral back, reward refunded", async () => {
     const market = connectJobMarket(devnet.marketAddress, rpc);
@@ -283,14 +326,27 @@ describe('the earn loop on a devnet', () => {
     const collateral = (reward * 5_000n) / 10_000n;
     expect(lockedBefore).toBeGreaterThanOrEqual(collateral);
     const refundBefore = await market.withdrawable(devnet.accounts[3]!);
-    // The requester disputes by hand, and the devnet's arbiter never rules.
+    // The requester disputes by hand, with its reason on a server of its own, and the devnet's
+    // arbiter never rules.
+    const why = createServer((_req, res) => res.end('Disputed: output y is all zeros\n'));
+    await new Promise<void>((resolve) => why.listen(0, '127.0.0.1', resolve));
+    const reasonUri = `http://127.0.0.1:${(why.address() as AddressInfo).port}/why.txt`;
     const asRequester = connectJobMarket(
       devnet.marketAddress,
       await rpc.getSigner(devnet.accounts[3]!),
     );
-    await (await asRequester.disputeResult(posted.jobId, 0, 'https://lab.example/why')).wait();
-    await until('the dispute seen', async () =>
-      lease(posted.jobId)?.state === 'disputed' ? true : undefined,
+    await (await asRequester.disputeResult(posted.jobId, 0, reasonUri)).wait();
+    // The provider's owner reads why, in the job's Why and its history.
+    const disputed = await until('the dispute and its reason seen', async () => {
+      const l = lease(posted.jobId);
+      return l?.state === 'disputed' && l.reason?.includes('all zeros') ? l : undefined;
+    });
+    await new Promise((resolve) => why.close(resolve));
+    expect(disputed.reason).toBe(
+      'the requester disputed the result: "Disputed: output y is all zeros"; the market\'s arbiter decides',
+    );
+    expect(agent.market.lease(posted.jobId.toString())!.history.map((h) => h.message)).toContain(
+      "the requester's reason: Disputed: output y is all zeros",
     );
     // Until the arbiter's time is up, nothing is sent.
     await new Promise((r) => setTimeout(r, 1500));
@@ -304,6 +360,9 @@ describe('the earn loop on a devnet', () => {
       return l?.state === 'voided' ? l : undefined;
     });
     expect(voided.payout).toBe('0');
+    expect(voided.reason).toBe(
+      'nobody ruled on the dispute in time: the reward went back to the requester, and your collateral is free again',
+    );
     expect(agent.market.lease(posted.jobId.toString())!.history.at(-1)?.message).toBe(
       'the dispute went stale: reward refunded, collateral returned',
     );
