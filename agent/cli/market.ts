@@ -5,10 +5,15 @@
  * side (market-post.ts, market-requests.ts); `marketCommand` below dispatches to both.
  */
 import { formatUnits } from 'ethers';
-import { networkTokensWords, timeWords, type Result, type ResultOf } from '../api/contract.ts';
+import {
+  deployNextSteps,
+  networkTokensWords,
+  timeWords,
+  type Result,
+  type ResultOf,
+} from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
 import { DeployError, nodeChainId } from '../market/deploy.ts';
-import { devNodeChains } from '../wallet/schema.ts';
 import { UsageError, withClient, writeRefusal, type Command } from './common.ts';
 import { answeredYes } from './flags.ts';
 import {
@@ -197,6 +202,7 @@ export function deployQuestion(
 /** What was deployed, and the command lines for the lab's other machines. */
 export function deployText(r: ResultOf<'market.deploy'>): string {
   const held = formatUnits(BigInt(r.tokenBalance), r.tokenDecimals).replace(/\.0$/, '');
+  const next = deployNextSteps(r);
   return [
     `Deployed a Roost market on chain ${r.chainId} at ${r.rpcUrl}:`,
     `  market:   ${r.marketAddress} (block ${r.blockNumber})`,
@@ -205,13 +211,8 @@ export function deployText(r: ResultOf<'market.deploy'>): string {
     'This Roost works on it now (settings network.name custom).',
     '',
     'On each provider machine:',
-    ...(r.testToken ? ['  roost settings set network.tokens test'] : []),
-    `  roost serve --rpc ${r.rpcUrl} --market ${r.marketAddress}`,
-    ...(devNodeChains.has(r.chainId)
-      ? []
-      : [
-          "Providers take a job once 2 blocks stand on it: the chain's node must make blocks on a clock (geth --dev.period, anvil --block-time), not only when a transaction comes.",
-        ]),
+    ...next.providerLines.map((line) => `  ${line}`),
+    ...(next.clockNote === null ? [] : [next.clockNote]),
     '',
     `Each provider needs ${r.tokenSymbol} to stake and the chain's coin for its fees; this wallet holds ${held} ${r.tokenSymbol}${BigInt(r.tokenBalance) > 0n ? '' : ' (get some first)'}. Send them from here:`,
     `  roost wallet send <provider address> <amount>            (${r.tokenSymbol})`,

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { jobSpecSchema } from '../jobs/schema.ts';
-import { tokensDecidedBySchema } from '../wallet/schema.ts';
+import { devNodeChains, tokensDecidedBySchema } from '../wallet/schema.ts';
 
 export const MARKET_JOB_FORMAT = 'roost.market-job/1';
 /** Largest market job document a provider fetches. */
@@ -277,6 +277,28 @@ export const marketDeployResultSchema = z.object({
   tokenBalance: z.string().regex(/^\d+$/),
 });
 export type MarketDeployResult = z.infer<typeof marketDeployResultSchema>;
+
+/**
+ * What the lab does next after a deploy (the CLI and the Settings page say the same): the lines
+ * each provider machine runs, and, on a chain that is not a development node, that its node
+ * must make blocks on a clock (providers wait for 2 blocks on top of a job).
+ */
+export function deployNextSteps(
+  r: Pick<MarketDeployResult, 'chainId' | 'rpcUrl' | 'marketAddress' | 'testToken'>,
+): {
+  providerLines: string[];
+  clockNote: string | null;
+} {
+  return {
+    providerLines: [
+      ...(r.testToken ? ['roost settings set network.tokens test'] : []),
+      `roost serve --rpc ${r.rpcUrl} --market ${r.marketAddress}`,
+    ],
+    clockNote: devNodeChains.has(r.chainId)
+      ? null
+      : "Providers take a job once 2 blocks stand on it: the chain's node must make blocks on a clock (geth --dev.period, anvil --block-time), not only when a transaction comes.",
+  };
+}
 
 /** One dispute the market's arbiter can rule on: a lease whose result its requester challenged. */
 export const disputeSchema = z.object({

@@ -15,6 +15,7 @@ import {
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { AgentText } from '../components/AgentText.tsx';
+import { DeployMarket } from '../components/DeployMarket.tsx';
 import { NetworkTokensNow } from '../components/NetworkTokens.tsx';
 import { PriceSuggestion } from '../components/PriceSuggestion.tsx';
 import { SupportBundle } from '../components/SupportBundle.tsx';
@@ -545,6 +546,7 @@ export function SettingsPage() {
         </div>
       </form>
       <DataFolder />
+      <DeployMarket />
       <SupportBundle />
     </section>
   );
