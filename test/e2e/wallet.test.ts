@@ -100,6 +100,19 @@ describe.skipIf(Boolean(missing))('the Wallet page against roost serve and a dev
       .toBe('25 rUSD');
     await page.getByTestId('wallet-history').waitFor();
     expect(await page.getByTestId('wallet-history').textContent()).toContain('15 rUSD');
+
+    // The chain's coin too, as a lab sends its providers the fees.
+    const coinBefore = await rpc.getBalance(devnet.accounts[7]!);
+    await page.getByLabel('What to send').selectOption('native');
+    await page.getByLabel('Amount (or "all")').fill('0.1');
+    await page.getByRole('button', { name: 'Review' }).click();
+    await review.waitFor();
+    expect(await review.textContent()).toContain('0.1 ETH');
+    await review.getByRole('button', { name: 'Confirm and send' }).click();
+    await page
+      .getByText(new RegExp(`^Sent 0\\.1 ETH to ${devnet.accounts[7]!}: confirmed`, 'i'))
+      .waitFor({ timeout: 30_000 });
+    expect((await rpc.getBalance(devnet.accounts[7]!)) - coinBefore).toBe(parseEther('0.1'));
     await page.screenshot({ path: join(SHOTS, 'wallet.png'), fullPage: true });
     expect(await overflowing(page), 'wallet').toEqual([]);
     expect(await accessibilityProblems(page), 'wallet').toEqual([]);

@@ -56,9 +56,9 @@ function DeployedView({ r }: { r: Deployed }) {
       {next.clockNote && <p>{next.clockNote}</p>}
       <p>
         Each provider needs {r.tokenSymbol} to stake and the chain&apos;s coin for its fees; this
-        wallet holds {held}. Send them from the Wallet page (Send), or with{' '}
-        <code>roost wallet send &lt;address&gt; &lt;amount&gt;</code> (add <code>--native</code> for
-        the coin).
+        wallet holds {held}. Send both from the Wallet page (Send to another address, then what to
+        send), or with <code>roost wallet send &lt;address&gt; &lt;amount&gt;</code> (add{' '}
+        <code>--native</code> for the coin).
       </p>
     </div>
   );

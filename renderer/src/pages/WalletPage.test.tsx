@@ -199,6 +199,40 @@ describe('the Wallet page summary', () => {
     expect(network?.nextElementSibling?.textContent).toBe('Built-in test network (chain 31337)');
   });
 
+  it("sends the chain's coin when asked, naming both by their symbols", async () => {
+    const base = fakeAgent(undefined);
+    const sent: unknown[] = [];
+    const { client } = fakeAgentClient((method, params) => {
+      if (method === 'wallet.prepareSend') {
+        sent.push(params);
+        return { ok: false, error: { code: 'WALLET_BAD_AMOUNT', message: 'not in this test' } };
+      }
+      return (base.client.call as (m: string, p?: unknown) => Promise<unknown>)(method, params);
+    });
+    render(
+      <AgentProvider client={client}>
+        <WalletPage />
+      </AgentProvider>,
+    );
+    fireEvent.click(await screen.findByLabelText('Send to another address'));
+    const what = screen.getByLabelText<HTMLSelectElement>('What to send');
+    await waitFor(() =>
+      expect([...what.options].map((o) => o.textContent)).toEqual([
+        "rUSD (the market's token: stake, jobs)",
+        "ETH (the chain's coin: fees)",
+      ]),
+    );
+    fireEvent.change(what, { target: { value: 'native' } });
+    fireEvent.change(screen.getByLabelText('To address'), { target: { value: ADDRESS } });
+    fireEvent.change(screen.getByLabelText('Amount (or "all")'), { target: { value: '0.1' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Review' }));
+    await waitFor(() => expect(sent).toEqual([{ to: ADDRESS, amount: '0.1', asset: 'native' }]));
+    // The token, as before, says no asset: the agent's default.
+    fireEvent.change(what, { target: { value: 'token' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Review' }));
+    await waitFor(() => expect(sent[1]).toEqual({ to: ADDRESS, amount: '0.1' }));
+  });
+
   it('says a stake earns nothing while market jobs are off, and turns them on in one click', async () => {
     const updates: unknown[] = [];
     const settings = structuredClone(defaultSettings); // market jobs start off

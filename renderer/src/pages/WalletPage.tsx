@@ -47,9 +47,19 @@ function entryWords(e: Entry): { sign: '+' | '−' | ''; what: string } {
 }
 
 /** Prepare → a decoded summary → Confirm: nothing is sent without the user seeing exactly what. */
-function Transfer({ status, onDone }: { status: Status; onDone: () => void }) {
+function Transfer({
+  status,
+  balance,
+  onDone,
+}: {
+  status: Status;
+  /** For the names of what can be sent (the market's token, the chain's coin). */
+  balance: Balance | undefined;
+  onDone: () => void;
+}) {
   const { client } = useAgent();
   const [mode, setMode] = useState<'withdraw' | 'send'>('withdraw');
+  const [asset, setAsset] = useState<'token' | 'native'>('token');
   const [to, setTo] = useState('');
   const [amount, setAmount] = useState('');
   const [prepared, setPrepared] = useState<Prepared>();
@@ -68,7 +78,11 @@ function Transfer({ status, onDone }: { status: Status; onDone: () => void }) {
             'wallet.prepareWithdraw',
             amount.trim() ? { amount: amount.trim() } : {},
           )
-        : await client.call('wallet.prepareSend', { to: to.trim(), amount: amount.trim() });
+        : await client.call('wallet.prepareSend', {
+            to: to.trim(),
+            amount: amount.trim(),
+            ...(asset === 'native' ? { asset } : {}),
+          });
     setBusy(false);
     if (r.ok) {
       setPrepared(r.value);
@@ -119,6 +133,19 @@ function Transfer({ status, onDone }: { status: Status; onDone: () => void }) {
         <form className="wallet-form" onSubmit={(e) => void prepare(e)}>
           {mode === 'send' && (
             <>
+              <label htmlFor="send-asset">What to send</label>
+              <select
+                id="send-asset"
+                value={asset}
+                onChange={(e) => setAsset(e.target.value === 'native' ? 'native' : 'token')}
+              >
+                <option value="token">
+                  {balance?.token.symbol ?? 'Tokens'} (the market&apos;s token: stake, jobs)
+                </option>
+                <option value="native">
+                  {balance?.native.symbol ?? 'Coin'} (the chain&apos;s coin: fees)
+                </option>
+              </select>
               <label htmlFor="send-to">To address</label>
               <input
                 id="send-to"
@@ -411,7 +438,7 @@ export function WalletPage() {
               <ForgetRememberedPassword />
             </div>
           </article>
-          <Transfer status={status} onDone={() => void load()} />
+          <Transfer status={status} balance={balance} onDone={() => void load()} />
           <section className="card" aria-labelledby="history-title">
             <div className="section-head">
               <h2 id="history-title">History</h2>
