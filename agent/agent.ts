@@ -504,6 +504,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
     log: marketLog,
     onLease: (lease) => events.emit('market.lease', lease),
     onStatus: (status) => events.emit('market.changed', status),
+    onDisputes: (disputes) => events.emit('market.disputes', disputes),
     embeddedDevnet: () => devnet?.started ?? false,
     practicePosted: () => practice.posted(),
     // As a change in Settings would: saved, shown (settings.changed), and the policy told.

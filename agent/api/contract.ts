@@ -227,7 +227,7 @@ export const SETTING_OPTION_LABELS: Record<string, string> = {
   'notifications.kinds.payment': 'A payment received',
   'notifications.kinds.bench-done': 'A benchmark finished',
   'notifications.kinds.needs-you':
-    'Roost needs you (the wallet locked while market jobs wait, or a GPU too hot)',
+    'Roost needs you (the wallet locked while market jobs wait, a GPU too hot, or a dispute for you to rule on)',
 };
 
 export const defaultSettings: Settings = {

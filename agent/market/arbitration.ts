@@ -14,7 +14,7 @@
  * kept where the lease is still disputed, with the result the provider put on chain and the
  * requester's published reason fetched from its server (at most 4 KB of text, 5 s).
  */
-import { formatUnits, getAddress } from 'ethers';
+import { formatUnits, getAddress, id } from 'ethers';
 import type { Log } from 'ethers';
 import {
   LeaseState,
@@ -139,8 +139,19 @@ export function createArbitration(): Arbitration {
 
   async function isArbiter(view: MarketView): Promise<boolean> {
     if (view.address === null) return false;
-    const m = market(view);
-    return m.hasRole(await m.ARBITER_ROLE(), view.address);
+    // JobMarket's ARBITER_ROLE is keccak256("ARBITER_ROLE"): one call, not two.
+    return market(view).hasRole(id('ARBITER_ROLE'), view.address);
+  }
+
+  /** Reasons read so far, by URI: a published reason does not change, and it is read often. */
+  const reasons = new Map<string, string>();
+  async function reasonAt(uri: string): Promise<string> {
+    const known = reasons.get(uri);
+    if (known !== undefined) return known;
+    const text = await fetchReasonText(uri);
+    if (reasons.size >= 256) reasons.delete(reasons.keys().next().value as string);
+    reasons.set(uri, text);
+    return text;
   }
 
   async function voidableAt(view: MarketView, challengeEndsAt: bigint): Promise<string> {
@@ -240,7 +251,7 @@ export function createArbitration(): Arbitration {
       resultUriOf(view, jobId, slot, lease.resultHash, log.blockNumber),
       view.net.provider.getBlock(log.blockNumber),
       voidableAt(view, lease.challengeEndsAt),
-      fetchReasonText(reasonUri).then(
+      reasonAt(reasonUri).then(
         (text) => ({ text, problem: null }),
         (error: unknown) => ({
           text: null,

@@ -451,6 +451,11 @@ export const marketEvents = {
   'market.changed': marketStatusSchema,
   /** A market job changed state. */
   'market.lease': leaseRecordSchema,
+  /**
+   * The open disputes this wallet, the market's arbiter, may rule on changed (a long-lived host
+   * looks every minute; nothing is sent to a wallet that is not the arbiter).
+   */
+  'market.disputes': disputesResultSchema,
 } as const;
 
 /** The upload file name of a receipt's output (`out/`-relative path, `/` becomes `_`). */

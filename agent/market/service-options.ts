@@ -6,7 +6,7 @@ import type { ExecutionProvider } from '../jobs/schema.ts';
 import type { JobService } from '../jobs/service.ts';
 import type { NetworkSource } from '../wallet/network.ts';
 import type { WalletService } from '../wallet/service.ts';
-import type { LeaseRecord, MarketSettings, MarketStatus } from './schema.ts';
+import type { DisputesResult, LeaseRecord, MarketSettings, MarketStatus } from './schema.ts';
 import type { FetchLike } from './transfer.ts';
 
 export interface MarketLog {
@@ -38,6 +38,12 @@ export interface MarketServiceOptions {
   log: MarketLog;
   onLease?: (lease: LeaseRecord) => void;
   onStatus?: (status: MarketStatus) => void;
+  /**
+   * The open disputes this wallet may rule on, as the market's arbiter, whenever they change (a
+   * started service looks every `disputesCheckMs`, default a minute).
+   */
+  onDisputes?: (disputes: DisputesResult) => void;
+  disputesCheckMs?: number;
   /** Sample jobs practice mode has posted (shown in the status). */
   practicePosted?: () => number;
   /** Whether this agent started the local devnet itself (shown in the status). */

@@ -114,6 +114,9 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
   let closed = false;
   let started = false;
   let timer: NodeJS.Timeout | undefined;
+  let disputesTimer: NodeJS.Timeout | undefined;
+  /** The rulable disputes last announced (onDisputes), as `job:slot` keys. */
+  let disputesSeen = '';
   let lastStatusJson = '';
   /** When the status was last read from the chain for the UI (publishStatus). */
   let lastPublishAt = 0;
@@ -342,6 +345,21 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
     return { net, meta: await tokenMeta.get(net), address };
   }
 
+  /**
+   * Looks for disputes this wallet may rule on and announces a change (onDisputes); a wallet that
+   * is not the arbiter costs one role check, and no wallet none.
+   */
+  async function watchDisputes(): Promise<void> {
+    const view = await marketView();
+    if (view.address === null) return;
+    const listed = await arbitration.list(view, { arbiterOnly: true });
+    const rulable = listed.disputes.filter((d) => d.cannotRule === null);
+    const key = rulable.map((d) => `${d.jobId}:${d.slot}`).join(',');
+    if (key === disputesSeen) return;
+    disputesSeen = key;
+    options.onDisputes?.({ ...listed, disputes: rulable });
+  }
+
   /** The session to send the provider's own transactions through, whether market jobs are on. */
   async function accountSession(): Promise<Session> {
     await requireSigningWallet(options.wallet);
@@ -418,6 +436,20 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
       };
       void tick().catch((error: unknown) => log.warn(`market: ${messageOf(error)}`));
       loop();
+      if (options.onDisputes) {
+        const look = (): void => {
+          void watchDisputes()
+            .catch((error: unknown) =>
+              log.debug?.(`market: disputes not read (${messageOf(error)})`),
+            )
+            .finally(() => {
+              if (closed) return;
+              disputesTimer = setTimeout(look, options.disputesCheckMs ?? 60_000);
+              disputesTimer.unref?.();
+            });
+        };
+        look();
+      }
     },
     async status() {
       // A one-shot host (the CLI) reads the chain through a session it does not run.
@@ -589,6 +621,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
     async close() {
       closed = true;
       if (timer) clearTimeout(timer);
+      if (disputesTimer) clearTimeout(disputesTimer);
       await building?.catch(() => undefined);
       await endSession();
       db?.close();

@@ -131,13 +131,51 @@ describe('which events deserve a notification', () => {
     );
   });
 
-  it('needs-you is described, in Settings and roost settings, with both notices it sends', () => {
-    // The choice a user ticks (or leaves out) must name the hot GPU as well as the locked wallet.
+  it("open disputes for this wallet, the market's arbiter, to rule on: once for each set", () => {
+    const dispute = (jobId: string, voidableAt: string, cannotRule: string | null = null) => ({
+      jobId,
+      slot: 0,
+      reason: 'Disputed: output y\nis all zeros',
+      voidableAt,
+      cannotRule,
+    });
+    const disputes = (...list: ReturnType<typeof dispute>[]) =>
+      ({
+        event: 'market.disputes',
+        payload: { network: { chainId: 4242, marketAddress: '0xm' }, disputes: list },
+      }) as unknown as AgentEvent;
+    const one = noticeFor(disputes(dispute('7', '2026-11-28T10:10:00.000Z')), context);
+    expect(one).toEqual({
+      kind: 'needs-you',
+      key: 'disputes:4242:0xm:7.0',
+      title: 'A dispute waits for your ruling',
+      body: 'Job 7: its requester challenged the provider\'s result ("Disputed: output y is all zeros"). As the market\'s arbiter, rule on the Jobs page (Disputes to rule on) or with roost market resolve before 2026-11-28 10:10 UTC, or it ends unruled.',
+    });
+    const two = noticeFor(
+      disputes(dispute('7', '2026-11-28T10:10:00.000Z'), dispute('9', '2026-11-28T08:00:00.000Z')),
+      context,
+    );
+    expect(two).toMatchObject({
+      key: 'disputes:4242:0xm:7.0,9.0',
+      title: '2 disputes wait for your ruling',
+    });
+    // The soonest to end unruled is the one named.
+    expect(two?.body).toContain('before 2026-11-28 08:00 UTC');
+    // None left, or none this wallet may rule on: nothing to say.
+    expect(noticeFor(disputes(), context)).toBeNull();
+    expect(
+      noticeFor(disputes(dispute('7', '2026-11-28T10:10:00.000Z', 'a party')), context),
+    ).toBeNull();
+  });
+
+  it('needs-you is described, in Settings and roost settings, with every notice it sends', () => {
+    // The choice a user ticks (or leaves out) must name each thing that needs the user.
     const label = SETTING_OPTION_LABELS['notifications.kinds.needs-you'];
     const description = notificationSettingsSchema.shape.kinds.description;
     for (const words of [label, description]) {
       expect(words).toMatch(/wallet locked/);
       expect(words).toMatch(/GPU/);
+      expect(words).toMatch(/dispute/);
     }
   });
 

@@ -14,7 +14,7 @@
  * a payment) announced once.
  */
 import type { AgentEvent } from '../api/contract.ts';
-import { HELD_LEASE_STATES, type LeaseState } from '../market/schema.ts';
+import { HELD_LEASE_STATES, timeWords, type LeaseState } from '../market/schema.ts';
 import { formatUnitsExact } from '../wallet/amount.ts';
 
 export type NoticeKind =
@@ -137,6 +137,29 @@ export function noticeFor(event: AgentEvent, context: NoticeContext): Notice | n
         key: `locked:${Math.floor(context.at / 1_800_000)}`,
         title: 'Unlock your wallet',
         body: `${jobs} for your wallet to sign: unlock it in Roost (Wallet page) to finish and get paid.`,
+      };
+    }
+    case 'market.disputes': {
+      // This wallet is the market's arbiter: a dispute nobody rules on ends unruled after the
+      // arbiter's time, so each new set of open disputes is announced once.
+      const open = event.payload.disputes.filter((d) => d.cannotRule === null);
+      if (open.length === 0) return null;
+      const first = open.reduce((a, b) => (a.voidableAt <= b.voidableAt ? a : b));
+      const which =
+        open.length === 1
+          ? `Job ${first.jobId}: its requester challenged the provider's result${first.reason ? ` ("${short(first.reason.replace(/\s+/g, ' '), 80)}")` : ''}.`
+          : `${open.length} results were challenged by their requesters.`;
+      return {
+        kind: 'needs-you',
+        key: `disputes:${event.payload.network.chainId}:${event.payload.network.marketAddress}:${open.map((d) => `${d.jobId}.${d.slot}`).join(',')}`,
+        title:
+          open.length === 1
+            ? 'A dispute waits for your ruling'
+            : `${open.length} disputes wait for your ruling`,
+        body: short(
+          `${which} As the market's arbiter, rule on the Jobs page (Disputes to rule on) or with roost market resolve before ${timeWords(first.voidableAt)}, or it ends unruled.`,
+          300,
+        ),
       };
     }
     case 'schedule.changed': {

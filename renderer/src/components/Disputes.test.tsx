@@ -150,7 +150,7 @@ describe('DisputesToRule', () => {
     expect(screen.getByRole('button', { name: 'Rule for the provider' })).toBeTruthy();
   });
 
-  it('reads again for another wallet or market, not for each block the market status moves on', async () => {
+  it('reads again for another wallet or market, or when the disputes changed, not for each block the market status moves on', async () => {
     const calls = mount((method) =>
       method === 'market.disputes' ? ok(listed([dispute()])) : unavailable(),
     );
@@ -169,5 +169,8 @@ describe('DisputesToRule', () => {
     await waitFor(() => expect(reads()).toBe(2));
     calls.emit({ event: 'wallet.changed', payload: {} } as AgentEvent);
     await waitFor(() => expect(reads()).toBe(3));
+    // A dispute came or went: the agent says so.
+    calls.emit({ event: 'market.disputes', payload: listed([]) } as AgentEvent);
+    await waitFor(() => expect(reads()).toBe(4));
   });
 });

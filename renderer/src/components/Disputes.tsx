@@ -173,7 +173,8 @@ export function DisputesToRule() {
     // status changes with every block it follows: only a new market is worth reading again.
     let market: string | undefined;
     const stop = subscribe((e) => {
-      if (e.event === 'wallet.changed') read();
+      // The agent looks for disputes every minute and says when the open ones changed.
+      if (e.event === 'wallet.changed' || e.event === 'market.disputes') read();
       else if (e.event === 'market.changed') {
         const n = e.payload.network;
         const now = n ? `${n.chainId}:${n.marketAddress}` : '';

@@ -26,7 +26,7 @@ import { writeLocalNetwork } from '../../../agent/market/local-network.ts';
 import { startTestChain, type TestChain } from '../../support/devnet-chain.ts';
 import { runRoost } from '../../support/roost-cli.ts';
 import { tempDir } from '../../support/temp-dir.ts';
-import { LIGHT_SCRYPT } from './support.ts';
+import { LIGHT_SCRYPT, until } from './support.ts';
 
 const USD = TEST_DOLLAR;
 const REWARD = 5n * USD;
@@ -90,6 +90,8 @@ async function dispute(jobId: bigint, reasonUri: string): Promise<void> {
   await (await (await as(REQUESTER)).disputeResult(jobId, 0, reasonUri)).wait();
 }
 
+/** The rulable disputes of each `market.disputes` event, by job. */
+const announced: string[][] = [];
 let first: bigint;
 let second: bigint;
 let undisputed: bigint;
@@ -131,6 +133,9 @@ beforeAll(async () => {
   agent = await createAgent({
     dataDir: arbiterDir,
     host: 'test',
+    // Long-lived, as roost serve: it looks for disputes to announce (fast here).
+    background: true,
+    market: { disputesCheckMs: 200 },
     embeddedDevnet: false,
     hardware: { env: { ...process.env, ROOST_NVIDIA_SMI: '/nonexistent/nvidia-smi' } },
     wallet: { scrypt: LIGHT_SCRYPT },
@@ -141,6 +146,9 @@ beforeAll(async () => {
     password: PASSWORD,
   });
   if (!imported.ok) throw new Error(imported.error.message);
+  agent.events.subscribe((e) => {
+    if (e.event === 'market.disputes') announced.push(e.payload.disputes.map((d) => d.jobId));
+  });
   await rpc.send('hardhat_setBalance', [arbiter.address, `0x${(10n ** 18n).toString(16)}`]);
 }, 120_000);
 
@@ -251,6 +259,10 @@ describe('disputes and rulings', () => {
   });
 
   it('rules for the provider: it is paid, and the dispute leaves the list', async () => {
+    // Made the arbiter, the agent announces the two disputes it may rule on (a notice), once.
+    await until('the disputes announced', () =>
+      announced.some((jobs) => jobs.join() === `${first},${second}`) ? true : undefined,
+    );
     const unlocked = await call('wallet.unlock', { password: PASSWORD });
     if (!unlocked.ok) throw new Error(unlocked.error.message);
     const listed = await call('market.disputes', {});
@@ -294,6 +306,13 @@ describe('disputes and rulings', () => {
       winner: 'provider',
     });
     if (!lateRuled.ok) throw new Error(lateRuled.error.message);
+
+    // The announcements followed: the two ruled on gone (the late one may have come and gone
+    // between two looks), the first set announced once.
+    await until('the rulings announced', () =>
+      announced.at(-1)?.join() === String(second) ? true : undefined,
+    );
+    expect(announced.filter((jobs) => jobs.join() === `${first},${second}`)).toHaveLength(1);
 
     // Ruled once: a second ruling is refused, and nothing more is sent.
     const sent = await sentByArbiter();
