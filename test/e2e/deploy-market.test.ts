@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { Wallet } from 'ethers';
 import type { Browser } from 'playwright-core';
+import type { MethodName } from '../../agent/api/contract.ts';
 import { connectJobMarket } from '../../contracts/bindings/job-market.ts';
 import type { Devnet } from '../../contracts/devnet.ts';
 import {
@@ -18,7 +19,7 @@ import {
 } from '../support/browser.ts';
 import { startTestChain, type TestChain } from '../support/devnet-chain.ts';
 import { providerAndLab } from '../support/market-files.ts';
-import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
+import { serveApi, startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const missing = chromiumMissing();
@@ -31,20 +32,8 @@ describe.skipIf(Boolean(missing))("deploying a lab's own market from Settings", 
   let dir: { path: string; remove: () => Promise<void> };
   const lab = Wallet.createRandom();
 
-  const api = async (method: string, params: unknown = {}): Promise<unknown> => {
-    const res = await fetch(`${server.base}/api/${method}`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify(params),
-    });
-    const body = (await res.json()) as {
-      ok: boolean;
-      value?: unknown;
-      error?: { message: string };
-    };
-    if (!body.ok) throw new Error(`${method}: ${body.error?.message}`);
-    return body.value;
-  };
+  const api = <M extends MethodName>(method: M, params?: unknown) =>
+    serveApi(server, method, params);
 
   beforeAll(async () => {
     chain = await startTestChain();
@@ -85,15 +74,14 @@ describe.skipIf(Boolean(missing))("deploying a lab's own market from Settings", 
     const done = card.getByTestId('deployed');
     await done.waitFor({ timeout: 60_000 });
 
-    const network = (
-      (await api('settings.get')) as { network: { name: string; marketAddress: string } }
-    ).network;
+    const { network } = await api('settings.get');
     expect(network.name).toBe('custom');
-    expect(await chain.rpc.getCode(network.marketAddress)).not.toBe('0x');
-    const admin = connectJobMarket(network.marketAddress, chain.rpc);
+    const marketAddress = network.marketAddress ?? '';
+    expect(await chain.rpc.getCode(marketAddress)).not.toBe('0x');
+    const admin = connectJobMarket(marketAddress, chain.rpc);
     expect(await admin.hasRole(await admin.ARBITER_ROLE(), lab.address)).toBe(true);
     expect(await done.locator('.command-lines').textContent()).toBe(
-      `roost settings set network.tokens test\nroost serve --rpc ${devnet.rpcUrl} --market ${network.marketAddress}`,
+      `roost settings set network.tokens test\nroost serve --rpc ${devnet.rpcUrl} --market ${marketAddress}`,
     );
     // A development node (chain 31337) needs no blocks on a clock.
     expect(await done.textContent()).not.toContain('on a clock');

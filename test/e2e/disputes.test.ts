@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { MaxUint256, Wallet, id, type JsonRpcProvider } from 'ethers';
 import type { Browser } from 'playwright-core';
+import type { MethodName } from '../../agent/api/contract.ts';
 import type { Devnet } from '../../contracts/devnet.ts';
 import {
   LeaseState,
@@ -26,7 +27,7 @@ import {
 } from '../support/browser.ts';
 import { startTestChain, type TestChain } from '../support/devnet-chain.ts';
 import { providerAndLab } from '../support/market-files.ts';
-import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
+import { serveApi, startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const missing = chromiumMissing();
@@ -44,20 +45,8 @@ describe.skipIf(Boolean(missing))('ruling on a dispute in the dashboard', () => 
   let jobId: bigint;
   const arbiter = Wallet.createRandom();
 
-  const api = async (method: string, params: unknown = {}): Promise<unknown> => {
-    const res = await fetch(`${server.base}/api/${method}`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify(params),
-    });
-    const body = (await res.json()) as {
-      ok: boolean;
-      value?: unknown;
-      error?: { message: string };
-    };
-    if (!body.ok) throw new Error(`${method}: ${body.error?.message}`);
-    return body.value;
-  };
+  const api = <M extends MethodName>(method: M, params?: unknown) =>
+    serveApi(server, method, params);
 
   beforeAll(async () => {
     chain = await startTestChain();

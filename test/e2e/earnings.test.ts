@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Wallet } from 'ethers';
 import type { Browser } from 'playwright-core';
 import { startDevnet, type Devnet } from '../../contracts/devnet.ts';
-import { methods } from '../../agent/api/contract.ts';
+import { methods, type MethodName } from '../../agent/api/contract.ts';
 import {
   accessibilityProblems,
   chromiumMissing,
@@ -18,7 +18,7 @@ import {
   SHOTS,
 } from '../support/browser.ts';
 import { labPostsJob, providerAndLab, writeJobFiles } from '../support/market-files.ts';
-import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
+import { serveApi, startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const RENDERER = fileURLToPath(new URL('../../dist/renderer/index.html', import.meta.url));
@@ -32,20 +32,8 @@ describe.skipIf(Boolean(missing))('earnings, the suggested price and why no jobs
   let dir: { path: string; remove: () => Promise<void> };
   const key = Wallet.createRandom().privateKey;
 
-  const api = async (method: string, params: unknown = {}): Promise<unknown> => {
-    const res = await fetch(`${server.base}/api/${method}`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify(params),
-    });
-    const body = (await res.json()) as {
-      ok: boolean;
-      value?: unknown;
-      error?: { message: string };
-    };
-    if (!body.ok) throw new Error(`${method}: ${body.error?.message}`);
-    return body.value;
-  };
+  const api = <M extends MethodName>(method: M, params?: unknown) =>
+    serveApi(server, method, params);
   // Without a GPU here, the machine's warnings ("no GPU") come too, but keep no job away.
   const marketBlockers = (answer: { blockers: { code: string }[] }) =>
     answer.blockers.map((d) => d.code);

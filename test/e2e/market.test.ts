@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { Wallet, type JsonRpcProvider } from 'ethers';
 import type { Browser } from 'playwright-core';
+import type { MethodName } from '../../agent/api/contract.ts';
 import type { Devnet } from '../../contracts/devnet.ts';
 import { connectJobMarket } from '../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../contracts/bindings/roost-test-token.ts';
@@ -19,7 +20,7 @@ import {
 } from '../support/browser.ts';
 import { startTestChain, type TestChain } from '../support/devnet-chain.ts';
 import { labPostsJob, providerAndLab, writeJobFiles } from '../support/market-files.ts';
-import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
+import { serveApi, startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const missing = chromiumMissing();
@@ -35,20 +36,8 @@ describe.skipIf(Boolean(missing))('earning on the market, seen in the dashboard'
   const key = Wallet.createRandom().privateKey;
   const provider = new Wallet(key).address;
 
-  const api = async (method: string, params: unknown = {}): Promise<unknown> => {
-    const res = await fetch(`${server.base}/api/${method}`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify(params),
-    });
-    const body = (await res.json()) as {
-      ok: boolean;
-      value?: unknown;
-      error?: { message: string };
-    };
-    if (!body.ok) throw new Error(`${method}: ${body.error?.message}`);
-    return body.value;
-  };
+  const api = <M extends MethodName>(method: M, params?: unknown) =>
+    serveApi(server, method, params);
 
   beforeAll(async () => {
     chain = await startTestChain();

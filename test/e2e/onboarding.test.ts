@@ -11,7 +11,6 @@ import type { Browser, Page } from 'playwright-core';
 import { devnetDeployment, startDevnet, type Devnet } from '../../contracts/devnet.ts';
 import { connectJobMarket } from '../../contracts/bindings/job-market.ts';
 import { writeLocalNetwork } from '../../agent/market/local-network.ts';
-import type { MethodName, ResultOf } from '../../agent/api/contract.ts';
 import { formatFigure } from '../../renderer/src/pages/onboarding.ts';
 import {
   accessibilityProblems,
@@ -20,27 +19,11 @@ import {
   overflowing,
   SHOTS,
 } from '../support/browser.ts';
-import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
+import { serveApi as api, startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const RENDERER = fileURLToPath(new URL('../../dist/renderer/index.html', import.meta.url));
 const missing = chromiumMissing();
-
-/** One call to the agent's HTTP API, as the CLI makes it. */
-async function api<M extends MethodName>(
-  server: ServeProcess,
-  method: M,
-  params: unknown = {},
-): Promise<ResultOf<M>> {
-  const res = await fetch(`${server.base}/api/${method}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(params),
-  });
-  const body = (await res.json()) as { ok: boolean; value?: unknown; error?: { message: string } };
-  if (!body.ok) throw new Error(`${method}: ${body.error?.message}`);
-  return body.value as ResultOf<M>;
-}
 
 describe.skipIf(Boolean(missing))('first-run setup against roost serve and a devnet', () => {
   let browser: Browser;

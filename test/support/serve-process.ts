@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { MethodName, ResultOf } from '../../agent/api/contract.ts';
 
 export const ROOST_BIN = fileURLToPath(new URL('../../bin/roost.js', import.meta.url));
 
@@ -73,4 +74,20 @@ export async function startServeProcess(
       return exited;
     },
   };
+}
+
+/** One call to a `roost serve`'s HTTP API, as the CLI makes it; the agent's refusal is thrown. */
+export async function serveApi<M extends MethodName>(
+  server: ServeProcess,
+  method: M,
+  params: unknown = {},
+): Promise<ResultOf<M>> {
+  const res = await fetch(`${server.base}/api/${method}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(params),
+  });
+  const body = (await res.json()) as { ok: boolean; value?: unknown; error?: { message: string } };
+  if (!body.ok) throw new Error(`${method}: ${body.error?.message}`);
+  return body.value as ResultOf<M>;
 }
