@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultSettings, type ResultOf } from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
 import { leaseRecord } from '../market/testing/lease-record.ts';
+import { dispute, disputesResult } from '../market/testing/dispute.ts';
 import { marketStatus } from '../market/testing/market-status.ts';
 import { runMarketCommand } from './market.ts';
 
@@ -516,31 +517,10 @@ describe('roost market deploy', () => {
 });
 
 describe('roost market disputes / resolve', () => {
-  const dispute: ResultOf<'market.disputes'>['disputes'][number] = {
-    jobId: '7',
-    slot: 0,
-    requester: '0x' + '1'.repeat(40),
-    provider: '0x' + '2'.repeat(40),
-    reward: { amount: '5', symbol: 'rUSD' },
-    collateral: { amount: '2.5', symbol: 'rUSD' },
-    resultHash: '0x' + 'ab'.repeat(32),
-    resultUri: 'http://10.0.0.5:8801/uploads/0/result.json',
-    reasonUri: 'http://10.0.0.5:8801/dispute-0-x.txt',
-    reason: 'Disputed: output y differs\nfrom the canary',
-    reasonProblem: null,
-    disputedAt: '2026-11-27T10:00:00.000Z',
-    disputeTx: '0x' + 'cd'.repeat(32),
-    voidableAt: '2026-11-28T10:10:00.000Z',
-    cannotRule: null,
-  };
-  const listed = (over: Partial<typeof dispute> = {}, arbiter = true) => ({
+  const d = dispute();
+  const listed = (over: Parameters<typeof dispute>[0] = {}, arbiter = true) => ({
     ok: true,
-    value: {
-      network: { name: 'custom', chainId: 31337, marketAddress: '0x' + 'a'.repeat(40) },
-      wallet: '0x' + '3'.repeat(40),
-      arbiter,
-      disputes: [{ ...dispute, ...over }],
-    },
+    value: disputesResult([dispute(over)], arbiter),
   });
   const ruled = {
     ok: true,
@@ -548,8 +528,8 @@ describe('roost market disputes / resolve', () => {
       jobId: '7',
       slot: 0,
       winner: 'provider',
-      provider: dispute.provider,
-      requester: dispute.requester,
+      provider: d.provider,
+      requester: d.requester,
       providerPaid: { amount: '5', symbol: 'rUSD' },
       requesterCredited: { amount: '0', symbol: 'rUSD' },
       transaction: '0x' + 'ef'.repeat(32),
@@ -621,7 +601,7 @@ describe('roost market disputes / resolve', () => {
       'market.resolveDispute',
     ]);
     expect(yes.calls[1]![1]).toEqual({ jobId: '7', slot: 0, winner: 'provider' });
-    expect(yes.out).toContain(`Ruled for the provider: ${dispute.provider} was credited 5 rUSD`);
+    expect(yes.out).toContain(`Ruled for the provider: ${d.provider} was credited 5 rUSD`);
   });
 
   it("says why this wallet can't rule before asking anything", async () => {

@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import type { AgentEvent, ResultOf } from '../../../agent/api/contract.ts';
+import type { AgentEvent } from '../../../agent/api/contract.ts';
+import {
+  DISPUTE_PROVIDER,
+  DISPUTE_REQUESTER,
+  dispute,
+  disputesResult,
+} from '../../../agent/market/testing/dispute.ts';
 import { marketStatus } from '../../../agent/market/testing/market-status.ts';
 import { AgentProvider } from '../AgentContext.tsx';
 import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
@@ -8,37 +14,9 @@ import { DisputesToRule } from './Disputes.tsx';
 
 afterEach(cleanup);
 
-type Disputes = ResultOf<'market.disputes'>;
-type Dispute = Disputes['disputes'][number];
-
-const REQUESTER = '0x' + '1'.repeat(40);
-const PROVIDER = '0x' + '2'.repeat(40);
-
-const dispute = (over: Partial<Dispute> = {}): Dispute => ({
-  jobId: '7',
-  slot: 0,
-  requester: REQUESTER,
-  provider: PROVIDER,
-  reward: { amount: '5', symbol: 'rUSD' },
-  collateral: { amount: '2.5', symbol: 'rUSD' },
-  resultHash: '0x' + 'ab'.repeat(32),
-  resultUri: 'http://10.0.0.5:8801/uploads/0/result.json',
-  reasonUri: 'http://10.0.0.5:8801/dispute-0-x.txt',
-  reason: 'Disputed: output y differs\nfrom the canary',
-  reasonProblem: null,
-  disputedAt: '2026-11-27T10:00:00.000Z',
-  disputeTx: '0x' + 'cd'.repeat(32),
-  voidableAt: '2026-11-28T10:10:00.000Z',
-  cannotRule: null,
-  ...over,
-});
-
-const listed = (disputes: Dispute[], arbiter = true): Disputes => ({
-  network: { name: 'custom', chainId: 31337, marketAddress: '0x' + 'a'.repeat(40) },
-  wallet: '0x' + '3'.repeat(40),
-  arbiter,
-  disputes,
-});
+const REQUESTER = DISPUTE_REQUESTER;
+const PROVIDER = DISPUTE_PROVIDER;
+const listed = disputesResult;
 
 function mount(answer: (method: string, params: unknown) => unknown) {
   const calls: [string, unknown][] = [];
