@@ -10,9 +10,10 @@
  * own lease; that refusal, like every other (not the arbiter, no such job, not disputed), is said
  * before a password is asked and before anything is sent.
  *
- * Listing reads the chain only (no key): every `ResultDisputed` since the market's deployment,
- * kept where the lease is still disputed, with the result the provider put on chain and the
- * requester's published reason fetched from its server (at most 4 KB of text, 5 s).
+ * Listing reads the chain only (no key): every `ResultDisputed` since the market's deployment
+ * (the first time; then the blocks since), kept where the lease is still disputed, with the
+ * result the provider put on chain and the requester's published reason fetched from its server
+ * (dispute-reason.ts).
  */
 import { formatUnits, getAddress, id } from 'ethers';
 import type { Log } from 'ethers';
@@ -311,6 +312,26 @@ export function createArbitration(): Arbitration {
     return { job, lease };
   }
 
+  /** The disputed lease, once this wallet may rule on it; else an ArbitrationError. */
+  async function checked(view: MarketView, params: ResolveDisputeParams) {
+    const { job, lease } = await disputedLease(view, params);
+    const why = whyCannotRule(
+      view.address,
+      await isArbiter(view),
+      params.jobId,
+      job,
+      lease,
+      view.net.marketAddress,
+      await voidableAt(view, lease.challengeEndsAt),
+    );
+    if (why !== null)
+      throw new ArbitrationError(
+        view.address === null ? 'WALLET_NONE' : 'FORBIDDEN',
+        `${why} Nothing was sent.`,
+      );
+    return { job, lease };
+  }
+
   const arbitration: Arbitration = {
     async list(view, options = {}) {
       const arbiter = await isArbiter(view);
@@ -344,27 +365,12 @@ export function createArbitration(): Arbitration {
     },
 
     async check(view, params) {
-      const { job, lease } = await disputedLease(view, params);
-      const why = whyCannotRule(
-        view.address,
-        await isArbiter(view),
-        params.jobId,
-        job,
-        lease,
-        view.net.marketAddress,
-        await voidableAt(view, lease.challengeEndsAt),
-      );
-      if (why !== null)
-        throw new ArbitrationError(
-          view.address === null ? 'WALLET_NONE' : 'FORBIDDEN',
-          `${why} Nothing was sent.`,
-        );
+      await checked(view, params);
     },
 
     async resolve(s, params) {
       const view: MarketView = { net: s.net, meta: s.meta, address: s.address };
-      await arbitration.check(view, params);
-      const { job, lease } = await disputedLease(view, params);
+      const { job, lease } = await checked(view, params);
       const providerWins = params.winner === 'provider';
       const label = `rule for the ${params.winner} on lease ${params.slot} of job ${params.jobId}`;
       let record;
@@ -383,7 +389,7 @@ export function createArbitration(): Arbitration {
         if (error instanceof TxRevertError) throw new ArbitrationError('JOB_STATE', error.message);
         throw new ArbitrationError(
           'NETWORK_UNAVAILABLE',
-          `${messageOf(error)} Nothing was ruled; ask again once the chain answers.`,
+          `${messageOf(error)} The ruling may not have reached the chain: \`roost market disputes\` says whether the dispute is still open.`,
         );
       }
       if (record.state !== 'mined')
