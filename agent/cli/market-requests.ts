@@ -99,6 +99,8 @@ export interface LeaseView {
   leaseEndsAt?: string;
   /** Chain time, ISO; while submitted. */
   challengeEndsAt?: string;
+  /** Chain time, ISO; while disputed: after it anyone may end the dispute unruled. */
+  voidableAt?: string;
   /** What this requester decided (a transaction not yet confirmed when `verdictFinal` is false). */
   verdict?: RecordedVerdict['verdict'];
   reason?: string;
@@ -156,6 +158,8 @@ async function viewLeases(
 ): Promise<LeaseView[]> {
   const contract = connectJobMarket(market.marketAddress, market.chain);
   const deadline = BigInt(request.record.deadline);
+  let timeout: bigint | undefined;
+  const arbitrationTimeout = async () => (timeout ??= await contract.arbitrationTimeout());
   const views: LeaseView[] = [];
   for (let slot = 0; slot < request.record.redundancy; slot++) {
     const raw: unknown = await contract.getLease(request.jobId, slot);
@@ -195,7 +199,12 @@ async function viewLeases(
         view = { slot, state: 'submitted', provider, challengeEndsAt: iso(lease.challengeEndsAt) };
         break;
       case LeaseState.Disputed:
-        view = { slot, state: 'disputed', provider };
+        view = {
+          slot,
+          state: 'disputed',
+          provider,
+          voidableAt: iso(lease.challengeEndsAt + (await arbitrationTimeout())),
+        };
         break;
       case LeaseState.Paid:
         view = {
@@ -228,8 +237,13 @@ async function viewLeases(
   return views;
 }
 
-function leaseLine(view: LeaseView): string {
+/**
+ * One lease in words. `walletPosts`: this data folder's wallet posted it (a custom network), so
+ * `roost wallet withdraw` here takes what the market credits back.
+ */
+function leaseLine(view: LeaseView, walletPosts: boolean): string {
   const who = view.provider ?? '';
+  const withdraw = walletPosts ? ' (roost wallet withdraw takes it)' : '';
   let text: string;
   switch (view.state) {
     case 'claimed':
@@ -242,12 +256,20 @@ function leaseLine(view: LeaseView): string {
       text = `accepted, ${who} was paid`;
       break;
     case 'paid':
-      text = `paid to ${who} when its challenge window closed`;
+      // Paid after this requester disputed it: the arbiter ruled for the provider.
+      text =
+        view.verdict === 'disputed'
+          ? `paid to ${who}: the market's arbiter ruled for the provider`
+          : `paid to ${who} when its challenge window closed`;
       break;
     case 'disputed':
+      text = `disputed (${who}'s result): the market's arbiter decides; if nobody rules by ${view.voidableAt ?? '?'}, the dispute ends unruled and the reward comes back to you`;
+      break;
     case 'rejected':
+      text = `rejected (${who}'s result): the arbiter ruled for you; the reward and the provider's collateral were credited to the posting wallet in the market${withdraw}`;
+      break;
     case 'voided':
-      text = `${view.state} (${who})`;
+      text = `voided (${who}'s result): nobody ruled in time; the reward was credited back to the posting wallet in the market${withdraw}`;
       break;
     case 'expired':
       text = `expired${who ? ` (${who})` : ''}`;
@@ -371,7 +393,7 @@ export async function runMarketRequests(ctx: MarketPostContext): Promise<number>
       lines.push(
         `Job ${job.jobId}: ${what}, posted by ${job.requester}, files served at ${job.servedAt}`,
       );
-      for (const lease of job.leases) lines.push(leaseLine(lease));
+      for (const lease of job.leases) lines.push(leaseLine(lease, market.kind === 'custom'));
     }
     const open = jobs.some((j) =>
       j.leases.some((l) => ['open', 'claimed', 'submitted', 'expired'].includes(l.state)),

@@ -19,6 +19,7 @@ import {
 } from '../../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../../contracts/bindings/roost-test-token.ts';
 import { runMarketPost } from '../../../agent/cli/market-post.ts';
+import { runRequesterCommand } from '../../../agent/cli/market-requests.ts';
 import { writeLocalNetwork } from '../../../agent/market/local-network.ts';
 import { createRequester } from '../../../agent/market/requester.ts';
 import type {
@@ -382,6 +383,32 @@ describe('roost market post-job', () => {
     expect(text).toContain(`Lease 0: result in from ${provider.address}`);
     expect(text).toMatch(/Lease 0: disputed \(0x[0-9a-fA-F]{40}\): the output c\.npy has sha256/);
     expect(text).toContain('Not every lease was accepted');
+
+    // `roost market requests` says what happens next, then how the arbiter ruled.
+    const requests = async () => {
+      const lines: string[] = [];
+      const code = await runRequesterCommand({
+        dataDir,
+        positionals: ['requests'],
+        values: {},
+        json: false,
+        out: (t) => lines.push(t),
+        err: (t) => lines.push(t),
+      });
+      expect(code).toBe(0);
+      return lines.join('');
+    };
+    const lease = await connectJobMarket(devnet.marketAddress, rpc).getLease(jobId, 0);
+    const timeout = await connectJobMarket(devnet.marketAddress, rpc).arbitrationTimeout();
+    const endsUnruled = new Date(Number(lease.challengeEndsAt + timeout) * 1000).toISOString();
+    expect(await requests()).toContain(
+      `lease 0: disputed (${provider.address}'s result): the market's arbiter decides; if nobody rules by ${endsUnruled}, the dispute ends unruled and the reward comes back to you`,
+    );
+    const arbiter = connectJobMarket(devnet.marketAddress, await rpc.getSigner(devnet.arbiter));
+    await (await arbiter.resolveDispute(jobId, 0, false)).wait();
+    expect(await requests()).toContain(
+      `lease 0: rejected (${provider.address}'s result): the arbiter ruled for you; the reward and the provider's collateral were credited to the posting wallet in the market; verdict here: disputed`,
+    );
   });
 
   it('refuses --no-wait, a bad price, an unknown account and a chain that does not answer, in words', async () => {
