@@ -409,6 +409,22 @@ describe('roost market post-job', () => {
     expect(await requests()).toContain(
       `lease 0: rejected (${provider.address}'s result): the arbiter ruled for you; the reward and the provider's collateral were credited to the posting wallet in the market; verdict here: disputed`,
     );
+
+    // Another disputed result, ruled for the provider: paid, and not "when its window closed".
+    const again = await connectJobMarket(devnet.marketAddress, rpc).jobCount();
+    const second = cli({
+      model: modelPath,
+      input: [`a=${aPath}`, `b=${bPath}`],
+      price: '1',
+      account: '4',
+    });
+    const paidJob = await nextJob(again);
+    await provide(provider, paidJob, 'bytes');
+    expect(await second.run).toBe(1);
+    await (await arbiter.resolveDispute(paidJob, 0, true)).wait();
+    expect(await requests()).toContain(
+      `lease 0: paid to ${provider.address}: the market's arbiter ruled for the provider; verdict here: disputed`,
+    );
   });
 
   it('refuses --no-wait, a bad price, an unknown account and a chain that does not answer, in words', async () => {
