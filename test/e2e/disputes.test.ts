@@ -21,7 +21,6 @@ import {
   accessibilityProblems,
   chromiumMissing,
   launchChromium,
-  navLink,
   overflowing,
   SHOTS,
 } from '../support/browser.ts';
@@ -114,7 +113,11 @@ describe.skipIf(Boolean(missing))('ruling on a dispute in the dashboard', () => 
   it('lists the dispute with its reason, and pays the provider after the confirmation', async () => {
     const page = await browser.newPage({ viewport: { width: 1024, height: 640 } });
     await page.goto(server.url);
-    await navLink(page, 'Jobs').click();
+    // The Dashboard says one waits, and leads to the Jobs page.
+    const waiting = page.getByTestId('disputes-waiting');
+    await waiting.waitFor({ timeout: 30_000 });
+    expect(await waiting.textContent()).toMatch(/^A dispute waits for your ruling/);
+    await waiting.getByRole('link', { name: 'Rule on the Jobs page' }).click();
     const card = page.getByTestId('disputes');
     const item = card.getByTestId(`dispute-${jobId}-0`);
     await item.waitFor({ timeout: 30_000 });

@@ -10,7 +10,7 @@ import {
 import { marketStatus } from '../../../agent/market/testing/market-status.ts';
 import { AgentProvider } from '../AgentContext.tsx';
 import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
-import { DisputesToRule } from './Disputes.tsx';
+import { DisputesToRule, DisputesWaiting } from './Disputes.tsx';
 
 afterEach(cleanup);
 
@@ -150,5 +150,40 @@ describe('DisputesToRule', () => {
     // A dispute came or went: the agent says so.
     calls.emit({ event: 'market.disputes', payload: listed([]) } as AgentEvent);
     await waitFor(() => expect(reads()).toBe(4));
+  });
+});
+
+describe('DisputesWaiting (the Dashboard)', () => {
+  function mountLine(answer: () => unknown) {
+    const { client, emit } = fakeAgentClient((method) =>
+      method === 'market.disputes' ? answer() : unavailable(),
+    );
+    render(
+      <AgentProvider client={client}>
+        <DisputesWaiting />
+      </AgentProvider>,
+    );
+    return emit;
+  }
+
+  it('says how many wait and when the first ends unruled, with the way to the Jobs page', async () => {
+    const soon = dispute({ jobId: '9', voidableAt: '2026-11-28T08:00:00.000Z' });
+    mountLine(() => ok(listed([dispute(), soon])));
+    const line = await screen.findByTestId('disputes-waiting');
+    expect(line.textContent).toBe(
+      `2 disputes wait for your ruling as this market's arbiter; the first ends unruled at ${new Date(soon.voidableAt).toLocaleString()}. Rule on the Jobs page`,
+    );
+    expect(line.querySelector('a')?.getAttribute('href')).toBe('#/jobs');
+  });
+
+  it('says nothing to a wallet that is not the arbiter, or of disputes it may not rule on, and follows the agent', async () => {
+    const emit = mountLine(() => ok(listed([dispute({ cannotRule: 'a party' })])));
+    await waitFor(() => expect(screen.queryByTestId('disputes-waiting')).toBeNull());
+    emit({ event: 'market.disputes', payload: listed([dispute()]) } as AgentEvent);
+    expect((await screen.findByTestId('disputes-waiting')).textContent).toMatch(
+      /^A dispute waits for your ruling/,
+    );
+    emit({ event: 'market.disputes', payload: listed([dispute()], false) } as AgentEvent);
+    await waitFor(() => expect(screen.queryByTestId('disputes-waiting')).toBeNull());
   });
 });

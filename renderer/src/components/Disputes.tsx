@@ -237,3 +237,37 @@ export function DisputesToRule() {
     </section>
   );
 }
+
+/**
+ * The Dashboard's line for the market's arbiter: how many disputes wait for its ruling and when
+ * the first ends unruled, with the way to the Jobs page. Nothing for anyone else, or for none.
+ */
+export function DisputesWaiting() {
+  const { client, subscribe } = useAgent();
+  const [open, setOpen] = useState<Dispute[]>([]);
+  useEffect(() => {
+    let live = true;
+    const take = (r: Disputes) =>
+      setOpen(r.arbiter ? r.disputes.filter((d) => d.cannotRule === null) : []);
+    void client.call('market.disputes', { arbiterOnly: true }).then((r) => {
+      if (live && r.ok) take(r.value);
+    });
+    // The agent looks every minute and says when they changed.
+    const stop = subscribe((e) => {
+      if (e.event === 'market.disputes') take(e.payload);
+    });
+    return () => {
+      live = false;
+      stop();
+    };
+  }, [client, subscribe]);
+  if (open.length === 0) return null;
+  const first = open.reduce((a, b) => (a.voidableAt <= b.voidableAt ? a : b));
+  return (
+    <div className="banner banner-warn" role="status" data-testid="disputes-waiting">
+      {open.length === 1 ? 'A dispute waits' : `${open.length} disputes wait`} for your ruling as
+      this market&apos;s arbiter; {open.length === 1 ? 'it ends' : 'the first ends'} unruled at{' '}
+      {when(first.voidableAt)}. <a href="#/jobs">Rule on the Jobs page</a>
+    </div>
+  );
+}

@@ -5,6 +5,7 @@ import { WhyNoJobs } from '../components/WhyNoJobs.tsx';
 import { Earnings } from '../components/Earnings.tsx';
 import { SetupEntry } from '../components/SetupEntry.tsx';
 import { AgentText } from '../components/AgentText.tsx';
+import { DisputesWaiting } from '../components/Disputes.tsx';
 
 function formatUptime(seconds: number): string {
   const s = Math.floor(seconds);
@@ -47,6 +48,7 @@ export function DashboardPage() {
           </button>
         </div>
       ))}
+      <DisputesWaiting />
       <SetupEntry />
       <div className="cards">
         <article className="card" aria-labelledby="agent-card">
