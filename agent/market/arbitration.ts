@@ -15,7 +15,7 @@
  * result the provider put on chain and the requester's published reason fetched from its server
  * (dispute-reason.ts).
  */
-import { formatUnits, getAddress, id } from 'ethers';
+import { getAddress, id } from 'ethers';
 import type { Log } from 'ethers';
 import {
   LeaseState,
@@ -29,7 +29,7 @@ import { getLogsChunked } from '../wallet/chain.ts';
 import type { TokenMeta } from '../wallet/chain.ts';
 import type { WalletNetwork } from '../wallet/network.ts';
 import { fetchReasonText } from './dispute-reason.ts';
-import { messageOf } from './format.ts';
+import { messageOf, tokenAmount as amount, unixTimeIso as iso } from './format.ts';
 import type {
   Dispute,
   DisputesResult,
@@ -71,13 +71,6 @@ export interface MarketView {
 const LOG_CHUNK = 10_000;
 /** Blocks read again at each listing, for a dispute a reorganisation moved into them. */
 const REORG_DEPTH = 64;
-
-const amount = (value: bigint, meta: TokenMeta) => ({
-  amount: formatUnits(value, meta.decimals).replace(/\.0$/, ''),
-  symbol: meta.symbol,
-});
-
-const iso = (seconds: bigint | number) => new Date(Number(seconds) * 1000).toISOString();
 
 /** A lease state on chain in the words `roost market requests` uses. */
 function stateWords(state: bigint): string {

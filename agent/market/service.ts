@@ -12,14 +12,13 @@
  * → lease states) and lease-driver.ts (the steps of one lease).
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { formatUnits } from 'ethers';
 import type { Provider } from 'ethers';
 import { connectJobMarket } from '../../contracts/bindings/job-market.ts';
 import { TokenMetaCache, type TokenMeta } from '../wallet/chain.ts';
 import { isTestNetwork, tokensDecidedBy } from '../wallet/network.ts';
 import type { WalletNetwork } from '../wallet/network.ts';
 import { marketDbPath, openMarketDb } from './db.ts';
-import { messageOf } from './format.ts';
+import { messageOf, tokenAmount, unixTimeIso } from './format.ts';
 import { createArbitration } from './arbitration.ts';
 import type { MarketView } from './arbitration.ts';
 import { createLeaseDriver } from './lease-driver.ts';
@@ -53,7 +52,6 @@ import {
   UnstakeError,
   createUnstaking,
   requireSigningWallet,
-  unixTimeIso,
   unstakingView,
   type StakeReader,
 } from './unstake.ts';
@@ -465,10 +463,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
       // the Wallet page and `roost market unstake` can say what is staked before any unlock.
       const reader: StakeReader | undefined = s ?? (await keylessReader());
       if (reader) {
-        const amount = (v: bigint) => ({
-          amount: formatUnits(v, reader.meta.decimals).replace(/\.0$/, ''),
-          symbol: reader.meta.symbol,
-        });
+        const amount = (v: bigint) => tokenAmount(v, reader.meta);
         try {
           const market = connectJobMarket(reader.net.marketAddress, reader.net.provider);
           const [p, withdrawable, delay] = await Promise.all([
@@ -581,10 +576,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
         throw error;
       }
       if (started) void ensureSession().catch(() => undefined);
-      const amountOf = (v: bigint) => ({
-        amount: formatUnits(v, s.meta.decimals).replace(/\.0$/, ''),
-        symbol: s.meta.symbol,
-      });
+      const amountOf = (v: bigint) => tokenAmount(v, s.meta);
       return {
         requested: amountOf(sent.requested),
         unstaking: { ...amountOf(sent.unstaking), availableAt: unixTimeIso(sent.availableAt) },

@@ -17,9 +17,8 @@ import {
 } from '../../contracts/bindings/job-market.ts';
 import { parseAmount } from '../wallet/amount.ts';
 import type { WalletService } from '../wallet/service.ts';
-import { messageOf, tokens } from './format.ts';
+import { messageOf, tokens, unixTimeIso, unixTimeWords } from './format.ts';
 import type { MarketLog } from './service-options.ts';
-import { timeWords } from './schema.ts';
 import type { Session } from './session.ts';
 import { TxRevertError, type TxIntent } from './tx-manager.ts';
 
@@ -41,15 +40,6 @@ export class UnstakeError extends Error {
     this.name = 'UnstakeError';
     this.code = code;
   }
-}
-
-export function unixTimeIso(seconds: bigint | number): string {
-  return new Date(Number(seconds) * 1000).toISOString();
-}
-
-/** A unix time in the market's words (schema.ts timeWords): 2025-03-01 14:05 UTC. */
-export function unixTimeWords(seconds: bigint | number): string {
-  return timeWords(unixTimeIso(seconds));
 }
 
 /** Throws the wallet's state as an error that says what to do, when it can't sign the request. */
