@@ -173,3 +173,19 @@ export function parsePort(value: string | boolean | undefined): number | undefin
   }
   return port;
 }
+
+/**
+ * Sends; where the agent answers that the wallet is locked and `ask` can reach a terminal, asks
+ * its password once, unlocks and sends again (a one-shot agent locks again when the command ends).
+ */
+export async function unlockingIfLocked<T>(
+  client: ApiClient,
+  ask: ((question: string, secret: boolean) => Promise<string>) | undefined,
+  send: () => Promise<Result<T>>,
+): Promise<Result<T>> {
+  const r = await send();
+  if (r.ok || r.error.code !== 'WALLET_LOCKED' || !ask) return r;
+  const password = await ask('Wallet password: ', true);
+  const unlocked = await client.call('wallet.unlock', { password });
+  return unlocked.ok ? send() : unlocked;
+}

@@ -7,8 +7,9 @@
  *   question that says who gets what. A locked wallet is asked for its password once; what the
  *   market would refuse (not the arbiter, a party to it, not disputed) is said before that.
  */
-import type { Result, ResultOf } from '../api/contract.ts';
+import type { ResultOf } from '../api/contract.ts';
 import { timeWords } from '../api/contract.ts';
+import { unlockingIfLocked } from './common.ts';
 import { answeredYes } from './flags.ts';
 import type { MarketCliContext } from './market.ts';
 
@@ -24,21 +25,6 @@ type Dispute = Disputes['disputes'][number];
 type Amount = Dispute['reward'];
 
 const tokens = (a: Amount) => `${a.amount} ${a.symbol}`;
-
-/**
- * Sends; where the agent answers that the wallet is locked, asks its password once, unlocks and
- * sends again (a one-shot agent locks again when the command ends).
- */
-export async function unlockingIfLocked<T>(
-  ctx: Pick<MarketCliContext, 'client' | 'ask'>,
-  send: () => Promise<Result<T>>,
-): Promise<Result<T>> {
-  const r = await send();
-  if (r.ok || r.error.code !== 'WALLET_LOCKED' || !ctx.ask) return r;
-  const password = await ctx.ask('Wallet password: ', true);
-  const unlocked = await ctx.client.call('wallet.unlock', { password });
-  return unlocked.ok ? send() : unlocked;
-}
 
 function indented(text: string, prefix: string): string {
   return text
@@ -147,7 +133,9 @@ export async function runArbiterCommand(
       }
     }
   }
-  const r = await unlockingIfLocked(ctx, () => ctx.client.call('market.resolveDispute', params));
+  const r = await unlockingIfLocked(ctx.client, ctx.ask, () =>
+    ctx.client.call('market.resolveDispute', params),
+  );
   if (!r.ok) return fail(r.error);
   ctx.out((ctx.json ? JSON.stringify(r.value) : resolvedText(r.value)) + '\n');
   return 0;

@@ -14,14 +14,19 @@ import {
 } from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
 import { DeployError, nodeChainId } from '../market/deploy.ts';
-import { UsageError, withClient, writeRefusal, type Command } from './common.ts';
+import {
+  UsageError,
+  unlockingIfLocked as unlockingIfLockedVia,
+  withClient,
+  writeRefusal,
+  type Command,
+} from './common.ts';
 import { answeredYes } from './flags.ts';
 import {
   ArbiterUsageError,
   MARKET_DISPUTES_USAGE,
   MARKET_RESOLVE_USAGE,
   runArbiterCommand,
-  unlockingIfLocked as unlockingIfLockedVia,
 } from './market-arbiter.ts';
 import { MARKET_CANCEL_USAGE } from './market-cancel.ts';
 import { MARKET_POST_USAGE, MarketPostUsageError, marketPostOptions } from './market-post.ts';
@@ -279,7 +284,7 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
         throw new MarketUsageError('--amount takes the tokens to take back, e.g. --amount 25.');
       // A locked wallet can't sign the request: ask for its password once, as `wallet` does.
       const unlockingIfLocked = <T>(send: () => Promise<Result<T>>) =>
-        unlockingIfLockedVia(ctx, send);
+        unlockingIfLockedVia(ctx.client, ctx.ask, send);
       if (cancel || complete) {
         const r = await unlockingIfLocked(() =>
           ctx.client.call(cancel ? 'market.cancelUnstake' : 'market.completeUnstake'),
