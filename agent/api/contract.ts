@@ -632,7 +632,7 @@ export { networkTokensWords } from '../wallet/schema.ts';
 /** A time as the market's messages write it (the CLI and the agent say the same). */
 export { timeWords } from '../market/schema.ts';
 /** What a lab does after deploying its market (the CLI and the Settings page say the same). */
-export { deployNextSteps } from '../market/schema.ts';
+export { MAX_MARKET_FEE_BPS, deployNextSteps } from '../market/schema.ts';
 /** A job's sandbox, time and durations in words (the CLI and the Jobs page say the same). */
 export { durationWords, jobTimeWords, jobWords, sandboxWords } from '../jobs/schema.ts';
 /** Disk space in words (`340 MB`, `1.2 GB`): what removing jobs frees, on the CLI and the page. */

@@ -6,6 +6,7 @@
  */
 import { formatUnits } from 'ethers';
 import {
+  MAX_MARKET_FEE_BPS,
   deployNextSteps,
   networkTokensWords,
   timeWords,
@@ -404,9 +405,9 @@ export async function runMarketCommand(ctx: MarketCliContext): Promise<number> {
       const feeText = ctx.values['fee-bps'];
       const feeBps =
         typeof feeText === 'string' && /^\d{1,4}$/.test(feeText) ? Number(feeText) : NaN;
-      if (feeText !== undefined && !(feeBps <= 1000))
+      if (feeText !== undefined && !(feeBps <= MAX_MARKET_FEE_BPS))
         throw new MarketUsageError(
-          `--fee-bps takes the market's fee in basis points, 0 to 1000 (100 is 1 %; got "${String(feeText)}").`,
+          `--fee-bps takes the market's fee in basis points, 0 to ${MAX_MARKET_FEE_BPS} (100 is 1 %; got "${String(feeText)}").`,
         );
       const params = {
         rpcUrl: rpcUrl.trim(),

@@ -5,35 +5,52 @@
  * anything, and its refusals are shown as it words them.
  */
 import { useEffect, useState, type FormEvent } from 'react';
-import { deployNextSteps, type ResultOf } from '../../../agent/api/contract.ts';
+import {
+  MAX_MARKET_FEE_BPS,
+  deployNextSteps,
+  methods,
+  type ResultOf,
+} from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
+import { formatAmount } from './MarketLeases.tsx';
 
 type Wallet = ResultOf<'wallet.status'>;
 type Deployed = ResultOf<'market.deploy'>;
 
-const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+/** The deploy's parameters from the form's text, as the agent takes them (unchecked). */
+function formParams(rpcUrl: string, token: string, fee: string) {
+  return {
+    rpcUrl: rpcUrl.trim(),
+    ...(token.trim() === '' ? {} : { token: token.trim() }),
+    // Digits only: "1 %" or "1.5" is no fee in basis points, and the schema says so.
+    feeBps: /^\d+$/.test(fee.trim()) ? Number(fee.trim()) : Number.NaN,
+  };
+}
 
-/** What is wrong with the form, in words; undefined when it can be reviewed. */
+/** What each field must be, in the words of the form. */
+const FIELD_WORDS: Record<string, string> = {
+  rpcUrl:
+    "Give your chain's JSON-RPC URL, as http://10.0.0.5:8545: the node must answer from this computer.",
+  token:
+    'The token is the address of an ERC-20 on that chain (0x and 40 hex digits), or leave it empty for the Roost test dollar.',
+  feeBps: `The market's fee is in basis points, 0 to ${MAX_MARKET_FEE_BPS} (100 is 1 %).`,
+};
+
+/**
+ * What is wrong with the form, in words; undefined when it can be reviewed. The rules are the
+ * agent's own (market.deploy's params), so the form and the agent never disagree.
+ */
 export function deployFormProblem(rpcUrl: string, token: string, fee: string): string | undefined {
-  let url: URL | undefined;
-  try {
-    url = new URL(rpcUrl.trim());
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
-    return "Give your chain's JSON-RPC URL, as http://10.0.0.5:8545: the node must answer from this computer.";
-  if (token.trim() !== '' && !ADDRESS.test(token.trim()))
-    return 'The token is the address of an ERC-20 on that chain (0x and 40 hex digits), or leave it empty for the Roost test dollar.';
-  if (!/^\d{1,4}$/.test(fee.trim()) || Number(fee) > 1000)
-    return "The market's fee is in basis points, 0 to 1000 (100 is 1 %).";
-  return undefined;
+  const checked = methods['market.deploy'].params.safeParse(formParams(rpcUrl, token, fee));
+  if (checked.success) return undefined;
+  const issue = checked.error.issues[0];
+  return FIELD_WORDS[String(issue?.path[0])] ?? issue?.message;
 }
 
 function DeployedView({ r }: { r: Deployed }) {
   const next = deployNextSteps(r);
-  const held = `${r.tokenBalance === '0' ? '0' : formatBase(r.tokenBalance, r.tokenDecimals)} ${r.tokenSymbol}`;
+  const held = formatAmount(r.tokenBalance, { symbol: r.tokenSymbol, decimals: r.tokenDecimals });
   return (
     <div className="banner banner-ok" role="status" data-testid="deployed">
       <p>Deployed a Roost market on chain {r.chainId}; this Roost works on it now.</p>
@@ -62,14 +79,6 @@ function DeployedView({ r }: { r: Deployed }) {
       </p>
     </div>
   );
-}
-
-/** Base units as a decimal amount, without floating point. */
-function formatBase(base: string, decimals: number): string {
-  const digits = base.padStart(decimals + 1, '0');
-  const whole = digits.slice(0, digits.length - decimals);
-  const fraction = digits.slice(digits.length - decimals).replace(/0+$/, '');
-  return fraction ? `${whole}.${fraction}` : whole;
 }
 
 export function DeployMarket() {
@@ -119,9 +128,7 @@ export function DeployMarket() {
     setBusy(true);
     setProblem(undefined);
     const r = await client.call('market.deploy', {
-      rpcUrl: rpcUrl.trim(),
-      ...(token.trim() === '' ? {} : { token: token.trim() }),
-      feeBps: Number(fee),
+      ...formParams(rpcUrl, token, fee),
       ...(replace ? { replace: true } : {}),
       ...(locked ? { password } : {}),
     });
