@@ -22,6 +22,7 @@ import {
 } from './market/embedded-devnet.ts';
 import { createPractice } from './market/practice.ts';
 import { createMarketDeployer } from './market/deploy.ts';
+import { createPostedJobs } from './market/posted-jobs.ts';
 import {
   createMarketService,
   type MarketService,
@@ -526,6 +527,19 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
     onPosted: () => void market.status().then((s) => events.emit('market.changed', s)),
   });
 
+  // Jobs this data folder posts from the app (the Jobs page): the requester side, for labs.
+  const postedJobs = createPostedJobs({
+    dataDir: options.dataDir,
+    network,
+    wallet,
+    settings: () => ({
+      marketJobs: settings.get().market.enabled,
+      tokens: settings.get().network.tokens,
+    }),
+    log: marketLog,
+    emit: (event) => events.emit('market.postedJob', event),
+  });
+
   marketPoke = () => {
     if (options.background) market.poke();
   };
@@ -587,6 +601,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
           save: (patch) => router.call('settings.update', { network: patch }),
           log: marketLog,
         }),
+        postedJobs,
       ),
       ...notificationsHandlers({ settings, webhook, addSecret }),
       ...jobHandlers(jobs),
@@ -671,9 +686,21 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
       if (state !== 'stopping') {
         market.start();
         practice.start();
+        // Jobs posted from here and left unfinished (a restart) are watched again; those the
+        // wallet must sign for wait until it is unlocked.
+        void postedJobs.resumeAll();
       }
     };
     marketStarting = startMarket();
+    // Unlocking the wallet lets the posted jobs it must sign for be watched again.
+    let walletUnlocked = false;
+    events.subscribe((e) => {
+      if (e.event !== 'wallet.changed') return;
+      const unlocked = e.payload.state === 'unlocked';
+      if (unlocked && !walletUnlocked && state === 'running')
+        void marketStarting.then(() => postedJobs.resumeAll());
+      walletUnlocked = unlocked;
+    });
   }
   state = 'running';
   log.info(`Roost ${ROOST_VERSION} started (${options.host}); data in ${options.dataDir}`);
@@ -707,6 +734,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
       if (benchService) await (await benchService).close();
       await marketStarting;
       await practice.close();
+      await postedJobs.close();
       await market.close();
       if (jobService) await (await jobService.catch(() => undefined))?.close();
       await wallet.close();

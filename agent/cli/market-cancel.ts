@@ -5,10 +5,8 @@
  * to their end. It asks before it sends (`--yes` does not ask); on a custom network the data
  * folder's wallet signs, as for post-job.
  */
-import { Result, getAddress } from 'ethers';
-import { z } from 'zod';
-import { LeaseState, connectJobMarket } from '../../contracts/bindings/job-market.ts';
-import { addressSchema } from '../market/schema.ts';
+import { connectJobMarket } from '../../contracts/bindings/job-market.ts';
+import { openLeasesOf } from '../market/request-views.ts';
 import { formatUnitsExact } from '../wallet/amount.ts';
 import { answeredYes } from './flags.ts';
 import { reportFailure } from './market-post.ts';
@@ -23,41 +21,6 @@ import type { RequesterMarket } from './requester-market.ts';
 
 export const MARKET_CANCEL_USAGE = 'roost market cancel-job <jobId> [--yes] [--json]';
 
-const chainJobSchema = z.object({
-  requester: addressSchema,
-  redundancy: z.bigint().min(1n).max(2n),
-  reward: z.bigint().nonnegative(),
-});
-const leaseStateSchema = z.object({ state: z.bigint().min(0n).max(7n) });
-
-const plain = (raw: unknown): unknown => (raw instanceof Result ? raw.toObject(true) : raw);
-
-/** The job on chain and which of its leases are open, or what is wrong, in words. */
-async function openLeases(market: RequesterMarket, jobId: bigint) {
-  const contract = connectJobMarket(market.marketAddress, market.chain);
-  // The market reverts (UnknownJob) for a job id it never gave out.
-  const jobCount = await contract.jobCount();
-  if (jobId > jobCount)
-    throw new Error(
-      `There is no job ${jobId} on ${market.label} (its jobs are 1 to ${jobCount}); roost market requests lists the ones posted from here.`,
-    );
-  const job = chainJobSchema.safeParse(plain(await contract.getJob(jobId)));
-  if (!job.success)
-    throw new Error(
-      `the market at ${market.marketAddress} answered getJob(${jobId}) with something that is not a job`,
-    );
-  const open: number[] = [];
-  for (let slot = 0; slot < Number(job.data.redundancy); slot++) {
-    const lease = leaseStateSchema.safeParse(plain(await contract.getLease(jobId, slot)));
-    if (!lease.success)
-      throw new Error(
-        `the market at ${market.marketAddress} answered getLease(${jobId}, ${slot}) with something that is not a lease`,
-      );
-    if (lease.data.state === LeaseState.Open) open.push(slot);
-  }
-  return { requester: getAddress(job.data.requester), reward: job.data.reward, open };
-}
-
 export async function runMarketCancel(ctx: MarketPostContext & { yes?: boolean }) {
   const [, id, ...rest] = ctx.positionals;
   if (id === undefined)
@@ -71,7 +34,7 @@ export async function runMarketCancel(ctx: MarketPostContext & { yes?: boolean }
   let market: RequesterMarket | undefined;
   try {
     market = await openRequesterMarket(ctx.dataDir);
-    const job = await openLeases(market, jobId);
+    const job = await openLeasesOf(market, jobId, 'roost market requests');
     if (job.open.length === 0)
       throw new Error(
         `Job ${jobId} has no open lease to cancel: each was claimed, settled or cancelled already. A claimed lease runs to its end; roost market requests shows where each stands.`,

@@ -9,13 +9,13 @@
  * Every post is kept in the data folder's journal: killed at any point, the job is picked up
  * again by `roost market await <id>` (market-requests.ts), which shares the helpers here.
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { executionProviderSchema } from '../jobs/schema.ts';
 import { answeredYes, enumFlagProblem } from './flags.ts';
 import type { ExecutionProvider } from '../jobs/schema.ts';
 import { publicOrigin } from '../market/artifact-server.ts';
-import { createRequester } from '../market/requester.ts';
+import { createRequester, requesterWorkDir } from '../market/requester.ts';
 import type {
   LeaseOutcome,
   PostedJob,
@@ -119,11 +119,6 @@ function progressLine(event: Exclude<RequesterEvent, { type: 'warning' }>): stri
 function verdictLine(o: LeaseOutcome): string {
   const who = o.provider ? ` (${o.provider})` : '';
   return `Lease ${o.slot}: ${o.verdict}${who}${o.reason ? `: ${o.reason}` : ''}`;
-}
-
-/** The requester's work folder in a data folder: served files, uploads, checked results. */
-export function requesterWorkDir(dataDir: string): string {
-  return join(dataDir, 'market', 'requester');
 }
 
 /**

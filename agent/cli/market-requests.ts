@@ -13,15 +13,7 @@
  * market.ts wires them into its `market` command through `runRequesterCommand`.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { Result, getAddress, zeroPadValue } from 'ethers';
-import type { Provider } from 'ethers';
-import { z } from 'zod';
-import {
-  LeaseState,
-  connectJobMarket,
-  jobMarketInterface,
-  parseJobMarketLog,
-} from '../../contracts/bindings/job-market.ts';
+import { getAddress } from 'ethers';
 import {
   MARKET_POST_USAGE,
   marketRequester,
@@ -40,11 +32,11 @@ import type { RequesterMarket } from './requester-market.ts';
 import { MARKET_CANCEL_USAGE, runMarketCancel } from './market-cancel.ts';
 import { marketDbPath, openMarketDb } from '../market/db.ts';
 import { openRequestJournal } from '../market/request-journal.ts';
-import type { PostedRequest, RecordedVerdict, RequestJournal } from '../market/request-journal.ts';
+import type { PostedRequest, RequestJournal } from '../market/request-journal.ts';
 import { findPostedJobs } from '../market/requester.ts';
 import type { Requester } from '../market/requester.ts';
-import { addressSchema, bytes32Schema } from '../market/schema.ts';
-import { formatUnitsExact } from '../wallet/amount.ts';
+import { listPostedJobs } from '../market/request-views.ts';
+import type { LeaseView } from '../market/schema.ts';
 
 export const MARKET_REQUESTS_USAGE = 'roost market requests [--json]';
 export const MARKET_AWAIT_USAGE = 'roost market await <jobId> [--json]';
@@ -74,168 +66,7 @@ export function runRequesterCommand(ctx: MarketPostContext): Promise<number> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// What the chain says of a lease
-
-/** A lease as the lab sees it. */
-export const leaseViewStates = [
-  'open',
-  'claimed',
-  'submitted',
-  'accepted',
-  'disputed',
-  'paid',
-  'rejected',
-  'voided',
-  'expired',
-  'cancelled',
-] as const;
-export type LeaseViewState = (typeof leaseViewStates)[number];
-
-export interface LeaseView {
-  slot: number;
-  state: LeaseViewState;
-  provider: string | null;
-  /** Chain time, ISO; while claimed. */
-  leaseEndsAt?: string;
-  /** Chain time, ISO; while submitted. */
-  challengeEndsAt?: string;
-  /** Chain time, ISO; while disputed: after it anyone may end the dispute unruled. */
-  voidableAt?: string;
-  /** What this requester decided (a transaction not yet confirmed when `verdictFinal` is false). */
-  verdict?: RecordedVerdict['verdict'];
-  reason?: string;
-  verdictFinal?: boolean;
-  /** What happens next, in words, where something is left to do. */
-  note?: string;
-}
-
-const chainLeaseSchema = z.object({
-  provider: addressSchema,
-  state: z.bigint().min(0n).max(7n),
-  leaseEndsAt: z.bigint().nonnegative(),
-  challengeEndsAt: z.bigint().nonnegative(),
-  resultHash: bytes32Schema,
-});
-const acceptedSchema = z.object({ jobId: z.bigint().positive(), slot: z.bigint().min(0n) });
-
-const ZERO = '0x0000000000000000000000000000000000000000';
-const iso = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString();
-
-/** `job:slot` of every ResultAccepted of these requesters: Paid by acceptance, not by timeout. */
-async function acceptedLeases(
-  chain: Provider,
-  marketAddress: string,
-  requesters: string[],
-  fromBlock: number,
-): Promise<Set<string>> {
-  const accepted = new Set<string>();
-  if (requesters.length === 0) return accepted;
-  const logs = await chain.getLogs({
-    address: marketAddress,
-    topics: [
-      jobMarketInterface.getEvent('ResultAccepted')!.topicHash,
-      null,
-      requesters.map((r) => zeroPadValue(r, 32)),
-    ],
-    fromBlock,
-    toBlock: 'latest',
-  });
-  for (const entry of logs) {
-    const event = parseJobMarketLog(entry);
-    if (event?.name !== 'ResultAccepted') continue;
-    const args = acceptedSchema.safeParse(event.args);
-    if (args.success) accepted.add(`${args.data.jobId}:${args.data.slot}`);
-  }
-  return accepted;
-}
-
-async function viewLeases(
-  market: RequesterMarket,
-  request: PostedRequest & { jobId: bigint },
-  verdicts: RecordedVerdict[],
-  accepted: Set<string>,
-  now: bigint,
-): Promise<LeaseView[]> {
-  const contract = connectJobMarket(market.marketAddress, market.chain);
-  const deadline = BigInt(request.record.deadline);
-  let timeout: bigint | undefined;
-  const arbitrationTimeout = async () => (timeout ??= await contract.arbitrationTimeout());
-  const views: LeaseView[] = [];
-  for (let slot = 0; slot < request.record.redundancy; slot++) {
-    const raw: unknown = await contract.getLease(request.jobId, slot);
-    const parsed = chainLeaseSchema.safeParse(raw instanceof Result ? raw.toObject(true) : raw);
-    if (!parsed.success)
-      throw new Error(
-        `the market at ${market.marketAddress} answered getLease(${request.jobId}, ${slot}) with something that is not a lease`,
-      );
-    const lease = parsed.data;
-    const provider = lease.provider === ZERO ? null : getAddress(lease.provider);
-    let view: LeaseView;
-    switch (lease.state) {
-      case LeaseState.Open:
-        view =
-          now + BigInt(request.record.leaseSeconds) >= deadline
-            ? {
-                slot,
-                state: 'expired',
-                provider,
-                note: 'nobody claimed it before the deadline; roost market await cancels it and refunds the reward',
-              }
-            : { slot, state: 'open', provider };
-        break;
-      case LeaseState.Claimed:
-        view =
-          now >= lease.leaseEndsAt
-            ? {
-                slot,
-                state: 'expired',
-                provider,
-                leaseEndsAt: iso(lease.leaseEndsAt),
-                note: 'its provider ran out of time; roost market await reopens it and takes the collateral',
-              }
-            : { slot, state: 'claimed', provider, leaseEndsAt: iso(lease.leaseEndsAt) };
-        break;
-      case LeaseState.Submitted:
-        view = { slot, state: 'submitted', provider, challengeEndsAt: iso(lease.challengeEndsAt) };
-        break;
-      case LeaseState.Disputed:
-        view = {
-          slot,
-          state: 'disputed',
-          provider,
-          voidableAt: iso(lease.challengeEndsAt + (await arbitrationTimeout())),
-        };
-        break;
-      case LeaseState.Paid:
-        view = {
-          slot,
-          state: accepted.has(`${request.jobId}:${slot}`) ? 'accepted' : 'paid',
-          provider,
-        };
-        break;
-      case LeaseState.Rejected:
-        view = { slot, state: 'rejected', provider };
-        break;
-      case LeaseState.Voided:
-        view = { slot, state: 'voided', provider };
-        break;
-      default:
-        view = { slot, state: 'cancelled', provider };
-    }
-    const verdict = verdicts.find((v) => v.slot === slot);
-    if (
-      verdict &&
-      (verdict.provider === null || verdict.provider.toLowerCase() === provider?.toLowerCase())
-    )
-      Object.assign(view, {
-        verdict: verdict.verdict,
-        ...(verdict.reason ? { reason: verdict.reason } : {}),
-        verdictFinal: verdict.final,
-      });
-    views.push(view);
-  }
-  return views;
-}
+// A lease in words
 
 /**
  * One lease in words. `walletPosts`: this data folder's wallet posted it (a custom network), so
@@ -312,64 +143,12 @@ export async function runMarketRequests(ctx: MarketPostContext): Promise<number>
   try {
     market = await openRequesterMarket(ctx.dataDir);
     handle = openJournal(ctx.dataDir);
-    const { journal } = handle;
-    const { chainKey, chain } = market;
-    await findPostedJobs(journal, chain, market.marketAddress, chainKey);
-    const requests = journal.list(chainKey);
-    const elsewhere = journal.countElsewhere(chainKey);
-    const block = await chain.getBlock('latest');
-    if (!block) throw new Error(`${market.label} has no latest block; is its node running?`);
-    const now = BigInt(block.timestamp);
-    const fromBlock = Math.min(...requests.map((r) => r.fromBlock), block.number);
-    const accepted = await acceptedLeases(
-      chain,
-      market.marketAddress,
-      [...new Set(requests.map((r) => r.requester))],
-      fromBlock,
+    const { jobs, otherChains: elsewhere } = await listPostedJobs(
+      market,
+      handle.journal,
+      'roost market await',
     );
-
-    const jobs = [];
-    for (const request of requests) {
-      const price = {
-        amount: formatUnitsExact(request.reward, market.decimals),
-        symbol: market.symbol,
-        baseUnits: request.reward.toString(),
-      };
-      const common = {
-        requester: getAddress(request.requester),
-        specURI: request.specUri,
-        specHash: request.specHash,
-        servedAt: request.record.document.upload.url.replace(/\/uploads$/, ''),
-        preparedAt: request.createdAt,
-        redundancy: request.record.redundancy,
-        price,
-      };
-      if (request.jobId === null) {
-        jobs.push({
-          jobId: null,
-          state: 'not-posted' as const,
-          txHash: null,
-          ...common,
-          leases: [],
-        });
-        continue;
-      }
-      const verdicts = journal.verdicts(chainKey, request.jobId);
-      const leases = await viewLeases(
-        market,
-        { ...request, jobId: request.jobId },
-        verdicts,
-        accepted,
-        now,
-      );
-      jobs.push({
-        jobId: request.jobId.toString(),
-        state: 'posted' as const,
-        txHash: request.txHash,
-        ...common,
-        leases,
-      });
-    }
+    const { chainKey } = market;
 
     if (ctx.json) {
       ctx.out(JSON.stringify({ ok: true, chainKey, jobs, otherChains: elsewhere }) + '\n');

@@ -401,6 +401,11 @@ async function hasBytes(path: string, bytes: number): Promise<boolean> {
 // ---------------------------------------------------------------------------------------------
 // The requester
 
+/** The requester's work folder in a data folder: served files, uploads, checked results. */
+export function requesterWorkDir(dataDir: string): string {
+  return join(dataDir, 'market', 'requester');
+}
+
 export function createRequester(options: RequesterOptions): Requester {
   const log = options.log ?? silentJobLog;
   const now = options.now ?? Date.now;

@@ -9,7 +9,7 @@
  *   URL of that `result.json`, and the on-chain `resultHash` is `0x` + sha256 of its bytes.
  */
 import { z } from 'zod';
-import { jobSpecSchema } from '../jobs/schema.ts';
+import { executionProviderSchema, jobSpecSchema, tensorNameSchema } from '../jobs/schema.ts';
 import { devNodeChains, tokensDecidedBySchema } from '../wallet/schema.ts';
 
 export const MARKET_JOB_FORMAT = 'roost.market-job/1';
@@ -367,6 +367,194 @@ export const resolveDisputeResultSchema = z.object({
 });
 export type ResolveDisputeResult = z.infer<typeof resolveDisputeResultSchema>;
 
+// ---------------------------------------------------------------------------------------------
+// Jobs this data folder posts (the requester's side, for labs): the journal's jobs with each
+// lease as the chain has it, and posting and watching from the app.
+
+/** A lease of a posted job as the requester sees it. */
+export const leaseViewStates = [
+  'open',
+  'claimed',
+  'submitted',
+  'accepted',
+  'disputed',
+  'paid',
+  'rejected',
+  'voided',
+  'expired',
+  'cancelled',
+] as const;
+export type LeaseViewState = (typeof leaseViewStates)[number];
+
+export const leaseViewSchema = z.object({
+  slot: z.int().min(0).max(1),
+  state: z.enum(leaseViewStates),
+  provider: addressSchema.nullable(),
+  /** Chain time, ISO; while claimed. */
+  leaseEndsAt: z.string().optional(),
+  /** Chain time, ISO; while submitted. */
+  challengeEndsAt: z.string().optional(),
+  /** Chain time, ISO; while disputed: after it anyone may end the dispute unruled. */
+  voidableAt: z.string().optional(),
+  /** What this requester decided (a transaction not yet confirmed when `verdictFinal` is false). */
+  verdict: z.enum(['accepted', 'disputed', 'unfinished']).optional(),
+  reason: z.string().optional(),
+  verdictFinal: z.boolean().optional(),
+  /** What happens next, in words, where something is left to do. */
+  note: z.string().optional(),
+});
+export type LeaseView = z.infer<typeof leaseViewSchema>;
+
+/** The lease states after which nothing is left for the requester to do. */
+export const SETTLED_LEASE_VIEW_STATES: readonly LeaseViewState[] = [
+  'accepted',
+  'paid',
+  'rejected',
+  'voided',
+  'cancelled',
+];
+
+export const postedJobViewSchema = z.object({
+  /** Null: its post never reached the chain (cut off, or failed); nothing was escrowed. */
+  jobId: z.string().nullable(),
+  state: z.enum(['not-posted', 'posted']),
+  name: z.string().nullable(),
+  requester: addressSchema,
+  specURI: z.string(),
+  specHash: bytes32Schema,
+  /** Where its files are served (providers fetch from here and upload their results to it). */
+  servedAt: z.string(),
+  preparedAt: z.string(),
+  redundancy: z.int().min(1).max(2),
+  price: z.object({ amount: z.string(), symbol: z.string(), baseUnits: z.string() }),
+  txHash: bytes32Schema.nullable(),
+  leases: z.array(leaseViewSchema),
+  /** The folder the checked results are kept in (outputs and result.json per lease). */
+  resultsDir: z.string().nullable(),
+  /**
+   * In the agent only: `watching` (its files served here, results judged as they come),
+   * `stopped` (not followed by this agent now: Watch again picks it up), `done` (nothing left to
+   * do). The CLI's listing leaves it out.
+   */
+  watch: z.enum(['watching', 'stopped', 'done']).optional(),
+  /** Why it stopped being watched, in words (a failed transaction, a locked wallet). */
+  watchProblem: z.string().nullable().optional(),
+});
+export type PostedJobView = z.infer<typeof postedJobViewSchema>;
+
+export const postedJobsResultSchema = z.object({
+  network: z.object({
+    /** "the local devnet", "chain 1337 (http://10.0.0.5:8545)". */
+    label: z.string(),
+    kind: z.enum(['local', 'custom']),
+    marketAddress: addressSchema,
+    /** Its token is test money: posting asks no confirmation about money. */
+    testMoney: z.boolean(),
+    symbol: z.string(),
+    decimals: z.int().min(0).max(36),
+  }),
+  /**
+   * Who pays for a post from here: one of the local devnet's unlocked test accounts, or this
+   * data folder's wallet on a custom network; null with neither.
+   */
+  payer: z
+    .object({ address: addressSchema, kind: z.enum(['devnet-account', 'wallet']) })
+    .nullable(),
+  /** Why a post would be refused now (and what to do), or null. */
+  postProblem: z.string().nullable(),
+  jobs: z.array(postedJobViewSchema),
+  /** Jobs posted from here on another chain or market (an earlier devnet): not listed. */
+  otherChains: z.int().min(0),
+});
+export type PostedJobsResult = z.infer<typeof postedJobsResultSchema>;
+
+const pathParam = z.string().min(1).max(4096);
+const jobIdParam = z.string().regex(/^[1-9]\d{0,30}$/, 'must be a job number (1 or more)');
+
+export const postJobParamsSchema = z
+  .strictObject({
+    /** The ONNX model on this machine; external data files beside it are served too. */
+    model: pathParam,
+    /** Input name → .npy path; a list of such sets for a batch. */
+    inputs: z.union([
+      z.record(tensorNameSchema, pathParam),
+      z.array(z.record(tensorNameSchema, pathParam)).min(1).max(100_000),
+    ]),
+    outputs: z.array(tensorNameSchema).min(1).max(256).optional(),
+    /** Paid per lease, in tokens, written like 12.5. */
+    price: z.string().min(1).max(100),
+    redundancy: z.union([z.literal(1), z.literal(2)]).default(1),
+    /** Run the model here first and hold the providers' outputs against that answer. */
+    canary: z.boolean().default(false),
+    leaseSeconds: z
+      .int()
+      .min(60)
+      .max(30 * 24 * 3600)
+      .optional(),
+    deadlineSeconds: z
+      .int()
+      .min(120)
+      .max(365 * 24 * 3600)
+      .optional(),
+    minScore: z.int().min(0).max(1_000_000_000).optional(),
+    executionProviders: z.array(executionProviderSchema).min(1).max(6).optional(),
+    name: z.string().max(200).optional(),
+    /** Serve the files on this port of 127.0.0.1 (a tunnel or proxy forwards to it). */
+    port: z.int().min(1).max(65535).optional(),
+    /** The URL providers on other machines reach that port by; needs `port`. */
+    publicUrl: z.string().max(2048).optional(),
+    /** The wallet's password, for this post only, when the wallet is locked (custom network). */
+    password: z.string().max(1024).optional(),
+  })
+  .describe('A job to post on the market from files on this machine');
+export type PostJobParams = z.infer<typeof postJobParamsSchema>;
+
+export const postJobResultSchema = z.object({
+  jobId: z.string(),
+  txHash: bytes32Schema,
+  specURI: z.string(),
+  servedAt: z.string(),
+  requester: addressSchema,
+  /** Per lease. */
+  price: z.object({ amount: z.string(), symbol: z.string() }),
+  redundancy: z.int().min(1).max(2),
+});
+export type PostJobResult = z.infer<typeof postJobResultSchema>;
+
+export const watchPostedJobParamsSchema = z.strictObject({
+  jobId: jobIdParam,
+  password: z.string().max(1024).optional(),
+});
+
+export const cancelPostedJobResultSchema = z.object({
+  jobId: z.string(),
+  /** The leases cancelled (those nobody had claimed). */
+  cancelled: z.array(z.int().min(0).max(1)),
+  /** Back in the posting account's balance in the market. */
+  refund: z.object({ amount: z.string(), symbol: z.string() }),
+  txHash: bytes32Schema,
+});
+export type CancelPostedJobResult = z.infer<typeof cancelPostedJobResultSchema>;
+
+export const postedJobEventSchema = z.object({
+  jobId: z.string(),
+  kind: z.enum([
+    'posted',
+    'claimed',
+    'expired',
+    'result',
+    'verdict',
+    'warning',
+    'finished',
+    'stopped',
+  ]),
+  slot: z.int().min(0).max(1).optional(),
+  /** What happened, in words. */
+  text: z.string(),
+  at: z.string(),
+});
+export type PostedJobEvent = z.infer<typeof postedJobEventSchema>;
+
 export const marketMethods = {
   'market.status': {
     summary: 'The market: network, this provider (score, price, stake), following, and problems.',
@@ -444,6 +632,30 @@ export const marketMethods = {
     params: resolveDisputeParamsSchema,
     result: resolveDisputeResultSchema,
   },
+  'market.postedJobs': {
+    summary:
+      'Jobs posted from this data folder on the current market, each lease as the chain has it and what was decided here; who pays for a post, or why one would be refused.',
+    params: noParams,
+    result: postedJobsResultSchema,
+  },
+  'market.postJob': {
+    summary:
+      'Post an ONNX job from files on this machine: escrows the price per lease, serves the files while providers work, then checks each result and accepts or disputes it.',
+    params: postJobParamsSchema,
+    result: postJobResultSchema,
+  },
+  'market.watchPostedJob': {
+    summary:
+      'Follow a posted job again (after a restart, or after it stopped): serve its files, check its results, accept or dispute them.',
+    params: watchPostedJobParamsSchema,
+    result: z.object({ jobId: z.string(), servedAt: z.string() }),
+  },
+  'market.cancelPostedJob': {
+    summary:
+      "Cancel a posted job's leases nobody has claimed: their reward goes back to the posting account's balance in the market.",
+    params: watchPostedJobParamsSchema,
+    result: cancelPostedJobResultSchema,
+  },
 } as const;
 
 export const marketEvents = {
@@ -456,6 +668,8 @@ export const marketEvents = {
    * looks every minute; nothing is sent to a wallet that is not the arbiter).
    */
   'market.disputes': disputesResultSchema,
+  /** A job posted from here moved on: claimed, a result in, a verdict, finished or stopped. */
+  'market.postedJob': postedJobEventSchema,
 } as const;
 
 /** The upload file name of a receipt's output (`out/`-relative path, `/` becomes `_`). */

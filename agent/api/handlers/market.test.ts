@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobService } from '../../jobs/service.ts';
+import type { PostedJobs } from '../../market/posted-jobs.ts';
 import type { MarketService } from '../../market/service.ts';
 import { leaseRecord } from '../../market/testing/lease-record.ts';
 import { DeployError } from '../../market/deploy.ts';
@@ -34,6 +35,7 @@ function handlersWith(localJobId: string | null, local: string[], jobsFail = fal
         ? Promise.reject(new Error('the job runner did not start'))
         : Promise.resolve({ show }),
     () => Promise.reject(new Error('no deploy here')),
+    {} as PostedJobs,
   );
 }
 
@@ -84,6 +86,7 @@ describe('market.deploy', () => {
         asked.push(p);
         return deploy(p);
       },
+      {} as PostedJobs,
     );
     const all = new Proxy(handlers, {
       get: (target, key) =>

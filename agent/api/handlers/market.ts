@@ -2,6 +2,7 @@ import type { Handlers } from '../router.ts';
 import { ApiFailure } from '../errors.ts';
 import type { JobService } from '../../jobs/service.ts';
 import type { MarketService } from '../../market/service.ts';
+import type { PostedJobs } from '../../market/posted-jobs.ts';
 import type { MarketDeployParams, MarketDeployResult } from '../../market/schema.ts';
 
 type MarketMethod =
@@ -14,17 +15,23 @@ type MarketMethod =
   | 'market.cancelUnstake'
   | 'market.deploy'
   | 'market.disputes'
-  | 'market.resolveDispute';
+  | 'market.resolveDispute'
+  | 'market.postedJobs'
+  | 'market.postJob'
+  | 'market.watchPostedJob'
+  | 'market.cancelPostedJob';
 
 /**
  * `jobs` is the job service, asked whether a lease's local job is still there: once its lease is
  * done with it, the user may remove it (job.remove), and the lease then names a job that is gone.
- * `deploy` deploys a lab's own market (market/deploy.ts createMarketDeployer).
+ * `deploy` deploys a lab's own market (market/deploy.ts createMarketDeployer). `posted` is the
+ * requester side: jobs this data folder posts (market/posted-jobs.ts).
  */
 export function marketHandlers(
   market: MarketService,
   jobs: () => Promise<Pick<JobService, 'show'>>,
   deploy: (params: MarketDeployParams) => Promise<MarketDeployResult>,
+  posted: PostedJobs,
 ): Pick<Handlers, MarketMethod> {
   return {
     'market.status': () => market.status(),
@@ -60,5 +67,11 @@ export function marketHandlers(
     'market.disputes': (params) => market.disputes(params),
     // An ArbitrationError carries its API code (FORBIDDEN, JOB_STATE, NOT_FOUND, ...).
     'market.resolveDispute': (params) => market.resolveDispute(params),
+    // Refusals are ApiFailures (JOB_REFUSED for a file, FORBIDDEN, NOT_FOUND, ...); the wallet's
+    // WALLET_LOCKED and WALLET_WRONG_PASSWORD pass through as they are.
+    'market.postedJobs': () => posted.list(),
+    'market.postJob': (params) => posted.post(params),
+    'market.watchPostedJob': (params) => posted.watch(params),
+    'market.cancelPostedJob': (params) => posted.cancel(params),
   };
 }
