@@ -107,6 +107,8 @@ export interface AgentOptions {
   wallet?: Partial<Omit<WalletServiceOptions, 'dataDir' | 'onEvent'>>;
   /** Overrides for the market client (tests: fast polling, short fee bumps). */
   market?: Partial<Omit<MarketServiceOptions, 'dataDir' | 'network' | 'wallet' | 'jobs' | 'log'>>;
+  /** The jobs posted from here (tests: faster polling). */
+  postedJobs?: { pollMs?: number };
   /**
    * On the `local` network, start the built-in devnet when none answers (default: for a
    * long-lived host). `roost serve --no-devnet` and most tests turn it off.
@@ -538,6 +540,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
     }),
     log: marketLog,
     emit: (event) => events.emit('market.postedJob', event),
+    ...options.postedJobs,
   });
 
   marketPoke = () => {

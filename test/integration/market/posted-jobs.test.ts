@@ -1,0 +1,364 @@
+// Jobs posted from the app (market.postJob and the rest) against a real Hardhat devnet: an agent
+// in this process posts from files, serves them on 127.0.0.1 and watches the job; the test plays
+// the provider (requester-support.ts), so the agent checks a real signed result and accepts it.
+// A refused post escrows nothing; a job left unfinished when the agent stopped is watched again
+// by the next agent on the same data folder; open leases are cancelled with their reward
+// refunded. On a custom network the data folder's wallet pays: refused while locked (nothing
+// sent), posted with the password, and refused while the same Roost takes market jobs.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Wallet, parseEther, type JsonRpcProvider } from 'ethers';
+import { TEST_DOLLAR, devnetDeployment, type Devnet } from '../../../contracts/devnet.ts';
+import { LeaseState, connectJobMarket } from '../../../contracts/bindings/job-market.ts';
+import { connectRoostTestToken } from '../../../contracts/bindings/roost-test-token.ts';
+import { createAgent, type Agent } from '../../../agent/agent.ts';
+import type {
+  EventPayload,
+  MethodName,
+  ParamsOf,
+  Result,
+  ResultOf,
+} from '../../../agent/api/contract.ts';
+import { writeLocalNetwork } from '../../../agent/market/local-network.ts';
+import { startTestChain, type TestChain } from '../../support/devnet-chain.ts';
+import { tempDir } from '../../support/temp-dir.ts';
+import { newProvider, provide, writeMatmulFiles } from './requester-support.ts';
+import { LIGHT_SCRYPT, until } from './support.ts';
+
+let chain: TestChain;
+let devnet: Devnet;
+let rpc: JsonRpcProvider;
+let dir: { path: string; remove: () => Promise<void> };
+let labDir: string;
+let files: { modelPath: string; aPath: string; bPath: string };
+let provider: Wallet;
+const agents: Agent[] = [];
+const seen: EventPayload<'market.postedJob'>[] = [];
+
+async function startAgent(dataDir: string): Promise<Agent> {
+  const agent = await createAgent({
+    dataDir,
+    host: 'test',
+    // Long-lived, as roost serve: it watches unfinished posts again when it starts.
+    background: true,
+    embeddedDevnet: false,
+    postedJobs: { pollMs: 100 },
+    hardware: { env: { ...process.env, ROOST_NVIDIA_SMI: '/nonexistent/nvidia-smi' } },
+    wallet: { scrypt: LIGHT_SCRYPT },
+  });
+  agent.events.subscribe((e) => {
+    if (e.event === 'market.postedJob') seen.push(e.payload);
+  });
+  agents.push(agent);
+  return agent;
+}
+
+function caller(agent: Agent) {
+  return <M extends MethodName>(method: M, params: ParamsOf<M>) =>
+    agent.router.call(method, params) as Promise<Result<ResultOf<M>>>;
+}
+
+function value<T>(r: Result<T>): T {
+  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
+  return r.value;
+}
+
+const job = (extra: Partial<ParamsOf<'market.postJob'>> = {}): ParamsOf<'market.postJob'> => ({
+  model: files.modelPath,
+  inputs: { a: files.aPath, b: files.bPath },
+  price: '2',
+  name: 'matmul check',
+  ...extra,
+});
+
+const jobCount = () => connectJobMarket(devnet.marketAddress, rpc).jobCount();
+
+beforeAll(async () => {
+  chain = await startTestChain();
+  ({ devnet, rpc } = chain);
+  dir = await tempDir('roost-posted-jobs-');
+  labDir = join(dir.path, 'lab');
+  await writeLocalNetwork(labDir, devnetDeployment(devnet));
+  files = await writeMatmulFiles(dir.path);
+  provider = await newProvider(devnet, rpc);
+}, 120_000);
+
+afterAll(async () => {
+  for (const agent of agents) await agent.close();
+  await chain?.stop();
+  await dir?.remove();
+});
+
+describe('posting from the app on the local devnet', () => {
+  let agent: Agent;
+  let call: ReturnType<typeof caller>;
+  let accepted: string;
+
+  beforeAll(async () => {
+    agent = await startAgent(labDir);
+    call = caller(agent);
+  });
+
+  it('says who pays and that nothing was posted yet', async () => {
+    const listed = value(await call('market.postedJobs', {}));
+    expect(listed).toMatchObject({
+      network: {
+        label: 'the local devnet',
+        kind: 'local',
+        testMoney: true,
+        symbol: 'rUSD',
+        marketAddress: devnet.marketAddress,
+      },
+      payer: { address: devnet.accounts[0], kind: 'devnet-account' },
+      postProblem: null,
+      jobs: [],
+      otherChains: 0,
+    });
+  });
+
+  it('refuses a post whose files are wrong, escrowing nothing', async () => {
+    const before = await jobCount();
+    const missing = await call('market.postJob', job({ model: join(dir.path, 'nope.onnx') }));
+    expect(missing).toMatchObject({ ok: false, error: { code: 'JOB_REFUSED' } });
+    if (!missing.ok) expect(missing.error.message).toContain('nope.onnx');
+    const wrongName = await call('market.postJob', job({ inputs: { x: files.aPath } }));
+    expect(wrongName).toMatchObject({ ok: false, error: { code: 'JOB_REFUSED' } });
+    const price = await call('market.postJob', job({ price: 'two' }));
+    expect(price).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS' } });
+    if (!price.ok) expect(price.error.message).toMatch(/^price: /);
+    const url = await call('market.postJob', job({ publicUrl: 'https://lab.example' }));
+    expect(url).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS' } });
+    if (!url.ok) expect(url.error.message).toContain('needs a port');
+    const path = await call(
+      'market.postJob',
+      job({ publicUrl: 'https://lab.example/roost', port: 8811 }),
+    );
+    expect(path).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS' } });
+    if (!path.ok) expect(path.error.message).toContain('with no path');
+    expect(await jobCount()).toBe(before);
+    expect(value(await call('market.postedJobs', {})).jobs).toEqual([]);
+  });
+
+  it('posts, serves the files, checks the provider’s signed result and accepts it', async () => {
+    const token = connectRoostTestToken(devnet.tokenAddress, rpc);
+    const payerBefore = await token.balanceOf(devnet.accounts[0]!);
+    const posted = value(await call('market.postJob', job()));
+    accepted = posted.jobId;
+    expect(posted).toMatchObject({
+      requester: devnet.accounts[0],
+      price: { amount: '2', symbol: 'rUSD' },
+      redundancy: 1,
+    });
+    expect(posted.servedAt).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    // 2 rUSD went into the market's escrow.
+    expect(payerBefore - (await token.balanceOf(devnet.accounts[0]!))).toBe(2n * TEST_DOLLAR);
+    const listed = value(await call('market.postedJobs', {}));
+    expect(listed.jobs).toHaveLength(1);
+    expect(listed.jobs[0]).toMatchObject({
+      jobId: accepted,
+      state: 'posted',
+      name: 'matmul check',
+      price: { amount: '2', symbol: 'rUSD' },
+      watch: 'watching',
+      leases: [{ slot: 0, state: 'open', provider: null }],
+    });
+
+    await provide(devnet, rpc, dir.path, provider, BigInt(accepted));
+    await until('the verdict', () =>
+      seen.find((e) => e.jobId === accepted && e.kind === 'finished'),
+    );
+    const after = value(await call('market.postedJobs', {})).jobs.find((j) => j.jobId === accepted);
+    expect(after).toMatchObject({
+      watch: 'done',
+      watchProblem: null,
+      leases: [{ slot: 0, state: 'accepted', provider: provider.address, verdict: 'accepted' }],
+    });
+    // The checked result is kept where the page says.
+    expect(after!.resultsDir).not.toBeNull();
+    expect((await readdir(after!.resultsDir!, { recursive: true })).join(' ')).toContain(
+      'result.json',
+    );
+    const kinds = seen.filter((e) => e.jobId === accepted).map((e) => e.kind);
+    expect(kinds).toEqual(
+      expect.arrayContaining(['posted', 'claimed', 'result', 'verdict', 'finished']),
+    );
+    const lease = await connectJobMarket(devnet.marketAddress, rpc).getLease(BigInt(accepted), 0);
+    expect(lease.state).toBe(BigInt(LeaseState.Paid));
+  });
+
+  it('cancels the leases nobody claimed and refunds them; a second cancel is refused', async () => {
+    const posted = value(await call('market.postJob', job({ redundancy: 2, price: '1.5' })));
+    const cancelled = value(await call('market.cancelPostedJob', { jobId: posted.jobId }));
+    expect(cancelled).toMatchObject({
+      jobId: posted.jobId,
+      cancelled: [0, 1],
+      refund: { amount: '3', symbol: 'rUSD' },
+    });
+    const again = await call('market.cancelPostedJob', { jobId: posted.jobId });
+    expect(again).toMatchObject({ ok: false, error: { code: 'JOB_STATE' } });
+    await until('the watch to end', async () => {
+      const listed = value(await call('market.postedJobs', {}));
+      const view = listed.jobs.find((j) => j.jobId === posted.jobId);
+      return view?.watch === 'done' ? view : undefined;
+    });
+    const view = value(await call('market.postedJobs', {})).jobs.find(
+      (j) => j.jobId === posted.jobId,
+    );
+    expect(view!.leases.map((l) => l.state)).toEqual(['cancelled', 'cancelled']);
+  });
+
+  it('refuses to watch or cancel a job it did not post', async () => {
+    const unknown = await call('market.watchPostedJob', { jobId: '999' });
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    const nothing = await call('market.cancelPostedJob', { jobId: '999' });
+    expect(nothing).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    const bad = await call('market.watchPostedJob', { jobId: '0' });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS' } });
+  });
+
+  it('watches a job left unfinished again when the next agent starts', async () => {
+    const posted = value(await call('market.postJob', job({ name: 'left behind' })));
+    await agent.close();
+    agents.splice(agents.indexOf(agent), 1);
+    // The files are no longer served: nobody watches the job now.
+    await expect(fetch(posted.specURI)).rejects.toThrow();
+
+    const next = await startAgent(labDir);
+    const callNext = caller(next);
+    const watching = await until('the job to be watched again', async () => {
+      const view = value(await callNext('market.postedJobs', {})).jobs.find(
+        (j) => j.jobId === posted.jobId,
+      );
+      return view?.watch === 'watching' ? view : undefined;
+    });
+    expect(watching.servedAt).toBe(posted.servedAt);
+    await provide(devnet, rpc, dir.path, provider, BigInt(posted.jobId));
+    await until('the verdict after the restart', () =>
+      seen.find((e) => e.jobId === posted.jobId && e.kind === 'finished'),
+    );
+    const view = value(await callNext('market.postedJobs', {})).jobs.find(
+      (j) => j.jobId === posted.jobId,
+    );
+    expect(view).toMatchObject({ watch: 'done', leases: [{ state: 'accepted' }] });
+    // The earlier job is still listed as it ended.
+    const listed = value(await callNext('market.postedJobs', {}));
+    expect(listed.jobs.find((j) => j.jobId === accepted)?.leases[0]?.state).toBe('accepted');
+  });
+});
+
+describe('posting from the app on a custom network, paid by the wallet', () => {
+  const PASSWORD = 'lab wallet password';
+  const labWallet = Wallet.createRandom();
+  let customDir: string;
+  let agent: Agent;
+  let call: ReturnType<typeof caller>;
+
+  async function customFolder(path: string, marketJobs: boolean) {
+    await mkdir(path, { recursive: true, mode: 0o700 });
+    await writeFile(
+      join(path, 'settings.json'),
+      JSON.stringify({
+        format: 1,
+        settings: {
+          network: {
+            name: 'custom',
+            rpcUrl: devnet.rpcUrl,
+            marketAddress: devnet.marketAddress,
+            tokens: 'test',
+          },
+          market: { enabled: marketJobs },
+        },
+      }),
+    );
+  }
+
+  beforeAll(async () => {
+    const funder = await rpc.getSigner(devnet.accounts[5]);
+    await (await funder.sendTransaction({ to: labWallet.address, value: parseEther('5') })).wait();
+    await (
+      await connectRoostTestToken(devnet.tokenAddress, funder).transfer(
+        labWallet.address,
+        20n * TEST_DOLLAR,
+      )
+    ).wait();
+    customDir = join(dir.path, 'custom');
+    await customFolder(customDir, false);
+    agent = await startAgent(customDir);
+    call = caller(agent);
+    value(
+      await call('wallet.import', {
+        kind: 'privateKey',
+        privateKey: labWallet.privateKey,
+        password: PASSWORD,
+      }),
+    );
+    value(await call('wallet.lock', {}));
+  }, 60_000);
+
+  it('asks for the password of a locked wallet, sending nothing, then posts with it', async () => {
+    const listed = value(await call('market.postedJobs', {}));
+    expect(listed).toMatchObject({
+      network: { kind: 'custom', testMoney: true },
+      payer: { address: labWallet.address, kind: 'wallet' },
+      postProblem: null,
+    });
+    const before = await rpc.getTransactionCount(labWallet.address, 'latest');
+    const locked = await call('market.postJob', job());
+    expect(locked).toMatchObject({ ok: false, error: { code: 'WALLET_LOCKED' } });
+    const wrong = await call('market.postJob', job({ password: 'not it' }));
+    expect(wrong).toMatchObject({ ok: false, error: { code: 'WALLET_WRONG_PASSWORD' } });
+    expect(await rpc.getTransactionCount(labWallet.address, 'latest')).toBe(before);
+
+    const posted = value(await call('market.postJob', job({ password: PASSWORD })));
+    expect(posted.requester).toBe(labWallet.address);
+    // The wallet stays locked: the password was for this post only.
+    expect(value(await call('wallet.status', {})).state).toBe('locked');
+    await provide(devnet, rpc, dir.path, provider, BigInt(posted.jobId));
+    await until('the verdict on the custom network', () =>
+      seen.find((e) => e.jobId === posted.jobId && e.kind === 'finished'),
+    );
+  });
+
+  it('after a restart with the wallet locked, says why a job is not watched, and watches it once unlocked', async () => {
+    const posted = value(await call('market.postJob', job({ password: PASSWORD })));
+    await agent.close();
+    agents.splice(agents.indexOf(agent), 1);
+    agent = await startAgent(customDir);
+    call = caller(agent);
+    const stopped = await until('the reason it is not watched', async () => {
+      const view = value(await call('market.postedJobs', {})).jobs.find(
+        (j) => j.jobId === posted.jobId,
+      );
+      return view?.watchProblem ? view : undefined;
+    });
+    expect(stopped.watch).toBe('stopped');
+    expect(stopped.watchProblem).toContain('The wallet is locked');
+    const locked = await call('market.watchPostedJob', { jobId: posted.jobId });
+    expect(locked).toMatchObject({ ok: false, error: { code: 'WALLET_LOCKED' } });
+
+    value(await call('wallet.unlock', { password: PASSWORD }));
+    await until('the job to be watched after the unlock', async () => {
+      const view = value(await call('market.postedJobs', {})).jobs.find(
+        (j) => j.jobId === posted.jobId,
+      );
+      return view?.watch === 'watching' ? view : undefined;
+    });
+    await provide(devnet, rpc, dir.path, provider, BigInt(posted.jobId));
+    await until('the verdict after the unlock', () =>
+      seen.find((e) => e.jobId === posted.jobId && e.kind === 'finished'),
+    );
+    value(await call('wallet.lock', {}));
+  });
+
+  it('refuses to post while this Roost takes market jobs with the same wallet', async () => {
+    value(await call('settings.update', { market: { enabled: true } }));
+    const listed = value(await call('market.postedJobs', {}));
+    expect(listed.postProblem).toContain('Take market jobs');
+    const before = await rpc.getTransactionCount(labWallet.address, 'latest');
+    const refused = await call('market.postJob', job({ password: PASSWORD }));
+    expect(refused).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(await rpc.getTransactionCount(labWallet.address, 'latest')).toBe(before);
+    value(await call('settings.update', { market: { enabled: false } }));
+  });
+});
