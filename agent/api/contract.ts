@@ -222,12 +222,12 @@ export const SETTING_OPTION_LABELS: Record<string, string> = {
   'network.tokens.real': 'Real money, worth my token value',
   'updates.channel.stable': 'Stable',
   'updates.channel.beta': 'Beta',
-  'notifications.kinds.job-done': 'A private job finished',
-  'notifications.kinds.job-failed': 'A private job failed',
+  'notifications.kinds.job-done': 'A private or posted job finished',
+  'notifications.kinds.job-failed': 'A private job failed, or a posted one not accepted',
   'notifications.kinds.payment': 'A payment received',
   'notifications.kinds.bench-done': 'A benchmark finished',
   'notifications.kinds.needs-you':
-    'Roost needs you (the wallet locked while market jobs wait, a GPU too hot, or a dispute for you to rule on)',
+    'Roost needs you (the wallet locked while market jobs wait, a GPU too hot, a dispute for you to rule on, or a posted job no longer watched)',
 };
 
 export const defaultSettings: Settings = {
@@ -633,6 +633,8 @@ export { networkTokensWords } from '../wallet/schema.ts';
 export { timeWords } from '../market/schema.ts';
 /** What a lab does after deploying its market (the CLI and the Settings page say the same). */
 export { MAX_MARKET_FEE_BPS, deployNextSteps } from '../market/schema.ts';
+/** A posted job's lease length and deadline when the poster names none (the agent's and the form's). */
+export { DEFAULT_POST_DEADLINE_SECONDS, DEFAULT_POST_LEASE_SECONDS } from '../market/schema.ts';
 /** A job's sandbox, time and durations in words (the CLI and the Jobs page say the same). */
 export { durationWords, jobTimeWords, jobWords, sandboxWords } from '../jobs/schema.ts';
 /** Disk space in words (`340 MB`, `1.2 GB`): what removing jobs frees, on the CLI and the page. */

@@ -100,15 +100,14 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
   let closed = false;
   const tokens = new Map<string, { decimals: number; symbol: string }>();
 
-  const emit = (jobId: string, kind: PostedJobEvent['kind'], text: string, slot?: number) => {
+  const emit = (
+    jobId: string,
+    kind: PostedJobEvent['kind'],
+    text: string,
+    extra: Pick<PostedJobEvent, 'slot' | 'allAccepted'> = {},
+  ) => {
     try {
-      options.emit({
-        jobId,
-        kind,
-        text,
-        at: now().toISOString(),
-        ...(slot !== undefined ? { slot } : {}),
-      });
+      options.emit({ jobId, kind, text, at: now().toISOString(), ...extra });
     } catch (error) {
       options.log.warn(`a posted-job listener failed: ${String(error)}`);
     }
@@ -249,19 +248,16 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
         emit(id, 'posted', `Job ${id} is posted; its files are served at ${event.specURI}.`);
         break;
       case 'claimed':
-        emit(
-          id,
-          'claimed',
-          `Job ${id}, lease ${event.slot}: claimed by ${event.provider}.`,
-          event.slot,
-        );
+        emit(id, 'claimed', `Job ${id}, lease ${event.slot}: claimed by ${event.provider}.`, {
+          slot: event.slot,
+        });
         break;
       case 'expired':
         emit(
           id,
           'expired',
           `Job ${id}, lease ${event.slot}: ${event.provider} ran out of time; the lease is open again and its collateral is yours.`,
-          event.slot,
+          { slot: event.slot },
         );
         break;
       case 'result':
@@ -269,7 +265,7 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
           id,
           'result',
           `Job ${id}, lease ${event.slot}: a result came in from ${event.provider}; checking it.`,
-          event.slot,
+          { slot: event.slot },
         );
         break;
       case 'verdict': {
@@ -278,7 +274,7 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
           id,
           'verdict',
           `Job ${id}, lease ${o.slot}: ${o.verdict}${o.provider ? ` (${o.provider})` : ''}${o.reason ? `: ${o.reason}` : ''}.`,
-          o.slot,
+          { slot: o.slot },
         );
         break;
       }
@@ -296,7 +292,9 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
         (outcomes) => {
           if (abort.signal.aborted) return;
           options.log.info(outcomeWords(id, outcomes));
-          emit(id, 'finished', outcomeWords(id, outcomes));
+          emit(id, 'finished', outcomeWords(id, outcomes), {
+            allAccepted: outcomes.every((o) => o.verdict === 'accepted'),
+          });
         },
         (error: unknown) => {
           if (abort.signal.aborted) return;

@@ -86,6 +86,8 @@ import { openRequestJournal } from './request-journal.ts';
 import type { PostedRequest, RequestJournal } from './request-journal.ts';
 import type { OutputTensor, Tolerance } from './compare.ts';
 import {
+  DEFAULT_POST_DEADLINE_SECONDS,
+  DEFAULT_POST_LEASE_SECONDS,
   MARKET_JOB_FORMAT,
   MAX_MARKET_JOB_BYTES,
   addressSchema,
@@ -123,13 +125,13 @@ export const postRequestSchema = z.strictObject({
     .int()
     .min(60)
     .max(30 * 24 * 3600)
-    .default(600),
+    .default(DEFAULT_POST_LEASE_SECONDS),
   /** Seconds from now until no lease may run any more. */
   deadlineSeconds: z
     .int()
     .positive()
     .max(365 * 24 * 3600)
-    .default(3600),
+    .default(DEFAULT_POST_DEADLINE_SECONDS),
   minScore: z.int().min(0).default(0),
   executionProviders: z.array(executionProviderSchema).min(1).max(6).optional(),
   /** Run the model here first and hold the providers' outputs against that known answer. */
@@ -935,7 +937,7 @@ export function createRequester(options: RequesterOptions): Requester {
       if (error instanceof PortTakenError)
         throw new RequesterError(
           `job ${jobId}'s files cannot be served again: port ${request.port} on 127.0.0.1 is taken by another program, and the job's document on chain tells providers to fetch from and upload to ${request.record.document.upload.url.replace(/\/uploads$/, '')}. ` +
-            `If another roost market await or post-job still serves this job, let that one finish; otherwise stop the program holding the port (ss -ltnp 'sport = :${request.port}' names it) and resume again`,
+            `If another roost market await or post-job, or a running Roost (roost serve, the app: its Jobs page lists the jobs it watches), still serves this job, let that one finish; otherwise stop the program holding the port (ss -ltnp 'sport = :${request.port}' names it) and resume again`,
           { cause: error },
         );
       throw new RequesterError(

@@ -468,6 +468,10 @@ export const postedJobsResultSchema = z.object({
 });
 export type PostedJobsResult = z.infer<typeof postedJobsResultSchema>;
 
+/** A posted job's lease length and deadline when the poster names none. */
+export const DEFAULT_POST_LEASE_SECONDS = 600;
+export const DEFAULT_POST_DEADLINE_SECONDS = 3600;
+
 const pathParam = z.string().min(1).max(4096);
 const jobIdParam = z.string().regex(/^[1-9]\d{0,30}$/, 'must be a job number (1 or more)');
 
@@ -549,6 +553,8 @@ export const postedJobEventSchema = z.object({
     'stopped',
   ]),
   slot: z.int().min(0).max(1).optional(),
+  /** `finished` only: every lease was accepted (false: one was disputed or left unfinished). */
+  allAccepted: z.boolean().optional(),
   /** What happened, in words. */
   text: z.string(),
   at: z.string(),

@@ -168,6 +168,30 @@ describe('which events deserve a notification', () => {
     ).toBeNull();
   });
 
+  it('a job posted from here: finished (accepted or not) and a watch that stopped', () => {
+    const posted = (payload: Record<string, unknown>) =>
+      ({
+        event: 'market.postedJob',
+        payload: { jobId: '12', at: '2026-11-27T06:00:00.000Z', text: 'what happened', ...payload },
+      }) as unknown as AgentEvent;
+    expect(noticeFor(posted({ kind: 'finished', allAccepted: true }), context)).toEqual({
+      kind: 'job-done',
+      key: 'posted:12:finished',
+      title: 'Posted job 12 is finished',
+      body: 'what happened',
+    });
+    expect(noticeFor(posted({ kind: 'finished', allAccepted: false }), context)).toMatchObject({
+      kind: 'job-failed',
+    });
+    expect(noticeFor(posted({ kind: 'stopped' }), context)).toMatchObject({
+      kind: 'needs-you',
+      title: 'Roost stopped watching posted job 12',
+    });
+    // Each step on the way is on the Jobs page, not worth interrupting anyone for.
+    for (const kind of ['posted', 'claimed', 'result', 'verdict', 'warning'])
+      expect(noticeFor(posted({ kind, slot: 0 }), context)).toBeNull();
+  });
+
   it('needs-you is described, in Settings and roost settings, with every notice it sends', () => {
     // The choice a user ticks (or leaves out) must name each thing that needs the user.
     const label = SETTING_OPTION_LABELS['notifications.kinds.needs-you'];
@@ -176,6 +200,7 @@ describe('which events deserve a notification', () => {
       expect(words).toMatch(/wallet locked/);
       expect(words).toMatch(/GPU/);
       expect(words).toMatch(/dispute/);
+      expect(words).toMatch(/posted/);
     }
   });
 

@@ -162,6 +162,26 @@ export function noticeFor(event: AgentEvent, context: NoticeContext): Notice | n
         ),
       };
     }
+    case 'market.postedJob': {
+      // A job posted from here: its end (every lease judged) and a watch that stopped (a
+      // transaction failed, the wallet locked after a restart) are worth telling the lab.
+      const { jobId, kind, text } = event.payload;
+      if (kind === 'finished')
+        return {
+          kind: event.payload.allAccepted === true ? 'job-done' : 'job-failed',
+          key: `posted:${jobId}:finished`,
+          title: `Posted job ${jobId} is finished`,
+          body: short(text, 300),
+        };
+      if (kind === 'stopped')
+        return {
+          kind: 'needs-you',
+          key: `posted:${jobId}:stopped:${event.payload.at}`,
+          title: `Roost stopped watching posted job ${jobId}`,
+          body: short(text, 300),
+        };
+      return null;
+    }
     case 'schedule.changed': {
       // A GPU that reached the temperature ceiling: Roost pauses it by itself, but a rig that
       // keeps reaching it has a cooling problem only its owner can fix. Once per episode: `since`

@@ -87,7 +87,7 @@ export const notificationSettingsSchema = z.object({
       message: 'must name each kind once',
     })
     .describe(
-      'What the webhook is told: job-done and job-failed (your private jobs), payment, bench-done, needs-you (the wallet locked while market jobs wait, a GPU that reached your temperature ceiling, or a dispute on your market for you to rule on as its arbiter)',
+      'What the webhook is told: job-done and job-failed (your private jobs, and jobs you posted to the market), payment, bench-done, needs-you (the wallet locked while market jobs wait, a GPU that reached your temperature ceiling, a dispute on your market for you to rule on as its arbiter, or a job you posted that Roost stopped watching)',
     ),
 });
 export type NotificationSettings = z.infer<typeof notificationSettingsSchema>;

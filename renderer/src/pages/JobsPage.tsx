@@ -13,8 +13,9 @@ import { describeError } from '../api/error-messages.ts';
 import { AgentText } from '../components/AgentText.tsx';
 import { DisputesToRule } from '../components/Disputes.tsx';
 import { MarketLeases } from '../components/MarketLeases.tsx';
+import { PostedJobs } from '../components/PostedJobs.tsx';
 import { useDetect } from '../hooks/useDetect.ts';
-import { pathProblem } from './job-paths.ts';
+import { parseInputSets, pathProblem } from './job-paths.ts';
 
 type Target = ResultOf<'bench.targets'>['targets'][number];
 
@@ -293,18 +294,9 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
   }, [client]);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const sets: Record<string, string>[] = [];
-    for (const line of inputs
-      .split(/\n/)
-      .map((l) => l.trim())
-      .filter(Boolean)) {
-      const eq = line.indexOf('=');
-      if (eq <= 0)
-        return setProblem(`Write each input as name=/path/to/file.npy (got "${line}").`, 'inputs');
-      const name = line.slice(0, eq).trim();
-      const set = sets.find((s) => !(name in s)) ?? (sets.push({}), sets[sets.length - 1]!);
-      set[name] = line.slice(eq + 1).trim();
-    }
+    const parsed = parseInputSets(inputs);
+    if (!parsed.ok) return setProblem(parsed.problem, 'inputs');
+    const { sets } = parsed;
     if (!model.trim()) return setProblem('Give the model file.', 'model');
     if (sets.length === 0) return setProblem('Give at least one input.', 'inputs');
     for (const [field, paths] of [
@@ -612,6 +604,7 @@ export function JobsPage() {
       <MarketLeases />
       <DisputesToRule />
       <AddJob onAdded={() => void load()} />
+      <PostedJobs />
       <section className="card" aria-labelledby="queue-title">
         <h2 id="queue-title">Queue and history</h2>
         {notice && (

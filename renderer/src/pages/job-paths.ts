@@ -1,4 +1,7 @@
-/** Paths typed into the Jobs page's form, checked before they reach the agent. */
+/**
+ * Paths typed into the Jobs page's forms (a private job, a job to post on the market), read and
+ * checked before they reach the agent.
+ */
 
 /** A path that names its folder: `/…` on Linux and macOS, `C:\…` or `\\server\…` on Windows. */
 export function isFullPath(path: string): boolean {
@@ -13,4 +16,32 @@ export function pathProblem(path: string): string | undefined {
   return isFullPath(path)
     ? undefined
     : `Give the full path (e.g. /home/you/model.onnx), not "${path}": the agent does not know which folder you mean.`;
+}
+
+/** An input set: each tensor's name and the path of its file. */
+export type InputSet = Record<string, string>;
+
+/**
+ * The input sets of a job, from the text of an inputs field: `name=/path` per line, blank lines
+ * skipped; a name already in the current set starts the next one, so `x=/a.npy` then `x=/b.npy`
+ * is a batch of two sets. The paths are not checked here (pathProblem does that).
+ */
+export function parseInputSets(
+  text: string,
+): { ok: true; sets: InputSet[] } | { ok: false; problem: string } {
+  // Maps, not objects, while reading: a tensor named "constructor" or "__proto__" is a name like
+  // any other, not something every object has already.
+  const sets: Map<string, string>[] = [];
+  for (const line of text
+    .split(/\n/)
+    .map((l) => l.trim())
+    .filter(Boolean)) {
+    const eq = line.indexOf('=');
+    if (eq <= 0)
+      return { ok: false, problem: `Write each input as name=/path/to/file.npy (got "${line}").` };
+    const name = line.slice(0, eq).trim();
+    const set = sets.find((s) => !s.has(name)) ?? (sets.push(new Map()), sets[sets.length - 1]!);
+    set.set(name, line.slice(eq + 1).trim());
+  }
+  return { ok: true, sets: sets.map((s) => Object.fromEntries(s)) };
 }

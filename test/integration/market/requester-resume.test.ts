@@ -257,7 +257,7 @@ describe('a requester killed after posting', () => {
     const second = await labRequester();
     await expect(second.resume(posted.jobId)).rejects.toThrow(
       new RegExp(
-        `port ${port} on 127\\.0\\.0\\.1 is taken by another program, and the job's document on chain tells providers to fetch from and upload to http://127\\.0\\.0\\.1:${port}\\. If another roost market await or post-job still serves this job, let that one finish; otherwise stop the program holding the port`,
+        `port ${port} on 127\\.0\\.0\\.1 is taken by another program, and the job's document on chain tells providers to fetch from and upload to http://127\\.0\\.0\\.1:${port}\\. If another roost market await or post-job, or a running Roost \\(roost serve, the app: its Jobs page lists the jobs it watches\\), still serves this job, let that one finish; otherwise stop the program holding the port`,
       ),
     );
     await first.close();
