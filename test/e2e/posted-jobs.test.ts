@@ -1,0 +1,134 @@
+// A lab posts a job from the dashboard: `roost serve` on the local network (a real Hardhat devnet)
+// serves the Jobs page in Chromium; the form is reviewed and posted, paid by the devnet's test
+// account; the test plays a provider on the chain (claims, fetches the files from the agent,
+// runs the model on onnxruntime, signs and uploads its result, submits), and the page shows the
+// lease accepted, with the chain agreeing. A second job's unclaimed leases are cancelled from the
+// page, and the chain says so.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { JsonRpcProvider, Wallet } from 'ethers';
+import type { Browser, Page } from 'playwright-core';
+import type { Devnet } from '../../contracts/devnet.ts';
+import { LeaseState, connectJobMarket } from '../../contracts/bindings/job-market.ts';
+import {
+  accessibilityProblems,
+  chromiumMissing,
+  launchChromium,
+  navLink,
+  overflowing,
+  SHOTS,
+} from '../support/browser.ts';
+import { startTestChain, type TestChain } from '../support/devnet-chain.ts';
+import { providerAndLab } from '../support/market-files.ts';
+import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { newProvider, provide, writeMatmulFiles } from '../integration/market/requester-support.ts';
+
+const missing = chromiumMissing();
+
+describe.skipIf(Boolean(missing))('posting a job from the dashboard', () => {
+  let browser: Browser;
+  let chain: TestChain;
+  let devnet: Devnet;
+  let rpc: JsonRpcProvider;
+  let server: ServeProcess;
+  let dir: { path: string; remove: () => Promise<void> };
+  let files: { modelPath: string; aPath: string; bPath: string };
+  let provider: Wallet;
+  let page: Page;
+
+  beforeAll(async () => {
+    chain = await startTestChain();
+    ({ devnet, rpc } = chain);
+    dir = await tempDir('roost-e2e-posted-');
+    files = await writeMatmulFiles(dir.path);
+    provider = await newProvider(devnet, rpc);
+    const { labDir } = await providerAndLab(dir.path, devnet);
+    server = await startServeProcess(labDir);
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1024, height: 640 } });
+    await page.goto(server.url);
+    await navLink(page, 'Jobs').click();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await chain?.stop();
+    await dir?.remove();
+  });
+
+  /** Fills the form, reviews it, checks the review's words, and posts; returns the job id. */
+  async function post(price: string, leases: 1 | 2, escrow: string): Promise<string> {
+    // What the review says is escrowed: the price × leases, from whom, where.
+    const form = page.getByTestId('post-job');
+    await form.getByLabel('Model to post (.onnx)').fill(files.modelPath);
+    await form.getByLabel(/^Inputs: name=/).fill(`a=${files.aPath}\nb=${files.bPath}`);
+    await form.getByLabel(/^Price per lease/).fill(price);
+    await form.getByLabel('Leases').selectOption(String(leases));
+    await form.getByRole('button', { name: 'Review…' }).click();
+    const review = page.getByTestId('post-review');
+    await review.waitFor();
+    expect(await review.textContent()).toContain(
+      `Posting escrows ${escrow} from ${devnet.accounts[0]}, a test account of the local devnet, on the local devnet.`,
+    );
+    await review.getByRole('button', { name: 'Post', exact: true }).click();
+    const said = page.getByText(/^Job \d+ is posted: providers fetch its files from /);
+    await said.waitFor({ timeout: 30_000 });
+    return /^Job (\d+)/.exec((await said.textContent()) ?? '')![1]!;
+  }
+
+  it('posts a job after the review, and shows its lease accepted once a provider’s result checks out', async () => {
+    const card = page.getByTestId('post-job');
+    await card.waitFor({ timeout: 30_000 });
+    // Nothing is sent before the review: a path that is not full is refused on the page.
+    await card.getByLabel('Model to post (.onnx)').fill('matmul.onnx');
+    await card.getByLabel(/^Inputs: name=/).fill(`a=${files.aPath}`);
+    await card.getByLabel(/^Price per lease/).fill('2');
+    await card.getByRole('button', { name: 'Review…' }).click();
+    const refused = card.getByRole('alert');
+    await refused.waitFor();
+    expect(await refused.textContent()).toContain('Give the full path');
+    expect(await card.getByLabel('Model to post (.onnx)').getAttribute('aria-invalid')).toBe(
+      'true',
+    );
+    expect(await connectJobMarket(devnet.marketAddress, rpc).jobCount()).toBe(0n);
+
+    const jobId = await post('2', 1, '2 rUSD (1 lease)');
+    const item = page.getByTestId(`posted-job-${jobId}`);
+    await item.getByText('Roost is watching it').waitFor({ timeout: 30_000 });
+    expect(await item.textContent()).toContain('open: waiting for a provider to claim it');
+
+    await provide(devnet, rpc, dir.path, provider, BigInt(jobId));
+    await item.getByText(`accepted; ${provider.address} was paid`).waitFor({ timeout: 30_000 });
+    expect(await item.textContent()).toContain('Checked results:');
+    const lease = await connectJobMarket(devnet.marketAddress, rpc).getLease(BigInt(jobId), 0);
+    expect(lease.state).toBe(BigInt(LeaseState.Paid));
+    await item.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'jobs-posted.png'), fullPage: true });
+    expect(await overflowing(page), 'posted jobs').toEqual([]);
+    expect(await accessibilityProblems(page), 'posted jobs').toEqual([]);
+  });
+
+  it('cancels the leases nobody claimed, after the confirmation', async () => {
+    const jobId = await post('1.5', 2, '3 rUSD (1.5 rUSD per lease × 2 leases)');
+    const item = page.getByTestId(`posted-job-${jobId}`);
+    await item.getByRole('button', { name: 'Cancel open leases…' }).click();
+    const question = item.getByRole('group', { name: `Cancel the open leases of job ${jobId}` });
+    expect(await question.textContent()).toContain("the posting account's balance in the market");
+    expect(await accessibilityProblems(page), 'cancel question').toEqual([]);
+    await question.getByRole('button', { name: 'Cancel open leases', exact: true }).click();
+    await page
+      .getByText(
+        `Cancelled leases 0 and 1 of job ${jobId}: 3 rUSD went back to the posting account's balance in the market.`,
+      )
+      .waitFor({ timeout: 30_000 });
+    const market = connectJobMarket(devnet.marketAddress, rpc);
+    for (const slot of [0, 1])
+      expect((await market.getLease(BigInt(jobId), slot)).state).toBe(BigInt(LeaseState.Cancelled));
+    for (const slot of [0, 1])
+      await item
+        .getByText(`Lease ${slot}: cancelled; its reward went back`)
+        .waitFor({ timeout: 30_000 });
+  });
+});
