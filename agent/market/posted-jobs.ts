@@ -54,7 +54,8 @@ export interface PostedJobsOptions {
 }
 
 export interface PostedJobs {
-  list(): Promise<PostedJobsResult>;
+  /** The newest `limit` jobs (default 20), newest first. */
+  list(params?: { limit?: number }): Promise<PostedJobsResult>;
   post(params: PostJobParams): Promise<PostJobResult>;
   watch(params: { jobId: string; password?: string }): Promise<{ jobId: string; servedAt: string }>;
   cancel(params: { jobId: string; password?: string }): Promise<CancelPostedJobResult>;
@@ -317,12 +318,12 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
   }
 
   const host: PostedJobs = {
-    async list() {
+    async list(params = {}) {
       const market = await openMarket();
       const { db, journal } = openJournal();
       let listed: Awaited<ReturnType<typeof listPostedJobs>>;
       try {
-        listed = await listPostedJobs(market, journal, WATCHER);
+        listed = await listPostedJobs(market, journal, WATCHER, params.limit ?? 20);
       } catch (error) {
         throw new ApiFailure(
           'UNAVAILABLE',
@@ -367,6 +368,7 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
             watchProblem: watched.has(id) ? null : (problems.get(id) ?? null),
           };
         }),
+        older: listed.older,
         otherChains: listed.otherChains,
       };
     },
@@ -519,7 +521,7 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
       if (closed) return;
       let listed: PostedJobsResult;
       try {
-        listed = await host.list();
+        listed = await host.list({ limit: 500 });
       } catch (error) {
         options.log.warn(`posted jobs could not be read: ${(error as Error).message}`);
         return;

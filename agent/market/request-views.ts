@@ -174,17 +174,21 @@ async function viewLeases(
 }
 
 /**
- * Every job the journal holds for this market, newest last, each lease as the chain has it now.
- * Posts cut off before their job id was known are looked for on chain first (findPostedJobs).
+ * Every job the journal holds for this market, newest last, each lease as the chain has it now;
+ * with `newest`, only that many of the latest, newest first (`older` counts the rest). Posts cut
+ * off before their job id was known are looked for on chain first (findPostedJobs).
  */
 export async function listPostedJobs(
   market: PostedJobsMarket,
   journal: RequestJournal,
   watcher: Watcher,
-): Promise<{ jobs: PostedJobView[]; otherChains: number }> {
+  newest?: number,
+): Promise<{ jobs: PostedJobView[]; otherChains: number; older: number }> {
   const { chainKey, chain } = market;
   await findPostedJobs(journal, chain, market.marketAddress, chainKey);
-  const requests = journal.list(chainKey);
+  const all = journal.list(chainKey);
+  const requests = newest === undefined ? all : all.slice(-newest).reverse();
+  const older = all.length - requests.length;
   const otherChains = journal.countElsewhere(chainKey);
   const block = await chain.getBlock('latest');
   if (!block) throw new Error(`${market.label} has no latest block; is its node running?`);
@@ -241,7 +245,7 @@ export async function listPostedJobs(
       resultsDir: verdicts.some((v) => v.outputs.length > 0) ? request.dir : null,
     });
   }
-  return { jobs, otherChains };
+  return { jobs, otherChains, older };
 }
 
 /** The job on chain and which of its leases are still open (nobody claimed them), or why not. */

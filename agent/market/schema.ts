@@ -462,7 +462,10 @@ export const postedJobsResultSchema = z.object({
     .nullable(),
   /** Why a post would be refused now (and what to do), or null. */
   postProblem: z.string().nullable(),
+  /** The newest first, as many as asked for. */
   jobs: z.array(postedJobViewSchema),
+  /** Older jobs posted from here on this market, not listed (roost market requests lists all). */
+  older: z.int().min(0),
   /** Jobs posted from here on another chain or market (an earlier devnet): not listed. */
   otherChains: z.int().min(0),
 });
@@ -640,8 +643,13 @@ export const marketMethods = {
   },
   'market.postedJobs': {
     summary:
-      'Jobs posted from this data folder on the current market, each lease as the chain has it and what was decided here; who pays for a post, or why one would be refused.',
-    params: noParams,
+      'Jobs posted from this data folder on the current market, newest first, each lease as the chain has it and what was decided here; who pays for a post, or why one would be refused.',
+    params: z
+      .strictObject({
+        /** How many of the newest (default 20). */
+        limit: z.int().min(1).max(500).optional(),
+      })
+      .default({}),
     result: postedJobsResultSchema,
   },
   'market.postJob': {

@@ -69,7 +69,7 @@ export function marketHandlers(
     'market.resolveDispute': (params) => market.resolveDispute(params),
     // Refusals are ApiFailures (JOB_REFUSED for a file, FORBIDDEN, NOT_FOUND, ...); the wallet's
     // WALLET_LOCKED and WALLET_WRONG_PASSWORD pass through as they are.
-    'market.postedJobs': () => posted.list(),
+    'market.postedJobs': (params) => posted.list(params),
     'market.postJob': (params) => posted.post(params),
     'market.watchPostedJob': (params) => posted.watch(params),
     'market.cancelPostedJob': (params) => posted.cancel(params),

@@ -28,6 +28,7 @@ function listing(over: Partial<PostedJobsListing> = {}): PostedJobsListing {
     payer: { address: REQUESTER, kind: 'devnet-account' },
     postProblem: null,
     jobs: [],
+    older: 0,
     otherChains: 0,
     ...over,
   };
@@ -84,7 +85,8 @@ const posted = {
 
 const refused = (code: string, message: string) => ({ ok: false, error: { code, message } });
 
-function mount(answer: (method: string, params: unknown) => unknown) {
+/** The component with the agent answering `answer`; its form opened unless `closed`. */
+function mount(answer: (method: string, params: unknown) => unknown, { closed = false } = {}) {
   const calls: [string, unknown][] = [];
   const { client, emit } = fakeAgentClient((method, params) => {
     calls.push([method, params]);
@@ -95,6 +97,7 @@ function mount(answer: (method: string, params: unknown) => unknown) {
       <PostedJobs />
     </AgentProvider>,
   );
+  if (!closed) fireEvent.click(screen.getByRole('button', { name: 'Post a job…' }));
   const sent = (method: string) => calls.filter(([m]) => m === method).map(([, p]) => p);
   return { calls, emit, sent };
 }
@@ -121,6 +124,18 @@ async function fillAndReview() {
 const form = () => screen.getByRole('form', { name: 'Post a job to the market' });
 
 describe('PostedJobs: post a job', () => {
+  it('shows the form only once asked for', async () => {
+    mount((method) => (method === 'market.postedJobs' ? ok(listing()) : unavailable()), {
+      closed: true,
+    });
+    const open = screen.getByRole('button', { name: 'Post a job…' });
+    expect(open.getAttribute('aria-expanded')).toBe('false');
+    expect(screen.queryByLabelText('Model to post (.onnx)')).toBeNull();
+    fireEvent.click(open);
+    await screen.findByLabelText('Model to post (.onnx)');
+    expect(screen.queryByRole('button', { name: 'Post a job…' })).toBeNull();
+  });
+
   it('says what is escrowed from whom and where before anything is sent, then posts and clears the form', async () => {
     let jobs: PostedJob[] = [];
     const { sent } = mount((method) => {

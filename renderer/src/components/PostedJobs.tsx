@@ -211,6 +211,8 @@ function PostJob({
   onPosted: () => void;
 }) {
   const [form, setForm] = useState<PostForm>(EMPTY_POST_FORM);
+  /** The form is shown once asked for: most people here take jobs rather than post them. */
+  const [opened, setOpened] = useState(false);
   const [more, setMore] = useState(false);
   const [problem, setProblem] = useState<PostProblem>();
   /** The params the review asks about, as checked when it opened. */
@@ -292,6 +294,10 @@ function PostJob({
           onStale={onPosted}
           onBack={() => setReview(undefined)}
         />
+      ) : !opened ? (
+        <button type="button" aria-expanded={false} onClick={() => setOpened(true)}>
+          Post a job…
+        </button>
       ) : (
         <form className="wallet-form" aria-labelledby="post-job-title" onSubmit={ask} noValidate>
           <label htmlFor="post-model">Model to post (.onnx)</label>
@@ -739,10 +745,10 @@ export function PostedJobs() {
   return (
     <>
       <PostJob listing={listing} listProblem={problem} onPosted={read} />
-      {listing && (jobs.length > 0 || elsewhere > 0) && (
+      {listing && (jobs.length > 0 || elsewhere > 0 || listing.older > 0) && (
         <section className="card" aria-labelledby="posted-jobs-title" data-testid="posted-jobs">
           <h2 id="posted-jobs-title">Jobs you posted</h2>
-          <p className="muted">On {listing.network.label}, newest last.</p>
+          <p className="muted">On {listing.network.label}, newest first.</p>
           {notice && (
             <div className="banner banner-ok" role="status">
               {notice}
@@ -760,6 +766,12 @@ export function PostedJobs() {
                 />
               ))}
             </ul>
+          )}
+          {listing.older > 0 && (
+            <p className="muted">
+              {listing.older === 1 ? '1 older job is' : `${listing.older} older jobs are`} not shown
+              here: <code>roost market requests</code> lists every job you posted.
+            </p>
           )}
           {elsewhere > 0 && (
             <p className="muted">

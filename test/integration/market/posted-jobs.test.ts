@@ -241,9 +241,15 @@ describe('posting from the app on the local devnet', () => {
       (j) => j.jobId === posted.jobId,
     );
     expect(view).toMatchObject({ watch: 'done', leases: [{ state: 'accepted' }] });
-    // The earlier job is still listed as it ended.
+    // The earlier job is still listed as it ended; the newest come first.
     const listed = value(await callNext('market.postedJobs', {}));
     expect(listed.jobs.find((j) => j.jobId === accepted)?.leases[0]?.state).toBe('accepted');
+    const ids = listed.jobs.map((j) => Number(j.jobId));
+    expect(ids).toEqual([...ids].sort((a, b) => b - a));
+    expect(listed.older).toBe(0);
+    const newest = value(await callNext('market.postedJobs', { limit: 1 }));
+    expect(newest.jobs.map((j) => j.jobId)).toEqual([posted.jobId]);
+    expect(newest.older).toBe(ids.length - 1);
   });
 });
 
