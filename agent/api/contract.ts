@@ -633,6 +633,8 @@ export { networkTokensWords } from '../wallet/schema.ts';
 export { timeWords } from '../market/schema.ts';
 /** What a lab does after deploying its market (the CLI and the Settings page say the same). */
 export { MAX_MARKET_FEE_BPS, deployNextSteps } from '../market/schema.ts';
+/** A posted job's lease in words (the CLI's requests and the Jobs page say the same). */
+export { leaseViewWords } from '../market/schema.ts';
 /** A posted job's lease length and deadline when the poster names none (the agent's and the form's). */
 export { DEFAULT_POST_DEADLINE_SECONDS, DEFAULT_POST_LEASE_SECONDS } from '../market/schema.ts';
 /** A job's sandbox, time and durations in words (the CLI and the Jobs page say the same). */

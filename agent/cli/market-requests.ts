@@ -36,6 +36,7 @@ import type { PostedRequest, RequestJournal } from '../market/request-journal.ts
 import { findPostedJobs } from '../market/requester.ts';
 import type { Requester } from '../market/requester.ts';
 import { listPostedJobs } from '../market/request-views.ts';
+import { leaseViewWords } from '../market/schema.ts';
 import type { LeaseView } from '../market/schema.ts';
 
 export const MARKET_REQUESTS_USAGE = 'roost market requests [--json]';
@@ -69,51 +70,15 @@ export function runRequesterCommand(ctx: MarketPostContext): Promise<number> {
 // A lease in words
 
 /**
- * One lease in words. `walletPosts`: this data folder's wallet posted it (a custom network), so
- * `roost wallet withdraw` here takes what the market credits back.
+ * One lease in words, as the Jobs page says it. `walletPosts`: this data folder's wallet posted
+ * it (a custom network), so `roost wallet withdraw` here takes what the market credits back.
  */
 function leaseLine(view: LeaseView, walletPosts: boolean): string {
-  const who = view.provider ?? '';
-  const withdraw = walletPosts ? ' (roost wallet withdraw takes it)' : '';
-  let text: string;
-  switch (view.state) {
-    case 'claimed':
-      text = `claimed by ${who}, its lease ends ${view.leaseEndsAt}`;
-      break;
-    case 'submitted':
-      text = `submitted by ${who}, its challenge window ends ${view.challengeEndsAt}`;
-      break;
-    case 'accepted':
-      text = `accepted, ${who} was paid`;
-      break;
-    case 'paid':
-      // Paid after this requester disputed it: the arbiter ruled for the provider.
-      text =
-        view.verdict === 'disputed'
-          ? `paid to ${who}: the market's arbiter ruled for the provider`
-          : `paid to ${who} when its challenge window closed`;
-      break;
-    case 'disputed':
-      text = `disputed (${who}'s result): the market's arbiter decides; if nobody rules by ${view.voidableAt ?? '?'}, the dispute ends unruled and the reward comes back to you`;
-      break;
-    case 'rejected':
-      text = `rejected (${who}'s result): the arbiter ruled for you; the reward and the provider's collateral were credited to the posting wallet in the market${withdraw}`;
-      break;
-    case 'voided':
-      text = `voided (${who}'s result): nobody ruled in time; the reward was credited back to the posting wallet in the market${withdraw}`;
-      break;
-    case 'expired':
-      text = `expired${who ? ` (${who})` : ''}`;
-      break;
-    default:
-      text = view.state;
-  }
-  if (view.note) text += `: ${view.note}`;
-  if (view.verdict && !(view.state === 'accepted' && view.verdict === 'accepted')) {
-    text += `; verdict here: ${view.verdict}${view.verdictFinal ? '' : ' (its transaction was not confirmed)'}`;
-    if (view.reason) text += ` (${view.reason})`;
-  }
-  return `  lease ${view.slot}: ${text}`;
+  const words = leaseViewWords(view, {
+    time: (iso) => iso ?? '?',
+    ...(walletPosts ? { withdraw: ' (roost wallet withdraw takes it)' } : {}),
+  });
+  return `  lease ${view.slot}: ${words}`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import { connectJobMarket } from '../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../contracts/bindings/roost-test-token.ts';
 import { ApiFailure } from '../api/errors.ts';
 import { formatUnitsExact, parseAmount } from '../wallet/amount.ts';
+import { chainFailure } from '../wallet/chain.ts';
 import type { NetworkSource, WalletNetwork } from '../wallet/network.ts';
 import type { NetworkTokens } from '../wallet/schema.ts';
 import { isTestNetwork } from '../wallet/network.ts';
@@ -497,8 +498,15 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
       const problem = postProblem(market);
       if (problem) throw new ApiFailure('FORBIDDEN', problem);
       const signer = await signerFor(market, job.requester, password, 'cancel a posted job');
-      const sent = await connectJobMarket(market.marketAddress, signer).cancelJob(BigInt(jobId));
-      const receipt = await sent.wait();
+      let sent;
+      let receipt;
+      try {
+        sent = await connectJobMarket(market.marketAddress, signer).cancelJob(BigInt(jobId));
+        receipt = await sent.wait();
+      } catch (error) {
+        // In the wallet's words: no coin for the fee, a node that stopped answering, ...
+        throw chainFailure(error, market.network);
+      }
       if (receipt === null || receipt.status !== 1)
         throw new ApiFailure(
           'UNAVAILABLE',

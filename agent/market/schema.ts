@@ -405,6 +405,80 @@ export const leaseViewSchema = z.object({
 });
 export type LeaseView = z.infer<typeof leaseViewSchema>;
 
+/**
+ * One lease of a posted job in words, for its requester (`roost market requests` and the Jobs
+ * page say the same): who has it and what comes next, then what Roost decided about it. `time`
+ * writes a chain time; `withdraw` follows where the market credits the posting account (the
+ * CLI: " (roost wallet withdraw takes it)" where this data folder's wallet posted).
+ */
+export function leaseViewWords(
+  view: LeaseView,
+  options: { time: (iso: string | undefined) => string; withdraw?: string },
+): string {
+  const who = view.provider ?? 'a provider';
+  const { time } = options;
+  const withdraw = options.withdraw ?? '';
+  let text: string;
+  switch (view.state) {
+    case 'open':
+      text = 'open: waiting for a provider to claim it';
+      break;
+    case 'claimed':
+      text = `claimed by ${who}, its lease ends ${time(view.leaseEndsAt)}`;
+      break;
+    case 'submitted':
+      // Once decided here, what was decided says what comes next.
+      text =
+        view.verdict === undefined
+          ? `result in from ${who}; unless it is disputed, it is paid at ${time(view.challengeEndsAt)}`
+          : `result in from ${who}`;
+      break;
+    case 'accepted':
+      text = `accepted; ${who} was paid`;
+      break;
+    case 'paid':
+      // Paid after this requester disputed it: the arbiter ruled for the provider.
+      text =
+        view.verdict === 'disputed'
+          ? `paid to ${who}: the market's arbiter ruled for the provider`
+          : `paid to ${who} when its challenge window closed`;
+      break;
+    case 'disputed':
+      text = `disputed (${who}'s result): the market's arbiter decides; if nobody rules by ${time(view.voidableAt)}, the dispute ends unruled and the reward comes back to you`;
+      break;
+    case 'rejected':
+      text = `rejected (${who}'s result): the arbiter ruled for you; the reward and the provider's collateral were credited to the posting account in the market${withdraw}`;
+      break;
+    case 'voided':
+      text = `voided (${who}'s result): nobody ruled in time; the reward was credited back to the posting account in the market${withdraw}`;
+      break;
+    case 'expired':
+      text = view.provider ? `expired (${view.provider})` : 'expired';
+      break;
+    case 'cancelled':
+      text = `cancelled; its reward was credited back to the posting account in the market${withdraw}`;
+      break;
+  }
+  if (view.note) text += `: ${view.note}`;
+  const decided = leaseVerdictWords(view);
+  return decided ? `${text}. ${decided}` : text;
+}
+
+/** What was decided here about a lease, where its state does not say it already. */
+function leaseVerdictWords(view: LeaseView): string | undefined {
+  if (view.verdict === undefined) return undefined;
+  const pending = view.verdictFinal === false ? ' (its transaction is not confirmed yet)' : '';
+  const reason = view.reason ? `: ${view.reason}` : '';
+  switch (view.verdict) {
+    case 'accepted':
+      return view.state === 'accepted' && !pending ? undefined : `Roost accepted it${pending}`;
+    case 'disputed':
+      return `Roost disputed it${pending}${reason}`;
+    case 'unfinished':
+      return `Roost gave it up${pending}${reason}`;
+  }
+}
+
 /** The lease states after which nothing is left for the requester to do. */
 export const SETTLED_LEASE_VIEW_STATES: readonly LeaseViewState[] = [
   'accepted',

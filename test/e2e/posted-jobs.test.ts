@@ -130,7 +130,7 @@ describe.skipIf(Boolean(missing))('posting a job from the dashboard', () => {
       expect((await market.getLease(BigInt(jobId), slot)).state).toBe(BigInt(LeaseState.Cancelled));
     for (const slot of [0, 1])
       await item
-        .getByText(`Lease ${slot}: cancelled; its reward went back`)
+        .getByText(`Lease ${slot}: cancelled; its reward was credited back`)
         .waitFor({ timeout: 30_000 });
   });
 });

@@ -372,7 +372,7 @@ describe('PostedJobs: jobs you posted', () => {
     const second = screen.getByTestId('posted-job-8');
     expect(second.textContent).toContain(`Lease 0: accepted; ${PROVIDER} was paid`);
     expect(second.textContent).toContain(
-      `Lease 1: disputed: the market's arbiter decides; if nobody rules by ${at(ENDS)} the reward comes back. Roost disputed it: output y differs from the canary`,
+      `Lease 1: disputed (${OTHER}'s result): the market's arbiter decides; if nobody rules by ${at(ENDS)}, the dispute ends unruled and the reward comes back to you. Roost disputed it: output y differs from the canary`,
     );
     expect(second.textContent).toContain('Not watched: the chain did not answer');
     expect(within(second).getByRole('button', { name: 'Watch again' })).toBeTruthy();
@@ -485,7 +485,7 @@ describe('PostedJobs: jobs you posted', () => {
     expect(sent('market.cancelPostedJob')).toEqual([{ jobId: '7' }]);
     await waitFor(() =>
       expect(item.textContent).toContain(
-        "Lease 1: cancelled; its reward went back to the posting account's balance in the market",
+        'Lease 1: cancelled; its reward was credited back to the posting account in the market',
       ),
     );
     expect(within(item).queryByRole('button', { name: 'Cancel open leases…' })).toBeNull();

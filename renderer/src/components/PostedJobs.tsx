@@ -20,7 +20,7 @@ import {
   EMPTY_POST_FORM,
   MORE_OPTIONS,
   escrowWords,
-  leaseViewWords,
+  leaseWords,
   postFieldOf,
   postJobParams,
   type PostField,
@@ -561,7 +561,7 @@ function PostedJobItem({
         <ul className="posted-leases">
           {job.leases.map((lease) => (
             <li key={lease.slot}>
-              Lease {lease.slot}: {leaseViewWords(lease)}
+              Lease {lease.slot}: {leaseWords(lease)}
             </li>
           ))}
         </ul>

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   EMPTY_POST_FORM,
   escrowWords,
-  leaseViewWords,
+  leaseWords,
   postFieldOf,
   postJobParams,
   tokenUnits,
@@ -24,19 +24,19 @@ const network: PostedJobsListing['network'] = {
   decimals: 6,
 };
 
-describe('leaseViewWords', () => {
+describe('leaseWords', () => {
   it('says each state of a lease in plain words', () => {
-    expect(leaseViewWords({ slot: 0, state: 'open', provider: null })).toBe(
+    expect(leaseWords({ slot: 0, state: 'open', provider: null })).toBe(
       'open: waiting for a provider to claim it',
     );
+    expect(leaseWords({ slot: 0, state: 'claimed', provider: PROVIDER, leaseEndsAt: ENDS })).toBe(
+      `claimed by ${PROVIDER}, its lease ends ${at(ENDS)}`,
+    );
     expect(
-      leaseViewWords({ slot: 0, state: 'claimed', provider: PROVIDER, leaseEndsAt: ENDS }),
-    ).toBe(`claimed by ${PROVIDER}, its lease ends ${at(ENDS)}`);
+      leaseWords({ slot: 1, state: 'submitted', provider: PROVIDER, challengeEndsAt: ENDS }),
+    ).toBe(`result in from ${PROVIDER}; unless it is disputed, it is paid at ${at(ENDS)}`);
     expect(
-      leaseViewWords({ slot: 1, state: 'submitted', provider: PROVIDER, challengeEndsAt: ENDS }),
-    ).toBe(`result in from ${PROVIDER}; checking it (unchallenged, it is paid at ${at(ENDS)})`);
-    expect(
-      leaseViewWords({
+      leaseWords({
         slot: 0,
         state: 'accepted',
         provider: PROVIDER,
@@ -44,21 +44,21 @@ describe('leaseViewWords', () => {
         verdictFinal: true,
       }),
     ).toBe(`accepted; ${PROVIDER} was paid`);
-    expect(leaseViewWords({ slot: 0, state: 'paid', provider: PROVIDER })).toBe(
+    expect(leaseWords({ slot: 0, state: 'paid', provider: PROVIDER })).toBe(
       `paid to ${PROVIDER} when its challenge window closed`,
     );
-    expect(leaseViewWords({ slot: 0, state: 'expired', provider: null })).toBe('expired');
-    expect(leaseViewWords({ slot: 0, state: 'cancelled', provider: null })).toBe(
-      "cancelled; its reward went back to the posting account's balance in the market",
+    expect(leaseWords({ slot: 0, state: 'expired', provider: null })).toBe('expired');
+    expect(leaseWords({ slot: 0, state: 'cancelled', provider: null })).toBe(
+      'cancelled; its reward was credited back to the posting account in the market',
     );
-    expect(leaseViewWords({ slot: 0, state: 'voided', provider: PROVIDER })).toContain(
-      'voided: nobody ruled in time',
+    expect(leaseWords({ slot: 0, state: 'voided', provider: PROVIDER })).toContain(
+      `voided (${PROVIDER}'s result): nobody ruled in time`,
     );
   });
 
   it("adds the agent's note and what was decided here, with the dispute's reason", () => {
     expect(
-      leaseViewWords({
+      leaseWords({
         slot: 1,
         state: 'disputed',
         provider: PROVIDER,
@@ -68,10 +68,10 @@ describe('leaseViewWords', () => {
         verdictFinal: true,
       }),
     ).toBe(
-      `disputed: the market's arbiter decides; if nobody rules by ${at(ENDS)} the reward comes back. Roost disputed it: output y differs from the canary`,
+      `disputed (${PROVIDER}'s result): the market's arbiter decides; if nobody rules by ${at(ENDS)}, the dispute ends unruled and the reward comes back to you. Roost disputed it: output y differs from the canary`,
     );
     expect(
-      leaseViewWords({
+      leaseWords({
         slot: 0,
         state: 'expired',
         provider: PROVIDER,
@@ -83,7 +83,7 @@ describe('leaseViewWords', () => {
     );
     // Decided here, its transaction not confirmed yet: the chain still has it submitted.
     expect(
-      leaseViewWords({
+      leaseWords({
         slot: 0,
         state: 'submitted',
         provider: PROVIDER,
@@ -92,9 +92,9 @@ describe('leaseViewWords', () => {
         verdictFinal: false,
       }),
     ).toBe(`result in from ${PROVIDER}. Roost accepted it (its transaction is not confirmed yet)`);
-    expect(
-      leaseViewWords({ slot: 0, state: 'paid', provider: PROVIDER, verdict: 'disputed' }),
-    ).toBe(`paid to ${PROVIDER}: the market's arbiter ruled for the provider. Roost disputed it`);
+    expect(leaseWords({ slot: 0, state: 'paid', provider: PROVIDER, verdict: 'disputed' })).toBe(
+      `paid to ${PROVIDER}: the market's arbiter ruled for the provider. Roost disputed it`,
+    );
   });
 });
 

@@ -3,7 +3,12 @@
  * read into `market.postJob`'s params, with what is wrong and in which field; what a post
  * escrows, from whom and where; and each lease of a posted job in words.
  */
-import { methods, type ParamsOf, type ResultOf } from '../../../agent/api/contract.ts';
+import {
+  leaseViewWords,
+  methods,
+  type ParamsOf,
+  type ResultOf,
+} from '../../../agent/api/contract.ts';
 import { parseInputSets, pathProblem } from '../pages/job-paths.ts';
 import { formatAmount } from './MarketLeases.tsx';
 
@@ -250,71 +255,5 @@ export function escrowWords(
 /** A chain time as the page shows times. */
 const when = (iso: string | undefined) => (iso ? new Date(iso).toLocaleString() : 'its end');
 
-/**
- * One lease of a posted job in words, for its requester: who has it and what comes next
- * ("claimed by 0x…, its lease ends …", "result in from 0x…; checking it", "accepted; 0x… was
- * paid", "disputed: the market's arbiter decides; …"), then the agent's note on it and what was
- * decided here where that says more (a dispute's reason, a verdict not yet confirmed).
- */
-export function leaseViewWords(view: LeaseView): string {
-  const who = view.provider ?? 'a provider';
-  let text: string;
-  switch (view.state) {
-    case 'open':
-      text = 'open: waiting for a provider to claim it';
-      break;
-    case 'claimed':
-      text = `claimed by ${who}, its lease ends ${when(view.leaseEndsAt)}`;
-      break;
-    case 'submitted':
-      text =
-        view.verdict === undefined
-          ? `result in from ${who}; checking it (unchallenged, it is paid at ${when(view.challengeEndsAt)})`
-          : `result in from ${who}`;
-      break;
-    case 'accepted':
-      text = `accepted; ${who} was paid`;
-      break;
-    case 'paid':
-      // Paid after this requester disputed it: the arbiter ruled for the provider.
-      text =
-        view.verdict === 'disputed'
-          ? `paid to ${who}: the market's arbiter ruled for the provider`
-          : `paid to ${who} when its challenge window closed`;
-      break;
-    case 'disputed':
-      text = `disputed: the market's arbiter decides; if nobody rules by ${when(view.voidableAt)} the reward comes back`;
-      break;
-    case 'rejected':
-      text = `rejected: the arbiter ruled for you; the reward and ${who}'s collateral went back to the posting account's balance in the market`;
-      break;
-    case 'voided':
-      text =
-        "voided: nobody ruled in time; the reward went back to the posting account's balance in the market";
-      break;
-    case 'expired':
-      text = view.provider ? `expired (${view.provider})` : 'expired';
-      break;
-    case 'cancelled':
-      text = "cancelled; its reward went back to the posting account's balance in the market";
-      break;
-  }
-  if (view.note) text += `: ${view.note}`;
-  const decided = verdictWords(view);
-  return decided ? `${text}. ${decided}` : text;
-}
-
-/** What was decided here about a lease, where its state does not say it already. */
-function verdictWords(view: LeaseView): string | undefined {
-  if (view.verdict === undefined) return undefined;
-  const pending = view.verdictFinal === false ? ' (its transaction is not confirmed yet)' : '';
-  const reason = view.reason ? `: ${view.reason}` : '';
-  switch (view.verdict) {
-    case 'accepted':
-      return view.state === 'accepted' && !pending ? undefined : `Roost accepted it${pending}`;
-    case 'disputed':
-      return `Roost disputed it${pending}${reason}`;
-    case 'unfinished':
-      return `Roost gave it up${pending}${reason}`;
-  }
-}
+/** One lease of a posted job in words, as `roost market requests` says it (times as the page writes them). */
+export const leaseWords = (view: LeaseView): string => leaseViewWords(view, { time: when });

@@ -384,7 +384,7 @@ describe('roost market post-job killed with SIGKILL', () => {
       /^Jobs posted from this data folder on the local devnet, market 0x[0-9a-fA-F]{40}:\n/,
     );
     expect(text.stdout).toContain(`Job ${jobId}: 1 lease(s) × 1.5`);
-    expect(text.stdout).toContain(`lease 0: accepted, ${provider.address} was paid`);
+    expect(text.stdout).toContain(`lease 0: accepted; ${provider.address} was paid`);
 
     // Awaiting a finished job again only reports it, with the same JSON as post-job.
     const again = await runRoost([

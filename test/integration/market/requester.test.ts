@@ -407,7 +407,7 @@ describe('roost market post-job', () => {
     const arbiter = connectJobMarket(devnet.marketAddress, await rpc.getSigner(devnet.arbiter));
     await (await arbiter.resolveDispute(jobId, 0, false)).wait();
     expect(await requests()).toContain(
-      `lease 0: rejected (${provider.address}'s result): the arbiter ruled for you; the reward and the provider's collateral were credited to the posting wallet in the market; verdict here: disputed`,
+      `lease 0: rejected (${provider.address}'s result): the arbiter ruled for you; the reward and the provider's collateral were credited to the posting account in the market. Roost disputed it`,
     );
 
     // Another disputed result, ruled for the provider: paid, and not "when its window closed".
@@ -423,7 +423,7 @@ describe('roost market post-job', () => {
     expect(await second.run).toBe(1);
     await (await arbiter.resolveDispute(paidJob, 0, true)).wait();
     expect(await requests()).toContain(
-      `lease 0: paid to ${provider.address}: the market's arbiter ruled for the provider; verdict here: disputed`,
+      `lease 0: paid to ${provider.address}: the market's arbiter ruled for the provider. Roost disputed it`,
     );
   });
 
