@@ -6,5 +6,6 @@ describe('words for people', () => {
     expect(sentence('no wallet yet')).toBe('No wallet yet.');
     expect(sentence('Done!')).toBe('Done!');
     expect(listWords(['a', 'b', 'c'])).toBe('a, b and c');
+    expect(listWords(['CUDA', 'WebGPU'], 'or')).toBe('CUDA or WebGPU');
   });
 });

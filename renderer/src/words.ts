@@ -8,8 +8,8 @@ export function sentence(text: string): string {
   return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }
 
-/** `a`, `a and b`, `a, b and c`. */
-export function listWords(items: string[]): string {
+/** `a`, `a and b`, `a, b and c` (or `a, b or c`). */
+export function listWords(items: string[], joiner: 'and' | 'or' = 'and'): string {
   if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+  return `${items.slice(0, -1).join(', ')} ${joiner} ${items[items.length - 1]}`;
 }

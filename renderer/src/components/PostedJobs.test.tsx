@@ -183,6 +183,22 @@ describe('PostedJobs: post a job', () => {
     expect(sent('market.postedJobs').length).toBeGreaterThanOrEqual(2);
   });
 
+  it('says which accelerators providers may use, and sends them as the preference list', async () => {
+    const { sent } = mount((method) => {
+      if (method === 'market.postedJobs') return ok(listing());
+      if (method === 'market.postJob') return ok(posted);
+      return unavailable();
+    });
+    await screen.findByLabelText('Price per lease (rUSD)');
+    fireEvent.click(screen.getByRole('button', { name: 'More options' }));
+    type('Accelerators providers may run it on', 'cuda');
+    const review = await fillAndReview();
+    expect(review.textContent).toContain('on CUDA only. Roost serves its files');
+    fireEvent.click(within(review).getByRole('button', { name: 'Post' }));
+    await screen.findByRole('status');
+    expect(sent('market.postJob')).toMatchObject([{ executionProviders: ['cuda'] }]);
+  });
+
   it('says plainly when it is real money, paid from this computer’s wallet', async () => {
     mount((method) => (method === 'market.postedJobs' ? ok(realMoney()) : unavailable()));
     await screen.findByLabelText('Price per lease (USDC)');

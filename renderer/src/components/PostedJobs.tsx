@@ -9,6 +9,7 @@ import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react'
 import {
   DEFAULT_POST_DEADLINE_SECONDS,
   DEFAULT_POST_LEASE_SECONDS,
+  executionProviderName,
   type ApiError,
 } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
@@ -17,12 +18,14 @@ import { listWords } from '../words.ts';
 import { AgentText } from './AgentText.tsx';
 import { formatAmount } from './MarketLeases.tsx';
 import {
+  ACCELERATOR_CHOICES,
   EMPTY_POST_FORM,
   MORE_OPTIONS,
   escrowWords,
   leaseWords,
   postFieldOf,
   postJobParams,
+  type AcceleratorChoice,
   type PostField,
   type PostForm,
   type PostParams,
@@ -167,8 +170,11 @@ function PostReview({
         {redundancy === 2
           ? 'two providers run it and their results are compared'
           : 'one provider runs it'}
-        {params.canary ? ', held to the answer of a run here first' : ''}. Roost serves its files
-        from this computer while providers work on it.
+        {params.canary ? ', held to the answer of a run here first' : ''}
+        {params.executionProviders
+          ? `, on ${listWords(params.executionProviders.map(executionProviderName), 'or')} only`
+          : ''}
+        . Roost serves its files from this computer while providers work on it.
       </p>
       {askPassword && (
         <WalletPassword
@@ -402,6 +408,18 @@ function PostJob({
                 placeholder="0"
                 {...marked('minScore')}
               />
+              <label htmlFor="post-accelerators">Accelerators providers may run it on</label>
+              <select
+                id="post-accelerators"
+                value={form.accelerators}
+                onChange={(e) => edit('accelerators')(e.target.value as AcceleratorChoice)}
+              >
+                {Object.entries(ACCELERATOR_CHOICES).map(([key, choice]) => (
+                  <option key={key} value={key}>
+                    {choice.label}
+                  </option>
+                ))}
+              </select>
               <p className="muted">
                 For providers on other machines: Roost serves the files from this computer. Behind a
                 tunnel or proxy, give the port it forwards to on 127.0.0.1 here and the public URL

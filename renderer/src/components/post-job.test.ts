@@ -138,6 +138,19 @@ describe('postJobParams', () => {
     ...over,
   });
 
+  it('turns the accelerator choice into the preference list providers follow', () => {
+    const eps = (accelerators: PostForm['accelerators']) => {
+      const r = postJobParams(form({ accelerators }), network);
+      return r.ok ? r.params.executionProviders : r.problem.text;
+    };
+    expect(eps('any')).toBeUndefined();
+    expect(eps('cuda')).toEqual(['cuda']);
+    expect(eps('cpu')).toEqual(['cpu']);
+    // GPUs only: every GPU path, the CPU never.
+    expect(eps('gpu')).not.toContain('cpu');
+    expect(eps('gpu')).toEqual(expect.arrayContaining(['cuda', 'webgpu', 'dml', 'coreml']));
+  });
+
   it("reads the form into the agent's params, leaving out what is empty", () => {
     expect(postJobParams(form({}), network)).toEqual({
       ok: true,

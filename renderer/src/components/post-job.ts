@@ -32,9 +32,33 @@ export interface PostForm {
   leaseMinutes: string;
   deadlineHours: string;
   minScore: string;
+  /** Which accelerators a provider may run it on: a key of ACCELERATOR_CHOICES. */
+  accelerators: AcceleratorChoice;
   port: string;
   publicUrl: string;
 }
+
+/**
+ * The accelerators a posted job may run on, as the form offers them: the job's
+ * execution-provider preference list (a provider runs it on the first it has working).
+ */
+export const ACCELERATOR_CHOICES = {
+  any: { label: "Any: the provider's best (GPU first, then CPU)", eps: undefined },
+  gpu: {
+    label: 'A GPU only (CUDA, TensorRT, DirectML, Core ML or WebGPU)',
+    eps: ['tensorrt', 'cuda', 'dml', 'coreml', 'webgpu'],
+  },
+  cuda: { label: 'NVIDIA GPUs only (CUDA)', eps: ['cuda'] },
+  webgpu: { label: 'WebGPU only', eps: ['webgpu'] },
+  cpu: { label: 'The CPU only', eps: ['cpu'] },
+} as const satisfies Record<
+  string,
+  {
+    label: string;
+    eps: readonly NonNullable<PostParams['executionProviders']>[number][] | undefined;
+  }
+>;
+export type AcceleratorChoice = keyof typeof ACCELERATOR_CHOICES;
 
 export const EMPTY_POST_FORM: PostForm = {
   model: '',
@@ -46,6 +70,7 @@ export const EMPTY_POST_FORM: PostForm = {
   leaseMinutes: '',
   deadlineHours: '',
   minScore: '',
+  accelerators: 'any',
   port: '',
   publicUrl: '',
 };
@@ -190,6 +215,7 @@ export function postJobParams(
     more.publicUrl = publicUrl;
   }
 
+  const eps = ACCELERATOR_CHOICES[form.accelerators].eps;
   const params: PostParams = {
     model,
     inputs: sets.length === 1 ? sets[0]! : sets,
@@ -197,6 +223,7 @@ export function postJobParams(
     redundancy: form.redundancy,
     canary: form.canary,
     ...more,
+    ...(eps ? { executionProviders: [...eps] } : {}),
     ...(form.name.trim() ? { name: form.name.trim() } : {}),
   };
   // The agent's own rules (ranges, lengths), so the form and the agent never disagree.

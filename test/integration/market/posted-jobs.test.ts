@@ -143,8 +143,13 @@ describe('posting from the app on the local devnet', () => {
   it('posts, serves the files, checks the provider’s signed result and accepts it', async () => {
     const token = connectRoostTestToken(devnet.tokenAddress, rpc);
     const payerBefore = await token.balanceOf(devnet.accounts[0]!);
-    const posted = value(await call('market.postJob', job()));
+    const posted = value(await call('market.postJob', job({ executionProviders: ['cpu'] })));
     accepted = posted.jobId;
+    // The job's document, served here, carries the accelerators providers may use.
+    const document = (await (await fetch(posted.specURI)).json()) as {
+      job: { executionProviders?: string[] };
+    };
+    expect(document.job.executionProviders).toEqual(['cpu']);
     expect(posted).toMatchObject({
       requester: devnet.accounts[0],
       price: { amount: '2', symbol: 'rUSD' },
