@@ -46,6 +46,7 @@ import { createArtifactCache, sha256File } from './artifacts.ts';
 import type { ArtifactCache, FetchLike } from './artifacts.ts';
 import { openJournal } from './journal.ts';
 import type { JobPatch, JobRecord, Journal, SetOutput } from './journal.ts';
+import { expandInputFolders } from './input-folders.ts';
 import { checkModel, externalLocations } from './model-check.ts';
 import type { ModelFacts } from './model-check.ts';
 import { NPY_HEADER_PEEK_BYTES, readNpyHeader } from './npy-header.ts';
@@ -60,7 +61,6 @@ import {
   jobRemoveParamsSchema,
   jobSpecSchema,
   jobWords,
-  MAX_INPUT_SETS,
   RESULT_FORMAT,
   runRequestSchema,
   TERMINAL_STATES,
@@ -80,7 +80,6 @@ import type {
   JobState,
   JobSummary,
   OutputFile,
-  RunRequest,
 } from './schema.ts';
 import { createNodeWorkerSpawner } from './spawner.ts';
 import type { SpawnWorker, WorkerProcess } from './spawner.ts';
@@ -1701,83 +1700,6 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     }
   }
 
-  /**
-   * A folder given as an input (`x=/data/xs/`) is a batch: each `.npy` file in it is one input
-   * set, in name order (x2 before x10). Folders given together are paired by file name, so
-   * every folder must hold the same names; a file given beside them goes into every set. Null
-   * when no input is a folder.
-   */
-  async function inputFolders(
-    inputs: RunRequest['inputs'],
-  ): Promise<JobResult<Record<string, string>[] | null>> {
-    const single = Array.isArray(inputs) ? undefined : inputs;
-    const kinds = new Map<string, boolean>();
-    for (const set of Array.isArray(inputs) ? inputs : [inputs]) {
-      for (const [name, path] of Object.entries(set)) {
-        const isFolder = await stat(resolve(path)).then(
-          (info) => info.isDirectory(),
-          () => false,
-        );
-        if (isFolder && !single)
-          return fail(
-            'invalid-spec',
-            `Input "${name}": ${path} is a folder. A folder is a whole batch (one input set per .npy file in it): give it as the only set, not beside other sets.`,
-          );
-        kinds.set(name, isFolder);
-      }
-    }
-    if (!single || ![...kinds.values()].some(Boolean)) return { ok: true, value: null };
-    const byFolder = new Map<string, string[]>();
-    for (const [name, path] of Object.entries(single)) {
-      if (!kinds.get(name)) continue;
-      let names: string[];
-      try {
-        names = (await readdir(resolve(path), { withFileTypes: true }))
-          .filter((e) => e.isFile() && e.name.endsWith('.npy') && !e.name.startsWith('.'))
-          .map((e) => e.name)
-          .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-      } catch (error) {
-        return fail(
-          'invalid-spec',
-          `Input "${name}": ${path} could not be read (${messageOf(error)}).`,
-        );
-      }
-      if (names.length === 0)
-        return fail('invalid-spec', `Input "${name}": the folder ${path} holds no .npy files.`);
-      byFolder.set(name, names);
-    }
-    const [first, ...others] = [...byFolder];
-    const [firstName, firstFiles] = first as [string, string[]];
-    for (const [name, files] of others) {
-      const have = new Set(files);
-      const missing =
-        firstFiles.find((f) => !have.has(f)) ?? files.find((f) => !firstFiles.includes(f));
-      if (missing !== undefined) {
-        const [lacking, holder] = have.has(missing) ? [firstName, name] : [name, firstName];
-        return fail(
-          'invalid-spec',
-          `Input "${lacking}": its folder ${single[lacking]} has no ${missing}, which the folder of input "${holder}" has. Folders given together are paired by file name (one input set per name): give each the same files.`,
-        );
-      }
-    }
-    if (firstFiles.length > MAX_INPUT_SETS)
-      return fail(
-        'invalid-spec',
-        `Input "${firstName}": the folder ${single[firstName]} holds ${firstFiles.length} .npy files; a job takes at most ${MAX_INPUT_SETS} input sets. Split the folder into several jobs.`,
-      );
-    return {
-      ok: true,
-      value: firstFiles.map((file) =>
-        Object.fromEntries(
-          Object.entries(single).map(([name, path]) => [
-            name,
-            byFolder.has(name) ? join(resolve(path), file) : path,
-          ]),
-        ),
-      ),
-    };
-  }
-
   async function specFromFiles(raw: unknown): Promise<JobResult<JobSpec>> {
     const parsed = runRequestSchema.safeParse(raw);
     if (!parsed.success) return fail('invalid-spec', describeIssues(parsed.error, raw));
@@ -1816,7 +1738,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       );
       if (file.ok) externalData.push({ ...file.value, path: location });
     }
-    const folders = await inputFolders(request.inputs);
+    const folders = await expandInputFolders(request.inputs);
     if (!folders.ok) return folders;
     const batch = folders.value ?? request.inputs;
     const toSets = Array.isArray(batch) ? batch : [batch];

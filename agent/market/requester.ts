@@ -60,6 +60,7 @@ import {
 } from '../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../contracts/bindings/roost-test-token.ts';
 import { sha256File } from '../jobs/artifacts.ts';
+import { expandInputFolders } from '../jobs/input-folders.ts';
 import { checkModel, externalLocations } from '../jobs/model-check.ts';
 import { NPY_HEADER_PEEK_BYTES, readNpyHeader } from '../jobs/npy-header.ts';
 import { verifyReceipt } from '../jobs/receipt.ts';
@@ -669,6 +670,10 @@ export function createRequester(options: RequesterOptions): Requester {
     if (!parsed.success)
       throw new RequesterError(`the job request is wrong: ${issues(parsed.error)}`);
     const request = parsed.data;
+    // A folder given as an input is a batch, one input set per .npy file, as for a private job.
+    const folders = await expandInputFolders(request.inputs);
+    if (!folders.ok) throw new RequesterError(folders.error.message);
+    if (folders.value) request.inputs = folders.value;
     if (request.deadlineSeconds < request.leaseSeconds + 60) {
       throw new RequesterError(
         `the deadline (${request.deadlineSeconds} s from now) must leave a whole lease (${request.leaseSeconds} s) and a minute to claim it; give a deadline of at least ${request.leaseSeconds + 60} s`,

@@ -316,7 +316,8 @@ function PostJob({
             {...marked('model')}
           />
           <label htmlFor="post-inputs">
-            Inputs: name=/path/to/file.npy, one per line (a name again starts the next input set)
+            Inputs: name=/path/to/file.npy, one per line (a name again starts the next input set),
+            or name=/path/to/folder for one input set per .npy file in it
           </label>
           <textarea
             id="post-inputs"

@@ -6,7 +6,7 @@
 // refunded. On a custom network the data folder's wallet pays: refused while locked (nothing
 // sent), posted with the password, and refused while the same Roost takes market jobs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Wallet, parseEther, type JsonRpcProvider } from 'ethers';
 import { TEST_DOLLAR, devnetDeployment, type Devnet } from '../../../contracts/devnet.ts';
@@ -211,6 +211,28 @@ describe('posting from the app on the local devnet', () => {
       (j) => j.jobId === posted.jobId,
     );
     expect(view!.leases.map((l) => l.state)).toEqual(['cancelled', 'cancelled']);
+  });
+
+  it('posts a folder of inputs as a batch, one input set per .npy file, as a private job does', async () => {
+    const folder = join(dir.path, 'batch-a');
+    await mkdir(folder, { recursive: true });
+    for (const name of ['a1.npy', 'a2.npy']) await copyFile(files.aPath, join(folder, name));
+    const empty = join(dir.path, 'batch-empty');
+    await mkdir(empty, { recursive: true });
+    const refused = await call('market.postJob', job({ inputs: { a: empty, b: files.bPath } }));
+    expect(refused).toMatchObject({ ok: false, error: { code: 'JOB_REFUSED' } });
+    if (!refused.ok) expect(refused.error.message).toContain('holds no .npy files');
+
+    const posted = value(
+      await call('market.postJob', job({ inputs: { a: folder, b: files.bPath } })),
+    );
+    const document = (await (await fetch(posted.specURI)).json()) as {
+      job: { inputs: Record<string, { sha256: string }>[] };
+    };
+    expect(document.job.inputs).toHaveLength(2);
+    // The same b in both sets; a from each file of the folder.
+    expect(document.job.inputs[0]!.b!.sha256).toBe(document.job.inputs[1]!.b!.sha256);
+    value(await call('market.cancelPostedJob', { jobId: posted.jobId }));
   });
 
   it('refuses to watch or cancel a job it did not post', async () => {
