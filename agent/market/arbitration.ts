@@ -15,6 +15,7 @@
  * result the provider put on chain and the requester's published reason fetched from its server
  * (dispute-reason.ts).
  */
+import { MarketActionError } from './action-error.ts';
 import { getAddress, id } from 'ethers';
 import type { Log } from 'ethers';
 import {
@@ -50,14 +51,7 @@ export type ArbitrationErrorCode =
   | 'NETWORK_UNAVAILABLE';
 
 /** Why a ruling can't be made, with what to do; nothing was sent. */
-export class ArbitrationError extends Error {
-  readonly code: ArbitrationErrorCode;
-  constructor(code: ArbitrationErrorCode, message: string) {
-    super(message);
-    this.name = 'ArbitrationError';
-    this.code = code;
-  }
-}
+export class ArbitrationError extends MarketActionError<ArbitrationErrorCode> {}
 
 /** What reading the market's disputes needs: the chain, its token, and this wallet (if any). */
 export interface MarketView {

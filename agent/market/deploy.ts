@@ -8,6 +8,7 @@
  * once so the lab has money to hand to its providers, and saves the network settings (custom, the
  * RPC URL, the market) so this Roost works on the new market.
  */
+import { MarketActionError } from './action-error.ts';
 import { ContractFactory, ZeroAddress, getAddress, getCreateAddress } from 'ethers';
 import type { Provider, Signer, TransactionReceipt, TransactionResponse } from 'ethers';
 import {
@@ -44,14 +45,7 @@ export type DeployErrorCode =
   | 'WALLET_TX_FAILED';
 
 /** Why a market can't be deployed, or what went wrong on the way, with what to do. */
-export class DeployError extends Error {
-  readonly code: DeployErrorCode;
-  constructor(code: DeployErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'DeployError';
-    this.code = code;
-  }
-}
+export class DeployError extends MarketActionError<DeployErrorCode> {}
 
 /** The settings a deploy saves: this Roost then works on the new market. */
 export interface DeployedNetwork {

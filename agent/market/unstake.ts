@@ -10,6 +10,7 @@
  * tokens stay in the market, credited to this same wallet), and a withdrawal to the wallet still
  * goes through the wallet's own prepare-and-confirm flow.
  */
+import { MarketActionError } from './action-error.ts';
 import {
   connectJobMarket,
   jobMarketInterface,
@@ -33,14 +34,7 @@ export type UnstakeErrorCode =
   | 'NETWORK_UNAVAILABLE';
 
 /** Why taking the stake back (or cancelling it) can't be done, with what to do. */
-export class UnstakeError extends Error {
-  readonly code: UnstakeErrorCode;
-  constructor(code: UnstakeErrorCode, message: string) {
-    super(message);
-    this.name = 'UnstakeError';
-    this.code = code;
-  }
-}
+export class UnstakeError extends MarketActionError<UnstakeErrorCode> {}
 
 /** Throws the wallet's state as an error that says what to do, when it can't sign the request. */
 export async function requireSigningWallet(wallet: WalletService): Promise<void> {
