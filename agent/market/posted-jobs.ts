@@ -300,8 +300,9 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
         },
         (error: unknown) => {
           if (abort.signal.aborted) return;
-          const text = `Roost stopped watching job ${id}: ${(error as Error).message}`;
-          problems.set(id, (error as Error).message);
+          const why = (error as Error).message.replace(/\.$/, '');
+          const text = `Roost stopped watching job ${id}: ${why}`;
+          problems.set(id, why);
           options.log.warn(text);
           emit(id, 'stopped', `${text}. Watch it again from the Jobs page.`);
         },
@@ -434,7 +435,9 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
       options.log.info(
         `posted job ${posted.jobId} from ${from}: ${formatUnitsExact(reward, market.decimals)} ${market.symbol} per lease × ${params.redundancy}; files served at ${servedAt}`,
       );
-      follow(posted.jobId, requester, servedAt);
+      // Stopping meanwhile: the job is posted and journaled; the next start watches it again.
+      if (closed) await requester.close().catch(() => undefined);
+      else follow(posted.jobId, requester, servedAt);
       return {
         jobId: posted.jobId.toString(),
         txHash: posted.txHash,
@@ -472,6 +475,10 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
       } catch (error) {
         await requester.close().catch(() => undefined);
         refusal(error);
+      }
+      if (closed) {
+        await requester.close().catch(() => undefined);
+        throw new ApiFailure('UNAVAILABLE', 'Roost is stopping.');
       }
       // Another watch may have started while this one resumed: keep the first.
       const raced = watched.get(jobId);
