@@ -96,6 +96,20 @@ export async function withClient(
   return withFoundClient(ctx, await findRoost(ctx.dataDir), use, said);
 }
 
+/** A client of the running Roost found (`roost serve` over HTTP, the app's channel), or null. */
+export function runningClient(found: FoundRoost): ApiClient | null {
+  if (found.kind === 'serve')
+    return httpClient(`http://127.0.0.1:${found.server.port}`, found.server.token);
+  if (found.kind === 'app')
+    return httpClient(
+      'http://localhost',
+      found.app.token,
+      socketFetch(found.app.socket),
+      DESKTOP_APP,
+    );
+  return null;
+}
+
 /** As withClient, for a command that has looked the folder up already (`roost status`). */
 export async function withFoundClient(
   ctx: Context,
@@ -103,12 +117,8 @@ export async function withFoundClient(
   use: (client: ApiClient) => Promise<number>,
   said: (entry: LogEntry) => boolean = () => false,
 ): Promise<number> {
-  if (found.kind === 'serve')
-    return use(httpClient(`http://127.0.0.1:${found.server.port}`, found.server.token));
-  if (found.kind === 'app')
-    return use(
-      httpClient('http://localhost', found.app.token, socketFetch(found.app.socket), DESKTOP_APP),
-    );
+  const running = runningClient(found);
+  if (running) return use(running);
   if (found.kind === 'held')
     return writeRefusal(ctx.io.stdout, ctx.io.stderr, ctx.json, {
       code: 'ROOST_RUNNING',

@@ -37,7 +37,8 @@ import { findPostedJobs } from '../market/requester.ts';
 import type { Requester } from '../market/requester.ts';
 import { listPostedJobs } from '../market/request-views.ts';
 import { leaseViewWords } from '../market/schema.ts';
-import type { LeaseView } from '../market/schema.ts';
+import type { LeaseView, PostedJobView } from '../market/schema.ts';
+import { findRoost, runningClient } from './common.ts';
 
 export const MARKET_REQUESTS_USAGE = 'roost market requests [--json]';
 export const MARKET_AWAIT_USAGE = 'roost market await <jobId> [--json]';
@@ -84,6 +85,29 @@ function leaseLine(view: LeaseView, walletPosts: boolean): string {
 // ---------------------------------------------------------------------------------------------
 // roost market requests
 
+/**
+ * Which posted jobs the Roost running on this data folder (roost serve, the app) watches, by job
+ * id; null when none runs or it does not answer (an older one, say): the listing stands alone.
+ */
+async function runningWatch(dataDir: string): Promise<{
+  who: string;
+  jobs: Map<string, Pick<PostedJobView, 'watch' | 'watchProblem'>>;
+} | null> {
+  const found = await findRoost(dataDir).catch(() => undefined);
+  const client = found ? runningClient(found) : null;
+  if (!found || !client) return null;
+  const answer = await client.call('market.postedJobs', { limit: 500 }).catch(() => undefined);
+  if (!answer?.ok) return null;
+  const jobs = new Map<string, Pick<PostedJobView, 'watch' | 'watchProblem'>>();
+  for (const job of answer.value.jobs)
+    if (job.jobId !== null)
+      jobs.set(job.jobId, { watch: job.watch, watchProblem: job.watchProblem ?? null });
+  return {
+    who: found.kind === 'app' ? 'the running desktop app' : 'the running roost serve',
+    jobs,
+  };
+}
+
 interface JournalHandle {
   db: DatabaseSync;
   journal: RequestJournal;
@@ -108,12 +132,15 @@ export async function runMarketRequests(ctx: MarketPostContext): Promise<number>
   try {
     market = await openRequesterMarket(ctx.dataDir);
     handle = openJournal(ctx.dataDir);
-    const { jobs, otherChains: elsewhere } = await listPostedJobs(
-      market,
-      handle.journal,
-      'roost market await',
-    );
+    const listed = await listPostedJobs(market, handle.journal, 'roost market await');
+    const { otherChains: elsewhere } = listed;
     const { chainKey } = market;
+    // A Roost running on this folder (roost serve, the app) watches the jobs posted from it.
+    const running = await runningWatch(ctx.dataDir);
+    const jobs = listed.jobs.map((job) => {
+      const seen = job.jobId === null ? undefined : running?.jobs.get(job.jobId);
+      return seen ? { ...job, ...seen } : job;
+    });
 
     if (ctx.json) {
       ctx.out(JSON.stringify({ ok: true, chainKey, jobs, otherChains: elsewhere }) + '\n');
@@ -138,11 +165,17 @@ export async function runMarketRequests(ctx: MarketPostContext): Promise<number>
         `Job ${job.jobId}: ${what}, posted by ${job.requester}, files served at ${job.servedAt}`,
       );
       for (const lease of job.leases) lines.push(leaseLine(lease, market.kind === 'custom'));
+      if (running && job.watch === 'watching')
+        lines.push(`  ${running.who} is watching it: serving its files, checking its results`);
+      else if (running && job.watch === 'stopped')
+        lines.push(
+          `  not watched by ${running.who}${job.watchProblem ? `: ${job.watchProblem}` : ''}; Watch again on its Jobs page picks it up`,
+        );
     }
     const open = jobs.some((j) =>
       j.leases.some((l) => ['open', 'claimed', 'submitted', 'expired'].includes(l.state)),
     );
-    if (open)
+    if (open && !running)
       lines.push(
         'roost market await <jobId> serves a job’s files again, checks its results and accepts or disputes them.',
       );

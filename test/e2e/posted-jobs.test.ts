@@ -20,6 +20,7 @@ import {
 } from '../support/browser.ts';
 import { startTestChain, type TestChain } from '../support/devnet-chain.ts';
 import { providerAndLab } from '../support/market-files.ts';
+import { runRoost } from '../support/roost-cli.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { newProvider, provide, writeMatmulFiles } from '../integration/market/requester-support.ts';
@@ -36,6 +37,7 @@ describe.skipIf(Boolean(missing))('posting a job from the dashboard', () => {
   let files: { modelPath: string; aPath: string; bPath: string };
   let provider: Wallet;
   let page: Page;
+  let labDir: string;
 
   beforeAll(async () => {
     chain = await startTestChain();
@@ -43,7 +45,7 @@ describe.skipIf(Boolean(missing))('posting a job from the dashboard', () => {
     dir = await tempDir('roost-e2e-posted-');
     files = await writeMatmulFiles(dir.path);
     provider = await newProvider(devnet, rpc);
-    const { labDir } = await providerAndLab(dir.path, devnet);
+    ({ labDir } = await providerAndLab(dir.path, devnet));
     server = await startServeProcess(labDir);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1024, height: 640 } });
@@ -100,6 +102,11 @@ describe.skipIf(Boolean(missing))('posting a job from the dashboard', () => {
     const item = page.getByTestId(`posted-job-${jobId}`);
     await item.getByText('Roost is watching it').waitFor({ timeout: 30_000 });
     expect(await item.textContent()).toContain('open: waiting for a provider to claim it');
+    // The command line lists the same job, and that the running Roost watches it.
+    const listed = await runRoost(['market', 'requests', '--data-dir', labDir]);
+    expect(listed.stdout).toContain(`Job ${jobId}: 1 lease(s) × 2 rUSD`);
+    expect(listed.stdout).toContain('the running roost serve is watching it');
+    expect(listed.stdout).not.toContain('roost market await <jobId>');
 
     await provide(devnet, rpc, dir.path, provider, BigInt(jobId));
     await item.getByText(`accepted; ${provider.address} was paid`).waitFor({ timeout: 30_000 });
