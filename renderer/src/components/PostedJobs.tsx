@@ -374,7 +374,7 @@ function PostJob({
           </button>
           {more && (
             <div id="post-more" className="wallet-form post-more">
-              {/* The empty fields' defaults are the agent's (agent/market/requester.ts). */}
+              {/* The empty fields' defaults are the agent's (agent/market/schema.ts). */}
               <label htmlFor="post-lease">
                 Lease length, in minutes (empty: {DEFAULT_POST_LEASE_SECONDS / 60})
               </label>
@@ -383,7 +383,7 @@ function PostJob({
                 inputMode="numeric"
                 value={form.leaseMinutes}
                 onChange={(e) => edit('leaseMinutes')(e.target.value)}
-                placeholder="10"
+                placeholder={String(DEFAULT_POST_LEASE_SECONDS / 60)}
                 {...marked('leaseMinutes')}
               />
               <label htmlFor="post-deadline">
@@ -395,7 +395,7 @@ function PostJob({
                 inputMode="decimal"
                 value={form.deadlineHours}
                 onChange={(e) => edit('deadlineHours')(e.target.value)}
-                placeholder="1"
+                placeholder={String(DEFAULT_POST_DEADLINE_SECONDS / 3600)}
                 {...marked('deadlineHours')}
               />
               <label htmlFor="post-min-score">
