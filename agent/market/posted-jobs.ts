@@ -545,9 +545,16 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
         if (closed || job.watch !== 'stopped' || job.jobId === null) continue;
         const id = job.jobId;
         await host.watch({ jobId: id }).catch((error: unknown) => {
-          const message = (error as Error).message;
-          problems.set(id, message);
-          options.log.warn(`posted job ${id} is not watched: ${message}`);
+          const why = (error as Error).message.replace(/\.$/, '');
+          // Said once per reason: its results wait unchecked until someone acts.
+          if (problems.get(id) === why) return;
+          problems.set(id, why);
+          options.log.warn(`posted job ${id} is not watched: ${why}`);
+          emit(
+            id,
+            'stopped',
+            `Roost is not watching job ${id} you posted: ${why}. Watch it again from the Jobs page.`,
+          );
         });
       }
     },

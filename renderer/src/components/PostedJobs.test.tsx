@@ -3,7 +3,7 @@ import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-li
 import type { AgentEvent } from '../../../agent/api/contract.ts';
 import { AgentProvider } from '../AgentContext.tsx';
 import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
-import { PostedJobs } from './PostedJobs.tsx';
+import { PostedJobs, PostedJobsWaiting } from './PostedJobs.tsx';
 import type { PostedJob, PostedJobsListing } from './post-job.ts';
 
 afterEach(cleanup);
@@ -572,5 +572,45 @@ describe('PostedJobs: jobs you posted', () => {
     } as AgentEvent);
     await waitFor(() => expect(item.textContent).toContain(`Lease 0: claimed by ${PROVIDER}`));
     expect(sent('market.postedJobs')).toHaveLength(2);
+  });
+});
+
+describe('PostedJobsWaiting: the Dashboard line', () => {
+  function mountLine(jobs: () => PostedJob[]) {
+    const { client, emit } = fakeAgentClient((method) =>
+      method === 'market.postedJobs' ? ok(listing({ jobs: jobs() })) : unavailable(),
+    );
+    render(
+      <AgentProvider client={client}>
+        <PostedJobsWaiting />
+      </AgentProvider>,
+    );
+    return emit;
+  }
+
+  it('says which posted job is not watched and why, and leads to the Jobs page', async () => {
+    mountLine(() => [
+      job({ jobId: '9', watch: 'stopped', watchProblem: 'The wallet is locked: unlock it.' }),
+      job({ jobId: '8', watch: 'watching' }),
+    ]);
+    const line = await screen.findByTestId('posted-jobs-waiting');
+    expect(line.textContent).toBe(
+      'Job 9 you posted is not watched: Roost is not checking its results (The wallet is locked: unlock it). Watch again on the Jobs page',
+    );
+    expect(within(line).getByRole('link').getAttribute('href')).toBe('#/jobs');
+  });
+
+  it('says nothing while every posted job is watched or done, and reads again when one moves on', async () => {
+    let jobs = [job({ watch: 'watching' }), job({ jobId: '3', watch: 'done' })];
+    const emit = mountLine(() => jobs);
+    await waitFor(() => expect(screen.queryByTestId('posted-jobs-waiting')).toBeNull());
+    jobs = [job({ watch: 'stopped', watchProblem: null }), job({ jobId: '3', watch: 'stopped' })];
+    emit({
+      event: 'market.postedJob',
+      payload: { jobId: '7', kind: 'stopped', text: 'stopped', at: ENDS },
+    });
+    expect((await screen.findByTestId('posted-jobs-waiting')).textContent).toContain(
+      '2 jobs you posted are not watched: Roost is not checking their results.',
+    );
   });
 });

@@ -809,3 +809,40 @@ export function PostedJobs() {
     </>
   );
 }
+
+/**
+ * The Dashboard's line for a lab: jobs it posted that Roost is not watching (after a restart
+ * with the wallet locked, a failed transaction), so their results wait unchecked. Nothing when
+ * every posted job is watched or done, or when the market can't be read.
+ */
+export function PostedJobsWaiting() {
+  const { client, subscribe } = useAgent();
+  const [stopped, setStopped] = useState<PostedJob[]>([]);
+  useEffect(() => {
+    let live = true;
+    const read = () =>
+      void client.call('market.postedJobs', {}).then((r) => {
+        if (live) setStopped(r.ok ? r.value.jobs.filter((j) => j.watch === 'stopped') : []);
+      });
+    read();
+    const stop = subscribe((e) => {
+      if (e.event === 'market.postedJob' || e.event === 'wallet.changed') read();
+    });
+    return () => {
+      live = false;
+      stop();
+    };
+  }, [client, subscribe]);
+  const first = stopped[0];
+  if (!first) return null;
+  return (
+    <div className="banner banner-warn" role="status" data-testid="posted-jobs-waiting">
+      {stopped.length === 1
+        ? `Job ${first.jobId ?? ''} you posted is not watched`
+        : `${stopped.length} jobs you posted are not watched`}
+      : Roost is not checking {stopped.length === 1 ? 'its' : 'their'} results
+      {first.watchProblem ? ` (${first.watchProblem.replace(/\.$/, '')})` : ''}.{' '}
+      <a href="#/jobs">Watch again on the Jobs page</a>
+    </div>
+  );
+}

@@ -6,6 +6,7 @@ import { Earnings } from '../components/Earnings.tsx';
 import { SetupEntry } from '../components/SetupEntry.tsx';
 import { AgentText } from '../components/AgentText.tsx';
 import { DisputesWaiting } from '../components/Disputes.tsx';
+import { PostedJobsWaiting } from '../components/PostedJobs.tsx';
 
 function formatUptime(seconds: number): string {
   const s = Math.floor(seconds);
@@ -49,6 +50,7 @@ export function DashboardPage() {
         </div>
       ))}
       <DisputesWaiting />
+      <PostedJobsWaiting />
       <SetupEntry />
       <div className="cards">
         <article className="card" aria-labelledby="agent-card">

@@ -367,6 +367,10 @@ describe('posting from the app on a custom network, paid by the wallet', () => {
     });
     expect(stopped.watch).toBe('stopped');
     expect(stopped.watchProblem).toContain('The wallet is locked');
+    // Said once (a needs-you notice): the results wait unchecked until someone unlocks.
+    const said = seen.filter((e) => e.jobId === posted.jobId && e.kind === 'stopped');
+    expect(said).toHaveLength(1);
+    expect(said[0]!.text).toContain('The wallet is locked');
     const locked = await call('market.watchPostedJob', { jobId: posted.jobId });
     expect(locked).toMatchObject({ ok: false, error: { code: 'WALLET_LOCKED' } });
 
