@@ -227,6 +227,12 @@ export async function runMarketAwait(ctx: MarketPostContext): Promise<number> {
       throw new Error(
         `job ${jobId} was not posted from this data folder on ${market.label} (roost market requests lists those that were), so its files are not here to serve.`,
       );
+    // The Roost running on this folder may be watching it already, holding its port.
+    const running = await runningWatch(ctx.dataDir);
+    if (running?.jobs.get(jobId.toString())?.watch === 'watching')
+      throw new Error(
+        `${running.who} is watching job ${jobId} already: it serves the job's files and checks its results. Follow it on its Jobs page or with roost market requests.`,
+      );
     refuseSharedWallet(market);
     // The account that posted it judges it: on a custom network, this data folder's wallet.
     const signer = await requesterSigner(ctx, market, { address: getAddress(request.requester) });

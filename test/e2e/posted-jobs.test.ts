@@ -107,6 +107,12 @@ describe.skipIf(Boolean(missing))('posting a job from the dashboard', () => {
     expect(listed.stdout).toContain(`Job ${jobId}: 1 lease(s) × 2 rUSD`);
     expect(listed.stdout).toContain('the running roost serve is watching it');
     expect(listed.stdout).not.toContain('roost market await <jobId>');
+    // And roost market await leaves the job to it, saying so.
+    const awaited = await runRoost(['market', 'await', jobId, '--data-dir', labDir]);
+    expect(awaited.code).toBe(1);
+    expect(awaited.stderr).toContain(
+      `Error: the running roost serve is watching job ${jobId} already`,
+    );
 
     await provide(devnet, rpc, dir.path, provider, BigInt(jobId));
     await item.getByText(`accepted; ${provider.address} was paid`).waitFor({ timeout: 30_000 });
