@@ -12,7 +12,6 @@
  *
  * market.ts wires them into its `market` command through `runRequesterCommand`.
  */
-import type { DatabaseSync } from 'node:sqlite';
 import { getAddress } from 'ethers';
 import {
   MARKET_POST_USAGE,
@@ -30,9 +29,8 @@ import {
 } from './requester-market.ts';
 import type { RequesterMarket } from './requester-market.ts';
 import { MARKET_CANCEL_USAGE, runMarketCancel } from './market-cancel.ts';
-import { marketDbPath, openMarketDb } from '../market/db.ts';
-import { openRequestJournal } from '../market/request-journal.ts';
-import type { PostedRequest, RequestJournal } from '../market/request-journal.ts';
+import { openRequestJournalIn } from '../market/request-journal.ts';
+import type { PostedRequest } from '../market/request-journal.ts';
 import { findPostedJobs } from '../market/requester.ts';
 import type { Requester } from '../market/requester.ts';
 import { listPostedJobs } from '../market/request-views.ts';
@@ -108,30 +106,15 @@ async function runningWatch(dataDir: string): Promise<{
   };
 }
 
-interface JournalHandle {
-  db: DatabaseSync;
-  journal: RequestJournal;
-}
-
-function openJournal(dataDir: string): JournalHandle {
-  const db = openMarketDb(marketDbPath(dataDir));
-  try {
-    return { db, journal: openRequestJournal(db) };
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-}
-
 export async function runMarketRequests(ctx: MarketPostContext): Promise<number> {
   const words = ctx.positionals.slice(1);
   if (words.length > 0)
     throw new MarketPostUsageError(`roost market requests takes no "${words[0]}".`);
   let market: RequesterMarket | undefined;
-  let handle: JournalHandle | undefined;
+  let handle: ReturnType<typeof openRequestJournalIn> | undefined;
   try {
     market = await openRequesterMarket(ctx.dataDir);
-    handle = openJournal(ctx.dataDir);
+    handle = openRequestJournalIn(ctx.dataDir);
     const listed = await listPostedJobs(market, handle.journal, 'roost market await');
     const { otherChains: elsewhere } = listed;
     const { chainKey } = market;
@@ -212,7 +195,7 @@ export async function runMarketAwait(ctx: MarketPostContext): Promise<number> {
   try {
     market = await openRequesterMarket(ctx.dataDir);
     const { chain } = market;
-    const handle = openJournal(ctx.dataDir);
+    const handle = openRequestJournalIn(ctx.dataDir);
     let request: PostedRequest | undefined;
     try {
       request = handle.journal.byJob(market.chainKey, jobId);

@@ -26,8 +26,7 @@ import { isTestNetwork } from '../wallet/network.ts';
 import type { WalletService } from '../wallet/service.ts';
 import { publicOrigin } from './artifact-server.ts';
 import { chainKeyOf } from './chain-key.ts';
-import { marketDbPath, openMarketDb } from './db.ts';
-import { openRequestJournal } from './request-journal.ts';
+import { openRequestJournalIn } from './request-journal.ts';
 import { listPostedJobs, openLeasesOf } from './request-views.ts';
 import type { PostedJobsMarket } from './request-views.ts';
 import { RequesterError, createRequester, requesterWorkDir } from './requester.ts';
@@ -161,16 +160,6 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
       symbol: token.symbol,
       network,
     };
-  }
-
-  function openJournal() {
-    const db = openMarketDb(marketDbPath(options.dataDir));
-    try {
-      return { db, journal: openRequestJournal(db) };
-    } catch (error) {
-      db.close();
-      throw error;
-    }
   }
 
   /** Why a post from here would be refused now, or null. */
@@ -322,7 +311,7 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
   const host: PostedJobs = {
     async list(params = {}) {
       const market = await openMarket();
-      const { db, journal } = openJournal();
+      const { db, journal } = openRequestJournalIn(options.dataDir);
       let listed: Awaited<ReturnType<typeof listPostedJobs>>;
       try {
         listed = await listPostedJobs(market, journal, WATCHER, params.limit ?? 20);
@@ -453,7 +442,7 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
       const already = watched.get(jobId);
       if (already) return { jobId, servedAt: already.servedAt };
       const market = await openMarket();
-      const { db, journal } = openJournal();
+      const { db, journal } = openRequestJournalIn(options.dataDir);
       let request;
       try {
         request = journal.byJob(market.chainKey, BigInt(jobId));

@@ -17,6 +17,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { z } from 'zod';
 import { tensorNameSchema } from '../jobs/schema.ts';
+import { marketDbPath, openMarketDb } from './db.ts';
 import { addressSchema, bytes32Schema, marketJobSchema } from './schema.ts';
 
 const decimal = z.string().regex(/^\d+$/, 'must be a whole number in decimal');
@@ -338,4 +339,18 @@ export function openRequestJournal(db: DatabaseSync): RequestJournal {
       return selectVerdicts.all(chainKey, jobId.toString()).map(toVerdict);
     },
   };
+}
+
+/** The journal of a data folder, with its database to close when done. */
+export function openRequestJournalIn(dataDir: string): {
+  db: DatabaseSync;
+  journal: RequestJournal;
+} {
+  const db = openMarketDb(marketDbPath(dataDir));
+  try {
+    return { db, journal: openRequestJournal(db) };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 }

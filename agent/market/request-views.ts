@@ -6,7 +6,7 @@
  *
  * Also what a cancellation needs: which leases of a job are still open.
  */
-import { Result, getAddress, zeroPadValue } from 'ethers';
+import { getAddress, zeroPadValue } from 'ethers';
 import type { Provider } from 'ethers';
 import { z } from 'zod';
 import {
@@ -17,8 +17,8 @@ import {
 } from '../../contracts/bindings/job-market.ts';
 import { formatUnitsExact } from '../wallet/amount.ts';
 import type { PostedRequest, RecordedVerdict, RequestJournal } from './request-journal.ts';
-import { findPostedJobs } from './requester.ts';
-import { addressSchema, bytes32Schema } from './schema.ts';
+import { chainLeaseSchema, findPostedJobs, plain } from './requester.ts';
+import { addressSchema } from './schema.ts';
 import type { LeaseView, PostedJobView } from './schema.ts';
 
 /** The market a listing reads: its chain, its address, its token, this deployment's key. */
@@ -38,13 +38,6 @@ export interface PostedJobsMarket {
  */
 export type Watcher = string;
 
-const chainLeaseSchema = z.object({
-  provider: addressSchema,
-  state: z.bigint().min(0n).max(7n),
-  leaseEndsAt: z.bigint().nonnegative(),
-  challengeEndsAt: z.bigint().nonnegative(),
-  resultHash: bytes32Schema,
-});
 const acceptedSchema = z.object({ jobId: z.bigint().positive(), slot: z.bigint().min(0n) });
 const chainJobSchema = z.object({
   requester: addressSchema,
@@ -55,7 +48,6 @@ const leaseStateOnlySchema = z.object({ state: z.bigint().min(0n).max(7n) });
 
 const ZERO = '0x0000000000000000000000000000000000000000';
 const iso = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString();
-const plain = (raw: unknown): unknown => (raw instanceof Result ? raw.toObject(true) : raw);
 
 /** `job:slot` of every ResultAccepted of these requesters: Paid by acceptance, not by timeout. */
 async function acceptedLeases(

@@ -82,8 +82,7 @@ import type { WalletNetwork } from '../wallet/network.ts';
 import { PortTakenError, startArtifactServer } from './artifact-server.ts';
 import type { ArtifactServer } from './artifact-server.ts';
 import { DEFAULT_TOLERANCE, compareOutputs } from './compare.ts';
-import { marketDbPath, openMarketDb } from './db.ts';
-import { openRequestJournal } from './request-journal.ts';
+import { openRequestJournalIn } from './request-journal.ts';
 import type { PostedRequest, RequestJournal } from './request-journal.ts';
 import type { OutputTensor, Tolerance } from './compare.ts';
 import {
@@ -232,7 +231,8 @@ const chainJobSchema = z.object({
   reward: z.bigint().nonnegative(),
   specHash: bytes32Schema,
 });
-const chainLeaseSchema = z.object({
+/** A lease as the market's getLease returns it. */
+export const chainLeaseSchema = z.object({
   provider: addressSchema,
   state: z.bigint().min(0n).max(7n),
   leaseEndsAt: z.bigint().nonnegative(),
@@ -310,7 +310,8 @@ function parsedOrThrow<T>(schema: z.ZodType<T>, what: string, value: unknown): T
   return parsed.data;
 }
 
-function plain(value: unknown): unknown {
+/** An ethers Result as a plain object (other values as they are). */
+export function plain(value: unknown): unknown {
   return value instanceof Result ? value.toObject(true) : value;
 }
 
@@ -430,13 +431,7 @@ export function createRequester(options: RequesterOptions): Requester {
   let journalDb: DatabaseSync | undefined;
   let journal: RequestJournal | undefined;
   if (options.journal) {
-    journalDb = openMarketDb(marketDbPath(options.journal.dataDir));
-    try {
-      journal = openRequestJournal(journalDb);
-    } catch (error) {
-      journalDb.close();
-      throw error;
-    }
+    ({ db: journalDb, journal } = openRequestJournalIn(options.journal.dataDir));
   }
   let jobService: Promise<JobService> | undefined;
   let closed = false;

@@ -8,6 +8,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Result, ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
+import { marketSwitchWatcher } from '../hooks/market-switch.ts';
 import { describeError } from '../api/error-messages.ts';
 
 type Disputes = ResultOf<'market.disputes'>;
@@ -169,18 +170,12 @@ export function DisputesToRule() {
         if (live) apply(r);
       });
     read();
-    // Another wallet, network or market may make this one the arbiter, or not. The market's
-    // status changes with every block it follows: only a new market is worth reading again.
-    let market: string | undefined;
+    // Another wallet, network or market may make this one the arbiter, or not.
+    const marketSwitched = marketSwitchWatcher();
     const stop = subscribe((e) => {
       // The agent looks for disputes every minute and says when the open ones changed.
-      if (e.event === 'wallet.changed' || e.event === 'market.disputes') read();
-      else if (e.event === 'market.changed') {
-        const n = e.payload.network;
-        const now = n ? `${n.chainId}:${n.marketAddress}` : '';
-        if (market !== undefined && now !== market) read();
-        market = now;
-      }
+      if (e.event === 'wallet.changed' || e.event === 'market.disputes' || marketSwitched(e))
+        read();
     });
     return () => {
       live = false;

@@ -14,6 +14,7 @@ import {
 } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
+import { marketSwitchWatcher } from '../hooks/market-switch.ts';
 import { listWords } from '../words.ts';
 import { AgentText } from './AgentText.tsx';
 import { formatAmount } from './MarketLeases.tsx';
@@ -736,21 +737,16 @@ export function PostedJobs() {
   useEffect(() => {
     read();
     // The market's status changes with every block it follows: only another market is news.
-    let market: string | undefined;
+    const marketSwitched = marketSwitchWatcher();
     const stop = subscribe((e) => {
       // A posted job moved on; the payer or whether a post is refused may have changed.
       if (
         e.event === 'market.postedJob' ||
         e.event === 'wallet.changed' ||
-        e.event === 'settings.changed'
+        e.event === 'settings.changed' ||
+        marketSwitched(e)
       )
         read();
-      else if (e.event === 'market.changed') {
-        const n = e.payload.network;
-        const now = n ? `${n.chainId}:${n.marketAddress}` : '';
-        if (market !== undefined && now !== market) read();
-        market = now;
-      }
     });
     return () => {
       // Answers still on their way are for a page that is gone.
