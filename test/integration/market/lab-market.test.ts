@@ -22,6 +22,7 @@ import { startTestChain, type TestChain } from '../../support/devnet-chain.ts';
 import { writeJobFiles, writeSignedReport } from '../../support/market-files.ts';
 import { runRoost } from '../../support/roost-cli.ts';
 import { ROOST_BIN, startServeProcess, type ServeProcess } from '../../support/serve-process.ts';
+import { customNetworkFolder } from './support.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 
 const USD = 1_000_000n;
@@ -36,6 +37,8 @@ let providerMachine: ServeProcess;
 let proxy: Server;
 let labDir: string;
 let marketAddress: string;
+/** The lab's chain and market, as a custom network's settings name them. */
+const labNetwork = () => ({ rpcUrl: devnet.rpcUrl, marketAddress });
 let tokenAddress: string;
 const lab = Wallet.createRandom();
 const providerKey = Wallet.createRandom().privateKey;
@@ -78,26 +81,6 @@ async function forward(toPort: number): Promise<Server> {
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   return server;
-}
-
-/** A data folder set to the lab's chain and market, as Settings → Network leaves it. */
-async function customNetworkFolder(path: string, extra: Record<string, unknown> = {}) {
-  await mkdir(path, { recursive: true, mode: 0o700 });
-  await writeFile(
-    join(path, 'settings.json'),
-    JSON.stringify({
-      format: 1,
-      settings: {
-        network: {
-          name: 'custom',
-          rpcUrl: devnet.rpcUrl,
-          marketAddress,
-          tokens: 'test',
-        },
-        ...extra,
-      },
-    }),
-  );
 }
 
 /**
@@ -440,7 +423,7 @@ describe("a lab's own market across its machines", () => {
 
     // A data folder whose own Roost takes market jobs with the wallet that would pay.
     const both = join(dir.path, 'lab-and-provider');
-    await customNetworkFolder(both, { market: { enabled: true } });
+    await customNetworkFolder(both, labNetwork(), { market: { enabled: true } });
     await mkdir(join(both, 'wallet'), { recursive: true, mode: 0o700 });
     await writeFile(keystorePath(both), await readFile(keystorePath(labDir)), { mode: 0o600 });
     const shared = await runRoost([...base, '--data-dir', both], 60_000, `${LAB_PASSWORD}\n`);
@@ -491,7 +474,7 @@ describe("a lab's own market across its machines", () => {
 
     // No wallet at all: what to do.
     const bare = join(dir.path, 'no-wallet');
-    await customNetworkFolder(bare);
+    await customNetworkFolder(bare, labNetwork());
     const none = await runRoost([...base, '--data-dir', bare]);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain("jobs are paid from this data folder's wallet, and it has none");

@@ -6,7 +6,7 @@
 // refunded. On a custom network the data folder's wallet pays: refused while locked (nothing
 // sent), posted with the password, and refused while the same Roost takes market jobs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Wallet, parseEther, type JsonRpcProvider } from 'ethers';
 import { TEST_DOLLAR, devnetDeployment, type Devnet } from '../../../contracts/devnet.ts';
@@ -24,7 +24,7 @@ import { writeLocalNetwork } from '../../../agent/market/local-network.ts';
 import { startTestChain, type TestChain } from '../../support/devnet-chain.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 import { newProvider, provide, writeMatmulFiles } from './requester-support.ts';
-import { LIGHT_SCRYPT, until } from './support.ts';
+import { LIGHT_SCRYPT, customNetworkFolder, until } from './support.ts';
 
 let chain: TestChain;
 let devnet: Devnet;
@@ -287,25 +287,6 @@ describe('posting from the app on a custom network, paid by the wallet', () => {
   let agent: Agent;
   let call: ReturnType<typeof caller>;
 
-  async function customFolder(path: string, marketJobs: boolean) {
-    await mkdir(path, { recursive: true, mode: 0o700 });
-    await writeFile(
-      join(path, 'settings.json'),
-      JSON.stringify({
-        format: 1,
-        settings: {
-          network: {
-            name: 'custom',
-            rpcUrl: devnet.rpcUrl,
-            marketAddress: devnet.marketAddress,
-            tokens: 'test',
-          },
-          market: { enabled: marketJobs },
-        },
-      }),
-    );
-  }
-
   beforeAll(async () => {
     const funder = await rpc.getSigner(devnet.accounts[5]);
     await (await funder.sendTransaction({ to: labWallet.address, value: parseEther('5') })).wait();
@@ -316,7 +297,11 @@ describe('posting from the app on a custom network, paid by the wallet', () => {
       )
     ).wait();
     customDir = join(dir.path, 'custom');
-    await customFolder(customDir, false);
+    await customNetworkFolder(
+      customDir,
+      { rpcUrl: devnet.rpcUrl, marketAddress: devnet.marketAddress },
+      { market: { enabled: false } },
+    );
     agent = await startAgent(customDir);
     call = caller(agent);
     value(

@@ -3,6 +3,8 @@
  * benchmark report for a `roost serve` child, job files, waiting, and the checks that the
  * provider's own records (lease rows, wallet history) agree with what the chain says.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { JsonRpcProvider } from 'ethers';
 import {
@@ -195,4 +197,24 @@ export async function expectBooksMatchChain(options: {
     .reverse();
   expect(listed).toEqual(credited);
   expect(history.ledger.matches).toBe(true);
+}
+
+/**
+ * A data folder set to a lab's chain and market, as Settings → Network leaves it (its tokens
+ * test money); `extra` adds settings sections (`{ market: { enabled: true } }`).
+ */
+export async function customNetworkFolder(
+  path: string,
+  network: { rpcUrl: string; marketAddress: string },
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  // Owner-only, as Roost makes its data folder.
+  await mkdir(path, { recursive: true, mode: 0o700 });
+  await writeFile(
+    join(path, 'settings.json'),
+    JSON.stringify({
+      format: 1,
+      settings: { network: { name: 'custom', ...network, tokens: 'test' }, ...extra },
+    }),
+  );
 }
