@@ -23,6 +23,7 @@ import {
 import { createPractice } from './market/practice.ts';
 import { createMarketDeployer } from './market/deploy.ts';
 import { createPostedJobs } from './market/posted-jobs.ts';
+import { createSendLanes } from './wallet/send-lanes.ts';
 import {
   createMarketService,
   type MarketService,
@@ -312,9 +313,13 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
     settings: () => settings.get().network,
     log: walletLog,
   });
+  // One lane per sending address: the wallet's sends, the market client, posted jobs and a
+  // deploy take their nonces one at a time (send-lanes.ts).
+  const sendLanes = createSendLanes();
   const wallet = createWalletService({
     dataDir: options.dataDir,
     network,
+    sendLanes,
     log: walletLog,
     onEvent: (event) => {
       events.emit(event.event, event.payload as never);
@@ -466,6 +471,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
     dataDir: options.dataDir,
     network,
     wallet,
+    sendLanes,
     jobs,
     settings: () => {
       const all = settings.get();
@@ -534,10 +540,8 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
     dataDir: options.dataDir,
     network,
     wallet,
-    settings: () => ({
-      marketJobs: settings.get().market.enabled,
-      tokens: settings.get().network.tokens,
-    }),
+    sendLanes,
+    settings: () => ({ tokens: settings.get().network.tokens }),
     log: marketLog,
     emit: (event) => events.emit('market.postedJob', event),
     ...options.postedJobs,
@@ -597,6 +601,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
         jobs,
         createMarketDeployer({
           wallet,
+          sendLanes,
           settings: () => settings.get().network,
           chainIdAt: (rpcUrl) => network.chainIdAt(rpcUrl),
           heldLeases: () => market.leases({ states: [...HELD_LEASE_STATES] }).length,

@@ -260,6 +260,6 @@ export async function requesterSigner(
 export function refuseSharedWallet(market: RequesterMarket): void {
   if (market.walletTakesJobs)
     throw new Error(
-      "This data folder takes market jobs (market.enabled) with the same wallet that would pay for this job, and two programs sending from one address at once trip over each other. Post from a data folder that takes no market jobs: another one with the lab's wallet (--data-dir), or turn market jobs off here (roost settings set market.enabled false).",
+      'This data folder takes market jobs (market.enabled) with the same wallet that would pay for this job, and two programs sending from one address at once trip over each other. Post it from Roost itself instead (Jobs → Post a job… in the app, or the dashboard of roost serve), where the two take turns; or from a data folder that takes no market jobs (--data-dir); or turn market jobs off here (roost settings set market.enabled false).',
     );
 }

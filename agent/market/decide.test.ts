@@ -9,6 +9,7 @@ function facts(
 ): DecisionFacts {
   return {
     enabled: true,
+    ownJob: false,
     signing: null,
     registered: true,
     score: 100n,
@@ -33,6 +34,13 @@ function facts(
 }
 
 describe('decide', () => {
+  it('never takes a job its own wallet posted, and says what to do instead', () => {
+    const d = decide(facts({ ownJob: true }));
+    expect(d).toMatchObject({ take: false, transient: false });
+    expect(d.reason).toContain('posted by this wallet');
+    expect(d.reason).toContain('private job');
+  });
+
   it('takes a job that pays at least the ask, and says so', () => {
     const d = decide(facts());
     expect(d.take).toBe(true);

@@ -11,6 +11,8 @@ import { estimateForPeople } from '../schedule/schema.ts';
 
 export interface DecisionFacts {
   enabled: boolean;
+  /** The job was posted by this provider's own wallet (from the Jobs page, or the CLI). */
+  ownJob: boolean;
   /** Null when the wallet may sign work; else why not. */
   signing: string | null;
   registered: boolean;
@@ -75,6 +77,10 @@ export function decide(f: DecisionFacts): Decision {
   const { job } = f;
 
   if (!f.enabled) return wait('market jobs are turned off in Settings → Market');
+  if (f.ownJob)
+    return never(
+      'posted by this wallet: taking it would pay the reward back to you and lock your stake for nothing (run your own work as a private job on the Jobs page)',
+    );
   if (f.signing !== null) return wait(f.signing);
   if (!f.registered) return wait('this machine is not registered as a provider yet');
   if (f.now + job.leaseSeconds > job.deadline)

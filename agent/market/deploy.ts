@@ -30,6 +30,7 @@ import type { NetworkSettings, WalletNetwork } from '../wallet/network.ts';
 import type { WalletService } from '../wallet/service.ts';
 import type { MarketDeployParams, MarketDeployResult } from './schema.ts';
 import { messageOf } from './format.ts';
+import { noLanes, type SendLanes } from '../wallet/send-lanes.ts';
 
 /** The codes of the API's error union a deploy answers with (the router passes them on). */
 export type DeployErrorCode =
@@ -76,6 +77,8 @@ export interface MarketDeployerOptions {
    * the market it works on now. Absent: none.
    */
   heldLeases?: () => number;
+  /** The agent's send lanes: the deploying wallet may be sending for the market client too. */
+  sendLanes?: SendLanes;
   /** Saves the network settings the way a settings change does (logged, shown, the market moves). */
   save: (
     network: DeployedNetwork,
@@ -203,7 +206,10 @@ export async function deployMarket(
     const send = async (
       request: () => Promise<TransactionResponse>,
     ): Promise<TransactionReceipt> => {
-      const response = await request();
+      const response = await (options.sendLanes ?? noLanes)(
+        { chainId, rpcUrl, address: deployer },
+        request,
+      );
       sent.push(response.hash);
       let receipt: TransactionReceipt | null;
       try {

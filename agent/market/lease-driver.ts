@@ -7,7 +7,7 @@
  * restart sends nothing twice.
  */
 import { z } from 'zod';
-import { parseUnits } from 'ethers';
+import { getAddress, parseUnits } from 'ethers';
 import {
   connectJobMarket,
   jobMarketInterface,
@@ -133,6 +133,7 @@ export function createLeaseDriver(deps: LeaseDriverOptions): LeaseDriver {
       .filter((l) => l.jobId !== lease.jobId).length;
     return decide({
       enabled: options.settings().market.enabled,
+      ownJob: getAddress(lease.requester) === s.address,
       signing: await signingProblem(options.wallet),
       registered: provider.registeredAt !== 0n,
       score: provider.score,

@@ -10,8 +10,8 @@
  * Who pays: on the local devnet its first unlocked test account (the CLI's default); on a custom
  * network this data folder's wallet, with its password for that action when the wallet is locked
  * (WalletService.userKey). The key stays in this process, held by the job's requester while it is
- * watched. While this data folder takes market jobs with that same wallet, a post is refused: two
- * senders on one address trip over each other's nonces.
+ * watched. The same wallet may take market jobs meanwhile: every transaction takes its nonce in
+ * the address's send lane (send-lanes.ts), and the market client leaves its own jobs alone.
  */
 import { JsonRpcProvider, getAddress } from 'ethers';
 import type { Signer } from 'ethers';
@@ -23,6 +23,7 @@ import { chainFailure } from '../wallet/chain.ts';
 import type { NetworkSource, WalletNetwork } from '../wallet/network.ts';
 import type { NetworkTokens } from '../wallet/schema.ts';
 import { isTestNetwork } from '../wallet/network.ts';
+import { noLanes, type Lane, type SendLanes } from '../wallet/send-lanes.ts';
 import type { WalletService } from '../wallet/service.ts';
 import { publicOrigin } from './artifact-server.ts';
 import { chainKeyOf } from './chain-key.ts';
@@ -44,8 +45,13 @@ export interface PostedJobsOptions {
   dataDir: string;
   network: NetworkSource;
   wallet: Pick<WalletService, 'userKey' | 'status'>;
-  /** Whether this data folder takes market jobs, and the user's word on the chain's tokens. */
-  settings: () => { marketJobs: boolean; tokens: NetworkTokens };
+  /** The user's word on the chain's tokens. */
+  settings: () => { tokens: NetworkTokens };
+  /**
+   * The agent's send lanes: a custom network's wallet may be sending for the market client and
+   * the Wallet page at the same time (default: none).
+   */
+  sendLanes?: SendLanes;
   log: { info(m: string): void; warn(m: string): void };
   emit: (event: PostedJobEvent) => void;
   /** How often a watched job's leases are read; default 2000 ms. */
@@ -162,13 +168,6 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
     };
   }
 
-  /** Why a post from here would be refused now, or null. */
-  function postProblem(market: HostMarket): string | null {
-    if (market.kind === 'custom' && options.settings().marketJobs)
-      return 'This Roost takes market jobs with the same wallet that would pay for the job, and two senders on one address trip over each other. Turn off "Take market jobs" in Settings on this computer, or post from a Roost that takes none.';
-    return null;
-  }
-
   /** The devnet's unlocked test accounts (the local devnet only). */
   async function devnetAccounts(market: HostMarket): Promise<string[]> {
     if (!(market.chain instanceof JsonRpcProvider)) return [];
@@ -211,6 +210,14 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
     return key.connect(market.chain);
   }
 
+  /** The signer's send lane on the market's chain. */
+  function laneFor(market: HostMarket, signer: Signer): Lane {
+    const lanes = options.sendLanes ?? noLanes;
+    const { chainId, rpcUrl } = market.network;
+    return (work) =>
+      signer.getAddress().then((address) => lanes({ chainId, rpcUrl, address }, work));
+  }
+
   function requesterOf(
     market: HostMarket,
     signer: Signer,
@@ -224,6 +231,7 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
       pollMs: options.pollMs ?? 2000,
       journal: { dataDir: options.dataDir, chainKey: market.chainKey },
       onEvent: (event) => onRequesterEvent(event),
+      lane: laneFor(market, signer),
       ...(serve ? { serve } : {}),
     });
   }
@@ -342,12 +350,11 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
         },
         payer,
         postProblem:
-          postProblem(market) ??
-          (payer === null
+          payer === null
             ? market.kind === 'local'
               ? 'The local devnet has no unlocked test account to pay with.'
               : "On this network jobs are paid from this data folder's wallet, and it has none. Create or import one on the Wallet page first."
-            : null),
+            : null,
         jobs: listed.jobs.map((job) => {
           const settled =
             job.state === 'not-posted' ||
@@ -380,8 +387,6 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
           );
       }
       const market = await openMarket();
-      const problem = postProblem(market);
-      if (problem) throw new ApiFailure('FORBIDDEN', problem);
       let reward: bigint;
       try {
         reward = parseAmount(params.price, market.decimals, market.symbol);
@@ -454,8 +459,6 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
           'NOT_FOUND',
           `Job ${jobId} was not posted from this data folder on ${market.label}, so its files are not here to serve. ${LIST_HINT} lists the ones that were.`,
         );
-      const problem = postProblem(market);
-      if (problem) throw new ApiFailure('FORBIDDEN', problem);
       const signer = await signerFor(market, request.requester, password, 'watch a posted job');
       const requester = requesterOf(market, signer);
       let posted;
@@ -491,13 +494,14 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
           'JOB_STATE',
           `Job ${jobId} has no open lease to cancel: each was claimed, settled or cancelled already. A claimed lease runs to its end.`,
         );
-      const problem = postProblem(market);
-      if (problem) throw new ApiFailure('FORBIDDEN', problem);
       const signer = await signerFor(market, job.requester, password, 'cancel a posted job');
       let sent;
       let receipt;
       try {
-        sent = await connectJobMarket(market.marketAddress, signer).cancelJob(BigInt(jobId));
+        sent = await laneFor(
+          market,
+          signer,
+        )(() => connectJobMarket(market.marketAddress, signer).cancelJob(BigInt(jobId)));
         receipt = await sent.wait();
       } catch (error) {
         // In the wallet's words: no coin for the fee, a node that stopped answering, ...

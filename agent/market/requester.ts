@@ -59,6 +59,7 @@ import {
   parseJobMarketLog,
 } from '../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../contracts/bindings/roost-test-token.ts';
+import { noLane, type Lane } from '../wallet/send-lanes.ts';
 import { sha256File } from '../jobs/artifacts.ts';
 import { expandInputFolders } from '../jobs/input-folders.ts';
 import { checkModel, externalLocations } from '../jobs/model-check.ts';
@@ -203,6 +204,11 @@ export interface RequesterOptions {
    * under this deployment's chainKey (chain-key.ts), so `resume` can pick a job up again.
    */
   journal?: { dataDir: string; chainKey: string };
+  /**
+   * The signer's send lane (send-lanes.ts) when other parts of the process send from the same
+   * address: each transaction takes its nonce and reaches the node inside it. Default: none.
+   */
+  lane?: Lane;
 }
 
 export interface AwaitOptions {
@@ -418,6 +424,7 @@ export function createRequester(options: RequesterOptions): Requester {
   const maxUploadBytes = options.maxUploadBytes ?? 4 * 2 ** 30;
   const uploadGraceMs = options.uploadGraceMs ?? 30_000;
   const signer = options.signer;
+  const inLane = options.lane ?? noLane;
   const chain = signer.provider;
   if (!chain) throw new RequesterError('the requester needs a signer connected to a chain');
   const marketAddress = getAddress(options.marketAddress);
@@ -506,7 +513,7 @@ export function createRequester(options: RequesterOptions): Requester {
     call: () => Promise<ContractTransactionResponse>,
   ): Promise<ContractTransactionReceipt> {
     try {
-      const tx = await call();
+      const tx = await inLane(call);
       const receipt = await tx.wait();
       if (!receipt || receipt.status !== 1)
         throw new RequesterError(`${what}: the transaction failed`);

@@ -5,6 +5,7 @@
 import type { ExecutionProvider } from '../jobs/schema.ts';
 import type { JobService } from '../jobs/service.ts';
 import type { NetworkSource } from '../wallet/network.ts';
+import type { SendLanes } from '../wallet/send-lanes.ts';
 import type { WalletService } from '../wallet/service.ts';
 import type { DisputesResult, LeaseRecord, MarketSettings, MarketStatus } from './schema.ts';
 import type { FetchLike } from './transfer.ts';
@@ -62,6 +63,8 @@ export interface MarketServiceOptions {
    */
   quietStatusMs?: number;
   tx?: { bumpAfterMs?: number; pollMs?: number };
+  /** The agent's send lanes: the wallet's own sends and posted jobs share its address. */
+  sendLanes?: SendLanes;
   /**
    * Leases held at once (default 1), read at each decision for the job's providers: the agent's
    * is how many devices could run such a job now (one per working GPU of the benchmarked model

@@ -9,6 +9,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { getAddress } from 'ethers';
 import type { TokenMeta, TokenMetaCache } from '../wallet/chain.ts';
 import type { WalletNetwork } from '../wallet/network.ts';
+import { laneOf } from '../wallet/send-lanes.ts';
 import type { WalletService } from '../wallet/service.ts';
 import { devNodeChains } from '../wallet/schema.ts';
 import type { WalletSigner } from '../wallet/work-signer.ts';
@@ -65,7 +66,7 @@ function isLoopback(url: string | null): boolean {
 }
 
 export interface OpenSessionOptions {
-  options: Pick<MarketServiceOptions, 'wallet' | 'confirmations' | 'pollMs' | 'tx'>;
+  options: Pick<MarketServiceOptions, 'wallet' | 'confirmations' | 'pollMs' | 'tx' | 'sendLanes'>;
   log: MarketLog;
   now: () => Date;
   /** The market's database, opened on first use. */
@@ -100,6 +101,15 @@ export async function openSession(
     chainKey,
     log,
     now,
+    ...(options.sendLanes
+      ? {
+          lane: laneOf(options.sendLanes, {
+            chainId: net.chainId,
+            rpcUrl: net.rpcUrl,
+            address: await signer.getAddress(),
+          }),
+        }
+      : {}),
     ...(options.tx?.bumpAfterMs !== undefined ? { bumpAfterMs: options.tx.bumpAfterMs } : {}),
     ...(options.tx?.pollMs !== undefined ? { pollMs: options.tx.pollMs } : {}),
   });

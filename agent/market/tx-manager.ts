@@ -21,6 +21,7 @@ import { z } from 'zod';
 import { decodeJobMarketError } from '../../contracts/bindings/job-market.ts';
 import { decodeRoostTestTokenError } from '../../contracts/bindings/roost-test-token.ts';
 import { isUnreachable } from '../wallet/network.ts';
+import { noLane, type Lane } from '../wallet/send-lanes.ts';
 import { inTransaction } from './db.ts';
 
 export interface TxIntent {
@@ -90,6 +91,8 @@ export interface TxManagerOptions {
   pollMs?: number;
   /** Blocks on top of (and including) the one holding the transaction (default 1). */
   confirmations?: number;
+  /** The signer's send lane, shared with the agent's other senders on its address (default none). */
+  lane?: Lane;
 }
 
 export interface TxManager {
@@ -333,6 +336,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
   const cap = options.maxFeePerGasCap ?? 500n * GWEI;
   const pollMs = options.pollMs ?? 500;
   const confirmations = Math.max(1, options.confirmations ?? 1);
+  const inLane = options.lane ?? noLane;
   const provider = signer.provider;
   if (provider === null) {
     throw new Error('The transaction manager needs a signer connected to a chain provider.');
@@ -552,11 +556,15 @@ export function createTxManager(options: TxManagerOptions): TxManager {
       for (let attempt = 1; ; attempt++) {
         const existing = readRow(intent.key);
         if (existing !== undefined && existing.state !== 'failed') return toRecord(existing);
-        const row = await prepareAndSign(intent);
-        // Signing and handing over are steps on the way: the log file keeps them (debug); the
-        // Activity list shows what came of the transaction (mined, or why not).
-        log.debug?.(`${row.label}: signed tx ${row.hash} (nonce ${row.nonce}, ${intent.key})`);
-        const sent = await broadcast(row);
+        // The nonce is read and the signed bytes handed over in the address's lane: the wallet's
+        // own sends and posted jobs take nonces from the same address.
+        const { row, sent } = await inLane(async () => {
+          const row = await prepareAndSign(intent);
+          // Signing and handing over are steps on the way: the log file keeps them (debug); the
+          // Activity list shows what came of the transaction (mined, or why not).
+          log.debug?.(`${row.label}: signed tx ${row.hash} (nonce ${row.nonce}, ${intent.key})`);
+          return { row, sent: await broadcast(row) };
+        });
         if (sent.ok) return toRecord(readRow(intent.key) ?? row);
         if (sent.unreachable) {
           const held = update(intent.key, () => ({

@@ -55,6 +55,7 @@ import type {
 } from './schema.ts';
 import { sentWords } from './schema.ts';
 import { WalletSigner } from './work-signer.ts';
+import { noLanes, type SendLanes } from './send-lanes.ts';
 
 export interface WalletTimers {
   setTimeout(callback: () => void, ms: number): unknown;
@@ -98,10 +99,11 @@ export interface WalletServiceOptions {
   /** How long `confirm({ wait: true })` waits for the receipt (default 2 minutes). */
   confirmWaitMs?: number;
   /**
-   * The nonce for the wallet's next transaction. Default: the node's pending count. The market's
-   * transaction manager, which sends from the same address, should provide it.
+   * The agent's send lanes, shared with its other senders on the wallet's address (the market's
+   * transaction manager, posted jobs): the next nonce is the node's pending count read inside the
+   * lane. Default: no lane.
    */
-  nextNonce?: (address: string, network: WalletNetwork) => Promise<number>;
+  sendLanes?: SendLanes;
   /** Blocks per eth_getLogs request when rebuilding history (default 10,000). */
   historyChunkBlocks?: number;
 }
@@ -1113,45 +1115,55 @@ export function createWalletService(options: WalletServiceOptions): WalletServic
       retire(params.id, 'used');
 
       const { summary } = entry;
-      let nonce: number;
-      try {
-        nonce = await (
-          options.nextNonce ?? ((who, n) => n.provider.getTransactionCount(who, 'pending'))
-        )(summary.from, net);
-      } catch (error) {
-        // Nothing was signed: the confirmation stays usable.
-        retired.delete(params.id);
-        prepared.set(params.id, entry);
-        throw chainFailure(error, net, entry.meta);
-      }
-      const request: TransactionRequest = {
-        chainId: net.chainId,
-        nonce,
-        to: tx.to,
-        data: tx.data,
-        value: tx.value,
-        gasLimit: tx.gasLimit,
-        ...('gasPrice' in tx.fees
-          ? { type: 0, gasPrice: tx.fees.gasPrice }
-          : { type: 2, ...tx.fees }),
-      };
-      const signed = await key.signTransaction(request);
-      const hash = keccak256(signed);
-      try {
-        await net.provider.broadcastTransaction(signed);
-      } catch (error) {
-        const failure = chainFailure(error, net, entry.meta);
-        log.warn(`${summary.kind} ${hash} not accepted: ${failure.message}`);
-        retire(params.id, failure.code === 'NETWORK_UNAVAILABLE' ? 'uncertain' : 'refused', hash);
-        if (failure.code === 'NETWORK_UNAVAILABLE') {
-          throw new WalletError(
-            'NETWORK_UNAVAILABLE',
-            `${failure.message} The transaction may or may not have reached the chain: look for transaction ${hash} in the history before sending again.`,
-            { cause: error },
-          );
-        }
-        throw failure;
-      }
+      // From the nonce to the node taking the transaction, alone among this address's senders.
+      const lane = options.sendLanes ?? noLanes;
+      const { nonce, hash } = await lane(
+        { chainId: net.chainId, rpcUrl: net.rpcUrl, address: summary.from },
+        async () => {
+          let nonce: number;
+          try {
+            nonce = await net.provider.getTransactionCount(summary.from, 'pending');
+          } catch (error) {
+            // Nothing was signed: the confirmation stays usable.
+            retired.delete(params.id);
+            prepared.set(params.id, entry);
+            throw chainFailure(error, net, entry.meta);
+          }
+          const request: TransactionRequest = {
+            chainId: net.chainId,
+            nonce,
+            to: tx.to,
+            data: tx.data,
+            value: tx.value,
+            gasLimit: tx.gasLimit,
+            ...('gasPrice' in tx.fees
+              ? { type: 0, gasPrice: tx.fees.gasPrice }
+              : { type: 2, ...tx.fees }),
+          };
+          const signed = await key.signTransaction(request);
+          const hash = keccak256(signed);
+          try {
+            await net.provider.broadcastTransaction(signed);
+          } catch (error) {
+            const failure = chainFailure(error, net, entry.meta);
+            log.warn(`${summary.kind} ${hash} not accepted: ${failure.message}`);
+            retire(
+              params.id,
+              failure.code === 'NETWORK_UNAVAILABLE' ? 'uncertain' : 'refused',
+              hash,
+            );
+            if (failure.code === 'NETWORK_UNAVAILABLE') {
+              throw new WalletError(
+                'NETWORK_UNAVAILABLE',
+                `${failure.message} The transaction may or may not have reached the chain: look for transaction ${hash} in the history before sending again.`,
+                { cause: error },
+              );
+            }
+            throw failure;
+          }
+          return { nonce, hash };
+        },
+      );
       retire(params.id, 'used', hash);
       const sent: SentTransaction = {
         id: summary.id,

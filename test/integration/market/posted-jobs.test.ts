@@ -4,7 +4,8 @@
 // A refused post escrows nothing; a job left unfinished when the agent stopped is watched again
 // by the next agent on the same data folder; open leases are cancelled with their reward
 // refunded. On a custom network the data folder's wallet pays: refused while locked (nothing
-// sent), posted with the password, and refused while the same Roost takes market jobs.
+// sent), posted with the password, and posted while the same Roost takes market jobs with it
+// (each send at the same moment gets its own nonce; the market client skips its own job).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -373,14 +374,41 @@ describe('posting from the app on a custom network, paid by the wallet', () => {
     value(await call('wallet.lock', {}));
   });
 
-  it('refuses to post while this Roost takes market jobs with the same wallet', async () => {
+  it('posts while this Roost takes market jobs with the same wallet: sends at the same moment each get their own nonce, and the market client leaves its own job alone', async () => {
+    value(await call('wallet.unlock', { password: PASSWORD }));
     value(await call('settings.update', { market: { enabled: true } }));
-    const listed = value(await call('market.postedJobs', {}));
-    expect(listed.postProblem).toContain('Take market jobs');
+    expect(value(await call('market.postedJobs', {})).postProblem).toBeNull();
     const before = await rpc.getTransactionCount(labWallet.address, 'latest');
-    const refused = await call('market.postJob', job({ password: PASSWORD }));
-    expect(refused).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
-    expect(await rpc.getTransactionCount(labWallet.address, 'latest')).toBe(before);
+    // Two payments from the Wallet page and a post (its approve and its postJob), all at once
+    // from the one address, while the market client registers from it too.
+    const pay = async (amount: string) => {
+      const prepared = value(
+        await call('wallet.prepareSend', { to: devnet.accounts[6]!, amount, asset: 'native' }),
+      );
+      return value(await call('wallet.confirm', { id: prepared.id, wait: true }));
+    };
+    const [first, second, posted] = await Promise.all([
+      pay('0.01'),
+      pay('0.02'),
+      call('market.postJob', job()).then(value),
+    ]);
+    expect(first.status).toBe('mined');
+    expect(second.status).toBe('mined');
+    expect(first.nonce).not.toBe(second.nonce);
+    expect(posted.requester).toBe(labWallet.address);
+    expect(await rpc.getTransactionCount(labWallet.address, 'latest')).toBeGreaterThanOrEqual(
+      before + 4,
+    );
+
+    // Its own market client sees the job and skips it for good, saying why.
+    const skipped = await until('the market client to skip its own job', async () => {
+      const { leases } = value(await call('market.jobs', {}));
+      return leases.find((l) => l.jobId === posted.jobId && l.state === 'skipped');
+    });
+    expect(skipped.reason).toContain('posted by this wallet');
+    const cancelled = value(await call('market.cancelPostedJob', { jobId: posted.jobId }));
+    expect(cancelled.cancelled).toEqual([0]);
     value(await call('settings.update', { market: { enabled: false } }));
+    value(await call('wallet.lock', {}));
   });
 });
