@@ -58,6 +58,7 @@ import type {
 import { signedReportSchema } from './schema.ts';
 import { readReportContent, signReport, verifyReport, verifyReportFile } from './sign.ts';
 import { measurementOf, STD_SUITE, SUITES, suiteHash } from './suite.ts';
+import { withScratchDir } from '../hardware/scratch-dir.ts';
 
 /** An error of the bench service; `code` is one of `benchErrorCodes`. */
 export class BenchError extends Error {
@@ -444,19 +445,22 @@ export function createBenchService(options: BenchServiceOptions): BenchService {
       });
     };
     const cpuBefore = cpuSnapshot();
-    const outcome = await runBenchChild({
-      spawn: spawnChild,
-      launch: { entry, env: probeEnv(options.env ?? process.env) },
-      plan: {
-        ep: target.ep,
-        ...(target.deviceIndex !== undefined ? { deviceIndex: target.deviceIndex } : {}),
-        rounds: measurementOf(suite).rounds,
-        workloads: plans,
-      },
-      ...(runOptions.signal ? { signal: runOptions.signal } : {}),
-      onMessage,
-      ...options.childTimeouts,
-    });
+    // Its temp folder goes afterwards, with the file onnxruntime leaves in it.
+    const outcome = await withScratchDir('roost-bench-', options.env ?? process.env, (env) =>
+      runBenchChild({
+        spawn: spawnChild,
+        launch: { entry, env: probeEnv(env) },
+        plan: {
+          ep: target.ep,
+          ...(target.deviceIndex !== undefined ? { deviceIndex: target.deviceIndex } : {}),
+          rounds: measurementOf(suite).rounds,
+          workloads: plans,
+        },
+        ...(runOptions.signal ? { signal: runOptions.signal } : {}),
+        onMessage,
+        ...options.childTimeouts,
+      }),
+    );
     const otherCores = otherProgramsCores(cpuBefore, cpuSnapshot(), outcome.cpuMs);
     if (outcome.failure) {
       log.error(`run ${runId}: ${outcome.failure}\n${outcome.outputTail.slice(-2000)}`);

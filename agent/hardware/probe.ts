@@ -28,6 +28,7 @@ import type {
   GpuInventory,
   ProbeReport,
 } from './schema.ts';
+import { withScratchDir } from './scratch-dir.ts';
 
 /**
  * Bump when the probe's method or its words change, so old cache entries are not reused.
@@ -718,7 +719,15 @@ export function defaultProbeEntry(): string {
   return fileURLToPath(new URL('../../worker/probe-entry.ts', import.meta.url));
 }
 
-export async function probeAccelerators(options: ProbeOptions = {}): Promise<ProbeReport> {
+export function probeAccelerators(options: ProbeOptions = {}): Promise<ProbeReport> {
+  // The probe children's temp folder is removed afterwards, with whatever onnxruntime or a probe
+  // killed at its timeout left in it.
+  return withScratchDir('roost-probe-', options.env ?? process.env, (childEnv) =>
+    probeWith(options, childEnv),
+  );
+}
+
+async function probeWith(options: ProbeOptions, childEnv: NodeJS.ProcessEnv): Promise<ProbeReport> {
   const log = options.log ?? stderrHardwareLog;
   const states = options.loggedStates ?? createLoggedStates();
   const now = options.now ?? (() => new Date());
@@ -730,7 +739,7 @@ export async function probeAccelerators(options: ProbeOptions = {}): Promise<Pro
 
   const listRun = await runTool(spawner, nodePath, [entry, 'list'], {
     timeoutMs: 60_000,
-    env: probeEnv(env),
+    env: probeEnv(childEnv),
     maxOutputBytes: 1024 * 1024,
   });
   const listed =
@@ -816,7 +825,7 @@ export async function probeAccelerators(options: ProbeOptions = {}): Promise<Pro
       ];
       const run = await runTool(spawner, nodePath, args, {
         timeoutMs: epTimeoutMs,
-        env: probeEnv(env, ep),
+        env: probeEnv(childEnv, ep),
         maxOutputBytes: 4 * 1024 * 1024,
       });
       const result = judgeProbe(ep, run, {
