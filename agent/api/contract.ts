@@ -52,6 +52,8 @@ import {
 import {
   executionProviderSchema,
   jobDetailSchema,
+  jobDownloadParamsSchema,
+  downloadSchema,
   jobProgressEventSchema,
   jobRemovedSchema,
   jobRemoveParamsSchema,
@@ -95,6 +97,8 @@ export const errorCodes = [
   'JOB_REFUSED',
   /** The job is not in a state that allows this (cancel a finished job). */
   'JOB_STATE',
+  /** More than one answer may carry (a download past DOWNLOAD_MAX_BYTES); says where it is. */
+  'TOO_LARGE',
 ] as const;
 export const errorCodeSchema = z.enum(errorCodes);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
@@ -525,6 +529,12 @@ export const methods = {
     summary: 'One job: its spec, progress, provider, outputs, receipt and errors.',
     params: z.object({ id: z.string().min(1).max(200) }).strict(),
     result: jobDetailSchema,
+  },
+  'job.download': {
+    summary:
+      "A finished job's files for saving from the page: one output (`file` as the receipt names it), result.json or spec.json, or without `file` a zip of them all; base64, up to 64 MiB.",
+    params: jobDownloadParamsSchema,
+    result: downloadSchema,
   },
   'job.cancel': {
     summary: 'Cancel a queued or running job; its worker is stopped.',

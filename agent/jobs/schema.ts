@@ -435,6 +435,33 @@ export const signedReceiptSchema = z.object({
 });
 export type SignedReceipt = z.infer<typeof signedReceiptSchema>;
 
+/**
+ * A file the agent hands to the page for saving (`job.download`, `market.postedJobResults`):
+ * its bytes as base64, so it travels through IPC, HTTP and the CLI alike. Capped at
+ * DOWNLOAD_MAX_BYTES; larger ones are refused, saying where the files are.
+ */
+export const DOWNLOAD_MAX_BYTES = 64 * 1024 * 1024;
+export const downloadSchema = z.object({
+  /** A name to save it under: `roost-job-matmul.zip`, `c.npy`. */
+  fileName: z.string(),
+  mediaType: z.string(),
+  bytes: z.int().nonnegative(),
+  /** The bytes, base64. */
+  content: z.string(),
+});
+export type Download = z.infer<typeof downloadSchema>;
+
+export const jobDownloadParamsSchema = z
+  .object({
+    id: z.string().min(1).max(200),
+    /**
+     * One file: an output's `file` as the receipt names it, `result.json` or `spec.json`.
+     * Absent: a zip of the outputs, result.json and spec.json.
+     */
+    file: z.string().min(1).max(1000).optional(),
+  })
+  .strict();
+
 export const jobDetailSchema = jobSummarySchema.extend({
   spec: jobSpecSchema,
   /** The folder holding out/ and result.json. */

@@ -17,7 +17,10 @@ import { JsonRpcProvider, getAddress } from 'ethers';
 import type { Signer } from 'ethers';
 import { connectJobMarket } from '../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../contracts/bindings/roost-test-token.ts';
+import { basename, resolve, sep } from 'node:path';
+import { fileNamePart, zipDownload } from '../api/download.ts';
 import { ApiFailure } from '../api/errors.ts';
+import type { Download } from '../jobs/schema.ts';
 import { formatUnitsExact, parseAmount } from '../wallet/amount.ts';
 import { chainFailure } from '../wallet/chain.ts';
 import type { NetworkSource, WalletNetwork } from '../wallet/network.ts';
@@ -65,6 +68,8 @@ export interface PostedJobs {
   post(params: PostJobParams): Promise<PostJobResult>;
   watch(params: { jobId: string; password?: string }): Promise<{ jobId: string; servedAt: string }>;
   cancel(params: { jobId: string; password?: string }): Promise<CancelPostedJobResult>;
+  /** The checked results of a job, every lease's, in one zip for saving from the page. */
+  results(params: { jobId: string }): Promise<Download>;
   /** Watch again every unfinished job this agent can sign for without asking (long-lived hosts). */
   resumeAll(): Promise<void>;
   close(): Promise<void>;
@@ -482,6 +487,45 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
       options.log.info(`watching posted job ${jobId} again; its files are served at ${servedAt}`);
       follow(BigInt(jobId), requester, servedAt);
       return { jobId, servedAt };
+    },
+
+    async results({ jobId }) {
+      const market = await openMarket();
+      const { db, journal } = openRequestJournalIn(options.dataDir);
+      let request;
+      let verdicts;
+      try {
+        request = journal.byJob(market.chainKey, BigInt(jobId));
+        verdicts = request ? journal.verdicts(market.chainKey, BigInt(jobId)) : [];
+      } finally {
+        db.close();
+      }
+      if (!request)
+        throw new ApiFailure(
+          'NOT_FOUND',
+          `Job ${jobId} was not posted from this data folder on ${market.label}. ${LIST_HINT} lists the ones that were.`,
+        );
+      // Only files the requester checked into the job's own results folder.
+      const resultsDir = resolve(request.dir, 'results');
+      const entries = verdicts.flatMap((v) =>
+        v.outputs
+          .filter((file) => resolve(file).startsWith(resultsDir + sep))
+          .map((file) => ({
+            name: `lease-${v.slot}-${v.verdict}/${basename(file)}`,
+            path: file,
+          })),
+      );
+      if (entries.length === 0)
+        throw new ApiFailure(
+          'JOB_STATE',
+          `Job ${jobId} has no checked results yet: Roost keeps a provider's files once it has checked them against the lease's result on chain.`,
+        );
+      const name = fileNamePart(request.record.document.job.name, jobId);
+      return zipDownload(
+        `roost-posted-job-${jobId}${name === jobId ? '' : `-${name}`}.zip`,
+        entries,
+        `the job's folder ${request.dir}`,
+      );
     },
 
     async cancel({ jobId, password }) {

@@ -9,7 +9,12 @@
  *   URL of that `result.json`, and the on-chain `resultHash` is `0x` + sha256 of its bytes.
  */
 import { z } from 'zod';
-import { executionProviderSchema, jobSpecSchema, tensorNameSchema } from '../jobs/schema.ts';
+import {
+  downloadSchema,
+  executionProviderSchema,
+  jobSpecSchema,
+  tensorNameSchema,
+} from '../jobs/schema.ts';
 import { devNodeChains, tokensDecidedBySchema } from '../wallet/schema.ts';
 
 export const MARKET_JOB_FORMAT = 'roost.market-job/1';
@@ -714,6 +719,12 @@ export const marketMethods = {
       "Rule on a dispute as the market's arbiter: the provider is paid, or the requester gets the reward back and the provider's collateral.",
     params: resolveDisputeParamsSchema,
     result: resolveDisputeResultSchema,
+  },
+  'market.postedJobResults': {
+    summary:
+      "The checked results of a job posted from this data folder (every lease's result.json and outputs, by lease and verdict) in one zip for saving from the page; base64, up to 64 MiB.",
+    params: z.strictObject({ jobId: jobIdParam }),
+    result: downloadSchema,
   },
   'market.postedJobs': {
     summary:

@@ -4,7 +4,8 @@ import { access, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeModel, valueInfo } from '../fixtures/jobs/models.ts';
-import { encodeNpy } from '../../worker/npy.ts';
+import { decodeNpy, encodeNpy } from '../../worker/npy.ts';
+import { readZip } from '../../agent/diagnostics/zip.ts';
 import { createAgent } from '../../agent/agent.ts';
 import { serve, type Serving } from '../../agent/serve.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -203,7 +204,8 @@ describe('roost serve HTTP API', () => {
     expect(JSON.parse(changed.split('\ndata: ')[1]!).general.theme).toBe('dark');
   });
 
-  it('removes a finished job: its folder and its row go, and the event stream says so', async () => {
+  /** A Relu job on the CPU through the API, waited for until it finished. */
+  async function runRelu(name: string) {
     await writeFile(
       join(dir.path, 'relu.onnx'),
       encodeModel({
@@ -219,7 +221,7 @@ describe('roost serve HTTP API', () => {
           model: join(dir.path, 'relu.onnx'),
           inputs: { x: join(dir.path, 'x.npy') },
           executionProviders: ['cpu'],
-          name: 'relu',
+          name,
         })
       ).body,
     );
@@ -232,6 +234,51 @@ describe('roost serve HTTP API', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(job).toMatchObject({ state: 'done' });
+    return { id, job };
+  }
+
+  it("hands a finished job's files to the page: all in a zip, or one, checked against its result", async () => {
+    const { id, job } = await runRelu('relu for download');
+    const output = job.result.receipt.outputs[0];
+    const zipped = await post('job.download', { id });
+    expect(zipped.status).toBe(200);
+    const zip = JSON.parse(zipped.body).value;
+    expect(zip).toMatchObject({
+      fileName: 'roost-job-relu-for-download.zip',
+      mediaType: 'application/zip',
+    });
+    const entries = readZip(Buffer.from(zip.content, 'base64'));
+    expect(entries.map((e) => e.name).sort()).toEqual(
+      [`out/${output.file}`, 'result.json', 'spec.json'].sort(),
+    );
+    const npy = entries.find((e) => e.name === `out/${output.file}`)!.data;
+    const decoded = decodeNpy(npy);
+    if (!decoded.ok) throw new Error(decoded.error);
+    expect(Array.from(decoded.value.data as Float32Array)).toEqual([0, 2]);
+    const receipt = JSON.parse(
+      Buffer.from(entries.find((e) => e.name === 'result.json')!.data).toString(),
+    );
+    expect(receipt.receipt.jobId).toBe(id);
+
+    const one = JSON.parse((await post('job.download', { id, file: output.file })).body).value;
+    expect(one.fileName).toBe(output.file.replaceAll('/', '-'));
+    expect(Buffer.from(one.content, 'base64').equals(Buffer.from(npy))).toBe(true);
+
+    const unknown = await post('job.download', { id, file: '../../api-token' });
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.body).error.message).toContain(
+      `Its files: ${output.file}, result.json, spec.json.`,
+    );
+
+    // An output changed on disk since the job wrote it is not handed out as the job's.
+    await writeFile(join(job.jobDir, 'out', ...output.file.split('/')), 'not the output');
+    const changed = JSON.parse((await post('job.download', { id, file: output.file })).body);
+    expect(changed.error.code).toBe('JOB_STATE');
+    expect(changed.error.message).toContain('changed since the job wrote it');
+  });
+
+  it('removes a finished job: its folder and its row go, and the event stream says so', async () => {
+    const { id, job } = await runRelu('relu');
     expect(existsSync(join(job.jobDir, 'result.json'))).toBe(true);
 
     const controller = new AbortController();

@@ -19,7 +19,8 @@ type MarketMethod =
   | 'market.postedJobs'
   | 'market.postJob'
   | 'market.watchPostedJob'
-  | 'market.cancelPostedJob';
+  | 'market.cancelPostedJob'
+  | 'market.postedJobResults';
 
 /**
  * `jobs` is the job service, asked whether a lease's local job is still there: once its lease is
@@ -73,5 +74,6 @@ export function marketHandlers(
     'market.postJob': (params) => posted.post(params),
     'market.watchPostedJob': (params) => posted.watch(params),
     'market.cancelPostedJob': (params) => posted.cancel(params),
+    'market.postedJobResults': (params) => posted.results(params),
   };
 }

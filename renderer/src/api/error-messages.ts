@@ -21,6 +21,7 @@ const headlines: Record<ErrorCode, string> = {
   PDF_UNAVAILABLE: 'PDF export needs Chromium, which was not found.',
   PDF_FAILED: 'The PDF could not be made.',
   JOB_STATE: 'The job cannot do that now.',
+  TOO_LARGE: 'That is too large to download from the page.',
   NOTIFY_NOT_SET: 'No notification webhook is set.',
   NOTIFY_FAILED: 'The test notification did not arrive.',
   WALLET_NONE: 'There is no wallet yet.',

@@ -14,6 +14,7 @@ import { TEST_DOLLAR, devnetDeployment, type Devnet } from '../../../contracts/d
 import { LeaseState, connectJobMarket } from '../../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../../contracts/bindings/roost-test-token.ts';
 import { createAgent, type Agent } from '../../../agent/agent.ts';
+import { readZip } from '../../../agent/diagnostics/zip.ts';
 import type {
   EventPayload,
   MethodName,
@@ -185,6 +186,15 @@ describe('posting from the app on the local devnet', () => {
     expect((await readdir(after!.resultsDir!, { recursive: true })).join(' ')).toContain(
       'result.json',
     );
+    // And handed to the page in one zip, by lease and verdict.
+    const results = value(await call('market.postedJobResults', { jobId: accepted }));
+    expect(results).toMatchObject({
+      fileName: `roost-posted-job-${accepted}-matmul-check.zip`,
+      mediaType: 'application/zip',
+    });
+    const names = readZip(Buffer.from(results.content, 'base64')).map((e) => e.name);
+    expect(names).toContain('lease-0-accepted/result.json');
+    expect(names.some((n) => /^lease-0-accepted\/.+\.npy$/.test(n))).toBe(true);
     const kinds = seen.filter((e) => e.jobId === accepted).map((e) => e.kind);
     expect(kinds).toEqual(
       expect.arrayContaining(['posted', 'claimed', 'result', 'verdict', 'finished']),
@@ -195,6 +205,13 @@ describe('posting from the app on the local devnet', () => {
 
   it('cancels the leases nobody claimed and refunds them; a second cancel is refused', async () => {
     const posted = value(await call('market.postJob', job({ redundancy: 2, price: '1.5' })));
+    // Nothing checked yet: no results to download, said in words.
+    const none = await call('market.postedJobResults', { jobId: posted.jobId });
+    expect(none).toMatchObject({ ok: false, error: { code: 'JOB_STATE' } });
+    expect(await call('market.postedJobResults', { jobId: '99999' })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
     const cancelled = value(await call('market.cancelPostedJob', { jobId: posted.jobId }));
     expect(cancelled).toMatchObject({
       jobId: posted.jobId,

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readZip } from '../diagnostics/zip.ts';
+import { DOWNLOAD_MAX_BYTES } from '../jobs/schema.ts';
+import { fileDownload, fileNamePart, zipDownload } from './download.ts';
+import { ApiFailure } from './errors.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'roost-download-'));
+  await writeFile(join(dir, 'a.npy'), 'first');
+  await writeFile(join(dir, 'b.json'), '{"b":1}');
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+async function failure(promise: Promise<unknown>): Promise<ApiFailure> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof ApiFailure))
+    throw new Error(`expected an ApiFailure, got ${String(error)}`);
+  return error;
+}
+
+describe('downloads', () => {
+  it('hands one file over as base64 under its name, typed by its extension', async () => {
+    const got = await fileDownload({ name: 'set-1/b.json', path: join(dir, 'b.json') }, 'here');
+    expect(got).toMatchObject({
+      fileName: 'set-1-b.json',
+      mediaType: 'application/json',
+      bytes: 7,
+    });
+    expect(Buffer.from(got.content, 'base64').toString()).toBe('{"b":1}');
+    const npy = await fileDownload({ name: 'a.npy', path: join(dir, 'a.npy') }, 'here');
+    expect(npy.mediaType).toBe('application/octet-stream');
+  });
+
+  it('zips several under their names', async () => {
+    const got = await zipDownload(
+      'all.zip',
+      [
+        { name: 'out/a.npy', path: join(dir, 'a.npy') },
+        { name: 'b.json', path: join(dir, 'b.json') },
+      ],
+      'here',
+    );
+    expect(got.fileName).toBe('all.zip');
+    const entries = readZip(Buffer.from(got.content, 'base64'));
+    expect(entries.map((e) => [e.name, e.data.toString()])).toEqual([
+      ['out/a.npy', 'first'],
+      ['b.json', '{"b":1}'],
+    ]);
+  });
+
+  it('refuses more than the page downloads, saying how much and where the files are, without reading them', async () => {
+    const big = join(dir, 'big.npy');
+    await writeFile(big, '');
+    await truncate(big, 3 * DOWNLOAD_MAX_BYTES); // sparse: no disk taken
+    const error = await failure(
+      zipDownload('x.zip', [{ name: 'big.npy', path: big }], "the job's folder /data/jobs/7"),
+    );
+    expect(error.code).toBe('TOO_LARGE');
+    expect(error.message).toContain('That is 192 MB, more than the page downloads at once (64 MB)');
+    expect(error.message).toContain("the job's folder /data/jobs/7");
+  });
+
+  it('says which file is gone, and refuses one whose bytes no longer match its hash', async () => {
+    const gone = await failure(
+      fileDownload({ name: 'out/c.npy', path: join(dir, 'c.npy') }, "the job's folder"),
+    );
+    expect(gone.code).toBe('NOT_FOUND');
+    expect(gone.message).toContain("out/c.npy is no longer in the job's folder");
+    const right = createHash('sha256').update('first').digest('hex');
+    await expect(
+      fileDownload({ name: 'a.npy', path: join(dir, 'a.npy'), sha256: `0x${right}` }, 'here'),
+    ).resolves.toMatchObject({ bytes: 5 });
+    const wrong = await failure(
+      fileDownload({ name: 'a.npy', path: join(dir, 'a.npy'), sha256: '0'.repeat(64) }, 'here'),
+    );
+    expect(wrong.code).toBe('JOB_STATE');
+  });
+
+  it('makes file names from job names', () => {
+    expect(fileNamePart('Matmul check (run 2)', 'x')).toBe('Matmul-check-run-2');
+    expect(fileNamePart('résumé', 'x')).toBe('resume');
+    expect(fileNamePart('../..', 'fallback')).toBe('fallback');
+    expect(fileNamePart(undefined, 'abc12345')).toBe('abc12345');
+  });
+});

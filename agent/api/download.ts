@@ -1,0 +1,118 @@
+/**
+ * Files the agent hands to the page for saving: one file, or several in a zip. A page opened from
+ * another machine (the dashboard of `roost serve` through a tunnel) has no other way to the
+ * outputs of a job, so each method that offers files answers with their bytes (base64) up to
+ * DOWNLOAD_MAX_BYTES, and beyond that says where the files are on the machine Roost runs on.
+ *
+ * Only files the caller names from its own records are read (a receipt's outputs, a verdict's
+ * files): a path never comes from the request.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { createZip } from '../diagnostics/zip.ts';
+import { DOWNLOAD_MAX_BYTES, type Download } from '../jobs/schema.ts';
+import { diskWords } from '../jobs/schema.ts';
+import { ApiFailure } from './errors.ts';
+
+export interface DownloadEntry {
+  /** The name inside the zip, or the file's name when it is the only one: `out/c.npy`. */
+  name: string;
+  path: string;
+  /** When known: the file is refused if its bytes no longer hash to it. */
+  sha256?: string;
+}
+
+const MEDIA_TYPES: Record<string, string> = {
+  '.json': 'application/json',
+  '.zip': 'application/zip',
+  '.txt': 'text/plain',
+};
+
+function mediaTypeOf(name: string): string {
+  return MEDIA_TYPES[extname(name).toLowerCase()] ?? 'application/octet-stream';
+}
+
+/**
+ * The entries' sizes, refusing a missing file (NOT_FOUND) and a total past the cap (TOO_LARGE),
+ * each naming `where` the files are.
+ */
+async function sizes(entries: readonly DownloadEntry[], where: string): Promise<number> {
+  let total = 0;
+  for (const entry of entries) {
+    let size: number;
+    try {
+      const info = await stat(entry.path);
+      if (!info.isFile()) throw new Error('not a file');
+      size = info.size;
+    } catch {
+      throw new ApiFailure(
+        'NOT_FOUND',
+        `${entry.name} is no longer in ${where}: it was removed or moved since the job finished.`,
+      );
+    }
+    total += size;
+  }
+  if (total > DOWNLOAD_MAX_BYTES)
+    throw new ApiFailure(
+      'TOO_LARGE',
+      `That is ${diskWords(total)}, more than the page downloads at once (${diskWords(DOWNLOAD_MAX_BYTES)}). The files are in ${where} on the machine Roost runs on: copy them from there (scp, a shared folder), or download one output at a time.`,
+    );
+  return total;
+}
+
+async function bytesOf(entry: DownloadEntry, where: string): Promise<Buffer> {
+  const bytes = await readFile(entry.path);
+  if (entry.sha256 !== undefined) {
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    if (digest !== entry.sha256.replace(/^0x/, '').toLowerCase())
+      throw new ApiFailure(
+        'JOB_STATE',
+        `${entry.name} in ${where} changed since the job wrote it (its sha256 is not the one its result names), so Roost does not hand it out as the job's output.`,
+      );
+  }
+  return bytes;
+}
+
+/** One file as it is, saved as its `name` (a `/` in it becomes `-`). */
+export async function fileDownload(entry: DownloadEntry, where: string): Promise<Download> {
+  await sizes([entry], where);
+  const bytes = await bytesOf(entry, where);
+  const fileName = entry.name.replaceAll('/', '-');
+  return {
+    fileName,
+    mediaType: mediaTypeOf(fileName),
+    bytes: bytes.length,
+    content: bytes.toString('base64'),
+  };
+}
+
+/** Several files in one zip named `fileName`. */
+export async function zipDownload(
+  fileName: string,
+  entries: readonly DownloadEntry[],
+  where: string,
+): Promise<Download> {
+  await sizes(entries, where);
+  const files = [];
+  for (const entry of entries) files.push({ name: entry.name, data: await bytesOf(entry, where) });
+  // .npy outputs of floats hardly shrink: a light level keeps a large zip quick.
+  const zip = createZip(files, { level: 1 });
+  return {
+    fileName,
+    mediaType: 'application/zip',
+    bytes: zip.length,
+    content: zip.toString('base64'),
+  };
+}
+
+/** A name for a saved file from a job's name: letters, digits, dots, dashes; else `fallback`. */
+export function fileNamePart(name: string | null | undefined, fallback: string): string {
+  const cleaned = (name ?? '')
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '')
+    .slice(0, 60);
+  return cleaned === '' ? fallback : cleaned;
+}
