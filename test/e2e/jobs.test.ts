@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { access, writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { encodeModel, valueInfo } from '../fixtures/jobs/models.ts';
-import { encodeNpy } from '../../worker/npy.ts';
+import { decodeNpy, encodeNpy } from '../../worker/npy.ts';
+import { readZip } from '../../agent/diagnostics/zip.ts';
 import {
   chromiumMissing,
   launchChromium,
@@ -96,6 +97,38 @@ describe.skipIf(Boolean(missing))('the Jobs page against roost serve', () => {
     expect(await overflowing(page), 'jobs').toEqual([]);
     expect(await accessibilityProblems(page), 'jobs').toEqual([]);
     await access(join(out, 'result.json'));
+
+    // The outputs come to the browser too, as a page opened from another machine needs them:
+    // all in a zip, or one .npy.
+    const [zipped] = await Promise.all([
+      page.waitForEvent('download'),
+      detail.getByRole('button', { name: 'Download all (.zip)' }).click(),
+    ]);
+    expect(zipped.suggestedFilename()).toMatch(/^roost-job-.+\.zip$/);
+    const entries = readZip(await readFile(await zipped.path()));
+    const names = entries.map((e) => e.name);
+    expect(names).toEqual(expect.arrayContaining(['result.json', 'spec.json']));
+    const outputs = names.filter((n) => n.startsWith('out/') && n.endsWith('.npy'));
+    expect(outputs).toHaveLength(2);
+    const relu = outputs
+      .map((n) => decodeNpy(entries.find((e) => e.name === n)!.data))
+      .map((d) => (d.ok ? Array.from(d.value.data as Float32Array) : d.error))
+      .sort();
+    expect(relu).toEqual([
+      [0, 2, 0, 4],
+      [5, 0, 7, 0],
+    ]);
+    const first = outputs[0]!.slice('out/'.length);
+    const [one] = await Promise.all([
+      page.waitForEvent('download'),
+      detail.getByRole('button', { name: `Download ${first}` }).click(),
+    ]);
+    expect(one.suggestedFilename()).toBe(first.replaceAll('/', '-'));
+    expect(
+      (await readFile(await one.path())).equals(
+        entries.find((e) => e.name === `out/${first}`)!.data,
+      ),
+    ).toBe(true);
     await page.close();
   });
 

@@ -2,14 +2,16 @@
 // serves the Jobs page in Chromium; the form is reviewed and posted, paid by the devnet's test
 // account; the test plays a provider on the chain (claims, fetches the files from the agent,
 // runs the model on onnxruntime, signs and uploads its result, submits), and the page shows the
-// lease accepted, with the chain agreeing. A second job's unclaimed leases are cancelled from the
-// page, and the chain says so.
+// lease accepted, with the chain agreeing, and hands its checked results over as a zip. A second
+// job's unclaimed leases are cancelled from the page, and the chain says so.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JsonRpcProvider, Wallet } from 'ethers';
 import type { Browser, Page } from 'playwright-core';
 import type { Devnet } from '../../contracts/devnet.ts';
 import { LeaseState, connectJobMarket } from '../../contracts/bindings/job-market.ts';
+import { readZip } from '../../agent/diagnostics/zip.ts';
 import {
   accessibilityProblems,
   chromiumMissing,
@@ -123,6 +125,15 @@ describe.skipIf(Boolean(missing))('posting a job from the dashboard', () => {
     await page.screenshot({ path: join(SHOTS, 'jobs-posted.png'), fullPage: true });
     expect(await overflowing(page), 'posted jobs').toEqual([]);
     expect(await accessibilityProblems(page), 'posted jobs').toEqual([]);
+
+    // The checked results come to the browser in one zip, by lease and verdict.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      item.getByRole('button', { name: 'Download (.zip)' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(new RegExp(`^roost-posted-job-${jobId}.*\\.zip$`));
+    const names = readZip(await readFile(await download.path())).map((e) => e.name);
+    expect(names).toContain('lease-0-accepted/result.json');
   });
 
   it('cancels the leases nobody claimed, after the confirmation', async () => {

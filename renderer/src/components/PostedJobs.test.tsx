@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import type { AgentEvent } from '../../../agent/api/contract.ts';
 import { AgentProvider } from '../AgentContext.tsx';
+import { catchSavedFiles } from '../testing/saved-files.ts';
 import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
 import { PostedJobs, PostedJobsWaiting } from './PostedJobs.tsx';
 import type { PostedJob, PostedJobsListing } from './post-job.ts';
@@ -405,6 +406,46 @@ describe('PostedJobs: jobs you posted', () => {
     expect(screen.getByTestId('posted-jobs').textContent).toContain(
       '2 jobs you posted on another chain or market (an earlier devnet, say) are not listed.',
     );
+  });
+
+  it("downloads a job's checked results in one zip, and says why when there are none", async () => {
+    const jobs = [job({ resultsDir: '/data/roost/requester/jobs/post-1' })];
+    let answer: unknown = ok({
+      fileName: 'roost-posted-job-7-resnet-batch.zip',
+      mediaType: 'application/zip',
+      bytes: 3,
+      content: btoa('zip'),
+    });
+    const { sent } = mount(
+      (method) =>
+        method === 'market.postedJobs'
+          ? ok(listing({ jobs }))
+          : method === 'market.postedJobResults'
+            ? answer
+            : unavailable(),
+      { closed: true },
+    );
+    const { saved, restore } = catchSavedFiles();
+    try {
+      const item = await screen.findByTestId('posted-job-7');
+      fireEvent.click(within(item).getByRole('button', { name: 'Download (.zip)' }));
+      await waitFor(() => expect(saved).toHaveLength(1));
+      expect(saved[0]).toMatchObject({
+        name: 'roost-posted-job-7-resnet-batch.zip',
+        type: 'application/zip',
+      });
+      expect(await saved[0]!.text).toBe('zip');
+      expect(sent('market.postedJobResults')).toEqual([{ jobId: '7' }]);
+
+      answer = refused('NOT_FOUND', 'lease-0-accepted/y.npy is no longer in the job folder.');
+      fireEvent.click(within(item).getByRole('button', { name: 'Download (.zip)' }));
+      expect((await within(item).findByRole('alert')).textContent).toContain(
+        'lease-0-accepted/y.npy is no longer in the job folder.',
+      );
+      expect(saved).toHaveLength(1);
+    } finally {
+      restore();
+    }
   });
 
   it('shows no list when nothing was posted', async () => {

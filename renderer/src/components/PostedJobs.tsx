@@ -15,6 +15,7 @@ import {
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { marketSwitchWatcher } from '../hooks/market-switch.ts';
+import { saveDownload } from '../save-file.ts';
 import { listWords } from '../words.ts';
 import { AgentText } from './AgentText.tsx';
 import { formatAmount } from './MarketLeases.tsx';
@@ -541,6 +542,15 @@ function PostedJobItem({
     } else setProblem(problemWords(r.error));
   };
 
+  const downloadResults = async (jobId: string) => {
+    setBusy(true);
+    setProblem(undefined);
+    const r = await client.call('market.postedJobResults', { jobId });
+    setBusy(false);
+    if (r.ok) saveDownload(r.value);
+    else setProblem(problemWords(r.error));
+  };
+
   const watchLocked = asking === 'watch' && askPassword;
   return (
     <li className="job posted-job" data-testid={`posted-job-${id ?? 'not-posted'}`}>
@@ -586,9 +596,17 @@ function PostedJobItem({
           ))}
         </ul>
       )}
-      {job.resultsDir !== null && (
+      {job.resultsDir !== null && id !== null && (
         <p className="posted-fact">
-          Checked results: <span className="path">{job.resultsDir}</span>
+          Checked results: <span className="path">{job.resultsDir}</span>{' '}
+          <button
+            type="button"
+            className="link"
+            disabled={busy}
+            onClick={() => void downloadResults(id)}
+          >
+            Download (.zip)
+          </button>
         </p>
       )}
       {job.watch === 'watching' && (

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { adapterName, executionProviderName, STD_SUITE_ID } from '../../../agent/api/contract.ts';
 import type { ResultOf } from '../../../agent/api/contract.ts';
+import { fromBase64, saveBytes } from '../save-file.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { useBenchRun, type BenchPreset, type BenchTarget } from '../hooks/useBenchRun.ts';
@@ -23,18 +24,6 @@ function changeWords(older: number | null | undefined, newer: number | null | un
 
 /** A warning's mark in the list by its severity: red for a problem, amber for a warning. */
 const WARNING_CLASS = { error: 'diag-error', warning: 'diag-warning', info: '' } as const;
-
-function download(name: string, content: string, type: string, base64 = false) {
-  const bytes = base64
-    ? Uint8Array.from(atob(content), (c) => c.charCodeAt(0))
-    : new TextEncoder().encode(content);
-  const url = URL.createObjectURL(new Blob([bytes], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  URL.revokeObjectURL(url);
-}
 
 /**
  * One report's workloads as a table with a bar per workload, against the suite's reference
@@ -177,12 +166,9 @@ export function BenchmarkPage() {
     if (!r.ok || r.value.content === undefined)
       return setProblem(r.ok ? 'The export came back empty.' : describeError(r.error));
     const types = { json: 'application/json', html: 'text/html', pdf: 'application/pdf' };
-    download(
-      `roost-report-${id.slice(0, 8)}.${format}`,
-      r.value.content,
-      types[format],
-      format === 'pdf',
-    );
+    const name = `roost-report-${id.slice(0, 8)}.${format}`;
+    const content = r.value.content;
+    saveBytes(name, format === 'pdf' ? fromBase64(content) : content, types[format]);
   };
 
   const toggleCompare = async (id: string) => {

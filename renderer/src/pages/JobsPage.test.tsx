@@ -7,6 +7,7 @@ import type { ResultOf } from '../../../agent/api/contract.ts';
 import type { ApiClient } from '../api/transport.ts';
 import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
 import { rtx3060 } from '../testing/gpus.ts';
+import { catchSavedFiles } from '../testing/saved-files.ts';
 
 afterEach(cleanup);
 
@@ -393,6 +394,78 @@ describe('JobsPage: where jobs run', () => {
     expect(within(detail).getByText('Ran on').nextElementSibling?.textContent).toBe(
       'CUDA on NVIDIA GeForce RTX 3070 #2',
     );
+  });
+
+  it("downloads a finished job's outputs, one or all in a zip, and says why when it can't", async () => {
+    const done = summary('job-1', { name: 'resnet', state: 'done', executionProvider: 'cpu' });
+    const asked: unknown[] = [];
+    const { client } = fakeAgentClient((method, params) => {
+      if (method === 'job.list') return ok({ jobs: [done] });
+      if (method === 'job.show')
+        return ok({
+          ...done,
+          jobDir: '/var/lib/roost/jobs/job-1',
+          fallbacks: [],
+          history: [],
+          result: {
+            receipt: {
+              outputs: [
+                {
+                  set: 0,
+                  name: 'y',
+                  file: 'y.npy',
+                  dtype: 'float32',
+                  shape: [1, 1000],
+                  bytes: 4128,
+                },
+              ],
+              timings: { fetchMs: 1, sessionMs: 100, runMs: 12, totalMs: 359 },
+            },
+            signature: { signer: '0xabc' },
+          },
+        });
+      if (method === 'job.download') {
+        asked.push(params);
+        if ((params as { file?: string }).file === undefined)
+          return {
+            ok: false,
+            error: {
+              code: 'TOO_LARGE',
+              message:
+                "That is 80 MB, more than the page downloads at once (64 MB). The files are in the job's folder /var/lib/roost/jobs/job-1 on the machine Roost runs on.",
+            },
+          };
+        return ok({
+          fileName: 'y.npy',
+          mediaType: 'application/octet-stream',
+          bytes: 3,
+          content: btoa('npy'),
+        });
+      }
+      return unavailable();
+    });
+    const { saved, restore } = catchSavedFiles();
+    try {
+      showPage(client);
+      const row = (await screen.findByText('resnet')).closest('li')!;
+      fireEvent.click(within(row).getByRole('button', { name: 'Details' }));
+      const detail = await within(row).findByTestId('job-detail');
+      expect((await within(detail).findByText('y.npy')).closest('tr')!.textContent).toContain(
+        '4 KB',
+      );
+      fireEvent.click(within(detail).getByRole('button', { name: 'Download y.npy' }));
+      await waitFor(() => expect(saved).toHaveLength(1));
+      expect(saved[0]!.name).toBe('y.npy');
+      expect(await saved[0]!.text).toBe('npy');
+      expect(asked[0]).toEqual({ id: 'job-1', file: 'y.npy' });
+
+      fireEvent.click(within(detail).getByRole('button', { name: 'Download all (.zip)' }));
+      const problem = await within(detail).findByRole('alert');
+      expect(problem.textContent).toContain('more than the page downloads at once');
+      expect(saved).toHaveLength(1);
+    } finally {
+      restore();
+    }
   });
 
   it('says why a job waits for its GPU, in words', async () => {

@@ -15,6 +15,7 @@ import { DisputesToRule } from '../components/Disputes.tsx';
 import { MarketLeases } from '../components/MarketLeases.tsx';
 import { PostedJobs } from '../components/PostedJobs.tsx';
 import { useDetect } from '../hooks/useDetect.ts';
+import { saveDownload } from '../save-file.ts';
 import { parseInputSets, pathProblem } from './job-paths.ts';
 
 type Target = ResultOf<'bench.targets'>['targets'][number];
@@ -421,6 +422,17 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
 function JobDetailView({ id }: { id: string }) {
   const { client, subscribe } = useAgent();
   const [detail, setDetail] = useState<Detail>();
+  /** The file being downloaded ('' for all of them), and why the last download failed. */
+  const [downloading, setDownloading] = useState<string>();
+  const [downloadProblem, setDownloadProblem] = useState<string>();
+  const download = async (file?: string) => {
+    setDownloading(file ?? '');
+    setDownloadProblem(undefined);
+    const r = await client.call('job.download', { id, ...(file !== undefined ? { file } : {}) });
+    setDownloading(undefined);
+    if (r.ok) saveDownload(r.value);
+    else setDownloadProblem(describeError(r.error));
+  };
   useEffect(() => {
     let live = true;
     const load = () =>
@@ -488,26 +500,62 @@ function JobDetailView({ id }: { id: string }) {
         )}
       </dl>
       {receipt && receipt.outputs.length > 0 && (
-        <table className="history">
-          <thead>
-            <tr>
-              <th scope="col">Output</th>
-              <th scope="col">File</th>
-              <th scope="col">Type</th>
-              <th scope="col">Shape</th>
-            </tr>
-          </thead>
-          <tbody>
-            {receipt.outputs.map((o) => (
-              <tr key={`${o.set}-${o.name}`}>
-                <td>{o.name}</td>
-                <td className="path">{o.file}</td>
-                <td>{o.dtype}</td>
-                <td>[{o.shape.join(', ')}]</td>
+        <>
+          <table className="history">
+            <thead>
+              <tr>
+                <th scope="col">Output</th>
+                <th scope="col">File</th>
+                <th scope="col">Type</th>
+                <th scope="col">Shape</th>
+                <th scope="col">Size</th>
+                <th scope="col">
+                  <span className="visually-hidden">Download</span>
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {receipt.outputs.map((o) => (
+                <tr key={`${o.set}-${o.name}`}>
+                  <td>{o.name}</td>
+                  <td className="path">{o.file}</td>
+                  <td>{o.dtype}</td>
+                  <td>[{o.shape.join(', ')}]</td>
+                  <td>{diskWords(o.bytes)}</td>
+                  <td>
+                    <button
+                      type="button"
+                      className="link"
+                      aria-label={`Download ${o.file}`}
+                      disabled={downloading !== undefined}
+                      onClick={() => void download(o.file)}
+                    >
+                      {downloading === o.file ? 'Downloading…' : 'Download'}
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <div className="job-downloads">
+            <button
+              type="button"
+              className="secondary"
+              disabled={downloading !== undefined}
+              onClick={() => void download()}
+            >
+              {downloading === '' ? 'Downloading…' : 'Download all (.zip)'}
+            </button>
+            <span className="muted">
+              The outputs as .npy, with the signed result.json and the job's spec.json.
+            </span>
+          </div>
+          {downloadProblem && (
+            <div className="banner banner-error" role="alert">
+              <AgentText text={downloadProblem} />
+            </div>
+          )}
+        </>
       )}
     </div>
   );

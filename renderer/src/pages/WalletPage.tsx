@@ -6,6 +6,7 @@ import {
   sentWords,
   type ResultOf,
 } from '../../../agent/api/contract.ts';
+import { saveBytes } from '../save-file.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { NetworkNamed } from '../components/NetworkTokens.tsx';
@@ -295,23 +296,17 @@ export function WalletPage() {
   const exportCsv = async () => {
     const r = await client.call('yield.payoutsCsv');
     if (!r.ok) return setChainProblem(describeError(r.error));
-    const url = URL.createObjectURL(new Blob([r.value.csv], { type: 'text/csv' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = `roost-earnings-${new Date().toISOString().slice(0, 10)}.csv`;
-    a.click();
-    URL.revokeObjectURL(url);
+    saveBytes(
+      `roost-earnings-${new Date().toISOString().slice(0, 10)}.csv`,
+      r.value.csv,
+      'text/csv',
+    );
   };
 
   const exportBackup = async () => {
     const r = await client.call('wallet.exportBackup', {});
     if (!r.ok) return setChainProblem(describeError(r.error));
-    const url = URL.createObjectURL(new Blob([r.value.keystore], { type: 'application/json' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = r.value.fileName;
-    a.click();
-    URL.revokeObjectURL(url);
+    saveBytes(r.value.fileName, r.value.keystore, 'application/json');
   };
 
   // Only this wallet's stake, and only once there is one (or some is on its way back).

@@ -1,0 +1,34 @@
+/**
+ * What the page saved through save-file.ts, in a test: jsdom has no blob URLs and no downloads,
+ * so each save is caught at the link's click with the name it is saved under and its bytes.
+ */
+export interface SavedFile {
+  name: string;
+  type: string;
+  text: Promise<string>;
+}
+
+export function catchSavedFiles(): { saved: SavedFile[]; restore: () => void } {
+  const saved: SavedFile[] = [];
+  const blobs = new Map<string, Blob>();
+  const { createObjectURL, revokeObjectURL } = URL;
+  const click = HTMLAnchorElement.prototype.click;
+  URL.createObjectURL = (blob: Blob) => {
+    const url = `blob:saved-${blobs.size}`;
+    blobs.set(url, blob);
+    return url;
+  };
+  URL.revokeObjectURL = () => undefined;
+  HTMLAnchorElement.prototype.click = function (this: HTMLAnchorElement) {
+    const blob = blobs.get(this.href);
+    if (blob) saved.push({ name: this.download, type: blob.type, text: blob.text() });
+  };
+  return {
+    saved,
+    restore: () => {
+      URL.createObjectURL = createObjectURL;
+      URL.revokeObjectURL = revokeObjectURL;
+      HTMLAnchorElement.prototype.click = click;
+    },
+  };
+}
