@@ -436,6 +436,21 @@ export const methods = {
     params: supportBundleParamsSchema.default({}),
     result: supportBundleResultSchema,
   },
+  'diagnostics.supportBundleFile': {
+    summary:
+      'A support bundle written to the data folder (its file name, as diagnostics.supportBundle answered), for saving from the page; base64.',
+    params: z
+      .object({
+        fileName: z
+          .string()
+          .regex(
+            /^roost-support-[A-Za-z0-9._-]+\.zip$/,
+            'a support bundle file name (roost-support-….zip)',
+          ),
+      })
+      .strict(),
+    result: downloadSchema,
+  },
   ...walletMethods,
   ...marketMethods,
   ...notifyMethods,

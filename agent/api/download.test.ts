@@ -73,7 +73,7 @@ describe('downloads', () => {
       fileDownload({ name: 'out/c.npy', path: join(dir, 'c.npy') }, "the job's folder"),
     );
     expect(gone.code).toBe('NOT_FOUND');
-    expect(gone.message).toContain("out/c.npy is no longer in the job's folder");
+    expect(gone.message).toContain("out/c.npy is not in the job's folder");
     const right = createHash('sha256').update('first').digest('hex');
     await expect(
       fileDownload({ name: 'a.npy', path: join(dir, 'a.npy'), sha256: `0x${right}` }, 'here'),

@@ -48,7 +48,7 @@ async function sizes(entries: readonly DownloadEntry[], where: string): Promise<
     } catch {
       throw new ApiFailure(
         'NOT_FOUND',
-        `${entry.name} is no longer in ${where}: it was removed or moved since the job finished.`,
+        `${entry.name} is not in ${where}: it was removed or moved since it was written.`,
       );
     }
     total += size;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import {
@@ -151,6 +151,13 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
     const path = (await result.locator('code').textContent())!;
     await access(path);
     expect(path.startsWith(dataDir())).toBe(true);
+    // And to this computer, for a dashboard opened from another one: the same bytes.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      result.getByRole('button', { name: 'Download it' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(basename(path));
+    expect((await readFile(await download.path())).equals(await readFile(path))).toBe(true);
     await page.close();
   });
 

@@ -277,6 +277,23 @@ describe('roost serve HTTP API', () => {
     expect(changed.error.message).toContain('changed since the job wrote it');
   });
 
+  it('hands a support bundle the page wrote over for saving, and nothing else from the data folder', async () => {
+    const written = JSON.parse((await post('diagnostics.supportBundle', {})).body).value;
+    const fileName = written.path.split('/').pop();
+    const got = JSON.parse((await post('diagnostics.supportBundleFile', { fileName })).body).value;
+    expect(got).toMatchObject({ fileName, mediaType: 'application/zip', bytes: written.bytes });
+    expect(Buffer.from(got.content, 'base64').equals(await readFile(written.path))).toBe(true);
+    for (const other of ['../settings.json', 'api-token', 'roost-support-../../x.zip']) {
+      const refused = await post('diagnostics.supportBundleFile', { fileName: other });
+      expect(refused.status).toBe(400);
+      expect(JSON.parse(refused.body).error.code).toBe('INVALID_PARAMS');
+    }
+    const gone = await post('diagnostics.supportBundleFile', {
+      fileName: 'roost-support-gone.zip',
+    });
+    expect(gone.status).toBe(404);
+  });
+
   it('removes a finished job: its folder and its row go, and the event stream says so', async () => {
     const { id, job } = await runRelu('relu');
     expect(existsSync(join(job.jobDir, 'result.json'))).toBe(true);

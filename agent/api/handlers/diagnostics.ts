@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Handlers } from '../router.ts';
 import { ApiFailure } from '../errors.ts';
+import { fileDownload } from '../download.ts';
 import type { DiagnosticFacts } from '../../diagnostics/diagnose.ts';
 import { whyNoJobs } from '../../diagnostics/diagnose.ts';
 import type { Redactor } from '../../diagnostics/redact.ts';
@@ -55,7 +56,10 @@ async function filesIn(dir: string): Promise<string[]> {
 
 export function diagnosticsHandlers(
   deps: DiagnosticsDeps,
-): Pick<Handlers, 'diagnostics.whyNoJobs' | 'diagnostics.supportBundle'> {
+): Pick<
+  Handlers,
+  'diagnostics.whyNoJobs' | 'diagnostics.supportBundle' | 'diagnostics.supportBundleFile'
+> {
   return {
     'diagnostics.whyNoJobs': async () => whyNoJobs(await gatherFacts(deps)),
     'diagnostics.supportBundle': async ({ out }) => {
@@ -88,6 +92,11 @@ export function diagnosticsHandlers(
           `The support bundle could not be written${code ? ` (${code})` : ''}: ${(error as Error).message}. Choose another place with --out.`,
         );
       }
+    },
+    // Only from the data folder's support/, where the page's bundles go; the name is checked.
+    'diagnostics.supportBundleFile': ({ fileName }) => {
+      const folder = join(deps.dataDir, 'support');
+      return fileDownload({ name: fileName, path: join(folder, fileName) }, `${folder}`);
     },
   };
 }

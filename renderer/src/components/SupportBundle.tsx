@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
+import { saveDownload } from '../save-file.ts';
 
 /** Settings → Help: writes the support bundle and says where it is. */
 export function SupportBundle() {
@@ -15,6 +16,17 @@ export function SupportBundle() {
     const r = await client.call('diagnostics.supportBundle', {});
     setBusy(false);
     if (r.ok) setResult(r.value);
+    else setError(describeError(r.error));
+  };
+  // To this computer: the dashboard may be open on another machine than Roost.
+  const save = async () => {
+    if (!result) return;
+    setBusy(true);
+    setError(undefined);
+    const fileName = result.path.split(/[\\/]/).pop() ?? '';
+    const r = await client.call('diagnostics.supportBundleFile', { fileName });
+    setBusy(false);
+    if (r.ok) saveDownload(r.value);
     else setError(describeError(r.error));
   };
   return (
@@ -31,7 +43,10 @@ export function SupportBundle() {
       {result && (
         <div className="banner banner-ok" role="status" data-testid="bundle-result">
           Written to <code>{result.path}</code> ({Math.ceil(result.bytes / 1024)} KiB,{' '}
-          {result.entries.length} files).
+          {result.entries.length} files) on the computer Roost runs on.{' '}
+          <button type="button" className="link" disabled={busy} onClick={() => void save()}>
+            Download it
+          </button>
         </div>
       )}
       {error && (
