@@ -15,7 +15,7 @@ import { executionProviderSchema } from '../jobs/schema.ts';
 import { answeredYes, enumFlagProblem } from './flags.ts';
 import type { ExecutionProvider } from '../jobs/schema.ts';
 import { publicOrigin } from '../market/artifact-server.ts';
-import { createRequester, requesterWorkDir } from '../market/requester.ts';
+import { folderRequester } from '../market/requester.ts';
 import type {
   LeaseOutcome,
   PostedJob,
@@ -131,14 +131,10 @@ export function marketRequester(
   signer: RequesterOptions['signer'],
   serve?: RequesterOptions['serve'],
 ): Requester {
-  return createRequester({
+  return folderRequester(ctx.dataDir, market, {
     signer,
-    marketAddress: market.marketAddress,
-    tokenAddress: market.tokenAddress,
-    workDir: requesterWorkDir(ctx.dataDir),
     pollMs: ctx.pollMs ?? 1000,
     onEvent: progressPrinter(ctx),
-    journal: { dataDir: ctx.dataDir, chainKey: market.chainKey },
     ...(serve ? { serve } : {}),
   });
 }
@@ -268,7 +264,7 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
   const outputs = Array.isArray(v.output) && v.output.length > 0 ? v.output : undefined;
 
   let market: RequesterMarket | undefined;
-  let requester: ReturnType<typeof createRequester> | undefined;
+  let requester: Requester | undefined;
   let posted: PostedJob | undefined;
   try {
     market = await openRequesterMarket(ctx.dataDir);

@@ -33,7 +33,7 @@ import { chainKeyOf } from './chain-key.ts';
 import { openRequestJournalIn } from './request-journal.ts';
 import { listPostedJobs, openLeasesOf } from './request-views.ts';
 import type { PostedJobsMarket } from './request-views.ts';
-import { RequesterError, createRequester, requesterWorkDir } from './requester.ts';
+import { RequesterError, folderRequester } from './requester.ts';
 import type { LeaseOutcome, Requester, RequesterEvent } from './requester.ts';
 import { SETTLED_LEASE_VIEW_STATES } from './schema.ts';
 import type {
@@ -228,13 +228,9 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
     signer: Signer,
     serve?: { port?: number; publicUrl?: string },
   ) {
-    return createRequester({
+    return folderRequester(options.dataDir, market, {
       signer,
-      marketAddress: market.marketAddress,
-      tokenAddress: market.tokenAddress,
-      workDir: requesterWorkDir(options.dataDir),
       pollMs: options.pollMs ?? 2000,
-      journal: { dataDir: options.dataDir, chainKey: market.chainKey },
       onEvent: (event) => onRequesterEvent(event),
       lane: laneFor(market, signer),
       ...(serve ? { serve } : {}),

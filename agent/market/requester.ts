@@ -416,6 +416,24 @@ export function requesterWorkDir(dataDir: string): string {
   return join(dataDir, 'market', 'requester');
 }
 
+/**
+ * The requester of a data folder on a market (`roost market post-job` and `await`, the Jobs page):
+ * its work folder and journal are the folder's, under the deployment's chain key.
+ */
+export function folderRequester(
+  dataDir: string,
+  market: { marketAddress: string; tokenAddress: string; chainKey: string },
+  options: Omit<RequesterOptions, 'marketAddress' | 'tokenAddress' | 'workDir' | 'journal'>,
+): Requester {
+  return createRequester({
+    ...options,
+    marketAddress: market.marketAddress,
+    tokenAddress: market.tokenAddress,
+    workDir: requesterWorkDir(dataDir),
+    journal: { dataDir, chainKey: market.chainKey },
+  });
+}
+
 export function createRequester(options: RequesterOptions): Requester {
   const log = options.log ?? silentJobLog;
   const now = options.now ?? Date.now;
