@@ -118,6 +118,36 @@ describe('the requester journal', () => {
     expect(journal.verdicts(OTHER, 7n)).toEqual([]);
   });
 
+  it('keeps the leases of a settled job, per deployment, and forgets a row that does not read back', () => {
+    const leases = [
+      {
+        slot: 0,
+        state: 'accepted' as const,
+        provider: '0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65',
+      },
+      { slot: 1, state: 'cancelled' as const, provider: null },
+    ];
+    expect(journal.settled(CHAIN, 7n)).toBeUndefined();
+    journal.recordSettled(CHAIN, 7n, leases);
+    // Across connections, as a restart reads it.
+    db.close();
+    db = openMarketDb(marketDbPath(dir.path));
+    journal = openRequestJournal(db);
+    expect(journal.settled(CHAIN, 7n)).toEqual(leases);
+    expect(journal.settled(OTHER, 7n)).toBeUndefined();
+    // What this requester decided is kept with the verdicts, not here.
+    expect(() =>
+      journal.recordSettled(CHAIN, 8n, [{ ...leases[0]!, verdict: 'accepted' } as never]),
+    ).toThrow();
+    // Only a cache: a damaged row means the chain is asked again, not an error.
+    db.prepare(
+      "UPDATE market_request_settled SET leases = '[{\"slot\":9}]' WHERE job_id = '7'",
+    ).run();
+    expect(journal.settled(CHAIN, 7n)).toBeUndefined();
+    db.prepare("UPDATE market_request_settled SET leases = 'not json' WHERE job_id = '7'").run();
+    expect(journal.settled(CHAIN, 7n)).toBeUndefined();
+  });
+
   it('refuses to write a record it could not read back, and says what to do with a bad row', () => {
     const bad = newRequest('post-bad');
     expect(() => journal.begin({ ...bad, record: { ...bad.record, deadline: 'soon' } })).toThrow(

@@ -18,7 +18,8 @@ import type { DatabaseSync } from 'node:sqlite';
 import { z } from 'zod';
 import { tensorNameSchema } from '../jobs/schema.ts';
 import { marketDbPath, openMarketDb } from './db.ts';
-import { addressSchema, bytes32Schema, marketJobSchema } from './schema.ts';
+import { addressSchema, bytes32Schema, leaseViewSchema, marketJobSchema } from './schema.ts';
+import type { LeaseView } from './schema.ts';
 
 const decimal = z.string().regex(/^\d+$/, 'must be a whole number in decimal');
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits');
@@ -108,7 +109,20 @@ export interface RequestJournal {
   countElsewhere(chainKey: string): number;
   recordVerdict(chainKey: string, verdict: Omit<RecordedVerdict, 'decidedAt'>): void;
   verdicts(chainKey: string, jobId: bigint): RecordedVerdict[];
+  /**
+   * Keeps the leases of a job that is settled on chain (each paid, rejected, voided or
+   * cancelled: nothing changes them any more), so a listing needs no chain read for it again.
+   */
+  recordSettled(chainKey: string, jobId: bigint, leases: readonly SettledLease[]): void;
+  /** The settled leases kept for a job; undefined when none (or the row does not read back). */
+  settled(chainKey: string, jobId: bigint): SettledLease[] | undefined;
 }
+
+/** A lease as the chain left it, without what this requester decided (kept with the verdicts). */
+export type SettledLease = Omit<LeaseView, 'verdict' | 'reason' | 'verdictFinal'>;
+const settledLeasesSchema = z.array(
+  leaseViewSchema.omit({ verdict: true, reason: true, verdictFinal: true }).strict(),
+);
 
 export interface PostedAt {
   jobId: bigint;
@@ -232,6 +246,13 @@ export function openRequestJournal(db: DatabaseSync): RequestJournal {
     );
     CREATE UNIQUE INDEX IF NOT EXISTS market_requests_job
       ON market_requests (chain_key, job_id) WHERE job_id IS NOT NULL;
+    CREATE TABLE IF NOT EXISTS market_request_settled (
+      chain_key TEXT NOT NULL,
+      job_id TEXT NOT NULL,
+      leases TEXT NOT NULL,
+      settled_at TEXT NOT NULL,
+      PRIMARY KEY (chain_key, job_id)
+    );
     CREATE TABLE IF NOT EXISTS market_request_verdicts (
       chain_key TEXT NOT NULL,
       job_id TEXT NOT NULL,
@@ -272,6 +293,14 @@ export function openRequestJournal(db: DatabaseSync): RequestJournal {
   );
   const selectVerdicts = db.prepare(
     'SELECT * FROM market_request_verdicts WHERE chain_key = ? AND job_id = ? ORDER BY slot',
+  );
+  const upsertSettled = db.prepare(
+    `INSERT INTO market_request_settled (chain_key, job_id, leases, settled_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (chain_key, job_id) DO UPDATE SET leases = excluded.leases,
+       settled_at = excluded.settled_at`,
+  );
+  const selectSettled = db.prepare(
+    'SELECT leases FROM market_request_settled WHERE chain_key = ? AND job_id = ?',
   );
   const stamp = () => new Date().toISOString();
 
@@ -337,6 +366,21 @@ export function openRequestJournal(db: DatabaseSync): RequestJournal {
     },
     verdicts(chainKey, jobId) {
       return selectVerdicts.all(chainKey, jobId.toString()).map(toVerdict);
+    },
+    recordSettled(chainKey, jobId, leases) {
+      const kept = parsed(settledLeasesSchema, leases, 'settled leases');
+      upsertSettled.run(chainKey, jobId.toString(), JSON.stringify(kept), stamp());
+    },
+    settled(chainKey, jobId) {
+      const row = selectSettled.get(chainKey, jobId.toString()) as { leases?: unknown } | undefined;
+      if (row === undefined || typeof row.leases !== 'string') return undefined;
+      try {
+        const leases = settledLeasesSchema.safeParse(JSON.parse(row.leases));
+        // A row that does not read back is only a cache: the chain is asked again.
+        return leases.success ? leases.data : undefined;
+      } catch {
+        return undefined;
+      }
     },
   };
 }

@@ -16,9 +16,14 @@ import {
   parseJobMarketLog,
 } from '../../contracts/bindings/job-market.ts';
 import { formatUnitsExact } from '../wallet/amount.ts';
-import type { PostedRequest, RecordedVerdict, RequestJournal } from './request-journal.ts';
+import type {
+  PostedRequest,
+  RecordedVerdict,
+  RequestJournal,
+  SettledLease,
+} from './request-journal.ts';
 import { chainLeaseSchema, findPostedJobs, plain } from './requester.ts';
-import { addressSchema } from './schema.ts';
+import { SETTLED_LEASE_VIEW_STATES, addressSchema } from './schema.ts';
 import type { LeaseView, PostedJobView } from './schema.ts';
 
 /** The market a listing reads: its chain, its address, its token, this deployment's key. */
@@ -77,10 +82,10 @@ async function acceptedLeases(
   return accepted;
 }
 
+/** Each lease of a job as the chain has it now, in the words of its state. */
 async function viewLeases(
   market: PostedJobsMarket,
   request: PostedRequest & { jobId: bigint },
-  verdicts: RecordedVerdict[],
   accepted: Set<string>,
   now: bigint,
   watcher: Watcher,
@@ -150,19 +155,28 @@ async function viewLeases(
       default:
         view = { slot, state: 'cancelled', provider };
     }
-    const verdict = verdicts.find((v) => v.slot === slot);
-    if (
-      verdict &&
-      (verdict.provider === null || verdict.provider.toLowerCase() === provider?.toLowerCase())
-    )
-      Object.assign(view, {
-        verdict: verdict.verdict,
-        ...(verdict.reason ? { reason: verdict.reason } : {}),
-        verdictFinal: verdict.final,
-      });
     views.push(view);
   }
   return views;
+}
+
+/** The leases with what this requester decided about each (its verdict for that provider). */
+function withVerdicts(leases: readonly LeaseView[], verdicts: RecordedVerdict[]): LeaseView[] {
+  return leases.map((lease) => {
+    const verdict = verdicts.find((v) => v.slot === lease.slot);
+    if (
+      !verdict ||
+      (verdict.provider !== null &&
+        verdict.provider.toLowerCase() !== lease.provider?.toLowerCase())
+    )
+      return lease;
+    return {
+      ...lease,
+      verdict: verdict.verdict,
+      ...(verdict.reason ? { reason: verdict.reason } : {}),
+      verdictFinal: verdict.final,
+    };
+  });
 }
 
 /**
@@ -182,16 +196,26 @@ export async function listPostedJobs(
   const requests = newest === undefined ? all : all.slice(-newest).reverse();
   const older = all.length - requests.length;
   const otherChains = journal.countElsewhere(chainKey);
-  const block = await chain.getBlock('latest');
-  if (!block) throw new Error(`${market.label} has no latest block; is its node running?`);
-  const now = BigInt(block.timestamp);
-  const fromBlock = Math.min(...requests.map((r) => r.fromBlock), block.number);
-  const accepted = await acceptedLeases(
-    chain,
-    market.marketAddress,
-    [...new Set(requests.map((r) => r.requester))],
-    fromBlock,
-  );
+  // A settled job's leases were kept when it settled: only the others are read from the chain.
+  const settled = new Map<string, SettledLease[]>();
+  for (const r of requests) {
+    const kept = r.jobId === null ? undefined : journal.settled(chainKey, r.jobId);
+    if (kept) settled.set(r.key, kept);
+  }
+  const live = requests.filter((r) => r.jobId !== null && !settled.has(r.key));
+  let now = 0n;
+  let accepted = new Set<string>();
+  if (live.length > 0) {
+    const block = await chain.getBlock('latest');
+    if (!block) throw new Error(`${market.label} has no latest block; is its node running?`);
+    now = BigInt(block.timestamp);
+    accepted = await acceptedLeases(
+      chain,
+      market.marketAddress,
+      [...new Set(live.map((r) => r.requester))],
+      Math.min(...live.map((r) => r.fromBlock), block.number),
+    );
+  }
   const jobs: PostedJobView[] = [];
   for (const request of requests) {
     const common = {
@@ -220,20 +244,28 @@ export async function listPostedJobs(
       continue;
     }
     const verdicts = journal.verdicts(chainKey, request.jobId);
-    const leases = await viewLeases(
-      market,
-      { ...request, jobId: request.jobId },
-      verdicts,
-      accepted,
-      now,
-      watcher,
-    );
+    let onChain = settled.get(request.key);
+    if (!onChain) {
+      onChain = await viewLeases(
+        market,
+        { ...request, jobId: request.jobId },
+        accepted,
+        now,
+        watcher,
+      );
+      // Nothing changes a settled lease; kept once the verdicts given here are confirmed too.
+      if (
+        onChain.every((l) => SETTLED_LEASE_VIEW_STATES.includes(l.state)) &&
+        verdicts.every((v) => v.final)
+      )
+        journal.recordSettled(chainKey, request.jobId, onChain);
+    }
     jobs.push({
       jobId: request.jobId.toString(),
       state: 'posted',
       txHash: request.txHash,
       ...common,
-      leases,
+      leases: withVerdicts(onChain, verdicts),
       resultsDir: verdicts.some((v) => v.outputs.length > 0) ? request.dir : null,
     });
   }

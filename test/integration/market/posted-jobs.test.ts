@@ -15,6 +15,7 @@ import { LeaseState, connectJobMarket } from '../../../contracts/bindings/job-ma
 import { connectRoostTestToken } from '../../../contracts/bindings/roost-test-token.ts';
 import { createAgent, type Agent } from '../../../agent/agent.ts';
 import { readZip } from '../../../agent/diagnostics/zip.ts';
+import { marketDbPath, openMarketDb } from '../../../agent/market/db.ts';
 import type {
   EventPayload,
   MethodName,
@@ -201,6 +202,35 @@ describe('posting from the app on the local devnet', () => {
     );
     const lease = await connectJobMarket(devnet.marketAddress, rpc).getLease(BigInt(accepted), 0);
     expect(lease.state).toBe(BigInt(LeaseState.Paid));
+
+    // Settled: its leases are kept in the journal, and the listing reads them from there, not
+    // from the chain again (a mark put into the kept row shows on the page).
+    const db = openMarketDb(marketDbPath(labDir));
+    try {
+      const row = db
+        .prepare('SELECT leases FROM market_request_settled WHERE job_id = ?')
+        .get(accepted) as { leases: string } | undefined;
+      expect(JSON.parse(row!.leases)).toEqual([
+        { slot: 0, state: 'accepted', provider: provider.address },
+      ]);
+      db.prepare('UPDATE market_request_settled SET leases = ? WHERE job_id = ?').run(
+        JSON.stringify([{ slot: 0, state: 'accepted', provider: provider.address, note: 'kept' }]),
+        accepted,
+      );
+    } finally {
+      db.close();
+    }
+    const again = value(await call('market.postedJobs', {})).jobs.find((j) => j.jobId === accepted);
+    expect(again!.leases).toEqual([
+      {
+        slot: 0,
+        state: 'accepted',
+        provider: provider.address,
+        note: 'kept',
+        verdict: 'accepted',
+        verdictFinal: true,
+      },
+    ]);
   });
 
   it('cancels the leases nobody claimed and refunds them; a second cancel is refused', async () => {
