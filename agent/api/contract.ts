@@ -53,6 +53,8 @@ import {
   executionProviderSchema,
   jobDetailSchema,
   jobDownloadParamsSchema,
+  jobOutputPreviewParamsSchema,
+  outputPreviewSchema,
   downloadSchema,
   jobProgressEventSchema,
   jobRemovedSchema,
@@ -550,6 +552,12 @@ export const methods = {
       "A finished job's files for saving from the page: one output (`file` as the receipt names it), result.json or spec.json, or without `file` a zip of them all; base64, up to 64 MiB.",
     params: jobDownloadParamsSchema,
     result: downloadSchema,
+  },
+  'job.outputPreview': {
+    summary:
+      'One output of a finished job at a glance: how many values, min, max and mean of the finite ones, how many are NaN or infinite, the first few.',
+    params: jobOutputPreviewParamsSchema,
+    result: outputPreviewSchema,
   },
   'job.cancel': {
     summary: 'Cancel a queued or running job; its worker is stopped.',

@@ -462,6 +462,33 @@ export const jobDownloadParamsSchema = z
   })
   .strict();
 
+export const jobOutputPreviewParamsSchema = z
+  .object({
+    id: z.string().min(1).max(200),
+    /** The output's `file` as the job's receipt names it. */
+    file: z.string().min(1).max(1000),
+  })
+  .strict();
+
+/** What an output holds at a glance (`job.outputPreview`): a check without numpy at hand. */
+export const outputPreviewSchema = z.object({
+  file: z.string(),
+  dtype: npyDtypeSchema,
+  shape: z.array(z.int().nonnegative()),
+  /** How many values. */
+  count: z.int().nonnegative(),
+  /** Over the finite values; null when there is none. */
+  min: z.number().nullable(),
+  max: z.number().nullable(),
+  mean: z.number().nullable(),
+  /** Values that are NaN, and that are +/- infinity (floats only; 0 otherwise). */
+  nan: z.int().nonnegative(),
+  infinite: z.int().nonnegative(),
+  /** The first values in file order, written out ("0.125", "NaN", "-inf", "true"). */
+  first: z.array(z.string()),
+});
+export type OutputPreview = z.infer<typeof outputPreviewSchema>;
+
 export const jobDetailSchema = jobSummarySchema.extend({
   spec: jobSpecSchema,
   /** The folder holding out/ and result.json. */

@@ -93,6 +93,11 @@ describe.skipIf(Boolean(missing))('the Jobs page against roost serve', () => {
     await detail.waitFor();
     expect(await detail.textContent()).toContain('Ran onCPU');
     expect(await detail.textContent()).toContain('float32');
+    // An output at a glance: Relu of the second set [5, -6, 7, -8].
+    await detail.getByRole('button', { name: 'Preview 1/y.npy' }).click();
+    expect(await detail.getByTestId('preview-1/y.npy').textContent()).toBe(
+      '4 values · min 0 · max 7 · mean 3 · first: 5, 0, 7, 0',
+    );
     await page.screenshot({ path: join(SHOTS, 'jobs.png'), fullPage: true });
     expect(await overflowing(page), 'jobs').toEqual([]);
     expect(await accessibilityProblems(page), 'jobs').toEqual([]);

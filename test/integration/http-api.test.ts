@@ -270,6 +270,21 @@ describe('roost serve HTTP API', () => {
       `Its files: ${output.file}, result.json, spec.json.`,
     );
 
+    // At a glance: Relu of [-1, 2].
+    const preview = JSON.parse((await post('job.outputPreview', { id, file: output.file })).body);
+    expect(preview.value).toMatchObject({
+      dtype: 'float32',
+      shape: [2],
+      count: 2,
+      min: 0,
+      max: 2,
+      mean: 1,
+      nan: 0,
+      first: ['0', '2'],
+    });
+    const noSuch = await post('job.outputPreview', { id, file: 'result.json' });
+    expect(JSON.parse(noSuch.body).error.code).toBe('NOT_FOUND');
+
     // An output changed on disk since the job wrote it is not handed out as the job's.
     await writeFile(join(job.jobDir, 'out', ...output.file.split('/')), 'not the output');
     const changed = JSON.parse((await post('job.download', { id, file: output.file })).body);

@@ -1,10 +1,19 @@
+import { readFile, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import type { Handlers } from '../router.ts';
 import { ApiFailure } from '../errors.ts';
 import type { ErrorCode } from '../contract.ts';
 import type { JobService } from '../../jobs/service.ts';
 import { jobWords } from '../../jobs/schema.ts';
-import type { Download, JobDetail, JobResult, JobSummary } from '../../jobs/schema.ts';
+import { DOWNLOAD_MAX_BYTES, diskWords } from '../../jobs/schema.ts';
+import type {
+  Download,
+  JobDetail,
+  JobResult,
+  JobSummary,
+  OutputPreview,
+} from '../../jobs/schema.ts';
+import { previewNpy } from '../../jobs/output-preview.ts';
 import { fileDownload, fileNamePart, zipDownload } from '../download.ts';
 
 /** The job service's kebab-case codes as the contract's. */
@@ -38,20 +47,20 @@ type JobMethod =
   | 'job.list'
   | 'job.show'
   | 'job.download'
+  | 'job.outputPreview'
   | 'job.cancel'
   | 'job.remove';
 
 const capitalized = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
-/** A finished job's files (job.download): one of them, or all in a zip. */
-async function jobDownload(detail: JobDetail, file: string | undefined): Promise<Download> {
+/** The files a finished job wrote, from its receipt (never from a request): each inside its folder. */
+function jobFiles(detail: JobDetail) {
   const receipt = detail.result?.receipt;
   if (!receipt)
     throw new ApiFailure(
       'JOB_STATE',
-      `${capitalized(jobWords(detail))} has no outputs to download: ${detail.state === 'done' ? 'its result is missing' : `it is ${detail.state}`}. A job's outputs can be downloaded once it is done.`,
+      `${capitalized(jobWords(detail))} has no outputs yet: ${detail.state === 'done' ? 'its result is missing' : `it is ${detail.state}`}. A job's outputs are there once it is done.`,
     );
-  const where = `the job's folder ${detail.jobDir}`;
   const outDir = resolve(detail.jobDir, 'out');
   const outputs = receipt.outputs.map((o) => {
     const path = resolve(outDir, ...o.file.split('/'));
@@ -61,24 +70,68 @@ async function jobDownload(detail: JobDetail, file: string | undefined): Promise
         'JOB_STATE',
         `The result of ${jobWords(detail)} names a file outside its outputs ("${o.file.slice(0, 200)}"); nothing was read.`,
       );
-    return { name: `out/${o.file}`, path, sha256: o.sha256 };
+    return { file: o.file, name: `out/${o.file}`, path, sha256: o.sha256 };
   });
-  const result = { name: 'result.json', path: join(detail.jobDir, 'result.json') };
-  const spec = { name: 'spec.json', path: join(detail.jobDir, 'spec.json') };
+  return {
+    where: `the job's folder ${detail.jobDir}`,
+    outputs,
+    result: { name: 'result.json', path: join(detail.jobDir, 'result.json') },
+    spec: { name: 'spec.json', path: join(detail.jobDir, 'spec.json') },
+    /** The refusal of a file the job does not have, listing those it has. */
+    unknown: (file: string) =>
+      new ApiFailure(
+        'NOT_FOUND',
+        `${capitalized(jobWords(detail))} has no file "${file.slice(0, 200)}". Its files: ${[...outputs.map((o) => o.file), 'result.json', 'spec.json'].join(', ')}.`,
+      ),
+  };
+}
+
+/** A finished job's files (job.download): one of them, or all in a zip. */
+async function jobDownload(detail: JobDetail, file: string | undefined): Promise<Download> {
+  const { where, outputs, result, spec, unknown } = jobFiles(detail);
   if (file === undefined) {
     const name = fileNamePart(detail.name, detail.id.slice(0, 8));
     return zipDownload(`roost-job-${name}.zip`, [...outputs, result, spec], where);
   }
   if (file === result.name || file === spec.name)
     return fileDownload(file === result.name ? result : spec, where);
-  const output = outputs.find((o) => o.name === `out/${file}`);
-  if (!output)
-    throw new ApiFailure(
-      'NOT_FOUND',
-      `${capitalized(jobWords(detail))} has no file "${file.slice(0, 200)}". Its files: ${[...receipt.outputs.map((o) => o.file), result.name, spec.name].join(', ')}.`,
-    );
+  const output = outputs.find((o) => o.file === file);
+  if (!output) throw unknown(file);
   // Saved under the receipt's name for it (set-1/c.npy becomes set-1-c.npy).
   return fileDownload({ ...output, name: file }, where);
+}
+
+/** The most of an output job.outputPreview reads. */
+const PREVIEW_MAX_BYTES = 4 * DOWNLOAD_MAX_BYTES;
+
+/** One output at a glance (job.outputPreview). */
+async function jobOutputPreview(detail: JobDetail, file: string): Promise<OutputPreview> {
+  const { where, outputs, unknown } = jobFiles(detail);
+  const output = outputs.find((o) => o.file === file);
+  if (!output) throw unknown(file);
+  let bytes: Buffer;
+  try {
+    const size = (await stat(output.path)).size;
+    if (size > PREVIEW_MAX_BYTES)
+      throw new ApiFailure(
+        'TOO_LARGE',
+        `${file} is ${diskWords(size)}; the preview reads up to ${diskWords(PREVIEW_MAX_BYTES)}. Download it, or open it with numpy where it is (${where}).`,
+      );
+    bytes = await readFile(output.path);
+  } catch (error) {
+    if (error instanceof ApiFailure) throw error;
+    throw new ApiFailure(
+      'NOT_FOUND',
+      `${file} is not in ${where}: it was removed or moved since it was written.`,
+    );
+  }
+  const preview = previewNpy(file, bytes);
+  if (!preview.ok)
+    throw new ApiFailure(
+      'JOB_STATE',
+      `${file} in ${where} is not a .npy file Roost reads: ${preview.error}.`,
+    );
+  return preview.value;
 }
 
 export function jobHandlers(jobs: () => Promise<JobService>): Pick<Handlers, JobMethod> {
@@ -98,6 +151,8 @@ export function jobHandlers(jobs: () => Promise<JobService>): Pick<Handlers, Job
     'job.list': async (filter) => ({ jobs: (await jobs()).list(filter) }),
     'job.show': async ({ id }) => unwrap((await jobs()).show(id)),
     'job.download': async ({ id, file }) => jobDownload(unwrap((await jobs()).show(id)), file),
+    'job.outputPreview': async ({ id, file }) =>
+      jobOutputPreview(unwrap((await jobs()).show(id)), file),
     'job.cancel': async ({ id }) => unwrap(await (await jobs()).cancel(id)),
     'job.remove': async (request) => unwrap(await (await jobs()).remove(request)),
   };

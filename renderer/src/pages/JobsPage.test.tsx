@@ -468,6 +468,74 @@ describe('JobsPage: where jobs run', () => {
     }
   });
 
+  it('previews an output under its row, NaN first, and hides it again', async () => {
+    const done = summary('job-1', { name: 'resnet', state: 'done', executionProvider: 'cpu' });
+    const { client } = fakeAgentClient((method, params) => {
+      if (method === 'job.list') return ok({ jobs: [done] });
+      if (method === 'job.show')
+        return ok({
+          ...done,
+          jobDir: '/var/lib/roost/jobs/job-1',
+          fallbacks: [],
+          history: [],
+          result: {
+            receipt: {
+              outputs: [
+                {
+                  set: 0,
+                  name: 'y',
+                  file: 'y.npy',
+                  dtype: 'float32',
+                  shape: [1, 1000],
+                  bytes: 4128,
+                },
+                { set: 0, name: 'z', file: 'z.npy', dtype: 'float32', shape: [2], bytes: 136 },
+              ],
+              timings: { fetchMs: 1, sessionMs: 100, runMs: 12, totalMs: 359 },
+            },
+            signature: { signer: '0xabc' },
+          },
+        });
+      if (method === 'job.outputPreview') {
+        if ((params as { file: string }).file === 'z.npy')
+          return {
+            ok: false,
+            error: { code: 'NOT_FOUND', message: 'z.npy is not in the job folder.' },
+          };
+        return ok({
+          file: 'y.npy',
+          dtype: 'float32',
+          shape: [1, 1000],
+          count: 1000,
+          min: -0.0312345678,
+          max: 0.98,
+          mean: 0.001,
+          nan: 3,
+          infinite: 0,
+          first: ['0.1', 'NaN', '0.25'],
+        });
+      }
+      return unavailable();
+    });
+    showPage(client);
+    const row = (await screen.findByText('resnet')).closest('li')!;
+    fireEvent.click(within(row).getByRole('button', { name: 'Details' }));
+    const detail = await within(row).findByTestId('job-detail');
+    const toggle = await within(detail).findByRole('button', { name: 'Preview y.npy' });
+    fireEvent.click(toggle);
+    const shown = await within(detail).findByTestId('preview-y.npy');
+    expect(shown.textContent).toBe(
+      '3 values are NaN. 1,000 values · min -0.0312346 · max 0.98 · mean 0.001 · first: 0.1, NaN, 0.25, …',
+    );
+    expect(toggle.getAttribute('aria-expanded')).toBe('true');
+    fireEvent.click(within(detail).getByRole('button', { name: 'Preview z.npy' }));
+    expect((await within(detail).findByTestId('preview-z.npy')).textContent).toContain(
+      'z.npy is not in the job folder.',
+    );
+    fireEvent.click(toggle);
+    await waitFor(() => expect(within(detail).queryByTestId('preview-y.npy')).toBeNull());
+  });
+
   it('says why a job waits for its GPU, in words', async () => {
     const { client, emit } = fakeAgentClient((method) => {
       if (method === 'job.list')

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { Fragment, useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import {
   diskWords,
   executionProviderName,
@@ -419,12 +419,56 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
   );
 }
 
+type Preview = ResultOf<'job.outputPreview'>;
+
+/** A number of an output as numpy would print it: six significant digits. */
+function valueWords(n: number): string {
+  return String(Number(n.toPrecision(6)));
+}
+
+/** An output at a glance: its values' range and mean, NaN and infinity said first when any. */
+function PreviewWords({ preview }: { preview: Preview }) {
+  const { count, nan, infinite } = preview;
+  const bad = [
+    nan > 0
+      ? `${nan === count ? 'every value is' : `${nan.toLocaleString('en-US')} ${nan === 1 ? 'value is' : 'values are'}`} NaN`
+      : '',
+    infinite > 0
+      ? `${infinite.toLocaleString('en-US')} ${infinite === 1 ? 'is' : 'are'} infinite`
+      : '',
+  ].filter(Boolean);
+  return (
+    <>
+      {bad.length > 0 && <span className="field-error">{`${bad.join('; ')}. `}</span>}
+      {count.toLocaleString('en-US')} {count === 1 ? 'value' : 'values'}
+      {preview.min !== null && preview.max !== null && preview.mean !== null
+        ? ` · min ${valueWords(preview.min)} · max ${valueWords(preview.max)} · mean ${valueWords(preview.mean)}`
+        : ''}
+      {preview.first.length > 0 &&
+        ` · first: ${preview.first.join(', ')}${count > preview.first.length ? ', …' : ''}`}
+    </>
+  );
+}
+
 function JobDetailView({ id }: { id: string }) {
   const { client, subscribe } = useAgent();
   const [detail, setDetail] = useState<Detail>();
   /** The file being downloaded ('' for all of them), and why the last download failed. */
   const [downloading, setDownloading] = useState<string>();
   const [downloadProblem, setDownloadProblem] = useState<string>();
+  /** Output previews by file, shown under their row; a failed one says why there. */
+  const [previews, setPreviews] = useState<Record<string, Preview | { problem: string }>>({});
+  const togglePreview = async (file: string) => {
+    if (previews[file]) {
+      setPreviews(({ [file]: _shown, ...rest }) => rest);
+      return;
+    }
+    const r = await client.call('job.outputPreview', { id, file });
+    setPreviews((shown) => ({
+      ...shown,
+      [file]: r.ok ? r.value : { problem: describeError(r.error) },
+    }));
+  };
   const download = async (file?: string) => {
     setDownloading(file ?? '');
     setDownloadProblem(undefined);
@@ -515,26 +559,51 @@ function JobDetailView({ id }: { id: string }) {
               </tr>
             </thead>
             <tbody>
-              {receipt.outputs.map((o) => (
-                <tr key={`${o.set}-${o.name}`}>
-                  <td>{o.name}</td>
-                  <td className="path">{o.file}</td>
-                  <td>{o.dtype}</td>
-                  <td>[{o.shape.join(', ')}]</td>
-                  <td>{diskWords(o.bytes)}</td>
-                  <td>
-                    <button
-                      type="button"
-                      className="link"
-                      aria-label={`Download ${o.file}`}
-                      disabled={downloading !== undefined}
-                      onClick={() => void download(o.file)}
-                    >
-                      {downloading === o.file ? 'Downloading…' : 'Download'}
-                    </button>
-                  </td>
-                </tr>
-              ))}
+              {receipt.outputs.map((o) => {
+                const preview = previews[o.file];
+                return (
+                  <Fragment key={`${o.set}-${o.name}`}>
+                    <tr>
+                      <td>{o.name}</td>
+                      <td className="path">{o.file}</td>
+                      <td>{o.dtype}</td>
+                      <td>[{o.shape.join(', ')}]</td>
+                      <td>{diskWords(o.bytes)}</td>
+                      <td className="output-actions">
+                        <button
+                          type="button"
+                          className="link"
+                          aria-label={`Preview ${o.file}`}
+                          aria-expanded={preview !== undefined}
+                          onClick={() => void togglePreview(o.file)}
+                        >
+                          Preview
+                        </button>
+                        <button
+                          type="button"
+                          className="link"
+                          aria-label={`Download ${o.file}`}
+                          disabled={downloading !== undefined}
+                          onClick={() => void download(o.file)}
+                        >
+                          {downloading === o.file ? 'Downloading…' : 'Download'}
+                        </button>
+                      </td>
+                    </tr>
+                    {preview && (
+                      <tr className="output-preview" data-testid={`preview-${o.file}`}>
+                        <td colSpan={6}>
+                          {'problem' in preview ? (
+                            <span className="field-error">{preview.problem}</span>
+                          ) : (
+                            <PreviewWords preview={preview} />
+                          )}
+                        </td>
+                      </tr>
+                    )}
+                  </Fragment>
+                );
+              })}
             </tbody>
           </table>
           <div className="job-downloads">
