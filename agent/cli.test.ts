@@ -114,6 +114,39 @@ describe('roost CLI', () => {
     ]);
   });
 
+  it('shows each output of a job at a glance with roost job show --preview', async () => {
+    const model = join(dir.path, 'relu.onnx');
+    const input = join(dir.path, 'x4.npy');
+    await writeFile(
+      model,
+      encodeModel({
+        nodes: [{ opType: 'Relu', input: ['x'], output: ['y'] }],
+        inputs: [valueInfo('x', 'float32', [2, 2])],
+        outputs: [valueInfo('y', 'float32', [2, 2])],
+      }),
+    );
+    await writeFile(input, encodeNpy('float32', [2, 2], Float32Array.from([-1, 2, NaN, 4])));
+    const ran = await roost('job', 'run', '--model', model, '--input', `x=${input}`, '--json');
+    expect(ran.code).toBe(EXIT_OK);
+    const id = (JSON.parse(ran.stdout) as { id: string }).id;
+    const shown = await roost('job', 'show', id, '--preview');
+    expect(shown.code).toBe(EXIT_OK);
+    expect(shown.stdout).toMatch(
+      /\n {2}y: y\.npy \(float32 \[2,2\]\)\n {4}1 value is NaN\.\n {4}4 values · min 0 · max 4 · mean 2 · first: 0, 2, NaN, 4\n/,
+    );
+    const json = JSON.parse((await roost('job', 'show', id, '--preview', '--json')).stdout);
+    expect(json.previews).toEqual([
+      expect.objectContaining({
+        file: 'y.npy',
+        preview: expect.objectContaining({ nan: 1, max: 4 }),
+      }),
+    ]);
+    // Only show takes it.
+    const misplaced = await roost('job', 'list', '--preview');
+    expect(misplaced).toMatchObject({ code: EXIT_USAGE });
+    expect(misplaced.stderr).toContain('--preview belongs to roost job show');
+  });
+
   it('says where the job spec format is described, and prints its JSON Schema', async () => {
     const help = await roost('job', '--help');
     expect(help.stdout).toContain('roost.job/1');

@@ -673,6 +673,6 @@ export { DEFAULT_POST_DEADLINE_SECONDS, DEFAULT_POST_LEASE_SECONDS } from '../ma
 /** A job's sandbox, time and durations in words (the CLI and the Jobs page say the same). */
 export { durationWords, jobTimeWords, jobWords, sandboxWords } from '../jobs/schema.ts';
 /** Disk space in words (`340 MB`, `1.2 GB`): what removing jobs frees, on the CLI and the page. */
-export { diskWords } from '../jobs/schema.ts';
+export { diskWords, previewWords } from '../jobs/schema.ts';
 /** The standard benchmark suite this build runs (`roost-std/4`). */
 export { STD_SUITE_ID } from '../bench/schema.ts';

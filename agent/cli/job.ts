@@ -17,7 +17,9 @@ import {
   JOB_SPEC_FORMAT,
   jobSpecJsonSchema,
   jobTimeWords,
+  previewWords,
   sandboxWords,
+  type OutputPreview,
 } from '../jobs/schema.ts';
 import { executionProviderName } from '../hardware/schema.ts';
 import type { Result, ResultOf } from '../api/contract.ts';
@@ -95,6 +97,9 @@ export const jobCommand: Command = {
     '--finished-before <when>  every finished job that finished before 30d or 12h ago,',
     '                          or before a date: 2026-01-31 or 2026-01-31T18:00',
     '--dry-run                 say which jobs would go and the space freed; remove nothing',
+    '',
+    'roost job show <id> --preview also reads each output: how many values, min, max and mean,',
+    'how many are NaN or infinite, and the first few.',
   ].join('\n'),
   options: {
     model: { type: 'string' },
@@ -107,6 +112,7 @@ export const jobCommand: Command = {
     name: { type: 'string' },
     'finished-before': { type: 'string' },
     'dry-run': { type: 'boolean' },
+    preview: { type: 'boolean' },
   },
   async run(ctx) {
     return runJobCommand(ctx);
@@ -213,6 +219,8 @@ async function runJobCommand(ctx: Context): Promise<number> {
     );
   if (v['dry-run'] !== undefined && action !== 'remove')
     throw new UsageError('--dry-run belongs to roost job remove.');
+  if (v.preview !== undefined && action !== 'show')
+    throw new UsageError('--preview belongs to roost job show: roost job show <id> --preview');
   if (action === 'remove')
     return removeJobs(ctx, rest, v['finished-before'], v['dry-run'] === true);
   if (action === 'schema') {
@@ -460,7 +468,27 @@ async function runJobCommand(ctx: Context): Promise<number> {
         `${id ? `Unexpected "${extra.join(' ')}".` : `Say which job: roost job ${action} <id> (roost job list shows them).`}\nUsage: roost job ${action} <id>`,
       );
     return withClient(ctx, async (client) => {
-      return print(ctx, withListHint(await client.call('job.show', { id })), (j) =>
+      const shown = withListHint(await client.call('job.show', { id }));
+      // Each output at a glance, read by the agent: said under the output, or why it could not.
+      const previews = new Map<string, string[]>();
+      const read: { file: string; preview?: OutputPreview; error?: string }[] = [];
+      if (v.preview === true && shown.ok)
+        for (const o of shown.value.result?.receipt.outputs ?? []) {
+          const r = await client.call('job.outputPreview', { id, file: o.file });
+          if (r.ok) {
+            const { problem, summary } = previewWords(r.value);
+            previews.set(o.file, [...(problem ? [`    ${problem}`] : []), `    ${summary}`]);
+            read.push({ file: o.file, preview: r.value });
+          } else {
+            previews.set(o.file, [`    no preview: ${r.error.message}`]);
+            read.push({ file: o.file, error: r.error.message });
+          }
+        }
+      const result =
+        v.preview === true && shown.ok
+          ? { ok: true as const, value: { ...shown.value, previews: read } }
+          : shown;
+      return print(ctx, result, (j) =>
         [
           `Job ${j.id} (${j.origin}${j.name ? `, ${j.name}` : ''}): ${j.state}`,
           `Progress: ${j.progress.stage}, ${j.progress.setsDone}/${j.progress.setsTotal} input sets${j.progress.message ? ` (${j.progress.message})` : ''}`,
@@ -489,9 +517,10 @@ async function runJobCommand(ctx: Context): Promise<number> {
           ...(j.result
             ? [
                 `Outputs: ${j.exportedTo ?? join(j.jobDir, 'out')}`,
-                ...j.result.receipt.outputs.map(
-                  (o) => `  ${o.name}: ${o.file} (${o.dtype} ${JSON.stringify(o.shape)})`,
-                ),
+                ...j.result.receipt.outputs.flatMap((o) => [
+                  `  ${o.name}: ${o.file} (${o.dtype} ${JSON.stringify(o.shape)})`,
+                  ...(previews.get(o.file) ?? []),
+                ]),
                 `Signed result: ${join(j.exportedTo ?? join(j.jobDir, 'out'), 'result.json')}`,
               ]
             : []),

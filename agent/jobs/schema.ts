@@ -489,6 +489,42 @@ export const outputPreviewSchema = z.object({
 });
 export type OutputPreview = z.infer<typeof outputPreviewSchema>;
 
+/** A value of an output as numpy prints a float32: six significant digits. */
+function previewValue(n: number): string {
+  return String(Number(n.toPrecision(6)));
+}
+
+/**
+ * An output preview in words, for the Jobs page and `roost job show --preview`: what is wrong
+ * with its values (NaN, infinity), or null, and the summary ("1,000 values · min -0.5 · max 2 ·
+ * mean 0.31 · first: 0.1, 0.2, …").
+ */
+export function previewWords(p: OutputPreview): { problem: string | null; summary: string } {
+  const many = (n: number, one: string, more: string) =>
+    `${n.toLocaleString('en-US')} ${n === 1 ? one : more}`;
+  const problems = [
+    p.nan === 0
+      ? ''
+      : p.nan === p.count
+        ? 'every value is NaN'
+        : `${many(p.nan, 'value is', 'values are')} NaN`,
+    p.infinite === 0 ? '' : `${many(p.infinite, 'is', 'are')} infinite`,
+  ].filter(Boolean);
+  const parts = [many(p.count, 'value', 'values')];
+  if (p.min !== null && p.max !== null && p.mean !== null)
+    parts.push(
+      `min ${previewValue(p.min)}`,
+      `max ${previewValue(p.max)}`,
+      `mean ${previewValue(p.mean)}`,
+    );
+  if (p.first.length > 0)
+    parts.push(`first: ${p.first.join(', ')}${p.count > p.first.length ? ', …' : ''}`);
+  return {
+    problem: problems.length > 0 ? `${problems.join('; ')}.` : null,
+    summary: parts.join(' · '),
+  };
+}
+
 export const jobDetailSchema = jobSummarySchema.extend({
   spec: jobSpecSchema,
   /** The folder holding out/ and result.json. */

@@ -4,6 +4,7 @@ import {
   executionProviderName,
   jobTimeWords,
   jobWords,
+  previewWords,
   sandboxWords,
   type Result,
   type ResultOf,
@@ -421,31 +422,13 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
 
 type Preview = ResultOf<'job.outputPreview'>;
 
-/** A number of an output as numpy would print it: six significant digits. */
-function valueWords(n: number): string {
-  return String(Number(n.toPrecision(6)));
-}
-
 /** An output at a glance: its values' range and mean, NaN and infinity said first when any. */
 function PreviewWords({ preview }: { preview: Preview }) {
-  const { count, nan, infinite } = preview;
-  const bad = [
-    nan > 0
-      ? `${nan === count ? 'every value is' : `${nan.toLocaleString('en-US')} ${nan === 1 ? 'value is' : 'values are'}`} NaN`
-      : '',
-    infinite > 0
-      ? `${infinite.toLocaleString('en-US')} ${infinite === 1 ? 'is' : 'are'} infinite`
-      : '',
-  ].filter(Boolean);
+  const { problem, summary } = previewWords(preview);
   return (
     <>
-      {bad.length > 0 && <span className="field-error">{`${bad.join('; ')}. `}</span>}
-      {count.toLocaleString('en-US')} {count === 1 ? 'value' : 'values'}
-      {preview.min !== null && preview.max !== null && preview.mean !== null
-        ? ` · min ${valueWords(preview.min)} · max ${valueWords(preview.max)} · mean ${valueWords(preview.mean)}`
-        : ''}
-      {preview.first.length > 0 &&
-        ` · first: ${preview.first.join(', ')}${count > preview.first.length ? ', …' : ''}`}
+      {problem && <span className="field-error">{`${problem} `}</span>}
+      {summary}
     </>
   );
 }
