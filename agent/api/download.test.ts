@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -82,6 +82,14 @@ describe('downloads', () => {
       fileDownload({ name: 'a.npy', path: join(dir, 'a.npy'), sha256: '0'.repeat(64) }, 'here'),
     );
     expect(wrong.code).toBe('JOB_STATE');
+  });
+
+  it('does not follow a link: only a plain file is handed out', async () => {
+    await symlink(join(dir, 'b.json'), join(dir, 'link.npy'));
+    const refused = await failure(
+      fileDownload({ name: 'out/link.npy', path: join(dir, 'link.npy') }, 'here'),
+    );
+    expect(refused.code).toBe('NOT_FOUND');
   });
 
   it('makes file names from job names', () => {

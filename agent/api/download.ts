@@ -8,11 +8,10 @@
  * files): a path never comes from the request.
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { createZip } from '../diagnostics/zip.ts';
-import { DOWNLOAD_MAX_BYTES, type Download } from '../jobs/schema.ts';
-import { diskWords } from '../jobs/schema.ts';
+import { DOWNLOAD_MAX_BYTES, diskWords, type Download } from '../jobs/schema.ts';
 import { ApiFailure } from './errors.ts';
 
 export interface DownloadEntry {
@@ -42,8 +41,9 @@ async function sizes(entries: readonly DownloadEntry[], where: string): Promise<
   for (const entry of entries) {
     let size: number;
     try {
-      const info = await stat(entry.path);
-      if (!info.isFile()) throw new Error('not a file');
+      // A link is not followed: only a plain file the job (or the agent) wrote is handed out.
+      const info = await lstat(entry.path);
+      if (!info.isFile()) throw new Error('not a plain file');
       size = info.size;
     } catch {
       throw new ApiFailure(

@@ -96,7 +96,7 @@ export function diagnosticsHandlers(
     // Only from the data folder's support/, where the page's bundles go; the name is checked.
     'diagnostics.supportBundleFile': ({ fileName }) => {
       const folder = join(deps.dataDir, 'support');
-      return fileDownload({ name: fileName, path: join(folder, fileName) }, `${folder}`);
+      return fileDownload({ name: fileName, path: join(folder, fileName) }, folder);
     },
   };
 }

@@ -1,11 +1,10 @@
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import type { Handlers } from '../router.ts';
 import { ApiFailure } from '../errors.ts';
 import type { ErrorCode } from '../contract.ts';
 import type { JobService } from '../../jobs/service.ts';
-import { jobWords } from '../../jobs/schema.ts';
-import { DOWNLOAD_MAX_BYTES, diskWords } from '../../jobs/schema.ts';
+import { DOWNLOAD_MAX_BYTES, diskWords, jobWords } from '../../jobs/schema.ts';
 import type {
   Download,
   JobDetail,
@@ -53,13 +52,23 @@ type JobMethod =
 
 const capitalized = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
+/** Why a job without a result has no outputs to hand over, by its state. */
+const NO_OUTPUTS: Record<JobDetail['state'], string> = {
+  queued: 'it is queued; they are there once it is done',
+  fetching: 'it is fetching its files; they are there once it is done',
+  running: 'it is running; they are there once it is done',
+  done: 'its result is missing from its folder',
+  failed: 'it failed (its error says why)',
+  cancelled: 'it was cancelled',
+};
+
 /** The files a finished job wrote, from its receipt (never from a request): each inside its folder. */
 function jobFiles(detail: JobDetail) {
   const receipt = detail.result?.receipt;
   if (!receipt)
     throw new ApiFailure(
       'JOB_STATE',
-      `${capitalized(jobWords(detail))} has no outputs yet: ${detail.state === 'done' ? 'its result is missing' : `it is ${detail.state}`}. A job's outputs are there once it is done.`,
+      `${capitalized(jobWords(detail))} has no outputs: ${NO_OUTPUTS[detail.state]}.`,
     );
   const outDir = resolve(detail.jobDir, 'out');
   const outputs = receipt.outputs.map((o) => {
@@ -111,7 +120,9 @@ async function jobOutputPreview(detail: JobDetail, file: string): Promise<Output
   if (!output) throw unknown(file);
   let bytes: Buffer;
   try {
-    const size = (await stat(output.path)).size;
+    const info = await lstat(output.path);
+    if (!info.isFile()) throw new Error('not a plain file');
+    const size = info.size;
     if (size > PREVIEW_MAX_BYTES)
       throw new ApiFailure(
         'TOO_LARGE',
