@@ -61,11 +61,26 @@ describe('downloads', () => {
     await writeFile(big, '');
     await truncate(big, 3 * DOWNLOAD_MAX_BYTES); // sparse: no disk taken
     const error = await failure(
-      zipDownload('x.zip', [{ name: 'big.npy', path: big }], "the job's folder /data/jobs/7"),
+      zipDownload(
+        'x.zip',
+        [
+          { name: 'big.npy', path: big },
+          { name: 'a.npy', path: join(dir, 'a.npy') },
+        ],
+        "the job's folder /data/jobs/7",
+      ),
     );
     expect(error.code).toBe('TOO_LARGE');
     expect(error.message).toContain('That is 192 MB, more than the page downloads at once (64 MB)');
-    expect(error.message).toContain("the job's folder /data/jobs/7");
+    expect(error.message).toContain(
+      "The files are in the job's folder /data/jobs/7 on the machine Roost runs on: copy them from there (scp, a shared folder).",
+    );
+    const one = await failure(fileDownload({ name: 'big.npy', path: big }, 'the folder /x'));
+    expect(one.message).toContain('It is in the folder /x on the machine Roost runs on: copy it');
+    const orElse = await failure(
+      zipDownload('x.zip', [{ name: 'big.npy', path: big }], 'here', 'download one at a time'),
+    );
+    expect(orElse.message).toContain('(scp, a shared folder), or download one at a time.');
   });
 
   it('says which file is gone, and refuses one whose bytes no longer match its hash', async () => {

@@ -36,7 +36,11 @@ function mediaTypeOf(name: string): string {
  * The entries' sizes, refusing a missing file (NOT_FOUND) and a total past the cap (TOO_LARGE),
  * each naming `where` the files are.
  */
-async function sizes(entries: readonly DownloadEntry[], where: string): Promise<number> {
+async function sizes(
+  entries: readonly DownloadEntry[],
+  where: string,
+  orElse?: string,
+): Promise<number> {
   let total = 0;
   for (const entry of entries) {
     let size: number;
@@ -56,7 +60,7 @@ async function sizes(entries: readonly DownloadEntry[], where: string): Promise<
   if (total > DOWNLOAD_MAX_BYTES)
     throw new ApiFailure(
       'TOO_LARGE',
-      `That is ${diskWords(total)}, more than the page downloads at once (${diskWords(DOWNLOAD_MAX_BYTES)}). The files are in ${where} on the machine Roost runs on: copy them from there (scp, a shared folder), or download one output at a time.`,
+      `That is ${diskWords(total)}, more than the page downloads at once (${diskWords(DOWNLOAD_MAX_BYTES)}). ${entries.length === 1 ? 'It is' : 'The files are'} in ${where} on the machine Roost runs on: copy ${entries.length === 1 ? 'it' : 'them'} from there (scp, a shared folder)${orElse ? `, or ${orElse}` : ''}.`,
     );
   return total;
 }
@@ -87,13 +91,17 @@ export async function fileDownload(entry: DownloadEntry, where: string): Promise
   };
 }
 
-/** Several files in one zip named `fileName`. */
+/**
+ * Several files in one zip named `fileName`; `orElse` is what else the page offers when they are
+ * too many bytes together ("download one output at a time").
+ */
 export async function zipDownload(
   fileName: string,
   entries: readonly DownloadEntry[],
   where: string,
+  orElse?: string,
 ): Promise<Download> {
-  await sizes(entries, where);
+  await sizes(entries, where, orElse);
   const files = [];
   for (const entry of entries) files.push({ name: entry.name, data: await bytesOf(entry, where) });
   // .npy outputs of floats hardly shrink: a light level keeps a large zip quick.

@@ -100,7 +100,12 @@ async function jobDownload(detail: JobDetail, file: string | undefined): Promise
   const { where, outputs, result, spec, unknown } = jobFiles(detail);
   if (file === undefined) {
     const name = fileNamePart(detail.name, detail.id.slice(0, 8));
-    return zipDownload(`roost-job-${name}.zip`, [...outputs, result, spec], where);
+    return zipDownload(
+      `roost-job-${name}.zip`,
+      [...outputs, result, spec],
+      where,
+      'download one output at a time',
+    );
   }
   if (file === result.name || file === spec.name)
     return fileDownload(file === result.name ? result : spec, where);
