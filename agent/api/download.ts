@@ -11,7 +11,13 @@ import { createHash } from 'node:crypto';
 import { lstat, readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { createZip } from '../diagnostics/zip.ts';
-import { DOWNLOAD_MAX_BYTES, diskWords, type Download } from '../jobs/schema.ts';
+import { previewNpy } from '../jobs/output-preview.ts';
+import {
+  DOWNLOAD_MAX_BYTES,
+  diskWords,
+  type Download,
+  type OutputPreview,
+} from '../jobs/schema.ts';
 import { ApiFailure } from './errors.ts';
 
 export interface DownloadEntry {
@@ -123,4 +129,42 @@ export function fileNamePart(name: string | null | undefined, fallback: string):
     .replace(/^[-.]+|[-.]+$/g, '')
     .slice(0, 60);
   return cleaned === '' ? fallback : cleaned;
+}
+
+/** The most of an output a preview reads. */
+export const PREVIEW_MAX_BYTES = 4 * DOWNLOAD_MAX_BYTES;
+
+/**
+ * An output file at a glance (job.outputPreview, market.postedJobOutputPreview): a plain file
+ * (no link), up to PREVIEW_MAX_BYTES, that is a .npy Roost reads.
+ */
+export async function previewFile(
+  file: string,
+  path: string,
+  where: string,
+): Promise<OutputPreview> {
+  let bytes: Buffer;
+  try {
+    const info = await lstat(path);
+    if (!info.isFile()) throw new Error('not a plain file');
+    if (info.size > PREVIEW_MAX_BYTES)
+      throw new ApiFailure(
+        'TOO_LARGE',
+        `${file} is ${diskWords(info.size)}; the preview reads up to ${diskWords(PREVIEW_MAX_BYTES)}. Download it, or open it with numpy where it is (${where}).`,
+      );
+    bytes = await readFile(path);
+  } catch (error) {
+    if (error instanceof ApiFailure) throw error;
+    throw new ApiFailure(
+      'NOT_FOUND',
+      `${file} is not in ${where}: it was removed or moved since it was written.`,
+    );
+  }
+  const preview = previewNpy(file, bytes);
+  if (!preview.ok)
+    throw new ApiFailure(
+      'JOB_STATE',
+      `${file} in ${where} is not a .npy file Roost reads: ${preview.error}.`,
+    );
+  return preview.value;
 }

@@ -18,9 +18,9 @@ import type { Signer } from 'ethers';
 import { connectJobMarket } from '../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../contracts/bindings/roost-test-token.ts';
 import { basename, resolve, sep } from 'node:path';
-import { fileNamePart, zipDownload } from '../api/download.ts';
+import { fileNamePart, previewFile, zipDownload } from '../api/download.ts';
 import { ApiFailure } from '../api/errors.ts';
-import type { Download } from '../jobs/schema.ts';
+import type { Download, OutputPreview } from '../jobs/schema.ts';
 import { formatUnitsExact, parseAmount } from '../wallet/amount.ts';
 import { chainFailure } from '../wallet/chain.ts';
 import type { NetworkSource, WalletNetwork } from '../wallet/network.ts';
@@ -70,6 +70,8 @@ export interface PostedJobs {
   cancel(params: { jobId: string; password?: string }): Promise<CancelPostedJobResult>;
   /** The checked results of a job, every lease's, in one zip for saving from the page. */
   results(params: { jobId: string }): Promise<Download>;
+  /** One checked output of a lease at a glance. */
+  outputPreview(params: { jobId: string; slot: number; file: string }): Promise<OutputPreview>;
   /** Watch again every unfinished job this agent can sign for without asking (long-lived hosts). */
   resumeAll(): Promise<void>;
   close(): Promise<void>;
@@ -213,6 +215,36 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
         `${who} posted this job, not this data folder's wallet (${key.address}): only its own wallet can accept, dispute or cancel it.`,
       );
     return key.connect(market.chain);
+  }
+
+  /**
+   * A job posted from this folder and its verdicts, each with only the files the requester
+   * checked into the job's own results folder.
+   */
+  async function checkedResults(jobId: string) {
+    const market = await openMarket();
+    const { db, journal } = openRequestJournalIn(options.dataDir);
+    let request;
+    let verdicts;
+    try {
+      request = journal.byJob(market.chainKey, BigInt(jobId));
+      verdicts = request ? journal.verdicts(market.chainKey, BigInt(jobId)) : [];
+    } finally {
+      db.close();
+    }
+    if (!request)
+      throw new ApiFailure(
+        'NOT_FOUND',
+        `Job ${jobId} was not posted from this data folder on ${market.label}. ${LIST_HINT} lists the ones that were.`,
+      );
+    const resultsDir = resolve(request.dir, 'results');
+    return {
+      request,
+      verdicts: verdicts.map((v) => ({
+        ...v,
+        outputs: v.outputs.filter((file) => resolve(file).startsWith(resultsDir + sep)),
+      })),
+    };
   }
 
   /** The signer's send lane on the market's chain. */
@@ -486,30 +518,12 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
     },
 
     async results({ jobId }) {
-      const market = await openMarket();
-      const { db, journal } = openRequestJournalIn(options.dataDir);
-      let request;
-      let verdicts;
-      try {
-        request = journal.byJob(market.chainKey, BigInt(jobId));
-        verdicts = request ? journal.verdicts(market.chainKey, BigInt(jobId)) : [];
-      } finally {
-        db.close();
-      }
-      if (!request)
-        throw new ApiFailure(
-          'NOT_FOUND',
-          `Job ${jobId} was not posted from this data folder on ${market.label}. ${LIST_HINT} lists the ones that were.`,
-        );
-      // Only files the requester checked into the job's own results folder.
-      const resultsDir = resolve(request.dir, 'results');
+      const { request, verdicts } = await checkedResults(jobId);
       const entries = verdicts.flatMap((v) =>
-        v.outputs
-          .filter((file) => resolve(file).startsWith(resultsDir + sep))
-          .map((file) => ({
-            name: `lease-${v.slot}-${v.verdict}/${basename(file)}`,
-            path: file,
-          })),
+        v.outputs.map((file) => ({
+          name: `lease-${v.slot}-${v.verdict}/${basename(file)}`,
+          path: file,
+        })),
       );
       if (entries.length === 0)
         throw new ApiFailure(
@@ -522,6 +536,20 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
         entries,
         `the job's folder ${request.dir}`,
       );
+    },
+
+    async outputPreview({ jobId, slot, file }) {
+      const { request, verdicts } = await checkedResults(jobId);
+      const where = `the job's folder ${request.dir}`;
+      const path = verdicts
+        .find((v) => v.slot === slot)
+        ?.outputs.find((f) => basename(f) === file && f.endsWith('.npy'));
+      if (path === undefined)
+        throw new ApiFailure(
+          'NOT_FOUND',
+          `Lease ${slot} of job ${jobId} has no checked output "${file.slice(0, 200)}": ${LIST_HINT} lists each lease's outputs once Roost has checked them.`,
+        );
+      return previewFile(file, path, where);
     },
 
     async cancel({ jobId, password }) {

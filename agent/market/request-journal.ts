@@ -119,9 +119,9 @@ export interface RequestJournal {
 }
 
 /** A lease as the chain left it, without what this requester decided (kept with the verdicts). */
-export type SettledLease = Omit<LeaseView, 'verdict' | 'reason' | 'verdictFinal'>;
+export type SettledLease = Omit<LeaseView, 'verdict' | 'reason' | 'verdictFinal' | 'outputs'>;
 const settledLeasesSchema = z.array(
-  leaseViewSchema.omit({ verdict: true, reason: true, verdictFinal: true }).strict(),
+  leaseViewSchema.omit({ verdict: true, reason: true, verdictFinal: true, outputs: true }).strict(),
 );
 
 export interface PostedAt {

@@ -6,6 +6,7 @@
  *
  * Also what a cancellation needs: which leases of a job are still open.
  */
+import { basename } from 'node:path';
 import { getAddress, zeroPadValue } from 'ethers';
 import type { Provider } from 'ethers';
 import { z } from 'zod';
@@ -170,11 +171,13 @@ function withVerdicts(leases: readonly LeaseView[], verdicts: RecordedVerdict[])
         verdict.provider.toLowerCase() !== lease.provider?.toLowerCase())
     )
       return lease;
+    const outputs = verdict.outputs.map((file) => basename(file)).filter((n) => n.endsWith('.npy'));
     return {
       ...lease,
       verdict: verdict.verdict,
       ...(verdict.reason ? { reason: verdict.reason } : {}),
       verdictFinal: verdict.final,
+      ...(outputs.length > 0 ? { outputs } : {}),
     };
   });
 }

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import {
   downloadSchema,
   executionProviderSchema,
+  outputPreviewSchema,
   jobSpecSchema,
   tensorNameSchema,
 } from '../jobs/schema.ts';
@@ -405,6 +406,8 @@ export const leaseViewSchema = z.object({
   verdict: z.enum(['accepted', 'disputed', 'unfinished']).optional(),
   reason: z.string().optional(),
   verdictFinal: z.boolean().optional(),
+  /** The provider's output files (.npy) Roost checked and keeps, by name. */
+  outputs: z.array(z.string()).optional(),
   /** What happens next, in words, where something is left to do. */
   note: z.string().optional(),
 });
@@ -719,6 +722,17 @@ export const marketMethods = {
       "Rule on a dispute as the market's arbiter: the provider is paid, or the requester gets the reward back and the provider's collateral.",
     params: resolveDisputeParamsSchema,
     result: resolveDisputeResultSchema,
+  },
+  'market.postedJobOutputPreview': {
+    summary:
+      'One output a provider returned for a job posted from here, as Roost checked and keeps it, at a glance: how many values, min, max and mean, NaN and infinity, the first few.',
+    params: z.strictObject({
+      jobId: jobIdParam,
+      slot: z.int().min(0).max(1),
+      /** The file's name, as the lease's `outputs` lists it. */
+      file: z.string().min(1).max(300),
+    }),
+    result: outputPreviewSchema,
   },
   'market.postedJobResults': {
     summary:

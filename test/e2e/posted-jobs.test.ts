@@ -126,6 +126,12 @@ describe.skipIf(Boolean(missing))('posting a job from the dashboard', () => {
     expect(await overflowing(page), 'posted jobs').toEqual([]);
     expect(await accessibilityProblems(page), 'posted jobs').toEqual([]);
 
+    // The provider's output at a glance, as Roost checked it: the 4×3 product.
+    await item.getByRole('button', { name: 'Preview c.npy of lease 0' }).click();
+    expect(await item.getByTestId('preview-0-c.npy').textContent()).toMatch(
+      /^12 values · min -?[\d.]+ · max -?[\d.]+ · mean -?[\d.]+ · first: /,
+    );
+
     // The checked results come to the browser in one zip, by lease and verdict.
     const [download] = await Promise.all([
       page.waitForEvent('download'),

@@ -1,10 +1,9 @@
-import { lstat, readFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import type { Handlers } from '../router.ts';
 import { ApiFailure } from '../errors.ts';
 import type { ErrorCode } from '../contract.ts';
 import type { JobService } from '../../jobs/service.ts';
-import { DOWNLOAD_MAX_BYTES, diskWords, jobWords } from '../../jobs/schema.ts';
+import { jobWords } from '../../jobs/schema.ts';
 import type {
   Download,
   JobDetail,
@@ -12,8 +11,7 @@ import type {
   JobSummary,
   OutputPreview,
 } from '../../jobs/schema.ts';
-import { previewNpy } from '../../jobs/output-preview.ts';
-import { fileDownload, fileNamePart, zipDownload } from '../download.ts';
+import { fileDownload, fileNamePart, previewFile, zipDownload } from '../download.ts';
 
 /** The job service's kebab-case codes as the contract's. */
 function codeFor(code: string): ErrorCode {
@@ -115,39 +113,12 @@ async function jobDownload(detail: JobDetail, file: string | undefined): Promise
   return fileDownload({ ...output, name: file }, where);
 }
 
-/** The most of an output job.outputPreview reads. */
-const PREVIEW_MAX_BYTES = 4 * DOWNLOAD_MAX_BYTES;
-
 /** One output at a glance (job.outputPreview). */
 async function jobOutputPreview(detail: JobDetail, file: string): Promise<OutputPreview> {
   const { where, outputs, unknown } = jobFiles(detail);
   const output = outputs.find((o) => o.file === file);
   if (!output) throw unknown(file);
-  let bytes: Buffer;
-  try {
-    const info = await lstat(output.path);
-    if (!info.isFile()) throw new Error('not a plain file');
-    const size = info.size;
-    if (size > PREVIEW_MAX_BYTES)
-      throw new ApiFailure(
-        'TOO_LARGE',
-        `${file} is ${diskWords(size)}; the preview reads up to ${diskWords(PREVIEW_MAX_BYTES)}. Download it, or open it with numpy where it is (${where}).`,
-      );
-    bytes = await readFile(output.path);
-  } catch (error) {
-    if (error instanceof ApiFailure) throw error;
-    throw new ApiFailure(
-      'NOT_FOUND',
-      `${file} is not in ${where}: it was removed or moved since it was written.`,
-    );
-  }
-  const preview = previewNpy(file, bytes);
-  if (!preview.ok)
-    throw new ApiFailure(
-      'JOB_STATE',
-      `${file} in ${where} is not a .npy file Roost reads: ${preview.error}.`,
-    );
-  return preview.value;
+  return previewFile(file, output.path, where);
 }
 
 export function jobHandlers(jobs: () => Promise<JobService>): Pick<Handlers, JobMethod> {

@@ -20,7 +20,8 @@ type MarketMethod =
   | 'market.postJob'
   | 'market.watchPostedJob'
   | 'market.cancelPostedJob'
-  | 'market.postedJobResults';
+  | 'market.postedJobResults'
+  | 'market.postedJobOutputPreview';
 
 /**
  * `jobs` is the job service, asked whether a lease's local job is still there: once its lease is
@@ -75,5 +76,6 @@ export function marketHandlers(
     'market.watchPostedJob': (params) => posted.watch(params),
     'market.cancelPostedJob': (params) => posted.cancel(params),
     'market.postedJobResults': (params) => posted.results(params),
+    'market.postedJobOutputPreview': (params) => posted.outputPreview(params),
   };
 }

@@ -448,6 +448,56 @@ describe('PostedJobs: jobs you posted', () => {
     }
   });
 
+  it("previews each output Roost checked for a lease, and says why when it can't", async () => {
+    const jobs = [
+      job({
+        resultsDir: '/data/roost/requester/jobs/post-1',
+        leases: [
+          {
+            slot: 0,
+            state: 'accepted',
+            provider: PROVIDER,
+            verdict: 'accepted',
+            verdictFinal: true,
+            outputs: ['c.npy', 'd.npy'],
+          },
+        ],
+      }),
+    ];
+    const { sent } = mount(
+      (method, params) =>
+        method === 'market.postedJobs'
+          ? ok(listing({ jobs }))
+          : method === 'market.postedJobOutputPreview'
+            ? (params as { file: string }).file === 'c.npy'
+              ? ok({
+                  file: 'c.npy',
+                  dtype: 'float32',
+                  shape: [4, 3],
+                  count: 12,
+                  min: -1.5,
+                  max: 2.25,
+                  mean: 0.5,
+                  nan: 0,
+                  infinite: 2,
+                  first: ['0.5', 'inf'],
+                })
+              : refused('NOT_FOUND', 'Lease 0 of job 7 has no checked output "d.npy".')
+            : unavailable(),
+      { closed: true },
+    );
+    const item = await screen.findByTestId('posted-job-7');
+    fireEvent.click(within(item).getByRole('button', { name: 'Preview c.npy of lease 0' }));
+    expect((await within(item).findByTestId('preview-0-c.npy')).textContent).toBe(
+      '2 are infinite. 12 values · min -1.5 · max 2.25 · mean 0.5 · first: 0.5, inf, …',
+    );
+    expect(sent('market.postedJobOutputPreview')).toEqual([{ jobId: '7', slot: 0, file: 'c.npy' }]);
+    fireEvent.click(within(item).getByRole('button', { name: 'Preview d.npy of lease 0' }));
+    expect((await within(item).findByTestId('preview-0-d.npy')).textContent).toContain(
+      'has no checked output "d.npy"',
+    );
+  });
+
   it('shows no list when nothing was posted', async () => {
     const { sent } = mount((method) =>
       method === 'market.postedJobs' ? ok(listing()) : unavailable(),

@@ -16,6 +16,7 @@ import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { marketSwitchWatcher } from '../hooks/market-switch.ts';
 import { saveDownload } from '../save-file.ts';
+import { PreviewText, usePreviews } from './OutputPreview.tsx';
 import { listWords } from '../words.ts';
 import { AgentText } from './AgentText.tsx';
 import { formatAmount } from './MarketLeases.tsx';
@@ -592,6 +593,9 @@ function PostedJobItem({
           {job.leases.map((lease) => (
             <li key={lease.slot}>
               Lease {lease.slot}: {leaseWords(lease)}
+              {lease.outputs && lease.outputs.length > 0 && (
+                <LeaseOutputs jobId={id} slot={lease.slot} files={lease.outputs} />
+              )}
             </li>
           ))}
         </ul>
@@ -654,6 +658,38 @@ function PostedJobItem({
         problem && <Problem text={problem} />
       )}
     </li>
+  );
+}
+
+/** The outputs Roost checked and keeps for a lease, each with its Preview. */
+function LeaseOutputs({ jobId, slot, files }: { jobId: string; slot: number; files: string[] }) {
+  const { client } = useAgent();
+  const { shown, toggle } = usePreviews(async (file) => {
+    const r = await client.call('market.postedJobOutputPreview', { jobId, slot, file });
+    return r.ok ? r.value : { problem: describeError(r.error) };
+  });
+  return (
+    <ul className="lease-outputs">
+      {files.map((file) => (
+        <li key={file}>
+          <span className="path">{file}</span>{' '}
+          <button
+            type="button"
+            className="link"
+            aria-label={`Preview ${file} of lease ${slot}`}
+            aria-expanded={shown[file] !== undefined}
+            onClick={() => void toggle(file)}
+          >
+            Preview
+          </button>
+          {shown[file] && (
+            <div className="output-preview" data-testid={`preview-${slot}-${file}`}>
+              <PreviewText preview={shown[file]} />
+            </div>
+          )}
+        </li>
+      ))}
+    </ul>
   );
 }
 

@@ -4,7 +4,6 @@ import {
   executionProviderName,
   jobTimeWords,
   jobWords,
-  previewWords,
   sandboxWords,
   type Result,
   type ResultOf,
@@ -14,6 +13,7 @@ import { describeError } from '../api/error-messages.ts';
 import { AgentText } from '../components/AgentText.tsx';
 import { DisputesToRule } from '../components/Disputes.tsx';
 import { MarketLeases } from '../components/MarketLeases.tsx';
+import { PreviewText, usePreviews } from '../components/OutputPreview.tsx';
 import { PostedJobs } from '../components/PostedJobs.tsx';
 import { useDetect } from '../hooks/useDetect.ts';
 import { saveDownload } from '../save-file.ts';
@@ -420,19 +420,6 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
   );
 }
 
-type Preview = ResultOf<'job.outputPreview'>;
-
-/** An output at a glance: its values' range and mean, NaN and infinity said first when any. */
-function PreviewWords({ preview }: { preview: Preview }) {
-  const { problem, summary } = previewWords(preview);
-  return (
-    <>
-      {problem && <span className="field-error">{`${problem} `}</span>}
-      {summary}
-    </>
-  );
-}
-
 function JobDetailView({ id }: { id: string }) {
   const { client, subscribe } = useAgent();
   const [detail, setDetail] = useState<Detail>();
@@ -440,18 +427,10 @@ function JobDetailView({ id }: { id: string }) {
   const [downloading, setDownloading] = useState<string>();
   const [downloadProblem, setDownloadProblem] = useState<string>();
   /** Output previews by file, shown under their row; a failed one says why there. */
-  const [previews, setPreviews] = useState<Record<string, Preview | { problem: string }>>({});
-  const togglePreview = async (file: string) => {
-    if (previews[file]) {
-      setPreviews(({ [file]: _shown, ...rest }) => rest);
-      return;
-    }
+  const { shown: previews, toggle: togglePreview } = usePreviews(async (file) => {
     const r = await client.call('job.outputPreview', { id, file });
-    setPreviews((shown) => ({
-      ...shown,
-      [file]: r.ok ? r.value : { problem: describeError(r.error) },
-    }));
-  };
+    return r.ok ? r.value : { problem: describeError(r.error) };
+  });
   const download = async (file?: string) => {
     setDownloading(file ?? '');
     setDownloadProblem(undefined);
@@ -576,11 +555,7 @@ function JobDetailView({ id }: { id: string }) {
                     {preview && (
                       <tr className="output-preview" data-testid={`preview-${o.file}`}>
                         <td colSpan={6}>
-                          {'problem' in preview ? (
-                            <span className="field-error">{preview.problem}</span>
-                          ) : (
-                            <PreviewWords preview={preview} />
-                          )}
+                          <PreviewText preview={preview} />
                         </td>
                       </tr>
                     )}

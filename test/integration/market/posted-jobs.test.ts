@@ -15,6 +15,7 @@ import { LeaseState, connectJobMarket } from '../../../contracts/bindings/job-ma
 import { connectRoostTestToken } from '../../../contracts/bindings/roost-test-token.ts';
 import { createAgent, type Agent } from '../../../agent/agent.ts';
 import { readZip } from '../../../agent/diagnostics/zip.ts';
+import { decodeNpy } from '../../../worker/npy.ts';
 import { marketDbPath, openMarketDb } from '../../../agent/market/db.ts';
 import type {
   EventPayload,
@@ -193,9 +194,34 @@ describe('posting from the app on the local devnet', () => {
       fileName: `roost-posted-job-${accepted}-matmul-check.zip`,
       mediaType: 'application/zip',
     });
-    const names = readZip(Buffer.from(results.content, 'base64')).map((e) => e.name);
+    const entries = readZip(Buffer.from(results.content, 'base64'));
+    const names = entries.map((e) => e.name);
     expect(names).toContain('lease-0-accepted/result.json');
-    expect(names.some((n) => /^lease-0-accepted\/.+\.npy$/.test(n))).toBe(true);
+    const npy = entries.find((e) => /^lease-0-accepted\/.+\.npy$/.test(e.name))!;
+    // Each lease lists the outputs Roost checked, and each can be looked at: the provider's
+    // 4×3 product, read back as the zip carries it.
+    const output = after!.leases[0]!.outputs![0]!;
+    expect(npy.name).toBe(`lease-0-accepted/${output}`);
+    const preview = value(
+      await call('market.postedJobOutputPreview', { jobId: accepted, slot: 0, file: output }),
+    );
+    const decoded = decodeNpy(npy.data);
+    if (!decoded.ok) throw new Error(decoded.error);
+    const values = Array.from(decoded.value.data as Float32Array);
+    expect(preview).toMatchObject({
+      dtype: 'float32',
+      shape: [4, 3],
+      count: 12,
+      nan: 0,
+      min: Math.min(...values),
+      max: Math.max(...values),
+    });
+    const other = await call('market.postedJobOutputPreview', {
+      jobId: accepted,
+      slot: 1,
+      file: output,
+    });
+    expect(other).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     const kinds = seen.filter((e) => e.jobId === accepted).map((e) => e.kind);
     expect(kinds).toEqual(
       expect.arrayContaining(['posted', 'claimed', 'result', 'verdict', 'finished']),
@@ -229,6 +255,7 @@ describe('posting from the app on the local devnet', () => {
         note: 'kept',
         verdict: 'accepted',
         verdictFinal: true,
+        outputs: ['c.npy'],
       },
     ]);
   });
