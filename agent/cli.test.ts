@@ -94,17 +94,21 @@ describe('roost CLI', () => {
     });
   });
 
-  it('says a failed job once, as its Error line, not also as a warning', async () => {
-    const model = join(dir.path, 'model.onnx');
-    const input = join(dir.path, 'x.npy');
-    await writeFile(
-      model,
+  /** A model that takes x, 2×2 float32, and gives y = Relu(x). */
+  const writeRelu2x2 = (path: string) =>
+    writeFile(
+      path,
       encodeModel({
         nodes: [{ opType: 'Relu', input: ['x'], output: ['y'] }],
         inputs: [valueInfo('x', 'float32', [2, 2])],
         outputs: [valueInfo('y', 'float32', [2, 2])],
       }),
     );
+
+  it('says a failed job once, as its Error line, not also as a warning', async () => {
+    const model = join(dir.path, 'model.onnx');
+    const input = join(dir.path, 'x.npy');
+    await writeRelu2x2(model);
     await writeFile(input, encodeNpy('float32', [3, 2], new Float32Array(6)));
     const r = await roost('job', 'run', '--model', model, '--input', `x=${input}`);
     expect(r.code).toBe(EXIT_FAILURE);
@@ -117,14 +121,7 @@ describe('roost CLI', () => {
   it('shows each output of a job at a glance with roost job show --preview', async () => {
     const model = join(dir.path, 'relu.onnx');
     const input = join(dir.path, 'x4.npy');
-    await writeFile(
-      model,
-      encodeModel({
-        nodes: [{ opType: 'Relu', input: ['x'], output: ['y'] }],
-        inputs: [valueInfo('x', 'float32', [2, 2])],
-        outputs: [valueInfo('y', 'float32', [2, 2])],
-      }),
-    );
+    await writeRelu2x2(model);
     await writeFile(input, encodeNpy('float32', [2, 2], Float32Array.from([-1, 2, NaN, 4])));
     const ran = await roost('job', 'run', '--model', model, '--input', `x=${input}`, '--json');
     expect(ran.code).toBe(EXIT_OK);

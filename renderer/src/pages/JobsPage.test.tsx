@@ -396,34 +396,36 @@ describe('JobsPage: where jobs run', () => {
     );
   });
 
-  it("downloads a finished job's outputs, one or all in a zip, and says why when it can't", async () => {
+  /** A finished CPU job 'resnet' with these outputs, as job.show answers for it. */
+  const finishedWith = (
+    outputs: { name: string; file: string; shape: number[]; bytes: number }[],
+  ) => {
     const done = summary('job-1', { name: 'resnet', state: 'done', executionProvider: 'cpu' });
+    return {
+      done,
+      detail: {
+        ...done,
+        jobDir: '/var/lib/roost/jobs/job-1',
+        fallbacks: [],
+        history: [],
+        result: {
+          receipt: {
+            outputs: outputs.map((o) => ({ set: 0, dtype: 'float32', ...o })),
+            timings: { fetchMs: 1, sessionMs: 100, runMs: 12, totalMs: 359 },
+          },
+          signature: { signer: '0xabc' },
+        },
+      },
+    };
+  };
+  const y = { name: 'y', file: 'y.npy', shape: [1, 1000], bytes: 4128 };
+
+  it("downloads a finished job's outputs, one or all in a zip, and says why when it can't", async () => {
+    const { done, detail: answer } = finishedWith([y]);
     const asked: unknown[] = [];
     const { client } = fakeAgentClient((method, params) => {
       if (method === 'job.list') return ok({ jobs: [done] });
-      if (method === 'job.show')
-        return ok({
-          ...done,
-          jobDir: '/var/lib/roost/jobs/job-1',
-          fallbacks: [],
-          history: [],
-          result: {
-            receipt: {
-              outputs: [
-                {
-                  set: 0,
-                  name: 'y',
-                  file: 'y.npy',
-                  dtype: 'float32',
-                  shape: [1, 1000],
-                  bytes: 4128,
-                },
-              ],
-              timings: { fetchMs: 1, sessionMs: 100, runMs: 12, totalMs: 359 },
-            },
-            signature: { signer: '0xabc' },
-          },
-        });
+      if (method === 'job.show') return ok(answer);
       if (method === 'job.download') {
         asked.push(params);
         if ((params as { file?: string }).file === undefined)
@@ -469,33 +471,13 @@ describe('JobsPage: where jobs run', () => {
   });
 
   it('previews an output under its row, NaN first, and hides it again', async () => {
-    const done = summary('job-1', { name: 'resnet', state: 'done', executionProvider: 'cpu' });
+    const { done, detail: answer } = finishedWith([
+      y,
+      { name: 'z', file: 'z.npy', shape: [2], bytes: 136 },
+    ]);
     const { client } = fakeAgentClient((method, params) => {
       if (method === 'job.list') return ok({ jobs: [done] });
-      if (method === 'job.show')
-        return ok({
-          ...done,
-          jobDir: '/var/lib/roost/jobs/job-1',
-          fallbacks: [],
-          history: [],
-          result: {
-            receipt: {
-              outputs: [
-                {
-                  set: 0,
-                  name: 'y',
-                  file: 'y.npy',
-                  dtype: 'float32',
-                  shape: [1, 1000],
-                  bytes: 4128,
-                },
-                { set: 0, name: 'z', file: 'z.npy', dtype: 'float32', shape: [2], bytes: 136 },
-              ],
-              timings: { fetchMs: 1, sessionMs: 100, runMs: 12, totalMs: 359 },
-            },
-            signature: { signer: '0xabc' },
-          },
-        });
+      if (method === 'job.show') return ok(answer);
       if (method === 'job.outputPreview') {
         if ((params as { file: string }).file === 'z.npy')
           return {
