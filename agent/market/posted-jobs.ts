@@ -18,7 +18,7 @@ import type { Signer } from 'ethers';
 import { connectJobMarket } from '../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../contracts/bindings/roost-test-token.ts';
 import { basename, resolve, sep } from 'node:path';
-import { fileNamePart, previewFile, zipDownload } from '../api/download.ts';
+import { fileNamePart, previewFile, zipDownload } from '../api/file-answers.ts';
 import { ApiFailure } from '../api/errors.ts';
 import type { Download, OutputPreview } from '../jobs/schema.ts';
 import { formatUnitsExact, parseAmount } from '../wallet/amount.ts';

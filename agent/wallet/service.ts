@@ -536,6 +536,59 @@ export function createWalletService(options: WalletServiceOptions): WalletServic
       if (oldest.done !== true) retired.delete(oldest.value);
     }
   };
+
+  /**
+   * A confirmed transfer from the nonce to the node taking it; run in its address's send lane.
+   * A nonce that cannot be read leaves the confirmation usable; a refused or unanswered broadcast
+   * retires it with its hash.
+   */
+  const signAndSend = async (
+    id: string,
+    entry: PreparedEntry,
+    key: KeyWallet,
+    net: WalletNetwork,
+  ): Promise<{ nonce: number; hash: string }> => {
+    const { summary, tx } = entry;
+    let nonce: number;
+    try {
+      nonce = await net.provider.getTransactionCount(summary.from, 'pending');
+    } catch (error) {
+      // Nothing was signed: the confirmation stays usable.
+      retired.delete(id);
+      prepared.set(id, entry);
+      throw chainFailure(error, net, entry.meta);
+    }
+    const request: TransactionRequest = {
+      chainId: net.chainId,
+      nonce,
+      to: tx.to,
+      data: tx.data,
+      value: tx.value,
+      gasLimit: tx.gasLimit,
+      ...('gasPrice' in tx.fees
+        ? { type: 0, gasPrice: tx.fees.gasPrice }
+        : { type: 2, ...tx.fees }),
+    };
+    const signed = await key.signTransaction(request);
+    const hash = keccak256(signed);
+    try {
+      await net.provider.broadcastTransaction(signed);
+    } catch (error) {
+      const failure = chainFailure(error, net, entry.meta);
+      log.warn(`${summary.kind} ${hash} not accepted: ${failure.message}`);
+      retire(id, failure.code === 'NETWORK_UNAVAILABLE' ? 'uncertain' : 'refused', hash);
+      if (failure.code === 'NETWORK_UNAVAILABLE') {
+        throw new WalletError(
+          'NETWORK_UNAVAILABLE',
+          `${failure.message} The transaction may or may not have reached the chain: look for transaction ${hash} in the history before sending again.`,
+          { cause: error },
+        );
+      }
+      throw failure;
+    }
+    return { nonce, hash };
+  };
+
   const sweepPrepared = (): void => {
     for (const [id, entry] of prepared) if (now() >= entry.expiresAt) retire(id, 'expired');
   };
@@ -1115,54 +1168,9 @@ export function createWalletService(options: WalletServiceOptions): WalletServic
       retire(params.id, 'used');
 
       const { summary } = entry;
-      // From the nonce to the node taking the transaction, alone among this address's senders.
-      const lane = options.sendLanes ?? noLanes;
-      const { nonce, hash } = await lane(
+      const { nonce, hash } = await (options.sendLanes ?? noLanes)(
         { chainId: net.chainId, rpcUrl: net.rpcUrl, address: summary.from },
-        async () => {
-          let nonce: number;
-          try {
-            nonce = await net.provider.getTransactionCount(summary.from, 'pending');
-          } catch (error) {
-            // Nothing was signed: the confirmation stays usable.
-            retired.delete(params.id);
-            prepared.set(params.id, entry);
-            throw chainFailure(error, net, entry.meta);
-          }
-          const request: TransactionRequest = {
-            chainId: net.chainId,
-            nonce,
-            to: tx.to,
-            data: tx.data,
-            value: tx.value,
-            gasLimit: tx.gasLimit,
-            ...('gasPrice' in tx.fees
-              ? { type: 0, gasPrice: tx.fees.gasPrice }
-              : { type: 2, ...tx.fees }),
-          };
-          const signed = await key.signTransaction(request);
-          const hash = keccak256(signed);
-          try {
-            await net.provider.broadcastTransaction(signed);
-          } catch (error) {
-            const failure = chainFailure(error, net, entry.meta);
-            log.warn(`${summary.kind} ${hash} not accepted: ${failure.message}`);
-            retire(
-              params.id,
-              failure.code === 'NETWORK_UNAVAILABLE' ? 'uncertain' : 'refused',
-              hash,
-            );
-            if (failure.code === 'NETWORK_UNAVAILABLE') {
-              throw new WalletError(
-                'NETWORK_UNAVAILABLE',
-                `${failure.message} The transaction may or may not have reached the chain: look for transaction ${hash} in the history before sending again.`,
-                { cause: error },
-              );
-            }
-            throw failure;
-          }
-          return { nonce, hash };
-        },
+        () => signAndSend(params.id, entry, key, net),
       );
       retire(params.id, 'used', hash);
       const sent: SentTransaction = {

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Handlers } from '../router.ts';
 import { ApiFailure } from '../errors.ts';
-import { fileDownload } from '../download.ts';
+import { fileDownload } from '../file-answers.ts';
 import type { DiagnosticFacts } from '../../diagnostics/diagnose.ts';
 import { whyNoJobs } from '../../diagnostics/diagnose.ts';
 import type { Redactor } from '../../diagnostics/redact.ts';

@@ -11,7 +11,7 @@ import type {
   JobSummary,
   OutputPreview,
 } from '../../jobs/schema.ts';
-import { fileDownload, fileNamePart, previewFile, zipDownload } from '../download.ts';
+import { fileDownload, fileNamePart, previewFile, zipDownload } from '../file-answers.ts';
 
 /** The job service's kebab-case codes as the contract's. */
 function codeFor(code: string): ErrorCode {

@@ -1,11 +1,12 @@
 /**
- * Files the agent hands to the page for saving: one file, or several in a zip. A page opened from
- * another machine (the dashboard of `roost serve` through a tunnel) has no other way to the
- * outputs of a job, so each method that offers files answers with their bytes (base64) up to
- * DOWNLOAD_MAX_BYTES, and beyond that says where the files are on the machine Roost runs on.
+ * Files the agent hands to the page: one file or several in a zip for saving (downloads), and an
+ * output .npy at a glance (previews). A page opened from another machine (the dashboard of
+ * `roost serve` through a tunnel) has no other way to the outputs of a job, so each method that
+ * offers files answers with their bytes (base64) up to DOWNLOAD_MAX_BYTES, and beyond that says
+ * where the files are on the machine Roost runs on.
  *
  * Only files the caller names from its own records are read (a receipt's outputs, a verdict's
- * files): a path never comes from the request.
+ * files), never through a link: a path never comes from the request.
  */
 import { createHash } from 'node:crypto';
 import { lstat, readFile } from 'node:fs/promises';

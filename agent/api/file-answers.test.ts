@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { readZip } from '../diagnostics/zip.ts';
 import { DOWNLOAD_MAX_BYTES } from '../jobs/schema.ts';
-import { fileDownload, fileNamePart, zipDownload } from './download.ts';
+import { fileDownload, fileNamePart, zipDownload } from './file-answers.ts';
 import { ApiFailure } from './errors.ts';
 
 let dir: string;
