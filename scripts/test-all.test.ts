@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countFromOutput } from './test-all.ts';
+import { countFromOutput, failuresOf } from './test-all.ts';
 
 describe('countFromOutput', () => {
   it('reads our plain summary line', () => {
@@ -23,5 +23,59 @@ describe('countFromOutput', () => {
 
   it('finds nothing in output without counts', () => {
     expect(countFromOutput('Compiled 3 Solidity files')).toBeUndefined();
+  });
+});
+
+describe('failuresOf', () => {
+  const counts = { numPassedTests: 1, numFailedTests: 1, numPendingTests: 0, numTodoTests: 0 };
+
+  it('names each failed test by file, describe and title, with its message and no stack', () => {
+    const lines = failuresOf(
+      {
+        ...counts,
+        testResults: [
+          {
+            name: '/repo/test/integration/a.test.ts',
+            status: 'failed',
+            assertionResults: [
+              { ancestorTitles: ['the market'], title: 'pays', status: 'passed' },
+              {
+                ancestorTitles: ['the market', 'leases'],
+                title: 'expires a lease',
+                status: 'failed',
+                failureMessages: [
+                  '\u001b[31mAssertionError: expected 1 to be 2\u001b[39m\n\n    at foo (a.test.ts:3:4)\n    at bar',
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      '/repo/',
+    );
+    expect(lines).toEqual([
+      '  ✗ test/integration/a.test.ts › the market › leases › expires a lease',
+      '      AssertionError: expected 1 to be 2',
+    ]);
+  });
+
+  it('names a file that failed without a test (a hook or an import threw)', () => {
+    const lines = failuresOf({
+      ...counts,
+      testResults: [
+        {
+          name: 'b.test.ts',
+          status: 'failed',
+          message: 'Hook timed out in 10000ms',
+          assertionResults: [],
+        },
+        { name: 'c.test.ts', status: 'passed', assertionResults: [] },
+      ],
+    });
+    expect(lines).toEqual(['  ✗ b.test.ts', '      Hook timed out in 10000ms']);
+  });
+
+  it('says nothing for a green report', () => {
+    expect(failuresOf({ ...counts, numFailedTests: 0, testResults: [] })).toEqual([]);
   });
 });

@@ -16,25 +16,80 @@ interface Step {
   /** Reads the test counts of a suite; absent for a plain check. */
   count?: (output: string) => { passed: number; failed: number; skipped: number } | undefined;
   when?: () => boolean;
+  /** The suite's vitest JSON report in test-results/, read for the names of failed tests. */
+  report?: string;
 }
 
-const vitestCount = (file: string) => () => {
+interface VitestReport {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTodoTests: number;
+  testResults?: {
+    name: string;
+    status: string;
+    message?: string;
+    assertionResults?: {
+      ancestorTitles?: string[];
+      title: string;
+      status: string;
+      failureMessages?: string[];
+    }[];
+  }[];
+}
+
+function readReport(file: string): VitestReport | undefined {
   try {
-    const report = JSON.parse(readFileSync(join(results, file), 'utf8')) as {
-      numPassedTests: number;
-      numFailedTests: number;
-      numPendingTests: number;
-      numTodoTests: number;
-    };
-    return {
-      passed: report.numPassedTests,
-      failed: report.numFailedTests,
-      skipped: report.numPendingTests + report.numTodoTests,
-    };
+    return JSON.parse(readFileSync(join(results, file), 'utf8')) as VitestReport;
   } catch {
     return undefined;
   }
+}
+
+const vitestCount = (file: string) => () => {
+  const report = readReport(file);
+  if (!report) return undefined;
+  return {
+    passed: report.numPassedTests,
+    failed: report.numFailedTests,
+    skipped: report.numPendingTests + report.numTodoTests,
+  };
 };
+
+/** The first lines of a failure, without colours or the stack below them. */
+function firstLines(message: string, most = 6): string[] {
+  // eslint-disable-next-line no-control-regex
+  const lines = message.replace(/\u001b\[[0-9;]*m/g, '').split('\n');
+  const stack = lines.findIndex((line) => /^\s+at /.test(line));
+  return lines
+    .slice(0, stack === -1 ? lines.length : stack)
+    .filter((line) => line.trim() !== '')
+    .slice(0, most);
+}
+
+/**
+ * Names every failed test of a vitest JSON report (file › describe › test) with the first lines of
+ * its message, and every file that failed without a test (an import or a hook that threw), so the
+ * tail of a CI log says what broke.
+ */
+export function failuresOf(report: VitestReport, root = ''): string[] {
+  const out: string[] = [];
+  for (const file of report.testResults ?? []) {
+    const name = root && file.name.startsWith(root) ? file.name.slice(root.length) : file.name;
+    const failed = (file.assertionResults ?? []).filter((a) => a.status === 'failed');
+    for (const test of failed) {
+      out.push(`  ✗ ${[name, ...(test.ancestorTitles ?? []), test.title].join(' › ')}`);
+      for (const line of firstLines((test.failureMessages ?? []).join('\n')))
+        out.push(`      ${line}`);
+    }
+    if (failed.length === 0 && file.status === 'failed') {
+      out.push(`  ✗ ${name}`);
+      for (const line of firstLines(file.message ?? 'failed without a message'))
+        out.push(`      ${line}`);
+    }
+  }
+  return out;
+}
 
 /** Reads `N passed, N failed` (ours), or mocha's `N passing` / `N failing`, from a step's output. */
 export function countFromOutput(
@@ -69,6 +124,7 @@ const vitest = (name: string, projects: string[]): Step => ({
     `--outputFile.json=test-results/${name}.json`,
   ],
   count: vitestCount(`${name}.json`),
+  report: `${name}.json`,
 });
 
 const hasContracts = () =>
@@ -119,6 +175,7 @@ async function main(): Promise<number> {
   let failed = 0;
   let skipped = 0;
   const table: string[] = [];
+  const failures: string[] = [];
   for (const step of steps) {
     if (only.length > 0 && !only.includes(step.name)) continue;
     if (step.when && !step.when()) {
@@ -138,6 +195,8 @@ async function main(): Promise<number> {
       passed += counts.passed;
       failed += counts.failed + crashed;
       skipped += counts.skipped;
+      const report = step.report ? readReport(step.report) : undefined;
+      if (report) failures.push(...failuresOf(report, root));
       table.push(
         `  ${step.name.padEnd(12)} ${code === 0 ? 'ok    ' : 'FAILED'} ${counts.passed} passed, ${counts.failed + crashed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''} (${seconds.toFixed(1)} s)`,
       );
@@ -148,6 +207,10 @@ async function main(): Promise<number> {
         `  ${step.name.padEnd(12)} ${code === 0 ? 'ok    ' : 'FAILED'} (${seconds.toFixed(1)} s)`,
       );
     }
+  }
+  if (failures.length > 0) {
+    console.log('\nFailed tests:');
+    for (const line of failures) console.log(line);
   }
   console.log('\nSummary:');
   for (const line of table) console.log(line);
