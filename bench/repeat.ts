@@ -62,6 +62,8 @@ interface Run {
   quiet: boolean;
   /** The machine's own memory speed (memcpy, GB/s) before the run. */
   memcpy: number;
+  /** How long the run took, fresh data folder's first run included. */
+  seconds: number;
   /** The composite (RCS) as it would be if every workload scored at another statistic of its runs. */
   scoredAt: Record<Statistic, number>;
 }
@@ -102,6 +104,10 @@ function summary(title: string, list: Run[]): void {
   console.log(
     `  composite mean ${mean.toFixed(2)} RCS, coefficient of variation ${(coefficientOfVariation(composites) * 100).toFixed(2)} %  (goal: <= 1 % on an idle machine)`,
   );
+  const seconds = list.map((r) => r.seconds);
+  console.log(
+    `  run time ${Math.min(...seconds).toFixed(1)}–${Math.max(...seconds).toFixed(1)} s${values.preset === 'quick' ? '  (goal: the quick preset <= 60 s on a 2-core CPU machine)' : ''}`,
+  );
   // Would another statistic of the run times have spread less? (The suite scores one; changing
   // it is a new suite version, so this is evidence for that, not a setting.)
   console.log(
@@ -135,6 +141,7 @@ try {
       values: new Map(r.workloads.map((w) => [w.id, w.value ?? NaN])),
       quiet: others !== undefined && others < QUIET_CORES,
       memcpy,
+      seconds,
       scoredAt: Object.fromEntries(
         STATISTICS.map((s) => [s, compositeAt(r.workloads, s)]),
       ) as Record<Statistic, number>,

