@@ -11,12 +11,8 @@ import { formatUnitsExact } from '../wallet/amount.ts';
 import { answeredYes } from './flags.ts';
 import { reportFailure } from './market-post.ts';
 import type { MarketPostContext } from './market-post.ts';
-import {
-  MarketPostUsageError,
-  openRequesterMarket,
-  refuseSharedWallet,
-  requesterSigner,
-} from './requester-market.ts';
+import { MarketPostUsageError, openRequesterMarket, requesterSigner } from './requester-market.ts';
+import { callWithPassword, roostToGoThrough } from './requester-running.ts';
 import type { RequesterMarket } from './requester-market.ts';
 
 export const MARKET_CANCEL_USAGE = 'roost market cancel-job <jobId> [--yes] [--json]';
@@ -41,7 +37,8 @@ export async function runMarketCancel(ctx: MarketPostContext & { yes?: boolean }
       );
     const refund = job.reward * BigInt(job.open.length);
     const amount = `${formatUnitsExact(refund, market.decimals)} ${market.symbol}`;
-    refuseSharedWallet(market);
+    // This folder's wallet takes market jobs too: cancelled through its running Roost.
+    const through = await roostToGoThrough(ctx.dataDir, market);
     if (ctx.yes !== true) {
       const question = `Cancel ${job.open.length} open lease(s) of job ${jobId} on ${market.label}? ${amount} goes back to ${job.requester}'s balance in the market.`;
       if (!ctx.ask) throw new Error(`${question} Add --yes to cancel without being asked.`);
@@ -50,12 +47,9 @@ export async function runMarketCancel(ctx: MarketPostContext & { yes?: boolean }
         return 1;
       }
     }
-    // The account that posted it cancels it: on a custom network, this data folder's wallet.
-    const signer = await requesterSigner(ctx, market, { address: job.requester });
-    const sent = await connectJobMarket(market.marketAddress, signer).cancelJob(jobId);
-    const receipt = await sent.wait();
-    if (receipt === null || receipt.status !== 1)
-      throw new Error(`the cancellation (transaction ${sent.hash}) was not mined.`);
+    const txHash = through
+      ? (await callWithPassword(ctx, through, 'market.cancelPostedJob', { jobId: id })).txHash
+      : await cancelHere(ctx, market, jobId, job.requester);
     const withdraw =
       market.kind === 'custom'
         ? ' roost wallet withdraw takes it to the wallet.'
@@ -67,12 +61,12 @@ export async function runMarketCancel(ctx: MarketPostContext & { yes?: boolean }
           jobId: jobId.toString(),
           cancelled: job.open,
           refund: { amount: formatUnitsExact(refund, market.decimals), symbol: market.symbol },
-          txHash: sent.hash,
+          txHash,
         }) + '\n',
       );
     else
       ctx.out(
-        `Cancelled lease ${job.open.join(' and ')} of job ${jobId} (transaction ${sent.hash}): ${amount} is back in ${job.requester}'s balance in the market.${withdraw}\n`,
+        `Cancelled lease ${job.open.join(' and ')} of job ${jobId} (transaction ${txHash}): ${amount} is back in ${job.requester}'s balance in the market.${withdraw}\n`,
       );
     return 0;
   } catch (error) {
@@ -81,4 +75,19 @@ export async function runMarketCancel(ctx: MarketPostContext & { yes?: boolean }
   } finally {
     market?.close();
   }
+}
+
+/** Cancels in this process; the account that posted the job signs (a custom network: the wallet). */
+async function cancelHere(
+  ctx: MarketPostContext,
+  market: RequesterMarket,
+  jobId: bigint,
+  requester: string,
+): Promise<string> {
+  const signer = await requesterSigner(ctx, market, { address: requester });
+  const sent = await connectJobMarket(market.marketAddress, signer).cancelJob(jobId);
+  const receipt = await sent.wait();
+  if (receipt === null || receipt.status !== 1)
+    throw new Error(`the cancellation (transaction ${sent.hash}) was not mined.`);
+  return sent.hash;
 }

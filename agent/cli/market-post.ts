@@ -3,8 +3,10 @@
  * files from this machine while providers work on it, judge what comes back (accept or dispute,
  * see agent/market/requester.ts) and exit 0 only when every lease was accepted. On the local
  * devnet one of its unlocked test accounts pays; on a custom network (a lab's own chain and
- * market, `roost market deploy`) this data folder's wallet pays, opened here with its password.
- * The command body; market.ts wires it in (options: `marketPostOptions`).
+ * market, `roost market deploy`) this data folder's wallet pays, opened here with its password;
+ * where that wallet also takes market jobs, the job is posted through the Roost running on the
+ * folder instead (requester-running.ts). The command body; market.ts wires it in (options:
+ * `marketPostOptions`).
  *
  * Every post is kept in the data folder's journal: killed at any point, the job is picked up
  * again by `roost market await <id>` (market-requests.ts), which shares the helpers here.
@@ -24,13 +26,9 @@ import type {
   RequesterOptions,
 } from '../market/requester.ts';
 import { formatUnitsExact, parseAmount } from '../wallet/amount.ts';
-import {
-  MarketPostUsageError,
-  openRequesterMarket,
-  refuseSharedWallet,
-  requesterSigner,
-} from './requester-market.ts';
+import { MarketPostUsageError, openRequesterMarket, requesterSigner } from './requester-market.ts';
 import type { RequesterMarket } from './requester-market.ts';
+import { callWithPassword, followInRoost, roostToGoThrough } from './requester-running.ts';
 
 export { MarketPostUsageError } from './requester-market.ts';
 
@@ -265,17 +263,16 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
 
   let market: RequesterMarket | undefined;
   let requester: Requester | undefined;
-  let posted: PostedJob | undefined;
+  let postedId: bigint | undefined;
   try {
     market = await openRequesterMarket(ctx.dataDir);
     const { decimals, symbol } = market;
-    if (market.kind === 'custom') {
-      if (v.account !== undefined)
-        throw new MarketPostUsageError(
-          `--account picks one of the local devnet's test accounts; on ${market.label} the job is paid from this data folder's wallet.`,
-        );
-      refuseSharedWallet(market);
-    }
+    if (market.kind === 'custom' && v.account !== undefined)
+      throw new MarketPostUsageError(
+        `--account picks one of the local devnet's test accounts; on ${market.label} the job is paid from this data folder's wallet.`,
+      );
+    // This folder's wallet takes market jobs too: posted through its running Roost, or refused.
+    const through = await roostToGoThrough(ctx.dataDir, market);
     let reward: bigint;
     try {
       reward = parseAmount(v.price, decimals, symbol);
@@ -293,6 +290,33 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
         return 1;
       }
     }
+    if (through) {
+      if (!ctx.json)
+        ctx.out(
+          `Posting through ${through.who}, whose wallet also takes market jobs: ${formatUnitsExact(reward, decimals)} ${symbol} per lease, ${redundancy} lease(s)${v.canary ? ', with a canary run there first' : ''}…\n`,
+        );
+      const posted = await callWithPassword(ctx, through, 'market.postJob', {
+        model: resolve(v.model),
+        inputs: sets.length === 1 ? (sets[0] as Record<string, string>) : sets,
+        price: v.price,
+        redundancy: redundancy as 1 | 2,
+        canary: Boolean(v.canary),
+        ...(outputs ? { outputs } : {}),
+        ...(leaseSeconds !== undefined ? { leaseSeconds } : {}),
+        ...(deadlineSeconds !== undefined ? { deadlineSeconds } : {}),
+        ...(minScore !== undefined ? { minScore } : {}),
+        ...(executionProviders ? { executionProviders } : {}),
+        ...(typeof v.name === 'string' ? { name: v.name } : {}),
+        ...(port !== undefined ? { port } : {}),
+        ...(publicUrl !== undefined ? { publicUrl } : {}),
+      });
+      postedId = BigInt(posted.jobId);
+      if (!ctx.json)
+        ctx.out(
+          `Posted job ${posted.jobId} (transaction ${posted.txHash}) from ${posted.requester}; ${through.who} serves its files at ${posted.servedAt} and checks the results, also after this command ends.\nWaiting for providers (Ctrl+C stops waiting; ${through.who} goes on with the job)…\n`,
+        );
+      return await followInRoost(ctx, through, posted.jobId);
+    }
     const signer = await requesterSigner(ctx, market, { account });
     requester = marketRequester(ctx, market, signer, {
       ...(port !== undefined ? { port } : {}),
@@ -303,7 +327,7 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
         `Posting as ${await signer.getAddress()} on ${market.label}: ${formatUnitsExact(reward, decimals)} ${symbol} per lease, ${redundancy} lease(s)${v.canary ? ', with a canary run here first' : ''}…\n`,
       );
     }
-    posted = await requester.post({
+    const posted = await requester.post({
       model: resolve(v.model),
       inputs: sets.length === 1 ? (sets[0] as Record<string, string>) : sets,
       reward,
@@ -316,6 +340,7 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
       ...(executionProviders ? { executionProviders } : {}),
       ...(typeof v.name === 'string' ? { name: v.name } : {}),
     });
+    postedId = posted.jobId;
     if (!ctx.json)
       ctx.out(
         `Waiting for providers (Ctrl+C stops waiting; the job stays posted and roost market await ${posted.jobId} picks it up again)…\n`,
@@ -324,7 +349,7 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
     return reportOutcome(ctx, posted, { reward, decimals, symbol }, leases);
   } catch (error) {
     if (error instanceof MarketPostUsageError) throw error;
-    return reportFailure(ctx, error, posted?.jobId);
+    return reportFailure(ctx, error, postedId);
   } finally {
     await requester?.close();
     market?.close();

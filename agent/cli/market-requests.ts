@@ -21,12 +21,7 @@ import {
   runMarketPost,
 } from './market-post.ts';
 import type { MarketPostContext } from './market-post.ts';
-import {
-  MarketPostUsageError,
-  openRequesterMarket,
-  refuseSharedWallet,
-  requesterSigner,
-} from './requester-market.ts';
+import { MarketPostUsageError, openRequesterMarket, requesterSigner } from './requester-market.ts';
 import type { RequesterMarket } from './requester-market.ts';
 import { MARKET_CANCEL_USAGE, runMarketCancel } from './market-cancel.ts';
 import { openRequestJournalIn } from '../market/request-journal.ts';
@@ -37,6 +32,12 @@ import { listPostedJobs } from '../market/request-views.ts';
 import { leaseViewWords } from '../market/schema.ts';
 import type { LeaseView, PostedJobView } from '../market/schema.ts';
 import { findRoost, runningClient } from './common.ts';
+import {
+  callWithPassword,
+  followInRoost,
+  roostToGoThrough,
+  runningRoost,
+} from './requester-running.ts';
 
 export const MARKET_REQUESTS_USAGE = 'roost market requests [--json]';
 export const MARKET_AWAIT_USAGE = 'roost market await <jobId> [--json]';
@@ -210,13 +211,30 @@ export async function runMarketAwait(ctx: MarketPostContext): Promise<number> {
       throw new Error(
         `job ${jobId} was not posted from this data folder on ${market.label} (roost market requests lists those that were), so its files are not here to serve.`,
       );
-    // The Roost running on this folder may be watching it already, holding its port.
-    const running = await runningWatch(ctx.dataDir);
-    if (running?.jobs.get(jobId.toString())?.watch === 'watching')
-      throw new Error(
-        `${running.who} is watching job ${jobId} already: it serves the job's files and checks its results. Follow it on its Jobs page or with roost market requests.`,
-      );
-    refuseSharedWallet(market);
+    // The Roost running on this folder may be watching it already (holding its port): followed
+    // there. Where this folder's wallet takes market jobs too, that Roost watches it again.
+    const running = await runningRoost(ctx.dataDir);
+    const seen = await running?.client
+      .call('market.postedJobs', { jobId: id })
+      .catch(() => undefined);
+    if (running && seen?.ok && seen.value.jobs[0]?.watch === 'watching') {
+      if (!ctx.json)
+        ctx.out(
+          `${capitalised(running.who)} is watching job ${jobId} already (it serves the job's files and checks its results); following it here (Ctrl+C stops following, not the job)…\n`,
+        );
+      resumed = true;
+      return await followInRoost(ctx, running, id);
+    }
+    const through = await roostToGoThrough(ctx.dataDir, market);
+    if (through) {
+      const watched = await callWithPassword(ctx, through, 'market.watchPostedJob', { jobId: id });
+      resumed = true;
+      if (!ctx.json)
+        ctx.out(
+          `${capitalised(through.who)} serves job ${jobId}'s files again at ${watched.servedAt} and checks its results, also after this command ends; waiting for providers (Ctrl+C stops waiting, not the job)…\n`,
+        );
+      return await followInRoost(ctx, through, id);
+    }
     // The account that posted it judges it: on a custom network, this data folder's wallet.
     const signer = await requesterSigner(ctx, market, { address: getAddress(request.requester) });
     requester = marketRequester(ctx, market, signer);
@@ -240,4 +258,8 @@ export async function runMarketAwait(ctx: MarketPostContext): Promise<number> {
     await requester?.close();
     market?.close();
   }
+}
+
+function capitalised(words: string): string {
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }

@@ -251,15 +251,3 @@ export async function requesterSigner(
   });
   return wallet.connect(market.chain);
 }
-
-/**
- * On a custom network this data folder's wallet pays for the jobs it posts. While its own Roost
- * takes market jobs with that same wallet, the two would send transactions from one address at
- * once and trip over each other's nonces: refused before anything is sent.
- */
-export function refuseSharedWallet(market: RequesterMarket): void {
-  if (market.walletTakesJobs)
-    throw new Error(
-      'This data folder takes market jobs (market.enabled) with the same wallet that would pay for this job, and two programs sending from one address at once trip over each other. Post it from Roost itself instead (Jobs → Post a job… in the app, or the dashboard of roost serve), where the two take turns; or from a data folder that takes no market jobs (--data-dir); or turn market jobs off here (roost settings set market.enabled false).',
-    );
-}

@@ -64,7 +64,7 @@ export interface PostedJobsOptions {
 
 export interface PostedJobs {
   /** The newest `limit` jobs (default 20), newest first. */
-  list(params?: { limit?: number }): Promise<PostedJobsResult>;
+  list(params?: { limit?: number; jobId?: string }): Promise<PostedJobsResult>;
   post(params: PostJobParams): Promise<PostJobResult>;
   watch(params: { jobId: string; password?: string }): Promise<{ jobId: string; servedAt: string }>;
   cancel(params: { jobId: string; password?: string }): Promise<CancelPostedJobResult>;
@@ -355,7 +355,10 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
       const { db, journal } = openRequestJournalIn(options.dataDir);
       let listed: Awaited<ReturnType<typeof listPostedJobs>>;
       try {
-        listed = await listPostedJobs(market, journal, WATCHER, params.limit ?? 20);
+        listed = await listPostedJobs(market, journal, WATCHER, {
+          newest: params.limit ?? 20,
+          ...(params.jobId !== undefined ? { jobId: BigInt(params.jobId) } : {}),
+        });
       } catch (error) {
         throw new ApiFailure(
           'UNAVAILABLE',

@@ -184,20 +184,26 @@ function withVerdicts(leases: readonly LeaseView[], verdicts: RecordedVerdict[])
 
 /**
  * Every job the journal holds for this market, newest last, each lease as the chain has it now;
- * with `newest`, only that many of the latest, newest first (`older` counts the rest). Posts cut
+ * with `newest`, only that many of the latest, newest first (`older` counts the rest); with
+ * `jobId`, only that job (what `roost market post-job` follows through a running Roost). Posts cut
  * off before their job id was known are looked for on chain first (findPostedJobs).
  */
 export async function listPostedJobs(
   market: PostedJobsMarket,
   journal: RequestJournal,
   watcher: Watcher,
-  newest?: number,
+  pick: { newest?: number; jobId?: bigint } = {},
 ): Promise<{ jobs: PostedJobView[]; otherChains: number; older: number }> {
   const { chainKey, chain } = market;
   await findPostedJobs(journal, chain, market.marketAddress, chainKey);
   const all = journal.list(chainKey);
-  const requests = newest === undefined ? all : all.slice(-newest).reverse();
-  const older = all.length - requests.length;
+  const requests =
+    pick.jobId !== undefined
+      ? all.filter((r) => r.jobId === pick.jobId)
+      : pick.newest === undefined
+        ? all
+        : all.slice(-pick.newest).reverse();
+  const older = pick.jobId !== undefined ? 0 : all.length - requests.length;
   const otherChains = journal.countElsewhere(chainKey);
   // A settled job's leases were kept when it settled: only the others are read from the chain.
   const settled = new Map<string, SettledLease[]>();

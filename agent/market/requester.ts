@@ -166,6 +166,11 @@ export interface LeaseOutcome {
   outputs: string[];
 }
 
+/** Where a lease's checked results (outputs and result.json) are kept in the job's folder. */
+export function leaseResultsDir(jobDir: string, slot: number, provider: string): string {
+  return join(jobDir, 'results', `${slot}-${provider.toLowerCase()}`);
+}
+
 export type RequesterEvent =
   | { type: 'posted'; jobId: bigint; specURI: string; txHash: string }
   /** Something the requester can't fix by itself but the person should know (said, not fatal). */
@@ -1100,7 +1105,7 @@ export function createRequester(options: RequesterOptions): Requester {
   ): Promise<LeaseCheck> {
     const provider = getAddress(lease.provider);
     const from = join(job.server.uploadsDir, String(slot), provider.toLowerCase());
-    const into = join(job.dir, 'results', `${slot}-${provider.toLowerCase()}`);
+    const into = leaseResultsDir(job.dir, slot, provider);
     await rm(into, { recursive: true, force: true });
     await mkdir(into, { recursive: true, mode: 0o700 });
     const files: string[] = [];

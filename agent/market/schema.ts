@@ -747,6 +747,8 @@ export const marketMethods = {
       .strictObject({
         /** How many of the newest (default 20). */
         limit: z.int().min(1).max(500).optional(),
+        /** Only this job (`older` is then 0); none listed when it was not posted from here. */
+        jobId: jobIdParam.optional(),
       })
       .default({}),
     result: postedJobsResultSchema,

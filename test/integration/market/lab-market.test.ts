@@ -92,6 +92,7 @@ async function postThenKill(
   files: { model: string; inputs: Record<string, string> },
   price: string,
   extra: string[] = [],
+  dataDir = labDir,
 ): Promise<{ jobId: string; stderr: string }> {
   const post = spawn(
     process.execPath,
@@ -100,7 +101,7 @@ async function postThenKill(
       'market',
       'post-job',
       '--data-dir',
-      labDir,
+      dataDir,
       '--model',
       files.model,
       ...Object.entries(files.inputs).flatMap(([name, file]) => ['--input', `${name}=${file}`]),
@@ -126,6 +127,18 @@ async function postThenKill(
   post.kill('SIGKILL');
   await exited;
   return { jobId, stderr };
+}
+
+/**
+ * A data folder of the lab's machine that also takes market jobs with the lab's wallet (its
+ * keystore copied in): the requester's commands go through its running Roost.
+ */
+async function labThatProvides(name: string): Promise<string> {
+  const folder = join(dir.path, name);
+  await customNetworkFolder(folder, labNetwork(), { market: { enabled: true } });
+  await mkdir(join(folder, 'wallet'), { recursive: true, mode: 0o700 });
+  await writeFile(keystorePath(folder), await readFile(keystorePath(labDir)), { mode: 0o600 });
+  return folder;
 }
 
 beforeAll(async () => {
@@ -421,14 +434,15 @@ describe("a lab's own market across its machines", () => {
       `--account picks one of the local devnet's test accounts; on chain ${devnet.chainId}`,
     );
 
-    // A data folder whose own Roost takes market jobs with the wallet that would pay.
-    const both = join(dir.path, 'lab-and-provider');
-    await customNetworkFolder(both, labNetwork(), { market: { enabled: true } });
-    await mkdir(join(both, 'wallet'), { recursive: true, mode: 0o700 });
-    await writeFile(keystorePath(both), await readFile(keystorePath(labDir)), { mode: 0o600 });
+    // A data folder whose own Roost takes market jobs with the wallet that would pay, and is
+    // not running: the command must go through it (the next test).
+    const both = await labThatProvides('lab-and-provider');
     const shared = await runRoost([...base, '--data-dir', both], 60_000, `${LAB_PASSWORD}\n`);
     expect(shared.code).toBe(1);
-    expect(shared.stderr).toContain('This data folder takes market jobs (market.enabled)');
+    expect(shared.stderr).toContain(
+      'This data folder takes market jobs (market.enabled) with the same wallet that would pay here, and no Roost runs on it now.',
+    );
+    expect(shared.stderr).toContain('start it on this data folder (roost serve');
     expect(shared.stderr).not.toContain('Password of the wallet');
 
     // A chain whose tokens count as money: the escrow is said and asked for first.
@@ -481,4 +495,90 @@ describe("a lab's own market across its machines", () => {
 
     expect(await market.jobCount()).toBe(jobsBefore);
   });
+  it('from a folder whose wallet also takes market jobs, posts, follows, awaits and cancels through its running roost serve', async () => {
+    const both = await labThatProvides('lab-that-provides');
+    const labRoost = await startServeProcess(both, []);
+    const market = connectJobMarket(marketAddress, rpc);
+    try {
+      // Posted by the running Roost (its wallet locked: the password is asked once, for this
+      // post), followed here lease by lease, and paid.
+      const files = await writeJobFiles(join(dir.path, 'files-through'), 'quick');
+      const providerBefore = await market.withdrawable(provider);
+      const posted = await runRoost(
+        [
+          'market',
+          'post-job',
+          '--data-dir',
+          both,
+          '--model',
+          files.model,
+          ...Object.entries(files.inputs).flatMap(([name, file]) => ['--input', `${name}=${file}`]),
+          '--price',
+          '2',
+        ],
+        120_000,
+        `${LAB_PASSWORD}\n`,
+      );
+      expect(posted.code, `${posted.stdout}\n${posted.stderr}\n${labRoost.stderr()}`).toBe(0);
+      expect(posted.stdout).toContain(
+        'Posting through the running roost serve, whose wallet also takes market jobs: 2 rUSD per lease, 1 lease(s)',
+      );
+      expect(posted.stderr).toContain('Wallet password: ');
+      expect(posted.stderr + posted.stdout).not.toContain(LAB_PASSWORD);
+      const jobId =
+        /^Posted job (\d+) \(transaction 0x[0-9a-f]{64}\) from (0x[0-9a-fA-F]{40}); the running roost serve serves its files at http:\/\/127\.0\.0\.1:\d+ and checks the results, also after this command ends\.$/m.exec(
+          posted.stdout,
+        );
+      expect(jobId, posted.stdout).not.toBeNull();
+      expect(jobId?.[2]).toBe(lab.address);
+      expect(posted.stdout).toMatch(/^Lease 0: accepted; 0x[0-9a-fA-F]{40} was paid/m);
+      expect(posted.stdout).toMatch(/^Results are in .+\n^Every lease was accepted\.$/m);
+      const id = BigInt(jobId?.[1] ?? '0');
+      expect((await market.getJob(id)).requester).toBe(lab.address);
+      expect(await market.withdrawable(provider)).toBe(providerBefore + 2n * USD);
+
+      // A job nobody takes (the provider works only by hand now): posted through the Roost,
+      // this command stopped, then followed again with await and cancelled through it.
+      await call('settings.update', { work: { mode: 'manual' } });
+      try {
+        const { jobId: open } = await postThenKill(files, '5', [], both);
+        const followed = spawn(
+          process.execPath,
+          [ROOST_BIN, 'market', 'await', open, '--data-dir', both],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let out = '';
+        followed.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        const exited = new Promise<number | null>((done) => followed.once('exit', done));
+        const following = new RegExp(
+          `^The running roost serve is watching job ${open} already .*following it here`,
+          'm',
+        );
+        const until = Date.now() + 30_000;
+        while (!/^Lease 0: open/m.test(out) && Date.now() < until)
+          await new Promise((r) => setTimeout(r, 100));
+        expect(out).toMatch(following);
+        expect(out).toMatch(/^Lease 0: open: waiting for a provider to claim it/m);
+        followed.kill('SIGINT');
+        expect(await exited).toBe(1);
+
+        const before = await market.withdrawable(lab.address);
+        const cancelled = await runRoost(
+          ['market', 'cancel-job', open, '--yes', '--data-dir', both],
+          60_000,
+          `${LAB_PASSWORD}\n`,
+        );
+        expect(cancelled.code, `${cancelled.stderr}\n${labRoost.stderr()}`).toBe(0);
+        expect(cancelled.stdout).toMatch(
+          new RegExp(`^Cancelled lease 0 of job ${open} \\(transaction 0x[0-9a-f]{64}\\): 5 rUSD`),
+        );
+        expect((await market.getLease(BigInt(open), 0)).state).toBe(LeaseState.Cancelled);
+        expect(await market.withdrawable(lab.address)).toBe(before + 5n * USD);
+      } finally {
+        await call('settings.update', { work: { mode: 'always' } });
+      }
+    } finally {
+      await labRoost.stop();
+    }
+  }, 240_000);
 });
