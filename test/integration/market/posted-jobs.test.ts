@@ -352,6 +352,11 @@ describe('posting from the app on the local devnet', () => {
     const newest = value(await callNext('market.postedJobs', { limit: 1 }));
     expect(newest.jobs.map((j) => j.jobId)).toEqual([posted.jobId]);
     expect(newest.older).toBe(ids.length - 1);
+    // One job by its id (what roost market post-job follows through a running Roost).
+    const one = value(await callNext('market.postedJobs', { jobId: accepted }));
+    expect(one.jobs.map((j) => j.jobId)).toEqual([accepted]);
+    expect(one.older).toBe(0);
+    expect(value(await callNext('market.postedJobs', { jobId: '999999' })).jobs).toEqual([]);
   });
 });
 
