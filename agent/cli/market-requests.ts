@@ -217,8 +217,10 @@ export async function runMarketAwait(ctx: MarketPostContext): Promise<number> {
     const seen = await running?.client
       .call('market.postedJobs', { jobId: id })
       .catch(() => undefined);
-    if (running && seen?.ok && seen.value.jobs[0]?.watch === 'watching') {
-      if (!ctx.json)
+    const watch = seen?.ok ? seen.value.jobs[0]?.watch : undefined;
+    // Watched there, or finished there already (its outcome is told as it stands).
+    if (running && (watch === 'watching' || watch === 'done')) {
+      if (!ctx.json && watch === 'watching')
         ctx.out(
           `${capitalised(running.who)} is watching job ${jobId} already (it serves the job's files and checks its results); following it here (Ctrl+C stops following, not the job)…\n`,
         );

@@ -139,7 +139,8 @@ export async function followInRoost(
         ctx.out(`Lease ${lease.slot}: ${words}\n`);
       }
     }
-    if (decided(job)) {
+    // Decided here, or settled on chain with nothing left to watch (cancelled, say).
+    if (decided(job) || job.watch === 'done') {
       const { decimals, symbol } = answer.value.network;
       return reportOutcome(
         ctx,

@@ -22,7 +22,7 @@ import {
 } from '../support/browser.ts';
 import { startTestChain, type TestChain } from '../support/devnet-chain.ts';
 import { providerAndLab } from '../support/market-files.ts';
-import { runRoost } from '../support/roost-cli.ts';
+import { runRoost, startRoost } from '../support/roost-cli.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { newProvider, provide, writeMatmulFiles } from '../integration/market/requester-support.ts';
@@ -109,15 +109,18 @@ describe.skipIf(Boolean(missing))('posting a job from the dashboard', () => {
     expect(listed.stdout).toContain(`Job ${jobId}: 1 lease(s) × 2 rUSD`);
     expect(listed.stdout).toContain('the running roost serve is watching it');
     expect(listed.stdout).not.toContain('roost market await <jobId>');
-    // And roost market await leaves the job to it, saying so.
-    const awaited = await runRoost(['market', 'await', jobId, '--data-dir', labDir]);
-    expect(awaited.code).toBe(1);
-    expect(awaited.stderr).toContain(
-      `Error: the running roost serve is watching job ${jobId} already`,
+    // And roost market await follows it there, saying so, until its lease is decided.
+    const awaiting = startRoost(['market', 'await', jobId, '--data-dir', labDir]);
+    await awaiting.printed(/^Lease 0: open: waiting for a provider to claim it$/m);
+    expect(awaiting.stdout()).toContain(
+      `The running roost serve is watching job ${jobId} already (it serves the job's files and checks its results); following it here`,
     );
 
     await provide(devnet, rpc, dir.path, provider, BigInt(jobId));
     await item.getByText(`accepted; ${provider.address} was paid`).waitFor({ timeout: 30_000 });
+    expect(await awaiting.exited, awaiting.stderr()).toBe(0);
+    expect(awaiting.stdout()).toMatch(/^Lease 0: accepted; 0x[0-9a-fA-F]{40} was paid/m);
+    expect(awaiting.stdout()).toMatch(/Every lease was accepted\.\n$/);
     expect(await item.textContent()).toContain('Checked results:');
     const lease = await connectJobMarket(devnet.marketAddress, rpc).getLease(BigInt(jobId), 0);
     expect(lease.state).toBe(BigInt(LeaseState.Paid));
