@@ -2,7 +2,8 @@
  * A small zip writer (and reader, for checks) on node:zlib: deflate or store per entry, CRC-32,
  * UTF-8 names, Unix mode 0600 on every file. No zip64, so at most 65 535 entries and 4 GiB,
  * far beyond a support bundle. Readable by `unzip`, Windows Explorer, macOS Archive Utility and
- * Python's zipfile.
+ * Python's zipfile. `createZip` builds one in memory; `storedZip` lays out the headers of a zip of
+ * stored entries known by size and CRC, so that their bytes can be streamed from disk between them.
  */
 import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 
@@ -23,6 +24,9 @@ export interface ZipOptions {
 
 const UTF8_FLAG = 0x0800;
 const MAX_U32 = 0xffff_ffff;
+const LOCAL_HEADER = 30;
+const CENTRAL_HEADER = 46;
+const END_RECORD = 22;
 
 /** Zip times are local wall-clock times with 2-second resolution, from 1980. */
 function dosDateTime(d: Date): { time: number; date: number } {
@@ -47,76 +51,157 @@ export function checkZipName(name: string): void {
   }
 }
 
-/** The zip file's bytes. */
-export function createZip(entries: readonly ZipInput[], options: ZipOptions = {}): Buffer {
+/** One entry as its headers describe it. */
+interface EntryFacts {
+  name: Buffer;
+  /** 0 stored, 8 deflated. */
+  method: number;
+  crc: number;
+  /** Its bytes in the zip, and unpacked. */
+  packed: number;
+  size: number;
+  modifiedAt: Date;
+}
+
+function localHeader(e: EntryFacts): Buffer {
+  const { time, date } = dosDateTime(e.modifiedAt);
+  const local = Buffer.alloc(LOCAL_HEADER);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4); // version needed: 2.0 (deflate)
+  local.writeUInt16LE(UTF8_FLAG, 6);
+  local.writeUInt16LE(e.method, 8);
+  local.writeUInt16LE(time, 10);
+  local.writeUInt16LE(date, 12);
+  local.writeUInt32LE(e.crc, 14);
+  local.writeUInt32LE(e.packed, 18);
+  local.writeUInt32LE(e.size, 22);
+  local.writeUInt16LE(e.name.length, 26);
+  local.writeUInt16LE(0, 28);
+  return Buffer.concat([local, e.name]);
+}
+
+function centralHeader(e: EntryFacts, offset: number): Buffer {
+  const { time, date } = dosDateTime(e.modifiedAt);
+  const central = Buffer.alloc(CENTRAL_HEADER);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE((3 << 8) | 20, 4); // made by: Unix, 2.0 (so the mode below counts)
+  central.writeUInt16LE(20, 6);
+  central.writeUInt16LE(UTF8_FLAG, 8);
+  central.writeUInt16LE(e.method, 10);
+  central.writeUInt16LE(time, 12);
+  central.writeUInt16LE(date, 14);
+  central.writeUInt32LE(e.crc, 16);
+  central.writeUInt32LE(e.packed, 20);
+  central.writeUInt32LE(e.size, 24);
+  central.writeUInt16LE(e.name.length, 28);
+  central.writeUInt16LE(0, 30); // extra
+  central.writeUInt16LE(0, 32); // comment
+  central.writeUInt16LE(0, 34); // disk
+  central.writeUInt16LE(0, 36); // internal attributes
+  central.writeUInt32LE((0o100600 << 16) >>> 0, 38); // regular file, rw-------
+  central.writeUInt32LE(offset, 42);
+  return Buffer.concat([central, e.name]);
+}
+
+function endRecord(count: number, directoryLength: number, directoryOffset: number): Buffer {
+  const end = Buffer.alloc(END_RECORD);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(0, 4);
+  end.writeUInt16LE(0, 6);
+  end.writeUInt16LE(count, 8);
+  end.writeUInt16LE(count, 10);
+  end.writeUInt32LE(directoryLength, 12);
+  end.writeUInt32LE(directoryOffset, 16);
+  end.writeUInt16LE(0, 20);
+  return end;
+}
+
+/**
+ * The headers around each entry's bytes and the trailer (central directory and end record) of
+ * a zip whose entries come in the order given, with their offsets; refuses what a zip without
+ * zip64 can't hold (RangeError).
+ */
+function layout(entries: readonly EntryFacts[]): {
+  headers: Buffer[];
+  trailer: Buffer;
+  length: number;
+} {
   if (entries.length > 0xffff) throw new RangeError('too many entries for a zip without zip64');
-  const stamp = options.modifiedAt ?? new Date();
   const seen = new Set<string>();
-  const locals: Buffer[] = [];
+  const headers: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
+  for (const e of entries) {
+    const name = e.name.toString('utf8');
+    checkZipName(name);
+    if (seen.has(name)) throw new RangeError(`duplicate name in zip: ${name}`);
+    seen.add(name);
+    if (e.size > MAX_U32 || e.packed > MAX_U32 || offset > MAX_U32)
+      throw new RangeError('entry too large for a zip without zip64');
+    const header = localHeader(e);
+    headers.push(header);
+    centrals.push(centralHeader(e, offset));
+    offset += header.length + e.packed;
+  }
+  const directory = Buffer.concat(centrals);
+  if (offset > MAX_U32 || offset + directory.length > MAX_U32)
+    throw new RangeError('too large for a zip without zip64');
+  const trailer = Buffer.concat([directory, endRecord(entries.length, directory.length, offset)]);
+  return { headers, trailer, length: offset + trailer.length };
+}
+
+/** The zip file's bytes. */
+export function createZip(entries: readonly ZipInput[], options: ZipOptions = {}): Buffer {
+  const stamp = options.modifiedAt ?? new Date();
+  const bodies: Buffer[] = [];
+  const facts: EntryFacts[] = [];
   for (const entry of entries) {
-    checkZipName(entry.name);
-    if (seen.has(entry.name)) throw new RangeError(`duplicate name in zip: ${entry.name}`);
-    seen.add(entry.name);
     const data = typeof entry.data === 'string' ? Buffer.from(entry.data) : Buffer.from(entry.data);
     const deflated = deflateRawSync(data, { level: options.level ?? 6 });
     const method = deflated.length < data.length ? 8 : 0;
     const body = method === 8 ? deflated : data;
-    if (data.length > MAX_U32 || body.length > MAX_U32 || offset > MAX_U32) {
-      throw new RangeError('entry too large for a zip without zip64');
-    }
-    const name = Buffer.from(entry.name);
-    const crc = crc32(data);
-    const { time, date } = dosDateTime(entry.modifiedAt ?? stamp);
-
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4); // version needed: 2.0 (deflate)
-    local.writeUInt16LE(UTF8_FLAG, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt16LE(time, 10);
-    local.writeUInt16LE(date, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(0, 28);
-
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE((3 << 8) | 20, 4); // made by: Unix, 2.0 (so the mode below counts)
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(UTF8_FLAG, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt16LE(time, 12);
-    central.writeUInt16LE(date, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt16LE(0, 30); // extra
-    central.writeUInt16LE(0, 32); // comment
-    central.writeUInt16LE(0, 34); // disk
-    central.writeUInt16LE(0, 36); // internal attributes
-    central.writeUInt32LE((0o100600 << 16) >>> 0, 38); // regular file, rw-------
-    central.writeUInt32LE(offset, 42);
-
-    locals.push(local, name, body);
-    centrals.push(central, name);
-    offset += local.length + name.length + body.length;
+    bodies.push(body);
+    facts.push({
+      name: Buffer.from(entry.name),
+      method,
+      crc: crc32(data),
+      packed: body.length,
+      size: data.length,
+      modifiedAt: entry.modifiedAt ?? stamp,
+    });
   }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(0, 4);
-  end.writeUInt16LE(0, 6);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  end.writeUInt16LE(0, 20);
-  return Buffer.concat([...locals, directory, end]);
+  const { headers, trailer } = layout(facts);
+  return Buffer.concat([...headers.flatMap((h, i) => [h, bodies[i] as Buffer]), trailer]);
+}
+
+/** An entry of a stored zip, known before its bytes are read: its size and CRC-32. */
+export interface StoredEntry {
+  name: string;
+  size: number;
+  crc: number;
+  modifiedAt: Date;
+}
+
+/**
+ * A zip of stored (uncompressed) entries: the header to send before each entry's bytes, the
+ * trailer after the last, and the zip's exact length. RangeError for what a zip without zip64
+ * can't hold (more than 65 535 entries or 4 GiB).
+ */
+export function storedZip(entries: readonly StoredEntry[]): {
+  headers: Buffer[];
+  trailer: Buffer;
+  length: number;
+} {
+  return layout(
+    entries.map((e) => ({
+      name: Buffer.from(e.name),
+      method: 0,
+      crc: e.crc,
+      packed: e.size,
+      size: e.size,
+      modifiedAt: e.modifiedAt,
+    })),
+  );
 }
 
 export interface ZipEntry {
