@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { AgentStatus } from './api/contract.ts';
 import { createRouter, type Router } from './api/router.ts';
+import type { DownloadLinks } from './api/download-links.ts';
 import { agentHandlers, Warnings } from './api/handlers/agent.ts';
 import { diagnosticsHandlers } from './api/handlers/diagnostics.ts';
 import { hardwareHandlers } from './api/handlers/hardware.ts';
@@ -120,6 +121,11 @@ export interface AgentOptions {
    * app passes an Electron utilityProcess starter and the entry file it ships.
    */
   devnetNode?: DevnetNode;
+  /**
+   * The host serves one-use download links (roost serve's `GET /download/<ticket>`): files asked
+   * for `as: 'link'` are handed out through them. Absent (the app, the CLI): such asks are refused.
+   */
+  downloadLinks?: DownloadLinks;
   /** `--rpc` and `--market`: work on this chain and market (saved in Settings as a custom network). */
   network?: { rpcUrl: string; marketAddress: string };
   /** Overrides for the notification webhook (tests: no cool-down, a short timeout). */
@@ -544,6 +550,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
     settings: () => ({ tokens: settings.get().network.tokens }),
     log: marketLog,
     emit: (event) => events.emit('market.postedJob', event),
+    ...(options.downloadLinks ? { downloadLinks: options.downloadLinks } : {}),
     ...options.postedJobs,
   });
 
@@ -612,7 +619,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
         postedJobs,
       ),
       ...notificationsHandlers({ settings, webhook, addSecret }),
-      ...jobHandlers(jobs),
+      ...jobHandlers(jobs, options.downloadLinks),
       ...benchHandlers(bench, events),
       ...yieldHandlers({
         bench,
@@ -628,6 +635,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
       }),
       ...diagnosticsHandlers({
         dataDir: options.dataDir,
+        ...(options.downloadLinks ? { downloadLinks: options.downloadLinks } : {}),
         hardware,
         policy,
         settings,

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createAgent, type Agent, type AgentOptions } from './agent.ts';
 import type { AgentStatus } from './api/contract.ts';
 import { ApiFailure } from './api/errors.ts';
+import { createDownloadLinks } from './api/download-links.ts';
 import { startHttpServer, type RunningServer } from './api/http-server.ts';
 import { SERVE_FILE, findRunningServer, type ServeInfo } from './api/node-client.ts';
 import { loadOrCreateToken } from './api/token.ts';
@@ -56,10 +57,13 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   let agent: Agent;
   // What agent.status says of the dashboard: nothing until the server listens.
   let listening: AgentStatus['server'] = null;
+  // Large downloads go to the browser through one-use links this server streams.
+  const downloads = createDownloadLinks();
   try {
     agent = await createAgent({
       dataDir: options.dataDir,
       host: 'serve',
+      downloadLinks: downloads,
       server: () => listening,
       background: options.background ?? true,
       ...(options.network ? { network: options.network } : {}),
@@ -88,6 +92,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
       token,
       port,
       staticDir: options.staticDir ?? RENDERER_DIST,
+      downloads,
     });
   } catch (error) {
     await agent.close();

@@ -55,6 +55,7 @@ import {
   jobDownloadParamsSchema,
   jobOutputPreviewParamsSchema,
   outputPreviewSchema,
+  downloadAsSchema,
   downloadSchema,
   jobProgressEventSchema,
   jobRemovedSchema,
@@ -440,7 +441,7 @@ export const methods = {
   },
   'diagnostics.supportBundleFile': {
     summary:
-      'A support bundle written to the data folder (its file name, as diagnostics.supportBundle answered), for saving from the page; base64.',
+      "A support bundle written to the data folder (its file name, as diagnostics.supportBundle answered), for saving from the page; base64, or a link to stream it from (`as: 'link'`, roost serve).",
     params: z
       .object({
         fileName: z
@@ -449,6 +450,7 @@ export const methods = {
             /^roost-support-[A-Za-z0-9._-]+\.zip$/,
             'a support bundle file name (roost-support-….zip)',
           ),
+        as: downloadAsSchema.optional(),
       })
       .strict(),
     result: downloadSchema,
@@ -549,7 +551,7 @@ export const methods = {
   },
   'job.download': {
     summary:
-      "A finished job's files for saving from the page: one output (`file` as the receipt names it), result.json or spec.json, or without `file` a zip of them all; base64, up to 64 MiB.",
+      "A finished job's files for saving from the page: one output (`file` as the receipt names it), result.json or spec.json, or without `file` a zip of them all; base64 up to 64 MiB, or a link to stream it from (`as: 'link'`, roost serve).",
     params: jobDownloadParamsSchema,
     result: downloadSchema,
   },

@@ -5,8 +5,11 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { readZip } from '../diagnostics/zip.ts';
 import { DOWNLOAD_MAX_BYTES } from '../jobs/schema.ts';
+import { crc32 } from 'node:zlib';
+import { createDownloadLinks } from './download-links.ts';
 import { fileDownload, fileNamePart, zipDownload } from './file-answers.ts';
 import { ApiFailure } from './errors.ts';
+import { contentOf, linkOf } from './testing/downloads.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -34,7 +37,7 @@ describe('downloads', () => {
       mediaType: 'application/json',
       bytes: 7,
     });
-    expect(Buffer.from(got.content, 'base64').toString()).toBe('{"b":1}');
+    expect(contentOf(got).toString()).toBe('{"b":1}');
     const npy = await fileDownload({ name: 'a.npy', path: join(dir, 'a.npy') }, 'here');
     expect(npy.mediaType).toBe('application/octet-stream');
   });
@@ -49,11 +52,83 @@ describe('downloads', () => {
       'here',
     );
     expect(got.fileName).toBe('all.zip');
-    const entries = readZip(Buffer.from(got.content, 'base64'));
+    const entries = readZip(contentOf(got));
     expect(entries.map((e) => [e.name, e.data.toString()])).toEqual([
       ['out/a.npy', 'first'],
       ['b.json', '{"b":1}'],
     ]);
+  });
+
+  it('hands out a link instead where asked, with each file checked once (size, CRC, sha256)', async () => {
+    const links = createDownloadLinks();
+    const ticketOf = (path: string) => path.slice('/download/'.length);
+    const sha = createHash('sha256').update('first').digest('hex');
+    const one = await fileDownload(
+      { name: 'set-1/a.npy', path: join(dir, 'a.npy'), sha256: `0x${sha}` },
+      'here',
+      { as: 'link', links },
+    );
+    expect(one).toMatchObject({ fileName: 'set-1-a.npy', bytes: 5 });
+    expect('content' in one).toBe(false);
+    expect(links.take(ticketOf(linkOf(one)))).toMatchObject({
+      fileName: 'set-1-a.npy',
+      zip: false,
+      bytes: 5,
+      files: [{ name: 'set-1/a.npy', size: 5, crc: crc32(Buffer.from('first')) }],
+    });
+
+    const all = await zipDownload(
+      'all.zip',
+      [
+        { name: 'out/a.npy', path: join(dir, 'a.npy') },
+        { name: 'b.json', path: join(dir, 'b.json') },
+      ],
+      'here',
+      undefined,
+      { as: 'link', links },
+    );
+    // Two stored entries: their bytes, a local and a central header each, and the end record.
+    const headers = 2 * (30 + 46) + 'out/a.npy'.length * 2 + 'b.json'.length * 2 + 22;
+    expect(all).toMatchObject({ mediaType: 'application/zip', bytes: 5 + 7 + headers });
+    expect(links.take(ticketOf(linkOf(all)))?.zip).toBe(true);
+
+    // A file whose bytes are not the ones its record names: no link.
+    const tampered = await failure(
+      fileDownload({ name: 'a.npy', path: join(dir, 'a.npy'), sha256: 'ab'.repeat(32) }, 'here', {
+        as: 'link',
+        links,
+      }),
+    );
+    expect(tampered.code).toBe('JOB_STATE');
+    // Where nothing serves links (the desktop app, a one-shot command), asking for one says so.
+    const nowhere = await failure(
+      fileDownload({ name: 'a.npy', path: join(dir, 'a.npy') }, 'here', { as: 'link' }),
+    );
+    expect(nowhere.code).toBe('INVALID_PARAMS');
+    expect(nowhere.message).toContain('served by the dashboard of roost serve');
+  });
+
+  it('refuses a link to a zip past 4 GiB before reading anything', async () => {
+    const big = join(dir, 'huge.npy');
+    await writeFile(big, '');
+    await truncate(big, 2 ** 32);
+    const links = createDownloadLinks();
+    const refused = await failure(
+      zipDownload(
+        'all.zip',
+        [{ name: 'huge.npy', path: big }],
+        `the folder ${dir}`,
+        'download one output at a time',
+        {
+          as: 'link',
+          links,
+        },
+      ),
+    );
+    expect(refused.code).toBe('TOO_LARGE');
+    expect(refused.message).toContain('more than one zip holds (4 GiB, 65 535 files)');
+    expect(refused.message).toContain(`the folder ${dir}`);
+    expect(refused.message).toContain('or download one output at a time');
   });
 
   it('refuses more than the page downloads, saying how much and where the files are, without reading them', async () => {

@@ -8,6 +8,8 @@ import type { Router } from './router.ts';
 import type { EventBus } from '../events.ts';
 import type { Logger } from '../log.ts';
 import { tokenMatches } from './token.ts';
+import { DOWNLOAD_LINK_SECONDS, DOWNLOAD_PATH, type DownloadLinks } from './download-links.ts';
+import { DownloadChanged, sendLinkedDownload } from './download-stream.ts';
 
 export interface HttpServerOptions {
   router: Router;
@@ -25,6 +27,8 @@ export interface HttpServerOptions {
   staticDir?: string;
   /** Seconds between SSE keep-alive comments. */
   heartbeatSeconds?: number;
+  /** The agent's one-use download links, served at `GET /download/<ticket>`. */
+  downloads?: DownloadLinks;
 }
 
 export interface RunningServer {
@@ -200,6 +204,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return;
     }
     const url = new URL(req.url ?? '/', `http://${LOOPBACK}:${port}`);
+    if (options.downloads && url.pathname.startsWith(DOWNLOAD_PATH)) {
+      await handleDownload(req, res, url.pathname.slice(DOWNLOAD_PATH.length), options.downloads);
+      return;
+    }
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
       await handleApi(req, res, url);
       return;
@@ -211,6 +219,44 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return;
     }
     await serveStatic(req, res, url.pathname);
+  }
+
+  /**
+   * A one-use download link (download-links.ts): the ticket is the credential (handed only to a
+   * caller with the token), so no bearer token is asked for; a browser follows the link itself.
+   */
+  async function handleDownload(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ticket: string,
+    downloads: DownloadLinks,
+  ): Promise<void> {
+    if (req.method !== 'GET') {
+      sendError(res, 'NOT_FOUND', 'Use GET for a download link.', { Allow: 'GET' });
+      return;
+    }
+    const download = downloads.take(ticket);
+    if (!download) {
+      sendError(
+        res,
+        'NOT_FOUND',
+        `This download link was used already or has expired (a link works once, for ${DOWNLOAD_LINK_SECONDS} seconds). Download it again from the page.`,
+      );
+      return;
+    }
+    try {
+      await sendLinkedDownload(res, download);
+      log.debug(`sent ${download.fileName} (${download.bytes} bytes) through a download link`);
+    } catch (error) {
+      if (error instanceof DownloadChanged) {
+        sendError(res, 'JOB_STATE', error.message);
+        return;
+      }
+      // Cut off midway (the browser cancelled, or a read failed): the length is already sent,
+      // so the browser sees it incomplete.
+      log.warn(`download of ${download.fileName} stopped: ${(error as Error).message}`);
+      res.destroy();
+    }
   }
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {

@@ -436,19 +436,35 @@ export const signedReceiptSchema = z.object({
 export type SignedReceipt = z.infer<typeof signedReceiptSchema>;
 
 /**
- * A file the agent hands to the page for saving (`job.download`, `market.postedJobResults`):
- * its bytes as base64, so it travels through IPC, HTTP and the CLI alike. Capped at
- * DOWNLOAD_MAX_BYTES; larger ones are refused, saying where the files are.
+ * A file the agent hands to the page for saving (`job.download`, `market.postedJobResults`,
+ * `diagnostics.supportBundleFile`): its bytes as base64, so it travels through IPC, HTTP and the
+ * CLI alike, capped at DOWNLOAD_MAX_BYTES (larger ones are refused, saying where the files are);
+ * or, asked `as: 'link'` on `roost serve`, a one-use link the browser downloads it from, streamed
+ * from disk at any size (agent/api/download-links.ts).
  */
 export const DOWNLOAD_MAX_BYTES = 64 * 1024 * 1024;
-export const downloadSchema = z.object({
+/** How the page takes a download: the bytes in the answer (default), or a link. */
+export const downloadAsSchema = z.enum(['content', 'link']);
+const downloadFacts = {
   /** A name to save it under: `roost-job-matmul.zip`, `c.npy`. */
   fileName: z.string(),
   mediaType: z.string(),
   bytes: z.int().nonnegative(),
-  /** The bytes, base64. */
-  content: z.string(),
-});
+};
+export const downloadSchema = z.union([
+  z.object({
+    ...downloadFacts,
+    /** The bytes, base64. */
+    content: z.string(),
+  }),
+  z.object({
+    ...downloadFacts,
+    /** Where on the Roost that answered to GET it: `/download/<ticket>`; works once. */
+    link: z.string().regex(/^\/download\/[A-Za-z0-9_-]{43}$/),
+    /** When the link stops working. */
+    expiresAt: z.string(),
+  }),
+]);
 export type Download = z.infer<typeof downloadSchema>;
 
 export const jobDownloadParamsSchema = z
@@ -459,6 +475,7 @@ export const jobDownloadParamsSchema = z
      * Absent: a zip of the outputs, result.json and spec.json.
      */
     file: z.string().min(1).max(1000).optional(),
+    as: downloadAsSchema.optional(),
   })
   .strict();
 

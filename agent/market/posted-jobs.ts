@@ -18,6 +18,7 @@ import type { Signer } from 'ethers';
 import { connectJobMarket } from '../../contracts/bindings/job-market.ts';
 import { connectRoostTestToken } from '../../contracts/bindings/roost-test-token.ts';
 import { basename, resolve, sep } from 'node:path';
+import type { DownloadLinks } from '../api/download-links.ts';
 import { fileNamePart, previewFile, zipDownload } from '../api/file-answers.ts';
 import { ApiFailure } from '../api/errors.ts';
 import type { Download, OutputPreview } from '../jobs/schema.ts';
@@ -60,6 +61,8 @@ export interface PostedJobsOptions {
   /** How often a watched job's leases are read; default 2000 ms. */
   pollMs?: number;
   now?: () => Date;
+  /** The host's download links (roost serve), for results asked for as a link. */
+  downloadLinks?: DownloadLinks;
 }
 
 export interface PostedJobs {
@@ -69,7 +72,7 @@ export interface PostedJobs {
   watch(params: { jobId: string; password?: string }): Promise<{ jobId: string; servedAt: string }>;
   cancel(params: { jobId: string; password?: string }): Promise<CancelPostedJobResult>;
   /** The checked results of a job, every lease's, in one zip for saving from the page. */
-  results(params: { jobId: string }): Promise<Download>;
+  results(params: { jobId: string; as?: 'content' | 'link' | undefined }): Promise<Download>;
   /** One checked output of a lease at a glance. */
   outputPreview(params: { jobId: string; slot: number; file: string }): Promise<OutputPreview>;
   /** Watch again every unfinished job this agent can sign for without asking (long-lived hosts). */
@@ -520,7 +523,7 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
       return { jobId, servedAt };
     },
 
-    async results({ jobId }) {
+    async results({ jobId, as }) {
       const { request, verdicts } = await checkedResults(jobId);
       const entries = verdicts.flatMap((v) =>
         v.outputs.map((file) => ({
@@ -538,6 +541,8 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
         `roost-posted-job-${jobId}${name === jobId ? '' : `-${name}`}.zip`,
         entries,
         `the job's folder ${request.dir}`,
+        undefined,
+        { as, links: options.downloadLinks },
       );
     },
 

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import {
+  downloadAsSchema,
   downloadSchema,
   executionProviderSchema,
   outputPreviewSchema,
@@ -736,8 +737,8 @@ export const marketMethods = {
   },
   'market.postedJobResults': {
     summary:
-      "The checked results of a job posted from this data folder (every lease's result.json and outputs, by lease and verdict) in one zip for saving from the page; base64, up to 64 MiB.",
-    params: z.strictObject({ jobId: jobIdParam }),
+      "The checked results of a job posted from this data folder (every lease's result.json and outputs, by lease and verdict) in one zip for saving from the page; base64 up to 64 MiB, or a link to stream it from (`as: 'link'`, roost serve).",
+    params: z.strictObject({ jobId: jobIdParam, as: downloadAsSchema.optional() }),
     result: downloadSchema,
   },
   'market.postedJobs': {

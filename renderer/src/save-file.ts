@@ -1,8 +1,10 @@
 /**
  * Saves what the agent handed over as a file, through the browser's download (the desktop app's
  * window asks where to save it). One place for the page's downloads: reports, the earnings CSV,
- * the wallet backup, a job's outputs.
+ * the wallet backup, a job's outputs (by a link to follow, on the dashboard of `roost serve`).
  */
+import type { ResultOf } from '../../agent/api/contract.ts';
+import type { ApiClient } from './api/transport.ts';
 
 /** Bytes, or text as UTF-8, saved under `fileName`. */
 export function saveBytes(fileName: string, data: Uint8Array | string, mediaType: string): void {
@@ -20,11 +22,27 @@ export function fromBase64(content: string): Uint8Array {
   return Uint8Array.from(atob(content), (c) => c.charCodeAt(0));
 }
 
-/** A download answer of the agent (job.download, market.postedJobResults), saved. */
-export function saveDownload(download: {
-  fileName: string;
-  mediaType: string;
-  content: string;
-}): void {
-  saveBytes(download.fileName, fromBase64(download.content), download.mediaType);
+/** A download answer of the agent: its bytes, or a one-use link to them. */
+export type DownloadAnswer = ResultOf<'job.download'>;
+
+/**
+ * How the page asks for a download: as a link where it can follow one (the dashboard of `roost
+ * serve` in a browser: the browser streams it from disk, any size, with its own progress), else
+ * with the bytes in the answer (the desktop app).
+ */
+export function downloadAs(client: Pick<ApiClient, 'linkUrl'>): { as?: 'link' } {
+  return client.linkUrl ? { as: 'link' } : {};
+}
+
+/** A download answer of the agent (job.download, market.postedJobResults, …), saved. */
+export function saveDownload(client: Pick<ApiClient, 'linkUrl'>, download: DownloadAnswer): void {
+  if ('content' in download) {
+    saveBytes(download.fileName, fromBase64(download.content), download.mediaType);
+    return;
+  }
+  if (!client.linkUrl) throw new Error('a download link came to a page that cannot follow one');
+  const a = document.createElement('a');
+  a.href = client.linkUrl(download.link);
+  a.download = download.fileName;
+  a.click();
 }

@@ -157,6 +157,7 @@ describe.skipIf(Boolean(missing))('the dashboard in Chromium against roost serve
       result.getByRole('button', { name: 'Download it' }).click(),
     ]);
     expect(download.suggestedFilename()).toBe(basename(path));
+    expect(download.url()).toMatch(/\/download\/[A-Za-z0-9_-]{43}$/);
     expect((await readFile(await download.path())).equals(await readFile(path))).toBe(true);
     await page.close();
   });

@@ -110,6 +110,8 @@ describe.skipIf(Boolean(missing))('the Jobs page against roost serve', () => {
       detail.getByRole('button', { name: 'Download all (.zip)' }).click(),
     ]);
     expect(zipped.suggestedFilename()).toMatch(/^roost-job-.+\.zip$/);
+    // The browser downloaded it itself, from a one-use link roost serve streamed.
+    expect(zipped.url()).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/download\/[A-Za-z0-9_-]{43}$/);
     const entries = readZip(await readFile(await zipped.path()));
     const names = entries.map((e) => e.name);
     expect(names).toEqual(expect.arrayContaining(['result.json', 'spec.json']));

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
-import { access, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { access, mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeModel, valueInfo } from '../fixtures/jobs/models.ts';
@@ -264,6 +264,34 @@ describe('roost serve HTTP API', () => {
     expect(one.fileName).toBe(output.file.replaceAll('/', '-'));
     expect(Buffer.from(one.content, 'base64').equals(Buffer.from(npy))).toBe(true);
 
+    // On roost serve the page asks for a link: GET it (the ticket is the credential, no token)
+    // and the browser streams the same files; a zip of stored entries, then the link is spent.
+    const linked = JSON.parse((await post('job.download', { id, as: 'link' })).body).value;
+    expect(linked).toMatchObject({ fileName: 'roost-job-relu-for-download.zip' });
+    expect(linked.link).toMatch(/^\/download\/[A-Za-z0-9_-]{43}$/);
+    const got = await fetch(`http://127.0.0.1:${port}${linked.link}`);
+    expect(got.status).toBe(200);
+    expect(got.headers.get('content-type')).toBe('application/zip');
+    expect(got.headers.get('content-length')).toBe(String(linked.bytes));
+    expect(got.headers.get('content-disposition')).toBe(
+      `attachment; filename="roost-job-relu-for-download.zip"; filename*=UTF-8''roost-job-relu-for-download.zip`,
+    );
+    const streamed = readZip(Buffer.from(await got.arrayBuffer()));
+    expect(streamed.map((e) => [e.name, e.method])).toEqual(entries.map((e) => [e.name, 0]));
+    expect(streamed.find((e) => e.name === `out/${output.file}`)!.data.equals(npy)).toBe(true);
+    const spent = await fetch(`http://127.0.0.1:${port}${linked.link}`);
+    expect(spent.status).toBe(404);
+    expect(((await spent.json()) as { error: { message: string } }).error.message).toContain(
+      'used already or has expired',
+    );
+    const oneLink = JSON.parse(
+      (await post('job.download', { id, file: output.file, as: 'link' })).body,
+    ).value;
+    const oneGot = await fetch(`http://127.0.0.1:${port}${oneLink.link}`);
+    expect(Buffer.from(await oneGot.arrayBuffer()).equals(Buffer.from(npy))).toBe(true);
+    // A made-up ticket hands out nothing.
+    expect((await fetch(`http://127.0.0.1:${port}/download/${'A'.repeat(43)}`)).status).toBe(404);
+
     const unknown = await post('job.download', { id, file: '../../api-token' });
     expect(unknown.status).toBe(404);
     expect(JSON.parse(unknown.body).error.message).toContain(
@@ -307,6 +335,47 @@ describe('roost serve HTTP API', () => {
       fileName: 'roost-support-gone.zip',
     });
     expect(gone.status).toBe(404);
+
+    // Past what an answer carries (64 MiB): refused as bytes, streamed whole by a link.
+    const big = join(dir.path, 'data', 'support', 'roost-support-big.zip');
+    await writeFile(big, 'PK');
+    await truncate(big, 100 * 1024 * 1024);
+    const asBytes = await post('diagnostics.supportBundleFile', {
+      fileName: 'roost-support-big.zip',
+    });
+    expect(asBytes.status).toBe(413);
+    expect(JSON.parse(asBytes.body).error.message).toContain('100 MB');
+    const link = JSON.parse(
+      (
+        await post('diagnostics.supportBundleFile', {
+          fileName: 'roost-support-big.zip',
+          as: 'link',
+        })
+      ).body,
+    ).value;
+    expect(link).toMatchObject({ bytes: 100 * 1024 * 1024, mediaType: 'application/zip' });
+    const streamed = await fetch(`http://127.0.0.1:${port}${link.link}`);
+    expect(streamed.status).toBe(200);
+    const body = Buffer.from(await streamed.arrayBuffer());
+    expect(body.length).toBe(100 * 1024 * 1024);
+    expect(body.subarray(0, 2).toString()).toBe('PK');
+    expect(body.subarray(2).every((b) => b === 0)).toBe(true);
+
+    // A file that changed after its link was handed out is not sent.
+    const again = JSON.parse(
+      (
+        await post('diagnostics.supportBundleFile', {
+          fileName: 'roost-support-big.zip',
+          as: 'link',
+        })
+      ).body,
+    ).value;
+    await truncate(big, 10);
+    const changed = await fetch(`http://127.0.0.1:${port}${again.link}`);
+    expect(changed.status).toBe(409);
+    expect(((await changed.json()) as { error: { message: string } }).error.message).toContain(
+      'changed or went since the download was asked for',
+    );
   });
 
   it('removes a finished job: its folder and its row go, and the event stream says so', async () => {

@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Handlers } from '../router.ts';
 import { ApiFailure } from '../errors.ts';
+import type { DownloadLinks } from '../download-links.ts';
 import { fileDownload } from '../file-answers.ts';
 import type { DiagnosticFacts } from '../../diagnostics/diagnose.ts';
 import { whyNoJobs } from '../../diagnostics/diagnose.ts';
@@ -23,6 +24,8 @@ export interface DiagnosticsDeps {
   extraFacts?: () => Promise<Partial<DiagnosticFacts>>;
   /** Documents for the support bundle (status, versions). */
   documents?: () => Promise<{ name: string; value: unknown }[]>;
+  /** The host's download links (roost serve), for a bundle asked for as a link. */
+  downloadLinks?: DownloadLinks;
 }
 
 async function gatherFacts(deps: DiagnosticsDeps): Promise<DiagnosticFacts> {
@@ -94,9 +97,12 @@ export function diagnosticsHandlers(
       }
     },
     // Only from the data folder's support/, where the page's bundles go; the name is checked.
-    'diagnostics.supportBundleFile': ({ fileName }) => {
+    'diagnostics.supportBundleFile': ({ fileName, as }) => {
       const folder = join(deps.dataDir, 'support');
-      return fileDownload({ name: fileName, path: join(folder, fileName) }, folder);
+      return fileDownload({ name: fileName, path: join(folder, fileName) }, folder, {
+        as,
+        links: deps.downloadLinks,
+      });
     },
   };
 }

@@ -11,7 +11,14 @@ import type {
   JobSummary,
   OutputPreview,
 } from '../../jobs/schema.ts';
-import { fileDownload, fileNamePart, previewFile, zipDownload } from '../file-answers.ts';
+import type { DownloadLinks } from '../download-links.ts';
+import {
+  fileDownload,
+  fileNamePart,
+  previewFile,
+  zipDownload,
+  type DownloadAsk,
+} from '../file-answers.ts';
 
 /** The job service's kebab-case codes as the contract's. */
 function codeFor(code: string): ErrorCode {
@@ -94,7 +101,11 @@ function jobFiles(detail: JobDetail) {
 }
 
 /** A finished job's files (job.download): one of them, or all in a zip. */
-async function jobDownload(detail: JobDetail, file: string | undefined): Promise<Download> {
+async function jobDownload(
+  detail: JobDetail,
+  file: string | undefined,
+  ask: DownloadAsk,
+): Promise<Download> {
   const { where, outputs, result, spec, unknown } = jobFiles(detail);
   if (file === undefined) {
     const name = fileNamePart(detail.name, detail.id.slice(0, 8));
@@ -103,14 +114,15 @@ async function jobDownload(detail: JobDetail, file: string | undefined): Promise
       [...outputs, result, spec],
       where,
       'download one output at a time',
+      ask,
     );
   }
   if (file === result.name || file === spec.name)
-    return fileDownload(file === result.name ? result : spec, where);
+    return fileDownload(file === result.name ? result : spec, where, ask);
   const output = outputs.find((o) => o.file === file);
   if (!output) throw unknown(file);
   // Saved under the receipt's name for it (set-1/c.npy becomes set-1-c.npy).
-  return fileDownload({ ...output, name: file }, where);
+  return fileDownload({ ...output, name: file }, where, ask);
 }
 
 /** One output at a glance (job.outputPreview). */
@@ -121,7 +133,10 @@ async function jobOutputPreview(detail: JobDetail, file: string): Promise<Output
   return previewFile(file, output.path, where);
 }
 
-export function jobHandlers(jobs: () => Promise<JobService>): Pick<Handlers, JobMethod> {
+export function jobHandlers(
+  jobs: () => Promise<JobService>,
+  downloadLinks?: DownloadLinks,
+): Pick<Handlers, JobMethod> {
   return {
     'job.submit': async (spec) => unwrap(await (await jobs()).submit(spec, { origin: 'private' })),
     'job.add': async (request) => {
@@ -137,7 +152,8 @@ export function jobHandlers(jobs: () => Promise<JobService>): Pick<Handlers, Job
     },
     'job.list': async (filter) => ({ jobs: (await jobs()).list(filter) }),
     'job.show': async ({ id }) => unwrap((await jobs()).show(id)),
-    'job.download': async ({ id, file }) => jobDownload(unwrap((await jobs()).show(id)), file),
+    'job.download': async ({ id, file, as }) =>
+      jobDownload(unwrap((await jobs()).show(id)), file, { as, links: downloadLinks }),
     'job.outputPreview': async ({ id, file }) =>
       jobOutputPreview(unwrap((await jobs()).show(id)), file),
     'job.cancel': async ({ id }) => unwrap(await (await jobs()).cancel(id)),

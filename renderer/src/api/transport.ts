@@ -30,6 +30,11 @@ export type ConnectionState = 'connecting' | 'open' | 'retrying' | 'unauthorized
 
 export interface Transport {
   call(method: string, params: unknown): Promise<Result<unknown>>;
+  /**
+   * The address of a download link the agent handed out (`/download/<ticket>`), where the page
+   * can follow one: the dashboard of `roost serve` in a browser. Absent in the desktop app.
+   */
+  linkUrl?: (path: string) => string;
   /** Starts receiving events; returns a function that stops. */
   listen(
     onEvent: (event: AgentEvent) => void,
@@ -43,6 +48,7 @@ export interface ApiClient {
     ...params: keyof ParamsOf<M> extends never ? [ParamsOf<M>?] : [ParamsOf<M>]
   ): Promise<Result<ResultOf<M>>>;
   listen: Transport['listen'];
+  linkUrl?: Transport['linkUrl'];
 }
 
 function parseEvent(raw: unknown): AgentEvent | undefined {
@@ -128,6 +134,7 @@ export function httpTransport(
 ): Transport {
   const headers = { Authorization: `Bearer ${token}` };
   return {
+    linkUrl: (path) => `${baseUrl}${path}`,
     async call(method, params) {
       let response: Response;
       try {
@@ -233,5 +240,6 @@ export function createClient(transport: Transport): ApiClient {
     call: ((method: MethodName, params?: unknown) =>
       transport.call(method, params ?? {})) as ApiClient['call'],
     listen: transport.listen,
+    ...(transport.linkUrl ? { linkUrl: transport.linkUrl } : {}),
   };
 }

@@ -15,7 +15,7 @@ import {
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { marketSwitchWatcher } from '../hooks/market-switch.ts';
-import { saveDownload } from '../save-file.ts';
+import { downloadAs, saveDownload } from '../save-file.ts';
 import { PreviewText, usePreviews } from './OutputPreview.tsx';
 import { listWords } from '../words.ts';
 import { AgentText } from './AgentText.tsx';
@@ -546,9 +546,9 @@ function PostedJobItem({
   const downloadResults = async (jobId: string) => {
     setBusy(true);
     setProblem(undefined);
-    const r = await client.call('market.postedJobResults', { jobId });
+    const r = await client.call('market.postedJobResults', { jobId, ...downloadAs(client) });
     setBusy(false);
-    if (r.ok) saveDownload(r.value);
+    if (r.ok) saveDownload(client, r.value);
     else setProblem(problemWords(r.error));
   };
 

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
-import { saveDownload } from '../save-file.ts';
+import { downloadAs, saveDownload } from '../save-file.ts';
 
 /** Settings → Help: writes the support bundle and says where it is. */
 export function SupportBundle() {
@@ -24,9 +24,12 @@ export function SupportBundle() {
     setBusy(true);
     setError(undefined);
     const fileName = result.path.split(/[\\/]/).pop() ?? '';
-    const r = await client.call('diagnostics.supportBundleFile', { fileName });
+    const r = await client.call('diagnostics.supportBundleFile', {
+      fileName,
+      ...downloadAs(client),
+    });
     setBusy(false);
-    if (r.ok) saveDownload(r.value);
+    if (r.ok) saveDownload(client, r.value);
     else setError(describeError(r.error));
   };
   return (

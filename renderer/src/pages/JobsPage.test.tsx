@@ -470,6 +470,47 @@ describe('JobsPage: where jobs run', () => {
     }
   });
 
+  it('on the dashboard of roost serve, asks for a link and lets the browser download from it', async () => {
+    const { done, detail: answer } = finishedWith([y]);
+    const asked: unknown[] = [];
+    const { client } = fakeAgentClient(
+      (method, params) => {
+        if (method === 'job.list') return ok({ jobs: [done] });
+        if (method === 'job.show') return ok(answer);
+        if (method === 'job.download') {
+          asked.push(params);
+          return ok({
+            fileName: 'roost-job-resnet.zip',
+            mediaType: 'application/zip',
+            bytes: 90_000_000,
+            link: `/download/${'t'.repeat(43)}`,
+            expiresAt: '2026-11-27T12:01:00.000Z',
+          });
+        }
+        return unavailable();
+      },
+      { linkUrl: (path) => `http://127.0.0.1:7787${path}` },
+    );
+    const { saved, followed, restore } = catchSavedFiles();
+    try {
+      showPage(client);
+      const row = (await screen.findByText('resnet')).closest('li')!;
+      fireEvent.click(within(row).getByRole('button', { name: 'Details' }));
+      const detail = await within(row).findByTestId('job-detail');
+      fireEvent.click(await within(detail).findByRole('button', { name: 'Download all (.zip)' }));
+      await waitFor(() => expect(followed).toHaveLength(1));
+      expect(asked).toEqual([{ id: 'job-1', as: 'link' }]);
+      expect(followed[0]).toEqual({
+        href: `http://127.0.0.1:7787/download/${'t'.repeat(43)}`,
+        name: 'roost-job-resnet.zip',
+      });
+      expect(saved).toEqual([]);
+      expect(within(detail).queryByRole('alert')).toBeNull();
+    } finally {
+      restore();
+    }
+  });
+
   it('previews an output under its row, NaN first, and hides it again', async () => {
     const { done, detail: answer } = finishedWith([
       y,

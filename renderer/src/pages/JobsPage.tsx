@@ -16,7 +16,7 @@ import { MarketLeases } from '../components/MarketLeases.tsx';
 import { PreviewText, usePreviews } from '../components/OutputPreview.tsx';
 import { PostedJobs } from '../components/PostedJobs.tsx';
 import { useDetect } from '../hooks/useDetect.ts';
-import { saveDownload } from '../save-file.ts';
+import { downloadAs, saveDownload } from '../save-file.ts';
 import { parseInputSets, pathProblem } from './job-paths.ts';
 
 type Target = ResultOf<'bench.targets'>['targets'][number];
@@ -434,9 +434,13 @@ function JobDetailView({ id }: { id: string }) {
   const download = async (file?: string) => {
     setDownloading(file ?? '');
     setDownloadProblem(undefined);
-    const r = await client.call('job.download', { id, ...(file !== undefined ? { file } : {}) });
+    const r = await client.call('job.download', {
+      id,
+      ...(file !== undefined ? { file } : {}),
+      ...downloadAs(client),
+    });
     setDownloading(undefined);
-    if (r.ok) saveDownload(r.value);
+    if (r.ok) saveDownload(client, r.value);
     else setDownloadProblem(describeError(r.error));
   };
   useEffect(() => {

@@ -19,6 +19,10 @@ export interface FakeAgentClient {
  */
 export function fakeAgentClient(
   call: (method: string, params?: unknown) => unknown,
+  options: {
+    /** Where download links lead, as on the dashboard of roost serve (absent: the app). */
+    linkUrl?: (path: string) => string;
+  } = {},
 ): FakeAgentClient {
   let listener: (event: AgentEvent) => void = () => undefined;
   const listen: ApiClient['listen'] = (onEvent, onState) => {
@@ -30,6 +34,7 @@ export function fakeAgentClient(
     client: {
       call: (method: string, params?: unknown) => Promise.resolve(call(method, params)),
       listen,
+      ...(options.linkUrl ? { linkUrl: options.linkUrl } : {}),
     } as unknown as ApiClient,
     emit: (event) => {
       act(() => listener(event));

@@ -6,6 +6,7 @@
 // refunded. On a custom network the data folder's wallet pays: refused while locked (nothing
 // sent), posted with the password, and posted while the same Roost takes market jobs with it
 // (each send at the same moment gets its own nonce; the market client skips its own job).
+import { contentOf } from '../../../agent/api/testing/downloads.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -194,7 +195,7 @@ describe('posting from the app on the local devnet', () => {
       fileName: `roost-posted-job-${accepted}-matmul-check.zip`,
       mediaType: 'application/zip',
     });
-    const entries = readZip(Buffer.from(results.content, 'base64'));
+    const entries = readZip(contentOf(results));
     const names = entries.map((e) => e.name);
     expect(names).toContain('lease-0-accepted/result.json');
     const npy = entries.find((e) => /^lease-0-accepted\/.+\.npy$/.test(e.name))!;
