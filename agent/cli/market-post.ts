@@ -260,6 +260,22 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
     executionProviders = eps.data;
   }
   const outputs = Array.isArray(v.output) && v.output.length > 0 ? v.output : undefined;
+  // The job as posted here or through the running Roost, and where its files are served.
+  const job = {
+    model: resolve(v.model),
+    inputs: sets.length === 1 ? (sets[0] as Record<string, string>) : sets,
+    canary: Boolean(v.canary),
+    ...(outputs ? { outputs } : {}),
+    ...(leaseSeconds !== undefined ? { leaseSeconds } : {}),
+    ...(deadlineSeconds !== undefined ? { deadlineSeconds } : {}),
+    ...(minScore !== undefined ? { minScore } : {}),
+    ...(executionProviders ? { executionProviders } : {}),
+    ...(typeof v.name === 'string' ? { name: v.name } : {}),
+  };
+  const serve = {
+    ...(port !== undefined ? { port } : {}),
+    ...(publicUrl !== undefined ? { publicUrl } : {}),
+  };
 
   let market: RequesterMarket | undefined;
   let requester: Requester | undefined;
@@ -296,19 +312,10 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
           `Posting through ${through.who}, whose wallet also takes market jobs: ${formatUnitsExact(reward, decimals)} ${symbol} per lease, ${redundancy} lease(s)${v.canary ? ', with a canary run there first' : ''}…\n`,
         );
       const posted = await callWithPassword(ctx, through, 'market.postJob', {
-        model: resolve(v.model),
-        inputs: sets.length === 1 ? (sets[0] as Record<string, string>) : sets,
+        ...job,
         price: v.price,
         redundancy: redundancy as 1 | 2,
-        canary: Boolean(v.canary),
-        ...(outputs ? { outputs } : {}),
-        ...(leaseSeconds !== undefined ? { leaseSeconds } : {}),
-        ...(deadlineSeconds !== undefined ? { deadlineSeconds } : {}),
-        ...(minScore !== undefined ? { minScore } : {}),
-        ...(executionProviders ? { executionProviders } : {}),
-        ...(typeof v.name === 'string' ? { name: v.name } : {}),
-        ...(port !== undefined ? { port } : {}),
-        ...(publicUrl !== undefined ? { publicUrl } : {}),
+        ...serve,
       });
       postedId = BigInt(posted.jobId);
       if (!ctx.json)
@@ -318,28 +325,13 @@ export async function runMarketPost(ctx: MarketPostContext): Promise<number> {
       return await followInRoost(ctx, through, posted.jobId);
     }
     const signer = await requesterSigner(ctx, market, { account });
-    requester = marketRequester(ctx, market, signer, {
-      ...(port !== undefined ? { port } : {}),
-      ...(publicUrl !== undefined ? { publicUrl } : {}),
-    });
+    requester = marketRequester(ctx, market, signer, serve);
     if (!ctx.json) {
       ctx.out(
         `Posting as ${await signer.getAddress()} on ${market.label}: ${formatUnitsExact(reward, decimals)} ${symbol} per lease, ${redundancy} lease(s)${v.canary ? ', with a canary run here first' : ''}…\n`,
       );
     }
-    const posted = await requester.post({
-      model: resolve(v.model),
-      inputs: sets.length === 1 ? (sets[0] as Record<string, string>) : sets,
-      reward,
-      redundancy,
-      canary: Boolean(v.canary),
-      ...(outputs ? { outputs } : {}),
-      ...(leaseSeconds !== undefined ? { leaseSeconds } : {}),
-      ...(deadlineSeconds !== undefined ? { deadlineSeconds } : {}),
-      ...(minScore !== undefined ? { minScore } : {}),
-      ...(executionProviders ? { executionProviders } : {}),
-      ...(typeof v.name === 'string' ? { name: v.name } : {}),
-    });
+    const posted = await requester.post({ ...job, reward, redundancy });
     postedId = posted.jobId;
     if (!ctx.json)
       ctx.out(
