@@ -180,7 +180,9 @@ describe('the benchmark child', () => {
         if (m.type === 'progress' && m.phase === 'measure') controller.abort();
       },
     });
-    expect(Date.now() - started).toBeLessThan(20_000);
+    // Stopped inside the first workload's 30 s minimum, not after it: a bound with room for a
+    // busy machine, since this suite runs files side by side.
+    expect(Date.now() - started).toBeLessThan(29_000);
     expect(outcome.stopped).toBe(true);
     expect(outcome.failure).toBeUndefined();
     for (const w of long) {
