@@ -7,6 +7,7 @@
  * on its own, also after the command ends; the command follows the job by asking it
  * (`market.postedJobs` for that job) and prints what it would have printed by itself.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MethodName, ParamsOf, Result, ResultOf } from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
@@ -73,17 +74,17 @@ export async function callWithPassword<M extends MethodName>(
   return answer.value;
 }
 
-/** What a lease came to, from the Roost's view of it once every lease has its final verdict. */
+/**
+ * What a lease came to, from the Roost's view of it once every lease has its final verdict: its
+ * checked files as the command alone lists them (result.json, then the outputs).
+ */
 function outcomeOf(job: PostedJobView, lease: PostedJobView['leases'][number]): LeaseOutcome {
-  const outputs =
-    job.resultsDir !== null && lease.provider !== null
-      ? (lease.outputs ?? []).map((name) =>
-          join(
-            leaseResultsDir(job.resultsDir as string, lease.slot, lease.provider as string),
-            name,
-          ),
-        )
-      : [];
+  const outputs: string[] = [];
+  if (job.resultsDir !== null && lease.provider !== null) {
+    const dir = leaseResultsDir(job.resultsDir, lease.slot, lease.provider);
+    if (existsSync(join(dir, 'result.json'))) outputs.push(join(dir, 'result.json'));
+    for (const name of lease.outputs ?? []) outputs.push(join(dir, name));
+  }
   return {
     slot: lease.slot,
     provider: lease.provider,

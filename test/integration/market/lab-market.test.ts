@@ -7,7 +7,7 @@
 // on a fixed port behind a proxy, and the job's document names the proxy's address: providers on
 // other machines fetch and upload through it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer as createTcpServer, connect, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { spawn } from 'node:child_process';
@@ -536,6 +536,21 @@ describe("a lab's own market across its machines", () => {
       const id = BigInt(jobId?.[1] ?? '0');
       expect((await market.getJob(id)).requester).toBe(lab.address);
       expect(await market.withdrawable(provider)).toBe(providerBefore + 2n * USD);
+      // Once finished there, await tells it as it stands, with the lease's checked files.
+      const told = await runRoost(['market', 'await', String(id), '--data-dir', both, '--json']);
+      expect(told.code, told.stderr).toBe(0);
+      const outcome = JSON.parse(told.stdout) as {
+        ok: boolean;
+        leases: { verdict: string; provider: string; outputs: string[] }[];
+      };
+      expect(outcome.ok).toBe(true);
+      expect(outcome.leases).toEqual([
+        expect.objectContaining({ verdict: 'accepted', provider: provider }),
+      ]);
+      const checked = outcome.leases[0]?.outputs ?? [];
+      expect(checked[0]).toMatch(/\/result\.json$/);
+      expect(checked.some((f) => f.endsWith('.npy'))).toBe(true);
+      for (const file of checked) await access(file);
 
       // A job nobody takes (the provider works only by hand now): posted through the Roost,
       // this command stopped, then followed again with await and cancelled through it.
