@@ -122,8 +122,9 @@ export interface AgentOptions {
    */
   devnetNode?: DevnetNode;
   /**
-   * The host serves one-use download links (roost serve's `GET /download/<ticket>`): files asked
-   * for `as: 'link'` are handed out through them. Absent (the app, the CLI): such asks are refused.
+   * The host serves one-use download links (roost serve's `GET /download/<ticket>`, the desktop
+   * app's `roost://app/download/<ticket>`): files asked for `as: 'link'` are handed out through
+   * them. Absent (a one-shot CLI command): such asks are refused.
    */
   downloadLinks?: DownloadLinks;
   /** `--rpc` and `--market`: work on this chain and market (saved in Settings as a custom network). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { resolveAppFile } from './app-protocol.ts';
+import { downloadTicketOf, resolveAppFile } from './app-protocol.ts';
 
 describe('resolveAppFile', () => {
   const root = '/opt/roost/renderer';
@@ -29,5 +29,25 @@ describe('resolveAppFile', () => {
     ]) {
       expect(resolveAppFile(root, url), url).toBeUndefined();
     }
+  });
+});
+
+describe('downloadTicketOf', () => {
+  const ticket = 'A'.repeat(21) + '_-' + 'z'.repeat(20);
+  it('reads the ticket of a download link on the app origin', () => {
+    expect(downloadTicketOf(`roost://app/download/${ticket}`)).toBe(ticket);
+  });
+
+  it('ignores anything else: another origin, another path, a malformed ticket', () => {
+    for (const url of [
+      `roost://other/download/${ticket}`,
+      `https://app/download/${ticket}`,
+      `roost://app/downloads/${ticket}`,
+      `roost://app/download/${ticket}/x`,
+      'roost://app/download/short',
+      `roost://app/download/${ticket.slice(1)}%2F`,
+      'not a url',
+    ])
+      expect(downloadTicketOf(url), url).toBeUndefined();
   });
 });

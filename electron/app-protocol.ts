@@ -38,3 +38,19 @@ export function resolveAppFile(
   if (!file.startsWith(root.endsWith(sep) ? root : root + sep)) return undefined;
   return { file, type: types[extname(file)] ?? 'application/octet-stream' };
 }
+
+/**
+ * The ticket of a download link on the app's origin (`roost://app/download/<ticket>`, the path
+ * the agent hands out for a download, agent/api/download-links.ts), or undefined for any other URL.
+ */
+export function downloadTicketOf(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol !== `${APP_SCHEME}:` || parsed.host !== APP_HOST) return undefined;
+  const match = /^\/download\/([A-Za-z0-9_-]{43})$/.exec(parsed.pathname);
+  return match?.[1];
+}

@@ -31,7 +31,9 @@ import { spawnNodeModule } from '../contracts/devnet-process.ts';
 import { resolveDataDir } from '../agent/store/data-dir.ts';
 import { InstanceLockError } from '../agent/store/instance-lock.ts';
 import { stderrSink } from '../agent/log.ts';
-import { resolveAppFile } from './app-protocol.ts';
+import { downloadTicketOf, resolveAppFile } from './app-protocol.ts';
+import { DOWNLOAD_LINK_SECONDS, createDownloadLinks } from '../agent/api/download-links.ts';
+import { linkedDownloadResponse } from '../agent/api/download-stream.ts';
 import { planHelpers, sourceHelperSpawner, type HelperPlan } from './helpers.ts';
 import { registerIpc } from './ipc.ts';
 import { applyStartAtLogin, startedHidden } from './login-item.ts';
@@ -155,11 +157,14 @@ async function main(): Promise<void> {
     },
   });
 
+  // Downloads of any size: the page follows a one-use link on the app's own origin, streamed below.
+  const downloads = createDownloadLinks();
   let agent: Agent;
   try {
     agent = await createAgent({
       dataDir,
       host: 'electron',
+      downloadLinks: downloads,
       background: true,
       // Idle time and battery come from the OS through Electron; the work policy decides with them.
       desktop: {
@@ -184,6 +189,16 @@ async function main(): Promise<void> {
 
   lockDownSession(session.defaultSession);
   protocol.handle(APP_SCHEME, async (request) => {
+    const ticket = downloadTicketOf(request.url);
+    if (ticket !== undefined) {
+      const download = downloads.take(ticket);
+      return download
+        ? linkedDownloadResponse(download)
+        : new Response(
+            `This download link was used already or has expired (a link works once, for ${DOWNLOAD_LINK_SECONDS} seconds). Download it again from the page.`,
+            { status: 404 },
+          );
+    }
     const target = resolveAppFile(RENDERER_DIR, request.url);
     if (!target) return new Response('Not found', { status: 404 });
     try {

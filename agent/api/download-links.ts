@@ -1,9 +1,10 @@
 /**
- * One-use download links, for the dashboard of `roost serve`: a method that offers files (a job's
- * outputs, a posted job's results, a support bundle) answers a browser with a link instead of the
- * bytes (`as: 'link'`), and `GET /download/<ticket>` streams what it names from disk — one file
- * as it is, or several as a zip of stored entries — with its exact length, so the browser's own
- * download shows progress and no size limit of an API answer applies.
+ * One-use download links: a method that offers files (a job's outputs, a posted job's results, a
+ * support bundle) answers the page with a link instead of the bytes (`as: 'link'`), and the host
+ * streams what it names from disk (download-stream.ts) — one file as it is, or several as a zip
+ * of stored entries — with its exact length, so the browser's own download shows progress and no
+ * size limit of an API answer applies: `GET /download/<ticket>` on `roost serve`, and
+ * `roost://app/download/<ticket>` on the desktop app's own origin (electron/main.ts).
  *
  * The ticket (32 random bytes) is the credential: it is handed only to a caller that has the API
  * token, works once, and expires after DOWNLOAD_LINK_SECONDS. What it hands out was checked when

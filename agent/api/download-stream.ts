@@ -1,7 +1,9 @@
 /**
- * Sends what a download link hands out (download-links.ts) as the HTTP answer, from disk: one file
- * as it is, or several as a zip of stored entries whose headers were known when the link was
- * issued. Its length is exact and nothing is held in memory, whatever the size.
+ * Sends what a download link hands out (download-links.ts) from disk: one file as it is, or
+ * several as a zip of stored entries whose headers were known when the link was issued. Its
+ * length is exact and nothing is held in memory, whatever the size. Two ways out, one stream of
+ * bytes: the HTTP answer of `roost serve`, and a web Response (the desktop app's `roost://app`
+ * protocol).
  */
 import { createReadStream } from 'node:fs';
 import { lstat } from 'node:fs/promises';
@@ -40,14 +42,8 @@ function write(res: ServerResponse, chunk: Buffer | Uint8Array): Promise<void> {
   });
 }
 
-/**
- * Checks that every file is still the plain file of the size it had (else DownloadChanged, before
- * any byte is sent), then sends the headers and the bytes.
- */
-export async function sendLinkedDownload(
-  res: ServerResponse,
-  download: LinkedDownload,
-): Promise<void> {
+/** Refuses (DownloadChanged) when a file is no longer the plain file of the size it had. */
+async function checkUnchanged(download: LinkedDownload): Promise<void> {
   for (const file of download.files) {
     const info = await lstat(file.path).catch(() => undefined);
     if (!info?.isFile() || info.size !== file.size)
@@ -55,23 +51,69 @@ export async function sendLinkedDownload(
         `${file.name} in ${download.where} changed or went since the download was asked for. Ask for it again.`,
       );
   }
-  const zip = download.zip ? storedZip(download.files) : undefined;
-  if (zip && zip.length !== download.bytes)
-    throw new Error(`the zip's length (${zip.length}) is not the one the link was issued for`);
-  res.writeHead(200, {
+}
+
+/** The download's headers: its type, exact length, and a name to save it under. */
+function headersOf(download: LinkedDownload): Record<string, string> {
+  return {
     'Content-Type': download.mediaType,
     'Content-Length': String(download.bytes),
     'Content-Disposition': contentDisposition(download.fileName),
     'Cache-Control': 'no-store',
     'X-Content-Type-Options': 'nosniff',
-  });
+  };
+}
+
+/** The download's bytes in order: each zip header, each file's bytes as counted, the trailer. */
+async function* chunksOf(download: LinkedDownload): AsyncGenerator<Buffer> {
+  const zip = download.zip ? storedZip(download.files) : undefined;
+  if (zip && zip.length !== download.bytes)
+    throw new Error(`the zip's length (${zip.length}) is not the one the link was issued for`);
   for (const [i, file] of download.files.entries()) {
-    if (zip) await write(res, zip.headers[i] as Buffer);
+    if (zip) yield zip.headers[i] as Buffer;
     if (file.size === 0) continue;
     // Exactly the bytes counted when the link was issued, even if the file grew since.
     for await (const chunk of createReadStream(file.path, { start: 0, end: file.size - 1 }))
-      await write(res, chunk as Buffer);
+      yield chunk as Buffer;
   }
-  if (zip) await write(res, zip.trailer);
+  if (zip) yield zip.trailer;
+}
+
+/**
+ * Checks that every file is still the plain file of the size it had (else DownloadChanged, before
+ * any byte is sent), then sends the headers and the bytes as the HTTP answer.
+ */
+export async function sendLinkedDownload(
+  res: ServerResponse,
+  download: LinkedDownload,
+): Promise<void> {
+  await checkUnchanged(download);
+  res.writeHead(200, headersOf(download));
+  for await (const chunk of chunksOf(download)) await write(res, chunk);
   res.end();
+}
+
+/** The same as a web Response (200, or 409 with the refusal's words when a file changed). */
+export async function linkedDownloadResponse(download: LinkedDownload): Promise<Response> {
+  try {
+    await checkUnchanged(download);
+  } catch (error) {
+    if (!(error instanceof DownloadChanged)) throw error;
+    return new Response(error.message, {
+      status: 409,
+      headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+    });
+  }
+  const chunks = chunksOf(download);
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await chunks.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    async cancel() {
+      await chunks.return(undefined);
+    },
+  });
+  return new Response(body, { status: 200, headers: headersOf(download) });
 }

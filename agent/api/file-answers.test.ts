@@ -105,7 +105,7 @@ describe('downloads', () => {
       fileDownload({ name: 'a.npy', path: join(dir, 'a.npy') }, 'here', { as: 'link' }),
     );
     expect(nowhere.code).toBe('INVALID_PARAMS');
-    expect(nowhere.message).toContain('served by the dashboard of roost serve');
+    expect(nowhere.message).toContain('served by roost serve and the desktop app');
   });
 
   it('refuses a link to a zip past 4 GiB before reading anything', async () => {

@@ -4,8 +4,8 @@
  * `roost serve` through a tunnel) has no other way to the outputs of a job, so each method that
  * offers files answers with their bytes (base64) up to DOWNLOAD_MAX_BYTES, and beyond that says
  * where the files are on the machine Roost runs on. Asked for a link instead (`as: 'link'`, the
- * dashboard of `roost serve`), it checks the files and hands out a one-use link that streams them
- * at any size (download-links.ts, download-stream.ts).
+ * dashboard of `roost serve` and the desktop app), it checks the files and hands out a one-use
+ * link that streams them at any size (download-links.ts, download-stream.ts).
  *
  * Only files the caller names from its own records are read (a receipt's outputs, a verdict's
  * files), never through a link: a path never comes from the request.
@@ -140,7 +140,7 @@ async function linkTo(
   if (!ask.links)
     throw new ApiFailure(
       'INVALID_PARAMS',
-      'Download links are served by the dashboard of roost serve; here the file comes in the answer itself (leave out "as").',
+      'Download links are served by roost serve and the desktop app; here the file comes in the answer itself (leave out "as").',
     );
   const files: CheckedFile[] = [];
   for (const entry of entries)

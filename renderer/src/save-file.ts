@@ -1,7 +1,7 @@
 /**
  * Saves what the agent handed over as a file, through the browser's download (the desktop app's
  * window asks where to save it). One place for the page's downloads: reports, the earnings CSV,
- * the wallet backup, a job's outputs (by a link to follow, on the dashboard of `roost serve`).
+ * the wallet backup, a job's outputs (by a one-use link the agent hands out, any size).
  */
 import type { ResultOf } from '../../agent/api/contract.ts';
 import type { ApiClient } from './api/transport.ts';
@@ -27,8 +27,8 @@ export type DownloadAnswer = ResultOf<'job.download'>;
 
 /**
  * How the page asks for a download: as a link where it can follow one (the dashboard of `roost
- * serve` in a browser: the browser streams it from disk, any size, with its own progress), else
- * with the bytes in the answer (the desktop app).
+ * serve`, and the desktop app on its own origin: streamed from disk, any size, with the browser's
+ * own progress), else with the bytes in the answer.
  */
 export function downloadAs(client: Pick<ApiClient, 'linkUrl'>): { as?: 'link' } {
   return client.linkUrl ? { as: 'link' } : {};

@@ -31,8 +31,8 @@ export type ConnectionState = 'connecting' | 'open' | 'retrying' | 'unauthorized
 export interface Transport {
   call(method: string, params: unknown): Promise<Result<unknown>>;
   /**
-   * The address of a download link the agent handed out (`/download/<ticket>`), where the page
-   * can follow one: the dashboard of `roost serve` in a browser. Absent in the desktop app.
+   * The address of a download link the agent handed out (`/download/<ticket>`): on `roost serve`
+   * over HTTP, and on the desktop app's own origin (`roost://app`), which serves them too.
    */
   linkUrl?: (path: string) => string;
   /** Starts receiving events; returns a function that stops. */
@@ -81,6 +81,8 @@ function checkResult(method: string, raw: unknown): Result<unknown> {
 
 export function preloadTransport(bridge: PreloadBridge): Transport {
   return {
+    // The app's own origin (roost://app) serves the agent's download links.
+    linkUrl: (path) => `${window.location.origin}${path}`,
     async call(method, params) {
       try {
         return checkResult(method, await bridge.call(method, params));
