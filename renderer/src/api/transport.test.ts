@@ -97,3 +97,14 @@ describe('preloadTransport', () => {
     expect(got).toHaveLength(1);
   });
 });
+
+describe('download links', () => {
+  it("lead to roost serve over HTTP, and to the app's own origin through the preload bridge", () => {
+    const ticket = `/download/${'t'.repeat(43)}`;
+    expect(httpTransport('http://127.0.0.1:7787', 'token').linkUrl?.(ticket)).toBe(
+      `http://127.0.0.1:7787${ticket}`,
+    );
+    const bridge = { call: async () => undefined, onEvent: () => () => undefined };
+    expect(preloadTransport(bridge).linkUrl?.(ticket)).toBe(`${window.location.origin}${ticket}`);
+  });
+});
