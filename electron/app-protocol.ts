@@ -11,6 +11,17 @@ const types: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
+/** The URL parsed, when it is one of the app's own origin (`roost://app`). */
+function onAppOrigin(url: string): URL | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  return parsed.protocol === `${APP_SCHEME}:` && parsed.host === APP_HOST ? parsed : undefined;
+}
+
 /**
  * Maps a `roost://app/...` URL to a file of the renderer build, or undefined for anything else:
  * another scheme or host, a path that escapes the build folder, a malformed escape.
@@ -19,13 +30,8 @@ export function resolveAppFile(
   rendererDir: string,
   url: string,
 ): { file: string; type: string } | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return undefined;
-  }
-  if (parsed.protocol !== `${APP_SCHEME}:` || parsed.host !== APP_HOST) return undefined;
+  const parsed = onAppOrigin(url);
+  if (!parsed) return undefined;
   let path: string;
   try {
     path = decodeURIComponent(parsed.pathname);
@@ -44,13 +50,6 @@ export function resolveAppFile(
  * the agent hands out for a download, agent/api/download-links.ts), or undefined for any other URL.
  */
 export function downloadTicketOf(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return undefined;
-  }
-  if (parsed.protocol !== `${APP_SCHEME}:` || parsed.host !== APP_HOST) return undefined;
-  const match = /^\/download\/([A-Za-z0-9_-]{43})$/.exec(parsed.pathname);
-  return match?.[1];
+  const parsed = onAppOrigin(url);
+  return parsed ? /^\/download\/([A-Za-z0-9_-]{43})$/.exec(parsed.pathname)?.[1] : undefined;
 }
