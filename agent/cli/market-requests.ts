@@ -38,6 +38,7 @@ import {
   roostToGoThrough,
   runningRoost,
 } from './requester-running.ts';
+import { capitalized } from '../words.ts';
 
 export const MARKET_REQUESTS_USAGE = 'roost market requests [--json]';
 export const MARKET_AWAIT_USAGE = 'roost market await <jobId> [--json]';
@@ -222,7 +223,7 @@ export async function runMarketAwait(ctx: MarketPostContext): Promise<number> {
     if (running && (watch === 'watching' || watch === 'done')) {
       if (!ctx.json && watch === 'watching')
         ctx.out(
-          `${capitalised(running.who)} is watching job ${jobId} already (it serves the job's files and checks its results); following it here (Ctrl+C stops following, not the job)…\n`,
+          `${capitalized(running.who)} is watching job ${jobId} already (it serves the job's files and checks its results); following it here (Ctrl+C stops following, not the job)…\n`,
         );
       resumed = true;
       return await followInRoost(ctx, running, id);
@@ -233,7 +234,7 @@ export async function runMarketAwait(ctx: MarketPostContext): Promise<number> {
       resumed = true;
       if (!ctx.json)
         ctx.out(
-          `${capitalised(through.who)} serves job ${jobId}'s files again at ${watched.servedAt} and checks its results, also after this command ends; waiting for providers (Ctrl+C stops waiting, not the job)…\n`,
+          `${capitalized(through.who)} serves job ${jobId}'s files again at ${watched.servedAt} and checks its results, also after this command ends; waiting for providers (Ctrl+C stops waiting, not the job)…\n`,
         );
       return await followInRoost(ctx, through, id);
     }
@@ -260,8 +261,4 @@ export async function runMarketAwait(ctx: MarketPostContext): Promise<number> {
     await requester?.close();
     market?.close();
   }
-}
-
-function capitalised(words: string): string {
-  return words.charAt(0).toUpperCase() + words.slice(1);
 }

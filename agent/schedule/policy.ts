@@ -25,6 +25,7 @@ import type {
 } from './schema.ts';
 import { describeInstant } from './wall-clock.ts';
 import { nextWindowChange, windowsAllow } from './windows.ts';
+import { capitalized } from '../words.ts';
 
 /** A GPU as the policy needs it (a subset of the hardware inventory's `Gpu`). */
 export interface GpuRef {
@@ -315,7 +316,7 @@ function decideGpu(
       gpuId: gpu.id,
       state,
       cause: chosen.cause,
-      reason: capitalize(chosen.reason),
+      reason: capitalized(chosen.reason),
       heldBy,
       until: chosen.until === null ? null : new Date(chosen.until).toISOString(),
       alsoApplies: [...new Set(others.map((f) => f.cause))].filter((c) => c !== chosen.cause),
@@ -408,8 +409,4 @@ function fmtC(c: number): string {
 function fmtMinutes(seconds: number): string {
   const m = Math.floor(seconds / 60);
   return m === 1 ? '1 minute' : `${m} minutes`;
-}
-
-function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
 }

@@ -19,6 +19,7 @@ import {
   zipDownload,
   type DownloadAsk,
 } from '../file-answers.ts';
+import { capitalized } from '../../words.ts';
 
 /** The job service's kebab-case codes as the contract's. */
 function codeFor(code: string): ErrorCode {
@@ -54,8 +55,6 @@ type JobMethod =
   | 'job.outputPreview'
   | 'job.cancel'
   | 'job.remove';
-
-const capitalized = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** Why a job without a result has no outputs to hand over, by its state. */
 const NO_OUTPUTS: Record<JobDetail['state'], string> = {
