@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AgentStatus } from './api/contract.ts';
 import { createRouter, type Router } from './api/router.ts';
 import type { DownloadLinks } from './api/download-links.ts';
+import type { UploadLinks } from './api/upload-links.ts';
 import { agentHandlers, Warnings } from './api/handlers/agent.ts';
 import { diagnosticsHandlers } from './api/handlers/diagnostics.ts';
 import { hardwareHandlers } from './api/handlers/hardware.ts';
@@ -127,6 +128,12 @@ export interface AgentOptions {
    * them. Absent (a one-shot CLI command): such asks are refused.
    */
   downloadLinks?: DownloadLinks;
+  /**
+   * The host takes files chosen on its page through one-use upload links (roost serve's
+   * `PUT /upload/<ticket>`, upload-links.ts). Absent (the desktop app, whose page has each chosen
+   * file's path; the CLI): job.uploadFiles is refused.
+   */
+  uploadLinks?: UploadLinks;
   /** `--rpc` and `--market`: work on this chain and market (saved in Settings as a custom network). */
   network?: { rpcUrl: string; marketAddress: string };
   /** Overrides for the notification webhook (tests: no cool-down, a short timeout). */
@@ -620,7 +627,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
         postedJobs,
       ),
       ...notificationsHandlers({ settings, webhook, addSecret }),
-      ...jobHandlers(jobs, options.downloadLinks),
+      ...jobHandlers(jobs, options.downloadLinks, options.uploadLinks),
       ...benchHandlers(bench, events),
       ...yieldHandlers({
         bench,

@@ -5,6 +5,8 @@ import { createAgent, type Agent, type AgentOptions } from './agent.ts';
 import type { AgentStatus } from './api/contract.ts';
 import { ApiFailure } from './api/errors.ts';
 import { createDownloadLinks } from './api/download-links.ts';
+import { createUploadLinks } from './api/upload-links.ts';
+import { waitingJobsNeed } from './api/handlers/jobs.ts';
 import { startHttpServer, type RunningServer } from './api/http-server.ts';
 import { SERVE_FILE, findRunningServer, type ServeInfo } from './api/node-client.ts';
 import { loadOrCreateToken } from './api/token.ts';
@@ -59,11 +61,14 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   let listening: AgentStatus['server'] = null;
   // Large downloads go to the browser through one-use links this server streams.
   const downloads = createDownloadLinks();
+  // And files chosen on the page come to it through one-use upload links.
+  const uploads = createUploadLinks({ dir: join(options.dataDir, 'uploads') });
   try {
     agent = await createAgent({
       dataDir: options.dataDir,
       host: 'serve',
       downloadLinks: downloads,
+      uploadLinks: uploads,
       server: () => listening,
       background: options.background ?? true,
       ...(options.network ? { network: options.network } : {}),
@@ -76,6 +81,18 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     if (error instanceof InstanceLockError) throw new ServeError(error.message);
     throw error;
   }
+  // Uploads from a day ago or more that no waiting job names: their jobs copied them in.
+  // At start, then hourly (a rig serves for months).
+  const sweepUploads = () =>
+    void agent
+      .jobs()
+      .then((jobs) => uploads.sweep(waitingJobsNeed(jobs)))
+      .catch((error: unknown) =>
+        agent.log.warn(`old uploads could not be swept: ${String(error)}`),
+      );
+  sweepUploads();
+  const sweeping = setInterval(sweepUploads, 3600_000);
+  sweeping.unref();
   // Before the dashboard opens, so whoever looks finds the wallet as it will stay.
   const unlocked = options.unlockWith
     ? await unlockWithPasswordFile(agent, options.unlockWith)
@@ -93,6 +110,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
       port,
       staticDir: options.staticDir ?? RENDERER_DIST,
       downloads,
+      uploads,
     });
   } catch (error) {
     await agent.close();
@@ -124,6 +142,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     unlockedWith: unlocked ? options.unlockWith?.file : undefined,
     stop() {
       stopped ??= (async () => {
+        clearInterval(sweeping);
         await server.close();
         await agent.close();
         await rm(serveFile, { force: true });

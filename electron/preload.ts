@@ -1,6 +1,6 @@
 // The preload of Roost's window: runs sandboxed, exposes exactly the contract's methods and the
 // event stream through contextBridge. No Node, no ipcRenderer, no capabilities reach the page.
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import { methodNames } from '../agent/api/contract.ts';
 import { EVENT_CHANNEL, methodChannel } from './ipc.ts';
 
@@ -24,5 +24,12 @@ contextBridge.exposeInMainWorld('roost', {
     return () => {
       ipcRenderer.removeListener(EVENT_CHANNEL, forward);
     };
+  },
+  // The path of a file the user chose in the window (a private job's model and inputs): the
+  // page gives the agent paths, as typed ones. Only a File can be asked about; '' for one with
+  // no file behind it.
+  pathForFile(file: unknown): string {
+    if (!(file instanceof File)) throw new TypeError('pathForFile needs a chosen File');
+    return webUtils.getPathForFile(file);
   },
 });

@@ -53,6 +53,8 @@ import {
   executionProviderSchema,
   jobDetailSchema,
   jobDownloadParamsSchema,
+  uploadFilesParamsSchema,
+  uploadFilesResultSchema,
   jobOutputPreviewParamsSchema,
   outputPreviewSchema,
   downloadAsSchema,
@@ -65,6 +67,7 @@ import {
   jobStateChangedSchema,
   jobStateSchema,
   jobSummarySchema,
+  modelInspectionSchema,
   runRequestSchema,
 } from '../jobs/schema.ts';
 import {
@@ -527,6 +530,12 @@ export const methods = {
     params: runRequestSchema,
     result: jobSummarySchema.extend({ parts: z.array(jobSummarySchema).optional() }),
   },
+  'job.inspectModel': {
+    summary:
+      'What a model file on this machine takes and gives: its inputs and outputs (name, .npy dtype, shape), opsets, size and external data files; or why Roost would refuse it.',
+    params: z.object({ model: z.string().min(1).max(4096) }).strict(),
+    result: modelInspectionSchema,
+  },
   'job.run': {
     summary:
       'Run a private job from files now and wait for it; outputs as .npy and a signed result. With split, every part, in `parts`.',
@@ -554,6 +563,12 @@ export const methods = {
       "A finished job's files for saving from the page: one output (`file` as the receipt names it), result.json or spec.json, or without `file` a zip of them all; base64 up to 64 MiB, or a link to stream it from (`as: 'link'`, roost serve).",
     params: jobDownloadParamsSchema,
     result: downloadSchema,
+  },
+  'job.uploadFiles': {
+    summary:
+      'Files chosen on the browser dashboard, for a job: where each will be on this machine and a one-use link to PUT its bytes to (`PUT /upload/<ticket>`, exactly the size given; roost serve only). Files asked for together land in one folder.',
+    params: uploadFilesParamsSchema,
+    result: uploadFilesResultSchema,
   },
   'job.outputPreview': {
     summary:
@@ -670,6 +685,8 @@ export { timeWords } from '../market/schema.ts';
 export { MAX_MARKET_FEE_BPS, deployNextSteps } from '../market/schema.ts';
 /** A posted job's lease in words (the CLI's requests and the Jobs page say the same). */
 export { leaseViewWords } from '../market/schema.ts';
+/** The answer to `PUT /upload/<ticket>`, for the page to check. */
+export { uploadedFileSchema, type UploadedFile } from '../jobs/schema.ts';
 /** A posted job's lease length and deadline when the poster names none (the agent's and the form's). */
 export { DEFAULT_POST_DEADLINE_SECONDS, DEFAULT_POST_LEASE_SECONDS } from '../market/schema.ts';
 /** A job's sandbox, time and durations in words (the CLI and the Jobs page say the same). */

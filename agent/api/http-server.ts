@@ -10,6 +10,13 @@ import type { Logger } from '../log.ts';
 import { tokenMatches } from './token.ts';
 import { DOWNLOAD_LINK_SECONDS, DOWNLOAD_PATH, type DownloadLinks } from './download-links.ts';
 import { DownloadChanged, sendLinkedDownload } from './download-stream.ts';
+import {
+  UPLOAD_IDLE_SECONDS,
+  UPLOAD_PATH,
+  UploadRefused,
+  type UploadLinks,
+} from './upload-links.ts';
+import { receiveUpload } from './upload-stream.ts';
 
 export interface HttpServerOptions {
   router: Router;
@@ -29,6 +36,8 @@ export interface HttpServerOptions {
   heartbeatSeconds?: number;
   /** The agent's one-use download links, served at `GET /download/<ticket>`. */
   downloads?: DownloadLinks;
+  /** The agent's one-use upload links, taken at `PUT /upload/<ticket>`. */
+  uploads?: UploadLinks;
 }
 
 export interface RunningServer {
@@ -208,6 +217,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       await handleDownload(req, res, url.pathname.slice(DOWNLOAD_PATH.length), options.downloads);
       return;
     }
+    if (options.uploads && url.pathname.startsWith(UPLOAD_PATH)) {
+      await handleUpload(req, res, url.pathname.slice(UPLOAD_PATH.length), options.uploads);
+      return;
+    }
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
       await handleApi(req, res, url);
       return;
@@ -256,6 +269,53 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       // so the browser sees it incomplete.
       log.warn(`download of ${download.fileName} stopped: ${(error as Error).message}`);
       res.destroy();
+    }
+  }
+
+  /**
+   * A one-use upload link (upload-links.ts): like a download link, the ticket is the credential.
+   * A refusal before the bytes are read closes the connection rather than read them all.
+   */
+  async function handleUpload(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ticket: string,
+    uploads: UploadLinks,
+  ): Promise<void> {
+    const refuse = (code: ErrorCode, message: string, extra: Record<string, string> = {}) =>
+      sendError(res, code, message, { Connection: 'close', ...extra });
+    if (req.method !== 'PUT') {
+      refuse('NOT_FOUND', 'Use PUT for an upload link.', { Allow: 'PUT' });
+      return;
+    }
+    const target = uploads.take(ticket);
+    if (!target) {
+      refuse(
+        'NOT_FOUND',
+        `This upload link was used already or has lapsed (a link works once, and lapses after ${UPLOAD_IDLE_SECONDS} seconds without an upload). Choose the file again.`,
+      );
+      return;
+    }
+    try {
+      const declared = req.headers['content-length'];
+      if (declared !== undefined && Number(declared) !== target.bytes) {
+        refuse(
+          Number(declared) > target.bytes ? 'TOO_LARGE' : 'INVALID_PARAMS',
+          `${target.name} is ${declared} bytes, not the ${target.bytes} bytes its link was asked for. Choose it again.`,
+        );
+        return;
+      }
+      const uploaded = await receiveUpload(req, target);
+      log.debug(`received ${target.name} (${uploaded.bytes} bytes) through an upload link`);
+      sendJson(res, 200, { ok: true, value: uploaded } satisfies Result<typeof uploaded>);
+    } catch (error) {
+      if (error instanceof UploadRefused) refuse(error.code, error.message);
+      else if (req.destroyed || req.readableAborted) {
+        log.warn(`upload of ${target.name} stopped: the page went away midway`);
+        res.destroy();
+      } else throw error;
+    } finally {
+      uploads.settled(target);
     }
   }
 

@@ -6,7 +6,8 @@ import { tempDir } from '../../test/support/temp-dir.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../cli.ts';
 import { openJournal } from '../jobs/journal.ts';
 import type { JobSpec } from '../jobs/schema.ts';
-import { jobReason, parseFinishedBefore, progressKey } from './job.ts';
+import { encodeModel, valueInfo } from '../../test/fixtures/jobs/models.ts';
+import { jobReason, modelWords, parseFinishedBefore, progressKey } from './job.ts';
 import { runCliCaptured } from './testing/run.ts';
 
 describe('roost job run progress', () => {
@@ -233,5 +234,115 @@ describe('the line a job that did not finish ends with', () => {
       ': the worker ran out of memory',
     );
     expect(jobReason('failed', undefined)).toBe(': no reason given');
+  });
+});
+
+describe('roost job inspect', () => {
+  let dir: { path: string; remove: () => Promise<void> };
+  beforeEach(async () => {
+    dir = await tempDir('roost-job-inspect-');
+  });
+  afterEach(async () => {
+    await dir.remove();
+  });
+
+  const roost = (...args: string[]) =>
+    runCliCaptured(args, { ROOST_DATA_DIR: join(dir.path, 'data') });
+
+  /** x float32 [1, 3, 2, 2] and mask int64 [batch, 128] in; y float32 [1, 12] out. */
+  async function model(): Promise<{ path: string; bytes: number }> {
+    const bytes = encodeModel({
+      nodes: [
+        { opType: 'Flatten', input: ['x'], output: ['f'] },
+        {
+          opType: 'Cast',
+          input: ['mask'],
+          output: ['m'],
+          attribute: [{ name: 'to', type: 2, i: 1 }],
+        },
+        { opType: 'ReduceSum', input: ['m'], output: ['s'] },
+        { opType: 'Add', input: ['f', 's'], output: ['y'] },
+      ],
+      inputs: [valueInfo('x', 'float32', [1, 3, 2, 2]), valueInfo('mask', 'int64', ['batch', 128])],
+      outputs: [valueInfo('y', 'float32', [1, 12])],
+      opset: 17,
+    });
+    const path = join(dir.path, 'm.onnx');
+    await writeFile(path, bytes);
+    return { path, bytes: bytes.length };
+  }
+
+  it('says what a model takes and gives, names aligned, symbolic dimensions by name', async () => {
+    const { path, bytes } = await model();
+    expect(await roost('job', 'inspect', path)).toEqual({
+      code: EXIT_OK,
+      stdout: [
+        `${path} (${bytes} bytes, opset 17, 4 nodes)`,
+        'Inputs:',
+        '  x     float32 [1, 3, 2, 2]',
+        '  mask  int64 [batch, 128]',
+        'Outputs:',
+        '  y     float32 [1, 12]',
+        '',
+      ].join('\n'),
+      stderr: '',
+    });
+  });
+
+  it('prints the answer as JSON with --json', async () => {
+    const { path, bytes } = await model();
+    const r = await roost('job', 'inspect', path, '--json');
+    expect(r.code).toBe(EXIT_OK);
+    expect(JSON.parse(r.stdout)).toEqual({
+      model: path,
+      bytes,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: [1, 3, 2, 2], isTensor: true },
+        { name: 'mask', dtype: 'int64', shape: ['batch', 128], isTensor: true },
+      ],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [1, 12], isTensor: true }],
+      opsets: [{ domain: '', version: 17 }],
+      externalFiles: [],
+      nodeCount: 4,
+    });
+  });
+
+  it("fails with the agent's words for a wrong path, and exit 2 without one", async () => {
+    const nowhere = join(dir.path, 'nope.onnx');
+    expect(await roost('job', 'inspect', nowhere)).toEqual({
+      code: EXIT_FAILURE,
+      stdout: '',
+      stderr: `Error: No model at ${nowhere}. Check the path; the file must be on the computer Roost runs on.\n`,
+    });
+    const none = await roost('job', 'inspect');
+    expect(none.code).toBe(EXIT_USAGE);
+    expect(none.stderr).toContain('Say which model: roost job inspect <model.onnx>.');
+    expect((await roost('job', '--help')).stdout).toContain('roost job inspect <model.onnx>');
+  });
+
+  it('says the external data files and operator sets of other domains', () => {
+    expect(
+      modelWords({
+        model: '/data/big.onnx',
+        bytes: 12.3 * 2 ** 20,
+        inputs: [],
+        outputs: [{ name: 'seq', dtype: 'sequence', shape: [], isTensor: false }],
+        opsets: [
+          { domain: '', version: 17 },
+          { domain: 'com.microsoft', version: 1 },
+        ],
+        externalFiles: ['a.bin', 'b.bin'],
+        nodeCount: 1,
+      }),
+    ).toBe(
+      [
+        '/data/big.onnx (12 MB, opset 17, com.microsoft opset 1, 1 node)',
+        'External data: a.bin, b.bin',
+        'Inputs:',
+        '  none',
+        'Outputs:',
+        '  seq  sequence (not a tensor: no .npy file carries it)',
+      ].join('\n'),
+    );
   });
 });

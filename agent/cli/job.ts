@@ -1,4 +1,4 @@
-/** `roost job run|submit|list|show|cancel|remove`: private ONNX jobs on this machine's own GPUs. */
+/** `roost job run|submit|list|show|inspect|cancel|remove`: private ONNX jobs on this machine's own GPUs. */
 import { readFile } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import {
@@ -31,6 +31,31 @@ function deviceWords(device: { id: string; name: string } | undefined): string {
 }
 
 type JobDetail = ResultOf<'job.show'>;
+type ModelInspection = ResultOf<'job.inspectModel'>;
+
+/**
+ * What `roost job inspect` says of a model: a line of facts, its external data, then its inputs
+ * and outputs with names aligned (`x  float32 [1, 3, 224, 224]`; a named dimension as its name).
+ */
+export function modelWords(m: ModelInspection): string {
+  const opsets = m.opsets.map((o) =>
+    o.domain === '' || o.domain === 'ai.onnx'
+      ? `opset ${o.version}`
+      : `${o.domain} opset ${o.version}`,
+  );
+  const nodes = `${m.nodeCount.toLocaleString('en-US')} ${m.nodeCount === 1 ? 'node' : 'nodes'}`;
+  const width = Math.max(0, ...[...m.inputs, ...m.outputs].map((t) => t.name.length));
+  const line = (t: ModelInspection['inputs'][number]) =>
+    `  ${t.name.padEnd(width)}  ${t.dtype}${t.isTensor ? ` [${t.shape.join(', ')}]` : ' (not a tensor: no .npy file carries it)'}`;
+  return [
+    `${m.model} (${[diskWords(m.bytes), ...opsets, nodes].join(', ')})`,
+    ...(m.externalFiles.length > 0 ? [`External data: ${m.externalFiles.join(', ')}`] : []),
+    'Inputs:',
+    ...(m.inputs.length > 0 ? m.inputs.map(line) : ['  none']),
+    'Outputs:',
+    ...m.outputs.map(line),
+  ].join('\n');
+}
 
 /** What `roost job run` says when every job it ran is done: one job, or each part of a split. */
 export function doneWords(details: readonly JobDetail[]): string {
@@ -61,7 +86,7 @@ export function doneWords(details: readonly JobDetail[]): string {
 
 export const jobCommand: Command = {
   usage:
-    'roost job run --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--split <n>] [--max-seconds <n>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id>... | schema\n       roost job remove <id>... | remove --finished-before <30d|12h|date> [--dry-run]',
+    'roost job run --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--split <n>] [--max-seconds <n>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id>... | schema\n       roost job inspect <model.onnx> [--json]\n       roost job remove <id>... | remove --finished-before <30d|12h|date> [--dry-run]',
   summary: 'Run ONNX models on your own GPUs: private jobs with .npy inputs and outputs',
   help: [
     `A spec for roost job submit is JSON in the ${JOB_SPEC_FORMAT} format, for example:`,
@@ -100,6 +125,11 @@ export const jobCommand: Command = {
     '',
     'roost job show <id> --preview also reads each output: how many values, min, max and mean,',
     'how many are NaN or infinite, and the first few.',
+    '',
+    'roost job inspect <model.onnx> says what a model takes and gives: each input and output with',
+    'its .npy dtype and shape (a named dimension, such as batch, takes any size), its opset, size',
+    'and external data files; or why Roost would refuse it. The --input names of roost job run',
+    'are its input names.',
   ].join('\n'),
   options: {
     model: { type: 'string' },
@@ -441,6 +471,16 @@ async function runJobCommand(ctx: Context): Promise<number> {
               .join('\n'),
       );
     });
+  }
+  if (action === 'inspect') {
+    const [file, ...extra] = rest;
+    if (!file || extra.length > 0)
+      throw new UsageError(
+        `${file ? `Unexpected "${extra.join(' ')}".` : 'Say which model: roost job inspect <model.onnx>.'}\nUsage: roost job inspect <model.onnx> [--json]`,
+      );
+    return withClient(ctx, async (client) =>
+      print(ctx, await client.call('job.inspectModel', { model: resolvePath(file) }), modelWords),
+    );
   }
   if (action === 'cancel') {
     if (rest.length === 0)

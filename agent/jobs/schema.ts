@@ -467,6 +467,51 @@ export const downloadSchema = z.union([
 ]);
 export type Download = z.infer<typeof downloadSchema>;
 
+/**
+ * Files chosen on the browser dashboard, on their way to the machine Roost runs on: each one's
+ * name (no folders) and exact size.
+ */
+export const uploadFilesParamsSchema = z
+  .object({
+    files: z
+      .array(
+        z.object({
+          name: z.string().min(1).max(255),
+          bytes: z
+            .int()
+            .nonnegative()
+            .max(2 ** 50),
+        }),
+      )
+      .min(1)
+      .max(10_000),
+  })
+  .strict();
+
+/** Where each chosen file will be, and the one-use link to PUT its bytes to. */
+export const uploadFilesResultSchema = z.object({
+  folder: z.string(),
+  files: z.array(
+    z.object({
+      name: z.string(),
+      /** Its full path on the machine Roost runs on, once it is in. */
+      path: z.string(),
+      /** `/upload/<ticket>`: PUT exactly the file's bytes to it, once. */
+      link: z.string().regex(/^\/upload\/[A-Za-z0-9_-]{43}$/),
+    }),
+  ),
+  /** When the links lapse unless an upload begins (each one that ends gives the rest as long again). */
+  expiresAt: z.string(),
+});
+
+/** The answer to a PUT of an upload link: the file as it landed. */
+export const uploadedFileSchema = z.object({
+  path: z.string(),
+  bytes: z.int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type UploadedFile = z.infer<typeof uploadedFileSchema>;
+
 export const jobDownloadParamsSchema = z
   .object({
     id: z.string().min(1).max(200),
@@ -554,6 +599,36 @@ export const jobDetailSchema = jobSummarySchema.extend({
   history: z.array(jobHistoryEntrySchema),
 });
 export type JobDetail = z.infer<typeof jobDetailSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// What a model takes and gives (`job.inspectModel`, `roost job inspect`)
+
+/** One input or output of a model, as its graph declares it. */
+export const modelTensorSchema = z.object({
+  name: z.string(),
+  /** The .npy dtype it takes (`float32`), or the ONNX type name .npy cannot carry (`bfloat16`). */
+  dtype: z.string(),
+  /** Fixed sizes as numbers; symbolic dimensions by their name (`batch`), unnamed ones as `?`. */
+  shape: z.array(z.union([z.int().nonnegative(), z.string()])),
+  /** False for sequences, maps and optionals, which no .npy file carries. */
+  isTensor: z.boolean(),
+});
+export type ModelTensor = z.infer<typeof modelTensorSchema>;
+
+export const modelInspectionSchema = z.object({
+  /** The model's full path on the machine Roost runs on. */
+  model: z.string(),
+  /** Size of the model file itself (external data not counted). */
+  bytes: z.int().nonnegative(),
+  inputs: z.array(modelTensorSchema),
+  outputs: z.array(modelTensorSchema),
+  /** Operator sets it imports; `''` is ONNX's own (ai.onnx). */
+  opsets: z.array(z.object({ domain: z.string(), version: z.int() })),
+  /** Weight files it keeps beside itself (ONNX external data), relative to its folder. */
+  externalFiles: z.array(z.string()),
+  nodeCount: z.int().nonnegative(),
+});
+export type ModelInspection = z.infer<typeof modelInspectionSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // Events

@@ -49,6 +49,7 @@ import type { JobPatch, JobRecord, Journal, SetOutput } from './journal.ts';
 import { expandInputFolders } from './input-folders.ts';
 import { checkModel, externalLocations } from './model-check.ts';
 import type { ModelFacts } from './model-check.ts';
+import { inspectModel } from './model-inspect.ts';
 import { NPY_HEADER_PEEK_BYTES, readNpyHeader } from './npy-header.ts';
 import { createDevicePool, devicesFromProbe, PlacementRefused, placesFor } from './placement.ts';
 import type { Device, DevicePool, Placement } from './placement.ts';
@@ -79,13 +80,21 @@ import type {
   JobSpec,
   JobState,
   JobSummary,
+  ModelInspection,
   OutputFile,
 } from './schema.ts';
 import { createNodeWorkerSpawner } from './spawner.ts';
 import type { SpawnWorker, WorkerProcess } from './spawner.ts';
 import { runAttempt } from './supervisor.ts';
 import type { AttemptOutcome } from './supervisor.ts';
-import { canonicalJson, fail, messageOf, silentJobLog, slowFilesNote } from './util.ts';
+import {
+  canonicalJson,
+  fail,
+  fullPathProblem,
+  messageOf,
+  silentJobLog,
+  slowFilesNote,
+} from './util.ts';
 import type { JobLog } from './util.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -246,6 +255,11 @@ export interface JobService {
   subscribe(listener: (event: JobEvent) => void): () => void;
   /** Builds a roost.job/1 spec from local files (hashes them); `file:` URIs. */
   specFromFiles(request: unknown): Promise<JobResult<JobSpec>>;
+  /**
+   * What a model file on this machine takes and gives (`job.inspectModel`), checked as a
+   * private job's model is, under the limits a job gets when its spec names none; or why.
+   */
+  inspectModel(path: string): Promise<JobResult<ModelInspection>>;
   /** Starts running queued jobs (when created with autoStart: false). */
   start(): void;
   /** What recovery found at start-up. */
@@ -292,16 +306,6 @@ function specSha256(spec: JobSpec): string {
 /** A spec or run request that does not parse, in the words of agent/api/errors.ts. */
 function describeIssues(error: z.ZodError, input: unknown): string {
   return describeZodError(error, input, 'the job spec');
-}
-
-/**
- * The agent may run in another folder than the user's shell or app (`roost serve`, the desktop
- * app): a relative path would be resolved against a folder the user never chose.
- */
-function fullPathProblem(path: string): string | undefined {
-  return isAbsolute(path)
-    ? undefined
-    : `Give the full path (e.g. /home/you/model.onnx), not "${path}": the agent does not know which folder you mean`;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -2117,6 +2121,12 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     wait,
     subscribe,
     specFromFiles,
+    inspectModel: (path) =>
+      inspectModel(path, {
+        maxModelBytes: Math.min(defaults.maxModelBytes, caps.maxModelBytes),
+        maxInputBytes: Math.min(defaults.maxInputBytes, caps.maxInputBytes),
+        maxOutputBytes: Math.min(defaults.maxOutputBytes, caps.maxOutputBytes),
+      }),
     start() {
       if (started || closed) return;
       started = true;

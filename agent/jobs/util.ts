@@ -1,4 +1,5 @@
 /** Small helpers shared by the job modules. */
+import { isAbsolute } from 'node:path';
 import type { JobErrorCode, JobResult } from './schema.ts';
 
 /**
@@ -22,6 +23,16 @@ export const silentJobLog: JobLog = {
 
 export function fail<T = never>(code: JobErrorCode, message: string): JobResult<T> {
   return { ok: false, error: { code, message: message.slice(0, 4000) } };
+}
+
+/**
+ * The agent may run in another folder than the user's shell or app (`roost serve`, the desktop
+ * app): a relative path would be resolved against a folder the user never chose.
+ */
+export function fullPathProblem(path: string): string | undefined {
+  return isAbsolute(path)
+    ? undefined
+    : `Give the full path (e.g. /home/you/model.onnx), not "${path}": the agent does not know which folder you mean`;
 }
 
 export function messageOf(error: unknown): string {

@@ -166,4 +166,65 @@ describe.skipIf(Boolean(missing))('the Jobs page against roost serve', () => {
     expect(await accessibilityProblems(page), 'a failed job').toEqual([]);
     await page.close();
   });
+
+  it('adds a private job from files chosen in the browser: sent to Roost, then run', async () => {
+    const page = await browser.newPage({ viewport: { width: 1024, height: 640 } });
+    await page.goto(server.url);
+    await navLink(page, 'Jobs').click();
+    const form = page.getByRole('form', { name: 'Add a private job' });
+    await form.getByText(/Files you choose are sent to the computer Roost runs on/).waitFor();
+    // The system's file picker, as a person uses it: the Choose… button opens it.
+    const [picker] = await Promise.all([
+      page.waitForEvent('filechooser'),
+      form.getByRole('button', { name: 'Choose model…' }).click(),
+    ]);
+    await picker.setFiles(join(dir.path, 'model.onnx'));
+    const uploads = join(dir.path, 'data', 'uploads');
+    const model = form.getByLabel('Model (.onnx)');
+    await expect
+      .poll(() => model.inputValue(), { timeout: 30_000 })
+      .toMatch(new RegExp(`^${uploads}/[^/]+/model\\.onnx$`));
+    // Roost read the model: what it takes, each input with its own Choose button.
+    const takes = page.getByTestId('job-model-takes');
+    await takes.waitFor();
+    expect(await takes.textContent()).toContain(
+      'This model takes one input and gives y (float32 [2, 2]).',
+    );
+    expect(await takes.textContent()).toContain('x float32 [2, 2]');
+    const [batch] = await Promise.all([
+      page.waitForEvent('filechooser'),
+      takes.getByRole('button', { name: 'Choose x files…' }).click(),
+    ]);
+    await batch.setFiles([join(dir.path, 'b.npy'), join(dir.path, 'a.npy')]);
+    const inputs = form.getByLabel(/Inputs, one per line/);
+    await expect.poll(() => inputs.inputValue(), { timeout: 30_000 }).toMatch(/b\.npy$/);
+    const lines = (await inputs.inputValue()).split('\n');
+    expect(lines.map((l) => l.replace(/=.*\//, '=…/'))).toEqual(['x=…/a.npy', 'x=…/b.npy']);
+    // The files are on the machine Roost runs on, as they were chosen.
+    for (const [line, name] of [
+      [lines[0]!, 'a.npy'],
+      [lines[1]!, 'b.npy'],
+    ] as const) {
+      const path = line.slice('x='.length);
+      expect(path.startsWith(`${uploads}/`)).toBe(true);
+      expect(await readFile(path)).toEqual(await readFile(join(dir.path, name)));
+    }
+    await page.screenshot({ path: join(SHOTS, 'jobs-chosen-files.png'), fullPage: true });
+    expect(await overflowing(page), 'chosen files').toEqual([]);
+    expect(await accessibilityProblems(page), 'chosen files').toEqual([]);
+
+    await form.getByRole('button', { name: 'Add job' }).click();
+    const job = page.getByTestId('jobs').locator('li').first();
+    await expect
+      .poll(() => job.locator('.state-pill').textContent(), { timeout: 60_000 })
+      .toBe('Done');
+    expect(await job.textContent()).toContain('2/2 input sets');
+    await job.getByRole('button', { name: 'Details' }).click();
+    const detail = page.getByTestId('job-detail');
+    await detail.getByRole('button', { name: 'Preview 1/y.npy' }).click();
+    expect(await detail.getByTestId('preview-1/y.npy').textContent()).toBe(
+      '4 values · min 0 · max 7 · mean 3 · first: 5, 0, 7, 0',
+    );
+    await page.close();
+  });
 });

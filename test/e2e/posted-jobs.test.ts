@@ -67,7 +67,7 @@ describe.skipIf(Boolean(missing))('posting a job from the dashboard', () => {
     // What the review says is escrowed: the price × leases, from whom, where.
     const form = page.getByTestId('post-job');
     await form.getByLabel('Model to post (.onnx)').fill(files.modelPath);
-    await form.getByLabel(/^Inputs: name=/).fill(`a=${files.aPath}\nb=${files.bPath}`);
+    await form.getByLabel(/^Inputs, one per line/).fill(`a=${files.aPath}\nb=${files.bPath}`);
     await form.getByLabel(/^Price per lease/).fill(price);
     await form.getByLabel('Leases').selectOption(String(leases));
     await form.getByRole('button', { name: 'Review…' }).click();
@@ -89,7 +89,7 @@ describe.skipIf(Boolean(missing))('posting a job from the dashboard', () => {
     await card.getByRole('button', { name: 'Post a job…' }).click();
     // Nothing is sent before the review: a path that is not full is refused on the page.
     await card.getByLabel('Model to post (.onnx)').fill('matmul.onnx');
-    await card.getByLabel(/^Inputs: name=/).fill(`a=${files.aPath}`);
+    await card.getByLabel(/^Inputs, one per line/).fill(`a=${files.aPath}`);
     await card.getByLabel(/^Price per lease/).fill('2');
     await card.getByRole('button', { name: 'Review…' }).click();
     const refused = card.getByRole('alert');

@@ -1,14 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
-import { access, mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { encodeModel, valueInfo } from '../fixtures/jobs/models.ts';
 import { decodeNpy, encodeNpy } from '../../worker/npy.ts';
 import { readZip } from '../../agent/diagnostics/zip.ts';
 import { createAgent } from '../../agent/agent.ts';
 import { serve, type Serving } from '../../agent/serve.ts';
 import { tempDir } from '../support/temp-dir.ts';
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** A raw HTTP request, so tests can send any Host and Origin header (fetch would not). */
 function raw(
@@ -318,6 +321,117 @@ describe('roost serve HTTP API', () => {
     const changed = JSON.parse((await post('job.download', { id, file: output.file })).body);
     expect(changed.error.code).toBe('JOB_STATE');
     expect(changed.error.message).toContain('changed since the job wrote it');
+  });
+
+  it('takes files chosen on the page through one-use upload links, and runs a job from them', async () => {
+    const model = encodeModel({
+      nodes: [{ opType: 'Relu', input: ['x'], output: ['y'] }],
+      inputs: [valueInfo('x', 'float32', [2])],
+      outputs: [valueInfo('y', 'float32', [2])],
+    });
+    const x = encodeNpy('float32', [2], Float32Array.from([-3, 4]));
+    const asked = JSON.parse(
+      (
+        await post('job.uploadFiles', {
+          files: [
+            { name: 'relu.onnx', bytes: model.byteLength },
+            { name: 'x 1.npy', bytes: x.byteLength },
+          ],
+        })
+      ).body,
+    );
+    expect(asked.ok).toBe(true);
+    const { folder, files } = asked.value as {
+      folder: string;
+      files: { name: string; path: string; link: string }[];
+    };
+    expect(folder.startsWith(join(dir.path, 'data', 'uploads') + sep)).toBe(true);
+    const put = (link: string, body: Uint8Array, headers: Record<string, string> = {}) =>
+      fetch(`http://127.0.0.1:${port}${link}`, { method: 'PUT', body, headers });
+    // The ticket is the credential: no token. The answer says where the file is and its hash.
+    const sent = [];
+    for (const [file, bytes] of [
+      [files[0]!, model],
+      [files[1]!, x],
+    ] as const) {
+      const answer = await put(file.link, bytes);
+      expect(answer.status).toBe(200);
+      sent.push(((await answer.json()) as { value: unknown }).value);
+      expect(await readFile(file.path)).toEqual(Buffer.from(bytes));
+    }
+    expect(sent).toEqual([
+      { path: join(folder, 'relu.onnx'), bytes: model.byteLength, sha256: sha256(model) },
+      { path: join(folder, 'x 1.npy'), bytes: x.byteLength, sha256: sha256(x) },
+    ]);
+    // A link works once.
+    const again = await put(files[1]!.link, x);
+    expect(again.status).toBe(404);
+    expect(((await again.json()) as { error: { message: string } }).error.message).toContain(
+      'used already or has lapsed',
+    );
+    // The paths work as if typed: the job runs on the uploaded files.
+    const added = JSON.parse(
+      (
+        await post('job.add', {
+          model: files[0]!.path,
+          inputs: { x: files[1]!.path },
+          executionProviders: ['cpu'],
+        })
+      ).body,
+    );
+    expect(added.ok).toBe(true);
+    let job;
+    for (let i = 0; i < 600; i++) {
+      job = JSON.parse((await post('job.show', { id: added.value.id })).body).value;
+      if (['done', 'failed', 'cancelled'].includes(job.state)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(job).toMatchObject({ state: 'done' });
+    const out = await readFile(join(job.jobDir, 'out', job.result.receipt.outputs[0].file));
+    const decoded = decodeNpy(out);
+    if (!decoded.ok) throw new Error(decoded.error);
+    expect(Array.from(decoded.value.data as Float32Array)).toEqual([0, 4]);
+  });
+
+  it('refuses an upload that is not what its link was asked for, keeping nothing of it', async () => {
+    const ask = async (files: { name: string; bytes: number }[]) =>
+      JSON.parse((await post('job.uploadFiles', { files })).body);
+    const { value } = await ask([
+      { name: 'a.npy', bytes: 8 },
+      { name: 'b.npy', bytes: 8 },
+    ]);
+    const [a, b] = value.files as { path: string; link: string }[];
+    const tooBig = await fetch(`http://127.0.0.1:${port}${a!.link}`, {
+      method: 'PUT',
+      body: new Uint8Array(20),
+    });
+    expect(tooBig.status).toBe(413);
+    expect(((await tooBig.json()) as { error: { message: string } }).error.message).toBe(
+      'a.npy is 20 bytes, not the 8 bytes its link was asked for. Choose it again.',
+    );
+    // A page of another site can't send it (the Origin is checked before the ticket is taken).
+    const foreign = await raw(port, {
+      method: 'PUT',
+      path: b!.link,
+      headers: { Origin: 'https://evil.example', 'Content-Length': '8' },
+      body: 'x'.repeat(8),
+    });
+    expect(foreign.status).toBe(403);
+    const own = await fetch(`http://127.0.0.1:${port}${b!.link}`, {
+      method: 'PUT',
+      body: new Uint8Array(8),
+    });
+    expect(own.status).toBe(200);
+    expect(existsSync(a!.path) || existsSync(`${a!.path}.part`)).toBe(false);
+    expect(await readdir(value.folder)).toEqual(['b.npy']);
+    // A name that is not a plain file name: a clear refusal, and no folder made.
+    const before = await readdir(join(dir.path, 'data', 'uploads'));
+    const bad = await post('job.uploadFiles', { files: [{ name: '../api-token', bytes: 1 }] });
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body).error.message).toBe(
+      '"../api-token" is not a plain file name (no folders, colons or control characters): rename it and choose it again.',
+    );
+    expect(await readdir(join(dir.path, 'data', 'uploads'))).toEqual(before);
   });
 
   it('hands a support bundle the page wrote over for saving, and nothing else from the data folder', async () => {

@@ -1,4 +1,5 @@
 import { join, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Handlers } from '../router.ts';
 import { ApiFailure } from '../errors.ts';
 import type { ErrorCode } from '../contract.ts';
@@ -12,6 +13,7 @@ import type {
   OutputPreview,
 } from '../../jobs/schema.ts';
 import type { DownloadLinks } from '../download-links.ts';
+import { UploadRefused, type UploadLinks } from '../upload-links.ts';
 import {
   fileDownload,
   fileNamePart,
@@ -45,14 +47,26 @@ function unwrap<T>(result: JobResult<T>): T {
   return result.value;
 }
 
+/**
+ * A model refused by job.inspectModel: the path or the file the caller gave is at fault (missing,
+ * a folder, cut short, too large, custom ops), so every refusal but the agent's own is theirs.
+ */
+function inspected<T>(result: JobResult<T>): T {
+  if (result.ok || result.error.code === 'internal' || result.error.code === 'unavailable')
+    return unwrap(result);
+  throw new ApiFailure('INVALID_PARAMS', result.error.message);
+}
+
 type JobMethod =
   | 'job.submit'
   | 'job.add'
+  | 'job.inspectModel'
   | 'job.run'
   | 'job.list'
   | 'job.show'
   | 'job.download'
   | 'job.outputPreview'
+  | 'job.uploadFiles'
   | 'job.cancel'
   | 'job.remove';
 
@@ -132,9 +146,45 @@ async function jobOutputPreview(detail: JobDetail, file: string): Promise<Output
   return previewFile(file, output.path, where);
 }
 
+/**
+ * Whether a job that has not started yet names a file in an upload folder: it copies its files
+ * in when it starts, so until then the folder must stay.
+ */
+export function waitingJobsNeed(service: JobService): (folder: string) => boolean {
+  const specs = service
+    .list({ states: ['queued', 'fetching'], limit: 1000 })
+    .map((job) => service.show(job.id))
+    .map((shown) => (shown.ok ? JSON.stringify(shown.value.spec) : ''));
+  return (folder) => {
+    const prefix = `${pathToFileURL(folder).href}/`;
+    return specs.some((spec) => spec.includes(prefix));
+  };
+}
+
+/** Links for files chosen on the browser dashboard (job.uploadFiles); old uploads swept first. */
+async function uploadFiles(
+  service: JobService,
+  links: UploadLinks | undefined,
+  files: readonly { name: string; bytes: number }[],
+) {
+  if (!links)
+    throw new ApiFailure(
+      'UNAVAILABLE',
+      'Uploading files works on the browser dashboard of roost serve. Here, give the files by their paths on this computer.',
+    );
+  await links.sweep(waitingJobsNeed(service));
+  try {
+    return await links.issue(files);
+  } catch (error) {
+    if (error instanceof UploadRefused) throw new ApiFailure(error.code, error.message);
+    throw error;
+  }
+}
+
 export function jobHandlers(
   jobs: () => Promise<JobService>,
   downloadLinks?: DownloadLinks,
+  uploadLinks?: UploadLinks,
 ): Pick<Handlers, JobMethod> {
   return {
     'job.submit': async (spec) => unwrap(await (await jobs()).submit(spec, { origin: 'private' })),
@@ -143,6 +193,7 @@ export function jobHandlers(
       const [first] = queued as [JobSummary, ...JobSummary[]];
       return queued.length > 1 ? { ...first, parts: queued } : first;
     },
+    'job.inspectModel': async ({ model }) => inspected(await (await jobs()).inspectModel(model)),
     'job.run': async (request) => {
       const service = await jobs();
       // A one-shot host (the CLI) doesn't work through the queue by itself; running now needs it.
@@ -155,6 +206,7 @@ export function jobHandlers(
       jobDownload(unwrap((await jobs()).show(id)), file, { as, links: downloadLinks }),
     'job.outputPreview': async ({ id, file }) =>
       jobOutputPreview(unwrap((await jobs()).show(id)), file),
+    'job.uploadFiles': async ({ files }) => uploadFiles(await jobs(), uploadLinks, files),
     'job.cancel': async ({ id }) => unwrap(await (await jobs()).cancel(id)),
     'job.remove': async (request) => unwrap(await (await jobs()).remove(request)),
   };

@@ -108,3 +108,27 @@ describe('download links', () => {
     expect(preloadTransport(bridge).linkUrl?.(ticket)).toBe(`${window.location.origin}${ticket}`);
   });
 });
+
+describe('chosen files', () => {
+  it("have their own paths through the app's bridge, and are sent to roost serve over HTTP", () => {
+    const chosen = new File(['x'], 'x.npy');
+    const asked: unknown[] = [];
+    const bridge = {
+      call: async () => undefined,
+      onEvent: () => () => undefined,
+      pathForFile: (file: File) => {
+        asked.push(file);
+        return '/home/ana/x.npy';
+      },
+    };
+    const app = preloadTransport(bridge);
+    expect(app.pathOf?.(chosen)).toBe('/home/ana/x.npy');
+    expect(asked).toEqual([chosen]);
+    expect(app.upload).toBeUndefined();
+    // An older bridge without it: no paths, so the page offers no file choosing there.
+    expect(preloadTransport({ call: bridge.call, onEvent: bridge.onEvent }).pathOf).toBeUndefined();
+    const served = httpTransport('http://127.0.0.1:7787', 'token');
+    expect(served.pathOf).toBeUndefined();
+    expect(typeof served.upload).toBe('function');
+  });
+});

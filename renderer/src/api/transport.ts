@@ -12,12 +12,16 @@ import {
   type ParamsOf,
   type Result,
   type ResultOf,
+  type UploadedFile,
+  uploadedFileSchema,
 } from '../../../agent/api/contract.ts';
 
 /** What electron/preload.ts exposes through contextBridge; nothing else crosses. */
 export interface PreloadBridge {
   call(method: string, params: unknown): Promise<unknown>;
   onEvent(listener: (event: unknown) => void): () => void;
+  /** A file chosen in the window: its path on this computer ('' when it has none). */
+  pathForFile?(file: File): string;
 }
 
 declare global {
@@ -35,6 +39,21 @@ export interface Transport {
    * over HTTP, and on the desktop app's own origin (`roost://app`), which serves them too.
    */
   linkUrl?: (path: string) => string;
+  /**
+   * Where a file chosen on the page is on the machine Roost runs on, when the page can know (the
+   * desktop app, where both are this computer): its path, or '' for a file with none.
+   */
+  pathOf?: (file: File) => string;
+  /**
+   * Sends a chosen file's bytes to an upload link the agent handed out (`/upload/<ticket>`, from
+   * job.uploadFiles) where the page can't know its path (the browser dashboard of roost serve);
+   * `onProgress` hears the bytes sent so far.
+   */
+  upload?: (
+    link: string,
+    file: Blob,
+    onProgress?: (sent: number) => void,
+  ) => Promise<Result<UploadedFile>>;
   /** Starts receiving events; returns a function that stops. */
   listen(
     onEvent: (event: AgentEvent) => void,
@@ -49,6 +68,8 @@ export interface ApiClient {
   ): Promise<Result<ResultOf<M>>>;
   listen: Transport['listen'];
   linkUrl?: Transport['linkUrl'];
+  pathOf?: Transport['pathOf'];
+  upload?: Transport['upload'];
 }
 
 function parseEvent(raw: unknown): AgentEvent | undefined {
@@ -83,6 +104,7 @@ export function preloadTransport(bridge: PreloadBridge): Transport {
   return {
     // The app's own origin (roost://app) serves the agent's download links.
     linkUrl: (path) => `${window.location.origin}${path}`,
+    ...(bridge.pathForFile ? { pathOf: (file: File) => bridge.pathForFile?.(file) ?? '' } : {}),
     async call(method, params) {
       try {
         return checkResult(method, await bridge.call(method, params));
@@ -129,6 +151,45 @@ export function createSseParser(
   };
 }
 
+/**
+ * PUTs a file to an upload link. XMLHttpRequest, not fetch: only it reports how much of a request
+ * body has gone, which a big model or batch needs for its progress bar.
+ */
+function uploadTo(
+  url: string,
+  file: Blob,
+  onProgress?: (sent: number) => void,
+): Promise<Result<UploadedFile>> {
+  const failed = (message: string): Result<UploadedFile> => ({
+    ok: false,
+    error: { code: 'UNAVAILABLE', message },
+  });
+  return new Promise((resolve) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('PUT', url);
+    xhr.upload.onprogress = (e) => onProgress?.(e.loaded);
+    xhr.onload = () => {
+      let body: unknown;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        body = undefined;
+      }
+      const parsed = resultSchema(uploadedFileSchema).safeParse(body);
+      resolve(
+        parsed.success
+          ? (parsed.data as Result<UploadedFile>)
+          : failed(`Roost answered the upload with something unexpected (HTTP ${xhr.status}).`),
+      );
+    };
+    xhr.onerror = () =>
+      resolve(
+        failed('The upload stopped: Roost is not answering. Is `roost serve` still running?'),
+      );
+    xhr.send(file);
+  });
+}
+
 export function httpTransport(
   baseUrl: string,
   token: string,
@@ -137,6 +198,7 @@ export function httpTransport(
   const headers = { Authorization: `Bearer ${token}` };
   return {
     linkUrl: (path) => `${baseUrl}${path}`,
+    upload: (link, file, onProgress) => uploadTo(`${baseUrl}${link}`, file, onProgress),
     async call(method, params) {
       let response: Response;
       try {
@@ -243,5 +305,7 @@ export function createClient(transport: Transport): ApiClient {
       transport.call(method, params ?? {})) as ApiClient['call'],
     listen: transport.listen,
     ...(transport.linkUrl ? { linkUrl: transport.linkUrl } : {}),
+    ...(transport.pathOf ? { pathOf: transport.pathOf } : {}),
+    ...(transport.upload ? { upload: transport.upload } : {}),
   };
 }

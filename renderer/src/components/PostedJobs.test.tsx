@@ -110,7 +110,7 @@ const type = (label: string | RegExp, value: string) =>
 async function fillAndReview() {
   await screen.findByLabelText('Price per lease (rUSD)');
   type('Model to post (.onnx)', '/data/model.onnx');
-  type(/^Inputs: name=/, 'x=/data/x0.npy');
+  type(/^Inputs, one per line/, 'x=/data/x0.npy');
   type('Price per lease (rUSD)', '5');
   type('Leases', '2');
   fireEvent.click(screen.getByLabelText(/^Canary/));
@@ -204,7 +204,7 @@ describe('PostedJobs: post a job', () => {
     mount((method) => (method === 'market.postedJobs' ? ok(realMoney()) : unavailable()));
     await screen.findByLabelText('Price per lease (USDC)');
     type('Model to post (.onnx)', '/data/model.onnx');
-    type(/^Inputs: name=/, 'x=/data/x0.npy');
+    type(/^Inputs, one per line/, 'x=/data/x0.npy');
     type('Price per lease (USDC)', '2.5');
     fireEvent.click(screen.getByRole('button', { name: 'Review…' }));
     const review = screen.getByRole('group', { name: 'Post this job' });
@@ -227,7 +227,7 @@ describe('PostedJobs: post a job', () => {
     });
     await screen.findByLabelText('Price per lease (USDC)');
     type('Model to post (.onnx)', '/data/model.onnx');
-    type(/^Inputs: name=/, 'x=/data/x0.npy');
+    type(/^Inputs, one per line/, 'x=/data/x0.npy');
     type('Price per lease (USDC)', '5');
     fireEvent.click(screen.getByRole('button', { name: 'Review…' }));
     expect(screen.queryByLabelText(/Wallet password/)).toBeNull();
@@ -259,7 +259,7 @@ describe('PostedJobs: post a job', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Post' }));
     const alert = await within(await screen.findByRole('form')).findByRole('alert');
     expect(alert.textContent).toBe('The input "x" (/data/x0.npy) is not usable: not a .npy file.');
-    const inputs = screen.getByLabelText(/^Inputs: name=/);
+    const inputs = screen.getByLabelText(/^Inputs, one per line/);
     expect(inputs.getAttribute('aria-invalid')).toBe('true');
     expect(inputs.getAttribute('aria-describedby')).toBe('post-job-problem');
     expect(screen.getByLabelText('Model to post (.onnx)').getAttribute('aria-invalid')).toBeNull();
@@ -273,7 +273,7 @@ describe('PostedJobs: post a job', () => {
     );
     await screen.findByLabelText('Price per lease (rUSD)');
     type('Model to post (.onnx)', 'model.onnx');
-    type(/^Inputs: name=/, 'x=/data/x0.npy');
+    type(/^Inputs, one per line/, 'x=/data/x0.npy');
     type('Price per lease (rUSD)', '5');
     fireEvent.click(screen.getByRole('button', { name: 'Review…' }));
     expect((await within(form()).findByRole('alert')).textContent).toContain(

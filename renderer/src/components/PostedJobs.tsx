@@ -5,6 +5,7 @@
  * whether Roost watches the job, Watch again and Cancel open leases. A locked wallet (a custom
  * network) is asked for its password for that one action; the page never keeps it.
  */
+import { JobFiles } from './JobFiles.tsx';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import {
   DEFAULT_POST_DEADLINE_SECONDS,
@@ -263,7 +264,8 @@ function PostJob({
       <p className="muted">
         For labs and anyone buying compute: providers on the market run your ONNX model and are paid
         per lease from what you escrow. Roost serves the files from this computer, checks each
-        result and accepts or disputes it. Give paths on the computer Roost runs on.
+        result and accepts or disputes it. Choose the files, or give their paths on the computer
+        Roost runs on.
       </p>
       {posted && (
         <div className="banner banner-ok" role="status">
@@ -309,27 +311,17 @@ function PostJob({
         </button>
       ) : (
         <form className="wallet-form" aria-labelledby="post-job-title" onSubmit={ask} noValidate>
-          <label htmlFor="post-model">Model to post (.onnx)</label>
-          <input
-            id="post-model"
-            value={form.model}
-            onChange={(e) => edit('model')(e.target.value)}
-            placeholder="/data/models/classifier.onnx"
-            autoComplete="off"
-            {...marked('model')}
-          />
-          <label htmlFor="post-inputs">
-            Inputs: name=/path/to/file.npy, one per line (a name again starts the next input set),
-            or name=/path/to/folder for one input set per .npy file in it
-          </label>
-          <textarea
-            id="post-inputs"
-            rows={3}
-            value={form.inputs}
-            onChange={(e) => edit('inputs')(e.target.value)}
-            placeholder="x=/data/batches/x0.npy"
-            spellCheck={false}
-            {...marked('inputs')}
+          <JobFiles
+            idPrefix="post"
+            modelLabel="Model to post (.onnx)"
+            model={form.model}
+            onModel={edit('model')}
+            inputs={form.inputs}
+            onInputs={(next) => setForm((f) => ({ ...f, inputs: next(f.inputs) }))}
+            marked={marked}
+            onProblem={(text, field) =>
+              show(text === undefined ? undefined : { text, ...(field ? { field } : {}) })
+            }
           />
           <label htmlFor="post-price">Price per lease ({symbol})</label>
           <input

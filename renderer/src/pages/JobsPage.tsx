@@ -12,6 +12,7 @@ import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { AgentText } from '../components/AgentText.tsx';
 import { DisputesToRule } from '../components/Disputes.tsx';
+import { JobFiles } from '../components/JobFiles.tsx';
 import { MarketLeases } from '../components/MarketLeases.tsx';
 import { PreviewText, usePreviews } from '../components/OutputPreview.tsx';
 import { PostedJobs } from '../components/PostedJobs.tsx';
@@ -343,30 +344,18 @@ function AddJob({ onAdded }: { onAdded: () => void }) {
     >
       <h2 id="add-job-title">Add a private job</h2>
       <p className="muted">
-        Run your own ONNX model on this computer, on its GPU where it has one. Give paths on the
-        computer Roost runs on.
+        Run your own ONNX model on this computer, on its GPU where it has one. Choose the files, or
+        give their paths on the computer Roost runs on.
       </p>
-      <label htmlFor="job-model">Model (.onnx)</label>
-      <input
-        id="job-model"
-        value={model}
-        onChange={(e) => setModel(e.target.value)}
-        placeholder="/data/models/classifier.onnx"
-        autoComplete="off"
-        {...marked('model')}
-      />
-      <label htmlFor="job-inputs">
-        Inputs, one per line: name=/path/to/file.npy (a name again starts the next input set), or
-        name=/path/to/folder for one input set per .npy file in it
-      </label>
-      <textarea
-        id="job-inputs"
-        rows={3}
-        value={inputs}
-        onChange={(e) => setInputs(e.target.value)}
-        placeholder="x=/data/batches/x0.npy"
-        spellCheck={false}
-        {...marked('inputs')}
+      <JobFiles
+        idPrefix="job"
+        modelLabel="Model (.onnx)"
+        model={model}
+        onModel={setModel}
+        inputs={inputs}
+        onInputs={setInputs}
+        marked={marked}
+        onProblem={setProblem}
       />
       <label htmlFor="job-ep">Accelerator</label>
       <select id="job-ep" value={ep} onChange={(e) => setEp(e.target.value)}>

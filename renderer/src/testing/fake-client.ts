@@ -22,6 +22,10 @@ export function fakeAgentClient(
   options: {
     /** Where download links lead, as on the dashboard of roost serve (absent: the app). */
     linkUrl?: (path: string) => string;
+    /** Chosen files' paths, as the desktop app's bridge gives them. */
+    pathOf?: ApiClient['pathOf'];
+    /** Where chosen files are sent, as on the dashboard of roost serve. */
+    upload?: ApiClient['upload'];
   } = {},
 ): FakeAgentClient {
   let listener: (event: AgentEvent) => void = () => undefined;
@@ -35,6 +39,8 @@ export function fakeAgentClient(
       call: (method: string, params?: unknown) => Promise.resolve(call(method, params)),
       listen,
       ...(options.linkUrl ? { linkUrl: options.linkUrl } : {}),
+      ...(options.pathOf ? { pathOf: options.pathOf } : {}),
+      ...(options.upload ? { upload: options.upload } : {}),
     } as unknown as ApiClient,
     emit: (event) => {
       act(() => listener(event));

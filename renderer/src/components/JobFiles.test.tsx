@@ -1,0 +1,253 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { AgentProvider } from '../AgentContext.tsx';
+import { JobsPage } from '../pages/JobsPage.tsx';
+import { parseInputSets } from '../pages/job-paths.ts';
+import type { ApiClient } from '../api/transport.ts';
+import { fakeAgentClient, ok, unavailable } from '../testing/fake-client.ts';
+
+afterEach(cleanup);
+
+const inspection = (model: string) => ({
+  model,
+  bytes: 1234,
+  inputs: [
+    { name: 'x', dtype: 'float32', shape: ['batch', 3], isTensor: true },
+    { name: 'mask', dtype: 'int64', shape: [1, 3], isTensor: true },
+    { name: 'state', dtype: 'seq(float)', shape: [], isTensor: false },
+  ],
+  outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', 2], isTensor: true }],
+  opsets: [{ domain: '', version: 17 }],
+  externalFiles: [],
+  nodeCount: 3,
+});
+
+type Upload = NonNullable<ApiClient['upload']>;
+
+/**
+ * An agent that hands out upload links into /srv/roost/uploads/<n>/ and reads any model; records
+ * every call. `upload` / `pathOf` make it the dashboard of roost serve or the desktop app.
+ */
+function agentWith(options: {
+  upload?: Upload;
+  pathOf?: (file: File) => string;
+  answers?: Record<string, unknown>;
+}) {
+  const calls: [string, unknown][] = [];
+  let folders = 0;
+  const { client } = fakeAgentClient(
+    (method, params) => {
+      calls.push([method, params]);
+      if (options.answers && method in options.answers) return options.answers[method];
+      if (method === 'job.list') return ok({ jobs: [] });
+      if (method === 'job.uploadFiles') {
+        const folder = `/srv/roost/uploads/${++folders}`;
+        const { files } = params as { files: { name: string }[] };
+        return ok({
+          folder,
+          files: files.map((f, k) => ({
+            name: f.name,
+            path: `${folder}/${f.name}`,
+            link: `/upload/${String(k).padStart(43, 'T')}`,
+          })),
+          expiresAt: '2026-11-27T12:01:00.000Z',
+        });
+      }
+      if (method === 'job.inspectModel') return ok(inspection((params as { model: string }).model));
+      return unavailable();
+    },
+    {
+      ...(options.upload ? { upload: options.upload } : {}),
+      ...(options.pathOf ? { pathOf: options.pathOf } : {}),
+    },
+  );
+  render(
+    <AgentProvider client={client}>
+      <JobsPage />
+    </AgentProvider>,
+  );
+  return calls;
+}
+
+const file = (name: string, bytes = 10) => new File([new Uint8Array(bytes)], name);
+const form = () => screen.getByRole('form', { name: 'Add a private job' });
+const inputsField = () => screen.getByLabelText<HTMLTextAreaElement>(/^Inputs, one per line/);
+const modelField = () => screen.getByLabelText<HTMLInputElement>('Model (.onnx)');
+function choose(label: string, files: File[]) {
+  fireEvent.change(within(form()).getByTestId(`choose-${label}`), { target: { files } });
+}
+
+/** Uploads that answer as roost serve would, each held until `release` is called. */
+function heldUploads() {
+  const sent: [string, string][] = [];
+  const waiting: (() => void)[] = [];
+  const upload: Upload = (link, blob, onProgress) => {
+    const name = (blob as File).name;
+    sent.push([link, name]);
+    onProgress?.(blob.size / 2);
+    return new Promise((resolve) =>
+      waiting.push(() =>
+        resolve(ok({ path: `/srv/${name}`, bytes: blob.size, sha256: '0'.repeat(64) }) as never),
+      ),
+    );
+  };
+  return {
+    upload,
+    sent,
+    async release() {
+      await waitFor(() => expect(waiting.length).toBeGreaterThan(0));
+      waiting.shift()!();
+    },
+  };
+}
+
+describe('choosing a job’s files on the browser dashboard (sent to Roost)', () => {
+  it('sends the model with its weights, fills in its path and shows what it takes', async () => {
+    const uploads = heldUploads();
+    const calls = agentWith({ upload: uploads.upload });
+    expect(within(form()).getByText(/Files you choose are sent to the computer Roost runs on/));
+    choose('the model', [file('m.onnx.data', 4096), file('m.onnx', 1024)]);
+    // Both go in one ask (one folder, side by side), and the page shows how far it has got.
+    await uploads.release();
+    const status = await within(form()).findByRole('status');
+    expect(status.textContent).toBe('Sending 1 of 2 files to Roost: 3 KB of 5 KB');
+    await uploads.release();
+    await waitFor(() => expect(modelField().value).toBe('/srv/m.onnx'));
+    expect(calls.find(([m]) => m === 'job.uploadFiles')?.[1]).toEqual({
+      files: [
+        { name: 'm.onnx', bytes: 1024 },
+        { name: 'm.onnx.data', bytes: 4096 },
+      ],
+    });
+    expect(uploads.sent.map(([, name]) => name)).toEqual(['m.onnx', 'm.onnx.data']);
+    expect(uploads.sent[0]![0]).toMatch(/^\/upload\/T+0$/);
+    const takes = await screen.findByTestId('job-model-takes');
+    expect(calls.filter(([m]) => m === 'job.inspectModel').map(([, p]) => p)).toEqual([
+      { model: '/srv/m.onnx' },
+    ]);
+    expect(takes.textContent).toContain(
+      'This model takes 3 inputs and gives y (float32 [batch, 2]).',
+    );
+    expect(takes.textContent).toContain('x float32 [batch, 3]');
+    expect(takes.textContent).toContain(
+      'state seq(float) [] (not a tensor: no .npy file can carry it)',
+    );
+    expect(
+      within(takes)
+        .getAllByRole('button')
+        .map((b) => b.textContent),
+    ).toEqual(['Choose x files…', 'Choose mask files…']);
+  });
+
+  it("puts each input's chosen files in name order, one input set per file", async () => {
+    const upload: Upload = (_link, blob) =>
+      Promise.resolve(
+        ok({
+          path: `/srv/${(blob as File).name}`,
+          bytes: blob.size,
+          sha256: '0'.repeat(64),
+        }) as never,
+      );
+    agentWith({ upload });
+    fireEvent.change(modelField(), { target: { value: '/data/m.onnx' } });
+    fireEvent.blur(modelField());
+    await screen.findByTestId('job-model-takes');
+    fireEvent.change(inputsField(), { target: { value: 'x=/data/old.npy\nmask=/data/m0.npy' } });
+    choose('files for input x', [file('x10.npy'), file('x2.npy'), file('x1.npy')]);
+    await waitFor(() =>
+      expect(inputsField().value).toBe(
+        'mask=/data/m0.npy\nx=/srv/x1.npy\nx=/srv/x2.npy\nx=/srv/x10.npy',
+      ),
+    );
+    choose('files for input mask', [file('m2.npy'), file('m1.npy'), file('m3.npy')]);
+    await waitFor(() => expect(inputsField().value).toContain('mask=/srv/m3.npy'));
+    const parsed = parseInputSets(inputsField().value);
+    expect(parsed).toEqual({
+      ok: true,
+      sets: [
+        { x: '/srv/x1.npy', mask: '/srv/m1.npy' },
+        { x: '/srv/x2.npy', mask: '/srv/m2.npy' },
+        { x: '/srv/x10.npy', mask: '/srv/m3.npy' },
+      ],
+    });
+  });
+
+  it('says why Roost refused the files, and leaves the field as it was', async () => {
+    const calls = agentWith({
+      upload: () => Promise.reject(new Error('no upload expected')),
+      answers: {
+        'job.uploadFiles': {
+          ok: false,
+          error: {
+            code: 'TOO_LARGE',
+            message:
+              'The files are 9.0 GiB, and the disk Roost keeps its data on has 2.0 GiB free. Free some space, or give the files’ paths on this computer instead.',
+          },
+        },
+      },
+    });
+    fireEvent.change(modelField(), { target: { value: '/data/typed.onnx' } });
+    choose('the model', [file('big.onnx')]);
+    const alert = await within(form()).findByRole('alert');
+    expect(alert.textContent).toContain('has 2.0 GiB free');
+    expect(modelField().value).toBe('/data/typed.onnx');
+    expect(modelField().getAttribute('aria-invalid')).toBe('true');
+    expect(calls.some(([m]) => m === 'job.inspectModel')).toBe(false);
+  });
+
+  it("says what is wrong with a model Roost can't read, on the model field", async () => {
+    agentWith({
+      upload: () => Promise.reject(new Error('no upload expected')),
+      answers: {
+        'job.inspectModel': {
+          ok: false,
+          error: {
+            code: 'INVALID_PARAMS',
+            message:
+              'No model at /data/gone.onnx. Check the path; the file must be on the computer Roost runs on.',
+          },
+        },
+      },
+    });
+    fireEvent.change(modelField(), { target: { value: '/data/gone.onnx' } });
+    fireEvent.blur(modelField());
+    expect((await within(form()).findByRole('alert')).textContent).toBe(
+      'No model at /data/gone.onnx. Check the path; the file must be on the computer Roost runs on.',
+    );
+    expect(modelField().getAttribute('aria-invalid')).toBe('true');
+    expect(screen.queryByTestId('job-model-takes')).toBeNull();
+  });
+});
+
+describe('choosing a job’s files in the desktop app (used where they are)', () => {
+  it('fills in the chosen files’ own paths and sends nothing', async () => {
+    const paths = new Map<File, string>();
+    const model = file('net.onnx');
+    paths.set(model, '/home/ana/models/net.onnx');
+    const calls = agentWith({ pathOf: (f) => paths.get(f) ?? '' });
+    expect(within(form()).queryByText(/Files you choose are sent/)).toBeNull();
+    choose('the model', [model]);
+    await waitFor(() => expect(modelField().value).toBe('/home/ana/models/net.onnx'));
+    await screen.findByTestId('job-model-takes');
+    const x = [file('b.npy'), file('a.npy')];
+    paths.set(x[0]!, '/home/ana/x/b.npy');
+    paths.set(x[1]!, '/home/ana/x/a.npy');
+    choose('files for input x', x);
+    await waitFor(() =>
+      expect(inputsField().value).toBe('x=/home/ana/x/a.npy\nx=/home/ana/x/b.npy'),
+    );
+    expect(calls.some(([m]) => m === 'job.uploadFiles')).toBe(false);
+    // A file with no path here (dragged from a website, say): what to do instead.
+    choose('files for input mask', [file('pasted.npy')]);
+    expect((await within(form()).findByRole('alert')).textContent).toContain(
+      'pasted.npy is not a file on this computer',
+    );
+    expect(inputsField().value).toBe('x=/home/ana/x/a.npy\nx=/home/ana/x/b.npy');
+  });
+});
+
+it('offers no Choose button where the page can take no files', () => {
+  agentWith({});
+  expect(within(form()).queryByRole('button', { name: /^Choose/ })).toBeNull();
+  expect(modelField()).toBeTruthy();
+});
