@@ -27,6 +27,44 @@ describe('the Electron bundles', () => {
     expect(preload).not.toMatch(/exposeInMainWorld\([^)]*ipcRenderer\s*\)/);
   });
 
+  it('the built preload exposes exactly call, onEvent and pathForFile, and the last only for a chosen File', async () => {
+    const exposed: Record<string, Record<string, unknown>> = {};
+    const invoked: unknown[] = [];
+    const electron = {
+      contextBridge: {
+        exposeInMainWorld: (name: string, api: Record<string, unknown>) => (exposed[name] = api),
+      },
+      ipcRenderer: {
+        invoke: async (...args: unknown[]) => invoked.push(args),
+        on: () => undefined,
+        removeListener: () => undefined,
+      },
+      webUtils: { getPathForFile: (file: File) => `/home/ana/${file.name}` },
+    };
+    const module = { exports: {} };
+    new Function('require', 'module', 'exports', preload)(
+      (name: string) => {
+        if (name !== 'electron') throw new Error(`the preload asked for ${name}`);
+        return electron;
+      },
+      module,
+      module.exports,
+    );
+    expect(Object.keys(exposed)).toEqual(['roost']);
+    const roost = exposed.roost as {
+      call: (m: unknown, p: unknown) => Promise<unknown>;
+      pathForFile: (f: unknown) => string;
+    };
+    expect(Object.keys(roost).sort()).toEqual(['call', 'onEvent', 'pathForFile']);
+    expect(roost.pathForFile(new File(['x'], 'x.npy'))).toBe('/home/ana/x.npy');
+    expect(() => roost.pathForFile('/etc/passwd')).toThrow('pathForFile needs a chosen File');
+    expect(await roost.call('wallet.exportKey', {})).toMatchObject({
+      ok: false,
+      error: { code: 'UNKNOWN_METHOD' },
+    });
+    expect(invoked).toEqual([]);
+  });
+
   it('the main bundle imports only electron, Node built-ins and native modules', () => {
     const imports = [...main.matchAll(/^import .* from ["']([^"']+)["']/gm)].map((m) => m[1]!);
     expect(imports.length).toBeGreaterThan(0);
