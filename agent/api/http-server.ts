@@ -38,6 +38,8 @@ export interface HttpServerOptions {
   downloads?: DownloadLinks;
   /** The agent's one-use upload links, taken at `PUT /upload/<ticket>`. */
   uploads?: UploadLinks;
+  /** An upload that sends nothing for this long is cut off (default 120). */
+  uploadIdleSeconds?: number;
 }
 
 export interface RunningServer {
@@ -185,7 +187,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const streams = new Set<ServerResponse>();
   let port = options.port;
 
-  const server = createServer((req, res) => {
+  // No limit on a whole request's time (Node's default cuts any request at 5 minutes): a model
+  // of gigabytes sent through an SSH tunnel takes longer. A stalled upload is cut instead
+  // (handleUpload), and headers must still come within Node's headersTimeout.
+  const server = createServer({ requestTimeout: 0 }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       log.error(`request ${req.method} ${req.url} failed: ${String(error)}`);
       if (!res.headersSent)
@@ -305,13 +310,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         );
         return;
       }
+      // The page went quiet (a laptop asleep, a tunnel dropped): cut it, keep nothing.
+      req.setTimeout((options.uploadIdleSeconds ?? 120) * 1000, () =>
+        req.destroy(new Error('nothing came for too long')),
+      );
       const uploaded = await receiveUpload(req, target);
       log.debug(`received ${target.name} (${uploaded.bytes} bytes) through an upload link`);
       sendJson(res, 200, { ok: true, value: uploaded } satisfies Result<typeof uploaded>);
     } catch (error) {
       if (error instanceof UploadRefused) refuse(error.code, error.message);
       else if (req.destroyed || req.readableAborted) {
-        log.warn(`upload of ${target.name} stopped: the page went away midway`);
+        log.warn(`upload of ${target.name} stopped: ${(error as Error).message}`);
         res.destroy();
       } else throw error;
     } finally {
