@@ -34,6 +34,7 @@ export async function pathsOfChosen(
   client: Pick<ApiClient, 'call' | 'pathOf' | 'upload'>,
   files: readonly File[],
   onProgress: (progress: SendProgress) => void = () => undefined,
+  signal?: AbortSignal,
 ): Promise<Result<string[]>> {
   if (client.pathOf) {
     const paths = files.map((file) => client.pathOf?.(file) ?? '');
@@ -57,8 +58,12 @@ export async function pathsOfChosen(
     const link = asked.value.files[k];
     if (!link) return refused(`Roost gave no upload link for ${file.name}; choose it again.`);
     onProgress({ sentBytes: before, totalBytes, done: k, files: files.length });
-    const sent = await client.upload(link.link, file, (bytes) =>
-      onProgress({ sentBytes: before + bytes, totalBytes, done: k, files: files.length }),
+    const sent = await client.upload(
+      link.link,
+      file,
+      (bytes) =>
+        onProgress({ sentBytes: before + bytes, totalBytes, done: k, files: files.length }),
+      signal,
     );
     if (!sent.ok) return sent;
     before += file.size;

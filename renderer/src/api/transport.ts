@@ -53,6 +53,7 @@ export interface Transport {
     link: string,
     file: Blob,
     onProgress?: (sent: number) => void,
+    signal?: AbortSignal,
   ) => Promise<Result<UploadedFile>>;
   /** Starts receiving events; returns a function that stops. */
   listen(
@@ -151,6 +152,13 @@ export function createSseParser(
   };
 }
 
+/** What an upload stopped on the page's word answers. */
+export const UPLOAD_STOPPED = 'The upload was stopped.';
+
+function stopped(): Result<UploadedFile> {
+  return { ok: false, error: { code: 'UNAVAILABLE', message: UPLOAD_STOPPED } };
+}
+
 /**
  * PUTs a file to an upload link. XMLHttpRequest, not fetch: only it reports how much of a request
  * body has gone, which a big model or batch needs for its progress bar.
@@ -159,6 +167,7 @@ function uploadTo(
   url: string,
   file: Blob,
   onProgress?: (sent: number) => void,
+  signal?: AbortSignal,
 ): Promise<Result<UploadedFile>> {
   const failed = (message: string): Result<UploadedFile> => ({
     ok: false,
@@ -186,6 +195,9 @@ function uploadTo(
       resolve(
         failed('The upload stopped: Roost is not answering. Is `roost serve` still running?'),
       );
+    xhr.onabort = () => resolve(stopped());
+    if (signal?.aborted) return resolve(stopped());
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
     xhr.send(file);
   });
 }
@@ -198,7 +210,8 @@ export function httpTransport(
   const headers = { Authorization: `Bearer ${token}` };
   return {
     linkUrl: (path) => `${baseUrl}${path}`,
-    upload: (link, file, onProgress) => uploadTo(`${baseUrl}${link}`, file, onProgress),
+    upload: (link, file, onProgress, signal) =>
+      uploadTo(`${baseUrl}${link}`, file, onProgress, signal),
     async call(method, params) {
       let response: Response;
       try {

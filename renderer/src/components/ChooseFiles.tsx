@@ -28,16 +28,20 @@ export function ChooseFiles(props: ChooseFilesProps) {
   const { client } = useAgent();
   const picker = useRef<HTMLInputElement>(null);
   const [sending, setSending] = useState<SendProgress>();
+  const stop = useRef<AbortController>(undefined);
   if (!canChooseFiles(client)) return null;
   const chosen = async (list: FileList | null) => {
     const files = byName(Array.from(list ?? []));
     if (picker.current) picker.current.value = '';
     if (files.length === 0) return;
     props.onProblem('');
-    const paths = await pathsOfChosen(client, files, setSending);
+    const controller = new AbortController();
+    stop.current = controller;
+    const paths = await pathsOfChosen(client, files, setSending, controller.signal);
     setSending(undefined);
     if (paths.ok) props.onChosen(paths.value, files);
-    else props.onProblem(describeError(paths.error));
+    // Stopped by its own Stop button: nothing went wrong, nothing to say.
+    else if (!controller.signal.aborted) props.onProblem(describeError(paths.error));
   };
   return (
     <span className="choose-files">
@@ -59,15 +63,20 @@ export function ChooseFiles(props: ChooseFilesProps) {
         onChange={(e) => void chosen(e.target.files)}
       />
       {sending && (
-        <span className="job-progress" role="status">
-          <progress
-            max={Math.max(1, sending.totalBytes)}
-            value={sending.sentBytes}
-            aria-label={`Sending ${props.label} to Roost`}
-          />
-          Sending {sending.files === 1 ? 'the file' : `${sending.done} of ${sending.files} files`}{' '}
-          to Roost: {diskWords(sending.sentBytes)} of {diskWords(sending.totalBytes)}
-        </span>
+        <>
+          <span className="job-progress" role="status">
+            <progress
+              max={Math.max(1, sending.totalBytes)}
+              value={sending.sentBytes}
+              aria-label={`Sending ${props.label} to Roost`}
+            />
+            Sending {sending.files === 1 ? 'the file' : `${sending.done} of ${sending.files} files`}{' '}
+            to Roost: {diskWords(sending.sentBytes)} of {diskWords(sending.totalBytes)}
+          </span>
+          <button type="button" className="secondary" onClick={() => stop.current?.abort()}>
+            Stop sending
+          </button>
+        </>
       )}
     </span>
   );

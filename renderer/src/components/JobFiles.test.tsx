@@ -172,6 +172,29 @@ describe('choosing a job’s files on the browser dashboard (sent to Roost)', ()
     });
   });
 
+  it('stops sending at Stop sending, saying nothing is wrong and leaving the field as it was', async () => {
+    const signals: AbortSignal[] = [];
+    const upload: Upload = (_link, _blob, _progress, signal) =>
+      new Promise((resolve) => {
+        signals.push(signal!);
+        signal!.addEventListener('abort', () =>
+          resolve({
+            ok: false,
+            error: { code: 'UNAVAILABLE', message: 'The upload was stopped.' },
+          }),
+        );
+      });
+    agentWith({ upload });
+    fireEvent.change(modelField(), { target: { value: '/data/typed.onnx' } });
+    choose('the model', [file('big.onnx', 5000)]);
+    fireEvent.click(await within(form()).findByRole('button', { name: 'Stop sending' }));
+    await waitFor(() => expect(within(form()).queryByRole('status')).toBeNull());
+    expect(signals.map((s) => s.aborted)).toEqual([true]);
+    expect(within(form()).queryByRole('alert')).toBeNull();
+    expect(modelField().value).toBe('/data/typed.onnx');
+    expect(within(form()).getByRole('button', { name: 'Choose model…' })).toBeTruthy();
+  });
+
   it('says why Roost refused the files, and leaves the field as it was', async () => {
     const calls = agentWith({
       upload: () => Promise.reject(new Error('no upload expected')),
