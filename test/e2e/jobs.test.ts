@@ -172,7 +172,9 @@ describe.skipIf(Boolean(missing))('the Jobs page against roost serve', () => {
     await page.goto(server.url);
     await navLink(page, 'Jobs').click();
     const form = page.getByRole('form', { name: 'Add a private job' });
-    await form.getByText(/Files you choose are sent to the computer Roost runs on/).waitFor();
+    await form
+      .getByText(/Files you choose or drop here are sent to the computer Roost runs on/)
+      .waitFor();
     // The system's file picker, as a person uses it: the Choose… button opens it.
     const [picker] = await Promise.all([
       page.waitForEvent('filechooser'),

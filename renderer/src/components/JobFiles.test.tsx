@@ -105,7 +105,11 @@ describe('choosing a job’s files on the browser dashboard (sent to Roost)', ()
   it('sends the model with its weights, fills in its path and shows what it takes', async () => {
     const uploads = heldUploads();
     const calls = agentWith({ upload: uploads.upload });
-    expect(within(form()).getByText(/Files you choose are sent to the computer Roost runs on/));
+    expect(
+      within(form()).getByText(
+        /Files you choose or drop here are sent to the computer Roost runs on/,
+      ),
+    );
     choose('the model', [file('m.onnx.data', 4096), file('m.onnx', 1024)]);
     // Both go in one ask (one folder, side by side), and the page shows how far it has got.
     await uploads.release();
@@ -248,7 +252,7 @@ describe('choosing a job’s files in the desktop app (used where they are)', ()
     const model = file('net.onnx');
     paths.set(model, '/home/ana/models/net.onnx');
     const calls = agentWith({ pathOf: (f) => paths.get(f) ?? '' });
-    expect(within(form()).queryByText(/Files you choose are sent/)).toBeNull();
+    expect(within(form()).queryByText(/Files you choose or drop here are sent/)).toBeNull();
     choose('the model', [model]);
     await waitFor(() => expect(modelField().value).toBe('/home/ana/models/net.onnx'));
     await screen.findByTestId('job-model-takes');
@@ -266,6 +270,43 @@ describe('choosing a job’s files in the desktop app (used where they are)', ()
       'pasted.npy is not a file on this computer',
     );
     expect(inputsField().value).toBe('x=/home/ana/x/a.npy\nx=/home/ana/x/b.npy');
+  });
+});
+
+describe('dropping files on the form', () => {
+  it('takes a model dropped on its field and .npy files dropped on an input, and nothing elsewhere', async () => {
+    const paths = new Map<File, string>();
+    const pathOf = (f: File) => paths.get(f) ?? '';
+    const calls = agentWith({ pathOf });
+    const model = file('net.onnx');
+    paths.set(model, '/home/ana/net.onnx');
+    const row = modelField().parentElement!;
+    const drag = (files: File[]) => ({ dataTransfer: { files, types: ['Files'], dropEffect: '' } });
+    fireEvent.dragOver(row, drag([model]));
+    expect(row.classList.contains('drop-over')).toBe(true);
+    fireEvent.drop(row, drag([model]));
+    expect(row.classList.contains('drop-over')).toBe(false);
+    await waitFor(() => expect(modelField().value).toBe('/home/ana/net.onnx'));
+    await screen.findByTestId('job-model-takes');
+    const x = [file('x2.npy'), file('x1.npy')];
+    paths.set(x[0]!, '/home/ana/x2.npy');
+    paths.set(x[1]!, '/home/ana/x1.npy');
+    fireEvent.drop(screen.getByTestId('input-x'), drag(x));
+    await waitFor(() => expect(inputsField().value).toBe('x=/home/ana/x1.npy\nx=/home/ana/x2.npy'));
+    // Dragged text is not files: the row lets the browser handle it.
+    const text = { dataTransfer: { files: [], types: ['text/plain'], dropEffect: '' } };
+    expect(fireEvent.dragOver(screen.getByTestId('input-mask'), text)).toBe(true);
+    // The sequence input carries no file, so it takes no drop.
+    expect(screen.queryByTestId('input-state')).toBeNull();
+    expect(calls.some(([m]) => m === 'job.uploadFiles')).toBe(false);
+  });
+
+  it('keeps a file dropped beside the fields from replacing the page', () => {
+    agentWith({ pathOf: () => '/x' });
+    const event = new Event('drop', { cancelable: true });
+    Object.defineProperty(event, 'dataTransfer', { value: { types: ['Files'] } });
+    window.dispatchEvent(event);
+    expect(event.defaultPrevented).toBe(true);
   });
 });
 

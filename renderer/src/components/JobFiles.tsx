@@ -3,13 +3,13 @@
  * model's path, typed or chosen; what the model takes, once Roost has read it (each input's name,
  * dtype and shape, with a button to choose its .npy files); and the inputs as `name=path` lines.
  */
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { choosingUploads, withInputFiles } from '../choose-files.ts';
 import { pathProblem } from '../pages/job-paths.ts';
-import { ChooseFiles } from './ChooseFiles.tsx';
+import { ChooseFiles, dropZone, useFileChooser, type FileChooser } from './ChooseFiles.tsx';
 
 type Inspection = ResultOf<'job.inspectModel'>;
 type Tensor = Inspection['inputs'][number];
@@ -66,11 +66,36 @@ export function JobFiles(props: JobFilesProps) {
   const fileProblem = (field: JobFilesField) => (text: string) =>
     onProblem(text === '' ? undefined : text, text === '' ? undefined : field);
   const uploads = choosingUploads(client);
+  const modelFiles = useFileChooser((paths, files) => {
+    // The model and, if it keeps its weights beside it, those files too.
+    const k = Math.max(
+      0,
+      files.findIndex((f) => /\.onnx$/i.test(f.name)),
+    );
+    const path = paths[k] ?? '';
+    onModel(path);
+    void inspect(path);
+  }, fileProblem('model'));
+  const chooseInput = (name: string) => (paths: string[]) =>
+    onInputs((old) => withInputFiles(old, name, paths));
+  useEffect(() => {
+    // A file dropped beside the drop zones would have the browser open it in place of the
+    // dashboard: while the form is here, only the zones take files.
+    const hold = (e: DragEvent) => {
+      if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+    };
+    window.addEventListener('dragover', hold);
+    window.addEventListener('drop', hold);
+    return () => {
+      window.removeEventListener('dragover', hold);
+      window.removeEventListener('drop', hold);
+    };
+  }, []);
 
   return (
     <>
       <label htmlFor={`${idPrefix}-model`}>{props.modelLabel}</label>
-      <div className="path-row">
+      <div {...dropZone(modelFiles, 'path-row')}>
         <input
           id={`${idPrefix}-model`}
           value={model}
@@ -82,29 +107,15 @@ export function JobFiles(props: JobFilesProps) {
           autoComplete="off"
           {...marked('model')}
         />
-        <ChooseFiles
-          label="the model"
-          multiple
-          onChosen={(paths, files) => {
-            // The model and, if it keeps its weights beside it, those files too.
-            const k = Math.max(
-              0,
-              files.findIndex((f) => /\.onnx$/i.test(f.name)),
-            );
-            const path = paths[k] ?? '';
-            onModel(path);
-            void inspect(path);
-          }}
-          onProblem={fileProblem('model')}
-        >
+        <ChooseFiles chooser={modelFiles} label="the model" multiple>
           Choose model…
         </ChooseFiles>
       </div>
       {uploads && (
         <p className="muted field-note">
-          Files you choose are sent to the computer Roost runs on, which keeps them for a day, or
-          longer while their job waits to start. With a model that keeps its weights in other files,
-          choose them together.
+          Files you choose or drop here are sent to the computer Roost runs on, which keeps them for
+          a day, or longer while their job waits to start. With a model that keeps its weights in
+          other files, choose them together.
         </p>
       )}
       {facts && (
@@ -114,26 +125,16 @@ export function JobFiles(props: JobFilesProps) {
             {facts.inputs.length === 1 ? 'one input' : `${facts.inputs.length} inputs`} and gives{' '}
             {facts.outputs.map((o) => `${o.name} (${tensorWords(o)})`).join(', ')}.
             {facts.inputs.some((i) => i.isTensor) &&
-              ' Choose several files for an input to run a batch: one input set per file, in name order.'}
+              ' Choose or drop several files for an input to run a batch: one input set per file, in name order.'}
           </p>
           <ul>
             {facts.inputs.map((input) => (
-              <li key={input.name}>
-                <code>{input.name}</code> {tensorWords(input)}{' '}
-                {input.isTensor ? (
-                  <ChooseFiles
-                    label={`files for input ${input.name}`}
-                    multiple
-                    accept=".npy"
-                    onChosen={(paths) => onInputs((old) => withInputFiles(old, input.name, paths))}
-                    onProblem={fileProblem('inputs')}
-                  >
-                    Choose {input.name} files…
-                  </ChooseFiles>
-                ) : (
-                  <span className="muted">(not a tensor: no .npy file can carry it)</span>
-                )}
-              </li>
+              <InputRow
+                key={input.name}
+                input={input}
+                onChosen={chooseInput(input.name)}
+                onProblem={fileProblem('inputs')}
+              />
             ))}
           </ul>
         </div>
@@ -155,5 +156,30 @@ export function JobFiles(props: JobFilesProps) {
         {...marked('inputs')}
       />
     </>
+  );
+}
+
+/** One input the model takes, with its Choose button; its .npy files may be dropped on it. */
+function InputRow(props: {
+  input: Tensor;
+  onChosen: (paths: string[]) => void;
+  onProblem: (problem: string) => void;
+}) {
+  const { input } = props;
+  const files: FileChooser = useFileChooser(props.onChosen, props.onProblem);
+  if (!input.isTensor)
+    return (
+      <li>
+        <code>{input.name}</code> {tensorWords(input)}{' '}
+        <span className="muted">(not a tensor: no .npy file can carry it)</span>
+      </li>
+    );
+  return (
+    <li {...dropZone(files, 'input-row')} data-testid={`input-${input.name}`}>
+      <code>{input.name}</code> {tensorWords(input)}{' '}
+      <ChooseFiles chooser={files} label={`files for input ${input.name}`} multiple accept=".npy">
+        Choose {input.name} files…
+      </ChooseFiles>
+    </li>
   );
 }
