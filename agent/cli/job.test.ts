@@ -6,7 +6,7 @@ import { tempDir } from '../../test/support/temp-dir.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../cli.ts';
 import { openJournal } from '../jobs/journal.ts';
 import type { JobSpec } from '../jobs/schema.ts';
-import { encodeModel, valueInfo } from '../../test/fixtures/jobs/models.ts';
+import { maskedModel } from '../../test/fixtures/jobs/models.ts';
 import { jobReason, modelWords, parseFinishedBefore, progressKey } from './job.ts';
 import { runCliCaptured } from './testing/run.ts';
 
@@ -251,22 +251,7 @@ describe('roost job inspect', () => {
 
   /** x float32 [1, 3, 2, 2] and mask int64 [batch, 128] in; y float32 [1, 12] out. */
   async function model(): Promise<{ path: string; bytes: number }> {
-    const bytes = encodeModel({
-      nodes: [
-        { opType: 'Flatten', input: ['x'], output: ['f'] },
-        {
-          opType: 'Cast',
-          input: ['mask'],
-          output: ['m'],
-          attribute: [{ name: 'to', type: 2, i: 1 }],
-        },
-        { opType: 'ReduceSum', input: ['m'], output: ['s'] },
-        { opType: 'Add', input: ['f', 's'], output: ['y'] },
-      ],
-      inputs: [valueInfo('x', 'float32', [1, 3, 2, 2]), valueInfo('mask', 'int64', ['batch', 128])],
-      outputs: [valueInfo('y', 'float32', [1, 12])],
-      opset: 17,
-    });
+    const bytes = maskedModel([1, 3, 2, 2]);
     const path = join(dir.path, 'm.onnx');
     await writeFile(path, bytes);
     return { path, bytes: bytes.length };

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   encodeModel,
   externalDataModel,
+  maskedModel,
   mlpModel,
   valueInfo,
 } from '../../test/fixtures/jobs/models.ts';
@@ -27,29 +28,9 @@ async function file(name: string, bytes: Uint8Array): Promise<string> {
   return path;
 }
 
-/** x float32 [1, 3, 4, 4] and mask int64 [batch, 128] in; y float32 [1, 48] out. */
-function twoInputModel(): Uint8Array {
-  return encodeModel({
-    nodes: [
-      { opType: 'Flatten', input: ['x'], output: ['f'] },
-      {
-        opType: 'Cast',
-        input: ['mask'],
-        output: ['m'],
-        attribute: [{ name: 'to', type: 2, i: 1 }],
-      },
-      { opType: 'ReduceSum', input: ['m'], output: ['s'] },
-      { opType: 'Add', input: ['f', 's'], output: ['y'] },
-    ],
-    inputs: [valueInfo('x', 'float32', [1, 3, 4, 4]), valueInfo('mask', 'int64', ['batch', 128])],
-    outputs: [valueInfo('y', 'float32', [1, 48])],
-    opset: 17,
-  });
-}
-
 describe('inspecting a model file', () => {
   it('says its inputs and outputs, dtypes and shapes, opsets, size and node count', async () => {
-    const bytes = twoInputModel();
+    const bytes = maskedModel([1, 3, 4, 4]);
     const path = await file('m.onnx', bytes);
     expect(await inspectModel(path, limits)).toEqual({
       ok: true,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { encodeModel, valueInfo } from '../fixtures/jobs/models.ts';
 import { decodeNpy, encodeNpy } from '../../worker/npy.ts';
 import { readZip } from '../../agent/diagnostics/zip.ts';
@@ -17,6 +17,19 @@ import { startServeProcess, type ServeProcess } from '../support/serve-process.t
 import { tempDir } from '../support/temp-dir.ts';
 
 const missing = chromiumMissing();
+
+/** Follows the newest job to Done over both input sets, then opens its details. */
+async function doneWithTwoSets(page: Page) {
+  const job = page.getByTestId('jobs').locator('li').first();
+  await expect
+    .poll(() => job.locator('.state-pill').textContent(), { timeout: 60_000 })
+    .toBe('Done');
+  expect(await job.textContent()).toContain('2/2 input sets');
+  await job.getByRole('button', { name: 'Details' }).click();
+  const detail = page.getByTestId('job-detail');
+  await detail.waitFor();
+  return detail;
+}
 
 describe.skipIf(Boolean(missing))('the Jobs page against roost serve', () => {
   let browser: Browser;
@@ -83,14 +96,7 @@ describe.skipIf(Boolean(missing))('the Jobs page against roost serve', () => {
       .fill(`x=${join(dir.path, 'a.npy')}\nx=${join(dir.path, 'b.npy')}`);
     await page.getByLabel('Copy the outputs to (optional)').fill(out);
     await page.getByRole('button', { name: 'Add job' }).click();
-    const job = page.getByTestId('jobs').locator('li').first();
-    await expect
-      .poll(() => job.locator('.state-pill').textContent(), { timeout: 60_000 })
-      .toBe('Done');
-    expect(await job.textContent()).toContain('2/2 input sets');
-    await job.getByRole('button', { name: 'Details' }).click();
-    const detail = page.getByTestId('job-detail');
-    await detail.waitFor();
+    const detail = await doneWithTwoSets(page);
     expect(await detail.textContent()).toContain('Ran onCPU');
     expect(await detail.textContent()).toContain('float32');
     // An output at a glance: Relu of the second set [5, -6, 7, -8].
@@ -216,13 +222,7 @@ describe.skipIf(Boolean(missing))('the Jobs page against roost serve', () => {
     expect(await accessibilityProblems(page), 'chosen files').toEqual([]);
 
     await form.getByRole('button', { name: 'Add job' }).click();
-    const job = page.getByTestId('jobs').locator('li').first();
-    await expect
-      .poll(() => job.locator('.state-pill').textContent(), { timeout: 60_000 })
-      .toBe('Done');
-    expect(await job.textContent()).toContain('2/2 input sets');
-    await job.getByRole('button', { name: 'Details' }).click();
-    const detail = page.getByTestId('job-detail');
+    const detail = await doneWithTwoSets(page);
     await detail.getByRole('button', { name: 'Preview 1/y.npy' }).click();
     expect(await detail.getByTestId('preview-1/y.npy').textContent()).toBe(
       '4 values · min 0 · max 7 · mean 3 · first: 5, 0, 7, 0',
