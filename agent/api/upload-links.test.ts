@@ -104,7 +104,10 @@ describe('upload links', () => {
         ],
         'Two of the files are named "x.npy"',
       ],
-      [[{ name: 'huge.npy', bytes: 10 * GiB }], 'has 10.0 GiB free'],
+      [
+        [{ name: 'huge.npy', bytes: 10 * GiB }],
+        'The files are 10 GB, and the disk Roost keeps its data on has 10 GB free.',
+      ],
     ];
     for (const [files, words] of cases) {
       const refused = await refusal(links.issue(files));

@@ -17,6 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import { diskWords } from '../jobs/schema.ts';
 
 export const UPLOAD_PATH = '/upload/';
 /** How long a group of links waits for its next upload to begin. */
@@ -103,12 +104,6 @@ async function diskFree(dir: string): Promise<number> {
   return info.bavail * info.bsize;
 }
 
-function sizeWords(bytes: number): string {
-  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
-  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-  return `${bytes} bytes`;
-}
-
 export function createUploadLinks(options: UploadLinksOptions): UploadLinks {
   const { dir } = options;
   const now = options.now ?? Date.now;
@@ -159,7 +154,7 @@ export function createUploadLinks(options: UploadLinksOptions): UploadLinks {
       if (total + FREE_MARGIN_BYTES > free)
         throw new UploadRefused(
           'TOO_LARGE',
-          `The files are ${sizeWords(total)}, and the disk Roost keeps its data on has ${sizeWords(free)} free. Free some space, or give the files' paths on this computer instead.`,
+          `The files are ${diskWords(total)}, and the disk Roost keeps its data on has ${diskWords(free)} free. Free some space, or give the files' paths on this computer instead.`,
         );
       const id = `${new Date(now()).toISOString().slice(0, 10)}-${randomBytes(6).toString('hex')}`;
       const folder = join(dir, id);

@@ -208,7 +208,7 @@ describe('choosing a job’s files on the browser dashboard (sent to Roost)', ()
           error: {
             code: 'TOO_LARGE',
             message:
-              'The files are 9.0 GiB, and the disk Roost keeps its data on has 2.0 GiB free. Free some space, or give the files’ paths on this computer instead.',
+              'The files are 9 GB, and the disk Roost keeps its data on has 2 GB free. Free some space, or give the files’ paths on this computer instead.',
           },
         },
       },
@@ -216,7 +216,7 @@ describe('choosing a job’s files on the browser dashboard (sent to Roost)', ()
     fireEvent.change(modelField(), { target: { value: '/data/typed.onnx' } });
     choose('the model', [file('big.onnx')]);
     const alert = await within(form()).findByRole('alert');
-    expect(alert.textContent).toContain('has 2.0 GiB free');
+    expect(alert.textContent).toContain('has 2 GB free');
     expect(modelField().value).toBe('/data/typed.onnx');
     expect(modelField().getAttribute('aria-invalid')).toBe('true');
     expect(calls.some(([m]) => m === 'job.inspectModel')).toBe(false);
