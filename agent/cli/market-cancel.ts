@@ -6,7 +6,7 @@
  * folder's wallet signs, as for post-job.
  */
 import { connectJobMarket } from '../../contracts/bindings/job-market.ts';
-import { openLeasesOf } from '../market/request-views.ts';
+import { cancelledBy, openLeasesOf } from '../market/request-views.ts';
 import { formatUnitsExact } from '../wallet/amount.ts';
 import { answeredYes } from './flags.ts';
 import { reportFailure } from './market-post.ts';
@@ -35,8 +35,8 @@ export async function runMarketCancel(ctx: MarketPostContext & { yes?: boolean }
       throw new Error(
         `Job ${jobId} has no open lease to cancel: each was claimed, settled or cancelled already. A claimed lease runs to its end; roost market requests shows where each stands.`,
       );
-    const refund = job.reward * BigInt(job.open.length);
-    const amount = `${formatUnitsExact(refund, market.decimals)} ${market.symbol}`;
+    const asked = job.reward * BigInt(job.open.length);
+    const amount = `${formatUnitsExact(asked, market.decimals)} ${market.symbol}`;
     // This folder's wallet takes market jobs too: cancelled through its running Roost.
     const through = await roostToGoThrough(ctx.dataDir, market);
     if (ctx.yes !== true) {
@@ -47,9 +47,13 @@ export async function runMarketCancel(ctx: MarketPostContext & { yes?: boolean }
         return 1;
       }
     }
-    const txHash = through
-      ? (await callWithPassword(ctx, through, 'market.cancelPostedJob', { jobId: id })).txHash
-      : await cancelHere(ctx, market, jobId, job.requester);
+    // What the chain did, which is less than was asked when a provider claimed a lease since.
+    const done = through
+      ? await viaRoost(ctx, through, id)
+      : await cancelHere(ctx, market, jobId, job.requester, job.open);
+    const { txHash, cancelled } = done;
+    const back = `${done.refund} ${market.symbol}`;
+    const claimedSince = job.open.filter((slot) => !cancelled.includes(slot));
     const withdraw =
       market.kind === 'custom'
         ? ' roost wallet withdraw takes it to the wallet.'
@@ -59,14 +63,14 @@ export async function runMarketCancel(ctx: MarketPostContext & { yes?: boolean }
         JSON.stringify({
           ok: true,
           jobId: jobId.toString(),
-          cancelled: job.open,
-          refund: { amount: formatUnitsExact(refund, market.decimals), symbol: market.symbol },
+          cancelled,
+          refund: { amount: done.refund, symbol: market.symbol },
           txHash,
         }) + '\n',
       );
     else
       ctx.out(
-        `Cancelled lease ${job.open.join(' and ')} of job ${jobId} (transaction ${txHash}): ${amount} is back in ${job.requester}'s balance in the market.${withdraw}\n`,
+        `Cancelled lease ${cancelled.join(' and ')} of job ${jobId} (transaction ${txHash}): ${back} is back in ${job.requester}'s balance in the market.${withdraw}${claimedSince.length > 0 ? ` Lease ${claimedSince.join(' and ')} was claimed by a provider meanwhile and runs to its end.` : ''}\n`,
       );
     return 0;
   } catch (error) {
@@ -77,17 +81,36 @@ export async function runMarketCancel(ctx: MarketPostContext & { yes?: boolean }
   }
 }
 
+interface Cancelled {
+  txHash: string;
+  cancelled: number[];
+  /** The refund the market credited, exactly, in the token's units (`2.5`). */
+  refund: string;
+}
+
+/** Cancels through the running Roost, which answers what the chain did. */
+async function viaRoost(
+  ctx: MarketPostContext,
+  through: Parameters<typeof callWithPassword>[1],
+  jobId: string,
+): Promise<Cancelled> {
+  const answer = await callWithPassword(ctx, through, 'market.cancelPostedJob', { jobId });
+  return { txHash: answer.txHash, cancelled: answer.cancelled, refund: answer.refund.amount };
+}
+
 /** Cancels in this process; the account that posted the job signs (a custom network: the wallet). */
 async function cancelHere(
   ctx: MarketPostContext,
   market: RequesterMarket,
   jobId: bigint,
   requester: string,
-): Promise<string> {
+  openBefore: readonly number[],
+): Promise<Cancelled> {
   const signer = await requesterSigner(ctx, market, { address: requester });
   const sent = await connectJobMarket(market.marketAddress, signer).cancelJob(jobId);
   const receipt = await sent.wait();
   if (receipt === null || receipt.status !== 1)
     throw new Error(`the cancellation (transaction ${sent.hash}) was not mined.`);
-  return sent.hash;
+  const { cancelled, refund } = await cancelledBy(market, jobId, receipt, openBefore);
+  return { txHash: sent.hash, cancelled, refund: formatUnitsExact(refund, market.decimals) };
 }

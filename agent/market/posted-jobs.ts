@@ -32,7 +32,7 @@ import type { WalletService } from '../wallet/service.ts';
 import { publicOrigin } from './artifact-server.ts';
 import { chainKeyOf } from './chain-key.ts';
 import { openRequestJournalIn } from './request-journal.ts';
-import { listPostedJobs, openLeasesOf } from './request-views.ts';
+import { cancelledBy, listPostedJobs, openLeasesOf } from './request-views.ts';
 import type { PostedJobsMarket } from './request-views.ts';
 import { RequesterError, folderRequester } from './requester.ts';
 import type { LeaseOutcome, Requester, RequesterEvent } from './requester.ts';
@@ -588,14 +588,15 @@ export function createPostedJobs(options: PostedJobsOptions): PostedJobs {
           'UNAVAILABLE',
           `The cancellation (transaction ${sent.hash}) was not mined; the Jobs page shows where each lease stands.`,
         );
-      const refund = job.reward * BigInt(job.open.length);
+      // What the chain did, not what was open when asked: a lease may have been claimed since.
+      const { cancelled, refund } = await cancelledBy(market, BigInt(jobId), receipt, job.open);
       const amount = formatUnitsExact(refund, market.decimals);
       options.log.info(
-        `cancelled lease ${job.open.join(' and ')} of posted job ${jobId}: ${amount} ${market.symbol} back in ${job.requester}'s balance in the market`,
+        `cancelled lease ${cancelled.join(' and ')} of posted job ${jobId}: ${amount} ${market.symbol} back in ${job.requester}'s balance in the market`,
       );
       return {
         jobId,
-        cancelled: job.open,
+        cancelled,
         refund: { amount, symbol: market.symbol },
         txHash: sent.hash,
       };

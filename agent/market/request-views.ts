@@ -281,6 +281,45 @@ export async function listPostedJobs(
   return { jobs, otherChains, older };
 }
 
+/** JobCancelled's arguments, as the chain gives them. */
+const jobCancelledSchema = z.object({
+  jobId: z.bigint(),
+  leasesCancelled: z.bigint().min(1n).max(2n),
+  refund: z.bigint().min(0n),
+});
+
+/**
+ * What a mined cancelJob did, from its own JobCancelled log rather than from what was open when
+ * it was asked for: a provider may claim a lease between the two. The leases it cancelled (of
+ * `openBefore`, read again when fewer went than were open) and the refund the market credited.
+ */
+export async function cancelledBy(
+  market: Pick<PostedJobsMarket, 'chain' | 'marketAddress'>,
+  jobId: bigint,
+  receipt: { logs: readonly { address: string; topics: readonly string[]; data: string }[] },
+  openBefore: readonly number[],
+): Promise<{ cancelled: number[]; refund: bigint }> {
+  const logged = receipt.logs
+    .filter((log) => log.address.toLowerCase() === market.marketAddress.toLowerCase())
+    .map((log) => parseJobMarketLog(log))
+    .filter((event) => event?.name === 'JobCancelled')
+    .map((event) => jobCancelledSchema.safeParse(event?.args))
+    .find((parsed) => parsed.success && parsed.data.jobId === jobId);
+  if (!logged?.success)
+    throw new Error(
+      `the cancellation of job ${jobId} was mined, but the market logged no JobCancelled for it`,
+    );
+  const { leasesCancelled, refund } = logged.data;
+  if (Number(leasesCancelled) === openBefore.length) return { cancelled: [...openBefore], refund };
+  const contract = connectJobMarket(market.marketAddress, market.chain);
+  const cancelled: number[] = [];
+  for (const slot of openBefore) {
+    const lease = leaseStateOnlySchema.safeParse(plain(await contract.getLease(jobId, slot)));
+    if (lease.success && lease.data.state === LeaseState.Cancelled) cancelled.push(slot);
+  }
+  return { cancelled, refund };
+}
+
 /** The job on chain and which of its leases are still open (nobody claimed them), or why not. */
 export async function openLeasesOf(
   market: Pick<PostedJobsMarket, 'label' | 'chain' | 'marketAddress'>,

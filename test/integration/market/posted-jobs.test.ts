@@ -28,6 +28,7 @@ import type {
 import { writeLocalNetwork } from '../../../agent/market/local-network.ts';
 import { startTestChain, type TestChain } from '../../support/devnet-chain.ts';
 import { tempDir } from '../../support/temp-dir.ts';
+import { cancelledBy, openLeasesOf } from '../../../agent/market/request-views.ts';
 import { newProvider, provide, writeMatmulFiles } from './requester-support.ts';
 import { LIGHT_SCRYPT, customNetworkFolder, until } from './support.ts';
 
@@ -287,6 +288,28 @@ describe('posting from the app on the local devnet', () => {
       (j) => j.jobId === posted.jobId,
     );
     expect(view!.leases.map((l) => l.state)).toEqual(['cancelled', 'cancelled']);
+  });
+
+  it('says what the chain cancelled, not what was open when asked: a lease claimed meanwhile runs on', async () => {
+    const posted = value(await call('market.postJob', job({ redundancy: 2, price: '1.5' })));
+    const jobId = BigInt(posted.jobId);
+    const market = { chain: rpc, marketAddress: devnet.marketAddress, label: 'the devnet' };
+    const asked = await openLeasesOf(market, jobId, 'roost market requests');
+    expect(asked.open).toEqual([0, 1]);
+    // Between the look and the cancellation, a provider claims the first lease.
+    const provider = await newProvider(devnet, rpc);
+    await (await connectJobMarket(devnet.marketAddress, provider).claimJob(jobId)).wait();
+    const requester = await rpc.getSigner(posted.requester);
+    const receipt = await (
+      await connectJobMarket(devnet.marketAddress, requester).cancelJob(jobId)
+    ).wait();
+    expect(await cancelledBy(market, jobId, receipt!, asked.open)).toEqual({
+      cancelled: [1],
+      refund: 1_500_000n,
+    });
+    await expect(cancelledBy(market, jobId, { logs: [] }, asked.open)).rejects.toThrow(
+      `the cancellation of job ${jobId} was mined, but the market logged no JobCancelled for it`,
+    );
   });
 
   it('posts a folder of inputs as a batch, one input set per .npy file, as a private job does', async () => {
