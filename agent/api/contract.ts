@@ -581,6 +581,12 @@ export const methods = {
     params: z.object({ id: z.string().min(1).max(200) }).strict(),
     result: jobSummarySchema,
   },
+  'job.runAgain': {
+    summary:
+      'Queue a finished private job again as a new job: the same spec (its files by sha256), device and output folder. The old job stays.',
+    params: z.object({ id: z.string().min(1).max(200) }).strict(),
+    result: jobSummarySchema,
+  },
   'job.remove': {
     summary:
       "Remove finished jobs, by id or all that finished before a time: their folders (inputs, outputs, result) and journal rows. A market job goes once its lease is done with it (paid, ended or given up; the lease and what it paid stay); before that it stays, and by id refuses the whole call, as an unknown or unfinished job does. A job summary's `removable` says which ones go.",

@@ -154,6 +154,21 @@ describe('roost job list, show and remove, on jobs in the journal', () => {
     expect(list.stdout).toMatch(/^job-b {2}cancelled/m);
   });
 
+  it('queues finished jobs again, saying each new id, and refuses one still waiting', async () => {
+    await mkdir(join(dir.path, 'jobs'), { recursive: true });
+    await jobs([{ id: 'job-a', finishedAt: '2026-11-26T09:00:00.000Z' }, { id: 'job-w' }]);
+    const r = await roost('job', 'rerun', 'job-a', 'job-w');
+    expect(r.code).toBe(EXIT_FAILURE);
+    expect(r.stdout).toMatch(/^Job job-a queued again as job (job-[\w-]+)\.\n$/);
+    expect(r.stderr).toContain(
+      'Job job-w is still queued; run it again once it has finished, or cancel it first.',
+    );
+    const newId = /as job (job-[\w-]+)\./.exec(r.stdout)![1]!;
+    expect(newId).not.toBe('job-a');
+    expect((await roost('job', 'list')).stdout).toMatch(new RegExp(`^${newId} {2}queued`, 'm'));
+    expect(await roost('job', 'rerun')).toMatchObject({ code: 2 });
+  });
+
   it('removes the jobs finished before a time, or says there is nothing to remove', async () => {
     await mkdir(join(dir.path, 'jobs'), { recursive: true });
     const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString();

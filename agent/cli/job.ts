@@ -1,4 +1,4 @@
-/** `roost job run|submit|list|show|inspect|cancel|remove`: private ONNX jobs on this machine's own GPUs. */
+/** `roost job run|submit|list|show|inspect|cancel|rerun|remove`: private ONNX jobs on this machine's own GPUs. */
 import { readFile } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import {
@@ -86,7 +86,7 @@ export function doneWords(details: readonly JobDetail[]): string {
 
 export const jobCommand: Command = {
   usage:
-    'roost job run --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--split <n>] [--max-seconds <n>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id>... | schema\n       roost job inspect <model.onnx> [--json]\n       roost job remove <id>... | remove --finished-before <30d|12h|date> [--dry-run]',
+    'roost job run --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--split <n>] [--max-seconds <n>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id>... | rerun <id>... | schema\n       roost job inspect <model.onnx> [--json]\n       roost job remove <id>... | remove --finished-before <30d|12h|date> [--dry-run]',
   summary: 'Run ONNX models on your own GPUs: private jobs with .npy inputs and outputs',
   help: [
     `A spec for roost job submit is JSON in the ${JOB_SPEC_FORMAT} format, for example:`,
@@ -125,6 +125,9 @@ export const jobCommand: Command = {
     '',
     'roost job show <id> --preview also reads each output: how many values, min, max and mean,',
     'how many are NaN or infinite, and the first few.',
+    '',
+    'roost job rerun <id> queues a finished private job again as a new job: the same model and',
+    'inputs (checked by their sha256), GPU and output folder; the old job stays as it was.',
     '',
     'roost job inspect <model.onnx> says what a model takes and gives: each input and output with',
     'its .npy dtype and shape (a named dimension, such as batch, takes any size), its opset, size',
@@ -495,6 +498,24 @@ async function runJobCommand(ctx: Context): Promise<number> {
           ctx,
           withListHint(await client.call('job.cancel', { id })),
           (j) => `Job ${j.id}: ${j.state}.`,
+        );
+        if (r !== EXIT_OK) code = r;
+      }
+      return code;
+    });
+  }
+  if (action === 'rerun') {
+    if (rest.length === 0)
+      throw new UsageError(
+        'Say which jobs: roost job rerun <id>... (roost job list shows them).\nUsage: roost job rerun <id>...',
+      );
+    return withClient(ctx, async (client) => {
+      let code = EXIT_OK;
+      for (const id of new Set(rest)) {
+        const r = print(
+          ctx,
+          withListHint(await client.call('job.runAgain', { id })),
+          (j) => `Job ${id} queued again as job ${j.id}.`,
         );
         if (r !== EXIT_OK) code = r;
       }

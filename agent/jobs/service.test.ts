@@ -17,7 +17,7 @@ import {
   jobSummarySchema,
   jobWords,
 } from './schema.ts';
-import type { JobEvent, JobSpec } from './schema.ts';
+import type { Artifact, JobEvent, JobSpec } from './schema.ts';
 import { createJobService, jobLabel, outputFileNames } from './service.ts';
 import type { JobService, JobServiceOptions, MarketJobRemoval } from './service.ts';
 import { fakeSpawner, float32Npy, writingWorker } from './testing/fake-worker.ts';
@@ -627,6 +627,74 @@ describe('the job service', () => {
     expect(done).toMatchObject({ ok: true, value: { state: 'done', attempts: 1 } });
     const plan = second.spawner.workers[0]?.received[0];
     expect(plan?.type === 'run' && plan.plan.startSet).toBe(1);
+  });
+
+  it('runs a finished private job again as a new job, from the cache when its files have gone', async () => {
+    const e = await env();
+    const { service } = await e.start(writingWorker());
+    const spec = await identitySpec(e, 2, { name: 'twice' });
+    const first = await service.submit(spec, { exportTo: join(e.root, 'out') });
+    if (!first.ok) throw new Error(first.error.message);
+    // Not while it is queued or running.
+    const early = await service.runAgain(first.value.id);
+    expect(early).toMatchObject({ ok: false, error: { code: 'bad-state' } });
+    if (!early.ok)
+      expect(early.error.message).toMatch(
+        new RegExp(
+          `^Job ${first.value.id} is still (queued|fetching|running); run it again once it has finished, or cancel it first\\.$`,
+        ),
+      );
+    const done = await service.wait(first.value.id);
+    expect(done).toMatchObject({ ok: true, value: { state: 'done' } });
+    // The files it was made from are gone: the new job takes them from the cache by hash.
+    await rm(join(e.root, 'files'), { recursive: true });
+    const again = await service.runAgain(first.value.id);
+    if (!again.ok) throw new Error(again.error.message);
+    expect(again.value.id).not.toBe(first.value.id);
+    expect(again.value).toMatchObject({ state: 'queued', name: 'twice', origin: 'private' });
+    const second = await service.wait(again.value.id);
+    expect(second).toMatchObject({
+      ok: true,
+      value: { state: 'done', exportedTo: join(e.root, 'out'), progress: { setsDone: 2 } },
+    });
+    if (second.ok && done.ok) {
+      expect(second.value.result?.receipt.specSha256).toBe(done.value.result?.receipt.specSha256);
+      expect(second.value.result?.receipt.outputs.map((o) => o.sha256)).toEqual(
+        done.value.result?.receipt.outputs.map((o) => o.sha256),
+      );
+    }
+    // The first job is as it was.
+    expect(service.show(first.value.id)).toMatchObject({ ok: true, value: { state: 'done' } });
+    expect(await service.runAgain('job-none')).toEqual({
+      ok: false,
+      error: { code: 'not-found', message: 'No job job-none.' },
+    });
+  });
+
+  it('runs no market job again: it ran for its lease', async () => {
+    const e = await env();
+    const { service } = await e.start(writingWorker());
+    const spec = await identitySpec(e, 1);
+    const market = await service.submit(
+      {
+        ...spec,
+        // A market job's files come over http(s); nothing answers here, so it fails at fetch.
+        model: { ...spec.model, uri: 'http://127.0.0.1:9/m.onnx' },
+        inputs: {
+          x: { ...(spec.inputs as Record<string, Artifact>).x!, uri: 'http://127.0.0.1:9/x.npy' },
+        },
+      },
+      { origin: 'market' },
+    );
+    if (!market.ok) throw new Error(market.error.message);
+    await service.wait(market.value.id);
+    expect(await service.runAgain(market.value.id)).toEqual({
+      ok: false,
+      error: {
+        code: 'bad-state',
+        message: `Job ${market.value.id} came from the market and ran for its lease; only a private job can be run again.`,
+      },
+    });
   });
 
   it('runs local files now and copies the outputs where asked (roost job run)', async () => {

@@ -244,6 +244,11 @@ export interface JobService {
   show(id: string): JobResult<JobDetail>;
   cancel(id: string): Promise<JobResult<JobSummary>>;
   /**
+   * Queues a finished private job again as a new job: the same spec (its files by hash, from
+   * the cache or where they were), device and output folder. The old job stays as it is.
+   */
+  runAgain(id: string): Promise<JobResult<JobSummary>>;
+  /**
    * Removes finished jobs, their folders and journal rows: `{ ids }` (all or none: an unknown or
    * unfinished job, or a market job whose lease may still need it, refuses the whole call) or
    * `{ finishedBefore }` (every finished job that finished before that time, but market jobs
@@ -1827,6 +1832,29 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     return () => listeners.delete(listener);
   }
 
+  async function runAgain(id: string): Promise<JobResult<JobSummary>> {
+    const shown = show(id);
+    if (!shown.ok) return shown;
+    const record = journal.get(id) as JobRecord;
+    if (record.origin !== 'private')
+      return fail(
+        'bad-state',
+        `Job ${id} came from the market and ran for its lease; only a private job can be run again.`,
+      );
+    if (!TERMINAL_STATES.includes(record.state))
+      return fail(
+        'bad-state',
+        `Job ${id} is still ${record.state}; run it again once it has finished, or cancel it first.`,
+      );
+    return submit(record.spec, {
+      origin: 'private',
+      ...(record.name !== undefined ? { name: record.name } : {}),
+      ...(record.exportTo !== undefined ? { exportTo: record.exportTo } : {}),
+      ...(record.deviceWanted !== undefined ? { device: record.deviceWanted } : {}),
+      ...(record.exportFirstSet !== undefined ? { exportFirstSet: record.exportFirstSet } : {}),
+    });
+  }
+
   async function cancel(id: string): Promise<JobResult<JobSummary>> {
     const shown = show(id);
     if (!shown.ok) return shown;
@@ -2117,6 +2145,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     },
     show,
     cancel,
+    runAgain,
     remove,
     wait,
     subscribe,

@@ -68,6 +68,7 @@ type JobMethod =
   | 'job.outputPreview'
   | 'job.uploadFiles'
   | 'job.cancel'
+  | 'job.runAgain'
   | 'job.remove';
 
 /** Why a job without a result has no outputs to hand over, by its state. */
@@ -208,6 +209,7 @@ export function jobHandlers(
       jobOutputPreview(unwrap((await jobs()).show(id)), file),
     'job.uploadFiles': async ({ files }) => uploadFiles(await jobs(), uploadLinks, files),
     'job.cancel': async ({ id }) => unwrap(await (await jobs()).cancel(id)),
+    'job.runAgain': async ({ id }) => unwrap(await (await jobs()).runAgain(id)),
     'job.remove': async (request) => unwrap(await (await jobs()).remove(request)),
   };
 }

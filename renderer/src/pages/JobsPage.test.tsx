@@ -327,6 +327,63 @@ describe('JobsPage: the queue in words', () => {
   });
 });
 
+describe('JobsPage: run a job again', () => {
+  const job = (id: string, origin: 'private' | 'market', state: 'done' | 'failed' | 'running') => ({
+    id,
+    name: origin === 'market' ? 'market job 7' : `job ${id}`,
+    origin,
+    state,
+    progress: { stage: state, setsDone: 1, setsTotal: 1 },
+    attempts: 1,
+    createdAt: '2026-11-26T09:00:00.000Z',
+    updatedAt: '2026-11-26T09:00:01.000Z',
+  });
+
+  it('offers Run again on finished private jobs only, and says what it did', async () => {
+    const again: unknown[] = [];
+    let answer: unknown = ok({ ...job('c', 'private', 'running'), state: 'queued' });
+    const { client } = fakeAgentClient((method, params) => {
+      if (method === 'job.list')
+        return ok({
+          jobs: [
+            job('a', 'private', 'failed'),
+            job('b', 'private', 'running'),
+            job('m', 'market', 'done'),
+          ],
+        });
+      if (method === 'job.runAgain') {
+        again.push(params);
+        return answer;
+      }
+      return unavailable();
+    });
+    showPage(client);
+    await screen.findByText('job a');
+    expect(
+      screen.getAllByRole('button', { name: /again$/ }).map((b) => b.getAttribute('aria-label')),
+    ).toEqual(['Run job a again']);
+    fireEvent.click(screen.getByRole('button', { name: 'Run job a again' }));
+    expect((await screen.findByRole('status')).textContent).toBe(
+      'Queued job a again, as a new job.',
+    );
+    expect(again).toEqual([{ id: 'a' }]);
+    // The agent's refusal, in its words.
+    answer = {
+      ok: false,
+      error: {
+        code: 'JOB_STATE',
+        message: 'Job a is still running; run it again once it has finished, or cancel it first.',
+      },
+    };
+    fireEvent.click(screen.getByRole('button', { name: 'Run job a again' }));
+    await waitFor(() =>
+      expect(screen.getAllByRole('alert').map((a) => a.textContent)).toContain(
+        'The job cannot do that now. Job a is still running; run it again once it has finished, or cancel it first.',
+      ),
+    );
+  });
+});
+
 describe('JobsPage: where jobs run', () => {
   const summary = (
     id: string,

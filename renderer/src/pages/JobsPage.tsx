@@ -716,6 +716,24 @@ export function JobsPage() {
                         Cancel
                       </button>
                     )}
+                    {job.origin === 'private' && finished.has(job.state) && (
+                      <button
+                        type="button"
+                        className="secondary"
+                        aria-label={`Run ${job.name ?? job.id} again`}
+                        onClick={() =>
+                          void client.call('job.runAgain', { id: job.id }).then((r) => {
+                            setNotice(
+                              r.ok ? `Queued ${jobWords(job)} again, as a new job.` : undefined,
+                            );
+                            if (r.ok) void load();
+                            else setProblem(describeError(r.error));
+                          })
+                        }
+                      >
+                        Run again
+                      </button>
+                    )}
                     {removable(job) && (
                       <button
                         type="button"
