@@ -227,6 +227,14 @@ describe.skipIf(Boolean(missing))('the Jobs page against roost serve', () => {
     expect(await detail.getByTestId('preview-1/y.npy').textContent()).toBe(
       '4 values · min 0 · max 7 · mean 3 · first: 5, 0, 7, 0',
     );
+
+    // Run again: a new job of the same files (from Roost's cache), to done.
+    const jobs = page.getByTestId('jobs').locator('li');
+    const before = await jobs.count();
+    await jobs.first().getByRole('button', { name: 'Run again model.onnx' }).click();
+    await page.getByText('Queued job model.onnx again, as a new job.').waitFor();
+    await expect.poll(() => jobs.count()).toBe(before + 1);
+    await doneWithTwoSets(page);
     await page.close();
   });
 });

@@ -360,9 +360,11 @@ describe('JobsPage: run a job again', () => {
     showPage(client);
     await screen.findByText('job a');
     expect(
-      screen.getAllByRole('button', { name: /again$/ }).map((b) => b.getAttribute('aria-label')),
-    ).toEqual(['Run job a again']);
-    fireEvent.click(screen.getByRole('button', { name: 'Run job a again' }));
+      screen
+        .getAllByRole('button', { name: /^Run again/ })
+        .map((b) => b.getAttribute('aria-label')),
+    ).toEqual(['Run again job a']);
+    fireEvent.click(screen.getByRole('button', { name: 'Run again job a' }));
     expect((await screen.findByRole('status')).textContent).toBe(
       'Queued job a again, as a new job.',
     );
@@ -375,7 +377,7 @@ describe('JobsPage: run a job again', () => {
         message: 'Job a is still running; run it again once it has finished, or cancel it first.',
       },
     };
-    fireEvent.click(screen.getByRole('button', { name: 'Run job a again' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Run again job a' }));
     await waitFor(() =>
       expect(screen.getAllByRole('alert').map((a) => a.textContent)).toContain(
         'The job cannot do that now. Job a is still running; run it again once it has finished, or cancel it first.',

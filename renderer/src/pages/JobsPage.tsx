@@ -720,7 +720,7 @@ export function JobsPage() {
                       <button
                         type="button"
                         className="secondary"
-                        aria-label={`Run ${job.name ?? job.id} again`}
+                        aria-label={`Run again ${job.name ?? job.id}`}
                         onClick={() =>
                           void client.call('job.runAgain', { id: job.id }).then((r) => {
                             setNotice(
