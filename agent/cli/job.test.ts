@@ -6,7 +6,8 @@ import { tempDir } from '../../test/support/temp-dir.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../cli.ts';
 import { openJournal } from '../jobs/journal.ts';
 import type { JobSpec } from '../jobs/schema.ts';
-import { maskedModel } from '../../test/fixtures/jobs/models.ts';
+import { identityModel, maskedModel } from '../../test/fixtures/jobs/models.ts';
+import { encodeNpy } from '../../worker/npy.ts';
 import { jobReason, modelWords, parseFinishedBefore, progressKey } from './job.ts';
 import { runCliCaptured } from './testing/run.ts';
 
@@ -249,6 +250,74 @@ describe('the line a job that did not finish ends with', () => {
       ': the worker ran out of memory',
     );
     expect(jobReason('failed', undefined)).toBe(': no reason given');
+  });
+});
+
+describe('roost job add', () => {
+  let dir: { path: string; remove: () => Promise<void> };
+  beforeEach(async () => {
+    dir = await tempDir('roost-job-add-');
+  });
+  afterEach(async () => {
+    await dir.remove();
+  });
+  const roost = (...args: string[]) =>
+    runCliCaptured(args, { ROOST_DATA_DIR: join(dir.path, 'data') });
+
+  it('queues a job from files and returns at once, or each part of a split batch', async () => {
+    const model = join(dir.path, 'm.onnx');
+    await writeFile(model, identityModel('float32', [2]));
+    const x = [0, 1, 2].map((k) => join(dir.path, `x${k}.npy`));
+    for (const [k, path] of x.entries())
+      await writeFile(path, encodeNpy('float32', [2], Float32Array.from([k, -k])));
+    const one = await roost(
+      'job',
+      'add',
+      '--model',
+      model,
+      '--input',
+      `x=${x[0]}`,
+      '--name',
+      'later',
+    );
+    expect(one.code).toBe(EXIT_OK);
+    expect(one.stdout).toMatch(
+      /^Job job-[\w-]+ queued\. It runs while Roost runs \(roost serve, or the desktop app\)\.\n$/,
+    );
+    const id = /^Job (job-[\w-]+)/.exec(one.stdout)![1]!;
+    expect((await roost('job', 'list')).stdout).toMatch(new RegExp(`^${id} {2}queued`, 'm'));
+    const parts = await roost(
+      'job',
+      'add',
+      '--model',
+      model,
+      '--split',
+      '2',
+      ...x.flatMap((path) => ['--input', `x=${path}`]),
+    );
+    expect(parts.code).toBe(EXIT_OK);
+    expect(parts.stdout).toMatch(
+      /^2 jobs queued, one per GPU at a time:\n {2}job-[\w-]+: m\.onnx \(part 1 of 2\)\n {2}job-[\w-]+: m\.onnx \(part 2 of 2\)\nThey run while Roost runs \(roost serve, or the desktop app\)\.\n$/,
+    );
+    const json = await roost('job', 'add', '--model', model, '--input', `x=${x[1]}`, '--json');
+    expect(JSON.parse(json.stdout)).toMatchObject({ state: 'queued', origin: 'private' });
+  });
+
+  it('refuses what run refuses, in the same words, queuing nothing', async () => {
+    const noInput = await roost('job', 'add', '--model', join(dir.path, 'm.onnx'));
+    expect(noInput.code).toBe(EXIT_USAGE);
+    expect(noInput.stderr).toContain('roost job add needs --model and at least one --input');
+    const missing = await roost(
+      'job',
+      'add',
+      '--model',
+      join(dir.path, 'gone.onnx'),
+      '--input',
+      `x=${join(dir.path, 'x.npy')}`,
+    );
+    expect(missing.code).toBe(EXIT_FAILURE);
+    expect(missing.stderr).toContain('gone.onnx');
+    expect((await roost('job', 'list')).stdout).toMatch(/^No jobs yet/);
   });
 });
 

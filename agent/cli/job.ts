@@ -1,4 +1,4 @@
-/** `roost job run|submit|list|show|inspect|cancel|rerun|remove`: private ONNX jobs on this machine's own GPUs. */
+/** `roost job run|add|submit|list|show|inspect|cancel|rerun|remove`: private ONNX jobs on this machine's own GPUs. */
 import { readFile } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import {
@@ -86,7 +86,7 @@ export function doneWords(details: readonly JobDetail[]): string {
 
 export const jobCommand: Command = {
   usage:
-    'roost job run --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--split <n>] [--max-seconds <n>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id>... | rerun <id>... | schema\n       roost job inspect <model.onnx> [--json]\n       roost job remove <id>... | remove --finished-before <30d|12h|date> [--dry-run]',
+    'roost job run|add --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--split <n>] [--max-seconds <n>] [--name <text>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id>... | rerun <id>... | schema\n       roost job inspect <model.onnx> [--json]\n       roost job remove <id>... | remove --finished-before <30d|12h|date> [--dry-run]',
   summary: 'Run ONNX models on your own GPUs: private jobs with .npy inputs and outputs',
   help: [
     `A spec for roost job submit is JSON in the ${JOB_SPEC_FORMAT} format, for example:`,
@@ -99,7 +99,10 @@ export const jobCommand: Command = {
     'and without --ep runs it on the GPU paths found working here (cuda, dml, coreml, webgpu on a',
     'real GPU), then the CPU; a spec without executionProviders runs on the CPU.',
     '',
-    'roost job run options:',
+    'roost job add queues the job as roost job run makes it and returns at once (for scripts',
+    'that queue many): the running Roost works through the queue; roost job list follows it.',
+    '',
+    'roost job run (and add) options:',
     '--model <m.onnx>        the ONNX model to run (a file on this computer)',
     '--input <name>=<x.npy>  an input of the model; give a name again for a batch, or a',
     '                        folder: each .npy file in it is one input set (folders given',
@@ -243,6 +246,73 @@ export function removedWords(
 
 const terminal = new Set(['done', 'failed', 'cancelled']);
 
+/**
+ * The private job `roost job run` and `roost job add` make from their flags: the model, the
+ * input sets (a name given again starts the next set), and the options, checked as flags.
+ */
+function runRequestOf(
+  action: 'run' | 'add',
+  rest: readonly string[],
+  v: Record<string, string | boolean | string[] | undefined>,
+) {
+  if (
+    rest.length > 0 ||
+    typeof v.model !== 'string' ||
+    !Array.isArray(v.input) ||
+    v.input.length === 0
+  ) {
+    throw new UsageError(
+      `roost job ${action} needs --model and at least one --input <name>=<file.npy>.\nUsage: ${jobCommand.usage}`,
+    );
+  }
+  // A name given twice makes a batch: the n-th file of each name forms input set n.
+  const sets: Record<string, string>[] = [];
+  for (const pair of v.input) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0 || eq === pair.length - 1)
+      throw new UsageError(`--input takes <name>=<file.npy> (got "${pair}").`);
+    const name = pair.slice(0, eq);
+    const file = resolvePath(pair.slice(eq + 1));
+    const set = sets.find((s) => !(name in s)) ?? (sets.push({}), sets[sets.length - 1]!);
+    set[name] = file;
+  }
+  // Before the agent starts and before any progress line, in the flag's words.
+  const problem = enumFlagProblem(
+    '--ep',
+    v.ep,
+    executionProviderSchema.options,
+    'execution provider',
+    { list: true },
+  );
+  if (problem) throw new UsageError(problem);
+  let maxSeconds: number | undefined;
+  if (typeof v['max-seconds'] === 'string') {
+    maxSeconds = Number(v['max-seconds']);
+    if (!Number.isInteger(maxSeconds) || maxSeconds < 1)
+      throw new UsageError('--max-seconds takes a whole number of seconds.');
+  }
+  let split: number | undefined;
+  if (typeof v.split === 'string') {
+    split = Number(v.split);
+    if (!Number.isInteger(split) || split < 2 || split > 64)
+      throw new UsageError(
+        `--split takes how many jobs to make of the batch, 2 to 64 (e.g. the number of GPUs); got "${v.split}".`,
+      );
+  }
+  return {
+    model: resolvePath(v.model),
+    inputs: sets.length === 1 ? sets[0]! : sets,
+    ...(typeof v.out === 'string' ? { outDir: resolvePath(v.out) } : {}),
+    ...(typeof v.ep === 'string'
+      ? { executionProviders: v.ep.split(',').map((e) => e.trim()) }
+      : {}),
+    ...(maxSeconds ? { limits: { maxSeconds } } : {}),
+    ...(typeof v.name === 'string' ? { name: v.name } : {}),
+    ...(typeof v.gpu === 'string' ? { device: v.gpu.trim() } : {}),
+    ...(split !== undefined ? { split } : {}),
+  };
+}
+
 async function runJobCommand(ctx: Context): Promise<number> {
   const [action, ...rest] = ctx.positionals;
   const v = ctx.values as Record<string, string | boolean | string[] | undefined>;
@@ -261,63 +331,31 @@ async function runJobCommand(ctx: Context): Promise<number> {
     ctx.io.stdout(JSON.stringify(jobSpecJsonSchema(), null, 2) + '\n');
     return EXIT_OK;
   }
+  if (action === 'add') {
+    const request = runRequestOf('add', rest, v);
+    return withClient(ctx, async (client) => {
+      const r = await client.call('job.add', request as never);
+      return print(ctx, r, (job) => {
+        const parts = job.parts ?? [job];
+        // As roost job submit says it: one job, or each part of a split batch.
+        const what =
+          parts.length === 1
+            ? `Job ${job.id} queued`
+            : [
+                `${parts.length} jobs queued, one per GPU at a time:`,
+                ...parts.map((p) => `  ${p.id}: ${p.name ?? 'a part'}`),
+              ].join('\n');
+        if (client.events)
+          return `${what}${parts.length === 1 ? '. It runs' : '\nThey run'} while Roost runs (roost serve, or the desktop app).`;
+        return parts.length === 1
+          ? `${what}; follow it with: roost job show ${job.id}`
+          : `${what}\nFollow them with: roost job list`;
+      });
+    });
+  }
   if (action === 'run') {
-    if (
-      rest.length > 0 ||
-      typeof v.model !== 'string' ||
-      !Array.isArray(v.input) ||
-      v.input.length === 0
-    ) {
-      throw new UsageError(
-        `roost job run needs --model and at least one --input <name>=<file.npy>.\nUsage: ${jobCommand.usage}`,
-      );
-    }
-    // A name given twice makes a batch: the n-th file of each name forms input set n.
-    const sets: Record<string, string>[] = [];
-    for (const pair of v.input) {
-      const eq = pair.indexOf('=');
-      if (eq <= 0 || eq === pair.length - 1)
-        throw new UsageError(`--input takes <name>=<file.npy> (got "${pair}").`);
-      const name = pair.slice(0, eq);
-      const file = resolvePath(pair.slice(eq + 1));
-      const set = sets.find((s) => !(name in s)) ?? (sets.push({}), sets[sets.length - 1]!);
-      set[name] = file;
-    }
-    // Before the agent starts and before any progress line, in the flag's words.
-    const problem = enumFlagProblem(
-      '--ep',
-      v.ep,
-      executionProviderSchema.options,
-      'execution provider',
-      { list: true },
-    );
-    if (problem) throw new UsageError(problem);
-    let maxSeconds: number | undefined;
-    if (typeof v['max-seconds'] === 'string') {
-      maxSeconds = Number(v['max-seconds']);
-      if (!Number.isInteger(maxSeconds) || maxSeconds < 1)
-        throw new UsageError('--max-seconds takes a whole number of seconds.');
-    }
-    let split: number | undefined;
-    if (typeof v.split === 'string') {
-      split = Number(v.split);
-      if (!Number.isInteger(split) || split < 2 || split > 64)
-        throw new UsageError(
-          `--split takes how many jobs to make of the batch, 2 to 64 (e.g. the number of GPUs); got "${v.split}".`,
-        );
-    }
-    const request = {
-      model: resolvePath(v.model),
-      inputs: sets.length === 1 ? sets[0]! : sets,
-      ...(typeof v.out === 'string' ? { outDir: resolvePath(v.out) } : {}),
-      ...(typeof v.ep === 'string'
-        ? { executionProviders: v.ep.split(',').map((e) => e.trim()) }
-        : {}),
-      ...(maxSeconds ? { limits: { maxSeconds } } : {}),
-      ...(typeof v.name === 'string' ? { name: v.name } : {}),
-      ...(typeof v.gpu === 'string' ? { device: v.gpu.trim() } : {}),
-      ...(split !== undefined ? { split } : {}),
-    };
+    const request = runRequestOf('run', rest, v);
+    const split = request.split !== undefined;
     return withClient(
       ctx,
       async (client) => {

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { access, readFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
+import { encodeModel, valueInfo } from '../fixtures/jobs/models.ts';
+import { encodeNpy } from '../../worker/npy.ts';
 import { join } from 'node:path';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -55,6 +57,47 @@ describe('roost serve as a process', () => {
     await reader.cancel();
     const status = await roost(['status', '--data-dir', dir.path]);
     expect(status.stdout).toContain(`Roost is running (serve, at ${p.base})`);
+  });
+
+  it('roost job add queues a job in the running Roost and returns; the Roost runs it', async () => {
+    const dir = await tempDir();
+    dirs.push(dir);
+    await start(dir.path);
+    const model = join(dir.path, 'relu.onnx');
+    await writeFile(
+      model,
+      encodeModel({
+        nodes: [{ opType: 'Relu', input: ['x'], output: ['y'] }],
+        inputs: [valueInfo('x', 'float32', [2])],
+        outputs: [valueInfo('y', 'float32', [2])],
+      }),
+    );
+    const x = join(dir.path, 'x.npy');
+    await writeFile(x, encodeNpy('float32', [2], Float32Array.from([-1, 3])));
+    const added = await roost([
+      'job',
+      'add',
+      '--model',
+      model,
+      '--input',
+      `x=${x}`,
+      '--ep',
+      'cpu',
+      '--data-dir',
+      dir.path,
+    ]);
+    expect(added.code).toBe(0);
+    const id = /^Job (job-[\w-]+) queued; follow it with: roost job show \1\n$/.exec(
+      added.stdout,
+    )?.[1];
+    expect(id, added.stdout).toBeDefined();
+    let state = '';
+    for (let i = 0; i < 300 && !['done', 'failed', 'cancelled'].includes(state); i++) {
+      const shown = await roost(['job', 'show', id!, '--json', '--data-dir', dir.path]);
+      state = (JSON.parse(shown.stdout) as { state: string }).state;
+      if (state !== 'done') await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(state).toBe('done');
   });
 
   it('works on the chain and market given by --rpc and --market, saved in Settings', async () => {
