@@ -24,6 +24,7 @@ import {
 import { executionProviderName } from '../hardware/schema.ts';
 import type { Result, ResultOf } from '../api/contract.ts';
 import type { LogEntry } from '../log.ts';
+import type { ApiClient } from '../api/node-client.ts';
 
 /** ` on RTX 3070 #2` where the job ran on a GPU ("on the CPU" says nothing new after CPU). */
 function deviceWords(device: { id: string; name: string } | undefined): string {
@@ -245,6 +246,26 @@ export function removedWords(
 }
 
 const terminal = new Set(['done', 'failed', 'cancelled']);
+
+/**
+ * One call per id (each once, in order): one that fails is said and the others still go; the
+ * exit code is the last failure's, or 0.
+ */
+function eachId<T>(
+  ctx: Context,
+  ids: readonly string[],
+  call: (client: ApiClient, id: string) => Promise<Result<T>>,
+  words: (value: T, id: string) => string,
+): Promise<number> {
+  return withClient(ctx, async (client) => {
+    let code = EXIT_OK;
+    for (const id of new Set(ids)) {
+      const r = print(ctx, withListHint(await call(client, id)), (value) => words(value, id));
+      if (r !== EXIT_OK) code = r;
+    }
+    return code;
+  });
+}
 
 /**
  * The private job `roost job run` and `roost job add` make from their flags: the model, the
@@ -528,37 +549,24 @@ async function runJobCommand(ctx: Context): Promise<number> {
       throw new UsageError(
         'Say which jobs: roost job cancel <id>... (roost job list shows them; a split batch is one job per part).\nUsage: roost job cancel <id>...',
       );
-    return withClient(ctx, async (client) => {
-      // Each id in turn; one that fails is said and the others still go.
-      let code = EXIT_OK;
-      for (const id of new Set(rest)) {
-        const r = print(
-          ctx,
-          withListHint(await client.call('job.cancel', { id })),
-          (j) => `Job ${j.id}: ${j.state}.`,
-        );
-        if (r !== EXIT_OK) code = r;
-      }
-      return code;
-    });
+    return eachId(
+      ctx,
+      rest,
+      (client, id) => client.call('job.cancel', { id }),
+      (j) => `Job ${j.id}: ${j.state}.`,
+    );
   }
   if (action === 'rerun') {
     if (rest.length === 0)
       throw new UsageError(
         'Say which jobs: roost job rerun <id>... (roost job list shows them).\nUsage: roost job rerun <id>...',
       );
-    return withClient(ctx, async (client) => {
-      let code = EXIT_OK;
-      for (const id of new Set(rest)) {
-        const r = print(
-          ctx,
-          withListHint(await client.call('job.runAgain', { id })),
-          (j) => `Job ${id} queued again as job ${j.id}.`,
-        );
-        if (r !== EXIT_OK) code = r;
-      }
-      return code;
-    });
+    return eachId(
+      ctx,
+      rest,
+      (client, id) => client.call('job.runAgain', { id }),
+      (j, id) => `Job ${id} queued again as job ${j.id}.`,
+    );
   }
   if (action === 'show') {
     const [id, ...extra] = rest;
