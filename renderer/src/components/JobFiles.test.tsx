@@ -163,8 +163,15 @@ describe('choosing a job’s files on the browser dashboard (sent to Roost)', ()
         'mask=/data/m0.npy\nx=/srv/x1.npy\nx=/srv/x2.npy\nx=/srv/x10.npy',
       ),
     );
+    // What does not fit yet is said under the field as it changes.
+    expect(screen.getByTestId('job-input-sets').textContent).toBe(
+      '3 input sets; set 1 has no mask, set 2 has no mask.',
+    );
     choose('files for input mask', [file('m2.npy'), file('m1.npy'), file('m3.npy')]);
     await waitFor(() => expect(inputsField().value).toContain('mask=/srv/m3.npy'));
+    expect(screen.getByTestId('job-input-sets').textContent).toBe(
+      '3 input sets, each with every input the model takes.',
+    );
     const parsed = parseInputSets(inputsField().value);
     expect(parsed).toEqual({
       ok: true,

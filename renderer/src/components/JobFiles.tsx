@@ -8,7 +8,7 @@ import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { choosingUploads, withInputFiles } from '../choose-files.ts';
-import { pathProblem } from '../pages/job-paths.ts';
+import { inputSetsWords, pathProblem } from '../pages/job-paths.ts';
 import { ChooseFiles, dropZone, useFileChooser, type FileChooser } from './ChooseFiles.tsx';
 
 type Inspection = ResultOf<'job.inspectModel'>;
@@ -66,6 +66,8 @@ export function JobFiles(props: JobFilesProps) {
   const fileProblem = (field: JobFilesField) => (text: string) =>
     onProblem(text === '' ? undefined : text, text === '' ? undefined : field);
   const uploads = choosingUploads(client);
+  // How many input sets, and what does not fit the model, as the field is typed or chosen.
+  const setsWords = inputSetsWords(props.inputs, facts?.inputs);
   const modelFiles = useFileChooser((paths, files) => {
     // The model and, if it keeps its weights beside it, those files too.
     const k = Math.max(
@@ -155,6 +157,11 @@ export function JobFiles(props: JobFilesProps) {
         spellCheck={false}
         {...marked('inputs')}
       />
+      {setsWords && (
+        <p className="muted field-note" aria-live="polite" data-testid={`${idPrefix}-input-sets`}>
+          {setsWords}
+        </p>
+      )}
     </>
   );
 }

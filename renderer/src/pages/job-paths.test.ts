@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseInputSets, pathProblem } from './job-paths.ts';
+import { inputSetsWords, parseInputSets, pathProblem } from './job-paths.ts';
 
 describe('parseInputSets', () => {
   it('reads one set, skipping blank lines and spaces around the names and paths', () => {
@@ -50,5 +50,33 @@ describe('pathProblem', () => {
     expect(pathProblem('/data/x.npy')).toBeUndefined();
     expect(pathProblem('C:\\data\\x.npy')).toBeUndefined();
     expect(pathProblem('x.npy')).toContain('Give the full path');
+  });
+});
+
+describe('inputSetsWords', () => {
+  const takes = [
+    { name: 'x', isTensor: true },
+    { name: 'mask', isTensor: true },
+    { name: 'state', isTensor: false },
+  ];
+  it('counts the sets, and says they fit the model', () => {
+    expect(inputSetsWords('')).toBeUndefined();
+    expect(inputSetsWords('no equals sign')).toBeUndefined();
+    expect(inputSetsWords('x=/a.npy')).toBe('One input set.');
+    expect(inputSetsWords('x=/a.npy\nmask=/m.npy\nx=/b.npy\nmask=/n.npy', takes)).toBe(
+      '2 input sets, each with every input the model takes.',
+    );
+  });
+  it('says which set lacks which input, and a name the model does not take', () => {
+    expect(inputSetsWords('x=/a.npy\nx=/b.npy\nx=/c.npy\nmask=/m.npy', takes)).toBe(
+      '3 input sets; set 1 has no mask, set 2 has no mask.',
+    );
+    const many = Array.from({ length: 6 }, (_, k) => `x=/x${k}.npy`).join('\n');
+    expect(inputSetsWords(many, takes)).toBe(
+      '6 input sets; set 0 has no mask, set 1 has no mask, set 2 has no mask, 3 more.',
+    );
+    expect(inputSetsWords('x=/a.npy\nmsk=/m.npy\nz=/z.npy', takes)).toBe(
+      'One input set, but the model has no input "msk" or "z".',
+    );
   });
 });

@@ -45,3 +45,34 @@ export function parseInputSets(
   }
   return { ok: true, sets: sets.map((s) => Object.fromEntries(s)) };
 }
+
+/**
+ * The inputs field at a glance, as it is typed or chosen: how many input sets, and what does
+ * not fit the model once its inputs are known (a set without one of them, a name it does not
+ * take). Undefined for a field with nothing, or nothing readable, in it.
+ */
+export function inputSetsWords(
+  text: string,
+  takes?: readonly { name: string; isTensor: boolean }[],
+): string | undefined {
+  const parsed = parseInputSets(text);
+  if (!parsed.ok || parsed.sets.length === 0) return undefined;
+  const { sets } = parsed;
+  const count = sets.length === 1 ? 'One input set' : `${sets.length} input sets`;
+  if (!takes) return `${count}.`;
+  const names = new Set(takes.map((t) => t.name));
+  const unknown = [...new Set(sets.flatMap((set) => Object.keys(set)))].filter(
+    (name) => !names.has(name),
+  );
+  if (unknown.length > 0)
+    return `${count}, but the model has no input ${unknown.map((n) => `"${n}"`).join(' or ')}.`;
+  const gaps: string[] = [];
+  for (const [k, set] of sets.entries()) {
+    const missing = takes.filter((t) => t.isTensor && !(t.name in set)).map((t) => t.name);
+    // Numbered from 0, as the job's output folders and its errors number them.
+    if (missing.length > 0) gaps.push(`set ${k} has no ${missing.join(' or ')}`);
+  }
+  if (gaps.length === 0) return `${count}, each with every input the model takes.`;
+  const shown = gaps.length > 3 ? [...gaps.slice(0, 3), `${gaps.length - 3} more`] : gaps;
+  return `${count}; ${shown.join(', ')}.`;
+}
