@@ -307,14 +307,6 @@ describe('dropping files on the form', () => {
     expect(screen.queryByTestId('input-state')).toBeNull();
     expect(calls.some(([m]) => m === 'job.uploadFiles')).toBe(false);
   });
-
-  it('keeps a file dropped beside the fields from replacing the page', () => {
-    agentWith({ pathOf: () => '/x' });
-    const event = new Event('drop', { cancelable: true });
-    Object.defineProperty(event, 'dataTransfer', { value: { types: ['Files'] } });
-    window.dispatchEvent(event);
-    expect(event.defaultPrevented).toBe(true);
-  });
 });
 
 it('offers no Choose button where the page can take no files', () => {

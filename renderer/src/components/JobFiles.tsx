@@ -3,7 +3,7 @@
  * model's path, typed or chosen; what the model takes, once Roost has read it (each input's name,
  * dtype and shape, with a button to choose its .npy files); and the inputs as `name=path` lines.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import type { ResultOf } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
@@ -80,19 +80,6 @@ export function JobFiles(props: JobFilesProps) {
   }, fileProblem('model'));
   const chooseInput = (name: string) => (paths: string[]) =>
     onInputs((old) => withInputFiles(old, name, paths));
-  useEffect(() => {
-    // A file dropped beside the drop zones would have the browser open it in place of the
-    // dashboard: while the form is here, only the zones take files.
-    const hold = (e: DragEvent) => {
-      if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
-    };
-    window.addEventListener('dragover', hold);
-    window.addEventListener('drop', hold);
-    return () => {
-      window.removeEventListener('dragover', hold);
-      window.removeEventListener('drop', hold);
-    };
-  }, []);
 
   return (
     <>
