@@ -1,12 +1,12 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createAgent, type Agent, type AgentOptions } from './agent.ts';
+import type { JobService } from './jobs/service.ts';
 import type { AgentStatus } from './api/contract.ts';
 import { ApiFailure } from './api/errors.ts';
 import { createDownloadLinks } from './api/download-links.ts';
 import { createUploadLinks } from './api/upload-links.ts';
-import { waitingJobsNeed } from './api/handlers/jobs.ts';
 import { startHttpServer, type RunningServer } from './api/http-server.ts';
 import { SERVE_FILE, findRunningServer, type ServeInfo } from './api/node-client.ts';
 import { loadOrCreateToken } from './api/token.ts';
@@ -44,6 +44,21 @@ export interface Serving {
   /** The password file that unlocked the wallet at start; undefined when none did. */
   unlockedWith: string | undefined;
   stop(): Promise<void>;
+}
+
+/**
+ * Whether a job that has not started yet names a file in an upload folder: it copies its files
+ * in when it starts, so until then the folder must stay.
+ */
+function waitingJobsNeed(service: JobService): (folder: string) => boolean {
+  const specs = service
+    .list({ states: ['queued', 'fetching'], limit: 1000 })
+    .map((job) => service.show(job.id))
+    .map((shown) => (shown.ok ? JSON.stringify(shown.value.spec) : ''));
+  return (folder) => {
+    const prefix = `${pathToFileURL(folder).href}/`;
+    return specs.some((spec) => spec.includes(prefix));
+  };
 }
 
 export class ServeError extends Error {}

@@ -119,10 +119,10 @@ export function createUploadLinks(options: UploadLinksOptions): UploadLinks {
     const g = groups.get(group);
     return !g || (g.open === 0 && g.active + idleMs <= now());
   };
+  /** Lapsed groups go, with the links of theirs that were never used. */
   function forget(): void {
     for (const [ticket, entry] of tickets) if (lapsed(entry.group)) tickets.delete(ticket);
-    for (const [id] of groups)
-      if (lapsed(id) && ![...tickets.values()].some((t) => t.group === id)) groups.delete(id);
+    for (const id of groups.keys()) if (lapsed(id)) groups.delete(id);
   }
 
   return {

@@ -1833,9 +1833,8 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
   }
 
   async function runAgain(id: string): Promise<JobResult<JobSummary>> {
-    const shown = show(id);
-    if (!shown.ok) return shown;
-    const record = journal.get(id) as JobRecord;
+    const record = journal.get(id);
+    if (!record) return fail('not-found', `No job ${id}.`);
     if (record.origin !== 'private')
       return fail(
         'bad-state',

@@ -1,5 +1,4 @@
 import { join, resolve, sep } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Handlers } from '../router.ts';
 import { ApiFailure } from '../errors.ts';
 import type { ErrorCode } from '../contract.ts';
@@ -147,24 +146,8 @@ async function jobOutputPreview(detail: JobDetail, file: string): Promise<Output
   return previewFile(file, output.path, where);
 }
 
-/**
- * Whether a job that has not started yet names a file in an upload folder: it copies its files
- * in when it starts, so until then the folder must stay.
- */
-export function waitingJobsNeed(service: JobService): (folder: string) => boolean {
-  const specs = service
-    .list({ states: ['queued', 'fetching'], limit: 1000 })
-    .map((job) => service.show(job.id))
-    .map((shown) => (shown.ok ? JSON.stringify(shown.value.spec) : ''));
-  return (folder) => {
-    const prefix = `${pathToFileURL(folder).href}/`;
-    return specs.some((spec) => spec.includes(prefix));
-  };
-}
-
-/** Links for files chosen on the browser dashboard (job.uploadFiles); old uploads swept first. */
+/** Links for files chosen on the browser dashboard (job.uploadFiles). */
 async function uploadFiles(
-  service: JobService,
   links: UploadLinks | undefined,
   files: readonly { name: string; bytes: number }[],
 ) {
@@ -173,7 +156,6 @@ async function uploadFiles(
       'UNAVAILABLE',
       'Uploading files works on the browser dashboard of roost serve. Here, give the files by their paths on this computer.',
     );
-  await links.sweep(waitingJobsNeed(service));
   try {
     return await links.issue(files);
   } catch (error) {
@@ -207,7 +189,7 @@ export function jobHandlers(
       jobDownload(unwrap((await jobs()).show(id)), file, { as, links: downloadLinks }),
     'job.outputPreview': async ({ id, file }) =>
       jobOutputPreview(unwrap((await jobs()).show(id)), file),
-    'job.uploadFiles': async ({ files }) => uploadFiles(await jobs(), uploadLinks, files),
+    'job.uploadFiles': async ({ files }) => uploadFiles(uploadLinks, files),
     'job.cancel': async ({ id }) => unwrap(await (await jobs()).cancel(id)),
     'job.runAgain': async ({ id }) => unwrap(await (await jobs()).runAgain(id)),
     'job.remove': async (request) => unwrap(await (await jobs()).remove(request)),
