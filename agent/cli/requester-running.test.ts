@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Result } from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
 import type { PostedJobsResult, PostedJobView } from '../market/schema.ts';
@@ -107,36 +107,6 @@ describe('followInRoost', () => {
     expect(text).toMatch(/^Lease 0: accepted; 0x1{40} was paid/m);
     expect(text).toContain('Results are in /data/market/requester/7/results\n');
     expect(text).toMatch(/Every lease was accepted\.\n$/);
-  });
-
-  it('looks less often while nothing changes, and soon again after a change', async () => {
-    const open = listing([job({})]);
-    const claimed = listing([job({ leases: [{ slot: 0, state: 'claimed', provider: PROVIDER }] })]);
-    const cancelled = listing([
-      job({ leases: [{ slot: 0, state: 'cancelled', provider: null }], watch: 'done' }),
-    ]);
-    const { running } = roostAnswering([
-      ...Array.from({ length: 7 }, () => open),
-      claimed,
-      claimed,
-      cancelled,
-    ]);
-    // The waits it asks for, each cut short so the test takes no time.
-    const waits: number[] = [];
-    const original = globalThis.setTimeout;
-    const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((
-      fn: () => void,
-      ms?: number,
-    ) => {
-      waits.push(ms ?? 0);
-      return original(fn, 0);
-    }) as never);
-    try {
-      await followInRoost(context({ pollMs: 1000 }).ctx, running, '7');
-    } finally {
-      spy.mockRestore();
-    }
-    expect(waits).toEqual([1000, 2000, 4000, 8000, 8000, 8000, 8000, 1000, 2000]);
   });
 
   it('with --json prints only the outcome, its leases with the result files', async () => {

@@ -111,10 +111,6 @@ export async function followInRoost(
 ): Promise<number> {
   const said = new Map<number, string>();
   const pollMs = ctx.pollMs ?? 1000;
-  // Each look reads the chain: while nothing changes the looks grow rarer (to 8 times the
-  // first wait), so hours of following a job don't hammer a public RPC; a change starts over.
-  let wait = pollMs;
-  let seen = '';
   for (;;) {
     if (ctx.signal?.aborted) {
       if (!ctx.json)
@@ -136,9 +132,6 @@ export async function followInRoost(
     const job = answer.value.jobs.find((j) => j.jobId === jobId);
     if (!job)
       throw new Error(`${running.who} does not list job ${jobId} as posted from this data folder.`);
-    const now = JSON.stringify(job.leases);
-    wait = now === seen ? Math.min(wait * 2, pollMs * 8) : pollMs;
-    seen = now;
     if (!ctx.json) {
       for (const lease of job.leases) {
         const words = leaseViewWords(lease, { time: (iso) => iso ?? '?' });
@@ -167,7 +160,7 @@ export async function followInRoost(
         `${running.who} stopped watching job ${jobId}: ${job.watchProblem.replace(/\.$/, '')}. Run this command again, or Watch again on its Jobs page.`,
       );
     await new Promise<void>((done) => {
-      const timer = setTimeout(done, wait);
+      const timer = setTimeout(done, pollMs);
       ctx.signal?.addEventListener(
         'abort',
         () => {
