@@ -227,18 +227,28 @@ export function createLeaseEvents(deps: LeaseEventsOptions): LeaseEvents {
     for (const jobId of touched) deps.schedule(s, jobId);
   }
 
+  /** Whether the chain's block at `number` is still the one of that hash. */
+  async function blockStands(s: Session, number?: number, hash?: string): Promise<boolean> {
+    if (number === undefined || hash === undefined) return false;
+    const block = await s.net.provider.getBlock(number).catch(() => null);
+    return block?.hash?.toLowerCase() === hash.toLowerCase();
+  }
+
   /**
    * Our claims and results mined in blocks the chain replaced are gone from it: the transaction
    * manager hands the same signed bytes to the node again (same nonce, so never a second claim).
    * A claim that does not go in again (someone else took the lease meanwhile) fails the lease.
    */
-  function resendReorganised(s: Session, fromBlock: number): void {
+  async function resendReorganised(s: Session, fromBlock: number): Promise<void> {
     const held: LeaseState[] = ['claimed', 'running', 'uploading', 'submitting', 'submitted'];
     for (const lease of s.leases.list({ states: held })) {
       const keys = [`claim:${lease.jobId}`, `submit:${lease.jobId}:${lease.slot ?? 0}`];
       for (const key of keys) {
         const record = s.tx.get(key);
         if (record?.state !== 'mined' || (record.blockNumber ?? 0) < fromBlock) continue;
+        // Mined after the replaced blocks, in one that stands (a reorganisation seen late, on a
+        // busy machine): nothing of it was taken away.
+        if (await blockStands(s, record.blockNumber, record.blockHash)) continue;
         const what = key.startsWith('claim:') ? 'the claim' : 'the result';
         recorder.note(
           s,
@@ -276,7 +286,7 @@ export function createLeaseEvents(deps: LeaseEventsOptions): LeaseEvents {
         log.info(
           `market: ${forgotten === 1 ? 'a job' : `${forgotten} jobs`} seen in the replaced blocks ${forgotten === 1 ? 'is' : 'are'} read again`,
         );
-      resendReorganised(s, fromBlock);
+      await resendReorganised(s, fromBlock);
     },
   };
 }

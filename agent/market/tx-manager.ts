@@ -56,6 +56,8 @@ export interface TxRecord {
   maxPriorityFeePerGas: string;
   gasLimit: string;
   blockNumber?: number;
+  /** The block it was mined in: still the chain's block at blockNumber unless replaced. */
+  blockHash?: string;
   gasUsed?: string;
   effectiveGasPrice?: string;
   /** Why it reverted or failed, or, while pending, what currently holds it up. */
@@ -885,6 +887,7 @@ function toRecord(row: Row): TxRecord {
     maxPriorityFeePerGas: row.max_priority_fee_per_gas,
     gasLimit: row.gas_limit,
     ...(row.block_number === null ? {} : { blockNumber: row.block_number }),
+    ...(row.block_hash === null ? {} : { blockHash: row.block_hash }),
     ...(row.gas_used === null ? {} : { gasUsed: row.gas_used }),
     ...(row.effective_gas_price === null ? {} : { effectiveGasPrice: row.effective_gas_price }),
     ...(row.error === null ? {} : { error: row.error }),
