@@ -95,3 +95,125 @@ export function byName(files: readonly File[]): File[] {
   const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
   return [...files].sort((a, b) => collator.compare(a.name, b.name));
 }
+
+/**
+ * A folder chosen or dropped for an input: a whole batch, one input set per .npy file directly in
+ * it (files in folders inside it are not part of it), as the agent reads a folder given as an
+ * input.
+ */
+export interface ChosenFolder {
+  /** The folder's own name, for messages. */
+  name: string;
+  /** Its .npy files, by name. */
+  files: File[];
+  /** The folder itself, as a drop carries it: the desktop app can tell its path. */
+  self?: File;
+}
+
+/** A file the agent counts as one input set of a folder: `x1.npy`, not `.x1.npy` or `x1.txt`. */
+export function isBatchFile(name: string): boolean {
+  return name.endsWith('.npy') && !name.startsWith('.');
+}
+
+/**
+ * The folder a folder picker (`webkitdirectory`) chose: it lists every file under the folder,
+ * each with its path from there (`scans/x1.npy`, `scans/old/x0.npy`). Undefined when it listed
+ * none (an empty folder).
+ */
+export function folderFromPicker(files: readonly File[]): ChosenFolder | undefined {
+  const first = files[0];
+  if (!first) return undefined;
+  const name = first.webkitRelativePath.split('/')[0] || first.name;
+  const direct = files.filter((file) => {
+    const parts = file.webkitRelativePath.split('/');
+    return parts.length === 2 && isBatchFile(parts[1] ?? '');
+  });
+  return { name, files: byName(direct) };
+}
+
+/** What one drop carried: files, and folders with their .npy files read. */
+export interface Dropped {
+  files: File[];
+  folders: ChosenFolder[];
+}
+
+/**
+ * Reads a drop. Its entries must be taken while the drop event runs (the browser empties them
+ * after); the folders' listings are read after that. Where the browser has no entries (or only
+ * files were dropped) its files are all there is.
+ */
+export function readDrop(data: DataTransfer): Promise<Dropped> {
+  const items = Array.from(data.items ?? []).filter((item) => item.kind === 'file');
+  const taken = items.map((item) => ({
+    entry: typeof item.webkitGetAsEntry === 'function' ? item.webkitGetAsEntry() : null,
+    file: item.getAsFile(),
+  }));
+  if (!taken.some(({ entry }) => entry?.isDirectory))
+    return Promise.resolve({ files: Array.from(data.files), folders: [] });
+  return (async () => {
+    const dropped: Dropped = { files: [], folders: [] };
+    for (const { entry, file } of taken) {
+      if (entry?.isDirectory) {
+        const files = await batchFilesIn(entry as FileSystemDirectoryEntry);
+        dropped.folders.push({ name: entry.name, files, ...(file ? { self: file } : {}) });
+      } else if (file) dropped.files.push(file);
+    }
+    return dropped;
+  })();
+}
+
+/** The .npy files directly in a dropped folder, by name. */
+async function batchFilesIn(folder: FileSystemDirectoryEntry): Promise<File[]> {
+  const reader = folder.createReader();
+  const entries: FileSystemEntry[] = [];
+  // Each read gives the next part of the listing (Chromium: 100 at a time), then an empty one.
+  for (;;) {
+    const part = await new Promise<FileSystemEntry[]>((resolve, reject) =>
+      reader.readEntries(resolve, reject),
+    );
+    if (part.length === 0) break;
+    entries.push(...part);
+  }
+  const files = await Promise.all(
+    entries
+      .filter((entry) => entry.isFile && isBatchFile(entry.name))
+      .map(
+        (entry) =>
+          new Promise<File>((resolve, reject) =>
+            (entry as FileSystemFileEntry).file(resolve, reject),
+          ),
+      ),
+  );
+  return byName(files);
+}
+
+/**
+ * A chosen folder's path on the machine Roost runs on: in the desktop app where it is; on the
+ * browser dashboard its .npy files are sent to Roost first, into a folder of their own, which
+ * then holds exactly them.
+ */
+export async function pathOfFolder(
+  client: Pick<ApiClient, 'call' | 'pathOf' | 'upload'>,
+  folder: ChosenFolder,
+  onProgress: (progress: SendProgress) => void = () => undefined,
+  signal?: AbortSignal,
+): Promise<Result<string>> {
+  if (folder.files.length === 0)
+    return refused(
+      `The folder ${folder.name} holds no .npy files (only the files directly in it count, not those in folders inside it). Choose the folder that holds the input's .npy files.`,
+    );
+  const own = folder.self && client.pathOf?.(folder.self);
+  if (own) return { ok: true, value: own };
+  const paths = await pathsOfChosen(client, folder.files, onProgress, signal);
+  if (!paths.ok) return paths;
+  return { ok: true, value: parentOf(paths.value[0] ?? '') };
+}
+
+/** `/a/b/x.npy` → `/a/b`; `C:\a\x.npy` → `C:\a`. */
+export function parentOf(path: string): string {
+  const cut = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  if (cut < 0) return path;
+  const parent = path.slice(0, cut);
+  // The top of a drive or of the file system keeps its separator: `/`, `C:\`.
+  return parent === '' || /^[A-Za-z]:$/.test(parent) ? path.slice(0, cut + 1) : parent;
+}

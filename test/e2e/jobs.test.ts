@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { encodeModel, valueInfo } from '../fixtures/jobs/models.ts';
@@ -235,6 +235,50 @@ describe.skipIf(Boolean(missing))('the Jobs page against roost serve', () => {
     await page.getByText('Queued job model.onnx again, as a new job.').waitFor();
     await expect.poll(() => jobs.count()).toBe(before + 1);
     await doneWithTwoSets(page);
+    await page.close();
+  });
+
+  it('takes a folder chosen for an input: one input set per .npy file directly in it', async () => {
+    const scans = join(dir.path, 'scans');
+    await mkdir(join(scans, 'old'), { recursive: true });
+    await copyFile(join(dir.path, 'a.npy'), join(scans, 'x1.npy'));
+    await copyFile(join(dir.path, 'b.npy'), join(scans, 'x2.npy'));
+    // Not part of the batch: a file that is not .npy, and a folder inside it.
+    await writeFile(join(scans, 'notes.txt'), 'scanned 2026-11-27');
+    await copyFile(join(dir.path, 'a.npy'), join(scans, 'old', 'x0.npy'));
+    const page = await browser.newPage({ viewport: { width: 1024, height: 640 } });
+    await page.goto(server.url);
+    await navLink(page, 'Jobs').click();
+    const form = page.getByRole('form', { name: 'Add a private job' });
+    await form.getByLabel('Model (.onnx)').fill(join(dir.path, 'model.onnx'));
+    await form.getByLabel('Model (.onnx)').blur();
+    const takes = page.getByTestId('job-model-takes');
+    const [picker] = await Promise.all([
+      page.waitForEvent('filechooser'),
+      takes.getByRole('button', { name: 'Choose x folder…' }).click(),
+    ]);
+    await picker.setFiles(scans);
+    const inputs = form.getByLabel(/Inputs, one per line/);
+    const uploads = join(dir.path, 'data', 'uploads');
+    await expect
+      .poll(() => inputs.inputValue(), { timeout: 30_000 })
+      .toMatch(new RegExp(`^x=${uploads}/[^/]+$`));
+    // Roost holds exactly the folder's own .npy files, as they were.
+    const folder = (await inputs.inputValue()).slice('x='.length);
+    expect((await readdir(folder)).sort()).toEqual(['x1.npy', 'x2.npy']);
+    expect(await readFile(join(folder, 'x2.npy'))).toEqual(await readFile(join(scans, 'x2.npy')));
+    expect(await page.getByTestId('job-input-sets').textContent()).toBe(
+      '2 input sets, one per .npy file in the folder of x, each with every input the model takes.',
+    );
+    expect(await accessibilityProblems(page), 'chosen folder').toEqual([]);
+
+    await form.getByRole('button', { name: 'Add job' }).click();
+    const detail = await doneWithTwoSets(page);
+    // Set 1 is x2.npy, [5, -6, 7, -8], through Relu.
+    await detail.getByRole('button', { name: 'Preview 1/y.npy' }).click();
+    expect(await detail.getByTestId('preview-1/y.npy').textContent()).toBe(
+      '4 values · min 0 · max 7 · mean 3 · first: 5, 0, 7, 0',
+    );
     await page.close();
   });
 });

@@ -6,15 +6,28 @@
  */
 import { useRef, useState, type DragEvent, type ReactNode } from 'react';
 import { useAgent } from '../AgentContext.tsx';
-import { byName, canChooseFiles, pathsOfChosen, type SendProgress } from '../choose-files.ts';
+import {
+  byName,
+  canChooseFiles,
+  folderFromPicker,
+  pathOfFolder,
+  pathsOfChosen,
+  readDrop,
+  type ChosenFolder,
+  type SendProgress,
+} from '../choose-files.ts';
 import { describeError } from '../api/error-messages.ts';
-import { diskWords } from '../../../agent/api/contract.ts';
+import { diskWords, type Result } from '../../../agent/api/contract.ts';
 
 /** One field's way of taking files: chosen with its button or dropped on its row. */
 export interface FileChooser {
   /** Whether this page can take files at all. */
   available: boolean;
   take(files: readonly File[]): Promise<void>;
+  /** A folder from a folder picker; undefined when the picker listed nothing in it. */
+  takeFolder(folder: ChosenFolder | undefined): Promise<void>;
+  /** What a drop on the field's row carried: files, or a folder where the field takes one. */
+  drop(data: DataTransfer): void;
   sending: SendProgress | undefined;
   stop(): void;
   /** Files are being dragged over the field's row. */
@@ -22,35 +35,93 @@ export interface FileChooser {
   setOver(over: boolean): void;
 }
 
-/**
- * `onChosen` hears the paths (sorted by name when several) with the files; `onProblem` a refusal
- * in words, or '' to clear an earlier one.
- */
-export function useFileChooser(
-  onChosen: (paths: string[], files: File[]) => void,
-  onProblem: (problem: string) => void,
-): FileChooser {
+export interface ChooserHandlers {
+  /** The paths (sorted by name when several) with the files. */
+  onFiles: (paths: string[], files: File[]) => void;
+  /**
+   * A folder's path on the machine Roost runs on and how many .npy files it holds (an input's
+   * batch). Without it, a folder chosen or dropped is refused.
+   */
+  onFolder?: (path: string, files: number) => void;
+  /** A refusal in words, or '' to clear an earlier one. */
+  onProblem: (problem: string) => void;
+  /** Where no folder is taken, what to give instead: "the model's .onnx file". */
+  instead?: string;
+}
+
+export function useFileChooser(handlers: ChooserHandlers): FileChooser {
+  const { onFiles, onFolder, onProblem } = handlers;
   const { client } = useAgent();
   const [sending, setSending] = useState<SendProgress>();
   const [over, setOver] = useState(false);
   const stop = useRef<AbortController>(undefined);
+  /** Runs one choice through to paths; a second while one is sending is ignored. */
+  const settle = async <T,>(
+    work: (signal: AbortSignal) => Promise<Result<T>>,
+    then: (value: T) => void,
+  ) => {
+    if (sending) return;
+    onProblem('');
+    const controller = new AbortController();
+    stop.current = controller;
+    const result = await work(controller.signal);
+    setSending(undefined);
+    if (result.ok) then(result.value);
+    // Stopped by its own Stop button: nothing went wrong, nothing to say.
+    else if (!controller.signal.aborted) onProblem(describeError(result.error));
+  };
+  const take = async (list: readonly File[]) => {
+    const files = byName(list);
+    if (files.length === 0) return;
+    await settle(
+      (signal) => pathsOfChosen(client, files, setSending, signal),
+      (paths) => onFiles(paths, files),
+    );
+  };
+  const takeFolder = async (folder: ChosenFolder | undefined) => {
+    if (!onFolder) {
+      onProblem(
+        `${folder?.name ?? 'That'} is a folder: choose ${handlers.instead ?? 'the files themselves'}.`,
+      );
+      return;
+    }
+    if (!folder) {
+      onProblem('That folder is empty: choose the folder that holds the input’s .npy files.');
+      return;
+    }
+    await settle(
+      (signal) => pathOfFolder(client, folder, setSending, signal),
+      (path) => onFolder(path, folder.files.length),
+    );
+  };
   return {
     available: canChooseFiles(client),
     sending,
     over,
     setOver,
     stop: () => stop.current?.abort(),
-    async take(list) {
-      const files = byName(list);
-      if (files.length === 0 || sending) return;
-      onProblem('');
-      const controller = new AbortController();
-      stop.current = controller;
-      const paths = await pathsOfChosen(client, files, setSending, controller.signal);
-      setSending(undefined);
-      if (paths.ok) onChosen(paths.value, files);
-      // Stopped by its own Stop button: nothing went wrong, nothing to say.
-      else if (!controller.signal.aborted) onProblem(describeError(paths.error));
+    take,
+    takeFolder,
+    drop(data) {
+      readDrop(data).then(
+        ({ files, folders }) => {
+          const [folder, ...more] = folders;
+          if (!folder) return take(files);
+          if (!onFolder)
+            return onProblem(
+              `${folder.name} is a folder: drop ${handlers.instead ?? 'the files themselves'}.`,
+            );
+          if (more.length > 0 || files.length > 0)
+            return onProblem(
+              'Drop one folder, or .npy files, not both: a folder is a whole batch (one input set per .npy file in it).',
+            );
+          return takeFolder(folder);
+        },
+        (error: unknown) =>
+          onProblem(
+            `The dropped folder could not be read (${error instanceof Error ? error.message : String(error)}).`,
+          ),
+      );
     },
   };
 }
@@ -76,7 +147,7 @@ export function dropZone(chooser: FileChooser, className: string) {
       if (!carriesFiles(e)) return;
       e.preventDefault();
       chooser.setOver(false);
-      void chooser.take(Array.from(e.dataTransfer.files));
+      chooser.drop(e.dataTransfer);
     },
   };
 }
@@ -90,11 +161,20 @@ export interface ChooseFilesProps {
   multiple?: boolean;
   /** File types the picker offers first, e.g. ".npy". */
   accept?: string;
+  /**
+   * The words of a second button, whose picker chooses a folder (an input's batch): "Choose x
+   * folder…". Only for a chooser that takes folders.
+   */
+  folder?: ReactNode;
 }
 
-/** The Choose… button, its hidden picker, and the progress of sending what was chosen. */
+/**
+ * The Choose… button (and Choose folder… where a folder is taken), their hidden pickers, and
+ * the progress of sending what was chosen.
+ */
 export function ChooseFiles({ chooser, ...props }: ChooseFilesProps) {
-  const picker = useRef<HTMLInputElement>(null);
+  const filePicker = useRef<HTMLInputElement>(null);
+  const folderPicker = useRef<HTMLInputElement>(null);
   if (!chooser.available) return null;
   const { sending } = chooser;
   return (
@@ -103,12 +183,12 @@ export function ChooseFiles({ chooser, ...props }: ChooseFilesProps) {
         type="button"
         className="secondary"
         disabled={sending !== undefined}
-        onClick={() => picker.current?.click()}
+        onClick={() => filePicker.current?.click()}
       >
         {props.children}
       </button>
       <input
-        ref={picker}
+        ref={filePicker}
         type="file"
         hidden
         multiple={props.multiple === true}
@@ -120,6 +200,31 @@ export function ChooseFiles({ chooser, ...props }: ChooseFilesProps) {
           void chooser.take(files);
         }}
       />
+      {props.folder && (
+        <>
+          <button
+            type="button"
+            className="secondary"
+            disabled={sending !== undefined}
+            onClick={() => folderPicker.current?.click()}
+          >
+            {props.folder}
+          </button>
+          <input
+            ref={folderPicker}
+            type="file"
+            hidden
+            // Chromium's folder picker: it lists every file under the folder chosen.
+            {...{ webkitdirectory: '' }}
+            data-testid={`choose-folder-${props.label}`}
+            onChange={(e) => {
+              const files = Array.from(e.target.files ?? []);
+              e.target.value = '';
+              void chooser.takeFolder(folderFromPicker(files));
+            }}
+          />
+        </>
+      )}
       {sending && (
         <>
           <span className="job-progress" role="status">

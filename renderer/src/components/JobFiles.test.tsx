@@ -78,7 +78,7 @@ function choose(label: string, files: File[]) {
 }
 
 /** Uploads that answer as roost serve would, each held until `release` is called. */
-function heldUploads() {
+function heldUploads(pathOf = (link: string, name: string) => `/srv/${name}`) {
   const sent: [string, string][] = [];
   const waiting: (() => void)[] = [];
   const upload: Upload = (link, blob, onProgress) => {
@@ -87,7 +87,9 @@ function heldUploads() {
     onProgress?.(blob.size / 2);
     return new Promise((resolve) =>
       waiting.push(() =>
-        resolve(ok({ path: `/srv/${name}`, bytes: blob.size, sha256: '0'.repeat(64) }) as never),
+        resolve(
+          ok({ path: pathOf(link, name), bytes: blob.size, sha256: '0'.repeat(64) }) as never,
+        ),
       ),
     );
   };
@@ -140,7 +142,7 @@ describe('choosing a job’s files on the browser dashboard (sent to Roost)', ()
       within(takes)
         .getAllByRole('button')
         .map((b) => b.textContent),
-    ).toEqual(['Choose x files…', 'Choose mask files…']);
+    ).toEqual(['Choose x files…', 'Choose x folder…', 'Choose mask files…', 'Choose mask folder…']);
   });
 
   it("puts each input's chosen files in name order, one input set per file", async () => {
@@ -305,6 +307,145 @@ describe('dropping files on the form', () => {
     expect(fireEvent.dragOver(screen.getByTestId('input-mask'), text)).toBe(true);
     // The sequence input carries no file, so it takes no drop.
     expect(screen.queryByTestId('input-state')).toBeNull();
+    expect(calls.some(([m]) => m === 'job.uploadFiles')).toBe(false);
+  });
+});
+
+describe('a folder for an input (one input set per .npy file in it)', () => {
+  /** A file as a folder picker lists it: with its path from the chosen folder. */
+  const listed = (path: string) => {
+    const f = file(path.split('/').pop()!);
+    Object.defineProperty(f, 'webkitRelativePath', { value: path });
+    return f;
+  };
+  const chooseFolder = (label: string, files: File[]) =>
+    fireEvent.change(within(form()).getByTestId(`choose-folder-${label}`), {
+      target: { files },
+    });
+  const sets = () => screen.getByTestId('job-input-sets').textContent;
+  /** A drop's entries, as Chromium gives them: a folder lists its files once, then nothing. */
+  const dropOf = (items: { folder?: File[]; file: File }[]) => ({
+    dataTransfer: {
+      types: ['Files'],
+      dropEffect: '',
+      files: items.map((i) => i.file),
+      items: items.map(({ folder, file: self }) => ({
+        kind: 'file',
+        getAsFile: () => self,
+        webkitGetAsEntry: () =>
+          folder
+            ? {
+                name: self.name,
+                isFile: false,
+                isDirectory: true,
+                createReader: () => {
+                  let listed = false;
+                  return {
+                    readEntries: (done: (entries: unknown[]) => void) => {
+                      const part = listed
+                        ? []
+                        : folder.map((f) => ({
+                            name: f.name,
+                            isFile: true,
+                            isDirectory: false,
+                            file: (give: (f: File) => void) => give(f),
+                          }));
+                      listed = true;
+                      done(part);
+                    },
+                  };
+                },
+              }
+            : { name: self.name, isFile: true, isDirectory: false },
+      })),
+    },
+  });
+
+  it('sends a chosen folder’s own .npy files from a browser and names their folder once', async () => {
+    // Each upload lands in the folder of the latest ask, as Roost's links do.
+    const held = heldUploads(
+      (_link, name) =>
+        `/srv/roost/uploads/${calls.filter(([m]) => m === 'job.uploadFiles').length}/${name}`,
+    );
+    const calls = agentWith({ upload: held.upload });
+    fireEvent.change(modelField(), { target: { value: '/data/net.onnx' } });
+    fireEvent.blur(modelField());
+    await screen.findByTestId('job-model-takes');
+    chooseFolder('files for input x', [
+      listed('scans/x10.npy'),
+      listed('scans/notes.txt'),
+      listed('scans/old/x0.npy'),
+      listed('scans/x2.npy'),
+    ]);
+    expect(await within(form()).findByText(/Sending 0 of 2 files to Roost/)).toBeTruthy();
+    await held.release();
+    await held.release();
+    await waitFor(() => expect(inputsField().value).toBe('x=/srv/roost/uploads/1'));
+    expect(held.sent.map(([, name]) => name)).toEqual(['x2.npy', 'x10.npy']);
+    expect(calls.find(([m]) => m === 'job.uploadFiles')?.[1]).toEqual({
+      files: [
+        { name: 'x2.npy', bytes: 10 },
+        { name: 'x10.npy', bytes: 10 },
+      ],
+    });
+    expect(sets()).toBe('2 input sets, one per .npy file in the folder of x; none has mask.');
+    // The one line stays the folder's when files are chosen for another input.
+    chooseFolder('files for input mask', [listed('masks/x10.npy')]);
+    await held.release();
+    await waitFor(() =>
+      expect(inputsField().value).toBe('x=/srv/roost/uploads/1\nmask=/srv/roost/uploads/2'),
+    );
+    expect(sets()).toBe(
+      'The folders of x and mask hold 2 and 1 .npy files: folders given together are paired by file name, so give each the same files.',
+    );
+  });
+
+  it('says a folder with no .npy files of its own is not a batch, and changes nothing', async () => {
+    const calls = agentWith({ upload: () => Promise.reject(new Error('no upload expected')) });
+    fireEvent.change(modelField(), { target: { value: '/data/net.onnx' } });
+    fireEvent.blur(modelField());
+    await screen.findByTestId('job-model-takes');
+    fireEvent.change(inputsField(), { target: { value: 'x=/data/x.npy' } });
+    chooseFolder('files for input x', [listed('scans/old/x0.npy'), listed('scans/a.txt')]);
+    expect((await within(form()).findByRole('alert')).textContent).toContain(
+      'The folder scans holds no .npy files (only the files directly in it count',
+    );
+    expect(inputsField().value).toBe('x=/data/x.npy');
+    expect(inputsField().getAttribute('aria-invalid')).toBe('true');
+    expect(calls.some(([m]) => m === 'job.uploadFiles')).toBe(false);
+  });
+
+  it('uses a dropped folder where it is in the desktop app; refuses one on the model', async () => {
+    const paths = new Map<File, string>();
+    const calls = agentWith({ pathOf: (f) => paths.get(f) ?? '' });
+    fireEvent.change(modelField(), { target: { value: '/home/ana/net.onnx' } });
+    fireEvent.blur(modelField());
+    await screen.findByTestId('job-model-takes');
+    const scans = file('scans', 0);
+    paths.set(scans, '/home/ana/scans');
+    const inScans = [file('x1.npy'), file('x2.npy'), file('x3.npy'), file('readme.md')];
+    fireEvent.drop(screen.getByTestId('input-x'), dropOf([{ folder: inScans, file: scans }]));
+    await waitFor(() => expect(inputsField().value).toBe('x=/home/ana/scans'));
+    expect(sets()).toBe('3 input sets, one per .npy file in the folder of x; none has mask.');
+    // A folder with files beside it, on an input: which of them would be the batch?
+    const loose = file('m.npy');
+    paths.set(loose, '/home/ana/m.npy');
+    fireEvent.drop(
+      screen.getByTestId('input-mask'),
+      dropOf([{ folder: inScans, file: scans }, { file: loose }]),
+    );
+    expect((await within(form()).findByRole('alert')).textContent).toBe(
+      'Drop one folder, or .npy files, not both: a folder is a whole batch (one input set per .npy file in it).',
+    );
+    expect(inputsField().value).toBe('x=/home/ana/scans');
+    // The model is one file: a folder dropped on it is refused in words.
+    fireEvent.drop(modelField().parentElement!, dropOf([{ folder: inScans, file: scans }]));
+    await waitFor(() =>
+      expect(within(form()).getByRole('alert').textContent).toBe(
+        "scans is a folder: drop the model's .onnx file (with its external data files, if it has them).",
+      ),
+    );
+    expect(modelField().value).toBe('/home/ana/net.onnx');
     expect(calls.some(([m]) => m === 'job.uploadFiles')).toBe(false);
   });
 });

@@ -67,19 +67,29 @@ export function JobFiles(props: JobFilesProps) {
     onProblem(text === '' ? undefined : text, text === '' ? undefined : field);
   const uploads = choosingUploads(client);
   // How many input sets, and what does not fit the model, as the field is typed or chosen.
-  const setsWords = inputSetsWords(props.inputs, facts?.inputs);
-  const modelFiles = useFileChooser((paths, files) => {
-    // The model and, if it keeps its weights beside it, those files too.
-    const k = Math.max(
-      0,
-      files.findIndex((f) => /\.onnx$/i.test(f.name)),
-    );
-    const path = paths[k] ?? '';
-    onModel(path);
-    void inspect(path);
-  }, fileProblem('model'));
+  /** Folders chosen for inputs, with how many .npy files (input sets) each holds. */
+  const [folders, setFolders] = useState<ReadonlyMap<string, number>>(new Map());
+  const setsWords = inputSetsWords(props.inputs, facts?.inputs, folders);
+  const modelFiles = useFileChooser({
+    onFiles: (paths, files) => {
+      // The model and, if it keeps its weights beside it, those files too.
+      const k = Math.max(
+        0,
+        files.findIndex((f) => /\.onnx$/i.test(f.name)),
+      );
+      const path = paths[k] ?? '';
+      onModel(path);
+      void inspect(path);
+    },
+    onProblem: fileProblem('model'),
+    instead: "the model's .onnx file (with its external data files, if it has them)",
+  });
   const chooseInput = (name: string) => (paths: string[]) =>
     onInputs((old) => withInputFiles(old, name, paths));
+  const chooseFolder = (name: string) => (path: string, files: number) => {
+    setFolders((old) => new Map(old).set(path, files));
+    onInputs((old) => withInputFiles(old, name, [path]));
+  };
 
   return (
     <>
@@ -114,7 +124,7 @@ export function JobFiles(props: JobFilesProps) {
             {facts.inputs.length === 1 ? 'one input' : `${facts.inputs.length} inputs`} and gives{' '}
             {facts.outputs.map((o) => `${o.name} (${tensorWords(o)})`).join(', ')}.
             {facts.inputs.some((i) => i.isTensor) &&
-              ' Choose or drop several files for an input to run a batch: one input set per file, in name order.'}
+              ' For a batch, choose or drop several files for an input, or a folder of them: one input set per .npy file, in name order.'}
           </p>
           <ul>
             {facts.inputs.map((input) => (
@@ -122,6 +132,7 @@ export function JobFiles(props: JobFilesProps) {
                 key={input.name}
                 input={input}
                 onChosen={chooseInput(input.name)}
+                onFolder={chooseFolder(input.name)}
                 onProblem={fileProblem('inputs')}
               />
             ))}
@@ -153,14 +164,22 @@ export function JobFiles(props: JobFilesProps) {
   );
 }
 
-/** One input the model takes, with its Choose button; its .npy files may be dropped on it. */
+/**
+ * One input the model takes, with its Choose buttons (files, or a folder of them); its .npy
+ * files or their folder may be dropped on it.
+ */
 function InputRow(props: {
   input: Tensor;
   onChosen: (paths: string[]) => void;
+  onFolder: (path: string, files: number) => void;
   onProblem: (problem: string) => void;
 }) {
   const { input } = props;
-  const files: FileChooser = useFileChooser(props.onChosen, props.onProblem);
+  const files: FileChooser = useFileChooser({
+    onFiles: props.onChosen,
+    onFolder: props.onFolder,
+    onProblem: props.onProblem,
+  });
   if (!input.isTensor)
     return (
       <li>
@@ -171,7 +190,13 @@ function InputRow(props: {
   return (
     <li {...dropZone(files, 'input-row')} data-testid={`input-${input.name}`}>
       <code>{input.name}</code> {tensorWords(input)}{' '}
-      <ChooseFiles chooser={files} label={`files for input ${input.name}`} multiple accept=".npy">
+      <ChooseFiles
+        chooser={files}
+        label={`files for input ${input.name}`}
+        multiple
+        accept=".npy"
+        folder={`Choose ${input.name} folder…`}
+      >
         Choose {input.name} files…
       </ChooseFiles>
     </li>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inputSetsWords, parseInputSets, pathProblem } from './job-paths.ts';
+import { inputSetsWords, looksLikeFolder, parseInputSets, pathProblem } from './job-paths.ts';
 
 describe('parseInputSets', () => {
   it('reads one set, skipping blank lines and spaces around the names and paths', () => {
@@ -78,5 +78,43 @@ describe('inputSetsWords', () => {
     expect(inputSetsWords('x=/a.npy\nmsk=/m.npy\nz=/z.npy', takes)).toBe(
       'One input set, but the model has no input "msk" or "z".',
     );
+  });
+  it('counts a folder as its .npy files, paired by name with another folder', () => {
+    const chosen = new Map([
+      ['/u/1', 12],
+      ['/u/2', 12],
+      ['/u/3', 10],
+    ]);
+    expect(inputSetsWords('x=/u/1\nmask=/u/2', takes, chosen)).toBe(
+      '12 input sets, one per .npy file in the folders of x and mask, each with every input the model takes.',
+    );
+    expect(inputSetsWords('x=/u/1', takes, chosen)).toBe(
+      '12 input sets, one per .npy file in the folder of x; none has mask.',
+    );
+    // A file beside a folder goes into every set.
+    expect(inputSetsWords('x=/u/1\nmask=/m.npy', takes, chosen)).toBe(
+      '12 input sets, one per .npy file in the folder of x, each with every input the model takes.',
+    );
+    expect(inputSetsWords('x=/u/1\nmask=/u/3', takes, chosen)).toBe(
+      'The folders of x and mask hold 12 and 10 .npy files: folders given together are paired by file name, so give each the same files.',
+    );
+    expect(inputSetsWords('x=/u/1\nx=/b.npy', takes, chosen)).toBe(
+      'The folder of x is a whole batch (one input set per .npy file in it): give it as the only set, not beside other sets.',
+    );
+    // A folder typed by hand: how many files it holds is the agent's to find.
+    expect(inputSetsWords('x=/data/scans/', takes)).toBe(
+      'A batch: one input set per .npy file in the folder of x; none has mask.',
+    );
+    expect(inputSetsWords('x=/u/1', undefined, new Map([['/u/1', 1]]))).toBe(
+      'One input set, one per .npy file in the folder of x.',
+    );
+  });
+  it('takes a path for a folder when it was chosen as one, ends in a separator, or has no extension', () => {
+    expect(looksLikeFolder('/data/scans')).toBe(true);
+    expect(looksLikeFolder('/data/scans/')).toBe(true);
+    expect(looksLikeFolder('C:\\data\\scans\\')).toBe(true);
+    expect(looksLikeFolder('/data/x1.npy')).toBe(false);
+    expect(looksLikeFolder('/data/v1.2', new Map([['/data/v1.2', 3]]))).toBe(true);
+    expect(looksLikeFolder('/data/v1.2')).toBe(false);
   });
 });
