@@ -25,6 +25,7 @@ import { executionProviderName } from '../hardware/schema.ts';
 import type { Result, ResultOf } from '../api/contract.ts';
 import type { LogEntry } from '../log.ts';
 import type { ApiClient } from '../api/node-client.ts';
+import { parseTimeout, waitForJobs, waitIds } from './job-wait.ts';
 
 /** ` on RTX 3070 #2` where the job ran on a GPU ("on the CPU" says nothing new after CPU). */
 function deviceWords(device: { id: string; name: string } | undefined): string {
@@ -87,7 +88,7 @@ export function doneWords(details: readonly JobDetail[]): string {
 
 export const jobCommand: Command = {
   usage:
-    'roost job run|add --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--split <n>] [--max-seconds <n>] [--name <text>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id>... | rerun <id>... | schema\n       roost job inspect <model.onnx> [--json]\n       roost job remove <id>... | remove --finished-before <30d|12h|date> [--dry-run]',
+    'roost job run|add --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--split <n>] [--max-seconds <n>] [--name <text>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id>... | rerun <id>... | schema\n       roost job wait <id>... [--timeout <30m|2h|90s>] [--json]\n       roost job inspect <model.onnx> [--json]\n       roost job remove <id>... | remove --finished-before <30d|12h|date> [--dry-run]',
   summary: 'Run ONNX models on your own GPUs: private jobs with .npy inputs and outputs',
   help: [
     `A spec for roost job submit is JSON in the ${JOB_SPEC_FORMAT} format, for example:`,
@@ -102,6 +103,9 @@ export const jobCommand: Command = {
     '',
     'roost job add queues the job as roost job run makes it and returns at once (for scripts',
     'that queue many): the running Roost works through the queue; roost job list follows it.',
+    'roost job wait <id>... then waits until those jobs are finished, saying each as it ends',
+    '(done, with where its outputs are, or why not). Exit code 0: every one is done; 1: one',
+    'failed or was cancelled, or the wait ended first (--timeout, Ctrl+C). Waiting stops no job.',
     '',
     'roost job run (and add) options:',
     '--model <m.onnx>        the ONNX model to run (a file on this computer)',
@@ -150,6 +154,7 @@ export const jobCommand: Command = {
     'finished-before': { type: 'string' },
     'dry-run': { type: 'boolean' },
     preview: { type: 'boolean' },
+    timeout: { type: 'string' },
   },
   async run(ctx) {
     return runJobCommand(ctx);
@@ -345,8 +350,31 @@ async function runJobCommand(ctx: Context): Promise<number> {
     throw new UsageError('--dry-run belongs to roost job remove.');
   if (v.preview !== undefined && action !== 'show')
     throw new UsageError('--preview belongs to roost job show: roost job show <id> --preview');
+  if (v.timeout !== undefined && action !== 'wait')
+    throw new UsageError(
+      '--timeout belongs to roost job wait: roost job wait <id>... --timeout 30m',
+    );
   if (action === 'remove')
     return removeJobs(ctx, rest, v['finished-before'], v['dry-run'] === true);
+  if (action === 'wait') {
+    const ids = waitIds(rest);
+    let timeoutMs: number | undefined;
+    if (v.timeout !== undefined) {
+      timeoutMs = typeof v.timeout === 'string' ? parseTimeout(v.timeout) : undefined;
+      if (timeoutMs === undefined)
+        throw new UsageError(
+          `--timeout takes how long to wait: 90s, 30m, 2h, or a number of seconds (got "${String(v.timeout)}").`,
+        );
+    }
+    const stop = new AbortController();
+    void ctx.io.untilStopped?.().then(() => stop.abort());
+    return withClient(ctx, (client) =>
+      waitForJobs(ctx, client, ids, {
+        signal: stop.signal,
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      }),
+    );
+  }
   if (action === 'schema') {
     if (rest.length > 0) throw new UsageError('Usage: roost job schema');
     ctx.io.stdout(JSON.stringify(jobSpecJsonSchema(), null, 2) + '\n');
@@ -369,8 +397,8 @@ async function runJobCommand(ctx: Context): Promise<number> {
         if (client.events)
           return `${what}${parts.length === 1 ? '. It runs' : '\nThey run'} while Roost runs (roost serve, or the desktop app).`;
         return parts.length === 1
-          ? `${what}; follow it with: roost job show ${job.id}`
-          : `${what}\nFollow them with: roost job list`;
+          ? `${what}; wait for it with: roost job wait ${job.id}`
+          : `${what}\nWait for them with: roost job wait ${parts.map((p) => p.id).join(' ')}`;
       });
     });
   }
@@ -515,7 +543,7 @@ async function runJobCommand(ctx: Context): Promise<number> {
       return print(ctx, r, (j) =>
         client.events
           ? `Job ${j.id} queued. It runs while Roost runs (roost serve, or the desktop app).`
-          : `Job ${j.id} queued; follow it with: roost job show ${j.id}`,
+          : `Job ${j.id} queued; wait for it with: roost job wait ${j.id}`,
       );
     });
   }

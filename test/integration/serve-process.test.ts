@@ -59,7 +59,7 @@ describe('roost serve as a process', () => {
     expect(status.stdout).toContain(`Roost is running (serve, at ${p.base})`);
   });
 
-  it('roost job add queues a job in the running Roost and returns; the Roost runs it', async () => {
+  it('roost job add queues jobs in the running Roost and returns; roost job wait waits for them', async () => {
     const dir = await tempDir();
     dirs.push(dir);
     await start(dir.path);
@@ -74,30 +74,60 @@ describe('roost serve as a process', () => {
     );
     const x = join(dir.path, 'x.npy');
     await writeFile(x, encodeNpy('float32', [2], Float32Array.from([-1, 3])));
-    const added = await roost([
-      'job',
-      'add',
-      '--model',
-      model,
-      '--input',
-      `x=${x}`,
-      '--ep',
-      'cpu',
-      '--data-dir',
-      dir.path,
+    // Whole numbers where the model takes float32: taken, then failed before it runs.
+    const ints = join(dir.path, 'ints.npy');
+    await writeFile(ints, encodeNpy('int32', [2], Int32Array.from([1, 2])));
+    const add = async (input: string) => {
+      const added = await roost([
+        'job',
+        'add',
+        '--model',
+        model,
+        '--input',
+        `x=${input}`,
+        '--ep',
+        'cpu',
+        '--data-dir',
+        dir.path,
+      ]);
+      expect(added.code).toBe(0);
+      const id = /^Job (job-[\w-]+) queued; wait for it with: roost job wait \1\n$/.exec(
+        added.stdout,
+      )?.[1];
+      expect(id, added.stdout).toBeDefined();
+      return id!;
+    };
+    const good = await add(x);
+    const waited = await roost(['job', 'wait', good, '--data-dir', dir.path]);
+    expect(waited.code, waited.stderr).toBe(0);
+    expect(waited.stdout).toBe(
+      `Job ${good} (relu.onnx) done on CPU, 1 input set: outputs in ${join(dir.path, 'jobs', good, 'out')}\n`,
+    );
+    const shown = await roost(['job', 'show', good, '--json', '--data-dir', dir.path]);
+    expect((JSON.parse(shown.stdout) as { state: string }).state).toBe('done');
+
+    // One that fails, and one done already: said each, exit 1, as JSON too.
+    const bad = await add(ints);
+    const both = await roost(['job', 'wait', bad, good, '--json', '--data-dir', dir.path]);
+    expect(both.code).toBe(1);
+    const printed = JSON.parse(both.stdout) as { jobs: { id: string; state: string }[] };
+    expect(printed.jobs.map((j) => [j.id, j.state])).toEqual([
+      [bad, 'failed'],
+      [good, 'done'],
     ]);
-    expect(added.code).toBe(0);
-    const id = /^Job (job-[\w-]+) queued; follow it with: roost job show \1\n$/.exec(
-      added.stdout,
-    )?.[1];
-    expect(id, added.stdout).toBeDefined();
-    let state = '';
-    for (let i = 0; i < 300 && !['done', 'failed', 'cancelled'].includes(state); i++) {
-      const shown = await roost(['job', 'show', id!, '--json', '--data-dir', dir.path]);
-      state = (JSON.parse(shown.stdout) as { state: string }).state;
-      if (state !== 'done') await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(state).toBe('done');
+    const words = await roost(['job', 'wait', bad, '--data-dir', dir.path]);
+    expect(words.code).toBe(1);
+    expect(words.stderr).toMatch(
+      new RegExp(`^Error: Job ${bad} \\(relu.onnx\\) failed: input "x" of set 0 is int32`),
+    );
+    const unknown = await roost(['job', 'wait', 'job-nope', '--data-dir', dir.path]);
+    expect(unknown).toMatchObject({
+      code: 1,
+      stderr: 'Error: No job job-nope. roost job list shows your jobs.\n',
+    });
+    const usage = await roost(['job', 'wait', good, '--timeout', 'soon', '--data-dir', dir.path]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--timeout takes how long to wait: 90s, 30m, 2h');
   });
 
   it('works on the chain and market given by --rpc and --market, saved in Settings', async () => {
