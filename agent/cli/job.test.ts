@@ -143,6 +143,53 @@ describe('roost job list, show and remove, on jobs in the journal', () => {
     expect((await roost('job', 'show', 'job-p')).stdout).toContain('Asked for: the CPU only\n');
   });
 
+  it('lists the jobs in a state, as many as asked, and says when there are more', async () => {
+    await mkdir(join(dir.path, 'jobs'), { recursive: true });
+    const old = '2026-11-01T00:00:00.000Z';
+    await jobs([
+      { id: 'job-a', finishedAt: old },
+      { id: 'job-b' },
+      { id: 'job-c', finishedAt: old },
+      { id: 'job-d' },
+    ]);
+    const cancelled = await roost('job', 'list', '--state', 'cancelled');
+    expect(cancelled.stdout).toMatch(/^job-c {2}cancelled.*\njob-a {2}cancelled.*\n$/);
+    const two = await roost('job', 'list', '--limit', '2');
+    expect(two.stdout.split('\n').map((l) => l.split(' ')[0])).toEqual([
+      'job-d',
+      'job-c',
+      '(the',
+      '',
+    ]);
+    expect(two.stdout).toContain(
+      '(the newest 2 shown; --limit 1000 shows more, --state failed only those that failed)',
+    );
+    const json = await roost('job', 'list', '--state', 'queued,running', '--json');
+    expect((JSON.parse(json.stdout) as { jobs: { id: string }[] }).jobs.map((j) => j.id)).toEqual([
+      'job-d',
+      'job-b',
+    ]);
+    expect((await roost('job', 'list', '--state', 'failed')).stdout).toBe(
+      'No failed jobs. roost job list shows them all.\n',
+    );
+    const bad = await roost('job', 'list', '--state', 'finished');
+    expect(bad.code).toBe(EXIT_USAGE);
+    expect(bad.stderr).toContain(
+      'Unknown job state "finished" in --state: use one of queued, fetching, running, done, failed, cancelled.',
+    );
+    const word = await roost('job', 'list', 'failed');
+    expect(word.code).toBe(EXIT_USAGE);
+    expect(word.stderr).toContain(
+      'Unexpected "failed". For the failed jobs: roost job list --state failed',
+    );
+    expect((await roost('job', 'list', '--limit', '0')).stderr).toContain(
+      '--limit takes how many jobs to list, 1 to 1000 (got "0").',
+    );
+    expect((await roost('job', 'show', 'job-a', '--state', 'done')).stderr).toContain(
+      '--state belongs to roost job list.',
+    );
+  });
+
   it('cancels several jobs at once (the parts of a split batch), saying each', async () => {
     await mkdir(join(dir.path, 'jobs'), { recursive: true });
     await jobs([{ id: 'job-a' }, { id: 'job-b' }]);

@@ -16,9 +16,11 @@ import {
   executionProviderSchema,
   JOB_SPEC_FORMAT,
   jobSpecJsonSchema,
+  jobStateSchema,
   jobTimeWords,
   previewWords,
   sandboxWords,
+  type JobState,
   type OutputPreview,
 } from '../jobs/schema.ts';
 import { executionProviderName } from '../hardware/schema.ts';
@@ -88,7 +90,7 @@ export function doneWords(details: readonly JobDetail[]): string {
 
 export const jobCommand: Command = {
   usage:
-    'roost job run|add --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--split <n>] [--max-seconds <n>] [--name <text>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id>... | rerun <id>... | schema\n       roost job wait <id>... [--timeout <30m|2h|90s>] [--json]\n       roost job inspect <model.onnx> [--json]\n       roost job remove <id>... | remove --finished-before <30d|12h|date> [--dry-run]',
+    'roost job run|add --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--split <n>] [--max-seconds <n>] [--name <text>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id>... | rerun <id>... | schema\n       roost job list [--state <states>] [--limit <n>]\n       roost job wait <id>... [--timeout <30m|2h|90s>] [--json]\n       roost job inspect <model.onnx> [--json]\n       roost job remove <id>... | remove --finished-before <30d|12h|date> [--dry-run]',
   summary: 'Run ONNX models on your own GPUs: private jobs with .npy inputs and outputs',
   help: [
     `A spec for roost job submit is JSON in the ${JOB_SPEC_FORMAT} format, for example:`,
@@ -131,6 +133,9 @@ export const jobCommand: Command = {
     '                          or before a date: 2026-01-31 or 2026-01-31T18:00',
     '--dry-run                 say which jobs would go and the space freed; remove nothing',
     '',
+    'roost job list shows the newest 200 jobs; --state failed (or a list: queued,running) only',
+    'those in a state, --limit <n> up to 1000.',
+    '',
     'roost job show <id> --preview also reads each output: how many values, min, max and mean,',
     'how many are NaN or infinite, and the first few.',
     '',
@@ -155,11 +160,45 @@ export const jobCommand: Command = {
     'dry-run': { type: 'boolean' },
     preview: { type: 'boolean' },
     timeout: { type: 'string' },
+    state: { type: 'string' },
+    limit: { type: 'string' },
   },
   async run(ctx) {
     return runJobCommand(ctx);
   },
 };
+
+/** The most jobs one look at the list reads (job.list's limit). */
+const JOB_LIST_MAX = 1000;
+const LIST_USAGE = 'Usage: roost job list [--state queued,running,done,failed,...] [--limit <n>]';
+
+/** `roost job list`'s filter: `--state` (a list of states) and `--limit` (200 unless given). */
+function listFilterOf(
+  rest: readonly string[],
+  v: Record<string, string | boolean | string[] | undefined>,
+): { states?: JobState[]; limit: number } {
+  if (rest.length > 0)
+    throw new UsageError(
+      `Unexpected "${rest.join(' ')}".${jobStateSchema.options.includes(rest[0] as JobState) ? ` For the ${rest[0]} jobs: roost job list --state ${rest[0]}` : ''}\n${LIST_USAGE}`,
+    );
+  const problem = enumFlagProblem('--state', v.state, jobStateSchema.options, 'job state', {
+    list: true,
+  });
+  if (problem) throw new UsageError(`${problem}\n${LIST_USAGE}`);
+  let limit = 200;
+  if (v.limit !== undefined) {
+    limit = Number(v.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > JOB_LIST_MAX)
+      throw new UsageError(
+        `--limit takes how many jobs to list, 1 to ${JOB_LIST_MAX} (got "${String(v.limit)}").\n${LIST_USAGE}`,
+      );
+  }
+  const states =
+    typeof v.state === 'string'
+      ? [...new Set(v.state.split(',').map((s) => s.trim() as JobState))]
+      : undefined;
+  return { ...(states ? { states } : {}), limit };
+}
 
 /** An unknown job id: the agent's refusal, and where to find the ids. */
 export function withListHint<T>(result: Result<T>): Result<T> {
@@ -350,6 +389,9 @@ async function runJobCommand(ctx: Context): Promise<number> {
     throw new UsageError('--dry-run belongs to roost job remove.');
   if (v.preview !== undefined && action !== 'show')
     throw new UsageError('--preview belongs to roost job show: roost job show <id> --preview');
+  for (const flag of ['state', 'limit'])
+    if (v[flag] !== undefined && action !== 'list' && action !== undefined)
+      throw new UsageError(`--${flag} belongs to roost job list.\n${LIST_USAGE}`);
   if (v.timeout !== undefined && action !== 'wait')
     throw new UsageError(
       '--timeout belongs to roost job wait: roost job wait <id>... --timeout 30m',
@@ -548,18 +590,33 @@ async function runJobCommand(ctx: Context): Promise<number> {
     });
   }
   if (action === 'list' || action === undefined) {
+    const { states, limit } = listFilterOf(rest, v);
     return withClient(ctx, async (client) => {
-      const r = await client.call('job.list', {});
-      return print(ctx, r, ({ jobs }) =>
-        jobs.length === 0
-          ? 'No jobs yet. Run one with: roost job run --model <m.onnx> --input <name>=<x.npy>'
-          : jobs
-              .map(
-                (j) =>
-                  `${j.id}  ${j.state.padEnd(9)} ${j.origin.padEnd(8)} ${j.progress.setsDone}/${j.progress.setsTotal}${j.device ? `  ${j.device.name}` : ''}  ${j.name ?? ''}${j.error ? `  ${j.error.message}` : j.progress.stage === 'waiting' && j.progress.message ? `  ${j.progress.message}` : ''}`,
-              )
-              .join('\n'),
-      );
+      // One more than shown, to know whether there are more.
+      const r = await client.call('job.list', {
+        ...(states ? { states } : {}),
+        limit: Math.min(limit + 1, JOB_LIST_MAX),
+      });
+      if (!r.ok) return print(ctx, r, () => '');
+      const jobs = r.value.jobs.slice(0, limit);
+      const more = r.value.jobs.length > limit || jobs.length === JOB_LIST_MAX;
+      return print(ctx, { ok: true, value: { jobs } }, () => {
+        if (jobs.length === 0)
+          return states
+            ? `No ${states.join(' or ')} jobs. roost job list shows them all.`
+            : 'No jobs yet. Run one with: roost job run --model <m.onnx> --input <name>=<x.npy>';
+        return [
+          ...jobs.map(
+            (j) =>
+              `${j.id}  ${j.state.padEnd(9)} ${j.origin.padEnd(8)} ${j.progress.setsDone}/${j.progress.setsTotal}${j.device ? `  ${j.device.name}` : ''}  ${j.name ?? ''}${j.error ? `  ${j.error.message}` : j.progress.stage === 'waiting' && j.progress.message ? `  ${j.progress.message}` : ''}`,
+          ),
+          ...(more
+            ? [
+                `(the newest ${jobs.length} shown${limit < JOB_LIST_MAX ? `; --limit ${JOB_LIST_MAX} shows more` : ''}${states ? '' : ', --state failed only those that failed'})`,
+              ]
+            : []),
+        ].join('\n');
+      });
     });
   }
   if (action === 'inspect') {
