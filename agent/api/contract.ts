@@ -59,6 +59,7 @@ import {
   outputPreviewSchema,
   downloadAsSchema,
   downloadSchema,
+  jobCountsSchema,
   jobProgressEventSchema,
   jobRemovedSchema,
   jobRemoveParamsSchema,
@@ -551,7 +552,11 @@ export const methods = {
       })
       .strict()
       .default({}),
-    result: z.object({ jobs: z.array(jobSummarySchema) }),
+    result: z.object({
+      jobs: z.array(jobSummarySchema),
+      /** How many jobs are in each state, all of them (not only those listed). */
+      counts: jobCountsSchema.optional(),
+    }),
   },
   'job.show': {
     summary: 'One job: its spec, progress, provider, outputs, receipt and errors.',

@@ -165,10 +165,17 @@ describe('roost job list, show and remove, on jobs in the journal', () => {
       '(the newest 2 shown; --limit 1000 shows more, --state failed only those that failed)',
     );
     const json = await roost('job', 'list', '--state', 'queued,running', '--json');
-    expect((JSON.parse(json.stdout) as { jobs: { id: string }[] }).jobs.map((j) => j.id)).toEqual([
-      'job-d',
-      'job-b',
-    ]);
+    const listed = JSON.parse(json.stdout) as { jobs: { id: string }[]; counts: unknown };
+    expect(listed.jobs.map((j) => j.id)).toEqual(['job-d', 'job-b']);
+    // With how many jobs there are in each state, all of them.
+    expect(listed.counts).toEqual({
+      queued: 2,
+      fetching: 0,
+      running: 0,
+      done: 0,
+      failed: 0,
+      cancelled: 2,
+    });
     expect((await roost('job', 'list', '--state', 'failed')).stdout).toBe(
       'No failed jobs. roost job list shows them all.\n',
     );

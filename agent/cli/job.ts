@@ -600,7 +600,8 @@ async function runJobCommand(ctx: Context): Promise<number> {
       if (!r.ok) return print(ctx, r, () => '');
       const jobs = r.value.jobs.slice(0, limit);
       const more = r.value.jobs.length > limit || jobs.length === JOB_LIST_MAX;
-      return print(ctx, { ok: true, value: { jobs } }, () => {
+      const value = { jobs, ...(r.value.counts ? { counts: r.value.counts } : {}) };
+      return print(ctx, { ok: true, value }, () => {
         if (jobs.length === 0)
           return states
             ? `No ${states.join(' or ')} jobs. roost job list shows them all.`

@@ -89,6 +89,9 @@ describe('the job journal', () => {
     expect(j.list().map((r) => r.id)).toEqual(['c', 'b', 'a']);
     expect(j.list({ oldestFirst: true, states: ['queued'] }).map((r) => r.id)).toEqual(['a', 'c']);
     expect(j.list({ limit: 1 }).map((r) => r.id)).toEqual(['c']);
+    // How many in each state, all of them: the Jobs page's filter says them.
+    j.transition('c', ['queued'], 'cancelled', {}, 'no');
+    expect(j.countByState()).toEqual({ queued: 1, fetching: 1, cancelled: 1 });
   });
 
   it('records finished sets and forgets them for a redo', async () => {

@@ -254,6 +254,8 @@ export interface Journal {
   get(id: string): JobRecord | undefined;
   /** Newest first. Rows that fail to parse are skipped and reported through `onBadRow`. */
   list(options?: { states?: JobState[]; limit?: number; oldestFirst?: boolean }): JobRecord[];
+  /** How many jobs are in each state (a state with none is missing). */
+  countByState(): Partial<Record<JobState, number>>;
   /**
    * Moves a job from one of `from` to `to` (which must be allowed), with the patch, in one
    * transaction. Undefined when the job was not in `from` (someone else moved it first).
@@ -478,6 +480,14 @@ export function openJournal(
     get(id) {
       const raw = statement('SELECT * FROM jobs WHERE id = $id').get({ id });
       return raw === undefined ? undefined : toRecord(raw);
+    },
+    countByState() {
+      const counts: Partial<Record<JobState, number>> = {};
+      for (const row of db.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all()) {
+        const state = jobStateSchema.safeParse(row.state);
+        if (state.success) counts[state.data] = Number(row.n);
+      }
+      return counts;
     },
     list(opts = {}) {
       const states = opts.states ?? [];

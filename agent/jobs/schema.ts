@@ -328,6 +328,15 @@ export const jobDeviceSchema = z.object({
 });
 export type JobDevice = z.infer<typeof jobDeviceSchema>;
 
+/** How many jobs are in each state: the Jobs page's filter says them. */
+export const jobCountsSchema = z.object(
+  Object.fromEntries(jobStateSchema.options.map((s) => [s, z.int().nonnegative()])) as Record<
+    JobState,
+    z.ZodInt
+  >,
+);
+export type JobCounts = z.infer<typeof jobCountsSchema>;
+
 export const jobSummarySchema = z.object({
   id: z.string(),
   name: z.string().optional(),

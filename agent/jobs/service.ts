@@ -61,6 +61,7 @@ import {
   JOB_SPEC_FORMAT,
   jobRemoveParamsSchema,
   jobSpecSchema,
+  jobStateSchema,
   jobWords,
   RESULT_FORMAT,
   runRequestSchema,
@@ -69,6 +70,7 @@ import {
 import type {
   Artifact,
   EpFallback,
+  JobCounts,
   ExecutionProvider,
   JobDetail,
   JobError,
@@ -241,6 +243,8 @@ export interface JobService {
   add(request: unknown): Promise<JobResult<JobSummary[]>>;
   /** Newest first. */
   list(filter?: { states?: JobState[]; limit?: number }): JobSummary[];
+  /** How many jobs are in each state, all of them (not only those list gives). */
+  counts(): JobCounts;
   show(id: string): JobResult<JobDetail>;
   cancel(id: string): Promise<JobResult<JobSummary>>;
   /**
@@ -2134,6 +2138,12 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     submit,
     run,
     add,
+    counts() {
+      const counted = journal.countByState();
+      return Object.fromEntries(
+        jobStateSchema.options.map((state) => [state, counted[state] ?? 0]),
+      ) as JobCounts;
+    },
     list(filter = {}) {
       return journal
         .list({

@@ -167,9 +167,19 @@ describe.skipIf(Boolean(missing))('the Jobs page against roost serve', () => {
     expect(why).toMatch(/int32/);
     expect(why).toMatch(/float32/);
     expect(why).not.toMatch(/ at |Error:|input-invalid/);
+    // Done and failed jobs now: the queue can show only the failed ones, counted by the agent.
+    const filter = page.getByRole('group', { name: 'Show jobs' });
+    await expect
+      .poll(() => filter.getByRole('button').allTextContents(), { timeout: 10_000 })
+      .toEqual(['All 2', 'Waiting or running 0', 'Done 1', 'Failed 1', 'Cancelled 0']);
+    await filter.getByRole('button', { name: 'Failed 1' }).click();
+    const listed = page.getByTestId('jobs').locator('li .state-pill');
+    await expect.poll(() => listed.allTextContents()).toEqual(['Failed']);
     await page.screenshot({ path: join(SHOTS, 'jobs-failed.png'), fullPage: true });
     expect(await overflowing(page), 'a failed job').toEqual([]);
     expect(await accessibilityProblems(page), 'a failed job').toEqual([]);
+    await filter.getByRole('button', { name: 'All 2' }).click();
+    await expect.poll(() => listed.allTextContents()).toEqual(['Failed', 'Done']);
     await page.close();
   });
 

@@ -183,7 +183,10 @@ export function jobHandlers(
       service.start();
       return unwrap(await service.run(request));
     },
-    'job.list': async (filter) => ({ jobs: (await jobs()).list(filter) }),
+    'job.list': async (filter) => {
+      const service = await jobs();
+      return { jobs: service.list(filter), counts: service.counts() };
+    },
     'job.show': async ({ id }) => unwrap((await jobs()).show(id)),
     'job.download': async ({ id, file, as }) =>
       jobDownload(unwrap((await jobs()).show(id)), file, { as, links: downloadLinks }),

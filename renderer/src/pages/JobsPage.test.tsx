@@ -929,3 +929,95 @@ describe('JobsPage: removing finished jobs', () => {
     expect(screen.getByText('second')).toBeTruthy();
   });
 });
+
+describe('JobsPage: which jobs the queue shows', () => {
+  type State = 'queued' | 'fetching' | 'running' | 'done' | 'failed' | 'cancelled';
+  const job = (n: number, state: State) => ({
+    id: `job-${n}`,
+    name: `${state} ${n}`,
+    origin: 'private',
+    state,
+    progress: { stage: state === 'done' ? 'done' : 'running', setsDone: 0, setsTotal: 1 },
+    attempts: 1,
+    createdAt: new Date(Date.UTC(2026, 10, 1, 0, n)).toISOString(),
+    updatedAt: new Date(Date.UTC(2026, 10, 1, 0, n)).toISOString(),
+    removable: state === 'done' || state === 'failed' || state === 'cancelled',
+  });
+  /** 3 running, 450 done, 2 failed: the agent answers each list as asked, with the counts. */
+  function agentWithMany() {
+    const all = [
+      ...Array.from({ length: 450 }, (_, k) => job(k, 'done')),
+      job(450, 'failed'),
+      job(451, 'failed'),
+      ...Array.from({ length: 3 }, (_, k) => job(452 + k, 'running')),
+    ].reverse();
+    const asked: { states?: State[]; limit?: number }[] = [];
+    const counts = { queued: 0, fetching: 0, running: 3, done: 450, failed: 2, cancelled: 0 };
+    const fake = fakeAgentClient((method, params) => {
+      if (method !== 'job.list') return unavailable();
+      const p = params as { states?: State[]; limit?: number };
+      asked.push(p);
+      const jobs = all.filter((j) => !p.states || p.states.includes(j.state));
+      return ok({ jobs: jobs.slice(0, p.limit ?? 200), counts });
+    });
+    return { ...fake, asked };
+  }
+  const rows = () =>
+    within(screen.getByTestId('jobs'))
+      .getAllByRole('listitem')
+      .map((li) => li.querySelector('strong')?.textContent);
+
+  it('shows only the failed jobs, with how many of each kind there are', async () => {
+    const { client, asked } = agentWithMany();
+    showPage(client);
+    const filter = await screen.findByRole('group', { name: 'Show jobs' });
+    expect(
+      within(filter)
+        .getAllByRole('button')
+        .map((b) => b.textContent),
+    ).toEqual(['All 455', 'Waiting or running 3', 'Done 450', 'Failed 2', 'Cancelled 0']);
+    expect(
+      within(filter).getByRole('button', { name: 'All 455' }).getAttribute('aria-pressed'),
+    ).toBe('true');
+    expect(screen.getByText(/255 older jobs are not shown/)).toBeTruthy();
+    fireEvent.click(within(filter).getByRole('button', { name: 'Failed 2' }));
+    await waitFor(() => expect(rows()).toEqual(['failed 451', 'failed 450']));
+    expect(asked.at(-1)).toEqual({ states: ['failed'], limit: 200 });
+    expect(screen.queryByText(/older jobs? (is|are) not shown/)).toBeNull();
+    fireEvent.click(within(filter).getByRole('button', { name: 'Cancelled 0' }));
+    expect(await screen.findByText('No job was cancelled.')).toBeTruthy();
+    fireEvent.click(within(filter).getByRole('button', { name: 'Waiting or running 3' }));
+    await waitFor(() => expect(rows()).toEqual(['running 454', 'running 453', 'running 452']));
+    expect(asked.at(-1)).toEqual({ states: ['queued', 'fetching', 'running'], limit: 200 });
+  });
+
+  it('shows older jobs on Show more, up to the most one list gives', async () => {
+    const { client, asked } = agentWithMany();
+    showPage(client);
+    const filter = await screen.findByRole('group', { name: 'Show jobs' });
+    fireEvent.click(within(filter).getByRole('button', { name: 'Done 450' }));
+    await waitFor(() => expect(rows()).toHaveLength(200));
+    expect(screen.getByText(/250 older jobs are not shown/)).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Show more' }));
+    await waitFor(() => expect(rows()).toHaveLength(400));
+    expect(asked.at(-1)).toEqual({ states: ['done'], limit: 400 });
+    fireEvent.click(screen.getByRole('button', { name: 'Show more' }));
+    await waitFor(() => expect(rows()).toHaveLength(450));
+    expect(screen.queryByRole('button', { name: 'Show more' })).toBeNull();
+    expect(rows()[449]).toBe('done 0');
+  });
+
+  it('leaves the filter out while every job is of one kind', async () => {
+    const { client } = fakeAgentClient((method) =>
+      method === 'job.list'
+        ? ok({
+            jobs: [job(1, 'done'), job(2, 'done')],
+            counts: { queued: 0, fetching: 0, running: 0, done: 2, failed: 0, cancelled: 0 },
+          })
+        : unavailable(),
+    );
+    showPage(client);
+    await screen.findByText('done 2');
+    expect(screen.queryByRole('group', { name: 'Show jobs' })).toBeNull();
+  });
+});

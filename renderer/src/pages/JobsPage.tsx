@@ -19,6 +19,15 @@ import { PostedJobs } from '../components/PostedJobs.tsx';
 import { useDetect } from '../hooks/useDetect.ts';
 import { downloadAs, saveDownload } from '../save-file.ts';
 import { parseInputSets, pathProblem } from './job-paths.ts';
+import {
+  filterHelps,
+  groupCount,
+  groupOf,
+  inGroup,
+  JOB_GROUPS,
+  type JobCounts,
+  type JobGroup,
+} from './job-filter.ts';
 
 type Target = ResultOf<'bench.targets'>['targets'][number];
 
@@ -35,8 +44,9 @@ const stateWords: Record<Summary['state'], string> = {
 };
 const finished = new Set(['done', 'failed', 'cancelled']);
 
-/** Jobs the page lists; a full list may leave older ones out. */
+/** Jobs the page lists at first; Show more adds as many, up to job.list's most. */
 const LIST_LIMIT = 200;
+const LIST_MOST = 1000;
 const DAY_MS = 86_400_000;
 /** The ages "Remove finished jobs older than" offers, in days. */
 const AGES = [7, 30, 90] as const;
@@ -610,27 +620,62 @@ export function JobsPage() {
   /** What the last removal did. */
   const [notice, setNotice] = useState<string>();
 
-  const load = useCallback(async () => {
-    const r = await client.call('job.list', { limit: LIST_LIMIT });
+  /** Which jobs the queue and history shows, and how many of them it asks for. */
+  const [group, setGroup] = useState<JobGroup['id']>('all');
+  const [limit, setLimit] = useState(LIST_LIMIT);
+  /** How many jobs there are of each state, from the latest list. */
+  const [counts, setCounts] = useState<JobCounts>();
+  const shownGroup = groupOf(group);
+
+  const list = useCallback(
+    () =>
+      client.call('job.list', {
+        ...(shownGroup.states ? { states: [...shownGroup.states] } : {}),
+        limit,
+      }),
+    [client, shownGroup, limit],
+  );
+  const take = useCallback((r: Awaited<ReturnType<typeof list>>) => {
     if (r.ok) {
-      setJobs((list) => mergeJobs(list, r.value.jobs));
+      setJobs((old) => mergeJobs(old, r.value.jobs));
+      if (r.value.counts) setCounts(r.value.counts);
       setProblem(undefined);
     } else setProblem(describeError(r.error));
-  }, [client]);
+  }, []);
+  const load = useCallback(async () => take(await list()), [list, take]);
+  /** The latest load, for the events' handler, which outlives a change of filter. */
+  const latestLoad = useRef(load);
+  useEffect(() => {
+    latestLoad.current = load;
+  }, [load]);
 
   useEffect(() => {
     let live = true;
-    void client.call('job.list', { limit: LIST_LIMIT }).then((r) => {
-      if (!live) return;
-      if (r.ok) setJobs((list) => mergeJobs(list, r.value.jobs));
-      else setProblem(describeError(r.error));
+    void list().then((r) => {
+      if (live) take(r);
     });
+    return () => {
+      live = false;
+    };
+  }, [list, take]);
+
+  useEffect(() => {
+    let live = true;
+    /** The counts after jobs moved: one list a second at most, however many moved. */
+    let recount: ReturnType<typeof setTimeout> | undefined;
+    const countAgain = () => {
+      recount ??= setTimeout(() => {
+        recount = undefined;
+        if (live) void latestLoad.current();
+      }, 1000);
+    };
     const stop = subscribe((e) => {
       if (e.event === 'job.stateChanged') {
         setJobs((list) => {
           const rest = (list ?? []).filter((j) => j.id !== e.payload.job.id);
           return [e.payload.job, ...rest].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
         });
+        countAgain();
       } else if (e.event === 'job.progress') {
         setJobs((list) =>
           list?.map((j) => (j.id === e.payload.jobId ? { ...j, progress: e.payload.progress } : j)),
@@ -639,19 +684,23 @@ export function JobsPage() {
         // Removed here or elsewhere (roost job remove, another window): gone from the list.
         const gone = new Set(e.payload.ids);
         setJobs((list) => list?.filter((j) => !gone.has(j.id)));
+        countAgain();
       } else if (e.event === 'market.lease' && e.payload.localJobId !== null) {
         // A lease that ran a local job moved (paid, ended): the job may be removable now. Its
         // own record did not change, so no job event says so.
-        void client.call('job.list', { limit: LIST_LIMIT }).then((r) => {
-          if (live && r.ok) setJobs((list) => mergeJobs(list, r.value.jobs));
-        });
+        void latestLoad.current();
       }
     });
     return () => {
       live = false;
+      if (recount) clearTimeout(recount);
       stop();
     };
-  }, [client, subscribe]);
+  }, [subscribe]);
+
+  const shown = jobs?.filter((job) => inGroup(job, shownGroup));
+  /** Jobs of the group that the list has not reached (older ones). */
+  const unlisted = counts && shown ? groupCount(counts, shownGroup) - shown.length : 0;
 
   const removed = (result: Removed, name?: string) => {
     const gone = new Set(result.removed);
@@ -681,15 +730,35 @@ export function JobsPage() {
           </div>
         )}
         {jobs?.some(removable) && <RemoveOlder onRemoved={(result) => removed(result)} />}
-        {!jobs ? (
+        {(filterHelps(counts) || group !== 'all') && counts && (
+          <div className="job-filter" role="group" aria-label="Show jobs">
+            {JOB_GROUPS.map((g) => (
+              <button
+                key={g.id}
+                type="button"
+                className="secondary"
+                aria-pressed={g.id === group}
+                onClick={() => {
+                  setGroup(g.id);
+                  setLimit(LIST_LIMIT);
+                }}
+              >
+                {g.label} <span className="count">{groupCount(counts, g).toLocaleString()}</span>
+              </button>
+            ))}
+          </div>
+        )}
+        {!jobs || !shown ? (
           <p className="muted">Loading…</p>
         ) : jobs.length === 0 ? (
           <p className="muted">
             No jobs yet. Add a private job above; market jobs appear here once Roost takes them.
           </p>
+        ) : shown.length === 0 ? (
+          <p className="muted">{shownGroup.none}</p>
         ) : (
           <ul className="jobs" data-testid="jobs">
-            {jobs.map((job) => (
+            {shown.map((job) => (
               <li key={job.id} className={`job job-${job.state}`}>
                 <div className="job-head">
                   <span className={`state-pill state-job-${job.state}`}>
@@ -782,6 +851,25 @@ export function JobsPage() {
               </li>
             ))}
           </ul>
+        )}
+        {unlisted > 0 && (
+          <p className="muted job-more">
+            {limit < LIST_MOST ? (
+              <>
+                {unlisted.toLocaleString()} older {unlisted === 1 ? 'job is' : 'jobs are'} not
+                shown.{' '}
+                <button
+                  type="button"
+                  className="secondary"
+                  onClick={() => setLimit((n) => Math.min(LIST_MOST, n + LIST_LIMIT))}
+                >
+                  Show more
+                </button>
+              </>
+            ) : (
+              `The newest ${LIST_MOST.toLocaleString()} are shown; ${unlisted.toLocaleString()} older ones are not (roost job list --state and --limit, or remove old jobs above).`
+            )}
+          </p>
         )}
       </section>
     </section>
