@@ -592,6 +592,12 @@ export const methods = {
     params: z.object({ id: z.string().min(1).max(200) }).strict(),
     result: jobSummarySchema,
   },
+  'job.runNext': {
+    summary:
+      'Put a queued job at the front of the queue: the next to take a free GPU. Claimed market jobs (their leases have deadlines) and a job whose files are fetched already still go first.',
+    params: z.object({ id: z.string().min(1).max(200) }).strict(),
+    result: jobSummarySchema,
+  },
   'job.remove': {
     summary:
       "Remove finished jobs, by id or all that finished before a time: their folders (inputs, outputs, result) and journal rows. A market job goes once its lease is done with it (paid, ended or given up; the lease and what it paid stay); before that it stays, and by id refuses the whole call, as an unknown or unfinished job does. A job summary's `removable` says which ones go.",
@@ -701,7 +707,13 @@ export { uploadedFileSchema, type UploadedFile } from '../jobs/schema.ts';
 /** A posted job's lease length and deadline when the poster names none (the agent's and the form's). */
 export { DEFAULT_POST_DEADLINE_SECONDS, DEFAULT_POST_LEASE_SECONDS } from '../market/schema.ts';
 /** A job's sandbox, time and durations in words (the CLI and the Jobs page say the same). */
-export { durationWords, jobTimeWords, jobWords, sandboxWords } from '../jobs/schema.ts';
+export {
+  durationWords,
+  jobTimeWords,
+  jobWords,
+  queuePlaceWords,
+  sandboxWords,
+} from '../jobs/schema.ts';
 /** Disk space in words (`340 MB`, `1.2 GB`): what removing jobs frees, on the CLI and the page. */
 export { diskWords, previewWords } from '../jobs/schema.ts';
 /** The standard benchmark suite this build runs (`roost-std/4`). */

@@ -129,7 +129,7 @@ describe('roost job list, show and remove, on jobs in the journal', () => {
     );
     journal.close();
     const list = await roost('job', 'list');
-    expect(list.stdout).toMatch(/^job-b {2}queued +private +0\/1 {2}$/m);
+    expect(list.stdout).toMatch(/^job-b {2}queued +private +0\/1 {2}next in line {2}$/m);
     expect(list.stdout).toMatch(/^job-a {2}done +private +0\/1 {2}RTX 3070 #2 {2}$/m);
     const show = await roost('job', 'show', 'job-a');
     expect(show.stdout).toContain('Ran on: CUDA on RTX 3070 #2\n');
@@ -195,6 +195,35 @@ describe('roost job list, show and remove, on jobs in the journal', () => {
     expect((await roost('job', 'show', 'job-a', '--state', 'done')).stderr).toContain(
       '--state belongs to roost job list.',
     );
+  });
+
+  it('puts queued jobs at the front of the queue in the order given, saying where each is', async () => {
+    await mkdir(join(dir.path, 'jobs'), { recursive: true });
+    await jobs([{ id: 'job-a' }, { id: 'job-b' }, { id: 'job-c' }, { id: 'job-d' }]);
+    const r = await roost('job', 'next', 'job-d', 'job-c', 'job-nope');
+    expect(r.code).toBe(EXIT_FAILURE);
+    expect(r.stdout).toBe('Job job-d is next in line.\nJob job-c is 2nd in line.\n');
+    expect(r.stderr).toBe('Error: No job job-nope. roost job list shows your jobs.\n');
+    const list = await roost('job', 'list', '--state', 'queued');
+    expect(
+      list.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) =>
+          l
+            .split(/ {2,}/)
+            .slice(0, 1)
+            .concat(l.match(/(next|\d+\w\w) in line/)?.[0] ?? ''),
+        ),
+    ).toEqual([
+      ['job-d', 'next in line'],
+      ['job-c', '2nd in line'],
+      ['job-b', '4th in line'],
+      ['job-a', '3rd in line'],
+    ]);
+    const usage = await roost('job', 'next');
+    expect(usage.code).toBe(EXIT_USAGE);
+    expect(usage.stderr).toContain('Say which queued jobs: roost job next <id>...');
   });
 
   it('cancels several jobs at once (the parts of a split batch), saying each', async () => {

@@ -19,6 +19,7 @@ import {
   jobStateSchema,
   jobTimeWords,
   previewWords,
+  queuePlaceWords,
   sandboxWords,
   type JobState,
   type OutputPreview,
@@ -90,7 +91,7 @@ export function doneWords(details: readonly JobDetail[]): string {
 
 export const jobCommand: Command = {
   usage:
-    'roost job run|add --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--split <n>] [--max-seconds <n>] [--name <text>] [--json]\n       roost job submit <spec.json> | list | show <id> | cancel <id>... | rerun <id>... | schema\n       roost job list [--state <states>] [--limit <n>]\n       roost job wait <id>... [--timeout <30m|2h|90s>] [--json]\n       roost job inspect <model.onnx> [--json]\n       roost job remove <id>... | remove --finished-before <30d|12h|date> [--dry-run]',
+    'roost job run|add --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--split <n>] [--max-seconds <n>] [--name <text>] [--json]\n       roost job submit <spec.json> | show <id> | next <id>... | cancel <id>... | rerun <id>... | schema\n       roost job list [--state <states>] [--limit <n>]\n       roost job wait <id>... [--timeout <30m|2h|90s>] [--json]\n       roost job inspect <model.onnx> [--json]\n       roost job remove <id>... | remove --finished-before <30d|12h|date> [--dry-run]',
   summary: 'Run ONNX models on your own GPUs: private jobs with .npy inputs and outputs',
   help: [
     `A spec for roost job submit is JSON in the ${JOB_SPEC_FORMAT} format, for example:`,
@@ -132,6 +133,10 @@ export const jobCommand: Command = {
     '--finished-before <when>  every finished job that finished before 30d or 12h ago,',
     '                          or before a date: 2026-01-31 or 2026-01-31T18:00',
     '--dry-run                 say which jobs would go and the space freed; remove nothing',
+    '',
+    'roost job next <id>... puts queued jobs at the front of the queue, in the order given:',
+    'the next to take a free GPU. Claimed market jobs (a lease has a deadline) and a job whose',
+    'files are fetched already still go first.',
     '',
     'roost job list shows the newest 200 jobs; --state failed (or a list: queued,running) only',
     'those in a state, --limit <n> up to 1000.',
@@ -609,7 +614,7 @@ async function runJobCommand(ctx: Context): Promise<number> {
         return [
           ...jobs.map(
             (j) =>
-              `${j.id}  ${j.state.padEnd(9)} ${j.origin.padEnd(8)} ${j.progress.setsDone}/${j.progress.setsTotal}${j.device ? `  ${j.device.name}` : ''}  ${j.name ?? ''}${j.error ? `  ${j.error.message}` : j.progress.stage === 'waiting' && j.progress.message ? `  ${j.progress.message}` : ''}`,
+              `${j.id}  ${j.state.padEnd(9)} ${j.origin.padEnd(8)} ${j.progress.setsDone}/${j.progress.setsTotal}${j.queuePlace ? `  ${queuePlaceWords(j.queuePlace)}` : ''}${j.device ? `  ${j.device.name}` : ''}  ${j.name ?? ''}${j.error ? `  ${j.error.message}` : j.progress.stage === 'waiting' && j.progress.message ? `  ${j.progress.message}` : ''}`,
           ),
           ...(more
             ? [
@@ -641,6 +646,26 @@ async function runJobCommand(ctx: Context): Promise<number> {
       (client, id) => client.call('job.cancel', { id }),
       (j) => `Job ${j.id}: ${j.state}.`,
     );
+  }
+  if (action === 'next') {
+    if (rest.length === 0)
+      throw new UsageError(
+        'Say which queued jobs: roost job next <id>... (roost job list --state queued shows them).\nUsage: roost job next <id>...',
+      );
+    return withClient(ctx, async (client) => {
+      // The last moved goes first: moved from the last to the first, they run in the order given.
+      const ids = [...new Set(rest)];
+      const answers = new Map<string, Result<ResultOf<'job.runNext'>>>();
+      for (const id of [...ids].reverse())
+        answers.set(id, withListHint(await client.call('job.runNext', { id })));
+      let code = EXIT_OK;
+      let place = 0;
+      for (const id of ids) {
+        const r = print(ctx, answers.get(id)!, () => `Job ${id} is ${queuePlaceWords(++place)}.`);
+        if (r !== EXIT_OK) code = r;
+      }
+      return code;
+    });
   }
   if (action === 'rerun') {
     if (rest.length === 0)

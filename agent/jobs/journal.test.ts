@@ -94,6 +94,33 @@ describe('the job journal', () => {
     expect(j.countByState()).toEqual({ queued: 1, fetching: 1, cancelled: 1 });
   });
 
+  it('takes a queued job moved to the front first, the latest moved before the others', async () => {
+    const j = (await journalAt()).make();
+    for (const id of ['a', 'b', 'c', 'd']) j.insert(job(id), 'submitted');
+    expect(j.queueOrder()).toEqual(['a', 'b', 'c', 'd']);
+    expect(j.moveToFront('c', 'moved to the front of the queue')?.priority).toBe(1);
+    expect(j.moveToFront('d', 'moved to the front of the queue')?.priority).toBe(2);
+    expect(j.queueOrder()).toEqual(['d', 'c', 'a', 'b']);
+    expect(j.queue(2).map((r) => r.id)).toEqual(['d', 'c']);
+    expect(['a', 'b', 'c', 'd'].map((id) => j.placeInQueue(id))).toEqual([3, 4, 2, 1]);
+    expect(j.history('c').at(-1)).toMatchObject({
+      state: 'queued',
+      message: 'moved to the front of the queue',
+    });
+    // Only a queued job moves; a taken one has no place in line.
+    j.transition('d', ['queued'], 'fetching', {}, 'go');
+    expect(j.moveToFront('d', 'again')).toBeUndefined();
+    expect(j.placeInQueue('d')).toBeUndefined();
+    expect(j.queueOrder()).toEqual(['c', 'a', 'b']);
+    // A market job (a claimed lease, with its deadline) goes before them all, moved or not.
+    j.insert({ ...job('m'), origin: 'market' }, 'claimed');
+    expect(j.queueOrder()).toEqual(['m', 'c', 'a', 'b']);
+    expect(j.placeInQueue('m')).toBe(1);
+    expect(['c', 'a', 'b'].map((id) => j.placeInQueue(id))).toEqual([2, 3, 4]);
+    j.moveToFront('b', 'moved');
+    expect(j.queueOrder()).toEqual(['m', 'b', 'c', 'a']);
+  });
+
   it('records finished sets and forgets them for a redo', async () => {
     const j = (await journalAt()).make();
     j.insert(job('j1'), 'submitted');
@@ -178,7 +205,7 @@ describe('the job journal', () => {
     // A journal as Roost wrote it before jobs were placed on GPUs (schema 1).
     const raw = new DatabaseSync(at.path);
     raw.exec(
-      'ALTER TABLE jobs DROP COLUMN device; ALTER TABLE jobs DROP COLUMN device_wanted; ALTER TABLE jobs DROP COLUMN export_first_set; PRAGMA user_version = 1',
+      'ALTER TABLE jobs DROP COLUMN device; ALTER TABLE jobs DROP COLUMN device_wanted; ALTER TABLE jobs DROP COLUMN export_first_set; ALTER TABLE jobs DROP COLUMN priority; PRAGMA user_version = 1',
     );
     raw.close();
     const j = at.make();
@@ -188,6 +215,25 @@ describe('the job journal', () => {
     expect(pinned.deviceWanted).toBe('pci-0000:02:00.0');
     j.update('pinned', { device: { id: 'pci-0000:02:00.0', name: 'RTX 3070 #2' } });
     expect(j.get('pinned')?.device).toEqual({ id: 'pci-0000:02:00.0', name: 'RTX 3070 #2' });
+    // And a queue that can be reordered (schema 3).
+    expect(j.get('old')?.priority).toBe(0);
+    j.moveToFront('pinned', 'moved');
+    expect(j.queueOrder()).toEqual(['pinned', 'old']);
+  });
+
+  it('reads a journal of schema 2 (before Run next) with every job in its old order', async () => {
+    const at = await journalAt();
+    const first = at.make();
+    for (const id of ['a', 'b']) first.insert(job(id), 'submitted');
+    first.close();
+    open.splice(open.indexOf(first), 1);
+    const raw = new DatabaseSync(at.path);
+    raw.exec('ALTER TABLE jobs DROP COLUMN priority; PRAGMA user_version = 2');
+    raw.close();
+    const j = at.make();
+    expect(j.queueOrder()).toEqual(['a', 'b']);
+    expect(j.moveToFront('b', 'moved')?.priority).toBe(1);
+    expect(j.queueOrder()).toEqual(['b', 'a']);
   });
 
   it('refuses a journal from a newer Roost', async () => {

@@ -37,7 +37,14 @@ import type {
 } from './schema.ts';
 
 export const JOURNAL_FILE = 'jobs.sqlite';
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
+
+/**
+ * The order queued jobs are taken in: market jobs first (a claimed lease has a deadline, and
+ * Roost claims no more than it has places for), then jobs moved to the front (Run next), the
+ * latest moved first, then oldest first.
+ */
+const QUEUE_ORDER = "(origin = 'market') DESC, priority DESC, seq ASC";
 
 /** Which state may follow which. */
 const NEXT: Record<JobState, readonly JobState[]> = {
@@ -83,6 +90,8 @@ export interface JobRecord {
    * numbered from there, beside the other parts' in the same folder.
    */
   exportFirstSet?: number;
+  /** Above 0 once moved to the front of the queue (Run next); the latest moved is highest. */
+  priority: number;
   /** Where it runs or ran: the device the placement gave it (agent/jobs/placement.ts). */
   device?: JobDevice;
   cancelRequested: boolean;
@@ -148,6 +157,7 @@ const rowSchema = z.object({
   device: nullable(z.string()).optional(),
   device_wanted: nullable(z.string()).optional(),
   export_first_set: nullable(z.number().int().nonnegative()).optional(),
+  priority: z.number().int().nonnegative().optional(),
   cancel_requested: z.number().int(),
   created_at: z.string(),
   updated_at: z.string(),
@@ -177,6 +187,7 @@ function toRecord(raw: unknown): JobRecord {
     fallbacks: z.array(epFallbackSchema).parse(JSON.parse(row.fallbacks)),
     timings: timingsSchema.parse(JSON.parse(row.timings)),
     cancelRequested: row.cancel_requested !== 0,
+    priority: row.priority ?? 0,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -254,6 +265,20 @@ export interface Journal {
   get(id: string): JobRecord | undefined;
   /** Newest first. Rows that fail to parse are skipped and reported through `onBadRow`. */
   list(options?: { states?: JobState[]; limit?: number; oldestFirst?: boolean }): JobRecord[];
+  /**
+   * The queued jobs in the order they are taken: those moved to the front (the latest moved
+   * first), then oldest first.
+   */
+  queue(limit?: number): JobRecord[];
+  /** The queued jobs' ids in that order (for their places in line). */
+  queueOrder(): string[];
+  /** A queued job's place in that order, 1 for the next; undefined when it is not queued. */
+  placeInQueue(id: string): number | undefined;
+  /**
+   * Puts a queued job at the front of the queue, with a line in its history. Undefined when it
+   * is not queued (taken meanwhile, or finished).
+   */
+  moveToFront(id: string, message: string): JobRecord | undefined;
   /** How many jobs are in each state (a state with none is missing). */
   countByState(): Partial<Record<JobState, number>>;
   /**
@@ -381,6 +406,15 @@ export function openJournal(
       ALTER TABLE jobs ADD COLUMN device TEXT;
       ALTER TABLE jobs ADD COLUMN device_wanted TEXT;
       ALTER TABLE jobs ADD COLUMN export_first_set INTEGER;
+      PRAGMA user_version = 2;
+      COMMIT;
+    `);
+  }
+  if (version < 3) {
+    // Queued jobs moved to the front (Run next): a higher priority is taken first.
+    db.exec(`
+      BEGIN;
+      ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
       PRAGMA user_version = ${SCHEMA_VERSION};
       COMMIT;
     `);
@@ -480,6 +514,52 @@ export function openJournal(
     get(id) {
       const raw = statement('SELECT * FROM jobs WHERE id = $id').get({ id });
       return raw === undefined ? undefined : toRecord(raw);
+    },
+    queue(limit) {
+      return db
+        .prepare(`SELECT * FROM jobs WHERE state = 'queued' ORDER BY ${QUEUE_ORDER} LIMIT $limit`)
+        .all({ limit: limit ?? -1 })
+        .flatMap((raw) => {
+          try {
+            return [toRecord(raw)];
+          } catch (error) {
+            options.onBadRow?.(String((raw as { id?: unknown }).id), error);
+            return [];
+          }
+        });
+    },
+    queueOrder() {
+      return db
+        .prepare(`SELECT id FROM jobs WHERE state = 'queued' ORDER BY ${QUEUE_ORDER}`)
+        .all()
+        .map((row) => String(row.id));
+    },
+    placeInQueue(id) {
+      const row = statement(
+        `SELECT COUNT(*) AS n FROM jobs j, jobs me
+         WHERE me.id = $id AND me.state = 'queued' AND j.state = 'queued'
+           AND ((j.origin = 'market') > (me.origin = 'market')
+             OR ((j.origin = 'market') = (me.origin = 'market')
+               AND (j.priority > me.priority OR (j.priority = me.priority AND j.seq <= me.seq))))`,
+      ).get({ id });
+      const n = Number(row?.n ?? 0);
+      return n > 0 ? n : undefined;
+    },
+    moveToFront(id, message) {
+      const at = now().toISOString();
+      const moved = transaction(() => {
+        const result = db
+          .prepare(
+            `UPDATE jobs SET priority = (SELECT COALESCE(MAX(priority), 0) + 1 FROM jobs WHERE state = 'queued'),
+               updated_at = $at
+             WHERE id = $id AND state = 'queued'`,
+          )
+          .run({ id, at });
+        if (result.changes === 0) return false;
+        insertHistory.run({ job_id: id, at, state: 'queued', message });
+        return true;
+      });
+      return moved ? journal.get(id) : undefined;
     },
     countByState() {
       const counts: Partial<Record<JobState, number>> = {};

@@ -292,6 +292,16 @@ export function sandboxWords(s: SandboxLayers): string {
   );
 }
 
+/** A queued job's place in line: `next in line`, `2nd in line`, `23rd in line`. */
+export function queuePlaceWords(place: number): string {
+  if (place <= 1) return 'next in line';
+  const teen = place % 100 >= 11 && place % 100 <= 13;
+  const suffix = teen
+    ? 'th'
+    : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[place % 10];
+  return `${place}${suffix ?? 'th'} in line`;
+}
+
 /**
  * A job in a sentence: `job resnet`, `market job 7` (a name that says "job" itself is used as it
  * is), `job <id>` when it has no name. The log, the CLI, the Jobs page and the GPU cards say it so.
@@ -358,6 +368,8 @@ export const jobSummarySchema = z.object({
   finishedAt: z.string().optional(),
   /** Bytes of the outputs written so far, as the journal counts them. */
   outputBytes: z.int().nonnegative().optional(),
+  /** While queued: its place in line, 1 for the next to be taken (Run next puts it there). */
+  queuePlace: z.int().positive().optional(),
   /**
    * job.remove would take it now: finished, and private or a market job whose lease is done
    * with it (paid, ended or given up; the lease and its earnings stay).

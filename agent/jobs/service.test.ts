@@ -671,6 +671,62 @@ describe('the job service', () => {
     });
   });
 
+  it('takes a queued job moved to the front (Run next) before those queued earlier', async () => {
+    const e = await env();
+    const { service, events } = await e.start(writingWorker(), { autoStart: false });
+    const ids: string[] = [];
+    for (const name of ['first', 'second', 'urgent']) {
+      const r = await service.submit(await identitySpec(e, 1, { name }));
+      if (!r.ok) throw new Error(r.error.message);
+      ids.push(r.value.id);
+    }
+    const [first, second, urgent] = ids as [string, string, string];
+    const places = () =>
+      service
+        .list({ states: ['queued'] })
+        .map((j) => [j.name, j.queuePlace])
+        .reverse();
+    expect(places()).toEqual([
+      ['first', 1],
+      ['second', 2],
+      ['urgent', 3],
+    ]);
+    const moved = service.runNext(urgent);
+    expect(moved).toMatchObject({ ok: true, value: { id: urgent, queuePlace: 1 } });
+    // The page hears it: the job's summary with its new place.
+    expect(events.at(-1)).toMatchObject({
+      type: 'job.stateChanged',
+      payload: { job: { id: urgent, queuePlace: 1 } },
+    });
+    expect(service.show(first)).toMatchObject({ ok: true, value: { queuePlace: 2 } });
+    service.start();
+    for (const id of ids) await service.wait(id);
+    const startedAt = ids.map((id) => {
+      const shown = service.show(id);
+      return shown.ok ? Date.parse(shown.value.startedAt ?? '') : NaN;
+    });
+    // One at a time here: urgent, then first, then second.
+    expect(startedAt[2]).toBeLessThanOrEqual(startedAt[0]!);
+    expect(startedAt[0]).toBeLessThanOrEqual(startedAt[1]!);
+    const starts = events
+      .filter((ev) => ev.type === 'job.stateChanged' && ev.payload.job.state === 'fetching')
+      .map((ev) => (ev.type === 'job.stateChanged' ? ev.payload.job.id : ''));
+    expect(starts).toEqual([urgent, first, second]);
+    // Only a queued job moves, said in words.
+    expect(service.runNext(urgent)).toEqual({
+      ok: false,
+      error: {
+        code: 'bad-state',
+        message: `Job ${urgent} is done already; roost job rerun ${urgent} queues it again.`,
+      },
+    });
+    expect(service.runNext('job-none')).toEqual({
+      ok: false,
+      error: { code: 'not-found', message: 'No job job-none.' },
+    });
+    expect(second).toBeDefined();
+  });
+
   it('runs no market job again: it ran for its lease', async () => {
     const e = await env();
     const { service } = await e.start(writingWorker());

@@ -245,6 +245,8 @@ export interface JobService {
   list(filter?: { states?: JobState[]; limit?: number }): JobSummary[];
   /** How many jobs are in each state, all of them (not only those list gives). */
   counts(): JobCounts;
+  /** Puts a queued job at the front of the queue (Run next). */
+  runNext(id: string): JobResult<JobSummary>;
   show(id: string): JobResult<JobDetail>;
   cancel(id: string): Promise<JobResult<JobSummary>>;
   /**
@@ -307,6 +309,9 @@ export function jobLabel(name: string | undefined, id: string): string {
 }
 
 const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** Ahead of every private job's rank (its queue time in ms since 1970, or a Run next's -n). */
+const MARKET_RANK_AHEAD = 1e14;
 
 function specSha256(spec: JobSpec): string {
   return createHash('sha256').update(canonicalJson(spec)).digest('hex');
@@ -557,7 +562,11 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     return options.gpuName?.(id) ?? id;
   }
 
-  function toSummary(record: JobRecord): JobSummary {
+  /**
+   * `places`: the queue's order, where many summaries are made at once (a list); without it a
+   * queued job's place is looked up alone.
+   */
+  function toSummary(record: JobRecord, places?: ReadonlyMap<string, number>): JobSummary {
     const summary: JobSummary = {
       id: record.id,
       origin: record.origin,
@@ -577,6 +586,10 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     if (record.startedAt) summary.startedAt = record.startedAt;
     if (record.finishedAt) summary.finishedAt = record.finishedAt;
     summary.outputBytes = record.outputBytes;
+    if (record.state === 'queued') {
+      const place = places ? places.get(record.id) : journal.placeInQueue(record.id);
+      if (place !== undefined) summary.queuePlace = place;
+    }
     return summary;
   }
 
@@ -780,7 +793,14 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
           executionProviders: prepared.executionProviders,
           origin: record.origin,
           // Oldest first: a job fetched sooner does not jump ahead of an older one waiting.
-          rank: Date.parse(record.createdAt),
+          // As the queue takes them (journal.ts QUEUE_ORDER): market jobs, which have a lease's
+          // deadline, then those moved to the front (Run next), then by when they were queued.
+          rank:
+            record.origin === 'market'
+              ? Date.parse(record.createdAt) - MARKET_RANK_AHEAD
+              : record.priority > 0
+                ? -record.priority
+                : Date.parse(record.createdAt),
           ...(record.deviceWanted !== undefined ? { device: record.deviceWanted } : {}),
         },
         live.controller.signal,
@@ -1535,9 +1555,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
   function pump(): void {
     if (closed || !started) return;
     while (active.size < admitLimit) {
-      const next = journal
-        .list({ states: ['queued'], oldestFirst: true, limit: admitLimit * 2 })
-        .find((r) => !active.has(r.id));
+      const next = journal.queue(admitLimit * 2).find((r) => !active.has(r.id));
       if (!next) return;
       const controller = new AbortController();
       const live: ActiveJob = { controller, lastProgressAt: 0, done: Promise.resolve() };
@@ -1858,6 +1876,24 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
     });
   }
 
+  /** Puts a queued job at the front of the queue: the next to take a free place. */
+  function runNext(id: string): JobResult<JobSummary> {
+    const record = journal.get(id);
+    if (!record) return fail('not-found', `No job ${id}.`);
+    if (record.state !== 'queued')
+      return fail(
+        'bad-state',
+        TERMINAL_STATES.includes(record.state)
+          ? `Job ${id} is ${record.state} already; roost job rerun ${id} queues it again.`
+          : `Job ${id} has left the queue already: it is ${record.state === 'fetching' ? 'fetching its files' : 'running'}.`,
+      );
+    const moved = journal.moveToFront(id, 'moved to the front of the queue');
+    if (!moved) return fail('bad-state', `Job ${id} has left the queue meanwhile.`);
+    const summary = toSummary(moved);
+    emit({ type: 'job.stateChanged', payload: { job: summary } });
+    return { ok: true, value: summary };
+  }
+
   async function cancel(id: string): Promise<JobResult<JobSummary>> {
     const shown = show(id);
     if (!shown.ok) return shown;
@@ -2145,13 +2181,17 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       ) as JobCounts;
     },
     list(filter = {}) {
-      return journal
-        .list({
-          ...(filter.states ? { states: filter.states } : {}),
-          limit: Math.min(Math.max(1, filter.limit ?? 200), 10_000),
-        })
-        .map(toSummary);
+      const records = journal.list({
+        ...(filter.states ? { states: filter.states } : {}),
+        limit: Math.min(Math.max(1, filter.limit ?? 200), 10_000),
+      });
+      // Queued jobs' places in line, from one read of the queue's order.
+      const places = records.some((r) => r.state === 'queued')
+        ? new Map(journal.queueOrder().map((id, k) => [id, k + 1]))
+        : undefined;
+      return records.map((record) => toSummary(record, places));
     },
+    runNext,
     show,
     cancel,
     runAgain,

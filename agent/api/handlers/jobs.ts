@@ -68,6 +68,7 @@ type JobMethod =
   | 'job.uploadFiles'
   | 'job.cancel'
   | 'job.runAgain'
+  | 'job.runNext'
   | 'job.remove';
 
 /** Why a job without a result has no outputs to hand over, by its state. */
@@ -195,6 +196,7 @@ export function jobHandlers(
     'job.uploadFiles': async ({ files }) => uploadFiles(uploadLinks, files),
     'job.cancel': async ({ id }) => unwrap(await (await jobs()).cancel(id)),
     'job.runAgain': async ({ id }) => unwrap(await (await jobs()).runAgain(id)),
+    'job.runNext': async ({ id }) => unwrap((await jobs()).runNext(id)),
     'job.remove': async (request) => unwrap(await (await jobs()).remove(request)),
   };
 }

@@ -1021,3 +1021,48 @@ describe('JobsPage: which jobs the queue shows', () => {
     expect(screen.queryByRole('group', { name: 'Show jobs' })).toBeNull();
   });
 });
+
+describe('JobsPage: the queue', () => {
+  it('says where each queued job is in line, and puts one at the front on Run next', async () => {
+    const queued = (n: number, place: number) => ({
+      id: `job-${n}`,
+      name: `batch ${n}`,
+      origin: 'private',
+      state: 'queued',
+      progress: { stage: 'queued', setsDone: 0, setsTotal: 10 },
+      attempts: 0,
+      createdAt: new Date(Date.UTC(2026, 10, 27, 9, n)).toISOString(),
+      updatedAt: new Date(Date.UTC(2026, 10, 27, 9, n)).toISOString(),
+      removable: false,
+      queuePlace: place,
+    });
+    let listed = [queued(3, 3), queued(2, 2), queued(1, 1)];
+    const moved: unknown[] = [];
+    const { client } = fakeAgentClient((method, params) => {
+      if (method === 'job.list') return ok({ jobs: listed });
+      if (method === 'job.runNext') {
+        moved.push(params);
+        listed = [queued(3, 1), queued(2, 3), queued(1, 2)].map((j) => ({
+          ...j,
+          updatedAt: '2026-11-27T10:00:00.000Z',
+        }));
+        return ok(listed[0]);
+      }
+      return unavailable();
+    });
+    showPage(client);
+    const row = (name: string) => screen.getByText(name).closest('li')!;
+    await screen.findByText('batch 3');
+    expect(row('batch 1').textContent).toContain('next in line');
+    expect(row('batch 3').textContent).toContain('3rd in line');
+    // The next one has nowhere to move.
+    expect(within(row('batch 1')).queryByRole('button', { name: 'Run next batch 1' })).toBeNull();
+    fireEvent.click(within(row('batch 3')).getByRole('button', { name: 'Run next batch 3' }));
+    expect((await screen.findByRole('status')).textContent).toBe(
+      'Job batch 3 is next in line: it takes the next free GPU.',
+    );
+    expect(moved).toEqual([{ id: 'job-3' }]);
+    await waitFor(() => expect(row('batch 3').textContent).toContain('next in line'));
+    expect(row('batch 2').textContent).toContain('3rd in line');
+  });
+});

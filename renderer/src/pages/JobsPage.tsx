@@ -4,6 +4,7 @@ import {
   executionProviderName,
   jobTimeWords,
   jobWords,
+  queuePlaceWords,
   sandboxWords,
   type Result,
   type ResultOf,
@@ -43,6 +44,9 @@ const stateWords: Record<Summary['state'], string> = {
   cancelled: 'Cancelled',
 };
 const finished = new Set(['done', 'failed', 'cancelled']);
+
+/** `job resnet` → `Job resnet`, to start a sentence. */
+const capitalized = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** Jobs the page lists at first; Show more adds as many, up to job.list's most. */
 const LIST_LIMIT = 200;
@@ -772,8 +776,29 @@ export function JobsPage() {
                     {job.origin === 'market' ? 'from the market' : 'private'} ·{' '}
                     {new Date(job.createdAt).toLocaleString()}
                     {whereWords(job) ? ` · ${whereWords(job)}` : ''}
+                    {job.queuePlace ? ` · ${queuePlaceWords(job.queuePlace)}` : ''}
                   </span>
                   <span className="job-actions">
+                    {job.queuePlace !== undefined && job.queuePlace > 1 && (
+                      <button
+                        type="button"
+                        className="secondary"
+                        aria-label={`Run next ${job.name ?? job.id}`}
+                        onClick={() =>
+                          void client.call('job.runNext', { id: job.id }).then((r) => {
+                            setNotice(
+                              r.ok
+                                ? `${capitalized(jobWords(job))} is next in line: it takes the next free GPU.`
+                                : undefined,
+                            );
+                            if (r.ok) void load();
+                            else setProblem(describeError(r.error));
+                          })
+                        }
+                      >
+                        Run next
+                      </button>
+                    )}
                     {!finished.has(job.state) && (
                       <button
                         type="button"
