@@ -140,6 +140,7 @@ describe('roost job (private jobs from the command line)', () => {
       JSON.parse((await roost(['job', 'list', '--json', '--data-dir', data()])).stdout),
     ).toEqual({
       jobs: [],
+      counts: { queued: 0, fetching: 0, running: 0, done: 0, failed: 0, cancelled: 0 },
     });
     // The outputs copied with --out are the user's: they stay.
     expect(await readdir(join(dir.path, 'out'))).toContain('result.json');
