@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { AgentProvider } from '../AgentContext.tsx';
 import { JobsPage } from './JobsPage.tsx';
@@ -654,6 +654,47 @@ describe('JobsPage: where jobs run', () => {
     expect(row.querySelector('.state-pill')?.textContent).toBe('Waiting');
     // It asked for one GPU: the row says so, so the wait is not read as a free GPU ignored.
     expect(row.textContent).toContain('· for NVIDIA GeForce RTX 3070 #2 only');
+  });
+
+  it('says how long a running job has left, at the pace the page watched', async () => {
+    const { client, emit } = fakeAgentClient((method) =>
+      method === 'job.list'
+        ? ok({
+            jobs: [
+              summary('job-1', {
+                name: 'frames',
+                state: 'running',
+                progress: { stage: 'running', setsDone: 100, setsTotal: 1000 },
+              }),
+            ],
+          })
+        : unavailable(),
+    );
+    showPage(client);
+    const row = (await screen.findByText('frames')).closest('li')!;
+    const clock = vi.spyOn(performance, 'now');
+    const progress = (at: number, setsDone: number) => {
+      clock.mockReturnValue(at);
+      act(() =>
+        emit({
+          event: 'job.progress',
+          payload: { jobId: 'job-1', progress: { stage: 'running', setsDone, setsTotal: 1000 } },
+        }),
+      );
+    };
+    try {
+      progress(1_000, 100);
+      progress(3_000, 120);
+      // Two seconds say too little.
+      expect(row.querySelector('.job-progress')?.textContent).toBe('running, 120/1000 (12 %)');
+      // 50 sets in 10 s, 850 to go.
+      progress(11_000, 150);
+      expect(row.querySelector('.job-progress')?.textContent).toBe(
+        'running, 150/1000 (15 %) · about 3 min left',
+      );
+    } finally {
+      clock.mockRestore();
+    }
   });
 });
 

@@ -20,6 +20,7 @@ import { PostedJobs } from '../components/PostedJobs.tsx';
 import { useDetect } from '../hooks/useDetect.ts';
 import { downloadAs, saveDownload } from '../save-file.ts';
 import { parseInputSets, pathProblem } from './job-paths.ts';
+import { leftWords, remainingMs, type PaceStart } from './job-eta.ts';
 import {
   filterHelps,
   groupCount,
@@ -233,7 +234,8 @@ function RemoveOlder({ onRemoved }: { onRemoved: (removed: Removed) => void }) {
   );
 }
 
-function Progress({ job }: { job: Summary }) {
+/** `left`: how long the job has left at its pace, in words, once the page has seen enough. */
+function Progress({ job, left }: { job: Summary; left?: string | undefined }) {
   const { setsDone, setsTotal, stage, message } = job.progress;
   const pct = setsTotal > 0 ? Math.round((100 * setsDone) / setsTotal) : 0;
   // A job waiting for its GPU says why ("waiting for RTX 3070 #2, busy with another job"):
@@ -251,7 +253,7 @@ function Progress({ job }: { job: Summary }) {
           ? `${setsDone}/${setsTotal} input sets`
           : waiting !== undefined
             ? waiting.charAt(0).toUpperCase() + waiting.slice(1)
-            : `${stage}, ${setsDone}/${setsTotal} (${pct} %)`}
+            : `${stage}, ${setsDone}/${setsTotal} (${pct} %)${left ? ` · ${left}` : ''}`}
       </span>
     </div>
   );
@@ -629,6 +631,9 @@ export function JobsPage() {
   const [limit, setLimit] = useState(LIST_LIMIT);
   /** How many jobs there are of each state, from the latest list. */
   const [counts, setCounts] = useState<JobCounts>();
+  /** Where each running job's sets stood when the page first saw it run, and its time left. */
+  const paces = useRef(new Map<string, PaceStart>());
+  const [left, setLeft] = useState<Record<string, string>>({});
   const shownGroup = groupOf(group);
 
   const list = useCallback(
@@ -681,6 +686,14 @@ export function JobsPage() {
         });
         countAgain();
       } else if (e.event === 'job.progress') {
+        const { jobId, progress } = e.payload;
+        if (progress.stage === 'running') {
+          const at = performance.now();
+          const start = paces.current.get(jobId);
+          if (!start) paces.current.set(jobId, { at, setsDone: progress.setsDone });
+          const ms = start ? remainingMs(start, at, progress) : undefined;
+          if (ms !== undefined) setLeft((old) => ({ ...old, [jobId]: leftWords(ms) }));
+        }
         setJobs((list) =>
           list?.map((j) => (j.id === e.payload.jobId ? { ...j, progress: e.payload.progress } : j)),
         );
@@ -866,7 +879,7 @@ export function JobsPage() {
                     }}
                   />
                 )}
-                <Progress job={job} />
+                <Progress job={job} left={job.state === 'running' ? left[job.id] : undefined} />
                 {job.error && job.state !== 'done' && (
                   <p className="field-error">
                     <AgentText text={job.error.message} />
