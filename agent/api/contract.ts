@@ -711,8 +711,11 @@ export {
   durationWords,
   jobTimeWords,
   jobWords,
+  leftWords,
   queuePlaceWords,
+  remainingMs,
   sandboxWords,
+  type PaceStart,
 } from '../jobs/schema.ts';
 /** Disk space in words (`340 MB`, `1.2 GB`): what removing jobs frees, on the CLI and the page. */
 export { diskWords, previewWords } from '../jobs/schema.ts';

@@ -18,11 +18,14 @@ import {
   jobSpecJsonSchema,
   jobStateSchema,
   jobTimeWords,
+  leftWords,
   previewWords,
   queuePlaceWords,
+  remainingMs,
   sandboxWords,
   type JobState,
   type OutputPreview,
+  type PaceStart,
 } from '../jobs/schema.ts';
 import { executionProviderName } from '../hardware/schema.ts';
 import type { Result, ResultOf } from '../api/contract.ts';
@@ -457,14 +460,20 @@ async function runJobCommand(ctx: Context): Promise<number> {
       async (client) => {
         /** Names the part on each line when a batch was split. */
         let names = new Map<string, string>();
+        /** Where each job's sets stood when first seen running: its pace, for the time left. */
+        const paces = new Map<string, PaceStart>();
         const progress = (
           id: string,
           p: { stage: string; setsDone: number; setsTotal: number; message?: string | undefined },
         ) => {
+          const at = performance.now();
+          const start = paces.get(id);
+          if (p.stage === 'running' && !start) paces.set(id, { at, setsDone: p.setsDone });
+          const ms = p.stage === 'running' && start ? remainingMs(start, at, p) : undefined;
           // The end is said once, below, as done or failed: no "[done]" line before "failed".
           if (!ctx.json && p.stage !== 'done')
             ctx.io.stderr(
-              `${names.has(id) ? `${names.get(id)}: ` : ''}[${p.stage}] ${p.setsDone}/${p.setsTotal} input sets${p.message ? `: ${p.message}` : ''}\n`,
+              `${names.has(id) ? `${names.get(id)}: ` : ''}[${p.stage}] ${p.setsDone}/${p.setsTotal} input sets${p.message ? `: ${p.message}` : ''}${ms !== undefined ? `, ${leftWords(ms)}` : ''}\n`,
             );
         };
         const last = new Map<string, string>();

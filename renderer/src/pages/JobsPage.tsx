@@ -4,8 +4,11 @@ import {
   executionProviderName,
   jobTimeWords,
   jobWords,
+  leftWords,
   queuePlaceWords,
+  remainingMs,
   sandboxWords,
+  type PaceStart,
   type Result,
   type ResultOf,
 } from '../../../agent/api/contract.ts';
@@ -20,7 +23,6 @@ import { PostedJobs } from '../components/PostedJobs.tsx';
 import { useDetect } from '../hooks/useDetect.ts';
 import { downloadAs, saveDownload } from '../save-file.ts';
 import { parseInputSets, pathProblem } from './job-paths.ts';
-import { leftWords, remainingMs, type PaceStart } from './job-eta.ts';
 import {
   filterHelps,
   groupCount,
