@@ -173,57 +173,32 @@ export interface ChooseFilesProps {
  * the progress of sending what was chosen.
  */
 export function ChooseFiles({ chooser, ...props }: ChooseFilesProps) {
-  const filePicker = useRef<HTMLInputElement>(null);
-  const folderPicker = useRef<HTMLInputElement>(null);
   if (!chooser.available) return null;
   const { sending } = chooser;
+  const busy = sending !== undefined;
   return (
     <span className="choose-files">
-      <button
-        type="button"
-        className="secondary"
-        disabled={sending !== undefined}
-        onClick={() => filePicker.current?.click()}
+      <Picker
+        busy={busy}
+        testId={`choose-${props.label}`}
+        attributes={{
+          multiple: props.multiple === true,
+          ...(props.accept ? { accept: props.accept } : {}),
+        }}
+        onFiles={(files) => void chooser.take(files)}
       >
         {props.children}
-      </button>
-      <input
-        ref={filePicker}
-        type="file"
-        hidden
-        multiple={props.multiple === true}
-        {...(props.accept ? { accept: props.accept } : {})}
-        data-testid={`choose-${props.label}`}
-        onChange={(e) => {
-          const files = Array.from(e.target.files ?? []);
-          e.target.value = '';
-          void chooser.take(files);
-        }}
-      />
+      </Picker>
       {props.folder && (
-        <>
-          <button
-            type="button"
-            className="secondary"
-            disabled={sending !== undefined}
-            onClick={() => folderPicker.current?.click()}
-          >
-            {props.folder}
-          </button>
-          <input
-            ref={folderPicker}
-            type="file"
-            hidden
-            // Chromium's folder picker: it lists every file under the folder chosen.
-            {...{ webkitdirectory: '' }}
-            data-testid={`choose-folder-${props.label}`}
-            onChange={(e) => {
-              const files = Array.from(e.target.files ?? []);
-              e.target.value = '';
-              void chooser.takeFolder(folderFromPicker(files));
-            }}
-          />
-        </>
+        <Picker
+          busy={busy}
+          testId={`choose-folder-${props.label}`}
+          // Chromium's folder picker: it lists every file under the folder chosen.
+          attributes={{ webkitdirectory: '' }}
+          onFiles={(files) => void chooser.takeFolder(folderFromPicker(files))}
+        >
+          {props.folder}
+        </Picker>
       )}
       {sending && (
         <>
@@ -242,5 +217,42 @@ export function ChooseFiles({ chooser, ...props }: ChooseFilesProps) {
         </>
       )}
     </span>
+  );
+}
+
+/** A button that opens the system's picker (a hidden file input), and what it chose. */
+function Picker(props: {
+  busy: boolean;
+  testId: string;
+  /** The input's own attributes: multiple, accept, webkitdirectory. */
+  attributes: Record<string, string | boolean>;
+  onFiles: (files: File[]) => void;
+  children: ReactNode;
+}) {
+  const picker = useRef<HTMLInputElement>(null);
+  return (
+    <>
+      <button
+        type="button"
+        className="secondary"
+        disabled={props.busy}
+        onClick={() => picker.current?.click()}
+      >
+        {props.children}
+      </button>
+      <input
+        ref={picker}
+        type="file"
+        hidden
+        {...props.attributes}
+        data-testid={props.testId}
+        onChange={(e) => {
+          const files = Array.from(e.target.files ?? []);
+          // Chosen again, the same files are a change again.
+          e.target.value = '';
+          props.onFiles(files);
+        }}
+      />
+    </>
   );
 }

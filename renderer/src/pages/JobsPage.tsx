@@ -721,6 +721,14 @@ export function JobsPage() {
   /** Jobs of the group that the list has not reached (older ones). */
   const unlisted = counts && shown ? groupCount(counts, shownGroup) - shown.length : 0;
 
+  /** A row's action answered: its notice and the list again, or why not. */
+  const answered = async (call: Promise<Result<unknown>>, notice: string) => {
+    const r = await call;
+    setNotice(r.ok ? notice : undefined);
+    if (r.ok) void load();
+    else setProblem(describeError(r.error));
+  };
+
   const removed = (result: Removed, name?: string) => {
     const gone = new Set(result.removed);
     setJobs((list) => list?.filter((j) => !gone.has(j.id)));
@@ -800,15 +808,10 @@ export function JobsPage() {
                         className="secondary"
                         aria-label={`Run next ${job.name ?? job.id}`}
                         onClick={() =>
-                          void client.call('job.runNext', { id: job.id }).then((r) => {
-                            setNotice(
-                              r.ok
-                                ? `${capitalized(jobWords(job))} is next in line: it takes the next free GPU.`
-                                : undefined,
-                            );
-                            if (r.ok) void load();
-                            else setProblem(describeError(r.error));
-                          })
+                          void answered(
+                            client.call('job.runNext', { id: job.id }),
+                            `${capitalized(jobWords(job))} is next in line: it takes the next free GPU.`,
+                          )
                         }
                       >
                         Run next
@@ -831,13 +834,10 @@ export function JobsPage() {
                         className="secondary"
                         aria-label={`Run again ${job.name ?? job.id}`}
                         onClick={() =>
-                          void client.call('job.runAgain', { id: job.id }).then((r) => {
-                            setNotice(
-                              r.ok ? `Queued ${jobWords(job)} again, as a new job.` : undefined,
-                            );
-                            if (r.ok) void load();
-                            else setProblem(describeError(r.error));
-                          })
+                          void answered(
+                            client.call('job.runAgain', { id: job.id }),
+                            `Queued ${jobWords(job)} again, as a new job.`,
+                          )
                         }
                       >
                         Run again
