@@ -221,6 +221,9 @@ describe('roost job list, show and remove, on jobs in the journal', () => {
       ['job-b', '4th in line'],
       ['job-a', '3rd in line'],
     ]);
+    expect((await roost('job', 'show', 'job-a')).stdout).toContain(
+      'Progress: queued, 0/1 input sets; 3rd in line (roost job next job-a puts it first)\n',
+    );
     const usage = await roost('job', 'next');
     expect(usage.code).toBe(EXIT_USAGE);
     expect(usage.stderr).toContain('Say which queued jobs: roost job next <id>...');
