@@ -266,8 +266,8 @@ export interface Journal {
   /** Newest first. Rows that fail to parse are skipped and reported through `onBadRow`. */
   list(options?: { states?: JobState[]; limit?: number; oldestFirst?: boolean }): JobRecord[];
   /**
-   * The queued jobs in the order they are taken: those moved to the front (the latest moved
-   * first), then oldest first.
+   * The queued jobs in the order they are taken (QUEUE_ORDER): market jobs, then those moved to
+   * the front (the latest moved first), then oldest first.
    */
   queue(limit?: number): JobRecord[];
   /** The queued jobs' ids in that order (for their places in line). */

@@ -1884,7 +1884,7 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       return fail(
         'bad-state',
         TERMINAL_STATES.includes(record.state)
-          ? `Job ${id} is ${record.state} already; roost job rerun ${id} queues it again.`
+          ? `Job ${id} is ${record.state} already${record.origin === 'private' ? `; roost job rerun ${id} queues it again` : ''}.`
           : `Job ${id} has left the queue already: it is ${record.state === 'fetching' ? 'fetching its files' : 'running'}.`,
       );
     const moved = journal.moveToFront(id, 'moved to the front of the queue');
