@@ -16,6 +16,7 @@ import { jobHandlers } from './api/handlers/jobs.ts';
 import { benchHandlers } from './api/handlers/bench.ts';
 import { marketHandlers } from './api/handlers/market.ts';
 import { notificationsHandlers } from './api/handlers/notifications.ts';
+import { createBrowserNotices } from './notify/browser-notices.ts';
 import { createWebhookNotifications, type WebhookNotificationsOptions } from './notify/webhook.ts';
 import {
   ensureLocalDevnet,
@@ -576,6 +577,19 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
     ...options.notify,
   });
   if (options.background) events.subscribe((event) => webhook.observe(event));
+  // roost serve's dashboard shows the same notices in the browser (the desktop app shows its own).
+  if (options.background && options.host === 'serve') {
+    const browser = createBrowserNotices({
+      emit: (notice) => events.emit('agent.notice', notice),
+      token: () => market.token(),
+      gpuName: (gpuId) => policy.gpuName(gpuId),
+      ...(options.notify?.coolDownMs ? { coolDownMs: options.notify.coolDownMs } : {}),
+      ...(options.notify?.maxPerHour !== undefined
+        ? { maxPerHour: options.notify.maxPerHour }
+        : {}),
+    });
+    events.subscribe((event) => browser.observe(event));
+  }
 
   if (options.background)
     void jobs().catch((error: unknown) =>

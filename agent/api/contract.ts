@@ -74,6 +74,7 @@ import {
 import {
   defaultNotificationSettings,
   notificationSettingsSchema,
+  noticeEventSchema,
   notifyErrorCodes,
   notifyMethods,
 } from '../notify/schema.ts';
@@ -647,6 +648,8 @@ export function isMethodName(name: string): name is MethodName {
 
 export const events = {
   'agent.log': logEntrySchema,
+  /** roost serve: a notice for the browser dashboard to show (agent/notify/notices.ts). */
+  'agent.notice': noticeEventSchema,
   'settings.changed': settingsSchema,
   /** One reading of one GPU, about once a second per GPU. */
   'hardware.telemetry': telemetrySampleSchema,

@@ -92,6 +92,20 @@ export const notificationSettingsSchema = z.object({
 });
 export type NotificationSettings = z.infer<typeof notificationSettingsSchema>;
 
+/**
+ * A notice as `roost serve` hands it to the browser dashboard (the `agent.notice` event), which
+ * shows it as the browser's notification while its tab is in the background. The desktop app
+ * shows its own as system notifications.
+ */
+export const noticeEventSchema = z.object({
+  kind: z.enum([...NOTIFY_KINDS, 'update']),
+  /** What it is about, announced once: the browser's tag, so one thing makes one notification. */
+  key: z.string().max(300),
+  title: z.string().max(300),
+  body: z.string().max(2000),
+});
+export type NoticeEvent = z.infer<typeof noticeEventSchema>;
+
 export const defaultNotificationSettings: NotificationSettings = {
   webhookUrl: '',
   kinds: [...NOTIFY_KINDS],

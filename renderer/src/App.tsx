@@ -17,6 +17,7 @@ import { WalletPage } from './pages/WalletPage.tsx';
 import { JobsPage } from './pages/JobsPage.tsx';
 import { BenchmarkPage } from './pages/BenchmarkPage.tsx';
 import { SetupProvider } from './components/SetupContext.tsx';
+import { useBrowserNotices } from './hooks/useBrowserNotices.ts';
 import { useHoldStrayDrops } from './hooks/useHoldStrayDrops.ts';
 
 export const pages = [
@@ -107,6 +108,7 @@ export function App() {
 function Shell({ onForgetToken }: { onForgetToken: () => void }) {
   const route = useHashRoute();
   useHoldStrayDrops();
+  useBrowserNotices();
   const page: PageId = route === 'setup' ? 'dashboard' : route;
   const { connection, settings } = useAgent();
   const theme = settings?.general.theme ?? 'system';

@@ -13,6 +13,7 @@ import {
   type SettingsSection,
 } from '../../../agent/api/contract.ts';
 import { useAgent } from '../AgentContext.tsx';
+import { useBrowserNoticesSwitch } from '../hooks/useBrowserNotices.ts';
 import { describeError } from '../api/error-messages.ts';
 import { AgentText } from '../components/AgentText.tsx';
 import { DeployMarket } from '../components/DeployMarket.tsx';
@@ -64,6 +65,48 @@ const sectionTitles: Record<SettingsSection, { title: string; about: string }> =
 };
 
 const fieldLabels = SETTING_LABELS;
+
+/**
+ * Settings → Notifications → In this browser: Roost's notices as the browser's notifications
+ * (roost serve's dashboard; the desktop app shows its own), kept per browser, not in Settings.
+ */
+function BrowserNoticesSwitch() {
+  const { state, turnOn, turnOff } = useBrowserNoticesSwitch();
+  if (state === 'unavailable') return null;
+  return (
+    <div className="field" data-testid="browser-notices">
+      <span className="label">In this browser</span>
+      <div className="webhook-test">
+        {state === 'off' ? (
+          <button type="button" className="secondary" onClick={() => void turnOn()}>
+            Show notices in this browser
+          </button>
+        ) : (
+          <button type="button" className="secondary" onClick={turnOff}>
+            Stop showing them here
+          </button>
+        )}
+      </div>
+      <div className="help">
+        {state === 'on' ? (
+          <small role="status">
+            This browser shows Roost’s notices while the dashboard’s tab is in the background.
+          </small>
+        ) : state === 'blocked' ? (
+          <small role="alert">
+            This browser blocks notifications from this page: allow them in its site settings (the
+            icon left of the address), then reload the page.
+          </small>
+        ) : (
+          <small>
+            A notification when a job finishes or fails, a payment arrives, a benchmark is done, or
+            Roost needs you, while the dashboard’s tab is in the background.
+          </small>
+        )}
+      </div>
+    </div>
+  );
+}
 
 /**
  * Settings → Notifications → Send a test: sends a test notice to the URL in the field now, saved
@@ -510,6 +553,7 @@ export function SettingsPage() {
               );
             })}
             {section === 'network' && <NetworkTokensNow />}
+            {section === 'notifications' && <BrowserNoticesSwitch />}
             {section === 'notifications' && (
               <WebhookTest
                 url={String(draft['notifications.webhookUrl'] ?? '')}

@@ -1,0 +1,45 @@
+/**
+ * The notices of `roost serve` for its browser dashboard: the same moments the desktop app shows
+ * as system notifications (agent/notify/notices.ts), rate-limited the same way, handed to the
+ * page as `agent.notice` events. The page shows them as the browser's notifications where its
+ * user allowed them, while its tab is in the background (renderer/src/hooks/useBrowserNotices.ts).
+ */
+import type { AgentEvent } from '../api/contract.ts';
+import { createNotifier, noticeFor, watchLeases, type NotifierOptions } from './notices.ts';
+import type { NoticeEvent } from './schema.ts';
+
+export interface BrowserNoticesOptions {
+  emit: (notice: NoticeEvent) => void;
+  token: () => { symbol: string; decimals: number } | null;
+  gpuName?: (gpuId: string) => string;
+  now?: () => number;
+  coolDownMs?: NotifierOptions['coolDownMs'];
+  maxPerHour?: number;
+}
+
+export function createBrowserNotices(options: BrowserNoticesOptions): {
+  observe(event: AgentEvent): void;
+} {
+  const now = options.now ?? Date.now;
+  const notifier = createNotifier({
+    show: (notice) => options.emit(notice),
+    now,
+    ...(options.coolDownMs ? { coolDownMs: options.coolDownMs } : {}),
+    ...(options.maxPerHour !== undefined ? { maxPerHour: options.maxPerHour } : {}),
+  });
+  const leases = watchLeases();
+  return {
+    observe(event) {
+      // Its own events make none.
+      if (event.event === 'agent.notice') return;
+      leases.observe(event);
+      const notice = noticeFor(event, {
+        token: options.token(),
+        leasesWaiting: leases.waiting(),
+        at: now(),
+        ...(options.gpuName ? { gpuName: options.gpuName } : {}),
+      });
+      if (notice) notifier.notify(notice);
+    },
+  };
+}
