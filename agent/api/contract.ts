@@ -587,6 +587,12 @@ export const methods = {
     params: z.object({ id: z.string().min(1).max(200) }).strict(),
     result: jobSummarySchema,
   },
+  'job.cancelQueued': {
+    summary:
+      'Cancel every private job still queued (none has started); running jobs and market jobs go on.',
+    params: z.object({}).strict().default({}),
+    result: z.object({ cancelled: z.array(z.string()) }),
+  },
   'job.runAgain': {
     summary:
       'Queue a finished private job again as a new job: the same spec (its files by sha256), device and output folder. The old job stays.',

@@ -224,6 +224,14 @@ describe('roost job list, show and remove, on jobs in the journal', () => {
     expect((await roost('job', 'show', 'job-a')).stdout).toContain(
       'Progress: queued, 0/1 input sets; 3rd in line (roost job next job-a puts it first)\n',
     );
+    const cancelled = await roost('job', 'cancel', '--queued');
+    expect(cancelled.stdout).toMatch(
+      /^Cancelled 4 queued jobs \(running jobs and market jobs go on\):\n( {2}job-[a-d]\n){4}$/,
+    );
+    expect((await roost('job', 'cancel', '--queued')).stdout).toBe(
+      'No private job is queued: nothing to cancel.\n',
+    );
+    expect((await roost('job', 'cancel', 'job-a', '--queued')).code).toBe(EXIT_USAGE);
     const usage = await roost('job', 'next');
     expect(usage.code).toBe(EXIT_USAGE);
     expect(usage.stderr).toContain('Say which queued jobs: roost job next <id>...');

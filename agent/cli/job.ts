@@ -94,7 +94,7 @@ export function doneWords(details: readonly JobDetail[]): string {
 
 export const jobCommand: Command = {
   usage:
-    'roost job run|add --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--split <n>] [--max-seconds <n>] [--name <text>] [--json]\n       roost job submit <spec.json> | show <id> | next <id>... | cancel <id>... | rerun <id>... | schema\n       roost job list [--state <states>] [--limit <n>]\n       roost job wait <id>... [--timeout <30m|2h|90s>] [--json]\n       roost job inspect <model.onnx> [--json]\n       roost job remove <id>... | remove --finished-before <30d|12h|date> [--dry-run]',
+    'roost job run|add --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--split <n>] [--max-seconds <n>] [--name <text>] [--json]\n       roost job submit <spec.json> | show <id> | next <id>... | cancel <id>... | cancel --queued | rerun <id>... | schema\n       roost job list [--state <states>] [--limit <n>]\n       roost job wait <id>... [--timeout <30m|2h|90s>] [--json]\n       roost job inspect <model.onnx> [--json]\n       roost job remove <id>... | remove --finished-before <30d|12h|date> [--dry-run]',
   summary: 'Run ONNX models on your own GPUs: private jobs with .npy inputs and outputs',
   help: [
     `A spec for roost job submit is JSON in the ${JOB_SPEC_FORMAT} format, for example:`,
@@ -137,6 +137,9 @@ export const jobCommand: Command = {
     '                          or before a date: 2026-01-31 or 2026-01-31T18:00',
     '--dry-run                 say which jobs would go and the space freed; remove nothing',
     '',
+    'roost job cancel --queued cancels every private job still queued (running jobs and market',
+    'jobs go on): a batch of jobs queued by mistake, say.',
+    '',
     'roost job next <id>... puts queued jobs at the front of the queue, in the order given:',
     'the next to take a free GPU. Claimed market jobs (a lease has a deadline) and a job whose',
     'files are fetched already still go first.',
@@ -168,6 +171,7 @@ export const jobCommand: Command = {
     'dry-run': { type: 'boolean' },
     preview: { type: 'boolean' },
     timeout: { type: 'string' },
+    queued: { type: 'boolean' },
     state: { type: 'string' },
     limit: { type: 'string' },
   },
@@ -400,6 +404,8 @@ async function runJobCommand(ctx: Context): Promise<number> {
   for (const flag of ['state', 'limit'])
     if (v[flag] !== undefined && action !== 'list' && action !== undefined)
       throw new UsageError(`--${flag} belongs to roost job list.\n${LIST_USAGE}`);
+  if (v.queued !== undefined && action !== 'cancel')
+    throw new UsageError('--queued belongs to roost job cancel: roost job cancel --queued');
   if (v.timeout !== undefined && action !== 'wait')
     throw new UsageError(
       '--timeout belongs to roost job wait: roost job wait <id>... --timeout 30m',
@@ -642,6 +648,22 @@ async function runJobCommand(ctx: Context): Promise<number> {
       );
     return withClient(ctx, async (client) =>
       print(ctx, await client.call('job.inspectModel', { model: resolvePath(file) }), modelWords),
+    );
+  }
+  if (action === 'cancel' && v.queued === true) {
+    if (rest.length > 0)
+      throw new UsageError(
+        'roost job cancel --queued cancels every queued private job; give no ids with it.\nUsage: roost job cancel <id>... | cancel --queued',
+      );
+    return withClient(ctx, async (client) =>
+      print(ctx, await client.call('job.cancelQueued', {}), ({ cancelled }) =>
+        cancelled.length === 0
+          ? 'No private job is queued: nothing to cancel.'
+          : [
+              `Cancelled ${cancelled.length === 1 ? 'the queued job' : `${cancelled.length} queued jobs`} (running jobs and market jobs go on):`,
+              ...cancelled.map((id) => `  ${id}`),
+            ].join('\n'),
+      ),
     );
   }
   if (action === 'cancel') {

@@ -727,6 +727,32 @@ describe('the job service', () => {
     expect(second).toBeDefined();
   });
 
+  it('cancels every queued private job at once, and leaves a market job its lease', async () => {
+    const e = await env();
+    const { service } = await e.start(writingWorker(), { autoStart: false });
+    const spec = await identitySpec(e, 1);
+    // A market job's files come over http (never started here, so never fetched).
+    const http = (a: { sha256: string; bytes: number }) => ({
+      ...a,
+      uri: `http://127.0.0.1:9/${a.sha256}`,
+    });
+    const marketSpec = {
+      ...spec,
+      model: http(spec.model),
+      inputs: { x: http((spec.inputs as Record<string, JobSpec['model']>).x!) },
+    };
+    const ids: string[] = [];
+    for (const origin of ['private', 'private', 'market'] as const) {
+      const r = await service.submit(origin === 'market' ? marketSpec : spec, { origin });
+      if (!r.ok) throw new Error(r.error.message);
+      ids.push(r.value.id);
+    }
+    const cancelled = await service.cancelQueued();
+    expect(cancelled.sort()).toEqual([ids[0], ids[1]].sort());
+    expect(service.list({ states: ['queued'] }).map((j) => j.id)).toEqual([ids[2]]);
+    expect(await service.cancelQueued()).toEqual([]);
+  });
+
   it('runs no market job again: it ran for its lease', async () => {
     const e = await env();
     const { service } = await e.start(writingWorker());

@@ -247,6 +247,8 @@ export interface JobService {
   counts(): JobCounts;
   /** Puts a queued job at the front of the queue (Run next). */
   runNext(id: string): JobResult<JobSummary>;
+  /** Cancels every private job still queued; the ids cancelled. Market jobs keep their leases. */
+  cancelQueued(): Promise<string[]>;
   show(id: string): JobResult<JobDetail>;
   cancel(id: string): Promise<JobResult<JobSummary>>;
   /**
@@ -2192,6 +2194,16 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
       return records.map((record) => toSummary(record, places));
     },
     runNext,
+    async cancelQueued() {
+      const cancelled: string[] = [];
+      for (const record of journal.queue()) {
+        // One taken meanwhile is not "queued" any more: it runs, as the user sees it.
+        if (record.origin !== 'private' || active.has(record.id)) continue;
+        const r = await cancel(record.id);
+        if (r.ok && r.value.state === 'cancelled') cancelled.push(record.id);
+      }
+      return cancelled;
+    },
     show,
     cancel,
     runAgain,

@@ -67,6 +67,7 @@ type JobMethod =
   | 'job.outputPreview'
   | 'job.uploadFiles'
   | 'job.cancel'
+  | 'job.cancelQueued'
   | 'job.runAgain'
   | 'job.runNext'
   | 'job.remove';
@@ -195,6 +196,7 @@ export function jobHandlers(
       jobOutputPreview(unwrap((await jobs()).show(id)), file),
     'job.uploadFiles': async ({ files }) => uploadFiles(uploadLinks, files),
     'job.cancel': async ({ id }) => unwrap(await (await jobs()).cancel(id)),
+    'job.cancelQueued': async () => ({ cancelled: await (await jobs()).cancelQueued() }),
     'job.runAgain': async ({ id }) => unwrap(await (await jobs()).runAgain(id)),
     'job.runNext': async ({ id }) => unwrap((await jobs()).runNext(id)),
     'job.remove': async (request) => unwrap(await (await jobs()).remove(request)),

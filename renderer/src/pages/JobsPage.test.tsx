@@ -1106,4 +1106,75 @@ describe('JobsPage: the queue', () => {
     await waitFor(() => expect(row('batch 3').textContent).toContain('next in line'));
     expect(row('batch 2').textContent).toContain('3rd in line');
   });
+
+  it('cancels every queued job at once from the waiting ones, after asking', async () => {
+    const job = (n: number, state: 'queued' | 'running' | 'done' | 'cancelled') => ({
+      id: `job-${n}`,
+      name: `batch ${n}`,
+      origin: 'private',
+      state,
+      progress: { stage: state, setsDone: 0, setsTotal: 10 },
+      attempts: 0,
+      createdAt: new Date(Date.UTC(2026, 10, 27, 9, n)).toISOString(),
+      updatedAt: new Date(Date.UTC(2026, 10, 27, 9, n)).toISOString(),
+      removable: state === 'done' || state === 'cancelled',
+    });
+    let all = [job(4, 'queued'), job(3, 'queued'), job(2, 'running'), job(1, 'done')];
+    const count = () => ({
+      queued: all.filter((j) => j.state === 'queued').length,
+      fetching: 0,
+      running: all.filter((j) => j.state === 'running').length,
+      done: all.filter((j) => j.state === 'done').length,
+      failed: 0,
+      cancelled: all.filter((j) => j.state === 'cancelled').length,
+    });
+    const asked: string[] = [];
+    const { client, emit } = fakeAgentClient((method, params) => {
+      asked.push(method);
+      if (method === 'job.list') {
+        const p = params as { states?: string[] };
+        return ok({
+          jobs: all.filter((j) => !p.states || p.states.includes(j.state)),
+          counts: count(),
+        });
+      }
+      if (method === 'job.cancelQueued') {
+        all = all.map((j) =>
+          j.state === 'queued'
+            ? { ...job(Number(j.id.slice(4)), 'cancelled'), updatedAt: '2026-11-27T10:00:00.000Z' }
+            : j,
+        );
+        // The agent tells every page of each one it cancelled.
+        queueMicrotask(() => {
+          for (const j of all.filter((k) => k.state === 'cancelled'))
+            act(() => emit({ event: 'job.stateChanged', payload: { job: j } } as never));
+        });
+        return ok({ cancelled: ['job-4', 'job-3'] });
+      }
+      return unavailable();
+    });
+    showPage(client);
+    const filter = await screen.findByRole('group', { name: 'Show jobs' });
+    // Only among the waiting ones.
+    expect(screen.queryByRole('button', { name: 'Cancel every queued job…' })).toBeNull();
+    fireEvent.click(within(filter).getByRole('button', { name: 'Waiting or running 3' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Cancel every queued job…' }));
+    const question = screen.getByRole('group', { name: 'Cancel every queued job' });
+    expect(question.textContent).toContain(
+      'None of them has started; running jobs and market jobs go on.',
+    );
+    fireEvent.click(within(question).getByRole('button', { name: 'Keep them' }));
+    expect(asked).not.toContain('job.cancelQueued');
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel every queued job…' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel them' }));
+    expect((await screen.findByRole('status')).textContent).toBe('Cancelled 2 queued jobs.');
+    await waitFor(() =>
+      expect(
+        within(screen.getByTestId('jobs'))
+          .getAllByRole('listitem')
+          .map((li) => li.querySelector('strong')?.textContent),
+      ).toEqual(['batch 2']),
+    );
+    expect(screen.queryByRole('button', { name: 'Cancel every queued job…' })).toBeNull();
+  });
 });

@@ -153,6 +153,69 @@ function ConfirmRemove({
 }
 
 /**
+ * "Cancel every queued job…": a batch queued by mistake goes at once, after a question in place.
+ * Running jobs and market jobs (a lease each) go on.
+ */
+function CancelQueued({ onCancelled }: { onCancelled: (ids: string[]) => void }) {
+  const { client } = useAgent();
+  const [asking, setAsking] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string>();
+  const go = async () => {
+    setBusy(true);
+    const r = await client.call('job.cancelQueued', {});
+    setBusy(false);
+    if (!r.ok) {
+      setProblem(describeError(r.error));
+      return;
+    }
+    setAsking(false);
+    onCancelled(r.value.cancelled);
+  };
+  if (!asking)
+    return (
+      <div className="actions-inline remove-older">
+        <button type="button" className="secondary" onClick={() => setAsking(true)}>
+          Cancel every queued job…
+        </button>
+      </div>
+    );
+  return (
+    <div
+      className="review remove-confirm"
+      role="group"
+      aria-label="Cancel every queued job"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape' && !busy) setAsking(false);
+      }}
+    >
+      <p>
+        Cancel every private job still queued? None of them has started; running jobs and market
+        jobs go on.
+      </p>
+      {problem && (
+        <div className="banner banner-error" role="alert">
+          {problem}
+        </div>
+      )}
+      <div className="actions-inline">
+        <button type="button" onClick={() => void go()} disabled={busy}>
+          {busy ? 'Cancelling…' : 'Cancel them'}
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => setAsking(false)}
+          disabled={busy}
+        >
+          Keep them
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/**
  * "Remove finished jobs older than [7|30|90 days]": asks the agent first what that would take
  * (job.remove with dryRun: every job, not only the ones this page lists) and says how many jobs
  * and how much space, then removes by that same time, so what was counted is what goes.
@@ -775,6 +838,19 @@ export function JobsPage() {
             ))}
           </div>
         )}
+        {group === 'active' &&
+          shown?.some((j) => j.state === 'queued' && j.origin === 'private') && (
+            <CancelQueued
+              onCancelled={(ids) => {
+                setNotice(
+                  ids.length === 0
+                    ? 'No private job was still queued: nothing was cancelled.'
+                    : `Cancelled ${ids.length === 1 ? 'the queued job' : `${ids.length.toLocaleString()} queued jobs`}.`,
+                );
+                void load();
+              }}
+            />
+          )}
         {!jobs || !shown ? (
           <p className="muted">Loading…</p>
         ) : jobs.length === 0 ? (
