@@ -6,8 +6,7 @@
 import type { Agent } from '../agent/agent.ts';
 import {
   createNotifier,
-  noticeFor,
-  watchLeases,
+  noticeSource,
   type LeaseWatch,
   type Notice,
   type Notifier,
@@ -53,16 +52,14 @@ export function showDesktopNotices(deps: {
     },
     ...(deps.now ? { now: deps.now } : {}),
   });
-  const leases = watchLeases();
+  const source = noticeSource({
+    token: () => deps.agent.market.token(),
+    gpuName: (gpuId) => deps.agent.policy.gpuName(gpuId),
+    ...(deps.now ? { now: deps.now } : {}),
+  });
   deps.agent.events.subscribe((event) => {
-    leases.observe(event);
-    const notice = noticeFor(event, {
-      token: deps.agent.market.token(),
-      leasesWaiting: leases.waiting(),
-      at: (deps.now ?? Date.now)(),
-      gpuName: (gpuId) => deps.agent.policy.gpuName(gpuId),
-    });
+    const notice = source.noticeOf(event);
     if (notice) notifier.notify(notice);
   });
-  return { notifier, leases };
+  return { notifier, leases: source.leases };
 }

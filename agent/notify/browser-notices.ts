@@ -5,7 +5,7 @@
  * user allowed them, while its tab is in the background (renderer/src/hooks/useBrowserNotices.ts).
  */
 import type { AgentEvent } from '../api/contract.ts';
-import { createNotifier, noticeFor, watchLeases, type NotifierOptions } from './notices.ts';
+import { createNotifier, noticeSource, type NotifierOptions } from './notices.ts';
 import type { NoticeEvent } from './schema.ts';
 
 export interface BrowserNoticesOptions {
@@ -27,18 +27,16 @@ export function createBrowserNotices(options: BrowserNoticesOptions): {
     ...(options.coolDownMs ? { coolDownMs: options.coolDownMs } : {}),
     ...(options.maxPerHour !== undefined ? { maxPerHour: options.maxPerHour } : {}),
   });
-  const leases = watchLeases();
+  const source = noticeSource({
+    token: options.token,
+    now,
+    ...(options.gpuName ? { gpuName: options.gpuName } : {}),
+  });
   return {
     observe(event) {
       // Its own events make none.
       if (event.event === 'agent.notice') return;
-      leases.observe(event);
-      const notice = noticeFor(event, {
-        token: options.token(),
-        leasesWaiting: leases.waiting(),
-        at: now(),
-        ...(options.gpuName ? { gpuName: options.gpuName } : {}),
-      });
+      const notice = source.noticeOf(event);
       if (notice) notifier.notify(notice);
     },
   };

@@ -76,6 +76,32 @@ function short(text: string, max = 180): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/**
+ * Agent events as notices, for one shell that shows them (the desktop app, the webhook, the
+ * browser dashboard): `noticeOf` gives the notice an event deserves, keeping `leases` (the market
+ * jobs that still need the wallet) current as it goes.
+ */
+export function noticeSource(options: {
+  token: () => NoticeContext['token'];
+  gpuName?: (gpuId: string) => string;
+  now?: () => number;
+}): { leases: LeaseWatch; noticeOf(event: AgentEvent): Notice | null } {
+  const leases = watchLeases();
+  const now = options.now ?? Date.now;
+  return {
+    leases,
+    noticeOf(event) {
+      leases.observe(event);
+      return noticeFor(event, {
+        token: options.token(),
+        leasesWaiting: leases.waiting(),
+        at: now(),
+        ...(options.gpuName ? { gpuName: options.gpuName } : {}),
+      });
+    },
+  };
+}
+
 /** The notice an agent event deserves, or null for the (many) that deserve none. */
 export function noticeFor(event: AgentEvent, context: NoticeContext): Notice | null {
   switch (event.event) {

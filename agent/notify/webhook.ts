@@ -32,8 +32,7 @@ import type { Logger } from '../log.ts';
 import { ROOST_VERSION } from '../version.ts';
 import {
   createNotifier,
-  noticeFor,
-  watchLeases,
+  noticeSource,
   type Notice,
   type Notifier,
   type NotifierOptions,
@@ -234,17 +233,15 @@ export function createWebhookNotifications(
     ...(options.coolDownMs ? { coolDownMs: options.coolDownMs } : {}),
     ...(options.maxPerHour !== undefined ? { maxPerHour: options.maxPerHour } : {}),
   });
-  const leases = watchLeases();
+  const source = noticeSource({
+    token: options.token,
+    now,
+    ...(options.gpuName ? { gpuName: options.gpuName } : {}),
+  });
 
   return {
     observe(event) {
-      leases.observe(event);
-      const notice = noticeFor(event, {
-        token: options.token(),
-        leasesWaiting: leases.waiting(),
-        at: now(),
-        ...(options.gpuName ? { gpuName: options.gpuName } : {}),
-      });
+      const notice = source.noticeOf(event);
       if (!notice) return;
       const settings = options.settings();
       if (settings.webhookUrl === '') return;

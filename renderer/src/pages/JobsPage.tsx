@@ -97,10 +97,12 @@ function removedWords(removed: Removed, name?: string): string {
  * A question asked in place, before something that cannot be undone: the question, the button
  * that does it and Keep. The first button takes the focus; Escape is Keep.
  */
-function ConfirmRemove({
+function ConfirmInPlace<T>({
   label,
   question,
   confirm,
+  doing = 'Removing…',
+  keep = 'Keep',
   run,
   onDone,
   onKeep,
@@ -110,8 +112,12 @@ function ConfirmRemove({
   question: string;
   /** The button's words, e.g. "Remove" or "Remove 12 jobs". */
   confirm: string;
-  run: () => Promise<Result<Removed>>;
-  onDone: (removed: Removed) => void;
+  /** The button's words while it runs. */
+  doing?: string;
+  /** The other button's words. */
+  keep?: string;
+  run: () => Promise<Result<T>>;
+  onDone: (value: T) => void;
   onKeep: () => void;
 }) {
   const [busy, setBusy] = useState(false);
@@ -142,10 +148,10 @@ function ConfirmRemove({
       )}
       <div className="actions-inline">
         <button ref={first} type="button" onClick={() => void go()} disabled={busy}>
-          {busy ? 'Removing…' : confirm}
+          {busy ? doing : confirm}
         </button>
         <button type="button" className="secondary" onClick={onKeep} disabled={busy}>
-          Keep
+          {keep}
         </button>
       </div>
     </div>
@@ -159,19 +165,6 @@ function ConfirmRemove({
 function CancelQueued({ onCancelled }: { onCancelled: (ids: string[]) => void }) {
   const { client } = useAgent();
   const [asking, setAsking] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string>();
-  const go = async () => {
-    setBusy(true);
-    const r = await client.call('job.cancelQueued', {});
-    setBusy(false);
-    if (!r.ok) {
-      setProblem(describeError(r.error));
-      return;
-    }
-    setAsking(false);
-    onCancelled(r.value.cancelled);
-  };
   if (!asking)
     return (
       <div className="actions-inline remove-older">
@@ -181,37 +174,19 @@ function CancelQueued({ onCancelled }: { onCancelled: (ids: string[]) => void })
       </div>
     );
   return (
-    <div
-      className="review remove-confirm"
-      role="group"
-      aria-label="Cancel every queued job"
-      onKeyDown={(e) => {
-        if (e.key === 'Escape' && !busy) setAsking(false);
+    <ConfirmInPlace
+      label="Cancel every queued job"
+      question="Cancel every private job still queued? None of them has started; running jobs and market jobs go on."
+      confirm="Cancel them"
+      doing="Cancelling…"
+      keep="Keep them"
+      run={() => client.call('job.cancelQueued', {})}
+      onDone={({ cancelled }) => {
+        setAsking(false);
+        onCancelled(cancelled);
       }}
-    >
-      <p>
-        Cancel every private job still queued? None of them has started; running jobs and market
-        jobs go on.
-      </p>
-      {problem && (
-        <div className="banner banner-error" role="alert">
-          {problem}
-        </div>
-      )}
-      <div className="actions-inline">
-        <button type="button" onClick={() => void go()} disabled={busy}>
-          {busy ? 'Cancelling…' : 'Cancel them'}
-        </button>
-        <button
-          type="button"
-          className="secondary"
-          onClick={() => setAsking(false)}
-          disabled={busy}
-        >
-          Keep them
-        </button>
-      </div>
-    </div>
+      onKeep={() => setAsking(false)}
+    />
   );
 }
 
@@ -283,7 +258,7 @@ function RemoveOlder({ onRemoved }: { onRemoved: (removed: Removed) => void }) {
             No finished job is older than {asked.days} days: nothing to remove.
           </p>
         ) : (
-          <ConfirmRemove
+          <ConfirmInPlace
             label={`Remove finished jobs older than ${asked.days} days`}
             question={`Remove ${n} finished ${n === 1 ? 'job' : 'jobs'} older than ${asked.days} days, with ${n === 1 ? 'its' : 'their'} outputs (${diskWords(asked.taken.bytesFreed)})? ${MARKET_STAYS}`}
             confirm={`Remove ${n} ${n === 1 ? 'job' : 'jobs'}`}
@@ -945,7 +920,7 @@ export function JobsPage() {
                   </span>
                 </div>
                 {removing === job.id && (
-                  <ConfirmRemove
+                  <ConfirmInPlace
                     label={`Remove ${job.name ?? job.id}`}
                     question={`Remove ${jobWords(job)} and its outputs${job.outputBytes === undefined ? '' : ` (${diskWords(job.outputBytes)})`}? Its folder goes; ${job.origin === 'market' ? 'its lease and what it paid stay' : 'a copy made with "Copy the outputs to" stays'}.`}
                     confirm="Remove"
