@@ -1,8 +1,8 @@
 /**
  * The browser dashboard of roost serve shows Roost's notices (a job done, a payment, a wallet
  * that needs you) as the browser's notifications, where the user turned them on here (Settings →
- * Notifications) and the browser allows them, while the dashboard's tab is in the background: in
- * front, the page says it already. The desktop app shows its own as system notifications.
+ * Notifications) and the browser allows them, while the dashboard's tab is in the background or
+ * its window is not the one in use: in front, the page says it already. The desktop app shows its own as system notifications.
  */
 import { useEffect, useState } from 'react';
 import { useAgent } from '../AgentContext.tsx';
@@ -33,7 +33,9 @@ export function useBrowserNotices(): void {
     if (desktop) return undefined;
     return subscribe((e) => {
       if (e.event !== 'agent.notice') return;
-      if (stateNow(false) !== 'on' || document.visibilityState === 'visible') return;
+      // In front, with the person at it, the page says it already.
+      const watched = document.visibilityState === 'visible' && document.hasFocus();
+      if (stateNow(false) !== 'on' || watched) return;
       const shown = new Notification(e.payload.title, { body: e.payload.body, tag: e.payload.key });
       shown.onclick = () => {
         window.focus();
