@@ -740,7 +740,7 @@ async function runJobCommand(ctx: Context): Promise<number> {
       return print(ctx, result, (j) =>
         [
           `Job ${j.id} (${j.origin}${j.name ? `, ${j.name}` : ''}): ${j.state}`,
-          `Progress: ${j.progress.stage}, ${j.progress.setsDone}/${j.progress.setsTotal} input sets${j.progress.message ? ` (${j.progress.message})` : ''}${j.queuePlace ? `; ${queuePlaceWords(j.queuePlace)} (roost job next ${j.id} puts it first)` : ''}`,
+          `Progress: ${j.progress.stage}, ${j.progress.setsDone}/${j.progress.setsTotal} input sets${j.progress.message ? ` (${j.progress.message})` : ''}${j.queuePlace ? `; ${queuePlaceWords(j.queuePlace)}${j.origin === 'private' && j.queuePlace > 1 ? ` (roost job next ${j.id} puts it first)` : ''}` : ''}`,
           ...(j.executionProvider
             ? [`Ran on: ${executionProviderName(j.executionProvider)}${deviceWords(j.device)}`]
             : j.device

@@ -747,6 +747,14 @@ describe('the job service', () => {
       if (!r.ok) throw new Error(r.error.message);
       ids.push(r.value.id);
     }
+    // A market job keeps its place: first, in the order claimed.
+    expect(service.runNext(ids[2]!)).toEqual({
+      ok: false,
+      error: {
+        code: 'bad-state',
+        message: `Job ${ids[2]} is a market job: market jobs run first, in the order Roost claimed them, each before its lease's deadline.`,
+      },
+    });
     const cancelled = await service.cancelQueued();
     expect(cancelled.sort()).toEqual([ids[0], ids[1]].sort());
     expect(service.list({ states: ['queued'] }).map((j) => j.id)).toEqual([ids[2]]);

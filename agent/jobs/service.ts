@@ -1882,6 +1882,11 @@ export async function createJobService(options: JobServiceOptions): Promise<JobS
   function runNext(id: string): JobResult<JobSummary> {
     const record = journal.get(id);
     if (!record) return fail('not-found', `No job ${id}.`);
+    if (record.origin !== 'private')
+      return fail(
+        'bad-state',
+        `Job ${id} is a market job: market jobs run first, in the order Roost claimed them, each before its lease's deadline.`,
+      );
     if (record.state !== 'queued')
       return fail(
         'bad-state',

@@ -853,21 +853,23 @@ export function JobsPage() {
                     {job.queuePlace ? ` · ${queuePlaceWords(job.queuePlace)}` : ''}
                   </span>
                   <span className="job-actions">
-                    {job.queuePlace !== undefined && job.queuePlace > 1 && (
-                      <button
-                        type="button"
-                        className="secondary"
-                        aria-label={`Run next ${job.name ?? job.id}`}
-                        onClick={() =>
-                          void answered(
-                            client.call('job.runNext', { id: job.id }),
-                            `${capitalized(jobWords(job))} is next in line: it takes the next free GPU.`,
-                          )
-                        }
-                      >
-                        Run next
-                      </button>
-                    )}
+                    {job.origin === 'private' &&
+                      job.queuePlace !== undefined &&
+                      job.queuePlace > 1 && (
+                        <button
+                          type="button"
+                          className="secondary"
+                          aria-label={`Run next ${job.name ?? job.id}`}
+                          onClick={() =>
+                            void answered(
+                              client.call('job.runNext', { id: job.id }),
+                              `${capitalized(jobWords(job))} is next in line: it takes the next free GPU.`,
+                            )
+                          }
+                        >
+                          Run next
+                        </button>
+                      )}
                     {!finished.has(job.state) && (
                       <button
                         type="button"
