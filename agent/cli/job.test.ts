@@ -224,6 +224,16 @@ describe('roost job list, show and remove, on jobs in the journal', () => {
     expect((await roost('job', 'show', 'job-a')).stdout).toContain(
       'Progress: queued, 0/1 input sets; 3rd in line (roost job next job-a puts it first)\n',
     );
+    // Every step, with --history: queued, then moved to the front.
+    const steps = (await roost('job', 'show', 'job-d', '--history')).stdout.split('History:\n')[1];
+    expect(steps?.split('\n').map((l) => l.replace(/^ {2}\S+ {2}/, ''))).toEqual([
+      'queued    go',
+      'queued    moved to the front of the queue',
+      '',
+    ]);
+    expect((await roost('job', 'list', '--history')).stderr).toContain(
+      '--history belongs to roost job show',
+    );
     const cancelled = await roost('job', 'cancel', '--queued');
     expect(cancelled.stdout).toMatch(
       /^Cancelled 4 queued jobs \(running jobs and market jobs go on\):\n( {2}job-[a-d]\n){4}$/,

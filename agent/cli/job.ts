@@ -94,7 +94,7 @@ export function doneWords(details: readonly JobDetail[]): string {
 
 export const jobCommand: Command = {
   usage:
-    'roost job run|add --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--split <n>] [--max-seconds <n>] [--name <text>] [--json]\n       roost job submit <spec.json> | show <id> | next <id>... | cancel <id>... | cancel --queued | rerun <id>... | schema\n       roost job list [--state <states>] [--limit <n>]\n       roost job wait <id>... [--timeout <30m|2h|90s>] [--json]\n       roost job inspect <model.onnx> [--json]\n       roost job remove <id>... | remove --finished-before <30d|12h|date> [--dry-run]',
+    'roost job run|add --model <m.onnx> --input <name>=<x.npy> ... [--out <dir>] [--ep webgpu,cpu] [--gpu <id>] [--split <n>] [--max-seconds <n>] [--name <text>] [--json]\n       roost job submit <spec.json> | show <id> [--history] [--preview] | next <id>... | cancel <id>... | cancel --queued | rerun <id>... | schema\n       roost job list [--state <states>] [--limit <n>]\n       roost job wait <id>... [--timeout <30m|2h|90s>] [--json]\n       roost job inspect <model.onnx> [--json]\n       roost job remove <id>... | remove --finished-before <30d|12h|date> [--dry-run]',
   summary: 'Run ONNX models on your own GPUs: private jobs with .npy inputs and outputs',
   help: [
     `A spec for roost job submit is JSON in the ${JOB_SPEC_FORMAT} format, for example:`,
@@ -147,6 +147,9 @@ export const jobCommand: Command = {
     'roost job list shows the newest 200 jobs; --state failed (or a list: queued,running) only',
     'those in a state, --limit <n> up to 1000.',
     '',
+    'roost job show <id> --history lists every step the job took, with its time (queued, its',
+    'files fetched, a worker restarted, moved to the front), as the journal keeps them.',
+    '',
     'roost job show <id> --preview also reads each output: how many values, min, max and mean,',
     'how many are NaN or infinite, and the first few.',
     '',
@@ -170,6 +173,7 @@ export const jobCommand: Command = {
     'finished-before': { type: 'string' },
     'dry-run': { type: 'boolean' },
     preview: { type: 'boolean' },
+    history: { type: 'boolean' },
     timeout: { type: 'string' },
     queued: { type: 'boolean' },
     state: { type: 'string' },
@@ -399,6 +403,8 @@ async function runJobCommand(ctx: Context): Promise<number> {
     );
   if (v['dry-run'] !== undefined && action !== 'remove')
     throw new UsageError('--dry-run belongs to roost job remove.');
+  if (v.history !== undefined && action !== 'show')
+    throw new UsageError('--history belongs to roost job show: roost job show <id> --history');
   if (v.preview !== undefined && action !== 'show')
     throw new UsageError('--preview belongs to roost job show: roost job show <id> --preview');
   for (const flag of ['state', 'limit'])
@@ -772,6 +778,10 @@ async function runJobCommand(ctx: Context): Promise<number> {
                 ]),
                 `Signed result: ${join(j.exportedTo ?? join(j.jobDir, 'out'), 'result.json')}`,
               ]
+            : []),
+          // What happened, step by step, with --history (the journal keeps every step).
+          ...(v.history === true
+            ? ['History:', ...j.history.map((h) => `  ${h.at}  ${h.state.padEnd(9)} ${h.message}`)]
             : []),
         ].join('\n'),
       );

@@ -427,7 +427,15 @@ describe('JobsPage: where jobs run', () => {
           ...resnet,
           jobDir: '/var/lib/roost/jobs/job-1',
           fallbacks: [],
-          history: [],
+          history: [
+            { at: '2026-11-27T09:00:00.000Z', state: 'queued', message: 'submitted' },
+            {
+              at: '2026-11-27T09:00:05.000Z',
+              state: 'running',
+              message: 'the worker stopped (exit code 134); it starts again from set 2',
+            },
+            { at: '2026-11-27T09:01:00.000Z', state: 'done', message: 'done' },
+          ],
           result: {
             receipt: {
               outputs: [],
@@ -453,6 +461,18 @@ describe('JobsPage: where jobs run', () => {
     expect(within(detail).getByText('Ran on').nextElementSibling?.textContent).toBe(
       'CUDA on NVIDIA GeForce RTX 3070 #2',
     );
+    // What happened, step by step: folded until asked for.
+    const steps = within(detail).getByText('What happened, step by step (3)').closest('details')!;
+    expect(steps.open).toBe(false);
+    expect(
+      [...steps.querySelectorAll('li')].map((li) =>
+        li.textContent?.slice(li.querySelector('time')!.textContent!.length + 1),
+      ),
+    ).toEqual([
+      'Queued — submitted',
+      'Running — the worker stopped (exit code 134); it starts again from set 2',
+      'Done',
+    ]);
   });
 
   /** A finished CPU job 'resnet' with these outputs, as job.show answers for it. */

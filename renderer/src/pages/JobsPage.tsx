@@ -633,6 +633,23 @@ function JobDetailView({ id }: { id: string }) {
           )}
         </>
       )}
+      {detail.history.length > 0 && (
+        <details className="job-history">
+          <summary>What happened, step by step ({detail.history.length})</summary>
+          <ol>
+            {detail.history.map((h, k) => (
+              <li key={k}>
+                <time dateTime={h.at} className="muted">
+                  {new Date(h.at).toLocaleString()}
+                </time>{' '}
+                {stateWords[h.state]}
+                {/* "done" beside Done says nothing more. */}
+                {h.message.trim().toLowerCase() !== h.state && ` — ${h.message}`}
+              </li>
+            ))}
+          </ol>
+        </details>
+      )}
     </div>
   );
 }
