@@ -1,13 +1,10 @@
-import { Fragment, useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import {
   diskWords,
-  executionProviderName,
-  jobTimeWords,
   jobWords,
   leftWords,
   queuePlaceWords,
   remainingMs,
-  sandboxWords,
   type PaceStart,
   type Result,
   type ResultOf,
@@ -16,13 +13,11 @@ import { useAgent } from '../AgentContext.tsx';
 import { describeError } from '../api/error-messages.ts';
 import { AgentText } from '../components/AgentText.tsx';
 import { DisputesToRule } from '../components/Disputes.tsx';
-import { JobFiles } from '../components/JobFiles.tsx';
 import { MarketLeases } from '../components/MarketLeases.tsx';
-import { PreviewText, usePreviews } from '../components/OutputPreview.tsx';
 import { PostedJobs } from '../components/PostedJobs.tsx';
-import { useDetect } from '../hooks/useDetect.ts';
-import { downloadAs, saveDownload } from '../save-file.ts';
-import { parseInputSets, pathProblem } from './job-paths.ts';
+import { AddJob } from '../components/AddJob.tsx';
+import { JobDetailView } from '../components/JobDetail.tsx';
+import { finished, stateWords, whereWords } from './job-words.ts';
 import {
   filterHelps,
   groupCount,
@@ -33,20 +28,7 @@ import {
   type JobGroup,
 } from './job-filter.ts';
 
-type Target = ResultOf<'bench.targets'>['targets'][number];
-
 type Summary = ResultOf<'job.list'>['jobs'][number];
-type Detail = ResultOf<'job.show'>;
-
-const stateWords: Record<Summary['state'], string> = {
-  queued: 'Queued',
-  fetching: 'Fetching files',
-  running: 'Running',
-  done: 'Done',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-};
-const finished = new Set(['done', 'failed', 'cancelled']);
 
 /** `job resnet` → `Job resnet`, to start a sentence. */
 const capitalized = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
@@ -65,22 +47,6 @@ type Removed = ResultOf<'job.remove'>;
  * lease is done with it (paid or ended).
  */
 const removable = (job: Summary) => job.removable;
-
-/**
- * Where a job runs or ran, in one short phrase: the accelerator and the device, as `CUDA on RTX
- * 3070 #2`, `WebGPU on the CPU` (a software adapter), `CPU` (not "CPU on the CPU"), or `on RTX
- * 3070 #2` while its worker starts, `for RTX 3070 #2 only` before a job asked for one GPU has it.
- * Undefined before the job has either.
- */
-export function whereWords(job: Pick<Summary, 'executionProvider' | 'device' | 'deviceWanted'>) {
-  const { executionProvider: ep, device } = job;
-  // Asked for one GPU and not on it yet: say so, or the wait reads as Roost ignoring a free GPU.
-  if (ep === undefined && !device && job.deviceWanted) return `for ${job.deviceWanted.name} only`;
-  if (ep === undefined) return device && `on ${device.name}`;
-  const accelerator = executionProviderName(ep);
-  if (!device || (device.id === 'cpu' && ep === 'cpu')) return accelerator;
-  return `${accelerator} on ${device.name}`;
-}
 
 /** What a removal leaves of market jobs, said before it. */
 const MARKET_STAYS = 'Market jobs stay while their lease runs; what they paid stays.';
@@ -295,361 +261,6 @@ function Progress({ job, left }: { job: Summary; left?: string | undefined }) {
             ? waiting.charAt(0).toUpperCase() + waiting.slice(1)
             : `${stage}, ${setsDone}/${setsTotal} (${pct} %)${left ? ` · ${left}` : ''}`}
       </span>
-    </div>
-  );
-}
-
-type Field = 'model' | 'inputs' | 'out' | 'device';
-
-/**
- * Which field an agent's refusal of a private job is about, from how it names the file: "The
- * model: …" or `Input "x": …` (agent/jobs/service.ts `artifactOf`), or the GPU: `There is no
- * device "…" here` (a card taken out since the page asked).
- */
-export function fieldOf(message: string): Field | undefined {
-  if (/^The model\b/.test(message)) return 'model';
-  if (/^Input "/.test(message)) return 'inputs';
-  if (/^(There is no device|Splitting needs)\b/.test(message)) return 'device';
-  return undefined;
-}
-
-/** The GPU choice that splits a batch into one job per GPU (no GPU id looks like it). */
-const SPLIT = 'split';
-
-/** "Add a private job": a model and .npy inputs by their paths on the machine Roost runs on. */
-function AddJob({ onAdded }: { onAdded: () => void }) {
-  const { client } = useAgent();
-  const [model, setModel] = useState('');
-  const [inputs, setInputs] = useState('');
-  const [outDir, setOutDir] = useState('');
-  /** '' = the agent's choice: the GPU paths that work here, then the CPU. */
-  const [ep, setEp] = useState('');
-  const [targets, setTargets] = useState<Target[]>([]);
-  /**
-   * '' = any free GPU; SPLIT = the batch as one job per GPU, at once; else the id of the one GPU
-   * the job may run on.
-   */
-  const [gpu, setGpu] = useState('');
-  // The GPUs a job can run on: one with no accelerator working (no driver, a display-only chip)
-  // would take a pinned job or a part of a split batch and fail it. With one (or none) there is
-  // nothing to choose: the agent places the job on it.
-  const gpus = (useDetect().report?.gpus ?? []).filter((g) => g.accelerators.some((a) => a.ok));
-  const chooseGpu = gpus.length >= 2;
-  // Only the CPU runs on no GPU: a GPU picked with it would leave the job nothing to run on.
-  const device = chooseGpu && ep !== 'cpu' ? gpu : '';
-  const split = device === SPLIT;
-  /** What is wrong, and with which field (marked and described by the message). */
-  const [problem, setProblemState] = useState<{ text: string; field?: Field }>();
-  const setProblem = (text: string | undefined, field?: Field) =>
-    setProblemState(text === undefined ? undefined : { text, ...(field ? { field } : {}) });
-  const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    // The accelerators that work here (one entry per provider): what the owner may pin a job to.
-    void client.call('bench.targets').then((r) => {
-      if (!r.ok) return;
-      const seen = new Set<string>();
-      setTargets(r.value.targets.filter((t) => !seen.has(t.ep) && seen.add(t.ep)));
-    });
-  }, [client]);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    const parsed = parseInputSets(inputs);
-    if (!parsed.ok) return setProblem(parsed.problem, 'inputs');
-    const { sets } = parsed;
-    if (!model.trim()) return setProblem('Give the model file.', 'model');
-    if (sets.length === 0) return setProblem('Give at least one input.', 'inputs');
-    for (const [field, paths] of [
-      ['model', [model.trim()]],
-      ['inputs', sets.flatMap((set) => Object.values(set))],
-      ['out', [outDir.trim()]],
-    ] as const) {
-      for (const path of paths) {
-        const problem = path === '' ? undefined : pathProblem(path);
-        if (problem) return setProblem(problem, field);
-      }
-    }
-    setBusy(true);
-    const r = await client.call('job.add', {
-      model: model.trim(),
-      inputs: sets.length === 1 ? sets[0]! : sets,
-      ...(outDir.trim() ? { outDir: outDir.trim() } : {}),
-      ...(ep ? { executionProviders: [ep as Target['ep']] } : {}),
-      ...(split ? { split: gpus.length } : device ? { device } : {}),
-    });
-    setBusy(false);
-    if (r.ok) {
-      setProblem(undefined);
-      setModel('');
-      setInputs('');
-      onAdded();
-    } else if (r.error.code === 'INVALID_PARAMS') {
-      // The agent says which file and what is wrong with it: that is the whole message.
-      setProblem(r.error.message, fieldOf(r.error.message));
-    } else setProblem(describeError(r.error));
-  };
-  /** A field's own props: marked invalid and described by the message when it is the one. */
-  const marked = (field: Field) =>
-    problem?.field === field
-      ? { 'aria-invalid': true as const, 'aria-describedby': 'add-job-problem' }
-      : {};
-  return (
-    <form
-      className="card wallet-form"
-      onSubmit={(e) => void submit(e)}
-      aria-labelledby="add-job-title"
-    >
-      <h2 id="add-job-title">Add a private job</h2>
-      <p className="muted">
-        Run your own ONNX model on this computer, on its GPU where it has one. Choose the files, or
-        give their paths on the computer Roost runs on.
-      </p>
-      <JobFiles
-        idPrefix="job"
-        modelLabel="Model (.onnx)"
-        model={model}
-        onModel={setModel}
-        inputs={inputs}
-        onInputs={setInputs}
-        marked={marked}
-        onProblem={setProblem}
-      />
-      <label htmlFor="job-ep">Accelerator</label>
-      <select id="job-ep" value={ep} onChange={(e) => setEp(e.target.value)}>
-        <option value="">Best that works here (GPU first, then CPU)</option>
-        {targets.map((t) => (
-          <option key={t.ep} value={t.ep}>
-            Only {t.label}
-          </option>
-        ))}
-      </select>
-      {chooseGpu && (
-        <>
-          <label htmlFor="job-gpu">GPU</label>
-          <select
-            id="job-gpu"
-            value={device}
-            disabled={ep === 'cpu'}
-            onChange={(e) => setGpu(e.target.value)}
-            {...marked('device')}
-          >
-            <option value="">Any free GPU</option>
-            <option value={SPLIT}>
-              Split the batch over all {gpus.length} GPUs ({gpus.length} jobs at once)
-            </option>
-            {gpus.map((g) => (
-              <option key={g.id} value={g.id}>
-                Only {g.displayName}
-              </option>
-            ))}
-          </select>
-        </>
-      )}
-      <label htmlFor="job-out">Copy the outputs to (optional)</label>
-      <input
-        id="job-out"
-        value={outDir}
-        onChange={(e) => setOutDir(e.target.value)}
-        placeholder="/data/results/run-1"
-        autoComplete="off"
-        {...marked('out')}
-      />
-      {problem && (
-        <div className="banner banner-error" role="alert" id="add-job-problem">
-          {problem.text}
-        </div>
-      )}
-      <button type="submit" disabled={busy}>
-        {busy ? 'Checking…' : 'Add job'}
-      </button>
-    </form>
-  );
-}
-
-function JobDetailView({ id }: { id: string }) {
-  const { client, subscribe } = useAgent();
-  const [detail, setDetail] = useState<Detail>();
-  /** The file being downloaded ('' for all of them), and why the last download failed. */
-  const [downloading, setDownloading] = useState<string>();
-  const [downloadProblem, setDownloadProblem] = useState<string>();
-  /** Output previews by file, shown under their row; a failed one says why there. */
-  const { shown: previews, toggle: togglePreview } = usePreviews(async (file) => {
-    const r = await client.call('job.outputPreview', { id, file });
-    return r.ok ? r.value : { problem: describeError(r.error) };
-  });
-  const download = async (file?: string) => {
-    setDownloading(file ?? '');
-    setDownloadProblem(undefined);
-    const r = await client.call('job.download', {
-      id,
-      ...(file !== undefined ? { file } : {}),
-      ...downloadAs(client),
-    });
-    setDownloading(undefined);
-    if (r.ok) saveDownload(client, r.value);
-    else setDownloadProblem(describeError(r.error));
-  };
-  useEffect(() => {
-    let live = true;
-    const load = () =>
-      void client.call('job.show', { id }).then((r) => {
-        if (live && r.ok) setDetail(r.value);
-      });
-    load();
-    const stop = subscribe((e) => {
-      if (e.event === 'job.stateChanged' && e.payload.job.id === id) load();
-    });
-    return () => {
-      live = false;
-      stop();
-    };
-  }, [client, subscribe, id]);
-  if (!detail) return <p className="muted">Loading…</p>;
-  const receipt = detail.result?.receipt;
-  const where = whereWords(detail);
-  const namedGpu = detail.device !== undefined && !['cpu', 'gpu'].includes(detail.device.id);
-  return (
-    <div className="job-detail" data-testid="job-detail">
-      {detail.error && (
-        <div className="banner banner-error" role="alert">
-          <AgentText text={detail.error.message} />
-        </div>
-      )}
-      <dl className="facts">
-        <dt>Folder</dt>
-        <dd className="path">{detail.exportedTo ?? detail.jobDir}</dd>
-        {where && (
-          <>
-            <dt>{finished.has(detail.state) ? 'Ran on' : 'Runs on'}</dt>
-            <dd>
-              {where}
-              {/* A GPU the device names is the adapter already; the CPU's model is not. */}
-              {receipt?.adapter && !namedGpu
-                ? ` (${receipt.adapter.name}${receipt.adapter.software ? ', a software adapter' : ''})`
-                : ''}
-            </dd>
-          </>
-        )}
-        {detail.fallbacks.length > 0 && (
-          <>
-            <dt>Passed over</dt>
-            <dd>
-              {detail.fallbacks
-                .map((f) => `${executionProviderName(f.ep)}: ${f.reason}`)
-                .join('; ')}
-            </dd>
-          </>
-        )}
-        {detail.sandbox && (
-          <>
-            <dt>Sandbox</dt>
-            <dd>{sandboxWords(detail.sandbox)}</dd>
-          </>
-        )}
-        {receipt && (
-          <>
-            <dt>Time</dt>
-            <dd>{jobTimeWords(receipt.timings)}</dd>
-            <dt>Signed by</dt>
-            <dd className="path">{detail.result?.signature.signer}</dd>
-          </>
-        )}
-      </dl>
-      {receipt && receipt.outputs.length > 0 && (
-        <>
-          <table className="history">
-            <thead>
-              <tr>
-                <th scope="col">Output</th>
-                <th scope="col">File</th>
-                <th scope="col">Type</th>
-                <th scope="col">Shape</th>
-                <th scope="col">Size</th>
-                <th scope="col">
-                  <span className="visually-hidden">Download</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {receipt.outputs.map((o) => {
-                const preview = previews[o.file];
-                return (
-                  <Fragment key={`${o.set}-${o.name}`}>
-                    <tr>
-                      <td>{o.name}</td>
-                      <td className="path">{o.file}</td>
-                      <td>{o.dtype}</td>
-                      <td>[{o.shape.join(', ')}]</td>
-                      <td>{diskWords(o.bytes)}</td>
-                      <td className="output-actions">
-                        <button
-                          type="button"
-                          className="link"
-                          aria-label={`Preview ${o.file}`}
-                          aria-expanded={preview !== undefined}
-                          onClick={() => void togglePreview(o.file)}
-                        >
-                          Preview
-                        </button>
-                        <button
-                          type="button"
-                          className="link"
-                          aria-label={`Download ${o.file}`}
-                          disabled={downloading !== undefined}
-                          onClick={() => void download(o.file)}
-                        >
-                          {downloading === o.file ? 'Downloading…' : 'Download'}
-                        </button>
-                      </td>
-                    </tr>
-                    {preview && (
-                      <tr className="output-preview" data-testid={`preview-${o.file}`}>
-                        <td colSpan={6}>
-                          <PreviewText preview={preview} />
-                        </td>
-                      </tr>
-                    )}
-                  </Fragment>
-                );
-              })}
-            </tbody>
-          </table>
-          <div className="job-downloads">
-            <button
-              type="button"
-              className="secondary"
-              disabled={downloading !== undefined}
-              onClick={() => void download()}
-            >
-              {downloading === '' ? 'Downloading…' : 'Download all (.zip)'}
-            </button>
-            <span className="muted">
-              The outputs as .npy, with the signed result.json and the job's spec.json.
-            </span>
-          </div>
-          {downloadProblem && (
-            <div className="banner banner-error" role="alert">
-              <AgentText text={downloadProblem} />
-            </div>
-          )}
-        </>
-      )}
-      {detail.history.length > 0 && (
-        <details className="job-history">
-          <summary>What happened, step by step ({detail.history.length})</summary>
-          <ol>
-            {detail.history.map((h, k) => (
-              <li key={k}>
-                <time dateTime={h.at} className="muted">
-                  {new Date(h.at).toLocaleString()}
-                </time>{' '}
-                {stateWords[h.state]}
-                {/* "done" beside Done says nothing more. */}
-                {h.message.trim().toLowerCase() !== h.state && ` — ${h.message}`}
-              </li>
-            ))}
-          </ol>
-        </details>
-      )}
     </div>
   );
 }
