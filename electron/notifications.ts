@@ -5,8 +5,7 @@
  */
 import type { Agent } from '../agent/agent.ts';
 import {
-  createNotifier,
-  noticeSource,
+  createNotices,
   type LeaseWatch,
   type Notice,
   type Notifier,
@@ -41,7 +40,9 @@ export function showDesktopNotices(deps: {
   now?: () => number;
 }): DesktopNotices {
   const shown = new Set<DesktopNotification>();
-  const notifier = createNotifier({
+  const notices = createNotices({
+    token: () => deps.agent.market.token(),
+    gpuName: (gpuId) => deps.agent.policy.gpuName(gpuId),
     show: (notice: Notice) => {
       if (!deps.Notification.isSupported()) return;
       const notification = new deps.Notification({ title: notice.title, body: notice.body });
@@ -52,14 +53,6 @@ export function showDesktopNotices(deps: {
     },
     ...(deps.now ? { now: deps.now } : {}),
   });
-  const source = noticeSource({
-    token: () => deps.agent.market.token(),
-    gpuName: (gpuId) => deps.agent.policy.gpuName(gpuId),
-    ...(deps.now ? { now: deps.now } : {}),
-  });
-  deps.agent.events.subscribe((event) => {
-    const notice = source.noticeOf(event);
-    if (notice) notifier.notify(notice);
-  });
-  return { notifier, leases: source.leases };
+  deps.agent.events.subscribe(notices.observe);
+  return { notifier: notices.notifier, leases: notices.leases };
 }

@@ -5,7 +5,7 @@
  * user allowed them, while its tab is in the background (renderer/src/hooks/useBrowserNotices.ts).
  */
 import type { AgentEvent } from '../api/contract.ts';
-import { createNotifier, noticeSource, type NotifierOptions } from './notices.ts';
+import { createNotices, type NotifierOptions } from './notices.ts';
 import type { NoticeEvent } from './schema.ts';
 
 export interface BrowserNoticesOptions {
@@ -20,24 +20,18 @@ export interface BrowserNoticesOptions {
 export function createBrowserNotices(options: BrowserNoticesOptions): {
   observe(event: AgentEvent): void;
 } {
-  const now = options.now ?? Date.now;
-  const notifier = createNotifier({
+  const notices = createNotices({
     show: (notice) => options.emit(notice),
-    now,
+    token: options.token,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.gpuName ? { gpuName: options.gpuName } : {}),
     ...(options.coolDownMs ? { coolDownMs: options.coolDownMs } : {}),
     ...(options.maxPerHour !== undefined ? { maxPerHour: options.maxPerHour } : {}),
-  });
-  const source = noticeSource({
-    token: options.token,
-    now,
-    ...(options.gpuName ? { gpuName: options.gpuName } : {}),
   });
   return {
     observe(event) {
       // Its own events make none.
-      if (event.event === 'agent.notice') return;
-      const notice = source.noticeOf(event);
-      if (notice) notifier.notify(notice);
+      if (event.event !== 'agent.notice') notices.observe(event);
     },
   };
 }

@@ -77,27 +77,33 @@ function short(text: string, max = 180): string {
 }
 
 /**
- * Agent events as notices, for one shell that shows them (the desktop app, the webhook, the
- * browser dashboard): `noticeOf` gives the notice an event deserves, keeping `leases` (the market
- * jobs that still need the wallet) current as it goes.
+ * One shell's notices (the desktop app, the webhook, the browser dashboard): each agent event
+ * `observe`d becomes the notice it deserves, keeping `leases` (the market jobs that still need
+ * the wallet) current as it goes; those `accept` takes are shown through the rate limit.
  */
-export function noticeSource(options: {
-  token: () => NoticeContext['token'];
-  gpuName?: (gpuId: string) => string;
-  now?: () => number;
-}): { leases: LeaseWatch; noticeOf(event: AgentEvent): Notice | null } {
+export function createNotices(
+  options: NotifierOptions & {
+    token: () => NoticeContext['token'];
+    gpuName?: (gpuId: string) => string;
+    /** Whether this shell shows a notice now (the webhook: one is set, and of a kind it sends). */
+    accept?: (notice: Notice) => boolean;
+  },
+): { observe(event: AgentEvent): void; notifier: Notifier; leases: LeaseWatch } {
+  const notifier = createNotifier(options);
   const leases = watchLeases();
   const now = options.now ?? Date.now;
   return {
+    notifier,
     leases,
-    noticeOf(event) {
+    observe(event) {
       leases.observe(event);
-      return noticeFor(event, {
+      const notice = noticeFor(event, {
         token: options.token(),
         leasesWaiting: leases.waiting(),
         at: now(),
         ...(options.gpuName ? { gpuName: options.gpuName } : {}),
       });
+      if (notice && (options.accept?.(notice) ?? true)) notifier.notify(notice);
     },
   };
 }

@@ -30,13 +30,7 @@ import { hostname } from 'node:os';
 import type { AgentEvent } from '../api/contract.ts';
 import type { Logger } from '../log.ts';
 import { ROOST_VERSION } from '../version.ts';
-import {
-  createNotifier,
-  noticeSource,
-  type Notice,
-  type Notifier,
-  type NotifierOptions,
-} from './notices.ts';
+import { createNotices, type Notice, type NotifierOptions } from './notices.ts';
 import type { NotificationSettings } from './schema.ts';
 
 export const WEBHOOK_TIMEOUT_MS = 10_000;
@@ -226,28 +220,24 @@ export function createWebhookNotifications(
     });
   };
 
-  const notifier: Notifier = createNotifier({
+  const notices = createNotices({
     show: send,
     now,
+    token: options.token,
+    ...(options.gpuName ? { gpuName: options.gpuName } : {}),
     ...(options.setTimer ? { setTimer: options.setTimer } : {}),
     ...(options.coolDownMs ? { coolDownMs: options.coolDownMs } : {}),
     ...(options.maxPerHour !== undefined ? { maxPerHour: options.maxPerHour } : {}),
-  });
-  const source = noticeSource({
-    token: options.token,
-    now,
-    ...(options.gpuName ? { gpuName: options.gpuName } : {}),
+    accept: (notice) => {
+      const settings = options.settings();
+      return (
+        settings.webhookUrl !== '' && (settings.kinds as readonly string[]).includes(notice.kind)
+      );
+    },
   });
 
   return {
-    observe(event) {
-      const notice = source.noticeOf(event);
-      if (!notice) return;
-      const settings = options.settings();
-      if (settings.webhookUrl === '') return;
-      if (!(settings.kinds as readonly string[]).includes(notice.kind)) return;
-      notifier.notify(notice);
-    },
+    observe: notices.observe,
     test(url) {
       return post(url, {
         kind: 'test',
