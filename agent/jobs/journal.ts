@@ -487,6 +487,17 @@ export function openJournal(
     }
   }
 
+  /** Rows as records; one that fails to parse is skipped and reported through `onBadRow`. */
+  const readRows = (rows: readonly unknown[]): JobRecord[] =>
+    rows.flatMap((raw) => {
+      try {
+        return [toRecord(raw)];
+      } catch (error) {
+        options.onBadRow?.(String((raw as { id?: unknown }).id), error);
+        return [];
+      }
+    });
+
   const journal: Journal = {
     path,
     insert(job, message) {
@@ -516,17 +527,11 @@ export function openJournal(
       return raw === undefined ? undefined : toRecord(raw);
     },
     queue(limit) {
-      return db
-        .prepare(`SELECT * FROM jobs WHERE state = 'queued' ORDER BY ${QUEUE_ORDER} LIMIT $limit`)
-        .all({ limit: limit ?? -1 })
-        .flatMap((raw) => {
-          try {
-            return [toRecord(raw)];
-          } catch (error) {
-            options.onBadRow?.(String((raw as { id?: unknown }).id), error);
-            return [];
-          }
-        });
+      return readRows(
+        db
+          .prepare(`SELECT * FROM jobs WHERE state = 'queued' ORDER BY ${QUEUE_ORDER} LIMIT $limit`)
+          .all({ limit: limit ?? -1 }),
+      );
     },
     queueOrder() {
       return db
@@ -536,14 +541,12 @@ export function openJournal(
     },
     placeInQueue(id) {
       const row = statement(
-        `SELECT COUNT(*) AS n FROM jobs j, jobs me
-         WHERE me.id = $id AND me.state = 'queued' AND j.state = 'queued'
-           AND ((j.origin = 'market') > (me.origin = 'market')
-             OR ((j.origin = 'market') = (me.origin = 'market')
-               AND (j.priority > me.priority OR (j.priority = me.priority AND j.seq <= me.seq))))`,
+        `SELECT place FROM (
+           SELECT id, ROW_NUMBER() OVER (ORDER BY ${QUEUE_ORDER}) AS place
+           FROM jobs WHERE state = 'queued'
+         ) WHERE id = $id`,
       ).get({ id });
-      const n = Number(row?.n ?? 0);
-      return n > 0 ? n : undefined;
+      return row === undefined ? undefined : Number(row.place);
     },
     moveToFront(id, message) {
       const at = now().toISOString();
@@ -576,20 +579,13 @@ export function openJournal(
       const params: Record<string, string | number> = {};
       states.forEach((s, i) => (params[`s${i}`] = s));
       params.limit = opts.limit ?? -1;
-      const rows = db
-        .prepare(
-          `SELECT * FROM jobs ${where} ORDER BY seq ${opts.oldestFirst ? 'ASC' : 'DESC'} LIMIT $limit`,
-        )
-        .all(params);
-      const out: JobRecord[] = [];
-      for (const raw of rows) {
-        try {
-          out.push(toRecord(raw));
-        } catch (error) {
-          options.onBadRow?.(String((raw as { id?: unknown }).id), error);
-        }
-      }
-      return out;
+      return readRows(
+        db
+          .prepare(
+            `SELECT * FROM jobs ${where} ORDER BY seq ${opts.oldestFirst ? 'ASC' : 'DESC'} LIMIT $limit`,
+          )
+          .all(params),
+      );
     },
     transition(id, from, to, patch, message) {
       for (const f of from) {
