@@ -53,11 +53,16 @@ export function finishedWords(job: JobDetail): { line: string; ok: boolean } {
       line: `Job ${job.id}${name} done${on}${gpu}, ${sets}: outputs in ${job.exportedTo ?? join(job.jobDir, 'out')}`,
     };
   }
-  const message = job.error?.message;
-  // A cancelled job's reason is often just "cancelled": not said twice.
-  const why =
-    message === undefined || message.trim().toLowerCase() === job.state ? '' : `: ${message}`;
-  return { ok: false, line: `Error: Job ${job.id}${name} ${job.state}${why}` };
+  return {
+    ok: false,
+    line: `Error: Job ${job.id}${name} ${job.state}${jobReason(job.state, job.error?.message)}`,
+  };
+}
+
+/** What follows "Job <id> <state>" in the line a job that did not finish ends with. */
+export function jobReason(state: string, message: string | undefined): string {
+  if (message === undefined) return ': no reason given';
+  return message.trim().toLowerCase() === state ? '' : `: ${message}`;
 }
 
 export interface WaitOptions {

@@ -8,7 +8,8 @@ import { openJournal } from '../jobs/journal.ts';
 import type { JobSpec } from '../jobs/schema.ts';
 import { identityModel, maskedModel } from '../../test/fixtures/jobs/models.ts';
 import { encodeNpy } from '../../worker/npy.ts';
-import { jobReason, modelWords, parseFinishedBefore, progressKey } from './job.ts';
+import { modelWords, parseFinishedBefore, progressKey } from './job.ts';
+import { jobReason } from './job-wait.ts';
 import { runCliCaptured } from './testing/run.ts';
 
 describe('roost job run progress', () => {

@@ -31,7 +31,7 @@ import { executionProviderName } from '../hardware/schema.ts';
 import type { Result, ResultOf } from '../api/contract.ts';
 import type { LogEntry } from '../log.ts';
 import type { ApiClient } from '../api/node-client.ts';
-import { parseTimeout, waitForJobs, waitIds } from './job-wait.ts';
+import { jobReason, parseTimeout, waitForJobs, waitIds } from './job-wait.ts';
 
 /** ` on RTX 3070 #2` where the job ran on a GPU ("on the CPU" says nothing new after CPU). */
 function deviceWords(device: { id: string; name: string } | undefined): string {
@@ -827,10 +827,4 @@ async function removeJobs(
   return withClient(ctx, async (client) =>
     print(ctx, withListHint(await client.call('job.remove', params)), (r) => removedWords(r, when)),
   );
-}
-
-/** What follows "Job <id> <state>" in the line a job that did not finish ends with. */
-export function jobReason(state: string, message: string | undefined): string {
-  if (message === undefined) return ': no reason given';
-  return message.trim().toLowerCase() === state ? '' : `: ${message}`;
 }
