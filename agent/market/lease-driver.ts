@@ -407,12 +407,15 @@ export function createLeaseDriver(deps: LeaseDriverOptions): LeaseDriver {
         // The claim must be on the chain before the result: after a reorganisation it may be
         // on its way back (wait() sends it again if no one has yet).
         const claimKey = `claim:${jobId}`;
-        if (s.tx.get(claimKey) && !s.tx.get(`submit:${jobId}:${lease.slot}`))
-          await s.tx.wait(claimKey);
+        const submitKey = `submit:${jobId}:${lease.slot}`;
+        const claimed =
+          s.tx.get(claimKey) && s.tx.get(submitKey)?.state !== 'mined'
+            ? await s.tx.wait(claimKey)
+            : undefined;
         let record: TxRecord;
         try {
           record = await s.tx.execute({
-            key: `submit:${jobId}:${lease.slot}`,
+            key: submitKey,
             to: s.net.marketAddress,
             data: jobMarketInterface.encodeFunctionData('submitResult', [
               BigInt(jobId),
@@ -424,6 +427,12 @@ export function createLeaseDriver(deps: LeaseDriverOptions): LeaseDriver {
           });
         } catch (error) {
           if (error instanceof TxRevertError) {
+            // A reorganisation that took the claim away just after it was looked at refuses the
+            // result too: once the claim is back (in another block), the result goes in again.
+            if (claimed && (await s.tx.wait(claimKey)).blockHash !== claimed.blockHash) {
+              schedule(s, jobId);
+              return;
+            }
             recorder.move(
               s,
               jobId,

@@ -12,6 +12,7 @@ import { FINISHED_LEASE_STATES } from './leases.ts';
 import type { LeaseState } from './schema.ts';
 import type { MarketLog, MarketServiceOptions } from './service-options.ts';
 import type { LeaseRecorder, Session } from './session.ts';
+import type { TxRecord } from './tx-manager.ts';
 
 export interface LeaseEventsOptions {
   options: Pick<MarketServiceOptions, 'onLease'>;
@@ -26,6 +27,8 @@ export interface LeaseEvents {
   onEvents(s: Session, events: MarketEvent[]): Promise<void>;
   /** The chain replaced the blocks from `fromBlock` on. */
   onReorg(s: Session, fromBlock: number): Promise<void>;
+  /** The transaction manager found one of our transactions gone from the chain, or back on it. */
+  onTxReorganised(s: Session, record: TxRecord, change: 'dropped' | 'back'): void;
 }
 
 /** The Why of a disputed lease before (and unless) the requester's reason is read. */
@@ -235,9 +238,11 @@ export function createLeaseEvents(deps: LeaseEventsOptions): LeaseEvents {
   }
 
   /**
-   * Our claims and results mined in blocks the chain replaced are gone from it: the transaction
-   * manager hands the same signed bytes to the node again (same nonce, so never a second claim).
-   * A claim that does not go in again (someone else took the lease meanwhile) fails the lease.
+   * Our claims and results mined in blocks the chain replaced are gone from it: waiting on them
+   * has the transaction manager hand the same signed bytes to the node again (same nonce, so
+   * never a second claim), and say so in the lease's history (`onTxReorganised`), whichever part
+   * of Roost noticed first. A claim that does not go in again (someone else took the lease
+   * meanwhile) fails the lease.
    */
   async function resendReorganised(s: Session, fromBlock: number): Promise<void> {
     const held: LeaseState[] = ['claimed', 'running', 'uploading', 'submitting', 'submitted'];
@@ -249,20 +254,10 @@ export function createLeaseEvents(deps: LeaseEventsOptions): LeaseEvents {
         // Mined after the replaced blocks, in one that stands (a reorganisation seen late, on a
         // busy machine): nothing of it was taken away.
         if (await blockStands(s, record.blockNumber, record.blockHash)) continue;
-        const what = key.startsWith('claim:') ? 'the claim' : 'the result';
-        recorder.note(
-          s,
-          lease.jobId,
-          `the chain replaced the block that held ${what}; the same signed transaction is sent again`,
-        );
         void s.tx
           .wait(key)
           .then((again) => {
-            if (again.state === 'mined') {
-              recorder.note(s, lease.jobId, `${what} is on the chain again`);
-              return;
-            }
-            if (what !== 'the claim') return;
+            if (again.state === 'mined' || !key.startsWith('claim:')) return;
             recorder.move(
               s,
               lease.jobId,
@@ -277,6 +272,15 @@ export function createLeaseEvents(deps: LeaseEventsOptions): LeaseEvents {
     }
   }
 
+  /** A lease's claim or result, by the key it was sent under. */
+  function leaseTx(key: string): { jobId: string; what: string } | undefined {
+    const claim = /^claim:(\d+)$/.exec(key);
+    if (claim) return { jobId: claim[1]!, what: 'the claim' };
+    const result = /^submit:(\d+):\d+$/.exec(key);
+    if (result) return { jobId: result[1]!, what: 'the result' };
+    return undefined;
+  }
+
   return {
     onEvents,
     async onReorg(s, fromBlock) {
@@ -287,6 +291,17 @@ export function createLeaseEvents(deps: LeaseEventsOptions): LeaseEvents {
           `market: ${forgotten === 1 ? 'a job' : `${forgotten} jobs`} seen in the replaced blocks ${forgotten === 1 ? 'is' : 'are'} read again`,
         );
       await resendReorganised(s, fromBlock);
+    },
+    onTxReorganised(s, record, change) {
+      const tx = leaseTx(record.key);
+      if (!tx || !s.leases.get(tx.jobId)) return;
+      recorder.note(
+        s,
+        tx.jobId,
+        change === 'dropped'
+          ? `the chain replaced the block that held ${tx.what}; the same signed transaction is sent again`
+          : `${tx.what} is on the chain again`,
+      );
     },
   };
 }

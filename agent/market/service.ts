@@ -246,6 +246,7 @@ export function createMarketService(options: MarketServiceOptions): MarketServic
         tokenMeta,
         onEvents: events.onEvents,
         onReorg: events.onReorg,
+        onTxReorganised: events.onTxReorganised,
         onProblem: (s, text) => {
           if (text !== null) setProblem(`the chain is not answering: ${text}`);
           else void registration.ensure(s).catch(() => undefined);

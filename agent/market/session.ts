@@ -19,7 +19,7 @@ import { messageOf } from './format.ts';
 import { openLeaseStore, type LeasePatch, type LeaseStore } from './leases.ts';
 import type { LeaseRecord, LeaseState, MarketJob } from './schema.ts';
 import type { MarketLog, MarketServiceOptions } from './service-options.ts';
-import { createTxManager, type TxManager } from './tx-manager.ts';
+import { createTxManager, type TxManager, type TxRecord } from './tx-manager.ts';
 
 export interface Session {
   key: string;
@@ -75,6 +75,8 @@ export interface OpenSessionOptions {
   /** What the session's follower reports to. */
   onEvents(s: Session, events: MarketEvent[]): Promise<void>;
   onReorg(s: Session, fromBlock: number): Promise<void>;
+  /** One of the session's transactions found gone from the chain, or mined again after. */
+  onTxReorganised(s: Session, record: TxRecord, change: 'dropped' | 'back'): void;
   onProblem(s: Session, text: string | null): void;
 }
 
@@ -112,6 +114,7 @@ export async function openSession(
       : {}),
     ...(options.tx?.bumpAfterMs !== undefined ? { bumpAfterMs: options.tx.bumpAfterMs } : {}),
     ...(options.tx?.pollMs !== undefined ? { pollMs: options.tx.pollMs } : {}),
+    onReorganised: (record, change) => o.onTxReorganised(s, record, change),
   });
   const s: Session = {
     key,

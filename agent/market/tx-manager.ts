@@ -95,6 +95,11 @@ export interface TxManagerOptions {
   confirmations?: number;
   /** The signer's send lane, shared with the agent's other senders on its address (default none). */
   lane?: Lane;
+  /**
+   * A mined transaction found gone from the chain (its block replaced), about to be sent again
+   * (`dropped`), and later mined again (`back`): once each, whichever wait() found it.
+   */
+  onReorganised?(record: TxRecord, change: 'dropped' | 'back'): void;
 }
 
 export interface TxManager {
@@ -340,6 +345,15 @@ export function createTxManager(options: TxManagerOptions): TxManager {
   const confirmations = Math.max(1, options.confirmations ?? 1);
   const inLane = options.lane ?? noLane;
   const provider = signer.provider;
+  /** Keys dropped by a reorganisation in this process and not mined since. */
+  const dropped = new Set<string>();
+  const tell = (row: Row, change: 'dropped' | 'back'): void => {
+    try {
+      options.onReorganised?.(toRecord(row), change);
+    } catch (error) {
+      log.warn(`${row.label}: ${shortError(error)}`);
+    }
+  };
   if (provider === null) {
     throw new Error('The transaction manager needs a signer connected to a chain provider.');
   }
@@ -619,6 +633,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
     }));
     if (reverted) log.error(`${row.label}: ${error ?? 'reverted'}`);
     else log.info(doneLine(row.label, receipt.hash));
+    if (dropped.delete(row.key) && !reverted) tell(stored, 'back');
     return stored;
   };
 
@@ -673,6 +688,8 @@ export function createTxManager(options: TxManagerOptions): TxManager {
         error: null,
       }));
       acceptedAt.delete(key);
+      dropped.add(key);
+      tell(row, 'dropped');
     }
 
     const used = countSchema.parse(await provider.getTransactionCount(row.from_address, 'latest'));

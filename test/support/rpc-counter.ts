@@ -1,6 +1,8 @@
 /**
  * A JSON-RPC proxy on 127.0.0.1 that counts the calls passing through it by method, for tests of
- * how much a client asks of a node (a public RPC limits and bills by the request).
+ * how much a client asks of a node (a public RPC limits and bills by the request). `before` sees
+ * each request's calls before they go on, to change the chain at an exact moment of a client's
+ * work (a reorganisation just as a transaction is prepared).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,23 +16,41 @@ export interface RpcCounter {
   close(): Promise<void>;
 }
 
-export async function startRpcCounter(targetUrl: string): Promise<RpcCounter> {
+export interface RpcCall {
+  method: string;
+  params: unknown[];
+}
+
+export async function startRpcCounter(
+  targetUrl: string,
+  options: { before?: (calls: RpcCall[]) => Promise<void> } = {},
+): Promise<RpcCounter> {
   let counts: Record<string, number> = {};
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
+      const calls: RpcCall[] = [];
       try {
-        const parsed = JSON.parse(body) as { method?: unknown } | { method?: unknown }[];
+        const parsed = JSON.parse(body) as
+          { method?: unknown; params?: unknown } | { method?: unknown; params?: unknown }[];
         for (const call of Array.isArray(parsed) ? parsed : [parsed]) {
           const method = typeof call.method === 'string' ? call.method : '?';
           counts[method] = (counts[method] ?? 0) + 1;
+          calls.push({ method, params: Array.isArray(call.params) ? call.params : [] });
         }
       } catch {
         counts['(not JSON)'] = (counts['(not JSON)'] ?? 0) + 1;
       }
-      fetch(targetUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+      Promise.resolve(options.before?.(calls))
+        .then(() =>
+          fetch(targetUrl, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          }),
+        )
         .then(async (answer) => {
           res.writeHead(answer.status, { 'content-type': 'application/json' });
           res.end(await answer.text());

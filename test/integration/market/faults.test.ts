@@ -10,6 +10,7 @@ import type { JsonRpcProvider, JsonRpcSigner } from 'ethers';
 import {
   LeaseState,
   connectJobMarket,
+  jobMarketInterface,
   leaseStateNames,
 } from '../../../contracts/bindings/job-market.ts';
 import {
@@ -25,6 +26,7 @@ import type { LeaseRecord } from '../../../agent/market/schema.ts';
 import { walletHistorySchema, type WalletHistory } from '../../../agent/wallet/schema.ts';
 import { httpClient, type ApiClient } from '../../../agent/api/node-client.ts';
 import { startTestChain, type TestChain } from '../../support/devnet-chain.ts';
+import { startRpcCounter } from '../../support/rpc-counter.ts';
 import { startServeProcess, type ServeProcess } from '../../support/serve-process.ts';
 import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.ts';
 import { tempDir } from '../../support/temp-dir.ts';
@@ -450,6 +452,88 @@ describe('the earn loop under faults', () => {
     // The lease's end is the one of the claim that stayed on the chain.
     const onChain = await connectJobMarket(devnet.marketAddress, rpc).getLease(jobId, 0);
     expect(paid.leaseEndsAt).toBe(Number(onChain.leaseEndsAt));
+    expect(await calls(provider, 'claimJob', jobId)).toBe(1);
+    expect(await calls(provider, 'submitResult', jobId)).toBe(1);
+    await expectBooksMatch(provider, agent);
+  }, 90_000);
+
+  it('survives a reorganisation just as its result goes in: the claim goes in again, then the result', async () => {
+    // The chain reverts to before the claim at the worst moment: after Roost saw its claim on
+    // the chain and while it prepares the result, which the market then refuses (no claim).
+    const submit = jobMarketInterface.getFunction('submitResult')!.selector;
+    let snapshot: string | undefined = undefined;
+    let reorganised = false;
+    const proxy = await startRpcCounter(devnet.rpcUrl, {
+      before: async (calls) => {
+        if (snapshot === undefined || reorganised) return;
+        const preparesResult = calls.some((c) => {
+          const tx = c.params[0] as { data?: unknown; input?: unknown } | undefined;
+          const data = tx?.data ?? tx?.input;
+          return (
+            c.method === 'eth_estimateGas' && typeof data === 'string' && data.startsWith(submit)
+          );
+        });
+        if (!preparesResult) return;
+        reorganised = true;
+        expect(await rpc.send('evm_revert', [snapshot])).toBe(true);
+        await rpc.send('evm_mine', []);
+        await rpc.send('evm_mine', []);
+      },
+    });
+    cleanups.push(() => proxy.close());
+    const key = Wallet.createRandom().privateKey;
+    const provider = new Wallet(key).address;
+    const agent = await startProviderAgent(await providerDir('reorg-result', proxy.url), key);
+    cleanups.push(() => agent.close());
+    await registered(provider);
+
+    const manual = await agent.router.call('settings.update', { work: { mode: 'manual' } });
+    expect(manual.ok).toBe(true);
+    const jobId = await post(quick);
+    await until('the job skipped', () =>
+      leaseOf(agent, jobId)?.state === 'skipped' ? true : undefined,
+    );
+    snapshot = (await rpc.send('evm_snapshot', [])) as string;
+    const always = await agent.router.call('settings.update', { work: { mode: 'always' } });
+    expect(always.ok).toBe(true);
+
+    const outcomes = await requester.await(jobId, { timeoutMs: 60_000 });
+    expect(reorganised).toBe(true);
+    expect(outcomes[0], outcomes[0]?.reason).toMatchObject({ verdict: 'accepted', provider });
+    const paid = await until('the lease paid', () => {
+      const l = leaseOf(agent, jobId);
+      return l?.state === 'paid' ? l : undefined;
+    });
+    expect(paid.payout).toBe((REWARD - FEE).toString());
+    const history = agent.market.lease(jobId.toString())!.history;
+    const lines = JSON.stringify(history.map((h) => `${h.state}: ${h.message}`));
+    const replaced = history.findIndex(
+      (h) =>
+        h.message ===
+        'the chain replaced the block that held the claim; the same signed transaction is sent again',
+    );
+    const again = history.findIndex((h) => h.message === 'the claim is on the chain again');
+    expect(replaced, lines).toBeGreaterThan(0);
+    expect(again, lines).toBeGreaterThan(replaced);
+    expect(
+      history.filter((h) => h.message.includes('on the chain again')),
+      lines,
+    ).toHaveLength(1);
+    // The refusal was the reorganisation's doing, not the result's: no failure on the way.
+    expect(
+      history.filter((_, i) => i !== replaced && i !== again).map((h) => h.state),
+      lines,
+    ).toEqual([
+      'seen',
+      'skipped',
+      'claiming',
+      'claimed',
+      'running',
+      'uploading',
+      'submitting',
+      'submitted',
+      'paid',
+    ]);
     expect(await calls(provider, 'claimJob', jobId)).toBe(1);
     expect(await calls(provider, 'submitResult', jobId)).toBe(1);
     await expectBooksMatch(provider, agent);

@@ -363,8 +363,10 @@ describe('TxManager', () => {
 
   it('sends a transaction again when its block is reorganised away', async () => {
     const wallet = await fundedWallet();
+    const told: string[] = [];
     const { manager, lines } = managerFor(wallet.connect(providerAt(devnet.rpcUrl)), {
       confirmations: 2,
+      onReorganised: (record, change) => told.push(`${record.key} ${change} ${record.state}`),
     });
 
     await withoutAutomine(async () => {
@@ -380,6 +382,7 @@ describe('TxManager', () => {
       expect(await queued(wallet.address)).toBe(0);
       await until('it is sent again', async () => (await queued(wallet.address)) === 1);
       expect(manager.get('submit:3:1')!.state).toBe('pending');
+      expect(told).toEqual(['submit:3:1 dropped pending']);
       // In words, with the whole hash; the block number means nothing to the owner.
       expect(lines).toContain(
         `warn approve 1: transaction ${sent.hash} was dropped when the chain replaced its latest blocks; sending it again`,
@@ -392,6 +395,7 @@ describe('TxManager', () => {
       const done = await waiting;
       expect(done).toMatchObject({ state: 'mined', hash: sent.hash });
       expect(done.blockNumber).toBe(first.blockNumber);
+      expect(told).toEqual(['submit:3:1 dropped pending', 'submit:3:1 back mined']);
       const receipt = await rpc.getTransactionReceipt(sent.hash);
       expect(receipt?.blockHash).not.toBe(undefined);
       expect(await mined(wallet.address)).toBe(1);
@@ -409,6 +413,8 @@ describe('TxManager', () => {
     await rpc.send('evm_mine', []);
     expect(await again).toMatchObject({ state: 'mined', hash: more.hash });
     expect(await mined(wallet.address)).toBe(2);
+    // Told once each, however many waited.
+    expect(told.slice(2)).toEqual(['submit:3:2 dropped pending', 'submit:3:2 back mined']);
   });
 
   it('gives a record up as failed when its nonce is taken by a transaction not of ours, then sends it anew', async () => {
