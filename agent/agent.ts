@@ -581,6 +581,7 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
   if (options.background && options.host === 'serve') {
     const browser = createBrowserNotices({
       emit: (notice) => events.emit('agent.notice', notice),
+      shown: () => settings.get().notifications.shown,
       token: () => market.token(),
       gpuName: (gpuId) => policy.gpuName(gpuId),
       ...(options.notify?.coolDownMs ? { coolDownMs: options.notify.coolDownMs } : {}),

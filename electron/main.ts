@@ -264,7 +264,7 @@ async function main(): Promise<void> {
   });
 
   // Notifications: the few moments worth an interruption, rate-limited (agent/notify/notices.ts).
-  const { notifier, leases } = showDesktopNotices({
+  const { notifier, leases, tell } = showDesktopNotices({
     agent,
     Notification,
     onClick: () => showRoost(windows, openWindow),
@@ -329,7 +329,7 @@ async function main(): Promise<void> {
   });
 
   // The remembered password (opt-in, safeStorage) unlocks the wallet at start.
-  void unlockAtStart(agent, unlockMemory, (notice) => notifier.notify(notice), electronLog);
+  void unlockAtStart(agent, unlockMemory, tell, electronLog);
 
   let closing = false;
   app.on('before-quit', (event) => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { EventBus } from '../agent/events.ts';
 import type { EventPayload } from '../agent/api/contract.ts';
+import { defaultSettings } from '../agent/api/contract.ts';
+import { NOTIFY_KINDS, type NotifyKind } from '../agent/notify/schema.ts';
 import { showDesktopNotices } from './notifications.ts';
 
 /** Electron's Notification, recorded: what was shown, and its click to press. */
@@ -39,13 +41,27 @@ const doneJob = (id: string) =>
     },
   }) as unknown as EventPayload<'job.stateChanged'>;
 
+/** The parts of the agent the notices read, with `notifications.shown` as given. */
+function agentWith(events: EventBus, shown: NotifyKind[] = [...NOTIFY_KINDS]) {
+  const settings = {
+    ...defaultSettings,
+    notifications: { ...defaultSettings.notifications, shown },
+  };
+  return {
+    events,
+    market: { token: () => null } as never,
+    policy: { gpuName: (id: string) => id },
+    settings: { get: () => settings },
+  };
+}
+
 describe('desktop notifications', () => {
   it("shows the agent's notices as system notifications; a click opens Roost", () => {
     const events = new EventBus();
     const { FakeNotification, shown } = fakeNotifications();
     let opened = 0;
     showDesktopNotices({
-      agent: { events, market: { token: () => null } as never, policy: { gpuName: (id) => id } },
+      agent: agentWith(events),
       Notification: FakeNotification,
       onClick: () => opened++,
     });
@@ -62,7 +78,7 @@ describe('desktop notifications', () => {
     const events = new EventBus();
     const { FakeNotification, shown } = fakeNotifications();
     const { leases } = showDesktopNotices({
-      agent: { events, market: { token: () => null } as never, policy: { gpuName: (id) => id } },
+      agent: agentWith(events),
       Notification: FakeNotification,
       onClick: () => undefined,
     });
@@ -76,11 +92,32 @@ describe('desktop notifications', () => {
     expect(shown[0]?.body).toMatch(/^A market job waits for your wallet to sign/);
   });
 
+  it('shows only the kinds the owner chose, and an update ready to install always', () => {
+    const events = new EventBus();
+    const { FakeNotification, shown } = fakeNotifications();
+    const { notifier, tell } = showDesktopNotices({
+      agent: agentWith(events, ['job-failed']),
+      Notification: FakeNotification,
+      onClick: () => undefined,
+    });
+    events.emit('job.stateChanged', doneJob('abcdef123456'));
+    expect(shown).toEqual([]);
+    const failed = doneJob('fedcba654321');
+    events.emit('job.stateChanged', {
+      job: { ...failed.job, state: 'failed', error: { code: 'WORKER_CRASHED', message: 'boom' } },
+    } as unknown as EventPayload<'job.stateChanged'>);
+    expect(shown.map((n) => n.title)).toEqual(['A job failed']);
+    // The app's own notices follow the choice too; the updater's, told directly, are always said.
+    tell({ kind: 'needs-you', key: 'stale', title: 'Unlock your wallet', body: 'It is locked.' });
+    notifier.notify({ kind: 'update', key: 'update:2.0.0', title: 'Update ready', body: '2.0.0' });
+    expect(shown.map((n) => n.title)).toEqual(['A job failed', 'Update ready']);
+  });
+
   it('shows nothing where the system has no notifications', () => {
     const events = new EventBus();
     const { FakeNotification, shown } = fakeNotifications(false);
     showDesktopNotices({
-      agent: { events, market: { token: () => null } as never, policy: { gpuName: (id) => id } },
+      agent: agentWith(events),
       Notification: FakeNotification,
       onClick: () => undefined,
     });

@@ -27,6 +27,8 @@ export interface DesktopNotices {
   notifier: Notifier;
   /** The market jobs still in the provider's hands (the updater never installs under one). */
   leases: LeaseWatch;
+  /** A notice of the app's own, shown when its kind is one the owner chose. */
+  tell(notice: Notice): void;
 }
 
 /**
@@ -34,15 +36,23 @@ export interface DesktopNotices {
  * notification is held until closed: a collected one loses its click.
  */
 export function showDesktopNotices(deps: {
-  agent: Pick<Agent, 'events' | 'market'> & { policy: Pick<Agent['policy'], 'gpuName'> };
+  agent: Pick<Agent, 'events' | 'market'> & {
+    policy: Pick<Agent['policy'], 'gpuName'>;
+    settings: Pick<Agent['settings'], 'get'>;
+  };
   Notification: DesktopNotificationClass;
   onClick: () => void;
   now?: () => number;
 }): DesktopNotices {
   const shown = new Set<DesktopNotification>();
+  const chosen = (notice: Notice) =>
+    (deps.agent.settings.get().notifications.shown as readonly string[]).includes(notice.kind);
   const notices = createNotices({
     token: () => deps.agent.market.token(),
     gpuName: (gpuId) => deps.agent.policy.gpuName(gpuId),
+    // As the owner chose; an update ready to install (the updater's own, told to the notifier
+    // directly) is always said.
+    accept: chosen,
     show: (notice: Notice) => {
       if (!deps.Notification.isSupported()) return;
       const notification = new deps.Notification({ title: notice.title, body: notice.body });
@@ -54,5 +64,11 @@ export function showDesktopNotices(deps: {
     ...(deps.now ? { now: deps.now } : {}),
   });
   deps.agent.events.subscribe(notices.observe);
-  return { notifier: notices.notifier, leases: notices.leases };
+  return {
+    notifier: notices.notifier,
+    leases: notices.leases,
+    tell: (notice) => {
+      if (chosen(notice)) notices.notifier.notify(notice);
+    },
+  };
 }

@@ -215,8 +215,19 @@ export const SETTING_LABELS: Record<string, string> = {
   'updates.channel': 'Channel',
   'updates.autoInstall': 'Install updates automatically',
   'server.port': 'Port',
+  'notifications.shown': 'Show as notifications',
   'notifications.webhookUrl': 'Webhook URL',
   'notifications.kinds': 'What to send',
+};
+
+/** Each kind of notice as a choice, the same for what is shown and what the webhook is sent. */
+const NOTICE_KIND_LABELS: Record<string, string> = {
+  'job-done': 'A private or posted job finished',
+  'job-failed': 'A private job failed, or a posted one not accepted',
+  payment: 'A payment received',
+  'bench-done': 'A benchmark finished',
+  'needs-you':
+    'Roost needs you (the wallet locked while market jobs wait, a GPU too hot, a dispute for you to rule on, or a posted job no longer watched)',
 };
 
 /** Labels of a choice, by `section.key.value` (accelerators are named by executionProviderName). */
@@ -234,12 +245,14 @@ export const SETTING_OPTION_LABELS: Record<string, string> = {
   'network.tokens.real': 'Real money, worth my token value',
   'updates.channel.stable': 'Stable',
   'updates.channel.beta': 'Beta',
-  'notifications.kinds.job-done': 'A private or posted job finished',
-  'notifications.kinds.job-failed': 'A private job failed, or a posted one not accepted',
-  'notifications.kinds.payment': 'A payment received',
-  'notifications.kinds.bench-done': 'A benchmark finished',
-  'notifications.kinds.needs-you':
-    'Roost needs you (the wallet locked while market jobs wait, a GPU too hot, a dispute for you to rule on, or a posted job no longer watched)',
+  ...Object.fromEntries(
+    ['shown', 'kinds'].flatMap((field) =>
+      Object.entries(NOTICE_KIND_LABELS).map(([kind, label]) => [
+        `notifications.${field}.${kind}`,
+        label,
+      ]),
+    ),
+  ),
 };
 
 export const defaultSettings: Settings = {

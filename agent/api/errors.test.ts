@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { describeZodError, fieldName } from './errors.ts';
 import { jobSpecSchema } from '../jobs/schema.ts';
+import { defaultNotificationSettings, notificationSettingsSchema } from '../notify/schema.ts';
 
 describe('describeZodError', () => {
   const schema = z
@@ -80,6 +81,17 @@ describe('describeZodError in words a spec author reads', () => {
         executionProviders: ['tpu'],
       }),
     ).toBe('unknown execution provider "tpu": use one of cpu, webgpu, cuda, tensorrt, dml, coreml');
+  });
+
+  it('names an unknown kind of notice, in what is shown and in what the webhook is sent', () => {
+    for (const field of ['shown', 'kinds'] as const) {
+      const input = { ...defaultNotificationSettings, [field]: ['job-done', 'jobs-done'] };
+      const r = notificationSettingsSchema.safeParse(input);
+      expect(r.success).toBe(false);
+      expect(describeZodError(r.error!, input)).toBe(
+        'unknown kind of notice "jobs-done": use one of job-done, job-failed, payment, bench-done, needs-you',
+      );
+    }
   });
 
   it('looks into the form of a union that was meant, and says so when none was', () => {

@@ -64,6 +64,9 @@ const itemWords: Record<string, string> = {
   inputs: 'input set',
   outputs: 'output',
   externalData: 'external data file',
+  // notifications.shown: the kinds of notice shown.
+  shown: 'kind of notice',
+  kinds: 'kind of notice',
 };
 
 function itemWord(key: PropertyKey | undefined): string {

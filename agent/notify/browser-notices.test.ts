@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../api/contract.ts';
 import { createBrowserNotices } from './browser-notices.ts';
-import type { NoticeEvent } from './schema.ts';
+import { NOTIFY_KINDS, type NoticeEvent, type NotifyKind } from './schema.ts';
 
 const done = (id: string, name: string): AgentEvent =>
   ({
@@ -16,6 +16,7 @@ describe('notices for the browser dashboard', () => {
     const notices = createBrowserNotices({
       emit: (n) => emitted.push(n),
       token: () => null,
+      shown: () => NOTIFY_KINDS,
       now: () => clock,
     });
     notices.observe(done('job-1', 'resnet'));
@@ -39,5 +40,21 @@ describe('notices for the browser dashboard', () => {
       payload: { level: 'info', subsystem: 'jobs', message: 'x', at: '' },
     } as AgentEvent);
     expect(emitted).toHaveLength(1);
+  });
+
+  it('hands over only the kinds the owner chose to see, as the setting reads at each notice', () => {
+    const emitted: NoticeEvent[] = [];
+    let shown: NotifyKind[] = ['job-failed'];
+    const notices = createBrowserNotices({
+      emit: (n) => emitted.push(n),
+      token: () => null,
+      shown: () => shown,
+      now: () => 0,
+    });
+    notices.observe(done('job-1', 'resnet'));
+    expect(emitted).toEqual([]);
+    shown = ['job-done'];
+    notices.observe(done('job-2', 'vit'));
+    expect(emitted.map((n) => n.key)).toEqual(['job:job-2:done']);
   });
 });

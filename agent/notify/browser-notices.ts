@@ -6,10 +6,12 @@
  */
 import type { AgentEvent } from '../api/contract.ts';
 import { createNotices, type NotifierOptions } from './notices.ts';
-import type { NoticeEvent } from './schema.ts';
+import type { NoticeEvent, NotifyKind } from './schema.ts';
 
 export interface BrowserNoticesOptions {
   emit: (notice: NoticeEvent) => void;
+  /** The kinds the owner wants shown (`notifications.shown`), read at each notice. */
+  shown: () => readonly NotifyKind[];
   token: () => { symbol: string; decimals: number } | null;
   gpuName?: (gpuId: string) => string;
   now?: () => number;
@@ -23,6 +25,7 @@ export function createBrowserNotices(options: BrowserNoticesOptions): {
   const notices = createNotices({
     show: (notice) => options.emit(notice),
     token: options.token,
+    accept: (notice) => (options.shown() as readonly string[]).includes(notice.kind),
     ...(options.now ? { now: options.now } : {}),
     ...(options.gpuName ? { gpuName: options.gpuName } : {}),
     ...(options.coolDownMs ? { coolDownMs: options.coolDownMs } : {}),

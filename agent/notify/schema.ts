@@ -76,19 +76,23 @@ const webhookUrlSchema = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
+const kindsSchema = z
+  .array(z.enum(NOTIFY_KINDS))
+  .max(NOTIFY_KINDS.length)
+  .refine((kinds) => new Set(kinds).size === kinds.length, {
+    message: 'must name each kind once',
+  });
+
 export const notificationSettingsSchema = z.object({
+  shown: kindsSchema.describe(
+    "Which notices the desktop app shows as your system's notifications, and the dashboard in a browser where you turned them on: job-done, job-failed, payment, bench-done, needs-you",
+  ),
   webhookUrl: webhookUrlSchema.describe(
     'Discord, Slack or any service that takes a JSON POST; leave empty for none',
   ),
-  kinds: z
-    .array(z.enum(NOTIFY_KINDS))
-    .max(NOTIFY_KINDS.length)
-    .refine((kinds) => new Set(kinds).size === kinds.length, {
-      message: 'must name each kind once',
-    })
-    .describe(
-      'What the webhook is told: job-done and job-failed (your private jobs, and jobs you posted to the market), payment, bench-done, needs-you (the wallet locked while market jobs wait, a GPU that reached your temperature ceiling, a dispute on your market for you to rule on as its arbiter, or a job you posted that Roost stopped watching)',
-    ),
+  kinds: kindsSchema.describe(
+    'What the webhook is told: job-done and job-failed (your private jobs, and jobs you posted to the market), payment, bench-done, needs-you (the wallet locked while market jobs wait, a GPU that reached your temperature ceiling, a dispute on your market for you to rule on as its arbiter, or a job you posted that Roost stopped watching)',
+  ),
 });
 export type NotificationSettings = z.infer<typeof notificationSettingsSchema>;
 
@@ -107,6 +111,7 @@ export const noticeEventSchema = z.object({
 export type NoticeEvent = z.infer<typeof noticeEventSchema>;
 
 export const defaultNotificationSettings: NotificationSettings = {
+  shown: [...NOTIFY_KINDS],
   webhookUrl: '',
   kinds: [...NOTIFY_KINDS],
 };

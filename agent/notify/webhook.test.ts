@@ -141,17 +141,27 @@ describe('the webhook URL rule', () => {
 });
 
 describe('the notification settings', () => {
-  it('take each kind once', () => {
+  it('take each kind once, in what is shown and in what is sent', () => {
     expect(
-      notificationSettingsSchema.safeParse({ webhookUrl: '', kinds: ['job-done', 'payment'] })
-        .success,
+      notificationSettingsSchema.safeParse({
+        shown: [],
+        webhookUrl: '',
+        kinds: ['job-done', 'payment'],
+      }).success,
     ).toBe(true);
-    const twice = notificationSettingsSchema.safeParse({
-      webhookUrl: '',
-      kinds: ['job-done', 'job-done'],
-    });
-    expect(twice.success).toBe(false);
-    expect(twice.error?.issues[0]?.message).toBe('must name each kind once');
+    for (const field of ['shown', 'kinds']) {
+      const twice = notificationSettingsSchema.safeParse({
+        shown: [],
+        webhookUrl: '',
+        kinds: [],
+        [field]: ['job-done', 'job-done'],
+      });
+      expect(twice.success).toBe(false);
+      expect(twice.error?.issues[0]).toMatchObject({
+        path: [field],
+        message: 'must name each kind once',
+      });
+    }
   });
 });
 

@@ -52,9 +52,18 @@ describe('a settings change in words', () => {
     expect(
       describeSettingsChange(
         { notifications: { kinds: ['job-done', 'needs-you'] } },
-        { ...saved, notifications: { webhookUrl: '', kinds: ['job-done', 'needs-you'] } },
+        {
+          ...saved,
+          notifications: { ...saved.notifications, kinds: ['job-done', 'needs-you'] },
+        },
       ),
     ).toBe('notifications sent changed to jobs finished, when Roost needs you');
+    expect(
+      describeSettingsChange(
+        { notifications: { shown: ['job-failed'] } },
+        { ...saved, notifications: { ...saved.notifications, shown: ['job-failed'] } },
+      ),
+    ).toBe('notifications shown changed to jobs failed');
   });
 
   it('keeps the key of a setting it has no words for, so no change goes unlogged', () => {

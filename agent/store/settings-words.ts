@@ -42,7 +42,7 @@ function midSentence(label: string): string {
 const list = (value: unknown) =>
   Array.isArray(value) && value.length > 0 ? value.map(String).join(', ') : 'none';
 
-/** Each kind of notice mid-sentence, for `notifications.kinds`. */
+/** Each kind of notice mid-sentence, for `notifications.shown` and `notifications.kinds`. */
 const NOTICE_WORDS: Record<string, string> = {
   'job-done': 'jobs finished',
   'job-failed': 'jobs failed',
@@ -50,6 +50,11 @@ const NOTICE_WORDS: Record<string, string> = {
   'bench-done': 'benchmarks finished',
   'needs-you': 'when Roost needs you',
 };
+
+const noticeKinds = (v: unknown) =>
+  Array.isArray(v) && v.length > 0
+    ? v.map((kind) => NOTICE_WORDS[String(kind)] ?? String(kind)).join(', ')
+    : 'none';
 
 /** How each setting's value reads; the label is the page's unless given. */
 const fields: Record<string, Field> = {
@@ -108,13 +113,8 @@ const fields: Record<string, Field> = {
   'notifications.webhookUrl': {
     phrase: (v) => (v ? 'notification webhook set' : 'notification webhook removed'),
   },
-  'notifications.kinds': {
-    label: 'notifications sent',
-    value: (v) =>
-      Array.isArray(v) && v.length > 0
-        ? v.map((kind) => NOTICE_WORDS[String(kind)] ?? String(kind)).join(', ')
-        : 'none',
-  },
+  'notifications.shown': { label: 'notifications shown', value: noticeKinds },
+  'notifications.kinds': { label: 'notifications sent', value: noticeKinds },
 };
 
 /**

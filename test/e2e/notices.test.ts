@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { encodeModel, valueInfo } from '../fixtures/jobs/models.ts';
+import { httpClient } from '../../agent/api/node-client.ts';
 import { encodeNpy } from '../../worker/npy.ts';
 import {
   chromiumMissing,
@@ -64,15 +65,42 @@ describe.skipIf(Boolean(missing))('notices in the browser, from roost serve', ()
     await here.getByRole('button', { name: 'Show notices in this browser' }).click();
     await expect
       .poll(() => here.getByRole('status').textContent())
-      .toBe('This browser shows Roost’s notices while the dashboard’s tab is in the background.');
+      .toBe(
+        'This browser shows the notices ticked above while the dashboard’s tab is in the background.',
+      );
     expect(await accessibilityProblems(page), 'settings').toEqual([]);
-
-    await navLink(page, 'Jobs').click();
-    await page.getByLabel('Model (.onnx)').fill(join(dir.path, 'model.onnx'));
-    await page.getByLabel(/Inputs, one per line/).fill(`x=${join(dir.path, 'x.npy')}`);
-    await page.getByRole('button', { name: 'Add job' }).click();
+    const finished = page
+      .getByRole('group', { name: 'Show as notifications' })
+      .getByRole('checkbox', { name: 'A private or posted job finished' });
+    const chooseFinished = async (on: boolean) => {
+      await navLink(page, 'Settings').click();
+      await finished.setChecked(on);
+      await page.getByRole('button', { name: 'Save settings' }).click();
+      await page.getByText('Settings saved.').waitFor();
+    };
+    const addJob = async () => {
+      await navLink(page, 'Jobs').click();
+      await page.getByLabel('Model (.onnx)').fill(join(dir.path, 'model.onnx'));
+      await page.getByLabel(/Inputs, one per line/).fill(`x=${join(dir.path, 'x.npy')}`);
+      await page.getByRole('button', { name: 'Add job' }).click();
+    };
     const shown = () =>
       page.evaluate<{ title: string; body?: string; tag?: string }[]>('window.shownNotices');
+    const client = httpClient(server.base, server.token);
+    const done = async () => {
+      const listed = await client.call('job.list', {});
+      if (!listed.ok) throw new Error(listed.error.message);
+      return listed.value.jobs.filter((j) => j.state === 'done').length;
+    };
+
+    // A kind left unticked is not shown: the job finishes without a notification.
+    await chooseFinished(false);
+    await addJob();
+    await expect.poll(done, { timeout: 60_000 }).toBe(1);
+    expect(await shown()).toEqual([]);
+
+    await chooseFinished(true);
+    await addJob();
     await expect.poll(shown, { timeout: 60_000 }).toHaveLength(1);
     expect((await shown())[0]).toMatchObject({
       title: 'Job finished',

@@ -388,6 +388,37 @@ describe('Settings → Notifications', () => {
     expect(tests).toEqual([{ webhookUrl: DISCORD }]);
   });
 
+  it('chooses which notices are shown, apart from what the webhook is sent', async () => {
+    const { client, updates } = notifyClient(() => ok({ ok: true, status: 204 }));
+    render(
+      <AgentProvider client={client}>
+        <SettingsPage />
+      </AgentProvider>,
+    );
+    const shown = await screen.findByRole('group', { name: 'Show as notifications' });
+    const boxes = within(shown).getAllByRole('checkbox') as HTMLInputElement[];
+    expect(boxes.map((b) => [b.checked, b.closest('label')?.textContent])).toEqual([
+      [true, 'A private or posted job finished'],
+      [true, 'A private job failed, or a posted one not accepted'],
+      [true, 'A payment received'],
+      [true, 'A benchmark finished'],
+      [
+        true,
+        'Roost needs you (the wallet locked while market jobs wait, a GPU too hot, a dispute for you to rule on, or a posted job no longer watched)',
+      ],
+    ]);
+    fireEvent.click(
+      within(shown).getByRole('checkbox', { name: 'A private or posted job finished' }),
+    );
+    fireEvent.click(within(shown).getByRole('checkbox', { name: 'A benchmark finished' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Save settings' }));
+    await waitFor(() =>
+      expect(updates).toEqual([
+        { notifications: { shown: ['job-failed', 'payment', 'needs-you'] } },
+      ]),
+    );
+  });
+
   it('says why a test did not arrive', async () => {
     const { client } = notifyClient(() => ({
       ok: false,

@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { Fragment, useEffect, useState, type FormEvent } from 'react';
 import { z } from 'zod';
 import {
   executionProviderName,
@@ -60,7 +60,7 @@ const sectionTitles: Record<SettingsSection, { title: string; about: string }> =
   notifications: {
     title: 'Notifications',
     about:
-      'Tell a Discord, Slack or other channel when a job finishes, a payment arrives or Roost needs you: for a rig or lab server no one watches. The URL holds a key, so Roost keeps it secret: never in the log, left out of support bundles.',
+      'When a job finishes, a payment arrives or Roost needs you: which of these this computer shows, and which a Discord, Slack or other channel is told, for a rig or lab server no one watches. The webhook URL holds a key, so Roost keeps it secret: never in the log, left out of support bundles.',
   },
 };
 
@@ -90,7 +90,8 @@ function BrowserNoticesSwitch() {
       <div className="help">
         {state === 'on' ? (
           <small role="status">
-            This browser shows Roost’s notices while the dashboard’s tab is in the background.
+            This browser shows the notices ticked above while the dashboard’s tab is in the
+            background.
           </small>
         ) : state === 'blocked' ? (
           <small role="alert">
@@ -99,8 +100,7 @@ function BrowserNoticesSwitch() {
           </small>
         ) : (
           <small>
-            A notification when a job finishes or fails, a payment arrives, a benchmark is done, or
-            Roost needs you, while the dashboard’s tab is in the background.
+            A notification of each kind ticked above while the dashboard’s tab is in the background.
           </small>
         )}
       </div>
@@ -448,112 +448,117 @@ export function SettingsPage() {
                 if (errors[key]) setErrors({ ...errors, [key]: '' });
               };
               return (
-                <div key={key} className={`field field-${kind.kind}`}>
-                  {kind.kind === 'choices' ? (
-                    <span className="label" id={`${id}-label`}>
-                      {fieldLabels[key] ?? key}
-                    </span>
-                  ) : (
-                    <label htmlFor={id}>{fieldLabels[key] ?? key}</label>
-                  )}
-                  {kind.kind === 'choices' ? (
-                    <div
-                      id={id}
-                      role="group"
-                      className="choices"
-                      aria-labelledby={`${id}-label`}
-                      aria-describedby={describedBy}
-                    >
-                      {kind.options.map((o) => {
-                        const ticked = listOf(value).includes(o);
-                        return (
-                          <label key={o}>
-                            <input
-                              type="checkbox"
-                              checked={ticked}
-                              onChange={() =>
-                                update(
-                                  kind.options
-                                    .filter((c) => (c === o ? !ticked : listOf(value).includes(c)))
-                                    .join(', '),
-                                )
-                              }
-                            />
-                            {optionLabels[`${key}.${o}`] ?? o}
-                          </label>
-                        );
-                      })}
-                    </div>
-                  ) : kind.kind === 'enum' ? (
-                    <select
-                      id={id}
-                      value={String(value)}
-                      onChange={(e) => update(e.target.value)}
-                      aria-describedby={describedBy}
-                      // The built-in network's tokens are test money whatever this says.
-                      disabled={key === 'network.tokens' && draft['network.name'] === 'local'}
-                    >
-                      {kind.options.map((o) => (
-                        <option key={o} value={o}>
-                          {optionLabels[`${key}.${o}`] ?? o}
-                        </option>
-                      ))}
-                    </select>
-                  ) : kind.kind === 'boolean' ? (
-                    <input
-                      id={id}
-                      type="checkbox"
-                      checked={value === true}
-                      onChange={(e) => update(e.target.checked)}
-                      aria-describedby={describedBy}
-                    />
-                  ) : (
-                    <input
-                      id={id}
-                      type={key === 'notifications.webhookUrl' ? 'url' : 'text'}
-                      inputMode={kind.kind === 'number' ? 'decimal' : undefined}
-                      value={String(value)}
-                      placeholder={
-                        kind.kind === 'windows'
-                          ? // Short enough to show whole in the field; the help says the rest.
-                            'any time, or e.g. mon-fri 22:00-07:00'
-                          : kind.kind === 'list'
-                            ? 'none (names separated by commas)'
-                            : kind.nullable
-                              ? 'none'
-                              : key === 'notifications.webhookUrl'
-                                ? 'none, or e.g. https://discord.com/api/webhooks/…'
-                                : undefined
-                      }
-                      onChange={(e) => update(e.target.value)}
-                      aria-invalid={error ? true : undefined}
-                      aria-describedby={describedBy}
-                    />
-                  )}
-                  {/* One grid cell for the help and the suggested price, so they stack, not overlap. */}
-                  <div className="help">
-                    <small id={`${id}-help`}>
-                      <AgentText text={fieldHelp[key] ?? schema.description ?? ''} />
-                    </small>
-                    {key === 'pricing.pricePerUnitHour' && <PriceSuggestion onUse={update} />}
-                    {now && (
-                      <div>
-                        <small id={`${id}-now`} data-testid="server-port-now">
-                          <AgentText text={now} />
-                        </small>
+                <Fragment key={key}>
+                  <div className={`field field-${kind.kind}`}>
+                    {kind.kind === 'choices' ? (
+                      <span className="label" id={`${id}-label`}>
+                        {fieldLabels[key] ?? key}
+                      </span>
+                    ) : (
+                      <label htmlFor={id}>{fieldLabels[key] ?? key}</label>
+                    )}
+                    {kind.kind === 'choices' ? (
+                      <div
+                        id={id}
+                        role="group"
+                        className="choices"
+                        aria-labelledby={`${id}-label`}
+                        aria-describedby={describedBy}
+                      >
+                        {kind.options.map((o) => {
+                          const ticked = listOf(value).includes(o);
+                          return (
+                            <label key={o}>
+                              <input
+                                type="checkbox"
+                                checked={ticked}
+                                onChange={() =>
+                                  update(
+                                    kind.options
+                                      .filter((c) =>
+                                        c === o ? !ticked : listOf(value).includes(c),
+                                      )
+                                      .join(', '),
+                                  )
+                                }
+                              />
+                              {optionLabels[`${key}.${o}`] ?? o}
+                            </label>
+                          );
+                        })}
                       </div>
+                    ) : kind.kind === 'enum' ? (
+                      <select
+                        id={id}
+                        value={String(value)}
+                        onChange={(e) => update(e.target.value)}
+                        aria-describedby={describedBy}
+                        // The built-in network's tokens are test money whatever this says.
+                        disabled={key === 'network.tokens' && draft['network.name'] === 'local'}
+                      >
+                        {kind.options.map((o) => (
+                          <option key={o} value={o}>
+                            {optionLabels[`${key}.${o}`] ?? o}
+                          </option>
+                        ))}
+                      </select>
+                    ) : kind.kind === 'boolean' ? (
+                      <input
+                        id={id}
+                        type="checkbox"
+                        checked={value === true}
+                        onChange={(e) => update(e.target.checked)}
+                        aria-describedby={describedBy}
+                      />
+                    ) : (
+                      <input
+                        id={id}
+                        type={key === 'notifications.webhookUrl' ? 'url' : 'text'}
+                        inputMode={kind.kind === 'number' ? 'decimal' : undefined}
+                        value={String(value)}
+                        placeholder={
+                          kind.kind === 'windows'
+                            ? // Short enough to show whole in the field; the help says the rest.
+                              'any time, or e.g. mon-fri 22:00-07:00'
+                            : kind.kind === 'list'
+                              ? 'none (names separated by commas)'
+                              : kind.nullable
+                                ? 'none'
+                                : key === 'notifications.webhookUrl'
+                                  ? 'none, or e.g. https://discord.com/api/webhooks/…'
+                                  : undefined
+                        }
+                        onChange={(e) => update(e.target.value)}
+                        aria-invalid={error ? true : undefined}
+                        aria-describedby={describedBy}
+                      />
+                    )}
+                    {/* One grid cell for the help and the suggested price, so they stack, not overlap. */}
+                    <div className="help">
+                      <small id={`${id}-help`}>
+                        <AgentText text={fieldHelp[key] ?? schema.description ?? ''} />
+                      </small>
+                      {key === 'pricing.pricePerUnitHour' && <PriceSuggestion onUse={update} />}
+                      {now && (
+                        <div>
+                          <small id={`${id}-now`} data-testid="server-port-now">
+                            <AgentText text={now} />
+                          </small>
+                        </div>
+                      )}
+                    </div>
+                    {error && (
+                      <small id={`${id}-error`} className="field-error">
+                        {error}
+                      </small>
                     )}
                   </div>
-                  {error && (
-                    <small id={`${id}-error`} className="field-error">
-                      {error}
-                    </small>
-                  )}
-                </div>
+                  {/* Where the notices this field chooses are shown: this browser, when asked. */}
+                  {key === 'notifications.shown' && <BrowserNoticesSwitch />}
+                </Fragment>
               );
             })}
             {section === 'network' && <NetworkTokensNow />}
-            {section === 'notifications' && <BrowserNoticesSwitch />}
             {section === 'notifications' && (
               <WebhookTest
                 url={String(draft['notifications.webhookUrl'] ?? '')}
