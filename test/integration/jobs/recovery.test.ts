@@ -101,9 +101,12 @@ describe('kill -9 mid-job', () => {
       const workers: WorkerProcess[] = [];
       const startSets: number[] = [];
       const real = createNodeWorkerSpawner();
+      /** The first worker's process tree, killed the moment it says its second set is done. */
+      let tree: number[] = [];
       const service = await lab.service({
         spawnWorker: (launch) => {
           const w = real(launch);
+          const first = workers.length === 0;
           workers.push(w);
           return {
             ...w,
@@ -113,25 +116,26 @@ describe('kill -9 mid-job', () => {
               if (m.type === 'run') startSets.push(m.plan.startSet);
               w.send(m);
             },
+            onMessage: (listener) =>
+              w.onMessage((raw) => {
+                // Before the agent hears of it, so the job can't finish first, however fast
+                // this machine runs the sets that are left.
+                const m = raw as { type?: unknown; set?: unknown };
+                const pid = w.pid;
+                if (first && pid && !tree.length && m.type === 'set-done' && m.set === 1) {
+                  tree = [pid, ...descendants(pid)];
+                  process.kill(tree.at(-1)!, 'SIGKILL');
+                }
+                listener(raw);
+              }),
           };
         },
       });
       const submitted = await service.submit(spec);
       if (!submitted.ok) throw new Error(submitted.error.message);
       const id = submitted.value.id;
-      await until(
-        () =>
-          service.show(id).ok &&
-          (service.show(id) as { value: { progress: { setsDone: number } } }).value.progress
-            .setsDone >= 2,
-        60_000,
-        'two finished sets',
-      );
-      const pid = workers[0]?.pid as number;
-      const tree = descendants(pid);
-      const node = tree.at(-1) ?? pid;
-      process.kill(node, 'SIGKILL');
       const done = await service.wait(id);
+      expect(tree.length, 'the first worker was killed').toBeGreaterThan(0);
       expect(done).toMatchObject({ ok: true, value: { state: 'done', attempts: 2 } });
       if (!done.ok) return;
       expect(workers).toHaveLength(2);
@@ -149,11 +153,7 @@ describe('kill -9 mid-job', () => {
           return false;
         }
       };
-      await until(
-        () => [pid, ...tree].every((p) => !alive(p)),
-        10_000,
-        'the old worker tree to exit',
-      );
+      await until(() => tree.every((p) => !alive(p)), 10_000, 'the old worker tree to exit');
     },
   );
 
@@ -165,7 +165,9 @@ describe('kill -9 mid-job', () => {
       await writeFile(specFile, JSON.stringify(spec));
       const dataDir = join(lab.root, 'agent-data');
       const lines: { type: string; payload: Record<string, unknown> }[] = [];
-      const start = (args: string[]) => {
+      /** The first agent's process tree, stopped the moment it says two sets are done. */
+      let frozen: number[] = [];
+      const start = (args: string[], freeze = false) => {
         const child = spawn(process.execPath, [AGENT, dataDir, ...args], {
           stdio: ['ignore', 'pipe', 'pipe'],
         });
@@ -175,25 +177,27 @@ describe('kill -9 mid-job', () => {
           buffer += chunk;
           const parts = buffer.split('\n');
           buffer = parts.pop() ?? '';
-          for (const p of parts) if (p) lines.push(JSON.parse(p));
+          for (const p of parts) {
+            if (!p) continue;
+            const line = JSON.parse(p) as (typeof lines)[number];
+            lines.push(line);
+            // Stopped at once, worker and all, so the job can't finish on this fast a machine
+            // while the test looks at it; then killed.
+            const progress = line.payload.progress as { setsDone?: number } | undefined;
+            if (freeze && frozen.length === 0 && (progress?.setsDone ?? 0) >= 2) {
+              frozen = [child.pid!, ...descendants(child.pid!)];
+              for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+            }
+          }
         });
         return child;
       };
       const exited = (child: ChildProcess) =>
         new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
-      const first = start([specFile]);
+      const first = start([specFile], true);
       const firstExit = exited(first);
-      await until(
-        () =>
-          lines.some(
-            (l) =>
-              l.type === 'job.progress' &&
-              (l.payload.progress as { setsDone: number }).setsDone >= 2,
-          ),
-        90_000,
-        'two finished sets in the first agent',
-      );
+      await until(() => frozen.length > 0, 90_000, 'two finished sets in the first agent');
       const submitted = lines.find((l) => l.type === 'submitted')?.payload as {
         value: { id: string };
       };
@@ -201,6 +205,14 @@ describe('kill -9 mid-job', () => {
       const jobDir = join(dataDir, 'jobs', id);
       expect(processesMentioning(jobDir).length).toBeGreaterThan(0);
       first.kill('SIGKILL');
+      // The worker, stopped too, goes on only to see that its agent is gone.
+      for (const pid of frozen.slice(1)) {
+        try {
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          // Gone with the agent already.
+        }
+      }
       await firstExit;
       // The worker goes with the agent (bwrap --die-with-parent; without bwrap, its stdin closes).
       await until(
