@@ -170,7 +170,7 @@ export function createLeaseDriver(deps: LeaseDriverOptions): LeaseDriver {
       });
     } catch (error) {
       if (error instanceof TxRevertError) {
-        const lost = [...LOST_ERRORS].some((name) => error.reason.includes(name));
+        const lost = error.errorName !== null && LOST_ERRORS.has(error.errorName);
         recorder.move(
           s,
           lease.jobId,
@@ -190,7 +190,8 @@ export function createLeaseDriver(deps: LeaseDriverOptions): LeaseDriver {
         ['claiming'],
         'lost',
         { reason: record.error ?? 'the claim failed' },
-        `the claim failed: ${record.error ?? record.state}`,
+        // The transaction's error is a sentence of its own ("It failed on the chain: …").
+        record.error ? `the claim did not go in. ${record.error}` : `the claim ${record.state}`,
       );
       return;
     }
@@ -455,6 +456,18 @@ export function createLeaseDriver(deps: LeaseDriverOptions): LeaseDriver {
             'submitted',
             { challengeEndsAt: Number(onChain.challengeEndsAt) },
             'result submitted; the requester may check it until the challenge window closes',
+          );
+        } else if (record.state === 'reverted') {
+          // Mined but refused (the lease ran out on the way, say): said, not left submitting.
+          recorder.move(
+            s,
+            jobId,
+            ['submitting'],
+            'failed',
+            { reason: record.error ?? 'the result failed on the chain' },
+            record.error
+              ? `the result did not go in. ${record.error}`
+              : 'the result failed on the chain',
           );
         }
         return;

@@ -18,9 +18,8 @@ import { getAddress, keccak256 } from 'ethers';
 import type { Signer, TransactionRequest } from 'ethers';
 import type { DatabaseSync } from 'node:sqlite';
 import { z } from 'zod';
-import { decodeJobMarketError } from '../../contracts/bindings/job-market.ts';
-import { decodeRoostTestTokenError } from '../../contracts/bindings/roost-test-token.ts';
 import { isUnreachable } from '../wallet/network.ts';
+import { describeRevert, revertData } from '../wallet/revert-words.ts';
 import { noLane, type Lane } from '../wallet/send-lanes.ts';
 import { inTransaction } from './db.ts';
 
@@ -127,7 +126,7 @@ export interface TxManager {
 
 /** The chain would revert the call: nothing was signed, no nonce was taken, no row written. */
 export class TxRevertError extends Error {
-  /** The decoded custom error in words, e.g. `UnknownJob (jobId 12)`. */
+  /** The decoded custom error in words, e.g. `this market has no job 12 (UnknownJob)`. */
   readonly reason: string;
   /** The custom error's name (`UnknownJob`), or null when the revert could not be decoded. */
   readonly errorName: string | null;
@@ -591,6 +590,10 @@ export function createTxManager(options: TxManagerOptions): TxManager {
           );
           return toRecord(held);
         }
+        // A development node (Hardhat) mines a transaction that reverts and answers the send
+        // with an error: its receipt says what really happened, and why.
+        const minedAnyway = await receiptOf(row).catch(() => null);
+        if (minedAnyway !== null) return toRecord(await recordReceipt(row, minedAnyway));
         const nonceTaken = nonceConflict(sent.error);
         const failed = update(intent.key, () => ({
           state: 'failed',
@@ -1016,30 +1019,4 @@ function refusedWords(error: unknown): string {
     return 'Another transaction from this wallet took the same nonce; send it again.';
   }
   return `The chain refused the transaction: ${shortError(error)}.`;
-}
-
-function revertData(error: unknown): string | undefined {
-  for (let e: unknown = error, depth = 0; e !== null && e !== undefined && depth < 6; depth++) {
-    const data = (e as { data?: unknown }).data;
-    if (typeof data === 'string' && /^0x[0-9a-fA-F]{8}/.test(data)) return data;
-    if (typeof data === 'object' && data !== null) {
-      const inner = (data as { data?: unknown }).data;
-      if (typeof inner === 'string' && /^0x[0-9a-fA-F]{8}/.test(inner)) return inner;
-    }
-    e =
-      (e as { error?: unknown; info?: { error?: unknown } }).error ??
-      (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-/** A revert's custom error (the market's or the token's) in words: `UnknownJob (jobId 12)`. */
-function describeRevert(data: string | undefined): { name: string; words: string } | undefined {
-  if (data === undefined) return undefined;
-  const decoded = decodeJobMarketError(data) ?? decodeRoostTestTokenError(data);
-  if (decoded === null) return undefined;
-  const args = Object.entries(decoded.args as Record<string, unknown>)
-    .map(([name, value]) => `${name} ${String(value)}`)
-    .join(', ');
-  return { name: decoded.name, words: `${decoded.name}${args === '' ? '' : ` (${args})`}` };
 }

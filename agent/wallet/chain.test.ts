@@ -44,7 +44,7 @@ describe('chain failures in words', () => {
       data: jobMarketInterface.encodeErrorResult('InsufficientBalance', [1_500_000n, 2_000_000n]),
     });
     expect(chainFailure(market, network, rUSD).message).toBe(
-      'The chain refused the transaction: the market holds only 1.5 rUSD for this wallet (asked 2 rUSD).',
+      'The chain refused the transaction: the market holds only 1.5 rUSD for this wallet, not the 2 rUSD asked (InsufficientBalance).',
     );
     const token = err({
       code: 'UNKNOWN_ERROR',
@@ -57,7 +57,7 @@ describe('chain failures in words', () => {
       },
     });
     expect(chainFailure(token, network, rUSD).message).toMatch(
-      /wallet holds only 0 rUSD \(needs 0.000005 rUSD\)/,
+      /wallet holds only 0 rUSD, not the 0.000005 rUSD needed \(ERC20InsufficientBalance\)/,
     );
     const paused = err({
       code: 'CALL_EXCEPTION',
@@ -69,7 +69,7 @@ describe('chain failures in words', () => {
       data: jobMarketInterface.encodeErrorResult('UnknownJob', [7n]),
     });
     expect(chainFailure(other, network).message).toBe(
-      'The chain refused the transaction: UnknownJob (jobId 7).',
+      'The chain refused the transaction: this market has no job 7 (UnknownJob).',
     );
     expect(chainFailure(err({ code: 'CALL_EXCEPTION' }), network).message).toMatch(
       /reverted without saying why/,

@@ -8,18 +8,17 @@ import type { Log, Provider } from 'ethers';
 import {
   connectJobMarket,
   creditNames,
-  decodeJobMarketError,
   jobMarketInterface,
   parseJobMarketLog,
 } from '../../contracts/bindings/job-market.ts';
 import {
   connectRoostTestToken,
-  decodeRoostTestTokenError,
   parseRoostTestTokenLog,
   roostTestTokenInterface,
 } from '../../contracts/bindings/roost-test-token.ts';
-import { assetAmount, formatUnitsExact } from './amount.ts';
+import { assetAmount } from './amount.ts';
 import { WalletError } from './errors.ts';
+import { describeRevert, revertData } from './revert-words.ts';
 import { isUnreachable, networkInfo, unreachable } from './network.ts';
 import type { WalletNetwork } from './network.ts';
 import type { HistoryEntry, WalletBalance, WalletHistory } from './schema.ts';
@@ -57,47 +56,6 @@ export async function chainCall<T>(network: WalletNetwork, read: () => Promise<T
   }
 }
 
-function revertData(error: unknown): string | undefined {
-  for (let e: unknown = error, depth = 0; e !== null && e !== undefined && depth < 6; depth++) {
-    const data = (e as { data?: unknown }).data;
-    if (typeof data === 'string' && /^0x[0-9a-fA-F]{8}/.test(data)) return data;
-    if (typeof data === 'object' && data !== null) {
-      const inner = (data as { data?: unknown }).data;
-      if (typeof inner === 'string' && /^0x[0-9a-fA-F]{8}/.test(inner)) return inner;
-    }
-    e =
-      (e as { error?: unknown; info?: { error?: unknown } }).error ??
-      (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-function describeRevert(data: string | undefined, meta?: TokenMeta): string | undefined {
-  if (data === undefined) return undefined;
-  const decoded = decodeJobMarketError(data) ?? decodeRoostTestTokenError(data);
-  if (decoded === null) return undefined;
-  const money = (v: unknown): string =>
-    typeof v === 'bigint' && meta !== undefined
-      ? `${formatUnitsExact(v, meta.decimals)} ${meta.symbol}`
-      : String(v);
-  switch (decoded.name) {
-    case 'InsufficientBalance':
-      return `the market holds only ${money(decoded.args.available)} for this wallet (asked ${money(decoded.args.requested)})`;
-    case 'ERC20InsufficientBalance':
-      return `the wallet holds only ${money(decoded.args.balance)} (needs ${money(decoded.args.needed)})`;
-    case 'ZeroAmount':
-      return 'the amount is zero';
-    case 'EnforcedPause':
-      return 'the market is paused';
-    default: {
-      const args = Object.entries(decoded.args as Record<string, unknown>)
-        .map(([k, v]) => `${k} ${String(v)}`)
-        .join(', ');
-      return `${decoded.name}${args === '' ? '' : ` (${args})`}`;
-    }
-  }
-}
-
 /** A chain error in words: unreachable node, refused transaction (decoded), lack of funds. */
 export function chainFailure(
   error: unknown,
@@ -126,7 +84,7 @@ export function chainFailure(
       { cause: error },
     );
   }
-  const reason = describeRevert(revertData(error), meta);
+  const reason = describeRevert(revertData(error), meta)?.words;
   if (reason !== undefined || code === 'CALL_EXCEPTION') {
     return new WalletError(
       'WALLET_TX_FAILED',

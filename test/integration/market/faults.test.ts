@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Wallet } from 'ethers';
+import { Transaction, Wallet } from 'ethers';
 import type { JsonRpcProvider, JsonRpcSigner } from 'ethers';
 import {
   LeaseState,
@@ -535,6 +535,69 @@ describe('the earn loop under faults', () => {
       'paid',
     ]);
     expect(await calls(provider, 'claimJob', jobId)).toBe(1);
+    expect(await calls(provider, 'submitResult', jobId)).toBe(1);
+    await expectBooksMatch(provider, agent);
+  }, 90_000);
+
+  it('fails the lease, saying why, when its result is mined but refused (the lease ran out on the way)', async () => {
+    // The chain's clock passes the lease's end as the signed result is handed over: the call
+    // was fine when estimated, and the market refuses it in the block.
+    const submit = jobMarketInterface.getFunction('submitResult')!.selector;
+    let late = false;
+    const proxy = await startRpcCounter(devnet.rpcUrl, {
+      before: async (calls) => {
+        if (late) return;
+        const sendsResult = calls.some(
+          (c) =>
+            c.method === 'eth_sendRawTransaction' &&
+            typeof c.params[0] === 'string' &&
+            Transaction.from(c.params[0]).data.startsWith(submit),
+        );
+        if (!sendsResult) return;
+        late = true;
+        const lease = await connectJobMarket(devnet.marketAddress, rpc).getLease(jobId!, 0);
+        const wait = Number(lease.leaseEndsAt) - (await chainTime()) + 1;
+        await rpc.send('evm_increaseTime', [Math.max(1, wait)]);
+        await rpc.send('evm_mine', []);
+      },
+    });
+    cleanups.push(() => proxy.close());
+    let jobId: bigint | undefined = undefined;
+    const key = Wallet.createRandom().privateKey;
+    const provider = new Wallet(key).address;
+    const agent = await startProviderAgent(await providerDir('late-result', proxy.url), key);
+    cleanups.push(() => agent.close());
+    await registered(provider);
+    jobId = await post(quick);
+
+    const failed = await until('the lease failed', () => {
+      const l = leaseOf(agent, jobId!);
+      return l?.state === 'failed' ? l : undefined;
+    });
+    expect(late).toBe(true);
+    expect(failed.reason).toMatch(/^It failed on the chain: .+\.$/);
+    expect(failed.reason).not.toMatch(/0x[0-9a-f]{8}/i);
+    const history = agent.market.lease(jobId.toString())!.history;
+    expect(history.at(-1)?.message).toBe(`the result did not go in. ${failed.reason}`);
+
+    // The requester reopens the lease; the provider's books say it expired.
+    await (
+      await connectJobMarket(devnet.marketAddress, requesterSigner).expireLease(jobId, 0)
+    ).wait();
+    await until('the lease expired', () =>
+      leaseOf(agent, jobId!)?.state === 'expired' ? true : undefined,
+    );
+    expect(agent.market.lease(jobId.toString())!.history.map((h) => h.state)).toEqual([
+      'seen',
+      'claiming',
+      'claimed',
+      'running',
+      'uploading',
+      'submitting',
+      'failed',
+      'expired',
+    ]);
+    // Sent once, refused in its block, and not sent again.
     expect(await calls(provider, 'submitResult', jobId)).toBe(1);
     await expectBooksMatch(provider, agent);
   }, 90_000);

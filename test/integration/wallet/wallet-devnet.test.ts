@@ -440,7 +440,7 @@ describe('wallet on a devnet', () => {
     expect(refused).toEqual({
       code: 'WALLET_TX_FAILED',
       message:
-        'The chain refused the transaction: the market holds only 0 rUSD for this wallet (asked 29.6 rUSD).',
+        'The chain refused the transaction: the market holds only 0 rUSD for this wallet, not the 29.6 rUSD asked (InsufficientBalance).',
     });
     expect([first.status, second.status]).toEqual(['mined', 'mined']);
 
