@@ -26,7 +26,7 @@ import type { LeaseRecord } from '../../../agent/market/schema.ts';
 import { walletHistorySchema, type WalletHistory } from '../../../agent/wallet/schema.ts';
 import { httpClient, type ApiClient } from '../../../agent/api/node-client.ts';
 import { startTestChain, type TestChain } from '../../support/devnet-chain.ts';
-import { startRpcCounter } from '../../support/rpc-counter.ts';
+import { startRpcCounter, type RpcCall } from '../../support/rpc-counter.ts';
 import { startServeProcess, type ServeProcess } from '../../support/serve-process.ts';
 import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.ts';
 import { tempDir } from '../../support/temp-dir.ts';
@@ -116,6 +116,40 @@ async function post(files: JobFiles, leaseSeconds = 600): Promise<bigint> {
 
 function leaseOf(agent: Agent, jobId: bigint): LeaseRecord | undefined {
   return agent.market.leases().find((l) => l.jobId === jobId.toString());
+}
+
+/**
+ * Posts `files` while the agent only watches (manual mode), takes a snapshot of the chain, then
+ * lets the agent take the job: reverting to the snapshot takes its claim away.
+ */
+async function postBehindSnapshot(
+  agent: Agent,
+  files: JobFiles,
+): Promise<{ jobId: bigint; snapshot: string }> {
+  const manual = await agent.router.call('settings.update', { work: { mode: 'manual' } });
+  expect(manual.ok).toBe(true);
+  const jobId = await post(files);
+  await until('the job skipped', () =>
+    leaseOf(agent, jobId)?.state === 'skipped' ? true : undefined,
+  );
+  const snapshot = (await rpc.send('evm_snapshot', [])) as string;
+  const always = await agent.router.call('settings.update', { work: { mode: 'always' } });
+  expect(always.ok).toBe(true);
+  return { jobId, snapshot };
+}
+
+/** Whether a JSON-RPC request estimates (`eth_estimateGas`) or sends a call of the market's `fn`. */
+function touches(calls: RpcCall[], method: string, fn: string): boolean {
+  const selector = jobMarketInterface.getFunction(fn)!.selector;
+  return calls.some((c) => {
+    if (c.method !== method) return false;
+    const param = c.params[0];
+    const data =
+      typeof param === 'string'
+        ? Transaction.from(param).data
+        : (param as { data?: unknown; input?: unknown } | undefined)?.data;
+    return typeof data === 'string' && data.startsWith(selector);
+  });
 }
 
 async function historyOf(agent: Agent): Promise<WalletHistory> {
@@ -364,16 +398,7 @@ describe('the earn loop under faults', () => {
     cleanups.push(() => agent.close());
     await registered(provider);
 
-    // Held back while the snapshot is taken, so the claim comes after it.
-    const manual = await agent.router.call('settings.update', { work: { mode: 'manual' } });
-    expect(manual.ok).toBe(true);
-    const jobId = await post(slow);
-    await until('the job skipped', () =>
-      leaseOf(agent, jobId)?.state === 'skipped' ? true : undefined,
-    );
-    const snapshot = (await rpc.send('evm_snapshot', [])) as string;
-    const always = await agent.router.call('settings.update', { work: { mode: 'always' } });
-    expect(always.ok).toBe(true);
+    const { jobId, snapshot } = await postBehindSnapshot(agent, slow);
     await until('the lease running', () =>
       leaseOf(agent, jobId)?.state === 'running' ? true : undefined,
     );
@@ -460,20 +485,12 @@ describe('the earn loop under faults', () => {
   it('survives a reorganisation just as its result goes in: the claim goes in again, then the result', async () => {
     // The chain reverts to before the claim at the worst moment: after Roost saw its claim on
     // the chain and while it prepares the result, which the market then refuses (no claim).
-    const submit = jobMarketInterface.getFunction('submitResult')!.selector;
     let snapshot: string | undefined = undefined;
     let reorganised = false;
     const proxy = await startRpcCounter(devnet.rpcUrl, {
       before: async (calls) => {
         if (snapshot === undefined || reorganised) return;
-        const preparesResult = calls.some((c) => {
-          const tx = c.params[0] as { data?: unknown; input?: unknown } | undefined;
-          const data = tx?.data ?? tx?.input;
-          return (
-            c.method === 'eth_estimateGas' && typeof data === 'string' && data.startsWith(submit)
-          );
-        });
-        if (!preparesResult) return;
+        if (!touches(calls, 'eth_estimateGas', 'submitResult')) return;
         reorganised = true;
         expect(await rpc.send('evm_revert', [snapshot])).toBe(true);
         await rpc.send('evm_mine', []);
@@ -487,15 +504,9 @@ describe('the earn loop under faults', () => {
     cleanups.push(() => agent.close());
     await registered(provider);
 
-    const manual = await agent.router.call('settings.update', { work: { mode: 'manual' } });
-    expect(manual.ok).toBe(true);
-    const jobId = await post(quick);
-    await until('the job skipped', () =>
-      leaseOf(agent, jobId)?.state === 'skipped' ? true : undefined,
-    );
-    snapshot = (await rpc.send('evm_snapshot', [])) as string;
-    const always = await agent.router.call('settings.update', { work: { mode: 'always' } });
-    expect(always.ok).toBe(true);
+    const held = await postBehindSnapshot(agent, quick);
+    const jobId = held.jobId;
+    snapshot = held.snapshot;
 
     const outcomes = await requester.await(jobId, { timeoutMs: 60_000 });
     expect(reorganised).toBe(true);
@@ -542,18 +553,10 @@ describe('the earn loop under faults', () => {
   it('fails the lease, saying why, when its result is mined but refused (the lease ran out on the way)', async () => {
     // The chain's clock passes the lease's end as the signed result is handed over: the call
     // was fine when estimated, and the market refuses it in the block.
-    const submit = jobMarketInterface.getFunction('submitResult')!.selector;
     let late = false;
     const proxy = await startRpcCounter(devnet.rpcUrl, {
       before: async (calls) => {
-        if (late) return;
-        const sendsResult = calls.some(
-          (c) =>
-            c.method === 'eth_sendRawTransaction' &&
-            typeof c.params[0] === 'string' &&
-            Transaction.from(c.params[0]).data.startsWith(submit),
-        );
-        if (!sendsResult) return;
+        if (late || !touches(calls, 'eth_sendRawTransaction', 'submitResult')) return;
         late = true;
         const lease = await connectJobMarket(devnet.marketAddress, rpc).getLease(jobId!, 0);
         const wait = Number(lease.leaseEndsAt) - (await chainTime()) + 1;
