@@ -295,7 +295,12 @@ async function startAgent(options: AgentOptions): Promise<Agent> {
   const policy = createWorkPolicy({
     settings: () => settings.get().work,
     gpus: async () =>
-      (await hardware.list()).gpus.map((g) => ({ id: g.id, name: g.name, display: g.display })),
+      (await hardware.list()).gpus.map((g) => ({
+        id: g.id,
+        name: g.name,
+        display: g.display,
+        powerLimitW: g.powerLimitW ?? null,
+      })),
     now: () => now().getTime(),
     runningProcesses: createProcessLister(),
     telemetry: (gpuId) => hardware.telemetry({ gpuId }).at(-1),

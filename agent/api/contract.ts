@@ -198,6 +198,7 @@ export const SETTING_LABELS: Record<string, string> = {
   'work.pauseOnAnyGpuProcess': 'Pause for any other GPU program',
   'work.ignoredGpuProcesses': 'GPU programs to ignore',
   'work.finishLeaseWithinMinutes': 'Finish a job if it ends within (min)',
+  'work.powerBudgetW': 'Power budget for all GPUs (W)',
   'pricing.tokenValueInCurrency': 'Value of one market token',
   'pricing.pricePerUnitHour': 'Price per unit-hour',
   'pricing.electricityPricePerKwh': 'Electricity price per kWh',

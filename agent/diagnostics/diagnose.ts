@@ -668,6 +668,11 @@ function scheduleFix(cause: DecisionCause): { fix: string; action: FixAction | n
       };
     case 'on-battery':
       return { fix: 'Plug the computer in.', action: work('pauseOnBattery') };
+    case 'power-budget':
+      return {
+        fix: 'Work resumes when another GPU stops; raise the power budget in Settings → Work, or leave it empty for none.',
+        action: work('powerBudgetW'),
+      };
     case 'display-gpu':
       return {
         fix: 'Turn off "never use the display GPU" in Settings → Work.',

@@ -209,6 +209,93 @@ describe('temperature ceiling with hysteresis', () => {
   });
 });
 
+describe('power budget', () => {
+  const limits = (a: number | null, b: number | null, c: number | null = 300) => [
+    { ...gpuA, powerLimitW: a },
+    { ...gpuB, powerLimitW: b },
+    { id: 'pci-0000:03:00.0', name: 'RTX 3090', display: false, powerLimitW: c },
+  ];
+  const budget = (powerBudgetW: number | null) => workSettings({ mode: 'always', powerBudgetW });
+
+  it('lets GPUs work while their power limits fit, in the order listed, and holds the rest', () => {
+    const d = decide({ gpus: limits(450, 350), settings: budget(900), idleSeconds: 0 }).decisions;
+    expect(d.map((x) => [x.state, x.cause])).toEqual([
+      ['working', 'always'],
+      ['working', 'always'],
+      ['paused', 'power-budget'],
+    ]);
+    // Two cards of one model are told apart, as the Dashboard names them.
+    expect(d[2]?.reason).toBe(
+      "Your 900 W power budget is taken by RTX 4090, RTX 3090 #1 (800 W of power limits) and this GPU's limit is 300 W; it works when one of them stops",
+    );
+    expect(d[2]?.heldBy).toBe('policy');
+    // No budget: every GPU works.
+    expect(
+      decide({ gpus: limits(450, 350), settings: budget(null), idleSeconds: 0 }).decisions.map(
+        (x) => x.state,
+      ),
+    ).toEqual(['working', 'working', 'working']);
+  });
+
+  it('counts GPUs running a job first, so a GPU that only waits never stops one at work', () => {
+    const leases = [{ gpuId: 'pci-0000:03:00.0', leaseId: 'L', endsAt: NOW + 30 * MIN }];
+    const d = decide({
+      gpus: limits(450, 350),
+      settings: budget(800),
+      idleSeconds: 0,
+      leases,
+    }).decisions;
+    expect(d.map((x) => x.state)).toEqual(['working', 'paused', 'working']);
+    expect(d[2]?.lease?.action).toBe('continue');
+    // The budget lowered under a job: it finishes, no new one starts.
+    const lower = decide({ gpus: limits(450, 350), settings: budget(200), idleSeconds: 0, leases })
+      .decisions[2];
+    expect(lower).toMatchObject({ state: 'paused', cause: 'power-budget' });
+    expect(lower?.reason).toBe('Its 300 W power limit is more than your 200 W power budget');
+    expect(lower?.lease?.action).toBe('finish-lease');
+  });
+
+  it('holds a GPU whose power limit is unknown, and only GPUs that would work count', () => {
+    const d = decide({
+      gpus: limits(null, 350),
+      settings: { ...budget(700), avoidDisplayGpu: true },
+      idleSeconds: 0,
+    }).decisions;
+    // The display GPU is held by its own rule and takes none of the budget.
+    expect(d.map((x) => [x.state, x.cause])).toEqual([
+      ['paused', 'display-gpu'],
+      ['working', 'always'],
+      ['working', 'always'],
+    ]);
+    const unknown = decide({ gpus: limits(450, null), settings: budget(2000), idleSeconds: 0 })
+      .decisions[1];
+    expect(unknown).toMatchObject({ state: 'paused', cause: 'power-budget' });
+    expect(unknown?.reason).toBe(
+      "Its power limit is not known, so it can't be counted against your 2000 W power budget",
+    );
+  });
+
+  it('is not lifted by a manual start, which stays in place', () => {
+    const d = decide({
+      gpus: limits(450, 350),
+      settings: budget(500),
+      holds: [hold({ action: 'start', gpuId: gpuB.id })],
+    }).decisions[1];
+    expect(d).toMatchObject({ state: 'paused', cause: 'power-budget' });
+    expect(d?.reason).toMatch(/your manual start stays in place/);
+    expect(d?.alsoApplies).toContain('manual-start');
+  });
+
+  it('leaves the CPU out: a machine with no GPU still works under a budget', () => {
+    const d = decide({
+      gpus: [{ id: 'cpu', name: 'CPU', display: false }],
+      settings: budget(50),
+      idleSeconds: 0,
+    }).decisions;
+    expect(d.map((x) => x.state)).toEqual(['working']);
+  });
+});
+
 describe('battery', () => {
   it('pauses on battery and resumes on mains', () => {
     expect(one({ onBattery: true })).toMatchObject({ state: 'paused', cause: 'on-battery' });

@@ -7,14 +7,16 @@
  * Precedence, first match wins:
  *  1. a manual pause (yours, until you lift it or its end time);
  *  2. hard limits a manual start does not lift: the display GPU when "never use the display GPU"
- *     is on, and the temperature ceiling (pause at X °C, resume at X − Y °C);
+ *     is on, the temperature ceiling (pause at X °C, resume at X − Y °C), and the power budget
+ *     (GPUs that would work, counted at their power limits, those running a job first, then in
+ *     the order listed; a GPU past the budget, or whose limit is unknown, waits);
  *  3. a manual start: works through battery, games, windows, idle and manual mode;
  *  4. on battery; a game or another program on the GPU (paused);
  *  5. manual mode without a start, outside the time windows, the user at the keyboard (idle);
  *  6. otherwise working.
  * A manual start blocked by a hard limit stays in place and the reason says so.
  */
-import type { TelemetrySample } from '../hardware/schema.ts';
+import { gpuNames, type TelemetrySample } from '../hardware/schema.ts';
 import type {
   DecisionCause,
   GpuDecision,
@@ -33,6 +35,8 @@ export interface GpuRef {
   name: string;
   /** Drives a display. */
   display: boolean;
+  /** Its power limit (W), as its tool reports it; null or absent when unknown. */
+  powerLimitW?: number | null;
 }
 
 /** A process holding a GPU, from nvidia-smi's compute/graphics apps, amd-smi or similar. */
@@ -130,8 +134,16 @@ export function decideWork(
     open: windowsAllow(facts.settings.windows, facts.now, facts.timeZone),
     change: nextWindowChange(facts.settings.windows, facts.now, facts.timeZone),
   };
-  const decisions = facts.gpus.map((gpu) => {
-    const { decision, hot } = decideGpu(gpu, facts, window, memory.hot[gpu.id] ?? false);
+  const first = facts.gpus.map((gpu) => decideGpu(gpu, facts, window, memory.hot[gpu.id] ?? false));
+  const overBudget = outsidePowerBudget(
+    facts,
+    facts.gpus.filter((_, i) => first[i]!.decision.state === 'working'),
+  );
+  const decisions = facts.gpus.map((gpu, i) => {
+    const over = overBudget.get(gpu.id);
+    const { decision, hot } = over
+      ? decideGpu(gpu, facts, window, memory.hot[gpu.id] ?? false, over)
+      : first[i]!;
     next.hot[gpu.id] = hot;
     const key = `${decision.state}:${decision.cause}`;
     const prev = memory.since[gpu.id];
@@ -147,6 +159,8 @@ function decideGpu(
   facts: WorkFacts,
   window: { open: boolean; change: number | null },
   wasHot: boolean,
+  /** A hard limit found across GPUs (the power budget). */
+  across?: Finding,
 ): { decision: Omit<GpuDecision, 'since'>; hot: boolean } {
   const { settings: s, now, timeZone } = facts;
   const when = (ms: number) => describeInstant(ms, timeZone, now);
@@ -183,6 +197,7 @@ function decideGpu(
       until: null,
     });
   }
+  if (across) hard.push(across);
 
   const soft: Finding[] = [];
   if (s.pauseOnBattery && facts.onBattery === true) {
@@ -323,6 +338,45 @@ function decideGpu(
       lease: leaseDecision,
     },
   };
+}
+
+/**
+ * The GPUs that would work but don't fit the power budget, each with why. GPUs running a job
+ * are counted first, so a GPU that only waits never stops one at work; then the order listed.
+ * The CPU (no GPU at all) is not counted.
+ */
+function outsidePowerBudget(facts: WorkFacts, working: readonly GpuRef[]): Map<string, Finding> {
+  const out = new Map<string, Finding>();
+  const budget = facts.settings.powerBudgetW;
+  if (budget === null) return out;
+  const busy = new Set(facts.leases.map((l) => l.gpuId));
+  const ordered = [
+    ...working.filter((g) => busy.has(g.id)),
+    ...working.filter((g) => !busy.has(g.id)),
+  ].filter((g) => g.id !== 'cpu');
+  const names = gpuNames(facts.gpus);
+  let used = 0;
+  const counted: string[] = [];
+  for (const gpu of ordered) {
+    const limit = gpu.powerLimitW ?? null;
+    let reason: string | null = null;
+    if (limit === null)
+      reason = `its power limit is not known, so it can't be counted against your ${budget} W power budget`;
+    else if (used + limit > budget)
+      reason =
+        counted.length === 0
+          ? `its ${fmtW(limit)} power limit is more than your ${budget} W power budget`
+          : `your ${budget} W power budget is taken by ${counted.join(', ')} (${fmtW(used)} of power limits) and this GPU's limit is ${fmtW(limit)}; it works when one of them stops`;
+    if (reason === null) {
+      used += limit!;
+      counted.push(names.get(gpu.id) ?? gpu.name);
+    } else out.set(gpu.id, { cause: 'power-budget', reason, until: null });
+  }
+  return out;
+}
+
+function fmtW(w: number): string {
+  return `${Math.round(w)} W`;
 }
 
 function findGame(gpu: GpuRef, facts: WorkFacts): Finding | undefined {

@@ -120,6 +120,15 @@ export const workExtensionSchema = z.object({
     .describe(
       'When work must stop (you are back, a game starts, heat, battery), finish a job that ends within this many minutes instead of releasing it',
     ),
+  powerBudgetW: z
+    .number()
+    .int()
+    .min(10)
+    .max(100_000)
+    .nullable()
+    .describe(
+      "The most power your GPUs may draw together for Roost (a power supply's or a circuit's limit), counted at each GPU's power limit: GPUs past it wait, those already running a job first; empty: no budget",
+    ),
 });
 export type WorkExtension = z.infer<typeof workExtensionSchema>;
 
@@ -131,6 +140,7 @@ export const defaultWorkExtension: WorkExtension = {
   pauseOnAnyGpuProcess: true,
   ignoredGpuProcesses: [...defaultIgnoredGpuProcesses],
   finishLeaseWithinMinutes: 5,
+  powerBudgetW: null,
 };
 
 /** The base of the `work` settings section; the API contract builds its settings from these. */
@@ -202,6 +212,7 @@ export const decisionCauseSchema = z.enum([
   'manual-pause',
   'display-gpu',
   'too-hot',
+  'power-budget',
   'on-battery',
   'game',
   'gpu-process',

@@ -80,6 +80,10 @@ const fields: Record<string, Field> = {
   'work.finishLeaseWithinMinutes': {
     value: (v) => `${String(v)} min`,
   },
+  'work.powerBudgetW': {
+    label: 'power budget',
+    value: (v) => (v === null ? 'none' : `${String(v)} W`),
+  },
   'pricing.pricePerUnitHour': {
     label: 'price',
     value: (v, s, c) => `${tokens(v, s, c)} per unit-hour`,

@@ -1,7 +1,8 @@
-// Game mode's "any other program on the GPU", wired as the agent wires it: the agent finds
-// nvidia-smi (a stand-in answering with a real captured inventory), lists the GPU, asks
-// `--query-compute-apps` which programs compute on it, and the work policy pauses that GPU for a
-// foreign one. pmon answers "not supported" here, as on many GeForce drivers under Windows.
+// Game mode's "any other program on the GPU" and the power budget, wired as the agent wires
+// them: the agent finds nvidia-smi (a stand-in answering with a real captured inventory), lists
+// the GPU with its power limit, asks `--query-compute-apps` which programs compute on it, and the
+// work policy pauses that GPU for a foreign one, or past the budget. pmon answers "not supported"
+// here, as on many GeForce drivers under Windows.
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -44,6 +45,27 @@ else { const r = require('node:child_process').spawnSync(${JSON.stringify(fake.e
   if (!gpu) throw new Error('the fake nvidia-smi GPU was not listed');
   return { agent, gpuId: gpu.id };
 }
+
+describe('the power budget with nvidia-smi', () => {
+  it('counts the GPU at the power limit nvidia-smi reports, and holds it past the budget', async () => {
+    const { agent, gpuId } = await agentWith('');
+    expect((await agent.hardware.list()).gpus.find((g) => g.id === gpuId)?.powerLimitW).toBe(170);
+    const within = await agent.router.call('settings.update', { work: { powerBudgetW: 170 } });
+    expect(within.ok).toBe(true);
+    expect((await agent.policy.evaluate()).find((d) => d.gpuId === gpuId)).toMatchObject({
+      state: 'working',
+    });
+    await agent.router.call('settings.update', { work: { powerBudgetW: 150 } });
+    const held = (await agent.policy.evaluate()).find((d) => d.gpuId === gpuId);
+    expect(held).toMatchObject({ state: 'paused', cause: 'power-budget', heldBy: 'policy' });
+    expect(held?.reason).toBe('Its 170 W power limit is more than your 150 W power budget');
+    // A budget too small to be one is refused in words, and changes nothing.
+    const tiny = await agent.router.call('settings.update', { work: { powerBudgetW: 5 } });
+    expect(tiny.ok).toBe(false);
+    if (!tiny.ok) expect(tiny.error.message).toMatch(/work\.powerBudgetW must be at least 10/);
+    expect(agent.settings.get().work.powerBudgetW).toBe(150);
+  });
+});
 
 describe('game mode with nvidia-smi', () => {
   it('pauses the GPU while another program computes on it', async () => {
