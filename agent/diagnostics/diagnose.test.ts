@@ -476,6 +476,23 @@ describe('diagnose', () => {
     expect(d[0]?.message).toBe(
       'No GPU may work now. NVIDIA GeForce RTX 4090: You are using the computer; work starts after 10 idle minutes.',
     );
+    const budget = diagnose(
+      healthy({
+        schedule: [
+          decision({
+            state: 'paused',
+            cause: 'power-budget',
+            reason: 'Its 450 W power limit is more than your 300 W power budget',
+          }),
+        ],
+      }),
+    )[0];
+    expect(budget).toMatchObject({
+      code: 'schedule-blocks',
+      title: 'Paused',
+      fix: 'Raise the power budget in Settings → Work, or leave it empty for none; a GPU it holds also starts when another one stops.',
+      action: { kind: 'settings', section: 'work', field: 'powerBudgetW' },
+    });
   });
 
   it('names two cards of one model as Activity and the Dashboard do: "RTX 3070 #1" and "#2"', () => {

@@ -670,7 +670,7 @@ function scheduleFix(cause: DecisionCause): { fix: string; action: FixAction | n
       return { fix: 'Plug the computer in.', action: work('pauseOnBattery') };
     case 'power-budget':
       return {
-        fix: 'Work resumes when another GPU stops; raise the power budget in Settings → Work, or leave it empty for none.',
+        fix: 'Raise the power budget in Settings → Work, or leave it empty for none; a GPU it holds also starts when another one stops.',
         action: work('powerBudgetW'),
       };
     case 'display-gpu':
