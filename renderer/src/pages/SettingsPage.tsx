@@ -60,7 +60,7 @@ const sectionTitles: Record<SettingsSection, { title: string; about: string }> =
   notifications: {
     title: 'Notifications',
     about:
-      'When a job finishes, a payment arrives or Roost needs you: which of these this computer shows, and which a Discord, Slack or other channel is told, for a rig or lab server no one watches. The webhook URL holds a key, so Roost keeps it secret: never in the log, left out of support bundles.',
+      'When a job finishes, a payment arrives or Roost needs you: which of these are shown as notifications (by the desktop app, or a browser with the dashboard), and which a Discord, Slack or other channel is told, for a rig or lab server no one watches. The webhook URL holds a key, so Roost keeps it secret: never in the log, left out of support bundles.',
   },
 };
 
