@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
+import { Readable } from 'node:stream';
 import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -129,7 +130,8 @@ export function findRunningApp(
 
 /**
  * A `fetch` that reaches a server on a Unix socket or named pipe: the part of fetch the API
- * client uses (POST with headers and a JSON body; status and body back).
+ * client uses (POST with headers and a JSON body, or GET of the event stream; the status, and
+ * the body as it arrives; an abort signal).
  */
 export function socketFetch(socket: string): typeof fetch {
   return (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
@@ -138,6 +140,8 @@ export function socketFetch(socket: string): typeof fetch {
     new Headers(init?.headers).forEach((value, key) => (headers[key] = value));
     const body = typeof init?.body === 'string' ? init.body : undefined;
     if (body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(body));
+    const signal = init?.signal ?? undefined;
+    signal?.throwIfAborted();
     return new Promise<Response>((settle, fail) => {
       const req = request(
         {
@@ -145,14 +149,17 @@ export function socketFetch(socket: string): typeof fetch {
           method: init?.method ?? 'GET',
           path: url.pathname + url.search,
           headers,
+          ...(signal ? { signal } : {}),
         },
         (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () =>
-            settle(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 500 })),
-          );
-          res.on('error', fail);
+          const status = res.statusCode ?? 500;
+          if ([204, 205, 304].includes(status)) {
+            res.resume();
+            settle(new Response(null, { status }));
+            return;
+          }
+          // As it arrives: the event stream never ends while the app runs.
+          settle(new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, { status }));
         },
       );
       req.on('error', fail);

@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
+  events as eventSchemas,
+  isEventName,
   methods,
   resultSchema,
   type AgentEvent,
@@ -19,7 +21,12 @@ export interface ApiClient {
   /** For `roost api <method>`: any name, untyped params. */
   callRaw(method: string, params: unknown): Promise<Result<unknown>>;
   readonly via: string;
-  /** The agent's events, when it runs in this process (progress of a job run here). */
+  /** The agent runs in this process (the command's own), not in a running Roost. */
+  readonly inProcess: boolean;
+  /**
+   * The agent's events: this process's own agent's, or a running Roost's through its event
+   * stream (absent where it can't be followed). A stream may start a moment after subscribing.
+   */
   readonly events?: { subscribe(listener: (event: AgentEvent) => void): () => void };
 }
 
@@ -105,7 +112,84 @@ export function httpClient(
   };
   return {
     via,
+    inProcess: false,
     callRaw,
     call: (method, params) => callRaw(method, params) as never,
+    events: { subscribe: (listener) => followEvents(baseUrl, token, fetchImpl, listener) },
   };
+}
+
+/** A stream's block longer than this is not one of Roost's events: it is dropped. */
+const MAX_EVENT_CHARS = 1_000_000;
+/** Between a stream that ended or failed and the next try (the server's own `retry:`). */
+const RECONNECT_MS = 2000;
+
+/**
+ * One event of a server-sent event stream's block (`event: job.progress` and `data: {...}`
+ * lines), checked against the contract; undefined for a comment, an unknown event or a payload
+ * that is not the contract's.
+ */
+export function parseEventBlock(block: string): AgentEvent | undefined {
+  let name: string | undefined;
+  const data: string[] = [];
+  for (const line of block.split('\n')) {
+    if (line.startsWith('event:')) name = line.slice(6).trim();
+    else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+  }
+  if (name === undefined || !isEventName(name) || data.length === 0) return undefined;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(data.join('\n'));
+  } catch {
+    return undefined;
+  }
+  const parsed = eventSchemas[name].safeParse(payload);
+  return parsed.success ? ({ event: name, payload: parsed.data } as AgentEvent) : undefined;
+}
+
+/**
+ * Follows a running Roost's `/api/events` until the returned stop is called: each event the
+ * contract knows goes to `listener`; a stream that fails or ends is opened again 2 s later.
+ */
+function followEvents(
+  baseUrl: string,
+  token: string,
+  fetchImpl: typeof fetch,
+  listener: (event: AgentEvent) => void,
+): () => void {
+  const stop = new AbortController();
+  const pause = () =>
+    new Promise<void>((done) => {
+      const timer = setTimeout(done, RECONNECT_MS);
+      stop.signal.addEventListener('abort', () => (clearTimeout(timer), done()), { once: true });
+    });
+  void (async () => {
+    while (!stop.signal.aborted) {
+      try {
+        const response = await fetchImpl(`${baseUrl}/api/events`, {
+          headers: { Authorization: `Bearer ${token}`, Accept: 'text/event-stream' },
+          signal: stop.signal,
+        });
+        if (response.ok && response.body) {
+          const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+          let buffer = '';
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            buffer += value.replaceAll('\r\n', '\n');
+            for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+              const event = parseEventBlock(buffer.slice(0, end));
+              buffer = buffer.slice(end + 2);
+              if (event && !stop.signal.aborted) listener(event);
+            }
+            if (buffer.length > MAX_EVENT_CHARS) buffer = '';
+          }
+        } else await response.body?.cancel();
+      } catch {
+        // Gone, refused or stopped: tried again below unless stopped.
+      }
+      if (!stop.signal.aborted) await pause();
+    }
+  })();
+  return () => stop.abort();
 }

@@ -96,7 +96,7 @@ async function runBenchCommand(ctx: Context): Promise<number> {
         if (line !== undefined) ctx.io.stderr(line + '\n');
       }
     });
-    if (!client.events && !ctx.json)
+    if (!client.inProcess && !ctx.json)
       ctx.io.stderr(`Benchmarking on the running agent (${client.via})…\n`);
     let r;
     try {

@@ -135,6 +135,7 @@ export async function withFoundClient(
   try {
     return await use({
       via: OWN_AGENT,
+      inProcess: true,
       events: agent.events,
       callRaw: (method, params) => agent.router.call(method, params),
       call: (method, params) => agent.router.call(method, params ?? {}) as never,

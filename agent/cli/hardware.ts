@@ -52,7 +52,7 @@ export const gpuCommand: Command = {
         if (e.event === 'hardware.installCudaProgress' && !ctx.json)
           ctx.io.stderr(`[${e.payload.phase}] ${e.payload.message}\n`);
       });
-      if (!client.events && !ctx.json)
+      if (!client.inProcess && !ctx.json)
         ctx.io.stderr(`Installing through the running Roost (${client.via})…\n`);
       let r;
       try {

@@ -32,7 +32,8 @@ function roost(start: Record<string, State>, looks: Record<string, State>[], own
   const states = { ...start };
   const calls: string[] = [];
   let look = 0;
-  const client: Pick<ApiClient, 'call' | 'events'> = {
+  const client: Pick<ApiClient, 'call' | 'events' | 'inProcess'> = {
+    inProcess: own,
     ...(own ? { events: { subscribe: () => () => undefined } } : {}),
     call: (async (method: string, params: { id?: string }) => {
       calls.push(`${method}${params.id ? ` ${params.id}` : ''}`);

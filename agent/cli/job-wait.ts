@@ -80,7 +80,7 @@ export interface WaitOptions {
  */
 export async function waitForJobs(
   ctx: Pick<Context, 'io' | 'json'>,
-  client: Pick<ApiClient, 'call' | 'events'>,
+  client: Pick<ApiClient, 'call' | 'events' | 'inProcess'>,
   ids: readonly string[],
   options: WaitOptions = {},
 ): Promise<number> {
@@ -123,7 +123,7 @@ export async function waitForJobs(
   for (const id of ids) if (finished(jobs.get(id)!.state)) say(jobs.get(id)!);
   if (open().length === 0) return end();
 
-  if (client.events) {
+  if (client.inProcess) {
     // This process's own agent: nothing runs a queued job here.
     const waiting = open().map((id) => `${id} is ${whereWords(jobs.get(id)!)}`);
     return end(

@@ -456,7 +456,7 @@ async function runJobCommand(ctx: Context): Promise<number> {
                 `${parts.length} jobs queued, one per GPU at a time:`,
                 ...parts.map((p) => `  ${p.id}: ${p.name ?? 'a part'}`),
               ].join('\n');
-        if (client.events)
+        if (client.inProcess)
           return `${what}${parts.length === 1 ? '. It runs' : '\nThey run'} while Roost runs (roost serve, or the desktop app).`;
         return parts.length === 1
           ? `${what}; wait for it with: roost job wait ${job.id}`
@@ -495,7 +495,7 @@ async function runJobCommand(ctx: Context): Promise<number> {
           last.set(id, key);
         };
         let details: JobDetail[];
-        if (client.events) {
+        if (client.inProcess && client.events) {
           // Here: run it now, following its progress events.
           // This job's progress only: the agent may run others meanwhile (market jobs). Ours are
           // the private jobs queued during the call (a split batch queues its parts at once).
@@ -609,7 +609,7 @@ async function runJobCommand(ctx: Context): Promise<number> {
           () => '',
         );
       return print(ctx, r, (j) =>
-        client.events
+        client.inProcess
           ? `Job ${j.id} queued. It runs while Roost runs (roost serve, or the desktop app).`
           : `Job ${j.id} queued; wait for it with: roost job wait ${j.id}`,
       );

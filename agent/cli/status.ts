@@ -1,7 +1,6 @@
 /** `roost version` and `roost status`: which Roost this is, and the state of its agent. */
 import { holderWords } from '../store/instance-lock.ts';
 import {
-  OWN_AGENT,
   findRoost,
   noArguments,
   withClient,
@@ -60,7 +59,7 @@ export const statusCommand: Command = {
         // With no Roost running, this command started an agent of its own to answer: say so,
         // not "Roost is running" about an agent that stops with the command.
         const lines = [
-          client.via === OWN_AGENT
+          client.inProcess
             ? 'Roost is not running for this data folder (start it with `npm start`, or `roost serve` on a server); this command read its state itself.'
             : `Roost is ${s.state} (${s.host}, at ${client.via})`,
           `Data folder: ${s.dataDir}`,

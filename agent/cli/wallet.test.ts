@@ -50,8 +50,8 @@ describe('roost wallet --json', () => {
 
 describe('roost wallet unlock', () => {
   it('says the wallet locks again when no Roost runs beside the command', () => {
-    const own = { via: 'this process' } as unknown as ApiClient;
-    const running = { via: 'http://127.0.0.1:7787' } as unknown as ApiClient;
+    const own = { via: 'this process', inProcess: true } as unknown as ApiClient;
+    const running = { via: 'http://127.0.0.1:7787', inProcess: false } as unknown as ApiClient;
     expect(unlockLasts({ client: own })).toMatch(
       /^No Roost is running here, so the wallet locks again as this command ends\. Start Roost/,
     );

@@ -13,7 +13,7 @@ import {
   type ResultOf,
 } from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
-import { OWN_AGENT, UsageError, withClient, writeRefusal, type Command } from './common.ts';
+import { UsageError, withClient, writeRefusal, type Command } from './common.ts';
 import { answeredYes } from './flags.ts';
 
 /** What the wallet commands need from the command line around them. */
@@ -100,7 +100,7 @@ async function newPassword(ctx: WalletCliContext): Promise<string> {
  * unlocked locks again when the command ends. Said, so no one expects it to sign work after.
  */
 export function unlockLasts(ctx: Pick<WalletCliContext, 'client'>): string {
-  return ctx.client.via === OWN_AGENT
+  return ctx.client.inProcess
     ? 'No Roost is running here, so the wallet locks again as this command ends. Start Roost (`npm start`, or `roost serve` on a server) and unlock it there (the Wallet page, or this command while it runs) so it can sign work.\n'
     : '';
 }
