@@ -5,15 +5,21 @@ describe('CPU time by thread', () => {
   it("finds this process's threads and charges work to the thread that did it", () => {
     const before = threadTimes(process.pid);
     expect(before.length).toBeGreaterThan(1);
-    const t0 = performance.now();
+    // Busy until the samples show 60 ms of CPU, however the machine shares its cores (60 ms of
+    // wall time was 28 ms of CPU under a full test run); at most 10 s, when they never do.
+    const deadline = performance.now() + 10_000;
     let x = 0;
-    while (performance.now() - t0 < 60) x += Math.sqrt(x + 1);
+    let after = threadTimes(process.pid);
+    while (performance.now() < deadline && (usedByName(before, after)[0]?.ns ?? 0) < 60e6) {
+      const t0 = performance.now();
+      while (performance.now() - t0 < 5) x += Math.sqrt(x + 1);
+      after = threadTimes(process.pid);
+    }
     expect(x).toBeGreaterThan(0);
-    const after = threadTimes(process.pid);
     const used = usedByName(before, after);
-    // vitest runs this file on a thread of its own; whichever it is, it did the 60 ms of work.
+    // vitest runs this file on a thread of its own; whichever it is, it did the work.
     const busiest = used[0];
-    expect(busiest?.ns).toBeGreaterThan(40e6);
+    expect(busiest?.ns).toBeGreaterThanOrEqual(60e6);
     expect(usedNs(before, after)).toBeGreaterThanOrEqual(busiest?.ns ?? Infinity);
   });
 
