@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ResultOf } from '../api/contract.ts';
+import type { AgentEvent, ResultOf } from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
 import { finishedWords, parseTimeout, waitForJobs, waitIds } from './job-wait.ts';
 
@@ -106,6 +106,44 @@ describe('roost job wait', () => {
     // One look at the unfinished jobs per round; each job shown once more, when it finished.
     expect(r.calls.filter((c) => c === 'job.show job-a')).toHaveLength(2);
     expect(r.calls.filter((c) => c === 'job.list')).toHaveLength(3);
+  });
+
+  it("asks again when a running Roost's events say a job changed, not only every 5 s", async () => {
+    const r = roost({ 'job-a': 'running' }, [{ 'job-a': 'running' }, { 'job-a': 'done' }]);
+    let listener: ((e: AgentEvent) => void) | undefined;
+    let stopped = false;
+    const client = {
+      ...r.client,
+      events: {
+        subscribe: (l: (e: AgentEvent) => void) => {
+          listener = l;
+          return () => void (stopped = true);
+        },
+      },
+    };
+    const t = io();
+    const started = Date.now();
+    const waiting = waitForJobs(t.ctx, client, ['job-a']);
+    const changed = (id: string) =>
+      ({
+        event: 'job.stateChanged',
+        payload: { job: { id, state: 'running' } },
+      }) as unknown as AgentEvent;
+    // Another job's change wakes nothing; each of this job's does, at once.
+    await new Promise((done) => setTimeout(done, 20));
+    listener!(changed('job-other'));
+    await new Promise((done) => setTimeout(done, 20));
+    expect(r.calls.filter((c) => c === 'job.list')).toHaveLength(0);
+    listener!(changed('job-a'));
+    await new Promise((done) => setTimeout(done, 20));
+    expect(r.calls.filter((c) => c === 'job.list')).toHaveLength(1);
+    listener!(changed('job-a'));
+    expect(await waiting).toBe(0);
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(t.out).toEqual([
+      'Job job-a done on CPU, 4 input sets: outputs in /data/jobs/job-a/out\n',
+    ]);
+    expect(stopped).toBe(true);
   });
 
   it('exits 1 when a job failed or was cancelled, saying why, after waiting for the rest', async () => {

@@ -11,6 +11,7 @@ import type { Result, ResultOf } from '../api/contract.ts';
 import { executionProviderName } from '../hardware/schema.ts';
 import { TERMINAL_STATES, type JobState } from '../jobs/schema.ts';
 import { EXIT_FAILURE, EXIT_OK, UsageError, writeRefusal, type Context } from './common.ts';
+import { eventWake } from './wake.ts';
 
 type JobDetail = ResultOf<'job.show'>;
 
@@ -67,7 +68,10 @@ export function jobReason(state: string, message: string | undefined): string {
 
 export interface WaitOptions {
   timeoutMs?: number;
-  /** How often to ask Roost (default every half second). */
+  /**
+   * How often to ask Roost: default every half second, or every 5 s where its events say when a
+   * job changes (each such event asks at once).
+   */
   pollMs?: number;
   /** Ctrl+C: stop waiting (the jobs go on). */
   signal?: AbortSignal;
@@ -86,7 +90,6 @@ export async function waitForJobs(
 ): Promise<number> {
   const now = options.now ?? Date.now;
   const started = now();
-  const pollMs = options.pollMs ?? 500;
   const jobs = new Map<string, JobDetail>();
   let code = EXIT_OK;
   /** Says a job that has just finished, once. */
@@ -143,33 +146,48 @@ export async function waitForJobs(
     );
   }
 
-  for (;;) {
-    const left = open();
-    if (left.length === 0) return end();
-    if (options.signal?.aborted)
-      return end(
-        `Stopped waiting; the jobs go on in Roost: ${left.map((id) => `${id} is ${whereWords(jobs.get(id)!)}`).join(', ')}.`,
-      );
-    if (options.timeoutMs !== undefined && now() - started >= options.timeoutMs)
-      return end(
-        `Gave up waiting after ${durationWords(options.timeoutMs)}: ${left.map((id) => `${id} is ${whereWords(jobs.get(id)!)}`).join(', ')}. ${left.length === 1 ? 'It goes' : 'They go'} on in Roost: run roost job wait again, or roost job cancel <id>.`,
-      );
-    await pause(pollMs, options.signal);
-    // One look at every unfinished job, then each that left that list, once.
-    const listed = await client
-      .call('job.list', { states: UNFINISHED, limit: MAX_WAIT_IDS })
-      .catch(unanswered);
-    if (!listed.ok) return end(stoppedAnswering(listed.error.message));
-    const stillOpen = new Map(listed.value.jobs.map((j) => [j.id, j]));
-    for (const id of left) {
-      const summary = stillOpen.get(id);
-      if (summary) {
-        jobs.set(id, { ...jobs.get(id)!, state: summary.state, progress: summary.progress });
-        continue;
+  const wake = eventWake(
+    client,
+    (e) => e.event === 'job.stateChanged' && ids.includes(e.payload.job.id),
+  );
+  const pollMs = options.pollMs ?? (wake.live ? 5000 : 500);
+  try {
+    return await watch();
+  } finally {
+    wake.close();
+  }
+
+  async function watch(): Promise<number> {
+    for (;;) {
+      const left = open();
+      if (left.length === 0) return end();
+      if (options.signal?.aborted)
+        return end(
+          `Stopped waiting; the jobs go on in Roost: ${left.map((id) => `${id} is ${whereWords(jobs.get(id)!)}`).join(', ')}.`,
+        );
+      if (options.timeoutMs !== undefined && now() - started >= options.timeoutMs)
+        return end(
+          `Gave up waiting after ${durationWords(options.timeoutMs)}: ${left.map((id) => `${id} is ${whereWords(jobs.get(id)!)}`).join(', ')}. ${left.length === 1 ? 'It goes' : 'They go'} on in Roost: run roost job wait again, or roost job cancel <id>.`,
+        );
+      const untilTimeout =
+        options.timeoutMs === undefined ? pollMs : options.timeoutMs - (now() - started);
+      await wake.wait(Math.max(0, Math.min(pollMs, untilTimeout)), options.signal);
+      // One look at every unfinished job, then each that left that list, once.
+      const listed = await client
+        .call('job.list', { states: UNFINISHED, limit: MAX_WAIT_IDS })
+        .catch(unanswered);
+      if (!listed.ok) return end(stoppedAnswering(listed.error.message));
+      const stillOpen = new Map(listed.value.jobs.map((j) => [j.id, j]));
+      for (const id of left) {
+        const summary = stillOpen.get(id);
+        if (summary) {
+          jobs.set(id, { ...jobs.get(id)!, state: summary.state, progress: summary.progress });
+          continue;
+        }
+        const shown = await show(id);
+        if (!shown.ok) return end(stoppedAnswering(shown.error.message));
+        if (finished(shown.value.state)) say(shown.value);
       }
-      const shown = await show(id);
-      if (!shown.ok) return end(stoppedAnswering(shown.error.message));
-      if (finished(shown.value.state)) say(shown.value);
     }
   }
 }
@@ -194,20 +212,6 @@ function durationWords(ms: number): string {
   if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
   if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
   return `${Math.round(ms / 100) / 10} s`;
-}
-
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((done) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        done();
-      },
-      { once: true },
-    );
-  });
 }
 
 /** The ids of `roost job wait`, checked as the command line gives them. */

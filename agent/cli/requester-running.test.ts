@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Result } from '../api/contract.ts';
+import type { AgentEvent, Result } from '../api/contract.ts';
 import type { ApiClient } from '../api/node-client.ts';
 import type { PostedJobsResult, PostedJobView } from '../market/schema.ts';
 import type { MarketPostContext } from './market-post.ts';
@@ -107,6 +107,41 @@ describe('followInRoost', () => {
     expect(text).toMatch(/^Lease 0: accepted; 0x1{40} was paid/m);
     expect(text).toContain('Results are in /data/market/requester/7/results\n');
     expect(text).toMatch(/Every lease was accepted\.\n$/);
+  });
+
+  it("asks again when the running Roost's events say the job moved on, not only every 5 s", async () => {
+    const claimed = { slot: 0, state: 'claimed' as const, provider: PROVIDER };
+    const { running, calls } = roostAnswering([
+      listing([job({})]),
+      listing([job({ leases: [claimed] })]),
+      listing([job({ leases: [claimed], watch: 'done' })]),
+    ]);
+    let listener: ((e: AgentEvent) => void) | undefined;
+    const client = {
+      ...running.client,
+      events: {
+        subscribe: (l: (e: AgentEvent) => void) => {
+          listener = l;
+          return () => undefined;
+        },
+      },
+    } as ApiClient;
+    const { ctx, out } = context({ pollMs: undefined });
+    const following = followInRoost(ctx, { ...running, client }, '7');
+    const moved = (jobId: string) =>
+      ({ event: 'market.postedJob', payload: { jobId, kind: 'claimed' } }) as unknown as AgentEvent;
+    await new Promise((done) => setTimeout(done, 20));
+    expect(calls).toHaveLength(1);
+    listener!(moved('8'));
+    await new Promise((done) => setTimeout(done, 20));
+    expect(calls).toHaveLength(1);
+    listener!(moved('7'));
+    await new Promise((done) => setTimeout(done, 20));
+    expect(calls).toHaveLength(2);
+    expect(out.join('')).toMatch(/^Lease 0: claimed by 0x1{40}/m);
+    listener!(moved('7'));
+    await following;
+    expect(calls).toHaveLength(3);
   });
 
   it('with --json prints only the outcome, its leases with the result files', async () => {

@@ -19,6 +19,7 @@ import { findRoost, runningClient } from './common.ts';
 import { reportOutcome } from './market-post.ts';
 import type { MarketPostContext } from './market-post.ts';
 import type { RequesterMarket } from './requester-market.ts';
+import { eventWake } from './wake.ts';
 
 /** The Roost running on this data folder, and who it is in words. */
 export interface RunningRoost {
@@ -110,65 +111,70 @@ export async function followInRoost(
   jobId: string,
 ): Promise<number> {
   const said = new Map<number, string>();
-  const pollMs = ctx.pollMs ?? 1000;
-  for (;;) {
-    if (ctx.signal?.aborted) {
-      if (!ctx.json)
-        ctx.err(
-          `Stopped following job ${jobId}; ${running.who} goes on with it (its Jobs page, or roost market requests, shows where it stands).\n`,
-        );
-      return 1;
-    }
-    const answer = await running.client
-      .call('market.postedJobs', { jobId })
-      .catch((error: unknown) => ({
-        ok: false as const,
-        error: { code: 'UNAVAILABLE' as const, message: (error as Error).message },
-      }));
-    if (!answer.ok)
-      throw new Error(
-        `${running.who} stopped answering while following job ${jobId}: ${answer.error.message.replace(/\.$/, '')}. The job stays on chain; once Roost runs again it watches the job by itself.`,
-      );
-    const job = answer.value.jobs.find((j) => j.jobId === jobId);
-    if (!job)
-      throw new Error(`${running.who} does not list job ${jobId} as posted from this data folder.`);
-    if (!ctx.json) {
-      for (const lease of job.leases) {
-        const words = leaseViewWords(lease, { time: (iso) => iso ?? '?' });
-        if (said.get(lease.slot) === words) continue;
-        said.set(lease.slot, words);
-        ctx.out(`Lease ${lease.slot}: ${words}\n`);
+  // Asked again when the running Roost says the job moved on, and every so often regardless.
+  const wake = eventWake(
+    running.client,
+    (e) => e.event === 'market.postedJob' && e.payload.jobId === jobId,
+  );
+  const pollMs = ctx.pollMs ?? (wake.live ? 5000 : 1000);
+  try {
+    return await follow();
+  } finally {
+    wake.close();
+  }
+
+  async function follow(): Promise<number> {
+    for (;;) {
+      if (ctx.signal?.aborted) {
+        if (!ctx.json)
+          ctx.err(
+            `Stopped following job ${jobId}; ${running.who} goes on with it (its Jobs page, or roost market requests, shows where it stands).\n`,
+          );
+        return 1;
       }
+      const answer = await running.client
+        .call('market.postedJobs', { jobId })
+        .catch((error: unknown) => ({
+          ok: false as const,
+          error: { code: 'UNAVAILABLE' as const, message: (error as Error).message },
+        }));
+      if (!answer.ok)
+        throw new Error(
+          `${running.who} stopped answering while following job ${jobId}: ${answer.error.message.replace(/\.$/, '')}. The job stays on chain; once Roost runs again it watches the job by itself.`,
+        );
+      const job = answer.value.jobs.find((j) => j.jobId === jobId);
+      if (!job)
+        throw new Error(
+          `${running.who} does not list job ${jobId} as posted from this data folder.`,
+        );
+      if (!ctx.json) {
+        for (const lease of job.leases) {
+          const words = leaseViewWords(lease, { time: (iso) => iso ?? '?' });
+          if (said.get(lease.slot) === words) continue;
+          said.set(lease.slot, words);
+          ctx.out(`Lease ${lease.slot}: ${words}\n`);
+        }
+      }
+      // Decided here, or settled on chain with nothing left to watch (cancelled, say).
+      if (decided(job) || job.watch === 'done') {
+        const { decimals, symbol } = answer.value.network;
+        return reportOutcome(
+          ctx,
+          {
+            jobId: BigInt(jobId),
+            specURI: job.specURI,
+            specHash: job.specHash,
+            txHash: job.txHash ?? '',
+          },
+          { reward: BigInt(job.price.baseUnits), decimals, symbol },
+          job.leases.map((lease) => outcomeOf(job, lease)),
+        );
+      }
+      if (job.watch === 'stopped' && job.watchProblem)
+        throw new Error(
+          `${running.who} stopped watching job ${jobId}: ${job.watchProblem.replace(/\.$/, '')}. Run this command again, or Watch again on its Jobs page.`,
+        );
+      await wake.wait(pollMs, ctx.signal);
     }
-    // Decided here, or settled on chain with nothing left to watch (cancelled, say).
-    if (decided(job) || job.watch === 'done') {
-      const { decimals, symbol } = answer.value.network;
-      return reportOutcome(
-        ctx,
-        {
-          jobId: BigInt(jobId),
-          specURI: job.specURI,
-          specHash: job.specHash,
-          txHash: job.txHash ?? '',
-        },
-        { reward: BigInt(job.price.baseUnits), decimals, symbol },
-        job.leases.map((lease) => outcomeOf(job, lease)),
-      );
-    }
-    if (job.watch === 'stopped' && job.watchProblem)
-      throw new Error(
-        `${running.who} stopped watching job ${jobId}: ${job.watchProblem.replace(/\.$/, '')}. Run this command again, or Watch again on its Jobs page.`,
-      );
-    await new Promise<void>((done) => {
-      const timer = setTimeout(done, pollMs);
-      ctx.signal?.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          done();
-        },
-        { once: true },
-      );
-    });
   }
 }
