@@ -97,6 +97,8 @@ describe.skipIf(Boolean(missing))('notices in the browser, from roost serve', ()
     await chooseFinished(false);
     await addJob();
     await expect.poll(done, { timeout: 60_000 }).toBe(1);
+    // Time for a notice on its way (the event stream) to arrive, had one been sent.
+    await page.waitForTimeout(1500);
     expect(await shown()).toEqual([]);
 
     await chooseFinished(true);
