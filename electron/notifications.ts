@@ -6,6 +6,7 @@
 import type { Agent } from '../agent/agent.ts';
 import {
   createNotices,
+  ofKinds,
   type LeaseWatch,
   type Notice,
   type Notifier,
@@ -45,8 +46,7 @@ export function showDesktopNotices(deps: {
   now?: () => number;
 }): DesktopNotices {
   const shown = new Set<DesktopNotification>();
-  const chosen = (notice: Notice) =>
-    (deps.agent.settings.get().notifications.shown as readonly string[]).includes(notice.kind);
+  const chosen = (notice: Notice) => ofKinds(deps.agent.settings.get().notifications.shown, notice);
   const notices = createNotices({
     token: () => deps.agent.market.token(),
     gpuName: (gpuId) => deps.agent.policy.gpuName(gpuId),

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import {
   events as eventSchemas,
@@ -158,11 +159,6 @@ function followEvents(
   listener: (event: AgentEvent) => void,
 ): () => void {
   const stop = new AbortController();
-  const pause = () =>
-    new Promise<void>((done) => {
-      const timer = setTimeout(done, RECONNECT_MS);
-      stop.signal.addEventListener('abort', () => (clearTimeout(timer), done()), { once: true });
-    });
   void (async () => {
     while (!stop.signal.aborted) {
       try {
@@ -188,7 +184,7 @@ function followEvents(
       } catch {
         // Gone, refused or stopped: tried again below unless stopped.
       }
-      if (!stop.signal.aborted) await pause();
+      await sleep(RECONNECT_MS, undefined, { signal: stop.signal }).catch(() => undefined);
     }
   })();
   return () => stop.abort();

@@ -152,12 +152,6 @@ export async function waitForJobs(
   );
   const pollMs = options.pollMs ?? (wake.live ? 5000 : 500);
   try {
-    return await watch();
-  } finally {
-    wake.close();
-  }
-
-  async function watch(): Promise<number> {
     for (;;) {
       const left = open();
       if (left.length === 0) return end();
@@ -189,6 +183,8 @@ export async function waitForJobs(
         if (finished(shown.value.state)) say(shown.value);
       }
     }
+  } finally {
+    wake.close();
   }
 }
 

@@ -118,12 +118,6 @@ export async function followInRoost(
   );
   const pollMs = ctx.pollMs ?? (wake.live ? 5000 : 1000);
   try {
-    return await follow();
-  } finally {
-    wake.close();
-  }
-
-  async function follow(): Promise<number> {
     for (;;) {
       if (ctx.signal?.aborted) {
         if (!ctx.json)
@@ -176,5 +170,7 @@ export async function followInRoost(
         );
       await wake.wait(pollMs, ctx.signal);
     }
+  } finally {
+    wake.close();
   }
 }

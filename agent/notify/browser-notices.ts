@@ -5,7 +5,7 @@
  * user allowed them, while its tab is in the background (renderer/src/hooks/useBrowserNotices.ts).
  */
 import type { AgentEvent } from '../api/contract.ts';
-import { createNotices, type NotifierOptions } from './notices.ts';
+import { createNotices, ofKinds, type NotifierOptions } from './notices.ts';
 import type { NoticeEvent, NotifyKind } from './schema.ts';
 
 export interface BrowserNoticesOptions {
@@ -25,7 +25,7 @@ export function createBrowserNotices(options: BrowserNoticesOptions): {
   const notices = createNotices({
     show: (notice) => options.emit(notice),
     token: options.token,
-    accept: (notice) => (options.shown() as readonly string[]).includes(notice.kind),
+    accept: (notice) => ofKinds(options.shown(), notice),
     ...(options.now ? { now: options.now } : {}),
     ...(options.gpuName ? { gpuName: options.gpuName } : {}),
     ...(options.coolDownMs ? { coolDownMs: options.coolDownMs } : {}),

@@ -16,9 +16,15 @@
 import type { AgentEvent } from '../api/contract.ts';
 import { HELD_LEASE_STATES, timeWords, type LeaseState } from '../market/schema.ts';
 import { formatUnitsExact } from '../wallet/amount.ts';
+import type { NotifyKind } from './schema.ts';
 
-export type NoticeKind =
-  'job-done' | 'job-failed' | 'payment' | 'bench-done' | 'needs-you' | 'update';
+/** The kinds the owner chooses among (`NOTIFY_KINDS`), and the desktop app's own update. */
+export type NoticeKind = NotifyKind | 'update';
+
+/** Whether `notice` is of one of the kinds chosen (`notifications.shown`, or `.kinds`). */
+export function ofKinds(kinds: readonly NotifyKind[], notice: Notice): boolean {
+  return (kinds as readonly NoticeKind[]).includes(notice.kind);
+}
 
 export interface Notice {
   kind: NoticeKind;

@@ -30,7 +30,7 @@ import { hostname } from 'node:os';
 import type { AgentEvent } from '../api/contract.ts';
 import type { Logger } from '../log.ts';
 import { ROOST_VERSION } from '../version.ts';
-import { createNotices, type Notice, type NotifierOptions } from './notices.ts';
+import { createNotices, ofKinds, type Notice, type NotifierOptions } from './notices.ts';
 import type { NotificationSettings } from './schema.ts';
 
 export const WEBHOOK_TIMEOUT_MS = 10_000;
@@ -230,9 +230,7 @@ export function createWebhookNotifications(
     ...(options.maxPerHour !== undefined ? { maxPerHour: options.maxPerHour } : {}),
     accept: (notice) => {
       const settings = options.settings();
-      return (
-        settings.webhookUrl !== '' && (settings.kinds as readonly string[]).includes(notice.kind)
-      );
+      return settings.webhookUrl !== '' && ofKinds(settings.kinds, notice);
     },
   });
 
