@@ -26,7 +26,7 @@ import type { LeaseRecord } from '../../../agent/market/schema.ts';
 import { walletHistorySchema, type WalletHistory } from '../../../agent/wallet/schema.ts';
 import { httpClient, type ApiClient } from '../../../agent/api/node-client.ts';
 import { startTestChain, type TestChain } from '../../support/devnet-chain.ts';
-import { startRpcCounter, type RpcCall } from '../../support/rpc-counter.ts';
+import { startRpcProxy, type RpcCall } from '../../support/rpc-proxy.ts';
 import { startServeProcess, type ServeProcess } from '../../support/serve-process.ts';
 import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.ts';
 import { tempDir } from '../../support/temp-dir.ts';
@@ -487,7 +487,7 @@ describe('the earn loop under faults', () => {
     // the chain and while it prepares the result, which the market then refuses (no claim).
     let snapshot: string | undefined = undefined;
     let reorganised = false;
-    const proxy = await startRpcCounter(devnet.rpcUrl, {
+    const proxy = await startRpcProxy(devnet.rpcUrl, {
       before: async (calls) => {
         if (snapshot === undefined || reorganised) return;
         if (!touches(calls, 'eth_estimateGas', 'submitResult')) return;
@@ -554,7 +554,7 @@ describe('the earn loop under faults', () => {
     // The chain's clock passes the lease's end as the signed result is handed over: the call
     // was fine when estimated, and the market refuses it in the block.
     let late = false;
-    const proxy = await startRpcCounter(devnet.rpcUrl, {
+    const proxy = await startRpcProxy(devnet.rpcUrl, {
       before: async (calls) => {
         if (late || !touches(calls, 'eth_sendRawTransaction', 'submitResult')) return;
         late = true;

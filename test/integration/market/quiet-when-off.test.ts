@@ -10,7 +10,7 @@ import { connectJobMarket } from '../../../contracts/bindings/job-market.ts';
 import type { Agent } from '../../../agent/agent.ts';
 import { writeLocalNetwork } from '../../../agent/market/local-network.ts';
 import { startTestChain, type TestChain } from '../../support/devnet-chain.ts';
-import { startRpcCounter, type RpcCounter } from '../../support/rpc-counter.ts';
+import { startRpcProxy, type RpcProxy } from '../../support/rpc-proxy.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 import { startProviderAgent, until } from './support.ts';
 
@@ -18,7 +18,7 @@ const USD = 1_000_000n;
 const TICK_MS = 300;
 
 let chain: TestChain;
-let counter: RpcCounter;
+let counter: RpcProxy;
 let dir: { path: string; remove: () => Promise<void> };
 let agent: Agent;
 const providerKey = Wallet.createRandom().privateKey;
@@ -26,7 +26,7 @@ const provider = new Wallet(providerKey).address;
 
 beforeAll(async () => {
   chain = await startTestChain();
-  counter = await startRpcCounter(chain.devnet.rpcUrl);
+  counter = await startRpcProxy(chain.devnet.rpcUrl);
   dir = await tempDir('roost-quiet-');
   const dataDir = join(dir.path, 'provider');
   await mkdir(dataDir, { recursive: true });

@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface RpcCounter {
+export interface RpcProxy {
   url: string;
   /** Calls since the last reset, by method (a batch counts each call in it). */
   counts(): Record<string, number>;
@@ -21,10 +21,10 @@ export interface RpcCall {
   params: unknown[];
 }
 
-export async function startRpcCounter(
+export async function startRpcProxy(
   targetUrl: string,
   options: { before?: (calls: RpcCall[]) => Promise<void> } = {},
-): Promise<RpcCounter> {
+): Promise<RpcProxy> {
   let counts: Record<string, number> = {};
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
